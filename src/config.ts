@@ -1,0 +1,93 @@
+// Configuration, read once from the environment (and `.env` in the home) and
+// passed to every part that needs it. Nothing else reads process.env.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+
+export type RuntimeChoice = 'auto' | 'docker' | 'podman' | 'apple' | 'bwrap';
+
+export interface Credential {
+  kind: 'api-key' | 'oauth';
+  value: string;
+}
+
+export interface Config {
+  home: string;
+  configDir: string;
+  assistantName: string;
+  timezone: string;
+  httpPort: number;
+  httpHost: string;
+  runtime: RuntimeChoice;
+  maxConcurrentAgents: number;
+  agentTimeoutMs: number;
+  idleTimeoutMs: number;
+  anthropicBaseUrl: string;
+  credential: Credential | null;
+  telegramBotToken: string | null;
+  telegramApiRoot: string | null;
+  assistantHasOwnNumber: boolean;
+  /** Retry schedule for failed turns: first delay, doubled each try. */
+  retryBaseMs: number;
+  maxRetries: number;
+  logLevel: string;
+  /** Extra environment variables for the sandbox (tests use it to point at fakes). Never credentials. */
+  sandboxEnv: Record<string, string>;
+}
+
+/** Reads `.env` from the home, without overriding what the environment already says. */
+export function readDotEnv(home: string): Record<string, string> {
+  const file = path.join(home, '.env');
+  try {
+    return parseEnv(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+}
+
+function int(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${value}".`);
+  return Math.floor(n);
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
+  const home = path.resolve(env.NANOCLAW_HOME || cwd);
+  const merged = { ...readDotEnv(home), ...env };
+  const runtime = (merged.NANOCLAW_RUNTIME || 'auto') as RuntimeChoice;
+  if (!['auto', 'docker', 'podman', 'apple', 'bwrap'].includes(runtime)) {
+    throw new Error(`NANOCLAW_RUNTIME must be one of auto, docker, podman, apple, bwrap; got "${runtime}".`);
+  }
+  const apiKey = merged.ANTHROPIC_API_KEY?.trim();
+  const oauth = merged.CLAUDE_CODE_OAUTH_TOKEN?.trim();
+  const credential: Credential | null = apiKey ? { kind: 'api-key', value: apiKey } : oauth ? { kind: 'oauth', value: oauth } : null;
+  const name = (merged.ASSISTANT_NAME || 'Andy').trim();
+  if (!name || name.length > 50 || /[\r\n]/.test(name)) throw new Error('ASSISTANT_NAME must be 1-50 characters on one line.');
+  let sandboxEnv: Record<string, string> = {};
+  if (merged.NANOCLAW_SANDBOX_ENV) {
+    try { sandboxEnv = JSON.parse(merged.NANOCLAW_SANDBOX_ENV); } catch { throw new Error('NANOCLAW_SANDBOX_ENV must be a JSON object of strings.'); }
+  }
+  return {
+    home,
+    configDir: path.resolve(merged.NANOCLAW_CONFIG_DIR || path.join(os.homedir(), '.config', 'nanoclaw')),
+    assistantName: name,
+    timezone: merged.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+    httpPort: int(merged.NANOCLAW_HTTP_PORT, 7878, 'NANOCLAW_HTTP_PORT'),
+    httpHost: merged.NANOCLAW_HTTP_HOST || '127.0.0.1',
+    runtime,
+    maxConcurrentAgents: Math.max(1, int(merged.MAX_CONCURRENT_AGENTS, 5, 'MAX_CONCURRENT_AGENTS')),
+    agentTimeoutMs: int(merged.AGENT_TIMEOUT, 30 * 60_000, 'AGENT_TIMEOUT'),
+    idleTimeoutMs: int(merged.IDLE_TIMEOUT, 5 * 60_000, 'IDLE_TIMEOUT'),
+    anthropicBaseUrl: (merged.ANTHROPIC_BASE_URL || 'https://api.anthropic.com').replace(/\/+$/, ''),
+    credential,
+    telegramBotToken: merged.TELEGRAM_BOT_TOKEN?.trim() || null,
+    telegramApiRoot: merged.TELEGRAM_API_ROOT?.trim() || null,
+    assistantHasOwnNumber: merged.ASSISTANT_HAS_OWN_NUMBER === 'true',
+    retryBaseMs: int(merged.NANOCLAW_RETRY_BASE_MS, 5_000, 'NANOCLAW_RETRY_BASE_MS'),
+    maxRetries: int(merged.NANOCLAW_MAX_RETRIES, 5, 'NANOCLAW_MAX_RETRIES'),
+    logLevel: merged.LOG_LEVEL || 'info',
+    sandboxEnv,
+  };
+}

@@ -1,0 +1,138 @@
+// The shapes every part of NanoClaw agrees on. The two extension seams live
+// here: `Channel` (a chat platform) and `SandboxRuntime` (a way to jail an agent).
+
+/** One chat message, as stored. Ids are unique per chat. */
+export interface Message {
+  id: string;
+  chatJid: string;
+  sender: string;
+  senderName: string;
+  text: string;
+  /** ISO 8601, UTC. */
+  timestamp: string;
+  /** Sent from the account the assistant runs on (shared-number mode). */
+  fromMe: boolean;
+  /** Written by the assistant itself. Never triggers it. */
+  fromAssistant: boolean;
+  replyTo?: { id: string; text?: string; sender?: string } | null;
+  /** Files saved for this message (host paths inside the group folder), with their kind. */
+  attachments?: Attachment[];
+}
+
+export interface Attachment {
+  kind: 'image' | 'audio' | 'document' | 'sticker' | 'video';
+  /** Path relative to the group folder, e.g. `inbox/1700000000-abc.jpg`. */
+  path: string;
+  mimeType?: string;
+}
+
+/** Metadata about a chat a channel has seen, registered or not. */
+export interface ChatInfo {
+  jid: string;
+  name?: string;
+  channel: string;
+  isGroup?: boolean;
+}
+
+/** What a channel hands the host. The host stores first, decides later. */
+export interface ChannelEvents {
+  onMessage(msg: Message): void;
+  onChat(info: ChatInfo): void;
+  /** Connection state changes, for status and the dashboard. */
+  onState?(state: ChannelState): void;
+}
+
+export interface ChannelState {
+  connected: boolean;
+  detail?: string;
+  /** A QR payload or pairing code waiting to be scanned/entered. */
+  linking?: { qr?: string; pairingCode?: string };
+}
+
+/**
+ * A chat platform. Adding one is one file plus one line in the channel registry.
+ * A channel never decides about triggers or groups; it only moves messages.
+ */
+export interface Channel {
+  readonly name: string;
+  /** Does this chat id belong to this channel? (e.g. `local:`, `tg:`, `@s.whatsapp.net`) */
+  ownsJid(jid: string): boolean;
+  connect(events: ChannelEvents): Promise<void>;
+  /** Send text to a chat. Resolves once the platform accepted it; throws if not. */
+  sendMessage(jid: string, text: string): Promise<void>;
+  setTyping?(jid: string, typing: boolean): Promise<void>;
+  /**
+   * True when the assistant speaks through the user's own account here, so
+   * replies need the `Andy: ` prefix to be told apart.
+   */
+  readonly sharesUserAccount: boolean;
+  isConnected(): boolean;
+  disconnect(): Promise<void>;
+}
+
+export type EgressPolicy = 'none' | 'allowlist' | 'open';
+
+/** Per-group sandbox settings, all optional; defaults come from the config. */
+export interface SandboxSettings {
+  memoryMb?: number;
+  cpus?: number;
+  pids?: number;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+  outputCapBytes?: number;
+  egress?: EgressPolicy;
+  egressAllowlist?: string[];
+  extraMounts?: { hostPath: string; containerPath: string; readonly?: boolean }[];
+}
+
+export interface RegisteredGroup {
+  jid: string;
+  name: string;
+  folder: string;
+  trigger: string;
+  requiresTrigger: boolean;
+  isMain: boolean;
+  sandbox: SandboxSettings;
+  addedAt: string;
+}
+
+/** One bind mount into a sandbox. Paths are absolute. */
+export interface Mount {
+  hostPath: string;
+  containerPath: string;
+  readonly: boolean;
+}
+
+export interface SandboxSpec {
+  /** Unique per sandbox, safe as a file/container name. */
+  id: string;
+  groupFolder: string;
+  mounts: Mount[];
+  /** Host path of the gateway's unix socket for this sandbox. */
+  gatewaySocket: string;
+  /** Where the socket appears inside. */
+  gatewaySocketInside: string;
+  /** Environment inside the sandbox. Never contains a real credential. */
+  env: Record<string, string>;
+  /** Command inside the sandbox. */
+  command: string[];
+  workdir: string;
+  limits: { memoryMb: number; cpus: number; pids: number; outputCapBytes: number };
+}
+
+export interface SandboxProcess {
+  readonly pid: number | undefined;
+  /** Resolves with why it ended. */
+  readonly exited: Promise<{ code: number | null; signal: string | null; reason?: string }>;
+  /** Diagnostic output (stderr), capped. */
+  output(): string;
+  kill(): void;
+}
+
+/** A way to jail an agent (bwrap, docker, podman, apple). One file each. */
+export interface SandboxRuntime {
+  readonly name: string;
+  /** Can this runtime work here? Say why not, in words a user can act on. */
+  check(): Promise<{ ok: true } | { ok: false; reason: string }>;
+  start(spec: SandboxSpec): SandboxProcess;
+}
