@@ -1,0 +1,46 @@
+// How the runner reaches the gateway: small JSON calls over the unix socket,
+// and a loopback TCP forwarder so the Claude CLI, which only speaks TCP, can
+// reach the model proxy behind that socket.
+import http from 'node:http';
+import net from 'node:net';
+
+export function callGateway<T>(socketPath: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 0): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      { socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 500) >= 400) return reject(new Error(`gateway ${path} answered ${res.statusCode}: ${text.slice(0, 300)}`));
+          try { resolve(text ? JSON.parse(text) : ({} as T)); } catch { reject(new Error(`gateway ${path} sent invalid JSON`)); }
+        });
+        res.on('error', reject);
+      },
+    );
+    if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new Error(`gateway ${path} timed out`)));
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+/** Listens on 127.0.0.1 inside the sandbox and pipes every connection to the socket. */
+export function startForwarder(socketPath: string): Promise<{ port: number; close(): void }> {
+  const server = net.createServer((client) => {
+    const upstream = net.connect(socketPath);
+    client.pipe(upstream).pipe(client);
+    const end = () => { client.destroy(); upstream.destroy(); };
+    client.on('error', end);
+    upstream.on('error', end);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      resolve({ port, close: () => server.close() });
+    });
+  });
+}

@@ -1,0 +1,202 @@
+// The gateway: the only door out of a sandbox. Each live sandbox gets its own
+// unix socket; whatever arrives on it is, by construction, from that sandbox's
+// group — a payload can claim anything, the socket cannot lie. Behind it:
+//   /v1/*           the model proxy (real credential added here, usage metered)
+//   /runner/*       the runner's turn protocol (start, next, event)
+//   /tools/<name>   the nanoclaw tools, authorized for this group
+import fs from 'node:fs';
+import http from 'node:http';
+import type { Credential } from './config.js';
+import type { Logger } from './logger.js';
+import type { UsageRecord } from './store/usage.js';
+import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer } from '../runner/protocol.js';
+
+const MAX_MODEL_BODY = 32 * 1024 * 1024;
+const MAX_RPC_BODY = 1024 * 1024;
+
+export interface Identity {
+  groupFolder: string;
+  chatJid: string;
+  isMain: boolean;
+  taskId: string | null;
+}
+
+/** What the live agent behind one endpoint answers. */
+export interface EndpointHandlers {
+  start(): StartInfo;
+  next(signal: AbortSignal): Promise<NextAnswer>;
+  event(e: RunnerEvent): void;
+  tool(name: string, args: unknown): Promise<ToolAnswer>;
+  /** Current session, for metering. */
+  sessionId(): string | null;
+  /** Usage of each model call, as the upstream reported it. */
+  usage?(u: Omit<UsageRecord, 'groupFolder' | 'sessionId' | 'taskId'>): void;
+}
+
+export interface GatewayDeps {
+  upstream: string;
+  credential: () => Credential | null;
+  recordUsage: (u: UsageRecord) => void;
+  logger: Logger;
+}
+
+export interface Endpoint {
+  socketPath: string;
+  close(): Promise<void>;
+}
+
+/** Headers the sandbox may not choose: hop-by-hop ones and any credential. */
+const DROP_HEADERS = new Set(['host', 'connection', 'content-length', 'x-api-key', 'authorization', 'proxy-authorization', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'cookie']);
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.end();
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
+  res.end(data);
+}
+
+/** Reads token usage out of a Messages API response, streamed (SSE) or not. */
+export function parseUsage(body: string): { model: string | null; input: number; output: number; cacheRead: number; cacheWrite: number } | null {
+  let model: string | null = null;
+  let input = 0, output = 0, cacheRead = 0, cacheWrite = 0;
+  let found = false;
+  const take = (u: any) => {
+    if (!u || typeof u !== 'object') return;
+    found = true;
+    if (typeof u.input_tokens === 'number') input = Math.max(input, u.input_tokens);
+    if (typeof u.output_tokens === 'number') output = Math.max(output, u.output_tokens);
+    if (typeof u.cache_read_input_tokens === 'number') cacheRead = Math.max(cacheRead, u.cache_read_input_tokens);
+    if (typeof u.cache_creation_input_tokens === 'number') cacheWrite = Math.max(cacheWrite, u.cache_creation_input_tokens);
+  };
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith('{')) {
+    try { const m = JSON.parse(trimmed); model = m.model ?? null; take(m.usage); } catch { return null; }
+  } else {
+    for (const line of body.split('\n')) {
+      if (!line.startsWith('data:')) continue;
+      try {
+        const ev = JSON.parse(line.slice(5));
+        if (ev.type === 'message_start') { model = ev.message?.model ?? model; take(ev.message?.usage); }
+        if (ev.type === 'message_delta') take(ev.usage);
+      } catch { /* a malformed event is the upstream's problem, not ours */ }
+    }
+  }
+  return found ? { model, input, output, cacheRead, cacheWrite } : null;
+}
+
+export function createGateway(deps: GatewayDeps) {
+  const upstream = deps.upstream.replace(/\/+$/, '');
+
+  async function proxyModel(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readBody(req, MAX_MODEL_BODY);
+    if (!body) return json(res, 413, { type: 'error', error: { type: 'request_too_large', message: 'Request body over 32 MB.' } });
+    const cred = deps.credential();
+    if (!cred) {
+      return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'NanoClaw has no Anthropic credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env and restart.' } });
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (!DROP_HEADERS.has(k.toLowerCase()) && typeof v === 'string') headers[k] = v;
+    }
+    if (cred.kind === 'api-key') headers['x-api-key'] = cred.value;
+    else {
+      headers['authorization'] = `Bearer ${cred.value}`;
+      headers['anthropic-beta'] = [headers['anthropic-beta'], 'oauth-2025-04-20'].filter(Boolean).join(',');
+    }
+    const target = upstream + (req.url ?? '/');
+    let upstreamRes: Response;
+    try {
+      upstreamRes = await fetch(target, { method: req.method, headers, body: ['GET', 'HEAD'].includes(req.method ?? '') ? undefined : new Uint8Array(body) });
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message, group: identity.groupFolder }, 'model upstream unreachable');
+      return json(res, 502, { type: 'error', error: { type: 'api_error', message: `Model API unreachable at ${upstream}: ${(err as Error).message}` } });
+    }
+    const outHeaders: Record<string, string> = {};
+    upstreamRes.headers.forEach((v, k) => { if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) outHeaders[k] = v; });
+    res.writeHead(upstreamRes.status, outHeaders);
+    // Keep (a bounded copy of) the response to read its usage once it ends.
+    const kept: Buffer[] = [];
+    let keptSize = 0;
+    try {
+      if (upstreamRes.body) {
+        for await (const chunk of upstreamRes.body as any as AsyncIterable<Uint8Array>) {
+          const buf = Buffer.from(chunk);
+          if (keptSize < 4 * 1024 * 1024) { kept.push(buf); keptSize += buf.length; }
+          if (!res.write(buf)) await new Promise((r) => res.once('drain', r));
+        }
+      }
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message }, 'model stream broke');
+    }
+    res.end();
+    if (upstreamRes.ok && req.url?.startsWith('/v1/messages') && !req.url.includes('count_tokens')) {
+      const usage = parseUsage(Buffer.concat(kept).toString('utf8'));
+      if (usage) {
+        const u = { model: usage.model, inputTokens: usage.input, outputTokens: usage.output, cacheReadTokens: usage.cacheRead, cacheWriteTokens: usage.cacheWrite };
+        deps.recordUsage({ ...u, groupFolder: identity.groupFolder, sessionId: handlers.sessionId(), taskId: identity.taskId });
+        handlers.usage?.(u);
+      }
+    }
+  }
+
+  async function handle(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    if (url.startsWith('/v1/')) return proxyModel(identity, handlers, req, res);
+    if (req.method === 'GET' && url === '/runner/start') return json(res, 200, handlers.start());
+    if (req.method === 'GET' && url === '/runner/next') {
+      const ac = new AbortController();
+      res.on('close', () => ac.abort());
+      const answer = await handlers.next(ac.signal);
+      return json(res, 200, answer);
+    }
+    if (req.method !== 'POST') return json(res, 404, { error: `No such gateway route: ${req.method} ${url}` });
+    const raw = await readBody(req, MAX_RPC_BODY);
+    if (!raw) return json(res, 413, { ok: false, error: 'Call body over 1 MB.' });
+    let body: unknown;
+    try { body = raw.length ? JSON.parse(raw.toString('utf8')) : {}; } catch { return json(res, 400, { ok: false, error: 'Call body is not valid JSON.' }); }
+    if (url === '/runner/event') {
+      if (!body || typeof body !== 'object' || typeof (body as any).type !== 'string') return json(res, 400, { ok: false, error: 'Event needs a type.' });
+      handlers.event(body as RunnerEvent);
+      return json(res, 200, { ok: true });
+    }
+    const tool = /^\/tools\/([a-z_]{1,40})$/.exec(url);
+    if (tool) return json(res, 200, await handlers.tool(tool[1], body));
+    return json(res, 404, { error: `No such gateway route: POST ${url}` });
+  }
+
+  return {
+    async openEndpoint(socketPath: string, identity: Identity, handlers: EndpointHandlers): Promise<Endpoint> {
+      try { fs.unlinkSync(socketPath); } catch { /* not there */ }
+      const server = http.createServer((req, res) => {
+        handle(identity, handlers, req, res).catch((err) => {
+          deps.logger.error({ err, group: identity.groupFolder }, 'gateway call failed');
+          json(res, 500, { ok: false, error: 'The host failed to handle this call; see logs/nanoclaw.log.' });
+        });
+      });
+      server.keepAliveTimeout = 60_000;
+      await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socketPath, resolve); });
+      // The sandbox user is not the host user; the socket is its only door.
+      fs.chmodSync(socketPath, 0o666);
+      return {
+        socketPath,
+        close: () => new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => { try { fs.unlinkSync(socketPath); } catch { /* gone */ } resolve(); });
+        }),
+      };
+    },
+  };
+}
+
+export type Gateway = ReturnType<typeof createGateway>;

@@ -1,0 +1,275 @@
+// The host: wires store, channels, router, queue, agents, gateway, delivery and
+// the local API together. Event-driven throughout: a stored message reaches the
+// queue by a function call; a reply reaches its channel when the outbox is written.
+import crypto from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { AgentFailure, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
+import { createLocalChannel } from './channels/local.js';
+import type { Config } from './config.js';
+import { conversationJob, pendingFor, type ConversationDeps } from './conversation.js';
+import { createDelivery } from './delivery.js';
+import { createGateway } from './gateway.js';
+import { ensureMainGroup, registerGroup, unregisterGroup } from './groups.js';
+import { ensureApiToken, ensureHome, homePaths } from './home.js';
+import { createApi } from './http-api.js';
+import { createLogger, type Logger } from './logger.js';
+import { createGroupQueue, type Job } from './queue.js';
+import { isTriggered } from './router.js';
+import { selectRuntime } from './sandbox/runtimes.js';
+import { openStore } from './store/index.js';
+import type { StoredMessage } from './store/messages.js';
+import { createToolHandler } from './tools.js';
+import type { Channel, ChannelState, Message, RegisteredGroup, SandboxRuntime } from './types.js';
+import type { Hono } from 'hono';
+
+export interface HostOptions {
+  config: Config;
+  logger?: Logger;
+  /** Platform channels to run besides the local one. */
+  channels?: Channel[];
+  /** Use this runtime instead of selecting one (tests, bench). */
+  runtime?: SandboxRuntime | null;
+  /** Serve the HTTP API (default true). */
+  listen?: boolean;
+  /** Timing hooks for the bench. */
+  onPromptDelivered?: AgentDeps['onPromptDelivered'];
+  /** Extra API routes. */
+  extendApi?: (app: Hono, host: Host) => void;
+}
+
+export interface Host {
+  config: Config;
+  paths: ReturnType<typeof homePaths>;
+  store: ReturnType<typeof openStore>;
+  logger: Logger;
+  url: string;
+  token: string;
+  runtime: SandboxRuntime | null;
+  runtimeProblems: string[];
+  channels: Channel[];
+  agents: Map<string, LiveAgent>;
+  queue: ReturnType<typeof createGroupQueue>;
+  /** Hand a message to the host as if a channel received it. */
+  receive(msg: Message, channel: Channel): number | null;
+  subscribe(listener: (m: StoredMessage) => void): () => void;
+  status(): HostStatus;
+  stop(): Promise<void>;
+}
+
+export interface HostStatus {
+  pid: number;
+  startedAt: string;
+  assistantName: string;
+  runtime: string | null;
+  problems: string[];
+  credential: boolean;
+  channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
+  agents: { jid: string; folder: string; name: string; startedAt: string; tool: string | null }[];
+  queue: { active: number; waiting: number };
+  groups: number;
+  lastError: { at: string; message: string; chatJid: string | null } | null;
+}
+
+const MAX_INBOUND_TEXT = 4 * 1024 * 1024;
+
+export async function startHost(opts: HostOptions): Promise<Host> {
+  const { config } = opts;
+  const paths = homePaths(config.home);
+  ensureHome(paths, config.assistantName);
+  const logger = opts.logger ?? createLogger({ level: config.logLevel, logsDir: paths.logs });
+  const store = openStore(paths.db);
+  const token = ensureApiToken(paths);
+  ensureMainGroup({ store, paths, assistantName: config.assistantName });
+  const startedAt = new Date().toISOString();
+
+  let runtime: SandboxRuntime | null = null;
+  let runtimeProblems: string[] = [];
+  if (opts.runtime !== undefined) runtime = opts.runtime;
+  else ({ runtime, problems: runtimeProblems } = await selectRuntime(config.runtime, { dataDir: paths.data }));
+  if (!config.credential) runtimeProblems.push('No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ' + config.home + ', then restart.');
+
+  const listeners = new Set<(m: StoredMessage) => void>();
+  const emit = (m: StoredMessage) => { for (const l of listeners) { try { l(m); } catch (err) { logger.warn({ err }, 'listener failed'); } } };
+  const channelStates = new Map<string, ChannelState>();
+
+  const local = createLocalChannel();
+  const channels: Channel[] = [local, ...(opts.channels ?? [])];
+  const agents = new Map<string, LiveAgent>();
+
+  const delivery = createDelivery({ store, channels: () => channels, assistantName: config.assistantName, logger, onStored: emit });
+
+  const setTyping = (jid: string, typing: boolean) => {
+    const ch = channels.find((c) => c.ownsJid(jid));
+    ch?.setTyping?.(jid, typing).catch(() => { /* typing is best effort */ });
+  };
+
+  const gateway = createGateway({
+    upstream: config.anthropicBaseUrl,
+    credential: () => config.credential,
+    recordUsage: (u) => store.usage.record(u),
+    logger,
+  });
+
+  const tool = createToolHandler({ store, paths, assistantName: config.assistantName, timezone: config.timezone, onOutbox: () => delivery.kick() });
+
+  const conversationDeps: ConversationDeps = {
+    store,
+    timezone: config.timezone,
+    assistantName: config.assistantName,
+    canTrigger: () => true,
+    onCommitted: () => delivery.kick(),
+  };
+
+  const agentDeps: AgentDeps = {
+    config, paths, gateway, logger, tool, setTyping,
+    runtime: runtime as SandboxRuntime,
+    onPromptDelivered: opts.onPromptDelivered,
+  };
+
+  async function run(jid: string, job: Job): Promise<void> {
+    const group = store.groups.get(jid);
+    if (!group) return;
+    if (!runtime) throw new AgentFailure('no sandbox runtime', runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available');
+    if (!config.credential) throw new AgentFailure('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)');
+    if (job.kind !== 'messages') return;
+    const agentJob = conversationJob(conversationDeps, group, store.groups.session(group.folder) ?? null);
+    const live = startAgent(agentDeps, group, agentJob);
+    if (!live) return;
+    agents.set(jid, live);
+    try {
+      await live.done;
+    } catch (err) {
+      if (err instanceof AgentFailure && err.sessionNotFound) {
+        // The session cannot be resumed; the retry starts a fresh one.
+        store.groups.clearSession(group.folder);
+      }
+      throw err;
+    } finally {
+      if (agents.get(jid) === live) agents.delete(jid);
+    }
+  }
+
+  const queue = createGroupQueue({
+    maxConcurrent: config.maxConcurrentAgents,
+    retryBaseMs: config.retryBaseMs,
+    maxRetries: config.maxRetries,
+    logger,
+    run,
+    onGiveUp(jid, _job, err, tries) {
+      const why = err instanceof AgentFailure ? err.userMessage : 'something went wrong';
+      const text = `⚠️ I couldn't answer: ${why}. I tried ${tries} time${tries === 1 ? '' : 's'}. Your messages are kept; send another message to try again${/credential|runtime|bubblewrap/.test(why) ? ' once this is fixed' : ''}.`;
+      store.usage.recordError(store.groups.get(jid)?.folder ?? null, jid, text);
+      store.outbox.enqueue(jid, text, { kind: 'system' });
+      delivery.kick();
+    },
+  });
+
+  function triggerFor(group: RegisteredGroup, msg: Message): boolean {
+    return isTriggered(group, msg) && conversationDeps.canTrigger(group, msg);
+  }
+
+  function receive(msg: Message, channel: Channel): number | null {
+    if (!msg || typeof msg.id !== 'string' || !msg.id || typeof msg.chatJid !== 'string' || typeof msg.text !== 'string') {
+      logger.warn({ channel: channel.name }, 'dropped a malformed message from the channel');
+      return null;
+    }
+    if (msg.text.length > MAX_INBOUND_TEXT) msg = { ...msg, text: msg.text.slice(0, MAX_INBOUND_TEXT) + '\n[message truncated: over 4 MB]' };
+    const seq = store.messages.insert(msg, channel.name);
+    if (seq === null) return null; // a duplicate event
+    emit({ ...msg, seq });
+    const group = store.groups.get(msg.chatJid);
+    if (!group || msg.fromAssistant || !triggerFor(group, msg)) return seq;
+    const live = agents.get(group.jid);
+    if (live?.wake()) return seq;
+    queue.enqueueMessages(group.jid);
+    return seq;
+  }
+
+  for (const ch of channels) {
+    await ch.connect({
+      onMessage: (m) => receive(m, ch),
+      onChat: (info) => store.messages.upsertChat(info),
+      onState: (s) => {
+        channelStates.set(ch.name, s);
+        if (s.connected) delivery.kick();
+      },
+    }).catch((err) => {
+      channelStates.set(ch.name, { connected: false, detail: (err as Error).message });
+      logger.error({ channel: ch.name, err: (err as Error).message }, 'channel failed to connect');
+    });
+  }
+
+  // Recovery: anything accepted but not answered before the last stop runs again.
+  for (const group of store.groups.list()) {
+    if (pendingFor(conversationDeps, group, store.outbox.cursor(group.jid)).triggered) queue.enqueueMessages(group.jid);
+  }
+  delivery.kick();
+
+  const status = (): HostStatus => {
+    const last = store.usage.recentErrors(1)[0];
+    return {
+      pid: process.pid,
+      startedAt,
+      assistantName: config.assistantName,
+      runtime: runtime?.name ?? null,
+      problems: runtimeProblems,
+      credential: !!config.credential,
+      channels: channels.map((c) => ({ name: c.name, connected: c.isConnected(), detail: channelStates.get(c.name)?.detail, linking: channelStates.get(c.name)?.linking })),
+      agents: [...agents.values()].map((a) => ({ jid: a.group.jid, folder: a.group.folder, name: a.group.name, startedAt: new Date(a.startedAt).toISOString(), tool: a.currentTool })),
+      queue: { active: queue.activeCount(), waiting: queue.waitingCount() },
+      groups: store.groups.list().length,
+      lastError: last ? { at: last.at, message: last.message, chatJid: last.chatJid } : null,
+    };
+  };
+
+  const host: Host = {
+    config, paths, store, logger, token, runtime, runtimeProblems, channels, agents, queue,
+    url: '',
+    receive,
+    subscribe: (l) => { listeners.add(l); return () => listeners.delete(l); },
+    status,
+    stop: async () => {},
+  };
+
+  let server: ServerType | null = null;
+  if (opts.listen !== false) {
+    const app = createApi({
+      store,
+      token,
+      injectLocal: ({ chatJid, sender, senderName, text }) => {
+        const id = `local-${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
+        receive({ id, chatJid, sender, senderName, text, timestamp: new Date().toISOString(), fromMe: false, fromAssistant: false }, local);
+        return { id };
+      },
+      subscribe: host.subscribe,
+      register: (input) => registerGroup({ store, paths, assistantName: config.assistantName }, input as any),
+      unregister: (jid) => unregisterGroup({ store }, jid),
+      status,
+      extend: opts.extendApi ? (app) => opts.extendApi!(app, host) : undefined,
+    });
+    server = await new Promise<ServerType>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.httpHost }, () => resolve(s));
+      s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
+        ? new Error(`Port ${config.httpPort} on ${config.httpHost} is in use: is NanoClaw already running? Stop it or set NANOCLAW_HTTP_PORT.`)
+        : err));
+    });
+    const addr = server.address() as AddressInfo;
+    host.url = `http://${config.httpHost}:${addr.port}`;
+  }
+
+  host.stop = async () => {
+    queue.stop();
+    delivery.stop();
+    for (const a of agents.values()) a.kill('NanoClaw is shutting down');
+    await Promise.allSettled([...agents.values()].map((a) => a.done));
+    if (server) {
+      (server as any).closeAllConnections?.();
+      await new Promise<void>((r) => server!.close(() => r()));
+    }
+    for (const ch of channels) await ch.disconnect().catch(() => {});
+    store.close();
+    logger.flush?.();
+  };
+  return host;
+}

@@ -1,0 +1,126 @@
+// The group queue: at most one agent per group, at most `maxConcurrent`
+// overall, the rest waiting in arrival order. A failed run is retried with
+// exponential backoff; after the last try the chat is told, and the messages
+// stay unanswered in the store (the next message will include them again).
+import type { Logger } from './logger.js';
+
+export type Job = { kind: 'messages' } | { kind: 'task'; taskId: string };
+
+export interface QueueDeps {
+  maxConcurrent: number;
+  retryBaseMs: number;
+  maxRetries: number;
+  run(key: string, job: Job): Promise<void>;
+  onGiveUp(key: string, job: Job, err: unknown, tries: number): void;
+  logger: Logger;
+}
+
+interface KeyState {
+  running: Job | null;
+  messages: boolean;
+  tasks: string[];
+  failures: number;
+  retryTimer: NodeJS.Timeout | null;
+}
+
+export function createGroupQueue(deps: QueueDeps) {
+  const states = new Map<string, KeyState>();
+  const waiting: string[] = [];
+  let active = 0;
+  let peak = 0;
+  let stopped = false;
+  const idleWaiters: (() => void)[] = [];
+
+  const state = (key: string): KeyState => {
+    let s = states.get(key);
+    if (!s) { s = { running: null, messages: false, tasks: [], failures: 0, retryTimer: null }; states.set(key, s); }
+    return s;
+  };
+
+  const hasWork = (s: KeyState) => s.messages || s.tasks.length > 0;
+
+  function takeJob(s: KeyState): Job | null {
+    // Scheduled tasks are due at a time; messages can wait one task's length.
+    const task = s.tasks.shift();
+    if (task) return { kind: 'task', taskId: task };
+    if (s.messages) { s.messages = false; return { kind: 'messages' }; }
+    return null;
+  }
+
+  function schedule(key: string): void {
+    if (stopped) return;
+    const s = state(key);
+    if (s.running || s.retryTimer || !hasWork(s)) return;
+    if (active >= deps.maxConcurrent) {
+      if (!waiting.includes(key)) waiting.push(key);
+      return;
+    }
+    const job = takeJob(s);
+    if (!job) return;
+    s.running = job;
+    active++;
+    peak = Math.max(peak, active);
+    deps.run(key, job).then(
+      () => { s.failures = 0; finish(key); },
+      (err) => {
+        if (stopped) { finish(key); return; }
+        s.failures++;
+        if (s.failures >= deps.maxRetries) {
+          deps.logger.error({ key, job, err: String((err as Error)?.message ?? err) }, 'giving up after retries');
+          const tries = s.failures;
+          s.failures = 0;
+          try { deps.onGiveUp(key, job, err, tries); } catch (e) { deps.logger.error({ e }, 'onGiveUp failed'); }
+          finish(key);
+          return;
+        }
+        // Put the job back and wait before the next try.
+        if (job.kind === 'task') s.tasks.unshift(job.taskId); else s.messages = true;
+        const delay = deps.retryBaseMs * 2 ** (s.failures - 1);
+        deps.logger.warn({ key, job, attempt: s.failures, delay, err: String((err as Error)?.message ?? err) }, 'run failed; retrying');
+        s.retryTimer = setTimeout(() => { s.retryTimer = null; schedule(key); }, delay);
+        finish(key);
+      },
+    );
+  }
+
+  function finish(key: string): void {
+    const s = state(key);
+    s.running = null;
+    active--;
+    schedule(key);
+    while (active < deps.maxConcurrent && waiting.length) {
+      const next = waiting.shift()!;
+      schedule(next);
+    }
+    if (active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer)) {
+      idleWaiters.splice(0).forEach((r) => r());
+    }
+  }
+
+  return {
+    enqueueMessages(key: string): void { state(key).messages = true; schedule(key); },
+    enqueueTask(key: string, taskId: string): void {
+      const s = state(key);
+      if (!s.tasks.includes(taskId) && !(s.running?.kind === 'task' && s.running.taskId === taskId)) s.tasks.push(taskId);
+      schedule(key);
+    },
+    isRunning(key: string): boolean { return !!states.get(key)?.running; },
+    running(): { key: string; job: Job }[] {
+      return [...states.entries()].filter(([, s]) => s.running).map(([key, s]) => ({ key, job: s.running! }));
+    },
+    activeCount: () => active,
+    peakCount: () => peak,
+    waitingCount: () => waiting.length,
+    /** Resolves when nothing runs and nothing waits (tests, shutdown). */
+    idle(): Promise<void> {
+      if (active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer)) return Promise.resolve();
+      return new Promise((r) => idleWaiters.push(r));
+    },
+    stop(): void {
+      stopped = true;
+      for (const s of states.values()) if (s.retryTimer) { clearTimeout(s.retryTimer); s.retryTimer = null; }
+    },
+  };
+}
+
+export type GroupQueue = ReturnType<typeof createGroupQueue>;

@@ -1,0 +1,40 @@
+// What a group's sandbox sees, the same on every runtime: its own folder
+// read-write, shared memory read-only (read-write for main), its own session
+// state, and the runner code read-only. Nothing else from the host.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HomePaths } from '../home.js';
+import { resolveGroupFolder } from '../home.js';
+import { projectRoot } from '../project-root.js';
+import type { Mount, RegisteredGroup } from '../types.js';
+
+export const INSIDE = {
+  group: '/workspace/group',
+  global: '/workspace/global',
+  claudeState: '/home/node/.claude',
+  app: '/app',
+  runner: '/app/runner/index.js',
+  home: '/home/node',
+} as const;
+
+export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'folder' | 'isMain'>): Mount[] {
+  const groupDir = resolveGroupFolder(paths, group.folder);
+  fs.mkdirSync(groupDir, { recursive: true });
+  // Session state lives outside the group folder so the agent cannot edit
+  // another session's transcript through its workspace.
+  const state = path.join(paths.sessions, group.folder, '.claude');
+  fs.mkdirSync(state, { recursive: true });
+  const root = projectRoot();
+  const runnerDir = path.join(root, 'dist', 'runner');
+  if (!fs.existsSync(path.join(runnerDir, 'index.js'))) {
+    throw new Error(`The runner is not built (${runnerDir} is missing): run "npm run build".`);
+  }
+  return [
+    { hostPath: groupDir, containerPath: INSIDE.group, readonly: false },
+    { hostPath: paths.global, containerPath: INSIDE.global, readonly: !group.isMain },
+    { hostPath: state, containerPath: INSIDE.claudeState, readonly: false },
+    { hostPath: path.join(root, 'package.json'), containerPath: `${INSIDE.app}/package.json`, readonly: true },
+    { hostPath: runnerDir, containerPath: `${INSIDE.app}/runner`, readonly: true },
+    { hostPath: path.join(root, 'node_modules'), containerPath: `${INSIDE.app}/node_modules`, readonly: true },
+  ];
+}

@@ -1,0 +1,99 @@
+// Starts a real host in a fresh temporary home, with the real bwrap sandbox and
+// the real Claude Agent SDK, talking to the fake Anthropic API on 127.0.0.1.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../src/config.js';
+import { startHost, type Host, type HostOptions } from '../../src/host.js';
+import { silentLogger, createLogger } from '../../src/logger.js';
+import { startFakeAnthropic, type FakeAnthropic, type Script } from './fake-anthropic.js';
+
+export const TEST_KEY = 'sk-ant-test-honeytoken-7f3a9c1e5b';
+
+export interface TestEnv {
+  home: string;
+  fake: FakeAnthropic;
+  host: Host;
+  config: Config;
+  api(pathname: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  send(chatJid: string, text: string, senderName?: string): Promise<string>;
+  messages(chatJid: string): Promise<any[]>;
+  waitForReply(chatJid: string, opts?: { count?: number; timeoutMs?: number }): Promise<any[]>;
+  restart(extra?: Record<string, string>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function makeHome(prefix = 'nanoclaw-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startTestEnv(opts: { script?: Script; env?: Record<string, string>; home?: string; host?: Partial<HostOptions> } = {}): Promise<TestEnv> {
+  const home = opts.home ?? makeHome();
+  const fake = await startFakeAnthropic(opts.script);
+  const baseEnv = (): Record<string, string> => ({
+    NANOCLAW_HOME: home,
+    NANOCLAW_CONFIG_DIR: path.join(home, '.config-nanoclaw'),
+    ANTHROPIC_API_KEY: TEST_KEY,
+    ANTHROPIC_BASE_URL: fake.url,
+    NANOCLAW_RUNTIME: 'bwrap',
+    NANOCLAW_HTTP_PORT: '0',
+    TZ: 'Europe/Berlin',
+    IDLE_TIMEOUT: '3000',
+    NANOCLAW_RETRY_BASE_MS: '200',
+    ...opts.env,
+  });
+  const logger = process.env.NANOCLAW_TEST_LOG ? createLogger({ level: 'debug', stderr: true }) : silentLogger();
+  let config = loadConfig(baseEnv(), home);
+  let host = await startHost({ config, logger, ...opts.host });
+
+  const env: TestEnv = {
+    home, fake, host, config,
+    async api(pathname, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has('authorization')) headers.set('authorization', `Bearer ${env.host.token}`);
+      let body = init.body;
+      if (init.json !== undefined) { headers.set('content-type', 'application/json'); body = JSON.stringify(init.json); }
+      return fetch(env.host.url + pathname, { ...init, headers, body });
+    },
+    async send(chatJid, text, senderName = 'Sam') {
+      const res = await env.api(`/api/chats/${encodeURIComponent(chatJid)}/messages`, { method: 'POST', json: { sender: `user-${senderName}`, senderName, text } });
+      if (res.status !== 202) throw new Error(`send failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    },
+    async messages(chatJid) {
+      const res = await env.api(`/api/chats/${encodeURIComponent(chatJid)}/messages`);
+      return ((await res.json()) as { messages: any[] }).messages;
+    },
+    async waitForReply(chatJid, o = {}) {
+      const count = o.count ?? 1;
+      const deadline = Date.now() + (o.timeoutMs ?? 90_000);
+      for (;;) {
+        const replies = (await env.messages(chatJid)).filter((m) => m.fromAssistant);
+        if (replies.length >= count) return replies;
+        if (Date.now() > deadline) throw new Error(`no reply in ${chatJid} after ${o.timeoutMs ?? 90_000} ms (have ${replies.length}/${count})`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async restart(extra = {}) {
+      await env.host.stop();
+      config = loadConfig({ ...baseEnv(), ...extra }, home);
+      env.config = config;
+      env.host = host = await startHost({ config, logger, ...opts.host });
+    },
+    async close() {
+      await env.host.stop().catch(() => {});
+      await fake.close();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+  return env;
+}
+
+/** Sleeps until `check` is true or the time is up. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
