@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The `nanoclaw` command. Each subcommand lives in src/cli/<name>.ts; this file
+// only dispatches, so `nanoclaw --help` stays the one place that lists them.
+import { loadConfig } from './config.js';
+
+type Command = (args: string[], config: ReturnType<typeof loadConfig>) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  start: { summary: 'run the assistant (same as npm start)', load: async () => (await import('./cli/start.js')).startCommand },
+  chat: { summary: 'chat in the terminal: chat [--group <folder>]', load: async () => (await import('./cli/chat.js')).chatCommand },
+  status: { summary: 'is it running, and is anything wrong', load: async () => (await import('./cli/status.js')).statusCommand },
+  groups: { summary: 'groups list | add <jid> <name> <folder> [--trigger @X] [--no-trigger] | remove <jid>', load: async () => (await import('./cli/groups.js')).groupsCommand },
+};
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  return `Usage: nanoclaw <command> [options]\n\nCommands:\n${lines.join('\n')}\n`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 1;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`Unknown command "${name}".\n\n${usage()}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`Configuration problem: ${(err as Error).message}\n`);
+    return 2;
+  }
+  return (await cmd.load())(rest, config);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    process.stderr.write(`nanoclaw: ${(err as Error).message ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

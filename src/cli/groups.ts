@@ -1,0 +1,39 @@
+// `nanoclaw groups list|add|remove`, through the running host's API.
+import type { Config } from '../config.js';
+import { apiClient } from './api-client.js';
+
+export async function groupsCommand(args: string[], config: Config): Promise<number> {
+  const api = apiClient(config);
+  const [sub, ...rest] = args;
+  if (!sub || sub === 'list') {
+    const res = await api.request('/api/groups');
+    const { groups, unregistered } = (await res.json()) as { groups: any[]; unregistered: any[] };
+    for (const g of groups) process.stdout.write(`${g.isMain ? '*' : ' '} ${g.folder.padEnd(16)} ${g.jid.padEnd(32)} ${g.name}  ${g.requiresTrigger ? `(trigger ${g.trigger})` : '(answers everything)'}\n`);
+    if (unregistered.length) {
+      process.stdout.write('\nSeen but not registered:\n');
+      for (const c of unregistered) process.stdout.write(`  ${c.jid.padEnd(32)} ${c.name ?? ''}\n`);
+    }
+    return 0;
+  }
+  if (sub === 'add') {
+    const positional = rest.filter((a, i) => !a.startsWith('--') && rest[i - 1] !== '--trigger');
+    const [jid, name, folder] = positional;
+    if (!jid || !name || !folder) { process.stderr.write('Usage: nanoclaw groups add <jid> <name> <folder> [--trigger @X] [--no-trigger]\n'); return 2; }
+    const ti = rest.indexOf('--trigger');
+    const res = await api.request('/api/groups', { method: 'POST', json: { jid, name, folder, trigger: ti >= 0 ? rest[ti + 1] : undefined, requiresTrigger: !rest.includes('--no-trigger') } });
+    const body = (await res.json()) as any;
+    if (!res.ok) { process.stderr.write(`Not added: ${body.error}\n`); return 1; }
+    process.stdout.write(`Added ${body.group.name} (${body.group.jid}) in groups/${body.group.folder}\n`);
+    return 0;
+  }
+  if (sub === 'remove') {
+    if (!rest[0]) { process.stderr.write('Usage: nanoclaw groups remove <jid>\n'); return 2; }
+    const res = await api.request(`/api/groups/${encodeURIComponent(rest[0])}`, { method: 'DELETE' });
+    const body = (await res.json()) as any;
+    if (!res.ok) { process.stderr.write(`Not removed: ${body.error}\n`); return 1; }
+    process.stdout.write(`Removed ${body.removed}\n`);
+    return 0;
+  }
+  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add or remove.\n`);
+  return 2;
+}
