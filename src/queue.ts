@@ -87,7 +87,8 @@ export function createGroupQueue(deps: QueueDeps) {
     const s = state(key);
     s.running = null;
     active--;
-    schedule(key);
+    // More work for this group waits its turn behind groups already waiting.
+    if (hasWork(s) && !waiting.includes(key)) waiting.push(key);
     while (active < deps.maxConcurrent && waiting.length) {
       const next = waiting.shift()!;
       schedule(next);

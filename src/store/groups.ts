@@ -1,0 +1,54 @@
+// Queries over registered groups and per-group sessions.
+import type { DB } from './db.js';
+import type { RegisteredGroup, SandboxSettings } from '../types.js';
+
+interface Row {
+  jid: string; name: string; folder: string; trigger: string; requires_trigger: number; is_main: number;
+  sandbox: string; added_at: string;
+}
+
+function fromRow(r: Row): RegisteredGroup {
+  let sandbox: SandboxSettings = {};
+  try { sandbox = JSON.parse(r.sandbox); } catch { sandbox = {}; }
+  return {
+    jid: r.jid, name: r.name, folder: r.folder, trigger: r.trigger, requiresTrigger: !!r.requires_trigger,
+    isMain: !!r.is_main, sandbox, addedAt: r.added_at,
+  };
+}
+
+export function groupQueries(db: DB) {
+  const all = db.prepare(`SELECT * FROM registered_groups ORDER BY is_main DESC, added_at`);
+  const byJid = db.prepare(`SELECT * FROM registered_groups WHERE jid = ?`);
+  const byFolder = db.prepare(`SELECT * FROM registered_groups WHERE folder = ?`);
+  const insert = db.prepare(
+    `INSERT INTO registered_groups (jid, name, folder, trigger, requires_trigger, is_main, sandbox, added_at)
+     VALUES (@jid, @name, @folder, @trigger, @requiresTrigger, @isMain, @sandbox, @addedAt)`,
+  );
+  const update = db.prepare(
+    `UPDATE registered_groups SET name = @name, trigger = @trigger, requires_trigger = @requiresTrigger, sandbox = @sandbox WHERE jid = @jid`,
+  );
+  const remove = db.prepare(`DELETE FROM registered_groups WHERE jid = ?`);
+  const getSession = db.prepare(`SELECT session_id FROM sessions WHERE group_folder = ?`);
+  const setSession = db.prepare(
+    `INSERT INTO sessions (group_folder, session_id, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (group_folder) DO UPDATE SET session_id = excluded.session_id, updated_at = excluded.updated_at`,
+  );
+  const clearSession = db.prepare(`DELETE FROM sessions WHERE group_folder = ?`);
+
+  return {
+    list(): RegisteredGroup[] { return (all.all() as Row[]).map(fromRow); },
+    get(jid: string): RegisteredGroup | undefined { const r = byJid.get(jid) as Row | undefined; return r ? fromRow(r) : undefined; },
+    byFolder(folder: string): RegisteredGroup | undefined { const r = byFolder.get(folder) as Row | undefined; return r ? fromRow(r) : undefined; },
+    main(): RegisteredGroup | undefined { return this.list().find((g) => g.isMain); },
+    insert(g: RegisteredGroup): void {
+      insert.run({ ...g, requiresTrigger: g.requiresTrigger ? 1 : 0, isMain: g.isMain ? 1 : 0, sandbox: JSON.stringify(g.sandbox ?? {}) });
+    },
+    update(g: Pick<RegisteredGroup, 'jid' | 'name' | 'trigger' | 'requiresTrigger' | 'sandbox'>): void {
+      update.run({ ...g, requiresTrigger: g.requiresTrigger ? 1 : 0, sandbox: JSON.stringify(g.sandbox ?? {}) });
+    },
+    remove(jid: string): boolean { return remove.run(jid).changes > 0; },
+    session(folder: string): string | undefined { return (getSession.get(folder) as { session_id: string } | undefined)?.session_id; },
+    setSession(folder: string, sessionId: string): void { setSession.run(folder, sessionId, new Date().toISOString()); },
+    clearSession(folder: string): void { clearSession.run(folder); },
+  };
+}

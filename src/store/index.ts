@@ -1,0 +1,23 @@
+// The store: one SQLite database, every query grouped by what it is about.
+import { openDatabase, type DB } from './db.js';
+import { messageQueries } from './messages.js';
+import { groupQueries } from './groups.js';
+import { outboxQueries } from './outbox.js';
+import { usageQueries } from './usage.js';
+
+export type Store = ReturnType<typeof createStore>;
+
+export function createStore(db: DB) {
+  return {
+    db,
+    messages: messageQueries(db),
+    groups: groupQueries(db),
+    outbox: outboxQueries(db),
+    usage: usageQueries(db),
+    close(): void { db.close(); },
+  };
+}
+
+export function openStore(file: string): Store {
+  return createStore(openDatabase(file));
+}

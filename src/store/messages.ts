@@ -1,0 +1,125 @@
+// Queries over chats and messages: ingest, catch-up, history, full-text search.
+import type { DB } from './db.js';
+import type { Attachment, ChatInfo, Message } from '../types.js';
+
+export interface StoredMessage extends Message {
+  seq: number;
+}
+
+interface Row {
+  seq: number; id: string; chat_jid: string; sender: string; sender_name: string; text: string;
+  timestamp: string; from_me: number; from_assistant: number;
+  reply_to_id: string | null; reply_to_text: string | null; reply_to_sender: string | null; attachments: string | null;
+}
+
+function fromRow(r: Row): StoredMessage {
+  let attachments: Attachment[] | undefined;
+  if (r.attachments) {
+    try { attachments = JSON.parse(r.attachments); } catch { attachments = undefined; }
+  }
+  return {
+    seq: r.seq, id: r.id, chatJid: r.chat_jid, sender: r.sender, senderName: r.sender_name, text: r.text,
+    timestamp: r.timestamp, fromMe: !!r.from_me, fromAssistant: !!r.from_assistant,
+    replyTo: r.reply_to_id ? { id: r.reply_to_id, text: r.reply_to_text ?? undefined, sender: r.reply_to_sender ?? undefined } : null,
+    attachments,
+  };
+}
+
+export interface SearchHit extends StoredMessage {
+  chatName: string | null;
+  snippet: string;
+}
+
+export function messageQueries(db: DB) {
+  const upsertChat = db.prepare(
+    `INSERT INTO chats (jid, name, channel, is_group, last_message_at) VALUES (@jid, @name, @channel, @isGroup, @at)
+     ON CONFLICT (jid) DO UPDATE SET
+       name = COALESCE(excluded.name, chats.name),
+       is_group = MAX(chats.is_group, excluded.is_group),
+       last_message_at = COALESCE(excluded.last_message_at, chats.last_message_at)`,
+  );
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO messages (id, chat_jid, sender, sender_name, text, timestamp, from_me, from_assistant,
+       reply_to_id, reply_to_text, reply_to_sender, attachments)
+     VALUES (@id, @chatJid, @sender, @senderName, @text, @timestamp, @fromMe, @fromAssistant,
+       @replyToId, @replyToText, @replyToSender, @attachments)`,
+  );
+  const after = db.prepare(`SELECT * FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ?`);
+  const recent = db.prepare(`SELECT * FROM (SELECT * FROM messages WHERE chat_jid = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`);
+  const lastSeq = db.prepare(`SELECT MAX(seq) AS seq FROM messages WHERE chat_jid = ?`);
+  const bySeq = db.prepare(`SELECT * FROM messages WHERE seq = ?`);
+  const chatsStmt = db.prepare(`SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats ORDER BY last_message_at DESC`);
+  const chatStmt = db.prepare(`SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats WHERE jid = ?`);
+
+  return {
+    upsertChat(info: ChatInfo, at?: string): void {
+      upsertChat.run({ jid: info.jid, name: info.name ?? null, channel: info.channel, isGroup: info.isGroup ? 1 : 0, at: at ?? null });
+    },
+
+    /** Stores a message. Returns its seq, or null when it was already stored (a duplicate event). */
+    insert(msg: Message, channel: string): number | null {
+      return db.transaction(() => {
+        upsertChat.run({ jid: msg.chatJid, name: null, channel, isGroup: 0, at: msg.timestamp });
+        const res = insert.run({
+          id: msg.id, chatJid: msg.chatJid, sender: msg.sender, senderName: msg.senderName, text: msg.text,
+          timestamp: msg.timestamp, fromMe: msg.fromMe ? 1 : 0, fromAssistant: msg.fromAssistant ? 1 : 0,
+          replyToId: msg.replyTo?.id ?? null, replyToText: msg.replyTo?.text ?? null, replyToSender: msg.replyTo?.sender ?? null,
+          attachments: msg.attachments?.length ? JSON.stringify(msg.attachments) : null,
+        });
+        return res.changes ? Number(res.lastInsertRowid) : null;
+      })();
+    },
+
+    after(chatJid: string, seq: number, limit = 10_000): StoredMessage[] {
+      return (after.all(chatJid, seq, limit) as Row[]).map(fromRow);
+    },
+
+    recent(chatJid: string, limit: number): StoredMessage[] {
+      return (recent.all(chatJid, limit) as Row[]).map(fromRow);
+    },
+
+    bySeq(seq: number): StoredMessage | undefined {
+      const r = bySeq.get(seq) as Row | undefined;
+      return r ? fromRow(r) : undefined;
+    },
+
+    lastSeq(chatJid: string): number {
+      return ((lastSeq.get(chatJid) as { seq: number | null }).seq) ?? 0;
+    },
+
+    chats(): { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null }[] {
+      return chatsStmt.all() as any[];
+    },
+
+    chat(jid: string): { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null } | undefined {
+      return chatStmt.get(jid) as any;
+    },
+
+    /**
+     * Full-text search, ranked by relevance. `chatJids` limits it to those chats
+     * (a group's own); undefined means all chats (the main group).
+     */
+    search(query: string, opts: { chatJids?: string[]; limit?: number } = {}): SearchHit[] {
+      const terms = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
+      if (terms.length === 0) return [];
+      // Each term quoted so FTS syntax in user input is only ever literal text;
+      // any term may match and bm25 ranks messages with more of them first.
+      const match = terms.slice(0, 32).map((t) => `"${t}"`).join(' OR ');
+      const limit = Math.max(1, Math.min(opts.limit ?? 20, 100));
+      const params: unknown[] = [match];
+      let where = '';
+      if (opts.chatJids) {
+        if (opts.chatJids.length === 0) return [];
+        where = `AND m.chat_jid IN (${opts.chatJids.map(() => '?').join(',')})`;
+        params.push(...opts.chatJids);
+      }
+      params.push(limit);
+      const rows = db.prepare(
+        `SELECT m.*, c.name AS chat_name, snippet(messages_fts, 0, '[', ']', '…', 12) AS snip
+         FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid LEFT JOIN chats c ON c.jid = m.chat_jid
+         WHERE messages_fts MATCH ? ${where} ORDER BY rank LIMIT ?`,
+      ).all(...params) as (Row & { chat_name: string | null; snip: string })[];
+      return rows.map((r) => ({ ...fromRow(r), chatName: r.chat_name, snippet: r.snip }));
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// The outbox and the per-chat "answered up to" cursors. A reply and the cursor
+// move are written in one transaction, so a crash either loses neither or keeps
+// both: a message is never lost and never answered twice.
+import type { DB } from './db.js';
+
+export interface OutboxItem {
+  id: number;
+  chatJid: string;
+  text: string;
+  persona: string | null;
+  kind: string;
+  createdAt: string;
+  attempts: number;
+}
+
+export function outboxQueries(db: DB) {
+  const getCursor = db.prepare(`SELECT answered_seq FROM cursors WHERE chat_jid = ?`);
+  const setCursor = db.prepare(
+    `INSERT INTO cursors (chat_jid, answered_seq) VALUES (?, ?)
+     ON CONFLICT (chat_jid) DO UPDATE SET answered_seq = MAX(cursors.answered_seq, excluded.answered_seq)`,
+  );
+  const enqueue = db.prepare(
+    `INSERT INTO outbox (chat_jid, text, persona, kind, created_at) VALUES (?, ?, ?, ?, ?)`,
+  );
+  const pending = db.prepare(
+    `SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts FROM outbox
+     WHERE delivered_at IS NULL ORDER BY id`,
+  );
+  const markDelivered = db.prepare(`UPDATE outbox SET delivered_at = ? WHERE id = ?`);
+  const markFailed = db.prepare(`UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`);
+  const setSession = db.prepare(
+    `INSERT INTO sessions (group_folder, session_id, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (group_folder) DO UPDATE SET session_id = excluded.session_id, updated_at = excluded.updated_at`,
+  );
+
+  return {
+    cursor(chatJid: string): number {
+      return (getCursor.get(chatJid) as { answered_seq: number } | undefined)?.answered_seq ?? 0;
+    },
+    setCursor(chatJid: string, seq: number): void { setCursor.run(chatJid, seq); },
+
+    enqueue(chatJid: string, text: string, opts: { persona?: string; kind?: string } = {}): number {
+      return Number(enqueue.run(chatJid, text, opts.persona ?? null, opts.kind ?? 'message', new Date().toISOString()).lastInsertRowid);
+    },
+
+    /**
+     * Records that the assistant answered `chatJid` up to `seq`: the reply (if
+     * any) enters the outbox, the session is saved, and the cursor moves, all at once.
+     */
+    commitTurn(t: { chatJid: string; upToSeq: number; reply?: string; groupFolder?: string; sessionId?: string }): number | null {
+      return db.transaction(() => {
+        let id: number | null = null;
+        if (t.reply) id = Number(enqueue.run(t.chatJid, t.reply, null, 'reply', new Date().toISOString()).lastInsertRowid);
+        if (t.groupFolder && t.sessionId) setSession.run(t.groupFolder, t.sessionId, new Date().toISOString());
+        setCursor.run(t.chatJid, t.upToSeq);
+        return id;
+      })();
+    },
+
+    pending(): OutboxItem[] { return pending.all() as OutboxItem[]; },
+    markDelivered(id: number): void { markDelivered.run(new Date().toISOString(), id); },
+    markFailed(id: number, error: string): void { markFailed.run(error.slice(0, 500), id); },
+    /** Runs fn and marks the item delivered in the same transaction (for channels backed by this database). */
+    deliverWith(id: number, fn: () => void): void {
+      db.transaction(() => { fn(); markDelivered.run(new Date().toISOString(), id); })();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// Runs the built `nanoclaw start` as a separate process, so a test can kill it
+// the way a crash or power cut would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../src/project-root.js';
+import { until } from './harness.js';
+
+export interface HostProcess {
+  child: ChildProcess;
+  url: string;
+  token: string;
+  output(): string;
+  api(pathname: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startHostProcess(home: string, env: Record<string, string>): Promise<HostProcess> {
+  const hostJson = path.join(home, 'data', 'host.json');
+  try { fs.unlinkSync(hostJson); } catch { /* first start */ }
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist/src/cli.js'), 'start'], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NANOCLAW_HOME: home, NANOCLAW_HTTP_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  await until(() => fs.existsSync(hostJson) || child.exitCode !== null, 30_000, 'host to start');
+  if (child.exitCode !== null) throw new Error(`host exited: ${out}`);
+  const { url } = JSON.parse(fs.readFileSync(hostJson, 'utf8'));
+  const token = fs.readFileSync(path.join(home, 'data', 'api-token'), 'utf8').trim();
+  return {
+    child, url, token,
+    output: () => out,
+    api(pathname, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set('authorization', `Bearer ${token}`);
+      let body = init.body;
+      if (init.json !== undefined) { headers.set('content-type', 'application/json'); body = JSON.stringify(init.json); }
+      return fetch(url + pathname, { ...init, headers, body });
+    },
+    async kill(signal = 'SIGKILL') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
