@@ -40,7 +40,7 @@ const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
 const DOWNLOAD_TIMEOUT_MS = 120_000;
 // Telegram shows a chat action for about 5 s; refresh it while the agent works.
 const TYPING_REFRESH_MS = 4_000;
-const TYPING_MAX_MS = 5 * 60_000;
+const TYPING_MAX_MS = 30 * 60_000; // a safety net: the host ends typing when a turn ends
 const MAX_POLL_BACKOFF_MS = 30_000;
 
 // grammY types its signals with an old polyfill; at runtime it takes any AbortSignal.

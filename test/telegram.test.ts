@@ -1,0 +1,324 @@
+// The Telegram channel against a fake Bot API on 127.0.0.1: what arrives in
+// the host, what reaches the chat, and what survives a restart.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createTelegramChannel, type TelegramChannelOptions } from '../src/channels/telegram.js';
+import { splitText, toMarkdownV2 } from '../src/channels/telegram-format.js';
+import { silentLogger } from '../src/logger.js';
+import { triggerPattern } from '../src/router.js';
+import type { Channel, ChannelState, ChatInfo, Message } from '../src/types.js';
+import {
+  ALICE, BOB, groupChat, mentionEntity, parseMarkdownV2, privateChat, startFakeTelegram, type FakeTelegram,
+} from './support/fake-telegram.js';
+
+let fake: FakeTelegram;
+let home: string;
+let running: Channel[] = [];
+
+beforeEach(async () => {
+  fake = await startFakeTelegram();
+  home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-tg-'));
+});
+
+afterEach(async () => {
+  await Promise.all(running.map((c) => c.disconnect()));
+  running = [];
+  await fake.close();
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+interface Harness {
+  channel: Channel;
+  messages: Message[];
+  chats: ChatInfo[];
+  states: ChannelState[];
+}
+
+/** A connected channel; chats in `registered` have an inbox under the test home. */
+async function connect(registered: string[] = [], extra: Partial<TelegramChannelOptions> = {}): Promise<Harness> {
+  const h: Harness = { channel: null as unknown as Channel, messages: [], chats: [], states: [] };
+  h.channel = createTelegramChannel({
+    token: fake.token,
+    apiRoot: fake.apiRoot,
+    assistantName: 'Andy',
+    logger: silentLogger(),
+    inboxDirFor: (jid) => (registered.includes(jid) ? inboxOf(jid) : null),
+    pollingTimeoutSeconds: 1,
+    ...extra,
+  });
+  await h.channel.connect({
+    onMessage: (m) => h.messages.push(m),
+    onChat: (c) => h.chats.push(c),
+    onState: (s) => h.states.push(s),
+  });
+  running.push(h.channel);
+  return h;
+}
+
+function inboxOf(jid: string): string {
+  return path.join(home, 'groups', jid.replace(/\W/g, '_'), 'inbox');
+}
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const dm = privateChat(ALICE);
+const dmJid = `tg:${ALICE.id}`;
+const group = groupChat('Family');
+const groupJid = `tg:${group.id}`;
+
+describe('receiving', () => {
+  it('hands every message to the host with sender, time, reply and chat details', async () => {
+    const h = await connect();
+    const [first] = fake.push({ chat: dm, from: ALICE, text: 'hello there' });
+    await waitFor(() => h.messages.length === 1, 'the first message');
+    fake.push(
+      { chat: group, from: BOB, text: 'agreed', reply_to_message: { message_id: 7, date: 1, chat: group, from: ALICE, text: 'pizza tonight?' } },
+      { chat: group, from: fake.bot, text: 'an echo of the bot itself' },
+    );
+    await waitFor(() => h.messages.length === 2, 'the group message');
+
+    expect(h.messages[0]).toMatchObject({
+      id: String(first), chatJid: dmJid, sender: dmJid, senderName: 'Alice Liddell', text: 'hello there',
+      fromMe: false, fromAssistant: false, replyTo: null,
+    });
+    expect(Date.now() - Date.parse(h.messages[0]!.timestamp)).toBeLessThan(60_000);
+    expect(h.messages[1]).toMatchObject({
+      chatJid: groupJid, sender: `tg:${BOB.id}`, senderName: 'Bob', text: 'agreed',
+      replyTo: { id: '7', text: 'pizza tonight?', sender: `tg:${ALICE.id}` },
+    });
+    expect(h.chats).toEqual([
+      { jid: dmJid, name: 'Alice Liddell', channel: 'telegram', isGroup: false },
+      { jid: groupJid, name: 'Family', channel: 'telegram', isGroup: true },
+    ]);
+    expect(h.states[0]).toMatchObject({ connected: true });
+    expect(h.channel.isConnected()).toBe(true);
+  });
+
+  it('turns an @mention of the bot into the trigger, without doubling it', async () => {
+    const h = await connect();
+    const mention = 'what do you think, @andy_test_bot?';
+    const already = '@Andy also @Andy_Test_Bot';
+    const other = 'ask @alice about it';
+    fake.push(
+      { chat: group, from: ALICE, text: mention, entities: [mentionEntity(mention, '@andy_test_bot')] },
+      { chat: group, from: ALICE, text: already, entities: [mentionEntity(already, '@Andy_Test_Bot')] },
+      { chat: group, from: ALICE, text: other, entities: [mentionEntity(other, '@alice')] },
+    );
+    await waitFor(() => h.messages.length === 3, 'three messages');
+
+    const texts = h.messages.map((m) => m.text);
+    expect(texts).toEqual([`@Andy ${mention}`, already, other]);
+    const trigger = triggerPattern('@Andy');
+    expect(texts.map((t) => trigger.test(t))).toEqual([true, true, false]);
+  });
+});
+
+describe('media', () => {
+  it('saves the largest photo of a registered chat into its inbox under a generated name', async () => {
+    const h = await connect([groupJid]);
+    const big = crypto.randomBytes(150_000);
+    const thumbId = fake.addFile(crypto.randomBytes(900), { filePath: 'photos/thumb.jpg' });
+    const bigId = fake.addFile(big, { filePath: 'photos/file_7.jpg' });
+    fake.push({
+      chat: group, from: ALICE, caption: 'our new kitchen',
+      photo: [
+        { file_id: thumbId, file_unique_id: 't', width: 90, height: 60, file_size: 900 },
+        { file_id: bigId, file_unique_id: 'b', width: 1280, height: 853, file_size: big.length },
+      ],
+    });
+    await waitFor(() => h.messages.length === 1, 'the photo');
+
+    const msg = h.messages[0]!;
+    expect(msg.text).toBe('our new kitchen');
+    expect(msg.attachments).toHaveLength(1);
+    const att = msg.attachments![0]!;
+    expect(att).toMatchObject({ kind: 'image', mimeType: 'image/jpeg' });
+    expect(att.path).toMatch(/^inbox\/\d{13}-[0-9a-f]{12}\.jpg$/);
+    const saved = path.join(inboxOf(groupJid), path.basename(att.path));
+    expect(fs.readFileSync(saved).equals(big)).toBe(true);
+    expect(fake.downloads).toEqual(['photos/file_7.jpg']);
+  });
+
+  it("never uses the sender's file name as a path, and shows it only as text", async () => {
+    const h = await connect([groupJid]);
+    const bytes = Buffer.from('#!/bin/sh\necho hi\n');
+    const fileId = fake.addFile(bytes);
+    fake.push({
+      chat: group, from: ALICE,
+      document: { file_id: fileId, file_unique_id: 'd', file_name: '../../evil]\n name.sh', mime_type: 'application/x-sh', file_size: bytes.length },
+    });
+    await waitFor(() => h.messages.length === 1, 'the document');
+
+    const msg = h.messages[0]!;
+    expect(msg.text).toBe('[document: ../../evil) name.sh]');
+    expect(msg.attachments![0]!.path).toMatch(/^inbox\/\d+-[0-9a-f]+\.bin$/);
+    expect(fs.readdirSync(inboxOf(groupJid))).toEqual([path.basename(msg.attachments![0]!.path)]);
+    expect(fs.readdirSync(path.dirname(inboxOf(groupJid)))).toEqual(['inbox']);
+  });
+
+  it('does not save a file larger than the cap, even when Telegram understated its size', async () => {
+    const h = await connect([dmJid], { maxDownloadBytes: 10_000 });
+    const fileId = fake.addFile(crypto.randomBytes(50_000), { filePath: 'voice/file_1.oga', declaredSize: 5_000 });
+    fake.push({ chat: dm, from: ALICE, voice: { file_id: fileId, file_unique_id: 'v', duration: 3, mime_type: 'audio/ogg', file_size: 5_000 } });
+    await waitFor(() => h.messages.length === 1, 'the voice message');
+
+    expect(h.messages[0]!.text).toMatch(/^\[voice message\] \(not saved: larger than/);
+    expect(h.messages[0]!.attachments).toBeUndefined();
+    expect(fs.readdirSync(inboxOf(dmJid))).toEqual([]);
+  });
+
+  it('does not download media from a chat that is not registered', async () => {
+    const h = await connect([]);
+    const fileId = fake.addFile(crypto.randomBytes(1000), { filePath: 'photos/file_1.jpg' });
+    fake.push({ chat: dm, from: ALICE, photo: [{ file_id: fileId, file_unique_id: 'p', width: 10, height: 10 }] });
+    await waitFor(() => h.messages.length === 1, 'the photo');
+
+    expect(h.messages[0]).toMatchObject({ text: '[photo]', chatJid: dmJid });
+    expect(h.messages[0]!.attachments).toBeUndefined();
+    expect(fake.callsTo('getFile')).toEqual([]);
+    expect(fake.downloads).toEqual([]);
+    expect(fs.existsSync(path.join(home, 'groups'))).toBe(false);
+  });
+});
+
+describe('sending', () => {
+  it('splits a 10,000-character reply on paragraph boundaries and delivers the parts in order', async () => {
+    const h = await connect();
+    const paragraphs = Array.from({ length: 42 }, (_, i) =>
+      `Paragraph ${i + 1} (of 42): ${'all work and no play makes Andy a dull bot. '.repeat(5)}End #${i + 1}!`.slice(0, 245));
+    const reply = paragraphs.join('\n\n');
+    expect(reply.length).toBeGreaterThan(10_000);
+
+    await h.channel.sendMessage(dmJid, reply);
+
+    const parts = fake.sent.map((s) => s.text);
+    expect(parts.length).toBe(3);
+    for (const p of parts) expect(p.length).toBeLessThanOrEqual(4096);
+    // Every part is whole paragraphs, and together they are the reply, in order.
+    const perPart = parts.map((p) => p.split('\n\n'));
+    for (const ps of perPart) for (const p of ps) expect(paragraphs).toContain(p);
+    expect(perPart.flat()).toEqual(paragraphs);
+    expect(fake.sent.every((s) => s.parseMode === 'MarkdownV2' && s.chatId === ALICE.id)).toBe(true);
+  });
+
+  it('renders the agent’s Markdown and keeps every other character as typed', async () => {
+    const h = await connect();
+    await h.channel.sendMessage(groupJid, '## Result\n**Done!** Saved `a_b.txt` - see [the docs](https://example.com/a_b). 2*3*4 = 24 {ok} #1');
+    expect(fake.sent).toHaveLength(1);
+    expect(fake.sent[0]!.text).toBe('Result\nDone! Saved a_b.txt - see the docs. 2*3*4 = 24 {ok} #1');
+    expect(fake.sent[0]!.parseMode).toBe('MarkdownV2');
+  });
+
+  it('falls back to plain text when Telegram cannot parse the Markdown', async () => {
+    const h = await connect();
+    fake.failNext('sendMessage', { error_code: 400, description: "Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 3" });
+    const text = 'Here is **the plan**: step 1, step 2.';
+
+    await h.channel.sendMessage(dmJid, text);
+
+    expect(fake.callsTo('sendMessage').map((c) => c.params.parse_mode)).toEqual(['MarkdownV2', undefined]);
+    expect(fake.sent).toEqual([expect.objectContaining({ chatId: ALICE.id, text, parseMode: undefined })]);
+  });
+
+  it('waits out a 429 retry_after and then delivers', async () => {
+    const h = await connect();
+    fake.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } });
+
+    await h.channel.sendMessage(dmJid, 'sorry for the wait');
+
+    const attempts = fake.callsTo('sendMessage');
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(950);
+    expect(fake.sent.map((s) => s.text)).toEqual(['sorry for the wait']);
+  });
+
+  it('shows typing while the agent works', async () => {
+    const h = await connect();
+    await h.channel.setTyping!(groupJid, true);
+    await h.channel.setTyping!(groupJid, false);
+    expect(fake.callsTo('sendChatAction').map((c) => c.params)).toEqual([{ chat_id: String(group.id), action: 'typing' }]);
+  });
+
+  it('refuses to send while disconnected, so the outbox tries again later', async () => {
+    const h = await connect();
+    await h.channel.disconnect();
+    await expect(h.channel.sendMessage(dmJid, 'hi')).rejects.toThrow(/not connected/);
+    expect(h.channel.isConnected()).toBe(false);
+    expect(h.states.at(-1)).toMatchObject({ connected: false });
+    expect(fake.sent).toEqual([]);
+  });
+});
+
+describe('connection', () => {
+  it('explains a rejected token', async () => {
+    const channel = createTelegramChannel({
+      token: '123456:wrong', apiRoot: fake.apiRoot, assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null, pollingTimeoutSeconds: 1,
+    });
+    await expect(channel.connect({ onMessage() {}, onChat() {} })).rejects.toThrow(
+      'Telegram rejected TELEGRAM_BOT_TOKEN: get a token from @BotFather and set TELEGRAM_BOT_TOKEN (or run `nanoclaw auth telegram`)');
+    expect(channel.isConnected()).toBe(false);
+  });
+
+  it('loses and repeats nothing when stopped in the middle of a batch and started again', async () => {
+    const a = await connect([groupJid]);
+    const fileId = fake.addFile(crypto.randomBytes(2000), { filePath: 'photos/file_1.jpg' });
+    const release = fake.holdDownloads();
+    const ids = fake.push(
+      { chat: group, from: ALICE, text: 'one' },
+      { chat: group, from: ALICE, photo: [{ file_id: fileId, file_unique_id: 'p', width: 10, height: 10 }] },
+      { chat: group, from: BOB, text: 'two' },
+      { chat: group, from: BOB, text: 'three' },
+    );
+    // The batch is mid-way (the photo is downloading) when the stop arrives.
+    await waitFor(() => fake.downloads.length === 1, 'the photo download to start');
+    const stopped = a.channel.disconnect();
+    ids.push(...fake.push({ chat: group, from: ALICE, text: 'four' }, { chat: dm, from: ALICE, text: 'five' }));
+    await new Promise((r) => setTimeout(r, 50));
+    release();
+    await stopped;
+
+    expect(a.messages.map((m) => m.text)).toEqual(['one', '[photo]', 'two', 'three']);
+    expect(a.messages[1]!.attachments).toHaveLength(1);
+
+    ids.push(...fake.push({ chat: dm, from: ALICE, text: 'six' }));
+    const b = await connect([groupJid]);
+    await waitFor(() => a.messages.length + b.messages.length >= ids.length, 'every update');
+    await new Promise((r) => setTimeout(r, 200));
+
+    const all = [...a.messages, ...b.messages].map((m) => `${m.chatJid}/${m.id}`).sort();
+    const expected = ids.map((id, i) => `${i === 5 || i === 6 ? dmJid : groupJid}/${id}`).sort();
+    expect(all).toEqual(expected);
+    expect(b.messages.map((m) => m.text)).toEqual(['four', 'five', 'six']);
+  });
+});
+
+describe('formatting helpers', () => {
+  it('splits by paragraph, then line, then word, then hard, never past the limit', () => {
+    expect(splitText('aaaa\n\nbbbb', 6)).toEqual(['aaaa', 'bbbb']);
+    expect(splitText('aaaa\nbbbb', 6)).toEqual(['aaaa', 'bbbb']);
+    expect(splitText('aaa bbb', 5)).toEqual(['aaa', 'bbb']);
+    expect(splitText('abcdefgh', 3)).toEqual(['abc', 'def', 'gh']);
+    expect(splitText('ab😀cd', 3)).toEqual(['ab', '😀c', 'd']);
+    expect(splitText('   \n\n  ')).toEqual([]);
+  });
+
+  it('produces MarkdownV2 that always parses, whatever the input', () => {
+    const samples = [
+      'plain. (with) [brackets] and {braces} + - = | ! # > ~ _ *',
+      '```ts\nconst a = `x` + "\\\\";\n```\nafter',
+      'unclosed **bold and `code',
+      '*a**b* __x__ ~~y~~ ***z*** [t](http://e.com/a)b)',
+      'snake_case_name and 2*3*4 and \\ backslash',
+    ];
+    for (const s of samples) expect(parseMarkdownV2(toMarkdownV2(s)), s).not.toHaveProperty('error');
+  });
+});
