@@ -22,7 +22,7 @@ import {
   type WAMessage,
 } from 'baileys';
 import type { Logger } from '../logger.js';
-import type { Attachment, Channel, ChannelEvents, ChannelState } from '../types.js';
+import type { Attachment, Channel, ChannelEvents, ChannelState, ChatInfo } from '../types.js';
 import { convertMessage, inboxFileName, type Converted } from './whatsapp-messages.js';
 
 /** The part of a Baileys socket this channel uses (tests provide a fake). */
@@ -72,7 +72,7 @@ export interface WhatsAppChannelOptions {
 export interface WhatsAppChannel extends Channel {
   /** The linked account's own phone JID (its "message yourself" chat), once known. */
   selfJid(): string | null;
-  /** After a logout: forget the dead credentials and start linking afresh (QR or pairing code). */
+  /** After a logout: forget the dead credentials and start linking afresh (QR or pairing code). No-op otherwise. */
   relink(): Promise<void>;
 }
 
@@ -103,12 +103,22 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
   let linkLost = false;
   let attempt = 0;
   let reconnectTimer: NodeJS.Timeout | null = null;
+  let linkWatcher: fs.FSWatcher | null = null;
   let shutdown = new AbortController();
   const self = { pn: null as string | null, lid: null as string | null };
   const sent = new Map<string, proto.IMessage | undefined>();
   // Messages are handled one batch after another, so media downloads never reorder them.
   let work: Promise<void> = Promise.resolve();
   let credsWrite: Promise<void> = Promise.resolve();
+
+  // Last name reported per chat: Baileys announces the same group several ways
+  // (the fetch on connect also arrives as groups.update), the host hears it once.
+  const chatNames = new Map<string, string>();
+  function reportChat(info: ChatInfo): void {
+    if (!info.name || chatNames.get(info.jid) === info.name) return;
+    chatNames.set(info.jid, info.name);
+    try { events?.onChat(info); } catch (err) { log.error({ err }, 'onChat handler failed'); }
+  }
 
   function report(state: ChannelState): void {
     try { events?.onState?.(state); } catch (err) { log.error({ err }, 'onState handler failed'); }
@@ -199,7 +209,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     try {
       const groups = await s.groupFetchAllParticipating();
       for (const g of Object.values(groups)) {
-        if (g.id && g.subject) events?.onChat({ jid: g.id, name: g.subject, channel: 'whatsapp', isGroup: true });
+        if (g.id) reportChat({ jid: g.id, name: g.subject, channel: 'whatsapp', isGroup: true });
       }
     } catch (err) {
       log.warn({ err }, 'Could not fetch WhatsApp group names; they will appear as groups are updated');
@@ -225,12 +235,13 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     const code = statusCode(error);
     if (code === DisconnectReason.loggedOut) {
       linkLost = true;
-      // These credentials are dead; removing them lets the next link start clean.
-      clearCredentials(opts.authDir, log);
+      // These credentials are dead; removing them (after any pending save) lets the next link start clean.
+      credsWrite = credsWrite.then(() => clearCredentials(opts.authDir, log));
       const reason = 'WhatsApp logged this device out (it was removed from Linked devices, or the session expired). Link it again with `nanoclaw auth whatsapp`.';
       log.error({ code }, reason);
       report({ connected: false, detail: reason });
       try { opts.onLinkLost?.(reason); } catch (err) { log.error({ err }, 'onLinkLost handler failed'); }
+      void credsWrite.then(watchForNewLink);
       return;
     }
     // After a QR scan WhatsApp asks for a restart; that one is expected and immediate.
@@ -240,6 +251,33 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     log.warn({ code, delay }, `WhatsApp connection closed (${why}); reconnecting`);
     report({ connected: false, detail: `Connection closed (${why}); reconnecting in ${Math.round(delay / 1000)} s.` });
     scheduleReconnect(delay);
+  }
+
+  /**
+   * While logged out, waits for `nanoclaw auth whatsapp` (another process) to
+   * write fresh credentials into the auth folder, then connects with them.
+   */
+  function watchForNewLink(): void {
+    if (!linkLost || stopped || linkWatcher) return;
+    try {
+      linkWatcher = fs.watch(opts.authDir, (_type, file) => {
+        if (!linkLost) return stopWatching();
+        if (file !== 'creds.json' || !hasLinkedCreds(opts.authDir)) return;
+        log.info('New WhatsApp credentials found; reconnecting');
+        stopWatching();
+        linkLost = false;
+        attempt = 0;
+        // The linking process is still finishing; give it a moment before taking over.
+        scheduleReconnect(delays[0]);
+      });
+    } catch (err) {
+      log.warn({ err }, 'Cannot watch the WhatsApp auth folder; restart NanoClaw after linking again');
+    }
+  }
+
+  function stopWatching(): void {
+    linkWatcher?.close();
+    linkWatcher = null;
   }
 
   function scheduleReconnect(delay: number): void {
@@ -260,13 +298,13 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     if (mapping?.lid && mapping.pn) opts.identities.link(jidNormalizedUser(mapping.lid), jidNormalizedUser(mapping.pn));
 
     for (const g of [...(batch['groups.upsert'] ?? []), ...(batch['groups.update'] ?? [])]) {
-      if (g.id && g.subject) events?.onChat({ jid: g.id, name: g.subject, channel: 'whatsapp', isGroup: true });
+      if (g.id) reportChat({ jid: g.id, name: g.subject, channel: 'whatsapp', isGroup: true });
     }
     for (const c of batch['chats.upsert'] ?? []) {
       if (!c.id || !c.name) continue;
       const group = !!isJidGroup(c.id);
       const jid = group ? c.id : opts.identities.canonical(jidNormalizedUser(c.id));
-      if (JID_SUFFIXES.some((sfx) => jid.endsWith(sfx))) events?.onChat({ jid, name: c.name, channel: 'whatsapp', isGroup: group });
+      if (JID_SUFFIXES.some((sfx) => jid.endsWith(sfx))) reportChat({ jid, name: c.name, channel: 'whatsapp', isGroup: group });
     }
 
     for (const wa of batch['messages.upsert']?.messages ?? []) {
@@ -371,10 +409,10 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
 
     async relink(): Promise<void> {
       if (stopped) throw new Error('The WhatsApp channel is not started; call connect() first.');
-      if (connected) return;
-      if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; }
-      const old = detach();
-      if (old) endQuietly(old);
+      // Only after a logout: otherwise the device is linked, or a link is already on offer.
+      if (!linkLost) return;
+      await credsWrite;
+      stopWatching();
       clearCredentials(opts.authDir, log);
       self.pn = null;
       self.lid = null;
@@ -386,6 +424,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     async disconnect(): Promise<void> {
       stopped = true;
       if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; }
+      stopWatching();
       shutdown.abort();
       const s = detach();
       if (s) endQuietly(s);
@@ -412,6 +451,17 @@ function reasonName(code: number | undefined): string {
   if (code === undefined) return 'no reason given';
   const name = (DisconnectReason as unknown as Record<number, string>)[code];
   return name ? `${name}, ${code}` : `code ${code}`;
+}
+
+/** Does the auth folder hold credentials of a linked device? */
+function hasLinkedCreds(dir: string): boolean {
+  try {
+    const creds = JSON.parse(fs.readFileSync(path.join(dir, 'creds.json'), 'utf8')) as { me?: { id?: string } };
+    return !!creds.me?.id;
+  } catch {
+    // Missing, or caught half-written: the next change event looks again.
+    return false;
+  }
 }
 
 function clearCredentials(dir: string, log: Logger): void {
@@ -442,7 +492,7 @@ async function writeCapped(file: string, source: MediaSource, cap: number, signa
 function defaultDownload(logger: Logger): DownloadMedia {
   return async (msg, { sock, signal }) => {
     const stream = await downloadMediaMessage(msg, 'stream', { options: { signal } }, {
-      logger: logger as never,
+      logger,
       reuploadRequest: (m) => sock.updateMediaMessage(m),
     });
     return stream as AsyncIterable<Uint8Array>;
