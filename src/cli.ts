@@ -9,6 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   start: { summary: 'run the assistant (same as npm start)', load: async () => (await import('./cli/start.js')).startCommand },
   chat: { summary: 'chat in the terminal: chat [--group <folder>]', load: async () => (await import('./cli/chat.js')).chatCommand },
   status: { summary: 'is it running, and is anything wrong', load: async () => (await import('./cli/status.js')).statusCommand },
+  pairing: { summary: 'pairing list | approve <code> — strangers waiting to talk to the assistant', load: async () => (await import('./cli/pairing.js')).pairingCommand },
   groups: { summary: 'groups list | add <jid> <name> <folder> [--trigger @X] [--no-trigger] | remove <jid>', load: async () => (await import('./cli/groups.js')).groupsCommand },
 };
 

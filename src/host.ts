@@ -4,8 +4,11 @@
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
-import { AgentFailure, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
+import { AgentFailure, startAgent, type AgentDeps, type AgentJob, type LiveAgent } from './agent.js';
 import { createLocalChannel } from './channels/local.js';
+import { configuredChannels } from './channels/registry.js';
+import { APPROVE_PATTERN, folderForName, isDirectChat, pairingQueries } from './pairing.js';
+import { loadSenderAllowlist } from './sender-allowlist.js';
 import type { Config } from './config.js';
 import { conversationJob, pendingFor, type ConversationDeps } from './conversation.js';
 import { createDelivery } from './delivery.js';
@@ -13,6 +16,9 @@ import { createGateway } from './gateway.js';
 import { ensureMainGroup, registerGroup, unregisterGroup } from './groups.js';
 import { ensureApiToken, ensureHome, homePaths } from './home.js';
 import { createApi } from './http-api.js';
+import { mountDashboard } from './dashboard.js';
+import { mountPairingApi } from './pairing-api.js';
+import { allowlistMountCheck, mountGroupsApi } from './groups-api.js';
 import { createLogger, type Logger } from './logger.js';
 import { createGroupQueue, type Job } from './queue.js';
 import { isTriggered } from './router.js';
@@ -20,13 +26,16 @@ import { selectRuntime } from './sandbox/runtimes.js';
 import { openStore } from './store/index.js';
 import type { StoredMessage } from './store/messages.js';
 import { createToolHandler } from './tools.js';
+import { createScheduler, type Scheduler } from './scheduler.js';
+import { createTaskTools, type TaskDeps } from './task-tools.js';
+import { mountTasksApi } from './tasks-api.js';
 import type { Channel, ChannelState, Message, RegisteredGroup, SandboxRuntime } from './types.js';
 import type { Hono } from 'hono';
 
 export interface HostOptions {
   config: Config;
   logger?: Logger;
-  /** Platform channels to run besides the local one. */
+  /** Platform channels to run besides the local one (default: those configured). */
   channels?: Channel[];
   /** Use this runtime instead of selecting one (tests, bench). */
   runtime?: SandboxRuntime | null;
@@ -36,6 +45,8 @@ export interface HostOptions {
   onPromptDelivered?: AgentDeps['onPromptDelivered'];
   /** Extra API routes. */
   extendApi?: (app: Hono, host: Host) => void;
+  /** The scheduler's clock (tests move it instead of waiting). */
+  now?: () => number;
 }
 
 export interface Host {
@@ -50,8 +61,12 @@ export interface Host {
   channels: Channel[];
   agents: Map<string, LiveAgent>;
   queue: ReturnType<typeof createGroupQueue>;
+  scheduler: Scheduler;
   /** Hand a message to the host as if a channel received it. */
   receive(msg: Message, channel: Channel): number | null;
+  /** Approve a pairing code (CLI, API). */
+  approvePairing(code: string): { ok: true; value: RegisteredGroup } | { ok: false; error: string };
+  pendingPairings(): ReturnType<ReturnType<typeof pairingQueries>['pending']>;
   subscribe(listener: (m: StoredMessage) => void): () => void;
   status(): HostStatus;
   stop(): Promise<void>;
@@ -94,7 +109,18 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const channelStates = new Map<string, ChannelState>();
 
   const local = createLocalChannel();
-  const channels: Channel[] = [local, ...(opts.channels ?? [])];
+  const channels: Channel[] = [local];
+  const notifyOwner = (text: string) => {
+    // The first main chat whose channel is up hears it; the local one always is.
+    const mains = store.groups.list().filter((g) => g.isMain);
+    const target = mains.find((g) => g.jid !== 'local:main' && channels.find((c) => c.ownsJid(g.jid))?.isConnected()) ?? mains[0];
+    if (!target) return;
+    store.outbox.enqueue(target.jid, text, { kind: 'system' });
+    delivery.kick();
+  };
+  channels.push(...(opts.channels ?? configuredChannels({ config, paths, store, logger, notifyOwner })));
+  const senders = loadSenderAllowlist(config.configDir);
+  const pairing = pairingQueries(store);
   const agents = new Map<string, LiveAgent>();
 
   const delivery = createDelivery({ store, channels: () => channels, assistantName: config.assistantName, logger, onStored: emit });
@@ -111,13 +137,15 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     logger,
   });
 
-  const tool = createToolHandler({ store, paths, assistantName: config.assistantName, timezone: config.timezone, onOutbox: () => delivery.kick() });
+  const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
+  const tool = createToolHandler({ store, paths, assistantName: config.assistantName, timezone: config.timezone, onOutbox: () => delivery.kick(), tasks: createTaskTools(taskDeps) });
 
   const conversationDeps: ConversationDeps = {
     store,
     timezone: config.timezone,
     assistantName: config.assistantName,
-    canTrigger: () => true,
+    // Your own messages always count; others only if the sender allowlist says so.
+    canTrigger: (_group, msg) => msg.fromMe || senders.canTrigger(msg.chatJid, msg.sender),
     onCommitted: () => delivery.kick(),
   };
 
@@ -127,16 +155,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     onPromptDelivered: opts.onPromptDelivered,
   };
 
-  async function run(jid: string, job: Job): Promise<void> {
-    const group = store.groups.get(jid);
-    if (!group) return;
+  /** Runs one agent job in the group's sandbox, tracked in `agents` (follow-ups, status, shutdown). */
+  async function runAgent(group: RegisteredGroup, agentJob: AgentJob, onLive?: (live: LiveAgent) => void): Promise<void> {
     if (!runtime) throw new AgentFailure('no sandbox runtime', runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available');
     if (!config.credential) throw new AgentFailure('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)');
-    if (job.kind !== 'messages') return;
-    const agentJob = conversationJob(conversationDeps, group, store.groups.session(group.folder) ?? null);
     const live = startAgent(agentDeps, group, agentJob);
     if (!live) return;
-    agents.set(jid, live);
+    agents.set(group.jid, live);
+    onLive?.(live);
     try {
       await live.done;
     } catch (err) {
@@ -146,8 +172,16 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       }
       throw err;
     } finally {
-      if (agents.get(jid) === live) agents.delete(jid);
+      if (agents.get(group.jid) === live) agents.delete(group.jid);
     }
+  }
+
+  async function run(jid: string, job: Job): Promise<void> {
+    // A task run records its own outcome (run log, next run) and never throws.
+    if (job.kind === 'task') return scheduler.runTask(job.taskId, runAgent);
+    const group = store.groups.get(jid);
+    if (!group) return;
+    await runAgent(group, conversationJob(conversationDeps, group, store.groups.session(group.folder) ?? null));
   }
 
   const queue = createGroupQueue({
@@ -165,6 +199,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     },
   });
 
+  const scheduler = createScheduler({
+    store, queue, logger, timezone: config.timezone, now: opts.now,
+    // A run holds its claim at most one agent turn (plus a minute to start its sandbox).
+    staleMs: config.agentTimeoutMs + 60_000,
+    onOutbox: () => delivery.kick(),
+  });
+
   function triggerFor(group: RegisteredGroup, msg: Message): boolean {
     return isTriggered(group, msg) && conversationDeps.canTrigger(group, msg);
   }
@@ -175,15 +216,57 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       return null;
     }
     if (msg.text.length > MAX_INBOUND_TEXT) msg = { ...msg, text: msg.text.slice(0, MAX_INBOUND_TEXT) + '\n[message truncated: over 4 MB]' };
+    // The platform's echo of a reply we sent: delivery already recorded it.
+    if (msg.fromAssistant && channel !== local) return null;
+    if (!msg.fromMe && !senders.keeps(msg.chatJid, msg.sender)) return null;
     const seq = store.messages.insert(msg, channel.name);
     if (seq === null) return null; // a duplicate event
     emit({ ...msg, seq });
     const group = store.groups.get(msg.chatJid);
-    if (!group || msg.fromAssistant || !triggerFor(group, msg)) return seq;
+    if (!group) {
+      if (channel !== local && !msg.fromMe && isDirectChat(msg.chatJid)) offerPairing(msg, channel);
+      return seq;
+    }
+    if (group.isMain && !msg.fromAssistant && APPROVE_PATTERN.test(msg.text) && approve(msg, seq)) return seq;
+    if (msg.fromAssistant || !triggerFor(group, msg)) return seq;
     const live = agents.get(group.jid);
     if (live?.wake()) return seq;
     queue.enqueueMessages(group.jid);
     return seq;
+  }
+
+  /** A stranger wrote in a direct chat: give them a code and tell the owner. */
+  function offerPairing(msg: Message, channel: Channel): void {
+    const req = pairing.request(channel.name, msg.chatJid, msg.sender, msg.senderName);
+    if (!req) { logger.warn({ chat: msg.chatJid }, 'pairing: too many codes waiting; ignoring a new stranger'); return; }
+    if (!req.isNew) return;
+    store.outbox.enqueue(msg.chatJid, `Hi! I'm ${config.assistantName}, a personal assistant. To talk with me, ask my owner to approve the code ${req.code} (valid for one hour).`, { kind: 'system' });
+    notifyOwner(`${msg.senderName || msg.sender} (${msg.chatJid}, ${channel.name}) wants to talk to you. Reply "approve ${req.code}" to let them; the code expires in an hour.`);
+  }
+
+  /** "approve 4F7K2Q" in a main chat: register the stranger's chat. Answers false if it is not a pending code. */
+  function approve(msg: Message, seq: number): boolean {
+    const code = APPROVE_PATTERN.exec(msg.text)![1].toUpperCase();
+    const res = approvePairing(code);
+    const reply = res.ok ? `Approved: ${res.value.name} can now talk to me (folder ${res.value.folder}).` : `Not approved: ${res.error}`;
+    // Answered here, not by the agent: if nothing else waits, the cursor moves with the reply.
+    if (pendingFor(conversationDeps, store.groups.get(msg.chatJid)!, store.outbox.cursor(msg.chatJid)).messages.length <= 1) {
+      store.outbox.commitTurn({ chatJid: msg.chatJid, upToSeq: seq, reply });
+    } else store.outbox.enqueue(msg.chatJid, reply, { kind: 'system' });
+    delivery.kick();
+    return true;
+  }
+
+  function approvePairing(code: string) {
+    const req = pairing.approve(code);
+    if (!req) return { ok: false as const, error: `there is no waiting code ${code} (codes expire after an hour).` };
+    const folder = folderForName(req.senderName || req.sender, (f) => !!store.groups.byFolder(f) || f === 'main');
+    const res = registerGroup({ store, paths, assistantName: config.assistantName }, { jid: req.chatJid, name: req.senderName || req.sender, folder, requiresTrigger: false });
+    if (res.ok) {
+      store.outbox.enqueue(req.chatJid, `You're approved — I'm ${config.assistantName}. How can I help?`, { kind: 'system' });
+      delivery.kick();
+    }
+    return res;
   }
 
   for (const ch of channels) {
@@ -192,7 +275,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       onChat: (info) => store.messages.upsertChat(info),
       onState: (s) => {
         channelStates.set(ch.name, s);
-        if (s.connected) delivery.kick();
+        if (s.connected) { registerSelfChat(ch); delivery.kick(); }
       },
     }).catch((err) => {
       channelStates.set(ch.name, { connected: false, detail: (err as Error).message });
@@ -200,20 +283,33 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     });
   }
 
+  /** Once WhatsApp is linked, the user's own self-chat is a main chat too. */
+  function registerSelfChat(ch: Channel): void {
+    const self = (ch as Channel & { selfJid?: () => string | null }).selfJid?.();
+    if (!self || store.groups.get(self)) return;
+    store.groups.insert({
+      jid: self, name: `${ch.name} self-chat`, folder: `main-${ch.name}`.slice(0, 64), trigger: `@${config.assistantName}`,
+      requiresTrigger: false, isMain: true, sandbox: {}, addedAt: new Date().toISOString(),
+    });
+    logger.info({ jid: self }, 'registered the self-chat as a main chat');
+  }
+
   // Recovery: anything accepted but not answered before the last stop runs again.
   for (const group of store.groups.list()) {
     if (pendingFor(conversationDeps, group, store.outbox.cursor(group.jid)).triggered) queue.enqueueMessages(group.jid);
   }
   delivery.kick();
+  scheduler.start();
 
   const status = (): HostStatus => {
     const last = store.usage.recentErrors(1)[0];
+    const senderProblem = senders.problem();
     return {
       pid: process.pid,
       startedAt,
       assistantName: config.assistantName,
       runtime: runtime?.name ?? null,
-      problems: runtimeProblems,
+      problems: senderProblem ? [...runtimeProblems, senderProblem] : runtimeProblems,
       credential: !!config.credential,
       channels: channels.map((c) => ({ name: c.name, connected: c.isConnected(), detail: channelStates.get(c.name)?.detail, linking: channelStates.get(c.name)?.linking })),
       agents: [...agents.values()].map((a) => ({ jid: a.group.jid, folder: a.group.folder, name: a.group.name, startedAt: new Date(a.startedAt).toISOString(), tool: a.currentTool })),
@@ -224,9 +320,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   };
 
   const host: Host = {
-    config, paths, store, logger, token, runtime, runtimeProblems, channels, agents, queue,
+    config, paths, store, logger, token, runtime, runtimeProblems, channels, agents, queue, scheduler,
     url: '',
     receive,
+    approvePairing: (code) => approvePairing(code.toUpperCase()),
+    pendingPairings: () => pairing.pending(),
     subscribe: (l) => { listeners.add(l); return () => listeners.delete(l); },
     status,
     stop: async () => {},
@@ -246,7 +344,13 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       register: (input) => registerGroup({ store, paths, assistantName: config.assistantName }, input as any),
       unregister: (jid) => unregisterGroup({ store }, jid),
       status,
-      extend: opts.extendApi ? (app) => opts.extendApi!(app, host) : undefined,
+      extend: (app) => {
+        mountGroupsApi(app, { store, checkMounts: allowlistMountCheck(config.configDir) });
+        mountPairingApi(app, host);
+        mountDashboard(app, { status, recentErrors: (n) => store.usage.recentErrors(n) });
+        mountTasksApi(app, taskDeps);
+        opts.extendApi?.(app, host);
+      },
     });
     server = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.httpHost }, () => resolve(s));
@@ -259,10 +363,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   }
 
   host.stop = async () => {
+    scheduler.stop();
     queue.stop();
     delivery.stop();
     for (const a of agents.values()) a.kill('NanoClaw is shutting down');
     await Promise.allSettled([...agents.values()].map((a) => a.done));
+    await scheduler.idle();
     if (server) {
       (server as any).closeAllConnections?.();
       await new Promise<void>((r) => server!.close(() => r()));

@@ -1,0 +1,62 @@
+// The platform channels NanoClaw runs, chosen from the configuration. Adding a
+// platform is one new file in this folder and one entry here.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { resolveGroupFolder, type HomePaths } from '../home.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
+import { identityQueries } from '../store/identities.js';
+import type { Channel } from '../types.js';
+import { createTelegramChannel } from './telegram.js';
+import { createWhatsAppChannel } from './whatsapp.js';
+
+export interface ChannelContext {
+  config: Config;
+  paths: HomePaths;
+  store: Store;
+  logger: Logger;
+  /** Tell the user something through whichever channel still works. */
+  notifyOwner(text: string): void;
+}
+
+export function inboxDirFor(ctx: Pick<ChannelContext, 'store' | 'paths'>, jid: string): string | null {
+  const group = ctx.store.groups.get(jid);
+  if (!group) return null;
+  try { return path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox'); } catch { return null; }
+}
+
+export function whatsappAuthDir(paths: HomePaths): string {
+  return path.join(paths.auth, 'whatsapp');
+}
+
+/** WhatsApp runs once it has been linked (`nanoclaw auth whatsapp`). */
+export function whatsappLinked(paths: HomePaths): boolean {
+  return fs.existsSync(path.join(whatsappAuthDir(paths), 'creds.json'));
+}
+
+export function configuredChannels(ctx: ChannelContext): Channel[] {
+  const { config, logger } = ctx;
+  const channels: Channel[] = [];
+  if (config.telegramBotToken) {
+    channels.push(createTelegramChannel({
+      token: config.telegramBotToken,
+      apiRoot: config.telegramApiRoot ?? undefined,
+      assistantName: config.assistantName,
+      logger: logger.child({ channel: 'telegram' }),
+      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
+    }));
+  }
+  if (whatsappLinked(ctx.paths)) {
+    channels.push(createWhatsAppChannel({
+      authDir: whatsappAuthDir(ctx.paths),
+      assistantName: config.assistantName,
+      hasOwnNumber: config.assistantHasOwnNumber,
+      logger: logger.child({ channel: 'whatsapp' }),
+      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
+      identities: identityQueries(ctx.store.db),
+      onLinkLost: (reason) => ctx.notifyOwner(`WhatsApp is no longer linked (${reason}). Run "nanoclaw auth whatsapp" to link it again; messages to WhatsApp wait until then.`),
+    }));
+  }
+  return channels;
+}

@@ -1,0 +1,23 @@
+// `nanoclaw pairing list|approve <code>`: strangers waiting to talk to the assistant.
+import type { Config } from '../config.js';
+import { apiClient } from './api-client.js';
+
+export async function pairingCommand(args: string[], config: Config): Promise<number> {
+  const api = apiClient(config);
+  const [sub, code] = args;
+  if (!sub || sub === 'list') {
+    const { pending } = (await (await api.request('/api/pairing')).json()) as { pending: { code: string; senderName: string; chatJid: string; channel: string; createdAt: string }[] };
+    if (!pending.length) process.stdout.write('Nobody is waiting.\n');
+    for (const p of pending) process.stdout.write(`${p.code}  ${p.senderName} (${p.chatJid}, ${p.channel}) since ${p.createdAt}\n`);
+    return 0;
+  }
+  if (sub === 'approve' && code) {
+    const res = await api.request(`/api/pairing/${encodeURIComponent(code)}/approve`, { method: 'POST' });
+    const body = (await res.json()) as any;
+    if (!res.ok) { process.stderr.write(`Not approved: ${body.error}\n`); return 1; }
+    process.stdout.write(`Approved: ${body.group.name} (${body.group.jid}) in groups/${body.group.folder}\n`);
+    return 0;
+  }
+  process.stderr.write('Usage: nanoclaw pairing list | nanoclaw pairing approve <code>\n');
+  return 2;
+}
