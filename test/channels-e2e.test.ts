@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { inboxDirFor } from '../src/channels/registry.js';
 import { createTelegramChannel } from '../src/channels/telegram.js';
 import { createWhatsAppChannel } from '../src/channels/whatsapp.js';
 import { silentLogger } from '../src/logger.js';
@@ -44,12 +45,16 @@ beforeAll(async () => {
       if (text.includes('from telegram')) return { text: 'Telegram answer.' };
       if (text.includes('from whatsapp')) return { text: 'WhatsApp answer.' };
       if (text.includes('newcomer')) return { text: 'Nice to meet you.' };
+      if (text.includes('look at this')) return { text: 'A lovely red square.' };
       return { text: 'Other answer.' };
     },
     host: {
       get channels() {
         return [
-          createTelegramChannel({ token: tg.token, apiRoot: tg.apiRoot, assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null, pollingTimeoutSeconds: 1 }),
+          createTelegramChannel({
+            token: tg.token, apiRoot: tg.apiRoot, assistantName: 'Andy', logger: silentLogger(), pollingTimeoutSeconds: 1,
+            inboxDirFor: (jid) => (env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null),
+          }),
           createWhatsAppChannel({
             authDir: path.join(home, 'store', 'auth', 'whatsapp'), assistantName: 'Andy', hasOwnNumber: false, logger: silentLogger(),
             inboxDirFor: () => null, identities: { canonical: (a) => a, link: () => {} }, makeSocket: wa.makeSocket as any,
@@ -128,4 +133,23 @@ test('replies written while WhatsApp is down wait in the outbox and go out in or
   wa.latest().open();
   await until(() => wa.latest().sent.length >= 2, 20_000, 'queued replies delivered');
   expect(wa.latest().sent.map((m) => m.content.text)).toEqual(['Andy: first while down', 'Andy: second while down']);
+});
+
+// A 1x1 red PNG.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+
+test('a photo is saved in the group inbox and shown to the model as an image', async () => {
+  const fileId = tg.addFile(PNG, { filePath: 'photos/file_9.png' });
+  const before = env.fake.turnRequests().length;
+  tg.push({ chat: TG_GROUP, from: ALICE, caption: '@Andy look at this', photo: [{ file_id: fileId, file_unique_id: 'u9', width: 1, height: 1 }] });
+  await until(() => tg.sent.some((m) => m.text === 'A lovely red square.'), 60_000, 'the photo answer');
+  const inbox = path.join(home, 'groups', 'climbing', 'inbox');
+  const files = fs.readdirSync(inbox);
+  expect(files).toHaveLength(1);
+  expect(fs.readFileSync(path.join(inbox, files[0]))).toEqual(PNG);
+  const req = env.fake.turnRequests().slice(before).find((r) => r.text.includes('look at this'))!;
+  const lastUser = req.body.messages.filter((m: any) => m.role === 'user').pop();
+  const image = lastUser.content.find((c: any) => c.type === 'image');
+  expect(image?.source?.data).toBe(PNG.toString('base64'));
+  expect(req.text).toContain(`/workspace/group/inbox/${files[0]}`);
 });
