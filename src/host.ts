@@ -12,6 +12,7 @@ import { loadSenderAllowlist } from './sender-allowlist.js';
 import type { Config } from './config.js';
 import { conversationJob, pendingFor, type ConversationDeps } from './conversation.js';
 import { createDelivery } from './delivery.js';
+import { createCredentialSource } from './credentials.js';
 import { createGateway } from './gateway.js';
 import { ensureMainGroup, registerGroup, unregisterGroup } from './groups.js';
 import { ensureApiToken, ensureHome, homePaths } from './home.js';
@@ -101,7 +102,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   let runtime: SandboxRuntime | null = null;
   let runtimeProblems: string[] = [];
   if (opts.runtime !== undefined) runtime = opts.runtime;
-  else ({ runtime, problems: runtimeProblems } = await selectRuntime(config.runtime, { dataDir: paths.data }));
+  else ({ runtime, problems: runtimeProblems } = await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage }));
+  // Sandboxes a crashed run of this install left behind (never another install's).
+  await runtime?.removeOrphans?.().catch((err) => runtimeProblems.push(`Could not remove old sandboxes: ${(err as Error).message}`));
   if (!config.credential) runtimeProblems.push('No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ' + config.home + ', then restart.');
 
   const listeners = new Set<(m: StoredMessage) => void>();
@@ -118,7 +121,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     store.outbox.enqueue(target.jid, text, { kind: 'system' });
     delivery.kick();
   };
-  channels.push(...(opts.channels ?? configuredChannels({ config, paths, store, logger, notifyOwner })));
+  channels.push(...(opts.channels ?? await configuredChannels({ config, paths, store, logger, notifyOwner })));
   const senders = loadSenderAllowlist(config.configDir);
   const pairing = pairingQueries(store);
   const agents = new Map<string, LiveAgent>();
@@ -132,7 +135,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
   const gateway = createGateway({
     upstream: config.anthropicBaseUrl,
-    credential: () => config.credential,
+    // OAuth tokens are refreshed here, on the host, when they near expiry.
+    credential: createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get,
     recordUsage: (u) => store.usage.record(u),
     logger,
   });
@@ -345,7 +349,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       unregister: (jid) => unregisterGroup({ store }, jid),
       status,
       extend: (app) => {
-        mountGroupsApi(app, { store, checkMounts: allowlistMountCheck(config.configDir) });
+        mountGroupsApi(app, { store, checkMounts: allowlistMountCheck(config.configDir, config.home) });
         mountPairingApi(app, host);
         mountDashboard(app, { status, recentErrors: (n) => store.usage.recentErrors(n) });
         mountTasksApi(app, taskDeps);

@@ -8,8 +8,6 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import { identityQueries } from '../store/identities.js';
 import type { Channel } from '../types.js';
-import { createTelegramChannel } from './telegram.js';
-import { createWhatsAppChannel } from './whatsapp.js';
 
 export interface ChannelContext {
   config: Config;
@@ -35,10 +33,12 @@ export function whatsappLinked(paths: HomePaths): boolean {
   return fs.existsSync(path.join(whatsappAuthDir(paths), 'creds.json'));
 }
 
-export function configuredChannels(ctx: ChannelContext): Channel[] {
+/** Platform libraries load only when their channel is configured, to keep an idle host small. */
+export async function configuredChannels(ctx: ChannelContext): Promise<Channel[]> {
   const { config, logger } = ctx;
   const channels: Channel[] = [];
   if (config.telegramBotToken) {
+    const { createTelegramChannel } = await import('./telegram.js');
     channels.push(createTelegramChannel({
       token: config.telegramBotToken,
       apiRoot: config.telegramApiRoot ?? undefined,
@@ -48,6 +48,7 @@ export function configuredChannels(ctx: ChannelContext): Channel[] {
     }));
   }
   if (whatsappLinked(ctx.paths)) {
+    const { createWhatsAppChannel } = await import('./whatsapp.js');
     channels.push(createWhatsAppChannel({
       authDir: whatsappAuthDir(ctx.paths),
       assistantName: config.assistantName,

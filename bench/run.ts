@@ -1,0 +1,272 @@
+// `npm run bench`: NanoClaw's speed and memory figures, printed as a Markdown
+// table. `--write` also saves them to docs/BENCHMARKS.md with the machine they
+// ran on; `--quick` runs smaller sizes. Everything runs against the fake
+// Anthropic API on 127.0.0.1; the sandbox is real bubblewrap unless noted.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config.js';
+import { createGateway } from '../src/gateway.js';
+import { startHost, type Host, type HostOptions } from '../src/host.js';
+import { silentLogger } from '../src/logger.js';
+import { projectRoot } from '../src/project-root.js';
+import { formatCatchUp } from '../src/router.js';
+import { openStore } from '../src/store/index.js';
+import type { Channel, Message } from '../src/types.js';
+import { startFakeAnthropic, type FakeAnthropic } from '../test/support/fake-anthropic.js';
+import { createEchoRuntime } from './echo-runtime.js';
+
+const quick = process.argv.includes('--quick');
+const write = process.argv.includes('--write');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+
+interface Row { area: string; metric: string; value: string; target: string; met: string }
+const rows: Row[] = [];
+const row = (area: string, metric: string, value: string, target = '', met?: boolean) => {
+  rows.push({ area, metric, value, target, met: met === undefined ? '' : met ? 'yes' : '**no**' });
+  process.stderr.write(`  ${area} · ${metric}: ${value}${target ? ` (target ${target})` : ''}\n`);
+};
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 0)} ms`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+async function waitFor(check: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('bench: timed out');
+    await sleep(1);
+  }
+}
+
+/** A host in a fresh home, with timing hooks. */
+async function benchHost(fake: FakeAnthropic, env: Record<string, string>, extra: Partial<HostOptions> = {}) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-'));
+  const delivered: { at: number; kind: string; folder: string }[] = [];
+  const config = loadConfig({
+    NANOCLAW_HOME: home, NANOCLAW_CONFIG_DIR: path.join(home, '.cfg'), ANTHROPIC_API_KEY: 'sk-bench', ANTHROPIC_BASE_URL: fake.url,
+    NANOCLAW_RUNTIME: 'bwrap', NANOCLAW_HTTP_PORT: '0', TZ: 'UTC', ...env,
+  }, home);
+  const host = await startHost({ config, logger: silentLogger(), channels: [], onPromptDelivered: (folder, kind) => delivered.push({ at: performance.now(), kind, folder }), ...extra });
+  const replies = new Map<string, number>();
+  host.subscribe((m) => { if (m.fromAssistant) replies.set(m.chatJid, (replies.get(m.chatJid) ?? 0) + 1); });
+  const local = host.channels[0];
+  let n = 0;
+  const send = (chatJid: string, text: string) => {
+    const msg: Message = { id: `b${++n}`, chatJid, sender: 'bench', senderName: 'Bench', text, timestamp: new Date().toISOString(), fromMe: false, fromAssistant: false };
+    host.receive(msg, local);
+  };
+  return {
+    host, delivered, replies, send, home,
+    async close() { await host.stop(); fs.rmSync(home, { recursive: true, force: true }); },
+  };
+}
+
+/** accepted → runner has its prompt, and accepted → reply stored, cold and warm. */
+async function overhead(fake: FakeAnthropic, runtime: 'echo' | 'bwrap', runs: number) {
+  const label = runtime === 'echo' ? 'host only (echo runner)' : 'bwrap + Claude Agent SDK';
+  for (const kind of ['cold', 'warm'] as const) {
+    const b = await benchHost(fake, { IDLE_TIMEOUT: kind === 'cold' ? '0' : '600000' }, runtime === 'echo' ? { runtime: createEchoRuntime() } : {});
+    const toPrompt: number[] = [];
+    const toReply: number[] = [];
+    if (kind === 'warm') {
+      b.send('local:main', 'warm-up');
+      await waitFor(() => (b.replies.get('local:main') ?? 0) >= 1);
+    }
+    for (let i = 0; i < runs; i++) {
+      if (kind === 'cold') await waitFor(() => b.host.agents.size === 0);
+      const before = b.replies.get('local:main') ?? 0;
+      const seen = b.delivered.length;
+      const t0 = performance.now();
+      b.send('local:main', `message ${i}`);
+      await waitFor(() => b.delivered.length > seen);
+      toPrompt.push(b.delivered[seen].at - t0);
+      await waitFor(() => (b.replies.get('local:main') ?? 0) > before);
+      toReply.push(performance.now() - t0);
+      if (b.delivered[seen].kind !== kind) throw new Error(`bench: expected a ${kind} delivery, got ${b.delivered[seen].kind}`);
+    }
+    await b.close();
+    const p50 = pct(toPrompt, 50);
+    const target = kind === 'warm' ? 20 : 300;
+    row(label, `${kind}: accepted → runner has prompt (p50/p95/p99, n=${runs})`, `${ms(p50)} / ${ms(pct(toPrompt, 95))} / ${ms(pct(toPrompt, 99))}`,
+      runtime === 'echo' && kind === 'warm' ? '≤ 20 ms p50' : runtime === 'bwrap' && kind === 'cold' ? '≤ 300 ms p50' : '',
+      (runtime === 'echo' && kind === 'warm') || (runtime === 'bwrap' && kind === 'cold') ? p50 <= target : undefined);
+    row(label, `${kind}: accepted → reply stored and sent (p50/p95/p99)`, `${ms(pct(toReply, 50))} / ${ms(pct(toReply, 95))} / ${ms(pct(toReply, 99))}`);
+  }
+}
+
+/** The gateway's added latency on a model call: direct to the fake vs through a gateway socket. */
+async function gatewayLatency(fake: FakeAnthropic, runs: number) {
+  const sock = path.join(os.tmpdir(), `nanoclaw-bench-${process.pid}.sock`);
+  const gateway = createGateway({ upstream: fake.url, credential: () => ({ kind: 'api-key', value: 'sk-bench' }), recordUsage: () => {}, logger: silentLogger() });
+  const endpoint = await gateway.openEndpoint(sock, { groupFolder: 'main', chatJid: 'local:main', isMain: true, taskId: null }, {
+    start: () => { throw new Error('unused'); }, next: async () => ({ close: true }), event: () => {}, tool: async () => ({ ok: true, text: '' }), sessionId: () => null,
+  });
+  const body = JSON.stringify({ model: 'claude-bench', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] });
+  const call = (opts: http.RequestOptions) => new Promise<void>((resolve, reject) => {
+    const req = http.request({ ...opts, method: 'POST', path: '/v1/messages', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-api-key': 'placeholder' } }, (res) => { res.resume(); res.on('end', resolve); });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const time = async (opts: http.RequestOptions) => {
+    const xs: number[] = [];
+    for (let i = 0; i < runs; i++) { const t = performance.now(); await call(opts); xs.push(performance.now() - t); }
+    return xs;
+  };
+  await time({ host: '127.0.0.1', port: fake.port });
+  const direct = await time({ host: '127.0.0.1', port: fake.port });
+  const via = await time({ socketPath: sock });
+  await endpoint.close();
+  const added = pct(via, 50) - pct(direct, 50);
+  row('gateway', `added latency on a streamed model call (p50, n=${runs})`, ms(added), '≤ 2 ms p50', added <= 2);
+}
+
+/** Ingest through the channel → store path, then catch-up and search on a big store. */
+async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: number) {
+  const b = await benchHost(fake, {}, { runtime: createEchoRuntime() });
+  const local = b.host.channels[0];
+  const t0 = performance.now();
+  for (let i = 0; i < ingestCount; i++) {
+    b.host.receive({ id: `i${i}`, chatJid: `local:room${i % 50}`, sender: 's', senderName: 'Sam', text: `ingest message number ${i} about flights and dinner`, timestamp: new Date().toISOString(), fromMe: false, fromAssistant: false }, local as Channel);
+  }
+  const rate = ingestCount / ((performance.now() - t0) / 1000);
+  await b.close();
+  row('store', `ingest: channel → store (${ingestCount.toLocaleString('en')} messages)`, `${Math.round(rate).toLocaleString('en')} msg/s`, '≥ 10,000 msg/s', rate >= 10_000);
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-db-'));
+  const store = openStore(path.join(dir, 'messages.db'));
+  const words = ['flights', 'dinner', 'Lisbon', 'meeting', 'groceries', 'birthday', 'train', 'doctor', 'weekend', 'project', 'holiday', 'recipe'];
+  const insert = store.db.prepare(`INSERT INTO messages (id, chat_jid, sender, sender_name, text, timestamp) VALUES (?, ?, ?, ?, ?, ?)`);
+  const tLoad = performance.now();
+  const batch = 50_000;
+  for (let start = 0; start < bigCount; start += batch) {
+    store.db.transaction(() => {
+      for (let i = start; i < Math.min(bigCount, start + batch); i++) {
+        insert.run(`m${i}`, `chat${i % 500}`, `u${i % 40}`, `User ${i % 40}`, `${words[i % 12]} ${words[(i * 7) % 12]} note ${i} ${words[(i * 13) % 12]}`, new Date(1.7e12 + i * 1000).toISOString());
+      }
+    })();
+  }
+  const loadS = (performance.now() - tLoad) / 1000;
+  const chat = 'chat123';
+  const last = store.messages.lastSeq(chat);
+  const cursorSeq = store.messages.after(chat, 0).slice(-21)[0].seq;
+  void last;
+  const catchup: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t = performance.now();
+    const pending = store.messages.after(chat, cursorSeq);
+    formatCatchUp(pending, 'UTC');
+    catchup.push(performance.now() - t);
+  }
+  const search: number[] = [];
+  const groupChats = ['chat1', 'chat2', 'chat3'];
+  for (let i = 0; i < 100; i++) {
+    const t = performance.now();
+    store.messages.search(i % 2 ? 'what did they say about the flights to Lisbon' : 'birthday recipe', { chatJids: i % 3 ? groupChats : undefined, limit: 20 });
+    search.push(performance.now() - t);
+  }
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+  const n = bigCount.toLocaleString('en');
+  row('store', `load ${n} messages with full-text index`, `${loadS.toFixed(1)} s`);
+  row('store', `catch-up of 20 messages at ${n} (p50/p95)`, `${ms(pct(catchup, 50))} / ${ms(pct(catchup, 95))}`, '≤ 5 ms', pct(catchup, 50) <= 5);
+  row('store', `full-text search at ${n} (p50/p95)`, `${ms(pct(search, 50))} / ${ms(pct(search, 95))}`, '≤ 50 ms', pct(search, 50) <= 50);
+}
+
+/** 50 groups × 20 messages at once, real sandboxes and SDK, cap 5. */
+async function scale(fake: FakeAnthropic, groups: number, perGroup: number) {
+  const b = await benchHost(fake, { MAX_CONCURRENT_AGENTS: '5', IDLE_TIMEOUT: '500' });
+  for (let g = 0; g < groups; g++) {
+    const res = (await import('../src/groups.js')).registerGroup({ store: b.host.store, paths: b.host.paths, assistantName: 'Andy' }, { jid: `local:g${g}`, name: `Group ${g}`, folder: `g${g}`, requiresTrigger: false });
+    if (!res.ok) throw new Error(res.error);
+  }
+  let peakRss = process.memoryUsage().rss;
+  let peakAgents = 0;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); peakAgents = Math.max(peakAgents, b.host.agents.size); }, 50);
+  const t0 = performance.now();
+  for (let i = 0; i < perGroup; i++) for (let g = 0; g < groups; g++) b.send(`local:g${g}`, `message ${i} for group ${g}`);
+  // Everything answered: each group's cursor reaches its last message.
+  const unanswered = (g: number) => b.host.store.messages.after(`local:g${g}`, b.host.store.outbox.cursor(`local:g${g}`)).filter((m) => !m.fromAssistant).length;
+  await waitFor(() => [...Array(groups).keys()].every((g) => unanswered(g) === 0), 900_000);
+  const total = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const peakQueue = b.host.queue.peakCount();
+  const answered = [...Array(groups).keys()].filter((g) => unanswered(g) === 0 && (b.replies.get(`local:g${g}`) ?? 0) >= 1).length;
+  await b.close();
+  row('scale', `${groups} groups × ${perGroup} messages, MAX_CONCURRENT_AGENTS=5: groups answered`, `${answered}/${groups}`, `${groups}/${groups}`, answered === groups);
+  row('scale', 'peak agents at once', `${Math.max(peakQueue, peakAgents)}`, '≤ 5', Math.max(peakQueue, peakAgents) <= 5);
+  row('scale', 'total time / peak host RSS', `${total.toFixed(1)} s / ${mb(peakRss)}`);
+}
+
+/** Startup to ready and idle RSS of a real `nanoclaw start` process. */
+async function startup(fake: FakeAnthropic) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-start-'));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist/src/cli.js'), 'start'], {
+    env: { PATH: process.env.PATH, NANOCLAW_HOME: home, NANOCLAW_HTTP_PORT: '0', ANTHROPIC_API_KEY: 'sk-bench', ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap' },
+    stdio: 'ignore',
+  });
+  await waitFor(() => fs.existsSync(path.join(home, 'data/host.json')), 30_000);
+  const ready = performance.now() - t0;
+  await sleep(3000);
+  const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  fs.rmSync(home, { recursive: true, force: true });
+  row('host', 'startup to ready (fresh home, `nanoclaw start`)', ms(ready));
+  row('host', 'idle RSS', mb(rssKb * 1024), '≤ 150 MB', rssKb * 1024 <= 150 * 1024 * 1024);
+}
+
+/** RSS after many turns through one warm agent: a leak shows as growth. */
+async function manyTurns(fake: FakeAnthropic, turns: number) {
+  const b = await benchHost(fake, { IDLE_TIMEOUT: '600000' }, { runtime: createEchoRuntime() });
+  const gc = (globalThis as any).gc as (() => void) | undefined;
+  const rssAt: number[] = [];
+  for (let i = 0; i < turns; i++) {
+    const before = b.replies.get('local:main') ?? 0;
+    b.send('local:main', `turn ${i}`);
+    await waitFor(() => (b.replies.get('local:main') ?? 0) > before);
+    if (i === Math.floor(turns / 10) || i === turns - 1) { gc?.(); await sleep(100); gc?.(); rssAt.push(process.memoryUsage().heapUsed); }
+  }
+  await b.close();
+  const growth = rssAt[1] - rssAt[0];
+  row('host', `heap after ${turns.toLocaleString('en')} turns (from turn ${Math.floor(turns / 10).toLocaleString('en')})`, `${mb(rssAt[0])} → ${mb(rssAt[1])}`, 'no growth', growth < 10 * 1024 * 1024);
+}
+
+async function main() {
+  const fake = await startFakeAnthropic(() => ({ text: 'ok' }));
+  const want = (name: string) => !only || only.includes(name);
+  process.stderr.write(`NanoClaw bench${quick ? ' (quick)' : ''}\n`);
+  try {
+    if (want('overhead')) await overhead(fake, 'echo', quick ? 20 : 50);
+    if (want('overhead')) await overhead(fake, 'bwrap', quick ? 10 : 30);
+    if (want('gateway')) await gatewayLatency(fake, quick ? 100 : 300);
+    if (want('store')) await storeFigures(fake, quick ? 20_000 : 100_000, quick ? 100_000 : 1_000_000);
+    if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);
+    if (want('startup')) await startup(fake);
+    if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
+  } finally {
+    await fake.close();
+  }
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const machine = `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+  const table = ['| area | metric | value | target | met |', '| --- | --- | --- | --- | --- |', ...rows.map((r) => `| ${r.area} | ${r.metric} | ${r.value} | ${r.target} | ${r.met} |`)].join('\n');
+  process.stdout.write(`\n${table}\n\nMachine: ${machine}\n`);
+  if (write) {
+    const file = path.join(projectRoot(), 'docs', 'BENCHMARKS.md');
+    const notesFile = path.join(projectRoot(), 'docs', 'benchmark-notes.md');
+    const notes = fs.existsSync(notesFile) ? `\n${fs.readFileSync(notesFile, 'utf8')}` : '';
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `# Benchmarks\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}\n\n${table}\n${notes}`);
+    process.stderr.write(`wrote ${file}\n`);
+  }
+}
+
+main().then(() => process.exit(0), (err) => { process.stderr.write(`bench failed: ${err?.stack ?? err}\n`); process.exit(1); });
