@@ -4,14 +4,21 @@
 // host says to close. It holds no credential: the model is reached through the
 // gateway, which adds it on the host side.
 import fs from 'node:fs';
-import { query, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import { query, type HookCallback, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import { archiveTranscript } from './archive.js';
 import { callGateway, startForwarder } from './gateway-client.js';
 import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type RunnerEvent, type StartInfo, type Turn } from './protocol.js';
 import { nanoclawServer } from './tools.js';
 
 const socket = process.env.NANOCLAW_GATEWAY_SOCKET || GATEWAY_SOCKET_INSIDE;
 const GROUP_DIR = '/workspace/group';
-const GLOBAL_MEMORY = '/workspace/global/CLAUDE.md';
+// Shared memory: its CLAUDE.md is loaded by the SDK like the group's own, and
+// re-read by every new sandbox (an appended system prompt would stay frozen in
+// a resumed session).
+const GLOBAL_DIR = '/workspace/global';
+const ARCHIVE_DIR = `${GROUP_DIR}/conversations`;
+/** What the SDK says when asked to resume a session it does not have. */
+const SESSION_GONE = /no conversation found|session.*not found/i;
 
 const send = (event: RunnerEvent) => callGateway(socket, 'POST', '/runner/event', event);
 
@@ -59,9 +66,10 @@ async function nextTurn(): Promise<Turn | null> {
 
 async function main(): Promise<void> {
   const start = await callGateway<StartInfo>(socket, 'GET', '/runner/start');
-  const forwarder = await startForwarder(socket);
-  let globalMemory = '';
-  try { globalMemory = fs.readFileSync(GLOBAL_MEMORY, 'utf8'); } catch { /* none yet */ }
+  // The sandbox's environment already names this port in HTTPS_PROXY (agent.ts).
+  const wanted = Number(process.env.NANOCLAW_LOCAL_PORT) || 0;
+  const forwarder = await startForwarder(socket, wanted).catch(() => startForwarder(socket));
+  const local = `http://127.0.0.1:${forwarder.port}`;
 
   const prompts = turnQueue();
   prompts.push(toUserMessage(start.turn));
@@ -69,16 +77,30 @@ async function main(): Promise<void> {
   const append = [
     `You are ${start.assistantName}, answering in the chat "${start.groupName}".`,
     start.isScheduledTask ? 'This turn is a scheduled task, not a live message: send to the chat only if there is something worth saying.' : '',
-    globalMemory ? `\n# Shared memory (/workspace/global/CLAUDE.md)\n${globalMemory}` : '',
   ].filter(Boolean).join('\n');
 
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
-    ANTHROPIC_BASE_URL: `http://127.0.0.1:${forwarder.port}`,
+    ANTHROPIC_BASE_URL: local,
+    // Web access goes through the gateway's egress proxy, which applies the group's policy.
+    HTTPS_PROXY: local, HTTP_PROXY: local, https_proxy: local, http_proxy: local,
+    NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost',
     // A placeholder: the gateway replaces it with the real credential on the host.
     ANTHROPIC_API_KEY: 'placeholder-the-gateway-adds-the-real-key',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS: '1',
+    CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD: '1',
+  };
+
+  // Before the SDK compacts the conversation into a summary, keep the full text.
+  const archiveBeforeCompact: HookCallback = async (input) => {
+    try {
+      const file = archiveTranscript(input.transcript_path, ARCHIVE_DIR, { assistantName: start.assistantName, sessionId: input.session_id });
+      if (file) process.stderr.write(`archived the conversation to ${file}\n`);
+    } catch (err) {
+      process.stderr.write(`could not archive the conversation: ${(err as Error).message}\n`);
+    }
+    return {};
   };
 
   let sessionId: string | null = start.sessionId;
@@ -89,7 +111,9 @@ async function main(): Promise<void> {
       resume: start.sessionId ?? undefined,
       systemPrompt: { type: 'preset', preset: 'claude_code', append },
       settingSources: ['project'],
+      additionalDirectories: [GLOBAL_DIR],
       mcpServers: { nanoclaw: nanoclawServer(socket) },
+      hooks: { PreCompact: [{ hooks: [archiveBeforeCompact] }] },
       permissionMode: 'bypassPermissions',
       allowDangerouslySkipPermissions: true,
       env,
@@ -107,7 +131,15 @@ async function main(): Promise<void> {
           if (block?.type === 'tool_use') await send({ type: 'activity', tool: String(block.name) }).catch(() => {});
         }
       } else if (msg.type === 'result') {
-        const text = msg.subtype === 'success' ? msg.result : '';
+        const errors = msg.subtype === 'success' ? [] : msg.errors ?? [];
+        if (msg.is_error && start.sessionId && errors.some((e) => SESSION_GONE.test(e))) {
+          // The host clears the stored session and tries again with a fresh one.
+          await send({ type: 'error', message: errors.join('; '), sessionNotFound: true });
+          process.exitCode = 1;
+          prompts.close();
+          break;
+        }
+        const text = msg.subtype === 'success' ? msg.result : errors.join('; ');
         await send({ type: 'result', text: text ?? '', sessionId: msg.session_id ?? sessionId, isError: msg.is_error });
         const turn = await nextTurn();
         if (turn) prompts.push(toUserMessage(turn));
@@ -116,7 +148,7 @@ async function main(): Promise<void> {
     }
   } catch (err) {
     const message = (err as Error).message ?? String(err);
-    await send({ type: 'error', message, sessionNotFound: /no conversation found|session.*not found/i.test(message) }).catch(() => {});
+    await send({ type: 'error', message, sessionNotFound: !!start.sessionId && SESSION_GONE.test(message) }).catch(() => {});
     process.exitCode = 1;
   } finally {
     forwarder.close();

@@ -10,7 +10,9 @@ import type { Config } from './config.js';
 import type { Gateway, Identity } from './gateway.js';
 import type { HomePaths } from './home.js';
 import type { Logger } from './logger.js';
-import { groupMounts, INSIDE } from './sandbox/mounts.js';
+import { egressRules } from './egress.js';
+import { extraMountsFor, groupMounts, INSIDE } from './sandbox/mounts.js';
+import { proxyEnv } from './sandbox/sandbox-env.js';
 import type { RegisteredGroup, SandboxRuntime } from './types.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../runner/protocol.js';
 import { GATEWAY_SOCKET_INSIDE } from '../runner/protocol.js';
@@ -111,7 +113,14 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     if (!job.isScheduledTask) deps.setTyping(group.jid, false);
   };
   const answer = (a: NextAnswer) => { const w = waiter; waiter = null; if (idleTimer) clearTimeout(idleTimer); w?.(a); };
-  const fail = (f: AgentFailure) => { failure ??= f; closing = true; answer({ close: true }); };
+  const fail = (f: AgentFailure) => {
+    // A runner that fails because its sandbox hit a limit (a fork bomb starves the
+    // CLI of threads, say): tell the chat which limit, not the symptom.
+    const limit = failure ? null : sandbox?.checkLimits?.() ?? null;
+    failure ??= limit ? new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`) : f;
+    closing = true;
+    answer({ close: true });
+  };
 
   const handlers = {
     start: (): StartInfo => {
@@ -134,6 +143,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         live.currentTool = null;
         endTurn();
         if (e.sessionId) sessionId = e.sessionId;
+        // A turn that went over a limit (an OOM-killed command, say) is not a normal answer.
+        const limit = sandbox?.checkLimits?.();
+        if (limit) { fail(new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`)); return; }
         if (e.isError) {
           fail(new AgentFailure(`model turn failed: ${e.text}`, `the model API failed (${e.text.slice(0, 200) || 'no detail'})`));
           return;
@@ -155,7 +167,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     startedAt: Date.now(),
     currentTool: null,
     wake: () => {
-      if (closing) return false;
+      // A job without follow-ups (a scheduled task) leaves new messages to the queue.
+      if (closing || !job.acceptsFollowUps) return false;
       if (waiter) {
         const turn = job.nextTurn();
         if (turn) { beginTurn(); deps.onPromptDelivered?.(group.folder, 'warm'); answer({ turn }); }
@@ -173,16 +186,25 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
 
   live.done = (async () => {
     const socketPath = socketPathFor(deps.paths, id);
-    const endpoint = await deps.gateway.openEndpoint(socketPath, identity, handlers);
+    // A VM cannot share the socket: it gets a TCP endpoint on the host with its own secret.
+    const transport = deps.runtime.gatewayTransport ?? { kind: 'unix' as const };
+    const endpointOpts = { egress: egressRules(group.sandbox) };
+    const endpoint = transport.kind === 'tcp'
+      ? await deps.gateway.openTcpEndpoint(transport.listenHost, identity, handlers, endpointOpts)
+      : await deps.gateway.openEndpoint(socketPath, identity, handlers, endpointOpts);
+    const gatewayInside = transport.kind === 'tcp' ? `tcp://${transport.tcpHost}:${endpoint.address!.split(':').pop()}` : GATEWAY_SOCKET_INSIDE;
     try {
       const mounts = groupMounts(deps.paths, group);
       mounts.push({ hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true });
+      const extra = extraMountsFor(group, { configDir: config.configDir, home: deps.paths.home });
+      if (!extra.ok) throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`);
+      mounts.push(...extra.mounts);
       beginTurn();
       sandbox = deps.runtime.start({
         id,
         groupFolder: group.folder,
         mounts,
-        gatewaySocket: socketPath,
+        gatewaySocket: transport.kind === 'tcp' ? '' : socketPath,
         gatewaySocketInside: GATEWAY_SOCKET_INSIDE,
         env: {
           ...config.sandboxEnv,
@@ -190,18 +212,21 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           PATH: '/app/bin:/usr/local/bin:/usr/bin:/bin',
           LANG: 'C.UTF-8',
           TZ: config.timezone,
-          NANOCLAW_GATEWAY_SOCKET: GATEWAY_SOCKET_INSIDE,
+          NANOCLAW_GATEWAY_SOCKET: gatewayInside,
+          ...(endpoint.secret ? { NANOCLAW_GATEWAY_SECRET: endpoint.secret } : {}),
+          ...proxyEnv(),
         },
         command: ['/app/bin/node', INSIDE.runner],
         workdir: INSIDE.group,
         limits,
       });
       const exit = await sandbox.exited;
+      const wasInTurn = inTurn;
       endTurn();
       if (idleTimer) clearTimeout(idleTimer);
       if (failure) throw failure;
-      if (exit.reason && inTurn) throw new AgentFailure(`sandbox ended: ${exit.reason}`, `its sandbox was stopped because ${exit.reason}`);
-      if (exit.code !== 0 || inTurn) {
+      if (exit.reason && wasInTurn) throw new AgentFailure(`sandbox ended: ${exit.reason}`, `its sandbox was stopped because ${exit.reason}`);
+      if (exit.code !== 0 || wasInTurn) {
         const tail = sandbox.output().trim().split('\n').slice(-5).join(' | ').slice(0, 500);
         logger.warn({ group: group.folder, code: exit.code, signal: exit.signal, tail }, 'sandbox exited before answering');
         throw new AgentFailure(`sandbox exited with ${exit.signal ?? exit.code}: ${tail}`, 'its sandbox stopped before answering');

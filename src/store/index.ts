@@ -4,6 +4,7 @@ import { messageQueries } from './messages.js';
 import { groupQueries } from './groups.js';
 import { outboxQueries } from './outbox.js';
 import { usageQueries } from './usage.js';
+import { taskQueries } from './tasks.js';
 
 export type Store = ReturnType<typeof createStore>;
 
@@ -14,6 +15,7 @@ export function createStore(db: DB) {
     groups: groupQueries(db),
     outbox: outboxQueries(db),
     usage: usageQueries(db),
+    tasks: taskQueries(db),
     close(): void { db.close(); },
   };
 }

@@ -148,4 +148,9 @@ export const migrations: string[] = [
     message TEXT NOT NULL
   );
   `,
+  // 2: the usage report reads by time, and a task run totals its own usage.
+  `
+  CREATE INDEX usage_at ON usage (at);
+  CREATE INDEX usage_task_at ON usage (task_id, at);
+  `,
 ];
