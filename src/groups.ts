@@ -34,7 +34,12 @@ export function registerGroup(deps: { store: Store; paths: HomePaths; assistantN
   if (deps.store.groups.get(jid)) return { ok: false, error: `${jid} is already registered.` };
   if (deps.store.groups.byFolder(folder as string)) return { ok: false, error: `Folder "${folder}" is already used by another group.` };
   let dir: string;
-  try { dir = ensureGroupFolder(deps.paths, folder as string, name.trim()); } catch (err) { return { ok: false, error: (err as Error).message }; }
+  try { dir = ensureGroupFolder(deps.paths, folder as string, name.trim()); } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC') return { ok: false, error: `The disk holding groups/ is full: could not create groups/${folder}. Free some space and try again.` };
+    if (code === 'EROFS' || code === 'EACCES') return { ok: false, error: `groups/ is not writable (${code}): could not create groups/${folder}.` };
+    return { ok: false, error: (err as Error).message };
+  }
   const group: RegisteredGroup = {
     jid, name: name.trim(), folder: folder as string, trigger: trigger.trim(), requiresTrigger: input.requiresTrigger !== false,
     isMain: false, sandbox: input.sandbox ?? {}, addedAt: new Date().toISOString(),

@@ -89,12 +89,37 @@ export interface HostStatus {
 
 const MAX_INBOUND_TEXT = 4 * 1024 * 1024;
 
+/** Turns a storage failure into words a user can act on. */
+export function storeProblem(err: unknown, dbFile: string): string {
+  const code = String((err as { code?: string })?.code ?? '');
+  const msg = (err as Error)?.message ?? String(err);
+  if (/READONLY|EROFS|EACCES|EPERM/.test(code) || /readonly|read-only|permission/i.test(msg)) {
+    return `${dbFile} is read-only (${code || msg}). Nothing was accepted or changed; make it writable for this user and try again.`;
+  }
+  if (/FULL|ENOSPC/.test(code) || /disk is full|no space/i.test(msg)) {
+    return `The disk holding ${dbFile} is full (${code || msg}). Nothing was accepted or changed; free some space and try again.`;
+  }
+  if (/CORRUPT|NOTADB/.test(code)) {
+    return `The message store ${dbFile} is damaged (${code}). Stop NanoClaw and restore store/messages.db from a backup.`;
+  }
+  return `The message store ${dbFile} failed: ${msg}`;
+}
+
 export async function startHost(opts: HostOptions): Promise<Host> {
   const { config } = opts;
   const paths = homePaths(config.home);
-  ensureHome(paths, config.assistantName);
+  try {
+    ensureHome(paths, config.assistantName);
+  } catch (err) {
+    throw new Error(storeProblem(err, (err as NodeJS.ErrnoException).path ?? config.home));
+  }
   const logger = opts.logger ?? createLogger({ level: config.logLevel, logsDir: paths.logs });
-  const store = openStore(paths.db);
+  let store: ReturnType<typeof openStore>;
+  try {
+    store = openStore(paths.db);
+  } catch (err) {
+    throw new Error(storeProblem(err, paths.db));
+  }
   const token = ensureApiToken(paths);
   ensureMainGroup({ store, paths, assistantName: config.assistantName });
   const startedAt = new Date().toISOString();
@@ -126,7 +151,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const pairing = pairingQueries(store);
   const agents = new Map<string, LiveAgent>();
 
-  const delivery = createDelivery({ store, channels: () => channels, assistantName: config.assistantName, logger, onStored: emit });
+  const delivery = createDelivery({ store, channels: () => channels, assistantName: config.assistantName, logger, onStored: emit, retryMs: Math.min(10_000, config.retryBaseMs * 2) });
 
   const setTyping = (jid: string, typing: boolean) => {
     const ch = channels.find((c) => c.ownsJid(jid));
@@ -339,6 +364,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     const app = createApi({
       store,
       token,
+      storeProblem: (err) => storeProblem(err, paths.db),
       injectLocal: ({ chatJid, sender, senderName, text }) => {
         const id = `local-${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
         receive({ id, chatJid, sender, senderName, text, timestamp: new Date().toISOString(), fromMe: false, fromAssistant: false }, local);

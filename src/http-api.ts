@@ -20,6 +20,8 @@ export interface ApiDeps {
   register(input: Record<string, unknown>): Result<RegisteredGroup>;
   unregister(jid: string): Result<RegisteredGroup>;
   status(): unknown;
+  /** Words for a storage failure (full disk, read-only store). */
+  storeProblem?(err: unknown): string;
   /** Extra routes (dashboard, tasks, usage) mounted by their own modules. */
   extend?(app: Hono): void;
 }
@@ -69,13 +71,18 @@ export function createApi(deps: ApiDeps): Hono {
     try { body = await c.req.json(); } catch { return c.json({ error: 'Body must be JSON: { "sender", "senderName", "text" }.' }, 400); }
     const parsed = postMessage.safeParse(body);
     if (!parsed.success) return c.json({ error: `Invalid message: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}` }, 400);
-    const { id } = deps.injectLocal({
-      chatJid: jid,
-      sender: parsed.data.sender ?? 'local-user',
-      senderName: parsed.data.senderName ?? parsed.data.sender ?? 'You',
-      text: parsed.data.text,
-    });
-    return c.json({ id }, 202);
+    try {
+      const { id } = deps.injectLocal({
+        chatJid: jid,
+        sender: parsed.data.sender ?? 'local-user',
+        senderName: parsed.data.senderName ?? parsed.data.sender ?? 'You',
+        text: parsed.data.text,
+      });
+      return c.json({ id }, 202);
+    } catch (err) {
+      // Not accepted, so the sender knows to try again: nothing half-stored.
+      return c.json({ error: deps.storeProblem ? deps.storeProblem(err) : `Could not store the message: ${(err as Error).message}` }, 503);
+    }
   });
 
   app.get('/api/chats/:jid/messages', (c) => {
