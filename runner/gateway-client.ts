@@ -1,14 +1,25 @@
 // How the runner reaches the gateway: small JSON calls over the unix socket,
 // and a loopback TCP forwarder so the Claude CLI, which only speaks TCP, can
-// reach the model proxy behind that socket.
+// reach the model proxy (and the egress proxy, HTTPS_PROXY) behind that socket.
+// Where the sandbox is a VM, the gateway is `tcp://host:port` instead, and each
+// connection first presents the sandbox's secret (NANOCLAW_GATEWAY_SECRET).
 import http from 'node:http';
 import net from 'node:net';
+
+/** Opens one connection to the gateway, a unix socket path or tcp://host:port. */
+export function connectGateway(address: string, secret = process.env.NANOCLAW_GATEWAY_SECRET ?? ''): net.Socket {
+  const tcp = /^tcp:\/\/(.+):(\d+)$/.exec(address);
+  if (!tcp) return net.connect(address);
+  const socket = net.connect(Number(tcp[2]), tcp[1].replace(/^\[|\]$/g, ''));
+  socket.write(`NANOCLAW ${secret}\n`);
+  return socket;
+}
 
 export function callGateway<T>(socketPath: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 0): Promise<T> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
-      { socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} },
+      { createConnection: () => connectGateway(socketPath), method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
@@ -27,10 +38,10 @@ export function callGateway<T>(socketPath: string, method: 'GET' | 'POST', path:
   });
 }
 
-/** Listens on 127.0.0.1 inside the sandbox and pipes every connection to the socket. */
-export function startForwarder(socketPath: string): Promise<{ port: number; close(): void }> {
+/** Listens on 127.0.0.1 inside the sandbox (on `port`, or any free one) and pipes every connection to the gateway. */
+export function startForwarder(socketPath: string, port = 0): Promise<{ port: number; close(): void }> {
   const server = net.createServer((client) => {
-    const upstream = net.connect(socketPath);
+    const upstream = connectGateway(socketPath);
     client.pipe(upstream).pipe(client);
     const end = () => { client.destroy(); upstream.destroy(); };
     client.on('error', end);
@@ -38,7 +49,7 @@ export function startForwarder(socketPath: string): Promise<{ port: number; clos
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const port = (server.address() as net.AddressInfo).port;
       resolve({ port, close: () => server.close() });
     });

@@ -47,7 +47,8 @@ export interface AgentDeps {
 }
 
 export class AgentFailure extends Error {
-  constructor(message: string, readonly userMessage: string, readonly sessionNotFound = false) { super(message); }
+  /** `retryable: false` for failures a retry would only repeat (a limit hit, a refused mount). */
+  constructor(message: string, readonly userMessage: string, readonly sessionNotFound = false, readonly retryable = true) { super(message); }
 }
 
 export interface LiveAgent {
@@ -117,7 +118,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     // A runner that fails because its sandbox hit a limit (a fork bomb starves the
     // CLI of threads, say): tell the chat which limit, not the symptom.
     const limit = failure ? null : sandbox?.checkLimits?.() ?? null;
-    failure ??= limit ? new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`) : f;
+    failure ??= limit ? new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`, false, false) : f;
     closing = true;
     answer({ close: true });
   };
@@ -145,7 +146,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         if (e.sessionId) sessionId = e.sessionId;
         // A turn that went over a limit (an OOM-killed command, say) is not a normal answer.
         const limit = sandbox?.checkLimits?.();
-        if (limit) { fail(new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`)); return; }
+        if (limit) { fail(new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`, false, false)); return; }
         if (e.isError) {
           fail(new AgentFailure(`model turn failed: ${e.text}`, `the model API failed (${e.text.slice(0, 200) || 'no detail'})`));
           return;
@@ -178,7 +179,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     },
     close: () => { closing = true; answer({ close: true }); },
     kill: (reason: string) => {
-      fail(new AgentFailure(`sandbox stopped: ${reason}`, `its sandbox was stopped because ${reason}`));
+      fail(new AgentFailure(`sandbox stopped: ${reason}`, `its sandbox was stopped because ${reason}`, false, false));
       sandbox?.kill();
     },
     done: Promise.resolve(),
@@ -197,7 +198,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       const mounts = groupMounts(deps.paths, group);
       mounts.push({ hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true });
       const extra = extraMountsFor(group, { configDir: config.configDir, home: deps.paths.home });
-      if (!extra.ok) throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`);
+      if (!extra.ok) throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`, false, false);
       mounts.push(...extra.mounts);
       beginTurn();
       sandbox = deps.runtime.start({
@@ -225,7 +226,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       endTurn();
       if (idleTimer) clearTimeout(idleTimer);
       if (failure) throw failure;
-      if (exit.reason && wasInTurn) throw new AgentFailure(`sandbox ended: ${exit.reason}`, `its sandbox was stopped because ${exit.reason}`);
+      if (exit.reason && wasInTurn) throw new AgentFailure(`sandbox ended: ${exit.reason}`, `its sandbox was stopped because ${exit.reason}`, false, false);
       if (exit.code !== 0 || wasInTurn) {
         const tail = sandbox.output().trim().split('\n').slice(-5).join(' | ').slice(0, 500);
         logger.warn({ group: group.folder, code: exit.code, signal: exit.signal, tail }, 'sandbox exited before answering');

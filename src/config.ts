@@ -34,6 +34,8 @@ export interface Config {
   logLevel: string;
   /** Extra environment variables for the sandbox (tests use it to point at fakes). Never credentials. */
   sandboxEnv: Record<string, string>;
+  /** The agent image for docker/podman/apple (NANOCLAW_IMAGE); null: this install's own tag. */
+  sandboxImage: string | null;
 }
 
 /** Reads `.env` from the home, without overriding what the environment already says. */
@@ -89,5 +91,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxRetries: int(merged.NANOCLAW_MAX_RETRIES, 5, 'NANOCLAW_MAX_RETRIES'),
     logLevel: merged.LOG_LEVEL || 'info',
     sandboxEnv,
+    sandboxImage: merged.NANOCLAW_IMAGE?.trim() || null,
   };
 }

@@ -4,9 +4,16 @@
 //   /v1/*           the model proxy (real credential added here, usage metered)
 //   /runner/*       the runner's turn protocol (start, next, event)
 //   /tools/<name>   the nanoclaw tools, authorized for this group
+//   CONNECT, http://…  the egress proxy (HTTPS_PROXY inside), by the group's policy
+// Where a sandbox cannot share a socket (a VM), the endpoint is TCP instead, and
+// each connection must first present that sandbox's secret.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import type { Credential } from './config.js';
+import { egressRules, type EgressRules, type Resolver } from './egress.js';
+import { handleAbsoluteUri, handleConnect, type EgressEvent } from './egress-proxy.js';
 import type { Logger } from './logger.js';
 import type { UsageRecord } from './store/usage.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer } from '../runner/protocol.js';
@@ -35,15 +42,32 @@ export interface EndpointHandlers {
 
 export interface GatewayDeps {
   upstream: string;
-  credential: () => Credential | null;
+  /** May refresh (OAuth) first; throws with a message for the user when there is no usable credential. */
+  credential: () => Credential | null | Promise<Credential | null>;
   recordUsage: (u: UsageRecord) => void;
   logger: Logger;
+  /** Each destination the egress proxy was asked for (besides the log). */
+  onEgress?: (e: EgressEvent) => void;
+  /** DNS for the egress policy (tests use a fake). */
+  resolve?: Resolver;
+}
+
+export interface EndpointOptions {
+  /** The group's egress policy; default: the model API plus the web by name. */
+  egress?: EgressRules;
 }
 
 export interface Endpoint {
   socketPath: string;
+  /** For TCP endpoints: where to connect (tcp://host:port) and the secret to present. */
+  address?: string;
+  secret?: string;
   close(): Promise<void>;
 }
+
+/** The first line of every connection to a TCP endpoint: `NANOCLAW <secret>\n`. */
+export const TCP_PREAMBLE = 'NANOCLAW ';
+const PREAMBLE_MAX = 200;
 
 /** Headers the sandbox may not choose: hop-by-hop ones and any credential. */
 const DROP_HEADERS = new Set(['host', 'connection', 'content-length', 'x-api-key', 'authorization', 'proxy-authorization', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'cookie']);
@@ -101,7 +125,10 @@ export function createGateway(deps: GatewayDeps) {
   async function proxyModel(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const body = await readBody(req, MAX_MODEL_BODY);
     if (!body) return json(res, 413, { type: 'error', error: { type: 'request_too_large', message: 'Request body over 32 MB.' } });
-    const cred = deps.credential();
+    let cred: Credential | null;
+    try { cred = await deps.credential(); } catch (err) {
+      return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: (err as Error).message } });
+    }
     if (!cred) {
       return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'NanoClaw has no Anthropic credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env and restart.' } });
     }
@@ -150,8 +177,9 @@ export function createGateway(deps: GatewayDeps) {
     }
   }
 
-  async function handle(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse, egress: EgressRules): Promise<void> {
     const url = req.url ?? '/';
+    if (/^[a-z]+:\/\//i.test(url)) return handleAbsoluteUri(proxyDeps(identity, egress), req, res);
     if (url.startsWith('/v1/')) return proxyModel(identity, handlers, req, res);
     if (req.method === 'GET' && url === '/runner/start') return json(res, 200, handlers.start());
     if (req.method === 'GET' && url === '/runner/next') {
@@ -175,16 +203,41 @@ export function createGateway(deps: GatewayDeps) {
     return json(res, 404, { error: `No such gateway route: POST ${url}` });
   }
 
-  return {
-    async openEndpoint(socketPath: string, identity: Identity, handlers: EndpointHandlers): Promise<Endpoint> {
-      try { fs.unlinkSync(socketPath); } catch { /* not there */ }
-      const server = http.createServer((req, res) => {
-        handle(identity, handlers, req, res).catch((err) => {
-          deps.logger.error({ err, group: identity.groupFolder }, 'gateway call failed');
-          json(res, 500, { ok: false, error: 'The host failed to handle this call; see logs/nanoclaw.log.' });
-        });
+  function proxyDeps(identity: Identity, rules: EgressRules) {
+    return {
+      groupFolder: identity.groupFolder,
+      rules,
+      resolve: deps.resolve,
+      onEvent: (e: EgressEvent) => {
+        deps.logger.info({ group: e.groupFolder, method: e.method, destination: e.destination, allowed: e.allowed, reason: e.reason }, 'egress');
+        deps.onEgress?.(e);
+      },
+    };
+  }
+
+  /** One sandbox's HTTP server: every route above, for this identity only. */
+  function endpointServer(identity: Identity, handlers: EndpointHandlers, opts: EndpointOptions): http.Server {
+    const rules = opts.egress ?? egressRules({});
+    const server = http.createServer((req, res) => {
+      handle(identity, handlers, req, res, rules).catch((err) => {
+        deps.logger.error({ err, group: identity.groupFolder }, 'gateway call failed');
+        json(res, 500, { ok: false, error: 'The host failed to handle this call; see logs/nanoclaw.log.' });
       });
-      server.keepAliveTimeout = 60_000;
+    });
+    server.on('connect', (req, socket, head) => {
+      handleConnect(proxyDeps(identity, rules), req, socket, head).catch((err) => {
+        deps.logger.error({ err, group: identity.groupFolder }, 'egress tunnel failed');
+        socket.destroy();
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    return server;
+  }
+
+  return {
+    async openEndpoint(socketPath: string, identity: Identity, handlers: EndpointHandlers, opts: EndpointOptions = {}): Promise<Endpoint> {
+      try { fs.unlinkSync(socketPath); } catch { /* not there */ }
+      const server = endpointServer(identity, handlers, opts);
       await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socketPath, resolve); });
       // The sandbox user is not the host user; the socket is its only door.
       fs.chmodSync(socketPath, 0o666);
@@ -193,6 +246,57 @@ export function createGateway(deps: GatewayDeps) {
         close: () => new Promise<void>((resolve) => {
           server.closeAllConnections();
           server.close(() => { try { fs.unlinkSync(socketPath); } catch { /* gone */ } resolve(); });
+        }),
+      };
+    },
+
+    /**
+     * A TCP endpoint for sandboxes that cannot share a unix socket (VMs). It
+     * listens on `host` (loopback unless the runtime needs another address), and
+     * a connection counts only after it presents this sandbox's secret.
+     */
+    async openTcpEndpoint(host: string, identity: Identity, handlers: EndpointHandlers, opts: EndpointOptions = {}): Promise<Endpoint> {
+      const secret = crypto.randomBytes(32).toString('hex');
+      const expected = Buffer.from(TCP_PREAMBLE + secret);
+      const server = endpointServer(identity, handlers, opts);
+      const sockets = new Set<net.Socket>();
+      const listener = net.createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        socket.on('error', () => socket.destroy());
+        let buf = Buffer.alloc(0);
+        const timer = setTimeout(() => socket.destroy(), 5_000);
+        const onData = (chunk: Buffer) => {
+          buf = Buffer.concat([buf, chunk]);
+          const nl = buf.indexOf(0x0a);
+          if (nl < 0) { if (buf.length > PREAMBLE_MAX) socket.destroy(); return; }
+          socket.off('data', onData);
+          clearTimeout(timer);
+          const line = buf.subarray(0, nl);
+          const ok = line.length === expected.length && crypto.timingSafeEqual(line, expected);
+          if (!ok) {
+            deps.logger.warn({ group: identity.groupFolder, from: socket.remoteAddress }, 'gateway connection without the sandbox secret refused');
+            socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nThis endpoint needs the sandbox secret.\n');
+            return;
+          }
+          const rest = buf.subarray(nl + 1);
+          socket.pause();
+          if (rest.length) socket.unshift(rest);
+          server.emit('connection', socket);
+          socket.resume();
+        };
+        socket.on('data', onData);
+      });
+      await new Promise<void>((resolve, reject) => { listener.once('error', reject); listener.listen(0, host, resolve); });
+      const port = (listener.address() as net.AddressInfo).port;
+      return {
+        socketPath: '',
+        address: `tcp://${host}:${port}`,
+        secret,
+        close: () => new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.closeAllConnections();
+          listener.close(() => resolve());
         }),
       };
     },

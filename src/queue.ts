@@ -65,7 +65,9 @@ export function createGroupQueue(deps: QueueDeps) {
       (err) => {
         if (stopped) { finish(key); return; }
         s.failures++;
-        if (s.failures >= deps.maxRetries) {
+        // Some failures would only repeat (a limit hit, no credential): say so at once.
+        const final = (err as { retryable?: boolean } | null)?.retryable === false;
+        if (final || s.failures >= deps.maxRetries) {
           deps.logger.error({ key, job, err: String((err as Error)?.message ?? err) }, 'giving up after retries');
           const tries = s.failures;
           s.failures = 0;

@@ -108,7 +108,7 @@ export interface SandboxSpec {
   id: string;
   groupFolder: string;
   mounts: Mount[];
-  /** Host path of the gateway's unix socket for this sandbox. */
+  /** Host path of the gateway's unix socket for this sandbox ('' when it reaches the gateway over TCP). */
   gatewaySocket: string;
   /** Where the socket appears inside. */
   gatewaySocketInside: string;
@@ -127,6 +127,8 @@ export interface SandboxProcess {
   /** Diagnostic output (stderr), capped. */
   output(): string;
   kill(): void;
+  /** Which limit (memory, processes, output) the sandbox hit, if any; a hit also stops it. */
+  checkLimits?(): string | null;
 }
 
 /** A way to jail an agent (bwrap, docker, podman, apple). One file each. */
@@ -135,4 +137,14 @@ export interface SandboxRuntime {
   /** Can this runtime work here? Say why not, in words a user can act on. */
   check(): Promise<{ ok: true } | { ok: false; reason: string }>;
   start(spec: SandboxSpec): SandboxProcess;
+  /** One line for `nanoclaw doctor`: which runtime, and how its limits are enforced. */
+  describe?(): string;
+  /** Removes sandboxes (containers, cgroups) a previous run of this install left behind. */
+  removeOrphans?(): Promise<void>;
+  /**
+   * How the sandbox reaches its gateway: a bind-mounted unix socket (default),
+   * or TCP to the host with a per-sandbox secret where sockets cannot cross
+   * (VMs); `tcpHost` is the host address as seen from inside.
+   */
+  gatewayTransport?: { kind: 'unix' } | { kind: 'tcp'; listenHost: string; tcpHost: string };
 }

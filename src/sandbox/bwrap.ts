@@ -1,10 +1,13 @@
 // The bubblewrap runtime (Linux, no daemon). The sandbox gets new namespaces for
 // everything (no network at all: --unshare-all), a non-root uid, a private /tmp,
 // a read-only view of the system's programs, and only the mounts it was given.
+// Memory, process and CPU limits come from a cgroup where this host may create
+// one, otherwise from rlimits on the process inside.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxProcess, SandboxRuntime, SandboxSpec } from '../types.js';
+import { createSandboxCgroup, describeSupport, detectCgroups, limitChecker, removeStaleCgroups, watchLimits, type CgroupSupport } from './cgroups.js';
 import { spawnSandbox } from './spawn.js';
 
 export const SANDBOX_UID = 1000;
@@ -18,7 +21,17 @@ function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }>
   });
 }
 
-export function bwrapArgs(spec: SandboxSpec, etcDir: string): string[] {
+/**
+ * Without a cgroup, the process inside gets rlimits: RLIMIT_NPROC (counted per
+ * user in the sandbox's own user namespace) and RLIMIT_DATA (heap, not address
+ * space: V8 and WebAssembly reserve far more address space than they use).
+ */
+export function rlimitPrefix(limits: SandboxSpec['limits']): string[] {
+  if (!fs.existsSync('/usr/bin/prlimit')) return [];
+  return ['/usr/bin/prlimit', `--nproc=${limits.pids}`, `--data=${limits.memoryMb * 1024 * 1024}`, '--'];
+}
+
+export function bwrapArgs(spec: SandboxSpec, etcDir: string, innerPrefix: string[] = []): string[] {
   const args = [
     '--unshare-all', '--die-with-parent', '--new-session',
     '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID),
@@ -33,15 +46,24 @@ export function bwrapArgs(spec: SandboxSpec, etcDir: string): string[] {
     '--dir', '/run/nanoclaw',
   );
   for (const m of spec.mounts) args.push(m.readonly ? '--ro-bind' : '--bind', m.hostPath, m.containerPath);
-  args.push('--bind', spec.gatewaySocket, spec.gatewaySocketInside);
+  if (spec.gatewaySocket) args.push('--bind', spec.gatewaySocket, spec.gatewaySocketInside);
   args.push('--chdir', spec.workdir, '--clearenv');
   for (const [k, v] of Object.entries(spec.env)) args.push('--setenv', k, v);
-  args.push('--', ...spec.command);
+  args.push('--', ...innerPrefix, ...spec.command);
   return args;
 }
 
-export function createBwrapRuntime(opts: { dataDir: string }): SandboxRuntime {
+/** Puts the shell into each cgroup before it execs, so every process the sandbox forks starts inside. */
+function cgroupWrapper(procsFiles: string[], command: string, args: string[]): [string, string[]] {
+  const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
+  return ['/bin/sh', ['-c', script, 'nanoclaw-limits', String(procsFiles.length), ...procsFiles, command, ...args]];
+}
+
+export function createBwrapRuntime(opts: { dataDir: string; installId?: string }): SandboxRuntime {
   const etcDir = path.join(opts.dataDir, 'sandbox-etc');
+  const install = opts.installId ?? 'default';
+  let support: CgroupSupport | null = null;
+  const cgroups = () => (support ??= detectCgroups());
   const writeEtc = () => {
     fs.mkdirSync(etcDir, { recursive: true });
     fs.writeFileSync(path.join(etcDir, 'passwd'), `root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:${SANDBOX_UID}:${SANDBOX_UID}:node:/home/node:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`);
@@ -58,9 +80,25 @@ export function createBwrapRuntime(opts: { dataDir: string }): SandboxRuntime {
       }
       return { ok: true };
     },
+    describe: () => `bwrap; limits: ${describeSupport(cgroups())}`,
+    async removeOrphans() {
+      // bwrap sandboxes die with the host (--die-with-parent); only their cgroups can outlive a crash.
+      removeStaleCgroups(cgroups(), `${install}-`);
+    },
     start(spec: SandboxSpec): SandboxProcess {
       writeEtc();
-      return spawnSandbox('bwrap', bwrapArgs(spec, etcDir), { env: { PATH: '/usr/bin:/bin' }, outputCapBytes: spec.limits.outputCapBytes });
+      const cg = createSandboxCgroup(cgroups(), `${install}-${spec.id}`, spec.limits);
+      let command = 'bwrap';
+      let args = bwrapArgs(spec, etcDir, cg ? [] : rlimitPrefix(spec.limits));
+      if (cg) [command, args] = cgroupWrapper(cg.procsFiles, command, args);
+      const proc = spawnSandbox(command, args, { env: { PATH: '/usr/bin:/bin' }, outputCapBytes: spec.limits.outputCapBytes, fifo: path.join(etcDir, '..', `out-${spec.id}`) });
+      if (cg) {
+        const check = limitChecker(cg.counters, spec.limits);
+        proc.setLimitCheck(check);
+        const unwatch = watchLimits(check, (reason) => proc.stop(reason));
+        void proc.exited.then(async () => { unwatch(); await cg.destroy(); });
+      }
+      return proc;
     },
   };
 }

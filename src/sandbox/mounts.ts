@@ -1,12 +1,14 @@
 // What a group's sandbox sees, the same on every runtime: its own folder
 // read-write, shared memory read-only (read-write for main), its own session
-// state, and the runner code read-only. Nothing else from the host.
+// state, the runner code read-only, and extra mounts the allowlist permits.
+// Nothing else from the host.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HomePaths } from '../home.js';
 import { resolveGroupFolder } from '../home.js';
 import { projectRoot } from '../project-root.js';
 import type { Mount, RegisteredGroup } from '../types.js';
+import { loadMountAllowlist, resolveExtraMounts } from './mount-allowlist.js';
 
 export const INSIDE = {
   group: '/workspace/group',
@@ -37,4 +39,14 @@ export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'fold
     { hostPath: runnerDir, containerPath: `${INSIDE.app}/runner`, readonly: true },
     { hostPath: path.join(root, 'node_modules'), containerPath: `${INSIDE.app}/node_modules`, readonly: true },
   ];
+}
+
+/** The group's extra mounts, checked against the mount allowlist in the config dir (never mounted itself). */
+export function extraMountsFor(group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>, opts: { configDir: string; home: string }): { ok: true; mounts: Mount[] } | { ok: false; error: string } {
+  if (!group.sandbox.extraMounts?.length) return { ok: true, mounts: [] };
+  return resolveExtraMounts(group.sandbox.extraMounts, {
+    isMain: group.isMain,
+    load: loadMountAllowlist(opts.configDir),
+    protectedPaths: [opts.home, opts.configDir],
+  });
 }

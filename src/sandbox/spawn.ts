@@ -1,38 +1,83 @@
 // Starts a sandbox's outer process (bwrap, docker run, …) and watches it: its
-// output is capped, so a flood cannot fill the host's memory.
-import { spawn } from 'node:child_process';
+// output is capped, so a flood cannot fill the host's memory, and whoever
+// enforces a limit can stop it with the reason the chat will be told.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import type { Readable } from 'node:stream';
 import type { SandboxProcess } from '../types.js';
 
 const KEEP_TAIL = 64 * 1024;
 
-export function spawnSandbox(command: string, args: string[], opts: { env: Record<string, string>; outputCapBytes: number; onKill?: () => void }): SandboxProcess {
-  const child = spawn(command, args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+export interface SpawnedSandbox extends SandboxProcess {
+  /** Stop it because of a limit; the first reason given is the one reported. */
+  stop(reason: string): void;
+  /** How the runtime tells whether a limit was hit (see checkLimits). */
+  setLimitCheck(check: () => string | null): void;
+}
+
+export function formatMb(bytes: number): string {
+  const mb = bytes / 1024 / 1024;
+  return mb >= 1 ? `${Math.round(mb)} MB` : `${Math.round(bytes / 1024)} KB`;
+}
+
+/**
+ * A named pipe for the sandbox's stdout and stderr. Node's own stdio pipes are
+ * socket pairs, which a process inside cannot reopen through /proc/<pid>/fd;
+ * with a real pipe, whatever the sandbox manages to write to its output is
+ * counted against the cap the same way on every runtime.
+ */
+function fifoOutput(file: string): { reader: Readable; writeFd: number } {
+  try { fs.unlinkSync(file); } catch { /* not there */ }
+  execFileSync('mkfifo', ['-m', '0600', file]);
+  const readFd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  const writeFd = fs.openSync(file, fs.constants.O_WRONLY);
+  fs.unlinkSync(file);
+  return { reader: new net.Socket({ fd: readFd, readable: true, writable: false }), writeFd };
+}
+
+export function spawnSandbox(command: string, args: string[], opts: { env: Record<string, string>; outputCapBytes: number; onKill?: () => void; fifo?: string }): SpawnedSandbox {
+  const fifo = opts.fifo ? fifoOutput(opts.fifo) : null;
+  const child = spawn(command, args, { env: opts.env, stdio: fifo ? ['ignore', fifo.writeFd, fifo.writeFd] : ['ignore', 'pipe', 'pipe'], detached: false });
+  if (fifo) fs.closeSync(fifo.writeFd);
   let tail = '';
   let total = 0;
   let reason: string | undefined;
-  const onData = (chunk: Buffer) => {
-    total += chunk.length;
-    tail = (tail + chunk.toString('utf8')).slice(-KEEP_TAIL);
-    if (total > opts.outputCapBytes && !reason) {
-      reason = `it wrote more than ${Math.round(opts.outputCapBytes / 1024 / 1024)} MB of output`;
-      kill();
-    }
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  let limitCheck: (() => string | null) | null = null;
   const kill = () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     opts.onKill?.();
     child.kill('SIGKILL');
   };
+  const stop = (why: string) => { reason ??= why; kill(); };
+  const onData = (chunk: Buffer) => {
+    total += chunk.length;
+    tail = (tail + chunk.toString('utf8')).slice(-KEEP_TAIL);
+    if (total > opts.outputCapBytes && !reason) stop(`it wrote more than ${formatMb(opts.outputCapBytes)} of output`);
+  };
+  if (fifo) {
+    fifo.reader.on('data', onData);
+    fifo.reader.on('error', () => { /* the writer side is gone */ });
+  } else {
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+  }
   const exited = new Promise<{ code: number | null; signal: string | null; reason?: string }>((resolve) => {
-    child.on('error', (err) => { reason ??= `it could not start: ${err.message}`; resolve({ code: null, signal: null, reason }); });
-    child.on('close', (code, signal) => resolve({ code, signal, reason }));
+    child.on('error', (err) => { fifo?.reader.destroy(); reason ??= `it could not start: ${err.message}`; resolve({ code: null, signal: null, reason }); });
+    // 'exit', not 'close': with a named pipe, a stray process still holding it must not keep the sandbox "running".
+    child.on(fifo ? 'exit' : 'close', (code, signal) => { fifo?.reader.destroy(); resolve({ code, signal, reason }); });
   });
   return {
     get pid() { return child.pid; },
     exited,
     output: () => tail,
-    kill: () => { reason ??= 'it was stopped'; kill(); },
+    kill: () => stop('it was stopped'),
+    stop,
+    setLimitCheck: (check) => { limitCheck = check; },
+    checkLimits: () => {
+      const hit = reason ?? limitCheck?.() ?? null;
+      if (hit) stop(hit);
+      return hit;
+    },
   };
 }

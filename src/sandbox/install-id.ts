@@ -1,0 +1,17 @@
+// One install = one home. Its id names everything NanoClaw creates outside the
+// home (containers, images, cgroups), so two installs on one machine never
+// touch each other's sandboxes.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export function installId(home: string): string {
+  let real = path.resolve(home);
+  try { real = fs.realpathSync(real); } catch { /* not created yet: the resolved path is what it will be */ }
+  return crypto.createHash('sha256').update(real).digest('hex').slice(0, 12);
+}
+
+/** The agent image this install builds and runs, unless NANOCLAW_IMAGE names another. */
+export function defaultImageTag(home: string): string {
+  return `nanoclaw-agent-${installId(home)}:latest`;
+}
