@@ -186,8 +186,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
   /** Runs one agent job in the group's sandbox, tracked in `agents` (follow-ups, status, shutdown). */
   async function runAgent(group: RegisteredGroup, agentJob: AgentJob, onLive?: (live: LiveAgent) => void): Promise<void> {
-    if (!runtime) throw new AgentFailure('no sandbox runtime', runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available');
-    if (!config.credential) throw new AgentFailure('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)');
+    if (!runtime) throw new AgentFailure('no sandbox runtime', runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available', false, false);
+    if (!config.credential) throw new AgentFailure('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)', false, false);
     const live = startAgent(agentDeps, group, agentJob);
     if (!live) return;
     agents.set(group.jid, live);

@@ -269,7 +269,8 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
 
   return {
     handle(identity, name, args) {
-      const h = handlers[name];
+      // Own keys only: "constructor" or "__proto__" must read as unknown tools.
+      const h = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
       return h ? h(identity, args) : null;
     },
   };

@@ -1,26 +1,94 @@
-// `nanoclaw status`: one screen on whether the assistant is working.
+// `nanoclaw status [--json]`: one screen on whether the assistant is working.
+// Exit code: 0 all well, 1 running but something needs attention, 3 not running
+// (the LSB convention for "not running", so scripts can tell the two apart).
 import type { Config } from '../config.js';
 import type { HostStatus } from '../host.js';
-import { apiClient } from './api-client.js';
+import { apiClient, type ApiClient } from './api-client.js';
+import { duration, flag, localTime, paint } from './term.js';
 
-export async function statusCommand(_args: string[], config: Config): Promise<number> {
-  let status: HostStatus;
-  try {
-    const api = apiClient(config);
-    const res = await api.request('/api/status');
-    if (!res.ok) throw new Error(`the API answered ${res.status}`);
-    status = (await res.json()) as HostStatus;
-  } catch (err) {
-    process.stdout.write(`NanoClaw is not running in ${config.home}: ${(err as Error).message}\n`);
-    return 1;
+export const EXIT_NOT_RUNNING = 3;
+
+interface TaskRow { id: string; prompt: string; status: string; nextRun?: string | null; next_run?: string | null; groupFolder?: string; group_folder?: string }
+
+/** Reaches the running host, or says in one sentence why not. */
+export async function fetchStatus(config: Config): Promise<{ api: ApiClient; status: HostStatus } | { error: string; running: boolean }> {
+  let api: ApiClient;
+  try { api = apiClient(config); } catch {
+    return { running: false, error: `NanoClaw has never been started in ${config.home} (no data/api-token). Start it with "nanoclaw start", or set NANOCLAW_HOME to the right folder.` };
   }
+  let res: Response;
+  try {
+    res = await api.request('/api/status', { signal: AbortSignal.timeout(5000) });
+  } catch {
+    return { running: false, error: `NanoClaw is not running in ${config.home} (nothing answers at ${api.base}). Start it with "nanoclaw start", or keep it running with "nanoclaw service install".` };
+  }
+  if (res.status === 401) return { running: true, error: `Something at ${api.base} refused this home's API token: is another NanoClaw using that port? Check NANOCLAW_HOME and NANOCLAW_HTTP_PORT.` };
+  if (!res.ok) return { running: true, error: `NanoClaw at ${api.base} answered ${res.status}; see ${config.home}/logs/nanoclaw.log.` };
+  return { api, status: (await res.json()) as HostStatus };
+}
+
+/** What needs attention, in words; empty when all is well. */
+export function troubles(status: HostStatus): string[] {
+  const out = [...status.problems];
+  if (!status.runtime && !out.some((p) => /runtime|bubblewrap|docker/i.test(p))) out.push('No sandbox runtime: run "nanoclaw doctor" to see why.');
+  if (!status.credential && !out.some((p) => /credential/i.test(p))) out.push('No Anthropic credential: run "nanoclaw auth claude", then restart.');
+  for (const c of status.channels) {
+    if (c.connected) continue;
+    if (c.linking?.qr || c.linking?.pairingCode) out.push(`${c.name} is waiting to be linked: open the dashboard's Channels page, or run "nanoclaw auth ${c.name}".`);
+    else out.push(`${c.name} is disconnected${c.detail ? `: ${c.detail}` : ''}.`);
+  }
+  return out;
+}
+
+export async function statusCommand(args: string[], config: Config): Promise<number> {
   const out = process.stdout;
-  out.write(`NanoClaw is running (pid ${status.pid}, since ${status.startedAt})\n`);
-  out.write(`  Runtime: ${status.runtime ?? 'none'}\n`);
-  out.write(`  Channels: ${status.channels.map((c) => `${c.name} ${c.connected ? 'connected' : 'disconnected'}`).join(', ')}\n`);
-  out.write(`  Groups: ${status.groups}; agents live: ${status.agents.length}; waiting: ${status.queue.waiting}\n`);
-  for (const a of status.agents) out.write(`    ${a.name} (${a.folder}) since ${a.startedAt}${a.tool ? `, using ${a.tool}` : ''}\n`);
-  if (status.lastError) out.write(`  Last error (${status.lastError.at}): ${status.lastError.message}\n`);
-  for (const p of status.problems) out.write(`  ! ${p}\n`);
-  return status.problems.length || !status.runtime ? 1 : 0;
+  const p = paint(out);
+  const got = await fetchStatus(config);
+  if ('error' in got) {
+    if (flag(args, '--json')) out.write(JSON.stringify({ running: got.running, error: got.error }) + '\n');
+    else out.write(`${p.bad('●')} ${got.error}\n`);
+    return got.running ? 1 : EXIT_NOT_RUNNING;
+  }
+  const { api, status } = got;
+  const issues = troubles(status);
+  let tasks: TaskRow[] = [];
+  try {
+    const res = await api.request('/api/tasks', { signal: AbortSignal.timeout(5000) });
+    if (res.ok) tasks = ((await res.json()) as { tasks: TaskRow[] }).tasks;
+  } catch { /* tasks are optional on this screen */ }
+  const next = tasks
+    .filter((t) => t.status === 'active' && (t.nextRun ?? t.next_run))
+    .sort((a, b) => String(a.nextRun ?? a.next_run).localeCompare(String(b.nextRun ?? b.next_run)))
+    .slice(0, 3);
+
+  if (flag(args, '--json')) {
+    out.write(JSON.stringify({ running: true, ok: issues.length === 0, issues, status, nextTasks: next }, null, 2) + '\n');
+    return issues.length ? 1 : 0;
+  }
+
+  const now = Date.now();
+  const row = (label: string, value: string) => out.write(`  ${p.dim(label.padEnd(11))} ${value}\n`);
+  out.write(`${issues.length ? p.warn('●') : p.ok('●')} ${p.bold(`${status.assistantName} is running`)} ${p.dim(`(pid ${status.pid}, up ${duration(now - Date.parse(status.startedAt))}, ${api.base})`)}\n`);
+  row('Sandbox', status.runtime ? p.ok(status.runtime) : p.bad('none'));
+  row('Credential', status.credential ? p.ok('present') : p.bad('missing'));
+  row('Channels', status.channels.map((c) => `${c.name} ${c.connected ? p.ok('connected') : c.linking ? p.warn('waiting to be linked') : p.bad('disconnected')}`).join(', '));
+  row('Groups', `${status.groups} registered`);
+  row('Agents', `${status.queue.active} working, ${status.queue.waiting} waiting`);
+  for (const a of status.agents) out.write(`  ${' '.repeat(11)} ${a.name} ${p.dim(`(${a.folder})`)} ${duration(now - Date.parse(a.startedAt))}${a.tool ? `, using ${a.tool}` : ''}\n`);
+  next.forEach((t, i) => {
+    const prompt = t.prompt.replace(/\s+/g, ' ');
+    const text = `${localTime(t.nextRun ?? t.next_run)}  ${t.groupFolder ?? t.group_folder ?? ''}  ${prompt.length > 50 ? prompt.slice(0, 49) + '…' : prompt}`;
+    if (i === 0) row('Next tasks', text);
+    else out.write(`  ${' '.repeat(11)} ${text}\n`);
+  });
+  if (status.lastError) {
+    const msg = status.lastError.message.replace(/\s+/g, ' ');
+    row('Last error', `${localTime(status.lastError.at)} ${msg.length > 160 ? msg.slice(0, 159) + '…' : msg}`);
+  }
+  if (issues.length) {
+    out.write(`\n${p.warn('Needs attention:')}\n`);
+    for (const i of issues) out.write(`  ${p.warn('!')} ${i}\n`);
+  }
+  out.write(p.dim(`\nDashboard: ${api.base}/  (nanoclaw dashboard prints a sign-in link)\n`));
+  return issues.length ? 1 : 0;
 }

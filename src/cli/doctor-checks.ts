@@ -1,0 +1,204 @@
+// The checks behind `nanoclaw doctor`. Each answers with what it found and, when
+// something is wrong, the one thing to do about it. No check prints a secret.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { homePaths } from '../home.js';
+import { projectRoot } from '../project-root.js';
+import { describeRuntimes, selectRuntime } from '../sandbox/runtimes.js';
+import { loadMountAllowlist } from '../sandbox/mount-allowlist.js';
+import { whatsappLinked } from '../channels/registry.js';
+import { fetchStatus, troubles } from './status.js';
+
+export type Level = 'ok' | 'info' | 'warn' | 'fail';
+
+export interface CheckResult {
+  name: string;
+  level: Level;
+  detail: string;
+  /** What to do, when level is warn or fail. */
+  fix?: string;
+  /** Extra lines (e.g. why each runtime was or was not picked). */
+  notes?: string[];
+}
+
+export interface DoctorDeps {
+  config: Config;
+  env: NodeJS.ProcessEnv;
+  nodeVersion?: string;
+  fetch?: typeof fetch;
+  upstreamTimeoutMs?: number;
+}
+
+const MB = 1024 * 1024;
+
+export function checkNode(version = process.versions.node): CheckResult {
+  const major = Number(version.split('.')[0]);
+  return major >= 20
+    ? { name: 'Node.js', level: 'ok', detail: `v${version}` }
+    : { name: 'Node.js', level: 'fail', detail: `v${version} is too old`, fix: 'Install Node.js 20 or newer (https://nodejs.org, or "nvm install 20").' };
+}
+
+export function checkBuild(): CheckResult {
+  const runner = path.join(projectRoot(), 'dist', 'runner', 'index.js');
+  return fs.existsSync(runner)
+    ? { name: 'Build', level: 'ok', detail: 'runner built' }
+    : { name: 'Build', level: 'fail', detail: `${runner} is missing`, fix: `Run "npm run build" in ${projectRoot()}.` };
+}
+
+export async function checkRuntime(config: Config): Promise<CheckResult> {
+  const paths = homePaths(config.home);
+  const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage };
+  const { runtime, problems } = await selectRuntime(config.runtime, ctx);
+  const notes = config.runtime === 'auto'
+    ? (await describeRuntimes(ctx)).map((r) => `${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}`)
+    : [];
+  if (runtime) {
+    const desc = runtime.describe?.() ?? runtime.name;
+    return { name: 'Sandbox', level: 'ok', detail: `${desc}${config.runtime === 'auto' ? ' (picked automatically)' : ''}`, notes };
+  }
+  return {
+    name: 'Sandbox', level: 'fail', detail: 'no sandbox runtime works here',
+    fix: problems.join(' ') || 'Install bubblewrap (apt-get install bubblewrap) or Docker, then run "nanoclaw doctor" again.',
+    notes,
+  };
+}
+
+export function checkCredential(config: Config, env: NodeJS.ProcessEnv): CheckResult {
+  if (!config.credential) {
+    return {
+      name: 'Credential', level: 'fail', detail: 'no Anthropic credential',
+      fix: `Run "nanoclaw auth claude", or put ANTHROPIC_API_KEY=… (or CLAUDE_CODE_OAUTH_TOKEN=…) in ${path.join(config.home, '.env')}.`,
+    };
+  }
+  const key = config.credential.kind === 'api-key' ? 'ANTHROPIC_API_KEY' : 'CLAUDE_CODE_OAUTH_TOKEN';
+  const where = env[key]?.trim() ? 'the environment' : '.env';
+  return { name: 'Credential', level: 'ok', detail: `${config.credential.kind === 'api-key' ? 'API key' : 'OAuth token'} present (${key}, from ${where})` };
+}
+
+/** .env holds credentials: only its owner may read it. */
+export function checkEnvFile(home: string): CheckResult | null {
+  const file = path.join(home, '.env');
+  let mode: number;
+  try { mode = fs.statSync(file).mode & 0o777; } catch { return null; }
+  return mode & 0o077
+    ? { name: '.env', level: 'fail', detail: `readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${file}` }
+    : { name: '.env', level: 'ok', detail: 'only you can read it' };
+}
+
+export async function checkUpstream(config: Config, fetchFn: typeof fetch = fetch, timeoutMs = 4000): Promise<CheckResult> {
+  const url = config.anthropicBaseUrl;
+  try {
+    const res = await fetchFn(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    await res.body?.cancel();
+    // Any HTTP answer means the network path works; the gateway adds the credential later.
+    return { name: 'Model API', level: 'ok', detail: `${url} answers (HTTP ${res.status})` };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const why = e.name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : e.cause?.code ?? e.cause?.message ?? e.message;
+    return {
+      name: 'Model API', level: 'fail', detail: `cannot reach ${url} (${why})`,
+      fix: url.startsWith('https://api.anthropic.com') ? 'Check the internet connection (and any proxy or firewall).' : `Check that the server at ANTHROPIC_BASE_URL=${url} is running.`,
+    };
+  }
+}
+
+export function checkChannels(config: Config): CheckResult[] {
+  const paths = homePaths(config.home);
+  const out: CheckResult[] = [];
+  if (config.telegramBotToken) {
+    out.push(/^\d+:[A-Za-z0-9_-]{30,}$/.test(config.telegramBotToken)
+      ? { name: 'Telegram', level: 'ok', detail: 'bot token set' }
+      : { name: 'Telegram', level: 'fail', detail: 'TELEGRAM_BOT_TOKEN does not look like a bot token (123456:ABC…)', fix: 'Run "nanoclaw auth telegram" and paste the token @BotFather gave you.' });
+  } else {
+    out.push({ name: 'Telegram', level: 'info', detail: 'not set up (optional): "nanoclaw auth telegram"' });
+  }
+  out.push(whatsappLinked(paths)
+    ? { name: 'WhatsApp', level: 'ok', detail: 'linked' }
+    : { name: 'WhatsApp', level: 'info', detail: 'not linked (optional): "nanoclaw auth whatsapp"' });
+  return out;
+}
+
+export function checkDisk(home: string): CheckResult {
+  let free: number;
+  try {
+    const st = fs.statfsSync(fs.existsSync(home) ? home : path.dirname(home));
+    free = st.bavail * st.bsize;
+  } catch (err) {
+    return { name: 'Disk', level: 'warn', detail: `could not check free space (${(err as Error).message})` };
+  }
+  const text = free >= 10 * 1024 * MB ? `${Math.round(free / (1024 * MB))} GB free` : `${Math.round(free / MB)} MB free`;
+  if (free < 500 * MB) return { name: 'Disk', level: 'fail', detail: text, fix: `Free some space on the disk holding ${home}: the database and agents need room to write.` };
+  if (free < 2048 * MB) return { name: 'Disk', level: 'warn', detail: text, fix: 'Less than 2 GB left; agent images and logs grow over time.' };
+  return { name: 'Disk', level: 'ok', detail: text };
+}
+
+function privateDir(name: string, dir: string, missing: CheckResult): CheckResult {
+  let mode: number;
+  try {
+    const st = fs.statSync(dir);
+    if (!st.isDirectory()) return { name, level: 'fail', detail: `${dir} is not a directory`, fix: `Move ${dir} away; NanoClaw recreates it.` };
+    mode = st.mode & 0o777;
+  } catch { return missing; }
+  if (mode & 0o077) return { name, level: 'fail', detail: `${dir} is open to others (mode ${mode.toString(8)})`, fix: `chmod 700 ${dir}` };
+  try { fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK); } catch {
+    return { name, level: 'fail', detail: `${dir} is not writable by you`, fix: `Give it back to your user: chown -R $(id -un) ${dir}` };
+  }
+  return { name, level: 'ok', detail: `${dir} (700)` };
+}
+
+export function checkStoreDir(home: string): CheckResult {
+  const paths = homePaths(home);
+  return privateDir('Store', paths.store, { name: 'Store', level: 'info', detail: `${paths.store} does not exist yet; "nanoclaw start" creates it` });
+}
+
+export function checkConfigDir(configDir: string): CheckResult {
+  const dir = privateDir('Config dir', configDir, { name: 'Config dir', level: 'ok', detail: `${configDir} does not exist (no mount allowlist: groups get no extra folders)` });
+  if (dir.level !== 'ok' || !fs.existsSync(configDir)) return dir;
+  const load = loadMountAllowlist(configDir);
+  if (load.error) return { name: 'Config dir', level: 'fail', detail: load.error, fix: `Fix or remove ${load.file}.` };
+  const roots = load.allowlist?.allowedRoots.length ?? 0;
+  return { ...dir, detail: `${dir.detail}; mount allowlist ${load.allowlist ? `allows ${roots} folder${roots === 1 ? '' : 's'}` : 'absent (no extra folders)'}` };
+}
+
+export function checkApiToken(home: string): CheckResult | null {
+  const file = homePaths(home).apiToken;
+  let mode: number;
+  try { mode = fs.statSync(file).mode & 0o777; } catch { return null; }
+  return mode & 0o077
+    ? { name: 'API token', level: 'fail', detail: `${file} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${file}` }
+    : { name: 'API token', level: 'ok', detail: 'only you can read it' };
+}
+
+export async function checkHost(config: Config): Promise<CheckResult> {
+  const got = await fetchStatus(config);
+  if ('error' in got) {
+    return got.running
+      ? { name: 'Running', level: 'fail', detail: got.error }
+      : { name: 'Running', level: 'info', detail: 'not running: start it with "nanoclaw start" (or "nanoclaw service install")' };
+  }
+  const issues = troubles(got.status);
+  return issues.length
+    ? { name: 'Running', level: 'warn', detail: `yes (pid ${got.status.pid}, ${got.api.base}), but:`, notes: issues }
+    : { name: 'Running', level: 'ok', detail: `yes (pid ${got.status.pid}, ${got.api.base})` };
+}
+
+/** Every check, in the order a person would fix things. */
+export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
+  const { config, env } = deps;
+  const results: (CheckResult | null)[] = [
+    checkNode(deps.nodeVersion),
+    checkBuild(),
+    await checkRuntime(config),
+    checkCredential(config, env),
+    checkEnvFile(config.home),
+    await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),
+    ...checkChannels(config),
+    checkDisk(config.home),
+    checkStoreDir(config.home),
+    checkApiToken(config.home),
+    checkConfigDir(config.configDir),
+    await checkHost(config),
+  ];
+  return results.filter((r): r is CheckResult => r !== null);
+}

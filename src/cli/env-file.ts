@@ -1,0 +1,39 @@
+// Writes settings into `.env` in the home: other lines and comments are kept,
+// a key that is already there is replaced in place, and the file is mode 0600
+// from the moment it exists (it holds credentials).
+import fs from 'node:fs';
+import path from 'node:path';
+
+function quote(value: string): string {
+  if (/[\r\n]/.test(value)) throw new Error('A value in .env must be on one line.');
+  return /^[A-Za-z0-9_\-.:/+=@]*$/.test(value) ? value : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** Sets (or, with null, removes) keys in `<home>/.env`. Returns the file's path. */
+export function setEnvValues(home: string, values: Record<string, string | null>): string {
+  const file = path.join(home, '.env');
+  let lines: string[] = [];
+  try { lines = fs.readFileSync(file, 'utf8').split(/\r?\n/); } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const pending = new Map(Object.entries(values));
+  const out: string[] = [];
+  for (const line of lines) {
+    const key = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line)?.[1];
+    if (key && pending.has(key)) {
+      const v = pending.get(key)!;
+      pending.delete(key);
+      if (v !== null) out.push(`${key}=${quote(v)}`);
+      continue;
+    }
+    out.push(line);
+  }
+  for (const [key, v] of pending) if (v !== null) out.push(`${key}=${quote(v)}`);
+  fs.mkdirSync(home, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, out.join('\n') + '\n', { mode: 0o600 });
+  fs.chmodSync(tmp, 0o600);
+  fs.renameSync(tmp, file);
+  return file;
+}

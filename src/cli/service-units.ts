@@ -1,0 +1,102 @@
+// The service definitions `nanoclaw service install` writes: a systemd user
+// unit (Linux) and a launchd agent (macOS), generated from the real paths of
+// this install so that they run exactly the node and NanoClaw the user has.
+import os from 'node:os';
+import path from 'node:path';
+
+export type ServicePlatform = 'linux' | 'darwin';
+
+export const SYSTEMD_UNIT = 'nanoclaw.service';
+export const LAUNCHD_LABEL = 'com.nanoclaw';
+
+export interface ServiceSpec {
+  /** Absolute path of the node binary. */
+  node: string;
+  /** Absolute path of dist/src/cli.js. */
+  cli: string;
+  /** NANOCLAW_HOME. */
+  home: string;
+  /** Where stdout/stderr go (the home's logs/). */
+  logs: string;
+  /** PATH for the service: the sandbox runtimes (bwrap, docker) are found through it. */
+  pathEnv: string;
+}
+
+export function defaultServiceDir(platform: ServicePlatform, homedir = os.homedir()): string {
+  return platform === 'darwin' ? path.join(homedir, 'Library', 'LaunchAgents') : path.join(homedir, '.config', 'systemd', 'user');
+}
+
+export function serviceFileName(platform: ServicePlatform): string {
+  return platform === 'darwin' ? `${LAUNCHD_LABEL}.plist` : SYSTEMD_UNIT;
+}
+
+/** A systemd argument or value in double quotes; % and $ are doubled so systemd takes them literally. */
+function sq(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+}
+
+function bare(value: string): string {
+  if (/[\r\n]/.test(value)) throw new Error(`A path with a line break cannot go in a service file: ${JSON.stringify(value)}`);
+  return value.replace(/%/g, '%%');
+}
+
+export function systemdUnit(spec: ServiceSpec): string {
+  return [
+    '[Unit]',
+    `Description=NanoClaw personal assistant (${bare(spec.home)})`,
+    'After=network-online.target',
+    'Wants=network-online.target',
+    '',
+    '[Service]',
+    'Type=simple',
+    `WorkingDirectory=${bare(spec.home)}`,
+    `Environment=${sq(`NANOCLAW_HOME=${spec.home}`)}`,
+    `Environment=${sq(`PATH=${spec.pathEnv}`)}`,
+    `ExecStart=${[spec.node, spec.cli, 'start', '--no-setup'].map(sq).join(' ')}`,
+    'Restart=on-failure',
+    'RestartSec=5',
+    // Stopping lets the host finish delivery and close sandboxes; then it is killed.
+    'TimeoutStopSec=30',
+    `StandardOutput=append:${bare(path.join(spec.logs, 'service.log'))}`,
+    `StandardError=append:${bare(path.join(spec.logs, 'service.log'))}`,
+    '',
+    '[Install]',
+    'WantedBy=default.target',
+    '',
+  ].join('\n');
+}
+
+function xml(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function launchdPlist(spec: ServiceSpec): string {
+  const str = (v: string) => `<string>${xml(v)}</string>`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
+    '<plist version="1.0">',
+    '<dict>',
+    `  <key>Label</key>${str(LAUNCHD_LABEL)}`,
+    '  <key>ProgramArguments</key>',
+    '  <array>',
+    ...[spec.node, spec.cli, 'start', '--no-setup'].map((a) => `    ${str(a)}`),
+    '  </array>',
+    `  <key>WorkingDirectory</key>${str(spec.home)}`,
+    '  <key>EnvironmentVariables</key>',
+    '  <dict>',
+    `    <key>NANOCLAW_HOME</key>${str(spec.home)}`,
+    `    <key>PATH</key>${str(spec.pathEnv)}`,
+    '  </dict>',
+    '  <key>RunAtLoad</key><true/>',
+    // Restart when it crashes or exits with an error, not after a clean stop.
+    '  <key>KeepAlive</key>',
+    '  <dict><key>SuccessfulExit</key><false/></dict>',
+    '  <key>ThrottleInterval</key><integer>5</integer>',
+    `  <key>StandardOutPath</key>${str(path.join(spec.logs, 'service.log'))}`,
+    `  <key>StandardErrorPath</key>${str(path.join(spec.logs, 'service.log'))}`,
+    '</dict>',
+    '</plist>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,67 @@
+// The guided first run of `nanoclaw start`: when no Claude credential is
+// configured and a person is at the terminal, ask for one, check the sandbox,
+// and offer to connect a chat app. `--no-setup` (or no terminal) skips it.
+import { loadConfig, type Config } from '../config.js';
+import { homePaths } from '../home.js';
+import { selectRuntime } from '../sandbox/runtimes.js';
+import { linkWhatsApp, saveClaudeCredential, saveTelegramToken } from './auth.js';
+import { paint, type Prompter } from './term.js';
+
+export function needsSetup(config: Config): boolean {
+  return !config.credential;
+}
+
+export interface SetupDeps {
+  config: Config;
+  ask: Prompter;
+  out: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+  /** Overridable for tests; links WhatsApp on the terminal. */
+  linkWhatsApp?: typeof linkWhatsApp;
+}
+
+/** Runs the steps and returns the configuration as it is afterwards. */
+export async function runSetup(deps: SetupDeps): Promise<Config> {
+  const { config, ask, out } = deps;
+  const p = paint(out);
+  out.write(`\n${p.bold('Welcome to NanoClaw.')} Nothing is configured in ${config.home} yet — three short steps.\n`);
+  out.write(p.dim('(Skip this with "nanoclaw start --no-setup"; change anything later with "nanoclaw auth …".)\n\n'));
+
+  out.write(`${p.bold('1. Claude')}\n   NanoClaw needs an Anthropic API key (console.anthropic.com) or a Claude subscription token (run "claude setup-token").\n`);
+  for (;;) {
+    const value = await ask.secret('   Paste it here (hidden; Enter to skip): ');
+    if (!value) { out.write(p.warn('   Skipped: the assistant cannot answer until a credential is set ("nanoclaw auth claude").\n')); break; }
+    try {
+      const { variable } = saveClaudeCredential(config.home, value);
+      out.write(`   ${p.ok('✓')} Saved as ${variable} in .env (readable only by you).\n`);
+      break;
+    } catch (err) { out.write(`   ${p.bad('✗')} ${(err as Error).message}\n`); }
+  }
+
+  out.write(`\n${p.bold('2. Sandbox')}\n`);
+  const paths = homePaths(config.home);
+  const { runtime, problems } = await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage });
+  if (runtime) out.write(`   ${p.ok('✓')} Agents will run in ${runtime.describe?.() ?? runtime.name}.\n`);
+  else {
+    out.write(`   ${p.bad('✗')} No sandbox runtime works here yet:\n`);
+    for (const pr of problems) out.write(`     - ${pr}\n`);
+    out.write('   NanoClaw starts anyway; agents run once this is fixed ("nanoclaw doctor" shows what is missing).\n');
+  }
+
+  out.write(`\n${p.bold('3. Chat apps')} ${p.dim('(optional: the dashboard and "nanoclaw chat" work without them)')}\n`);
+  for (;;) {
+    const token = await ask.secret('   Telegram bot token from @BotFather (hidden; Enter to skip): ');
+    if (!token) break;
+    try { saveTelegramToken(config.home, token); out.write(`   ${p.ok('✓')} Telegram bot token saved.\n`); break; } catch (err) { out.write(`   ${p.bad('✗')} ${(err as Error).message}\n`); }
+  }
+  const wa = (await ask.ask('   Link WhatsApp now? You will scan a QR code with your phone. [y/N] ')).toLowerCase();
+  if (wa === 'y' || wa === 'yes') {
+    try {
+      await (deps.linkWhatsApp ?? linkWhatsApp)(config, { out });
+      out.write(`   ${p.ok('✓')} WhatsApp linked.\n`);
+    } catch (err) { out.write(`   ${p.bad('✗')} ${(err as Error).message}\n`); }
+  }
+  out.write('\n');
+  // Re-read: .env changed underneath the configuration we started with.
+  return loadConfig({ ...deps.env, NANOCLAW_HOME: config.home }, config.home);
+}
