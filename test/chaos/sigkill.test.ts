@@ -21,7 +21,7 @@ const fake = await startFakeAnthropic((req) => {
 let host: HostProcess | null = null;
 afterAll(async () => { await host?.kill(); await fake.close(); fs.rmSync(home, { recursive: true, force: true }); });
 
-const env = { NANOCLAW_DEBUG: '1', ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap', IDLE_TIMEOUT: '300', NANOCLAW_RETRY_BASE_MS: '100', MAX_CONCURRENT_AGENTS: '3' };
+const env = { ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap', IDLE_TIMEOUT: '300', NANOCLAW_RETRY_BASE_MS: '100', MAX_CONCURRENT_AGENTS: '3' };
 const jid = (g: string) => `local:${g}`;
 
 test(`${KILLS} SIGKILLs across ${MESSAGES} messages in ${GROUPS.length} groups: all answered once, store intact`, async () => {
