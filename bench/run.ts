@@ -141,17 +141,29 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-db-'));
   const store = openStore(path.join(dir, 'messages.db'));
-  const words = ['flights', 'dinner', 'Lisbon', 'meeting', 'groceries', 'birthday', 'train', 'doctor', 'weekend', 'project', 'holiday', 'recipe'];
+  // A chat-like corpus: a 20,000-word vocabulary with Zipf-distributed use, so
+  // common words are common and the words people search for are rarer.
+  const vocab = Array.from({ length: 20_000 }, (_, i) => `w${i.toString(36)}`);
+  ['flights', 'dinner', 'Lisbon', 'meeting', 'groceries', 'birthday', 'train', 'doctor', 'weekend', 'project', 'holiday', 'recipe']
+    .forEach((w, i) => { vocab[50 + i * 37] = w; });
+  const cdf: number[] = [];
+  let acc = 0;
+  for (let r = 1; r <= vocab.length; r++) { acc += 1 / r; cdf.push(acc); }
+  let seed = 42;
+  const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  const word = () => { const x = rand() * acc; let lo = 0, hi = cdf.length - 1; while (lo < hi) { const mid = (lo + hi) >> 1; if (cdf[mid] < x) lo = mid + 1; else hi = mid; } return vocab[lo]; };
+  const sentence = () => Array.from({ length: 6 + Math.floor(rand() * 10) }, word).join(' ');
   const insert = store.db.prepare(`INSERT INTO messages (id, chat_jid, sender, sender_name, text, timestamp) VALUES (?, ?, ?, ?, ?, ?)`);
   const tLoad = performance.now();
   const batch = 50_000;
   for (let start = 0; start < bigCount; start += batch) {
     store.db.transaction(() => {
       for (let i = start; i < Math.min(bigCount, start + batch); i++) {
-        insert.run(`m${i}`, `chat${i % 500}`, `u${i % 40}`, `User ${i % 40}`, `${words[i % 12]} ${words[(i * 7) % 12]} note ${i} ${words[(i * 13) % 12]}`, new Date(1.7e12 + i * 1000).toISOString());
+        insert.run(`m${i}`, `chat${i % 500}`, `u${i % 40}`, `User ${i % 40}`, sentence(), new Date(1.7e12 + i * 1000).toISOString());
       }
     })();
   }
+  store.messages.indexPending();
   const loadS = (performance.now() - tLoad) / 1000;
   const chat = 'chat123';
   const last = store.messages.lastSeq(chat);

@@ -133,7 +133,18 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   if (!config.credential) runtimeProblems.push('No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ' + config.home + ', then restart.');
 
   const listeners = new Set<(m: StoredMessage) => void>();
-  const emit = (m: StoredMessage) => { for (const l of listeners) { try { l(m); } catch (err) { logger.warn({ err }, 'listener failed'); } } };
+  // Full-text indexing runs in batches shortly after messages arrive, off the ingest path.
+  let indexTimer: NodeJS.Timeout | null = null;
+  const scheduleIndex = () => {
+    indexTimer ??= setTimeout(() => {
+      indexTimer = null;
+      try { store.messages.indexPending(); } catch (err) { logger.warn({ err: (err as Error).message }, 'full-text indexing failed; search will retry'); }
+    }, 250);
+  };
+  const emit = (m: StoredMessage) => {
+    scheduleIndex();
+    for (const l of listeners) { try { l(m); } catch (err) { logger.warn({ err }, 'listener failed'); } }
+  };
   const channelStates = new Map<string, ChannelState>();
 
   const local = createLocalChannel();
@@ -393,6 +404,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   }
 
   host.stop = async () => {
+    if (indexTimer) clearTimeout(indexTimer);
     scheduler.stop();
     queue.stop();
     delivery.stop();

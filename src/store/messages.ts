@@ -25,6 +25,9 @@ function fromRow(r: Row): StoredMessage {
   };
 }
 
+const STOPWORDS = new Set(('a an and are as at be but by did do does for from had has have he her his i in is it its me my of on or our she so that the their them they this to was we were what when where which who why will with would you your about say said tell told')
+  .split(' '));
+
 export interface SearchHit extends StoredMessage {
   chatName: string | null;
   snippet: string;
@@ -48,6 +51,26 @@ export function messageQueries(db: DB) {
   const recent = db.prepare(`SELECT * FROM (SELECT * FROM messages WHERE chat_jid = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`);
   const lastSeq = db.prepare(`SELECT MAX(seq) AS seq FROM messages WHERE chat_jid = ?`);
   const bySeq = db.prepare(`SELECT * FROM messages WHERE seq = ?`);
+  const indexedSeq = db.prepare(`SELECT indexed_seq AS seq FROM fts_state WHERE id = 1`);
+  const batchEnd = db.prepare(`SELECT MAX(seq) AS seq FROM (SELECT seq FROM messages WHERE seq > ? ORDER BY seq LIMIT ?)`);
+  const indexBatch = db.prepare(`INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name FROM messages WHERE seq > ? AND seq <= ?`);
+  const setIndexed = db.prepare(`UPDATE fts_state SET indexed_seq = ? WHERE id = 1`);
+  /** Adds not-yet-indexed messages to the full-text index; answers how many. */
+  const indexPending = (batch = 20_000): number => {
+    let total = 0;
+    for (;;) {
+      const n = db.transaction(() => {
+        const from = (indexedSeq.get() as { seq: number }).seq;
+        const to = (batchEnd.get(from, batch) as { seq: number | null }).seq;
+        if (to === null) return 0;
+        const res = indexBatch.run(from, to);
+        setIndexed.run(to);
+        return res.changes;
+      })();
+      total += n;
+      if (n < batch) return total;
+    }
+  };
   const chatsStmt = db.prepare(`SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats ORDER BY last_message_at DESC`);
   const chatStmt = db.prepare(`SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats WHERE jid = ?`);
 
@@ -99,8 +122,14 @@ export function messageQueries(db: DB) {
      * Full-text search, ranked by relevance. `chatJids` limits it to those chats
      * (a group's own); undefined means all chats (the main group).
      */
+    indexPending,
+
     search(query: string, opts: { chatJids?: string[]; limit?: number } = {}): SearchHit[] {
-      const terms = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
+      indexPending();
+      const all = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
+      // Words like "what" or "the" match nearly everything and rank nothing.
+      const meaningful = all.filter((t) => !STOPWORDS.has(t.toLowerCase()));
+      const terms = meaningful.length ? meaningful : all;
       if (terms.length === 0) return [];
       // Each term quoted so FTS syntax in user input is only ever literal text;
       // any term may match and bm25 ranks messages with more of them first.
