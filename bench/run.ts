@@ -127,6 +127,26 @@ async function gatewayLatency(fake: FakeAnthropic, runs: number) {
   row('gateway', `added latency on a streamed model call (p50, n=${runs})`, ms(added), '≤ 2 ms p50', added <= 2);
 }
 
+/** Cold start to runner-ready on each runtime that works here (docker/podman need the image built). */
+async function runtimes(samples: number) {
+  const { measureColdStart } = await import('../src/sandbox/bench-hooks.js');
+  const { selectRuntime } = await import('../src/sandbox/runtimes.js');
+  for (const name of ['bwrap', 'docker', 'podman'] as const) {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-bench-${name}-`));
+    try {
+      const { runtime, problems } = await selectRuntime(name, { dataDir: path.join(home, 'data'), home, image: process.env.NANOCLAW_IMAGE });
+      if (!runtime) { row('runtimes', `${name}: cold start → runner ready`, `not measured (${(problems[0] ?? 'unavailable').slice(0, 80)})`); continue; }
+      const xs = await measureColdStart(runtime, { home, samples });
+      const target = name === 'bwrap' ? 100 : 600;
+      row('runtimes', `${name}: cold start → runner ready (p50/p95, n=${samples})`, `${ms(pct(xs, 50))} / ${ms(pct(xs, 95))}`, `≤ ${target} ms p50`, pct(xs, 50) <= target);
+    } catch (err) {
+      row('runtimes', `${name}: cold start → runner ready`, `not measured (${String((err as Error).message).slice(0, 80)})`);
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  }
+}
+
 /** Ingest through the channel → store path, then catch-up and search on a big store. */
 async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: number) {
   const b = await benchHost(fake, {}, { runtime: createEchoRuntime() });
@@ -259,6 +279,7 @@ async function main() {
   try {
     if (want('overhead')) await overhead(fake, 'echo', quick ? 20 : 50);
     if (want('overhead')) await overhead(fake, 'bwrap', quick ? 10 : 30);
+    if (want('runtimes')) await runtimes(quick ? 5 : 20);
     if (want('gateway')) await gatewayLatency(fake, quick ? 100 : 300);
     if (want('store')) await storeFigures(fake, quick ? 20_000 : 100_000, quick ? 100_000 : 1_000_000);
     if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);

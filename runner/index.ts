@@ -4,11 +4,10 @@
 // host says to close. It holds no credential: the model is reached through the
 // gateway, which adds it on the host side.
 import fs from 'node:fs';
-import { query, type HookCallback, type SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import type { HookCallback, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { archiveTranscript } from './archive.js';
 import { callGateway, startForwarder } from './gateway-client.js';
 import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type RunnerEvent, type StartInfo, type Turn } from './protocol.js';
-import { nanoclawServer } from './tools.js';
 
 const socket = process.env.NANOCLAW_GATEWAY_SOCKET || GATEWAY_SOCKET_INSIDE;
 const GROUP_DIR = '/workspace/group';
@@ -66,6 +65,9 @@ async function nextTurn(): Promise<Turn | null> {
 
 async function main(): Promise<void> {
   const start = await callGateway<StartInfo>(socket, 'GET', '/runner/start');
+  // The SDK is loaded only now: the prompt is fetched first, so a cold start
+  // is not held up by parsing it.
+  const [{ query }, { nanoclawServer }] = await Promise.all([import('@anthropic-ai/claude-agent-sdk'), import('./tools.js')]);
   // The sandbox's environment already names this port in HTTPS_PROXY (agent.ts).
   const wanted = Number(process.env.NANOCLAW_LOCAL_PORT) || 0;
   const forwarder = await startForwarder(socket, wanted).catch(() => startForwarder(socket));
