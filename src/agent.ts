@@ -70,7 +70,18 @@ function socketPathFor(paths: HomePaths, id: string): string {
   // Unix socket paths are limited to ~107 bytes; long homes use a short private dir.
   const dir = path.join(os.tmpdir(), `nanoclaw-${crypto.createHash('sha256').update(paths.home).digest('hex').slice(0, 12)}`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return path.join(dir, `${id}.sock`);
+  // Its name is predictable, so another local user may have made it first; whoever
+  // can reach the socket can use the credential and this group's tools.
+  const st = fs.lstatSync(dir);
+  if (st.isSymbolicLink() || !st.isDirectory()) {
+    throw new AgentFailure(`socket dir ${dir} is not a directory`, `${dir} is not a private folder (remove it and try again)`, false, false);
+  }
+  if (process.getuid && st.uid !== process.getuid()) {
+    throw new AgentFailure(`socket dir ${dir} is owned by uid ${st.uid}`, `${dir} belongs to another user (remove it and try again)`, false, false);
+  }
+  if (st.mode & 0o077) fs.chmodSync(dir, 0o700);
+  // A short name: a 64-character folder would not fit even here.
+  return path.join(dir, `${crypto.createHash('sha256').update(id).digest('hex').slice(0, 16)}.sock`);
 }
 
 const plural = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);

@@ -71,9 +71,19 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
 export function ensureGroupFolder(paths: HomePaths, folder: string, name: string): string {
   const dir = resolveGroupFolder(paths, folder);
   fs.mkdirSync(dir, { recursive: true });
-  const memory = path.join(dir, 'CLAUDE.md');
-  if (!fs.existsSync(memory)) fs.writeFileSync(memory, groupTemplate(name));
+  writeIfMissing(path.join(dir, 'CLAUDE.md'), groupTemplate(name));
   return dir;
+}
+
+/**
+ * Writes a memory file unless something is already there. Agents can write in
+ * these folders, so a planted symlink (even a dangling one) is left alone
+ * rather than followed: 'wx' (O_EXCL) never writes through a symlink.
+ */
+function writeIfMissing(file: string, text: string): void {
+  try { fs.writeFileSync(file, text, { flag: 'wx' }); } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
 }
 
 /** Creates the home layout. Safe to run on every start. */
@@ -86,11 +96,11 @@ export function ensureHome(paths: HomePaths, assistantName: string): { created: 
   fs.chmodSync(paths.store, 0o700);
   fs.mkdirSync(paths.auth, { recursive: true, mode: 0o700 });
   const globalMemory = path.join(paths.global, 'CLAUDE.md');
-  if (!fs.existsSync(globalMemory)) fs.writeFileSync(globalMemory, GLOBAL_TEMPLATE(assistantName));
+  writeIfMissing(globalMemory, GLOBAL_TEMPLATE(assistantName));
   const mainDir = path.join(paths.groups, 'main');
   fs.mkdirSync(mainDir, { recursive: true });
   const mainMemory = path.join(mainDir, 'CLAUDE.md');
-  if (!fs.existsSync(mainMemory)) fs.writeFileSync(mainMemory, MAIN_TEMPLATE(assistantName));
+  writeIfMissing(mainMemory, MAIN_TEMPLATE(assistantName));
   return { created };
 }
 

@@ -3,7 +3,8 @@
 import type { Message, RegisteredGroup } from './types.js';
 
 export function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  // No "-": it is literal outside a character class, and "\-" is a syntax error under the u flag.
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 /**

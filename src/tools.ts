@@ -25,6 +25,8 @@ export interface ToolDeps {
 
 const refuse = (error: string): ToolAnswer => ({ ok: false, error });
 const ok = (text: string): ToolAnswer => ({ ok: true, text });
+/** One line of output per item: chat members choose names and texts, and a line break in them could forge another item. */
+const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
 
 function parse<T>(schema: z.ZodType<T>, args: unknown): { data: T } | { error: string } {
   const r = schema.safeParse(args ?? {});
@@ -55,14 +57,14 @@ export function createToolHandler(deps: ToolDeps) {
         const own = store.groups.list().filter((g) => g.folder === identity.groupFolder).map((g) => g.jid);
         const hits = store.messages.search(p.data.query, { chatJids: identity.isMain ? undefined : own, limit: p.data.limit ?? 20 });
         if (!hits.length) return ok(`No messages match "${p.data.query}".`);
-        return ok(hits.map((h) => `[${localTime(h.timestamp, deps.timezone)}] ${h.chatName ?? h.chatJid} — ${h.senderName}: ${h.text.length > 400 ? h.text.slice(0, 400) + '…' : h.text}`).join('\n'));
+        return ok(hits.map((h) => oneLine(`[${localTime(h.timestamp, deps.timezone)}] ${h.chatName ?? h.chatJid} — ${h.senderName}: ${h.text.length > 400 ? h.text.slice(0, 400) + '…' : h.text}`)).join('\n'));
       }
       case 'list_groups': {
         if (!identity.isMain) return refuse('Only the main chat can list groups.');
         const groups = store.groups.list();
         const known = store.messages.chats().filter((c) => !groups.some((g) => g.jid === c.jid));
-        const lines = ['Registered:', ...groups.map((g) => `- ${g.name} (jid ${g.jid}, folder ${g.folder}, trigger ${g.requiresTrigger ? g.trigger : 'none'}${g.isMain ? ', main' : ''})`)];
-        lines.push('Seen but not registered:', ...(known.length ? known.map((c) => `- ${c.name ?? '(no name)'} (jid ${c.jid}, ${c.channel})`) : ['- none']));
+        const lines = ['Registered:', ...groups.map((g) => oneLine(`- ${g.name} (jid ${g.jid}, folder ${g.folder}, trigger ${g.requiresTrigger ? g.trigger : 'none'}${g.isMain ? ', main' : ''})`))];
+        lines.push('Seen but not registered:', ...(known.length ? known.map((c) => oneLine(`- ${c.name ?? '(no name)'} (jid ${c.jid}, ${c.channel})`)) : ['- none']));
         return ok(lines.join('\n'));
       }
       case 'register_group': {

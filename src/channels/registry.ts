@@ -21,7 +21,12 @@ export interface ChannelContext {
 export function inboxDirFor(ctx: Pick<ChannelContext, 'store' | 'paths'>, jid: string): string | null {
   const group = ctx.store.groups.get(jid);
   if (!group) return null;
-  try { return path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox'); } catch { return null; }
+  try {
+    const inbox = path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox');
+    // The agent owns its folder: if it swapped inbox for a symlink or a file, save nothing rather than follow it.
+    const st = fs.lstatSync(inbox, { throwIfNoEntry: false });
+    return st && (st.isSymbolicLink() || !st.isDirectory()) ? null : inbox;
+  } catch { return null; }
 }
 
 export function whatsappAuthDir(paths: HomePaths): string {
