@@ -261,18 +261,27 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     if (!msg.fromMe && !senders.keeps(msg.chatJid, msg.sender)) return null;
     const seq = store.messages.insert(msg, channel.name);
     if (seq === null) return null; // a duplicate event
-    emit({ ...msg, seq });
+    // Stored: from here on a failure must not make the sender think it was lost.
+    try {
+      route({ ...msg, seq }, channel);
+    } catch (err) {
+      logger.error({ err: (err as Error).message, chat: msg.chatJid }, 'routing a stored message failed; queueing its chat');
+      if (store.groups.get(msg.chatJid)) queue.enqueueMessages(msg.chatJid);
+    }
+    return seq;
+  }
+
+  function route(msg: StoredMessage, channel: Channel): void {
+    emit(msg);
     const group = store.groups.get(msg.chatJid);
     if (!group) {
       if (channel !== local && !msg.fromMe && isDirectChat(msg.chatJid)) offerPairing(msg, channel);
-      return seq;
+      return;
     }
-    if (group.isMain && !msg.fromAssistant && APPROVE_PATTERN.test(msg.text) && approve(msg, seq)) return seq;
-    if (msg.fromAssistant || !triggerFor(group, msg)) return seq;
-    const live = agents.get(group.jid);
-    if (live?.wake()) return seq;
+    if (group.isMain && !msg.fromAssistant && APPROVE_PATTERN.test(msg.text) && approve(msg, msg.seq)) return;
+    if (msg.fromAssistant || !triggerFor(group, msg)) return;
+    if (agents.get(group.jid)?.wake()) return;
     queue.enqueueMessages(group.jid);
-    return seq;
   }
 
   /** A stranger wrote in a direct chat: give them a code and tell the owner. */

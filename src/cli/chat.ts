@@ -6,6 +6,11 @@ import type { Config } from '../config.js';
 import { apiClient } from './api-client.js';
 import { readSse } from './sse.js';
 
+/** Terminal control sequences in a reply could rewrite the screen; show text only. */
+export function printable(text: string): string {
+  return String(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+}
+
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -45,7 +50,7 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
         if (!m.fromAssistant) continue;
         repliesSinceSend++;
         lastReplyAt = Date.now();
-        out.write(`${interactive ? '\n' : ''}${m.senderName}: ${m.text}\n${interactive ? '> ' : ''}`);
+        out.write(`${interactive ? '\n' : ''}${printable(m.senderName)}: ${printable(m.text)}\n${interactive ? '> ' : ''}`);
       }
     } catch { /* aborted on exit */ }
   })();
