@@ -4,11 +4,9 @@
 // Anthropic API on 127.0.0.1; the sandbox is real bubblewrap unless noted.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { createGateway } from '../src/gateway.js';
 import { startHost, type Host, type HostOptions } from '../src/host.js';
 import { silentLogger } from '../src/logger.js';
 import { projectRoot } from '../src/project-root.js';
@@ -101,30 +99,12 @@ async function overhead(fake: FakeAnthropic, runtime: 'echo' | 'bwrap', runs: nu
   }
 }
 
-/** The gateway's added latency on a model call: direct to the fake vs through a gateway socket. */
-async function gatewayLatency(fake: FakeAnthropic, runs: number) {
-  const sock = path.join(os.tmpdir(), `nanoclaw-bench-${process.pid}.sock`);
-  const gateway = createGateway({ upstream: fake.url, credential: () => ({ kind: 'api-key', value: 'sk-bench' }), recordUsage: () => {}, logger: silentLogger() });
-  const endpoint = await gateway.openEndpoint(sock, { groupFolder: 'main', chatJid: 'local:main', isMain: true, taskId: null }, {
-    start: () => { throw new Error('unused'); }, next: async () => ({ close: true }), event: () => {}, tool: async () => ({ ok: true, text: '' }), sessionId: () => null,
-  });
-  const body = JSON.stringify({ model: 'claude-bench', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }] });
-  const call = (opts: http.RequestOptions) => new Promise<void>((resolve, reject) => {
-    const req = http.request({ ...opts, method: 'POST', path: '/v1/messages', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-api-key': 'placeholder' } }, (res) => { res.resume(); res.on('end', resolve); });
-    req.on('error', reject);
-    req.end(body);
-  });
-  const time = async (opts: http.RequestOptions) => {
-    const xs: number[] = [];
-    for (let i = 0; i < runs; i++) { const t = performance.now(); await call(opts); xs.push(performance.now() - t); }
-    return xs;
-  };
-  await time({ host: '127.0.0.1', port: fake.port });
-  const direct = await time({ host: '127.0.0.1', port: fake.port });
-  const via = await time({ socketPath: sock });
-  await endpoint.close();
-  const added = pct(via, 50) - pct(direct, 50);
-  row('gateway', `added latency on a streamed model call (p50, n=${runs})`, ms(added), '≤ 2 ms p50', added <= 2);
+/** The gateway's added latency on a model call: direct to an upstream vs through a gateway socket. */
+async function gatewayLatency(runs: number) {
+  const { measureGatewayLatency } = await import('../src/sandbox/bench-hooks.js');
+  const { direct, viaGateway } = await measureGatewayLatency({ samples: runs });
+  const added = pct(viaGateway, 50) - pct(direct, 50);
+  row('gateway', `added latency on a model call (p50, n=${runs})`, ms(added), '≤ 2 ms p50', added <= 2);
 }
 
 /** Cold start to runner-ready on each runtime that works here (docker/podman need the image built). */
@@ -280,7 +260,7 @@ async function main() {
     if (want('overhead')) await overhead(fake, 'echo', quick ? 20 : 50);
     if (want('overhead')) await overhead(fake, 'bwrap', quick ? 10 : 30);
     if (want('runtimes')) await runtimes(quick ? 5 : 20);
-    if (want('gateway')) await gatewayLatency(fake, quick ? 100 : 300);
+    if (want('gateway')) await gatewayLatency(quick ? 100 : 300);
     if (want('store')) await storeFigures(fake, quick ? 20_000 : 100_000, quick ? 100_000 : 1_000_000);
     if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);
     if (want('startup')) await startup(fake);

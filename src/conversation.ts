@@ -17,10 +17,15 @@ export interface ConversationDeps {
   onCommitted(chatJid: string): void;
 }
 
+/** Does this message call the assistant: addressed to it, by someone allowed to? */
+export function callsAssistant(deps: Pick<ConversationDeps, 'canTrigger'>, group: RegisteredGroup, msg: Message): boolean {
+  return isTriggered(group, msg) && deps.canTrigger(group, msg);
+}
+
 /** Messages waiting for an answer, and whether any of them calls the assistant. */
 export function pendingFor(deps: ConversationDeps, group: RegisteredGroup, afterSeq: number): { messages: StoredMessage[]; triggered: boolean } {
   const messages = deps.store.messages.after(group.jid, afterSeq).filter((m) => !m.fromAssistant);
-  const triggered = messages.some((m) => isTriggered(group, m) && deps.canTrigger(group, m));
+  const triggered = messages.some((m) => callsAssistant(deps, group, m));
   return { messages, triggered };
 }
 

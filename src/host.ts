@@ -10,7 +10,7 @@ import { configuredChannels } from './channels/registry.js';
 import { APPROVE_PATTERN, folderForName, isDirectChat, pairingQueries } from './pairing.js';
 import { loadSenderAllowlist } from './sender-allowlist.js';
 import type { Config } from './config.js';
-import { conversationJob, pendingFor, type ConversationDeps } from './conversation.js';
+import { callsAssistant, conversationJob, pendingFor, type ConversationDeps } from './conversation.js';
 import { createDelivery } from './delivery.js';
 import { createCredentialSource } from './credentials.js';
 import { createGateway } from './gateway.js';
@@ -22,7 +22,6 @@ import { mountPairingApi } from './pairing-api.js';
 import { allowlistMountCheck, mountGroupsApi } from './groups-api.js';
 import { createLogger, type Logger } from './logger.js';
 import { createGroupQueue, type Job } from './queue.js';
-import { isTriggered } from './router.js';
 import { selectRuntime } from './sandbox/runtimes.js';
 import { openStore } from './store/index.js';
 import type { StoredMessage } from './store/messages.js';
@@ -246,10 +245,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     onOutbox: () => delivery.kick(),
   });
 
-  function triggerFor(group: RegisteredGroup, msg: Message): boolean {
-    return isTriggered(group, msg) && conversationDeps.canTrigger(group, msg);
-  }
-
   function receive(msg: Message, channel: Channel): number | null {
     if (!msg || typeof msg.id !== 'string' || !msg.id || typeof msg.chatJid !== 'string' || typeof msg.text !== 'string') {
       logger.warn({ channel: channel.name }, 'dropped a malformed message from the channel');
@@ -279,7 +274,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       return;
     }
     if (group.isMain && !msg.fromAssistant && APPROVE_PATTERN.test(msg.text) && approve(msg, msg.seq)) return;
-    if (msg.fromAssistant || !triggerFor(group, msg)) return;
+    if (msg.fromAssistant || !callsAssistant(conversationDeps, group, msg)) return;
     if (agents.get(group.jid)?.wake()) return;
     queue.enqueueMessages(group.jid);
   }
