@@ -1,7 +1,8 @@
 // The gateway: the only door out of a sandbox. Each live sandbox gets its own
 // unix socket; whatever arrives on it is, by construction, from that sandbox's
 // group — a payload can claim anything, the socket cannot lie. Behind it:
-//   /v1/*           the model proxy (real credential added here, usage metered)
+//   /v1/messages    the model proxy (real credential added here, usage metered);
+//                   only the Messages API routes the CLI uses (MODEL_ROUTES)
 //   /runner/*       the runner's turn protocol (start, next, event)
 //   /tools/<name>   the nanoclaw tools, authorized for this group
 //   CONNECT, http://…  the egress proxy (HTTPS_PROXY inside), by the group's policy
@@ -53,8 +54,12 @@ export interface GatewayDeps {
 }
 
 export interface EndpointOptions {
-  /** The group's egress policy; default: the model API plus the web by name. */
-  egress?: EgressRules;
+  /**
+   * The group's egress policy; default: the model API plus the web by name. A
+   * function is asked again for each connection and request, so a policy
+   * changed while the sandbox lives applies to its next connection.
+   */
+  egress?: EgressRules | (() => EgressRules);
 }
 
 export interface Endpoint {
@@ -90,39 +95,146 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(data);
 }
 
-/** Reads token usage out of a Messages API response, streamed (SSE) or not. */
-export function parseUsage(body: string): { model: string | null; input: number; output: number; cacheRead: number; cacheWrite: number } | null {
-  let model: string | null = null;
-  let input = 0, output = 0, cacheRead = 0, cacheWrite = 0;
+export interface ModelUsage { model: string | null; input: number; output: number; cacheRead: number; cacheWrite: number }
+
+/** Collects usage as it is reported: SSE repeats and grows it, so the largest figure of each kind wins. */
+function usageTally() {
+  const u: ModelUsage = { model: null, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
   let found = false;
-  const take = (u: any) => {
-    if (!u || typeof u !== 'object') return;
+  const take = (x: any) => {
+    if (!x || typeof x !== 'object') return;
     found = true;
-    if (typeof u.input_tokens === 'number') input = Math.max(input, u.input_tokens);
-    if (typeof u.output_tokens === 'number') output = Math.max(output, u.output_tokens);
-    if (typeof u.cache_read_input_tokens === 'number') cacheRead = Math.max(cacheRead, u.cache_read_input_tokens);
-    if (typeof u.cache_creation_input_tokens === 'number') cacheWrite = Math.max(cacheWrite, u.cache_creation_input_tokens);
+    if (typeof x.input_tokens === 'number') u.input = Math.max(u.input, x.input_tokens);
+    if (typeof x.output_tokens === 'number') u.output = Math.max(u.output, x.output_tokens);
+    if (typeof x.cache_read_input_tokens === 'number') u.cacheRead = Math.max(u.cacheRead, x.cache_read_input_tokens);
+    if (typeof x.cache_creation_input_tokens === 'number') u.cacheWrite = Math.max(u.cacheWrite, x.cache_creation_input_tokens);
   };
+  const sseLine = (line: string) => {
+    if (!line.startsWith('data:')) return;
+    try {
+      const ev = JSON.parse(line.slice(5));
+      if (ev.type === 'message_start') { u.model = ev.message?.model ?? u.model; take(ev.message?.usage); }
+      if (ev.type === 'message_delta') take(ev.usage);
+    } catch { /* a malformed event is the upstream's problem, not ours */ }
+  };
+  return { u, take, sseLine, result: () => (found ? u : null) };
+}
+
+/** Reads token usage out of a Messages API response, streamed (SSE) or not. */
+export function parseUsage(body: string): ModelUsage | null {
+  const tally = usageTally();
   const trimmed = body.trimStart();
   if (trimmed.startsWith('{')) {
-    try { const m = JSON.parse(trimmed); model = m.model ?? null; take(m.usage); } catch { return null; }
+    try { const m = JSON.parse(trimmed); tally.u.model = m.model ?? null; tally.take(m.usage); } catch { return null; }
   } else {
-    for (const line of body.split('\n')) {
-      if (!line.startsWith('data:')) continue;
-      try {
-        const ev = JSON.parse(line.slice(5));
-        if (ev.type === 'message_start') { model = ev.message?.model ?? model; take(ev.message?.usage); }
-        if (ev.type === 'message_delta') take(ev.usage);
-      } catch { /* a malformed event is the upstream's problem, not ours */ }
-    }
+    for (const line of body.split('\n')) tally.sseLine(line);
   }
-  return found ? { model, input, output, cacheRead, cacheWrite } : null;
+  return tally.result();
+}
+
+const MAX_SSE_LINE = 1024 * 1024;
+
+/**
+ * Meters a response while it streams: SSE line by line (the final usage comes
+ * last, after any amount of output), a JSON body whole (up to the body limit).
+ */
+function usageMeter() {
+  const tally = usageTally();
+  let kind: 'unknown' | 'json' | 'sse' = 'unknown';
+  let pending = '';
+  const decoder = new TextDecoder();
+  return {
+    add(chunk: Uint8Array) {
+      pending += decoder.decode(chunk, { stream: true });
+      if (kind === 'unknown') {
+        const start = pending.trimStart();
+        if (!start) return;
+        kind = start.startsWith('{') ? 'json' : 'sse';
+      }
+      if (kind === 'json') { if (pending.length > MAX_MODEL_BODY) pending = ''; return; }
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) tally.sseLine(line);
+      if (pending.length > MAX_SSE_LINE) pending = '';
+    },
+    result(): ModelUsage | null {
+      pending += decoder.decode();
+      if (kind === 'json') return parseUsage(pending);
+      if (pending) tally.sseLine(pending);
+      return tally.result();
+    },
+  };
+}
+
+/** The Messages API routes the Claude Code CLI calls; nothing else reaches the upstream with the credential. */
+export const MODEL_ROUTES: readonly string[] = ['/v1/messages', '/v1/messages/count_tokens'];
+/** Of those, the ones that spend tokens (count_tokens is free and reports no usage). */
+const METERED_ROUTES = new Set(['/v1/messages']);
+
+export type ModelRoute = { forward: string; metered: boolean } | { refuse: string };
+
+/** Undoes percent-encoding, however many times it was applied; null when it does not decode. */
+function fullyDecoded(text: string): string | null {
+  let out = text;
+  for (let i = 0; i < 8; i++) {
+    let next: string;
+    try { next = decodeURIComponent(out); } catch { return null; }
+    if (next === out) return out;
+    out = next;
+  }
+  return null;
+}
+
+/**
+ * The path as the upstream would see it: decoded, backslashes as slashes, empty
+ * and "." segments dropped, ".." applied. Null for a path that cannot be read
+ * that way (bad escapes, control characters).
+ */
+export function canonicalPath(rawPath: string): string | null {
+  const decoded = fullyDecoded(rawPath);
+  if (decoded === null || /[\u0000-\u001f\u007f]/.test(decoded)) return null;
+  const segments: string[] = [];
+  for (const seg of decoded.replace(/\\/g, '/').split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') segments.pop();
+    else segments.push(seg);
+  }
+  return '/' + segments.join('/');
+}
+
+/**
+ * Decides a request aimed at the model API (its path, in any spelling, starts
+ * with /v1): forward its canonical path (and query) or refuse it. Null for a
+ * request that is not aimed at the model API.
+ */
+export function modelRoute(method: string, url: string): ModelRoute | null {
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const query = q < 0 ? '' : url.slice(q);
+  const decoded = (fullyDecoded(rawPath) ?? rawPath).replace(/\\/g, '/');
+  const canonical = canonicalPath(rawPath);
+  const aimed = /^\/*v1(\/|$)/i.test(decoded) || (canonical !== null && /^\/v1(\/|$)/i.test(canonical));
+  if (!aimed) return null;
+  const shown = `${method} ${rawPath.slice(0, 200)}`;
+  const allowed = `NanoClaw forwards only ${MODEL_ROUTES.map((r) => `POST ${r}`).join(' and ')} to the model API`;
+  if (canonical === null || !MODEL_ROUTES.includes(canonical)) return { refuse: `${allowed}; ${shown} is not one of them.` };
+  if (method !== 'POST') return { refuse: `${allowed}; ${shown} uses another method.` };
+  return { forward: canonical + query, metered: METERED_ROUTES.has(canonical) };
+}
+
+/** Waits until the response can take more, or is gone (the sandbox hung up). */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 export function createGateway(deps: GatewayDeps) {
   const upstream = deps.upstream.replace(/\/+$/, '');
 
-  async function proxyModel(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function proxyModel(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse, route: { forward: string; metered: boolean }): Promise<void> {
     const body = await readBody(req, MAX_MODEL_BODY);
     if (!body) return json(res, 413, { type: 'error', error: { type: 'request_too_large', message: 'Request body over 32 MB.' } });
     let cred: Credential | null;
@@ -141,7 +253,7 @@ export function createGateway(deps: GatewayDeps) {
       headers['authorization'] = `Bearer ${cred.value}`;
       headers['anthropic-beta'] = [headers['anthropic-beta'], 'oauth-2025-04-20'].filter(Boolean).join(',');
     }
-    const target = upstream + (req.url ?? '/');
+    const target = upstream + route.forward;
     let upstreamRes: Response;
     try {
       upstreamRes = await fetch(target, { method: req.method, headers, body: ['GET', 'HEAD'].includes(req.method ?? '') ? undefined : new Uint8Array(body) });
@@ -152,35 +264,36 @@ export function createGateway(deps: GatewayDeps) {
     const outHeaders: Record<string, string> = {};
     upstreamRes.headers.forEach((v, k) => { if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) outHeaders[k] = v; });
     res.writeHead(upstreamRes.status, outHeaders);
-    // Keep (a bounded copy of) the response to read its usage once it ends.
-    const kept: Buffer[] = [];
-    let keptSize = 0;
+    // Read the whole response even when the sandbox hangs up early: the tokens are spent either way.
+    const meter = usageMeter();
     try {
       if (upstreamRes.body) {
         for await (const chunk of upstreamRes.body as any as AsyncIterable<Uint8Array>) {
-          const buf = Buffer.from(chunk);
-          if (keptSize < 4 * 1024 * 1024) { kept.push(buf); keptSize += buf.length; }
-          if (!res.write(buf)) await new Promise((r) => res.once('drain', r));
+          if (route.metered) meter.add(chunk);
+          if (!res.destroyed && !res.write(Buffer.from(chunk))) await drained(res);
         }
       }
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message }, 'model stream broke');
     }
     res.end();
-    if (upstreamRes.ok && req.url?.startsWith('/v1/messages') && !req.url.includes('count_tokens')) {
-      const usage = parseUsage(Buffer.concat(kept).toString('utf8'));
-      if (usage) {
-        const u = { model: usage.model, inputTokens: usage.input, outputTokens: usage.output, cacheReadTokens: usage.cacheRead, cacheWriteTokens: usage.cacheWrite };
-        deps.recordUsage({ ...u, groupFolder: identity.groupFolder, sessionId: handlers.sessionId(), taskId: identity.taskId });
-        handlers.usage?.(u);
-      }
+    const usage = route.metered ? meter.result() : null;
+    if (usage) {
+      const u = { model: usage.model, inputTokens: usage.input, outputTokens: usage.output, cacheReadTokens: usage.cacheRead, cacheWriteTokens: usage.cacheWrite };
+      deps.recordUsage({ ...u, groupFolder: identity.groupFolder, sessionId: handlers.sessionId(), taskId: identity.taskId });
+      handlers.usage?.(u);
     }
   }
 
-  async function handle(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse, egress: EgressRules): Promise<void> {
+  async function handle(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse, egress: () => EgressRules): Promise<void> {
     const url = req.url ?? '/';
-    if (/^[a-z]+:\/\//i.test(url)) return handleAbsoluteUri(proxyDeps(identity, egress), req, res);
-    if (url.startsWith('/v1/')) return proxyModel(identity, handlers, req, res);
+    if (/^[a-z]+:\/\//i.test(url)) return handleAbsoluteUri(proxyDeps(identity, egress()), req, res);
+    const model = modelRoute(req.method ?? 'GET', url);
+    if (model && 'refuse' in model) {
+      deps.logger.warn({ group: identity.groupFolder, method: req.method, path: url.slice(0, 200) }, 'model route refused');
+      return json(res, 403, { type: 'error', error: { type: 'permission_error', message: model.refuse } });
+    }
+    if (model) return proxyModel(identity, handlers, req, res, model);
     if (req.method === 'GET' && url === '/runner/start') return json(res, 200, handlers.start());
     if (req.method === 'GET' && url === '/runner/next') {
       const ac = new AbortController();
@@ -217,7 +330,8 @@ export function createGateway(deps: GatewayDeps) {
 
   /** One sandbox's HTTP server: every route above, for this identity only. */
   function endpointServer(identity: Identity, handlers: EndpointHandlers, opts: EndpointOptions): http.Server {
-    const rules = opts.egress ?? egressRules({});
+    const given = opts.egress ?? egressRules({});
+    const rules = typeof given === 'function' ? given : () => given;
     const server = http.createServer((req, res) => {
       handle(identity, handlers, req, res, rules).catch((err) => {
         deps.logger.error({ err, group: identity.groupFolder }, 'gateway call failed');
@@ -225,7 +339,7 @@ export function createGateway(deps: GatewayDeps) {
       });
     });
     server.on('connect', (req, socket, head) => {
-      handleConnect(proxyDeps(identity, rules), req, socket, head).catch((err) => {
+      handleConnect(proxyDeps(identity, rules()), req, socket, head).catch((err) => {
         deps.logger.error({ err, group: identity.groupFolder }, 'egress tunnel failed');
         socket.destroy();
       });

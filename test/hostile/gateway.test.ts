@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createGateway, TCP_PREAMBLE, type Identity } from '../../src/gateway.js';
 import { silentLogger } from '../../src/logger.js';
+import { until } from '../support/harness.js';
 import { countCases } from './count.js';
 import { IDENTITIES, leaks, RIG_KEY, startRig, storeDigest, tree, type Rig } from './support.js';
 
@@ -253,6 +254,107 @@ describe('a TCP endpoint (for VMs) lets nothing through without its secret', () 
       expect(answer).not.toContain(ep.secret!);
     } finally {
       await ep.close();
+    }
+  });
+});
+
+describe('the model proxy forwards only the Messages API, and meters what it forwards', () => {
+  const call = { model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] };
+  const familyUsage = () => rig.store.usage.byGroup().find((g) => g.groupFolder === 'family') ?? { calls: 0, inputTokens: 0, outputTokens: 0 };
+
+  test.each([
+    ['POST', '/v1/../x'],
+    ['POST', '/v1/../../etc/passwd'],
+    ['POST', '/v1/%2e%2e/x'],
+    ['POST', '/v1/%2E%2E/%2e%2e/x'],
+    ['POST', '/v1/%252e%252e/x'],
+    ['POST', '/v1/..%2fx'],
+    ['POST', '/v1/..%5cx'],
+    ['POST', '/v1\\..\\x'],
+    ['POST', '/v1/models'],
+    ['GET', '/v1/models'],
+    ['POST', '/v1/complete'],
+    ['POST', '/v1/files'],
+    ['POST', '/v1/messages/batches'],
+    ['POST', '/v1/messages/count_tokens/../batches'],
+    ['POST', '/v1/organizations/users'],
+    ['POST', '/v1/messages%3fbeta=true'],
+    ['POST', '/v1/messages%00'],
+    ['POST', '/v1/messages%'],
+    ['POST', '/V1/messages'],
+    ['POST', '/v1'],
+    ['POST', '//v1//models'],
+    ['GET', '/v1/messages'],
+    ['DELETE', '/v1/messages'],
+    ['GET', '/v1/messages/count_tokens'],
+  ])('%s %s is refused with 403 and never reaches the upstream', async (method, p) => {
+    const before = rig.fake.requests.length;
+    const r = await unchanged(() => rig.request('family', method, p, method === 'GET' ? undefined : call));
+    expect(r.status).toBe(403);
+    expect(r.json).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
+    expect(r.json.error.message).toMatch(/^NanoClaw forwards only POST \/v1\/messages and POST \/v1\/messages\/count_tokens to the model API; /);
+    expect(rig.fake.requests.length).toBe(before);
+  });
+
+  test.each([
+    ['/v1/messages', '/v1/messages'],
+    ['/v1/messages?beta=true', '/v1/messages?beta=true'],
+    ['/v1/../v1/messages', '/v1/messages'],
+    ['/v1/%2e%2e/v1/messages?beta=true', '/v1/messages?beta=true'],
+    ['/v1/%252e%252e/v1/messages', '/v1/messages'],
+    ['//v1//messages', '/v1/messages'],
+    ['/v1/./messages/', '/v1/messages'],
+    ['/v1\\messages', '/v1/messages'],
+    ['/%76%31/messages', '/v1/messages'],
+    ['/tools/../v1/messages', '/v1/messages'],
+  ])('%s is forwarded as %s and its usage recorded', async (p, forwarded) => {
+    const before = familyUsage();
+    const r = await rig.request('family', 'POST', p, call);
+    expect(r.status).toBe(200);
+    expect(rig.fake.requests.at(-1)?.url).toBe(forwarded);
+    const after = familyUsage();
+    expect(after.calls).toBe(before.calls + 1);
+    expect(after.outputTokens - before.outputTokens).toBe(2);
+  });
+
+  test('count_tokens is forwarded with its query string (it spends no tokens, so records none)', async () => {
+    const before = familyUsage();
+    const r = await rig.request('family', 'POST', '/v1/messages/count_tokens?beta=true', call);
+    expect(r.status).toBe(200);
+    expect(typeof r.json.input_tokens).toBe('number');
+    expect(rig.fake.requests.at(-1)?.url).toBe('/v1/messages/count_tokens?beta=true');
+    expect(familyUsage().calls).toBe(before.calls);
+  });
+
+  test('a streamed answer of several megabytes is metered by its final usage', async () => {
+    rig.fake.setScript(() => ({ text: 'y'.repeat(6 * 1024 * 1024), usage: { input_tokens: 3, output_tokens: 900_000 } }));
+    try {
+      const before = familyUsage();
+      const r = await rig.request('family', 'POST', '/v1/messages', { ...call, stream: true });
+      expect(r.status).toBe(200);
+      expect(familyUsage().outputTokens - before.outputTokens).toBe(900_000);
+    } finally {
+      rig.fake.setScript(() => ({ text: 'hi', usage: { input_tokens: 3, output_tokens: 2 } }));
+    }
+  });
+
+  test('a sandbox that hangs up mid-stream is still metered', async () => {
+    rig.fake.setScript(() => ({ text: 'z'.repeat(8 * 1024 * 1024), usage: { input_tokens: 3, output_tokens: 777 } }));
+    try {
+      const before = familyUsage();
+      await new Promise<void>((resolve, reject) => {
+        const data = JSON.stringify({ ...call, stream: true });
+        const req = http.request({ socketPath: rig.sockets.family, method: 'POST', path: '/v1/messages', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(data)) } }, (res) => {
+          res.once('data', () => { res.pause(); req.destroy(); resolve(); });
+        });
+        req.on('error', () => {});
+        req.on('close', () => resolve());
+        setTimeout(() => reject(new Error('no answer began')), 10_000);
+        req.end(data);
+      });
+      await until(() => familyUsage().outputTokens - before.outputTokens === 777, 10_000, 'the hung-up call to be metered');
+    } finally {
+      rig.fake.setScript(() => ({ text: 'hi', usage: { input_tokens: 3, output_tokens: 2 } }));
     }
   });
 });

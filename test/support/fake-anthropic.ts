@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The path with its query string, as it arrived. */
+  url: string;
   headers: http.IncomingHttpHeaders;
   body: any;
   /** Every text the model was shown: system prompt, user turns, tool results. */
@@ -121,7 +123,7 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
     let body: any = raw;
     try { body = raw ? JSON.parse(raw) : {}; } catch { /* recorded as raw text */ }
     const path = (req.url ?? '/').split('?')[0];
-    const rec: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, body, text: flattenText(body) };
+    const rec: RecordedRequest = { method: req.method ?? 'GET', path, url: req.url ?? '/', headers: req.headers, body, text: flattenText(body) };
     requests.push(rec);
     const json = (status: number, data: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(data)); };
 
