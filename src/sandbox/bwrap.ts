@@ -31,7 +31,8 @@ export function rlimitPrefix(limits: SandboxSpec['limits']): string[] {
   return ['/usr/bin/prlimit', `--nproc=${limits.pids}`, `--data=${limits.memoryMb * 1024 * 1024}`, '--'];
 }
 
-export function bwrapArgs(spec: SandboxSpec, etcDir: string, innerPrefix: string[] = []): string[] {
+/** Every option bwrap needs, without the command (they go through --args, see start). */
+export function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
   const args = [
     '--unshare-all', '--die-with-parent', '--new-session',
     '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID),
@@ -49,8 +50,13 @@ export function bwrapArgs(spec: SandboxSpec, etcDir: string, innerPrefix: string
   if (spec.gatewaySocket) args.push('--bind', spec.gatewaySocket, spec.gatewaySocketInside);
   args.push('--chdir', spec.workdir, '--clearenv');
   for (const [k, v] of Object.entries(spec.env)) args.push('--setenv', k, v);
-  args.push('--', ...innerPrefix, ...spec.command);
   return args;
+}
+
+/** bwrap's --args format: each argument followed by a NUL. */
+export function argsFile(args: string[]): Buffer {
+  for (const a of args) if (a.includes('\0')) throw new Error(`A sandbox argument contains a NUL byte: ${JSON.stringify(a.slice(0, 100))}`);
+  return Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
 }
 
 /** Puts the shell into each cgroup before it execs, so every process the sandbox forks starts inside. */
@@ -88,10 +94,14 @@ export function createBwrapRuntime(opts: { dataDir: string; installId?: string }
     start(spec: SandboxSpec): SandboxProcess {
       writeEtc();
       const cg = createSandboxCgroup(cgroups(), `${install}-${spec.id}`, spec.limits);
+      // The options name host paths (the home, the groups, the socket): they go
+      // through fd 3, since the sandbox's pid 1 is bwrap and /proc/1/cmdline shows
+      // its argv. Only the command, all inside paths, stays on it (bwrap wants it there).
       let command = 'bwrap';
-      let args = bwrapArgs(spec, etcDir, cg ? [] : rlimitPrefix(spec.limits));
+      let args = ['--args', '3', '--', ...(cg ? [] : rlimitPrefix(spec.limits)), ...spec.command];
       if (cg) [command, args] = cgroupWrapper(cg.procsFiles, command, args);
-      const proc = spawnSandbox(command, args, { env: { PATH: '/usr/bin:/bin' }, outputCapBytes: spec.limits.outputCapBytes, fifo: path.join(etcDir, '..', `out-${spec.id}`) });
+      const fd3 = argsFile(bwrapOptions(spec, etcDir));
+      const proc = spawnSandbox(command, args, { env: { PATH: '/usr/bin:/bin' }, outputCapBytes: spec.limits.outputCapBytes, fifo: path.join(etcDir, '..', `out-${spec.id}`), fd3 });
       if (cg) {
         const check = limitChecker(cg.counters, spec.limits);
         proc.setLimitCheck(check);

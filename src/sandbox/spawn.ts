@@ -4,7 +4,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { SandboxProcess } from '../types.js';
 
 const KEEP_TAIL = 64 * 1024;
@@ -36,10 +36,30 @@ function fifoOutput(file: string): { reader: Readable; writeFd: number } {
   return { reader: new net.Socket({ fd: readFd, readable: true, writable: false }), writeFd };
 }
 
-export function spawnSandbox(command: string, args: string[], opts: { env: Record<string, string>; outputCapBytes: number; onKill?: () => void; fifo?: string }): SpawnedSandbox {
+export interface SpawnOptions {
+  env: Record<string, string>;
+  outputCapBytes: number;
+  onKill?: () => void;
+  fifo?: string;
+  /**
+   * Bytes the child reads from its fd 3 until end of file (bwrap --args 3):
+   * arguments passed this way are not on its command line, which the sandbox
+   * can read in /proc.
+   */
+  fd3?: Buffer;
+}
+
+export function spawnSandbox(command: string, args: string[], opts: SpawnOptions): SpawnedSandbox {
   const fifo = opts.fifo ? fifoOutput(opts.fifo) : null;
-  const child = spawn(command, args, { env: opts.env, stdio: fifo ? ['ignore', fifo.writeFd, fifo.writeFd] : ['ignore', 'pipe', 'pipe'], detached: false });
+  const stdio: ('ignore' | 'pipe' | number)[] = fifo ? ['ignore', fifo.writeFd, fifo.writeFd] : ['ignore', 'pipe', 'pipe'];
+  if (opts.fd3) stdio.push('pipe');
+  const child = spawn(command, args, { env: opts.env, stdio, detached: false });
   if (fifo) fs.closeSync(fifo.writeFd);
+  if (opts.fd3) {
+    const fd3 = child.stdio[3] as Writable;
+    fd3.on('error', () => { /* the child is gone; its exit reports why */ });
+    fd3.end(opts.fd3);
+  }
   let tail = '';
   let total = 0;
   let reason: string | undefined;

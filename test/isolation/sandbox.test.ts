@@ -79,6 +79,19 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
     for (const r of modelCalls) expect(r.headers['x-api-key']).toBe(TEST_KEY);
   });
 
+  test("no process's command line inside shows the host's layout", async () => {
+    // bwrap is the sandbox's pid 1, so its own arguments (every host path it mounts) would be there.
+    const reply = await env.bash('local:beta', [
+      'echo "procs=$(ls -d /proc/[0-9]* | wc -l)"',
+      `echo "hits=$(for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/cmdline 2>/dev/null; done | grep -c ${selfless(env.home)})"`,
+      "for p in /proc/[0-9]*; do echo \"$p: $(tr '\\0' ' ' < $p/cmdline 2>/dev/null | head -c 300)\"; done",
+    ].join('; '));
+    expect(reply).toContain('RESULT:');
+    expect(reply).toMatch(/procs=[1-9]/);
+    expect(reply).toContain('hits=0');
+    expect(reply).not.toContain(env.home);
+  });
+
   test('writes outside the allowed mounts fail and leave the host untouched', async () => {
     const runner = path.join(process.cwd(), 'dist', 'runner');
     const before = fs.readdirSync(runner).sort();
