@@ -44,6 +44,8 @@ export interface AgentDeps {
   /** Timing hooks (bench, dashboard activity). */
   onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
   onActivity?(groupFolder: string, tool: string): void;
+  /** The group as stored now, so settings changed while its sandbox lives (the egress policy) apply. */
+  currentGroup?(jid: string): RegisteredGroup | undefined;
 }
 
 export class AgentFailure extends Error {
@@ -200,7 +202,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     const socketPath = socketPathFor(deps.paths, id);
     // A VM cannot share the socket: it gets a TCP endpoint on the host with its own secret.
     const transport = deps.runtime.gatewayTransport ?? { kind: 'unix' as const };
-    const endpointOpts = { egress: egressRules(group.sandbox) };
+    const endpointOpts = { egress: () => egressRules((deps.currentGroup?.(group.jid) ?? group).sandbox) };
     const endpoint = transport.kind === 'tcp'
       ? await deps.gateway.openTcpEndpoint(transport.listenHost, identity, handlers, endpointOpts)
       : await deps.gateway.openEndpoint(socketPath, identity, handlers, endpointOpts);

@@ -192,6 +192,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     config, paths, gateway, logger, tool, setTyping,
     runtime: runtime as SandboxRuntime,
     onPromptDelivered: opts.onPromptDelivered,
+    currentGroup: (jid) => store.groups.get(jid),
   };
 
   /** Runs one agent job in the group's sandbox, tracked in `agents` (follow-ups, status, shutdown). */

@@ -1,7 +1,12 @@
 // The egress policy's decisions, without a sandbox: what each policy lets through
-// and what it refuses before any connection or lookup.
-import { describe, expect, test } from 'vitest';
+// and what it refuses before any connection or lookup. Then, with a live
+// sandbox: a policy changed while it runs applies to its next connection.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decideEgress, egressRules, isPublicAddress, parseHostPort } from '../../src/egress.js';
+import { until } from '../support/harness.js';
+import { RUNTIMES, startBashEnv, startEchoServer, type BashEnv } from './support.js';
 
 // A fake DNS: no test may send a query off this machine.
 const dns: Record<string, string[]> = {
@@ -72,5 +77,40 @@ describe('egress policy', () => {
     expect(parseHostPort('example.com', 443)).toEqual({ host: 'example.com', port: 443 });
     expect(parseHostPort('example.com:99999', 443)).toBeNull();
     expect(parseHostPort('bad host:80', 443)).toBeNull();
+  });
+});
+
+describe.each(RUNTIMES)('a policy changed while the sandbox lives, on %s', (runtime) => {
+  let env: BashEnv;
+  let echo: Awaited<ReturnType<typeof startEchoServer>>;
+  beforeAll(async () => {
+    echo = await startEchoServer();
+    env = await startBashEnv(runtime);
+  });
+  afterAll(async () => { await env?.close(); await echo?.close(); });
+
+  test('PATCHing egress to none mid-turn refuses the next request and CONNECT through the same endpoint', async () => {
+    const jid = env.addGroup('gamma', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${echo.port}`] });
+    const signal = path.join(env.home, 'groups', 'gamma', 'policy-changed');
+    const proxy = '"http://127.0.0.1:$NANOCLAW_LOCAL_PORT"';
+    const target = `127.0.0.1:${echo.port}`;
+    const reply = env.bash(jid, [
+      `echo "before=$(curl -s --noproxy '' -x ${proxy} http://${target}/before)"`,
+      `echo "before-tls=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://${target}/)"`,
+      // Wait (bounded) for the test to change the policy while this sandbox and its endpoint stay up.
+      'for i in $(seq 600); do [ -e /workspace/group/policy-changed ] && break; sleep 0.1; done',
+      `echo "after=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '' -x ${proxy} http://${target}/after)"`,
+      `echo "after-tls=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://${target}/)"`,
+    ].join('; '));
+    await until(() => echo.requests.some((r) => r.url === '/before'), 60_000, 'the sandbox to reach the echo server');
+    const res = await env.api(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', json: { sandbox: { egress: 'none' } } });
+    expect(res.status).toBe(200);
+    fs.writeFileSync(signal, 'now\n');
+    const text = await reply;
+    expect(text).toContain('before=echo-ok');
+    expect(text).toContain('before-tls=200');
+    expect(text).toContain('after=403');
+    expect(text).toContain('after-tls=403');
+    expect(echo.requests.some((r) => r.url === '/after')).toBe(false);
   });
 });
