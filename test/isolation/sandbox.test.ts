@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { TEST_KEY } from '../support/harness.js';
+import { TEST_KEY, until } from '../support/harness.js';
 import { RUNTIMES, startBashEnv, startEchoServer, type BashEnv } from './support.js';
 
 describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
@@ -90,6 +90,41 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
     expect(reply).toMatch(/procs=[1-9]/);
     expect(reply).toContain('hits=0');
     expect(reply).not.toContain(env.home);
+  });
+
+  test('the model proxy forwards only the Messages API, however the path is spelled, and meters every call it forwards', async () => {
+    const probe = `probe-${crypto.randomBytes(6).toString('hex')}`;
+    const body = JSON.stringify({ model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: probe }] });
+    const gw = '"http://127.0.0.1:$NANOCLAW_LOCAL_PORT"';
+    const curl = (name: string, p: string) => `echo "${name}=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d '${body}' ${gw}${p})"`;
+    // Straight to the socket too, with paths curl would not send as they are.
+    const raw = (name: string, p: string) =>
+      `node -e 'const h=require("http");const d=${JSON.stringify(body)};const q=h.request({socketPath:"/run/nanoclaw/gateway.sock",method:"POST",path:${JSON.stringify(p)},headers:{"content-type":"application/json","content-length":Buffer.byteLength(d)}},s=>{s.resume();s.on("end",()=>console.log("${name}="+s.statusCode))});q.end(d)'`;
+    const usageCalls = () => env.host.store.usage.byGroup().find((g) => g.groupFolder === 'beta')?.calls ?? 0;
+    const usageBefore = usageCalls();
+    const requestsBefore = env.fake.requests.length;
+    const reply = await env.bash('local:beta', [
+      curl('escape', '/v1/../x'),
+      curl('encoded', '/v1/%2e%2e/x'),
+      curl('double', '/v1/%252e%252e/x'),
+      curl('models', '/v1/models'),
+      curl('batches', '//v1//messages/batches'),
+      `echo "why=$(curl -s --path-as-is -X POST -d '{}' ${gw}/v1/../x)"`,
+      raw('backslash', '/v1\\..\\x'),
+      curl('alias', '/v1/../v1/messages'),
+      raw('alias-encoded', '/v1/%2e%2e/v1/messages?beta=true'),
+      raw('alias-backslash', '/v1\\messages'),
+    ].join('; '));
+    for (const refused of ['escape', 'encoded', 'double', 'models', 'batches', 'backslash']) expect(reply).toContain(`${refused}=403`);
+    expect(reply).toMatch(/why=.*NanoClaw forwards only POST \/v1\/messages and POST \/v1\/messages\/count_tokens/);
+    for (const forwarded of ['alias', 'alias-encoded', 'alias-backslash']) expect(reply).toContain(`${forwarded}=200`);
+    // The upstream saw only Messages API paths, the probes among them, each under its canonical name.
+    const seen = env.fake.requests.slice(requestsBefore);
+    expect(seen.filter((r) => !['/v1/messages', '/v1/messages/count_tokens'].includes(r.path))).toEqual([]);
+    expect(seen.filter((r) => r.text.includes(probe)).map((r) => r.url).sort()).toEqual(['/v1/messages', '/v1/messages', '/v1/messages?beta=true']);
+    // Every Messages call forwarded (the agent's own and the probes) was metered.
+    const messageCalls = seen.filter((r) => r.path === '/v1/messages').length;
+    await until(() => usageCalls() - usageBefore === messageCalls, 10_000, `${messageCalls} metered calls`);
   });
 
   test('writes outside the allowed mounts fail and leave the host untouched', async () => {
