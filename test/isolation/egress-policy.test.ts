@@ -91,6 +91,7 @@ describe.each(RUNTIMES)('a policy changed while the sandbox lives, on %s', (runt
 
   test('PATCHing egress to none mid-turn refuses the next request and CONNECT through the same endpoint', async () => {
     const jid = env.addGroup('gamma', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${echo.port}`] });
+    const ready = path.join(env.home, 'groups', 'gamma', 'checked-before');
     const signal = path.join(env.home, 'groups', 'gamma', 'policy-changed');
     const proxy = '"http://127.0.0.1:$NANOCLAW_LOCAL_PORT"';
     const target = `127.0.0.1:${echo.port}`;
@@ -98,11 +99,12 @@ describe.each(RUNTIMES)('a policy changed while the sandbox lives, on %s', (runt
       `echo "before=$(curl -s --noproxy '' -x ${proxy} http://${target}/before)"`,
       `echo "before-tls=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://${target}/)"`,
       // Wait (bounded) for the test to change the policy while this sandbox and its endpoint stay up.
+      'touch /workspace/group/checked-before',
       'for i in $(seq 600); do [ -e /workspace/group/policy-changed ] && break; sleep 0.1; done',
       `echo "after=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '' -x ${proxy} http://${target}/after)"`,
       `echo "after-tls=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://${target}/)"`,
     ].join('; '));
-    await until(() => echo.requests.some((r) => r.url === '/before'), 60_000, 'the sandbox to reach the echo server');
+    await until(() => fs.existsSync(ready), 60_000, 'the sandbox to try the old policy');
     const res = await env.api(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', json: { sandbox: { egress: 'none' } } });
     expect(res.status).toBe(200);
     fs.writeFileSync(signal, 'now\n');
