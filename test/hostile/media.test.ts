@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { REFUSED_NOTE } from '../../src/channels/media-store.js';
 import { inboxDirFor } from '../../src/channels/registry.js';
 import { createTelegramChannel } from '../../src/channels/telegram.js';
 import { inboxFileName } from '../../src/channels/whatsapp-messages.js';
@@ -41,6 +42,14 @@ afterAll(async () => {
   await fake?.close();
   await rig?.close();
 });
+
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('the condition never held');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 async function next(push: () => void): Promise<Message> {
   const before = received.length;
@@ -107,17 +116,47 @@ describe('an inbox the agent replaced', () => {
     ['a dangling symlink outside', () => fs.symlinkSync(path.join(rig.outside, 'made-by-attack'), inbox())],
     ['a symlink into another group', () => fs.symlinkSync(path.join(rig.paths.groups, 'work'), inbox())],
     ['a symlink to the store', () => fs.symlinkSync(rig.paths.store, inbox())],
-  ])('as %s: the photo is not saved, the message is still delivered', async (_what, plant) => {
+  ])('as %s: the photo is refused, the message is still delivered', async (_what, plant) => {
     fs.rmSync(inbox(), { recursive: true, force: true });
     plant();
     try {
       const before = tree(rig.root);
       const fileId = fake.addFile(crypto.randomBytes(500), { filePath: 'photos/p.jpg' });
       const msg = await next(() => fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }));
-      expect(msg.text).toBe('look');
+      expect(msg.text).toBe(`look${REFUSED_NOTE}`);
       expect(msg.attachments ?? []).toEqual([]);
       expect(tree(rig.root)).toEqual(before);
     } finally {
+      fs.rmSync(inbox(), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an inbox the agent swaps for a link while the download is in flight', () => {
+  test.each([
+    ['a folder outside the home', () => rig.outside],
+    ['a dangling path outside', () => path.join(rig.outside, 'made-by-attack')],
+    ['another group', () => path.join(rig.paths.groups, 'work')],
+    ['the store', () => rig.paths.store],
+  ])('to %s: nothing is written through it, the message is still delivered', async (_what, target) => {
+    fs.mkdirSync(inbox(), { recursive: true });
+    const filePath = `photos/${crypto.randomBytes(4).toString('hex')}.jpg`;
+    const fileId = fake.addFile(crypto.randomBytes(500), { filePath });
+    const release = fake.holdDownloads();
+    try {
+      const arrived = next(() => fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }));
+      // The host has checked the inbox and is waiting for the bytes: now the agent strikes.
+      await until(() => fake.downloads.includes(filePath));
+      fs.rmSync(inbox(), { recursive: true, force: true });
+      fs.symlinkSync(target(), inbox());
+      const before = tree(rig.root);
+      release();
+      const msg = await arrived;
+      expect(msg.text).toBe(`look${REFUSED_NOTE}`);
+      expect(msg.attachments ?? []).toEqual([]);
+      expect(tree(rig.root)).toEqual(before);
+    } finally {
+      release();
       fs.rmSync(inbox(), { recursive: true, force: true });
     }
   });
