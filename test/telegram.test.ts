@@ -302,6 +302,37 @@ describe('connection', () => {
   });
 });
 
+describe('polling', () => {
+  /** Time between successive getUpdates requests, by the server's clock. */
+  const pollGaps = (n: number) => {
+    const at = fake.callsTo('getUpdates').slice(0, n).map((c) => c.at);
+    return at.slice(1).map((t, i) => t - at[i]!);
+  };
+
+  it('pauses after each empty answer from a server that does not hold getUpdates open, and still delivers', async () => {
+    fake.answerUpdatesAtOnce();
+    const h = await connect();
+    await waitFor(() => fake.callsTo('getUpdates').length >= 4, 'four polls');
+    // Three empty answers came back at once; without a floor these would be a millisecond apart.
+    for (const gap of pollGaps(4)) expect(gap).toBeGreaterThanOrEqual(1000);
+
+    fake.push({ chat: dm, from: ALICE, text: 'still listening?' });
+    await waitFor(() => h.messages.length === 1, 'the message');
+    expect(h.messages[0]!.text).toBe('still listening?');
+  });
+
+  it('backs off more after each failed poll, then recovers', async () => {
+    fake.failNext('getUpdates', { error_code: 409, description: 'Conflict: terminated by other getUpdates request' }, 2);
+    const h = await connect();
+    fake.push({ chat: dm, from: ALICE, text: 'after the storm' });
+    await waitFor(() => h.messages.length === 1, 'the message', 10_000);
+    const [first, second] = pollGaps(3);
+    expect(first).toBeGreaterThanOrEqual(1000);
+    expect(second).toBeGreaterThanOrEqual(2000);
+    expect(h.channel.isConnected()).toBe(true);
+  });
+});
+
 describe('formatting helpers', () => {
   it('splits by paragraph, then line, then word, then hard, never past the limit', () => {
     expect(splitText('aaaa\n\nbbbb', 6)).toEqual(['aaaa', 'bbbb']);
