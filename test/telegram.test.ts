@@ -122,6 +122,21 @@ describe('receiving', () => {
   });
 });
 
+describe('replies', () => {
+  it("turns a reply to one of the bot's messages into the trigger, and a reply to anyone else not", async () => {
+    const h = await connect();
+    const date = Math.floor(Date.now() / 1000);
+    fake.push(
+      { chat: group, from: ALICE, text: 'tell me more', reply_to_message: { message_id: 3, date, chat: group, from: fake.bot, text: 'Here is the plan.' } },
+      { chat: group, from: BOB, text: 'me too', reply_to_message: { message_id: 4, date, chat: group, from: ALICE, text: 'tell me more' } },
+    );
+    await waitFor(() => h.messages.length === 2, 'both replies');
+
+    expect(h.messages.map((m) => m.text)).toEqual(['@Andy tell me more', 'me too']);
+    expect(h.messages[0]!.replyTo).toEqual({ id: '3', text: 'Here is the plan.', sender: `tg:${fake.bot.id}` });
+  });
+});
+
 describe('media', () => {
   it('saves the largest photo of a registered chat into its inbox under a generated name', async () => {
     const h = await connect([groupJid]);
