@@ -46,6 +46,7 @@ beforeAll(async () => {
       if (text.includes('from whatsapp')) return { text: 'WhatsApp answer.' };
       if (text.includes('newcomer')) return { text: 'Nice to meet you.' };
       if (text.includes('look at this')) return { text: 'A lovely red square.' };
+      if (text.includes('replying to you')) return { text: 'Answer to your reply.' };
       return { text: 'Other answer.' };
     },
     host: {
@@ -152,4 +153,12 @@ test('a photo is saved in the group inbox and shown to the model as an image', a
   const image = lastUser.content.find((c: any) => c.type === 'image');
   expect(image?.source?.data).toBe(PNG.toString('base64'));
   expect(req.text).toContain(`/workspace/group/inbox/${files[0]}`);
+});
+
+test("in a trigger-only group, a reply to one of the assistant's messages calls it without the trigger", async () => {
+  expect(env.host.store.groups.get(`tg:${TG_GROUP.id}`)?.requiresTrigger).toBe(true);
+  const mine = { message_id: 4242, date: Math.floor(Date.now() / 1000), chat: TG_GROUP, from: tg.bot, text: 'Telegram answer.' };
+  tg.push({ chat: TG_GROUP, from: ALICE, text: 'replying to you: tell me more', reply_to_message: mine });
+  await until(() => tg.sent.some((m) => m.text === 'Answer to your reply.'), 30_000, 'the answer to the reply');
+  expect(tg.sent.filter((m) => m.text === 'Answer to your reply.').map((m) => String(m.chatId))).toEqual([String(TG_GROUP.id)]);
 });

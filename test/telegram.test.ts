@@ -122,6 +122,21 @@ describe('receiving', () => {
   });
 });
 
+describe('replies', () => {
+  it("turns a reply to one of the bot's messages into the trigger, and a reply to anyone else not", async () => {
+    const h = await connect();
+    const date = Math.floor(Date.now() / 1000);
+    fake.push(
+      { chat: group, from: ALICE, text: 'tell me more', reply_to_message: { message_id: 3, date, chat: group, from: fake.bot, text: 'Here is the plan.' } },
+      { chat: group, from: BOB, text: 'me too', reply_to_message: { message_id: 4, date, chat: group, from: ALICE, text: 'tell me more' } },
+    );
+    await waitFor(() => h.messages.length === 2, 'both replies');
+
+    expect(h.messages.map((m) => m.text)).toEqual(['@Andy tell me more', 'me too']);
+    expect(h.messages[0]!.replyTo).toEqual({ id: '3', text: 'Here is the plan.', sender: `tg:${fake.bot.id}` });
+  });
+});
+
 describe('media', () => {
   it('saves the largest photo of a registered chat into its inbox under a generated name', async () => {
     const h = await connect([groupJid]);
@@ -173,7 +188,8 @@ describe('media', () => {
 
     expect(h.messages[0]!.text).toMatch(/^\[voice message\] \(not saved: larger than/);
     expect(h.messages[0]!.attachments).toBeUndefined();
-    expect(fs.readdirSync(inboxOf(dmJid))).toEqual([]);
+    // Downloads are staged elsewhere: the inbox never sees a partial file.
+    expect(fs.existsSync(inboxOf(dmJid))).toBe(false);
   });
 
   it('does not download media from a chat that is not registered', async () => {
@@ -298,6 +314,37 @@ describe('connection', () => {
     const expected = ids.map((id, i) => `${i === 5 || i === 6 ? dmJid : groupJid}/${id}`).sort();
     expect(all).toEqual(expected);
     expect(b.messages.map((m) => m.text)).toEqual(['four', 'five', 'six']);
+  });
+});
+
+describe('polling', () => {
+  /** Time between successive getUpdates requests, by the server's clock. */
+  const pollGaps = (n: number) => {
+    const at = fake.callsTo('getUpdates').slice(0, n).map((c) => c.at);
+    return at.slice(1).map((t, i) => t - at[i]!);
+  };
+
+  it('pauses after each empty answer from a server that does not hold getUpdates open, and still delivers', async () => {
+    fake.answerUpdatesAtOnce();
+    const h = await connect();
+    await waitFor(() => fake.callsTo('getUpdates').length >= 4, 'four polls');
+    // Three empty answers came back at once; without a floor these would be a millisecond apart.
+    for (const gap of pollGaps(4)) expect(gap).toBeGreaterThanOrEqual(1000);
+
+    fake.push({ chat: dm, from: ALICE, text: 'still listening?' });
+    await waitFor(() => h.messages.length === 1, 'the message');
+    expect(h.messages[0]!.text).toBe('still listening?');
+  });
+
+  it('backs off more after each failed poll, then recovers', async () => {
+    fake.failNext('getUpdates', { error_code: 409, description: 'Conflict: terminated by other getUpdates request' }, 2);
+    const h = await connect();
+    fake.push({ chat: dm, from: ALICE, text: 'after the storm' });
+    await waitFor(() => h.messages.length === 1, 'the message', 10_000);
+    const [first, second] = pollGaps(3);
+    expect(first).toBeGreaterThanOrEqual(1000);
+    expect(second).toBeGreaterThanOrEqual(2000);
+    expect(h.channel.isConnected()).toBe(true);
   });
 });
 

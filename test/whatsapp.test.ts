@@ -13,7 +13,8 @@ import { openDatabase, type DB } from '../src/store/db.js';
 import { identityQueries } from '../src/store/identities.js';
 import { messageQueries } from '../src/store/messages.js';
 import type { ChannelState, ChatInfo, Message } from '../src/types.js';
-import { fakeSocketFactory, loadFixture, type FakeSocketOptions } from './support/fake-baileys-socket.js';
+import { REFUSED_NOTE } from '../src/channels/media-store.js';
+import { fakeMediaServer, fakeSocketFactory, loadFixture, type FakeSocketOptions } from './support/fake-baileys-socket.js';
 
 const ALICE = '447700900123@s.whatsapp.net';
 const ALICE_LID = '98765432109876@lid';
@@ -164,6 +165,32 @@ describe('WhatsApp messages', () => {
     await waitFor(() => small.messages.length === 1, 'message');
     expect(small.messages[0].attachments).toBeUndefined();
     expect(fs.existsSync(path.join(small.home, 'groups', 'alice', 'inbox')) ? fs.readdirSync(path.join(small.home, 'groups', 'alice', 'inbox')) : []).toEqual([]);
+  });
+
+  it('writes nothing through an inbox the agent swaps for a link mid-download; the message still arrives', async () => {
+    const media = fakeMediaServer({ '3A9C1E5B7D2F4A6C8E0B': Buffer.from('attacker-chosen bytes') });
+    const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-wa-staging-'));
+    const t = setup({ downloadMedia: media.download, stagingDir: staging });
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-wa-outside-'));
+    cleanups.push(() => fs.rmSync(outside, { recursive: true, force: true }));
+    cleanups.push(() => fs.rmSync(staging, { recursive: true, force: true }));
+    const inbox = path.join(t.home, 'groups', 'alice', 'inbox');
+    fs.mkdirSync(inbox, { recursive: true });
+    const sock = await t.online();
+    const release = media.holdDownloads();
+    sock.replay(loadFixture('message-image.json'));
+    // The channel has decided where the image goes and is waiting for the bytes: now the agent strikes.
+    await waitFor(() => media.requested.length === 1, 'the download to start');
+    fs.rmSync(inbox, { recursive: true });
+    fs.symlinkSync(outside, inbox);
+    release();
+    await waitFor(() => t.messages.length === 1, 'message');
+
+    expect(fs.readdirSync(outside)).toEqual([]);
+    expect(t.messages[0].text).toBe(`[image]${REFUSED_NOTE}`);
+    expect(t.messages[0].attachments).toBeUndefined();
+    // Nothing is left half-done in the staging folder either.
+    expect(fs.readdirSync(staging)).toEqual([]);
   });
 
   it('maps a LID sender to the phone identity, and remembers it across restarts', async () => {

@@ -21,12 +21,13 @@ export interface ChannelContext {
 export function inboxDirFor(ctx: Pick<ChannelContext, 'store' | 'paths'>, jid: string): string | null {
   const group = ctx.store.groups.get(jid);
   if (!group) return null;
-  try {
-    const inbox = path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox');
-    // The agent owns its folder: if it swapped inbox for a symlink or a file, save nothing rather than follow it.
-    const st = fs.lstatSync(inbox, { throwIfNoEntry: false });
-    return st && (st.isSymbolicLink() || !st.isDirectory()) ? null : inbox;
-  } catch { return null; }
+  // The agent owns its folder and may swap inbox for a link at any time: media-store checks it when a file is saved.
+  try { return path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox'); } catch { return null; }
+}
+
+/** Downloads wait here, outside every sandbox, until they are whole. */
+export function mediaStagingDir(paths: HomePaths): string {
+  return path.join(paths.data, 'media-staging');
 }
 
 export function whatsappAuthDir(paths: HomePaths): string {
@@ -50,6 +51,7 @@ export async function configuredChannels(ctx: ChannelContext): Promise<Channel[]
       assistantName: config.assistantName,
       logger: logger.child({ channel: 'telegram' }),
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
+      stagingDir: mediaStagingDir(ctx.paths),
     }));
   }
   if (whatsappLinked(ctx.paths)) {
@@ -60,6 +62,7 @@ export async function configuredChannels(ctx: ChannelContext): Promise<Channel[]
       hasOwnNumber: config.assistantHasOwnNumber,
       logger: logger.child({ channel: 'whatsapp' }),
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
+      stagingDir: mediaStagingDir(ctx.paths),
       identities: identityQueries(ctx.store.db),
       onLinkLost: (reason) => ctx.notifyOwner(`WhatsApp is no longer linked (${reason}). Run "nanoclaw auth whatsapp" to link it again; messages to WhatsApp wait until then.`),
     }));

@@ -5,8 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { autoRetry } from '@grammyjs/auto-retry';
@@ -16,6 +15,7 @@ import type { Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'gr
 import type { Logger } from '../logger.js';
 import { triggerPattern } from '../router.js';
 import type { Attachment, Channel, ChannelEvents, ChatInfo, Message } from '../types.js';
+import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from './media-store.js';
 import { displayName, isParseError, splitText, toMarkdownV2 } from './telegram-format.js';
 
 export interface TelegramChannelOptions {
@@ -26,6 +26,8 @@ export interface TelegramChannelOptions {
   logger: Logger;
   /** Absolute inbox folder of a registered chat, or null: then its media is not downloaded. */
   inboxDirFor(jid: string): string | null;
+  /** Where downloads are written before they move into an inbox; a folder no sandbox sees. */
+  stagingDir?: string;
   /** How long one getUpdates call waits for news. Default 30. */
   pollingTimeoutSeconds?: number;
   /** Largest file saved from a chat. Default 20 MB, the most the Bot API serves. */
@@ -42,6 +44,9 @@ const DOWNLOAD_TIMEOUT_MS = 120_000;
 const TYPING_REFRESH_MS = 4_000;
 const TYPING_MAX_MS = 30 * 60_000; // a safety net: the host ends typing when a turn ends
 const MAX_POLL_BACKOFF_MS = 30_000;
+// Some Bot API servers answer getUpdates at once instead of holding it open;
+// without a pause an idle bot would ask hundreds of times a second.
+const EMPTY_POLL_FLOOR_MS = 1_000;
 
 // grammY types its signals with an old polyfill; at runtime it takes any AbortSignal.
 type GrammySignal = NonNullable<Parameters<Bot['api']['getUpdates']>[1]>;
@@ -103,11 +108,13 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
     const inbox = media ? opts.inboxDirFor(chatJid) : null;
     if (media && inbox) {
       try {
-        const name = await download(b, media, inbox);
-        attachments.push({ kind: media.kind, path: `inbox/${name}`, mimeType: media.mimeType });
+        attachments.push({ kind: media.kind, path: await download(b, media, inbox), mimeType: media.mimeType });
       } catch (err) {
-        if (err instanceof FileTooLarge) {
+        if (err instanceof MediaTooLarge) {
           text += ` (not saved: larger than ${Math.round(maxBytes / 1024 / 1024)} MB)`;
+        } else if (err instanceof MediaRefused) {
+          log.warn({ chatJid, messageId: msg.message_id, err: err.message }, 'Refused to save a Telegram attachment');
+          text += REFUSED_NOTE;
         } else {
           log.warn({ chatJid, messageId: msg.message_id, err: describe(err) }, 'Could not save a Telegram attachment');
           text += ' (could not be saved)';
@@ -130,29 +137,28 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
     });
   }
 
-  async function download(b: Bot, media: MediaRef, dir: string): Promise<string> {
-    if ((media.size ?? 0) > maxBytes) throw new FileTooLarge();
+  async function download(b: Bot, media: MediaRef, inbox: string): Promise<string> {
+    if ((media.size ?? 0) > maxBytes) throw new MediaTooLarge();
     const file = await b.api.getFile(media.fileId);
-    if ((file.file_size ?? 0) > maxBytes) throw new FileTooLarge();
-    if (!file.file_path) throw new Error('Telegram returned no file path');
-    const name = `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${media.ext}`;
-    await fs.promises.mkdir(dir, { recursive: true });
-    const dest = path.join(dir, name);
-    try {
-      const source = await openFile(file.file_path);
-      await pipeline(source, limitBytes(maxBytes), fs.createWriteStream(dest, { flags: 'wx' }));
-    } catch (err) {
-      await fs.promises.rm(dest, { force: true });
-      throw err;
-    }
-    return name;
+    if ((file.file_size ?? 0) > maxBytes) throw new MediaTooLarge();
+    const filePath = file.file_path;
+    if (!filePath) throw new Error('Telegram returned no file path');
+    const signal = AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS);
+    return saveMedia({
+      inbox,
+      stagingDir: opts.stagingDir,
+      name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${media.ext}`,
+      open: () => openFile(filePath, signal),
+      maxBytes,
+      signal,
+    });
   }
 
-  async function openFile(filePath: string): Promise<Readable> {
+  async function openFile(filePath: string, signal: AbortSignal): Promise<Readable> {
     // A self-hosted Bot API server in --local mode answers with a path on its own disk.
     if (path.isAbsolute(filePath)) return fs.createReadStream(filePath);
     const url = `${apiRoot}/file/bot${opts.token}/${filePath.split('/').map(encodeURIComponent).join('/')}`;
-    const res = await fetch(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
+    const res = await fetch(url, { signal });
     if (!res.ok || !res.body) throw new Error(`file download answered HTTP ${res.status}`);
     return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
   }
@@ -161,6 +167,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
     let failures = 0;
     while (!signal.aborted) {
       let updates: Update[];
+      const asked = Date.now();
       try {
         updates = await b.api.getUpdates({ offset, timeout: pollTimeout, allowed_updates: ['message'] }, asGrammySignal(signal));
       } catch (err) {
@@ -179,6 +186,10 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       }
       failures = 0;
       setHealthy(true, `@${b.botInfo.username}`);
+      if (!updates.length && Date.now() - asked < pollTimeout * 1000) {
+        await sleep(EMPTY_POLL_FLOOR_MS, undefined, { signal }).catch(() => {});
+        continue;
+      }
       // A fetched batch is always handed over in full, even when a stop arrives
       // meanwhile; the offset moves past an update only once the host has it.
       for (const update of updates) {
@@ -306,19 +317,6 @@ function describe(err: unknown): string {
     return cause ? `${err.message} ${cause}` : err.message;
   }
   return err instanceof Error ? err.message : String(err);
-}
-
-class FileTooLarge extends Error {}
-
-function limitBytes(max: number): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      seen += chunk.length;
-      if (seen > max) done(new FileTooLarge());
-      else done(null, chunk);
-    },
-  });
 }
 
 function personName(u: Pick<User, 'first_name' | 'last_name' | 'username'>): string {

@@ -23,7 +23,10 @@ import {
 } from 'baileys';
 import type { Logger } from '../logger.js';
 import type { Attachment, Channel, ChannelEvents, ChannelState, ChatInfo } from '../types.js';
+import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from './media-store.js';
 import { convertMessage, inboxFileName, type Converted } from './whatsapp-messages.js';
+
+export type { MediaSource };
 
 /** The part of a Baileys socket this channel uses (tests provide a fake). */
 export interface WhatsAppSocket {
@@ -41,9 +44,6 @@ export interface WhatsAppSocket {
   end(error: Error | undefined): unknown;
 }
 
-/** Downloaded media: whole, or as chunks (a stream). */
-export type MediaSource = Uint8Array | AsyncIterable<Uint8Array>;
-
 export type DownloadMedia = (msg: WAMessage, ctx: { sock: WhatsAppSocket; signal: AbortSignal }) => Promise<MediaSource>;
 
 export interface WhatsAppChannelOptions {
@@ -55,6 +55,8 @@ export interface WhatsAppChannelOptions {
   logger: Logger;
   /** Where a chat's media goes (`<group folder>/inbox`), or null to not save it. */
   inboxDirFor(jid: string): string | null;
+  /** Where downloads are written before they move into an inbox; a folder no sandbox sees. */
+  stagingDir?: string;
   identities: { canonical(alias: string): string; link(alias: string, canonical: string): void };
   makeSocket?: (config: UserFacingSocketConfig) => WhatsAppSocket;
   downloadMedia?: DownloadMedia;
@@ -327,34 +329,41 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       }
       const { message, media } = converted;
       if (media) {
-        const attachment = await saveMedia(wa, message.chatJid, media, s);
-        if (attachment) message.attachments = [attachment];
+        const saved = await saveMedia(wa, message.chatJid, media, s);
+        if (saved === 'refused') message.text += REFUSED_NOTE;
+        else if (saved) message.attachments = [saved];
       }
       try { events?.onMessage(message); } catch (err) { log.error({ err, id: message.id }, 'onMessage handler failed'); }
     }
   }
 
-  async function saveMedia(wa: WAMessage, chatJid: string, media: NonNullable<Converted['media']>, s: WhatsAppSocket): Promise<Attachment | null> {
-    const dir = opts.inboxDirFor(chatJid);
-    if (!dir) return null;
+  /** The saved attachment; null when there is nothing to save or it failed; 'refused' when the inbox is not a plain folder. */
+  async function saveMedia(wa: WAMessage, chatJid: string, media: NonNullable<Converted['media']>, s: WhatsAppSocket): Promise<Attachment | 'refused' | null> {
+    const inbox = opts.inboxDirFor(chatJid);
+    if (!inbox) return null;
     if (media.size !== undefined && media.size > maxMediaBytes) {
       log.info({ chatJid, size: media.size }, `WhatsApp ${media.kind} not saved: larger than ${maxMediaBytes} bytes`);
       return null;
     }
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, inboxFileName(media.mimeType, Date.now(), crypto.randomBytes(4).toString('hex')));
     const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS)]);
     try {
-      const source = await download(wa, { sock: s, signal });
-      await writeCapped(file, source, maxMediaBytes, signal);
+      const rel = await storeMedia({
+        inbox,
+        stagingDir: opts.stagingDir,
+        name: inboxFileName(media.mimeType, Date.now(), crypto.randomBytes(4).toString('hex')),
+        open: () => download(wa, { sock: s, signal }),
+        maxBytes: maxMediaBytes,
+        signal,
+      });
+      return { kind: media.kind, path: rel, mimeType: media.mimeType };
     } catch (err) {
-      fs.rmSync(file, { force: true });
+      if (err instanceof MediaRefused) {
+        log.warn({ chatJid, id: wa.key?.id, err: err.message }, `Refused to save a WhatsApp ${media.kind}`);
+        return 'refused';
+      }
       log.warn({ err, chatJid, id: wa.key?.id }, `WhatsApp ${media.kind} could not be saved`);
       return null;
     }
-    // Relative to the group folder, which is the inbox's parent.
-    const rel = path.relative(path.dirname(dir), file).split(path.sep).join('/');
-    return { kind: media.kind, path: rel, mimeType: media.mimeType };
   }
 
   return {
@@ -469,23 +478,6 @@ function clearCredentials(dir: string, log: Logger): void {
     for (const entry of fs.readdirSync(dir)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
   } catch (err) {
     log.warn({ err, dir }, 'Could not remove old WhatsApp credentials');
-  }
-}
-
-/** Writes media to a new file, refusing to grow past the cap or follow an existing path. */
-async function writeCapped(file: string, source: MediaSource, cap: number, signal: AbortSignal): Promise<void> {
-  const handle = await fs.promises.open(file, 'wx', 0o644);
-  try {
-    let total = 0;
-    const chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = source instanceof Uint8Array ? [source] : source;
-    for await (const chunk of chunks) {
-      signal.throwIfAborted();
-      total += chunk.byteLength;
-      if (total > cap) throw new Error(`media larger than ${cap} bytes`);
-      await handle.write(chunk);
-    }
-  } finally {
-    await handle.close();
   }
 }
 

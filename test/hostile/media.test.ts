@@ -7,7 +7,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/channels/registry.js';
+import { REFUSED_NOTE } from '../../src/channels/media-store.js';
+import { inboxDirFor, mediaStagingDir } from '../../src/channels/registry.js';
 import { createTelegramChannel } from '../../src/channels/telegram.js';
 import { inboxFileName } from '../../src/channels/whatsapp-messages.js';
 import { silentLogger } from '../../src/logger.js';
@@ -33,6 +34,7 @@ beforeAll(async () => {
   channel = createTelegramChannel({
     token: fake.token, apiRoot: fake.apiRoot, assistantName: 'Andy', logger: silentLogger(), pollingTimeoutSeconds: 1,
     inboxDirFor: (j) => inboxDirFor({ store: rig.store, paths: rig.paths }, j),
+    stagingDir: mediaStagingDir(rig.paths),
   });
   await channel.connect({ onMessage: (m) => received.push(m), onChat: () => {} });
 });
@@ -41,6 +43,14 @@ afterAll(async () => {
   await fake?.close();
   await rig?.close();
 });
+
+async function until(cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('the condition never held');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 async function next(push: () => void): Promise<Message> {
   const before = received.length;
@@ -54,6 +64,8 @@ async function next(push: () => void): Promise<Message> {
 }
 
 const inbox = () => path.join(rig.paths.groups, 'tgfam', 'inbox');
+/** A tree without the host-only staging folder, where downloads wait until they are whole. */
+const beyondStaging = (t: string[]) => t.filter((p) => !p.startsWith('home/data/media-staging'));
 /** Control, format and bidi characters that must not reach the prompt from a file name. */
 const INVISIBLE = /[\u0000-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
 
@@ -93,7 +105,8 @@ describe('Telegram documents with hostile names and types', () => {
     expect(fs.readFileSync(path.join(rig.paths.groups, 'tgfam', rel)).equals(bytes)).toBe(true);
     // Exactly one new file (and the inbox the first time), nowhere else.
     const added = tree(rig.root).filter((p) => !before.includes(p));
-    expect(added.filter((p) => p !== 'home/groups/tgfam/inbox/')).toEqual([`home/groups/tgfam/${rel}`]);
+    expect(added.filter((p) => p !== 'home/groups/tgfam/inbox/' && p !== 'home/data/media-staging/')).toEqual([`home/groups/tgfam/${rel}`]);
+    expect(fs.readdirSync(mediaStagingDir(rig.paths))).toEqual([]);
     expect(before.filter((p) => !tree(rig.root).includes(p))).toEqual([]);
     // The name is shown only as one line of text, without invisible characters.
     expect(msg.text).not.toMatch(INVISIBLE);
@@ -107,17 +120,50 @@ describe('an inbox the agent replaced', () => {
     ['a dangling symlink outside', () => fs.symlinkSync(path.join(rig.outside, 'made-by-attack'), inbox())],
     ['a symlink into another group', () => fs.symlinkSync(path.join(rig.paths.groups, 'work'), inbox())],
     ['a symlink to the store', () => fs.symlinkSync(rig.paths.store, inbox())],
-  ])('as %s: the photo is not saved, the message is still delivered', async (_what, plant) => {
+    ['a plain file', () => fs.writeFileSync(inbox(), 'not a folder')],
+  ])('as %s: the photo is refused, the message is still delivered', async (_what, plant) => {
     fs.rmSync(inbox(), { recursive: true, force: true });
     plant();
     try {
       const before = tree(rig.root);
       const fileId = fake.addFile(crypto.randomBytes(500), { filePath: 'photos/p.jpg' });
       const msg = await next(() => fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }));
-      expect(msg.text).toBe('look');
+      expect(msg.text).toBe(`look${REFUSED_NOTE}`);
       expect(msg.attachments ?? []).toEqual([]);
-      expect(tree(rig.root)).toEqual(before);
+      expect(beyondStaging(tree(rig.root))).toEqual(beyondStaging(before));
+      expect(fs.readdirSync(mediaStagingDir(rig.paths))).toEqual([]);
     } finally {
+      fs.rmSync(inbox(), { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an inbox the agent swaps for a link while the download is in flight', () => {
+  test.each([
+    ['a folder outside the home', () => rig.outside],
+    ['a dangling path outside', () => path.join(rig.outside, 'made-by-attack')],
+    ['another group', () => path.join(rig.paths.groups, 'work')],
+    ['the store', () => rig.paths.store],
+  ])('to %s: nothing is written through it, the message is still delivered', async (_what, target) => {
+    fs.mkdirSync(inbox(), { recursive: true });
+    const filePath = `photos/${crypto.randomBytes(4).toString('hex')}.jpg`;
+    const fileId = fake.addFile(crypto.randomBytes(500), { filePath });
+    const release = fake.holdDownloads();
+    try {
+      const arrived = next(() => fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }));
+      // The host has checked the inbox and is waiting for the bytes: now the agent strikes.
+      await until(() => fake.downloads.includes(filePath));
+      fs.rmSync(inbox(), { recursive: true, force: true });
+      fs.symlinkSync(target(), inbox());
+      const before = tree(rig.root);
+      release();
+      const msg = await arrived;
+      expect(msg.text).toBe(`look${REFUSED_NOTE}`);
+      expect(msg.attachments ?? []).toEqual([]);
+      expect(beyondStaging(tree(rig.root))).toEqual(beyondStaging(before));
+      expect(fs.readdirSync(mediaStagingDir(rig.paths))).toEqual([]);
+    } finally {
+      release();
       fs.rmSync(inbox(), { recursive: true, force: true });
     }
   });

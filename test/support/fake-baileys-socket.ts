@@ -173,3 +173,30 @@ export function fakeSocketFactory(opts: FakeSocketOptions = {}) {
     },
   };
 }
+
+/**
+ * WhatsApp's media servers as the channel's `downloadMedia` sees them: bytes
+ * per message id, every request recorded, and downloads that can be held
+ * (the request is in, the bytes are not) until the test releases them.
+ */
+export function fakeMediaServer(files: Record<string, Uint8Array> = {}) {
+  const requested: string[] = [];
+  let hold: Promise<void> | null = null;
+  return {
+    files,
+    requested,
+    download: async (msg: WAMessage): Promise<Uint8Array> => {
+      const id = msg.key?.id ?? '';
+      requested.push(id);
+      if (hold) await hold;
+      const bytes = files[id];
+      if (!bytes) throw boomLike(404, `no media for message ${id}`);
+      return bytes;
+    },
+    holdDownloads(): () => void {
+      let release!: () => void;
+      hold = new Promise<void>((r) => { release = r; });
+      return () => { hold = null; release(); };
+    },
+  };
+}

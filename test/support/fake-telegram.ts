@@ -68,6 +68,8 @@ export interface FakeTelegram {
   failNext(method: string, error: BotApiError, times?: number): void;
   /** Holds file downloads until the returned function is called. */
   holdDownloads(): () => void;
+  /** From now on getUpdates answers at once, ignoring its timeout, as some third-party Bot API servers do. */
+  answerUpdatesAtOnce(): void;
   /** Updates not yet confirmed by an offset. */
   pendingUpdateIds(): number[];
   close(): Promise<void>;
@@ -182,6 +184,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
   const failures = new Map<string, BotApiError[]>();
   let waiter: Waiter | null = null;
   let hold: Promise<void> | null = null;
+  let longPoll = true;
 
   const messageIdFor = (chatId: number) => {
     const id = (nextMessageId.get(chatId) ?? 0) + 1;
@@ -204,7 +207,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
   function getUpdates(params: Record<string, any>, res: http.ServerResponse, reply: (r: unknown) => void): void {
     const offset = Number(params.offset ?? 0);
     const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
-    const timeoutMs = Math.min(MAX_WAIT_MS, Math.max(0, Number(params.timeout ?? 0)) * 1000);
+    const timeoutMs = longPoll ? Math.min(MAX_WAIT_MS, Math.max(0, Number(params.timeout ?? 0)) * 1000) : 0;
     // Asking for an offset confirms every update before it.
     if (offset > 0) queue = queue.filter((u) => u.update_id >= offset);
     // Telegram allows one getUpdates at a time and ends the older one.
@@ -352,6 +355,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       hold = new Promise<void>((r) => { release = r; });
       return () => { hold = null; release(); };
     },
+    answerUpdatesAtOnce() { longPoll = false; },
     pendingUpdateIds: () => queue.map((u) => u.update_id),
     async close() {
       waiter = null;
