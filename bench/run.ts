@@ -6,13 +6,16 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TELEGRAM_PACING } from '../src/channels/telegram.js';
+import { WHATSAPP_PACING } from '../src/channels/whatsapp.js';
 import { loadConfig } from '../src/config.js';
+import { createDelivery } from '../src/delivery.js';
 import { startHost, type Host, type HostOptions } from '../src/host.js';
 import { silentLogger } from '../src/logger.js';
 import { projectRoot } from '../src/project-root.js';
 import { formatCatchUp } from '../src/router.js';
 import { openStore } from '../src/store/index.js';
-import type { Channel, Message } from '../src/types.js';
+import type { Channel, ChannelPacing, Message } from '../src/types.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../test/support/fake-anthropic.js';
 import { createEchoRuntime } from './echo-runtime.js';
 
@@ -252,6 +255,46 @@ async function manyTurns(fake: FakeAnthropic, turns: number) {
   row('host', `heap after ${turns.toLocaleString('en')} turns (from turn ${Math.floor(turns / 10).toLocaleString('en')})`, `${mb(rssAt[0])} → ${mb(rssAt[1])}`, 'no growth', growth < 10 * 1024 * 1024);
 }
 
+/**
+ * Pacing spaces bursts only: the first message of a turn to a quiet chat goes
+ * out as fast as without pacing. Each turn sends two messages to a new chat;
+ * measured is outbox write → channel send call of the first, and the gap to the second.
+ */
+async function pacing(runs: number) {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-pacing-'));
+  const store = openStore(path.join(home, 'messages.db'));
+  try {
+    const cases: [string, ChannelPacing | undefined][] = [['off (local)', undefined], ['Telegram', TELEGRAM_PACING], ['WhatsApp', WHATSAPP_PACING]];
+    for (const [label, p] of cases) {
+      const sends = new Map<string, number[]>();
+      const channel: Channel = {
+        name: `bench-${label}`, sharesUserAccount: false, pacing: p, ownsJid: (jid) => jid.startsWith('fk:'), isConnected: () => true,
+        async connect() {}, async disconnect() {},
+        async sendMessage(jid) { sends.set(jid, [...(sends.get(jid) ?? []), performance.now()]); },
+      };
+      const delivery = createDelivery({ store, channels: () => [channel], assistantName: 'Andy', logger: silentLogger(), onStored: () => {} });
+      const first: number[] = [];
+      const gaps: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const jid = `fk:${label.replace(/\W/g, '')}-${i}`;
+        const t0 = performance.now();
+        store.outbox.enqueue(jid, 'first', { kind: 'tool' });
+        store.outbox.enqueue(jid, 'second', { kind: 'tool' });
+        delivery.kick();
+        await waitFor(() => (sends.get(jid)?.length ?? 0) >= 1);
+        first.push(sends.get(jid)![0]! - t0);
+        if (i === 0) { await waitFor(() => (sends.get(jid)?.length ?? 0) >= 2, 10_000); gaps.push(sends.get(jid)![1]! - sends.get(jid)![0]!); }
+      }
+      delivery.stop();
+      row('delivery', `pacing ${label}: first message of a turn, outbox → send (p50/p95, n=${runs})`, `${ms(pct(first, 50))} / ${ms(pct(first, 95))}`, '≤ 5 ms p50', pct(first, 50) <= 5);
+      row('delivery', `pacing ${label}: gap before the second message to that chat`, ms(gaps[0]!), p ? `≥ ${p.perChatMs} ms` : '', p ? gaps[0]! >= p.perChatMs : undefined);
+    }
+  } finally {
+    store.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const fake = await startFakeAnthropic(() => ({ text: 'ok' }));
   const want = (name: string) => !only || only.includes(name);
@@ -260,6 +303,7 @@ async function main() {
     if (want('overhead')) await overhead(fake, 'echo', quick ? 20 : 50);
     if (want('overhead')) await overhead(fake, 'bwrap', quick ? 10 : 30);
     if (want('runtimes')) await runtimes(quick ? 5 : 20);
+    if (want('pacing')) await pacing(quick ? 5 : 12);
     if (want('gateway')) await gatewayLatency(quick ? 100 : 300);
     if (want('store')) await storeFigures(fake, quick ? 20_000 : 100_000, quick ? 100_000 : 1_000_000);
     if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);

@@ -41,6 +41,8 @@ export interface AgentDeps {
   logger: Logger;
   tool(identity: Identity, name: string, args: unknown): Promise<ToolAnswer>;
   setTyping(jid: string, typing: boolean): void;
+  /** A turn begins (per-turn limits start again). */
+  onTurnStart?(identity: Identity): void;
   /** Timing hooks (bench, dashboard activity). */
   onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
   onActivity?(groupFolder: string, tool: string): void;
@@ -118,6 +120,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   };
   const beginTurn = () => {
     inTurn = true;
+    deps.onTurnStart?.(identity);
     armTurnTimer();
     if (!job.isScheduledTask) deps.setTyping(group.jid, true);
   };

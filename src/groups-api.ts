@@ -1,5 +1,5 @@
 // PATCH /api/groups/:jid: change a registered group's name, trigger and sandbox
-// settings (limits, egress policy, extra mounts). Sandbox fields merge into what
+// settings (limits, egress policy, extra mounts, messages per turn). Sandbox fields merge into what
 // is stored; a field sent as null goes back to the default. Extra mounts are
 // checked against the mount allowlist before anything is saved.
 import type { Hono } from 'hono';
@@ -35,6 +35,7 @@ const sandboxPatch = z.object({
   egress: z.enum(['none', 'allowlist', 'open']).nullable(),
   egressAllowlist: z.array(z.string().trim().min(1).max(300).refine((t) => /^[A-Za-z0-9*.\-\[\]:]+$/.test(t) && parsePattern(t) !== null, 'must be a destination such as example.com, *.example.com, example.com:8443 or 10.0.0.5:5432')).max(200).nullable(),
   extraMounts: z.array(mount).max(20).nullable(),
+  maxMessagesPerTurn: z.number().int().min(0).max(1000).nullable(),
 }).partial().strict();
 
 const groupPatch = z.object({

@@ -189,7 +189,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   };
 
   const agentDeps: AgentDeps = {
-    config, paths, gateway, logger, tool, setTyping,
+    config, paths, gateway, logger, tool, setTyping, onTurnStart: tool.beginTurn,
     runtime: runtime as SandboxRuntime,
     onPromptDelivered: opts.onPromptDelivered,
     currentGroup: (jid) => store.groups.get(jid),

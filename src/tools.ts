@@ -23,6 +23,9 @@ export interface ToolDeps {
   tasks?: TaskTools;
 }
 
+/** send_message calls one turn may make unless the group says otherwise (sandbox.maxMessagesPerTurn). */
+export const DEFAULT_MAX_MESSAGES_PER_TURN = 10;
+
 const refuse = (error: string): ToolAnswer => ({ ok: false, error });
 const ok = (text: string): ToolAnswer => ({ ok: true, text });
 /** One line of output per item: chat members choose names and texts, and a line break in them could forge another item. */
@@ -40,12 +43,23 @@ const registerArgs = z.object({ jid: z.string(), name: z.string(), folder: z.str
 const unregisterArgs = z.object({ jid: z.string() });
 
 export function createToolHandler(deps: ToolDeps) {
-  return async function handleTool(identity: Identity, name: string, args: unknown): Promise<ToolAnswer> {
+  // Messages sent in the current turn, per live agent (its identity object).
+  const sentThisTurn = new WeakMap<Identity, number>();
+  const capFor = (identity: Identity) => deps.store.groups.get(identity.chatJid)?.sandbox.maxMessagesPerTurn ?? DEFAULT_MAX_MESSAGES_PER_TURN;
+
+  async function handleTool(identity: Identity, name: string, args: unknown): Promise<ToolAnswer> {
     const { store } = deps;
     switch (name) {
       case 'send_message': {
         const p = parse(sendMessage, args);
         if ('error' in p) return refuse(p.error);
+        // A runaway loop must not flood the chat (and get the account banned).
+        const sent = sentThisTurn.get(identity) ?? 0;
+        const cap = capFor(identity);
+        if (sent >= cap) {
+          return refuse(`Not sent: this turn already sent ${sent} message${sent === 1 ? '' : 's'}, the most this chat allows per turn (${cap}). Put the rest into one message or your final reply; the owner can raise the limit with sandbox.maxMessagesPerTurn.`);
+        }
+        sentThisTurn.set(identity, sent + 1);
         // Always the caller's own chat: there is no parameter to aim elsewhere.
         store.outbox.enqueue(identity.chatJid, p.data.text, { persona: p.data.sender, kind: 'tool' });
         deps.onOutbox();
@@ -87,5 +101,8 @@ export function createToolHandler(deps: ToolDeps) {
         return refuse(`Unknown tool "${String(name).slice(0, 40)}".`);
       }
     }
-  };
+  }
+  /** A new turn of the agent behind `identity` begins: its message count starts again. */
+  handleTool.beginTurn = (identity: Identity): void => { sentThisTurn.delete(identity); };
+  return handleTool;
 }

@@ -68,6 +68,30 @@ export interface Channel {
   readonly sharesUserAccount: boolean;
   isConnected(): boolean;
   disconnect(): Promise<void>;
+  /** How fast delivery may send here, so a burst does not get the account limited or banned. None: no pacing. */
+  readonly pacing?: ChannelPacing;
+}
+
+/**
+ * A platform's sending limits, applied by delivery. Pacing only spaces bursts:
+ * a message to a chat that has been quiet goes out at once.
+ */
+export interface ChannelPacing {
+  /** Least time between two messages to one chat (ms). */
+  perChatMs: number;
+  /** Up to this much more between them, at random (ms), so the spacing looks typed. */
+  jitterMs?: number;
+  /** At most this many messages a minute to one group chat (those `isGroupChat` names). */
+  perGroupChatPerMinute?: number;
+  /** At most this many messages a second, and a minute, across the whole channel. */
+  perChannelPerSecond?: number;
+  perChannelPerMinute?: number;
+  isGroupChat?(jid: string): boolean;
+}
+
+/** A send refused for a while by the platform (HTTP 429): delivery waits this long before trying that chat again. */
+export class RateLimitedError extends Error {
+  constructor(message: string, readonly retryAfterMs: number) { super(message); }
 }
 
 export type EgressPolicy = 'none' | 'allowlist' | 'open';
@@ -83,6 +107,8 @@ export interface SandboxSettings {
   egress?: EgressPolicy;
   egressAllowlist?: string[];
   extraMounts?: { hostPath: string; containerPath: string; readonly?: boolean }[];
+  /** How many send_message calls one agent turn may make (default 10); the rest are refused. */
+  maxMessagesPerTurn?: number;
 }
 
 export interface RegisteredGroup {

@@ -33,12 +33,19 @@ test('settings merge into what is stored; null goes back to the default', async 
     sandbox: { cpus: 2, egress: 'allowlist', egressAllowlist: ['example.com', '*.github.com', 'db.example.com:5432'] },
   });
   expect(store.groups.get(JID)!.sandbox.memoryMb).toBeUndefined();
+
+  expect((await patch({ sandbox: { maxMessagesPerTurn: 3 } })).status).toBe(200);
+  expect(store.groups.get(JID)!.sandbox.maxMessagesPerTurn).toBe(3);
+  expect((await patch({ sandbox: { maxMessagesPerTurn: null } })).status).toBe(200);
+  expect(store.groups.get(JID)!.sandbox.maxMessagesPerTurn).toBeUndefined();
 });
 
 test('bad input is refused with what is wrong, and nothing changes', async () => {
   for (const [body, words] of [
     [{ sandbox: { egress: 'everything' } }, 'sandbox.egress'],
     [{ sandbox: { memoryMb: 1 } }, 'sandbox.memoryMb'],
+    [{ sandbox: { maxMessagesPerTurn: -1 } }, 'sandbox.maxMessagesPerTurn'],
+    [{ sandbox: { maxMessagesPerTurn: 2.5 } }, 'sandbox.maxMessagesPerTurn'],
     [{ sandbox: { egressAllowlist: ['a b c'] } }, 'sandbox.egressAllowlist'],
     [{ isMain: true }, 'isMain'],
     [{ trigger: 'two\nlines' }, 'trigger'],

@@ -5,11 +5,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTelegramChannel, type TelegramChannelOptions } from '../src/channels/telegram.js';
+import { createTelegramChannel, TELEGRAM_PACING, type TelegramChannelOptions } from '../src/channels/telegram.js';
+import { createDelivery } from '../src/delivery.js';
+import { openStore } from '../src/store/index.js';
 import { splitText, toMarkdownV2 } from '../src/channels/telegram-format.js';
 import { silentLogger } from '../src/logger.js';
 import { triggerPattern } from '../src/router.js';
-import type { Channel, ChannelState, ChatInfo, Message } from '../src/types.js';
+import { RateLimitedError, type Channel, type ChannelState, type ChatInfo, type Message } from '../src/types.js';
 import {
   ALICE, BOB, groupChat, mentionEntity, parseMarkdownV2, privateChat, startFakeTelegram, type FakeTelegram,
 } from './support/fake-telegram.js';
@@ -255,6 +257,45 @@ describe('sending', () => {
     expect(attempts).toHaveLength(2);
     expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(950);
     expect(fake.sent.map((s) => s.text)).toEqual(['sorry for the wait']);
+  });
+
+  it('through delivery, a 429 retry_after delays one message: it arrives once, and the later ones after it, in order', async () => {
+    const h = await connect();
+    const store = openStore(path.join(home, 'messages.db'));
+    const delivery = createDelivery({ store, channels: () => [h.channel], assistantName: 'Andy', logger: silentLogger(), onStored: () => {}, retryMs: 50 });
+    try {
+      // Longer than the per-chat pacing gap, so only honouring retry_after explains the wait.
+      fake.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 2', parameters: { retry_after: 2 } });
+      for (const t of ['first', 'second', 'third']) store.outbox.enqueue(dmJid, t, { kind: 'tool' });
+      delivery.kick();
+      await waitFor(() => fake.sent.length === 3, 'three messages at the Bot API', 10_000);
+      expect(fake.sent.map((s) => s.text)).toEqual(['first', 'second', 'third']);
+      const attempts = fake.callsTo('sendMessage');
+      expect(attempts.map((c) => c.ok)).toEqual([false, true, true, true]);
+      expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(1_950);
+      await waitFor(() => store.outbox.pending().length === 0, 'the outbox to be marked delivered');
+      expect(store.messages.after(dmJid, 0).map((m) => m.text)).toEqual(['first', 'second', 'third']);
+    } finally {
+      delivery.stop();
+      store.close();
+    }
+  });
+
+  it('surfaces a flood wait too long to sit out in the channel, so the outbox waits for that chat instead', async () => {
+    const h = await connect();
+    fake.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 300', parameters: { retry_after: 300 } });
+    const err = await h.channel.sendMessage(dmJid, 'later').catch((e) => e);
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect(err.retryAfterMs).toBe(300_000);
+    expect(err.message).toMatch(/wait 300 s/);
+    expect(fake.sent).toEqual([]);
+  });
+
+  it('declares the Bot API limits for delivery to pace by', () => {
+    expect(createTelegramChannel({ token: 't', assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null }).pacing).toBe(TELEGRAM_PACING);
+    expect(TELEGRAM_PACING).toMatchObject({ perChatMs: 1_000, perGroupChatPerMinute: 20, perChannelPerSecond: 30 });
+    expect(TELEGRAM_PACING.isGroupChat!(groupJid)).toBe(true);
+    expect(TELEGRAM_PACING.isGroupChat!(dmJid)).toBe(false);
   });
 
   it('shows typing while the agent works', async () => {

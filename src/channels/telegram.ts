@@ -14,7 +14,7 @@ import { Bot, GrammyError, HttpError } from 'grammy';
 import type { Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'grammy/types';
 import type { Logger } from '../logger.js';
 import { triggerPattern } from '../router.js';
-import type { Attachment, Channel, ChannelEvents, ChatInfo, Message } from '../types.js';
+import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type ChatInfo, type Message } from '../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from './media-store.js';
 import { displayName, isParseError, splitText, toMarkdownV2 } from './telegram-format.js';
 
@@ -51,6 +51,15 @@ const EMPTY_POLL_FLOOR_MS = 1_000;
 // grammY types its signals with an old polyfill; at runtime it takes any AbortSignal.
 type GrammySignal = NonNullable<Parameters<Bot['api']['getUpdates']>[1]>;
 const asGrammySignal = (s: AbortSignal) => s as unknown as GrammySignal;
+
+/** The Bot API's limits: about one message a second per chat, 20 a minute per group, 30 a second overall. */
+export const TELEGRAM_PACING: ChannelPacing = {
+  perChatMs: 1_000,
+  perGroupChatPerMinute: 20,
+  perChannelPerSecond: 30,
+  // Group and supergroup ids are negative.
+  isGroupChat: (jid) => jid.startsWith('tg:-'),
+};
 
 export function telegramJid(chatId: number | string): string {
   return `tg:${chatId}`;
@@ -222,6 +231,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
   return {
     name: 'telegram',
     sharesUserAccount: false,
+    pacing: TELEGRAM_PACING,
 
     ownsJid: (jid) => telegramChatId(jid) !== null,
 
@@ -263,7 +273,14 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       if (!chatId) throw new Error(`Not a Telegram chat: ${jid}`);
       // Telegram ends the typing status when the bot speaks; so do we.
       stopTyping(jid);
-      for (const chunk of splitText(text)) await sendChunk(b, chatId, chunk);
+      try {
+        for (const chunk of splitText(text)) await sendChunk(b, chatId, chunk);
+      } catch (err) {
+        // A wait longer than the in-channel retry takes: the outbox holds the message and honours it.
+        const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
+        if (retryAfter) throw new RateLimitedError(`Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`, retryAfter * 1000);
+        throw err;
+      }
     },
 
     async setTyping(jid, on) {

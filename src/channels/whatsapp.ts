@@ -22,7 +22,7 @@ import {
   type WAMessage,
 } from 'baileys';
 import type { Logger } from '../logger.js';
-import type { Attachment, Channel, ChannelEvents, ChannelState, ChatInfo } from '../types.js';
+import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo } from '../types.js';
 import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from './media-store.js';
 import { convertMessage, inboxFileName, type Converted } from './whatsapp-messages.js';
 
@@ -85,6 +85,19 @@ const DOWNLOAD_TIMEOUT_MS = 120_000;
 const SENT_MEMORY = 500;
 
 const JID_SUFFIXES = ['@s.whatsapp.net', '@g.us', '@lid'];
+
+/**
+ * WhatsApp bans accounts that send like a script: messages to one chat are
+ * spaced like typing (1–2.5 s apart), groups get at most 20 a minute, and the
+ * whole account at most 30 a minute.
+ */
+export const WHATSAPP_PACING: ChannelPacing = {
+  perChatMs: 1_000,
+  jitterMs: 1_500,
+  perGroupChatPerMinute: 20,
+  perChannelPerMinute: 30,
+  isGroupChat: (jid) => jid.endsWith('@g.us'),
+};
 
 export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppChannel {
   const log = opts.logger.child({ channel: 'whatsapp' });
@@ -369,6 +382,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
   return {
     name: 'whatsapp',
     sharesUserAccount: !opts.hasOwnNumber,
+    pacing: WHATSAPP_PACING,
 
     ownsJid(jid: string): boolean {
       return JID_SUFFIXES.some((sfx) => jid.endsWith(sfx));

@@ -19,6 +19,8 @@ export interface RecordedRequest {
 export type ScriptedReply =
   | { text: string; usage?: { input_tokens?: number; output_tokens?: number } }
   | { toolUse: { name: string; input: unknown; id?: string }; text?: string }
+  /** Several tool calls in one assistant message (parallel tool use). */
+  | { toolUses: { name: string; input: unknown; id?: string }[]; text?: string }
   | { status: number; body?: unknown }
   | { hang: true }
   | { malformed: true };
@@ -72,13 +74,16 @@ export function isToolResultTurn(req: RecordedRequest): boolean {
   return !!last && Array.isArray(last.content) && last.content.some((c: any) => c?.type === 'tool_result');
 }
 
-function messageFor(reply: Extract<ScriptedReply, { text: string }> | Extract<ScriptedReply, { toolUse: unknown }>, model: string) {
+type ModelReply = Extract<ScriptedReply, { text: string }> | Extract<ScriptedReply, { toolUse: unknown }> | Extract<ScriptedReply, { toolUses: unknown }>;
+
+function messageFor(reply: ModelReply, model: string) {
   const content: any[] = [];
-  if ('toolUse' in reply) {
+  const uses = 'toolUses' in reply ? reply.toolUses : 'toolUse' in reply ? [reply.toolUse] : null;
+  if (uses) {
     if (reply.text) content.push({ type: 'text', text: reply.text });
-    content.push({ type: 'tool_use', id: reply.toolUse.id ?? `toolu_fake_${++toolCounter}`, name: reply.toolUse.name, input: reply.toolUse.input });
+    for (const u of uses) content.push({ type: 'tool_use', id: u.id ?? `toolu_fake_${++toolCounter}`, name: u.name, input: u.input });
   } else {
-    content.push({ type: 'text', text: reply.text });
+    content.push({ type: 'text', text: (reply as { text: string }).text });
   }
   const usage = { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...('usage' in reply ? reply.usage : {}) };
   return {
@@ -87,7 +92,7 @@ function messageFor(reply: Extract<ScriptedReply, { text: string }> | Extract<Sc
     role: 'assistant',
     model,
     content,
-    stop_reason: 'toolUse' in reply ? 'tool_use' : 'end_turn',
+    stop_reason: uses ? 'tool_use' : 'end_turn',
     stop_sequence: null,
     usage,
   };
