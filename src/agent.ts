@@ -11,7 +11,7 @@ import type { Gateway, Identity } from './gateway.js';
 import type { HomePaths } from './home.js';
 import type { Logger } from './logger.js';
 import { egressRules } from './egress.js';
-import { extraMountsFor, groupMounts, INSIDE } from './sandbox/mounts.js';
+import { extraMountsFor, groupMounts, INSIDE, memoryStamp } from './sandbox/mounts.js';
 import { proxyEnv } from './sandbox/sandbox-env.js';
 import type { RegisteredGroup, SandboxRuntime } from './types.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../runner/protocol.js';
@@ -113,6 +113,14 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let idleTimer: NodeJS.Timeout | null = null;
   let turnTimer: NodeJS.Timeout | null = null;
   let sandbox: ReturnType<SandboxRuntime['start']> | null = null;
+  // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory
+  // changed needs a new sandbox (resuming the same session) to see it.
+  let memoryAtStart: string | null = null;
+  const memoryChanged = (): boolean => {
+    if (memoryAtStart === null || memoryStamp(deps.paths, group) === memoryAtStart) return false;
+    logger.info({ group: group.folder }, 'memory changed since the agent started; the next turn starts a fresh sandbox');
+    return true;
+  };
 
   const armTurnTimer = () => {
     if (turnTimer) clearTimeout(turnTimer);
@@ -145,6 +153,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       return { turn: first, sessionId, assistantName: config.assistantName, isMain: group.isMain, groupName: group.name, isScheduledTask: job.isScheduledTask };
     },
     next: (signal: AbortSignal): Promise<NextAnswer> => new Promise((resolve) => {
+      if (!closing && job.acceptsFollowUps && memoryChanged()) closing = true;
       if (closing || !job.acceptsFollowUps) return resolve({ close: true });
       const turn = job.nextTurn();
       if (turn) { beginTurn(); deps.onPromptDelivered?.(group.folder, 'warm'); return resolve({ turn }); }
@@ -186,6 +195,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     wake: () => {
       // A job without follow-ups (a scheduled task) leaves new messages to the queue.
       if (closing || !job.acceptsFollowUps) return false;
+      // The queue runs the messages again in a fresh sandbox once this one has closed.
+      if (memoryChanged()) { live.close(); return false; }
       if (waiter) {
         const turn = job.nextTurn();
         if (turn) { beginTurn(); deps.onPromptDelivered?.(group.folder, 'warm'); answer({ turn }); }
@@ -216,6 +227,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       const extra = extraMountsFor(group, { configDir: config.configDir, home: deps.paths.home });
       if (!extra.ok) throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`, false, false);
       mounts.push(...extra.mounts);
+      memoryAtStart = memoryStamp(deps.paths, group);
       beginTurn();
       sandbox = deps.runtime.start({
         id,

@@ -222,6 +222,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     const group = store.groups.get(jid);
     if (!group) return;
     await runAgent(group, conversationJob(conversationDeps, group, store.groups.session(group.folder) ?? null));
+    // An agent that closed early (a due task, changed memory) may leave follow-ups it never took.
+    if (pendingFor(conversationDeps, group, store.outbox.cursor(jid)).triggered) queue.enqueueMessages(jid);
   }
 
   const queue = createGroupQueue({
@@ -230,6 +232,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     maxRetries: config.maxRetries,
     logger,
     run,
+    yieldFor: (jid) => agents.get(jid)?.close(),
     onGiveUp(jid, _job, err, tries) {
       const why = err instanceof AgentFailure ? err.userMessage : 'something went wrong';
       const text = `⚠️ I couldn't answer: ${why}. I tried ${tries} time${tries === 1 ? '' : 's'}. Your messages are kept; send another message to try again${/credential|runtime|bubblewrap/.test(why) ? ' once this is fixed' : ''}.`;

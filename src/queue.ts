@@ -12,6 +12,12 @@ export interface QueueDeps {
   maxRetries: number;
   run(key: string, job: Job): Promise<void>;
   onGiveUp(key: string, job: Job, err: unknown, tries: number): void;
+  /**
+   * A due task waits for this key's running messages job (a live agent that may
+   * sit idle for minutes waiting for follow-ups): ask it to end after its
+   * current turn, so the task runs next and the conversation after it.
+   */
+  yieldFor?(key: string): void;
   logger: Logger;
 }
 
@@ -21,6 +27,8 @@ interface KeyState {
   tasks: string[];
   failures: number;
   retryTimer: NodeJS.Timeout | null;
+  /** The running job was asked to yield to a task. */
+  yielding: boolean;
 }
 
 export function createGroupQueue(deps: QueueDeps) {
@@ -33,7 +41,7 @@ export function createGroupQueue(deps: QueueDeps) {
 
   const state = (key: string): KeyState => {
     let s = states.get(key);
-    if (!s) { s = { running: null, messages: false, tasks: [], failures: 0, retryTimer: null }; states.set(key, s); }
+    if (!s) { s = { running: null, messages: false, tasks: [], failures: 0, retryTimer: null, yielding: false }; states.set(key, s); }
     return s;
   };
 
@@ -58,6 +66,7 @@ export function createGroupQueue(deps: QueueDeps) {
     const job = takeJob(s);
     if (!job) return;
     s.running = job;
+    s.yielding = false;
     active++;
     peak = Math.max(peak, active);
     deps.run(key, job).then(
@@ -92,12 +101,35 @@ export function createGroupQueue(deps: QueueDeps) {
     // More work for this group waits its turn behind groups already waiting.
     if (hasWork(s) && !waiting.includes(key)) waiting.push(key);
     while (active < deps.maxConcurrent && waiting.length) {
-      const next = waiting.shift()!;
+      // A group with a due task goes before groups that only have messages.
+      const i = Math.max(0, waiting.findIndex((k) => state(k).tasks.length > 0));
+      const next = waiting.splice(i, 1)[0];
       schedule(next);
     }
     if (active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer)) {
       idleWaiters.splice(0).forEach((r) => r());
     }
+  }
+
+  /** A task for `key` could not start: ask a conversation to make way, its own or (at the cap) another's. */
+  function makeRoomFor(key: string): void {
+    const s = state(key);
+    if (s.running?.kind === 'task' || s.retryTimer) return;
+    let target: string | undefined;
+    if (s.running?.kind === 'messages') target = key;
+    else if (!s.running && active >= deps.maxConcurrent) {
+      // One freed slot per waiting task: do not close more conversations than that.
+      const all = [...states.values()];
+      const waitingTasks = all.filter((x) => x.tasks.length && !x.running && !x.retryTimer).length;
+      const freeing = all.filter((x) => x.running && x.yielding && !x.tasks.length).length;
+      if (freeing >= waitingTasks) return;
+      target = [...states.entries()].find(([, x]) => x.running?.kind === 'messages' && !x.yielding)?.[0];
+    }
+    if (target === undefined) return;
+    const t = state(target);
+    if (t.yielding) return;
+    t.yielding = true;
+    try { deps.yieldFor?.(target); } catch (err) { deps.logger.warn({ key: target, err: String((err as Error)?.message ?? err) }, 'could not ask a conversation to make way for a task'); }
   }
 
   return {
@@ -106,6 +138,7 @@ export function createGroupQueue(deps: QueueDeps) {
       const s = state(key);
       if (!s.tasks.includes(taskId) && !(s.running?.kind === 'task' && s.running.taskId === taskId)) s.tasks.push(taskId);
       schedule(key);
+      if (s.tasks.length) makeRoomFor(key);
     },
     isRunning(key: string): boolean { return !!states.get(key)?.running; },
     running(): { key: string; job: Job }[] {

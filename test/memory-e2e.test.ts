@@ -9,9 +9,18 @@ import { startTestEnv, until, type TestEnv } from './support/harness.js';
 let env: TestEnv;
 const bash = (command: string) => ({ toolUse: { name: 'Bash', input: { command, description: 'run it' } } });
 
-function script(req: RecordedRequest) {
+/** Turns held by a test until it lets them answer. */
+const held = new Map<string, () => void>();
+const holdUntilReleased = (name: string) => new Promise<void>((r) => held.set(name, r));
+
+async function script(req: RecordedRequest) {
   const text = lastUserText(req);
   if (isToolResultTurn(req)) return { text: `Tool said: ${text}` };
+  if (text.includes('WRITE_TUESDAYS')) return bash(`printf '%s\\n' '- Meetings are on Tuesdays' >> /workspace/global/CLAUDE.md`);
+  if (text.includes('REMEMBER_BOAT') && req.body?.tools?.length) {
+    await holdUntilReleased('boat');
+    return bash(`printf '%s\\n' '- The boat is called Nimbus' >> /workspace/group/CLAUDE.md`);
+  }
   if (text.includes('REMEMBER_COLOUR')) return bash(`printf '%s\\n' '- Favourite colour: teal' >> /workspace/group/CLAUDE.md`);
   if (text.includes('WRITE_GLOBAL')) return bash(`printf '%s\\n' '- The user prefers metric units' >> /workspace/global/CLAUDE.md`);
   if (text.includes('ADD_CLUB')) return { toolUse: { name: 'mcp__nanoclaw__register_group', input: { jid: 'local:club', name: 'Book Club', folder: 'club' } } };
@@ -44,7 +53,7 @@ beforeAll(async () => {
     expect(res.status).toBe(201);
   }
 });
-afterAll(async () => { await env?.close(); });
+afterAll(async () => { for (const r of held.values()) r(); await env?.close(); });
 
 test('"remember" ends with the fact in the group\'s CLAUDE.md, and later turns are shown it', async () => {
   await ask('local:family', 'REMEMBER_COLOUR my favourite colour is teal');
@@ -120,4 +129,55 @@ test('search_messages finds the group\'s own old message and never another group
   expect(found).not.toContain('offsite');
   const fromMain = await ask('local:main', 'SEARCH_LISBON everywhere');
   expect(fromMain).toContain('offsite');
+});
+
+/** A group whose agent stays alive between the test's messages (it waits five minutes for follow-ups). */
+async function longLivedGroup(jid: string, name: string, folder: string): Promise<void> {
+  expect((await env.api('/api/groups', { method: 'POST', json: { jid, name, folder, requiresTrigger: false } })).status).toBe(201);
+  const res = await env.api(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', json: { sandbox: { idleTimeoutMs: 300_000 } } });
+  expect(res.status).toBe(200);
+}
+
+const append = (file: string, line: string) => fs.appendFileSync(path.join(env.home, file), `${line}\n`);
+
+test('memory edited while an agent is alive: its next turn sees the current global and group CLAUDE.md, in the same session', async () => {
+  await longLivedGroup('local:notes', 'Notes', 'notes');
+  await ask('local:notes', 'NOTES_FIRST my dog needs a name');
+  const session = env.host.store.groups.session('notes');
+  expect(env.host.agents.has('local:notes')).toBe(true);
+
+  append('groups/global/CLAUDE.md', '- The dog is called Biscuit');
+  append('groups/notes/CLAUDE.md', '- The garden gate is green');
+  await ask('local:notes', 'DOG_NAME what is the dog called?');
+  const shown = requestWith('DOG_NAME').text;
+  expect(shown).toMatch(/Contents of \/workspace\/global\/CLAUDE\.md[\s\S]*- The dog is called Biscuit/);
+  expect(shown).toMatch(/Contents of \/workspace\/group\/CLAUDE\.md[\s\S]*- The garden gate is green/);
+  // The session was resumed, not replaced.
+  expect(shown).toContain('NOTES_FIRST my dog needs a name');
+  expect(env.host.store.groups.session('notes')).toBe(session);
+});
+
+test('main writes global memory during its turn: the next turn of another live agent, and main\'s own, see it', async () => {
+  await longLivedGroup('local:desk', 'Desk', 'desk');
+  await ask('local:desk', 'DESK_FIRST hello');
+  expect(env.host.agents.has('local:desk')).toBe(true);
+
+  expect(await ask('local:main', 'WRITE_TUESDAYS remember that meetings are on Tuesdays')).toMatch(/^Tool said/);
+  expect(fs.readFileSync(path.join(env.home, 'groups/global/CLAUDE.md'), 'utf8')).toContain('- Meetings are on Tuesdays');
+  await ask('local:desk', 'DESK_WHEN when are meetings?');
+  expect(requestWith('DESK_WHEN').text).toMatch(/Contents of \/workspace\/global\/CLAUDE\.md[\s\S]*- Meetings are on Tuesdays/);
+  await ask('local:main', 'MAIN_WHEN when are meetings?');
+  expect(requestWith('MAIN_WHEN').text).toMatch(/Contents of \/workspace\/global\/CLAUDE\.md[\s\S]*- Meetings are on Tuesdays/);
+});
+
+test('a follow-up that waits while the agent writes its own memory is answered with that memory loaded', async () => {
+  await ask('local:notes', 'NOTES_AGAIN still there?');
+  const before = (await repliesIn('local:notes')).length;
+  await env.send('local:notes', 'REMEMBER_BOAT the boat is called Nimbus');
+  await until(() => held.has('boat'), 30_000, 'the remember turn to reach the model');
+  await env.send('local:notes', 'BOAT_NAME what is the boat called?');
+  held.get('boat')!();
+  const replies = await env.waitForReply('local:notes', { count: before + 2 });
+  expect(replies.slice(before).map((m) => m.text)).toEqual([expect.stringMatching(/^Tool said/), 'OK']);
+  expect(requestWith('BOAT_NAME').text).toMatch(/Contents of \/workspace\/group\/CLAUDE\.md[\s\S]*- The boat is called Nimbus/);
 });

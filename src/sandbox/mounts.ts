@@ -50,3 +50,27 @@ export function extraMountsFor(group: Pick<RegisteredGroup, 'isMain' | 'sandbox'
     protectedPaths: [opts.home, opts.configDir],
   });
 }
+
+/** The memory files the SDK loads at a sandbox's start: global, then the group's own. */
+export function memoryFiles(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string[] {
+  const groupDir = resolveGroupFolder(paths, group.folder);
+  return [path.join(paths.global, 'CLAUDE.md'), path.join(groupDir, 'CLAUDE.md'), path.join(groupDir, '.claude', 'CLAUDE.md')];
+}
+
+/**
+ * A fingerprint of those files that changes whenever one is written, replaced
+ * or removed. From lstat only: the agent can put anything at these paths (a
+ * FIFO would block a read), and ctime cannot be set back the way mtime can.
+ */
+export function memoryStamp(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string {
+  let files: string[];
+  try { files = memoryFiles(paths, group); } catch { return 'unreadable'; }
+  return files.map((file) => {
+    try {
+      const st = fs.lstatSync(file, { bigint: true });
+      return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      return '-';
+    }
+  }).join('|');
+}
