@@ -192,12 +192,14 @@ export function createDiskGuard(deps: DiskGuardDeps) {
     return null;
   }
 
-  /** After a run: if the disk is now low and this folder grew, this chat filled it. */
+  /** After a run: over its quota, or the disk is now low and this folder grew (this chat filled it)? */
   function afterRun(g: RegisteredGroup): void {
-    if (!low() || blocks.has(g.folder)) return;
+    if (blocks.has(g.folder)) return;
     const size = folderBytes(folderOf(g));
+    const quota = overQuota(g, size);
+    if (quota) { block(g, 'quota', quota, quotaOwnerText(g, size)); return; }
     const grew = size - (baseline.get(g.folder) ?? size);
-    if (grew >= MB) block(g, 'disk', diskReason(grew), diskOwnerText(g, grew, size));
+    if (low() && grew >= MB) block(g, 'disk', diskReason(grew), diskOwnerText(g, grew, size));
   }
 
   const diskReason = (grew: number) => `the disk is nearly full (${formatBytes(Math.max(0, freeNow()))} free) after this chat's folder grew by ${formatBytes(grew)}`;

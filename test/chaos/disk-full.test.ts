@@ -98,3 +98,30 @@ test('a chat that fills the disk is stopped and held until space is freed; every
   const texts = (await env.messages('local:evil')).map((m) => m.text);
   expect(texts).toEqual(expect.arrayContaining(['please case-fill', 'again case-evil-2', 'now case-evil-3']));
 });
+
+test('a chat over its folder quota is held before its next turn; the owner is told; it runs again once files are deleted', async () => {
+  const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:family', name: 'Family', folder: 'family', requiresTrigger: false } });
+  expect(res.status).toBe(201);
+  const patch = await env.api('/api/groups/local%3Afamily', { method: 'PATCH', json: { sandbox: { diskQuotaMb: 1 } } });
+  expect(patch.status).toBe(200);
+  await env.send('local:family', 'please case-fill');
+  await until(async () => (await replies('local:main')).some((t) => /"Family" \(local:family\): its folder groups\/family\/ holds \d+ MB, over its 1 MB quota/.test(t)), 60_000, 'the owner told about the quota');
+  const told = (await replies('local:main')).find((t) => /over its 1 MB quota/.test(t))!;
+  expect(told).toContain(`delete files in ${path.join(home, 'groups', 'family')}/`);
+  await until(() => env.host.agents.size === 0, 30_000, 'agents idle');
+
+  const before = (await replies('local:family')).length;
+  await env.send('local:family', 'hello case-fam-2');
+  await until(async () => (await replies('local:family')).length > before, 30_000, 'the refusal');
+  const refusal = (await replies('local:family')).slice(before);
+  expect(refusal).toHaveLength(1);
+  expect(refusal[0]).toMatch(/couldn't answer: this chat's folder holds \d+ MB, over its 1 MB quota; it will not run until the owner frees space/);
+  expect(modelSaw('case-fam-2')).toBe(false);
+  // Other chats are not held.
+  await askMain('case-main-3');
+
+  fs.rmSync(path.join(home, 'groups', 'family', 'big'));
+  await env.send('local:family', 'and case-fam-3');
+  await until(async () => (await replies('local:family')).some((t) => t === 'answered case-fam-3'), 90_000, 'family answered after files were deleted');
+  expect(lastUserText(env.fake.turnRequests().filter((r) => r.text.includes('case-fam-3')).pop()!)).toContain('hello case-fam-2');
+});
