@@ -36,6 +36,10 @@ export interface Config {
   sandboxEnv: Record<string, string>;
   /** The agent image for docker/podman/apple (NANOCLAW_IMAGE); null: this install's own tag. */
   sandboxImage: string | null;
+  /** store/reserve size and the free-space floor below which the writing sandbox is stopped (NANOCLAW_DISK_RESERVE_MB). */
+  diskReserveMb: number;
+  /** Default folder quota per group (NANOCLAW_GROUP_QUOTA_MB; 0: none). */
+  groupQuotaMb: number;
 }
 
 /** Reads `.env` from the home, without overriding what the environment already says. */
@@ -92,5 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: merged.LOG_LEVEL || 'info',
     sandboxEnv,
     sandboxImage: merged.NANOCLAW_IMAGE?.trim() || null,
+    diskReserveMb: int(merged.NANOCLAW_DISK_RESERVE_MB, 16, 'NANOCLAW_DISK_RESERVE_MB'),
+    groupQuotaMb: int(merged.NANOCLAW_GROUP_QUOTA_MB, 1024, 'NANOCLAW_GROUP_QUOTA_MB'),
   };
 }

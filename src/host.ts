@@ -12,6 +12,7 @@ import { loadSenderAllowlist } from './sender-allowlist.js';
 import type { Config } from './config.js';
 import { callsAssistant, conversationJob, pendingFor, type ConversationDeps } from './conversation.js';
 import { createDelivery } from './delivery.js';
+import { createDiskGuard } from './disk-guard.js';
 import { createCredentialSource } from './credentials.js';
 import { createGateway } from './gateway.js';
 import { ensureMainGroup, registerGroup, unregisterGroup } from './groups.js';
@@ -113,9 +114,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     throw new Error(storeProblem(err, (err as NodeJS.ErrnoException).path ?? config.home));
   }
   const logger = opts.logger ?? createLogger({ level: config.logLevel, logsDir: paths.logs });
+  const diskGuard = createDiskGuard({
+    paths, logger, reserveBytes: config.diskReserveMb * 1024 * 1024, quotaBytes: config.groupQuotaMb * 1024 * 1024,
+    notifyOwner: (text) => notifyOwner(text), running: () => agents.values(),
+  });
+  diskGuard.startup();
   let store: ReturnType<typeof openStore>;
   try {
-    store = openStore(paths.db);
+    store = openStore(paths.db, { releaseSpace: diskGuard.releaseSpace });
   } catch (err) {
     throw new Error(storeProblem(err, paths.db));
   }
@@ -199,6 +205,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   async function runAgent(group: RegisteredGroup, agentJob: AgentJob, onLive?: (live: LiveAgent) => void): Promise<void> {
     if (!runtime) throw new AgentFailure('no sandbox runtime', runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available', false, false);
     if (!config.credential) throw new AgentFailure('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)', false, false);
+    // A chat over its folder quota, or the one that filled the disk, waits until space is freed.
+    const diskFull = diskGuard.refusal(group);
+    if (diskFull) throw new AgentFailure(`disk guard: ${diskFull}`, diskFull, false, false);
     const live = startAgent(agentDeps, group, agentJob);
     if (!live) return;
     agents.set(group.jid, live);
@@ -213,6 +222,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       throw err;
     } finally {
       if (agents.get(group.jid) === live) agents.delete(group.jid);
+      diskGuard.afterRun(group);
     }
   }
 
@@ -235,7 +245,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     yieldFor: (jid) => agents.get(jid)?.close(),
     onGiveUp(jid, _job, err, tries) {
       const why = err instanceof AgentFailure ? err.userMessage : 'something went wrong';
-      const text = `⚠️ I couldn't answer: ${why}. I tried ${tries} time${tries === 1 ? '' : 's'}. Your messages are kept; send another message to try again${/credential|runtime|bubblewrap/.test(why) ? ' once this is fixed' : ''}.`;
+      const text = `⚠️ I couldn't answer: ${why}. I tried ${tries} time${tries === 1 ? '' : 's'}. Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;
       store.usage.recordError(store.groups.get(jid)?.folder ?? null, jid, text);
       store.outbox.enqueue(jid, text, { kind: 'system' });
       delivery.kick();
@@ -414,6 +424,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   host.stop = async () => {
     if (indexTimer) clearTimeout(indexTimer);
     scheduler.stop();
+    diskGuard.stop();
     queue.stop();
     delivery.stop();
     for (const a of agents.values()) a.kill('NanoClaw is shutting down');

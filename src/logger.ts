@@ -9,8 +9,8 @@ export type { Logger };
 export function createLogger(opts: { level: string; logsDir?: string; stderr?: boolean }): Logger {
   const streams: pino.StreamEntry[] = [];
   if (opts.logsDir) {
-    fs.mkdirSync(opts.logsDir, { recursive: true });
-    streams.push({ level: opts.level as pino.Level, stream: pino.destination({ dest: path.join(opts.logsDir, 'nanoclaw.log'), sync: false, mkdir: true }) });
+    try { fs.mkdirSync(opts.logsDir, { recursive: true }); } catch { /* the log file reports it by dropping lines */ }
+    streams.push({ level: opts.level as pino.Level, stream: createLogFile(path.join(opts.logsDir, 'nanoclaw.log')) });
   }
   if (opts.stderr) streams.push({ level: opts.level as pino.Level, stream: process.stderr });
   if (streams.length === 0) return pino({ level: 'silent' });
@@ -19,4 +19,103 @@ export function createLogger(opts: { level: string; logsDir?: string; stderr?: b
 
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
+}
+
+export interface LogFile {
+  write(line: string): boolean;
+  /** One synchronous attempt to write what waits (at shutdown); never loops, never throws. */
+  flushSync(): void;
+  flush(cb?: (err?: Error) => void): void;
+  /** Lines dropped because the disk refused them (full, read-only) or too many waited. */
+  dropped(): number;
+  end(): void;
+}
+
+/**
+ * An append-only log file that never throws and never blocks the host. Lines
+ * are written in the background; while the disk refuses them (ENOSPC, EROFS,
+ * EIO...) they are dropped and counted, and writing is tried again after
+ * `retryMs`, so a full disk costs log lines, never the process or its API.
+ */
+export function createLogFile(file: string, opts: { retryMs?: number; maxPendingBytes?: number } = {}): LogFile {
+  const retryMs = opts.retryMs ?? 5_000;
+  const maxPending = opts.maxPendingBytes ?? 4 * 1024 * 1024;
+  let fd: number | null = null;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let writing = false;
+  let dropped = 0;
+  let droppedSinceNote = 0;
+  let pausedUntil = 0;
+  let ended = false;
+  const flushWaiters: ((err?: Error) => void)[] = [];
+
+  const drop = (n: number) => { dropped += n; droppedSinceNote += n; };
+  const refuse = () => {
+    drop(pending.length);
+    pending = [];
+    pendingBytes = 0;
+    pausedUntil = Date.now() + retryMs;
+  };
+  const openFd = (): boolean => {
+    if (fd !== null) return true;
+    try { fd = fs.openSync(file, 'a', 0o600); return true; } catch { pausedUntil = Date.now() + retryMs; return false; }
+  };
+  const settle = () => { if (!writing && pending.length === 0) flushWaiters.splice(0).forEach((cb) => cb()); };
+
+  function take(): { buf: Buffer; lines: number } {
+    if (droppedSinceNote > 0) {
+      pending.unshift(JSON.stringify({ level: 40, time: Date.now(), msg: `dropped ${droppedSinceNote} log lines while ${file} could not be written (disk full?)` }) + '\n');
+      droppedSinceNote = 0;
+    }
+    const out = { buf: Buffer.from(pending.join('')), lines: pending.length };
+    pending = [];
+    pendingBytes = 0;
+    return out;
+  }
+
+  function pump(): void {
+    if (writing || ended || pending.length === 0) return settle();
+    if (!openFd()) { refuse(); return settle(); }
+    writing = true;
+    const taken = take();
+    const lines = taken.lines;
+    let buf = taken.buf;
+    const step = () => {
+      fs.write(fd!, buf, 0, buf.length, null, (err, n) => {
+        if (err) { drop(lines); writing = false; refuse(); return settle(); }
+        buf = buf.subarray(n);
+        if (buf.length > 0) return step();
+        writing = false;
+        pump();
+      });
+    };
+    step();
+  }
+
+  return {
+    write(line: string): boolean {
+      if (ended) return true;
+      if (Date.now() < pausedUntil || pendingBytes + line.length > maxPending) { drop(1); return true; }
+      pending.push(line);
+      pendingBytes += line.length;
+      pump();
+      return true;
+    },
+    flushSync(): void {
+      if (writing || pending.length === 0 || Date.now() < pausedUntil || !openFd()) return;
+      const { buf, lines } = take();
+      try { fs.writeSync(fd!, buf); } catch { drop(lines); refuse(); }
+    },
+    flush(cb = () => {}): void {
+      flushWaiters.push(cb);
+      settle();
+    },
+    dropped: () => dropped,
+    end(): void {
+      ended = true;
+      if (fd !== null && !writing) { try { fs.closeSync(fd); } catch { /* nothing to save */ } fd = null; }
+      flushWaiters.splice(0).forEach((cb) => cb());
+    },
+  };
 }

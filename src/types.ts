@@ -104,6 +104,8 @@ export interface SandboxSettings {
   timeoutMs?: number;
   idleTimeoutMs?: number;
   outputCapBytes?: number;
+  /** Folder quota in MB (default NANOCLAW_GROUP_QUOTA_MB). */
+  diskQuotaMb?: number;
   egress?: EgressPolicy;
   egressAllowlist?: string[];
   extraMounts?: { hostPath: string; containerPath: string; readonly?: boolean }[];

@@ -34,3 +34,39 @@ export function migrate(db: DB): void {
     })();
   }
 }
+
+const isFull = (err: unknown) => /SQLITE_FULL|ENOSPC/.test(String((err as { code?: string })?.code ?? '')) || /database or disk is full/i.test((err as Error)?.message ?? '');
+
+/**
+ * When a write fails because the disk is full, `release` frees reserved space
+ * (store/reserve) and the write runs once more, so accepted messages and
+ * replies are still stored. Only outermost writes are retried: inside a
+ * transaction SQLite may already have rolled back, so the whole transaction
+ * is what runs again.
+ */
+export function retryWritesOnFull(db: DB, release: () => boolean): void {
+  const retry = <T>(fn: () => T): T => {
+    try { return fn(); } catch (err) {
+      if (!isFull(err) || db.inTransaction || !release()) throw err;
+      return fn();
+    }
+  };
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    const stmt = prepare(sql);
+    if (stmt.reader) return stmt;
+    const run = stmt.run.bind(stmt);
+    stmt.run = ((...args: unknown[]) => retry(() => run(...args))) as typeof stmt.run;
+    return stmt;
+  }) as typeof db.prepare;
+  const transaction = db.transaction.bind(db);
+  db.transaction = ((fn: (...a: unknown[]) => unknown) => {
+    const tx = transaction(fn);
+    const wrapped = ((...args: unknown[]) => retry(() => tx(...args))) as typeof tx;
+    for (const mode of ['deferred', 'immediate', 'exclusive'] as const) {
+      wrapped[mode] = ((...args: unknown[]) => retry(() => tx[mode](...args))) as typeof tx;
+    }
+    wrapped.default = wrapped;
+    return wrapped;
+  }) as typeof db.transaction;
+}

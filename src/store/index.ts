@@ -1,5 +1,5 @@
 // The store: one SQLite database, every query grouped by what it is about.
-import { openDatabase, type DB } from './db.js';
+import { openDatabase, retryWritesOnFull, type DB } from './db.js';
 import { messageQueries } from './messages.js';
 import { groupQueries } from './groups.js';
 import { outboxQueries } from './outbox.js';
@@ -20,6 +20,9 @@ export function createStore(db: DB) {
   };
 }
 
-export function openStore(file: string): Store {
-  return createStore(openDatabase(file));
+/** `releaseSpace` (the disk reserve) is called once when a write finds the disk full. */
+export function openStore(file: string, opts: { releaseSpace?: () => boolean } = {}): Store {
+  const db = openDatabase(file);
+  if (opts.releaseSpace) retryWritesOnFull(db, opts.releaseSpace);
+  return createStore(db);
 }
