@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { AgentFailure, startAgent, type AgentDeps, type AgentJob, type LiveAgent } from './agent.js';
-import { createLocalChannel } from './channels/local.js';
+import { createLocalChannel, isLocalOwner } from './channels/local.js';
 import { configuredChannels } from './channels/registry.js';
 import { APPROVE_PATTERN, folderForName, isDirectChat, pairingQueries } from './pairing.js';
 import { loadSenderAllowlist } from './sender-allowlist.js';
@@ -396,7 +396,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       storeProblem: (err) => storeProblem(err, paths.db),
       injectLocal: ({ chatJid, sender, senderName, text }) => {
         const id = `local-${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
-        receive({ id, chatJid, sender, senderName, text, timestamp: new Date().toISOString(), fromMe: false, fromAssistant: false }, local);
+        receive({ id, chatJid, sender, senderName, text, timestamp: new Date().toISOString(), fromMe: isLocalOwner(sender), fromAssistant: false }, local);
         return { id };
       },
       subscribe: host.subscribe,

@@ -1,5 +1,6 @@
 // Pure decisions about messages: is the assistant addressed, what does the
 // catch-up prompt look like, and what does a reply look like on the way out.
+import { cleanName, senderId } from './names.js';
 import type { Message, RegisteredGroup } from './types.js';
 
 export function escapeRegExp(s: string): string {
@@ -55,21 +56,32 @@ export function localTime(iso: string, timeZone: string): string {
 }
 
 /**
+ * Who wrote a message, as attributes: the name they chose (cleaned of
+ * invisible characters), a stable id from the channel's sender id, and
+ * `role="owner"` only when the channel says the owner's own account sent it.
+ * A name alone never makes anyone the owner or the assistant.
+ */
+function senderAttrs(m: Message, assistantName: string): string[] {
+  const attrs = [`sender="${escapeXml(cleanName(m.senderName) || cleanName(m.sender))}"`];
+  if (m.fromAssistant) return [...attrs, `from="${escapeXml(assistantName)}"`];
+  attrs.push(`sender_id="${senderId(m.sender)}"`);
+  if (m.fromMe) attrs.push('role="owner"');
+  return attrs;
+}
+
+/**
  * The catch-up prompt: every message since the assistant last answered, each
  * with sender and local time. All text is escaped, so a message or a sender
  * name can never close a tag or invent a message of its own.
  */
 export function formatCatchUp(messages: Message[], timeZone: string, opts: { assistantName?: string } = {}): string {
   const lines = messages.map((m) => {
-    const attrs = [
-      `sender="${escapeXml(m.senderName || m.sender)}"`,
-      `time="${escapeXml(localTime(m.timestamp, timeZone))}"`,
-    ];
-    if (m.fromAssistant) attrs.push(`from="${escapeXml(opts.assistantName ?? 'assistant')}"`);
+    const [sender, ...who] = senderAttrs(m, opts.assistantName ?? 'assistant');
+    const attrs = [sender, `time="${escapeXml(localTime(m.timestamp, timeZone))}"`, ...who];
     const parts: string[] = [];
     if (m.replyTo?.id) {
       const quoted = m.replyTo.text ? escapeXml(m.replyTo.text.slice(0, 500)) : '';
-      parts.push(`<quote sender="${escapeXml(m.replyTo.sender ?? '')}">${quoted}</quote>`);
+      parts.push(`<quote sender="${escapeXml(cleanName(m.replyTo.sender ?? ''))}">${quoted}</quote>`);
     }
     for (const a of m.attachments ?? []) {
       parts.push(`<attachment kind="${escapeXml(a.kind)}" path="${escapeXml('/workspace/group/' + a.path)}"/>`);
@@ -93,7 +105,8 @@ export function stripInternal(text: string): string {
 export function formatOutbound(text: string, opts: { sharesUserAccount: boolean; assistantName: string; persona?: string | null }): string {
   const clean = stripInternal(text);
   if (!clean) return '';
-  if (!opts.sharesUserAccount) return opts.persona ? `${opts.persona}: ${clean}` : clean;
-  const speaker = opts.persona || opts.assistantName;
+  const persona = opts.persona ? cleanName(opts.persona) : '';
+  if (!opts.sharesUserAccount) return persona ? `${persona}: ${clean}` : clean;
+  const speaker = persona || opts.assistantName;
   return clean.startsWith(`${speaker}: `) ? clean : `${speaker}: ${clean}`;
 }

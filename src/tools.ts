@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Identity } from './gateway.js';
 import { registerGroup, unregisterGroup } from './groups.js';
 import type { HomePaths } from './home.js';
+import { cleanName, personaProblem } from './names.js';
 import { localTime } from './router.js';
 import type { Store } from './store/index.js';
 import type { ToolAnswer } from '../runner/protocol.js';
@@ -53,6 +54,8 @@ export function createToolHandler(deps: ToolDeps) {
       case 'send_message': {
         const p = parse(sendMessage, args);
         if ('error' in p) return refuse(p.error);
+        const personaWhy = p.data.sender ? personaProblem(p.data.sender, { assistantName: deps.assistantName, ownerNames: store.messages.ownerNames(identity.chatJid) }) : null;
+        if (personaWhy) return refuse(personaWhy);
         // A runaway loop must not flood the chat (and get the account banned).
         const sent = sentThisTurn.get(identity) ?? 0;
         const cap = capFor(identity);
@@ -61,7 +64,7 @@ export function createToolHandler(deps: ToolDeps) {
         }
         sentThisTurn.set(identity, sent + 1);
         // Always the caller's own chat: there is no parameter to aim elsewhere.
-        store.outbox.enqueue(identity.chatJid, p.data.text, { persona: p.data.sender, kind: 'tool' });
+        store.outbox.enqueue(identity.chatJid, p.data.text, { persona: p.data.sender && cleanName(p.data.sender), kind: 'tool' });
         deps.onOutbox();
         return ok('Sent.');
       }
@@ -71,7 +74,7 @@ export function createToolHandler(deps: ToolDeps) {
         const own = store.groups.list().filter((g) => g.folder === identity.groupFolder).map((g) => g.jid);
         const hits = store.messages.search(p.data.query, { chatJids: identity.isMain ? undefined : own, limit: p.data.limit ?? 20 });
         if (!hits.length) return ok(`No messages match "${p.data.query}".`);
-        return ok(hits.map((h) => oneLine(`[${localTime(h.timestamp, deps.timezone)}] ${h.chatName ?? h.chatJid} — ${h.senderName}: ${h.text.length > 400 ? h.text.slice(0, 400) + '…' : h.text}`)).join('\n'));
+        return ok(hits.map((h) => oneLine(`[${localTime(h.timestamp, deps.timezone)}] ${h.chatName ?? h.chatJid} — ${cleanName(h.senderName)}: ${h.text.length > 400 ? h.text.slice(0, 400) + '…' : h.text}`)).join('\n'));
       }
       case 'list_groups': {
         if (!identity.isMain) return refuse('Only the main chat can list groups.');

@@ -6,6 +6,18 @@ import type { Channel, ChannelEvents } from '../types.js';
 export const LOCAL_PREFIX = 'local:';
 const LOCAL_JID = /^local:[a-z0-9][a-z0-9_-]{0,63}$/;
 
+/**
+ * The owner's own local clients: the API's default sender (no "sender" given),
+ * `nanoclaw chat` and the dashboard. Only the owner holds the API token, so
+ * these are the owner (fromMe); a POST naming any other sender speaks as a
+ * chat member (a bridge, or a test standing in for one), never as the owner.
+ */
+export const LOCAL_OWNER_SENDERS: readonly string[] = ['local-user', 'terminal', 'dashboard'];
+
+export function isLocalOwner(sender: string): boolean {
+  return LOCAL_OWNER_SENDERS.includes(sender);
+}
+
 export function isLocalJid(jid: string): boolean {
   return LOCAL_JID.test(jid);
 }

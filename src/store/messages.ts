@@ -49,6 +49,7 @@ export function messageQueries(db: DB) {
   );
   const after = db.prepare(`SELECT * FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ?`);
   const recent = db.prepare(`SELECT * FROM (SELECT * FROM messages WHERE chat_jid = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`);
+  const ownerNames = db.prepare(`SELECT DISTINCT sender_name AS name FROM messages WHERE chat_jid = ? AND from_me = 1 AND from_assistant = 0 AND sender_name != '' LIMIT 20`);
   const lastSeq = db.prepare(`SELECT MAX(seq) AS seq FROM messages WHERE chat_jid = ?`);
   const bySeq = db.prepare(`SELECT * FROM messages WHERE seq = ?`);
   const indexedSeq = db.prepare(`SELECT indexed_seq AS seq FROM fts_state WHERE id = 1`);
@@ -104,6 +105,11 @@ export function messageQueries(db: DB) {
     bySeq(seq: number): StoredMessage | undefined {
       const r = bySeq.get(seq) as Row | undefined;
       return r ? fromRow(r) : undefined;
+    },
+
+    /** The names the owner's own account (not the assistant) went by in a chat. */
+    ownerNames(chatJid: string): string[] {
+      return (ownerNames.all(chatJid) as { name: string }[]).map((r) => r.name);
     },
 
     lastSeq(chatJid: string): number {
