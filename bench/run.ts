@@ -6,14 +6,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TELEGRAM_PACING } from '../src/channels/telegram.js';
-import { WHATSAPP_PACING } from '../src/channels/whatsapp.js';
-import { loadConfig } from '../src/config.js';
-import { createDelivery } from '../src/delivery.js';
+import { TELEGRAM_PACING } from '../src/channels/telegram/telegram.js';
+import { WHATSAPP_PACING } from '../src/channels/whatsapp/whatsapp.js';
+import { loadConfig } from '../src/config/config.js';
+import { createDelivery } from '../src/outbox/delivery.js';
 import { startHost, type Host, type HostOptions } from '../src/host.js';
 import { silentLogger } from '../src/logger.js';
-import { projectRoot } from '../src/project-root.js';
-import { formatCatchUp } from '../src/router.js';
+import { projectRoot } from '../src/config/project-root.js';
+import { formatCatchUp } from '../src/conversation/router.js';
 import { openStore } from '../src/store/index.js';
 import type { Channel, ChannelPacing, Message } from '../src/types.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../test/support/fake-anthropic.js';
@@ -198,7 +198,7 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
 async function scale(fake: FakeAnthropic, groups: number, perGroup: number) {
   const b = await benchHost(fake, { MAX_CONCURRENT_AGENTS: '5', IDLE_TIMEOUT: '500' });
   for (let g = 0; g < groups; g++) {
-    const res = (await import('../src/groups.js')).registerGroup({ store: b.host.store, paths: b.host.paths, assistantName: 'Andy' }, { jid: `local:g${g}`, name: `Group ${g}`, folder: `g${g}`, requiresTrigger: false });
+    const res = (await import('../src/groups/registration.js')).registerGroup({ store: b.host.store, paths: b.host.paths, assistantName: 'Andy' }, { jid: `local:g${g}`, name: `Group ${g}`, folder: `g${g}`, requiresTrigger: false });
     if (!res.ok) throw new Error(res.error);
   }
   let peakRss = process.memoryUsage().rss;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `nanoclaw` command. Each subcommand lives in src/cli/<name>.ts; this file
 // only dispatches, so `nanoclaw --help` stays the one place that lists them.
-import { loadConfig } from './config.js';
+import { loadConfig } from './config/config.js';
 
 type Command = (args: string[], config: ReturnType<typeof loadConfig>) => Promise<number>;
 

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/config.js';
 import { runSetup } from '../src/cli/setup.js';
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from './support/harness.js';
 

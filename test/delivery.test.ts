@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createDelivery, createPacer, type Delivery } from '../src/delivery.js';
+import { createDelivery, createPacer, type Delivery } from '../src/outbox/delivery.js';
 import { silentLogger } from '../src/logger.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { RateLimitedError, type Channel, type ChannelPacing } from '../src/types.js';

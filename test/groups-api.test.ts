@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { allowlistMountCheck, mountGroupsApi } from '../src/groups-api.js';
+import { allowlistMountCheck, mountGroupsApi } from '../src/web/api/groups.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { makeHome } from './support/harness.js';
 

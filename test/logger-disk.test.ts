@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { projectRoot } from '../src/project-root.js';
+import { projectRoot } from '../src/config/project-root.js';
 
 let dir: string;
 beforeAll(() => {

@@ -4,7 +4,7 @@
 // A sub-agent persona cannot speak as the owner or the assistant.
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createWhatsAppChannel } from '../src/channels/whatsapp.js';
+import { createWhatsAppChannel } from '../src/channels/whatsapp/whatsapp.js';
 import { silentLogger } from '../src/logger.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from './support/fake-anthropic.js';
 import { fakeSocketFactory } from './support/fake-baileys-socket.js';

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { folderForName, isDirectChat, MAX_PENDING, pairingQueries, PAIRING_TTL_MS } from '../src/pairing.js';
-import { loadSenderAllowlist } from '../src/sender-allowlist.js';
+import { folderForName, isDirectChat, MAX_PENDING, pairingQueries, PAIRING_TTL_MS } from '../src/inbound/pairing.js';
+import { loadSenderAllowlist } from '../src/inbound/sender-allowlist.js';
 import { openDatabase } from '../src/store/db.js';
 import { createStore } from '../src/store/index.js';
 

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest';
 import { silentLogger } from '../src/logger.js';
-import { createGroupQueue, type Job } from '../src/queue.js';
+import { createGroupQueue, type Job } from '../src/queue/group-queue.js';
 
 test('one run per group, never more than the cap overall, the rest in arrival order', async () => {
   let live = 0, peak = 0;

@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { homePaths } from '../src/home.js';
-import { cleanName, personaProblem, senderId } from '../src/names.js';
-import { formatCatchUp, formatOutbound, isTriggered, stripInternal, triggerPattern } from '../src/router.js';
+import { homePaths } from '../src/config/home.js';
+import { cleanName, personaProblem, senderId } from '../src/conversation/names.js';
+import { formatCatchUp, formatOutbound, isTriggered, stripInternal, triggerPattern } from '../src/conversation/router.js';
 import { openDatabase } from '../src/store/db.js';
 import { createStore } from '../src/store/index.js';
-import { createToolHandler } from '../src/tools.js';
+import { createToolHandler } from '../src/tools/tools.js';
 import type { Message, RegisteredGroup } from '../src/types.js';
 
 const group = (over: Partial<RegisteredGroup> = {}): RegisteredGroup => ({

@@ -1,6 +1,6 @@
 // Schedule arithmetic with a fixed clock: what the user is told and when a task fires.
 import { describe, expect, test } from 'vitest';
-import { formatLocal, nextRun, nextRuns, parseTimestamp, validateSchedule, type Schedule } from '../src/schedule.js';
+import { formatLocal, nextRun, nextRuns, parseTimestamp, validateSchedule, type Schedule } from '../src/scheduler/schedule.js';
 
 const TZ = 'Europe/Berlin';
 const at = (s: string) => Date.parse(s);

@@ -5,12 +5,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { AgentFailure } from '../src/agent.js';
+import { AgentFailure } from '../src/agent/agent.js';
 import { silentLogger } from '../src/logger.js';
-import { createScheduler } from '../src/scheduler.js';
+import { createScheduler } from '../src/scheduler/scheduler.js';
 import { openDatabase } from '../src/store/db.js';
 import { createStore, type Store } from '../src/store/index.js';
-import { createTask } from '../src/task-tools.js';
+import { createTask } from '../src/tools/task-tools.js';
 import type { RegisteredGroup } from '../src/types.js';
 import { until } from './support/harness.js';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createReserve } from '../src/disk-guard.js';
+import { createReserve } from '../src/agent/disk-guard.js';
 import { openStore } from '../src/store/index.js';
 
 let dir: string;

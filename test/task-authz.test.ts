@@ -3,12 +3,12 @@
 // The identity is what the gateway derives from the endpoint a call arrived on.
 import fs from 'node:fs';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
-import type { Identity } from '../src/gateway.js';
-import { ensureHome, homePaths } from '../src/home.js';
+import type { Identity } from '../src/gateway/gateway.js';
+import { ensureHome, homePaths } from '../src/config/home.js';
 import { openDatabase } from '../src/store/db.js';
 import { createStore, type Store } from '../src/store/index.js';
-import { createTaskTools } from '../src/task-tools.js';
-import { createToolHandler } from '../src/tools.js';
+import { createTaskTools } from '../src/tools/task-tools.js';
+import { createToolHandler } from '../src/tools/tools.js';
 import type { RegisteredGroup } from '../src/types.js';
 import { makeHome } from './support/harness.js';
 

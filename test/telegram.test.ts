@@ -5,12 +5,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTelegramChannel, TELEGRAM_PACING, type TelegramChannelOptions } from '../src/channels/telegram.js';
-import { createDelivery } from '../src/delivery.js';
+import { createTelegramChannel, TELEGRAM_PACING, type TelegramChannelOptions } from '../src/channels/telegram/telegram.js';
+import { createDelivery } from '../src/outbox/delivery.js';
 import { openStore } from '../src/store/index.js';
-import { splitText, toMarkdownV2 } from '../src/channels/telegram-format.js';
+import { splitText, toMarkdownV2 } from '../src/channels/telegram/format.js';
 import { silentLogger } from '../src/logger.js';
-import { triggerPattern } from '../src/router.js';
+import { triggerPattern } from '../src/conversation/router.js';
 import { RateLimitedError, type Channel, type ChannelState, type ChatInfo, type Message } from '../src/types.js';
 import {
   ALICE, BOB, groupChat, mentionEntity, parseMarkdownV2, privateChat, startFakeTelegram, type FakeTelegram,

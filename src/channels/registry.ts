@@ -2,8 +2,8 @@
 // platform is one new file in this folder and one entry here.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
-import { resolveGroupFolder, type HomePaths } from '../home.js';
+import type { Config } from '../config/config.js';
+import { resolveGroupFolder, type HomePaths } from '../config/home.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import { identityQueries } from '../store/identities.js';
@@ -44,7 +44,7 @@ export async function configuredChannels(ctx: ChannelContext): Promise<Channel[]
   const { config, logger } = ctx;
   const channels: Channel[] = [];
   if (config.telegramBotToken) {
-    const { createTelegramChannel } = await import('./telegram.js');
+    const { createTelegramChannel } = await import('./telegram/telegram.js');
     channels.push(createTelegramChannel({
       token: config.telegramBotToken,
       apiRoot: config.telegramApiRoot ?? undefined,
@@ -55,7 +55,7 @@ export async function configuredChannels(ctx: ChannelContext): Promise<Channel[]
     }));
   }
   if (whatsappLinked(ctx.paths)) {
-    const { createWhatsAppChannel } = await import('./whatsapp.js');
+    const { createWhatsAppChannel } = await import('./whatsapp/whatsapp.js');
     channels.push(createWhatsAppChannel({
       authDir: whatsappAuthDir(ctx.paths),
       assistantName: config.assistantName,

@@ -1,8 +1,8 @@
 // How CLI commands reach a running host: the local HTTP API with the token
 // from data/api-token.
 import fs from 'node:fs';
-import type { Config } from '../config.js';
-import { homePaths } from '../home.js';
+import type { Config } from '../config/config.js';
+import { homePaths } from '../config/home.js';
 
 export interface ApiClient {
   base: string;

@@ -2,13 +2,13 @@
 // .env (mode 0600), or link WhatsApp by QR code / pairing code. Secrets are
 // read without echo on a terminal, or from stdin when piped; never printed.
 import path from 'node:path';
-import type { Config } from '../config.js';
-import { homePaths } from '../home.js';
+import type { Config } from '../config/config.js';
+import { homePaths } from '../config/home.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../store/index.js';
 import { identityQueries } from '../store/identities.js';
 import { whatsappAuthDir } from '../channels/registry.js';
-import { createWhatsAppChannel } from '../channels/whatsapp.js';
+import { createWhatsAppChannel } from '../channels/whatsapp/whatsapp.js';
 import { setEnvValues } from './env-file.js';
 import { fetchStatus } from './status.js';
 import { option, prompter, readStdin } from './term.js';

@@ -2,7 +2,7 @@
 // through the same HTTP API the dashboard uses. Piped input works too:
 // `echo "hello" | nanoclaw chat` prints the answer and exits.
 import readline from 'node:readline';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { apiClient } from './api-client.js';
 import { readSse } from './sse.js';
 

@@ -1,7 +1,7 @@
 // `nanoclaw dashboard [--open]`: prints the link that opens the dashboard
 // already signed in (and opens it in the browser with --open).
 import { spawn } from 'node:child_process';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { apiClient } from './api-client.js';
 import { dashboardLink } from './start.js';
 import { fetchStatus } from './status.js';

@@ -2,9 +2,9 @@
 // something is wrong, the one thing to do about it. No check prints a secret.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
-import { homePaths } from '../home.js';
-import { projectRoot } from '../project-root.js';
+import type { Config } from '../config/config.js';
+import { homePaths } from '../config/home.js';
+import { projectRoot } from '../config/project-root.js';
 import { describeRuntimes, selectRuntime } from '../sandbox/runtimes.js';
 import { loadMountAllowlist } from '../sandbox/mount-allowlist.js';
 import { whatsappLinked } from '../channels/registry.js';

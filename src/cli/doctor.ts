@@ -1,7 +1,7 @@
 // `nanoclaw doctor [--json]`: checks everything NanoClaw needs and says how to
 // fix what is missing. Exit code 1 when any check fails, 0 otherwise (warnings
 // and optional parts do not fail it).
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { runChecks, type CheckResult, type Level } from './doctor-checks.js';
 import { flag, paint } from './term.js';
 

@@ -1,5 +1,5 @@
 // `nanoclaw groups list|add|remove`, through the running host's API.
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { apiClient } from './api-client.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {

@@ -1,7 +1,7 @@
 // `nanoclaw image build [docker|podman|apple] [--tag NAME]`: builds the agent
 // image, with one live progress line on a terminal (the step and what it is
 // doing) and the full build output when piped.
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { buildImage, type ImageRuntime } from '../sandbox/image.js';
 import { option, paint, positional } from './term.js';
 

@@ -2,8 +2,8 @@
 // host's pino JSON log (logs/nanoclaw.log) and prints it for people.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
-import { homePaths } from '../home.js';
+import type { Config } from '../config/config.js';
+import { homePaths } from '../config/home.js';
 import { flag, option, paint, type Paint } from './term.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };

@@ -1,5 +1,5 @@
 // `nanoclaw pairing list|approve <code>`: strangers waiting to talk to the assistant.
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { apiClient } from './api-client.js';
 
 export async function pairingCommand(args: string[], config: Config): Promise<number> {

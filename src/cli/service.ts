@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
-import { homePaths } from '../home.js';
-import { projectRoot } from '../project-root.js';
+import type { Config } from '../config/config.js';
+import { homePaths } from '../config/home.js';
+import { projectRoot } from '../config/project-root.js';
 import {
   defaultServiceDir, launchdPlist, serviceFileName, SYSTEMD_UNIT, systemdUnit, type ServicePlatform, type ServiceSpec,
 } from './service-units.js';

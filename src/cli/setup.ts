@@ -1,8 +1,8 @@
 // The guided first run of `nanoclaw start`: when no Claude credential is
 // configured and a person is at the terminal, ask for one, check the sandbox,
 // and offer to connect a chat app. `--no-setup` (or no terminal) skips it.
-import { loadConfig, type Config } from '../config.js';
-import { homePaths } from '../home.js';
+import { loadConfig, type Config } from '../config/config.js';
+import { homePaths } from '../config/home.js';
 import { selectRuntime } from '../sandbox/runtimes.js';
 import { linkWhatsApp, saveClaudeCredential, saveTelegramToken } from './auth.js';
 import { paint, type Prompter } from './term.js';

@@ -2,7 +2,7 @@
 // what is missing. The first run with nothing configured, at a terminal, is a
 // short guided setup; --no-setup (or no terminal, as under a service) skips it.
 import fs from 'node:fs';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { startHost } from '../host.js';
 import { needsSetup, runSetup } from './setup.js';
 import { flag, prompter } from './term.js';

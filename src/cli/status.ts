@@ -1,7 +1,7 @@
 // `nanoclaw status [--json]`: one screen on whether the assistant is working.
 // Exit code: 0 all well, 1 running but something needs attention, 3 not running
 // (the LSB convention for "not running", so scripts can tell the two apart).
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { HostStatus } from '../host.js';
 import { apiClient, type ApiClient } from './api-client.js';
 import { duration, flag, localTime, paint } from './term.js';

@@ -1,6 +1,6 @@
 // `nanoclaw tasks list | show <id> | pause <id> | resume <id> | cancel <id>`,
 // through the running host's API. Times are shown in this machine's local time.
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { apiClient } from './api-client.js';
 import { duration, localTime, paint, positional } from './term.js';
 

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { projectRoot } from '../project-root.js';
+import { projectRoot } from '../config/project-root.js';
 import { cliEnv } from './container-cli.js';
 import { defaultImageTag, installId } from './install-id.js';
 

@@ -4,9 +4,9 @@
 // Nothing else from the host.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HomePaths } from '../home.js';
-import { resolveGroupFolder } from '../home.js';
-import { projectRoot } from '../project-root.js';
+import type { HomePaths } from '../config/home.js';
+import { resolveGroupFolder } from '../config/home.js';
+import { projectRoot } from '../config/project-root.js';
 import type { Mount, RegisteredGroup } from '../types.js';
 import { loadMountAllowlist, resolveExtraMounts } from './mount-allowlist.js';
 

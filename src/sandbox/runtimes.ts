@@ -1,12 +1,12 @@
 // The runtime registry: adding a runtime is one file and one line here.
 import path from 'node:path';
-import type { RuntimeChoice } from '../config.js';
+import type { RuntimeChoice } from '../config/config.js';
 import type { SandboxRuntime } from '../types.js';
-import { createAppleRuntime } from './apple.js';
-import { createBwrapRuntime } from './bwrap.js';
-import { createDockerRuntime } from './docker.js';
+import { createAppleRuntime } from './apple/apple.js';
+import { createBwrapRuntime } from './bwrap/bwrap.js';
+import { createDockerRuntime } from './docker/docker.js';
 import { defaultImageTag, installId } from './install-id.js';
-import { createPodmanRuntime } from './podman.js';
+import { createPodmanRuntime } from './podman/podman.js';
 
 export interface RuntimeContext {
   dataDir: string;

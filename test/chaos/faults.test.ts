@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTelegramChannel } from '../../src/channels/telegram.js';
+import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
 import { silentLogger } from '../../src/logger.js';
 import { lastUserText } from '../support/fake-anthropic.js';
 import { groupChat, ALICE, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';

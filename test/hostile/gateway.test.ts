@@ -5,7 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createGateway, TCP_PREAMBLE, type Identity } from '../../src/gateway.js';
+import { createGateway, TCP_PREAMBLE, type Identity } from '../../src/gateway/gateway.js';
 import { silentLogger } from '../../src/logger.js';
 import { until } from '../support/harness.js';
 import { countCases } from './count.js';

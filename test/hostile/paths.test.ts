@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inboxDirFor } from '../../src/channels/registry.js';
-import { ensureHome, folderProblem, resolveGroupFolder } from '../../src/home.js';
+import { ensureHome, folderProblem, resolveGroupFolder } from '../../src/config/home.js';
 import { loadMountAllowlist, resolveExtraMounts } from '../../src/sandbox/mount-allowlist.js';
 import { groupMounts } from '../../src/sandbox/mounts.js';
 import { countCases } from './count.js';

@@ -5,9 +5,9 @@
 // it is escaped in the catch-up; it never forges lines in tool output; and it
 // never makes a folder name.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { folderProblem } from '../../src/home.js';
-import { cleanName } from '../../src/names.js';
-import { formatCatchUp, isTriggered } from '../../src/router.js';
+import { folderProblem } from '../../src/config/home.js';
+import { cleanName } from '../../src/conversation/names.js';
+import { formatCatchUp, isTriggered } from '../../src/conversation/router.js';
 import type { RegisteredGroup } from '../../src/types.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
 import { countCases } from './count.js';

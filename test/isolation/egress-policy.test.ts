@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { decideEgress, egressRules, isPublicAddress, parseHostPort } from '../../src/egress.js';
+import { decideEgress, egressRules, isPublicAddress, parseHostPort } from '../../src/gateway/egress/policy.js';
 import { until } from '../support/harness.js';
 import { RUNTIMES, startBashEnv, startEchoServer, type BashEnv } from './support.js';
 

@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createGateway, type EndpointHandlers, type Identity } from '../../src/gateway.js';
+import { createGateway, type EndpointHandlers, type Identity } from '../../src/gateway/gateway.js';
 import { silentLogger } from '../../src/logger.js';
 import type { UsageRecord } from '../../src/store/usage.js';
 import { connectGateway } from '../../runner/gateway-client.js';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BufferJSON, type BaileysEventMap, type UserFacingSocketConfig, type WAMessage } from 'baileys';
-import type { WhatsAppSocket } from '../../src/channels/whatsapp.js';
+import type { WhatsAppSocket } from '../../src/channels/whatsapp/whatsapp.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'whatsapp');
 

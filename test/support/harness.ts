@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
 import { startHost, type Host, type HostOptions } from '../../src/host.js';
 import { silentLogger, createLogger } from '../../src/logger.js';
 import { startFakeAnthropic, type FakeAnthropic, type Script } from './fake-anthropic.js';

@@ -1,0 +1,39 @@
+// The built-in local channel: chats named `local:<name>`, fed by the HTTP API
+// (the dashboard and `nanoclaw chat`). Its history is the store itself, so
+// sending is only a matter of recording the reply, which delivery does.
+import type { Channel, ChannelEvents } from '../../types.js';
+
+export const LOCAL_PREFIX = 'local:';
+const LOCAL_JID = /^local:[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/**
+ * The owner's own local clients: the API's default sender (no "sender" given),
+ * `nanoclaw chat` and the dashboard. Only the owner holds the API token, so
+ * these are the owner (fromMe); a POST naming any other sender speaks as a
+ * chat member (a bridge, or a test standing in for one), never as the owner.
+ */
+export const LOCAL_OWNER_SENDERS: readonly string[] = ['local-user', 'terminal', 'dashboard'];
+
+export function isLocalOwner(sender: string): boolean {
+  return LOCAL_OWNER_SENDERS.includes(sender);
+}
+
+export function isLocalJid(jid: string): boolean {
+  return LOCAL_JID.test(jid);
+}
+
+export function createLocalChannel(): Channel & { events(): ChannelEvents | null } {
+  let events: ChannelEvents | null = null;
+  return {
+    name: 'local',
+    sharesUserAccount: false,
+    ownsJid: (jid) => jid.startsWith(LOCAL_PREFIX),
+    async connect(ev) { events = ev; ev.onState?.({ connected: true }); },
+    async sendMessage(jid) {
+      if (!isLocalJid(jid)) throw new Error(`"${jid}" is not a local chat id (expected local:<name>).`);
+    },
+    isConnected: () => events !== null,
+    async disconnect() { events = null; },
+    events: () => events,
+  };
+}

@@ -1,0 +1,458 @@
+// The Telegram channel: a bot account, long polling through grammY, chats as
+// `tg:<chat id>`. The bot speaks as itself, so replies need no name prefix.
+// Media from registered chats is saved into the group's inbox under names we
+// generate; the user's file name is only ever shown as text.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { autoRetry } from '@grammyjs/auto-retry';
+import { apiThrottler } from '@grammyjs/transformer-throttler';
+import { Bot, GrammyError, HttpError } from 'grammy';
+import type { Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'grammy/types';
+import type { Logger } from '../../logger.js';
+import { triggerPattern } from '../../conversation/router.js';
+import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type ChatInfo, type Message } from '../../types.js';
+import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
+import { displayName, isParseError, splitText, toMarkdownV2 } from './format.js';
+
+export interface TelegramChannelOptions {
+  token: string;
+  /** A self-hosted Bot API server (TELEGRAM_API_ROOT); default Telegram's. */
+  apiRoot?: string;
+  assistantName: string;
+  logger: Logger;
+  /** Absolute inbox folder of a registered chat, or null: then its media is not downloaded. */
+  inboxDirFor(jid: string): string | null;
+  /** Where downloads are written before they move into an inbox; a folder no sandbox sees. */
+  stagingDir?: string;
+  /** How long one getUpdates call waits for news. Default 30. */
+  pollingTimeoutSeconds?: number;
+  /** Largest file saved from a chat. Default 20 MB, the most the Bot API serves. */
+  maxDownloadBytes?: number;
+}
+
+export const TELEGRAM_TOKEN_REJECTED =
+  'Telegram rejected TELEGRAM_BOT_TOKEN: get a token from @BotFather and set TELEGRAM_BOT_TOKEN (or run `nanoclaw auth telegram`)';
+
+const DEFAULT_API_ROOT = 'https://api.telegram.org';
+const MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024;
+const DOWNLOAD_TIMEOUT_MS = 120_000;
+// Telegram shows a chat action for about 5 s; refresh it while the agent works.
+const TYPING_REFRESH_MS = 4_000;
+const TYPING_MAX_MS = 30 * 60_000; // a safety net: the host ends typing when a turn ends
+const MAX_POLL_BACKOFF_MS = 30_000;
+// Some Bot API servers answer getUpdates at once instead of holding it open;
+// without a pause an idle bot would ask hundreds of times a second.
+const EMPTY_POLL_FLOOR_MS = 1_000;
+
+// grammY types its signals with an old polyfill; at runtime it takes any AbortSignal.
+type GrammySignal = NonNullable<Parameters<Bot['api']['getUpdates']>[1]>;
+const asGrammySignal = (s: AbortSignal) => s as unknown as GrammySignal;
+
+/** The Bot API's limits: about one message a second per chat, 20 a minute per group, 30 a second overall. */
+export const TELEGRAM_PACING: ChannelPacing = {
+  perChatMs: 1_000,
+  perGroupChatPerMinute: 20,
+  perChannelPerSecond: 30,
+  // Group and supergroup ids are negative.
+  isGroupChat: (jid) => jid.startsWith('tg:-'),
+};
+
+export function telegramJid(chatId: number | string): string {
+  return `tg:${chatId}`;
+}
+
+/** The numeric chat id in a `tg:` jid, or null if the jid is not Telegram's. */
+export function telegramChatId(jid: string): string | null {
+  return /^tg:(-?\d+)$/.exec(jid)?.[1] ?? null;
+}
+
+export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
+  const log = opts.logger;
+  const apiRoot = (opts.apiRoot || DEFAULT_API_ROOT).replace(/\/+$/, '');
+  const pollTimeout = opts.pollingTimeoutSeconds ?? 30;
+  const maxBytes = opts.maxDownloadBytes ?? MAX_DOWNLOAD_BYTES;
+
+  let bot: Bot | null = null;
+  let me: UserFromGetMe | null = null;
+  let events: ChannelEvents | null = null;
+  let stop: AbortController | null = null;
+  let polling: Promise<void> | null = null;
+  let healthy = false;
+  // First update not yet handed to the host. getUpdates with this offset tells
+  // Telegram that everything before it may be forgotten.
+  let offset = 0;
+  const knownChats = new Map<string, string>();
+  const typing = new Map<string, NodeJS.Timeout>();
+
+  function setHealthy(ok: boolean, detail?: string): void {
+    if (ok === healthy) return;
+    healthy = ok;
+    events?.onState?.({ connected: ok, detail });
+  }
+
+  function reportChat(chat: Chat): void {
+    const info: ChatInfo = { jid: telegramJid(chat.id), name: chatName(chat), channel: 'telegram', isGroup: chat.type !== 'private' };
+    const key = `${info.name}\u0000${info.isGroup}`;
+    if (knownChats.get(info.jid) === key) return;
+    knownChats.set(info.jid, key);
+    events?.onChat(info);
+  }
+
+  async function handleMessage(b: Bot, msg: TgMessage): Promise<void> {
+    if (!me || !events || msg.from?.id === me.id) return;
+    const chatJid = telegramJid(msg.chat.id);
+    reportChat(msg.chat);
+
+    const media = mediaOf(msg);
+    let text = msg.text ?? msg.caption ?? media?.placeholder ?? otherContent(msg) ?? '';
+    // Service messages (joins, pins, title changes) carry nothing to store.
+    if (!text) return;
+    if (addressesBot(msg, me)) text = withTrigger(text, opts.assistantName);
+
+    const attachments: Attachment[] = [];
+    const inbox = media ? opts.inboxDirFor(chatJid) : null;
+    if (media && inbox) {
+      try {
+        attachments.push({ kind: media.kind, path: await download(b, media, inbox), mimeType: media.mimeType });
+      } catch (err) {
+        if (err instanceof MediaTooLarge) {
+          text += ` (not saved: larger than ${Math.round(maxBytes / 1024 / 1024)} MB)`;
+        } else if (err instanceof MediaRefused) {
+          log.warn({ chatJid, messageId: msg.message_id, err: err.message }, 'Refused to save a Telegram attachment');
+          text += REFUSED_NOTE;
+        } else {
+          log.warn({ chatJid, messageId: msg.message_id, err: describe(err) }, 'Could not save a Telegram attachment');
+          text += ' (could not be saved)';
+        }
+      }
+    }
+
+    const from = msg.sender_chat ?? msg.from;
+    events.onMessage({
+      id: String(msg.message_id),
+      chatJid,
+      sender: from ? telegramJid(from.id) : chatJid,
+      senderName: msg.sender_chat ? chatName(msg.sender_chat) : msg.from ? personName(msg.from) : '',
+      text,
+      timestamp: new Date(msg.date * 1000).toISOString(),
+      fromMe: false,
+      fromAssistant: false,
+      replyTo: replyOf(msg),
+      ...(attachments.length ? { attachments } : {}),
+    });
+  }
+
+  async function download(b: Bot, media: MediaRef, inbox: string): Promise<string> {
+    if ((media.size ?? 0) > maxBytes) throw new MediaTooLarge();
+    const file = await b.api.getFile(media.fileId);
+    if ((file.file_size ?? 0) > maxBytes) throw new MediaTooLarge();
+    const filePath = file.file_path;
+    if (!filePath) throw new Error('Telegram returned no file path');
+    const signal = AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS);
+    return saveMedia({
+      inbox,
+      stagingDir: opts.stagingDir,
+      name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${media.ext}`,
+      open: () => openFile(filePath, signal),
+      maxBytes,
+      signal,
+    });
+  }
+
+  async function openFile(filePath: string, signal: AbortSignal): Promise<Readable> {
+    // A self-hosted Bot API server in --local mode answers with a path on its own disk.
+    if (path.isAbsolute(filePath)) return fs.createReadStream(filePath);
+    const url = `${apiRoot}/file/bot${opts.token}/${filePath.split('/').map(encodeURIComponent).join('/')}`;
+    const res = await fetch(url, { signal });
+    if (!res.ok || !res.body) throw new Error(`file download answered HTTP ${res.status}`);
+    return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+  }
+
+  async function poll(b: Bot, signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted) {
+      let updates: Update[];
+      const asked = Date.now();
+      try {
+        updates = await b.api.getUpdates({ offset, timeout: pollTimeout, allowed_updates: ['message'] }, asGrammySignal(signal));
+      } catch (err) {
+        if (signal.aborted) break;
+        if (err instanceof GrammyError && err.error_code === 401) {
+          log.error(TELEGRAM_TOKEN_REJECTED);
+          setHealthy(false, TELEGRAM_TOKEN_REJECTED);
+          return;
+        }
+        failures++;
+        const waitMs = Math.min(MAX_POLL_BACKOFF_MS, 1000 * 2 ** (failures - 1));
+        log.warn({ err: describe(err), retryInMs: waitMs }, 'Telegram getUpdates failed');
+        setHealthy(false, `Telegram unreachable: ${describe(err)}`);
+        await sleep(waitMs, undefined, { signal }).catch(() => {});
+        continue;
+      }
+      failures = 0;
+      setHealthy(true, `@${b.botInfo.username}`);
+      if (!updates.length && Date.now() - asked < pollTimeout * 1000) {
+        await sleep(EMPTY_POLL_FLOOR_MS, undefined, { signal }).catch(() => {});
+        continue;
+      }
+      // A fetched batch is always handed over in full, even when a stop arrives
+      // meanwhile; the offset moves past an update only once the host has it.
+      for (const update of updates) {
+        try {
+          await b.handleUpdate(update);
+        } catch (err) {
+          log.error({ updateId: update.update_id, err: describe(err) }, 'Could not handle a Telegram update');
+        }
+        offset = update.update_id + 1;
+      }
+    }
+  }
+
+  function stopTyping(jid: string): void {
+    const timer = typing.get(jid);
+    if (timer) clearInterval(timer);
+    typing.delete(jid);
+  }
+
+  async function sendChunk(b: Bot, chatId: string, chunk: string): Promise<void> {
+    try {
+      await b.api.sendMessage(chatId, toMarkdownV2(chunk), { parse_mode: 'MarkdownV2' });
+    } catch (err) {
+      if (!(err instanceof GrammyError && err.error_code === 400 && isParseError(err.description))) throw err;
+      log.warn({ chatId, description: err.description }, 'Telegram could not parse MarkdownV2; sending plain text');
+      await b.api.sendMessage(chatId, chunk);
+    }
+  }
+
+  return {
+    name: 'telegram',
+    sharesUserAccount: false,
+    pacing: TELEGRAM_PACING,
+
+    ownsJid: (jid) => telegramChatId(jid) !== null,
+
+    isConnected: () => bot !== null && healthy,
+
+    async connect(ev) {
+      if (bot) return;
+      if (!opts.token.trim()) throw new Error(TELEGRAM_TOKEN_REJECTED.replace('rejected', 'needs'));
+      events = ev;
+      const b = new Bot(opts.token, { client: { apiRoot, timeoutSeconds: pollTimeout + 30 } });
+      // Typing is cosmetic and cheap: only real messages wait for the rate limiter.
+      const throttle = apiThrottler();
+      b.api.config.use((prev, method, payload, signal) =>
+        method === 'sendChatAction' ? prev(method, payload, signal) : throttle(prev, method, payload, signal));
+      // Installed last, so it wraps the throttler and each retry is throttled too.
+      // Long waits and network failures are left to the caller's outbox.
+      b.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: true }));
+      try {
+        me = await b.api.getMe();
+        // A bot with a webhook cannot long-poll; pending updates are kept.
+        await b.api.deleteWebhook({ drop_pending_updates: false });
+      } catch (err) {
+        me = null;
+        throw explainStartError(err, apiRoot);
+      }
+      b.botInfo = me;
+      b.on('message', (ctx) => handleMessage(b, ctx.msg));
+      bot = b;
+      stop = new AbortController();
+      setHealthy(true, `@${me.username}`);
+      log.info({ bot: me.username }, 'Telegram connected');
+      polling = poll(b, stop.signal);
+    },
+
+    async sendMessage(jid, text) {
+      const b = bot;
+      if (!b || stop?.signal.aborted) throw new Error('Telegram is not connected; the message will be sent once it reconnects.');
+      const chatId = telegramChatId(jid);
+      if (!chatId) throw new Error(`Not a Telegram chat: ${jid}`);
+      // Telegram ends the typing status when the bot speaks; so do we.
+      stopTyping(jid);
+      try {
+        for (const chunk of splitText(text)) await sendChunk(b, chatId, chunk);
+      } catch (err) {
+        // A wait longer than the in-channel retry takes: the outbox holds the message and honours it.
+        const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
+        if (retryAfter) throw new RateLimitedError(`Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`, retryAfter * 1000);
+        throw err;
+      }
+    },
+
+    async setTyping(jid, on) {
+      stopTyping(jid);
+      const b = bot;
+      const chatId = telegramChatId(jid);
+      if (!on || !b || !chatId || stop?.signal.aborted) return;
+      const send = () => b.api.sendChatAction(chatId, 'typing').catch((err) => log.debug({ jid, err: describe(err) }, 'sendChatAction failed'));
+      const started = Date.now();
+      const timer = setInterval(() => (Date.now() - started > TYPING_MAX_MS ? stopTyping(jid) : void send()), TYPING_REFRESH_MS);
+      timer.unref();
+      typing.set(jid, timer);
+      await send();
+    },
+
+    async disconnect() {
+      const b = bot;
+      if (!b || !stop) return;
+      for (const jid of [...typing.keys()]) stopTyping(jid);
+      stop.abort();
+      await polling;
+      // Confirm what the host has, so the next start does not receive it again.
+      if (offset > 0) {
+        await b.api.getUpdates({ offset, limit: 1, timeout: 0 }, asGrammySignal(AbortSignal.timeout(5_000))).catch((err) =>
+          log.warn({ err: describe(err) }, 'Could not confirm Telegram updates; some may arrive again on next start'));
+      }
+      bot = null;
+      me = null;
+      polling = null;
+      setHealthy(false, 'disconnected');
+      log.info('Telegram disconnected');
+    },
+  };
+}
+
+function explainStartError(err: unknown, apiRoot: string): Error {
+  // Telegram answers 401 for a wrong token and 404 for a malformed one.
+  if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) return new Error(TELEGRAM_TOKEN_REJECTED);
+  if (err instanceof HttpError) {
+    const where = apiRoot === DEFAULT_API_ROOT ? 'the network connection' : 'the network connection and TELEGRAM_API_ROOT';
+    return new Error(`Could not reach the Telegram Bot API at ${apiRoot} (${describe(err)}): check ${where}.`, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** One line about an error, without the token (grammY's messages never include it). */
+function describe(err: unknown): string {
+  if (err instanceof GrammyError) return `${err.error_code}: ${err.description}`;
+  if (err instanceof HttpError) {
+    const cause = err.error instanceof Error ? err.error.message : '';
+    return cause ? `${err.message} ${cause}` : err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function personName(u: Pick<User, 'first_name' | 'last_name' | 'username'>): string {
+  const full = [u.first_name, u.last_name].filter(Boolean).join(' ').trim();
+  return full || (u.username ? `@${u.username}` : '');
+}
+
+function chatName(chat: Chat): string {
+  return 'title' in chat && chat.title ? chat.title : personName(chat as Chat.PrivateChat);
+}
+
+/** Did the user @mention the bot, or reply to one of its messages? */
+function addressesBot(msg: TgMessage, me: UserFromGetMe): boolean {
+  const source = msg.text ?? msg.caption ?? '';
+  const entities = msg.entities ?? msg.caption_entities ?? [];
+  const handle = `@${me.username}`.toLowerCase();
+  const mentioned = entities.some((e) => e.type === 'mention' && source.slice(e.offset, e.offset + e.length).toLowerCase() === handle);
+  const reply = msg.reply_to_message;
+  return mentioned || (reply?.from?.id === me.id && !reply.forum_topic_created);
+}
+
+/** Starts the text with the assistant's trigger, so the host's ordinary trigger check sees it. */
+function withTrigger(text: string, assistantName: string): string {
+  const trigger = `@${assistantName}`;
+  return triggerPattern(trigger).test(text) ? text : `${trigger} ${text}`;
+}
+
+function replyOf(msg: TgMessage): Message['replyTo'] {
+  const r = msg.reply_to_message;
+  // In forum topics every message "replies" to the topic's opening service message.
+  if (!r || r.forum_topic_created) return null;
+  return { id: String(r.message_id), text: r.text ?? r.caption ?? mediaOf(r)?.placeholder, sender: r.from ? telegramJid(r.from.id) : undefined };
+}
+
+interface MediaRef {
+  kind: Attachment['kind'];
+  fileId: string;
+  size?: number;
+  mimeType: string;
+  ext: string;
+  /** The message text when there is no caption. */
+  placeholder: string;
+}
+
+type MediaFields = Pick<TgMessage, 'photo' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation' | 'sticker' | 'document'>;
+
+function mediaOf(msg: MediaFields): MediaRef | null {
+  if (msg.photo?.length) {
+    const p = msg.photo.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
+    return { kind: 'image', fileId: p.file_id, size: p.file_size, mimeType: 'image/jpeg', ext: 'jpg', placeholder: '[photo]' };
+  }
+  if (msg.voice) {
+    const mimeType = msg.voice.mime_type ?? 'audio/ogg';
+    return { kind: 'audio', fileId: msg.voice.file_id, size: msg.voice.file_size, mimeType, ext: extensionFor(mimeType, undefined, 'ogg'), placeholder: '[voice message]' };
+  }
+  if (msg.audio) {
+    const a = msg.audio;
+    const mimeType = a.mime_type ?? 'audio/mpeg';
+    const name = displayName([a.performer, a.title].filter(Boolean).join(' - ') || a.file_name);
+    return { kind: 'audio', fileId: a.file_id, size: a.file_size, mimeType, ext: extensionFor(mimeType, a.file_name, 'bin'), placeholder: name ? `[audio: ${name}]` : '[audio]' };
+  }
+  if (msg.animation) {
+    const v = msg.animation;
+    const mimeType = v.mime_type ?? 'video/mp4';
+    return { kind: 'video', fileId: v.file_id, size: v.file_size, mimeType, ext: extensionFor(mimeType, undefined, 'mp4'), placeholder: '[GIF]' };
+  }
+  if (msg.video) {
+    const v = msg.video;
+    const mimeType = v.mime_type ?? 'video/mp4';
+    return { kind: 'video', fileId: v.file_id, size: v.file_size, mimeType, ext: extensionFor(mimeType, undefined, 'mp4'), placeholder: '[video]' };
+  }
+  if (msg.video_note) {
+    const v = msg.video_note;
+    return { kind: 'video', fileId: v.file_id, size: v.file_size, mimeType: 'video/mp4', ext: 'mp4', placeholder: '[video message]' };
+  }
+  if (msg.sticker) {
+    const s = msg.sticker;
+    const [mimeType, ext] = s.is_animated ? ['application/x-tgsticker', 'tgs'] : s.is_video ? ['video/webm', 'webm'] : ['image/webp', 'webp'];
+    const emoji = displayName(s.emoji, 16);
+    return { kind: 'sticker', fileId: s.file_id, size: s.file_size, mimeType, ext, placeholder: emoji ? `[sticker ${emoji}]` : '[sticker]' };
+  }
+  if (msg.document) {
+    const d = msg.document;
+    const mimeType = d.mime_type ?? 'application/octet-stream';
+    const name = displayName(d.file_name);
+    return { kind: 'document', fileId: d.file_id, size: d.file_size, mimeType, ext: extensionFor(mimeType, d.file_name, 'bin'), placeholder: name ? `[document: ${name}]` : '[document]' };
+  }
+  return null;
+}
+
+/** Text for content that has no file to save. */
+function otherContent(msg: TgMessage): string | null {
+  if (msg.venue) return `[venue: ${displayName(`${msg.venue.title}, ${msg.venue.address}`)}]`;
+  if (msg.location) return `[location: ${msg.location.latitude}, ${msg.location.longitude}]`;
+  if (msg.contact) return `[contact: ${displayName(`${personName(msg.contact)} ${msg.contact.phone_number}`)}]`;
+  if (msg.poll) return `[poll: ${displayName(msg.poll.question, 300)}]`;
+  return null;
+}
+
+const EXT_BY_MIME: Record<string, string> = {
+  'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'image/webp': 'webp', 'image/heic': 'heic', 'image/svg+xml': 'svg',
+  'audio/ogg': 'ogg', 'audio/opus': 'opus', 'audio/mpeg': 'mp3', 'audio/mp4': 'm4a', 'audio/x-m4a': 'm4a', 'audio/aac': 'aac',
+  'audio/wav': 'wav', 'audio/x-wav': 'wav', 'audio/flac': 'flac',
+  'video/mp4': 'mp4', 'video/webm': 'webm', 'video/quicktime': 'mov',
+  'application/pdf': 'pdf', 'text/plain': 'txt', 'text/markdown': 'md', 'text/csv': 'csv', 'text/html': 'html',
+  'application/json': 'json', 'application/xml': 'xml', 'text/xml': 'xml', 'application/zip': 'zip', 'application/rtf': 'rtf',
+  'application/epub+zip': 'epub', 'application/msword': 'doc', 'application/vnd.ms-excel': 'xls',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
+};
+const SAFE_EXTENSIONS = new Set([...Object.values(EXT_BY_MIME), 'py', 'js', 'ts', 'yaml', 'yml', 'toml', 'log', 'ini', 'sql', 'tsv', 'jpeg']);
+
+/**
+ * The extension of a saved file: the sender's own extension if it is on the
+ * list (so `notes.md` stays Markdown), else one from the MIME type, else the fallback.
+ */
+function extensionFor(mimeType: string, fileName: string | undefined, fallback: string): string {
+  const own = /\.([a-z0-9]{1,8})$/i.exec(fileName ?? '')?.[1]?.toLowerCase();
+  if (own && SAFE_EXTENSIONS.has(own)) return own;
+  return EXT_BY_MIME[mimeType.toLowerCase().split(';')[0]!.trim()] ?? fallback;
+}

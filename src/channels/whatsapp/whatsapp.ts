@@ -1,0 +1,516 @@
+// The WhatsApp channel, over Baileys (WhatsApp Web's multi-device protocol).
+// One socket at a time: linked by QR or pairing code, credentials kept in the
+// auth folder, reconnected with backoff after any recoverable close, and left
+// alone once WhatsApp logs this device out (reconnecting cannot fix that).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import {
+  Browsers,
+  DisconnectReason,
+  downloadMediaMessage,
+  generateMessageIDV2,
+  isJidGroup,
+  jidNormalizedUser,
+  makeCacheableSignalKeyStore,
+  makeWASocket,
+  useMultiFileAuthState,
+  type BaileysEventMap,
+  type proto,
+  type UserFacingSocketConfig,
+  type WAMessage,
+} from 'baileys';
+import type { Logger } from '../../logger.js';
+import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo } from '../../types.js';
+import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from '../media-store.js';
+import { convertMessage, inboxFileName, type Converted } from './messages.js';
+
+export type { MediaSource };
+
+/** The part of a Baileys socket this channel uses (tests provide a fake). */
+export interface WhatsAppSocket {
+  ev: {
+    /** Receives every batch of events; returns a function that stops it. */
+    process(handler: (events: Partial<BaileysEventMap>) => void | Promise<void>): () => void;
+  };
+  readonly user?: { id: string; lid?: string } | undefined;
+  authState: { creds: { registered?: boolean } };
+  sendMessage(jid: string, content: { text: string }, options?: { messageId?: string }): Promise<WAMessage | undefined>;
+  sendPresenceUpdate(type: 'composing' | 'paused', jid?: string): Promise<void>;
+  groupFetchAllParticipating(): Promise<Record<string, { id: string; subject: string }>>;
+  requestPairingCode(phoneNumber: string): Promise<string>;
+  updateMediaMessage(message: WAMessage): Promise<WAMessage>;
+  end(error: Error | undefined): unknown;
+}
+
+export type DownloadMedia = (msg: WAMessage, ctx: { sock: WhatsAppSocket; signal: AbortSignal }) => Promise<MediaSource>;
+
+export interface WhatsAppChannelOptions {
+  /** Credentials folder (store/auth/whatsapp); created mode 0700. */
+  authDir: string;
+  assistantName: string;
+  /** The assistant runs on a number of its own (ASSISTANT_HAS_OWN_NUMBER). */
+  hasOwnNumber: boolean;
+  logger: Logger;
+  /** Where a chat's media goes (`<group folder>/inbox`), or null to not save it. */
+  inboxDirFor(jid: string): string | null;
+  /** Where downloads are written before they move into an inbox; a folder no sandbox sees. */
+  stagingDir?: string;
+  identities: { canonical(alias: string): string; link(alias: string, canonical: string): void };
+  makeSocket?: (config: UserFacingSocketConfig) => WhatsAppSocket;
+  downloadMedia?: DownloadMedia;
+  /** Waits before successive reconnects, in ms; the last one repeats. */
+  reconnectDelays?: number[];
+  /** WhatsApp logged this device out; it needs linking again. */
+  onLinkLost?: (reason: string) => void;
+  /** Link with a pairing code for this phone number instead of a QR code. */
+  pairingPhone?: string;
+  /** Draw the QR code (or print the pairing code) on the terminal, for `nanoclaw auth whatsapp`. */
+  printQr?: boolean;
+  maxMediaBytes?: number;
+}
+
+export interface WhatsAppChannel extends Channel {
+  /** The linked account's own phone JID (its "message yourself" chat), once known. */
+  selfJid(): string | null;
+  /** After a logout: forget the dead credentials and start linking afresh (QR or pairing code). No-op otherwise. */
+  relink(): Promise<void>;
+}
+
+const DEFAULT_DELAYS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
+const DOWNLOAD_TIMEOUT_MS = 120_000;
+/** Sent message contents kept for WhatsApp's retry requests and to recognise echoes. */
+const SENT_MEMORY = 500;
+
+const JID_SUFFIXES = ['@s.whatsapp.net', '@g.us', '@lid'];
+
+/**
+ * WhatsApp bans accounts that send like a script: messages to one chat are
+ * spaced like typing (1–2.5 s apart), groups get at most 20 a minute, and the
+ * whole account at most 30 a minute.
+ */
+export const WHATSAPP_PACING: ChannelPacing = {
+  perChatMs: 1_000,
+  jitterMs: 1_500,
+  perGroupChatPerMinute: 20,
+  perChannelPerMinute: 30,
+  isGroupChat: (jid) => jid.endsWith('@g.us'),
+};
+
+export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppChannel {
+  const log = opts.logger.child({ channel: 'whatsapp' });
+  // Baileys logs a lot at info; let through only its warnings unless we log less anyway.
+  const baileysLogger = opts.logger.child({ module: 'baileys' }, { level: opts.logger.levelVal >= 40 ? opts.logger.level : 'warn' });
+  const makeSocket = opts.makeSocket ?? ((config) => makeWASocket(config));
+  const download = opts.downloadMedia ?? defaultDownload(baileysLogger);
+  const delays = opts.reconnectDelays?.length ? opts.reconnectDelays : DEFAULT_DELAYS;
+  const maxMediaBytes = opts.maxMediaBytes ?? MAX_MEDIA_BYTES;
+
+  let events: ChannelEvents | null = null;
+  let sock: WhatsAppSocket | null = null;
+  let unsubscribe: (() => void) | null = null;
+  // Bumped whenever a socket is dropped, so late events from it are ignored.
+  let generation = 0;
+  let connected = false;
+  let stopped = true;
+  let linkLost = false;
+  let attempt = 0;
+  let reconnectTimer: NodeJS.Timeout | null = null;
+  let linkWatcher: fs.FSWatcher | null = null;
+  let shutdown = new AbortController();
+  const self = { pn: null as string | null, lid: null as string | null };
+  const sent = new Map<string, proto.IMessage | undefined>();
+  // Messages are handled one batch after another, so media downloads never reorder them.
+  let work: Promise<void> = Promise.resolve();
+  let credsWrite: Promise<void> = Promise.resolve();
+
+  // Last name reported per chat: Baileys announces the same group several ways
+  // (the fetch on connect also arrives as groups.update), the host hears it once.
+  const chatNames = new Map<string, string>();
+  function reportChat(info: ChatInfo): void {
+    if (!info.name || chatNames.get(info.jid) === info.name) return;
+    chatNames.set(info.jid, info.name);
+    try { events?.onChat(info); } catch (err) { log.error({ err }, 'onChat handler failed'); }
+  }
+
+  function report(state: ChannelState): void {
+    try { events?.onState?.(state); } catch (err) { log.error({ err }, 'onState handler failed'); }
+  }
+
+  function noteSelf(me: { id?: string | null; lid?: string | null } | undefined): void {
+    if (me?.id) self.pn = jidNormalizedUser(me.id);
+    if (me?.lid) self.lid = jidNormalizedUser(me.lid);
+    if (self.pn && self.lid && opts.identities.canonical(self.lid) !== self.pn) opts.identities.link(self.lid, self.pn);
+  }
+
+  function remember(id: string, content: proto.IMessage | undefined): void {
+    sent.set(id, content);
+    if (sent.size > SENT_MEMORY) sent.delete(sent.keys().next().value!);
+  }
+
+  async function open(): Promise<void> {
+    fs.mkdirSync(opts.authDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(opts.authDir, 0o700);
+    const { state, saveCreds } = await useMultiFileAuthState(opts.authDir);
+    if (stopped || linkLost) return;
+    noteSelf(state.creds.me);
+    const gen = ++generation;
+    const s = makeSocket({
+      auth: { creds: state.creds, keys: makeCacheableSignalKeyStore(state.keys, baileysLogger) },
+      logger: baileysLogger,
+      // A real browser triple: pairing codes are refused for unknown ones.
+      browser: Browsers.macOS('Chrome'),
+      // Appearing online would silence notifications on the user's phone.
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      getMessage: async (key) => (key.id ? sent.get(key.id) : undefined),
+    });
+    sock = s;
+    let pairingRequested = false;
+    unsubscribe = s.ev.process((batch) => {
+      if (gen !== generation) return;
+      if (batch['creds.update']) {
+        credsWrite = credsWrite.then(saveCreds).catch((err) => log.error({ err }, 'Could not save WhatsApp credentials'));
+      }
+      const update = batch['connection.update'];
+      if (update) {
+        if (update.qr && !connected) {
+          if (opts.pairingPhone) {
+            // The first QR means the socket is ready to link; ask for a code instead, once.
+            if (!pairingRequested && !s.authState.creds.registered) {
+              pairingRequested = true;
+              requestPairingCode(s, opts.pairingPhone);
+            }
+          } else {
+            report({ connected: false, detail: 'Scan the QR code with WhatsApp: Settings → Linked devices → Link a device.', linking: { qr: update.qr } });
+            if (opts.printQr) printQr(update.qr);
+          }
+        }
+        if (update.connection === 'open') onOpen(s);
+      }
+      const queued = batch['messages.upsert'] || batch['groups.update'] || batch['groups.upsert']
+        || batch['chats.upsert'] || batch['lid-mapping.update'];
+      if (queued) work = work.then(() => handleBatch(s, batch)).catch((err) => log.error({ err }, 'WhatsApp event handling failed'));
+      // Closing last: messages that arrived in the same batch are still handled.
+      if (update?.connection === 'close') onClose(gen, s, update.lastDisconnect?.error);
+    });
+  }
+
+  function requestPairingCode(s: WhatsAppSocket, phone: string): void {
+    const digits = phone.replace(/\D/g, '');
+    s.requestPairingCode(digits).then(
+      (code) => {
+        log.info('WhatsApp pairing code issued');
+        report({ connected: false, detail: 'Enter the pairing code in WhatsApp: Settings → Linked devices → Link with phone number.', linking: { pairingCode: code } });
+        if (opts.printQr) process.stdout.write(`\nWhatsApp pairing code: ${code}\nOn your phone: Settings → Linked devices → Link a device → Link with phone number instead.\n\n`);
+      },
+      (err) => log.error({ err }, 'Could not get a WhatsApp pairing code; check the phone number (country code, digits only)'),
+    );
+  }
+
+  function onOpen(s: WhatsAppSocket): void {
+    connected = true;
+    attempt = 0;
+    noteSelf(s.user);
+    log.info({ self: self.pn }, 'WhatsApp connected');
+    // Connected first: the host flushes its outbox when it hears this.
+    report({ connected: true });
+    work = work.then(() => reportGroups(s));
+  }
+
+  async function reportGroups(s: WhatsAppSocket): Promise<void> {
+    try {
+      const groups = await s.groupFetchAllParticipating();
+      for (const g of Object.values(groups)) {
+        if (g.id) reportChat({ jid: g.id, name: g.subject, channel: 'whatsapp', isGroup: true });
+      }
+    } catch (err) {
+      log.warn({ err }, 'Could not fetch WhatsApp group names; they will appear as groups are updated');
+    }
+  }
+
+  /** Stops listening to a socket and closes it; its late events are ignored. */
+  function detach(): WhatsAppSocket | null {
+    const s = sock;
+    generation++;
+    unsubscribe?.();
+    unsubscribe = null;
+    sock = null;
+    connected = false;
+    return s;
+  }
+
+  function onClose(gen: number, s: WhatsAppSocket, error: Error | undefined): void {
+    if (gen !== generation) return;
+    detach();
+    endQuietly(s);
+    if (stopped) return;
+    const code = statusCode(error);
+    if (code === DisconnectReason.loggedOut) {
+      linkLost = true;
+      // These credentials are dead; removing them (after any pending save) lets the next link start clean.
+      credsWrite = credsWrite.then(() => clearCredentials(opts.authDir, log));
+      const reason = 'WhatsApp logged this device out (it was removed from Linked devices, or the session expired). Link it again with `nanoclaw auth whatsapp`.';
+      log.error({ code }, reason);
+      report({ connected: false, detail: reason });
+      try { opts.onLinkLost?.(reason); } catch (err) { log.error({ err }, 'onLinkLost handler failed'); }
+      void credsWrite.then(watchForNewLink);
+      return;
+    }
+    // After a QR scan WhatsApp asks for a restart; that one is expected and immediate.
+    const delay = code === DisconnectReason.restartRequired ? 0 : delays[Math.min(attempt, delays.length - 1)];
+    if (code !== DisconnectReason.restartRequired) attempt++;
+    const why = `${reasonName(code)}${error?.message ? `: ${error.message}` : ''}`;
+    log.warn({ code, delay }, `WhatsApp connection closed (${why}); reconnecting`);
+    report({ connected: false, detail: `Connection closed (${why}); reconnecting in ${Math.round(delay / 1000)} s.` });
+    scheduleReconnect(delay);
+  }
+
+  /**
+   * While logged out, waits for `nanoclaw auth whatsapp` (another process) to
+   * write fresh credentials into the auth folder, then connects with them.
+   */
+  function watchForNewLink(): void {
+    if (!linkLost || stopped || linkWatcher) return;
+    try {
+      linkWatcher = fs.watch(opts.authDir, (_type, file) => {
+        if (!linkLost) return stopWatching();
+        if (file !== 'creds.json' || !hasLinkedCreds(opts.authDir)) return;
+        log.info('New WhatsApp credentials found; reconnecting');
+        stopWatching();
+        linkLost = false;
+        attempt = 0;
+        // The linking process is still finishing; give it a moment before taking over.
+        scheduleReconnect(delays[0]);
+      });
+    } catch (err) {
+      log.warn({ err }, 'Cannot watch the WhatsApp auth folder; restart NanoClaw after linking again');
+    }
+  }
+
+  function stopWatching(): void {
+    linkWatcher?.close();
+    linkWatcher = null;
+  }
+
+  function scheduleReconnect(delay: number): void {
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    reconnectTimer = setTimeout(() => {
+      reconnectTimer = null;
+      if (stopped || linkLost || sock) return;
+      open().catch((err) => {
+        const next = delays[Math.min(attempt++, delays.length - 1)];
+        log.error({ err, next }, 'Could not reopen the WhatsApp connection; trying again');
+        scheduleReconnect(next);
+      });
+    }, delay);
+  }
+
+  async function handleBatch(s: WhatsAppSocket, batch: Partial<BaileysEventMap>): Promise<void> {
+    const mapping = batch['lid-mapping.update'];
+    if (mapping?.lid && mapping.pn) opts.identities.link(jidNormalizedUser(mapping.lid), jidNormalizedUser(mapping.pn));
+
+    for (const g of [...(batch['groups.upsert'] ?? []), ...(batch['groups.update'] ?? [])]) {
+      if (g.id) reportChat({ jid: g.id, name: g.subject, channel: 'whatsapp', isGroup: true });
+    }
+    for (const c of batch['chats.upsert'] ?? []) {
+      if (!c.id || !c.name) continue;
+      const group = !!isJidGroup(c.id);
+      const jid = group ? c.id : opts.identities.canonical(jidNormalizedUser(c.id));
+      if (JID_SUFFIXES.some((sfx) => jid.endsWith(sfx))) reportChat({ jid, name: c.name, channel: 'whatsapp', isGroup: group });
+    }
+
+    for (const wa of batch['messages.upsert']?.messages ?? []) {
+      let converted: Converted | null;
+      try {
+        converted = convertMessage(wa, {
+          assistantName: opts.assistantName,
+          hasOwnNumber: opts.hasOwnNumber,
+          self,
+          canonical: (jid) => opts.identities.canonical(jid),
+          sentByUs: (id) => sent.has(id),
+        });
+      } catch (err) {
+        log.warn({ err, id: wa.key?.id }, 'Could not read a WhatsApp message; skipped');
+        continue;
+      }
+      if (!converted) continue;
+      for (const l of converted.links) {
+        if (opts.identities.canonical(l.alias) !== l.canonical) opts.identities.link(l.alias, l.canonical);
+      }
+      const { message, media } = converted;
+      if (media) {
+        const saved = await saveMedia(wa, message.chatJid, media, s);
+        if (saved === 'refused') message.text += REFUSED_NOTE;
+        else if (saved) message.attachments = [saved];
+      }
+      try { events?.onMessage(message); } catch (err) { log.error({ err, id: message.id }, 'onMessage handler failed'); }
+    }
+  }
+
+  /** The saved attachment; null when there is nothing to save or it failed; 'refused' when the inbox is not a plain folder. */
+  async function saveMedia(wa: WAMessage, chatJid: string, media: NonNullable<Converted['media']>, s: WhatsAppSocket): Promise<Attachment | 'refused' | null> {
+    const inbox = opts.inboxDirFor(chatJid);
+    if (!inbox) return null;
+    if (media.size !== undefined && media.size > maxMediaBytes) {
+      log.info({ chatJid, size: media.size }, `WhatsApp ${media.kind} not saved: larger than ${maxMediaBytes} bytes`);
+      return null;
+    }
+    const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS)]);
+    try {
+      const rel = await storeMedia({
+        inbox,
+        stagingDir: opts.stagingDir,
+        name: inboxFileName(media.mimeType, Date.now(), crypto.randomBytes(4).toString('hex')),
+        open: () => download(wa, { sock: s, signal }),
+        maxBytes: maxMediaBytes,
+        signal,
+      });
+      return { kind: media.kind, path: rel, mimeType: media.mimeType };
+    } catch (err) {
+      if (err instanceof MediaRefused) {
+        log.warn({ chatJid, id: wa.key?.id, err: err.message }, `Refused to save a WhatsApp ${media.kind}`);
+        return 'refused';
+      }
+      log.warn({ err, chatJid, id: wa.key?.id }, `WhatsApp ${media.kind} could not be saved`);
+      return null;
+    }
+  }
+
+  return {
+    name: 'whatsapp',
+    sharesUserAccount: !opts.hasOwnNumber,
+    pacing: WHATSAPP_PACING,
+
+    ownsJid(jid: string): boolean {
+      return JID_SUFFIXES.some((sfx) => jid.endsWith(sfx));
+    },
+
+    /** Starts connecting and returns; state changes (QR, open, close) arrive through onState. */
+    async connect(ev: ChannelEvents): Promise<void> {
+      events = ev;
+      if (!stopped) return;
+      stopped = false;
+      shutdown = new AbortController();
+      try {
+        await open();
+      } catch (err) {
+        stopped = true;
+        throw new Error(`WhatsApp could not start: ${(err as Error).message}. Check that ${opts.authDir} is writable.`, { cause: err });
+      }
+    },
+
+    async sendMessage(jid: string, text: string): Promise<void> {
+      const s = sock;
+      if (!connected || !s) throw new Error('WhatsApp is not connected; the message will be sent when it reconnects.');
+      // Our own id, recorded before sending, so the echo is known as ours however fast it comes back.
+      const messageId = generateMessageIDV2(s.user?.id);
+      remember(messageId, undefined);
+      const res = await s.sendMessage(jid, { text }, { messageId });
+      remember(messageId, res?.message ?? { conversation: text });
+    },
+
+    async setTyping(jid: string, typing: boolean): Promise<void> {
+      const s = sock;
+      if (!connected || !s) return;
+      try {
+        await s.sendPresenceUpdate(typing ? 'composing' : 'paused', jid);
+      } catch (err) {
+        log.debug({ err, jid }, 'WhatsApp typing indicator failed');
+      }
+    },
+
+    isConnected(): boolean {
+      return connected;
+    },
+
+    selfJid(): string | null {
+      return self.pn;
+    },
+
+    async relink(): Promise<void> {
+      if (stopped) throw new Error('The WhatsApp channel is not started; call connect() first.');
+      // Only after a logout: otherwise the device is linked, or a link is already on offer.
+      if (!linkLost) return;
+      await credsWrite;
+      stopWatching();
+      clearCredentials(opts.authDir, log);
+      self.pn = null;
+      self.lid = null;
+      linkLost = false;
+      attempt = 0;
+      await open();
+    },
+
+    async disconnect(): Promise<void> {
+      stopped = true;
+      if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; }
+      stopWatching();
+      shutdown.abort();
+      const s = detach();
+      if (s) endQuietly(s);
+      await work;
+      await credsWrite;
+    },
+  };
+}
+
+function endQuietly(s: WhatsAppSocket): void {
+  try {
+    Promise.resolve(s.end(undefined)).catch(() => {});
+  } catch {
+    // Already closed.
+  }
+}
+
+function statusCode(error: unknown): number | undefined {
+  const code = (error as { output?: { statusCode?: unknown } } | undefined)?.output?.statusCode;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function reasonName(code: number | undefined): string {
+  if (code === undefined) return 'no reason given';
+  const name = (DisconnectReason as unknown as Record<number, string>)[code];
+  return name ? `${name}, ${code}` : `code ${code}`;
+}
+
+/** Does the auth folder hold credentials of a linked device? */
+function hasLinkedCreds(dir: string): boolean {
+  try {
+    const creds = JSON.parse(fs.readFileSync(path.join(dir, 'creds.json'), 'utf8')) as { me?: { id?: string } };
+    return !!creds.me?.id;
+  } catch {
+    // Missing, or caught half-written: the next change event looks again.
+    return false;
+  }
+}
+
+function clearCredentials(dir: string, log: Logger): void {
+  try {
+    for (const entry of fs.readdirSync(dir)) fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+  } catch (err) {
+    log.warn({ err, dir }, 'Could not remove old WhatsApp credentials');
+  }
+}
+
+function defaultDownload(logger: Logger): DownloadMedia {
+  return async (msg, { sock, signal }) => {
+    const stream = await downloadMediaMessage(msg, 'stream', { options: { signal } }, {
+      logger,
+      reuploadRequest: (m) => sock.updateMediaMessage(m),
+    });
+    return stream as AsyncIterable<Uint8Array>;
+  };
+}
+
+function printQr(qr: string): void {
+  // qrcode-terminal is CommonJS without types; loaded only when a QR is drawn.
+  const qrcode = createRequire(import.meta.url)('qrcode-terminal') as {
+    generate(text: string, opts: { small: boolean }, cb: (drawn: string) => void): void;
+  };
+  qrcode.generate(qr, { small: true }, (drawn) => {
+    process.stdout.write(`\nScan this with WhatsApp (Settings → Linked devices → Link a device):\n${drawn}\n`);
+  });
+}

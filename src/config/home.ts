@@ -1,0 +1,120 @@
+// The home layout (store/, groups/, data/, logs/) and the rules for group
+// folders: a folder name is validated, then resolved and checked to be inside
+// groups/ before anything touches the disk.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { GLOBAL_TEMPLATE, MAIN_TEMPLATE, groupTemplate } from '../memory/templates.js';
+
+export const FOLDER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const RESERVED = new Set(['global', 'main-global', 'conversations']);
+
+export interface HomePaths {
+  home: string;
+  store: string;
+  db: string;
+  auth: string;
+  groups: string;
+  global: string;
+  data: string;
+  logs: string;
+  apiToken: string;
+  sockets: string;
+  sessions: string;
+}
+
+export function homePaths(home: string): HomePaths {
+  return {
+    home,
+    store: path.join(home, 'store'),
+    db: path.join(home, 'store', 'messages.db'),
+    auth: path.join(home, 'store', 'auth'),
+    groups: path.join(home, 'groups'),
+    global: path.join(home, 'groups', 'global'),
+    data: path.join(home, 'data'),
+    logs: path.join(home, 'logs'),
+    apiToken: path.join(home, 'data', 'api-token'),
+    sockets: path.join(home, 'data', 'sockets'),
+    sessions: path.join(home, 'data', 'sessions'),
+  };
+}
+
+/** Why a folder name is refused, or null if it is fine. */
+export function folderProblem(folder: unknown): string | null {
+  if (typeof folder !== 'string' || folder.length === 0) return 'A group folder name is required.';
+  if (folder.length > 64) return `Folder name is ${folder.length} characters; at most 64 are allowed.`;
+  if (!FOLDER_PATTERN.test(folder)) {
+    return `Folder name "${folder.slice(0, 80)}" is not allowed: use lowercase letters, digits, "-" and "_", starting with a letter or digit.`;
+  }
+  if (RESERVED.has(folder)) return `Folder name "${folder}" is reserved; choose another.`;
+  return null;
+}
+
+/** Resolves a group folder inside groups/, refusing anything that could escape it. */
+export function resolveGroupFolder(paths: HomePaths, folder: string): string {
+  const problem = folderProblem(folder);
+  if (problem) throw new Error(problem);
+  const root = path.resolve(paths.groups);
+  const resolved = path.resolve(root, folder);
+  if (path.dirname(resolved) !== root) throw new Error(`Folder "${folder}" resolves outside groups/.`);
+  // If it exists it must be a real directory, not a symlink pointing elsewhere.
+  try {
+    const st = fs.lstatSync(resolved);
+    if (st.isSymbolicLink() || !st.isDirectory()) throw new Error(`groups/${folder} exists but is not a plain directory; move it away and try again.`);
+  } catch (err: any) {
+    if (err?.code !== 'ENOENT') throw err;
+  }
+  return resolved;
+}
+
+/** Creates the group's folder and its memory file if missing. */
+export function ensureGroupFolder(paths: HomePaths, folder: string, name: string): string {
+  const dir = resolveGroupFolder(paths, folder);
+  fs.mkdirSync(dir, { recursive: true });
+  writeIfMissing(path.join(dir, 'CLAUDE.md'), groupTemplate(name));
+  return dir;
+}
+
+/**
+ * Writes a memory file unless something is already there. Agents can write in
+ * these folders, so a planted symlink (even a dangling one) is left alone
+ * rather than followed: 'wx' (O_EXCL) never writes through a symlink.
+ */
+function writeIfMissing(file: string, text: string): void {
+  try { fs.writeFileSync(file, text, { flag: 'wx' }); } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
+/** Creates the home layout. Safe to run on every start. */
+export function ensureHome(paths: HomePaths, assistantName: string): { created: boolean } {
+  const created = !fs.existsSync(paths.db);
+  for (const dir of [paths.store, paths.groups, paths.global, paths.data, paths.logs, paths.sessions]) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+  fs.mkdirSync(paths.sockets, { recursive: true, mode: 0o700 });
+  fs.chmodSync(paths.store, 0o700);
+  fs.mkdirSync(paths.auth, { recursive: true, mode: 0o700 });
+  const globalMemory = path.join(paths.global, 'CLAUDE.md');
+  writeIfMissing(globalMemory, GLOBAL_TEMPLATE(assistantName));
+  const mainDir = path.join(paths.groups, 'main');
+  fs.mkdirSync(mainDir, { recursive: true });
+  const mainMemory = path.join(mainDir, 'CLAUDE.md');
+  writeIfMissing(mainMemory, MAIN_TEMPLATE(assistantName));
+  return { created };
+}
+
+/** The local API's bearer token: created once, mode 0600. */
+export function ensureApiToken(paths: HomePaths): string {
+  try {
+    const token = fs.readFileSync(paths.apiToken, 'utf8').trim();
+    if (token.length >= 32) {
+      fs.chmodSync(paths.apiToken, 0o600);
+      return token;
+    }
+  } catch { /* create below */ }
+  const token = crypto.randomBytes(32).toString('base64url');
+  fs.writeFileSync(paths.apiToken, token + '\n', { mode: 0o600 });
+  fs.chmodSync(paths.apiToken, 0o600);
+  return token;
+}

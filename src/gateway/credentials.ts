@@ -1,0 +1,135 @@
+// The model credential, as the gateway needs it on every call. It never leaves
+// the host. An API key is used as is. A Claude OAuth token may come with a
+// refresh token in store/auth/claude.json:
+//   { "accessToken": "...", "refreshToken": "...", "expiresAt": 1767225600000 }
+// and is refreshed here, on the host, shortly before it expires; the new pair is
+// written back (mode 0600) so a restart keeps it.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Credential } from '../config/config.js';
+import type { Logger } from '../logger.js';
+
+export const OAUTH_FILE = 'claude.json';
+/** Claude Code's OAuth token endpoint and public client id. */
+export const DEFAULT_TOKEN_URL = 'https://console.anthropic.com/v1/oauth/token';
+export const DEFAULT_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
+/** Refresh this long before expiry, so a long model call does not start with a dying token. */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export interface OAuthState { accessToken: string; refreshToken?: string; expiresAt?: number }
+
+export interface CredentialSourceDeps {
+  /** From the environment / .env (config.credential). */
+  initial: Credential | null;
+  /** store/auth */
+  authDir: string;
+  tokenUrl?: string;
+  clientId?: string;
+  fetch?: typeof fetch;
+  now?: () => number;
+  logger?: Logger;
+}
+
+export interface CredentialSource {
+  /** The credential to use now; throws with a message for the user when it expired and cannot be refreshed. */
+  get(): Promise<Credential | null>;
+}
+
+function readState(file: string): { state: OAuthState | null; mtimeMs: number } {
+  try {
+    const st = fs.statSync(file);
+    const data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (!data || typeof data.accessToken !== 'string' || !data.accessToken) return { state: null, mtimeMs: st.mtimeMs };
+    return {
+      state: {
+        accessToken: data.accessToken,
+        refreshToken: typeof data.refreshToken === 'string' && data.refreshToken ? data.refreshToken : undefined,
+        expiresAt: typeof data.expiresAt === 'number' ? data.expiresAt : undefined,
+      },
+      mtimeMs: st.mtimeMs,
+    };
+  } catch {
+    return { state: null, mtimeMs: -1 };
+  }
+}
+
+function writeState(file: string, state: OAuthState): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
+  fs.renameSync(tmp, file);
+}
+
+export function createCredentialSource(deps: CredentialSourceDeps): CredentialSource {
+  const file = path.join(deps.authDir, OAUTH_FILE);
+  const now = deps.now ?? Date.now;
+  const doFetch = deps.fetch ?? fetch;
+  const tokenUrl = deps.tokenUrl ?? DEFAULT_TOKEN_URL;
+  const clientId = deps.clientId ?? DEFAULT_CLIENT_ID;
+  let cached: OAuthState | null = null;
+  let cachedMtime = -2;
+  let inFlight: Promise<OAuthState> | null = null;
+
+  const current = (): OAuthState | null => {
+    // The file wins over the environment: it holds the newest token after a refresh.
+    const { state } = readStateIfChanged();
+    if (state) return state;
+    return deps.initial?.kind === 'oauth' ? { accessToken: deps.initial.value } : null;
+  };
+  const readStateIfChanged = (): { state: OAuthState | null; mtimeMs: number } => {
+    let mtime = -1;
+    try { mtime = fs.statSync(file).mtimeMs; } catch { /* no file */ }
+    if (mtime !== cachedMtime) { const r = readState(file); cached = r.state; cachedMtime = r.mtimeMs; }
+    return { state: cached, mtimeMs: cachedMtime };
+  };
+
+  async function refresh(state: OAuthState): Promise<OAuthState> {
+    const res = await doFetch(tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'refresh_token', refresh_token: state.refreshToken, client_id: clientId }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`the token endpoint answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
+    let data: any;
+    try { data = JSON.parse(text); } catch { throw new Error('the token endpoint sent something that is not JSON'); }
+    if (typeof data?.access_token !== 'string' || !data.access_token) throw new Error('the token endpoint sent no access_token');
+    const next: OAuthState = {
+      accessToken: data.access_token,
+      // Some servers rotate the refresh token, some keep it.
+      refreshToken: typeof data.refresh_token === 'string' && data.refresh_token ? data.refresh_token : state.refreshToken,
+      expiresAt: typeof data.expires_in === 'number' ? now() + data.expires_in * 1000 : undefined,
+    };
+    writeState(file, next);
+    cached = next;
+    try { cachedMtime = fs.statSync(file).mtimeMs; } catch { /* written just now */ }
+    deps.logger?.info({ expiresAt: next.expiresAt ? new Date(next.expiresAt).toISOString() : null }, 'refreshed the Claude OAuth token');
+    return next;
+  }
+
+  return {
+    async get() {
+      if (deps.initial?.kind === 'api-key') return deps.initial;
+      const state = current();
+      if (!state) return null;
+      const due = state.expiresAt !== undefined && now() >= state.expiresAt - REFRESH_MARGIN_MS;
+      if (!due || !state.refreshToken) {
+        if (state.expiresAt !== undefined && now() >= state.expiresAt) {
+          throw new Error('The Claude OAuth token has expired and there is no refresh token: run "claude setup-token", put the new token in CLAUDE_CODE_OAUTH_TOKEN (or store/auth/claude.json), and restart.');
+        }
+        return { kind: 'oauth', value: state.accessToken };
+      }
+      // One refresh at a time, however many sandboxes ask at once.
+      inFlight ??= refresh(state).finally(() => { inFlight = null; });
+      try {
+        const next = await inFlight;
+        return { kind: 'oauth', value: next.accessToken };
+      } catch (err) {
+        deps.logger?.warn({ err: (err as Error).message }, 'Claude OAuth token refresh failed');
+        if (state.expiresAt !== undefined && now() < state.expiresAt) return { kind: 'oauth', value: state.accessToken };
+        throw new Error(`The Claude OAuth token has expired and refreshing it failed (${(err as Error).message}): run "claude setup-token", put the new token in CLAUDE_CODE_OAUTH_TOKEN, and restart.`);
+      }
+    },
+  };
+}

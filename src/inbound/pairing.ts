@@ -1,0 +1,64 @@
+// DM pairing: a stranger who writes to the assistant in a direct chat gets a
+// one-time code; the owner approves it from the main chat ("approve 4F7K2Q")
+// or the CLI, which registers that chat. Codes expire after an hour, and at
+// most three wait at once, so a flood of strangers cannot fill the store.
+import crypto from 'node:crypto';
+import type { Store } from '../store/index.js';
+
+export const PAIRING_TTL_MS = 60 * 60 * 1000;
+export const MAX_PENDING = 3;
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O, 1/I
+export const APPROVE_PATTERN = /^\s*approve\s+([A-Za-z0-9]{6})\s*[.!]?\s*$/i;
+
+export interface PairingRequest { code: string; channel: string; chatJid: string; sender: string; senderName: string; createdAt: string; status: string }
+
+/** Is this a one-to-one chat (as opposed to a group)? Decided from the id's shape per platform. */
+export function isDirectChat(jid: string): boolean {
+  if (jid.startsWith('tg:')) return !jid.slice(3).startsWith('-');
+  return jid.endsWith('@s.whatsapp.net') || jid.endsWith('@lid');
+}
+
+function newCode(): string {
+  const bytes = crypto.randomBytes(6);
+  return Array.from(bytes, (b) => ALPHABET[b % ALPHABET.length]).join('');
+}
+
+export function pairingQueries(store: Store, now: () => number = Date.now) {
+  const db = store.db;
+  const expireOld = () => db.prepare(`UPDATE pairing_requests SET status = 'expired' WHERE status = 'pending' AND created_at < ?`)
+    .run(new Date(now() - PAIRING_TTL_MS).toISOString());
+  return {
+    pending(): PairingRequest[] {
+      expireOld();
+      return db.prepare(`SELECT code, channel, chat_jid AS chatJid, sender, sender_name AS senderName, created_at AS createdAt, status FROM pairing_requests WHERE status = 'pending' ORDER BY created_at`).all() as PairingRequest[];
+    },
+    /** A code for this chat: its existing pending one, a new one, or null when too many wait. */
+    request(channel: string, chatJid: string, sender: string, senderName: string): { code: string; isNew: boolean } | null {
+      const pending = this.pending();
+      const existing = pending.find((p) => p.chatJid === chatJid);
+      if (existing) return { code: existing.code, isNew: false };
+      if (pending.length >= MAX_PENDING) return null;
+      const code = newCode();
+      db.prepare(`INSERT INTO pairing_requests (code, channel, chat_jid, sender, sender_name, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(code, channel, chatJid, sender, senderName.slice(0, 100), new Date(now()).toISOString());
+      return { code, isNew: true };
+    },
+    /** Marks a pending, unexpired code approved and returns it; null if there is no such code. */
+    approve(code: string): PairingRequest | null {
+      expireOld();
+      const row = db.prepare(`SELECT code, channel, chat_jid AS chatJid, sender, sender_name AS senderName, created_at AS createdAt, status FROM pairing_requests WHERE code = ? AND status = 'pending'`).get(code.toUpperCase()) as PairingRequest | undefined;
+      if (!row) return null;
+      db.prepare(`UPDATE pairing_requests SET status = 'approved' WHERE code = ?`).run(row.code);
+      return row;
+    },
+  };
+}
+
+/** A folder name for an approved person: their name, made safe, made unique. */
+export function folderForName(name: string, taken: (folder: string) => boolean): string {
+  const base = (name.normalize('NFKD').replace(/[^\x00-\x7f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40)) || 'contact';
+  const safe = /^[a-z0-9]/.test(base) && base !== 'global' && base !== 'main' ? base : `dm-${base}`.slice(0, 40);
+  let folder = safe;
+  for (let i = 2; taken(folder); i++) folder = `${safe}-${i}`;
+  return folder;
+}

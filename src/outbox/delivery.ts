@@ -1,0 +1,204 @@
+// Delivery: sends what the outbox holds through the right channel, in order per
+// chat, the moment it is written (and again when a channel reconnects). A sent
+// reply is recorded in the chat's history in the same transaction that marks
+// it delivered. Each chat has its own lane, so a chat that waits (paced, or
+// failing) never holds up another; bursts are spaced to the channel's pacing.
+import type { Logger } from '../logger.js';
+import { formatOutbound } from '../conversation/router.js';
+import type { Store } from '../store/index.js';
+import type { OutboxItem } from '../store/outbox.js';
+import type { Channel, ChannelPacing, Message } from '../types.js';
+
+export interface DeliveryDeps {
+  store: Store;
+  channels: () => Channel[];
+  assistantName: string;
+  logger: Logger;
+  onStored(msg: Message & { seq: number }): void;
+  retryMs?: number;
+  /** For tests: the jitter source (0 ≤ x < 1). */
+  random?: () => number;
+}
+
+/** Why a lane stopped before its chat's outbox was empty. */
+type Stall = { retryMs: number; hold: boolean };
+
+interface Lane {
+  running: boolean;
+  timer: NodeJS.Timeout | null;
+  /** A platform's retry_after: no attempt before this time, even on a kick. */
+  holdUntil: number;
+}
+
+/** Send times per key, to answer "how long until one more fits in this window". */
+export function createPacer(random: () => number = Math.random) {
+  const windows = new Map<string, number[]>();
+  const nextAt = new Map<string, number>();
+
+  const windowWait = (key: string, limit: number | undefined, spanMs: number, now: number): number => {
+    if (!limit) return 0;
+    const times = windows.get(key)?.filter((t) => t > now - spanMs) ?? [];
+    windows.set(key, times);
+    return times.length < limit ? 0 : times[times.length - limit]! + spanMs - now;
+  };
+  const keys = (channel: string, jid: string) => ({ chat: `${channel}\0${jid}`, sec: `${channel}\0/s`, min: `${channel}\0/min` });
+
+  return {
+    /** How long a send to `jid` must wait now (0: go). */
+    wait(channel: string, p: ChannelPacing, jid: string, now: number): number {
+      const k = keys(channel, jid);
+      return Math.max(
+        (nextAt.get(k.chat) ?? 0) - now,
+        p.isGroupChat?.(jid) ? windowWait(k.chat, p.perGroupChatPerMinute, 60_000, now) : 0,
+        windowWait(k.sec, p.perChannelPerSecond, 1_000, now),
+        windowWait(k.min, p.perChannelPerMinute, 60_000, now),
+        0,
+      );
+    },
+    /** A send to `jid` starts now: it takes its place in every window. */
+    started(channel: string, p: ChannelPacing, jid: string, now: number): void {
+      const k = keys(channel, jid);
+      const push = (key: string) => windows.set(key, [...(windows.get(key) ?? []), now]);
+      if (p.isGroupChat?.(jid) && p.perGroupChatPerMinute) push(k.chat);
+      if (p.perChannelPerSecond) push(k.sec);
+      if (p.perChannelPerMinute) push(k.min);
+    },
+    /** A send to `jid` ended: the next one to that chat waits the chat gap from now. */
+    ended(channel: string, p: ChannelPacing, jid: string, now: number): void {
+      nextAt.set(keys(channel, jid).chat, now + p.perChatMs + Math.floor(random() * (p.jitterMs ?? 0)));
+    },
+    /** Forgets chats whose gap has passed, so quiet chats cost nothing. */
+    prune(now: number): void {
+      for (const [k, t] of nextAt) if (t <= now) nextAt.delete(k);
+      for (const [k, ts] of windows) if (!ts.length || ts[ts.length - 1]! <= now - 60_000) windows.delete(k);
+    },
+  };
+}
+
+export function createDelivery(deps: DeliveryDeps) {
+  const lanes = new Map<string, Lane>();
+  const sleepers = new Set<() => void>();
+  const pacer = createPacer(deps.random);
+  const retryMs = deps.retryMs ?? 10_000;
+  let stopped = false;
+
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(t); sleepers.delete(done); resolve(); };
+    const t = setTimeout(done, ms);
+    sleepers.add(done);
+  });
+
+  /** Waits until the channel's pacing lets one more message out to `jid`, and takes that slot. */
+  async function paced(channel: Channel, jid: string): Promise<void> {
+    const p = channel.pacing;
+    if (!p) return;
+    for (let wait = pacer.wait(channel.name, p, jid, Date.now()); wait > 0 && !stopped; wait = pacer.wait(channel.name, p, jid, Date.now())) {
+      await sleep(wait);
+    }
+    pacer.started(channel.name, p, jid, Date.now());
+  }
+
+  /** Sends one item; null when it went out, or why the lane must stop. */
+  async function deliver(item: OutboxItem): Promise<Stall | null> {
+    const channel = deps.channels().find((c) => c.ownsJid(item.chatJid));
+    if (!channel) {
+      deps.logger.warn({ chat: item.chatJid }, 'no channel for outbox item; keeping it until one connects');
+      return { retryMs, hold: false };
+    }
+    if (!channel.isConnected()) return { retryMs, hold: false };
+    const text = formatOutbound(item.text, { sharesUserAccount: channel.sharesUserAccount, assistantName: deps.assistantName, persona: item.persona });
+    if (text) {
+      await paced(channel, item.chatJid);
+      if (stopped) return { retryMs, hold: false };
+      try {
+        await channel.sendMessage(item.chatJid, text);
+      } catch (err) {
+        const message = (err as Error)?.message ?? String(err);
+        deps.store.outbox.markFailed(item.id, message);
+        const retryAfter = (err as { retryAfterMs?: unknown })?.retryAfterMs;
+        if (typeof retryAfter === 'number' && retryAfter > 0) {
+          deps.logger.warn({ chat: item.chatJid, retryAfterMs: retryAfter }, 'platform asked to slow down; this chat waits, then retries');
+          return { retryMs: retryAfter, hold: true };
+        }
+        deps.logger.warn({ chat: item.chatJid, err: message }, 'send failed; will retry');
+        return { retryMs, hold: false };
+      } finally {
+        if (channel.pacing) pacer.ended(channel.name, channel.pacing, item.chatJid, Date.now());
+      }
+    }
+    const msg: Message = {
+      id: `out-${item.id}`, chatJid: item.chatJid, sender: 'assistant', senderName: item.persona || deps.assistantName,
+      text: item.text, timestamp: new Date().toISOString(), fromMe: true, fromAssistant: true,
+    };
+    let seq: number | null = null;
+    deps.store.outbox.deliverWith(item.id, () => { seq = deps.store.messages.insert(msg, channel.name); });
+    if (seq !== null) deps.onStored({ ...msg, seq });
+    return null;
+  }
+
+  /** Sends the chat's outbox oldest first until it is empty (the lane then ends) or a send cannot go out. */
+  async function drain(jid: string, lane: Lane): Promise<Stall | null> {
+    for (;;) {
+      const items = stopped ? [] : deps.store.outbox.pending().filter((i) => i.chatJid === jid);
+      if (!items.length) {
+        // In the same step as the empty read, so a kick after it starts a fresh lane.
+        lane.running = false;
+        if (lanes.get(jid) === lane) lanes.delete(jid);
+        return null;
+      }
+      // A later item never overtakes an earlier one that has not gone out.
+      for (const item of items) {
+        if (stopped) return { retryMs, hold: false };
+        const stall = await deliver(item);
+        if (stall) return stall;
+      }
+    }
+  }
+
+  function retryLater(jid: string, lane: Lane, stall: Stall): void {
+    lane.running = false;
+    if (stopped) return;
+    if (stall.hold) lane.holdUntil = Date.now() + stall.retryMs;
+    lane.timer = setTimeout(() => { lane.timer = null; start(jid); }, stall.retryMs);
+  }
+
+  function run(jid: string, lane: Lane): void {
+    lane.running = true;
+    drain(jid, lane).then(
+      (stall) => { if (stall) retryLater(jid, lane, stall); else pacer.prune(Date.now()); },
+      (err) => {
+        deps.logger.error({ err, chat: jid }, 'delivery failed; will retry');
+        retryLater(jid, lane, { retryMs, hold: false });
+      },
+    );
+  }
+
+  function start(jid: string): void {
+    if (stopped) return;
+    let lane = lanes.get(jid);
+    if (!lane) { lane = { running: false, timer: null, holdUntil: 0 }; lanes.set(jid, lane); }
+    // A running lane reads the outbox again before it finishes.
+    if (lane.running) return;
+    if (lane.timer) {
+      if (Date.now() < lane.holdUntil) return;
+      // Something changed (a reconnect, a new message): try now rather than at the retry time.
+      clearTimeout(lane.timer);
+      lane.timer = null;
+    }
+    run(jid, lane);
+  }
+
+  return {
+    kick(): void {
+      if (stopped) return;
+      for (const jid of new Set(deps.store.outbox.pending().map((i) => i.chatJid))) start(jid);
+    },
+    stop(): void {
+      stopped = true;
+      for (const lane of lanes.values()) if (lane.timer) clearTimeout(lane.timer);
+      for (const wake of [...sleepers]) wake();
+    },
+  };
+}
+
+export type Delivery = ReturnType<typeof createDelivery>;

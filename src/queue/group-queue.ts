@@ -1,0 +1,162 @@
+// The group queue: at most one agent per group, at most `maxConcurrent`
+// overall, the rest waiting in arrival order. A failed run is retried with
+// exponential backoff; after the last try the chat is told, and the messages
+// stay unanswered in the store (the next message will include them again).
+import type { Logger } from '../logger.js';
+
+export type Job = { kind: 'messages' } | { kind: 'task'; taskId: string };
+
+export interface QueueDeps {
+  maxConcurrent: number;
+  retryBaseMs: number;
+  maxRetries: number;
+  run(key: string, job: Job): Promise<void>;
+  onGiveUp(key: string, job: Job, err: unknown, tries: number): void;
+  /**
+   * A due task waits for this key's running messages job (a live agent that may
+   * sit idle for minutes waiting for follow-ups): ask it to end after its
+   * current turn, so the task runs next and the conversation after it.
+   */
+  yieldFor?(key: string): void;
+  logger: Logger;
+}
+
+interface KeyState {
+  running: Job | null;
+  messages: boolean;
+  tasks: string[];
+  failures: number;
+  retryTimer: NodeJS.Timeout | null;
+  /** The running job was asked to yield to a task. */
+  yielding: boolean;
+}
+
+export function createGroupQueue(deps: QueueDeps) {
+  const states = new Map<string, KeyState>();
+  const waiting: string[] = [];
+  let active = 0;
+  let peak = 0;
+  let stopped = false;
+  const idleWaiters: (() => void)[] = [];
+
+  const state = (key: string): KeyState => {
+    let s = states.get(key);
+    if (!s) { s = { running: null, messages: false, tasks: [], failures: 0, retryTimer: null, yielding: false }; states.set(key, s); }
+    return s;
+  };
+
+  const hasWork = (s: KeyState) => s.messages || s.tasks.length > 0;
+
+  function takeJob(s: KeyState): Job | null {
+    // Scheduled tasks are due at a time; messages can wait one task's length.
+    const task = s.tasks.shift();
+    if (task) return { kind: 'task', taskId: task };
+    if (s.messages) { s.messages = false; return { kind: 'messages' }; }
+    return null;
+  }
+
+  function schedule(key: string): void {
+    if (stopped) return;
+    const s = state(key);
+    if (s.running || s.retryTimer || !hasWork(s)) return;
+    if (active >= deps.maxConcurrent) {
+      if (!waiting.includes(key)) waiting.push(key);
+      return;
+    }
+    const job = takeJob(s);
+    if (!job) return;
+    s.running = job;
+    s.yielding = false;
+    active++;
+    peak = Math.max(peak, active);
+    deps.run(key, job).then(
+      () => { s.failures = 0; finish(key); },
+      (err) => {
+        if (stopped) { finish(key); return; }
+        s.failures++;
+        // Some failures would only repeat (a limit hit, no credential): say so at once.
+        const final = (err as { retryable?: boolean } | null)?.retryable === false;
+        if (final || s.failures >= deps.maxRetries) {
+          deps.logger.error({ key, job, err: String((err as Error)?.message ?? err) }, 'giving up after retries');
+          const tries = s.failures;
+          s.failures = 0;
+          try { deps.onGiveUp(key, job, err, tries); } catch (e) { deps.logger.error({ e }, 'onGiveUp failed'); }
+          finish(key);
+          return;
+        }
+        // Put the job back and wait before the next try.
+        if (job.kind === 'task') s.tasks.unshift(job.taskId); else s.messages = true;
+        const delay = deps.retryBaseMs * 2 ** (s.failures - 1);
+        deps.logger.warn({ key, job, attempt: s.failures, delay, err: String((err as Error)?.message ?? err) }, 'run failed; retrying');
+        s.retryTimer = setTimeout(() => { s.retryTimer = null; schedule(key); }, delay);
+        finish(key);
+      },
+    );
+  }
+
+  function finish(key: string): void {
+    const s = state(key);
+    s.running = null;
+    active--;
+    // More work for this group waits its turn behind groups already waiting.
+    if (hasWork(s) && !waiting.includes(key)) waiting.push(key);
+    while (active < deps.maxConcurrent && waiting.length) {
+      // A group with a due task goes before groups that only have messages.
+      const i = Math.max(0, waiting.findIndex((k) => state(k).tasks.length > 0));
+      const next = waiting.splice(i, 1)[0];
+      schedule(next);
+    }
+    if (active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer)) {
+      idleWaiters.splice(0).forEach((r) => r());
+    }
+  }
+
+  /** A task for `key` could not start: ask a conversation to make way, its own or (at the cap) another's. */
+  function makeRoomFor(key: string): void {
+    const s = state(key);
+    if (s.running?.kind === 'task' || s.retryTimer) return;
+    let target: string | undefined;
+    if (s.running?.kind === 'messages') target = key;
+    else if (!s.running && active >= deps.maxConcurrent) {
+      // One freed slot per waiting task: do not close more conversations than that.
+      const all = [...states.values()];
+      const waitingTasks = all.filter((x) => x.tasks.length && !x.running && !x.retryTimer).length;
+      const freeing = all.filter((x) => x.running && x.yielding && !x.tasks.length).length;
+      if (freeing >= waitingTasks) return;
+      target = [...states.entries()].find(([, x]) => x.running?.kind === 'messages' && !x.yielding)?.[0];
+    }
+    if (target === undefined) return;
+    const t = state(target);
+    if (t.yielding) return;
+    t.yielding = true;
+    try { deps.yieldFor?.(target); } catch (err) { deps.logger.warn({ key: target, err: String((err as Error)?.message ?? err) }, 'could not ask a conversation to make way for a task'); }
+  }
+
+  return {
+    enqueueMessages(key: string): void { state(key).messages = true; schedule(key); },
+    enqueueTask(key: string, taskId: string): void {
+      const s = state(key);
+      if (!s.tasks.includes(taskId) && !(s.running?.kind === 'task' && s.running.taskId === taskId)) s.tasks.push(taskId);
+      schedule(key);
+      if (s.tasks.length) makeRoomFor(key);
+    },
+    isRunning(key: string): boolean { return !!states.get(key)?.running; },
+    running(): { key: string; job: Job }[] {
+      return [...states.entries()].filter(([, s]) => s.running).map(([key, s]) => ({ key, job: s.running! }));
+    },
+    activeCount: () => active,
+    peakCount: () => peak,
+    waitingCount: () => waiting.length,
+    /** Resolves when nothing runs and nothing waits (tests, shutdown). */
+    idle(): Promise<void> {
+      if (active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer)) return Promise.resolve();
+      return new Promise((r) => idleWaiters.push(r));
+    },
+    stop(): void {
+      stopped = true;
+      for (const s of states.values()) if (s.retryTimer) { clearTimeout(s.retryTimer); s.retryTimer = null; }
+    },
+  };
+}
+
+export type GroupQueue = ReturnType<typeof createGroupQueue>;

@@ -1,0 +1,277 @@
+// Scheduled tasks as the agent (and the local API) changes them. The caller's
+// identity comes from the gateway endpoint, never from the arguments: a
+// non-main group sees and changes only its own tasks; the main group may
+// schedule for any group (target_group) and sees them all. A refused call says
+// why and changes nothing.
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import type { Identity } from '../gateway/gateway.js';
+import type { Result } from '../groups/registration.js';
+import { formatLocal, nextRun, nextRuns, validateSchedule, type Schedule } from '../scheduler/schedule.js';
+import type { Store } from '../store/index.js';
+import type { ContextMode, ScheduledTask } from '../store/tasks.js';
+import type { TaskTools } from './tools.js';
+import type { ToolAnswer } from '../../runner/protocol.js';
+
+export interface TaskDeps {
+  store: Store;
+  timezone: string;
+  now?: () => number;
+  /** A task was created, changed or removed (the scheduler re-arms its timer). */
+  onChange(): void;
+}
+
+/** Enough for any one chat; more is almost certainly a loop gone wrong. */
+const MAX_TASKS_PER_GROUP = 50;
+const MAX_PROMPT = 20_000;
+
+const clock = (deps: TaskDeps) => (deps.now ?? Date.now)();
+const iso = (ms: number) => new Date(ms).toISOString();
+const excerpt = (s: string, n = 80) => { const one = s.replace(/\s+/g, ' ').trim(); return one.length > n ? one.slice(0, n - 1) + '…' : one; };
+
+function newTaskId(store: Store): string {
+  for (;;) {
+    const id = `task-${crypto.randomBytes(4).toString('hex')}`;
+    if (!store.tasks.get(id)) return id;
+  }
+}
+
+function humanMs(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'day'], [3600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  for (const [size, name] of units) if (ms % size === 0) { const n = ms / size; return `${n} ${name}${n === 1 ? '' : 's'}`; }
+  return `${ms} ms`;
+}
+
+export function describeSchedule(t: Pick<ScheduledTask, 'scheduleType' | 'scheduleValue'>, timezone: string): string {
+  if (t.scheduleType === 'cron') return `cron "${t.scheduleValue}" (${timezone})`;
+  if (t.scheduleType === 'interval') return `every ${humanMs(Number(t.scheduleValue))}`;
+  return `once at ${formatLocal(Date.parse(t.scheduleValue), timezone)}`;
+}
+
+function upcoming(deps: TaskDeps, t: ScheduledTask, n: number): string {
+  if (t.status !== 'active' || !t.nextRun) return '';
+  const times = nextRuns({ type: t.scheduleType, value: t.scheduleValue }, n, { now: clock(deps), timezone: deps.timezone, first: Date.parse(t.nextRun) });
+  return times.map((ms) => formatLocal(ms, deps.timezone)).join('; ');
+}
+
+export interface NewTaskInput {
+  groupFolder: string;
+  prompt: unknown;
+  scheduleType: unknown;
+  scheduleValue: unknown;
+  contextMode?: unknown;
+  budgetTokens?: unknown;
+}
+
+/** Creates a task for a registered group, after every check. */
+export function createTask(deps: TaskDeps, input: NewTaskInput): Result<ScheduledTask> {
+  const { store } = deps;
+  const group = store.groups.byFolder(input.groupFolder);
+  if (!group) return { ok: false, error: `No registered group has the folder "${String(input.groupFolder).slice(0, 64)}"; list_groups shows the folders.` };
+  if (typeof input.prompt !== 'string' || !input.prompt.trim()) return { ok: false, error: 'prompt is required: what the agent should do when the task runs.' };
+  if (input.prompt.length > MAX_PROMPT) return { ok: false, error: `prompt is ${input.prompt.length} characters; at most ${MAX_PROMPT} are allowed.` };
+  const contextMode = (input.contextMode ?? 'isolated') as ContextMode;
+  if (contextMode !== 'group' && contextMode !== 'isolated') return { ok: false, error: 'context_mode must be group (this chat\'s conversation) or isolated (a fresh one).' };
+  const budget = input.budgetTokens ?? null;
+  if (budget !== null && (typeof budget !== 'number' || !Number.isInteger(budget) || budget <= 0)) return { ok: false, error: 'budget_tokens must be a positive whole number of tokens.' };
+  const now = clock(deps);
+  const checked = validateSchedule(input.scheduleType, input.scheduleValue, { now, timezone: deps.timezone });
+  if (!checked.ok) return checked;
+  if (store.tasks.listByGroup(group.folder).filter((t) => t.status !== 'completed').length >= MAX_TASKS_PER_GROUP) {
+    return { ok: false, error: `${group.name} already has ${MAX_TASKS_PER_GROUP} scheduled tasks; cancel some first.` };
+  }
+  const first = nextRun(checked.schedule, { now, timezone: deps.timezone });
+  const task = store.tasks.create({
+    id: newTaskId(store), groupFolder: group.folder, chatJid: group.jid, prompt: input.prompt.trim(),
+    scheduleType: checked.schedule.type, scheduleValue: checked.schedule.value, contextMode,
+    nextRun: first === null ? null : iso(first), budgetTokens: budget as number | null, createdAt: iso(now),
+  });
+  deps.onChange();
+  return { ok: true, value: task };
+}
+
+export function pauseTask(deps: TaskDeps, task: ScheduledTask, by: string): Result<ScheduledTask> {
+  if (task.status === 'completed') return { ok: false, error: `Task ${task.id} has already completed; there is nothing to pause.` };
+  if (task.status !== 'paused') {
+    deps.store.tasks.setStatus(task.id, 'paused', { reason: `Paused ${by}.` });
+    deps.onChange();
+  }
+  return { ok: true, value: deps.store.tasks.get(task.id)! };
+}
+
+/** Resumes a paused task from its next slot; a once task whose time has passed runs now. */
+export function resumeTask(deps: TaskDeps, task: ScheduledTask): Result<ScheduledTask> {
+  if (task.status === 'active') return { ok: true, value: task };
+  if (task.status === 'completed') return { ok: false, error: `Task ${task.id} already ran (it was a once task); schedule a new one instead.` };
+  if (!deps.store.groups.byFolder(task.groupFolder)) return { ok: false, error: `Task ${task.id} belongs to the group "${task.groupFolder}", which is no longer registered; register that chat again first.` };
+  const now = clock(deps);
+  const schedule: Schedule = { type: task.scheduleType, value: task.scheduleValue };
+  let next: number | null;
+  if (task.scheduleType === 'once') next = Math.max(Date.parse(task.scheduleValue), now);
+  else if (task.scheduleType === 'interval') next = nextRun(schedule, { now, timezone: deps.timezone, previousDue: task.nextRun ? Date.parse(task.nextRun) : null });
+  else next = nextRun(schedule, { now, timezone: deps.timezone });
+  deps.store.tasks.setStatus(task.id, 'active', { reason: null, nextRun: next === null ? null : iso(next) });
+  deps.onChange();
+  return { ok: true, value: deps.store.tasks.get(task.id)! };
+}
+
+export function updateTask(deps: TaskDeps, task: ScheduledTask, patch: { prompt?: string; scheduleType?: string; scheduleValue?: string }): Result<ScheduledTask> {
+  if (patch.prompt !== undefined && (!patch.prompt.trim() || patch.prompt.length > MAX_PROMPT)) return { ok: false, error: `prompt must be 1-${MAX_PROMPT} characters.` };
+  const changes: Parameters<Store['tasks']['update']>[1] = {};
+  if (patch.prompt !== undefined) changes.prompt = patch.prompt.trim();
+  let reactivate = false;
+  if (patch.scheduleType !== undefined || patch.scheduleValue !== undefined) {
+    if (patch.scheduleType !== undefined && patch.scheduleType !== task.scheduleType && patch.scheduleValue === undefined) {
+      return { ok: false, error: `Changing schedule_type to ${patch.scheduleType} needs a schedule_value too.` };
+    }
+    const now = clock(deps);
+    const checked = validateSchedule(patch.scheduleType ?? task.scheduleType, patch.scheduleValue ?? task.scheduleValue, { now, timezone: deps.timezone });
+    if (!checked.ok) return checked;
+    const next = nextRun(checked.schedule, { now, timezone: deps.timezone });
+    Object.assign(changes, { scheduleType: checked.schedule.type, scheduleValue: checked.schedule.value, nextRun: next === null ? null : iso(next) });
+    // A finished once task given a new time is a live task again.
+    reactivate = task.status === 'completed';
+  }
+  if (!Object.keys(changes).length) return { ok: false, error: 'Nothing to change: give prompt, or schedule_type and schedule_value.' };
+  deps.store.tasks.update(task.id, changes);
+  if (reactivate) deps.store.tasks.setStatus(task.id, 'active', { reason: null });
+  deps.onChange();
+  return { ok: true, value: deps.store.tasks.get(task.id)! };
+}
+
+export function cancelTask(deps: TaskDeps, task: ScheduledTask): Result<ScheduledTask> {
+  deps.store.tasks.remove(task.id);
+  deps.onChange();
+  return { ok: true, value: task };
+}
+
+const refuse = (error: string): ToolAnswer => ({ ok: false, error });
+const ok = (text: string): ToolAnswer => ({ ok: true, text });
+
+function parse<T>(schema: z.ZodType<T>, args: unknown): { data: T } | { error: string } {
+  const r = schema.safeParse(args ?? {});
+  if (r.success) return { data: r.data };
+  return { error: `Invalid arguments: ${r.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}` };
+}
+
+const scheduleType = z.enum(['cron', 'interval', 'once']);
+const scheduleValue = z.union([z.string(), z.number()]).transform(String);
+const taskId = z.object({ task_id: z.string().min(1).max(100) });
+const scheduleArgs = z.object({
+  prompt: z.string().min(1).max(MAX_PROMPT),
+  schedule_type: scheduleType,
+  schedule_value: scheduleValue,
+  context_mode: z.enum(['group', 'isolated']).optional(),
+  target_group: z.string().min(1).max(64).optional(),
+  budget_tokens: z.number().int().positive().optional(),
+});
+const updateArgs = taskId.extend({ prompt: z.string().optional(), schedule_type: scheduleType.optional(), schedule_value: scheduleValue.optional() });
+
+export function createTaskTools(deps: TaskDeps): TaskTools {
+  const { store } = deps;
+
+  /** The task, if the caller may see it. Another group's task reads as absent: its id tells nothing. */
+  const visible = (identity: Identity, id: string): ScheduledTask | { error: string } => {
+    const task = store.tasks.get(id);
+    if (!task || (!identity.isMain && task.groupFolder !== identity.groupFolder)) {
+      return { error: `No task "${id.slice(0, 100)}" belongs to this chat; list_tasks shows the ones that do.` };
+    }
+    return task;
+  };
+
+  const line = (t: ScheduledTask, withGroup: boolean): string => {
+    const next = t.status === 'active' && t.nextRun ? `next ${formatLocal(Date.parse(t.nextRun), deps.timezone)}` : t.status;
+    return `- ${t.id}${withGroup ? ` [${t.groupFolder}]` : ''} (${t.status}) ${describeSchedule(t, deps.timezone)}, ${t.contextMode}; ${next}: "${excerpt(t.prompt)}"`;
+  };
+
+  const detail = (t: ScheduledTask): string => {
+    const runs = store.tasks.recentRuns(t.id, 5);
+    const lines = [
+      `Task ${t.id} for ${store.groups.byFolder(t.groupFolder)?.name ?? t.groupFolder} (folder ${t.groupFolder})`,
+      `Status: ${t.status}${t.statusReason ? ` — ${t.statusReason}` : ''}`,
+      `Schedule: ${describeSchedule(t, deps.timezone)}; context: ${t.contextMode}${t.budgetTokens ? `; budget ${t.budgetTokens} tokens per run` : ''}`,
+      `Next runs: ${upcoming(deps, t, 3) || 'none'}`,
+      `Last run: ${t.lastRun ? formatLocal(Date.parse(t.lastRun), deps.timezone) : 'never'}${t.lastResult ? ` — ${excerpt(t.lastResult, 300)}` : ''}`,
+      `Prompt: ${t.prompt}`,
+      `Recent runs:${runs.length ? '' : ' none yet'}`,
+      ...runs.map((r) => `- ${formatLocal(Date.parse(r.startedAt), deps.timezone)} ${r.status}${r.durationMs !== null ? `, ${Math.round(r.durationMs / 1000)} s` : ''}, ${r.inputTokens + r.outputTokens} tokens${r.error ? `: ${excerpt(r.error, 200)}` : r.result ? `: ${excerpt(r.result, 200)}` : ''}`),
+    ];
+    return lines.join('\n');
+  };
+
+  const handlers: Record<string, (identity: Identity, args: unknown) => ToolAnswer> = {
+    schedule_task(identity, args) {
+      const p = parse(scheduleArgs, args);
+      if ('error' in p) return refuse(p.error);
+      const target = p.data.target_group;
+      if (target !== undefined && target !== identity.groupFolder && !identity.isMain) {
+        return refuse('Only the main chat can schedule tasks for another group (target_group). Leave target_group out to schedule for this chat.');
+      }
+      const res = createTask(deps, {
+        groupFolder: target ?? identity.groupFolder, prompt: p.data.prompt, scheduleType: p.data.schedule_type,
+        scheduleValue: p.data.schedule_value, contextMode: p.data.context_mode, budgetTokens: p.data.budget_tokens,
+      });
+      if (!res.ok) return refuse(res.error);
+      const t = res.value;
+      const where = t.groupFolder === identity.groupFolder ? 'this chat' : `${store.groups.byFolder(t.groupFolder)?.name ?? t.groupFolder} (folder ${t.groupFolder})`;
+      return ok([
+        `Scheduled task ${t.id} for ${where}: ${describeSchedule(t, deps.timezone)}, ${t.contextMode} context${t.budgetTokens ? `, budget ${t.budgetTokens} tokens per run` : ''}.`,
+        `Next run${t.scheduleType === 'once' ? '' : 's'} (${deps.timezone}): ${upcoming(deps, t, 3)}`,
+      ].join('\n'));
+    },
+    list_tasks(identity) {
+      const tasks = identity.isMain ? store.tasks.listAll() : store.tasks.listByGroup(identity.groupFolder);
+      if (!tasks.length) return ok(identity.isMain ? 'No scheduled tasks in any group.' : 'No scheduled tasks in this chat.');
+      return ok([`${tasks.length} scheduled task${tasks.length === 1 ? '' : 's'}${identity.isMain ? ' (all groups)' : ''}:`, ...tasks.map((t) => line(t, identity.isMain))].join('\n'));
+    },
+    get_task(identity, args) {
+      const p = parse(taskId, args);
+      if ('error' in p) return refuse(p.error);
+      const t = visible(identity, p.data.task_id);
+      return 'error' in t ? refuse(t.error) : ok(detail(t));
+    },
+    update_task(identity, args) {
+      const p = parse(updateArgs, args);
+      if ('error' in p) return refuse(p.error);
+      const t = visible(identity, p.data.task_id);
+      if ('error' in t) return refuse(t.error);
+      const res = updateTask(deps, t, { prompt: p.data.prompt, scheduleType: p.data.schedule_type, scheduleValue: p.data.schedule_value });
+      if (!res.ok) return refuse(res.error);
+      const next = upcoming(deps, res.value, 3);
+      return ok(`Updated task ${t.id}: ${describeSchedule(res.value, deps.timezone)}, ${res.value.status}.${next ? ` Next: ${next}` : ''}`);
+    },
+    pause_task(identity, args) {
+      const p = parse(taskId, args);
+      if ('error' in p) return refuse(p.error);
+      const t = visible(identity, p.data.task_id);
+      if ('error' in t) return refuse(t.error);
+      const res = pauseTask(deps, t, identity.isMain && t.groupFolder !== identity.groupFolder ? 'from the main chat' : 'on request');
+      return res.ok ? ok(t.status === 'paused' ? `Task ${t.id} was already paused.` : `Paused task ${t.id}; resume_task starts it again.`) : refuse(res.error);
+    },
+    resume_task(identity, args) {
+      const p = parse(taskId, args);
+      if ('error' in p) return refuse(p.error);
+      const t = visible(identity, p.data.task_id);
+      if ('error' in t) return refuse(t.error);
+      if (t.status === 'active') return ok(`Task ${t.id} is already active; next: ${upcoming(deps, t, 1) || 'none'}.`);
+      const res = resumeTask(deps, t);
+      return res.ok ? ok(`Resumed task ${t.id}. Next: ${upcoming(deps, res.value, 3) || 'none'}.`) : refuse(res.error);
+    },
+    cancel_task(identity, args) {
+      const p = parse(taskId, args);
+      if ('error' in p) return refuse(p.error);
+      const t = visible(identity, p.data.task_id);
+      if ('error' in t) return refuse(t.error);
+      cancelTask(deps, t);
+      return ok(`Cancelled task ${t.id} ("${excerpt(t.prompt)}"); it will not run again.`);
+    },
+  };
+
+  return {
+    handle(identity, name, args) {
+      // Own keys only: "constructor" or "__proto__" must read as unknown tools.
+      const h = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
+      return h ? h(identity, args) : null;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+// PATCH /api/groups/:jid: change a registered group's name, trigger and sandbox
+// settings (limits, egress policy, extra mounts, messages per turn). Sandbox fields merge into what
+// is stored; a field sent as null goes back to the default. Extra mounts are
+// checked against the mount allowlist before anything is saved.
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { parsePattern } from '../../gateway/egress/policy.js';
+import { extraMountsFor } from '../../sandbox/mounts.js';
+import type { Store } from '../../store/index.js';
+import type { RegisteredGroup, SandboxSettings } from '../../types.js';
+
+export type ExtraMount = NonNullable<SandboxSettings['extraMounts']>[number];
+
+/** Why these mounts are refused for this group, or null when they are allowed. */
+export type MountCheck = (group: RegisteredGroup, mounts: ExtraMount[]) => string | null | Promise<string | null>;
+
+export interface GroupsApiDeps {
+  store: Store;
+  checkMounts: MountCheck;
+}
+
+const mount = z.object({
+  hostPath: z.string().min(1).max(4096),
+  containerPath: z.string().min(1).max(200),
+  readonly: z.boolean().optional(),
+}).strict();
+
+const sandboxPatch = z.object({
+  memoryMb: z.number().int().min(128).max(1_048_576).nullable(),
+  cpus: z.number().min(0.1).max(256).nullable(),
+  pids: z.number().int().min(16).max(1_000_000).nullable(),
+  timeoutMs: z.number().int().min(10_000).max(86_400_000).nullable(),
+  idleTimeoutMs: z.number().int().min(1_000).max(86_400_000).nullable(),
+  outputCapBytes: z.number().int().min(1024).max(1_073_741_824).nullable(),
+  diskQuotaMb: z.number().int().min(1).max(16_777_216).nullable(),
+  egress: z.enum(['none', 'allowlist', 'open']).nullable(),
+  egressAllowlist: z.array(z.string().trim().min(1).max(300).refine((t) => /^[A-Za-z0-9*.\-\[\]:]+$/.test(t) && parsePattern(t) !== null, 'must be a destination such as example.com, *.example.com, example.com:8443 or 10.0.0.5:5432')).max(200).nullable(),
+  extraMounts: z.array(mount).max(20).nullable(),
+  maxMessagesPerTurn: z.number().int().min(0).max(1000).nullable(),
+}).partial().strict();
+
+const groupPatch = z.object({
+  name: z.string().trim().min(1).max(200),
+  trigger: z.string().trim().min(1).max(100).refine((t) => !/[\r\n]/.test(t), 'must be on one line'),
+  requiresTrigger: z.boolean(),
+  sandbox: sandboxPatch,
+}).partial().strict();
+
+export type GroupPatch = z.infer<typeof groupPatch>;
+
+function describe(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+}
+
+/** The group after applying `patch` (pure; nothing is saved). */
+export function applyPatch(group: RegisteredGroup, patch: GroupPatch): RegisteredGroup {
+  const sandbox: Record<string, unknown> = { ...group.sandbox };
+  for (const [key, value] of Object.entries(patch.sandbox ?? {})) {
+    if (value === null) delete sandbox[key];
+    else if (value !== undefined) sandbox[key] = value;
+  }
+  return {
+    ...group,
+    name: patch.name ?? group.name,
+    trigger: patch.trigger ?? group.trigger,
+    requiresTrigger: patch.requiresTrigger ?? group.requiresTrigger,
+    sandbox: sandbox as SandboxSettings,
+  };
+}
+
+export function mountGroupsApi(app: Hono, deps: GroupsApiDeps): void {
+  app.patch('/api/groups/:jid', async (c) => {
+    const jid = c.req.param('jid');
+    const group = deps.store.groups.get(jid);
+    if (!group) return c.json({ error: `${jid.slice(0, 200)} is not registered; register it first (POST /api/groups).` }, 404);
+    let body: unknown;
+    try { body = await c.req.json(); } catch { return c.json({ error: 'Body must be JSON: { name?, trigger?, requiresTrigger?, sandbox? }.' }, 400); }
+    const parsed = groupPatch.safeParse(body);
+    if (!parsed.success) return c.json({ error: `Invalid settings: ${describe(parsed.error)}` }, 400);
+    const next = applyPatch(group, parsed.data);
+    const mounts = next.sandbox.extraMounts ?? [];
+    if (parsed.data.sandbox?.extraMounts && mounts.length) {
+      const problem = await deps.checkMounts(next, mounts);
+      if (problem) return c.json({ error: problem }, 400);
+    }
+    deps.store.groups.update(next);
+    return c.json({ group: deps.store.groups.get(jid) });
+  });
+}
+
+/** The same allowlist check a sandbox start makes (~/.config/nanoclaw/mount-allowlist.json), so a refused mount is refused when saved. */
+export function allowlistMountCheck(configDir: string, home: string): MountCheck {
+  return (group, mounts) => {
+    const res = extraMountsFor({ isMain: group.isMain, sandbox: { ...group.sandbox, extraMounts: mounts } }, { configDir, home });
+    return res.ok ? null : res.error.charAt(0).toUpperCase() + res.error.slice(1) + '.';
+  };
+}
