@@ -1,5 +1,6 @@
 // The host side of the nanoclaw tools. The caller's identity comes from the
-// gateway endpoint the call arrived on; arguments are validated here and never
+// gateway endpoint the call arrived on; arguments are parsed here again with
+// the schemas the runner shows the model (runner/tool-definitions.ts) and never
 // name the caller. A refused call says why and changes nothing.
 import type { Identity } from '../gateway/gateway.js';
 import { registerGroup, unregisterGroup } from '../groups/registration.js';
