@@ -4,7 +4,6 @@
 // schedule for any group (target_group) and sees them all. A refused call says
 // why and changes nothing.
 import crypto from 'node:crypto';
-import { z } from 'zod';
 import type { Identity } from '../gateway/gateway.js';
 import type { Result } from '../groups/registration.js';
 import { formatLocal, nextRun, nextRuns, validateSchedule, type Schedule } from '../scheduler/schedule.js';
@@ -12,6 +11,8 @@ import type { Store } from '../store/index.js';
 import type { ContextMode, ScheduledTask } from '../store/tasks.js';
 import type { TaskTools } from './tools.js';
 import type { ToolAnswer } from '../../runner/protocol.js';
+import * as defs from '../../runner/tool-definitions.js';
+import { ok, refuse } from './answer.js';
 
 export interface TaskDeps {
   store: Store;
@@ -23,7 +24,7 @@ export interface TaskDeps {
 
 /** Enough for any one chat; more is almost certainly a loop gone wrong. */
 const MAX_TASKS_PER_GROUP = 50;
-const MAX_PROMPT = 20_000;
+const MAX_PROMPT = defs.MAX_TASK_PROMPT;
 
 const clock = (deps: TaskDeps) => (deps.now ?? Date.now)();
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -145,28 +146,6 @@ export function cancelTask(deps: TaskDeps, task: ScheduledTask): Result<Schedule
   return { ok: true, value: task };
 }
 
-const refuse = (error: string): ToolAnswer => ({ ok: false, error });
-const ok = (text: string): ToolAnswer => ({ ok: true, text });
-
-function parse<T>(schema: z.ZodType<T>, args: unknown): { data: T } | { error: string } {
-  const r = schema.safeParse(args ?? {});
-  if (r.success) return { data: r.data };
-  return { error: `Invalid arguments: ${r.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}` };
-}
-
-const scheduleType = z.enum(['cron', 'interval', 'once']);
-const scheduleValue = z.union([z.string(), z.number()]).transform(String);
-const taskId = z.object({ task_id: z.string().min(1).max(100) });
-const scheduleArgs = z.object({
-  prompt: z.string().min(1).max(MAX_PROMPT),
-  schedule_type: scheduleType,
-  schedule_value: scheduleValue,
-  context_mode: z.enum(['group', 'isolated']).optional(),
-  target_group: z.string().min(1).max(64).optional(),
-  budget_tokens: z.number().int().positive().optional(),
-});
-const updateArgs = taskId.extend({ prompt: z.string().optional(), schedule_type: scheduleType.optional(), schedule_value: scheduleValue.optional() });
-
 export function createTaskTools(deps: TaskDeps): TaskTools {
   const { store } = deps;
 
@@ -201,7 +180,7 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
 
   const handlers: Record<string, (identity: Identity, args: unknown) => ToolAnswer> = {
     schedule_task(identity, args) {
-      const p = parse(scheduleArgs, args);
+      const p = defs.parseArgs(defs.scheduleTask, args);
       if ('error' in p) return refuse(p.error);
       const target = p.data.target_group;
       if (target !== undefined && target !== identity.groupFolder && !identity.isMain) {
@@ -209,7 +188,7 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
       }
       const res = createTask(deps, {
         groupFolder: target ?? identity.groupFolder, prompt: p.data.prompt, scheduleType: p.data.schedule_type,
-        scheduleValue: p.data.schedule_value, contextMode: p.data.context_mode, budgetTokens: p.data.budget_tokens,
+        scheduleValue: String(p.data.schedule_value), contextMode: p.data.context_mode, budgetTokens: p.data.budget_tokens,
       });
       if (!res.ok) return refuse(res.error);
       const t = res.value;
@@ -219,29 +198,31 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
         `Next run${t.scheduleType === 'once' ? '' : 's'} (${deps.timezone}): ${upcoming(deps, t, 3)}`,
       ].join('\n'));
     },
-    list_tasks(identity) {
+    list_tasks(identity, args) {
+      const p = defs.parseArgs(defs.listTasks, args);
+      if ('error' in p) return refuse(p.error);
       const tasks = identity.isMain ? store.tasks.listAll() : store.tasks.listByGroup(identity.groupFolder);
       if (!tasks.length) return ok(identity.isMain ? 'No scheduled tasks in any group.' : 'No scheduled tasks in this chat.');
       return ok([`${tasks.length} scheduled task${tasks.length === 1 ? '' : 's'}${identity.isMain ? ' (all groups)' : ''}:`, ...tasks.map((t) => line(t, identity.isMain))].join('\n'));
     },
     get_task(identity, args) {
-      const p = parse(taskId, args);
+      const p = defs.parseArgs(defs.getTask, args);
       if ('error' in p) return refuse(p.error);
       const t = visible(identity, p.data.task_id);
       return 'error' in t ? refuse(t.error) : ok(detail(t));
     },
     update_task(identity, args) {
-      const p = parse(updateArgs, args);
+      const p = defs.parseArgs(defs.updateTask, args);
       if ('error' in p) return refuse(p.error);
       const t = visible(identity, p.data.task_id);
       if ('error' in t) return refuse(t.error);
-      const res = updateTask(deps, t, { prompt: p.data.prompt, scheduleType: p.data.schedule_type, scheduleValue: p.data.schedule_value });
+      const res = updateTask(deps, t, { prompt: p.data.prompt, scheduleType: p.data.schedule_type, scheduleValue: p.data.schedule_value === undefined ? undefined : String(p.data.schedule_value) });
       if (!res.ok) return refuse(res.error);
       const next = upcoming(deps, res.value, 3);
       return ok(`Updated task ${t.id}: ${describeSchedule(res.value, deps.timezone)}, ${res.value.status}.${next ? ` Next: ${next}` : ''}`);
     },
     pause_task(identity, args) {
-      const p = parse(taskId, args);
+      const p = defs.parseArgs(defs.pauseTask, args);
       if ('error' in p) return refuse(p.error);
       const t = visible(identity, p.data.task_id);
       if ('error' in t) return refuse(t.error);
@@ -249,7 +230,7 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
       return res.ok ? ok(t.status === 'paused' ? `Task ${t.id} was already paused.` : `Paused task ${t.id}; resume_task starts it again.`) : refuse(res.error);
     },
     resume_task(identity, args) {
-      const p = parse(taskId, args);
+      const p = defs.parseArgs(defs.resumeTask, args);
       if ('error' in p) return refuse(p.error);
       const t = visible(identity, p.data.task_id);
       if ('error' in t) return refuse(t.error);
@@ -258,7 +239,7 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
       return res.ok ? ok(`Resumed task ${t.id}. Next: ${upcoming(deps, res.value, 3) || 'none'}.`) : refuse(res.error);
     },
     cancel_task(identity, args) {
-      const p = parse(taskId, args);
+      const p = defs.parseArgs(defs.cancelTask, args);
       if ('error' in p) return refuse(p.error);
       const t = visible(identity, p.data.task_id);
       if ('error' in t) return refuse(t.error);

@@ -1,7 +1,7 @@
 // The host side of the nanoclaw tools. The caller's identity comes from the
-// gateway endpoint the call arrived on; arguments are validated here and never
+// gateway endpoint the call arrived on; arguments are parsed here again with
+// the schemas the runner shows the model (runner/tool-definitions.ts) and never
 // name the caller. A refused call says why and changes nothing.
-import { z } from 'zod';
 import type { Identity } from '../gateway/gateway.js';
 import { registerGroup, unregisterGroup } from '../groups/registration.js';
 import type { HomePaths } from '../config/home.js';
@@ -9,6 +9,8 @@ import { cleanName, personaProblem } from '../conversation/names.js';
 import { localTime } from '../conversation/router.js';
 import type { Store } from '../store/index.js';
 import type { ToolAnswer } from '../../runner/protocol.js';
+import * as defs from '../../runner/tool-definitions.js';
+import { ok, refuse } from './answer.js';
 
 export interface TaskTools {
   handle(identity: Identity, name: string, args: unknown): ToolAnswer | null;
@@ -27,21 +29,8 @@ export interface ToolDeps {
 /** send_message calls one turn may make unless the group says otherwise (sandbox.maxMessagesPerTurn). */
 export const DEFAULT_MAX_MESSAGES_PER_TURN = 10;
 
-const refuse = (error: string): ToolAnswer => ({ ok: false, error });
-const ok = (text: string): ToolAnswer => ({ ok: true, text });
 /** One line of output per item: chat members choose names and texts, and a line break in them could forge another item. */
 const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
-
-function parse<T>(schema: z.ZodType<T>, args: unknown): { data: T } | { error: string } {
-  const r = schema.safeParse(args ?? {});
-  if (r.success) return { data: r.data };
-  return { error: `Invalid arguments: ${r.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}` };
-}
-
-const sendMessage = z.object({ text: z.string().min(1).max(64_000), sender: z.string().min(1).max(50).regex(/^[^\r\n:]+$/, 'one line, no ":"').optional() });
-const searchMessages = z.object({ query: z.string().min(1).max(500), limit: z.number().int().min(1).max(100).optional() });
-const registerArgs = z.object({ jid: z.string(), name: z.string(), folder: z.string(), trigger: z.string().optional(), requires_trigger: z.boolean().optional() });
-const unregisterArgs = z.object({ jid: z.string() });
 
 export function createToolHandler(deps: ToolDeps) {
   // Messages sent in the current turn, per live agent (its identity object).
@@ -51,8 +40,8 @@ export function createToolHandler(deps: ToolDeps) {
   async function handleTool(identity: Identity, name: string, args: unknown): Promise<ToolAnswer> {
     const { store } = deps;
     switch (name) {
-      case 'send_message': {
-        const p = parse(sendMessage, args);
+      case defs.sendMessage.name: {
+        const p = defs.parseArgs(defs.sendMessage, args);
         if ('error' in p) return refuse(p.error);
         const personaWhy = p.data.sender ? personaProblem(p.data.sender, { assistantName: deps.assistantName, ownerNames: store.messages.ownerNames(identity.chatJid) }) : null;
         if (personaWhy) return refuse(personaWhy);
@@ -68,32 +57,34 @@ export function createToolHandler(deps: ToolDeps) {
         deps.onOutbox();
         return ok('Sent.');
       }
-      case 'search_messages': {
-        const p = parse(searchMessages, args);
+      case defs.searchMessages.name: {
+        const p = defs.parseArgs(defs.searchMessages, args);
         if ('error' in p) return refuse(p.error);
         const own = store.groups.list().filter((g) => g.folder === identity.groupFolder).map((g) => g.jid);
         const hits = store.messages.search(p.data.query, { chatJids: identity.isMain ? undefined : own, limit: p.data.limit ?? 20 });
         if (!hits.length) return ok(`No messages match "${p.data.query}".`);
         return ok(hits.map((h) => oneLine(`[${localTime(h.timestamp, deps.timezone)}] ${h.chatName ?? h.chatJid} — ${cleanName(h.senderName)}: ${h.text.length > 400 ? h.text.slice(0, 400) + '…' : h.text}`)).join('\n'));
       }
-      case 'list_groups': {
+      case defs.listGroups.name: {
         if (!identity.isMain) return refuse('Only the main chat can list groups.');
+        const p = defs.parseArgs(defs.listGroups, args);
+        if ('error' in p) return refuse(p.error);
         const groups = store.groups.list();
         const known = store.messages.chats().filter((c) => !groups.some((g) => g.jid === c.jid));
         const lines = ['Registered:', ...groups.map((g) => oneLine(`- ${g.name} (jid ${g.jid}, folder ${g.folder}, trigger ${g.requiresTrigger ? g.trigger : 'none'}${g.isMain ? ', main' : ''})`))];
         lines.push('Seen but not registered:', ...(known.length ? known.map((c) => oneLine(`- ${c.name ?? '(no name)'} (jid ${c.jid}, ${c.channel})`)) : ['- none']));
         return ok(lines.join('\n'));
       }
-      case 'register_group': {
+      case defs.registerGroup.name: {
         if (!identity.isMain) return refuse('Only the main chat can register groups.');
-        const p = parse(registerArgs, args);
+        const p = defs.parseArgs(defs.registerGroup, args);
         if ('error' in p) return refuse(p.error);
         const res = registerGroup(deps, { jid: p.data.jid, name: p.data.name, folder: p.data.folder, trigger: p.data.trigger, requiresTrigger: p.data.requires_trigger });
         return res.ok ? ok(`Registered ${res.value.name} (${res.value.jid}) in folder ${res.value.folder}; trigger ${res.value.requiresTrigger ? res.value.trigger : 'none (answers everything)'}.`) : refuse(res.error);
       }
-      case 'unregister_group': {
+      case defs.unregisterGroup.name: {
         if (!identity.isMain) return refuse('Only the main chat can unregister groups.');
-        const p = parse(unregisterArgs, args);
+        const p = defs.parseArgs(defs.unregisterGroup, args);
         if ('error' in p) return refuse(p.error);
         const res = unregisterGroup(deps, p.data.jid);
         return res.ok ? ok(`Unregistered ${res.value.name}; its folder groups/${res.value.folder} is kept.`) : refuse(res.error);
