@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/channels/registry.js';
+import { inboxDirFor, mediaStagingDir } from '../../src/channels/registry.js';
+import { MediaRefused, saveMedia } from '../../src/channels/media-store.js';
 import { ensureHome, folderProblem, resolveGroupFolder } from '../../src/config/home.js';
 import { loadMountAllowlist, resolveExtraMounts } from '../../src/sandbox/mount-allowlist.js';
 import { groupMounts } from '../../src/sandbox/mounts.js';
@@ -112,14 +113,20 @@ describe('symlinks planted where the host writes', () => {
     ['a dangling symlink outside', (d: string) => fs.symlinkSync(path.join(rig.outside, 'inbox-target'), d)],
     ['a symlink to another group\'s folder', (d: string) => fs.symlinkSync(path.join(rig.paths.groups, 'work'), d)],
     ['a file', (d: string) => fs.writeFileSync(d, '')],
-  ])('an agent that turns its inbox into %s gets no media saved there', (_what, plant) => {
+  ])('an agent that turns its inbox into %s gets no media saved there', async (_what, plant) => {
     // The agent owns its group folder, so it can plant anything there; the host
     // must not follow it when saving a chat's photos.
     const inbox = path.join(rig.paths.groups, 'family', 'inbox');
     fs.rmSync(inbox, { recursive: true, force: true });
     plant(inbox);
     try {
-      expect(inboxDirFor({ store: rig.store, paths: rig.paths }, 'local:family')).toBeNull();
+      fs.mkdirSync(mediaStagingDir(rig.paths), { recursive: true, mode: 0o700 });
+      const before = tree(rig.root);
+      const inboxDir = inboxDirFor({ store: rig.store, paths: rig.paths }, 'local:family')!;
+      await expect(saveMedia({ inbox: inboxDir, stagingDir: mediaStagingDir(rig.paths), name: 'photo-1.jpg', open: async () => Buffer.from('attacker bytes'), maxBytes: 1024 }))
+        .rejects.toBeInstanceOf(MediaRefused);
+      // Nothing new anywhere: not behind the link, not left in staging.
+      expect(tree(rig.root)).toEqual(before);
     } finally {
       fs.rmSync(inbox, { recursive: true, force: true });
     }
