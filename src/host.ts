@@ -18,9 +18,7 @@ import { createGateway } from './gateway/gateway.js';
 import { ensureMainGroup, registerGroup, unregisterGroup } from './groups/registration.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import { createApi } from './web/api/app.js';
-import { mountDashboard } from './web/dashboard/dashboard.js';
-import { mountPairingApi } from './web/api/pairing.js';
-import { allowlistMountCheck, mountGroupsApi } from './web/api/groups.js';
+import { allowlistMountCheck } from './web/api/groups.js';
 import { createLogger, type Logger } from './logger.js';
 import { createGroupQueue, type Job } from './queue/group-queue.js';
 import { selectRuntime } from './sandbox/runtimes.js';
@@ -29,7 +27,6 @@ import type { StoredMessage } from './store/messages.js';
 import { createToolHandler } from './tools/tools.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { createTaskTools, type TaskDeps } from './tools/task-tools.js';
-import { mountTasksApi } from './web/api/tasks.js';
 import type { Channel, ChannelState, Message, RegisteredGroup, SandboxRuntime } from './types.js';
 import type { Hono } from 'hono';
 
@@ -402,14 +399,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       subscribe: host.subscribe,
       register: (input) => registerGroup({ store, paths, assistantName: config.assistantName }, input as any),
       unregister: (jid) => unregisterGroup({ store }, jid),
+      checkMounts: allowlistMountCheck(config.configDir, config.home),
+      pairing: host,
       status,
-      extend: (app) => {
-        mountGroupsApi(app, { store, checkMounts: allowlistMountCheck(config.configDir, config.home) });
-        mountPairingApi(app, host);
-        mountDashboard(app, { status, recentErrors: (n) => store.usage.recentErrors(n) });
-        mountTasksApi(app, taskDeps);
-        opts.extendApi?.(app, host);
-      },
+      recentErrors: (n) => store.usage.recentErrors(n),
+      tasks: taskDeps,
+      extend: (app) => opts.extendApi?.(app, host),
     });
     server = await new Promise<ServerType>((resolve, reject) => {
       const s = serve({ fetch: app.fetch, port: config.httpPort, hostname: config.httpHost }, () => resolve(s));

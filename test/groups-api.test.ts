@@ -5,7 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { allowlistMountCheck, mountGroupsApi } from '../src/web/api/groups.js';
+import { homePaths } from '../src/config/home.js';
+import { registerGroup, unregisterGroup, type RegisterInput } from '../src/groups/registration.js';
+import { errorResponse } from '../src/web/api/errors.js';
+import { allowlistMountCheck, groupsApi } from '../src/web/api/groups.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { makeHome } from './support/harness.js';
 
@@ -18,8 +21,13 @@ beforeEach(() => {
   dir = makeHome('nanoclaw-groups-api-');
   store = openStore(':memory:');
   store.groups.insert({ jid: JID, name: 'Family', folder: 'family', trigger: '@Andy', requiresTrigger: true, isMain: false, sandbox: { memoryMb: 1024, egress: 'none' }, addedAt: new Date().toISOString() });
-  app = new Hono();
-  mountGroupsApi(app, { store, checkMounts: allowlistMountCheck(path.join(dir, 'config'), path.join(dir, 'home')) });
+  const paths = homePaths(dir);
+  app = new Hono().onError(errorResponse).route('/', groupsApi({
+    store,
+    register: (input) => registerGroup({ store, paths, assistantName: 'Andy' }, input as unknown as RegisterInput),
+    unregister: (jid) => unregisterGroup({ store }, jid),
+    checkMounts: allowlistMountCheck(path.join(dir, 'config'), path.join(dir, 'home')),
+  }));
 });
 afterEach(() => { store.close(); fs.rmSync(dir, { recursive: true, force: true }); });
 

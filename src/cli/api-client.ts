@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
+import type { ErrorResponse } from '../web/api/types.js';
 
 export interface ApiClient {
   base: string;
@@ -17,6 +18,20 @@ export function hostAddress(config: Config): string {
     if (typeof info.url === 'string') return info.url;
   } catch { /* fall back to the configured port */ }
   return `http://127.0.0.1:${config.httpPort}`;
+}
+
+/**
+ * The body of an API answer as the route declares it (src/web/api/types.ts):
+ * T when res.ok, ErrorResponse otherwise.
+ */
+export async function readBody<T>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
+/** Why the API refused, in its own words, or its status when the body says nothing. */
+export async function refusal(res: Response): Promise<string> {
+  const body = await readBody<Partial<ErrorResponse>>(res).catch((): Partial<ErrorResponse> => ({}));
+  return body.error ?? `the API answered ${res.status}`;
 }
 
 export function apiClient(config: Config): ApiClient {

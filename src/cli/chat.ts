@@ -3,7 +3,8 @@
 // `echo "hello" | nanoclaw chat` prints the answer and exits.
 import readline from 'node:readline';
 import type { Config } from '../config/config.js';
-import { apiClient } from './api-client.js';
+import type { ApiMessage, GroupsResponse } from '../web/api/types.js';
+import { apiClient, readBody, refusal } from './api-client.js';
 import { readSse } from './sse.js';
 
 /** Terminal control sequences in a reply could rewrite the screen; show text only. */
@@ -21,7 +22,7 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
   const folder = option(args, '--group') ?? 'main';
   const groupsRes = await api.request('/api/groups');
   if (groupsRes.status === 401) throw new Error('The API token was refused: is data/api-token from this home?');
-  const { groups } = (await groupsRes.json()) as { groups: { jid: string; folder: string; name: string; requiresTrigger: boolean; trigger: string }[] };
+  const { groups } = await readBody<GroupsResponse>(groupsRes);
   const group = groups.find((g) => g.folder === folder);
   if (!group) {
     process.stderr.write(`No group with folder "${folder}". Registered: ${groups.map((g) => g.folder).join(', ')}.\nAdd a local one with: nanoclaw groups add local:${folder} "${folder}" ${folder}\n`);
@@ -46,7 +47,7 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
     try {
       for await (const ev of readSse(events.body!)) {
         if (ev.event !== 'message') continue;
-        const m = JSON.parse(ev.data);
+        const m = JSON.parse(ev.data) as ApiMessage;
         if (!m.fromAssistant) continue;
         repliesSinceSend++;
         lastReplyAt = Date.now();
@@ -62,7 +63,7 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
     const text = line.trim();
     if (text) {
       const res = await api.request(`/api/chats/${encodeURIComponent(group.jid)}/messages`, { method: 'POST', json: { sender: 'terminal', senderName: 'You', text } });
-      if (res.status !== 202) process.stderr.write(`Not sent: ${((await res.json()) as { error: string }).error}\n`);
+      if (res.status !== 202) process.stderr.write(`Not sent: ${await refusal(res)}\n`);
       else { sent++; repliesSinceSend = 0; }
     }
     if (interactive) rl.prompt();

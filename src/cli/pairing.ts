@@ -1,20 +1,21 @@
 // `nanoclaw pairing list|approve <code>`: strangers waiting to talk to the assistant.
 import type { Config } from '../config/config.js';
-import { apiClient } from './api-client.js';
+import type { GroupResponse, PairingResponse } from '../web/api/types.js';
+import { apiClient, readBody, refusal } from './api-client.js';
 
 export async function pairingCommand(args: string[], config: Config): Promise<number> {
   const api = apiClient(config);
   const [sub, code] = args;
   if (!sub || sub === 'list') {
-    const { pending } = (await (await api.request('/api/pairing')).json()) as { pending: { code: string; senderName: string; chatJid: string; channel: string; createdAt: string }[] };
+    const { pending } = await readBody<PairingResponse>(await api.request('/api/pairing'));
     if (!pending.length) process.stdout.write('Nobody is waiting.\n');
     for (const p of pending) process.stdout.write(`${p.code}  ${p.senderName} (${p.chatJid}, ${p.channel}) since ${p.createdAt}\n`);
     return 0;
   }
   if (sub === 'approve' && code) {
     const res = await api.request(`/api/pairing/${encodeURIComponent(code)}/approve`, { method: 'POST' });
-    const body = (await res.json()) as any;
-    if (!res.ok) { process.stderr.write(`Not approved: ${body.error}\n`); return 1; }
+    if (!res.ok) { process.stderr.write(`Not approved: ${await refusal(res)}\n`); return 1; }
+    const body = await readBody<GroupResponse>(res);
     process.stdout.write(`Approved: ${body.group.name} (${body.group.jid}) in groups/${body.group.folder}\n`);
     return 0;
   }

@@ -2,16 +2,15 @@
 // Exit code: 0 all well, 1 running but something needs attention, 3 not running
 // (the LSB convention for "not running", so scripts can tell the two apart).
 import type { Config } from '../config/config.js';
-import type { HostStatus } from '../host.js';
-import { apiClient, type ApiClient } from './api-client.js';
+import type { ScheduledTask } from '../store/tasks.js';
+import type { StatusResponse, TasksResponse } from '../web/api/types.js';
+import { apiClient, readBody, type ApiClient } from './api-client.js';
 import { duration, flag, localTime, paint } from './term.js';
 
 export const EXIT_NOT_RUNNING = 3;
 
-interface TaskRow { id: string; prompt: string; status: string; nextRun?: string | null; next_run?: string | null; groupFolder?: string; group_folder?: string }
-
 /** Reaches the running host, or says in one sentence why not. */
-export async function fetchStatus(config: Config): Promise<{ api: ApiClient; status: HostStatus } | { error: string; running: boolean }> {
+export async function fetchStatus(config: Config): Promise<{ api: ApiClient; status: StatusResponse } | { error: string; running: boolean }> {
   let api: ApiClient;
   try { api = apiClient(config); } catch {
     return { running: false, error: `NanoClaw has never been started in ${config.home} (no data/api-token). Start it with "nanoclaw start", or set NANOCLAW_HOME to the right folder.` };
@@ -24,11 +23,11 @@ export async function fetchStatus(config: Config): Promise<{ api: ApiClient; sta
   }
   if (res.status === 401) return { running: true, error: `Something at ${api.base} refused this home's API token: is another NanoClaw using that port? Check NANOCLAW_HOME and NANOCLAW_HTTP_PORT.` };
   if (!res.ok) return { running: true, error: `NanoClaw at ${api.base} answered ${res.status}; see ${config.home}/logs/nanoclaw.log.` };
-  return { api, status: (await res.json()) as HostStatus };
+  return { api, status: await readBody<StatusResponse>(res) };
 }
 
 /** What needs attention, in words; empty when all is well. */
-export function troubles(status: HostStatus): string[] {
+export function troubles(status: StatusResponse): string[] {
   const out = [...status.problems];
   if (!status.runtime && !out.some((p) => /runtime|bubblewrap|docker/i.test(p))) out.push('No sandbox runtime: run "nanoclaw doctor" to see why.');
   if (!status.credential && !out.some((p) => /credential/i.test(p))) out.push('No Anthropic credential: run "nanoclaw auth claude", then restart.');
@@ -51,14 +50,14 @@ export async function statusCommand(args: string[], config: Config): Promise<num
   }
   const { api, status } = got;
   const issues = troubles(status);
-  let tasks: TaskRow[] = [];
+  let tasks: ScheduledTask[] = [];
   try {
     const res = await api.request('/api/tasks', { signal: AbortSignal.timeout(5000) });
-    if (res.ok) tasks = ((await res.json()) as { tasks: TaskRow[] }).tasks;
+    if (res.ok) tasks = (await readBody<TasksResponse>(res)).tasks;
   } catch { /* tasks are optional on this screen */ }
   const next = tasks
-    .filter((t) => t.status === 'active' && (t.nextRun ?? t.next_run))
-    .sort((a, b) => String(a.nextRun ?? a.next_run).localeCompare(String(b.nextRun ?? b.next_run)))
+    .filter((t) => t.status === 'active' && t.nextRun)
+    .sort((a, b) => String(a.nextRun).localeCompare(String(b.nextRun)))
     .slice(0, 3);
 
   if (flag(args, '--json')) {
@@ -77,7 +76,7 @@ export async function statusCommand(args: string[], config: Config): Promise<num
   for (const a of status.agents) out.write(`  ${' '.repeat(11)} ${a.name} ${p.dim(`(${a.folder})`)} ${duration(now - Date.parse(a.startedAt))}${a.tool ? `, using ${a.tool}` : ''}\n`);
   next.forEach((t, i) => {
     const prompt = t.prompt.replace(/\s+/g, ' ');
-    const text = `${localTime(t.nextRun ?? t.next_run)}  ${t.groupFolder ?? t.group_folder ?? ''}  ${prompt.length > 50 ? prompt.slice(0, 49) + '…' : prompt}`;
+    const text = `${localTime(t.nextRun)}  ${t.groupFolder}  ${prompt.length > 50 ? prompt.slice(0, 49) + '…' : prompt}`;
     if (i === 0) row('Next tasks', text);
     else out.write(`  ${' '.repeat(11)} ${text}\n`);
   });

@@ -1,27 +1,12 @@
 // `nanoclaw tasks list | show <id> | pause <id> | resume <id> | cancel <id>`,
 // through the running host's API. Times are shown in this machine's local time.
 import type { Config } from '../config/config.js';
-import { apiClient } from './api-client.js';
+import type { ScheduledTask } from '../store/tasks.js';
+import type { TaskDetailResponse, TaskResponse, TasksResponse } from '../web/api/types.js';
+import { apiClient, readBody, refusal } from './api-client.js';
 import { duration, localTime, paint, positional } from './term.js';
 
-interface Task {
-  id: string; prompt: string; status: string; groupFolder: string; scheduleType: string; scheduleValue: string;
-  nextRun: string | null; lastRun: string | null; lastResult: string | null; statusReason: string | null; contextMode: string;
-}
-interface Run { startedAt: string; durationMs: number | null; status: string; result: string | null; error: string | null; inputTokens: number; outputTokens: number }
-
-/** The API speaks camelCase; older rows may come snake_case. */
-function norm(t: Record<string, any>): Task {
-  const g = (camel: string, snake: string) => t[camel] ?? t[snake] ?? null;
-  return {
-    id: t.id, prompt: t.prompt ?? '', status: t.status ?? 'active', groupFolder: g('groupFolder', 'group_folder') ?? '',
-    scheduleType: g('scheduleType', 'schedule_type'), scheduleValue: String(g('scheduleValue', 'schedule_value') ?? ''),
-    nextRun: g('nextRun', 'next_run'), lastRun: g('lastRun', 'last_run'), lastResult: g('lastResult', 'last_result'),
-    statusReason: g('statusReason', 'status_reason'), contextMode: g('contextMode', 'context_mode') ?? 'isolated',
-  };
-}
-
-export function describeSchedule(t: Pick<Task, 'scheduleType' | 'scheduleValue'>): string {
+export function describeSchedule(t: { scheduleType: string; scheduleValue: string }): string {
   if (t.scheduleType === 'interval') return `every ${duration(Number(t.scheduleValue))}`;
   if (t.scheduleType === 'once') return `once, ${localTime(t.scheduleValue)}`;
   return `cron ${t.scheduleValue}`;
@@ -35,8 +20,7 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
   const out = process.stdout;
   const [sub = 'list', id] = positional(args);
   const fail = async (res: Response, what: string) => {
-    const body = (await res.json().catch(() => ({}))) as { error?: string };
-    process.stderr.write(`${what}: ${body.error ?? `the API answered ${res.status}`}\n`);
+    process.stderr.write(`${what}: ${await refusal(res)}\n`);
     return res.status === 404 ? 2 : 1;
   };
 
@@ -44,7 +28,7 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
     const res = await api.request('/api/tasks');
     if (res.status === 404) { process.stderr.write('This NanoClaw has no scheduled tasks API.\n'); return 1; }
     if (!res.ok) return fail(res, 'Could not list tasks');
-    const tasks = ((await res.json()) as { tasks: Record<string, any>[] }).tasks.map(norm);
+    const { tasks } = await readBody<TasksResponse>(res);
     if (!tasks.length) { out.write(`No scheduled tasks. Ask ${config.assistantName} in a chat, e.g. "every weekday at 9, send me the weather".\n`); return 0; }
     const colour = (s: string) => (s === 'active' ? p.ok(s) : s === 'paused' ? p.warn(s) : p.dim(s));
     for (const t of tasks) {
@@ -63,8 +47,7 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
   if (sub === 'show') {
     const res = await api.request(path);
     if (!res.ok) return fail(res, `No task ${id}`);
-    const { task: raw, runs } = (await res.json()) as { task: Record<string, any>; runs: Run[] };
-    const t = norm(raw);
+    const { task: t, runs } = await readBody<TaskDetailResponse>(res);
     out.write(`${p.bold(t.id)} ${t.status} in ${t.groupFolder}, ${describeSchedule(t)}, context ${t.contextMode}\n${t.prompt}\n\n`);
     if (t.status === 'active' && t.nextRun) out.write(`Next run: ${localTime(t.nextRun)}\n`);
     if (t.statusReason) out.write(`Status: ${t.statusReason}\n`);
@@ -84,8 +67,9 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
   if (!action) { process.stderr.write(`Unknown tasks subcommand "${sub}": use list, show, pause, resume or cancel.\n`); return 2; }
   const res = await api.request(action.url, { method: action.method });
   if (!res.ok) return fail(res, `Could not ${sub} ${id}`);
-  const body = (await res.json()) as { task?: Record<string, any> };
-  const t = body.task ? norm(body.task) : null;
+  // Pause and resume answer { task }; cancel answers { removed }.
+  const body = await readBody<Partial<TaskResponse>>(res);
+  const t: ScheduledTask | null = body.task ?? null;
   out.write(`${action.done} ${id}${t?.status === 'active' && t.nextRun ? `; next run ${localTime(t.nextRun)}` : ''}.\n`);
   return 0;
 }

@@ -15,7 +15,10 @@ export interface RegisterInput {
   sandbox?: SandboxSettings;
 }
 
-export type Result<T> = { ok: true; value: T } | { ok: false; error: string };
+/** Why a change was refused when it is not the input's fault: the API answers 409 or 404 for these, 400 otherwise. */
+export type Refusal = 'conflict' | 'not_found';
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: Refusal };
 
 export function registerGroup(deps: { store: Store; paths: HomePaths; assistantName: string }, input: RegisterInput): Result<RegisteredGroup> {
   const { jid, name, folder } = input;
@@ -31,8 +34,8 @@ export function registerGroup(deps: { store: Store; paths: HomePaths; assistantN
     return { ok: false, error: 'trigger must be 1-100 characters on one line.' };
   }
   if (input.requiresTrigger !== undefined && typeof input.requiresTrigger !== 'boolean') return { ok: false, error: 'requiresTrigger must be true or false.' };
-  if (deps.store.groups.get(jid)) return { ok: false, error: `${jid} is already registered.` };
-  if (deps.store.groups.byFolder(folder as string)) return { ok: false, error: `Folder "${folder}" is already used by another group.` };
+  if (deps.store.groups.get(jid)) return { ok: false, error: `${jid} is already registered.`, code: 'conflict' };
+  if (deps.store.groups.byFolder(folder as string)) return { ok: false, error: `Folder "${folder}" is already used by another group.`, code: 'conflict' };
   let dir: string;
   try { dir = ensureGroupFolder(deps.paths, folder as string, name.trim()); } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -56,7 +59,7 @@ export function registerGroup(deps: { store: Store; paths: HomePaths; assistantN
 export function unregisterGroup(deps: { store: Store }, jid: unknown): Result<RegisteredGroup> {
   if (typeof jid !== 'string') return { ok: false, error: 'jid is required.' };
   const group = deps.store.groups.get(jid);
-  if (!group) return { ok: false, error: `${jid} is not registered.` };
+  if (!group) return { ok: false, error: `${jid} is not registered.`, code: 'not_found' };
   if (group.isMain) return { ok: false, error: 'The main group cannot be unregistered.' };
   deps.store.groups.remove(jid);
   return { ok: true, value: group };

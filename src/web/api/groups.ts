@@ -1,13 +1,22 @@
-// PATCH /api/groups/:jid: change a registered group's name, trigger and sandbox
-// settings (limits, egress policy, extra mounts, messages per turn). Sandbox fields merge into what
-// is stored; a field sent as null goes back to the default. Extra mounts are
-// checked against the mount allowlist before anything is saved.
-import type { Hono } from 'hono';
+// Group registrations:
+//   GET    /api/groups       → { groups, unregistered }  (registered, and chats seen but not registered)
+//   POST   /api/groups       { jid, name, folder, trigger?, requiresTrigger? } → 201 { group }
+//   DELETE /api/groups/:jid  → { removed: jid }
+//   PATCH  /api/groups/:jid  { name?, trigger?, requiresTrigger?, sandbox? } → { group }
+// PATCH changes a registered group's name, trigger and sandbox settings
+// (limits, egress policy, extra mounts, messages per turn). Sandbox fields merge
+// into what is stored; a field sent as null goes back to the default. Extra
+// mounts are checked against the mount allowlist before anything is saved.
+import { Hono } from 'hono';
 import { z } from 'zod';
 import { parsePattern } from '../../gateway/egress/policy.js';
+import type { Result } from '../../groups/registration.js';
 import { extraMountsFor } from '../../sandbox/mounts.js';
 import type { Store } from '../../store/index.js';
 import type { RegisteredGroup, SandboxSettings } from '../../types.js';
+import { describeIssues } from './chats.js';
+import { ApiError, jsonBody, objectBody } from './errors.js';
+import type { GroupResponse, GroupsResponse, RemovedResponse } from './types.js';
 
 export type ExtraMount = NonNullable<SandboxSettings['extraMounts']>[number];
 
@@ -15,7 +24,9 @@ export type ExtraMount = NonNullable<SandboxSettings['extraMounts']>[number];
 export type MountCheck = (group: RegisteredGroup, mounts: ExtraMount[]) => string | null | Promise<string | null>;
 
 export interface GroupsApiDeps {
-  store: Store;
+  store: Pick<Store, 'groups' | 'messages'>;
+  register(input: Record<string, unknown>): Result<RegisteredGroup>;
+  unregister(jid: string): Result<RegisteredGroup>;
   checkMounts: MountCheck;
 }
 
@@ -48,10 +59,6 @@ const groupPatch = z.object({
 
 export type GroupPatch = z.infer<typeof groupPatch>;
 
-function describe(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-}
-
 /** The group after applying `patch` (pure; nothing is saved). */
 export function applyPatch(group: RegisteredGroup, patch: GroupPatch): RegisteredGroup {
   const sandbox: Record<string, unknown> = { ...group.sandbox };
@@ -68,24 +75,49 @@ export function applyPatch(group: RegisteredGroup, patch: GroupPatch): Registere
   };
 }
 
-export function mountGroupsApi(app: Hono, deps: GroupsApiDeps): void {
+/** A refused registration change: conflicts and unknown groups say so, anything else is bad input. */
+function refusal(res: { error: string; code?: 'conflict' | 'not_found' }): ApiError {
+  return new ApiError(res.code ?? 'invalid', res.error);
+}
+
+export function groupsApi(deps: GroupsApiDeps): Hono {
+  const app = new Hono();
+
+  app.get('/api/groups', (c) => {
+    const registered = deps.store.groups.list();
+    const known = deps.store.messages.chats().filter((ch) => !registered.some((g) => g.jid === ch.jid));
+    return c.json<GroupsResponse>({ groups: registered, unregistered: known });
+  });
+
+  app.post('/api/groups', async (c) => {
+    const res = deps.register(await objectBody(c, 'Body must be JSON.'));
+    if (!res.ok) throw refusal(res);
+    return c.json<GroupResponse>({ group: res.value }, 201);
+  });
+
+  app.delete('/api/groups/:jid', (c) => {
+    const res = deps.unregister(c.req.param('jid'));
+    if (!res.ok) throw refusal(res);
+    return c.json<RemovedResponse>({ removed: res.value.jid });
+  });
+
   app.patch('/api/groups/:jid', async (c) => {
     const jid = c.req.param('jid');
     const group = deps.store.groups.get(jid);
-    if (!group) return c.json({ error: `${jid.slice(0, 200)} is not registered; register it first (POST /api/groups).` }, 404);
-    let body: unknown;
-    try { body = await c.req.json(); } catch { return c.json({ error: 'Body must be JSON: { name?, trigger?, requiresTrigger?, sandbox? }.' }, 400); }
-    const parsed = groupPatch.safeParse(body);
-    if (!parsed.success) return c.json({ error: `Invalid settings: ${describe(parsed.error)}` }, 400);
+    if (!group) throw new ApiError('not_found', `${jid.slice(0, 200)} is not registered; register it first (POST /api/groups).`);
+    const parsed = groupPatch.safeParse(await jsonBody(c, 'Body must be JSON: { name?, trigger?, requiresTrigger?, sandbox? }.'));
+    if (!parsed.success) throw new ApiError('invalid', `Invalid settings: ${describeIssues(parsed.error)}`);
     const next = applyPatch(group, parsed.data);
     const mounts = next.sandbox.extraMounts ?? [];
     if (parsed.data.sandbox?.extraMounts && mounts.length) {
       const problem = await deps.checkMounts(next, mounts);
-      if (problem) return c.json({ error: problem }, 400);
+      if (problem) throw new ApiError('invalid', problem);
     }
     deps.store.groups.update(next);
-    return c.json({ group: deps.store.groups.get(jid) });
+    return c.json<GroupResponse>({ group: deps.store.groups.get(jid)! });
   });
+
+  return app;
 }
 
 /** The same allowlist check a sandbox start makes (~/.config/nanoclaw/mount-allowlist.json), so a refused mount is refused when saved. */

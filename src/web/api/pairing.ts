@@ -1,13 +1,27 @@
-// API routes for DM pairing: see who is waiting, approve a code.
-import type { Hono } from 'hono';
-import type { Host } from '../../host.js';
+// DM pairing: see who is waiting, approve a code.
+//   GET  /api/pairing                → { pending }
+//   POST /api/pairing/:code/approve  → { group }
+import { Hono } from 'hono';
+import type { Result } from '../../groups/registration.js';
+import type { PairingRequest } from '../../inbound/pairing.js';
+import type { RegisteredGroup } from '../../types.js';
+import { ApiError } from './errors.js';
+import type { GroupResponse, PairingResponse } from './types.js';
 
-export function mountPairingApi(app: Hono, host: Pick<Host, 'approvePairing' | 'pendingPairings'>): void {
-  app.get('/api/pairing', (c) => c.json({ pending: host.pendingPairings() }));
+export interface PairingApiDeps {
+  pendingPairings(): PairingRequest[];
+  approvePairing(code: string): Result<RegisteredGroup>;
+}
+
+export function pairingApi(deps: PairingApiDeps): Hono {
+  const app = new Hono();
+  app.get('/api/pairing', (c) => c.json<PairingResponse>({ pending: deps.pendingPairings() }));
   app.post('/api/pairing/:code/approve', (c) => {
     const code = c.req.param('code');
-    if (!/^[A-Za-z0-9]{6}$/.test(code)) return c.json({ error: 'A pairing code is 6 letters and digits.' }, 400);
-    const res = host.approvePairing(code);
-    return res.ok ? c.json({ group: res.value }) : c.json({ error: res.error }, 404);
+    if (!/^[A-Za-z0-9]{6}$/.test(code)) throw new ApiError('invalid', 'A pairing code is 6 letters and digits.');
+    const res = deps.approvePairing(code);
+    if (!res.ok) throw new ApiError('not_found', res.error);
+    return c.json<GroupResponse>({ group: res.value });
   });
+  return app;
 }

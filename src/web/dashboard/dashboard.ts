@@ -5,14 +5,15 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context, Hono } from 'hono';
-import type { HostStatus } from '../../host.js';
+import { Hono, type Context } from 'hono';
 import { projectRoot } from '../../config/project-root.js';
+import { ApiError } from '../api/errors.js';
+import type { ErrorsResponse, StatusResponse } from '../api/types.js';
 import { qrSvg } from './qr-svg.js';
 
 export interface DashboardDeps {
-  status(): HostStatus;
-  recentErrors(limit: number): { at: string; groupFolder: string | null; chatJid: string | null; message: string }[];
+  status(): StatusResponse;
+  recentErrors(limit: number): ErrorsResponse['errors'];
   /** Where the static files are (default: src/web/dashboard/public in the package). */
   publicDir?: string;
 }
@@ -65,7 +66,8 @@ function serve(c: Context, asset: Asset): Response {
   return new Response(new Uint8Array(asset.body), { status: 200, headers });
 }
 
-export function mountDashboard(app: Hono, deps: DashboardDeps): void {
+export function dashboardApp(deps: DashboardDeps): Hono {
+  const app = new Hono();
   const assets = loadAssets(deps.publicDir ?? defaultPublicDir());
   const index = assets.get('index.html')!;
   app.get('/', (c) => serve(c, index));
@@ -77,16 +79,18 @@ export function mountDashboard(app: Hono, deps: DashboardDeps): void {
 
   app.get('/api/errors', (c) => {
     const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 20) || 20, 1), 200);
-    return c.json({ errors: deps.recentErrors(limit) });
+    return c.json<ErrorsResponse>({ errors: deps.recentErrors(limit) });
   });
 
   app.get('/api/channels/:name/qr.svg', (c) => {
     const channel = deps.status().channels.find((ch) => ch.name === c.req.param('name'));
-    if (!channel) return c.json({ error: `No channel named "${c.req.param('name').slice(0, 40)}" is running.` }, 404);
+    if (!channel) throw new ApiError('not_found', `No channel named "${c.req.param('name').slice(0, 40)}" is running.`);
     const qr = channel.linking?.qr;
-    if (!qr) return c.json({ error: `${channel.name} is not waiting for a QR scan${channel.connected ? ': it is connected' : ''}.` }, 404);
+    if (!qr) throw new ApiError('not_found', `${channel.name} is not waiting for a QR scan${channel.connected ? ': it is connected' : ''}.`);
     let svg: string;
-    try { svg = qrSvg(qr); } catch (err) { return c.json({ error: `Could not draw the QR code: ${(err as Error).message}` }, 500); }
+    try { svg = qrSvg(qr); } catch (err) { throw new ApiError('internal', `Could not draw the QR code: ${(err as Error).message}`); }
     return c.body(svg, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   });
+
+  return app;
 }

@@ -89,12 +89,6 @@ export function fmtUsd(n) {
   return n > 0 && n < 0.01 ? '<$0.01' : `$${n.toFixed(2)}`;
 }
 
-/** First of several property spellings (snake_case from SQL, camelCase from JS). */
-export function pick(obj, ...keys) {
-  for (const k of keys) if (obj && obj[k] !== undefined && obj[k] !== null) return obj[k];
-  return undefined;
-}
-
 export function channelOf(jid) {
   if (jid.startsWith('local:')) return 'local';
   if (jid.startsWith('tg:')) return 'telegram';

@@ -1,7 +1,7 @@
 // Scheduled tasks: what runs when (in this browser's local time), how the last
 // run went, the run history, and pause / resume / cancel / create.
 import { api } from '../api.js';
-import { confirmButton, fmtDuration, fmtRelative, fmtTime, fmtTokens, h, notice, pick, put } from '../dom.js';
+import { confirmButton, fmtDuration, fmtRelative, fmtTime, fmtTokens, h, notice, put } from '../dom.js';
 
 export function render(root, ctx) {
   const msg = h('div', { id: 'tasks-notice' });
@@ -18,22 +18,18 @@ export function render(root, ctx) {
       put(list);
       return notice(msg, err.status === 404 ? 'Scheduled tasks are not available in this version of NanoClaw.' : err.message, err.status === 404 ? 'ok' : 'error');
     }
-    tasks.sort((a, b) => order(a) - order(b) || String(pick(a, 'next_run', 'nextRun') || '').localeCompare(String(pick(b, 'next_run', 'nextRun') || '')));
+    tasks.sort((a, b) => order(a) - order(b) || String(a.nextRun || '').localeCompare(String(b.nextRun || '')));
     put(list, tasks.length ? tasks.map(taskCard) : h('p.muted', `No tasks yet. Ask ${ctx.status?.assistantName || 'the assistant'} in a chat ("every weekday at 9, send me…") or create one below.`));
     if (openId) showRuns(openId);
   }
 
   function taskCard(t) {
     const status = t.status || 'active';
-    const next = pick(t, 'next_run', 'nextRun');
-    const last = pick(t, 'last_run', 'lastRun');
-    const result = pick(t, 'last_result', 'lastResult');
-    const reason = pick(t, 'status_reason', 'statusReason');
-    const budget = pick(t, 'budgetTokens', 'budget_tokens');
+    const { nextRun: next, lastRun: last, lastResult: result, statusReason: reason, budgetTokens: budget } = t;
     return h('article.card.task', { dataset: { id: t.id, status } },
       h('div.card-head',
         h(`span.badge.status-${status}`, status),
-        h('strong', pick(t, 'group_folder', 'groupFolder') || ''),
+        h('strong', t.groupFolder || ''),
         h('span.muted.small', schedule(t))),
       h('p.prompt', t.prompt),
       reason ? h('p.small.warn', reason) : null,
@@ -65,14 +61,14 @@ export function render(root, ctx) {
       const { task, runs } = await api(`/api/tasks/${encodeURIComponent(id)}`);
       put(detail, h('section.card.runs', { id: 'task-runs' },
         h('div.card-head', h('strong', 'Run history'), h('span.muted.small', task.prompt.slice(0, 80)), h('button.link', { type: 'button', onclick: () => { openId = null; put(detail); } }, 'Close')),
-        h('p.small.muted', `Context: ${pick(task, 'context_mode', 'contextMode') || 'isolated'} · created ${fmtTime(pick(task, 'created_at', 'createdAt'))}`),
+        h('p.small.muted', `Context: ${task.contextMode || 'isolated'} · created ${fmtTime(task.createdAt)}`),
         runs.length ? h('table.runs',
           h('thead', h('tr', h('th', 'Started'), h('th', 'Took'), h('th', 'Status'), h('th', 'Tokens'), h('th', 'Result'))),
           h('tbody', runs.map((r) => h('tr',
-            h('td', fmtTime(pick(r, 'started_at', 'startedAt'))),
-            h('td', fmtDuration(pick(r, 'duration_ms', 'durationMs'))),
+            h('td', fmtTime(r.startedAt)),
+            h('td', fmtDuration(r.durationMs)),
             h('td', h(`span.badge.status-${r.status}`, r.status)),
-            h('td', fmtTokens((pick(r, 'input_tokens', 'inputTokens') || 0) + (pick(r, 'output_tokens', 'outputTokens') || 0))),
+            h('td', fmtTokens((r.inputTokens || 0) + (r.outputTokens || 0))),
             h('td.result', String(r.error || r.result || '').slice(0, 300))))))
           : h('p.muted', 'It has not run yet.')));
     } catch (err) { notice(msg, err.message, 'error'); }
@@ -128,8 +124,7 @@ function order(t) {
 }
 
 function schedule(t) {
-  const type = pick(t, 'schedule_type', 'scheduleType');
-  const value = pick(t, 'schedule_value', 'scheduleValue');
+  const { scheduleType: type, scheduleValue: value } = t;
   if (type === 'interval') return `every ${fmtDuration(Number(value)).replace(/ 00s$/, '')}`;
   if (type === 'once') return `once at ${new Date(value).toLocaleString()}`;
   return `cron ${value}`;

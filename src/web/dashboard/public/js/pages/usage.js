@@ -3,7 +3,7 @@
 // model response.
 import { api } from '../api.js';
 import { bars, columns } from '../charts.js';
-import { fmtTokens, fmtUsd, h, notice, pick, put } from '../dom.js';
+import { fmtTokens, fmtUsd, h, notice, put } from '../dom.js';
 
 const TOKEN_SERIES = [
   { key: 'inputTokens', label: 'input', cls: 's1' },
@@ -25,11 +25,11 @@ export function render(root) {
     let tasks = [];
     try { ({ tasks } = await api('/api/tasks')); } catch { /* tasks are optional here */ }
     // A budget is per run: show it against what the last run used.
-    await Promise.all(tasks.filter((t) => pick(t, 'budgetTokens', 'budget_tokens')).map(async (t) => {
+    await Promise.all(tasks.filter((t) => t.budgetTokens).map(async (t) => {
       try {
         const { runs } = await api(`/api/tasks/${encodeURIComponent(t.id)}`);
         const last = runs.find((r) => r.status !== 'running');
-        if (last) t.lastRunTokens = (pick(last, 'inputTokens', 'input_tokens') || 0) + (pick(last, 'outputTokens', 'output_tokens') || 0);
+        if (last) t.lastRunTokens = (last.inputTokens || 0) + (last.outputTokens || 0);
       } catch { /* shown without the last run */ }
     }));
     notice(msg, '');
@@ -45,10 +45,10 @@ export function render(root) {
     const last30 = days.filter((d) => String(d.day) >= localDay(new Date(Date.now() - 29 * 86400_000)));
     const timeline = fillDays(last30, today);
 
-    const groups = (usage.byGroup || []).map((g) => ({ label: pick(g, 'groupFolder', 'group_folder', 'group') || '?', ...norm(g) }));
+    const groups = (usage.byGroup || []).map((g) => ({ label: g.groupFolder || '?', ...norm(g) }));
     const taskNames = new Map(tasks.map((t) => [t.id, t]));
     const byTask = (usage.byTask || []).map((t) => {
-      const id = pick(t, 'taskId', 'task_id') || '?';
+      const id = t.taskId || '?';
       const task = taskNames.get(id);
       return { id, label: task ? `${task.prompt.slice(0, 40)}${task.prompt.length > 40 ? '…' : ''}` : id, task, ...norm(t) };
     });
@@ -72,7 +72,7 @@ export function render(root) {
       byTask.length
         ? bars(byTask.sort((a, b) => totalTokens(b) - totalTokens(a)).map((t) => ({ label: t.label, value: totalTokens(t), note: hasCost ? fmtUsd(t.costUsd) : '' })), { format: fmtTokens })
         : h('p.muted', 'No task has run yet.'),
-      budgets(usage, tasks),
+      budgets(tasks),
       h('p.small.muted', 'Cost is an estimate at list prices per model; with a Claude subscription (OAuth token) nothing is billed per token.'));
   }
 
@@ -81,15 +81,11 @@ export function render(root) {
   return () => clearInterval(timer);
 }
 
-function budgets(usage, tasks) {
+/** A budget is a task's token limit per run (the usage API has no other kind). */
+function budgets(tasks) {
   const items = [];
-  for (const b of usage.budgets || []) {
-    const used = Number(pick(b, 'used', 'usedTokens', 'spentUsd')) || 0;
-    const limit = Number(pick(b, 'limit', 'limitTokens', 'limitUsd')) || 0;
-    items.push({ label: pick(b, 'label', 'scope', 'name') || 'budget', value: used, limit, note: pick(b, 'period') || '' });
-  }
   for (const t of tasks) {
-    const limit = Number(pick(t, 'budget_tokens', 'budgetTokens')) || 0;
+    const limit = Number(t.budgetTokens) || 0;
     if (!limit) continue;
     const used = Number(t.lastRunTokens) || 0;
     items.push({ label: t.prompt.slice(0, 40), value: used, limit, note: t.lastRunTokens === undefined ? `budget ${fmtTokens(limit)} tokens per run; not run yet` : `last run used ${fmtTokens(used)} of ${fmtTokens(limit)} tokens${t.status === 'paused' ? ' · paused' : ''}` });
@@ -125,11 +121,11 @@ function usdAxis(v) {
 
 function norm(r) {
   return {
-    inputTokens: Number(pick(r, 'inputTokens', 'input_tokens')) || 0,
-    outputTokens: Number(pick(r, 'outputTokens', 'output_tokens')) || 0,
-    cacheReadTokens: Number(pick(r, 'cacheReadTokens', 'cache_read_tokens')) || 0,
-    cacheWriteTokens: Number(pick(r, 'cacheWriteTokens', 'cache_write_tokens')) || 0,
-    costUsd: Number(pick(r, 'costUsd', 'cost_usd')) || 0,
+    inputTokens: Number(r.inputTokens) || 0,
+    outputTokens: Number(r.outputTokens) || 0,
+    cacheReadTokens: Number(r.cacheReadTokens) || 0,
+    cacheWriteTokens: Number(r.cacheWriteTokens) || 0,
+    costUsd: Number(r.costUsd) || 0,
   };
 }
 
