@@ -45,7 +45,12 @@ export interface HostOptions {
   extendApi?: (app: Hono, host: Host) => void;
   /** The scheduler's clock (tests move it instead of waiting). */
   now?: () => number;
+  /** Called once a stored message has been routed, with what routing did (tests wait on it). */
+  onRouted?: (msg: StoredMessage, decision: RouteDecision) => void;
 }
+
+/** What routing did with a stored message: nothing, a pairing offer, an approval, a live agent woken, or a job queued. */
+export type RouteDecision = 'ignored' | 'pairing' | 'approved' | 'woke' | 'enqueued';
 
 export interface Host {
   config: Config;
@@ -279,15 +284,21 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
   function route(msg: StoredMessage, channel: Channel): void {
     emit(msg);
+    const decision = decide(msg, channel);
+    opts.onRouted?.(msg, decision);
+  }
+
+  function decide(msg: StoredMessage, channel: Channel): RouteDecision {
     const group = store.groups.get(msg.chatJid);
     if (!group) {
-      if (channel !== local && !msg.fromMe && isDirectChat(msg.chatJid)) offerPairing(msg, channel);
-      return;
+      if (channel !== local && !msg.fromMe && isDirectChat(msg.chatJid)) { offerPairing(msg, channel); return 'pairing'; }
+      return 'ignored';
     }
-    if (group.isMain && !msg.fromAssistant && APPROVE_PATTERN.test(msg.text) && approve(msg, msg.seq)) return;
-    if (msg.fromAssistant || !callsAssistant(conversationDeps, group, msg)) return;
-    if (agents.get(group.jid)?.wake()) return;
+    if (group.isMain && !msg.fromAssistant && APPROVE_PATTERN.test(msg.text) && approve(msg, msg.seq)) return 'approved';
+    if (msg.fromAssistant || !callsAssistant(conversationDeps, group, msg)) return 'ignored';
+    if (agents.get(group.jid)?.wake()) return 'woke';
     queue.enqueueMessages(group.jid);
+    return 'enqueued';
   }
 
   /** A stranger wrote in a direct chat: give them a code and tell the owner. */

@@ -153,9 +153,9 @@ describe('with a host running', () => {
     } finally { fs.chmodSync(store, 0o700); }
   });
 
-  test('tasks list, pause and resume through the CLI', async (ctx) => {
+  test('tasks list, pause and resume through the CLI', async () => {
     const created = await env.api('/api/tasks', { method: 'POST', json: { group_folder: 'main', prompt: 'Summarise the week', schedule_type: 'interval', schedule_value: String(3_600_000) } });
-    if (created.status === 404) ctx.skip(); // no tasks API in this build
+    expect(created.status).toBe(201);
     const { task } = (await created.json()) as { task: { id: string } };
     const list = await nanoclaw(['tasks', 'list'], { NANOCLAW_HOME: env.home });
     expect(list.code).toBe(0);

@@ -34,13 +34,16 @@ test('SIGKILL mid-turn: after restart the message is answered exactly once', asy
 
   host = await startHostProcess(home, env);
   await until(async () => (await replies(host!)).length >= 1, 60_000, 'the answer after restart');
-  await new Promise((r) => setTimeout(r, 2500));
+  // Nothing left running, queued or undelivered: no second answer can still be coming.
+  await host.settled();
   expect((await replies(host)).map((m: any) => m.text)).toEqual(['Here is your answer.']);
+  const asked = fake.turnRequests().length;
 
-  // Another restart answers nothing twice.
+  // Another restart answers nothing twice: recovery runs before the host reports it is up.
   await host.kill('SIGTERM');
   host = await startHostProcess(home, env);
-  await new Promise((r) => setTimeout(r, 2500));
+  await host.settled();
+  expect(fake.turnRequests().length).toBe(asked);
   expect((await replies(host)).length).toBe(1);
   const integrity = (await import('better-sqlite3')).default(`${home}/store/messages.db`, { readonly: true }).pragma('integrity_check', { simple: true });
   expect(integrity).toBe('ok');

@@ -27,9 +27,9 @@ const turns = () => env.fake.turnRequests();
 
 test('a triggered message gets the scripted reply; an untriggered one is kept for the next catch-up', async () => {
   script = (req) => (lastUserText(req).includes('what time') ? { text: 'It is tea time.' } : { text: 'unexpected' });
-  await env.send('local:family', 'the cake is in the oven', 'Grandma');
-  // Not addressed: stored, but nobody is asked.
-  await new Promise((r) => setTimeout(r, 1000));
+  const id = await env.send('local:family', 'the cake is in the oven', 'Grandma');
+  // Not addressed: stored and routed, and routing asked nobody.
+  expect(await env.waitRouted((m) => m.id === id)).toBe('ignored');
   expect(turns().length).toBe(0);
   expect((await env.messages('local:family')).map((m) => m.text)).toEqual(['the cake is in the oven']);
 

@@ -6,11 +6,12 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BufferJSON, type BaileysEventMap, type UserFacingSocketConfig, type WAMessage } from 'baileys';
 import type { WhatsAppSocket } from '../../src/channels/whatsapp/whatsapp.js';
+import { projectRoot } from '../../src/config/project-root.js';
 
-const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'whatsapp');
+// From the project root, so the built copy (dist/test/support) finds them too.
+const FIXTURES = path.join(projectRoot(), 'test', 'fixtures', 'whatsapp');
 
 export type Recorded = { event: keyof BaileysEventMap; data: any };
 

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.js';
-import { startHost, type Host, type HostOptions } from '../../src/host.js';
+import { startHost, type Host, type HostOptions, type RouteDecision } from '../../src/host.js';
+import type { StoredMessage } from '../../src/store/messages.js';
 import { silentLogger, createLogger } from '../../src/logger.js';
 import { startFakeAnthropic, type FakeAnthropic, type Script } from './fake-anthropic.js';
 
@@ -19,6 +20,8 @@ export interface TestEnv {
   send(chatJid: string, text: string, senderName?: string): Promise<string>;
   messages(chatJid: string): Promise<any[]>;
   waitForReply(chatJid: string, opts?: { count?: number; timeoutMs?: number }): Promise<any[]>;
+  /** Waits until the host has stored and routed a message matching `match`; answers what routing did. */
+  waitRouted(match: (msg: StoredMessage) => boolean, timeoutMs?: number): Promise<RouteDecision>;
   restart(extra?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
@@ -44,7 +47,13 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
   });
   const logger = process.env.NANOCLAW_TEST_LOG ? createLogger({ level: 'debug', stderr: true }) : silentLogger();
   let config = loadConfig(baseEnv(), home);
-  let host = await startHost({ config, logger, ...opts.host });
+  // Every routing decision is kept, so a test can prove a message was handled without sleeping.
+  const routed: { msg: StoredMessage; decision: RouteDecision }[] = [];
+  const hostOptions = (): HostOptions => ({
+    config, logger, ...opts.host,
+    onRouted: (msg, decision) => { routed.push({ msg, decision }); opts.host?.onRouted?.(msg, decision); },
+  });
+  let host = await startHost(hostOptions());
 
   const env: TestEnv = {
     home, fake, host, config,
@@ -74,11 +83,16 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    async waitRouted(match, timeoutMs = 30_000) {
+      let found: RouteDecision | undefined;
+      await until(() => (found = routed.find((r) => match(r.msg))?.decision) !== undefined, timeoutMs, 'the host to route the message');
+      return found!;
+    },
     async restart(extra = {}) {
       await env.host.stop();
       config = loadConfig({ ...baseEnv(), ...extra }, home);
       env.config = config;
-      env.host = host = await startHost({ config, logger, ...opts.host });
+      env.host = host = await startHost(hostOptions());
     },
     async close() {
       await env.host.stop().catch(() => {});

@@ -1,0 +1,96 @@
+// A host run as its own process (see startHostProcess's `entry`) that kills
+// itself with SIGKILL at one exact point, so a test can check what a user sees
+// after a crash at the worst moment rather than at a random one:
+//   NANOCLAW_CRASH_AFTER_ACK=n   right after the nth send a platform acknowledged
+//                                (before the host waits on anything else);
+//   NANOCLAW_CRASH_ON=reply      inside the write that puts a reply in the outbox;
+//   NANOCLAW_CRASH_ON=cursor     inside the write that moves a chat's cursor.
+// Telegram is the real channel, pointed at TELEGRAM_API_ROOT (a fake Bot API in
+// the test process). With NANOCLAW_WA_SENT_LOG set, WhatsApp runs on the fake
+// Baileys socket, and every send it accepts is appended to that file before the
+// channel sees the acknowledgement, so the count survives the kill.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
+import { createWhatsAppChannel } from '../../src/channels/whatsapp/whatsapp.js';
+import { loadConfig } from '../../src/config/config.js';
+import { startHost } from '../../src/host.js';
+import { createLogger, silentLogger } from '../../src/logger.js';
+import type { Channel } from '../../src/types.js';
+import { fakeSocketFactory, type FakeBaileysSocket } from './fake-baileys-socket.js';
+
+const die = () => process.kill(process.pid, 'SIGKILL');
+
+/** Counts acknowledged sends across channels; the nth one ends the process once the current callbacks finish. */
+function crashAfterAck(n: number) {
+  let acked = 0;
+  return (ch: Channel): Channel => new Proxy(ch, {
+    get(target, prop, receiver) {
+      if (prop !== 'sendMessage') return Reflect.get(target, prop, receiver);
+      return async (jid: string, text: string) => {
+        await target.sendMessage(jid, text);
+        // setImmediate runs after every promise continuation already queued: whatever
+        // the host does straight after an acknowledgement is done, nothing that waits is.
+        if (++acked === n) setImmediate(die);
+      };
+    },
+  });
+}
+
+function whatsapp(home: string, log: string): { channel: Channel; open(): void } {
+  const wa = fakeSocketFactory();
+  const makeSocket = (config: any): FakeBaileysSocket => {
+    const sock = wa.makeSocket(config);
+    const send = sock.sendMessage.bind(sock);
+    sock.sendMessage = async (jid, content, options) => {
+      const res = await send(jid, content, options);
+      fs.appendFileSync(log, JSON.stringify({ jid, text: content.text }) + '\n');
+      return res;
+    };
+    return sock;
+  };
+  const channel = createWhatsAppChannel({
+    authDir: path.join(home, 'store', 'auth', 'whatsapp'), assistantName: 'Andy', hasOwnNumber: false, logger: silentLogger(),
+    inboxDirFor: () => null, identities: { canonical: (a) => a, link: () => {} }, makeSocket: makeSocket as any,
+  });
+  return { channel, open: () => wa.latest().open() };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const afterAck = Number(process.env.NANOCLAW_CRASH_AFTER_ACK ?? 0);
+  const wrap = afterAck > 0 ? crashAfterAck(afterAck) : (c: Channel) => c;
+  const channels: Channel[] = [];
+  if (config.telegramBotToken) {
+    channels.push(createTelegramChannel({
+      token: config.telegramBotToken, apiRoot: config.telegramApiRoot ?? undefined, assistantName: config.assistantName,
+      logger: silentLogger(), pollingTimeoutSeconds: 1, inboxDirFor: () => null,
+    }));
+  }
+  const wa = process.env.NANOCLAW_WA_SENT_LOG ? whatsapp(config.home, process.env.NANOCLAW_WA_SENT_LOG) : null;
+  if (wa) channels.push(wa.channel);
+  // NANOCLAW_TEST_LOG=1 shows the host's log on stderr (the test prints it when it fails).
+  const logger = process.env.NANOCLAW_TEST_LOG ? createLogger({ level: 'debug', stderr: true }) : silentLogger();
+  const host = await startHost({ config, logger, channels: channels.map(wrap) });
+
+  const crashOn = process.env.NANOCLAW_CRASH_ON;
+  if (crashOn) {
+    // A temporary trigger lives on this connection only: the write it fires in is
+    // still uncommitted when the process dies, as in a power cut mid-transaction.
+    const db = host.store.db;
+    db.function('nanoclaw_crash', () => { die(); return 0; });
+    if (crashOn === 'reply') db.exec(`CREATE TEMP TRIGGER crash_on_reply AFTER INSERT ON outbox WHEN NEW.kind = 'reply' BEGIN SELECT nanoclaw_crash(); END`);
+    else if (crashOn === 'cursor') {
+      db.exec(`CREATE TEMP TRIGGER crash_on_cursor_insert AFTER INSERT ON cursors BEGIN SELECT nanoclaw_crash(); END`);
+      db.exec(`CREATE TEMP TRIGGER crash_on_cursor_update AFTER UPDATE ON cursors BEGIN SELECT nanoclaw_crash(); END`);
+    } else throw new Error(`NANOCLAW_CRASH_ON must be reply or cursor, not ${crashOn}`);
+  }
+  wa?.open();
+
+  const hostJson = path.join(host.paths.data, 'host.json');
+  fs.writeFileSync(`${hostJson}.tmp`, JSON.stringify({ url: host.url, pid: process.pid }) + '\n');
+  fs.renameSync(`${hostJson}.tmp`, hostJson);
+  process.once('SIGTERM', () => { void host.stop().finally(() => process.exit(0)); });
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
