@@ -8,7 +8,6 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ensureHome, homePaths, type HomePaths } from '../src/config/home.js';
 import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from '../src/groups/registration.js';
 import { storeProblem } from '../src/host.js';
-import { pairingQueries } from '../src/inbound/pairing.js';
 import { openStore, type Store } from '../src/store/index.js';
 import { createApi } from '../src/web/api/app.js';
 import { statusFor, type ApiErrorCode } from '../src/web/api/errors.js';
@@ -27,7 +26,7 @@ beforeEach(() => {
   ensureHome(paths, 'Andy');
   store = openStore(paths.db);
   ensureMainGroup({ store, paths, assistantName: 'Andy' });
-  const pairing = pairingQueries(store);
+  const pairing = store.pairing;
   app = createApi({
     token: TOKEN,
     store,

@@ -92,7 +92,7 @@ test('a sender not on the allowlist cannot trigger; their message is kept as con
   const before = env.fake.turnRequests().length;
   tg.push({ chat: TG_GROUP, from: BOB, text: '@Andy bob wants attention' });
   // Stored as context, and routing asked nobody.
-  expect(await env.waitRouted((m) => m.text.includes('bob wants attention'), 10_000)).toBe('ignored');
+  expect(await env.waitRouted((m) => m.text.includes('bob wants attention'), 10_000)).toBe('stored');
   expect((await env.messages(`tg:${TG_GROUP.id}`)).some((m) => m.text.includes('bob wants attention'))).toBe(true);
   expect(env.fake.turnRequests().length).toBe(before);
   tg.push({ chat: TG_GROUP, from: ALICE, text: '@Andy and again from telegram' });

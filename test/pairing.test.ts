@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { folderForName, isDirectChat, MAX_PENDING, pairingQueries, PAIRING_TTL_MS } from '../src/inbound/pairing.js';
+import { folderForName, isDirectChat, MAX_PENDING, PAIRING_TTL_MS } from '../src/inbound/pairing.js';
+import { pairingQueries } from '../src/store/pairing.js';
 import { loadSenderAllowlist } from '../src/inbound/sender-allowlist.js';
 import { openDatabase } from '../src/store/db.js';
-import { createStore } from '../src/store/index.js';
 
 test('codes are one per chat, at most three wait, and they expire after an hour', () => {
   let now = Date.parse('2026-05-01T10:00:00Z');
-  const p = pairingQueries(createStore(openDatabase(':memory:')), () => now);
+  const p = pairingQueries(openDatabase(':memory:'), () => now);
   const a = p.request('telegram', 'tg:1', 'tg:1', 'A')!;
   expect(a.code).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
   expect(p.request('telegram', 'tg:1', 'tg:1', 'A')).toEqual({ code: a.code, isNew: false });

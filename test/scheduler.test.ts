@@ -30,7 +30,7 @@ function setup(opts: { store?: Store; clock?: { now: number } } = {}) {
   const clock = opts.clock ?? { now: Date.parse('2025-01-06T09:00:00Z') };
   const enqueued: { key: string; taskId: string }[] = [];
   const scheduler = createScheduler({
-    store, timezone: TZ, staleMs: STALE, logger: silentLogger(), onOutbox: () => {}, now: () => clock.now,
+    store, timezone: TZ, staleMs: STALE, logger: silentLogger(), now: () => clock.now,
     queue: { enqueueTask: (key, taskId) => enqueued.push({ key, taskId }) },
   });
   cleanups.push(() => scheduler.stop());
@@ -209,7 +209,7 @@ test('the timer wakes the scheduler for the next due task: nobody polls or calls
   const store = createStore(openDatabase(':memory:'));
   store.groups.insert(group('main', true));
   const enqueued: string[] = [];
-  const scheduler = createScheduler({ store, timezone: TZ, staleMs: STALE, logger: silentLogger(), onOutbox: () => {}, queue: { enqueueTask: (_k, id) => enqueued.push(id) } });
+  const scheduler = createScheduler({ store, timezone: TZ, staleMs: STALE, logger: silentLogger(), queue: { enqueueTask: (_k, id) => enqueued.push(id) } });
   cleanups.push(() => scheduler.stop());
   scheduler.start();
   const res = createTask({ store, timezone: TZ, onChange: () => scheduler.changed() }, { groupFolder: 'main', prompt: 'ping', scheduleType: 'once', scheduleValue: new Date(Date.now() + 300).toISOString() });

@@ -43,9 +43,8 @@ export interface AgentDeps {
   setTyping(jid: string, typing: boolean): void;
   /** A turn begins (per-turn limits start again). */
   onTurnStart?(identity: Identity): void;
-  /** Timing hooks (bench, dashboard activity). */
+  /** Timing hook (bench). */
   onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
-  onActivity?(groupFolder: string, tool: string): void;
   /** The group as stored now, so settings changed while its sandbox lives (the egress policy) apply. */
   currentGroup?(jid: string): RegisteredGroup | undefined;
 }
@@ -164,7 +163,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     }),
     event: (e: RunnerEvent) => {
       if (e.type === 'session') sessionId = e.sessionId;
-      else if (e.type === 'activity') { live.currentTool = e.tool; deps.onActivity?.(group.folder, e.tool); }
+      else if (e.type === 'activity') live.currentTool = e.tool;
       else if (e.type === 'result') {
         live.currentTool = null;
         endTurn();

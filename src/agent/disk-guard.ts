@@ -92,6 +92,8 @@ export interface RunningAgent {
 
 export interface DiskGuardDeps {
   paths: HomePaths;
+  /** store/reserve, made by openReserve before the store opened. */
+  reserve: Reserve;
   /** Size of store/reserve, and the free space below which the writing sandbox is stopped (0: off). */
   reserveBytes: number;
   /** Default folder quota per group (0: none); a group's sandbox.diskQuotaMb overrides it. */
@@ -108,12 +110,27 @@ interface Block { kind: 'disk' | 'quota'; jid: string; reason: string; since: st
 
 export type DiskGuard = ReturnType<typeof createDiskGuard>;
 
+const freeOnHome = (deps: Pick<DiskGuardDeps, 'paths' | 'freeBytes'>) => deps.freeBytes ?? (() => { const s = fs.statfsSync(deps.paths.home); return s.bavail * s.bsize; });
+
+/**
+ * Before the store opens: make the reserve, or, on a disk that is already low,
+ * give it up so the host can work. The store deletes it when a write finds the disk full.
+ */
+export function openReserve(deps: Pick<DiskGuardDeps, 'paths' | 'reserveBytes' | 'logger' | 'freeBytes'>): Reserve {
+  const reserve = createReserve(path.join(deps.paths.store, 'reserve'), deps.reserveBytes);
+  const floor = deps.reserveBytes;
+  if (floor <= 0) return reserve;
+  const free = freeOnHome(deps);
+  const freeNow = () => { try { return free(); } catch { return Number.POSITIVE_INFINITY; } };
+  if (freeNow() < floor) { reserve.release(); deps.logger.warn({ free: freeNow() }, 'disk guard: the disk is nearly full at start'); } else if (!reserve.present() && freeNow() >= floor * 2) reserve.ensure();
+  return reserve;
+}
+
 export function createDiskGuard(deps: DiskGuardDeps) {
-  const { paths, logger } = deps;
-  const reserve = createReserve(path.join(paths.store, 'reserve'), deps.reserveBytes);
+  const { paths, logger, reserve } = deps;
   const stateFile = path.join(paths.data, 'disk-blocked.json');
   const floor = deps.reserveBytes;
-  const free = deps.freeBytes ?? (() => { const s = fs.statfsSync(paths.home); return s.bavail * s.bsize; });
+  const free = freeOnHome(deps);
   const blocks = new Map<string, Block>(loadBlocks(stateFile));
   /** A group's folder size when its run started: growth is measured against it. */
   const baseline = new Map<string, number>();
@@ -240,12 +257,9 @@ export function createDiskGuard(deps: DiskGuardDeps) {
 
   return {
     reserve,
-    /** For the store: a write found the disk full. */
-    releaseSpace: () => reserve.release(),
-    /** At start: make the reserve, or, on a disk that is already low, give it up so the host can work. */
+    /** At start (after openReserve): chats held for a full disk run again if space is back. */
     startup(): void {
-      if (floor <= 0) return;
-      if (low()) { reserve.release(); logger.warn({ free: freeNow() }, 'disk guard: the disk is nearly full at start'); } else recover();
+      if (floor > 0 && !low()) recover();
     },
     refusal,
     afterRun,

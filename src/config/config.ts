@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
+import { RUNTIME_NAMES, type RuntimeName } from '../sandbox/runtimes.js';
 
-export type RuntimeChoice = 'auto' | 'docker' | 'podman' | 'apple' | 'bwrap';
+export type RuntimeChoice = 'auto' | RuntimeName;
 
 export interface Credential {
   kind: 'api-key' | 'oauth';
@@ -63,8 +64,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const home = path.resolve(env.NANOCLAW_HOME || cwd);
   const merged = { ...readDotEnv(home), ...env };
   const runtime = (merged.NANOCLAW_RUNTIME || 'auto') as RuntimeChoice;
-  if (!['auto', 'docker', 'podman', 'apple', 'bwrap'].includes(runtime)) {
-    throw new Error(`NANOCLAW_RUNTIME must be one of auto, docker, podman, apple, bwrap; got "${runtime}".`);
+  const choices: string[] = ['auto', ...RUNTIME_NAMES];
+  if (!choices.includes(runtime)) {
+    throw new Error(`NANOCLAW_RUNTIME must be one of ${choices.join(', ')}; got "${runtime}".`);
   }
   const apiKey = merged.ANTHROPIC_API_KEY?.trim();
   const oauth = merged.CLAUDE_CODE_OAUTH_TOKEN?.trim();

@@ -17,7 +17,3 @@ export function projectRoot(): string {
     dir = up;
   }
 }
-
-export function runnerEntry(): string {
-  return path.join(projectRoot(), 'dist', 'runner', 'index.js');
-}

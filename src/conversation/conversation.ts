@@ -14,7 +14,6 @@ export interface ConversationDeps {
   assistantName: string;
   /** May this message's sender trigger the assistant in this chat? */
   canTrigger(group: RegisteredGroup, msg: Message): boolean;
-  onCommitted(chatJid: string): void;
 }
 
 /** Does this message call the assistant: addressed to it, by someone allowed to? */
@@ -38,7 +37,7 @@ function toTurn(deps: ConversationDeps, messages: StoredMessage[]): Turn {
   return { prompt: formatCatchUp(messages, deps.timezone, { assistantName: deps.assistantName }), images: images.length ? images : undefined };
 }
 
-export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, sessionId: string | null): AgentJob & { deliveredSeq(): number } {
+export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, sessionId: string | null): AgentJob {
   let delivered = deps.store.outbox.cursor(group.jid);
   // Batches handed to the agent and not yet answered, oldest first.
   const batches: number[] = [];
@@ -58,13 +57,11 @@ export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, 
     acceptsFollowUps: true,
     firstTurn: take,
     nextTurn: take,
-    deliveredSeq: () => delivered,
     onResult(text, sid) {
       const upTo = batches.shift();
       if (upTo === undefined) return;
       const reply = stripInternal(text);
       deps.store.outbox.commitTurn({ chatJid: group.jid, upToSeq: upTo, reply: reply || undefined, groupFolder: group.folder, sessionId: sid ?? undefined });
-      deps.onCommitted(group.jid);
     },
   };
 }

@@ -1,57 +1,31 @@
 // DM pairing: a stranger who writes to the assistant in a direct chat gets a
 // one-time code; the owner approves it from the main chat ("approve 4F7K2Q")
-// or the CLI, which registers that chat. Codes expire after an hour, and at
-// most three wait at once, so a flood of strangers cannot fill the store.
-import crypto from 'node:crypto';
+// or the CLI, which registers that chat. The codes themselves live in the
+// store (store/pairing.ts).
+import type { HomePaths } from '../config/home.js';
+import { pendingFor, type ConversationDeps } from '../conversation/conversation.js';
+import { registerGroup, type Result } from '../groups/registration.js';
+import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
+import type { StoredMessage } from '../store/messages.js';
+import type { Message, RegisteredGroup } from '../types.js';
 
-export const PAIRING_TTL_MS = 60 * 60 * 1000;
-export const MAX_PENDING = 3;
-const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O, 1/I
+export { MAX_PENDING, PAIRING_TTL_MS, type PairingRequest } from '../store/pairing.js';
+
 export const APPROVE_PATTERN = /^\s*approve\s+([A-Za-z0-9]{6})\s*[.!]?\s*$/i;
 
-export interface PairingRequest { code: string; channel: string; chatJid: string; sender: string; senderName: string; createdAt: string; status: string }
+export interface PairingDeps {
+  store: Store;
+  paths: HomePaths;
+  assistantName: string;
+  logger: Logger;
+  notifyOwner(text: string): void;
+}
 
 /** Is this a one-to-one chat (as opposed to a group)? Decided from the id's shape per platform. */
 export function isDirectChat(jid: string): boolean {
   if (jid.startsWith('tg:')) return !jid.slice(3).startsWith('-');
   return jid.endsWith('@s.whatsapp.net') || jid.endsWith('@lid');
-}
-
-function newCode(): string {
-  const bytes = crypto.randomBytes(6);
-  return Array.from(bytes, (b) => ALPHABET[b % ALPHABET.length]).join('');
-}
-
-export function pairingQueries(store: Store, now: () => number = Date.now) {
-  const db = store.db;
-  const expireOld = () => db.prepare(`UPDATE pairing_requests SET status = 'expired' WHERE status = 'pending' AND created_at < ?`)
-    .run(new Date(now() - PAIRING_TTL_MS).toISOString());
-  return {
-    pending(): PairingRequest[] {
-      expireOld();
-      return db.prepare(`SELECT code, channel, chat_jid AS chatJid, sender, sender_name AS senderName, created_at AS createdAt, status FROM pairing_requests WHERE status = 'pending' ORDER BY created_at`).all() as PairingRequest[];
-    },
-    /** A code for this chat: its existing pending one, a new one, or null when too many wait. */
-    request(channel: string, chatJid: string, sender: string, senderName: string): { code: string; isNew: boolean } | null {
-      const pending = this.pending();
-      const existing = pending.find((p) => p.chatJid === chatJid);
-      if (existing) return { code: existing.code, isNew: false };
-      if (pending.length >= MAX_PENDING) return null;
-      const code = newCode();
-      db.prepare(`INSERT INTO pairing_requests (code, channel, chat_jid, sender, sender_name, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(code, channel, chatJid, sender, senderName.slice(0, 100), new Date(now()).toISOString());
-      return { code, isNew: true };
-    },
-    /** Marks a pending, unexpired code approved and returns it; null if there is no such code. */
-    approve(code: string): PairingRequest | null {
-      expireOld();
-      const row = db.prepare(`SELECT code, channel, chat_jid AS chatJid, sender, sender_name AS senderName, created_at AS createdAt, status FROM pairing_requests WHERE code = ? AND status = 'pending'`).get(code.toUpperCase()) as PairingRequest | undefined;
-      if (!row) return null;
-      db.prepare(`UPDATE pairing_requests SET status = 'approved' WHERE code = ?`).run(row.code);
-      return row;
-    },
-  };
 }
 
 /** A folder name for an approved person: their name, made safe, made unique. */
@@ -61,4 +35,40 @@ export function folderForName(name: string, taken: (folder: string) => boolean):
   let folder = safe;
   for (let i = 2; taken(folder); i++) folder = `${safe}-${i}`;
   return folder;
+}
+
+/** A stranger wrote in a direct chat: give them a code (once) and tell the owner. */
+export function offerPairing(deps: PairingDeps, msg: Message, channelName: string): void {
+  const req = deps.store.pairing.request(channelName, msg.chatJid, msg.sender, msg.senderName);
+  if (!req) { deps.logger.warn({ chat: msg.chatJid }, 'pairing: too many codes waiting; ignoring a new stranger'); return; }
+  if (!req.isNew) return;
+  deps.store.outbox.enqueue(msg.chatJid, `Hi! I'm ${deps.assistantName}, a personal assistant. To talk with me, ask my owner to approve the code ${req.code} (valid for one hour).`, { kind: 'system' });
+  deps.notifyOwner(`${msg.senderName || msg.sender} (${msg.chatJid}, ${channelName}) wants to talk to you. Reply "approve ${req.code}" to let them; the code expires in an hour.`);
+}
+
+/** Approves a waiting code (CLI, API, main chat): registers the stranger's chat and welcomes them. */
+export function approvePairing(deps: Omit<PairingDeps, 'notifyOwner' | 'logger'>, code: string): Result<RegisteredGroup> {
+  const req = deps.store.pairing.approve(code);
+  if (!req) return { ok: false, error: `there is no waiting code ${code} (codes expire after an hour).` };
+  const { store } = deps;
+  const folder = folderForName(req.senderName || req.sender, (f) => !!store.groups.byFolder(f) || f === 'main');
+  const res = registerGroup(deps, { jid: req.chatJid, name: req.senderName || req.sender, folder, requiresTrigger: false });
+  if (res.ok) store.outbox.enqueue(req.chatJid, `You're approved — I'm ${deps.assistantName}. How can I help?`, { kind: 'system' });
+  return res;
+}
+
+/** Is this "approve CODE" from the owner in a main chat (the only place it is honoured)? */
+export function isApproval(group: RegisteredGroup, msg: Message): boolean {
+  return group.isMain && !msg.fromAssistant && APPROVE_PATTERN.test(msg.text);
+}
+
+/** "approve 4F7K2Q" in a main chat: approve it and answer there, in place of the agent. */
+export function approveInChat(deps: Omit<PairingDeps, 'notifyOwner' | 'logger'> & { conversation: ConversationDeps }, group: RegisteredGroup, msg: StoredMessage): void {
+  const code = APPROVE_PATTERN.exec(msg.text)![1].toUpperCase();
+  const res = approvePairing(deps, code);
+  const reply = res.ok ? `Approved: ${res.value.name} can now talk to me (folder ${res.value.folder}).` : `Not approved: ${res.error}`;
+  // If nothing else waits, the cursor moves with the reply.
+  if (pendingFor(deps.conversation, group, deps.store.outbox.cursor(msg.chatJid)).messages.length <= 1) {
+    deps.store.outbox.commitTurn({ chatJid: msg.chatJid, upToSeq: msg.seq, reply });
+  } else deps.store.outbox.enqueue(msg.chatJid, reply, { kind: 'system' });
 }

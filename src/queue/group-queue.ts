@@ -10,7 +10,8 @@ export interface QueueDeps {
   maxConcurrent: number;
   retryBaseMs: number;
   maxRetries: number;
-  run(key: string, job: Job): Promise<void>;
+  /** Runs one job; 'again' when it left messages for this key it did not take (they run next). */
+  run(key: string, job: Job): Promise<void | 'again'>;
   onGiveUp(key: string, job: Job, err: unknown, tries: number): void;
   /**
    * A due task waits for this key's running messages job (a live agent that may
@@ -70,7 +71,7 @@ export function createGroupQueue(deps: QueueDeps) {
     active++;
     peak = Math.max(peak, active);
     deps.run(key, job).then(
-      () => { s.failures = 0; finish(key); },
+      (more) => { s.failures = 0; if (more === 'again') s.messages = true; finish(key); },
       (err) => {
         if (stopped) { finish(key); return; }
         s.failures++;
@@ -139,10 +140,6 @@ export function createGroupQueue(deps: QueueDeps) {
       if (!s.tasks.includes(taskId) && !(s.running?.kind === 'task' && s.running.taskId === taskId)) s.tasks.push(taskId);
       schedule(key);
       if (s.tasks.length) makeRoomFor(key);
-    },
-    isRunning(key: string): boolean { return !!states.get(key)?.running; },
-    running(): { key: string; job: Job }[] {
-      return [...states.entries()].filter(([, s]) => s.running).map(([key, s]) => ({ key, job: s.running! }));
     },
     activeCount: () => active,
     peakCount: () => peak,

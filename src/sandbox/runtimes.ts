@@ -1,6 +1,7 @@
 // The runtime registry: adding a runtime is one file and one line here.
 import path from 'node:path';
-import type { RuntimeChoice } from '../config/config.js';
+import type { Config, RuntimeChoice } from '../config/config.js';
+import type { HomePaths } from '../config/home.js';
 import type { SandboxRuntime } from '../types.js';
 import { createAppleRuntime } from './apple/apple.js';
 import { createBwrapRuntime } from './bwrap/bwrap.js';
@@ -16,26 +17,25 @@ export interface RuntimeContext {
   image?: string | null;
 }
 
-type Name = Exclude<RuntimeChoice, 'auto'>;
-
 function resolved(ctx: RuntimeContext) {
   const home = ctx.home ?? path.dirname(ctx.dataDir);
   return { home, install: installId(home), image: ctx.image || defaultImageTag(home) };
 }
 
-const REGISTRY: Record<Name, (ctx: RuntimeContext) => SandboxRuntime> = {
-  bwrap: (ctx) => createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install }),
+const REGISTRY = {
   docker: (ctx) => { const r = resolved(ctx); return createDockerRuntime({ image: r.image, installId: r.install }); },
   podman: (ctx) => { const r = resolved(ctx); return createPodmanRuntime({ image: r.image, installId: r.install }); },
   apple: (ctx) => { const r = resolved(ctx); return createAppleRuntime({ image: r.image, installId: r.install }); },
-};
+  bwrap: (ctx) => createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install }),
+} satisfies Record<string, (ctx: RuntimeContext) => SandboxRuntime>;
+
+type Name = keyof typeof REGISTRY;
+export type RuntimeName = Name;
+/** Every runtime NANOCLAW_RUNTIME may name (besides `auto`); config validates against this. */
+export const RUNTIME_NAMES = Object.keys(REGISTRY) as RuntimeName[];
 
 /** Order tried by `auto`: a daemon's runtime when one answers, bwrap as the fallback that needs nothing running. */
 const AUTO_ORDER: Name[] = ['docker', 'podman', 'apple', 'bwrap'];
-
-export function createRuntime(name: Name, ctx: RuntimeContext): SandboxRuntime {
-  return REGISTRY[name](ctx);
-}
 
 /**
  * Picks the runtime. `auto` takes the first that works and notes why the others
@@ -52,6 +52,19 @@ export async function selectRuntime(choice: RuntimeChoice, ctx: RuntimeContext):
   }
   if (choice === 'auto') problems.push('No sandbox runtime found: install bubblewrap (apt-get install bubblewrap) or Docker.');
   return { runtime: null, problems };
+}
+
+/**
+ * The host's runtime at start: the one given (tests, bench) or the one selected,
+ * with old sandboxes of this install removed, and every problem to show in status.
+ */
+export async function prepareRuntime(config: Config, paths: HomePaths, given?: SandboxRuntime | null): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
+  const { runtime, problems } = given !== undefined ? { runtime: given, problems: [] as string[] }
+    : await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage });
+  // Sandboxes a crashed run of this install left behind (never another install's).
+  await runtime?.removeOrphans?.().catch((err) => problems.push(`Could not remove old sandboxes: ${(err as Error).message}`));
+  if (!config.credential) problems.push('No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ' + config.home + ', then restart.');
+  return { runtime, problems };
 }
 
 /** Why each runtime would or would not be used, for `nanoclaw doctor`. */

@@ -18,8 +18,6 @@ export interface SchedulerDeps {
   /** A claim older than this belongs to a run that died with its host (the agent timeout). */
   staleMs: number;
   logger: Logger;
-  /** Something was written to the outbox. */
-  onOutbox(): void;
   /** The clock (tests move it instead of waiting). */
   now?: () => number;
 }
@@ -63,7 +61,6 @@ export function createScheduler(deps: SchedulerDeps) {
     const main = store.groups.main();
     if (main && main.folder !== task.groupFolder) {
       store.outbox.enqueue(main.jid, `⏸️ Scheduled task ${task.id} ("${excerpt(task.prompt)}") is paused: its group "${task.groupFolder}" is no longer registered.`, { kind: 'system' });
-      deps.onOutbox();
     }
   }
 
@@ -149,10 +146,7 @@ export function createScheduler(deps: SchedulerDeps) {
       nextTurn: () => null,
       onResult(text, sessionId) {
         resultText = stripInternal(text);
-        if (resultText) {
-          store.outbox.enqueue(group.jid, resultText, { kind: 'task' });
-          deps.onOutbox();
-        }
+        if (resultText) store.outbox.enqueue(group.jid, resultText, { kind: 'task' });
         if (task.contextMode === 'group' && sessionId) store.groups.setSession(group.folder, sessionId);
       },
       onUsage(tokens) {
@@ -193,7 +187,7 @@ export function createScheduler(deps: SchedulerDeps) {
       ? (current?.nextRun ? Date.parse(current.nextRun) : null)
       : nextRun({ type: task.scheduleType, value: task.scheduleValue }, { now: ended, timezone: deps.timezone, previousDue: Date.parse(task.nextRun!) });
     const nextIso = following === null ? null : iso(following);
-    const tell = (text: string) => { store.outbox.enqueue(group.jid, text, { kind: 'system' }); deps.onOutbox(); };
+    const tell = (text: string) => { store.outbox.enqueue(group.jid, text, { kind: 'system' }); };
 
     if (r.overBudget) {
       store.tasks.finishRun(runId, { ...base, status: 'over_budget', error: `Stopped: ${r.reason}.` });

@@ -33,14 +33,32 @@ export function outboxQueries(db: DB) {
      ON CONFLICT (group_folder) DO UPDATE SET session_id = excluded.session_id, updated_at = excluded.updated_at`,
   );
 
+  // Delivery listens here, so no writer has to remember to wake it.
+  const listeners = new Set<() => void>();
+  const fire = () => {
+    for (const l of listeners) {
+      try { l(); } catch { /* the item is stored either way; the next wake sends it */ }
+    }
+  };
+  // Inside an outer transaction the row is not committed yet: tell listeners once it has run.
+  const wrote = () => { if (listeners.size) { if (db.inTransaction) queueMicrotask(fire); else fire(); } };
+
   return {
+    /** Calls `listener` after every committed enqueue or commitTurn; returns how to stop. */
+    onWrite(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    },
+
     cursor(chatJid: string): number {
       return (getCursor.get(chatJid) as { answered_seq: number } | undefined)?.answered_seq ?? 0;
     },
     setCursor(chatJid: string, seq: number): void { setCursor.run(chatJid, seq); },
 
     enqueue(chatJid: string, text: string, opts: { persona?: string; kind?: string } = {}): number {
-      return Number(enqueue.run(chatJid, text, opts.persona ?? null, opts.kind ?? 'message', new Date().toISOString()).lastInsertRowid);
+      const id = Number(enqueue.run(chatJid, text, opts.persona ?? null, opts.kind ?? 'message', new Date().toISOString()).lastInsertRowid);
+      wrote();
+      return id;
     },
 
     /**
@@ -48,13 +66,15 @@ export function outboxQueries(db: DB) {
      * any) enters the outbox, the session is saved, and the cursor moves, all at once.
      */
     commitTurn(t: { chatJid: string; upToSeq: number; reply?: string; groupFolder?: string; sessionId?: string }): number | null {
-      return db.transaction(() => {
+      const id = db.transaction(() => {
         let id: number | null = null;
         if (t.reply) id = Number(enqueue.run(t.chatJid, t.reply, null, 'reply', new Date().toISOString()).lastInsertRowid);
         if (t.groupFolder && t.sessionId) setSession.run(t.groupFolder, t.sessionId, new Date().toISOString());
         setCursor.run(t.chatJid, t.upToSeq);
         return id;
       })();
+      if (id !== null) wrote();
+      return id;
     },
 
     pending(): OutboxItem[] { return pending.all() as OutboxItem[]; },

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startHost, type Host, type HostOptions, type RouteDecision } from '../../src/host.js';
-import type { StoredMessage } from '../../src/store/messages.js';
+import type { Message } from '../../src/types.js';
 import { silentLogger, createLogger } from '../../src/logger.js';
 import { startFakeAnthropic, type FakeAnthropic, type Script } from './fake-anthropic.js';
 
@@ -21,7 +21,7 @@ export interface TestEnv {
   messages(chatJid: string): Promise<any[]>;
   waitForReply(chatJid: string, opts?: { count?: number; timeoutMs?: number }): Promise<any[]>;
   /** Waits until the host has stored and routed a message matching `match`; answers what routing did. */
-  waitRouted(match: (msg: StoredMessage) => boolean, timeoutMs?: number): Promise<RouteDecision>;
+  waitRouted(match: (msg: Message) => boolean, timeoutMs?: number): Promise<RouteDecision>;
   restart(extra?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,7 +48,7 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
   const logger = process.env.NANOCLAW_TEST_LOG ? createLogger({ level: 'debug', stderr: true }) : silentLogger();
   let config = loadConfig(baseEnv(), home);
   // Every routing decision is kept, so a test can prove a message was handled without sleeping.
-  const routed: { msg: StoredMessage; decision: RouteDecision }[] = [];
+  const routed: { msg: Message; decision: RouteDecision }[] = [];
   const hostOptions = (): HostOptions => ({
     config, logger, ...opts.host,
     onRouted: (msg, decision) => { routed.push({ msg, decision }); opts.host?.onRouted?.(msg, decision); },

@@ -1,0 +1,56 @@
+// What the host is given and what it gives back.
+import type { Hono } from 'hono';
+import type { AgentDeps, LiveAgent } from './agent/agent.js';
+import type { Config } from './config/config.js';
+import type { homePaths } from './config/home.js';
+import type { InboundDecision } from './inbound/receive.js';
+import type { Logger } from './logger.js';
+import type { createGroupQueue } from './queue/group-queue.js';
+import type { Scheduler } from './scheduler/scheduler.js';
+import type { HostStatus } from './status.js';
+import type { openStore } from './store/index.js';
+import type { StoredMessage } from './store/messages.js';
+import type { PairingRequest } from './store/pairing.js';
+import type { Channel, Message, RegisteredGroup, SandboxRuntime } from './types.js';
+
+export interface HostOptions {
+  config: Config;
+  logger?: Logger;
+  /** Platform channels to run besides the local one (default: those configured). */
+  channels?: Channel[];
+  /** Use this runtime instead of selecting one (tests, bench). */
+  runtime?: SandboxRuntime | null;
+  /** Serve the HTTP API (default true). */
+  listen?: boolean;
+  /** Timing hooks for the bench. */
+  onPromptDelivered?: AgentDeps['onPromptDelivered'];
+  /** What became of each inbound message (tests, tracing). */
+  onRouted?: (msg: Message, decision: InboundDecision) => void;
+  /** Extra API routes. */
+  extendApi?: (app: Hono, host: Host) => void;
+  /** The scheduler's clock (tests move it instead of waiting). */
+  now?: () => number;
+}
+
+export interface Host {
+  config: Config;
+  paths: ReturnType<typeof homePaths>;
+  store: ReturnType<typeof openStore>;
+  logger: Logger;
+  url: string;
+  token: string;
+  runtime: SandboxRuntime | null;
+  runtimeProblems: string[];
+  channels: Channel[];
+  agents: Map<string, LiveAgent>;
+  queue: ReturnType<typeof createGroupQueue>;
+  scheduler: Scheduler;
+  /** Hand a message to the host as if a channel received it. */
+  receive(msg: Message, channel: Channel): number | null;
+  /** Approve a pairing code (CLI, API). */
+  approvePairing(code: string): { ok: true; value: RegisteredGroup } | { ok: false; error: string };
+  pendingPairings(): PairingRequest[];
+  subscribe(listener: (m: StoredMessage) => void): () => void;
+  status(): HostStatus;
+  stop(): Promise<void>;
+}

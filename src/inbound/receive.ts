@@ -1,0 +1,116 @@
+// A message from a channel, step by step: validate → sender allowlist → store
+// → pairing ("approve CODE", strangers in direct chats) → trigger → wake the
+// live agent or enqueue. Each step is a function of explicit deps, so it can be
+// tested on a real store without a host; the host only wires them.
+import { callsAssistant, type ConversationDeps } from '../conversation/conversation.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/index.js';
+import type { StoredMessage } from '../store/messages.js';
+import type { Message, RegisteredGroup } from '../types.js';
+import { approveInChat, isApproval, isDirectChat, offerPairing, type PairingDeps } from './pairing.js';
+import type { SenderAllowlist } from './sender-allowlist.js';
+
+export const MAX_INBOUND_TEXT = 4 * 1024 * 1024;
+
+/** What became of one inbound message. */
+export type InboundDecision = 'invalid' | 'dropped' | 'duplicate' | 'stored' | 'pairing' | 'approved' | 'enqueued' | 'woke';
+
+/** Where a message came from: the local channel (the owner's own API/CLI) or a platform. */
+export interface Source { name: string; isLocal: boolean }
+
+export interface InboundDeps extends PairingDeps {
+  conversation: ConversationDeps;
+  senders: Pick<SenderAllowlist, 'keeps'>;
+  /** A stored message for live listeners and the index. */
+  emit(msg: StoredMessage): void;
+  /** New messages for a running agent: false if there is none or it is closing. */
+  wake(jid: string): boolean;
+  enqueue(jid: string): void;
+  onRouted?(msg: Message, decision: InboundDecision): void;
+}
+
+/** A well-formed message (text cut at 4 MB), or null for one no channel should send. */
+export function validate(msg: Message): Message | null {
+  if (!msg || typeof msg.id !== 'string' || !msg.id || typeof msg.chatJid !== 'string' || typeof msg.text !== 'string') return null;
+  if (msg.text.length > MAX_INBOUND_TEXT) return { ...msg, text: msg.text.slice(0, MAX_INBOUND_TEXT) + '\n[message truncated: over 4 MB]' };
+  return msg;
+}
+
+/** Keep it at all? Not the platform's echo of our own reply, nor a sender the allowlist drops. */
+export function admit(deps: Pick<InboundDeps, 'senders'>, msg: Message, source: Source): boolean {
+  // The echo of a reply we sent: delivery already recorded it.
+  if (msg.fromAssistant && !source.isLocal) return false;
+  return msg.fromMe || deps.senders.keeps(msg.chatJid, msg.sender);
+}
+
+/** Stores it; null for a duplicate event. */
+export function storeMessage(store: Store, msg: Message, source: Source): StoredMessage | null {
+  const seq = store.messages.insert(msg, source.name);
+  return seq === null ? null : { ...msg, seq };
+}
+
+/** Pairing: a code for a stranger in a direct chat, or "approve CODE" in a main chat. Null: not a pairing message. */
+export function pairingStep(deps: InboundDeps, msg: StoredMessage, group: RegisteredGroup | undefined, source: Source): 'pairing' | 'approved' | 'stored' | null {
+  if (!group) {
+    if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid)) return 'stored';
+    offerPairing(deps, msg, source.name);
+    return 'pairing';
+  }
+  if (!isApproval(group, msg)) return null;
+  approveInChat(deps, group, msg);
+  return 'approved';
+}
+
+/** Does it call the assistant (addressed to it, by someone allowed to)? */
+export function triggers(conversation: ConversationDeps, group: RegisteredGroup, msg: StoredMessage): boolean {
+  return !msg.fromAssistant && callsAssistant(conversation, group, msg);
+}
+
+/** The chat's live agent takes it as a follow-up, or the chat waits its turn in the queue. */
+export function dispatch(deps: Pick<InboundDeps, 'wake' | 'enqueue'>, jid: string): 'woke' | 'enqueued' {
+  if (deps.wake(jid)) return 'woke';
+  deps.enqueue(jid);
+  return 'enqueued';
+}
+
+/** Everything after storing: what the stored message leads to. */
+export function route(deps: InboundDeps, msg: StoredMessage, source: Source): InboundDecision {
+  deps.emit(msg);
+  const group = deps.store.groups.get(msg.chatJid);
+  const paired = pairingStep(deps, msg, group, source);
+  if (paired) return paired;
+  if (!group || !triggers(deps.conversation, group, msg)) return 'stored';
+  return dispatch(deps, group.jid);
+}
+
+export function createInbound(deps: InboundDeps) {
+  const decide = (msg: Message, source: Source): { seq: number | null; decision: InboundDecision } => {
+    const valid = validate(msg);
+    if (!valid) {
+      deps.logger.warn({ channel: source.name }, 'dropped a malformed message from the channel');
+      return { seq: null, decision: 'invalid' };
+    }
+    if (!admit(deps, valid, source)) return { seq: null, decision: 'dropped' };
+    const stored = storeMessage(deps.store, valid, source);
+    if (!stored) return { seq: null, decision: 'duplicate' };
+    // Stored: from here on a failure must not make the sender think it was lost.
+    try {
+      return { seq: stored.seq, decision: route(deps, stored, source) };
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message, chat: stored.chatJid }, 'routing a stored message failed; queueing its chat');
+      if (!deps.store.groups.get(stored.chatJid)) return { seq: stored.seq, decision: 'stored' };
+      deps.enqueue(stored.chatJid);
+      return { seq: stored.seq, decision: 'enqueued' };
+    }
+  };
+  return {
+    /** Takes one message from a channel; answers its seq if it was stored, and what became of it. */
+    receive(msg: Message, source: Source): { seq: number | null; decision: InboundDecision } {
+      const out = decide(msg, source);
+      try { deps.onRouted?.(msg, out.decision); } catch (err) { deps.logger.warn({ err: (err as Error).message }, 'onRouted failed'); }
+      return out;
+    },
+  };
+}
+
+export type Inbound = ReturnType<typeof createInbound>;

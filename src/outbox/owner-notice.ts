@@ -1,0 +1,12 @@
+// Notices for the owner (a stranger wants to talk, the disk is full, a link
+// was lost) go to the first main chat whose channel is up; the local one always is.
+import type { Store } from '../store/index.js';
+import type { Channel } from '../types.js';
+
+export function createOwnerNotice(store: Store, channels: readonly Channel[]): (text: string) => void {
+  return (text) => {
+    const mains = store.groups.list().filter((g) => g.isMain);
+    const target = mains.find((g) => g.jid !== 'local:main' && channels.find((c) => c.ownsJid(g.jid))?.isConnected()) ?? mains[0];
+    if (target) store.outbox.enqueue(target.jid, text, { kind: 'system' });
+  };
+}

@@ -1,0 +1,55 @@
+// What `nanoclaw status`, the dashboard and the API show about a running host.
+import type { LiveAgent } from './agent/agent.js';
+import type { GroupQueue } from './queue/group-queue.js';
+import type { Store } from './store/index.js';
+import type { Channel, ChannelState, SandboxRuntime } from './types.js';
+
+export interface HostStatus {
+  pid: number;
+  startedAt: string;
+  assistantName: string;
+  runtime: string | null;
+  problems: string[];
+  credential: boolean;
+  channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
+  agents: { jid: string; folder: string; name: string; startedAt: string; tool: string | null }[];
+  queue: { active: number; waiting: number };
+  groups: number;
+  lastError: { at: string; message: string; chatJid: string | null } | null;
+}
+
+export interface StatusDeps {
+  store: Store;
+  assistantName: string;
+  hasCredential: boolean;
+  runtime: SandboxRuntime | null;
+  runtimeProblems: string[];
+  /** A problem with the sender allowlist file, if any. */
+  senderProblem(): string | null;
+  channels: readonly Channel[];
+  channelStates: ReadonlyMap<string, ChannelState>;
+  agents: ReadonlyMap<string, LiveAgent>;
+  queue: Pick<GroupQueue, 'activeCount' | 'waitingCount'>;
+}
+
+export function createStatus(deps: StatusDeps): () => HostStatus {
+  const startedAt = new Date().toISOString();
+  return () => {
+    const { store, channelStates } = deps;
+    const last = store.usage.recentErrors(1)[0];
+    const senderProblem = deps.senderProblem();
+    return {
+      pid: process.pid,
+      startedAt,
+      assistantName: deps.assistantName,
+      runtime: deps.runtime?.name ?? null,
+      problems: senderProblem ? [...deps.runtimeProblems, senderProblem] : deps.runtimeProblems,
+      credential: deps.hasCredential,
+      channels: deps.channels.map((c) => ({ name: c.name, connected: c.isConnected(), detail: channelStates.get(c.name)?.detail, linking: channelStates.get(c.name)?.linking })),
+      agents: [...deps.agents.values()].map((a) => ({ jid: a.group.jid, folder: a.group.folder, name: a.group.name, startedAt: new Date(a.startedAt).toISOString(), tool: a.currentTool })),
+      queue: { active: deps.queue.activeCount(), waiting: deps.queue.waitingCount() },
+      groups: store.groups.list().length,
+      lastError: last ? { at: last.at, message: last.message, chatJid: last.chatJid } : null,
+    };
+  };
+}
