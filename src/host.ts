@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { AgentFailure, startAgent, type AgentDeps, type AgentJob, type LiveAgent } from './agent/agent.js';
 import { createLocalChannel, isLocalOwner } from './channels/local/local.js';
-import { configuredChannels } from './channels/registry.js';
+import { CHANNELS, configuredChannels, type ChannelPlugin } from './channels/registry.js';
+import { pluginInfo, type PluginInfo } from './channels/plugin.js';
 import { APPROVE_PATTERN, folderForName, isDirectChat, pairingQueries } from './inbound/pairing.js';
 import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
 import type { Config } from './config/config.js';
@@ -38,6 +39,8 @@ export interface HostOptions {
   logger?: Logger;
   /** Platform channels to run besides the local one (default: those configured). */
   channels?: Channel[];
+  /** The channel plugins (default: the registry's CHANNELS). */
+  plugins?: readonly ChannelPlugin[];
   /** Use this runtime instead of selecting one (tests, bench). */
   runtime?: SandboxRuntime | null;
   /** Serve the HTTP API (default true). */
@@ -81,6 +84,8 @@ export interface HostStatus {
   problems: string[];
   credential: boolean;
   channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
+  /** Every channel plugin, set up or not, with how to set it up and link it. */
+  plugins: PluginInfo[];
   agents: { jid: string; folder: string; name: string; startedAt: string; tool: string | null }[];
   queue: { active: number; waiting: number };
   groups: number;
@@ -162,7 +167,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     store.outbox.enqueue(target.jid, text, { kind: 'system' });
     delivery.kick();
   };
-  channels.push(...(opts.channels ?? await configuredChannels({ config, paths, store, logger, notifyOwner })));
+  const plugins = opts.plugins ?? CHANNELS;
+  channels.push(...(opts.channels ?? await configuredChannels({ config, paths, store, logger, notifyOwner }, plugins)));
   const senders = loadSenderAllowlist(config.configDir);
   const pairing = pairingQueries(store);
   const agents = new Map<string, LiveAgent>();
@@ -284,7 +290,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     emit(msg);
     const group = store.groups.get(msg.chatJid);
     if (!group) {
-      if (channel !== local && !msg.fromMe && isDirectChat(msg.chatJid)) offerPairing(msg, channel);
+      if (channel !== local && !msg.fromMe && isDirectChat(msg.chatJid, plugins)) offerPairing(msg, channel);
       return;
     }
     if (group.isMain && !msg.fromAssistant && APPROVE_PATTERN.test(msg.text) && approve(msg, msg.seq)) return;
@@ -343,7 +349,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
   /** Once WhatsApp is linked, the user's own self-chat is a main chat too. */
   function registerSelfChat(ch: Channel): void {
-    const self = (ch as Channel & { selfJid?: () => string | null }).selfJid?.();
+    const self = ch.selfJid?.();
     if (!self || store.groups.get(self)) return;
     store.groups.insert({
       jid: self, name: `${ch.name} self-chat`, folder: `main-${ch.name}`.slice(0, 64), trigger: `@${config.assistantName}`,
@@ -370,6 +376,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       problems: senderProblem ? [...runtimeProblems, senderProblem] : runtimeProblems,
       credential: !!config.credential,
       channels: channels.map((c) => ({ name: c.name, connected: c.isConnected(), detail: channelStates.get(c.name)?.detail, linking: channelStates.get(c.name)?.linking })),
+      plugins: plugins.map(pluginInfo),
       agents: [...agents.values()].map((a) => ({ jid: a.group.jid, folder: a.group.folder, name: a.group.name, startedAt: new Date(a.startedAt).toISOString(), tool: a.currentTool })),
       queue: { active: queue.activeCount(), waiting: queue.waitingCount() },
       groups: store.groups.list().length,

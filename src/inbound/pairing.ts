@@ -4,6 +4,7 @@
 // most three wait at once, so a flood of strangers cannot fill the store.
 import crypto from 'node:crypto';
 import type { Store } from '../store/index.js';
+import { CHANNELS, pluginFor, type ChannelPlugin } from '../channels/registry.js';
 
 export const PAIRING_TTL_MS = 60 * 60 * 1000;
 export const MAX_PENDING = 3;
@@ -12,10 +13,9 @@ export const APPROVE_PATTERN = /^\s*approve\s+([A-Za-z0-9]{6})\s*[.!]?\s*$/i;
 
 export interface PairingRequest { code: string; channel: string; chatJid: string; sender: string; senderName: string; createdAt: string; status: string }
 
-/** Is this a one-to-one chat (as opposed to a group)? Decided from the id's shape per platform. */
-export function isDirectChat(jid: string): boolean {
-  if (jid.startsWith('tg:')) return !jid.slice(3).startsWith('-');
-  return jid.endsWith('@s.whatsapp.net') || jid.endsWith('@lid');
+/** Is this a one-to-one chat (as opposed to a group)? The plugin that owns the id's shape decides. */
+export function isDirectChat(jid: string, plugins: readonly ChannelPlugin[] = CHANNELS): boolean {
+  return pluginFor(jid, plugins)?.isDirectChat(jid) ?? false;
 }
 
 function newCode(): string {

@@ -5,6 +5,7 @@ import { groupQueries } from './groups.js';
 import { outboxQueries } from './outbox.js';
 import { usageQueries } from './usage.js';
 import { taskQueries } from './tasks.js';
+import { identityQueries } from './identities.js';
 
 export type Store = ReturnType<typeof createStore>;
 
@@ -16,6 +17,7 @@ export function createStore(db: DB) {
     outbox: outboxQueries(db),
     usage: usageQueries(db),
     tasks: taskQueries(db),
+    identities: identityQueries(db),
     close(): void { db.close(); },
   };
 }
