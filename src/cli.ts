@@ -2,6 +2,7 @@
 // The `nanoclaw` command. Each subcommand lives in src/cli/<name>.ts; this file
 // only dispatches, so `nanoclaw --help` stays the one place that lists them.
 import { loadConfig } from './config/config.js';
+import { authUsage } from './cli/auth.js';
 
 type Command = (args: string[], config: ReturnType<typeof loadConfig>) => Promise<number>;
 
@@ -14,7 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   tasks: { summary: 'tasks list | show <id> | pause <id> | resume <id> | cancel <id>', load: async () => (await import('./cli/tasks.js')).tasksCommand },
   doctor: { summary: 'check everything NanoClaw needs, and how to fix what is missing', load: async () => (await import('./cli/doctor.js')).doctorCommand },
   logs: { summary: 'logs [-f] [--group <folder>] [--lines N] [--level warn]', load: async () => (await import('./cli/logs.js')).logsCommand },
-  auth: { summary: 'auth claude | telegram | whatsapp [--phone <number>]', load: async () => (await import('./cli/auth.js')).authCommand },
+  auth: { summary: `auth ${authUsage()}`, load: async () => (await import('./cli/auth.js')).authCommand },
   dashboard: { summary: 'print the dashboard sign-in link: dashboard [--open]', load: async () => (await import('./cli/dashboard.js')).dashboardCommand },
   image: { summary: 'image build [docker|podman|apple] — build the agent image', load: async () => (await import('./cli/image.js')).imageCommand },
   service: { summary: 'service install | uninstall [--dry-run] — run in the background (systemd/launchd)', load: async () => (await import('./cli/service.js')).serviceCommand },

@@ -1,5 +1,6 @@
 // What the host is given and what it gives back.
 import type { Hono } from 'hono';
+import type { ChannelPlugin } from './channels/plugin.js';
 import type { AgentDeps, LiveAgent } from './agent/agent.js';
 import type { Config } from './config/config.js';
 import type { homePaths } from './config/home.js';
@@ -25,6 +26,8 @@ export interface HostOptions {
   /** Timing hooks for the bench. */
   onPromptDelivered?: AgentDeps['onPromptDelivered'];
   /** What became of each inbound message (tests, tracing). */
+  /** The channel plugins (default: the registry's CHANNELS). */
+  plugins?: readonly ChannelPlugin[];
   onRouted?: (msg: Message, decision: InboundDecision) => void;
   /** Extra API routes. */
   extendApi?: (app: Hono, host: Host) => void;

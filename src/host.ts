@@ -9,7 +9,7 @@ import type { LiveAgent } from './agent/agent.js';
 import { createDiskGuard, openReserve } from './agent/disk-guard.js';
 import { createAgentRunner, createJobRunner, enqueueUnanswered, tellGaveUp } from './agent/run.js';
 import { createLocalChannel, isLocalOwner } from './channels/local/local.js';
-import { configuredChannels } from './channels/registry.js';
+import { CHANNELS, configuredChannels } from './channels/registry.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
 import { createCredentialSource } from './gateway/credentials.js';
@@ -61,7 +61,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const local = createLocalChannel();
   const channels: Channel[] = [local];
   const notifyOwner = createOwnerNotice(store, channels);
-  channels.push(...(opts.channels ?? await configuredChannels({ config, paths, store, logger, notifyOwner })));
+  const plugins = opts.plugins ?? CHANNELS;
+  channels.push(...(opts.channels ?? await configuredChannels({ config, paths, store, logger, notifyOwner }, plugins)));
   const senders = loadSenderAllowlist(config.configDir);
   const agents = new Map<string, LiveAgent>();
   const diskGuard = createDiskGuard({ ...disk, reserve, notifyOwner, running: () => agents.values() });
@@ -99,14 +100,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     onGiveUp: (jid, _job, err, tries) => tellGaveUp(store, jid, err, tries),
   });
   const inbound = createInbound({
-    ...registry, logger, conversation, senders, notifyOwner, emit: feed.emit, onRouted: opts.onRouted,
+    ...registry, logger, conversation, senders, notifyOwner, emit: feed.emit, onRouted: opts.onRouted, plugins,
     wake: (jid) => !!agents.get(jid)?.wake(), enqueue: queue.enqueueMessages,
   });
   const receive = (msg: Message, ch: Channel) => inbound.receive(msg, { name: ch.name, isLocal: ch === local }).seq;
 
   /** Once WhatsApp is linked, the user's own self-chat is a main chat too. */
   function registerSelfChat(ch: Channel): void {
-    const self = (ch as Channel & { selfJid?: () => string | null }).selfJid?.();
+    const self = ch.selfJid?.();
     if (!self || store.groups.get(self)) return;
     store.groups.insert({
       jid: self, name: `${ch.name} self-chat`, folder: `main-${ch.name}`.slice(0, 64), trigger: `@${config.assistantName}`,
@@ -136,7 +137,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
 
   const status = createStatus({
     store, assistantName: config.assistantName, hasCredential: !!config.credential, runtime, runtimeProblems,
-    senderProblem: senders.problem, channels, channelStates, agents, queue,
+    senderProblem: senders.problem, channels, channelStates, agents, queue, plugins,
   });
   let server: ServerType | null = null;
   const stop = async (): Promise<void> => {

@@ -1,22 +1,12 @@
 // What `nanoclaw status`, the dashboard and the API show about a running host.
+import { pluginInfo, type ChannelPlugin } from './channels/plugin.js';
+import type { StatusResponse } from './web/api/types.js';
 import type { LiveAgent } from './agent/agent.js';
 import type { GroupQueue } from './queue/group-queue.js';
 import type { Store } from './store/index.js';
 import type { Channel, ChannelState, SandboxRuntime } from './types.js';
 
-export interface HostStatus {
-  pid: number;
-  startedAt: string;
-  assistantName: string;
-  runtime: string | null;
-  problems: string[];
-  credential: boolean;
-  channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
-  agents: { jid: string; folder: string; name: string; startedAt: string; tool: string | null }[];
-  queue: { active: number; waiting: number };
-  groups: number;
-  lastError: { at: string; message: string; chatJid: string | null } | null;
-}
+export type HostStatus = StatusResponse;
 
 export interface StatusDeps {
   store: Store;
@@ -30,6 +20,7 @@ export interface StatusDeps {
   channelStates: ReadonlyMap<string, ChannelState>;
   agents: ReadonlyMap<string, LiveAgent>;
   queue: Pick<GroupQueue, 'activeCount' | 'waitingCount'>;
+  plugins: readonly ChannelPlugin[];
 }
 
 export function createStatus(deps: StatusDeps): () => HostStatus {
@@ -50,6 +41,7 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
       queue: { active: deps.queue.activeCount(), waiting: deps.queue.waitingCount() },
       groups: store.groups.list().length,
       lastError: last ? { at: last.at, message: last.message, chatJid: last.chatJid } : null,
+      plugins: deps.plugins.map(pluginInfo),
     };
   };
 }

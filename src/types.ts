@@ -15,6 +15,10 @@ export interface Message {
   /** Written by the assistant itself. Never triggers it. */
   fromAssistant: boolean;
   replyTo?: { id: string; text?: string; sender?: string } | null;
+  /** The platform says this message @mentions the assistant's own account (e.g. a Telegram bot mention). */
+  mentionsAssistant?: boolean;
+  /** The platform says this message replies to one of the assistant's messages. */
+  repliesToAssistant?: boolean;
   /** Files saved for this message (host paths inside the group folder), with their kind. */
   attachments?: Attachment[];
 }
@@ -50,7 +54,8 @@ export interface ChannelState {
 }
 
 /**
- * A chat platform. Adding one is one file plus one line in the channel registry.
+ * A chat platform, made by its plugin (src/channels/<name>/plugin.ts). Adding
+ * one is one folder plus one line in the channel registry.
  * A channel never decides about triggers or groups; it only moves messages.
  */
 export interface Channel {
@@ -70,6 +75,8 @@ export interface Channel {
   disconnect(): Promise<void>;
   /** How fast delivery may send here, so a burst does not get the account limited or banned. None: no pacing. */
   readonly pacing?: ChannelPacing;
+  /** The user's own "message yourself" chat, where the channel has one (WhatsApp); it becomes a main chat once known. */
+  selfJid?(): string | null;
 }
 
 /**

@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { runSetup } from '../src/cli/setup.js';
+import { telegramSettings } from '../src/channels/telegram/plugin.js';
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from './support/harness.js';
 
 const CLI = path.resolve('dist/src/cli.js');
@@ -279,7 +280,7 @@ test('auth telegram and auth claude store piped secrets in .env (0600) without e
   expect(claude.stdout + claude.stderr).not.toContain(oauth);
   const config = loadConfig({ NANOCLAW_HOME: home }, home);
   expect(config.credential).toEqual({ kind: 'oauth', value: oauth });
-  expect(config.telegramBotToken).toBe(bot);
+  expect(telegramSettings(config.env).token).toBe(bot);
 
   const bad = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home }, 'not a token\n');
   expect(bad.code).toBe(1);

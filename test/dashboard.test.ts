@@ -236,6 +236,9 @@ test('channels: state per channel, the WhatsApp QR code, then a pairing code', a
   expect(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
   expect(await page.textContent('article.channel[data-channel="local"]')).toContain('connected');
   expect(await page.textContent('article.channel[data-channel="whatsapp"]')).toContain('waiting to be linked');
+  // The QR help and the platforms not set up come from the channel plugins.
+  expect(await page.textContent('article.channel[data-channel="whatsapp"]')).toContain('WhatsApp → Settings → Linked devices');
+  expect(await page.textContent('article.channel.off[data-channel="telegram"]')).toContain('nanoclaw auth telegram');
   await shot('channels');
 
   whatsapp.report({ connected: false, linking: { pairingCode: 'ABCD-1234' } });

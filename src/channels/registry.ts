@@ -1,71 +1,38 @@
-// The platform channels NanoClaw runs, chosen from the configuration. Adding a
-// platform is one new file in this folder and one entry here.
-import fs from 'node:fs';
-import path from 'node:path';
+// The chat platforms NanoClaw knows, one plugin each (src/channels/<name>/plugin.ts).
+// Adding a platform is one new folder and one entry in CHANNELS; the host, the
+// CLI (auth, doctor, setup) and the dashboard take the list from here.
 import type { Config } from '../config/config.js';
-import { resolveGroupFolder, type HomePaths } from '../config/home.js';
-import type { Logger } from '../logger.js';
-import type { Store } from '../store/index.js';
-import { identityQueries } from '../store/identities.js';
+import { homePaths } from '../config/home.js';
 import type { Channel } from '../types.js';
+import { localPlugin } from './local/plugin.js';
+import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
+import { telegramPlugin } from './telegram/plugin.js';
+import { whatsappPlugin } from './whatsapp/plugin.js';
 
-export interface ChannelContext {
-  config: Config;
-  paths: HomePaths;
-  store: Store;
-  logger: Logger;
-  /** Tell the user something through whichever channel still works. */
-  notifyOwner(text: string): void;
+export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, telegramPlugin, whatsappPlugin];
+
+export type { ChannelContext, ChannelPlugin } from './plugin.js';
+export { inboxDirFor, mediaStagingDir } from './media-paths.js';
+
+export function pluginEnv(config: Config): PluginEnv {
+  return { config, paths: homePaths(config.home), env: config.env };
 }
 
-export function inboxDirFor(ctx: Pick<ChannelContext, 'store' | 'paths'>, jid: string): string | null {
-  const group = ctx.store.groups.get(jid);
-  if (!group) return null;
-  // The agent owns its folder and may swap inbox for a link at any time: media-store checks it when a file is saved.
-  try { return path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox'); } catch { return null; }
+/** The plugin whose chat ids look like this one, if any. */
+export function pluginFor(jid: string, plugins: readonly ChannelPlugin[] = CHANNELS): ChannelPlugin | undefined {
+  return plugins.find((p) => p.ownsJid(jid));
 }
 
-/** Downloads wait here, outside every sandbox, until they are whole. */
-export function mediaStagingDir(paths: HomePaths): string {
-  return path.join(paths.data, 'media-staging');
-}
-
-export function whatsappAuthDir(paths: HomePaths): string {
-  return path.join(paths.auth, 'whatsapp');
-}
-
-/** WhatsApp runs once it has been linked (`nanoclaw auth whatsapp`). */
-export function whatsappLinked(paths: HomePaths): boolean {
-  return fs.existsSync(path.join(whatsappAuthDir(paths), 'creds.json'));
-}
-
-/** Platform libraries load only when their channel is configured, to keep an idle host small. */
-export async function configuredChannels(ctx: ChannelContext): Promise<Channel[]> {
-  const { config, logger } = ctx;
+/**
+ * The channels to run besides the built-in ones: each plugin that is set up on
+ * this install. A plugin loads its platform library only then, to keep an idle host small.
+ */
+export async function configuredChannels(ctx: ChannelContext, plugins: readonly ChannelPlugin[] = CHANNELS): Promise<Channel[]> {
+  const env = pluginEnv(ctx.config);
   const channels: Channel[] = [];
-  if (config.telegramBotToken) {
-    const { createTelegramChannel } = await import('./telegram/telegram.js');
-    channels.push(createTelegramChannel({
-      token: config.telegramBotToken,
-      apiRoot: config.telegramApiRoot ?? undefined,
-      assistantName: config.assistantName,
-      logger: logger.child({ channel: 'telegram' }),
-      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
-      stagingDir: mediaStagingDir(ctx.paths),
-    }));
-  }
-  if (whatsappLinked(ctx.paths)) {
-    const { createWhatsAppChannel } = await import('./whatsapp/whatsapp.js');
-    channels.push(createWhatsAppChannel({
-      authDir: whatsappAuthDir(ctx.paths),
-      assistantName: config.assistantName,
-      hasOwnNumber: config.assistantHasOwnNumber,
-      logger: logger.child({ channel: 'whatsapp' }),
-      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
-      stagingDir: mediaStagingDir(ctx.paths),
-      identities: identityQueries(ctx.store.db),
-      onLinkLost: (reason) => ctx.notifyOwner(`WhatsApp is no longer linked (${reason}). Run "nanoclaw auth whatsapp" to link it again; messages to WhatsApp wait until then.`),
-    }));
+  for (const plugin of plugins) {
+    if (plugin.builtIn || !plugin.start || !plugin.configured(env)) continue;
+    channels.push(await plugin.start({ ...ctx, logger: ctx.logger.child({ channel: plugin.name }) }));
   }
   return channels;
 }

@@ -1,19 +1,12 @@
-// `nanoclaw auth claude|telegram|whatsapp`: store a credential in the home's
-// .env (mode 0600), or link WhatsApp by QR code / pairing code. Secrets are
-// read without echo on a terminal, or from stdin when piped; never printed.
-import path from 'node:path';
+// `nanoclaw auth claude|<channel>`: store the Claude credential in the home's
+// .env (mode 0600), or hand over to the channel's plugin (a bot token, a device
+// to link by QR code or pairing code). Secrets are read without echo on a
+// terminal, or from stdin when piped; never printed.
 import type { Config } from '../config/config.js';
-import { homePaths } from '../config/home.js';
-import { createLogger } from '../logger.js';
-import { openStore } from '../store/index.js';
-import { identityQueries } from '../store/identities.js';
-import { whatsappAuthDir } from '../channels/registry.js';
-import { createWhatsAppChannel } from '../channels/whatsapp/whatsapp.js';
+import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
 import { setEnvValues } from './env-file.js';
 import { fetchStatus } from './status.js';
-import { option, prompter, readStdin } from './term.js';
-
-export const TELEGRAM_TOKEN = /^\d{5,}:[A-Za-z0-9_-]{30,}$/;
+import { prompter, readStdin } from './term.js';
 
 /** Where a Claude credential goes: OAuth tokens and API keys use different variables. */
 export function claudeCredentialVariable(value: string): 'ANTHROPIC_API_KEY' | 'CLAUDE_CODE_OAUTH_TOKEN' | null {
@@ -31,65 +24,18 @@ export function saveClaudeCredential(home: string, value: string): { file: strin
   return { file: setEnvValues(home, { [variable]: value, [other]: null }), variable };
 }
 
-export function saveTelegramToken(home: string, value: string): { file: string } {
-  if (!TELEGRAM_TOKEN.test(value)) throw new Error('That does not look like a Telegram bot token (123456789:AA…); copy it again from @BotFather.');
-  return { file: setEnvValues(home, { TELEGRAM_BOT_TOKEN: value }) };
-}
-
 async function readSecret(question: string): Promise<string> {
   if (!process.stdin.isTTY) return (await readStdin()).trim();
   const ask = prompter();
   try { return await ask.secret(question); } finally { ask.close(); }
 }
 
-/**
- * Links WhatsApp in this process: shows the QR code (or a pairing code for
- * `phone`) on the terminal and waits until the phone has linked. The running
- * host picks the new credentials up from store/auth/whatsapp.
- */
-export async function linkWhatsApp(config: Config, opts: { phone?: string; timeoutMs?: number; out?: NodeJS.WriteStream } = {}): Promise<void> {
-  const out = opts.out ?? process.stdout;
-  const paths = homePaths(config.home);
-  const store = openStore(paths.db);
-  const logger = createLogger({ level: 'warn', logsDir: paths.logs });
-  let onLinked!: () => void;
-  const linked = new Promise<void>((resolve) => { onLinked = resolve; });
-  // The channel module owns the Baileys protocol; here we only drive its linking.
-  const channel = createWhatsAppChannel({
-    authDir: whatsappAuthDir(paths),
-    assistantName: config.assistantName,
-    hasOwnNumber: config.assistantHasOwnNumber,
-    logger,
-    inboxDirFor: () => null,
-    identities: identityQueries(store.db),
-    pairingPhone: opts.phone,
-    printQr: true,
-  });
-  out.write(opts.phone
-    ? `Asking WhatsApp for a pairing code for ${opts.phone}…\n`
-    : 'Scan the QR code below with WhatsApp on your phone: Settings → Linked devices → Link a device.\n');
-  const timeout = opts.timeoutMs ?? 5 * 60_000;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await channel.connect({
-      onMessage: () => {},
-      onChat: () => {},
-      onState: (s) => { if (s.connected) onLinked(); },
-    });
-    await Promise.race([
-      linked,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`WhatsApp was not linked within ${Math.round(timeout / 60_000)} minutes; run "nanoclaw auth whatsapp" to try again.`)), timeout); }),
-    ]);
-    // Give the credential writes a moment to land before closing the socket.
-    await new Promise((r) => setTimeout(r, 2000));
-  } finally {
-    clearTimeout(timer);
-    await channel.disconnect().catch(() => {});
-    store.close();
-  }
+/** Every `nanoclaw auth` target: claude, then each channel that has a link flow. */
+export function authUsage(plugins: readonly ChannelPlugin[] = CHANNELS): string {
+  return ['claude', ...plugins.flatMap((p) => (p.auth ? [p.auth.usage] : []))].join(' | ');
 }
 
-export async function authCommand(args: string[], config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function authCommand(args: string[], config: Config, env: NodeJS.ProcessEnv = process.env, plugins: readonly ChannelPlugin[] = CHANNELS): Promise<number> {
   const [what] = args;
   const out = process.stdout;
   const restartHint = async () => {
@@ -108,34 +54,19 @@ export async function authCommand(args: string[], config: Config, env: NodeJS.Pr
       out.write(`${await restartHint()}\n`);
       return 0;
     }
-    if (what === 'telegram') {
-      if (process.stdin.isTTY) out.write('Create a bot with @BotFather in Telegram (/newbot) and copy the token it gives you.\n');
-      const value = await readSecret('Telegram bot token: ');
-      if (!value) { process.stderr.write('Nothing entered; nothing changed.\n'); return 2; }
-      const { file } = saveTelegramToken(config.home, value);
-      out.write(`Saved TELEGRAM_BOT_TOKEN to ${file} (readable only by you).\n${await restartHint()}\n`);
-      out.write('Then message your bot; the chat appears in "nanoclaw groups list" and the dashboard, ready to register.\n');
-      return 0;
-    }
-    if (what === 'whatsapp') {
-      const running = await fetchStatus(config);
-      if (!('error' in running)) {
-        const wa = running.status.channels.find((c) => c.name === 'whatsapp');
-        if (wa?.connected) { out.write('WhatsApp is already linked and connected.\n'); return 0; }
-        if (wa) {
-          process.stderr.write(`NanoClaw is running and its WhatsApp channel is ${wa.linking ? 'waiting to be linked: scan the QR code on the dashboard\'s Channels page' : 'reconnecting'}. To link from here instead, stop NanoClaw first.\n`);
-          return 1;
-        }
-      }
-      await linkWhatsApp(config, { phone: option(args, '--phone') });
-      out.write(`WhatsApp is linked (credentials in ${path.relative(config.home, whatsappAuthDir(homePaths(config.home)))}).\n`);
-      out.write('error' in running ? 'Start NanoClaw with "nanoclaw start".\n' : 'Restart NanoClaw to connect it.\n');
-      return 0;
+    const plugin = plugins.find((p) => p.name === what && p.auth);
+    if (plugin?.auth) {
+      return await plugin.auth.run({
+        ...pluginEnv(config), args: args.slice(1), out, err: process.stderr, readSecret,
+        saveEnv: (values) => setEnvValues(config.home, values),
+        restartHint,
+        running: async () => { const got = await fetchStatus(config); return 'error' in got ? null : got.status.channels; },
+      });
     }
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;
   }
-  process.stderr.write('Usage: nanoclaw auth claude | telegram | whatsapp [--phone <number with country code>]\n');
+  process.stderr.write(`Usage: nanoclaw auth ${authUsage(plugins)}\n`);
   return 2;
 }

@@ -7,20 +7,11 @@ import { homePaths } from '../config/home.js';
 import { projectRoot } from '../config/project-root.js';
 import { describeRuntimes, selectRuntime } from '../sandbox/runtimes.js';
 import { loadMountAllowlist } from '../sandbox/mount-allowlist.js';
-import { whatsappLinked } from '../channels/registry.js';
+import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
+import type { CheckResult } from '../channels/plugin.js';
 import { fetchStatus, troubles } from './status.js';
 
-export type Level = 'ok' | 'info' | 'warn' | 'fail';
-
-export interface CheckResult {
-  name: string;
-  level: Level;
-  detail: string;
-  /** What to do, when level is warn or fail. */
-  fix?: string;
-  /** Extra lines (e.g. why each runtime was or was not picked). */
-  notes?: string[];
-}
+export type { CheckResult, Level } from '../channels/plugin.js';
 
 export interface DoctorDeps {
   config: Config;
@@ -28,6 +19,8 @@ export interface DoctorDeps {
   nodeVersion?: string;
   fetch?: typeof fetch;
   upstreamTimeoutMs?: number;
+  /** Whose checks run for the channels (default: the registry's). */
+  plugins?: readonly ChannelPlugin[];
 }
 
 const MB = 1024 * 1024;
@@ -103,20 +96,10 @@ export async function checkUpstream(config: Config, fetchFn: typeof fetch = fetc
   }
 }
 
-export function checkChannels(config: Config): CheckResult[] {
-  const paths = homePaths(config.home);
-  const out: CheckResult[] = [];
-  if (config.telegramBotToken) {
-    out.push(/^\d+:[A-Za-z0-9_-]{30,}$/.test(config.telegramBotToken)
-      ? { name: 'Telegram', level: 'ok', detail: 'bot token set' }
-      : { name: 'Telegram', level: 'fail', detail: 'TELEGRAM_BOT_TOKEN does not look like a bot token (123456:ABC…)', fix: 'Run "nanoclaw auth telegram" and paste the token @BotFather gave you.' });
-  } else {
-    out.push({ name: 'Telegram', level: 'info', detail: 'not set up (optional): "nanoclaw auth telegram"' });
-  }
-  out.push(whatsappLinked(paths)
-    ? { name: 'WhatsApp', level: 'ok', detail: 'linked' }
-    : { name: 'WhatsApp', level: 'info', detail: 'not linked (optional): "nanoclaw auth whatsapp"' });
-  return out;
+/** Each channel plugin's own lines, in registry order. */
+export function checkChannels(config: Config, plugins: readonly ChannelPlugin[] = CHANNELS): CheckResult[] {
+  const env = pluginEnv(config);
+  return plugins.flatMap((p) => p.doctor?.(env) ?? []);
 }
 
 export function checkDisk(home: string): CheckResult {
@@ -193,7 +176,7 @@ export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
     checkCredential(config, env),
     checkEnvFile(config.home),
     await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),
-    ...checkChannels(config),
+    ...checkChannels(config, deps.plugins),
     checkDisk(config.home),
     checkStoreDir(config.home),
     checkApiToken(config.home),

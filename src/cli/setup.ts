@@ -4,7 +4,9 @@
 import { loadConfig, type Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { selectRuntime } from '../sandbox/runtimes.js';
-import { linkWhatsApp, saveClaudeCredential, saveTelegramToken } from './auth.js';
+import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
+import { saveClaudeCredential } from './auth.js';
+import { setEnvValues } from './env-file.js';
 import { paint, type Prompter } from './term.js';
 
 export function needsSetup(config: Config): boolean {
@@ -16,8 +18,8 @@ export interface SetupDeps {
   ask: Prompter;
   out: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
-  /** Overridable for tests; links WhatsApp on the terminal. */
-  linkWhatsApp?: typeof linkWhatsApp;
+  /** The channels offered in step 3, in order (default: the registry's). */
+  plugins?: readonly ChannelPlugin[];
 }
 
 /** Runs the steps and returns the configuration as it is afterwards. */
@@ -49,17 +51,8 @@ export async function runSetup(deps: SetupDeps): Promise<Config> {
   }
 
   out.write(`\n${p.bold('3. Chat apps')} ${p.dim('(optional: the dashboard and "nanoclaw chat" work without them)')}\n`);
-  for (;;) {
-    const token = await ask.secret('   Telegram bot token from @BotFather (hidden; Enter to skip): ');
-    if (!token) break;
-    try { saveTelegramToken(config.home, token); out.write(`   ${p.ok('✓')} Telegram bot token saved.\n`); break; } catch (err) { out.write(`   ${p.bad('✗')} ${(err as Error).message}\n`); }
-  }
-  const wa = (await ask.ask('   Link WhatsApp now? You will scan a QR code with your phone. [y/N] ')).toLowerCase();
-  if (wa === 'y' || wa === 'yes') {
-    try {
-      await (deps.linkWhatsApp ?? linkWhatsApp)(config, { out });
-      out.write(`   ${p.ok('✓')} WhatsApp linked.\n`);
-    } catch (err) { out.write(`   ${p.bad('✗')} ${(err as Error).message}\n`); }
+  for (const plugin of deps.plugins ?? CHANNELS) {
+    await plugin.setup?.({ ...pluginEnv(config), ask, out, paint: p, saveEnv: (values) => setEnvValues(config.home, values) });
   }
   out.write('\n');
   // Re-read: .env changed underneath the configuration we started with.

@@ -26,9 +26,11 @@ export interface Config {
   idleTimeoutMs: number;
   anthropicBaseUrl: string;
   credential: Credential | null;
-  telegramBotToken: string | null;
-  telegramApiRoot: string | null;
-  assistantHasOwnNumber: boolean;
+  /**
+   * The environment over `.env`, as read here. Channel plugins take their own
+   * settings (tokens, API roots) from it, so adding a channel never touches this file.
+   */
+  env: Readonly<Record<string, string | undefined>>;
   /** Retry schedule for failed turns: first delay, doubled each try. */
   retryBaseMs: number;
   maxRetries: number;
@@ -90,9 +92,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     idleTimeoutMs: int(merged.IDLE_TIMEOUT, 5 * 60_000, 'IDLE_TIMEOUT'),
     anthropicBaseUrl: (merged.ANTHROPIC_BASE_URL || 'https://api.anthropic.com').replace(/\/+$/, ''),
     credential,
-    telegramBotToken: merged.TELEGRAM_BOT_TOKEN?.trim() || null,
-    telegramApiRoot: merged.TELEGRAM_API_ROOT?.trim() || null,
-    assistantHasOwnNumber: merged.ASSISTANT_HAS_OWN_NUMBER === 'true',
+    env: merged,
     retryBaseMs: int(merged.NANOCLAW_RETRY_BASE_MS, 5_000, 'NANOCLAW_RETRY_BASE_MS'),
     maxRetries: int(merged.NANOCLAW_MAX_RETRIES, 5, 'NANOCLAW_MAX_RETRIES'),
     logLevel: merged.LOG_LEVEL || 'info',

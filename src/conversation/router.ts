@@ -26,9 +26,11 @@ export interface TriggerContext {
   mentions?: string[];
 }
 
-export function isTriggered(group: RegisteredGroup, msg: Pick<Message, 'text' | 'fromAssistant'>, ctx: TriggerContext = {}): boolean {
+export function isTriggered(group: RegisteredGroup, msg: Pick<Message, 'text' | 'fromAssistant' | 'mentionsAssistant' | 'repliesToAssistant'>, ctx: TriggerContext = {}): boolean {
   if (msg.fromAssistant) return false;
   if (group.isMain || !group.requiresTrigger) return true;
+  // What the channel knows (a mention of the bot's account, a reply to it) addresses the assistant as the trigger does.
+  if (msg.mentionsAssistant || msg.repliesToAssistant) return true;
   if (triggerPattern(group.trigger).test(msg.text)) return true;
   return (ctx.mentions ?? []).some((m) => triggerPattern(m).test(msg.text));
 }

@@ -7,6 +7,7 @@ import { pendingFor, type ConversationDeps } from '../conversation/conversation.
 import { registerGroup, type Result } from '../groups/registration.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
+import { CHANNELS, pluginFor, type ChannelPlugin } from '../channels/registry.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { Message, RegisteredGroup } from '../types.js';
 
@@ -22,10 +23,9 @@ export interface PairingDeps {
   notifyOwner(text: string): void;
 }
 
-/** Is this a one-to-one chat (as opposed to a group)? Decided from the id's shape per platform. */
-export function isDirectChat(jid: string): boolean {
-  if (jid.startsWith('tg:')) return !jid.slice(3).startsWith('-');
-  return jid.endsWith('@s.whatsapp.net') || jid.endsWith('@lid');
+/** Is this a one-to-one chat (as opposed to a group)? The plugin that owns the id's shape decides. */
+export function isDirectChat(jid: string, plugins: readonly ChannelPlugin[] = CHANNELS): boolean {
+  return pluginFor(jid, plugins)?.isDirectChat(jid) ?? false;
 }
 
 /** A folder name for an approved person: their name, made safe, made unique. */

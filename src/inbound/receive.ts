@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { Message, RegisteredGroup } from '../types.js';
+import type { ChannelPlugin } from '../channels/plugin.js';
 import { approveInChat, isApproval, isDirectChat, offerPairing, type PairingDeps } from './pairing.js';
 import type { SenderAllowlist } from './sender-allowlist.js';
 
@@ -27,6 +28,8 @@ export interface InboundDeps extends PairingDeps {
   wake(jid: string): boolean;
   enqueue(jid: string): void;
   onRouted?(msg: Message, decision: InboundDecision): void;
+  /** Which platform decides whether a chat is direct (default: the registry's). */
+  plugins?: readonly ChannelPlugin[];
 }
 
 /** A well-formed message (text cut at 4 MB), or null for one no channel should send. */
@@ -52,7 +55,7 @@ export function storeMessage(store: Store, msg: Message, source: Source): Stored
 /** Pairing: a code for a stranger in a direct chat, or "approve CODE" in a main chat. Null: not a pairing message. */
 export function pairingStep(deps: InboundDeps, msg: StoredMessage, group: RegisteredGroup | undefined, source: Source): 'pairing' | 'approved' | 'stored' | null {
   if (!group) {
-    if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid)) return 'stored';
+    if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid, deps.plugins)) return 'stored';
     offerPairing(deps, msg, source.name);
     return 'pairing';
   }

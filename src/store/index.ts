@@ -6,6 +6,7 @@ import { outboxQueries } from './outbox.js';
 import { usageQueries } from './usage.js';
 import { taskQueries } from './tasks.js';
 import { pairingQueries } from './pairing.js';
+import { identityQueries } from './identities.js';
 
 export type Store = ReturnType<typeof createStore>;
 
@@ -18,6 +19,7 @@ export function createStore(db: DB) {
     usage: usageQueries(db),
     tasks: taskQueries(db),
     pairing: pairingQueries(db),
+    identities: identityQueries(db),
     close(): void { db.close(); },
   };
 }

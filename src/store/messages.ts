@@ -10,6 +10,7 @@ interface Row {
   seq: number; id: string; chat_jid: string; sender: string; sender_name: string; text: string;
   timestamp: string; from_me: number; from_assistant: number;
   reply_to_id: string | null; reply_to_text: string | null; reply_to_sender: string | null; attachments: string | null;
+  mentions_assistant: number; replies_to_assistant: number;
 }
 
 function fromRow(r: Row): StoredMessage {
@@ -22,6 +23,8 @@ function fromRow(r: Row): StoredMessage {
     timestamp: r.timestamp, fromMe: !!r.from_me, fromAssistant: !!r.from_assistant,
     replyTo: r.reply_to_id ? { id: r.reply_to_id, text: r.reply_to_text ?? undefined, sender: r.reply_to_sender ?? undefined } : null,
     attachments,
+    ...(r.mentions_assistant ? { mentionsAssistant: true } : {}),
+    ...(r.replies_to_assistant ? { repliesToAssistant: true } : {}),
   };
 }
 
@@ -43,9 +46,9 @@ export function messageQueries(db: DB) {
   );
   const insert = db.prepare(
     `INSERT OR IGNORE INTO messages (id, chat_jid, sender, sender_name, text, timestamp, from_me, from_assistant,
-       reply_to_id, reply_to_text, reply_to_sender, attachments)
+       reply_to_id, reply_to_text, reply_to_sender, attachments, mentions_assistant, replies_to_assistant)
      VALUES (@id, @chatJid, @sender, @senderName, @text, @timestamp, @fromMe, @fromAssistant,
-       @replyToId, @replyToText, @replyToSender, @attachments)`,
+       @replyToId, @replyToText, @replyToSender, @attachments, @mentionsAssistant, @repliesToAssistant)`,
   );
   const after = db.prepare(`SELECT * FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ?`);
   const recent = db.prepare(`SELECT * FROM (SELECT * FROM messages WHERE chat_jid = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`);
@@ -89,6 +92,7 @@ export function messageQueries(db: DB) {
           timestamp: msg.timestamp, fromMe: msg.fromMe ? 1 : 0, fromAssistant: msg.fromAssistant ? 1 : 0,
           replyToId: msg.replyTo?.id ?? null, replyToText: msg.replyTo?.text ?? null, replyToSender: msg.replyTo?.sender ?? null,
           attachments: msg.attachments?.length ? JSON.stringify(msg.attachments) : null,
+          mentionsAssistant: msg.mentionsAssistant ? 1 : 0, repliesToAssistant: msg.repliesToAssistant ? 1 : 0,
         });
         return res.changes ? Number(res.lastInsertRowid) : null;
       })();

@@ -165,4 +165,10 @@ export const migrations: string[] = [
     INSERT INTO messages_fts (messages_fts, rowid, text, sender_name) VALUES ('delete', old.seq, old.text, old.sender_name);
   END;
   `,
+  // 4: how a channel said the assistant was addressed (a mention of its account, a
+  // reply to it), kept beside the text so the text stays what the sender wrote.
+  `
+  ALTER TABLE messages ADD COLUMN mentions_assistant INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN replies_to_assistant INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

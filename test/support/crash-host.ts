@@ -11,6 +11,7 @@
 // channel sees the acknowledgement, so the count survives the kill.
 import fs from 'node:fs';
 import path from 'node:path';
+import { telegramSettings } from '../../src/channels/telegram/plugin.js';
 import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
 import { createWhatsAppChannel } from '../../src/channels/whatsapp/whatsapp.js';
 import { loadConfig } from '../../src/config/config.js';
@@ -61,9 +62,10 @@ async function main(): Promise<void> {
   const afterAck = Number(process.env.NANOCLAW_CRASH_AFTER_ACK ?? 0);
   const wrap = afterAck > 0 ? crashAfterAck(afterAck) : (c: Channel) => c;
   const channels: Channel[] = [];
-  if (config.telegramBotToken) {
+  const telegram = telegramSettings(config.env);
+  if (telegram.token) {
     channels.push(createTelegramChannel({
-      token: config.telegramBotToken, apiRoot: config.telegramApiRoot ?? undefined, assistantName: config.assistantName,
+      token: telegram.token, apiRoot: telegram.apiRoot ?? undefined, assistantName: config.assistantName,
       logger: silentLogger(), pollingTimeoutSeconds: 1, inboxDirFor: () => null,
     }));
   }

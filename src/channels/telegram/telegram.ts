@@ -13,10 +13,10 @@ import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, GrammyError, HttpError } from 'grammy';
 import type { Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'grammy/types';
 import type { Logger } from '../../logger.js';
-import { triggerPattern } from '../../conversation/router.js';
 import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type ChatInfo, type Message } from '../../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
 import { displayName, isParseError, splitText, toMarkdownV2 } from './format.js';
+import { telegramChatId, telegramJid } from './jids.js';
 
 export interface TelegramChannelOptions {
   token: string;
@@ -32,6 +32,8 @@ export interface TelegramChannelOptions {
   pollingTimeoutSeconds?: number;
   /** Largest file saved from a chat. Default 20 MB, the most the Bot API serves. */
   maxDownloadBytes?: number;
+  /** Is this Telegram user id the owner? Their messages are marked fromMe. Decided by id, never by name. */
+  isOwner?(userId: string): boolean;
 }
 
 export const TELEGRAM_TOKEN_REJECTED =
@@ -61,14 +63,7 @@ export const TELEGRAM_PACING: ChannelPacing = {
   isGroupChat: (jid) => jid.startsWith('tg:-'),
 };
 
-export function telegramJid(chatId: number | string): string {
-  return `tg:${chatId}`;
-}
-
-/** The numeric chat id in a `tg:` jid, or null if the jid is not Telegram's. */
-export function telegramChatId(jid: string): string | null {
-  return /^tg:(-?\d+)$/.exec(jid)?.[1] ?? null;
-}
+export { telegramChatId, telegramJid };
 
 export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
   const log = opts.logger;
@@ -111,7 +106,6 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
     let text = msg.text ?? msg.caption ?? media?.placeholder ?? otherContent(msg) ?? '';
     // Service messages (joins, pins, title changes) carry nothing to store.
     if (!text) return;
-    if (addressesBot(msg, me)) text = withTrigger(text, opts.assistantName);
 
     const attachments: Attachment[] = [];
     const inbox = media ? opts.inboxDirFor(chatJid) : null;
@@ -132,6 +126,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
     }
 
     const from = msg.sender_chat ?? msg.from;
+    // A user (not a channel or group posting as itself) whose id is the owner's.
+    const fromOwner = !msg.sender_chat && !!msg.from && !!opts.isOwner?.(String(msg.from.id));
     events.onMessage({
       id: String(msg.message_id),
       chatJid,
@@ -139,9 +135,11 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       senderName: msg.sender_chat ? chatName(msg.sender_chat) : msg.from ? personName(msg.from) : '',
       text,
       timestamp: new Date(msg.date * 1000).toISOString(),
-      fromMe: false,
+      fromMe: fromOwner,
       fromAssistant: false,
       replyTo: replyOf(msg),
+      ...(mentionsBot(msg, me) ? { mentionsAssistant: true } : {}),
+      ...(repliesToBot(msg, me) ? { repliesToAssistant: true } : {}),
       ...(attachments.length ? { attachments } : {}),
     });
   }
@@ -345,20 +343,19 @@ function chatName(chat: Chat): string {
   return 'title' in chat && chat.title ? chat.title : personName(chat as Chat.PrivateChat);
 }
 
-/** Did the user @mention the bot, or reply to one of its messages? */
-function addressesBot(msg: TgMessage, me: UserFromGetMe): boolean {
+/** Did the user @mention the bot's own account (as Telegram marked it, not as the text merely reads)? */
+function mentionsBot(msg: TgMessage, me: UserFromGetMe): boolean {
   const source = msg.text ?? msg.caption ?? '';
   const entities = msg.entities ?? msg.caption_entities ?? [];
   const handle = `@${me.username}`.toLowerCase();
-  const mentioned = entities.some((e) => e.type === 'mention' && source.slice(e.offset, e.offset + e.length).toLowerCase() === handle);
-  const reply = msg.reply_to_message;
-  return mentioned || (reply?.from?.id === me.id && !reply.forum_topic_created);
+  return entities.some((e) => (e.type === 'mention' && source.slice(e.offset, e.offset + e.length).toLowerCase() === handle)
+    || (e.type === 'text_mention' && e.user?.id === me.id));
 }
 
-/** Starts the text with the assistant's trigger, so the host's ordinary trigger check sees it. */
-function withTrigger(text: string, assistantName: string): string {
-  const trigger = `@${assistantName}`;
-  return triggerPattern(trigger).test(text) ? text : `${trigger} ${text}`;
+/** Is this a reply to one of the bot's messages? (In forum topics everything "replies" to the topic's opening.) */
+function repliesToBot(msg: TgMessage, me: UserFromGetMe): boolean {
+  const reply = msg.reply_to_message;
+  return reply?.from?.id === me.id && !reply.forum_topic_created;
 }
 
 function replyOf(msg: TgMessage): Message['replyTo'] {

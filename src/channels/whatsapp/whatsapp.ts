@@ -25,6 +25,7 @@ import type { Logger } from '../../logger.js';
 import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo } from '../../types.js';
 import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from '../media-store.js';
 import { convertMessage, inboxFileName, type Converted } from './messages.js';
+import { isWhatsAppJid } from './jids.js';
 
 export type { MediaSource };
 
@@ -83,8 +84,6 @@ const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
 const DOWNLOAD_TIMEOUT_MS = 120_000;
 /** Sent message contents kept for WhatsApp's retry requests and to recognise echoes. */
 const SENT_MEMORY = 500;
-
-const JID_SUFFIXES = ['@s.whatsapp.net', '@g.us', '@lid'];
 
 /**
  * WhatsApp bans accounts that send like a script: messages to one chat are
@@ -319,7 +318,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       if (!c.id || !c.name) continue;
       const group = !!isJidGroup(c.id);
       const jid = group ? c.id : opts.identities.canonical(jidNormalizedUser(c.id));
-      if (JID_SUFFIXES.some((sfx) => jid.endsWith(sfx))) reportChat({ jid, name: c.name, channel: 'whatsapp', isGroup: group });
+      if (isWhatsAppJid(jid)) reportChat({ jid, name: c.name, channel: 'whatsapp', isGroup: group });
     }
 
     for (const wa of batch['messages.upsert']?.messages ?? []) {
@@ -385,7 +384,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     pacing: WHATSAPP_PACING,
 
     ownsJid(jid: string): boolean {
-      return JID_SUFFIXES.some((sfx) => jid.endsWith(sfx));
+      return isWhatsAppJid(jid);
     },
 
     /** Starts connecting and returns; state changes (QR, open, close) arrive through onState. */

@@ -1,6 +1,7 @@
 // The shapes the local API answers with, shared by the server routes (which
 // are checked against them) and the CLI (which reads them). Types only: the
 // CLI imports nothing of the server at run time.
+import type { PluginInfo } from '../../channels/plugin.js';
 import type { PairingRequest } from '../../inbound/pairing.js';
 import type { ScheduledTask, TaskRun } from '../../store/tasks.js';
 import type { UsageTotals } from '../../store/usage.js';
@@ -48,6 +49,8 @@ export interface StatusResponse {
   queue: { active: number; waiting: number };
   groups: number;
   lastError: { at: string; message: string; chatJid: string | null } | null;
+  /** Every channel plugin, set up or not, with how to set it up and link it. */
+  plugins: PluginInfo[];
 }
 
 /** GET /api/pairing. */

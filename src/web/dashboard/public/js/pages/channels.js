@@ -1,12 +1,12 @@
-// Channels: connection state per chat platform, and linking WhatsApp from the
-// page: the QR code (drawn by the host as an SVG) or the pairing code.
+// Channels: connection state per chat platform, and linking one from the page:
+// the QR code (drawn by the host as an SVG) or the pairing code. Which
+// platforms exist, how to set each up and how to link it come from the host's
+// channel plugins (status.plugins).
 import { api } from '../api.js';
 import { channelOf, every, h, notice, put } from '../dom.js';
 
-const SETUP = {
-  whatsapp: ['WhatsApp', 'Link a phone with ', 'nanoclaw auth whatsapp', ', then restart NanoClaw.'],
-  telegram: ['Telegram', 'Create a bot with @BotFather, run ', 'nanoclaw auth telegram', ' and restart NanoClaw.'],
-};
+const QR_HELP = 'Scan this code with the app on your phone. It refreshes every few seconds until linked.';
+const PAIRING_HELP = 'Enter this code in the app on your phone:';
 
 export function render(root, ctx) {
   const msg = h('div');
@@ -34,8 +34,10 @@ export function render(root, ctx) {
   async function draw() {
     let status;
     try { status = await ctx.refreshStatus(); notice(msg, ''); } catch (err) { return notice(msg, err.message, 'error'); }
+    const plugins = new Map((status.plugins || []).map((p) => [p.name, p]));
     const cards = [];
     for (const ch of status.channels) {
+      const help = plugins.get(ch.name)?.linkHelp || {};
       const linking = ch.linking || {};
       const state = ch.connected ? 'connected' : linking.qr || linking.pairingCode ? 'waiting to be linked' : 'disconnected';
       const c = counts.get(ch.name);
@@ -45,21 +47,21 @@ export function render(root, ctx) {
         c ? h('p.small.muted', `${c.registered} registered chat${c.registered === 1 ? '' : 's'}, ${c.seen} more seen`) : null);
       if (linking.pairingCode) {
         card.append(h('div.pairing',
-          h('p', 'On your phone: Settings → Linked devices → Link a device → Link with phone number instead, then enter:'),
+          h('p', help.pairingCode || PAIRING_HELP),
           h('code.pairing-code', { id: `pairing-${ch.name}` }, linking.pairingCode)));
       }
-      if (linking.qr) card.append(await qrBlock(ch.name, linking.qr));
+      if (linking.qr) card.append(await qrBlock(ch.name, linking.qr, help.qr || QR_HELP));
       cards.push(card);
     }
     put(list, cards);
-    const missing = Object.keys(SETUP).filter((name) => !status.channels.some((c) => c.name === name));
-    put(extra, missing.length ? [h('h2', 'Not set up'), h('div.cards', missing.map((name) => {
-      const [label, before, cmd, after] = SETUP[name];
-      return h('article.card.channel.off', h('div.card-head', h('span.dot'), h('strong', label), h('span.state', 'not set up')), h('p.small', before, h('code', cmd), after));
+    const missing = [...plugins.values()].filter((p) => p.setup && !status.channels.some((c) => c.name === p.name));
+    put(extra, missing.length ? [h('h2', 'Not set up'), h('div.cards', missing.map((p) => {
+      const { before, command, after } = p.setup;
+      return h('article.card.channel.off', { dataset: { channel: p.name } }, h('div.card-head', h('span.dot'), h('strong', p.label), h('span.state', 'not set up')), h('p.small', before, h('code', command), after));
     }))] : null);
   }
 
-  async function qrBlock(name, qr) {
+  async function qrBlock(name, qr, help) {
     let cached = qrCache.get(name);
     if (!cached || cached.qr !== qr) {
       try {
@@ -74,7 +76,7 @@ export function render(root, ctx) {
     }
     return h('div.qr',
       h('img', { src: cached.url, alt: `QR code to link ${name}`, id: `qr-${name}`, width: 264, height: 264 }),
-      h('p.small', 'On your phone: WhatsApp → Settings → Linked devices → Link a device, and scan this code. It refreshes every few seconds until linked.'));
+      h('p.small', help));
   }
 
   loadCounts();

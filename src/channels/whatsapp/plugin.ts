@@ -1,0 +1,136 @@
+// The WhatsApp plugin: a linked device (`nanoclaw auth whatsapp`, credentials in
+// store/auth/whatsapp) and ASSISTANT_HAS_OWN_NUMBER=true when the assistant has
+// a number of its own instead of speaking through the user's.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { HomePaths } from '../../config/home.js';
+import { option } from '../../cli/term.js';
+import type { ChannelPlugin, PluginEnv, Settings } from '../plugin.js';
+import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
+import { isWhatsAppDirectChat, isWhatsAppJid } from './jids.js';
+
+export interface WhatsAppSettings {
+  hasOwnNumber: boolean;
+}
+
+export function whatsappSettings(env: Settings): WhatsAppSettings {
+  return { hasOwnNumber: env.ASSISTANT_HAS_OWN_NUMBER === 'true' };
+}
+
+export function whatsappAuthDir(paths: HomePaths): string {
+  return path.join(paths.auth, 'whatsapp');
+}
+
+/** WhatsApp runs once it has been linked (`nanoclaw auth whatsapp`). */
+export function whatsappLinked(paths: HomePaths): boolean {
+  return fs.existsSync(path.join(whatsappAuthDir(paths), 'creds.json'));
+}
+
+/**
+ * Links WhatsApp in this process: shows the QR code (or a pairing code for
+ * `phone`) on the terminal and waits until the phone has linked. The running
+ * host picks the new credentials up from store/auth/whatsapp.
+ */
+export async function linkWhatsApp(env: PluginEnv, opts: { phone?: string; timeoutMs?: number; out?: NodeJS.WritableStream } = {}): Promise<void> {
+  const out = opts.out ?? process.stdout;
+  const { config, paths } = env;
+  // Loaded here, so listing the plugins (every CLI command does) stays light.
+  const [{ openStore }, { createLogger }] = await Promise.all([import('../../store/index.js'), import('../../logger.js')]);
+  const store = openStore(paths.db);
+  const logger = createLogger({ level: 'warn', logsDir: paths.logs });
+  let onLinked!: () => void;
+  const linked = new Promise<void>((resolve) => { onLinked = resolve; });
+  // The channel module owns the Baileys protocol; here we only drive its linking.
+  const { createWhatsAppChannel } = await import('./whatsapp.js');
+  const channel = createWhatsAppChannel({
+    authDir: whatsappAuthDir(paths),
+    assistantName: config.assistantName,
+    hasOwnNumber: whatsappSettings(env.env).hasOwnNumber,
+    logger,
+    inboxDirFor: () => null,
+    identities: store.identities,
+    pairingPhone: opts.phone,
+    printQr: true,
+  });
+  out.write(opts.phone
+    ? `Asking WhatsApp for a pairing code for ${opts.phone}…\n`
+    : 'Scan the QR code below with WhatsApp on your phone: Settings → Linked devices → Link a device.\n');
+  const timeout = opts.timeoutMs ?? 5 * 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await channel.connect({
+      onMessage: () => {},
+      onChat: () => {},
+      onState: (s) => { if (s.connected) onLinked(); },
+    });
+    await Promise.race([
+      linked,
+      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`WhatsApp was not linked within ${Math.round(timeout / 60_000)} minutes; run "nanoclaw auth whatsapp" to try again.`)), timeout); }),
+    ]);
+    // Give the credential writes a moment to land before closing the socket.
+    await new Promise((r) => setTimeout(r, 2000));
+  } finally {
+    clearTimeout(timer);
+    await channel.disconnect().catch(() => {});
+    store.close();
+  }
+}
+
+export const whatsappPlugin: ChannelPlugin = {
+  name: 'whatsapp',
+  label: 'WhatsApp',
+  ownsJid: isWhatsAppJid,
+  isDirectChat: isWhatsAppDirectChat,
+  configured: ({ paths }) => whatsappLinked(paths),
+
+  async start(ctx) {
+    // Baileys loads only once a device is linked, to keep an idle host small.
+    const { createWhatsAppChannel } = await import('./whatsapp.js');
+    return createWhatsAppChannel({
+      authDir: whatsappAuthDir(ctx.paths),
+      assistantName: ctx.config.assistantName,
+      hasOwnNumber: whatsappSettings(ctx.config.env).hasOwnNumber,
+      logger: ctx.logger,
+      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
+      stagingDir: mediaStagingDir(ctx.paths),
+      identities: ctx.store.identities,
+      onLinkLost: (reason) => ctx.notifyOwner(`WhatsApp is no longer linked (${reason}). Run "nanoclaw auth whatsapp" to link it again; messages to WhatsApp wait until then.`),
+    });
+  },
+
+  auth: {
+    usage: 'whatsapp [--phone <number with country code>]',
+    async run(ctx) {
+      const running = await ctx.running();
+      const wa = running?.find((c) => c.name === 'whatsapp');
+      if (wa?.connected) { ctx.out.write('WhatsApp is already linked and connected.\n'); return 0; }
+      if (wa) {
+        ctx.err.write(`NanoClaw is running and its WhatsApp channel is ${wa.linking ? 'waiting to be linked: scan the QR code on the dashboard\'s Channels page' : 'reconnecting'}. To link from here instead, stop NanoClaw first.\n`);
+        return 1;
+      }
+      await linkWhatsApp(ctx, { phone: option(ctx.args, '--phone'), out: ctx.out });
+      ctx.out.write(`WhatsApp is linked (credentials in ${path.relative(ctx.config.home, whatsappAuthDir(ctx.paths))}).\n`);
+      ctx.out.write(running ? 'Restart NanoClaw to connect it.\n' : 'Start NanoClaw with "nanoclaw start".\n');
+      return 0;
+    },
+  },
+
+  doctor: ({ paths }) => [whatsappLinked(paths)
+    ? { name: 'WhatsApp', level: 'ok', detail: 'linked' }
+    : { name: 'WhatsApp', level: 'info', detail: 'not linked (optional): "nanoclaw auth whatsapp"' }],
+
+  async setup(ctx) {
+    const wa = (await ctx.ask.ask('   Link WhatsApp now? You will scan a QR code with your phone. [y/N] ')).toLowerCase();
+    if (wa !== 'y' && wa !== 'yes') return;
+    try {
+      await linkWhatsApp(ctx, { out: ctx.out });
+      ctx.out.write(`   ${ctx.paint.ok('✓')} WhatsApp linked.\n`);
+    } catch (err) { ctx.out.write(`   ${ctx.paint.bad('✗')} ${(err as Error).message}\n`); }
+  },
+
+  setupHint: { before: 'Link a phone with ', command: 'nanoclaw auth whatsapp', after: ', then restart NanoClaw.' },
+  linkHelp: {
+    qr: 'On your phone: WhatsApp → Settings → Linked devices → Link a device, and scan this code. It refreshes every few seconds until linked.',
+    pairingCode: 'On your phone: Settings → Linked devices → Link a device → Link with phone number instead, then enter:',
+  },
+};
