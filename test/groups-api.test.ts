@@ -87,3 +87,22 @@ test('extra mounts must pass the mount allowlist', async () => {
   expect(ok.status).toBe(200);
   expect(store.groups.get(JID)!.sandbox.extraMounts).toEqual([mount]);
 });
+
+test('settings given at registration pass the same checks: nothing is registered with a refused mount or a bad limit', async () => {
+  const post = (body: unknown) => app.request('/api/groups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const projects = path.join(dir, 'projects');
+  fs.mkdirSync(projects);
+  const base = { jid: 'local:club', name: 'Club', folder: 'club' };
+
+  const mount = await post({ ...base, sandbox: { extraMounts: [{ hostPath: projects, containerPath: 'projects' }] } });
+  expect(mount.status).toBe(400);
+  expect(((await mount.json()) as { error: string }).error).toMatch(/mount allowlist/);
+  const limit = await post({ ...base, sandbox: { memoryMb: 1, egress: 'everything' } });
+  expect(limit.status).toBe(400);
+  expect(((await limit.json()) as { error: string }).error).toMatch(/memoryMb/);
+  expect(store.groups.get('local:club')).toBeUndefined();
+
+  const ok = await post({ ...base, sandbox: { egress: 'none', memoryMb: null } });
+  expect(ok.status).toBe(201);
+  expect(store.groups.get('local:club')!.sandbox).toEqual({ egress: 'none' });
+});

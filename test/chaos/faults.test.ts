@@ -8,6 +8,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
 import { silentLogger } from '../../src/logger.js';
+import { selectRuntime } from '../../src/sandbox/runtimes.js';
+import type { SandboxProcess, SandboxRuntime, SandboxSpec } from '../../src/types.js';
 import { lastUserText } from '../support/fake-anthropic.js';
 import { groupChat, ALICE, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
@@ -19,9 +21,19 @@ let script: (text: string, n: number) => any = () => undefined;
 const calls = new Map<string, number>();
 const TG_GROUP = groupChat('Ops', -1009990001);
 
+// The sandboxes the host starts, by group folder, so a test can kill one from outside as a crash would.
+const sandboxes = new Map<string, SandboxProcess>();
+
 beforeAll(async () => {
   tg = await startFakeTelegram();
+  const home = makeHome();
+  const { runtime } = await selectRuntime('bwrap', { dataDir: path.join(home, 'data'), home });
+  if (!runtime) throw new Error('bubblewrap is required for the chaos suite (apt-get install bubblewrap)');
+  const recording: SandboxRuntime = Object.assign(Object.create(runtime), {
+    start(spec: SandboxSpec) { const proc = runtime.start(spec); sandboxes.set(spec.groupFolder, proc); return proc; },
+  });
   env = await startTestEnv({
+    home,
     script: (req) => {
       const text = lastUserText(req);
       const key = (text.match(/case-\w+/) ?? ['other'])[0];
@@ -35,6 +47,7 @@ beforeAll(async () => {
       NANOCLAW_SANDBOX_ENV: JSON.stringify({ CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '3000' }),
     },
     host: {
+      runtime: recording,
       get channels() {
         return [createTelegramChannel({ token: tg.token, apiRoot: tg.apiRoot, assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null, pollingTimeoutSeconds: 1 })];
       },
@@ -96,7 +109,8 @@ test('the sandbox is killed mid-turn: retried, answered once', async () => {
   const before = (await replies()).length;
   await env.send('local:main', 'please handle case-killed');
   await until(() => (calls.get('case-killed') ?? 0) >= 1, 60_000, 'the turn at the model');
-  execFileSync('pkill', ['-KILL', '-f', `${env.home}/data/sockets/main-`]);
+  // SIGKILL from outside, as the OOM killer or a crash would: no chance to clean up.
+  process.kill(sandboxes.get('main')!.pid!, 'SIGKILL');
   release();
   await until(async () => (await replies()).length > before, 90_000, 'the retried answer');
   await until(() => env.host.agents.size === 0, 30_000, 'settled');

@@ -90,7 +90,19 @@ export function groupsApi(deps: GroupsApiDeps): Hono {
   });
 
   app.post('/api/groups', async (c) => {
-    const res = deps.register(await objectBody(c, 'Body must be JSON.'));
+    const body = await objectBody(c, 'Body must be JSON.');
+    // Settings given at registration pass the same checks as a PATCH (limits, egress, the mount allowlist).
+    if (body.sandbox !== undefined) {
+      const parsed = sandboxPatch.safeParse(body.sandbox);
+      if (!parsed.success) throw new ApiError('invalid', `Invalid settings: sandbox: ${describeIssues(parsed.error)}`);
+      const sandbox = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== null)) as RegisteredGroup['sandbox'];
+      if (sandbox.extraMounts?.length) {
+        const problem = await deps.checkMounts({ isMain: false, sandbox } as RegisteredGroup, sandbox.extraMounts);
+        if (problem) throw new ApiError('invalid', problem);
+      }
+      body.sandbox = sandbox;
+    }
+    const res = deps.register(body);
     if (!res.ok) throw refusal(res);
     return c.json<GroupResponse>({ group: res.value }, 201);
   });
