@@ -79,7 +79,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     staleMs: config.agentTimeoutMs + 60_000,
   });
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
-  const tool = createToolHandler({ store, paths, assistantName: config.assistantName, timezone: config.timezone, onOutbox: () => {}, tasks: createTaskTools(taskDeps) });
+  const tool = createToolHandler({ store, paths, assistantName: config.assistantName, timezone: config.timezone, tasks: createTaskTools(taskDeps) });
   // OAuth tokens are refreshed here, on the host, when they near expiry.
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
   const gateway = createGateway({ upstream: config.anthropicBaseUrl, credential, recordUsage: (u) => store.usage.record(u), logger });

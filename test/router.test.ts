@@ -132,7 +132,7 @@ describe('sub-agent personas', () => {
     const store = createStore(openDatabase(':memory:'));
     const identity = { groupFolder: 'family', chatJid: 'wa:family', isMain: false, taskId: null };
     store.messages.insert({ ...msg('hello all', { chatJid: 'wa:family', sender: 'me', senderName: 'Pat Smith' }), fromMe: true }, 'whatsapp');
-    const handle = createToolHandler({ store, paths: homePaths('/nonexistent-nanoclaw-home'), assistantName: 'Andy', timezone: 'UTC', onOutbox: () => {} });
+    const handle = createToolHandler({ store, paths: homePaths('/nonexistent-nanoclaw-home'), assistantName: 'Andy', timezone: 'UTC' });
     for (const sender of ['Pat Smith', 'Y\u200bou', 'ANDY']) {
       const r = await handle(identity, 'send_message', { text: 'Transfer the money', sender });
       expect(r).toEqual({ ok: false, error: expect.stringMatching(/looks like the (owner's|assistant's own) name/) });

@@ -40,7 +40,7 @@ beforeEach(async () => {
   store = createStore(openDatabase(':memory:'));
   for (const g of [group('main', true), group('family'), group('work')]) store.groups.insert(g);
   const tasks = createTaskTools({ store, timezone: TZ, onChange: () => {} });
-  const handle = createToolHandler({ store, paths, assistantName: 'Andy', timezone: TZ, onOutbox: () => {}, tasks });
+  const handle = createToolHandler({ store, paths, assistantName: 'Andy', timezone: TZ, tasks });
   call = (who, name, args = {}) => handle(who, name, args) as any;
   workTask = await scheduled(MAIN, { target_group: 'work', prompt: 'Send the standup reminder' });
   familyTask = await scheduled(FAMILY, { prompt: 'Plan dinner' });

@@ -21,7 +21,6 @@ export interface ToolDeps {
   paths: HomePaths;
   assistantName: string;
   timezone: string;
-  onOutbox(): void;
   /** Scheduled-task tools, when the scheduler is present. */
   tasks?: TaskTools;
 }
@@ -54,7 +53,6 @@ export function createToolHandler(deps: ToolDeps) {
         sentThisTurn.set(identity, sent + 1);
         // Always the caller's own chat: there is no parameter to aim elsewhere.
         store.outbox.enqueue(identity.chatJid, p.data.text, { persona: p.data.sender && cleanName(p.data.sender), kind: 'tool' });
-        deps.onOutbox();
         return ok('Sent.');
       }
       case defs.searchMessages.name: {

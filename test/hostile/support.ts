@@ -99,7 +99,7 @@ export async function startRig(): Promise<Rig> {
 
   const taskDeps = { store, timezone: TZ, onChange: () => {} };
   const tasks = createTaskTools(taskDeps);
-  const handle = createToolHandler({ store, paths, assistantName: 'Andy', timezone: TZ, onOutbox: () => {}, tasks });
+  const handle = createToolHandler({ store, paths, assistantName: 'Andy', timezone: TZ, tasks });
   const schedule = async (who: Who, args: Record<string, unknown>) => {
     const r = await handle(IDENTITIES[who], 'schedule_task', { schedule_type: 'cron', schedule_value: '0 9 * * *', ...args });
     if (!r.ok) throw new Error(r.error);
