@@ -10,7 +10,7 @@ import { TELEGRAM_PACING } from '../src/channels/telegram/telegram.js';
 import { WHATSAPP_PACING } from '../src/channels/whatsapp/whatsapp.js';
 import { loadConfig } from '../src/config/config.js';
 import { createDelivery } from '../src/outbox/delivery.js';
-import { startHost, type Host, type HostOptions } from '../src/host.js';
+import { startHost, type HostOptions } from '../src/host.js';
 import { silentLogger } from '../src/logger.js';
 import { projectRoot } from '../src/config/project-root.js';
 import { formatCatchUp } from '../src/conversation/router.js';

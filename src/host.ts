@@ -14,7 +14,7 @@ import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
 import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
-import { ensureMainGroup, registerGroup, unregisterGroup } from './groups/registration.js';
+import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from './groups/registration.js';
 import { createMessageFeed } from './inbound/feed.js';
 import { approvePairing } from './inbound/pairing.js';
 import { createInbound } from './inbound/receive.js';
@@ -145,7 +145,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     for (const a of agents.values()) a.kill('NanoClaw is shutting down');
     await Promise.allSettled([...agents.values()].map((a) => a.done));
     await scheduler.idle();
-    if (server) { (server as any).closeAllConnections?.(); await new Promise<void>((r) => server!.close(() => r())); }
+    if (server) { (server as import('node:http').Server).closeAllConnections?.(); await new Promise<void>((r) => server!.close(() => r())); }
     for (const ch of channels) await ch.disconnect().catch(() => {});
     store.close();
     logger.flush?.();
@@ -168,7 +168,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         return { id };
       },
       subscribe: host.subscribe,
-      register: (input) => registerGroup(registry, input as any),
+      // registerGroup checks every field itself: the body is only shaped like its input.
+      register: (input) => registerGroup(registry, input as unknown as RegisterInput),
       unregister: (jid) => unregisterGroup({ store }, jid),
       checkMounts: allowlistMountCheck(config.configDir, config.home),
       pairing: host,

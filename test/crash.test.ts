@@ -20,7 +20,7 @@ const sandboxesOf = (pid: number) => {
 
 test('SIGKILL mid-turn: after restart the message is answered exactly once', async () => {
   let killed = false;
-  fake.setScript((req) => (killed ? { text: 'Here is your answer.' } : { hang: true }));
+  fake.setScript(() => (killed ? { text: 'Here is your answer.' } : { hang: true }));
   host = await startHostProcess(home, env);
   const res = await host.api('/api/chats/local%3Amain/messages', { method: 'POST', json: { sender: 'me', senderName: 'Me', text: 'please answer me' } });
   expect(res.status).toBe(202);

@@ -124,8 +124,9 @@ async function openDir(p: string, expected: string): Promise<fs.promises.FileHan
   let handle: fs.promises.FileHandle;
   try {
     handle = await fs.promises.open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  } catch (err: any) {
-    if (['ELOOP', 'ENOTDIR', 'EMLINK'].includes(err?.code)) throw new MediaRefused(`${expected} is a link or not a folder`);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (['ELOOP', 'ENOTDIR', 'EMLINK'].includes(err.code ?? '')) throw new MediaRefused(`${expected} is a link or not a folder`);
     throw err;
   }
   try {

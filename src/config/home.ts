@@ -61,7 +61,8 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
   try {
     const st = fs.lstatSync(resolved);
     if (st.isSymbolicLink() || !st.isDirectory()) throw new Error(`groups/${folder} exists but is not a plain directory; move it away and try again.`);
-  } catch (err: any) {
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
     if (err?.code !== 'ENOENT') throw err;
   }
   return resolved;

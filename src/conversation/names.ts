@@ -9,6 +9,8 @@ import crypto from 'node:crypto';
  * soft hyphen...), controls (Cc), lone surrogates, line/paragraph separators and variation
  * selectors. None of them is visible, and each can make one name look like another.
  */
+// Variation selectors are listed on purpose, to be removed on their own.
+// eslint-disable-next-line no-misleading-character-class
 const INVISIBLE = /[\p{Cf}\p{Cc}\p{Cs}\u2028\u2029\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
 
 const LINE_BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]+/g;

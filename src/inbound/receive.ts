@@ -3,7 +3,6 @@
 // live agent or enqueue. Each step is a function of explicit deps, so it can be
 // tested on a real store without a host; the host only wires them.
 import { callsAssistant, type ConversationDeps } from '../conversation/conversation.js';
-import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { Message, RegisteredGroup } from '../types.js';

@@ -121,11 +121,11 @@ export function messageQueries(db: DB) {
     },
 
     chats(): { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null }[] {
-      return chatsStmt.all() as any[];
+      return chatsStmt.all() as { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null }[];
     },
 
     chat(jid: string): { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null } | undefined {
-      return chatStmt.get(jid) as any;
+      return chatStmt.get(jid) as { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null } | undefined;
     },
 
     /**

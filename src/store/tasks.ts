@@ -129,10 +129,11 @@ export function taskQueries(db: DB) {
         prompt: 'prompt', scheduleType: 'schedule_type', scheduleValue: 'schedule_value',
         contextMode: 'context_mode', nextRun: 'next_run', budgetTokens: 'budget_tokens',
       };
-      const keys = Object.keys(patch).filter((k) => k in columns && (patch as any)[k] !== undefined);
+      const values = patch as Record<string, unknown>;
+      const keys = Object.keys(patch).filter((k) => k in columns && values[k] !== undefined);
       if (keys.length) {
         db.prepare(`UPDATE scheduled_tasks SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')} WHERE id = @id`)
-          .run({ ...Object.fromEntries(keys.map((k) => [k, (patch as any)[k]])), id });
+          .run({ ...Object.fromEntries(keys.map((k) => [k, values[k]])), id });
       }
       return get(id);
     },

@@ -48,17 +48,17 @@ export function usageQueries(db: DB) {
       insert.run({ at: new Date().toISOString(), sessionId: null, taskId: null, model: null, ...u });
     },
     byGroup(): (Omit<UsageRecord, 'sessionId' | 'taskId' | 'model'> & { calls: number })[] {
-      return byGroup.all() as any[];
+      return byGroup.all() as (Omit<UsageRecord, 'sessionId' | 'taskId' | 'model'> & { calls: number })[];
     },
     /** Totals since `since` (ISO) per UTC hour ("2025-01-06T09") and model. */
     byHourAndModel(since: string): (UsageTotals & { hour: string; model: string | null })[] {
-      return byHourModel.all(since) as any[];
+      return byHourModel.all(since) as (UsageTotals & { hour: string; model: string | null })[];
     },
     byGroupAndModel(since: string): (UsageTotals & { groupFolder: string; model: string | null })[] {
-      return byGroupModel.all(since) as any[];
+      return byGroupModel.all(since) as (UsageTotals & { groupFolder: string; model: string | null })[];
     },
     byTaskAndModel(since: string): (UsageTotals & { taskId: string; groupFolder: string; model: string | null })[] {
-      return byTaskModel.all(since) as any[];
+      return byTaskModel.all(since) as (UsageTotals & { taskId: string; groupFolder: string; model: string | null })[];
     },
     /** What one task's runs used since `since` (ISO): the run log's token counts. */
     taskTotals(taskId: string, since: string): { inputTokens: number; outputTokens: number } {
@@ -68,7 +68,7 @@ export function usageQueries(db: DB) {
       addError.run(new Date().toISOString(), groupFolder, chatJid, message.slice(0, 2000));
     },
     recentErrors(limit = 20): { at: string; groupFolder: string | null; chatJid: string | null; message: string }[] {
-      return recentErrors.all(limit) as any[];
+      return recentErrors.all(limit) as { at: string; groupFolder: string | null; chatJid: string | null; message: string }[];
     },
   };
 }

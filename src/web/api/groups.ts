@@ -45,7 +45,7 @@ const sandboxPatch = z.object({
   outputCapBytes: z.number().int().min(1024).max(1_073_741_824).nullable(),
   diskQuotaMb: z.number().int().min(1).max(16_777_216).nullable(),
   egress: z.enum(['none', 'allowlist', 'open']).nullable(),
-  egressAllowlist: z.array(z.string().trim().min(1).max(300).refine((t) => /^[A-Za-z0-9*.\-\[\]:]+$/.test(t) && parsePattern(t) !== null, 'must be a destination such as example.com, *.example.com, example.com:8443 or 10.0.0.5:5432')).max(200).nullable(),
+  egressAllowlist: z.array(z.string().trim().min(1).max(300).refine((t) => /^[A-Za-z0-9*.\-[\]:]+$/.test(t) && parsePattern(t) !== null, 'must be a destination such as example.com, *.example.com, example.com:8443 or 10.0.0.5:5432')).max(200).nullable(),
   extraMounts: z.array(mount).max(20).nullable(),
   maxMessagesPerTurn: z.number().int().min(0).max(1000).nullable(),
 }).partial().strict();
