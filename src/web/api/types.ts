@@ -10,14 +10,7 @@ import type { Attachment, ChannelState, Message, RegisteredGroup } from '../../t
 /** Any refusal: 400 invalid, 401 token, 404 not found, 409 conflict, 413 too large, 503 storage, 500 internal. */
 export interface ErrorResponse { error: string }
 
-export interface ApiMessage {
-  id: string;
-  chatJid: string;
-  sender: string;
-  senderName: string;
-  text: string;
-  timestamp: string;
-  fromAssistant: boolean;
+export interface ApiMessage extends Pick<Message, 'id' | 'chatJid' | 'sender' | 'senderName' | 'text' | 'timestamp' | 'fromAssistant'> {
   seq: number;
   replyTo: NonNullable<Message['replyTo']> | null;
   attachments: Attachment[];
