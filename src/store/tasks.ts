@@ -41,18 +41,9 @@ export interface TaskRun {
   outputTokens: number;
 }
 
-export interface NewTask {
-  id: string;
-  groupFolder: string;
-  chatJid: string;
-  prompt: string;
-  scheduleType: ScheduleType;
-  scheduleValue: string;
-  contextMode: ContextMode;
-  nextRun: string | null;
-  budgetTokens?: number | null;
-  createdAt?: string;
-}
+/** What a new task is created with; the rest starts empty. */
+export type NewTask = Pick<ScheduledTask, 'id' | 'groupFolder' | 'chatJid' | 'prompt' | 'scheduleType' | 'scheduleValue' | 'contextMode' | 'nextRun'> &
+  Partial<Pick<ScheduledTask, 'budgetTokens' | 'createdAt'>>;
 
 interface Row {
   id: string; group_folder: string; chat_jid: string; prompt: string; schedule_type: string; schedule_value: string;
