@@ -44,7 +44,7 @@ test('pairing asks the plugin which chats are direct: a stranger in an echo DM g
   expect(echo!.sent.find((m) => m.jid === 'echo:dm-bob')!.text).toMatch(/ask my owner to approve the code [A-Z0-9]{6}/);
   expect(env.host.pendingPairings().map((p) => p.chatJid)).toEqual(['echo:dm-bob']);
   echo!.say('echo:strangers', 'eve', 'hello?');
-  await until(async () => (await env.messages('echo:strangers')).length === 1, 5_000, 'the stored group message');
+  await env.untilChat('echo:strangers', (ms) => ms.length === 1, 5_000, 'the stored group message');
   expect(env.host.pendingPairings().map((p) => p.chatJid)).toEqual(['echo:dm-bob']);
 });
 

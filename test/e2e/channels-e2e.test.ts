@@ -80,7 +80,7 @@ test('a Telegram group and a WhatsApp group each get their answer on their own c
   // WhatsApp shares the user's own account: the reply says who is talking.
   expect(wa.latest().sent.map((m) => [m.jid, m.content.text])).toEqual([[WA_GROUP, 'Andy: WhatsApp answer.']]);
   // Each reply is in its own chat's history, once (the platform's echo is not stored again).
-  await until(async () => (await env.messages(WA_GROUP)).filter((m) => m.fromAssistant).length === 1, 5000, 'WA history');
+  await env.untilChat(WA_GROUP, (ms) => ms.filter((m) => m.fromAssistant).length === 1, 5000, 'WA history');
   expect((await env.messages(WA_GROUP)).filter((m) => m.fromAssistant).map((m) => m.text)).toEqual(['WhatsApp answer.']);
   expect((await env.messages(`tg:${TG_GROUP.id}`)).filter((m) => m.fromAssistant).map((m) => m.text)).toEqual(['Telegram answer.']);
   // Group names reported by the channels are known.
@@ -115,11 +115,11 @@ test('a stranger in a DM gets a pairing code; approving it from the main chat le
 
   await env.send('local:main', `approve ${code.toLowerCase()}`);
   await until(() => !!env.host.store.groups.get('tg:5555'), 10_000, 'registration');
-  await until(async () => (await env.messages('local:main')).some((m) => m.fromAssistant && m.text.startsWith('Approved: Nora Newcomer')), 10_000, 'approval reply');
+  await env.untilChat('local:main', (ms) => ms.some((m) => m.fromAssistant && m.text.startsWith('Approved: Nora Newcomer')), 10_000, 'approval reply');
   await until(() => tg.sent.some((m) => String(m.chatId) === '5555' && m.text.includes("You're approved")), 10_000, 'the stranger is told');
   // A wrong code is refused, and nobody else gets registered.
   await env.send('local:main', 'approve ZZZZZZ');
-  await until(async () => (await env.messages('local:main')).some((m) => m.text.startsWith('Not approved')), 10_000, 'refusal');
+  await env.untilChat('local:main', (ms) => ms.some((m) => m.text.startsWith('Not approved')), 10_000, 'refusal');
 
   tg.push({ chat: privateChat(stranger), from: stranger, text: 'thanks, I am the newcomer' });
   await until(() => tg.sent.some((m) => m.text === 'Nice to meet you.'), 60_000, 'the newcomer is answered');

@@ -23,7 +23,8 @@ async function script(req: RecordedRequest) {
   return { text: say ? `Answer ${say[1]}` : 'OK' };
 }
 
-const replies = async () => (await env.messages(JID)).filter((m) => m.fromAssistant).map((m) => m.text as string);
+const replyTexts = (ms: any[]) => ms.filter((m) => m.fromAssistant).map((m) => m.text as string);
+const replies = async () => replyTexts(await env.messages(JID));
 
 async function ask(text: string, timeoutMs?: number): Promise<string> {
   const before = (await replies()).length;
@@ -53,7 +54,7 @@ test('a reminder due 5 s after an answer fires while the agent waits for follow-
   expect(env.host.agents.has(JID)).toBe(true);
 
   await remindAt(Date.now() + 5000, 'stretch');
-  await until(async () => (await replies()).includes('Reminder: stretch'), 15_000, 'the reminder in the chat');
+  await env.untilChat(JID, (ms) => replyTexts(ms).includes('Reminder: stretch'), 15_000, 'the reminder in the chat');
 
   expect(await ask('SAY_after what did I first say?')).toBe('Answer after');
   expect(requestWith('SAY_after').text).toContain('SAY_hello remind me in a few seconds');
@@ -67,10 +68,10 @@ test('the chat keeps talking and the reminder still runs; every message is answe
   for (let i = 0; i < 60 && !(await replies()).includes('Reminder: water'); i++) {
     sent.push(`m${i}`);
     await env.send(JID, `SAY_m${i}`);
-    await until(async () => (await replies()).includes(`Answer m${i}`) || (await replies()).includes('Reminder: water'), 15_000, `an answer to m${i} or the reminder`);
+    await env.untilChat(JID, (ms) => replyTexts(ms).includes(`Answer m${i}`) || replyTexts(ms).includes('Reminder: water'), 15_000, `an answer to m${i} or the reminder`);
   }
   expect(await replies()).toContain('Reminder: water');
-  for (const m of sent) await until(async () => (await replies()).includes(`Answer ${m}`), 30_000, `the answer to ${m}`);
+  for (const m of sent) await env.untilChat(JID, (ms) => replyTexts(ms).includes(`Answer ${m}`), 30_000, `the answer to ${m}`);
 });
 
 test('a busy agent finishes its turn, then the reminder runs, then the messages that came meanwhile are answered', async () => {
@@ -82,7 +83,7 @@ test('a busy agent finishes its turn, then the reminder runs, then the messages 
   env.host.scheduler.check();
   await env.send(JID, 'SAY_meanwhile are you there?');
   held.get('slow')!();
-  await until(async () => (await replies()).includes('Answer meanwhile'), 30_000, 'the answer to the message sent meanwhile');
+  await env.untilChat(JID, (ms) => replyTexts(ms).includes('Answer meanwhile'), 30_000, 'the answer to the message sent meanwhile');
   const order = (await replies()).filter((t) => ['Held slow answered', 'Reminder: call', 'Answer meanwhile'].includes(t));
   expect(order).toEqual(['Held slow answered', 'Reminder: call', 'Answer meanwhile']);
 });

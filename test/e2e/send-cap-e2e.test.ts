@@ -23,12 +23,12 @@ beforeAll(async () => {
 afterAll(async () => { await env?.close(); });
 
 const parts = async (jid: string, tag: string) => (await env.messages(jid)).filter((m) => m.fromAssistant && m.text.startsWith(`${tag} part`));
-const doneCount = async (jid: string) => (await env.messages(jid)).filter((m) => m.fromAssistant && m.text === 'Done.').length;
+const done = (ms: any[]) => ms.filter((m) => m.fromAssistant && m.text === 'Done.').length;
 const refusals = (req: RecordedRequest) => lastUserText(req).match(/Not sent: this turn already sent 10 messages, the most this chat allows per turn \(10\)/g)?.length ?? 0;
 
 test('30 parallel send_message calls in one turn: 10 reach the chat, the model hears why the other 20 did not', async () => {
   await env.send('local:main', 'BURST flood 30');
-  await until(async () => (await doneCount('local:main')) === 1, 90_000, 'the final reply');
+  await env.untilChat('local:main', (ms) => done(ms) === 1, 90_000, 'the final reply');
   const sent = await parts('local:main', 'flood');
   expect(sent).toHaveLength(10);
   expect(new Set(sent.map((m) => m.text)).size).toBe(10);
@@ -39,7 +39,7 @@ test('30 parallel send_message calls in one turn: 10 reach the chat, the model h
   // The next turn of the same live agent starts counting again.
   expect(env.host.agents.has('local:main')).toBe(true);
   await env.send('local:main', 'BURST again 3');
-  await until(async () => (await doneCount('local:main')) === 2, 90_000, 'the second final reply');
+  await env.untilChat('local:main', (ms) => done(ms) === 2, 90_000, 'the second final reply');
   expect((await parts('local:main', 'again')).map((m) => m.text)).toEqual(expect.arrayContaining(['again part 1', 'again part 2', 'again part 3']));
 });
 
@@ -49,7 +49,7 @@ test('a group set to 3 messages per turn (PATCH sandbox.maxMessagesPerTurn) gets
   const patch = await env.api(`/api/groups/${encodeURIComponent('local:family')}`, { method: 'PATCH', json: { sandbox: { maxMessagesPerTurn: 3 } } });
   expect(patch.status).toBe(200);
   await env.send('local:family', 'BURST fam 5');
-  await until(async () => (await doneCount('local:family')) === 1, 90_000, 'the family reply');
+  await env.untilChat('local:family', (ms) => done(ms) === 1, 90_000, 'the family reply');
   expect(await parts('local:family', 'fam')).toHaveLength(3);
   const toolResultTurn = env.fake.turnRequests().filter(isToolResultTurn).at(-1)!;
   expect(lastUserText(toolResultTurn).match(/Not sent: this turn already sent 3 messages, the most this chat allows per turn \(3\)/g)).toHaveLength(2);

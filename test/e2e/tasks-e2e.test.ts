@@ -41,7 +41,8 @@ async function createTask(body: Record<string, unknown>): Promise<any> {
 }
 
 const inMinutes = (n: number) => new Date(clock.now + n * 60_000).toISOString();
-const repliesIn = async (jid: string) => (await env.messages(jid)).filter((m) => m.fromAssistant).map((m) => m.text as string);
+const replyTexts = (ms: any[]) => ms.filter((m) => m.fromAssistant).map((m) => m.text as string);
+const repliesIn = async (jid: string) => replyTexts(await env.messages(jid));
 
 beforeAll(async () => {
   env = await startTestEnv({ script, host: { now: () => clock.now } });
@@ -101,7 +102,7 @@ test('group context sees the chat\'s conversation; isolated starts fresh', async
 test('a run over its token budget is stopped, the task paused, and its chat told', async () => {
   const t = await createTask({ group_folder: 'family', prompt: 'BIG_RUN write a long report', schedule_type: 'interval', schedule_value: '3600000', budget_tokens: 1000 });
   fire(t.id);
-  await until(async () => (await repliesIn('local:family')).some((m) => m.includes('stopped the scheduled task')), 60_000, 'the budget message');
+  await env.untilChat('local:family', (ms) => replyTexts(ms).some((m) => m.includes('stopped the scheduled task')), 60_000, 'the budget message');
   const note = (await repliesIn('local:family')).find((m) => m.includes('stopped the scheduled task'))!;
   expect(note).toMatch(new RegExp(`stopped the scheduled task ${t.id} .* paused it: its run used \\d+ tokens, over its budget of 1000`));
   await until(() => env.host.store.tasks.get(t.id)?.status === 'paused', 30_000, 'the task to be paused');
@@ -158,7 +159,7 @@ test('a run interrupted by a restart is not lost: it runs once after the restart
   expect(env.host.store.tasks.get(t.id)!.runningSince).not.toBeNull();
   hangRestartRun = false;
   await env.restart();
-  await until(async () => (await repliesIn('local:family')).includes('Survived the restart.'), 60_000, 'the run after the restart');
+  await env.untilChat('local:family', (ms) => replyTexts(ms).includes('Survived the restart.'), 60_000, 'the run after the restart');
   await until(() => env.host.store.tasks.get(t.id)?.status === 'completed', 30_000, 'the task to complete');
   const runs = env.host.store.tasks.recentRuns(t.id);
   expect(runs.map((r) => r.status)).toEqual(['success', 'error']);
