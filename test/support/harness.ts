@@ -19,7 +19,10 @@ export interface TestEnv {
   api(pathname: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   send(chatJid: string, text: string, senderName?: string): Promise<string>;
   messages(chatJid: string): Promise<any[]>;
+  /** Waits until `count` assistant replies are in the chat; re-checks whenever the host stores a message there. */
   waitForReply(chatJid: string, opts?: { count?: number; timeoutMs?: number }): Promise<any[]>;
+  /** Waits until `check` holds for the chat's messages (as the API returns them); re-checks on every message the host stores there. */
+  untilChat(chatJid: string, check: (messages: any[]) => boolean, timeoutMs?: number, what?: string | ((last: any[]) => string)): Promise<any[]>;
   /** Waits until the host has stored and routed a message matching `match`; answers what routing did. */
   waitRouted(match: (msg: Message) => boolean, timeoutMs?: number): Promise<RouteDecision>;
   restart(extra?: Record<string, string>): Promise<void>;
@@ -49,9 +52,10 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
   let config = loadConfig(baseEnv(), home);
   // Every routing decision is kept, so a test can prove a message was handled without sleeping.
   const routed: { msg: Message; decision: RouteDecision }[] = [];
+  const routeWaiters = new Set<() => void>();
   const hostOptions = (): HostOptions => ({
     config, logger, ...opts.host,
-    onRouted: (msg, decision) => { routed.push({ msg, decision }); opts.host?.onRouted?.(msg, decision); },
+    onRouted: (msg, decision) => { routed.push({ msg, decision }); for (const w of routeWaiters) w(); opts.host?.onRouted?.(msg, decision); },
   });
   let host = await startHost(hostOptions());
 
@@ -75,18 +79,45 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
     },
     async waitForReply(chatJid, o = {}) {
       const count = o.count ?? 1;
-      const deadline = Date.now() + (o.timeoutMs ?? 90_000);
-      for (;;) {
-        const replies = (await env.messages(chatJid)).filter((m) => m.fromAssistant);
-        if (replies.length >= count) return replies;
-        if (Date.now() > deadline) throw new Error(`no reply in ${chatJid} after ${o.timeoutMs ?? 90_000} ms (have ${replies.length}/${count})`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const timeoutMs = o.timeoutMs ?? 90_000;
+      const replies = (ms: any[]) => ms.filter((m) => m.fromAssistant);
+      const last = await env.untilChat(chatJid, (ms) => replies(ms).length >= count, timeoutMs,
+        (ms) => `no reply in ${chatJid} after ${timeoutMs} ms (have ${replies(ms).length}/${count})`);
+      return replies(last);
+    },
+    async untilChat(chatJid, check, timeoutMs = 30_000, what = 'the chat') {
+      const failure = typeof what === 'string' ? () => `timed out waiting for ${what}` : what;
+      // Listen before the first read, so a message stored in between still triggers a re-check.
+      let dirty = true;
+      let wake: (() => void) | null = null;
+      const unsubscribe = env.host.subscribe((m) => { if (m.chatJid === chatJid) { dirty = true; wake?.(); } });
+      const deadline = Date.now() + timeoutMs;
+      let last: any[] = [];
+      try {
+        for (;;) {
+          if (dirty) {
+            dirty = false;
+            last = await env.messages(chatJid);
+            if (check(last)) return last;
+            continue;
+          }
+          const left = deadline - Date.now();
+          if (left <= 0) throw new Error(failure(last));
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, left);
+            wake = () => { clearTimeout(timer); resolve(); };
+          });
+          wake = null;
+        }
+      } finally { unsubscribe(); }
     },
     async waitRouted(match, timeoutMs = 30_000) {
-      let found: RouteDecision | undefined;
-      await until(() => (found = routed.find((r) => match(r.msg))?.decision) !== undefined, timeoutMs, 'the host to route the message');
-      return found!;
+      const find = () => routed.find((r) => match(r.msg))?.decision;
+      let wake: (() => void) | undefined;
+      try {
+        await waitFor(() => find() !== undefined, timeoutMs, (w) => { routeWaiters.add(wake = w); }, () => 'timed out waiting for the host to route the message');
+      } finally { if (wake) routeWaiters.delete(wake); }
+      return find()!;
     },
     async restart(extra = {}) {
       await env.host.stop();
@@ -103,7 +134,17 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
   return env;
 }
 
-/** Sleeps until `check` is true or the time is up. */
+/** Resolves once `done` holds, re-checking each time the event source calls the wake function it is handed. */
+function waitFor(done: () => boolean, timeoutMs: number, listen: (wake: () => void) => void, failure: () => string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(failure())), timeoutMs);
+    const check = () => { if (done()) { clearTimeout(timer); resolve(); } };
+    listen(check);
+    check();
+  });
+}
+
+/** Polls until `check` is true or the time is up; for conditions the host sends no event for. */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {

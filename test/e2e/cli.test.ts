@@ -1,0 +1,353 @@
+// The built `nanoclaw` command, run as a child process the way a user runs it:
+// status and doctor against a running host and against none, tasks, logs,
+// auth, service install (files only; no service is started), and the first
+// run of `start` without a terminal.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { runSetup } from '../../src/cli/setup.js';
+import { telegramSettings } from '../../src/channels/telegram/plugin.js';
+import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
+
+const CLI = path.resolve('dist/src/cli.js');
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+/** Runs `nanoclaw …` with only the environment given (never the developer's credentials). */
+function nanoclaw(args: string[], env: Record<string, string>, input?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'Europe/Berlin', NO_COLOR: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** A 127.0.0.1 port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+const homes: string[] = [];
+function freshHome(): string {
+  const h = makeHome('nanoclaw-cli-');
+  homes.push(h);
+  return h;
+}
+
+beforeAll(() => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json).`);
+});
+afterAll(() => { for (const h of homes) fs.rmSync(h, { recursive: true, force: true }); });
+
+describe('with no host running', () => {
+  test('status says it is not running and how to start it, with exit code 3', async () => {
+    const home = freshHome();
+    const never = await nanoclaw(['status'], { NANOCLAW_HOME: home });
+    expect(never.code).toBe(3);
+    expect(never.stdout).toContain('has never been started');
+    expect(never.stdout).toContain('nanoclaw start');
+
+    // Started once before, stopped since: a token and a stale address are left behind.
+    fs.mkdirSync(path.join(home, 'data'), { recursive: true });
+    fs.writeFileSync(path.join(home, 'data', 'api-token'), 'x'.repeat(43) + '\n', { mode: 0o600 });
+    fs.writeFileSync(path.join(home, 'data', 'host.json'), JSON.stringify({ url: `http://127.0.0.1:${await closedPort()}` }));
+    const stopped = await nanoclaw(['status'], { NANOCLAW_HOME: home });
+    expect(stopped.code).toBe(3);
+    expect(stopped.stdout).toContain('is not running');
+  });
+
+  test('doctor on an unconfigured install fails, says how to fix each problem, and exits 1', async () => {
+    const home = freshHome();
+    const port = await closedPort();
+    const res = await nanoclaw(['doctor'], { NANOCLAW_HOME: home, NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'), NANOCLAW_RUNTIME: 'bwrap', ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/✗ Credential\s+no Anthropic credential/);
+    expect(res.stdout).toContain('nanoclaw auth claude');
+    expect(res.stdout).toMatch(/✗ Model API\s+cannot reach http:\/\/127\.0\.0\.1:\d+/);
+    expect(res.stdout).toMatch(/✓ Sandbox\s+bwrap/);
+    expect(res.stdout).toMatch(/Running\s+not running/);
+  });
+
+  test('doctor on a configured install that is not running passes without printing the key', async () => {
+    const env = await startTestEnv();
+    try {
+      const home = freshHome();
+      fs.writeFileSync(path.join(home, '.env'), `ANTHROPIC_API_KEY=${TEST_KEY}\n`, { mode: 0o600 });
+      const childEnv = { NANOCLAW_HOME: home, NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'), NANOCLAW_RUNTIME: 'bwrap', ANTHROPIC_BASE_URL: env.fake.url };
+      const res = await nanoclaw(['doctor'], childEnv);
+      expect(res.stdout).toMatch(/✓ Credential\s+API key present \(ANTHROPIC_API_KEY, from \.env\)/);
+      expect(res.stdout).toMatch(/✓ Model API\s+http:\/\/127\.0\.0\.1:\d+ answers/);
+      expect(res.stdout).toMatch(/Running\s+not running/);
+      expect(res.code).toBe(0);
+      expect(res.stdout + res.stderr).not.toContain(TEST_KEY);
+
+      // A credentials file others can read is a problem, with the command that fixes it.
+      fs.chmodSync(path.join(home, '.env'), 0o644);
+      const open = await nanoclaw(['doctor'], childEnv);
+      expect(open.code).toBe(1);
+      expect(open.stdout).toContain(`chmod 600 ${path.join(home, '.env')}`);
+    } finally { await env.close(); }
+  });
+});
+
+describe('with a host running', () => {
+  let env: TestEnv;
+  let childEnv: Record<string, string>;
+  const writeAddress = () => fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
+
+  beforeAll(async () => {
+    env = await startTestEnv({ script: () => ({ text: 'Hello from the fake model' }) });
+    writeAddress();
+    childEnv = {
+      NANOCLAW_HOME: env.home, NANOCLAW_CONFIG_DIR: path.join(env.home, '.config-nanoclaw'), NANOCLAW_RUNTIME: 'bwrap',
+      ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: env.fake.url,
+    };
+  });
+  afterAll(async () => { await env?.close(); });
+
+  test('status shows a healthy host on one screen and exits 0', async () => {
+    await env.send('local:main', 'hello');
+    await env.waitForReply('local:main');
+    const res = await nanoclaw(['status'], { NANOCLAW_HOME: env.home });
+    expect(res.stdout).toContain('Andy is running');
+    expect(res.stdout).toMatch(/Sandbox\s+bwrap/);
+    expect(res.stdout).toMatch(/Channels\s+local connected/);
+    expect(res.stdout).toMatch(/Groups\s+1 registered/);
+    expect(res.code).toBe(0);
+    const json = JSON.parse((await nanoclaw(['status', '--json'], { NANOCLAW_HOME: env.home })).stdout);
+    expect(json).toMatchObject({ running: true, ok: true, status: { runtime: 'bwrap', credential: true } });
+  });
+
+  test('doctor passes against the running host', async () => {
+    const res = await nanoclaw(['doctor'], childEnv);
+    expect(res.stdout).toMatch(/✓ Running\s+yes \(pid \d+/);
+    expect(res.stdout).toMatch(/✓ Store\s+.*\(700\)/);
+    expect(res.stdout).toContain('Everything NanoClaw needs is in place');
+    expect(res.code).toBe(0);
+    expect(res.stdout + res.stderr).not.toContain(TEST_KEY);
+  });
+
+  test('doctor fails when store/ is open to other users, and says how to fix it', async () => {
+    const store = path.join(env.home, 'store');
+    fs.chmodSync(store, 0o755);
+    try {
+      const res = await nanoclaw(['doctor'], childEnv);
+      expect(res.code).toBe(1);
+      expect(res.stdout).toContain(`chmod 700 ${store}`);
+    } finally { fs.chmodSync(store, 0o700); }
+  });
+
+  test('tasks list, pause and resume through the CLI', async () => {
+    const created = await env.api('/api/tasks', { method: 'POST', json: { group_folder: 'main', prompt: 'Summarise the week', schedule_type: 'interval', schedule_value: String(3_600_000) } });
+    expect(created.status).toBe(201);
+    const { task } = (await created.json()) as { task: { id: string } };
+    const list = await nanoclaw(['tasks', 'list'], { NANOCLAW_HOME: env.home });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(task.id);
+    expect(list.stdout).toContain('Summarise the week');
+    expect(list.stdout).toContain('every 1h00m');
+
+    const paused = await nanoclaw(['tasks', 'pause', task.id], { NANOCLAW_HOME: env.home });
+    expect(paused.code).toBe(0);
+    expect(((await (await env.api(`/api/tasks/${task.id}`)).json()) as any).task.status).toBe('paused');
+    expect((await nanoclaw(['tasks', 'resume', task.id], { NANOCLAW_HOME: env.home })).code).toBe(0);
+    expect(((await (await env.api(`/api/tasks/${task.id}`)).json()) as any).task.status).toBe('active');
+
+    const missing = await nanoclaw(['tasks', 'pause', 'no-such-task'], { NANOCLAW_HOME: env.home });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no-such-task');
+  });
+
+  test('status exits 1 and says what to do when something needs attention', async () => {
+    await env.restart({ ANTHROPIC_API_KEY: '' });
+    writeAddress();
+    const res = await nanoclaw(['status'], { NANOCLAW_HOME: env.home });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/Credential\s+missing/);
+    expect(res.stdout).toContain('Needs attention');
+    expect(res.stdout).toContain('ANTHROPIC_API_KEY');
+  });
+});
+
+describe('service install', () => {
+  test('writes a systemd unit whose paths exist, without starting anything', async () => {
+    const home = freshHome();
+    const dir = path.join(home, 'units');
+    const res = await nanoclaw(['service', 'install', '--platform', 'linux'], { NANOCLAW_HOME: home, NANOCLAW_SERVICE_DIR: dir });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('Not activated');
+    const unit = fs.readFileSync(path.join(dir, 'nanoclaw.service'), 'utf8');
+    const exec = /^ExecStart=(.*)$/m.exec(unit)![1];
+    const argv = [...exec.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]);
+    expect(argv.slice(2)).toEqual(['start', '--no-setup']);
+    fs.accessSync(argv[0], fs.constants.X_OK);
+    expect(fs.existsSync(argv[1])).toBe(true);
+    expect(/^WorkingDirectory=(.*)$/m.exec(unit)![1]).toBe(home);
+    expect(unit).toContain(`Environment="NANOCLAW_HOME=${home}"`);
+    expect(unit).toMatch(/^Restart=on-failure$/m);
+    const log = /^StandardOutput=append:(.*)$/m.exec(unit)![1];
+    expect(fs.statSync(path.dirname(log)).isDirectory()).toBe(true);
+    expect(path.dirname(log)).toBe(path.join(home, 'logs'));
+
+    const removed = await nanoclaw(['service', 'uninstall', '--platform', 'linux'], { NANOCLAW_HOME: home, NANOCLAW_SERVICE_DIR: dir });
+    expect(removed.code).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'nanoclaw.service'))).toBe(false);
+  });
+
+  test('writes a launchd plist whose paths exist; --dry-run writes nothing', async () => {
+    const home = freshHome();
+    const dir = path.join(home, 'agents');
+    const dry = await nanoclaw(['service', 'install', '--platform', 'darwin', '--dry-run'], { NANOCLAW_HOME: home, NANOCLAW_SERVICE_DIR: dir });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('<key>ProgramArguments</key>');
+    expect(fs.existsSync(dir)).toBe(false);
+
+    const res = await nanoclaw(['service', 'install', '--platform', 'darwin'], { NANOCLAW_HOME: home, NANOCLAW_SERVICE_DIR: dir });
+    expect(res.code).toBe(0);
+    const plist = fs.readFileSync(path.join(dir, 'com.nanoclaw.plist'), 'utf8');
+    const args = [.../<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(plist)![1].matchAll(/<string>(.*?)<\/string>/g)].map((m) => m[1]);
+    expect(args.slice(2)).toEqual(['start', '--no-setup']);
+    fs.accessSync(args[0], fs.constants.X_OK);
+    expect(fs.existsSync(args[1])).toBe(true);
+    expect(plist).toContain(`<key>NANOCLAW_HOME</key><string>${home}</string>`);
+    expect(plist).toMatch(/<key>KeepAlive<\/key>\s*<dict><key>SuccessfulExit<\/key><false\/><\/dict>/);
+    const out = /<key>StandardOutPath<\/key><string>(.*?)<\/string>/.exec(plist)![1];
+    expect(fs.statSync(path.dirname(out)).isDirectory()).toBe(true);
+  });
+});
+
+test('logs prints the log for people and filters by group', async () => {
+  const home = freshHome();
+  fs.mkdirSync(path.join(home, 'logs'));
+  const t = Date.parse('2025-03-01T10:00:00Z');
+  const lines = [
+    { level: 30, time: t, pid: 1, hostname: 'h', msg: 'NanoClaw started' },
+    { level: 40, time: t + 1000, pid: 1, hostname: 'h', group: 'family', attempt: 2, msg: 'run failed; retrying' },
+    { level: 30, time: t + 2000, pid: 1, hostname: 'h', group: 'work', msg: 'sandbox started' },
+    { level: 50, time: t + 3000, pid: 1, hostname: 'h', groupFolder: 'family', msg: 'gave up' },
+  ];
+  fs.writeFileSync(path.join(home, 'logs', 'nanoclaw.log'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const all = await nanoclaw(['logs'], { NANOCLAW_HOME: home });
+  expect(all.code).toBe(0);
+  expect(all.stdout.trim().split('\n')).toHaveLength(4);
+  expect(all.stdout).toMatch(/WARN\s+run failed; retrying\s+group=family attempt=2/);
+  expect(all.stdout).not.toContain('hostname');
+
+  const family = await nanoclaw(['logs', '--group', 'family'], { NANOCLAW_HOME: home });
+  expect(family.stdout).toContain('run failed; retrying');
+  expect(family.stdout).toContain('gave up');
+  expect(family.stdout).not.toContain('sandbox started');
+  expect(family.stdout).not.toContain('NanoClaw started');
+
+  const errors = await nanoclaw(['logs', '--level', 'error'], { NANOCLAW_HOME: home });
+  expect(errors.stdout.trim().split('\n')).toEqual([expect.stringContaining('gave up')]);
+
+  const none = await nanoclaw(['logs'], { NANOCLAW_HOME: freshHome() });
+  expect(none.code).toBe(1);
+  expect(none.stderr).toContain('No log yet');
+});
+
+test('auth telegram and auth claude store piped secrets in .env (0600) without echoing them', async () => {
+  const home = freshHome();
+  const bot = '123456789:AAFakeTokenForTestsOnly_abcdefghijklmno';
+  const tg = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home }, bot + '\n');
+  expect(tg.code).toBe(0);
+  expect(tg.stdout + tg.stderr).not.toContain(bot);
+  const file = path.join(home, '.env');
+  expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+  expect(fs.readFileSync(file, 'utf8')).toContain(`TELEGRAM_BOT_TOKEN=${bot}`);
+
+  const oauth = 'sk-ant-oat01-fake-oauth-token-for-tests-only';
+  const claude = await nanoclaw(['auth', 'claude'], { NANOCLAW_HOME: home }, oauth + '\n');
+  expect(claude.code).toBe(0);
+  expect(claude.stdout + claude.stderr).not.toContain(oauth);
+  const config = loadConfig({ NANOCLAW_HOME: home }, home);
+  expect(config.credential).toEqual({ kind: 'oauth', value: oauth });
+  expect(telegramSettings(config.env).token).toBe(bot);
+
+  const bad = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home }, 'not a token\n');
+  expect(bad.code).toBe(1);
+  expect(bad.stderr).toContain('does not look like a Telegram bot token');
+});
+
+test('guided setup saves the credential and a Telegram token, and can be skipped step by step', async () => {
+  const home = freshHome();
+  const answers = ['not-a-key', TEST_KEY, '', 'n'];
+  const asked: string[] = [];
+  const ask = {
+    ask: async (q: string) => { asked.push(q); return answers.shift() ?? ''; },
+    secret: async (q: string) => { asked.push(q); return answers.shift() ?? ''; },
+    close: () => {},
+  };
+  const out = new PassThrough() as unknown as NodeJS.WriteStream;
+  let text = '';
+  (out as unknown as PassThrough).on('data', (d) => { text += d; });
+  const base = { NANOCLAW_HOME: home, NANOCLAW_RUNTIME: 'bwrap' };
+  const config = await runSetup({ config: loadConfig(base, home), ask, out, env: base });
+  expect(config.credential).toEqual({ kind: 'api-key', value: TEST_KEY });
+  expect(text).toContain('does not look like an Anthropic API key');
+  expect(text).toContain('Agents will run in bwrap');
+  expect(text).not.toContain(TEST_KEY);
+  expect(asked.some((q) => q.includes('Link WhatsApp'))).toBe(true);
+  expect(fs.statSync(path.join(home, '.env')).mode & 0o777).toBe(0o600);
+});
+
+test('`start` without a terminal skips the setup, runs, and `status` explains the missing credential', async () => {
+  const home = freshHome();
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), NO_COLOR: '1', NANOCLAW_HOME: home, NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'), NANOCLAW_RUNTIME: 'bwrap', NANOCLAW_HTTP_PORT: '0' };
+  const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  const exited = new Promise<number | null>((r) => child.on('close', r));
+  try {
+    await until(() => stdout.includes('NanoClaw is running') || child.exitCode !== null, 60_000, 'nanoclaw start');
+    expect(stdout).not.toContain('Welcome');
+    expect(stdout).not.toMatch(/#token=/);
+    const res = await nanoclaw(['status'], { NANOCLAW_HOME: home });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('No Anthropic credential');
+  } finally {
+    child.kill('SIGTERM');
+  }
+  expect(await exited).toBe(0);
+});
+
+test('image build shows the build progress and the tag, or why it failed', async () => {
+  const home = freshHome();
+  const bin = path.join(home, 'bin');
+  fs.mkdirSync(bin);
+  // A stand-in for the docker CLI at the process boundary: prints what a build prints.
+  fs.writeFileSync(path.join(bin, 'docker'), '#!/bin/sh\necho "#5 [1/3] FROM node:22-slim"\necho "#6 [2/3] RUN npm ci"\necho "#7 [3/3] COPY runner /app/runner"\n[ -f "$(dirname "$0")/fail" ] && { echo "npm ERR! network" >&2; exit 1; }\nexit 0\n', { mode: 0o755 });
+  const env = { NANOCLAW_HOME: home, PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin` };
+  const ok = await nanoclaw(['image', 'build', 'docker'], env);
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toContain('[2/3] RUN npm ci');
+  expect(ok.stdout).toMatch(/The agent image is ready: nanoclaw-agent-[0-9a-f]+:latest/);
+
+  fs.writeFileSync(path.join(bin, 'fail'), '');
+  const failed = await nanoclaw(['image', 'build', 'docker'], env);
+  expect(failed.code).toBe(1);
+  expect(failed.stderr).toContain('The image build failed');
+  expect(failed.stderr).toContain('npm ERR! network');
+
+  const bwrap = await nanoclaw(['image', 'build', 'bwrap'], env);
+  expect(bwrap.code).toBe(2);
+  expect(bwrap.stderr).toContain('bwrap needs no image');
+});

@@ -1,0 +1,113 @@
+// Crash safety at the worst moments, counted where a user would see a
+// duplicate or a gap: messages at the fake Telegram Bot API and at the Baileys
+// socket boundary. The host runs as its own process and SIGKILLs itself at an
+// exact point (test/support/crash-host.ts), then restarts.
+//
+// What is promised: a send the platform has acknowledged is marked delivered
+// before the host waits on anything else, so a crash after that point never
+// sends it again (a crash while the request is still in flight can: that send
+// is at least once). A reply and the cursor move are one transaction, so a crash
+// inside it neither loses the answer nor gives it twice.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { openStore } from '../../src/store/index.js';
+import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { groupChat, ALICE, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { makeHome, TEST_KEY, until } from '../support/harness.js';
+import { startHostProcess, undelivered, type HostProcess } from '../support/host-process.js';
+
+const ENTRY = 'dist/test/support/crash-host.js';
+const TG_CHAT = groupChat('Climbing club', -1001234567890);
+const WA_GROUP = '120363025246125888@g.us';
+
+let tg: FakeTelegram;
+let fake: FakeAnthropic;
+let host: HostProcess | null = null;
+const homes: string[] = [];
+
+beforeAll(async () => {
+  if (!fs.existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: build first (npx tsc -p tsconfig.json).`);
+  tg = await startFakeTelegram();
+  fake = await startFakeAnthropic();
+});
+afterEach(async () => { await host?.kill(); host = null; });
+afterAll(async () => {
+  await tg?.close();
+  await fake?.close();
+  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
+});
+
+function newHome(): string {
+  const home = makeHome('nanoclaw-crashpoint-');
+  homes.push(home);
+  return home;
+}
+
+const envFor = (home: string, extra: Record<string, string> = {}) => ({
+  ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap', IDLE_TIMEOUT: '1000', NANOCLAW_RETRY_BASE_MS: '200',
+  NANOCLAW_CONFIG_DIR: path.join(home, '.config-nanoclaw'),
+  TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.apiRoot, ...(process.env.NANOCLAW_TEST_LOG ? { NANOCLAW_TEST_LOG: '1' } : {}),
+  ...extra,
+});
+
+/** Waits for a host that is set to crash to have done so. */
+async function crashed(h: HostProcess): Promise<void> {
+  await until(() => h.child.exitCode !== null || h.child.signalCode !== null, 60_000, 'the host to crash at the injected point')
+    .catch((err) => { throw new Error(`${err.message}; model calls: ${fake.turnRequests().length}; sent: ${tg.sent.length}; host said: ${h.output().slice(-2000)}`); });
+  expect(h.child.signalCode, h.output()).toBe('SIGKILL');
+}
+
+const waSent = (log: string): string[] => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [])
+  .filter((m: { jid: string }) => m.jid === WA_GROUP).map((m: { text: string }) => m.text);
+const tgSent = () => tg.sent.filter((m) => m.chatId === TG_CHAT.id).map((m) => m.text);
+
+test('a SIGKILL right after each platform acknowledgement sends nothing twice, on Telegram and WhatsApp', async () => {
+  const home = newHome();
+  const log = path.join(home, 'wa-sent.jsonl');
+  fs.mkdirSync(path.join(home, 'store'), { recursive: true, mode: 0o700 });
+  const store = openStore(path.join(home, 'store', 'messages.db'));
+  const texts = ['one', 'two', 'three'];
+  for (const t of texts) {
+    store.outbox.enqueue(`tg:${TG_CHAT.id}`, `tg ${t}`);
+    store.outbox.enqueue(WA_GROUP, `wa ${t}`);
+  }
+  store.close();
+  tg.sent.length = 0;
+
+  // Each run dies just after the first send it gets acknowledged (sends that need
+  // no waiting, like the fake socket's, may fit in before). A run that makes no
+  // progress resends the same item, so at most one run per item.
+  for (let run = 0; run < texts.length * 2 && undelivered(home) > 0; run++) {
+    host = await startHostProcess(home, envFor(home, { NANOCLAW_CRASH_AFTER_ACK: '1', NANOCLAW_WA_SENT_LOG: log }), ENTRY);
+    await crashed(host);
+  }
+  host = await startHostProcess(home, envFor(home, { NANOCLAW_WA_SENT_LOG: log }), ENTRY);
+  await until(() => undelivered(home) === 0, 30_000, 'the outbox to empty');
+
+  expect(tgSent()).toEqual(texts.map((t) => `tg ${t}`));
+  // WhatsApp shares the user's account, so replies say who is talking.
+  expect(waSent(log)).toEqual(texts.map((t) => `Andy: wa ${t}`));
+});
+
+for (const point of ['reply', 'cursor'] as const) {
+  test(`a SIGKILL inside the ${point} write of a turn: after restart the answer reaches Telegram exactly once`, async () => {
+    const home = newHome();
+    tg.sent.length = 0;
+    fake.setScript((req) => (lastUserText(req).includes('what is the plan') ? { text: 'Here is the plan.' } : { text: 'unexpected' }));
+    host = await startHostProcess(home, envFor(home), ENTRY);
+    const res = await host.api('/api/groups', { method: 'POST', json: { jid: `tg:${TG_CHAT.id}`, name: 'Climbing club', folder: 'climbing', requiresTrigger: false } });
+    expect(res.status).toBe(201);
+    await host.kill('SIGTERM');
+
+    host = await startHostProcess(home, envFor(home, { NANOCLAW_CRASH_ON: point }), ENTRY);
+    tg.push({ chat: TG_CHAT, from: ALICE, text: 'what is the plan?' });
+    await crashed(host);
+    expect(tgSent()).toEqual([]);
+
+    host = await startHostProcess(home, envFor(home), ENTRY);
+    // Recovery queues the unanswered chat before the host reports it is up.
+    await host.settled(90_000);
+    expect(tgSent()).toEqual(['Here is the plan.']);
+  });
+}
