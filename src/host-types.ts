@@ -8,7 +8,7 @@ import type { InboundDecision } from './inbound/receive.js';
 import type { Logger } from './logger.js';
 import type { createGroupQueue } from './queue/group-queue.js';
 import type { Scheduler } from './scheduler/scheduler.js';
-import type { HostStatus } from './status.js';
+import type { HostStatus } from './web/status.js';
 import type { openStore } from './store/index.js';
 import type { StoredMessage } from './store/messages.js';
 import type { PairingRequest } from './store/pairing.js';

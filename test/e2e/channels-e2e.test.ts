@@ -75,7 +75,8 @@ test('a Telegram group and a WhatsApp group each get their answer on their own c
   wa.latest().ev.emit('messages.upsert', { messages: [waMessage('WA1', '@Andy hello from whatsapp')] as any, type: 'notify' });
 
   await until(() => tg.sent.length >= 1 && wa.latest().sent.length >= 1, 90_000, 'both answers');
-  await new Promise((r) => setTimeout(r, 500));
+  // Nothing more is coming: no turn runs and nothing waits in the outbox.
+  await until(() => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0, 30_000, 'the host to settle');
   expect(tg.sent.map((m) => [String(m.chatId), m.text])).toEqual([[String(TG_GROUP.id), 'Telegram answer.']]);
   // WhatsApp shares the user's own account: the reply says who is talking.
   expect(wa.latest().sent.map((m) => [m.jid, m.content.text])).toEqual([[WA_GROUP, 'Andy: WhatsApp answer.']]);

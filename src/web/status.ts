@@ -1,10 +1,10 @@
 // What `nanoclaw status`, the dashboard and the API show about a running host.
-import { pluginInfo, type ChannelPlugin } from './channels/plugin.js';
-import type { StatusResponse } from './web/api/types.js';
-import type { LiveAgent } from './agent/agent.js';
-import type { GroupQueue } from './queue/group-queue.js';
-import type { Store } from './store/index.js';
-import type { Channel, ChannelState, SandboxRuntime } from './types.js';
+import { pluginInfo, type ChannelPlugin } from '../channels/plugin.js';
+import type { StatusResponse } from './api/types.js';
+import type { LiveAgent } from '../agent/agent.js';
+import type { GroupQueue } from '../queue/group-queue.js';
+import type { Store } from '../store/index.js';
+import type { Channel, ChannelState, SandboxRuntime } from '../types.js';
 
 export type HostStatus = StatusResponse;
 

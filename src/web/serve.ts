@@ -1,6 +1,6 @@
 // The local HTTP API's server.
 import { serve, type ServerType } from '@hono/node-server';
-import type { Config } from './config/config.js';
+import type { Config } from '../config/config.js';
 
 /** Serves the API on the configured address; a port in use says what to do. */
 export function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: Config): Promise<ServerType> {
