@@ -29,9 +29,14 @@ const call = (method, path, body) => new Promise((resolve, reject) => {
 export function createEchoRuntime(): SandboxRuntime {
   return {
     name: 'echo',
-    async check() { return { ok: true }; },
+    async check() {
+      return { ok: true };
+    },
     start(spec: SandboxSpec) {
-      return spawnSandbox(process.execPath, ['-e', SCRIPT, spec.gatewaySocket], { env: { PATH: '/usr/bin:/bin' }, outputCapBytes: spec.limits.outputCapBytes });
+      return spawnSandbox(process.execPath, ['-e', SCRIPT, spec.gatewaySocket], {
+        env: { PATH: '/usr/bin:/bin' },
+        outputCapBytes: spec.limits.outputCapBytes,
+      });
     },
   };
 }

@@ -21,9 +21,18 @@ import { createEchoRuntime } from './echo-runtime.js';
 
 const quick = process.argv.includes('--quick');
 const write = process.argv.includes('--write');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 
-interface Row { area: string; metric: string; value: string; target: string; met: string }
+interface Row {
+  area: string;
+  metric: string;
+  value: string;
+  target: string;
+  met: string;
+}
 const rows: Row[] = [];
 const row = (area: string, metric: string, value: string, target = '', met?: boolean) => {
   rows.push({ area, metric, value, target, met: met === undefined ? '' : met ? 'yes' : '**no**' });
@@ -50,22 +59,55 @@ async function waitFor(check: () => boolean, timeoutMs = 120_000): Promise<void>
 async function benchHost(fake: FakeAnthropic, env: Record<string, string>, extra: Partial<HostOptions> = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-'));
   const delivered: { at: number; kind: string; folder: string }[] = [];
-  const config = loadConfig({
-    NANOCLAW_HOME: home, NANOCLAW_CONFIG_DIR: path.join(home, '.cfg'), ANTHROPIC_API_KEY: 'sk-bench', ANTHROPIC_BASE_URL: fake.url,
-    NANOCLAW_RUNTIME: 'bwrap', NANOCLAW_HTTP_PORT: '0', TZ: 'UTC', ...env,
-  }, home);
-  const host = await startHost({ config, logger: silentLogger(), channels: [], onPromptDelivered: (folder, kind) => delivered.push({ at: performance.now(), kind, folder }), ...extra });
+  const config = loadConfig(
+    {
+      NANOCLAW_HOME: home,
+      NANOCLAW_CONFIG_DIR: path.join(home, '.cfg'),
+      ANTHROPIC_API_KEY: 'sk-bench',
+      ANTHROPIC_BASE_URL: fake.url,
+      NANOCLAW_RUNTIME: 'bwrap',
+      NANOCLAW_HTTP_PORT: '0',
+      TZ: 'UTC',
+      ...env,
+    },
+    home,
+  );
+  const host = await startHost({
+    config,
+    logger: silentLogger(),
+    channels: [],
+    onPromptDelivered: (folder, kind) => delivered.push({ at: performance.now(), kind, folder }),
+    ...extra,
+  });
   const replies = new Map<string, number>();
-  host.subscribe((m) => { if (m.fromAssistant) replies.set(m.chatJid, (replies.get(m.chatJid) ?? 0) + 1); });
+  host.subscribe((m) => {
+    if (m.fromAssistant) replies.set(m.chatJid, (replies.get(m.chatJid) ?? 0) + 1);
+  });
   const local = host.channels[0];
   let n = 0;
   const send = (chatJid: string, text: string) => {
-    const msg: Message = { id: `b${++n}`, chatJid, sender: 'bench', senderName: 'Bench', text, timestamp: new Date().toISOString(), fromMe: false, fromAssistant: false };
+    const msg: Message = {
+      id: `b${++n}`,
+      chatJid,
+      sender: 'bench',
+      senderName: 'Bench',
+      text,
+      timestamp: new Date().toISOString(),
+      fromMe: false,
+      fromAssistant: false,
+    };
     host.receive(msg, local);
   };
   return {
-    host, delivered, replies, send, home,
-    async close() { await host.stop(); fs.rmSync(home, { recursive: true, force: true }); },
+    host,
+    delivered,
+    replies,
+    send,
+    home,
+    async close() {
+      await host.stop();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
   };
 }
 
@@ -73,7 +115,11 @@ async function benchHost(fake: FakeAnthropic, env: Record<string, string>, extra
 async function overhead(fake: FakeAnthropic, runtime: 'echo' | 'bwrap', runs: number) {
   const label = runtime === 'echo' ? 'host only (echo runner)' : 'bwrap + Claude Agent SDK';
   for (const kind of ['cold', 'warm'] as const) {
-    const b = await benchHost(fake, { IDLE_TIMEOUT: kind === 'cold' ? '0' : '600000' }, runtime === 'echo' ? { runtime: createEchoRuntime() } : {});
+    const b = await benchHost(
+      fake,
+      { IDLE_TIMEOUT: kind === 'cold' ? '0' : '600000' },
+      runtime === 'echo' ? { runtime: createEchoRuntime() } : {},
+    );
     const toPrompt: number[] = [];
     const toReply: number[] = [];
     if (kind === 'warm') {
@@ -95,10 +141,18 @@ async function overhead(fake: FakeAnthropic, runtime: 'echo' | 'bwrap', runs: nu
     await b.close();
     const p50 = pct(toPrompt, 50);
     const target = kind === 'warm' ? 20 : 300;
-    row(label, `${kind}: accepted → runner has prompt (p50/p95/p99, n=${runs})`, `${ms(p50)} / ${ms(pct(toPrompt, 95))} / ${ms(pct(toPrompt, 99))}`,
+    row(
+      label,
+      `${kind}: accepted → runner has prompt (p50/p95/p99, n=${runs})`,
+      `${ms(p50)} / ${ms(pct(toPrompt, 95))} / ${ms(pct(toPrompt, 99))}`,
       runtime === 'echo' && kind === 'warm' ? '≤ 20 ms p50' : runtime === 'bwrap' && kind === 'cold' ? '≤ 300 ms p50' : '',
-      (runtime === 'echo' && kind === 'warm') || (runtime === 'bwrap' && kind === 'cold') ? p50 <= target : undefined);
-    row(label, `${kind}: accepted → reply stored and sent (p50/p95/p99)`, `${ms(pct(toReply, 50))} / ${ms(pct(toReply, 95))} / ${ms(pct(toReply, 99))}`);
+      (runtime === 'echo' && kind === 'warm') || (runtime === 'bwrap' && kind === 'cold') ? p50 <= target : undefined,
+    );
+    row(
+      label,
+      `${kind}: accepted → reply stored and sent (p50/p95/p99)`,
+      `${ms(pct(toReply, 50))} / ${ms(pct(toReply, 95))} / ${ms(pct(toReply, 99))}`,
+    );
   }
 }
 
@@ -117,11 +171,24 @@ async function runtimes(samples: number) {
   for (const name of ['bwrap', 'docker', 'podman'] as const) {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-bench-${name}-`));
     try {
-      const { runtime, problems } = await selectRuntime(name, { dataDir: path.join(home, 'data'), home, image: process.env.NANOCLAW_IMAGE });
-      if (!runtime) { row('runtimes', `${name}: cold start → runner ready`, `not measured (${(problems[0] ?? 'unavailable').slice(0, 80)})`); continue; }
+      const { runtime, problems } = await selectRuntime(name, {
+        dataDir: path.join(home, 'data'),
+        home,
+        image: process.env.NANOCLAW_IMAGE,
+      });
+      if (!runtime) {
+        row('runtimes', `${name}: cold start → runner ready`, `not measured (${(problems[0] ?? 'unavailable').slice(0, 80)})`);
+        continue;
+      }
       const xs = await measureColdStart(runtime, { home, samples });
       const target = name === 'bwrap' ? 100 : 600;
-      row('runtimes', `${name}: cold start → runner ready (p50/p95, n=${samples})`, `${ms(pct(xs, 50))} / ${ms(pct(xs, 95))}`, `≤ ${target} ms p50`, pct(xs, 50) <= target);
+      row(
+        'runtimes',
+        `${name}: cold start → runner ready (p50/p95, n=${samples})`,
+        `${ms(pct(xs, 50))} / ${ms(pct(xs, 95))}`,
+        `≤ ${target} ms p50`,
+        pct(xs, 50) <= target,
+      );
     } catch (err) {
       row('runtimes', `${name}: cold start → runner ready`, `not measured (${String((err as Error).message).slice(0, 80)})`);
     } finally {
@@ -136,25 +203,62 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
   const local = b.host.channels[0];
   const t0 = performance.now();
   for (let i = 0; i < ingestCount; i++) {
-    b.host.receive({ id: `i${i}`, chatJid: `local:room${i % 50}`, sender: 's', senderName: 'Sam', text: `ingest message number ${i} about flights and dinner`, timestamp: new Date().toISOString(), fromMe: false, fromAssistant: false }, local as Channel);
+    b.host.receive(
+      {
+        id: `i${i}`,
+        chatJid: `local:room${i % 50}`,
+        sender: 's',
+        senderName: 'Sam',
+        text: `ingest message number ${i} about flights and dinner`,
+        timestamp: new Date().toISOString(),
+        fromMe: false,
+        fromAssistant: false,
+      },
+      local as Channel,
+    );
   }
   const rate = ingestCount / ((performance.now() - t0) / 1000);
   await b.close();
-  row('store', `ingest: channel → store (${ingestCount.toLocaleString('en')} messages)`, `${Math.round(rate).toLocaleString('en')} msg/s`, '≥ 10,000 msg/s', rate >= 10_000);
+  row(
+    'store',
+    `ingest: channel → store (${ingestCount.toLocaleString('en')} messages)`,
+    `${Math.round(rate).toLocaleString('en')} msg/s`,
+    '≥ 10,000 msg/s',
+    rate >= 10_000,
+  );
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-db-'));
   const store = openStore(path.join(dir, 'messages.db'));
   // A chat-like corpus: a 20,000-word vocabulary with Zipf-distributed use, so
   // common words are common and the words people search for are rarer.
   const vocab = Array.from({ length: 20_000 }, (_, i) => `w${i.toString(36)}`);
-  ['flights', 'dinner', 'Lisbon', 'meeting', 'groceries', 'birthday', 'train', 'doctor', 'weekend', 'project', 'holiday', 'recipe']
-    .forEach((w, i) => { vocab[50 + i * 37] = w; });
+  ['flights', 'dinner', 'Lisbon', 'meeting', 'groceries', 'birthday', 'train', 'doctor', 'weekend', 'project', 'holiday', 'recipe'].forEach(
+    (w, i) => {
+      vocab[50 + i * 37] = w;
+    },
+  );
   const cdf: number[] = [];
   let acc = 0;
-  for (let r = 1; r <= vocab.length; r++) { acc += 1 / r; cdf.push(acc); }
+  for (let r = 1; r <= vocab.length; r++) {
+    acc += 1 / r;
+    cdf.push(acc);
+  }
   let seed = 42;
-  const rand = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
-  const word = () => { const x = rand() * acc; let lo = 0, hi = cdf.length - 1; while (lo < hi) { const mid = (lo + hi) >> 1; if (cdf[mid] < x) lo = mid + 1; else hi = mid; } return vocab[lo]; };
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const word = () => {
+    const x = rand() * acc;
+    let lo = 0,
+      hi = cdf.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return vocab[lo];
+  };
   const sentence = () => Array.from({ length: 6 + Math.floor(rand() * 10) }, word).join(' ');
   const insert = store.db.prepare(`INSERT INTO messages (id, chat_jid, sender, sender_name, text, timestamp) VALUES (?, ?, ?, ?, ?, ?)`);
   const tLoad = performance.now();
@@ -183,14 +287,23 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
   const groupChats = ['chat1', 'chat2', 'chat3'];
   for (let i = 0; i < 100; i++) {
     const t = performance.now();
-    store.messages.search(i % 2 ? 'what did they say about the flights to Lisbon' : 'birthday recipe', { chatJids: i % 3 ? groupChats : undefined, limit: 20 });
+    store.messages.search(i % 2 ? 'what did they say about the flights to Lisbon' : 'birthday recipe', {
+      chatJids: i % 3 ? groupChats : undefined,
+      limit: 20,
+    });
     search.push(performance.now() - t);
   }
   store.close();
   fs.rmSync(dir, { recursive: true, force: true });
   const n = bigCount.toLocaleString('en');
   row('store', `load ${n} messages with full-text index`, `${loadS.toFixed(1)} s`);
-  row('store', `catch-up of 20 messages at ${n} (p50/p95)`, `${ms(pct(catchup, 50))} / ${ms(pct(catchup, 95))}`, '≤ 5 ms', pct(catchup, 50) <= 5);
+  row(
+    'store',
+    `catch-up of 20 messages at ${n} (p50/p95)`,
+    `${ms(pct(catchup, 50))} / ${ms(pct(catchup, 95))}`,
+    '≤ 5 ms',
+    pct(catchup, 50) <= 5,
+  );
   row('store', `full-text search at ${n} (p50/p95)`, `${ms(pct(search, 50))} / ${ms(pct(search, 95))}`, '≤ 50 ms', pct(search, 50) <= 50);
 }
 
@@ -198,23 +311,36 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
 async function scale(fake: FakeAnthropic, groups: number, perGroup: number) {
   const b = await benchHost(fake, { MAX_CONCURRENT_AGENTS: '5', IDLE_TIMEOUT: '500' });
   for (let g = 0; g < groups; g++) {
-    const res = (await import('../src/groups/registration.js')).registerGroup({ store: b.host.store, paths: b.host.paths, assistantName: 'Andy' }, { jid: `local:g${g}`, name: `Group ${g}`, folder: `g${g}`, requiresTrigger: false });
+    const res = (await import('../src/groups/registration.js')).registerGroup(
+      { store: b.host.store, paths: b.host.paths, assistantName: 'Andy' },
+      { jid: `local:g${g}`, name: `Group ${g}`, folder: `g${g}`, requiresTrigger: false },
+    );
     if (!res.ok) throw new Error(res.error);
   }
   let peakRss = process.memoryUsage().rss;
   let peakAgents = 0;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); peakAgents = Math.max(peakAgents, b.host.agents.size); }, 50);
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakAgents = Math.max(peakAgents, b.host.agents.size);
+  }, 50);
   const t0 = performance.now();
   for (let i = 0; i < perGroup; i++) for (let g = 0; g < groups; g++) b.send(`local:g${g}`, `message ${i} for group ${g}`);
   // Everything answered: each group's cursor reaches its last message.
-  const unanswered = (g: number) => b.host.store.messages.after(`local:g${g}`, b.host.store.outbox.cursor(`local:g${g}`)).filter((m) => !m.fromAssistant).length;
+  const unanswered = (g: number) =>
+    b.host.store.messages.after(`local:g${g}`, b.host.store.outbox.cursor(`local:g${g}`)).filter((m) => !m.fromAssistant).length;
   await waitFor(() => [...Array(groups).keys()].every((g) => unanswered(g) === 0), 900_000);
   const total = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const peakQueue = b.host.queue.peakCount();
   const answered = [...Array(groups).keys()].filter((g) => unanswered(g) === 0 && (b.replies.get(`local:g${g}`) ?? 0) >= 1).length;
   await b.close();
-  row('scale', `${groups} groups × ${perGroup} messages, MAX_CONCURRENT_AGENTS=5: groups answered`, `${answered}/${groups}`, `${groups}/${groups}`, answered === groups);
+  row(
+    'scale',
+    `${groups} groups × ${perGroup} messages, MAX_CONCURRENT_AGENTS=5: groups answered`,
+    `${answered}/${groups}`,
+    `${groups}/${groups}`,
+    answered === groups,
+  );
   row('scale', 'peak agents at once', `${Math.max(peakQueue, peakAgents)}`, '≤ 5', Math.max(peakQueue, peakAgents) <= 5);
   row('scale', 'total time / peak host RSS', `${total.toFixed(1)} s / ${mb(peakRss)}`);
 }
@@ -224,7 +350,14 @@ async function startup(fake: FakeAnthropic) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-start-'));
   const t0 = performance.now();
   const child = spawn(process.execPath, [path.join(projectRoot(), 'dist/src/cli.js'), 'start'], {
-    env: { PATH: process.env.PATH, NANOCLAW_HOME: home, NANOCLAW_HTTP_PORT: '0', ANTHROPIC_API_KEY: 'sk-bench', ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap' },
+    env: {
+      PATH: process.env.PATH,
+      NANOCLAW_HOME: home,
+      NANOCLAW_HTTP_PORT: '0',
+      ANTHROPIC_API_KEY: 'sk-bench',
+      ANTHROPIC_BASE_URL: fake.url,
+      NANOCLAW_RUNTIME: 'bwrap',
+    },
     stdio: 'ignore',
   });
   await waitFor(() => fs.existsSync(path.join(home, 'data/host.json')), 30_000);
@@ -248,11 +381,22 @@ async function manyTurns(fake: FakeAnthropic, turns: number) {
     const before = b.replies.get('local:main') ?? 0;
     b.send('local:main', `turn ${i}`);
     await waitFor(() => (b.replies.get('local:main') ?? 0) > before);
-    if (i === Math.floor(turns / 10) || i === turns - 1) { gc?.(); await sleep(100); gc?.(); rssAt.push(process.memoryUsage().heapUsed); }
+    if (i === Math.floor(turns / 10) || i === turns - 1) {
+      gc?.();
+      await sleep(100);
+      gc?.();
+      rssAt.push(process.memoryUsage().heapUsed);
+    }
   }
   await b.close();
   const growth = rssAt[1] - rssAt[0];
-  row('host', `heap after ${turns.toLocaleString('en')} turns (from turn ${Math.floor(turns / 10).toLocaleString('en')})`, `${mb(rssAt[0])} → ${mb(rssAt[1])}`, 'no growth', growth < 10 * 1024 * 1024);
+  row(
+    'host',
+    `heap after ${turns.toLocaleString('en')} turns (from turn ${Math.floor(turns / 10).toLocaleString('en')})`,
+    `${mb(rssAt[0])} → ${mb(rssAt[1])}`,
+    'no growth',
+    growth < 10 * 1024 * 1024,
+  );
 }
 
 /**
@@ -264,15 +408,32 @@ async function pacing(runs: number) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-pacing-'));
   const store = openStore(path.join(home, 'messages.db'));
   try {
-    const cases: [string, ChannelPacing | undefined][] = [['off (local)', undefined], ['Telegram', TELEGRAM_PACING], ['WhatsApp', WHATSAPP_PACING]];
+    const cases: [string, ChannelPacing | undefined][] = [
+      ['off (local)', undefined],
+      ['Telegram', TELEGRAM_PACING],
+      ['WhatsApp', WHATSAPP_PACING],
+    ];
     for (const [label, p] of cases) {
       const sends = new Map<string, number[]>();
       const channel: Channel = {
-        name: `bench-${label}`, sharesUserAccount: false, pacing: p, ownsJid: (jid) => jid.startsWith('fk:'), isConnected: () => true,
-        async connect() {}, async disconnect() {},
-        async sendMessage(jid) { sends.set(jid, [...(sends.get(jid) ?? []), performance.now()]); },
+        name: `bench-${label}`,
+        sharesUserAccount: false,
+        pacing: p,
+        ownsJid: (jid) => jid.startsWith('fk:'),
+        isConnected: () => true,
+        async connect() {},
+        async disconnect() {},
+        async sendMessage(jid) {
+          sends.set(jid, [...(sends.get(jid) ?? []), performance.now()]);
+        },
       };
-      const delivery = createDelivery({ store, channels: () => [channel], assistantName: 'Andy', logger: silentLogger(), onStored: () => {} });
+      const delivery = createDelivery({
+        store,
+        channels: () => [channel],
+        assistantName: 'Andy',
+        logger: silentLogger(),
+        onStored: () => {},
+      });
       const first: number[] = [];
       const gaps: number[] = [];
       for (let i = 0; i < runs; i++) {
@@ -283,11 +444,26 @@ async function pacing(runs: number) {
         delivery.kick();
         await waitFor(() => (sends.get(jid)?.length ?? 0) >= 1);
         first.push(sends.get(jid)![0]! - t0);
-        if (i === 0) { await waitFor(() => (sends.get(jid)?.length ?? 0) >= 2, 10_000); gaps.push(sends.get(jid)![1]! - sends.get(jid)![0]!); }
+        if (i === 0) {
+          await waitFor(() => (sends.get(jid)?.length ?? 0) >= 2, 10_000);
+          gaps.push(sends.get(jid)![1]! - sends.get(jid)![0]!);
+        }
       }
       delivery.stop();
-      row('delivery', `pacing ${label}: first message of a turn, outbox → send (p50/p95, n=${runs})`, `${ms(pct(first, 50))} / ${ms(pct(first, 95))}`, '≤ 5 ms p50', pct(first, 50) <= 5);
-      row('delivery', `pacing ${label}: gap before the second message to that chat`, ms(gaps[0]!), p ? `≥ ${p.perChatMs} ms` : '', p ? gaps[0]! >= p.perChatMs : undefined);
+      row(
+        'delivery',
+        `pacing ${label}: first message of a turn, outbox → send (p50/p95, n=${runs})`,
+        `${ms(pct(first, 50))} / ${ms(pct(first, 95))}`,
+        '≤ 5 ms p50',
+        pct(first, 50) <= 5,
+      );
+      row(
+        'delivery',
+        `pacing ${label}: gap before the second message to that chat`,
+        ms(gaps[0]!),
+        p ? `≥ ${p.perChatMs} ms` : '',
+        p ? gaps[0]! >= p.perChatMs : undefined,
+      );
     }
   } finally {
     store.close();
@@ -314,16 +490,29 @@ async function main() {
   }
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const machine = `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
-  const table = ['| area | metric | value | target | met |', '| --- | --- | --- | --- | --- |', ...rows.map((r) => `| ${r.area} | ${r.metric} | ${r.value} | ${r.target} | ${r.met} |`)].join('\n');
+  const table = [
+    '| area | metric | value | target | met |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.area} | ${r.metric} | ${r.value} | ${r.target} | ${r.met} |`),
+  ].join('\n');
   process.stdout.write(`\n${table}\n\nMachine: ${machine}\n`);
   if (write) {
     const file = path.join(projectRoot(), 'docs', 'BENCHMARKS.md');
     const notesFile = path.join(projectRoot(), 'docs', 'benchmark-notes.md');
     const notes = fs.existsSync(notesFile) ? `\n${fs.readFileSync(notesFile, 'utf8')}` : '';
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `# Benchmarks\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}\n\n${table}\n${notes}`);
+    fs.writeFileSync(
+      file,
+      `# Benchmarks\n\nMeasured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}.\n\nMachine: ${machine}\n\n${table}\n${notes}`,
+    );
     process.stderr.write(`wrote ${file}\n`);
   }
 }
 
-main().then(() => process.exit(0), (err) => { process.stderr.write(`bench failed: ${err?.stack ?? err}\n`); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -37,7 +37,13 @@ function blocksToText(content: unknown, role: 'user' | 'assistant'): string {
   return parts.join('\n\n');
 }
 
-const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const unescape = (s: string) =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 /** The chat transcript the host sends (`<messages><message sender time>…`) as plain lines. */
 function readableChat(text: string): string {
@@ -55,7 +61,11 @@ export function parseTranscript(jsonl: string): Turn[] {
   for (const line of jsonl.split('\n')) {
     if (!line.trim()) continue;
     let e: Entry;
-    try { e = JSON.parse(line); } catch { continue; }
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
     if ((e.type !== 'user' && e.type !== 'assistant') || e.isMeta || e.isSidechain || !e.message) continue;
     const raw = blocksToText(e.message.content, e.type).trim();
     const text = e.type === 'user' ? readableChat(raw) : raw;
@@ -107,9 +117,17 @@ function localDate(d: Date): string {
  * Writes the transcript at `transcriptPath` to `<dir>/<date>-<slug>.md` and
  * returns that path; null when there is nothing to archive.
  */
-export function archiveTranscript(transcriptPath: string, dir: string, opts: { assistantName: string; sessionId: string; now?: Date }): string | null {
+export function archiveTranscript(
+  transcriptPath: string,
+  dir: string,
+  opts: { assistantName: string; sessionId: string; now?: Date },
+): string | null {
   let raw: string;
-  try { raw = fs.readFileSync(transcriptPath, 'utf8'); } catch { return null; }
+  try {
+    raw = fs.readFileSync(transcriptPath, 'utf8');
+  } catch {
+    return null;
+  }
   const turns = parseTranscript(raw);
   if (!turns.length) return null;
   const now = opts.now ?? new Date();

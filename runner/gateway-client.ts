@@ -19,14 +19,23 @@ export function callGateway<T>(socketPath: string, method: 'GET' | 'POST', path:
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
-      { createConnection: () => connectGateway(socketPath), method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {} },
+      {
+        createConnection: () => connectGateway(socketPath),
+        method,
+        path,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           if ((res.statusCode ?? 500) >= 400) return reject(new Error(`gateway ${path} answered ${res.statusCode}: ${text.slice(0, 300)}`));
-          try { resolve(text ? JSON.parse(text) : ({} as T)); } catch { reject(new Error(`gateway ${path} sent invalid JSON`)); }
+          try {
+            resolve(text ? JSON.parse(text) : ({} as T));
+          } catch {
+            reject(new Error(`gateway ${path} sent invalid JSON`));
+          }
         });
         res.on('error', reject);
       },
@@ -43,7 +52,10 @@ export function startForwarder(socketPath: string, port = 0): Promise<{ port: nu
   const server = net.createServer((client) => {
     const upstream = connectGateway(socketPath);
     client.pipe(upstream).pipe(client);
-    const end = () => { client.destroy(); upstream.destroy(); };
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('error', end);
     upstream.on('error', end);
   });

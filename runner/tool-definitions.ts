@@ -26,32 +26,47 @@ const define = <S extends z.ZodRawShape>(def: ToolDefinition<S>): ToolDefinition
 
 export const sendMessage = define({
   name: 'send_message',
-  description: 'Send a message to this chat now (progress updates, several messages, or a sub-agent speaking under its own name). Your final answer is sent anyway.',
+  description:
+    'Send a message to this chat now (progress updates, several messages, or a sub-agent speaking under its own name). Your final answer is sent anyway.',
   args: {
     text: z.string().min(1).max(64_000).describe('The message text'),
-    sender: z.string().min(1).max(50).regex(/^[^\r\n:]+$/, 'one line, no ":"').optional().describe('Persona name shown as the sender, for agent teams'),
+    sender: z
+      .string()
+      .min(1)
+      .max(50)
+      .regex(/^[^\r\n:]+$/, 'one line, no ":"')
+      .optional()
+      .describe('Persona name shown as the sender, for agent teams'),
   },
 });
 
 export const scheduleTask = define({
   name: 'schedule_task',
-  description: 'Schedule a prompt to run later as a full agent turn. cron: 5-field cron in the user\'s time zone; interval: milliseconds; once: ISO timestamp. Answers with the task id and the next run times.',
+  description:
+    "Schedule a prompt to run later as a full agent turn. cron: 5-field cron in the user's time zone; interval: milliseconds; once: ISO timestamp. Answers with the task id and the next run times.",
   args: {
     prompt: z.string().min(1).max(MAX_TASK_PROMPT),
     schedule_type: scheduleType,
     schedule_value: scheduleValue,
-    context_mode: z.enum(['group', 'isolated']).optional().describe('group: run in this chat\'s session; isolated (default): a fresh session'),
+    context_mode: z
+      .enum(['group', 'isolated'])
+      .optional()
+      .describe("group: run in this chat's session; isolated (default): a fresh session"),
     target_group: z.string().min(1).max(64).optional().describe('Main chat only: the folder of the group to schedule for'),
     budget_tokens: z.number().int().positive().optional().describe('Stop a run that uses more tokens than this'),
   },
 });
 
-export const listTasks = define({ name: 'list_tasks', description: 'List scheduled tasks (this chat\'s; all of them from the main chat).', args: {} });
+export const listTasks = define({
+  name: 'list_tasks',
+  description: "List scheduled tasks (this chat's; all of them from the main chat).",
+  args: {},
+});
 export const getTask = define({ name: 'get_task', description: 'Show one scheduled task with its recent runs.', args: taskId });
 
 export const updateTask = define({
   name: 'update_task',
-  description: 'Change a scheduled task\'s prompt or schedule.',
+  description: "Change a scheduled task's prompt or schedule.",
   // The prompt's length is checked by the host, with a message that says the limit.
   args: { ...taskId, prompt: z.string().optional(), schedule_type: scheduleType.optional(), schedule_value: scheduleValue.optional() },
 });
@@ -62,7 +77,8 @@ export const cancelTask = define({ name: 'cancel_task', description: 'Delete a s
 
 export const searchMessages = define({
   name: 'search_messages',
-  description: 'Full-text search over this chat\'s message history (all chats from the main chat), best matches first, with sender, time and chat.',
+  description:
+    "Full-text search over this chat's message history (all chats from the main chat), best matches first, with sender, time and chat.",
   args: { query: z.string().min(1).max(500), limit: z.number().int().min(1).max(100).optional() },
 });
 
@@ -73,17 +89,40 @@ export const registerGroup = define({
   mainOnly: true,
 });
 
-export const unregisterGroup = define({ name: 'unregister_group', description: 'Main chat only: stop answering in a chat.', args: { jid: z.string() }, mainOnly: true });
-export const listGroups = define({ name: 'list_groups', description: 'Main chat only: registered chats, and chats seen but not registered.', args: {}, mainOnly: true });
+export const unregisterGroup = define({
+  name: 'unregister_group',
+  description: 'Main chat only: stop answering in a chat.',
+  args: { jid: z.string() },
+  mainOnly: true,
+});
+export const listGroups = define({
+  name: 'list_groups',
+  description: 'Main chat only: registered chats, and chats seen but not registered.',
+  args: {},
+  mainOnly: true,
+});
 
 /** Every tool, in the order the model is shown them. */
 export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
-  sendMessage, scheduleTask, listTasks, getTask, updateTask, pauseTask, resumeTask, cancelTask,
-  searchMessages, registerGroup, unregisterGroup, listGroups,
+  sendMessage,
+  scheduleTask,
+  listTasks,
+  getTask,
+  updateTask,
+  pauseTask,
+  resumeTask,
+  cancelTask,
+  searchMessages,
+  registerGroup,
+  unregisterGroup,
+  listGroups,
 ];
 
 /** A call's arguments checked against its tool's schema, or what is wrong with them. */
-export function parseArgs<S extends z.ZodRawShape>(def: ToolDefinition<S>, args: unknown): { data: z.output<z.ZodObject<S>> } | { error: string } {
+export function parseArgs<S extends z.ZodRawShape>(
+  def: ToolDefinition<S>,
+  args: unknown,
+): { data: z.output<z.ZodObject<S>> } | { error: string } {
   const r = z.object(def.args).safeParse(args ?? {});
   if (r.success) return { data: r.data };
   return { error: `Invalid arguments: ${r.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}` };

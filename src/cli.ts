@@ -10,15 +10,39 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   start: { summary: 'run the assistant (same as npm start)', load: async () => (await import('./cli/start.js')).startCommand },
   chat: { summary: 'chat in the terminal: chat [--group <folder>]', load: async () => (await import('./cli/chat.js')).chatCommand },
   status: { summary: 'is it running, and is anything wrong', load: async () => (await import('./cli/status.js')).statusCommand },
-  pairing: { summary: 'pairing list | approve <code> — strangers waiting to talk to the assistant', load: async () => (await import('./cli/pairing.js')).pairingCommand },
-  groups: { summary: 'groups list | add <jid> <name> <folder> [--trigger @X] [--no-trigger] | remove <jid>', load: async () => (await import('./cli/groups.js')).groupsCommand },
-  tasks: { summary: 'tasks list | show <id> | pause <id> | resume <id> | cancel <id>', load: async () => (await import('./cli/tasks.js')).tasksCommand },
-  doctor: { summary: 'check everything NanoClaw needs, and how to fix what is missing', load: async () => (await import('./cli/doctor.js')).doctorCommand },
-  logs: { summary: 'logs [-f] [--group <folder>] [--lines N] [--level warn]', load: async () => (await import('./cli/logs.js')).logsCommand },
+  pairing: {
+    summary: 'pairing list | approve <code> — strangers waiting to talk to the assistant',
+    load: async () => (await import('./cli/pairing.js')).pairingCommand,
+  },
+  groups: {
+    summary: 'groups list | add <jid> <name> <folder> [--trigger @X] [--no-trigger] | remove <jid>',
+    load: async () => (await import('./cli/groups.js')).groupsCommand,
+  },
+  tasks: {
+    summary: 'tasks list | show <id> | pause <id> | resume <id> | cancel <id>',
+    load: async () => (await import('./cli/tasks.js')).tasksCommand,
+  },
+  doctor: {
+    summary: 'check everything NanoClaw needs, and how to fix what is missing',
+    load: async () => (await import('./cli/doctor.js')).doctorCommand,
+  },
+  logs: {
+    summary: 'logs [-f] [--group <folder>] [--lines N] [--level warn]',
+    load: async () => (await import('./cli/logs.js')).logsCommand,
+  },
   auth: { summary: `auth ${authUsage()}`, load: async () => (await import('./cli/auth.js')).authCommand },
-  dashboard: { summary: 'print the dashboard sign-in link: dashboard [--open]', load: async () => (await import('./cli/dashboard.js')).dashboardCommand },
-  image: { summary: 'image build [docker|podman|apple] — build the agent image', load: async () => (await import('./cli/image.js')).imageCommand },
-  service: { summary: 'service install | uninstall [--dry-run] — run in the background (systemd/launchd)', load: async () => (await import('./cli/service.js')).serviceCommand },
+  dashboard: {
+    summary: 'print the dashboard sign-in link: dashboard [--open]',
+    load: async () => (await import('./cli/dashboard.js')).dashboardCommand,
+  },
+  image: {
+    summary: 'image build [docker|podman|apple] — build the agent image',
+    load: async () => (await import('./cli/image.js')).imageCommand,
+  },
+  service: {
+    summary: 'service install | uninstall [--dry-run] — run in the background (systemd/launchd)',
+    load: async () => (await import('./cli/service.js')).serviceCommand,
+  },
 };
 
 export function usage(): string {
@@ -48,7 +72,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
     process.stderr.write(`nanoclaw: ${(err as Error).message ?? err}\n`);
     if (process.env.NANOCLAW_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);

@@ -44,12 +44,20 @@ export { storeProblem } from './store/problem.js';
 export async function startHost(opts: HostOptions): Promise<Host> {
   const { config } = opts;
   const paths = homePaths(config.home);
-  try { ensureHome(paths, config.assistantName); } catch (err) { throw new Error(storeProblem(err, (err as NodeJS.ErrnoException).path ?? config.home)); }
+  try {
+    ensureHome(paths, config.assistantName);
+  } catch (err) {
+    throw new Error(storeProblem(err, (err as NodeJS.ErrnoException).path ?? config.home));
+  }
   const logger = opts.logger ?? createLogger({ level: config.logLevel, logsDir: paths.logs });
   const disk = { paths, logger, reserveBytes: config.diskReserveMb * 1024 * 1024, quotaBytes: config.groupQuotaMb * 1024 * 1024 };
   const reserve = openReserve(disk);
   let store: ReturnType<typeof openStore>;
-  try { store = openStore(paths.db, { releaseSpace: reserve.release }); } catch (err) { throw new Error(storeProblem(err, paths.db)); }
+  try {
+    store = openStore(paths.db, { releaseSpace: reserve.release });
+  } catch (err) {
+    throw new Error(storeProblem(err, paths.db));
+  }
   const token = ensureApiToken(paths);
   const registry = { store, paths, assistantName: config.assistantName };
   ensureMainGroup(registry);
@@ -62,46 +70,97 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const channels: Channel[] = [local];
   const notifyOwner = createOwnerNotice(store, channels);
   const plugins = opts.plugins ?? CHANNELS;
-  channels.push(...(opts.channels ?? await configuredChannels({ config, paths, store, logger, notifyOwner }, plugins)));
+  channels.push(...(opts.channels ?? (await configuredChannels({ config, paths, store, logger, notifyOwner }, plugins))));
   const senders = loadSenderAllowlist(config.configDir);
   const agents = new Map<string, LiveAgent>();
   const diskGuard = createDiskGuard({ ...disk, reserve, notifyOwner, running: () => agents.values() });
   diskGuard.startup();
 
-  const delivery = createDelivery({ store, channels: () => channels, assistantName: config.assistantName, logger, onStored: feed.emit, retryMs: Math.min(10_000, config.retryBaseMs * 2) });
+  const delivery = createDelivery({
+    store,
+    channels: () => channels,
+    assistantName: config.assistantName,
+    logger,
+    onStored: feed.emit,
+    retryMs: Math.min(10_000, config.retryBaseMs * 2),
+  });
   // Every committed outbox write wakes delivery; no writer has to remember to.
   store.outbox.onWrite(() => delivery.kick());
 
   // The one real cycle (a due task goes to the queue, the queue runs it through the scheduler): closed by this function.
   const scheduler = createScheduler({
-    store, logger, timezone: config.timezone, now: opts.now, queue: { enqueueTask: (key, taskId) => queue.enqueueTask(key, taskId) },
+    store,
+    logger,
+    timezone: config.timezone,
+    now: opts.now,
+    queue: { enqueueTask: (key, taskId) => queue.enqueueTask(key, taskId) },
     // A run holds its claim at most one agent turn (plus a minute to start its sandbox).
     staleMs: config.agentTimeoutMs + 60_000,
   });
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
-  const tool = createToolHandler({ store, paths, assistantName: config.assistantName, timezone: config.timezone, tasks: createTaskTools(taskDeps) });
+  const tool = createToolHandler({
+    store,
+    paths,
+    assistantName: config.assistantName,
+    timezone: config.timezone,
+    tasks: createTaskTools(taskDeps),
+  });
   // OAuth tokens are refreshed here, on the host, when they near expiry.
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
   const gateway = createGateway({ upstream: config.anthropicBaseUrl, credential, recordUsage: (u) => store.usage.record(u), logger });
-  const setTyping = (jid: string, typing: boolean) => void channels.find((c) => c.ownsJid(jid))?.setTyping?.(jid, typing).catch(() => { /* best effort */ });
+  const setTyping = (jid: string, typing: boolean) =>
+    void channels
+      .find((c) => c.ownsJid(jid))
+      ?.setTyping?.(jid, typing)
+      .catch(() => {
+        /* best effort */
+      });
   const runAgent = createAgentRunner({
-    runtime, runtimeProblems, hasCredential: !!config.credential, diskGuard, store, agents,
-    agent: { config, paths, gateway, logger, tool, setTyping, onTurnStart: tool.beginTurn, onPromptDelivered: opts.onPromptDelivered, currentGroup: (jid) => store.groups.get(jid) },
+    runtime,
+    runtimeProblems,
+    hasCredential: !!config.credential,
+    diskGuard,
+    store,
+    agents,
+    agent: {
+      config,
+      paths,
+      gateway,
+      logger,
+      tool,
+      setTyping,
+      onTurnStart: tool.beginTurn,
+      onPromptDelivered: opts.onPromptDelivered,
+      currentGroup: (jid) => store.groups.get(jid),
+    },
   });
   const conversation: ConversationDeps = {
-    store, timezone: config.timezone, assistantName: config.assistantName,
+    store,
+    timezone: config.timezone,
+    assistantName: config.assistantName,
     // Your own messages always count; others only if the sender allowlist says so.
     canTrigger: (_group, msg) => msg.fromMe || senders.canTrigger(msg.chatJid, msg.sender),
   };
   const queue = createGroupQueue({
-    maxConcurrent: config.maxConcurrentAgents, retryBaseMs: config.retryBaseMs, maxRetries: config.maxRetries, logger,
+    maxConcurrent: config.maxConcurrentAgents,
+    retryBaseMs: config.retryBaseMs,
+    maxRetries: config.maxRetries,
+    logger,
     run: createJobRunner({ store, conversation, runAgent, runTask: scheduler.runTask }),
     yieldFor: (jid) => agents.get(jid)?.close(),
     onGiveUp: (jid, _job, err, tries) => tellGaveUp(store, jid, err, tries),
   });
   const inbound = createInbound({
-    ...registry, logger, conversation, senders, notifyOwner, emit: feed.emit, onRouted: opts.onRouted, plugins,
-    wake: (jid) => !!agents.get(jid)?.wake(), enqueue: queue.enqueueMessages,
+    ...registry,
+    logger,
+    conversation,
+    senders,
+    notifyOwner,
+    emit: feed.emit,
+    onRouted: opts.onRouted,
+    plugins,
+    wake: (jid) => !!agents.get(jid)?.wake(),
+    enqueue: queue.enqueueMessages,
   });
   const receive = (msg: Message, ch: Channel) => inbound.receive(msg, { name: ch.name, isLocal: ch === local }).seq;
 
@@ -110,24 +169,35 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     const self = ch.selfJid?.();
     if (!self || store.groups.get(self)) return;
     store.groups.insert({
-      jid: self, name: `${ch.name} self-chat`, folder: `main-${ch.name}`.slice(0, 64), trigger: `@${config.assistantName}`,
-      requiresTrigger: false, isMain: true, sandbox: {}, addedAt: new Date().toISOString(),
+      jid: self,
+      name: `${ch.name} self-chat`,
+      folder: `main-${ch.name}`.slice(0, 64),
+      trigger: `@${config.assistantName}`,
+      requiresTrigger: false,
+      isMain: true,
+      sandbox: {},
+      addedAt: new Date().toISOString(),
     });
     logger.info({ jid: self }, 'registered the self-chat as a main chat');
   }
 
   for (const ch of channels) {
-    await ch.connect({
-      onMessage: (m) => receive(m, ch),
-      onChat: (info) => store.messages.upsertChat(info),
-      onState: (s) => {
-        channelStates.set(ch.name, s);
-        if (s.connected) { registerSelfChat(ch); delivery.kick(); }
-      },
-    }).catch((err) => {
-      channelStates.set(ch.name, { connected: false, detail: (err as Error).message });
-      logger.error({ channel: ch.name, err: (err as Error).message }, 'channel failed to connect');
-    });
+    await ch
+      .connect({
+        onMessage: (m) => receive(m, ch),
+        onChat: (info) => store.messages.upsertChat(info),
+        onState: (s) => {
+          channelStates.set(ch.name, s);
+          if (s.connected) {
+            registerSelfChat(ch);
+            delivery.kick();
+          }
+        },
+      })
+      .catch((err) => {
+        channelStates.set(ch.name, { connected: false, detail: (err as Error).message });
+        logger.error({ channel: ch.name, err: (err as Error).message }, 'channel failed to connect');
+      });
   }
 
   // Recovery: anything accepted but not answered before the last stop runs again.
@@ -136,22 +206,52 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   scheduler.start();
 
   const status = createStatus({
-    store, assistantName: config.assistantName, hasCredential: !!config.credential, runtime, runtimeProblems,
-    senderProblem: senders.problem, channels, channelStates, agents, queue, plugins,
+    store,
+    assistantName: config.assistantName,
+    hasCredential: !!config.credential,
+    runtime,
+    runtimeProblems,
+    senderProblem: senders.problem,
+    channels,
+    channelStates,
+    agents,
+    queue,
+    plugins,
   });
   let server: ServerType | null = null;
   const stop = async (): Promise<void> => {
-    feed.stop(); scheduler.stop(); diskGuard.stop(); queue.stop(); delivery.stop();
+    feed.stop();
+    scheduler.stop();
+    diskGuard.stop();
+    queue.stop();
+    delivery.stop();
     for (const a of agents.values()) a.kill('NanoClaw is shutting down');
     await Promise.allSettled([...agents.values()].map((a) => a.done));
     await scheduler.idle();
-    if (server) { (server as import('node:http').Server).closeAllConnections?.(); await new Promise<void>((r) => server!.close(() => r())); }
+    if (server) {
+      (server as import('node:http').Server).closeAllConnections?.();
+      await new Promise<void>((r) => server!.close(() => r()));
+    }
     for (const ch of channels) await ch.disconnect().catch(() => {});
     store.close();
     logger.flush?.();
   };
   const host: Host = {
-    config, paths, store, logger, token, runtime, runtimeProblems, channels, agents, queue, scheduler, url: '', receive, status, stop,
+    config,
+    paths,
+    store,
+    logger,
+    token,
+    runtime,
+    runtimeProblems,
+    channels,
+    agents,
+    queue,
+    scheduler,
+    url: '',
+    receive,
+    status,
+    stop,
     approvePairing: (code) => approvePairing(registry, code.toUpperCase()),
     pendingPairings: () => store.pairing.pending(),
     subscribe: feed.subscribe,
@@ -164,7 +264,19 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       storeProblem: (err) => storeProblem(err, paths.db),
       injectLocal: ({ chatJid, sender, senderName, text }) => {
         const id = `local-${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
-        receive({ id, chatJid, sender, senderName, text, timestamp: new Date().toISOString(), fromMe: isLocalOwner(sender), fromAssistant: false }, local);
+        receive(
+          {
+            id,
+            chatJid,
+            sender,
+            senderName,
+            text,
+            timestamp: new Date().toISOString(),
+            fromMe: isLocalOwner(sender),
+            fromAssistant: false,
+          },
+          local,
+        );
         return { id };
       },
       subscribe: host.subscribe,

@@ -9,12 +9,19 @@ export type { Logger };
 export function createLogger(opts: { level: string; logsDir?: string; stderr?: boolean }): Logger {
   const streams: pino.StreamEntry[] = [];
   if (opts.logsDir) {
-    try { fs.mkdirSync(opts.logsDir, { recursive: true }); } catch { /* the log file reports it by dropping lines */ }
+    try {
+      fs.mkdirSync(opts.logsDir, { recursive: true });
+    } catch {
+      /* the log file reports it by dropping lines */
+    }
     streams.push({ level: opts.level as pino.Level, stream: createLogFile(path.join(opts.logsDir, 'nanoclaw.log')) });
   }
   if (opts.stderr) streams.push({ level: opts.level as pino.Level, stream: process.stderr });
   if (streams.length === 0) return pino({ level: 'silent' });
-  return pino({ level: opts.level, redact: ['credential', '*.credential', 'headers.authorization', 'headers["x-api-key"]'] }, pino.multistream(streams));
+  return pino(
+    { level: opts.level, redact: ['credential', '*.credential', 'headers.authorization', 'headers["x-api-key"]'] },
+    pino.multistream(streams),
+  );
 }
 
 export function silentLogger(): Logger {
@@ -50,7 +57,10 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
   let ended = false;
   const flushWaiters: ((err?: Error) => void)[] = [];
 
-  const drop = (n: number) => { dropped += n; droppedSinceNote += n; };
+  const drop = (n: number) => {
+    dropped += n;
+    droppedSinceNote += n;
+  };
   const refuse = () => {
     drop(pending.length);
     pending = [];
@@ -59,13 +69,27 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
   };
   const openFd = (): boolean => {
     if (fd !== null) return true;
-    try { fd = fs.openSync(file, 'a', 0o600); return true; } catch { pausedUntil = Date.now() + retryMs; return false; }
+    try {
+      fd = fs.openSync(file, 'a', 0o600);
+      return true;
+    } catch {
+      pausedUntil = Date.now() + retryMs;
+      return false;
+    }
   };
-  const settle = () => { if (!writing && pending.length === 0) flushWaiters.splice(0).forEach((cb) => cb()); };
+  const settle = () => {
+    if (!writing && pending.length === 0) flushWaiters.splice(0).forEach((cb) => cb());
+  };
 
   function take(): { buf: Buffer; lines: number } {
     if (droppedSinceNote > 0) {
-      pending.unshift(JSON.stringify({ level: 40, time: Date.now(), msg: `dropped ${droppedSinceNote} log lines while ${file} could not be written (disk full?)` }) + '\n');
+      pending.unshift(
+        JSON.stringify({
+          level: 40,
+          time: Date.now(),
+          msg: `dropped ${droppedSinceNote} log lines while ${file} could not be written (disk full?)`,
+        }) + '\n',
+      );
       droppedSinceNote = 0;
     }
     const out = { buf: Buffer.from(pending.join('')), lines: pending.length };
@@ -76,14 +100,22 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
 
   function pump(): void {
     if (writing || ended || pending.length === 0) return settle();
-    if (!openFd()) { refuse(); return settle(); }
+    if (!openFd()) {
+      refuse();
+      return settle();
+    }
     writing = true;
     const taken = take();
     const lines = taken.lines;
     let buf = taken.buf;
     const step = () => {
       fs.write(fd!, buf, 0, buf.length, null, (err, n) => {
-        if (err) { drop(lines); writing = false; refuse(); return settle(); }
+        if (err) {
+          drop(lines);
+          writing = false;
+          refuse();
+          return settle();
+        }
         buf = buf.subarray(n);
         if (buf.length > 0) return step();
         writing = false;
@@ -96,7 +128,10 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
   return {
     write(line: string): boolean {
       if (ended) return true;
-      if (Date.now() < pausedUntil || pendingBytes + line.length > maxPending) { drop(1); return true; }
+      if (Date.now() < pausedUntil || pendingBytes + line.length > maxPending) {
+        drop(1);
+        return true;
+      }
       pending.push(line);
       pendingBytes += line.length;
       pump();
@@ -105,7 +140,12 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
     flushSync(): void {
       if (writing || pending.length === 0 || Date.now() < pausedUntil || !openFd()) return;
       const { buf, lines } = take();
-      try { fs.writeSync(fd!, buf); } catch { drop(lines); refuse(); }
+      try {
+        fs.writeSync(fd!, buf);
+      } catch {
+        drop(lines);
+        refuse();
+      }
     },
     flush(cb = () => {}): void {
       flushWaiters.push(cb);
@@ -114,7 +154,14 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
     dropped: () => dropped,
     end(): void {
       ended = true;
-      if (fd !== null && !writing) { try { fs.closeSync(fd); } catch { /* nothing to save */ } fd = null; }
+      if (fd !== null && !writing) {
+        try {
+          fs.closeSync(fd);
+        } catch {
+          /* nothing to save */
+        }
+        fd = null;
+      }
       flushWaiters.splice(0).forEach((cb) => cb());
     },
   };

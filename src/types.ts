@@ -98,7 +98,12 @@ export interface ChannelPacing {
 
 /** A send refused for a while by the platform (HTTP 429): delivery waits this long before trying that chat again. */
 export class RateLimitedError extends Error {
-  constructor(message: string, readonly retryAfterMs: number) { super(message); }
+  constructor(
+    message: string,
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
 }
 
 export type EgressPolicy = 'none' | 'allowlist' | 'open';

@@ -51,7 +51,14 @@ export interface AgentDeps {
 
 export class AgentFailure extends Error {
   /** `retryable: false` for failures a retry would only repeat (a limit hit, a refused mount). */
-  constructor(message: string, readonly userMessage: string, readonly sessionNotFound = false, readonly retryable = true) { super(message); }
+  constructor(
+    message: string,
+    readonly userMessage: string,
+    readonly sessionNotFound = false,
+    readonly retryable = true,
+  ) {
+    super(message);
+  }
 }
 
 export interface LiveAgent {
@@ -77,10 +84,20 @@ function socketPathFor(paths: HomePaths, id: string): string {
   // can reach the socket can use the credential and this group's tools.
   const st = fs.lstatSync(dir);
   if (st.isSymbolicLink() || !st.isDirectory()) {
-    throw new AgentFailure(`socket dir ${dir} is not a directory`, `${dir} is not a private folder (remove it and try again)`, false, false);
+    throw new AgentFailure(
+      `socket dir ${dir} is not a directory`,
+      `${dir} is not a private folder (remove it and try again)`,
+      false,
+      false,
+    );
   }
   if (process.getuid && st.uid !== process.getuid()) {
-    throw new AgentFailure(`socket dir ${dir} is owned by uid ${st.uid}`, `${dir} belongs to another user (remove it and try again)`, false, false);
+    throw new AgentFailure(
+      `socket dir ${dir} is owned by uid ${st.uid}`,
+      `${dir} belongs to another user (remove it and try again)`,
+      false,
+      false,
+    );
   }
   if (st.mode & 0o077) fs.chmodSync(dir, 0o700);
   // A short name: a 64-character folder would not fit even here.
@@ -123,7 +140,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
 
   const armTurnTimer = () => {
     if (turnTimer) clearTimeout(turnTimer);
-    if (turnTimeout > 0) turnTimer = setTimeout(() => live.kill(`it was still working after ${plural(turnTimeout)} (AGENT_TIMEOUT)`), turnTimeout);
+    if (turnTimeout > 0)
+      turnTimer = setTimeout(() => live.kill(`it was still working after ${plural(turnTimeout)} (AGENT_TIMEOUT)`), turnTimeout);
   };
   const beginTurn = () => {
     inTurn = true;
@@ -136,11 +154,16 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     if (turnTimer) clearTimeout(turnTimer);
     if (!job.isScheduledTask) deps.setTyping(group.jid, false);
   };
-  const answer = (a: NextAnswer) => { const w = waiter; waiter = null; if (idleTimer) clearTimeout(idleTimer); w?.(a); };
+  const answer = (a: NextAnswer) => {
+    const w = waiter;
+    waiter = null;
+    if (idleTimer) clearTimeout(idleTimer);
+    w?.(a);
+  };
   const fail = (f: AgentFailure) => {
     // A runner that fails because its sandbox hit a limit (a fork bomb starves the
     // CLI of threads, say): tell the chat which limit, not the symptom.
-    const limit = failure ? null : sandbox?.checkLimits?.() ?? null;
+    const limit = failure ? null : (sandbox?.checkLimits?.() ?? null);
     failure ??= limit ? new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`, false, false) : f;
     closing = true;
     answer({ close: true });
@@ -149,18 +172,35 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   const handlers = {
     start: (): StartInfo => {
       deps.onPromptDelivered?.(group.folder, 'cold');
-      return { turn: first, sessionId, assistantName: config.assistantName, isMain: group.isMain, groupName: group.name, isScheduledTask: job.isScheduledTask };
+      return {
+        turn: first,
+        sessionId,
+        assistantName: config.assistantName,
+        isMain: group.isMain,
+        groupName: group.name,
+        isScheduledTask: job.isScheduledTask,
+      };
     },
-    next: (signal: AbortSignal): Promise<NextAnswer> => new Promise((resolve) => {
-      if (!closing && job.acceptsFollowUps && memoryChanged()) closing = true;
-      if (closing || !job.acceptsFollowUps) return resolve({ close: true });
-      const turn = job.nextTurn();
-      if (turn) { beginTurn(); deps.onPromptDelivered?.(group.folder, 'warm'); return resolve({ turn }); }
-      waiter = resolve;
-      signal.addEventListener('abort', () => { if (waiter === resolve) waiter = null; });
-      if (idleTimer) clearTimeout(idleTimer);
-      idleTimer = setTimeout(() => { closing = true; answer({ close: true }); }, idleTimeout);
-    }),
+    next: (signal: AbortSignal): Promise<NextAnswer> =>
+      new Promise((resolve) => {
+        if (!closing && job.acceptsFollowUps && memoryChanged()) closing = true;
+        if (closing || !job.acceptsFollowUps) return resolve({ close: true });
+        const turn = job.nextTurn();
+        if (turn) {
+          beginTurn();
+          deps.onPromptDelivered?.(group.folder, 'warm');
+          return resolve({ turn });
+        }
+        waiter = resolve;
+        signal.addEventListener('abort', () => {
+          if (waiter === resolve) waiter = null;
+        });
+        if (idleTimer) clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => {
+          closing = true;
+          answer({ close: true });
+        }, idleTimeout);
+      }),
     event: (e: RunnerEvent) => {
       if (e.type === 'session') sessionId = e.sessionId;
       else if (e.type === 'activity') live.currentTool = e.tool;
@@ -170,12 +210,17 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         if (e.sessionId) sessionId = e.sessionId;
         // A turn that went over a limit (an OOM-killed command, say) is not a normal answer.
         const limit = sandbox?.checkLimits?.();
-        if (limit) { fail(new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`, false, false)); return; }
+        if (limit) {
+          fail(new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`, false, false));
+          return;
+        }
         if (e.isError) {
           fail(new AgentFailure(`model turn failed: ${e.text}`, `the model API failed (${e.text.slice(0, 200) || 'no detail'})`));
           return;
         }
-        try { job.onResult(e.text, sessionId); } catch (err) {
+        try {
+          job.onResult(e.text, sessionId);
+        } catch (err) {
           fail(new AgentFailure(`could not record the reply: ${(err as Error).message}`, 'its reply could not be saved'));
         }
       } else if (e.type === 'error') {
@@ -195,15 +240,25 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       // A job without follow-ups (a scheduled task) leaves new messages to the queue.
       if (closing || !job.acceptsFollowUps) return false;
       // The queue runs the messages again in a fresh sandbox once this one has closed.
-      if (memoryChanged()) { live.close(); return false; }
+      if (memoryChanged()) {
+        live.close();
+        return false;
+      }
       if (waiter) {
         const turn = job.nextTurn();
-        if (turn) { beginTurn(); deps.onPromptDelivered?.(group.folder, 'warm'); answer({ turn }); }
+        if (turn) {
+          beginTurn();
+          deps.onPromptDelivered?.(group.folder, 'warm');
+          answer({ turn });
+        }
       }
       // Mid-turn: the runner asks for the next turn when this one ends.
       return true;
     },
-    close: () => { closing = true; answer({ close: true }); },
+    close: () => {
+      closing = true;
+      answer({ close: true });
+    },
     kill: (reason: string) => {
       fail(new AgentFailure(`sandbox stopped: ${reason}`, `its sandbox was stopped because ${reason}`, false, false));
       sandbox?.kill();
@@ -216,15 +271,18 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     // A VM cannot share the socket: it gets a TCP endpoint on the host with its own secret.
     const transport = deps.runtime.gatewayTransport ?? { kind: 'unix' as const };
     const endpointOpts = { egress: () => egressRules((deps.currentGroup?.(group.jid) ?? group).sandbox) };
-    const endpoint = transport.kind === 'tcp'
-      ? await deps.gateway.openTcpEndpoint(transport.listenHost, identity, handlers, endpointOpts)
-      : await deps.gateway.openEndpoint(socketPath, identity, handlers, endpointOpts);
-    const gatewayInside = transport.kind === 'tcp' ? `tcp://${transport.tcpHost}:${endpoint.address!.split(':').pop()}` : GATEWAY_SOCKET_INSIDE;
+    const endpoint =
+      transport.kind === 'tcp'
+        ? await deps.gateway.openTcpEndpoint(transport.listenHost, identity, handlers, endpointOpts)
+        : await deps.gateway.openEndpoint(socketPath, identity, handlers, endpointOpts);
+    const gatewayInside =
+      transport.kind === 'tcp' ? `tcp://${transport.tcpHost}:${endpoint.address!.split(':').pop()}` : GATEWAY_SOCKET_INSIDE;
     try {
       const mounts = groupMounts(deps.paths, group);
       mounts.push({ hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true });
       const extra = extraMountsFor(group, { configDir: config.configDir, home: deps.paths.home });
-      if (!extra.ok) throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`, false, false);
+      if (!extra.ok)
+        throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`, false, false);
       mounts.push(...extra.mounts);
       memoryAtStart = memoryStamp(deps.paths, group);
       beginTurn();
@@ -253,7 +311,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       endTurn();
       if (idleTimer) clearTimeout(idleTimer);
       if (failure) throw failure;
-      if (exit.reason && wasInTurn) throw new AgentFailure(`sandbox ended: ${exit.reason}`, `its sandbox was stopped because ${exit.reason}`, false, false);
+      if (exit.reason && wasInTurn)
+        throw new AgentFailure(`sandbox ended: ${exit.reason}`, `its sandbox was stopped because ${exit.reason}`, false, false);
       if (exit.code !== 0 || wasInTurn) {
         const tail = sandbox.output().trim().split('\n').slice(-5).join(' | ').slice(0, 500);
         logger.warn({ group: group.folder, code: exit.code, signal: exit.signal, tail }, 'sandbox exited before answering');

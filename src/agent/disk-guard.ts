@@ -28,7 +28,13 @@ export interface Reserve {
 }
 
 export function createReserve(file: string, bytes: number): Reserve {
-  const present = () => { try { return fs.statSync(file).size >= bytes; } catch { return false; } };
+  const present = () => {
+    try {
+      return fs.statSync(file).size >= bytes;
+    } catch {
+      return false;
+    }
+  };
   return {
     present,
     ensure() {
@@ -42,17 +48,28 @@ export function createReserve(file: string, bytes: number): Reserve {
           const chunk = Buffer.alloc(Math.min(bytes, MB));
           for (let done = 0; done < bytes; done += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - done));
           fs.fsyncSync(fd);
-        } finally { fs.closeSync(fd); }
+        } finally {
+          fs.closeSync(fd);
+        }
         fs.renameSync(tmp, file);
         return true;
       } catch {
-        try { fs.rmSync(tmp, { force: true }); } catch { /* nothing to clean */ }
+        try {
+          fs.rmSync(tmp, { force: true });
+        } catch {
+          /* nothing to clean */
+        }
         return false;
       }
     },
     release() {
       if (!present()) return false;
-      try { fs.rmSync(file, { force: true }); return true; } catch { return false; }
+      try {
+        fs.rmSync(file, { force: true });
+        return true;
+      } catch {
+        return false;
+      }
     },
   };
 }
@@ -65,7 +82,11 @@ export function folderBytes(dir: string): number {
   while (stack.length && seen < MAX_ENTRIES) {
     const d = stack.pop()!;
     let entries: fs.Dirent[];
-    try { entries = fs.readdirSync(d, { withFileTypes: true }); } catch { continue; }
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      continue;
+    }
     for (const e of entries) {
       if (++seen > MAX_ENTRIES) break;
       const p = path.join(d, e.name);
@@ -73,7 +94,9 @@ export function folderBytes(dir: string): number {
         const st = fs.lstatSync(p);
         total += st.blocks !== undefined ? st.blocks * 512 : st.size;
         if (st.isDirectory()) stack.push(p);
-      } catch { /* gone meanwhile */ }
+      } catch {
+        /* gone meanwhile */
+      }
     }
   }
   return total;
@@ -106,11 +129,21 @@ export interface DiskGuardDeps {
   intervalMs?: number;
 }
 
-interface Block { kind: 'disk' | 'quota'; jid: string; reason: string; since: string }
+interface Block {
+  kind: 'disk' | 'quota';
+  jid: string;
+  reason: string;
+  since: string;
+}
 
 export type DiskGuard = ReturnType<typeof createDiskGuard>;
 
-const freeOnHome = (deps: Pick<DiskGuardDeps, 'paths' | 'freeBytes'>) => deps.freeBytes ?? (() => { const s = fs.statfsSync(deps.paths.home); return s.bavail * s.bsize; });
+const freeOnHome = (deps: Pick<DiskGuardDeps, 'paths' | 'freeBytes'>) =>
+  deps.freeBytes ??
+  (() => {
+    const s = fs.statfsSync(deps.paths.home);
+    return s.bavail * s.bsize;
+  });
 
 /**
  * Before the store opens: make the reserve, or, on a disk that is already low,
@@ -121,8 +154,17 @@ export function openReserve(deps: Pick<DiskGuardDeps, 'paths' | 'reserveBytes' |
   const floor = deps.reserveBytes;
   if (floor <= 0) return reserve;
   const free = freeOnHome(deps);
-  const freeNow = () => { try { return free(); } catch { return Number.POSITIVE_INFINITY; } };
-  if (freeNow() < floor) { reserve.release(); deps.logger.warn({ free: freeNow() }, 'disk guard: the disk is nearly full at start'); } else if (!reserve.present() && freeNow() >= floor * 2) reserve.ensure();
+  const freeNow = () => {
+    try {
+      return free();
+    } catch {
+      return Number.POSITIVE_INFINITY;
+    }
+  };
+  if (freeNow() < floor) {
+    reserve.release();
+    deps.logger.warn({ free: freeNow() }, 'disk guard: the disk is nearly full at start');
+  } else if (!reserve.present() && freeNow() >= floor * 2) reserve.ensure();
   return reserve;
 }
 
@@ -139,11 +181,19 @@ export function createDiskGuard(deps: DiskGuardDeps) {
 
   const folderOf = (g: RegisteredGroup) => path.join(paths.groups, g.folder);
   const quotaOf = (g: RegisteredGroup) => (g.sandbox.diskQuotaMb ? g.sandbox.diskQuotaMb * MB : deps.quotaBytes);
-  const freeNow = () => { try { return free(); } catch { return Number.POSITIVE_INFINITY; } };
+  const freeNow = () => {
+    try {
+      return free();
+    } catch {
+      return Number.POSITIVE_INFINITY;
+    }
+  };
   const low = () => floor > 0 && freeNow() < floor;
 
   function save(): void {
-    try { fs.writeFileSync(stateFile, JSON.stringify(Object.fromEntries(blocks)) + '\n'); } catch (err) {
+    try {
+      fs.writeFileSync(stateFile, JSON.stringify(Object.fromEntries(blocks)) + '\n');
+    } catch (err) {
       logger.warn({ err: (err as Error).message }, 'could not save the disk blocks; they last until restart');
     }
   }
@@ -156,7 +206,11 @@ export function createDiskGuard(deps: DiskGuardDeps) {
     save();
     logger.warn({ group: g.folder, kind, reason }, 'disk guard: group blocked');
     if (!had || had.kind !== kind) {
-      try { deps.notifyOwner(ownerText); } catch (err) { logger.error({ err: (err as Error).message }, 'could not tell the owner about the disk'); }
+      try {
+        deps.notifyOwner(ownerText);
+      } catch (err) {
+        logger.error({ err: (err as Error).message }, 'could not tell the owner about the disk');
+      }
     }
   }
 
@@ -214,16 +268,23 @@ export function createDiskGuard(deps: DiskGuardDeps) {
     if (blocks.has(g.folder)) return;
     const size = folderBytes(folderOf(g));
     const quota = overQuota(g, size);
-    if (quota) { block(g, 'quota', quota, quotaOwnerText(g, size)); return; }
+    if (quota) {
+      block(g, 'quota', quota, quotaOwnerText(g, size));
+      return;
+    }
     const grew = size - (baseline.get(g.folder) ?? size);
     if (low() && grew >= MB) block(g, 'disk', diskReason(grew), diskOwnerText(g, grew, size));
   }
 
-  const diskReason = (grew: number) => `the disk is nearly full (${formatBytes(Math.max(0, freeNow()))} free) after this chat's folder grew by ${formatBytes(grew)}`;
+  const diskReason = (grew: number) =>
+    `the disk is nearly full (${formatBytes(Math.max(0, freeNow()))} free) after this chat's folder grew by ${formatBytes(grew)}`;
 
   function tick(): void {
     const agents = [...deps.running()];
-    if (agents.length === 0) { stopWatch(); return; }
+    if (agents.length === 0) {
+      stopWatch();
+      return;
+    }
     ticks++;
     const isLow = low();
     // Folder walks cost more than statfs: every tick only when the disk is low, else every 10th.
@@ -249,11 +310,14 @@ export function createDiskGuard(deps: DiskGuardDeps) {
   }
 
   function watch(): void {
-    if (timer || floor <= 0 && deps.quotaBytes <= 0) return;
+    if (timer || (floor <= 0 && deps.quotaBytes <= 0)) return;
     timer = setInterval(tick, deps.intervalMs ?? 500);
     timer.unref();
   }
-  function stopWatch(): void { if (timer) clearInterval(timer); timer = null; }
+  function stopWatch(): void {
+    if (timer) clearInterval(timer);
+    timer = null;
+  }
 
   return {
     reserve,
@@ -272,5 +336,7 @@ function loadBlocks(file: string): [string, Block][] {
   try {
     const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, Block>;
     return Object.entries(raw).filter(([, b]) => b && (b.kind === 'disk' || b.kind === 'quota') && typeof b.reason === 'string');
-  } catch { return []; }
+  } catch {
+    return [];
+  }
 }

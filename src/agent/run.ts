@@ -24,8 +24,20 @@ export type AgentRunner = (group: RegisteredGroup, job: AgentJob, onLive?: (live
 export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
   const { runtime, store, agents, diskGuard } = deps;
   return async (group, agentJob, onLive) => {
-    if (!runtime) throw new AgentFailure('no sandbox runtime', deps.runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available', false, false);
-    if (!deps.hasCredential) throw new AgentFailure('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)', false, false);
+    if (!runtime)
+      throw new AgentFailure(
+        'no sandbox runtime',
+        deps.runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available',
+        false,
+        false,
+      );
+    if (!deps.hasCredential)
+      throw new AgentFailure(
+        'no credential',
+        'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)',
+        false,
+        false,
+      );
     // A chat over its folder quota, or the one that filled the disk, waits until space is freed.
     const diskFull = diskGuard.refusal(group);
     if (diskFull) throw new AgentFailure(`disk guard: ${diskFull}`, diskFull, false, false);

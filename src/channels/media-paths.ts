@@ -8,7 +8,11 @@ export function inboxDirFor(ctx: { store: Pick<Store, 'groups'>; paths: HomePath
   const group = ctx.store.groups.get(jid);
   if (!group) return null;
   // The agent owns its folder and may swap inbox for a link at any time: media-store checks it when a file is saved.
-  try { return path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox'); } catch { return null; }
+  try {
+    return path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox');
+  } catch {
+    return null;
+  }
 }
 
 /** Downloads wait here, outside every sandbox, until they are whole. */

@@ -97,7 +97,9 @@ async function place(staged: string, inbox: string, name: string): Promise<void>
   try {
     const inboxPath = FD_PATHS ? fdPath(group, 'inbox') : path.join(groupDir, 'inbox');
     // mkdir never follows a link in the last place; an existing one is caught by the open below.
-    await fs.promises.mkdir(inboxPath).catch((err) => { if (err?.code !== 'EEXIST') throw err; });
+    await fs.promises.mkdir(inboxPath).catch((err) => {
+      if (err?.code !== 'EEXIST') throw err;
+    });
     const dir = await openDir(inboxPath, path.join(expectedGroup, 'inbox'));
     try {
       const dest = FD_PATHS ? fdPath(dir, name) : path.join(groupDir, 'inbox', name);

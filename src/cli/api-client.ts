@@ -16,7 +16,9 @@ export function hostAddress(config: Config): string {
   try {
     const info = JSON.parse(fs.readFileSync(`${homePaths(config.home).data}/host.json`, 'utf8'));
     if (typeof info.url === 'string') return info.url;
-  } catch { /* fall back to the configured port */ }
+  } catch {
+    /* fall back to the configured port */
+  }
   return `http://127.0.0.1:${config.httpPort}`;
 }
 
@@ -37,7 +39,9 @@ export async function refusal(res: Response): Promise<string> {
 export function apiClient(config: Config): ApiClient {
   const paths = homePaths(config.home);
   let token = '';
-  try { token = fs.readFileSync(paths.apiToken, 'utf8').trim(); } catch {
+  try {
+    token = fs.readFileSync(paths.apiToken, 'utf8').trim();
+  } catch {
     throw new Error(`No API token at ${paths.apiToken}: start NanoClaw once in ${config.home} (npm start), or set NANOCLAW_HOME.`);
   }
   const base = hostAddress(config);
@@ -48,7 +52,10 @@ export function apiClient(config: Config): ApiClient {
       const headers = new Headers(init.headers);
       headers.set('authorization', `Bearer ${token}`);
       let body = init.body;
-      if (init.json !== undefined) { headers.set('content-type', 'application/json'); body = JSON.stringify(init.json); }
+      if (init.json !== undefined) {
+        headers.set('content-type', 'application/json');
+        body = JSON.stringify(init.json);
+      }
       return fetch(base + pathname, { ...init, headers, body }).catch((err) => {
         throw new Error(`NanoClaw is not running at ${base} (${(err as Error).cause ?? err}). Start it with "npm start".`);
       });

@@ -18,7 +18,10 @@ export function claudeCredentialVariable(value: string): 'ANTHROPIC_API_KEY' | '
 
 export function saveClaudeCredential(home: string, value: string): { file: string; variable: string } {
   const variable = claudeCredentialVariable(value);
-  if (!variable) throw new Error('That does not look like an Anthropic API key (sk-ant-api…) or a Claude OAuth token (sk-ant-oat…, from "claude setup-token").');
+  if (!variable)
+    throw new Error(
+      'That does not look like an Anthropic API key (sk-ant-api…) or a Claude OAuth token (sk-ant-oat…, from "claude setup-token").',
+    );
   // Only one credential at a time: the config prefers the API key, so a stale one would win.
   const other = variable === 'ANTHROPIC_API_KEY' ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'ANTHROPIC_API_KEY';
   return { file: setEnvValues(home, { [variable]: value, [other]: null }), variable };
@@ -27,7 +30,11 @@ export function saveClaudeCredential(home: string, value: string): { file: strin
 async function readSecret(question: string): Promise<string> {
   if (!process.stdin.isTTY) return (await readStdin()).trim();
   const ask = prompter();
-  try { return await ask.secret(question); } finally { ask.close(); }
+  try {
+    return await ask.secret(question);
+  } finally {
+    ask.close();
+  }
 }
 
 /** Every `nanoclaw auth` target: claude, then each channel that has a link flow. */
@@ -35,17 +42,27 @@ export function authUsage(plugins: readonly ChannelPlugin[] = CHANNELS): string 
   return ['claude', ...plugins.flatMap((p) => (p.auth ? [p.auth.usage] : []))].join(' | ');
 }
 
-export async function authCommand(args: string[], config: Config, env: NodeJS.ProcessEnv = process.env, plugins: readonly ChannelPlugin[] = CHANNELS): Promise<number> {
+export async function authCommand(
+  args: string[],
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+  plugins: readonly ChannelPlugin[] = CHANNELS,
+): Promise<number> {
   const [what] = args;
   const out = process.stdout;
   const restartHint = async () => {
     const running = await fetchStatus(config);
-    return 'error' in running ? 'It takes effect when NanoClaw starts ("nanoclaw start").' : 'Restart NanoClaw for it to take effect (stop it and run "nanoclaw start", or "systemctl --user restart nanoclaw").';
+    return 'error' in running
+      ? 'It takes effect when NanoClaw starts ("nanoclaw start").'
+      : 'Restart NanoClaw for it to take effect (stop it and run "nanoclaw start", or "systemctl --user restart nanoclaw").';
   };
   try {
     if (what === 'claude') {
       const value = await readSecret('Anthropic API key (sk-ant-api…) or Claude OAuth token (sk-ant-oat…, from "claude setup-token"): ');
-      if (!value) { process.stderr.write('Nothing entered; nothing changed.\n'); return 2; }
+      if (!value) {
+        process.stderr.write('Nothing entered; nothing changed.\n');
+        return 2;
+      }
       const { file, variable } = saveClaudeCredential(config.home, value);
       out.write(`Saved ${variable} to ${file} (readable only by you).\n`);
       if (env[variable] || env[variable === 'ANTHROPIC_API_KEY' ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'ANTHROPIC_API_KEY']) {
@@ -57,10 +74,17 @@ export async function authCommand(args: string[], config: Config, env: NodeJS.Pr
     const plugin = plugins.find((p) => p.name === what && p.auth);
     if (plugin?.auth) {
       return await plugin.auth.run({
-        ...pluginEnv(config), args: args.slice(1), out, err: process.stderr, readSecret,
+        ...pluginEnv(config),
+        args: args.slice(1),
+        out,
+        err: process.stderr,
+        readSecret,
         saveEnv: (values) => setEnvValues(config.home, values),
         restartHint,
-        running: async () => { const got = await fetchStatus(config); return 'error' in got ? null : got.status.channels; },
+        running: async () => {
+          const got = await fetchStatus(config);
+          return 'error' in got ? null : got.status.channels;
+        },
       });
     }
   } catch (err) {

@@ -25,17 +25,23 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
   const { groups } = await readBody<GroupsResponse>(groupsRes);
   const group = groups.find((g) => g.folder === folder);
   if (!group) {
-    process.stderr.write(`No group with folder "${folder}". Registered: ${groups.map((g) => g.folder).join(', ')}.\nAdd a local one with: nanoclaw groups add local:${folder} "${folder}" ${folder}\n`);
+    process.stderr.write(
+      `No group with folder "${folder}". Registered: ${groups.map((g) => g.folder).join(', ')}.\nAdd a local one with: nanoclaw groups add local:${folder} "${folder}" ${folder}\n`,
+    );
     return 2;
   }
   if (!group.jid.startsWith('local:')) {
-    process.stderr.write(`Group "${folder}" is a ${group.jid.split(':')[0]} chat; the terminal chat talks to local groups (local:<name>) only.\n`);
+    process.stderr.write(
+      `Group "${folder}" is a ${group.jid.split(':')[0]} chat; the terminal chat talks to local groups (local:<name>) only.\n`,
+    );
     return 2;
   }
   const interactive = process.stdin.isTTY === true;
   const out = process.stdout;
   if (interactive) {
-    out.write(`Chatting with ${config.assistantName} in "${group.name}" (${group.jid}).${group.requiresTrigger ? ` Start a message with ${group.trigger} to address ${config.assistantName}.` : ''} Ctrl-D to leave.\n`);
+    out.write(
+      `Chatting with ${config.assistantName} in "${group.name}" (${group.jid}).${group.requiresTrigger ? ` Start a message with ${group.trigger} to address ${config.assistantName}.` : ''} Ctrl-D to leave.\n`,
+    );
   }
 
   const ac = new AbortController();
@@ -53,25 +59,37 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
         lastReplyAt = Date.now();
         out.write(`${interactive ? '\n' : ''}${printable(m.senderName)}: ${printable(m.text)}\n${interactive ? '> ' : ''}`);
       }
-    } catch { /* aborted on exit */ }
+    } catch {
+      /* aborted on exit */
+    }
   })();
 
   const rl = readline.createInterface({ input: process.stdin, terminal: interactive });
-  if (interactive) { rl.setPrompt('> '); rl.prompt(); }
+  if (interactive) {
+    rl.setPrompt('> ');
+    rl.prompt();
+  }
   let sent = 0;
   for await (const line of rl) {
     const text = line.trim();
     if (text) {
-      const res = await api.request(`/api/chats/${encodeURIComponent(group.jid)}/messages`, { method: 'POST', json: { sender: 'terminal', senderName: 'You', text } });
+      const res = await api.request(`/api/chats/${encodeURIComponent(group.jid)}/messages`, {
+        method: 'POST',
+        json: { sender: 'terminal', senderName: 'You', text },
+      });
       if (res.status !== 202) process.stderr.write(`Not sent: ${await refusal(res)}\n`);
-      else { sent++; repliesSinceSend = 0; }
+      else {
+        sent++;
+        repliesSinceSend = 0;
+      }
     }
     if (interactive) rl.prompt();
   }
   if (!interactive && sent > 0) {
     // Piped input: wait for the answer, then for a short quiet spell.
     const deadline = Date.now() + Math.max(config.agentTimeoutMs, 60_000);
-    while (Date.now() < deadline && (repliesSinceSend === 0 || Date.now() - lastReplyAt < 1500)) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && (repliesSinceSend === 0 || Date.now() - lastReplyAt < 1500))
+      await new Promise((r) => setTimeout(r, 100));
   }
   ac.abort();
   await reading;

@@ -29,7 +29,12 @@ export function checkNode(version = process.versions.node): CheckResult {
   const major = Number(version.split('.')[0]);
   return major >= 20
     ? { name: 'Node.js', level: 'ok', detail: `v${version}` }
-    : { name: 'Node.js', level: 'fail', detail: `v${version} is too old`, fix: 'Install Node.js 20 or newer (https://nodejs.org, or "nvm install 20").' };
+    : {
+        name: 'Node.js',
+        level: 'fail',
+        detail: `v${version} is too old`,
+        fix: 'Install Node.js 20 or newer (https://nodejs.org, or "nvm install 20").',
+      };
 }
 
 export function checkBuild(): CheckResult {
@@ -43,15 +48,15 @@ export async function checkRuntime(config: Config): Promise<CheckResult> {
   const paths = homePaths(config.home);
   const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage };
   const { runtime, problems } = await selectRuntime(config.runtime, ctx);
-  const notes = config.runtime === 'auto'
-    ? (await describeRuntimes(ctx)).map((r) => `${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}`)
-    : [];
+  const notes = config.runtime === 'auto' ? (await describeRuntimes(ctx)).map((r) => `${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}`) : [];
   if (runtime) {
     const desc = runtime.describe?.() ?? runtime.name;
     return { name: 'Sandbox', level: 'ok', detail: `${desc}${config.runtime === 'auto' ? ' (picked automatically)' : ''}`, notes };
   }
   return {
-    name: 'Sandbox', level: 'fail', detail: 'no sandbox runtime works here',
+    name: 'Sandbox',
+    level: 'fail',
+    detail: 'no sandbox runtime works here',
     fix: problems.join(' ') || 'Install bubblewrap (apt-get install bubblewrap) or Docker, then run "nanoclaw doctor" again.',
     notes,
   };
@@ -60,20 +65,30 @@ export async function checkRuntime(config: Config): Promise<CheckResult> {
 export function checkCredential(config: Config, env: NodeJS.ProcessEnv): CheckResult {
   if (!config.credential) {
     return {
-      name: 'Credential', level: 'fail', detail: 'no Anthropic credential',
+      name: 'Credential',
+      level: 'fail',
+      detail: 'no Anthropic credential',
       fix: `Run "nanoclaw auth claude", or put ANTHROPIC_API_KEY=… (or CLAUDE_CODE_OAUTH_TOKEN=…) in ${path.join(config.home, '.env')}.`,
     };
   }
   const key = config.credential.kind === 'api-key' ? 'ANTHROPIC_API_KEY' : 'CLAUDE_CODE_OAUTH_TOKEN';
   const where = env[key]?.trim() ? 'the environment' : '.env';
-  return { name: 'Credential', level: 'ok', detail: `${config.credential.kind === 'api-key' ? 'API key' : 'OAuth token'} present (${key}, from ${where})` };
+  return {
+    name: 'Credential',
+    level: 'ok',
+    detail: `${config.credential.kind === 'api-key' ? 'API key' : 'OAuth token'} present (${key}, from ${where})`,
+  };
 }
 
 /** .env holds credentials: only its owner may read it. */
 export function checkEnvFile(home: string): CheckResult | null {
   const file = path.join(home, '.env');
   let mode: number;
-  try { mode = fs.statSync(file).mode & 0o777; } catch { return null; }
+  try {
+    mode = fs.statSync(file).mode & 0o777;
+  } catch {
+    return null;
+  }
   return mode & 0o077
     ? { name: '.env', level: 'fail', detail: `readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${file}` }
     : { name: '.env', level: 'ok', detail: 'only you can read it' };
@@ -88,10 +103,15 @@ export async function checkUpstream(config: Config, fetchFn: typeof fetch = fetc
     return { name: 'Model API', level: 'ok', detail: `${url} answers (HTTP ${res.status})` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : e.cause?.code ?? e.cause?.message ?? e.message;
+    const why =
+      e.name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
     return {
-      name: 'Model API', level: 'fail', detail: `cannot reach ${url} (${why})`,
-      fix: url.startsWith('https://api.anthropic.com') ? 'Check the internet connection (and any proxy or firewall).' : `Check that the server at ANTHROPIC_BASE_URL=${url} is running.`,
+      name: 'Model API',
+      level: 'fail',
+      detail: `cannot reach ${url} (${why})`,
+      fix: url.startsWith('https://api.anthropic.com')
+        ? 'Check the internet connection (and any proxy or firewall).'
+        : `Check that the server at ANTHROPIC_BASE_URL=${url} is running.`,
     };
   }
 }
@@ -111,8 +131,15 @@ export function checkDisk(home: string): CheckResult {
     return { name: 'Disk', level: 'warn', detail: `could not check free space (${(err as Error).message})` };
   }
   const text = free >= 10 * 1024 * MB ? `${Math.round(free / (1024 * MB))} GB free` : `${Math.round(free / MB)} MB free`;
-  if (free < 500 * MB) return { name: 'Disk', level: 'fail', detail: text, fix: `Free some space on the disk holding ${home}: the database and agents need room to write.` };
-  if (free < 2048 * MB) return { name: 'Disk', level: 'warn', detail: text, fix: 'Less than 2 GB left; agent images and logs grow over time.' };
+  if (free < 500 * MB)
+    return {
+      name: 'Disk',
+      level: 'fail',
+      detail: text,
+      fix: `Free some space on the disk holding ${home}: the database and agents need room to write.`,
+    };
+  if (free < 2048 * MB)
+    return { name: 'Disk', level: 'warn', detail: text, fix: 'Less than 2 GB left; agent images and logs grow over time.' };
   return { name: 'Disk', level: 'ok', detail: text };
 }
 
@@ -120,11 +147,16 @@ function privateDir(name: string, dir: string, missing: CheckResult): CheckResul
   let mode: number;
   try {
     const st = fs.statSync(dir);
-    if (!st.isDirectory()) return { name, level: 'fail', detail: `${dir} is not a directory`, fix: `Move ${dir} away; NanoClaw recreates it.` };
+    if (!st.isDirectory())
+      return { name, level: 'fail', detail: `${dir} is not a directory`, fix: `Move ${dir} away; NanoClaw recreates it.` };
     mode = st.mode & 0o777;
-  } catch { return missing; }
+  } catch {
+    return missing;
+  }
   if (mode & 0o077) return { name, level: 'fail', detail: `${dir} is open to others (mode ${mode.toString(8)})`, fix: `chmod 700 ${dir}` };
-  try { fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK); } catch {
+  try {
+    fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK);
+  } catch {
     return { name, level: 'fail', detail: `${dir} is not writable by you`, fix: `Give it back to your user: chown -R $(id -un) ${dir}` };
   }
   return { name, level: 'ok', detail: `${dir} (700)` };
@@ -132,22 +164,37 @@ function privateDir(name: string, dir: string, missing: CheckResult): CheckResul
 
 export function checkStoreDir(home: string): CheckResult {
   const paths = homePaths(home);
-  return privateDir('Store', paths.store, { name: 'Store', level: 'info', detail: `${paths.store} does not exist yet; "nanoclaw start" creates it` });
+  return privateDir('Store', paths.store, {
+    name: 'Store',
+    level: 'info',
+    detail: `${paths.store} does not exist yet; "nanoclaw start" creates it`,
+  });
 }
 
 export function checkConfigDir(configDir: string): CheckResult {
-  const dir = privateDir('Config dir', configDir, { name: 'Config dir', level: 'ok', detail: `${configDir} does not exist (no mount allowlist: groups get no extra folders)` });
+  const dir = privateDir('Config dir', configDir, {
+    name: 'Config dir',
+    level: 'ok',
+    detail: `${configDir} does not exist (no mount allowlist: groups get no extra folders)`,
+  });
   if (dir.level !== 'ok' || !fs.existsSync(configDir)) return dir;
   const load = loadMountAllowlist(configDir);
   if (load.error) return { name: 'Config dir', level: 'fail', detail: load.error, fix: `Fix or remove ${load.file}.` };
   const roots = load.allowlist?.allowedRoots.length ?? 0;
-  return { ...dir, detail: `${dir.detail}; mount allowlist ${load.allowlist ? `allows ${roots} folder${roots === 1 ? '' : 's'}` : 'absent (no extra folders)'}` };
+  return {
+    ...dir,
+    detail: `${dir.detail}; mount allowlist ${load.allowlist ? `allows ${roots} folder${roots === 1 ? '' : 's'}` : 'absent (no extra folders)'}`,
+  };
 }
 
 export function checkApiToken(home: string): CheckResult | null {
   const file = homePaths(home).apiToken;
   let mode: number;
-  try { mode = fs.statSync(file).mode & 0o777; } catch { return null; }
+  try {
+    mode = fs.statSync(file).mode & 0o777;
+  } catch {
+    return null;
+  }
   return mode & 0o077
     ? { name: 'API token', level: 'fail', detail: `${file} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${file}` }
     : { name: 'API token', level: 'ok', detail: 'only you can read it' };

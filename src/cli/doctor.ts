@@ -19,7 +19,12 @@ export async function doctorCommand(args: string[], config: Config, env: NodeJS.
   for (const r of results) printResult(r);
   const warned = results.filter((r) => r.level === 'warn').length;
   out.write('\n');
-  if (failed.length) out.write(p.bad(`${failed.length} problem${failed.length === 1 ? '' : 's'} to fix`) + (warned ? p.warn(`, ${warned} warning${warned === 1 ? '' : 's'}`) : '') + '. Fix them, then run "nanoclaw doctor" again.\n');
+  if (failed.length)
+    out.write(
+      p.bad(`${failed.length} problem${failed.length === 1 ? '' : 's'} to fix`) +
+        (warned ? p.warn(`, ${warned} warning${warned === 1 ? '' : 's'}`) : '') +
+        '. Fix them, then run "nanoclaw doctor" again.\n',
+    );
   else if (warned) out.write(p.warn(`Works, with ${warned} warning${warned === 1 ? '' : 's'}.`) + '\n');
   else out.write(p.ok('Everything NanoClaw needs is in place.') + '\n');
   return failed.length ? 1 : 0;

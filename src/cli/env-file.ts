@@ -13,7 +13,9 @@ function quote(value: string): string {
 export function setEnvValues(home: string, values: Record<string, string | null>): string {
   const file = path.join(home, '.env');
   let lines: string[] = [];
-  try { lines = fs.readFileSync(file, 'utf8').split(/\r?\n/); } catch (err) {
+  try {
+    lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
+  } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (lines.length && lines[lines.length - 1] === '') lines.pop();

@@ -9,7 +9,10 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
   if (!sub || sub === 'list') {
     const res = await api.request('/api/groups');
     const { groups, unregistered } = await readBody<GroupsResponse>(res);
-    for (const g of groups) process.stdout.write(`${g.isMain ? '*' : ' '} ${g.folder.padEnd(16)} ${g.jid.padEnd(32)} ${g.name}  ${g.requiresTrigger ? `(trigger ${g.trigger})` : '(answers everything)'}\n`);
+    for (const g of groups)
+      process.stdout.write(
+        `${g.isMain ? '*' : ' '} ${g.folder.padEnd(16)} ${g.jid.padEnd(32)} ${g.name}  ${g.requiresTrigger ? `(trigger ${g.trigger})` : '(answers everything)'}\n`,
+      );
     if (unregistered.length) {
       process.stdout.write('\nSeen but not registered:\n');
       for (const c of unregistered) process.stdout.write(`  ${c.jid.padEnd(32)} ${c.name ?? ''}\n`);
@@ -19,18 +22,33 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
   if (sub === 'add') {
     const positional = rest.filter((a, i) => !a.startsWith('--') && rest[i - 1] !== '--trigger');
     const [jid, name, folder] = positional;
-    if (!jid || !name || !folder) { process.stderr.write('Usage: nanoclaw groups add <jid> <name> <folder> [--trigger @X] [--no-trigger]\n'); return 2; }
+    if (!jid || !name || !folder) {
+      process.stderr.write('Usage: nanoclaw groups add <jid> <name> <folder> [--trigger @X] [--no-trigger]\n');
+      return 2;
+    }
     const ti = rest.indexOf('--trigger');
-    const res = await api.request('/api/groups', { method: 'POST', json: { jid, name, folder, trigger: ti >= 0 ? rest[ti + 1] : undefined, requiresTrigger: !rest.includes('--no-trigger') } });
-    if (!res.ok) { process.stderr.write(`Not added: ${await refusal(res)}\n`); return 1; }
+    const res = await api.request('/api/groups', {
+      method: 'POST',
+      json: { jid, name, folder, trigger: ti >= 0 ? rest[ti + 1] : undefined, requiresTrigger: !rest.includes('--no-trigger') },
+    });
+    if (!res.ok) {
+      process.stderr.write(`Not added: ${await refusal(res)}\n`);
+      return 1;
+    }
     const body = await readBody<GroupResponse>(res);
     process.stdout.write(`Added ${body.group.name} (${body.group.jid}) in groups/${body.group.folder}\n`);
     return 0;
   }
   if (sub === 'remove') {
-    if (!rest[0]) { process.stderr.write('Usage: nanoclaw groups remove <jid>\n'); return 2; }
+    if (!rest[0]) {
+      process.stderr.write('Usage: nanoclaw groups remove <jid>\n');
+      return 2;
+    }
     const res = await api.request(`/api/groups/${encodeURIComponent(rest[0])}`, { method: 'DELETE' });
-    if (!res.ok) { process.stderr.write(`Not removed: ${await refusal(res)}\n`); return 1; }
+    if (!res.ok) {
+      process.stderr.write(`Not removed: ${await refusal(res)}\n`);
+      return 1;
+    }
     const body = await readBody<RemovedResponse>(res);
     process.stdout.write(`Removed ${body.removed}\n`);
     return 0;

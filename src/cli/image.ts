@@ -27,7 +27,9 @@ export function progressDisplay(out: NodeJS.WriteStream): { line(text: string): 
       out.write(`\r\x1b[2K${step && plain === cut ? body : cut}`);
       shown = true;
     },
-    done() { if (shown) out.write('\r\x1b[2K'); },
+    done() {
+      if (shown) out.write('\r\x1b[2K');
+    },
   };
 }
 
@@ -48,7 +50,10 @@ export async function imageCommand(args: string[], config: Config): Promise<numb
   out.write(`Building the agent image for ${runtime}… (the first build downloads a few hundred MB)\n`);
   const progress = progressDisplay(out);
   try {
-    const { tag } = await buildImage(runtime, progress.line, { home: config.home, tag: option(args, '--tag') ?? config.sandboxImage ?? undefined });
+    const { tag } = await buildImage(runtime, progress.line, {
+      home: config.home,
+      tag: option(args, '--tag') ?? config.sandboxImage ?? undefined,
+    });
     progress.done();
     out.write(`${p.ok('✓')} The agent image is ready: ${tag}\n`);
     return 0;

@@ -10,13 +10,21 @@ const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 4
 const LEVEL_NUMBERS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 const HIDDEN = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'v']);
 
-export interface LogFilter { group?: string; minLevel?: number }
+export interface LogFilter {
+  group?: string;
+  minLevel?: number;
+}
 
 export type LogEntry = Record<string, unknown> & { level?: number; time?: number | string; msg?: string };
 
 export function parseLine(line: string): LogEntry | null {
   if (!line.startsWith('{')) return null;
-  try { const v = JSON.parse(line); return v && typeof v === 'object' ? v : null; } catch { return null; }
+  try {
+    const v = JSON.parse(line);
+    return v && typeof v === 'object' ? v : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Does this entry belong to the group? Log lines name it as group, groupFolder or folder. */
@@ -40,7 +48,9 @@ export function formatEntry(entry: LogEntry, p: Paint): string {
   const lv = typeof entry.level === 'number' ? entry.level : 30;
   const name = (LEVELS[lv] ?? String(lv)).padEnd(5);
   const coloured = lv >= 50 ? p.bad(name) : lv >= 40 ? p.warn(name) : lv >= 30 ? p.ok(name) : p.dim(name);
-  const fields = Object.entries(entry).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => `${k}=${value(v)}`);
+  const fields = Object.entries(entry)
+    .filter(([k]) => !HIDDEN.has(k))
+    .map(([k, v]) => `${k}=${value(v)}`);
   const extra = fields.length ? `  ${p.dim(fields.join(' '))}` : '';
   return `${p.dim(time)} ${coloured} ${entry.msg ?? ''}${extra}`;
 }
@@ -64,7 +74,9 @@ export function tailLines(file: string, count: number, keep: (line: string) => b
       for (let i = parts.length - 1; i >= 0 && found.length < count; i--) if (parts[i] && keep(parts[i])) found.push(parts[i]);
     }
     return { lines: found.reverse(), size };
-  } finally { fs.closeSync(fd); }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export async function logsCommand(args: string[], config: Config): Promise<number> {
@@ -73,9 +85,15 @@ export async function logsCommand(args: string[], config: Config): Promise<numbe
   const file = path.join(homePaths(config.home).logs, 'nanoclaw.log');
   const group = option(args, '--group');
   const levelName = option(args, '--level');
-  if (levelName && !LEVEL_NUMBERS[levelName]) { process.stderr.write(`--level must be one of ${Object.keys(LEVEL_NUMBERS).join(', ')}.\n`); return 2; }
+  if (levelName && !LEVEL_NUMBERS[levelName]) {
+    process.stderr.write(`--level must be one of ${Object.keys(LEVEL_NUMBERS).join(', ')}.\n`);
+    return 2;
+  }
   const count = Number(option(args, '--lines') ?? option(args, '-n') ?? 100);
-  if (!Number.isInteger(count) || count < 0) { process.stderr.write('--lines must be a whole number.\n'); return 2; }
+  if (!Number.isInteger(count) || count < 0) {
+    process.stderr.write('--lines must be a whole number.\n');
+    return 2;
+  }
   const filter: LogFilter = { group, minLevel: levelName ? LEVEL_NUMBERS[levelName] : undefined };
   const raw = flag(args, '--json');
   const follow = flag(args, '-f', '--follow');
@@ -100,8 +118,15 @@ export async function logsCommand(args: string[], config: Config): Promise<numbe
   let partial = '';
   const readMore = () => {
     let size: number;
-    try { size = fs.statSync(file).size; } catch { return; }
-    if (size < offset) { offset = 0; partial = ''; }
+    try {
+      size = fs.statSync(file).size;
+    } catch {
+      return;
+    }
+    if (size < offset) {
+      offset = 0;
+      partial = '';
+    }
     if (size === offset) return;
     const fd = fs.openSync(file, 'r');
     try {
@@ -111,12 +136,19 @@ export async function logsCommand(args: string[], config: Config): Promise<numbe
       const parts = (partial + buf.toString('utf8')).split('\n');
       partial = parts.pop() ?? '';
       for (const l of parts) if (l) print(l);
-    } finally { fs.closeSync(fd); }
+    } finally {
+      fs.closeSync(fd);
+    }
   };
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const watcher = fs.watch(path.dirname(file), (_event, name) => { if (!name || name === path.basename(file)) readMore(); });
+  const watcher = fs.watch(path.dirname(file), (_event, name) => {
+    if (!name || name === path.basename(file)) readMore();
+  });
   await new Promise<void>((resolve) => {
-    const stop = () => { watcher.close(); resolve(); };
+    const stop = () => {
+      watcher.close();
+      resolve();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });

@@ -14,7 +14,10 @@ export async function pairingCommand(args: string[], config: Config): Promise<nu
   }
   if (sub === 'approve' && code) {
     const res = await api.request(`/api/pairing/${encodeURIComponent(code)}/approve`, { method: 'POST' });
-    if (!res.ok) { process.stderr.write(`Not approved: ${await refusal(res)}\n`); return 1; }
+    if (!res.ok) {
+      process.stderr.write(`Not approved: ${await refusal(res)}\n`);
+      return 1;
+    }
     const body = await readBody<GroupResponse>(res);
     process.stdout.write(`Approved: ${body.group.name} (${body.group.jid}) in groups/${body.group.folder}\n`);
     return 0;

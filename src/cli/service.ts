@@ -10,7 +10,13 @@ import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { projectRoot } from '../config/project-root.js';
 import {
-  defaultServiceDir, launchdPlist, serviceFileName, SYSTEMD_UNIT, systemdUnit, type ServicePlatform, type ServiceSpec,
+  defaultServiceDir,
+  launchdPlist,
+  serviceFileName,
+  SYSTEMD_UNIT,
+  systemdUnit,
+  type ServicePlatform,
+  type ServiceSpec,
 } from './service-units.js';
 import { fetchStatus } from './status.js';
 import { flag, option, paint, positional } from './term.js';
@@ -22,7 +28,13 @@ export function serviceSpec(config: Config, env: NodeJS.ProcessEnv): ServiceSpec
   const pathEnv = [nodeDir, ...(env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(path.delimiter)]
     .filter((d, i, all) => d && path.isAbsolute(d) && all.indexOf(d) === i)
     .join(path.delimiter);
-  return { node: fs.realpathSync(process.execPath), cli: fs.realpathSync(cli), home: config.home, logs: homePaths(config.home).logs, pathEnv };
+  return {
+    node: fs.realpathSync(process.execPath),
+    cli: fs.realpathSync(cli),
+    home: config.home,
+    logs: homePaths(config.home).logs,
+    pathEnv,
+  };
 }
 
 function run(cmd: string, args: string[]): { ok: boolean; output: string } {
@@ -36,14 +48,18 @@ function run(cmd: string, args: string[]): { ok: boolean; output: string } {
 
 function activateCommands(platform: ServicePlatform, file: string): string[][] {
   return platform === 'linux'
-    ? [['systemctl', '--user', 'daemon-reload'], ['systemctl', '--user', 'enable', '--now', SYSTEMD_UNIT]]
-    : [['launchctl', 'unload', file], ['launchctl', 'load', '-w', file]];
+    ? [
+        ['systemctl', '--user', 'daemon-reload'],
+        ['systemctl', '--user', 'enable', '--now', SYSTEMD_UNIT],
+      ]
+    : [
+        ['launchctl', 'unload', file],
+        ['launchctl', 'load', '-w', file],
+      ];
 }
 
 function deactivateCommands(platform: ServicePlatform, file: string): string[][] {
-  return platform === 'linux'
-    ? [['systemctl', '--user', 'disable', '--now', SYSTEMD_UNIT]]
-    : [['launchctl', 'unload', '-w', file]];
+  return platform === 'linux' ? [['systemctl', '--user', 'disable', '--now', SYSTEMD_UNIT]] : [['launchctl', 'unload', '-w', file]];
 }
 
 export async function serviceCommand(args: string[], config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -52,7 +68,9 @@ export async function serviceCommand(args: string[], config: Config, env: NodeJS
   const [sub] = positional(args, ['--platform']);
   const platform = (option(args, '--platform') ?? process.platform) as ServicePlatform;
   if (platform !== 'linux' && platform !== 'darwin') {
-    process.stderr.write(`Services are supported on Linux (systemd) and macOS (launchd), not ${platform}. Run "nanoclaw start" under your own supervisor instead.\n`);
+    process.stderr.write(
+      `Services are supported on Linux (systemd) and macOS (launchd), not ${platform}. Run "nanoclaw start" under your own supervisor instead.\n`,
+    );
     return 2;
   }
   if (sub !== 'install' && sub !== 'uninstall') {
@@ -67,9 +85,15 @@ export async function serviceCommand(args: string[], config: Config, env: NodeJS
   const show = (cmds: string[][]) => cmds.map((c) => `  ${c.join(' ')}`).join('\n');
 
   if (sub === 'uninstall') {
-    if (!fs.existsSync(file)) { out.write(`No NanoClaw service is installed (${file} does not exist).\n`); return 0; }
+    if (!fs.existsSync(file)) {
+      out.write(`No NanoClaw service is installed (${file} does not exist).\n`);
+      return 0;
+    }
     const cmds = deactivateCommands(platform, file);
-    if (dryRun) { out.write(`Would run:\n${show(cmds)}\nand remove ${file}.\n`); return 0; }
+    if (dryRun) {
+      out.write(`Would run:\n${show(cmds)}\nand remove ${file}.\n`);
+      return 0;
+    }
     if (manage) for (const c of cmds) run(c[0], c.slice(1));
     fs.rmSync(file);
     if (manage && platform === 'linux') run('systemctl', ['--user', 'daemon-reload']);
@@ -78,7 +102,12 @@ export async function serviceCommand(args: string[], config: Config, env: NodeJS
   }
 
   let spec: ServiceSpec;
-  try { spec = serviceSpec(config, env); } catch (err) { process.stderr.write(`${(err as Error).message}\n`); return 1; }
+  try {
+    spec = serviceSpec(config, env);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
   const text = platform === 'linux' ? systemdUnit(spec) : launchdPlist(spec);
   const cmds = activateCommands(platform, file);
   if (dryRun) {
@@ -87,7 +116,11 @@ export async function serviceCommand(args: string[], config: Config, env: NodeJS
   }
   const running = await fetchStatus(config);
   if (manage && !('error' in running)) {
-    out.write(p.warn(`NanoClaw is already running here (pid ${running.status.pid}). Stop it first, or the service cannot take the port; then run this again.\n`));
+    out.write(
+      p.warn(
+        `NanoClaw is already running here (pid ${running.status.pid}). Stop it first, or the service cannot take the port; then run this again.\n`,
+      ),
+    );
     return 1;
   }
   fs.mkdirSync(spec.logs, { recursive: true });
@@ -95,17 +128,23 @@ export async function serviceCommand(args: string[], config: Config, env: NodeJS
   fs.writeFileSync(file, text, { mode: 0o644 });
   out.write(`${p.ok('✓')} Wrote ${file}\n`);
   if (!manage) {
-    out.write(`Not activated (${env.NANOCLAW_SERVICE_DIR ? 'NANOCLAW_SERVICE_DIR is set' : `this is not ${platform}`}). To activate it:\n${show(cmds)}\n`);
+    out.write(
+      `Not activated (${env.NANOCLAW_SERVICE_DIR ? 'NANOCLAW_SERVICE_DIR is set' : `this is not ${platform}`}). To activate it:\n${show(cmds)}\n`,
+    );
     return 0;
   }
   for (const c of cmds) {
     const res = run(c[0], c.slice(1));
     if (!res.ok && !(platform === 'darwin' && c[1] === 'unload')) {
-      process.stderr.write(`${p.bad('✗')} "${c.join(' ')}" failed: ${res.output}\nThe file is in place; fix the problem and run the command yourself.\n`);
+      process.stderr.write(
+        `${p.bad('✗')} "${c.join(' ')}" failed: ${res.output}\nThe file is in place; fix the problem and run the command yourself.\n`,
+      );
       return 1;
     }
   }
-  out.write(`${p.ok('✓')} NanoClaw runs in the background now and restarts if it fails. Logs: ${path.join(spec.logs, 'service.log')} and ${path.join(spec.logs, 'nanoclaw.log')}\n`);
+  out.write(
+    `${p.ok('✓')} NanoClaw runs in the background now and restarts if it fails. Logs: ${path.join(spec.logs, 'service.log')} and ${path.join(spec.logs, 'nanoclaw.log')}\n`,
+  );
   if (platform === 'linux') out.write(`To keep it running while you are logged out: loginctl enable-linger ${env.USER ?? '$USER'}\n`);
   out.write(`Check it with "nanoclaw status"; remove it with "nanoclaw service uninstall".\n`);
   return 0;

@@ -29,15 +29,22 @@ export async function runSetup(deps: SetupDeps): Promise<Config> {
   out.write(`\n${p.bold('Welcome to NanoClaw.')} Nothing is configured in ${config.home} yet — three short steps.\n`);
   out.write(p.dim('(Skip this with "nanoclaw start --no-setup"; change anything later with "nanoclaw auth …".)\n\n'));
 
-  out.write(`${p.bold('1. Claude')}\n   NanoClaw needs an Anthropic API key (console.anthropic.com) or a Claude subscription token (run "claude setup-token").\n`);
+  out.write(
+    `${p.bold('1. Claude')}\n   NanoClaw needs an Anthropic API key (console.anthropic.com) or a Claude subscription token (run "claude setup-token").\n`,
+  );
   for (;;) {
     const value = await ask.secret('   Paste it here (hidden; Enter to skip): ');
-    if (!value) { out.write(p.warn('   Skipped: the assistant cannot answer until a credential is set ("nanoclaw auth claude").\n')); break; }
+    if (!value) {
+      out.write(p.warn('   Skipped: the assistant cannot answer until a credential is set ("nanoclaw auth claude").\n'));
+      break;
+    }
     try {
       const { variable } = saveClaudeCredential(config.home, value);
       out.write(`   ${p.ok('✓')} Saved as ${variable} in .env (readable only by you).\n`);
       break;
-    } catch (err) { out.write(`   ${p.bad('✗')} ${(err as Error).message}\n`); }
+    } catch (err) {
+      out.write(`   ${p.bad('✗')} ${(err as Error).message}\n`);
+    }
   }
 
   out.write(`\n${p.bold('2. Sandbox')}\n`);

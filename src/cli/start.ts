@@ -16,7 +16,11 @@ export async function startCommand(args: string[], config: Config): Promise<numb
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   if (needsSetup(config) && interactive && !flag(args, '--no-setup')) {
     const ask = prompter();
-    try { config = await runSetup({ config, ask, out: process.stdout, env: process.env }); } finally { ask.close(); }
+    try {
+      config = await runSetup({ config, ask, out: process.stdout, env: process.env });
+    } finally {
+      ask.close();
+    }
   }
   const host = await startHost({ config });
   // Written whole or not at all: a reader never sees half a file.
@@ -26,9 +30,11 @@ export async function startCommand(args: string[], config: Config): Promise<numb
   const out = process.stdout;
   out.write(`NanoClaw is running in ${config.home}\n`);
   // The sign-in link carries the token: show it to a person at a terminal, not to a log file.
-  out.write(interactive
-    ? `  Dashboard: ${dashboardLink(host.url, host.token)}\n`
-    : `  Local API and dashboard: ${host.url}  (token in ${host.paths.apiToken}; "nanoclaw dashboard" prints a sign-in link)\n`);
+  out.write(
+    interactive
+      ? `  Dashboard: ${dashboardLink(host.url, host.token)}\n`
+      : `  Local API and dashboard: ${host.url}  (token in ${host.paths.apiToken}; "nanoclaw dashboard" prints a sign-in link)\n`,
+  );
   out.write(`  Sandbox runtime: ${host.runtime?.name ?? 'none'}\n`);
   out.write(`  Chat with it:  npx nanoclaw chat\n`);
   for (const p of host.runtimeProblems) out.write(`  ! ${p}\n`);
@@ -45,6 +51,10 @@ export async function startCommand(args: string[], config: Config): Promise<numb
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
-  try { fs.unlinkSync(`${host.paths.data}/host.json`); } catch { /* already gone */ }
+  try {
+    fs.unlinkSync(`${host.paths.data}/host.json`);
+  } catch {
+    /* already gone */
+  }
   return 0;
 }

@@ -10,18 +10,32 @@ import { duration, flag, localTime, paint } from './term.js';
 export const EXIT_NOT_RUNNING = 3;
 
 /** Reaches the running host, or says in one sentence why not. */
-export async function fetchStatus(config: Config): Promise<{ api: ApiClient; status: StatusResponse } | { error: string; running: boolean }> {
+export async function fetchStatus(
+  config: Config,
+): Promise<{ api: ApiClient; status: StatusResponse } | { error: string; running: boolean }> {
   let api: ApiClient;
-  try { api = apiClient(config); } catch {
-    return { running: false, error: `NanoClaw has never been started in ${config.home} (no data/api-token). Start it with "nanoclaw start", or set NANOCLAW_HOME to the right folder.` };
+  try {
+    api = apiClient(config);
+  } catch {
+    return {
+      running: false,
+      error: `NanoClaw has never been started in ${config.home} (no data/api-token). Start it with "nanoclaw start", or set NANOCLAW_HOME to the right folder.`,
+    };
   }
   let res: Response;
   try {
     res = await api.request('/api/status', { signal: AbortSignal.timeout(5000) });
   } catch {
-    return { running: false, error: `NanoClaw is not running in ${config.home} (nothing answers at ${api.base}). Start it with "nanoclaw start", or keep it running with "nanoclaw service install".` };
+    return {
+      running: false,
+      error: `NanoClaw is not running in ${config.home} (nothing answers at ${api.base}). Start it with "nanoclaw start", or keep it running with "nanoclaw service install".`,
+    };
   }
-  if (res.status === 401) return { running: true, error: `Something at ${api.base} refused this home's API token: is another NanoClaw using that port? Check NANOCLAW_HOME and NANOCLAW_HTTP_PORT.` };
+  if (res.status === 401)
+    return {
+      running: true,
+      error: `Something at ${api.base} refused this home's API token: is another NanoClaw using that port? Check NANOCLAW_HOME and NANOCLAW_HTTP_PORT.`,
+    };
   if (!res.ok) return { running: true, error: `NanoClaw at ${api.base} answered ${res.status}; see ${config.home}/logs/nanoclaw.log.` };
   return { api, status: await readBody<StatusResponse>(res) };
 }
@@ -29,11 +43,14 @@ export async function fetchStatus(config: Config): Promise<{ api: ApiClient; sta
 /** What needs attention, in words; empty when all is well. */
 export function troubles(status: StatusResponse): string[] {
   const out = [...status.problems];
-  if (!status.runtime && !out.some((p) => /runtime|bubblewrap|docker/i.test(p))) out.push('No sandbox runtime: run "nanoclaw doctor" to see why.');
-  if (!status.credential && !out.some((p) => /credential/i.test(p))) out.push('No Anthropic credential: run "nanoclaw auth claude", then restart.');
+  if (!status.runtime && !out.some((p) => /runtime|bubblewrap|docker/i.test(p)))
+    out.push('No sandbox runtime: run "nanoclaw doctor" to see why.');
+  if (!status.credential && !out.some((p) => /credential/i.test(p)))
+    out.push('No Anthropic credential: run "nanoclaw auth claude", then restart.');
   for (const c of status.channels) {
     if (c.connected) continue;
-    if (c.linking?.qr || c.linking?.pairingCode) out.push(`${c.name} is waiting to be linked: open the dashboard's Channels page, or run "nanoclaw auth ${c.name}".`);
+    if (c.linking?.qr || c.linking?.pairingCode)
+      out.push(`${c.name} is waiting to be linked: open the dashboard's Channels page, or run "nanoclaw auth ${c.name}".`);
     else out.push(`${c.name} is disconnected${c.detail ? `: ${c.detail}` : ''}.`);
   }
   return out;
@@ -54,7 +71,9 @@ export async function statusCommand(args: string[], config: Config): Promise<num
   try {
     const res = await api.request('/api/tasks', { signal: AbortSignal.timeout(5000) });
     if (res.ok) tasks = (await readBody<TasksResponse>(res)).tasks;
-  } catch { /* tasks are optional on this screen */ }
+  } catch {
+    /* tasks are optional on this screen */
+  }
   const next = tasks
     .filter((t) => t.status === 'active' && t.nextRun)
     .sort((a, b) => String(a.nextRun).localeCompare(String(b.nextRun)))
@@ -67,13 +86,23 @@ export async function statusCommand(args: string[], config: Config): Promise<num
 
   const now = Date.now();
   const row = (label: string, value: string) => out.write(`  ${p.dim(label.padEnd(11))} ${value}\n`);
-  out.write(`${issues.length ? p.warn('●') : p.ok('●')} ${p.bold(`${status.assistantName} is running`)} ${p.dim(`(pid ${status.pid}, up ${duration(now - Date.parse(status.startedAt))}, ${api.base})`)}\n`);
+  out.write(
+    `${issues.length ? p.warn('●') : p.ok('●')} ${p.bold(`${status.assistantName} is running`)} ${p.dim(`(pid ${status.pid}, up ${duration(now - Date.parse(status.startedAt))}, ${api.base})`)}\n`,
+  );
   row('Sandbox', status.runtime ? p.ok(status.runtime) : p.bad('none'));
   row('Credential', status.credential ? p.ok('present') : p.bad('missing'));
-  row('Channels', status.channels.map((c) => `${c.name} ${c.connected ? p.ok('connected') : c.linking ? p.warn('waiting to be linked') : p.bad('disconnected')}`).join(', '));
+  row(
+    'Channels',
+    status.channels
+      .map((c) => `${c.name} ${c.connected ? p.ok('connected') : c.linking ? p.warn('waiting to be linked') : p.bad('disconnected')}`)
+      .join(', '),
+  );
   row('Groups', `${status.groups} registered`);
   row('Agents', `${status.queue.active} working, ${status.queue.waiting} waiting`);
-  for (const a of status.agents) out.write(`  ${' '.repeat(11)} ${a.name} ${p.dim(`(${a.folder})`)} ${duration(now - Date.parse(a.startedAt))}${a.tool ? `, using ${a.tool}` : ''}\n`);
+  for (const a of status.agents)
+    out.write(
+      `  ${' '.repeat(11)} ${a.name} ${p.dim(`(${a.folder})`)} ${duration(now - Date.parse(a.startedAt))}${a.tool ? `, using ${a.tool}` : ''}\n`,
+    );
   next.forEach((t, i) => {
     const prompt = t.prompt.replace(/\s+/g, ' ');
     const text = `${localTime(t.nextRun)}  ${t.groupFolder}  ${prompt.length > 50 ? prompt.slice(0, 49) + '…' : prompt}`;

@@ -12,7 +12,10 @@ export function describeSchedule(t: { scheduleType: string; scheduleValue: strin
   return `cron ${t.scheduleValue}`;
 }
 
-const oneLine = (s: string, n: number) => { const t = s.replace(/\s+/g, ' ').trim(); return t.length > n ? t.slice(0, n - 1) + '…' : t; };
+const oneLine = (s: string, n: number) => {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > n ? t.slice(0, n - 1) + '…' : t;
+};
 
 export async function tasksCommand(args: string[], config: Config): Promise<number> {
   const api = apiClient(config);
@@ -26,10 +29,16 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
 
   if (sub === 'list') {
     const res = await api.request('/api/tasks');
-    if (res.status === 404) { process.stderr.write('This NanoClaw has no scheduled tasks API.\n'); return 1; }
+    if (res.status === 404) {
+      process.stderr.write('This NanoClaw has no scheduled tasks API.\n');
+      return 1;
+    }
     if (!res.ok) return fail(res, 'Could not list tasks');
     const { tasks } = await readBody<TasksResponse>(res);
-    if (!tasks.length) { out.write(`No scheduled tasks. Ask ${config.assistantName} in a chat, e.g. "every weekday at 9, send me the weather".\n`); return 0; }
+    if (!tasks.length) {
+      out.write(`No scheduled tasks. Ask ${config.assistantName} in a chat, e.g. "every weekday at 9, send me the weather".\n`);
+      return 0;
+    }
     const colour = (s: string) => (s === 'active' ? p.ok(s) : s === 'paused' ? p.warn(s) : p.dim(s));
     for (const t of tasks) {
       out.write(`${p.bold(t.id)}  ${colour(t.status.padEnd(9))} ${t.groupFolder.padEnd(14)} ${describeSchedule(t)}\n`);
@@ -41,7 +50,10 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
     return 0;
   }
 
-  if (!id) { process.stderr.write(`Usage: nanoclaw tasks ${sub} <task id>   (ids are in "nanoclaw tasks list")\n`); return 2; }
+  if (!id) {
+    process.stderr.write(`Usage: nanoclaw tasks ${sub} <task id>   (ids are in "nanoclaw tasks list")\n`);
+    return 2;
+  }
   const path = `/api/tasks/${encodeURIComponent(id)}`;
 
   if (sub === 'show') {
@@ -53,7 +65,9 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
     if (t.statusReason) out.write(`Status: ${t.statusReason}\n`);
     out.write(runs.length ? 'Runs:\n' : 'It has not run yet.\n');
     for (const r of runs) {
-      out.write(`  ${localTime(r.startedAt)}  ${r.status.padEnd(11)} ${r.durationMs != null ? duration(r.durationMs).padEnd(7) : '       '} ${oneLine(r.error ?? r.result ?? '', 70)}\n`);
+      out.write(
+        `  ${localTime(r.startedAt)}  ${r.status.padEnd(11)} ${r.durationMs != null ? duration(r.durationMs).padEnd(7) : '       '} ${oneLine(r.error ?? r.result ?? '', 70)}\n`,
+      );
     }
     return 0;
   }
@@ -64,7 +78,10 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
     cancel: { method: 'DELETE', url: path, done: 'Cancelled' },
   };
   const action = actions[sub];
-  if (!action) { process.stderr.write(`Unknown tasks subcommand "${sub}": use list, show, pause, resume or cancel.\n`); return 2; }
+  if (!action) {
+    process.stderr.write(`Unknown tasks subcommand "${sub}": use list, show, pause, resume or cancel.\n`);
+    return 2;
+  }
   const res = await api.request(action.url, { method: action.method });
   if (!res.ok) return fail(res, `Could not ${sub} ${id}`);
   // Pause and resume answer { task }; cancel answers { removed }.

@@ -33,7 +33,10 @@ export function flag(args: string[], ...names: string[]): boolean {
 export function positional(args: string[], valued: string[] = []): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    if (valued.includes(args[i])) { i++; continue; }
+    if (valued.includes(args[i])) {
+      i++;
+      continue;
+    }
     if (!args[i].startsWith('-')) out.push(args[i]);
   }
   return out;
@@ -73,23 +76,35 @@ export function prompter(input: NodeJS.ReadStream = process.stdin, output: NodeJ
   // readline echoes through _writeToOutput; silence it while a secret is typed.
   const anyRl = rl as unknown as { _writeToOutput(s: string): void };
   const write = anyRl._writeToOutput.bind(rl);
-  anyRl._writeToOutput = (s: string) => { if (!muted) write(s); };
+  anyRl._writeToOutput = (s: string) => {
+    if (!muted) write(s);
+  };
   const lines: string[] = [];
   const waiting: ((line: string) => void)[] = [];
   let closed = false;
-  rl.on('line', (line) => { const w = waiting.shift(); if (w) w(line); else lines.push(line); });
-  rl.on('close', () => { closed = true; for (const w of waiting.splice(0)) w(''); });
-  const next = (question: string) => new Promise<string>((resolve) => {
-    output.write(question);
-    if (lines.length) return resolve(lines.shift()!);
-    if (closed) return resolve('');
-    waiting.push(resolve);
+  rl.on('line', (line) => {
+    const w = waiting.shift();
+    if (w) w(line);
+    else lines.push(line);
   });
+  rl.on('close', () => {
+    closed = true;
+    for (const w of waiting.splice(0)) w('');
+  });
+  const next = (question: string) =>
+    new Promise<string>((resolve) => {
+      output.write(question);
+      if (lines.length) return resolve(lines.shift()!);
+      if (closed) return resolve('');
+      waiting.push(resolve);
+    });
   return {
     ask: async (q) => (await next(q)).trim(),
     async secret(q) {
       muted = input.isTTY === true;
-      try { return (await next(q)).trim(); } finally {
+      try {
+        return (await next(q)).trim();
+      } finally {
         if (muted) output.write('\n');
         muted = false;
       }

@@ -77,7 +77,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!name || name.length > 50 || /[\r\n]/.test(name)) throw new Error('ASSISTANT_NAME must be 1-50 characters on one line.');
   let sandboxEnv: Record<string, string> = {};
   if (merged.NANOCLAW_SANDBOX_ENV) {
-    try { sandboxEnv = JSON.parse(merged.NANOCLAW_SANDBOX_ENV); } catch { throw new Error('NANOCLAW_SANDBOX_ENV must be a JSON object of strings.'); }
+    try {
+      sandboxEnv = JSON.parse(merged.NANOCLAW_SANDBOX_ENV);
+    } catch {
+      throw new Error('NANOCLAW_SANDBOX_ENV must be a JSON object of strings.');
+    }
   }
   return {
     home,

@@ -60,7 +60,8 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
   // If it exists it must be a real directory, not a symlink pointing elsewhere.
   try {
     const st = fs.lstatSync(resolved);
-    if (st.isSymbolicLink() || !st.isDirectory()) throw new Error(`groups/${folder} exists but is not a plain directory; move it away and try again.`);
+    if (st.isSymbolicLink() || !st.isDirectory())
+      throw new Error(`groups/${folder} exists but is not a plain directory; move it away and try again.`);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err?.code !== 'ENOENT') throw err;
@@ -82,7 +83,9 @@ export function ensureGroupFolder(paths: HomePaths, folder: string, name: string
  * rather than followed: 'wx' (O_EXCL) never writes through a symlink.
  */
 function writeIfMissing(file: string, text: string): void {
-  try { fs.writeFileSync(file, text, { flag: 'wx' }); } catch (err) {
+  try {
+    fs.writeFileSync(file, text, { flag: 'wx' });
+  } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
@@ -113,7 +116,9 @@ export function ensureApiToken(paths: HomePaths): string {
       fs.chmodSync(paths.apiToken, 0o600);
       return token;
     }
-  } catch { /* create below */ }
+  } catch {
+    /* create below */
+  }
   const token = crypto.randomBytes(32).toString('base64url');
   fs.writeFileSync(paths.apiToken, token + '\n', { mode: 0o600 });
   fs.chmodSync(paths.apiToken, 0o600);

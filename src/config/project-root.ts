@@ -13,7 +13,7 @@ export function projectRoot(): string {
     const pkg = path.join(dir, 'package.json');
     if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'nanoclaw') return (cached = dir);
     const up = path.dirname(dir);
-    if (up === dir) throw new Error('Cannot find NanoClaw\'s package.json above ' + fileURLToPath(import.meta.url));
+    if (up === dir) throw new Error("Cannot find NanoClaw's package.json above " + fileURLToPath(import.meta.url));
     dir = up;
   }
 }

@@ -22,19 +22,37 @@ export function callsAssistant(deps: Pick<ConversationDeps, 'canTrigger'>, group
 }
 
 /** Messages waiting for an answer, and whether any of them calls the assistant. */
-export function pendingFor(deps: ConversationDeps, group: RegisteredGroup, afterSeq: number): { messages: StoredMessage[]; triggered: boolean } {
+export function pendingFor(
+  deps: ConversationDeps,
+  group: RegisteredGroup,
+  afterSeq: number,
+): { messages: StoredMessage[]; triggered: boolean } {
   const messages = deps.store.messages.after(group.jid, afterSeq).filter((m) => !m.fromAssistant);
   const triggered = messages.some((m) => callsAssistant(deps, group, m));
   return { messages, triggered };
 }
 
-const IMAGE_MIME: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', gif: 'image/gif', webp: 'image/webp' };
+const IMAGE_MIME: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+};
 
 function toTurn(deps: ConversationDeps, messages: StoredMessage[]): Turn {
-  const images = messages.flatMap((m) => (m.attachments ?? [])
-    .filter((a) => a.kind === 'image')
-    .map((a) => ({ path: `/workspace/group/${a.path}`, mimeType: a.mimeType ?? IMAGE_MIME[a.path.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/jpeg' })));
-  return { prompt: formatCatchUp(messages, deps.timezone, { assistantName: deps.assistantName }), images: images.length ? images : undefined };
+  const images = messages.flatMap((m) =>
+    (m.attachments ?? [])
+      .filter((a) => a.kind === 'image')
+      .map((a) => ({
+        path: `/workspace/group/${a.path}`,
+        mimeType: a.mimeType ?? IMAGE_MIME[a.path.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/jpeg',
+      })),
+  );
+  return {
+    prompt: formatCatchUp(messages, deps.timezone, { assistantName: deps.assistantName }),
+    images: images.length ? images : undefined,
+  };
 }
 
 export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, sessionId: string | null): AgentJob {
@@ -61,7 +79,13 @@ export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, 
       const upTo = batches.shift();
       if (upTo === undefined) return;
       const reply = stripInternal(text);
-      deps.store.outbox.commitTurn({ chatJid: group.jid, upToSeq: upTo, reply: reply || undefined, groupFolder: group.folder, sessionId: sid ?? undefined });
+      deps.store.outbox.commitTurn({
+        chatJid: group.jid,
+        upToSeq: upTo,
+        reply: reply || undefined,
+        groupFolder: group.folder,
+        sessionId: sid ?? undefined,
+      });
     },
   };
 }

@@ -17,7 +17,11 @@ const LINE_BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]+/g;
 
 /** A name with the invisible characters removed and runs of spacing collapsed. */
 export function cleanName(name: string): string {
-  return name.replace(LINE_BREAKS, ' ').replace(INVISIBLE, '').replace(/[\s\p{Z}]+/gu, ' ').trim();
+  return name
+    .replace(LINE_BREAKS, ' ')
+    .replace(INVISIBLE, '')
+    .replace(/[\s\p{Z}]+/gu, ' ')
+    .trim();
 }
 
 /** A short id for a sender, stable across messages and chats: the model can tell two "Sam"s apart. */
@@ -27,9 +31,57 @@ export function senderId(sender: string): string {
 
 // Letters from other scripts that look like Latin ones (the ones NFKC leaves alone).
 const CONFUSABLE: Record<string, string> = {
-  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w', ү: 'y', һ: 'h',
-  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', μ: 'u', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w', ϲ: 'c', ϳ: 'j',
-  ɑ: 'a', ɡ: 'g', ɩ: 'i', ɪ: 'i', ʏ: 'y', ᴀ: 'a', ᴏ: 'o', ᴜ: 'u', ı: 'i', ȷ: 'j', '0': 'o', '1': 'l', '|': 'l',
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  ё: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ї: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  ү: 'y',
+  һ: 'h',
+  α: 'a',
+  β: 'b',
+  ε: 'e',
+  η: 'n',
+  ι: 'i',
+  κ: 'k',
+  μ: 'u',
+  ν: 'v',
+  ο: 'o',
+  ρ: 'p',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ω: 'w',
+  ϲ: 'c',
+  ϳ: 'j',
+  ɑ: 'a',
+  ɡ: 'g',
+  ɩ: 'i',
+  ɪ: 'i',
+  ʏ: 'y',
+  ᴀ: 'a',
+  ᴏ: 'o',
+  ᴜ: 'u',
+  ı: 'i',
+  ȷ: 'j',
+  '0': 'o',
+  '1': 'l',
+  '|': 'l',
 };
 
 /**
@@ -40,7 +92,10 @@ const CONFUSABLE: Record<string, string> = {
  */
 export function nameLooks(name: string): string {
   const folded = cleanName(name).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
-  return [...folded].map((c) => CONFUSABLE[c] ?? c).join('').replace(/[^\p{L}\p{N}]/gu, '');
+  return [...folded]
+    .map((c) => CONFUSABLE[c] ?? c)
+    .join('')
+    .replace(/[^\p{L}\p{N}]/gu, '');
 }
 
 /** Names the owner goes by on every channel, whatever the chat's own history says. */
@@ -59,12 +114,14 @@ export interface ReservedNames {
  */
 export function personaProblem(persona: string, reserved: ReservedNames): string | null {
   const clean = cleanName(persona);
-  if (!nameLooks(clean)) return 'The persona name is empty once invisible characters and punctuation are removed; give the sub-agent a visible name such as "Researcher".';
+  if (!nameLooks(clean))
+    return 'The persona name is empty once invisible characters and punctuation are removed; give the sub-agent a visible name such as "Researcher".';
   const looks = nameLooks(clean);
   if (looks === nameLooks(reserved.assistantName)) {
     return `The persona "${clean}" looks like the assistant's own name (${reserved.assistantName}); leave "sender" out to speak as ${reserved.assistantName}, or pick a different persona name.`;
   }
   const owner = [...OWNER_WORDS, ...(reserved.ownerNames ?? [])].find((n) => nameLooks(n) && nameLooks(n) === looks);
-  if (owner) return `The persona "${clean}" looks like the owner's name ("${cleanName(owner)}"); a persona may never pass for the owner. Pick a different persona name.`;
+  if (owner)
+    return `The persona "${clean}" looks like the owner's name ("${cleanName(owner)}"); a persona may never pass for the owner. Pick a different persona name.`;
   return null;
 }

@@ -26,7 +26,11 @@ export interface TriggerContext {
   mentions?: string[];
 }
 
-export function isTriggered(group: RegisteredGroup, msg: Pick<Message, 'text' | 'fromAssistant' | 'mentionsAssistant' | 'repliesToAssistant'>, ctx: TriggerContext = {}): boolean {
+export function isTriggered(
+  group: RegisteredGroup,
+  msg: Pick<Message, 'text' | 'fromAssistant' | 'mentionsAssistant' | 'repliesToAssistant'>,
+  ctx: TriggerContext = {},
+): boolean {
   if (msg.fromAssistant) return false;
   if (group.isMain || !group.requiresTrigger) return true;
   // What the channel knows (a mention of the bot's account, a reply to it) addresses the assistant as the trigger does.
@@ -36,12 +40,7 @@ export function isTriggered(group: RegisteredGroup, msg: Pick<Message, 'text' | 
 }
 
 export function escapeXml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 /** A timestamp as the user would read it, in their time zone. */
@@ -50,7 +49,13 @@ export function localTime(iso: string, timeZone: string): string {
   if (Number.isNaN(d.getTime())) return iso;
   try {
     return new Intl.DateTimeFormat('en-GB', {
-      timeZone, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+      timeZone,
+      year: 'numeric',
+      month: 'short',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
     }).format(d);
   } catch {
     return d.toISOString();

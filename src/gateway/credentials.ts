@@ -16,7 +16,11 @@ export const DEFAULT_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
 /** Refresh this long before expiry, so a long model call does not start with a dying token. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
 
-export interface OAuthState { accessToken: string; refreshToken?: string; expiresAt?: number }
+export interface OAuthState {
+  accessToken: string;
+  refreshToken?: string;
+  expiresAt?: number;
+}
 
 export interface CredentialSourceDeps {
   /** From the environment / .env (config.credential). */
@@ -78,8 +82,16 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
   };
   const readStateIfChanged = (): { state: OAuthState | null; mtimeMs: number } => {
     let mtime = -1;
-    try { mtime = fs.statSync(file).mtimeMs; } catch { /* no file */ }
-    if (mtime !== cachedMtime) { const r = readState(file); cached = r.state; cachedMtime = r.mtimeMs; }
+    try {
+      mtime = fs.statSync(file).mtimeMs;
+    } catch {
+      /* no file */
+    }
+    if (mtime !== cachedMtime) {
+      const r = readState(file);
+      cached = r.state;
+      cachedMtime = r.mtimeMs;
+    }
     return { state: cached, mtimeMs: cachedMtime };
   };
 
@@ -93,7 +105,11 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
     const text = await res.text();
     if (!res.ok) throw new Error(`the token endpoint answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`);
     let data: any;
-    try { data = JSON.parse(text); } catch { throw new Error('the token endpoint sent something that is not JSON'); }
+    try {
+      data = JSON.parse(text);
+    } catch {
+      throw new Error('the token endpoint sent something that is not JSON');
+    }
     if (typeof data?.access_token !== 'string' || !data.access_token) throw new Error('the token endpoint sent no access_token');
     const next: OAuthState = {
       accessToken: data.access_token,
@@ -103,7 +119,11 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
     };
     writeState(file, next);
     cached = next;
-    try { cachedMtime = fs.statSync(file).mtimeMs; } catch { /* written just now */ }
+    try {
+      cachedMtime = fs.statSync(file).mtimeMs;
+    } catch {
+      /* written just now */
+    }
     deps.logger?.info({ expiresAt: next.expiresAt ? new Date(next.expiresAt).toISOString() : null }, 'refreshed the Claude OAuth token');
     return next;
   }
@@ -116,19 +136,25 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
       const due = state.expiresAt !== undefined && now() >= state.expiresAt - REFRESH_MARGIN_MS;
       if (!due || !state.refreshToken) {
         if (state.expiresAt !== undefined && now() >= state.expiresAt) {
-          throw new Error('The Claude OAuth token has expired and there is no refresh token: run "claude setup-token", put the new token in CLAUDE_CODE_OAUTH_TOKEN (or store/auth/claude.json), and restart.');
+          throw new Error(
+            'The Claude OAuth token has expired and there is no refresh token: run "claude setup-token", put the new token in CLAUDE_CODE_OAUTH_TOKEN (or store/auth/claude.json), and restart.',
+          );
         }
         return { kind: 'oauth', value: state.accessToken };
       }
       // One refresh at a time, however many sandboxes ask at once.
-      inFlight ??= refresh(state).finally(() => { inFlight = null; });
+      inFlight ??= refresh(state).finally(() => {
+        inFlight = null;
+      });
       try {
         const next = await inFlight;
         return { kind: 'oauth', value: next.accessToken };
       } catch (err) {
         deps.logger?.warn({ err: (err as Error).message }, 'Claude OAuth token refresh failed');
         if (state.expiresAt !== undefined && now() < state.expiresAt) return { kind: 'oauth', value: state.accessToken };
-        throw new Error(`The Claude OAuth token has expired and refreshing it failed (${(err as Error).message}): run "claude setup-token", put the new token in CLAUDE_CODE_OAUTH_TOKEN, and restart.`);
+        throw new Error(
+          `The Claude OAuth token has expired and refreshing it failed (${(err as Error).message}): run "claude setup-token", put the new token in CLAUDE_CODE_OAUTH_TOKEN, and restart.`,
+        );
       }
     },
   };

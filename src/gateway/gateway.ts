@@ -75,7 +75,19 @@ export const TCP_PREAMBLE = 'NANOCLAW ';
 const PREAMBLE_MAX = 200;
 
 /** Headers the sandbox may not choose: hop-by-hop ones and any credential. */
-const DROP_HEADERS = new Set(['host', 'connection', 'content-length', 'x-api-key', 'authorization', 'proxy-authorization', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'cookie']);
+const DROP_HEADERS = new Set([
+  'host',
+  'connection',
+  'content-length',
+  'x-api-key',
+  'authorization',
+  'proxy-authorization',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'cookie',
+]);
 
 async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
@@ -95,7 +107,13 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(data);
 }
 
-export interface ModelUsage { model: string | null; input: number; output: number; cacheRead: number; cacheWrite: number }
+export interface ModelUsage {
+  model: string | null;
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
 
 /** Collects usage as it is reported: SSE repeats and grows it, so the largest figure of each kind wins. */
 function usageTally() {
@@ -113,9 +131,14 @@ function usageTally() {
     if (!line.startsWith('data:')) return;
     try {
       const ev = JSON.parse(line.slice(5));
-      if (ev.type === 'message_start') { u.model = ev.message?.model ?? u.model; take(ev.message?.usage); }
+      if (ev.type === 'message_start') {
+        u.model = ev.message?.model ?? u.model;
+        take(ev.message?.usage);
+      }
       if (ev.type === 'message_delta') take(ev.usage);
-    } catch { /* a malformed event is the upstream's problem, not ours */ }
+    } catch {
+      /* a malformed event is the upstream's problem, not ours */
+    }
   };
   return { u, take, sseLine, result: () => (found ? u : null) };
 }
@@ -125,7 +148,13 @@ export function parseUsage(body: string): ModelUsage | null {
   const tally = usageTally();
   const trimmed = body.trimStart();
   if (trimmed.startsWith('{')) {
-    try { const m = JSON.parse(trimmed); tally.u.model = m.model ?? null; tally.take(m.usage); } catch { return null; }
+    try {
+      const m = JSON.parse(trimmed);
+      tally.u.model = m.model ?? null;
+      tally.take(m.usage);
+    } catch {
+      return null;
+    }
   } else {
     for (const line of body.split('\n')) tally.sseLine(line);
   }
@@ -151,7 +180,10 @@ function usageMeter() {
         if (!start) return;
         kind = start.startsWith('{') ? 'json' : 'sse';
       }
-      if (kind === 'json') { if (pending.length > MAX_MODEL_BODY) pending = ''; return; }
+      if (kind === 'json') {
+        if (pending.length > MAX_MODEL_BODY) pending = '';
+        return;
+      }
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) tally.sseLine(line);
@@ -178,7 +210,11 @@ function fullyDecoded(text: string): string | null {
   let out = text;
   for (let i = 0; i < 8; i++) {
     let next: string;
-    try { next = decodeURIComponent(out); } catch { return null; }
+    try {
+      next = decodeURIComponent(out);
+    } catch {
+      return null;
+    }
     if (next === out) return out;
     out = next;
   }
@@ -225,7 +261,11 @@ export function modelRoute(method: string, url: string): ModelRoute | null {
 /** Waits until the response can take more, or is gone (the sandbox hung up). */
 function drained(res: http.ServerResponse): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
     res.on('drain', done);
     res.on('close', done);
   });
@@ -234,15 +274,29 @@ function drained(res: http.ServerResponse): Promise<void> {
 export function createGateway(deps: GatewayDeps) {
   const upstream = deps.upstream.replace(/\/+$/, '');
 
-  async function proxyModel(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse, route: { forward: string; metered: boolean }): Promise<void> {
+  async function proxyModel(
+    identity: Identity,
+    handlers: EndpointHandlers,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    route: { forward: string; metered: boolean },
+  ): Promise<void> {
     const body = await readBody(req, MAX_MODEL_BODY);
     if (!body) return json(res, 413, { type: 'error', error: { type: 'request_too_large', message: 'Request body over 32 MB.' } });
     let cred: Credential | null;
-    try { cred = await deps.credential(); } catch (err) {
+    try {
+      cred = await deps.credential();
+    } catch (err) {
       return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: (err as Error).message } });
     }
     if (!cred) {
-      return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'NanoClaw has no Anthropic credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env and restart.' } });
+      return json(res, 401, {
+        type: 'error',
+        error: {
+          type: 'authentication_error',
+          message: 'NanoClaw has no Anthropic credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env and restart.',
+        },
+      });
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
@@ -256,13 +310,22 @@ export function createGateway(deps: GatewayDeps) {
     const target = upstream + route.forward;
     let upstreamRes: Response;
     try {
-      upstreamRes = await fetch(target, { method: req.method, headers, body: ['GET', 'HEAD'].includes(req.method ?? '') ? undefined : new Uint8Array(body) });
+      upstreamRes = await fetch(target, {
+        method: req.method,
+        headers,
+        body: ['GET', 'HEAD'].includes(req.method ?? '') ? undefined : new Uint8Array(body),
+      });
     } catch (err) {
       deps.logger.warn({ err: (err as Error).message, group: identity.groupFolder }, 'model upstream unreachable');
-      return json(res, 502, { type: 'error', error: { type: 'api_error', message: `Model API unreachable at ${upstream}: ${(err as Error).message}` } });
+      return json(res, 502, {
+        type: 'error',
+        error: { type: 'api_error', message: `Model API unreachable at ${upstream}: ${(err as Error).message}` },
+      });
     }
     const outHeaders: Record<string, string> = {};
-    upstreamRes.headers.forEach((v, k) => { if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) outHeaders[k] = v; });
+    upstreamRes.headers.forEach((v, k) => {
+      if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) outHeaders[k] = v;
+    });
     res.writeHead(upstreamRes.status, outHeaders);
     // Read the whole response even when the sandbox hangs up early: the tokens are spent either way.
     const meter = usageMeter();
@@ -279,13 +342,25 @@ export function createGateway(deps: GatewayDeps) {
     res.end();
     const usage = route.metered ? meter.result() : null;
     if (usage) {
-      const u = { model: usage.model, inputTokens: usage.input, outputTokens: usage.output, cacheReadTokens: usage.cacheRead, cacheWriteTokens: usage.cacheWrite };
+      const u = {
+        model: usage.model,
+        inputTokens: usage.input,
+        outputTokens: usage.output,
+        cacheReadTokens: usage.cacheRead,
+        cacheWriteTokens: usage.cacheWrite,
+      };
       deps.recordUsage({ ...u, groupFolder: identity.groupFolder, sessionId: handlers.sessionId(), taskId: identity.taskId });
       handlers.usage?.(u);
     }
   }
 
-  async function handle(identity: Identity, handlers: EndpointHandlers, req: http.IncomingMessage, res: http.ServerResponse, egress: () => EgressRules): Promise<void> {
+  async function handle(
+    identity: Identity,
+    handlers: EndpointHandlers,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    egress: () => EgressRules,
+  ): Promise<void> {
     const url = req.url ?? '/';
     if (/^[a-z]+:\/\//i.test(url)) return handleAbsoluteUri(proxyDeps(identity, egress()), req, res);
     const model = modelRoute(req.method ?? 'GET', url);
@@ -305,9 +380,14 @@ export function createGateway(deps: GatewayDeps) {
     const raw = await readBody(req, MAX_RPC_BODY);
     if (!raw) return json(res, 413, { ok: false, error: 'Call body over 1 MB.' });
     let body: unknown;
-    try { body = raw.length ? JSON.parse(raw.toString('utf8')) : {}; } catch { return json(res, 400, { ok: false, error: 'Call body is not valid JSON.' }); }
+    try {
+      body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+    } catch {
+      return json(res, 400, { ok: false, error: 'Call body is not valid JSON.' });
+    }
     if (url === '/runner/event') {
-      if (!body || typeof body !== 'object' || typeof (body as any).type !== 'string') return json(res, 400, { ok: false, error: 'Event needs a type.' });
+      if (!body || typeof body !== 'object' || typeof (body as any).type !== 'string')
+        return json(res, 400, { ok: false, error: 'Event needs a type.' });
       handlers.event(body as RunnerEvent);
       return json(res, 200, { ok: true });
     }
@@ -322,7 +402,10 @@ export function createGateway(deps: GatewayDeps) {
       rules,
       resolve: deps.resolve,
       onEvent: (e: EgressEvent) => {
-        deps.logger.info({ group: e.groupFolder, method: e.method, destination: e.destination, allowed: e.allowed, reason: e.reason }, 'egress');
+        deps.logger.info(
+          { group: e.groupFolder, method: e.method, destination: e.destination, allowed: e.allowed, reason: e.reason },
+          'egress',
+        );
         deps.onEgress?.(e);
       },
     };
@@ -350,17 +433,32 @@ export function createGateway(deps: GatewayDeps) {
 
   return {
     async openEndpoint(socketPath: string, identity: Identity, handlers: EndpointHandlers, opts: EndpointOptions = {}): Promise<Endpoint> {
-      try { fs.unlinkSync(socketPath); } catch { /* not there */ }
+      try {
+        fs.unlinkSync(socketPath);
+      } catch {
+        /* not there */
+      }
       const server = endpointServer(identity, handlers, opts);
-      await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(socketPath, resolve); });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(socketPath, resolve);
+      });
       // The sandbox user is not the host user; the socket is its only door.
       fs.chmodSync(socketPath, 0o666);
       return {
         socketPath,
-        close: () => new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => { try { fs.unlinkSync(socketPath); } catch { /* gone */ } resolve(); });
-        }),
+        close: () =>
+          new Promise<void>((resolve) => {
+            server.closeAllConnections();
+            server.close(() => {
+              try {
+                fs.unlinkSync(socketPath);
+              } catch {
+                /* gone */
+              }
+              resolve();
+            });
+          }),
       };
     },
 
@@ -383,14 +481,22 @@ export function createGateway(deps: GatewayDeps) {
         const onData = (chunk: Buffer) => {
           buf = Buffer.concat([buf, chunk]);
           const nl = buf.indexOf(0x0a);
-          if (nl < 0) { if (buf.length > PREAMBLE_MAX) socket.destroy(); return; }
+          if (nl < 0) {
+            if (buf.length > PREAMBLE_MAX) socket.destroy();
+            return;
+          }
           socket.off('data', onData);
           clearTimeout(timer);
           const line = buf.subarray(0, nl);
           const ok = line.length === expected.length && crypto.timingSafeEqual(line, expected);
           if (!ok) {
-            deps.logger.warn({ group: identity.groupFolder, from: socket.remoteAddress }, 'gateway connection without the sandbox secret refused');
-            socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nThis endpoint needs the sandbox secret.\n');
+            deps.logger.warn(
+              { group: identity.groupFolder, from: socket.remoteAddress },
+              'gateway connection without the sandbox secret refused',
+            );
+            socket.end(
+              'HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nThis endpoint needs the sandbox secret.\n',
+            );
             return;
           }
           const rest = buf.subarray(nl + 1);
@@ -401,17 +507,21 @@ export function createGateway(deps: GatewayDeps) {
         };
         socket.on('data', onData);
       });
-      await new Promise<void>((resolve, reject) => { listener.once('error', reject); listener.listen(0, host, resolve); });
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen(0, host, resolve);
+      });
       const port = (listener.address() as net.AddressInfo).port;
       return {
         socketPath: '',
         address: `tcp://${host}:${port}`,
         secret,
-        close: () => new Promise<void>((resolve) => {
-          for (const s of sockets) s.destroy();
-          server.closeAllConnections();
-          listener.close(() => resolve());
-        }),
+        close: () =>
+          new Promise<void>((resolve) => {
+            for (const s of sockets) s.destroy();
+            server.closeAllConnections();
+            listener.close(() => resolve());
+          }),
       };
     },
   };

@@ -20,32 +20,48 @@ export type Refusal = 'conflict' | 'not_found';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: Refusal };
 
-export function registerGroup(deps: { store: Store; paths: HomePaths; assistantName: string }, input: RegisterInput): Result<RegisteredGroup> {
+export function registerGroup(
+  deps: { store: Store; paths: HomePaths; assistantName: string },
+  input: RegisterInput,
+): Result<RegisteredGroup> {
   const { jid, name, folder } = input;
-  if (typeof jid !== 'string' || !/^[^\s]{3,200}$/.test(jid) || !jid.includes(':') && !jid.includes('@')) {
+  if (typeof jid !== 'string' || !/^[^\s]{3,200}$/.test(jid) || (!jid.includes(':') && !jid.includes('@'))) {
     return { ok: false, error: 'jid must be a chat id such as local:family, tg:123456 or 12345@g.us.' };
   }
   if (typeof name !== 'string' || !name.trim() || name.length > 200) return { ok: false, error: 'name must be 1-200 characters.' };
   const problem = folderProblem(folder);
   if (problem) return { ok: false, error: problem };
   if (folder === 'main') return { ok: false, error: 'Folder "main" belongs to the main group; choose another.' };
-  const trigger = input.trigger === undefined || input.trigger === null || input.trigger === '' ? defaultTrigger(deps.assistantName) : input.trigger;
+  const trigger =
+    input.trigger === undefined || input.trigger === null || input.trigger === '' ? defaultTrigger(deps.assistantName) : input.trigger;
   if (typeof trigger !== 'string' || trigger.trim().length === 0 || trigger.length > 100 || /[\r\n]/.test(trigger)) {
     return { ok: false, error: 'trigger must be 1-100 characters on one line.' };
   }
-  if (input.requiresTrigger !== undefined && typeof input.requiresTrigger !== 'boolean') return { ok: false, error: 'requiresTrigger must be true or false.' };
+  if (input.requiresTrigger !== undefined && typeof input.requiresTrigger !== 'boolean')
+    return { ok: false, error: 'requiresTrigger must be true or false.' };
   if (deps.store.groups.get(jid)) return { ok: false, error: `${jid} is already registered.`, code: 'conflict' };
-  if (deps.store.groups.byFolder(folder as string)) return { ok: false, error: `Folder "${folder}" is already used by another group.`, code: 'conflict' };
+  if (deps.store.groups.byFolder(folder as string))
+    return { ok: false, error: `Folder "${folder}" is already used by another group.`, code: 'conflict' };
   let dir: string;
-  try { dir = ensureGroupFolder(deps.paths, folder as string, name.trim()); } catch (err) {
+  try {
+    dir = ensureGroupFolder(deps.paths, folder as string, name.trim());
+  } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC') return { ok: false, error: `The disk holding groups/ is full: could not create groups/${folder}. Free some space and try again.` };
-    if (code === 'EROFS' || code === 'EACCES') return { ok: false, error: `groups/ is not writable (${code}): could not create groups/${folder}.` };
+    if (code === 'ENOSPC')
+      return { ok: false, error: `The disk holding groups/ is full: could not create groups/${folder}. Free some space and try again.` };
+    if (code === 'EROFS' || code === 'EACCES')
+      return { ok: false, error: `groups/ is not writable (${code}): could not create groups/${folder}.` };
     return { ok: false, error: (err as Error).message };
   }
   const group: RegisteredGroup = {
-    jid, name: name.trim(), folder: folder as string, trigger: trigger.trim(), requiresTrigger: input.requiresTrigger !== false,
-    isMain: false, sandbox: input.sandbox ?? {}, addedAt: new Date().toISOString(),
+    jid,
+    name: name.trim(),
+    folder: folder as string,
+    trigger: trigger.trim(),
+    requiresTrigger: input.requiresTrigger !== false,
+    isMain: false,
+    sandbox: input.sandbox ?? {},
+    addedAt: new Date().toISOString(),
   };
   try {
     deps.store.groups.insert(group);
@@ -70,7 +86,13 @@ export function ensureMainGroup(deps: { store: Store; paths: HomePaths; assistan
   if (deps.store.groups.main()) return;
   fs.mkdirSync(`${deps.paths.groups}/main`, { recursive: true });
   deps.store.groups.insert({
-    jid: 'local:main', name: 'Main', folder: 'main', trigger: defaultTrigger(deps.assistantName), requiresTrigger: false,
-    isMain: true, sandbox: {}, addedAt: new Date().toISOString(),
+    jid: 'local:main',
+    name: 'Main',
+    folder: 'main',
+    trigger: defaultTrigger(deps.assistantName),
+    requiresTrigger: false,
+    isMain: true,
+    sandbox: {},
+    addedAt: new Date().toISOString(),
   });
 }

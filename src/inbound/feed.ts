@@ -11,19 +11,34 @@ export function createMessageFeed(deps: { store: Store; logger: Logger; indexDel
   const scheduleIndex = () => {
     indexTimer ??= setTimeout(() => {
       indexTimer = null;
-      try { deps.store.messages.indexPending(); } catch (err) { deps.logger.warn({ err: (err as Error).message }, 'full-text indexing failed; search will retry'); }
+      try {
+        deps.store.messages.indexPending();
+      } catch (err) {
+        deps.logger.warn({ err: (err as Error).message }, 'full-text indexing failed; search will retry');
+      }
     }, deps.indexDelayMs ?? 250);
   };
   return {
     emit(m: StoredMessage): void {
       scheduleIndex();
-      for (const l of listeners) { try { l(m); } catch (err) { deps.logger.warn({ err }, 'listener failed'); } }
+      for (const l of listeners) {
+        try {
+          l(m);
+        } catch (err) {
+          deps.logger.warn({ err }, 'listener failed');
+        }
+      }
     },
     subscribe(listener: (m: StoredMessage) => void): () => void {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
-    stop(): void { if (indexTimer) clearTimeout(indexTimer); indexTimer = null; },
+    stop(): void {
+      if (indexTimer) clearTimeout(indexTimer);
+      indexTimer = null;
+    },
   };
 }
 

@@ -30,7 +30,14 @@ export function isDirectChat(jid: string, plugins: readonly ChannelPlugin[] = CH
 
 /** A folder name for an approved person: their name, made safe, made unique. */
 export function folderForName(name: string, taken: (folder: string) => boolean): string {
-  const base = (name.normalize('NFKD').replace(/[^\x00-\x7f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40)) || 'contact';
+  const base =
+    name
+      .normalize('NFKD')
+      .replace(/[^\x00-\x7f]/g, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'contact';
   const safe = /^[a-z0-9]/.test(base) && base !== 'global' && base !== 'main' ? base : `dm-${base}`.slice(0, 40);
   let folder = safe;
   for (let i = 2; taken(folder); i++) folder = `${safe}-${i}`;
@@ -40,10 +47,19 @@ export function folderForName(name: string, taken: (folder: string) => boolean):
 /** A stranger wrote in a direct chat: give them a code (once) and tell the owner. */
 export function offerPairing(deps: PairingDeps, msg: Message, channelName: string): void {
   const req = deps.store.pairing.request(channelName, msg.chatJid, msg.sender, msg.senderName);
-  if (!req) { deps.logger.warn({ chat: msg.chatJid }, 'pairing: too many codes waiting; ignoring a new stranger'); return; }
+  if (!req) {
+    deps.logger.warn({ chat: msg.chatJid }, 'pairing: too many codes waiting; ignoring a new stranger');
+    return;
+  }
   if (!req.isNew) return;
-  deps.store.outbox.enqueue(msg.chatJid, `Hi! I'm ${deps.assistantName}, a personal assistant. To talk with me, ask my owner to approve the code ${req.code} (valid for one hour).`, { kind: 'system' });
-  deps.notifyOwner(`${msg.senderName || msg.sender} (${msg.chatJid}, ${channelName}) wants to talk to you. Reply "approve ${req.code}" to let them; the code expires in an hour.`);
+  deps.store.outbox.enqueue(
+    msg.chatJid,
+    `Hi! I'm ${deps.assistantName}, a personal assistant. To talk with me, ask my owner to approve the code ${req.code} (valid for one hour).`,
+    { kind: 'system' },
+  );
+  deps.notifyOwner(
+    `${msg.senderName || msg.sender} (${msg.chatJid}, ${channelName}) wants to talk to you. Reply "approve ${req.code}" to let them; the code expires in an hour.`,
+  );
 }
 
 /** Approves a waiting code (CLI, API, main chat): registers the stranger's chat and welcomes them. */
@@ -63,7 +79,11 @@ export function isApproval(group: RegisteredGroup, msg: Message): boolean {
 }
 
 /** "approve 4F7K2Q" in a main chat: approve it and answer there, in place of the agent. */
-export function approveInChat(deps: Omit<PairingDeps, 'notifyOwner' | 'logger'> & { conversation: ConversationDeps }, group: RegisteredGroup, msg: StoredMessage): void {
+export function approveInChat(
+  deps: Omit<PairingDeps, 'notifyOwner' | 'logger'> & { conversation: ConversationDeps },
+  group: RegisteredGroup,
+  msg: StoredMessage,
+): void {
   const code = APPROVE_PATTERN.exec(msg.text)![1].toUpperCase();
   const res = approvePairing(deps, code);
   const reply = res.ok ? `Approved: ${res.value.name} can now talk to me (folder ${res.value.folder}).` : `Not approved: ${res.error}`;

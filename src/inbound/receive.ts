@@ -16,7 +16,10 @@ export const MAX_INBOUND_TEXT = 4 * 1024 * 1024;
 export type InboundDecision = 'invalid' | 'dropped' | 'duplicate' | 'stored' | 'pairing' | 'approved' | 'enqueued' | 'woke';
 
 /** Where a message came from: the local channel (the owner's own API/CLI) or a platform. */
-export interface Source { name: string; isLocal: boolean }
+export interface Source {
+  name: string;
+  isLocal: boolean;
+}
 
 export interface InboundDeps extends PairingDeps {
   conversation: ConversationDeps;
@@ -52,7 +55,12 @@ export function storeMessage(store: Store, msg: Message, source: Source): Stored
 }
 
 /** Pairing: a code for a stranger in a direct chat, or "approve CODE" in a main chat. Null: not a pairing message. */
-export function pairingStep(deps: InboundDeps, msg: StoredMessage, group: RegisteredGroup | undefined, source: Source): 'pairing' | 'approved' | 'stored' | null {
+export function pairingStep(
+  deps: InboundDeps,
+  msg: StoredMessage,
+  group: RegisteredGroup | undefined,
+  source: Source,
+): 'pairing' | 'approved' | 'stored' | null {
   if (!group) {
     if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid, deps.plugins)) return 'stored';
     offerPairing(deps, msg, source.name);
@@ -109,7 +117,11 @@ export function createInbound(deps: InboundDeps) {
     /** Takes one message from a channel; answers its seq if it was stored, and what became of it. */
     receive(msg: Message, source: Source): { seq: number | null; decision: InboundDecision } {
       const out = decide(msg, source);
-      try { deps.onRouted?.(msg, out.decision); } catch (err) { deps.logger.warn({ err: (err as Error).message }, 'onRouted failed'); }
+      try {
+        deps.onRouted?.(msg, out.decision);
+      } catch (err) {
+        deps.logger.warn({ err: (err as Error).message }, 'onRouted failed');
+      }
       return out;
     },
   };

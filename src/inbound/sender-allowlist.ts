@@ -38,11 +38,19 @@ export function loadSenderAllowlist(configDir: string): SenderAllowlist {
 
   const current = () => {
     let st: fs.Stats | null = null;
-    try { st = fs.statSync(file); } catch { /* no file: allow all */ }
+    try {
+      st = fs.statSync(file);
+    } catch {
+      /* no file: allow all */
+    }
     const m = st ? st.mtimeMs : 0;
     if (m === mtime) return parsed;
     mtime = m;
-    if (!st) { parsed = { chats: {} }; problem = null; return parsed; }
+    if (!st) {
+      parsed = { chats: {} };
+      problem = null;
+      return parsed;
+    }
     try {
       parsed = schema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
       problem = null;
@@ -62,7 +70,13 @@ export function loadSenderAllowlist(configDir: string): SenderAllowlist {
 
   return {
     canTrigger: (chatJid, sender) => allowed(ruleFor(chatJid), sender),
-    keeps: (chatJid, sender) => { const r = ruleFor(chatJid); return allowed(r, sender) || r.others === 'context'; },
-    problem: () => { current(); return problem; },
+    keeps: (chatJid, sender) => {
+      const r = ruleFor(chatJid);
+      return allowed(r, sender) || r.others === 'context';
+    },
+    problem: () => {
+      current();
+      return problem;
+    },
   };
 }

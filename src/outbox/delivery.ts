@@ -82,17 +82,26 @@ export function createDelivery(deps: DeliveryDeps) {
   const retryMs = deps.retryMs ?? 10_000;
   let stopped = false;
 
-  const sleep = (ms: number) => new Promise<void>((resolve) => {
-    const done = () => { clearTimeout(t); sleepers.delete(done); resolve(); };
-    const t = setTimeout(done, ms);
-    sleepers.add(done);
-  });
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        sleepers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      sleepers.add(done);
+    });
 
   /** Waits until the channel's pacing lets one more message out to `jid`, and takes that slot. */
   async function paced(channel: Channel, jid: string): Promise<void> {
     const p = channel.pacing;
     if (!p) return;
-    for (let wait = pacer.wait(channel.name, p, jid, Date.now()); wait > 0 && !stopped; wait = pacer.wait(channel.name, p, jid, Date.now())) {
+    for (
+      let wait = pacer.wait(channel.name, p, jid, Date.now());
+      wait > 0 && !stopped;
+      wait = pacer.wait(channel.name, p, jid, Date.now())
+    ) {
       await sleep(wait);
     }
     pacer.started(channel.name, p, jid, Date.now());
@@ -106,7 +115,11 @@ export function createDelivery(deps: DeliveryDeps) {
       return { retryMs, hold: false };
     }
     if (!channel.isConnected()) return { retryMs, hold: false };
-    const text = formatOutbound(item.text, { sharesUserAccount: channel.sharesUserAccount, assistantName: deps.assistantName, persona: item.persona });
+    const text = formatOutbound(item.text, {
+      sharesUserAccount: channel.sharesUserAccount,
+      assistantName: deps.assistantName,
+      persona: item.persona,
+    });
     if (text) {
       await paced(channel, item.chatJid);
       if (stopped) return { retryMs, hold: false };
@@ -127,11 +140,19 @@ export function createDelivery(deps: DeliveryDeps) {
       }
     }
     const msg: Message = {
-      id: `out-${item.id}`, chatJid: item.chatJid, sender: 'assistant', senderName: item.persona || deps.assistantName,
-      text: item.text, timestamp: new Date().toISOString(), fromMe: true, fromAssistant: true,
+      id: `out-${item.id}`,
+      chatJid: item.chatJid,
+      sender: 'assistant',
+      senderName: item.persona || deps.assistantName,
+      text: item.text,
+      timestamp: new Date().toISOString(),
+      fromMe: true,
+      fromAssistant: true,
     };
     let seq: number | null = null;
-    deps.store.outbox.deliverWith(item.id, () => { seq = deps.store.messages.insert(msg, channel.name); });
+    deps.store.outbox.deliverWith(item.id, () => {
+      seq = deps.store.messages.insert(msg, channel.name);
+    });
     if (seq !== null) deps.onStored({ ...msg, seq });
     return null;
   }
@@ -159,13 +180,19 @@ export function createDelivery(deps: DeliveryDeps) {
     lane.running = false;
     if (stopped) return;
     if (stall.hold) lane.holdUntil = Date.now() + stall.retryMs;
-    lane.timer = setTimeout(() => { lane.timer = null; start(jid); }, stall.retryMs);
+    lane.timer = setTimeout(() => {
+      lane.timer = null;
+      start(jid);
+    }, stall.retryMs);
   }
 
   function run(jid: string, lane: Lane): void {
     lane.running = true;
     drain(jid, lane).then(
-      (stall) => { if (stall) retryLater(jid, lane, stall); else pacer.prune(Date.now()); },
+      (stall) => {
+        if (stall) retryLater(jid, lane, stall);
+        else pacer.prune(Date.now());
+      },
       (err) => {
         deps.logger.error({ err, chat: jid }, 'delivery failed; will retry');
         retryLater(jid, lane, { retryMs, hold: false });
@@ -176,7 +203,10 @@ export function createDelivery(deps: DeliveryDeps) {
   function start(jid: string): void {
     if (stopped) return;
     let lane = lanes.get(jid);
-    if (!lane) { lane = { running: false, timer: null, holdUntil: 0 }; lanes.set(jid, lane); }
+    if (!lane) {
+      lane = { running: false, timer: null, holdUntil: 0 };
+      lanes.set(jid, lane);
+    }
     // A running lane reads the outbox again before it finishes.
     if (lane.running) return;
     if (lane.timer) {

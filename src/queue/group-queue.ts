@@ -42,7 +42,10 @@ export function createGroupQueue(deps: QueueDeps) {
 
   const state = (key: string): KeyState => {
     let s = states.get(key);
-    if (!s) { s = { running: null, messages: false, tasks: [], failures: 0, retryTimer: null, yielding: false }; states.set(key, s); }
+    if (!s) {
+      s = { running: null, messages: false, tasks: [], failures: 0, retryTimer: null, yielding: false };
+      states.set(key, s);
+    }
     return s;
   };
 
@@ -52,7 +55,10 @@ export function createGroupQueue(deps: QueueDeps) {
     // Scheduled tasks are due at a time; messages can wait one task's length.
     const task = s.tasks.shift();
     if (task) return { kind: 'task', taskId: task };
-    if (s.messages) { s.messages = false; return { kind: 'messages' }; }
+    if (s.messages) {
+      s.messages = false;
+      return { kind: 'messages' };
+    }
     return null;
   }
 
@@ -71,9 +77,16 @@ export function createGroupQueue(deps: QueueDeps) {
     active++;
     peak = Math.max(peak, active);
     deps.run(key, job).then(
-      (more) => { s.failures = 0; if (more === 'again') s.messages = true; finish(key); },
+      (more) => {
+        s.failures = 0;
+        if (more === 'again') s.messages = true;
+        finish(key);
+      },
       (err) => {
-        if (stopped) { finish(key); return; }
+        if (stopped) {
+          finish(key);
+          return;
+        }
         s.failures++;
         // Some failures would only repeat (a limit hit, no credential): say so at once.
         const final = (err as { retryable?: boolean } | null)?.retryable === false;
@@ -81,15 +94,23 @@ export function createGroupQueue(deps: QueueDeps) {
           deps.logger.error({ key, job, err: String((err as Error)?.message ?? err) }, 'giving up after retries');
           const tries = s.failures;
           s.failures = 0;
-          try { deps.onGiveUp(key, job, err, tries); } catch (e) { deps.logger.error({ e }, 'onGiveUp failed'); }
+          try {
+            deps.onGiveUp(key, job, err, tries);
+          } catch (e) {
+            deps.logger.error({ e }, 'onGiveUp failed');
+          }
           finish(key);
           return;
         }
         // Put the job back and wait before the next try.
-        if (job.kind === 'task') s.tasks.unshift(job.taskId); else s.messages = true;
+        if (job.kind === 'task') s.tasks.unshift(job.taskId);
+        else s.messages = true;
         const delay = deps.retryBaseMs * 2 ** (s.failures - 1);
         deps.logger.warn({ key, job, attempt: s.failures, delay, err: String((err as Error)?.message ?? err) }, 'run failed; retrying');
-        s.retryTimer = setTimeout(() => { s.retryTimer = null; schedule(key); }, delay);
+        s.retryTimer = setTimeout(() => {
+          s.retryTimer = null;
+          schedule(key);
+        }, delay);
         finish(key);
       },
     );
@@ -103,7 +124,10 @@ export function createGroupQueue(deps: QueueDeps) {
     if (hasWork(s) && !waiting.includes(key)) waiting.push(key);
     while (active < deps.maxConcurrent && waiting.length) {
       // A group with a due task goes before groups that only have messages.
-      const i = Math.max(0, waiting.findIndex((k) => state(k).tasks.length > 0));
+      const i = Math.max(
+        0,
+        waiting.findIndex((k) => state(k).tasks.length > 0),
+      );
       const next = waiting.splice(i, 1)[0];
       schedule(next);
     }
@@ -130,11 +154,18 @@ export function createGroupQueue(deps: QueueDeps) {
     const t = state(target);
     if (t.yielding) return;
     t.yielding = true;
-    try { deps.yieldFor?.(target); } catch (err) { deps.logger.warn({ key: target, err: String((err as Error)?.message ?? err) }, 'could not ask a conversation to make way for a task'); }
+    try {
+      deps.yieldFor?.(target);
+    } catch (err) {
+      deps.logger.warn({ key: target, err: String((err as Error)?.message ?? err) }, 'could not ask a conversation to make way for a task');
+    }
   }
 
   return {
-    enqueueMessages(key: string): void { state(key).messages = true; schedule(key); },
+    enqueueMessages(key: string): void {
+      state(key).messages = true;
+      schedule(key);
+    },
     enqueueTask(key: string, taskId: string): void {
       const s = state(key);
       if (!s.tasks.includes(taskId) && !(s.running?.kind === 'task' && s.running.taskId === taskId)) s.tasks.push(taskId);
@@ -151,7 +182,11 @@ export function createGroupQueue(deps: QueueDeps) {
     },
     stop(): void {
       stopped = true;
-      for (const s of states.values()) if (s.retryTimer) { clearTimeout(s.retryTimer); s.retryTimer = null; }
+      for (const s of states.values())
+        if (s.retryTimer) {
+          clearTimeout(s.retryTimer);
+          s.retryTimer = null;
+        }
     },
   };
 }

@@ -22,7 +22,10 @@ const LIMITS = { memoryMb: 2048, cpus: 1, pids: 512, outputCapBytes: 16 * 1024 *
  * Cold start to runner-ready, in ms, `samples` times: a fresh sandbox each time,
  * timed from runtime.start() to the runner asking the gateway for its turn.
  */
-export async function measureColdStart(runtime: SandboxRuntime, opts: { home: string; samples?: number; timeoutMs?: number }): Promise<number[]> {
+export async function measureColdStart(
+  runtime: SandboxRuntime,
+  opts: { home: string; samples?: number; timeoutMs?: number },
+): Promise<number[]> {
   const paths = homePaths(opts.home);
   ensureHome(paths, 'Andy');
   const gateway = createGateway({ upstream: 'http://127.0.0.1:9', credential: () => null, recordUsage: () => {}, logger: silentLogger() });
@@ -31,9 +34,21 @@ export async function measureColdStart(runtime: SandboxRuntime, opts: { home: st
   for (let i = 0; i < (opts.samples ?? 20); i++) {
     const id = `bench-${crypto.randomBytes(4).toString('hex')}`;
     let ready!: (t: number) => void;
-    const readyAt = new Promise<number>((r) => { ready = r; });
+    const readyAt = new Promise<number>((r) => {
+      ready = r;
+    });
     const handlers: EndpointHandlers = {
-      start: () => { ready(performance.now()); return { turn: { prompt: 'bench' }, sessionId: null, assistantName: 'Andy', isMain: false, groupName: 'bench', isScheduledTask: false }; },
+      start: () => {
+        ready(performance.now());
+        return {
+          turn: { prompt: 'bench' },
+          sessionId: null,
+          assistantName: 'Andy',
+          isMain: false,
+          groupName: 'bench',
+          isScheduledTask: false,
+        };
+      },
       next: async () => ({ close: true }),
       event: () => {},
       tool: async () => ({ ok: false, error: 'bench' }),
@@ -45,13 +60,41 @@ export async function measureColdStart(runtime: SandboxRuntime, opts: { home: st
     mounts.push({ hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true });
     const t0 = performance.now();
     const sandbox = runtime.start({
-      id, groupFolder: 'bench', mounts, gatewaySocket: socketPath, gatewaySocketInside: GATEWAY_SOCKET_INSIDE,
-      env: { HOME: INSIDE.home, PATH: '/app/bin:/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', NANOCLAW_GATEWAY_SOCKET: GATEWAY_SOCKET_INSIDE, ...proxyEnv() },
-      command: ['/app/bin/node', INSIDE.runner], workdir: INSIDE.group, limits: LIMITS,
+      id,
+      groupFolder: 'bench',
+      mounts,
+      gatewaySocket: socketPath,
+      gatewaySocketInside: GATEWAY_SOCKET_INSIDE,
+      env: {
+        HOME: INSIDE.home,
+        PATH: '/app/bin:/usr/local/bin:/usr/bin:/bin',
+        LANG: 'C.UTF-8',
+        NANOCLAW_GATEWAY_SOCKET: GATEWAY_SOCKET_INSIDE,
+        ...proxyEnv(),
+      },
+      command: ['/app/bin/node', INSIDE.runner],
+      workdir: INSIDE.group,
+      limits: LIMITS,
     });
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the ${runtime.name} sandbox did not reach its gateway within ${opts.timeoutMs ?? 60_000} ms: ${sandbox.output().slice(-300)}`)), opts.timeoutMs ?? 60_000).unref());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(
+        () =>
+          reject(
+            new Error(
+              `the ${runtime.name} sandbox did not reach its gateway within ${opts.timeoutMs ?? 60_000} ms: ${sandbox.output().slice(-300)}`,
+            ),
+          ),
+        opts.timeoutMs ?? 60_000,
+      ).unref(),
+    );
     try {
-      const t1 = await Promise.race([readyAt, timeout, sandbox.exited.then(() => { throw new Error(`the ${runtime.name} sandbox exited before runner-ready: ${sandbox.output().slice(-300)}`); })]);
+      const t1 = await Promise.race([
+        readyAt,
+        timeout,
+        sandbox.exited.then(() => {
+          throw new Error(`the ${runtime.name} sandbox exited before runner-ready: ${sandbox.output().slice(-300)}`);
+        }),
+      ]);
       out.push(t1 - t0);
     } finally {
       sandbox.kill();
@@ -68,32 +111,69 @@ export async function measureColdStart(runtime: SandboxRuntime, opts: { home: st
  * The difference is what the gateway adds.
  */
 export async function measureGatewayLatency(opts: { samples?: number } = {}): Promise<{ direct: number[]; viaGateway: number[] }> {
-  const reply = JSON.stringify({ id: 'msg_bench', type: 'message', role: 'assistant', model: 'bench', content: [{ type: 'text', text: 'ok' }], stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 1 } });
-  const upstream = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(reply); }); });
+  const reply = JSON.stringify({
+    id: 'msg_bench',
+    type: 'message',
+    role: 'assistant',
+    model: 'bench',
+    content: [{ type: 'text', text: 'ok' }],
+    stop_reason: 'end_turn',
+    usage: { input_tokens: 1, output_tokens: 1 },
+  });
+  const upstream = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(reply);
+    });
+  });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const port = (upstream.address() as AddressInfo).port;
-  const gateway = createGateway({ upstream: `http://127.0.0.1:${port}`, credential: () => ({ kind: 'api-key', value: 'bench' }), recordUsage: () => {}, logger: silentLogger() });
+  const gateway = createGateway({
+    upstream: `http://127.0.0.1:${port}`,
+    credential: () => ({ kind: 'api-key', value: 'bench' }),
+    recordUsage: () => {},
+    logger: silentLogger(),
+  });
   const identity: Identity = { groupFolder: 'bench', chatJid: 'local:bench', isMain: false, taskId: null };
   const socketPath = path.join(os.tmpdir(), `nanoclaw-bench-${process.pid}.sock`);
   const endpoint = await gateway.openEndpoint(socketPath, identity, {
-    start: () => { throw new Error('not used'); }, next: async () => ({ close: true }), event: () => {}, tool: async () => ({ ok: false, error: 'bench' }), sessionId: () => null,
+    start: () => {
+      throw new Error('not used');
+    },
+    next: async () => ({ close: true }),
+    event: () => {},
+    tool: async () => ({ ok: false, error: 'bench' }),
+    sessionId: () => null,
   });
   const body = JSON.stringify({ model: 'bench', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] });
   const agentTcp = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const agentUnix = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const call = (o: http.RequestOptions) => new Promise<number>((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request({ ...o, method: 'POST', path: '/v1/messages', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(performance.now() - t0));
+  const call = (o: http.RequestOptions) =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = performance.now();
+      const req = http.request(
+        {
+          ...o,
+          method: 'POST',
+          path: '/v1/messages',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(performance.now() - t0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('error', reject);
-    req.end(body);
-  });
   const direct: number[] = [];
   const viaGateway: number[] = [];
   try {
-    for (let i = 0; i < 5; i++) { await call({ host: '127.0.0.1', port, agent: agentTcp }); await call({ socketPath, agent: agentUnix }); }
+    for (let i = 0; i < 5; i++) {
+      await call({ host: '127.0.0.1', port, agent: agentTcp });
+      await call({ socketPath, agent: agentUnix });
+    }
     for (let i = 0; i < (opts.samples ?? 200); i++) {
       direct.push(await call({ host: '127.0.0.1', port, agent: agentTcp }));
       viaGateway.push(await call({ socketPath, agent: agentUnix }));
@@ -102,7 +182,10 @@ export async function measureGatewayLatency(opts: { samples?: number } = {}): Pr
     agentTcp.destroy();
     agentUnix.destroy();
     await endpoint.close();
-    await new Promise<void>((r) => { upstream.closeAllConnections(); upstream.close(() => r()); });
+    await new Promise<void>((r) => {
+      upstream.closeAllConnections();
+      upstream.close(() => r());
+    });
   }
   return { direct, viaGateway };
 }

@@ -8,12 +8,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export interface Limits { memoryMb: number; cpus: number; pids: number }
+export interface Limits {
+  memoryMb: number;
+  cpus: number;
+  pids: number;
+}
 
 export type CgroupSupport =
-  | { kind: 'v2'; base: string }
-  | { kind: 'v1'; memory: string; pids: string; cpu: string | null }
-  | { kind: 'none'; reason: string };
+  { kind: 'v2'; base: string } | { kind: 'v1'; memory: string; pids: string; cpu: string | null } | { kind: 'none'; reason: string };
 
 export interface SandboxCgroup {
   /** cgroup.procs files to put the sandbox's first process into, before it forks. */
@@ -28,7 +30,11 @@ const ROOT = '/sys/fs/cgroup';
 export const CGROUP_PREFIX = 'nanoclaw-';
 
 function read(file: string): string {
-  try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 function counter(text: string, key: string): number {
@@ -73,7 +79,9 @@ export function detectCgroups(): CgroupSupport {
         if (!['memory', 'pids'].every((c) => controllers.includes(c)) || !writable(base)) continue;
         fs.writeFileSync(path.join(base, 'cgroup.subtree_control'), '+memory +pids' + (controllers.includes('cpu') ? ' +cpu' : ''));
         return { kind: 'v2', base };
-      } catch { /* try the next, then v1, then none */ }
+      } catch {
+        /* try the next, then v1, then none */
+      }
     }
   }
   const mem = own.get('memory');
@@ -85,7 +93,11 @@ export function detectCgroups(): CgroupSupport {
     const cpu = cpuPath !== undefined ? path.join(ROOT, 'cpu', cpuPath) : null;
     if (writable(memory) && writable(pidsDir)) return { kind: 'v1', memory, pids: pidsDir, cpu: cpu && writable(cpu) ? cpu : null };
   }
-  return { kind: 'none', reason: 'no writable cgroup here (run NanoClaw as a systemd service with Delegate=yes, or as root, for memory and process limits enforced by the kernel)' };
+  return {
+    kind: 'none',
+    reason:
+      'no writable cgroup here (run NanoClaw as a systemd service with Delegate=yes, or as root, for memory and process limits enforced by the kernel)',
+  };
 }
 
 export function describeSupport(s: CgroupSupport): string {
@@ -95,20 +107,32 @@ export function describeSupport(s: CgroupSupport): string {
 }
 
 function tryWrite(file: string, value: string): boolean {
-  try { fs.writeFileSync(file, value); return true; } catch { return false; }
+  try {
+    fs.writeFileSync(file, value);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function killAll(dir: string): void {
   if (tryWrite(path.join(dir, 'cgroup.kill'), '1')) return;
   for (const pid of read(path.join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) {
-    try { process.kill(Number(pid), 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
 }
 
 async function removeWhenEmpty(dir: string): Promise<void> {
   // The kernel empties a group a moment after its last process is killed.
   for (let i = 0; i < 100; i++) {
-    try { fs.rmdirSync(dir); return; } catch (err) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       killAll(dir);
       await new Promise((r) => setTimeout(r, 20));
@@ -130,21 +154,38 @@ export function createSandboxCgroup(support: CgroupSupport, name: string, limits
     tryWrite(path.join(dir, 'cpu.max'), `${Math.round(limits.cpus * 100_000)} 100000`);
     return {
       procsFiles: [path.join(dir, 'cgroup.procs')],
-      counters: () => ({ oomKills: counter(read(path.join(dir, 'memory.events')), 'oom_kill'), pidsRefused: counter(read(path.join(dir, 'pids.events')), 'max') }),
-      destroy: async () => { killAll(dir); await removeWhenEmpty(dir); },
+      counters: () => ({
+        oomKills: counter(read(path.join(dir, 'memory.events')), 'oom_kill'),
+        pidsRefused: counter(read(path.join(dir, 'pids.events')), 'max'),
+      }),
+      destroy: async () => {
+        killAll(dir);
+        await removeWhenEmpty(dir);
+      },
     };
   }
   if (support.kind === 'v1') {
-    const dirs = { memory: path.join(support.memory, CGROUP_PREFIX + name), pids: path.join(support.pids, CGROUP_PREFIX + name), cpu: support.cpu ? path.join(support.cpu, CGROUP_PREFIX + name) : null };
+    const dirs = {
+      memory: path.join(support.memory, CGROUP_PREFIX + name),
+      pids: path.join(support.pids, CGROUP_PREFIX + name),
+      cpu: support.cpu ? path.join(support.cpu, CGROUP_PREFIX + name) : null,
+    };
     for (const d of [dirs.memory, dirs.pids, dirs.cpu]) if (d) fs.mkdirSync(d);
     tryWrite(path.join(dirs.memory, 'memory.limit_in_bytes'), bytes);
     // Without this, a hog would swap instead of stopping (where swap exists).
     tryWrite(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'), bytes);
     tryWrite(path.join(dirs.pids, 'pids.max'), String(limits.pids));
-    if (dirs.cpu) tryWrite(path.join(dirs.cpu, 'cpu.cfs_quota_us'), String(Math.round(limits.cpus * Number(read(path.join(dirs.cpu, 'cpu.cfs_period_us')) || 100_000))));
+    if (dirs.cpu)
+      tryWrite(
+        path.join(dirs.cpu, 'cpu.cfs_quota_us'),
+        String(Math.round(limits.cpus * Number(read(path.join(dirs.cpu, 'cpu.cfs_period_us')) || 100_000))),
+      );
     return {
       procsFiles: [dirs.memory, dirs.pids, dirs.cpu].filter((d): d is string => !!d).map((d) => path.join(d, 'cgroup.procs')),
-      counters: () => ({ oomKills: counter(read(path.join(dirs.memory, 'memory.oom_control')), 'oom_kill'), pidsRefused: counter(read(path.join(dirs.pids, 'pids.events')), 'max') }),
+      counters: () => ({
+        oomKills: counter(read(path.join(dirs.memory, 'memory.oom_control')), 'oom_kill'),
+        pidsRefused: counter(read(path.join(dirs.pids, 'pids.events')), 'max'),
+      }),
       destroy: async () => {
         killAll(dirs.pids);
         for (const d of [dirs.pids, dirs.memory, dirs.cpu]) if (d) await removeWhenEmpty(d);
@@ -161,7 +202,10 @@ export function cgroupCountersOf(pid: number): SandboxCgroup['counters'] | null 
   const v2 = paths.get('');
   if (v2 !== undefined && v2 !== '/' && fs.existsSync(path.join(ROOT, v2, 'memory.events'))) {
     const dir = path.join(ROOT, v2);
-    return () => ({ oomKills: counter(read(path.join(dir, 'memory.events')), 'oom_kill'), pidsRefused: counter(read(path.join(dir, 'pids.events')), 'max') });
+    return () => ({
+      oomKills: counter(read(path.join(dir, 'memory.events')), 'oom_kill'),
+      pidsRefused: counter(read(path.join(dir, 'pids.events')), 'max'),
+    });
   }
   const mem = paths.get('memory');
   const pids = paths.get('pids');
@@ -198,7 +242,10 @@ export function limitChecker(counters: SandboxCgroup['counters'], limits: Limits
 export function watchLimits(check: () => string | null, onExceeded: (reason: string) => void, intervalMs = 500): () => void {
   const timer = setInterval(() => {
     const reason = check();
-    if (reason) { clearInterval(timer); onExceeded(reason); }
+    if (reason) {
+      clearInterval(timer);
+      onExceeded(reason);
+    }
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
@@ -206,10 +253,27 @@ export function watchLimits(check: () => string | null, onExceeded: (reason: str
 
 /** Removes the sandbox cgroups a crashed run of this install left behind (names start with `prefix`). */
 export function removeStaleCgroups(support: CgroupSupport, prefix: string): void {
-  const bases = support.kind === 'v2' ? [support.base] : support.kind === 'v1' ? [support.memory, support.pids, support.cpu].filter((d): d is string => !!d) : [];
+  const bases =
+    support.kind === 'v2'
+      ? [support.base]
+      : support.kind === 'v1'
+        ? [support.memory, support.pids, support.cpu].filter((d): d is string => !!d)
+        : [];
   for (const base of bases) {
     let entries: string[] = [];
-    try { entries = fs.readdirSync(base); } catch { continue; }
-    for (const e of entries) if (e.startsWith(CGROUP_PREFIX + prefix)) { try { killAll(path.join(base, e)); fs.rmdirSync(path.join(base, e)); } catch { /* still busy: next start */ } }
+    try {
+      entries = fs.readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const e of entries)
+      if (e.startsWith(CGROUP_PREFIX + prefix)) {
+        try {
+          killAll(path.join(base, e));
+          fs.rmdirSync(path.join(base, e));
+        } catch {
+          /* still busy: next start */
+        }
+      }
   }
 }

@@ -43,7 +43,10 @@ export function containerName(installId: string, sandboxId: string): string {
 /** A --mount value. Docker parses it as CSV, so refuse what would change its meaning. */
 export function mountFlag(source: string, target: string, readonly: boolean): string {
   for (const p of [source, target]) {
-    if (/[,"\n\r]/.test(p)) throw new Error(`Cannot mount "${p}" into a container: the path contains a comma, quote or newline. Rename it, or use NANOCLAW_RUNTIME=bwrap.`);
+    if (/[,"\n\r]/.test(p))
+      throw new Error(
+        `Cannot mount "${p}" into a container: the path contains a comma, quote or newline. Rename it, or use NANOCLAW_RUNTIME=bwrap.`,
+      );
   }
   return `type=bind,source=${source},target=${target}${readonly ? ',readonly' : ''}`;
 }
@@ -69,7 +72,11 @@ function hostIds(opts: ContainerCliOptions): { uid: number; gid: number } {
 /** Gives a root host's writable mounts to the sandbox uid (lchown: a planted symlink is not followed). */
 export function chownTree(dir: string, uid: number, gid: number): void {
   let st: fs.Stats;
-  try { st = fs.lstatSync(dir); } catch { return; }
+  try {
+    st = fs.lstatSync(dir);
+  } catch {
+    return;
+  }
   if (st.uid !== uid || st.gid !== gid) fs.lchownSync(dir, uid, gid);
   if (!st.isDirectory()) return;
   for (const name of fs.readdirSync(dir)) chownTree(path.join(dir, name), uid, gid);
@@ -79,25 +86,41 @@ export function containerRunArgs(spec: SandboxSpec, opts: ContainerCliOptions): 
   const { limits } = spec;
   const ids = sandboxIds(hostIds(opts));
   const args = [
-    'run', '--rm',
-    '--name', containerName(opts.installId, spec.id),
-    '--label', `${LABEL_INSTALL}=${opts.installId}`,
-    '--label', `${LABEL_SANDBOX}=${spec.id}`,
-    '--network', 'none',
-    '--user', `${ids.uid}:${ids.gid}`,
-    ...(ids.asHostUser ? opts.hostUserArgs ?? [] : []),
+    'run',
+    '--rm',
+    '--name',
+    containerName(opts.installId, spec.id),
+    '--label',
+    `${LABEL_INSTALL}=${opts.installId}`,
+    '--label',
+    `${LABEL_SANDBOX}=${spec.id}`,
+    '--network',
+    'none',
+    '--user',
+    `${ids.uid}:${ids.gid}`,
+    ...(ids.asHostUser ? (opts.hostUserArgs ?? []) : []),
     '--read-only',
-    '--tmpfs', '/tmp:rw,exec,nosuid,nodev,mode=1777',
-    '--tmpfs', `${INSIDE.home}:rw,exec,nosuid,nodev,${opts.tmpfsOwner(ids.uid, ids.gid)}`,
-    '--memory', `${limits.memoryMb}m`,
+    '--tmpfs',
+    '/tmp:rw,exec,nosuid,nodev,mode=1777',
+    '--tmpfs',
+    `${INSIDE.home}:rw,exec,nosuid,nodev,${opts.tmpfsOwner(ids.uid, ids.gid)}`,
+    '--memory',
+    `${limits.memoryMb}m`,
     // Equal to --memory: no swap, so a hog is stopped instead of thrashing the disk.
-    '--memory-swap', `${limits.memoryMb}m`,
-    '--cpus', String(limits.cpus),
-    '--pids-limit', String(limits.pids),
-    '--cap-drop', 'ALL',
-    '--security-opt', 'no-new-privileges',
-    '--hostname', 'nanoclaw',
-    '--workdir', spec.workdir,
+    '--memory-swap',
+    `${limits.memoryMb}m`,
+    '--cpus',
+    String(limits.cpus),
+    '--pids-limit',
+    String(limits.pids),
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--hostname',
+    'nanoclaw',
+    '--workdir',
+    spec.workdir,
     ...(opts.extraRunArgs ?? []),
   ];
   for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
@@ -114,7 +137,13 @@ export function containerRunArgs(spec: SandboxSpec, opts: ContainerCliOptions): 
 export function cliEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && /^(PATH|HOME|USER|LOGNAME|LANG|LC_ALL|TMPDIR|XDG_RUNTIME_DIR|XDG_CONFIG_HOME|DBUS_SESSION_BUS_ADDRESS|DOCKER_[A-Z_]+|CONTAINERS?_[A-Z_]+|PODMAN_[A-Z_]+|BUILDAH_[A-Z_]+|STORAGE_[A-Z_]+)$/.test(k)) out[k] = v;
+    if (
+      v !== undefined &&
+      /^(PATH|HOME|USER|LOGNAME|LANG|LC_ALL|TMPDIR|XDG_RUNTIME_DIR|XDG_CONFIG_HOME|DBUS_SESSION_BUS_ADDRESS|DOCKER_[A-Z_]+|CONTAINERS?_[A-Z_]+|PODMAN_[A-Z_]+|BUILDAH_[A-Z_]+|STORAGE_[A-Z_]+)$/.test(
+        k,
+      )
+    )
+      out[k] = v;
   }
   return out;
 }
@@ -147,12 +176,17 @@ async function containerPid(cli: string, name: string, exited: () => boolean): P
 }
 
 /** The runtime around one docker-compatible CLI; docker.ts and podman.ts fill in the differences. */
-export function createContainerRuntime(name: string, opts: ContainerCliOptions & { check: () => Promise<{ ok: true } | { ok: false; reason: string }> }): SandboxRuntime {
+export function createContainerRuntime(
+  name: string,
+  opts: ContainerCliOptions & { check: () => Promise<{ ok: true } | { ok: false; reason: string }> },
+): SandboxRuntime {
   return {
     name,
     check: opts.check,
     describe: () => `${name} (image ${opts.image}); limits: memory, cpus, pids by the runtime`,
-    async removeOrphans() { await removeInstallContainers(opts.cli, opts.installId); },
+    async removeOrphans() {
+      await removeInstallContainers(opts.cli, opts.installId);
+    },
     start(spec: SandboxSpec): SandboxProcess {
       const cname = containerName(opts.installId, spec.id);
       const ids = sandboxIds(hostIds(opts));
@@ -161,10 +195,15 @@ export function createContainerRuntime(name: string, opts: ContainerCliOptions &
         env: cliEnv(),
         outputCapBytes: spec.limits.outputCapBytes,
         // Killing the client does not stop the container; removing it does.
-        onKill: () => { void runCli(opts.cli, ['rm', '-f', cname]); },
+        onKill: () => {
+          void runCli(opts.cli, ['rm', '-f', cname]);
+        },
       });
       let done = false;
-      void proc.exited.then(() => { done = true; void runCli(opts.cli, ['rm', '-f', cname]); });
+      void proc.exited.then(() => {
+        done = true;
+        void runCli(opts.cli, ['rm', '-f', cname]);
+      });
       // The runtime enforces the limits; reading its cgroup tells us which one was hit.
       void containerPid(opts.cli, cname, () => done).then((pid) => {
         const counters = pid ? cgroupCountersOf(pid) : null;

@@ -13,7 +13,10 @@ async function main(argv: string[]): Promise<void> {
     else if (a === '--home') home = argv[++i];
     else throw new Error(`Unknown argument "${a}": use [docker|podman|apple] [--tag NAME] [--home DIR].`);
   }
-  const { tag: built } = await buildImage(runtime, (line) => process.stdout.write(line + '\n'), { home, tag: tag ?? (process.env.NANOCLAW_IMAGE || undefined) });
+  const { tag: built } = await buildImage(runtime, (line) => process.stdout.write(line + '\n'), {
+    home,
+    tag: tag ?? (process.env.NANOCLAW_IMAGE || undefined),
+  });
   process.stdout.write(`The agent image is ready: ${built}\n`);
 }
 

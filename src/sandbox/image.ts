@@ -27,13 +27,18 @@ const CLI: Record<ImageRuntime, string> = { docker: 'docker', podman: 'podman', 
 /** Identifies the runner code an image carries. */
 export function runnerHash(runnerDir: string): string {
   const hash = crypto.createHash('sha256');
-  for (const f of fs.readdirSync(runnerDir).filter((n) => n.endsWith('.js')).sort()) hash.update(fs.readFileSync(path.join(runnerDir, f)));
+  for (const f of fs
+    .readdirSync(runnerDir)
+    .filter((n) => n.endsWith('.js'))
+    .sort())
+    hash.update(fs.readFileSync(path.join(runnerDir, f)));
   return hash.digest('hex').slice(0, 12);
 }
 
 function stageContext(root: string): string {
   const runner = path.join(root, 'dist', 'runner');
-  if (!fs.existsSync(path.join(runner, 'index.js'))) throw new Error(`The runner is not built (${runner} is missing): run "npm run build" first.`);
+  if (!fs.existsSync(path.join(runner, 'index.js')))
+    throw new Error(`The runner is not built (${runner} is missing): run "npm run build" first.`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-image-'));
   for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(root, f), path.join(dir, f));
   fs.copyFileSync(path.join(root, 'container', 'Dockerfile'), path.join(dir, 'Dockerfile'));
@@ -42,15 +47,25 @@ function stageContext(root: string): string {
 }
 
 /** Builds the image, reporting each line of the build's output; resolves with the tag. */
-export async function buildImage(runtime: ImageRuntime, onProgress: (line: string) => void, opts: BuildImageOptions): Promise<{ tag: string }> {
+export async function buildImage(
+  runtime: ImageRuntime,
+  onProgress: (line: string) => void,
+  opts: BuildImageOptions,
+): Promise<{ tag: string }> {
   const root = projectRoot();
   const tag = opts.tag ?? defaultImageTag(opts.home);
   const cli = opts.cli ?? CLI[runtime];
   const context = stageContext(root);
   const args = [
-    'build', '-t', tag, '-f', path.join(context, 'Dockerfile'),
-    '--build-arg', `NANOCLAW_INSTALL=${installId(opts.home)}`,
-    '--build-arg', `NANOCLAW_RUNNER=${runnerHash(path.join(root, 'dist', 'runner'))}`,
+    'build',
+    '-t',
+    tag,
+    '-f',
+    path.join(context, 'Dockerfile'),
+    '--build-arg',
+    `NANOCLAW_INSTALL=${installId(opts.home)}`,
+    '--build-arg',
+    `NANOCLAW_RUNNER=${runnerHash(path.join(root, 'dist', 'runner'))}`,
     context,
   ];
   onProgress(`${cli} ${args.join(' ')}`);
@@ -62,17 +77,33 @@ export async function buildImage(runtime: ImageRuntime, onProgress: (line: strin
       const onData = (chunk: Buffer) => {
         const lines = (partial + chunk.toString('utf8')).split(/\r?\n/);
         partial = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) { onProgress(line); tail.push(line); if (tail.length > 20) tail.shift(); }
+        for (const line of lines)
+          if (line.trim()) {
+            onProgress(line);
+            tail.push(line);
+            if (tail.length > 20) tail.shift();
+          }
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
-      child.on('error', (err) => reject(new Error((err as NodeJS.ErrnoException).code === 'ENOENT'
-        ? `${cli} is not installed: install ${runtime === 'apple' ? 'Apple Container' : runtime} first.`
-        : `${cli} could not start: ${err.message}`)));
+      child.on('error', (err) =>
+        reject(
+          new Error(
+            (err as NodeJS.ErrnoException).code === 'ENOENT'
+              ? `${cli} is not installed: install ${runtime === 'apple' ? 'Apple Container' : runtime} first.`
+              : `${cli} could not start: ${err.message}`,
+          ),
+        ),
+      );
       child.on('close', (code) => {
         if (partial.trim()) onProgress(partial);
         if (code === 0) resolve();
-        else reject(new Error(`The image build failed (${cli} exited with ${code}). Last lines:\n${tail.join('\n')}\nWithout a registry, use container/build-local-rootfs.sh.`));
+        else
+          reject(
+            new Error(
+              `The image build failed (${cli} exited with ${code}). Last lines:\n${tail.join('\n')}\nWithout a registry, use container/build-local-rootfs.sh.`,
+            ),
+          );
       });
     });
   } finally {

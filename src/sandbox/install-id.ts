@@ -7,7 +7,11 @@ import path from 'node:path';
 
 export function installId(home: string): string {
   let real = path.resolve(home);
-  try { real = fs.realpathSync(real); } catch { /* not created yet: the resolved path is what it will be */ }
+  try {
+    real = fs.realpathSync(real);
+  } catch {
+    /* not created yet: the resolved path is what it will be */
+  }
   return crypto.createHash('sha256').update(real).digest('hex').slice(0, 12);
 }
 

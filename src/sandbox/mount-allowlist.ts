@@ -18,13 +18,43 @@ export const EXTRA_MOUNT_ROOT = '/workspace/extra';
 
 /** Never mountable, wherever they are: keys, tokens and the tools' credential stores. */
 export const DEFAULT_BLOCKED_PATTERNS = [
-  '.ssh', '.gnupg', '.gpg', '.aws', '.azure', '.gcloud', '.kube', '.docker', '.env', '.netrc', '.npmrc', '.pypirc',
-  '.git-credentials', '.pgpass', '.password-store', '.vault-token', '.terraform.d', '.config/gcloud', '.config/gh',
-  '.config/nanoclaw', '.local/share/keyrings', 'Keychains', 'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519',
-  'credentials', 'private_key', 'secrets', '.secrets',
+  '.ssh',
+  '.gnupg',
+  '.gpg',
+  '.aws',
+  '.azure',
+  '.gcloud',
+  '.kube',
+  '.docker',
+  '.env',
+  '.netrc',
+  '.npmrc',
+  '.pypirc',
+  '.git-credentials',
+  '.pgpass',
+  '.password-store',
+  '.vault-token',
+  '.terraform.d',
+  '.config/gcloud',
+  '.config/gh',
+  '.config/nanoclaw',
+  '.local/share/keyrings',
+  'Keychains',
+  'id_rsa',
+  'id_dsa',
+  'id_ecdsa',
+  'id_ed25519',
+  'credentials',
+  'private_key',
+  'secrets',
+  '.secrets',
 ];
 
-export interface AllowedRoot { path: string; allowReadWrite?: boolean; description?: string }
+export interface AllowedRoot {
+  path: string;
+  allowReadWrite?: boolean;
+  description?: string;
+}
 
 export interface MountAllowlist {
   allowedRoots: AllowedRoot[];
@@ -44,22 +74,42 @@ export function allowlistPath(configDir: string): string {
 export function loadMountAllowlist(configDir: string): AllowlistLoad {
   const file = allowlistPath(configDir);
   let raw: string;
-  try { raw = fs.readFileSync(file, 'utf8'); } catch (err) {
+  try {
+    raw = fs.readFileSync(file, 'utf8');
+  } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { allowlist: null, file };
     return { allowlist: null, file, error: `Cannot read ${file}: ${(err as Error).message}` };
   }
   let data: any;
-  try { data = JSON.parse(raw); } catch (err) { return { allowlist: null, file, error: `${file} is not valid JSON (${(err as Error).message}); fix it to allow extra mounts.` }; }
+  try {
+    data = JSON.parse(raw);
+  } catch (err) {
+    return { allowlist: null, file, error: `${file} is not valid JSON (${(err as Error).message}); fix it to allow extra mounts.` };
+  }
   if (!data || typeof data !== 'object' || !Array.isArray(data.allowedRoots)) {
     return { allowlist: null, file, error: `${file} needs "allowedRoots": [{ "path": "~/projects", "allowReadWrite": false }].` };
   }
   const roots: AllowedRoot[] = [];
   for (const r of data.allowedRoots) {
-    if (!r || typeof r.path !== 'string' || !r.path.trim()) return { allowlist: null, file, error: `${file}: every allowed root needs a "path".` };
-    roots.push({ path: r.path, allowReadWrite: r.allowReadWrite === true, description: typeof r.description === 'string' ? r.description : undefined });
+    if (!r || typeof r.path !== 'string' || !r.path.trim())
+      return { allowlist: null, file, error: `${file}: every allowed root needs a "path".` };
+    roots.push({
+      path: r.path,
+      allowReadWrite: r.allowReadWrite === true,
+      description: typeof r.description === 'string' ? r.description : undefined,
+    });
   }
-  const extra = Array.isArray(data.blockedPatterns) ? data.blockedPatterns.filter((p: unknown): p is string => typeof p === 'string' && p.trim() !== '') : [];
-  return { allowlist: { allowedRoots: roots, blockedPatterns: [...DEFAULT_BLOCKED_PATTERNS, ...extra], nonMainReadOnly: data.nonMainReadOnly !== false }, file };
+  const extra = Array.isArray(data.blockedPatterns)
+    ? data.blockedPatterns.filter((p: unknown): p is string => typeof p === 'string' && p.trim() !== '')
+    : [];
+  return {
+    allowlist: {
+      allowedRoots: roots,
+      blockedPatterns: [...DEFAULT_BLOCKED_PATTERNS, ...extra],
+      nonMainReadOnly: data.nonMainReadOnly !== false,
+    },
+    file,
+  };
 }
 
 export function expandHome(p: string, homedir: string): string {
@@ -113,17 +163,34 @@ export interface ResolveOptions {
  * Turns a group's requested extra mounts into bind mounts, or says exactly why
  * one is refused. All or nothing: a group never starts with half its mounts.
  */
-export function resolveExtraMounts(requested: ExtraMountRequest[] | undefined, opts: ResolveOptions): { ok: true; mounts: Mount[] } | { ok: false; error: string } {
+export function resolveExtraMounts(
+  requested: ExtraMountRequest[] | undefined,
+  opts: ResolveOptions,
+): { ok: true; mounts: Mount[] } | { ok: false; error: string } {
   if (!requested || requested.length === 0) return { ok: true, mounts: [] };
   const homedir = opts.homedir ?? os.homedir();
   const { load } = opts;
   if (load.error) return { ok: false, error: load.error };
-  if (!load.allowlist) return { ok: false, error: `extra mounts need a mount allowlist, and there is none at ${load.file}; create it with the folders you allow` };
+  if (!load.allowlist)
+    return {
+      ok: false,
+      error: `extra mounts need a mount allowlist, and there is none at ${load.file}; create it with the folders you allow`,
+    };
   const allowlist = load.allowlist;
   const realRoots = allowlist.allowedRoots.flatMap((r) => {
-    try { return [{ root: r, real: fs.realpathSync(expandHome(r.path, homedir)) }]; } catch { return []; }
+    try {
+      return [{ root: r, real: fs.realpathSync(expandHome(r.path, homedir)) }];
+    } catch {
+      return [];
+    }
   });
-  const realProtected = opts.protectedPaths.map((p) => { try { return fs.realpathSync(p); } catch { return path.resolve(p); } });
+  const realProtected = opts.protectedPaths.map((p) => {
+    try {
+      return fs.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  });
   const seen = new Set<string>();
   const mounts: Mount[] = [];
   for (const req of requested) {
@@ -140,19 +207,28 @@ export function resolveExtraMounts(requested: ExtraMountRequest[] | undefined, o
     const writtenBlock = blockedBy(path.resolve(expanded), allowlist.blockedPatterns);
     if (writtenBlock) return refuse(`it matches the blocked pattern "${writtenBlock}"`);
     let real: string;
-    try { real = fs.realpathSync(expanded); } catch { return refuse(`${expanded} does not exist`); }
+    try {
+      real = fs.realpathSync(expanded);
+    } catch {
+      return refuse(`${expanded} does not exist`);
+    }
     const realBlock = blockedBy(real, allowlist.blockedPatterns);
     if (realBlock) return refuse(`it resolves to ${real}, which matches the blocked pattern "${realBlock}"`);
     for (const p of realProtected) {
-      if (within(real, p) || within(p, real)) return refuse(`it would expose NanoClaw's own files (${p}), which hold credentials and every group's data`);
+      if (within(real, p) || within(p, real))
+        return refuse(`it would expose NanoClaw's own files (${p}), which hold credentials and every group's data`);
     }
     const root = realRoots.find((r) => within(real, r.real));
     if (!root) return refuse(`${real} is not under any allowed root in ${load.file}`);
     const wantsWrite = req.readonly === false;
     let readonly = true;
     if (wantsWrite) {
-      if (!root.root.allowReadWrite) return refuse(`read-write was asked, but the allowed root ${root.root.path} is read-only (set "allowReadWrite": true for it, or mount it read-only)`);
-      if (!opts.isMain && allowlist.nonMainReadOnly) return refuse('read-write was asked, but non-main groups get extra mounts read-only ("nonMainReadOnly" in the allowlist)');
+      if (!root.root.allowReadWrite)
+        return refuse(
+          `read-write was asked, but the allowed root ${root.root.path} is read-only (set "allowReadWrite": true for it, or mount it read-only)`,
+        );
+      if (!opts.isMain && allowlist.nonMainReadOnly)
+        return refuse('read-write was asked, but non-main groups get extra mounts read-only ("nonMainReadOnly" in the allowlist)');
       readonly = false;
     }
     mounts.push({ hostPath: real, containerPath: `${EXTRA_MOUNT_ROOT}/${req.containerPath}`, readonly });

@@ -42,7 +42,10 @@ export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'fold
 }
 
 /** The group's extra mounts, checked against the mount allowlist in the config dir (never mounted itself). */
-export function extraMountsFor(group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>, opts: { configDir: string; home: string }): { ok: true; mounts: Mount[] } | { ok: false; error: string } {
+export function extraMountsFor(
+  group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>,
+  opts: { configDir: string; home: string },
+): { ok: true; mounts: Mount[] } | { ok: false; error: string } {
   if (!group.sandbox.extraMounts?.length) return { ok: true, mounts: [] };
   return resolveExtraMounts(group.sandbox.extraMounts, {
     isMain: group.isMain,
@@ -64,13 +67,19 @@ export function memoryFiles(paths: HomePaths, group: Pick<RegisteredGroup, 'fold
  */
 export function memoryStamp(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string {
   let files: string[];
-  try { files = memoryFiles(paths, group); } catch { return 'unreadable'; }
-  return files.map((file) => {
-    try {
-      const st = fs.lstatSync(file, { bigint: true });
-      return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-    } catch {
-      return '-';
-    }
-  }).join('|');
+  try {
+    files = memoryFiles(paths, group);
+  } catch {
+    return 'unreadable';
+  }
+  return files
+    .map((file) => {
+      try {
+        const st = fs.lstatSync(file, { bigint: true });
+        return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
 }

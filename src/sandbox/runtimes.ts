@@ -23,9 +23,18 @@ function resolved(ctx: RuntimeContext) {
 }
 
 const REGISTRY = {
-  docker: (ctx) => { const r = resolved(ctx); return createDockerRuntime({ image: r.image, installId: r.install }); },
-  podman: (ctx) => { const r = resolved(ctx); return createPodmanRuntime({ image: r.image, installId: r.install }); },
-  apple: (ctx) => { const r = resolved(ctx); return createAppleRuntime({ image: r.image, installId: r.install }); },
+  docker: (ctx) => {
+    const r = resolved(ctx);
+    return createDockerRuntime({ image: r.image, installId: r.install });
+  },
+  podman: (ctx) => {
+    const r = resolved(ctx);
+    return createPodmanRuntime({ image: r.image, installId: r.install });
+  },
+  apple: (ctx) => {
+    const r = resolved(ctx);
+    return createAppleRuntime({ image: r.image, installId: r.install });
+  },
   bwrap: (ctx) => createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install }),
 } satisfies Record<string, (ctx: RuntimeContext) => SandboxRuntime>;
 
@@ -41,7 +50,10 @@ const AUTO_ORDER: Name[] = ['docker', 'podman', 'apple', 'bwrap'];
  * Picks the runtime. `auto` takes the first that works and notes why the others
  * did not; an explicit choice that does not work returns no runtime and says why.
  */
-export async function selectRuntime(choice: RuntimeChoice, ctx: RuntimeContext): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
+export async function selectRuntime(
+  choice: RuntimeChoice,
+  ctx: RuntimeContext,
+): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
   const problems: string[] = [];
   const names = choice === 'auto' ? AUTO_ORDER : [choice];
   for (const name of names) {
@@ -58,12 +70,23 @@ export async function selectRuntime(choice: RuntimeChoice, ctx: RuntimeContext):
  * The host's runtime at start: the one given (tests, bench) or the one selected,
  * with old sandboxes of this install removed, and every problem to show in status.
  */
-export async function prepareRuntime(config: Config, paths: HomePaths, given?: SandboxRuntime | null): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
-  const { runtime, problems } = given !== undefined ? { runtime: given, problems: [] as string[] }
-    : await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage });
+export async function prepareRuntime(
+  config: Config,
+  paths: HomePaths,
+  given?: SandboxRuntime | null,
+): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
+  const { runtime, problems } =
+    given !== undefined
+      ? { runtime: given, problems: [] as string[] }
+      : await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage });
   // Sandboxes a crashed run of this install left behind (never another install's).
   await runtime?.removeOrphans?.().catch((err) => problems.push(`Could not remove old sandboxes: ${(err as Error).message}`));
-  if (!config.credential) problems.push('No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ' + config.home + ', then restart.');
+  if (!config.credential)
+    problems.push(
+      'No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ' +
+        config.home +
+        ', then restart.',
+    );
   return { runtime, problems };
 }
 

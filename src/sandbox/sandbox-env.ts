@@ -8,8 +8,12 @@ export function proxyEnv(port = LOCAL_FORWARDER_PORT): Record<string, string> {
   const url = `http://127.0.0.1:${port}`;
   return {
     NANOCLAW_LOCAL_PORT: String(port),
-    HTTPS_PROXY: url, HTTP_PROXY: url, https_proxy: url, http_proxy: url,
+    HTTPS_PROXY: url,
+    HTTP_PROXY: url,
+    https_proxy: url,
+    http_proxy: url,
     // The model proxy is the forwarder itself; it must not be proxied.
-    NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost',
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
   };
 }

@@ -28,7 +28,11 @@ export function formatMb(bytes: number): string {
  * counted against the cap the same way on every runtime.
  */
 function fifoOutput(file: string): { reader: Readable; writeFd: number } {
-  try { fs.unlinkSync(file); } catch { /* not there */ }
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    /* not there */
+  }
   execFileSync('mkfifo', ['-m', '0600', file]);
   const readFd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const writeFd = fs.openSync(file, fs.constants.O_WRONLY);
@@ -57,7 +61,9 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
   if (fifo) fs.closeSync(fifo.writeFd);
   if (opts.fd3) {
     const fd3 = child.stdio[3] as Writable;
-    fd3.on('error', () => { /* the child is gone; its exit reports why */ });
+    fd3.on('error', () => {
+      /* the child is gone; its exit reports why */
+    });
     fd3.end(opts.fd3);
   }
   let tail = '';
@@ -69,7 +75,10 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
     opts.onKill?.();
     child.kill('SIGKILL');
   };
-  const stop = (why: string) => { reason ??= why; kill(); };
+  const stop = (why: string) => {
+    reason ??= why;
+    kill();
+  };
   const onData = (chunk: Buffer) => {
     total += chunk.length;
     tail = (tail + chunk.toString('utf8')).slice(-KEEP_TAIL);
@@ -77,23 +86,36 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
   };
   if (fifo) {
     fifo.reader.on('data', onData);
-    fifo.reader.on('error', () => { /* the writer side is gone */ });
+    fifo.reader.on('error', () => {
+      /* the writer side is gone */
+    });
   } else {
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
   }
   const exited = new Promise<{ code: number | null; signal: string | null; reason?: string }>((resolve) => {
-    child.on('error', (err) => { fifo?.reader.destroy(); reason ??= `it could not start: ${err.message}`; resolve({ code: null, signal: null, reason }); });
+    child.on('error', (err) => {
+      fifo?.reader.destroy();
+      reason ??= `it could not start: ${err.message}`;
+      resolve({ code: null, signal: null, reason });
+    });
     // 'exit', not 'close': with a named pipe, a stray process still holding it must not keep the sandbox "running".
-    child.on(fifo ? 'exit' : 'close', (code, signal) => { fifo?.reader.destroy(); resolve({ code, signal, reason }); });
+    child.on(fifo ? 'exit' : 'close', (code, signal) => {
+      fifo?.reader.destroy();
+      resolve({ code, signal, reason });
+    });
   });
   return {
-    get pid() { return child.pid; },
+    get pid() {
+      return child.pid;
+    },
     exited,
     output: () => tail,
     kill: () => stop('it was stopped'),
     stop,
-    setLimitCheck: (check) => { limitCheck = check; },
+    setLimitCheck: (check) => {
+      limitCheck = check;
+    },
     checkLimits: () => {
       const hit = reason ?? limitCheck?.() ?? null;
       if (hit) stop(hit);

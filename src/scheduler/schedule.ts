@@ -32,28 +32,42 @@ export function validateSchedule(type: unknown, value: unknown, opts: { now: num
   if (type === 'cron') {
     const fields = v.split(/\s+/).length;
     if (!v.startsWith('@') && fields !== 5) {
-      return { ok: false, error: `A cron schedule has 5 fields (minute hour day-of-month month day-of-week), e.g. "0 9 * * 1-5"; "${v.slice(0, 80)}" has ${fields}.` };
+      return {
+        ok: false,
+        error: `A cron schedule has 5 fields (minute hour day-of-month month day-of-week), e.g. "0 9 * * 1-5"; "${v.slice(0, 80)}" has ${fields}.`,
+      };
     }
     let cron: Cron;
-    try { cron = cronFor(v, opts.timezone); } catch (err) {
+    try {
+      cron = cronFor(v, opts.timezone);
+    } catch (err) {
       return { ok: false, error: `Invalid cron "${v.slice(0, 80)}": ${(err as Error).message.replace(/^CronPattern: /, '')}.` };
     }
-    if (!cron.nextRun(new Date(opts.now))) return { ok: false, error: `The cron "${v}" never fires (no such date); check the day and month fields.` };
+    if (!cron.nextRun(new Date(opts.now)))
+      return { ok: false, error: `The cron "${v}" never fires (no such date); check the day and month fields.` };
     return { ok: true, schedule: { type, value: v } };
   }
   if (type === 'interval') {
-    if (!/^\d+$/.test(v)) return { ok: false, error: `An interval is a whole number of milliseconds, e.g. "3600000" for every hour; got "${v.slice(0, 40)}".` };
+    if (!/^\d+$/.test(v))
+      return { ok: false, error: `An interval is a whole number of milliseconds, e.g. "3600000" for every hour; got "${v.slice(0, 40)}".` };
     const ms = Number(v);
     if (ms < MIN_INTERVAL_MS) return { ok: false, error: `An interval must be at least ${MIN_INTERVAL_MS} ms (one minute); got ${ms}.` };
-    if (ms > MAX_INTERVAL_MS) return { ok: false, error: `An interval must be at most a year (${MAX_INTERVAL_MS} ms); use cron for rarer schedules.` };
+    if (ms > MAX_INTERVAL_MS)
+      return { ok: false, error: `An interval must be at most a year (${MAX_INTERVAL_MS} ms); use cron for rarer schedules.` };
     return { ok: true, schedule: { type, value: String(ms) } };
   }
   const at = parseTimestamp(v, opts.timezone);
   if (at === null) {
-    return { ok: false, error: `A once schedule is an ISO timestamp such as "2030-01-06T09:00:00" (local time in ${opts.timezone}) or "2030-01-06T08:00:00Z"; got "${v.slice(0, 60)}".` };
+    return {
+      ok: false,
+      error: `A once schedule is an ISO timestamp such as "2030-01-06T09:00:00" (local time in ${opts.timezone}) or "2030-01-06T08:00:00Z"; got "${v.slice(0, 60)}".`,
+    };
   }
   if (at <= opts.now) {
-    return { ok: false, error: `That time (${formatLocal(at, opts.timezone)}) has already passed; it is now ${formatLocal(opts.now, opts.timezone)}. Give a future time.` };
+    return {
+      ok: false,
+      error: `That time (${formatLocal(at, opts.timezone)}) has already passed; it is now ${formatLocal(opts.now, opts.timezone)}. Give a future time.`,
+    };
   }
   return { ok: true, schedule: { type, value: new Date(at).toISOString() } };
 }
@@ -89,14 +103,26 @@ export function nextRuns(s: Schedule, n: number, opts: { now: number; timezone: 
   if (first === null || n < 1) return [];
   if (s.type === 'once') return [first];
   if (s.type === 'interval') return Array.from({ length: n }, (_, i) => first + i * Number(s.value));
-  return [first, ...cronFor(s.value, opts.timezone).nextRuns(n - 1, new Date(first)).map((d) => d.getTime())];
+  return [
+    first,
+    ...cronFor(s.value, opts.timezone)
+      .nextRuns(n - 1, new Date(first))
+      .map((d) => d.getTime()),
+  ];
 }
 
 /** A fire time as the user reads it, e.g. "Mon 6 Jan 2025, 09:00 CET". */
 export function formatLocal(ms: number, timezone: string): string {
   const parts = new Intl.DateTimeFormat('en-GB', {
-    timeZone: timezone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric',
-    hour: '2-digit', minute: '2-digit', hour12: false, timeZoneName: 'short',
+    timeZone: timezone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+    timeZoneName: 'short',
   }).formatToParts(new Date(ms));
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
   return `${get('weekday')} ${get('day')} ${get('month')} ${get('year')}, ${get('hour')}:${get('minute')} ${get('timeZoneName')}`;
@@ -105,7 +131,14 @@ export function formatLocal(ms: number, timezone: string): string {
 /** The offset of `timezone` from UTC at instant `ms`, in ms. */
 function zoneOffset(ms: number, timezone: string): number {
   const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    timeZone: timezone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
   }).formatToParts(new Date(ms));
   const n = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(ms / 1000) * 1000;

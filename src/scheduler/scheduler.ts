@@ -60,12 +60,19 @@ export function createScheduler(deps: SchedulerDeps) {
     logger.warn({ task: task.id, folder: task.groupFolder }, 'paused a task whose group is gone');
     const main = store.groups.main();
     if (main && main.folder !== task.groupFolder) {
-      store.outbox.enqueue(main.jid, `⏸️ Scheduled task ${task.id} ("${excerpt(task.prompt)}") is paused: its group "${task.groupFolder}" is no longer registered.`, { kind: 'system' });
+      store.outbox.enqueue(
+        main.jid,
+        `⏸️ Scheduled task ${task.id} ("${excerpt(task.prompt)}") is paused: its group "${task.groupFolder}" is no longer registered.`,
+        { kind: 'system' },
+      );
     }
   }
 
   function arm(at: number): void {
-    if (timer) { clearTimeout(timer); timer = null; }
+    if (timer) {
+      clearTimeout(timer);
+      timer = null;
+    }
     if (stopped) return;
     let wake = Infinity;
     for (const t of store.tasks.active()) {
@@ -89,7 +96,10 @@ export function createScheduler(deps: SchedulerDeps) {
       for (const task of store.tasks.due(iso(t), staleBefore(t))) {
         if (pending.has(task.id)) continue;
         const group = store.groups.byFolder(task.groupFolder);
-        if (!group) { groupGone(task); continue; }
+        if (!group) {
+          groupGone(task);
+          continue;
+        }
         pending.add(task.id);
         deps.queue.enqueueTask(group.jid, task.id);
       }
@@ -107,9 +117,16 @@ export function createScheduler(deps: SchedulerDeps) {
   function taskJob(taskId: string): TaskRunHandle | null {
     const task = store.tasks.get(taskId);
     const started = now();
-    if (!task || task.status !== 'active' || !task.nextRun || Date.parse(task.nextRun) > started) { settle(taskId); return null; }
+    if (!task || task.status !== 'active' || !task.nextRun || Date.parse(task.nextRun) > started) {
+      settle(taskId);
+      return null;
+    }
     const group = store.groups.byFolder(task.groupFolder);
-    if (!group) { groupGone(task); settle(taskId); return null; }
+    if (!group) {
+      groupGone(task);
+      settle(taskId);
+      return null;
+    }
     if (!store.tasks.claim(task.id, iso(started), staleBefore(started))) {
       logger.info({ task: task.id }, 'task is already running elsewhere; not starting it twice');
       settle(taskId);
@@ -118,7 +135,7 @@ export function createScheduler(deps: SchedulerDeps) {
     const runId = store.tasks.startRun(task.id, iso(started));
     // Durations and usage rows are wall-clock facts, whatever clock schedules.
     const wallStart = Date.now();
-    const session = task.contextMode === 'group' ? store.groups.session(group.folder) ?? null : null;
+    const session = task.contextMode === 'group' ? (store.groups.session(group.folder) ?? null) : null;
     let handedOver = false;
     let resultText: string | null = null;
     let used = 0;
@@ -167,7 +184,13 @@ export function createScheduler(deps: SchedulerDeps) {
       },
       finish(error, opts = {}) {
         try {
-          record(task, group, runId, started, wallStart, { error, retrying: !!opts.retrying, overBudget, reason: budgetReason(), resultText });
+          record(task, group, runId, started, wallStart, {
+            error,
+            retrying: !!opts.retrying,
+            overBudget,
+            reason: budgetReason(),
+            resultText,
+          });
         } catch (err) {
           logger.error({ err, task: task.id }, 'could not record a task run');
         }
@@ -176,7 +199,14 @@ export function createScheduler(deps: SchedulerDeps) {
     };
   }
 
-  function record(task: ScheduledTask, group: RegisteredGroup, runId: number, started: number, wallStart: number, r: { error: unknown; retrying: boolean; overBudget: boolean; reason: string; resultText: string | null }): void {
+  function record(
+    task: ScheduledTask,
+    group: RegisteredGroup,
+    runId: number,
+    started: number,
+    wallStart: number,
+    r: { error: unknown; retrying: boolean; overBudget: boolean; reason: string; resultText: string | null },
+  ): void {
     const ended = now();
     const tokens = store.usage.taskTotals(task.id, iso(wallStart));
     const base = { durationMs: Date.now() - wallStart, inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens };
@@ -184,32 +214,51 @@ export function createScheduler(deps: SchedulerDeps) {
     const current = store.tasks.get(task.id);
     const rescheduled = !current || current.scheduleType !== task.scheduleType || current.scheduleValue !== task.scheduleValue;
     const following = rescheduled
-      ? (current?.nextRun ? Date.parse(current.nextRun) : null)
-      : nextRun({ type: task.scheduleType, value: task.scheduleValue }, { now: ended, timezone: deps.timezone, previousDue: Date.parse(task.nextRun!) });
+      ? current?.nextRun
+        ? Date.parse(current.nextRun)
+        : null
+      : nextRun(
+          { type: task.scheduleType, value: task.scheduleValue },
+          { now: ended, timezone: deps.timezone, previousDue: Date.parse(task.nextRun!) },
+        );
     const nextIso = following === null ? null : iso(following);
-    const tell = (text: string) => { store.outbox.enqueue(group.jid, text, { kind: 'system' }); };
+    const tell = (text: string) => {
+      store.outbox.enqueue(group.jid, text, { kind: 'system' });
+    };
 
     if (r.overBudget) {
       store.tasks.finishRun(runId, { ...base, status: 'over_budget', error: `Stopped: ${r.reason}.` });
       store.tasks.finish(task.id, {
-        lastRun: iso(started), lastResult: `Stopped: ${r.reason}.`, nextRun: nextIso, status: 'paused',
+        lastRun: iso(started),
+        lastResult: `Stopped: ${r.reason}.`,
+        nextRun: nextIso,
+        status: 'paused',
         statusReason: `Paused: ${r.reason}. Resume it to let it run again (or schedule it anew with a larger budget_tokens).`,
       });
-      tell(`⏸️ I stopped the scheduled task ${task.id} ("${excerpt(task.prompt)}") and paused it: ${r.reason}. Resume it to let it run again.`);
+      tell(
+        `⏸️ I stopped the scheduled task ${task.id} ("${excerpt(task.prompt)}") and paused it: ${r.reason}. Resume it to let it run again.`,
+      );
       return;
     }
     if (r.error) {
-      const why = r.error instanceof AgentFailure ? r.error.userMessage : (r.error as Error)?.message ?? String(r.error);
+      const why = r.error instanceof AgentFailure ? r.error.userMessage : ((r.error as Error)?.message ?? String(r.error));
       if (r.retrying || stopped) {
         // The schedule stays where it was: the retry (or the next start) runs it.
-        store.tasks.finishRun(runId, { ...base, status: 'error', error: r.retrying ? `${why}; retrying with a fresh session` : `interrupted: ${why}` });
+        store.tasks.finishRun(runId, {
+          ...base,
+          status: 'error',
+          error: r.retrying ? `${why}; retrying with a fresh session` : `interrupted: ${why}`,
+        });
         store.tasks.release(task.id);
         return;
       }
       store.tasks.finishRun(runId, { ...base, status: 'error', error: why });
       if (task.scheduleType === 'once' && !rescheduled) {
         store.tasks.finish(task.id, {
-          lastRun: iso(started), lastResult: `Error: ${why}`, nextRun: null, status: 'paused',
+          lastRun: iso(started),
+          lastResult: `Error: ${why}`,
+          nextRun: null,
+          status: 'paused',
           statusReason: `Paused: its run failed (${why}). Resume it to run it again now.`,
         });
         tell(`⚠️ The scheduled task ${task.id} ("${excerpt(task.prompt)}") failed: ${why}. It is paused; resume it to try again.`);
@@ -222,8 +271,12 @@ export function createScheduler(deps: SchedulerDeps) {
     const result = r.resultText || '(ran without posting a message)';
     store.tasks.finishRun(runId, { ...base, status: 'success', result: excerpt(result, 10_000) });
     store.tasks.finish(task.id, {
-      lastRun: iso(started), lastResult: excerpt(result, 2000), nextRun: nextIso,
-      ...(following === null && !rescheduled ? { status: 'completed' as const, statusReason: 'Completed: it ran once, as scheduled.' } : {}),
+      lastRun: iso(started),
+      lastResult: excerpt(result, 2000),
+      nextRun: nextIso,
+      ...(following === null && !rescheduled
+        ? { status: 'completed' as const, statusReason: 'Completed: it ran once, as scheduled.' }
+        : {}),
     });
   }
 
@@ -237,7 +290,11 @@ export function createScheduler(deps: SchedulerDeps) {
         const run = taskJob(taskId);
         if (!run) return;
         let error: unknown = null;
-        try { await runAgent(run.group, run.job, run.attach); } catch (err) { error = err; }
+        try {
+          await runAgent(run.group, run.job, run.attach);
+        } catch (err) {
+          error = err;
+        }
         const retry = attempt === 1 && !stopped && error instanceof AgentFailure && error.sessionNotFound && run.job.sessionId !== null;
         run.finish(error, { retrying: retry });
         if (!retry) return;
@@ -252,16 +309,24 @@ export function createScheduler(deps: SchedulerDeps) {
   }
 
   return {
-    start(): void { stopped = false; check(); },
+    start(): void {
+      stopped = false;
+      check();
+    },
     /** A task was created, changed or removed: look again. */
-    changed(): void { check(); },
+    changed(): void {
+      check();
+    },
     /** Fires whatever is due now (also what the timer calls). */
     check,
     taskJob,
     runTask,
     stop(): void {
       stopped = true;
-      if (timer) { clearTimeout(timer); timer = null; }
+      if (timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
     },
     /** Resolves when no task run is recording its outcome (shutdown waits for it). */
     idle(): Promise<void> {

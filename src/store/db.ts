@@ -35,7 +35,9 @@ export function migrate(db: DB): void {
   }
 }
 
-const isFull = (err: unknown) => /SQLITE_FULL|ENOSPC/.test(String((err as { code?: string })?.code ?? '')) || /database or disk is full/i.test((err as Error)?.message ?? '');
+const isFull = (err: unknown) =>
+  /SQLITE_FULL|ENOSPC/.test(String((err as { code?: string })?.code ?? '')) ||
+  /database or disk is full/i.test((err as Error)?.message ?? '');
 
 /**
  * When a write fails because the disk is full, `release` frees reserved space
@@ -46,7 +48,9 @@ const isFull = (err: unknown) => /SQLITE_FULL|ENOSPC/.test(String((err as { code
  */
 export function retryWritesOnFull(db: DB, release: () => boolean): void {
   const retry = <T>(fn: () => T): T => {
-    try { return fn(); } catch (err) {
+    try {
+      return fn();
+    } catch (err) {
       if (!isFull(err) || db.inTransaction || !release()) throw err;
       return fn();
     }

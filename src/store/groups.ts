@@ -3,16 +3,32 @@ import type { DB } from './db.js';
 import type { RegisteredGroup, SandboxSettings } from '../types.js';
 
 interface Row {
-  jid: string; name: string; folder: string; trigger: string; requires_trigger: number; is_main: number;
-  sandbox: string; added_at: string;
+  jid: string;
+  name: string;
+  folder: string;
+  trigger: string;
+  requires_trigger: number;
+  is_main: number;
+  sandbox: string;
+  added_at: string;
 }
 
 function fromRow(r: Row): RegisteredGroup {
   let sandbox: SandboxSettings = {};
-  try { sandbox = JSON.parse(r.sandbox); } catch { sandbox = {}; }
+  try {
+    sandbox = JSON.parse(r.sandbox);
+  } catch {
+    sandbox = {};
+  }
   return {
-    jid: r.jid, name: r.name, folder: r.folder, trigger: r.trigger, requiresTrigger: !!r.requires_trigger,
-    isMain: !!r.is_main, sandbox, addedAt: r.added_at,
+    jid: r.jid,
+    name: r.name,
+    folder: r.folder,
+    trigger: r.trigger,
+    requiresTrigger: !!r.requires_trigger,
+    isMain: !!r.is_main,
+    sandbox,
+    addedAt: r.added_at,
   };
 }
 
@@ -36,19 +52,37 @@ export function groupQueries(db: DB) {
   const clearSession = db.prepare(`DELETE FROM sessions WHERE group_folder = ?`);
 
   return {
-    list(): RegisteredGroup[] { return (all.all() as Row[]).map(fromRow); },
-    get(jid: string): RegisteredGroup | undefined { const r = byJid.get(jid) as Row | undefined; return r ? fromRow(r) : undefined; },
-    byFolder(folder: string): RegisteredGroup | undefined { const r = byFolder.get(folder) as Row | undefined; return r ? fromRow(r) : undefined; },
-    main(): RegisteredGroup | undefined { return this.list().find((g) => g.isMain); },
+    list(): RegisteredGroup[] {
+      return (all.all() as Row[]).map(fromRow);
+    },
+    get(jid: string): RegisteredGroup | undefined {
+      const r = byJid.get(jid) as Row | undefined;
+      return r ? fromRow(r) : undefined;
+    },
+    byFolder(folder: string): RegisteredGroup | undefined {
+      const r = byFolder.get(folder) as Row | undefined;
+      return r ? fromRow(r) : undefined;
+    },
+    main(): RegisteredGroup | undefined {
+      return this.list().find((g) => g.isMain);
+    },
     insert(g: RegisteredGroup): void {
       insert.run({ ...g, requiresTrigger: g.requiresTrigger ? 1 : 0, isMain: g.isMain ? 1 : 0, sandbox: JSON.stringify(g.sandbox ?? {}) });
     },
     update(g: Pick<RegisteredGroup, 'jid' | 'name' | 'trigger' | 'requiresTrigger' | 'sandbox'>): void {
       update.run({ ...g, requiresTrigger: g.requiresTrigger ? 1 : 0, sandbox: JSON.stringify(g.sandbox ?? {}) });
     },
-    remove(jid: string): boolean { return remove.run(jid).changes > 0; },
-    session(folder: string): string | undefined { return (getSession.get(folder) as { session_id: string } | undefined)?.session_id; },
-    setSession(folder: string, sessionId: string): void { setSession.run(folder, sessionId, new Date().toISOString()); },
-    clearSession(folder: string): void { clearSession.run(folder); },
+    remove(jid: string): boolean {
+      return remove.run(jid).changes > 0;
+    },
+    session(folder: string): string | undefined {
+      return (getSession.get(folder) as { session_id: string } | undefined)?.session_id;
+    },
+    setSession(folder: string, sessionId: string): void {
+      setSession.run(folder, sessionId, new Date().toISOString());
+    },
+    clearSession(folder: string): void {
+      clearSession.run(folder);
+    },
   };
 }

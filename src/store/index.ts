@@ -20,7 +20,9 @@ export function createStore(db: DB) {
     tasks: taskQueries(db),
     pairing: pairingQueries(db),
     identities: identityQueries(db),
-    close(): void { db.close(); },
+    close(): void {
+      db.close();
+    },
   };
 }
 

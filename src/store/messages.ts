@@ -7,20 +7,42 @@ export interface StoredMessage extends Message {
 }
 
 interface Row {
-  seq: number; id: string; chat_jid: string; sender: string; sender_name: string; text: string;
-  timestamp: string; from_me: number; from_assistant: number;
-  reply_to_id: string | null; reply_to_text: string | null; reply_to_sender: string | null; attachments: string | null;
-  mentions_assistant: number; replies_to_assistant: number;
+  seq: number;
+  id: string;
+  chat_jid: string;
+  sender: string;
+  sender_name: string;
+  text: string;
+  timestamp: string;
+  from_me: number;
+  from_assistant: number;
+  reply_to_id: string | null;
+  reply_to_text: string | null;
+  reply_to_sender: string | null;
+  attachments: string | null;
+  mentions_assistant: number;
+  replies_to_assistant: number;
 }
 
 function fromRow(r: Row): StoredMessage {
   let attachments: Attachment[] | undefined;
   if (r.attachments) {
-    try { attachments = JSON.parse(r.attachments); } catch { attachments = undefined; }
+    try {
+      attachments = JSON.parse(r.attachments);
+    } catch {
+      attachments = undefined;
+    }
   }
   return {
-    seq: r.seq, id: r.id, chatJid: r.chat_jid, sender: r.sender, senderName: r.sender_name, text: r.text,
-    timestamp: r.timestamp, fromMe: !!r.from_me, fromAssistant: !!r.from_assistant,
+    seq: r.seq,
+    id: r.id,
+    chatJid: r.chat_jid,
+    sender: r.sender,
+    senderName: r.sender_name,
+    text: r.text,
+    timestamp: r.timestamp,
+    fromMe: !!r.from_me,
+    fromAssistant: !!r.from_assistant,
     replyTo: r.reply_to_id ? { id: r.reply_to_id, text: r.reply_to_text ?? undefined, sender: r.reply_to_sender ?? undefined } : null,
     attachments,
     ...(r.mentions_assistant ? { mentionsAssistant: true } : {}),
@@ -28,8 +50,11 @@ function fromRow(r: Row): StoredMessage {
   };
 }
 
-const STOPWORDS = new Set(('a an and are as at be but by did do does for from had has have he her his i in is it its me my of on or our she so that the their them they this to was we were what when where which who why will with would you your about say said tell told')
-  .split(' '));
+const STOPWORDS = new Set(
+  'a an and are as at be but by did do does for from had has have he her his i in is it its me my of on or our she so that the their them they this to was we were what when where which who why will with would you your about say said tell told'.split(
+    ' ',
+  ),
+);
 
 export interface SearchHit extends StoredMessage {
   chatName: string | null;
@@ -52,12 +77,16 @@ export function messageQueries(db: DB) {
   );
   const after = db.prepare(`SELECT * FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ?`);
   const recent = db.prepare(`SELECT * FROM (SELECT * FROM messages WHERE chat_jid = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`);
-  const ownerNames = db.prepare(`SELECT DISTINCT sender_name AS name FROM messages WHERE chat_jid = ? AND from_me = 1 AND from_assistant = 0 AND sender_name != '' LIMIT 20`);
+  const ownerNames = db.prepare(
+    `SELECT DISTINCT sender_name AS name FROM messages WHERE chat_jid = ? AND from_me = 1 AND from_assistant = 0 AND sender_name != '' LIMIT 20`,
+  );
   const lastSeq = db.prepare(`SELECT MAX(seq) AS seq FROM messages WHERE chat_jid = ?`);
   const bySeq = db.prepare(`SELECT * FROM messages WHERE seq = ?`);
   const indexedSeq = db.prepare(`SELECT indexed_seq AS seq FROM fts_state WHERE id = 1`);
   const batchEnd = db.prepare(`SELECT MAX(seq) AS seq FROM (SELECT seq FROM messages WHERE seq > ? ORDER BY seq LIMIT ?)`);
-  const indexBatch = db.prepare(`INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name FROM messages WHERE seq > ? AND seq <= ?`);
+  const indexBatch = db.prepare(
+    `INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name FROM messages WHERE seq > ? AND seq <= ?`,
+  );
   const setIndexed = db.prepare(`UPDATE fts_state SET indexed_seq = ? WHERE id = 1`);
   /** Adds not-yet-indexed messages to the full-text index; answers how many. */
   const indexPending = (batch = 20_000): number => {
@@ -75,7 +104,9 @@ export function messageQueries(db: DB) {
       if (n < batch) return total;
     }
   };
-  const chatsStmt = db.prepare(`SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats ORDER BY last_message_at DESC`);
+  const chatsStmt = db.prepare(
+    `SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats ORDER BY last_message_at DESC`,
+  );
   const chatStmt = db.prepare(`SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats WHERE jid = ?`);
 
   return {
@@ -88,11 +119,20 @@ export function messageQueries(db: DB) {
       return db.transaction(() => {
         upsertChat.run({ jid: msg.chatJid, name: null, channel, isGroup: 0, at: msg.timestamp });
         const res = insert.run({
-          id: msg.id, chatJid: msg.chatJid, sender: msg.sender, senderName: msg.senderName, text: msg.text,
-          timestamp: msg.timestamp, fromMe: msg.fromMe ? 1 : 0, fromAssistant: msg.fromAssistant ? 1 : 0,
-          replyToId: msg.replyTo?.id ?? null, replyToText: msg.replyTo?.text ?? null, replyToSender: msg.replyTo?.sender ?? null,
+          id: msg.id,
+          chatJid: msg.chatJid,
+          sender: msg.sender,
+          senderName: msg.senderName,
+          text: msg.text,
+          timestamp: msg.timestamp,
+          fromMe: msg.fromMe ? 1 : 0,
+          fromAssistant: msg.fromAssistant ? 1 : 0,
+          replyToId: msg.replyTo?.id ?? null,
+          replyToText: msg.replyTo?.text ?? null,
+          replyToSender: msg.replyTo?.sender ?? null,
           attachments: msg.attachments?.length ? JSON.stringify(msg.attachments) : null,
-          mentionsAssistant: msg.mentionsAssistant ? 1 : 0, repliesToAssistant: msg.repliesToAssistant ? 1 : 0,
+          mentionsAssistant: msg.mentionsAssistant ? 1 : 0,
+          repliesToAssistant: msg.repliesToAssistant ? 1 : 0,
         });
         return res.changes ? Number(res.lastInsertRowid) : null;
       })();
@@ -117,7 +157,7 @@ export function messageQueries(db: DB) {
     },
 
     lastSeq(chatJid: string): number {
-      return ((lastSeq.get(chatJid) as { seq: number | null }).seq) ?? 0;
+      return (lastSeq.get(chatJid) as { seq: number | null }).seq ?? 0;
     },
 
     chats(): { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null }[] {
@@ -125,7 +165,8 @@ export function messageQueries(db: DB) {
     },
 
     chat(jid: string): { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null } | undefined {
-      return chatStmt.get(jid) as { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null } | undefined;
+      return chatStmt.get(jid) as
+        { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null } | undefined;
     },
 
     /**
@@ -143,7 +184,10 @@ export function messageQueries(db: DB) {
       if (terms.length === 0) return [];
       // Each term quoted so FTS syntax in user input is only ever literal text;
       // any term may match and bm25 ranks messages with more of them first.
-      const match = terms.slice(0, 32).map((t) => `"${t}"`).join(' OR ');
+      const match = terms
+        .slice(0, 32)
+        .map((t) => `"${t}"`)
+        .join(' OR ');
       const limit = Math.max(1, Math.min(opts.limit ?? 20, 100));
       const params: unknown[] = [match];
       let where = '';
@@ -153,11 +197,13 @@ export function messageQueries(db: DB) {
         params.push(...opts.chatJids);
       }
       params.push(limit);
-      const rows = db.prepare(
-        `SELECT m.*, c.name AS chat_name, snippet(messages_fts, 0, '[', ']', '…', 12) AS snip
+      const rows = db
+        .prepare(
+          `SELECT m.*, c.name AS chat_name, snippet(messages_fts, 0, '[', ']', '…', 12) AS snip
          FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid LEFT JOIN chats c ON c.jid = m.chat_jid
          WHERE messages_fts MATCH ? ${where} ORDER BY rank LIMIT ?`,
-      ).all(...params) as (Row & { chat_name: string | null; snip: string })[];
+        )
+        .all(...params) as (Row & { chat_name: string | null; snip: string })[];
       return rows.map((r) => ({ ...fromRow(r), chatName: r.chat_name, snippet: r.snip }));
     },
   };

@@ -19,9 +19,7 @@ export function outboxQueries(db: DB) {
     `INSERT INTO cursors (chat_jid, answered_seq) VALUES (?, ?)
      ON CONFLICT (chat_jid) DO UPDATE SET answered_seq = MAX(cursors.answered_seq, excluded.answered_seq)`,
   );
-  const enqueue = db.prepare(
-    `INSERT INTO outbox (chat_jid, text, persona, kind, created_at) VALUES (?, ?, ?, ?, ?)`,
-  );
+  const enqueue = db.prepare(`INSERT INTO outbox (chat_jid, text, persona, kind, created_at) VALUES (?, ?, ?, ?, ?)`);
   const pending = db.prepare(
     `SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts FROM outbox
      WHERE delivered_at IS NULL ORDER BY id`,
@@ -37,23 +35,36 @@ export function outboxQueries(db: DB) {
   const listeners = new Set<() => void>();
   const fire = () => {
     for (const l of listeners) {
-      try { l(); } catch { /* the item is stored either way; the next wake sends it */ }
+      try {
+        l();
+      } catch {
+        /* the item is stored either way; the next wake sends it */
+      }
     }
   };
   // Inside an outer transaction the row is not committed yet: tell listeners once it has run.
-  const wrote = () => { if (listeners.size) { if (db.inTransaction) queueMicrotask(fire); else fire(); } };
+  const wrote = () => {
+    if (listeners.size) {
+      if (db.inTransaction) queueMicrotask(fire);
+      else fire();
+    }
+  };
 
   return {
     /** Calls `listener` after every committed enqueue or commitTurn; returns how to stop. */
     onWrite(listener: () => void): () => void {
       listeners.add(listener);
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
 
     cursor(chatJid: string): number {
       return (getCursor.get(chatJid) as { answered_seq: number } | undefined)?.answered_seq ?? 0;
     },
-    setCursor(chatJid: string, seq: number): void { setCursor.run(chatJid, seq); },
+    setCursor(chatJid: string, seq: number): void {
+      setCursor.run(chatJid, seq);
+    },
 
     enqueue(chatJid: string, text: string, opts: { persona?: string; kind?: string } = {}): number {
       const id = Number(enqueue.run(chatJid, text, opts.persona ?? null, opts.kind ?? 'message', new Date().toISOString()).lastInsertRowid);
@@ -77,12 +88,21 @@ export function outboxQueries(db: DB) {
       return id;
     },
 
-    pending(): OutboxItem[] { return pending.all() as OutboxItem[]; },
-    markDelivered(id: number): void { markDelivered.run(new Date().toISOString(), id); },
-    markFailed(id: number, error: string): void { markFailed.run(error.slice(0, 500), id); },
+    pending(): OutboxItem[] {
+      return pending.all() as OutboxItem[];
+    },
+    markDelivered(id: number): void {
+      markDelivered.run(new Date().toISOString(), id);
+    },
+    markFailed(id: number, error: string): void {
+      markFailed.run(error.slice(0, 500), id);
+    },
     /** Runs fn and marks the item delivered in the same transaction (for channels backed by this database). */
     deliverWith(id: number, fn: () => void): void {
-      db.transaction(() => { fn(); markDelivered.run(new Date().toISOString(), id); })();
+      db.transaction(() => {
+        fn();
+        markDelivered.run(new Date().toISOString(), id);
+      })();
     },
   };
 }

@@ -42,22 +42,47 @@ export interface TaskRun {
 }
 
 /** What a new task is created with; the rest starts empty. */
-export type NewTask = Pick<ScheduledTask, 'id' | 'groupFolder' | 'chatJid' | 'prompt' | 'scheduleType' | 'scheduleValue' | 'contextMode' | 'nextRun'> &
+export type NewTask = Pick<
+  ScheduledTask,
+  'id' | 'groupFolder' | 'chatJid' | 'prompt' | 'scheduleType' | 'scheduleValue' | 'contextMode' | 'nextRun'
+> &
   Partial<Pick<ScheduledTask, 'budgetTokens' | 'createdAt'>>;
 
 interface Row {
-  id: string; group_folder: string; chat_jid: string; prompt: string; schedule_type: string; schedule_value: string;
-  context_mode: string; status: string; status_reason: string | null; next_run: string | null; last_run: string | null;
-  last_result: string | null; budget_tokens: number | null; running_since: string | null; created_at: string;
+  id: string;
+  group_folder: string;
+  chat_jid: string;
+  prompt: string;
+  schedule_type: string;
+  schedule_value: string;
+  context_mode: string;
+  status: string;
+  status_reason: string | null;
+  next_run: string | null;
+  last_run: string | null;
+  last_result: string | null;
+  budget_tokens: number | null;
+  running_since: string | null;
+  created_at: string;
 }
 
 function fromRow(r: Row): ScheduledTask {
   return {
-    id: r.id, groupFolder: r.group_folder, chatJid: r.chat_jid, prompt: r.prompt,
-    scheduleType: r.schedule_type as ScheduleType, scheduleValue: r.schedule_value,
-    contextMode: r.context_mode as ContextMode, status: r.status as TaskStatus, statusReason: r.status_reason,
-    nextRun: r.next_run, lastRun: r.last_run, lastResult: r.last_result, budgetTokens: r.budget_tokens,
-    runningSince: r.running_since, createdAt: r.created_at,
+    id: r.id,
+    groupFolder: r.group_folder,
+    chatJid: r.chat_jid,
+    prompt: r.prompt,
+    scheduleType: r.schedule_type as ScheduleType,
+    scheduleValue: r.schedule_value,
+    contextMode: r.context_mode as ContextMode,
+    status: r.status as TaskStatus,
+    statusReason: r.status_reason,
+    nextRun: r.next_run,
+    lastRun: r.last_run,
+    lastResult: r.last_result,
+    budgetTokens: r.budget_tokens,
+    runningSince: r.running_since,
+    createdAt: r.created_at,
   };
 }
 
@@ -110,21 +135,36 @@ export function taskQueries(db: DB) {
       return get(t.id)!;
     },
     get,
-    listByGroup(folder: string): ScheduledTask[] { return (byGroup.all(folder) as Row[]).map(fromRow); },
-    listAll(): ScheduledTask[] { return (all.all() as Row[]).map(fromRow); },
-    active(): ScheduledTask[] { return (active.all() as Row[]).map(fromRow); },
+    listByGroup(folder: string): ScheduledTask[] {
+      return (byGroup.all(folder) as Row[]).map(fromRow);
+    },
+    listAll(): ScheduledTask[] {
+      return (all.all() as Row[]).map(fromRow);
+    },
+    active(): ScheduledTask[] {
+      return (active.all() as Row[]).map(fromRow);
+    },
 
     /** Changes the given fields; returns the task as it is now. */
-    update(id: string, patch: Partial<Pick<ScheduledTask, 'prompt' | 'scheduleType' | 'scheduleValue' | 'contextMode' | 'nextRun' | 'budgetTokens'>>): ScheduledTask | undefined {
+    update(
+      id: string,
+      patch: Partial<Pick<ScheduledTask, 'prompt' | 'scheduleType' | 'scheduleValue' | 'contextMode' | 'nextRun' | 'budgetTokens'>>,
+    ): ScheduledTask | undefined {
       const columns: Record<string, string> = {
-        prompt: 'prompt', scheduleType: 'schedule_type', scheduleValue: 'schedule_value',
-        contextMode: 'context_mode', nextRun: 'next_run', budgetTokens: 'budget_tokens',
+        prompt: 'prompt',
+        scheduleType: 'schedule_type',
+        scheduleValue: 'schedule_value',
+        contextMode: 'context_mode',
+        nextRun: 'next_run',
+        budgetTokens: 'budget_tokens',
       };
       const values = patch as Record<string, unknown>;
       const keys = Object.keys(patch).filter((k) => k in columns && values[k] !== undefined);
       if (keys.length) {
-        db.prepare(`UPDATE scheduled_tasks SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')} WHERE id = @id`)
-          .run({ ...Object.fromEntries(keys.map((k) => [k, values[k]])), id });
+        db.prepare(`UPDATE scheduled_tasks SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')} WHERE id = @id`).run({
+          ...Object.fromEntries(keys.map((k) => [k, values[k]])),
+          id,
+        });
       }
       return get(id);
     },
@@ -137,11 +177,16 @@ export function taskQueries(db: DB) {
 
     /** Deletes the task and its run log. */
     remove(id: string): boolean {
-      return db.transaction(() => { removeRuns.run(id); return remove.run(id).changes > 0; })();
+      return db.transaction(() => {
+        removeRuns.run(id);
+        return remove.run(id).changes > 0;
+      })();
     },
 
     /** Active tasks due at `now` that no live run holds (claims older than `staleBefore` do not count). */
-    due(now: string, staleBefore: string): ScheduledTask[] { return (due.all(now, staleBefore) as Row[]).map(fromRow); },
+    due(now: string, staleBefore: string): ScheduledTask[] {
+      return (due.all(now, staleBefore) as Row[]).map(fromRow);
+    },
 
     /**
      * Takes the run claim. True for exactly one caller: the task must be
@@ -152,10 +197,15 @@ export function taskQueries(db: DB) {
     },
 
     /** Gives the claim back without changing the schedule. */
-    release(id: string): void { release.run(id); },
+    release(id: string): void {
+      release.run(id);
+    },
 
     /** Ends a run: claim released, schedule moved on, outcome recorded, in one transaction. */
-    finish(id: string, f: { lastRun: string; lastResult: string | null; nextRun: string | null; status?: TaskStatus; statusReason?: string | null }): void {
+    finish(
+      id: string,
+      f: { lastRun: string; lastResult: string | null; nextRun: string | null; status?: TaskStatus; statusReason?: string | null },
+    ): void {
       const row = { id, lastRun: f.lastRun, lastResult: f.lastResult, nextRun: f.nextRun };
       if (f.status) finishWithStatus.run({ ...row, status: f.status, statusReason: f.statusReason ?? null });
       else finishKeep.run(row);
@@ -165,12 +215,32 @@ export function taskQueries(db: DB) {
       return Number(startRun.run(taskId, startedAt).lastInsertRowid);
     },
 
-    finishRun(runId: number, r: { durationMs: number; status: TaskRun['status']; result?: string | null; error?: string | null; inputTokens?: number; outputTokens?: number }): void {
-      finishRun.run({ id: runId, durationMs: r.durationMs, status: r.status, result: r.result ?? null, error: r.error ?? null, inputTokens: r.inputTokens ?? 0, outputTokens: r.outputTokens ?? 0 });
+    finishRun(
+      runId: number,
+      r: {
+        durationMs: number;
+        status: TaskRun['status'];
+        result?: string | null;
+        error?: string | null;
+        inputTokens?: number;
+        outputTokens?: number;
+      },
+    ): void {
+      finishRun.run({
+        id: runId,
+        durationMs: r.durationMs,
+        status: r.status,
+        result: r.result ?? null,
+        error: r.error ?? null,
+        inputTokens: r.inputTokens ?? 0,
+        outputTokens: r.outputTokens ?? 0,
+      });
     },
 
     /** The latest runs, newest first. */
-    recentRuns(taskId: string, limit = 10): TaskRun[] { return recentRuns.all(taskId, limit) as TaskRun[]; },
+    recentRuns(taskId: string, limit = 10): TaskRun[] {
+      return recentRuns.all(taskId, limit) as TaskRun[];
+    },
   };
 }
 

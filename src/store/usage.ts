@@ -32,8 +32,12 @@ export function usageQueries(db: DB) {
   const sums = `SUM(input_tokens) AS inputTokens, SUM(output_tokens) AS outputTokens,
        SUM(cache_read_tokens) AS cacheReadTokens, SUM(cache_write_tokens) AS cacheWriteTokens`;
   // Per model as well, because the price of a token depends on the model.
-  const byHourModel = db.prepare(`SELECT substr(at, 1, 13) AS hour, model, ${sums} FROM usage WHERE at >= ? GROUP BY hour, model ORDER BY hour`);
-  const byGroupModel = db.prepare(`SELECT group_folder AS groupFolder, model, ${sums} FROM usage WHERE at >= ? GROUP BY group_folder, model`);
+  const byHourModel = db.prepare(
+    `SELECT substr(at, 1, 13) AS hour, model, ${sums} FROM usage WHERE at >= ? GROUP BY hour, model ORDER BY hour`,
+  );
+  const byGroupModel = db.prepare(
+    `SELECT group_folder AS groupFolder, model, ${sums} FROM usage WHERE at >= ? GROUP BY group_folder, model`,
+  );
   const byTaskModel = db.prepare(
     `SELECT task_id AS taskId, group_folder AS groupFolder, model, ${sums} FROM usage WHERE at >= ? AND task_id IS NOT NULL GROUP BY task_id, group_folder, model`,
   );
@@ -41,7 +45,9 @@ export function usageQueries(db: DB) {
     `SELECT COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens FROM usage WHERE task_id = ? AND at >= ?`,
   );
   const addError = db.prepare(`INSERT INTO errors (at, group_folder, chat_jid, message) VALUES (?, ?, ?, ?)`);
-  const recentErrors = db.prepare(`SELECT at, group_folder AS groupFolder, chat_jid AS chatJid, message FROM errors ORDER BY id DESC LIMIT ?`);
+  const recentErrors = db.prepare(
+    `SELECT at, group_folder AS groupFolder, chat_jid AS chatJid, message FROM errors ORDER BY id DESC LIMIT ?`,
+  );
 
   return {
     record(u: UsageRecord): void {

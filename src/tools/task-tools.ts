@@ -28,7 +28,10 @@ const MAX_PROMPT = defs.MAX_TASK_PROMPT;
 
 const clock = (deps: TaskDeps) => (deps.now ?? Date.now)();
 const iso = (ms: number) => new Date(ms).toISOString();
-const excerpt = (s: string, n = 80) => { const one = s.replace(/\s+/g, ' ').trim(); return one.length > n ? one.slice(0, n - 1) + '…' : one; };
+const excerpt = (s: string, n = 80) => {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > n ? one.slice(0, n - 1) + '…' : one;
+};
 
 function newTaskId(store: Store): string {
   for (;;) {
@@ -38,8 +41,17 @@ function newTaskId(store: Store): string {
 }
 
 function humanMs(ms: number): string {
-  const units: [number, string][] = [[86_400_000, 'day'], [3600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
-  for (const [size, name] of units) if (ms % size === 0) { const n = ms / size; return `${n} ${name}${n === 1 ? '' : 's'}`; }
+  const units: [number, string][] = [
+    [86_400_000, 'day'],
+    [3600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+  ];
+  for (const [size, name] of units)
+    if (ms % size === 0) {
+      const n = ms / size;
+      return `${n} ${name}${n === 1 ? '' : 's'}`;
+    }
   return `${ms} ms`;
 }
 
@@ -51,7 +63,11 @@ export function describeSchedule(t: Pick<ScheduledTask, 'scheduleType' | 'schedu
 
 function upcoming(deps: TaskDeps, t: ScheduledTask, n: number): string {
   if (t.status !== 'active' || !t.nextRun) return '';
-  const times = nextRuns({ type: t.scheduleType, value: t.scheduleValue }, n, { now: clock(deps), timezone: deps.timezone, first: Date.parse(t.nextRun) });
+  const times = nextRuns({ type: t.scheduleType, value: t.scheduleValue }, n, {
+    now: clock(deps),
+    timezone: deps.timezone,
+    first: Date.parse(t.nextRun),
+  });
   return times.map((ms) => formatLocal(ms, deps.timezone)).join('; ');
 }
 
@@ -68,13 +84,21 @@ export interface NewTaskInput {
 export function createTask(deps: TaskDeps, input: NewTaskInput): Result<ScheduledTask> {
   const { store } = deps;
   const group = store.groups.byFolder(input.groupFolder);
-  if (!group) return { ok: false, error: `No registered group has the folder "${String(input.groupFolder).slice(0, 64)}"; list_groups shows the folders.` };
-  if (typeof input.prompt !== 'string' || !input.prompt.trim()) return { ok: false, error: 'prompt is required: what the agent should do when the task runs.' };
-  if (input.prompt.length > MAX_PROMPT) return { ok: false, error: `prompt is ${input.prompt.length} characters; at most ${MAX_PROMPT} are allowed.` };
+  if (!group)
+    return {
+      ok: false,
+      error: `No registered group has the folder "${String(input.groupFolder).slice(0, 64)}"; list_groups shows the folders.`,
+    };
+  if (typeof input.prompt !== 'string' || !input.prompt.trim())
+    return { ok: false, error: 'prompt is required: what the agent should do when the task runs.' };
+  if (input.prompt.length > MAX_PROMPT)
+    return { ok: false, error: `prompt is ${input.prompt.length} characters; at most ${MAX_PROMPT} are allowed.` };
   const contextMode = (input.contextMode ?? 'isolated') as ContextMode;
-  if (contextMode !== 'group' && contextMode !== 'isolated') return { ok: false, error: 'context_mode must be group (this chat\'s conversation) or isolated (a fresh one).' };
+  if (contextMode !== 'group' && contextMode !== 'isolated')
+    return { ok: false, error: "context_mode must be group (this chat's conversation) or isolated (a fresh one)." };
   const budget = input.budgetTokens ?? null;
-  if (budget !== null && (typeof budget !== 'number' || !Number.isInteger(budget) || budget <= 0)) return { ok: false, error: 'budget_tokens must be a positive whole number of tokens.' };
+  if (budget !== null && (typeof budget !== 'number' || !Number.isInteger(budget) || budget <= 0))
+    return { ok: false, error: 'budget_tokens must be a positive whole number of tokens.' };
   const now = clock(deps);
   const checked = validateSchedule(input.scheduleType, input.scheduleValue, { now, timezone: deps.timezone });
   if (!checked.ok) return checked;
@@ -83,9 +107,16 @@ export function createTask(deps: TaskDeps, input: NewTaskInput): Result<Schedule
   }
   const first = nextRun(checked.schedule, { now, timezone: deps.timezone });
   const task = store.tasks.create({
-    id: newTaskId(store), groupFolder: group.folder, chatJid: group.jid, prompt: input.prompt.trim(),
-    scheduleType: checked.schedule.type, scheduleValue: checked.schedule.value, contextMode,
-    nextRun: first === null ? null : iso(first), budgetTokens: budget as number | null, createdAt: iso(now),
+    id: newTaskId(store),
+    groupFolder: group.folder,
+    chatJid: group.jid,
+    prompt: input.prompt.trim(),
+    scheduleType: checked.schedule.type,
+    scheduleValue: checked.schedule.value,
+    contextMode,
+    nextRun: first === null ? null : iso(first),
+    budgetTokens: budget as number | null,
+    createdAt: iso(now),
   });
   deps.onChange();
   return { ok: true, value: task };
@@ -103,21 +134,32 @@ export function pauseTask(deps: TaskDeps, task: ScheduledTask, by: string): Resu
 /** Resumes a paused task from its next slot; a once task whose time has passed runs now. */
 export function resumeTask(deps: TaskDeps, task: ScheduledTask): Result<ScheduledTask> {
   if (task.status === 'active') return { ok: true, value: task };
-  if (task.status === 'completed') return { ok: false, error: `Task ${task.id} already ran (it was a once task); schedule a new one instead.` };
-  if (!deps.store.groups.byFolder(task.groupFolder)) return { ok: false, error: `Task ${task.id} belongs to the group "${task.groupFolder}", which is no longer registered; register that chat again first.` };
+  if (task.status === 'completed')
+    return { ok: false, error: `Task ${task.id} already ran (it was a once task); schedule a new one instead.` };
+  if (!deps.store.groups.byFolder(task.groupFolder))
+    return {
+      ok: false,
+      error: `Task ${task.id} belongs to the group "${task.groupFolder}", which is no longer registered; register that chat again first.`,
+    };
   const now = clock(deps);
   const schedule: Schedule = { type: task.scheduleType, value: task.scheduleValue };
   let next: number | null;
   if (task.scheduleType === 'once') next = Math.max(Date.parse(task.scheduleValue), now);
-  else if (task.scheduleType === 'interval') next = nextRun(schedule, { now, timezone: deps.timezone, previousDue: task.nextRun ? Date.parse(task.nextRun) : null });
+  else if (task.scheduleType === 'interval')
+    next = nextRun(schedule, { now, timezone: deps.timezone, previousDue: task.nextRun ? Date.parse(task.nextRun) : null });
   else next = nextRun(schedule, { now, timezone: deps.timezone });
   deps.store.tasks.setStatus(task.id, 'active', { reason: null, nextRun: next === null ? null : iso(next) });
   deps.onChange();
   return { ok: true, value: deps.store.tasks.get(task.id)! };
 }
 
-export function updateTask(deps: TaskDeps, task: ScheduledTask, patch: { prompt?: string; scheduleType?: string; scheduleValue?: string }): Result<ScheduledTask> {
-  if (patch.prompt !== undefined && (!patch.prompt.trim() || patch.prompt.length > MAX_PROMPT)) return { ok: false, error: `prompt must be 1-${MAX_PROMPT} characters.` };
+export function updateTask(
+  deps: TaskDeps,
+  task: ScheduledTask,
+  patch: { prompt?: string; scheduleType?: string; scheduleValue?: string },
+): Result<ScheduledTask> {
+  if (patch.prompt !== undefined && (!patch.prompt.trim() || patch.prompt.length > MAX_PROMPT))
+    return { ok: false, error: `prompt must be 1-${MAX_PROMPT} characters.` };
   const changes: Parameters<Store['tasks']['update']>[1] = {};
   if (patch.prompt !== undefined) changes.prompt = patch.prompt.trim();
   let reactivate = false;
@@ -126,10 +168,17 @@ export function updateTask(deps: TaskDeps, task: ScheduledTask, patch: { prompt?
       return { ok: false, error: `Changing schedule_type to ${patch.scheduleType} needs a schedule_value too.` };
     }
     const now = clock(deps);
-    const checked = validateSchedule(patch.scheduleType ?? task.scheduleType, patch.scheduleValue ?? task.scheduleValue, { now, timezone: deps.timezone });
+    const checked = validateSchedule(patch.scheduleType ?? task.scheduleType, patch.scheduleValue ?? task.scheduleValue, {
+      now,
+      timezone: deps.timezone,
+    });
     if (!checked.ok) return checked;
     const next = nextRun(checked.schedule, { now, timezone: deps.timezone });
-    Object.assign(changes, { scheduleType: checked.schedule.type, scheduleValue: checked.schedule.value, nextRun: next === null ? null : iso(next) });
+    Object.assign(changes, {
+      scheduleType: checked.schedule.type,
+      scheduleValue: checked.schedule.value,
+      nextRun: next === null ? null : iso(next),
+    });
     // A finished once task given a new time is a live task again.
     reactivate = task.status === 'completed';
   }
@@ -173,7 +222,10 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
       `Last run: ${t.lastRun ? formatLocal(Date.parse(t.lastRun), deps.timezone) : 'never'}${t.lastResult ? ` — ${excerpt(t.lastResult, 300)}` : ''}`,
       `Prompt: ${t.prompt}`,
       `Recent runs:${runs.length ? '' : ' none yet'}`,
-      ...runs.map((r) => `- ${formatLocal(Date.parse(r.startedAt), deps.timezone)} ${r.status}${r.durationMs !== null ? `, ${Math.round(r.durationMs / 1000)} s` : ''}, ${r.inputTokens + r.outputTokens} tokens${r.error ? `: ${excerpt(r.error, 200)}` : r.result ? `: ${excerpt(r.result, 200)}` : ''}`),
+      ...runs.map(
+        (r) =>
+          `- ${formatLocal(Date.parse(r.startedAt), deps.timezone)} ${r.status}${r.durationMs !== null ? `, ${Math.round(r.durationMs / 1000)} s` : ''}, ${r.inputTokens + r.outputTokens} tokens${r.error ? `: ${excerpt(r.error, 200)}` : r.result ? `: ${excerpt(r.result, 200)}` : ''}`,
+      ),
     ];
     return lines.join('\n');
   };
@@ -184,26 +236,42 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
       if ('error' in p) return refuse(p.error);
       const target = p.data.target_group;
       if (target !== undefined && target !== identity.groupFolder && !identity.isMain) {
-        return refuse('Only the main chat can schedule tasks for another group (target_group). Leave target_group out to schedule for this chat.');
+        return refuse(
+          'Only the main chat can schedule tasks for another group (target_group). Leave target_group out to schedule for this chat.',
+        );
       }
       const res = createTask(deps, {
-        groupFolder: target ?? identity.groupFolder, prompt: p.data.prompt, scheduleType: p.data.schedule_type,
-        scheduleValue: String(p.data.schedule_value), contextMode: p.data.context_mode, budgetTokens: p.data.budget_tokens,
+        groupFolder: target ?? identity.groupFolder,
+        prompt: p.data.prompt,
+        scheduleType: p.data.schedule_type,
+        scheduleValue: String(p.data.schedule_value),
+        contextMode: p.data.context_mode,
+        budgetTokens: p.data.budget_tokens,
       });
       if (!res.ok) return refuse(res.error);
       const t = res.value;
-      const where = t.groupFolder === identity.groupFolder ? 'this chat' : `${store.groups.byFolder(t.groupFolder)?.name ?? t.groupFolder} (folder ${t.groupFolder})`;
-      return ok([
-        `Scheduled task ${t.id} for ${where}: ${describeSchedule(t, deps.timezone)}, ${t.contextMode} context${t.budgetTokens ? `, budget ${t.budgetTokens} tokens per run` : ''}.`,
-        `Next run${t.scheduleType === 'once' ? '' : 's'} (${deps.timezone}): ${upcoming(deps, t, 3)}`,
-      ].join('\n'));
+      const where =
+        t.groupFolder === identity.groupFolder
+          ? 'this chat'
+          : `${store.groups.byFolder(t.groupFolder)?.name ?? t.groupFolder} (folder ${t.groupFolder})`;
+      return ok(
+        [
+          `Scheduled task ${t.id} for ${where}: ${describeSchedule(t, deps.timezone)}, ${t.contextMode} context${t.budgetTokens ? `, budget ${t.budgetTokens} tokens per run` : ''}.`,
+          `Next run${t.scheduleType === 'once' ? '' : 's'} (${deps.timezone}): ${upcoming(deps, t, 3)}`,
+        ].join('\n'),
+      );
     },
     list_tasks(identity, args) {
       const p = defs.parseArgs(defs.listTasks, args);
       if ('error' in p) return refuse(p.error);
       const tasks = identity.isMain ? store.tasks.listAll() : store.tasks.listByGroup(identity.groupFolder);
       if (!tasks.length) return ok(identity.isMain ? 'No scheduled tasks in any group.' : 'No scheduled tasks in this chat.');
-      return ok([`${tasks.length} scheduled task${tasks.length === 1 ? '' : 's'}${identity.isMain ? ' (all groups)' : ''}:`, ...tasks.map((t) => line(t, identity.isMain))].join('\n'));
+      return ok(
+        [
+          `${tasks.length} scheduled task${tasks.length === 1 ? '' : 's'}${identity.isMain ? ' (all groups)' : ''}:`,
+          ...tasks.map((t) => line(t, identity.isMain)),
+        ].join('\n'),
+      );
     },
     get_task(identity, args) {
       const p = defs.parseArgs(defs.getTask, args);
@@ -216,7 +284,11 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
       if ('error' in p) return refuse(p.error);
       const t = visible(identity, p.data.task_id);
       if ('error' in t) return refuse(t.error);
-      const res = updateTask(deps, t, { prompt: p.data.prompt, scheduleType: p.data.schedule_type, scheduleValue: p.data.schedule_value === undefined ? undefined : String(p.data.schedule_value) });
+      const res = updateTask(deps, t, {
+        prompt: p.data.prompt,
+        scheduleType: p.data.schedule_type,
+        scheduleValue: p.data.schedule_value === undefined ? undefined : String(p.data.schedule_value),
+      });
       if (!res.ok) return refuse(res.error);
       const next = upcoming(deps, res.value, 3);
       return ok(`Updated task ${t.id}: ${describeSchedule(res.value, deps.timezone)}, ${res.value.status}.${next ? ` Next: ${next}` : ''}`);
@@ -227,7 +299,9 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
       const t = visible(identity, p.data.task_id);
       if ('error' in t) return refuse(t.error);
       const res = pauseTask(deps, t, identity.isMain && t.groupFolder !== identity.groupFolder ? 'from the main chat' : 'on request');
-      return res.ok ? ok(t.status === 'paused' ? `Task ${t.id} was already paused.` : `Paused task ${t.id}; resume_task starts it again.`) : refuse(res.error);
+      return res.ok
+        ? ok(t.status === 'paused' ? `Task ${t.id} was already paused.` : `Paused task ${t.id}; resume_task starts it again.`)
+        : refuse(res.error);
     },
     resume_task(identity, args) {
       const p = defs.parseArgs(defs.resumeTask, args);

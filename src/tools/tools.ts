@@ -34,7 +34,8 @@ const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
 export function createToolHandler(deps: ToolDeps) {
   // Messages sent in the current turn, per live agent (its identity object).
   const sentThisTurn = new WeakMap<Identity, number>();
-  const capFor = (identity: Identity) => deps.store.groups.get(identity.chatJid)?.sandbox.maxMessagesPerTurn ?? DEFAULT_MAX_MESSAGES_PER_TURN;
+  const capFor = (identity: Identity) =>
+    deps.store.groups.get(identity.chatJid)?.sandbox.maxMessagesPerTurn ?? DEFAULT_MAX_MESSAGES_PER_TURN;
 
   async function handleTool(identity: Identity, name: string, args: unknown): Promise<ToolAnswer> {
     const { store } = deps;
@@ -42,13 +43,17 @@ export function createToolHandler(deps: ToolDeps) {
       case defs.sendMessage.name: {
         const p = defs.parseArgs(defs.sendMessage, args);
         if ('error' in p) return refuse(p.error);
-        const personaWhy = p.data.sender ? personaProblem(p.data.sender, { assistantName: deps.assistantName, ownerNames: store.messages.ownerNames(identity.chatJid) }) : null;
+        const personaWhy = p.data.sender
+          ? personaProblem(p.data.sender, { assistantName: deps.assistantName, ownerNames: store.messages.ownerNames(identity.chatJid) })
+          : null;
         if (personaWhy) return refuse(personaWhy);
         // A runaway loop must not flood the chat (and get the account banned).
         const sent = sentThisTurn.get(identity) ?? 0;
         const cap = capFor(identity);
         if (sent >= cap) {
-          return refuse(`Not sent: this turn already sent ${sent} message${sent === 1 ? '' : 's'}, the most this chat allows per turn (${cap}). Put the rest into one message or your final reply; the owner can raise the limit with sandbox.maxMessagesPerTurn.`);
+          return refuse(
+            `Not sent: this turn already sent ${sent} message${sent === 1 ? '' : 's'}, the most this chat allows per turn (${cap}). Put the rest into one message or your final reply; the owner can raise the limit with sandbox.maxMessagesPerTurn.`,
+          );
         }
         sentThisTurn.set(identity, sent + 1);
         // Always the caller's own chat: there is no parameter to aim elsewhere.
@@ -58,10 +63,21 @@ export function createToolHandler(deps: ToolDeps) {
       case defs.searchMessages.name: {
         const p = defs.parseArgs(defs.searchMessages, args);
         if ('error' in p) return refuse(p.error);
-        const own = store.groups.list().filter((g) => g.folder === identity.groupFolder).map((g) => g.jid);
+        const own = store.groups
+          .list()
+          .filter((g) => g.folder === identity.groupFolder)
+          .map((g) => g.jid);
         const hits = store.messages.search(p.data.query, { chatJids: identity.isMain ? undefined : own, limit: p.data.limit ?? 20 });
         if (!hits.length) return ok(`No messages match "${p.data.query}".`);
-        return ok(hits.map((h) => oneLine(`[${localTime(h.timestamp, deps.timezone)}] ${h.chatName ?? h.chatJid} — ${cleanName(h.senderName)}: ${h.text.length > 400 ? h.text.slice(0, 400) + '…' : h.text}`)).join('\n'));
+        return ok(
+          hits
+            .map((h) =>
+              oneLine(
+                `[${localTime(h.timestamp, deps.timezone)}] ${h.chatName ?? h.chatJid} — ${cleanName(h.senderName)}: ${h.text.length > 400 ? h.text.slice(0, 400) + '…' : h.text}`,
+              ),
+            )
+            .join('\n'),
+        );
       }
       case defs.listGroups.name: {
         if (!identity.isMain) return refuse('Only the main chat can list groups.');
@@ -69,16 +85,36 @@ export function createToolHandler(deps: ToolDeps) {
         if ('error' in p) return refuse(p.error);
         const groups = store.groups.list();
         const known = store.messages.chats().filter((c) => !groups.some((g) => g.jid === c.jid));
-        const lines = ['Registered:', ...groups.map((g) => oneLine(`- ${g.name} (jid ${g.jid}, folder ${g.folder}, trigger ${g.requiresTrigger ? g.trigger : 'none'}${g.isMain ? ', main' : ''})`))];
-        lines.push('Seen but not registered:', ...(known.length ? known.map((c) => oneLine(`- ${c.name ?? '(no name)'} (jid ${c.jid}, ${c.channel})`)) : ['- none']));
+        const lines = [
+          'Registered:',
+          ...groups.map((g) =>
+            oneLine(
+              `- ${g.name} (jid ${g.jid}, folder ${g.folder}, trigger ${g.requiresTrigger ? g.trigger : 'none'}${g.isMain ? ', main' : ''})`,
+            ),
+          ),
+        ];
+        lines.push(
+          'Seen but not registered:',
+          ...(known.length ? known.map((c) => oneLine(`- ${c.name ?? '(no name)'} (jid ${c.jid}, ${c.channel})`)) : ['- none']),
+        );
         return ok(lines.join('\n'));
       }
       case defs.registerGroup.name: {
         if (!identity.isMain) return refuse('Only the main chat can register groups.');
         const p = defs.parseArgs(defs.registerGroup, args);
         if ('error' in p) return refuse(p.error);
-        const res = registerGroup(deps, { jid: p.data.jid, name: p.data.name, folder: p.data.folder, trigger: p.data.trigger, requiresTrigger: p.data.requires_trigger });
-        return res.ok ? ok(`Registered ${res.value.name} (${res.value.jid}) in folder ${res.value.folder}; trigger ${res.value.requiresTrigger ? res.value.trigger : 'none (answers everything)'}.`) : refuse(res.error);
+        const res = registerGroup(deps, {
+          jid: p.data.jid,
+          name: p.data.name,
+          folder: p.data.folder,
+          trigger: p.data.trigger,
+          requiresTrigger: p.data.requires_trigger,
+        });
+        return res.ok
+          ? ok(
+              `Registered ${res.value.name} (${res.value.jid}) in folder ${res.value.folder}; trigger ${res.value.requiresTrigger ? res.value.trigger : 'none (answers everything)'}.`,
+            )
+          : refuse(res.error);
       }
       case defs.unregisterGroup.name: {
         if (!identity.isMain) return refuse('Only the main chat can unregister groups.');
@@ -95,6 +131,8 @@ export function createToolHandler(deps: ToolDeps) {
     }
   }
   /** A new turn of the agent behind `identity` begins: its message count starts again. */
-  handleTool.beginTurn = (identity: Identity): void => { sentThisTurn.delete(identity); };
+  handleTool.beginTurn = (identity: Identity): void => {
+    sentThisTurn.delete(identity);
+  };
   return handleTool;
 }

@@ -6,8 +6,14 @@ import type { Config } from '../config/config.js';
 export function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: Config): Promise<ServerType> {
   return new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch, port: config.httpPort, hostname: config.httpHost }, () => resolve(s));
-    s.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
-      ? new Error(`Port ${config.httpPort} on ${config.httpHost} is in use: is NanoClaw already running? Stop it or set NANOCLAW_HTTP_PORT.`)
-      : err));
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(
+              `Port ${config.httpPort} on ${config.httpHost} is in use: is NanoClaw already running? Stop it or set NANOCLAW_HTTP_PORT.`,
+            )
+          : err,
+      ),
+    );
   });
 }

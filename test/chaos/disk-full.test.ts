@@ -21,7 +21,8 @@ const script = (req: RecordedRequest) => {
   if (isToolResultTurn(req)) return { text: `dd finished: ${text.slice(0, 200)}` };
   // The catch-up prompt repeats unanswered messages: the newest one is the request.
   const tag = [...text.matchAll(/case-[\w-]+/g)].pop()?.[0] ?? 'nothing';
-  if (tag === 'case-fill') return { toolUse: { name: 'Bash', input: { command: 'dd if=/dev/zero of=big bs=1M count=200', description: 'fill the disk' } } };
+  if (tag === 'case-fill')
+    return { toolUse: { name: 'Bash', input: { command: 'dd if=/dev/zero of=big bs=1M count=200', description: 'fill the disk' } } };
   return { text: `answered ${tag}` };
 };
 
@@ -37,7 +38,10 @@ beforeAll(async () => {
     // The real log file, on the disk that fills up.
     host: { logger: createLogger({ level: 'debug', logsDir: path.join(home, 'logs') }) },
   });
-  const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:evil', name: 'Evil', folder: 'evil', requiresTrigger: false } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: 'local:evil', name: 'Evil', folder: 'evil', requiresTrigger: false },
+  });
   expect(res.status).toBe(201);
 }, 60_000);
 
@@ -59,7 +63,11 @@ async function askMain(tag: string): Promise<void> {
 test('a chat that fills the disk is stopped and held until space is freed; everything else keeps working', async () => {
   await env.send('local:evil', 'please case-fill');
   // The owner hears which chat filled the disk.
-  await until(async () => (await replies('local:main')).some((t) => /"Evil" \(local:evil\) filled the disk/.test(t)), 90_000, 'the owner told');
+  await until(
+    async () => (await replies('local:main')).some((t) => /"Evil" \(local:evil\) filled the disk/.test(t)),
+    90_000,
+    'the owner told',
+  );
   const told = (await replies('local:main')).find((t) => /filled the disk/.test(t))!;
   expect(told).toContain(`delete files in ${path.join(home, 'groups', 'evil')}/`);
   await until(() => env.host.agents.size === 0, 30_000, 'agents idle');
@@ -89,9 +97,19 @@ test('a chat that fills the disk is stopped and held until space is freed; every
   // The owner frees space: the chat runs again, and its waiting message is answered.
   fs.rmSync(path.join(home, 'groups', 'evil', 'big'));
   await env.send('local:evil', 'now case-evil-3');
-  await until(async () => (await replies('local:evil')).some((t) => t === 'answered case-evil-3'), 90_000, 'evil answered after space was freed')
-    .catch(async (err) => { throw new Error(`${err.message}; evil got: ${(await replies('local:evil')).join(' | ')}`); });
-  const prompt = lastUserText(env.fake.turnRequests().filter((r) => r.text.includes('case-evil-3')).pop()!);
+  await until(
+    async () => (await replies('local:evil')).some((t) => t === 'answered case-evil-3'),
+    90_000,
+    'evil answered after space was freed',
+  ).catch(async (err) => {
+    throw new Error(`${err.message}; evil got: ${(await replies('local:evil')).join(' | ')}`);
+  });
+  const prompt = lastUserText(
+    env.fake
+      .turnRequests()
+      .filter((r) => r.text.includes('case-evil-3'))
+      .pop()!,
+  );
   expect(prompt).toContain('again case-evil-2');
   // The store is whole, with every accepted message.
   expect(env.host.store.db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -100,12 +118,22 @@ test('a chat that fills the disk is stopped and held until space is freed; every
 });
 
 test('a chat over its folder quota is held before its next turn; the owner is told; it runs again once files are deleted', async () => {
-  const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:family', name: 'Family', folder: 'family', requiresTrigger: false } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: 'local:family', name: 'Family', folder: 'family', requiresTrigger: false },
+  });
   expect(res.status).toBe(201);
   const patch = await env.api('/api/groups/local%3Afamily', { method: 'PATCH', json: { sandbox: { diskQuotaMb: 1 } } });
   expect(patch.status).toBe(200);
   await env.send('local:family', 'please case-fill');
-  await until(async () => (await replies('local:main')).some((t) => /"Family" \(local:family\): its folder groups\/family\/ holds \d+ MB, over its 1 MB quota/.test(t)), 60_000, 'the owner told about the quota');
+  await until(
+    async () =>
+      (await replies('local:main')).some((t) =>
+        /"Family" \(local:family\): its folder groups\/family\/ holds \d+ MB, over its 1 MB quota/.test(t),
+      ),
+    60_000,
+    'the owner told about the quota',
+  );
   const told = (await replies('local:main')).find((t) => /over its 1 MB quota/.test(t))!;
   expect(told).toContain(`delete files in ${path.join(home, 'groups', 'family')}/`);
   await until(() => env.host.agents.size === 0, 30_000, 'agents idle');
@@ -115,13 +143,26 @@ test('a chat over its folder quota is held before its next turn; the owner is to
   await until(async () => (await replies('local:family')).length > before, 30_000, 'the refusal');
   const refusal = (await replies('local:family')).slice(before);
   expect(refusal).toHaveLength(1);
-  expect(refusal[0]).toMatch(/couldn't answer: this chat's folder holds \d+ MB, over its 1 MB quota; it will not run until the owner frees space/);
+  expect(refusal[0]).toMatch(
+    /couldn't answer: this chat's folder holds \d+ MB, over its 1 MB quota; it will not run until the owner frees space/,
+  );
   expect(modelSaw('case-fam-2')).toBe(false);
   // Other chats are not held.
   await askMain('case-main-3');
 
   fs.rmSync(path.join(home, 'groups', 'family', 'big'));
   await env.send('local:family', 'and case-fam-3');
-  await until(async () => (await replies('local:family')).some((t) => t === 'answered case-fam-3'), 90_000, 'family answered after files were deleted');
-  expect(lastUserText(env.fake.turnRequests().filter((r) => r.text.includes('case-fam-3')).pop()!)).toContain('hello case-fam-2');
+  await until(
+    async () => (await replies('local:family')).some((t) => t === 'answered case-fam-3'),
+    90_000,
+    'family answered after files were deleted',
+  );
+  expect(
+    lastUserText(
+      env.fake
+        .turnRequests()
+        .filter((r) => r.text.includes('case-fam-3'))
+        .pop()!,
+    ),
+  ).toContain('hello case-fam-2');
 });

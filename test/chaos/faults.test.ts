@@ -30,7 +30,11 @@ beforeAll(async () => {
   const { runtime } = await selectRuntime('bwrap', { dataDir: path.join(home, 'data'), home });
   if (!runtime) throw new Error('bubblewrap is required for the chaos suite (apt-get install bubblewrap)');
   const recording: SandboxRuntime = Object.assign(Object.create(runtime), {
-    start(spec: SandboxSpec) { const proc = runtime.start(spec); sandboxes.set(spec.groupFolder, proc); return proc; },
+    start(spec: SandboxSpec) {
+      const proc = runtime.start(spec);
+      sandboxes.set(spec.groupFolder, proc);
+      return proc;
+    },
   });
   env = await startTestEnv({
     home,
@@ -42,19 +46,33 @@ beforeAll(async () => {
       return script(text, n);
     },
     env: {
-      IDLE_TIMEOUT: '200', NANOCLAW_RETRY_BASE_MS: '200', NANOCLAW_MAX_RETRIES: '3',
+      IDLE_TIMEOUT: '200',
+      NANOCLAW_RETRY_BASE_MS: '200',
+      NANOCLAW_MAX_RETRIES: '3',
       // Let failures reach NanoClaw's own retry quickly instead of the CLI's long backoff.
       NANOCLAW_SANDBOX_ENV: JSON.stringify({ CLAUDE_CODE_MAX_RETRIES: '0', API_TIMEOUT_MS: '3000' }),
     },
     host: {
       runtime: recording,
       get channels() {
-        return [createTelegramChannel({ token: tg.token, apiRoot: tg.apiRoot, assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null, pollingTimeoutSeconds: 1 })];
+        return [
+          createTelegramChannel({
+            token: tg.token,
+            apiRoot: tg.apiRoot,
+            assistantName: 'Andy',
+            logger: silentLogger(),
+            inboxDirFor: () => null,
+            pollingTimeoutSeconds: 1,
+          }),
+        ];
       },
     },
   });
 }, 60_000);
-afterAll(async () => { await env?.close(); await tg?.close(); });
+afterAll(async () => {
+  await env?.close();
+  await tg?.close();
+});
 
 const replies = async (jid = 'local:main') => (await env.messages(jid)).filter((m) => m.fromAssistant).map((m) => m.text as string);
 
@@ -93,17 +111,27 @@ describe('the model upstream misbehaves', () => {
     script = (t) => (t.includes('case-529') ? { text: 'Finally.' } : undefined);
     const again = await ask('case-529b');
     expect(again).toEqual(['Finally.']);
-    const lastPrompt = lastUserText(env.fake.turnRequests().filter((r) => r.text.includes('case-529b')).pop()!);
+    const lastPrompt = lastUserText(
+      env.fake
+        .turnRequests()
+        .filter((r) => r.text.includes('case-529b'))
+        .pop()!,
+    );
     expect(lastPrompt).toContain('please handle case-529');
   });
 });
 
 test('the sandbox is killed mid-turn: retried, answered once', async () => {
   let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
   script = async (t, n) => {
     if (!t.includes('case-killed')) return undefined;
-    if (n === 1) { await gate; return { text: 'too late' }; }
+    if (n === 1) {
+      await gate;
+      return { text: 'too late' };
+    }
     return { text: 'Answered after the sandbox died.' };
   };
   const before = (await replies()).length;
@@ -119,7 +147,9 @@ test('the sandbox is killed mid-turn: retried, answered once', async () => {
 });
 
 test('the channel drops a send: the reply is retried and arrives once', async () => {
-  expect((await env.api('/api/groups', { method: 'POST', json: { jid: `tg:${TG_GROUP.id}`, name: 'Ops', folder: 'ops' } })).status).toBe(201);
+  expect((await env.api('/api/groups', { method: 'POST', json: { jid: `tg:${TG_GROUP.id}`, name: 'Ops', folder: 'ops' } })).status).toBe(
+    201,
+  );
   script = (t) => (t.includes('case-drop') ? { text: 'Delivered despite the drop.' } : undefined);
   tg.failNext('sendMessage', { error_code: 502, description: 'Bad Gateway' }, 2);
   tg.push({ chat: TG_GROUP, from: ALICE, text: '@Andy case-drop' });
@@ -130,7 +160,14 @@ test('the channel drops a send: the reply is retried and arrives once', async ()
 });
 
 describe('storage trouble', () => {
-  const canMount = (() => { try { execSync('mount --version', { stdio: 'ignore' }); return process.getuid?.() === 0; } catch { return false; } })();
+  const canMount = (() => {
+    try {
+      execSync('mount --version', { stdio: 'ignore' });
+      return process.getuid?.() === 0;
+    } catch {
+      return false;
+    }
+  })();
 
   test.runIf(canMount)('a full groups/ disk: registering says the disk is full; answers still arrive; the store is intact', async () => {
     // A small disk holding everything groups/ had, then filled up.
@@ -140,7 +177,11 @@ describe('storage trouble', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', groups]);
     execFileSync('cp', ['-a', `${copy}/.`, groups]);
     try {
-      try { fs.writeFileSync(path.join(groups, 'filler'), Buffer.alloc(1024 * 1024)); } catch { /* filled */ }
+      try {
+        fs.writeFileSync(path.join(groups, 'filler'), Buffer.alloc(1024 * 1024));
+      } catch {
+        /* filled */
+      }
       const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:full', name: 'Full', folder: 'full' } });
       expect(res.status).toBe(400);
       expect(((await res.json()) as any).error).toMatch(/disk holding groups\/ is full/);

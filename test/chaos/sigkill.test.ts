@@ -19,9 +19,20 @@ const fake = await startFakeAnthropic((req) => {
   return { text: tokens.length ? `ack ${[...new Set(tokens)].join(' ')}` : 'ok' };
 });
 let host: HostProcess | null = null;
-afterAll(async () => { await host?.kill(); await fake.close(); fs.rmSync(home, { recursive: true, force: true }); });
+afterAll(async () => {
+  await host?.kill();
+  await fake.close();
+  fs.rmSync(home, { recursive: true, force: true });
+});
 
-const env = { ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap', IDLE_TIMEOUT: '300', NANOCLAW_RETRY_BASE_MS: '100', MAX_CONCURRENT_AGENTS: '3' };
+const env = {
+  ANTHROPIC_API_KEY: TEST_KEY,
+  ANTHROPIC_BASE_URL: fake.url,
+  NANOCLAW_RUNTIME: 'bwrap',
+  IDLE_TIMEOUT: '300',
+  NANOCLAW_RETRY_BASE_MS: '100',
+  MAX_CONCURRENT_AGENTS: '3',
+};
 const jid = (g: string) => `local:${g}`;
 
 test(`${KILLS} SIGKILLs across ${MESSAGES} messages in ${GROUPS.length} groups: all answered once, store intact`, async () => {
@@ -38,7 +49,12 @@ test(`${KILLS} SIGKILLs across ${MESSAGES} messages in ${GROUPS.length} groups: 
     const posts: Promise<Response>[] = [];
     for (let i = 0; i < burst; i++) {
       const n = sent++;
-      posts.push(host.api(`/api/chats/${encodeURIComponent(jid(GROUPS[n % GROUPS.length]))}/messages`, { method: 'POST', json: { sender: 'u', senderName: 'User', text: `please note tok-${n}` } }));
+      posts.push(
+        host.api(`/api/chats/${encodeURIComponent(jid(GROUPS[n % GROUPS.length]))}/messages`, {
+          method: 'POST',
+          json: { sender: 'u', senderName: 'User', text: `please note tok-${n}` },
+        }),
+      );
     }
     // Only messages the API accepted (202) count as sent; a kill can cut a request short.
     const results = await Promise.allSettled(posts);
@@ -49,20 +65,32 @@ test(`${KILLS} SIGKILLs across ${MESSAGES} messages in ${GROUPS.length} groups: 
   }
   // Let the last host finish everything.
   const db = () => new Database(path.join(home, 'store/messages.db'), { readonly: true });
-  await until(() => {
-    const d = db();
-    try {
-      const pending = d.prepare(`SELECT COUNT(*) AS n FROM messages m WHERE m.from_assistant = 0 AND m.seq > COALESCE((SELECT answered_seq FROM cursors c WHERE c.chat_jid = m.chat_jid), 0)`).get() as { n: number };
-      const undelivered = d.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL`).get() as { n: number };
-      return pending.n === 0 && undelivered.n === 0;
-    } finally { d.close(); }
-  }, 240_000, 'every message answered and delivered');
+  await until(
+    () => {
+      const d = db();
+      try {
+        const pending = d
+          .prepare(
+            `SELECT COUNT(*) AS n FROM messages m WHERE m.from_assistant = 0 AND m.seq > COALESCE((SELECT answered_seq FROM cursors c WHERE c.chat_jid = m.chat_jid), 0)`,
+          )
+          .get() as { n: number };
+        const undelivered = d.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL`).get() as { n: number };
+        return pending.n === 0 && undelivered.n === 0;
+      } finally {
+        d.close();
+      }
+    },
+    240_000,
+    'every message answered and delivered',
+  );
 
   const d = db();
   const replies = d.prepare(`SELECT text FROM messages WHERE from_assistant = 1`).all() as { text: string }[];
   const acks = new Map<string, number>();
   for (const r of replies) for (const t of r.text.match(/tok-\d+/g) ?? []) acks.set(t, (acks.get(t) ?? 0) + 1);
-  const stored = (d.prepare(`SELECT COUNT(*) AS n FROM messages WHERE from_assistant = 0 AND text LIKE 'please note tok-%'`).get() as { n: number }).n;
+  const stored = (
+    d.prepare(`SELECT COUNT(*) AS n FROM messages WHERE from_assistant = 0 AND text LIKE 'please note tok-%'`).get() as { n: number }
+  ).n;
   expect(stored).toBe(MESSAGES);
   const missing = Array.from({ length: MESSAGES }, (_, n) => `tok-${n}`).filter((t) => !acks.has(t));
   const twice = [...acks.entries()].filter(([, c]) => c > 1).map(([t]) => t);

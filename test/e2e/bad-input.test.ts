@@ -4,8 +4,12 @@ import { lastUserText } from '../support/fake-anthropic.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
 
 let env: TestEnv;
-beforeAll(async () => { env = await startTestEnv({ script: () => ({ text: 'Got it.' }) }); });
-afterAll(async () => { await env?.close(); });
+beforeAll(async () => {
+  env = await startTestEnv({ script: () => ({ text: 'Got it.' }) });
+});
+afterAll(async () => {
+  await env?.close();
+});
 
 test.each([
   ['../x', /not allowed/],
@@ -16,7 +20,10 @@ test.each([
   ['', /required/],
   ['x/../../etc', /not allowed/],
 ])('hostile folder name %j is refused', async (folder, why) => {
-  const res = await env.api('/api/groups', { method: 'POST', json: { jid: `local:h${Math.random().toString(36).slice(2, 8)}`, name: 'Hostile', folder } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: `local:h${Math.random().toString(36).slice(2, 8)}`, name: 'Hostile', folder },
+  });
   expect(res.status).toBe(400);
   expect(((await res.json()) as any).error).toMatch(why);
   expect(env.host.store.groups.list().map((g) => g.folder)).toEqual(['main']);
@@ -42,7 +49,11 @@ test('a 1 MB message is stored and handled', async () => {
 });
 
 test('malformed API requests get a clear error', async () => {
-  const bad = await env.api('/api/chats/local%3Amain/messages', { method: 'POST', body: '{not json', headers: { 'content-type': 'application/json' } });
+  const bad = await env.api('/api/chats/local%3Amain/messages', {
+    method: 'POST',
+    body: '{not json',
+    headers: { 'content-type': 'application/json' },
+  });
   expect(bad.status).toBe(400);
   expect(((await bad.json()) as any).error).toMatch(/JSON/);
   const empty = await env.api('/api/chats/local%3Amain/messages', { method: 'POST', json: { text: '' } });
@@ -53,7 +64,14 @@ test('malformed API requests get a clear error', async () => {
 });
 
 test('the API refuses requests without the token or with a wrong one; /healthz stays open', async () => {
-  for (const [method, p] of [['GET', '/api/groups'], ['POST', '/api/chats/local%3Amain/messages'], ['GET', '/api/chats/local%3Amain/messages'], ['GET', '/api/events'], ['DELETE', '/api/groups/local%3Amain'], ['GET', '/api/status']]) {
+  for (const [method, p] of [
+    ['GET', '/api/groups'],
+    ['POST', '/api/chats/local%3Amain/messages'],
+    ['GET', '/api/chats/local%3Amain/messages'],
+    ['GET', '/api/events'],
+    ['DELETE', '/api/groups/local%3Amain'],
+    ['GET', '/api/status'],
+  ]) {
     const none = await fetch(env.host.url + p, { method });
     expect(none.status, `${method} ${p}`).toBe(401);
     const wrong = await fetch(env.host.url + p, { method, headers: { authorization: 'Bearer ' + 'x'.repeat(43) } });

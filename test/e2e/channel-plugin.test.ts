@@ -11,7 +11,12 @@ import { echoPlugin, type EchoChannel } from '../fixtures/channels/echo/plugin.j
 
 let env: TestEnv;
 let echo: EchoChannel | null = null;
-const plugins = [...CHANNELS, echoPlugin((ch) => { echo = ch; })];
+const plugins = [
+  ...CHANNELS,
+  echoPlugin((ch) => {
+    echo = ch;
+  }),
+];
 
 beforeAll(async () => {
   env = await startTestEnv({
@@ -21,7 +26,9 @@ beforeAll(async () => {
   });
   expect((await env.api('/api/groups', { method: 'POST', json: { jid: 'echo:club', name: 'Club', folder: 'club' } })).status).toBe(201);
 });
-afterAll(async () => { await env?.close(); });
+afterAll(async () => {
+  await env?.close();
+});
 
 test('a message in an echo chat is routed through the real host and the reply arrives at the echo channel', async () => {
   expect(env.host.channels.map((c) => c.name)).toEqual(['local', 'echo']);
@@ -33,7 +40,10 @@ test('a message in an echo chat is routed through the real host and the reply ar
 test('a mention the channel reports triggers the assistant, and the model sees the text as written', async () => {
   echo!.say('echo:club', 'sam', 'what do you think, bot?', { mentionsAssistant: true });
   await until(() => echo!.sent.some((m) => m.text === 'I think yes.'), 90_000, 'the answer to the mention');
-  const req = env.fake.turnRequests().filter((r) => lastUserText(r).includes('what do you think')).at(-1)!;
+  const req = env.fake
+    .turnRequests()
+    .filter((r) => lastUserText(r).includes('what do you think'))
+    .at(-1)!;
   expect(lastUserText(req)).toMatch(/>what do you think, bot\?<\/message>/);
   expect(lastUserText(req)).not.toContain('@Andy what do you think');
 });
@@ -48,8 +58,8 @@ test('pairing asks the plugin which chats are direct: a stranger in an echo DM g
   expect(env.host.pendingPairings().map((p) => p.chatJid)).toEqual(['echo:dm-bob']);
 });
 
-test('status lists every plugin with how to set it up, and doctor runs the plugin\'s own check', async () => {
-  const status = await (await env.api('/api/status')).json() as { plugins: { name: string; setup: { command: string } | null }[] };
+test("status lists every plugin with how to set it up, and doctor runs the plugin's own check", async () => {
+  const status = (await (await env.api('/api/status')).json()) as { plugins: { name: string; setup: { command: string } | null }[] };
   expect(status.plugins.map((p) => p.name)).toEqual(['local', 'telegram', 'whatsapp', 'echo']);
   expect(status.plugins.find((p) => p.name === 'echo')!.setup).toMatchObject({ command: 'ECHO_ENABLED=true' });
   expect(checkChannels(env.config, plugins)).toContainEqual({ name: 'Echo', level: 'ok', detail: 'on' });

@@ -35,9 +35,12 @@ function waMessage(id: string, text: string, from = WA_SENDER, chat = WA_GROUP) 
 beforeAll(async () => {
   tg = await startFakeTelegram();
   fs.mkdirSync(path.join(home, '.config-nanoclaw'), { recursive: true });
-  fs.writeFileSync(path.join(home, '.config-nanoclaw', 'sender-allowlist.json'), JSON.stringify({
-    chats: { [`tg:${TG_GROUP.id}`]: { allow: [`tg:${ALICE.id}`], others: 'context' } },
-  }));
+  fs.writeFileSync(
+    path.join(home, '.config-nanoclaw', 'sender-allowlist.json'),
+    JSON.stringify({
+      chats: { [`tg:${TG_GROUP.id}`]: { allow: [`tg:${ALICE.id}`], others: 'context' } },
+    }),
+  );
   env = await startTestEnv({
     home,
     script: (req) => {
@@ -53,22 +56,37 @@ beforeAll(async () => {
       get channels() {
         return [
           createTelegramChannel({
-            token: tg.token, apiRoot: tg.apiRoot, assistantName: 'Andy', logger: silentLogger(), pollingTimeoutSeconds: 1,
+            token: tg.token,
+            apiRoot: tg.apiRoot,
+            assistantName: 'Andy',
+            logger: silentLogger(),
+            pollingTimeoutSeconds: 1,
             inboxDirFor: (jid) => (env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null),
           }),
           createWhatsAppChannel({
-            authDir: path.join(home, 'store', 'auth', 'whatsapp'), assistantName: 'Andy', hasOwnNumber: false, logger: silentLogger(),
-            inboxDirFor: () => null, identities: { canonical: (a) => a, link: () => {} }, makeSocket: wa.makeSocket as any,
+            authDir: path.join(home, 'store', 'auth', 'whatsapp'),
+            assistantName: 'Andy',
+            hasOwnNumber: false,
+            logger: silentLogger(),
+            inboxDirFor: () => null,
+            identities: { canonical: (a) => a, link: () => {} },
+            makeSocket: wa.makeSocket as any,
           }),
         ];
       },
     },
   });
   wa.latest().open();
-  expect((await env.api('/api/groups', { method: 'POST', json: { jid: `tg:${TG_GROUP.id}`, name: 'Climbing club', folder: 'climbing' } })).status).toBe(201);
+  expect(
+    (await env.api('/api/groups', { method: 'POST', json: { jid: `tg:${TG_GROUP.id}`, name: 'Climbing club', folder: 'climbing' } }))
+      .status,
+  ).toBe(201);
   expect((await env.api('/api/groups', { method: 'POST', json: { jid: WA_GROUP, name: 'Book club', folder: 'books' } })).status).toBe(201);
 });
-afterAll(async () => { await env?.close(); await tg?.close(); });
+afterAll(async () => {
+  await env?.close();
+  await tg?.close();
+});
 
 test('a Telegram group and a WhatsApp group each get their answer on their own channel', async () => {
   tg.push({ chat: TG_GROUP, from: ALICE, text: '@Andy hello from telegram' });
@@ -116,7 +134,12 @@ test('a stranger in a DM gets a pairing code; approving it from the main chat le
 
   await env.send('local:main', `approve ${code.toLowerCase()}`);
   await until(() => !!env.host.store.groups.get('tg:5555'), 10_000, 'registration');
-  await env.untilChat('local:main', (ms) => ms.some((m) => m.fromAssistant && m.text.startsWith('Approved: Nora Newcomer')), 10_000, 'approval reply');
+  await env.untilChat(
+    'local:main',
+    (ms) => ms.some((m) => m.fromAssistant && m.text.startsWith('Approved: Nora Newcomer')),
+    10_000,
+    'approval reply',
+  );
   await until(() => tg.sent.some((m) => String(m.chatId) === '5555' && m.text.includes("You're approved")), 10_000, 'the stranger is told');
   // A wrong code is refused, and nobody else gets registered.
   await env.send('local:main', 'approve ZZZZZZ');
@@ -144,13 +167,21 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 test('a photo is saved in the group inbox and shown to the model as an image', async () => {
   const fileId = tg.addFile(PNG, { filePath: 'photos/file_9.png' });
   const before = env.fake.turnRequests().length;
-  tg.push({ chat: TG_GROUP, from: ALICE, caption: '@Andy look at this', photo: [{ file_id: fileId, file_unique_id: 'u9', width: 1, height: 1 }] });
+  tg.push({
+    chat: TG_GROUP,
+    from: ALICE,
+    caption: '@Andy look at this',
+    photo: [{ file_id: fileId, file_unique_id: 'u9', width: 1, height: 1 }],
+  });
   await until(() => tg.sent.some((m) => m.text === 'A lovely red square.'), 60_000, 'the photo answer');
   const inbox = path.join(home, 'groups', 'climbing', 'inbox');
   const files = fs.readdirSync(inbox);
   expect(files).toHaveLength(1);
   expect(fs.readFileSync(path.join(inbox, files[0]))).toEqual(PNG);
-  const req = env.fake.turnRequests().slice(before).find((r) => r.text.includes('look at this'))!;
+  const req = env.fake
+    .turnRequests()
+    .slice(before)
+    .find((r) => r.text.includes('look at this'))!;
   const lastUser = req.body.messages.filter((m: any) => m.role === 'user').pop();
   const image = lastUser.content.find((c: any) => c.type === 'image');
   expect(image?.source?.data).toBe(PNG.toString('base64'));

@@ -22,16 +22,29 @@ beforeAll(async () => {
     return { text: 'Hello from the terminal test.' };
   });
   host = await startHostProcess(home, { ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap' });
-  const res = await host.api('/api/groups', { method: 'POST', json: { jid: 'local:family', name: 'Family', folder: 'family', requiresTrigger: false } });
+  const res = await host.api('/api/groups', {
+    method: 'POST',
+    json: { jid: 'local:family', name: 'Family', folder: 'family', requiresTrigger: false },
+  });
   expect(res.status).toBe(201);
 });
-afterAll(async () => { await host?.kill('SIGTERM'); await fake?.close(); fs.rmSync(home, { recursive: true, force: true }); });
+afterAll(async () => {
+  await host?.kill('SIGTERM');
+  await fake?.close();
+  fs.rmSync(home, { recursive: true, force: true });
+});
 
 function chat(input: string, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [path.join(projectRoot(), 'dist/src/cli.js'), 'chat', ...args], {
-      env: { PATH: process.env.PATH, NANOCLAW_HOME: home }, timeout: 120_000,
-    }, (err, stdout, stderr) => resolve({ code: err ? (err as any).code ?? 1 : 0, stdout, stderr }));
+    const child = execFile(
+      process.execPath,
+      [path.join(projectRoot(), 'dist/src/cli.js'), 'chat', ...args],
+      {
+        env: { PATH: process.env.PATH, NANOCLAW_HOME: home },
+        timeout: 120_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }),
+    );
     child.stdin!.end(input);
   });
 }

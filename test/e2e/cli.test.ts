@@ -16,7 +16,11 @@ import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../suppor
 
 const CLI = path.resolve('dist/src/cli.js');
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs `nanoclaw …` with only the environment given (never the developer's credentials). */
 function nanoclaw(args: string[], env: Record<string, string>, input?: string): Promise<Run> {
@@ -27,8 +31,12 @@ function nanoclaw(args: string[], env: Record<string, string>, input?: string): 
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(input ?? '');
@@ -54,7 +62,9 @@ function freshHome(): string {
 beforeAll(() => {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json).`);
 });
-afterAll(() => { for (const h of homes) fs.rmSync(h, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const h of homes) fs.rmSync(h, { recursive: true, force: true });
+});
 
 describe('with no host running', () => {
   test('status says it is not running and how to start it, with exit code 3', async () => {
@@ -76,7 +86,12 @@ describe('with no host running', () => {
   test('doctor on an unconfigured install fails, says how to fix each problem, and exits 1', async () => {
     const home = freshHome();
     const port = await closedPort();
-    const res = await nanoclaw(['doctor'], { NANOCLAW_HOME: home, NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'), NANOCLAW_RUNTIME: 'bwrap', ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` });
+    const res = await nanoclaw(['doctor'], {
+      NANOCLAW_HOME: home,
+      NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'),
+      NANOCLAW_RUNTIME: 'bwrap',
+      ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`,
+    });
     expect(res.code).toBe(1);
     expect(res.stdout).toMatch(/✗ Credential\s+no Anthropic credential/);
     expect(res.stdout).toContain('nanoclaw auth claude');
@@ -90,7 +105,12 @@ describe('with no host running', () => {
     try {
       const home = freshHome();
       fs.writeFileSync(path.join(home, '.env'), `ANTHROPIC_API_KEY=${TEST_KEY}\n`, { mode: 0o600 });
-      const childEnv = { NANOCLAW_HOME: home, NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'), NANOCLAW_RUNTIME: 'bwrap', ANTHROPIC_BASE_URL: env.fake.url };
+      const childEnv = {
+        NANOCLAW_HOME: home,
+        NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'),
+        NANOCLAW_RUNTIME: 'bwrap',
+        ANTHROPIC_BASE_URL: env.fake.url,
+      };
       const res = await nanoclaw(['doctor'], childEnv);
       expect(res.stdout).toMatch(/✓ Credential\s+API key present \(ANTHROPIC_API_KEY, from \.env\)/);
       expect(res.stdout).toMatch(/✓ Model API\s+http:\/\/127\.0\.0\.1:\d+ answers/);
@@ -103,24 +123,32 @@ describe('with no host running', () => {
       const open = await nanoclaw(['doctor'], childEnv);
       expect(open.code).toBe(1);
       expect(open.stdout).toContain(`chmod 600 ${path.join(home, '.env')}`);
-    } finally { await env.close(); }
+    } finally {
+      await env.close();
+    }
   });
 });
 
 describe('with a host running', () => {
   let env: TestEnv;
   let childEnv: Record<string, string>;
-  const writeAddress = () => fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
+  const writeAddress = () =>
+    fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
 
   beforeAll(async () => {
     env = await startTestEnv({ script: () => ({ text: 'Hello from the fake model' }) });
     writeAddress();
     childEnv = {
-      NANOCLAW_HOME: env.home, NANOCLAW_CONFIG_DIR: path.join(env.home, '.config-nanoclaw'), NANOCLAW_RUNTIME: 'bwrap',
-      ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: env.fake.url,
+      NANOCLAW_HOME: env.home,
+      NANOCLAW_CONFIG_DIR: path.join(env.home, '.config-nanoclaw'),
+      NANOCLAW_RUNTIME: 'bwrap',
+      ANTHROPIC_API_KEY: TEST_KEY,
+      ANTHROPIC_BASE_URL: env.fake.url,
     };
   });
-  afterAll(async () => { await env?.close(); });
+  afterAll(async () => {
+    await env?.close();
+  });
 
   test('status shows a healthy host on one screen and exits 0', async () => {
     await env.send('local:main', 'hello');
@@ -151,11 +179,16 @@ describe('with a host running', () => {
       const res = await nanoclaw(['doctor'], childEnv);
       expect(res.code).toBe(1);
       expect(res.stdout).toContain(`chmod 700 ${store}`);
-    } finally { fs.chmodSync(store, 0o700); }
+    } finally {
+      fs.chmodSync(store, 0o700);
+    }
   });
 
   test('tasks list, pause and resume through the CLI', async () => {
-    const created = await env.api('/api/tasks', { method: 'POST', json: { group_folder: 'main', prompt: 'Summarise the week', schedule_type: 'interval', schedule_value: String(3_600_000) } });
+    const created = await env.api('/api/tasks', {
+      method: 'POST',
+      json: { group_folder: 'main', prompt: 'Summarise the week', schedule_type: 'interval', schedule_value: String(3_600_000) },
+    });
     expect(created.status).toBe(201);
     const { task } = (await created.json()) as { task: { id: string } };
     const list = await nanoclaw(['tasks', 'list'], { NANOCLAW_HOME: env.home });
@@ -214,7 +247,10 @@ describe('service install', () => {
   test('writes a launchd plist whose paths exist; --dry-run writes nothing', async () => {
     const home = freshHome();
     const dir = path.join(home, 'agents');
-    const dry = await nanoclaw(['service', 'install', '--platform', 'darwin', '--dry-run'], { NANOCLAW_HOME: home, NANOCLAW_SERVICE_DIR: dir });
+    const dry = await nanoclaw(['service', 'install', '--platform', 'darwin', '--dry-run'], {
+      NANOCLAW_HOME: home,
+      NANOCLAW_SERVICE_DIR: dir,
+    });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('<key>ProgramArguments</key>');
     expect(fs.existsSync(dir)).toBe(false);
@@ -222,7 +258,9 @@ describe('service install', () => {
     const res = await nanoclaw(['service', 'install', '--platform', 'darwin'], { NANOCLAW_HOME: home, NANOCLAW_SERVICE_DIR: dir });
     expect(res.code).toBe(0);
     const plist = fs.readFileSync(path.join(dir, 'com.nanoclaw.plist'), 'utf8');
-    const args = [.../<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(plist)![1].matchAll(/<string>(.*?)<\/string>/g)].map((m) => m[1]);
+    const args = [.../<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(plist)![1].matchAll(/<string>(.*?)<\/string>/g)].map(
+      (m) => m[1],
+    );
     expect(args.slice(2)).toEqual(['start', '--no-setup']);
     fs.accessSync(args[0], fs.constants.X_OK);
     expect(fs.existsSync(args[1])).toBe(true);
@@ -292,13 +330,21 @@ test('guided setup saves the credential and a Telegram token, and can be skipped
   const answers = ['not-a-key', TEST_KEY, '', 'n'];
   const asked: string[] = [];
   const ask = {
-    ask: async (q: string) => { asked.push(q); return answers.shift() ?? ''; },
-    secret: async (q: string) => { asked.push(q); return answers.shift() ?? ''; },
+    ask: async (q: string) => {
+      asked.push(q);
+      return answers.shift() ?? '';
+    },
+    secret: async (q: string) => {
+      asked.push(q);
+      return answers.shift() ?? '';
+    },
     close: () => {},
   };
   const out = new PassThrough() as unknown as NodeJS.WriteStream;
   let text = '';
-  (out as unknown as PassThrough).on('data', (d) => { text += d; });
+  (out as unknown as PassThrough).on('data', (d) => {
+    text += d;
+  });
   const base = { NANOCLAW_HOME: home, NANOCLAW_RUNTIME: 'bwrap' };
   const config = await runSetup({ config: loadConfig(base, home), ask, out, env: base });
   expect(config.credential).toEqual({ kind: 'api-key', value: TEST_KEY });
@@ -311,10 +357,20 @@ test('guided setup saves the credential and a Telegram token, and can be skipped
 
 test('`start` without a terminal skips the setup, runs, and `status` explains the missing credential', async () => {
   const home = freshHome();
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), NO_COLOR: '1', NANOCLAW_HOME: home, NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'), NANOCLAW_RUNTIME: 'bwrap', NANOCLAW_HTTP_PORT: '0' };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    NO_COLOR: '1',
+    NANOCLAW_HOME: home,
+    NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'),
+    NANOCLAW_RUNTIME: 'bwrap',
+    NANOCLAW_HTTP_PORT: '0',
+  };
   const child = spawn(process.execPath, [CLI, 'start'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
-  child.stdout.on('data', (d) => { stdout += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
   const exited = new Promise<number | null>((r) => child.on('close', r));
   try {
     await until(() => stdout.includes('NanoClaw is running') || child.exitCode !== null, 60_000, 'nanoclaw start');
@@ -334,7 +390,11 @@ test('image build shows the build progress and the tag, or why it failed', async
   const bin = path.join(home, 'bin');
   fs.mkdirSync(bin);
   // A stand-in for the docker CLI at the process boundary: prints what a build prints.
-  fs.writeFileSync(path.join(bin, 'docker'), '#!/bin/sh\necho "#5 [1/3] FROM node:22-slim"\necho "#6 [2/3] RUN npm ci"\necho "#7 [3/3] COPY runner /app/runner"\n[ -f "$(dirname "$0")/fail" ] && { echo "npm ERR! network" >&2; exit 1; }\nexit 0\n', { mode: 0o755 });
+  fs.writeFileSync(
+    path.join(bin, 'docker'),
+    '#!/bin/sh\necho "#5 [1/3] FROM node:22-slim"\necho "#6 [2/3] RUN npm ci"\necho "#7 [3/3] COPY runner /app/runner"\n[ -f "$(dirname "$0")/fail" ] && { echo "npm ERR! network" >&2; exit 1; }\nexit 0\n',
+    { mode: 0o755 },
+  );
   const env = { NANOCLAW_HOME: home, PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin` };
   const ok = await nanoclaw(['image', 'build', 'docker'], env);
   expect(ok.code).toBe(0);

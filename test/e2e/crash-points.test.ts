@@ -31,7 +31,10 @@ beforeAll(async () => {
   tg = await startFakeTelegram();
   fake = await startFakeAnthropic();
 });
-afterEach(async () => { await host?.kill(); host = null; });
+afterEach(async () => {
+  await host?.kill();
+  host = null;
+});
 afterAll(async () => {
   await tg?.close();
   await fake?.close();
@@ -45,21 +48,42 @@ function newHome(): string {
 }
 
 const envFor = (home: string, extra: Record<string, string> = {}) => ({
-  ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap', IDLE_TIMEOUT: '1000', NANOCLAW_RETRY_BASE_MS: '200',
+  ANTHROPIC_API_KEY: TEST_KEY,
+  ANTHROPIC_BASE_URL: fake.url,
+  NANOCLAW_RUNTIME: 'bwrap',
+  IDLE_TIMEOUT: '1000',
+  NANOCLAW_RETRY_BASE_MS: '200',
   NANOCLAW_CONFIG_DIR: path.join(home, '.config-nanoclaw'),
-  TELEGRAM_BOT_TOKEN: tg.token, TELEGRAM_API_ROOT: tg.apiRoot, ...(process.env.NANOCLAW_TEST_LOG ? { NANOCLAW_TEST_LOG: '1' } : {}),
+  TELEGRAM_BOT_TOKEN: tg.token,
+  TELEGRAM_API_ROOT: tg.apiRoot,
+  ...(process.env.NANOCLAW_TEST_LOG ? { NANOCLAW_TEST_LOG: '1' } : {}),
   ...extra,
 });
 
 /** Waits for a host that is set to crash to have done so. */
 async function crashed(h: HostProcess): Promise<void> {
-  await until(() => h.child.exitCode !== null || h.child.signalCode !== null, 60_000, 'the host to crash at the injected point')
-    .catch((err) => { throw new Error(`${err.message}; model calls: ${fake.turnRequests().length}; sent: ${tg.sent.length}; host said: ${h.output().slice(-2000)}`); });
+  await until(() => h.child.exitCode !== null || h.child.signalCode !== null, 60_000, 'the host to crash at the injected point').catch(
+    (err) => {
+      throw new Error(
+        `${err.message}; model calls: ${fake.turnRequests().length}; sent: ${tg.sent.length}; host said: ${h.output().slice(-2000)}`,
+      );
+    },
+  );
   expect(h.child.signalCode, h.output()).toBe('SIGKILL');
 }
 
-const waSent = (log: string): string[] => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [])
-  .filter((m: { jid: string }) => m.jid === WA_GROUP).map((m: { text: string }) => m.text);
+const waSent = (log: string): string[] =>
+  (fs.existsSync(log)
+    ? fs
+        .readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+    : []
+  )
+    .filter((m: { jid: string }) => m.jid === WA_GROUP)
+    .map((m: { text: string }) => m.text);
 const tgSent = () => tg.sent.filter((m) => m.chatId === TG_CHAT.id).map((m) => m.text);
 
 test('a SIGKILL right after each platform acknowledgement sends nothing twice, on Telegram and WhatsApp', async () => {
@@ -96,7 +120,10 @@ for (const point of ['reply', 'cursor'] as const) {
     tg.sent.length = 0;
     fake.setScript((req) => (lastUserText(req).includes('what is the plan') ? { text: 'Here is the plan.' } : { text: 'unexpected' }));
     host = await startHostProcess(home, envFor(home), ENTRY);
-    const res = await host.api('/api/groups', { method: 'POST', json: { jid: `tg:${TG_CHAT.id}`, name: 'Climbing club', folder: 'climbing', requiresTrigger: false } });
+    const res = await host.api('/api/groups', {
+      method: 'POST',
+      json: { jid: `tg:${TG_CHAT.id}`, name: 'Climbing club', folder: 'climbing', requiresTrigger: false },
+    });
     expect(res.status).toBe(201);
     await host.kill('SIGTERM');
 

@@ -34,12 +34,23 @@ function linkingChannel(): Channel & { report(state: ChannelState): void } {
     async connect(ev) {
       events = ev;
       ev.onChat({ jid: WA_GROUP, name: 'Family Chat', channel: 'whatsapp', isGroup: true });
-      ev.onState?.({ connected: false, linking: { qr: '2@Yl3mQyZf0kD2q5vK7sNw1hXcRtUe,Zx9PqLmNoAbCdEfGhIjKlMnOpQrStUvWxYz0123456=,AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd=,QrStUvWxYz0123456789=' } });
+      ev.onState?.({
+        connected: false,
+        linking: {
+          qr: '2@Yl3mQyZf0kD2q5vK7sNw1hXcRtUe,Zx9PqLmNoAbCdEfGhIjKlMnOpQrStUvWxYz0123456=,AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcd=,QrStUvWxYz0123456789=',
+        },
+      });
     },
-    async sendMessage() { throw new Error('WhatsApp is not linked'); },
+    async sendMessage() {
+      throw new Error('WhatsApp is not linked');
+    },
     isConnected: () => false,
-    async disconnect() { events = null; },
-    report(state) { events?.onState?.(state); },
+    async disconnect() {
+      events = null;
+    },
+    report(state) {
+      events?.onState?.(state);
+    },
   };
 }
 
@@ -57,16 +68,30 @@ beforeAll(async () => {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   env = await startTestEnv({
     script: () => ({ text: REPLY }),
-    host: { channels: [whatsapp], extendApi: (a) => { app = a; } },
+    host: {
+      channels: [whatsapp],
+      extendApi: (a) => {
+        app = a;
+      },
+    },
   });
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1200, height: 860 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
-  page = browser.pages()[0] ?? await browser.newPage();
+  page = browser.pages()[0] ?? (await browser.newPage());
 });
 
 afterAll(async () => {
@@ -78,15 +103,35 @@ afterAll(async () => {
 test('without the token every API route is refused', async () => {
   const routes = app.routes.filter((r) => r.path.startsWith('/api/') && r.method !== 'ALL');
   const paths = new Set(routes.map((r) => `${r.method} ${r.path}`));
-  for (const expected of ['GET /api/status', 'GET /api/groups', 'POST /api/groups', 'PATCH /api/groups/:jid', 'DELETE /api/groups/:jid', 'GET /api/events', 'GET /api/errors', 'GET /api/channels/:name/qr.svg', 'POST /api/chats/:jid/messages']) {
+  for (const expected of [
+    'GET /api/status',
+    'GET /api/groups',
+    'POST /api/groups',
+    'PATCH /api/groups/:jid',
+    'DELETE /api/groups/:jid',
+    'GET /api/events',
+    'GET /api/errors',
+    'GET /api/channels/:name/qr.svg',
+    'POST /api/chats/:jid/messages',
+  ]) {
     expect(paths).toContain(expected);
   }
-  const fill = (p: string) => p.replace(/:jid/g, encodeURIComponent('local:main')).replace(/:id/g, 'task-1').replace(/:name/g, 'whatsapp').replace(/:(\w+)/g, 'x').replace(/\*/g, 'x');
+  const fill = (p: string) =>
+    p
+      .replace(/:jid/g, encodeURIComponent('local:main'))
+      .replace(/:id/g, 'task-1')
+      .replace(/:name/g, 'whatsapp')
+      .replace(/:(\w+)/g, 'x')
+      .replace(/\*/g, 'x');
   for (const r of routes) {
     for (const auth of [undefined, 'Bearer wrong-token', `Bearer ${env.host.token}x`, env.host.token]) {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (auth) headers.authorization = auth;
-      const res = await fetch(env.host.url + fill(r.path), { method: r.method, headers, body: ['GET', 'HEAD'].includes(r.method) ? undefined : '{}' });
+      const res = await fetch(env.host.url + fill(r.path), {
+        method: r.method,
+        headers,
+        body: ['GET', 'HEAD'].includes(r.method) ? undefined : '{}',
+      });
       expect(res.status, `${r.method} ${r.path} with ${auth ?? 'no token'}`).toBe(401);
       await res.body?.cancel();
     }
@@ -176,7 +221,10 @@ test('tasks: a task created through the API is paused and resumed on the page', 
   const probe = await env.api('/api/tasks');
   await probe.body?.cancel();
   expect(probe.status).toBe(200);
-  const created = await env.api('/api/tasks', { method: 'POST', json: { group_folder: 'main', prompt: 'Remind me to water the plants', schedule_type: 'cron', schedule_value: '0 9 * * *' } });
+  const created = await env.api('/api/tasks', {
+    method: 'POST',
+    json: { group_folder: 'main', prompt: 'Remind me to water the plants', schedule_type: 'cron', schedule_value: '0 9 * * *' },
+  });
   expect(created.status).toBe(201);
   const { task } = (await created.json()) as { task: { id: string } };
 
@@ -204,7 +252,12 @@ test('tasks: a task created through the API is paused and resumed on the page', 
   await made.waitFor();
   expect(await made.textContent()).toContain('every 30m');
   const tasks = ((await (await env.api('/api/tasks')).json()) as any).tasks;
-  expect(tasks.find((t: any) => t.prompt === 'Check the train times')).toMatchObject({ scheduleType: 'interval', scheduleValue: '1800000', budgetTokens: 20000, status: 'active' });
+  expect(tasks.find((t: any) => t.prompt === 'Check the train times')).toMatchObject({
+    scheduleType: 'interval',
+    scheduleValue: '1800000',
+    budgetTokens: 20000,
+    status: 'active',
+  });
 });
 
 test('activity shows the sandbox and the explanation a chat was given for an error', async () => {
@@ -249,8 +302,12 @@ test('channels: state per channel, the WhatsApp QR code, then a pairing code', a
 test('every page fits a phone screen', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   const rendered: Record<string, string> = {
-    chat: '#messages li', groups: '#registered article', tasks: '#task-list > *, #tasks-notice .notice',
-    activity: '#summary .stat', usage: '#usage > *, #page-usage .notice', channels: '#channels article',
+    chat: '#messages li',
+    groups: '#registered article',
+    tasks: '#task-list > *, #tasks-notice .notice',
+    activity: '#summary .stat',
+    usage: '#usage > *, #page-usage .notice',
+    channels: '#channels article',
   };
   for (const [name, selector] of Object.entries(rendered)) {
     await openTab(name);

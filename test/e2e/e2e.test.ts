@@ -21,7 +21,9 @@ beforeAll(async () => {
   const res2 = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:work', name: 'Work', folder: 'work' } });
   expect(res2.status).toBe(201);
 });
-afterAll(async () => { await env?.close(); });
+afterAll(async () => {
+  await env?.close();
+});
 
 const turns = () => env.fake.turnRequests();
 
@@ -61,9 +63,10 @@ test('CLAUDE.md from global and group memory reaches the model', async () => {
 });
 
 test("the agent's Bash tool writes a file that exists in its group folder on the host and nowhere else", async () => {
-  script = (req) => isToolResultTurn(req)
-    ? { text: 'Saved the list.' }
-    : { toolUse: { name: 'Bash', input: { command: 'echo "milk, eggs" > shopping.txt && pwd && id -u', description: 'write list' } } };
+  script = (req) =>
+    isToolResultTurn(req)
+      ? { text: 'Saved the list.' }
+      : { toolUse: { name: 'Bash', input: { command: 'echo "milk, eggs" > shopping.txt && pwd && id -u', description: 'write list' } } };
   await env.send('local:family', '@Andy save my shopping list');
   const replies = await env.waitForReply('local:family', { count: 2 });
   expect(replies[1].text).toBe('Saved the list.');
@@ -94,10 +97,15 @@ test('a second message resumes the same session', async () => {
 test('follow-ups sent while the agent works are streamed into the running agent', async () => {
   await until(() => !env.host.agents.has('local:main'), 30_000, 'main agent to go idle');
   let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
   script = async (req) => {
     const text = lastUserText(req);
-    if (text.includes('first question')) { await gate; return { text: 'Answer one.' }; }
+    if (text.includes('first question')) {
+      await gate;
+      return { text: 'Answer one.' };
+    }
     if (text.includes('second question')) return { text: 'Answer two.' };
     return undefined;
   };

@@ -23,7 +23,8 @@ async function script(req: RecordedRequest) {
   }
   if (text.includes('REMEMBER_COLOUR')) return bash(`printf '%s\\n' '- Favourite colour: teal' >> /workspace/group/CLAUDE.md`);
   if (text.includes('WRITE_GLOBAL')) return bash(`printf '%s\\n' '- The user prefers metric units' >> /workspace/global/CLAUDE.md`);
-  if (text.includes('ADD_CLUB')) return { toolUse: { name: 'mcp__nanoclaw__register_group', input: { jid: 'local:club', name: 'Book Club', folder: 'club' } } };
+  if (text.includes('ADD_CLUB'))
+    return { toolUse: { name: 'mcp__nanoclaw__register_group', input: { jid: 'local:club', name: 'Book Club', folder: 'club' } } };
   if (text.includes('REMOVE_CLUB')) return { toolUse: { name: 'mcp__nanoclaw__unregister_group', input: { jid: 'local:club' } } };
   if (text.includes('LIST_GROUPS')) return { toolUse: { name: 'mcp__nanoclaw__list_groups', input: {} } };
   if (text.includes('SEARCH_LISBON')) return { toolUse: { name: 'mcp__nanoclaw__search_messages', input: { query: 'Lisbon' } } };
@@ -44,16 +45,26 @@ async function ask(jid: string, text: string): Promise<string> {
 /** Waits until the group's agent has finished, so the next message starts a fresh sandbox. */
 const agentGone = (jid: string) => until(() => !env.host.agents.has(jid), 30_000, `the agent in ${jid} to finish`);
 
-const requestWith = (marker: string) => env.fake.turnRequests().filter((r) => lastUserText(r).includes(marker)).at(-1)!;
+const requestWith = (marker: string) =>
+  env.fake
+    .turnRequests()
+    .filter((r) => lastUserText(r).includes(marker))
+    .at(-1)!;
 
 beforeAll(async () => {
   env = await startTestEnv({ script });
-  for (const [jid, name, folder] of [['local:family', 'Family', 'family'], ['local:work', 'Work', 'work']]) {
+  for (const [jid, name, folder] of [
+    ['local:family', 'Family', 'family'],
+    ['local:work', 'Work', 'work'],
+  ]) {
     const res = await env.api('/api/groups', { method: 'POST', json: { jid, name, folder, requiresTrigger: false } });
     expect(res.status).toBe(201);
   }
 });
-afterAll(async () => { for (const r of held.values()) r(); await env?.close(); });
+afterAll(async () => {
+  for (const r of held.values()) r();
+  await env?.close();
+});
 
 test('"remember" ends with the fact in the group\'s CLAUDE.md, and later turns are shown it', async () => {
   await ask('local:family', 'REMEMBER_COLOUR my favourite colour is teal');
@@ -73,7 +84,7 @@ test('a non-main agent cannot write global memory: the tool shows the failure an
   expect(fs.readFileSync(file, 'utf8')).toBe(before);
 });
 
-test('main writes global memory, and it reaches a non-main group\'s model request', async () => {
+test("main writes global memory, and it reaches a non-main group's model request", async () => {
   await ask('local:main', 'WRITE_GLOBAL remember globally that I prefer metric');
   expect(fs.readFileSync(path.join(env.home, 'groups/global/CLAUDE.md'), 'utf8')).toContain('- The user prefers metric units');
   await agentGone('local:work');
@@ -122,7 +133,7 @@ test('main registers and removes a group through the agent; non-main is refused'
   expect(env.host.store.groups.get('local:club')).toBeUndefined();
 });
 
-test('search_messages finds the group\'s own old message and never another group\'s', async () => {
+test("search_messages finds the group's own old message and never another group's", async () => {
   await ask('local:work', 'The offsite flights to Lisbon are booked');
   const found = await ask('local:family', 'SEARCH_LISBON what did we say?');
   expect(found).toContain('BIG_CONTEXT tell me about flights to Lisbon');
@@ -157,7 +168,7 @@ test('memory edited while an agent is alive: its next turn sees the current glob
   expect(env.host.store.groups.session('notes')).toBe(session);
 });
 
-test('main writes global memory during its turn: the next turn of another live agent, and main\'s own, see it', async () => {
+test("main writes global memory during its turn: the next turn of another live agent, and main's own, see it", async () => {
   await longLivedGroup('local:desk', 'Desk', 'desk');
   await ask('local:desk', 'DESK_FIRST hello');
   expect(env.host.agents.has('local:desk')).toBe(true);

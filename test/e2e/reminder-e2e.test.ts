@@ -33,19 +33,32 @@ async function ask(text: string, timeoutMs?: number): Promise<string> {
 }
 
 async function remindAt(dueMs: number, what: string): Promise<string> {
-  const res = await env.api('/api/tasks', { method: 'POST', json: { group_folder: 'family', prompt: `REMINDER_${what}`, schedule_type: 'once', schedule_value: new Date(dueMs).toISOString() } });
+  const res = await env.api('/api/tasks', {
+    method: 'POST',
+    json: { group_folder: 'family', prompt: `REMINDER_${what}`, schedule_type: 'once', schedule_value: new Date(dueMs).toISOString() },
+  });
   expect(res.status).toBe(201);
   return ((await res.json()) as any).task.id;
 }
 
-const requestWith = (marker: string) => env.fake.turnRequests().filter((r) => lastUserText(r).includes(marker)).at(-1)!;
+const requestWith = (marker: string) =>
+  env.fake
+    .turnRequests()
+    .filter((r) => lastUserText(r).includes(marker))
+    .at(-1)!;
 
 beforeAll(async () => {
   env = await startTestEnv({ script, env: { IDLE_TIMEOUT: '300000' } });
-  const res = await env.api('/api/groups', { method: 'POST', json: { jid: JID, name: 'Family', folder: 'family', requiresTrigger: false } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: JID, name: 'Family', folder: 'family', requiresTrigger: false },
+  });
   expect(res.status).toBe(201);
 });
-afterAll(async () => { for (const r of held.values()) r(); await env?.close(); });
+afterAll(async () => {
+  for (const r of held.values()) r();
+  await env?.close();
+});
 
 test('a reminder due 5 s after an answer fires while the agent waits for follow-ups, and the conversation resumes its session after it', async () => {
   expect(await ask('SAY_hello remind me in a few seconds')).toBe('Answer hello');
@@ -68,7 +81,12 @@ test('the chat keeps talking and the reminder still runs; every message is answe
   for (let i = 0; i < 60 && !(await replies()).includes('Reminder: water'); i++) {
     sent.push(`m${i}`);
     await env.send(JID, `SAY_m${i}`);
-    await env.untilChat(JID, (ms) => replyTexts(ms).includes(`Answer m${i}`) || replyTexts(ms).includes('Reminder: water'), 15_000, `an answer to m${i} or the reminder`);
+    await env.untilChat(
+      JID,
+      (ms) => replyTexts(ms).includes(`Answer m${i}`) || replyTexts(ms).includes('Reminder: water'),
+      15_000,
+      `an answer to m${i} or the reminder`,
+    );
   }
   expect(await replies()).toContain('Reminder: water');
   for (const m of sent) await env.untilChat(JID, (ms) => replyTexts(ms).includes(`Answer ${m}`), 30_000, `the answer to ${m}`);

@@ -15,12 +15,15 @@ const PROBE = [
 
 beforeAll(async () => {
   env = await startTestEnv({
-    script: (req) => isToolResultTurn(req)
-      ? { text: 'Checked.' }
-      : { toolUse: { name: 'Bash', input: { command: PROBE, description: 'look for secrets' } } },
+    script: (req) =>
+      isToolResultTurn(req)
+        ? { text: 'Checked.' }
+        : { toolUse: { name: 'Bash', input: { command: PROBE, description: 'look for secrets' } } },
   });
 });
-afterAll(async () => { await env?.close(); });
+afterAll(async () => {
+  await env?.close();
+});
 
 test('the upstream gets the real key; the sandbox never sees it', async () => {
   await env.send('local:main', 'look around');

@@ -13,7 +13,12 @@ function script(req: RecordedRequest) {
   const text = lastUserText(req);
   if (isToolResultTurn(req)) return { text: `Tool said: ${text}` };
   if (text.includes('SCHEDULE_STANDUP')) {
-    return { toolUse: { name: 'mcp__nanoclaw__schedule_task', input: { prompt: 'STANDUP_RUN: remind everyone', schedule_type: 'cron', schedule_value: '55 8 * * 1-5' } } };
+    return {
+      toolUse: {
+        name: 'mcp__nanoclaw__schedule_task',
+        input: { prompt: 'STANDUP_RUN: remind everyone', schedule_type: 'cron', schedule_value: '55 8 * * 1-5' },
+      },
+    };
   }
   if (text.includes('STANDUP_RUN')) return { text: 'Standup in 5 minutes!' };
   if (text.includes('MY_SECRET')) return { text: 'Noted.' };
@@ -23,7 +28,13 @@ function script(req: RecordedRequest) {
   if (text.includes('BIG_RUN')) return { text: 'A very long report', usage: { input_tokens: 5000, output_tokens: 900 } };
   const cancel = /CANCEL_OTHER (task-[0-9a-f]{8})/.exec(text);
   if (cancel) return { toolUse: { name: 'mcp__nanoclaw__cancel_task', input: { task_id: cancel[1] } } };
-  if (text.includes('TARGET_MAIN')) return { toolUse: { name: 'mcp__nanoclaw__schedule_task', input: { prompt: 'x', schedule_type: 'interval', schedule_value: '3600000', target_group: 'main' } } };
+  if (text.includes('TARGET_MAIN'))
+    return {
+      toolUse: {
+        name: 'mcp__nanoclaw__schedule_task',
+        input: { prompt: 'x', schedule_type: 'interval', schedule_value: '3600000', target_group: 'main' },
+      },
+    };
   return { text: 'OK' };
 }
 
@@ -46,12 +57,17 @@ const repliesIn = async (jid: string) => replyTexts(await env.messages(jid));
 
 beforeAll(async () => {
   env = await startTestEnv({ script, host: { now: () => clock.now } });
-  const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:family', name: 'Family', folder: 'family', requiresTrigger: false } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: 'local:family', name: 'Family', folder: 'family', requiresTrigger: false },
+  });
   expect(res.status).toBe(201);
 });
-afterAll(async () => { await env?.close(); });
+afterAll(async () => {
+  await env?.close();
+});
 
-test('scheduled through the tool from a chat: the answer has the id and next times, and the task\'s message arrives in that chat', async () => {
+test("scheduled through the tool from a chat: the answer has the id and next times, and the task's message arrives in that chat", async () => {
   await env.send('local:family', 'SCHEDULE_STANDUP please');
   const [answer] = await env.waitForReply('local:family');
   expect(answer.text).toMatch(/Scheduled task task-[0-9a-f]{8} for this chat: cron "55 8 \* \* 1-5"/);
@@ -77,7 +93,12 @@ test('scheduled through the tool from a chat: the answer has the id and next tim
 
 test('a task may stay silent: nothing is posted, the run is still logged', async () => {
   const before = (await repliesIn('local:family')).length;
-  const t = await createTask({ group_folder: 'family', prompt: 'QUIET_RUN check the calendar', schedule_type: 'once', schedule_value: inMinutes(5) });
+  const t = await createTask({
+    group_folder: 'family',
+    prompt: 'QUIET_RUN check the calendar',
+    schedule_type: 'once',
+    schedule_value: inMinutes(5),
+  });
   fire(t.id);
   await until(() => env.host.store.tasks.get(t.id)?.status === 'completed', 60_000, 'the once task to complete');
   expect(env.host.store.tasks.get(t.id)).toMatchObject({ nextRun: null, lastResult: '(ran without posting a message)' });
@@ -85,13 +106,29 @@ test('a task may stay silent: nothing is posted, the run is still logged', async
   expect((await repliesIn('local:family')).length).toBe(before);
 });
 
-test('group context sees the chat\'s conversation; isolated starts fresh', async () => {
+test("group context sees the chat's conversation; isolated starts fresh", async () => {
   await env.send('local:main', 'MY_SECRET word is PELICAN');
   await env.waitForReply('local:main');
-  const groupTask = await createTask({ group_folder: 'main', prompt: 'GROUPCTX what was the word?', schedule_type: 'once', schedule_value: inMinutes(5), context_mode: 'group' });
-  const isoTask = await createTask({ group_folder: 'main', prompt: 'ISOCTX what was the word?', schedule_type: 'once', schedule_value: inMinutes(6), context_mode: 'isolated' });
+  const groupTask = await createTask({
+    group_folder: 'main',
+    prompt: 'GROUPCTX what was the word?',
+    schedule_type: 'once',
+    schedule_value: inMinutes(5),
+    context_mode: 'group',
+  });
+  const isoTask = await createTask({
+    group_folder: 'main',
+    prompt: 'ISOCTX what was the word?',
+    schedule_type: 'once',
+    schedule_value: inMinutes(6),
+    context_mode: 'isolated',
+  });
   fire(isoTask.id); // both are due now
-  await until(() => [groupTask.id, isoTask.id].every((id) => env.host.store.tasks.get(id)?.status === 'completed'), 60_000, 'both tasks to run');
+  await until(
+    () => [groupTask.id, isoTask.id].every((id) => env.host.store.tasks.get(id)?.status === 'completed'),
+    60_000,
+    'both tasks to run',
+  );
 
   const requestFor = (marker: string) => env.fake.turnRequests().find((r) => lastUserText(r).includes(marker))!;
   expect(requestFor('GROUPCTX').text).toContain('PELICAN');
@@ -100,9 +137,20 @@ test('group context sees the chat\'s conversation; isolated starts fresh', async
 });
 
 test('a run over its token budget is stopped, the task paused, and its chat told', async () => {
-  const t = await createTask({ group_folder: 'family', prompt: 'BIG_RUN write a long report', schedule_type: 'interval', schedule_value: '3600000', budget_tokens: 1000 });
+  const t = await createTask({
+    group_folder: 'family',
+    prompt: 'BIG_RUN write a long report',
+    schedule_type: 'interval',
+    schedule_value: '3600000',
+    budget_tokens: 1000,
+  });
   fire(t.id);
-  await env.untilChat('local:family', (ms) => replyTexts(ms).some((m) => m.includes('stopped the scheduled task')), 60_000, 'the budget message');
+  await env.untilChat(
+    'local:family',
+    (ms) => replyTexts(ms).some((m) => m.includes('stopped the scheduled task')),
+    60_000,
+    'the budget message',
+  );
   const note = (await repliesIn('local:family')).find((m) => m.includes('stopped the scheduled task'))!;
   expect(note).toMatch(new RegExp(`stopped the scheduled task ${t.id} .* paused it: its run used \\d+ tokens, over its budget of 1000`));
   await until(() => env.host.store.tasks.get(t.id)?.status === 'paused', 30_000, 'the task to be paused');
@@ -110,7 +158,7 @@ test('a run over its token budget is stopped, the task paused, and its chat told
   expect(env.host.store.tasks.recentRuns(t.id)).toMatchObject([{ status: 'over_budget' }]);
 });
 
-test('from inside a non-main sandbox, another group\'s task cannot be cancelled nor target_group used', async () => {
+test("from inside a non-main sandbox, another group's task cannot be cancelled nor target_group used", async () => {
   const mainTask = await createTask({ group_folder: 'main', prompt: 'Main only', schedule_type: 'interval', schedule_value: '3600000' });
   const mainTasks = env.host.store.tasks.listByGroup('main').length;
   const before = (await repliesIn('local:family')).length;
@@ -139,21 +187,40 @@ test('the local API: list, get with runs, pause, resume, delete, and usage with 
   expect(await removed.json()).toEqual({ removed: t.id });
   expect((await env.api(`/api/tasks/${t.id}`)).status).toBe(404);
 
-  const bad = await env.api('/api/tasks', { method: 'POST', json: { group_folder: 'family', prompt: 'x', schedule_type: 'once', schedule_value: '2001-01-01T00:00:00Z' } });
+  const bad = await env.api('/api/tasks', {
+    method: 'POST',
+    json: { group_folder: 'family', prompt: 'x', schedule_type: 'once', schedule_value: '2001-01-01T00:00:00Z' },
+  });
   expect(bad.status).toBe(400);
   expect(((await bad.json()) as any).error).toMatch(/already passed/);
 
   const usage = (await (await env.api('/api/usage')).json()) as any;
   expect(usage.byDay.length).toBeGreaterThan(0);
-  expect(usage.byDay[0]).toEqual({ day: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), inputTokens: expect.any(Number), outputTokens: expect.any(Number), cacheReadTokens: expect.any(Number), cacheWriteTokens: expect.any(Number), costUsd: expect.any(Number) });
+  expect(usage.byDay[0]).toEqual({
+    day: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+    inputTokens: expect.any(Number),
+    outputTokens: expect.any(Number),
+    cacheReadTokens: expect.any(Number),
+    cacheWriteTokens: expect.any(Number),
+    costUsd: expect.any(Number),
+  });
   expect(usage.byGroup.map((g: any) => g.groupFolder).sort()).toEqual(['family', 'main']);
   expect(usage.byTask.length).toBeGreaterThan(0);
-  expect(usage.byTask[0]).toMatchObject({ taskId: expect.stringMatching(/^task-/), groupFolder: expect.any(String), costUsd: expect.any(Number) });
+  expect(usage.byTask[0]).toMatchObject({
+    taskId: expect.stringMatching(/^task-/),
+    groupFolder: expect.any(String),
+    costUsd: expect.any(Number),
+  });
   expect(usage.byGroup.every((g: any) => g.costUsd > 0)).toBe(true);
 });
 
 test('a run interrupted by a restart is not lost: it runs once after the restart', async () => {
-  const t = await createTask({ group_folder: 'family', prompt: 'RESTART_RUN send the weekly summary', schedule_type: 'once', schedule_value: inMinutes(5) });
+  const t = await createTask({
+    group_folder: 'family',
+    prompt: 'RESTART_RUN send the weekly summary',
+    schedule_type: 'once',
+    schedule_value: inMinutes(5),
+  });
   fire(t.id);
   await until(() => env.fake.turnRequests().some((r) => lastUserText(r).includes('RESTART_RUN')), 60_000, 'the run to reach the model');
   expect(env.host.store.tasks.get(t.id)!.runningSince).not.toBeNull();

@@ -16,7 +16,14 @@ countCases('api');
 
 // Started while the file is collected, so the cases can be one per route of the real app.
 let app!: Hono;
-const env: TestEnv = await startTestEnv({ script: () => ({ text: 'ok' }), host: { extendApi: (a) => { app = a; } } });
+const env: TestEnv = await startTestEnv({
+  script: () => ({ text: 'ok' }),
+  host: {
+    extendApi: (a) => {
+      app = a;
+    },
+  },
+});
 const ROUTES = routes();
 let allowedRoot: string;
 
@@ -35,11 +42,12 @@ afterAll(async () => {
 
 /** Every route the app serves, as [method, path with its parameters filled in]. */
 function routes(): [string, string][] {
-  const fill = (p: string) => p
-    .replace(':jid', encodeURIComponent('local:family'))
-    .replace(':id', 'task-00000000')
-    .replace(':code', 'ABC234')
-    .replace(':name', 'whatsapp');
+  const fill = (p: string) =>
+    p
+      .replace(':jid', encodeURIComponent('local:family'))
+      .replace(':id', 'task-00000000')
+      .replace(':code', 'ABC234')
+      .replace(':name', 'whatsapp');
   const seen = new Set<string>();
   const out: [string, string][] = [];
   for (const r of app.routes) {
@@ -53,7 +61,12 @@ function routes(): [string, string][] {
 }
 
 /** A request with nothing added (no token unless the test gives one). */
-async function raw(method: string, p: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; text: string; headers: Headers }> {
+async function raw(
+  method: string,
+  p: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(env.host.url + p, { method, headers, body, signal: AbortSignal.timeout(5_000) });
   const text = method === 'GET' && res.headers.get('content-type')?.includes('event-stream') ? '' : await res.text();
   return { status: res.status, text, headers: res.headers };
@@ -73,8 +86,20 @@ const BAD_AUTH: [string, (token: string) => { headers: Record<string, string>; q
 describe('every API route needs the token', () => {
   test('the app serves the routes this suite enumerates', () => {
     const keys = ROUTES.map(([m, p]) => `${m} ${p}`);
-    for (const must of ['GET /api/groups', 'POST /api/groups', 'DELETE /api/groups/local%3Afamily', 'PATCH /api/groups/local%3Afamily', 'POST /api/chats/local%3Afamily/messages',
-      'GET /api/events', 'GET /api/status', 'GET /api/tasks', 'POST /api/tasks', 'POST /api/pairing/ABC234/approve', 'GET /api/errors', 'GET /api/usage']) {
+    for (const must of [
+      'GET /api/groups',
+      'POST /api/groups',
+      'DELETE /api/groups/local%3Afamily',
+      'PATCH /api/groups/local%3Afamily',
+      'POST /api/chats/local%3Afamily/messages',
+      'GET /api/events',
+      'GET /api/status',
+      'GET /api/tasks',
+      'POST /api/tasks',
+      'POST /api/pairing/ABC234/approve',
+      'GET /api/errors',
+      'GET /api/usage',
+    ]) {
       expect(keys).toContain(must);
     }
   });
@@ -83,8 +108,24 @@ describe('every API route needs the token', () => {
     for (const [what, make] of BAD_AUTH) {
       const digest = storeDigest(env.host.store);
       const { headers, query } = make(env.host.token);
-      const body = ['POST', 'PATCH', 'PUT'].includes(method) ? JSON.stringify({ jid: 'local:evil', name: 'Evil', folder: 'evil', text: 'hi', group_folder: 'main', prompt: 'x', schedule_type: 'interval', schedule_value: '60000' }) : undefined;
-      const r = await raw(method, query ? `${p}?${query}` : p, { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, body);
+      const body = ['POST', 'PATCH', 'PUT'].includes(method)
+        ? JSON.stringify({
+            jid: 'local:evil',
+            name: 'Evil',
+            folder: 'evil',
+            text: 'hi',
+            group_folder: 'main',
+            prompt: 'x',
+            schedule_type: 'interval',
+            schedule_value: '60000',
+          })
+        : undefined;
+      const r = await raw(
+        method,
+        query ? `${p}?${query}` : p,
+        { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body,
+      );
       expect(r.status, what).toBe(401);
       expect(JSON.parse(r.text).error, what).toMatch(/^Missing or wrong API token: send "Authorization: Bearer <token>"/);
       expect(storeDigest(env.host.store), what).toBe(digest);
@@ -94,9 +135,25 @@ describe('every API route needs the token', () => {
   });
 
   test.each([
-    '/API/groups', '//api/groups', '/api//groups', '/api/groups/', '/./api/groups', '/api/./groups', '/healthz/../api/groups',
-    '/ui/../api/groups', '/%61pi/groups', '/api/%67roups', '/api%2fgroups', '/api/groups%00', '/api/groups;x', '/healthz?/api/groups',
-    '/healthz#/api/groups', '/api/groups?token=x', '/%2e/api/groups', '/api/groups/..', '/api/status/..%2f..%2fgroups',
+    '/API/groups',
+    '//api/groups',
+    '/api//groups',
+    '/api/groups/',
+    '/./api/groups',
+    '/api/./groups',
+    '/healthz/../api/groups',
+    '/ui/../api/groups',
+    '/%61pi/groups',
+    '/api/%67roups',
+    '/api%2fgroups',
+    '/api/groups%00',
+    '/api/groups;x',
+    '/healthz?/api/groups',
+    '/healthz#/api/groups',
+    '/api/groups?token=x',
+    '/%2e/api/groups',
+    '/api/groups/..',
+    '/api/status/..%2f..%2fgroups',
   ])('path trick %s gets no data without the token', async (p) => {
     const r = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const u = new URL(env.host.url);
@@ -108,7 +165,8 @@ describe('every API route needs the token', () => {
       req.on('error', reject);
       req.end();
     });
-    if (r.status === 200) expect(JSON.parse(r.text)).toEqual({ ok: true }); // only /healthz answers without a token
+    if (r.status === 200)
+      expect(JSON.parse(r.text)).toEqual({ ok: true }); // only /healthz answers without a token
     else expect([400, 401, 404]).toContain(r.status);
     expect(r.text).not.toContain('local:main');
     expect(r.text).not.toContain(env.host.token);
@@ -116,7 +174,10 @@ describe('every API route needs the token', () => {
 
   test('with the token, no GET route answers with the model credential or the token', async () => {
     for (const [method, p] of ROUTES.filter(([m]) => m === 'GET')) {
-      const res = await fetch(env.host.url + p, { headers: { authorization: `Bearer ${env.host.token}` }, signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(env.host.url + p, {
+        headers: { authorization: `Bearer ${env.host.token}` },
+        signal: AbortSignal.timeout(5_000),
+      });
       let text: string;
       if (res.headers.get('content-type')?.includes('event-stream')) {
         const reader = res.body!.getReader();
@@ -130,9 +191,27 @@ describe('every API route needs the token', () => {
 
 describe('chat ids in URLs', () => {
   test.each([
-    'local:../main', 'local:main/../family', 'local:MAIN', 'local:main\u0000', 'local:', 'local:a b', `local:${'a'.repeat(65)}`,
-    'local:main\n', '../local:main', 'local:-x', 'local:_x', 'local:fam\u200bily', 'local:%2e%2e', 'local:\u202eniam', 'local:main;rm',
-    'tg:123', '123@g.us', '4477@s.whatsapp.net', '', ' ', 'local:main/messages',
+    'local:../main',
+    'local:main/../family',
+    'local:MAIN',
+    'local:main\u0000',
+    'local:',
+    'local:a b',
+    `local:${'a'.repeat(65)}`,
+    'local:main\n',
+    '../local:main',
+    'local:-x',
+    'local:_x',
+    'local:fam\u200bily',
+    'local:%2e%2e',
+    'local:\u202eniam',
+    'local:main;rm',
+    'tg:123',
+    '123@g.us',
+    '4477@s.whatsapp.net',
+    '',
+    ' ',
+    'local:main/messages',
   ])('POST a message to %j is refused', async (jid) => {
     const digest = storeDigest(env.host.store);
     const res = await env.api(`/api/chats/${encodeURIComponent(jid)}/messages`, { method: 'POST', json: { text: 'hi' } });
@@ -144,11 +223,14 @@ describe('chat ids in URLs', () => {
     expect(storeDigest(env.host.store)).toBe(digest);
   });
 
-  test.each(['../../etc/passwd', 'local:%', "local:main' OR '1'='1", '*', 'local:main\u0000', '/etc/shadow'])('GET the history of %j reads nothing (no file, no other chat)', async (jid) => {
-    const res = await env.api(`/api/chats/${encodeURIComponent(jid)}/messages`);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ messages: [] });
-  });
+  test.each(['../../etc/passwd', 'local:%', "local:main' OR '1'='1", '*', 'local:main\u0000', '/etc/shadow'])(
+    'GET the history of %j reads nothing (no file, no other chat)',
+    async (jid) => {
+      const res = await env.api(`/api/chats/${encodeURIComponent(jid)}/messages`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ messages: [] });
+    },
+  );
 
   test.each([
     ['local:main', 400, /main group cannot be unregistered/],
@@ -168,7 +250,18 @@ describe('chat ids in URLs', () => {
 
 describe('registration and settings through the API', () => {
   test.each([
-    '../escape', '..', '/abs', 'a/b', 'UPPER', 'main', 'global', 'conversations', 'x\u0000y', 'fam\u202e', '\ud83d\ude00', '%2e%2e',
+    '../escape',
+    '..',
+    '/abs',
+    'a/b',
+    'UPPER',
+    'main',
+    'global',
+    'conversations',
+    'x\u0000y',
+    'fam\u202e',
+    '\ud83d\ude00',
+    '%2e%2e',
   ])('POST /api/groups with folder %j is refused, nothing created', async (folder) => {
     const digest = storeDigest(env.host.store);
     const files = tree(env.home);
@@ -184,10 +277,18 @@ describe('registration and settings through the API', () => {
     ['is_main', { is_main: true }],
     ['a __proto__ isMain', JSON.parse('{"__proto__": {"isMain": true}}')],
   ])('POST /api/groups claiming %s registers an ordinary group', async (_what, claim) => {
-    const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:claimer', name: 'Claimer', folder: 'claimer', ...claim } });
+    const res = await env.api('/api/groups', {
+      method: 'POST',
+      json: { jid: 'local:claimer', name: 'Claimer', folder: 'claimer', ...claim },
+    });
     expect(res.status).toBe(201);
     expect(((await res.json()) as any).group.isMain).toBe(false);
-    expect(env.host.store.groups.list().filter((g) => g.isMain).map((g) => g.jid)).toEqual(['local:main']);
+    expect(
+      env.host.store.groups
+        .list()
+        .filter((g) => g.isMain)
+        .map((g) => g.jid),
+    ).toEqual(['local:main']);
     expect((await env.api('/api/groups/local%3Aclaimer', { method: 'DELETE' })).status).toBe(200);
   });
 
@@ -207,11 +308,19 @@ describe('registration and settings through the API', () => {
     ['a huge memory limit', () => ({ sandbox: { memoryMb: 1e12 } }), /sandbox.memoryMb: /],
     ['a fractional pid limit', () => ({ sandbox: { pids: 16.5 } }), /sandbox.pids: /],
     ['an unknown sandbox key', () => ({ sandbox: { privileged: true } }), /Unrecognized key/],
-    ['a mount with an extra key', () => ({ sandbox: { extraMounts: [{ hostPath: allowedRoot, containerPath: 'd', options: 'rw' }] } }), /Unrecognized key/],
+    [
+      'a mount with an extra key',
+      () => ({ sandbox: { extraMounts: [{ hostPath: allowedRoot, containerPath: 'd', options: 'rw' }] } }),
+      /Unrecognized key/,
+    ],
     ['a mount of the NanoClaw home', () => mount(env.home), /NanoClaw's own files/],
     ['a mount of the config dir', () => mount(env.config.configDir), /blocked pattern|NanoClaw's own files/],
     ['a mount of the store', () => mount(path.join(env.home, 'store')), /NanoClaw's own files/],
-    ['a mount climbing out of the root', () => mount(path.join(allowedRoot, '..', '..')), /NanoClaw's own files|not under any allowed root/],
+    [
+      'a mount climbing out of the root',
+      () => mount(path.join(allowedRoot, '..', '..')),
+      /NanoClaw's own files|not under any allowed root/,
+    ],
     ['a mount of /etc', () => mount('/etc'), /not under any allowed root/],
     ['a mount into ../', () => mount(path.join(allowedRoot, 'docs'), '../group'), /contains "\.\."/],
     ['a mount over /workspace', () => mount(path.join(allowedRoot, 'docs'), '/workspace/group'), /must be relative/],
@@ -242,14 +351,22 @@ describe('registration and settings through the API', () => {
     ['a negative budget', { budget_tokens: -1 }, /budget_tokens must be a positive whole number/],
   ])('POST /api/tasks with %s is refused', async (_what, over, error) => {
     const digest = storeDigest(env.host.store);
-    const res = await env.api('/api/tasks', { method: 'POST', json: { group_folder: 'family', prompt: 'x', schedule_type: 'interval', schedule_value: '3600000', ...over } });
+    const res = await env.api('/api/tasks', {
+      method: 'POST',
+      json: { group_folder: 'family', prompt: 'x', schedule_type: 'interval', schedule_value: '3600000', ...over },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).error).toMatch(error);
     expect(storeDigest(env.host.store)).toBe(digest);
   });
 
   test.each([
-    ['../../x', 400], ['ABC2345', 400], ["' OR 1", 400], ['%25%25%25', 400], ['ABC\u00002', 400], ['ZZZZZZ', 404],
+    ['../../x', 400],
+    ['ABC2345', 400],
+    ["' OR 1", 400],
+    ['%25%25%25', 400],
+    ['ABC\u00002', 400],
+    ['ZZZZZZ', 404],
   ])('approving the pairing code %j is refused', async (code, status) => {
     const digest = storeDigest(env.host.store);
     const res = await env.api(`/api/pairing/${encodeURIComponent(code)}/approve`, { method: 'POST' });

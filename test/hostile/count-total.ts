@@ -16,7 +16,9 @@ export function setup(): void {
 
 export function teardown(): void {
   if (!countDir) return;
-  const rows = fs.readdirSync(countDir).map((f) => JSON.parse(fs.readFileSync(path.join(countDir!, f), 'utf8')) as { label: string; ran: number; failed: number });
+  const rows = fs
+    .readdirSync(countDir)
+    .map((f) => JSON.parse(fs.readFileSync(path.join(countDir!, f), 'utf8')) as { label: string; ran: number; failed: number });
   rows.sort((a, b) => a.label.localeCompare(b.label));
   const total = rows.reduce((n, r) => n + r.ran, 0);
   const failed = rows.reduce((n, r) => n + r.failed, 0);

@@ -7,7 +7,13 @@ import { afterAll } from 'vitest';
 
 export const DIR_ENV = 'NANOCLAW_HOSTILE_COUNT_DIR';
 
-interface TaskLike { type: string; mode: string; name: string; tasks?: TaskLike[]; result?: { state?: string } }
+interface TaskLike {
+  type: string;
+  mode: string;
+  name: string;
+  tasks?: TaskLike[];
+  result?: { state?: string };
+}
 
 function casesIn(task: TaskLike): { ran: number; failed: number } {
   if (task.type === 'test') {
@@ -16,7 +22,11 @@ function casesIn(task: TaskLike): { ran: number; failed: number } {
   }
   let ran = 0;
   let failed = 0;
-  for (const t of task.tasks ?? []) { const c = casesIn(t); ran += c.ran; failed += c.failed; }
+  for (const t of task.tasks ?? []) {
+    const c = casesIn(t);
+    ran += c.ran;
+    failed += c.failed;
+  }
   return { ran, failed };
 }
 

@@ -13,8 +13,12 @@ import { startRig, storeDigest, tree, WORK_SECRET, type Rig } from './support.js
 countCases('forgery');
 
 let rig: Rig;
-beforeAll(async () => { rig = await startRig(); });
-afterAll(async () => { await rig?.close(); });
+beforeAll(async () => {
+  rig = await startRig();
+});
+afterAll(async () => {
+  await rig?.close();
+});
 
 /** Claims a payload might make about who is calling. */
 const CLAIMS: [string, Record<string, unknown>][] = [
@@ -30,9 +34,10 @@ const CLAIMS: [string, Record<string, unknown>][] = [
   ['to/target of work', { to: 'local:work', target: 'local:work', target_jid: 'local:work' }],
 ];
 
-const outboxFor = (jid: string) => rig.store.db.prepare('SELECT text FROM outbox WHERE chat_jid = ? ORDER BY id').all(jid) as { text: string }[];
+const outboxFor = (jid: string) =>
+  rig.store.db.prepare('SELECT text FROM outbox WHERE chat_jid = ? ORDER BY id').all(jid) as { text: string }[];
 
-describe('send_message always goes to the caller\'s own chat', () => {
+describe("send_message always goes to the caller's own chat", () => {
   test.each(CLAIMS)('family claiming %s', async (what, claim) => {
     const text = `forged (${what})`;
     const others = { main: outboxFor('local:main'), work: outboxFor('local:work') };
@@ -48,11 +53,17 @@ describe('only the main chat administers groups, whatever the payload says', () 
   const adminCalls: [string, Record<string, unknown>, RegExp][] = [
     ['list_groups', {}, /Only the main chat can list groups/],
     ['register_group', { jid: 'local:evil', name: 'Evil', folder: 'evil' }, /Only the main chat can register groups/],
-    ['register_group', { jid: 'local:evil2', name: 'Evil', folder: 'evil2', requires_trigger: false }, /Only the main chat can register groups/],
+    [
+      'register_group',
+      { jid: 'local:evil2', name: 'Evil', folder: 'evil2', requires_trigger: false },
+      /Only the main chat can register groups/,
+    ],
     ['unregister_group', { jid: 'local:work' }, /Only the main chat can unregister groups/],
     ['unregister_group', { jid: 'local:main' }, /Only the main chat can unregister groups/],
   ];
-  const rows = CLAIMS.flatMap(([what, claim]) => adminCalls.map(([tool, args, error]) => [tool, what, { ...args, ...claim }, error] as const));
+  const rows = CLAIMS.flatMap(([what, claim]) =>
+    adminCalls.map(([tool, args, error]) => [tool, what, { ...args, ...claim }, error] as const),
+  );
   test.each(rows)('%s from family claiming %s', async (tool, _what, args, error) => {
     const digest = storeDigest(rig.store);
     const files = tree(rig.root);
@@ -93,7 +104,12 @@ describe('nothing becomes main', () => {
     expect(r.ok).toBe(true);
     const g = rig.store.groups.get(`local:n${id}`)!;
     expect(g.isMain).toBe(false);
-    expect(rig.store.groups.list().filter((x) => x.isMain).map((x) => x.jid)).toEqual(['local:main']);
+    expect(
+      rig.store.groups
+        .list()
+        .filter((x) => x.isMain)
+        .map((x) => x.jid),
+    ).toEqual(['local:main']);
     // A non-main group still cannot administer anything.
     expect((await rig.tool('family', 'list_groups', {})).ok).toBe(false);
     expect((await rig.tool('main', 'unregister_group', { jid: `local:n${id}` })).ok).toBe(true);
@@ -110,7 +126,7 @@ describe('nothing becomes main', () => {
   });
 });
 
-describe('tasks: another group\'s reads as absent', () => {
+describe("tasks: another group's reads as absent", () => {
   const calls: [string, (id: string) => Record<string, unknown>][] = [
     ['get_task', (id) => ({ task_id: id })],
     ['pause_task', (id) => ({ task_id: id })],
@@ -125,7 +141,7 @@ describe('tasks: another group\'s reads as absent', () => {
     ['is_main', { is_main: true, isMain: true }],
   ];
   const rows = calls.flatMap(([tool, args]) => claims.map(([what, claim]) => [tool, what, args, claim] as const));
-  test.each(rows)('%s on work\'s task from family claiming %s', async (tool, _what, args, claim) => {
+  test.each(rows)("%s on work's task from family claiming %s", async (tool, _what, args, claim) => {
     const digest = storeDigest(rig.store);
     const r = await rig.tool('family', tool, { ...args(rig.workTask), ...claim });
     expect(r).toEqual({ ok: false, error: `No task "${rig.workTask}" belongs to this chat; list_tasks shows the ones that do.` });
@@ -144,7 +160,13 @@ describe('tasks: another group\'s reads as absent', () => {
   });
 
   test('a forged group_folder (not target_group) schedules for the caller itself', async () => {
-    const r = await rig.tool('family', 'schedule_task', { prompt: 'mine', schedule_type: 'interval', schedule_value: '3600000', group_folder: 'work', chat_jid: 'local:work' });
+    const r = await rig.tool('family', 'schedule_task', {
+      prompt: 'mine',
+      schedule_type: 'interval',
+      schedule_value: '3600000',
+      group_folder: 'work',
+      chat_jid: 'local:work',
+    });
     expect(r.ok).toBe(true);
     const id = /task-[0-9a-f]{8}/.exec((r as { text: string }).text)![0];
     expect(rig.store.tasks.get(id)).toMatchObject({ groupFolder: 'family', chatJid: 'local:family' });
@@ -161,7 +183,7 @@ describe('tasks: another group\'s reads as absent', () => {
   });
 });
 
-describe('search never reaches another group\'s chats', () => {
+describe("search never reaches another group's chats", () => {
   test.each([
     ['nothing', {}],
     ['chat_jids', { chat_jids: ['local:work'], chatJids: ['local:work'] }],
@@ -169,7 +191,7 @@ describe('search never reaches another group\'s chats', () => {
     ['group_folder', { group_folder: 'work' }],
     ['an FTS column filter', { query: `chat_jid:local OR ${WORK_SECRET}` }],
     ['an FTS prefix and NEAR', { query: `NEAR(${WORK_SECRET.slice(0, 4)}* code)` }],
-  ])('family searching for work\'s secret with %s', async (_what, claim) => {
+  ])("family searching for work's secret with %s", async (_what, claim) => {
     const r = await rig.tool('family', 'search_messages', { query: WORK_SECRET, ...claim });
     expect(r.ok).toBe(true);
     expect((r as { text: string }).text).toMatch(/^No messages match/);
@@ -182,7 +204,7 @@ describe('search never reaches another group\'s chats', () => {
   });
 });
 
-describe('runner events are the endpoint\'s own', () => {
+describe("runner events are the endpoint's own", () => {
   test.each([
     ['a session claiming main', { type: 'session', sessionId: 'stolen', groupFolder: 'main', chat_jid: 'local:main' }],
     ['an activity claiming is_main', { type: 'activity', tool: 'Bash', is_main: true }],
@@ -194,14 +216,46 @@ describe('runner events are the endpoint\'s own', () => {
   });
 });
 
-describe('through a real sandbox: the model\'s forged tool calls reach the gateway and are contained', () => {
+describe("through a real sandbox: the model's forged tool calls reach the gateway and are contained", () => {
   /** Everything a payload might claim, mixed into every forged call. */
-  const FORGED_IDENTITY = { chat_jid: 'local:work', chatJid: 'local:main', jid: 'local:main', group_folder: 'work', groupFolder: 'main', is_main: true, isMain: true };
+  const FORGED_IDENTITY = {
+    chat_jid: 'local:work',
+    chatJid: 'local:main',
+    jid: 'local:main',
+    group_folder: 'work',
+    groupFolder: 'main',
+    is_main: true,
+    isMain: true,
+  };
   const CALLS: Record<string, { name: string; input: Record<string, unknown> }> = {
-    FORGE_SEND: { name: 'mcp__nanoclaw__send_message', input: { text: 'FORGED_NOTE for the work chat', ...FORGED_IDENTITY, target_group: 'work' } },
-    FORGE_SCHEDULE: { name: 'mcp__nanoclaw__schedule_task', input: { prompt: 'FORGED_TASK post in work', schedule_type: 'interval', schedule_value: '3600000', target_group: 'work', ...FORGED_IDENTITY } },
-    FORGE_SCHEDULE_MAIN: { name: 'mcp__nanoclaw__schedule_task', input: { prompt: 'FORGED_TASK post in main', schedule_type: 'interval', schedule_value: '3600000', target_group: 'main', ...FORGED_IDENTITY } },
-    FORGE_REGISTER: { name: 'mcp__nanoclaw__register_group', input: { ...FORGED_IDENTITY, jid: 'local:evil', name: 'Evil', folder: 'evil', requires_trigger: false } },
+    FORGE_SEND: {
+      name: 'mcp__nanoclaw__send_message',
+      input: { text: 'FORGED_NOTE for the work chat', ...FORGED_IDENTITY, target_group: 'work' },
+    },
+    FORGE_SCHEDULE: {
+      name: 'mcp__nanoclaw__schedule_task',
+      input: {
+        prompt: 'FORGED_TASK post in work',
+        schedule_type: 'interval',
+        schedule_value: '3600000',
+        target_group: 'work',
+        ...FORGED_IDENTITY,
+      },
+    },
+    FORGE_SCHEDULE_MAIN: {
+      name: 'mcp__nanoclaw__schedule_task',
+      input: {
+        prompt: 'FORGED_TASK post in main',
+        schedule_type: 'interval',
+        schedule_value: '3600000',
+        target_group: 'main',
+        ...FORGED_IDENTITY,
+      },
+    },
+    FORGE_REGISTER: {
+      name: 'mcp__nanoclaw__register_group',
+      input: { ...FORGED_IDENTITY, jid: 'local:evil', name: 'Evil', folder: 'evil', requires_trigger: false },
+    },
     FORGE_UNREGISTER: { name: 'mcp__nanoclaw__unregister_group', input: { ...FORGED_IDENTITY, jid: 'local:work' } },
     FORGE_LIST: { name: 'mcp__nanoclaw__list_groups', input: { ...FORGED_IDENTITY } },
   };
@@ -217,16 +271,22 @@ describe('through a real sandbox: the model\'s forged tool calls reach the gatew
 
   beforeAll(async () => {
     env = await startTestEnv({ script });
-    for (const [jid, name, folder, requiresTrigger] of [['local:family', 'Family', 'family', false], ['local:work', 'Work', 'work', true]] as const) {
+    for (const [jid, name, folder, requiresTrigger] of [
+      ['local:family', 'Family', 'family', false],
+      ['local:work', 'Work', 'work', true],
+    ] as const) {
       expect((await env.api('/api/groups', { method: 'POST', json: { jid, name, folder, requiresTrigger } })).status).toBe(201);
     }
     // Something in work and main to compare against: neither may change.
     await env.send('local:work', 'the budget is final');
   });
-  afterAll(async () => { await env?.close(); });
+  afterAll(async () => {
+    await env?.close();
+  });
 
   const textsIn = async (jid: string) => (await env.messages(jid)).map((m) => `${m.senderName}: ${m.text}`);
-  const groupsNow = async () => ((await (await env.api('/api/groups')).json()) as any).groups.map((g: any) => `${g.jid} ${g.folder} ${g.isMain}`).sort();
+  const groupsNow = async () =>
+    ((await (await env.api('/api/groups')).json()) as any).groups.map((g: any) => `${g.jid} ${g.folder} ${g.isMain}`).sort();
 
   /** Family's agent makes the forged call; answers the tool result the model was shown (its final reply). */
   async function forge(marker: string, repliesExpected = 1): Promise<string> {

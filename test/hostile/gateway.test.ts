@@ -14,8 +14,12 @@ import { IDENTITIES, leaks, RIG_KEY, startRig, storeDigest, tree, type Rig } fro
 countCases('gateway');
 
 let rig: Rig;
-beforeAll(async () => { rig = await startRig(); });
-afterAll(async () => { await rig?.close(); });
+beforeAll(async () => {
+  rig = await startRig();
+});
+afterAll(async () => {
+  await rig?.close();
+});
 
 /** Runs `attack`, then checks that the store, the files and the runner events are as before. */
 async function unchanged<T>(attack: () => Promise<T>): Promise<T> {
@@ -30,8 +34,18 @@ async function unchanged<T>(attack: () => Promise<T>): Promise<T> {
 }
 
 const TOOLS = [
-  'send_message', 'search_messages', 'schedule_task', 'list_tasks', 'get_task', 'update_task', 'pause_task',
-  'resume_task', 'cancel_task', 'register_group', 'unregister_group', 'list_groups',
+  'send_message',
+  'search_messages',
+  'schedule_task',
+  'list_tasks',
+  'get_task',
+  'update_task',
+  'pause_task',
+  'resume_task',
+  'cancel_task',
+  'register_group',
+  'unregister_group',
+  'list_groups',
 ];
 
 describe('unknown routes and wrong methods', () => {
@@ -77,11 +91,14 @@ describe('unknown routes and wrong methods', () => {
     expect(r.text).toBe('');
   });
 
-  test.each(['constructor', '__proto__', 'hasownproperty', 'format_disk', 'register_groups', 'eval'])('the tool name %j is unknown, not an object property', async (name) => {
-    const r = await unchanged(() => rig.request('main', 'POST', `/tools/${name}`, {}));
-    expect(r.status).toBe(200);
-    expect(r.json).toEqual({ ok: false, error: `Unknown tool "${name}".` });
-  });
+  test.each(['constructor', '__proto__', 'hasownproperty', 'format_disk', 'register_groups', 'eval'])(
+    'the tool name %j is unknown, not an object property',
+    async (name) => {
+      const r = await unchanged(() => rig.request('main', 'POST', `/tools/${name}`, {}));
+      expect(r.status).toBe(200);
+      expect(r.json).toEqual({ ok: false, error: `Unknown tool "${name}".` });
+    },
+  );
 });
 
 describe('bodies that are not JSON', () => {
@@ -141,24 +158,38 @@ describe('oversized calls', () => {
   });
 
   test('a runner event over 1 MB is refused', async () => {
-    const r = await unchanged(() => rig.request('family', 'POST', '/runner/event', JSON.stringify({ type: 'result', text: 'y'.repeat(1_100_000) })));
+    const r = await unchanged(() =>
+      rig.request('family', 'POST', '/runner/event', JSON.stringify({ type: 'result', text: 'y'.repeat(1_100_000) })),
+    );
     expect(r.status).toBe(413);
     expect(r.json.error).toBe('Call body over 1 MB.');
   });
 
   test('a chunked tool call (no length given) over 1 MB is refused', async () => {
-    const r = await unchanged(() => new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = http.request({ socketPath: rig.sockets.family, method: 'POST', path: '/tools/send_message', agent: false, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-        let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
-      req.on('error', reject);
-      const chunk = Buffer.alloc(64 * 1024, 0x61);
-      req.write('{"text":"');
-      for (let i = 0; i < 20; i++) req.write(chunk);
-      req.end('"}');
-    }));
+    const r = await unchanged(
+      () =>
+        new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const req = http.request(
+            {
+              socketPath: rig.sockets.family,
+              method: 'POST',
+              path: '/tools/send_message',
+              agent: false,
+              headers: { 'transfer-encoding': 'chunked' },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (c) => (text += c));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+            },
+          );
+          req.on('error', reject);
+          const chunk = Buffer.alloc(64 * 1024, 0x61);
+          req.write('{"text":"');
+          for (let i = 0; i < 20; i++) req.write(chunk);
+          req.end('"}');
+        }),
+    );
     expect(r.status).toBe(413);
     expect(JSON.parse(r.text).error).toBe('Call body over 1 MB.');
   });
@@ -185,11 +216,16 @@ describe('the model proxy keeps the credential on the host', () => {
   let evilPort = 0;
   const evilHits: string[] = [];
   beforeAll(async () => {
-    evil = http.createServer((req, res) => { evilHits.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`); res.end('{}'); });
+    evil = http.createServer((req, res) => {
+      evilHits.push(`${req.method} ${req.url} ${JSON.stringify(req.headers)}`);
+      res.end('{}');
+    });
     await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
     evilPort = (evil.address() as AddressInfo).port;
   });
-  afterAll(async () => { await new Promise<void>((r) => evil.close(() => r())); });
+  afterAll(async () => {
+    await new Promise<void>((r) => evil.close(() => r()));
+  });
 
   test.each([
     ['x-api-key', { 'x-api-key': 'sk-ant-attacker' }],
@@ -197,7 +233,13 @@ describe('the model proxy keeps the credential on the host', () => {
     ['proxy-authorization', { 'proxy-authorization': 'Basic YXR0YWNrZXI=' }],
     ['cookie', { cookie: 'session=attacker' }],
   ])('a %s header from the sandbox is replaced, never forwarded', async (_h, headers) => {
-    const r = await rig.request('family', 'POST', '/v1/messages', { model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, headers);
+    const r = await rig.request(
+      'family',
+      'POST',
+      '/v1/messages',
+      { model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] },
+      headers,
+    );
     expect(r.status).toBe(200);
     const seen = rig.fake.requests.at(-1)!;
     expect(seen.headers['x-api-key']).toBe(RIG_KEY);
@@ -227,14 +269,29 @@ describe('a TCP endpoint (for VMs) lets nothing through without its secret', () 
     ['the secret with a different case', (s: string) => `${TCP_PREAMBLE}${s.toUpperCase()}\n`],
     ['a truncated secret', (s: string) => `${TCP_PREAMBLE}${s.slice(0, 63)}\n`],
   ])('%s', async (_what, first) => {
-    const gateway = createGateway({ upstream: rig.fake.url, credential: () => ({ kind: 'api-key', value: RIG_KEY }), recordUsage: () => {}, logger: silentLogger() });
+    const gateway = createGateway({
+      upstream: rig.fake.url,
+      credential: () => ({ kind: 'api-key', value: RIG_KEY }),
+      recordUsage: () => {},
+      logger: silentLogger(),
+    });
     const calls: string[] = [];
     const identity: Identity = IDENTITIES.main;
     const ep = await gateway.openTcpEndpoint('127.0.0.1', identity, {
-      start: () => ({ turn: { prompt: 'x' }, sessionId: null, assistantName: 'Andy', isMain: true, groupName: 'main', isScheduledTask: false }),
+      start: () => ({
+        turn: { prompt: 'x' },
+        sessionId: null,
+        assistantName: 'Andy',
+        isMain: true,
+        groupName: 'main',
+        isScheduledTask: false,
+      }),
       next: async () => ({ close: true }),
       event: () => {},
-      tool: async (name) => { calls.push(name); return { ok: true, text: 'done' }; },
+      tool: async (name) => {
+        calls.push(name);
+        return { ok: true, text: 'done' };
+      },
       sessionId: () => null,
     });
     try {
@@ -260,7 +317,8 @@ describe('a TCP endpoint (for VMs) lets nothing through without its secret', () 
 
 describe('the model proxy forwards only the Messages API, and meters what it forwards', () => {
   const call = { model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] };
-  const familyUsage = () => rig.store.usage.byGroup().find((g) => g.groupFolder === 'family') ?? { calls: 0, inputTokens: 0, outputTokens: 0 };
+  const familyUsage = () =>
+    rig.store.usage.byGroup().find((g) => g.groupFolder === 'family') ?? { calls: 0, inputTokens: 0, outputTokens: 0 };
 
   test.each([
     ['POST', '/v1/../x'],
@@ -292,7 +350,9 @@ describe('the model proxy forwards only the Messages API, and meters what it for
     const r = await unchanged(() => rig.request('family', method, p, method === 'GET' ? undefined : call));
     expect(r.status).toBe(403);
     expect(r.json).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
-    expect(r.json.error.message).toMatch(/^NanoClaw forwards only POST \/v1\/messages and POST \/v1\/messages\/count_tokens to the model API; /);
+    expect(r.json.error.message).toMatch(
+      /^NanoClaw forwards only POST \/v1\/messages and POST \/v1\/messages\/count_tokens to the model API; /,
+    );
     expect(rig.fake.requests.length).toBe(before);
   });
 
@@ -344,9 +404,22 @@ describe('the model proxy forwards only the Messages API, and meters what it for
       const before = familyUsage();
       await new Promise<void>((resolve, reject) => {
         const data = JSON.stringify({ ...call, stream: true });
-        const req = http.request({ socketPath: rig.sockets.family, method: 'POST', path: '/v1/messages', agent: false, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(data)) } }, (res) => {
-          res.once('data', () => { res.pause(); req.destroy(); resolve(); });
-        });
+        const req = http.request(
+          {
+            socketPath: rig.sockets.family,
+            method: 'POST',
+            path: '/v1/messages',
+            agent: false,
+            headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(data)) },
+          },
+          (res) => {
+            res.once('data', () => {
+              res.pause();
+              req.destroy();
+              resolve();
+            });
+          },
+        );
         req.on('error', () => {});
         req.on('close', () => resolve());
         setTimeout(() => reject(new Error('no answer began')), 10_000);

@@ -29,10 +29,23 @@ const jid = 'tg:-1001234567890';
 beforeAll(async () => {
   rig = await startRig();
   fs.mkdirSync(path.join(rig.paths.groups, 'tgfam'));
-  rig.store.groups.insert({ jid, name: 'TG Family', folder: 'tgfam', trigger: '@Andy', requiresTrigger: true, isMain: false, sandbox: {}, addedAt: new Date().toISOString() });
+  rig.store.groups.insert({
+    jid,
+    name: 'TG Family',
+    folder: 'tgfam',
+    trigger: '@Andy',
+    requiresTrigger: true,
+    isMain: false,
+    sandbox: {},
+    addedAt: new Date().toISOString(),
+  });
   fake = await startFakeTelegram();
   channel = createTelegramChannel({
-    token: fake.token, apiRoot: fake.apiRoot, assistantName: 'Andy', logger: silentLogger(), pollingTimeoutSeconds: 1,
+    token: fake.token,
+    apiRoot: fake.apiRoot,
+    assistantName: 'Andy',
+    logger: silentLogger(),
+    pollingTimeoutSeconds: 1,
     inboxDirFor: (j) => inboxDirFor({ store: rig.store, paths: rig.paths }, j),
     stagingDir: mediaStagingDir(rig.paths),
   });
@@ -95,10 +108,19 @@ describe('Telegram documents with hostile names and types', () => {
     const bytes = crypto.randomBytes(64);
     const fileId = fake.addFile(bytes, { filePath: `documents/${crypto.randomBytes(4).toString('hex')}` });
     const before = tree(rig.root);
-    const msg = await next(() => fake.push({
-      chat, from: ALICE,
-      document: { file_id: fileId, file_unique_id: fileId, file_name: fileName, mime_type: mimeType || undefined, file_size: bytes.length },
-    }));
+    const msg = await next(() =>
+      fake.push({
+        chat,
+        from: ALICE,
+        document: {
+          file_id: fileId,
+          file_unique_id: fileId,
+          file_name: fileName,
+          mime_type: mimeType || undefined,
+          file_size: bytes.length,
+        },
+      }),
+    );
     expect(msg.attachments).toHaveLength(1);
     const rel = msg.attachments![0]!.path;
     expect(rel).toMatch(/^inbox\/\d{13}-[0-9a-f]{12}\.[a-z0-9]{1,8}$/);
@@ -127,7 +149,9 @@ describe('an inbox the agent replaced', () => {
     try {
       const before = tree(rig.root);
       const fileId = fake.addFile(crypto.randomBytes(500), { filePath: 'photos/p.jpg' });
-      const msg = await next(() => fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }));
+      const msg = await next(() =>
+        fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }),
+      );
       expect(msg.text).toBe(`look${REFUSED_NOTE}`);
       expect(msg.attachments ?? []).toEqual([]);
       expect(beyondStaging(tree(rig.root))).toEqual(beyondStaging(before));
@@ -150,7 +174,9 @@ describe('an inbox the agent swaps for a link while the download is in flight', 
     const fileId = fake.addFile(crypto.randomBytes(500), { filePath });
     const release = fake.holdDownloads();
     try {
-      const arrived = next(() => fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }));
+      const arrived = next(() =>
+        fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }),
+      );
       // The host has checked the inbox and is waiting for the bytes: now the agent strikes.
       await until(() => fake.downloads.includes(filePath));
       fs.rmSync(inbox(), { recursive: true, force: true });

@@ -17,40 +17,104 @@ import { startRig, storeDigest, tree, type Rig } from './support.js';
 countCases('paths');
 
 let rig: Rig;
-beforeAll(async () => { rig = await startRig(); });
-afterAll(async () => { await rig?.close(); });
+beforeAll(async () => {
+  rig = await startRig();
+});
+afterAll(async () => {
+  await rig?.close();
+});
 
 /** Folder names an attacker might try, and why each must fail. */
 const HOSTILE_FOLDERS: string[] = [
-  '..', '.', '../x', '../../outside', '../../../../etc', '/etc', '/tmp/x', 'a/b', 'a/../b', 'x/../../outside',
-  'a\\b', '..\\..\\outside', '%2e%2e', '%2e%2e%2foutside', '..%2f..%2foutside', 'x\u0000', 'x\u0000/../../outside',
-  '~', '~root', '$HOME', '`id`', '$(id)', 'a;rm -rf ~', 'a|b', 'a*', '?', ' x', 'x ', 'x\n', 'x\r\ny', '\t',
-  '-rf', '--help', '_x', 'X', 'Main', 'MAIN', 'Work', 'global', 'main-global', 'conversations', 'main',
-  'a'.repeat(65), 'a'.repeat(4096), '', 'a.b', '.hidden', 'x..y', 'inbox/..',
-  '\uff41\uff42\uff43', '\u2024\u2024', 'fam\u0131ly', 'fam\u200bily', 'fam\u202eylimaf', '\ud83d\ude00', 'fam\ud83d\ude00',
-  'caf\u00e9', 'cafe\u0301', 'x\ud800', 'work\u0000', 'wor\u212a',
+  '..',
+  '.',
+  '../x',
+  '../../outside',
+  '../../../../etc',
+  '/etc',
+  '/tmp/x',
+  'a/b',
+  'a/../b',
+  'x/../../outside',
+  'a\\b',
+  '..\\..\\outside',
+  '%2e%2e',
+  '%2e%2e%2foutside',
+  '..%2f..%2foutside',
+  'x\u0000',
+  'x\u0000/../../outside',
+  '~',
+  '~root',
+  '$HOME',
+  '`id`',
+  '$(id)',
+  'a;rm -rf ~',
+  'a|b',
+  'a*',
+  '?',
+  ' x',
+  'x ',
+  'x\n',
+  'x\r\ny',
+  '\t',
+  '-rf',
+  '--help',
+  '_x',
+  'X',
+  'Main',
+  'MAIN',
+  'Work',
+  'global',
+  'main-global',
+  'conversations',
+  'main',
+  'a'.repeat(65),
+  'a'.repeat(4096),
+  '',
+  'a.b',
+  '.hidden',
+  'x..y',
+  'inbox/..',
+  '\uff41\uff42\uff43',
+  '\u2024\u2024',
+  'fam\u0131ly',
+  'fam\u200bily',
+  'fam\u202eylimaf',
+  '\ud83d\ude00',
+  'fam\ud83d\ude00',
+  'caf\u00e9',
+  'cafe\u0301',
+  'x\ud800',
+  'work\u0000',
+  'wor\u212a',
 ];
 
 describe('group folder names', () => {
-  test.each(HOSTILE_FOLDERS.map((f) => [JSON.stringify(f).slice(0, 40), f]))('folder %s is refused by register_group, before anything touches the disk', async (_shown, folder) => {
-    expect(folderProblem(folder) ?? (folder === 'main' ? 'main' : null)).toBeTruthy();
-    if (folder !== 'main') expect(() => resolveGroupFolder(rig.paths, folder)).toThrow();
-    const digest = storeDigest(rig.store);
-    const files = tree(rig.root);
-    const jid = `local:f${Math.random().toString(36).slice(2, 8)}`;
-    const r = await rig.tool('main', 'register_group', { jid, name: 'Hostile', folder });
-    expect(r.ok).toBe(false);
-    expect((r as { error: string }).error).toMatch(/required|at most 64|not allowed|reserved|belongs to the main group/);
-    expect(storeDigest(rig.store)).toBe(digest);
-    expect(tree(rig.root)).toEqual(files);
-  });
+  test.each(HOSTILE_FOLDERS.map((f) => [JSON.stringify(f).slice(0, 40), f]))(
+    'folder %s is refused by register_group, before anything touches the disk',
+    async (_shown, folder) => {
+      expect(folderProblem(folder) ?? (folder === 'main' ? 'main' : null)).toBeTruthy();
+      if (folder !== 'main') expect(() => resolveGroupFolder(rig.paths, folder)).toThrow();
+      const digest = storeDigest(rig.store);
+      const files = tree(rig.root);
+      const jid = `local:f${Math.random().toString(36).slice(2, 8)}`;
+      const r = await rig.tool('main', 'register_group', { jid, name: 'Hostile', folder });
+      expect(r.ok).toBe(false);
+      expect((r as { error: string }).error).toMatch(/required|at most 64|not allowed|reserved|belongs to the main group/);
+      expect(storeDigest(rig.store)).toBe(digest);
+      expect(tree(rig.root)).toEqual(files);
+    },
+  );
 
-  test.each([[{ folder: 5 }], [{ folder: null }], [{ folder: ['x'] }], [{ folder: { toString: 'x' } }]])('a folder that is not a string (%j) is refused', async (bad) => {
-    const digest = storeDigest(rig.store);
-    const r = await rig.tool('main', 'register_group', { jid: 'local:typed', name: 'T', ...bad });
-    expect(r).toEqual({ ok: false, error: expect.stringMatching(/^Invalid arguments: folder: /) });
-    expect(storeDigest(rig.store)).toBe(digest);
-  });
+  test.each([[{ folder: 5 }], [{ folder: null }], [{ folder: ['x'] }], [{ folder: { toString: 'x' } }]])(
+    'a folder that is not a string (%j) is refused',
+    async (bad) => {
+      const digest = storeDigest(rig.store);
+      const r = await rig.tool('main', 'register_group', { jid: 'local:typed', name: 'T', ...bad });
+      expect(r).toEqual({ ok: false, error: expect.stringMatching(/^Invalid arguments: folder: /) });
+      expect(storeDigest(rig.store)).toBe(digest);
+    },
+  );
 });
 
 describe('symlinks planted where the host writes', () => {
@@ -58,7 +122,7 @@ describe('symlinks planted where the host writes', () => {
   const plants: [string, Plant][] = [
     ['a symlink to a folder outside the home', (d) => fs.symlinkSync(rig.outside, d)],
     ['a symlink to a file outside the home', (d) => fs.symlinkSync(path.join(rig.outside, 'victim.txt'), d)],
-    ['a symlink to another group\'s folder', (d) => fs.symlinkSync(path.join(rig.paths.groups, 'work'), d)],
+    ["a symlink to another group's folder", (d) => fs.symlinkSync(path.join(rig.paths.groups, 'work'), d)],
     ['a relative symlink to the main folder', (d) => fs.symlinkSync('main', d)],
     ['a symlink to the home itself', (d) => fs.symlinkSync(rig.home, d)],
     ['a dangling symlink to a new folder outside', (d) => fs.symlinkSync(path.join(rig.outside, 'created-by-attack'), d)],
@@ -111,7 +175,7 @@ describe('symlinks planted where the host writes', () => {
   test.each([
     ['a symlink to a folder outside', (d: string) => fs.symlinkSync(rig.outside, d)],
     ['a dangling symlink outside', (d: string) => fs.symlinkSync(path.join(rig.outside, 'inbox-target'), d)],
-    ['a symlink to another group\'s folder', (d: string) => fs.symlinkSync(path.join(rig.paths.groups, 'work'), d)],
+    ["a symlink to another group's folder", (d: string) => fs.symlinkSync(path.join(rig.paths.groups, 'work'), d)],
     ['a file', (d: string) => fs.writeFileSync(d, '')],
   ])('an agent that turns its inbox into %s gets no media saved there', async (_what, plant) => {
     // The agent owns its group folder, so it can plant anything there; the host
@@ -123,8 +187,15 @@ describe('symlinks planted where the host writes', () => {
       fs.mkdirSync(mediaStagingDir(rig.paths), { recursive: true, mode: 0o700 });
       const before = tree(rig.root);
       const inboxDir = inboxDirFor({ store: rig.store, paths: rig.paths }, 'local:family')!;
-      await expect(saveMedia({ inbox: inboxDir, stagingDir: mediaStagingDir(rig.paths), name: 'photo-1.jpg', open: async () => Buffer.from('attacker bytes'), maxBytes: 1024 }))
-        .rejects.toBeInstanceOf(MediaRefused);
+      await expect(
+        saveMedia({
+          inbox: inboxDir,
+          stagingDir: mediaStagingDir(rig.paths),
+          name: 'photo-1.jpg',
+          open: async () => Buffer.from('attacker bytes'),
+          maxBytes: 1024,
+        }),
+      ).rejects.toBeInstanceOf(MediaRefused);
       // Nothing new anywhere: not behind the link, not left in staging.
       expect(tree(rig.root)).toEqual(before);
     } finally {
@@ -139,11 +210,14 @@ describe('symlinks planted where the host writes', () => {
 });
 
 describe('session state and sockets are derived from checked folders only', () => {
-  test.each(['../../outside', '../sessions/work', '/tmp', 'work/../../..', 'x\u0000'])('a stored folder %j (a tampered store) never gets a sandbox or session folder', (folder) => {
-    const files = tree(rig.root);
-    expect(() => groupMounts(rig.paths, { folder, isMain: false })).toThrow(/not allowed/);
-    expect(tree(rig.root)).toEqual(files);
-  });
+  test.each(['../../outside', '../sessions/work', '/tmp', 'work/../../..', 'x\u0000'])(
+    'a stored folder %j (a tampered store) never gets a sandbox or session folder',
+    (folder) => {
+      const files = tree(rig.root);
+      expect(() => groupMounts(rig.paths, { folder, isMain: false })).toThrow(/not allowed/);
+      expect(tree(rig.root)).toEqual(files);
+    },
+  );
 
   test('the sockets folder is private to the host user', () => {
     expect(fs.statSync(rig.paths.sockets).mode & 0o077).toBe(0);
@@ -159,7 +233,8 @@ describe('extra mounts', () => {
   beforeAll(() => {
     user = path.join(rig.root, 'user');
     config = path.join(user, '.config', 'nanoclaw');
-    for (const d of ['code/app', 'code/.ssh', 'code/.aws', 'ro/docs', '.ssh', '.config/nanoclaw']) fs.mkdirSync(path.join(user, d), { recursive: true });
+    for (const d of ['code/app', 'code/.ssh', 'code/.aws', 'ro/docs', '.ssh', '.config/nanoclaw'])
+      fs.mkdirSync(path.join(user, d), { recursive: true });
     fs.writeFileSync(path.join(user, 'code', 'id_ed25519'), 'key');
     fs.writeFileSync(path.join(user, 'code', 'app', '.env'), 'SECRET=1');
     fs.symlinkSync(path.join(user, '.ssh'), path.join(user, 'code', 'innocent'));
@@ -167,15 +242,21 @@ describe('extra mounts', () => {
     fs.symlinkSync(rig.home, path.join(user, 'code', 'nano'));
     fs.symlinkSync(config, path.join(user, 'code', 'cfg'));
     fs.symlinkSync('../..', path.join(user, 'code', 'up'));
-    fs.writeFileSync(path.join(config, 'mount-allowlist.json'), JSON.stringify({
-      allowedRoots: [{ path: '~/code', allowReadWrite: true }, { path: '~/ro' }],
-      blockedPatterns: ['private'],
-      nonMainReadOnly: true,
-    }));
+    fs.writeFileSync(
+      path.join(config, 'mount-allowlist.json'),
+      JSON.stringify({
+        allowedRoots: [{ path: '~/code', allowReadWrite: true }, { path: '~/ro' }],
+        blockedPatterns: ['private'],
+        nonMainReadOnly: true,
+      }),
+    );
   });
 
   test('an ordinary mount is allowed (the allowlist works)', () => {
-    expect(resolve([{ hostPath: '~/code/app', containerPath: 'app' }])).toEqual({ ok: true, mounts: [{ hostPath: path.join(user, 'code', 'app'), containerPath: '/workspace/extra/app', readonly: true }] });
+    expect(resolve([{ hostPath: '~/code/app', containerPath: 'app' }])).toEqual({
+      ok: true,
+      mounts: [{ hostPath: path.join(user, 'code', 'app'), containerPath: '/workspace/extra/app', readonly: true }],
+    });
   });
 
   test.each([
@@ -241,17 +322,48 @@ describe('extra mounts', () => {
   });
 
   test.each([
-    ['read-write on a read-only root', [{ hostPath: '~/ro/docs', containerPath: 'docs', readonly: false }], true, /allowed root ~\/ro is read-only/],
-    ['read-write for a non-main group', [{ hostPath: '~/code/app', containerPath: 'app', readonly: false }], false, /non-main groups get extra mounts read-only/],
-    ['the same container path twice', [{ hostPath: '~/code/app', containerPath: 'a' }, { hostPath: '~/ro/docs', containerPath: 'a' }], true, /used twice/],
-    ['a good mount beside a bad one (all or nothing)', [{ hostPath: '~/code/app', containerPath: 'app' }, { hostPath: '~/.ssh', containerPath: 'keys' }], true, /blocked pattern ".ssh"/],
+    [
+      'read-write on a read-only root',
+      [{ hostPath: '~/ro/docs', containerPath: 'docs', readonly: false }],
+      true,
+      /allowed root ~\/ro is read-only/,
+    ],
+    [
+      'read-write for a non-main group',
+      [{ hostPath: '~/code/app', containerPath: 'app', readonly: false }],
+      false,
+      /non-main groups get extra mounts read-only/,
+    ],
+    [
+      'the same container path twice',
+      [
+        { hostPath: '~/code/app', containerPath: 'a' },
+        { hostPath: '~/ro/docs', containerPath: 'a' },
+      ],
+      true,
+      /used twice/,
+    ],
+    [
+      'a good mount beside a bad one (all or nothing)',
+      [
+        { hostPath: '~/code/app', containerPath: 'app' },
+        { hostPath: '~/.ssh', containerPath: 'keys' },
+      ],
+      true,
+      /blocked pattern ".ssh"/,
+    ],
   ])('%s is refused', (_what, mounts, isMain, error) => {
     const r = resolve(mounts, isMain as boolean);
     expect(r).toEqual({ ok: false, error: expect.stringMatching(error) });
   });
 
   test('without an allowlist file, any extra mount is refused', () => {
-    const r = resolveExtraMounts([{ hostPath: '~/code/app', containerPath: 'app' }], { isMain: true, load: loadMountAllowlist(path.join(rig.root, 'no-config')), protectedPaths: [rig.home], homedir: user });
+    const r = resolveExtraMounts([{ hostPath: '~/code/app', containerPath: 'app' }], {
+      isMain: true,
+      load: loadMountAllowlist(path.join(rig.root, 'no-config')),
+      protectedPaths: [rig.home],
+      homedir: user,
+    });
     expect(r).toEqual({ ok: false, error: expect.stringMatching(/need a mount allowlist, and there is none at /) });
   });
 });

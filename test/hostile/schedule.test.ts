@@ -10,8 +10,12 @@ import { startRig, storeDigest, TZ, type Rig } from './support.js';
 countCases('schedule');
 
 let rig: Rig;
-beforeAll(async () => { rig = await startRig(); });
-afterAll(async () => { await rig?.close(); });
+beforeAll(async () => {
+  rig = await startRig();
+});
+afterAll(async () => {
+  await rig?.close();
+});
 
 type Row = [type: string, value: string | number, error: RegExp];
 
@@ -102,7 +106,13 @@ describe('the rules', () => {
     expect(r).toEqual({ ok: false, error: expect.stringMatching(error) });
   });
 
-  test.each([['cron', '* * * * *'], ['cron', '0 0 29 2 *'], ['cron', '@yearly'], ['interval', '60000'], ['once', '2026-03-01T12:01:00Z']])('the edge %s %j is allowed (the refusals are not blanket)', (type, value) => {
+  test.each([
+    ['cron', '* * * * *'],
+    ['cron', '0 0 29 2 *'],
+    ['cron', '@yearly'],
+    ['interval', '60000'],
+    ['once', '2026-03-01T12:01:00Z'],
+  ])('the edge %s %j is allowed (the refusals are not blanket)', (type, value) => {
     expect(validateSchedule(type, value, { now: NOW, timezone: TZ }).ok).toBe(true);
   });
 });
@@ -115,10 +125,13 @@ describe('through the tools', () => {
     expect(storeDigest(rig.store)).toBe(digest);
   });
 
-  test.each(HOSTILE_SCHEDULES.filter((_r, i) => i % 3 === 0))('update_task to %s %j is refused, the task unchanged', async (type, value, error) => {
-    const digest = storeDigest(rig.store);
-    const r = await rig.tool('family', 'update_task', { task_id: rig.familyTask, schedule_type: type, schedule_value: value });
-    expect(r).toEqual({ ok: false, error: expect.stringMatching(error) });
-    expect(storeDigest(rig.store)).toBe(digest);
-  });
+  test.each(HOSTILE_SCHEDULES.filter((_r, i) => i % 3 === 0))(
+    'update_task to %s %j is refused, the task unchanged',
+    async (type, value, error) => {
+      const digest = storeDigest(rig.store);
+      const r = await rig.tool('family', 'update_task', { task_id: rig.familyTask, schedule_type: type, schedule_value: value });
+      expect(r).toEqual({ ok: false, error: expect.stringMatching(error) });
+      expect(storeDigest(rig.store)).toBe(digest);
+    },
+  );
 });

@@ -24,9 +24,17 @@ describe('the fallback socket folder', () => {
   let dir: string;
   const seen: string[][] = [];
   beforeAll(async () => {
-    env = await startTestEnv({ script: () => { seen.push(fs.existsSync(dir) ? fs.readdirSync(dir) : []); return { text: 'ok' }; } });
+    env = await startTestEnv({
+      script: () => {
+        seen.push(fs.existsSync(dir) ? fs.readdirSync(dir) : []);
+        return { text: 'ok' };
+      },
+    });
     dir = path.join(os.tmpdir(), `nanoclaw-${crypto.createHash('sha256').update(env.home).digest('hex').slice(0, 12)}`);
-    const reg = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:long', name: 'Long', folder: FOLDER, requiresTrigger: false } });
+    const reg = await env.api('/api/groups', {
+      method: 'POST',
+      json: { jid: 'local:long', name: 'Long', folder: FOLDER, requiresTrigger: false },
+    });
     expect(reg.status).toBe(201);
   });
   afterAll(async () => {
@@ -41,7 +49,11 @@ describe('the fallback socket folder', () => {
   };
 
   test.skipIf(!isRoot)('made first by another user: never used; the chat is told why', async () => {
-    reset(() => { fs.mkdirSync(dir, { mode: 0o777 }); fs.chmodSync(dir, 0o777); fs.chownSync(dir, 65534, 65534); });
+    reset(() => {
+      fs.mkdirSync(dir, { mode: 0o777 });
+      fs.chmodSync(dir, 0o777);
+      fs.chownSync(dir, 65534, 65534);
+    });
     await env.send('local:long', 'hello');
     const [reply] = await env.waitForReply('local:long', { timeoutMs: 30_000 });
     expect(reply.text).toMatch(/I couldn't answer: .*belongs to another user/);
@@ -66,7 +78,10 @@ describe('the fallback socket folder', () => {
   });
 
   test('our own but left open to everyone: made private before use, and the agent answers', async () => {
-    reset(() => { fs.mkdirSync(dir); fs.chmodSync(dir, 0o777); });
+    reset(() => {
+      fs.mkdirSync(dir);
+      fs.chmodSync(dir, 0o777);
+    });
     const before = (await env.messages('local:long')).filter((m) => m.fromAssistant).length;
     await env.send('local:long', 'and now?');
     const replies = await env.waitForReply('local:long', { count: before + 1 });

@@ -30,7 +30,12 @@ export const IDENTITIES: Record<Who, Identity> = {
   work: { groupFolder: 'work', chatJid: 'local:work', isMain: false, taskId: null },
 };
 
-export interface Reply { status: number; headers: http.IncomingHttpHeaders; text: string; json: any }
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json: any;
+}
 
 export interface Rig {
   /** Holds the home and `outside`; nothing may appear here that the attack asked for. */
@@ -51,27 +56,53 @@ export interface Rig {
 }
 
 function group(folder: string, isMain = false): RegisteredGroup {
-  return { jid: `local:${folder}`, name: folder[0].toUpperCase() + folder.slice(1), folder, trigger: '@Andy', requiresTrigger: !isMain, isMain, sandbox: {}, addedAt: '2025-01-01T00:00:00.000Z' };
+  return {
+    jid: `local:${folder}`,
+    name: folder[0].toUpperCase() + folder.slice(1),
+    folder,
+    trigger: '@Andy',
+    requiresTrigger: !isMain,
+    isMain,
+    sandbox: {},
+    addedAt: '2025-01-01T00:00:00.000Z',
+  };
 }
 
 /** One HTTP request over a unix socket, with any method, path and body the attacker likes. */
-export function socketRequest(socketPath: string, method: string, pathName: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+export function socketRequest(
+  socketPath: string,
+  method: string,
+  pathName: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const data =
+    body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      socketPath, method, path: pathName, agent: false,
-      headers: { ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}), ...headers },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: any;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        socketPath,
+        method,
+        path: pathName,
+        agent: false,
+        headers: { ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: any;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
     // The server may answer (413) before the whole body is written; the answer is what counts.
     req.on('error', reject);
     if (data) req.write(data, () => {});
@@ -92,10 +123,58 @@ export async function startRig(): Promise<Rig> {
   const store = openStore(paths.db);
   for (const g of [group('main', true), group('family'), group('work')]) store.groups.insert(g);
   const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 9, n)).toISOString();
-  store.messages.insert({ id: 'm1', chatJid: 'local:main', sender: 'me', senderName: 'Me', text: 'hello from main', timestamp: at(0), fromMe: true, fromAssistant: false }, 'local');
-  store.messages.insert({ id: 'f1', chatJid: 'local:family', sender: 'mum', senderName: 'Mum', text: 'dinner at eight', timestamp: at(1), fromMe: false, fromAssistant: false }, 'local');
-  store.messages.insert({ id: 'w1', chatJid: 'local:work', sender: 'boss', senderName: 'Boss', text: `the code word is ${WORK_SECRET}`, timestamp: at(2), fromMe: false, fromAssistant: false }, 'local');
-  store.messages.insert({ id: 'x1', chatJid: 'local:stranger', sender: 'x', senderName: 'X', text: `stranger says ${WORK_SECRET} too`, timestamp: at(3), fromMe: false, fromAssistant: false }, 'local');
+  store.messages.insert(
+    {
+      id: 'm1',
+      chatJid: 'local:main',
+      sender: 'me',
+      senderName: 'Me',
+      text: 'hello from main',
+      timestamp: at(0),
+      fromMe: true,
+      fromAssistant: false,
+    },
+    'local',
+  );
+  store.messages.insert(
+    {
+      id: 'f1',
+      chatJid: 'local:family',
+      sender: 'mum',
+      senderName: 'Mum',
+      text: 'dinner at eight',
+      timestamp: at(1),
+      fromMe: false,
+      fromAssistant: false,
+    },
+    'local',
+  );
+  store.messages.insert(
+    {
+      id: 'w1',
+      chatJid: 'local:work',
+      sender: 'boss',
+      senderName: 'Boss',
+      text: `the code word is ${WORK_SECRET}`,
+      timestamp: at(2),
+      fromMe: false,
+      fromAssistant: false,
+    },
+    'local',
+  );
+  store.messages.insert(
+    {
+      id: 'x1',
+      chatJid: 'local:stranger',
+      sender: 'x',
+      senderName: 'X',
+      text: `stranger says ${WORK_SECRET} too`,
+      timestamp: at(3),
+      fromMe: false,
+      fromAssistant: false,
+    },
+    'local',
+  );
 
   const taskDeps = { store, timezone: TZ, onChange: () => {} };
   const tasks = createTaskTools(taskDeps);
@@ -123,17 +202,37 @@ export async function startRig(): Promise<Rig> {
   for (const who of Object.keys(IDENTITIES) as Who[]) {
     const identity = IDENTITIES[who];
     sockets[who] = path.join(sockDir, `${who}.sock`);
-    endpoints.push(await gateway.openEndpoint(sockets[who], identity, {
-      start: () => ({ turn: { prompt: 'x' }, sessionId: null, assistantName: 'Andy', isMain: identity.isMain, groupName: who, isScheduledTask: false }),
-      next: async () => ({ close: true }),
-      event: (event) => { events.push({ who, event }); },
-      tool: (name, args) => handle(identity, name, args),
-      sessionId: () => null,
-    }));
+    endpoints.push(
+      await gateway.openEndpoint(sockets[who], identity, {
+        start: () => ({
+          turn: { prompt: 'x' },
+          sessionId: null,
+          assistantName: 'Andy',
+          isMain: identity.isMain,
+          groupName: who,
+          isScheduledTask: false,
+        }),
+        next: async () => ({ close: true }),
+        event: (event) => {
+          events.push({ who, event });
+        },
+        tool: (name, args) => handle(identity, name, args),
+        sessionId: () => null,
+      }),
+    );
   }
 
   return {
-    root, home, outside, paths, store, fake, sockets, events, familyTask, workTask,
+    root,
+    home,
+    outside,
+    paths,
+    store,
+    fake,
+    sockets,
+    events,
+    familyTask,
+    workTask,
     request: (who, method, pathName, body, headers) => socketRequest(sockets[who], method, pathName, body, headers),
     async tool(who, name, args) {
       const r = await socketRequest(sockets[who], 'POST', `/tools/${name}`, args);
@@ -151,7 +250,13 @@ export async function startRig(): Promise<Rig> {
 
 /** Every row of every table (the search index and its bookkeeping aside), to prove a refused call changed nothing. */
 export function storeDigest(store: Store): string {
-  const tables = (store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'messages_fts%' AND name NOT LIKE 'fts_%' ORDER BY name`).all() as { name: string }[]).map((t) => t.name);
+  const tables = (
+    store.db
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'messages_fts%' AND name NOT LIKE 'fts_%' ORDER BY name`,
+      )
+      .all() as { name: string }[]
+  ).map((t) => t.name);
   return JSON.stringify(tables.map((t) => [t, store.db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all()]));
 }
 
@@ -160,7 +265,11 @@ export function tree(dir: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
     let entries: fs.Dirent[];
-    try { entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true }); } catch { return; }
+    try {
+      entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       out.push(r + (e.isSymbolicLink() ? '@' : e.isDirectory() ? '/' : ''));

@@ -7,8 +7,12 @@ import { startRig, storeDigest, tree, type Rig, type Who } from './support.js';
 countCases('tools');
 
 let rig: Rig;
-beforeAll(async () => { rig = await startRig(); });
-afterAll(async () => { await rig?.close(); });
+beforeAll(async () => {
+  rig = await startRig();
+});
+afterAll(async () => {
+  await rig?.close();
+});
 
 const FAMILY_TASK = '$familyTask';
 const fill = (v: unknown): unknown => (v === FAMILY_TASK ? rig.familyTask : v);
@@ -42,13 +46,33 @@ const cases: Case[] = [
   ['schedule_task', 'family', { prompt: 'x', schedule_type: 'cron' }, /schedule_value: /],
   ['schedule_task', 'family', { prompt: 'x', schedule_type: 'cron', schedule_value: null }, /schedule_value: /],
   ['schedule_task', 'family', { prompt: 'x', schedule_type: 'cron', schedule_value: { minute: 0 } }, /schedule_value: /],
-  ['schedule_task', 'family', { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', context_mode: 'shared' }, /context_mode: /],
+  [
+    'schedule_task',
+    'family',
+    { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', context_mode: 'shared' },
+    /context_mode: /,
+  ],
   ['schedule_task', 'family', { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', target_group: '' }, /target_group: /],
-  ['schedule_task', 'family', { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', target_group: 'f'.repeat(65) }, /target_group: /],
+  [
+    'schedule_task',
+    'family',
+    { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', target_group: 'f'.repeat(65) },
+    /target_group: /,
+  ],
   ['schedule_task', 'family', { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', budget_tokens: -5 }, /budget_tokens: /],
   ['schedule_task', 'family', { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', budget_tokens: 1.5 }, /budget_tokens: /],
-  ['schedule_task', 'main', { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', target_group: '../work' }, /No registered group has the folder "\.\.\/work"/],
-  ['schedule_task', 'main', { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', target_group: 'nope' }, /No registered group has the folder "nope"/],
+  [
+    'schedule_task',
+    'main',
+    { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', target_group: '../work' },
+    /No registered group has the folder "\.\.\/work"/,
+  ],
+  [
+    'schedule_task',
+    'main',
+    { prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', target_group: 'nope' },
+    /No registered group has the folder "nope"/,
+  ],
   ['get_task', 'family', {}, /task_id: /],
   ['get_task', 'family', { task_id: '' }, /task_id: /],
   ['get_task', 'family', { task_id: 7 }, /task_id: /],
@@ -85,7 +109,12 @@ const cases: Case[] = [
   ['register_group', 'main', { jid: 'local:new', name: 'X', folder: 'main' }, /belongs to the main group/],
   ['register_group', 'main', { jid: 'local:new', name: 'X', folder: 'work' }, /already used by another group/],
   ['register_group', 'main', { jid: 'local:work', name: 'X', folder: 'x' }, /already registered/],
-  ['register_group', 'main', { jid: 'local:new', name: 'X', folder: 'x', trigger: '@a\n@b' }, /trigger must be 1-100 characters on one line/],
+  [
+    'register_group',
+    'main',
+    { jid: 'local:new', name: 'X', folder: 'x', trigger: '@a\n@b' },
+    /trigger must be 1-100 characters on one line/,
+  ],
   ['register_group', 'main', { jid: 'local:new', name: 'X', folder: 'x', trigger: '@'.repeat(101) }, /trigger must be 1-100/],
   ['register_group', 'main', { jid: 'local:new', name: 'X', folder: 'x', trigger: '   ' }, /trigger must be 1-100/],
   ['register_group', 'main', { jid: 'local:new', name: 'X', folder: 'x', requires_trigger: 'no' }, /requires_trigger: /],
@@ -98,15 +127,19 @@ const cases: Case[] = [
 ];
 
 /** Arguments as a short test title: long strings cut down. */
-const label = (args: unknown) => JSON.stringify(args, (_k, v) => (typeof v === 'string' && v.length > 24 ? `${v.slice(0, 12)}…(${v.length})` : v));
+const label = (args: unknown) =>
+  JSON.stringify(args, (_k, v) => (typeof v === 'string' && v.length > 24 ? `${v.slice(0, 12)}…(${v.length})` : v));
 
-test.each(cases.map(([tool, who, args, error]) => [tool, who, label(args), args, error] as const))('%s as %s with %s is refused', async (tool, who, _label, args, error) => {
-  const filled = Array.isArray(args) ? args : Object.fromEntries(Object.entries(args).map(([k, v]) => [k, fill(v)]));
-  const digest = storeDigest(rig.store);
-  const files = tree(rig.root);
-  const r = await rig.tool(who, tool, filled);
-  expect(r.ok).toBe(false);
-  expect((r as { error: string }).error).toMatch(error);
-  expect(storeDigest(rig.store)).toBe(digest);
-  expect(tree(rig.root)).toEqual(files);
-});
+test.each(cases.map(([tool, who, args, error]) => [tool, who, label(args), args, error] as const))(
+  '%s as %s with %s is refused',
+  async (tool, who, _label, args, error) => {
+    const filled = Array.isArray(args) ? args : Object.fromEntries(Object.entries(args).map(([k, v]) => [k, fill(v)]));
+    const digest = storeDigest(rig.store);
+    const files = tree(rig.root);
+    const r = await rig.tool(who, tool, filled);
+    expect(r.ok).toBe(false);
+    expect((r as { error: string }).error).toMatch(error);
+    expect(storeDigest(rig.store)).toBe(digest);
+    expect(tree(rig.root)).toEqual(files);
+  },
+);

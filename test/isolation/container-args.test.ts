@@ -25,7 +25,14 @@ const spec: SandboxSpec = {
   limits: { memoryMb: 1024, cpus: 1.5, pids: 256, outputCapBytes: 1 << 24 },
 };
 
-const opts = { cli: 'docker', image: 'nanoclaw-agent-x:latest', installId: 'abc123def456', hostApp: true, tmpfsOwner: (u: number, g: number) => `uid=${u},gid=${g}`, hostIds: { uid: 1000, gid: 1000 } };
+const opts = {
+  cli: 'docker',
+  image: 'nanoclaw-agent-x:latest',
+  installId: 'abc123def456',
+  hostApp: true,
+  tmpfsOwner: (u: number, g: number) => `uid=${u},gid=${g}`,
+  hostIds: { uid: 1000, gid: 1000 },
+};
 
 function flagValues(args: string[], flag: string): string[] {
   return args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []));
@@ -62,7 +69,7 @@ describe('container run arguments', () => {
     expect(user).toContain('--userns=keep-id');
   });
 
-  test('without the host app (a non-Linux host), the image\'s runner is used', () => {
+  test("without the host app (a non-Linux host), the image's runner is used", () => {
     const args = containerRunArgs(spec, { ...opts, hostApp: false });
     expect(flagValues(args, '--mount').some((m) => m.includes('/app/runner'))).toBe(false);
   });
@@ -72,7 +79,7 @@ describe('container run arguments', () => {
     expect(() => containerRunArgs(bad, opts)).toThrow(/comma.*NANOCLAW_RUNTIME=bwrap/);
   });
 
-  test('Apple Container: read-only mounts through --mount ...,readonly, the image\'s own runner, memory and cpus', () => {
+  test("Apple Container: read-only mounts through --mount ...,readonly, the image's own runner, memory and cpus", () => {
     const args = appleRunArgs({ ...spec, gatewaySocket: '' }, { image: 'img', installId: 'abc123def456' });
     expect(flagValues(args, '--mount')).toEqual([
       'type=bind,source=/home/u/nanoclaw/groups/family,target=/workspace/group',
@@ -84,7 +91,8 @@ describe('container run arguments', () => {
   });
 
   test('podman ulimits never exceed what this host grants', () => {
-    const text = 'Max processes             96365                96365                processes\nMax open files            20000                20000                files\n';
+    const text =
+      'Max processes             96365                96365                processes\nMax open files            20000                20000                files\n';
     const args = hostUlimitArgs(text);
     expect(args).toContain('nofile=20000:20000');
     expect(Number(/nproc=(\d+)/.exec(args.join(' '))?.[1])).toBeLessThanOrEqual(96365);
@@ -101,7 +109,17 @@ for (const cli of RUNTIMES.filter((r) => r === 'docker' || r === 'podman')) {
     const mine = 'aaaaaaaaaaaa';
     const theirs = 'bbbbbbbbbbbb';
     for (const id of [mine, theirs]) {
-      const r = await runCli(cli, ['create', '--name', `nanoclaw-${id}-orphan`, '--label', `${LABEL_INSTALL}=${id}`, '--network', 'none', TEST_IMAGE, 'true']);
+      const r = await runCli(cli, [
+        'create',
+        '--name',
+        `nanoclaw-${id}-orphan`,
+        '--label',
+        `${LABEL_INSTALL}=${id}`,
+        '--network',
+        'none',
+        TEST_IMAGE,
+        'true',
+      ]);
       expect(r.ok, r.out).toBe(true);
     }
     expect(await removeInstallContainers(cli, mine)).toBe(1);

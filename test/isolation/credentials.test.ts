@@ -50,7 +50,13 @@ describe('credentials', () => {
     const now = 1_000_000_000_000;
     write({ accessToken: 'old', refreshToken: 'refresh-1', expiresAt: now + 60_000 });
     answer = { status: 200, body: { access_token: 'new', refresh_token: 'refresh-2', expires_in: 3600 } };
-    const src = createCredentialSource({ initial: { kind: 'oauth', value: 'tok-env' }, authDir: dir, tokenUrl, now: () => now, clientId: 'client-x' });
+    const src = createCredentialSource({
+      initial: { kind: 'oauth', value: 'tok-env' },
+      authDir: dir,
+      tokenUrl,
+      now: () => now,
+      clientId: 'client-x',
+    });
     const got = await Promise.all([src.get(), src.get(), src.get()]);
     expect(got.every((c) => c?.value === 'new')).toBe(true);
     expect(calls).toEqual([{ grant_type: 'refresh_token', refresh_token: 'refresh-1', client_id: 'client-x' }]);

@@ -16,9 +16,16 @@ const dns: Record<string, string[]> = {
   'lan.example.com': ['192.168.1.20'],
   'metadata.example.com': ['169.254.169.254'],
 };
-const resolve = async (host: string) => { const a = dns[host]; if (!a) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' }); return a; };
+const resolve = async (host: string) => {
+  const a = dns[host];
+  if (!a) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+  return a;
+};
 const lookups: string[] = [];
-const countingResolve = async (host: string) => { lookups.push(host); return resolve(host); };
+const countingResolve = async (host: string) => {
+  lookups.push(host);
+  return resolve(host);
+};
 
 describe('egress policy', () => {
   test('none refuses everything through the proxy', async () => {
@@ -51,7 +58,10 @@ describe('egress policy', () => {
       expect(d.allow).toBe(false);
       if (!d.allow) expect(d.reason).toMatch(/raw IP/);
     }
-    expect((await decideEgress(egressRules({ egress: 'allowlist', egressAllowlist: ['93.184.215.14:443'] }), '93.184.215.14', 443, resolve)).allow).toBe(true);
+    expect(
+      (await decideEgress(egressRules({ egress: 'allowlist', egressAllowlist: ['93.184.215.14:443'] }), '93.184.215.14', 443, resolve))
+        .allow,
+    ).toBe(true);
   });
 
   test('names that resolve to loopback, LAN or metadata addresses are refused, even under open', async () => {
@@ -66,12 +76,27 @@ describe('egress policy', () => {
     const ok = await decideEgress(rules, '127.0.0.1', 8080, resolve);
     expect(ok).toMatchObject({ allow: true, address: '127.0.0.1' });
     expect((await decideEgress(rules, '127.0.0.1', 8081, resolve)).allow).toBe(false);
-    expect((await decideEgress(egressRules({ egress: 'allowlist', egressAllowlist: ['localhost:8080'] }), 'localhost', 8080, resolve))).toMatchObject({ allow: true, address: '127.0.0.1' });
+    expect(
+      await decideEgress(egressRules({ egress: 'allowlist', egressAllowlist: ['localhost:8080'] }), 'localhost', 8080, resolve),
+    ).toMatchObject({ allow: true, address: '127.0.0.1' });
   });
 
   test('address classes and host:port parsing', () => {
     expect(isPublicAddress('93.184.215.14')).toBe(true);
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.20.0.1', '192.168.0.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1']) expect(isPublicAddress(a), a).toBe(false);
+    for (const a of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.20.0.1',
+      '192.168.0.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      'fe80::1',
+      'fd00::1',
+      '::ffff:127.0.0.1',
+    ])
+      expect(isPublicAddress(a), a).toBe(false);
     expect(parseHostPort('Example.COM:8443', 443)).toEqual({ host: 'example.com', port: 8443 });
     expect(parseHostPort('[::1]:80', 443)).toEqual({ host: '::1', port: 80 });
     expect(parseHostPort('example.com', 443)).toEqual({ host: 'example.com', port: 443 });
@@ -87,7 +112,10 @@ describe.each(RUNTIMES)('a policy changed while the sandbox lives, on %s', (runt
     echo = await startEchoServer();
     env = await startBashEnv(runtime);
   });
-  afterAll(async () => { await env?.close(); await echo?.close(); });
+  afterAll(async () => {
+    await env?.close();
+    await echo?.close();
+  });
 
   test('PATCHing egress to none mid-turn refuses the next request and CONNECT through the same endpoint', async () => {
     const jid = env.addGroup('gamma', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${echo.port}`] });
@@ -95,15 +123,18 @@ describe.each(RUNTIMES)('a policy changed while the sandbox lives, on %s', (runt
     const signal = path.join(env.home, 'groups', 'gamma', 'policy-changed');
     const proxy = '"http://127.0.0.1:$NANOCLAW_LOCAL_PORT"';
     const target = `127.0.0.1:${echo.port}`;
-    const reply = env.bash(jid, [
-      `echo "before=$(curl -s --noproxy '' -x ${proxy} http://${target}/before)"`,
-      `echo "before-tls=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://${target}/)"`,
-      // Wait (bounded) for the test to change the policy while this sandbox and its endpoint stay up.
-      'touch /workspace/group/checked-before',
-      'for i in $(seq 600); do [ -e /workspace/group/policy-changed ] && break; sleep 0.1; done',
-      `echo "after=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '' -x ${proxy} http://${target}/after)"`,
-      `echo "after-tls=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://${target}/)"`,
-    ].join('; '));
+    const reply = env.bash(
+      jid,
+      [
+        `echo "before=$(curl -s --noproxy '' -x ${proxy} http://${target}/before)"`,
+        `echo "before-tls=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://${target}/)"`,
+        // Wait (bounded) for the test to change the policy while this sandbox and its endpoint stay up.
+        'touch /workspace/group/checked-before',
+        'for i in $(seq 600); do [ -e /workspace/group/policy-changed ] && break; sleep 0.1; done',
+        `echo "after=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '' -x ${proxy} http://${target}/after)"`,
+        `echo "after-tls=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://${target}/)"`,
+      ].join('; '),
+    );
     await until(() => fs.existsSync(ready), 60_000, 'the sandbox to try the old policy');
     const res = await env.api(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', json: { sandbox: { egress: 'none' } } });
     expect(res.status).toBe(200);

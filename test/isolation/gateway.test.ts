@@ -22,37 +22,69 @@ beforeAll(async () => {
   fake = await startFakeAnthropic(() => ({ text: 'hi', usage: { input_tokens: 12, output_tokens: 7 } }));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-gw-'));
 });
-afterAll(async () => { await fake.close(); fs.rmSync(dir, { recursive: true, force: true }); });
+afterAll(async () => {
+  await fake.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function gateway() {
-  return createGateway({ upstream: fake.url, credential: () => ({ kind: 'api-key', value: 'sk-real' }), recordUsage: (u) => usage.push(u), logger: silentLogger() });
+  return createGateway({
+    upstream: fake.url,
+    credential: () => ({ kind: 'api-key', value: 'sk-real' }),
+    recordUsage: (u) => usage.push(u),
+    logger: silentLogger(),
+  });
 }
 
 function handlers(identity: Identity): EndpointHandlers {
   return {
-    start: () => ({ turn: { prompt: 'x' }, sessionId: 'sess-1', assistantName: 'Andy', isMain: identity.isMain, groupName: 'g', isScheduledTask: !!identity.taskId }),
+    start: () => ({
+      turn: { prompt: 'x' },
+      sessionId: 'sess-1',
+      assistantName: 'Andy',
+      isMain: identity.isMain,
+      groupName: 'g',
+      isScheduledTask: !!identity.taskId,
+    }),
     next: async () => ({ close: true }),
     event: () => {},
-    tool: async (name, args) => { toolCalls.push({ identity, name, args }); return { ok: true, text: `done for ${identity.groupFolder}` }; },
+    tool: async (name, args) => {
+      toolCalls.push({ identity, name, args });
+      return { ok: true, text: `done for ${identity.groupFolder}` };
+    },
     sessionId: () => 'sess-1',
   };
 }
 
-function request(connect: () => net.Socket, method: string, pathName: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+function request(
+  connect: () => net.Socket,
+  method: string,
+  pathName: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const req = http.request({ createConnection: connect, method, path: pathName, headers: { ...headers, ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}) } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = http.request(
+      {
+        createConnection: connect,
+        method,
+        path: pathName,
+        headers: { ...headers, ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
 }
 
 describe('gateway', () => {
-  test('a payload claiming another group is served as the endpoint\'s own group, and usage is metered with its task', async () => {
+  test("a payload claiming another group is served as the endpoint's own group, and usage is metered with its task", async () => {
     const gw = gateway();
     const identity: Identity = { groupFolder: 'family', chatJid: 'local:family', isMain: false, taskId: 'task-42' };
     const sock = path.join(dir, 'a.sock');
@@ -63,9 +95,26 @@ describe('gateway', () => {
     expect(toolCalls.at(-1)?.identity).toEqual(identity);
 
     const before = usage.length;
-    const m = await request(() => net.connect(sock), 'POST', '/v1/messages', { model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }], metadata: { user_id: 'main' }, ...spoof }, { 'x-api-key': 'placeholder', 'x-nanoclaw-group': 'main' });
+    const m = await request(
+      () => net.connect(sock),
+      'POST',
+      '/v1/messages',
+      { model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }], metadata: { user_id: 'main' }, ...spoof },
+      { 'x-api-key': 'placeholder', 'x-nanoclaw-group': 'main' },
+    );
     expect(m.status).toBe(200);
-    expect(usage.slice(before)).toEqual([{ groupFolder: 'family', sessionId: 'sess-1', taskId: 'task-42', model: 'claude-x', inputTokens: 12, outputTokens: 7, cacheReadTokens: 0, cacheWriteTokens: 0 }]);
+    expect(usage.slice(before)).toEqual([
+      {
+        groupFolder: 'family',
+        sessionId: 'sess-1',
+        taskId: 'task-42',
+        model: 'claude-x',
+        inputTokens: 12,
+        outputTokens: 7,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+      },
+    ]);
     // The placeholder was replaced; the upstream saw the real key.
     expect(fake.requests.at(-1)?.headers['x-api-key']).toBe('sk-real');
     await ep.close();
@@ -77,8 +126,15 @@ describe('gateway', () => {
     const sock = path.join(dir, 'b.sock');
     const ep = await gw.openEndpoint(sock, identity, handlers(identity));
     const before = usage.length;
-    await request(() => net.connect(sock), 'POST', '/v1/messages', { model: 'claude-x', max_tokens: 5, stream: true, messages: [{ role: 'user', content: 'hi' }] });
-    expect(usage.slice(before)).toMatchObject([{ groupFolder: 'friends', taskId: null, sessionId: 'sess-1', inputTokens: 12, outputTokens: 7 }]);
+    await request(() => net.connect(sock), 'POST', '/v1/messages', {
+      model: 'claude-x',
+      max_tokens: 5,
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(usage.slice(before)).toMatchObject([
+      { groupFolder: 'friends', taskId: null, sessionId: 'sess-1', inputTokens: 12, outputTokens: 7 },
+    ]);
     await ep.close();
   });
 
@@ -88,9 +144,15 @@ describe('gateway', () => {
     const ep = await gw.openTcpEndpoint('127.0.0.1', identity, handlers(identity));
     expect(ep.address).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     const [, host, port] = /^tcp:\/\/(.+):(\d+)$/.exec(ep.address!)!;
-    const bare = await request(() => net.connect(Number(port), host), 'GET', '/runner/start').catch((e) => ({ status: -1, text: String(e) }));
+    const bare = await request(() => net.connect(Number(port), host), 'GET', '/runner/start').catch((e) => ({
+      status: -1,
+      text: String(e),
+    }));
     expect(bare.status === 403 || bare.status === -1).toBe(true);
-    const wrong = await request(() => connectGateway(ep.address!, 'f'.repeat(64)), 'GET', '/runner/start').catch((e) => ({ status: -1, text: String(e) }));
+    const wrong = await request(() => connectGateway(ep.address!, 'f'.repeat(64)), 'GET', '/runner/start').catch((e) => ({
+      status: -1,
+      text: String(e),
+    }));
     expect(wrong.status === 403 || wrong.status === -1).toBe(true);
     const right = await request(() => connectGateway(ep.address!, ep.secret!), 'GET', '/runner/start');
     expect(right.status).toBe(200);
@@ -99,7 +161,14 @@ describe('gateway', () => {
   });
 
   test('an expired credential is reported to the sandbox as an authentication error with what to do', async () => {
-    const gw = createGateway({ upstream: fake.url, credential: async () => { throw new Error('The Claude OAuth token has expired: run "claude setup-token".'); }, recordUsage: () => {}, logger: silentLogger() });
+    const gw = createGateway({
+      upstream: fake.url,
+      credential: async () => {
+        throw new Error('The Claude OAuth token has expired: run "claude setup-token".');
+      },
+      recordUsage: () => {},
+      logger: silentLogger(),
+    });
     const identity: Identity = { groupFolder: 'x', chatJid: 'local:x', isMain: false, taskId: null };
     const sock = path.join(dir, 'c.sock');
     const ep = await gw.openEndpoint(sock, identity, handlers(identity));

@@ -16,7 +16,9 @@ describe.each(RUNTIMES)('limits on %s', (runtime) => {
     env.addGroup('wild', LIMITS);
     env.addGroup('calm');
   });
-  afterAll(async () => { await env?.close(); });
+  afterAll(async () => {
+    await env?.close();
+  });
 
   test('a fork bomb is stopped by the process limit while another group still gets answered', async () => {
     const before = (await env.messages('local:wild')).filter((m) => m.fromAssistant).length;
@@ -32,7 +34,9 @@ describe.each(RUNTIMES)('limits on %s', (runtime) => {
   });
 
   test('a memory hog is stopped by the memory limit', async () => {
-    const text = await env.bash('local:wild', 'node -e "const a=[];for(;;)a.push(Buffer.alloc(16<<20,1))"; echo hog-survived', { timeoutMs: 60_000 });
+    const text = await env.bash('local:wild', 'node -e "const a=[];for(;;)a.push(Buffer.alloc(16<<20,1))"; echo hog-survived', {
+      timeoutMs: 60_000,
+    });
     expect(text).toContain(`used more than ${LIMITS.memoryMb} MB of memory`);
     expect(text).not.toContain('hog-survived');
   });
@@ -53,5 +57,4 @@ describe.each(RUNTIMES)('limits on %s', (runtime) => {
     // And the group works again afterwards.
     expect(await env.bash('local:wild', 'echo recovered')).toContain('recovered');
   });
-
 });

@@ -16,36 +16,55 @@ beforeAll(() => {
   home = path.join(root, 'user');
   config = path.join(home, '.config', 'nanoclaw');
   nanoHome = path.join(home, 'nanoclaw');
-  for (const d of ['projects/app', 'projects/.aws', 'photos', '.ssh', 'nanoclaw/store', '.config/nanoclaw']) fs.mkdirSync(path.join(home, d), { recursive: true });
+  for (const d of ['projects/app', 'projects/.aws', 'photos', '.ssh', 'nanoclaw/store', '.config/nanoclaw'])
+    fs.mkdirSync(path.join(home, d), { recursive: true });
   fs.writeFileSync(path.join(home, 'projects', 'app', '.env'), 'SECRET=1\n');
   fs.symlinkSync(path.join(home, '.ssh'), path.join(home, 'projects', 'keys'));
   fs.symlinkSync(path.join(home, 'photos'), path.join(home, 'projects', 'pics'));
-  fs.writeFileSync(path.join(config, 'mount-allowlist.json'), JSON.stringify({
-    allowedRoots: [{ path: '~/projects', allowReadWrite: true }, { path: '~/photos' }, { path: '~' }],
-    blockedPatterns: ['private'],
-    nonMainReadOnly: true,
-  }));
+  fs.writeFileSync(
+    path.join(config, 'mount-allowlist.json'),
+    JSON.stringify({
+      allowedRoots: [{ path: '~/projects', allowReadWrite: true }, { path: '~/photos' }, { path: '~' }],
+      blockedPatterns: ['private'],
+      nonMainReadOnly: true,
+    }),
+  );
 });
-afterAll(() => { fs.rmSync(root, { recursive: true, force: true }); });
+afterAll(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
 
 const resolveFor = (mounts: any[], isMain = false) =>
   resolveExtraMounts(mounts, { isMain, load: loadMountAllowlist(config), protectedPaths: [nanoHome, config], homedir: home });
 
 describe('mount allowlist', () => {
   test('no file: no extra mounts, with where to create it', () => {
-    const r = resolveExtraMounts([{ hostPath: '~/projects', containerPath: 'p' }], { isMain: true, load: loadMountAllowlist(path.join(root, 'nowhere')), protectedPaths: [], homedir: home });
+    const r = resolveExtraMounts([{ hostPath: '~/projects', containerPath: 'p' }], {
+      isMain: true,
+      load: loadMountAllowlist(path.join(root, 'nowhere')),
+      protectedPaths: [],
+      homedir: home,
+    });
     expect(r).toMatchObject({ ok: false });
     if (!r.ok) expect(r.error).toMatch(/need a mount allowlist.*mount-allowlist\.json/);
-    expect(resolveExtraMounts(undefined, { isMain: false, load: loadMountAllowlist(path.join(root, 'nowhere')), protectedPaths: [] })).toEqual({ ok: true, mounts: [] });
+    expect(
+      resolveExtraMounts(undefined, { isMain: false, load: loadMountAllowlist(path.join(root, 'nowhere')), protectedPaths: [] }),
+    ).toEqual({ ok: true, mounts: [] });
   });
 
   test('an allowed folder mounts read-only by default at /workspace/extra/<name>', () => {
     const r = resolveFor([{ hostPath: '~/projects/app', containerPath: 'app' }]);
-    expect(r).toEqual({ ok: true, mounts: [{ hostPath: fs.realpathSync(path.join(home, 'projects', 'app')), containerPath: '/workspace/extra/app', readonly: true }] });
+    expect(r).toEqual({
+      ok: true,
+      mounts: [{ hostPath: fs.realpathSync(path.join(home, 'projects', 'app')), containerPath: '/workspace/extra/app', readonly: true }],
+    });
   });
 
   test('read-write only where the root allows it, and for main only when nonMainReadOnly', () => {
-    expect(resolveFor([{ hostPath: '~/projects/app', containerPath: 'app', readonly: false }], true)).toMatchObject({ ok: true, mounts: [{ readonly: false }] });
+    expect(resolveFor([{ hostPath: '~/projects/app', containerPath: 'app', readonly: false }], true)).toMatchObject({
+      ok: true,
+      mounts: [{ readonly: false }],
+    });
     const nonMain = resolveFor([{ hostPath: '~/projects/app', containerPath: 'app', readonly: false }], false);
     expect(nonMain.ok).toBe(false);
     const roRoot = resolveFor([{ hostPath: '~/photos', containerPath: 'photos', readonly: false }], true);
@@ -54,14 +73,19 @@ describe('mount allowlist', () => {
   });
 
   test('blocked names are refused as written and as resolved through a symlink', () => {
-    for (const [hostPath, pattern] of [['~/.ssh', '.ssh'], ['~/projects/.aws', '.aws'], ['~/projects/app/.env', '.env'], ['~/projects/keys', '.ssh']]) {
+    for (const [hostPath, pattern] of [
+      ['~/.ssh', '.ssh'],
+      ['~/projects/.aws', '.aws'],
+      ['~/projects/app/.env', '.env'],
+      ['~/projects/keys', '.ssh'],
+    ]) {
       const r = resolveFor([{ hostPath, containerPath: 'x' }], true);
       expect(r.ok, hostPath).toBe(false);
       if (!r.ok) expect(r.error).toContain(`"${pattern}"`);
     }
   });
 
-  test("a symlink is judged by where it points", () => {
+  test('a symlink is judged by where it points', () => {
     const r = resolveFor([{ hostPath: '~/projects/pics', containerPath: 'pics', readonly: false }], true);
     // It resolves into ~/photos, whose root is read-only.
     expect(r.ok).toBe(false);
@@ -91,7 +115,13 @@ describe('mount allowlist', () => {
     expect(containerPathProblem('/etc')).toMatch(/relative/);
     expect(containerPathProblem('a//b')).toMatch(/empty/);
     expect(containerPathProblem('')).toMatch(/required/);
-    const twice = resolveFor([{ hostPath: '~/projects/app', containerPath: 'a' }, { hostPath: '~/photos', containerPath: 'a' }], true);
+    const twice = resolveFor(
+      [
+        { hostPath: '~/projects/app', containerPath: 'a' },
+        { hostPath: '~/photos', containerPath: 'a' },
+      ],
+      true,
+    );
     expect(twice.ok).toBe(false);
   });
 
@@ -99,7 +129,12 @@ describe('mount allowlist', () => {
     const dir = path.join(root, 'broken');
     fs.mkdirSync(dir);
     fs.writeFileSync(path.join(dir, 'mount-allowlist.json'), '{ not json');
-    const r = resolveExtraMounts([{ hostPath: '~/projects', containerPath: 'p' }], { isMain: true, load: loadMountAllowlist(dir), protectedPaths: [], homedir: home });
+    const r = resolveExtraMounts([{ hostPath: '~/projects', containerPath: 'p' }], {
+      isMain: true,
+      load: loadMountAllowlist(dir),
+      protectedPaths: [],
+      homedir: home,
+    });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error).toMatch(/not valid JSON/);
   });

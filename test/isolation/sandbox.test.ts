@@ -37,15 +37,18 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
 
   test("another group's folder and memory cannot be read: by path, by .., by symlink, by /proc", async () => {
     const home = env.home;
-    const reply = await env.bash('local:beta', [
-      `cat ${home}/groups/alpha/secret.txt ${home}/groups/alpha/CLAUDE.md 2>&1 | head -3`,
-      'ls -a /workspace/.. /workspace/group/.. 2>&1 | head -20',
-      'cat /workspace/group/../../groups/alpha/secret.txt /workspace/group/../alpha/secret.txt 2>&1',
-      `ln -sfn ${home}/groups/alpha /workspace/group/alpha-link; cat /workspace/group/alpha-link/secret.txt 2>&1`,
-      `cat /proc/1/root${home}/groups/alpha/secret.txt 2>&1`,
-      `for p in /proc/[0-9]*; do cat $p/root${home}/groups/alpha/secret.txt 2>/dev/null; done`,
-      `echo "hits=$(grep -rls ${canaryGrep} /workspace /home /tmp /run /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"`,
-    ].join('; '));
+    const reply = await env.bash(
+      'local:beta',
+      [
+        `cat ${home}/groups/alpha/secret.txt ${home}/groups/alpha/CLAUDE.md 2>&1 | head -3`,
+        'ls -a /workspace/.. /workspace/group/.. 2>&1 | head -20',
+        'cat /workspace/group/../../groups/alpha/secret.txt /workspace/group/../alpha/secret.txt 2>&1',
+        `ln -sfn ${home}/groups/alpha /workspace/group/alpha-link; cat /workspace/group/alpha-link/secret.txt 2>&1`,
+        `cat /proc/1/root${home}/groups/alpha/secret.txt 2>&1`,
+        `for p in /proc/[0-9]*; do cat $p/root${home}/groups/alpha/secret.txt 2>/dev/null; done`,
+        `echo "hits=$(grep -rls ${canaryGrep} /workspace /home /tmp /run /proc/[0-9]*/environ /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"`,
+      ].join('; '),
+    );
     expect(reply).toContain('RESULT:');
     expect(reply).toContain('hits=0');
     expect(reply).not.toContain(canary);
@@ -55,16 +58,19 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
   });
 
   test('the host credential is nowhere inside, while the model API receives it', async () => {
-    const reply = await env.bash('local:beta', [
-      `echo "env=$(env | grep -c ${keyGrep})"`,
-      `echo "environ=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c ${keyGrep})"`,
-      `echo "cmdline=$(cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n' | grep -c ${keyGrep})"`,
-      `echo "files=$(grep -rls ${keyGrep} /workspace /home /tmp /run /app/runner /etc 2>/dev/null | wc -l)"`,
-      'echo "apikey=$ANTHROPIC_API_KEY"',
-      // Ask the model proxy directly, and send a request through the egress proxy to a server we see.
-      'curl -s -X POST -H "content-type: application/json" -d \'{"model":"x","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}\' "http://127.0.0.1:$NANOCLAW_LOCAL_PORT/v1/messages" | head -c 300; echo',
-      `curl -s --noproxy "" -x "http://127.0.0.1:$NANOCLAW_LOCAL_PORT" -H "x-api-key: placeholder" http://127.0.0.1:${echo.port}/v1/messages`,
-    ].join('; '));
+    const reply = await env.bash(
+      'local:beta',
+      [
+        `echo "env=$(env | grep -c ${keyGrep})"`,
+        `echo "environ=$(cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -c ${keyGrep})"`,
+        `echo "cmdline=$(cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' '\\n' | grep -c ${keyGrep})"`,
+        `echo "files=$(grep -rls ${keyGrep} /workspace /home /tmp /run /app/runner /etc 2>/dev/null | wc -l)"`,
+        'echo "apikey=$ANTHROPIC_API_KEY"',
+        // Ask the model proxy directly, and send a request through the egress proxy to a server we see.
+        'curl -s -X POST -H "content-type: application/json" -d \'{"model":"x","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}\' "http://127.0.0.1:$NANOCLAW_LOCAL_PORT/v1/messages" | head -c 300; echo',
+        `curl -s --noproxy "" -x "http://127.0.0.1:$NANOCLAW_LOCAL_PORT" -H "x-api-key: placeholder" http://127.0.0.1:${echo.port}/v1/messages`,
+      ].join('; '),
+    );
     expect(reply).toContain('env=0');
     expect(reply).toContain('environ=0');
     expect(reply).toContain('cmdline=0');
@@ -81,11 +87,14 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
 
   test("no process's command line inside shows the host's layout", async () => {
     // bwrap is the sandbox's pid 1, so its own arguments (every host path it mounts) would be there.
-    const reply = await env.bash('local:beta', [
-      'echo "procs=$(ls -d /proc/[0-9]* | wc -l)"',
-      `echo "hits=$(for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/cmdline 2>/dev/null; done | grep -c ${selfless(env.home)})"`,
-      "for p in /proc/[0-9]*; do echo \"$p: $(tr '\\0' ' ' < $p/cmdline 2>/dev/null | head -c 300)\"; done",
-    ].join('; '));
+    const reply = await env.bash(
+      'local:beta',
+      [
+        'echo "procs=$(ls -d /proc/[0-9]* | wc -l)"',
+        `echo "hits=$(for p in /proc/[0-9]*; do tr '\\0' '\\n' < $p/cmdline 2>/dev/null; done | grep -c ${selfless(env.home)})"`,
+        "for p in /proc/[0-9]*; do echo \"$p: $(tr '\\0' ' ' < $p/cmdline 2>/dev/null | head -c 300)\"; done",
+      ].join('; '),
+    );
     expect(reply).toContain('RESULT:');
     expect(reply).toMatch(/procs=[1-9]/);
     expect(reply).toContain('hits=0');
@@ -96,32 +105,41 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
     const probe = `probe-${crypto.randomBytes(6).toString('hex')}`;
     const body = JSON.stringify({ model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: probe }] });
     const gw = '"http://127.0.0.1:$NANOCLAW_LOCAL_PORT"';
-    const curl = (name: string, p: string) => `echo "${name}=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d '${body}' ${gw}${p})"`;
+    const curl = (name: string, p: string) =>
+      `echo "${name}=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' -d '${body}' ${gw}${p})"`;
     // Straight to the socket too, with paths curl would not send as they are.
     const raw = (name: string, p: string) =>
       `node -e 'const h=require("http");const d=${JSON.stringify(body)};const q=h.request({socketPath:"/run/nanoclaw/gateway.sock",method:"POST",path:${JSON.stringify(p)},headers:{"content-type":"application/json","content-length":Buffer.byteLength(d)}},s=>{s.resume();s.on("end",()=>console.log("${name}="+s.statusCode))});q.end(d)'`;
     const usageCalls = () => env.host.store.usage.byGroup().find((g) => g.groupFolder === 'beta')?.calls ?? 0;
     const usageBefore = usageCalls();
     const requestsBefore = env.fake.requests.length;
-    const reply = await env.bash('local:beta', [
-      curl('escape', '/v1/../x'),
-      curl('encoded', '/v1/%2e%2e/x'),
-      curl('double', '/v1/%252e%252e/x'),
-      curl('models', '/v1/models'),
-      curl('batches', '//v1//messages/batches'),
-      `echo "why=$(curl -s --path-as-is -X POST -d '{}' ${gw}/v1/../x)"`,
-      raw('backslash', '/v1\\..\\x'),
-      curl('alias', '/v1/../v1/messages'),
-      raw('alias-encoded', '/v1/%2e%2e/v1/messages?beta=true'),
-      raw('alias-backslash', '/v1\\messages'),
-    ].join('; '));
+    const reply = await env.bash(
+      'local:beta',
+      [
+        curl('escape', '/v1/../x'),
+        curl('encoded', '/v1/%2e%2e/x'),
+        curl('double', '/v1/%252e%252e/x'),
+        curl('models', '/v1/models'),
+        curl('batches', '//v1//messages/batches'),
+        `echo "why=$(curl -s --path-as-is -X POST -d '{}' ${gw}/v1/../x)"`,
+        raw('backslash', '/v1\\..\\x'),
+        curl('alias', '/v1/../v1/messages'),
+        raw('alias-encoded', '/v1/%2e%2e/v1/messages?beta=true'),
+        raw('alias-backslash', '/v1\\messages'),
+      ].join('; '),
+    );
     for (const refused of ['escape', 'encoded', 'double', 'models', 'batches', 'backslash']) expect(reply).toContain(`${refused}=403`);
     expect(reply).toMatch(/why=.*NanoClaw forwards only POST \/v1\/messages and POST \/v1\/messages\/count_tokens/);
     for (const forwarded of ['alias', 'alias-encoded', 'alias-backslash']) expect(reply).toContain(`${forwarded}=200`);
     // The upstream saw only Messages API paths, the probes among them, each under its canonical name.
     const seen = env.fake.requests.slice(requestsBefore);
     expect(seen.filter((r) => !['/v1/messages', '/v1/messages/count_tokens'].includes(r.path))).toEqual([]);
-    expect(seen.filter((r) => r.text.includes(probe)).map((r) => r.url).sort()).toEqual(['/v1/messages', '/v1/messages', '/v1/messages?beta=true']);
+    expect(
+      seen
+        .filter((r) => r.text.includes(probe))
+        .map((r) => r.url)
+        .sort(),
+    ).toEqual(['/v1/messages', '/v1/messages', '/v1/messages?beta=true']);
     // Every Messages call forwarded (the agent's own and the probes) was metered.
     const messageCalls = seen.filter((r) => r.path === '/v1/messages').length;
     await until(() => usageCalls() - usageBefore === messageCalls, 10_000, `${messageCalls} metered calls`);
@@ -130,12 +148,22 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
   test('writes outside the allowed mounts fail and leave the host untouched', async () => {
     const runner = path.join(process.cwd(), 'dist', 'runner');
     const before = fs.readdirSync(runner).sort();
-    const reply = await env.bash('local:beta', [
-      'for p in /workspace/global/x.txt /workspace/global/CLAUDE.md /app/runner/x.js /app/runner/index.js /usr/x /etc/passwd /x; do if (echo pwned >> "$p") 2>/dev/null; then echo "WROTE $p"; else echo "DENIED $p"; fi; done',
-      'echo hello > /workspace/group/note.txt && echo "WROTE group"',
-    ].join('; '));
+    const reply = await env.bash(
+      'local:beta',
+      [
+        'for p in /workspace/global/x.txt /workspace/global/CLAUDE.md /app/runner/x.js /app/runner/index.js /usr/x /etc/passwd /x; do if (echo pwned >> "$p") 2>/dev/null; then echo "WROTE $p"; else echo "DENIED $p"; fi; done',
+        'echo hello > /workspace/group/note.txt && echo "WROTE group"',
+      ].join('; '),
+    );
     expect(reply).toContain('WROTE group');
-    for (const p of ['/workspace/global/x.txt', '/workspace/global/CLAUDE.md', '/app/runner/x.js', '/app/runner/index.js', '/usr/x', '/etc/passwd']) {
+    for (const p of [
+      '/workspace/global/x.txt',
+      '/workspace/global/CLAUDE.md',
+      '/app/runner/x.js',
+      '/app/runner/index.js',
+      '/usr/x',
+      '/etc/passwd',
+    ]) {
       expect(reply).toContain(`DENIED ${p}`);
     }
     expect(fs.existsSync(path.join(env.home, 'groups', 'global', 'x.txt'))).toBe(false);
@@ -148,17 +176,20 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
   test('network: no direct way to the host, the proxy refuses what the policy does not allow, an allowlisted destination works', async () => {
     const fakePort = env.fake.port;
     const proxy = '"http://127.0.0.1:$NANOCLAW_LOCAL_PORT"';
-    const reply = await env.bash('local:beta', [
-      `if (exec 3<>/dev/tcp/127.0.0.1/${fakePort}) 2>/dev/null; then echo direct-host=open; else echo direct-host=refused; fi`,
-      `echo "proxy-host-loopback=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '' -x ${proxy} http://127.0.0.1:${fakePort}/v1/models)"`,
-      `echo "tunnel-host-loopback=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://127.0.0.1:${fakePort}/)"`,
-      `echo "not-allowlisted=$(curl -s -o /dev/null -w '%{http_code}' -x ${proxy} http://example.com/)"`,
-      `echo "not-allowlisted-tls=$(curl -s -o /dev/null -w '%{http_connect}' -x ${proxy} https://example.com/)"`,
-      `echo "raw-ip=$(curl -s -o /dev/null -w '%{http_code}' -x ${proxy} http://93.184.215.14/)"`,
-      `echo "raw-ip-tls=$(curl -s -o /dev/null -w '%{http_connect}' -x ${proxy} https://1.1.1.1/)"`,
-      `curl -s -x ${proxy} http://example.com/ | head -c 300; echo`,
-      `echo "allowlisted=$(curl -s --noproxy '' -x ${proxy} http://127.0.0.1:${echo.port}/hello)"`,
-    ].join('; '));
+    const reply = await env.bash(
+      'local:beta',
+      [
+        `if (exec 3<>/dev/tcp/127.0.0.1/${fakePort}) 2>/dev/null; then echo direct-host=open; else echo direct-host=refused; fi`,
+        `echo "proxy-host-loopback=$(curl -s -o /dev/null -w '%{http_code}' --noproxy '' -x ${proxy} http://127.0.0.1:${fakePort}/v1/models)"`,
+        `echo "tunnel-host-loopback=$(curl -s -o /dev/null -w '%{http_connect}' --noproxy '' -x ${proxy} https://127.0.0.1:${fakePort}/)"`,
+        `echo "not-allowlisted=$(curl -s -o /dev/null -w '%{http_code}' -x ${proxy} http://example.com/)"`,
+        `echo "not-allowlisted-tls=$(curl -s -o /dev/null -w '%{http_connect}' -x ${proxy} https://example.com/)"`,
+        `echo "raw-ip=$(curl -s -o /dev/null -w '%{http_code}' -x ${proxy} http://93.184.215.14/)"`,
+        `echo "raw-ip-tls=$(curl -s -o /dev/null -w '%{http_connect}' -x ${proxy} https://1.1.1.1/)"`,
+        `curl -s -x ${proxy} http://example.com/ | head -c 300; echo`,
+        `echo "allowlisted=$(curl -s --noproxy '' -x ${proxy} http://127.0.0.1:${echo.port}/hello)"`,
+      ].join('; '),
+    );
     expect(reply).toContain('direct-host=refused');
     expect(reply).toContain('proxy-host-loopback=403');
     expect(reply).toContain('tunnel-host-loopback=403');
@@ -174,11 +205,20 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
   test("a gateway call claiming another group's identity acts for the caller's own group", async () => {
     const call = (route: string, body: object) =>
       `node -e 'const h=require("http");const d=JSON.stringify(${JSON.stringify(body)});const q=h.request({socketPath:"/run/nanoclaw/gateway.sock",method:"POST",path:"${route}",headers:{"content-type":"application/json","content-length":Buffer.byteLength(d)}},s=>{let t="";s.on("data",c=>t+=c);s.on("end",()=>console.log("${route}:",t))});q.end(d)'`;
-    const spoof = { groupFolder: 'main', chatJid: 'local:main', chat_jid: 'local:main', isMain: true, identity: { groupFolder: 'main', isMain: true } };
-    const reply = await env.bash('local:beta', [
-      call('/tools/send_message', { text: 'spoofed-hello', ...spoof }),
-      call('/tools/register_group', { jid: 'local:evil', name: 'Evil', folder: 'evil', ...spoof }),
-    ].join('; '));
+    const spoof = {
+      groupFolder: 'main',
+      chatJid: 'local:main',
+      chat_jid: 'local:main',
+      isMain: true,
+      identity: { groupFolder: 'main', isMain: true },
+    };
+    const reply = await env.bash(
+      'local:beta',
+      [
+        call('/tools/send_message', { text: 'spoofed-hello', ...spoof }),
+        call('/tools/register_group', { jid: 'local:evil', name: 'Evil', folder: 'evil', ...spoof }),
+      ].join('; '),
+    );
     expect(reply).toContain('/tools/register_group:');
     expect(reply).toMatch(/main/i);
     expect(env.host.store.groups.get('local:evil')).toBeFalsy();
@@ -196,10 +236,16 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
     fs.writeFileSync(path.join(shared, '.ssh', 'id_ed25519'), 'not a real key\n');
     fs.symlinkSync(path.join(shared, '.ssh'), path.join(shared, 'innocent'));
     fs.mkdirSync(env.config.configDir, { recursive: true });
-    fs.writeFileSync(path.join(env.config.configDir, 'mount-allowlist.json'), JSON.stringify({ allowedRoots: [{ path: shared, allowReadWrite: true }], nonMainReadOnly: true }));
+    fs.writeFileSync(
+      path.join(env.config.configDir, 'mount-allowlist.json'),
+      JSON.stringify({ allowedRoots: [{ path: shared, allowReadWrite: true }], nonMainReadOnly: true }),
+    );
 
     env.addGroup('mounty', { extraMounts: [{ hostPath: path.join(shared, 'docs'), containerPath: 'docs', readonly: true }] });
-    const ok = await env.bash('local:mounty', 'cat /workspace/extra/docs/readme.txt; if (echo x > /workspace/extra/docs/new.txt) 2>/dev/null; then echo WROTE-EXTRA; else echo DENIED-EXTRA; fi');
+    const ok = await env.bash(
+      'local:mounty',
+      'cat /workspace/extra/docs/readme.txt; if (echo x > /workspace/extra/docs/new.txt) 2>/dev/null; then echo WROTE-EXTRA; else echo DENIED-EXTRA; fi',
+    );
     expect(ok).toContain('shared notes');
     expect(ok).toContain('DENIED-EXTRA');
     expect(fs.existsSync(path.join(shared, 'docs', 'new.txt'))).toBe(false);
@@ -209,7 +255,11 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
       ['sneaky', { hostPath: path.join(shared, 'innocent'), containerPath: 'innocent' }, /resolves to .*\.ssh.*blocked pattern/],
       ['colon', { hostPath: path.join(shared, 'docs'), containerPath: 'docs:/etc' }, /contains ":"/],
       ['dotdot', { hostPath: path.join(shared, 'docs'), containerPath: '../../group' }, /contains "\.\."/],
-      ['writer', { hostPath: path.join(shared, 'docs'), containerPath: 'docs', readonly: false }, /non-main groups get extra mounts read-only/],
+      [
+        'writer',
+        { hostPath: path.join(shared, 'docs'), containerPath: 'docs', readonly: false },
+        /non-main groups get extra mounts read-only/,
+      ],
       ['ownhome', { hostPath: env.home, containerPath: 'home' }, /NanoClaw's own files/],
     ];
     for (const [folder, mount, why] of refusals) {

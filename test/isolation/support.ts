@@ -11,7 +11,15 @@ import { isToolResultTurn, lastUserText, type RecordedRequest, type ScriptedRepl
 import { startTestEnv, type TestEnv } from '../support/harness.js';
 
 /** bwrap always; docker and podman when NANOCLAW_TEST_RUNTIMES names them (the CI lane does). */
-export const RUNTIMES: string[] = [...new Set(['bwrap', ...(process.env.NANOCLAW_TEST_RUNTIMES ?? '').split(',').map((s) => s.trim()).filter((r) => r === 'docker' || r === 'podman')])];
+export const RUNTIMES: string[] = [
+  ...new Set([
+    'bwrap',
+    ...(process.env.NANOCLAW_TEST_RUNTIMES ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((r) => r === 'docker' || r === 'podman'),
+  ]),
+];
 
 /** The image container/build-local-rootfs.sh built for the tests. */
 export const TEST_IMAGE = process.env.NANOCLAW_TEST_IMAGE || 'nanoclaw-agent-test:local';
@@ -56,13 +64,22 @@ export async function startBashEnv(runtime: string, env: Record<string, string> 
       const replies = (await base.messages(jid)).filter((m) => m.fromAssistant).slice(before);
       const answer = replies.find((m) => /^RESULT:|couldn't answer|no job here/.test(m.text));
       if (answer) return answer.text as string;
-      if (Date.now() > deadline) throw new Error(`no answer in ${jid} (got: ${replies.map((m) => m.text).join(' | ').slice(0, 300)})`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no answer in ${jid} (got: ${replies
+            .map((m) => m.text)
+            .join(' | ')
+            .slice(0, 300)})`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   };
   out.addGroup = (folder, sandbox = {}, opts = {}) => {
     const jid = `local:${folder}`;
-    const r = registerGroup({ store: out.host.store, paths: out.host.paths, assistantName: out.config.assistantName }, { jid, name: folder, folder, requiresTrigger: false, sandbox });
+    const r = registerGroup(
+      { store: out.host.store, paths: out.host.paths, assistantName: out.config.assistantName },
+      { jid, name: folder, folder, requiresTrigger: false, sandbox },
+    );
     if (!r.ok) throw new Error(r.error);
     if (opts.isMain) throw new Error('use local:main for the main group');
     return jid;
@@ -71,7 +88,11 @@ export async function startBashEnv(runtime: string, env: Record<string, string> 
 }
 
 /** A plain HTTP server on 127.0.0.1 that records what reaches it. */
-export async function startEchoServer(): Promise<{ port: number; requests: { url: string; headers: http.IncomingHttpHeaders }[]; close(): Promise<void> }> {
+export async function startEchoServer(): Promise<{
+  port: number;
+  requests: { url: string; headers: http.IncomingHttpHeaders }[];
+  close(): Promise<void>;
+}> {
   const requests: { url: string; headers: http.IncomingHttpHeaders }[] = [];
   const server = http.createServer((req, res) => {
     requests.push({ url: req.url ?? '', headers: req.headers });
@@ -82,6 +103,10 @@ export async function startEchoServer(): Promise<{ port: number; requests: { url
   return {
     port: (server.address() as AddressInfo).port,
     requests,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

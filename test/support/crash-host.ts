@@ -25,17 +25,18 @@ const die = () => process.kill(process.pid, 'SIGKILL');
 /** Counts acknowledged sends across channels; the nth one ends the process once the current callbacks finish. */
 function crashAfterAck(n: number) {
   let acked = 0;
-  return (ch: Channel): Channel => new Proxy(ch, {
-    get(target, prop, receiver) {
-      if (prop !== 'sendMessage') return Reflect.get(target, prop, receiver);
-      return async (jid: string, text: string) => {
-        await target.sendMessage(jid, text);
-        // setImmediate runs after every promise continuation already queued: whatever
-        // the host does straight after an acknowledgement is done, nothing that waits is.
-        if (++acked === n) setImmediate(die);
-      };
-    },
-  });
+  return (ch: Channel): Channel =>
+    new Proxy(ch, {
+      get(target, prop, receiver) {
+        if (prop !== 'sendMessage') return Reflect.get(target, prop, receiver);
+        return async (jid: string, text: string) => {
+          await target.sendMessage(jid, text);
+          // setImmediate runs after every promise continuation already queued: whatever
+          // the host does straight after an acknowledgement is done, nothing that waits is.
+          if (++acked === n) setImmediate(die);
+        };
+      },
+    });
 }
 
 function whatsapp(home: string, log: string): { channel: Channel; open(): void } {
@@ -51,8 +52,13 @@ function whatsapp(home: string, log: string): { channel: Channel; open(): void }
     return sock;
   };
   const channel = createWhatsAppChannel({
-    authDir: path.join(home, 'store', 'auth', 'whatsapp'), assistantName: 'Andy', hasOwnNumber: false, logger: silentLogger(),
-    inboxDirFor: () => null, identities: { canonical: (a) => a, link: () => {} }, makeSocket: makeSocket as any,
+    authDir: path.join(home, 'store', 'auth', 'whatsapp'),
+    assistantName: 'Andy',
+    hasOwnNumber: false,
+    logger: silentLogger(),
+    inboxDirFor: () => null,
+    identities: { canonical: (a) => a, link: () => {} },
+    makeSocket: makeSocket as any,
   });
   return { channel, open: () => wa.latest().open() };
 }
@@ -64,10 +70,16 @@ async function main(): Promise<void> {
   const channels: Channel[] = [];
   const telegram = telegramSettings(config.env);
   if (telegram.token) {
-    channels.push(createTelegramChannel({
-      token: telegram.token, apiRoot: telegram.apiRoot ?? undefined, assistantName: config.assistantName,
-      logger: silentLogger(), pollingTimeoutSeconds: 1, inboxDirFor: () => null,
-    }));
+    channels.push(
+      createTelegramChannel({
+        token: telegram.token,
+        apiRoot: telegram.apiRoot ?? undefined,
+        assistantName: config.assistantName,
+        logger: silentLogger(),
+        pollingTimeoutSeconds: 1,
+        inboxDirFor: () => null,
+      }),
+    );
   }
   const wa = process.env.NANOCLAW_WA_SENT_LOG ? whatsapp(config.home, process.env.NANOCLAW_WA_SENT_LOG) : null;
   if (wa) channels.push(wa.channel);
@@ -80,8 +92,12 @@ async function main(): Promise<void> {
     // A temporary trigger lives on this connection only: the write it fires in is
     // still uncommitted when the process dies, as in a power cut mid-transaction.
     const db = host.store.db;
-    db.function('nanoclaw_crash', () => { die(); return 0; });
-    if (crashOn === 'reply') db.exec(`CREATE TEMP TRIGGER crash_on_reply AFTER INSERT ON outbox WHEN NEW.kind = 'reply' BEGIN SELECT nanoclaw_crash(); END`);
+    db.function('nanoclaw_crash', () => {
+      die();
+      return 0;
+    });
+    if (crashOn === 'reply')
+      db.exec(`CREATE TEMP TRIGGER crash_on_reply AFTER INSERT ON outbox WHEN NEW.kind = 'reply' BEGIN SELECT nanoclaw_crash(); END`);
     else if (crashOn === 'cursor') {
       db.exec(`CREATE TEMP TRIGGER crash_on_cursor_insert AFTER INSERT ON cursors BEGIN SELECT nanoclaw_crash(); END`);
       db.exec(`CREATE TEMP TRIGGER crash_on_cursor_update AFTER UPDATE ON cursors BEGIN SELECT nanoclaw_crash(); END`);
@@ -92,7 +108,12 @@ async function main(): Promise<void> {
   const hostJson = path.join(host.paths.data, 'host.json');
   fs.writeFileSync(`${hostJson}.tmp`, JSON.stringify({ url: host.url, pid: process.pid }) + '\n');
   fs.renameSync(`${hostJson}.tmp`, hostJson);
-  process.once('SIGTERM', () => { void host.stop().finally(() => process.exit(0)); });
+  process.once('SIGTERM', () => {
+    void host.stop().finally(() => process.exit(0));
+  });
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -74,7 +74,8 @@ export function isToolResultTurn(req: RecordedRequest): boolean {
   return !!last && Array.isArray(last.content) && last.content.some((c: any) => c?.type === 'tool_result');
 }
 
-type ModelReply = Extract<ScriptedReply, { text: string }> | Extract<ScriptedReply, { toolUse: unknown }> | Extract<ScriptedReply, { toolUses: unknown }>;
+type ModelReply =
+  Extract<ScriptedReply, { text: string }> | Extract<ScriptedReply, { toolUse: unknown }> | Extract<ScriptedReply, { toolUses: unknown }>;
 
 function messageFor(reply: ModelReply, model: string) {
   const content: any[] = [];
@@ -85,7 +86,13 @@ function messageFor(reply: ModelReply, model: string) {
   } else {
     content.push({ type: 'text', text: (reply as { text: string }).text });
   }
-  const usage = { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, ...('usage' in reply ? reply.usage : {}) };
+  const usage = {
+    input_tokens: 10,
+    output_tokens: 5,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    ...('usage' in reply ? reply.usage : {}),
+  };
   return {
     id: `msg_fake_${Date.now()}_${toolCounter++}`,
     type: 'message',
@@ -101,18 +108,33 @@ function messageFor(reply: ModelReply, model: string) {
 function writeStream(res: http.ServerResponse, msg: ReturnType<typeof messageFor>): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-  send('message_start', { type: 'message_start', message: { ...msg, content: [], stop_reason: null, usage: { ...msg.usage, output_tokens: 1 } } });
+  send('message_start', {
+    type: 'message_start',
+    message: { ...msg, content: [], stop_reason: null, usage: { ...msg.usage, output_tokens: 1 } },
+  });
   msg.content.forEach((block: any, index: number) => {
     if (block.type === 'text') {
       send('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: block.text } });
     } else {
-      send('content_block_start', { type: 'content_block_start', index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
-      send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } });
+      send('content_block_start', {
+        type: 'content_block_start',
+        index,
+        content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
+      });
+      send('content_block_delta', {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) },
+      });
     }
     send('content_block_stop', { type: 'content_block_stop', index });
   });
-  send('message_delta', { type: 'message_delta', delta: { stop_reason: msg.stop_reason, stop_sequence: null }, usage: { output_tokens: msg.usage.output_tokens } });
+  send('message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: msg.stop_reason, stop_sequence: null },
+    usage: { output_tokens: msg.usage.output_tokens },
+  });
   send('message_stop', { type: 'message_stop' });
   res.end();
 }
@@ -126,20 +148,50 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     let body: any = raw;
-    try { body = raw ? JSON.parse(raw) : {}; } catch { /* recorded as raw text */ }
+    try {
+      body = raw ? JSON.parse(raw) : {};
+    } catch {
+      /* recorded as raw text */
+    }
     const path = (req.url ?? '/').split('?')[0];
-    const rec: RecordedRequest = { method: req.method ?? 'GET', path, url: req.url ?? '/', headers: req.headers, body, text: flattenText(body) };
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      url: req.url ?? '/',
+      headers: req.headers,
+      body,
+      text: flattenText(body),
+    };
     requests.push(rec);
-    const json = (status: number, data: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(data)); };
+    const json = (status: number, data: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(data));
+    };
 
     if (path.endsWith('/count_tokens')) return json(200, { input_tokens: Math.ceil(rec.text.length / 4) });
-    if (!path.endsWith('/v1/messages')) return json(404, { type: 'error', error: { type: 'not_found_error', message: `fake has no ${path}` } });
+    if (!path.endsWith('/v1/messages'))
+      return json(404, { type: 'error', error: { type: 'not_found_error', message: `fake has no ${path}` } });
 
     let reply: ScriptedReply | undefined;
-    try { reply = current ? await current(rec, api) : undefined; } catch (err) { reply = { status: 500, body: { type: 'error', error: { type: 'api_error', message: String(err) } } }; }
+    try {
+      reply = current ? await current(rec, api) : undefined;
+    } catch (err) {
+      reply = { status: 500, body: { type: 'error', error: { type: 'api_error', message: String(err) } } };
+    }
     reply ??= { text: 'OK' };
-    if ('hang' in reply) { open.add(res); res.on('close', () => open.delete(res)); return; }
-    if ('status' in reply) return json(reply.status, reply.body ?? { type: 'error', error: { type: reply.status === 529 ? 'overloaded_error' : 'api_error', message: 'scripted failure' } });
+    if ('hang' in reply) {
+      open.add(res);
+      res.on('close', () => open.delete(res));
+      return;
+    }
+    if ('status' in reply)
+      return json(
+        reply.status,
+        reply.body ?? {
+          type: 'error',
+          error: { type: reply.status === 529 ? 'overloaded_error' : 'api_error', message: 'scripted failure' },
+        },
+      );
     if ('malformed' in reply) {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.end('event: message_start\ndata: {"type":"message_start","message":{not json\n\n');
@@ -156,8 +208,15 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
     port,
     requests,
     turnRequests: () => requests.filter((r) => r.path.endsWith('/v1/messages') && Array.isArray(r.body?.tools) && r.body.tools.length > 0),
-    setScript: (s) => { current = s; },
-    close: () => new Promise((resolve) => { for (const r of open) r.destroy(); server.closeAllConnections(); server.close(() => resolve()); }),
+    setScript: (s) => {
+      current = s;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const r of open) r.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   return api;
 }

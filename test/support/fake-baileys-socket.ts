@@ -49,14 +49,24 @@ export class FakeEventEmitter {
   }
 
   process(handler: Handler): () => void {
-    const listener = async (map: Partial<BaileysEventMap>) => { await handler(map); };
+    const listener = async (map: Partial<BaileysEventMap>) => {
+      await handler(map);
+    };
     this.inner.on('event', listener);
-    return () => { this.inner.off('event', listener); };
+    return () => {
+      this.inner.off('event', listener);
+    };
   }
 
-  on<T extends keyof BaileysEventMap>(event: T, listener: (arg: BaileysEventMap[T]) => void): void { this.inner.on(event, listener); }
-  off<T extends keyof BaileysEventMap>(event: T, listener: (arg: BaileysEventMap[T]) => void): void { this.inner.off(event, listener); }
-  removeAllListeners<T extends keyof BaileysEventMap>(event: T): void { this.inner.removeAllListeners(event); }
+  on<T extends keyof BaileysEventMap>(event: T, listener: (arg: BaileysEventMap[T]) => void): void {
+    this.inner.on(event, listener);
+  }
+  off<T extends keyof BaileysEventMap>(event: T, listener: (arg: BaileysEventMap[T]) => void): void {
+    this.inner.off(event, listener);
+  }
+  removeAllListeners<T extends keyof BaileysEventMap>(event: T): void {
+    this.inner.removeAllListeners(event);
+  }
 
   emit<T extends keyof BaileysEventMap>(event: T, data: BaileysEventMap[T]): boolean {
     if (this.buffered && event !== 'connection.update') {
@@ -69,7 +79,9 @@ export class FakeEventEmitter {
     return this.inner.emit('event', { [event]: data });
   }
 
-  buffer(): void { this.buffered ??= {}; }
+  buffer(): void {
+    this.buffered ??= {};
+  }
 
   /** Releases buffered events as one map, the way Baileys does after a sync. */
   flush(): boolean {
@@ -80,7 +92,9 @@ export class FakeEventEmitter {
   }
 
   /** process() handlers attached (the internal fan-out listener is not counted). */
-  handlerCount(): number { return this.inner.listenerCount('event') - 1; }
+  handlerCount(): number {
+    return this.inner.listenerCount('event') - 1;
+  }
 }
 
 export interface FakeSocketOptions {
@@ -99,7 +113,10 @@ export class FakeBaileysSocket implements WhatsAppSocket {
   readonly pairingRequests: string[] = [];
   closed = false;
 
-  constructor(readonly config: UserFacingSocketConfig, private readonly opts: FakeSocketOptions = {}) {
+  constructor(
+    readonly config: UserFacingSocketConfig,
+    private readonly opts: FakeSocketOptions = {},
+  ) {
     this.authState = { creds: { registered: opts.registered ?? true } };
   }
 
@@ -127,7 +144,9 @@ export class FakeBaileysSocket implements WhatsAppSocket {
       status: 1,
     };
     // Baileys (emitOwnEvents) echoes what it sent as an 'append' upsert on the next tick.
-    process.nextTick(() => { if (!this.closed) this.ev.emit('messages.upsert', { messages: [msg], type: 'append' }); });
+    process.nextTick(() => {
+      if (!this.closed) this.ev.emit('messages.upsert', { messages: [msg], type: 'append' });
+    });
     return msg;
   }
 
@@ -166,7 +185,9 @@ export function fakeSocketFactory(opts: FakeSocketOptions = {}) {
   const sockets: FakeBaileysSocket[] = [];
   return {
     sockets,
-    latest(): FakeBaileysSocket { return sockets[sockets.length - 1]; },
+    latest(): FakeBaileysSocket {
+      return sockets[sockets.length - 1];
+    },
     makeSocket: (config: UserFacingSocketConfig): FakeBaileysSocket => {
       const s = new FakeBaileysSocket(config, opts);
       sockets.push(s);
@@ -196,8 +217,13 @@ export function fakeMediaServer(files: Record<string, Uint8Array> = {}) {
     },
     holdDownloads(): () => void {
       let release!: () => void;
-      hold = new Promise<void>((r) => { release = r; });
-      return () => { hold = null; release(); };
+      hold = new Promise<void>((r) => {
+        release = r;
+      });
+      return () => {
+        hold = null;
+        release();
+      };
     },
   };
 }

@@ -114,7 +114,10 @@ export function parseMarkdownV2(s: string): { text: string } | { error: string }
   };
   const unescape = (t: string) => t.replace(/\\([\s\S])/g, '$1');
   const toggle = (m: string): string | null => {
-    if (!open.includes(m)) { open.push(m); return null; }
+    if (!open.includes(m)) {
+      open.push(m);
+      return null;
+    }
     if (open[open.length - 1] !== m) return `Can't find end of ${m} entity`;
     open.pop();
     return null;
@@ -145,7 +148,11 @@ export function parseMarkdownV2(s: string): { text: string } | { error: string }
       i = end + 1;
       continue;
     }
-    if (c === '[') { open.push(']'); i++; continue; }
+    if (c === '[') {
+      open.push(']');
+      i++;
+      continue;
+    }
     if (c === ']' && open[open.length - 1] === ']') {
       open.pop();
       if (s[i + 1] !== '(') return { error: "Can't parse entities: expected '(' after ']'" };
@@ -154,10 +161,17 @@ export function parseMarkdownV2(s: string): { text: string } | { error: string }
       i = end + 1;
       continue;
     }
-    if (s.startsWith('__', i) || s.startsWith('||', i)) { err = toggle(s.slice(i, i + 2)); i += 2; }
-    else if (c === '*' || c === '_' || c === '~') { err = toggle(c); i++; }
-    else if (RESERVED.includes(c)) return { error: `Character '${c}' is reserved and must be escaped with the preceding '\\'` };
-    else { out += c; i++; }
+    if (s.startsWith('__', i) || s.startsWith('||', i)) {
+      err = toggle(s.slice(i, i + 2));
+      i += 2;
+    } else if (c === '*' || c === '_' || c === '~') {
+      err = toggle(c);
+      i++;
+    } else if (RESERVED.includes(c)) return { error: `Character '${c}' is reserved and must be escaped with the preceding '\\'` };
+    else {
+      out += c;
+      i++;
+    }
     if (err) return { error: err };
   }
   if (open.length) return { error: `Can't find end of ${open[open.length - 1]} entity` };
@@ -222,8 +236,17 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       reply({ ok: true, result: updates });
     };
     const w: Waiter = {
-      offset, limit, respond: finish,
-      conflict: () => { clearTimeout(timer); reply({ ok: false, error_code: 409, description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running' }); },
+      offset,
+      limit,
+      respond: finish,
+      conflict: () => {
+        clearTimeout(timer);
+        reply({
+          ok: false,
+          error_code: 409,
+          description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
+        });
+      },
     };
     waiter = w;
     res.on('close', () => {
@@ -247,7 +270,16 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     if (text.length > 4096) return { ok: false, error_code: 400, description: 'Bad Request: message is too long' };
     const messageId = messageIdFor(chatId);
     sent.push({ chatId, messageId, text, raw, parseMode: params.parse_mode });
-    return { ok: true, result: { message_id: messageId, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' }, from: bot, text } };
+    return {
+      ok: true,
+      result: {
+        message_id: messageId,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' },
+        from: bot,
+        text,
+      },
+    };
   }
 
   function callMethod(method: string, params: Record<string, any>): unknown {
@@ -263,7 +295,15 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       case 'getFile': {
         const f = files.get(String(params.file_id));
         if (!f) return { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' };
-        return { ok: true, result: { file_id: params.file_id, file_unique_id: `u-${params.file_id}`, file_size: f.declaredSize ?? f.bytes.length, file_path: f.filePath } };
+        return {
+          ok: true,
+          result: {
+            file_id: params.file_id,
+            file_unique_id: `u-${params.file_id}`,
+            file_size: f.declaredSize ?? f.bytes.length,
+            file_path: f.filePath,
+          },
+        };
       }
       default:
         return { ok: false, error_code: 404, description: 'Not Found: method not found' };
@@ -303,7 +343,11 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       let params: Record<string, any> = Object.fromEntries(url.searchParams);
       const body = Buffer.concat(chunks).toString('utf8');
       if (body) {
-        try { params = { ...params, ...JSON.parse(body) }; } catch { return reply({ ok: false, error_code: 400, description: 'Bad Request: invalid JSON' }); }
+        try {
+          params = { ...params, ...JSON.parse(body) };
+        } catch {
+          return reply({ ok: false, error_code: 400, description: 'Bad Request: invalid JSON' });
+        }
       }
       const call: RecordedCall = { method, params, at: Date.now(), ok: false };
       calls.push(call);
@@ -352,10 +396,17 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     },
     holdDownloads() {
       let release!: () => void;
-      hold = new Promise<void>((r) => { release = r; });
-      return () => { hold = null; release(); };
+      hold = new Promise<void>((r) => {
+        release = r;
+      });
+      return () => {
+        hold = null;
+        release();
+      };
     },
-    answerUpdatesAtOnce() { longPoll = false; },
+    answerUpdatesAtOnce() {
+      longPoll = false;
+    },
     pendingUpdateIds: () => queue.map((u) => u.update_id),
     async close() {
       waiter = null;

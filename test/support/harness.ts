@@ -22,7 +22,12 @@ export interface TestEnv {
   /** Waits until `count` assistant replies are in the chat; re-checks whenever the host stores a message there. */
   waitForReply(chatJid: string, opts?: { count?: number; timeoutMs?: number }): Promise<any[]>;
   /** Waits until `check` holds for the chat's messages (as the API returns them); re-checks on every message the host stores there. */
-  untilChat(chatJid: string, check: (messages: any[]) => boolean, timeoutMs?: number, what?: string | ((last: any[]) => string)): Promise<any[]>;
+  untilChat(
+    chatJid: string,
+    check: (messages: any[]) => boolean,
+    timeoutMs?: number,
+    what?: string | ((last: any[]) => string),
+  ): Promise<any[]>;
   /** Waits until the host has stored and routed a message matching `match`; answers what routing did. */
   waitRouted(match: (msg: Message) => boolean, timeoutMs?: number): Promise<RouteDecision>;
   restart(extra?: Record<string, string>): Promise<void>;
@@ -33,7 +38,9 @@ export function makeHome(prefix = 'nanoclaw-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startTestEnv(opts: { script?: Script; env?: Record<string, string>; home?: string; host?: Partial<HostOptions> } = {}): Promise<TestEnv> {
+export async function startTestEnv(
+  opts: { script?: Script; env?: Record<string, string>; home?: string; host?: Partial<HostOptions> } = {},
+): Promise<TestEnv> {
   const home = opts.home ?? makeHome();
   const fake = await startFakeAnthropic(opts.script);
   const baseEnv = (): Record<string, string> => ({
@@ -54,22 +61,37 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
   const routed: { msg: Message; decision: RouteDecision }[] = [];
   const routeWaiters = new Set<() => void>();
   const hostOptions = (): HostOptions => ({
-    config, logger, ...opts.host,
-    onRouted: (msg, decision) => { routed.push({ msg, decision }); for (const w of routeWaiters) w(); opts.host?.onRouted?.(msg, decision); },
+    config,
+    logger,
+    ...opts.host,
+    onRouted: (msg, decision) => {
+      routed.push({ msg, decision });
+      for (const w of routeWaiters) w();
+      opts.host?.onRouted?.(msg, decision);
+    },
   });
   let host = await startHost(hostOptions());
 
   const env: TestEnv = {
-    home, fake, host, config,
+    home,
+    fake,
+    host,
+    config,
     async api(pathname, init = {}) {
       const headers = new Headers(init.headers);
       if (!headers.has('authorization')) headers.set('authorization', `Bearer ${env.host.token}`);
       let body = init.body;
-      if (init.json !== undefined) { headers.set('content-type', 'application/json'); body = JSON.stringify(init.json); }
+      if (init.json !== undefined) {
+        headers.set('content-type', 'application/json');
+        body = JSON.stringify(init.json);
+      }
       return fetch(env.host.url + pathname, { ...init, headers, body });
     },
     async send(chatJid, text, senderName = 'Sam') {
-      const res = await env.api(`/api/chats/${encodeURIComponent(chatJid)}/messages`, { method: 'POST', json: { sender: `user-${senderName}`, senderName, text } });
+      const res = await env.api(`/api/chats/${encodeURIComponent(chatJid)}/messages`, {
+        method: 'POST',
+        json: { sender: `user-${senderName}`, senderName, text },
+      });
       if (res.status !== 202) throw new Error(`send failed: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { id: string }).id;
     },
@@ -81,8 +103,12 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
       const count = o.count ?? 1;
       const timeoutMs = o.timeoutMs ?? 90_000;
       const replies = (ms: any[]) => ms.filter((m) => m.fromAssistant);
-      const last = await env.untilChat(chatJid, (ms) => replies(ms).length >= count, timeoutMs,
-        (ms) => `no reply in ${chatJid} after ${timeoutMs} ms (have ${replies(ms).length}/${count})`);
+      const last = await env.untilChat(
+        chatJid,
+        (ms) => replies(ms).length >= count,
+        timeoutMs,
+        (ms) => `no reply in ${chatJid} after ${timeoutMs} ms (have ${replies(ms).length}/${count})`,
+      );
       return replies(last);
     },
     async untilChat(chatJid, check, timeoutMs = 30_000, what = 'the chat') {
@@ -90,7 +116,12 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
       // Listen before the first read, so a message stored in between still triggers a re-check.
       let dirty = true;
       let wake: (() => void) | null = null;
-      const unsubscribe = env.host.subscribe((m) => { if (m.chatJid === chatJid) { dirty = true; wake?.(); } });
+      const unsubscribe = env.host.subscribe((m) => {
+        if (m.chatJid === chatJid) {
+          dirty = true;
+          wake?.();
+        }
+      });
       const deadline = Date.now() + timeoutMs;
       let last: any[] = [];
       try {
@@ -105,18 +136,32 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
           if (left <= 0) throw new Error(failure(last));
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, left);
-            wake = () => { clearTimeout(timer); resolve(); };
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
           });
           wake = null;
         }
-      } finally { unsubscribe(); }
+      } finally {
+        unsubscribe();
+      }
     },
     async waitRouted(match, timeoutMs = 30_000) {
       const find = () => routed.find((r) => match(r.msg))?.decision;
       let wake: (() => void) | undefined;
       try {
-        await waitFor(() => find() !== undefined, timeoutMs, (w) => { routeWaiters.add(wake = w); }, () => 'timed out waiting for the host to route the message');
-      } finally { if (wake) routeWaiters.delete(wake); }
+        await waitFor(
+          () => find() !== undefined,
+          timeoutMs,
+          (w) => {
+            routeWaiters.add((wake = w));
+          },
+          () => 'timed out waiting for the host to route the message',
+        );
+      } finally {
+        if (wake) routeWaiters.delete(wake);
+      }
       return find()!;
     },
     async restart(extra = {}) {
@@ -138,7 +183,12 @@ export async function startTestEnv(opts: { script?: Script; env?: Record<string,
 function waitFor(done: () => boolean, timeoutMs: number, listen: (wake: () => void) => void, failure: () => string): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(failure())), timeoutMs);
-    const check = () => { if (done()) { clearTimeout(timer); resolve(); } };
+    const check = () => {
+      if (done()) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
     listen(check);
     check();
   });

@@ -44,22 +44,36 @@ beforeEach(() => {
       pendingPairings: () => pairing.pending(),
       approvePairing: (code) => ({ ok: false, error: `No pending pairing has the code ${code}.` }),
     },
-    status: () => { throw new Error('status is not asked for here'); },
+    status: () => {
+      throw new Error('status is not asked for here');
+    },
     recentErrors: (n) => store.usage.recentErrors(n),
     tasks: { store, timezone: 'UTC', onChange: () => {} },
   });
 });
-afterEach(() => { store.close(); fs.rmSync(dir, { recursive: true, force: true }); });
-
-const call = (method: string, path: string, json?: unknown, token = TOKEN) => app.request(path, {
-  method,
-  headers: { authorization: `Bearer ${token}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
-  body: json === undefined ? undefined : JSON.stringify(json),
+afterEach(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
 });
+
+const call = (method: string, path: string, json?: unknown, token = TOKEN) =>
+  app.request(path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
 const errorOf = async (res: Response) => ((await res.json()) as ErrorResponse).error;
 
 test('each error code has its status', () => {
-  const expected: Record<ApiErrorCode, number> = { invalid: 400, unauthorized: 401, not_found: 404, conflict: 409, too_large: 413, storage: 503, internal: 500 };
+  const expected: Record<ApiErrorCode, number> = {
+    invalid: 400,
+    unauthorized: 401,
+    not_found: 404,
+    conflict: 409,
+    too_large: 413,
+    storage: 503,
+    internal: 500,
+  };
   for (const [code, status] of Object.entries(expected)) expect(statusFor(code as ApiErrorCode), code).toBe(status);
 });
 
@@ -85,7 +99,11 @@ describe('POST /api/groups', () => {
   });
 
   test('a body that is not JSON is invalid: 400', async () => {
-    const res = await app.request('/api/groups', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{nope' });
+    const res = await app.request('/api/groups', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: '{nope',
+    });
     expect(res.status).toBe(400);
     expect(await errorOf(res)).toBe('Body must be JSON.');
   });
@@ -121,7 +139,12 @@ test('a wrong token is 401, an unknown task 404, resuming a task whose group is 
   expect(await errorOf(none)).toBe('No task "task-nope"; GET /api/tasks lists them.');
 
   expect((await call('POST', '/api/groups', { jid: 'local:family', name: 'Family', folder: 'family' })).status).toBe(201);
-  const created = await call('POST', '/api/tasks', { group_folder: 'family', prompt: 'water the plants', schedule_type: 'interval', schedule_value: '3600000' });
+  const created = await call('POST', '/api/tasks', {
+    group_folder: 'family',
+    prompt: 'water the plants',
+    schedule_type: 'interval',
+    schedule_value: '3600000',
+  });
   expect(created.status).toBe(201);
   const { task } = (await created.json()) as TaskResponse;
   expect((await call('POST', `/api/tasks/${task.id}/pause`)).status).toBe(200);

@@ -10,7 +10,12 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { RateLimitedError, type Channel, type ChannelPacing } from '../../src/types.js';
 import { makeHome, until } from '../support/harness.js';
 
-interface Attempt { jid: string; text: string; at: number; ok: boolean }
+interface Attempt {
+  jid: string;
+  text: string;
+  at: number;
+  ok: boolean;
+}
 
 /** A channel for `fk:` chats; `fail` decides per attempt whether (and how) a send fails. */
 function fakeChannel(opts: { pacing?: ChannelPacing; fail?: (jid: string, text: string, n: number) => Error | null } = {}) {
@@ -53,11 +58,21 @@ afterEach(() => {
 });
 
 function start(channel: Channel, retryMs = 20): Delivery {
-  delivery = createDelivery({ store, channels: () => [channel], assistantName: 'Andy', logger: silentLogger(), onStored: () => {}, retryMs, random: () => 0.5 });
+  delivery = createDelivery({
+    store,
+    channels: () => [channel],
+    assistantName: 'Andy',
+    logger: silentLogger(),
+    onStored: () => {},
+    retryMs,
+    random: () => 0.5,
+  });
   return delivery;
 }
 
-const enqueue = (jid: string, ...texts: string[]) => { for (const t of texts) store.outbox.enqueue(jid, t, { kind: 'tool' }); };
+const enqueue = (jid: string, ...texts: string[]) => {
+  for (const t of texts) store.outbox.enqueue(jid, t, { kind: 'tool' });
+};
 const history = (jid: string) => store.messages.after(jid, 0).map((m) => m.text);
 
 describe('order and exactly once', () => {
@@ -77,7 +92,11 @@ describe('order and exactly once', () => {
     const ch = fakeChannel({ pacing: { perChatMs: 5 } });
     const d = start(ch);
     const texts = Array.from({ length: 20 }, (_, i) => `m${i}`);
-    for (const t of texts) { enqueue('fk:a', t); d.kick(); d.kick(); }
+    for (const t of texts) {
+      enqueue('fk:a', t);
+      d.kick();
+      d.kick();
+    }
     await until(() => ch.seen().length === 20, 10_000, 'twenty messages');
     for (let i = 0; i < 5; i++) d.kick();
     enqueue('fk:a', 'last');
@@ -88,7 +107,9 @@ describe('order and exactly once', () => {
   });
 
   test('a platform retry_after is honoured: the message arrives once, later ones after it, and a kick does not retry early', async () => {
-    const ch = fakeChannel({ fail: (_jid, text, n) => (text === 'first' && n === 0 ? new RateLimitedError('Too Many Requests: retry after 0.3', 300) : null) });
+    const ch = fakeChannel({
+      fail: (_jid, text, n) => (text === 'first' && n === 0 ? new RateLimitedError('Too Many Requests: retry after 0.3', 300) : null),
+    });
     const d = start(ch, 10);
     enqueue('fk:a', 'first', 'second');
     d.kick();
@@ -151,7 +172,12 @@ describe('pacing', () => {
 });
 
 describe('pacer windows', () => {
-  const tg: ChannelPacing = { perChatMs: 1_000, perGroupChatPerMinute: 20, perChannelPerSecond: 30, isGroupChat: (j) => j.startsWith('g:') };
+  const tg: ChannelPacing = {
+    perChatMs: 1_000,
+    perGroupChatPerMinute: 20,
+    perChannelPerSecond: 30,
+    isGroupChat: (j) => j.startsWith('g:'),
+  };
 
   test('a group chat gets at most its per-minute count, a private chat only the per-chat gap', () => {
     const p = createPacer(() => 0);

@@ -20,24 +20,49 @@ const JID = 'tg:-100123';
 beforeEach(() => {
   dir = makeHome('nanoclaw-groups-api-');
   store = openStore(':memory:');
-  store.groups.insert({ jid: JID, name: 'Family', folder: 'family', trigger: '@Andy', requiresTrigger: true, isMain: false, sandbox: { memoryMb: 1024, egress: 'none' }, addedAt: new Date().toISOString() });
+  store.groups.insert({
+    jid: JID,
+    name: 'Family',
+    folder: 'family',
+    trigger: '@Andy',
+    requiresTrigger: true,
+    isMain: false,
+    sandbox: { memoryMb: 1024, egress: 'none' },
+    addedAt: new Date().toISOString(),
+  });
   const paths = homePaths(dir);
-  app = new Hono().onError(errorResponse).route('/', groupsApi({
-    store,
-    register: (input) => registerGroup({ store, paths, assistantName: 'Andy' }, input as unknown as RegisterInput),
-    unregister: (jid) => unregisterGroup({ store }, jid),
-    checkMounts: allowlistMountCheck(path.join(dir, 'config'), path.join(dir, 'home')),
-  }));
+  app = new Hono().onError(errorResponse).route(
+    '/',
+    groupsApi({
+      store,
+      register: (input) => registerGroup({ store, paths, assistantName: 'Andy' }, input as unknown as RegisterInput),
+      unregister: (jid) => unregisterGroup({ store }, jid),
+      checkMounts: allowlistMountCheck(path.join(dir, 'config'), path.join(dir, 'home')),
+    }),
+  );
 });
-afterEach(() => { store.close(); fs.rmSync(dir, { recursive: true, force: true }); });
+afterEach(() => {
+  store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
-const patch = (body: unknown, jid = JID) => app.request(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const patch = (body: unknown, jid = JID) =>
+  app.request(`/api/groups/${encodeURIComponent(jid)}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 test('settings merge into what is stored; null goes back to the default', async () => {
-  const res = await patch({ trigger: '@Bot', sandbox: { cpus: 2, memoryMb: null, egress: 'allowlist', egressAllowlist: ['example.com', '*.github.com', 'db.example.com:5432'] } });
+  const res = await patch({
+    trigger: '@Bot',
+    sandbox: { cpus: 2, memoryMb: null, egress: 'allowlist', egressAllowlist: ['example.com', '*.github.com', 'db.example.com:5432'] },
+  });
   expect(res.status).toBe(200);
   expect(store.groups.get(JID)).toMatchObject({
-    name: 'Family', trigger: '@Bot', requiresTrigger: true,
+    name: 'Family',
+    trigger: '@Bot',
+    requiresTrigger: true,
     sandbox: { cpus: 2, egress: 'allowlist', egressAllowlist: ['example.com', '*.github.com', 'db.example.com:5432'] },
   });
   expect(store.groups.get(JID)!.sandbox.memoryMb).toBeUndefined();
@@ -89,7 +114,8 @@ test('extra mounts must pass the mount allowlist', async () => {
 });
 
 test('settings given at registration pass the same checks: nothing is registered with a refused mount or a bad limit', async () => {
-  const post = (body: unknown) => app.request('/api/groups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) =>
+    app.request('/api/groups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const projects = path.join(dir, 'projects');
   fs.mkdirSync(projects);
   const base = { jid: 'local:club', name: 'Club', folder: 'club' };

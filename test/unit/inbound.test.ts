@@ -17,33 +17,61 @@ import type { Message } from '../../src/types.js';
 const TG: Source = { name: 'telegram', isLocal: false };
 const LOCAL: Source = { name: 'local', isLocal: true };
 const cleanups: (() => void)[] = [];
-afterEach(() => { for (const c of cleanups.splice(0)) c(); });
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
 
 function setup(opts: { live?: string[] } = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-inbound-'));
   const paths = homePaths(home);
   ensureHome(paths, 'Andy');
   const store = openStore(paths.db);
-  cleanups.push(() => { store.close(); fs.rmSync(home, { recursive: true, force: true }); });
+  cleanups.push(() => {
+    store.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
   ensureMainGroup({ store, paths, assistantName: 'Andy' });
   const enqueued: string[] = [];
   const woken: string[] = [];
   const routed: InboundDecision[] = [];
   const inbound = createInbound({
-    store, paths, assistantName: 'Andy', logger: silentLogger(),
+    store,
+    paths,
+    assistantName: 'Andy',
+    logger: silentLogger(),
     notifyOwner: createOwnerNotice(store, []),
     conversation: { store, timezone: 'UTC', assistantName: 'Andy', canTrigger: () => true },
     senders: { keeps: () => true },
     emit: () => {},
-    wake: (jid) => { if (!opts.live?.includes(jid)) return false; woken.push(jid); return true; },
-    enqueue: (jid) => { enqueued.push(jid); },
-    onRouted: (_m, d) => { routed.push(d); },
+    wake: (jid) => {
+      if (!opts.live?.includes(jid)) return false;
+      woken.push(jid);
+      return true;
+    },
+    enqueue: (jid) => {
+      enqueued.push(jid);
+    },
+    onRouted: (_m, d) => {
+      routed.push(d);
+    },
   });
   let n = 0;
   const msg = (chatJid: string, text: string, extra: Partial<Message> = {}): Message => ({
-    id: `m${++n}`, chatJid, sender: extra.sender ?? chatJid, senderName: 'Nora', text, timestamp: new Date().toISOString(), fromMe: false, fromAssistant: false, ...extra,
+    id: `m${++n}`,
+    chatJid,
+    sender: extra.sender ?? chatJid,
+    senderName: 'Nora',
+    text,
+    timestamp: new Date().toISOString(),
+    fromMe: false,
+    fromAssistant: false,
+    ...extra,
   });
-  const outbox = (jid: string) => store.outbox.pending().filter((i) => i.chatJid === jid).map((i) => i.text);
+  const outbox = (jid: string) =>
+    store.outbox
+      .pending()
+      .filter((i) => i.chatJid === jid)
+      .map((i) => i.text);
   return { store, paths, inbound, enqueued, woken, routed, msg, outbox };
 }
 
@@ -120,14 +148,19 @@ test('malformed, duplicate and echoed messages are not routed; an oversized one 
 test('every committed outbox write tells its listener, after the transaction it ran in', async () => {
   const s = setup();
   const seen: number[] = [];
-  s.store.outbox.onWrite(() => { seen.push(s.store.outbox.pending().length); });
+  s.store.outbox.onWrite(() => {
+    seen.push(s.store.outbox.pending().length);
+  });
   s.store.outbox.enqueue('local:main', 'one');
   expect(seen).toEqual([1]);
   s.store.outbox.commitTurn({ chatJid: 'local:main', upToSeq: 0, reply: 'two' });
   expect(seen).toEqual([1, 2]);
   s.store.outbox.commitTurn({ chatJid: 'local:main', upToSeq: 0 }); // no reply: nothing to send
   expect(seen).toEqual([1, 2]);
-  s.store.db.transaction(() => { s.store.outbox.enqueue('local:main', 'three'); s.store.outbox.enqueue('local:main', 'four'); })();
+  s.store.db.transaction(() => {
+    s.store.outbox.enqueue('local:main', 'three');
+    s.store.outbox.enqueue('local:main', 'four');
+  })();
   await Promise.resolve();
   expect(seen).toEqual([1, 2, 4, 4]);
 });

@@ -26,18 +26,32 @@ const logger = createLogger({ level: 'info', logsDir: ${JSON.stringify(path.join
 ${body}`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { out += d; });
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
   return new Promise((resolve) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); resolve({ code: null, out: out + '\n[hung: killed after 20 s]' }); }, 20_000);
-    child.on('exit', (code) => { clearTimeout(timer); resolve({ code, out }); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve({ code: null, out: out + '\n[hung: killed after 20 s]' });
+    }, 20_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
   });
 }
 
 test('logging into a full disk neither throws nor hangs; lines are dropped until space is back', async () => {
   fs.mkdirSync(path.join(dir, 'logs'), { recursive: true });
   const filler = path.join(dir, 'filler');
-  try { fs.writeFileSync(filler, Buffer.alloc(2 * 1024 * 1024)); } catch { /* the disk is full now */ }
+  try {
+    fs.writeFileSync(filler, Buffer.alloc(2 * 1024 * 1024));
+  } catch {
+    /* the disk is full now */
+  }
   const full = await runChild(`
 for (let i = 0; i < 20000; i++) logger.info({ i, pad: 'x'.repeat(200) }, 'a line for the full disk');
 await new Promise((r) => setTimeout(r, 300));

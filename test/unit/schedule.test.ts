@@ -45,8 +45,9 @@ describe('interval', () => {
 
   test('anchored to the previous due time: a late run does not shift the phase', () => {
     // Due at 11:00, ran late and finished at 11:20: the next is 12:00, not 12:20.
-    expect(nextRun(every, { now: at('2025-01-06T11:20:00Z'), timezone: TZ, previousDue: at('2025-01-06T11:00:00Z') }))
-      .toBe(at('2025-01-06T12:00:00Z'));
+    expect(nextRun(every, { now: at('2025-01-06T11:20:00Z'), timezone: TZ, previousDue: at('2025-01-06T11:00:00Z') })).toBe(
+      at('2025-01-06T12:00:00Z'),
+    );
   });
 
   test('after a long pause the missed slots are skipped, not replayed in a burst', () => {
@@ -72,10 +73,12 @@ describe('once', () => {
   test('a time in the past is refused with a clear error', () => {
     const res = validateSchedule('once', '2025-01-06T09:00:00Z', { now, timezone: TZ });
     expect(res.ok).toBe(false);
-    expect((res as any).error).toBe("That time (Mon 6 Jan 2025, 10:00 CET) has already passed; it is now Mon 6 Jan 2025, 11:00 CET. Give a future time.");
+    expect((res as any).error).toBe(
+      'That time (Mon 6 Jan 2025, 10:00 CET) has already passed; it is now Mon 6 Jan 2025, 11:00 CET. Give a future time.',
+    );
   });
 
-  test('a time without an offset is the user\'s local time', () => {
+  test("a time without an offset is the user's local time", () => {
     const res = validateSchedule('once', '2025-01-06T18:30:00', { now, timezone: TZ });
     expect(res).toEqual({ ok: true, schedule: { type: 'once', value: '2025-01-06T17:30:00.000Z' } });
     // Across the summer-time change the offset is the one in force on that day.

@@ -18,24 +18,45 @@ const TZ = 'Europe/Berlin';
 const HOUR = 3600_000;
 const STALE = 30 * 60_000;
 const cleanups: (() => void)[] = [];
-afterEach(() => { cleanups.splice(0).forEach((f) => f()); });
+afterEach(() => {
+  cleanups.splice(0).forEach((f) => f());
+});
 
 function group(folder: string, isMain = false): RegisteredGroup {
-  return { jid: `local:${folder}`, name: folder, folder, trigger: '@Andy', requiresTrigger: !isMain, isMain, sandbox: {}, addedAt: '2025-01-01T00:00:00.000Z' };
+  return {
+    jid: `local:${folder}`,
+    name: folder,
+    folder,
+    trigger: '@Andy',
+    requiresTrigger: !isMain,
+    isMain,
+    sandbox: {},
+    addedAt: '2025-01-01T00:00:00.000Z',
+  };
 }
 
 function setup(opts: { store?: Store; clock?: { now: number } } = {}) {
   const store = opts.store ?? createStore(openDatabase(':memory:'));
-  if (!store.groups.main()) { store.groups.insert(group('main', true)); store.groups.insert(group('family')); }
+  if (!store.groups.main()) {
+    store.groups.insert(group('main', true));
+    store.groups.insert(group('family'));
+  }
   const clock = opts.clock ?? { now: Date.parse('2025-01-06T09:00:00Z') };
   const enqueued: { key: string; taskId: string }[] = [];
   const scheduler = createScheduler({
-    store, timezone: TZ, staleMs: STALE, logger: silentLogger(), now: () => clock.now,
+    store,
+    timezone: TZ,
+    staleMs: STALE,
+    logger: silentLogger(),
+    now: () => clock.now,
     queue: { enqueueTask: (key, taskId) => enqueued.push({ key, taskId }) },
   });
   cleanups.push(() => scheduler.stop());
   const schedule = (value: string, type = 'interval', folder = 'family', extra: Record<string, unknown> = {}) => {
-    const res = createTask({ store, timezone: TZ, now: () => clock.now, onChange: () => scheduler.changed() }, { groupFolder: folder, prompt: 'Check the plants', scheduleType: type, scheduleValue: value, ...extra });
+    const res = createTask(
+      { store, timezone: TZ, now: () => clock.now, onChange: () => scheduler.changed() },
+      { groupFolder: folder, prompt: 'Check the plants', scheduleType: type, scheduleValue: value, ...extra },
+    );
     if (!res.ok) throw new Error(res.error);
     return res.value;
   };
@@ -51,7 +72,7 @@ function setup(opts: { store?: Store; clock?: { now: number } } = {}) {
   return { store, clock, enqueued, scheduler, schedule, runOnce };
 }
 
-test('a due task is handed to its group\'s queue once, runs, and moves to its next slot', () => {
+test("a due task is handed to its group's queue once, runs, and moves to its next slot", () => {
   const { store, clock, enqueued, scheduler, schedule, runOnce } = setup();
   const t = schedule(String(HOUR));
   scheduler.start();
@@ -62,7 +83,12 @@ test('a due task is handed to its group\'s queue once, runs, and moves to its ne
   expect(enqueued).toEqual([{ key: 'local:family', taskId: t.id }]);
   expect(runOnce(t.id)).toBe(true);
   const after = store.tasks.get(t.id)!;
-  expect(after).toMatchObject({ status: 'active', lastResult: 'Plants are fine.', runningSince: null, nextRun: new Date(clock.now + HOUR).toISOString() });
+  expect(after).toMatchObject({
+    status: 'active',
+    lastResult: 'Plants are fine.',
+    runningSince: null,
+    nextRun: new Date(clock.now + HOUR).toISOString(),
+  });
   expect(store.tasks.recentRuns(t.id)).toMatchObject([{ status: 'success', result: 'Plants are fine.' }]);
   // The reply went to the family chat.
   expect(store.outbox.pending().map((o) => [o.chatJid, o.text])).toEqual([['local:family', 'Plants are fine.']]);
@@ -104,7 +130,10 @@ test('a task never runs twice at once: two schedulers on one database, only one 
   const clock = { now: Date.parse('2025-01-06T09:00:00Z') };
   const a = setup({ store: createStore(openDatabase(file)), clock });
   const b = setup({ store: createStore(openDatabase(file)), clock });
-  cleanups.push(() => { a.store.close(); b.store.close(); });
+  cleanups.push(() => {
+    a.store.close();
+    b.store.close();
+  });
   const t = a.schedule(String(HOUR));
   clock.now += HOUR;
   a.scheduler.check();
@@ -155,7 +184,11 @@ test('a task changed while it runs keeps its new schedule; one cancelled while i
   const newNext = new Date(clock.now + 24 * HOUR).toISOString();
   store.tasks.update(changed.id, { scheduleType: 'cron', scheduleValue: '0 9 * * *', nextRun: newNext });
   store.tasks.remove(cancelled.id);
-  for (const run of runs) { run.job.firstTurn(); run.job.onResult('Done.', null); run.finish(null); }
+  for (const run of runs) {
+    run.job.firstTurn();
+    run.job.onResult('Done.', null);
+    run.finish(null);
+  }
   expect(store.tasks.get(changed.id)).toMatchObject({ status: 'active', scheduleType: 'cron', nextRun: newNext, lastResult: 'Done.' });
   expect(store.tasks.get(cancelled.id)).toBeUndefined();
 });
@@ -167,7 +200,10 @@ test('a task whose group is gone is paused with a reason, and the main chat is t
   clock.now += HOUR;
   scheduler.check();
   expect(enqueued).toEqual([]);
-  expect(store.tasks.get(t.id)).toMatchObject({ status: 'paused', statusReason: expect.stringMatching(/group \(folder "family"\) is no longer registered/) });
+  expect(store.tasks.get(t.id)).toMatchObject({
+    status: 'paused',
+    statusReason: expect.stringMatching(/group \(folder "family"\) is no longer registered/),
+  });
   expect(store.outbox.pending()).toMatchObject([{ chatJid: 'local:main', text: expect.stringContaining(`${t.id}`) }]);
 });
 
@@ -182,7 +218,11 @@ test('a failed run is logged and the task moves on; a failed once task is paused
     run.finish(new AgentFailure('model down', 'the model API failed (overloaded)'));
   }
   expect(store.tasks.recentRuns(every.id)).toMatchObject([{ status: 'error', error: 'the model API failed (overloaded)' }]);
-  expect(store.tasks.get(every.id)).toMatchObject({ status: 'active', lastResult: 'Error: the model API failed (overloaded)', nextRun: new Date(clock.now + HOUR).toISOString() });
+  expect(store.tasks.get(every.id)).toMatchObject({
+    status: 'active',
+    lastResult: 'Error: the model API failed (overloaded)',
+    nextRun: new Date(clock.now + HOUR).toISOString(),
+  });
   expect(store.tasks.get(once.id)).toMatchObject({ status: 'paused', statusReason: expect.stringMatching(/run failed.*Resume it/) });
   expect(store.outbox.pending()).toMatchObject([{ chatJid: 'local:family', text: expect.stringContaining('failed') }]);
 });
@@ -202,17 +242,28 @@ test('a run over its token budget is stopped and the task paused with a message 
   run.finish(new AgentFailure('killed', 'its sandbox was stopped'));
   expect(store.tasks.get(t.id)).toMatchObject({ status: 'paused', statusReason: expect.stringContaining('over its budget of 1000') });
   expect(store.tasks.recentRuns(t.id)).toMatchObject([{ status: 'over_budget' }]);
-  expect(store.outbox.pending()).toMatchObject([{ chatJid: 'local:family', text: expect.stringMatching(/stopped the scheduled task .* paused it: its run used 1200 tokens/) }]);
+  expect(store.outbox.pending()).toMatchObject([
+    { chatJid: 'local:family', text: expect.stringMatching(/stopped the scheduled task .* paused it: its run used 1200 tokens/) },
+  ]);
 });
 
 test('the timer wakes the scheduler for the next due task: nobody polls or calls check', async () => {
   const store = createStore(openDatabase(':memory:'));
   store.groups.insert(group('main', true));
   const enqueued: string[] = [];
-  const scheduler = createScheduler({ store, timezone: TZ, staleMs: STALE, logger: silentLogger(), queue: { enqueueTask: (_k, id) => enqueued.push(id) } });
+  const scheduler = createScheduler({
+    store,
+    timezone: TZ,
+    staleMs: STALE,
+    logger: silentLogger(),
+    queue: { enqueueTask: (_k, id) => enqueued.push(id) },
+  });
   cleanups.push(() => scheduler.stop());
   scheduler.start();
-  const res = createTask({ store, timezone: TZ, onChange: () => scheduler.changed() }, { groupFolder: 'main', prompt: 'ping', scheduleType: 'once', scheduleValue: new Date(Date.now() + 300).toISOString() });
+  const res = createTask(
+    { store, timezone: TZ, onChange: () => scheduler.changed() },
+    { groupFolder: 'main', prompt: 'ping', scheduleType: 'once', scheduleValue: new Date(Date.now() + 300).toISOString() },
+  );
   expect(res.ok).toBe(true);
   await until(() => enqueued.length === 1, 10_000, 'the timer to hand the task to the queue');
   expect(enqueued).toEqual([(res as any).value.id]);

@@ -24,8 +24,23 @@ test('a message arriving on a full disk is stored by giving up the reserve', () 
   const store = openStore(path.join(dir, 'messages.db'), { releaseSpace: reserve.release });
   const filler = path.join(dir, 'filler');
   const fd = fs.openSync(filler, 'w');
-  try { for (;;) fs.writeSync(fd, Buffer.alloc(64 * 1024)); } catch { /* the disk is full */ } finally { fs.closeSync(fd); }
-  const msg = { id: 'm1', chatJid: 'local:main', sender: 'me', senderName: 'Me', text: 'x'.repeat(200_000), timestamp: new Date().toISOString(), fromMe: true, fromAssistant: false };
+  try {
+    for (;;) fs.writeSync(fd, Buffer.alloc(64 * 1024));
+  } catch {
+    /* the disk is full */
+  } finally {
+    fs.closeSync(fd);
+  }
+  const msg = {
+    id: 'm1',
+    chatJid: 'local:main',
+    sender: 'me',
+    senderName: 'Me',
+    text: 'x'.repeat(200_000),
+    timestamp: new Date().toISOString(),
+    fromMe: true,
+    fromAssistant: false,
+  };
   expect(store.messages.insert(msg, 'local')).not.toBeNull();
   expect(reserve.present()).toBe(false);
   expect(store.messages.insert({ ...msg, id: 'm2', text: 'small' }, 'local')).not.toBeNull();

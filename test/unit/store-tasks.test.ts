@@ -9,8 +9,16 @@ import type { NewTask } from '../../src/store/tasks.js';
 
 const fresh = () => createStore(openDatabase(':memory:'));
 const task = (over: Partial<NewTask> = {}): NewTask => ({
-  id: 'task-1', groupFolder: 'family', chatJid: 'local:family', prompt: 'Water the plants', scheduleType: 'interval',
-  scheduleValue: '3600000', contextMode: 'isolated', nextRun: '2025-01-06T10:00:00.000Z', createdAt: '2025-01-06T09:00:00.000Z', ...over,
+  id: 'task-1',
+  groupFolder: 'family',
+  chatJid: 'local:family',
+  prompt: 'Water the plants',
+  scheduleType: 'interval',
+  scheduleValue: '3600000',
+  contextMode: 'isolated',
+  nextRun: '2025-01-06T10:00:00.000Z',
+  createdAt: '2025-01-06T09:00:00.000Z',
+  ...over,
 });
 
 test('create, read, list by group and all, update, status', () => {
@@ -19,13 +27,32 @@ test('create, read, list by group and all, update, status', () => {
   expect(t).toMatchObject({ id: 'task-1', status: 'active', statusReason: null, budgetTokens: 5000, runningSince: null, lastRun: null });
   store.tasks.create(task({ id: 'task-2', groupFolder: 'main', chatJid: 'local:main' }));
   expect(store.tasks.listByGroup('family').map((x) => x.id)).toEqual(['task-1']);
-  expect(store.tasks.listAll().map((x) => x.id).sort()).toEqual(['task-1', 'task-2']);
+  expect(
+    store.tasks
+      .listAll()
+      .map((x) => x.id)
+      .sort(),
+  ).toEqual(['task-1', 'task-2']);
 
-  const updated = store.tasks.update('task-1', { prompt: 'Water the basil', scheduleType: 'cron', scheduleValue: '0 9 * * *', nextRun: '2025-01-07T08:00:00.000Z' });
-  expect(updated).toMatchObject({ prompt: 'Water the basil', scheduleType: 'cron', scheduleValue: '0 9 * * *', nextRun: '2025-01-07T08:00:00.000Z' });
+  const updated = store.tasks.update('task-1', {
+    prompt: 'Water the basil',
+    scheduleType: 'cron',
+    scheduleValue: '0 9 * * *',
+    nextRun: '2025-01-07T08:00:00.000Z',
+  });
+  expect(updated).toMatchObject({
+    prompt: 'Water the basil',
+    scheduleType: 'cron',
+    scheduleValue: '0 9 * * *',
+    nextRun: '2025-01-07T08:00:00.000Z',
+  });
 
   store.tasks.setStatus('task-1', 'paused', { reason: 'Paused on request.' });
-  expect(store.tasks.get('task-1')).toMatchObject({ status: 'paused', statusReason: 'Paused on request.', nextRun: '2025-01-07T08:00:00.000Z' });
+  expect(store.tasks.get('task-1')).toMatchObject({
+    status: 'paused',
+    statusReason: 'Paused on request.',
+    nextRun: '2025-01-07T08:00:00.000Z',
+  });
   expect(store.tasks.active().map((x) => x.id)).toEqual(['task-2']);
 });
 
@@ -64,7 +91,8 @@ test('two connections to one database: only one wins the claim', () => {
     const now = '2025-01-06T10:00:00.000Z';
     const results = [a.tasks.claim('task-1', now, '2025-01-06T09:00:00.000Z'), b.tasks.claim('task-1', now, '2025-01-06T09:00:00.000Z')];
     expect(results.filter(Boolean)).toHaveLength(1);
-    a.close(); b.close();
+    a.close();
+    b.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -81,12 +109,44 @@ test('the run log: start, finish, recent runs newest first; finishing moves the 
   store.tasks.finishRun(second, { durationMs: 800, status: 'error', error: 'the model API failed' });
 
   expect(store.tasks.recentRuns('task-1')).toEqual([
-    { id: second, taskId: 'task-1', startedAt: '2025-01-06T11:00:00.000Z', durationMs: 800, status: 'error', result: null, error: 'the model API failed', inputTokens: 0, outputTokens: 0 },
-    { id: first, taskId: 'task-1', startedAt: '2025-01-06T10:00:00.000Z', durationMs: 1200, status: 'success', result: 'Watered.', error: null, inputTokens: 100, outputTokens: 20 },
+    {
+      id: second,
+      taskId: 'task-1',
+      startedAt: '2025-01-06T11:00:00.000Z',
+      durationMs: 800,
+      status: 'error',
+      result: null,
+      error: 'the model API failed',
+      inputTokens: 0,
+      outputTokens: 0,
+    },
+    {
+      id: first,
+      taskId: 'task-1',
+      startedAt: '2025-01-06T10:00:00.000Z',
+      durationMs: 1200,
+      status: 'success',
+      result: 'Watered.',
+      error: null,
+      inputTokens: 100,
+      outputTokens: 20,
+    },
   ]);
-  expect(store.tasks.get('task-1')).toMatchObject({ runningSince: null, lastRun: '2025-01-06T10:00:00.000Z', lastResult: 'Watered.', nextRun: '2025-01-06T11:00:00.000Z', status: 'active' });
+  expect(store.tasks.get('task-1')).toMatchObject({
+    runningSince: null,
+    lastRun: '2025-01-06T10:00:00.000Z',
+    lastResult: 'Watered.',
+    nextRun: '2025-01-06T11:00:00.000Z',
+    status: 'active',
+  });
 
-  store.tasks.finish('task-1', { lastRun: '2025-01-06T11:00:00.000Z', lastResult: 'Done', nextRun: null, status: 'completed', statusReason: 'Completed.' });
+  store.tasks.finish('task-1', {
+    lastRun: '2025-01-06T11:00:00.000Z',
+    lastResult: 'Done',
+    nextRun: null,
+    status: 'completed',
+    statusReason: 'Completed.',
+  });
   expect(store.tasks.get('task-1')).toMatchObject({ status: 'completed', statusReason: 'Completed.', nextRun: null });
 });
 

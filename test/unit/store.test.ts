@@ -4,7 +4,16 @@ import { migrations } from '../../src/store/migrations.js';
 import { createStore } from '../../src/store/index.js';
 import type { Message } from '../../src/types.js';
 
-const m = (id: string, text = 'hi'): Message => ({ id, chatJid: 'local:a', sender: 's', senderName: 'Sam', text, timestamp: new Date().toISOString(), fromMe: false, fromAssistant: false });
+const m = (id: string, text = 'hi'): Message => ({
+  id,
+  chatJid: 'local:a',
+  sender: 's',
+  senderName: 'Sam',
+  text,
+  timestamp: new Date().toISOString(),
+  fromMe: false,
+  fromAssistant: false,
+});
 
 test('migrations bring a new database to the latest version and refuse a newer one', () => {
   const db = openDatabase(':memory:');

@@ -22,7 +22,16 @@ const MAIN: Identity = { groupFolder: 'main', chatJid: 'local:main', isMain: tru
 const FAMILY: Identity = { groupFolder: 'family', chatJid: 'local:family', isMain: false, taskId: null };
 
 function group(folder: string, isMain = false): RegisteredGroup {
-  return { jid: `local:${folder}`, name: folder[0].toUpperCase() + folder.slice(1), folder, trigger: '@Andy', requiresTrigger: !isMain, isMain, sandbox: {}, addedAt: '2025-01-01T00:00:00.000Z' };
+  return {
+    jid: `local:${folder}`,
+    name: folder[0].toUpperCase() + folder.slice(1),
+    folder,
+    trigger: '@Andy',
+    requiresTrigger: !isMain,
+    isMain,
+    sandbox: {},
+    addedAt: '2025-01-01T00:00:00.000Z',
+  };
 }
 
 let store: Store;
@@ -56,7 +65,12 @@ describe('schedule_task', () => {
 
   test('non-main cannot use target_group for another group; nothing is created', async () => {
     const before = store.tasks.listAll().length;
-    const r = await call(FAMILY, 'schedule_task', { prompt: 'x', schedule_type: 'interval', schedule_value: '3600000', target_group: 'work' });
+    const r = await call(FAMILY, 'schedule_task', {
+      prompt: 'x',
+      schedule_type: 'interval',
+      schedule_value: '3600000',
+      target_group: 'work',
+    });
     expect(r).toEqual({ ok: false, error: expect.stringMatching(/Only the main chat can schedule tasks for another group/) });
     expect(store.tasks.listAll()).toHaveLength(before);
   });
@@ -64,7 +78,12 @@ describe('schedule_task', () => {
   test('main schedules for another group by folder; an unknown folder is refused', async () => {
     const t = store.tasks.get(workTask)!;
     expect(t).toMatchObject({ groupFolder: 'work', chatJid: 'local:work' });
-    const r = await call(MAIN, 'schedule_task', { prompt: 'x', schedule_type: 'interval', schedule_value: '3600000', target_group: 'nope' });
+    const r = await call(MAIN, 'schedule_task', {
+      prompt: 'x',
+      schedule_type: 'interval',
+      schedule_value: '3600000',
+      target_group: 'nope',
+    });
     expect(r).toEqual({ ok: false, error: expect.stringMatching(/No registered group has the folder "nope"/) });
   });
 
@@ -80,7 +99,7 @@ describe('list_tasks', () => {
     expect(r.text).toContain(familyTask);
     expect(r.text).not.toContain(workTask);
   });
-  test('main sees every group\'s tasks', async () => {
+  test("main sees every group's tasks", async () => {
     const r = await call(MAIN, 'list_tasks');
     expect(r.text).toContain(familyTask);
     expect(r.text).toContain(`${workTask} [work]`);
@@ -105,7 +124,10 @@ describe('acting on a task by id', () => {
     });
 
     test(`${name}: allowed on the chat's own task, and for main on any group's`, async () => {
-      if (name === 'resume_task') { await call(FAMILY, 'pause_task', { task_id: familyTask }); await call(MAIN, 'pause_task', { task_id: workTask }); }
+      if (name === 'resume_task') {
+        await call(FAMILY, 'pause_task', { task_id: familyTask });
+        await call(MAIN, 'pause_task', { task_id: workTask });
+      }
       const own = await call(FAMILY, name, { task_id: familyTask, ...extra });
       const fromMain = await call(MAIN, name, { task_id: workTask, ...extra });
       expect(own.ok).toBe(true);
@@ -138,7 +160,7 @@ describe('acting on a task by id', () => {
 });
 
 describe('send_message', () => {
-  test('always goes to the caller\'s own chat, whatever the arguments claim', async () => {
+  test("always goes to the caller's own chat, whatever the arguments claim", async () => {
     const r = await call(FAMILY, 'send_message', { text: 'Hello', chat_jid: 'local:work', jid: 'local:main' });
     expect(r.ok).toBe(true);
     expect(store.outbox.pending().map((o) => o.chatJid)).toEqual(['local:family']);
@@ -151,11 +173,24 @@ describe('send_message', () => {
 
 describe('search_messages', () => {
   beforeEach(() => {
-    const msg = (chat: string, id: string, text: string) => store.messages.insert({ id, chatJid: chat, sender: 's', senderName: 'Sarah', text, timestamp: '2025-01-02T10:00:00.000Z', fromMe: false, fromAssistant: false }, 'local');
+    const msg = (chat: string, id: string, text: string) =>
+      store.messages.insert(
+        {
+          id,
+          chatJid: chat,
+          sender: 's',
+          senderName: 'Sarah',
+          text,
+          timestamp: '2025-01-02T10:00:00.000Z',
+          fromMe: false,
+          fromAssistant: false,
+        },
+        'local',
+      );
     msg('local:family', 'f1', 'The flights to Lisbon leave at 7');
     msg('local:work', 'w1', 'Budget flights for the offsite');
   });
-  test('non-main finds its own old message and never another group\'s', async () => {
+  test("non-main finds its own old message and never another group's", async () => {
     const r = await call(FAMILY, 'search_messages', { query: 'flights' });
     expect(r.text).toContain('The flights to Lisbon leave at 7');
     expect(r.text).not.toContain('offsite');
@@ -180,8 +215,14 @@ describe('group administration', () => {
 
   test('non-main is refused every administration tool, and nothing changes', async () => {
     expect(await call(FAMILY, 'list_groups')).toEqual({ ok: false, error: 'Only the main chat can list groups.' });
-    expect(await call(FAMILY, 'register_group', { jid: 'local:club', name: 'Club', folder: 'club' })).toEqual({ ok: false, error: 'Only the main chat can register groups.' });
-    expect(await call(FAMILY, 'unregister_group', { jid: 'local:work' })).toEqual({ ok: false, error: 'Only the main chat can unregister groups.' });
+    expect(await call(FAMILY, 'register_group', { jid: 'local:club', name: 'Club', folder: 'club' })).toEqual({
+      ok: false,
+      error: 'Only the main chat can register groups.',
+    });
+    expect(await call(FAMILY, 'unregister_group', { jid: 'local:work' })).toEqual({
+      ok: false,
+      error: 'Only the main chat can unregister groups.',
+    });
     expect(store.groups.get('local:club')).toBeUndefined();
     expect(store.groups.get('local:work')).toBeDefined();
   });

@@ -17,7 +17,14 @@ import { ensureHome, homePaths } from '../../src/config/home.js';
 import type { Store } from '../../src/store/index.js';
 import { RateLimitedError, type Channel, type ChannelState, type ChatInfo, type Message } from '../../src/types.js';
 import {
-  ALICE, BOB, groupChat, mentionEntity, parseMarkdownV2, privateChat, startFakeTelegram, type FakeTelegram,
+  ALICE,
+  BOB,
+  groupChat,
+  mentionEntity,
+  parseMarkdownV2,
+  privateChat,
+  startFakeTelegram,
+  type FakeTelegram,
 } from '../support/fake-telegram.js';
 
 let fake: FakeTelegram;
@@ -81,7 +88,16 @@ const dmJid = `tg:${ALICE.id}`;
 const group = groupChat('Family');
 const groupJid = `tg:${group.id}`;
 /** A registered group that answers only when addressed. */
-const needsTrigger = { jid: groupJid, name: 'Family', folder: 'family', trigger: '@Andy', requiresTrigger: true, isMain: false, sandbox: {}, addedAt: '' };
+const needsTrigger = {
+  jid: groupJid,
+  name: 'Family',
+  folder: 'family',
+  trigger: '@Andy',
+  requiresTrigger: true,
+  isMain: false,
+  sandbox: {},
+  addedAt: '',
+};
 
 describe('receiving', () => {
   it('hands every message to the host with sender, time, reply and chat details', async () => {
@@ -89,18 +105,32 @@ describe('receiving', () => {
     const [first] = fake.push({ chat: dm, from: ALICE, text: 'hello there' });
     await waitFor(() => h.messages.length === 1, 'the first message');
     fake.push(
-      { chat: group, from: BOB, text: 'agreed', reply_to_message: { message_id: 7, date: 1, chat: group, from: ALICE, text: 'pizza tonight?' } },
+      {
+        chat: group,
+        from: BOB,
+        text: 'agreed',
+        reply_to_message: { message_id: 7, date: 1, chat: group, from: ALICE, text: 'pizza tonight?' },
+      },
       { chat: group, from: fake.bot, text: 'an echo of the bot itself' },
     );
     await waitFor(() => h.messages.length === 2, 'the group message');
 
     expect(h.messages[0]).toMatchObject({
-      id: String(first), chatJid: dmJid, sender: dmJid, senderName: 'Alice Liddell', text: 'hello there',
-      fromMe: false, fromAssistant: false, replyTo: null,
+      id: String(first),
+      chatJid: dmJid,
+      sender: dmJid,
+      senderName: 'Alice Liddell',
+      text: 'hello there',
+      fromMe: false,
+      fromAssistant: false,
+      replyTo: null,
     });
     expect(Date.now() - Date.parse(h.messages[0]!.timestamp)).toBeLessThan(60_000);
     expect(h.messages[1]).toMatchObject({
-      chatJid: groupJid, sender: `tg:${BOB.id}`, senderName: 'Bob', text: 'agreed',
+      chatJid: groupJid,
+      sender: `tg:${BOB.id}`,
+      senderName: 'Bob',
+      text: 'agreed',
       replyTo: { id: '7', text: 'pizza tonight?', sender: `tg:${ALICE.id}` },
     });
     expect(h.chats).toEqual([
@@ -134,7 +164,12 @@ describe('replies', () => {
     const h = await connect();
     const date = Math.floor(Date.now() / 1000);
     fake.push(
-      { chat: group, from: ALICE, text: 'tell me more', reply_to_message: { message_id: 3, date, chat: group, from: fake.bot, text: 'Here is the plan.' } },
+      {
+        chat: group,
+        from: ALICE,
+        text: 'tell me more',
+        reply_to_message: { message_id: 3, date, chat: group, from: fake.bot, text: 'Here is the plan.' },
+      },
       { chat: group, from: BOB, text: 'me too', reply_to_message: { message_id: 4, date, chat: group, from: ALICE, text: 'tell me more' } },
     );
     await waitFor(() => h.messages.length === 2, 'both replies');
@@ -156,9 +191,23 @@ describe('the owner', () => {
     ensureHome(paths, 'Andy');
     const store = openStore(paths.db);
     for (const jid of mainChats) {
-      store.groups.insert({ jid, name: 'Me', folder: `main-${jid.replace(/\W/g, '')}`, trigger: '@Andy', requiresTrigger: false, isMain: true, sandbox: {}, addedAt: '' });
+      store.groups.insert({
+        jid,
+        name: 'Me',
+        folder: `main-${jid.replace(/\W/g, '')}`,
+        trigger: '@Andy',
+        requiresTrigger: false,
+        isMain: true,
+        sandbox: {},
+        addedAt: '',
+      });
     }
-    const h: Harness = { channel: await telegramPlugin.start!({ config, paths, store, logger: silentLogger(), notifyOwner: () => {} }), messages: [], chats: [], states: [] };
+    const h: Harness = {
+      channel: await telegramPlugin.start!({ config, paths, store, logger: silentLogger(), notifyOwner: () => {} }),
+      messages: [],
+      chats: [],
+      states: [],
+    };
     await h.channel.connect({ onMessage: (m) => h.messages.push(m), onChat: (c) => h.chats.push(c) });
     running.push(h.channel);
     return { h, store };
@@ -173,11 +222,17 @@ describe('the owner', () => {
         { chat: group, from: BOB, text: 'just Bob' },
       );
       await waitFor(() => h.messages.length === 3, 'three messages');
-      expect(h.messages.map((m) => [m.senderName, m.fromMe])).toEqual([['Alice Liddell', true], ['Alice Liddell', false], ['Bob', false]]);
+      expect(h.messages.map((m) => [m.senderName, m.fromMe])).toEqual([
+        ['Alice Liddell', true],
+        ['Alice Liddell', false],
+        ['Bob', false],
+      ]);
       const prompt = formatCatchUp(h.messages, 'UTC', { assistantName: 'Andy' });
       expect(prompt.match(/role="owner"/g)).toHaveLength(1);
       expect(prompt).toMatch(/role="owner">@Andy the real Alice</);
-    } finally { store.close(); }
+    } finally {
+      store.close();
+    }
   });
 
   it('is TELEGRAM_OWNER_ID when set, and nobody without it or a main private chat', async () => {
@@ -193,7 +248,9 @@ describe('the owner', () => {
       fake.push({ chat: group, from: BOB, text: 'Bob again' }, { chat: dm, from: ALICE, text: 'Alice in private' });
       await waitFor(() => second.h.messages.length === 2, 'two more messages');
       expect(second.h.messages.map((m) => m.fromMe)).toEqual([false, false]);
-    } finally { second.store.close(); }
+    } finally {
+      second.store.close();
+    }
   });
 
   it('refuses a TELEGRAM_OWNER_ID that is not a user id', () => {
@@ -208,7 +265,9 @@ describe('media', () => {
     const thumbId = fake.addFile(crypto.randomBytes(900), { filePath: 'photos/thumb.jpg' });
     const bigId = fake.addFile(big, { filePath: 'photos/file_7.jpg' });
     fake.push({
-      chat: group, from: ALICE, caption: 'our new kitchen',
+      chat: group,
+      from: ALICE,
+      caption: 'our new kitchen',
       photo: [
         { file_id: thumbId, file_unique_id: 't', width: 90, height: 60, file_size: 900 },
         { file_id: bigId, file_unique_id: 'b', width: 1280, height: 853, file_size: big.length },
@@ -232,8 +291,15 @@ describe('media', () => {
     const bytes = Buffer.from('#!/bin/sh\necho hi\n');
     const fileId = fake.addFile(bytes);
     fake.push({
-      chat: group, from: ALICE,
-      document: { file_id: fileId, file_unique_id: 'd', file_name: '../../evil]\n name.sh', mime_type: 'application/x-sh', file_size: bytes.length },
+      chat: group,
+      from: ALICE,
+      document: {
+        file_id: fileId,
+        file_unique_id: 'd',
+        file_name: '../../evil]\n name.sh',
+        mime_type: 'application/x-sh',
+        file_size: bytes.length,
+      },
     });
     await waitFor(() => h.messages.length === 1, 'the document');
 
@@ -247,7 +313,11 @@ describe('media', () => {
   it('does not save a file larger than the cap, even when Telegram understated its size', async () => {
     const h = await connect([dmJid], { maxDownloadBytes: 10_000 });
     const fileId = fake.addFile(crypto.randomBytes(50_000), { filePath: 'voice/file_1.oga', declaredSize: 5_000 });
-    fake.push({ chat: dm, from: ALICE, voice: { file_id: fileId, file_unique_id: 'v', duration: 3, mime_type: 'audio/ogg', file_size: 5_000 } });
+    fake.push({
+      chat: dm,
+      from: ALICE,
+      voice: { file_id: fileId, file_unique_id: 'v', duration: 3, mime_type: 'audio/ogg', file_size: 5_000 },
+    });
     await waitFor(() => h.messages.length === 1, 'the voice message');
 
     expect(h.messages[0]!.text).toMatch(/^\[voice message\] \(not saved: larger than/);
@@ -274,7 +344,8 @@ describe('sending', () => {
   it('splits a 10,000-character reply on paragraph boundaries and delivers the parts in order', async () => {
     const h = await connect();
     const paragraphs = Array.from({ length: 42 }, (_, i) =>
-      `Paragraph ${i + 1} (of 42): ${'all work and no play makes Andy a dull bot. '.repeat(5)}End #${i + 1}!`.slice(0, 245));
+      `Paragraph ${i + 1} (of 42): ${'all work and no play makes Andy a dull bot. '.repeat(5)}End #${i + 1}!`.slice(0, 245),
+    );
     const reply = paragraphs.join('\n\n');
     expect(reply.length).toBeGreaterThan(10_000);
 
@@ -292,7 +363,10 @@ describe('sending', () => {
 
   it('renders the agent’s Markdown and keeps every other character as typed', async () => {
     const h = await connect();
-    await h.channel.sendMessage(groupJid, '## Result\n**Done!** Saved `a_b.txt` - see [the docs](https://example.com/a_b). 2*3*4 = 24 {ok} #1');
+    await h.channel.sendMessage(
+      groupJid,
+      '## Result\n**Done!** Saved `a_b.txt` - see [the docs](https://example.com/a_b). 2*3*4 = 24 {ok} #1',
+    );
     expect(fake.sent).toHaveLength(1);
     expect(fake.sent[0]!.text).toBe('Result\nDone! Saved a_b.txt - see the docs. 2*3*4 = 24 {ok} #1');
     expect(fake.sent[0]!.parseMode).toBe('MarkdownV2');
@@ -300,7 +374,10 @@ describe('sending', () => {
 
   it('falls back to plain text when Telegram cannot parse the Markdown', async () => {
     const h = await connect();
-    fake.failNext('sendMessage', { error_code: 400, description: "Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 3" });
+    fake.failNext('sendMessage', {
+      error_code: 400,
+      description: "Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 3",
+    });
     const text = 'Here is **the plan**: step 1, step 2.';
 
     await h.channel.sendMessage(dmJid, text);
@@ -324,7 +401,14 @@ describe('sending', () => {
   it('through delivery, a 429 retry_after delays one message: it arrives once, and the later ones after it, in order', async () => {
     const h = await connect();
     const store = openStore(path.join(home, 'messages.db'));
-    const delivery = createDelivery({ store, channels: () => [h.channel], assistantName: 'Andy', logger: silentLogger(), onStored: () => {}, retryMs: 50 });
+    const delivery = createDelivery({
+      store,
+      channels: () => [h.channel],
+      assistantName: 'Andy',
+      logger: silentLogger(),
+      onStored: () => {},
+      retryMs: 50,
+    });
     try {
       // Longer than the per-chat pacing gap, so only honouring retry_after explains the wait.
       fake.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 2', parameters: { retry_after: 2 } });
@@ -354,7 +438,9 @@ describe('sending', () => {
   });
 
   it('declares the Bot API limits for delivery to pace by', () => {
-    expect(createTelegramChannel({ token: 't', assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null }).pacing).toBe(TELEGRAM_PACING);
+    expect(createTelegramChannel({ token: 't', assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null }).pacing).toBe(
+      TELEGRAM_PACING,
+    );
     expect(TELEGRAM_PACING).toMatchObject({ perChatMs: 1_000, perGroupChatPerMinute: 20, perChannelPerSecond: 30 });
     expect(TELEGRAM_PACING.isGroupChat!(groupJid)).toBe(true);
     expect(TELEGRAM_PACING.isGroupChat!(dmJid)).toBe(false);
@@ -380,10 +466,16 @@ describe('sending', () => {
 describe('connection', () => {
   it('explains a rejected token', async () => {
     const channel = createTelegramChannel({
-      token: '123456:wrong', apiRoot: fake.apiRoot, assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null, pollingTimeoutSeconds: 1,
+      token: '123456:wrong',
+      apiRoot: fake.apiRoot,
+      assistantName: 'Andy',
+      logger: silentLogger(),
+      inboxDirFor: () => null,
+      pollingTimeoutSeconds: 1,
     });
     await expect(channel.connect({ onMessage() {}, onChat() {} })).rejects.toThrow(
-      'Telegram rejected TELEGRAM_BOT_TOKEN: get a token from @BotFather and set TELEGRAM_BOT_TOKEN (or run `nanoclaw auth telegram`)');
+      'Telegram rejected TELEGRAM_BOT_TOKEN: get a token from @BotFather and set TELEGRAM_BOT_TOKEN (or run `nanoclaw auth telegram`)',
+    );
     expect(channel.isConnected()).toBe(false);
   });
 
@@ -423,7 +515,10 @@ describe('connection', () => {
 describe('polling', () => {
   /** Time between successive getUpdates requests, by the server's clock. */
   const pollGaps = (n: number) => {
-    const at = fake.callsTo('getUpdates').slice(0, n).map((c) => c.at);
+    const at = fake
+      .callsTo('getUpdates')
+      .slice(0, n)
+      .map((c) => c.at);
     return at.slice(1).map((t, i) => t - at[i]!);
   };
 

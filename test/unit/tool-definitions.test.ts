@@ -34,7 +34,10 @@ async function callRunner(name: string, args: Record<string, unknown>): Promise<
 /** The tools and parameters the DESIGN names ("Agent tools"), snake_case. */
 const DESIGN: Record<string, { params: string[]; required: string[] }> = {
   send_message: { params: ['text', 'sender'], required: ['text'] },
-  schedule_task: { params: ['prompt', 'schedule_type', 'schedule_value', 'context_mode', 'target_group', 'budget_tokens'], required: ['prompt', 'schedule_type', 'schedule_value'] },
+  schedule_task: {
+    params: ['prompt', 'schedule_type', 'schedule_value', 'context_mode', 'target_group', 'budget_tokens'],
+    required: ['prompt', 'schedule_type', 'schedule_value'],
+  },
   list_tasks: { params: [], required: [] },
   get_task: { params: ['task_id'], required: ['task_id'] },
   update_task: { params: ['task_id', 'prompt', 'schedule_type', 'schedule_value'], required: ['task_id'] },
@@ -65,9 +68,11 @@ const VALID: [string, () => Record<string, unknown>][] = [
 ];
 
 describe('the runner shows the model every tool the host answers', () => {
-  test('its tool list is the DESIGN\'s tools and parameters, the same as the shared definitions', async () => {
+  test("its tool list is the DESIGN's tools and parameters, the same as the shared definitions", async () => {
     const { tools } = await client.listTools();
-    const seen = Object.fromEntries(tools.map((t) => [t.name, { params: Object.keys(t.inputSchema.properties ?? {}), required: t.inputSchema.required ?? [] }]));
+    const seen = Object.fromEntries(
+      tools.map((t) => [t.name, { params: Object.keys(t.inputSchema.properties ?? {}), required: t.inputSchema.required ?? [] }]),
+    );
     expect(seen).toEqual(DESIGN);
     expect(tools.map((t) => t.name)).toEqual(TOOL_DEFINITIONS.map((d) => d.name));
     expect(tools.map((t) => t.description)).toEqual(TOOL_DEFINITIONS.map((d) => d.description));
@@ -93,7 +98,9 @@ describe('the runner shows the model every tool the host answers', () => {
 describe('arguments the schema refuses are refused by the runner and by the host alike', () => {
   const valid = (name: string) => VALID.find(([n]) => n === name)![1]();
   // Each parameter in turn given a value no parameter accepts, then the limits the schema sets.
-  const wrongType = TOOL_DEFINITIONS.flatMap((def) => Object.keys(def.args).map((param) => [def.name, param, () => ({ ...valid(def.name), [param]: { nested: true } })] as const));
+  const wrongType = TOOL_DEFINITIONS.flatMap((def) =>
+    Object.keys(def.args).map((param) => [def.name, param, () => ({ ...valid(def.name), [param]: { nested: true } })] as const),
+  );
   const limits = [
     ['send_message', 'text', () => ({ text: '' })],
     ['send_message', 'text', () => ({ text: 'z'.repeat(64_001) })],

@@ -55,8 +55,8 @@ function setup(over: Partial<WhatsAppChannelOptions> = {}, fake: FakeSocketOptio
     hasOwnNumber: false,
     logger: silentLogger(),
     // Alice's DM and the family group are registered; other chats are not.
-    inboxDirFor: (jid) => (jid === ALICE ? path.join(home, 'groups', 'alice', 'inbox')
-      : jid === FAMILY ? path.join(home, 'groups', 'family', 'inbox') : null),
+    inboxDirFor: (jid) =>
+      jid === ALICE ? path.join(home, 'groups', 'alice', 'inbox') : jid === FAMILY ? path.join(home, 'groups', 'family', 'inbox') : null,
     identities,
     makeSocket: factory.makeSocket,
     downloadMedia: async (msg) => {
@@ -67,7 +67,11 @@ function setup(over: Partial<WhatsAppChannelOptions> = {}, fake: FakeSocketOptio
     onLinkLost: (reason) => linkLost.push(reason),
     ...over,
   });
-  const events = { onMessage: (m: Message) => messages.push(m), onChat: (c: ChatInfo) => chats.push(c), onState: (s: ChannelState) => states.push(s) };
+  const events = {
+    onMessage: (m: Message) => messages.push(m),
+    onChat: (c: ChatInfo) => chats.push(c),
+    onState: (s: ChannelState) => states.push(s),
+  };
   cleanups.push(async () => {
     await channel.disconnect();
     if (!shared) {
@@ -145,7 +149,9 @@ describe('WhatsApp messages', () => {
     expect(msg.text).toBe('[voice message]');
     expect(msg.sender).toBe(ALICE);
     expect(msg.senderName).toBe('Alice Smith');
-    expect(msg.attachments).toEqual([{ kind: 'audio', path: expect.stringMatching(/^inbox\/\d+-[0-9a-f]{8}\.ogg$/), mimeType: 'audio/ogg; codecs=opus' }]);
+    expect(msg.attachments).toEqual([
+      { kind: 'audio', path: expect.stringMatching(/^inbox\/\d+-[0-9a-f]{8}\.ogg$/), mimeType: 'audio/ogg; codecs=opus' },
+    ]);
     const saved = fs.readFileSync(path.join(t.home, 'groups', 'family', msg.attachments![0].path));
     expect(saved.equals(Buffer.from(t.bytes['AC3F5B2E91D84C07A6F1E2D3B4C5A697'], 'base64'))).toBe(true);
   });
@@ -164,7 +170,11 @@ describe('WhatsApp messages', () => {
     sock2.replay(loadFixture('message-image.json'));
     await waitFor(() => small.messages.length === 1, 'message');
     expect(small.messages[0].attachments).toBeUndefined();
-    expect(fs.existsSync(path.join(small.home, 'groups', 'alice', 'inbox')) ? fs.readdirSync(path.join(small.home, 'groups', 'alice', 'inbox')) : []).toEqual([]);
+    expect(
+      fs.existsSync(path.join(small.home, 'groups', 'alice', 'inbox'))
+        ? fs.readdirSync(path.join(small.home, 'groups', 'alice', 'inbox'))
+        : [],
+    ).toEqual([]);
   });
 
   it('writes nothing through an inbox the agent swaps for a link mid-download; the message still arrives', async () => {
@@ -205,7 +215,10 @@ describe('WhatsApp messages', () => {
     // A DM that arrives addressed to the LID is the same chat as his phone JID.
     expect(dm.chatJid).toBe(BOB);
     expect(dm.sender).toBe(BOB);
-    expect(t.db.prepare('SELECT alias, canonical FROM identity_map WHERE alias = ?').get(BOB_LID)).toEqual({ alias: BOB_LID, canonical: BOB });
+    expect(t.db.prepare('SELECT alias, canonical FROM identity_map WHERE alias = ?').get(BOB_LID)).toEqual({
+      alias: BOB_LID,
+      canonical: BOB,
+    });
 
     // A new channel on the same database knows Bob's LID without being told again.
     const again = setup({}, {}, { db: t.db, home: t.home });
@@ -251,7 +264,7 @@ describe('WhatsApp messages', () => {
 });
 
 describe('WhatsApp own messages', () => {
-  it('shared number: the user\'s own messages trigger, the assistant\'s prefixed echoes do not', async () => {
+  it("shared number: the user's own messages trigger, the assistant's prefixed echoes do not", async () => {
     const t = setup();
     expect(t.channel.sharesUserAccount).toBe(true);
     const sock = await t.online();
@@ -260,10 +273,16 @@ describe('WhatsApp own messages', () => {
     await waitFor(() => t.messages.length === 2, 'messages');
     const [mine, echo] = t.messages;
     expect(mine).toMatchObject({ chatJid: ME, sender: ME, fromMe: true, fromAssistant: false, senderName: 'Jane' });
-    expect(echo).toMatchObject({ chatJid: ME, fromMe: true, fromAssistant: true, senderName: 'Andy', text: 'Andy: Done — I\'ll remind you at 18:00.' });
+    expect(echo).toMatchObject({
+      chatJid: ME,
+      fromMe: true,
+      fromAssistant: true,
+      senderName: 'Andy',
+      text: "Andy: Done — I'll remind you at 18:00.",
+    });
   });
 
-  it('own number: everything sent from the account is the assistant\'s', async () => {
+  it("own number: everything sent from the account is the assistant's", async () => {
     const t = setup({ hasOwnNumber: true });
     expect(t.channel.sharesUserAccount).toBe(false);
     const sock = await t.online();
@@ -278,7 +297,13 @@ describe('WhatsApp own messages', () => {
     await t.channel.sendMessage(ALICE, 'plain reply');
     expect(sock.sent).toEqual([{ jid: ALICE, content: { text: 'plain reply' }, options: { messageId: expect.any(String) } }]);
     await waitFor(() => t.messages.length === 1, 'echo');
-    expect(t.messages[0]).toMatchObject({ id: sock.sent[0].options!.messageId, chatJid: ALICE, fromMe: true, fromAssistant: true, text: 'plain reply' });
+    expect(t.messages[0]).toMatchObject({
+      id: sock.sent[0].options!.messageId,
+      chatJid: ALICE,
+      fromMe: true,
+      fromAssistant: true,
+      text: 'plain reply',
+    });
   });
 });
 
@@ -302,7 +327,10 @@ describe('WhatsApp chats and presence', () => {
     const sock = await t.online();
     await t.channel.setTyping!(FAMILY, true);
     await t.channel.setTyping!(FAMILY, false);
-    expect(sock.presence).toEqual([{ type: 'composing', jid: FAMILY }, { type: 'paused', jid: FAMILY }]);
+    expect(sock.presence).toEqual([
+      { type: 'composing', jid: FAMILY },
+      { type: 'paused', jid: FAMILY },
+    ]);
   });
 
   it('owns WhatsApp ids only', () => {

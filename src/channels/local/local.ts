@@ -28,12 +28,17 @@ export function createLocalChannel(): Channel & { events(): ChannelEvents | null
     name: 'local',
     sharesUserAccount: false,
     ownsJid: (jid) => jid.startsWith(LOCAL_PREFIX),
-    async connect(ev) { events = ev; ev.onState?.({ connected: true }); },
+    async connect(ev) {
+      events = ev;
+      ev.onState?.({ connected: true });
+    },
     async sendMessage(jid) {
       if (!isLocalJid(jid)) throw new Error(`"${jid}" is not a local chat id (expected local:<name>).`);
     },
     isConnected: () => events !== null,
-    async disconnect() { events = null; },
+    async disconnect() {
+      events = null;
+    },
     events: () => events,
   };
 }

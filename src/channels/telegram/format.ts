@@ -77,30 +77,35 @@ const INLINE = new RegExp(
  * limit before conversion still fits after.
  */
 export function toMarkdownV2(markdown: string): string {
-  return replaceOutside(markdown, FENCE, (m) => {
-    const lang = m[1] ? m[1] : '';
-    return '```' + lang + '\n' + escapeCode(m[2]!) + '```';
-  }, (plain) => replaceOutside(plain, INLINE_CODE, (m) => '`' + escapeCode(m[1]!) + '`', convertInline));
+  return replaceOutside(
+    markdown,
+    FENCE,
+    (m) => {
+      const lang = m[1] ? m[1] : '';
+      return '```' + lang + '\n' + escapeCode(m[2]!) + '```';
+    },
+    (plain) => replaceOutside(plain, INLINE_CODE, (m) => '`' + escapeCode(m[1]!) + '`', convertInline),
+  );
 }
 
 function convertInline(text: string): string {
-  return replaceOutside(text, INLINE, (m) => {
-    const g = m.groups!;
-    if (g.bold !== undefined) return `*${escapeMarkdownV2(g.bold)}*`;
-    if (g.strike !== undefined) return `~${escapeMarkdownV2(g.strike)}~`;
-    if (g.italic !== undefined) return `_${escapeMarkdownV2(g.italic)}_`;
-    if (g.label !== undefined) return `[${escapeMarkdownV2(g.label)}](${escapeUrl(g.url!)})`;
-    return `*${escapeMarkdownV2(g.heading!.replace(/\*\*/g, '').trim())}*`;
-  }, escapeMarkdownV2);
+  return replaceOutside(
+    text,
+    INLINE,
+    (m) => {
+      const g = m.groups!;
+      if (g.bold !== undefined) return `*${escapeMarkdownV2(g.bold)}*`;
+      if (g.strike !== undefined) return `~${escapeMarkdownV2(g.strike)}~`;
+      if (g.italic !== undefined) return `_${escapeMarkdownV2(g.italic)}_`;
+      if (g.label !== undefined) return `[${escapeMarkdownV2(g.label)}](${escapeUrl(g.url!)})`;
+      return `*${escapeMarkdownV2(g.heading!.replace(/\*\*/g, '').trim())}*`;
+    },
+    escapeMarkdownV2,
+  );
 }
 
 /** Applies `onMatch` to each match of `re` and `between` to the text between matches. */
-function replaceOutside(
-  text: string,
-  re: RegExp,
-  onMatch: (m: RegExpExecArray) => string,
-  between: (s: string) => string,
-): string {
+function replaceOutside(text: string, re: RegExp, onMatch: (m: RegExpExecArray) => string, between: (s: string) => string): string {
   let out = '';
   let last = 0;
   re.lastIndex = 0;

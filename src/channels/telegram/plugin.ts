@@ -32,17 +32,27 @@ export function telegramOwner(settings: TelegramSettings, store: ChannelContext[
 
 function checkTelegram({ env }: PluginEnv): CheckResult[] {
   let settings: TelegramSettings;
-  try { settings = telegramSettings(env); } catch (err) {
+  try {
+    settings = telegramSettings(env);
+  } catch (err) {
     return [{ name: 'Telegram', level: 'fail', detail: (err as Error).message, fix: 'Fix TELEGRAM_OWNER_ID in .env, or remove it.' }];
   }
   if (!settings.token) return [{ name: 'Telegram', level: 'info', detail: 'not set up (optional): "nanoclaw auth telegram"' }];
-  return [/^\d+:[A-Za-z0-9_-]{30,}$/.test(settings.token)
-    ? { name: 'Telegram', level: 'ok', detail: 'bot token set' }
-    : { name: 'Telegram', level: 'fail', detail: 'TELEGRAM_BOT_TOKEN does not look like a bot token (123456:ABC…)', fix: 'Run "nanoclaw auth telegram" and paste the token @BotFather gave you.' }];
+  return [
+    /^\d+:[A-Za-z0-9_-]{30,}$/.test(settings.token)
+      ? { name: 'Telegram', level: 'ok', detail: 'bot token set' }
+      : {
+          name: 'Telegram',
+          level: 'fail',
+          detail: 'TELEGRAM_BOT_TOKEN does not look like a bot token (123456:ABC…)',
+          fix: 'Run "nanoclaw auth telegram" and paste the token @BotFather gave you.',
+        },
+  ];
 }
 
 function checkedToken(value: string): string {
-  if (!TELEGRAM_TOKEN.test(value)) throw new Error('That does not look like a Telegram bot token (123456789:AA…); copy it again from @BotFather.');
+  if (!TELEGRAM_TOKEN.test(value))
+    throw new Error('That does not look like a Telegram bot token (123456789:AA…); copy it again from @BotFather.');
   return value;
 }
 
@@ -73,7 +83,10 @@ export const telegramPlugin: ChannelPlugin = {
     async run(ctx) {
       if (process.stdin.isTTY) ctx.out.write('Create a bot with @BotFather in Telegram (/newbot) and copy the token it gives you.\n');
       const value = await ctx.readSecret('Telegram bot token: ');
-      if (!value) { ctx.err.write('Nothing entered; nothing changed.\n'); return 2; }
+      if (!value) {
+        ctx.err.write('Nothing entered; nothing changed.\n');
+        return 2;
+      }
       const file = ctx.saveEnv({ TELEGRAM_BOT_TOKEN: checkedToken(value) });
       ctx.out.write(`Saved TELEGRAM_BOT_TOKEN to ${file} (readable only by you).\n${await ctx.restartHint()}\n`);
       ctx.out.write('Then message your bot; the chat appears in "nanoclaw groups list" and the dashboard, ready to register.\n');
@@ -91,7 +104,9 @@ export const telegramPlugin: ChannelPlugin = {
         saveEnv({ TELEGRAM_BOT_TOKEN: checkedToken(token) });
         out.write(`   ${paint.ok('✓')} Telegram bot token saved.\n`);
         return;
-      } catch (err) { out.write(`   ${paint.bad('✗')} ${(err as Error).message}\n`); }
+      } catch (err) {
+        out.write(`   ${paint.bad('✗')} ${(err as Error).message}\n`);
+      }
     }
   },
 

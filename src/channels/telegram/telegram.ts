@@ -13,7 +13,15 @@ import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, GrammyError, HttpError } from 'grammy';
 import type { Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'grammy/types';
 import type { Logger } from '../../logger.js';
-import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type ChatInfo, type Message } from '../../types.js';
+import {
+  RateLimitedError,
+  type Attachment,
+  type Channel,
+  type ChannelEvents,
+  type ChannelPacing,
+  type ChatInfo,
+  type Message,
+} from '../../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
 import { displayName, isParseError, splitText, toMarkdownV2 } from './format.js';
 import { telegramChatId, telegramJid } from './jids.js';
@@ -243,7 +251,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       // Typing is cosmetic and cheap: only real messages wait for the rate limiter.
       const throttle = apiThrottler();
       b.api.config.use((prev, method, payload, signal) =>
-        method === 'sendChatAction' ? prev(method, payload, signal) : throttle(prev, method, payload, signal));
+        method === 'sendChatAction' ? prev(method, payload, signal) : throttle(prev, method, payload, signal),
+      );
       // Installed last, so it wraps the throttler and each retry is throttled too.
       // Long waits and network failures are left to the caller's outbox.
       b.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: true }));
@@ -276,7 +285,11 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       } catch (err) {
         // A wait longer than the in-channel retry takes: the outbox holds the message and honours it.
         const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
-        if (retryAfter) throw new RateLimitedError(`Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`, retryAfter * 1000);
+        if (retryAfter)
+          throw new RateLimitedError(
+            `Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`,
+            retryAfter * 1000,
+          );
         throw err;
       }
     },
@@ -286,7 +299,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       const b = bot;
       const chatId = telegramChatId(jid);
       if (!on || !b || !chatId || stop?.signal.aborted) return;
-      const send = () => b.api.sendChatAction(chatId, 'typing').catch((err) => log.debug({ jid, err: describe(err) }, 'sendChatAction failed'));
+      const send = () =>
+        b.api.sendChatAction(chatId, 'typing').catch((err) => log.debug({ jid, err: describe(err) }, 'sendChatAction failed'));
       const started = Date.now();
       const timer = setInterval(() => (Date.now() - started > TYPING_MAX_MS ? stopTyping(jid) : void send()), TYPING_REFRESH_MS);
       timer.unref();
@@ -302,8 +316,9 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       await polling;
       // Confirm what the host has, so the next start does not receive it again.
       if (offset > 0) {
-        await b.api.getUpdates({ offset, limit: 1, timeout: 0 }, asGrammySignal(AbortSignal.timeout(5_000))).catch((err) =>
-          log.warn({ err: describe(err) }, 'Could not confirm Telegram updates; some may arrive again on next start'));
+        await b.api
+          .getUpdates({ offset, limit: 1, timeout: 0 }, asGrammySignal(AbortSignal.timeout(5_000)))
+          .catch((err) => log.warn({ err: describe(err) }, 'Could not confirm Telegram updates; some may arrive again on next start'));
       }
       bot = null;
       me = null;
@@ -348,8 +363,11 @@ function mentionsBot(msg: TgMessage, me: UserFromGetMe): boolean {
   const source = msg.text ?? msg.caption ?? '';
   const entities = msg.entities ?? msg.caption_entities ?? [];
   const handle = `@${me.username}`.toLowerCase();
-  return entities.some((e) => (e.type === 'mention' && source.slice(e.offset, e.offset + e.length).toLowerCase() === handle)
-    || (e.type === 'text_mention' && e.user?.id === me.id));
+  return entities.some(
+    (e) =>
+      (e.type === 'mention' && source.slice(e.offset, e.offset + e.length).toLowerCase() === handle) ||
+      (e.type === 'text_mention' && e.user?.id === me.id),
+  );
 }
 
 /** Is this a reply to one of the bot's messages? (In forum topics everything "replies" to the topic's opening.) */
@@ -362,7 +380,11 @@ function replyOf(msg: TgMessage): Message['replyTo'] {
   const r = msg.reply_to_message;
   // In forum topics every message "replies" to the topic's opening service message.
   if (!r || r.forum_topic_created) return null;
-  return { id: String(r.message_id), text: r.text ?? r.caption ?? mediaOf(r)?.placeholder, sender: r.from ? telegramJid(r.from.id) : undefined };
+  return {
+    id: String(r.message_id),
+    text: r.text ?? r.caption ?? mediaOf(r)?.placeholder,
+    sender: r.from ? telegramJid(r.from.id) : undefined,
+  };
 }
 
 interface MediaRef {
@@ -384,23 +406,51 @@ function mediaOf(msg: MediaFields): MediaRef | null {
   }
   if (msg.voice) {
     const mimeType = msg.voice.mime_type ?? 'audio/ogg';
-    return { kind: 'audio', fileId: msg.voice.file_id, size: msg.voice.file_size, mimeType, ext: extensionFor(mimeType, undefined, 'ogg'), placeholder: '[voice message]' };
+    return {
+      kind: 'audio',
+      fileId: msg.voice.file_id,
+      size: msg.voice.file_size,
+      mimeType,
+      ext: extensionFor(mimeType, undefined, 'ogg'),
+      placeholder: '[voice message]',
+    };
   }
   if (msg.audio) {
     const a = msg.audio;
     const mimeType = a.mime_type ?? 'audio/mpeg';
     const name = displayName([a.performer, a.title].filter(Boolean).join(' - ') || a.file_name);
-    return { kind: 'audio', fileId: a.file_id, size: a.file_size, mimeType, ext: extensionFor(mimeType, a.file_name, 'bin'), placeholder: name ? `[audio: ${name}]` : '[audio]' };
+    return {
+      kind: 'audio',
+      fileId: a.file_id,
+      size: a.file_size,
+      mimeType,
+      ext: extensionFor(mimeType, a.file_name, 'bin'),
+      placeholder: name ? `[audio: ${name}]` : '[audio]',
+    };
   }
   if (msg.animation) {
     const v = msg.animation;
     const mimeType = v.mime_type ?? 'video/mp4';
-    return { kind: 'video', fileId: v.file_id, size: v.file_size, mimeType, ext: extensionFor(mimeType, undefined, 'mp4'), placeholder: '[GIF]' };
+    return {
+      kind: 'video',
+      fileId: v.file_id,
+      size: v.file_size,
+      mimeType,
+      ext: extensionFor(mimeType, undefined, 'mp4'),
+      placeholder: '[GIF]',
+    };
   }
   if (msg.video) {
     const v = msg.video;
     const mimeType = v.mime_type ?? 'video/mp4';
-    return { kind: 'video', fileId: v.file_id, size: v.file_size, mimeType, ext: extensionFor(mimeType, undefined, 'mp4'), placeholder: '[video]' };
+    return {
+      kind: 'video',
+      fileId: v.file_id,
+      size: v.file_size,
+      mimeType,
+      ext: extensionFor(mimeType, undefined, 'mp4'),
+      placeholder: '[video]',
+    };
   }
   if (msg.video_note) {
     const v = msg.video_note;
@@ -408,15 +458,33 @@ function mediaOf(msg: MediaFields): MediaRef | null {
   }
   if (msg.sticker) {
     const s = msg.sticker;
-    const [mimeType, ext] = s.is_animated ? ['application/x-tgsticker', 'tgs'] : s.is_video ? ['video/webm', 'webm'] : ['image/webp', 'webp'];
+    const [mimeType, ext] = s.is_animated
+      ? ['application/x-tgsticker', 'tgs']
+      : s.is_video
+        ? ['video/webm', 'webm']
+        : ['image/webp', 'webp'];
     const emoji = displayName(s.emoji, 16);
-    return { kind: 'sticker', fileId: s.file_id, size: s.file_size, mimeType, ext, placeholder: emoji ? `[sticker ${emoji}]` : '[sticker]' };
+    return {
+      kind: 'sticker',
+      fileId: s.file_id,
+      size: s.file_size,
+      mimeType,
+      ext,
+      placeholder: emoji ? `[sticker ${emoji}]` : '[sticker]',
+    };
   }
   if (msg.document) {
     const d = msg.document;
     const mimeType = d.mime_type ?? 'application/octet-stream';
     const name = displayName(d.file_name);
-    return { kind: 'document', fileId: d.file_id, size: d.file_size, mimeType, ext: extensionFor(mimeType, d.file_name, 'bin'), placeholder: name ? `[document: ${name}]` : '[document]' };
+    return {
+      kind: 'document',
+      fileId: d.file_id,
+      size: d.file_size,
+      mimeType,
+      ext: extensionFor(mimeType, d.file_name, 'bin'),
+      placeholder: name ? `[document: ${name}]` : '[document]',
+    };
   }
   return null;
 }
@@ -431,18 +499,55 @@ function otherContent(msg: TgMessage): string | null {
 }
 
 const EXT_BY_MIME: Record<string, string> = {
-  'image/jpeg': 'jpg', 'image/png': 'png', 'image/gif': 'gif', 'image/webp': 'webp', 'image/heic': 'heic', 'image/svg+xml': 'svg',
-  'audio/ogg': 'ogg', 'audio/opus': 'opus', 'audio/mpeg': 'mp3', 'audio/mp4': 'm4a', 'audio/x-m4a': 'm4a', 'audio/aac': 'aac',
-  'audio/wav': 'wav', 'audio/x-wav': 'wav', 'audio/flac': 'flac',
-  'video/mp4': 'mp4', 'video/webm': 'webm', 'video/quicktime': 'mov',
-  'application/pdf': 'pdf', 'text/plain': 'txt', 'text/markdown': 'md', 'text/csv': 'csv', 'text/html': 'html',
-  'application/json': 'json', 'application/xml': 'xml', 'text/xml': 'xml', 'application/zip': 'zip', 'application/rtf': 'rtf',
-  'application/epub+zip': 'epub', 'application/msword': 'doc', 'application/vnd.ms-excel': 'xls',
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'image/heic': 'heic',
+  'image/svg+xml': 'svg',
+  'audio/ogg': 'ogg',
+  'audio/opus': 'opus',
+  'audio/mpeg': 'mp3',
+  'audio/mp4': 'm4a',
+  'audio/x-m4a': 'm4a',
+  'audio/aac': 'aac',
+  'audio/wav': 'wav',
+  'audio/x-wav': 'wav',
+  'audio/flac': 'flac',
+  'video/mp4': 'mp4',
+  'video/webm': 'webm',
+  'video/quicktime': 'mov',
+  'application/pdf': 'pdf',
+  'text/plain': 'txt',
+  'text/markdown': 'md',
+  'text/csv': 'csv',
+  'text/html': 'html',
+  'application/json': 'json',
+  'application/xml': 'xml',
+  'text/xml': 'xml',
+  'application/zip': 'zip',
+  'application/rtf': 'rtf',
+  'application/epub+zip': 'epub',
+  'application/msword': 'doc',
+  'application/vnd.ms-excel': 'xls',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
   'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
   'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
 };
-const SAFE_EXTENSIONS = new Set([...Object.values(EXT_BY_MIME), 'py', 'js', 'ts', 'yaml', 'yml', 'toml', 'log', 'ini', 'sql', 'tsv', 'jpeg']);
+const SAFE_EXTENSIONS = new Set([
+  ...Object.values(EXT_BY_MIME),
+  'py',
+  'js',
+  'ts',
+  'yaml',
+  'yml',
+  'toml',
+  'log',
+  'ini',
+  'sql',
+  'tsv',
+  'jpeg',
+]);
 
 /**
  * The extension of a saved file: the sender's own extension if it is on the

@@ -94,12 +94,12 @@ export function convertMessage(wa: WAMessage, opts: ConvertOptions): Converted |
     sender = chatJid;
   }
 
-  const fromAssistant = fromMe && (
-    opts.hasOwnNumber
-    || !!opts.sentByUs?.(key.id)
-    // Shared number: the assistant's replies carry its name, the user's own messages do not.
-    || body.text.startsWith(`${opts.assistantName}: `)
-  );
+  const fromAssistant =
+    fromMe &&
+    (opts.hasOwnNumber ||
+      !!opts.sentByUs?.(key.id) ||
+      // Shared number: the assistant's replies carry its name, the user's own messages do not.
+      body.text.startsWith(`${opts.assistantName}: `));
 
   let replyTo: Message['replyTo'] = null;
   const ctx = body.contextInfo;
@@ -119,7 +119,7 @@ export function convertMessage(wa: WAMessage, opts: ConvertOptions): Converted |
     id: key.id,
     chatJid,
     sender,
-    senderName: fromAssistant ? opts.assistantName : (wa.pushName?.trim() || phoneOf(sender)),
+    senderName: fromAssistant ? opts.assistantName : wa.pushName?.trim() || phoneOf(sender),
     text: body.text,
     timestamp: date.toISOString(),
     fromMe,
@@ -172,7 +172,8 @@ export function readContent(m: proto.IMessage): Body | null {
   if (m.locationMessage || m.liveLocationMessage) {
     const l = (m.locationMessage ?? m.liveLocationMessage)!;
     const where = [l.degreesLatitude, l.degreesLongitude].every((n) => typeof n === 'number')
-      ? `${l.degreesLatitude}, ${l.degreesLongitude}` : '';
+      ? `${l.degreesLatitude}, ${l.degreesLongitude}`
+      : '';
     const label = cleanName((m.locationMessage?.name ?? '') || (m.locationMessage?.address ?? ''));
     return { text: `[location: ${[label, where].filter(Boolean).join(' ')}]`, media: null, contextInfo: l.contextInfo };
   }
@@ -215,7 +216,11 @@ function phoneOf(jid: string): string {
 
 /** A file or place name fit for one line of text. */
 function cleanName(s: string): string {
-  return s.replace(/[\p{Cc}\p{Cf}]+/gu, ' ').replace(/\s+/g, ' ').trim().slice(0, 200);
+  return s
+    .replace(/[\p{Cc}\p{Cf}]+/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
 }
 
 /** Numbers as Baileys hands them over: number, protobuf Long, Long as JSON, or string. */

@@ -31,7 +31,10 @@ export function whatsappLinked(paths: HomePaths): boolean {
  * `phone`) on the terminal and waits until the phone has linked. The running
  * host picks the new credentials up from store/auth/whatsapp.
  */
-export async function linkWhatsApp(env: PluginEnv, opts: { phone?: string; timeoutMs?: number; out?: NodeJS.WritableStream } = {}): Promise<void> {
+export async function linkWhatsApp(
+  env: PluginEnv,
+  opts: { phone?: string; timeoutMs?: number; out?: NodeJS.WritableStream } = {},
+): Promise<void> {
   const out = opts.out ?? process.stdout;
   const { config, paths } = env;
   // Loaded here, so listing the plugins (every CLI command does) stays light.
@@ -39,7 +42,9 @@ export async function linkWhatsApp(env: PluginEnv, opts: { phone?: string; timeo
   const store = openStore(paths.db);
   const logger = createLogger({ level: 'warn', logsDir: paths.logs });
   let onLinked!: () => void;
-  const linked = new Promise<void>((resolve) => { onLinked = resolve; });
+  const linked = new Promise<void>((resolve) => {
+    onLinked = resolve;
+  });
   // The channel module owns the Baileys protocol; here we only drive its linking.
   const { createWhatsAppChannel } = await import('./whatsapp.js');
   const channel = createWhatsAppChannel({
@@ -52,20 +57,34 @@ export async function linkWhatsApp(env: PluginEnv, opts: { phone?: string; timeo
     pairingPhone: opts.phone,
     printQr: true,
   });
-  out.write(opts.phone
-    ? `Asking WhatsApp for a pairing code for ${opts.phone}…\n`
-    : 'Scan the QR code below with WhatsApp on your phone: Settings → Linked devices → Link a device.\n');
+  out.write(
+    opts.phone
+      ? `Asking WhatsApp for a pairing code for ${opts.phone}…\n`
+      : 'Scan the QR code below with WhatsApp on your phone: Settings → Linked devices → Link a device.\n',
+  );
   const timeout = opts.timeoutMs ?? 5 * 60_000;
   let timer: NodeJS.Timeout | undefined;
   try {
     await channel.connect({
       onMessage: () => {},
       onChat: () => {},
-      onState: (s) => { if (s.connected) onLinked(); },
+      onState: (s) => {
+        if (s.connected) onLinked();
+      },
     });
     await Promise.race([
       linked,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`WhatsApp was not linked within ${Math.round(timeout / 60_000)} minutes; run "nanoclaw auth whatsapp" to try again.`)), timeout); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `WhatsApp was not linked within ${Math.round(timeout / 60_000)} minutes; run "nanoclaw auth whatsapp" to try again.`,
+              ),
+            ),
+          timeout,
+        );
+      }),
     ]);
     // Give the credential writes a moment to land before closing the socket.
     await new Promise((r) => setTimeout(r, 2000));
@@ -94,7 +113,10 @@ export const whatsappPlugin: ChannelPlugin = {
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
       stagingDir: mediaStagingDir(ctx.paths),
       identities: ctx.store.identities,
-      onLinkLost: (reason) => ctx.notifyOwner(`WhatsApp is no longer linked (${reason}). Run "nanoclaw auth whatsapp" to link it again; messages to WhatsApp wait until then.`),
+      onLinkLost: (reason) =>
+        ctx.notifyOwner(
+          `WhatsApp is no longer linked (${reason}). Run "nanoclaw auth whatsapp" to link it again; messages to WhatsApp wait until then.`,
+        ),
     });
   },
 
@@ -103,9 +125,14 @@ export const whatsappPlugin: ChannelPlugin = {
     async run(ctx) {
       const running = await ctx.running();
       const wa = running?.find((c) => c.name === 'whatsapp');
-      if (wa?.connected) { ctx.out.write('WhatsApp is already linked and connected.\n'); return 0; }
+      if (wa?.connected) {
+        ctx.out.write('WhatsApp is already linked and connected.\n');
+        return 0;
+      }
       if (wa) {
-        ctx.err.write(`NanoClaw is running and its WhatsApp channel is ${wa.linking ? 'waiting to be linked: scan the QR code on the dashboard\'s Channels page' : 'reconnecting'}. To link from here instead, stop NanoClaw first.\n`);
+        ctx.err.write(
+          `NanoClaw is running and its WhatsApp channel is ${wa.linking ? "waiting to be linked: scan the QR code on the dashboard's Channels page" : 'reconnecting'}. To link from here instead, stop NanoClaw first.\n`,
+        );
         return 1;
       }
       await linkWhatsApp(ctx, { phone: option(ctx.args, '--phone'), out: ctx.out });
@@ -115,9 +142,11 @@ export const whatsappPlugin: ChannelPlugin = {
     },
   },
 
-  doctor: ({ paths }) => [whatsappLinked(paths)
-    ? { name: 'WhatsApp', level: 'ok', detail: 'linked' }
-    : { name: 'WhatsApp', level: 'info', detail: 'not linked (optional): "nanoclaw auth whatsapp"' }],
+  doctor: ({ paths }) => [
+    whatsappLinked(paths)
+      ? { name: 'WhatsApp', level: 'ok', detail: 'linked' }
+      : { name: 'WhatsApp', level: 'info', detail: 'not linked (optional): "nanoclaw auth whatsapp"' },
+  ],
 
   async setup(ctx) {
     const wa = (await ctx.ask.ask('   Link WhatsApp now? You will scan a QR code with your phone. [y/N] ')).toLowerCase();
@@ -125,7 +154,9 @@ export const whatsappPlugin: ChannelPlugin = {
     try {
       await linkWhatsApp(ctx, { out: ctx.out });
       ctx.out.write(`   ${ctx.paint.ok('✓')} WhatsApp linked.\n`);
-    } catch (err) { ctx.out.write(`   ${ctx.paint.bad('✗')} ${(err as Error).message}\n`); }
+    } catch (err) {
+      ctx.out.write(`   ${ctx.paint.bad('✗')} ${(err as Error).message}\n`);
+    }
   },
 
   setupHint: { before: 'Link a phone with ', command: 'nanoclaw auth whatsapp', after: ', then restart NanoClaw.' },

@@ -131,11 +131,19 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
   function reportChat(info: ChatInfo): void {
     if (!info.name || chatNames.get(info.jid) === info.name) return;
     chatNames.set(info.jid, info.name);
-    try { events?.onChat(info); } catch (err) { log.error({ err }, 'onChat handler failed'); }
+    try {
+      events?.onChat(info);
+    } catch (err) {
+      log.error({ err }, 'onChat handler failed');
+    }
   }
 
   function report(state: ChannelState): void {
-    try { events?.onState?.(state); } catch (err) { log.error({ err }, 'onState handler failed'); }
+    try {
+      events?.onState?.(state);
+    } catch (err) {
+      log.error({ err }, 'onState handler failed');
+    }
   }
 
   function noteSelf(me: { id?: string | null; lid?: string | null } | undefined): void {
@@ -183,14 +191,22 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
               requestPairingCode(s, opts.pairingPhone);
             }
           } else {
-            report({ connected: false, detail: 'Scan the QR code with WhatsApp: Settings → Linked devices → Link a device.', linking: { qr: update.qr } });
+            report({
+              connected: false,
+              detail: 'Scan the QR code with WhatsApp: Settings → Linked devices → Link a device.',
+              linking: { qr: update.qr },
+            });
             if (opts.printQr) printQr(update.qr);
           }
         }
         if (update.connection === 'open') onOpen(s);
       }
-      const queued = batch['messages.upsert'] || batch['groups.update'] || batch['groups.upsert']
-        || batch['chats.upsert'] || batch['lid-mapping.update'];
+      const queued =
+        batch['messages.upsert'] ||
+        batch['groups.update'] ||
+        batch['groups.upsert'] ||
+        batch['chats.upsert'] ||
+        batch['lid-mapping.update'];
       if (queued) work = work.then(() => handleBatch(s, batch)).catch((err) => log.error({ err }, 'WhatsApp event handling failed'));
       // Closing last: messages that arrived in the same batch are still handled.
       if (update?.connection === 'close') onClose(gen, s, update.lastDisconnect?.error);
@@ -202,8 +218,15 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     s.requestPairingCode(digits).then(
       (code) => {
         log.info('WhatsApp pairing code issued');
-        report({ connected: false, detail: 'Enter the pairing code in WhatsApp: Settings → Linked devices → Link with phone number.', linking: { pairingCode: code } });
-        if (opts.printQr) process.stdout.write(`\nWhatsApp pairing code: ${code}\nOn your phone: Settings → Linked devices → Link a device → Link with phone number instead.\n\n`);
+        report({
+          connected: false,
+          detail: 'Enter the pairing code in WhatsApp: Settings → Linked devices → Link with phone number.',
+          linking: { pairingCode: code },
+        });
+        if (opts.printQr)
+          process.stdout.write(
+            `\nWhatsApp pairing code: ${code}\nOn your phone: Settings → Linked devices → Link a device → Link with phone number instead.\n\n`,
+          );
       },
       (err) => log.error({ err }, 'Could not get a WhatsApp pairing code; check the phone number (country code, digits only)'),
     );
@@ -251,10 +274,15 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       linkLost = true;
       // These credentials are dead; removing them (after any pending save) lets the next link start clean.
       credsWrite = credsWrite.then(() => clearCredentials(opts.authDir, log));
-      const reason = 'WhatsApp logged this device out (it was removed from Linked devices, or the session expired). Link it again with `nanoclaw auth whatsapp`.';
+      const reason =
+        'WhatsApp logged this device out (it was removed from Linked devices, or the session expired). Link it again with `nanoclaw auth whatsapp`.';
       log.error({ code }, reason);
       report({ connected: false, detail: reason });
-      try { opts.onLinkLost?.(reason); } catch (err) { log.error({ err }, 'onLinkLost handler failed'); }
+      try {
+        opts.onLinkLost?.(reason);
+      } catch (err) {
+        log.error({ err }, 'onLinkLost handler failed');
+      }
       void credsWrite.then(watchForNewLink);
       return;
     }
@@ -345,12 +373,21 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
         if (saved === 'refused') message.text += REFUSED_NOTE;
         else if (saved) message.attachments = [saved];
       }
-      try { events?.onMessage(message); } catch (err) { log.error({ err, id: message.id }, 'onMessage handler failed'); }
+      try {
+        events?.onMessage(message);
+      } catch (err) {
+        log.error({ err, id: message.id }, 'onMessage handler failed');
+      }
     }
   }
 
   /** The saved attachment; null when there is nothing to save or it failed; 'refused' when the inbox is not a plain folder. */
-  async function saveMedia(wa: WAMessage, chatJid: string, media: NonNullable<Converted['media']>, s: WhatsAppSocket): Promise<Attachment | 'refused' | null> {
+  async function saveMedia(
+    wa: WAMessage,
+    chatJid: string,
+    media: NonNullable<Converted['media']>,
+    s: WhatsAppSocket,
+  ): Promise<Attachment | 'refused' | null> {
     const inbox = opts.inboxDirFor(chatJid);
     if (!inbox) return null;
     if (media.size !== undefined && media.size > maxMediaBytes) {
@@ -445,7 +482,10 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
 
     async disconnect(): Promise<void> {
       stopped = true;
-      if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; }
+      if (reconnectTimer) {
+        clearTimeout(reconnectTimer);
+        reconnectTimer = null;
+      }
       stopWatching();
       shutdown.abort();
       const s = detach();
@@ -496,10 +536,15 @@ function clearCredentials(dir: string, log: Logger): void {
 
 function defaultDownload(logger: Logger): DownloadMedia {
   return async (msg, { sock, signal }) => {
-    const stream = await downloadMediaMessage(msg, 'stream', { options: { signal } }, {
-      logger,
-      reuploadRequest: (m) => sock.updateMediaMessage(m),
-    });
+    const stream = await downloadMediaMessage(
+      msg,
+      'stream',
+      { options: { signal } },
+      {
+        logger,
+        reuploadRequest: (m) => sock.updateMediaMessage(m),
+      },
+    );
     return stream as AsyncIterable<Uint8Array>;
   };
 }

@@ -26,8 +26,7 @@ export interface EgressRules {
 export const DEFAULT_WEB_ALLOWLIST = ['*:443', '*:80'];
 
 export type EgressDecision =
-  | { allow: true; host: string; port: number; address: string }
-  | { allow: false; host: string; port: number; reason: string };
+  { allow: true; host: string; port: number; address: string } | { allow: false; host: string; port: number; reason: string };
 
 export type Resolver = (host: string) => Promise<string[]>;
 
@@ -40,10 +39,34 @@ export function egressRules(settings: Pick<SandboxSettings, 'egress' | 'egressAl
 // Addresses that are never "the internet": loopback, private, link-local (cloud
 // metadata), CGNAT, multicast, reserved, and their IPv6 counterparts.
 const NON_PUBLIC = new net.BlockList();
-for (const [a, p] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4]] as const) {
+for (const [a, p] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
   NON_PUBLIC.addSubnet(a, p, 'ipv4');
 }
-for (const [a, p] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['2001:db8::', 32], ['64:ff9b::', 96], ['100::', 64]] as const) {
+for (const [a, p] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['2001:db8::', 32],
+  ['64:ff9b::', 96],
+  ['100::', 64],
+] as const) {
   NON_PUBLIC.addSubnet(a, p, 'ipv6');
 }
 
@@ -63,11 +86,15 @@ export function parseHostPort(target: string, defaultPort: number): { host: stri
   let host: string;
   let portText: string | undefined;
   const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(target);
-  if (v6) { host = v6[1]; portText = v6[2]; }
-  else {
+  if (v6) {
+    host = v6[1];
+    portText = v6[2];
+  } else {
     const i = target.lastIndexOf(':');
-    if (i >= 0 && target.indexOf(':') === i) { host = target.slice(0, i); portText = target.slice(i + 1); }
-    else if (i < 0) host = target;
+    if (i >= 0 && target.indexOf(':') === i) {
+      host = target.slice(0, i);
+      portText = target.slice(i + 1);
+    } else if (i < 0) host = target;
     else return null; // a bare IPv6 address without brackets is ambiguous
   }
   const port = portText === undefined || portText === '' ? defaultPort : Number(portText);
@@ -78,7 +105,10 @@ export function parseHostPort(target: string, defaultPort: number): { host: stri
   return { host, port };
 }
 
-interface Pattern { host: string; port: number | '*' | 'web' }
+interface Pattern {
+  host: string;
+  port: number | '*' | 'web';
+}
 
 /** "example.com" (ports 80 and 443), "*.example.com:8443", "*:443", "127.0.0.1:8080", "[::1]:9000". */
 export function parsePattern(text: string): Pattern | null {
@@ -87,8 +117,10 @@ export function parsePattern(text: string): Pattern | null {
   const v6 = /^\[([0-9a-f:.]+)\](?::(\d+|\*))?$/.exec(t);
   let host: string;
   let port: string | undefined;
-  if (v6) { host = v6[1]; port = v6[2]; }
-  else {
+  if (v6) {
+    host = v6[1];
+    port = v6[2];
+  } else {
     const parts = t.split(':');
     if (parts.length > 2) return null;
     [host, port] = parts;
@@ -114,9 +146,12 @@ function hostMatches(p: Pattern, host: string): boolean {
 }
 
 function patternsFor(rules: EgressRules): Pattern[] {
-  const texts = rules.policy === 'open' ? ['*:*', ...rules.allowlist]
-    : rules.policy === 'allowlist' ? rules.allowlist
-      : [...DEFAULT_WEB_ALLOWLIST, ...rules.allowlist];
+  const texts =
+    rules.policy === 'open'
+      ? ['*:*', ...rules.allowlist]
+      : rules.policy === 'allowlist'
+        ? rules.allowlist
+        : [...DEFAULT_WEB_ALLOWLIST, ...rules.allowlist];
   return texts.map(parsePattern).filter((p): p is Pattern => p !== null);
 }
 
@@ -129,7 +164,12 @@ function explicitlyListed(rules: EgressRules, address: string, port: number): bo
  * Decides one destination. Refusals happen before any connection or DNS lookup
  * where the name alone decides, so a refused destination sees no traffic.
  */
-export async function decideEgress(rules: EgressRules, host: string, port: number, resolve: Resolver = systemResolver): Promise<EgressDecision> {
+export async function decideEgress(
+  rules: EgressRules,
+  host: string,
+  port: number,
+  resolve: Resolver = systemResolver,
+): Promise<EgressDecision> {
   const refuse = (reason: string): EgressDecision => ({ allow: false, host, port, reason });
   if (rules.policy === 'none') return refuse('this group\'s network policy is "none": only the model API is reachable');
   const isIp = net.isIP(host) !== 0;
@@ -139,7 +179,9 @@ export async function decideEgress(rules: EgressRules, host: string, port: numbe
   }
   const patterns = patternsFor(rules);
   if (!patterns.some((p) => hostMatches(p, host) && portMatches(p, port))) {
-    return refuse(`${host}:${port} is not allowed by this group's network policy (${rules.policy}); add it to the group's egressAllowlist to allow it`);
+    return refuse(
+      `${host}:${port} is not allowed by this group's network policy (${rules.policy}); add it to the group's egressAllowlist to allow it`,
+    );
   }
   // "localhost" resolves by name; it is as private as 127.0.0.1 and needs the same explicit entry.
   let addresses: string[];
@@ -152,7 +194,10 @@ export async function decideEgress(rules: EgressRules, host: string, port: numbe
   for (const address of addresses) {
     if (isPublicAddress(address)) continue;
     const listed = explicitlyListed(rules, address, port) || (host === 'localhost' && explicitlyListed(rules, 'localhost', port));
-    if (!listed) return refuse(`${host} resolves to ${address}, a non-public address; add ${address}:${port} to the group's egress allowlist to reach it`);
+    if (!listed)
+      return refuse(
+        `${host} resolves to ${address}, a non-public address; add ${address}:${port} to the group's egress allowlist to reach it`,
+      );
   }
   return { allow: true, host, port, address: addresses[0] };
 }

@@ -8,7 +8,13 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { decideEgress, parseHostPort, type EgressDecision, type EgressRules, type Resolver } from './policy.js';
 
-export interface EgressEvent { groupFolder: string; method: string; destination: string; allowed: boolean; reason?: string }
+export interface EgressEvent {
+  groupFolder: string;
+  method: string;
+  destination: string;
+  allowed: boolean;
+  reason?: string;
+}
 
 export interface ProxyDeps {
   groupFolder: string;
@@ -18,7 +24,17 @@ export interface ProxyDeps {
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
-const HOP_BY_HOP = new Set(['connection', 'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 function refusalText(d: Extract<EgressDecision, { allow: false }>): string {
   return `NanoClaw refused ${d.host}:${d.port}: ${d.reason}.\n`;
@@ -35,10 +51,18 @@ export async function handleConnect(deps: ProxyDeps, req: http.IncomingMessage, 
     return;
   }
   const decision = await decideEgress(deps.rules, target.host, target.port, deps.resolve);
-  deps.onEvent({ groupFolder: deps.groupFolder, method: 'CONNECT', destination: `${target.host}:${target.port}`, allowed: decision.allow, reason: decision.allow ? undefined : decision.reason });
+  deps.onEvent({
+    groupFolder: deps.groupFolder,
+    method: 'CONNECT',
+    destination: `${target.host}:${target.port}`,
+    allowed: decision.allow,
+    reason: decision.allow ? undefined : decision.reason,
+  });
   if (!decision.allow) {
     const body = refusalText(decision);
-    client.end(`HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-nanoclaw-egress: refused\r\n\r\n${body}`);
+    client.end(
+      `HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-nanoclaw-egress: refused\r\n\r\n${body}`,
+    );
     return;
   }
   const upstream = net.connect({ host: decision.address, port: decision.port });
@@ -54,7 +78,9 @@ export async function handleConnect(deps: ProxyDeps, req: http.IncomingMessage, 
   });
   upstream.on('error', (err) => {
     if (!established && !client.writableEnded) {
-      client.end(`HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\n${target.host}:${target.port} could not be reached: ${err.message}\n`);
+      client.end(
+        `HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\n${target.host}:${target.port} could not be reached: ${err.message}\n`,
+      );
     } else client.destroy();
   });
   client.on('close', () => upstream.destroy());
@@ -63,7 +89,11 @@ export async function handleConnect(deps: ProxyDeps, req: http.IncomingMessage, 
 /** GET http://host/path through the proxy — plain http, if the policy allows it. */
 export async function handleAbsoluteUri(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   let url: URL;
-  try { url = new URL(req.url ?? ''); } catch { url = null as unknown as URL; }
+  try {
+    url = new URL(req.url ?? '');
+  } catch {
+    url = null as unknown as URL;
+  }
   if (!url || url.protocol !== 'http:') {
     res.writeHead(400, { 'content-type': 'text/plain' });
     res.end('The proxy forwards http:// URLs; use CONNECT for https.\n');
@@ -76,7 +106,13 @@ export async function handleAbsoluteUri(deps: ProxyDeps, req: http.IncomingMessa
     return;
   }
   const decision = await decideEgress(deps.rules, target.host, target.port, deps.resolve);
-  deps.onEvent({ groupFolder: deps.groupFolder, method: req.method ?? 'GET', destination: `${target.host}:${target.port}`, allowed: decision.allow, reason: decision.allow ? undefined : decision.reason });
+  deps.onEvent({
+    groupFolder: deps.groupFolder,
+    method: req.method ?? 'GET',
+    destination: `${target.host}:${target.port}`,
+    allowed: decision.allow,
+    reason: decision.allow ? undefined : decision.reason,
+  });
   if (!decision.allow) {
     res.writeHead(403, { 'content-type': 'text/plain', 'x-nanoclaw-egress': 'refused' });
     res.end(refusalText(decision));
@@ -85,16 +121,29 @@ export async function handleAbsoluteUri(deps: ProxyDeps, req: http.IncomingMessa
   const headers: http.OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k.toLowerCase()) && v !== undefined) headers[k] = v;
   headers.host = url.host;
-  const upstream = http.request({ host: decision.address, port: decision.port, method: req.method, path: url.pathname + url.search, headers, setHost: false, timeout: CONNECT_TIMEOUT_MS }, (up) => {
-    const out: http.OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k.toLowerCase()) && v !== undefined) out[k] = v;
-    res.writeHead(up.statusCode ?? 502, out);
-    up.pipe(res);
-  });
+  const upstream = http.request(
+    {
+      host: decision.address,
+      port: decision.port,
+      method: req.method,
+      path: url.pathname + url.search,
+      headers,
+      setHost: false,
+      timeout: CONNECT_TIMEOUT_MS,
+    },
+    (up) => {
+      const out: http.OutgoingHttpHeaders = {};
+      for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k.toLowerCase()) && v !== undefined) out[k] = v;
+      res.writeHead(up.statusCode ?? 502, out);
+      up.pipe(res);
+    },
+  );
   upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
   upstream.on('error', (err) => {
-    if (!res.headersSent) { res.writeHead(502, { 'content-type': 'text/plain' }); res.end(`${url.host} could not be reached: ${err.message}\n`); }
-    else res.destroy();
+    if (!res.headersSent) {
+      res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`${url.host} could not be reached: ${err.message}\n`);
+    } else res.destroy();
   });
   req.pipe(upstream);
 }

@@ -16,19 +16,33 @@ import { spawnSandbox } from '../spawn.js';
 /** The host as seen from the default vmnet network (`container network list`: 192.168.64.0/24). */
 export const APPLE_HOST_ADDRESS = '192.168.64.1';
 
-export interface AppleRuntimeOptions { image: string; installId: string; cli?: string; hostAddress?: string }
+export interface AppleRuntimeOptions {
+  image: string;
+  installId: string;
+  cli?: string;
+  hostAddress?: string;
+}
 
 export function appleRunArgs(spec: SandboxSpec, opts: AppleRuntimeOptions): string[] {
   const args = [
-    'run', '--rm',
-    '--name', containerName(opts.installId, spec.id),
-    '--label', `${LABEL_INSTALL}=${opts.installId}`,
-    '--label', `${LABEL_SANDBOX}=${spec.id}`,
-    '--user', SANDBOX_USER,
-    '--cpus', String(Math.max(1, Math.ceil(spec.limits.cpus))),
-    '--memory', `${spec.limits.memoryMb}M`,
-    '--workdir', spec.workdir,
-    '--tmpfs', '/tmp',
+    'run',
+    '--rm',
+    '--name',
+    containerName(opts.installId, spec.id),
+    '--label',
+    `${LABEL_INSTALL}=${opts.installId}`,
+    '--label',
+    `${LABEL_SANDBOX}=${spec.id}`,
+    '--user',
+    SANDBOX_USER,
+    '--cpus',
+    String(Math.max(1, Math.ceil(spec.limits.cpus))),
+    '--memory',
+    `${spec.limits.memoryMb}M`,
+    '--workdir',
+    spec.workdir,
+    '--tmpfs',
+    '/tmp',
   ];
   for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
   for (const m of spec.mounts) {
@@ -50,20 +64,28 @@ export function createAppleRuntime(opts: AppleRuntimeOptions): SandboxRuntime {
     async check() {
       if (process.platform !== 'darwin') return { ok: false, reason: 'Apple Container runs only on macOS (26 or newer, Apple silicon).' };
       const status = await runCli(cli, ['system', 'status'], 15_000);
-      if (status.missing) return { ok: false, reason: 'Apple Container is not installed: install it from https://github.com/apple/container/releases, or use Docker.' };
-      if (!status.ok) return { ok: false, reason: `Apple Container is not running (${status.out.slice(0, 200)}): run "container system start".` };
+      if (status.missing)
+        return {
+          ok: false,
+          reason: 'Apple Container is not installed: install it from https://github.com/apple/container/releases, or use Docker.',
+        };
+      if (!status.ok)
+        return { ok: false, reason: `Apple Container is not running (${status.out.slice(0, 200)}): run "container system start".` };
       const img = await runCli(cli, ['image', 'inspect', opts.image], 15_000);
-      if (!img.ok) return { ok: false, reason: `the agent image ${opts.image} is not built for Apple Container: run "nanoclaw image build".` };
+      if (!img.ok)
+        return { ok: false, reason: `the agent image ${opts.image} is not built for Apple Container: run "nanoclaw image build".` };
       return { ok: true };
     },
     async removeOrphans() {
       const list = await runCli(cli, ['list', '--all', '--format', 'json'], 30_000);
       if (!list.ok) return;
       let items: any[] = [];
-      try { items = JSON.parse(list.out); } catch { return; }
-      const ids = items
-        .filter((c) => c?.configuration?.labels?.[LABEL_INSTALL] === opts.installId)
-        .map((c) => String(c.configuration.id));
+      try {
+        items = JSON.parse(list.out);
+      } catch {
+        return;
+      }
+      const ids = items.filter((c) => c?.configuration?.labels?.[LABEL_INSTALL] === opts.installId).map((c) => String(c.configuration.id));
       if (ids.length) await runCli(cli, ['delete', '--force', ...ids], 60_000);
     },
     start(spec: SandboxSpec): SandboxProcess {
@@ -71,7 +93,9 @@ export function createAppleRuntime(opts: AppleRuntimeOptions): SandboxRuntime {
       const proc = spawnSandbox(cli, appleRunArgs(spec, opts), {
         env: cliEnv(),
         outputCapBytes: spec.limits.outputCapBytes,
-        onKill: () => { void runCli(cli, ['delete', '--force', name]); },
+        onKill: () => {
+          void runCli(cli, ['delete', '--force', name]);
+        },
       });
       void proc.exited.then(() => runCli(cli, ['delete', '--force', name]));
       return proc;

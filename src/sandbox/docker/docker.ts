@@ -4,17 +4,34 @@
 import type { SandboxRuntime } from '../../types.js';
 import { createContainerRuntime, runCli } from '../container-cli.js';
 
-export interface ContainerRuntimeOptions { image: string; installId: string; hostApp?: boolean; cli?: string }
+export interface ContainerRuntimeOptions {
+  image: string;
+  installId: string;
+  hostApp?: boolean;
+  cli?: string;
+}
 
 /** Is the daemon there, and is the image built? Said in words a user can act on. */
-export async function checkContainerCli(cli: string, label: string, image: string, install: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function checkContainerCli(
+  cli: string,
+  label: string,
+  image: string,
+  install: string,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const version = await runCli(cli, ['version', '--format', '{{.Server.Version}}'], 15_000);
   if (version.missing) return { ok: false, reason: `${label} is not installed (${install}), or use NANOCLAW_RUNTIME=bwrap.` };
   if (!version.ok || !version.out) {
-    return { ok: false, reason: `${label} is installed but does not answer (${version.out.split('\n').pop()?.slice(0, 200) || 'no output'}): start it, or use NANOCLAW_RUNTIME=bwrap.` };
+    return {
+      ok: false,
+      reason: `${label} is installed but does not answer (${version.out.split('\n').pop()?.slice(0, 200) || 'no output'}): start it, or use NANOCLAW_RUNTIME=bwrap.`,
+    };
   }
   const img = await runCli(cli, ['image', 'inspect', '--format', '{{.Id}}', image], 15_000);
-  if (!img.ok) return { ok: false, reason: `the agent image ${image} is not built for ${label}: run "nanoclaw image build" (or container/build.sh; container/build-local-rootfs.sh without a registry).` };
+  if (!img.ok)
+    return {
+      ok: false,
+      reason: `the agent image ${image} is not built for ${label}: run "nanoclaw image build" (or container/build.sh; container/build-local-rootfs.sh without a registry).`,
+    };
   return { ok: true };
 }
 
@@ -27,6 +44,7 @@ export function createDockerRuntime(opts: ContainerRuntimeOptions): SandboxRunti
     hostApp: opts.hostApp ?? process.platform === 'linux',
     tmpfsOwner: (uid, gid) => `uid=${uid},gid=${gid},mode=0755`,
     extraRunArgs: ['--init'],
-    check: () => checkContainerCli(cli, 'Docker', opts.image, 'install Docker: https://docs.docker.com/engine/install/ or apt-get install docker.io'),
+    check: () =>
+      checkContainerCli(cli, 'Docker', opts.image, 'install Docker: https://docs.docker.com/engine/install/ or apt-get install docker.io'),
   });
 }

@@ -23,11 +23,19 @@ export function hostUlimitArgs(limitsText = readLimits()): string[] {
 }
 
 function pidMax(): number {
-  try { return Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()) || Infinity; } catch { return Infinity; }
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/pid_max', 'utf8').trim()) || Infinity;
+  } catch {
+    return Infinity;
+  }
 }
 
 function readLimits(): string {
-  try { return fs.readFileSync('/proc/self/limits', 'utf8'); } catch { return ''; }
+  try {
+    return fs.readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 export function createPodmanRuntime(opts: ContainerRuntimeOptions): SandboxRuntime {
@@ -41,7 +49,10 @@ export function createPodmanRuntime(opts: ContainerRuntimeOptions): SandboxRunti
     // Rootless: keep the user's uid the same inside, so its files stay the user's.
     hostUserArgs: ['--userns=keep-id'],
     // --init (catatonit) reaps the orphans a shell leaves behind; without it they pile up against the pids limit.
-    extraRunArgs: [...hostUlimitArgs(), ...(['/usr/libexec/podman/catatonit', '/usr/bin/catatonit'].some((p) => fs.existsSync(p)) ? ['--init'] : [])],
+    extraRunArgs: [
+      ...hostUlimitArgs(),
+      ...(['/usr/libexec/podman/catatonit', '/usr/bin/catatonit'].some((p) => fs.existsSync(p)) ? ['--init'] : []),
+    ],
     check: () => checkContainerCli(cli, 'Podman', opts.image, 'install it: apt-get install podman, dnf install podman'),
   });
 }

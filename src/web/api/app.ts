@@ -53,11 +53,20 @@ function guard(app: Hono, token: string): void {
     const header = c.req.header('authorization');
     const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     if (!tokenMatches(given, token)) {
-      throw new ApiError('unauthorized', 'Missing or wrong API token: send "Authorization: Bearer <token>" with the token from data/api-token.');
+      throw new ApiError(
+        'unauthorized',
+        'Missing or wrong API token: send "Authorization: Bearer <token>" with the token from data/api-token.',
+      );
     }
     await next();
   });
-  app.use('/api/*', bodyLimit({ maxSize: MAX_TEXT * 2 + 64 * 1024, onError: (c) => errorResponse(new ApiError('too_large', 'Request body too large (max 4 MB).'), c) }));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_TEXT * 2 + 64 * 1024,
+      onError: (c) => errorResponse(new ApiError('too_large', 'Request body too large (max 4 MB).'), c),
+    }),
+  );
 }
 
 export function createApi(deps: ApiDeps): Hono {

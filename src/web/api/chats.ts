@@ -26,8 +26,16 @@ const postMessage = z.object({
 
 export function toApiMessage(m: StoredMessage): ApiMessage {
   return {
-    id: m.id, chatJid: m.chatJid, sender: m.sender, senderName: m.senderName, text: m.text, timestamp: m.timestamp,
-    fromAssistant: m.fromAssistant, seq: m.seq, replyTo: m.replyTo ?? null, attachments: m.attachments ?? [],
+    id: m.id,
+    chatJid: m.chatJid,
+    sender: m.sender,
+    senderName: m.senderName,
+    text: m.text,
+    timestamp: m.timestamp,
+    fromAssistant: m.fromAssistant,
+    seq: m.seq,
+    replyTo: m.replyTo ?? null,
+    attachments: m.attachments ?? [],
   };
 }
 
@@ -40,7 +48,8 @@ export function chatsApi(deps: ChatsApiDeps): Hono {
 
   app.post('/api/chats/:jid/messages', async (c) => {
     const jid = c.req.param('jid');
-    if (!isLocalJid(jid)) throw new ApiError('invalid', `Only local chats (local:<name>) take messages through the API; "${jid.slice(0, 80)}" is not one.`);
+    if (!isLocalJid(jid))
+      throw new ApiError('invalid', `Only local chats (local:<name>) take messages through the API; "${jid.slice(0, 80)}" is not one.`);
     const parsed = postMessage.safeParse(await jsonBody(c, 'Body must be JSON: { "sender", "senderName", "text" }.'));
     if (!parsed.success) throw new ApiError('invalid', `Invalid message: ${describeIssues(parsed.error)}`);
     let accepted: AcceptedResponse;

@@ -17,7 +17,10 @@ const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
 };
 
 export class ApiError extends Error {
-  constructor(readonly code: ApiErrorCode, message: string) {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'ApiError';
   }
@@ -35,7 +38,11 @@ export function errorResponse(err: unknown, c: Context): Response {
 
 /** Reads a JSON body, or refuses it with what was expected. */
 export async function jsonBody(c: Context, expected: string): Promise<unknown> {
-  try { return await c.req.json(); } catch { throw new ApiError('invalid', expected); }
+  try {
+    return await c.req.json();
+  } catch {
+    throw new ApiError('invalid', expected);
+  }
 }
 
 /** A JSON body that is an object (arrays count, as JSON.parse sees them). */

@@ -21,14 +21,20 @@ export function eventsApi(deps: EventsApiDeps): Hono {
         queue.push(m);
         wake?.();
       });
-      stream.onAbort(() => { unsubscribe(); wake?.(); });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
       await stream.writeSSE({ event: 'ready', data: '{}' });
       while (!stream.aborted) {
         while (queue.length) {
           const m = queue.shift()!;
           await stream.writeSSE({ event: 'message', data: JSON.stringify(toApiMessage(m)), id: String(m.seq) });
         }
-        await new Promise<void>((r) => { wake = r; setTimeout(r, 15_000); });
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 15_000);
+        });
         wake = null;
         if (!queue.length && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
       }

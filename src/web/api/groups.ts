@@ -30,32 +30,58 @@ export interface GroupsApiDeps {
   checkMounts: MountCheck;
 }
 
-const mount = z.object({
-  hostPath: z.string().min(1).max(4096),
-  containerPath: z.string().min(1).max(200),
-  readonly: z.boolean().optional(),
-}).strict();
+const mount = z
+  .object({
+    hostPath: z.string().min(1).max(4096),
+    containerPath: z.string().min(1).max(200),
+    readonly: z.boolean().optional(),
+  })
+  .strict();
 
-const sandboxPatch = z.object({
-  memoryMb: z.number().int().min(128).max(1_048_576).nullable(),
-  cpus: z.number().min(0.1).max(256).nullable(),
-  pids: z.number().int().min(16).max(1_000_000).nullable(),
-  timeoutMs: z.number().int().min(10_000).max(86_400_000).nullable(),
-  idleTimeoutMs: z.number().int().min(1_000).max(86_400_000).nullable(),
-  outputCapBytes: z.number().int().min(1024).max(1_073_741_824).nullable(),
-  diskQuotaMb: z.number().int().min(1).max(16_777_216).nullable(),
-  egress: z.enum(['none', 'allowlist', 'open']).nullable(),
-  egressAllowlist: z.array(z.string().trim().min(1).max(300).refine((t) => /^[A-Za-z0-9*.\-[\]:]+$/.test(t) && parsePattern(t) !== null, 'must be a destination such as example.com, *.example.com, example.com:8443 or 10.0.0.5:5432')).max(200).nullable(),
-  extraMounts: z.array(mount).max(20).nullable(),
-  maxMessagesPerTurn: z.number().int().min(0).max(1000).nullable(),
-}).partial().strict();
+const sandboxPatch = z
+  .object({
+    memoryMb: z.number().int().min(128).max(1_048_576).nullable(),
+    cpus: z.number().min(0.1).max(256).nullable(),
+    pids: z.number().int().min(16).max(1_000_000).nullable(),
+    timeoutMs: z.number().int().min(10_000).max(86_400_000).nullable(),
+    idleTimeoutMs: z.number().int().min(1_000).max(86_400_000).nullable(),
+    outputCapBytes: z.number().int().min(1024).max(1_073_741_824).nullable(),
+    diskQuotaMb: z.number().int().min(1).max(16_777_216).nullable(),
+    egress: z.enum(['none', 'allowlist', 'open']).nullable(),
+    egressAllowlist: z
+      .array(
+        z
+          .string()
+          .trim()
+          .min(1)
+          .max(300)
+          .refine(
+            (t) => /^[A-Za-z0-9*.\-[\]:]+$/.test(t) && parsePattern(t) !== null,
+            'must be a destination such as example.com, *.example.com, example.com:8443 or 10.0.0.5:5432',
+          ),
+      )
+      .max(200)
+      .nullable(),
+    extraMounts: z.array(mount).max(20).nullable(),
+    maxMessagesPerTurn: z.number().int().min(0).max(1000).nullable(),
+  })
+  .partial()
+  .strict();
 
-const groupPatch = z.object({
-  name: z.string().trim().min(1).max(200),
-  trigger: z.string().trim().min(1).max(100).refine((t) => !/[\r\n]/.test(t), 'must be on one line'),
-  requiresTrigger: z.boolean(),
-  sandbox: sandboxPatch,
-}).partial().strict();
+const groupPatch = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    trigger: z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .refine((t) => !/[\r\n]/.test(t), 'must be on one line'),
+    requiresTrigger: z.boolean(),
+    sandbox: sandboxPatch,
+  })
+  .partial()
+  .strict();
 
 export type GroupPatch = z.infer<typeof groupPatch>;
 

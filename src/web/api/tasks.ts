@@ -38,11 +38,19 @@ export function tasksApi(deps: TasksApiDeps): Hono {
   });
 
   app.post('/api/tasks', async (c) => {
-    const body = await objectBody(c, 'Body must be JSON: { "group_folder", "prompt", "schedule_type", "schedule_value", "context_mode"? }.');
-    if (typeof body.group_folder !== 'string') throw new ApiError('invalid', 'group_folder is required (the folder of a registered group, e.g. "main").');
+    const body = await objectBody(
+      c,
+      'Body must be JSON: { "group_folder", "prompt", "schedule_type", "schedule_value", "context_mode"? }.',
+    );
+    if (typeof body.group_folder !== 'string')
+      throw new ApiError('invalid', 'group_folder is required (the folder of a registered group, e.g. "main").');
     const res = createTask(deps, {
-      groupFolder: body.group_folder, prompt: body.prompt, scheduleType: body.schedule_type, scheduleValue: body.schedule_value,
-      contextMode: body.context_mode ?? undefined, budgetTokens: body.budget_tokens ?? undefined,
+      groupFolder: body.group_folder,
+      prompt: body.prompt,
+      scheduleType: body.schedule_type,
+      scheduleValue: body.schedule_value,
+      contextMode: body.context_mode ?? undefined,
+      budgetTokens: body.budget_tokens ?? undefined,
     });
     if (!res.ok) throw new ApiError('invalid', res.error);
     return c.json<TaskResponse>({ task: res.value }, 201);

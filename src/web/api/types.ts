@@ -8,7 +8,9 @@ import type { UsageTotals } from '../../store/usage.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../../types.js';
 
 /** Any refusal: 400 invalid, 401 token, 404 not found, 409 conflict, 413 too large, 503 storage, 500 internal. */
-export interface ErrorResponse { error: string }
+export interface ErrorResponse {
+  error: string;
+}
 
 export interface ApiMessage extends Pick<Message, 'id' | 'chatJid' | 'sender' | 'senderName' | 'text' | 'timestamp' | 'fromAssistant'> {
   seq: number;
@@ -17,17 +19,34 @@ export interface ApiMessage extends Pick<Message, 'id' | 'chatJid' | 'sender' | 
 }
 
 /** GET /api/chats/:jid/messages, oldest first. */
-export interface MessagesResponse { messages: ApiMessage[] }
+export interface MessagesResponse {
+  messages: ApiMessage[];
+}
 /** POST /api/chats/:jid/messages (202). */
-export interface AcceptedResponse { id: string }
+export interface AcceptedResponse {
+  id: string;
+}
 
-export interface KnownChat { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null }
+export interface KnownChat {
+  jid: string;
+  name: string | null;
+  channel: string;
+  isGroup: number;
+  lastMessageAt: string | null;
+}
 /** GET /api/groups. */
-export interface GroupsResponse { groups: RegisteredGroup[]; unregistered: KnownChat[] }
+export interface GroupsResponse {
+  groups: RegisteredGroup[];
+  unregistered: KnownChat[];
+}
 /** POST /api/groups (201), PATCH /api/groups/:jid, POST /api/pairing/:code/approve. */
-export interface GroupResponse { group: RegisteredGroup }
+export interface GroupResponse {
+  group: RegisteredGroup;
+}
 /** DELETE /api/groups/:jid (the jid) and DELETE /api/tasks/:id (the id). */
-export interface RemovedResponse { removed: string }
+export interface RemovedResponse {
+  removed: string;
+}
 
 /** GET /api/status. */
 export interface StatusResponse {
@@ -47,14 +66,23 @@ export interface StatusResponse {
 }
 
 /** GET /api/pairing. */
-export interface PairingResponse { pending: PairingRequest[] }
+export interface PairingResponse {
+  pending: PairingRequest[];
+}
 
 /** GET /api/tasks. */
-export interface TasksResponse { tasks: ScheduledTask[] }
+export interface TasksResponse {
+  tasks: ScheduledTask[];
+}
 /** POST /api/tasks (201), POST /api/tasks/:id/pause|resume. */
-export interface TaskResponse { task: ScheduledTask }
+export interface TaskResponse {
+  task: ScheduledTask;
+}
 /** GET /api/tasks/:id, runs newest first. */
-export interface TaskDetailResponse { task: ScheduledTask; runs: TaskRun[] }
+export interface TaskDetailResponse {
+  task: ScheduledTask;
+  runs: TaskRun[];
+}
 
 export type UsageRow = UsageTotals & { costUsd: number };
 /** GET /api/usage?days=30: days in the user's time zone; costUsd is an estimate. */
@@ -65,4 +93,6 @@ export interface UsageResponse {
 }
 
 /** GET /api/errors. */
-export interface ErrorsResponse { errors: { at: string; groupFolder: string | null; chatJid: string | null; message: string }[] }
+export interface ErrorsResponse {
+  errors: { at: string; groupFolder: string | null; chatJid: string | null; message: string }[];
+}

@@ -23,12 +23,21 @@ export function usageApi(deps: UsageApiDeps): Hono {
   return new Hono().get('/api/usage', (c) => {
     const days = Math.min(Math.max(Math.floor(Number(c.req.query('days') ?? 30)) || 30, 1), 3660);
     const since = new Date((deps.now ?? Date.now)() - days * 86_400_000).toISOString();
-    const byDay = rollUp(usage.byHourAndModel(since), (r) => localDay(r.hour, deps.timezone), (r) => ({ day: localDay(r.hour, deps.timezone) }))
-      .sort((a, b) => a.day.localeCompare(b.day));
-    const byGroup = rollUp(usage.byGroupAndModel(since), (r) => r.groupFolder, (r) => ({ groupFolder: r.groupFolder }))
-      .sort((a, b) => b.costUsd - a.costUsd);
-    const byTask = rollUp(usage.byTaskAndModel(since), (r) => r.taskId, (r) => ({ taskId: r.taskId, groupFolder: r.groupFolder }))
-      .sort((a, b) => b.costUsd - a.costUsd);
+    const byDay = rollUp(
+      usage.byHourAndModel(since),
+      (r) => localDay(r.hour, deps.timezone),
+      (r) => ({ day: localDay(r.hour, deps.timezone) }),
+    ).sort((a, b) => a.day.localeCompare(b.day));
+    const byGroup = rollUp(
+      usage.byGroupAndModel(since),
+      (r) => r.groupFolder,
+      (r) => ({ groupFolder: r.groupFolder }),
+    ).sort((a, b) => b.costUsd - a.costUsd);
+    const byTask = rollUp(
+      usage.byTaskAndModel(since),
+      (r) => r.taskId,
+      (r) => ({ taskId: r.taskId, groupFolder: r.groupFolder }),
+    ).sort((a, b) => b.costUsd - a.costUsd);
     return c.json<UsageResponse>({ byDay, byGroup, byTask });
   });
 }

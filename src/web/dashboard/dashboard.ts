@@ -18,7 +18,11 @@ export interface DashboardDeps {
   publicDir?: string;
 }
 
-interface Asset { body: Buffer; type: string; etag: string }
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -32,7 +36,8 @@ const TYPES: Record<string, string> = {
 };
 
 const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
@@ -51,7 +56,11 @@ export function loadAssets(dir: string): Map<string, Asset> {
       if (entry.isDirectory()) walk(rel);
       else if (entry.isFile() && TYPES[path.extname(entry.name)]) {
         const body = fs.readFileSync(path.join(dir, rel));
-        assets.set(rel, { body, type: TYPES[path.extname(entry.name)], etag: `"${crypto.createHash('sha1').update(body).digest('base64url').slice(0, 16)}"` });
+        assets.set(rel, {
+          body,
+          type: TYPES[path.extname(entry.name)],
+          etag: `"${crypto.createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`,
+        });
       }
     }
   };
@@ -61,7 +70,12 @@ export function loadAssets(dir: string): Map<string, Asset> {
 }
 
 function serve(c: Context, asset: Asset): Response {
-  const headers: Record<string, string> = { ...SECURITY_HEADERS, 'content-type': asset.type, etag: asset.etag, 'cache-control': 'no-cache' };
+  const headers: Record<string, string> = {
+    ...SECURITY_HEADERS,
+    'content-type': asset.type,
+    etag: asset.etag,
+    'cache-control': 'no-cache',
+  };
   if (c.req.header('if-none-match') === asset.etag) return new Response(null, { status: 304, headers });
   return new Response(new Uint8Array(asset.body), { status: 200, headers });
 }
@@ -86,9 +100,14 @@ export function dashboardApp(deps: DashboardDeps): Hono {
     const channel = deps.status().channels.find((ch) => ch.name === c.req.param('name'));
     if (!channel) throw new ApiError('not_found', `No channel named "${c.req.param('name').slice(0, 40)}" is running.`);
     const qr = channel.linking?.qr;
-    if (!qr) throw new ApiError('not_found', `${channel.name} is not waiting for a QR scan${channel.connected ? ': it is connected' : ''}.`);
+    if (!qr)
+      throw new ApiError('not_found', `${channel.name} is not waiting for a QR scan${channel.connected ? ': it is connected' : ''}.`);
     let svg: string;
-    try { svg = qrSvg(qr); } catch (err) { throw new ApiError('internal', `Could not draw the QR code: ${(err as Error).message}`); }
+    try {
+      svg = qrSvg(qr);
+    } catch (err) {
+      throw new ApiError('internal', `Could not draw the QR code: ${(err as Error).message}`);
+    }
     return c.body(svg, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   });
 

@@ -5,7 +5,10 @@
 const KEY = 'nanoclaw.token';
 
 export class ApiError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
 }
 
 export const token = {
@@ -43,7 +46,9 @@ async function errorText(res) {
   try {
     const body = await res.json();
     if (body && body.error) return body.error;
-  } catch { /* not JSON */ }
+  } catch {
+    /* not JSON */
+  }
   return res.status === 404 ? 'Not available in this version of NanoClaw.' : `Request failed (${res.status}).`;
 }
 
@@ -62,7 +67,11 @@ export function openEventStream({ onMessage, onState }) {
         delay = 500;
         await readSse(res.body, (ev) => {
           if (ev.event === 'message') {
-            try { onMessage(JSON.parse(ev.data)); } catch { /* a listener failed; keep streaming */ }
+            try {
+              onMessage(JSON.parse(ev.data));
+            } catch {
+              /* a listener failed; keep streaming */
+            }
           }
         });
       } catch (err) {

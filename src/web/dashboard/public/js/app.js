@@ -25,7 +25,10 @@ let routeSeq = 0;
 const ctx = {
   status: null,
   /** Subscribe to new chat messages from the live stream. */
-  onMessage(fn) { listeners.add(fn); return () => listeners.delete(fn); },
+  onMessage(fn) {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
+  },
   async refreshStatus() {
     ctx.status = await api('/api/status');
     document.getElementById('brand-name').textContent = ctx.status.assistantName || 'NanoClaw';
@@ -56,42 +59,66 @@ function showLogin(message) {
   cleanup?.();
   cleanup = null;
   header.hidden = true;
-  const input = h('input', { id: 'token', type: 'password', autocomplete: 'current-password', placeholder: 'API token', required: true, 'aria-label': 'API token' });
+  const input = h('input', {
+    id: 'token',
+    type: 'password',
+    autocomplete: 'current-password',
+    placeholder: 'API token',
+    required: true,
+    'aria-label': 'API token',
+  });
   const error = h('p.notice.error', { role: 'alert', hidden: !message }, message || '');
-  const form = h('form.login', {
-    onsubmit: async (e) => {
-      e.preventDefault();
-      token.set(input.value);
-      error.hidden = true;
-      try {
-        await ctx.refreshStatus();
-        showApp();
-      } catch (err) {
-        token.clear();
-        error.textContent = err.status === 401
-          ? 'That token was refused. Copy it again from data/api-token in the NanoClaw home.'
-          : err.message;
-        error.hidden = false;
-      }
+  const form = h(
+    'form.login',
+    {
+      onsubmit: async (e) => {
+        e.preventDefault();
+        token.set(input.value);
+        error.hidden = true;
+        try {
+          await ctx.refreshStatus();
+          showApp();
+        } catch (err) {
+          token.clear();
+          error.textContent =
+            err.status === 401 ? 'That token was refused. Copy it again from data/api-token in the NanoClaw home.' : err.message;
+          error.hidden = false;
+        }
+      },
     },
-  },
-  h('img', { src: '/ui/icon.svg', alt: '', width: 48, height: 48 }),
-  h('h1', 'NanoClaw'),
-  h('p.muted', 'Paste the API token from ', h('code', 'data/api-token'), ' in your NanoClaw home, or open the link that ', h('code', 'nanoclaw start'), ' printed.'),
-  input,
-  h('button.primary', { type: 'submit' }, 'Sign in'),
-  error);
+    h('img', { src: '/ui/icon.svg', alt: '', width: 48, height: 48 }),
+    h('h1', 'NanoClaw'),
+    h(
+      'p.muted',
+      'Paste the API token from ',
+      h('code', 'data/api-token'),
+      ' in your NanoClaw home, or open the link that ',
+      h('code', 'nanoclaw start'),
+      ' printed.',
+    ),
+    input,
+    h('button.primary', { type: 'submit' }, 'Sign in'),
+    error,
+  );
   put(view, form);
   input.focus();
 }
 
 function showApp() {
   header.hidden = false;
-  put(tabs, PAGES.map(([id, label]) => h('a.tab', { href: `#/${id}`, dataset: { page: id } }, label)));
+  put(
+    tabs,
+    PAGES.map(([id, label]) => h('a.tab', { href: `#/${id}`, dataset: { page: id } }, label)),
+  );
   if (!stopStream) {
     stopStream = openEventStream({
-      onMessage: (m) => { for (const fn of listeners) fn(m); },
-      onState: (on) => { live.textContent = on ? 'live' : 'offline'; live.classList.toggle('on', on); },
+      onMessage: (m) => {
+        for (const fn of listeners) fn(m);
+      },
+      onState: (on) => {
+        live.textContent = on ? 'live' : 'offline';
+        live.classList.toggle('on', on);
+      },
     });
   }
   route();
@@ -112,13 +139,19 @@ async function route() {
   cleanup = mod.render(root, ctx) || null;
 }
 
-document.getElementById('logout').addEventListener('click', () => { token.clear(); showLogin(); });
+document.getElementById('logout').addEventListener('click', () => {
+  token.clear();
+  showLogin();
+});
 authEvents.addEventListener('unauthorized', () => {
   if (header.hidden) return; // the sign-in form reports it itself
   token.clear();
   showLogin('The token was refused (it changes if data/api-token is recreated). Sign in again.');
 });
-window.addEventListener('hashchange', () => { if (takeTokenFromUrl()) signIn(); else route(); });
+window.addEventListener('hashchange', () => {
+  if (takeTokenFromUrl()) signIn();
+  else route();
+});
 
 takeTokenFromUrl();
 signIn();

@@ -27,30 +27,48 @@ export function columns(rows, series, { format = String, height = 180, title = '
     const g = s('g', {}, s('title', {}, `${r.label}: ${series.map((se) => `${se.label} ${format(r.values[se.key] || 0)}`).join(', ')}`));
     for (const se of series) {
       const v = Number(r.values[se.key]) || 0;
-      if (v > 0) g.append(s('rect', { x, width: bw, y: y(base + v), height: Math.max(0.5, y(base) - y(base + v)), class: `bar ${se.cls}` }));
+      if (v > 0)
+        g.append(s('rect', { x, width: bw, y: y(base + v), height: Math.max(0.5, y(base) - y(base + v)), class: `bar ${se.cls}` }));
       base += v;
     }
     svg.append(g);
-    if (i % every === 0 || i === rows.length - 1) svg.append(s('text', { x: x + bw / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis' }, r.label));
+    if (i % every === 0 || i === rows.length - 1)
+      svg.append(s('text', { x: x + bw / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis' }, r.label));
   });
-  return h('figure.chart-box', svg, h('figcaption.legend', series.map((se) => h('span', h(`i.swatch.${se.cls}`), se.label))));
+  return h(
+    'figure.chart-box',
+    svg,
+    h(
+      'figcaption.legend',
+      series.map((se) => h('span', h(`i.swatch.${se.cls}`), se.label)),
+    ),
+  );
 }
 
 /** Horizontal bars: items [{ label, value, note?, limit? }] — limit draws a budget marker. */
 export function bars(items, { format = String } = {}) {
   const max = Math.max(...items.map((i) => Math.max(i.value, i.limit || 0))) || 1;
-  return h('ul.hbars', items.map((it) => {
-    const fill = h('span.fill');
-    fill.style.width = `${(100 * it.value) / max}%`;
-    const track = h('span.track', fill);
-    if (it.limit) {
-      const mark = h('span.limit', { title: `budget ${format(it.limit)}` });
-      mark.style.left = `${(100 * it.limit) / max}%`;
-      track.append(mark);
-      if (it.value > it.limit) fill.classList.add('over');
-    }
-    return h('li', h('span.name', { title: it.label }, it.label), track, h('span.num', format(it.value)), it.note ? h('span.note.muted', it.note) : null);
-  }));
+  return h(
+    'ul.hbars',
+    items.map((it) => {
+      const fill = h('span.fill');
+      fill.style.width = `${(100 * it.value) / max}%`;
+      const track = h('span.track', fill);
+      if (it.limit) {
+        const mark = h('span.limit', { title: `budget ${format(it.limit)}` });
+        mark.style.left = `${(100 * it.limit) / max}%`;
+        track.append(mark);
+        if (it.value > it.limit) fill.classList.add('over');
+      }
+      return h(
+        'li',
+        h('span.name', { title: it.label }, it.label),
+        track,
+        h('span.num', format(it.value)),
+        it.note ? h('span.note.muted', it.note) : null,
+      );
+    }),
+  );
 }
 
 function niceMax(v) {

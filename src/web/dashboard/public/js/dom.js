@@ -97,8 +97,15 @@ export function channelOf(jid) {
 }
 
 export function slug(text) {
-  return String(text).toLowerCase().normalize('NFKD').replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64) || 'group';
+  return (
+    String(text)
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 64) || 'group'
+  );
 }
 
 /** A one-line notice at the top of a page; errors stay until replaced. */
@@ -116,12 +123,23 @@ export function confirmButton(label, confirmLabel, action) {
       armed = true;
       btn.textContent = confirmLabel;
       btn.classList.add('armed');
-      timer = setTimeout(() => { armed = false; btn.textContent = label; btn.classList.remove('armed'); }, 4000);
+      timer = setTimeout(() => {
+        armed = false;
+        btn.textContent = label;
+        btn.classList.remove('armed');
+      }, 4000);
       return;
     }
     clearTimeout(timer);
     btn.disabled = true;
-    try { await action(); } finally { btn.disabled = false; armed = false; btn.textContent = label; btn.classList.remove('armed'); }
+    try {
+      await action();
+    } finally {
+      btn.disabled = false;
+      armed = false;
+      btn.textContent = label;
+      btn.classList.remove('armed');
+    }
   });
   return btn;
 }
@@ -132,9 +150,16 @@ export function every(ms, fn) {
   let timer = null;
   const tick = async () => {
     if (stopped) return;
-    try { await fn(); } catch { /* the page shows its own errors */ }
+    try {
+      await fn();
+    } catch {
+      /* the page shows its own errors */
+    }
     if (!stopped) timer = setTimeout(tick, ms);
   };
   tick();
-  return () => { stopped = true; clearTimeout(timer); };
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }

@@ -17,43 +17,100 @@ export function render(root, ctx) {
   function draw() {
     if (!status) return;
     const up = Date.now() - new Date(status.startedAt).getTime();
-    put(summary,
+    put(
+      summary,
       stat('Running for', fmtDuration(up)),
       stat('Sandbox', status.runtime || 'none', !status.runtime),
       stat('Agents', `${status.queue.active} working · ${status.queue.waiting} waiting`),
       stat('Groups', String(status.groups)),
-      stat('Channels', `${status.channels.filter((c) => c.connected).length} of ${status.channels.length} connected`, status.channels.some((c) => !c.connected)));
-    put(problems, status.problems.length ? h('ul.problems', status.problems.map((p) => h('li', p))) : null);
-    put(agents, status.agents.length
-      ? h('div.cards', status.agents.map((a) => h('article.card.agent', { dataset: { jid: a.jid } },
-        h('div.card-head', h('span.dot.on'), h('strong', a.name), h('span.muted.small', a.folder)),
-        h('dl.facts',
-          h('dt', 'Running for'), h('dd', fmtDuration(Date.now() - new Date(a.startedAt).getTime())),
-          h('dt', 'Started'), h('dd', fmtTime(a.startedAt)),
-          h('dt', 'Now'), h('dd', a.tool ? `using ${a.tool}` : 'thinking'),
-          h('dt', 'Sandbox'), h('dd', status.runtime || '—')))))
-      : h('p.muted', 'No agent is running. They start when a message or task arrives and stop after a quiet spell.'));
+      stat(
+        'Channels',
+        `${status.channels.filter((c) => c.connected).length} of ${status.channels.length} connected`,
+        status.channels.some((c) => !c.connected),
+      ),
+    );
+    put(
+      problems,
+      status.problems.length
+        ? h(
+            'ul.problems',
+            status.problems.map((p) => h('li', p)),
+          )
+        : null,
+    );
+    put(
+      agents,
+      status.agents.length
+        ? h(
+            'div.cards',
+            status.agents.map((a) =>
+              h(
+                'article.card.agent',
+                { dataset: { jid: a.jid } },
+                h('div.card-head', h('span.dot.on'), h('strong', a.name), h('span.muted.small', a.folder)),
+                h(
+                  'dl.facts',
+                  h('dt', 'Running for'),
+                  h('dd', fmtDuration(Date.now() - new Date(a.startedAt).getTime())),
+                  h('dt', 'Started'),
+                  h('dd', fmtTime(a.startedAt)),
+                  h('dt', 'Now'),
+                  h('dd', a.tool ? `using ${a.tool}` : 'thinking'),
+                  h('dt', 'Sandbox'),
+                  h('dd', status.runtime || '—'),
+                ),
+              ),
+            ),
+          )
+        : h('p.muted', 'No agent is running. They start when a message or task arrives and stop after a quiet spell.'),
+    );
   }
 
   async function loadErrors() {
     try {
       const { errors: list } = await api('/api/errors?limit=30');
-      put(errors, list.length
-        ? h('ol.errors', list.map((e) => h('li.card.error',
-          h('div.card-head', h('time', { datetime: e.at }, fmtTime(e.at)), h('strong', e.groupFolder || 'host'), e.chatJid ? h('code.small', e.chatJid) : null),
-          h('p', e.message))))
-        : h('p.muted', 'No errors. 🎉'));
-    } catch (err) { notice(msg, err.message, 'error'); }
+      put(
+        errors,
+        list.length
+          ? h(
+              'ol.errors',
+              list.map((e) =>
+                h(
+                  'li.card.error',
+                  h(
+                    'div.card-head',
+                    h('time', { datetime: e.at }, fmtTime(e.at)),
+                    h('strong', e.groupFolder || 'host'),
+                    e.chatJid ? h('code.small', e.chatJid) : null,
+                  ),
+                  h('p', e.message),
+                ),
+              ),
+            )
+          : h('p.muted', 'No errors. 🎉'),
+      );
+    } catch (err) {
+      notice(msg, err.message, 'error');
+    }
   }
 
   const stopStatus = every(2000, async () => {
-    try { status = await ctx.refreshStatus(); notice(msg, ''); } catch (err) { notice(msg, err.message, 'error'); }
+    try {
+      status = await ctx.refreshStatus();
+      notice(msg, '');
+    } catch (err) {
+      notice(msg, err.message, 'error');
+    }
     draw();
   });
   const stopErrors = every(10_000, loadErrors);
   // Durations tick between polls.
   const tick = setInterval(draw, 1000);
-  return () => { stopStatus(); stopErrors(); clearInterval(tick); };
+  return () => {
+    stopStatus();
+    stopErrors();
+    clearInterval(tick);
+  };
 }
 
 function stat(label, value, bad = false) {

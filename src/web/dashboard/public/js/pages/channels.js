@@ -23,7 +23,9 @@ export function render(root, ctx) {
       counts = new Map();
       for (const g of groups) bump(channelOf(g.jid), 'registered');
       for (const c of unregistered) bump(c.channel || channelOf(c.jid), 'seen');
-    } catch { /* counts are a nicety */ }
+    } catch {
+      /* counts are a nicety */
+    }
   }
   function bump(ch, key) {
     const c = counts.get(ch) || { registered: 0, seen: 0 };
@@ -33,7 +35,12 @@ export function render(root, ctx) {
 
   async function draw() {
     let status;
-    try { status = await ctx.refreshStatus(); notice(msg, ''); } catch (err) { return notice(msg, err.message, 'error'); }
+    try {
+      status = await ctx.refreshStatus();
+      notice(msg, '');
+    } catch (err) {
+      return notice(msg, err.message, 'error');
+    }
     const plugins = new Map((status.plugins || []).map((p) => [p.name, p]));
     const cards = [];
     for (const ch of status.channels) {
@@ -41,24 +48,47 @@ export function render(root, ctx) {
       const linking = ch.linking || {};
       const state = ch.connected ? 'connected' : linking.qr || linking.pairingCode ? 'waiting to be linked' : 'disconnected';
       const c = counts.get(ch.name);
-      const card = h(`article.card.channel.${ch.connected ? 'ok' : 'bad'}`, { dataset: { channel: ch.name } },
+      const card = h(
+        `article.card.channel.${ch.connected ? 'ok' : 'bad'}`,
+        { dataset: { channel: ch.name } },
         h('div.card-head', h(`span.dot${ch.connected ? '.on' : ''}`), h('strong', ch.name), h('span.state', state)),
         ch.detail ? h('p.small', ch.detail) : null,
-        c ? h('p.small.muted', `${c.registered} registered chat${c.registered === 1 ? '' : 's'}, ${c.seen} more seen`) : null);
+        c ? h('p.small.muted', `${c.registered} registered chat${c.registered === 1 ? '' : 's'}, ${c.seen} more seen`) : null,
+      );
       if (linking.pairingCode) {
-        card.append(h('div.pairing',
-          h('p', help.pairingCode || PAIRING_HELP),
-          h('code.pairing-code', { id: `pairing-${ch.name}` }, linking.pairingCode)));
+        card.append(
+          h(
+            'div.pairing',
+            h('p', help.pairingCode || PAIRING_HELP),
+            h('code.pairing-code', { id: `pairing-${ch.name}` }, linking.pairingCode),
+          ),
+        );
       }
       if (linking.qr) card.append(await qrBlock(ch.name, linking.qr, help.qr || QR_HELP));
       cards.push(card);
     }
     put(list, cards);
     const missing = [...plugins.values()].filter((p) => p.setup && !status.channels.some((c) => c.name === p.name));
-    put(extra, missing.length ? [h('h2', 'Not set up'), h('div.cards', missing.map((p) => {
-      const { before, command, after } = p.setup;
-      return h('article.card.channel.off', { dataset: { channel: p.name } }, h('div.card-head', h('span.dot'), h('strong', p.label), h('span.state', 'not set up')), h('p.small', before, h('code', command), after));
-    }))] : null);
+    put(
+      extra,
+      missing.length
+        ? [
+            h('h2', 'Not set up'),
+            h(
+              'div.cards',
+              missing.map((p) => {
+                const { before, command, after } = p.setup;
+                return h(
+                  'article.card.channel.off',
+                  { dataset: { channel: p.name } },
+                  h('div.card-head', h('span.dot'), h('strong', p.label), h('span.state', 'not set up')),
+                  h('p.small', before, h('code', command), after),
+                );
+              }),
+            ),
+          ]
+        : null,
+    );
   }
 
   async function qrBlock(name, qr, help) {
@@ -74,13 +104,19 @@ export function render(root, ctx) {
         return h('p.notice.error', `Could not show the QR code: ${err.message}`);
       }
     }
-    return h('div.qr',
+    return h(
+      'div.qr',
       h('img', { src: cached.url, alt: `QR code to link ${name}`, id: `qr-${name}`, width: 264, height: 264 }),
-      h('p.small', help));
+      h('p.small', help),
+    );
   }
 
   loadCounts();
   const stop = every(2000, draw);
   const countsTimer = setInterval(loadCounts, 15_000);
-  return () => { stop(); clearInterval(countsTimer); for (const c of qrCache.values()) URL.revokeObjectURL(c.url); };
+  return () => {
+    stop();
+    clearInterval(countsTimer);
+    for (const c of qrCache.values()) URL.revokeObjectURL(c.url);
+  };
 }

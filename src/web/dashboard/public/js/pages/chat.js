@@ -19,18 +19,25 @@ export function render(root, ctx) {
   const status = h('div');
   const input = h('textarea', { id: 'chat-input', rows: 2, placeholder: `Message ${name}…`, 'aria-label': 'Message', maxlength: 100000 });
   const send = h('button.primary', { type: 'submit', id: 'chat-send' }, 'Send');
-  const form = h('form.composer', { onsubmit: (e) => { e.preventDefault(); submit(); } }, input, send);
+  const form = h(
+    'form.composer',
+    {
+      onsubmit: (e) => {
+        e.preventDefault();
+        submit();
+      },
+    },
+    input,
+    send,
+  );
   input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      submit();
+    }
   });
 
-  put(root,
-    h('div.chat',
-      h('div.chat-head', h('label', { for: 'chat-group' }, 'Chat'), picker, hint),
-      status,
-      msgs,
-      working,
-      form));
+  put(root, h('div.chat', h('div.chat-head', h('label', { for: 'chat-group' }, 'Chat'), picker, hint), status, msgs, working, form));
 
   const unsubscribe = ctx.onMessage((m) => {
     if (m.chatJid !== state.jid) return;
@@ -43,10 +50,25 @@ export function render(root, ctx) {
     state.seen.add(m.id);
     const nearBottom = msgs.scrollHeight - msgs.scrollTop - msgs.clientHeight < 80;
     const who = m.fromAssistant ? 'assistant' : 'user';
-    msgs.append(h(`li.msg.${who}`, { dataset: { id: m.id } },
-      h('div.meta', h('strong', m.senderName || (m.fromAssistant ? name : 'You')), ' · ', h('time', { datetime: m.timestamp, title: new Date(m.timestamp).toLocaleString() }, fmtTime(m.timestamp))),
-      h('div.text', m.text),
-      (m.attachments || []).length ? h('div.attachments', m.attachments.map((a) => h('span.tag', `${a.kind}: ${a.path}`))) : null));
+    msgs.append(
+      h(
+        `li.msg.${who}`,
+        { dataset: { id: m.id } },
+        h(
+          'div.meta',
+          h('strong', m.senderName || (m.fromAssistant ? name : 'You')),
+          ' · ',
+          h('time', { datetime: m.timestamp, title: new Date(m.timestamp).toLocaleString() }, fmtTime(m.timestamp)),
+        ),
+        h('div.text', m.text),
+        (m.attachments || []).length
+          ? h(
+              'div.attachments',
+              m.attachments.map((a) => h('span.tag', `${a.kind}: ${a.path}`)),
+            )
+          : null,
+      ),
+    );
     if (nearBottom || !m.fromAssistant) msgs.scrollTop = msgs.scrollHeight;
   }
 
@@ -54,9 +76,15 @@ export function render(root, ctx) {
     try {
       const { groups } = await api('/api/groups');
       state.groups = groups.filter((g) => g.jid.startsWith('local:'));
-    } catch (err) { notice(status, err.message, 'error'); return; }
+    } catch (err) {
+      notice(status, err.message, 'error');
+      return;
+    }
     if (!state.groups.some((g) => g.jid === state.jid)) state.jid = state.groups[0]?.jid || 'local:main';
-    put(picker, state.groups.map((g) => h('option', { value: g.jid, selected: g.jid === state.jid }, `${g.name} (${g.jid})`)));
+    put(
+      picker,
+      state.groups.map((g) => h('option', { value: g.jid, selected: g.jid === state.jid }, `${g.name} (${g.jid})`)),
+    );
     await open(state.jid);
   }
 
@@ -66,9 +94,12 @@ export function render(root, ctx) {
     localStorage.setItem(LAST_CHAT, jid);
     stopWorking();
     const group = state.groups.find((g) => g.jid === jid);
-    put(hint, group?.requiresTrigger
-      ? `Start a message with ${group.trigger} to address ${name}.`
-      : `${name} answers every message here. Other local chats: add one in Groups.`);
+    put(
+      hint,
+      group?.requiresTrigger
+        ? `Start a message with ${group.trigger} to address ${name}.`
+        : `${name} answers every message here. Other local chats: add one in Groups.`,
+    );
     put(msgs);
     try {
       const { messages } = await api(`/api/chats/${encodeURIComponent(jid)}/messages?limit=200`);
@@ -77,7 +108,9 @@ export function render(root, ctx) {
       msgs.scrollTop = msgs.scrollHeight;
       if (!messages.length) msgs.append(h('li.empty.muted', 'No messages yet. Say hello.'));
       notice(status, '');
-    } catch (err) { notice(status, err.message, 'error'); }
+    } catch (err) {
+      notice(status, err.message, 'error');
+    }
   }
 
   async function submit() {
@@ -85,7 +118,10 @@ export function render(root, ctx) {
     if (!text) return;
     send.disabled = true;
     try {
-      await api(`/api/chats/${encodeURIComponent(state.jid)}/messages`, { method: 'POST', json: { sender: 'dashboard', senderName: 'You', text } });
+      await api(`/api/chats/${encodeURIComponent(state.jid)}/messages`, {
+        method: 'POST',
+        json: { sender: 'dashboard', senderName: 'You', text },
+      });
       input.value = '';
       msgs.querySelector('li.empty')?.remove();
       notice(status, '');
@@ -113,7 +149,9 @@ export function render(root, ctx) {
         const agent = st.agents.find((a) => a.jid === state.jid);
         if (agent?.tool) working.textContent = `${name} is using ${agent.tool}…`;
         else if (agent) working.textContent = `${name} is thinking…`;
-      } catch { /* the stream indicator shows connection trouble */ }
+      } catch {
+        /* the stream indicator shows connection trouble */
+      }
     }, 1500);
   }
 
@@ -123,5 +161,9 @@ export function render(root, ctx) {
   }
 
   loadGroups();
-  return () => { stopped = true; unsubscribe(); stopWorking(); };
+  return () => {
+    stopped = true;
+    unsubscribe();
+    stopWorking();
+  };
 }

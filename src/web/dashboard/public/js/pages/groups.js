@@ -18,20 +18,31 @@ export function render(root, ctx) {
   const known = h('div', { id: 'known' });
   const addLocal = localForm();
 
-  put(root,
+  put(
+    root,
     msg,
     h('h2', 'Registered'),
     registered,
     h('h2', 'Add a local chat'),
-    h('p.muted.small', 'A chat on this dashboard and in ', h('code', 'nanoclaw chat --group <folder>'), ', with its own folder, memory and sandbox.'),
+    h(
+      'p.muted.small',
+      'A chat on this dashboard and in ',
+      h('code', 'nanoclaw chat --group <folder>'),
+      ', with its own folder, memory and sandbox.',
+    ),
     addLocal,
     h('h2', 'Seen, not registered'),
     h('p.muted.small', `Chats ${name} has received messages from. Register one to let ${name} answer there.`),
-    known);
+    known,
+  );
 
   async function load() {
     let data;
-    try { data = await api('/api/groups'); } catch (err) { return notice(msg, err.message, 'error'); }
+    try {
+      data = await api('/api/groups');
+    } catch (err) {
+      return notice(msg, err.message, 'error');
+    }
     put(registered, data.groups.map(groupCard));
     const byChannel = new Map();
     for (const c of data.unregistered) {
@@ -39,34 +50,60 @@ export function render(root, ctx) {
       if (!byChannel.has(ch)) byChannel.set(ch, []);
       byChannel.get(ch).push(c);
     }
-    put(known, byChannel.size
-      ? [...byChannel].map(([ch, chats]) => h('section.channel-group', h('h3', ch), h('div.cards', chats.map(knownCard))))
-      : h('p.muted', 'None yet. Chats appear here once a channel receives a message from them.'));
+    put(
+      known,
+      byChannel.size
+        ? [...byChannel].map(([ch, chats]) => h('section.channel-group', h('h3', ch), h('div.cards', chats.map(knownCard))))
+        : h('p.muted', 'None yet. Chats appear here once a channel receives a message from them.'),
+    );
   }
 
   function groupCard(g) {
     const sb = g.sandbox || {};
     const editor = h('div.editor', { hidden: true });
-    const card = h('article.card.group', { dataset: { jid: g.jid } },
-      h('div.card-head',
-        h('strong', g.name),
-        g.isMain ? h('span.badge.main', 'main') : null,
-        h('span.badge', channelOf(g.jid))),
-      h('dl.facts',
-        h('dt', 'Chat'), h('dd', h('code', g.jid)),
-        h('dt', 'Folder'), h('dd', h('code', `groups/${g.folder}`)),
-        h('dt', 'Answers'), h('dd', g.requiresTrigger ? `messages starting with ${g.trigger}` : 'every message'),
-        h('dt', 'Sandbox'), h('dd', sandboxSummary(sb))),
-      h('div.actions',
-        h('button', { type: 'button', class: 'settings', onclick: () => { editor.hidden = !editor.hidden; if (!editor.hidden && !editor.firstChild) put(editor, settingsForm(g)); } }, 'Settings'),
-        g.isMain ? null : confirmButton('Unregister', 'Click again to unregister', async () => {
-          try {
-            await api(`/api/groups/${encodeURIComponent(g.jid)}`, { method: 'DELETE' });
-            await load();
-            notice(msg, `Unregistered ${g.name}. Its folder groups/${g.folder} is kept.`);
-          } catch (err) { notice(msg, err.message, 'error'); }
-        })),
-      editor);
+    const card = h(
+      'article.card.group',
+      { dataset: { jid: g.jid } },
+      h('div.card-head', h('strong', g.name), g.isMain ? h('span.badge.main', 'main') : null, h('span.badge', channelOf(g.jid))),
+      h(
+        'dl.facts',
+        h('dt', 'Chat'),
+        h('dd', h('code', g.jid)),
+        h('dt', 'Folder'),
+        h('dd', h('code', `groups/${g.folder}`)),
+        h('dt', 'Answers'),
+        h('dd', g.requiresTrigger ? `messages starting with ${g.trigger}` : 'every message'),
+        h('dt', 'Sandbox'),
+        h('dd', sandboxSummary(sb)),
+      ),
+      h(
+        'div.actions',
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'settings',
+            onclick: () => {
+              editor.hidden = !editor.hidden;
+              if (!editor.hidden && !editor.firstChild) put(editor, settingsForm(g));
+            },
+          },
+          'Settings',
+        ),
+        g.isMain
+          ? null
+          : confirmButton('Unregister', 'Click again to unregister', async () => {
+              try {
+                await api(`/api/groups/${encodeURIComponent(g.jid)}`, { method: 'DELETE' });
+                await load();
+                notice(msg, `Unregistered ${g.name}. Its folder groups/${g.folder} is kept.`);
+              } catch (err) {
+                notice(msg, err.message, 'error');
+              }
+            }),
+      ),
+      editor,
+    );
     return card;
   }
 
@@ -82,78 +119,127 @@ export function render(root, ctx) {
       pids: num('pids', sb.pids, '512', 16),
       timeoutMin: num('timeoutMin', sb.timeoutMs && sb.timeoutMs / 60000, 'default', 1, 0.5),
       idleMin: num('idleMin', sb.idleTimeoutMs && sb.idleTimeoutMs / 60000, 'default', 0.1, 0.1),
-      egress: h('select', { name: 'egress' }, EGRESS.map(([v, label]) => h('option', { value: v, selected: (sb.egress || '') === v }, label))),
-      allowlist: h('textarea', { name: 'egressAllowlist', rows: 3, placeholder: 'example.com\n*.github.com\ndb.example.com:5432', value: (sb.egressAllowlist || []).join('\n') }),
+      egress: h(
+        'select',
+        { name: 'egress' },
+        EGRESS.map(([v, label]) => h('option', { value: v, selected: (sb.egress || '') === v }, label)),
+      ),
+      allowlist: h('textarea', {
+        name: 'egressAllowlist',
+        rows: 3,
+        placeholder: 'example.com\n*.github.com\ndb.example.com:5432',
+        value: (sb.egressAllowlist || []).join('\n'),
+      }),
     };
     const mounts = h('div.mounts');
     const addMount = (m = {}) => {
-      const row = h('div.mount-row',
+      const row = h(
+        'div.mount-row',
         h('input', { name: 'hostPath', placeholder: '/home/me/projects', value: m.hostPath || '', 'aria-label': 'Host path' }),
-        h('input', { name: 'containerPath', placeholder: 'projects', value: m.containerPath || '', 'aria-label': 'Name inside (/workspace/extra/…)' }),
+        h('input', {
+          name: 'containerPath',
+          placeholder: 'projects',
+          value: m.containerPath || '',
+          'aria-label': 'Name inside (/workspace/extra/…)',
+        }),
         h('label.inline', h('input', { type: 'checkbox', name: 'readonly', checked: m.readonly !== false }), 'read-only'),
-        h('button.link', { type: 'button', onclick: () => row.remove() }, 'Remove'));
+        h('button.link', { type: 'button', onclick: () => row.remove() }, 'Remove'),
+      );
       mounts.append(row);
     };
     (sb.extraMounts || []).forEach(addMount);
 
-    const form = h('form.settings', {
-      onsubmit: async (e) => {
-        e.preventDefault();
-        const minutes = (input) => (input.value === '' ? null : Math.round(Number(input.value) * 60000));
-        const number = (input) => (input.value === '' ? null : Number(input.value));
-        const extraMounts = [...mounts.children].map((row) => ({
-          hostPath: row.querySelector('[name=hostPath]').value.trim(),
-          containerPath: row.querySelector('[name=containerPath]').value.trim(),
-          readonly: row.querySelector('[name=readonly]').checked,
-        })).filter((m) => m.hostPath || m.containerPath);
-        const hosts = f.allowlist.value.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean);
-        const patch = {
-          name: f.name.value.trim(),
-          trigger: f.trigger.value.trim(),
-          requiresTrigger: f.requiresTrigger.checked,
-          sandbox: {
-            memoryMb: number(f.memoryMb), cpus: number(f.cpus), pids: number(f.pids),
-            timeoutMs: minutes(f.timeoutMin), idleTimeoutMs: minutes(f.idleMin),
-            egress: f.egress.value || null,
-            egressAllowlist: hosts.length ? hosts : null,
-            extraMounts: extraMounts.length ? extraMounts : null,
-          },
-        };
-        try {
-          const { group } = await api(`/api/groups/${encodeURIComponent(g.jid)}`, { method: 'PATCH', json: patch });
-          await load();
-          notice(msg, `Saved settings for ${group.name}. They apply to the next agent run.`);
-        } catch (err) { notice(out, err.message, 'error'); }
+    const form = h(
+      'form.settings',
+      {
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const minutes = (input) => (input.value === '' ? null : Math.round(Number(input.value) * 60000));
+          const number = (input) => (input.value === '' ? null : Number(input.value));
+          const extraMounts = [...mounts.children]
+            .map((row) => ({
+              hostPath: row.querySelector('[name=hostPath]').value.trim(),
+              containerPath: row.querySelector('[name=containerPath]').value.trim(),
+              readonly: row.querySelector('[name=readonly]').checked,
+            }))
+            .filter((m) => m.hostPath || m.containerPath);
+          const hosts = f.allowlist.value
+            .split(/[\s,]+/)
+            .map((s) => s.trim())
+            .filter(Boolean);
+          const patch = {
+            name: f.name.value.trim(),
+            trigger: f.trigger.value.trim(),
+            requiresTrigger: f.requiresTrigger.checked,
+            sandbox: {
+              memoryMb: number(f.memoryMb),
+              cpus: number(f.cpus),
+              pids: number(f.pids),
+              timeoutMs: minutes(f.timeoutMin),
+              idleTimeoutMs: minutes(f.idleMin),
+              egress: f.egress.value || null,
+              egressAllowlist: hosts.length ? hosts : null,
+              extraMounts: extraMounts.length ? extraMounts : null,
+            },
+          };
+          try {
+            const { group } = await api(`/api/groups/${encodeURIComponent(g.jid)}`, { method: 'PATCH', json: patch });
+            await load();
+            notice(msg, `Saved settings for ${group.name}. They apply to the next agent run.`);
+          } catch (err) {
+            notice(out, err.message, 'error');
+          }
+        },
       },
-    },
-    h('div.grid',
-      field('Name', f.name),
-      field('Trigger', f.trigger),
-      h('label.inline.wide', f.requiresTrigger, 'Only answer messages that start with the trigger'),
-      field('Memory (MB)', f.memoryMb),
-      field('CPUs', f.cpus),
-      field('Processes', f.pids),
-      field('Turn timeout (min)', f.timeoutMin),
-      field('Idle timeout (min)', f.idleMin),
-      field('Network', f.egress),
-      field('Allowed destinations (one per line; private addresses only when listed)', f.allowlist, 'wide')),
-    h('fieldset',
-      h('legend', 'Extra folders (checked against the mount allowlist)'),
-      mounts,
-      h('button.link', { type: 'button', onclick: () => addMount() }, '+ Add a folder')),
-    out,
-    h('div.actions', h('button.primary', { type: 'submit' }, 'Save settings')));
+      h(
+        'div.grid',
+        field('Name', f.name),
+        field('Trigger', f.trigger),
+        h('label.inline.wide', f.requiresTrigger, 'Only answer messages that start with the trigger'),
+        field('Memory (MB)', f.memoryMb),
+        field('CPUs', f.cpus),
+        field('Processes', f.pids),
+        field('Turn timeout (min)', f.timeoutMin),
+        field('Idle timeout (min)', f.idleMin),
+        field('Network', f.egress),
+        field('Allowed destinations (one per line; private addresses only when listed)', f.allowlist, 'wide'),
+      ),
+      h(
+        'fieldset',
+        h('legend', 'Extra folders (checked against the mount allowlist)'),
+        mounts,
+        h('button.link', { type: 'button', onclick: () => addMount() }, '+ Add a folder'),
+      ),
+      out,
+      h('div.actions', h('button.primary', { type: 'submit' }, 'Save settings')),
+    );
     return form;
   }
 
   function knownCard(c) {
     const form = registerForm(c.jid, c.name || '');
     form.hidden = true;
-    return h('article.card.known', { dataset: { jid: c.jid } },
+    return h(
+      'article.card.known',
+      { dataset: { jid: c.jid } },
       h('div.card-head', h('strong', c.name || c.jid), c.isGroup ? h('span.badge', 'group') : null),
       h('p.small.muted', h('code', c.jid), c.lastMessageAt ? ` · last message ${fmtTime(c.lastMessageAt)}` : ''),
-      h('div.actions', h('button', { type: 'button', class: 'register', onclick: () => { form.hidden = !form.hidden; } }, 'Register')),
-      form);
+      h(
+        'div.actions',
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'register',
+            onclick: () => {
+              form.hidden = !form.hidden;
+            },
+          },
+          'Register',
+        ),
+      ),
+      form,
+    );
   }
 
   function registerForm(jid, chatName) {
@@ -162,41 +248,71 @@ export function render(root, ctx) {
     const folderIn = h('input', { name: 'folder', value: slug(chatName || jid), required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,63}' });
     const triggerIn = h('input', { name: 'trigger', value: `@${name}`, maxlength: 100 });
     const requires = h('input', { type: 'checkbox', name: 'requiresTrigger', checked: true });
-    nameIn.addEventListener('input', () => { folderIn.value = slug(nameIn.value); });
-    return h('form.register', {
-      onsubmit: async (e) => {
-        e.preventDefault();
-        try {
-          const { group } = await api('/api/groups', { method: 'POST', json: { jid, name: nameIn.value.trim(), folder: folderIn.value.trim(), trigger: triggerIn.value.trim(), requiresTrigger: requires.checked } });
-          await load();
-          notice(msg, `Registered ${group.name} in groups/${group.folder}.`);
-        } catch (err) { notice(out, err.message, 'error'); }
+    nameIn.addEventListener('input', () => {
+      folderIn.value = slug(nameIn.value);
+    });
+    return h(
+      'form.register',
+      {
+        onsubmit: async (e) => {
+          e.preventDefault();
+          try {
+            const { group } = await api('/api/groups', {
+              method: 'POST',
+              json: {
+                jid,
+                name: nameIn.value.trim(),
+                folder: folderIn.value.trim(),
+                trigger: triggerIn.value.trim(),
+                requiresTrigger: requires.checked,
+              },
+            });
+            await load();
+            notice(msg, `Registered ${group.name} in groups/${group.folder}.`);
+          } catch (err) {
+            notice(out, err.message, 'error');
+          }
+        },
       },
-    },
-    h('div.grid', field('Name', nameIn), field('Folder', folderIn), field('Trigger', triggerIn), h('label.inline.wide', requires, 'Only answer messages that start with the trigger')),
-    out,
-    h('div.actions', h('button.primary', { type: 'submit' }, 'Register')));
+      h(
+        'div.grid',
+        field('Name', nameIn),
+        field('Folder', folderIn),
+        field('Trigger', triggerIn),
+        h('label.inline.wide', requires, 'Only answer messages that start with the trigger'),
+      ),
+      out,
+      h('div.actions', h('button.primary', { type: 'submit' }, 'Register')),
+    );
   }
 
   function localForm() {
     const out = h('div');
     const nameIn = h('input', { name: 'name', id: 'local-name', placeholder: 'Family', required: true, maxlength: 200 });
     const requires = h('input', { type: 'checkbox', name: 'requiresTrigger' });
-    return h('form.card.add-local', {
-      onsubmit: async (e) => {
-        e.preventDefault();
-        const folder = slug(nameIn.value);
-        try {
-          const { group } = await api('/api/groups', { method: 'POST', json: { jid: `local:${folder}`, name: nameIn.value.trim(), folder, requiresTrigger: requires.checked } });
-          nameIn.value = '';
-          await load();
-          notice(msg, `Added ${group.name}: chat with it in Chat, or run nanoclaw chat --group ${group.folder}.`);
-        } catch (err) { notice(out, err.message, 'error'); }
+    return h(
+      'form.card.add-local',
+      {
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const folder = slug(nameIn.value);
+          try {
+            const { group } = await api('/api/groups', {
+              method: 'POST',
+              json: { jid: `local:${folder}`, name: nameIn.value.trim(), folder, requiresTrigger: requires.checked },
+            });
+            nameIn.value = '';
+            await load();
+            notice(msg, `Added ${group.name}: chat with it in Chat, or run nanoclaw chat --group ${group.folder}.`);
+          } catch (err) {
+            notice(out, err.message, 'error');
+          }
+        },
       },
-    },
-    h('div.grid', field('Name', nameIn), h('label.inline', requires, `Only answer messages starting with @${name}`)),
-    out,
-    h('div.actions', h('button.primary', { type: 'submit' }, 'Add chat')));
+      h('div.grid', field('Name', nameIn), h('label.inline', requires, `Only answer messages starting with @${name}`)),
+      out,
+      h('div.actions', h('button.primary', { type: 'submit' }, 'Add chat')),
+    );
   }
 
   load();

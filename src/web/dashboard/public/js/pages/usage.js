@@ -19,19 +19,35 @@ export function render(root) {
 
   async function load() {
     let usage;
-    try { usage = await api('/api/usage'); } catch (err) {
-      return notice(msg, err.status === 404 ? 'Usage figures are not available in this version of NanoClaw.' : err.message, err.status === 404 ? 'ok' : 'error');
+    try {
+      usage = await api('/api/usage');
+    } catch (err) {
+      return notice(
+        msg,
+        err.status === 404 ? 'Usage figures are not available in this version of NanoClaw.' : err.message,
+        err.status === 404 ? 'ok' : 'error',
+      );
     }
     let tasks = [];
-    try { ({ tasks } = await api('/api/tasks')); } catch { /* tasks are optional here */ }
+    try {
+      ({ tasks } = await api('/api/tasks'));
+    } catch {
+      /* tasks are optional here */
+    }
     // A budget is per run: show it against what the last run used.
-    await Promise.all(tasks.filter((t) => t.budgetTokens).map(async (t) => {
-      try {
-        const { runs } = await api(`/api/tasks/${encodeURIComponent(t.id)}`);
-        const last = runs.find((r) => r.status !== 'running');
-        if (last) t.lastRunTokens = (last.inputTokens || 0) + (last.outputTokens || 0);
-      } catch { /* shown without the last run */ }
-    }));
+    await Promise.all(
+      tasks
+        .filter((t) => t.budgetTokens)
+        .map(async (t) => {
+          try {
+            const { runs } = await api(`/api/tasks/${encodeURIComponent(t.id)}`);
+            const last = runs.find((r) => r.status !== 'running');
+            if (last) t.lastRunTokens = (last.inputTokens || 0) + (last.outputTokens || 0);
+          } catch {
+            /* shown without the last run */
+          }
+        }),
+    );
     notice(msg, '');
     draw(usage, tasks);
   }
@@ -54,26 +70,64 @@ export function render(root) {
     });
     const hasCost = days.some((d) => d.costUsd > 0) || groups.some((g) => g.costUsd > 0);
 
-    put(body,
-      h('div.stats',
-        stat('Today', todayRow ? `${fmtTokens(totalTokens(todayRow))} tokens` : '0 tokens', todayRow ? fmtUsd(todayRow.costUsd) : fmtUsd(0)),
+    put(
+      body,
+      h(
+        'div.stats',
+        stat(
+          'Today',
+          todayRow ? `${fmtTokens(totalTokens(todayRow))} tokens` : '0 tokens',
+          todayRow ? fmtUsd(todayRow.costUsd) : fmtUsd(0),
+        ),
         stat('Last 30 days', `${fmtTokens(sum(last30, totalTokens))} tokens`, fmtUsd(sum(last30, (r) => r.costUsd))),
-        stat('Output', `${fmtTokens(sum(last30, (r) => r.outputTokens))} tokens`, 'last 30 days')),
+        stat('Output', `${fmtTokens(sum(last30, (r) => r.outputTokens))} tokens`, 'last 30 days'),
+      ),
       h('h2', 'Tokens per day'),
       days.length
-        ? columns(timeline.map((d) => ({ label: d.day.slice(5, 10), values: d })), TOKEN_SERIES, { format: fmtTokens, title: 'Tokens per day' })
+        ? columns(
+            timeline.map((d) => ({ label: d.day.slice(5, 10), values: d })),
+            TOKEN_SERIES,
+            { format: fmtTokens, title: 'Tokens per day' },
+          )
         : h('p.muted', 'No model calls yet. Usage shows up here after the first answer.'),
-      hasCost ? [h('h2', 'Estimated cost per day'), columns(timeline.map((d) => ({ label: d.day.slice(5, 10), values: { costUsd: d.costUsd } })), [{ key: 'costUsd', label: 'USD', cls: 's1' }], { format: usdAxis, title: 'Cost per day' })] : null,
+      hasCost
+        ? [
+            h('h2', 'Estimated cost per day'),
+            columns(
+              timeline.map((d) => ({ label: d.day.slice(5, 10), values: { costUsd: d.costUsd } })),
+              [{ key: 'costUsd', label: 'USD', cls: 's1' }],
+              { format: usdAxis, title: 'Cost per day' },
+            ),
+          ]
+        : null,
       h('h2', 'Per group'),
       groups.length
-        ? bars(groups.sort((a, b) => totalTokens(b) - totalTokens(a)).map((g) => ({ label: g.label, value: hasCost ? g.costUsd : totalTokens(g), note: hasCost ? `${fmtTokens(totalTokens(g))} tokens` : '' })), { format: hasCost ? fmtUsd : fmtTokens })
+        ? bars(
+            groups
+              .sort((a, b) => totalTokens(b) - totalTokens(a))
+              .map((g) => ({
+                label: g.label,
+                value: hasCost ? g.costUsd : totalTokens(g),
+                note: hasCost ? `${fmtTokens(totalTokens(g))} tokens` : '',
+              })),
+            { format: hasCost ? fmtUsd : fmtTokens },
+          )
         : h('p.muted', 'Nothing yet.'),
       h('h2', 'Per scheduled task'),
       byTask.length
-        ? bars(byTask.sort((a, b) => totalTokens(b) - totalTokens(a)).map((t) => ({ label: t.label, value: totalTokens(t), note: hasCost ? fmtUsd(t.costUsd) : '' })), { format: fmtTokens })
+        ? bars(
+            byTask
+              .sort((a, b) => totalTokens(b) - totalTokens(a))
+              .map((t) => ({ label: t.label, value: totalTokens(t), note: hasCost ? fmtUsd(t.costUsd) : '' })),
+            { format: fmtTokens },
+          )
         : h('p.muted', 'No task has run yet.'),
       budgets(tasks),
-      h('p.small.muted', 'Cost is an estimate at list prices per model; with a Claude subscription (OAuth token) nothing is billed per token.'));
+      h(
+        'p.small.muted',
+        'Cost is an estimate at list prices per model; with a Claude subscription (OAuth token) nothing is billed per token.',
+      ),
+    );
   }
 
   load();
@@ -88,11 +142,22 @@ function budgets(tasks) {
     const limit = Number(t.budgetTokens) || 0;
     if (!limit) continue;
     const used = Number(t.lastRunTokens) || 0;
-    items.push({ label: t.prompt.slice(0, 40), value: used, limit, note: t.lastRunTokens === undefined ? `budget ${fmtTokens(limit)} tokens per run; not run yet` : `last run used ${fmtTokens(used)} of ${fmtTokens(limit)} tokens${t.status === 'paused' ? ' · paused' : ''}` });
+    items.push({
+      label: t.prompt.slice(0, 40),
+      value: used,
+      limit,
+      note:
+        t.lastRunTokens === undefined
+          ? `budget ${fmtTokens(limit)} tokens per run; not run yet`
+          : `last run used ${fmtTokens(used)} of ${fmtTokens(limit)} tokens${t.status === 'paused' ? ' · paused' : ''}`,
+    });
   }
-  return [h('h2', 'Budgets'), items.length
-    ? bars(items, { format: fmtTokens })
-    : h('p.muted', 'No budgets set. A scheduled task can carry a token budget per run; a run over it is stopped and the task paused.')];
+  return [
+    h('h2', 'Budgets'),
+    items.length
+      ? bars(items, { format: fmtTokens })
+      : h('p.muted', 'No budgets set. A scheduled task can carry a token budget per run; a run over it is stopped and the task paused.'),
+  ];
 }
 
 function localDay(d) {
