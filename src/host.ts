@@ -14,6 +14,7 @@ import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
 import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
+import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
 import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from './groups/registration.js';
 import { createMessageFeed } from './inbound/feed.js';
 import { approvePairing } from './inbound/pairing.js';
@@ -107,7 +108,21 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   });
   // OAuth tokens are refreshed here, on the host, when they near expiry.
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
-  const gateway = createGateway({ upstream: config.anthropicBaseUrl, credential, recordUsage: (u) => store.usage.record(u), logger });
+  // What the model API's answers mean for the chats: delay notices, a refused credential, the current error in status.
+  const modelHealth = createModelHealth({
+    delayNoticeMs: delayNoticeMs(config.env),
+    tell: (jid, text) => store.outbox.enqueue(jid, text, { kind: 'system' }),
+    tellOwner: notifyOwner,
+    recordError: (folder, jid, text) => store.usage.recordError(folder, jid, text),
+    isMain: (jid) => !!store.groups.get(jid)?.isMain,
+  });
+  const gateway = createGateway({
+    upstream: config.anthropicBaseUrl,
+    credential,
+    recordUsage: (u) => store.usage.record(u),
+    logger,
+    onModelCall: modelHealth.report,
+  });
   const setTyping = (jid: string, typing: boolean) =>
     void channels
       .find((c) => c.ownsJid(jid))
@@ -148,7 +163,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     logger,
     run: createJobRunner({ store, conversation, runAgent, runTask: scheduler.runTask }),
     yieldFor: (jid) => agents.get(jid)?.close(),
-    onGiveUp: (jid, _job, err, tries) => tellGaveUp(store, jid, err, tries),
+    onGiveUp: (jid, _job, err, tries) => {
+      modelHealth.settle(jid);
+      tellGaveUp(store, jid, err, tries);
+    },
   });
   const inbound = createInbound({
     ...registry,
@@ -217,6 +235,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     agents,
     queue,
     plugins,
+    modelProblem: modelHealth.current,
+    modelRecoveredAt: modelHealth.recoveredAt,
   });
   let server: ServerType | null = null;
   const stop = async (): Promise<void> => {
@@ -224,6 +244,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     scheduler.stop();
     diskGuard.stop();
     queue.stop();
+    modelHealth.stop();
     delivery.stop();
     for (const a of agents.values()) a.kill('NanoClaw is shutting down');
     await Promise.allSettled([...agents.values()].map((a) => a.done));

@@ -11,6 +11,7 @@ import type { Gateway, Identity } from '../gateway/gateway.js';
 import type { HomePaths } from '../config/home.js';
 import type { Logger } from '../logger.js';
 import { egressRules } from '../gateway/egress/policy.js';
+import { clip, describeProblem, type ModelOutcome, type ModelProblem } from '../gateway/model-health.js';
 import { extraMountsFor, groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
@@ -104,6 +105,11 @@ function socketPathFor(paths: HomePaths, id: string): string {
   return path.join(dir, `${crypto.createHash('sha256').update(id).digest('hex').slice(0, 16)}.sock`);
 }
 
+/** A refused credential is final; an unavailable upstream is worth another try. */
+function modelFailure(p: ModelProblem): AgentFailure {
+  return new AgentFailure(`model API: ${p.message}`, describeProblem(p), false, p.kind !== 'auth');
+}
+
 const plural = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 
 export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJob): LiveAgent | null {
@@ -125,6 +131,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let closing = false;
   let inTurn = true;
   let failure: AgentFailure | null = null;
+  // The gateway's word on the last model call: the CLI's own error text is shorter and vaguer.
+  let modelProblem: ModelProblem | null = null;
   let waiter: ((a: NextAnswer) => void) | null = null;
   let idleTimer: NodeJS.Timeout | null = null;
   let turnTimer: NodeJS.Timeout | null = null;
@@ -215,7 +223,11 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           return;
         }
         if (e.isError) {
-          fail(new AgentFailure(`model turn failed: ${e.text}`, `the model API failed (${e.text.slice(0, 200) || 'no detail'})`));
+          fail(
+            modelProblem
+              ? modelFailure(modelProblem)
+              : new AgentFailure(`model turn failed: ${e.text}`, `the model API failed (${clip(e.text, 400) || 'no detail'})`),
+          );
           return;
         }
         try {
@@ -224,12 +236,24 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           fail(new AgentFailure(`could not record the reply: ${(err as Error).message}`, 'its reply could not be saved'));
         }
       } else if (e.type === 'error') {
-        fail(new AgentFailure(`runner error: ${e.message}`, `the agent failed (${e.message.slice(0, 200)})`, !!e.sessionNotFound));
+        fail(
+          modelProblem
+            ? modelFailure(modelProblem)
+            : new AgentFailure(`runner error: ${e.message}`, `the agent failed (${clip(e.message, 400)})`, !!e.sessionNotFound),
+        );
       }
     },
     tool: (name: string, args: unknown) => deps.tool(identity, name, args),
     sessionId: () => sessionId,
     usage: (u: { inputTokens: number; outputTokens: number }) => job.onUsage?.(u.inputTokens + u.outputTokens),
+    modelCall: (outcome: ModelOutcome) => {
+      modelProblem = outcome.ok ? null : outcome.problem;
+      // A refused credential is refused again on every retry the CLI would make: stop now.
+      if (modelProblem?.kind === 'auth') {
+        fail(modelFailure(modelProblem));
+        sandbox?.kill();
+      }
+    },
   };
 
   const live: LiveAgent = {
@@ -313,6 +337,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       if (failure) throw failure;
       if (exit.reason && wasInTurn)
         throw new AgentFailure(`sandbox ended: ${exit.reason}`, `its sandbox was stopped because ${exit.reason}`, false, false);
+      if ((exit.code !== 0 || wasInTurn) && modelProblem) throw modelFailure(modelProblem);
       if (exit.code !== 0 || wasInTurn) {
         const tail = sandbox.output().trim().split('\n').slice(-5).join(' | ').slice(0, 500);
         logger.warn({ group: group.folder, code: exit.code, signal: exit.signal, tail }, 'sandbox exited before answering');

@@ -84,7 +84,7 @@ export function createJobRunner(deps: JobRunnerDeps): (jid: string, job: Job) =>
 /** After the last retry: the chat hears why, and the messages stay for the next try. */
 export function tellGaveUp(store: Store, jid: string, err: unknown, tries: number): void {
   const why = err instanceof AgentFailure ? err.userMessage : 'something went wrong';
-  const text = `⚠️ I couldn't answer: ${why}. I tried ${tries} time${tries === 1 ? '' : 's'}. Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;
+  const text = `⚠️ I couldn't answer: ${why}.${tries > 1 ? ` I tried ${tries} times.` : ''} Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;
   store.usage.recordError(store.groups.get(jid)?.folder ?? null, jid, text);
   store.outbox.enqueue(jid, text, { kind: 'system' });
 }

@@ -4,6 +4,7 @@
 import type { Config } from '../config/config.js';
 import type { ScheduledTask } from '../store/tasks.js';
 import type { StatusResponse, TasksResponse } from '../web/api/types.js';
+import { clip } from '../gateway/model-health.js';
 import { apiClient, readBody, type ApiClient } from './api-client.js';
 import { duration, flag, localTime, paint } from './term.js';
 
@@ -47,6 +48,7 @@ export function troubles(status: StatusResponse): string[] {
     out.push('No sandbox runtime: run "nanoclaw doctor" to see why.');
   if (!status.credential && !out.some((p) => /credential/i.test(p)))
     out.push('No Anthropic credential: run "nanoclaw auth claude", then restart.');
+  if (status.modelError) out.push(`Model API: ${status.modelError.message}. To fix it: ${status.modelError.fix}.`);
   for (const c of status.channels) {
     if (c.connected) continue;
     if (c.linking?.qr || c.linking?.pairingCode)
@@ -111,7 +113,7 @@ export async function statusCommand(args: string[], config: Config): Promise<num
   });
   if (status.lastError) {
     const msg = status.lastError.message.replace(/\s+/g, ' ');
-    row('Last error', `${localTime(status.lastError.at)} ${msg.length > 160 ? msg.slice(0, 159) + '…' : msg}`);
+    row('Last error', `${localTime(status.lastError.at)} ${clip(msg, 300)}`);
   }
   if (issues.length) {
     out.write(`\n${p.warn('Needs attention:')}\n`);

@@ -16,6 +16,15 @@ import type { Credential } from '../config/config.js';
 import { egressRules, type EgressRules, type Resolver } from './egress/policy.js';
 import { handleAbsoluteUri, handleConnect, type EgressEvent } from './egress/proxy.js';
 import type { Logger } from '../logger.js';
+import {
+  classifyStatus,
+  credentialName,
+  errorDetail,
+  refusalMemory,
+  unreachable,
+  type ModelOutcome,
+  type ModelProblem,
+} from './model-health.js';
 import type { UsageRecord } from '../store/usage.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer } from '../../runner/protocol.js';
 
@@ -39,6 +48,8 @@ export interface EndpointHandlers {
   sessionId(): string | null;
   /** Usage of each model call, as the upstream reported it. */
   usage?(u: Omit<UsageRecord, 'groupFolder' | 'sessionId' | 'taskId'>): void;
+  /** What a model call's answer says about the model API (a refused credential, an overloaded upstream, or fine). */
+  modelCall?(outcome: ModelOutcome): void;
 }
 
 export interface GatewayDeps {
@@ -51,6 +62,10 @@ export interface GatewayDeps {
   onEgress?: (e: EgressEvent) => void;
   /** DNS for the egress policy (tests use a fake). */
   resolve?: Resolver;
+  /** The same, for the host (status, notices). */
+  onModelCall?: (identity: Identity, outcome: ModelOutcome) => void;
+  /** How long a refused credential is answered from memory (default 5 min). */
+  refusalTtlMs?: number;
 }
 
 export interface EndpointOptions {
@@ -273,6 +288,39 @@ function drained(res: http.ServerResponse): Promise<void> {
 
 export function createGateway(deps: GatewayDeps) {
   const upstream = deps.upstream.replace(/\/+$/, '');
+  const refusals = refusalMemory(deps.refusalTtlMs);
+
+  /** An error answer is small: read it whole, say what it means, and pass it on as it came. */
+  async function relayError(
+    upstreamRes: Response,
+    cred: Credential,
+    res: http.ServerResponse,
+    report: (o: ModelOutcome) => void,
+  ): Promise<void> {
+    let text = '';
+    try {
+      text = await upstreamRes.text();
+    } catch {
+      /* the status is enough */
+    }
+    const problem: ModelProblem | null = classifyStatus(upstreamRes.status, errorDetail(text), cred.kind);
+    if (problem) {
+      deps.logger.warn(
+        { status: upstreamRes.status, credential: credentialName(cred.kind), problem: problem.message },
+        'model call failed',
+      );
+      if (problem.kind === 'auth') refusals.remember(cred, upstreamRes.status, text, problem);
+      report({ ok: false, problem });
+    }
+    const out: Record<string, string> = {};
+    upstreamRes.headers.forEach((v, k) => {
+      if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) out[k] = v;
+    });
+    // The SDK inside honours this: a refused credential is not worth its retries.
+    if (problem?.kind === 'auth') out['x-should-retry'] = 'false';
+    res.writeHead(upstreamRes.status, out);
+    res.end(text);
+  }
 
   async function proxyModel(
     identity: Identity,
@@ -283,20 +331,31 @@ export function createGateway(deps: GatewayDeps) {
   ): Promise<void> {
     const body = await readBody(req, MAX_MODEL_BODY);
     if (!body) return json(res, 413, { type: 'error', error: { type: 'request_too_large', message: 'Request body over 32 MB.' } });
+    const report = (outcome: ModelOutcome) => {
+      handlers.modelCall?.(outcome);
+      deps.onModelCall?.(identity, outcome);
+    };
+    const refuse = (message: string, kind: Credential['kind'] | null) => {
+      const problem = classifyStatus(401, message, kind)!;
+      report({ ok: false, problem });
+      const data = JSON.stringify({ type: 'error', error: { type: 'authentication_error', message } });
+      res.writeHead(401, { 'content-type': 'application/json', 'x-should-retry': 'false' });
+      res.end(data);
+    };
     let cred: Credential | null;
     try {
       cred = await deps.credential();
     } catch (err) {
-      return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: (err as Error).message } });
+      return refuse((err as Error).message, 'oauth');
     }
-    if (!cred) {
-      return json(res, 401, {
-        type: 'error',
-        error: {
-          type: 'authentication_error',
-          message: 'NanoClaw has no Anthropic credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env and restart.',
-        },
-      });
+    if (!cred)
+      return refuse('NanoClaw has no Anthropic credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env and restart.', null);
+    // The upstream already refused this credential: it would again, so answer now.
+    const known = refusals.recall(cred);
+    if (known) {
+      report({ ok: false, problem: known.problem });
+      res.writeHead(known.status, { 'content-type': 'application/json', 'x-should-retry': 'false' });
+      return void res.end(known.body);
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers)) {
@@ -316,12 +375,13 @@ export function createGateway(deps: GatewayDeps) {
         body: ['GET', 'HEAD'].includes(req.method ?? '') ? undefined : new Uint8Array(body),
       });
     } catch (err) {
+      const problem = unreachable(upstream, err as Error);
       deps.logger.warn({ err: (err as Error).message, group: identity.groupFolder }, 'model upstream unreachable');
-      return json(res, 502, {
-        type: 'error',
-        error: { type: 'api_error', message: `Model API unreachable at ${upstream}: ${(err as Error).message}` },
-      });
+      report({ ok: false, problem });
+      return json(res, 502, { type: 'error', error: { type: 'api_error', message: problem.message } });
     }
+    if (upstreamRes.status >= 400) return relayError(upstreamRes, cred, res, report);
+    report({ ok: true });
     const outHeaders: Record<string, string> = {};
     upstreamRes.headers.forEach((v, k) => {
       if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) outHeaders[k] = v;

@@ -35,6 +35,8 @@ export interface FakeAnthropic {
   /** Requests that look like agent turns (they carry tools), not side calls. */
   turnRequests(): RecordedRequest[];
   setScript(script: Script): void;
+  /** Refuse every request on every route with this status, as the real API does a bad key (null: accept again). */
+  refuse(status: 401 | 403 | null): void;
   close(): Promise<void>;
 }
 
@@ -141,6 +143,7 @@ function writeStream(res: http.ServerResponse, msg: ReturnType<typeof messageFor
 
 export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic> {
   let current: Script | undefined = script;
+  let refusing: 401 | 403 | null = null;
   const requests: RecordedRequest[] = [];
   const open = new Set<http.ServerResponse>();
   const server = http.createServer(async (req, res) => {
@@ -168,6 +171,12 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
       res.end(JSON.stringify(data));
     };
 
+    if (refusing === 401) return json(401, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
+    if (refusing === 403)
+      return json(403, {
+        type: 'error',
+        error: { type: 'permission_error', message: 'Your API key does not have permission to use the specified resource.' },
+      });
     if (path.endsWith('/count_tokens')) return json(200, { input_tokens: Math.ceil(rec.text.length / 4) });
     if (!path.endsWith('/v1/messages'))
       return json(404, { type: 'error', error: { type: 'not_found_error', message: `fake has no ${path}` } });
@@ -210,6 +219,9 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
     turnRequests: () => requests.filter((r) => r.path.endsWith('/v1/messages') && Array.isArray(r.body?.tools) && r.body.tools.length > 0),
     setScript: (s) => {
       current = s;
+    },
+    refuse: (status) => {
+      refusing = status;
     },
     close: () =>
       new Promise((resolve) => {

@@ -61,6 +61,8 @@ export interface StatusResponse {
   queue: { active: number; waiting: number };
   groups: number;
   lastError: { at: string; message: string; chatJid: string | null } | null;
+  /** The model API's current problem; null once a model call succeeds. */
+  modelError?: { at: string; kind: 'auth' | 'unavailable'; status: number | null; message: string; fix: string } | null;
   /** Every channel plugin, set up or not, with how to set it up and link it. */
   plugins: PluginInfo[];
 }
