@@ -10,6 +10,7 @@ import { loadMountAllowlist } from '../sandbox/mount-allowlist.js';
 import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
 import type { CheckResult } from '../channels/plugin.js';
 import { fetchStatus, troubles } from './status.js';
+import { probeModel } from './model-check.js';
 
 export type { CheckResult, Level } from '../channels/plugin.js';
 
@@ -94,26 +95,9 @@ export function checkEnvFile(home: string): CheckResult | null {
     : { name: '.env', level: 'ok', detail: 'only you can read it' };
 }
 
-export async function checkUpstream(config: Config, fetchFn: typeof fetch = fetch, timeoutMs = 4000): Promise<CheckResult> {
-  const url = config.anthropicBaseUrl;
-  try {
-    const res = await fetchFn(url, { method: 'HEAD', signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    await res.body?.cancel();
-    // Any HTTP answer means the network path works; the gateway adds the credential later.
-    return { name: 'Model API', level: 'ok', detail: `${url} answers (HTTP ${res.status})` };
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why =
-      e.name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
-    return {
-      name: 'Model API',
-      level: 'fail',
-      detail: `cannot reach ${url} (${why})`,
-      fix: url.startsWith('https://api.anthropic.com')
-        ? 'Check the internet connection (and any proxy or firewall).'
-        : `Check that the server at ANTHROPIC_BASE_URL=${url} is running.`,
-    };
-  }
+/** The model API, asked once with the configured credential: a refused one fails here, naming it. */
+export function checkUpstream(config: Config, fetchFn: typeof fetch = fetch, timeoutMs = 4000): Promise<CheckResult> {
+  return probeModel(config, fetchFn, timeoutMs);
 }
 
 /** Each channel plugin's own lines, in registry order. */

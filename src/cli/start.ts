@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import type { Config } from '../config/config.js';
 import { startHost } from '../host.js';
+import { reportModelCheck } from './model-check.js';
 import { needsSetup, runSetup } from './setup.js';
 import { flag, prompter } from './term.js';
 
@@ -38,6 +39,7 @@ export async function startCommand(args: string[], config: Config): Promise<numb
   out.write(`  Sandbox runtime: ${host.runtime?.name ?? 'none'}\n`);
   out.write(`  Chat with it:  npx nanoclaw chat\n`);
   for (const p of host.runtimeProblems) out.write(`  ! ${p}\n`);
+  await reportModelCheck(config, out);
   out.write(`  Logs: ${host.paths.logs}/nanoclaw.log\n`);
 
   await new Promise<void>((resolve) => {

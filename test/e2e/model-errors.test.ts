@@ -2,9 +2,13 @@
 // with the fix, and never retried; an overloaded upstream is retried, and the
 // chat hears that its answer is delayed before it arrives. Real host, sandbox
 // and SDK CLI; the fake Anthropic API refuses or fails as the real one would.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lastUserText } from '../support/fake-anthropic.js';
-import { startTestEnv, type TestEnv } from '../support/harness.js';
+import { makeHome, startTestEnv, until, type TestEnv } from '../support/harness.js';
 
 let env: TestEnv;
 
@@ -86,5 +90,65 @@ describe('an overloaded model API (529)', () => {
     recovered = true;
     await env.untilChat('local:main', (m) => said(m, /here it is/).length > 0, 60_000, 'the answer after the delay');
     expect((await status()).modelError).toBeNull();
+  });
+});
+
+describe('the command line checks the model with the configured key', () => {
+  const CLI = path.resolve('dist/src/cli.js');
+  const cliEnv = (home: string) => ({
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? os.tmpdir(),
+    NO_COLOR: '1',
+    NANOCLAW_HOME: home,
+    NANOCLAW_CONFIG_DIR: path.join(home, 'cfg'),
+    NANOCLAW_RUNTIME: 'bwrap',
+    NANOCLAW_HTTP_PORT: '0',
+    ANTHROPIC_BASE_URL: env.fake.url,
+    ANTHROPIC_API_KEY: 'sk-ant-refused-key-0000',
+  });
+
+  test('doctor fails on a refused key, naming the variable and the fix', async () => {
+    env.fake.refuse(401);
+    const home = makeHome('nanoclaw-doctor-');
+    try {
+      const child = spawn(process.execPath, [CLI, 'doctor'], { env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      expect(stdout).toMatch(/✗ Model API\s+http:\/\/127\.0\.0\.1:\d+ refused ANTHROPIC_API_KEY \(HTTP 401: invalid x-api-key\)/);
+      expect(stdout).toContain('nanoclaw auth claude');
+      expect(stdout).not.toContain('sk-ant-refused-key-0000');
+      expect(code).toBe(1);
+    } finally {
+      env.fake.refuse(null);
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  test('start checks the model once and prints what it found', async () => {
+    const run = async (refuse: 401 | null): Promise<string> => {
+      env.fake.refuse(refuse);
+      const home = makeHome('nanoclaw-start-');
+      const child = spawn(process.execPath, [CLI, 'start'], { env: cliEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      const exited = new Promise<number | null>((r) => child.on('close', r));
+      try {
+        await until(() => /Model API/.test(stdout) || child.exitCode !== null, 30_000, 'the model check at start');
+        return stdout;
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+        fs.rmSync(home, { recursive: true, force: true });
+      }
+    };
+    expect(await run(401)).toMatch(/! Model API: .*refused ANTHROPIC_API_KEY \(HTTP 401: invalid x-api-key\).*nanoclaw auth claude/);
+    const before = env.fake.requests.filter((r) => r.path === '/v1/messages/count_tokens').length;
+    expect(await run(null)).toMatch(/✓ Model API: .*answers and accepts ANTHROPIC_API_KEY/);
+    expect(env.fake.requests.filter((r) => r.path === '/v1/messages/count_tokens').length).toBe(before + 1);
   });
 });
