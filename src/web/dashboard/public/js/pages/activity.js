@@ -16,6 +16,7 @@ export function render(root, ctx) {
 
   function draw() {
     if (!status) return;
+    const model = status.modelError;
     const up = Date.now() - new Date(status.startedAt).getTime();
     put(
       summary,
@@ -29,15 +30,11 @@ export function render(root, ctx) {
         status.channels.some((c) => !c.connected),
       ),
     );
-    put(
-      problems,
-      status.problems.length
-        ? h(
-            'ul.problems',
-            status.problems.map((p) => h('li', p)),
-          )
-        : null,
-    );
+    // The model API's current problem stays here until a model call succeeds.
+    const listed = model
+      ? [h('li.model-error', `Model API: ${model.message}. To fix it: ${model.fix}.`), ...status.problems.map((p) => h('li', p))]
+      : status.problems.map((p) => h('li', p));
+    put(problems, listed.length ? h('ul.problems', listed) : null);
     put(
       agents,
       status.agents.length
@@ -55,7 +52,7 @@ export function render(root, ctx) {
                   h('dt', 'Started'),
                   h('dd', fmtTime(a.startedAt)),
                   h('dt', 'Now'),
-                  h('dd', a.tool ? `using ${a.tool}` : 'thinking'),
+                  h('dd', a.tool ? `using ${a.tool}` : model ? 'waiting for the model API' : 'thinking'),
                   h('dt', 'Sandbox'),
                   h('dd', status.runtime || '—'),
                 ),
