@@ -8,7 +8,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**', 'data/**', 'store/**', 'groups/**', 'logs/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   importX.flatConfigs.typescript,
