@@ -467,6 +467,28 @@ test('guided setup saves the credential and a Telegram token, and can be skipped
   expect(fs.statSync(path.join(home, '.env')).mode & 0o777).toBe(0o600);
 });
 
+test('guided setup checks the Telegram token with getMe and asks again when Telegram refuses it', async () => {
+  const home = freshHome();
+  const good = '123456789:AAFakeTokenForTestsOnly_abcdefghijklmno';
+  const telegram = await startFakeTelegram({ token: good });
+  const answers = ['', '123456789:AAWrongTokenForTestsOnly_abcdefghijklmn', good, 'n'];
+  const next = async () => answers.shift() ?? '';
+  const out = new PassThrough() as unknown as NodeJS.WriteStream;
+  let text = '';
+  (out as unknown as PassThrough).on('data', (d) => {
+    text += d;
+  });
+  const base = { NANOCLAW_HOME: home, NANOCLAW_RUNTIME: 'bwrap', TELEGRAM_API_ROOT: telegram.apiRoot };
+  try {
+    const config = await runSetup({ config: loadConfig(base, home), ask: { ask: next, secret: next, close: () => {} }, out, env: base });
+    expect(telegramSettings(config.env).token).toBe(good);
+  } finally {
+    await telegram.close();
+  }
+  expect(text).toContain('Telegram refused this token: copy it again from @BotFather');
+  expect(text).toContain('Telegram bot token saved: this is @Andy_Test_Bot.');
+});
+
 test('`start` without a terminal skips the setup, runs, and `status` explains the missing credential', async () => {
   const home = freshHome();
   const env = {
