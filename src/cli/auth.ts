@@ -27,6 +27,24 @@ export function saveClaudeCredential(home: string, value: string): { file: strin
   return { file: setEnvValues(home, { [variable]: value, [other]: null }), variable };
 }
 
+/**
+ * Until the returned function is called, Ctrl-C (SIGINT) ends the process at
+ * once with exit code 130 after saying `message`: a link in progress or a
+ * pending question must never swallow it.
+ */
+export function exitOnCtrlC(
+  message: string,
+  deps: { signals?: NodeJS.EventEmitter; err?: NodeJS.WritableStream; exit?: (code: number) => void } = {},
+): () => void {
+  const signals = deps.signals ?? process;
+  const handler = () => {
+    (deps.err ?? process.stderr).write(`\n${message}\n`);
+    (deps.exit ?? process.exit)(130);
+  };
+  signals.on('SIGINT', handler);
+  return () => signals.off('SIGINT', handler);
+}
+
 async function readSecret(question: string): Promise<string> {
   if (!process.stdin.isTTY) return (await readStdin()).trim();
   const ask = prompter();
@@ -56,6 +74,7 @@ export async function authCommand(
       ? 'It takes effect when NanoClaw starts ("nanoclaw start").'
       : 'Restart NanoClaw for it to take effect (stop it and run "nanoclaw start", or "systemctl --user restart nanoclaw").';
   };
+  const release = exitOnCtrlC(`Stopped (Ctrl-C); nothing more was changed.`);
   try {
     if (what === 'claude') {
       const value = await readSecret('Anthropic API key (sk-ant-api…) or Claude OAuth token (sk-ant-oat…, from "claude setup-token"): ');
@@ -90,6 +109,8 @@ export async function authCommand(
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     return 1;
+  } finally {
+    release();
   }
   process.stderr.write(`Usage: nanoclaw auth ${authUsage(plugins)}\n`);
   return 2;

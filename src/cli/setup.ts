@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import { selectRuntime } from '../sandbox/runtimes.js';
 import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
-import { saveClaudeCredential } from './auth.js';
+import { exitOnCtrlC, saveClaudeCredential } from './auth.js';
 import { setEnvValues } from './env-file.js';
 import { paint, type Prompter } from './term.js';
 
@@ -20,10 +20,26 @@ export interface SetupDeps {
   env: NodeJS.ProcessEnv;
   /** The channels offered in step 3, in order (default: the registry's). */
   plugins?: readonly ChannelPlugin[];
+  /** Where Ctrl-C arrives, and how the process ends then (default: process, process.exit). */
+  signals?: NodeJS.EventEmitter;
+  exit?: (code: number) => void;
 }
 
 /** Runs the steps and returns the configuration as it is afterwards. */
 export async function runSetup(deps: SetupDeps): Promise<Config> {
+  const release = exitOnCtrlC('Setup stopped (Ctrl-C). Anything saved so far is kept; run "nanoclaw start" to carry on.', {
+    signals: deps.signals,
+    err: deps.out,
+    exit: deps.exit,
+  });
+  try {
+    return await setupSteps(deps);
+  } finally {
+    release();
+  }
+}
+
+async function setupSteps(deps: SetupDeps): Promise<Config> {
   const { config, ask, out } = deps;
   const p = paint(out);
   out.write(`\n${p.bold('Welcome to NanoClaw.')} Nothing is configured in ${config.home} yet — three short steps.\n`);

@@ -87,6 +87,8 @@ export function prompter(input: NodeJS.ReadStream = process.stdin, output: NodeJ
     if (w) w(line);
     else lines.push(line);
   });
+  // Ctrl-C at a prompt interrupts the process, as it does everywhere else (readline alone would only close the prompt).
+  rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
   rl.on('close', () => {
     closed = true;
     for (const w of waiting.splice(0)) w('');

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { runSetup } from '../../src/cli/setup.js';
 import { telegramSettings } from '../../src/channels/telegram/plugin.js';
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
+import { startFakeTelegram } from '../support/fake-telegram.js';
 
 const CLI = path.resolve('dist/src/cli.js');
 
@@ -305,8 +306,15 @@ test('logs prints the log for people and filters by group', async () => {
 test('auth telegram and auth claude store piped secrets in .env (0600) without echoing them', async () => {
   const home = freshHome();
   const bot = '123456789:AAFakeTokenForTestsOnly_abcdefghijklmno';
-  const tg = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home }, bot + '\n');
+  const telegram = await startFakeTelegram({ token: bot });
+  let tg: Run;
+  try {
+    tg = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home, TELEGRAM_API_ROOT: telegram.apiRoot }, bot + '\n');
+  } finally {
+    await telegram.close();
+  }
   expect(tg.code).toBe(0);
+  expect(tg.stdout).toContain('Saved: this is @Andy_Test_Bot.');
   expect(tg.stdout + tg.stderr).not.toContain(bot);
   const file = path.join(home, '.env');
   expect(fs.statSync(file).mode & 0o777).toBe(0o600);
@@ -323,6 +331,110 @@ test('auth telegram and auth claude store piped secrets in .env (0600) without e
   const bad = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home }, 'not a token\n');
   expect(bad.code).toBe(1);
   expect(bad.stderr).toContain('does not look like a Telegram bot token');
+});
+
+test('auth telegram checks the token with getMe: a refused token is not saved, an unreachable API is explained', async () => {
+  const home = freshHome();
+  const good = '123456789:AAFakeTokenForTestsOnly_abcdefghijklmno';
+  const wrong = '123456789:AAWrongTokenForTestsOnly_abcdefghijklmn';
+  const telegram = await startFakeTelegram({ token: good });
+  let refused: Run;
+  try {
+    refused = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home, TELEGRAM_API_ROOT: telegram.apiRoot }, wrong + '\n');
+    expect(telegram.callsTo('getMe')).toHaveLength(1);
+  } finally {
+    await telegram.close();
+  }
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain('Telegram refused this token: copy it again from @BotFather');
+  expect(fs.existsSync(path.join(home, '.env')) && fs.readFileSync(path.join(home, '.env'), 'utf8')).not.toContain('TELEGRAM_BOT_TOKEN');
+
+  const port = await closedPort();
+  const offline = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home, TELEGRAM_API_ROOT: `http://127.0.0.1:${port}` }, good + '\n');
+  expect(offline.code).toBe(0);
+  expect(offline.stdout).toContain(`not checked with Telegram. Cannot reach 127.0.0.1:${port} (ECONNREFUSED)`);
+  expect(fs.readFileSync(path.join(home, '.env'), 'utf8')).toContain(`TELEGRAM_BOT_TOKEN=${good}`);
+});
+
+/** `nanoclaw …` left running, for tests that interrupt it. */
+function running(command: string, args: string[], env: Record<string, string>) {
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'Europe/Berlin', NO_COLOR: '1', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const got = { out: '' };
+  child.stdout.on('data', (d) => (got.out += d));
+  child.stderr.on('data', (d) => (got.out += d));
+  const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  // Bounded: a process that ignores Ctrl-C fails the test instead of hanging it.
+  const exited = () =>
+    Promise.race([
+      closed,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running after Ctrl-C:\n${got.out}`)), 15_000).unref()),
+    ]);
+  return { child, got, exited };
+}
+
+test('auth whatsapp without a reachable WhatsApp says so at once, and Ctrl-C ends it with code 130', async () => {
+  const port = await closedPort();
+  const link = running(process.execPath, [CLI, 'auth', 'whatsapp'], {
+    NANOCLAW_HOME: freshHome(),
+    WHATSAPP_WS_URL: `ws://127.0.0.1:${port}/ws/chat`,
+  });
+  try {
+    await until(() => link.got.out.includes('Cannot reach'), 15_000, 'the connection problem');
+    expect(link.got.out).toContain(`Cannot reach 127.0.0.1:${port} (ECONNREFUSED): check this machine's internet connection`);
+    link.child.kill('SIGINT');
+    expect(await link.exited()).toBe(130);
+    expect(link.got.out).toContain('Stopped (Ctrl-C)');
+  } finally {
+    link.child.kill('SIGKILL');
+  }
+});
+
+describe('Ctrl-C in the guided setup (at a terminal, through script(1))', () => {
+  /** `nanoclaw start` on a pseudo-terminal, so the guided setup runs and Ctrl-C is a keypress. */
+  function onTerminal(home: string, extra: Record<string, string> = {}) {
+    const env = Object.entries({ NANOCLAW_HOME: home, NANOCLAW_HTTP_PORT: '0', NANOCLAW_RUNTIME: 'bwrap', NO_COLOR: '1', ...extra })
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    return running('script', ['-qefc', `env ${env} ${process.execPath} ${CLI} start`, '/dev/null'], {});
+  }
+
+  test('at the first question it stops the setup and the start', async () => {
+    const home = freshHome();
+    const t = onTerminal(home);
+    try {
+      await until(() => t.got.out.includes('Paste it here'), 15_000, 'the first question');
+      t.child.stdin.write('\x03');
+      expect(await t.exited()).toBe(130);
+      expect(t.got.out).toContain('Setup stopped (Ctrl-C)');
+      expect(t.got.out).not.toContain('2. Sandbox');
+      expect(t.got.out).not.toContain('NanoClaw is running');
+    } finally {
+      t.child.kill('SIGKILL');
+    }
+  });
+
+  test('while WhatsApp is linking it stops at once', async () => {
+    const port = await closedPort();
+    const t = onTerminal(freshHome(), { WHATSAPP_WS_URL: `ws://127.0.0.1:${port}/ws/chat` });
+    try {
+      await until(() => t.got.out.includes('Paste it here'), 15_000, 'the first question');
+      t.child.stdin.write('\r');
+      await until(() => t.got.out.includes('Telegram bot token'), 30_000, 'the Telegram question');
+      t.child.stdin.write('\r');
+      await until(() => t.got.out.includes('Link WhatsApp now?'), 15_000, 'the WhatsApp question');
+      t.child.stdin.write('y\r');
+      await until(() => t.got.out.includes('Cannot reach'), 15_000, 'the connection problem');
+      t.child.stdin.write('\x03');
+      expect(await t.exited()).toBe(130);
+      expect(t.got.out).toContain('Setup stopped (Ctrl-C)');
+      expect(t.got.out).not.toContain('NanoClaw is running');
+    } finally {
+      t.child.kill('SIGKILL');
+    }
+  });
 });
 
 test('guided setup saves the credential and a Telegram token, and can be skipped step by step', async () => {
@@ -353,6 +465,28 @@ test('guided setup saves the credential and a Telegram token, and can be skipped
   expect(text).not.toContain(TEST_KEY);
   expect(asked.some((q) => q.includes('Link WhatsApp'))).toBe(true);
   expect(fs.statSync(path.join(home, '.env')).mode & 0o777).toBe(0o600);
+});
+
+test('guided setup checks the Telegram token with getMe and asks again when Telegram refuses it', async () => {
+  const home = freshHome();
+  const good = '123456789:AAFakeTokenForTestsOnly_abcdefghijklmno';
+  const telegram = await startFakeTelegram({ token: good });
+  const answers = ['', '123456789:AAWrongTokenForTestsOnly_abcdefghijklmn', good, 'n'];
+  const next = async () => answers.shift() ?? '';
+  const out = new PassThrough() as unknown as NodeJS.WriteStream;
+  let text = '';
+  (out as unknown as PassThrough).on('data', (d) => {
+    text += d;
+  });
+  const base = { NANOCLAW_HOME: home, NANOCLAW_RUNTIME: 'bwrap', TELEGRAM_API_ROOT: telegram.apiRoot };
+  try {
+    const config = await runSetup({ config: loadConfig(base, home), ask: { ask: next, secret: next, close: () => {} }, out, env: base });
+    expect(telegramSettings(config.env).token).toBe(good);
+  } finally {
+    await telegram.close();
+  }
+  expect(text).toContain('Telegram refused this token: copy it again from @BotFather');
+  expect(text).toContain('Telegram bot token saved: this is @Andy_Test_Bot.');
 });
 
 test('`start` without a terminal skips the setup, runs, and `status` explains the missing credential', async () => {

@@ -102,6 +102,8 @@ export interface FakeSocketOptions {
   registered?: boolean;
   groups?: Record<string, any>;
   pairingCode?: string;
+  /** requestPairingCode fails with this, as WhatsApp does for a number it refuses. */
+  pairingError?: Error;
 }
 
 export class FakeBaileysSocket implements WhatsAppSocket {
@@ -164,6 +166,7 @@ export class FakeBaileysSocket implements WhatsAppSocket {
 
   async requestPairingCode(phoneNumber: string): Promise<string> {
     this.pairingRequests.push(phoneNumber);
+    if (this.opts.pairingError) throw this.opts.pairingError;
     return this.opts.pairingCode ?? 'K7QX2M9D';
   }
 

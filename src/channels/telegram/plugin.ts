@@ -1,7 +1,7 @@
 // The Telegram plugin: a bot token from @BotFather (TELEGRAM_BOT_TOKEN), an
 // optional self-hosted Bot API server (TELEGRAM_API_ROOT), and who the owner is
 // (TELEGRAM_OWNER_ID, or the user whose private chat is a main chat).
-import type { ChannelContext, ChannelPlugin, CheckResult, PluginEnv, Settings } from '../plugin.js';
+import type { ChannelContext, ChannelPlugin, CheckResult, PluginEnv, SaveEnv, Settings } from '../plugin.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import { isTelegramDirectChat, telegramChatId, telegramJid } from './jids.js';
 
@@ -56,6 +56,60 @@ function checkedToken(value: string): string {
   return value;
 }
 
+const DEFAULT_API_ROOT = 'https://api.telegram.org';
+const GETME_TIMEOUT_MS = 15_000;
+
+/** Telegram turned the token down: saving it would only fail later. */
+export class TokenRefused extends Error {}
+
+/**
+ * Asks the Bot API who this token belongs to (getMe). Answers the bot's
+ * username, or null when Telegram could not be reached (`problem` says why);
+ * throws TokenRefused when Telegram says the token is not valid.
+ */
+export async function checkBotToken(
+  token: string,
+  apiRoot: string | null,
+  fetchImpl: typeof fetch = fetch,
+): Promise<{ username: string } | { problem: string }> {
+  const root = (apiRoot ?? DEFAULT_API_ROOT).replace(/\/+$/, '');
+  const host = new URL(root).host;
+  let res: Response;
+  try {
+    res = await fetchImpl(`${root}/bot${token}/getMe`, { signal: AbortSignal.timeout(GETME_TIMEOUT_MS) });
+  } catch (err) {
+    return { problem: unreachable(host, err) };
+  }
+  // 401 for a revoked or mistyped token; 404 for one the server cannot even parse.
+  if (res.status === 401 || res.status === 404) throw new TokenRefused('Telegram refused this token: copy it again from @BotFather.');
+  const body = (await res.json().catch(() => null)) as { ok?: boolean; result?: { username?: string }; description?: string } | null;
+  if (!res.ok || !body?.ok || !body.result?.username) {
+    return { problem: `${host} answered getMe with ${res.status}${body?.description ? ` (${body.description})` : ''}` };
+  }
+  return { username: body.result.username };
+}
+
+function unreachable(host: string, err: unknown): string {
+  const e = err as { name?: string; cause?: { code?: string } };
+  if (e.name === 'TimeoutError')
+    return `${host} did not answer within ${GETME_TIMEOUT_MS / 1000} s: check this machine's internet connection, and any firewall or proxy in the way`;
+  const code = e.cause?.code;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return `Cannot reach ${host} (${code}): check this machine's internet connection or DNS`;
+  return `Cannot reach ${host}${code ? ` (${code})` : ''}: check this machine's internet connection, and any firewall or proxy in the way (or TELEGRAM_API_ROOT, if set)`;
+}
+
+/** Checks the token with Telegram and saves it unless Telegram refused it; answers what to tell the user. */
+async function saveCheckedToken(value: string, env: Settings, saveEnv: SaveEnv): Promise<{ file: string; note: string }> {
+  const token = checkedToken(value);
+  const checked = await checkBotToken(token, telegramSettings(env).apiRoot);
+  const file = saveEnv({ TELEGRAM_BOT_TOKEN: token });
+  return {
+    file,
+    note: 'username' in checked ? `: this is @${checked.username}` : `, but not checked with Telegram. ${checked.problem}`,
+  };
+}
+
 export const telegramPlugin: ChannelPlugin = {
   name: 'telegram',
   label: 'Telegram',
@@ -87,8 +141,8 @@ export const telegramPlugin: ChannelPlugin = {
         ctx.err.write('Nothing entered; nothing changed.\n');
         return 2;
       }
-      const file = ctx.saveEnv({ TELEGRAM_BOT_TOKEN: checkedToken(value) });
-      ctx.out.write(`Saved TELEGRAM_BOT_TOKEN to ${file} (readable only by you).\n${await ctx.restartHint()}\n`);
+      const { file, note } = await saveCheckedToken(value, ctx.env, ctx.saveEnv);
+      ctx.out.write(`Saved${note}. The token is in ${file} (readable only by you).\n${await ctx.restartHint()}\n`);
       ctx.out.write('Then message your bot; the chat appears in "nanoclaw groups list" and the dashboard, ready to register.\n');
       return 0;
     },
@@ -96,13 +150,13 @@ export const telegramPlugin: ChannelPlugin = {
 
   doctor: checkTelegram,
 
-  async setup({ ask, out, paint, saveEnv }) {
+  async setup({ ask, out, paint, saveEnv, env }) {
     for (;;) {
       const token = await ask.secret('   Telegram bot token from @BotFather (hidden; Enter to skip): ');
       if (!token) return;
       try {
-        saveEnv({ TELEGRAM_BOT_TOKEN: checkedToken(token) });
-        out.write(`   ${paint.ok('✓')} Telegram bot token saved.\n`);
+        const { note } = await saveCheckedToken(token, env, saveEnv);
+        out.write(`   ${paint.ok('✓')} Telegram bot token saved${note}.\n`);
         return;
       } catch (err) {
         out.write(`   ${paint.bad('✗')} ${(err as Error).message}\n`);

@@ -8,13 +8,16 @@ import { option } from '../../cli/term.js';
 import type { ChannelPlugin, PluginEnv, Settings } from '../plugin.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import { isWhatsAppDirectChat, isWhatsAppJid } from './jids.js';
+import type { WhatsAppChannelOptions } from './whatsapp.js';
 
 export interface WhatsAppSettings {
   hasOwnNumber: boolean;
+  /** WhatsApp Web's WebSocket address, when it goes through a relay (WHATSAPP_WS_URL). */
+  webSocketUrl: string | null;
 }
 
 export function whatsappSettings(env: Settings): WhatsAppSettings {
-  return { hasOwnNumber: env.ASSISTANT_HAS_OWN_NUMBER === 'true' };
+  return { hasOwnNumber: env.ASSISTANT_HAS_OWN_NUMBER === 'true', webSocketUrl: env.WHATSAPP_WS_URL?.trim() || null };
 }
 
 export function whatsappAuthDir(paths: HomePaths): string {
@@ -26,66 +29,90 @@ export function whatsappLinked(paths: HomePaths): boolean {
   return fs.existsSync(path.join(whatsappAuthDir(paths), 'creds.json'));
 }
 
+export interface LinkOptions {
+  phone?: string;
+  /** How long the phone has to link once the code is shown. */
+  timeoutMs?: number;
+  /** How long WhatsApp has to offer a QR or pairing code at all. */
+  codeTimeoutMs?: number;
+  out?: NodeJS.WritableStream;
+  makeSocket?: WhatsAppChannelOptions['makeSocket'];
+}
+
+function seconds(ms: number): string {
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} s`;
+}
+
 /**
  * Links WhatsApp in this process: shows the QR code (or a pairing code for
- * `phone`) on the terminal and waits until the phone has linked. The running
- * host picks the new credentials up from store/auth/whatsapp.
+ * `phone`) on the terminal and waits until the phone has linked. What stands
+ * in the way (no network, a refused number) is printed as it happens. The
+ * running host picks the new credentials up from store/auth/whatsapp.
  */
-export async function linkWhatsApp(
-  env: PluginEnv,
-  opts: { phone?: string; timeoutMs?: number; out?: NodeJS.WritableStream } = {},
-): Promise<void> {
+export async function linkWhatsApp(env: PluginEnv, opts: LinkOptions = {}): Promise<void> {
   const out = opts.out ?? process.stdout;
   const { config, paths } = env;
+  const settings = whatsappSettings(env.env);
   // Loaded here, so listing the plugins (every CLI command does) stays light.
   const [{ openStore }, { createLogger }] = await Promise.all([import('../../store/index.js'), import('../../logger.js')]);
   const store = openStore(paths.db);
   const logger = createLogger({ level: 'warn', logsDir: paths.logs });
-  let onLinked!: () => void;
-  const linked = new Promise<void>((resolve) => {
-    onLinked = resolve;
+  const again = 'Run "nanoclaw auth whatsapp" to try again.';
+  const what = opts.phone ? 'pairing code' : 'QR code';
+  let lastProblem: string | null = null;
+  let settle!: { linked: () => void; failed: (err: Error) => void };
+  const done = new Promise<void>((resolve, reject) => {
+    settle = { linked: resolve, failed: reject };
   });
+  // It may fail while connect() is still under way; it is awaited below.
+  done.catch(() => {});
+  const codeTimeout = opts.codeTimeoutMs ?? 60_000;
+  const linkTimeout = opts.timeoutMs ?? 5 * 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number, message: () => string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => settle.failed(new Error(message())), ms);
+  };
+  arm(codeTimeout, () => `WhatsApp offered no ${what} within ${seconds(codeTimeout)}${lastProblem ? ` (${lastProblem})` : ''}. ${again}`);
+  let codeShown = false;
   // The channel module owns the Baileys protocol; here we only drive its linking.
   const { createWhatsAppChannel } = await import('./whatsapp.js');
   const channel = createWhatsAppChannel({
     authDir: whatsappAuthDir(paths),
     assistantName: config.assistantName,
-    hasOwnNumber: whatsappSettings(env.env).hasOwnNumber,
+    hasOwnNumber: settings.hasOwnNumber,
     logger,
     inboxDirFor: () => null,
     identities: store.identities,
     pairingPhone: opts.phone,
     printQr: true,
+    webSocketUrl: settings.webSocketUrl ?? undefined,
+    makeSocket: opts.makeSocket,
+    onProblem: (problem, retryInMs) => {
+      lastProblem = problem;
+      if (retryInMs === null) return settle.failed(new Error(`${problem}. ${again}`));
+      out.write(`! ${problem}. Trying again in ${Math.max(1, Math.round(retryInMs / 1000))} s (Ctrl-C to stop).\n`);
+    },
   });
   out.write(
     opts.phone
       ? `Asking WhatsApp for a pairing code for ${opts.phone}…\n`
       : 'Scan the QR code below with WhatsApp on your phone: Settings → Linked devices → Link a device.\n',
   );
-  const timeout = opts.timeoutMs ?? 5 * 60_000;
-  let timer: NodeJS.Timeout | undefined;
   try {
     await channel.connect({
       onMessage: () => {},
       onChat: () => {},
       onState: (s) => {
-        if (s.connected) onLinked();
+        if (s.connected) return settle.linked();
+        if (s.linking && !codeShown) {
+          // A code is on screen: from now on the phone has the longer wait.
+          codeShown = true;
+          arm(linkTimeout, () => `WhatsApp was not linked within ${seconds(linkTimeout)}. ${again}`);
+        }
       },
     });
-    await Promise.race([
-      linked,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `WhatsApp was not linked within ${Math.round(timeout / 60_000)} minutes; run "nanoclaw auth whatsapp" to try again.`,
-              ),
-            ),
-          timeout,
-        );
-      }),
-    ]);
+    await done;
     // Give the credential writes a moment to land before closing the socket.
     await new Promise((r) => setTimeout(r, 2000));
   } finally {
@@ -113,6 +140,7 @@ export const whatsappPlugin: ChannelPlugin = {
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
       stagingDir: mediaStagingDir(ctx.paths),
       identities: ctx.store.identities,
+      webSocketUrl: whatsappSettings(ctx.config.env).webSocketUrl ?? undefined,
       onLinkLost: (reason) =>
         ctx.notifyOwner(
           `WhatsApp is no longer linked (${reason}). Run "nanoclaw auth whatsapp" to link it again; messages to WhatsApp wait until then.`,

@@ -69,6 +69,13 @@ export interface WhatsAppChannelOptions {
   pairingPhone?: string;
   /** Draw the QR code (or print the pairing code) on the terminal, for `nanoclaw auth whatsapp`. */
   printQr?: boolean;
+  /** WhatsApp Web's WebSocket address (WHATSAPP_WS_URL), for a relay; Baileys' default otherwise. */
+  webSocketUrl?: string;
+  /**
+   * Something stands in the way of linking or connecting, in words for the user:
+   * retried after `retryInMs`, or null when retrying cannot help (a refused pairing code).
+   */
+  onProblem?: (problem: string, retryInMs: number | null) => void;
   maxMediaBytes?: number;
 }
 
@@ -79,6 +86,7 @@ export interface WhatsAppChannel extends Channel {
   relink(): Promise<void>;
 }
 
+const DEFAULT_WS_URL = 'wss://web.whatsapp.com/ws/chat';
 const DEFAULT_DELAYS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
 const DOWNLOAD_TIMEOUT_MS = 120_000;
@@ -173,6 +181,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       markOnlineOnConnect: false,
       syncFullHistory: false,
       getMessage: async (key) => (key.id ? sent.get(key.id) : undefined),
+      ...(opts.webSocketUrl ? { waWebSocketUrl: opts.webSocketUrl } : {}),
     });
     sock = s;
     let pairingRequested = false;
@@ -228,8 +237,20 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
             `\nWhatsApp pairing code: ${code}\nOn your phone: Settings → Linked devices → Link a device → Link with phone number instead.\n\n`,
           );
       },
-      (err) => log.error({ err }, 'Could not get a WhatsApp pairing code; check the phone number (country code, digits only)'),
+      (err) => {
+        const problem = `WhatsApp gave no pairing code for ${phone} (${(err as Error).message}): check the number (country code first, e.g. 447700900123)`;
+        log.error({ err }, problem);
+        tellProblem(problem, null);
+      },
     );
+  }
+
+  function tellProblem(problem: string, retryInMs: number | null): void {
+    try {
+      opts.onProblem?.(problem, retryInMs);
+    } catch (err) {
+      log.error({ err }, 'onProblem handler failed');
+    }
   }
 
   function onOpen(s: WhatsAppSocket): void {
@@ -289,9 +310,10 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     // After a QR scan WhatsApp asks for a restart; that one is expected and immediate.
     const delay = code === DisconnectReason.restartRequired ? 0 : delays[Math.min(attempt, delays.length - 1)];
     if (code !== DisconnectReason.restartRequired) attempt++;
-    const why = `${reasonName(code)}${error?.message ? `: ${error.message}` : ''}`;
+    const why = explainClose(error, new URL(opts.webSocketUrl ?? DEFAULT_WS_URL).host);
     log.warn({ code, delay }, `WhatsApp connection closed (${why}); reconnecting`);
-    report({ connected: false, detail: `Connection closed (${why}); reconnecting in ${Math.round(delay / 1000)} s.` });
+    report({ connected: false, detail: `${why}; reconnecting in ${Math.round(delay / 1000)} s.` });
+    if (code !== DisconnectReason.restartRequired) tellProblem(why, delay);
     scheduleReconnect(delay);
   }
 
@@ -507,6 +529,26 @@ function endQuietly(s: WhatsAppSocket): void {
 function statusCode(error: unknown): number | undefined {
   const code = (error as { output?: { statusCode?: unknown } } | undefined)?.output?.statusCode;
   return typeof code === 'number' ? code : undefined;
+}
+
+const OFFLINE = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'ENETDOWN']);
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED']);
+
+/**
+ * Why a connection closed, in words a user can act on. Baileys wraps a socket
+ * error as a Boom whose `data` is the original error ("WebSocket Error (getaddrinfo ENOTFOUND …)").
+ */
+export function explainClose(error: unknown, host: string): string {
+  const e = error as { message?: string; data?: { code?: unknown; message?: string } } | undefined;
+  const sysCode =
+    (typeof e?.data?.code === 'string' ? e.data.code : undefined) ?? /\b(E[A-Z_]{3,})\b/.exec(e?.message ?? '')?.[1] ?? undefined;
+  if (sysCode && OFFLINE.has(sysCode)) return `Cannot reach ${host} (${sysCode}): check this machine's internet connection or DNS`;
+  if (sysCode && UNREACHABLE.has(sysCode))
+    return `Cannot reach ${host} (${sysCode}): check this machine's internet connection, and any firewall or proxy in the way`;
+  if (/timed out/i.test(e?.message ?? ''))
+    return `${host} did not answer in time: check this machine's internet connection, and any firewall or proxy in the way`;
+  const code = statusCode(error);
+  return `Connection closed (${reasonName(code)}${e?.message ? `: ${e.message}` : ''})`;
 }
 
 function reasonName(code: number | undefined): string {
