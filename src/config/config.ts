@@ -62,6 +62,24 @@ function int(value: string | undefined, fallback: number, name: string): number 
   return Math.floor(n);
 }
 
+/** Why `tz` cannot be used as the time zone, or null when it is a real IANA zone. */
+export function timeZoneProblem(tz: string): string | null {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return null;
+  } catch {
+    return `TZ=${tz.slice(0, 80)} is not a time zone; use one like Europe/Berlin (see timedatectl list-timezones).`;
+  }
+}
+
+function timeZone(value: string | undefined): string {
+  const tz = value?.trim();
+  if (!tz) return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const problem = timeZoneProblem(tz);
+  if (problem) throw new Error(problem);
+  return tz;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   const home = path.resolve(env.NANOCLAW_HOME || cwd);
   const merged = { ...readDotEnv(home), ...env };
@@ -87,7 +105,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     home,
     configDir: path.resolve(merged.NANOCLAW_CONFIG_DIR || path.join(os.homedir(), '.config', 'nanoclaw')),
     assistantName: name,
-    timezone: merged.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+    timezone: timeZone(merged.TZ),
     httpPort: int(merged.NANOCLAW_HTTP_PORT, 7878, 'NANOCLAW_HTTP_PORT'),
     httpHost: merged.NANOCLAW_HTTP_HOST || '127.0.0.1',
     runtime,
