@@ -23,7 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./cli/tasks.js')).tasksCommand,
   },
   doctor: {
-    summary: 'check everything NanoClaw needs, and how to fix what is missing',
+    summary: 'check everything NanoClaw needs, and how to fix what is missing: doctor [--all] [--json]',
     load: async () => (await import('./cli/doctor.js')).doctorCommand,
   },
   logs: {
