@@ -80,8 +80,49 @@ function timeZone(value: string | undefined): string {
   return tz;
 }
 
+/**
+ * Why `home` cannot hold NanoClaw's state, or null. A missing home is fine when
+ * it can be created: that is tried in its nearest existing parent (and the
+ * probe removed), since permission bits alone lie for root and for /proc.
+ */
+export function homeProblem(home: string): string | null {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(home);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return `it cannot be read (${code})`;
+  }
+  if (st) {
+    if (!st.isDirectory()) return 'it is a file, not a folder';
+    try {
+      fs.accessSync(home, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+      return null;
+    } catch {
+      return 'you cannot write in it';
+    }
+  }
+  let parent = path.dirname(home);
+  while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+  try {
+    fs.rmdirSync(fs.mkdtempSync(path.join(parent, '.nanoclaw-probe-')));
+    return null;
+  } catch (err) {
+    return `it does not exist and cannot be created: ${parent} does not allow new folders (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   const home = path.resolve(env.NANOCLAW_HOME || cwd);
+  const problem = homeProblem(home);
+  if (problem) {
+    const which = env.NANOCLAW_HOME
+      ? `NANOCLAW_HOME=${env.NANOCLAW_HOME}`
+      : `The current folder ${home} (the home when NANOCLAW_HOME is not set)`;
+    throw new Error(
+      `${which} cannot be used as the NanoClaw home: ${problem}. Set NANOCLAW_HOME to a folder you own, e.g. NANOCLAW_HOME=~/nanoclaw.`,
+    );
+  }
   const merged = { ...readDotEnv(home), ...env };
   const runtime = (merged.NANOCLAW_RUNTIME || 'auto') as RuntimeChoice;
   const choices: string[] = ['auto', ...RUNTIME_NAMES];
