@@ -112,17 +112,18 @@ export function homeProblem(home: string): string | null {
   }
 }
 
+/** The home refused in words that say which setting to change, or null when it is usable. */
+export function homeRefusal(config: Pick<Config, 'home'>, env: Record<string, string | undefined>): string | null {
+  const problem = homeProblem(config.home);
+  if (!problem) return null;
+  const which = env.NANOCLAW_HOME
+    ? `NANOCLAW_HOME=${env.NANOCLAW_HOME}`
+    : `The current folder ${config.home} (the home when NANOCLAW_HOME is not set)`;
+  return `${which} cannot be used as the NanoClaw home: ${problem}. Set NANOCLAW_HOME to a folder you own, e.g. NANOCLAW_HOME=~/nanoclaw.`;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   const home = path.resolve(env.NANOCLAW_HOME || cwd);
-  const problem = homeProblem(home);
-  if (problem) {
-    const which = env.NANOCLAW_HOME
-      ? `NANOCLAW_HOME=${env.NANOCLAW_HOME}`
-      : `The current folder ${home} (the home when NANOCLAW_HOME is not set)`;
-    throw new Error(
-      `${which} cannot be used as the NanoClaw home: ${problem}. Set NANOCLAW_HOME to a folder you own, e.g. NANOCLAW_HOME=~/nanoclaw.`,
-    );
-  }
   const merged = { ...readDotEnv(home), ...env };
   const runtime = (merged.NANOCLAW_RUNTIME || 'auto') as RuntimeChoice;
   const choices: string[] = ['auto', ...RUNTIME_NAMES];

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Identity } from '../../src/gateway/gateway.js';
-import { loadConfig } from '../../src/config/config.js';
+import { homeRefusal, loadConfig } from '../../src/config/config.js';
 import { homePaths } from '../../src/config/home.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createStore } from '../../src/store/index.js';
@@ -25,6 +25,22 @@ describe('TZ', () => {
   test('a real zone is kept, and no TZ falls back to the system zone', () => {
     expect(loadConfig({ NANOCLAW_HOME: home, TZ: 'America/New_York' }).timezone).toBe('America/New_York');
     expect(loadConfig({ NANOCLAW_HOME: home, TZ: '' }).timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+  });
+});
+
+describe('the home', () => {
+  test('a file, or a path where nothing can be created, is refused with the reason', () => {
+    const file = `${home}/a-file`;
+    fs.writeFileSync(file, 'x');
+    expect(homeRefusal({ home: file }, { NANOCLAW_HOME: file })).toContain(`NANOCLAW_HOME=${file} cannot be used`);
+    expect(homeRefusal({ home: file }, { NANOCLAW_HOME: file })).toContain('it is a file, not a folder');
+    expect(homeRefusal({ home: '/proc/nope' }, { NANOCLAW_HOME: '/proc/nope' })).toContain('/proc does not allow new folders');
+  });
+
+  test('a missing home that can be created is fine, and checking it leaves nothing behind', () => {
+    const before = fs.readdirSync(home);
+    expect(homeRefusal({ home: `${home}/later/deeper` }, { NANOCLAW_HOME: `${home}/later/deeper` })).toBeNull();
+    expect(fs.readdirSync(home)).toEqual(before);
   });
 });
 
