@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `nanoclaw` command. Each subcommand lives in src/cli/<name>.ts; this file
 // only dispatches, so `nanoclaw --help` stays the one place that lists them.
-import { loadConfig } from './config/config.js';
+import { homeRefusal, loadConfig } from './config/config.js';
 import { authUsage } from './cli/auth.js';
 
 type Command = (args: string[], config: ReturnType<typeof loadConfig>) => Promise<number>;
@@ -23,7 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./cli/tasks.js')).tasksCommand,
   },
   doctor: {
-    summary: 'check everything NanoClaw needs, and how to fix what is missing',
+    summary: 'check everything NanoClaw needs, and how to fix what is missing: doctor [--all] [--json]',
     load: async () => (await import('./cli/doctor.js')).doctorCommand,
   },
   logs: {
@@ -66,6 +66,12 @@ async function main(argv: string[]): Promise<number> {
     config = loadConfig();
   } catch (err) {
     process.stderr.write(`Configuration problem: ${(err as Error).message}\n`);
+    return 2;
+  }
+  // Every command reads or writes the home: a home that cannot work is refused before any of them runs.
+  const refusal = homeRefusal(config, process.env);
+  if (refusal) {
+    process.stderr.write(`Configuration problem: ${refusal}\n`);
     return 2;
   }
   return (await cmd.load())(rest, config);

@@ -22,6 +22,8 @@ export interface DoctorDeps {
   upstreamTimeoutMs?: number;
   /** Whose checks run for the channels (default: the registry's). */
   plugins?: readonly ChannelPlugin[];
+  /** Also say why each runtime not in use was passed over (doctor --all). */
+  all?: boolean;
 }
 
 const MB = 1024 * 1024;
@@ -45,13 +47,16 @@ export function checkBuild(): CheckResult {
     : { name: 'Build', level: 'fail', detail: `${runner} is missing`, fix: `Run "npm run build" in ${projectRoot()}.` };
 }
 
-export async function checkRuntime(config: Config): Promise<CheckResult> {
+/** The runtime in use; the others only with `all` (doctor --all), since the user does not use them. */
+export async function checkRuntime(config: Config, all = false): Promise<CheckResult> {
   const paths = homePaths(config.home);
   const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage };
-  const { runtime, problems } = await selectRuntime(config.runtime, ctx);
-  const notes = config.runtime === 'auto' ? (await describeRuntimes(ctx)).map((r) => `${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}`) : [];
+  const { runtime, problems, skipped } = await selectRuntime(config.runtime, ctx);
+  const notes = all ? (await describeRuntimes(ctx)).map((r) => `${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}`) : [];
   if (runtime) {
     const desc = runtime.describe?.() ?? runtime.name;
+    if (!all && skipped.length)
+      notes.push(`not used: ${skipped.map((s) => s.split(':')[0]).join(', ')} ("nanoclaw doctor --all" says why)`);
     return { name: 'Sandbox', level: 'ok', detail: `${desc}${config.runtime === 'auto' ? ' (picked automatically)' : ''}`, notes };
   }
   return {
@@ -203,7 +208,7 @@ export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
   const results: (CheckResult | null)[] = [
     checkNode(deps.nodeVersion),
     checkBuild(),
-    await checkRuntime(config),
+    await checkRuntime(config, deps.all),
     checkCredential(config, env),
     checkEnvFile(config.home),
     await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),

@@ -1,13 +1,14 @@
-// `nanoclaw doctor [--json]`: checks everything NanoClaw needs and says how to
+// `nanoclaw doctor [--json] [--all]`: checks everything NanoClaw needs and says how to
 // fix what is missing. Exit code 1 when any check fails, 0 otherwise (warnings
-// and optional parts do not fail it).
+// and optional parts do not fail it). --all also says why each sandbox
+// runtime not in use was passed over.
 import type { Config } from '../config/config.js';
 import { runChecks, type CheckResult, type Level } from './doctor-checks.js';
 import { flag, paint } from './term.js';
 
 export async function doctorCommand(args: string[], config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const out = process.stdout;
-  const results = await runChecks({ config, env });
+  const results = await runChecks({ config, env, all: flag(args, '--all') });
   const failed = results.filter((r) => r.level === 'fail');
   if (flag(args, '--json')) {
     out.write(JSON.stringify({ ok: failed.length === 0, home: config.home, checks: results }, null, 2) + '\n');

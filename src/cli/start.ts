@@ -2,7 +2,11 @@
 // what is missing. The first run with nothing configured, at a terminal, is a
 // short guided setup; --no-setup (or no terminal, as under a service) skips it.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../config/config.js';
+import { acquireHostLock, alreadyRunning, type HostLock } from '../config/host-lock.js';
+import { homePaths } from '../config/home.js';
+import { projectRoot } from '../config/project-root.js';
 import { startHost } from '../host.js';
 import { reportModelCheck } from './model-check.js';
 import { needsSetup, runSetup } from './setup.js';
@@ -13,7 +17,28 @@ export function dashboardLink(url: string, token: string): string {
   return `${url}/#token=${encodeURIComponent(token)}`;
 }
 
+/** The home's one-host lock, or null (and why, on stderr) when another host has it. */
+function lockHome(config: Config): HostLock | null {
+  const data = homePaths(config.home).data;
+  const got = acquireHostLock(data);
+  if (!got.ok) {
+    process.stderr.write(`${alreadyRunning(got.holder, config.home)}\n`);
+    return null;
+  }
+  // Left by a host that died: it no longer describes anything running.
+  fs.rmSync(`${data}/host.json`, { force: true });
+  return got.lock;
+}
+
+/** How to reach this home from a terminal: npx finds the command only inside the clone. */
+export function chatHint(home: string, cwd = process.cwd(), root = projectRoot()): string {
+  if (path.resolve(cwd) === path.resolve(home) && path.resolve(home) === path.resolve(root)) return 'npx nanoclaw chat';
+  return `NANOCLAW_HOME=${home} nanoclaw chat  (the command is on your PATH after "npm link" in ${root})`;
+}
+
 export async function startCommand(args: string[], config: Config): Promise<number> {
+  const lock = lockHome(config);
+  if (!lock) return 1;
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   if (needsSetup(config) && interactive && !flag(args, '--no-setup')) {
     const ask = prompter();
@@ -37,7 +62,7 @@ export async function startCommand(args: string[], config: Config): Promise<numb
       : `  Local API and dashboard: ${host.url}  (token in ${host.paths.apiToken}; "nanoclaw dashboard" prints a sign-in link)\n`,
   );
   out.write(`  Sandbox runtime: ${host.runtime?.name ?? 'none'}\n`);
-  out.write(`  Chat with it:  npx nanoclaw chat\n`);
+  out.write(`  Chat with it:  ${chatHint(config.home)}\n`);
   for (const p of host.runtimeProblems) out.write(`  ! ${p}\n`);
   await reportModelCheck(config, out);
   out.write(`  Logs: ${host.paths.logs}/nanoclaw.log\n`);
@@ -58,5 +83,6 @@ export async function startCommand(args: string[], config: Config): Promise<numb
   } catch {
     /* already gone */
   }
+  lock.release();
   return 0;
 }

@@ -62,6 +62,66 @@ function int(value: string | undefined, fallback: number, name: string): number 
   return Math.floor(n);
 }
 
+/** Why `tz` cannot be used as the time zone, or null when it is a real IANA zone. */
+export function timeZoneProblem(tz: string): string | null {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return null;
+  } catch {
+    return `TZ=${tz.slice(0, 80)} is not a time zone; use one like Europe/Berlin (see timedatectl list-timezones).`;
+  }
+}
+
+function timeZone(value: string | undefined): string {
+  const tz = value?.trim();
+  if (!tz) return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  const problem = timeZoneProblem(tz);
+  if (problem) throw new Error(problem);
+  return tz;
+}
+
+/**
+ * Why `home` cannot hold NanoClaw's state, or null. A missing home is fine when
+ * it can be created: that is tried in its nearest existing parent (and the
+ * probe removed), since permission bits alone lie for root and for /proc.
+ */
+export function homeProblem(home: string): string | null {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(home);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return `it cannot be read (${code})`;
+  }
+  if (st) {
+    if (!st.isDirectory()) return 'it is a file, not a folder';
+    try {
+      fs.accessSync(home, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+      return null;
+    } catch {
+      return 'you cannot write in it';
+    }
+  }
+  let parent = path.dirname(home);
+  while (!fs.existsSync(parent) && path.dirname(parent) !== parent) parent = path.dirname(parent);
+  try {
+    fs.rmdirSync(fs.mkdtempSync(path.join(parent, '.nanoclaw-probe-')));
+    return null;
+  } catch (err) {
+    return `it does not exist and cannot be created: ${parent} does not allow new folders (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+}
+
+/** The home refused in words that say which setting to change, or null when it is usable. */
+export function homeRefusal(config: Pick<Config, 'home'>, env: Record<string, string | undefined>): string | null {
+  const problem = homeProblem(config.home);
+  if (!problem) return null;
+  const which = env.NANOCLAW_HOME
+    ? `NANOCLAW_HOME=${env.NANOCLAW_HOME}`
+    : `The current folder ${config.home} (the home when NANOCLAW_HOME is not set)`;
+  return `${which} cannot be used as the NanoClaw home: ${problem}. Set NANOCLAW_HOME to a folder you own, e.g. NANOCLAW_HOME=~/nanoclaw.`;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   const home = path.resolve(env.NANOCLAW_HOME || cwd);
   const merged = { ...readDotEnv(home), ...env };
@@ -87,7 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     home,
     configDir: path.resolve(merged.NANOCLAW_CONFIG_DIR || path.join(os.homedir(), '.config', 'nanoclaw')),
     assistantName: name,
-    timezone: merged.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+    timezone: timeZone(merged.TZ),
     httpPort: int(merged.NANOCLAW_HTTP_PORT, 7878, 'NANOCLAW_HTTP_PORT'),
     httpHost: merged.NANOCLAW_HTTP_HOST || '127.0.0.1',
     runtime,

@@ -47,23 +47,26 @@ export const RUNTIME_NAMES = Object.keys(REGISTRY) as RuntimeName[];
 const AUTO_ORDER: Name[] = ['docker', 'podman', 'apple', 'bwrap'];
 
 /**
- * Picks the runtime. `auto` takes the first that works and notes why the others
- * did not; an explicit choice that does not work returns no runtime and says why.
+ * Picks the runtime. `auto` takes the first that works; the ones it passed over
+ * are `skipped` (shown on request, never as problems: the user does not use
+ * them). Problems are only what stops sandboxes: no runtime at all, or an
+ * explicit choice that does not work here.
  */
 export async function selectRuntime(
   choice: RuntimeChoice,
   ctx: RuntimeContext,
-): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
-  const problems: string[] = [];
+): Promise<{ runtime: SandboxRuntime | null; problems: string[]; skipped: string[] }> {
+  const skipped: string[] = [];
   const names = choice === 'auto' ? AUTO_ORDER : [choice];
   for (const name of names) {
     const runtime = REGISTRY[name](ctx);
     const check = await runtime.check();
-    if (check.ok) return { runtime, problems };
-    problems.push(choice === 'auto' ? `${name}: ${check.reason}` : `NANOCLAW_RUNTIME=${name} does not work here: ${check.reason}`);
+    if (check.ok) return { runtime, problems: [], skipped };
+    skipped.push(choice === 'auto' ? `${name}: ${check.reason}` : `NANOCLAW_RUNTIME=${name} does not work here: ${check.reason}`);
   }
-  if (choice === 'auto') problems.push('No sandbox runtime found: install bubblewrap (apt-get install bubblewrap) or Docker.');
-  return { runtime: null, problems };
+  const problems =
+    choice === 'auto' ? [...skipped, 'No sandbox runtime found: install bubblewrap (apt-get install bubblewrap) or Docker.'] : skipped;
+  return { runtime: null, problems, skipped: [] };
 }
 
 /**

@@ -80,6 +80,26 @@ export interface NewTaskInput {
   budgetTokens?: unknown;
 }
 
+/**
+ * A schedule checked, with its first run and the run times the user will be
+ * shown, all worked out before anything is stored: a schedule that cannot be
+ * computed or shown (e.g. in a broken time zone) is refused, not half-saved.
+ */
+function plan(deps: TaskDeps, type: unknown, value: unknown, now: number): Result<{ schedule: Schedule; first: number | null }> {
+  try {
+    const checked = validateSchedule(type, value, { now, timezone: deps.timezone });
+    if (!checked.ok) return checked;
+    const first = nextRun(checked.schedule, { now, timezone: deps.timezone });
+    for (const ms of nextRuns(checked.schedule, 3, { now, timezone: deps.timezone, first })) formatLocal(ms, deps.timezone);
+    return { ok: true, value: { schedule: checked.schedule, first } };
+  } catch (err) {
+    return {
+      ok: false,
+      error: `Could not work out when this schedule runs in the time zone "${deps.timezone}" (${(err as Error).message}); nothing was scheduled. Check TZ and restart NanoClaw.`,
+    };
+  }
+}
+
 /** Creates a task for a registered group, after every check. */
 export function createTask(deps: TaskDeps, input: NewTaskInput): Result<ScheduledTask> {
   const { store } = deps;
@@ -100,24 +120,27 @@ export function createTask(deps: TaskDeps, input: NewTaskInput): Result<Schedule
   if (budget !== null && (typeof budget !== 'number' || !Number.isInteger(budget) || budget <= 0))
     return { ok: false, error: 'budget_tokens must be a positive whole number of tokens.' };
   const now = clock(deps);
-  const checked = validateSchedule(input.scheduleType, input.scheduleValue, { now, timezone: deps.timezone });
-  if (!checked.ok) return checked;
-  if (store.tasks.listByGroup(group.folder).filter((t) => t.status !== 'completed').length >= MAX_TASKS_PER_GROUP) {
-    return { ok: false, error: `${group.name} already has ${MAX_TASKS_PER_GROUP} scheduled tasks; cancel some first.` };
-  }
-  const first = nextRun(checked.schedule, { now, timezone: deps.timezone });
-  const task = store.tasks.create({
-    id: newTaskId(store),
-    groupFolder: group.folder,
-    chatJid: group.jid,
-    prompt: input.prompt.trim(),
-    scheduleType: checked.schedule.type,
-    scheduleValue: checked.schedule.value,
-    contextMode,
-    nextRun: first === null ? null : iso(first),
-    budgetTokens: budget as number | null,
-    createdAt: iso(now),
-  });
+  const planned = plan(deps, input.scheduleType, input.scheduleValue, now);
+  if (!planned.ok) return planned;
+  const { schedule, first } = planned.value;
+  const prompt = input.prompt.trim();
+  // The count and the insert in one transaction: a refusal or a throw leaves no task behind.
+  const task = store.db.transaction((): ScheduledTask | null => {
+    if (store.tasks.listByGroup(group.folder).filter((t) => t.status !== 'completed').length >= MAX_TASKS_PER_GROUP) return null;
+    return store.tasks.create({
+      id: newTaskId(store),
+      groupFolder: group.folder,
+      chatJid: group.jid,
+      prompt,
+      scheduleType: schedule.type,
+      scheduleValue: schedule.value,
+      contextMode,
+      nextRun: first === null ? null : iso(first),
+      budgetTokens: budget as number | null,
+      createdAt: iso(now),
+    });
+  })();
+  if (!task) return { ok: false, error: `${group.name} already has ${MAX_TASKS_PER_GROUP} scheduled tasks; cancel some first.` };
   deps.onChange();
   return { ok: true, value: task };
 }
@@ -326,7 +349,8 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
     handle(identity, name, args) {
       // Own keys only: "constructor" or "__proto__" must read as unknown tools.
       const h = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
-      return h ? h(identity, args) : null;
+      // One transaction per call: a call that throws halfway changes nothing.
+      return h ? store.db.transaction(() => h(identity, args))() : null;
     },
   };
 }

@@ -1,0 +1,64 @@
+// One host per home. Two hosts on one home would share the database and the
+// sandboxes, and the second would take over data/host.json, so `status` and
+// `chat` would talk to whichever started last. The lock is a kernel lock
+// (SQLite's fcntl lock on data/host.lock, held by an open EXCLUSIVE
+// transaction): the kernel drops it when the process ends, even on SIGKILL or
+// a power cut, so a crashed host never leaves a stale lock behind, and no pid
+// file can be fooled by a reused pid.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export interface HostLock {
+  release(): void;
+}
+
+/** Who holds the lock, as far as its data/host.json says (nothing while it is still starting). */
+export interface LockHolder {
+  pid: number | null;
+  url: string | null;
+}
+
+export type LockResult = { ok: true; lock: HostLock } | { ok: false; holder: LockHolder };
+
+export function acquireHostLock(dataDir: string): LockResult {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = new Database(path.join(dataDir, 'host.lock'), { timeout: 0 });
+  try {
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') return { ok: false, holder: readHolder(dataDir) };
+    throw err;
+  }
+  return { ok: true, lock: { release: () => db.close() } };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readHolder(dataDir: string): LockHolder {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(dataDir, 'host.json'), 'utf8')) as { pid?: unknown; url?: unknown };
+    if (typeof info.pid === 'number' && alive(info.pid)) return { pid: info.pid, url: typeof info.url === 'string' ? info.url : null };
+  } catch {
+    /* not written yet: the holder is still starting */
+  }
+  return { pid: null, url: null };
+}
+
+/** What the second start says. */
+export function alreadyRunning(holder: LockHolder, home: string): string {
+  if (holder.pid === null)
+    return `NanoClaw is already starting for this home (${home}); wait for it ("nanoclaw status"), or stop it first.`;
+  return (
+    `NanoClaw is already running for this home (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ''}); stop it first ` +
+    `(kill ${holder.pid}, or "nanoclaw service uninstall" if it runs as a service). Home: ${home}`
+  );
+}
