@@ -65,6 +65,8 @@ export interface LiveAgent {
   group: RegisteredGroup;
   startedAt: number;
   currentTool: string | null;
+  /** In a turn (working), rather than idle waiting for a follow-up. */
+  readonly inTurn: boolean;
   /** New messages arrived: take them as a follow-up. False if the agent is closing. */
   wake(): boolean;
   /** Ask it to finish after the current turn. */
@@ -124,6 +126,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let sessionId = job.sessionId;
   let closing = false;
   let inTurn = true;
+  // What `nanoclaw logs` shows per finished turn.
+  let turn = { n: 0, at: Date.now(), tokens: 0 };
   let failure: AgentFailure | null = null;
   let waiter: ((a: NextAnswer) => void) | null = null;
   let idleTimer: NodeJS.Timeout | null = null;
@@ -145,6 +149,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   };
   const beginTurn = () => {
     inTurn = true;
+    turn = { n: turn.n + 1, at: Date.now(), tokens: 0 };
     deps.onTurnStart?.(identity);
     armTurnTimer();
     if (!job.isScheduledTask) deps.setTyping(group.jid, true);
@@ -210,6 +215,12 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         if (e.sessionId) sessionId = e.sessionId;
         // A turn that went over a limit (an OOM-killed command, say) is not a normal answer.
         const limit = sandbox?.checkLimits?.();
+        const trigger = turn.n > 1 ? 'follow-up' : job.taskId ? `task ${job.taskId}` : 'message';
+        const outcome = limit ? `stopped: ${limit}` : e.isError ? 'model error' : 'answered';
+        logger.info(
+          { group: group.folder, chat: group.jid, trigger, ms: Date.now() - turn.at, tokens: turn.tokens, outcome },
+          'turn finished',
+        );
         if (limit) {
           fail(new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`, false, false));
           return;
@@ -229,13 +240,19 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     },
     tool: (name: string, args: unknown) => deps.tool(identity, name, args),
     sessionId: () => sessionId,
-    usage: (u: { inputTokens: number; outputTokens: number }) => job.onUsage?.(u.inputTokens + u.outputTokens),
+    usage: (u: { inputTokens: number; outputTokens: number }) => {
+      turn.tokens += u.inputTokens + u.outputTokens;
+      job.onUsage?.(u.inputTokens + u.outputTokens);
+    },
   };
 
   const live: LiveAgent = {
     group,
     startedAt: Date.now(),
     currentTool: null,
+    get inTurn() {
+      return inTurn;
+    },
     wake: () => {
       // A job without follow-ups (a scheduled task) leaves new messages to the queue.
       if (closing || !job.acceptsFollowUps) return false;

@@ -21,7 +21,10 @@ export function render(root, ctx) {
       summary,
       stat('Running for', fmtDuration(up)),
       stat('Sandbox', status.runtime || 'none', !status.runtime),
-      stat('Agents', `${status.queue.active} working · ${status.queue.waiting} waiting`),
+      stat(
+        'Agents',
+        `${status.agents.filter((a) => a.working).length} working · ${status.agents.filter((a) => !a.working).length} idle · ${status.queue.waiting} waiting`,
+      ),
       stat('Groups', String(status.groups)),
       stat(
         'Channels',
@@ -55,7 +58,7 @@ export function render(root, ctx) {
                   h('dt', 'Started'),
                   h('dd', fmtTime(a.startedAt)),
                   h('dt', 'Now'),
-                  h('dd', a.tool ? `using ${a.tool}` : 'thinking'),
+                  h('dd', a.tool ? `using ${a.tool}` : a.working ? 'thinking' : 'idle, waiting for a follow-up'),
                   h('dt', 'Sandbox'),
                   h('dd', status.runtime || '—'),
                 ),
