@@ -148,3 +148,29 @@ describe('with a host running', () => {
     }
   });
 });
+
+test("service install keeps npx's and npm run's temporary folders out of the unit's PATH", async () => {
+  const home = makeHome('nanoclaw-cli-service-');
+  try {
+    const dir = path.join(home, 'units');
+    const temporary = [
+      path.join(os.homedir(), '.npm', '_npx', '6a9c1f', 'node_modules', '.bin'),
+      '/srv/project/node_modules/.bin',
+      '/usr/lib/node_modules/npm/node_modules/@npmcli/run-script/lib/node-gyp-bin',
+      path.join(os.tmpdir(), 'xfs-3c2a', 'bin'),
+    ];
+    const res = await nanoclaw(['service', 'install', '--platform', 'linux'], {
+      NANOCLAW_HOME: home,
+      NANOCLAW_SERVICE_DIR: dir,
+      PATH: [...temporary, '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    });
+    expect(res.code).toBe(0);
+    const unit = fs.readFileSync(path.join(dir, 'nanoclaw.service'), 'utf8');
+    const servicePath = /^Environment="PATH=(.*)"$/m.exec(unit)![1].split(':');
+    for (const t of temporary) expect(servicePath).not.toContain(t);
+    expect(servicePath.join(':')).not.toMatch(/_npx|node_modules|node-gyp-bin/);
+    expect(servicePath).toEqual(expect.arrayContaining(['/usr/local/bin', '/usr/bin', '/bin', path.dirname(process.execPath)]));
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
