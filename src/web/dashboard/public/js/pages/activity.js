@@ -2,7 +2,7 @@
 // anything wrong with the setup, and the recent errors with the explanation
 // each chat was given.
 import { api } from '../api.js';
-import { every, fmtDuration, fmtTime, h, notice, put } from '../dom.js';
+import { every, fmtDuration, fmtTime, h, notice, put, withIcons } from '../dom.js';
 
 export function render(root, ctx) {
   const msg = h('div');
@@ -86,11 +86,11 @@ export function render(root, ctx) {
                     h('strong', e.groupFolder || 'host'),
                     e.chatJid ? h('code.small', e.chatJid) : null,
                   ),
-                  h('p', e.message),
+                  h('p', withIcons(e.message)),
                 ),
               ),
             )
-          : h('p.muted', 'No errors. 🎉'),
+          : h('p.muted', 'No errors.'),
       );
     } catch (err) {
       notice(msg, err.message, 'error');
