@@ -66,6 +66,8 @@ export interface LiveAgent {
   group: RegisteredGroup;
   startedAt: number;
   currentTool: string | null;
+  /** In a turn (working), rather than idle waiting for a follow-up. */
+  readonly inTurn: boolean;
   /** New messages arrived: take them as a follow-up. False if the agent is closing. */
   wake(): boolean;
   /** Ask it to finish after the current turn. */
@@ -130,6 +132,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let sessionId = job.sessionId;
   let closing = false;
   let inTurn = true;
+  // What `nanoclaw logs` shows per finished turn.
+  let turn = { n: 0, at: Date.now(), tokens: 0 };
   let failure: AgentFailure | null = null;
   // The gateway's word on the last model call: the CLI's own error text is shorter and vaguer.
   let modelProblem: ModelProblem | null = null;
@@ -153,6 +157,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   };
   const beginTurn = () => {
     inTurn = true;
+    turn = { n: turn.n + 1, at: Date.now(), tokens: 0 };
     deps.onTurnStart?.(identity);
     armTurnTimer();
     if (!job.isScheduledTask) deps.setTyping(group.jid, true);
@@ -218,6 +223,12 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         if (e.sessionId) sessionId = e.sessionId;
         // A turn that went over a limit (an OOM-killed command, say) is not a normal answer.
         const limit = sandbox?.checkLimits?.();
+        const trigger = turn.n > 1 ? 'follow-up' : job.taskId ? `task ${job.taskId}` : 'message';
+        const outcome = limit ? `stopped: ${limit}` : e.isError ? 'model error' : 'answered';
+        logger.info(
+          { group: group.folder, chat: group.jid, trigger, ms: Date.now() - turn.at, tokens: turn.tokens, outcome },
+          'turn finished',
+        );
         if (limit) {
           fail(new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`, false, false));
           return;
@@ -245,7 +256,10 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     },
     tool: (name: string, args: unknown) => deps.tool(identity, name, args),
     sessionId: () => sessionId,
-    usage: (u: { inputTokens: number; outputTokens: number }) => job.onUsage?.(u.inputTokens + u.outputTokens),
+    usage: (u: { inputTokens: number; outputTokens: number }) => {
+      turn.tokens += u.inputTokens + u.outputTokens;
+      job.onUsage?.(u.inputTokens + u.outputTokens);
+    },
     modelCall: (outcome: ModelOutcome) => {
       modelProblem = outcome.ok ? null : outcome.problem;
       // A refused credential is refused again on every retry the CLI would make: stop now.
@@ -260,6 +274,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     group,
     startedAt: Date.now(),
     currentTool: null,
+    get inTurn() {
+      return inTurn;
+    },
     wake: () => {
       // A job without follow-ups (a scheduled task) leaves new messages to the queue.
       if (closing || !job.acceptsFollowUps) return false;

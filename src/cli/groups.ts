@@ -1,7 +1,7 @@
 // `nanoclaw groups list|add|remove`, through the running host's API.
 import type { Config } from '../config/config.js';
 import type { GroupResponse, GroupsResponse, RemovedResponse } from '../web/api/types.js';
-import { apiClient, readBody, refusal } from './api-client.js';
+import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {
   const api = apiClient(config);
@@ -41,10 +41,15 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
   }
   if (sub === 'remove') {
     if (!rest[0]) {
-      process.stderr.write('Usage: nanoclaw groups remove <jid>\n');
+      process.stderr.write('Usage: nanoclaw groups remove <folder or jid>   (both are in "nanoclaw groups list")\n');
       return 2;
     }
-    const res = await api.request(`/api/groups/${encodeURIComponent(rest[0])}`, { method: 'DELETE' });
+    const jid = await resolveGroup(api, rest[0]);
+    if (!jid) {
+      process.stderr.write(`Not removed: no registered group has the folder or jid "${rest[0]}"; see "nanoclaw groups list".\n`);
+      return 1;
+    }
+    const res = await api.request(`/api/groups/${encodeURIComponent(jid)}`, { method: 'DELETE' });
     if (!res.ok) {
       process.stderr.write(`Not removed: ${await refusal(res)}\n`);
       return 1;
@@ -55,4 +60,11 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
   }
   process.stderr.write(`Unknown groups subcommand "${sub}": use list, add or remove.\n`);
   return 2;
+}
+
+/** The jid of the group named by its folder (as `add` and `chat --group` take it) or by its jid. */
+async function resolveGroup(api: ApiClient, name: string): Promise<string | null> {
+  const res = await api.request('/api/groups');
+  const { groups } = await readBody<GroupsResponse>(res);
+  return (groups.find((g) => g.jid === name) ?? groups.find((g) => g.folder === name))?.jid ?? null;
 }

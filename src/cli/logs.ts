@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
-import { flag, option, paint, type Paint } from './term.js';
+import { duration, flag, localTime, option, paint, type Paint } from './term.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const LEVEL_NUMBERS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
@@ -41,13 +41,22 @@ function value(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** A finished agent turn, as the host logs it: "turn in family (local:family), message, 12s, 3400 tokens: answered". */
+function turnLine(e: LogEntry): string | null {
+  if (e.msg !== 'turn finished' || typeof e.group !== 'string') return null;
+  const ms = typeof e.ms === 'number' ? duration(e.ms) : '?';
+  const tokens = typeof e.tokens === 'number' ? `${e.tokens.toLocaleString()} tokens` : 'tokens unknown';
+  return `turn in ${e.group} (${String(e.chat ?? '?')}), ${String(e.trigger ?? 'message')}, ${ms}, ${tokens}: ${String(e.outcome ?? 'done')}`;
+}
+
 /** One readable line: "14:02:07 WARN  run failed; retrying  group=family attempt=2". */
 export function formatEntry(entry: LogEntry, p: Paint): string {
-  const t = entry.time !== undefined ? new Date(entry.time) : null;
-  const time = t && !Number.isNaN(t.getTime()) ? t.toLocaleTimeString([], { hour12: false }) : '--:--:--';
+  const time = entry.time !== undefined ? localTime(entry.time, new Date(), { seconds: true }) : '—';
   const lv = typeof entry.level === 'number' ? entry.level : 30;
   const name = (LEVELS[lv] ?? String(lv)).padEnd(5);
   const coloured = lv >= 50 ? p.bad(name) : lv >= 40 ? p.warn(name) : lv >= 30 ? p.ok(name) : p.dim(name);
+  const turn = turnLine(entry);
+  if (turn) return `${p.dim(time)} ${coloured} ${turn}`;
   const fields = Object.entries(entry)
     .filter(([k]) => !HIDDEN.has(k))
     .map(([k, v]) => `${k}=${value(v)}`);

@@ -22,6 +22,21 @@ export interface ServiceSpec {
   pathEnv: string;
 }
 
+/**
+ * The service's PATH: node's folder, then the caller's PATH without what only
+ * lived for this command (npx's cache, npm run's node_modules/.bin, temp
+ * folders): those are gone, or point at another install, when the service starts.
+ */
+export function servicePath(nodeDir: string, callerPath: string, tmpdir = os.tmpdir()): string {
+  const temporary = (d: string) =>
+    /[\\/](_npx|\.npx)([\\/]|$)|[\\/]node_modules[\\/]\.bin([\\/]|$)|[\\/]node-gyp-bin([\\/]|$)|[\\/]npm-cache[\\/]/.test(d) ||
+    d === tmpdir ||
+    d.startsWith(tmpdir + path.sep);
+  return [nodeDir, ...callerPath.split(path.delimiter)]
+    .filter((d, i, all) => d && path.isAbsolute(d) && all.indexOf(d) === i && (i === 0 || !temporary(d)))
+    .join(path.delimiter);
+}
+
 export function defaultServiceDir(platform: ServicePlatform, homedir = os.homedir()): string {
   return platform === 'darwin' ? path.join(homedir, 'Library', 'LaunchAgents') : path.join(homedir, '.config', 'systemd', 'user');
 }

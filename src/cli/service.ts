@@ -13,6 +13,7 @@ import {
   defaultServiceDir,
   launchdPlist,
   serviceFileName,
+  servicePath,
   SYSTEMD_UNIT,
   systemdUnit,
   type ServicePlatform,
@@ -25,9 +26,7 @@ export function serviceSpec(config: Config, env: NodeJS.ProcessEnv): ServiceSpec
   const cli = path.join(projectRoot(), 'dist', 'src', 'cli.js');
   if (!fs.existsSync(cli)) throw new Error(`NanoClaw is not built (${cli} is missing): run "npm run build" in ${projectRoot()} first.`);
   const nodeDir = path.dirname(process.execPath);
-  const pathEnv = [nodeDir, ...(env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(path.delimiter)]
-    .filter((d, i, all) => d && path.isAbsolute(d) && all.indexOf(d) === i)
-    .join(path.delimiter);
+  const pathEnv = servicePath(nodeDir, env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
   return {
     node: fs.realpathSync(process.execPath),
     cli: fs.realpathSync(cli),

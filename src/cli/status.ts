@@ -100,10 +100,11 @@ export async function statusCommand(args: string[], config: Config): Promise<num
       .join(', '),
   );
   row('Groups', `${status.groups} registered`);
-  row('Agents', `${status.queue.active} working, ${status.queue.waiting} waiting`);
+  const working = status.agents.filter((a) => a.working).length;
+  row('Agents', `${working} working, ${status.agents.length - working} idle, ${status.queue.waiting} waiting`);
   for (const a of status.agents)
     out.write(
-      `  ${' '.repeat(11)} ${a.name} ${p.dim(`(${a.folder})`)} ${duration(now - Date.parse(a.startedAt))}${a.tool ? `, using ${a.tool}` : ''}\n`,
+      `  ${' '.repeat(11)} ${a.name} ${p.dim(`(${a.folder})`)} ${a.working ? 'working' : 'idle'}, up ${duration(now - Date.parse(a.startedAt))}${a.tool ? `, using ${a.tool}` : ''}\n`,
     );
   next.forEach((t, i) => {
     const prompt = t.prompt.replace(/\s+/g, ' ');

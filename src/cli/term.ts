@@ -52,12 +52,16 @@ export function duration(ms: number): string {
   return `${Math.floor(h / 24)}d${h % 24}h`;
 }
 
-/** A local time a person reads at a glance: "14:05" today, "Tue 3 Jun 09:00" otherwise. */
-export function localTime(iso: string | null | undefined, now = new Date()): string {
-  if (!iso) return '—';
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+/**
+ * A local time a person reads at a glance, in the locale's 12- or 24-hour format:
+ * "14:05" (or "02:05 PM") today, "Tue 3 Jun 09:00" otherwise. Every time the CLI
+ * shows goes through here, so chat, tasks, status and logs agree.
+ */
+export function localTime(when: string | number | null | undefined, now = new Date(), opts: { seconds?: boolean } = {}): string {
+  if (when === null || when === undefined || when === '') return '—';
+  const d = new Date(when);
+  if (Number.isNaN(d.getTime())) return String(when);
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(opts.seconds ? { second: '2-digit' } : {}) });
   if (d.toDateString() === now.toDateString()) return time;
   return `${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })} ${time}`;
 }

@@ -6,7 +6,7 @@
 import { AgentFailure, type AgentJob } from '../agent/agent.js';
 import type { Logger } from '../logger.js';
 import { stripInternal } from '../conversation/router.js';
-import { formatLocal, nextRun } from './schedule.js';
+import { formatLocal, nextRun, parseTimestamp } from './schedule.js';
 import type { Store } from '../store/index.js';
 import type { ScheduledTask } from '../store/tasks.js';
 import type { RegisteredGroup } from '../types.js';
@@ -275,7 +275,7 @@ export function createScheduler(deps: SchedulerDeps) {
       lastResult: excerpt(result, 2000),
       nextRun: nextIso,
       ...(following === null && !rescheduled
-        ? { status: 'completed' as const, statusReason: 'Completed: it ran once, as scheduled.' }
+        ? { status: 'completed' as const, statusReason: completedReason(task, started, deps.timezone) }
         : {}),
     });
   }
@@ -336,3 +336,14 @@ export function createScheduler(deps: SchedulerDeps) {
 }
 
 export type Scheduler = ReturnType<typeof createScheduler>;
+
+/** When a once task ran, and how late if the host was down or busy at its time. */
+export function completedReason(task: Pick<ScheduledTask, 'nextRun' | 'scheduleValue'>, started: number, timezone: string): string {
+  const due = task.nextRun ? Date.parse(task.nextRun) : (parseTimestamp(task.scheduleValue, timezone) ?? NaN);
+  const late = Number.isNaN(due) ? 0 : started - due;
+  const when = formatLocal(started, timezone);
+  if (late < 60_000) return `Completed: it ran once, at ${when}.`;
+  const mins = Math.round(late / 60_000);
+  const by = mins < 120 ? `${mins} min` : `${Math.round(mins / 60)} h`;
+  return `Completed: it ran once, at ${when}, ${by} late (it was due ${formatLocal(due, timezone)}).`;
+}

@@ -56,6 +56,7 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
         name: a.group.name,
         startedAt: new Date(a.startedAt).toISOString(),
         tool: a.currentTool,
+        working: a.inTurn,
       })),
       queue: { active: deps.queue.activeCount(), waiting: deps.queue.waitingCount() },
       groups: store.groups.list().length,

@@ -317,3 +317,33 @@ test('every page fits a phone screen', async () => {
     await shot(`phone-${name}`);
   }
 });
+
+test('on a phone without an emoji font: no emoji in any page, chart labels of at least 11 px', async () => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  for (const name of ['chat', 'groups', 'tasks', 'activity', 'usage', 'channels']) {
+    await openTab(name);
+    await page.waitForSelector(`#page-${name}`);
+    if (name === 'activity') await page.waitForSelector('#errors li.error');
+    const emoji = await page.evaluate(() => document.body.innerText.match(/\p{Extended_Pictographic}/gu) ?? []);
+    expect(emoji, `emoji on the ${name} page`).toEqual([]);
+  }
+  // The host's warning is still marked, by an icon a screen reader can name.
+  await openTab('activity');
+  await page.waitForSelector('#errors li.error svg.icon-warn');
+
+  await openTab('usage');
+  await page.waitForSelector('#usage svg.chart text.axis');
+  // The size a person sees: the font size, times how much the SVG is scaled on the screen.
+  await page.waitForFunction(() => {
+    const svg = document.querySelector('#usage svg.chart') as SVGSVGElement | null;
+    return !!svg && Math.abs(svg.viewBox.baseVal.width - svg.getBoundingClientRect().width) < 2;
+  });
+  const sizes = await page.$$eval('#usage svg.chart text.axis', (texts) =>
+    texts.map((t) => {
+      const svg = (t as SVGTextElement).ownerSVGElement!;
+      return (parseFloat(getComputedStyle(t).fontSize) * svg.getBoundingClientRect().width) / svg.viewBox.baseVal.width;
+    }),
+  );
+  expect(sizes.length).toBeGreaterThan(0);
+  for (const px of sizes) expect(px).toBeGreaterThanOrEqual(11);
+});

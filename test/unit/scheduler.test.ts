@@ -268,3 +268,20 @@ test('the timer wakes the scheduler for the next due task: nobody polls or calls
   await until(() => enqueued.length === 1, 10_000, 'the timer to hand the task to the queue');
   expect(enqueued).toEqual([(res as any).value.id]);
 });
+
+test('a once task that ran late says when it ran and how late, not "as scheduled"', () => {
+  const { store, clock, scheduler, schedule, runOnce } = setup();
+  const onTime = schedule(new Date(clock.now + 5 * 60_000).toISOString(), 'once');
+  const late = schedule(new Date(clock.now + 10 * 60_000).toISOString(), 'once', 'main');
+  scheduler.start();
+  clock.now += 5 * 60_000;
+  scheduler.check();
+  runOnce(onTime.id);
+  expect(store.tasks.get(onTime.id)!.statusReason).toBe('Completed: it ran once, at Mon 6 Jan 2025, 10:05 CET.');
+  clock.now += 3 * HOUR; // the host was down when the second one was due
+  scheduler.check();
+  runOnce(late.id);
+  expect(store.tasks.get(late.id)!.statusReason).toBe(
+    'Completed: it ran once, at Mon 6 Jan 2025, 13:05 CET, 3 h late (it was due Mon 6 Jan 2025, 10:10 CET).',
+  );
+});

@@ -57,7 +57,8 @@ export interface StatusResponse {
   problems: string[];
   credential: boolean;
   channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
-  agents: { jid: string; folder: string; name: string; startedAt: string; tool: string | null }[];
+  /** working: in a turn; otherwise idle, waiting for a follow-up. */
+  agents: { jid: string; folder: string; name: string; startedAt: string; tool: string | null; working: boolean }[];
   queue: { active: number; waiting: number };
   groups: number;
   lastError: { at: string; message: string; chatJid: string | null } | null;

@@ -4,10 +4,27 @@ import { h, s } from './dom.js';
 
 /**
  * Stacked columns. rows: [{ label, values: { key: n } }], series: [{ key, label, cls }].
- * Scales to its container's width through the viewBox.
+ * Drawn again at the width it is shown at, so one SVG unit is one CSS pixel and
+ * its labels keep their size on a phone instead of shrinking with the chart.
  */
-export function columns(rows, series, { format = String, height = 180, title = '' } = {}) {
-  const W = 640;
+export function columns(rows, series, opts = {}) {
+  const legend = h(
+    'figcaption.legend',
+    series.map((se) => h('span', h(`i.swatch.${se.cls}`), se.label)),
+  );
+  let drawn = 640;
+  const figure = h('figure.chart-box', columnsSvg(rows, series, drawn, opts), legend);
+  new ResizeObserver(([entry]) => {
+    const w = Math.floor(entry.contentRect.width);
+    if (w > 0 && w !== drawn) {
+      drawn = w;
+      figure.firstChild.replaceWith(columnsSvg(rows, series, w, opts));
+    }
+  }).observe(figure);
+  return figure;
+}
+
+function columnsSvg(rows, series, W, { format = String, height = 180, title = '' }) {
   const H = height;
   const pad = { l: 44, r: 8, t: 10, b: 24 };
   const totals = rows.map((r) => series.reduce((sum, se) => sum + (Number(r.values[se.key]) || 0), 0));
@@ -20,7 +37,8 @@ export function columns(rows, series, { format = String, height = 180, title = '
     svg.append(s('line', { x1: pad.l, x2: W - pad.r, y1: y(max * f), y2: y(max * f), class: 'grid' }));
     svg.append(s('text', { x: pad.l - 6, y: y(max * f) + 4, 'text-anchor': 'end', class: 'axis' }, format(max * f)));
   }
-  const every = Math.ceil(rows.length / 8);
+  // About one day label per 64 px, so they never overlap.
+  const every = Math.ceil(rows.length / Math.max(2, Math.floor((W - pad.l) / 64)));
   rows.forEach((r, i) => {
     const x = pad.l + slot * i + (slot - bw) / 2;
     let base = 0;
@@ -35,14 +53,7 @@ export function columns(rows, series, { format = String, height = 180, title = '
     if (i % every === 0 || i === rows.length - 1)
       svg.append(s('text', { x: x + bw / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis' }, r.label));
   });
-  return h(
-    'figure.chart-box',
-    svg,
-    h(
-      'figcaption.legend',
-      series.map((se) => h('span', h(`i.swatch.${se.cls}`), se.label)),
-    ),
-  );
+  return svg;
 }
 
 /** Horizontal bars: items [{ label, value, note?, limit? }] — limit draws a budget marker. */

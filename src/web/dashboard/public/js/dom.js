@@ -46,6 +46,41 @@ export function s(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * Text with the status emoji the host writes (⚠️, ⏸️, ✅…) drawn as inline SVG
+ * icons: without an emoji font they would show as empty boxes. Other emoji
+ * (what people write) stay as they are.
+ */
+export function withIcons(text) {
+  const out = [];
+  let last = 0;
+  text = String(text);
+  for (const m of text.matchAll(/([⚠⏸✅✔❌✖])\uFE0F?/gu)) {
+    out.push(text.slice(last, m.index), icon(ICONS[m[1]], m[1]));
+    last = m.index + m[0].length;
+  }
+  out.push(text.slice(last));
+  return out.filter((p) => p !== '');
+}
+
+const ICONS = { '⚠': 'warn', '⏸': 'pause', '✅': 'ok', '✔': 'ok', '❌': 'bad', '✖': 'bad' };
+const PATHS = {
+  warn: 'M8 1.5 15 14.5H1Z M8 6v4 M8 11.5v1.2',
+  pause: 'M5 3v10 M11 3v10',
+  ok: 'M2.5 8.5 6.5 12.5 13.5 4',
+  bad: 'M3.5 3.5l9 9 M12.5 3.5l-9 9',
+};
+
+/** A small inline icon, with its meaning for screen readers. */
+export function icon(name, label = name) {
+  return s(
+    'svg',
+    { class: `icon icon-${name}`, viewBox: '0 0 16 16', role: 'img', 'aria-label': label, width: 16, height: 16 },
+    s('path', { d: PATHS[name] }),
+  );
+}
+
+/** Every time the dashboard shows: "14:05" today, "Jun 3, 09:00" otherwise, in the browser's 12- or 24-hour format. */
 export function fmtTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);

@@ -2,7 +2,7 @@
 // anything wrong with the setup, and the recent errors with the explanation
 // each chat was given.
 import { api } from '../api.js';
-import { every, fmtDuration, fmtTime, h, notice, put } from '../dom.js';
+import { every, fmtDuration, fmtTime, h, notice, put, withIcons } from '../dom.js';
 
 export function render(root, ctx) {
   const msg = h('div');
@@ -22,7 +22,10 @@ export function render(root, ctx) {
       summary,
       stat('Running for', fmtDuration(up)),
       stat('Sandbox', status.runtime || 'none', !status.runtime),
-      stat('Agents', `${status.queue.active} working · ${status.queue.waiting} waiting`),
+      stat(
+        'Agents',
+        `${status.agents.filter((a) => a.working).length} working · ${status.agents.filter((a) => !a.working).length} idle · ${status.queue.waiting} waiting`,
+      ),
       stat('Groups', String(status.groups)),
       stat(
         'Channels',
@@ -52,7 +55,16 @@ export function render(root, ctx) {
                   h('dt', 'Started'),
                   h('dd', fmtTime(a.startedAt)),
                   h('dt', 'Now'),
-                  h('dd', a.tool ? `using ${a.tool}` : model ? 'waiting for the model API' : 'thinking'),
+                  h(
+                    'dd',
+                    a.tool
+                      ? `using ${a.tool}`
+                      : !a.working
+                        ? 'idle, waiting for a follow-up'
+                        : model
+                          ? 'waiting for the model API'
+                          : 'thinking',
+                  ),
                   h('dt', 'Sandbox'),
                   h('dd', status.runtime || '—'),
                 ),
@@ -80,11 +92,11 @@ export function render(root, ctx) {
                     h('strong', e.groupFolder || 'host'),
                     e.chatJid ? h('code.small', e.chatJid) : null,
                   ),
-                  h('p', e.message),
+                  h('p', withIcons(e.message)),
                 ),
               ),
             )
-          : h('p.muted', 'No errors. 🎉'),
+          : h('p.muted', 'No errors.'),
       );
     } catch (err) {
       notice(msg, err.message, 'error');

@@ -2,7 +2,7 @@
 // that every message (yours, and the assistant's replies) arrives on the live
 // stream the moment it is stored.
 import { api } from '../api.js';
-import { fmtTime, h, notice, put } from '../dom.js';
+import { fmtTime, h, notice, put, withIcons } from '../dom.js';
 
 const LAST_CHAT = 'nanoclaw.chat';
 
@@ -60,7 +60,7 @@ export function render(root, ctx) {
           ' · ',
           h('time', { datetime: m.timestamp, title: new Date(m.timestamp).toLocaleString() }, fmtTime(m.timestamp)),
         ),
-        h('div.text', m.text),
+        h('div.text', withIcons(m.text)),
         (m.attachments || []).length
           ? h(
               'div.attachments',

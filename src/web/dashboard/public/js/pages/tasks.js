@@ -52,7 +52,7 @@ export function render(root, ctx) {
         h(
           'dd',
           status === 'active' && next
-            ? [h('time', { datetime: next }, new Date(next).toLocaleString()), ' ', h('span.muted', `(${fmtRelative(next)})`)]
+            ? [h('time', { datetime: next }, fmtTime(next)), ' ', h('span.muted', `(${fmtRelative(next)})`)]
             : '—',
         ),
         h('dt', 'Last run'),
@@ -249,6 +249,6 @@ function order(t) {
 function schedule(t) {
   const { scheduleType: type, scheduleValue: value } = t;
   if (type === 'interval') return `every ${fmtDuration(Number(value)).replace(/ 00s$/, '')}`;
-  if (type === 'once') return `once at ${new Date(value).toLocaleString()}`;
+  if (type === 'once') return `once at ${fmtTime(value)}`;
   return `cron ${value}`;
 }
