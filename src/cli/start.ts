@@ -36,7 +36,7 @@ export async function startCommand(args: string[], config: Config): Promise<numb
       : `  Local API and dashboard: ${host.url}  (token in ${host.paths.apiToken}; "nanoclaw dashboard" prints a sign-in link)\n`,
   );
   out.write(`  Sandbox runtime: ${host.runtime?.name ?? 'none'}\n`);
-  out.write(`  Chat with it:  npx nanoclaw chat\n`);
+  out.write(`  Chat with it:  open a second terminal here and run "npx nanoclaw chat" (or use the dashboard)\n`);
   for (const p of host.runtimeProblems) out.write(`  ! ${p}\n`);
   out.write(`  Logs: ${host.paths.logs}/nanoclaw.log\n`);
 

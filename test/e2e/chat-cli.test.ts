@@ -70,6 +70,10 @@ function chat(
   });
 }
 
+test('npm start tells a newcomer how to open the chat', () => {
+  expect(host.output()).toMatch(/second terminal.*npx nanoclaw chat/);
+});
+
 test('piped input prints the answer from the main group', async () => {
   const r = await chat('hello there\n');
   expect(r.code).toBe(0);
