@@ -301,6 +301,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         return { id };
       },
       subscribe: host.subscribe,
+      typing: local,
       // registerGroup checks every field itself: the body is only shaped like its input.
       register: (input) => registerGroup(registry, input as unknown as RegisterInput),
       unregister: (jid) => unregisterGroup({ store }, jid),

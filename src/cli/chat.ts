@@ -3,9 +3,16 @@
 // `echo "hello" | nanoclaw chat` prints the answer and exits.
 import readline from 'node:readline';
 import type { Config } from '../config/config.js';
+import { isTriggered } from '../conversation/router.js';
+import type { RegisteredGroup } from '../types.js';
+import type { TypingEvent } from '../web/api/events.js';
 import type { ApiMessage, GroupsResponse } from '../web/api/types.js';
-import { apiClient, readBody, refusal } from './api-client.js';
+import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 import { readSse } from './sse.js';
+import { localTime, paint, type Paint } from './term.js';
+
+/** Exit code of a piped chat whose messages the group keeps without answering. */
+export const EXIT_NOT_ADDRESSED = 3;
 
 /** Terminal control sequences in a reply could rewrite the screen; show text only. */
 export function printable(text: string): string {
@@ -17,10 +24,82 @@ function option(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
+/** Why a message waits unanswered, or null when the assistant will answer it (the router's own rule). */
+export function notAddressed(group: RegisteredGroup, text: string, assistantName: string): string | null {
+  if (isTriggered(group, { text, fromAssistant: false })) return null;
+  return `${group.name} answers only messages that start with ${group.trigger}; yours was kept for later (${assistantName} reads it with the next one that does).`;
+}
+
+function notRunning(api: ApiClient): string {
+  return `NanoClaw is not running: nothing answers at ${api.base}.\nStart it with "npm start" in another terminal, then run "npx nanoclaw chat" again.\n`;
+}
+
+/**
+ * What the terminal shows: lines above an always-visible prompt, and a
+ * "typing…" line just above the prompt while the agent works. Every output
+ * goes through here so the prompt and what is being typed are redrawn after it.
+ */
+interface Screen {
+  line(text: string): void;
+  /** Replaces the line readline echoed on Enter with the chat form of it. */
+  sent(typed: string, text: string | null): void;
+  typing(on: boolean): void;
+}
+
+function ttyScreen(out: NodeJS.WriteStream, rl: readline.Interface, typingText: string): Screen {
+  let typingShown = false;
+  let typingOn = false;
+  let closed = false;
+  rl.on('close', () => {
+    closed = true;
+  });
+  const redraw = (text: string | null) => {
+    out.write('\r\x1b[2K');
+    if (typingShown) out.write('\x1b[1A\x1b[2K');
+    typingShown = false;
+    if (text !== null) out.write(text + '\n');
+    if (typingOn) {
+      out.write(typingText + '\n');
+      typingShown = true;
+    }
+    if (!closed) rl.prompt(true);
+  };
+  return {
+    line: (text) => redraw(text),
+    sent(typed, text) {
+      // Enter left "> typed" on screen (maybe wrapped over several rows) and the cursor below it.
+      const rows = Math.max(1, Math.ceil((2 + typed.length) / Math.max(1, out.columns || 80)));
+      out.write(`\x1b[${rows}A`);
+      for (let i = 1; i < rows; i++) out.write('\x1b[2K\x1b[1B');
+      if (rows > 1) out.write(`\x1b[${rows - 1}A`);
+      redraw(text);
+    },
+    typing(on) {
+      if (on === typingOn) return;
+      typingOn = on;
+      redraw(null);
+    },
+  };
+}
+
+function plainScreen(out: NodeJS.WriteStream): Screen {
+  return { line: (text) => out.write(text + '\n'), sent: () => {}, typing: () => {} };
+}
+
+function chatLine(p: Paint, name: string, iso: string, text: string): string {
+  return `${p.dim(localTime(iso))} ${p.bold(printable(name))}: ${printable(text)}`;
+}
+
 export async function chatCommand(args: string[], config: Config): Promise<number> {
   const api = apiClient(config);
   const folder = option(args, '--group') ?? 'main';
-  const groupsRes = await api.request('/api/groups');
+  let groupsRes: Response;
+  try {
+    groupsRes = await api.request('/api/groups');
+  } catch {
+    process.stderr.write(notRunning(api));
+    return 1;
+  }
   if (groupsRes.status === 401) throw new Error('The API token was refused: is data/api-token from this home?');
   const { groups } = await readBody<GroupsResponse>(groupsRes);
   const group = groups.find((g) => g.folder === folder);
@@ -36,62 +115,95 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
     );
     return 2;
   }
-  const interactive = process.stdin.isTTY === true;
+  const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   const out = process.stdout;
+  const p = paint(out);
+  const name = config.assistantName;
   if (interactive) {
     out.write(
-      `Chatting with ${config.assistantName} in "${group.name}" (${group.jid}).${group.requiresTrigger ? ` Start a message with ${group.trigger} to address ${config.assistantName}.` : ''} Ctrl-D to leave.\n`,
+      `Chatting with ${name} in "${group.name}" (${group.jid}).${group.requiresTrigger && !group.isMain ? ` Start a message with ${group.trigger} to address ${name}.` : ''} Ctrl-D to leave.\n`,
     );
   }
 
   const ac = new AbortController();
+  let events: Response;
+  try {
+    events = await api.request(`/api/events?chat=${encodeURIComponent(group.jid)}`, { signal: ac.signal });
+  } catch {
+    process.stderr.write(notRunning(api));
+    return 1;
+  }
+  if (!events.ok || !events.body) throw new Error(`Could not open the event stream (${events.status}).`);
+
+  const rl = readline.createInterface({ input: process.stdin, output: interactive ? out : undefined, terminal: interactive });
+  rl.setPrompt('> ');
+  const screen = interactive ? ttyScreen(out, rl, p.dim(`${name} is typing…`)) : plainScreen(out);
+
   let repliesSinceSend = 0;
   let lastReplyAt = 0;
-  const events = await api.request(`/api/events?chat=${encodeURIComponent(group.jid)}`, { signal: ac.signal });
-  if (!events.ok || !events.body) throw new Error(`Could not open the event stream (${events.status}).`);
+  let hostGone = false;
   const reading = (async () => {
     try {
       for await (const ev of readSse(events.body!)) {
+        if (ev.event === 'typing') screen.typing((JSON.parse(ev.data) as TypingEvent).typing);
         if (ev.event !== 'message') continue;
         const m = JSON.parse(ev.data) as ApiMessage;
         if (!m.fromAssistant) continue;
         repliesSinceSend++;
         lastReplyAt = Date.now();
-        out.write(`${interactive ? '\n' : ''}${printable(m.senderName)}: ${printable(m.text)}\n${interactive ? '> ' : ''}`);
+        screen.typing(false);
+        // Piped output stays "Name: text", one reply a line, for scripts.
+        screen.line(interactive ? chatLine(p, m.senderName, m.timestamp, m.text) : `${printable(m.senderName)}: ${printable(m.text)}`);
       }
+      if (!ac.signal.aborted) hostGone = true;
     } catch {
-      /* aborted on exit */
+      if (!ac.signal.aborted) hostGone = true;
+    }
+    // The host went away under us: say so and leave rather than type into the void.
+    if (hostGone) {
+      screen.typing(false);
+      process.stderr.write(`\nNanoClaw stopped (the event stream from ${api.base} closed). Start it again with "npm start".\n`);
+      rl.close();
     }
   })();
 
-  const rl = readline.createInterface({ input: process.stdin, terminal: interactive });
-  if (interactive) {
-    rl.setPrompt('> ');
-    rl.prompt();
-  }
-  let sent = 0;
+  if (interactive) rl.prompt();
+  let answered = 0;
+  let kept = 0;
   for await (const line of rl) {
     const text = line.trim();
     if (text) {
-      const res = await api.request(`/api/chats/${encodeURIComponent(group.jid)}/messages`, {
-        method: 'POST',
-        json: { sender: 'terminal', senderName: 'You', text },
-      });
-      if (res.status !== 202) process.stderr.write(`Not sent: ${await refusal(res)}\n`);
+      screen.sent(line, chatLine(p, 'You', new Date().toISOString(), text));
+      const res = await api
+        .request(`/api/chats/${encodeURIComponent(group.jid)}/messages`, {
+          method: 'POST',
+          json: { sender: 'terminal', senderName: 'You', text },
+        })
+        .catch(() => null);
+      if (!res) hostGone = true;
+      else if (res.status !== 202) screen.line(p.bad(`Not sent: ${await refusal(res)}`));
       else {
-        sent++;
-        repliesSinceSend = 0;
+        const why = notAddressed(group, text, name);
+        if (why) {
+          kept++;
+          if (interactive) screen.line(p.dim(why));
+          else process.stderr.write(why + '\n');
+        } else {
+          answered++;
+          repliesSinceSend = 0;
+        }
       }
-    }
-    if (interactive) rl.prompt();
+    } else screen.sent(line, null);
+    if (hostGone) break;
   }
-  if (!interactive && sent > 0) {
+  if (!interactive && answered > 0 && !hostGone) {
     // Piped input: wait for the answer, then for a short quiet spell.
     const deadline = Date.now() + Math.max(config.agentTimeoutMs, 60_000);
-    while (Date.now() < deadline && (repliesSinceSend === 0 || Date.now() - lastReplyAt < 1500))
+    while (!hostGone && Date.now() < deadline && (repliesSinceSend === 0 || Date.now() - lastReplyAt < 1500))
       await new Promise((r) => setTimeout(r, 100));
   }
   ac.abort();
   await reading;
-  return 0;
+  if (hostGone) return 1;
+  return !interactive && answered === 0 && kept > 0 ? EXIT_NOT_ADDRESSED : 0;
 }

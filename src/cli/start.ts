@@ -62,7 +62,8 @@ export async function startCommand(args: string[], config: Config): Promise<numb
       : `  Local API and dashboard: ${host.url}  (token in ${host.paths.apiToken}; "nanoclaw dashboard" prints a sign-in link)\n`,
   );
   out.write(`  Sandbox runtime: ${host.runtime?.name ?? 'none'}\n`);
-  out.write(`  Chat with it:  ${chatHint(config.home)}\n`);
+  out.write(`  Chat with it:  open a second terminal and run ${chatHint(config.home)} (or use the dashboard)
+`);
   for (const p of host.runtimeProblems) out.write(`  ! ${p}\n`);
   await reportModelCheck(config, out);
   out.write(`  Logs: ${host.paths.logs}/nanoclaw.log\n`);

@@ -22,8 +22,16 @@ export function isLocalJid(jid: string): boolean {
   return LOCAL_JID.test(jid);
 }
 
-export function createLocalChannel(): Channel & { events(): ChannelEvents | null } {
+/** Who is waiting for an answer in a local chat: the API streams it as "typing" events. */
+export interface LocalTyping {
+  isTyping(jid: string): boolean;
+  onTyping(listener: (jid: string, typing: boolean) => void): () => void;
+}
+
+export function createLocalChannel(): Channel & LocalTyping & { events(): ChannelEvents | null } {
   let events: ChannelEvents | null = null;
+  const typing = new Set<string>();
+  const listeners = new Set<(jid: string, typing: boolean) => void>();
   return {
     name: 'local',
     sharesUserAccount: false,
@@ -34,6 +42,18 @@ export function createLocalChannel(): Channel & { events(): ChannelEvents | null
     },
     async sendMessage(jid) {
       if (!isLocalJid(jid)) throw new Error(`"${jid}" is not a local chat id (expected local:<name>).`);
+    },
+    // The agent runs while the user waits: local clients show it as "typing…".
+    async setTyping(jid, on) {
+      if (on === typing.has(jid)) return;
+      if (on) typing.add(jid);
+      else typing.delete(jid);
+      for (const l of listeners) l(jid, on);
+    },
+    isTyping: (jid) => typing.has(jid),
+    onTyping(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     isConnected: () => events !== null,
     async disconnect() {

@@ -25,6 +25,7 @@ export interface ApiDeps {
   /** Words for a storage failure (full disk, read-only store). */
   storeProblem?: ChatsApiDeps['storeProblem'];
   subscribe: EventsApiDeps['subscribe'];
+  typing?: EventsApiDeps['typing'];
   register: GroupsApiDeps['register'];
   unregister: GroupsApiDeps['unregister'];
   /** Extra mounts a PATCH may save (the mount allowlist). */
@@ -76,7 +77,7 @@ export function createApi(deps: ApiDeps): Hono {
   guard(app, deps.token);
 
   app.route('/', chatsApi({ messages: deps.store.messages, injectLocal: deps.injectLocal, storeProblem: deps.storeProblem }));
-  app.route('/', eventsApi({ subscribe: deps.subscribe }));
+  app.route('/', eventsApi({ subscribe: deps.subscribe, typing: deps.typing }));
   app.route('/', groupsApi({ store: deps.store, register: deps.register, unregister: deps.unregister, checkMounts: deps.checkMounts }));
   app.route('/', statusApi({ status: deps.status }));
   app.route('/', pairingApi(deps.pairing));
