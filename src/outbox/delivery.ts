@@ -30,6 +30,12 @@ interface Lane {
   holdUntil: number;
 }
 
+/**
+ * Added to every counted window: the platform counts arrivals, and a send that
+ * starts exactly one span after another can reach it a little sooner.
+ */
+export const WINDOW_MARGIN_MS = 50;
+
 /** Send times per key, to answer "how long until one more fits in this window". */
 export function createPacer(random: () => number = Math.random) {
   const windows = new Map<string, number[]>();
@@ -37,9 +43,10 @@ export function createPacer(random: () => number = Math.random) {
 
   const windowWait = (key: string, limit: number | undefined, spanMs: number, now: number): number => {
     if (!limit) return 0;
-    const times = windows.get(key)?.filter((t) => t > now - spanMs) ?? [];
+    const span = spanMs + WINDOW_MARGIN_MS;
+    const times = windows.get(key)?.filter((t) => t > now - span) ?? [];
     windows.set(key, times);
-    return times.length < limit ? 0 : times[times.length - limit]! + spanMs - now;
+    return times.length < limit ? 0 : times[times.length - limit]! + span - now;
   };
   const keys = (channel: string, jid: string) => ({ chat: `${channel}\0${jid}`, sec: `${channel}\0/s`, min: `${channel}\0/min` });
 
@@ -70,7 +77,7 @@ export function createPacer(random: () => number = Math.random) {
     /** Forgets chats whose gap has passed, so quiet chats cost nothing. */
     prune(now: number): void {
       for (const [k, t] of nextAt) if (t <= now) nextAt.delete(k);
-      for (const [k, ts] of windows) if (!ts.length || ts[ts.length - 1]! <= now - 60_000) windows.delete(k);
+      for (const [k, ts] of windows) if (!ts.length || ts[ts.length - 1]! <= now - 60_000 - WINDOW_MARGIN_MS) windows.delete(k);
     },
   };
 }
