@@ -1,0 +1,109 @@
+// Files attached to a Discord message: what kind each is, what to call it in
+// the inbox, and the download, which goes through media-store (staged outside
+// every sandbox, capped in size). The user's file name is only shown as text.
+import crypto from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { Attachment } from '../../types.js';
+import { saveMedia } from '../media-store.js';
+
+/** What the channel needs to know about one attachment (a discord.js Attachment has these fields). */
+export interface DiscordFile {
+  url: string;
+  name: string;
+  size: number;
+  contentType: string | null;
+  /** Sent with Discord's voice-message button. */
+  voice?: boolean;
+}
+
+export function kindOf(file: DiscordFile): Attachment['kind'] {
+  const type = (file.contentType ?? '').toLowerCase();
+  if (file.voice || type.startsWith('audio/')) return 'audio';
+  if (type.startsWith('image/')) return 'image';
+  if (type.startsWith('video/')) return 'video';
+  return 'document';
+}
+
+const EXT_BY_MIME: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'audio/ogg': 'ogg',
+  'audio/mpeg': 'mp3',
+  'audio/mp4': 'm4a',
+  'audio/wav': 'wav',
+  'video/mp4': 'mp4',
+  'video/webm': 'webm',
+  'video/quicktime': 'mov',
+  'application/pdf': 'pdf',
+  'text/plain': 'txt',
+  'text/markdown': 'md',
+  'text/csv': 'csv',
+  'application/json': 'json',
+  'application/zip': 'zip',
+};
+const SAFE_EXTENSIONS = new Set([
+  ...Object.values(EXT_BY_MIME),
+  'jpeg',
+  'heic',
+  'opus',
+  'flac',
+  'docx',
+  'xlsx',
+  'pptx',
+  'py',
+  'ts',
+  'js',
+  'yaml',
+  'yml',
+  'log',
+]);
+
+/** The sender's own extension if it is a known, harmless one; else one from the MIME type; else `bin`. */
+export function extensionOf(file: DiscordFile): string {
+  const own = /\.([a-z0-9]{1,8})$/i.exec(file.name)?.[1]?.toLowerCase();
+  if (own && SAFE_EXTENSIONS.has(own)) return own;
+  return EXT_BY_MIME[(file.contentType ?? '').toLowerCase().split(';')[0]!.trim()] ?? 'bin';
+}
+
+/** How a message without text shows the file. */
+export function placeholderOf(file: DiscordFile): string {
+  const name = file.name.replace(/[\u0000-\u001f\u007f-\u009f[\]]/g, ' ').slice(0, 100);
+  switch (kindOf(file)) {
+    case 'image':
+      return '[image]';
+    case 'audio':
+      return file.voice ? '[voice message]' : `[audio: ${name}]`;
+    case 'video':
+      return '[video]';
+    default:
+      return `[document: ${name}]`;
+  }
+}
+
+export interface DownloadOptions {
+  inbox: string;
+  stagingDir?: string;
+  maxBytes: number;
+  timeoutMs: number;
+  fetchImpl?: typeof fetch;
+}
+
+/** Saves one attachment into the inbox under a generated name; answers its path relative to the group folder. */
+export async function downloadAttachment(file: DiscordFile, o: DownloadOptions): Promise<string> {
+  const signal = AbortSignal.timeout(o.timeoutMs);
+  return saveMedia({
+    inbox: o.inbox,
+    stagingDir: o.stagingDir,
+    name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionOf(file)}`,
+    open: async () => {
+      const res = await (o.fetchImpl ?? fetch)(file.url, { signal });
+      if (!res.ok || !res.body) throw new Error(`attachment download answered HTTP ${res.status}`);
+      return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+    },
+    maxBytes: o.maxBytes,
+    signal,
+  });
+}

@@ -1,0 +1,179 @@
+// Discord end to end: the real discord.js client of the real host, against
+// crabline's Discord provider server (REST v10 + Gateway) on 127.0.0.1, with
+// the real agent in a real sandbox and the fake model. Every reply is counted
+// where a user would see it: in crabline's recorder.
+//
+// What crabline lacks: its admin ingress takes JSON only, so a *person's*
+// message cannot carry a file. The photo is posted instead by crabline's second
+// bot account through the real multipart upload, and reaches our bot as a
+// normal MESSAGE_CREATE with an attachment URL on the provider server.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { lastUserText } from '../support/fake-anthropic.js';
+import { startCrabline, type Crabline, type Recorded } from '../support/crabline.js';
+import { makeHome, startTestEnv, type TestEnv } from '../support/harness.js';
+
+const ALICE = { senderId: '135000000000000012', senderName: 'Alice' };
+const NORA = { senderId: '135000000000000077', senderName: 'Nora Newcomer' };
+const LONG = Array.from({ length: 60 }, (_, i) => `Line ${i}: ${'word '.repeat(12)}`).join('\n');
+const LONG_REPLY = `Here is the list.\n\n\`\`\`text\n${LONG}\n\`\`\`\nThat is all.`;
+
+let crab: Crabline;
+let env: TestEnv;
+const home = makeHome();
+let guild: string;
+let channel: string;
+let bot: string;
+
+/** The DM channel id Discord (and crabline) gives a bot and a user: stable for the pair. */
+function dmChannelId(botId: string, userId: string): string {
+  const digest = crypto.createHash('sha256').update([botId, userId].sort().join(':')).digest('hex');
+  return (100000000000000000n + (BigInt(`0x${digest.slice(0, 16)}`) % 900000000000000000n)).toString();
+}
+
+/** What the bot posted to a channel, as the provider server recorded it. */
+const postsTo = (lines: Recorded[], channelId: string): string[] =>
+  lines
+    .filter((l) => l.type === 'api' && l.method === 'POST' && l.path === `/api/v10/channels/${channelId}/messages` && l.accepted)
+    .map((l) => String(l.body?.content ?? ''));
+
+async function untilPosts(channelId: string, check: (posts: string[]) => boolean, what: string): Promise<string[]> {
+  const lines = await crab.untilRecorded((ls) => check(postsTo(ls, channelId)), 90_000, what);
+  return postsTo(lines, channelId);
+}
+
+beforeAll(async () => {
+  crab = await startCrabline('discord', path.join(home, 'crabline'));
+  ({ guildId: guild, channelId: channel } = crab.manifest.fixture);
+  bot = crab.manifest.botUserId;
+  env = await startTestEnv({
+    home,
+    env: { DISCORD_BOT_TOKEN: crab.manifest.botToken, DISCORD_API_URL: crab.manifest.endpoints.apiRoot },
+    script: (req) => {
+      const text = lastUserText(req);
+      if (text.includes('hello in a dm')) return { text: 'Hi Alice, in private.' };
+      if (text.includes('what did I say')) return { text: 'You talked about climbing.' };
+      if (text.includes('are you there')) return { text: 'Yes, mentioned and here.' };
+      if (text.includes('tell me more')) return { text: 'More, as you replied.' };
+      if (text.includes('long list please')) return { text: LONG_REPLY };
+      if (text.includes('look at this')) return { text: 'A lovely red square.' };
+      return { text: 'Other answer.' };
+    },
+  });
+  for (const json of [
+    { jid: `dc:dm:${ALICE.senderId}`, name: 'Alice', folder: 'alice', requiresTrigger: false },
+    { jid: `dc:${channel}`, name: 'Climbing', folder: 'climbing' },
+  ]) {
+    const res = await env.api('/api/groups', { method: 'POST', json });
+    expect(res.status, await res.clone().text()).toBe(201);
+  }
+  await waitConnected();
+}, 60_000);
+afterAll(async () => {
+  await env?.close();
+  await crab?.stop();
+});
+
+async function waitConnected(): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const status = (await (await env.api('/api/status')).json()) as { channels: { name: string; connected: boolean }[] };
+    if (status.channels.some((c) => c.name === 'discord' && c.connected)) return;
+    if (Date.now() > deadline) throw new Error(`Discord never connected: ${JSON.stringify(status.channels)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const inGuild = (content: string, extra: Record<string, unknown> = {}) =>
+  crab.inject({ channelId: channel, guildId: guild, ...ALICE, content, ...extra });
+
+test('a direct message is answered in the direct chat', async () => {
+  const dm = dmChannelId(bot, ALICE.senderId);
+  await crab.inject({ channelId: dm, ...ALICE, content: 'hello in a dm' });
+  expect(await untilPosts(dm, (p) => p.length >= 1, 'the DM answer')).toEqual(['Hi Alice, in private.']);
+  const stored = await env.messages(`dc:dm:${ALICE.senderId}`);
+  expect(stored.find((m) => m.text === 'hello in a dm')).toMatchObject({ senderName: 'Alice', sender: `dc:dm:${ALICE.senderId}` });
+});
+
+test('in a channel, an untriggered message is context; the trigger word, an @mention and a reply to the bot are each answered', async () => {
+  await inGuild('I went climbing today');
+  expect(await env.waitRouted((m) => m.text === 'I went climbing today', 20_000)).toBe('stored');
+
+  await inGuild('@Andy what did I say?');
+  await untilPosts(channel, (p) => p.includes('You talked about climbing.'), 'the triggered answer');
+  const prompt = lastUserText(env.fake.turnRequests().at(-1)!);
+  expect(prompt).toContain('I went climbing today');
+
+  // Mid-sentence, so only the mention (not the trigger word at the start) can address the bot.
+  await inGuild(`so <@${bot}> are you there?`);
+  await untilPosts(channel, (p) => p.includes('Yes, mentioned and here.'), 'the answer to the mention');
+  // The raw mention markup reaches the model as the assistant's name.
+  expect(lastUserText(env.fake.turnRequests().at(-1)!)).toContain('so @Andy are you there?');
+
+  const mine = await botMessageId(channel, 'Yes, mentioned and here.');
+  await inGuild('tell me more', { message_reference: { message_id: mine } });
+  const posts = await untilPosts(channel, (p) => p.includes('More, as you replied.'), 'the answer to the reply');
+  expect(posts).toEqual(['You talked about climbing.', 'Yes, mentioned and here.', 'More, as you replied.']);
+});
+
+test('a long reply is split at 2000 characters, each part a whole code block', async () => {
+  const before = postsTo(crab.recorded(), channel).length;
+  await inGuild('@Andy long list please');
+  const posts = await untilPosts(channel, (p) => p.slice(before).join('').includes('That is all.'), 'every part of the long reply');
+  const parts = posts.slice(before);
+  expect(parts.length).toBeGreaterThanOrEqual(3);
+  for (const part of parts) {
+    expect(part.length).toBeLessThanOrEqual(2000);
+    expect((part.match(/```/g) ?? []).length % 2).toBe(0);
+  }
+  const joined = parts.join('\n').replace(/\n```\n```text\n/g, '\n');
+  for (let i = 0; i < 60; i++) expect(joined).toContain(`Line ${i}: `);
+});
+
+// A 1x1 red PNG.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+
+test('a photo lands in the group inbox and the model sees it', async () => {
+  const form = new FormData();
+  form.set('payload_json', JSON.stringify({ content: '@Andy look at this', attachments: [{ id: 0, filename: 'red.png' }] }));
+  form.set('files[0]', new Blob([PNG], { type: 'image/png' }), 'red.png');
+  const res = await fetch(`${crab.manifest.endpoints.apiRoot}/v10/channels/${channel}/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bot ${crab.manifest.driverBotToken}` },
+    body: form,
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+  await untilPosts(channel, (p) => p.includes('A lovely red square.'), 'the photo answer');
+  const inbox = path.join(home, 'groups', 'climbing', 'inbox');
+  const files = fs.readdirSync(inbox);
+  expect(files).toHaveLength(1);
+  expect(files[0]).toMatch(/\.png$/);
+  expect(fs.readFileSync(path.join(inbox, files[0]!))).toEqual(PNG);
+  const req = env.fake.turnRequests().find((r) => r.text.includes('look at this'))!;
+  const lastUser = req.body.messages.filter((m: any) => m.role === 'user').pop();
+  expect(lastUser.content.find((c: any) => c.type === 'image')?.source?.data).toBe(PNG.toString('base64'));
+});
+
+test('a stranger in a direct message gets a pairing code, and nothing else', async () => {
+  const dm = dmChannelId(bot, NORA.senderId);
+  const before = env.fake.turnRequests().length;
+  await crab.inject({ channelId: dm, ...NORA, content: 'hi, who are you?' });
+  const [code] = await untilPosts(dm, (p) => p.length >= 1, 'the pairing code');
+  expect(code).toMatch(/approve the code [A-Z0-9]{6}/);
+  await env.untilChat('local:main', (ms) => ms.some((m) => m.text.includes('Nora Newcomer')), 10_000, 'the owner notice');
+  expect(env.host.store.groups.get(`dc:dm:${NORA.senderId}`)).toBeUndefined();
+  expect(env.fake.turnRequests().length).toBe(before);
+});
+
+/** The id of the bot's message with this text, read back through the REST API as a member of the channel. */
+async function botMessageId(channelId: string, content: string): Promise<string> {
+  const res = await fetch(`${crab.manifest.endpoints.apiRoot}/v10/channels/${channelId}/messages?limit=100`, {
+    headers: { authorization: `Bot ${crab.manifest.driverBotToken}` },
+  });
+  const messages = (await res.json()) as { id: string; content: string; author: { id: string } }[];
+  const mine = messages.find((m) => m.author.id === bot && m.content === content);
+  if (!mine) throw new Error(`no bot message "${content}" in ${channelId}: ${JSON.stringify(messages.map((m) => m.content))}`);
+  return mine.id;
+}
