@@ -11,9 +11,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { lastUserText } from '../support/fake-anthropic.js';
+import { lastUserText, startFakeAnthropic } from '../support/fake-anthropic.js';
 import { startCrabline, type Crabline, type Recorded } from '../support/crabline.js';
-import { makeHome, startTestEnv, type TestEnv } from '../support/harness.js';
+import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
+import { startHostProcess, type HostProcess } from '../support/host-process.js';
 
 const ALICE = { senderId: '135000000000000012', senderName: 'Alice' };
 const NORA = { senderId: '135000000000000077', senderName: 'Nora Newcomer' };
@@ -166,6 +167,62 @@ test('a stranger in a direct message gets a pairing code, and nothing else', asy
   expect(env.host.store.groups.get(`dc:dm:${NORA.senderId}`)).toBeUndefined();
   expect(env.fake.turnRequests().length).toBe(before);
 });
+
+test('a SIGKILL of the host mid-turn: after restart the answer reaches Discord exactly once', async () => {
+  if (!fs.existsSync('dist/src/cli.js')) throw new Error('dist/src/cli.js is missing: build first (npx tsc -p tsconfig.json).');
+  const crashHome = makeHome('nanoclaw-discord-crash-');
+  const server = await startCrabline('discord', path.join(crashHome, 'crabline'));
+  let asked = 0;
+  // The first turn hangs, so the kill lands while the agent is working; the turn after restart answers.
+  const model = await startFakeAnthropic((req) =>
+    lastUserText(req).includes('what is the plan') ? (++asked === 1 ? { hang: true } : { text: 'Here is the plan.' }) : undefined,
+  );
+  const hostEnv = {
+    ANTHROPIC_API_KEY: TEST_KEY,
+    ANTHROPIC_BASE_URL: model.url,
+    NANOCLAW_RUNTIME: 'bwrap',
+    IDLE_TIMEOUT: '1000',
+    NANOCLAW_RETRY_BASE_MS: '200',
+    NANOCLAW_CONFIG_DIR: path.join(crashHome, '.config-nanoclaw'),
+    DISCORD_BOT_TOKEN: server.manifest.botToken,
+    DISCORD_API_URL: server.manifest.endpoints.apiRoot,
+  };
+  const { guildId, channelId } = server.manifest.fixture;
+  let host: HostProcess | null = null;
+  try {
+    host = await startHostProcess(crashHome, hostEnv);
+    const res = await host.api('/api/groups', {
+      method: 'POST',
+      json: { jid: `dc:${channelId}`, name: 'Climbing', folder: 'climbing', requiresTrigger: false },
+    });
+    expect(res.status).toBe(201);
+    await untilDiscordUp(host);
+    await server.inject({ channelId, guildId, ...ALICE, content: 'what is the plan?' });
+    await until(() => asked >= 1, 60_000, 'the turn to reach the model');
+    await host.kill('SIGKILL');
+    expect(postsTo(server.recorded(), channelId)).toEqual([]);
+
+    host = await startHostProcess(crashHome, hostEnv);
+    await host.settled(90_000);
+    expect(postsTo(server.recorded(), channelId)).toEqual(['Here is the plan.']);
+  } finally {
+    await host?.kill();
+    await model.close();
+    await server.stop();
+    fs.rmSync(crashHome, { recursive: true, force: true });
+  }
+});
+
+async function untilDiscordUp(host: HostProcess): Promise<void> {
+  await until(
+    async () => {
+      const status = (await (await host.api('/api/status')).json()) as { channels: { name: string; connected: boolean }[] };
+      return status.channels.some((c) => c.name === 'discord' && c.connected);
+    },
+    20_000,
+    'Discord to connect in the host process',
+  );
+}
 
 /** The id of the bot's message with this text, read back through the REST API as a member of the channel. */
 async function botMessageId(channelId: string, content: string): Promise<string> {

@@ -52,10 +52,16 @@ const TYPING_MAX_MS = 30 * 60_000; // a safety net: the host ends typing when a 
 // Waits up to this long are left to discord.js's own queue; longer ones go back to the outbox.
 const MAX_INLINE_RATE_LIMIT_MS = 5_000;
 
-/** Discord's limits: about 5 messages per 5 s in one channel, 50 requests a second for the bot. */
+/**
+ * Discord's limits: 5 messages per 5 s in one channel (DMs too), 50 requests a
+ * second for the bot. Short bursts go out at once; discord.js also queues by the
+ * rate-limit headers Discord sends, so the window here is only the coarse guard.
+ */
 export const DISCORD_PACING: ChannelPacing = {
-  perChatMs: 1_000,
+  perChatMs: 200,
+  perGroupChatPerMinute: 60,
   perChannelPerSecond: 50,
+  isGroupChat: () => true,
 };
 
 export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
