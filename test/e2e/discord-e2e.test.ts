@@ -7,10 +7,16 @@
 // message cannot carry a file. The photo is posted instead by crabline's second
 // bot account through the real multipart upload, and reaches our bot as a
 // normal MESSAGE_CREATE with an attachment URL on the provider server.
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createDiscordChannel } from '../../src/channels/discord/discord.js';
+import { silentLogger } from '../../src/logger.js';
+import { RateLimitedError } from '../../src/types.js';
 import { lastUserText, startFakeAnthropic } from '../support/fake-anthropic.js';
 import { startCrabline, type Crabline, type Recorded } from '../support/crabline.js';
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
@@ -94,6 +100,12 @@ test('a direct message is answered in the direct chat', async () => {
   const dm = dmChannelId(bot, ALICE.senderId);
   await crab.inject({ channelId: dm, ...ALICE, content: 'hello in a dm' });
   expect(await untilPosts(dm, (p) => p.length >= 1, 'the DM answer')).toEqual(['Hi Alice, in private.']);
+  // "Andy is typing…" was shown while the agent worked, before the answer.
+  const lines = crab.recorded();
+  const typedAt = lines.findIndex((l) => l.method === 'POST' && l.path === `/api/v10/channels/${dm}/typing` && l.accepted);
+  const answeredAt = lines.findIndex((l) => l.method === 'POST' && l.path === `/api/v10/channels/${dm}/messages`);
+  expect(typedAt).toBeGreaterThan(-1);
+  expect(typedAt).toBeLessThan(answeredAt);
   const stored = await env.messages(`dc:dm:${ALICE.senderId}`);
   expect(stored.find((m) => m.text === 'hello in a dm')).toMatchObject({ senderName: 'Alice', sender: `dc:dm:${ALICE.senderId}` });
 });
@@ -223,6 +235,112 @@ async function untilDiscordUp(host: HostProcess): Promise<void> {
     'Discord to connect in the host process',
   );
 }
+
+test('a thread is its own chat, known to the host but not answered until registered', async () => {
+  const thread = '135000000000000031';
+  await inGuild('@Andy anyone in this thread?', { channelId: thread, parentChannelId: channel });
+  expect(await env.waitRouted((m) => m.chatJid === `dc:${thread}`, 20_000)).toBe('stored');
+  const { unregistered } = (await (await env.api('/api/groups')).json()) as { unregistered: { jid: string }[] };
+  expect(unregistered.map((c) => c.jid)).toContain(`dc:${thread}`);
+});
+
+test('a 429 with a long retry_after is handed to the outbox as a wait, and the retry sends only the parts not yet accepted', async () => {
+  const room = '135000000000000041';
+  await crab.inject({ channelId: room, guildId: guild, ...ALICE, content: 'a room for the rate limit' });
+  // Crabline never limits, so a proxy in front of its REST API refuses the second part once, as Discord would.
+  let posts = 0;
+  const proxy = http.createServer(async (req, res) => {
+    const body = await new Promise<Buffer>((r) => {
+      const parts: Buffer[] = [];
+      req.on('data', (d: Buffer) => parts.push(d)).on('end', () => r(Buffer.concat(parts)));
+    });
+    if (req.method === 'POST' && req.url === `/api/v10/channels/${room}/messages` && ++posts === 2) {
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset-after': '30',
+        'x-ratelimit-bucket': 'b1',
+        'x-ratelimit-scope': 'user',
+        'retry-after': '30',
+      });
+      res.end(JSON.stringify({ message: 'You are being rate limited.', retry_after: 30, global: false }));
+      return;
+    }
+    const upstream = await fetch(crab.manifest.baseUrl + req.url, {
+      method: req.method,
+      headers: Object.fromEntries(
+        Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k)),
+      ) as Record<string, string>,
+      body: ['GET', 'HEAD'].includes(req.method!) ? undefined : new Uint8Array(body),
+    });
+    res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const ch = createDiscordChannel({
+    token: crab.manifest.botToken,
+    apiRoot: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/api`,
+    assistantName: 'Andy',
+    logger: silentLogger(),
+    inboxDirFor: () => null,
+  });
+  try {
+    await ch.connect({ onMessage: () => {}, onChat: () => {} });
+    const text = `${'a'.repeat(1500)}\n\n${'b'.repeat(1500)}`;
+    const refused = await ch.sendMessage(`dc:${room}`, text).catch((err) => err);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as RateLimitedError).retryAfterMs).toBeGreaterThanOrEqual(29_000);
+    await ch.sendMessage(`dc:${room}`, text);
+    expect(postsTo(crab.recorded(), room)).toEqual(['a'.repeat(1500), 'b'.repeat(1500)]);
+  } finally {
+    await ch.disconnect();
+    await new Promise((r) => proxy.close(r));
+  }
+});
+
+/** Runs the built `nanoclaw` with only the environment given, stdin piped. */
+function nanoclaw(
+  args: string[],
+  extra: Record<string, string>,
+  input: string,
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['dist/src/cli.js', ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', ...extra },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => resolve({ code, out, err }));
+    child.stdin.end(input);
+  });
+}
+
+test('nanoclaw auth discord checks the token with /users/@me: a refused one is not saved, a good one is, and doctor sees it', async () => {
+  const authHome = makeHome('nanoclaw-discord-auth-');
+  try {
+    const api = { NANOCLAW_HOME: authHome, DISCORD_API_URL: crab.manifest.endpoints.apiRoot };
+    const refused = await nanoclaw(['auth', 'discord'], api, 'MTM1.wrong.token\n');
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain('Discord refused this token (401)');
+    expect(fs.existsSync(path.join(authHome, '.env')) ? fs.readFileSync(path.join(authHome, '.env'), 'utf8') : '').not.toContain(
+      'DISCORD_BOT_TOKEN',
+    );
+
+    const saved = await nanoclaw(['auth', 'discord'], api, `${crab.manifest.botToken}\n`);
+    expect(saved.code, saved.err).toBe(0);
+    expect(saved.out).toContain('this is crabline');
+    expect(saved.out + saved.err).not.toContain(crab.manifest.botToken);
+    expect(fs.readFileSync(path.join(authHome, '.env'), 'utf8')).toContain(`DISCORD_BOT_TOKEN=${crab.manifest.botToken}`);
+    const doctor = await nanoclaw(['doctor'], api, '');
+    expect(doctor.out).toMatch(/Discord.*bot token set/);
+  } finally {
+    fs.rmSync(authHome, { recursive: true, force: true });
+  }
+});
 
 /** The id of the bot's message with this text, read back through the REST API as a member of the channel. */
 async function botMessageId(channelId: string, content: string): Promise<string> {
