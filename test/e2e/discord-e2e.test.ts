@@ -66,6 +66,7 @@ beforeAll(async () => {
       if (text.includes('tell me more')) return { text: 'More, as you replied.' };
       if (text.includes('long list please')) return { text: LONG_REPLY };
       if (text.includes('look at this')) return { text: 'A lovely red square.' };
+      if (text.includes('while you were away')) return { text: 'Welcome back.' };
       return { text: 'Other answer.' };
     },
   });
@@ -235,6 +236,21 @@ async function untilDiscordUp(host: HostProcess): Promise<void> {
     'Discord to connect in the host process',
   );
 }
+
+test('a message posted while the host was down is fetched on reconnect and answered once', async () => {
+  // Where the channel picks up: the newest message the host has from this chat.
+  await inGuild('before the break');
+  expect(await env.waitRouted((m) => m.text === 'before the break', 20_000)).toBe('stored');
+  await env.host.stop();
+  await inGuild('@Andy while you were away');
+  const posted = postsTo(crab.recorded(), channel).length;
+  await env.restart();
+  const posts = await untilPosts(channel, (p) => p.length > posted, 'the answer to the missed message');
+  expect(posts.slice(posted)).toEqual(['Welcome back.']);
+  await until(() => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0, 30_000, 'the host to settle');
+  expect(postsTo(crab.recorded(), channel).slice(posted)).toEqual(['Welcome back.']);
+  expect((await env.messages(`dc:${channel}`)).filter((m) => m.text === '@Andy while you were away')).toHaveLength(1);
+});
 
 test('a thread is its own chat, known to the host but not answered until registered', async () => {
   const thread = '135000000000000031';

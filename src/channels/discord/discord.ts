@@ -37,6 +37,12 @@ export interface DiscordChannelOptions {
   maxDownloadBytes?: number;
   /** Is this Discord user id the owner? Their messages are marked fromMe. Decided by id, never by name. */
   isOwner?(userId: string): boolean;
+  /**
+   * The registered chats and the newest Discord message id stored for each.
+   * After each new Gateway session, what was posted since is fetched: Discord
+   * does not replay what a fresh session missed (a restart, a failed resume).
+   */
+  catchUpFrom?(): { jid: string; after: string }[];
 }
 
 export const DISCORD_TOKEN_REJECTED =
@@ -51,6 +57,8 @@ const TYPING_REFRESH_MS = 8_000;
 const TYPING_MAX_MS = 30 * 60_000; // a safety net: the host ends typing when a turn ends
 // Waits up to this long are left to discord.js's own queue; longer ones go back to the outbox.
 const MAX_INLINE_RATE_LIMIT_MS = 5_000;
+// Discord's page size for channel history; a longer outage keeps the newest page.
+const CATCH_UP_LIMIT = 100;
 
 /**
  * Discord's limits: 5 messages per 5 s in one channel (DMs too), 50 requests a
@@ -178,6 +186,22 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
     return ch;
   }
 
+  /** Hands over, oldest first, what each registered chat received since its newest stored message. */
+  async function catchUp(c: Client<true>): Promise<void> {
+    for (const { jid, after } of opts.catchUpFrom?.() ?? []) {
+      try {
+        const channel = await channelFor(c, jid);
+        if (!('messages' in channel)) continue;
+        const missed = await channel.messages.fetch({ after, limit: CATCH_UP_LIMIT, cache: true });
+        const oldestFirst = [...missed.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+        if (oldestFirst.length) log.info({ jid, count: oldestFirst.length }, 'Discord: catching up on messages missed while away');
+        for (const msg of oldestFirst) await handleMessage(c, msg);
+      } catch (err) {
+        log.warn({ jid, err: describe(err) }, 'Discord: could not fetch messages missed while away');
+      }
+    }
+  }
+
   function stopTyping(jid: string): void {
     const timer = typing.get(jid);
     if (timer) clearInterval(timer);
@@ -222,7 +246,12 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
       c.on(Events.ShardDisconnect, (e) => setHealthy(false, `Discord gateway closed (${e.code}); reconnecting`));
       c.on(Events.ShardReconnecting, () => setHealthy(false, 'Discord gateway reconnecting'));
       c.on(Events.ShardResume, () => setHealthy(true, c.user ? `@${c.user.username}` : undefined));
-      c.on(Events.ShardReady, () => setHealthy(true, c.user ? `@${c.user.username}` : undefined));
+      // A new session (not a resume) may have missed messages.
+      c.on(Events.ShardReady, () => {
+        setHealthy(true, c.user ? `@${c.user.username}` : undefined);
+        // Not on the first session: connect() catches up once that is ready.
+        if (client === c && c.isReady()) void catchUp(c);
+      });
       c.on(Events.Error, (err) => log.warn({ err: describe(err) }, 'Discord client error'));
       const ready = new Promise<void>((resolve) => c.once(Events.ClientReady, () => resolve()));
       try {
@@ -236,6 +265,7 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
       client = c;
       setHealthy(true, `@${c.user!.username}`);
       log.info({ bot: c.user!.username }, 'Discord connected');
+      if (c.isReady()) await catchUp(c);
     },
 
     async sendMessage(jid, text) {

@@ -34,6 +34,24 @@ export function discordOwner(settings: DiscordSettings, store: ChannelContext['s
   return (userId) => userId === settings.ownerId || store.groups.get(discordDmJid(userId))?.isMain === true;
 }
 
+/**
+ * Each registered Discord chat with the newest Discord message id stored for
+ * it (ids are time-ordered snowflakes). Chats with none yet are left out: the
+ * assistant does not read history from before it was there.
+ */
+export function discordCatchUpPoints(store: ChannelContext['store']): { jid: string; after: string }[] {
+  return store.groups
+    .list()
+    .filter((g) => isDiscordJid(g.jid))
+    .flatMap((g) => {
+      const ids = store.messages
+        .recent(g.jid, 50)
+        .filter((m) => !m.fromAssistant && /^\d{15,21}$/.test(m.id))
+        .map((m) => BigInt(m.id));
+      return ids.length ? [{ jid: g.jid, after: ids.reduce((a, b) => (b > a ? b : a)).toString() }] : [];
+    });
+}
+
 /** Discord turned the token down: saving it would only fail later. */
 export class DiscordTokenRefused extends Error {}
 
@@ -128,6 +146,7 @@ export const discordPlugin: ChannelPlugin = {
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
       stagingDir: mediaStagingDir(ctx.paths),
       isOwner: discordOwner(settings, ctx.store),
+      catchUpFrom: () => discordCatchUpPoints(ctx.store),
     });
   },
 
