@@ -34,7 +34,10 @@ export interface Crabline {
   stop(): Promise<void>;
 }
 
-const bin = fileURLToPath(new URL('../../node_modules/@openclaw/crabline/dist/src/bin/crabline.js', import.meta.url));
+// From test/support, or from dist/test/support when compiled (the bench runs that).
+const bin = ['../../', '../../../']
+  .map((up) => fileURLToPath(new URL(`${up}node_modules/@openclaw/crabline/dist/src/bin/crabline.js`, import.meta.url)))
+  .find((p) => fs.existsSync(p))!;
 
 /** Starts `crabline serve <platform>` with its recorder and ready file in `dir` (a private folder). */
 export async function startCrabline(platform: CrablinePlatform, dir: string, extraArgs: string[] = []): Promise<Crabline> {
