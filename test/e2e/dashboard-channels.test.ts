@@ -91,6 +91,8 @@ test('WhatsApp links from the page: the QR code to scan, then linked with a rest
   await img.waitFor();
   expect(await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true);
   expect(await page.textContent(`${card} #link-whatsapp`)).toContain('Linked devices');
+  fs.mkdirSync(path.resolve('test-artifacts'), { recursive: true });
+  await page.screenshot({ path: path.resolve('test-artifacts', 'channels-link.png'), fullPage: true });
 
   // The phone scans it: the device is linked and its credentials are saved.
   sockets.latest().open();
