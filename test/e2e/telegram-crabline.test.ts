@@ -67,6 +67,10 @@ test('a direct message is answered', async () => {
   await tg.inject({ chatId: String(ALICE), fromId: ALICE, fromName: 'Alice', text: 'hello in private' });
   const lines = await tg.untilRecorded((ls) => sentTo(ls, String(ALICE)).length >= 1, 90_000, 'the private answer');
   expect(sentTo(lines, String(ALICE))).toEqual(['Private answer.']);
+  // Typing was shown while the agent worked.
+  expect(
+    lines.some((l) => /\/sendChatAction$/.test(l.path ?? '') && String(l.body?.chat_id) === String(ALICE) && l.body?.action === 'typing'),
+  ).toBe(true);
 });
 
 test('in a group an untriggered message is context; the trigger and an @mention are answered', async () => {

@@ -84,6 +84,10 @@ describe('against crabline', () => {
     await wa.inject({ chatJid: ALICE, senderJid: ALICE, text: 'hello in private' });
     const lines = await wa.untilRecorded((ls) => sentTo(ls, ALICE).length >= 1, 90_000, 'the private answer');
     expect(sentTo(lines, ALICE)).toEqual(['Andy: Private answer.']);
+    // Typing was shown while the agent worked.
+    expect(lines.some((l) => l.body?.tag === 'chatstate' && l.body?.attrs?.to === ALICE && l.body?.content?.[0]?.tag === 'composing')).toBe(
+      true,
+    );
   });
 
   test('in a group, an untriggered message is kept as context and asks nobody', async () => {
