@@ -17,6 +17,8 @@ import { formatCatchUp } from '../src/conversation/router.js';
 import { openStore } from '../src/store/index.js';
 import type { Channel, ChannelPacing, Message } from '../src/types.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../test/support/fake-anthropic.js';
+import { telegramLatency } from './channel-telegram.js';
+import { whatsappLatency } from './channel-whatsapp.js';
 import { createEchoRuntime } from './echo-runtime.js';
 
 const quick = process.argv.includes('--quick');
@@ -471,6 +473,21 @@ async function pacing(runs: number) {
   }
 }
 
+/** Per channel: accepted by its crabline provider server → reply recorded by it, warm agent. */
+async function channels(fake: FakeAnthropic, runs: number) {
+  for (const [name, measure] of [
+    ['Telegram', telegramLatency],
+    ['WhatsApp', whatsappLatency],
+  ] as const) {
+    const { samples } = await measure(fake, runs);
+    row(
+      `${name} (crabline)`,
+      `accepted → reply recorded by the provider (p50/p95, n=${runs})`,
+      `${ms(pct(samples, 50))} / ${ms(pct(samples, 95))}`,
+    );
+  }
+}
+
 async function main() {
   const fake = await startFakeAnthropic(() => ({ text: 'ok' }));
   const want = (name: string) => !only || only.includes(name);
@@ -485,6 +502,7 @@ async function main() {
     if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);
     if (want('startup')) await startup(fake);
     if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
+    if (want('channels')) await channels(fake, quick ? 5 : 20);
     if (want('channels')) await (await import('./channel-discord.js')).benchDiscord({ fake, runs: quick ? 5 : 20, row });
   } finally {
     await fake.close();

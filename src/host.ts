@@ -10,6 +10,7 @@ import { createDiskGuard, openReserve } from './agent/disk-guard.js';
 import { createAgentRunner, createJobRunner, enqueueUnanswered, tellGaveUp } from './agent/run.js';
 import { createLocalChannel, isLocalOwner } from './channels/local/local.js';
 import { CHANNELS, configuredChannels } from './channels/registry.js';
+import { setEnvValues } from './cli/env-file.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
 import { createCredentialSource } from './gateway/credentials.js';
@@ -310,6 +311,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       status,
       recentErrors: (n) => store.usage.recentErrors(n),
       tasks: taskDeps,
+      channels: {
+        plugins,
+        env: () => ({ config, paths, env: config.env }),
+        saveEnv: (values) => setEnvValues(config.home, values),
+        running: () => channels.map((c) => c.name),
+      },
       extend: (app) => opts.extendApi?.(app, host),
     });
     server = await listen(app.fetch, config);

@@ -119,6 +119,24 @@ export interface ChannelPlugin {
   setupHint?: SetupHint;
   /** What to do with a QR code or pairing code the channel offers while it links (ChannelState.linking). */
   linkHelp?: { qr?: string; pairingCode?: string };
+  /** The dashboard's setup form for a channel set up by tokens: checked and saved as `nanoclaw auth <name>` does. */
+  tokenForm?: TokenForm;
+  /** Links a device from the dashboard (QR code, or a pairing code for `phone`), as `nanoclaw auth <name>` does. */
+  link?(env: PluginEnv, opts: DashboardLink): Promise<void>;
+}
+
+export interface TokenForm {
+  fields: { key: string; label: string; secret?: boolean }[];
+  /** Checks the values and saves them through `saveEnv`; throws what is wrong. Answers what to tell the user. */
+  save(values: Record<string, string>, ctx: PluginEnv & { saveEnv: SaveEnv }): Promise<string>;
+}
+
+export interface DashboardLink {
+  phone?: string;
+  /** A QR code or pairing code is on offer (each new one replaces the last). */
+  onLinking(linking: NonNullable<ChannelState['linking']>): void;
+  /** Something in the way, retried; in words for the user. */
+  onProblem(problem: string): void;
 }
 
 /** What /api/status tells the dashboard about each plugin. */
@@ -127,8 +145,19 @@ export interface PluginInfo {
   label: string;
   setup: SetupHint | null;
   linkHelp: { qr?: string; pairingCode?: string } | null;
+  /** The fields of its dashboard setup form, when it is set up by tokens. */
+  tokenFields: TokenForm['fields'] | null;
+  /** Can be linked from the dashboard (POST /api/channels/:name/link). */
+  canLink: boolean;
 }
 
 export function pluginInfo(p: ChannelPlugin): PluginInfo {
-  return { name: p.name, label: p.label, setup: p.setupHint ?? null, linkHelp: p.linkHelp ?? null };
+  return {
+    name: p.name,
+    label: p.label,
+    setup: p.setupHint ?? null,
+    linkHelp: p.linkHelp ?? null,
+    tokenFields: p.tokenForm?.fields ?? null,
+    canLink: !!p.link,
+  };
 }

@@ -37,15 +37,23 @@ export interface Crabline {
 // From the project root, so this also works compiled into dist/ (the bench runs it from there).
 const bin = path.join(projectRoot(), 'node_modules/@openclaw/crabline/dist/src/bin/crabline.js');
 
-/** Starts `crabline serve <platform>` with its recorder and ready file in `dir` (a private folder). */
-export async function startCrabline(platform: CrablinePlatform, dir: string, extraArgs: string[] = []): Promise<Crabline> {
+/**
+ * Starts `crabline serve <platform>` with its recorder and ready file in `dir` (a private folder).
+ * `env` passes credentials crabline takes only from its environment (e.g. CRABLINE_BOT_TOKEN).
+ */
+export async function startCrabline(
+  platform: CrablinePlatform,
+  dir: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Crabline> {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const recorderPath = path.join(dir, `${platform}.jsonl`);
   const readyFile = path.join(dir, `${platform}-ready.json`);
   const child: ChildProcess = spawn(
     process.execPath,
     [bin, '--json', 'serve', platform, '--recorder', recorderPath, '--ready-file', readyFile, ...extraArgs],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
+    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } },
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

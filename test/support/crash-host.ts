@@ -8,11 +8,13 @@
 // Telegram is the real channel, pointed at TELEGRAM_API_ROOT (a fake Bot API in
 // the test process). With NANOCLAW_WA_SENT_LOG set, WhatsApp runs on the fake
 // Baileys socket, and every send it accepts is appended to that file before the
-// channel sees the acknowledgement, so the count survives the kill.
+// channel sees the acknowledgement, so the count survives the kill. With
+// WHATSAPP_WS_URL set instead, the real Baileys socket connects there.
 import fs from 'node:fs';
 import path from 'node:path';
 import { telegramSettings } from '../../src/channels/telegram/plugin.js';
 import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
+import { whatsappSettings } from '../../src/channels/whatsapp/plugin.js';
 import { createWhatsAppChannel } from '../../src/channels/whatsapp/whatsapp.js';
 import { loadConfig } from '../../src/config/config.js';
 import { startHost } from '../../src/host.js';
@@ -83,6 +85,21 @@ async function main(): Promise<void> {
   }
   const wa = process.env.NANOCLAW_WA_SENT_LOG ? whatsapp(config.home, process.env.NANOCLAW_WA_SENT_LOG) : null;
   if (wa) channels.push(wa.channel);
+  // With WHATSAPP_WS_URL (a provider server such as crabline's), the real Baileys socket instead.
+  const waUrl = whatsappSettings(config.env).webSocketUrl;
+  if (!wa && waUrl) {
+    channels.push(
+      createWhatsAppChannel({
+        authDir: path.join(config.home, 'store', 'auth', 'whatsapp'),
+        assistantName: config.assistantName,
+        hasOwnNumber: whatsappSettings(config.env).hasOwnNumber,
+        logger: silentLogger(),
+        inboxDirFor: () => null,
+        identities: { canonical: (a) => a, link: () => {} },
+        webSocketUrl: waUrl,
+      }),
+    );
+  }
   // NANOCLAW_TEST_LOG=1 shows the host's log on stderr (the test prints it when it fails).
   const logger = process.env.NANOCLAW_TEST_LOG ? createLogger({ level: 'debug', stderr: true }) : silentLogger();
   const host = await startHost({ config, logger, channels: channels.map(wrap) });

@@ -263,6 +263,51 @@ describe('WhatsApp messages', () => {
   });
 });
 
+describe('WhatsApp mentions and replies to the assistant', () => {
+  const inGroup = (id: string, text: string, contextInfo: object) => ({
+    key: { remoteJid: FAMILY, fromMe: false, id, participant: BOB },
+    messageTimestamp: 1767225600,
+    pushName: 'Bob',
+    message: { extendedTextMessage: { text, contextInfo } },
+  });
+
+  it('own number: an @mention of the account (by number or LID) addresses the assistant', async () => {
+    const t = setup({ hasOwnNumber: true });
+    const sock = await t.online();
+    sock.ev.emit('messages.upsert', {
+      type: 'notify',
+      messages: [
+        inGroup('M1', '@447700900001 what time?', { mentionedJid: [ME] }),
+        inGroup('M2', '@215089355554821 and now?', { mentionedJid: ['215089355554821@lid'] }),
+        inGroup('M3', '@Alice look', { mentionedJid: [ALICE] }),
+      ] as any,
+    });
+    await waitFor(() => t.messages.length === 3, 'messages');
+    expect(t.messages.map((m) => !!m.mentionsAssistant)).toEqual([true, true, false]);
+  });
+
+  it("shared number: a mention of the user's own account is for the user, a reply to the assistant's message is for it", async () => {
+    const t = setup();
+    const sock = await t.online();
+    sock.ev.emit('messages.upsert', {
+      type: 'notify',
+      messages: [
+        inGroup('R0', '@447700900001 call me', { mentionedJid: [ME] }),
+        inGroup('R1', 'tell me more', { stanzaId: 'A1', participant: ME, quotedMessage: { conversation: 'Andy: The plan is set.' } }),
+        inGroup('R2', 'ok mum', { stanzaId: 'A2', participant: ME, quotedMessage: { conversation: 'Dinner at 8' } }),
+        inGroup('R3', 'agreed', { stanzaId: 'A3', participant: ALICE, quotedMessage: { conversation: 'Andy: not me' } }),
+      ] as any,
+    });
+    await waitFor(() => t.messages.length === 4, 'messages');
+    expect(t.messages.map((m) => [!!m.mentionsAssistant, !!m.repliesToAssistant])).toEqual([
+      [false, false],
+      [false, true],
+      [false, false],
+      [false, false],
+    ]);
+  });
+});
+
 describe('WhatsApp own messages', () => {
   it("shared number: the user's own messages trigger, the assistant's prefixed echoes do not", async () => {
     const t = setup();

@@ -164,5 +164,13 @@ export const telegramPlugin: ChannelPlugin = {
     }
   },
 
+  tokenForm: {
+    fields: [{ key: 'TELEGRAM_BOT_TOKEN', label: 'Bot token from @BotFather', secret: true }],
+    async save(values, { env, saveEnv }) {
+      const { note } = await saveCheckedToken(values.TELEGRAM_BOT_TOKEN?.trim() ?? '', env, saveEnv);
+      return `Telegram bot token saved${note}.`;
+    },
+  },
+
   setupHint: { before: 'Create a bot with @BotFather, run ', command: 'nanoclaw auth telegram', after: ' and restart NanoClaw.' },
 };

@@ -112,6 +112,8 @@ export function convertMessage(wa: WAMessage, opts: ConvertOptions): Converted |
     };
   }
 
+  const addressed = addressedToAssistant(ctx, opts);
+
   const seconds = toNumber(wa.messageTimestamp);
   const date = seconds && seconds > 0 ? new Date(seconds * 1000) : (opts.now ?? (() => new Date()))();
 
@@ -125,8 +127,26 @@ export function convertMessage(wa: WAMessage, opts: ConvertOptions): Converted |
     fromMe,
     fromAssistant,
     replyTo,
+    ...(!fromAssistant && addressed.mentions ? { mentionsAssistant: true } : {}),
+    ...(!fromAssistant && addressed.replies ? { repliesToAssistant: true } : {}),
   };
   return { message, media: body.media, links };
+}
+
+/**
+ * Does the message @mention the assistant's account, or quote one of its
+ * messages? On a shared number the account is the user's own: a mention of it
+ * calls the user, not the assistant, so only a quoted assistant message counts.
+ */
+function addressedToAssistant(ctx: proto.IContextInfo | null | undefined, opts: ConvertOptions): { mentions: boolean; replies: boolean } {
+  if (!ctx) return { mentions: false, replies: false };
+  const mentions = opts.hasOwnNumber && (ctx.mentionedJid ?? []).some((j) => !!j && isSelf(j, opts.self));
+  let replies = false;
+  if (ctx.stanzaId && ctx.participant && isSelf(ctx.participant, opts.self)) {
+    const quoted = ctx.quotedMessage ? readContent(normalizeMessageContent(ctx.quotedMessage) ?? {}) : null;
+    replies = opts.hasOwnNumber || !!opts.sentByUs?.(ctx.stanzaId) || !!quoted?.text.startsWith(`${opts.assistantName}: `);
+  }
+  return { mentions, replies };
 }
 
 interface Body {

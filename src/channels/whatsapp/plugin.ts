@@ -3,6 +3,7 @@
 // a number of its own instead of speaking through the user's.
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import type { HomePaths } from '../../config/home.js';
 import { option } from '../../cli/term.js';
 import type { ChannelPlugin, PluginEnv, Settings } from '../plugin.js';
@@ -37,6 +38,8 @@ export interface LinkOptions {
   codeTimeoutMs?: number;
   out?: NodeJS.WritableStream;
   makeSocket?: WhatsAppChannelOptions['makeSocket'];
+  /** Hands each QR or pairing code over (the dashboard) instead of drawing it on the terminal. */
+  onLinking?: (linking: { qr?: string; pairingCode?: string }) => void;
 }
 
 function seconds(ms: number): string {
@@ -85,7 +88,7 @@ export async function linkWhatsApp(env: PluginEnv, opts: LinkOptions = {}): Prom
     inboxDirFor: () => null,
     identities: store.identities,
     pairingPhone: opts.phone,
-    printQr: true,
+    printQr: !opts.onLinking,
     webSocketUrl: settings.webSocketUrl ?? undefined,
     makeSocket: opts.makeSocket,
     onProblem: (problem, retryInMs) => {
@@ -105,6 +108,7 @@ export async function linkWhatsApp(env: PluginEnv, opts: LinkOptions = {}): Prom
       onChat: () => {},
       onState: (s) => {
         if (s.connected) return settle.linked();
+        if (s.linking) opts.onLinking?.(s.linking);
         if (s.linking && !codeShown) {
           // A code is on screen: from now on the phone has the longer wait.
           codeShown = true;
@@ -120,6 +124,20 @@ export async function linkWhatsApp(env: PluginEnv, opts: LinkOptions = {}): Prom
     await channel.disconnect().catch(() => {});
     store.close();
   }
+}
+
+/** Linking from the dashboard: the same link flow, with codes handed over and problems reported instead of printed. */
+export function dashboardLink(makeSocket?: LinkOptions['makeSocket']): NonNullable<ChannelPlugin['link']> {
+  return async (env, { phone, onLinking, onProblem }) => {
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        const line = chunk.toString().trim();
+        if (line.startsWith('! ')) onProblem(line.slice(2));
+        done();
+      },
+    });
+    await linkWhatsApp(env, { phone, out, onLinking, makeSocket });
+  };
 }
 
 export const whatsappPlugin: ChannelPlugin = {
@@ -186,6 +204,8 @@ export const whatsappPlugin: ChannelPlugin = {
       ctx.out.write(`   ${ctx.paint.bad('✗')} ${(err as Error).message}\n`);
     }
   },
+
+  link: dashboardLink(),
 
   setupHint: { before: 'Link a phone with ', command: 'nanoclaw auth whatsapp', after: ', then restart NanoClaw.' },
   linkHelp: {

@@ -24,6 +24,7 @@ import {
 import type { Logger } from '../../logger.js';
 import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo } from '../../types.js';
 import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from '../media-store.js';
+import { splitText } from '../telegram/format.js';
 import { convertMessage, inboxFileName, type Converted } from './messages.js';
 import { isWhatsAppJid } from './jids.js';
 
@@ -86,6 +87,8 @@ export interface WhatsAppChannel extends Channel {
   relink(): Promise<void>;
 }
 
+/** WhatsApp cuts a text message off beyond this many characters. */
+export const WHATSAPP_TEXT_LIMIT = 65_536;
 const DEFAULT_WS_URL = 'wss://web.whatsapp.com/ws/chat';
 const DEFAULT_DELAYS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
@@ -463,11 +466,13 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     async sendMessage(jid: string, text: string): Promise<void> {
       const s = sock;
       if (!connected || !s) throw new Error('WhatsApp is not connected; the message will be sent when it reconnects.');
-      // Our own id, recorded before sending, so the echo is known as ours however fast it comes back.
-      const messageId = generateMessageIDV2(s.user?.id);
-      remember(messageId, undefined);
-      const res = await s.sendMessage(jid, { text }, { messageId });
-      remember(messageId, res?.message ?? { conversation: text });
+      for (const part of splitText(text, WHATSAPP_TEXT_LIMIT)) {
+        // Our own id, recorded before sending, so the echo is known as ours however fast it comes back.
+        const messageId = generateMessageIDV2(s.user?.id);
+        remember(messageId, undefined);
+        const res = await s.sendMessage(jid, { text: part }, { messageId });
+        remember(messageId, res?.message ?? { conversation: part });
+      }
     },
 
     async setTyping(jid: string, typing: boolean): Promise<void> {

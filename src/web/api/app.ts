@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Store } from '../../store/index.js';
 import type { TaskDeps } from '../../tools/task-tools.js';
 import { dashboardApp, type DashboardDeps } from '../dashboard/dashboard.js';
+import { channelsApi, type ChannelsApiDeps } from './channels.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   tasks: TaskDeps;
   /** Where the dashboard's static files are (default: in the package). */
   publicDir?: string;
+  /** Setting channels up from the dashboard (tokens, linking). */
+  channels?: ChannelsApiDeps;
   /** Extra routes (tests, bench), added last. */
   extend?(app: Hono): void;
 }
@@ -83,6 +86,7 @@ export function createApi(deps: ApiDeps): Hono {
   app.route('/', pairingApi(deps.pairing));
   app.route('/', dashboardApp({ status: deps.status, recentErrors: deps.recentErrors, publicDir: deps.publicDir }));
   app.route('/', tasksApi(deps.tasks));
+  if (deps.channels) app.route('/', channelsApi(deps.channels));
   app.route('/', usageApi({ store: deps.tasks.store, timezone: deps.tasks.timezone, now: deps.tasks.now }));
 
   deps.extend?.(app);
