@@ -315,6 +315,21 @@ test('a 429 with a long retry_after is handed to the outbox as a wait, and the r
   }
 });
 
+test('a refused token and an unreachable API each say what to do', async () => {
+  const make = (token: string, apiRoot: string) =>
+    createDiscordChannel({ token, apiRoot, assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null });
+  await expect(
+    make('MTM1.wrong.token', crab.manifest.endpoints.apiRoot).connect({ onMessage: () => {}, onChat: () => {} }),
+  ).rejects.toThrow(/Discord rejected DISCORD_BOT_TOKEN: .*nanoclaw auth discord/);
+  const closed = http.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  await expect(
+    make(crab.manifest.botToken, `http://127.0.0.1:${port}/api`).connect({ onMessage: () => {}, onChat: () => {} }),
+  ).rejects.toThrow(`check DISCORD_API_URL (http://127.0.0.1:${port}/api)`);
+});
+
 /** Runs the built `nanoclaw` with only the environment given, stdin piped. */
 function nanoclaw(
   args: string[],
