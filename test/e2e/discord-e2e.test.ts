@@ -315,6 +315,41 @@ test('a 429 with a long retry_after is handed to the outbox as a wait, and the r
   }
 });
 
+test('a refused token and an unreachable API each say what to do', async () => {
+  const make = (token: string, apiRoot: string) =>
+    createDiscordChannel({ token, apiRoot, assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null });
+  await expect(
+    make('MTM1.wrong.token', crab.manifest.endpoints.apiRoot).connect({ onMessage: () => {}, onChat: () => {} }),
+  ).rejects.toThrow(/Discord rejected DISCORD_BOT_TOKEN: .*nanoclaw auth discord/);
+  const closed = http.createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((r) => closed.close(r));
+  await expect(
+    make(crab.manifest.botToken, `http://127.0.0.1:${port}/api`).connect({ onMessage: () => {}, onChat: () => {} }),
+  ).rejects.toThrow(`check DISCORD_API_URL (http://127.0.0.1:${port}/api)`);
+});
+
+test('the owner is known by user id (the user whose direct chat is a main chat), never by a display name', async () => {
+  const owner = '135000000000000099';
+  env.host.store.groups.insert({
+    jid: `dc:dm:${owner}`,
+    name: 'Sam',
+    folder: 'sam',
+    trigger: '@Andy',
+    requiresTrigger: false,
+    isMain: true,
+    sandbox: {},
+    addedAt: new Date().toISOString(),
+  });
+  await inGuild('the owner speaking', { senderId: owner, senderName: 'Sam' });
+  await inGuild('also the owner, honestly', { senderId: '135000000000000098', senderName: 'Sam' });
+  for (const text of ['the owner speaking', 'also the owner, honestly']) await env.waitRouted((m) => m.text === text, 20_000);
+  const stored = env.host.store.messages.recent(`dc:${channel}`, 20);
+  expect(stored.find((m) => m.text === 'the owner speaking')?.fromMe).toBe(true);
+  expect(stored.find((m) => m.text === 'also the owner, honestly')?.fromMe).toBe(false);
+});
+
 /** Runs the built `nanoclaw` with only the environment given, stdin piped. */
 function nanoclaw(
   args: string[],

@@ -59,6 +59,7 @@ const TYPING_MAX_MS = 30 * 60_000; // a safety net: the host ends typing when a 
 const MAX_INLINE_RATE_LIMIT_MS = 5_000;
 // Discord's page size for channel history; a longer outage keeps the newest page.
 const CATCH_UP_LIMIT = 100;
+const MAX_REMEMBERED_REPLIES = 100;
 
 /**
  * Discord's limits: 5 messages per 5 s in one channel (DMs too), 50 requests a
@@ -127,7 +128,7 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
     const { attachments, notes } = await saveFiles(chatJid, msg.id, files);
     text += notes;
 
-    const ref = msg.reference?.messageId ? msg.channel.messages.cache.get(msg.reference.messageId) : undefined;
+    const ref = await referencedMessage(msg);
     events.onMessage({
       id: msg.id,
       chatJid,
@@ -144,6 +145,18 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
       ...(new RegExp(`<@!?${c.user.id}>`).test(msg.content) ? { mentionsAssistant: true } : {}),
       ...(ref?.author.id === c.user.id ? { repliesToAssistant: true } : {}),
       ...(attachments.length ? { attachments } : {}),
+    });
+  }
+
+  /** The message this one replies to: usually sent along (and cached), else asked for once. */
+  async function referencedMessage(msg: DjsMessage): Promise<DjsMessage | undefined> {
+    const id = msg.reference?.messageId;
+    if (!id || msg.reference?.channelId !== msg.channelId) return undefined;
+    const cached = msg.channel.messages.cache.get(id);
+    if (cached) return cached;
+    return msg.fetchReference().catch((err) => {
+      log.debug({ messageId: msg.id, err: describe(err) }, 'Discord: the replied-to message is gone');
+      return undefined;
     });
   }
 
@@ -200,6 +213,13 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
         log.warn({ jid, err: describe(err) }, 'Discord: could not fetch messages missed while away');
       }
     }
+  }
+
+  function remember(key: string, sent: number): void {
+    sentPieces.delete(key);
+    sentPieces.set(key, sent);
+    // Only the latest few matter: the outbox retries a refused reply soon, or gives it up.
+    if (sentPieces.size > MAX_REMEMBERED_REPLIES) sentPieces.delete(sentPieces.keys().next().value!);
   }
 
   function stopTyping(jid: string): void {
@@ -278,7 +298,7 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
       try {
         for (let i = sentPieces.get(key) ?? 0; i < pieces.length; i++) {
           await channel.send({ content: pieces[i]! });
-          sentPieces.set(key, i + 1);
+          remember(key, i + 1);
         }
         sentPieces.delete(key);
       } catch (err) {
