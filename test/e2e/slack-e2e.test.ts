@@ -7,9 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { lastUserText } from '../support/fake-anthropic.js';
+import { lastUserText, startFakeAnthropic } from '../support/fake-anthropic.js';
 import { startCrablineSlack, type Crabline, type Recorded } from '../support/crabline.js';
-import { makeHome, startTestEnv, until, type TestEnv } from '../support/harness.js';
+import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
+import { startHostProcess, undelivered, type HostProcess } from '../support/host-process.js';
 import { freePort, postSlackEvent, startSlackFront, type SlackFront } from '../support/slack-files.js';
 
 const DM = 'D0ALICE01';
@@ -171,4 +172,97 @@ test('an unsigned or wrongly signed event is refused', async () => {
     }),
   ).toBe(401);
   expect((await env.messages(`sl:${DM}`)).some((m) => m.text === 'forged')).toBe(false);
+});
+
+test('a SIGKILL of the host mid-turn (inside the reply write): after restart the answer reaches Slack exactly once', async () => {
+  const entry = 'dist/test/support/crash-host.js';
+  if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: build first (npx tsc -p tsconfig.json).`);
+  const crashHome = makeHome('nanoclaw-slack-crash-');
+  const port = await freePort();
+  const server = await startCrablineSlack(path.join(crashHome, 'crabline'), { eventsUrl: `http://127.0.0.1:${port}/slack/events` });
+  const fake = await startFakeAnthropic((req) =>
+    lastUserText(req).includes('what is the plan') ? { text: 'Here is the plan.' } : { text: 'unexpected' },
+  );
+  const hostEnv = (extra: Record<string, string> = {}) => ({
+    ANTHROPIC_API_KEY: TEST_KEY,
+    ANTHROPIC_BASE_URL: fake.url,
+    NANOCLAW_RUNTIME: 'bwrap',
+    IDLE_TIMEOUT: '1000',
+    NANOCLAW_RETRY_BASE_MS: '200',
+    NANOCLAW_CONFIG_DIR: path.join(crashHome, '.config-nanoclaw'),
+    SLACK_BOT_TOKEN: server.manifest.botToken,
+    SLACK_SIGNING_SECRET: server.manifest.signingSecret,
+    SLACK_API_URL: server.manifest.endpoints.apiRoot,
+    SLACK_EVENTS_PORT: String(port),
+    ...extra,
+  });
+  const replies = () =>
+    server
+      .recorded()
+      .filter((r) => r.path === '/api/chat.postMessage' && r.accepted && r.body?.channel === CHANNEL)
+      .map((r) => r.body.text);
+  let host: HostProcess | null = null;
+  try {
+    host = await startHostProcess(crashHome, hostEnv(), entry);
+    const res = await host.api('/api/groups', {
+      method: 'POST',
+      json: { jid: `sl:${CHANNEL}`, name: '#climbing', folder: 'climbing', requiresTrigger: false },
+    });
+    expect(res.status).toBe(201);
+    await host.kill('SIGTERM');
+
+    host = await startHostProcess(crashHome, hostEnv({ NANOCLAW_CRASH_ON: 'reply' }), entry);
+    await server.inject({ channel: CHANNEL, user: ALICE, text: 'what is the plan?' });
+    const h = host;
+    await until(() => h.child.exitCode !== null || h.child.signalCode !== null, 60_000, 'the host to crash inside the reply write');
+    expect(h.child.signalCode, h.output()).toBe('SIGKILL');
+    expect(replies()).toEqual([]);
+
+    host = await startHostProcess(crashHome, hostEnv(), entry);
+    await host.settled(90_000);
+    await until(() => undelivered(crashHome) === 0, 30_000, 'the outbox to empty');
+    expect(replies()).toEqual(['Here is the plan.']);
+  } finally {
+    await host?.kill();
+    await fake.close();
+    await server.stop();
+    fs.rmSync(crashHome, { recursive: true, force: true });
+  }
+});
+
+test("a 429 from chat.postMessage comes back as RateLimitedError with Slack's Retry-After", async () => {
+  const dir = makeHome('nanoclaw-slack-429-');
+  const server = await startCrablineSlack(dir, {
+    eventsUrl: 'http://127.0.0.1:9/unused',
+    chatPostMessageRateLimit: { remaining: 1, retryAfterSeconds: 7 },
+  });
+  const { createSlackChannel } = await import('../../src/channels/slack/slack.js');
+  const { RateLimitedError } = await import('../../src/types.js');
+  const { silentLogger } = await import('../../src/logger.js');
+  const ch = createSlackChannel({
+    botToken: server.manifest.botToken,
+    signingSecret: server.manifest.signingSecret,
+    eventsPort: await freePort(),
+    apiUrl: server.manifest.endpoints.apiRoot,
+    assistantName: 'Andy',
+    logger: silentLogger(),
+    inboxDirFor: () => null,
+  });
+  try {
+    await ch.connect({ onMessage() {}, onChat() {} });
+    await ch.sendMessage(`sl:${CHANNEL}`, 'first');
+    const err = await ch.sendMessage(`sl:${CHANNEL}`, 'second').catch((e) => e);
+    expect(err).toBeInstanceOf(RateLimitedError);
+    expect(err.retryAfterMs).toBe(7000);
+    expect(
+      server
+        .recorded()
+        .filter((r) => r.path === '/api/chat.postMessage' && r.accepted)
+        .map((r) => r.body.text),
+    ).toEqual(['first']);
+  } finally {
+    await ch.disconnect();
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
