@@ -485,6 +485,7 @@ async function main() {
     if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);
     if (want('startup')) await startup(fake);
     if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
+    if (want('slack')) await (await import('./channel-slack.js')).slackLatency({ fake, runs: quick ? 5 : 20, row });
   } finally {
     await fake.close();
   }
