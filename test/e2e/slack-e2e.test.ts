@@ -266,3 +266,49 @@ test("a 429 from chat.postMessage comes back as RateLimitedError with Slack's Re
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('nanoclaw auth slack checks the bot token with auth.test, saves both tokens 0600, and refuses a token Slack refuses', async () => {
+  const { spawn } = await import('node:child_process');
+  const authHome = makeHome('nanoclaw-slack-auth-');
+  // Asynchronously: crabline answers auth.test from this very process.
+  const run = (input: string) =>
+    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, ['dist/src/cli.js', 'auth', 'slack'], {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: authHome,
+          NANOCLAW_HOME: authHome,
+          SLACK_API_URL: slack.manifest.endpoints.apiRoot,
+          NO_COLOR: '1',
+        },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+      child.stdin.end(input);
+    });
+  try {
+    const refused = await run('xoxb-not-the-right-token-at-all\nxapp-1-A0-1-abcdefabcdef\n');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('Slack refused this bot token (invalid_auth)');
+    expect(fs.existsSync(path.join(authHome, '.env'))).toBe(false);
+
+    const ok = await run(`${slack.manifest.botToken}\nxapp-1-A0-1-abcdefabcdef\n`);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('this is @crabline in Crabline');
+    expect(ok.stdout).not.toContain(slack.manifest.botToken);
+    const saved = fs.readFileSync(path.join(authHome, '.env'), 'utf8');
+    expect(saved).toContain(`SLACK_BOT_TOKEN=${slack.manifest.botToken}`);
+    expect(saved).toContain('SLACK_APP_TOKEN=xapp-1-A0-1-abcdefabcdef');
+    expect(fs.statSync(path.join(authHome, '.env')).mode & 0o777).toBe(0o600);
+
+    const noApp = await run(`${slack.manifest.botToken}\n`);
+    expect(noApp.status).toBe(1);
+    expect(noApp.stderr).toContain('app-level token (xapp-…)');
+  } finally {
+    fs.rmSync(authHome, { recursive: true, force: true });
+  }
+});

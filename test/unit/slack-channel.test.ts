@@ -75,3 +75,16 @@ test('settings: tokens picked from piped input in any order; a bad owner id or p
   expect(() => slackSettings({ SLACK_EVENTS_PORT: 'x' })).toThrow(/SLACK_EVENTS_PORT/);
   expect(slackSettings({ SLACK_BOT_TOKEN: ' xoxb-1 ' }).botToken).toBe('xoxb-1');
 });
+
+test('doctor: not set up is info; a bot token without a way to receive events is a failure that says what to do', async () => {
+  const { slackPlugin } = await import('../../src/channels/slack/plugin.js');
+  const check = (env: Record<string, string>) => slackPlugin.doctor!({ env, config: {} as any, paths: {} as any })[0]!;
+  expect(check({}).level).toBe('info');
+  expect(check({ SLACK_BOT_TOKEN: 'xoxb-1-2-abcdefghij' })).toMatchObject({
+    level: 'fail',
+    fix: expect.stringContaining('nanoclaw auth slack'),
+  });
+  expect(check({ SLACK_BOT_TOKEN: 'xoxb-1-2-abcdefghij', SLACK_APP_TOKEN: 'xapp-1-A-1-abcdefghij' }).level).toBe('ok');
+  expect(check({ SLACK_BOT_TOKEN: 'xoxb-1-2-abcdefghij', SLACK_SIGNING_SECRET: 's' }).detail).toContain('127.0.0.1:3000');
+  expect(check({ SLACK_BOT_TOKEN: 'nope' }).level).toBe('fail');
+});

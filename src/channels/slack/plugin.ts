@@ -70,7 +70,8 @@ export async function checkSlackBotToken(
       signal: AbortSignal.timeout(15_000),
     });
   } catch (err) {
-    const code = (err as { cause?: { code?: string }; name?: string }).cause?.code ?? (err as Error).name;
+    const e = err as { cause?: { code?: string; errors?: { code?: string }[] }; name?: string; message?: string };
+    const code = e.name === 'TimeoutError' ? 'no answer in 15 s' : (e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.message);
     return { problem: `Cannot reach ${host} (${code}): check this machine's internet connection (or SLACK_API_URL, if set)` };
   }
   const body = (await res.json().catch(() => null)) as { ok?: boolean; error?: string; user?: string; team?: string } | null;
