@@ -88,3 +88,30 @@ test('doctor: not set up is info; a bot token without a way to receive events is
   expect(check({ SLACK_BOT_TOKEN: 'xoxb-1-2-abcdefghij', SLACK_SIGNING_SECRET: 's' }).detail).toContain('127.0.0.1:3000');
   expect(check({ SLACK_BOT_TOKEN: 'nope' }).level).toBe('fail');
 });
+
+test('the owner is SLACK_OWNER_ID or the person in the main DM, by member id; a member of that name elsewhere is not', async () => {
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { openStore } = await import('../../src/store/index.js');
+  const { slackOwner } = await import('../../src/channels/slack/plugin.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-slack-owner-'));
+  const store = openStore(path.join(dir, 'messages.db'));
+  try {
+    const main = { name: 'Me', folder: 'main', trigger: '@Andy', requiresTrigger: false, sandbox: {}, addedAt: new Date().toISOString() };
+    store.groups.insert({ ...main, jid: 'sl:D0MAIN001', isMain: true });
+    store.groups.insert({ ...main, jid: 'sl:D0OTHER01', folder: 'other', isMain: false });
+    const isOwner = slackOwner(slackSettings({ SLACK_OWNER_ID: 'U0BOSS001' }), store);
+    expect(isOwner('U0BOSS001', 'sl:C0ANY0001')).toBe(true);
+    expect(isOwner('U0ME00001', 'sl:C0ANY0001')).toBe(false);
+    // Seen writing in the main DM: the owner, here and in channels.
+    expect(isOwner('U0ME00001', 'sl:D0MAIN001')).toBe(true);
+    expect(isOwner('U0ME00001', 'sl:C0ANY0001')).toBe(true);
+    // The person in another, non-main DM is not.
+    expect(isOwner('U0STRANGE', 'sl:D0OTHER01')).toBe(false);
+    expect(isOwner('U0STRANGE', 'sl:C0ANY0001')).toBe(false);
+  } finally {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
