@@ -504,6 +504,7 @@ async function main() {
     if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
     if (want('channels')) await channels(fake, quick ? 5 : 20);
     if (want('channels')) await (await import('./channel-discord.js')).benchDiscord({ fake, runs: quick ? 5 : 20, row });
+    if (want('channels')) await (await import('./channel-slack.js')).slackLatency({ fake, runs: quick ? 5 : 20, row });
   } finally {
     await fake.close();
   }

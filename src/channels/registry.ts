@@ -7,10 +7,11 @@ import type { Channel } from '../types.js';
 import { discordPlugin } from './discord/plugin.js';
 import { localPlugin } from './local/plugin.js';
 import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
+import { slackPlugin } from './slack/plugin.js';
 import { telegramPlugin } from './telegram/plugin.js';
 import { whatsappPlugin } from './whatsapp/plugin.js';
 
-export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, telegramPlugin, whatsappPlugin, discordPlugin];
+export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, telegramPlugin, whatsappPlugin, discordPlugin, slackPlugin];
 
 export type { ChannelContext, ChannelPlugin } from './plugin.js';
 export { inboxDirFor, mediaStagingDir } from './media-paths.js';

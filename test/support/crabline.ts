@@ -110,3 +110,55 @@ export async function startCrabline(
     },
   };
 }
+
+/**
+ * Crabline's Slack provider server, in this process, posting its Events API
+ * callbacks (signed) to `eventsUrl`: `crabline serve slack` has no option for
+ * the callback URL, and without one it delivers no events. Same recorder, same
+ * admin ingress as startCrabline.
+ */
+export async function startCrablineSlack(
+  dir: string,
+  opts: { eventsUrl: string; chatPostMessageRateLimit?: { remaining: number; retryAfterSeconds: number } },
+): Promise<Crabline> {
+  const { startSlackServer } = await import('@openclaw/crabline');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const recorderPath = path.join(dir, 'slack.jsonl');
+  const server = await startSlackServer({
+    recorderPath,
+    eventsRequestUrl: opts.eventsUrl,
+    chatPostMessageRateLimit: opts.chatPostMessageRateLimit,
+  });
+  const manifest = server.manifest;
+  const recorded = (): Recorded[] =>
+    fs.existsSync(recorderPath)
+      ? fs
+          .readFileSync(recorderPath, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .flatMap((line) => {
+            const row = JSON.parse(line);
+            return Array.isArray(row.events) ? (row.events as Recorded[]) : [row as Recorded];
+          })
+      : [];
+  return {
+    manifest,
+    async inject(body) {
+      const res = await fetch(manifest.endpoints.adminInboundUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-crabline-admin-token': manifest.adminToken },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`crabline slack inbound refused (${res.status}): ${text}`);
+      return text ? JSON.parse(text) : null;
+    },
+    recorded,
+    async untilRecorded(check, timeoutMs = 30_000, what = 'slack recorder') {
+      let lines: Recorded[] = [];
+      await until(() => check((lines = recorded())), timeoutMs, what);
+      return lines;
+    },
+    stop: () => server.close(),
+  };
+}

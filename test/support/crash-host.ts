@@ -6,12 +6,14 @@
 //   NANOCLAW_CRASH_ON=reply      inside the write that puts a reply in the outbox;
 //   NANOCLAW_CRASH_ON=cursor     inside the write that moves a chat's cursor.
 // Telegram is the real channel, pointed at TELEGRAM_API_ROOT (a fake Bot API in
-// the test process). With NANOCLAW_WA_SENT_LOG set, WhatsApp runs on the fake
+// the test process); so is Slack when SLACK_BOT_TOKEN is set (its Events API receiver). With NANOCLAW_WA_SENT_LOG set, WhatsApp runs on the fake
 // Baileys socket, and every send it accepts is appended to that file before the
 // channel sees the acknowledgement, so the count survives the kill. With
 // WHATSAPP_WS_URL set instead, the real Baileys socket connects there.
 import fs from 'node:fs';
 import path from 'node:path';
+import { slackSettings } from '../../src/channels/slack/plugin.js';
+import { createSlackChannel } from '../../src/channels/slack/slack.js';
 import { telegramSettings } from '../../src/channels/telegram/plugin.js';
 import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
 import { whatsappSettings } from '../../src/channels/whatsapp/plugin.js';
@@ -79,6 +81,20 @@ async function main(): Promise<void> {
         assistantName: config.assistantName,
         logger: silentLogger(),
         pollingTimeoutSeconds: 1,
+        inboxDirFor: () => null,
+      }),
+    );
+  }
+  const slack = slackSettings(config.env);
+  if (slack.botToken) {
+    channels.push(
+      createSlackChannel({
+        botToken: slack.botToken,
+        signingSecret: slack.signingSecret,
+        eventsPort: slack.eventsPort,
+        apiUrl: slack.apiUrl,
+        assistantName: config.assistantName,
+        logger: silentLogger(),
         inboxDirFor: () => null,
       }),
     );
