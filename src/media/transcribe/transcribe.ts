@@ -71,7 +71,13 @@ function readAudio(deps: TranscribeDeps, jid: string, a: Attachment): Buffer {
   if (fs.realpathSync(path.dirname(file)) !== path.join(fs.realpathSync(dir), path.dirname(a.path))) {
     throw new Error('the inbox is not a plain folder');
   }
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error('the audio file in the inbox is a link');
+    throw new Error(`the audio file could not be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   try {
     if (fs.fstatSync(fd).size > MAX_AUDIO_BYTES) throw new Error(`the audio is larger than ${MAX_AUDIO_BYTES / 1024 / 1024} MB`);
     return fs.readFileSync(fd);
