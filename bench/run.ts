@@ -485,6 +485,7 @@ async function main() {
     if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);
     if (want('startup')) await startup(fake);
     if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
+    if (want('voice')) await (await import('./voice.js')).benchVoice(row, quick);
   } finally {
     await fake.close();
   }

@@ -27,7 +27,7 @@ import { createGroupQueue } from './queue/group-queue.js';
 import { prepareRuntime } from './sandbox/runtimes.js';
 import { listen } from './web/serve.js';
 import { createVoiceStep, groupDirOf } from './media/transcribe/transcribe.js';
-import { createEngine, sttSettings } from './media/transcribe/engine.js';
+import { createEngine, downloadProgress, sttSettings } from './media/transcribe/engine.js';
 import type { Host, HostOptions } from './host-types.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { createStatus } from './web/status.js';
@@ -184,7 +184,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   });
   const receive = (msg: Message, ch: Channel) => inbound.receive(msg, { name: ch.name, isLocal: ch === local }).seq;
   // Voice notes are transcribed before routing, so a spoken trigger triggers.
-  const voice = createVoiceStep({ engine: createEngine(sttSettings(config.env, paths.data)), groupDirFor: groupDirOf(registry), logger });
+  const voice = createVoiceStep({
+    engine: createEngine(sttSettings(config.env, paths.data), { onProgress: downloadProgress(logger) }),
+    groupDirFor: groupDirOf(registry),
+    logger,
+  });
 
   /** Once WhatsApp is linked, the user's own self-chat is a main chat too. */
   function registerSelfChat(ch: Channel): void {

@@ -25,7 +25,8 @@ function isWav(b: Uint8Array): boolean {
 }
 
 async function decodeOgg(bytes: Uint8Array): Promise<Float32Array> {
-  const decoder = new OggOpusDecoder();
+  // Opus decodes at 16 kHz natively: no resampling of 48 kHz output needed.
+  const decoder = new OggOpusDecoder({ sampleRate: SAMPLE_RATE } as ConstructorParameters<typeof OggOpusDecoder>[0]);
   await decoder.ready;
   try {
     const out = await decoder.decodeFile(bytes);

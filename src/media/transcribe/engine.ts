@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { createLocalEngine, findModelFiles } from './local-engine.js';
 import { createOpenAiEngine } from './openai-engine.js';
-import type { ModelSource } from './model-fetch.js';
+import { progressBar, type ModelSource } from './model-fetch.js';
 
 /** Turns 16 kHz mono samples (one window of at most 30 s) into text. */
 export interface SttEngine {
@@ -88,5 +88,21 @@ export function describeStt(s: SttSettings): { ok: boolean; detail: string; fix?
     fix:
       'Put a sherpa-onnx Whisper model there (…-encoder.onnx, …-decoder.onnx, …-tokens.txt), or set NANOCLAW_STT_MODEL to its folder, ' +
       'NANOCLAW_STT_MODEL_URL + NANOCLAW_STT_MODEL_SHA256 to fetch it, or NANOCLAW_STT_URL for a transcription service.',
+  };
+}
+
+/** Download progress: a bar redrawn on a terminal, otherwise one log line per file when it starts. */
+export function downloadProgress(
+  logger: { info(o: object, m: string): void },
+  out: NodeJS.WriteStream = process.stderr,
+): NonNullable<EngineDeps['onProgress']> {
+  const started = new Set<string>();
+  return (file, done, total) => {
+    if (!started.has(file)) {
+      started.add(file);
+      logger.info({ file, bytes: total }, 'downloading the speech model (first voice note)');
+    }
+    if (!out.isTTY) return;
+    out.write(`\r${progressBar(file, done, total)}${total !== null && done >= total ? '\n' : ''}`);
   };
 }
