@@ -203,11 +203,11 @@ export async function checkHost(config: Config): Promise<CheckResult> {
     : { name: 'Running', level: 'ok', detail: `yes (pid ${got.status.pid}, ${got.api.base})` };
 }
 
-/** The speech engine for voice notes, and whether its model is there (a missing one is a warning: text still works). */
+/** The speech engine for voice notes, and whether its model is there (optional: without one, notes are kept untranscribed). */
 export function checkVoice(config: Config): CheckResult {
   try {
     const d = describeStt(sttSettings(config.env, homePaths(config.home).data));
-    return { name: 'Voice', level: d.ok ? 'ok' : 'warn', detail: d.detail, ...(d.fix ? { fix: d.fix } : {}) };
+    return { name: 'Voice', level: d.ok ? 'ok' : 'info', detail: d.detail, ...(d.fix ? { notes: [d.fix] } : {}) };
   } catch (err) {
     return { name: 'Voice', level: 'fail', detail: (err as Error).message, fix: 'Fix the NANOCLAW_STT settings in .env.' };
   }
