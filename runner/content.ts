@@ -15,6 +15,8 @@ export const LIMITS = {
   pdf: 10 * 1024 * 1024,
   image: 5 * 1024 * 1024,
   text: 200 * 1024,
+  /** All files of one turn together, kept under the API's 32 MB request limit (base64 adds a third). */
+  turn: 20 * 1024 * 1024,
 };
 
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
@@ -55,6 +57,26 @@ export function kindOf(f: TurnFile): 'pdf' | 'image' | 'text' | null {
   if (IMAGE_TYPES.has(f.mimeType)) return 'image';
   if (TEXT_TYPES.test(f.mimeType) || TEXT_EXTENSIONS.has(ext)) return 'text';
   return null;
+}
+
+/** The blocks for a turn's files, oldest first, until the turn's budget is spent; later files get a note. */
+export function turnBlocks(files: TurnFile[], fs: FileReader, budget = LIMITS.turn): Block[] {
+  const out: Block[] = [];
+  let left = budget;
+  for (const f of files) {
+    const blocks = fileBlocks(f, fs);
+    const size = blocks.reduce((n, b) => n + (b.type === 'text' ? b.text.length : (b.source.data.length * 3) / 4), 0);
+    if (size > left && blocks.some((b) => b.type !== 'text')) {
+      out.push({
+        type: 'text',
+        text: `[file ${path.basename(f.path)} not shown: this message's files are over ${LIMITS.turn / 1024 / 1024} MB together; it is at ${f.path}]`,
+      });
+      continue;
+    }
+    left -= size;
+    out.push(...blocks);
+  }
+  return out;
 }
 
 /** The blocks for one file; a note when it cannot or may not be shown. */

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { HookCallback, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { archiveTranscript } from './archive.js';
-import { fileBlocks, type Block } from './content.js';
+import { turnBlocks, type Block } from './content.js';
 import { callGateway, startForwarder } from './gateway-client.js';
 import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type RunnerEvent, type StartInfo, type Turn } from './protocol.js';
 
@@ -55,8 +55,7 @@ function turnQueue() {
 const reader = { size: (p: string) => fs.statSync(p).size, read: (p: string) => fs.readFileSync(p) };
 
 function toUserMessage(turn: Turn): SDKUserMessage {
-  const content: Block[] = [];
-  for (const f of [...(turn.images ?? []), ...(turn.files ?? [])]) content.push(...fileBlocks(f, reader));
+  const content: Block[] = turnBlocks([...(turn.images ?? []), ...(turn.files ?? [])], reader);
   content.push({ type: 'text', text: turn.prompt });
   return { type: 'user', message: { role: 'user', content }, parent_tool_use_id: null } as SDKUserMessage;
 }

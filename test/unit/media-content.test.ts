@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileBlocks, LIMITS } from '../../runner/content.js';
+import { fileBlocks, LIMITS, turnBlocks } from '../../runner/content.js';
 import { formatCatchUp, isTriggered } from '../../src/conversation/router.js';
 import type { Message, RegisteredGroup } from '../../src/types.js';
 
@@ -43,6 +43,26 @@ describe('file blocks', () => {
     expect(fileBlocks({ path: big, mimeType: 'application/pdf' }, reader)).toEqual([
       { type: 'text', text: `[file big.pdf not shown: 10.0 MB is over the 10.0 MB limit for pdf files; it is at ${big}]` },
     ]);
+  });
+});
+
+describe('a turn with many files', () => {
+  it('shows files until the turn budget is spent, then names the rest with a note', () => {
+    const a = file('one.pdf', Buffer.alloc(600));
+    const b = file('two.pdf', Buffer.alloc(600));
+    const blocks = turnBlocks(
+      [
+        { path: a, mimeType: 'application/pdf' },
+        { path: b, mimeType: 'application/pdf' },
+      ],
+      reader,
+      1000,
+    );
+    expect(blocks.map((x) => x.type)).toEqual(['document', 'text']);
+    expect(blocks[1]).toEqual({
+      type: 'text',
+      text: `[file two.pdf not shown: this message's files are over 20 MB together; it is at ${b}]`,
+    });
   });
 });
 
