@@ -17,7 +17,14 @@ const SENTENCE = 'Andy, please remind me to water the plants on the balcony ever
 
 export async function benchVoice(row: RowFn, quick: boolean): Promise<void> {
   const runs = quick ? 3 : 10;
-  const { ogg, seconds } = synthesizeVoiceNote(SENTENCE);
+  let note: { ogg: Buffer; seconds: number };
+  try {
+    note = synthesizeVoiceNote(SENTENCE);
+  } catch (err) {
+    row('voice', 'transcription', `not measured: ${(err as Error).message.split('\n')[0]} (apt-get install espeak-ng opus-tools)`);
+    return;
+  }
+  const { ogg, seconds } = note;
   const msPerSecond = (total: number) => `${(total / runs / seconds).toFixed(1)} ms per s of audio`;
 
   let t = performance.now();
