@@ -505,6 +505,7 @@ async function main() {
     if (want('channels')) await channels(fake, quick ? 5 : 20);
     if (want('channels')) await (await import('./channel-discord.js')).benchDiscord({ fake, runs: quick ? 5 : 20, row });
     if (want('channels')) await (await import('./channel-slack.js')).slackLatency({ fake, runs: quick ? 5 : 20, row });
+    if (want('voice')) await (await import('./voice.js')).benchVoice(row, quick);
   } finally {
     await fake.close();
   }

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import type { HookCallback, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { archiveTranscript } from './archive.js';
+import { turnBlocks, type Block } from './content.js';
 import { callGateway, startForwarder } from './gateway-client.js';
 import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type RunnerEvent, type StartInfo, type Turn } from './protocol.js';
 
@@ -51,19 +52,10 @@ function turnQueue() {
   };
 }
 
-const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+const reader = { size: (p: string) => fs.statSync(p).size, read: (p: string) => fs.readFileSync(p) };
 
 function toUserMessage(turn: Turn): SDKUserMessage {
-  const content: any[] = [];
-  for (const img of turn.images ?? []) {
-    if (!IMAGE_TYPES.has(img.mimeType)) continue;
-    try {
-      const data = fs.readFileSync(img.path).toString('base64');
-      content.push({ type: 'image', source: { type: 'base64', media_type: img.mimeType, data } });
-    } catch {
-      /* the transcript still names the file */
-    }
-  }
+  const content: Block[] = turnBlocks([...(turn.images ?? []), ...(turn.files ?? [])], reader);
   content.push({ type: 'text', text: turn.prompt });
   return { type: 'user', message: { role: 'user', content }, parent_tool_use_id: null } as SDKUserMessage;
 }

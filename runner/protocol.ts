@@ -10,6 +10,8 @@ export interface Turn {
   prompt: string;
   /** Images to show the model with this turn, as paths inside /workspace/group. */
   images?: { path: string; mimeType: string }[];
+  /** Other files (PDFs, text) to show the model with this turn, as paths inside /workspace/group. */
+  files?: { path: string; mimeType: string }[];
 }
 
 /** GET /runner/start */

@@ -27,6 +27,8 @@ import { createOwnerNotice } from './outbox/owner-notice.js';
 import { createGroupQueue } from './queue/group-queue.js';
 import { prepareRuntime } from './sandbox/runtimes.js';
 import { listen } from './web/serve.js';
+import { createVoiceStep, groupDirOf } from './media/transcribe/transcribe.js';
+import { createEngine, downloadProgress, sttSettings } from './media/transcribe/engine.js';
 import type { Host, HostOptions } from './host-types.js';
 import { createScheduler } from './scheduler/scheduler.js';
 import { createStatus } from './web/status.js';
@@ -182,6 +184,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     enqueue: queue.enqueueMessages,
   });
   const receive = (msg: Message, ch: Channel) => inbound.receive(msg, { name: ch.name, isLocal: ch === local }).seq;
+  // Voice notes are transcribed before routing, so a spoken trigger triggers.
+  const voice = createVoiceStep({
+    engine: createEngine(sttSettings(config.env, paths.data), { onProgress: downloadProgress(logger) }),
+    groupDirFor: groupDirOf(registry),
+    logger,
+  });
 
   /** Once WhatsApp is linked, the user's own self-chat is a main chat too. */
   function registerSelfChat(ch: Channel): void {
@@ -203,7 +211,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   for (const ch of channels) {
     await ch
       .connect({
-        onMessage: (m) => receive(m, ch),
+        onMessage: (m) => voice.receive(m, (x) => receive(x, ch)),
         onChat: (info) => store.messages.upsertChat(info),
         onState: (s) => {
           channelStates.set(ch.name, s);

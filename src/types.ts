@@ -28,6 +28,8 @@ export interface Attachment {
   /** Path relative to the group folder, e.g. `inbox/1700000000-abc.jpg`. */
   path: string;
   mimeType?: string;
+  /** Audio: what was said ('' when it could not be transcribed; the message text says why). */
+  transcript?: string;
 }
 
 /** Metadata about a chat a channel has seen, registered or not. */

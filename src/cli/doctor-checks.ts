@@ -11,6 +11,7 @@ import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js
 import type { CheckResult } from '../channels/plugin.js';
 import { fetchStatus, troubles } from './status.js';
 import { probeModel } from './model-check.js';
+import { describeStt, sttSettings } from '../media/transcribe/engine.js';
 
 export type { CheckResult, Level } from '../channels/plugin.js';
 
@@ -202,6 +203,16 @@ export async function checkHost(config: Config): Promise<CheckResult> {
     : { name: 'Running', level: 'ok', detail: `yes (pid ${got.status.pid}, ${got.api.base})` };
 }
 
+/** The speech engine for voice notes, and whether its model is there (optional: without one, notes are kept untranscribed). */
+export function checkVoice(config: Config): CheckResult {
+  try {
+    const d = describeStt(sttSettings(config.env, homePaths(config.home).data));
+    return { name: 'Voice', level: d.ok ? 'ok' : 'info', detail: d.detail, ...(d.fix ? { notes: [d.fix] } : {}) };
+  } catch (err) {
+    return { name: 'Voice', level: 'fail', detail: (err as Error).message, fix: 'Fix the NANOCLAW_STT settings in .env.' };
+  }
+}
+
 /** Every check, in the order a person would fix things. */
 export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
   const { config, env } = deps;
@@ -213,6 +224,7 @@ export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
     checkEnvFile(config.home),
     await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),
     ...checkChannels(config, deps.plugins),
+    checkVoice(config),
     checkDisk(config.home),
     checkStoreDir(config.home),
     checkApiToken(config.home),

@@ -49,9 +49,15 @@ function toTurn(deps: ConversationDeps, messages: StoredMessage[]): Turn {
         mimeType: a.mimeType ?? IMAGE_MIME[a.path.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/jpeg',
       })),
   );
+  const files = messages.flatMap((m) =>
+    (m.attachments ?? [])
+      .filter((a) => a.kind === 'document')
+      .map((a) => ({ path: `/workspace/group/${a.path}`, mimeType: a.mimeType ?? 'application/octet-stream' })),
+  );
   return {
     prompt: formatCatchUp(messages, deps.timezone, { assistantName: deps.assistantName }),
     images: images.length ? images : undefined,
+    ...(files.length ? { files } : {}),
   };
 }
 

@@ -28,7 +28,7 @@ export interface TriggerContext {
 
 export function isTriggered(
   group: RegisteredGroup,
-  msg: Pick<Message, 'text' | 'fromAssistant' | 'mentionsAssistant' | 'repliesToAssistant'>,
+  msg: Pick<Message, 'text' | 'fromAssistant' | 'mentionsAssistant' | 'repliesToAssistant' | 'attachments'>,
   ctx: TriggerContext = {},
 ): boolean {
   if (msg.fromAssistant) return false;
@@ -36,7 +36,14 @@ export function isTriggered(
   // What the channel knows (a mention of the bot's account, a reply to it) addresses the assistant as the trigger does.
   if (msg.mentionsAssistant || msg.repliesToAssistant) return true;
   if (triggerPattern(group.trigger).test(msg.text)) return true;
+  // Nobody says the "@": a spoken "Andy, …" calls the assistant like a typed "@Andy …".
+  if (isVoiceNote(msg) && triggerPattern(group.trigger.trim().replace(/^@/, '')).test(msg.text)) return true;
   return (ctx.mentions ?? []).some((m) => triggerPattern(m).test(msg.text));
+}
+
+/** A transcribed (or failed) voice note: its text is what was said. */
+export function isVoiceNote(msg: Pick<Message, 'attachments'>): boolean {
+  return !!msg.attachments?.some((a) => a.kind === 'audio' && a.transcript !== undefined);
 }
 
 export function escapeXml(s: string): string {
@@ -91,6 +98,10 @@ export function formatCatchUp(messages: Message[], timeZone: string, opts: { ass
       parts.push(`<quote sender="${escapeXml(cleanName(m.replyTo.sender ?? ''))}">${quoted}</quote>`);
     }
     for (const a of m.attachments ?? []) {
+      if (a.kind === 'audio' && a.transcript !== undefined) {
+        parts.push(`<voice_note path="${escapeXml('/workspace/group/' + a.path)}" transcribed="${a.transcript ? 'yes' : 'no'}"/>`);
+        continue;
+      }
       parts.push(`<attachment kind="${escapeXml(a.kind)}" path="${escapeXml('/workspace/group/' + a.path)}"/>`);
     }
     parts.push(escapeXml(m.text));

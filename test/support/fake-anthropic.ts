@@ -69,6 +69,16 @@ export function lastUserText(req: RecordedRequest): string {
   return '';
 }
 
+/** The content blocks of the last user turn (text, image, document…), as the model received them. */
+export function lastUserBlocks(req: RecordedRequest): any[] {
+  const msgs = Array.isArray(req.body?.messages) ? req.body.messages : [];
+  for (let i = msgs.length - 1; i >= 0; i--) {
+    if (msgs[i].role !== 'user') continue;
+    return Array.isArray(msgs[i].content) ? msgs[i].content : [{ type: 'text', text: String(msgs[i].content) }];
+  }
+  return [];
+}
+
 /** True when the last user turn is a tool result (the model is mid tool loop). */
 export function isToolResultTurn(req: RecordedRequest): boolean {
   const msgs = Array.isArray(req.body?.messages) ? req.body.messages : [];

@@ -104,6 +104,8 @@ export interface FakeSocketOptions {
   pairingCode?: string;
   /** requestPairingCode fails with this, as WhatsApp does for a number it refuses. */
   pairingError?: Error;
+  /** What the phone answers to a media re-upload request (default: the message unchanged). */
+  reupload?: (message: WAMessage) => WAMessage | Promise<WAMessage>;
 }
 
 export class FakeBaileysSocket implements WhatsAppSocket {
@@ -170,8 +172,12 @@ export class FakeBaileysSocket implements WhatsAppSocket {
     return this.opts.pairingCode ?? 'K7QX2M9D';
   }
 
+  /** Ids of messages whose media was asked for again. */
+  readonly mediaUpdates: string[] = [];
+
   async updateMediaMessage(message: WAMessage): Promise<WAMessage> {
-    return message;
+    this.mediaUpdates.push(message.key?.id ?? '');
+    return this.opts.reupload ? this.opts.reupload(message) : message;
   }
 
   /** As Baileys' end(): once only; reports the close, then drops per-event connection listeners. */
@@ -206,7 +212,10 @@ export function fakeSocketFactory(opts: FakeSocketOptions = {}) {
  */
 export function fakeMediaServer(files: Record<string, Uint8Array> = {}) {
   const requested: string[] = [];
+  const expired = new Set<string>();
   let hold: Promise<void> | null = null;
+  const directPaths = (msg: WAMessage) =>
+    Object.values(msg.message ?? {}).map((c) => (c as { directPath?: string } | null)?.directPath ?? '');
   return {
     files,
     requested,
@@ -214,9 +223,23 @@ export function fakeMediaServer(files: Record<string, Uint8Array> = {}) {
       const id = msg.key?.id ?? '';
       requested.push(id);
       if (hold) await hold;
+      // WhatsApp's servers drop media after a while and answer 410 until the sender's phone uploads it again.
+      if (expired.has(id) && !directPaths(msg).includes(`/reuploaded/${id}`)) throw boomLike(410, `media for ${id} has expired`);
       const bytes = files[id];
       if (!bytes) throw boomLike(404, `no media for message ${id}`);
       return bytes;
+    },
+    /** From now on this message's media is gone until re-uploaded. */
+    expire(id: string): void {
+      expired.add(id);
+    },
+    /** The phone's answer to updateMediaMessage: the message with a fresh direct path. */
+    reupload(msg: WAMessage): WAMessage {
+      const id = msg.key?.id ?? '';
+      const content = Object.fromEntries(
+        Object.entries(msg.message ?? {}).map(([k, v]) => [k, v && typeof v === 'object' ? { ...v, directPath: `/reuploaded/${id}` } : v]),
+      );
+      return { ...msg, message: content };
     },
     holdDownloads(): () => void {
       let release!: () => void;

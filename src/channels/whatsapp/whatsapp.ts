@@ -406,6 +406,17 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     }
   }
 
+  /** WhatsApp drops media from its servers after a while: on 404/410 the sender's phone is asked to upload it again, once. */
+  async function downloadFresh(wa: WAMessage, s: WhatsAppSocket, signal: AbortSignal) {
+    try {
+      return await download(wa, { sock: s, signal });
+    } catch (err) {
+      if (!isExpiredMedia(err)) throw err;
+      log.info({ id: wa.key?.id }, 'WhatsApp media has expired; asking the phone to upload it again');
+      return download(await s.updateMediaMessage(wa), { sock: s, signal });
+    }
+  }
+
   /** The saved attachment; null when there is nothing to save or it failed; 'refused' when the inbox is not a plain folder. */
   async function saveMedia(
     wa: WAMessage,
@@ -425,7 +436,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
         inbox,
         stagingDir: opts.stagingDir,
         name: inboxFileName(media.mimeType, Date.now(), crypto.randomBytes(4).toString('hex')),
-        open: () => download(wa, { sock: s, signal }),
+        open: () => downloadFresh(wa, s, signal),
         maxBytes: maxMediaBytes,
         signal,
       });
@@ -579,6 +590,13 @@ function clearCredentials(dir: string, log: Logger): void {
   } catch (err) {
     log.warn({ err, dir }, 'Could not remove old WhatsApp credentials');
   }
+}
+
+/** A media download that failed because the file is gone from WhatsApp's servers (Baileys throws a Boom with the HTTP status). */
+export function isExpiredMedia(err: unknown): boolean {
+  const e = err as { output?: { statusCode?: unknown }; status?: unknown; statusCode?: unknown } | null;
+  const code = e?.output?.statusCode ?? e?.status ?? e?.statusCode;
+  return code === 404 || code === 410;
 }
 
 function defaultDownload(logger: Logger): DownloadMedia {

@@ -1,0 +1,112 @@
+// What the model is shown for a turn's files: a PDF as a document block, an
+// image as an image block, a readable text file as text under its name. Each
+// kind has a size cap; a file over it is named with a note instead, so the
+// agent knows it is there and can open it with its tools.
+import path from 'node:path';
+
+export interface TurnFile {
+  /** Inside the sandbox, e.g. /workspace/group/inbox/123-abc.pdf. */
+  path: string;
+  mimeType: string;
+}
+
+export const LIMITS = {
+  // The Messages API takes PDFs up to 32 MB per request and images up to 5 MB each.
+  pdf: 10 * 1024 * 1024,
+  image: 5 * 1024 * 1024,
+  text: 200 * 1024,
+  /** All files of one turn together, kept under the API's 32 MB request limit (base64 adds a third). */
+  turn: 20 * 1024 * 1024,
+};
+
+const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+const TEXT_TYPES = /^(text\/|application\/(json|xml|x-yaml|yaml|csv|x-sh|javascript|x-ndjson|sql))/;
+const TEXT_EXTENSIONS = new Set([
+  'txt',
+  'md',
+  'csv',
+  'tsv',
+  'json',
+  'yaml',
+  'yml',
+  'xml',
+  'html',
+  'log',
+  'ini',
+  'toml',
+  'ts',
+  'js',
+  'py',
+  'sh',
+  'sql',
+]);
+
+export type Block =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } }
+  | { type: 'document'; source: { type: 'base64'; media_type: 'application/pdf'; data: string }; title?: string };
+
+export interface FileReader {
+  size(p: string): number;
+  read(p: string): Buffer;
+}
+
+export function kindOf(f: TurnFile): 'pdf' | 'image' | 'text' | null {
+  const ext = path.extname(f.path).slice(1).toLowerCase();
+  if (f.mimeType === 'application/pdf' || ext === 'pdf') return 'pdf';
+  if (IMAGE_TYPES.has(f.mimeType)) return 'image';
+  if (TEXT_TYPES.test(f.mimeType) || TEXT_EXTENSIONS.has(ext)) return 'text';
+  return null;
+}
+
+/** The blocks for a turn's files, oldest first, until the turn's budget is spent; later files get a note. */
+export function turnBlocks(files: TurnFile[], fs: FileReader, budget = LIMITS.turn): Block[] {
+  const out: Block[] = [];
+  let left = budget;
+  for (const f of files) {
+    const blocks = fileBlocks(f, fs);
+    const size = blocks.reduce((n, b) => n + (b.type === 'text' ? b.text.length : (b.source.data.length * 3) / 4), 0);
+    if (size > left && blocks.some((b) => b.type !== 'text')) {
+      out.push({
+        type: 'text',
+        text: `[file ${path.basename(f.path)} not shown: this message's files are over ${LIMITS.turn / 1024 / 1024} MB together; it is at ${f.path}]`,
+      });
+      continue;
+    }
+    left -= size;
+    out.push(...blocks);
+  }
+  return out;
+}
+
+/** The blocks for one file; a note when it cannot or may not be shown. */
+export function fileBlocks(f: TurnFile, fs: FileReader): Block[] {
+  const kind = kindOf(f);
+  const name = path.basename(f.path);
+  if (!kind) return [];
+  let size: number;
+  try {
+    size = fs.size(f.path);
+  } catch {
+    return [{ type: 'text', text: `[file ${name} could not be read]` }];
+  }
+  if (size > LIMITS[kind]) {
+    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+    return [
+      {
+        type: 'text',
+        text: `[file ${name} not shown: ${mb(size)} is over the ${mb(LIMITS[kind])} limit for ${kind} files; it is at ${f.path}]`,
+      },
+    ];
+  }
+  const bytes = fs.read(f.path);
+  if (kind === 'pdf') {
+    return [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: bytes.toString('base64') }, title: name }];
+  }
+  if (kind === 'image') return [{ type: 'image', source: { type: 'base64', media_type: f.mimeType, data: bytes.toString('base64') } }];
+  return [{ type: 'text', text: `<file name="${escapeAttr(name)}">\n${bytes.toString('utf8')}\n</file>` }];
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+}
