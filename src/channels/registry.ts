@@ -6,10 +6,11 @@ import { homePaths } from '../config/home.js';
 import type { Channel } from '../types.js';
 import { localPlugin } from './local/plugin.js';
 import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
+import { signalPlugin } from './signal/plugin.js';
 import { telegramPlugin } from './telegram/plugin.js';
 import { whatsappPlugin } from './whatsapp/plugin.js';
 
-export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, telegramPlugin, whatsappPlugin];
+export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, telegramPlugin, whatsappPlugin, signalPlugin];
 
 export type { ChannelContext, ChannelPlugin } from './plugin.js';
 export { inboxDirFor, mediaStagingDir } from './media-paths.js';

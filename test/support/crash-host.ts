@@ -6,11 +6,14 @@
 //   NANOCLAW_CRASH_ON=reply      inside the write that puts a reply in the outbox;
 //   NANOCLAW_CRASH_ON=cursor     inside the write that moves a chat's cursor.
 // Telegram is the real channel, pointed at TELEGRAM_API_ROOT (a fake Bot API in
-// the test process). With NANOCLAW_WA_SENT_LOG set, WhatsApp runs on the fake
-// Baileys socket, and every send it accepts is appended to that file before the
-// channel sees the acknowledgement, so the count survives the kill.
+// the test process); so is Signal when SIGNAL_CLI_URL and SIGNAL_ACCOUNT are set.
+// With NANOCLAW_WA_SENT_LOG set, WhatsApp runs on the fake Baileys socket, and
+// every send it accepts is appended to that file before the channel sees the
+// acknowledgement, so the count survives the kill.
 import fs from 'node:fs';
 import path from 'node:path';
+import { signalSettings } from '../../src/channels/signal/plugin.js';
+import { createSignalChannel } from '../../src/channels/signal/signal.js';
 import { telegramSettings } from '../../src/channels/telegram/plugin.js';
 import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
 import { createWhatsAppChannel } from '../../src/channels/whatsapp/whatsapp.js';
@@ -77,6 +80,19 @@ async function main(): Promise<void> {
         assistantName: config.assistantName,
         logger: silentLogger(),
         pollingTimeoutSeconds: 1,
+        inboxDirFor: () => null,
+      }),
+    );
+  }
+  const signal = signalSettings(config.env);
+  if (signal.url && signal.account) {
+    channels.push(
+      createSignalChannel({
+        url: signal.url,
+        account: signal.account,
+        sharesUserAccount: false,
+        assistantName: config.assistantName,
+        logger: silentLogger(),
         inboxDirFor: () => null,
       }),
     );
