@@ -485,6 +485,7 @@ async function main() {
     if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);
     if (want('startup')) await startup(fake);
     if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
+    if (want('signal')) await (await import('./channel-signal.js')).benchSignal({ fake, row, pct, ms, runs: quick ? 10 : 30 });
   } finally {
     await fake.close();
   }

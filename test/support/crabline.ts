@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRoot } from '../../src/config/project-root.js';
 import { until } from './harness.js';
 
 export type CrablinePlatform = 'discord' | 'slack' | 'signal' | 'telegram' | 'whatsapp' | 'matrix' | 'mattermost';
@@ -34,7 +34,8 @@ export interface Crabline {
   stop(): Promise<void>;
 }
 
-const bin = fileURLToPath(new URL('../../node_modules/@openclaw/crabline/dist/src/bin/crabline.js', import.meta.url));
+// From the project root, so it resolves from src/ under vitest and from dist/ (bench) alike.
+const bin = path.join(projectRoot(), 'node_modules/@openclaw/crabline/dist/src/bin/crabline.js');
 
 /** Starts `crabline serve <platform>` with its recorder and ready file in `dir` (a private folder). */
 export async function startCrabline(platform: CrablinePlatform, dir: string, extraArgs: string[] = []): Promise<Crabline> {
