@@ -1,0 +1,275 @@
+// The Signal channel's pure parts and its protocol edges: signal-cli receive
+// payloads (in the shapes signal-cli's JSON-RPC emits) to messages, Markdown to
+// text styles, chat ids, the SSE receive loop over a real local HTTP stream, the
+// daemon check behind `nanoclaw auth signal`, and the channel against a fake
+// signal-cli (owner by sync message, no duplicates, styles on send).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runEventStream } from '../../src/channels/signal/events.js';
+import { toSignalText } from '../../src/channels/signal/format.js';
+import { parseReceive, signalMessageId } from '../../src/channels/signal/inbound.js';
+import { isSignalDirectChat, signalTarget } from '../../src/channels/signal/jids.js';
+import { checkSignalDaemon, signalPlugin, signalSettings } from '../../src/channels/signal/plugin.js';
+import { createSignalChannel } from '../../src/channels/signal/signal.js';
+import { loadConfig } from '../../src/config/config.js';
+import { homePaths } from '../../src/config/home.js';
+import { silentLogger } from '../../src/logger.js';
+import type { Message } from '../../src/types.js';
+import { startFakeSignalCli, type FakeSignalCli } from '../support/fake-signal-cli.js';
+import { until } from '../support/harness.js';
+
+const ACCOUNT = '+15550000000';
+const opts = { account: ACCOUNT, assistantName: 'Andy' };
+
+describe('parseReceive on signal-cli payloads', () => {
+  const base = {
+    source: '+15551234567',
+    sourceNumber: '+15551234567',
+    sourceUuid: '0d2b3c4e-1111-4222-8333-944455556666',
+    sourceName: 'Alice Smith',
+    sourceDevice: 1,
+    timestamp: 1700000000123,
+  };
+
+  test('a direct text message', () => {
+    const m = parseReceive(
+      {
+        account: ACCOUNT,
+        envelope: { ...base, dataMessage: { timestamp: 1700000000123, message: 'hi', expiresInSeconds: 0, viewOnce: false } as any },
+      },
+      opts,
+    );
+    expect(m).toMatchObject({
+      id: '+15551234567:1700000000123',
+      chatJid: 'sig:+15551234567',
+      isGroup: false,
+      author: '+15551234567',
+      authorName: 'Alice Smith',
+      text: 'hi',
+      fromAccount: false,
+      mentionsAccount: false,
+      quote: null,
+    });
+  });
+
+  test('a group message names the group chat and where its attachments are fetched', () => {
+    const m = parseReceive(
+      {
+        envelope: {
+          ...base,
+          dataMessage: {
+            timestamp: 1700000000123,
+            message: null,
+            groupInfo: { groupId: 'aGVsbG8gZ3JvdXA=', groupName: 'Climbers' },
+            attachments: [{ contentType: 'image/jpeg', filename: null, id: 'aBc123.jpg', size: 2048 }],
+          },
+        },
+      },
+      opts,
+    )!;
+    expect(m.chatJid).toBe('sig:g:aGVsbG8gZ3JvdXA=');
+    expect(m.chatName).toBe('Climbers');
+    expect(m.attachments).toHaveLength(1);
+    expect(m.attachmentSource).toEqual({ groupId: 'aGVsbG8gZ3JvdXA=' });
+  });
+
+  test('mentions are written out; one of the account becomes the assistant and marks the message', () => {
+    const m = parseReceive(
+      {
+        envelope: {
+          ...base,
+          dataMessage: {
+            timestamp: 1,
+            message: '\uFFFC and \uFFFC: lunch?',
+            mentions: [
+              { name: 'Bob', number: '+15550001111', uuid: 'b', start: 0, length: 1 },
+              { name: ACCOUNT, number: ACCOUNT, uuid: 'a', start: 6, length: 1 },
+            ],
+          },
+        },
+      },
+      opts,
+    )!;
+    expect(m.text).toBe('@Bob and @Andy: lunch?');
+    expect(m.mentionsAccount).toBe(true);
+  });
+
+  test("a quote of the account's message is a reply to the assistant, with the quoted message's id", () => {
+    const m = parseReceive(
+      {
+        envelope: {
+          ...base,
+          dataMessage: {
+            timestamp: 5,
+            message: 'and then?',
+            quote: { id: 1699999999000, author: ACCOUNT, authorNumber: ACCOUNT, authorUuid: 'a', text: 'Earlier answer.' },
+          },
+        },
+      },
+      opts,
+    )!;
+    expect(m.quote).toEqual({ id: signalMessageId(ACCOUNT, 1699999999000), text: 'Earlier answer.', author: ACCOUNT, byAccount: true });
+  });
+
+  test("the owner's own messages from their phone arrive as sync messages: Note to Self and other chats", () => {
+    const own = { source: ACCOUNT, sourceNumber: ACCOUNT, sourceName: 'Me', sourceDevice: 1, timestamp: 9 };
+    const self = parseReceive(
+      {
+        envelope: {
+          ...own,
+          syncMessage: { sentMessage: { destination: ACCOUNT, destinationNumber: ACCOUNT, timestamp: 9, message: 'note' } },
+        },
+      },
+      opts,
+    )!;
+    expect(self).toMatchObject({ chatJid: `sig:${ACCOUNT}`, fromAccount: true, text: 'note' });
+    const toBob = parseReceive(
+      {
+        envelope: {
+          ...own,
+          syncMessage: {
+            sentMessage: { destination: '+15550001111', destinationNumber: '+15550001111', timestamp: 10, message: 'hi Bob' },
+          },
+        },
+      },
+      opts,
+    )!;
+    expect(toBob).toMatchObject({ chatJid: 'sig:+15550001111', fromAccount: true });
+  });
+
+  test('receipts, typing, reactions and read syncs carry nothing to store', () => {
+    expect(parseReceive({ envelope: { ...base, receiptMessage: { when: 1, isDelivery: true, timestamps: [1] } } }, opts)).toBeNull();
+    expect(parseReceive({ envelope: { ...base, typingMessage: { action: 'STARTED', timestamp: 1 } } }, opts)).toBeNull();
+    expect(
+      parseReceive({ envelope: { ...base, dataMessage: { timestamp: 2, message: null, reaction: { emoji: '👍' } } as any } }, opts),
+    ).toBeNull();
+    expect(parseReceive({ envelope: { ...base, syncMessage: { readMessages: [] } as any } }, opts)).toBeNull();
+  });
+});
+
+test('Markdown becomes text styles at UTF-16 offsets, with the markers dropped', () => {
+  expect(toSignalText('**Bold** and *it* and `x = 1`')).toEqual({
+    text: 'Bold and it and x = 1',
+    styles: ['0:4:BOLD', '9:2:ITALIC', '16:5:MONOSPACE'],
+  });
+  // An emoji is two UTF-16 units: the offsets count them as Signal does.
+  expect(toSignalText('🎉 **yes**')).toEqual({ text: '🎉 yes', styles: ['3:3:BOLD'] });
+  expect(toSignalText('```js\nconst a = 1;\n```')).toEqual({ text: 'const a = 1;', styles: ['0:12:MONOSPACE'] });
+  expect(toSignalText('snake_case and 2*3*4 stay')).toEqual({ text: 'snake_case and 2*3*4 stay', styles: [] });
+});
+
+test('chat ids', () => {
+  expect(signalTarget('sig:+15551234567')).toEqual({ recipient: '+15551234567' });
+  expect(signalTarget('sig:g:aGVsbG8=')).toEqual({ groupId: 'aGVsbG8=' });
+  expect(signalTarget('tg:123')).toBeNull();
+  expect(isSignalDirectChat('sig:+15551234567')).toBe(true);
+  expect(isSignalDirectChat('sig:g:aGVsbG8=')).toBe(false);
+});
+
+test('the receive loop reassembles split events, keeps order, and reconnects when the stream ends', async () => {
+  let connections = 0;
+  const server = http.createServer((_req, res) => {
+    connections++;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (connections === 1) {
+      // One event cut mid-line, a keepalive comment, then the stream ends.
+      res.write('event:receive\ndata:{"n":');
+      setTimeout(() => res.end('1}\n\n:\n\n'), 20);
+    } else {
+      res.write('event:receive\ndata:{"n":2}\n\n');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const stop = new AbortController();
+  const got: number[] = [];
+  const states: boolean[] = [];
+  const loop = runEventStream({
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/events`,
+    signal: stop.signal,
+    minBackoffMs: 10,
+    onEvent: async (d) => void got.push(JSON.parse(d).n),
+    onState: (ok) => void states.push(ok),
+  });
+  await until(() => got.length >= 2, 5_000, 'both events');
+  stop.abort();
+  await loop;
+  server.closeAllConnections();
+  server.close();
+  expect(got).toEqual([1, 2]);
+  expect(states.slice(0, 3)).toEqual([true, false, true]);
+});
+
+describe('the daemon check and the channel, against a fake signal-cli', () => {
+  let sig: FakeSignalCli;
+  beforeAll(async () => {
+    sig = await startFakeSignalCli(ACCOUNT);
+  });
+  afterAll(async () => {
+    await sig?.close();
+  });
+
+  test('auth checks the daemon answers and serves the account, and names the command to run when not', async () => {
+    expect(await checkSignalDaemon(sig.url, ACCOUNT)).toBe(`signal-cli 0.13.4 answers at ${sig.url}`);
+    await expect(checkSignalDaemon(sig.url, '+15559998888')).rejects.toThrow(
+      /does not serve \+15559998888 \(it has: \+15550000000\).*signal-cli -a \+15559998888 daemon --http 127\.0\.0\.1:8080/,
+    );
+    await expect(checkSignalDaemon('http://127.0.0.1:9', ACCOUNT)).rejects.toThrow(
+      /did not answer version.*signal-cli -a \+15550000000 daemon --http 127\.0\.0\.1:8080/,
+    );
+  });
+
+  test('settings and doctor', () => {
+    expect(() => signalSettings({ SIGNAL_ACCOUNT: '15550000000' })).toThrow(/country code/);
+    const config = loadConfig({ NANOCLAW_HOME: '/tmp/nanoclaw-signal-unit' }, '/tmp');
+    const env = (e: Record<string, string>) => ({ config, paths: homePaths('/tmp/nanoclaw-signal-unit'), env: e });
+    expect(signalPlugin.configured(env({ SIGNAL_CLI_URL: sig.url }))).toBe(false);
+    expect(signalPlugin.configured(env({ SIGNAL_CLI_URL: sig.url, SIGNAL_ACCOUNT: ACCOUNT }))).toBe(true);
+    expect(signalPlugin.doctor!(env({ SIGNAL_CLI_URL: sig.url }))[0]).toMatchObject({ level: 'fail', detail: 'SIGNAL_ACCOUNT is missing' });
+    expect(signalPlugin.doctor!(env({}))[0]!.level).toBe('info');
+  });
+
+  test('sync messages are the owner, a repeated event is taken once, and replies carry text styles', async () => {
+    const got: Message[] = [];
+    const ch = createSignalChannel({
+      url: sig.url,
+      account: ACCOUNT,
+      sharesUserAccount: true,
+      assistantName: 'Andy',
+      logger: silentLogger(),
+      inboxDirFor: () => null,
+    });
+    await ch.connect({ onMessage: (m) => got.push(m), onChat: () => {} });
+    await sig.streaming();
+    expect(ch.selfJid?.()).toBe(`sig:${ACCOUNT}`);
+    const sync = {
+      source: ACCOUNT,
+      sourceNumber: ACCOUNT,
+      sourceName: 'Me',
+      timestamp: 42,
+      syncMessage: { sentMessage: { destinationNumber: ACCOUNT, timestamp: 42, message: 'remind me' } },
+    };
+    sig.push(sync);
+    sig.push(sync);
+    sig.push({
+      source: '+15551234567',
+      sourceNumber: '+15551234567',
+      sourceName: 'Mallory',
+      timestamp: 43,
+      dataMessage: { timestamp: 43, message: 'I am the owner' },
+    });
+    await until(() => got.length >= 2, 5_000, 'two messages');
+    expect(got.map((m) => [m.chatJid, m.text, m.fromMe])).toEqual([
+      [`sig:${ACCOUNT}`, 'remind me', true],
+      ['sig:+15551234567', 'I am the owner', false],
+    ]);
+    await ch.sendMessage('sig:+15551234567', '**Done**: `ok`');
+    expect(sig.sent().pop()).toMatchObject({
+      account: ACCOUNT,
+      recipient: '+15551234567',
+      message: 'Done: ok',
+      textStyle: ['0:4:BOLD', '6:2:MONOSPACE'],
+    });
+    await ch.disconnect();
+  });
+});
