@@ -2,7 +2,9 @@
 // server cannot express: receive events with mentions, quotes, attachments and
 // sync messages (any envelope the test writes, in signal-cli's JSON shape), and
 // the getAttachment and listAccounts calls. It speaks the same surface:
-// POST /api/v1/rpc (JSON-RPC 2.0) and GET /api/v1/events (SSE, `event:receive`).
+// POST /api/v1/rpc (JSON-RPC 2.0) and GET /api/v1/events (SSE, `event:receive`,
+// each event with an id; like signal-cli it keeps the last 1000 and replays
+// those after a Last-Event-ID, or all of them for an id it does not know).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +19,10 @@ export interface FakeSignalCli {
   push(envelope: Record<string, unknown>): void;
   /** Makes an attachment available to getAttachment under `id`. */
   addAttachment(id: string, data: Buffer): void;
+  /** Ends every open event stream (as a daemon restart or a network drop would). */
+  dropStreams(): void;
+  /** The Last-Event-ID header of each event stream request, in order (null: none). */
+  lastEventIds: (string | null)[];
   /** Resolves once an event stream is open. */
   streaming(): Promise<void>;
   close(): Promise<void>;
@@ -28,12 +34,21 @@ export async function startFakeSignalCli(account = '+15550000000'): Promise<Fake
   const streams = new Set<http.ServerResponse>();
   const streamWaiters: (() => void)[] = [];
   let timestamp = Date.now();
+  const kept: { id: number; data: string }[] = [];
+  let nextId = 1;
+  const lastEventIds: (string | null)[] = [];
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/api/v1/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
       res.flushHeaders();
+      const last = req.headers['last-event-id'];
+      lastEventIds.push(typeof last === 'string' ? last : null);
+      if (typeof last === 'string') {
+        const known = kept.some((e) => String(e.id) === last);
+        for (const e of kept) if (!known || e.id > Number(last)) res.write(e.data);
+      }
       streams.add(res);
       res.on('close', () => streams.delete(res));
       for (const w of streamWaiters.splice(0)) w();
@@ -81,10 +96,18 @@ export async function startFakeSignalCli(account = '+15550000000'): Promise<Fake
     calls,
     sent: () => calls.filter((c) => c.method === 'send').map((c) => c.params),
     push(envelope) {
-      const data = `event:receive\ndata:${JSON.stringify({ envelope, account })}\n\n`;
+      const id = nextId++;
+      const data = `id:${id}\nevent:receive\ndata:${JSON.stringify({ envelope, account })}\n\n`;
+      kept.push({ id, data });
+      if (kept.length > 1000) kept.shift();
       for (const s of streams) s.write(data);
     },
     addAttachment: (id, data) => attachments.set(id, data),
+    dropStreams() {
+      for (const s of streams) s.destroy();
+      streams.clear();
+    },
+    lastEventIds,
     streaming: () => (streams.size ? Promise.resolve() : new Promise<void>((resolve) => streamWaiters.push(resolve))),
     async close() {
       for (const s of streams) s.destroy();

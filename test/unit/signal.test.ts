@@ -3,8 +3,11 @@
 // text styles, chat ids, the SSE receive loop over a real local HTTP stream, the
 // daemon check behind `nanoclaw auth signal`, and the channel against a fake
 // signal-cli (owner by sync message, no duplicates, styles on send).
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runEventStream } from '../../src/channels/signal/events.js';
 import { toSignalText } from '../../src/channels/signal/format.js';
@@ -271,5 +274,51 @@ describe('the daemon check and the channel, against a fake signal-cli', () => {
       textStyle: ['0:4:BOLD', '6:2:MONOSPACE'],
     });
     await ch.disconnect();
+  });
+
+  test('events signal-cli got while the stream was down, or NanoClaw was stopped, still arrive, once', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-signal-cursor-'));
+    const got: string[] = [];
+    const make = () =>
+      createSignalChannel({
+        url: sig.url,
+        account: ACCOUNT,
+        sharesUserAccount: false,
+        assistantName: 'Andy',
+        logger: silentLogger(),
+        inboxDirFor: () => null,
+        minBackoffMs: 10,
+        cursorFile: path.join(dir, 'signal-last-event-id'),
+      });
+    const dm = (n: number, text: string) => ({
+      source: '+15551230000',
+      sourceNumber: '+15551230000',
+      sourceName: 'Bea',
+      timestamp: 5000 + n,
+      dataMessage: { timestamp: 5000 + n, message: text },
+    });
+    let ch = make();
+    await ch.connect({ onMessage: (m) => got.push(m.text), onChat: () => {} });
+    await sig.streaming();
+    sig.push(dm(1, 'one'));
+    await until(() => got.includes('one'), 5_000, 'the first message');
+    const streamsBefore = sig.lastEventIds.length;
+    sig.dropStreams();
+    sig.push(dm(2, 'two, while the stream was down'));
+    await until(() => got.includes('two, while the stream was down'), 5_000, 'the message sent during the drop');
+    expect(sig.lastEventIds.length).toBeGreaterThan(streamsBefore);
+    await ch.disconnect();
+
+    sig.push(dm(3, 'three, while NanoClaw was stopped'));
+    ch = make();
+    await ch.connect({ onMessage: (m) => got.push(m.text), onChat: () => {} });
+    await until(() => got.includes('three, while NanoClaw was stopped'), 5_000, 'the message sent while stopped');
+    await ch.disconnect();
+    expect(got.filter((t) => t.startsWith('one') || t.startsWith('two') || t.startsWith('three'))).toEqual([
+      'one',
+      'two, while the stream was down',
+      'three, while NanoClaw was stopped',
+    ]);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

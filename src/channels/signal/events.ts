@@ -1,7 +1,9 @@
 // The receive loop: signal-cli's Server-Sent Events stream (GET /api/v1/events)
 // over Node's fetch, framed by eventsource-parser. When the stream ends or
 // breaks it reconnects with backoff; events are handled one at a time, in order,
-// and the next chunk is read only once they are handled.
+// and the next chunk is read only once they are handled. signal-cli numbers its
+// events and keeps the last 1000: reconnecting with Last-Event-ID gets what came
+// meanwhile (a replayed one is a duplicate the store ignores).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { describeFetchError } from './rpc.js';
@@ -19,6 +21,11 @@ export interface EventStreamOptions {
   maxBackoffMs?: number;
   /** A stream silent this long is taken for dead (signal-cli sends a keepalive every 15 s). */
   idleMs?: number;
+  /**
+   * The id of the last event handled, sent as Last-Event-ID so signal-cli replays
+   * what came while we were away; `save` is told each new one once it is handled.
+   */
+  lastEventId?: { load(): string | null; save(id: string): void };
 }
 
 /** Runs until `signal` aborts. */
@@ -57,7 +64,9 @@ async function readOnce(o: EventStreamOptions): Promise<boolean> {
   };
   try {
     touch();
-    const res = await (o.fetchImpl ?? fetch)(o.url, { headers: { accept: 'text/event-stream' }, signal: conn.signal });
+    const last = o.lastEventId?.load();
+    const headers: Record<string, string> = { accept: 'text/event-stream', ...(last ? { 'last-event-id': last } : {}) };
+    const res = await (o.fetchImpl ?? fetch)(o.url, { headers, signal: conn.signal });
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} from ${o.url}`);
     o.onState(true, 'receiving');
     const pending: EventSourceMessage[] = [];
@@ -71,6 +80,7 @@ async function readOnce(o: EventStreamOptions): Promise<boolean> {
       while (pending.length) {
         const e = pending.shift()!;
         if ((e.event ?? 'receive') === 'receive' && e.data) await o.onEvent(e.data);
+        if (e.id) o.lastEventId?.save(e.id);
       }
     }
     return gotAny;

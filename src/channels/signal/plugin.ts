@@ -3,6 +3,7 @@
 // serving SIGNAL_ACCOUNT. SIGNAL_OWNER is the owner's own number when the
 // account is the assistant's own; without it the account is taken to be the
 // user's (signal-cli linked to their phone) and Note to Self is a main chat.
+import path from 'node:path';
 import { prompter } from '../../cli/term.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import type { ChannelContext, ChannelPlugin, CheckResult, PluginEnv, SaveEnv, Settings } from '../plugin.js';
@@ -131,6 +132,7 @@ export const signalPlugin: ChannelPlugin = {
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
       stagingDir: mediaStagingDir(ctx.paths),
       isOwner: signalOwner(s, ctx.store),
+      cursorFile: path.join(ctx.paths.data, 'signal-last-event-id'),
     });
   },
 

@@ -4,6 +4,7 @@
 // is fetched from signal-cli (getAttachment) into the group's inbox under names
 // we generate; the sender's file name is only ever shown as text.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import type { Logger } from '../../logger.js';
 import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type Message } from '../../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
@@ -35,6 +36,8 @@ export interface SignalChannelOptions {
   fetchImpl?: typeof fetch;
   /** Reconnect backoff of the event stream (tests shorten it). */
   minBackoffMs?: number;
+  /** A file keeping the last event id across restarts, so events signal-cli got while NanoClaw was down still arrive. */
+  cursorFile?: string;
 }
 
 /** Signal has no published limits; a conservative pace keeps the account clear of its spam checks. */
@@ -65,6 +68,16 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
   const seen = new Set<string>();
   const knownChats = new Map<string, string>();
   const typing = new Map<string, NodeJS.Timeout>();
+  // Send times of our own messages: signal-cli may echo one back as a sync message of the account.
+  const ownSends = new Set<number>();
+  let lastEventId: string | null = null;
+  const cursor = {
+    load: () => lastEventId ?? readCursor(opts.cursorFile),
+    save(id: string) {
+      lastEventId = id;
+      if (opts.cursorFile) writeCursor(opts.cursorFile, id, log);
+    },
+  };
 
   function setHealthy(ok: boolean, detail: string): void {
     if (ok === healthy) return;
@@ -96,7 +109,7 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
       return;
     }
     const m = parseReceive(payload, { account: opts.account, assistantName: opts.assistantName });
-    if (!m || !events || !remember(`${m.chatJid}\u0000${m.id}`)) return;
+    if (!m || !events || (m.fromAccount && ownSends.has(m.timestamp)) || !remember(`${m.chatJid}\u0000${m.id}`)) return;
     reportChat(m);
     let text = m.text;
     const attachments: Attachment[] = [];
@@ -175,12 +188,16 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
   async function sendChunk(target: { recipient: string } | { groupId: string }, chunk: string): Promise<void> {
     const styled = toSignalText(chunk);
     try {
-      await rpc.call('send', {
+      const res = await rpc.call<{ timestamp?: number }>('send', {
         account: opts.account,
         ...target,
         message: styled.text,
         ...(styled.styles.length ? { textStyle: styled.styles } : {}),
       });
+      if (typeof res?.timestamp === 'number') {
+        ownSends.add(res.timestamp);
+        if (ownSends.size > SEEN_MAX) ownSends.delete(ownSends.values().next().value!);
+      }
     } catch (err) {
       throw explainSendError(err, opts);
     }
@@ -208,6 +225,7 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
         signal: stop.signal,
         fetchImpl: opts.fetchImpl,
         minBackoffMs: opts.minBackoffMs,
+        lastEventId: cursor,
         onEvent: (data) => handleEvent(data).catch((err) => log.error({ err: (err as Error).message }, 'Could not handle a Signal event')),
         onState: (ok, detail) => {
           if (!ok) log.warn({ detail }, 'Signal event stream lost');
@@ -275,6 +293,24 @@ function explainSendError(err: unknown, opts: { account: string }): Error {
     return err;
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+function readCursor(file: string | undefined): string | null {
+  if (!file) return null;
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+function writeCursor(file: string, id: string, log: Logger): void {
+  try {
+    fs.writeFileSync(`${file}.tmp`, id, { mode: 0o600 });
+    fs.renameSync(`${file}.tmp`, file);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'Could not save the Signal event position; a restart may replay some events');
+  }
 }
 
 function kindOf(a: SignalAttachment): Attachment['kind'] {
