@@ -60,7 +60,7 @@ test('pairing asks the plugin which chats are direct: a stranger in an echo DM g
 
 test("status lists every plugin with how to set it up, and doctor runs the plugin's own check", async () => {
   const status = (await (await env.api('/api/status')).json()) as { plugins: { name: string; setup: { command: string } | null }[] };
-  expect(status.plugins.map((p) => p.name)).toEqual(['local', 'telegram', 'whatsapp', 'echo']);
+  expect(status.plugins.map((p) => p.name)).toEqual(['local', 'telegram', 'whatsapp', 'signal', 'echo']);
   expect(status.plugins.find((p) => p.name === 'echo')!.setup).toMatchObject({ command: 'ECHO_ENABLED=true' });
   expect(checkChannels(env.config, plugins)).toContainEqual({ name: 'Echo', level: 'ok', detail: 'on' });
 });
