@@ -200,7 +200,42 @@ test('the receive loop reassembles split events, keeps order, and reconnects whe
   server.closeAllConnections();
   server.close();
   expect(got).toEqual([1, 2]);
-  expect(states.slice(0, 3)).toEqual([true, false, true]);
+  // A stream that ended after carrying events is opened again without showing the channel as down.
+  expect(states).not.toContain(false);
+});
+
+test('a stream that goes quiet is taken for dead and opened again; a daemon that is down is reported', async () => {
+  let connections = 0;
+  const server = http.createServer((_req, res) => {
+    connections++;
+    if (connections === 2) {
+      res.writeHead(503).end('starting');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    // The first connection says nothing at all, as a half-dead TCP connection would.
+    if (connections > 2) res.write('event:receive\ndata:{"n":3}\n\n');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const stop = new AbortController();
+  const got: number[] = [];
+  const states: [boolean, string][] = [];
+  const loop = runEventStream({
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/events`,
+    signal: stop.signal,
+    minBackoffMs: 10,
+    idleMs: 200,
+    onEvent: async (d) => void got.push(JSON.parse(d).n),
+    onState: (ok, detail) => void states.push([ok, detail]),
+  });
+  await until(() => got.length >= 1, 5_000, 'the event after the reconnect');
+  stop.abort();
+  await loop;
+  server.closeAllConnections();
+  server.close();
+  expect(got).toEqual([3]);
+  expect(states.filter(([ok]) => !ok).map(([, d]) => d)).toEqual([expect.stringContaining('HTTP 503')]);
 });
 
 describe('the daemon check and the channel, against a fake signal-cli', () => {

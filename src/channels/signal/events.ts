@@ -28,6 +28,8 @@ export interface EventStreamOptions {
   lastEventId?: { load(): string | null; save(id: string): void };
 }
 
+const IDLE = new Error('the event stream went quiet');
+
 /** Runs until `signal` aborts. */
 export async function runEventStream(o: EventStreamOptions): Promise<void> {
   const minBackoff = o.minBackoffMs ?? 500;
@@ -36,8 +38,13 @@ export async function runEventStream(o: EventStreamOptions): Promise<void> {
   while (!o.signal.aborted) {
     let problem: string;
     try {
-      const gotAny = await readOnce(o);
-      if (gotAny) failures = 0;
+      // A stream that carried something and then ended (or went quiet) is simply
+      // opened again: only a failure to reconnect counts as being down.
+      if (await readOnce(o)) {
+        failures = 0;
+        await sleep(minBackoff, undefined, { signal: o.signal }).catch(() => {});
+        continue;
+      }
       problem = 'the event stream ended';
     } catch (err) {
       if (o.signal.aborted) break;
@@ -59,7 +66,7 @@ async function readOnce(o: EventStreamOptions): Promise<boolean> {
   let idle: NodeJS.Timeout | undefined;
   const touch = () => {
     clearTimeout(idle);
-    idle = setTimeout(() => conn.abort(new Error(`no data for ${idleMs / 1000} s`)), idleMs);
+    idle = setTimeout(() => conn.abort(IDLE), idleMs);
     idle.unref();
   };
   try {
@@ -85,8 +92,8 @@ async function readOnce(o: EventStreamOptions): Promise<boolean> {
     }
     return gotAny;
   } catch (err) {
-    // An idle abort carries its own reason; a stop is not a failure.
-    if (conn.signal.aborted && conn.signal.reason instanceof Error && !o.signal.aborted) throw conn.signal.reason;
+    // Quiet for too long: the connection may be dead; open a new one.
+    if (conn.signal.aborted && conn.signal.reason === IDLE && !o.signal.aborted) return true;
     throw err;
   } finally {
     clearTimeout(idle);
