@@ -37,6 +37,7 @@ export async function startFakeSignalCli(account = '+15550000000'): Promise<Fake
   const kept: { id: number; data: string }[] = [];
   let nextId = 1;
   const lastEventIds: (string | null)[] = [];
+  const groups = [{ id: 'signal-group-1', name: 'Signal club', isMember: true, members: [account] }];
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -72,6 +73,8 @@ export async function startFakeSignalCli(account = '+15550000000'): Promise<Fake
       switch (rpc.method) {
         case 'version':
           return answer({ version: '0.13.4' });
+        case 'listGroups':
+          return answer(groups.filter((g) => !rpc.params?.groupId || g.id === rpc.params.groupId));
         case 'listAccounts':
           return answer([{ number: account }]);
         case 'send':

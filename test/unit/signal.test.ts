@@ -301,6 +301,28 @@ describe('the daemon check and the channel, against a fake signal-cli', () => {
       [`sig:${ACCOUNT}`, 'remind me', true],
       ['sig:+15551234567', 'I am the owner', false],
     ]);
+    // A group message without its name: the name is asked for, so the chat can be registered by it.
+    const chats: { jid: string; name?: string }[] = [];
+    const ch2 = createSignalChannel({
+      url: sig.url,
+      account: ACCOUNT,
+      sharesUserAccount: false,
+      assistantName: 'Andy',
+      logger: silentLogger(),
+      inboxDirFor: () => null,
+    });
+    await ch2.connect({ onMessage: () => {}, onChat: (c) => chats.push(c) });
+    await until(() => sig.lastEventIds.length >= 2, 5_000, 'the second stream');
+    sig.push({
+      source: '+15551234567',
+      sourceNumber: '+15551234567',
+      sourceName: 'Alice',
+      timestamp: 44,
+      dataMessage: { timestamp: 44, message: 'hi all', groupInfo: { groupId: 'signal-group-1' } },
+    });
+    await until(() => chats.some((c) => c.name === 'Signal club'), 5_000, 'the group name');
+    expect(chats.find((c) => c.name === 'Signal club')).toMatchObject({ jid: 'sig:g:signal-group-1' });
+    await ch2.disconnect();
     await ch.sendMessage('sig:+15551234567', '**Done**: `ok`');
     expect(sig.sent().pop()).toMatchObject({
       account: ACCOUNT,

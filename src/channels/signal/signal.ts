@@ -98,6 +98,19 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
     if (knownChats.get(m.chatJid) === key) return;
     knownChats.set(m.chatJid, key);
     events?.onChat({ jid: m.chatJid, name, channel: 'signal', isGroup: m.isGroup });
+    if (m.isGroup && !name) void nameGroup(m.chatJid, m.attachmentSource);
+  }
+
+  /** Older signal-cli versions send no group name with a message: ask for it, so the chat can be registered by name. */
+  async function nameGroup(jid: string, target: InboundSignal['attachmentSource']): Promise<void> {
+    if (!('groupId' in target)) return;
+    const groups = await rpc
+      .call<{ id?: string; name?: string }[]>('listGroups', { account: opts.account, groupId: target.groupId }, 10_000)
+      .catch(() => null);
+    const name = Array.isArray(groups) ? groups.find((g) => g.id === target.groupId)?.name : undefined;
+    if (!name) return;
+    knownChats.set(jid, `${name}\u0000true`);
+    events?.onChat({ jid, name, channel: 'signal', isGroup: true });
   }
 
   async function handleEvent(data: string): Promise<void> {
