@@ -8,10 +8,11 @@ import { discordPlugin } from './discord/plugin.js';
 import { localPlugin } from './local/plugin.js';
 import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
 import { slackPlugin } from './slack/plugin.js';
+import { signalPlugin } from './signal/plugin.js';
 import { telegramPlugin } from './telegram/plugin.js';
 import { whatsappPlugin } from './whatsapp/plugin.js';
 
-export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, telegramPlugin, whatsappPlugin, discordPlugin, slackPlugin];
+export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, telegramPlugin, whatsappPlugin, discordPlugin, slackPlugin, signalPlugin];
 
 export type { ChannelContext, ChannelPlugin } from './plugin.js';
 export { inboxDirFor, mediaStagingDir } from './media-paths.js';

@@ -6,12 +6,16 @@
 //   NANOCLAW_CRASH_ON=reply      inside the write that puts a reply in the outbox;
 //   NANOCLAW_CRASH_ON=cursor     inside the write that moves a chat's cursor.
 // Telegram is the real channel, pointed at TELEGRAM_API_ROOT (a fake Bot API in
-// the test process); so is Slack when SLACK_BOT_TOKEN is set (its Events API receiver). With NANOCLAW_WA_SENT_LOG set, WhatsApp runs on the fake
-// Baileys socket, and every send it accepts is appended to that file before the
-// channel sees the acknowledgement, so the count survives the kill. With
-// WHATSAPP_WS_URL set instead, the real Baileys socket connects there.
+// the test process); so is Slack when SLACK_BOT_TOKEN is set (its Events API
+// receiver), and Signal when SIGNAL_CLI_URL and SIGNAL_ACCOUNT are set. With
+// NANOCLAW_WA_SENT_LOG set, WhatsApp runs on the fake Baileys socket, and every
+// send it accepts is appended to that file before the channel sees the
+// acknowledgement, so the count survives the kill. With WHATSAPP_WS_URL set
+// instead, the real Baileys socket connects there.
 import fs from 'node:fs';
 import path from 'node:path';
+import { signalSettings } from '../../src/channels/signal/plugin.js';
+import { createSignalChannel } from '../../src/channels/signal/signal.js';
 import { slackSettings } from '../../src/channels/slack/plugin.js';
 import { createSlackChannel } from '../../src/channels/slack/slack.js';
 import { telegramSettings } from '../../src/channels/telegram/plugin.js';
@@ -93,6 +97,19 @@ async function main(): Promise<void> {
         signingSecret: slack.signingSecret,
         eventsPort: slack.eventsPort,
         apiUrl: slack.apiUrl,
+        assistantName: config.assistantName,
+        logger: silentLogger(),
+        inboxDirFor: () => null,
+      }),
+    );
+  }
+  const signal = signalSettings(config.env);
+  if (signal.url && signal.account) {
+    channels.push(
+      createSignalChannel({
+        url: signal.url,
+        account: signal.account,
+        sharesUserAccount: false,
         assistantName: config.assistantName,
         logger: silentLogger(),
         inboxDirFor: () => null,

@@ -1,0 +1,58 @@
+// signal-cli's JSON-RPC over HTTP (POST /api/v1/rpc of `signal-cli daemon --http`).
+// One request per call; errors name what happened and what to run.
+
+export const DAEMON_COMMAND = (account: string) => `signal-cli -a ${account || '+NUMBER'} daemon --http 127.0.0.1:8080`;
+
+/** signal-cli answered with a JSON-RPC error. */
+export class SignalRpcError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+/** signal-cli could not be reached, or answered something that is not JSON-RPC. */
+export class SignalUnreachable extends Error {}
+
+export interface SignalRpc {
+  call<T = unknown>(method: string, params?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
+}
+
+const RPC_TIMEOUT_MS = 30_000;
+
+export function createSignalRpc(baseUrl: string, fetchImpl: typeof fetch = fetch): SignalRpc {
+  const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/rpc`;
+  let nextId = 1;
+  return {
+    async call<T>(method: string, params?: Record<string, unknown>, timeoutMs = RPC_TIMEOUT_MS): Promise<T> {
+      const id = nextId++;
+      let res: Response;
+      try {
+        res = await fetchImpl(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (err) {
+        throw new SignalUnreachable(`signal-cli at ${baseUrl} did not answer ${method} (${describeFetchError(err)})`);
+      }
+      const body = (await res.json().catch(() => null)) as { result?: T; error?: { code?: number; message?: string } } | null;
+      if (body?.error)
+        throw new SignalRpcError(`signal-cli refused ${method}: ${body.error.message ?? 'no reason given'}`, body.error.code ?? 0);
+      if (!res.ok || !body || !('result' in body))
+        throw new SignalUnreachable(
+          `signal-cli at ${baseUrl} answered ${method} with HTTP ${res.status}: is this a signal-cli daemon --http address?`,
+        );
+      return body.result as T;
+    },
+  };
+}
+
+export function describeFetchError(err: unknown): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError') return 'timed out';
+  return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+}
