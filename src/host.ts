@@ -33,6 +33,8 @@ import { openStore } from './store/index.js';
 import { storeProblem } from './store/problem.js';
 import { createTaskTools, type TaskDeps } from './tools/task-tools.js';
 import { createToolHandler } from './tools/tools.js';
+import { createForgetTools } from './tools/forget-tools.js';
+import { createForgetEngine } from './memory/forget/index.js';
 import { createApi } from './web/api/app.js';
 import { allowlistMountCheck } from './web/api/groups.js';
 import type { Channel, ChannelState, Message } from './types.js';
@@ -99,12 +101,26 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     staleMs: config.agentTimeoutMs + 60_000,
   });
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
+  // Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again.
+  const resetSession = (folder: string): Promise<void> => {
+    store.groups.clearSession(folder);
+    const group = store.groups.byFolder(folder);
+    const live = group && agents.get(group.jid);
+    if (!live) return Promise.resolve();
+    live.close();
+    return live.done.catch(() => {}).then(() => store.groups.clearSession(folder));
+  };
+  const forget = createForgetEngine({ store, paths, resetSession });
+  // An opted-out sender's message lives only until the turn that answers it is committed.
+  store.outbox.onWrite(() => store.forget.purgeOptedOut());
+  store.forget.purgeOptedOut();
   const tool = createToolHandler({
     store,
     paths,
     assistantName: config.assistantName,
     timezone: config.timezone,
     tasks: createTaskTools(taskDeps),
+    forget: createForgetTools({ store, paths, engine: forget }),
   });
   // OAuth tokens are refreshed here, on the host, when they near expiry.
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
@@ -310,6 +326,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       status,
       recentErrors: (n) => store.usage.recentErrors(n),
       tasks: taskDeps,
+      forget: { store, engine: forget },
       extend: (app) => opts.extendApi?.(app, host),
     });
     server = await listen(app.fetch, config);

@@ -11,6 +11,7 @@ import { dashboardApp, type DashboardDeps } from '../dashboard/dashboard.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
+import { forgetApi, type ForgetApiDeps } from './forget.js';
 import { groupsApi, type GroupsApiDeps } from './groups.js';
 import { pairingApi, type PairingApiDeps } from './pairing.js';
 import { statusApi } from './status.js';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   recentErrors: DashboardDeps['recentErrors'];
   /** Scheduled tasks and usage: the same deps as the agent's task tools. */
   tasks: TaskDeps;
+  /** Forgetting, receipts and opt-outs. */
+  forget?: ForgetApiDeps;
   /** Where the dashboard's static files are (default: in the package). */
   publicDir?: string;
   /** Extra routes (tests, bench), added last. */
@@ -84,6 +87,8 @@ export function createApi(deps: ApiDeps): Hono {
   app.route('/', dashboardApp({ status: deps.status, recentErrors: deps.recentErrors, publicDir: deps.publicDir }));
   app.route('/', tasksApi(deps.tasks));
   app.route('/', usageApi({ store: deps.tasks.store, timezone: deps.tasks.timezone, now: deps.tasks.now }));
+
+  if (deps.forget) app.route('/', forgetApi(deps.forget));
 
   deps.extend?.(app);
   return app;
