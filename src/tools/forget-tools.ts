@@ -44,13 +44,14 @@ export function ownerScope(
   chat: string | undefined,
 ): (Omit<ForgetRequest, 'scopeLabel'> & { scopeLabel: string }) | string {
   const here = store.groups.get(identity.chatJid);
+  // Global memory is read by every chat's agent, so the owner's forget always covers it.
   const base = { includeHost: true };
   if (!chat || chat === 'this' || chat === identity.chatJid || chat === here?.folder)
     return {
       ...base,
       chatJids: [identity.chatJid],
       folders: here ? [here.folder] : [],
-      includeGlobal: identity.isMain,
+      includeGlobal: true,
       scopeLabel: `chat ${identity.chatJid}`,
     };
   if (!identity.isMain) return 'Only the main chat can forget in other chats; ask in that chat instead.';
@@ -63,7 +64,7 @@ export function ownerScope(
       scopeLabel: 'every chat',
     };
   const g = store.groups.get(chat) ?? store.groups.byFolder(chat);
-  if (g) return { ...base, chatJids: [g.jid], folders: [g.folder], includeGlobal: false, scopeLabel: `chat ${g.jid}` };
+  if (g) return { ...base, chatJids: [g.jid], folders: [g.folder], includeGlobal: true, scopeLabel: `chat ${g.jid}` };
   if (store.messages.chat(chat)) return { ...base, chatJids: [chat], folders: [], includeGlobal: false, scopeLabel: `chat ${chat}` };
   return `No chat "${chat.slice(0, 80)}": give a jid or folder from list_groups, or "all".`;
 }

@@ -55,7 +55,7 @@ export function apiRequest(store: Store, body: Record<string, unknown>): ForgetR
     ...base,
     chatJids: [jid],
     folders: g ? [g.folder] : [],
-    includeGlobal: !!g?.isMain,
+    includeGlobal: true,
     senderNames: sender ? store.forget.namesOf(jid, sender) : [],
     scopeLabel: `chat ${jid}`,
   };
