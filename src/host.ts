@@ -35,6 +35,7 @@ import { createTaskTools, type TaskDeps } from './tools/task-tools.js';
 import { createToolHandler } from './tools/tools.js';
 import { createForgetTools } from './tools/forget-tools.js';
 import { createForgetEngine } from './memory/forget/index.js';
+import { purgeOptedOut } from './memory/forget/consent.js';
 import { createApi } from './web/api/app.js';
 import { allowlistMountCheck } from './web/api/groups.js';
 import type { Channel, ChannelState, Message } from './types.js';
@@ -112,8 +113,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   };
   const forget = createForgetEngine({ store, paths, resetSession });
   // An opted-out sender's message lives only until the turn that answers it is committed.
-  store.outbox.onWrite(() => store.forget.purgeOptedOut());
-  store.forget.purgeOptedOut();
+  store.outbox.onWrite(() => purgeOptedOut({ store, paths }));
+  purgeOptedOut({ store, paths });
   const tool = createToolHandler({
     store,
     paths,

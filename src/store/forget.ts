@@ -99,7 +99,7 @@ export function forgetQueries(db: DB) {
   );
   // Rows of opted-out senders, kept only until the turn that answered them is committed.
   const answeredOptedOut = db.prepare(
-    `SELECT m.seq FROM messages m JOIN consent_opt_outs o ON o.chat_jid = m.chat_jid AND o.sender = m.sender
+    `SELECT m.seq, m.chat_jid AS chatJid, m.text FROM messages m JOIN consent_opt_outs o ON o.chat_jid = m.chat_jid AND o.sender = m.sender
      WHERE m.from_assistant = 0 AND m.seq <= COALESCE((SELECT answered_seq FROM cursors c WHERE c.chat_jid = m.chat_jid), 0)`,
   );
   const deleteMessage = db.prepare(`DELETE FROM messages WHERE seq = ?`);
@@ -253,14 +253,14 @@ export function forgetQueries(db: DB) {
     optOuts(): OptOut[] {
       return listOut.all() as OptOut[];
     },
-    /** Deletes the answered messages of opted-out senders; answers how many. */
-    purgeOptedOut(): number {
-      if (!anyOut.get()) return 0;
-      const seqs = (answeredOptedOut.all() as { seq: number }[]).map((r) => r.seq);
-      if (!seqs.length) return 0;
-      const indexed = removeMessages(seqs);
+    /** Deletes the answered messages of opted-out senders; answers what went (to take it out of transcripts too). */
+    purgeOptedOut(): { chatJid: string; text: string }[] {
+      if (!anyOut.get()) return [];
+      const rows = answeredOptedOut.all() as { seq: number; chatJid: string; text: string }[];
+      if (!rows.length) return [];
+      const indexed = removeMessages(rows.map((r) => r.seq));
       this.scrub({ fts: indexed });
-      return seqs.length;
+      return rows.map((r) => ({ chatJid: r.chatJid, text: r.text }));
     },
 
     addReceipt(r: ForgetReceipt): void {

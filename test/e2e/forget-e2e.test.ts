@@ -187,6 +187,12 @@ test('an opted-out member leaves no row and no index entry, and is still answere
   expect(store.messages.search(KIM_CANARY)).toEqual([]);
   expect(store.db.prepare(`SELECT COUNT(*) AS n FROM messages_fts WHERE messages_fts MATCH ?`).get(`"${KIM_CANARY}"`)).toEqual({ n: 0 });
   expect(byteScan(path.join(env.home, 'store'), KIM_CANARY)).toEqual([]);
+  // Nor does the session transcript keep their words.
+  await until(
+    () => byteScan(path.join(env.home, 'data', 'sessions', 'club'), KIM_CANARY).length === 0,
+    10_000,
+    'the transcript to drop it',
+  );
   // The owner sees the opt-out and can reverse it.
   const { optOuts } = await (await env.api('/api/forget/opt-outs')).json();
   expect(optOuts).toEqual([expect.objectContaining({ chatJid: 'local:club', sender: 'user-Kim' })]);
