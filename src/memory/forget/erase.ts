@@ -35,7 +35,7 @@ export function eraseAll(store: Store, x: Findings, m: Matcher): ReceiptPlace[] 
     { place: 'tasks', removed: x.tasks.length, detail: `${plural(x.tasks.length, 'scheduled task')} cancelled with their runs` },
     { place: 'task runs', removed: x.taskRuns.length, detail: `${plural(x.taskRuns.length, 'run log entry', 'run log entries')}` },
     { place: 'outbox', removed: x.outbox.length, detail: `${plural(x.outbox.length, 'outgoing message')}` },
-    { place: 'errors', removed: x.errors.length, detail: `${plural(x.errors.length, 'error record')}` },
+    { place: 'notices', removed: x.errors.length, detail: `${plural(x.errors.length, 'failure notice')} shown to a chat` },
   ];
   const lineNote: Record<string, string> = {
     memory: 'memory (CLAUDE.md)',

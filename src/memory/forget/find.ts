@@ -28,7 +28,7 @@ export interface ForgetRequest {
 }
 
 export type PlaceName =
-  'messages' | 'memory' | 'archives' | 'transcript' | 'tasks' | 'task runs' | 'media' | 'outbox' | 'errors' | 'files' | 'logs';
+  'messages' | 'memory' | 'archives' | 'transcript' | 'tasks' | 'task runs' | 'media' | 'outbox' | 'notices' | 'files' | 'logs';
 
 export const PLACES: readonly PlaceName[] = [
   'messages',
@@ -39,7 +39,7 @@ export const PLACES: readonly PlaceName[] = [
   'task runs',
   'media',
   'outbox',
-  'errors',
+  'notices',
   'files',
   'logs',
 ];
@@ -186,7 +186,7 @@ export function counts(x: Findings): Record<PlaceName, number> {
     'task runs': x.taskRuns.length,
     media: x.files.media.length,
     outbox: x.outbox.length,
-    errors: x.errors.length,
+    notices: x.errors.length,
     files: lines(x.files.files),
     logs: lines(x.files.logs),
   };

@@ -24,7 +24,7 @@ export function previewPlaces(x: Findings, m: Matcher, paths: HomePaths): Previe
     tasks: x.tasks.map((t) => `${t.id}: ${m.excerpt(t.text)}`),
     'task runs': x.taskRuns.map((t) => `run ${t.id}: ${m.excerpt(t.text)}`),
     outbox: x.outbox.map((o) => m.excerpt(o.text)),
-    errors: x.errors.map((e) => m.excerpt(e.text)),
+    notices: x.errors.map((e) => m.excerpt(e.text)),
     memory: fileExcerpts(x.files.memory),
     archives: fileExcerpts(x.files.archives),
     transcript: x.files.transcript.map((h) => path.relative(paths.home, h.file)),
@@ -78,7 +78,9 @@ export function describePreview(id: string, places: PreviewPlace[], expiresAt: D
 
 export function describeReceipt(r: ForgetReceipt): string {
   const lines = [`Forgotten (receipt ${r.id}, ${r.scope}; ${r.filter}):`];
-  for (const p of r.places) lines.push(`- ${p.place}: ${p.detail}`);
+  for (const p of r.places.filter((p) => p.removed > 0)) lines.push(`- ${p.place}: ${p.detail}`);
+  const clean = r.places.filter((p) => p.removed === 0).map((p) => p.place);
+  if (clean.length) lines.push(`Searched, nothing to remove: ${clean.join(', ')}.`);
   lines.push(
     r.verified
       ? 'Final search: no match remains (rows, index, files, and a byte scan of the database, its WAL and shared memory).'
