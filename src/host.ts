@@ -17,7 +17,7 @@ import { createGateway } from './gateway/gateway.js';
 import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
 import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from './groups/registration.js';
 import { createMessageFeed } from './inbound/feed.js';
-import { approvePairing } from './inbound/pairing.js';
+import { approvePairing, isDirectChat } from './inbound/pairing.js';
 import { createInbound } from './inbound/receive.js';
 import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
 import { createLogger } from './logger.js';
@@ -121,7 +121,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     assistantName: config.assistantName,
     timezone: config.timezone,
     tasks: createTaskTools(taskDeps),
-    forget: createForgetTools({ store, paths, engine: forget }),
+    forget: createForgetTools({ store, paths, engine: forget, isDirectChat: (jid) => isDirectChat(jid, plugins) }),
   });
   // OAuth tokens are refreshed here, on the host, when they near expiry.
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;

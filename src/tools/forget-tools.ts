@@ -33,6 +33,8 @@ export interface ForgetToolDeps {
   store: Store;
   paths: HomePaths;
   engine: ForgetEngine;
+  /** Whether a jid is a direct chat (a person's sender id is one on WhatsApp and Telegram): where a private answer can go. */
+  isDirectChat?(jid: string): boolean;
 }
 
 const NO_REQUESTER = 'Forgetting is only done when a person asks in the chat: a scheduled task cannot do it.';
@@ -154,6 +156,12 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
         `- Keeping their new messages: ${store.forget.isOptedOut(identity.chatJid, r.sender) ? 'no (they opted out)' : 'yes'}.`,
         'They can say "forget me" to erase them, or "don\'t remember me" to stop new ones being kept.',
       ];
+      // Privately where the channel allows: the sender's own id is their direct chat.
+      const direct = deps.isDirectChat ?? (() => false);
+      if (!direct(identity.chatJid) && direct(r.sender)) {
+        store.outbox.enqueue(r.sender, out.join('\n'), { kind: 'system' });
+        return ok('Sent to them privately as a direct message; tell them to look there (nothing about them is said in this chat).');
+      }
       return ok(out.join('\n'));
     },
     [defs.dontRememberMe.name]: (identity, args) => {

@@ -90,3 +90,16 @@ test('a scheduled task cannot forget, and "what do you know about me" counts wha
   expect(text(tools.handle(club, 'dont_remember_me', {}))).toContain('nothing kim says');
   expect(store.forget.isOptedOut('local:club', 'kim')).toBe(true);
 });
+
+test('"what do you know about me" goes by direct message where the channel has one', () => {
+  const { store, paths } = setup();
+  const engine = createForgetEngine({ store, paths, resetSession: async () => {} });
+  const tools = createForgetTools({ store, paths, engine, isDirectChat: (jid) => jid.startsWith('dm:') });
+  const club: Identity = { groupFolder: 'club', chatJid: 'local:club', isMain: false, taskId: null };
+  say(store, 'dm:kim', 'what do you know about me?');
+  const answer = text(tools.handle(club, 'what_do_you_know_about_me', {}));
+  expect(answer).toContain('Sent to them privately');
+  const sent = store.outbox.pending().filter((o) => o.chatJid === 'dm:kim');
+  expect(sent).toHaveLength(1);
+  expect(sent[0].text).toContain('1 of their messages are kept');
+});
