@@ -22,6 +22,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'tasks list | show <id> | pause <id> | resume <id> | cancel <id>',
     load: async () => (await import('./cli/tasks.js')).tasksCommand,
   },
+  forget: {
+    summary: 'forget "<phrase>" [--chat <jid|folder>] [--sender <id>] [--since/--until <date>] [--yes] | --opt-outs | --receipts',
+    load: async () => (await import('./cli/forget.js')).forgetCommand,
+  },
   doctor: {
     summary: 'check everything NanoClaw needs, and how to fix what is missing: doctor [--all] [--json]',
     load: async () => (await import('./cli/doctor.js')).doctorCommand,

@@ -18,7 +18,7 @@ import { createGateway } from './gateway/gateway.js';
 import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
 import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from './groups/registration.js';
 import { createMessageFeed } from './inbound/feed.js';
-import { approvePairing } from './inbound/pairing.js';
+import { approvePairing, isDirectChat } from './inbound/pairing.js';
 import { createInbound } from './inbound/receive.js';
 import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
 import { createLogger } from './logger.js';
@@ -36,6 +36,9 @@ import { openStore } from './store/index.js';
 import { storeProblem } from './store/problem.js';
 import { createTaskTools, type TaskDeps } from './tools/task-tools.js';
 import { createToolHandler } from './tools/tools.js';
+import { createForgetTools } from './tools/forget-tools.js';
+import { createForgetEngine } from './memory/forget/index.js';
+import { purgeOptedOut } from './memory/forget/consent.js';
 import { createApi } from './web/api/app.js';
 import { allowlistMountCheck } from './web/api/groups.js';
 import type { Channel, ChannelState, Message } from './types.js';
@@ -102,12 +105,26 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     staleMs: config.agentTimeoutMs + 60_000,
   });
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
+  // Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again.
+  const resetSession = (folder: string): Promise<void> => {
+    store.groups.clearSession(folder);
+    const group = store.groups.byFolder(folder);
+    const live = group && agents.get(group.jid);
+    if (!live) return Promise.resolve();
+    live.close();
+    return live.done.catch(() => {}).then(() => store.groups.clearSession(folder));
+  };
+  const forget = createForgetEngine({ store, paths, resetSession });
+  // An opted-out sender's message lives only until the turn that answers it is committed.
+  store.outbox.onWrite(() => purgeOptedOut({ store, paths }));
+  purgeOptedOut({ store, paths });
   const tool = createToolHandler({
     store,
     paths,
     assistantName: config.assistantName,
     timezone: config.timezone,
     tasks: createTaskTools(taskDeps),
+    forget: createForgetTools({ store, paths, engine: forget, isDirectChat: (jid) => isDirectChat(jid, plugins) }),
   });
   // OAuth tokens are refreshed here, on the host, when they near expiry.
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
@@ -325,6 +342,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         saveEnv: (values) => setEnvValues(config.home, values),
         running: () => channels.map((c) => c.name),
       },
+      forget: { store, engine: forget },
       extend: (app) => opts.extendApi?.(app, host),
     });
     server = await listen(app.fetch, config);

@@ -48,6 +48,17 @@ export function admit(deps: Pick<InboundDeps, 'senders'>, msg: Message, source: 
   return msg.fromMe || deps.senders.keeps(msg.chatJid, msg.sender);
 }
 
+/**
+ * Consent: a sender who opted out in this chat is kept only when they call the
+ * assistant, and then only until that turn is answered (the host deletes the
+ * row once the turn is committed); anything else they say is not stored.
+ */
+export function consentKeeps(deps: Pick<InboundDeps, 'store' | 'conversation'>, msg: Message): boolean {
+  if (msg.fromMe || msg.fromAssistant || !deps.store.forget.isOptedOut(msg.chatJid, msg.sender)) return true;
+  const group = deps.store.groups.get(msg.chatJid);
+  return !!group && triggers(deps.conversation, group, { ...msg, seq: 0 });
+}
+
 /** Stores it; null for a duplicate event. */
 export function storeMessage(store: Store, msg: Message, source: Source): StoredMessage | null {
   const seq = store.messages.insert(msg, source.name);
@@ -100,7 +111,7 @@ export function createInbound(deps: InboundDeps) {
       deps.logger.warn({ channel: source.name }, 'dropped a malformed message from the channel');
       return { seq: null, decision: 'invalid' };
     }
-    if (!admit(deps, valid, source)) return { seq: null, decision: 'dropped' };
+    if (!admit(deps, valid, source) || !consentKeeps(deps, valid)) return { seq: null, decision: 'dropped' };
     const stored = storeMessage(deps.store, valid, source);
     if (!stored) return { seq: null, decision: 'duplicate' };
     // Stored: from here on a failure must not make the sender think it was lost.

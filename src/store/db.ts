@@ -16,6 +16,8 @@ export function openDatabase(file: string): DB {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // Deleted rows are overwritten with zeros, so forgetting leaves no bytes behind.
+  db.pragma('secure_delete = ON');
   migrate(db);
   return db;
 }

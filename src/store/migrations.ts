@@ -171,4 +171,25 @@ export const migrations: string[] = [
   ALTER TABLE messages ADD COLUMN mentions_assistant INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE messages ADD COLUMN replies_to_assistant INTEGER NOT NULL DEFAULT 0;
   `,
+  // 5: memory you control: who asked not to be remembered in which chat, and
+  // the receipts of what was forgotten (counts and places, never the content).
+  `
+  CREATE TABLE consent_opt_outs (
+    chat_jid TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    sender_name TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (chat_jid, sender)
+  );
+  CREATE TABLE forget_receipts (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    filter TEXT NOT NULL,
+    places TEXT NOT NULL,
+    verified INTEGER NOT NULL DEFAULT 0,
+    remaining TEXT NOT NULL DEFAULT '[]'
+  );
+  `,
 ];

@@ -23,6 +23,8 @@ export interface ToolDeps {
   timezone: string;
   /** Scheduled-task tools, when the scheduler is present. */
   tasks?: TaskTools;
+  /** Forgetting and consent tools. */
+  forget?: TaskTools;
 }
 
 /** send_message calls one turn may make unless the group says otherwise (sandbox.maxMessagesPerTurn). */
@@ -124,7 +126,7 @@ export function createToolHandler(deps: ToolDeps) {
         return res.ok ? ok(`Unregistered ${res.value.name}; its folder groups/${res.value.folder} is kept.`) : refuse(res.error);
       }
       default: {
-        const answer = deps.tasks?.handle(identity, name, args);
+        const answer = deps.tasks?.handle(identity, name, args) ?? deps.forget?.handle(identity, name, args);
         if (answer) return answer;
         return refuse(`Unknown tool "${String(name).slice(0, 40)}".`);
       }

@@ -270,6 +270,21 @@ test('activity shows the sandbox and the explanation a chat was given for an err
   await shot('activity');
 });
 
+test('activity lists what was forgotten: places and counts, never the content', async () => {
+  env.host.store.usage.recordError('main', 'local:main', 'note about the dashcanary612');
+  const preview = await (await env.api('/api/forget/preview', { method: 'POST', json: { phrase: 'dashcanary612' } })).json();
+  const done = await env.api('/api/forget/confirm', { method: 'POST', json: { previewId: preview.preview.id } });
+  expect(done.status).toBe(200);
+  // Opened afresh, so the page reads the receipts now rather than at its next refresh.
+  await openTab('tasks');
+  await openTab('activity');
+  await page.waitForSelector('#receipts li.receipt');
+  const shown = await page.textContent('#receipts');
+  expect(shown).toContain('notices: 1 failure notice');
+  expect(shown).toContain('no match remains');
+  expect(shown).not.toContain('dashcanary612');
+});
+
 test('usage shows the tokens of the turn that just ran', async () => {
   const probe = await env.api('/api/usage');
   await probe.body?.cancel();

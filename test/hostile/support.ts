@@ -12,6 +12,8 @@ import { silentLogger } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createTaskTools } from '../../src/tools/task-tools.js';
 import { createToolHandler } from '../../src/tools/tools.js';
+import { createForgetTools } from '../../src/tools/forget-tools.js';
+import { createForgetEngine, type ForgetEngine } from '../../src/memory/forget/index.js';
 import type { RegisteredGroup } from '../../src/types.js';
 import type { RunnerEvent, ToolAnswer } from '../../runner/protocol.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
@@ -50,6 +52,8 @@ export interface Rig {
   events: { who: Who; event: RunnerEvent }[];
   familyTask: string;
   workTask: string;
+  /** The forget engine behind the forget tools. */
+  forget: ForgetEngine;
   request(who: Who, method: string, pathName: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   tool(who: Who, name: string, args: unknown): Promise<ToolAnswer>;
   close(): Promise<void>;
@@ -178,7 +182,15 @@ export async function startRig(): Promise<Rig> {
 
   const taskDeps = { store, timezone: TZ, onChange: () => {} };
   const tasks = createTaskTools(taskDeps);
-  const handle = createToolHandler({ store, paths, assistantName: 'Andy', timezone: TZ, tasks });
+  const forget = createForgetEngine({ store, paths, resetSession: async () => {} });
+  const handle = createToolHandler({
+    store,
+    paths,
+    assistantName: 'Andy',
+    timezone: TZ,
+    tasks,
+    forget: createForgetTools({ store, paths, engine: forget }),
+  });
   const schedule = async (who: Who, args: Record<string, unknown>) => {
     const r = await handle(IDENTITIES[who], 'schedule_task', { schedule_type: 'cron', schedule_value: '0 9 * * *', ...args });
     if (!r.ok) throw new Error(r.error);
@@ -233,6 +245,7 @@ export async function startRig(): Promise<Rig> {
     events,
     familyTask,
     workTask,
+    forget,
     request: (who, method, pathName, body, headers) => socketRequest(sockets[who], method, pathName, body, headers),
     async tool(who, name, args) {
       const r = await socketRequest(sockets[who], 'POST', `/tools/${name}`, args);

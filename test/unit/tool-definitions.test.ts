@@ -48,7 +48,32 @@ const DESIGN: Record<string, { params: string[]; required: string[] }> = {
   register_group: { params: ['jid', 'name', 'folder', 'trigger', 'requires_trigger'], required: ['jid', 'name', 'folder'] },
   unregister_group: { params: ['jid'], required: ['jid'] },
   list_groups: { params: [], required: [] },
+  forget_preview: { params: ['phrase', 'sender', 'since', 'until', 'chat'], required: [] },
+  forget_confirm: { params: ['preview_id'], required: ['preview_id'] },
+  forget_me: { params: [], required: [] },
+  what_do_you_know_about_me: { params: [], required: [] },
+  dont_remember_me: { params: [], required: [] },
+  remember_me_again: { params: [], required: [] },
 };
+
+/** A preview the main chat's owner ("me", whose message starts the turn) may confirm: of a message planted for it. */
+function plantedPreview(): string {
+  rig.store.messages.insert(
+    {
+      id: `c${Date.now()}`,
+      chatJid: 'local:main',
+      sender: 'me',
+      senderName: 'Me',
+      text: 'contractcanary',
+      timestamp: new Date().toISOString(),
+      fromMe: true,
+      fromAssistant: false,
+    },
+    'local',
+  );
+  const scope = { chatJids: ['local:main'], folders: ['main'], includeGlobal: false, includeHost: false, scopeLabel: 'main' };
+  return rig.forget.preview({ ...scope, phrase: 'contractcanary' }, { chatJid: 'local:main', sender: 'me' }).id;
+}
 
 /** A valid call of every tool, in an order that works (the task and group made early are used later). */
 const VALID: [string, () => Record<string, unknown>][] = [
@@ -65,6 +90,12 @@ const VALID: [string, () => Record<string, unknown>][] = [
   ['register_group', () => ({ jid: 'local:contract', name: 'Contract', folder: 'contract' })],
   ['unregister_group', () => ({ jid: 'local:contract' })],
   ['list_groups', () => ({})],
+  ['forget_preview', () => ({ phrase: 'nothing like this', since: '2026-01-01', until: '2026-12-31', chat: 'all' })],
+  ['forget_confirm', () => ({ preview_id: plantedPreview() })],
+  ['forget_me', () => ({})],
+  ['what_do_you_know_about_me', () => ({})],
+  ['dont_remember_me', () => ({})],
+  ['remember_me_again', () => ({})],
 ];
 
 describe('the runner shows the model every tool the host answers', () => {

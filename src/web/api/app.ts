@@ -12,6 +12,7 @@ import { channelsApi, type ChannelsApiDeps } from './channels.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
+import { forgetApi, type ForgetApiDeps } from './forget.js';
 import { groupsApi, type GroupsApiDeps } from './groups.js';
 import { pairingApi, type PairingApiDeps } from './pairing.js';
 import { statusApi } from './status.js';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   recentErrors: DashboardDeps['recentErrors'];
   /** Scheduled tasks and usage: the same deps as the agent's task tools. */
   tasks: TaskDeps;
+  /** Forgetting, receipts and opt-outs. */
+  forget?: ForgetApiDeps;
   /** Where the dashboard's static files are (default: in the package). */
   publicDir?: string;
   /** Setting channels up from the dashboard (tokens, linking). */
@@ -88,6 +91,8 @@ export function createApi(deps: ApiDeps): Hono {
   app.route('/', tasksApi(deps.tasks));
   if (deps.channels) app.route('/', channelsApi(deps.channels));
   app.route('/', usageApi({ store: deps.tasks.store, timezone: deps.tasks.timezone, now: deps.tasks.now }));
+
+  if (deps.forget) app.route('/', forgetApi(deps.forget));
 
   deps.extend?.(app);
   return app;

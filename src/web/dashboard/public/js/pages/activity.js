@@ -10,9 +10,21 @@ export function render(root, ctx) {
   const problems = h('div', { id: 'problems' });
   const agents = h('div', { id: 'agents' });
   const errors = h('div', { id: 'errors' });
+  const receipts = h('div', { id: 'receipts' });
   let status = null;
 
-  put(root, msg, summary, problems, h('h2', 'Agents working now'), agents, h('h2', 'Recent errors'), errors);
+  put(
+    root,
+    msg,
+    summary,
+    problems,
+    h('h2', 'Agents working now'),
+    agents,
+    h('h2', 'Recent errors'),
+    errors,
+    h('h2', 'Forgotten'),
+    receipts,
+  );
 
   function draw() {
     if (!status) return;
@@ -103,6 +115,40 @@ export function render(root, ctx) {
     }
   }
 
+  // Receipts of what was erased: places and counts, never the content.
+  async function loadReceipts() {
+    try {
+      const { receipts: list } = await api('/api/forget/receipts');
+      put(
+        receipts,
+        list.length
+          ? h(
+              'ol.errors',
+              list.map((r) =>
+                h(
+                  'li.card.receipt',
+                  { dataset: { id: r.id } },
+                  h(
+                    'div.card-head',
+                    h('time', { datetime: r.createdAt }, fmtTime(r.createdAt)),
+                    h('strong', r.scope),
+                    h('span.muted.small', r.filter),
+                  ),
+                  h(
+                    'ul',
+                    r.places.filter((p) => p.removed).map((p) => h('li', `${p.place}: ${p.detail}`)),
+                  ),
+                  h('p.small', r.verified ? 'Final search: no match remains.' : `Still found: ${r.remaining.join('; ')}`),
+                ),
+              ),
+            )
+          : h('p.muted', 'Nothing has been forgotten. Ask the assistant to forget something, or run nanoclaw forget.'),
+      );
+    } catch (err) {
+      notice(msg, err.message, 'error');
+    }
+  }
+
   const stopStatus = every(2000, async () => {
     try {
       status = await ctx.refreshStatus();
@@ -113,11 +159,13 @@ export function render(root, ctx) {
     draw();
   });
   const stopErrors = every(10_000, loadErrors);
+  const stopReceipts = every(10_000, loadReceipts);
   // Durations tick between polls.
   const tick = setInterval(draw, 1000);
   return () => {
     stopStatus();
     stopErrors();
+    stopReceipts();
     clearInterval(tick);
   };
 }

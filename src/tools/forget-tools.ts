@@ -1,0 +1,193 @@
+// The conversational side of "memory you control". Who asks is read by the
+// host from the message that started the turn (its sender and whether it is
+// the owner's own account), never from tool arguments: the owner may forget
+// anything in that chat, and from the main chat in any chat or all of them; a
+// member can only forget themself. Confirming takes the preview's id, which
+// is bound to the chat and the requester.
+import path from 'node:path';
+import type { HomePaths } from '../config/home.js';
+import type { Identity } from '../gateway/gateway.js';
+import { describePreview, describeReceipt, type ForgetEngine, type ForgetRequest } from '../memory/forget/index.js';
+import { matcher, matchingLines } from '../memory/forget/files.js';
+import type { Store } from '../store/index.js';
+import type { ToolAnswer } from '../../runner/protocol.js';
+import * as defs from '../../runner/tool-definitions.js';
+import { ok, refuse } from './answer.js';
+import type { TaskTools } from './tools.js';
+
+export interface TurnRequester {
+  sender: string;
+  senderName: string;
+  isOwner: boolean;
+}
+
+/** The person whose message started the agent's current turn: the last one it has not answered yet. */
+export function turnRequester(store: Store, identity: Identity): TurnRequester | null {
+  if (identity.taskId) return null;
+  const pending = store.messages.after(identity.chatJid, store.outbox.cursor(identity.chatJid)).filter((m) => !m.fromAssistant);
+  const last = pending[pending.length - 1];
+  return last ? { sender: last.sender, senderName: last.senderName, isOwner: !!last.fromMe } : null;
+}
+
+export interface ForgetToolDeps {
+  store: Store;
+  paths: HomePaths;
+  engine: ForgetEngine;
+  /** Whether a jid is a direct chat (a person's sender id is one on WhatsApp and Telegram): where a private answer can go. */
+  isDirectChat?(jid: string): boolean;
+}
+
+const NO_REQUESTER = 'Forgetting is only done when a person asks in the chat: a scheduled task cannot do it.';
+
+/** Where the owner's request looks: this chat, another chat (main only) or every chat. */
+export function ownerScope(
+  store: Store,
+  identity: Identity,
+  chat: string | undefined,
+): (Omit<ForgetRequest, 'scopeLabel'> & { scopeLabel: string }) | string {
+  const here = store.groups.get(identity.chatJid);
+  // Global memory is read by every chat's agent, so the owner's forget always covers it.
+  const base = { includeHost: true };
+  if (!chat || chat === 'this' || chat === identity.chatJid || chat === here?.folder)
+    return {
+      ...base,
+      chatJids: [identity.chatJid],
+      folders: here ? [here.folder] : [],
+      includeGlobal: true,
+      scopeLabel: `chat ${identity.chatJid}`,
+    };
+  if (!identity.isMain) return 'Only the main chat can forget in other chats; ask in that chat instead.';
+  if (chat === 'all')
+    return {
+      ...base,
+      chatJids: undefined,
+      folders: store.groups.list().map((g) => g.folder),
+      includeGlobal: true,
+      scopeLabel: 'every chat',
+    };
+  const g = store.groups.get(chat) ?? store.groups.byFolder(chat);
+  if (g) return { ...base, chatJids: [g.jid], folders: [g.folder], includeGlobal: true, scopeLabel: `chat ${g.jid}` };
+  if (store.messages.chat(chat)) return { ...base, chatJids: [chat], folders: [], includeGlobal: false, scopeLabel: `chat ${chat}` };
+  return `No chat "${chat.slice(0, 80)}": give a jid or folder from list_groups, or "all".`;
+}
+
+const validDate = (s: string | undefined) => s === undefined || !Number.isNaN(Date.parse(s));
+const isoOf = (s: string | undefined) => (s === undefined ? undefined : new Date(Date.parse(s)).toISOString());
+
+export function createForgetTools(deps: ForgetToolDeps): TaskTools {
+  const { store, engine } = deps;
+  const who = (identity: Identity) => turnRequester(store, identity);
+  const by = (identity: Identity, r: TurnRequester) => ({ chatJid: identity.chatJid, sender: r.sender });
+  const names = (identity: Identity, r: TurnRequester) =>
+    [...new Set([r.senderName, ...store.forget.namesOf(identity.chatJid, r.sender)])].filter(Boolean);
+
+  /** A member's request: only their own messages, and lines that name them, in this chat. */
+  const selfRequest = (identity: Identity, r: TurnRequester, extra: Partial<ForgetRequest> = {}): ForgetRequest => ({
+    chatJids: [identity.chatJid],
+    folders: [store.groups.get(identity.chatJid)?.folder].filter((f): f is string => !!f),
+    includeGlobal: false,
+    includeHost: false,
+    sender: r.sender,
+    senderNames: names(identity, r),
+    scopeLabel: `${r.sender} in chat ${identity.chatJid}`,
+    ...extra,
+  });
+
+  const previewAnswer = (identity: Identity, r: TurnRequester, request: ForgetRequest): ToolAnswer => {
+    const p = engine.preview(request, by(identity, r));
+    return ok(describePreview(p.id, p.places, p.expiresAt));
+  };
+
+  const handlers: Record<string, (identity: Identity, args: unknown) => ToolAnswer> = {
+    [defs.forgetPreview.name]: (identity, args) => {
+      const p = defs.parseArgs(defs.forgetPreview, args);
+      if ('error' in p) return refuse(p.error);
+      const r = who(identity);
+      if (!r) return refuse(NO_REQUESTER);
+      const { phrase, sender, since, until, chat } = p.data;
+      if (!validDate(since) || !validDate(until)) return refuse('since and until must be ISO dates, e.g. 2026-03-01.');
+      if (!phrase && !sender && !since && !until) return refuse('Say what to forget: a phrase, a sender or a date range.');
+      const dates = { phrase, since: isoOf(since), until: isoOf(until) };
+      if (!r.isOwner) {
+        if (sender && sender !== r.sender)
+          return refuse("Members can only forget their own messages; only the owner can forget someone else's.");
+        if (chat && chat !== 'this' && chat !== identity.chatJid) return refuse('Members can only forget in this chat.');
+        return previewAnswer(identity, r, selfRequest(identity, r, dates));
+      }
+      const scope = ownerScope(store, identity, chat);
+      if (typeof scope === 'string') return refuse(scope);
+      const senderNames = sender && scope.chatJids?.length === 1 ? store.forget.namesOf(scope.chatJids[0], sender) : [];
+      return previewAnswer(identity, r, { ...scope, ...dates, sender, senderNames });
+    },
+    [defs.forgetMe.name]: (identity, args) => {
+      const p = defs.parseArgs(defs.forgetMe, args);
+      if ('error' in p) return refuse(p.error);
+      const r = who(identity);
+      if (!r) return refuse(NO_REQUESTER);
+      return previewAnswer(identity, r, selfRequest(identity, r));
+    },
+    [defs.forgetConfirm.name]: (identity, args) => {
+      const p = defs.parseArgs(defs.forgetConfirm, args);
+      if ('error' in p) return refuse(p.error);
+      const r = who(identity);
+      if (!r) return refuse(NO_REQUESTER);
+      const res = engine.confirm(p.data.preview_id, by(identity, r));
+      return res.ok ? ok(describeReceipt(res.receipt)) : refuse(res.error);
+    },
+    [defs.whatDoYouKnowAboutMe.name]: (identity, args) => {
+      const p = defs.parseArgs(defs.whatDoYouKnowAboutMe, args);
+      if ('error' in p) return refuse(p.error);
+      const r = who(identity);
+      if (!r) return refuse(NO_REQUESTER);
+      const group = store.groups.get(identity.chatJid);
+      const m = matcher(undefined, names(identity, r));
+      const files = [
+        path.join(deps.paths.global, 'CLAUDE.md'),
+        ...(group ? [path.join(deps.paths.groups, group.folder, 'CLAUDE.md')] : []),
+      ];
+      const lines = files.flatMap((f) => matchingLines(f, m) ?? []);
+      const tasks = store.tasks.listAll().filter((t) => t.chatJid === identity.chatJid && m.line(t.prompt));
+      const out = [
+        `About ${r.senderName || r.sender} in this chat:`,
+        `- ${store.forget.countBySender(identity.chatJid, r.sender)} of their messages are kept.`,
+        `- ${lines.length} memory line${lines.length === 1 ? '' : 's'} mention them${lines.length ? ':' : '.'}`,
+        ...lines.slice(0, 10).map((l) => `    · ${m.excerpt(l)}`),
+        `- ${tasks.length} scheduled task${tasks.length === 1 ? '' : 's'} concern them${tasks.length ? ': ' + tasks.map((t) => t.id).join(', ') : '.'}`,
+        `- Keeping their new messages: ${store.forget.isOptedOut(identity.chatJid, r.sender) ? 'no (they opted out)' : 'yes'}.`,
+        'They can say "forget me" to erase them, or "don\'t remember me" to stop new ones being kept.',
+      ];
+      // Privately where the channel allows: the sender's own id is their direct chat.
+      const direct = deps.isDirectChat ?? (() => false);
+      if (!direct(identity.chatJid) && direct(r.sender)) {
+        store.outbox.enqueue(r.sender, out.join('\n'), { kind: 'system' });
+        return ok('Sent to them privately as a direct message; tell them to look there (nothing about them is said in this chat).');
+      }
+      return ok(out.join('\n'));
+    },
+    [defs.dontRememberMe.name]: (identity, args) => {
+      const p = defs.parseArgs(defs.dontRememberMe, args);
+      if ('error' in p) return refuse(p.error);
+      const r = who(identity);
+      if (!r) return refuse(NO_REQUESTER);
+      store.forget.optOut(identity.chatJid, r.sender, r.senderName);
+      return ok(
+        `From now on nothing ${r.senderName || r.sender} says in this chat is kept beyond the turn that answers it (they are still answered). What is already kept stays until they say "forget me".`,
+      );
+    },
+    [defs.rememberMeAgain.name]: (identity, args) => {
+      const p = defs.parseArgs(defs.rememberMeAgain, args);
+      if ('error' in p) return refuse(p.error);
+      const r = who(identity);
+      if (!r) return refuse(NO_REQUESTER);
+      const was = store.forget.optIn(identity.chatJid, r.sender);
+      return ok(was ? 'Their messages in this chat are kept again from now on.' : 'Their messages in this chat were already being kept.');
+    },
+  };
+
+  return {
+    handle(identity, name, args) {
+      const h = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
+      return h ? h(identity, args) : null;
+    },
+  };
+}

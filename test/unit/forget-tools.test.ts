@@ -1,0 +1,105 @@
+// The forget tools as the host runs them, on a real store: who asks comes from
+// the message that started the turn, so a member's call can only ever reach
+// their own messages, whatever the arguments say; a preview is confirmed only
+// by its requester in its chat; "what do you know about me" counts what is kept.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { ensureHome, homePaths } from '../../src/config/home.js';
+import type { Identity } from '../../src/gateway/gateway.js';
+import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';
+import { createForgetEngine } from '../../src/memory/forget/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { createForgetTools } from '../../src/tools/forget-tools.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+function setup() {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-forget-tools-'));
+  const paths = homePaths(home);
+  ensureHome(paths, 'Andy');
+  const store = openStore(paths.db);
+  cleanups.push(() => {
+    store.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+  ensureMainGroup({ store, paths, assistantName: 'Andy' });
+  registerGroup({ store, paths, assistantName: 'Andy' }, { jid: 'local:club', name: 'Club', folder: 'club' });
+  const engine = createForgetEngine({ store, paths, resetSession: async () => {} });
+  const tools = createForgetTools({ store, paths, engine });
+  const club: Identity = { groupFolder: 'club', chatJid: 'local:club', isMain: false, taskId: null };
+  return { store, paths, tools, club };
+}
+
+let n = 0;
+const say = (store: Store, sender: string, text: string) =>
+  store.messages.insert(
+    {
+      id: `t${++n}`,
+      chatJid: 'local:club',
+      sender,
+      senderName: sender,
+      text,
+      timestamp: new Date().toISOString(),
+      fromMe: sender === 'owner',
+      fromAssistant: false,
+    },
+    'local',
+  );
+/** The turn is answered up to here: the next message is the one that starts the next turn. */
+const answered = (store: Store) => store.outbox.setCursor('local:club', store.messages.lastSeq('local:club'));
+
+const text = (a: ReturnType<ReturnType<typeof setup>['tools']['handle']>) => (a && (a.ok ? a.text : `REFUSED ${a.error}`)) ?? '';
+
+test("a member's forget reaches only their own messages, whatever the arguments name", () => {
+  const { store, tools, club } = setup();
+  say(store, 'owner', 'the tiramisu plan is mine');
+  say(store, 'kim', 'kim likes tiramisu too');
+  answered(store);
+  say(store, 'kim', 'forget tiramisu');
+  expect(text(tools.handle(club, 'forget_preview', { sender: 'owner' }))).toMatch(/^REFUSED Members can only forget their own/);
+  expect(text(tools.handle(club, 'forget_preview', { phrase: 'x1', chat: 'all' }))).toMatch(
+    /^REFUSED Members can only forget in this chat/,
+  );
+  const preview = text(tools.handle(club, 'forget_preview', { phrase: 'tiramisu' }));
+  expect(preview).toContain('- messages: 2');
+  const id = /preview (fg-[0-9a-f]+)/.exec(preview)![1];
+  // Someone else's turn cannot confirm Kim's preview.
+  say(store, 'sam', 'yes do it');
+  expect(text(tools.handle(club, 'forget_confirm', { preview_id: id }))).toMatch(/^REFUSED That preview was made for someone else/);
+  say(store, 'kim', 'yes');
+  expect(text(tools.handle(club, 'forget_confirm', { preview_id: id }))).toContain('Forgotten (receipt');
+  const left = store.messages.recent('local:club', 10).map((m) => `${m.sender}: ${m.text}`);
+  expect(left).toContain('owner: the tiramisu plan is mine');
+  expect(left.filter((l) => l.startsWith('kim:'))).toEqual(['kim: yes']);
+});
+
+test('a scheduled task cannot forget, and "what do you know about me" counts what is kept', () => {
+  const { store, paths, tools, club } = setup();
+  expect(text(tools.handle({ ...club, taskId: 'task-1' }, 'forget_me', {}))).toMatch(/^REFUSED .*scheduled task/);
+  say(store, 'kim', 'hello');
+  say(store, 'kim', 'what do you know about me?');
+  fs.appendFileSync(path.join(paths.groups, 'club', 'CLAUDE.md'), '\n- kim brings the snacks\n');
+  const about = text(tools.handle(club, 'what_do_you_know_about_me', {}));
+  expect(about).toContain('2 of their messages are kept');
+  expect(about).toContain('1 memory line mention them');
+  expect(text(tools.handle(club, 'dont_remember_me', {}))).toContain('nothing kim says');
+  expect(store.forget.isOptedOut('local:club', 'kim')).toBe(true);
+});
+
+test('"what do you know about me" goes by direct message where the channel has one', () => {
+  const { store, paths } = setup();
+  const engine = createForgetEngine({ store, paths, resetSession: async () => {} });
+  const tools = createForgetTools({ store, paths, engine, isDirectChat: (jid) => jid.startsWith('dm:') });
+  const club: Identity = { groupFolder: 'club', chatJid: 'local:club', isMain: false, taskId: null };
+  say(store, 'dm:kim', 'what do you know about me?');
+  const answer = text(tools.handle(club, 'what_do_you_know_about_me', {}));
+  expect(answer).toContain('Sent to them privately');
+  const sent = store.outbox.pending().filter((o) => o.chatJid === 'dm:kim');
+  expect(sent).toHaveLength(1);
+  expect(sent[0].text).toContain('1 of their messages are kept');
+});
