@@ -171,4 +171,8 @@ export const migrations: string[] = [
   ALTER TABLE messages ADD COLUMN mentions_assistant INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE messages ADD COLUMN replies_to_assistant INTEGER NOT NULL DEFAULT 0;
   `,
+  // 5: a file the agent sends with a message (send_message with file), sent with the text as its caption.
+  `
+  ALTER TABLE outbox ADD COLUMN media_path TEXT;
+  `,
 ];
