@@ -130,6 +130,17 @@ async function main(): Promise<void> {
     return {};
   };
 
+  // Which sub-agents are at work, for the owner's dashboard; a lost report must not stop the agent.
+  const subagent =
+    (state: 'start' | 'stop'): HookCallback =>
+    async (input) => {
+      const i = input as { agent_id?: string; agent_type?: string };
+      await send({ type: 'subagent', state, agentId: String(i.agent_id ?? ''), agentType: String(i.agent_type ?? 'agent') }).catch(
+        () => {},
+      );
+      return {};
+    };
+
   let sessionId: string | null = start.sessionId;
   const q = query({
     prompt: prompts,
@@ -140,7 +151,11 @@ async function main(): Promise<void> {
       settingSources: ['project'],
       additionalDirectories: [GLOBAL_DIR],
       mcpServers: { nanoclaw: nanoclawServer(socket) },
-      hooks: { PreCompact: [{ hooks: [archiveBeforeCompact] }] },
+      hooks: {
+        PreCompact: [{ hooks: [archiveBeforeCompact] }],
+        SubagentStart: [{ hooks: [subagent('start')] }],
+        SubagentStop: [{ hooks: [subagent('stop')] }],
+      },
       permissionMode: 'bypassPermissions',
       allowDangerouslySkipPermissions: true,
       env,
