@@ -44,8 +44,9 @@ INSTALL_ID="$(printf %s "$HOME_REAL" | sha256sum | cut -c1-12)"
 MIRROR="$(grep -hoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v security | head -n1 | tr -d ' ' || true)"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 
-# Tools an agent reaches for in Bash; chromium is left to the Dockerfile image.
-PACKAGES="ca-certificates,bash,coreutils,findutils,grep,sed,gawk,procps,curl,git,python3-minimal,less,jq,ripgrep,tzdata,libstdc++6"
+# Tools an agent reaches for in Bash, and Chromium with a font for the agent's
+# browser (agent-browser itself comes from node_modules, bound in at run time).
+PACKAGES="ca-certificates,bash,coreutils,findutils,grep,sed,gawk,procps,curl,git,python3-minimal,less,jq,ripgrep,tzdata,libstdc++6,chromium,fonts-liberation"
 CACHE="${NANOCLAW_ROOTFS_CACHE:-$ROOT/data/image-rootfs}"
 BASE="$CACHE/bookworm-minbase"
 STAMP="$BASE/.nanoclaw-packages"
