@@ -45,8 +45,10 @@ MIRROR="$(grep -hoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list.d/*.sou
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 
 # Tools an agent reaches for in Bash, and Chromium with a font for the agent's
-# browser (agent-browser itself comes from node_modules, bound in at run time).
-PACKAGES="ca-certificates,bash,coreutils,findutils,grep,sed,gawk,procps,curl,git,python3-minimal,less,jq,ripgrep,tzdata,libstdc++6,chromium,fonts-liberation"
+# browser (agent-browser itself comes from node_modules, bound in at run time);
+# dbus-x11 because debootstrap cannot pick a provider for the virtual
+# dbus-session-bus that chromium's GTK dependencies need.
+PACKAGES="ca-certificates,bash,coreutils,findutils,grep,sed,gawk,procps,curl,git,python3-minimal,less,jq,ripgrep,tzdata,libstdc++6,chromium,fonts-liberation,dbus-x11"
 CACHE="${NANOCLAW_ROOTFS_CACHE:-$ROOT/data/image-rootfs}"
 BASE="$CACHE/bookworm-minbase"
 STAMP="$BASE/.nanoclaw-packages"
