@@ -2,7 +2,7 @@
 // drives Chromium over CDP) and a Chromium the sandbox can see. The CLI comes
 // from this install's node_modules, bound read-only at /app/bin/agent-browser;
 // Chromium is the system's (bwrap sees the host's /usr read-only; the agent
-// image installs Debian's). Every page load goes through the gateway's egress
+// image installs Debian's and names it in AGENT_BROWSER_EXECUTABLE_PATH). Every page load goes through the gateway's egress
 // proxy, loopback included, so the group's network policy applies to the
 // browser exactly as to curl.
 import fs from 'node:fs';
@@ -20,9 +20,6 @@ export const CHROMIUM_CANDIDATES = [
   '/usr/bin/chromium-browser',
   '/usr/bin/google-chrome',
 ];
-
-/** The agent image's Chromium (Debian's package), for docker, podman and apple. */
-export const IMAGE_CHROMIUM = '/usr/lib/chromium/chromium';
 
 /**
  * Flags for Chromium in a sandbox: headless, no setuid sandbox (the jail is
@@ -96,7 +93,8 @@ export function hostChromium(exists: (p: string) => boolean = fs.existsSync): st
 export function browserSetup(runtimeName: string): { mounts: Mount[]; env: Record<string, string> } {
   const binary = agentBrowserBinary(runtimeName);
   if (!binary) return { mounts: [], env: {} };
-  const chromium = runtimeName === 'bwrap' ? hostChromium() : IMAGE_CHROMIUM;
+  // A container's image names its own Chromium (its ENV); only bwrap uses the host's.
+  const chromium = runtimeName === 'bwrap' ? hostChromium() : null;
   return {
     mounts: [{ hostPath: binary, containerPath: AGENT_BROWSER_INSIDE, readonly: true }],
     env: {
