@@ -18,13 +18,14 @@ describe.each(RUNTIMES)('browser on %s', (runtime) => {
   });
 
   const browse = (port: number, path: string) =>
-    `agent-browser open http://127.0.0.1:${port}${path} && agent-browser get text body; agent-browser close; echo "exit=$?"`;
+    `agent-browser open http://127.0.0.1:${port}${path} && agent-browser get text body && agent-browser screenshot; agent-browser close; echo "exit=$?"`;
 
   test('an allowed page loads in Chromium; the same page is refused to a group that does not list it', async () => {
     const allowed = env.addGroup('browse-ok', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${echo.port}`] });
     const closed = env.addGroup('browse-no', { egress: 'allowlist', egressAllowlist: ['docs.example.com'] });
     const ok = await env.bash(allowed, browse(echo.port, '/allowed'));
     expect(ok).toContain('echo-ok');
+    expect(ok).toMatch(/Screenshot saved to \/workspace\/group\/screenshots\/screenshot-\d+\.png/);
     expect(echo.requests.some((r) => r.url === '/allowed')).toBe(true);
     const refused = await env.bash(closed, browse(echo.port, '/refused'));
     expect(refused).not.toContain('echo-ok');
