@@ -44,8 +44,11 @@ INSTALL_ID="$(printf %s "$HOME_REAL" | sha256sum | cut -c1-12)"
 MIRROR="$(grep -hoE 'https?://[^ ]+/debian/?( |$)' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null | grep -v security | head -n1 | tr -d ' ' || true)"
 MIRROR="${MIRROR:-http://deb.debian.org/debian}"
 
-# Tools an agent reaches for in Bash; chromium is left to the Dockerfile image.
-PACKAGES="ca-certificates,bash,coreutils,findutils,grep,sed,gawk,procps,curl,git,python3-minimal,less,jq,ripgrep,tzdata,libstdc++6"
+# Tools an agent reaches for in Bash, and a headless Chromium with a font for
+# the agent's browser (agent-browser itself comes from node_modules, bound in at
+# run time). The headless shell needs no GTK or X, so it adds far less than
+# the full chromium package to the build.
+PACKAGES="ca-certificates,bash,coreutils,findutils,grep,sed,gawk,procps,curl,git,python3-minimal,less,jq,ripgrep,tzdata,libstdc++6,chromium-headless-shell,fonts-liberation"
 CACHE="${NANOCLAW_ROOTFS_CACHE:-$ROOT/data/image-rootfs}"
 BASE="$CACHE/bookworm-minbase"
 STAMP="$BASE/.nanoclaw-packages"
@@ -91,6 +94,7 @@ for rt in $RUNTIMES; do
     --change 'USER node' \
     --change 'WORKDIR /workspace/group' \
     --change 'ENV HOME=/home/node PATH=/app/bin:/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8' \
+    --change 'ENV AGENT_BROWSER_EXECUTABLE_PATH=/usr/lib/chromium/chromium-headless-shell' \
     --change "LABEL nanoclaw.install=$INSTALL_ID" \
     --change "LABEL nanoclaw.runner=$RUNNER_HASH" \
     --change 'CMD ["/app/bin/node", "/app/runner/index.js"]' \

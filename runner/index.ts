@@ -17,6 +17,7 @@ const GROUP_DIR = '/workspace/group';
 // a resumed session).
 const GLOBAL_DIR = '/workspace/global';
 const ARCHIVE_DIR = `${GROUP_DIR}/conversations`;
+const AGENT_BROWSER = '/app/bin/agent-browser';
 /** What the SDK says when asked to resume a session it does not have. */
 const SESSION_GONE = /no conversation found|session.*not found/i;
 
@@ -87,6 +88,10 @@ async function main(): Promise<void> {
     start.isScheduledTask
       ? 'This turn is a scheduled task, not a live message: send to the chat only if there is something worth saying.'
       : '',
+    // Homes made before the browser existed have no Browser section in their CLAUDE.md.
+    fs.existsSync(AGENT_BROWSER)
+      ? 'A web browser is available: run `agent-browser` in Bash (open <url>, get text body, snapshot -i, screenshot; `agent-browser skills get core` for more), and send a screenshot with mcp__nanoclaw__send_message and `file` set to the path it printed.'
+      : '',
   ]
     .filter(Boolean)
     .join('\n');
@@ -122,6 +127,17 @@ async function main(): Promise<void> {
     return {};
   };
 
+  // Which sub-agents are at work, for the owner's dashboard; a lost report must not stop the agent.
+  const subagent =
+    (state: 'start' | 'stop'): HookCallback =>
+    async (input) => {
+      const i = input as { agent_id?: string; agent_type?: string };
+      await send({ type: 'subagent', state, agentId: String(i.agent_id ?? ''), agentType: String(i.agent_type ?? 'agent') }).catch(
+        () => {},
+      );
+      return {};
+    };
+
   let sessionId: string | null = start.sessionId;
   const q = query({
     prompt: prompts,
@@ -132,7 +148,11 @@ async function main(): Promise<void> {
       settingSources: ['project'],
       additionalDirectories: [GLOBAL_DIR],
       mcpServers: { nanoclaw: nanoclawServer(socket) },
-      hooks: { PreCompact: [{ hooks: [archiveBeforeCompact] }] },
+      hooks: {
+        PreCompact: [{ hooks: [archiveBeforeCompact] }],
+        SubagentStart: [{ hooks: [subagent('start')] }],
+        SubagentStop: [{ hooks: [subagent('stop')] }],
+      },
       permissionMode: 'bypassPermissions',
       allowDangerouslySkipPermissions: true,
       env,

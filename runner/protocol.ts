@@ -32,6 +32,8 @@ export type RunnerEvent =
   | { type: 'session'; sessionId: string }
   | { type: 'result'; text: string; sessionId: string | null; isError: boolean }
   | { type: 'activity'; tool: string }
+  /** A sub-agent (Task/Agent tool, agent teams) started or stopped inside this sandbox. */
+  | { type: 'subagent'; state: 'start' | 'stop'; agentId: string; agentType: string }
   | { type: 'error'; message: string; sessionNotFound?: boolean };
 
 /** POST /tools/<name> with the tool's arguments; the answer is shown to the model. */

@@ -37,6 +37,12 @@ export const sendMessage = define({
       .regex(/^[^\r\n:]+$/, 'one line, no ":"')
       .optional()
       .describe('Persona name shown as the sender, for agent teams'),
+    file: z
+      .string()
+      .min(1)
+      .max(500)
+      .optional()
+      .describe('A file in /workspace/group to send with the text as its caption (an image is sent as a photo), e.g. a screenshot'),
   },
 });
 

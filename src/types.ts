@@ -67,6 +67,8 @@ export interface Channel {
   connect(events: ChannelEvents): Promise<void>;
   /** Send text to a chat. Resolves once the platform accepted it; throws if not. */
   sendMessage(jid: string, text: string): Promise<void>;
+  /** Send a file (an image as a photo) with `caption`; without it, delivery sends the text and says the file could not go. */
+  sendMedia?(jid: string, media: OutboundMedia, caption: string): Promise<void>;
   setTyping?(jid: string, typing: boolean): Promise<void>;
   /**
    * True when the assistant speaks through the user's own account here, so
@@ -79,6 +81,13 @@ export interface Channel {
   readonly pacing?: ChannelPacing;
   /** The user's own "message yourself" chat, where the channel has one (WhatsApp); it becomes a main chat once known. */
   selfJid?(): string | null;
+}
+
+/** A file for Channel.sendMedia: a host path no sandbox can reach. */
+export interface OutboundMedia {
+  path: string;
+  fileName: string;
+  mimeType: string;
 }
 
 /**

@@ -14,6 +14,7 @@ import { egressRules } from '../gateway/egress/policy.js';
 import { clip, describeProblem, type ModelOutcome, type ModelProblem } from '../gateway/model-health.js';
 import { extraMountsFor, groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
+import { browserSetup } from '../sandbox/browser.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../../runner/protocol.js';
 import { GATEWAY_SOCKET_INSIDE } from '../../runner/protocol.js';
@@ -66,6 +67,8 @@ export interface LiveAgent {
   group: RegisteredGroup;
   startedAt: number;
   currentTool: string | null;
+  /** Sub-agents at work in this sandbox, by the SDK's agent id. */
+  subagents: Map<string, { type: string; startedAt: number }>;
   /** In a turn (working), rather than idle waiting for a follow-up. */
   readonly inTurn: boolean;
   /** New messages arrived: take them as a follow-up. False if the agent is closing. */
@@ -217,7 +220,10 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     event: (e: RunnerEvent) => {
       if (e.type === 'session') sessionId = e.sessionId;
       else if (e.type === 'activity') live.currentTool = e.tool;
-      else if (e.type === 'result') {
+      else if (e.type === 'subagent') {
+        if (e.state === 'start') live.subagents.set(e.agentId, { type: e.agentType.slice(0, 100), startedAt: Date.now() });
+        else live.subagents.delete(e.agentId);
+      } else if (e.type === 'result') {
         live.currentTool = null;
         endTurn();
         if (e.sessionId) sessionId = e.sessionId;
@@ -274,6 +280,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     group,
     startedAt: Date.now(),
     currentTool: null,
+    subagents: new Map(),
     get inTurn() {
       return inTurn;
     },
@@ -321,6 +328,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     try {
       const mounts = groupMounts(deps.paths, group);
       mounts.push({ hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true });
+      const browser = browserSetup(deps.runtime.name);
+      mounts.push(...browser.mounts);
       const extra = extraMountsFor(group, { configDir: config.configDir, home: deps.paths.home });
       if (!extra.ok)
         throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`, false, false);
@@ -342,6 +351,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           NANOCLAW_GATEWAY_SOCKET: gatewayInside,
           ...(endpoint.secret ? { NANOCLAW_GATEWAY_SECRET: endpoint.secret } : {}),
           ...proxyEnv(),
+          ...browser.env,
         },
         command: ['/app/bin/node', INSIDE.runner],
         workdir: INSIDE.group,

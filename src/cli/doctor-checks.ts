@@ -12,6 +12,7 @@ import type { CheckResult } from '../channels/plugin.js';
 import { fetchStatus, troubles } from './status.js';
 import { probeModel } from './model-check.js';
 import { describeStt, sttSettings } from '../media/transcribe/engine.js';
+import { browserProblems } from '../sandbox/browser.js';
 
 export type { CheckResult, Level } from '../channels/plugin.js';
 
@@ -214,12 +215,28 @@ export function checkVoice(config: Config): CheckResult {
 }
 
 /** Every check, in the order a person would fix things. */
+/** The agents' browser (agent-browser and Chromium) for the runtime in use: optional, so a warning when missing. */
+export async function checkBrowser(config: Config, problemsFor = browserProblems): Promise<CheckResult | null> {
+  const paths = homePaths(config.home);
+  const { runtime } = await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage });
+  if (!runtime) return null;
+  const problems = problemsFor(runtime.name);
+  if (!problems.length)
+    return {
+      name: 'Browser',
+      level: 'ok',
+      detail: `agent-browser${runtime.name === 'bwrap' ? " with this machine's Chromium" : " with the image's Chromium"}`,
+    };
+  return { name: 'Browser', level: 'warn', detail: 'agents have no browser', notes: problems.slice(1), fix: problems[0] };
+}
+
 export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
   const { config, env } = deps;
   const results: (CheckResult | null)[] = [
     checkNode(deps.nodeVersion),
     checkBuild(),
     await checkRuntime(config, deps.all),
+    await checkBrowser(config),
     checkCredential(config, env),
     checkEnvFile(config.home),
     await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),

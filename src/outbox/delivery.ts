@@ -8,6 +8,9 @@ import { formatOutbound } from '../conversation/router.js';
 import type { Store } from '../store/index.js';
 import type { OutboxItem } from '../store/outbox.js';
 import type { Channel, ChannelPacing, Message } from '../types.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { mimeTypeFor } from '../tools/outbound-media.js';
 
 export interface DeliveryDeps {
   store: Store;
@@ -127,11 +130,19 @@ export function createDelivery(deps: DeliveryDeps) {
       assistantName: deps.assistantName,
       persona: item.persona,
     });
-    if (text) {
+    const media = item.mediaPath && fs.existsSync(item.mediaPath) ? item.mediaPath : null;
+    const fileName = media ? path.basename(media).slice(37) : '';
+    if (text || media) {
       await paced(channel, item.chatJid);
       if (stopped) return { retryMs, hold: false };
       try {
-        await channel.sendMessage(item.chatJid, text);
+        if (media && channel.sendMedia)
+          await channel.sendMedia(item.chatJid, { path: media, fileName, mimeType: mimeTypeFor(fileName) }, text);
+        else
+          await channel.sendMessage(
+            item.chatJid,
+            media ? `${text}\n[${fileName} could not be sent: this chat app takes no files here]` : text,
+          );
       } catch (err) {
         const message = (err as Error)?.message ?? String(err);
         deps.store.outbox.markFailed(item.id, message);
@@ -151,7 +162,7 @@ export function createDelivery(deps: DeliveryDeps) {
       chatJid: item.chatJid,
       sender: 'assistant',
       senderName: item.persona || deps.assistantName,
-      text: item.text,
+      text: media ? `${item.text}\n[file: ${fileName}]` : item.text,
       timestamp: new Date().toISOString(),
       fromMe: true,
       fromAssistant: true,
@@ -161,6 +172,7 @@ export function createDelivery(deps: DeliveryDeps) {
       seq = deps.store.messages.insert(msg, channel.name);
     });
     if (seq !== null) deps.onStored({ ...msg, seq });
+    if (media) fs.rmSync(media, { force: true });
     return null;
   }
 

@@ -192,4 +192,8 @@ export const migrations: string[] = [
     remaining TEXT NOT NULL DEFAULT '[]'
   );
   `,
+  // 6: a file the agent sends with a message (send_message with file), sent with the text as its caption.
+  `
+  ALTER TABLE outbox ADD COLUMN media_path TEXT;
+  `,
 ];

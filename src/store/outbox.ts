@@ -11,6 +11,8 @@ export interface OutboxItem {
   kind: string;
   createdAt: string;
   attempts: number;
+  /** A file to send with the text as its caption (a host-only copy, see tools/outbound-media.ts). */
+  mediaPath: string | null;
 }
 
 export function outboxQueries(db: DB) {
@@ -20,8 +22,9 @@ export function outboxQueries(db: DB) {
      ON CONFLICT (chat_jid) DO UPDATE SET answered_seq = MAX(cursors.answered_seq, excluded.answered_seq)`,
   );
   const enqueue = db.prepare(`INSERT INTO outbox (chat_jid, text, persona, kind, created_at) VALUES (?, ?, ?, ?, ?)`);
+  const enqueueMedia = db.prepare(`INSERT INTO outbox (chat_jid, text, persona, kind, created_at, media_path) VALUES (?, ?, ?, ?, ?, ?)`);
   const pending = db.prepare(
-    `SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts FROM outbox
+    `SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts, media_path AS mediaPath FROM outbox
      WHERE delivered_at IS NULL ORDER BY id`,
   );
   const markDelivered = db.prepare(`UPDATE outbox SET delivered_at = ? WHERE id = ?`);
@@ -66,8 +69,9 @@ export function outboxQueries(db: DB) {
       setCursor.run(chatJid, seq);
     },
 
-    enqueue(chatJid: string, text: string, opts: { persona?: string; kind?: string } = {}): number {
-      const id = Number(enqueue.run(chatJid, text, opts.persona ?? null, opts.kind ?? 'message', new Date().toISOString()).lastInsertRowid);
+    enqueue(chatJid: string, text: string, opts: { persona?: string; kind?: string; mediaPath?: string } = {}): number {
+      const row = [chatJid, text, opts.persona ?? null, opts.kind ?? 'message', new Date().toISOString()];
+      const id = Number((opts.mediaPath ? enqueueMedia.run(...row, opts.mediaPath) : enqueue.run(...row)).lastInsertRowid);
       wrote();
       return id;
     },

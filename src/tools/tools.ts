@@ -11,6 +11,9 @@ import type { Store } from '../store/index.js';
 import type { ToolAnswer } from '../../runner/protocol.js';
 import * as defs from '../../runner/tool-definitions.js';
 import { ok, refuse } from './answer.js';
+import { takeOutboundFile } from './outbound-media.js';
+import { resolveGroupFolder } from '../config/home.js';
+import path from 'node:path';
 
 export interface TaskTools {
   handle(identity: Identity, name: string, args: unknown): ToolAnswer | null;
@@ -57,10 +60,19 @@ export function createToolHandler(deps: ToolDeps) {
             `Not sent: this turn already sent ${sent} message${sent === 1 ? '' : 's'}, the most this chat allows per turn (${cap}). Put the rest into one message or your final reply; the owner can raise the limit with sandbox.maxMessagesPerTurn.`,
           );
         }
+        // Checked and copied now: what is sent later is what was checked here.
+        const media = p.data.file
+          ? takeOutboundFile(resolveGroupFolder(deps.paths, identity.groupFolder), p.data.file, path.join(deps.paths.data, 'outbox-media'))
+          : null;
+        if (media && !media.ok) return refuse(`Not sent: ${media.error}`);
         sentThisTurn.set(identity, sent + 1);
         // Always the caller's own chat: there is no parameter to aim elsewhere.
-        store.outbox.enqueue(identity.chatJid, p.data.text, { persona: p.data.sender && cleanName(p.data.sender), kind: 'tool' });
-        return ok('Sent.');
+        store.outbox.enqueue(identity.chatJid, p.data.text, {
+          persona: p.data.sender && cleanName(p.data.sender),
+          kind: 'tool',
+          mediaPath: media?.path,
+        });
+        return ok(media ? `Sent, with ${media.fileName}.` : 'Sent.');
       }
       case defs.searchMessages.name: {
         const p = defs.parseArgs(defs.searchMessages, args);

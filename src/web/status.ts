@@ -56,6 +56,7 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
         name: a.group.name,
         startedAt: new Date(a.startedAt).toISOString(),
         tool: a.currentTool,
+        subagents: [...a.subagents].map(([id, s]) => ({ id, type: s.type, startedAt: new Date(s.startedAt).toISOString() })),
         working: a.inTurn,
       })),
       queue: { active: deps.queue.activeCount(), waiting: deps.queue.waitingCount() },

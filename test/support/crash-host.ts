@@ -54,7 +54,7 @@ function whatsapp(home: string, log: string): { channel: Channel; open(): void }
     const send = sock.sendMessage.bind(sock);
     sock.sendMessage = async (jid, content, options) => {
       const res = await send(jid, content, options);
-      fs.appendFileSync(log, JSON.stringify({ jid, text: content.text }) + '\n');
+      fs.appendFileSync(log, JSON.stringify({ jid, text: 'text' in content ? content.text : content.caption }) + '\n');
       return res;
     };
     return sock;

@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BufferJSON, type BaileysEventMap, type UserFacingSocketConfig, type WAMessage } from 'baileys';
-import type { WhatsAppSocket } from '../../src/channels/whatsapp/whatsapp.js';
+import type { OutboundContent, WhatsAppSocket } from '../../src/channels/whatsapp/whatsapp.js';
 import { projectRoot } from '../../src/config/project-root.js';
 
 // From the project root, so the built copy (dist/test/support) finds them too.
@@ -138,12 +138,17 @@ export class FakeBaileysSocket implements WhatsAppSocket {
     this.replay(loadFixture('connection-open.json'));
   }
 
-  async sendMessage(jid: string, content: { text: string }, options?: { messageId?: string }): Promise<WAMessage | undefined> {
+  async sendMessage(
+    jid: string,
+    content: { text: string } | OutboundContent,
+    options?: { messageId?: string },
+  ): Promise<WAMessage | undefined> {
     if (this.closed) throw boomLike(428, 'Connection Closed');
-    this.sent.push({ jid, content, options });
+    // Media contents are recorded as they came; their caption stands in for the text of the echo.
+    this.sent.push({ jid, content: content as { text: string }, options });
     const msg: WAMessage = {
       key: { remoteJid: jid, fromMe: true, id: options?.messageId ?? `3EB0${Math.random().toString(16).slice(2, 18).toUpperCase()}` },
-      message: { extendedTextMessage: { text: content.text } },
+      message: { extendedTextMessage: { text: 'text' in content ? content.text : content.caption } },
       messageTimestamp: Math.floor(Date.now() / 1000),
       status: 1,
     };

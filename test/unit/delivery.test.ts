@@ -201,3 +201,35 @@ describe('pacer windows', () => {
     expect(p.wait('tg', tg, 'p:99', now + 1_000 + WINDOW_MARGIN_MS)).toBe(0);
   });
 });
+
+describe('a file with the message (send_message file)', () => {
+  const mediaFile = (name: string) => {
+    const p = path.join(dir, `${'0'.repeat(36)}-${name}`);
+    fs.writeFileSync(p, Buffer.from('89504e470d0a1a0a', 'hex'));
+    return p;
+  };
+
+  test('a channel that sends files gets the file with the text as caption; the copy is removed once sent', async () => {
+    const ch = fakeChannel();
+    const sent: { jid: string; fileName: string; mimeType: string; caption: string }[] = [];
+    ch.sendMedia = async (jid, media, caption) => {
+      sent.push({ jid, fileName: media.fileName, mimeType: media.mimeType, caption });
+    };
+    const file = mediaFile('page.png');
+    store.outbox.enqueue('fk:a', 'The page', { kind: 'tool', mediaPath: file });
+    start(ch).kick();
+    await until(() => history('fk:a').length === 1, 5_000, 'the message in the history');
+    expect(sent).toEqual([{ jid: 'fk:a', fileName: 'page.png', mimeType: 'image/png', caption: 'The page' }]);
+    expect(ch.seen()).toEqual([]);
+    expect(history('fk:a')).toEqual(['The page\n[file: page.png]']);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  test('a channel without files gets the text and a note that the file could not go', async () => {
+    const ch = fakeChannel();
+    store.outbox.enqueue('fk:a', 'The page', { kind: 'tool', mediaPath: mediaFile('page.png') });
+    start(ch).kick();
+    await until(() => ch.seen().length === 1, 5_000, 'the text');
+    expect(ch.seen()[0]).toBe('The page\n[page.png could not be sent: this chat app takes no files here]');
+  });
+});

@@ -33,7 +33,7 @@ async function callRunner(name: string, args: Record<string, unknown>): Promise<
 
 /** The tools and parameters the DESIGN names ("Agent tools"), snake_case. */
 const DESIGN: Record<string, { params: string[]; required: string[] }> = {
-  send_message: { params: ['text', 'sender'], required: ['text'] },
+  send_message: { params: ['text', 'sender', 'file'], required: ['text'] },
   schedule_task: {
     params: ['prompt', 'schedule_type', 'schedule_value', 'context_mode', 'target_group', 'budget_tokens'],
     required: ['prompt', 'schedule_type', 'schedule_value'],

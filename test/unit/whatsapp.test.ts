@@ -336,6 +336,21 @@ describe('WhatsApp own messages', () => {
     expect(t.messages.map((m) => m.fromAssistant)).toEqual([true, true]);
   });
 
+  it('sends a screenshot as an image with its caption, and a PDF as a named document', async () => {
+    const t = setup();
+    const sock = await t.online();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-wa-media-'));
+    const png = path.join(dir, 'shot.png');
+    fs.writeFileSync(png, Buffer.from('89504e470d0a1a0a', 'hex'));
+    await t.channel.sendMedia!(ALICE, { path: png, fileName: 'shot.png', mimeType: 'image/png' }, 'The page');
+    await t.channel.sendMedia!(ALICE, { path: png, fileName: 'notes.pdf', mimeType: 'application/pdf' }, 'Notes');
+    const [image, doc] = sock.sent.map((s) => s.content as any);
+    expect(image).toMatchObject({ mimetype: 'image/png', caption: 'The page' });
+    expect(Buffer.from(image.image).toString('hex')).toBe('89504e470d0a1a0a');
+    expect(doc).toMatchObject({ mimetype: 'application/pdf', fileName: 'notes.pdf', caption: 'Notes' });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('recognises the echo of a message it sent, even without a prefix', async () => {
     const t = setup();
     const sock = await t.online();

@@ -43,6 +43,10 @@ export function createLocalChannel(): Channel & LocalTyping & { events(): Channe
     async sendMessage(jid) {
       if (!isLocalJid(jid)) throw new Error(`"${jid}" is not a local chat id (expected local:<name>).`);
     },
+    // Local clients read the chat history, which names the file.
+    async sendMedia(jid) {
+      if (!isLocalJid(jid)) throw new Error(`"${jid}" is not a local chat id (expected local:<name>).`);
+    },
     // The agent runs while the user waits: local clients show it as "typing…".
     async setTyping(jid, on) {
       if (on === typing.has(jid)) return;

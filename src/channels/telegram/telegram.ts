@@ -10,7 +10,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
-import { Bot, GrammyError, HttpError } from 'grammy';
+import { Bot, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'grammy/types';
 import type { Logger } from '../../logger.js';
 import {
@@ -284,6 +284,30 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
         for (const chunk of splitText(text)) await sendChunk(b, chatId, chunk);
       } catch (err) {
         // A wait longer than the in-channel retry takes: the outbox holds the message and honours it.
+        const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
+        if (retryAfter)
+          throw new RateLimitedError(
+            `Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`,
+            retryAfter * 1000,
+          );
+        throw err;
+      }
+    },
+
+    async sendMedia(jid, media, caption) {
+      const b = bot;
+      if (!b || stop?.signal.aborted) throw new Error('Telegram is not connected; the file will be sent once it reconnects.');
+      const chatId = telegramChatId(jid);
+      if (!chatId) throw new Error(`Not a Telegram chat: ${jid}`);
+      stopTyping(jid);
+      // A caption is limited to 1024 characters; a longer text follows the file as messages.
+      const short = caption.length <= 1024 ? caption : '';
+      const file = new InputFile(media.path, media.fileName);
+      try {
+        if (/^image\/(png|jpeg|webp)$/.test(media.mimeType)) await b.api.sendPhoto(chatId, file, short ? { caption: short } : {});
+        else await b.api.sendDocument(chatId, file, short ? { caption: short } : {});
+        if (!short && caption) for (const chunk of splitText(caption)) await sendChunk(b, chatId, chunk);
+      } catch (err) {
         const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
         if (retryAfter)
           throw new RateLimitedError(

@@ -22,7 +22,7 @@ import {
   type WAMessage,
 } from 'baileys';
 import type { Logger } from '../../logger.js';
-import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo } from '../../types.js';
+import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo, OutboundMedia } from '../../types.js';
 import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from '../media-store.js';
 import { splitText } from '../telegram/format.js';
 import { convertMessage, inboxFileName, type Converted } from './messages.js';
@@ -31,6 +31,10 @@ import { isWhatsAppJid } from './jids.js';
 export type { MediaSource };
 
 /** The part of a Baileys socket this channel uses (tests provide a fake). */
+/** The media message contents we send (a subset of Baileys' AnyMessageContent). */
+export type OutboundContent =
+  { image: Buffer; mimetype: string; caption: string } | { document: Buffer; mimetype: string; fileName: string; caption: string };
+
 export interface WhatsAppSocket {
   ev: {
     /** Receives every batch of events; returns a function that stops it. */
@@ -38,7 +42,7 @@ export interface WhatsAppSocket {
   };
   readonly user?: { id: string; lid?: string } | undefined;
   authState: { creds: { registered?: boolean } };
-  sendMessage(jid: string, content: { text: string }, options?: { messageId?: string }): Promise<WAMessage | undefined>;
+  sendMessage(jid: string, content: { text: string } | OutboundContent, options?: { messageId?: string }): Promise<WAMessage | undefined>;
   sendPresenceUpdate(type: 'composing' | 'paused', jid?: string): Promise<void>;
   groupFetchAllParticipating(): Promise<Record<string, { id: string; subject: string }>>;
   requestPairingCode(phoneNumber: string): Promise<string>;
@@ -484,6 +488,20 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
         const res = await s.sendMessage(jid, { text: part }, { messageId });
         remember(messageId, res?.message ?? { conversation: part });
       }
+    },
+
+    async sendMedia(jid: string, media: OutboundMedia, caption: string): Promise<void> {
+      const s = sock;
+      if (!connected || !s) throw new Error('WhatsApp is not connected; the file will be sent when it reconnects.');
+      const messageId = generateMessageIDV2(s.user?.id);
+      remember(messageId, undefined);
+      const data = fs.readFileSync(media.path);
+      // An image shows inline; anything else goes as a document with its name.
+      const content: OutboundContent = /^image\/(png|jpeg|webp)$/.test(media.mimeType)
+        ? { image: data, mimetype: media.mimeType, caption }
+        : { document: data, mimetype: media.mimeType, fileName: media.fileName, caption };
+      const res = await s.sendMessage(jid, content, { messageId });
+      remember(messageId, res?.message ?? undefined);
     },
 
     async setTyping(jid: string, typing: boolean): Promise<void> {

@@ -35,6 +35,10 @@ const SYSTEM_RO = [
   '/etc/nsswitch.conf',
   '/etc/ld.so.cache',
   '/etc/mime.types',
+  // Chromium's fonts and its Debian launcher settings (the agent's browser).
+  '/etc/fonts',
+  '/etc/chromium.d',
+  '/etc/chromium',
 ];
 
 function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {

@@ -58,7 +58,16 @@ export interface StatusResponse {
   credential: boolean;
   channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
   /** working: in a turn; otherwise idle, waiting for a follow-up. */
-  agents: { jid: string; folder: string; name: string; startedAt: string; tool: string | null; working: boolean }[];
+  agents: {
+    jid: string;
+    folder: string;
+    name: string;
+    startedAt: string;
+    tool: string | null;
+    working: boolean;
+    /** Sub-agents (agent teams) at work in that sandbox now. */
+    subagents?: { id: string; type: string; startedAt: string }[];
+  }[];
   queue: { active: number; waiting: number };
   groups: number;
   lastError: { at: string; message: string; chatJid: string | null } | null;

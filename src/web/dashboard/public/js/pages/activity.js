@@ -77,6 +77,8 @@ export function render(root, ctx) {
                           ? 'waiting for the model API'
                           : 'thinking',
                   ),
+                  a.subagents?.length ? h('dt', 'Team') : null,
+                  a.subagents?.length ? h('dd.subagents', a.subagents.map((s) => s.type).join(', ')) : null,
                   h('dt', 'Sandbox'),
                   h('dd', status.runtime || '—'),
                 ),
