@@ -12,6 +12,7 @@ import { createLocalChannel, isLocalOwner } from './channels/local/local.js';
 import { CHANNELS, configuredChannels } from './channels/registry.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
+import { approvalTimeoutMs, createApprovals } from './approvals/approvals.js';
 import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
 import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
@@ -98,6 +99,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     // A run holds its claim at most one agent turn (plus a minute to start its sandbox).
     staleMs: config.agentTimeoutMs + 60_000,
   });
+  // Ask me first: a restart while a request waited means no; the owner answers in the main chat.
+  const approvals = createApprovals({ store, paths, logger, timeoutMs: approvalTimeoutMs(config.env) });
+  approvals.recover();
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
   const tool = createToolHandler({
     store,
@@ -105,6 +109,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     assistantName: config.assistantName,
     timezone: config.timezone,
     tasks: createTaskTools(taskDeps),
+    approve: approvals.hostTool,
   });
   // OAuth tokens are refreshed here, on the host, when they near expiry.
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
@@ -122,6 +127,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     recordUsage: (u) => store.usage.record(u),
     logger,
     onModelCall: modelHealth.report,
+    approvals: approvals.forGateway,
   });
   const setTyping = (jid: string, typing: boolean) =>
     void channels
@@ -179,6 +185,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     plugins,
     wake: (jid) => !!agents.get(jid)?.wake(),
     enqueue: queue.enqueueMessages,
+    approvals,
   });
   const receive = (msg: Message, ch: Channel) => inbound.receive(msg, { name: ch.name, isLocal: ch === local }).seq;
 
@@ -245,6 +252,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     diskGuard.stop();
     queue.stop();
     modelHealth.stop();
+    approvals.stop();
     delivery.stop();
     for (const a of agents.values()) a.kill('NanoClaw is shutting down');
     await Promise.allSettled([...agents.values()].map((a) => a.done));
@@ -276,6 +284,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     approvePairing: (code) => approvePairing(registry, code.toUpperCase()),
     pendingPairings: () => store.pairing.pending(),
     subscribe: feed.subscribe,
+    approvals,
   };
 
   if (opts.listen !== false) {

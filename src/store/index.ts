@@ -7,6 +7,7 @@ import { usageQueries } from './usage.js';
 import { taskQueries } from './tasks.js';
 import { pairingQueries } from './pairing.js';
 import { identityQueries } from './identities.js';
+import { approvalQueries } from './approvals.js';
 
 export type Store = ReturnType<typeof createStore>;
 
@@ -20,6 +21,7 @@ export function createStore(db: DB) {
     tasks: taskQueries(db),
     pairing: pairingQueries(db),
     identities: identityQueries(db),
+    approvals: approvalQueries(db),
     close(): void {
       db.close();
     },

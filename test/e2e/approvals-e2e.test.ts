@@ -1,0 +1,201 @@
+// "Ask me first" end to end: real host, real bwrap sandbox, real Agent SDK
+// (its canUseTool hook answered by the gateway), fake model. The owner answers
+// in the main chat as the local owner; a member's answer is only a message.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { hashDetail } from '../../src/store/approvals.js';
+import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
+import { startTestEnv, type TestEnv } from '../support/harness.js';
+
+let env: TestEnv;
+const LONG_TAIL = 'x'.repeat(5000);
+
+function script(req: RecordedRequest) {
+  const text = lastUserText(req);
+  if (isToolResultTurn(req)) return { text: `Tool said: ${text}` };
+  const rm = /RM_(\w+)/.exec(text);
+  if (rm) {
+    const tail = rm[1].startsWith('long') ? ` # ${LONG_TAIL}` : '';
+    return {
+      toolUse: {
+        name: 'Bash',
+        input: { command: `rm /workspace/group/victim-${rm[1]}.txt${tail}`, description: `clean up victim ${rm[1]}` },
+      },
+    };
+  }
+  if (text.includes('REGISTER_KIDS'))
+    return { toolUse: { name: 'mcp__nanoclaw__register_group', input: { jid: 'local:kids', name: 'Kids', folder: 'kids' } } };
+  return { text: 'OK' };
+}
+
+const victim = (name: string) => path.join(env.home, 'groups', 'family', `victim-${name}.txt`);
+function plant(name: string): void {
+  fs.writeFileSync(victim(name), 'keep me');
+}
+
+/** The owner's own message in a chat (the local owner sender is fromMe). */
+async function ownerSays(jid: string, text: string): Promise<void> {
+  const res = await env.api(`/api/chats/${encodeURIComponent(jid)}/messages`, { method: 'POST', json: { sender: 'local-user', text } });
+  expect(res.status).toBe(202);
+}
+
+/** Waits for the n-th approval request in the main chat; answers its text and code. */
+async function approvalRequest(n: number): Promise<{ text: string; code: string }> {
+  const ms = await env.untilChat('local:main', (m) => asks(m).length >= n, 60_000, `approval request ${n} in the main chat`);
+  const text = asks(ms)[n - 1].text as string;
+  return { text, code: /code ([A-Z2-9]{4})/.exec(text)![1] };
+}
+const asks = (ms: any[]) => ms.filter((m) => m.fromAssistant && /^Approval needed/.test(m.text));
+const replies = (ms: any[]) => ms.filter((m) => m.fromAssistant).map((m) => m.text as string);
+
+async function untilReply(jid: string, pattern: RegExp): Promise<string> {
+  const ms = await env.untilChat(jid, (m) => replies(m).some((t) => pattern.test(t)), 90_000, `a reply matching ${pattern} in ${jid}`);
+  return replies(ms).find((t) => pattern.test(t))!;
+}
+
+beforeAll(async () => {
+  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000' } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: {
+      jid: 'local:family',
+      name: 'Family',
+      folder: 'family',
+      requiresTrigger: false,
+      sandbox: { approvals: { policy: { bash: 'ask' }, bashPatterns: ['rm'] } },
+    },
+  });
+  expect(res.status).toBe(201);
+}, 60_000);
+afterAll(async () => {
+  await env?.close();
+});
+
+test('yes: the owner sees the whole command, the reason and a code, and exactly that command runs', async () => {
+  plant('one');
+  await env.send('local:family', 'please RM_one');
+  const { text, code } = await approvalRequest(1);
+  expect(text).toContain('the agent in "Family" (folder family)');
+  expect(text).toContain('rm /workspace/group/victim-one.txt');
+  expect(text).toContain('Why: clean up victim one');
+  expect(text).toContain(`yes ${code}`);
+  await env.untilChat('local:family', (m) => replies(m).some((t) => /^Waiting for the owner's approval to run a Bash command/.test(t)));
+  expect(fs.existsSync(victim('one'))).toBe(true);
+
+  await ownerSays('local:main', `yes ${code}`);
+  await untilReply('local:main', new RegExp(`^Approved ${code}, this once`));
+  await untilReply('local:family', /^Tool said:/);
+  expect(fs.existsSync(victim('one'))).toBe(false);
+  const req = env.host.store.approvals.history().find((r) => r.code === code)!;
+  expect(req).toMatchObject({ status: 'approved', kind: 'bash', groupFolder: 'family' });
+  expect(req.decidedBy).toMatch(/^owner in local:main/);
+
+  // The same code again finds nothing: codes work once.
+  await ownerSays('local:main', `yes ${code}`);
+  await untilReply('local:main', /^Not done: No request waits for code/);
+}, 120_000);
+
+test("a member's yes, a used code and another request's code are refused; the owner's no reaches the agent, and nothing runs", async () => {
+  plant('two');
+  const before = asks(await env.messages('local:main')).length;
+  await env.send('local:family', 'please RM_two');
+  const { code } = await approvalRequest(before + 1);
+  const first = env.host.store.approvals.history().find((r) => r.status === 'approved')!;
+
+  // A member types the code, in the group and in the main chat: only messages.
+  const memberIds = [await env.send('local:main', `yes ${code}`, 'Mallory'), await env.send('local:family', `yes ${code}`, 'Mallory')];
+  for (const id of memberIds) expect(await env.waitRouted((m) => m.id === id)).not.toBe('answered');
+  // An old code (another request's, already used) does not touch this one.
+  await ownerSays('local:main', `always ${first.code}`);
+  await untilReply('local:main', new RegExp(`No request waits for code ${first.code}`));
+  expect(env.host.store.approvals.pendingByCode(code)?.status).toBe('pending');
+  expect(fs.existsSync(victim('two'))).toBe(true);
+
+  await ownerSays('local:main', `no ${code}`);
+  const said = await untilReply('local:family', /^Tool said:.*The owner declined/s);
+  expect(said).toContain('Do not try it another way');
+  expect(fs.existsSync(victim('two'))).toBe(true);
+  expect(env.host.store.approvals.history().find((r) => r.code === code)).toMatchObject({ status: 'denied' });
+}, 120_000);
+
+test('always: the rule is added, and the next identical command runs without asking', async () => {
+  plant('three');
+  const before = asks(await env.messages('local:main')).length;
+  await env.send('local:family', 'please RM_three');
+  const { code } = await approvalRequest(before + 1);
+  await ownerSays('local:main', `always ${code}`);
+  await untilReply('local:main', new RegExp(`^Approved ${code}, and always allowed`));
+  await env.untilChat('local:family', () => !fs.existsSync(victim('three')), 60_000, 'the approved rm');
+  expect(env.host.store.groups.get('local:family')!.sandbox.approvals!.allow).toEqual([
+    { kind: 'bash', detail: 'rm /workspace/group/victim-three.txt' },
+  ]);
+
+  plant('three');
+  const count = replies(await env.messages('local:family')).length;
+  await env.send('local:family', 'again RM_three');
+  await env.untilChat('local:family', (m) => replies(m).length >= count + 2, 90_000, 'the second run');
+  expect(fs.existsSync(victim('three'))).toBe(false);
+  expect(asks(await env.messages('local:main')).length).toBe(before + 1);
+}, 150_000);
+
+test('a 5,000-character command is never shown cut: the chat names the file holding all of it, and its hash', async () => {
+  plant('long');
+  const before = asks(await env.messages('local:main')).length;
+  await env.send('local:family', 'please RM_long');
+  const { text, code } = await approvalRequest(before + 1);
+  const req = env.host.store.approvals.pendingByCode(code)!;
+  const full = `rm /workspace/group/victim-long.txt # ${LONG_TAIL}`;
+  expect(req.detail).toBe(full);
+  expect(text).not.toContain('xxxxxxxxxx');
+  expect(text).not.toContain('rm /workspace');
+  expect(text).toContain(`sha256 ${hashDetail(full).slice(0, 16)}`);
+  const file = /groups\/main\/approvals\/(apr-[0-9a-f]+\.txt)/.exec(text)![1];
+  expect(fs.readFileSync(path.join(env.home, 'groups', 'main', 'approvals', file), 'utf8')).toBe(full);
+  await ownerSays('local:main', `no ${code}`);
+  await untilReply('local:family', /The owner declined/);
+  expect(fs.existsSync(victim('long'))).toBe(true);
+}, 120_000);
+
+test('timeout and restart: no answer means no, a late yes is refused, and a request left pending by a crash is denied', async () => {
+  await env.restart({ NANOCLAW_APPROVAL_TIMEOUT_MS: '1500' });
+  plant('four');
+  const before = asks(await env.messages('local:main')).length;
+  await env.send('local:family', 'please RM_four');
+  const { code } = await approvalRequest(before + 1);
+  await untilReply('local:family', /Timed out after 2 s with no answer from the owner: treat it as a no/);
+  await ownerSays('local:main', `yes ${code}`);
+  await untilReply('local:main', new RegExp(`No request waits for code ${code}`));
+  expect(fs.existsSync(victim('four'))).toBe(true);
+  expect(env.host.store.approvals.history().find((r) => r.code === code)).toMatchObject({ status: 'expired', decidedBy: 'timeout' });
+
+  // What a crash leaves behind: a pending request no live host is waiting on.
+  const left = env.host.store.approvals.create({
+    groupFolder: 'family',
+    chatJid: 'local:family',
+    kind: 'bash',
+    detail: 'rm -rf /workspace/group',
+    reason: '',
+    timeoutMs: 3_600_000,
+  });
+  await env.restart({ NANOCLAW_APPROVAL_TIMEOUT_MS: '60000' });
+  expect(env.host.store.approvals.get(left.id)).toMatchObject({ status: 'denied', decidedBy: 'host' });
+  await ownerSays('local:main', `yes ${left.code}`);
+  await untilReply('local:main', new RegExp(`No request waits for code ${left.code}`));
+  expect(env.host.store.approvals.get(left.id)!.status).toBe('denied');
+}, 120_000);
+
+test('groups: with "ask", register_group from the main chat waits for the owner, and "no" leaves the chat unregistered', async () => {
+  const patch = await env.api('/api/groups/local%3Amain', {
+    method: 'PATCH',
+    json: { sandbox: { approvals: { policy: { groups: 'ask' } } } },
+  });
+  expect(patch.status).toBe(200);
+  const before = asks(await env.messages('local:main')).length;
+  await ownerSays('local:main', 'REGISTER_KIDS');
+  const { text, code } = await approvalRequest(before + 1);
+  expect(text).toContain('register_group jid=local:kids name=Kids folder=kids');
+  await ownerSays('local:main', `no ${code}`);
+  await untilReply('local:main', /^Tool said:.*The owner declined/s);
+  expect(env.host.store.groups.get('local:kids')).toBeUndefined();
+}, 120_000);
