@@ -33,7 +33,7 @@ async function decide(deps: ProxyDeps, host: string, port: number): Promise<Egre
   const first = await decideEgress(deps.rules, host, port, deps.resolve);
   if (first.allow || !first.askable || !deps.ask) return first;
   const outcome = await deps.ask(host, port);
-  if (!outcome.approved) return { allow: false, host, port, reason: `the owner did not approve it: ${outcome.message}` };
+  if (!outcome.approved) return { allow: false, host, port, reason: `${first.reason}; the owner did not approve it: ${outcome.message}` };
   return decideEgress({ ...deps.rules, allowlist: [...deps.rules.allowlist, `${host}:${port}`] }, host, port, deps.resolve);
 }
 
