@@ -319,6 +319,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       status,
       recentErrors: (n) => store.usage.recentErrors(n),
       tasks: taskDeps,
+      approvals,
       extend: (app) => opts.extendApi?.(app, host),
     });
     server = await listen(app.fetch, config);

@@ -1,7 +1,9 @@
 // "Ask me first" end to end: real host, real bwrap sandbox, real Agent SDK
 // (its canUseTool hook answered by the gateway), fake model. The owner answers
 // in the main chat as the local owner; a member's answer is only a message.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { hashDetail } from '../../src/store/approvals.js';
@@ -40,10 +42,14 @@ async function ownerSays(jid: string, text: string): Promise<void> {
   expect(res.status).toBe(202);
 }
 
-/** Waits for the n-th approval request in the main chat; answers its text and code. */
-async function approvalRequest(n: number): Promise<{ text: string; code: string }> {
-  const ms = await env.untilChat('local:main', (m) => asks(m).length >= n, 60_000, `approval request ${n} in the main chat`);
-  const text = asks(ms)[n - 1].text as string;
+/** Waits for a new approval request in the main chat (after the first `seen`) that contains `needle`; answers its text and code. */
+async function approvalRequest(seen: number, needle: string): Promise<{ text: string; code: string }> {
+  const mine = (ms: any[]) =>
+    asks(ms)
+      .slice(seen)
+      .filter((m) => (m.text as string).includes(needle));
+  const ms = await env.untilChat('local:main', (m) => mine(m).length > 0, 60_000, `an approval request about ${needle} in the main chat`);
+  const text = mine(ms).pop().text as string;
   return { text, code: /code ([A-Z2-9]{4})/.exec(text)![1] };
 }
 const asks = (ms: any[]) => ms.filter((m) => m.fromAssistant && /^Approval needed/.test(m.text));
@@ -75,7 +81,7 @@ afterAll(async () => {
 test('yes: the owner sees the whole command, the reason and a code, and exactly that command runs', async () => {
   plant('one');
   await env.send('local:family', 'please RM_one');
-  const { text, code } = await approvalRequest(1);
+  const { text, code } = await approvalRequest(0, 'victim-one');
   expect(text).toContain('the agent in "Family" (folder family)');
   expect(text).toContain('rm /workspace/group/victim-one.txt');
   expect(text).toContain('Why: clean up victim one');
@@ -100,7 +106,7 @@ test("a member's yes, a used code and another request's code are refused; the ow
   plant('two');
   const before = asks(await env.messages('local:main')).length;
   await env.send('local:family', 'please RM_two');
-  const { code } = await approvalRequest(before + 1);
+  const { code } = await approvalRequest(before, 'victim-two');
   const first = env.host.store.approvals.history().find((r) => r.status === 'approved')!;
 
   // A member types the code, in the group and in the main chat: only messages.
@@ -123,7 +129,7 @@ test('always: the rule is added, and the next identical command runs without ask
   plant('three');
   const before = asks(await env.messages('local:main')).length;
   await env.send('local:family', 'please RM_three');
-  const { code } = await approvalRequest(before + 1);
+  const { code } = await approvalRequest(before, 'victim-three');
   await ownerSays('local:main', `always ${code}`);
   await untilReply('local:main', new RegExp(`^Approved ${code}, and always allowed`));
   await env.untilChat('local:family', () => !fs.existsSync(victim('three')), 60_000, 'the approved rm');
@@ -134,16 +140,15 @@ test('always: the rule is added, and the next identical command runs without ask
   plant('three');
   const count = replies(await env.messages('local:family')).length;
   await env.send('local:family', 'again RM_three');
-  await env.untilChat('local:family', (m) => replies(m).length >= count + 2, 90_000, 'the second run');
-  expect(fs.existsSync(victim('three'))).toBe(false);
-  expect(asks(await env.messages('local:main')).length).toBe(before + 1);
+  await env.untilChat('local:family', (m) => replies(m).length > count && !fs.existsSync(victim('three')), 90_000, 'the second run');
+  expect(asks(await env.messages('local:main')).filter((m) => m.text.includes('victim-three'))).toHaveLength(1);
 }, 150_000);
 
 test('a 5,000-character command is never shown cut: the chat names the file holding all of it, and its hash', async () => {
   plant('long');
   const before = asks(await env.messages('local:main')).length;
   await env.send('local:family', 'please RM_long');
-  const { text, code } = await approvalRequest(before + 1);
+  const { text, code } = await approvalRequest(before, 'too long to show here');
   const req = env.host.store.approvals.pendingByCode(code)!;
   const full = `rm /workspace/group/victim-long.txt # ${LONG_TAIL}`;
   expect(req.detail).toBe(full);
@@ -162,7 +167,9 @@ test('timeout and restart: no answer means no, a late yes is refused, and a requ
   plant('four');
   const before = asks(await env.messages('local:main')).length;
   await env.send('local:family', 'please RM_four');
-  const { code } = await approvalRequest(before + 1);
+  const { code } = await approvalRequest(before, 'victim-four');
+  const expired = () => env.host.store.approvals.history().find((r) => r.code === code)?.status === 'expired';
+  await env.untilChat('local:family', expired, 60_000, 'the request to expire');
   await untilReply('local:family', /Timed out after 2 s with no answer from the owner: treat it as a no/);
   await ownerSays('local:main', `yes ${code}`);
   await untilReply('local:main', new RegExp(`No request waits for code ${code}`));
@@ -193,9 +200,53 @@ test('groups: with "ask", register_group from the main chat waits for the owner,
   expect(patch.status).toBe(200);
   const before = asks(await env.messages('local:main')).length;
   await ownerSays('local:main', 'REGISTER_KIDS');
-  const { text, code } = await approvalRequest(before + 1);
+  const { text, code } = await approvalRequest(before, 'register_group');
   expect(text).toContain('register_group jid=local:kids name=Kids folder=kids');
   await ownerSays('local:main', `no ${code}`);
   await untilReply('local:main', /^Tool said:.*The owner declined/s);
   expect(env.host.store.groups.get('local:kids')).toBeUndefined();
+}, 120_000);
+
+/** Runs the built `nanoclaw` command against this host. */
+function nanoclaw(args: string[]): Promise<{ code: number | null; out: string }> {
+  fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.resolve('dist/src/cli.js'), ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), NANOCLAW_HOME: env.home, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+test('dashboard API and CLI: pending and past requests with who decided, an answer by id, and group settings from `nanoclaw groups`', async () => {
+  const set = await nanoclaw(['groups', 'approvals', 'family', 'mount_write=deny', '--bash', 'rm,git push']);
+  expect(set.code).toBe(0);
+  expect(set.out).toMatch(/mount_write\s+deny/);
+  expect(set.out).toContain('bash patterns: rm, git push');
+  expect(env.host.store.groups.get('local:family')!.sandbox.approvals).toMatchObject({ policy: { bash: 'ask', mount_write: 'deny' } });
+
+  plant('five');
+  const before = asks(await env.messages('local:main')).length;
+  await env.send('local:family', 'please RM_five');
+  const { code } = await approvalRequest(before, 'victim-five');
+  const listed = await nanoclaw(['approvals']);
+  expect(listed.out).toContain('Waiting for you (1):');
+  expect(listed.out).toContain('rm /workspace/group/victim-five.txt');
+  expect(listed.out).toMatch(/approved by owner in local:main/);
+  const id = env.host.store.approvals.pendingByCode(code)!.id;
+
+  const unauth = await fetch(`${env.host.url}/api/approvals/${id}/yes`, { method: 'POST' });
+  expect(unauth.status).toBe(401);
+  const yes = await nanoclaw(['approvals', 'yes', id]);
+  expect(yes.out, JSON.stringify(env.host.store.approvals.history().slice(0, 4), null, 1)).toContain(`Approved ${code}, this once.`);
+  await env.untilChat('local:family', () => !fs.existsSync(victim('five')), 60_000, 'the approved rm');
+  const again = await env.api(`/api/approvals/${id}/no`, { method: 'POST', json: { by: 'dashboard' } });
+  expect(again.status).toBe(409);
+  const body = (await (await env.api('/api/approvals')).json()) as any;
+  expect(body.history.find((r: any) => r.id === id)).toMatchObject({ status: 'approved', decidedBy: 'owner via cli' });
 }, 120_000);

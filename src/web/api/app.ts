@@ -8,6 +8,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Store } from '../../store/index.js';
 import type { TaskDeps } from '../../tools/task-tools.js';
 import { dashboardApp, type DashboardDeps } from '../dashboard/dashboard.js';
+import { approvalsApi, type ApprovalsApiDeps } from './approvals.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
@@ -35,6 +36,8 @@ export interface ApiDeps {
   recentErrors: DashboardDeps['recentErrors'];
   /** Scheduled tasks and usage: the same deps as the agent's task tools. */
   tasks: TaskDeps;
+  /** "Ask me first" requests and the owner's answers. */
+  approvals?: ApprovalsApiDeps;
   /** Where the dashboard's static files are (default: in the package). */
   publicDir?: string;
   /** Extra routes (tests, bench), added last. */
@@ -84,6 +87,8 @@ export function createApi(deps: ApiDeps): Hono {
   app.route('/', dashboardApp({ status: deps.status, recentErrors: deps.recentErrors, publicDir: deps.publicDir }));
   app.route('/', tasksApi(deps.tasks));
   app.route('/', usageApi({ store: deps.tasks.store, timezone: deps.tasks.timezone, now: deps.tasks.now }));
+
+  if (deps.approvals) app.route('/', approvalsApi(deps.approvals));
 
   deps.extend?.(app);
   return app;
