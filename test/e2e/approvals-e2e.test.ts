@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { hashDetail } from '../../src/store/approvals.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
@@ -249,4 +250,36 @@ test('dashboard API and CLI: pending and past requests with who decided, an answ
   expect(again.status).toBe(409);
   const body = (await (await env.api('/api/approvals')).json()) as any;
   expect(body.history.find((r: any) => r.id === id)).toMatchObject({ status: 'approved', decidedBy: 'owner via cli' });
+}, 120_000);
+
+test('dashboard: the pending request is shown whole with its buttons; Deny decides it as the owner', async () => {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    plant('six');
+    const before = asks(await env.messages('local:main')).length;
+    await env.send('local:family', 'please RM_six');
+    const { code } = await approvalRequest(before, 'victim-six');
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`${env.host.url}/#token=${encodeURIComponent(env.host.token)}`);
+    await page.click('#tabs a[data-page="approvals"]');
+    const card = page.locator('#approvals-pending article.approval', { hasText: `code ${code}` });
+    await card.waitFor();
+    expect(await card.locator('pre.detail').textContent()).toBe('rm /workspace/group/victim-six.txt');
+    await card.getByRole('button', { name: 'Deny' }).click();
+    await page.locator('#approvals-history td', { hasText: 'owner via dashboard' }).first().waitFor();
+    await untilReply('local:family', /Tool said:.*victim-six|The owner declined/s);
+    expect(env.host.store.approvals.history().find((r) => r.code === code)).toMatchObject({
+      status: 'denied',
+      decidedBy: 'owner via dashboard',
+    });
+    expect(fs.existsSync(victim('six'))).toBe(true);
+  } finally {
+    await browser.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
 }, 120_000);
