@@ -93,8 +93,14 @@ export function matchesBashPattern(command: string, patterns: readonly string[])
 export function classifyRunnerTool(group: RegisteredGroup, toolName: string, input: any): Action | null {
   if (toolName === 'Bash') {
     const command = typeof input?.command === 'string' ? input.command : '';
-    if (!matchesBashPattern(command, group.sandbox.approvals?.bashPatterns ?? [])) return null;
-    return { kind: 'bash', detail: command, what: 'run a Bash command', reason: str(input?.description) };
+    const reason = str(input?.description);
+    if (matchesBashPattern(command, group.sandbox.approvals?.bashPatterns ?? []))
+      return { kind: 'bash', detail: command, what: 'run a Bash command', reason };
+    // A command that names a host folder may write to it: asked about like a Write there (a tripwire, not a wall).
+    const writable = group.sandbox.extraMounts?.some((m) => m.readonly === false);
+    if (writable && command.includes(EXTRA_MOUNT_ROOT))
+      return { kind: 'mount_write', detail: command, what: 'run a Bash command on a host folder', reason };
+    return null;
   }
   if (['Write', 'Edit', 'MultiEdit', 'NotebookEdit'].includes(toolName)) {
     const given = str(input?.file_path) ?? str(input?.notebook_path) ?? '';

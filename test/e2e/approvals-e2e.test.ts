@@ -27,6 +27,15 @@ function script(req: RecordedRequest) {
       },
     };
   }
+  if (text.includes('WRITE_MOUNT'))
+    return { toolUse: { name: 'Write', input: { file_path: '/workspace/extra/notes/hello.txt', content: 'written after a yes\n' } } };
+  if (text.includes('SCHEDULE_FOR_FAMILY'))
+    return {
+      toolUse: {
+        name: 'mcp__nanoclaw__schedule_task',
+        input: { prompt: 'nag the family', schedule_type: 'interval', schedule_value: '3600000', target_group: 'family' },
+      },
+    };
   if (text.includes('REGISTER_KIDS'))
     return { toolUse: { name: 'mcp__nanoclaw__register_group', input: { jid: 'local:kids', name: 'Kids', folder: 'kids' } } };
   return { text: 'OK' };
@@ -61,8 +70,17 @@ async function untilReply(jid: string, pattern: RegExp): Promise<string> {
   return replies(ms).find((t) => pattern.test(t))!;
 }
 
+let notes: string;
+
 beforeAll(async () => {
   env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000' } });
+  // A host folder the family chat may write to: writes there are asked about by default.
+  notes = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-notes-'));
+  fs.mkdirSync(env.config.configDir, { recursive: true });
+  fs.writeFileSync(
+    path.join(env.config.configDir, 'mount-allowlist.json'),
+    JSON.stringify({ allowedRoots: [{ path: notes, allowReadWrite: true }], nonMainReadOnly: false }),
+  );
   const res = await env.api('/api/groups', {
     method: 'POST',
     json: {
@@ -70,13 +88,17 @@ beforeAll(async () => {
       name: 'Family',
       folder: 'family',
       requiresTrigger: false,
-      sandbox: { approvals: { policy: { bash: 'ask' }, bashPatterns: ['rm'] } },
+      sandbox: {
+        approvals: { policy: { bash: 'ask' }, bashPatterns: ['rm'] },
+        extraMounts: [{ hostPath: notes, containerPath: 'notes', readonly: false }],
+      },
     },
   });
   expect(res.status).toBe(201);
 }, 60_000);
 afterAll(async () => {
   await env?.close();
+  if (notes) fs.rmSync(notes, { recursive: true, force: true });
 });
 
 test('yes: the owner sees the whole command, the reason and a code, and exactly that command runs', async () => {
@@ -101,6 +123,17 @@ test('yes: the owner sees the whole command, the reason and a code, and exactly 
   // The same code again finds nothing: codes work once.
   await ownerSays('local:main', `yes ${code}`);
   await untilReply('local:main', /^Not done: No request waits for code/);
+}, 120_000);
+
+test('mount_write by default: a Write to a host folder waits for the owner, and lands only after the yes', async () => {
+  const before = asks(await env.messages('local:main')).length;
+  await env.send('local:family', 'please WRITE_MOUNT');
+  const { text, code } = await approvalRequest(before, 'Write /workspace/extra/notes/hello.txt');
+  expect(text).toContain('write to a host folder mounted into its sandbox');
+  expect(fs.existsSync(path.join(notes, 'hello.txt'))).toBe(false);
+  await ownerSays('local:main', `yes ${code}`);
+  await env.untilChat('local:family', () => fs.existsSync(path.join(notes, 'hello.txt')), 60_000, 'the approved write');
+  expect(fs.readFileSync(path.join(notes, 'hello.txt'), 'utf8')).toBe('written after a yes\n');
 }, 120_000);
 
 test("a member's yes, a used code and another request's code are refused; the owner's no reaches the agent, and nothing runs", async () => {
@@ -206,6 +239,20 @@ test('groups: with "ask", register_group from the main chat waits for the owner,
   await ownerSays('local:main', `no ${code}`);
   await untilReply('local:main', /^Tool said:.*The owner declined/s);
   expect(env.host.store.groups.get('local:kids')).toBeUndefined();
+}, 120_000);
+
+test('cross_chat on "deny": a task for another group is refused at once, with words the agent can act on', async () => {
+  const patch = await env.api('/api/groups/local%3Amain', {
+    method: 'PATCH',
+    json: { sandbox: { approvals: { policy: { cross_chat: 'deny' } } } },
+  });
+  expect(patch.status).toBe(200);
+  const before = asks(await env.messages('local:main')).length;
+  await ownerSays('local:main', 'SCHEDULE_FOR_FAMILY');
+  const said = await untilReply('local:main', /^Tool said:.*approvals\.policy\.cross_chat is "deny"/s);
+  expect(said).toContain('Do not try it another way');
+  expect(env.host.store.tasks.listByGroup('family')).toHaveLength(0);
+  expect(asks(await env.messages('local:main'))).toHaveLength(before);
 }, 120_000);
 
 /** Runs the built `nanoclaw` command against this host. */

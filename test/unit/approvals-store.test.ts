@@ -131,6 +131,9 @@ test('what counts: Bash patterns as whole words, writes under /workspace/extra, 
   expect(matchesBashPattern('git pull', ['git push'])).toBe(false);
   const g = group('local:fam', 'fam', { sandbox: { approvals: { bashPatterns: ['rm'] } } });
   expect(classifyRunnerTool(g, 'Bash', { command: 'ls' })).toBeNull();
+  expect(classifyRunnerTool(g, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toBeNull(); // no writable mount
+  const rw = { ...g, sandbox: { ...g.sandbox, extraMounts: [{ hostPath: '/srv/photos', containerPath: 'photos', readonly: false }] } };
+  expect(classifyRunnerTool(rw, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toMatchObject({ kind: 'mount_write' });
   expect(classifyRunnerTool(g, 'Write', { file_path: '/workspace/group/a.txt' })).toBeNull();
   expect(classifyRunnerTool(g, 'Write', { file_path: '../extra/photos/a.txt' })).toMatchObject({
     kind: 'mount_write',
