@@ -343,6 +343,19 @@ test('dashboard: the pending request is shown whole with its buttons; Deny decid
       decidedBy: 'owner via dashboard',
     });
     expect(fs.existsSync(victim('six'))).toBe(true);
+
+    // Groups → Settings: the kinds and Bash words are edited there; the "always" rules are kept.
+    await page.click('#tabs a[data-page="groups"]');
+    const group = page.locator('article.group[data-jid="local:family"]');
+    await group.locator('button.settings').click();
+    await group.locator('select[name=approval-network]').selectOption('deny');
+    await group.locator('input[name=bashPatterns]').fill('rm, curl');
+    await group.locator('form.settings button[type=submit]').click();
+    await expect.poll(() => page.textContent('#groups-notice')).toContain('Saved settings for Family');
+    const saved = env.host.store.groups.get('local:family')!.sandbox.approvals!;
+    expect(saved.policy).toMatchObject({ network: 'deny', bash: 'ask', mount_write: 'deny' });
+    expect(saved.bashPatterns).toEqual(['rm', 'curl']);
+    expect(saved.allow).toEqual([{ kind: 'bash', detail: 'rm /workspace/group/victim-three.txt' }]);
   } finally {
     await browser.close();
     fs.rmSync(profile, { recursive: true, force: true });
