@@ -4,7 +4,7 @@
 // host says to close. It holds no credential: the model is reached through the
 // gateway, which adds it on the host side.
 import fs from 'node:fs';
-import type { HookCallback, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
+import type { CanUseTool, HookCallback, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { archiveTranscript } from './archive.js';
 import { turnBlocks, type Block } from './content.js';
 import { callGateway, startForwarder } from './gateway-client.js';
@@ -22,6 +22,28 @@ const AGENT_BROWSER = '/app/bin/agent-browser';
 const SESSION_GONE = /no conversation found|session.*not found/i;
 
 const send = (event: RunnerEvent) => callGateway(socket, 'POST', '/runner/event', event);
+
+/** The built-in tools the host may hold for the owner ("ask me first"); the host decides which calls count. */
+const HELD_TOOLS = new Set(['Bash', 'Write', 'Edit', 'MultiEdit', 'NotebookEdit']);
+
+/**
+ * The SDK's permission hook: each held tool call waits for the gateway, which
+ * records it, asks the owner if the group's settings say so, and answers. What
+ * the agent wrote decides nothing; a gateway that cannot be reached means no.
+ */
+const askGateway: CanUseTool = async (toolName, input) => {
+  if (!HELD_TOOLS.has(toolName)) return { behavior: 'allow', updatedInput: input };
+  try {
+    const answer = await callGateway<{ approved: boolean; message: string }>(socket, 'POST', '/approvals/tool', {
+      tool_name: toolName,
+      input,
+    });
+    if (answer.approved === true) return { behavior: 'allow', updatedInput: input };
+    return { behavior: 'deny', message: answer.message || 'The owner did not approve this.' };
+  } catch (err) {
+    return { behavior: 'deny', message: `Not run: the host could not be asked for approval (${(err as Error).message}).` };
+  }
+};
 
 /** A prompt stream the SDK reads from; we push one turn at a time. */
 function turnQueue() {
@@ -153,8 +175,9 @@ async function main(): Promise<void> {
         SubagentStart: [{ hooks: [subagent('start')] }],
         SubagentStop: [{ hooks: [subagent('stop')] }],
       },
-      permissionMode: 'bypassPermissions',
-      allowDangerouslySkipPermissions: true,
+      // Every tool call reaches askGateway; only the gateway's answer lets a held one run.
+      permissionMode: 'default',
+      canUseTool: askGateway,
       env,
       stderr: (line: string) => process.stderr.write(line),
     },

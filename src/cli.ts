@@ -14,6 +14,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'pairing list | approve <code> — strangers waiting to talk to the assistant',
     load: async () => (await import('./cli/pairing.js')).pairingCommand,
   },
+  approvals: {
+    summary: 'approvals [list] | yes|no|always <id> — actions waiting for your approval, and past decisions',
+    load: async () => (await import('./cli/approvals.js')).approvalsCommand,
+  },
   groups: {
     summary: 'groups list | add <jid> <name> <folder> [--trigger @X] [--no-trigger] | remove <jid>',
     load: async () => (await import('./cli/groups.js')).groupsCommand,

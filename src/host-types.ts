@@ -2,6 +2,7 @@
 import type { Hono } from 'hono';
 import type { ChannelPlugin } from './channels/plugin.js';
 import type { AgentDeps, LiveAgent } from './agent/agent.js';
+import type { Approvals } from './approvals/approvals.js';
 import type { Config } from './config/config.js';
 import type { homePaths } from './config/home.js';
 import type { InboundDecision } from './inbound/receive.js';
@@ -56,4 +57,6 @@ export interface Host {
   subscribe(listener: (m: StoredMessage) => void): () => void;
   status(): HostStatus;
   stop(): Promise<void>;
+  /** "Ask me first": pending and past requests, and the owner's answers. */
+  approvals: Approvals;
 }

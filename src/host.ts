@@ -13,6 +13,7 @@ import { CHANNELS, configuredChannels } from './channels/registry.js';
 import { setEnvValues } from './cli/env-file.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
+import { approvalTimeoutMs, createApprovals } from './approvals/approvals.js';
 import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
 import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
@@ -104,6 +105,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     // A run holds its claim at most one agent turn (plus a minute to start its sandbox).
     staleMs: config.agentTimeoutMs + 60_000,
   });
+  // Ask me first: a restart while a request waited means no; the owner answers in the main chat.
+  const approvals = createApprovals({ store, paths, logger, timeoutMs: approvalTimeoutMs(config.env) });
+  approvals.recover();
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
   // Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again.
   const resetSession = (folder: string): Promise<void> => {
@@ -125,6 +129,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     timezone: config.timezone,
     tasks: createTaskTools(taskDeps),
     forget: createForgetTools({ store, paths, engine: forget, isDirectChat: (jid) => isDirectChat(jid, plugins) }),
+    approve: approvals.hostTool,
   });
   // OAuth tokens are refreshed here, on the host, when they near expiry.
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
@@ -142,6 +147,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     recordUsage: (u) => store.usage.record(u),
     logger,
     onModelCall: modelHealth.report,
+    approvals: approvals.forGateway,
   });
   const setTyping = (jid: string, typing: boolean) =>
     void channels
@@ -199,6 +205,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     plugins,
     wake: (jid) => !!agents.get(jid)?.wake(),
     enqueue: queue.enqueueMessages,
+    approvals,
   });
   const receive = (msg: Message, ch: Channel) => inbound.receive(msg, { name: ch.name, isLocal: ch === local }).seq;
   // Voice notes are transcribed before routing, so a spoken trigger triggers.
@@ -271,6 +278,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     diskGuard.stop();
     queue.stop();
     modelHealth.stop();
+    approvals.stop();
     delivery.stop();
     for (const a of agents.values()) a.kill('NanoClaw is shutting down');
     await Promise.allSettled([...agents.values()].map((a) => a.done));
@@ -302,6 +310,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     approvePairing: (code) => approvePairing(registry, code.toUpperCase()),
     pendingPairings: () => store.pairing.pending(),
     subscribe: feed.subscribe,
+    approvals,
   };
 
   if (opts.listen !== false) {
@@ -343,6 +352,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         running: () => channels.map((c) => c.name),
       },
       forget: { store, engine: forget },
+      approvals,
       extend: (app) => opts.extendApi?.(app, host),
     });
     server = await listen(app.fetch, config);

@@ -134,6 +134,19 @@ export interface SandboxSettings {
   extraMounts?: { hostPath: string; containerPath: string; readonly?: boolean }[];
   /** How many send_message calls one agent turn may make (default 10); the rest are refused. */
   maxMessagesPerTurn?: number;
+  /** "Ask me first": per kind of action allow | ask | deny, and what the owner always allows (src/approvals/). */
+  approvals?: ApprovalSettings;
+}
+
+export type ApprovalKind = 'network' | 'mount_write' | 'bash' | 'cross_chat' | 'groups' | 'task_budget';
+export type ApprovalMode = 'allow' | 'ask' | 'deny';
+
+export interface ApprovalSettings {
+  policy?: Partial<Record<ApprovalKind, ApprovalMode>>;
+  /** Bash commands that count as the `bash` kind: a command containing one of these words or phrases. */
+  bashPatterns?: string[];
+  /** Exact actions the owner answered "always" to: they pass without asking. */
+  allow?: { kind: ApprovalKind; detail: string }[];
 }
 
 export interface RegisteredGroup {

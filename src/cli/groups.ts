@@ -1,5 +1,7 @@
 // `nanoclaw groups list|add|remove`, through the running host's API.
+import { APPROVAL_KINDS, APPROVAL_MODES, DEFAULT_POLICY } from '../approvals/approvals.js';
 import type { Config } from '../config/config.js';
+import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../types.js';
 import type { GroupResponse, GroupsResponse, RemovedResponse } from '../web/api/types.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 
@@ -58,7 +60,8 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
     process.stdout.write(`Removed ${body.removed}\n`);
     return 0;
   }
-  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add or remove.\n`);
+  if (sub === 'approvals') return approvalsSetting(api, rest);
+  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove or approvals.\n`);
   return 2;
 }
 
@@ -67,4 +70,58 @@ async function resolveGroup(api: ApiClient, name: string): Promise<string | null
   const res = await api.request('/api/groups');
   const { groups } = await readBody<GroupsResponse>(res);
   return (groups.find((g) => g.jid === name) ?? groups.find((g) => g.folder === name))?.jid ?? null;
+}
+
+const APPROVALS_USAGE = `Usage: nanoclaw groups approvals <folder or jid> [<kind>=allow|ask|deny ...] [--bash "rm,git push"]
+  kinds: ${APPROVAL_KINDS.join(', ')}`;
+
+/** `groups approvals <group> [kind=mode ...] [--bash "a,b"]`: shows, or changes, what the group's agent must ask about. */
+async function approvalsSetting(api: ApiClient, rest: string[]): Promise<number> {
+  const [name, ...changes] = rest;
+  if (!name) {
+    process.stderr.write(APPROVALS_USAGE + '\n');
+    return 2;
+  }
+  const { groups } = await readBody<GroupsResponse>(await api.request('/api/groups'));
+  const group = groups.find((g) => g.jid === name) ?? groups.find((g) => g.folder === name);
+  if (!group) {
+    process.stderr.write(`No registered group has the folder or jid "${name}"; see "nanoclaw groups list".\n`);
+    return 1;
+  }
+  const current: ApprovalSettings = group.sandbox.approvals ?? {};
+  const policy = { ...current.policy };
+  let bashPatterns = current.bashPatterns;
+  for (let i = 0; i < changes.length; i++) {
+    const arg = changes[i];
+    if (arg === '--bash') {
+      bashPatterns = (changes[++i] ?? '')
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean);
+      continue;
+    }
+    const [kind, mode] = arg.split('=');
+    if (!APPROVAL_KINDS.includes(kind as ApprovalKind) || !APPROVAL_MODES.includes(mode as ApprovalMode)) {
+      process.stderr.write(`Not changed: "${arg}" is not <kind>=allow|ask|deny.\n${APPROVALS_USAGE}\n`);
+      return 2;
+    }
+    policy[kind as ApprovalKind] = mode as ApprovalMode;
+  }
+  let shown = current;
+  if (changes.length) {
+    const res = await api.request(`/api/groups/${encodeURIComponent(group.jid)}`, {
+      method: 'PATCH',
+      json: { sandbox: { approvals: { ...current, policy, bashPatterns } } },
+    });
+    if (!res.ok) {
+      process.stderr.write(`Not changed: ${await refusal(res)}\n`);
+      return 1;
+    }
+    shown = (await readBody<GroupResponse>(res)).group.sandbox.approvals ?? {};
+  }
+  for (const kind of APPROVAL_KINDS)
+    process.stdout.write(`${kind.padEnd(12)} ${shown.policy?.[kind] ?? `${DEFAULT_POLICY[kind]} (default)`}\n`);
+  process.stdout.write(`bash patterns: ${shown.bashPatterns?.length ? shown.bashPatterns.join(', ') : 'none'}\n`);
+  for (const r of shown.allow ?? []) process.stdout.write(`always allowed (${r.kind}): ${r.detail}\n`);
+  return 0;
 }

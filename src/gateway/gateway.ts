@@ -66,6 +66,14 @@ export interface GatewayDeps {
   onModelCall?: (identity: Identity, outcome: ModelOutcome) => void;
   /** How long a refused credential is answered from memory (default 5 min). */
   refusalTtlMs?: number;
+  /** The owner's "ask me first" decisions, made on the host for the calling group (src/approvals/). */
+  approvals?: GatewayApprovals;
+}
+
+export interface GatewayApprovals {
+  egress(identity: Identity, host: string, port: number): Promise<{ approved: boolean; message: string }>;
+  /** A built-in tool the runner is about to run (Bash, Write, ...): the host classifies it, the runner only obeys. */
+  tool(identity: Identity, toolName: string, input: unknown): Promise<{ approved: boolean; message: string }>;
 }
 
 export interface EndpointOptions {
@@ -451,6 +459,12 @@ export function createGateway(deps: GatewayDeps) {
       handlers.event(body as RunnerEvent);
       return json(res, 200, { ok: true });
     }
+    if (url === '/approvals/tool') {
+      const b = body as { tool_name?: unknown; input?: unknown };
+      if (!b || typeof b.tool_name !== 'string') return json(res, 400, { ok: false, error: 'An approval check needs tool_name.' });
+      const outcome = deps.approvals ? await deps.approvals.tool(identity, b.tool_name, b.input) : { approved: true, message: 'Allowed.' };
+      return json(res, 200, { ok: true, ...outcome });
+    }
     const tool = /^\/tools\/([a-z_]{1,40})$/.exec(url);
     if (tool) return json(res, 200, await handlers.tool(tool[1], body));
     return json(res, 404, { error: `No such gateway route: POST ${url}` });
@@ -461,6 +475,7 @@ export function createGateway(deps: GatewayDeps) {
       groupFolder: identity.groupFolder,
       rules,
       resolve: deps.resolve,
+      ask: deps.approvals ? (host: string, port: number) => deps.approvals!.egress(identity, host, port) : undefined,
       onEvent: (e: EgressEvent) => {
         deps.logger.info(
           { group: e.groupFolder, method: e.method, destination: e.destination, allowed: e.allowed, reason: e.reason },

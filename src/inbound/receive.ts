@@ -7,13 +7,15 @@ import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { Message, RegisteredGroup } from '../types.js';
 import type { ChannelPlugin } from '../channels/plugin.js';
+import { answerInChat, isOwnerAnswer } from './approval-answer.js';
+import type { Approvals } from '../approvals/approvals.js';
 import { approveInChat, isApproval, isDirectChat, offerPairing, type PairingDeps } from './pairing.js';
 import type { SenderAllowlist } from './sender-allowlist.js';
 
 export const MAX_INBOUND_TEXT = 4 * 1024 * 1024;
 
 /** What became of one inbound message. */
-export type InboundDecision = 'invalid' | 'dropped' | 'duplicate' | 'stored' | 'pairing' | 'approved' | 'enqueued' | 'woke';
+export type InboundDecision = 'invalid' | 'dropped' | 'duplicate' | 'stored' | 'pairing' | 'approved' | 'answered' | 'enqueued' | 'woke';
 
 /** Where a message came from: the local channel (the owner's own API/CLI) or a platform. */
 export interface Source {
@@ -32,6 +34,8 @@ export interface InboundDeps extends PairingDeps {
   onRouted?(msg: Message, decision: InboundDecision): void;
   /** Which platform decides whether a chat is direct (default: the registry's). */
   plugins?: readonly ChannelPlugin[];
+  /** The owner's "yes/no/always CODE" answers (none: no approvals step). */
+  approvals?: Pick<Approvals, 'answer'>;
 }
 
 /** A well-formed message (text cut at 4 MB), or null for one no channel should send. */
@@ -100,6 +104,10 @@ export function route(deps: InboundDeps, msg: StoredMessage, source: Source): In
   const group = deps.store.groups.get(msg.chatJid);
   const paired = pairingStep(deps, msg, group, source);
   if (paired) return paired;
+  if (deps.approvals && isOwnerAnswer(group, msg)) {
+    answerInChat({ ...deps, approvals: deps.approvals }, group!, msg);
+    return 'answered';
+  }
   if (!group || !triggers(deps.conversation, group, msg)) return 'stored';
   return dispatch(deps, group.jid);
 }

@@ -8,6 +8,7 @@ import { taskQueries } from './tasks.js';
 import { pairingQueries } from './pairing.js';
 import { identityQueries } from './identities.js';
 import { forgetQueries } from './forget.js';
+import { approvalQueries } from './approvals.js';
 
 export type Store = ReturnType<typeof createStore>;
 
@@ -22,6 +23,7 @@ export function createStore(db: DB) {
     pairing: pairingQueries(db),
     identities: identityQueries(db),
     forget: forgetQueries(db),
+    approvals: approvalQueries(db),
     close(): void {
       db.close();
     },

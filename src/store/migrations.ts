@@ -196,4 +196,25 @@ export const migrations: string[] = [
   `
   ALTER TABLE outbox ADD COLUMN media_path TEXT;
   `,
+  // 7: "ask me first": actions held for the owner's yes or no, each decided once.
+  `
+  CREATE TABLE approval_requests (
+    id TEXT PRIMARY KEY,
+    group_folder TEXT NOT NULL,
+    chat_jid TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    detail_hash TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    code TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    decided_by TEXT,
+    note TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    decided_at TEXT
+  );
+  CREATE INDEX approval_status ON approval_requests (status, created_at);
+  CREATE INDEX approval_code ON approval_requests (code);
+  `,
 ];

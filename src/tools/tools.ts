@@ -28,6 +28,8 @@ export interface ToolDeps {
   tasks?: TaskTools;
   /** Forgetting and consent tools. */
   forget?: TaskTools;
+  /** "Ask me first" for host tools (register_group, cross-group tasks): null to go ahead, or why not. */
+  approve?(identity: Identity, name: string, args: unknown): Promise<string | null>;
 }
 
 /** send_message calls one turn may make unless the group says otherwise (sandbox.maxMessagesPerTurn). */
@@ -43,6 +45,8 @@ export function createToolHandler(deps: ToolDeps) {
     deps.store.groups.get(identity.chatJid)?.sandbox.maxMessagesPerTurn ?? DEFAULT_MAX_MESSAGES_PER_TURN;
 
   async function handleTool(identity: Identity, name: string, args: unknown): Promise<ToolAnswer> {
+    const held = await deps.approve?.(identity, name, args);
+    if (held) return refuse(held);
     const { store } = deps;
     switch (name) {
       case defs.sendMessage.name: {

@@ -24,7 +24,8 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
     env = await startBashEnv(runtime);
     outside = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-extra-'));
     env.addGroup('alpha');
-    env.addGroup('beta', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${echo.port}`] });
+    // network: deny, so a destination off the list is refused at once instead of asking the owner.
+    env.addGroup('beta', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${echo.port}`], approvals: { policy: { network: 'deny' } } });
     const alphaDir = path.join(env.home, 'groups', 'alpha');
     fs.appendFileSync(path.join(alphaDir, 'CLAUDE.md'), `\nThe family safe code is ${canary}\n`);
     fs.writeFileSync(path.join(alphaDir, 'secret.txt'), `${canary}\n`);

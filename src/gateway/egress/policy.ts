@@ -26,14 +26,18 @@ export interface EgressRules {
 export const DEFAULT_WEB_ALLOWLIST = ['*:443', '*:80'];
 
 export type EgressDecision =
-  { allow: true; host: string; port: number; address: string } | { allow: false; host: string; port: number; reason: string };
+  | { allow: true; host: string; port: number; address: string }
+  /** askable: only the group's list refused it, so the owner may allow it (approvals, kind network). */
+  | { allow: false; host: string; port: number; reason: string; askable?: boolean };
 
 export type Resolver = (host: string) => Promise<string[]>;
 
 export const systemResolver: Resolver = async (host) => (await dns.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
-export function egressRules(settings: Pick<SandboxSettings, 'egress' | 'egressAllowlist'>): EgressRules {
-  return { policy: settings.egress ?? 'default', allowlist: settings.egressAllowlist ?? [] };
+export function egressRules(settings: Pick<SandboxSettings, 'egress' | 'egressAllowlist' | 'approvals'>): EgressRules {
+  // Destinations the owner answered "always" to count as listed.
+  const always = (settings.approvals?.allow ?? []).filter((r) => r.kind === 'network').map((r) => r.detail);
+  return { policy: settings.egress ?? 'default', allowlist: [...(settings.egressAllowlist ?? []), ...always] };
 }
 
 // Addresses that are never "the internet": loopback, private, link-local (cloud
@@ -179,9 +183,12 @@ export async function decideEgress(
   }
   const patterns = patternsFor(rules);
   if (!patterns.some((p) => hostMatches(p, host) && portMatches(p, port))) {
-    return refuse(
-      `${host}:${port} is not allowed by this group's network policy (${rules.policy}); add it to the group's egressAllowlist to allow it`,
-    );
+    return {
+      ...refuse(
+        `${host}:${port} is not allowed by this group's network policy (${rules.policy}); add it to the group's egressAllowlist to allow it`,
+      ),
+      askable: true,
+    } as EgressDecision;
   }
   // "localhost" resolves by name; it is as private as 127.0.0.1 and needs the same explicit entry.
   let addresses: string[];

@@ -21,6 +21,20 @@ export interface ProxyDeps {
   rules: EgressRules;
   resolve?: Resolver;
   onEvent(e: EgressEvent): void;
+  /** Holds a destination only the group's list refused while the owner is asked (approvals); none: refuse it. */
+  ask?(host: string, port: number): Promise<{ approved: boolean; message: string }>;
+}
+
+/**
+ * The policy's decision, or, for a destination only the group's list refused,
+ * the owner's: the request waits for the answer, and a yes allows exactly that host:port.
+ */
+async function decide(deps: ProxyDeps, host: string, port: number): Promise<EgressDecision> {
+  const first = await decideEgress(deps.rules, host, port, deps.resolve);
+  if (first.allow || !first.askable || !deps.ask) return first;
+  const outcome = await deps.ask(host, port);
+  if (!outcome.approved) return { allow: false, host, port, reason: `${first.reason}; the owner did not approve it: ${outcome.message}` };
+  return decideEgress({ ...deps.rules, allowlist: [...deps.rules.allowlist, `${host}:${port}`] }, host, port, deps.resolve);
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -50,7 +64,7 @@ export async function handleConnect(deps: ProxyDeps, req: http.IncomingMessage, 
     client.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nCONNECT needs host:port.\n');
     return;
   }
-  const decision = await decideEgress(deps.rules, target.host, target.port, deps.resolve);
+  const decision = await decide(deps, target.host, target.port);
   deps.onEvent({
     groupFolder: deps.groupFolder,
     method: 'CONNECT',
@@ -105,7 +119,7 @@ export async function handleAbsoluteUri(deps: ProxyDeps, req: http.IncomingMessa
     res.end(`Not a valid destination: ${url.host}\n`);
     return;
   }
-  const decision = await decideEgress(deps.rules, target.host, target.port, deps.resolve);
+  const decision = await decide(deps, target.host, target.port);
   deps.onEvent({
     groupFolder: deps.groupFolder,
     method: req.method ?? 'GET',

@@ -9,6 +9,7 @@ import type { Store } from '../../store/index.js';
 import type { TaskDeps } from '../../tools/task-tools.js';
 import { dashboardApp, type DashboardDeps } from '../dashboard/dashboard.js';
 import { channelsApi, type ChannelsApiDeps } from './channels.js';
+import { approvalsApi, type ApprovalsApiDeps } from './approvals.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
@@ -39,6 +40,8 @@ export interface ApiDeps {
   tasks: TaskDeps;
   /** Forgetting, receipts and opt-outs. */
   forget?: ForgetApiDeps;
+  /** "Ask me first" requests and the owner's answers. */
+  approvals?: ApprovalsApiDeps;
   /** Where the dashboard's static files are (default: in the package). */
   publicDir?: string;
   /** Setting channels up from the dashboard (tokens, linking). */
@@ -93,6 +96,7 @@ export function createApi(deps: ApiDeps): Hono {
   app.route('/', usageApi({ store: deps.tasks.store, timezone: deps.tasks.timezone, now: deps.tasks.now }));
 
   if (deps.forget) app.route('/', forgetApi(deps.forget));
+  if (deps.approvals) app.route('/', approvalsApi(deps.approvals));
 
   deps.extend?.(app);
   return app;

@@ -9,11 +9,12 @@
 // mounts are checked against the mount allowlist before anything is saved.
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { APPROVAL_KINDS } from '../../approvals/approvals.js';
 import { parsePattern } from '../../gateway/egress/policy.js';
 import type { Result } from '../../groups/registration.js';
 import { extraMountsFor } from '../../sandbox/mounts.js';
 import type { Store } from '../../store/index.js';
-import type { RegisteredGroup, SandboxSettings } from '../../types.js';
+import type { ApprovalKind, RegisteredGroup, SandboxSettings } from '../../types.js';
 import { describeIssues } from './chats.js';
 import { ApiError, jsonBody, objectBody } from './errors.js';
 import type { GroupResponse, GroupsResponse, RemovedResponse } from './types.js';
@@ -35,6 +36,34 @@ const mount = z
     hostPath: z.string().min(1).max(4096),
     containerPath: z.string().min(1).max(200),
     readonly: z.boolean().optional(),
+  })
+  .strict();
+
+const approvalMode = z.enum(['allow', 'ask', 'deny']);
+/** "Ask me first" settings: a mode per kind, the Bash patterns that count, and the owner's "always" rules. */
+const approvalSettings = z
+  .object({
+    policy: z
+      .object(Object.fromEntries(APPROVAL_KINDS.map((k) => [k, approvalMode.optional()])))
+      .strict()
+      .optional(),
+    bashPatterns: z
+      .array(
+        z
+          .string()
+          .trim()
+          .min(1)
+          .max(200)
+          .refine((t) => !/[\r\n]/.test(t), 'must be on one line'),
+      )
+      .max(100)
+      .optional(),
+    allow: z
+      .array(
+        z.object({ kind: z.enum(APPROVAL_KINDS as [ApprovalKind, ...ApprovalKind[]]), detail: z.string().min(1).max(100_000) }).strict(),
+      )
+      .max(500)
+      .optional(),
   })
   .strict();
 
@@ -64,6 +93,7 @@ const sandboxPatch = z
       .nullable(),
     extraMounts: z.array(mount).max(20).nullable(),
     maxMessagesPerTurn: z.number().int().min(0).max(1000).nullable(),
+    approvals: approvalSettings.nullable(),
   })
   .partial()
   .strict();

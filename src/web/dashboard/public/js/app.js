@@ -7,6 +7,7 @@ const PAGES = [
   ['chat', 'Chat'],
   ['groups', 'Groups'],
   ['tasks', 'Tasks'],
+  ['approvals', 'Approvals'],
   ['activity', 'Activity'],
   ['usage', 'Usage'],
   ['channels', 'Channels'],

@@ -11,6 +11,16 @@ const EGRESS = [
   ['open', 'Open: any public host and port'],
 ];
 
+/** The kinds of action a group can be made to ask about, with their defaults. */
+const APPROVAL_KINDS = [
+  ['network', 'New hosts', 'ask'],
+  ['mount_write', 'Writes to host folders', 'ask'],
+  ['bash', 'Listed Bash commands', 'allow'],
+  ['cross_chat', 'Tasks for other chats (main)', 'allow'],
+  ['groups', 'Registering chats (main)', 'allow'],
+  ['task_budget', 'Raising task budgets', 'allow'],
+];
+
 export function render(root, ctx) {
   const name = ctx.status?.assistantName || 'Andy';
   const msg = h('div', { id: 'groups-notice' });
@@ -131,6 +141,23 @@ export function render(root, ctx) {
         value: (sb.egressAllowlist || []).join('\n'),
       }),
     };
+    // Ask me first: per kind allow / ask / deny (blank: the default), and the Bash words that count.
+    const ap = sb.approvals || {};
+    const kinds = APPROVAL_KINDS.map(([kind, label, def]) => [
+      kind,
+      label,
+      h(
+        'select',
+        { name: `approval-${kind}` },
+        [
+          ['', `default (${def})`],
+          ['allow', 'allow'],
+          ['ask', 'ask me'],
+          ['deny', 'deny'],
+        ].map(([v, l]) => h('option', { value: v, selected: ((ap.policy || {})[kind] || '') === v }, l)),
+      ),
+    ]);
+    const bashPatterns = h('input', { name: 'bashPatterns', placeholder: 'rm, git push', value: (ap.bashPatterns || []).join(', ') });
     const mounts = h('div.mounts');
     const addMount = (m = {}) => {
       const row = h(
@@ -180,6 +207,14 @@ export function render(root, ctx) {
               egress: f.egress.value || null,
               egressAllowlist: hosts.length ? hosts : null,
               extraMounts: extraMounts.length ? extraMounts : null,
+              approvals: {
+                ...ap,
+                policy: Object.fromEntries(kinds.map(([kind, , sel]) => [kind, sel.value]).filter(([, v]) => v)),
+                bashPatterns: bashPatterns.value
+                  .split(',')
+                  .map((t) => t.trim())
+                  .filter(Boolean),
+              },
             },
           };
           try {
@@ -209,6 +244,15 @@ export function render(root, ctx) {
         h('legend', 'Extra folders (checked against the mount allowlist)'),
         mounts,
         h('button.link', { type: 'button', onclick: () => addMount() }, '+ Add a folder'),
+      ),
+      h(
+        'fieldset',
+        h('legend', 'Ask me first (the owner answers "yes CODE" in the main chat)'),
+        h(
+          'div.grid',
+          kinds.map(([, label, sel]) => field(label, sel)),
+          field('Bash commands to ask about (comma-separated words)', bashPatterns, 'wide'),
+        ),
       ),
       out,
       h('div.actions', h('button.primary', { type: 'submit' }, 'Save settings')),

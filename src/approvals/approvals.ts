@@ -1,0 +1,329 @@
+// "Ask me first": an action a group's settings say to ask about is held while
+// the owner is asked in the main chat, and goes ahead only on the owner's yes.
+// The host decides everything here: the runner's and the proxy's callers only
+// learn the outcome. A request ends once (store/approvals.ts); no answer within
+// the timeout, or a restart while waiting, means no.
+import fs from 'node:fs';
+import path from 'node:path';
+import { resolveGroupFolder, type HomePaths } from '../config/home.js';
+import type { Identity } from '../gateway/gateway.js';
+import type { Logger } from '../logger.js';
+import { EXTRA_MOUNT_ROOT } from '../sandbox/mount-allowlist.js';
+import type { ApprovalRequest } from '../store/approvals.js';
+import type { Store } from '../store/index.js';
+import type { ApprovalKind, ApprovalMode, Message, RegisteredGroup } from '../types.js';
+
+export const APPROVAL_KINDS: readonly ApprovalKind[] = ['network', 'mount_write', 'bash', 'cross_chat', 'groups', 'task_budget'];
+export const APPROVAL_MODES: readonly ApprovalMode[] = ['allow', 'ask', 'deny'];
+
+/** New hosts and writes to host folders are asked about; everything allowed before stays allowed. */
+export const DEFAULT_POLICY: Record<ApprovalKind, ApprovalMode> = {
+  network: 'ask',
+  mount_write: 'ask',
+  bash: 'allow',
+  cross_chat: 'allow',
+  groups: 'allow',
+  task_budget: 'allow',
+};
+
+export const DEFAULT_APPROVAL_TIMEOUT_MS = 10 * 60_000;
+
+/** NANOCLAW_APPROVAL_TIMEOUT_MS: how long a request waits for the owner (default 10 min). */
+export function approvalTimeoutMs(env: Readonly<Record<string, string | undefined>>): number {
+  const n = Number(env.NANOCLAW_APPROVAL_TIMEOUT_MS);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_APPROVAL_TIMEOUT_MS;
+}
+/** Longer than this, the action goes to a file instead of the chat: a chat preview must never be cut. */
+export const MAX_INLINE_DETAIL = 500;
+
+/** "yes 4F7K", "no 4F7K", "always 4F7K" (any case, a trailing . or !). */
+export const ANSWER_PATTERN = /^\s*(yes|no|always)\s+([A-Za-z0-9]{4})\s*[.!]?\s*$/i;
+
+export type Verb = 'yes' | 'no' | 'always';
+export type Outcome = { approved: boolean; message: string };
+
+/** One action, as the owner will see it and a yes will approve it. */
+export interface Action {
+  kind: ApprovalKind;
+  /** The whole thing: command, host:port, tool and path. Exactly this is approved. */
+  detail: string;
+  /** Short words for "Waiting for the owner's approval to …". */
+  what: string;
+  reason?: string;
+}
+
+export interface ApprovalsDeps {
+  store: Store;
+  paths: HomePaths;
+  logger: Logger;
+  timeoutMs: number;
+  /** Sent to the owner's main chat. */
+  postToMain?(text: string): void;
+}
+
+const KIND_WORDS: Record<ApprovalKind, string> = {
+  network: 'reach a host outside its network allowlist',
+  mount_write: 'write to a host folder mounted into its sandbox',
+  bash: 'run a Bash command you asked to be asked about',
+  cross_chat: 'act in another chat',
+  groups: 'change which chats the assistant answers in',
+  task_budget: "raise a task's token budget",
+};
+
+export function modeFor(group: Pick<RegisteredGroup, 'sandbox'>, kind: ApprovalKind): ApprovalMode {
+  return group.sandbox.approvals?.policy?.[kind] ?? DEFAULT_POLICY[kind];
+}
+
+/** Did the owner answer "always" to exactly this? */
+export function alwaysAllowed(group: Pick<RegisteredGroup, 'sandbox'>, action: Pick<Action, 'kind' | 'detail'>): boolean {
+  return !!group.sandbox.approvals?.allow?.some((r) => r.kind === action.kind && r.detail === action.detail);
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Does a Bash command contain one of the owner's patterns as whole words ("rm" matches "rm -rf x", not "format")? */
+export function matchesBashPattern(command: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => {
+    const words = p.trim().split(/\s+/).filter(Boolean).map(escapeRegExp);
+    return words.length > 0 && new RegExp(`(^|[^\\w-])${words.join('\\s+')}($|[^\\w-])`).test(command);
+  });
+}
+
+/** Which of the runner's built-in tool calls need the owner; null: none of the kinds. */
+export function classifyRunnerTool(group: RegisteredGroup, toolName: string, input: any): Action | null {
+  if (toolName === 'Bash') {
+    const command = typeof input?.command === 'string' ? input.command : '';
+    const reason = str(input?.description);
+    if (matchesBashPattern(command, group.sandbox.approvals?.bashPatterns ?? []))
+      return { kind: 'bash', detail: command, what: 'run a Bash command', reason };
+    // A command that names a host folder may write to it: asked about like a Write there (a tripwire, not a wall).
+    const writable = group.sandbox.extraMounts?.some((m) => m.readonly === false);
+    if (writable && command.includes(EXTRA_MOUNT_ROOT))
+      return { kind: 'mount_write', detail: command, what: 'run a Bash command on a host folder', reason };
+    return null;
+  }
+  if (['Write', 'Edit', 'MultiEdit', 'NotebookEdit'].includes(toolName)) {
+    const given = str(input?.file_path) ?? str(input?.notebook_path) ?? '';
+    const full = path.posix.resolve('/workspace/group', given);
+    if (full !== EXTRA_MOUNT_ROOT && !full.startsWith(EXTRA_MOUNT_ROOT + '/')) return null;
+    return { kind: 'mount_write', detail: `${toolName} ${full}`, what: `write ${full}` };
+  }
+  return null;
+}
+
+/** Which host tool calls need the owner; null: none of the kinds. Only the main chat may make these calls at all. */
+export function classifyHostTool(identity: Identity, name: string, args: any): Action | null {
+  if (!identity.isMain) return null;
+  if (name === 'register_group') {
+    const detail = `register_group jid=${str(args?.jid)} name=${str(args?.name)} folder=${str(args?.folder)}`;
+    return { kind: 'groups', detail, what: `register the chat ${str(args?.jid)}` };
+  }
+  if (name === 'unregister_group') {
+    return { kind: 'groups', detail: `unregister_group jid=${str(args?.jid)}`, what: `unregister the chat ${str(args?.jid)}` };
+  }
+  if (name === 'schedule_task' && typeof args?.target_group === 'string' && args.target_group !== identity.groupFolder) {
+    const detail = `schedule_task for group ${args.target_group} (${str(args.schedule_type)} ${String(args.schedule_value)}): ${str(args.prompt)}`;
+    return { kind: 'cross_chat', detail, what: `schedule a task for the group ${args.target_group}` };
+  }
+  return null;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`);
+
+export function createApprovals(deps: ApprovalsDeps) {
+  const { store } = deps;
+  const waiters = new Map<string, { resolve(o: Outcome): void; timer: NodeJS.Timeout }>();
+
+  const settle = (id: string, outcome: Outcome) => {
+    const w = waiters.get(id);
+    if (!w) return;
+    waiters.delete(id);
+    clearTimeout(w.timer);
+    w.resolve(outcome);
+  };
+
+  /** The action as the owner sees it: whole in the chat, or whole in a file the chat names. Never cut. */
+  function showDetail(req: ApprovalRequest): string {
+    if (req.detail.length <= MAX_INLINE_DETAIL) return req.detail;
+    const dir = path.join(resolveGroupFolder(deps.paths, 'main'), 'approvals');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${req.id}.txt`), req.detail, { mode: 0o600 });
+    return `(${req.detail.length} characters, too long to show here: the whole text is in groups/main/approvals/${req.id}.txt and on the dashboard under Approvals; nothing of it is shown cut.)`;
+  }
+
+  function ownerText(req: ApprovalRequest, group: RegisteredGroup, reason: string | undefined): string {
+    return [
+      `Approval needed (code ${req.code}): the agent in "${group.name}" (folder ${group.folder}) wants to ${KIND_WORDS[req.kind as ApprovalKind]}:`,
+      showDetail(req),
+      `sha256 ${req.detailHash.slice(0, 16)}`,
+      `Why: ${reason?.trim() ? reason.trim().slice(0, 500) : '(the agent gave no reason)'}`,
+      `Answer "yes ${req.code}" (this once), "always ${req.code}" (always allow exactly this for ${group.name}) or "no ${req.code}". No answer in ${minutes(deps.timeoutMs)} means no.`,
+    ].join('\n');
+  }
+
+  function postToMain(text: string): boolean {
+    if (deps.postToMain) {
+      deps.postToMain(text);
+      return true;
+    }
+    const main = store.groups.main();
+    if (!main) return false;
+    store.outbox.enqueue(main.jid, text, { kind: 'system' });
+    return true;
+  }
+
+  function addAllowRule(req: ApprovalRequest): void {
+    const group = store.groups.get(req.chatJid);
+    if (!group) return;
+    const approvals = group.sandbox.approvals ?? {};
+    const allow = [...(approvals.allow ?? []), { kind: req.kind as ApprovalKind, detail: req.detail }];
+    store.groups.update({ ...group, sandbox: { ...group.sandbox, approvals: { ...approvals, allow } } });
+  }
+
+  function decideRequest(req: ApprovalRequest, verb: Verb, decidedBy: string): { ok: boolean; text: string; request?: ApprovalRequest } {
+    const status = verb === 'no' ? 'denied' : 'approved';
+    const decide = store.db.transaction(() => {
+      if (!store.approvals.decide(req.id, status, decidedBy, verb === 'always' ? 'always' : null)) return false;
+      if (verb === 'always') addAllowRule(req);
+      return true;
+    });
+    if (!decide()) return { ok: false, text: `Request ${req.code} was already decided.` };
+    const group = store.groups.get(req.chatJid);
+    const who = group?.name ?? req.groupFolder;
+    settle(
+      req.id,
+      verb === 'no'
+        ? { approved: false, message: 'The owner declined this. Do not try it another way; say so if it matters.' }
+        : { approved: true, message: 'The owner approved this.' },
+    );
+    const text =
+      verb === 'no'
+        ? `Declined ${req.code}: the agent in ${who} is told no.`
+        : verb === 'always'
+          ? `Approved ${req.code}, and always allowed from now on for ${who}.`
+          : `Approved ${req.code}, this once.`;
+    return { ok: true, text, request: store.approvals.get(req.id) };
+  }
+
+  /** Decides one action for a group: at once (allow, deny, an "always" rule) or after asking the owner. */
+  async function check(group: RegisteredGroup, action: Action): Promise<Outcome> {
+    const mode = modeFor(group, action.kind);
+    if (mode === 'allow' || alwaysAllowed(group, action)) return { approved: true, message: 'Allowed.' };
+    if (mode === 'deny') {
+      return {
+        approved: false,
+        message: `The owner's settings for this chat do not allow this (${KIND_WORDS[action.kind]}: approvals.policy.${action.kind} is "deny"). Do not try it another way; tell the user it needs the owner.`,
+      };
+    }
+    const req = store.approvals.create({
+      groupFolder: group.folder,
+      chatJid: group.jid,
+      kind: action.kind,
+      detail: action.detail,
+      reason: action.reason ?? '',
+      timeoutMs: deps.timeoutMs,
+    });
+    const outcome = new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(() => {
+        // The timeout is one more contender for the same conditional update: if an answer won, this does nothing.
+        if (store.approvals.decide(req.id, 'expired', 'timeout'))
+          settle(req.id, {
+            approved: false,
+            message: `Timed out after ${minutes(deps.timeoutMs)} with no answer from the owner: treat it as a no. Do not try it another way.`,
+          });
+      }, deps.timeoutMs);
+      timer.unref?.();
+      waiters.set(req.id, { resolve, timer });
+    });
+    let asked = false;
+    try {
+      asked = postToMain(ownerText(req, group, action.reason));
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message, id: req.id }, 'could not ask the owner');
+    }
+    if (!asked) {
+      store.approvals.decide(req.id, 'denied', 'host', 'no main chat to ask');
+      settle(req.id, { approved: false, message: 'Refused: there is no main chat to ask the owner in.' });
+    } else if (!group.isMain) {
+      store.outbox.enqueue(group.jid, `Waiting for the owner's approval to ${action.what}…`, { kind: 'system' });
+    }
+    deps.logger.info({ id: req.id, group: group.folder, kind: action.kind }, 'approval asked');
+    return outcome;
+  }
+
+  type Answer = { ok: boolean; text: string; request?: ApprovalRequest };
+
+  /** The owner's answer (main chat). Only a pending request's own code counts, once. */
+  function answer(code: string, verb: Verb, decidedBy: string): Answer {
+    const req = store.approvals.pendingByCode(code);
+    if (!req) return { ok: false, text: `No request waits for code ${code.toUpperCase()}: codes work once and expire.` };
+    return decideRequest(req, verb, decidedBy);
+  }
+
+  /** The owner decided a request by its id (dashboard, CLI: the API token is the owner's). */
+  function answerById(id: string, verb: Verb, decidedBy: string): Answer {
+    const req = store.approvals.get(id);
+    if (!req || req.status !== 'pending')
+      return { ok: false, text: `Request ${id} is not waiting for an answer (${req?.status ?? 'no such request'}).` };
+    return decideRequest(req, verb, decidedBy);
+  }
+
+  const unknownGroup: Outcome = { approved: false, message: 'Refused: this chat is no longer registered.' };
+
+  /** What the gateway asks for a sandbox: by the identity of the endpoint the call came on, never by the payload. */
+  const forGateway = {
+    async egress(identity: Identity, host: string, port: number): Promise<Outcome> {
+      const group = store.groups.get(identity.chatJid);
+      if (!group) return unknownGroup;
+      return check(group, { kind: 'network', detail: `${host}:${port}`, what: `reach ${host}:${port}` });
+    },
+    async tool(identity: Identity, toolName: string, input: unknown): Promise<Outcome> {
+      const group = store.groups.get(identity.chatJid);
+      if (!group) return unknownGroup;
+      const action = classifyRunnerTool(group, toolName, input);
+      return action ? check(group, action) : { approved: true, message: 'Allowed.' };
+    },
+  };
+
+  /** A host tool call (register_group, cross-group schedule_task): null to go ahead, or why not. */
+  async function hostTool(identity: Identity, name: string, args: unknown): Promise<string | null> {
+    const action = classifyHostTool(identity, name, args);
+    if (!action) return null;
+    const group = store.groups.get(identity.chatJid);
+    if (!group) return unknownGroup.message;
+    const outcome = await check(group, action);
+    return outcome.approved ? null : outcome.message;
+  }
+
+  return {
+    check,
+    answer,
+    answerById,
+    forGateway,
+    hostTool,
+    /** At start: requests from before the restart are denied, never approved. */
+    recover(): number {
+      return store.approvals.denyAllPending('the host restarted while it waited');
+    },
+    /** At stop: whatever still waits is denied, and its caller told. */
+    stop(): void {
+      for (const id of [...waiters.keys()]) {
+        store.approvals.decide(id, 'denied', 'host', 'the host stopped while it waited');
+        settle(id, { approved: false, message: 'NanoClaw is shutting down: treat it as a no.' });
+      }
+    },
+    pending: () => store.approvals.pending(),
+    history: (limit?: number) => store.approvals.history(limit),
+  };
+}
+
+export type Approvals = ReturnType<typeof createApprovals>;
+
+/** Is this message the owner answering a request, in a main chat? A member's "yes 4F7K" is only a message. */
+export function isOwnerAnswer(group: RegisteredGroup | undefined, msg: Message): boolean {
+  return !!group?.isMain && msg.fromMe && !msg.fromAssistant && ANSWER_PATTERN.test(msg.text);
+}
