@@ -192,6 +192,14 @@ export const discordPlugin: ChannelPlugin = {
     }
   },
 
+  tokenForm: {
+    fields: [{ key: 'DISCORD_BOT_TOKEN', label: 'Bot token from the Developer Portal', secret: true }],
+    async save(values, { env, saveEnv }) {
+      const { note } = await saveCheckedToken(values.DISCORD_BOT_TOKEN?.trim() ?? '', env, saveEnv);
+      return `Discord bot token saved${note}.`;
+    },
+  },
+
   setupHint: {
     before: 'Create a bot in the Discord Developer Portal (with Message Content Intent), run ',
     command: 'nanoclaw auth discord',

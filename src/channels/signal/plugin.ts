@@ -183,6 +183,17 @@ export const signalPlugin: ChannelPlugin = {
     }
   },
 
+  tokenForm: {
+    fields: [
+      { key: 'SIGNAL_CLI_URL', label: 'signal-cli daemon address (http://127.0.0.1:8080)' },
+      { key: 'SIGNAL_ACCOUNT', label: 'The number it serves (+15551234567)' },
+    ],
+    async save(values, { saveEnv }) {
+      const { note } = await saveChecked(values.SIGNAL_CLI_URL?.trim() ?? '', values.SIGNAL_ACCOUNT?.trim() ?? '', saveEnv);
+      return `Signal saved: ${note}.`;
+    },
+  },
+
   setupHint: {
     before: 'Run signal-cli as a daemon (signal-cli -a +NUMBER daemon --http 127.0.0.1:8080), then ',
     command: 'nanoclaw auth signal',

@@ -224,6 +224,18 @@ export const slackPlugin: ChannelPlugin = {
     }
   },
 
+  tokenForm: {
+    fields: [
+      { key: 'SLACK_BOT_TOKEN', label: 'Bot token (xoxb-…)', secret: true },
+      { key: 'SLACK_APP_TOKEN', label: 'App-level token (xapp-…, Socket Mode)', secret: true },
+    ],
+    async save(values, { env, saveEnv }) {
+      const tokens = { botToken: values.SLACK_BOT_TOKEN?.trim(), appToken: values.SLACK_APP_TOKEN?.trim() };
+      const { note } = await saveCheckedTokens(tokens, env, saveEnv);
+      return `Slack tokens saved${note}.`;
+    },
+  },
+
   setupHint: {
     before: 'Create a Slack app from the manifest in the README (Socket Mode), run ',
     command: 'nanoclaw auth slack',
