@@ -86,7 +86,12 @@ beforeAll(async () => {
     expect((await env.api(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', json: { sandbox } })).status).toBe(200);
   };
   await add(TG_JID, 'web', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${port}`] });
-  await add('local:closed', 'closed', { egress: 'allowlist', egressAllowlist: ['docs.example.com'] });
+  // "deny" rather than the default "ask": this chat forbids other sites outright instead of asking the owner.
+  await add('local:closed', 'closed', {
+    egress: 'allowlist',
+    egressAllowlist: ['docs.example.com'],
+    approvals: { policy: { network: 'deny' } },
+  });
 }, 60_000);
 
 afterAll(async () => {

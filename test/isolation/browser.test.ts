@@ -22,7 +22,11 @@ describe.each(RUNTIMES)('browser on %s', (runtime) => {
 
   test('an allowed page loads in Chromium; the same page is refused to a group that does not list it', async () => {
     const allowed = env.addGroup('browse-ok', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${echo.port}`] });
-    const closed = env.addGroup('browse-no', { egress: 'allowlist', egressAllowlist: ['docs.example.com'] });
+    const closed = env.addGroup('browse-no', {
+      egress: 'allowlist',
+      egressAllowlist: ['docs.example.com'],
+      approvals: { policy: { network: 'deny' } },
+    });
     const ok = await env.bash(allowed, browse(echo.port, '/allowed'));
     expect(ok).toContain('echo-ok');
     expect(ok).toMatch(/Screenshot saved to \/workspace\/group\/screenshots\/screenshot-\d+\.png/);
