@@ -1,6 +1,7 @@
 // Files attached to a Discord message: what kind each is, what to call it in
 // the inbox, and the download, which goes through media-store (staged outside
 // every sandbox, capped in size). The user's file name is only shown as text.
+import { extensionFor } from '../file-types.js';
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -25,47 +26,9 @@ export function kindOf(file: DiscordFile): Attachment['kind'] {
   return 'document';
 }
 
-const EXT_BY_MIME: Record<string, string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-  'audio/ogg': 'ogg',
-  'audio/mpeg': 'mp3',
-  'audio/mp4': 'm4a',
-  'audio/wav': 'wav',
-  'video/mp4': 'mp4',
-  'video/webm': 'webm',
-  'video/quicktime': 'mov',
-  'application/pdf': 'pdf',
-  'text/plain': 'txt',
-  'text/markdown': 'md',
-  'text/csv': 'csv',
-  'application/json': 'json',
-  'application/zip': 'zip',
-};
-const SAFE_EXTENSIONS = new Set([
-  ...Object.values(EXT_BY_MIME),
-  'jpeg',
-  'heic',
-  'opus',
-  'flac',
-  'docx',
-  'xlsx',
-  'pptx',
-  'py',
-  'ts',
-  'js',
-  'yaml',
-  'yml',
-  'log',
-]);
-
 /** The sender's own extension if it is a known, harmless one; else one from the MIME type; else `bin`. */
 export function extensionOf(file: DiscordFile): string {
-  const own = /\.([a-z0-9]{1,8})$/i.exec(file.name)?.[1]?.toLowerCase();
-  if (own && SAFE_EXTENSIONS.has(own)) return own;
-  return EXT_BY_MIME[(file.contentType ?? '').toLowerCase().split(';')[0]!.trim()] ?? 'bin';
+  return extensionFor(file.contentType ?? undefined, file.name);
 }
 
 /** How a message without text shows the file. */

@@ -3,6 +3,7 @@
 // Chats are `sig:+<number>` and `sig:g:<group id>`. Media from registered chats
 // is fetched from signal-cli (getAttachment) into the group's inbox under names
 // we generate; the sender's file name is only ever shown as text.
+import { extensionFor } from '../file-types.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Logger } from '../../logger.js';
@@ -165,7 +166,7 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
       const path = await saveMedia({
         inbox,
         stagingDir: opts.stagingDir,
-        name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionFor(mimeType)}`,
+        name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionFor(mimeType, undefined)}`,
         open: async () => {
           const res = await rpc.call<{ data?: string }>(
             'getAttachment',
@@ -341,24 +342,4 @@ function placeholderFor(a: SignalAttachment): string {
   if (kind === 'video') return '[video]';
   const name = displayName(a.filename ?? undefined);
   return name ? `[document: ${name}]` : '[document]';
-}
-
-const EXT_BY_MIME: Record<string, string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-  'image/heic': 'heic',
-  'audio/aac': 'aac',
-  'audio/mpeg': 'mp3',
-  'audio/mp4': 'm4a',
-  'audio/ogg': 'ogg',
-  'video/mp4': 'mp4',
-  'video/quicktime': 'mov',
-  'application/pdf': 'pdf',
-  'text/plain': 'txt',
-};
-
-function extensionFor(mimeType: string): string {
-  return EXT_BY_MIME[mimeType.toLowerCase().split(';')[0]!.trim()] ?? 'bin';
 }

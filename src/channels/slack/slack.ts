@@ -3,6 +3,7 @@
 // receiver.ts) and go through one handler; replies go out with chat.postMessage.
 // The bot speaks as itself, so replies need no name prefix. Thread replies
 // belong to their channel's conversation; the assistant answers in the channel.
+import { extensionFor } from '../file-types.js';
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -234,7 +235,7 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
     return saveMedia({
       inbox,
       stagingDir: opts.stagingDir,
-      name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionOf(f)}`,
+      name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionFor(f.mimetype, f.name)}`,
       open: async () => {
         const res = await fetch(url, { headers: { authorization: `Bearer ${opts.botToken}` }, signal });
         if (!res.ok || !res.body) throw new Error(`file download answered HTTP ${res.status}`);
@@ -384,13 +385,6 @@ function placeholder(kind: Attachment['kind'], f: SlackFile): string {
 }
 
 // Slack's filetype names where they differ from the usual extension.
-const EXT_BY_FILETYPE: Record<string, string> = { text: 'txt', javascript: 'js', python: 'py', markdown: 'md', binary: 'bin' };
-
-function extensionOf(f: SlackFile): string {
-  const t = (f.filetype ?? '').toLowerCase();
-  const ext = EXT_BY_FILETYPE[t] ?? t;
-  return /^[a-z0-9]{1,8}$/.test(ext) ? ext : 'bin';
-}
 
 function explainStartError(err: unknown, apiUrl: string): Error {
   const code = (err as { data?: { error?: string } }).data?.error;

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { extensionFor } from '../file-types.js';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -520,65 +521,4 @@ function otherContent(msg: TgMessage): string | null {
   if (msg.contact) return `[contact: ${displayName(`${personName(msg.contact)} ${msg.contact.phone_number}`)}]`;
   if (msg.poll) return `[poll: ${displayName(msg.poll.question, 300)}]`;
   return null;
-}
-
-const EXT_BY_MIME: Record<string, string> = {
-  'image/jpeg': 'jpg',
-  'image/png': 'png',
-  'image/gif': 'gif',
-  'image/webp': 'webp',
-  'image/heic': 'heic',
-  'image/svg+xml': 'svg',
-  'audio/ogg': 'ogg',
-  'audio/opus': 'opus',
-  'audio/mpeg': 'mp3',
-  'audio/mp4': 'm4a',
-  'audio/x-m4a': 'm4a',
-  'audio/aac': 'aac',
-  'audio/wav': 'wav',
-  'audio/x-wav': 'wav',
-  'audio/flac': 'flac',
-  'video/mp4': 'mp4',
-  'video/webm': 'webm',
-  'video/quicktime': 'mov',
-  'application/pdf': 'pdf',
-  'text/plain': 'txt',
-  'text/markdown': 'md',
-  'text/csv': 'csv',
-  'text/html': 'html',
-  'application/json': 'json',
-  'application/xml': 'xml',
-  'text/xml': 'xml',
-  'application/zip': 'zip',
-  'application/rtf': 'rtf',
-  'application/epub+zip': 'epub',
-  'application/msword': 'doc',
-  'application/vnd.ms-excel': 'xls',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation': 'pptx',
-};
-const SAFE_EXTENSIONS = new Set([
-  ...Object.values(EXT_BY_MIME),
-  'py',
-  'js',
-  'ts',
-  'yaml',
-  'yml',
-  'toml',
-  'log',
-  'ini',
-  'sql',
-  'tsv',
-  'jpeg',
-]);
-
-/**
- * The extension of a saved file: the sender's own extension if it is on the
- * list (so `notes.md` stays Markdown), else one from the MIME type, else the fallback.
- */
-function extensionFor(mimeType: string, fileName: string | undefined, fallback: string): string {
-  const own = /\.([a-z0-9]{1,8})$/i.exec(fileName ?? '')?.[1]?.toLowerCase();
-  if (own && SAFE_EXTENSIONS.has(own)) return own;
-  return EXT_BY_MIME[mimeType.toLowerCase().split(';')[0]!.trim()] ?? fallback;
 }
