@@ -161,3 +161,28 @@ export function pluginInfo(p: ChannelPlugin): PluginInfo {
     canLink: !!p.link,
   };
 }
+
+/**
+ * The guided-setup step of a channel set up by a form: asks for each field
+ * (prompts in the same order; Enter at the first skips), saves through the
+ * form's own check, and asks again after a refusal.
+ */
+export function setupByForm(form: TokenForm, prompts: string[]): NonNullable<ChannelPlugin['setup']> {
+  return async ({ ask, out, paint, saveEnv, config, paths, env }) => {
+    for (;;) {
+      const values: Record<string, string> = {};
+      for (const [i, field] of form.fields.entries()) {
+        const question = `   ${prompts[i] ?? field.label}: `;
+        const value = (field.secret ? await ask.secret(question) : await ask.ask(question)).trim();
+        if (i === 0 && !value) return;
+        values[field.key] = value;
+      }
+      try {
+        out.write(`   ${paint.ok('✓')} ${await form.save(values, { config, paths, env, saveEnv })}\n`);
+        return;
+      } catch (err) {
+        out.write(`   ${paint.bad('✗')} ${(err as Error).message}\n`);
+      }
+    }
+  };
+}

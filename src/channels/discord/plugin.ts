@@ -2,7 +2,16 @@
 // an optional API root for proxies and tests (DISCORD_API_URL; the Gateway URL
 // is whatever its /gateway/bot answers), and who the owner is (DISCORD_OWNER_ID,
 // or the user whose direct chat is a main chat).
-import type { ChannelContext, ChannelPlugin, CheckResult, PluginEnv, SaveEnv, Settings } from '../plugin.js';
+import {
+  setupByForm,
+  type ChannelContext,
+  type ChannelPlugin,
+  type CheckResult,
+  type PluginEnv,
+  type SaveEnv,
+  type Settings,
+  type TokenForm,
+} from '../plugin.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import { discordDmJid, isDiscordDirectChat, isDiscordJid } from './jids.js';
 
@@ -127,6 +136,15 @@ function checkDiscord({ env }: PluginEnv): CheckResult[] {
   return [{ name: 'Discord', level: 'ok', detail: `bot token set${settings.apiRoot ? `, API at ${settings.apiRoot}` : ''}` }];
 }
 
+/** The dashboard's setup form; the guided setup asks the same fields. */
+const tokenForm: TokenForm = {
+  fields: [{ key: 'DISCORD_BOT_TOKEN', label: 'Bot token from the Developer Portal', secret: true }],
+  async save(values, { env, saveEnv }) {
+    const { note } = await saveCheckedToken(values.DISCORD_BOT_TOKEN?.trim() ?? '', env, saveEnv);
+    return `Discord bot token saved${note}.`;
+  },
+};
+
 export const discordPlugin: ChannelPlugin = {
   name: 'discord',
   label: 'Discord',
@@ -178,27 +196,8 @@ export const discordPlugin: ChannelPlugin = {
 
   doctor: checkDiscord,
 
-  async setup({ ask, out, paint, saveEnv, env }) {
-    for (;;) {
-      const token = await ask.secret('   Discord bot token from the Developer Portal (hidden; Enter to skip): ');
-      if (!token) return;
-      try {
-        const { note } = await saveCheckedToken(token, env, saveEnv);
-        out.write(`   ${paint.ok('✓')} Discord bot token saved${note}.\n`);
-        return;
-      } catch (err) {
-        out.write(`   ${paint.bad('✗')} ${(err as Error).message}\n`);
-      }
-    }
-  },
-
-  tokenForm: {
-    fields: [{ key: 'DISCORD_BOT_TOKEN', label: 'Bot token from the Developer Portal', secret: true }],
-    async save(values, { env, saveEnv }) {
-      const { note } = await saveCheckedToken(values.DISCORD_BOT_TOKEN?.trim() ?? '', env, saveEnv);
-      return `Discord bot token saved${note}.`;
-    },
-  },
+  tokenForm,
+  setup: setupByForm(tokenForm, ['Discord bot token from the Developer Portal (hidden; Enter to skip)']),
 
   setupHint: {
     before: 'Create a bot in the Discord Developer Portal (with Message Content Intent), run ',

@@ -6,7 +6,16 @@
 import path from 'node:path';
 import { prompter } from '../../cli/term.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
-import type { ChannelContext, ChannelPlugin, CheckResult, PluginEnv, SaveEnv, Settings } from '../plugin.js';
+import {
+  setupByForm,
+  type ChannelContext,
+  type ChannelPlugin,
+  type CheckResult,
+  type PluginEnv,
+  type SaveEnv,
+  type Settings,
+  type TokenForm,
+} from '../plugin.js';
 import { isSignalDirectChat, isSignalJid, signalDirectJid } from './jids.js';
 import { createSignalRpc, DAEMON_COMMAND, SignalRpcError } from './rpc.js';
 
@@ -106,6 +115,18 @@ async function saveChecked(url: string, account: string, saveEnv: SaveEnv): Prom
   return { file: saveEnv({ SIGNAL_CLI_URL: url.replace(/\/+$/, ''), SIGNAL_ACCOUNT: account }), note };
 }
 
+/** The dashboard's setup form; the guided setup asks the same fields. */
+const tokenForm: TokenForm = {
+  fields: [
+    { key: 'SIGNAL_CLI_URL', label: 'signal-cli daemon address (http://127.0.0.1:8080)' },
+    { key: 'SIGNAL_ACCOUNT', label: 'The number it serves (+15551234567)' },
+  ],
+  async save(values, { saveEnv }) {
+    const { note } = await saveChecked(values.SIGNAL_CLI_URL?.trim() ?? '', values.SIGNAL_ACCOUNT?.trim() ?? '', saveEnv);
+    return `Signal saved: ${note}.`;
+  },
+};
+
 export const signalPlugin: ChannelPlugin = {
   name: 'signal',
   label: 'Signal',
@@ -168,31 +189,11 @@ export const signalPlugin: ChannelPlugin = {
 
   doctor: checkSignal,
 
-  async setup({ ask, out, paint, saveEnv }) {
-    for (;;) {
-      const url = (await ask.ask('   signal-cli daemon address, e.g. http://127.0.0.1:8080 (Enter to skip): ')).trim();
-      if (!url) return;
-      const account = (await ask.ask('   Signal number it serves (+15551234567): ')).trim();
-      try {
-        const { note } = await saveChecked(url, account, saveEnv);
-        out.write(`   ${paint.ok('✓')} Signal saved: ${note}.\n`);
-        return;
-      } catch (err) {
-        out.write(`   ${paint.bad('✗')} ${(err as Error).message}\n`);
-      }
-    }
-  },
-
-  tokenForm: {
-    fields: [
-      { key: 'SIGNAL_CLI_URL', label: 'signal-cli daemon address (http://127.0.0.1:8080)' },
-      { key: 'SIGNAL_ACCOUNT', label: 'The number it serves (+15551234567)' },
-    ],
-    async save(values, { saveEnv }) {
-      const { note } = await saveChecked(values.SIGNAL_CLI_URL?.trim() ?? '', values.SIGNAL_ACCOUNT?.trim() ?? '', saveEnv);
-      return `Signal saved: ${note}.`;
-    },
-  },
+  tokenForm,
+  setup: setupByForm(tokenForm, [
+    'signal-cli daemon address, e.g. http://127.0.0.1:8080 (Enter to skip)',
+    'Signal number it serves (+15551234567)',
+  ]),
 
   setupHint: {
     before: 'Run signal-cli as a daemon (signal-cli -a +NUMBER daemon --http 127.0.0.1:8080), then ',

@@ -5,7 +5,16 @@
 // SLACK_API_URL points the Web API elsewhere. The owner is SLACK_OWNER_ID, or
 // the person in a direct chat registered as a main chat: by id, never by name.
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
-import type { ChannelContext, ChannelPlugin, CheckResult, PluginEnv, SaveEnv, Settings } from '../plugin.js';
+import {
+  setupByForm,
+  type ChannelContext,
+  type ChannelPlugin,
+  type CheckResult,
+  type PluginEnv,
+  type SaveEnv,
+  type Settings,
+  type TokenForm,
+} from '../plugin.js';
 import { isSlackDirectChat, slackChannelId } from './ids.js';
 
 export const SLACK_BOT_TOKEN = /^xoxb-[A-Za-z0-9-]{10,}$/;
@@ -150,6 +159,19 @@ function checkSlack({ env }: PluginEnv): CheckResult[] {
   ];
 }
 
+/** The dashboard's setup form; the guided setup asks the same fields. */
+const tokenForm: TokenForm = {
+  fields: [
+    { key: 'SLACK_BOT_TOKEN', label: 'Bot token (xoxb-…)', secret: true },
+    { key: 'SLACK_APP_TOKEN', label: 'App-level token (xapp-…, Socket Mode)', secret: true },
+  ],
+  async save(values, { env, saveEnv }) {
+    const tokens = { botToken: values.SLACK_BOT_TOKEN?.trim(), appToken: values.SLACK_APP_TOKEN?.trim() };
+    const { note } = await saveCheckedTokens(tokens, env, saveEnv);
+    return `Slack tokens saved${note}.`;
+  },
+};
+
 export const slackPlugin: ChannelPlugin = {
   name: 'slack',
   label: 'Slack',
@@ -209,32 +231,8 @@ export const slackPlugin: ChannelPlugin = {
 
   doctor: checkSlack,
 
-  async setup({ ask, out, paint, saveEnv, env }) {
-    for (;;) {
-      const bot = await ask.secret('   Slack bot token, xoxb-… (hidden; Enter to skip): ');
-      if (!bot) return;
-      const app = await ask.secret('   Slack app-level token, xapp-… (hidden): ');
-      try {
-        const { note } = await saveCheckedTokens(parseSlackTokens(`${bot} ${app}`), env, saveEnv);
-        out.write(`   ${paint.ok('✓')} Slack tokens saved${note}.\n`);
-        return;
-      } catch (err) {
-        out.write(`   ${paint.bad('✗')} ${(err as Error).message}\n`);
-      }
-    }
-  },
-
-  tokenForm: {
-    fields: [
-      { key: 'SLACK_BOT_TOKEN', label: 'Bot token (xoxb-…)', secret: true },
-      { key: 'SLACK_APP_TOKEN', label: 'App-level token (xapp-…, Socket Mode)', secret: true },
-    ],
-    async save(values, { env, saveEnv }) {
-      const tokens = { botToken: values.SLACK_BOT_TOKEN?.trim(), appToken: values.SLACK_APP_TOKEN?.trim() };
-      const { note } = await saveCheckedTokens(tokens, env, saveEnv);
-      return `Slack tokens saved${note}.`;
-    },
-  },
+  tokenForm,
+  setup: setupByForm(tokenForm, ['Slack bot token, xoxb-… (hidden; Enter to skip)', 'Slack app-level token, xapp-… (hidden)']),
 
   setupHint: {
     before: 'Create a Slack app from the manifest in the README (Socket Mode), run ',

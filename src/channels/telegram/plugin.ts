@@ -1,7 +1,16 @@
 // The Telegram plugin: a bot token from @BotFather (TELEGRAM_BOT_TOKEN), an
 // optional self-hosted Bot API server (TELEGRAM_API_ROOT), and who the owner is
 // (TELEGRAM_OWNER_ID, or the user whose private chat is a main chat).
-import type { ChannelContext, ChannelPlugin, CheckResult, PluginEnv, SaveEnv, Settings } from '../plugin.js';
+import {
+  setupByForm,
+  type ChannelContext,
+  type ChannelPlugin,
+  type CheckResult,
+  type PluginEnv,
+  type SaveEnv,
+  type Settings,
+  type TokenForm,
+} from '../plugin.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import { isTelegramDirectChat, telegramChatId, telegramJid } from './jids.js';
 
@@ -110,6 +119,15 @@ async function saveCheckedToken(value: string, env: Settings, saveEnv: SaveEnv):
   };
 }
 
+/** The dashboard's setup form; the guided setup asks the same fields. */
+const tokenForm: TokenForm = {
+  fields: [{ key: 'TELEGRAM_BOT_TOKEN', label: 'Bot token from @BotFather', secret: true }],
+  async save(values, { env, saveEnv }) {
+    const { note } = await saveCheckedToken(values.TELEGRAM_BOT_TOKEN?.trim() ?? '', env, saveEnv);
+    return `Telegram bot token saved${note}.`;
+  },
+};
+
 export const telegramPlugin: ChannelPlugin = {
   name: 'telegram',
   label: 'Telegram',
@@ -150,27 +168,8 @@ export const telegramPlugin: ChannelPlugin = {
 
   doctor: checkTelegram,
 
-  async setup({ ask, out, paint, saveEnv, env }) {
-    for (;;) {
-      const token = await ask.secret('   Telegram bot token from @BotFather (hidden; Enter to skip): ');
-      if (!token) return;
-      try {
-        const { note } = await saveCheckedToken(token, env, saveEnv);
-        out.write(`   ${paint.ok('✓')} Telegram bot token saved${note}.\n`);
-        return;
-      } catch (err) {
-        out.write(`   ${paint.bad('✗')} ${(err as Error).message}\n`);
-      }
-    }
-  },
-
-  tokenForm: {
-    fields: [{ key: 'TELEGRAM_BOT_TOKEN', label: 'Bot token from @BotFather', secret: true }],
-    async save(values, { env, saveEnv }) {
-      const { note } = await saveCheckedToken(values.TELEGRAM_BOT_TOKEN?.trim() ?? '', env, saveEnv);
-      return `Telegram bot token saved${note}.`;
-    },
-  },
+  tokenForm,
+  setup: setupByForm(tokenForm, ['Telegram bot token from @BotFather (hidden; Enter to skip)']),
 
   setupHint: { before: 'Create a bot with @BotFather, run ', command: 'nanoclaw auth telegram', after: ' and restart NanoClaw.' },
 };
