@@ -16,7 +16,15 @@ export const MOONSHINE_PACKAGE = {
   packed: 'moonshine-ai-moonshine-js-0.1.29.tgz',
 };
 
-const CACHE = process.env.NANOCLAW_TEST_MODELS || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.cache/models');
+const CACHE = process.env.NANOCLAW_TEST_MODELS || path.join(repoRoot(path.dirname(fileURLToPath(import.meta.url))), '.cache', 'models');
+
+/** The checkout this file is in (also when run compiled, from dist/). */
+function repoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package-lock.json'))) return dir;
+    if (path.dirname(dir) === dir) return process.cwd();
+  }
+}
 
 /** The folder holding the Moonshine model, extracted from the packed tarball on first use; throws saying how to get it. */
 export async function moonshineModelDir(): Promise<string> {

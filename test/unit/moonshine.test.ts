@@ -34,7 +34,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
 describe('the Moonshine engine (onnxruntime)', () => {
   it('is chosen for a folder holding a Moonshine export, and hears espeak-ng speech in an Ogg/Opus note', async () => {
