@@ -9,6 +9,7 @@ import { createEngine, sttSettings, type SttEngine } from '../src/media/transcri
 import { createVoiceStep, transcribeFile } from '../src/media/transcribe/transcribe.js';
 import type { Message } from '../src/types.js';
 import { startFakeStt } from '../test/support/fake-stt.js';
+import { moonshineModelDir } from '../test/support/moonshine.js';
 import { synthesizeVoiceNote } from '../test/support/speech.js';
 
 type RowFn = (area: string, metric: string, value: string, target?: string, met?: boolean) => void;
@@ -38,7 +39,8 @@ export async function benchVoice(row: RowFn, quick: boolean): Promise<void> {
     for (let i = 0; i < runs; i++) await transcribeFile(remote, ogg);
     row('voice', 'OpenAI-compatible engine, local fake service (host side only)', msPerSecond(performance.now() - t));
     await localEngine(row, ogg, runs, msPerSecond);
-    await addedLatency(row, remote, ogg, runs);
+    await moonshineEngine(row, ogg, runs, msPerSecond);
+    await addedLatency(row, remote, ogg, runs, 'remote engine');
   } finally {
     await stt.close();
   }
@@ -58,8 +60,28 @@ async function localEngine(row: RowFn, ogg: Buffer, runs: number, msPerSecond: (
   row('voice', `local engine (sherpa-onnx Whisper, ${path.basename(dir)})`, msPerSecond(performance.now() - t));
 }
 
+/** The Moonshine engine with the tiny model its npm package ships (packed into .cache/models by .ci/run). */
+async function moonshineEngine(row: RowFn, ogg: Buffer, runs: number, msPerSecond: (t: number) => string): Promise<void> {
+  const metric = 'local engine (Moonshine tiny, onnxruntime, 2 threads)';
+  let dir: string;
+  try {
+    dir = await moonshineModelDir();
+  } catch (err) {
+    row('voice', metric, `not measured: ${(err as Error).message}`);
+    return;
+  }
+  const engine = createEngine(sttSettings({ NANOCLAW_STT_MODEL: dir }, os.tmpdir()))!;
+  let t = performance.now();
+  const heard = await transcribeFile(engine, ogg);
+  row('voice', `${metric}: first note, model load included`, `${(performance.now() - t).toFixed(0)} ms; heard "${heard}"`);
+  t = performance.now();
+  for (let i = 0; i < runs; i++) await transcribeFile(engine, ogg);
+  row('voice', metric, msPerSecond(performance.now() - t));
+  await addedLatency(row, engine, ogg, runs, 'Moonshine tiny');
+}
+
 /** From the channel handing the note over to routing seeing it, against a typed message (which goes straight through). */
-async function addedLatency(row: RowFn, engine: SttEngine, ogg: Buffer, runs: number): Promise<void> {
+async function addedLatency(row: RowFn, engine: SttEngine, ogg: Buffer, runs: number, label: string): Promise<void> {
   const group = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-voice-'));
   fs.mkdirSync(path.join(group, 'inbox'));
   fs.writeFileSync(path.join(group, 'inbox', 'note.ogg'), ogg);
@@ -87,5 +109,5 @@ async function addedLatency(row: RowFn, engine: SttEngine, ogg: Buffer, runs: nu
   }
   samples.sort((a, b) => a - b);
   const median = samples[Math.floor(samples.length / 2)];
-  row('voice', `added latency before the agent starts (remote engine, ${samples.length} notes), median`, `${median.toFixed(0)} ms`);
+  row('voice', `added latency before the agent starts (${label}, ${samples.length} notes), median`, `${median.toFixed(0)} ms`);
 }
