@@ -81,8 +81,7 @@ export function outboxQueries(db: DB) {
     ): number {
       const row = [chatJid, text, opts.persona ?? null, opts.kind ?? 'message', new Date().toISOString()];
       const buttons = opts.buttons?.length ? JSON.stringify(opts.buttons) : null;
-      const extra = opts.mediaPath || buttons;
-      const id = Number((extra ? enqueueWith.run(...row, opts.mediaPath ?? null, buttons) : enqueue.run(...row)).lastInsertRowid);
+      const id = Number(enqueueWith.run(...row, opts.mediaPath ?? null, buttons).lastInsertRowid);
       wrote();
       return id;
     },
