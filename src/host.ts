@@ -18,6 +18,7 @@ import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
 import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
 import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from './groups/registration.js';
+import { answerButtonPress } from './inbound/approval-answer.js';
 import { createMessageFeed } from './inbound/feed.js';
 import { approvePairing, isDirectChat } from './inbound/pairing.js';
 import { createInbound } from './inbound/receive.js';
@@ -106,7 +107,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     staleMs: config.agentTimeoutMs + 60_000,
   });
   // Ask me first: a restart while a request waited means no; the owner answers in the main chat.
-  const approvals = createApprovals({ store, paths, logger, timeoutMs: approvalTimeoutMs(config.env) });
+  const approvals = createApprovals({
+    store,
+    paths,
+    logger,
+    timeoutMs: approvalTimeoutMs(config.env),
+    // Where the owner is: a connected phone's main chat before the local one.
+    postToMain: notifyOwner,
+  });
   approvals.recover();
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
   // Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again.
@@ -237,6 +245,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       .connect({
         onMessage: (m) => voice.receive(m, (x) => receive(x, ch)),
         onChat: (info) => store.messages.upsertChat(info),
+        onButton: async (press) => answerButtonPress({ store, approvals }, press),
         onState: (s) => {
           channelStates.set(ch.name, s);
           if (s.connected) {

@@ -46,6 +46,31 @@ export interface ChannelEvents {
   onChat(info: ChatInfo): void;
   /** Connection state changes, for status and the dashboard. */
   onState?(state: ChannelState): void;
+  /** Someone tapped a button the assistant sent (channels that show buttons). */
+  onButton?(press: ButtonPress): Promise<ButtonAnswer>;
+}
+
+/** A button under a message: channels that can show buttons do, the others send the text alone. */
+export interface MessageButton {
+  label: string;
+  /** Handed back in ButtonPress.action when tapped; at most 64 bytes (Telegram's callback_data limit). */
+  action: string;
+}
+
+export interface ButtonPress {
+  chatJid: string;
+  action: string;
+  /** Who tapped, as the channel's own owner rule says (by account id, never by name). */
+  fromOwner: boolean;
+  sender: string;
+  senderName: string;
+}
+
+export interface ButtonAnswer {
+  /** Shown to whoever tapped. */
+  notice: string;
+  /** When set, the buttons are taken off the message and this line is added to it. */
+  done?: string;
 }
 
 export interface ChannelState {
@@ -65,8 +90,8 @@ export interface Channel {
   /** Does this chat id belong to this channel? (e.g. `local:`, `tg:`, `@s.whatsapp.net`) */
   ownsJid(jid: string): boolean;
   connect(events: ChannelEvents): Promise<void>;
-  /** Send text to a chat. Resolves once the platform accepted it; throws if not. */
-  sendMessage(jid: string, text: string): Promise<void>;
+  /** Send text to a chat. Resolves once the platform accepted it; throws if not. Buttons: for channels that show them. */
+  sendMessage(jid: string, text: string, opts?: { buttons?: MessageButton[] }): Promise<void>;
   /** Send a file (an image as a photo) with `caption`; without it, delivery sends the text and says the file could not go. */
   sendMedia?(jid: string, media: OutboundMedia, caption: string): Promise<void>;
   setTyping?(jid: string, typing: boolean): Promise<void>;

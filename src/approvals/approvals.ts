@@ -11,7 +11,7 @@ import type { Logger } from '../logger.js';
 import { EXTRA_MOUNT_ROOT } from '../sandbox/mount-allowlist.js';
 import type { ApprovalRequest } from '../store/approvals.js';
 import type { Store } from '../store/index.js';
-import type { ApprovalKind, ApprovalMode, Message, RegisteredGroup } from '../types.js';
+import type { ApprovalKind, ApprovalMode, Message, MessageButton, RegisteredGroup } from '../types.js';
 
 export const APPROVAL_KINDS: readonly ApprovalKind[] = ['network', 'mount_write', 'bash', 'cross_chat', 'groups', 'task_budget'];
 export const APPROVAL_MODES: readonly ApprovalMode[] = ['allow', 'ask', 'deny'];
@@ -57,8 +57,26 @@ export interface ApprovalsDeps {
   paths: HomePaths;
   logger: Logger;
   timeoutMs: number;
-  /** Sent to the owner's main chat. */
-  postToMain?(text: string): void;
+  /** Sent to the owner's main chat; buttons where its chat app shows them. */
+  postToMain?(text: string, opts: { buttons: MessageButton[] }): void;
+}
+
+/** A button's action names the request it answers, never just its code: `ap:<request id>:<verb>`. */
+const BUTTON_ACTION = /^ap:(apr-[0-9a-f]{12}):(yes|no|always)$/;
+
+/** "Yes, once" / "Always" / "No" under a request, bound to it (well within Telegram's 64 bytes). */
+export function approvalButtons(requestId: string): MessageButton[] {
+  return [
+    { label: 'Yes, once', action: `ap:${requestId}:yes` },
+    { label: 'Always', action: `ap:${requestId}:always` },
+    { label: 'No', action: `ap:${requestId}:no` },
+  ];
+}
+
+/** The request and answer a button stands for; null for any other action. */
+export function parseButtonAction(action: string): { id: string; verb: Verb } | null {
+  const m = BUTTON_ACTION.exec(action);
+  return m ? { id: m[1]!, verb: m[2] as Verb } : null;
 }
 
 const KIND_WORDS: Record<ApprovalKind, string> = {
@@ -128,6 +146,13 @@ export function classifyHostTool(identity: Identity, name: string, args: any): A
   return null;
 }
 
+/** How a request that no longer waits ended, for whoever tries to answer it. */
+function endedText(req: ApprovalRequest): string {
+  if (req.status === 'expired') return 'Timed out: no answer came in time, so it was a no.';
+  const how = req.status === 'approved' ? 'approved' : 'declined';
+  return `Already answered: ${how} by ${req.decidedBy ?? 'someone'}${req.note && req.note !== 'always' ? ` (${req.note})` : ''}.`;
+}
+
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
@@ -165,14 +190,14 @@ export function createApprovals(deps: ApprovalsDeps) {
     ].join('\n');
   }
 
-  function postToMain(text: string): boolean {
+  function postToMain(text: string, buttons: MessageButton[]): boolean {
     if (deps.postToMain) {
-      deps.postToMain(text);
+      deps.postToMain(text, { buttons });
       return true;
     }
     const main = store.groups.main();
     if (!main) return false;
-    store.outbox.enqueue(main.jid, text, { kind: 'system' });
+    store.outbox.enqueue(main.jid, text, { kind: 'system', buttons });
     return true;
   }
 
@@ -241,7 +266,7 @@ export function createApprovals(deps: ApprovalsDeps) {
     });
     let asked = false;
     try {
-      asked = postToMain(ownerText(req, group, action.reason));
+      asked = postToMain(ownerText(req, group, action.reason), approvalButtons(req.id));
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, id: req.id }, 'could not ask the owner');
     }
@@ -270,6 +295,17 @@ export function createApprovals(deps: ApprovalsDeps) {
     if (!req || req.status !== 'pending')
       return { ok: false, text: `Request ${id} is not waiting for an answer (${req?.status ?? 'no such request'}).` };
     return decideRequest(req, verb, decidedBy);
+  }
+
+  /** The owner tapped a request's button: decided like a typed answer; a request already ended says how. */
+  function answerButton(id: string, verb: Verb, decidedBy: string): Answer {
+    const req = store.approvals.get(id);
+    if (!req) return { ok: false, text: 'This request is no longer known.' };
+    if (req.status === 'pending') {
+      const res = decideRequest(req, verb, decidedBy);
+      if (res.ok) return res;
+    }
+    return { ok: false, text: endedText(store.approvals.get(id) ?? req) };
   }
 
   const unknownGroup: Outcome = { approved: false, message: 'Refused: this chat is no longer registered.' };
@@ -303,6 +339,7 @@ export function createApprovals(deps: ApprovalsDeps) {
     check,
     answer,
     answerById,
+    answerButton,
     forGateway,
     hostTool,
     /** At start: requests from before the restart are denied, never approved. */

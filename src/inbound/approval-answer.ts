@@ -1,11 +1,11 @@
 // The owner answers an approval from the main chat: "yes 4F7K", "no 4F7K" or
-// "always 4F7K". The answer is consumed here, before routing, so it never
-// reaches an agent; the host replies in its place.
-import { ANSWER_PATTERN, isOwnerAnswer, type Approvals, type Verb } from '../approvals/approvals.js';
+// "always 4F7K" (or a tap on the request's buttons). The answer is consumed
+// here, before routing, so it never reaches an agent; the host replies in its place.
+import { ANSWER_PATTERN, isOwnerAnswer, parseButtonAction, type Approvals, type Verb } from '../approvals/approvals.js';
 import { pendingFor, type ConversationDeps } from '../conversation/conversation.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
-import type { RegisteredGroup } from '../types.js';
+import type { ButtonAnswer, ButtonPress, RegisteredGroup } from '../types.js';
 
 export { isOwnerAnswer };
 
@@ -21,4 +21,16 @@ export function answerInChat(
   if (pendingFor(deps.conversation, group, deps.store.outbox.cursor(msg.chatJid)).messages.length <= 1) {
     deps.store.outbox.commitTurn({ chatJid: msg.chatJid, upToSeq: msg.seq, reply });
   } else deps.store.outbox.enqueue(msg.chatJid, reply, { kind: 'system' });
+}
+
+/**
+ * A tap on a request's button. Only the owner (by the channel's own owner rule)
+ * in a main chat decides, through the same single-outcome path as a typed answer.
+ */
+export function answerButtonPress(deps: { store: Store; approvals: Pick<Approvals, 'answerButton'> }, press: ButtonPress): ButtonAnswer {
+  const parsed = parseButtonAction(press.action);
+  if (!parsed) return { notice: 'This button no longer does anything.' };
+  if (!press.fromOwner || !deps.store.groups.get(press.chatJid)?.isMain) return { notice: 'Only the owner can answer this.' };
+  const res = deps.approvals.answerButton(parsed.id, parsed.verb, `owner in ${press.chatJid} (${press.sender}, button)`);
+  return res.ok ? { notice: res.text, done: res.text } : { notice: res.text };
 }

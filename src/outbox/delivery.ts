@@ -142,6 +142,7 @@ export function createDelivery(deps: DeliveryDeps) {
           await channel.sendMessage(
             item.chatJid,
             media ? `${text}\n[${fileName} could not be sent: this chat app takes no files here]` : text,
+            ...(item.buttons ? [{ buttons: item.buttons }] : []),
           );
       } catch (err) {
         const message = (err as Error)?.message ?? String(err);

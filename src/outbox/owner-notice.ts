@@ -1,12 +1,15 @@
 // Notices for the owner (a stranger wants to talk, the disk is full, a link
 // was lost) go to the first main chat whose channel is up; the local one always is.
 import type { Store } from '../store/index.js';
-import type { Channel } from '../types.js';
+import type { Channel, MessageButton } from '../types.js';
 
-export function createOwnerNotice(store: Store, channels: readonly Channel[]): (text: string) => void {
-  return (text) => {
+export function createOwnerNotice(
+  store: Store,
+  channels: readonly Channel[],
+): (text: string, opts?: { buttons?: MessageButton[] }) => void {
+  return (text, opts = {}) => {
     const mains = store.groups.list().filter((g) => g.isMain);
     const target = mains.find((g) => g.jid !== 'local:main' && channels.find((c) => c.ownsJid(g.jid))?.isConnected()) ?? mains[0];
-    if (target) store.outbox.enqueue(target.jid, text, { kind: 'system' });
+    if (target) store.outbox.enqueue(target.jid, text, { kind: 'system', buttons: opts.buttons });
   };
 }

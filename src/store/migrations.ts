@@ -217,4 +217,8 @@ export const migrations: string[] = [
   CREATE INDEX approval_status ON approval_requests (status, created_at);
   CREATE INDEX approval_code ON approval_requests (code);
   `,
+  // 8: buttons under an outgoing message (JSON [{ label, action }]), for channels that show them.
+  `
+  ALTER TABLE outbox ADD COLUMN buttons TEXT;
+  `,
 ];

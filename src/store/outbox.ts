@@ -1,6 +1,7 @@
 // The outbox and the per-chat "answered up to" cursors. A reply and the cursor
 // move are written in one transaction, so a crash either loses neither or keeps
 // both: a message is never lost and never answered twice.
+import type { MessageButton } from '../types.js';
 import type { DB } from './db.js';
 
 export interface OutboxItem {
@@ -13,6 +14,8 @@ export interface OutboxItem {
   attempts: number;
   /** A file to send with the text as its caption (a host-only copy, see tools/outbound-media.ts). */
   mediaPath: string | null;
+  /** Buttons under the message, for channels that show them. */
+  buttons: MessageButton[] | null;
 }
 
 export function outboxQueries(db: DB) {
@@ -22,9 +25,11 @@ export function outboxQueries(db: DB) {
      ON CONFLICT (chat_jid) DO UPDATE SET answered_seq = MAX(cursors.answered_seq, excluded.answered_seq)`,
   );
   const enqueue = db.prepare(`INSERT INTO outbox (chat_jid, text, persona, kind, created_at) VALUES (?, ?, ?, ?, ?)`);
-  const enqueueMedia = db.prepare(`INSERT INTO outbox (chat_jid, text, persona, kind, created_at, media_path) VALUES (?, ?, ?, ?, ?, ?)`);
+  const enqueueWith = db.prepare(
+    `INSERT INTO outbox (chat_jid, text, persona, kind, created_at, media_path, buttons) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
   const pending = db.prepare(
-    `SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts, media_path AS mediaPath FROM outbox
+    `SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts, media_path AS mediaPath, buttons FROM outbox
      WHERE delivered_at IS NULL ORDER BY id`,
   );
   const markDelivered = db.prepare(`UPDATE outbox SET delivered_at = ? WHERE id = ?`);
@@ -69,9 +74,14 @@ export function outboxQueries(db: DB) {
       setCursor.run(chatJid, seq);
     },
 
-    enqueue(chatJid: string, text: string, opts: { persona?: string; kind?: string; mediaPath?: string } = {}): number {
+    enqueue(
+      chatJid: string,
+      text: string,
+      opts: { persona?: string; kind?: string; mediaPath?: string; buttons?: MessageButton[] } = {},
+    ): number {
       const row = [chatJid, text, opts.persona ?? null, opts.kind ?? 'message', new Date().toISOString()];
-      const id = Number((opts.mediaPath ? enqueueMedia.run(...row, opts.mediaPath) : enqueue.run(...row)).lastInsertRowid);
+      const buttons = opts.buttons?.length ? JSON.stringify(opts.buttons) : null;
+      const id = Number(enqueueWith.run(...row, opts.mediaPath ?? null, buttons).lastInsertRowid);
       wrote();
       return id;
     },
@@ -93,7 +103,10 @@ export function outboxQueries(db: DB) {
     },
 
     pending(): OutboxItem[] {
-      return pending.all() as OutboxItem[];
+      return (pending.all() as (Omit<OutboxItem, 'buttons'> & { buttons: string | null })[]).map((r) => ({
+        ...r,
+        buttons: r.buttons ? (JSON.parse(r.buttons) as MessageButton[]) : null,
+      }));
     },
     markDelivered(id: number): void {
       markDelivered.run(new Date().toISOString(), id);

@@ -2,7 +2,11 @@
 // keeps an update queue with Telegram's offset semantics (an update is
 // forgotten only when a later getUpdates asks for an offset past it), long-polls
 // with a bounded wait, parses MarkdownV2 as strictly as Telegram does, serves
-// files, can be scripted to fail a call, and records every call.
+// files, can be scripted to fail a call, and records every call. Inline
+// keyboards: sendMessage keeps a message's reply_markup, a test taps a button
+// (a callback_query update), and answerCallbackQuery / editMessageReplyMarkup /
+// editMessageText work as Telegram's do (an answer once per query; an edit
+// changes what the chat shows). getUpdates honours allowed_updates.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -28,6 +32,8 @@ export interface SentMessage {
   /** The text as the bot sent it. */
   raw: string;
   parseMode?: string;
+  /** The keyboard under the message now (after any edits); undefined when it has none. */
+  replyMarkup?: { inline_keyboard: { text: string; callback_data?: string }[][] };
 }
 
 export interface FakeUser {
@@ -62,6 +68,10 @@ export interface FakeTelegram {
   downloads: string[];
   /** Queues messages as one batch of updates; answers their message ids. */
   push(...messages: IncomingMessage[]): number[];
+  /** `from` taps the button carrying `data` under a message the bot sent (a callback_query update); answers the query id. */
+  tap(from: FakeUser, message: SentMessage, data: string, chat?: FakeChat): string;
+  /** answerCallbackQuery calls that Telegram accepted, in order. */
+  callbackAnswers: { queryId: string; text?: string }[];
   /** Serves a file; answers its file_id. `declaredSize` is what getFile claims. */
   addFile(bytes: Buffer, opts?: { filePath?: string; declaredSize?: number }): string;
   /** The next `times` calls to `method` fail with this error. */
@@ -191,7 +201,12 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
   const calls: RecordedCall[] = [];
   const sent: SentMessage[] = [];
   const downloads: string[] = [];
-  let queue: { update_id: number; message: Record<string, unknown> }[] = [];
+  let queue: ({ update_id: number } & Record<string, unknown>)[] = [];
+  // Telegram remembers the last allowed_updates a bot asked for; until then, every kind here arrives.
+  let allowedUpdates: string[] | null = null;
+  const queries = new Map<string, { answered: boolean }>();
+  const callbackAnswers: { queryId: string; text?: string }[] = [];
+  let nextQueryId = 1;
   let nextUpdateId = 500;
   const nextMessageId = new Map<number, number>();
   const files = new Map<string, { bytes: Buffer; filePath: string; declaredSize?: number }>();
@@ -206,7 +221,9 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     return id;
   };
 
-  const available = (offset: number, limit: number) => queue.filter((u) => u.update_id >= offset).slice(0, limit);
+  const kindOf = (u: Record<string, unknown>) => Object.keys(u).find((k) => k !== 'update_id')!;
+  const available = (offset: number, limit: number) =>
+    queue.filter((u) => u.update_id >= offset && (!allowedUpdates || allowedUpdates.includes(kindOf(u)))).slice(0, limit);
 
   function wake(): void {
     if (!waiter) return;
@@ -222,6 +239,10 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     const offset = Number(params.offset ?? 0);
     const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
     const timeoutMs = longPoll ? Math.min(MAX_WAIT_MS, Math.max(0, Number(params.timeout ?? 0)) * 1000) : 0;
+    if (params.allowed_updates !== undefined) {
+      const given = typeof params.allowed_updates === 'string' ? JSON.parse(params.allowed_updates) : params.allowed_updates;
+      allowedUpdates = Array.isArray(given) && given.length ? given.map(String) : null;
+    }
     // Asking for an offset confirms every update before it.
     if (offset > 0) queue = queue.filter((u) => u.update_id >= offset);
     // Telegram allows one getUpdates at a time and ends the older one.
@@ -268,18 +289,54 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     }
     if (!text.trim()) return { ok: false, error_code: 400, description: 'Bad Request: message text is empty' };
     if (text.length > 4096) return { ok: false, error_code: 400, description: 'Bad Request: message is too long' };
+    const replyMarkup = params.reply_markup?.inline_keyboard ? params.reply_markup : undefined;
+    for (const b of replyMarkup?.inline_keyboard.flat() ?? []) {
+      if (Buffer.byteLength(String(b.callback_data ?? ''), 'utf8') > 64)
+        return { ok: false, error_code: 400, description: 'Bad Request: BUTTON_DATA_INVALID' };
+    }
     const messageId = messageIdFor(chatId);
-    sent.push({ chatId, messageId, text, raw, parseMode: params.parse_mode });
+    const m: SentMessage = { chatId, messageId, text, raw, parseMode: params.parse_mode, replyMarkup };
+    sent.push(m);
+    return { ok: true, result: asMessage(m) };
+  }
+
+  function asMessage(m: SentMessage, chat?: FakeChat): Record<string, unknown> {
     return {
-      ok: true,
-      result: {
-        message_id: messageId,
-        date: Math.floor(Date.now() / 1000),
-        chat: { id: chatId, type: chatId < 0 ? 'supergroup' : 'private' },
-        from: bot,
-        text,
-      },
+      message_id: m.messageId,
+      date: Math.floor(Date.now() / 1000),
+      chat: chat ?? { id: m.chatId, type: m.chatId < 0 ? 'supergroup' : 'private' },
+      from: bot,
+      text: m.text,
+      ...(m.replyMarkup ? { reply_markup: m.replyMarkup } : {}),
     };
+  }
+
+  function answerCallbackQuery(params: Record<string, any>): unknown {
+    const q = queries.get(String(params.callback_query_id));
+    if (!q || q.answered)
+      return {
+        ok: false,
+        error_code: 400,
+        description: 'Bad Request: query is too old and response timeout expired or query ID is invalid',
+      };
+    q.answered = true;
+    callbackAnswers.push({ queryId: String(params.callback_query_id), text: params.text });
+    return { ok: true, result: true };
+  }
+
+  /** editMessageReplyMarkup and editMessageText: what the chat shows changes; an edit that changes nothing is refused. */
+  function editMessage(method: string, params: Record<string, any>): unknown {
+    const m = sent.find((x) => x.chatId === Number(params.chat_id) && x.messageId === Number(params.message_id));
+    if (!m) return { ok: false, error_code: 400, description: 'Bad Request: message to edit not found' };
+    const replyMarkup = params.reply_markup?.inline_keyboard?.length ? params.reply_markup : undefined;
+    const text = method === 'editMessageText' ? String(params.text ?? '') : m.text;
+    if (method === 'editMessageText' && !text.trim())
+      return { ok: false, error_code: 400, description: 'Bad Request: message text is empty' };
+    if (text === m.text && JSON.stringify(replyMarkup) === JSON.stringify(m.replyMarkup))
+      return { ok: false, error_code: 400, description: 'Bad Request: message is not modified' };
+    m.text = text;
+    m.replyMarkup = replyMarkup;
+    return { ok: true, result: asMessage(m) };
   }
 
   function callMethod(method: string, params: Record<string, any>): unknown {
@@ -292,6 +349,11 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
         return sendMessage(params);
       case 'sendChatAction':
         return { ok: true, result: true };
+      case 'answerCallbackQuery':
+        return answerCallbackQuery(params);
+      case 'editMessageReplyMarkup':
+      case 'editMessageText':
+        return editMessage(method, params);
       case 'getFile': {
         const f = files.get(String(params.file_id));
         if (!f) return { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' };
@@ -384,6 +446,15 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       wake();
       return ids;
     },
+    tap(from, message, data, chat) {
+      const id = String(nextQueryId++);
+      queries.set(id, { answered: false });
+      const callback_query = { id, from, chat_instance: `ci-${message.chatId}`, message: asMessage(message, chat), data };
+      queue.push({ update_id: nextUpdateId++, callback_query });
+      wake();
+      return id;
+    },
+    callbackAnswers,
     addFile(bytes, o = {}) {
       const fileId = `file-${files.size + 1}`;
       files.set(fileId, { bytes, filePath: o.filePath ?? `documents/file_${files.size + 1}`, declaredSize: o.declaredSize });

@@ -11,17 +11,19 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
-import { Bot, GrammyError, HttpError, InputFile } from 'grammy';
-import type { Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'grammy/types';
+import { Bot, GrammyError, HttpError, InlineKeyboard, InputFile } from 'grammy';
+import type { CallbackQuery, Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'grammy/types';
 import type { Logger } from '../../logger.js';
 import {
   RateLimitedError,
   type Attachment,
+  type ButtonAnswer,
   type Channel,
   type ChannelEvents,
   type ChannelPacing,
   type ChatInfo,
   type Message,
+  type MessageButton,
 } from '../../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
 import { displayName, isParseError, splitText, toMarkdownV2 } from './format.js';
@@ -185,7 +187,10 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       let updates: Update[];
       const asked = Date.now();
       try {
-        updates = await b.api.getUpdates({ offset, timeout: pollTimeout, allowed_updates: ['message'] }, asGrammySignal(signal));
+        updates = await b.api.getUpdates(
+          { offset, timeout: pollTimeout, allowed_updates: ['message', 'callback_query'] },
+          asGrammySignal(signal),
+        );
       } catch (err) {
         if (signal.aborted) break;
         if (err instanceof GrammyError && err.error_code === 401) {
@@ -225,14 +230,54 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
     typing.delete(jid);
   }
 
-  async function sendChunk(b: Bot, chatId: string, chunk: string): Promise<void> {
+  async function sendChunk(b: Bot, chatId: string, chunk: string, keyboard?: InlineKeyboard): Promise<void> {
+    const markup = keyboard ? { reply_markup: keyboard } : {};
     try {
-      await b.api.sendMessage(chatId, toMarkdownV2(chunk), { parse_mode: 'MarkdownV2' });
+      await b.api.sendMessage(chatId, toMarkdownV2(chunk), { parse_mode: 'MarkdownV2', ...markup });
     } catch (err) {
       if (!(err instanceof GrammyError && err.error_code === 400 && isParseError(err.description))) throw err;
       log.warn({ chatId, description: err.description }, 'Telegram could not parse MarkdownV2; sending plain text');
-      await b.api.sendMessage(chatId, chunk);
+      await b.api.sendMessage(chatId, chunk, markup);
     }
+  }
+
+  /**
+   * A tap on one of our inline buttons. Who tapped is Telegram's from.id, judged
+   * by the owner rule; the host decides what the tap means. The tapper always
+   * gets an answer, so their client stops spinning.
+   */
+  async function handleCallback(b: Bot, query: CallbackQuery): Promise<void> {
+    const msg = query.message;
+    const answer = (text: string) =>
+      b.api
+        .answerCallbackQuery(query.id, { text: text.slice(0, 200) })
+        .catch((err) => log.warn({ err: describe(err) }, 'Could not answer a Telegram button tap'));
+    if (!events?.onButton || !msg || query.data === undefined) return void (await answer('This button no longer does anything.'));
+    const chatJid = telegramJid(msg.chat.id);
+    let result: ButtonAnswer;
+    try {
+      result = await events.onButton({
+        chatJid,
+        action: query.data,
+        fromOwner: !!opts.isOwner?.(String(query.from.id)),
+        sender: telegramJid(query.from.id),
+        senderName: personName(query.from),
+      });
+    } catch (err) {
+      log.error({ chatJid, err: describe(err) }, 'Could not handle a Telegram button tap');
+      return void (await answer('That did not work: answer by typing the code in the message instead.'));
+    }
+    await answer(result.notice);
+    if (!result.done) return;
+    const chatId = String(msg.chat.id);
+    // The keyboard goes first, so the request cannot be tapped again; then the outcome is added to the text.
+    await b.api
+      .editMessageReplyMarkup(chatId, msg.message_id)
+      .catch((err) => log.warn({ chatJid, err: describe(err) }, 'Could not remove the buttons from a Telegram message'));
+    if (!('text' in msg) || !msg.text) return;
+    await b.api
+      .editMessageText(chatId, msg.message_id, `${msg.text}\n\n${result.done}`, { entities: msg.entities })
+      .catch((err) => log.warn({ chatJid, err: describe(err) }, 'Could not add the outcome to a Telegram message'));
   }
 
   return {
@@ -267,6 +312,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       }
       b.botInfo = me;
       b.on('message', (ctx) => handleMessage(b, ctx.msg));
+      b.on('callback_query', (ctx) => handleCallback(b, ctx.callbackQuery));
       bot = b;
       stop = new AbortController();
       setHealthy(true, `@${me.username}`);
@@ -274,7 +320,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       polling = poll(b, stop.signal);
     },
 
-    async sendMessage(jid, text) {
+    async sendMessage(jid, text, sendOpts) {
       const b = bot;
       if (!b || stop?.signal.aborted) throw new Error('Telegram is not connected; the message will be sent once it reconnects.');
       const chatId = telegramChatId(jid);
@@ -282,7 +328,13 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       // Telegram ends the typing status when the bot speaks; so do we.
       stopTyping(jid);
       try {
-        for (const chunk of splitText(text)) await sendChunk(b, chatId, chunk);
+        const chunks = splitText(text);
+        // A button Telegram would refuse is left off, so the text still goes out (its typed answer works).
+        const buttons = sendOpts?.buttons?.filter((x) => Buffer.byteLength(x.action, 'utf8') <= MAX_CALLBACK_DATA) ?? [];
+        if (buttons.length < (sendOpts?.buttons?.length ?? 0)) log.warn({ jid }, 'Left off buttons whose action is over 64 bytes');
+        const keyboard = buttons.length ? inlineKeyboard(buttons) : undefined;
+        // The buttons go under the last part, after everything they answer.
+        for (const [i, chunk] of chunks.entries()) await sendChunk(b, chatId, chunk, i === chunks.length - 1 ? keyboard : undefined);
       } catch (err) {
         // A wait longer than the in-channel retry takes: the outbox holds the message and honours it.
         const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
@@ -352,6 +404,16 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       log.info('Telegram disconnected');
     },
   };
+}
+
+/** Telegram refuses a message whose button carries more than 64 bytes of callback_data. */
+const MAX_CALLBACK_DATA = 64;
+
+/** One row of buttons; Telegram hands back each one's callback_data when tapped. */
+function inlineKeyboard(buttons: readonly MessageButton[]): InlineKeyboard {
+  const keyboard = new InlineKeyboard();
+  for (const button of buttons) keyboard.text(button.label, button.action);
+  return keyboard;
 }
 
 function explainStartError(err: unknown, apiRoot: string): Error {
