@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTelegramChannel, TELEGRAM_PACING, type TelegramChannelOptions } from '../../src/channels/telegram/telegram.js';
 import { createDelivery } from '../../src/outbox/delivery.js';
 import { openStore } from '../../src/store/index.js';
-import { splitText, toMarkdownV2 } from '../../src/channels/telegram/format.js';
+import { toMarkdownV2 } from '../../src/channels/telegram/format.js';
+import { splitText } from '../../src/channels/text.js';
 import { silentLogger } from '../../src/logger.js';
 import { formatCatchUp, isTriggered } from '../../src/conversation/router.js';
 import { telegramPlugin, telegramSettings } from '../../src/channels/telegram/plugin.js';
@@ -553,7 +554,7 @@ describe('formatting helpers', () => {
     expect(splitText('aaa bbb', 5)).toEqual(['aaa', 'bbb']);
     expect(splitText('abcdefgh', 3)).toEqual(['abc', 'def', 'gh']);
     expect(splitText('ab😀cd', 3)).toEqual(['ab', '😀c', 'd']);
-    expect(splitText('   \n\n  ')).toEqual([]);
+    expect(splitText('   \n\n  ', 6)).toEqual([]);
   });
 
   it('produces MarkdownV2 that always parses, whatever the input', () => {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import type { Logger } from '../../logger.js';
 import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type Message } from '../../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
-import { displayName } from '../telegram/format.js';
+import { displayName } from '../text.js';
 import { runEventStream } from './events.js';
 import { SIGNAL_TEXT_LIMIT, splitText, toSignalText } from './format.js';
 import { parseReceive, type InboundSignal, type SignalAttachment, type SignalReceive } from './inbound.js';

@@ -11,7 +11,7 @@ import { App, LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
 import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type Message } from '../../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
-import { displayName } from '../telegram/format.js';
+import { displayName } from '../text.js';
 import { fromSlackText, mentionsUser, splitSlackText, toMrkdwn } from './format.js';
 import { slackChannelId, slackJid } from './ids.js';
 import { createSlackReceiver, type SlackReceiver } from './receiver.js';

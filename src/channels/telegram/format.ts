@@ -1,39 +1,8 @@
-// Text shaping for Telegram: splitting replies at the message length limit,
-// turning the agent's Markdown into MarkdownV2, and making user-supplied names
-// safe to show as text. Pure functions, no I/O.
+// Text shaping for Telegram: turning the agent's Markdown into MarkdownV2.
+// Pure functions, no I/O (splitting and safe names are in ../text.ts).
 
 /** Telegram's limit on one message's text, after entity parsing. */
 export const TELEGRAM_TEXT_LIMIT = 4096;
-
-/**
- * Splits text into pieces of at most `limit` characters, preferring paragraph
- * breaks, then line breaks, then spaces, and cutting hard only when a single
- * word is longer than the limit. Blank pieces are dropped (Telegram rejects them).
- */
-export function splitText(text: string, limit = TELEGRAM_TEXT_LIMIT): string[] {
-  const chunks: string[] = [];
-  let rest = text.replace(/^\n+/, '');
-  while (rest.length > limit) {
-    const window = rest.slice(0, limit + 1);
-    let cut = lastBreak(window, '\n\n', limit);
-    if (cut <= 0) cut = lastBreak(window, '\n', limit);
-    if (cut <= 0) cut = lastBreak(window, ' ', limit);
-    if (cut <= 0) {
-      cut = limit;
-      // Never split a surrogate pair: half an emoji is an invalid string.
-      if (/[\uD800-\uDBFF]/.test(rest[cut - 1]!)) cut -= 1;
-    }
-    chunks.push(rest.slice(0, cut));
-    rest = rest.slice(cut).replace(/^\n+/, '').replace(/^ /, '');
-  }
-  chunks.push(rest);
-  return chunks.map((c) => c.replace(/\s+$/, '')).filter((c) => c.trim() !== '');
-}
-
-/** Index where the separator starts, so the piece before it is at most `limit` long. */
-function lastBreak(window: string, sep: string, limit: number): number {
-  return window.lastIndexOf(sep, limit);
-}
 
 // Every character MarkdownV2 reserves outside entities.
 const RESERVED = /[_*[\]()~`>#+\-=|{}.!\\]/g;
@@ -120,18 +89,4 @@ function replaceOutside(text: string, re: RegExp, onMatch: (m: RegExpExecArray) 
 /** Is this Bot API error a MarkdownV2 parse failure (so plain text would work)? */
 export function isParseError(description: string): boolean {
   return /can't parse entities|can't find end of/i.test(description);
-}
-
-/**
- * A name a user chose (a file name, a title), made safe to show inside a
- * placeholder such as `[document: …]`: no control or direction-changing
- * characters, no brackets, one line, bounded length.
- */
-export function displayName(name: string | undefined, max = 100): string {
-  const clean = (name ?? '')
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, ' ')
-    .replace(/[[\]]/g, (c) => (c === '[' ? '(' : ')'))
-    .replace(/\s+/g, ' ')
-    .trim();
-  return clean.length > max ? clean.slice(0, max - 1).trimEnd() + '…' : clean;
 }

@@ -26,7 +26,8 @@ import {
   type MessageButton,
 } from '../../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
-import { displayName, isParseError, splitText, toMarkdownV2 } from './format.js';
+import { displayName, splitText } from '../text.js';
+import { isParseError, TELEGRAM_TEXT_LIMIT, toMarkdownV2 } from './format.js';
 import { telegramChatId, telegramJid } from './jids.js';
 
 export interface TelegramChannelOptions {
@@ -328,7 +329,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       // Telegram ends the typing status when the bot speaks; so do we.
       stopTyping(jid);
       try {
-        const chunks = splitText(text);
+        const chunks = splitText(text, TELEGRAM_TEXT_LIMIT);
         // A button Telegram would refuse is left off, so the text still goes out (its typed answer works).
         const buttons = sendOpts?.buttons?.filter((x) => Buffer.byteLength(x.action, 'utf8') <= MAX_CALLBACK_DATA) ?? [];
         if (buttons.length < (sendOpts?.buttons?.length ?? 0)) log.warn({ jid }, 'Left off buttons whose action is over 64 bytes');
@@ -359,7 +360,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       try {
         if (/^image\/(png|jpeg|webp)$/.test(media.mimeType)) await b.api.sendPhoto(chatId, file, short ? { caption: short } : {});
         else await b.api.sendDocument(chatId, file, short ? { caption: short } : {});
-        if (!short && caption) for (const chunk of splitText(caption)) await sendChunk(b, chatId, chunk);
+        if (!short && caption) for (const chunk of splitText(caption, TELEGRAM_TEXT_LIMIT)) await sendChunk(b, chatId, chunk);
       } catch (err) {
         const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
         if (retryAfter)

@@ -24,7 +24,7 @@ import {
 import type { Logger } from '../../logger.js';
 import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo, OutboundMedia } from '../../types.js';
 import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from '../media-store.js';
-import { splitText } from '../telegram/format.js';
+import { splitText } from '../text.js';
 import { convertMessage, inboxFileName, type Converted } from './messages.js';
 import { isWhatsAppJid } from './jids.js';
 
