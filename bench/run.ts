@@ -160,7 +160,7 @@ async function overhead(fake: FakeAnthropic, runtime: 'echo' | 'bwrap', runs: nu
 
 /** The gateway's added latency on a model call: direct to an upstream vs through a gateway socket. */
 async function gatewayLatency(runs: number) {
-  const { measureGatewayLatency } = await import('../src/sandbox/bench-hooks.js');
+  const { measureGatewayLatency } = await import('./hooks.js');
   const { direct, viaGateway } = await measureGatewayLatency({ samples: runs });
   const added = pct(viaGateway, 50) - pct(direct, 50);
   row('gateway', `added latency on a model call (p50, n=${runs})`, ms(added), '≤ 2 ms p50', added <= 2);
@@ -168,7 +168,7 @@ async function gatewayLatency(runs: number) {
 
 /** Cold start to runner-ready on each runtime that works here (docker/podman need the image built). */
 async function runtimes(samples: number) {
-  const { measureColdStart } = await import('../src/sandbox/bench-hooks.js');
+  const { measureColdStart } = await import('./hooks.js');
   const { selectRuntime } = await import('../src/sandbox/runtimes.js');
   for (const name of ['bwrap', 'docker', 'podman'] as const) {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-bench-${name}-`));

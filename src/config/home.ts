@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { GLOBAL_TEMPLATE, MAIN_TEMPLATE, groupTemplate } from '../memory/templates.js';
+import { GLOBAL_TEMPLATE, MAIN_TEMPLATE, groupTemplate } from './templates.js';
 
 export const FOLDER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const RESERVED = new Set(['global', 'main-global', 'conversations']);
