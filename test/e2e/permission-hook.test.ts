@@ -12,7 +12,7 @@ import type { SandboxRuntime, SandboxSpec } from '../../src/types.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { makeHome, startTestEnv, type TestEnv } from '../support/harness.js';
 
-type Fault = 'none' | 'status-500' | 'drop';
+type Fault = 'none' | 'status-500' | 'drop' | 'no-verdict';
 let fault: Fault = 'none';
 /** Approval calls the fault stopped, so a test knows the hook did ask. */
 let stopped = 0;
@@ -32,8 +32,9 @@ function script(req: RecordedRequest) {
 
 /**
  * Stands between one sandbox and its gateway socket: every connection is piped
- * through, except an approval call while a fault is set, which gets a 500 or a
- * dropped connection. (The runner opens one connection per gateway call.)
+ * through, except an approval call while a fault is set, which gets a 500, a
+ * dropped connection, or an answer without a verdict. (The runner opens one
+ * connection per gateway call.)
  */
 function flakyGateway(real: string, at: string): net.Server {
   const server = net.createServer((client) => {
@@ -41,8 +42,9 @@ function flakyGateway(real: string, at: string): net.Server {
       client.pause();
       if (fault !== 'none' && first.toString('latin1').startsWith('POST /approvals/tool ')) {
         stopped++;
+        const status = fault === 'no-verdict' ? '200 OK' : '500 Internal Server Error';
         if (fault === 'drop') client.destroy();
-        else client.end('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}');
+        else client.end(`HTTP/1.1 ${status}\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{"ok":true}`);
         return;
       }
       const upstream = net.connect(real);
@@ -123,4 +125,14 @@ test('the connection to the gateway drops mid-call: the held Write does not happ
   expect(stopped).toBeGreaterThan(before);
   expect(fs.existsSync(groupFile('write-afterdrop.txt'))).toBe(false);
   expect(said).toMatch(/could not be asked for approval/);
+}, 120_000);
+
+test('an answer that says nothing about approval is a no: the held Bash call does not run', async () => {
+  fault = 'no-verdict';
+  const before = stopped;
+  await env.send('local:main', 'please BASH_noverdict');
+  const said = await untilToolSaid('BASH_noverdict');
+  expect(stopped).toBeGreaterThan(before);
+  expect(fs.existsSync(groupFile('bash-noverdict.txt'))).toBe(false);
+  expect(said).toMatch(/did not approve/);
 }, 120_000);
