@@ -168,10 +168,10 @@ describe('storage trouble', () => {
       throw new Error('This test needs the mount command: apt-get install mount (.ci/run installs it).');
     }
     if (process.getuid?.() !== 0)
-      throw new Error('This test mounts a small disk and a read-only store, which needs root: run it as root, as CI does.');
+      throw new Error('This test mounts a small disk and a read-only store, which needs root (CI runs as root).');
   };
 
-  test('a full groups/ disk: registering says the disk is full; answers still arrive; the store is intact', async () => {
+  test('a full groups/ disk: registering says the disk is full; answers still arrive, store intact', async () => {
     requireMount();
     // A small disk holding everything groups/ had, then filled up.
     const groups = path.join(env.home, 'groups');

@@ -22,11 +22,15 @@ const proxies: net.Server[] = [];
 function script(req: RecordedRequest) {
   const text = lastUserText(req);
   // The tool's result, named by the latest request in the conversation so each test finds its own.
-  if (isToolResultTurn(req)) return { text: `Tool said (${[...req.text.matchAll(/(?:BASH|WRITE)_\w+/g)].pop()}): ${text}` };
+  if (isToolResultTurn(req)) {
+    const marker = [...req.text.matchAll(/(?:BASH|WRITE)_\w+/g)].pop();
+    return { text: `Tool said (${marker}): ${text}` };
+  }
   const bash = /BASH_(\w+)/.exec(text);
   if (bash) return { toolUse: { name: 'Bash', input: { command: `touch /workspace/group/bash-${bash[1]}.txt` } } };
   const write = /WRITE_(\w+)/.exec(text);
-  if (write) return { toolUse: { name: 'Write', input: { file_path: `/workspace/group/write-${write[1]}.txt`, content: 'ran\n' } } };
+  const file = write && `/workspace/group/write-${write[1]}.txt`;
+  if (file) return { toolUse: { name: 'Write', input: { file_path: file, content: 'ran\n' } } };
   return { text: 'OK' };
 }
 
@@ -105,7 +109,7 @@ test('with the gateway answering, the held Bash call runs (the path through the 
   expect(fs.existsSync(groupFile('bash-control.txt'))).toBe(true);
 }, 120_000);
 
-test('the approval route answers 500: the held Bash call does not run, and the agent is told it was refused', async () => {
+test('the approval route answers 500: the held Bash call does not run; the agent is told it was refused', async () => {
   fault = 'status-500';
   const before = stopped;
   await env.send('local:main', 'please BASH_after500');
@@ -117,7 +121,7 @@ test('the approval route answers 500: the held Bash call does not run, and the a
   expect(said).toMatch(/answered 500/);
 }, 120_000);
 
-test('the connection to the gateway drops mid-call: the held Write does not happen, and the agent is told', async () => {
+test('the connection to the gateway drops mid-call: the held Write does not happen; the agent is told', async () => {
   fault = 'drop';
   const before = stopped;
   await env.send('local:main', 'please WRITE_afterdrop');

@@ -52,7 +52,7 @@ function ownerMainChat(jid: string): void {
   });
 }
 
-/** A member writes to the assistant in private, gets a code, and the owner approves it: their chat is now registered. */
+/** A member writes to the assistant in private, gets a code, the owner approves it: their chat is now registered. */
 function pairMember(channel: string, jid: string, sender: string, name: string): void {
   const msg: Message = {
     id: `m-${sender}`,
@@ -105,7 +105,8 @@ describe('a member whose private chat was registered by pairing is not the owner
     expect(isOwner('+15550000001')).toBe(true);
     expect(isOwner('+15550000002')).toBe(false);
     expect(isOwner('+15550000003')).toBe(false);
-    const configured = signalOwner(signalSettings({ SIGNAL_ACCOUNT: '+15550000009', SIGNAL_OWNER: '+15550000004' }), store);
+    const settings = signalSettings({ SIGNAL_ACCOUNT: '+15550000009', SIGNAL_OWNER: '+15550000004' });
+    const configured = signalOwner(settings, store);
     expect([configured('+15550000004'), configured('+15550000002')]).toEqual([true, false]);
   });
 
@@ -121,13 +122,14 @@ describe('a member whose private chat was registered by pairing is not the owner
   });
 });
 
-test('Telegram end to end: after a member is paired, only the owner\'s group messages arrive as the owner (role="owner")', async () => {
+test('Telegram: with a member paired, only the owner\'s group messages come as the owner (role="owner")', async () => {
   const fake = await startFakeTelegram();
   let channel: Channel | undefined;
   try {
     ownerMainChat(telegramJid(ALICE.id));
     pairMember('telegram', telegramJid(BOB.id), telegramJid(BOB.id), 'Bob');
-    const config = loadConfig({ NANOCLAW_HOME: home, TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot }, home);
+    const tg = { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot };
+    const config = loadConfig({ NANOCLAW_HOME: home, ...tg }, home);
     channel = await telegramPlugin.start!({ config, paths, store, logger: silentLogger(), notifyOwner: () => {} });
     const got: Message[] = [];
     await channel.connect({ onMessage: (m) => got.push(m), onChat: () => {} });

@@ -44,7 +44,8 @@ test('the trigger matches at the start, case-insensitively, as a whole word', ()
 
 describe('addressed without the trigger word, in a group that needs it', () => {
   test("a reply to one of the assistant's messages calls it; a reply to a member does not", () => {
-    const toBot = msg('and what about Tuesday?', { replyTo: { id: '9', text: 'Monday works.' }, repliesToAssistant: true });
+    const quoted = { id: '9', text: 'Monday works.' };
+    const toBot = msg('and what about Tuesday?', { replyTo: quoted, repliesToAssistant: true });
     const toMember = msg('and what about Tuesday?', { replyTo: { id: '8', text: 'Monday works.', sender: 'p' } });
     expect(isTriggered(group(), toBot)).toBe(true);
     expect(isTriggered(group(), toMember)).toBe(false);
