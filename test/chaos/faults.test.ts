@@ -160,16 +160,19 @@ test('the channel drops a send: the reply is retried and arrives once', async ()
 });
 
 describe('storage trouble', () => {
-  const canMount = (() => {
+  // These faults need a real mount; a run without one must fail, not pass quietly having skipped them.
+  const requireMount = () => {
     try {
       execSync('mount --version', { stdio: 'ignore' });
-      return process.getuid?.() === 0;
     } catch {
-      return false;
+      throw new Error('This test needs the mount command: apt-get install mount (.ci/run installs it).');
     }
-  })();
+    if (process.getuid?.() !== 0)
+      throw new Error('This test mounts a small disk and a read-only store, which needs root (CI runs as root).');
+  };
 
-  test.runIf(canMount)('a full groups/ disk: registering says the disk is full; answers still arrive; the store is intact', async () => {
+  test('a full groups/ disk: registering says the disk is full; answers still arrive, store intact', async () => {
+    requireMount();
     // A small disk holding everything groups/ had, then filled up.
     const groups = path.join(env.home, 'groups');
     const copy = fs.mkdtempSync(path.join(env.home, 'groups-copy-'));
@@ -194,7 +197,8 @@ describe('storage trouble', () => {
     expect(env.host.store.db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
-  test.runIf(canMount)('a read-only store: start fails with a clear message; nothing is lost once it is writable again', async () => {
+  test('a read-only store: start fails with a clear message; nothing is lost once it is writable again', async () => {
+    requireMount();
     const home = makeHome('nanoclaw-ro-');
     const hostEnv = { ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: env.fake.url, NANOCLAW_RUNTIME: 'bwrap' };
     let h = await startHostProcess(home, hostEnv);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { containerPathProblem, loadMountAllowlist, resolveExtraMounts } from '../../src/sandbox/mount-allowlist.js';
+import { extraMountsFor } from '../../src/sandbox/mounts.js';
 
 let root: string;
 let config: string;
@@ -70,6 +71,33 @@ describe('mount allowlist', () => {
     const roRoot = resolveFor([{ hostPath: '~/photos', containerPath: 'photos', readonly: false }], true);
     expect(roRoot.ok).toBe(false);
     if (!roRoot.ok) expect(roRoot.error).toMatch(/read-only/);
+  });
+
+  test('without "nonMainReadOnly" in the file, non-main groups get extra mounts read-only; main still writes', () => {
+    // A writable root in an allowlist that says nothing about non-main groups: the safe default must hold.
+    const dir = path.join(root, 'no-key');
+    const shared = path.join(root, 'shared');
+    fs.mkdirSync(dir);
+    fs.mkdirSync(shared);
+    const write = (extra: object) =>
+      fs.writeFileSync(
+        path.join(dir, 'mount-allowlist.json'),
+        JSON.stringify({ allowedRoots: [{ path: shared, allowReadWrite: true }], ...extra }),
+      );
+    const mountFor = (isMain: boolean, readonly?: boolean) =>
+      extraMountsFor(
+        { isMain, sandbox: { extraMounts: [{ hostPath: shared, containerPath: 'shared', readonly }] } },
+        { configDir: dir, home: nanoHome },
+      );
+    write({});
+    const refused = mountFor(false, false);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error).toMatch(/non-main groups get extra mounts read-only/);
+    expect(mountFor(false)).toMatchObject({ ok: true, mounts: [{ readonly: true }] });
+    expect(mountFor(true, false)).toMatchObject({ ok: true, mounts: [{ readonly: false }] });
+    // Only an explicit false lets a non-main group write.
+    write({ nonMainReadOnly: false });
+    expect(mountFor(false, false)).toMatchObject({ ok: true, mounts: [{ readonly: false }] });
   });
 
   test('blocked names are refused as written and as resolved through a symlink', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { homePaths } from '../../src/config/home.js';
 import { cleanName, personaProblem, senderId } from '../../src/conversation/names.js';
+import { pendingFor } from '../../src/conversation/conversation.js';
 import { formatCatchUp, formatOutbound, isTriggered, stripInternal, triggerPattern } from '../../src/conversation/router.js';
 import { openDatabase } from '../../src/store/db.js';
 import { createStore } from '../../src/store/index.js';
@@ -39,6 +40,45 @@ test('the trigger matches at the start, case-insensitively, as a whole word', ()
   expect(isTriggered(group({ requiresTrigger: false }), msg('anything'))).toBe(true);
   expect(isTriggered(group({ isMain: true }), msg('anything'))).toBe(true);
   expect(isTriggered(group({ isMain: true }), msg('Andy: my own reply', { fromAssistant: true }))).toBe(false);
+});
+
+describe('addressed without the trigger word, in a group that needs it', () => {
+  test("a reply to one of the assistant's messages calls it; a reply to a member does not", () => {
+    const quoted = { id: '9', text: 'Monday works.' };
+    const toBot = msg('and what about Tuesday?', { replyTo: quoted, repliesToAssistant: true });
+    const toMember = msg('and what about Tuesday?', { replyTo: { id: '8', text: 'Monday works.', sender: 'p' } });
+    expect(isTriggered(group(), toBot)).toBe(true);
+    expect(isTriggered(group(), toMember)).toBe(false);
+  });
+
+  test("a platform mention of the assistant's account calls it, anywhere in the text", () => {
+    expect(isTriggered(group(), msg('thanks @andy_home_bot, and the bins?', { mentionsAssistant: true }))).toBe(true);
+    // The same words without the platform saying so: only a member's text.
+    expect(isTriggered(group(), msg('thanks @andy_home_bot, and the bins?'))).toBe(false);
+    // A channel's extra handle counts at the start, like the trigger.
+    expect(isTriggered(group(), msg('@andy_home_bot the bins?'), { mentions: ['@andy_home_bot'] })).toBe(true);
+    expect(isTriggered(group(), msg('the bins? @andy_home_bot'), { mentions: ['@andy_home_bot'] })).toBe(false);
+  });
+
+  test("the assistant's own message never calls it, even when it quotes or mentions itself", () => {
+    const own = { fromAssistant: true, mentionsAssistant: true, repliesToAssistant: true };
+    expect(isTriggered(group(), msg('Andy: as I said above', own))).toBe(false);
+  });
+
+  test('the reply and the mention survive the store: a stored one makes the chat wait for an answer', () => {
+    const store = createStore(openDatabase(':memory:'));
+    const deps = { store, timezone: 'UTC', assistantName: 'Andy', canTrigger: () => true };
+    const g = group();
+    const at = (seq: number) => pendingFor(deps, g, seq);
+    const plain = store.messages.insert(msg('just chatting', { id: 'p1' }), 'local')!;
+    expect(at(0).triggered).toBe(false);
+    store.messages.insert(msg('and Tuesday?', { id: 'r1', replyTo: { id: '9' }, repliesToAssistant: true }), 'local');
+    expect(at(plain).triggered).toBe(true);
+    const reply = store.messages.insert(msg('nothing yet', { id: 'x1' }), 'local')!;
+    expect(at(reply).triggered).toBe(false);
+    store.messages.insert(msg('ping @andy_home_bot', { id: 'm1', mentionsAssistant: true }), 'local');
+    expect(at(reply).triggered).toBe(true);
+  });
 });
 
 test('an assistant name with regex characters matches literally', () => {
