@@ -80,7 +80,7 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
 
   const previewAnswer = (identity: Identity, r: TurnRequester, request: ForgetRequest): ToolAnswer => {
     const p = engine.preview(request, by(identity, r));
-    return ok(describePreview(p.id, p.places, p.expiresAt));
+    return ok(describePreview(p.id, p.places, p.expiresAt, p.kept));
   };
 
   const handlers: Record<string, (identity: Identity, args: unknown) => ToolAnswer> = {
