@@ -39,6 +39,7 @@ async function script(req: RecordedRequest) {
     if (r.marker === 'RACE_ABOUT_ME') return tool('what_do_you_know_about_me', {});
     if (r.marker === 'RACE_OWNER') return tool('forget_preview', { sender: 'user-Bea' });
   }
+  if (text.includes('OPT_OUT_NOW')) return tool('dont_remember_me', {});
   return { text: 'OK' };
 }
 
@@ -86,6 +87,9 @@ beforeAll(async () => {
   env = await startTestEnv({ script });
   const res = await env.api('/api/groups', { method: 'POST', json: { jid: JID, name: 'Club', folder: 'club', requiresTrigger: false } });
   expect(res.status).toBe(201);
+  // A group that answers only "@Andy …": everything else is chatter.
+  const quiet = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:quiet', name: 'Quiet', folder: 'quiet' } });
+  expect(quiet.status).toBe(201);
 });
 afterAll(async () => {
   await env?.close();
@@ -132,4 +136,26 @@ test("the owner writing during a member's turn gives that turn no owner powers",
 
   expect(shown[0]).toMatch(/Members can only forget their own messages/);
   expect(texts()).toContain('user-Bea: BEA_WORDS my diary entry');
+}, 180_000);
+
+test("an opt-out goes by sender id: the member's chatter is not stored, another member who takes their name still is", async () => {
+  const QUIET = 'local:quiet';
+  const send = async (sender: string, senderName: string, text: string) => {
+    const res = await env.api(`/api/chats/${encodeURIComponent(QUIET)}/messages`, { method: 'POST', json: { sender, senderName, text } });
+    expect(res.status).toBe(202);
+    return env.waitRouted((m) => m.text === text);
+  };
+  await send('user-Kim', 'Kim', '@Andy OPT_OUT_NOW please');
+  await env.untilChat(QUIET, (ms) => ms.some((m) => m.fromAssistant && m.text.includes('nothing Kim says')), 90_000, 'the opt-out');
+  expect(env.host.store.forget.isOptedOut(QUIET, 'user-Kim')).toBe(true);
+
+  // Chatter that does not address the assistant: Kim's is not stored; the other "Kim" (a different sender id) is.
+  await send('user-Kim', 'Kim', 'KIMCHATTER lunch at noon');
+  await send('user-Kim2', 'Kim', 'OTHERKIM bring snacks');
+  await send('user-Lee', 'Lee', 'LEECHATTER fine by me');
+  const stored = env.host.store.messages.recent(QUIET, 50).map((m) => `${m.sender}: ${m.text}`);
+  expect(stored).toContain('user-Kim2: OTHERKIM bring snacks');
+  expect(stored).toContain('user-Lee: LEECHATTER fine by me');
+  expect(stored.some((l) => l.includes('KIMCHATTER'))).toBe(false);
+  expect(env.host.store.messages.search('KIMCHATTER')).toEqual([]);
 }, 180_000);
