@@ -23,8 +23,10 @@ export interface TurnContext {
   ownerStarted: boolean;
 }
 
+type Addressing = { sender: string; senderName: string; fromMe?: boolean | null };
+
 /** The addressing messages' senders, each once, in order. */
-export function requestersOf(messages: readonly { sender: string; senderName: string; fromMe?: boolean | null }[]): TurnRequester[] {
+export function requestersOf(messages: readonly Addressing[]): TurnRequester[] {
   const seen = new Map<string, TurnRequester>();
   for (const m of messages) {
     if (!seen.has(m.sender)) seen.set(m.sender, { sender: m.sender, senderName: m.senderName, isOwner: !!m.fromMe });

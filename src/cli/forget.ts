@@ -1,11 +1,11 @@
 // `nanoclaw forget "<phrase>" [--chat <jid|folder>] [--sender <id>] [--since D] [--until D] [--include-audit] [--yes]`:
 // preview what matches, grouped by place, then erase it on confirmation and
 // print the receipt. The audit trail (approval records, log lines recording
-// security decisions) is kept and listed unless --include-audit says otherwise. `nanoclaw forget --opt-outs` lists who asked not to be
-// remembered; `--opt-in <chat> <sender>` reverses one. `--receipts` lists past receipts.
+// security decisions) is kept and listed unless --include-audit says otherwise.
+// `nanoclaw forget --opt-outs` lists who asked not to be remembered;
+// `--opt-in <chat> <sender>` reverses one. `--receipts` lists past receipts.
 import type { Config } from '../config/config.js';
 import type { ForgetReceipt, OptOut, ReceiptPlace } from '../store/forget.js';
-import { finalSearch } from '../memory/forget/receipt.js';
 import { apiClient, readBody, refusal } from './api-client.js';
 import { flag, option, positional, prompter } from './term.js';
 
@@ -25,7 +25,9 @@ export function receiptText(r: ForgetReceipt): string {
   const kept = r.places.filter((p) => p.kept);
   if (kept.length) lines.push(`  Kept on purpose (the audit trail; erase it with --include-audit):`);
   for (const p of kept) lines.push(`  ${p.place.padEnd(12)} ${p.detail}`);
-  lines.push(`  ${finalSearch(r)}`);
+  // Never "no match remains" while the kept audit trail holds one.
+  const clean = kept.length ? 'nothing remains besides the audit trail kept on purpose.' : 'no match remains.';
+  lines.push(r.verified ? `  Final search: ${clean}` : `  Final search still found: ${r.remaining.join('; ')}`);
   return lines.join('\n');
 }
 

@@ -241,8 +241,8 @@ export function forgetQueries(db: DB) {
       return {
         messages: db
           .prepare(
-            `SELECT seq, chat_jid AS chatJid, sender, sender_name AS senderName, text, timestamp, attachments FROM messages
-             WHERE from_assistant = 1 AND ${w} ORDER BY seq`,
+            `SELECT seq, chat_jid AS chatJid, sender, sender_name AS senderName, text, timestamp, attachments
+             FROM messages WHERE from_assistant = 1 AND ${w} ORDER BY seq`,
           )
           .all(params) as MessageMatch[],
         outbox: db.prepare(`SELECT CAST(id AS TEXT) AS id, text FROM outbox WHERE ${wo}`).all(o) as TextMatch[],

@@ -15,6 +15,7 @@ import { createForgetEngine } from '../../src/memory/forget/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createForgetTools } from '../../src/tools/forget-tools.js';
 import { apiRequest } from '../../src/web/api/forget.js';
+import { receiptText } from '../../src/cli/forget.js';
 
 const PHRASE = 'evil-exfil.example';
 const cleanups: (() => void)[] = [];
@@ -106,6 +107,9 @@ test("a forget asked for in a chat keeps the audit trail and its receipt says so
   expect(store.forget.findMessages({ phrase: PHRASE })).toEqual([]);
   const stored = store.forget.receipts()[0];
   expect(stored.verified).toBe(true);
+  // `nanoclaw forget --receipts` tells it the same way.
+  expect(receiptText(stored)).toMatch(/Kept on purpose.*nothing remains besides the audit trail/s);
+  expect(receiptText(stored)).not.toContain('no match remains');
   expect(stored.places.filter((p) => p.kept).map((p) => [p.place, p.kept])).toEqual([
     ['approvals', 1],
     ['logs', 151],

@@ -38,8 +38,8 @@ export function eraseAll(store: Store, x: Findings, m: Matcher, logM: Matcher = 
     { place: 'outbox', removed: x.outbox.length, detail: `${plural(x.outbox.length, 'outgoing message')}` },
     { place: 'notices', removed: x.errors.length, detail: `${plural(x.errors.length, 'failure notice')} shown to a chat` },
   ];
-  if (x.approvals.length)
-    places.push({ place: 'approvals', removed: x.approvals.length, detail: `${plural(x.approvals.length, 'approval record')}` });
+  const approvals = x.approvals.length;
+  if (approvals) places.push({ place: 'approvals', removed: approvals, detail: plural(approvals, 'approval record') });
   const lineNote: Record<string, string> = {
     memory: 'memory (CLAUDE.md)',
     archives: 'archived conversations',

@@ -57,7 +57,7 @@ export function keptPlaces(x: Findings): ReceiptPlace[] {
       place: 'approvals',
       removed: 0,
       kept: approvals,
-      detail: `${approvals} approval record${approvals === 1 ? '' : 's'} (what the agent asked to do and what was decided)`,
+      detail: `${approvals} approval record${approvals === 1 ? '' : 's'} (what the agent asked for, and the decision)`,
     });
   const logs = x.kept.logs.reduce((n, h) => n + h.lines.length, 0);
   if (logs)
@@ -70,8 +70,10 @@ export function keptPlaces(x: Findings): ReceiptPlace[] {
   return out;
 }
 
-const describeKept = (kept: ReceiptPlace[]): string[] =>
-  kept.length ? [`Kept on purpose, as the audit trail (${AUDIT_HINT}):`, ...kept.map((k) => `- ${k.place}: ${k.detail}`)] : [];
+function describeKept(kept: ReceiptPlace[]): string[] {
+  if (!kept.length) return [];
+  return [`Kept on purpose, as the audit trail (${AUDIT_HINT}):`, ...kept.map((k) => `- ${k.place}: ${k.detail}`)];
+}
 
 export function buildReceipt(
   id: string,
@@ -94,7 +96,8 @@ export function buildReceipt(
 }
 
 export function describePreview(id: string, places: PreviewPlace[], expiresAt: Date, kept: ReceiptPlace[] = []): string {
-  if (!places.length) return ['Nothing matches that can be forgotten here: there is nothing to forget.', ...describeKept(kept)].join('\n');
+  const nothing = 'Nothing matches that can be forgotten here: there is nothing to forget.';
+  if (!places.length) return [nothing, ...describeKept(kept)].join('\n');
   const lines = [`Found (preview ${id}, valid until ${expiresAt.toISOString().slice(11, 16)} UTC):`];
   for (const p of places) {
     lines.push(`- ${p.place}: ${p.count}`);
@@ -120,6 +123,7 @@ export function describeReceipt(r: ForgetReceipt): string {
 export function finalSearch(r: ForgetReceipt): string {
   if (!r.verified) return `Final search still found: ${r.remaining.join('; ')}.`;
   if (r.places.some((p) => p.kept))
-    return 'Final search: nothing remains besides the audit trail kept on purpose (rows, index, files, and a byte scan).';
-  return 'Final search: no match remains (rows, index, files, and a byte scan of the database, its WAL and shared memory).';
+    return 'Final search: nothing remains besides the audit trail kept on purpose (rows, index, files, a byte scan).';
+  const where = 'rows, index, files, and a byte scan of the database, its WAL and shared memory';
+  return `Final search: no match remains (${where}).`;
 }

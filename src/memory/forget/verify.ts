@@ -49,7 +49,8 @@ export function verify(deps: { store: Store; paths: HomePaths }, r: ForgetReques
   }
   // The audit trail kept on purpose holds the phrase: those files are listed as kept, not as left behind.
   const keptFiles = new Set(found.kept.logs.map((h) => h.file));
-  const isKept = (f: string) => keptFiles.has(f) || (found.kept.approvals.length > 0 && f.startsWith(deps.paths.store + path.sep));
+  const keptRows = found.kept.approvals.length > 0;
+  const isKept = (f: string) => keptFiles.has(f) || (keptRows && f.startsWith(deps.paths.store + path.sep));
   files = files.filter((f) => !isKept(f));
   const remaining = [...left, ...[...new Set(files)].map((f) => `file: ${path.relative(deps.paths.home, f)}`)];
   return { verified: remaining.length === 0, remaining };

@@ -72,7 +72,8 @@ export function forgetApi(deps: ForgetApiDeps): Hono {
   app.post('/api/forget/preview', async (c) => {
     const body = await objectBody(c, '{ phrase?, chat?, sender?, since?, until?, includeAudit? }');
     const p = engine.preview(apiRequest(store, body), OWNER);
-    return c.json({ preview: { id: p.id, places: p.places, kept: p.kept, total: p.total, expiresAt: p.expiresAt.toISOString() } });
+    const { id, places, kept, total } = p;
+    return c.json({ preview: { id, places, kept, total, expiresAt: p.expiresAt.toISOString() } });
   });
   app.post('/api/forget/confirm', async (c) => {
     const body = await objectBody(c, '{ previewId }');

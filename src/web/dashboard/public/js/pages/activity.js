@@ -143,7 +143,7 @@ export function render(root, ctx) {
                   r.places.some((p) => p.kept)
                     ? h(
                         'ul.muted',
-                        r.places.filter((p) => p.kept).map((p) => h('li', `Kept on purpose (audit trail) — ${p.place}: ${p.detail}`)),
+                        r.places.filter((p) => p.kept).map((p) => h('li', `Kept — ${p.place}: ${p.detail}`)),
                       )
                     : null,
                   h(
