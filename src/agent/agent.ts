@@ -18,6 +18,16 @@ import { browserSetup } from '../sandbox/browser.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../../runner/protocol.js';
 import { GATEWAY_SOCKET_INSIDE } from '../../runner/protocol.js';
+import { turnContext, type TurnRequester } from './turn.js';
+
+/** A turn as the job hands it over: the prompt for the runner, and who addressed it (kept on the host). */
+export type HostTurn = Turn & { requesters?: TurnRequester[] };
+
+/** What the runner gets: the host's note of who asked stays on the host. */
+const forRunner = (t: HostTurn): Turn => {
+  const { requesters: _, ...turn } = t;
+  return turn;
+};
 
 /** What an agent run is for. */
 export interface AgentJob {
@@ -25,11 +35,11 @@ export interface AgentJob {
   isScheduledTask: boolean;
   taskId: string | null;
   /** The first turn; null means there is nothing to do. */
-  firstTurn(): Turn | null;
+  firstTurn(): HostTurn | null;
   /** A turn's result arrived. Throwing fails the run (and it is retried). */
   onResult(text: string, sessionId: string | null): void;
   /** A follow-up turn, if one is waiting. */
-  nextTurn(): Turn | null;
+  nextTurn(): HostTurn | null;
   /** Whether to keep the sandbox alive for follow-ups after a result. */
   acceptsFollowUps: boolean;
   onUsage?(tokens: number): void;
@@ -158,7 +168,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     if (turnTimeout > 0)
       turnTimer = setTimeout(() => live.kill(`it was still working after ${plural(turnTimeout)} (AGENT_TIMEOUT)`), turnTimeout);
   };
-  const beginTurn = () => {
+  const beginTurn = (t: HostTurn) => {
+    // Fixed now, for every tool call until this turn's result: who writes meanwhile is the next turn's.
+    identity.turn = turnContext(identity, t.requesters ?? []);
     inTurn = true;
     turn = { n: turn.n + 1, at: Date.now(), tokens: 0 };
     deps.onTurnStart?.(identity);
@@ -167,6 +179,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   };
   const endTurn = () => {
     inTurn = false;
+    identity.turn = undefined;
     if (turnTimer) clearTimeout(turnTimer);
     if (!job.isScheduledTask) deps.setTyping(group.jid, false);
   };
@@ -189,7 +202,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     start: (): StartInfo => {
       deps.onPromptDelivered?.(group.folder, 'cold');
       return {
-        turn: first,
+        turn: forRunner(first),
         sessionId,
         assistantName: config.assistantName,
         isMain: group.isMain,
@@ -203,9 +216,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         if (closing || !job.acceptsFollowUps) return resolve({ close: true });
         const turn = job.nextTurn();
         if (turn) {
-          beginTurn();
+          beginTurn(turn);
           deps.onPromptDelivered?.(group.folder, 'warm');
-          return resolve({ turn });
+          return resolve({ turn: forRunner(turn) });
         }
         waiter = resolve;
         signal.addEventListener('abort', () => {
@@ -295,9 +308,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       if (waiter) {
         const turn = job.nextTurn();
         if (turn) {
-          beginTurn();
+          beginTurn(turn);
           deps.onPromptDelivered?.(group.folder, 'warm');
-          answer({ turn });
+          answer({ turn: forRunner(turn) });
         }
       }
       // Mid-turn: the runner asks for the next turn when this one ends.
@@ -335,7 +348,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`, false, false);
       mounts.push(...extra.mounts);
       memoryAtStart = memoryStamp(deps.paths, group);
-      beginTurn();
+      beginTurn(first);
       sandbox = deps.runtime.start({
         id,
         groupFolder: group.folder,

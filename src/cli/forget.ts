@@ -1,20 +1,33 @@
-// `nanoclaw forget "<phrase>" [--chat <jid|folder>] [--sender <id>] [--since D] [--until D] [--yes]`:
+// `nanoclaw forget "<phrase>" [--chat <jid|folder>] [--sender <id>] [--since D] [--until D] [--include-audit] [--yes]`:
 // preview what matches, grouped by place, then erase it on confirmation and
-// print the receipt. `nanoclaw forget --opt-outs` lists who asked not to be
-// remembered; `--opt-in <chat> <sender>` reverses one. `--receipts` lists past receipts.
+// print the receipt. The audit trail (approval records, log lines recording
+// security decisions) is kept and listed unless --include-audit says otherwise.
+// `nanoclaw forget --opt-outs` lists who asked not to be remembered;
+// `--opt-in <chat> <sender>` reverses one. `--receipts` lists past receipts.
 import type { Config } from '../config/config.js';
-import type { ForgetReceipt, OptOut } from '../store/forget.js';
+import type { ForgetReceipt, OptOut, ReceiptPlace } from '../store/forget.js';
 import { apiClient, readBody, refusal } from './api-client.js';
 import { flag, option, positional, prompter } from './term.js';
 
 interface PreviewBody {
-  preview: { id: string; total: number; expiresAt: string; places: { place: string; count: number; excerpts: string[] }[] };
+  preview: {
+    id: string;
+    total: number;
+    expiresAt: string;
+    places: { place: string; count: number; excerpts: string[] }[];
+    kept?: ReceiptPlace[];
+  };
 }
 
 export function receiptText(r: ForgetReceipt): string {
   const lines = [`Receipt ${r.id} (${r.createdAt}, ${r.scope}; ${r.filter})`];
   for (const p of r.places) if (p.removed) lines.push(`  ${p.place.padEnd(12)} ${p.detail}`);
-  lines.push(r.verified ? '  Final search: no match remains.' : `  Final search still found: ${r.remaining.join('; ')}`);
+  const kept = r.places.filter((p) => p.kept);
+  if (kept.length) lines.push(`  Kept on purpose (the audit trail; erase it with --include-audit):`);
+  for (const p of kept) lines.push(`  ${p.place.padEnd(12)} ${p.detail}`);
+  // Never "no match remains" while the kept audit trail holds one.
+  const clean = kept.length ? 'nothing remains besides the audit trail kept on purpose.' : 'no match remains.';
+  lines.push(r.verified ? `  Final search: ${clean}` : `  Final search still found: ${r.remaining.join('; ')}`);
   return lines.join('\n');
 }
 
@@ -63,18 +76,27 @@ export async function forgetCommand(args: string[], config: Config): Promise<num
     sender: option(args, '--sender'),
     since: option(args, '--since'),
     until: option(args, '--until'),
+    // Only here, from the owner's terminal, and only when asked for: approval records and audit log lines.
+    includeAudit: flag(args, '--include-audit'),
   };
   if (!phrase && !body.sender && !body.since && !body.until) {
     process.stderr.write(
-      'Usage: nanoclaw forget "<phrase>" [--chat <jid|folder>] [--sender <id>] [--since <date>] [--until <date>] [--yes]\n       nanoclaw forget --opt-outs | --opt-in <chat> <sender> | --receipts\n',
+      'Usage: nanoclaw forget "<phrase>" [--chat <jid|folder>] [--sender <id>] [--since <date>] [--until <date>] [--include-audit] [--yes]\n       nanoclaw forget --opt-outs | --opt-in <chat> <sender> | --receipts\n',
     );
     return 2;
   }
   const res = await api.request('/api/forget/preview', { method: 'POST', json: body });
   if (!res.ok) return fail(res, 'Could not search');
   const { preview } = await readBody<PreviewBody>(res);
+  const kept = preview.kept ?? [];
+  const keptNote = () => {
+    if (!kept.length) return;
+    out.write('Kept on purpose (the audit trail; add --include-audit to erase it too):\n');
+    for (const k of kept) out.write(`  ${k.place.padEnd(12)} ${k.detail}\n`);
+  };
   if (!preview.total) {
     out.write('Nothing matches: there is nothing to forget.\n');
+    keptNote();
     return 0;
   }
   out.write(`Found ${preview.total} item${preview.total === 1 ? '' : 's'}:\n`);
@@ -82,6 +104,7 @@ export async function forgetCommand(args: string[], config: Config): Promise<num
     out.write(`  ${p.place.padEnd(12)} ${p.count}\n`);
     for (const e of p.excerpts) out.write(`      ${e}\n`);
   }
+  keptNote();
   if (!flag(args, '--yes', '-y')) {
     const ask = prompter();
     const answer = await ask.ask('Erase all of this? [y/N] ');

@@ -1,7 +1,8 @@
 // The job for answering a chat: the first turn is the catch-up since the last
 // answer; each result commits the reply and moves the cursor in one
 // transaction; follow-ups are whatever arrived since the last turn was handed over.
-import type { AgentJob } from '../agent/agent.js';
+import type { AgentJob, HostTurn } from '../agent/agent.js';
+import { requestersOf } from '../agent/turn.js';
 import { formatCatchUp, isTriggered, stripInternal } from './router.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
@@ -66,12 +67,14 @@ export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, 
   // Batches handed to the agent and not yet answered, oldest first.
   const batches: number[] = [];
 
-  const take = (): Turn | null => {
+  const take = (): HostTurn | null => {
     const { messages, triggered } = pendingFor(deps, group, delivered);
     if (!triggered) return null;
     delivered = messages[messages.length - 1].seq;
     batches.push(delivered);
-    return toTurn(deps, messages);
+    // Who asked: the senders of the messages that addressed the assistant, not whoever else wrote in between.
+    const requesters = requestersOf(messages.filter((m) => callsAssistant(deps, group, m)));
+    return { ...toTurn(deps, messages), requesters };
   };
 
   return {

@@ -26,6 +26,7 @@ import {
   type ModelProblem,
 } from './model-health.js';
 import type { UsageRecord } from '../store/usage.js';
+import type { TurnContext } from '../agent/turn.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer } from '../../runner/protocol.js';
 
 const MAX_MODEL_BODY = 32 * 1024 * 1024;
@@ -36,6 +37,8 @@ export interface Identity {
   chatJid: string;
   isMain: boolean;
   taskId: string | null;
+  /** Who started the turn in progress, set by the host when the turn begins; none between turns. */
+  turn?: TurnContext;
 }
 
 /** What the live agent behind one endpoint answers. */

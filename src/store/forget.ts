@@ -43,6 +43,8 @@ export interface ReceiptPlace {
   place: string;
   removed: number;
   detail: string;
+  /** Matches left on purpose (the audit trail), with `detail` saying why. */
+  kept?: number;
 }
 
 export interface ForgetReceipt {
@@ -215,6 +217,36 @@ export function forgetQueries(db: DB) {
     },
     removeError(id: string): void {
       db.prepare(`DELETE FROM errors WHERE id = ?`).run(Number(id));
+    },
+
+    /** Approval records (the audit trail) that hold the phrase: what was asked for, why, and the owner's note. */
+    findApprovals(f: ForgetFilter): TextMatch[] {
+      if (f.sender || !f.phrase) return [];
+      const params: Record<string, unknown> = {};
+      const w = where(f, params, { chat: 'chat_jid', time: 'created_at', text: ['detail', 'reason', 'note'] });
+      if (!w) return [];
+      return db.prepare(`SELECT id, detail AS text FROM approval_requests WHERE ${w}`).all(params) as TextMatch[];
+    },
+    removeApproval(id: string): void {
+      db.prepare(`DELETE FROM approval_requests WHERE id = ?`).run(id);
+    },
+
+    /** The assistant's stored replies in these chats (and still-queued outgoing ones), for a person's forget. */
+    assistantReplies(f: ForgetFilter & { chatJids: string[] }): { messages: MessageMatch[]; outbox: TextMatch[] } {
+      const params: Record<string, unknown> = {};
+      const w = where({ ...f, sender: undefined }, params, { chat: 'chat_jid', time: 'timestamp', text: ['text'] });
+      const o: Record<string, unknown> = {};
+      const wo = where({ ...f, sender: undefined }, o, { chat: 'chat_jid', time: 'created_at', text: ['text'] });
+      if (!w || !wo) return { messages: [], outbox: [] };
+      return {
+        messages: db
+          .prepare(
+            `SELECT seq, chat_jid AS chatJid, sender, sender_name AS senderName, text, timestamp, attachments
+             FROM messages WHERE from_assistant = 1 AND ${w} ORDER BY seq`,
+          )
+          .all(params) as MessageMatch[],
+        outbox: db.prepare(`SELECT CAST(id AS TEXT) AS id, text FROM outbox WHERE ${wo}`).all(o) as TextMatch[],
+      };
     },
 
     /** How many messages a sender has kept in a chat. */

@@ -1,12 +1,13 @@
-// The conversational side of "memory you control". Who asks is read by the
-// host from the message that started the turn (its sender and whether it is
-// the owner's own account), never from tool arguments: the owner may forget
-// anything in that chat, and from the main chat in any chat or all of them; a
-// member can only forget themself. Confirming takes the preview's id, which
-// is bound to the chat and the requester.
+// The conversational side of "memory you control". Who asks is the turn's
+// requester, fixed by the host when the turn started (identity.turn), never
+// taken from tool arguments or from whoever wrote last: the owner, in a turn
+// only the owner started, may forget anything in that chat, and from the main
+// chat in any chat or all of them; a member can only forget themself.
+// Confirming takes the preview's id, which is bound to the chat and the requester.
 import path from 'node:path';
 import type { HomePaths } from '../config/home.js';
 import type { Identity } from '../gateway/gateway.js';
+import { soleRequester, type TurnRequester } from '../agent/turn.js';
 import { describePreview, describeReceipt, type ForgetEngine, type ForgetRequest } from '../memory/forget/index.js';
 import { matcher, matchingLines } from '../memory/forget/files.js';
 import type { Store } from '../store/index.js';
@@ -15,20 +16,6 @@ import * as defs from '../../runner/tool-definitions.js';
 import { ok, refuse } from './answer.js';
 import type { TaskTools } from './tools.js';
 
-export interface TurnRequester {
-  sender: string;
-  senderName: string;
-  isOwner: boolean;
-}
-
-/** The person whose message started the agent's current turn: the last one it has not answered yet. */
-export function turnRequester(store: Store, identity: Identity): TurnRequester | null {
-  if (identity.taskId) return null;
-  const pending = store.messages.after(identity.chatJid, store.outbox.cursor(identity.chatJid)).filter((m) => !m.fromAssistant);
-  const last = pending[pending.length - 1];
-  return last ? { sender: last.sender, senderName: last.senderName, isOwner: !!last.fromMe } : null;
-}
-
 export interface ForgetToolDeps {
   store: Store;
   paths: HomePaths;
@@ -36,8 +23,6 @@ export interface ForgetToolDeps {
   /** Whether a jid is a direct chat (a person's sender id is one on WhatsApp and Telegram): where a private answer can go. */
   isDirectChat?(jid: string): boolean;
 }
-
-const NO_REQUESTER = 'Forgetting is only done when a person asks in the chat: a scheduled task cannot do it.';
 
 /** Where the owner's request looks: this chat, another chat (main only) or every chat. */
 export function ownerScope(
@@ -76,7 +61,7 @@ const isoOf = (s: string | undefined) => (s === undefined ? undefined : new Date
 
 export function createForgetTools(deps: ForgetToolDeps): TaskTools {
   const { store, engine } = deps;
-  const who = (identity: Identity) => turnRequester(store, identity);
+  const who = (identity: Identity) => soleRequester(identity.turn);
   const by = (identity: Identity, r: TurnRequester) => ({ chatJid: identity.chatJid, sender: r.sender });
   const names = (identity: Identity, r: TurnRequester) =>
     [...new Set([r.senderName, ...store.forget.namesOf(identity.chatJid, r.sender)])].filter(Boolean);
@@ -95,7 +80,7 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
 
   const previewAnswer = (identity: Identity, r: TurnRequester, request: ForgetRequest): ToolAnswer => {
     const p = engine.preview(request, by(identity, r));
-    return ok(describePreview(p.id, p.places, p.expiresAt));
+    return ok(describePreview(p.id, p.places, p.expiresAt, p.kept));
   };
 
   const handlers: Record<string, (identity: Identity, args: unknown) => ToolAnswer> = {
@@ -103,7 +88,7 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
       const p = defs.parseArgs(defs.forgetPreview, args);
       if ('error' in p) return refuse(p.error);
       const r = who(identity);
-      if (!r) return refuse(NO_REQUESTER);
+      if ('refused' in r) return refuse(r.refused);
       const { phrase, sender, since, until, chat } = p.data;
       if (!validDate(since) || !validDate(until)) return refuse('since and until must be ISO dates, e.g. 2026-03-01.');
       if (!phrase && !sender && !since && !until) return refuse('Say what to forget: a phrase, a sender or a date range.');
@@ -123,14 +108,14 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
       const p = defs.parseArgs(defs.forgetMe, args);
       if ('error' in p) return refuse(p.error);
       const r = who(identity);
-      if (!r) return refuse(NO_REQUESTER);
+      if ('refused' in r) return refuse(r.refused);
       return previewAnswer(identity, r, selfRequest(identity, r));
     },
     [defs.forgetConfirm.name]: (identity, args) => {
       const p = defs.parseArgs(defs.forgetConfirm, args);
       if ('error' in p) return refuse(p.error);
       const r = who(identity);
-      if (!r) return refuse(NO_REQUESTER);
+      if ('refused' in r) return refuse(r.refused);
       const res = engine.confirm(p.data.preview_id, by(identity, r));
       return res.ok ? ok(describeReceipt(res.receipt)) : refuse(res.error);
     },
@@ -138,7 +123,7 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
       const p = defs.parseArgs(defs.whatDoYouKnowAboutMe, args);
       if ('error' in p) return refuse(p.error);
       const r = who(identity);
-      if (!r) return refuse(NO_REQUESTER);
+      if ('refused' in r) return refuse(r.refused);
       const group = store.groups.get(identity.chatJid);
       const m = matcher(undefined, names(identity, r));
       const files = [
@@ -168,7 +153,7 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
       const p = defs.parseArgs(defs.dontRememberMe, args);
       if ('error' in p) return refuse(p.error);
       const r = who(identity);
-      if (!r) return refuse(NO_REQUESTER);
+      if ('refused' in r) return refuse(r.refused);
       store.forget.optOut(identity.chatJid, r.sender, r.senderName);
       return ok(
         `From now on nothing ${r.senderName || r.sender} says in this chat is kept beyond the turn that answers it (they are still answered). What is already kept stays until they say "forget me".`,
@@ -178,7 +163,7 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
       const p = defs.parseArgs(defs.rememberMeAgain, args);
       if ('error' in p) return refuse(p.error);
       const r = who(identity);
-      if (!r) return refuse(NO_REQUESTER);
+      if ('refused' in r) return refuse(r.refused);
       const was = store.forget.optIn(identity.chatJid, r.sender);
       return ok(was ? 'Their messages in this chat are kept again from now on.' : 'Their messages in this chat were already being kept.');
     },

@@ -45,7 +45,9 @@ export function createToolHandler(deps: ToolDeps) {
     deps.store.groups.get(identity.chatJid)?.sandbox.maxMessagesPerTurn ?? DEFAULT_MAX_MESSAGES_PER_TURN;
 
   async function handleTool(identity: Identity, name: string, args: unknown): Promise<ToolAnswer> {
-    const held = await deps.approve?.(identity, name, args);
+    // Who started this turn, as it was when the call arrived (an approval wait does not change it).
+    const called: Identity = { ...identity, turn: identity.turn };
+    const held = await deps.approve?.(called, name, args);
     if (held) return refuse(held);
     const { store } = deps;
     switch (name) {
@@ -142,7 +144,7 @@ export function createToolHandler(deps: ToolDeps) {
         return res.ok ? ok(`Unregistered ${res.value.name}; its folder groups/${res.value.folder} is kept.`) : refuse(res.error);
       }
       default: {
-        const answer = deps.tasks?.handle(identity, name, args) ?? deps.forget?.handle(identity, name, args);
+        const answer = deps.tasks?.handle(called, name, args) ?? deps.forget?.handle(called, name, args);
         if (answer) return answer;
         return refuse(`Unknown tool "${String(name).slice(0, 40)}".`);
       }

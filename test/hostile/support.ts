@@ -13,6 +13,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { createTaskTools } from '../../src/tools/task-tools.js';
 import { createToolHandler } from '../../src/tools/tools.js';
 import { createForgetTools } from '../../src/tools/forget-tools.js';
+import { turnContext } from '../../src/agent/turn.js';
 import { createForgetEngine, type ForgetEngine } from '../../src/memory/forget/index.js';
 import type { RegisteredGroup } from '../../src/types.js';
 import type { RunnerEvent, ToolAnswer } from '../../runner/protocol.js';
@@ -212,7 +213,9 @@ export async function startRig(): Promise<Rig> {
   const sockets = {} as Record<Who, string>;
   const endpoints: Endpoint[] = [];
   for (const who of Object.keys(IDENTITIES) as Who[]) {
-    const identity = IDENTITIES[who];
+    // As the host fixes it when a turn starts: the owner's own message started the main chat's turn.
+    const asked = who === 'main' ? [{ sender: 'me', senderName: 'Me', isOwner: true }] : [];
+    const identity: Identity = { ...IDENTITIES[who], turn: turnContext(IDENTITIES[who], asked) };
     sockets[who] = path.join(sockDir, `${who}.sock`);
     endpoints.push(
       await gateway.openEndpoint(sockets[who], identity, {

@@ -1,13 +1,15 @@
-// The forget tools as the host runs them, on a real store: who asks comes from
-// the message that started the turn, so a member's call can only ever reach
-// their own messages, whatever the arguments say; a preview is confirmed only
-// by its requester in its chat; "what do you know about me" counts what is kept.
+// The forget tools as the host runs them, on a real store: who asks is the
+// turn's requester, fixed when the turn started, so a member's call can only
+// ever reach their own messages, whatever the arguments say or whoever wrote
+// since; a preview is confirmed only by its requester in its chat; "what do
+// you know about me" counts what is kept.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { ensureHome, homePaths } from '../../src/config/home.js';
 import type { Identity } from '../../src/gateway/gateway.js';
+import { turnContext } from '../../src/agent/turn.js';
 import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';
 import { createForgetEngine } from '../../src/memory/forget/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -50,8 +52,14 @@ const say = (store: Store, sender: string, text: string) =>
     },
     'local',
   );
-/** The turn is answered up to here: the next message is the one that starts the next turn. */
-const answered = (store: Store) => store.outbox.setCursor('local:club', store.messages.lastSeq('local:club'));
+/** A turn of the club's agent that these people addressed (as the host fixes it when the turn starts). */
+const turnBy = (identity: Identity, ...senders: string[]): Identity => ({
+  ...identity,
+  turn: turnContext(
+    identity,
+    senders.map((s) => ({ sender: s, senderName: s, isOwner: s === 'owner' })),
+  ),
+});
 
 const text = (a: ReturnType<ReturnType<typeof setup>['tools']['handle']>) => (a && (a.ok ? a.text : `REFUSED ${a.error}`)) ?? '';
 
@@ -59,20 +67,20 @@ test("a member's forget reaches only their own messages, whatever the arguments 
   const { store, tools, club } = setup();
   say(store, 'owner', 'the tiramisu plan is mine');
   say(store, 'kim', 'kim likes tiramisu too');
-  answered(store);
   say(store, 'kim', 'forget tiramisu');
-  expect(text(tools.handle(club, 'forget_preview', { sender: 'owner' }))).toMatch(/^REFUSED Members can only forget their own/);
-  expect(text(tools.handle(club, 'forget_preview', { phrase: 'x1', chat: 'all' }))).toMatch(
-    /^REFUSED Members can only forget in this chat/,
-  );
-  const preview = text(tools.handle(club, 'forget_preview', { phrase: 'tiramisu' }));
+  const kim = turnBy(club, 'kim');
+  expect(text(tools.handle(kim, 'forget_preview', { sender: 'owner' }))).toMatch(/^REFUSED Members can only forget their own/);
+  expect(text(tools.handle(kim, 'forget_preview', { phrase: 'x1', chat: 'all' }))).toMatch(/^REFUSED Members can only forget in this chat/);
+  const preview = text(tools.handle(kim, 'forget_preview', { phrase: 'tiramisu' }));
   expect(preview).toContain('- messages: 2');
   const id = /preview (fg-[0-9a-f]+)/.exec(preview)![1];
   // Someone else's turn cannot confirm Kim's preview.
   say(store, 'sam', 'yes do it');
-  expect(text(tools.handle(club, 'forget_confirm', { preview_id: id }))).toMatch(/^REFUSED That preview was made for someone else/);
+  expect(text(tools.handle(turnBy(club, 'sam'), 'forget_confirm', { preview_id: id }))).toMatch(
+    /^REFUSED That preview was made for someone else/,
+  );
   say(store, 'kim', 'yes');
-  expect(text(tools.handle(club, 'forget_confirm', { preview_id: id }))).toContain('Forgotten (receipt');
+  expect(text(tools.handle(turnBy(club, 'kim'), 'forget_confirm', { preview_id: id }))).toContain('Forgotten (receipt');
   const left = store.messages.recent('local:club', 10).map((m) => `${m.sender}: ${m.text}`);
   expect(left).toContain('owner: the tiramisu plan is mine');
   expect(left.filter((l) => l.startsWith('kim:'))).toEqual(['kim: yes']);
@@ -80,14 +88,17 @@ test("a member's forget reaches only their own messages, whatever the arguments 
 
 test('a scheduled task cannot forget, and "what do you know about me" counts what is kept', () => {
   const { store, paths, tools, club } = setup();
-  expect(text(tools.handle({ ...club, taskId: 'task-1' }, 'forget_me', {}))).toMatch(/^REFUSED .*scheduled task/);
+  // Even a task whose prompt a member wrote, and a turn with nobody recorded as asking.
+  expect(text(tools.handle(turnBy({ ...club, taskId: 'task-1' }, 'kim'), 'forget_me', {}))).toMatch(/^REFUSED .*scheduled task/);
+  expect(text(tools.handle(club, 'forget_me', {}))).toMatch(/^REFUSED /);
   say(store, 'kim', 'hello');
   say(store, 'kim', 'what do you know about me?');
   fs.appendFileSync(path.join(paths.groups, 'club', 'CLAUDE.md'), '\n- kim brings the snacks\n');
-  const about = text(tools.handle(club, 'what_do_you_know_about_me', {}));
+  const kim = turnBy(club, 'kim');
+  const about = text(tools.handle(kim, 'what_do_you_know_about_me', {}));
   expect(about).toContain('2 of their messages are kept');
   expect(about).toContain('1 memory line mention them');
-  expect(text(tools.handle(club, 'dont_remember_me', {}))).toContain('nothing kim says');
+  expect(text(tools.handle(kim, 'dont_remember_me', {}))).toContain('nothing kim says');
   expect(store.forget.isOptedOut('local:club', 'kim')).toBe(true);
 });
 
@@ -97,9 +108,32 @@ test('"what do you know about me" goes by direct message where the channel has o
   const tools = createForgetTools({ store, paths, engine, isDirectChat: (jid) => jid.startsWith('dm:') });
   const club: Identity = { groupFolder: 'club', chatJid: 'local:club', isMain: false, taskId: null };
   say(store, 'dm:kim', 'what do you know about me?');
-  const answer = text(tools.handle(club, 'what_do_you_know_about_me', {}));
+  const answer = text(tools.handle(turnBy(club, 'dm:kim'), 'what_do_you_know_about_me', {}));
   expect(answer).toContain('Sent to them privately');
   const sent = store.outbox.pending().filter((o) => o.chatJid === 'dm:kim');
   expect(sent).toHaveLength(1);
   expect(sent[0].text).toContain('1 of their messages are kept');
+});
+
+test('a catch-up several people addressed acts for nobody; owner powers only when the owner alone asked', () => {
+  const { store, tools, club } = setup();
+  say(store, 'bea', 'bea diary entry');
+  say(store, 'kim', 'kim note');
+  // Kim and Bea both addressed one catch-up: whose "me" is it?
+  const both = turnBy(club, 'kim', 'bea');
+  for (const name of ['forget_me', 'what_do_you_know_about_me', 'dont_remember_me'])
+    expect(text(tools.handle(both, name, {}))).toMatch(/^REFUSED Several people addressed me in this turn \(kim, bea\)/);
+  expect(store.forget.isOptedOut('local:club', 'kim')).toBe(false);
+  // The owner and a member together: no owner powers.
+  const mixed = turnBy(club, 'owner', 'kim');
+  expect(text(tools.handle(mixed, 'forget_preview', { sender: 'bea' }))).toMatch(/^REFUSED Several people/);
+  // The owner alone (from two of their own clients) keeps them.
+  const owner: Identity = {
+    ...club,
+    turn: turnContext(club, [
+      { sender: 'owner', senderName: 'Owner', isOwner: true },
+      { sender: 'dashboard', senderName: 'Owner', isOwner: true },
+    ]),
+  };
+  expect(text(tools.handle(owner, 'forget_preview', { sender: 'bea' }))).toContain('- messages: 1');
 });

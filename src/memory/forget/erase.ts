@@ -19,14 +19,15 @@ function eraseFiles(hits: FileHit[], m: Matcher): { removed: number; files: numb
   return { removed, files: hits.length };
 }
 
-/** Erases every finding; answers what each place lost (counts, never the content). */
-export function eraseAll(store: Store, x: Findings, m: Matcher): ReceiptPlace[] {
+/** Erases every finding; answers what each place lost (counts, never the content). `logM` spares the audit lines. */
+export function eraseAll(store: Store, x: Findings, m: Matcher, logM: Matcher = m): ReceiptPlace[] {
   const { forget } = store;
   const indexed = forget.removeMessages(x.messages.map((msg) => msg.seq));
   for (const t of x.tasks) forget.removeTask(t.id);
   for (const r of x.taskRuns) forget.removeTaskRun(r.id);
   for (const o of x.outbox) forget.removeOutbox(o.id);
   for (const e of x.errors) forget.removeError(e.id);
+  for (const a of x.approvals) forget.removeApproval(a.id);
   // Always merged: an earlier forget or index batch may have left tombstoned terms behind.
   forget.scrub({ fts: indexed || x.messages.length > 0 });
 
@@ -37,6 +38,8 @@ export function eraseAll(store: Store, x: Findings, m: Matcher): ReceiptPlace[] 
     { place: 'outbox', removed: x.outbox.length, detail: `${plural(x.outbox.length, 'outgoing message')}` },
     { place: 'notices', removed: x.errors.length, detail: `${plural(x.errors.length, 'failure notice')} shown to a chat` },
   ];
+  const approvals = x.approvals.length;
+  if (approvals) places.push({ place: 'approvals', removed: approvals, detail: plural(approvals, 'approval record') });
   const lineNote: Record<string, string> = {
     memory: 'memory (CLAUDE.md)',
     archives: 'archived conversations',
@@ -44,7 +47,7 @@ export function eraseAll(store: Store, x: Findings, m: Matcher): ReceiptPlace[] 
     logs: 'log',
   };
   for (const place of ['memory', 'archives', 'files', 'logs'] as const) {
-    const r = eraseFiles(x.files[place], m);
+    const r = eraseFiles(x.files[place], place === 'logs' ? logM : m);
     places.push({ place, removed: r.removed, detail: `${plural(r.removed, 'line')} in ${plural(r.files, `${lineNote[place]} file`)}` });
   }
   const media = eraseFiles(x.files.media, m);

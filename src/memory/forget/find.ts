@@ -17,6 +17,11 @@ export interface ForgetRequest {
   includeGlobal: boolean;
   /** Also host-wide places (logs): only when the scope is the owner's. */
   includeHost: boolean;
+  /**
+   * Also the audit trail: approval records and the log lines that record security decisions.
+   * Only the owner's explicit `nanoclaw forget … --include-audit`; a forget asked for in a chat keeps it.
+   */
+  includeAudit?: boolean;
   phrase?: string;
   sender?: string;
   /** The names the sender goes by, for memory and archive lines that mention them. */
@@ -28,7 +33,18 @@ export interface ForgetRequest {
 }
 
 export type PlaceName =
-  'messages' | 'memory' | 'archives' | 'transcript' | 'tasks' | 'task runs' | 'media' | 'outbox' | 'notices' | 'files' | 'logs';
+  | 'messages'
+  | 'memory'
+  | 'archives'
+  | 'transcript'
+  | 'tasks'
+  | 'task runs'
+  | 'media'
+  | 'outbox'
+  | 'notices'
+  | 'files'
+  | 'approvals'
+  | 'logs';
 
 export const PLACES: readonly PlaceName[] = [
   'messages',
@@ -41,6 +57,7 @@ export const PLACES: readonly PlaceName[] = [
   'outbox',
   'notices',
   'files',
+  'approvals',
   'logs',
 ];
 
@@ -57,7 +74,11 @@ export interface Findings {
   taskRuns: TextMatch[];
   outbox: TextMatch[];
   errors: TextMatch[];
+  /** Approval records: found to erase only with includeAudit. */
+  approvals: TextMatch[];
   files: Record<'memory' | 'archives' | 'transcript' | 'media' | 'files' | 'logs', FileHit[]>;
+  /** The audit trail's matches, left on purpose (a forget asked for in a chat, or without --include-audit). */
+  kept: { approvals: TextMatch[]; logs: FileHit[] };
   /** Folders whose session must be reset (their transcript held a match, or a person is forgotten). */
   sessions: string[];
 }
@@ -76,6 +97,36 @@ export const filterOf = (r: ForgetRequest): ForgetFilter => ({
 });
 
 export const matcherOf = (r: ForgetRequest): Matcher => matcher(r.phrase, r.sender ? (r.senderNames ?? []) : []);
+
+/** Log lines that are evidence: they record an approval, a network decision, a refused route or a forget. */
+const AUDIT_MSG = /^(approval|egress|forget|model route refused)/;
+export function isAuditLine(line: string): boolean {
+  try {
+    const msg = (JSON.parse(line) as { msg?: unknown }).msg;
+    return typeof msg === 'string' && AUDIT_MSG.test(msg);
+  } catch {
+    return false;
+  }
+}
+
+/** What is erased from logs: without includeAudit, never the audit lines. */
+export const logMatcherOf = (r: ForgetRequest): Matcher => {
+  const m = matcherOf(r);
+  return r.includeAudit ? m : { ...m, line: (t) => m.line(t) && !isAuditLine(t) };
+};
+
+/** Words a reply repeats from a person's message: three in a row, or a number or code (a PIN, an id). */
+export function repeats(reply: string, said: string[]): boolean {
+  const words = (t: string) => t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const replyWords = words(reply);
+  const runs = new Set(replyWords.slice(2).map((w, i) => `${replyWords[i]} ${replyWords[i + 1]} ${w}`));
+  const tokens = new Set(replyWords);
+  return said.some((text) => {
+    const w = words(text);
+    if (w.some((t) => ((/\p{N}/u.test(t) && t.length >= 4) || t.length >= 12) && tokens.has(t))) return true;
+    return w.slice(2).some((t, i) => runs.has(`${w[i]} ${w[i + 1]} ${t}`));
+  });
+}
 
 const groupDir = (paths: HomePaths, folder: string): string | null => {
   try {
@@ -162,14 +213,32 @@ export function findAll(deps: FindDeps, r: ForgetRequest): Findings {
   for (const file of attachmentFiles(deps, messages)) {
     if (!known.has(file) && readFile(file)) files.media.push({ file, lines: [], whole: true });
   }
-  if (r.includeHost && r.phrase) files.logs.push(...lineHits(walk(deps.paths.logs), m));
+  const kept: Findings['kept'] = { approvals: [], logs: [] };
+  if (r.includeHost && r.phrase) {
+    const logs = walk(deps.paths.logs);
+    files.logs.push(...lineHits(logs, logMatcherOf(r)));
+    if (!r.includeAudit) kept.logs.push(...lineHits(logs, { ...m, line: (t) => m.line(t) && isAuditLine(t) }));
+  }
+  const approvals = forget.findApprovals(f);
+  if (!r.includeAudit) kept.approvals.push(...approvals);
+  // A person's forget also takes the assistant's replies that repeated their words in those chats.
+  const outbox = forget.findOutbox(f);
+  const theirs = messages.filter((msg) => msg.sender === r.sender).map((msg) => msg.text);
+  if (r.sender && theirs.length) {
+    const chatJids = [...new Set(messages.map((msg) => msg.chatJid))];
+    const replies = forget.assistantReplies({ ...f, chatJids });
+    messages.push(...replies.messages.filter((msg) => repeats(msg.text, theirs)));
+    outbox.push(...replies.outbox.filter((o) => repeats(o.text, theirs)));
+  }
   return {
     messages,
     tasks: forget.findTasks(f),
     taskRuns: forget.findTaskRuns(f),
-    outbox: forget.findOutbox(f),
+    outbox,
     errors: forget.findErrors(f),
+    approvals: r.includeAudit ? approvals : [],
     files,
+    kept,
     sessions: [...sessions],
   };
 }
@@ -188,6 +257,7 @@ export function counts(x: Findings): Record<PlaceName, number> {
     outbox: x.outbox.length,
     notices: x.errors.length,
     files: lines(x.files.files),
+    approvals: x.approvals.length,
     logs: lines(x.files.logs),
   };
 }

@@ -7,12 +7,13 @@ import type { HomePaths } from '../../config/home.js';
 import type { ForgetReceipt } from '../../store/forget.js';
 import type { Store } from '../../store/index.js';
 import { eraseAll } from './erase.js';
-import { findAll, matcherOf, total, type ForgetRequest } from './find.js';
-import { buildReceipt, previewPlaces, type PreviewPlace } from './receipt.js';
+import { findAll, logMatcherOf, matcherOf, total, type ForgetRequest } from './find.js';
+import { buildReceipt, keptPlaces, previewPlaces, type PreviewPlace } from './receipt.js';
+import type { ReceiptPlace } from '../../store/forget.js';
 import { verify } from './verify.js';
 
 export type { ForgetRequest } from './find.js';
-export { describePreview, describeReceipt } from './receipt.js';
+export { describePreview, describeReceipt, finalSearch } from './receipt.js';
 
 /** Who asked: the chat a request came from and the sender in it ('cli' / 'api' for the owner's terminal). */
 export interface Requester {
@@ -24,6 +25,8 @@ export interface Preview {
   id: string;
   request: ForgetRequest;
   places: PreviewPlace[];
+  /** The audit trail's matches, which this forget keeps. */
+  kept: ReceiptPlace[];
   total: number;
   expiresAt: Date;
 }
@@ -58,9 +61,9 @@ export function createForgetEngine(deps: ForgetDeps) {
   const settle = (receiptId: string, r: ForgetRequest): void => {
     const receipt = deps.store.forget.receipt(receiptId);
     if (!receipt) return;
-    const again = eraseAll(deps.store, findAll(deps, r), matcherOf(r));
+    const again = eraseAll(deps.store, findAll(deps, r), matcherOf(r), logMatcherOf(r));
     const places = receipt.places.map((p) => {
-      const more = again.find((a) => a.place === p.place)?.removed ?? 0;
+      const more = p.kept ? 0 : (again.find((a) => a.place === p.place)?.removed ?? 0);
       return more ? { ...p, removed: p.removed + more, detail: `${p.detail} (+${more} written by the sandbox after the erasure)` } : p;
     });
     const v = verify(deps, r);
@@ -75,6 +78,7 @@ export function createForgetEngine(deps: ForgetDeps) {
         id: `fg-${crypto.randomBytes(4).toString('hex')}`,
         request,
         places: previewPlaces(found, matcherOf(request), deps.paths),
+        kept: keptPlaces(found),
         total: total(found),
         expiresAt: new Date(now() + ttl),
       };
@@ -96,7 +100,7 @@ export function createForgetEngine(deps: ForgetDeps) {
       pending.delete(previewId);
       const r = p.preview.request;
       const found = findAll(deps, r);
-      const places = eraseAll(deps.store, found, matcherOf(r));
+      const places = [...eraseAll(deps.store, found, matcherOf(r), logMatcherOf(r)), ...keptPlaces(found)];
       const receipt = buildReceipt(previewId.replace(/^fg-/, 'rc-'), r, by.sender, places, verify(deps, r), new Date(now()));
       deps.store.forget.addReceipt(receipt);
       // A live sandbox may still write the turn in progress to its transcript: once it is gone, erase and verify again.

@@ -35,7 +35,8 @@ function scanRoots(deps: { store: Store; paths: HomePaths }, r: ForgetRequest): 
 }
 
 export function verify(deps: { store: Store; paths: HomePaths }, r: ForgetRequest): Verification {
-  const left = Object.entries(counts(findAll(deps, r)))
+  const found = findAll(deps, r);
+  const left = Object.entries(counts(found))
     .filter(([, n]) => n > 0)
     .map(([place, n]) => `${place}: ${n}`);
   if (!r.phrase) return { verified: left.length === 0, remaining: left };
@@ -46,6 +47,11 @@ export function verify(deps: { store: Store; paths: HomePaths }, r: ForgetReques
     deps.store.forget.scrub({ fts: true, vacuum: true });
     files = scan();
   }
+  // The audit trail kept on purpose holds the phrase: those files are listed as kept, not as left behind.
+  const keptFiles = new Set(found.kept.logs.map((h) => h.file));
+  const keptRows = found.kept.approvals.length > 0;
+  const isKept = (f: string) => keptFiles.has(f) || (keptRows && f.startsWith(deps.paths.store + path.sep));
+  files = files.filter((f) => !isKept(f));
   const remaining = [...left, ...[...new Set(files)].map((f) => `file: ${path.relative(deps.paths.home, f)}`)];
   return { verified: remaining.length === 0, remaining };
 }

@@ -1,7 +1,10 @@
 // Forgetting over the local HTTP API, for `nanoclaw forget` and the
 // dashboard. The API token is the owner's, so it may forget in any chat; the
 // preview/confirm pair is the same as the agent's tools (single-use id).
-//   POST   /api/forget/preview   { phrase?, chat?, sender?, since?, until? } → { preview: { id, places, total, expiresAt } }
+//   POST   /api/forget/preview   { phrase?, chat?, sender?, since?, until?, includeAudit? }
+//                                 → { preview: { id, places, kept, total, expiresAt } }
+//          (the audit trail, approval records and the log lines recording security decisions, is kept and listed
+//          under `kept` unless the owner explicitly sets includeAudit: true)
 //   POST   /api/forget/confirm   { previewId } → { receipt }
 //   GET    /api/forget/receipts  → { receipts }   (counts and places, never the erased content)
 //   GET    /api/forget/opt-outs  → { optOuts: [{ chatJid, sender, senderName, createdAt }] }
@@ -38,8 +41,10 @@ export function apiRequest(store: Store, body: Record<string, unknown>): ForgetR
   const until = date(body.until, 'until');
   if (phrase !== undefined && phrase.trim().length < 2) throw new ApiError('invalid', 'phrase must be at least 2 characters.');
   if (!phrase && !sender && !since && !until) throw new ApiError('invalid', 'Say what to forget: phrase, sender, since or until.');
+  if (body.includeAudit !== undefined && typeof body.includeAudit !== 'boolean')
+    throw new ApiError('invalid', 'includeAudit must be true or false.');
   const chat = str(body.chat, 'chat');
-  const base = { phrase, sender, since, until, includeHost: true };
+  const base = { phrase, sender, since, until, includeHost: true, includeAudit: body.includeAudit === true };
   if (!chat || chat === 'all')
     return {
       ...base,
@@ -65,8 +70,10 @@ export function forgetApi(deps: ForgetApiDeps): Hono {
   const { store, engine } = deps;
   const app = new Hono();
   app.post('/api/forget/preview', async (c) => {
-    const p = engine.preview(apiRequest(store, await objectBody(c, '{ phrase?, chat?, sender?, since?, until? }')), OWNER);
-    return c.json({ preview: { id: p.id, places: p.places, total: p.total, expiresAt: p.expiresAt.toISOString() } });
+    const body = await objectBody(c, '{ phrase?, chat?, sender?, since?, until?, includeAudit? }');
+    const p = engine.preview(apiRequest(store, body), OWNER);
+    const { id, places, kept, total } = p;
+    return c.json({ preview: { id, places, kept, total, expiresAt: p.expiresAt.toISOString() } });
   });
   app.post('/api/forget/confirm', async (c) => {
     const body = await objectBody(c, '{ previewId }');

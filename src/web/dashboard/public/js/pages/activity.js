@@ -140,7 +140,20 @@ export function render(root, ctx) {
                     'ul',
                     r.places.filter((p) => p.removed).map((p) => h('li', `${p.place}: ${p.detail}`)),
                   ),
-                  h('p.small', r.verified ? 'Final search: no match remains.' : `Still found: ${r.remaining.join('; ')}`),
+                  r.places.some((p) => p.kept)
+                    ? h(
+                        'ul.muted',
+                        r.places.filter((p) => p.kept).map((p) => h('li', `Kept — ${p.place}: ${p.detail}`)),
+                      )
+                    : null,
+                  h(
+                    'p.small',
+                    !r.verified
+                      ? `Still found: ${r.remaining.join('; ')}`
+                      : r.places.some((p) => p.kept)
+                        ? 'Final search: nothing remains besides the audit trail kept on purpose.'
+                        : 'Final search: no match remains.',
+                  ),
                 ),
               ),
             )
