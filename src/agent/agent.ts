@@ -18,32 +18,13 @@ import { browserSetup } from '../sandbox/browser.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../../runner/protocol.js';
 import { GATEWAY_SOCKET_INSIDE } from '../../runner/protocol.js';
-import { turnContext, type TurnRequester } from './turn.js';
-
-/** A turn as the job hands it over: the prompt for the runner, and who addressed it (kept on the host). */
-export type HostTurn = Turn & { requesters?: TurnRequester[] };
+import { turnContext, type AgentJob, type HostTurn } from '../conversation/turn.js';
 
 /** What the runner gets: the host's note of who asked stays on the host. */
 const forRunner = (t: HostTurn): Turn => {
   const { requesters: _, ...turn } = t;
   return turn;
 };
-
-/** What an agent run is for. */
-export interface AgentJob {
-  sessionId: string | null;
-  isScheduledTask: boolean;
-  taskId: string | null;
-  /** The first turn; null means there is nothing to do. */
-  firstTurn(): HostTurn | null;
-  /** A turn's result arrived. Throwing fails the run (and it is retried). */
-  onResult(text: string, sessionId: string | null): void;
-  /** A follow-up turn, if one is waiting. */
-  nextTurn(): HostTurn | null;
-  /** Whether to keep the sandbox alive for follow-ups after a result. */
-  acceptsFollowUps: boolean;
-  onUsage?(tokens: number): void;
-}
 
 export interface AgentDeps {
   config: Config;

@@ -1,11 +1,11 @@
 // Running agents for the group queue: one job in a group's sandbox, tracked
 // in `agents` (follow-ups, status, shutdown), refused up front when it could
 // only fail (no runtime, no credential, a full disk).
-import { AgentFailure, startAgent, type AgentDeps, type AgentJob, type LiveAgent } from './agent.js';
+import { AgentFailure, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
+import type { AgentJob, RunAgent } from '../conversation/turn.js';
 import type { DiskGuard } from './disk-guard.js';
 import { conversationJob, pendingFor, type ConversationDeps } from '../conversation/conversation.js';
 import type { Job } from '../queue/group-queue.js';
-import type { RunAgent } from '../scheduler/scheduler.js';
 import type { Store } from '../store/index.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
 

@@ -1,8 +1,7 @@
 // The job for answering a chat: the first turn is the catch-up since the last
 // answer; each result commits the reply and moves the cursor in one
 // transaction; follow-ups are whatever arrived since the last turn was handed over.
-import type { AgentJob, HostTurn } from '../agent/agent.js';
-import { requestersOf } from '../agent/turn.js';
+import { requestersOf, type AgentJob, type HostTurn } from './turn.js';
 import { formatCatchUp, isTriggered, stripInternal } from './router.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';

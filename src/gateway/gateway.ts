@@ -26,7 +26,7 @@ import {
   type ModelProblem,
 } from './model-health.js';
 import type { UsageRecord } from '../store/usage.js';
-import type { TurnContext } from '../agent/turn.js';
+import type { TurnContext } from '../conversation/turn.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer } from '../../runner/protocol.js';
 
 const MAX_MODEL_BODY = 32 * 1024 * 1024;

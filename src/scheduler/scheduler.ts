@@ -3,7 +3,8 @@
 // message would; when its turn comes, `runTask` claims it in the store (so it
 // never runs twice at once, even across a restart), runs it as a full agent in
 // its group's sandbox, and records the run.
-import { AgentFailure, type AgentJob } from '../agent/agent.js';
+import { AgentFailure } from '../agent/agent.js';
+import type { AgentJob, RunAgent } from '../conversation/turn.js';
 import type { Logger } from '../logger.js';
 import { stripInternal } from '../conversation/router.js';
 import { formatLocal, nextRun, parseTimestamp } from './schedule.js';
@@ -31,9 +32,6 @@ export interface TaskRunHandle {
   /** Records how the run ended and moves the schedule on. `retrying`: give the claim back and leave the schedule as it is. */
   finish(error: unknown, opts?: { retrying?: boolean }): void;
 }
-
-/** Runs an agent job in a group's sandbox; rejects with AgentFailure when the run fails. */
-export type RunAgent = (group: RegisteredGroup, job: AgentJob, onLive: (agent: { kill(reason: string): void }) => void) => Promise<void>;
 
 // setTimeout runs on a monotonic clock that stands still while the machine
 // sleeps; waking at least hourly keeps a far-off task from firing days late.

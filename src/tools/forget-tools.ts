@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { HomePaths } from '../config/home.js';
 import type { Identity } from '../gateway/gateway.js';
-import { soleRequester, type TurnRequester } from '../agent/turn.js';
+import { soleRequester, type TurnRequester } from '../conversation/turn.js';
 import { describePreview, describeReceipt, type ForgetEngine, type ForgetRequest } from '../memory/forget/index.js';
 import { matcher, matchingLines } from '../memory/forget/files.js';
 import type { Store } from '../store/index.js';

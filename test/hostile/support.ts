@@ -13,7 +13,7 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { createTaskTools } from '../../src/tools/task-tools.js';
 import { createToolHandler } from '../../src/tools/tools.js';
 import { createForgetTools } from '../../src/tools/forget-tools.js';
-import { turnContext } from '../../src/agent/turn.js';
+import { turnContext } from '../../src/conversation/turn.js';
 import { createForgetEngine, type ForgetEngine } from '../../src/memory/forget/index.js';
 import type { RegisteredGroup } from '../../src/types.js';
 import type { RunnerEvent, ToolAnswer } from '../../runner/protocol.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { turnContext } from '../../src/agent/turn.js';
+import { turnContext } from '../../src/conversation/turn.js';
 import { ensureHome, homePaths } from '../../src/config/home.js';
 import type { Identity } from '../../src/gateway/gateway.js';
 import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { ensureHome, homePaths } from '../../src/config/home.js';
 import type { Identity } from '../../src/gateway/gateway.js';
-import { turnContext } from '../../src/agent/turn.js';
+import { turnContext } from '../../src/conversation/turn.js';
 import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';
 import { createForgetEngine } from '../../src/memory/forget/index.js';
 import { openStore, type Store } from '../../src/store/index.js';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, test } from 'vitest';
-import { soleRequester, turnContext } from '../../src/agent/turn.js';
+import { soleRequester, turnContext } from '../../src/conversation/turn.js';
 import { ensureHome, homePaths } from '../../src/config/home.js';
 import { conversationJob, type ConversationDeps } from '../../src/conversation/conversation.js';
 import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';

@@ -2,6 +2,10 @@
 // handed to every tool call of that turn with the caller's identity. The model
 // never passes it, and nothing re-derives it from the store later: a message
 // that arrives mid-turn is context for the next turn, never identity for this one.
+// Also the job a turn belongs to (AgentJob): what the agent runs, whoever makes it.
+
+import type { RegisteredGroup } from '../types.js';
+import type { Turn } from '../../runner/protocol.js';
 
 /** A person whose message addressed the assistant in this turn. */
 export interface TurnRequester {
@@ -67,3 +71,25 @@ export function soleRequester(turn: TurnContext | undefined): TurnRequester | { 
       'Ask them to ask again, each in a message of their own.',
   };
 }
+
+/** A turn as the job hands it over: the prompt for the runner, and who addressed it (kept on the host). */
+export type HostTurn = Turn & { requesters?: TurnRequester[] };
+
+/** What an agent run is for. */
+export interface AgentJob {
+  sessionId: string | null;
+  isScheduledTask: boolean;
+  taskId: string | null;
+  /** The first turn; null means there is nothing to do. */
+  firstTurn(): HostTurn | null;
+  /** A turn's result arrived. Throwing fails the run (and it is retried). */
+  onResult(text: string, sessionId: string | null): void;
+  /** A follow-up turn, if one is waiting. */
+  nextTurn(): HostTurn | null;
+  /** Whether to keep the sandbox alive for follow-ups after a result. */
+  acceptsFollowUps: boolean;
+  onUsage?(tokens: number): void;
+}
+
+/** Runs an agent job in a group's sandbox; rejects with AgentFailure when the run fails. */
+export type RunAgent = (group: RegisteredGroup, job: AgentJob, onLive: (agent: { kill(reason: string): void }) => void) => Promise<void>;
