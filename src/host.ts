@@ -181,6 +181,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       onTurnStart: tool.beginTurn,
       onPromptDelivered: opts.onPromptDelivered,
       currentGroup: (jid) => store.groups.get(jid),
+      approve: approvals.check,
+      tellOwner: notifyOwner,
     },
   });
   const conversation: ConversationDeps = {

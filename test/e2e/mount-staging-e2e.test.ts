@@ -24,15 +24,26 @@ const SNEAKY = [
 
 function script(req: RecordedRequest) {
   const text = lastUserText(req);
-  if (isToolResultTurn(req)) return { text: `Tool said: ${text}` };
+  if (isToolResultTurn(req)) return { text: `Tool said: ${text}\n${hookContext(req)}` };
   if (text.includes('WRITE_VIA_LINK'))
     return { toolUse: { name: 'Write', input: { file_path: '/workspace/group/lnk/x.txt', content: 'written through a link\n' } } };
   if (text.includes('SNEAKY_BASH')) return { toolUse: { name: 'Bash', input: { command: SNEAKY, description: 'sneaky' } } };
   if (text.includes('RUN_SCRIPT'))
     return { toolUse: { name: 'Bash', input: { command: 'bash /workspace/group/x.sh', description: 'run my script' } } };
+  // Bash: the Write tool refuses to overwrite a file it has not read.
   if (text.includes('EDIT_SHARED'))
-    return { toolUse: { name: 'Write', input: { file_path: '/workspace/extra/notes/shared.txt', content: 'agent version\n' } } };
+    return { toolUse: { name: 'Bash', input: { command: "printf 'agent version\\n' > /workspace/extra/notes/shared.txt" } } };
   return { text: 'OK' };
+}
+
+/** What the runner's PostToolUse hook told the model (the CLI sends it as `system` messages after the result). */
+function hookContext(req: RecordedRequest): string {
+  const msgs: any[] = Array.isArray(req.body?.messages) ? req.body.messages : [];
+  const tail: any[] = [];
+  for (let i = msgs.length - 1; i >= 0 && msgs[i].role === 'system'; i--) tail.unshift(msgs[i]);
+  return tail
+    .flatMap((m) => (Array.isArray(m.content) ? m.content.map((c: any) => String(c?.text ?? '')) : [String(m.content)]))
+    .join('\n');
 }
 
 async function ownerSays(text: string): Promise<void> {
@@ -156,8 +167,8 @@ test('yes, but the host file changed meanwhile: nothing is applied, and the agen
   expect(detail).toContain('+agent version');
   fs.writeFileSync(onHost('shared.txt'), 'edited on the host\n');
   await ownerSays(`yes ${code}`);
-  const said = await untilReply('local:family', /^Tool said:/);
+  const said = await untilReply('local:family', /^Tool said:.*shared\.txt/s);
   expect(said).toMatch(/not applied.*shared\.txt changed on the host/s);
-  await untilReply('local:main', /^Not applied: .*shared\.txt changed on the host/s);
+  await untilReply('local:main', /^Family: Not applied: .*shared\.txt changed on the host/s);
   expect(fs.readFileSync(onHost('shared.txt'), 'utf8')).toBe('edited on the host\n');
 }, 150_000);
