@@ -29,6 +29,8 @@ describe.each(RUNTIMES)('staged host folder on %s', (runtime) => {
     const code = /code ([A-Z2-9]{4})/.exec(asks(ms)[seen].text)![1];
     return { code, detail: env.host.store.approvals.pendingByCode(code)!.detail };
   }
+  /** The runner's hook tells the model the owner's answer (after the tool's result). */
+  const toldModel = (words: string) => env.fake.requests.some((r) => r.text.includes(words));
   async function ownerSays(text: string): Promise<void> {
     const res = await env.api('/api/chats/local%3Amain/messages', { method: 'POST', json: { sender: 'local-user', text } });
     expect(res.status).toBe(202);
@@ -85,12 +87,12 @@ describe.each(RUNTIMES)('staged host folder on %s', (runtime) => {
     await ownerSays(`no ${code}`);
     const said = await reply;
     expect(said).toContain('inside: changed');
-    expect(said).toContain('discarded');
+    expect(toldModel('discarded')).toBe(true);
     expect(hostState()).toEqual(before);
-    const after = await env.bash(jid, 'ls /workspace/extra/share; cat /workspace/extra/share/keep.txt');
+    const after = await env.bash(jid, "ls /workspace/extra/share; sed 's/^/content=/' /workspace/extra/share/keep.txt");
     expect(after).toContain('old.txt');
     expect(after).not.toContain('new.txt');
-    expect(after).toContain('keep\n');
+    expect(after).toContain('content=keep');
   });
 
   test('a yes applies exactly the set: links stay links, the one leading out is not made', async () => {
@@ -98,7 +100,8 @@ describe.each(RUNTIMES)('staged host folder on %s', (runtime) => {
     const reply = env.bash(jid, ATTACK);
     const { code } = await request(seen);
     await ownerSays(`yes ${code}`);
-    expect(await reply).toContain('applied');
+    expect(await reply).toContain('RESULT:');
+    expect(toldModel('your changes were applied')).toBe(true);
     expect(fs.readFileSync(path.join(shared, 'new.txt'), 'utf8')).toBe('new\n');
     expect(fs.readFileSync(path.join(shared, 'keep.txt'), 'utf8')).toBe('changed\n');
     expect(fs.existsSync(path.join(shared, 'old.txt'))).toBe(false);
