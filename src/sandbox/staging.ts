@@ -97,14 +97,19 @@ export function snapshot(root: string, limits: StagingLimits, what = root): Snap
   return out;
 }
 
-/** Copies `src` into the empty folder `dst`, links as links; answers the snapshot of what was copied. */
-function copyInto(src: string, dst: string, limits: StagingLimits): Snapshot {
+/**
+ * Copies `src` into the empty folder `dst`, links as links; answers the snapshot of what was copied.
+ * A root host gives the copies to `owner` (the sandbox's uid, as the runtime chowned the folder at start).
+ */
+function copyInto(src: string, dst: string, limits: StagingLimits, owner?: { uid: number; gid: number }): Snapshot {
   const snap = snapshot(src, limits);
+  const chown = owner && process.getuid?.() === 0 && owner.uid !== 0;
   for (const [rel, e] of snap) {
     const to = path.join(dst, rel);
     if (e.type === 'dir') fs.mkdirSync(to, { mode: 0o700 });
     else if (e.type === 'symlink') fs.symlinkSync(e.target, to);
     else if (e.type === 'file') fs.copyFileSync(path.join(src, rel), to);
+    if (chown && e.type !== 'other') fs.lchownSync(to, owner.uid, owner.gid);
   }
   // Modes last: a read-only folder must first receive its contents.
   for (const [rel, e] of [...snap].reverse()) if (e.type === 'dir' || e.type === 'file') fs.chmodSync(path.join(dst, rel), e.mode);
@@ -145,8 +150,9 @@ export function stageMount(hostPath: string, containerPath: string, dir: string,
 
 /** Puts the staging copy back to what the host folder holds now. */
 export function resetStaging(m: StagedMount, limits: StagingLimits): void {
+  const { uid, gid } = fs.lstatSync(m.dir);
   clearDir(m.dir);
-  m.base = copyInto(m.hostPath, m.dir, limits);
+  m.base = copyInto(m.hostPath, m.dir, limits, { uid, gid });
   fs.chmodSync(m.dir, fs.lstatSync(m.hostPath).mode & 0o7777);
 }
 
