@@ -60,29 +60,40 @@ function hashFile(file: string): string {
   }
 }
 
+/**
+ * Hashes already computed, by path and inode/size/mtime/ctime: a settle after
+ * every tool call then reads only what changed (ctime cannot be set back).
+ */
+export type HashCache = Map<string, { key: string; sha256: string }>;
+
 /** What is at `file`, by lstat: a link is described, never followed. */
-export function entryAt(file: string): Entry | null {
-  let st: fs.Stats;
+export function entryAt(file: string, cache?: HashCache): Entry | null {
+  let st: fs.BigIntStats;
   try {
-    st = fs.lstatSync(file);
+    st = fs.lstatSync(file, { bigint: true });
   } catch {
     return null;
   }
   if (st.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(file) };
-  if (st.isDirectory()) return { type: 'dir', mode: st.mode & 0o7777 };
-  if (st.isFile()) return { type: 'file', mode: st.mode & 0o7777, size: st.size, sha256: hashFile(file), nlink: st.nlink };
-  return { type: 'other' };
+  const mode = Number(st.mode & 0o7777n);
+  if (st.isDirectory()) return { type: 'dir', mode };
+  if (!st.isFile()) return { type: 'other' };
+  const key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const known = cache?.get(file);
+  const sha256 = known?.key === key ? known.sha256 : hashFile(file);
+  cache?.set(file, { key, sha256 });
+  return { type: 'file', mode, size: Number(st.size), sha256, nlink: Number(st.nlink) };
 }
 
 /** Every entry under `root`, bounded: a folder too large to stage is an error that says so. */
-export function snapshot(root: string, limits: StagingLimits, what = root): Snapshot {
+export function snapshot(root: string, limits: StagingLimits, what = root, cache?: HashCache): Snapshot {
   const out: Snapshot = new Map();
   let bytes = 0;
   const walk = (rel: string) => {
     const dir = rel ? path.join(root, rel) : root;
     for (const name of fs.readdirSync(dir).sort()) {
       const r = rel ? `${rel}/${name}` : name;
-      const e = entryAt(path.join(root, r));
+      const e = entryAt(path.join(root, r), cache);
       if (!e) continue;
       out.set(r, e);
       if (out.size > limits.maxEntries) throw new StagingError(`${what} holds more than ${limits.maxEntries} files and folders`);
@@ -138,6 +149,8 @@ export interface StagedMount {
   dir: string;
   /** The host folder's state as the staging copy started from (and as approved changes left it). */
   base: Snapshot;
+  /** Hashes of the staging copy's files, so unchanged ones are not read again. */
+  hashes: HashCache;
 }
 
 export function stageMount(hostPath: string, containerPath: string, dir: string, limits: StagingLimits): StagedMount {
@@ -145,13 +158,14 @@ export function stageMount(hostPath: string, containerPath: string, dir: string,
   clearDir(dir);
   const base = copyInto(hostPath, dir, limits);
   fs.chmodSync(dir, fs.lstatSync(hostPath).mode & 0o7777);
-  return { containerPath, hostPath, dir, base };
+  return { containerPath, hostPath, dir, base, hashes: new Map() };
 }
 
 /** Puts the staging copy back to what the host folder holds now. */
 export function resetStaging(m: StagedMount, limits: StagingLimits): void {
   const { uid, gid } = fs.lstatSync(m.dir);
   clearDir(m.dir);
+  m.hashes.clear();
   m.base = copyInto(m.hostPath, m.dir, limits, { uid, gid });
   fs.chmodSync(m.dir, fs.lstatSync(m.hostPath).mode & 0o7777);
 }
@@ -245,7 +259,7 @@ export function shortDiff(before: string, after: string): string {
  * those copies, whatever the staging folder holds by then.
  */
 export function collectChanges(m: StagedMount, frozenDir: string, limits: StagingLimits): ChangeSet {
-  const now = snapshot(m.dir, limits, `the staged copy of ${m.containerPath}`);
+  const now = snapshot(m.dir, limits, `the staged copy of ${m.containerPath}`, m.hashes);
   fs.mkdirSync(frozenDir, { recursive: true, mode: 0o700 });
   const changes: Change[] = [];
   const freeze = (rel: string, e: Entry & { type: 'file' }): string => {
