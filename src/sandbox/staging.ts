@@ -36,6 +36,8 @@ export type Entry =
   /** FIFOs, sockets, devices: never copied, never applied. */
   | { type: 'other' };
 
+const size = (n: number) => (n >= 1048576 ? `${Math.round(n / 1048576)} MB` : `${n} bytes`);
+
 /** Path relative to the folder's root (posix) → what is there. */
 export type Snapshot = Map<string, Entry>;
 
@@ -99,7 +101,7 @@ export function snapshot(root: string, limits: StagingLimits, what = root, cache
       if (out.size > limits.maxEntries) throw new StagingError(`${what} holds more than ${limits.maxEntries} files and folders`);
       if (e.type === 'file') {
         bytes += e.size;
-        if (bytes > limits.maxBytes) throw new StagingError(`${what} holds more than ${Math.round(limits.maxBytes / 1048576)} MB`);
+        if (bytes > limits.maxBytes) throw new StagingError(`${what} holds more than ${size(limits.maxBytes)}`);
       }
       if (e.type === 'dir') walk(r);
     }

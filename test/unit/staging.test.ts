@@ -121,3 +121,47 @@ test('a folder too large to stage is refused with what to do', () => {
     }),
   ).toThrow(/cannot be staged.*more than.*read-only.*mount_write/);
 });
+
+test('only refused changes: the owner is not asked, and the same link is not reported again', async () => {
+  const questions: string[] = [];
+  const s = createStagingSession({
+    mounts: [{ hostPath: host, containerPath: '/workspace/extra/h', readonly: false }],
+    stage: () => true,
+    workDir: path.join(root, 'work'),
+    limits,
+    ask: async (detail) => {
+      questions.push(detail);
+      return { approved: true, message: '' };
+    },
+    tellOwner: () => {},
+  });
+  const dir = s.mounts[0]!.hostPath;
+  fs.symlinkSync('/etc/passwd', path.join(dir, 'out'));
+  expect(await s.settle()).toMatch(/owner was not asked[\s\S]*refused \(it leads outside the folder.*out → \/etc\/passwd/);
+  expect(await s.settle()).toBeNull();
+  expect(questions).toEqual([]);
+  expect(fs.existsSync(path.join(host, 'out'))).toBe(false);
+  s.dispose();
+});
+
+test('the sandbox writing more than the staging limit: discarded without asking, with why', async () => {
+  const questions: string[] = [];
+  const s = createStagingSession({
+    mounts: [{ hostPath: host, containerPath: '/workspace/extra/h', readonly: false }],
+    stage: () => true,
+    workDir: path.join(root, 'work'),
+    limits: { ...limits, maxBytes: 1024 },
+    ask: async (detail) => {
+      questions.push(detail);
+      return { approved: true, message: '' };
+    },
+    tellOwner: () => {},
+  });
+  const dir = s.mounts[0]!.hostPath;
+  fs.writeFileSync(path.join(dir, 'huge.bin'), Buffer.alloc(4096));
+  expect(await s.settle()).toMatch(/discarded without asking the owner: the staged copy of \/workspace\/extra\/h holds more than/);
+  expect(questions).toEqual([]);
+  expect(fs.existsSync(path.join(dir, 'huge.bin'))).toBe(false);
+  expect(fs.existsSync(path.join(host, 'huge.bin'))).toBe(false);
+  s.dispose();
+});
