@@ -491,6 +491,11 @@ export function applyChangeSet(set: ChangeSet): ApplyResult {
   return { ok: true };
 }
 
+/** At start: staging copies left by a host that stopped were never approved, and no sandbox uses them now. */
+export function clearStaleStaging(dataDir: string): void {
+  fs.rmSync(path.join(dataDir, 'staging'), { recursive: true, force: true });
+}
+
 export interface StagingSessionDeps {
   /** Extra mounts as the allowlist resolved them. */
   mounts: Mount[];
