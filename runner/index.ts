@@ -45,6 +45,28 @@ const askGateway: CanUseTool = async (toolName, input) => {
   }
 };
 
+/**
+ * After every tool call (and at a turn's end) the host compares the staged
+ * copies of host folders with what it last saw and asks the owner about the
+ * changes; the hook waits for that answer, which the agent then reads. The
+ * host folder itself was never writable here, so a runner that skips this
+ * only leaves its changes unapplied.
+ */
+const settleHostFolders = async (): Promise<string | null> => {
+  try {
+    const a = await callGateway<{ message: string | null }>(socket, 'POST', '/runner/settle', {});
+    return a.message ?? null;
+  } catch (err) {
+    return `The host could not check your changes to host folders (${(err as Error).message}); they were not applied.`;
+  }
+};
+const settleAfterTool =
+  (event: 'PostToolUse' | 'PostToolUseFailure'): HookCallback =>
+  async () => {
+    const message = await settleHostFolders();
+    return message ? { hookSpecificOutput: { hookEventName: event, additionalContext: message } } : {};
+  };
+
 /** A prompt stream the SDK reads from; we push one turn at a time. */
 function turnQueue() {
   const items: SDKUserMessage[] = [];
@@ -174,6 +196,9 @@ async function main(): Promise<void> {
         PreCompact: [{ hooks: [archiveBeforeCompact] }],
         SubagentStart: [{ hooks: [subagent('start')] }],
         SubagentStop: [{ hooks: [subagent('stop')] }],
+        // The owner may take a while to answer: the hook waits as long as an approval can.
+        PostToolUse: [{ hooks: [settleAfterTool('PostToolUse')], timeout: 24 * 3600 }],
+        PostToolUseFailure: [{ hooks: [settleAfterTool('PostToolUseFailure')], timeout: 24 * 3600 }],
       },
       // Every tool call reaches askGateway; only the gateway's answer lets a held one run.
       permissionMode: 'default',
@@ -201,6 +226,8 @@ async function main(): Promise<void> {
           prompts.close();
           break;
         }
+        // Whatever a background process wrote to a host folder since the last tool call.
+        await settleHostFolders();
         const text = msg.subtype === 'success' ? msg.result : errors.join('; ');
         await send({ type: 'result', text: text ?? '', sessionId: msg.session_id ?? sessionId, isError: msg.is_error });
         const turn = await nextTurn();

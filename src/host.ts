@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { ServerType } from '@hono/node-server';
 import type { LiveAgent } from './agent/agent.js';
 import { createDiskGuard, openReserve } from './agent/disk-guard.js';
+import { clearStaleStaging } from './sandbox/staging.js';
 import { createAgentRunner, createJobRunner, enqueueUnanswered, tellGaveUp } from './agent/run.js';
 import { createLocalChannel, isLocalOwner } from './channels/local/local.js';
 import { CHANNELS, configuredChannels } from './channels/registry.js';
@@ -116,6 +117,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     postToMain: notifyOwner,
   });
   approvals.recover();
+  // Staged copies of host folders from before a restart were never approved: they go with it.
+  clearStaleStaging(paths.data);
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
   // Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again.
   const resetSession = (folder: string): Promise<void> => {
@@ -181,6 +184,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       onTurnStart: tool.beginTurn,
       onPromptDelivered: opts.onPromptDelivered,
       currentGroup: (jid) => store.groups.get(jid),
+      approve: approvals.check,
+      tellOwner: notifyOwner,
     },
   });
   const conversation: ConversationDeps = {

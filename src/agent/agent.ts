@@ -15,6 +15,8 @@ import { clip, describeProblem, type ModelOutcome, type ModelProblem } from '../
 import { extraMountsFor, groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
 import { browserSetup } from '../sandbox/browser.js';
+import { createStagingSession, stagingLimits } from '../sandbox/staging.js';
+import { modeFor, type Action, type Outcome } from '../approvals/approvals.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../../runner/protocol.js';
 import { GATEWAY_SOCKET_INSIDE } from '../../runner/protocol.js';
@@ -40,6 +42,10 @@ export interface AgentDeps {
   onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
   /** The group as stored now, so settings changed while its sandbox lives (the egress policy) apply. */
   currentGroup?(jid: string): RegisteredGroup | undefined;
+  /** Asks the owner about an action (a staged host folder's change set); without it, such changes are refused. */
+  approve?(group: RegisteredGroup, action: Action): Promise<Outcome>;
+  /** Tells the owner something in the main chat. */
+  tellOwner?(text: string): void;
 }
 
 export class AgentFailure extends Error {
@@ -135,6 +141,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let idleTimer: NodeJS.Timeout | null = null;
   let turnTimer: NodeJS.Timeout | null = null;
   let sandbox: ReturnType<SandboxRuntime['start']> | null = null;
+  let staging: ReturnType<typeof createStagingSession> | null = null;
   // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory
   // changed needs a new sandbox (resuming the same session) to see it.
   let memoryAtStart: string | null = null;
@@ -255,6 +262,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       }
     },
     tool: (name: string, args: unknown) => deps.tool(identity, name, args),
+    settle: () => staging?.settle() ?? Promise.resolve(null),
     sessionId: () => sessionId,
     usage: (u: { inputTokens: number; outputTokens: number }) => {
       turn.tokens += u.inputTokens + u.outputTokens;
@@ -327,7 +335,28 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       const extra = extraMountsFor(group, { configDir: config.configDir, home: deps.paths.home });
       if (!extra.ok)
         throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`, false, false);
-      mounts.push(...extra.mounts);
+      // mount_write = ask: the sandbox writes to a staged copy and the owner approves the actual change set
+      // (src/sandbox/staging.ts); deny: the folder is read-only. Words in a command decide neither.
+      const writes = modeFor(deps.currentGroup?.(group.jid) ?? group, 'mount_write');
+      const own = extra.mounts.map((m) => (writes === 'deny' ? { ...m, readonly: true } : m));
+      try {
+        staging = createStagingSession({
+          mounts: own,
+          stage: () => writes === 'ask',
+          workDir: path.join(deps.paths.data, 'staging', id),
+          limits: stagingLimits(config.env),
+          ask: (detail, what) => {
+            const now = deps.currentGroup?.(group.jid) ?? group;
+            if (!deps.approve) return Promise.resolve({ approved: false, message: 'Refused: there is no owner to ask.' });
+            return deps.approve(now, { kind: 'mount_write', detail, what });
+          },
+          tellOwner: (text) => deps.tellOwner?.(`${group.name}: ${text}`),
+        });
+      } catch (err) {
+        const why = (err as Error).message;
+        throw new AgentFailure(`sandbox not started: ${why}`, `its sandbox was not started: ${why}`, false, false);
+      }
+      mounts.push(...staging.mounts);
       memoryAtStart = memoryStamp(deps.paths, group);
       beginTurn(first);
       sandbox = deps.runtime.start({
@@ -367,6 +396,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     } finally {
       if (turnTimer) clearTimeout(turnTimer);
       await endpoint.close();
+      // Changes never settled (the sandbox died mid-call) are dropped: only an approved set reaches the host.
+      staging?.dispose();
     }
   })();
   return live;

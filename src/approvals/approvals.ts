@@ -107,6 +107,9 @@ export function matchesBashPattern(command: string, patterns: readonly string[])
   });
 }
 
+/** mount_write = ask: host folders are staged (src/sandbox/staging.ts) and their change sets asked about. */
+const stagedWrites = (group: RegisteredGroup) => modeFor(group, 'mount_write') === 'ask';
+
 /** Which of the runner's built-in tool calls need the owner; null: none of the kinds. */
 export function classifyRunnerTool(group: RegisteredGroup, toolName: string, input: any): Action | null {
   if (toolName === 'Bash') {
@@ -115,7 +118,8 @@ export function classifyRunnerTool(group: RegisteredGroup, toolName: string, inp
     if (matchesBashPattern(command, group.sandbox.approvals?.bashPatterns ?? []))
       return { kind: 'bash', detail: command, what: 'run a Bash command', reason };
     // A command that names a host folder may write to it: asked about like a Write there (a tripwire, not a wall).
-    const writable = group.sandbox.extraMounts?.some((m) => m.readonly === false);
+    // On "ask" the sandbox only has a staged copy, and the owner is asked about what it actually changed instead.
+    const writable = group.sandbox.extraMounts?.some((m) => m.readonly === false) && !stagedWrites(group);
     if (writable && command.includes(EXTRA_MOUNT_ROOT))
       return { kind: 'mount_write', detail: command, what: 'run a Bash command on a host folder', reason };
     return null;
@@ -124,6 +128,7 @@ export function classifyRunnerTool(group: RegisteredGroup, toolName: string, inp
     const given = str(input?.file_path) ?? str(input?.notebook_path) ?? '';
     const full = path.posix.resolve('/workspace/group', given);
     if (full !== EXTRA_MOUNT_ROOT && !full.startsWith(EXTRA_MOUNT_ROOT + '/')) return null;
+    if (stagedWrites(group)) return null;
     return { kind: 'mount_write', detail: `${toolName} ${full}`, what: `write ${full}` };
   }
   return null;

@@ -3,7 +3,7 @@
 // group — a payload can claim anything, the socket cannot lie. Behind it:
 //   /v1/messages    the model proxy (real credential added here, usage metered);
 //                   only the Messages API routes the CLI uses (MODEL_ROUTES)
-//   /runner/*       the runner's turn protocol (start, next, event)
+//   /runner/*       the runner's turn protocol (start, next, event, settle)
 //   /tools/<name>   the nanoclaw tools, authorized for this group
 //   CONNECT, http://…  the egress proxy (HTTPS_PROXY inside), by the group's policy
 // Where a sandbox cannot share a socket (a VM), the endpoint is TCP instead, and
@@ -53,6 +53,8 @@ export interface EndpointHandlers {
   usage?(u: Omit<UsageRecord, 'groupFolder' | 'sessionId' | 'taskId'>): void;
   /** What a model call's answer says about the model API (a refused credential, an overloaded upstream, or fine). */
   modelCall?(outcome: ModelOutcome): void;
+  /** A tool call or turn ended: staged host folders are settled with the owner; answers what to tell the agent. */
+  settle?(): Promise<string | null>;
 }
 
 export interface GatewayDeps {
@@ -468,6 +470,7 @@ export function createGateway(deps: GatewayDeps) {
       const outcome = deps.approvals ? await deps.approvals.tool(identity, b.tool_name, b.input) : { approved: true, message: 'Allowed.' };
       return json(res, 200, { ok: true, ...outcome });
     }
+    if (url === '/runner/settle') return json(res, 200, { ok: true, message: (await handlers.settle?.()) ?? null });
     const tool = /^\/tools\/([a-z_]{1,40})$/.exec(url);
     if (tool) return json(res, 200, await handlers.tool(tool[1], body));
     return json(res, 404, { error: `No such gateway route: POST ${url}` });

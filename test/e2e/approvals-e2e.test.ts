@@ -131,7 +131,8 @@ test('yes: the owner sees the whole command, the reason and a code, and exactly 
 test('mount_write by default: a Write to a host folder waits for the owner, and lands only after the yes', async () => {
   const before = asks(await env.messages('local:main')).length;
   await env.send('local:family', 'please WRITE_MOUNT');
-  const { text, code } = await approvalRequest(before, 'Write /workspace/extra/notes/hello.txt');
+  // The owner is asked about what changed in the sandbox's staged copy, not about the tool call's words.
+  const { text, code } = await approvalRequest(before, 'created /workspace/extra/notes/hello.txt');
   expect(text).toContain('write to a host folder mounted into its sandbox');
   expect(fs.existsSync(path.join(notes, 'hello.txt'))).toBe(false);
   await ownerSays('local:main', `yes ${code}`);

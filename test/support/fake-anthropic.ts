@@ -82,7 +82,8 @@ export function lastUserBlocks(req: RecordedRequest): any[] {
 /** True when the last user turn is a tool result (the model is mid tool loop). */
 export function isToolResultTurn(req: RecordedRequest): boolean {
   const msgs = Array.isArray(req.body?.messages) ? req.body.messages : [];
-  const last = msgs[msgs.length - 1];
+  // A hook's context (PostToolUse additionalContext) follows the tool result as a `system` message.
+  const last = msgs.filter((m: any) => m?.role !== 'system').pop();
   return !!last && Array.isArray(last.content) && last.content.some((c: any) => c?.type === 'tool_result');
 }
 

@@ -133,13 +133,19 @@ test('what counts: Bash patterns as whole words, writes under /workspace/extra, 
   expect(classifyRunnerTool(g, 'Bash', { command: 'ls' })).toBeNull();
   expect(classifyRunnerTool(g, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toBeNull(); // no writable mount
   const rw = { ...g, sandbox: { ...g.sandbox, extraMounts: [{ hostPath: '/srv/photos', containerPath: 'photos', readonly: false }] } };
-  expect(classifyRunnerTool(rw, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toMatchObject({ kind: 'mount_write' });
-  expect(classifyRunnerTool(g, 'Write', { file_path: '/workspace/group/a.txt' })).toBeNull();
-  expect(classifyRunnerTool(g, 'Write', { file_path: '../extra/photos/a.txt' })).toMatchObject({
+  // On "ask" (the default) the host folder is staged and its change set asked about: the words decide nothing.
+  expect(classifyRunnerTool(rw, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toBeNull();
+  expect(classifyRunnerTool(g, 'Write', { file_path: '../extra/photos/a.txt' })).toBeNull();
+  // On "deny" the folder is mounted read-only; a Write there is refused up front, with words.
+  const deny = { approvals: { ...rw.sandbox.approvals, policy: { mount_write: 'deny' as const } } };
+  const denied = { ...rw, sandbox: { ...rw.sandbox, ...deny } };
+  expect(classifyRunnerTool(denied, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toMatchObject({ kind: 'mount_write' });
+  expect(classifyRunnerTool(denied, 'Write', { file_path: '/workspace/group/a.txt' })).toBeNull();
+  expect(classifyRunnerTool(denied, 'Write', { file_path: '../extra/photos/a.txt' })).toMatchObject({
     kind: 'mount_write',
     detail: 'Write /workspace/extra/photos/a.txt',
   });
-  expect(classifyRunnerTool(g, 'Edit', { file_path: '/workspace/group/../extra/x' })?.kind).toBe('mount_write');
+  expect(classifyRunnerTool(denied, 'Edit', { file_path: '/workspace/group/../extra/x' })?.kind).toBe('mount_write');
   const main: Identity = { groupFolder: 'main', chatJid: 'local:main', isMain: true, taskId: null };
   expect(classifyHostTool(main, 'register_group', { jid: 'tg:1', name: 'A', folder: 'a' })?.kind).toBe('groups');
   expect(classifyHostTool(main, 'schedule_task', { prompt: 'p', target_group: 'fam' })?.kind).toBe('cross_chat');
