@@ -2,6 +2,10 @@
 // fake model. The agent's Bash opens connections through the egress proxy; we
 // count what the owner would see in the main chat (through the local API) and
 // what the agent was told (the command's output in its reply).
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startBashEnv, startEchoServer, type BashEnv } from '../isolation/support.js';
 
@@ -119,4 +123,32 @@ test('a name resolving to a private address is refused without a request, the ow
   );
   expect(main.find((m) => /^The agent in "lan"/.test(m.text)).text).toContain('nas.flood.test:8123');
   expect(asks(main)).toHaveLength(before);
+}, 120_000);
+
+/** Runs the built `nanoclaw` command against this host. */
+function nanoclaw(args: string[]): Promise<{ code: number | null; out: string }> {
+  fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.resolve('dist/src/cli.js'), ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), NANOCLAW_HOME: env.home, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+test('`nanoclaw groups network` is where an address on your network is allowed, and the sandbox then reaches it', async () => {
+  const jid = env.addGroup('lan2', { egress: 'allowlist' });
+  const set = await nanoclaw(['groups', 'network', 'lan2', '--allow', `box.flood.test:${echo.port},127.0.0.1:${echo.port}`]);
+  expect(set.code).toBe(0);
+  expect(set.out).toContain(`allowed destinations: box.flood.test:${echo.port}, 127.0.0.1:${echo.port}`);
+  expect(env.host.store.groups.get(jid)!.sandbox.egressAllowlist).toEqual([`box.flood.test:${echo.port}`, `127.0.0.1:${echo.port}`]);
+  expect(await env.bash(jid, `curl -s ${PROXY} http://box.flood.test:${echo.port}/`)).toContain('echo-ok');
+  const removed = await nanoclaw(['groups', 'network', 'lan2', '--remove', `127.0.0.1:${echo.port}`]);
+  expect(removed.out).toContain(`allowed destinations: box.flood.test:${echo.port}\n`);
+  expect(await env.bash(jid, `curl -s ${PROXY} http://box.flood.test:${echo.port}/`)).toContain("is the owner's own machine");
 }, 120_000);
