@@ -187,6 +187,35 @@ test('policy none, through a real proxy client: CONNECT and plain http get 403 w
   }
 });
 
+test("a VM sandbox's TCP gateway endpoint is the host's own port: another sandbox's proxy refuses it even when listed", async () => {
+  const gw = createGateway({ upstream: 'http://127.0.0.1:9', credential: () => null, recordUsage: () => {}, logger: silentLogger() });
+  const vm = await gw.openTcpEndpoint(
+    '127.0.0.1',
+    { groupFolder: 'vm', chatJid: 'local:vm', isMain: false, taskId: null },
+    {} as EndpointHandlers,
+  );
+  const vmPort = Number(new URL(vm.address!.replace('tcp:', 'http:')).port);
+  const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-own-')), 'gw.sock');
+  const ep = await gw.openEndpoint(sock, { groupFolder: 'g', chatJid: 'local:g', isMain: false, taskId: null }, {} as EndpointHandlers, {
+    egress: egressRules({ egress: 'allowlist', egressAllowlist: [`127.0.0.1:${vmPort}`] }),
+  });
+  try {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ socketPath: sock, method: 'CONNECT', path: `127.0.0.1:${vmPort}` });
+      req.on('connect', (res, socket) => {
+        socket.destroy();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+  } finally {
+    await ep.close();
+    await vm.close();
+  }
+});
+
 describe.each(RUNTIMES)('a policy changed while the sandbox lives, on %s', (runtime) => {
   let env: BashEnv;
   let echo: Awaited<ReturnType<typeof startEchoServer>>;

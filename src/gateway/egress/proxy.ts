@@ -38,7 +38,8 @@ async function decide(deps: ProxyDeps, host: string, port: number): Promise<Egre
   if (first.allow || !first.askable || !deps.ask) return settled(deps, first);
   // Ask only when a yes could let it through: never for the owner's own machine or network, or a name with no address.
   const ifYes = await decideEgress(withAnswer(deps.rules, host, port), host, port, deps.resolve, deps.own);
-  if (!ifYes.allow) return settled(deps, ifYes);
+  if (!ifYes.allow && ifYes.ownNetwork) return settled(deps, ifYes);
+  if (!ifYes.allow) return { ...first, askable: false, reason: `${first.reason} (and ${ifYes.reason}, so the owner was not asked)` };
   const outcome = await deps.ask(host, port);
   if (!outcome.approved) return { allow: false, host, port, reason: `${first.reason}; ${outcome.message}` };
   // Decided again: the name is looked up again, and must still lead to a public address.
