@@ -46,7 +46,8 @@ export const DEFAULT_REFUSAL_SUMMARY_MS = 5_000;
 /** NANOCLAW_APPROVAL_COOLDOWN_MS: the first wait after a "no" (default 30 s; 0: none). */
 export function approvalCooldownMs(env: Readonly<Record<string, string | undefined>>): number {
   const n = Number(env.NANOCLAW_APPROVAL_COOLDOWN_MS);
-  return env.NANOCLAW_APPROVAL_COOLDOWN_MS !== undefined && Number.isInteger(n) && n >= 0 ? n : DEFAULT_APPROVAL_COOLDOWN_MS;
+  const given = env.NANOCLAW_APPROVAL_COOLDOWN_MS !== undefined && Number.isInteger(n) && n >= 0;
+  return given ? n : DEFAULT_APPROVAL_COOLDOWN_MS;
 }
 /** Longer than this, the action goes to a file instead of the chat: a chat preview must never be cut. */
 export const MAX_INLINE_DETAIL = 500;
@@ -245,14 +246,14 @@ export function createApprovals(deps: ApprovalsDeps) {
         r.full ? `${r.full} while ${MAX_WAITING_PER_CHAT} already waited for you` : '',
         r.cooldown ? `${r.cooldown} too soon after your "no"` : '',
       ].filter(Boolean);
-      parts.push(
-        `Refused without asking you: ${n} more request${n === 1 ? '' : 's'} from the agent in "${group.name}" (${why.join(', ')}).`,
-      );
+      const requests = `${n} more request${n === 1 ? '' : 's'}`;
+      parts.push(`Refused without asking you: ${requests} from the agent in "${group.name}" (${why.join(', ')}).`);
     }
     if (r.own.length) {
       const shown = r.own.slice(0, 5).join(', ') + (r.own.length > 5 ? ` and ${r.own.length - 5} more` : '');
       parts.push(
-        `The agent in "${group.name}" tried to reach your own machine or network (${shown}); refused without asking you, ` +
+        `The agent in "${group.name}" tried to reach your own machine or network (${shown}); ` +
+          'refused without asking you, ' +
           `since an answer can never allow that. To allow an address, add it to ${group.name}'s network allowlist ` +
           `(dashboard → Groups → Settings, "nanoclaw groups network ${group.folder} --allow <ip:port>", or the API).`,
       );
@@ -348,14 +349,18 @@ export function createApprovals(deps: ApprovalsDeps) {
       const until = new Date(now() + left).toISOString().slice(11, 19);
       return {
         approved: false,
-        message: `Not asked: the owner recently said no to this chat, so it may not ask again for ${Math.ceil(left / 1000)} s (until ${until} UTC). Carry on without it or tell the user; do not retry in a loop.`,
+        message:
+          `Not asked: the owner recently said no to this chat, so it may not ask again for ${Math.ceil(left / 1000)} s ` +
+          `(until ${until} UTC). Carry on without it or tell the user; do not retry in a loop.`,
       };
     }
     if (waitingFor(group.jid) >= MAX_WAITING_PER_CHAT) {
       noteRefused(group, { why: 'full' });
       return {
         approved: false,
-        message: `Not asked: ${MAX_WAITING_PER_CHAT} requests from this chat already wait for the owner, the most that may wait at once. Wait for their answers before asking for more; do not retry in a loop.`,
+        message:
+          `Not asked: ${MAX_WAITING_PER_CHAT} requests from this chat already wait for the owner, the most that may wait ` +
+          'at once. Wait for their answers before asking for more; do not retry in a loop.',
       };
     }
     const req = store.approvals.create({

@@ -127,7 +127,8 @@ async function approvalsSetting(api: ApiClient, rest: string[]): Promise<number>
   return 0;
 }
 
-const NETWORK_USAGE = `Usage: nanoclaw groups network <folder or jid> [default|none|allowlist|open] [--allow "a,b"] [--remove "a,b"]
+const NETWORK_USAGE = `Usage: nanoclaw groups network <folder or jid> [default|none|allowlist|open] [--allow "a,b"]
+    [--remove "a,b"]
   --allow adds destinations (example.com, *.example.com:8443, 192.168.1.20:8123); this list is the only way to
   allow an address on your own machine or network: an answer to a request never does.`;
 
@@ -137,7 +138,7 @@ const listArg = (v: string | undefined) =>
     .map((p) => p.trim())
     .filter(Boolean);
 
-/** `groups network <group> [policy] [--allow a,b] [--remove a,b]`: shows, or changes, where the group's sandbox may connect. */
+/** `groups network <group> [policy] [--allow a,b] [--remove a,b]`: shows, or changes, where its sandbox may connect. */
 async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
   const [name, ...changes] = rest;
   if (!name) {
@@ -167,7 +168,8 @@ async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
   let shown = group.sandbox;
   if (changes.length) {
     const sandbox = { ...(egress !== undefined ? { egress } : {}), egressAllowlist: list.length ? list : null };
-    const res = await api.request(`/api/groups/${encodeURIComponent(group.jid)}`, { method: 'PATCH', json: { sandbox } });
+    const url = `/api/groups/${encodeURIComponent(group.jid)}`;
+    const res = await api.request(url, { method: 'PATCH', json: { sandbox } });
     if (!res.ok) {
       process.stderr.write(`Not changed: ${await refusal(res)}\n`);
       return 1;
@@ -175,7 +177,8 @@ async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
     shown = (await readBody<GroupResponse>(res)).group.sandbox;
   }
   process.stdout.write(`network: ${shown.egress ?? 'default (public websites on ports 80 and 443)'}\n`);
-  process.stdout.write(`allowed destinations: ${shown.egressAllowlist?.length ? shown.egressAllowlist.join(', ') : 'none'}\n`);
+  const listed = shown.egressAllowlist?.length ? shown.egressAllowlist.join(', ') : 'none';
+  process.stdout.write(`allowed destinations: ${listed}\n`);
   const answered = (shown.approvals?.allow ?? []).filter((r) => r.kind === 'network').map((r) => r.detail);
   if (answered.length) process.stdout.write(`always allowed by your answers (public addresses only): ${answered.join(', ')}\n`);
   return 0;

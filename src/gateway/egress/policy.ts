@@ -137,14 +137,20 @@ function isOwnAddress(own: OwnPorts, address: string): boolean {
 /** The one rule for the host's own ports: refused on every local address, whatever the settings or answers. */
 export function ownPortRefusal(own: OwnPorts | undefined, address: string, port: number): string | null {
   if (!own?.ports.has(port) || !isOwnAddress(own, address)) return null;
-  return `${address}:${port} is NanoClaw's own port on the owner's machine (its API, dashboard or gateway); no sandbox may reach it, whatever the settings or answers`;
+  return (
+    `${address}:${port} is NanoClaw's own port on the owner's machine (its API, dashboard or gateway); ` +
+    'no sandbox may reach it, whatever the settings or answers'
+  );
 }
 
 /** What the agent and owner are told about a private address: it is the owner's own machine or network. */
 export function ownNetworkText(host: string, port: number, address: string): string {
   const where = isLoopback(address) ? "the owner's own machine" : "the owner's own network";
   const named = host === address ? address : `${host} (${address})`;
-  return `${named} is ${where}, which an answer to a request can never allow; the owner can allow ${address}:${port} in this chat's settings (dashboard, CLI or API)`;
+  return (
+    `${named} is ${where}, which an answer to a request can never allow; ` +
+    `the owner can allow ${address}:${port} in this chat's settings (dashboard, CLI or API)`
+  );
 }
 
 /** Splits "host:port", "[v6]:port" or "host" (with a default port). */
@@ -234,7 +240,13 @@ export async function decideEgress(
   resolve: Resolver = systemResolver,
   own?: OwnPorts,
 ): Promise<EgressDecision> {
-  const refuse = (reason: string, ownNetwork?: true): EgressDecision => ({ allow: false, host, port, reason, ownNetwork });
+  const refuse = (reason: string, ownNetwork?: true): EgressDecision => ({
+    allow: false,
+    host,
+    port,
+    reason,
+    ...(ownNetwork ? { ownNetwork } : {}),
+  });
   const ownNetwork = (address: string) => refuse(ownNetworkText(host, port, address), true);
   if (rules.policy === 'none') return refuse('this group\'s network policy is "none": only the model API is reachable');
   const isIp = net.isIP(host) !== 0;

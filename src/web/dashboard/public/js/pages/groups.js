@@ -238,7 +238,8 @@ export function render(root, ctx) {
         field('Idle timeout (min)', f.idleMin),
         field('Network', f.egress),
         field(
-          'Allowed destinations (one per line; your own machine or network, e.g. 192.168.1.20:8123, only when listed here: an answer never allows it)',
+          'Allowed destinations (one per line; your own machine or network, e.g. 192.168.1.20:8123, ' +
+            'only when listed here: an answer never allows it)',
           f.allowlist,
           'wide',
         ),
