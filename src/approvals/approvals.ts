@@ -2,7 +2,10 @@
 // the owner is asked in the main chat, and goes ahead only on the owner's yes.
 // The host decides everything here: the runner's and the proxy's callers only
 // learn the outcome. A request ends once (store/approvals.ts); no answer within
-// the timeout, or a restart while waiting, means no.
+// the timeout, or a restart while waiting, means no. One chat cannot bury the
+// owner: at most MAX_WAITING_PER_CHAT wait, an identical request joins the one
+// waiting, more are refused at once (the owner gets one line per burst), and
+// after a "no" the chat waits before it may ask again.
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveGroupFolder, type HomePaths } from '../config/home.js';
