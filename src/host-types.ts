@@ -6,6 +6,7 @@ import type { Approvals } from './approvals/approvals.js';
 import type { Config } from './config/config.js';
 import type { homePaths } from './config/home.js';
 import type { InboundDecision } from './inbound/receive.js';
+import type { Resolver } from './gateway/egress/policy.js';
 import type { Logger } from './logger.js';
 import type { createGroupQueue } from './queue/group-queue.js';
 import type { Scheduler } from './scheduler/scheduler.js';
@@ -34,6 +35,8 @@ export interface HostOptions {
   extendApi?: (app: Hono, host: Host) => void;
   /** The scheduler's clock (tests move it instead of waiting). */
   now?: () => number;
+  /** DNS for the egress policy (tests answer names without a network). */
+  resolve?: Resolver;
 }
 
 export interface Host {

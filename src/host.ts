@@ -14,9 +14,10 @@ import { CHANNELS, configuredChannels } from './channels/registry.js';
 import { setEnvValues } from './cli/env-file.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
-import { approvalTimeoutMs, createApprovals } from './approvals/approvals.js';
+import { approvalCooldownMs, approvalTimeoutMs, createApprovals } from './approvals/approvals.js';
 import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
+import { ownPorts } from './gateway/egress/policy.js';
 import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
 import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from './groups/registration.js';
 import { answerButtonPress } from './inbound/approval-answer.js';
@@ -113,6 +114,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     paths,
     logger,
     timeoutMs: approvalTimeoutMs(config.env),
+    cooldownMs: approvalCooldownMs(config.env),
     // Where the owner is: a connected phone's main chat before the local one.
     postToMain: notifyOwner,
   });
@@ -152,6 +154,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     recordError: (folder, jid, text) => store.usage.recordError(folder, jid, text),
     isMain: (jid) => !!store.groups.get(jid)?.isMain,
   });
+  // Every port this host listens on, added where it is opened: no sandbox may reach any of them.
+  const own = ownPorts();
   const gateway = createGateway({
     upstream: config.anthropicBaseUrl,
     credential,
@@ -159,6 +163,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     logger,
     onModelCall: modelHealth.report,
     approvals: approvals.forGateway,
+    ownPorts: own,
+    resolve: opts.resolve,
   });
   const setTyping = (jid: string, typing: boolean) =>
     void channels
@@ -370,6 +376,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       extend: (app) => opts.extendApi?.(app, host),
     });
     server = await listen(app.fetch, config);
+    own.ports.add((server.address() as AddressInfo).port);
     host.url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;
   }
   return host;

@@ -2,7 +2,10 @@
 // the owner is asked in the main chat, and goes ahead only on the owner's yes.
 // The host decides everything here: the runner's and the proxy's callers only
 // learn the outcome. A request ends once (store/approvals.ts); no answer within
-// the timeout, or a restart while waiting, means no.
+// the timeout, or a restart while waiting, means no. One chat cannot bury the
+// owner: at most MAX_WAITING_PER_CHAT wait, an identical request joins the one
+// waiting, more are refused at once (the owner gets one line per burst), and
+// after a "no" the chat waits before it may ask again.
 import fs from 'node:fs';
 import path from 'node:path';
 import { resolveGroupFolder, type HomePaths } from '../config/home.js';
@@ -33,6 +36,22 @@ export function approvalTimeoutMs(env: Readonly<Record<string, string | undefine
   const n = Number(env.NANOCLAW_APPROVAL_TIMEOUT_MS);
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_APPROVAL_TIMEOUT_MS;
 }
+/** At most this many requests from one chat wait for the owner at once; more are refused without asking. */
+export const MAX_WAITING_PER_CHAT = 3;
+/** After a "no" (or no answer), a chat waits this long before it may ask again; each further "no" doubles it. */
+export const DEFAULT_APPROVAL_COOLDOWN_MS = 30_000;
+const MAX_COOLDOWN_MS = 10 * 60_000;
+/** A "no" older than this is forgotten: the next one starts the wait from the beginning again. */
+const STRIKE_MEMORY_MS = 60 * 60_000;
+/** Refusals made without asking are told to the owner in one message per chat this long after the first. */
+export const DEFAULT_REFUSAL_SUMMARY_MS = 5_000;
+
+/** NANOCLAW_APPROVAL_COOLDOWN_MS: the first wait after a "no" (default 30 s; 0: none). */
+export function approvalCooldownMs(env: Readonly<Record<string, string | undefined>>): number {
+  const n = Number(env.NANOCLAW_APPROVAL_COOLDOWN_MS);
+  const given = env.NANOCLAW_APPROVAL_COOLDOWN_MS !== undefined && Number.isInteger(n) && n >= 0;
+  return given ? n : DEFAULT_APPROVAL_COOLDOWN_MS;
+}
 /** Longer than this, the action goes to a file instead of the chat: a chat preview must never be cut. */
 export const MAX_INLINE_DETAIL = 500;
 
@@ -57,6 +76,11 @@ export interface ApprovalsDeps {
   paths: HomePaths;
   logger: Logger;
   timeoutMs: number;
+  /** The first wait after a "no" before the chat may ask again (default 30 s; 0: none). */
+  cooldownMs?: number;
+  /** How long refusals made without asking are gathered into one message to the owner (default 5 s). */
+  summaryMs?: number;
+  now?: () => number;
   /** Sent to the owner's main chat; buttons where its chat app shows them. */
   postToMain?(text: string, opts: { buttons: MessageButton[] }): void;
 }
@@ -164,17 +188,90 @@ function str(v: unknown): string | undefined {
 
 const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`);
 
+/** Identical requests (same chat, kind and action) are one request: asked once, answered once for all. */
+const sameRequestKey = (chatJid: string, action: Pick<Action, 'kind' | 'detail'>) => `${chatJid}\n${action.kind}\n${action.detail}`;
+
+type Refused = { full: number; cooldown: number; own: string[]; timer: NodeJS.Timeout };
+
 export function createApprovals(deps: ApprovalsDeps) {
   const { store } = deps;
-  const waiters = new Map<string, { resolve(o: Outcome): void; timer: NodeJS.Timeout }>();
+  const now = deps.now ?? Date.now;
+  const cooldownMs = deps.cooldownMs ?? DEFAULT_APPROVAL_COOLDOWN_MS;
+  type Waiter = { resolve(o: Outcome): void; timer: NodeJS.Timeout; chatJid: string; key: string; createdAt: number };
+  const waiters = new Map<string, Waiter>();
+  /** What waits, by sameRequestKey: a second identical request joins the first. */
+  const inflight = new Map<string, Promise<Outcome>>();
+  /** Per chat: the owner's recent "no"s, and until when it may not ask. */
+  const strikes = new Map<string, { count: number; lastAt: number; until: number }>();
+  /** Per chat: what was refused without asking since the owner was last told. */
+  const refused = new Map<string, Refused>();
 
   const settle = (id: string, outcome: Outcome) => {
     const w = waiters.get(id);
     if (!w) return;
     waiters.delete(id);
+    inflight.delete(w.key);
     clearTimeout(w.timer);
     w.resolve(outcome);
   };
+
+  const waitingFor = (chatJid: string) => [...waiters.values()].filter((w) => w.chatJid === chatJid).length;
+
+  /** A "no" or a timeout: the chat waits before asking again, longer each time it kept asking after one. */
+  function strike(id: string): void {
+    const w = waiters.get(id);
+    if (!w || cooldownMs <= 0) return;
+    const t = now();
+    const s = strikes.get(w.chatJid);
+    // Requests that already waited when the owner last said no were not asking after it: one strike for them all.
+    if (s && w.createdAt <= s.lastAt) return;
+    const count = s && t - s.lastAt < STRIKE_MEMORY_MS ? s.count + 1 : 1;
+    strikes.set(w.chatJid, { count, lastAt: t, until: t + Math.min(MAX_COOLDOWN_MS, cooldownMs * 2 ** (count - 1)) });
+  }
+
+  /** Counts a refusal made without asking; the owner hears of them in one message per chat, not one each. */
+  function noteRefused(group: RegisteredGroup, what: { why: 'full' | 'cooldown' } | { own: string }): void {
+    let r = refused.get(group.jid);
+    if (!r) {
+      const timer = setTimeout(() => tellRefused(group), deps.summaryMs ?? DEFAULT_REFUSAL_SUMMARY_MS);
+      timer.unref?.();
+      r = { full: 0, cooldown: 0, own: [], timer };
+      refused.set(group.jid, r);
+    }
+    if ('own' in what) {
+      if (!r.own.includes(what.own)) r.own.push(what.own);
+    } else r[what.why]++;
+  }
+
+  function tellRefused(group: RegisteredGroup): void {
+    const r = refused.get(group.jid);
+    refused.delete(group.jid);
+    if (!r) return;
+    const n = r.full + r.cooldown;
+    const parts: string[] = [];
+    if (n) {
+      const why = [
+        r.full ? `${r.full} while ${MAX_WAITING_PER_CHAT} already waited for you` : '',
+        r.cooldown ? `${r.cooldown} too soon after your "no"` : '',
+      ].filter(Boolean);
+      const requests = `${n} more request${n === 1 ? '' : 's'}`;
+      parts.push(`Refused without asking you: ${requests} from the agent in "${group.name}" (${why.join(', ')}).`);
+    }
+    if (r.own.length) {
+      const shown = r.own.slice(0, 5).join(', ') + (r.own.length > 5 ? ` and ${r.own.length - 5} more` : '');
+      parts.push(
+        `The agent in "${group.name}" tried to reach your own machine or network (${shown}); ` +
+          'refused without asking you, ' +
+          `since an answer can never allow that. To allow an address, add it to ${group.name}'s network allowlist ` +
+          `(dashboard → Groups → Settings, "nanoclaw groups network ${group.folder} --allow <ip:port>", or the API).`,
+      );
+    }
+    try {
+      postToMain(parts.join(' '), []);
+    } catch (err) {
+      deps.logger.error({ err: (err as Error).message, group: group.folder }, 'could not tell the owner of refusals');
+    }
+  }
 
   /** The action as the owner sees it: whole in the chat, or whole in a file the chat names. Never cut. */
   function showDetail(req: ApprovalRequest): string {
@@ -222,6 +319,8 @@ export function createApprovals(deps: ApprovalsDeps) {
       return true;
     });
     if (!decide()) return { ok: false, text: `Request ${req.code} was already decided.` };
+    if (verb === 'no') strike(req.id);
+    else strikes.delete(req.chatJid);
     const group = store.groups.get(req.chatJid);
     const who = group?.name ?? req.groupFolder;
     settle(
@@ -249,6 +348,29 @@ export function createApprovals(deps: ApprovalsDeps) {
         message: `The owner's settings for this chat do not allow this (${KIND_WORDS[action.kind]}: approvals.policy.${action.kind} is "deny"). Do not try it another way; tell the user it needs the owner.`,
       };
     }
+    const key = sameRequestKey(group.jid, action);
+    const same = inflight.get(key);
+    if (same) return same;
+    const left = (strikes.get(group.jid)?.until ?? 0) - now();
+    if (left > 0) {
+      noteRefused(group, { why: 'cooldown' });
+      const until = new Date(now() + left).toISOString().slice(11, 19);
+      return {
+        approved: false,
+        message:
+          `Not asked: the owner recently said no to this chat, so it may not ask again for ${Math.ceil(left / 1000)} s ` +
+          `(until ${until} UTC). Carry on without it or tell the user; do not retry in a loop.`,
+      };
+    }
+    if (waitingFor(group.jid) >= MAX_WAITING_PER_CHAT) {
+      noteRefused(group, { why: 'full' });
+      return {
+        approved: false,
+        message:
+          `Not asked: ${MAX_WAITING_PER_CHAT} requests from this chat already wait for the owner, the most that may wait ` +
+          'at once. Wait for their answers before asking for more; do not retry in a loop.',
+      };
+    }
     const req = store.approvals.create({
       groupFolder: group.folder,
       chatJid: group.jid,
@@ -260,15 +382,18 @@ export function createApprovals(deps: ApprovalsDeps) {
     const outcome = new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => {
         // The timeout is one more contender for the same conditional update: if an answer won, this does nothing.
-        if (store.approvals.decide(req.id, 'expired', 'timeout'))
+        if (store.approvals.decide(req.id, 'expired', 'timeout')) {
+          strike(req.id);
           settle(req.id, {
             approved: false,
             message: `Timed out after ${minutes(deps.timeoutMs)} with no answer from the owner: treat it as a no. Do not try it another way.`,
           });
+        }
       }, deps.timeoutMs);
       timer.unref?.();
-      waiters.set(req.id, { resolve, timer });
+      waiters.set(req.id, { resolve, timer, chatJid: group.jid, key, createdAt: now() });
     });
+    inflight.set(key, outcome);
     let asked = false;
     try {
       asked = postToMain(ownerText(req, group, action.reason), approvalButtons(req.id));
@@ -328,6 +453,11 @@ export function createApprovals(deps: ApprovalsDeps) {
       const action = classifyRunnerTool(group, toolName, input);
       return action ? check(group, action) : { approved: true, message: 'Allowed.' };
     },
+    /** Never a request: the owner's own machine or network is only allowed in the chat's settings. */
+    ownNetwork(identity: Identity, host: string, port: number): void {
+      const group = store.groups.get(identity.chatJid);
+      if (group) noteRefused(group, { own: `${host}:${port}` });
+    },
   };
 
   /** A host tool call (register_group, cross-group schedule_task): null to go ahead, or why not. */
@@ -353,6 +483,8 @@ export function createApprovals(deps: ApprovalsDeps) {
     },
     /** At stop: whatever still waits is denied, and its caller told. */
     stop(): void {
+      for (const r of refused.values()) clearTimeout(r.timer);
+      refused.clear();
       for (const id of [...waiters.keys()]) {
         store.approvals.decide(id, 'denied', 'host', 'the host stopped while it waited');
         settle(id, { approved: false, message: 'NanoClaw is shutting down: treat it as a no.' });

@@ -61,7 +61,8 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
     return 0;
   }
   if (sub === 'approvals') return approvalsSetting(api, rest);
-  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove or approvals.\n`);
+  if (sub === 'network') return networkSetting(api, rest);
+  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove, approvals or network.\n`);
   return 2;
 }
 
@@ -123,5 +124,62 @@ async function approvalsSetting(api: ApiClient, rest: string[]): Promise<number>
     process.stdout.write(`${kind.padEnd(12)} ${shown.policy?.[kind] ?? `${DEFAULT_POLICY[kind]} (default)`}\n`);
   process.stdout.write(`bash patterns: ${shown.bashPatterns?.length ? shown.bashPatterns.join(', ') : 'none'}\n`);
   for (const r of shown.allow ?? []) process.stdout.write(`always allowed (${r.kind}): ${r.detail}\n`);
+  return 0;
+}
+
+const NETWORK_USAGE = `Usage: nanoclaw groups network <folder or jid> [default|none|allowlist|open] [--allow "a,b"]
+    [--remove "a,b"]
+  --allow adds destinations (example.com, *.example.com:8443, 192.168.1.20:8123); this list is the only way to
+  allow an address on your own machine or network: an answer to a request never does.`;
+
+const listArg = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+
+/** `groups network <group> [policy] [--allow a,b] [--remove a,b]`: shows, or changes, where its sandbox may connect. */
+async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
+  const [name, ...changes] = rest;
+  if (!name) {
+    process.stderr.write(NETWORK_USAGE + '\n');
+    return 2;
+  }
+  const { groups } = await readBody<GroupsResponse>(await api.request('/api/groups'));
+  const group = groups.find((g) => g.jid === name) ?? groups.find((g) => g.folder === name);
+  if (!group) {
+    process.stderr.write(`No registered group has the folder or jid "${name}"; see "nanoclaw groups list".\n`);
+    return 1;
+  }
+  let egress: string | null | undefined;
+  let list = [...(group.sandbox.egressAllowlist ?? [])];
+  for (let i = 0; i < changes.length; i++) {
+    const arg = changes[i];
+    if (arg === '--allow') list = [...new Set([...list, ...listArg(changes[++i])])];
+    else if (arg === '--remove') {
+      const gone = new Set(listArg(changes[++i]).map((d) => d.toLowerCase()));
+      list = list.filter((d) => !gone.has(d.toLowerCase()));
+    } else if (['default', 'none', 'allowlist', 'open'].includes(arg)) egress = arg === 'default' ? null : arg;
+    else {
+      process.stderr.write(`Not changed: "${arg}" is not a network policy or option.\n${NETWORK_USAGE}\n`);
+      return 2;
+    }
+  }
+  let shown = group.sandbox;
+  if (changes.length) {
+    const sandbox = { ...(egress !== undefined ? { egress } : {}), egressAllowlist: list.length ? list : null };
+    const url = `/api/groups/${encodeURIComponent(group.jid)}`;
+    const res = await api.request(url, { method: 'PATCH', json: { sandbox } });
+    if (!res.ok) {
+      process.stderr.write(`Not changed: ${await refusal(res)}\n`);
+      return 1;
+    }
+    shown = (await readBody<GroupResponse>(res)).group.sandbox;
+  }
+  process.stdout.write(`network: ${shown.egress ?? 'default (public websites on ports 80 and 443)'}\n`);
+  const listed = shown.egressAllowlist?.length ? shown.egressAllowlist.join(', ') : 'none';
+  process.stdout.write(`allowed destinations: ${listed}\n`);
+  const answered = (shown.approvals?.allow ?? []).filter((r) => r.kind === 'network').map((r) => r.detail);
+  if (answered.length) process.stdout.write(`always allowed by your answers (public addresses only): ${answered.join(', ')}\n`);
   return 0;
 }

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { Credential } from '../config/config.js';
-import { egressRules, type EgressRules, type Resolver } from './egress/policy.js';
+import { egressRules, isPublicAddress, ownPorts, type EgressRules, type OwnPorts, type Resolver } from './egress/policy.js';
 import { handleAbsoluteUri, handleConnect, type EgressEvent } from './egress/proxy.js';
 import type { Logger } from '../logger.js';
 import {
@@ -73,12 +73,16 @@ export interface GatewayDeps {
   refusalTtlMs?: number;
   /** The owner's "ask me first" decisions, made on the host for the calling group (src/approvals/). */
   approvals?: GatewayApprovals;
+  /** The host's own ports (the host adds its API's); the gateway adds its TCP endpoints. Default: a set of its own. */
+  ownPorts?: OwnPorts;
 }
 
 export interface GatewayApprovals {
   egress(identity: Identity, host: string, port: number): Promise<{ approved: boolean; message: string }>;
   /** A built-in tool the runner is about to run (Bash, Write, ...): the host classifies it, the runner only obeys. */
   tool(identity: Identity, toolName: string, input: unknown): Promise<{ approved: boolean; message: string }>;
+  /** The proxy refused the owner's own machine or network without asking: the owner is told, plainly. */
+  ownNetwork?(identity: Identity, host: string, port: number, reason: string): void;
 }
 
 export interface EndpointOptions {
@@ -302,6 +306,12 @@ function drained(res: http.ServerResponse): Promise<void> {
 export function createGateway(deps: GatewayDeps) {
   const upstream = deps.upstream.replace(/\/+$/, '');
   const refusals = refusalMemory(deps.refusalTtlMs);
+  const own = deps.ownPorts ?? ownPorts();
+  // A model server on this machine is the host's too: reached through the proxy it would skip the metering.
+  const up = URL.canParse(upstream) ? new URL(upstream) : null;
+  const upHost = up?.hostname.replace(/^\[|\]$/g, '') ?? '';
+  if (up && (upHost === 'localhost' || (net.isIP(upHost) !== 0 && !isPublicAddress(upHost))))
+    own.ports.add(Number(up.port) || (up.protocol === 'https:' ? 443 : 80));
 
   /** An error answer is small: read it whole, say what it means, and pass it on as it came. */
   async function relayError(
@@ -481,7 +491,9 @@ export function createGateway(deps: GatewayDeps) {
       groupFolder: identity.groupFolder,
       rules,
       resolve: deps.resolve,
+      own,
       ask: deps.approvals ? (host: string, port: number) => deps.approvals!.egress(identity, host, port) : undefined,
+      ownNetwork: (host: string, port: number, reason: string) => deps.approvals?.ownNetwork?.(identity, host, port, reason),
       onEvent: (e: EgressEvent) => {
         deps.logger.info(
           { group: e.groupFolder, method: e.method, destination: e.destination, allowed: e.allowed, reason: e.reason },
@@ -593,6 +605,7 @@ export function createGateway(deps: GatewayDeps) {
         listener.listen(0, host, resolve);
       });
       const port = (listener.address() as net.AddressInfo).port;
+      own.ports.add(port);
       return {
         socketPath: '',
         address: `tcp://${host}:${port}`,
@@ -601,7 +614,10 @@ export function createGateway(deps: GatewayDeps) {
           new Promise<void>((resolve) => {
             for (const s of sockets) s.destroy();
             server.closeAllConnections();
-            listener.close(() => resolve());
+            listener.close(() => {
+              own.ports.delete(port);
+              resolve();
+            });
           }),
       };
     },

@@ -76,7 +76,8 @@ async function untilReply(jid: string, pattern: RegExp): Promise<string> {
 let notes: string;
 
 beforeAll(async () => {
-  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000' } });
+  // No wait after a "no" here: these tests answer no and ask again at once (approvals-flood tests the wait).
+  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000', NANOCLAW_APPROVAL_COOLDOWN_MS: '0' } });
   // A host folder the family chat may write to: writes there are asked about by default.
   notes = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-notes-'));
   fs.mkdirSync(env.config.configDir, { recursive: true });

@@ -2,9 +2,14 @@
 // and what it refuses before any connection or lookup. Then, with a live
 // sandbox: a policy changed while it runs applies to its next connection.
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createGateway, type EndpointHandlers } from '../../src/gateway/gateway.js';
 import { decideEgress, egressRules, isPublicAddress, parseHostPort } from '../../src/gateway/egress/policy.js';
+import { silentLogger } from '../../src/logger.js';
 import { until } from '../support/harness.js';
 import { RUNTIMES, startBashEnv, startEchoServer, type BashEnv } from './support.js';
 
@@ -81,6 +86,34 @@ describe('egress policy', () => {
     ).toMatchObject({ allow: true, address: '127.0.0.1' });
   });
 
+  test("the host's own ports are refused on every local address, even when the settings list them", async () => {
+    const own = { ports: new Set([5555]), addresses: () => ['10.9.8.7'] };
+    const listed = ['127.0.0.1:5555', 'localhost:5555', '10.9.8.7:5555', '0.0.0.0:5555', 'rebind.example.com:5555'];
+    const rules = egressRules({ egress: 'allowlist', egressAllowlist: listed });
+    for (const host of ['127.0.0.1', 'localhost', '10.9.8.7', '0.0.0.0', 'rebind.example.com']) {
+      const d = await decideEgress(rules, host, 5555, resolve, own);
+      expect(d.allow, host).toBe(false);
+      if (!d.allow) expect(d.reason, host).toMatch(/NanoClaw's own port on the owner's machine/);
+    }
+    // Another port on loopback, listed in the settings, is the owner's choice.
+    const other = egressRules({ egress: 'allowlist', egressAllowlist: ['127.0.0.1:5556'] });
+    expect((await decideEgress(other, '127.0.0.1', 5556, resolve, own)).allow).toBe(true);
+  });
+
+  test('an answer ("always") never allows loopback or a private address; it says whose machine or network it is', async () => {
+    const answered = (detail: string) => egressRules({ egress: 'allowlist', approvals: { allow: [{ kind: 'network', detail }] } });
+    for (const [host, port, words] of [
+      ['localhost', 3000, "localhost (127.0.0.1) is the owner's own machine"],
+      ['rebind.example.com', 8080, "rebind.example.com (127.0.0.1) is the owner's own machine"],
+      ['lan.example.com', 8123, "lan.example.com (192.168.1.20) is the owner's own network"],
+    ] as const) {
+      const d = await decideEgress(answered(`${host}:${port}`), host, port, resolve);
+      expect(d, host).toMatchObject({ allow: false, ownNetwork: true, reason: expect.stringContaining(words) });
+    }
+    // A public host answered "always" is allowed, as before.
+    expect((await decideEgress(answered('example.com:8443'), 'example.com', 8443, resolve)).allow).toBe(true);
+  });
+
   test('address classes and host:port parsing', () => {
     expect(isPublicAddress('93.184.215.14')).toBe(true);
     for (const a of [
@@ -103,6 +136,84 @@ describe('egress policy', () => {
     expect(parseHostPort('example.com:99999', 443)).toBeNull();
     expect(parseHostPort('bad host:80', 443)).toBeNull();
   });
+});
+
+test('policy none, through a real proxy client: CONNECT and plain http get 403 with the reason, and the destination sees nothing', async () => {
+  let connections = 0;
+  const dest = net.createServer((s) => {
+    connections++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => dest.listen(0, '127.0.0.1', r));
+  const port = (dest.address() as net.AddressInfo).port;
+  const gw = createGateway({ upstream: 'http://127.0.0.1:9', credential: () => null, recordUsage: () => {}, logger: silentLogger() });
+  const identity = { groupFolder: 'g', chatJid: 'local:g', isMain: false, taskId: null };
+  const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-none-')), 'gw.sock');
+  // Listed in the settings, so only "none" stands between the sandbox and this server.
+  const ep = await gw.openEndpoint(sock, identity, {} as EndpointHandlers, {
+    egress: egressRules({ egress: 'none', egressAllowlist: [`127.0.0.1:${port}`] }),
+  });
+  try {
+    const tunnel = await new Promise<{ status: number; header: unknown; body: string }>((resolve, reject) => {
+      const req = http.request({ socketPath: sock, method: 'CONNECT', path: `127.0.0.1:${port}` });
+      req.on('connect', (res, socket, head) => {
+        let body = head.toString();
+        socket.on('data', (c) => (body += c));
+        socket.on('end', () => resolve({ status: res.statusCode ?? 0, header: res.headers['x-nanoclaw-egress'], body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(tunnel).toEqual({
+      status: 403,
+      header: 'refused',
+      body: `NanoClaw refused 127.0.0.1:${port}: this group's network policy is "none": only the model API is reachable.\n`,
+    });
+    const plain = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ socketPath: sock, method: 'GET', path: `http://127.0.0.1:${port}/x` }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(plain.status).toBe(403);
+    expect(plain.body).toMatch(/network policy is "none"/);
+    expect(connections).toBe(0);
+  } finally {
+    await ep.close();
+    dest.close();
+  }
+});
+
+test("a VM sandbox's TCP gateway endpoint is the host's own port: another sandbox's proxy refuses it even when listed", async () => {
+  const gw = createGateway({ upstream: 'http://127.0.0.1:9', credential: () => null, recordUsage: () => {}, logger: silentLogger() });
+  const vm = await gw.openTcpEndpoint(
+    '127.0.0.1',
+    { groupFolder: 'vm', chatJid: 'local:vm', isMain: false, taskId: null },
+    {} as EndpointHandlers,
+  );
+  const vmPort = Number(new URL(vm.address!.replace('tcp:', 'http:')).port);
+  const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-own-')), 'gw.sock');
+  const ep = await gw.openEndpoint(sock, { groupFolder: 'g', chatJid: 'local:g', isMain: false, taskId: null }, {} as EndpointHandlers, {
+    egress: egressRules({ egress: 'allowlist', egressAllowlist: [`127.0.0.1:${vmPort}`] }),
+  });
+  try {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ socketPath: sock, method: 'CONNECT', path: `127.0.0.1:${vmPort}` });
+      req.on('connect', (res, socket) => {
+        socket.destroy();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+  } finally {
+    await ep.close();
+    await vm.close();
+  }
 });
 
 describe.each(RUNTIMES)('a policy changed while the sandbox lives, on %s', (runtime) => {

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registerGroup } from '../../src/groups/registration.js';
+import type { HostOptions } from '../../src/host.js';
 import type { SandboxSettings } from '../../src/types.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest, type ScriptedReply } from '../support/fake-anthropic.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
@@ -32,7 +33,7 @@ export interface BashEnv extends TestEnv {
   addGroup(folder: string, sandbox?: SandboxSettings, opts?: { isMain?: boolean }): string;
 }
 
-export async function startBashEnv(runtime: string, env: Record<string, string> = {}): Promise<BashEnv> {
+export async function startBashEnv(runtime: string, env: Record<string, string> = {}, host: Partial<HostOptions> = {}): Promise<BashEnv> {
   const jobs = new Map<string, string>();
   const script = (req: RecordedRequest): ScriptedReply | undefined => {
     if (!Array.isArray(req.body?.tools) || req.body.tools.length === 0) return { text: 'OK' };
@@ -46,6 +47,7 @@ export async function startBashEnv(runtime: string, env: Record<string, string> 
   const base = await startTestEnv({
     script,
     env: { NANOCLAW_RUNTIME: runtime, NANOCLAW_IMAGE: TEST_IMAGE, NANOCLAW_MAX_RETRIES: '1', IDLE_TIMEOUT: '500', ...env },
+    host,
   });
   const replyCount = async (jid: string) => (await base.messages(jid)).filter((m) => m.fromAssistant).length;
   const startBash = async (jid: string, command: string) => {

@@ -13,6 +13,8 @@ import {
   createApprovals,
   isOwnerAnswer,
   matchesBashPattern,
+  type Action,
+  type ApprovalsDeps,
   type Outcome,
 } from '../../src/approvals/approvals.js';
 import { homePaths } from '../../src/config/home.js';
@@ -45,19 +47,29 @@ function group(jid: string, folder: string, extra: Partial<RegisteredGroup> = {}
   };
 }
 
-function setup(timeoutMs = 60_000): { store: Store; approvals: ReturnType<typeof createApprovals>; posted: string[] } {
+function setup(
+  timeoutMs = 60_000,
+  extra: Partial<ApprovalsDeps> = {},
+): { store: Store; approvals: ReturnType<typeof createApprovals>; posted: string[]; nextPost: () => Promise<string> } {
   const store = createStore(openDatabase(':memory:'));
   store.groups.insert(group('local:main', 'main', { isMain: true }));
   store.groups.insert(group('local:fam', 'fam', { sandbox: { approvals: { policy: { bash: 'ask' }, bashPatterns: ['rm', 'git push'] } } }));
   const posted: string[] = [];
+  const listeners: ((t: string) => void)[] = [];
   const approvals = createApprovals({
     store,
     paths: homePaths(home),
     logger: silentLogger(),
     timeoutMs,
-    postToMain: (t) => posted.push(t),
+    postToMain: (t) => {
+      posted.push(t);
+      listeners.splice(0).forEach((l) => l(t));
+    },
+    ...extra,
   });
-  return { store, approvals, posted };
+  /** The next message the owner is sent (an event, not a poll). */
+  const nextPost = () => new Promise<string>((r) => listeners.push(r));
+  return { store, approvals, posted, nextPost };
 }
 const codeOf = (text: string) => /code ([A-Z2-9]{4})/.exec(text)![1];
 const rm = { kind: 'bash' as const, detail: 'rm -rf /workspace/extra/photos', what: 'run a Bash command', reason: 'tidy up' };
@@ -174,17 +186,19 @@ test("only the owner's own message in a main chat is an answer", () => {
 });
 
 test('the egress proxy holds a host off the list until the owner answers: yes goes through, no is a 403 that says why', async () => {
-  const { store, approvals, posted } = setup();
-  store.groups.update({ ...store.groups.get('local:fam')!, sandbox: { egress: 'allowlist' } });
+  const { store, approvals, posted } = setup(60_000, { cooldownMs: 0 });
   const upstream = http.createServer((_req, res) => res.end('hello from upstream'));
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const port = (upstream.address() as AddressInfo).port;
+  // The test's server is on loopback: only the settings may allow that address; the name is what the owner is asked about.
+  store.groups.update({ ...store.groups.get('local:fam')!, sandbox: { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${port}`] } });
   const gw = createGateway({
     upstream: 'http://127.0.0.1:9',
     credential: () => null,
     recordUsage: () => {},
     logger: silentLogger(),
     approvals: approvals.forGateway,
+    resolve: async (h) => (h === 'shop.test' ? ['127.0.0.1'] : []),
   });
   const identity: Identity = { groupFolder: 'fam', chatJid: 'local:fam', isMain: false, taskId: null };
   const handlers = {} as EndpointHandlers;
@@ -193,7 +207,7 @@ test('the egress proxy holds a host off the list until the owner answers: yes go
   const get = () =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
-        { socketPath: sock, method: 'GET', path: `http://localhost:${port}/x`, headers: { host: `localhost:${port}` } },
+        { socketPath: sock, method: 'GET', path: `http://shop.test:${port}/x`, headers: { host: `shop.test:${port}` } },
         (res) => {
           let body = '';
           res.on('data', (c) => (body += c));
@@ -209,7 +223,7 @@ test('the egress proxy holds a host off the list until the owner answers: yes go
   try {
     const first = get();
     await untilPosted(1);
-    expect(posted[0]).toContain(`localhost:${port}`);
+    expect(posted[0]).toContain(`shop.test:${port}`);
     approvals.answer(codeOf(posted[0]), 'yes', 'owner');
     expect(await first).toEqual({ status: 200, body: 'hello from upstream' });
 
@@ -218,7 +232,7 @@ test('the egress proxy holds a host off the list until the owner answers: yes go
     approvals.answer(codeOf(posted[1]), 'no', 'owner');
     const refused = await second;
     expect(refused.status).toBe(403);
-    expect(refused.body).toMatch(/not allowed by this group's network policy.*the owner did not approve it: The owner declined/s);
+    expect(refused.body).toMatch(/not allowed by this group's network policy.*The owner declined/s);
 
     const third = get();
     await untilPosted(3);
@@ -229,5 +243,109 @@ test('the egress proxy holds a host off the list until the owner answers: yes go
   } finally {
     await ep.close();
     upstream.close();
+  }
+});
+
+const reach = (host: string, port = 443): Action => ({ kind: 'network', detail: `${host}:${port}`, what: `reach ${host}:${port}` });
+
+test('one turn cannot bury the owner: 3 wait at most, identical ones join them, the rest are refused at once and told in one line', async () => {
+  const { store, approvals, posted, nextPost } = setup(60_000, { summaryMs: 20 });
+  const fam = store.groups.get('local:fam')!;
+  const outcomes = Array.from({ length: 30 }, (_, i) => approvals.check(fam, reach(`h${i}.test`)));
+  const twin = approvals.check(fam, reach('h0.test'));
+  expect(posted).toHaveLength(3);
+  for (const o of await Promise.all(outcomes.slice(3)))
+    expect(o).toMatchObject({ approved: false, message: expect.stringMatching(/^Not asked: 3 requests from this chat already wait/) });
+  const summary = await nextPost();
+  expect(summary).toBe('Refused without asking you: 27 more requests from the agent in "fam" (27 while 3 already waited for you).');
+  expect(posted).toHaveLength(4);
+  // The identical request was the same request: one yes answers both.
+  expect(approvals.answer(codeOf(posted[0]), 'yes', 'owner').ok).toBe(true);
+  expect(await outcomes[0]).toMatchObject({ approved: true });
+  expect(await twin).toMatchObject({ approved: true });
+  expect(store.approvals.history().filter((r) => r.detail === 'h0.test:443')).toHaveLength(1);
+  // One answered, so one more may wait.
+  void approvals.check(fam, reach('h30.test'));
+  expect(posted).toHaveLength(5);
+  approvals.stop();
+});
+
+test('after a "no" the chat waits before asking again, longer each time it keeps asking; a yes ends the wait', async () => {
+  let now = Date.parse('2026-05-01T10:00:00Z');
+  const { store, approvals, posted, nextPost } = setup(60_000, { cooldownMs: 30_000, now: () => now, summaryMs: 20 });
+  const fam = store.groups.get('local:fam')!;
+  const ask = (n: number) => approvals.check(fam, { ...rm, detail: `rm file-${n}` });
+  const first = ask(1);
+  const alsoWaiting = ask(2);
+  approvals.answer(codeOf(posted[0]), 'no', 'owner');
+  approvals.answer(codeOf(posted[1]), 'no', 'owner'); // asked before the first no: not one more strike
+  expect((await first).approved).toBe(false);
+  expect((await alsoWaiting).approved).toBe(false);
+  const soon = await ask(3);
+  expect(soon).toMatchObject({ approved: false, message: expect.stringMatching(/may not ask again for 30 s \(until 10:00:30 UTC\)/) });
+  expect(posted).toHaveLength(2);
+  expect(await nextPost()).toMatch(/1 more request from the agent in "fam" \(1 too soon after your "no"\)/);
+
+  now += 30_001;
+  const later = ask(4);
+  expect(posted).toHaveLength(4);
+  approvals.answer(codeOf(posted[3]), 'no', 'owner');
+  await later;
+  expect((await ask(5)).message).toMatch(/may not ask again for 60 s/);
+
+  now += 60_001;
+  const third = ask(6);
+  approvals.answer(codeOf(posted.at(-1)!), 'yes', 'owner');
+  expect((await third).approved).toBe(true);
+  void ask(7);
+  expect(posted.at(-1)).toMatch(/^Approval needed .*rm file-7/s);
+  approvals.stop();
+});
+
+test("the proxy never asks about the owner's own machine or network, and tells the owner plainly", async () => {
+  const { store, approvals, posted, nextPost } = setup(2_000, { summaryMs: 20 });
+  store.groups.update({ ...store.groups.get('local:fam')!, sandbox: { egress: 'allowlist' } });
+  const gw = createGateway({
+    upstream: 'http://127.0.0.1:9',
+    credential: () => null,
+    recordUsage: () => {},
+    logger: silentLogger(),
+    approvals: approvals.forGateway,
+    resolve: async (h) => ({ 'nas.test': ['192.168.1.20'], 'rebind.test': ['127.0.0.1'] })[h] ?? [],
+  });
+  const identity: Identity = { groupFolder: 'fam', chatJid: 'local:fam', isMain: false, taskId: null };
+  const sock = path.join(home, 'gw-own.sock');
+  const ep = await gw.openEndpoint(sock, identity, {} as EndpointHandlers, {
+    egress: () => egressRules(store.groups.get('local:fam')!.sandbox),
+  });
+  const get = (target: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ socketPath: sock, method: 'GET', path: `http://${target}/x`, headers: { host: target } }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  try {
+    const told = nextPost();
+    for (const [target, words] of [
+      ['localhost:3000', "the owner's own machine"],
+      ['rebind.test:8080', "the owner's own machine"],
+      ['nas.test:8123', "the owner's own network"],
+    ]) {
+      const res = await get(target);
+      expect(res.status, target).toBe(403);
+      expect(res.body, target).toContain(words);
+      expect(res.body, target).toContain("this chat's settings");
+    }
+    expect(await told).toMatch(
+      /^The agent in "fam" tried to reach your own machine or network \(localhost:3000, rebind.test:8080, nas.test:8123\); refused without asking you/,
+    );
+    expect(posted.filter((t) => t.startsWith('Approval needed'))).toHaveLength(0);
+  } finally {
+    await ep.close();
+    approvals.stop();
   }
 });

@@ -11,15 +11,44 @@
 //
 // Everywhere: raw IP destinations, and names that resolve to loopback, private,
 // link-local or other non-public addresses, are refused unless that exact IP is
-// on the group's allowlist. So nothing reaches the host (127.0.0.1), the LAN or a
-// cloud metadata endpoint by accident or by DNS trickery.
+// on the group's allowlist (its settings: dashboard, CLI, API). An owner's answer
+// to a request ("yes", "always") only ever allows public addresses. So nothing
+// reaches the host (127.0.0.1), the LAN or a cloud metadata endpoint by accident,
+// by DNS trickery or by one "yes". The host's own ports (API, dashboard, gateway
+// endpoints) are refused on every local address whatever the settings say.
 import dns from 'node:dns/promises';
 import net from 'node:net';
+import os from 'node:os';
 import type { EgressPolicy, SandboxSettings } from '../../types.js';
 
 export interface EgressRules {
   policy: EgressPolicy | 'default';
+  /** The group's settings: the only list that may name a private or loopback address. */
   allowlist: string[];
+  /** What the owner allowed by answering a request ("always"): public addresses only. */
+  answered: string[];
+}
+
+/**
+ * The ports the host itself listens on (local API and dashboard, TCP gateway
+ * endpoints, a local model upstream), filled in where each server is opened,
+ * and the host's own addresses. No sandbox reaches these, whatever anyone says.
+ */
+export interface OwnPorts {
+  ports: Set<number>;
+  /** Addresses of this machine's interfaces (besides loopback and "any"). */
+  addresses(): string[];
+}
+
+export function ownPorts(): OwnPorts {
+  return {
+    ports: new Set(),
+    addresses: () =>
+      Object.values(os.networkInterfaces())
+        .flat()
+        .map((i) => i?.address ?? '')
+        .filter(Boolean),
+  };
 }
 
 /** What the default policy allows besides the group's own list: the web, by name. */
@@ -28,16 +57,16 @@ export const DEFAULT_WEB_ALLOWLIST = ['*:443', '*:80'];
 export type EgressDecision =
   | { allow: true; host: string; port: number; address: string }
   /** askable: only the group's list refused it, so the owner may allow it (approvals, kind network). */
-  | { allow: false; host: string; port: number; reason: string; askable?: boolean };
+  | { allow: false; host: string; port: number; reason: string; askable?: boolean; ownNetwork?: boolean };
 
 export type Resolver = (host: string) => Promise<string[]>;
 
 export const systemResolver: Resolver = async (host) => (await dns.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export function egressRules(settings: Pick<SandboxSettings, 'egress' | 'egressAllowlist' | 'approvals'>): EgressRules {
-  // Destinations the owner answered "always" to count as listed.
+  // Destinations the owner answered "always" to count as listed, but never for a private address.
   const always = (settings.approvals?.allow ?? []).filter((r) => r.kind === 'network').map((r) => r.detail);
-  return { policy: settings.egress ?? 'default', allowlist: [...(settings.egressAllowlist ?? []), ...always] };
+  return { policy: settings.egress ?? 'default', allowlist: [...(settings.egressAllowlist ?? [])], answered: always };
 }
 
 // Addresses that are never "the internet": loopback, private, link-local (cloud
@@ -83,6 +112,45 @@ export function isPublicAddress(address: string): boolean {
     return !NON_PUBLIC.check(address, 'ipv6');
   }
   return !NON_PUBLIC.check(address, 'ipv4');
+}
+
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addSubnet('0.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addAddress('::', 'ipv6');
+
+const unmapped = (address: string) => address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1').toLowerCase();
+
+function isLoopback(address: string): boolean {
+  const a = unmapped(address);
+  const family = net.isIP(a);
+  return family !== 0 && LOOPBACK.check(a, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Loopback, "any", or one of this machine's own addresses: connecting there reaches the host itself. */
+function isOwnAddress(own: OwnPorts, address: string): boolean {
+  const a = unmapped(address);
+  return isLoopback(a) || own.addresses().some((x) => x.toLowerCase().replace(/%.*$/, '') === a);
+}
+
+/** The one rule for the host's own ports: refused on every local address, whatever the settings or answers. */
+export function ownPortRefusal(own: OwnPorts | undefined, address: string, port: number): string | null {
+  if (!own?.ports.has(port) || !isOwnAddress(own, address)) return null;
+  return (
+    `${address}:${port} is NanoClaw's own port on the owner's machine (its API, dashboard or gateway); ` +
+    'no sandbox may reach it, whatever the settings or answers'
+  );
+}
+
+/** What the agent and owner are told about a private address: it is the owner's own machine or network. */
+export function ownNetworkText(host: string, port: number, address: string): string {
+  const where = isLoopback(address) ? "the owner's own machine" : "the owner's own network";
+  const named = host === address ? address : `${host} (${address})`;
+  return (
+    `${named} is ${where}, which an answer to a request can never allow; ` +
+    `the owner can allow ${address}:${port} in this chat's settings (dashboard, CLI or API)`
+  );
 }
 
 /** Splits "host:port", "[v6]:port" or "host" (with a default port). */
@@ -150,16 +218,13 @@ function hostMatches(p: Pattern, host: string): boolean {
 }
 
 function patternsFor(rules: EgressRules): Pattern[] {
+  const listed = [...rules.allowlist, ...rules.answered];
   const texts =
-    rules.policy === 'open'
-      ? ['*:*', ...rules.allowlist]
-      : rules.policy === 'allowlist'
-        ? rules.allowlist
-        : [...DEFAULT_WEB_ALLOWLIST, ...rules.allowlist];
+    rules.policy === 'open' ? ['*:*', ...listed] : rules.policy === 'allowlist' ? listed : [...DEFAULT_WEB_ALLOWLIST, ...listed];
   return texts.map(parsePattern).filter((p): p is Pattern => p !== null);
 }
 
-/** An exact IP entry on the group's own list: the only way to reach a non-public or raw address. */
+/** An exact IP entry on the group's own list (its settings): the only way to reach a non-public or raw address. */
 function explicitlyListed(rules: EgressRules, address: string, port: number): boolean {
   return rules.allowlist.map(parsePattern).some((p) => p !== null && p.host === address.toLowerCase() && portMatches(p, port));
 }
@@ -173,12 +238,23 @@ export async function decideEgress(
   host: string,
   port: number,
   resolve: Resolver = systemResolver,
+  own?: OwnPorts,
 ): Promise<EgressDecision> {
-  const refuse = (reason: string): EgressDecision => ({ allow: false, host, port, reason });
+  const refuse = (reason: string, ownNetwork?: true): EgressDecision => ({
+    allow: false,
+    host,
+    port,
+    reason,
+    ...(ownNetwork ? { ownNetwork } : {}),
+  });
+  const ownNetwork = (address: string) => refuse(ownNetworkText(host, port, address), true);
   if (rules.policy === 'none') return refuse('this group\'s network policy is "none": only the model API is reachable');
   const isIp = net.isIP(host) !== 0;
   if (isIp) {
+    const mine = ownPortRefusal(own, host, port);
+    if (mine) return refuse(mine, true);
     if (explicitlyListed(rules, host, port)) return { allow: true, host, port, address: host };
+    if (!isPublicAddress(host)) return ownNetwork(host);
     return refuse(`raw IP destinations are refused unless ${host}:${port} is on this group's egress allowlist`);
   }
   const patterns = patternsFor(rules);
@@ -199,12 +275,16 @@ export async function decideEgress(
   }
   if (!addresses.length) return refuse(`${host} has no address`);
   for (const address of addresses) {
+    const mine = ownPortRefusal(own, address, port);
+    if (mine) return refuse(`${host} resolves to ${mine}`, true);
     if (isPublicAddress(address)) continue;
     const listed = explicitlyListed(rules, address, port) || (host === 'localhost' && explicitlyListed(rules, 'localhost', port));
-    if (!listed)
-      return refuse(
-        `${host} resolves to ${address}, a non-public address; add ${address}:${port} to the group's egress allowlist to reach it`,
-      );
+    if (!listed) return ownNetwork(address);
   }
   return { allow: true, host, port, address: addresses[0] };
+}
+
+/** The rules as they would be after the owner's yes to exactly host:port (an answer, never a setting). */
+export function withAnswer(rules: EgressRules, host: string, port: number): EgressRules {
+  return { ...rules, answered: [...rules.answered, `${host}:${port}`] };
 }

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { decideEgress, parseHostPort, type EgressDecision, type EgressRules, type Resolver } from './policy.js';
+import { decideEgress, parseHostPort, withAnswer, type EgressDecision, type EgressRules, type OwnPorts, type Resolver } from './policy.js';
 
 export interface EgressEvent {
   groupFolder: string;
@@ -21,8 +21,12 @@ export interface ProxyDeps {
   rules: EgressRules;
   resolve?: Resolver;
   onEvent(e: EgressEvent): void;
+  /** The host's own ports and addresses, refused to every sandbox. */
+  own?: OwnPorts;
   /** Holds a destination only the group's list refused while the owner is asked (approvals); none: refuse it. */
   ask?(host: string, port: number): Promise<{ approved: boolean; message: string }>;
+  /** A destination that was not asked about because it is the owner's own machine or network. */
+  ownNetwork?(host: string, port: number, reason: string): void;
 }
 
 /**
@@ -30,11 +34,22 @@ export interface ProxyDeps {
  * the owner's: the request waits for the answer, and a yes allows exactly that host:port.
  */
 async function decide(deps: ProxyDeps, host: string, port: number): Promise<EgressDecision> {
-  const first = await decideEgress(deps.rules, host, port, deps.resolve);
-  if (first.allow || !first.askable || !deps.ask) return first;
+  const first = await decideEgress(deps.rules, host, port, deps.resolve, deps.own);
+  if (first.allow || !first.askable || !deps.ask) return settled(deps, first);
+  // Ask only when a yes could let it through: never for the owner's own machine or network, or a name with no address.
+  const ifYes = await decideEgress(withAnswer(deps.rules, host, port), host, port, deps.resolve, deps.own);
+  if (!ifYes.allow && ifYes.ownNetwork) return settled(deps, ifYes);
+  if (!ifYes.allow) return { ...first, askable: false, reason: `${first.reason} (and ${ifYes.reason}, so the owner was not asked)` };
   const outcome = await deps.ask(host, port);
-  if (!outcome.approved) return { allow: false, host, port, reason: `${first.reason}; the owner did not approve it: ${outcome.message}` };
-  return decideEgress({ ...deps.rules, allowlist: [...deps.rules.allowlist, `${host}:${port}`] }, host, port, deps.resolve);
+  if (!outcome.approved) return { allow: false, host, port, reason: `${first.reason}; ${outcome.message}` };
+  // Decided again: the name is looked up again, and must still lead to a public address.
+  return settled(deps, await decideEgress(withAnswer(deps.rules, host, port), host, port, deps.resolve, deps.own));
+}
+
+/** A refusal because it is the owner's own machine or network is told to the owner, plainly (never as a request). */
+function settled(deps: ProxyDeps, d: EgressDecision): EgressDecision {
+  if (!d.allow && d.ownNetwork) deps.ownNetwork?.(d.host, d.port, d.reason);
+  return d;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;

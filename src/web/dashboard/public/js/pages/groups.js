@@ -137,7 +137,7 @@ export function render(root, ctx) {
       allowlist: h('textarea', {
         name: 'egressAllowlist',
         rows: 3,
-        placeholder: 'example.com\n*.github.com\ndb.example.com:5432',
+        placeholder: 'example.com\n*.github.com\ndb.example.com:5432\n192.168.1.20:8123',
         value: (sb.egressAllowlist || []).join('\n'),
       }),
     };
@@ -237,7 +237,12 @@ export function render(root, ctx) {
         field('Turn timeout (min)', f.timeoutMin),
         field('Idle timeout (min)', f.idleMin),
         field('Network', f.egress),
-        field('Allowed destinations (one per line; private addresses only when listed)', f.allowlist, 'wide'),
+        field(
+          'Allowed destinations (one per line; your own machine or network, e.g. 192.168.1.20:8123, ' +
+            'only when listed here: an answer never allows it)',
+          f.allowlist,
+          'wide',
+        ),
       ),
       h(
         'fieldset',
