@@ -69,7 +69,8 @@ const onHost = (name: string) => path.join(notes, name);
 const groupDir = () => path.join(env.home, 'groups', 'family');
 
 beforeAll(async () => {
-  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000' } });
+  // Tests here answer no and then ask again: the wait a chat gets after a no would hold the next request.
+  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000', NANOCLAW_APPROVAL_COOLDOWN_MS: '0' } });
   notes = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-staged-'));
   fs.writeFileSync(onHost('shared.txt'), 'original\n');
   fs.mkdirSync(env.config.configDir, { recursive: true });

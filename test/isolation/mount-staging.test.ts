@@ -37,7 +37,8 @@ describe.each(RUNTIMES)('staged host folder on %s', (runtime) => {
   }
 
   beforeAll(async () => {
-    env = await startBashEnv(runtime, { NANOCLAW_APPROVAL_TIMEOUT_MS: '90000' });
+    // Tests here answer no and then ask again: the wait a chat gets after a no would hold the next request.
+    env = await startBashEnv(runtime, { NANOCLAW_APPROVAL_TIMEOUT_MS: '90000', NANOCLAW_APPROVAL_COOLDOWN_MS: '0' });
     shared = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-shared-'));
     fs.chmodSync(shared, 0o777);
     fs.writeFileSync(path.join(shared, 'keep.txt'), 'keep\n');
