@@ -2,6 +2,7 @@
 // (sherpa-onnx) and what it says when it has no usable model, the first-use
 // model download with its checksum, windows for long notes, and the order of
 // a chat's messages while a note is transcribed.
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunk, decodeToPcm16k, SAMPLE_RATE, toWav } from '../../src/media/transcribe/audio.js';
 import { createEngine, describeStt, sttSettings, type SttEngine } from '../../src/media/transcribe/engine.js';
 import { ChecksumMismatch, fetchModel, progressBar } from '../../src/media/transcribe/model-fetch.js';
-import { createVoiceStep, transcribeMessage } from '../../src/media/transcribe/transcribe.js';
+import { createVoiceStep, MAX_AUDIO_BYTES, transcribeMessage } from '../../src/media/transcribe/transcribe.js';
 import type { Message } from '../../src/types.js';
 import { synthesizeVoiceNote } from '../support/speech.js';
 
@@ -183,5 +184,38 @@ describe('the voice step', () => {
     const out = await transcribeMessage({ engine, groupDirFor: () => dir, logger: quiet }, msg);
     expect(heard).toEqual([]);
     expect(out.text).toBe('[voice note, not transcribed: the audio file in the inbox is a link]');
+  });
+
+  it('refuses an audio file over the size cap with the reason, without reading it', async () => {
+    const dir = tmp();
+    const msg = voiceMessage(dir, Buffer.alloc(0));
+    // 8 GB, sparse: reading it whole would take the disk's time and the host's memory, or fail with another reason.
+    fs.truncateSync(path.join(dir, 'inbox', 'v1.ogg'), 8 * 1024 ** 3);
+    const heard: Float32Array[] = [];
+    const engine: SttEngine = { name: 'spy', transcribe: async (pcm) => (heard.push(pcm), 'never') };
+    const out = await transcribeMessage({ engine, groupDirFor: () => dir, logger: quiet }, msg);
+    expect(heard).toEqual([]);
+    expect(out.text).toBe(`[voice note, not transcribed: the audio is larger than ${MAX_AUDIO_BYTES / 1024 / 1024} MB]`);
+  });
+
+  it('refuses a pipe the agent put in its inbox at once, instead of waiting on it or reading it without end', async () => {
+    const dir = tmp();
+    const msg = voiceMessage(dir, Buffer.alloc(0));
+    const fifo = path.join(dir, 'inbox', 'v1.ogg');
+    fs.rmSync(fifo);
+    execFileSync('mkfifo', [fifo]);
+    // A writer that holds the pipe open for a while: a reader that waits for its end waits that long.
+    const writer = spawn('sh', ['-c', `exec 3>"$1"; sleep 5`, 'sh', fifo], { stdio: 'ignore' });
+    try {
+      const engine: SttEngine = { name: 'spy', transcribe: async () => 'never' };
+      const started = Date.now();
+      const out = await transcribeMessage({ engine, groupDirFor: () => dir, logger: quiet }, msg);
+      expect(out.text).toBe('[voice note, not transcribed: the audio in the inbox is not a plain file]');
+      // Refused without waiting for the writer to finish.
+      expect(writer.exitCode).toBeNull();
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      writer.kill();
+    }
   });
 });
