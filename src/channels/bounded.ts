@@ -12,6 +12,9 @@ export class InputTooLarge extends Error {
   }
 }
 
+/** A small API answer (a token check, a JSON-RPC reply): far more than any real one. */
+export const ANSWER_MAX_BYTES = 1024 * 1024;
+
 export function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MB` : `${Math.round(n / 1024)} KB`;
 }

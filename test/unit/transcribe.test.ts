@@ -13,9 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunk, decodeToPcm16k, SAMPLE_RATE, toWav } from '../../src/media/transcribe/audio.js';
 import { createEngine, describeStt, sttSettings, type SttEngine } from '../../src/media/transcribe/engine.js';
 import { ChecksumMismatch, fetchModel, progressBar } from '../../src/media/transcribe/model-fetch.js';
+import { createOpenAiEngine } from '../../src/media/transcribe/openai-engine.js';
 import { createVoiceStep, MAX_AUDIO_BYTES, transcribeMessage } from '../../src/media/transcribe/transcribe.js';
 import type { Message } from '../../src/types.js';
 import { synthesizeVoiceNote } from '../support/speech.js';
+import { until } from '../support/harness.js';
 
 const quiet = { warn: () => {}, info: () => {} };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-stt-'));
@@ -216,6 +218,39 @@ describe('the voice step', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       writer.kill();
+    }
+  });
+});
+
+describe('the transcription service', () => {
+  it('an answer without end is cut at its cap and the connection dropped', async () => {
+    let droppedByUs = false;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"text":"');
+      const chunk = 'a'.repeat(64 * 1024);
+      let sent = 0;
+      res.on('close', () => (droppedByUs = sent < 64 * 1024 * 1024));
+      const more = (): void => {
+        while (!res.destroyed && sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end('"}');
+      };
+      more();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const engine = createOpenAiEngine({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: '', model: 'm' });
+      await expect(engine.transcribe(new Float32Array(SAMPLE_RATE))).rejects.toThrow(
+        "the transcription service's answer was larger than 1 MB; the connection was dropped",
+      );
+      await until(() => droppedByUs, 5_000, 'the connection to drop');
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   });
 });

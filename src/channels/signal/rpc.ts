@@ -1,7 +1,7 @@
 // signal-cli's JSON-RPC over HTTP (POST /api/v1/rpc of `signal-cli daemon --http`).
 // One request per call; errors name what happened and what to run. An answer is
 // read up to a cap (1 MB, or what the caller allows), never whole on trust.
-import { InputTooLarge, readJson } from '../bounded.js';
+import { ANSWER_MAX_BYTES, InputTooLarge, readJson } from '../bounded.js';
 
 export const DAEMON_COMMAND = (account: string) => `signal-cli -a ${account || '+NUMBER'} daemon --http 127.0.0.1:8080`;
 
@@ -23,13 +23,12 @@ export interface SignalRpc {
 }
 
 const RPC_TIMEOUT_MS = 30_000;
-export const RPC_MAX_BYTES = 1024 * 1024;
 
 export function createSignalRpc(baseUrl: string, fetchImpl: typeof fetch = fetch): SignalRpc {
   const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/rpc`;
   let nextId = 1;
   return {
-    async call<T>(method: string, params?: Record<string, unknown>, timeoutMs = RPC_TIMEOUT_MS, maxBytes = RPC_MAX_BYTES): Promise<T> {
+    async call<T>(method: string, params?: Record<string, unknown>, timeoutMs = RPC_TIMEOUT_MS, maxBytes = ANSWER_MAX_BYTES): Promise<T> {
       const id = nextId++;
       let res: Response;
       try {
