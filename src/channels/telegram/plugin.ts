@@ -150,6 +150,7 @@ export const telegramPlugin: ChannelPlugin = {
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
       stagingDir: mediaStagingDir(ctx.paths),
       isOwner: telegramOwner(settings, ctx.store),
+      notifyOwner: ctx.notifyOwner,
     });
   },
 
