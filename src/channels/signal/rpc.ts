@@ -18,8 +18,11 @@ export class SignalRpcError extends Error {
 /** signal-cli could not be reached, or answered something that is not JSON-RPC. */
 export class SignalUnreachable extends Error {}
 
+type Params = Record<string, unknown>;
+
 export interface SignalRpc {
-  call<T = unknown>(method: string, params?: Record<string, unknown>, timeoutMs?: number, maxBytes?: number): Promise<T>;
+  /** `maxBytes`: the largest answer read (ANSWER_MAX_BYTES unless the call needs more). */
+  call<T = unknown>(method: string, params?: Params, timeoutMs?: number, maxBytes?: number): Promise<T>;
 }
 
 const RPC_TIMEOUT_MS = 30_000;
@@ -28,7 +31,7 @@ export function createSignalRpc(baseUrl: string, fetchImpl: typeof fetch = fetch
   const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/rpc`;
   let nextId = 1;
   return {
-    async call<T>(method: string, params?: Record<string, unknown>, timeoutMs = RPC_TIMEOUT_MS, maxBytes = ANSWER_MAX_BYTES): Promise<T> {
+    async call<T>(method: string, params?: Params, timeoutMs = RPC_TIMEOUT_MS, cap = ANSWER_MAX_BYTES): Promise<T> {
       const id = nextId++;
       let res: Response;
       try {
@@ -42,7 +45,7 @@ export function createSignalRpc(baseUrl: string, fetchImpl: typeof fetch = fetch
         throw new SignalUnreachable(`signal-cli at ${baseUrl} did not answer ${method} (${describeFetchError(err)})`);
       }
       type Answer = { result?: T; error?: { code?: number; message?: string } };
-      const body = await readJson<Answer>(res, maxBytes, `signal-cli's answer to ${method}`).catch((err) => {
+      const body = await readJson<Answer>(res, cap, `signal-cli's answer to ${method}`).catch((err) => {
         if (err instanceof InputTooLarge) throw err;
         return null;
       });

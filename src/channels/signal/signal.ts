@@ -173,11 +173,10 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
         open: async () => {
           // The file comes as base64 inside JSON: its answer may be a third larger than the file, no more.
           const cap = Math.ceil((maxBytes * 4) / 3) + 64 * 1024;
-          const res = await rpc
-            .call<{ data?: string }>('getAttachment', { account: opts.account, id: a.id, ...m.attachmentSource }, 120_000, cap)
-            .catch((err) => {
-              throw err instanceof InputTooLarge ? new MediaTooLarge(err.message) : err;
-            });
+          const params = { account: opts.account, id: a.id, ...m.attachmentSource };
+          const res = await rpc.call<{ data?: string }>('getAttachment', params, 120_000, cap).catch((err) => {
+            throw err instanceof InputTooLarge ? new MediaTooLarge(err.message) : err;
+          });
           if (typeof res?.data !== 'string') throw new Error('signal-cli returned no attachment data');
           return Buffer.from(res.data, 'base64');
         },

@@ -84,9 +84,8 @@ export async function checkSlackBotToken(
     const code = e.name === 'TimeoutError' ? 'no answer in 15 s' : (e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.message);
     return { problem: `Cannot reach ${host} (${code}): check this machine's internet connection (or SLACK_API_URL, if set)` };
   }
-  const body = await readJson<{ ok?: boolean; error?: string; user?: string; team?: string }>(res, ANSWER_MAX_BYTES, 'auth.test').catch(
-    () => null,
-  );
+  type Answer = { ok?: boolean; error?: string; user?: string; team?: string };
+  const body = await readJson<Answer>(res, ANSWER_MAX_BYTES, 'auth.test').catch(() => null);
   if (body?.ok) return { bot: body.user ?? '?', team: body.team ?? '?' };
   if (body?.error && ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(body.error))
     throw new SlackTokenRefused(`Slack refused this bot token (${body.error}): copy the Bot User OAuth Token again.`);

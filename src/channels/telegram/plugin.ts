@@ -92,9 +92,8 @@ export async function checkBotToken(
   }
   // 401 for a revoked or mistyped token; 404 for one the server cannot even parse.
   if (res.status === 401 || res.status === 404) throw new TokenRefused('Telegram refused this token: copy it again from @BotFather.');
-  const body = await readJson<{ ok?: boolean; result?: { username?: string }; description?: string }>(res, ANSWER_MAX_BYTES, 'getMe').catch(
-    () => null,
-  );
+  type Answer = { ok?: boolean; result?: { username?: string }; description?: string };
+  const body = await readJson<Answer>(res, ANSWER_MAX_BYTES, 'getMe').catch(() => null);
   if (!res.ok || !body?.ok || !body.result?.username) {
     return { problem: `${host} answered getMe with ${res.status}${body?.description ? ` (${body.description})` : ''}` };
   }

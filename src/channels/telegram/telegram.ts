@@ -311,7 +311,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       if (bot) return;
       if (!opts.token.trim()) throw new Error(TELEGRAM_TOKEN_REJECTED.replace('rejected', 'needs'));
       events = ev;
-      const b = new Bot(opts.token, { client: { apiRoot, timeoutSeconds: pollTimeout + 30, fetch: cappedFetch(MAX_ANSWER_BYTES) } });
+      const capped = cappedFetch(MAX_ANSWER_BYTES);
+      const b = new Bot(opts.token, { client: { apiRoot, timeoutSeconds: pollTimeout + 30, fetch: capped } });
       // Typing is cosmetic and cheap: only real messages wait for the rate limiter.
       const throttle = apiThrottler();
       b.api.config.use((prev, method, payload, signal) =>
