@@ -3,6 +3,7 @@
 // only dispatches, so `nanoclaw --help` stays the one place that lists them.
 import { homeRefusal, loadConfig } from './config/config.js';
 import { authUsage } from './cli/auth.js';
+import { redactStream } from './config/secrets.js';
 
 type Command = (args: string[], config: ReturnType<typeof loadConfig>) => Promise<number>;
 
@@ -59,6 +60,9 @@ export function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Whatever any command prints (a library's error with a token in its URL, an old log line) is redacted.
+  redactStream(process.stdout);
+  redactStream(process.stderr);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());

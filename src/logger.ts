@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { redact } from './config/secrets.js';
 
 export type { Logger };
 
@@ -19,7 +20,12 @@ export function createLogger(opts: { level: string; logsDir?: string; stderr?: b
   if (opts.stderr) streams.push({ level: opts.level as pino.Level, stream: process.stderr });
   if (streams.length === 0) return pino({ level: 'silent' });
   return pino(
-    { level: opts.level, redact: ['credential', '*.credential', 'headers.authorization', 'headers["x-api-key"]'] },
+    {
+      level: opts.level,
+      redact: ['credential', '*.credential', 'headers.authorization', 'headers["x-api-key"]'],
+      // Every line, whatever field or error message carries a secret, is redacted before it is written anywhere.
+      hooks: { streamWrite: redact },
+    },
     pino.multistream(streams),
   );
 }

@@ -4,6 +4,7 @@
 // terminal, or from stdin when piped; never printed.
 import type { Config } from '../config/config.js';
 import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
+import { registerSecret } from '../config/secrets.js';
 import { setEnvValues } from './env-file.js';
 import { fetchStatus } from './status.js';
 import { prompter, readStdin } from './term.js';
@@ -46,7 +47,13 @@ export function exitOnCtrlC(
 }
 
 async function readSecret(question: string): Promise<string> {
-  if (!process.stdin.isTTY) return (await readStdin()).trim();
+  const value = process.stdin.isTTY ? await askSecret(question) : (await readStdin()).trim();
+  // Hidden before it is checked: a refusal may quote it back (a URL with the token in it).
+  registerSecret('SECRET', value);
+  return value;
+}
+
+async function askSecret(question: string): Promise<string> {
   const ask = prompter();
   try {
     return await ask.secret(question);

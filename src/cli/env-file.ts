@@ -3,6 +3,7 @@
 // from the moment it exists (it holds credentials).
 import fs from 'node:fs';
 import path from 'node:path';
+import { registerSecretSettings } from '../config/secrets.js';
 
 function quote(value: string): string {
   if (/[\r\n]/.test(value)) throw new Error('A value in .env must be on one line.');
@@ -11,6 +12,7 @@ function quote(value: string): string {
 
 /** Sets (or, with null, removes) keys in `<home>/.env`. Returns the file's path. */
 export function setEnvValues(home: string, values: Record<string, string | null>): string {
+  registerSecretSettings(values);
   const file = path.join(home, '.env');
   let lines: string[] = [];
   try {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { RUNTIME_NAMES, type RuntimeName } from '../sandbox/runtimes.js';
+import { registerSecretSettings } from './secrets.js';
 
 export type RuntimeChoice = 'auto' | RuntimeName;
 
@@ -125,6 +126,8 @@ export function homeRefusal(config: Pick<Config, 'home'>, env: Record<string, st
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   const home = path.resolve(env.NANOCLAW_HOME || cwd);
   const merged = { ...readDotEnv(home), ...env };
+  // Every token and key read here is hidden from logs, screens and answers from now on.
+  registerSecretSettings(merged);
   const runtime = (merged.NANOCLAW_RUNTIME || 'auto') as RuntimeChoice;
   const choices: string[] = ['auto', ...RUNTIME_NAMES];
   if (!choices.includes(runtime)) {

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Credential } from '../config/config.js';
+import { registerSecret } from '../config/secrets.js';
 import type { Logger } from '../logger.js';
 
 export const OAUTH_FILE = 'claude.json';
@@ -44,6 +45,8 @@ function readState(file: string): { state: OAuthState | null; mtimeMs: number } 
     const st = fs.statSync(file);
     const data = JSON.parse(fs.readFileSync(file, 'utf8'));
     if (!data || typeof data.accessToken !== 'string' || !data.accessToken) return { state: null, mtimeMs: st.mtimeMs };
+    registerSecret('CLAUDE_OAUTH_TOKEN', data.accessToken);
+    if (typeof data.refreshToken === 'string') registerSecret('CLAUDE_OAUTH_REFRESH_TOKEN', data.refreshToken);
     return {
       state: {
         accessToken: data.accessToken,
@@ -111,6 +114,8 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
       throw new Error('the token endpoint sent something that is not JSON');
     }
     if (typeof data?.access_token !== 'string' || !data.access_token) throw new Error('the token endpoint sent no access_token');
+    registerSecret('CLAUDE_OAUTH_TOKEN', data.access_token);
+    if (typeof data.refresh_token === 'string') registerSecret('CLAUDE_OAUTH_REFRESH_TOKEN', data.refresh_token);
     const next: OAuthState = {
       accessToken: data.access_token,
       // Some servers rotate the refresh token, some keep it.

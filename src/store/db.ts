@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { redact } from '../config/secrets.js';
 import { migrations } from './migrations.js';
 
 export type DB = Database.Database;
@@ -19,7 +20,30 @@ export function openDatabase(file: string): DB {
   // Deleted rows are overwritten with zeros, so forgetting leaves no bytes behind.
   db.pragma('secure_delete = ON');
   migrate(db);
+  redactWrites(db);
   return db;
+}
+
+/**
+ * Every string a statement writes is redacted first, so an error text with a
+ * token in it (a channel's last error, a failed run) never reaches the file.
+ */
+export function redactWrites(db: DB): void {
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? redact(x) : x]));
+    }
+    return v;
+  };
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    const stmt = prepare(sql);
+    if (stmt.reader) return stmt;
+    const run = stmt.run.bind(stmt);
+    stmt.run = ((...args: unknown[]) => run(...args.map(clean))) as typeof stmt.run;
+    return stmt;
+  }) as typeof db.prepare;
 }
 
 export function migrate(db: DB): void {

@@ -18,7 +18,7 @@ import { createSignalChannel } from '../../src/channels/signal/signal.js';
 import { loadConfig } from '../../src/config/config.js';
 import { homePaths } from '../../src/config/home.js';
 import { silentLogger } from '../../src/logger.js';
-import type { Message } from '../../src/types.js';
+import type { ChannelState, Message } from '../../src/types.js';
 import { startFakeSignalCli, type FakeSignalCli } from '../support/fake-signal-cli.js';
 import { until } from '../support/harness.js';
 
@@ -378,4 +378,67 @@ describe('the daemon check and the channel, against a fake signal-cli', () => {
     ]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
+});
+
+test('an event stream that sends one endless line is dropped and reopened, and the owner hears when it repeats', async () => {
+  // A daemon whose event stream sends "data:xxxx…" without ever ending the line, on every connection,
+  // until the fourth, which behaves.
+  const opened: number[] = [];
+  const droppedByUs: number[] = [];
+  let connections = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method === 'POST') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":1,"result":{"version":"0.13.9"}}');
+      return;
+    }
+    const n = ++connections;
+    opened.push(n);
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    if (n > 3) {
+      res.write(`event:receive\ndata:${JSON.stringify({ envelope: { source: '+15550000009', timestamp: 1 } })}\n\n`);
+      return;
+    }
+    res.write('event:receive\ndata:');
+    const chunk = 'x'.repeat(64 * 1024);
+    let sent = 0;
+    req.socket.on('close', () => {
+      // Closed by the reader before we stopped (at 64 MB, far past any sane event).
+      if (sent < 64 * 1024 * 1024) droppedByUs.push(n);
+    });
+    const more = (): void => {
+      while (!res.destroyed && sent < 64 * 1024 * 1024) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', more);
+      }
+    };
+    more();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const notices: string[] = [];
+  const states: ChannelState[] = [];
+  const channel = createSignalChannel({
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    account: '+15550000000',
+    sharesUserAccount: false,
+    assistantName: 'Andy',
+    logger: silentLogger(),
+    inboxDirFor: () => null,
+    minBackoffMs: 10,
+    notifyOwner: (text) => void notices.push(text),
+  });
+  try {
+    await channel.connect({ onMessage: () => {}, onChat: () => {}, onState: (s) => void states.push(s) });
+    await until(() => droppedByUs.length >= 3 && opened.length >= 4, 20_000, 'three drops and a fourth connection');
+    expect(droppedByUs).toEqual([1, 2, 3]);
+    // The channel said why it was down, in words.
+    expect(states.some((s) => !s.connected && /larger than 1 MB/.test(s.detail ?? ''))).toBe(true);
+    // Told once, with what to check.
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/Signal.*larger than 1 MB.*3 times/);
+    expect(notices[0]).toContain('SIGNAL_CLI_URL');
+  } finally {
+    await channel.disconnect();
+    server.closeAllConnections();
+    server.close();
+  }
 });

@@ -2,6 +2,8 @@
 // the host, what reaches the chat, and what survives a restart.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -566,5 +568,58 @@ describe('formatting helpers', () => {
       'snake_case_name and 2*3*4 and \\ backslash',
     ];
     for (const s of samples) expect(parseMarkdownV2(toMarkdownV2(s)), s).not.toHaveProperty('error');
+  });
+});
+
+describe('bounded input from the Bot API', () => {
+  it('a getUpdates answer without end is dropped and asked again; the owner hears when it repeats', async () => {
+    const token = '123456:BoundedInputTestToken';
+    const droppedByUs: number[] = [];
+    let polls = 0;
+    const server = http.createServer((req, res) => {
+      const method = req.url!.split('/').pop();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (method === 'getMe') return void res.end('{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"Andy","username":"andy_bot"}}');
+      if (method !== 'getUpdates') return void res.end('{"ok":true,"result":true}');
+      const n = ++polls;
+      if (n > 3) return void res.end('{"ok":true,"result":[]}');
+      res.write('{"ok":true,"result":[{"update_id":1,"message":{"text":"');
+      const chunk = 'x'.repeat(64 * 1024);
+      let sent = 0;
+      res.on('close', () => void (sent < 64 * 1024 * 1024 && droppedByUs.push(n)));
+      const more = (): void => {
+        while (!res.destroyed && sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end('"}}]}');
+      };
+      more();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const notices: string[] = [];
+    const states: ChannelState[] = [];
+    const channel = createTelegramChannel({
+      token,
+      apiRoot: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      assistantName: 'Andy',
+      logger: silentLogger(),
+      inboxDirFor: () => null,
+      pollingTimeoutSeconds: 1,
+      notifyOwner: (text) => void notices.push(text),
+    });
+    try {
+      await channel.connect({ onMessage: () => {}, onChat: () => {}, onState: (s) => void states.push(s) });
+      await waitFor(() => polls >= 4, 'a fourth getUpdates', 30_000);
+      expect(droppedByUs).toEqual([1, 2, 3]);
+      expect(states.some((s) => !s.connected && /larger than 10 MB/.test(s.detail ?? ''))).toBe(true);
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/Telegram.*larger than 10 MB.*3 times/);
+      expect(notices[0]).toContain('TELEGRAM_API_ROOT');
+    } finally {
+      await channel.disconnect();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

@@ -2,6 +2,7 @@
 // (sherpa-onnx) and what it says when it has no usable model, the first-use
 // model download with its checksum, windows for long notes, and the order of
 // a chat's messages while a note is transcribed.
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -12,9 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunk, decodeToPcm16k, SAMPLE_RATE, toWav } from '../../src/media/transcribe/audio.js';
 import { createEngine, describeStt, sttSettings, type SttEngine } from '../../src/media/transcribe/engine.js';
 import { ChecksumMismatch, fetchModel, progressBar } from '../../src/media/transcribe/model-fetch.js';
-import { createVoiceStep, transcribeMessage } from '../../src/media/transcribe/transcribe.js';
+import { createOpenAiEngine } from '../../src/media/transcribe/openai-engine.js';
+import { createVoiceStep, MAX_AUDIO_BYTES, transcribeMessage } from '../../src/media/transcribe/transcribe.js';
 import type { Message } from '../../src/types.js';
 import { synthesizeVoiceNote } from '../support/speech.js';
+import { until } from '../support/harness.js';
 
 const quiet = { warn: () => {}, info: () => {} };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-stt-'));
@@ -183,5 +186,71 @@ describe('the voice step', () => {
     const out = await transcribeMessage({ engine, groupDirFor: () => dir, logger: quiet }, msg);
     expect(heard).toEqual([]);
     expect(out.text).toBe('[voice note, not transcribed: the audio file in the inbox is a link]');
+  });
+
+  it('refuses an audio file over the size cap with the reason, without reading it', async () => {
+    const dir = tmp();
+    const msg = voiceMessage(dir, Buffer.alloc(0));
+    // 8 GB, sparse: reading it whole would take the disk's time and the host's memory, or fail with another reason.
+    fs.truncateSync(path.join(dir, 'inbox', 'v1.ogg'), 8 * 1024 ** 3);
+    const heard: Float32Array[] = [];
+    const engine: SttEngine = { name: 'spy', transcribe: async (pcm) => (heard.push(pcm), 'never') };
+    const out = await transcribeMessage({ engine, groupDirFor: () => dir, logger: quiet }, msg);
+    expect(heard).toEqual([]);
+    expect(out.text).toBe(`[voice note, not transcribed: the audio is larger than ${MAX_AUDIO_BYTES / 1024 / 1024} MB]`);
+  });
+
+  it('refuses a pipe the agent put in its inbox at once, instead of waiting on it or reading it without end', async () => {
+    const dir = tmp();
+    const msg = voiceMessage(dir, Buffer.alloc(0));
+    const fifo = path.join(dir, 'inbox', 'v1.ogg');
+    fs.rmSync(fifo);
+    execFileSync('mkfifo', [fifo]);
+    // A writer that holds the pipe open for a while: a reader that waits for its end waits that long.
+    const writer = spawn('sh', ['-c', `exec 3>"$1"; sleep 5`, 'sh', fifo], { stdio: 'ignore' });
+    try {
+      const engine: SttEngine = { name: 'spy', transcribe: async () => 'never' };
+      const started = Date.now();
+      const out = await transcribeMessage({ engine, groupDirFor: () => dir, logger: quiet }, msg);
+      expect(out.text).toBe('[voice note, not transcribed: the audio in the inbox is not a plain file]');
+      // Refused without waiting for the writer to finish.
+      expect(writer.exitCode).toBeNull();
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      writer.kill();
+    }
+  });
+});
+
+describe('the transcription service', () => {
+  it('an answer without end is cut at its cap and the connection dropped', async () => {
+    let droppedByUs = false;
+    const server = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"text":"');
+      const chunk = 'a'.repeat(64 * 1024);
+      let sent = 0;
+      res.on('close', () => (droppedByUs = sent < 64 * 1024 * 1024));
+      const more = (): void => {
+        while (!res.destroyed && sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        res.end('"}');
+      };
+      more();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const engine = createOpenAiEngine({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: '', model: 'm' });
+      await expect(engine.transcribe(new Float32Array(SAMPLE_RATE))).rejects.toThrow(
+        "the transcription service's answer was larger than 1 MB; the connection was dropped",
+      );
+      await until(() => droppedByUs, 5_000, 'the connection to drop');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });

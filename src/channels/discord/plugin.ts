@@ -12,6 +12,7 @@ import {
   type Settings,
   type TokenForm,
 } from '../plugin.js';
+import { ANSWER_MAX_BYTES, readJson } from '../bounded.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import { discordDmJid, isDiscordDirectChat, isDiscordJid } from './jids.js';
 
@@ -92,7 +93,8 @@ export async function checkDiscordToken(
   }
   if (res.status === 401)
     throw new DiscordTokenRefused('Discord refused this token (401): copy it again from the Developer Portal (Bot → Reset Token).');
-  const body = (await res.json().catch(() => null)) as { username?: string; bot?: boolean; message?: string } | null;
+  type Answer = { username?: string; bot?: boolean; message?: string };
+  const body = await readJson<Answer>(res, ANSWER_MAX_BYTES, '/users/@me').catch(() => null);
   if (!res.ok || !body?.username)
     return { problem: `${host} answered /users/@me with ${res.status}${body?.message ? ` (${body.message})` : ''}` };
   if (body.bot === false)

@@ -3,9 +3,11 @@
 // breaks it reconnects with backoff; events are handled one at a time, in order,
 // and the next chunk is read only once they are handled. signal-cli numbers its
 // events and keeps the last 1000: reconnecting with Last-Event-ID gets what came
-// meanwhile (a replayed one is a duplicate the store ignores).
+// meanwhile (a replayed one is a duplicate the store ignores). An event may not
+// run past maxEventBytes: past it the connection is dropped and opened again.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { createUnitCap, InputTooLarge } from '../bounded.js';
 import { describeFetchError } from './rpc.js';
 
 export interface EventStreamOptions {
@@ -26,7 +28,15 @@ export interface EventStreamOptions {
    * what came while we were away; `save` is told each new one once it is handled.
    */
   lastEventId?: { load(): string | null; save(id: string): void };
+  /** The most one event (or a line without its end) may take before the connection is dropped. */
+  maxEventBytes?: number;
+  /** Connections dropped in a row for an oversized event: told once, when it reaches REPEATS. */
+  onRepeatedDrop?(count: number, problem: string): void;
 }
+
+export const MAX_EVENT_BYTES = 1024 * 1024;
+/** Drops in a row that mean something is wrong with the daemon, not a one-off. */
+const REPEATS = 3;
 
 const IDLE = new Error('the event stream went quiet');
 
@@ -35,12 +45,15 @@ export async function runEventStream(o: EventStreamOptions): Promise<void> {
   const minBackoff = o.minBackoffMs ?? 500;
   const maxBackoff = o.maxBackoffMs ?? 30_000;
   let failures = 0;
+  let drops = 0;
   while (!o.signal.aborted) {
     let problem: string;
     try {
       // A stream that carried something and then ended (or went quiet) is simply
       // opened again: only a failure to reconnect counts as being down.
-      if (await readOnce(o)) {
+      const carried = await readOnce(o);
+      drops = 0;
+      if (carried) {
         failures = 0;
         await sleep(minBackoff, undefined, { signal: o.signal }).catch(() => {});
         continue;
@@ -48,7 +61,8 @@ export async function runEventStream(o: EventStreamOptions): Promise<void> {
       problem = 'the event stream ended';
     } catch (err) {
       if (o.signal.aborted) break;
-      problem = describeFetchError(err);
+      problem = err instanceof InputTooLarge ? err.message : describeFetchError(err);
+      if (err instanceof InputTooLarge && ++drops === REPEATS) o.onRepeatedDrop?.(drops, problem);
     }
     if (o.signal.aborted) break;
     failures++;
@@ -77,12 +91,21 @@ async function readOnce(o: EventStreamOptions): Promise<boolean> {
     if (!res.ok || !res.body) throw new Error(`HTTP ${res.status} from ${o.url}`);
     o.onState(true, 'receiving');
     const pending: EventSourceMessage[] = [];
-    const parser = createParser({ onEvent: (e) => pending.push(e) });
+    // Counted before the parser buffers it: an event, or a line without its end, has a ceiling.
+    const cap = createUnitCap(o.maxEventBytes ?? MAX_EVENT_BYTES, 'an event from signal-cli');
+    const parser = createParser({
+      onEvent: (e) => {
+        cap.ended();
+        pending.push(e);
+      },
+      onComment: () => cap.ended(),
+    });
     const decoder = new TextDecoder();
     let gotAny = false;
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
       touch();
       gotAny = true;
+      cap.feed(chunk);
       parser.feed(decoder.decode(chunk, { stream: true }));
       while (pending.length) {
         const e = pending.shift()!;
@@ -96,6 +119,8 @@ async function readOnce(o: EventStreamOptions): Promise<boolean> {
     if (conn.signal.aborted && conn.signal.reason === IDLE && !o.signal.aborted) return true;
     throw err;
   } finally {
+    // Whatever ended the read (an oversized event, an error), the connection goes with it.
+    conn.abort();
     clearTimeout(idle);
     o.signal.removeEventListener('abort', stop);
   }

@@ -154,6 +154,7 @@ export const signalPlugin: ChannelPlugin = {
       stagingDir: mediaStagingDir(ctx.paths),
       isOwner: signalOwner(s, ctx.store),
       cursorFile: path.join(ctx.paths.data, 'signal-last-event-id'),
+      notifyOwner: ctx.notifyOwner,
     });
   },
 

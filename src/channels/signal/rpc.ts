@@ -1,5 +1,7 @@
 // signal-cli's JSON-RPC over HTTP (POST /api/v1/rpc of `signal-cli daemon --http`).
-// One request per call; errors name what happened and what to run.
+// One request per call; errors name what happened and what to run. An answer is
+// read up to a cap (1 MB, or what the caller allows), never whole on trust.
+import { ANSWER_MAX_BYTES, InputTooLarge, readJson } from '../bounded.js';
 
 export const DAEMON_COMMAND = (account: string) => `signal-cli -a ${account || '+NUMBER'} daemon --http 127.0.0.1:8080`;
 
@@ -16,8 +18,11 @@ export class SignalRpcError extends Error {
 /** signal-cli could not be reached, or answered something that is not JSON-RPC. */
 export class SignalUnreachable extends Error {}
 
+type Params = Record<string, unknown>;
+
 export interface SignalRpc {
-  call<T = unknown>(method: string, params?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
+  /** `maxBytes`: the largest answer read (ANSWER_MAX_BYTES unless the call needs more). */
+  call<T = unknown>(method: string, params?: Params, timeoutMs?: number, maxBytes?: number): Promise<T>;
 }
 
 const RPC_TIMEOUT_MS = 30_000;
@@ -26,7 +31,7 @@ export function createSignalRpc(baseUrl: string, fetchImpl: typeof fetch = fetch
   const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/rpc`;
   let nextId = 1;
   return {
-    async call<T>(method: string, params?: Record<string, unknown>, timeoutMs = RPC_TIMEOUT_MS): Promise<T> {
+    async call<T>(method: string, params?: Params, timeoutMs = RPC_TIMEOUT_MS, cap = ANSWER_MAX_BYTES): Promise<T> {
       const id = nextId++;
       let res: Response;
       try {
@@ -39,7 +44,11 @@ export function createSignalRpc(baseUrl: string, fetchImpl: typeof fetch = fetch
       } catch (err) {
         throw new SignalUnreachable(`signal-cli at ${baseUrl} did not answer ${method} (${describeFetchError(err)})`);
       }
-      const body = (await res.json().catch(() => null)) as { result?: T; error?: { code?: number; message?: string } } | null;
+      type Answer = { result?: T; error?: { code?: number; message?: string } };
+      const body = await readJson<Answer>(res, cap, `signal-cli's answer to ${method}`).catch((err) => {
+        if (err instanceof InputTooLarge) throw err;
+        return null;
+      });
       if (body?.error)
         throw new SignalRpcError(`signal-cli refused ${method}: ${body.error.message ?? 'no reason given'}`, body.error.code ?? 0);
       if (!res.ok || !body || !('result' in body))

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Logger } from '../../logger.js';
 import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type Message } from '../../types.js';
+import { InputTooLarge } from '../bounded.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
 import { displayName } from '../text.js';
 import { runEventStream } from './events.js';
@@ -39,6 +40,8 @@ export interface SignalChannelOptions {
   minBackoffMs?: number;
   /** A file keeping the last event id across restarts, so events signal-cli got while NanoClaw was down still arrive. */
   cursorFile?: string;
+  /** Tell the owner something is wrong (an event stream dropped again and again). */
+  notifyOwner?(text: string): void;
 }
 
 /** Signal has no published limits; a conservative pace keeps the account clear of its spam checks. */
@@ -168,11 +171,12 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
         stagingDir: opts.stagingDir,
         name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionFor(mimeType, undefined)}`,
         open: async () => {
-          const res = await rpc.call<{ data?: string }>(
-            'getAttachment',
-            { account: opts.account, id: a.id, ...m.attachmentSource },
-            120_000,
-          );
+          // The file comes as base64 inside JSON: its answer may be a third larger than the file, no more.
+          const cap = Math.ceil((maxBytes * 4) / 3) + 64 * 1024;
+          const params = { account: opts.account, id: a.id, ...m.attachmentSource };
+          const res = await rpc.call<{ data?: string }>('getAttachment', params, 120_000, cap).catch((err) => {
+            throw err instanceof InputTooLarge ? new MediaTooLarge(err.message) : err;
+          });
           if (typeof res?.data !== 'string') throw new Error('signal-cli returned no attachment data');
           return Buffer.from(res.data, 'base64');
         },
@@ -240,6 +244,11 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
         fetchImpl: opts.fetchImpl,
         minBackoffMs: opts.minBackoffMs,
         lastEventId: cursor,
+        onRepeatedDrop: (count, problem) =>
+          opts.notifyOwner?.(
+            `Signal: ${problem}, ${count} times in a row; NanoClaw keeps reconnecting. ` +
+              `Check the signal-cli daemon at SIGNAL_CLI_URL (${base}).`,
+          ),
         onEvent: (data) => handleEvent(data).catch((err) => log.error({ err: (err as Error).message }, 'Could not handle a Signal event')),
         onState: (ok, detail) => {
           if (!ok) log.warn({ detail }, 'Signal event stream lost');

@@ -4,6 +4,7 @@
 // (SLACK_SIGNING_SECRET, SLACK_EVENTS_PORT), for a local server or a proxy.
 // SLACK_API_URL points the Web API elsewhere. The owner is SLACK_OWNER_ID, or
 // the person in a direct chat registered as a main chat: by id, never by name.
+import { ANSWER_MAX_BYTES, readJson } from '../bounded.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import {
   setupByForm,
@@ -83,7 +84,8 @@ export async function checkSlackBotToken(
     const code = e.name === 'TimeoutError' ? 'no answer in 15 s' : (e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.message);
     return { problem: `Cannot reach ${host} (${code}): check this machine's internet connection (or SLACK_API_URL, if set)` };
   }
-  const body = (await res.json().catch(() => null)) as { ok?: boolean; error?: string; user?: string; team?: string } | null;
+  type Answer = { ok?: boolean; error?: string; user?: string; team?: string };
+  const body = await readJson<Answer>(res, ANSWER_MAX_BYTES, 'auth.test').catch(() => null);
   if (body?.ok) return { bot: body.user ?? '?', team: body.team ?? '?' };
   if (body?.error && ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(body.error))
     throw new SlackTokenRefused(`Slack refused this bot token (${body.error}): copy the Bot User OAuth Token again.`);

@@ -11,6 +11,7 @@ import {
   type Settings,
   type TokenForm,
 } from '../plugin.js';
+import { ANSWER_MAX_BYTES, readJson } from '../bounded.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import { isTelegramDirectChat, telegramChatId, telegramJid } from './jids.js';
 
@@ -91,7 +92,8 @@ export async function checkBotToken(
   }
   // 401 for a revoked or mistyped token; 404 for one the server cannot even parse.
   if (res.status === 401 || res.status === 404) throw new TokenRefused('Telegram refused this token: copy it again from @BotFather.');
-  const body = (await res.json().catch(() => null)) as { ok?: boolean; result?: { username?: string }; description?: string } | null;
+  type Answer = { ok?: boolean; result?: { username?: string }; description?: string };
+  const body = await readJson<Answer>(res, ANSWER_MAX_BYTES, 'getMe').catch(() => null);
   if (!res.ok || !body?.ok || !body.result?.username) {
     return { problem: `${host} answered getMe with ${res.status}${body?.description ? ` (${body.description})` : ''}` };
   }
@@ -147,6 +149,7 @@ export const telegramPlugin: ChannelPlugin = {
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
       stagingDir: mediaStagingDir(ctx.paths),
       isOwner: telegramOwner(settings, ctx.store),
+      notifyOwner: ctx.notifyOwner,
     });
   },
 

@@ -5,8 +5,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatBytes } from '../bounded.js';
 import { extensionFor } from '../file-types.js';
-import { Readable } from 'node:stream';
+import { createRequire } from 'node:module';
+import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { autoRetry } from '@grammyjs/auto-retry';
@@ -44,6 +46,8 @@ export interface TelegramChannelOptions {
   pollingTimeoutSeconds?: number;
   /** Largest file saved from a chat. Default 20 MB, the most the Bot API serves. */
   maxDownloadBytes?: number;
+  /** Tell the owner something is wrong (the Bot API's answers dropped again and again). */
+  notifyOwner?(text: string): void;
   /** Is this Telegram user id the owner? Their messages are marked fromMe. Decided by id, never by name. */
   isOwner?(userId: string): boolean;
 }
@@ -58,6 +62,10 @@ const DOWNLOAD_TIMEOUT_MS = 120_000;
 const TYPING_REFRESH_MS = 4_000;
 const TYPING_MAX_MS = 30 * 60_000; // a safety net: the host ends typing when a turn ends
 const MAX_POLL_BACKOFF_MS = 30_000;
+/** The most one Bot API answer may take (100 updates are far less); past it the connection is dropped. */
+const MAX_ANSWER_BYTES = 10 * 1024 * 1024;
+/** Oversized answers in a row that mean something is wrong with the server, not a one-off. */
+const REPEATS = 3;
 // Some Bot API servers answer getUpdates at once instead of holding it open;
 // without a pause an idle bot would ask hundreds of times a second.
 const EMPTY_POLL_FLOOR_MS = 1_000;
@@ -184,6 +192,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
 
   async function poll(b: Bot, signal: AbortSignal): Promise<void> {
     let failures = 0;
+    let oversized = 0;
     while (!signal.aborted) {
       let updates: Update[];
       const asked = Date.now();
@@ -200,6 +209,13 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
           return;
         }
         failures++;
+        oversized = isOversized(err) ? oversized + 1 : 0;
+        if (oversized === REPEATS) {
+          opts.notifyOwner?.(
+            `Telegram: ${describe(err)}, ${REPEATS} times in a row; NanoClaw keeps asking again. ` +
+              `Check the Bot API server (TELEGRAM_API_ROOT=${apiRoot}).`,
+          );
+        }
         const waitMs = Math.min(MAX_POLL_BACKOFF_MS, 1000 * 2 ** (failures - 1));
         log.warn({ err: describe(err), retryInMs: waitMs }, 'Telegram getUpdates failed');
         setHealthy(false, `Telegram unreachable: ${describe(err)}`);
@@ -207,6 +223,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
         continue;
       }
       failures = 0;
+      oversized = 0;
       setHealthy(true, `@${b.botInfo.username}`);
       if (!updates.length && Date.now() - asked < pollTimeout * 1000) {
         await sleep(EMPTY_POLL_FLOOR_MS, undefined, { signal }).catch(() => {});
@@ -294,7 +311,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       if (bot) return;
       if (!opts.token.trim()) throw new Error(TELEGRAM_TOKEN_REJECTED.replace('rejected', 'needs'));
       events = ev;
-      const b = new Bot(opts.token, { client: { apiRoot, timeoutSeconds: pollTimeout + 30 } });
+      const capped = cappedFetch(MAX_ANSWER_BYTES);
+      const b = new Bot(opts.token, { client: { apiRoot, timeoutSeconds: pollTimeout + 30, fetch: capped } });
       // Typing is cosmetic and cheap: only real messages wait for the rate limiter.
       const throttle = apiThrottler();
       b.api.config.use((prev, method, payload, signal) =>
@@ -427,9 +445,68 @@ function explainStartError(err: unknown, apiRoot: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+const OVERSIZED = 'ETOOLARGE';
+
+/**
+ * grammY's own HTTP client (node-fetch, resolved from grammY, so requests go out
+ * as before) with a ceiling on each answer: past it the body fails and its
+ * connection is closed, instead of being read to the end.
+ */
+function cappedFetch(maxBytes: number): typeof fetch {
+  const fromHere = createRequire(import.meta.url);
+  const nodeFetch = createRequire(fromHere.resolve('grammy'))('node-fetch') as NodeFetchModule;
+  const base = nodeFetch.default ?? (nodeFetch as unknown as NodeFetchModule['default']);
+  return (async (url: string, init?: { signal?: AbortSignal }) => {
+    // Our own signal, following grammY's: aborting it is what closes node-fetch's connection.
+    const conn = new AbortController();
+    const outer = init?.signal;
+    if (outer?.aborted) conn.abort();
+    else outer?.addEventListener('abort', () => conn.abort(), { once: true });
+    const res = await base(url, { ...init, signal: conn.signal });
+    let total = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        total += chunk.length;
+        if (total <= maxBytes) return done(null, chunk);
+        done(Object.assign(new Error(`an answer over ${maxBytes} bytes`), { code: OVERSIZED }));
+        // After the body failed with our reason, so that reason is what grammY reports.
+        setImmediate(() => conn.abort());
+      },
+    });
+    res.body.on('error', (err: Error) => counted.destroy(err));
+    return new nodeFetch.Response(res.body.pipe(counted), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+      url: res.url,
+    });
+  }) as unknown as typeof fetch;
+}
+
+interface NodeFetchResponse {
+  body: Readable;
+  status: number;
+  statusText: string;
+  headers: unknown;
+  url: string;
+}
+interface NodeFetchModule {
+  default: (url: string, init?: object) => Promise<NodeFetchResponse>;
+  Response: new (body: Readable, init: object) => NodeFetchResponse;
+}
+
+/** node-fetch refused an answer past MAX_ANSWER_BYTES. */
+function isOversized(err: unknown): boolean {
+  // Bare inside grammY's transformers, wrapped in an HttpError outside them.
+  const e = err instanceof HttpError ? err.error : err;
+  return (e as { code?: string } | undefined)?.code === OVERSIZED;
+}
+
 /** One line about an error, without the token (grammY's messages never include it). */
 function describe(err: unknown): string {
   if (err instanceof GrammyError) return `${err.error_code}: ${err.description}`;
+  // node-fetch's own words carry the URL, and so the token.
+  if (isOversized(err)) return `an answer was larger than ${formatBytes(MAX_ANSWER_BYTES)}; the connection was dropped`;
   if (err instanceof HttpError) {
     const cause = err.error instanceof Error ? err.error.message : '';
     return cause ? `${err.message} ${cause}` : err.message;

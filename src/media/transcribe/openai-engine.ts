@@ -1,6 +1,7 @@
 // Any OpenAI-compatible transcription endpoint (OpenAI, Groq, a local
 // whisper server): POST {url}/audio/transcriptions, multipart, one WAV per
 // window. The key is read on the host and sent only there.
+import { readBody } from '../../channels/bounded.js';
 import { toWav } from './audio.js';
 import type { SttEngine } from './engine.js';
 
@@ -11,6 +12,8 @@ export interface OpenAiEngineOptions {
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
+
+const TRANSCRIPT_MAX_BYTES = 1024 * 1024;
 
 export function createOpenAiEngine(o: OpenAiEngineOptions): SttEngine {
   const doFetch = o.fetch ?? fetch;
@@ -28,7 +31,8 @@ export function createOpenAiEngine(o: OpenAiEngineOptions): SttEngine {
         body: form,
         signal: AbortSignal.timeout(o.timeoutMs ?? 120_000),
       });
-      const body = await res.text();
+      // A transcript of 30 s of speech is a few hundred bytes; an endless answer is cut at 1 MB.
+      const body = await readBody(res, TRANSCRIPT_MAX_BYTES, "the transcription service's answer");
       if (!res.ok) throw new Error(`the transcription service answered ${res.status}: ${body.slice(0, 200)}`);
       let text: unknown;
       try {

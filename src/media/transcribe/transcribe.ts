@@ -73,14 +73,25 @@ function readAudio(deps: TranscribeDeps, jid: string, a: Attachment): Buffer {
   }
   let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    // Non-blocking, so a pipe the agent left in its inbox cannot hold the host until someone writes to it.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error('the audio file in the inbox is a link');
     throw new Error(`the audio file could not be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   try {
-    if (fs.fstatSync(fd).size > MAX_AUDIO_BYTES) throw new Error(`the audio is larger than ${MAX_AUDIO_BYTES / 1024 / 1024} MB`);
-    return fs.readFileSync(fd);
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw new Error('the audio in the inbox is not a plain file');
+    if (st.size > MAX_AUDIO_BYTES) throw new Error(`the audio is larger than ${MAX_AUDIO_BYTES / 1024 / 1024} MB`);
+    // Read no more than was measured: a file that grows meanwhile is cut, never read without end.
+    const buf = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = fs.readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got);
   } finally {
     fs.closeSync(fd);
   }

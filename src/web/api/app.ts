@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { redact } from '../../config/secrets.js';
 import type { Store } from '../../store/index.js';
 import type { TaskDeps } from '../../tools/task-tools.js';
 import { dashboardApp, type DashboardDeps } from '../dashboard/dashboard.js';
@@ -79,9 +80,23 @@ function guard(app: Hono, token: string): void {
   );
 }
 
+/** Every answer but the event stream is redacted whole, so no route has to remember a secret may be in it. */
+function redactAnswers(app: Hono): void {
+  app.use('*', async (c, next) => {
+    await next();
+    const type = c.res.headers.get('content-type') ?? '';
+    if (!/json|text\/|svg/.test(type) || type.includes('event-stream')) return;
+    const text = await c.res.text();
+    const headers = new Headers(c.res.headers);
+    headers.delete('content-length');
+    c.res = new Response(redact(text), { status: c.res.status, statusText: c.res.statusText, headers });
+  });
+}
+
 export function createApi(deps: ApiDeps): Hono {
   const app = new Hono();
   app.onError(errorResponse);
+  redactAnswers(app);
   app.get('/healthz', (c) => c.json({ ok: true }));
   guard(app, deps.token);
 

@@ -7,6 +7,7 @@
 // A saved token or a linked device takes effect when NanoClaw restarts.
 import { Hono } from 'hono';
 import type { ChannelPlugin, PluginEnv, SaveEnv } from '../../channels/plugin.js';
+import { registerSecret } from '../../config/secrets.js';
 import { qrSvg } from '../dashboard/qr-svg.js';
 import { ApiError, objectBody } from './errors.js';
 
@@ -56,6 +57,8 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
       const v = given[f.key];
       if (typeof v !== 'string' || !v.trim()) throw new ApiError('invalid', `${f.label} is missing.`);
       values[f.key] = v.trim();
+      // Hidden before the check: a refusal may quote it back.
+      if (f.secret) registerSecret(f.key, values[f.key]);
     }
     let message: string;
     try {

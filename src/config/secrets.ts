@@ -1,0 +1,78 @@
+// Every secret this process knows, and the one redact() that every sink passes
+// text through: the logger (so logs/nanoclaw.log), the CLI's stdout and
+// stderr, every API answer and every string the store writes. Secrets are
+// registered where they are read (the config, `.env` writes, the OAuth file),
+// so no caller has to remember to hide them.
+//
+// This registry is process-wide on purpose: a secret must stay hidden in every
+// sink, including ones built before the secret was known (a token saved later).
+
+/** Settings whose values are secrets: bot and app tokens, API keys, OAuth tokens, signing secrets, passwords. */
+const SECRET_NAME = /(^|_)(TOKEN|KEY|SECRET|PASSWORD|PASS|PASSWD)$/;
+/** Shorter values are settings like "true" or a port, not secrets; hiding them would garble every line. */
+const MIN_SECRET_LENGTH = 8;
+
+/** Secret-shaped text, hidden even when its value was never registered (a token in a library's URL). */
+const SHAPES: [RegExp, string][] = [
+  // A Telegram bot token, e.g. in https://api.telegram.org/bot<id>:<secret>/getMe.
+  [/(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}/g, '[redacted telegram token]'],
+  [/\bx(?:ox[abposre]|app)-[A-Za-z0-9-]{10,}/g, '[redacted slack token]'],
+  [/\bsk-ant-[A-Za-z0-9_-]{10,}/g, '[redacted anthropic key]'],
+  // A password in a URL: scheme://user:password@host.
+  [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'<>]+:)[^\s/@"'<>]+@/gi, '$1[redacted]@'],
+  [/\b(Bearer|Bot)\s+[A-Za-z0-9._~+/-]{20,}=*/g, '$1 [redacted]'],
+];
+
+const known = new Map<string, string>();
+let ordered: [string, string][] = [];
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/** Hides `value` from now on, as `[redacted NAME]`. */
+export function registerSecret(name: string, value: string | null | undefined): void {
+  const v = value?.trim();
+  if (!v || v.length < MIN_SECRET_LENGTH) return;
+  // The same value as JSON and URL text may differ (quotes, slashes): each form is hidden.
+  const forms = new Set([v, JSON.stringify(v).slice(1, -1), encodeURIComponent(v)]);
+  // A Telegram token's secret half is the secret too.
+  const half = /^\d+:(.{20,})$/.exec(v)?.[1];
+  if (half) forms.add(half);
+  let added = false;
+  for (const f of forms) {
+    if (known.has(f)) continue;
+    known.set(f, name);
+    added = true;
+  }
+  // Longest first, so a value that contains another is hidden whole.
+  if (added) ordered = [...known].sort((a, b) => b[0].length - a[0].length);
+}
+
+/** Registers every setting whose name says it is a secret. */
+export function registerSecretSettings(settings: Readonly<Record<string, string | null | undefined>>): void {
+  for (const [name, value] of Object.entries(settings)) if (isSecretName(name)) registerSecret(name, value);
+}
+
+/** The text with every known secret and every secret-shaped string replaced by a marker. */
+export function redact(text: string): string {
+  let out = text;
+  for (const [value, name] of ordered) if (out.includes(value)) out = out.split(value).join(`[redacted ${name}]`);
+  for (const [shape, marker] of SHAPES) out = out.replace(shape, marker);
+  return out;
+}
+
+/** A write() that redacts what it is given (for process.stdout and process.stderr). */
+export function redactStream(stream: NodeJS.WritableStream): void {
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string') return write(redact(chunk), ...rest);
+    if (chunk instanceof Uint8Array) {
+      const text = Buffer.from(chunk).toString('utf8');
+      const clean = redact(text);
+      // Only text that held a secret is re-encoded; other bytes pass untouched.
+      return write(clean === text ? chunk : Buffer.from(clean), ...rest);
+    }
+    return write(chunk, ...rest);
+  }) as typeof stream.write;
+}
