@@ -7,6 +7,42 @@ import importX from 'eslint-plugin-import-x';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+// The parts of the code, lowest first. A part may import from the parts before it, never from one after it,
+// so no two folders can depend on each other: a reader can take them in this order.
+const LAYERS = [
+  ['runner'],
+  ['src/types.ts', 'src/secrets.ts', 'src/term.ts'],
+  ['src/logger.ts'],
+  ['src/config'],
+  ['src/store'],
+  ['src/conversation'],
+  ['src/queue'],
+  ['src/sandbox'],
+  ['src/gateway'],
+  ['src/memory'],
+  ['src/approvals'],
+  ['src/agent'],
+  ['src/scheduler'],
+  ['src/groups'],
+  ['src/tools'],
+  ['src/outbox'],
+  ['src/channels'],
+  ['src/media'],
+  ['src/inbound'],
+  ['src/web'],
+  ['src/host.ts', 'src/host-types.ts'],
+  ['src/cli', 'src/cli.ts'],
+];
+const layerZones = LAYERS.slice(0, -1).flatMap((layer, i) =>
+  layer.map((target) => ({
+    target: `./${target}`,
+    from: LAYERS.slice(i + 1)
+      .flat()
+      .map((p) => `./${p}`),
+    message: `${target} comes before these in the layers of eslint.config.js: move the shared piece down instead.`,
+  })),
+);
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**', 'data/**', 'store/**', 'groups/**', 'logs/**'] },
   js.configs.recommended,
@@ -17,6 +53,7 @@ export default tseslint.config(
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver()] },
     rules: {
       'import-x/no-cycle': 'error',
+      'import-x/no-restricted-paths': ['error', { zones: layerZones }],
       // Control characters in patterns are deliberate: that is how they are stripped from names and output.
       'no-control-regex': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],

@@ -3,7 +3,7 @@
 // only dispatches, so `nanoclaw --help` stays the one place that lists them.
 import { homeRefusal, loadConfig } from './config/config.js';
 import { authUsage } from './cli/auth.js';
-import { redactStream } from './config/secrets.js';
+import { redactStream } from './secrets.js';
 
 type Command = (args: string[], config: ReturnType<typeof loadConfig>) => Promise<number>;
 

@@ -11,7 +11,7 @@ import { clearStaleStaging } from './sandbox/staging.js';
 import { createAgentRunner, createJobRunner, enqueueUnanswered, tellGaveUp } from './agent/run.js';
 import { createLocalChannel, isLocalOwner } from './channels/local/local.js';
 import { CHANNELS, configuredChannels } from './channels/registry.js';
-import { setEnvValues } from './cli/env-file.js';
+import { setEnvValues } from './config/env-file.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
 import { approvalCooldownMs, approvalTimeoutMs, createApprovals } from './approvals/approvals.js';

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { redact } from './config/secrets.js';
+import { redact } from './secrets.js';
 
 export type { Logger };
 

@@ -4,10 +4,10 @@
 // terminal, or from stdin when piped; never printed.
 import type { Config } from '../config/config.js';
 import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
-import { registerSecret } from '../config/secrets.js';
-import { setEnvValues } from './env-file.js';
+import { registerSecret } from '../secrets.js';
+import { setEnvValues } from '../config/env-file.js';
 import { fetchStatus } from './status.js';
-import { prompter, readStdin } from './term.js';
+import { prompter, readStdin } from '../term.js';
 
 /** Where a Claude credential goes: OAuth tokens and API keys use different variables. */
 export function claudeCredentialVariable(value: string): 'ANTHROPIC_API_KEY' | 'CLAUDE_CODE_OAUTH_TOKEN' | null {

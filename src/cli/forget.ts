@@ -7,7 +7,7 @@
 import type { Config } from '../config/config.js';
 import type { ForgetReceipt, OptOut, ReceiptPlace } from '../store/forget.js';
 import { apiClient, readBody, refusal } from './api-client.js';
-import { flag, option, positional, prompter } from './term.js';
+import { flag, option, positional, prompter } from '../term.js';
 
 interface PreviewBody {
   preview: {

@@ -6,8 +6,8 @@ import { homePaths } from '../config/home.js';
 import { selectRuntime } from '../sandbox/runtimes.js';
 import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
 import { exitOnCtrlC, saveClaudeCredential } from './auth.js';
-import { setEnvValues } from './env-file.js';
-import { paint, type Prompter } from './term.js';
+import { setEnvValues } from '../config/env-file.js';
+import { paint, type Prompter } from '../term.js';
 
 export function needsSetup(config: Config): boolean {
   return !config.credential;

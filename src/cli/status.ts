@@ -6,7 +6,7 @@ import type { ScheduledTask } from '../store/tasks.js';
 import type { StatusResponse, TasksResponse } from '../web/api/types.js';
 import { clip } from '../gateway/model-health.js';
 import { apiClient, readBody, type ApiClient } from './api-client.js';
-import { duration, flag, localTime, paint } from './term.js';
+import { duration, flag, localTime, paint } from '../term.js';
 
 export const EXIT_NOT_RUNNING = 3;
 

@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import type { ScheduledTask } from '../store/tasks.js';
 import type { TaskDetailResponse, TaskResponse, TasksResponse } from '../web/api/types.js';
 import { apiClient, readBody, refusal } from './api-client.js';
-import { duration, localTime, paint, positional } from './term.js';
+import { duration, localTime, paint, positional } from '../term.js';
 
 export function describeSchedule(t: { scheduleType: string; scheduleValue: string }): string {
   if (t.scheduleType === 'interval') return `every ${duration(Number(t.scheduleValue))}`;

@@ -4,9 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { RUNTIME_NAMES, type RuntimeName } from '../sandbox/runtimes.js';
-import { registerSecretSettings } from './secrets.js';
+import { registerSecretSettings } from '../secrets.js';
 
+/** Every runtime NANOCLAW_RUNTIME may name besides `auto`; src/sandbox/runtimes.ts must have exactly these. */
+export const RUNTIME_NAMES = ['docker', 'podman', 'apple', 'bwrap'] as const;
+export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 export type RuntimeChoice = 'auto' | RuntimeName;
 
 export interface Credential {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Credential } from '../config/config.js';
-import { registerSecret } from '../config/secrets.js';
+import { registerSecret } from '../secrets.js';
 import type { Logger } from '../logger.js';
 
 export const OAUTH_FILE = 'claude.json';

@@ -1,6 +1,6 @@
-// The runtime registry: adding a runtime is one file and one line here.
+// The runtime registry: adding a runtime is one file, one line here and its name in RUNTIME_NAMES (config.ts).
 import path from 'node:path';
-import type { Config, RuntimeChoice } from '../config/config.js';
+import { RUNTIME_NAMES, type Config, type RuntimeChoice, type RuntimeName } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import type { SandboxRuntime } from '../types.js';
 import { createAppleRuntime } from './apple/apple.js';
@@ -36,12 +36,10 @@ const REGISTRY = {
     return createAppleRuntime({ image: r.image, installId: r.install });
   },
   bwrap: (ctx) => createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install }),
-} satisfies Record<string, (ctx: RuntimeContext) => SandboxRuntime>;
+} satisfies Record<RuntimeName, (ctx: RuntimeContext) => SandboxRuntime>;
 
-type Name = keyof typeof REGISTRY;
-export type RuntimeName = Name;
-/** Every runtime NANOCLAW_RUNTIME may name (besides `auto`); config validates against this. */
-export const RUNTIME_NAMES = Object.keys(REGISTRY) as RuntimeName[];
+type Name = RuntimeName;
+export { RUNTIME_NAMES, type RuntimeName };
 
 /** Order tried by `auto`: a daemon's runtime when one answers, bwrap as the fallback that needs nothing running. */
 const AUTO_ORDER: Name[] = ['docker', 'podman', 'apple', 'bwrap'];

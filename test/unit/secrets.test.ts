@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { setEnvValues } from '../../src/cli/env-file.js';
+import { setEnvValues } from '../../src/config/env-file.js';
 import { loadConfig } from '../../src/config/config.js';
-import { redact, registerSecret } from '../../src/config/secrets.js';
+import { redact, registerSecret } from '../../src/secrets.js';
 
 test('every secret setting read by the config is hidden, by name, in every form it is written', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-redact-'));

@@ -4,7 +4,7 @@
 // account is the assistant's own; without it the account is taken to be the
 // user's (signal-cli linked to their phone) and Note to Self is a main chat.
 import path from 'node:path';
-import { prompter } from '../../cli/term.js';
+import { prompter } from '../../term.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import {
   setupByForm,

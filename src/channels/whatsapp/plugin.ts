@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { HomePaths } from '../../config/home.js';
-import { option } from '../../cli/term.js';
+import { option } from '../../term.js';
 import type { ChannelPlugin, PluginEnv, Settings } from '../plugin.js';
 import { inboxDirFor, mediaStagingDir } from '../media-paths.js';
 import { isWhatsAppDirectChat, isWhatsAppJid } from './jids.js';

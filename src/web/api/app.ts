@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { redact } from '../../config/secrets.js';
+import { redact } from '../../secrets.js';
 import type { Store } from '../../store/index.js';
 import type { TaskDeps } from '../../tools/task-tools.js';
 import { dashboardApp, type DashboardDeps } from '../dashboard/dashboard.js';

@@ -7,7 +7,7 @@
 // A saved token or a linked device takes effect when NanoClaw restarts.
 import { Hono } from 'hono';
 import type { ChannelPlugin, PluginEnv, SaveEnv } from '../../channels/plugin.js';
-import { registerSecret } from '../../config/secrets.js';
+import { registerSecret } from '../../secrets.js';
 import { qrSvg } from '../dashboard/qr-svg.js';
 import { ApiError, objectBody } from './errors.js';
 

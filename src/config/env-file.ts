@@ -3,7 +3,7 @@
 // from the moment it exists (it holds credentials).
 import fs from 'node:fs';
 import path from 'node:path';
-import { registerSecretSettings } from '../config/secrets.js';
+import { registerSecretSettings } from '../secrets.js';
 
 function quote(value: string): string {
   if (/[\r\n]/.test(value)) throw new Error('A value in .env must be on one line.');
