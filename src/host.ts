@@ -140,9 +140,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     paths,
     assistantName: config.assistantName,
     timezone: config.timezone,
-    tasks: createTaskTools(taskDeps),
-    forget: createForgetTools({ store, paths, engine: forget, isDirectChat: (jid) => isDirectChat(jid, plugins) }),
-    approve: approvals.hostTool,
+    tools: [
+      ...createTaskTools(taskDeps),
+      ...createForgetTools({ store, paths, engine: forget, isDirectChat: (jid) => isDirectChat(jid, plugins) }),
+    ],
+    approve: approvals.forTool,
   });
   // OAuth tokens are refreshed here, on the host, when they near expiry.
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
@@ -187,7 +189,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       logger,
       tool,
       setTyping,
-      onTurnStart: tool.beginTurn,
       onPromptDelivered: opts.onPromptDelivered,
       currentGroup: (jid) => store.groups.get(jid),
       approve: approvals.check,

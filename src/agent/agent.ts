@@ -36,8 +36,6 @@ export interface AgentDeps {
   logger: Logger;
   tool(identity: Identity, name: string, args: unknown): Promise<ToolAnswer>;
   setTyping(jid: string, typing: boolean): void;
-  /** A turn begins (per-turn limits start again). */
-  onTurnStart?(identity: Identity): void;
   /** Timing hook (bench). */
   onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
   /** The group as stored now, so settings changed while its sandbox lives (the egress policy) apply. */
@@ -161,7 +159,6 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     identity.turn = turnContext(identity, t.requesters ?? []);
     inTurn = true;
     turn = { n: turn.n + 1, at: Date.now(), tokens: 0 };
-    deps.onTurnStart?.(identity);
     armTurnTimer();
     if (!job.isScheduledTask) deps.setTyping(group.jid, true);
   };

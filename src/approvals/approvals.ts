@@ -158,23 +158,6 @@ export function classifyRunnerTool(group: RegisteredGroup, toolName: string, inp
   return null;
 }
 
-/** Which host tool calls need the owner; null: none of the kinds. Only the main chat may make these calls at all. */
-export function classifyHostTool(identity: Identity, name: string, args: any): Action | null {
-  if (!identity.isMain) return null;
-  if (name === 'register_group') {
-    const detail = `register_group jid=${str(args?.jid)} name=${str(args?.name)} folder=${str(args?.folder)}`;
-    return { kind: 'groups', detail, what: `register the chat ${str(args?.jid)}` };
-  }
-  if (name === 'unregister_group') {
-    return { kind: 'groups', detail: `unregister_group jid=${str(args?.jid)}`, what: `unregister the chat ${str(args?.jid)}` };
-  }
-  if (name === 'schedule_task' && typeof args?.target_group === 'string' && args.target_group !== identity.groupFolder) {
-    const detail = `schedule_task for group ${args.target_group} (${str(args.schedule_type)} ${String(args.schedule_value)}): ${str(args.prompt)}`;
-    return { kind: 'cross_chat', detail, what: `schedule a task for the group ${args.target_group}` };
-  }
-  return null;
-}
-
 /** How a request that no longer waits ended, for whoever tries to answer it. */
 function endedText(req: ApprovalRequest): string {
   if (req.status === 'expired') return 'Timed out: no answer came in time, so it was a no.';
@@ -460,10 +443,8 @@ export function createApprovals(deps: ApprovalsDeps) {
     },
   };
 
-  /** A host tool call (register_group, cross-group schedule_task): null to go ahead, or why not. */
-  async function hostTool(identity: Identity, name: string, args: unknown): Promise<string | null> {
-    const action = classifyHostTool(identity, name, args);
-    if (!action) return null;
+  /** An action a tool declared (tools/registry.ts): null to go ahead, or why not. */
+  async function forTool(identity: Identity, action: Omit<Action, 'reason'>): Promise<string | null> {
     const group = store.groups.get(identity.chatJid);
     if (!group) return unknownGroup.message;
     const outcome = await check(group, action);
@@ -476,7 +457,7 @@ export function createApprovals(deps: ApprovalsDeps) {
     answerById,
     answerButton,
     forGateway,
-    hostTool,
+    forTool,
     /** At start: requests from before the restart are denied, never approved. */
     recover(): number {
       return store.approvals.denyAllPending('the host restarted while it waited');

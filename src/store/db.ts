@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { redact } from '../config/secrets.js';
+import { redact } from '../secrets.js';
 import { migrations } from './migrations.js';
 
 export type DB = Database.Database;

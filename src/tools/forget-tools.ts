@@ -14,7 +14,7 @@ import type { Store } from '../store/index.js';
 import type { ToolAnswer } from '../../runner/protocol.js';
 import * as defs from '../../runner/tool-definitions.js';
 import { ok, refuse } from './answer.js';
-import type { TaskTools } from './tools.js';
+import { tool, type HostTool } from './registry.js';
 
 export interface ForgetToolDeps {
   store: Store;
@@ -59,7 +59,7 @@ export function ownerScope(
 const validDate = (s: string | undefined) => s === undefined || !Number.isNaN(Date.parse(s));
 const isoOf = (s: string | undefined) => (s === undefined ? undefined : new Date(Date.parse(s)).toISOString());
 
-export function createForgetTools(deps: ForgetToolDeps): TaskTools {
+export function createForgetTools(deps: ForgetToolDeps): HostTool[] {
   const { store, engine } = deps;
   const who = (identity: Identity) => soleRequester(identity.turn);
   const by = (identity: Identity, r: TurnRequester) => ({ chatJid: identity.chatJid, sender: r.sender });
@@ -83,13 +83,11 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
     return ok(describePreview(p.id, p.places, p.expiresAt, p.kept));
   };
 
-  const handlers: Record<string, (identity: Identity, args: unknown) => ToolAnswer> = {
-    [defs.forgetPreview.name]: (identity, args) => {
-      const p = defs.parseArgs(defs.forgetPreview, args);
-      if ('error' in p) return refuse(p.error);
+  return [
+    tool(defs.forgetPreview, (identity, data) => {
       const r = who(identity);
       if ('refused' in r) return refuse(r.refused);
-      const { phrase, sender, since, until, chat } = p.data;
+      const { phrase, sender, since, until, chat } = data;
       if (!validDate(since) || !validDate(until)) return refuse('since and until must be ISO dates, e.g. 2026-03-01.');
       if (!phrase && !sender && !since && !until) return refuse('Say what to forget: a phrase, a sender or a date range.');
       const dates = { phrase, since: isoOf(since), until: isoOf(until) };
@@ -103,25 +101,19 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
       if (typeof scope === 'string') return refuse(scope);
       const senderNames = sender && scope.chatJids?.length === 1 ? store.forget.namesOf(scope.chatJids[0], sender) : [];
       return previewAnswer(identity, r, { ...scope, ...dates, sender, senderNames });
-    },
-    [defs.forgetMe.name]: (identity, args) => {
-      const p = defs.parseArgs(defs.forgetMe, args);
-      if ('error' in p) return refuse(p.error);
+    }),
+    tool(defs.forgetMe, (identity) => {
       const r = who(identity);
       if ('refused' in r) return refuse(r.refused);
       return previewAnswer(identity, r, selfRequest(identity, r));
-    },
-    [defs.forgetConfirm.name]: (identity, args) => {
-      const p = defs.parseArgs(defs.forgetConfirm, args);
-      if ('error' in p) return refuse(p.error);
+    }),
+    tool(defs.forgetConfirm, (identity, data) => {
       const r = who(identity);
       if ('refused' in r) return refuse(r.refused);
-      const res = engine.confirm(p.data.preview_id, by(identity, r));
+      const res = engine.confirm(data.preview_id, by(identity, r));
       return res.ok ? ok(describeReceipt(res.receipt)) : refuse(res.error);
-    },
-    [defs.whatDoYouKnowAboutMe.name]: (identity, args) => {
-      const p = defs.parseArgs(defs.whatDoYouKnowAboutMe, args);
-      if ('error' in p) return refuse(p.error);
+    }),
+    tool(defs.whatDoYouKnowAboutMe, (identity) => {
       const r = who(identity);
       if ('refused' in r) return refuse(r.refused);
       const group = store.groups.get(identity.chatJid);
@@ -148,31 +140,20 @@ export function createForgetTools(deps: ForgetToolDeps): TaskTools {
         return ok('Sent to them privately as a direct message; tell them to look there (nothing about them is said in this chat).');
       }
       return ok(out.join('\n'));
-    },
-    [defs.dontRememberMe.name]: (identity, args) => {
-      const p = defs.parseArgs(defs.dontRememberMe, args);
-      if ('error' in p) return refuse(p.error);
+    }),
+    tool(defs.dontRememberMe, (identity) => {
       const r = who(identity);
       if ('refused' in r) return refuse(r.refused);
       store.forget.optOut(identity.chatJid, r.sender, r.senderName);
       return ok(
         `From now on nothing ${r.senderName || r.sender} says in this chat is kept beyond the turn that answers it (they are still answered). What is already kept stays until they say "forget me".`,
       );
-    },
-    [defs.rememberMeAgain.name]: (identity, args) => {
-      const p = defs.parseArgs(defs.rememberMeAgain, args);
-      if ('error' in p) return refuse(p.error);
+    }),
+    tool(defs.rememberMeAgain, (identity) => {
       const r = who(identity);
       if ('refused' in r) return refuse(r.refused);
       const was = store.forget.optIn(identity.chatJid, r.sender);
       return ok(was ? 'Their messages in this chat are kept again from now on.' : 'Their messages in this chat were already being kept.');
-    },
-  };
-
-  return {
-    handle(identity, name, args) {
-      const h = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
-      return h ? h(identity, args) : null;
-    },
-  };
+    }),
+  ];
 }

@@ -9,8 +9,7 @@ import type { Result } from '../groups/registration.js';
 import { formatLocal, nextRun, nextRuns, validateSchedule, type Schedule } from '../scheduler/schedule.js';
 import type { Store } from '../store/index.js';
 import type { ContextMode, ScheduledTask } from '../store/tasks.js';
-import type { TaskTools } from './tools.js';
-import type { ToolAnswer } from '../../runner/protocol.js';
+import { tool, type ApprovalOf, type HostTool } from './registry.js';
 import * as defs from '../../runner/tool-definitions.js';
 import { ok, refuse } from './answer.js';
 
@@ -218,7 +217,7 @@ export function cancelTask(deps: TaskDeps, task: ScheduledTask): Result<Schedule
   return { ok: true, value: task };
 }
 
-export function createTaskTools(deps: TaskDeps): TaskTools {
+export function createTaskTools(deps: TaskDeps): HostTool[] {
   const { store } = deps;
 
   /** The task, if the caller may see it. Another group's task reads as absent: its id tells nothing. */
@@ -253,40 +252,50 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
     return lines.join('\n');
   };
 
-  const handlers: Record<string, (identity: Identity, args: unknown) => ToolAnswer> = {
-    schedule_task(identity, args) {
-      const p = defs.parseArgs(defs.scheduleTask, args);
-      if ('error' in p) return refuse(p.error);
-      const target = p.data.target_group;
-      if (target !== undefined && target !== identity.groupFolder && !identity.isMain) {
-        return refuse(
-          'Only the main chat can schedule tasks for another group (target_group). Leave target_group out to schedule for this chat.',
+  // The main chat scheduling for another group is a cross-chat action the owner may want to approve.
+  const crossChat: ApprovalOf<typeof defs.scheduleTask.args> = (identity, a) =>
+    identity.isMain && a.target_group !== undefined && a.target_group !== identity.groupFolder
+      ? {
+          kind: 'cross_chat',
+          detail: `schedule_task for group ${a.target_group} (${a.schedule_type} ${String(a.schedule_value)}): ${a.prompt}`,
+          what: `schedule a task for the group ${a.target_group}`,
+        }
+      : null;
+
+  const tools: HostTool[] = [
+    tool(
+      defs.scheduleTask,
+      (identity, data) => {
+        const target = data.target_group;
+        if (target !== undefined && target !== identity.groupFolder && !identity.isMain) {
+          return refuse(
+            'Only the main chat can schedule tasks for another group (target_group). Leave target_group out to schedule for this chat.',
+          );
+        }
+        const res = createTask(deps, {
+          groupFolder: target ?? identity.groupFolder,
+          prompt: data.prompt,
+          scheduleType: data.schedule_type,
+          scheduleValue: String(data.schedule_value),
+          contextMode: data.context_mode,
+          budgetTokens: data.budget_tokens,
+        });
+        if (!res.ok) return refuse(res.error);
+        const t = res.value;
+        const where =
+          t.groupFolder === identity.groupFolder
+            ? 'this chat'
+            : `${store.groups.byFolder(t.groupFolder)?.name ?? t.groupFolder} (folder ${t.groupFolder})`;
+        return ok(
+          [
+            `Scheduled task ${t.id} for ${where}: ${describeSchedule(t, deps.timezone)}, ${t.contextMode} context${t.budgetTokens ? `, budget ${t.budgetTokens} tokens per run` : ''}.`,
+            `Next run${t.scheduleType === 'once' ? '' : 's'} (${deps.timezone}): ${upcoming(deps, t, 3)}`,
+          ].join('\n'),
         );
-      }
-      const res = createTask(deps, {
-        groupFolder: target ?? identity.groupFolder,
-        prompt: p.data.prompt,
-        scheduleType: p.data.schedule_type,
-        scheduleValue: String(p.data.schedule_value),
-        contextMode: p.data.context_mode,
-        budgetTokens: p.data.budget_tokens,
-      });
-      if (!res.ok) return refuse(res.error);
-      const t = res.value;
-      const where =
-        t.groupFolder === identity.groupFolder
-          ? 'this chat'
-          : `${store.groups.byFolder(t.groupFolder)?.name ?? t.groupFolder} (folder ${t.groupFolder})`;
-      return ok(
-        [
-          `Scheduled task ${t.id} for ${where}: ${describeSchedule(t, deps.timezone)}, ${t.contextMode} context${t.budgetTokens ? `, budget ${t.budgetTokens} tokens per run` : ''}.`,
-          `Next run${t.scheduleType === 'once' ? '' : 's'} (${deps.timezone}): ${upcoming(deps, t, 3)}`,
-        ].join('\n'),
-      );
-    },
-    list_tasks(identity, args) {
-      const p = defs.parseArgs(defs.listTasks, args);
-      if ('error' in p) return refuse(p.error);
+      },
+      { approval: crossChat },
+    ),
+    tool(defs.listTasks, (identity) => {
       const tasks = identity.isMain ? store.tasks.listAll() : store.tasks.listByGroup(identity.groupFolder);
       if (!tasks.length) return ok(identity.isMain ? 'No scheduled tasks in any group.' : 'No scheduled tasks in this chat.');
       return ok(
@@ -295,62 +304,45 @@ export function createTaskTools(deps: TaskDeps): TaskTools {
           ...tasks.map((t) => line(t, identity.isMain)),
         ].join('\n'),
       );
-    },
-    get_task(identity, args) {
-      const p = defs.parseArgs(defs.getTask, args);
-      if ('error' in p) return refuse(p.error);
-      const t = visible(identity, p.data.task_id);
+    }),
+    tool(defs.getTask, (identity, data) => {
+      const t = visible(identity, data.task_id);
       return 'error' in t ? refuse(t.error) : ok(detail(t));
-    },
-    update_task(identity, args) {
-      const p = defs.parseArgs(defs.updateTask, args);
-      if ('error' in p) return refuse(p.error);
-      const t = visible(identity, p.data.task_id);
+    }),
+    tool(defs.updateTask, (identity, data) => {
+      const t = visible(identity, data.task_id);
       if ('error' in t) return refuse(t.error);
       const res = updateTask(deps, t, {
-        prompt: p.data.prompt,
-        scheduleType: p.data.schedule_type,
-        scheduleValue: p.data.schedule_value === undefined ? undefined : String(p.data.schedule_value),
+        prompt: data.prompt,
+        scheduleType: data.schedule_type,
+        scheduleValue: data.schedule_value === undefined ? undefined : String(data.schedule_value),
       });
       if (!res.ok) return refuse(res.error);
       const next = upcoming(deps, res.value, 3);
       return ok(`Updated task ${t.id}: ${describeSchedule(res.value, deps.timezone)}, ${res.value.status}.${next ? ` Next: ${next}` : ''}`);
-    },
-    pause_task(identity, args) {
-      const p = defs.parseArgs(defs.pauseTask, args);
-      if ('error' in p) return refuse(p.error);
-      const t = visible(identity, p.data.task_id);
+    }),
+    tool(defs.pauseTask, (identity, data) => {
+      const t = visible(identity, data.task_id);
       if ('error' in t) return refuse(t.error);
       const res = pauseTask(deps, t, identity.isMain && t.groupFolder !== identity.groupFolder ? 'from the main chat' : 'on request');
       return res.ok
         ? ok(t.status === 'paused' ? `Task ${t.id} was already paused.` : `Paused task ${t.id}; resume_task starts it again.`)
         : refuse(res.error);
-    },
-    resume_task(identity, args) {
-      const p = defs.parseArgs(defs.resumeTask, args);
-      if ('error' in p) return refuse(p.error);
-      const t = visible(identity, p.data.task_id);
+    }),
+    tool(defs.resumeTask, (identity, data) => {
+      const t = visible(identity, data.task_id);
       if ('error' in t) return refuse(t.error);
       if (t.status === 'active') return ok(`Task ${t.id} is already active; next: ${upcoming(deps, t, 1) || 'none'}.`);
       const res = resumeTask(deps, t);
       return res.ok ? ok(`Resumed task ${t.id}. Next: ${upcoming(deps, res.value, 3) || 'none'}.`) : refuse(res.error);
-    },
-    cancel_task(identity, args) {
-      const p = defs.parseArgs(defs.cancelTask, args);
-      if ('error' in p) return refuse(p.error);
-      const t = visible(identity, p.data.task_id);
+    }),
+    tool(defs.cancelTask, (identity, data) => {
+      const t = visible(identity, data.task_id);
       if ('error' in t) return refuse(t.error);
       cancelTask(deps, t);
       return ok(`Cancelled task ${t.id} ("${excerpt(t.prompt)}"); it will not run again.`);
-    },
-  };
-
-  return {
-    handle(identity, name, args) {
-      // Own keys only: "constructor" or "__proto__" must read as unknown tools.
-      const h = Object.hasOwn(handlers, name) ? handlers[name] : undefined;
-      // One transaction per call: a call that throws halfway changes nothing.
-      return h ? store.db.transaction(() => h(identity, args))() : null;
-    },
-  };
+    }),
+  ];
+  // One transaction per call: a call that throws halfway changes nothing.
+  return tools.map((t) => ({ ...t, handle: (identity, args) => store.db.transaction(() => t.handle(identity, args))() }));
 }

@@ -125,8 +125,8 @@ test('main registers and removes a group through the agent; non-main is refused'
   expect(fs.existsSync(path.join(env.home, 'groups/club/CLAUDE.md'))).toBe(true);
   expect(await ask('local:main', 'LIST_GROUPS please')).toMatch(/Book Club \(jid local:club, folder club/);
 
-  expect(await ask('local:work', 'LIST_GROUPS please')).toContain('Refused: Only the main chat can list groups.');
-  expect(await ask('local:work', 'REMOVE_CLUB now')).toContain('Refused: Only the main chat can unregister groups.');
+  expect(await ask('local:work', 'LIST_GROUPS please')).toContain('Refused: Only the main chat can use list_groups.');
+  expect(await ask('local:work', 'REMOVE_CLUB now')).toContain('Refused: Only the main chat can use unregister_group.');
   expect(env.host.store.groups.get('local:club')).toBeDefined();
 
   expect(await ask('local:main', 'REMOVE_CLUB now')).toMatch(/Unregistered Book Club/);

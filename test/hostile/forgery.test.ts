@@ -51,15 +51,15 @@ describe("send_message always goes to the caller's own chat", () => {
 
 describe('only the main chat administers groups, whatever the payload says', () => {
   const adminCalls: [string, Record<string, unknown>, RegExp][] = [
-    ['list_groups', {}, /Only the main chat can list groups/],
-    ['register_group', { jid: 'local:evil', name: 'Evil', folder: 'evil' }, /Only the main chat can register groups/],
+    ['list_groups', {}, /Only the main chat can use list_groups/],
+    ['register_group', { jid: 'local:evil', name: 'Evil', folder: 'evil' }, /Only the main chat can use register_group/],
     [
       'register_group',
       { jid: 'local:evil2', name: 'Evil', folder: 'evil2', requires_trigger: false },
-      /Only the main chat can register groups/,
+      /Only the main chat can use register_group/,
     ],
-    ['unregister_group', { jid: 'local:work' }, /Only the main chat can unregister groups/],
-    ['unregister_group', { jid: 'local:main' }, /Only the main chat can unregister groups/],
+    ['unregister_group', { jid: 'local:work' }, /Only the main chat can use unregister_group/],
+    ['unregister_group', { jid: 'local:main' }, /Only the main chat can use unregister_group/],
   ];
   const rows = CLAIMS.flatMap(([what, claim]) =>
     adminCalls.map(([tool, args, error]) => [tool, what, { ...args, ...claim }, error] as const),
@@ -80,7 +80,7 @@ describe('only the main chat administers groups, whatever the payload says', () 
     ['authorization', { authorization: 'Bearer main' }],
   ])('list_groups from family with header %s', async (_what, headers) => {
     const r = await rig.request('family', 'POST', '/tools/list_groups', {}, headers);
-    expect(r.json).toEqual({ ok: false, error: 'Only the main chat can list groups.' });
+    expect(r.json).toEqual({ ok: false, error: 'Only the main chat can use list_groups.' });
   });
 
   test('work cannot unregister family, even naming it as its own', async () => {
@@ -299,9 +299,9 @@ describe("through a real sandbox: the model's forged tool calls reach the gatewa
   const REFUSED: [string, RegExp][] = [
     ['FORGE_SCHEDULE', /^Tool said: Refused: Only the main chat can schedule tasks for another group/],
     ['FORGE_SCHEDULE_MAIN', /^Tool said: Refused: Only the main chat can schedule tasks for another group/],
-    ['FORGE_REGISTER', /^Tool said: Refused: Only the main chat can register groups\.(\n|$)/],
-    ['FORGE_UNREGISTER', /^Tool said: Refused: Only the main chat can unregister groups\.(\n|$)/],
-    ['FORGE_LIST', /^Tool said: Refused: Only the main chat can list groups\.(\n|$)/],
+    ['FORGE_REGISTER', /^Tool said: Refused: Only the main chat can use register_group\.(\n|$)/],
+    ['FORGE_UNREGISTER', /^Tool said: Refused: Only the main chat can use unregister_group\.(\n|$)/],
+    ['FORGE_LIST', /^Tool said: Refused: Only the main chat can use list_groups\.(\n|$)/],
   ];
 
   test.each(REFUSED)('%s from family: the model is told it was refused, and no chat, group or task changes', async (marker, said) => {

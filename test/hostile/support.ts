@@ -189,8 +189,7 @@ export async function startRig(): Promise<Rig> {
     paths,
     assistantName: 'Andy',
     timezone: TZ,
-    tasks,
-    forget: createForgetTools({ store, paths, engine: forget }),
+    tools: [...tasks, ...createForgetTools({ store, paths, engine: forget })],
   });
   const schedule = async (who: Who, args: Record<string, unknown>) => {
     const r = await handle(IDENTITIES[who], 'schedule_task', { schedule_type: 'cron', schedule_value: '0 9 * * *', ...args });

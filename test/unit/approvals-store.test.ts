@@ -8,7 +8,6 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
-  classifyHostTool,
   classifyRunnerTool,
   createApprovals,
   isOwnerAnswer,
@@ -158,11 +157,6 @@ test('what counts: Bash patterns as whole words, writes under /workspace/extra, 
     detail: 'Write /workspace/extra/photos/a.txt',
   });
   expect(classifyRunnerTool(denied, 'Edit', { file_path: '/workspace/group/../extra/x' })?.kind).toBe('mount_write');
-  const main: Identity = { groupFolder: 'main', chatJid: 'local:main', isMain: true, taskId: null };
-  expect(classifyHostTool(main, 'register_group', { jid: 'tg:1', name: 'A', folder: 'a' })?.kind).toBe('groups');
-  expect(classifyHostTool(main, 'schedule_task', { prompt: 'p', target_group: 'fam' })?.kind).toBe('cross_chat');
-  expect(classifyHostTool(main, 'schedule_task', { prompt: 'p' })).toBeNull();
-  expect(classifyHostTool({ ...main, isMain: false }, 'register_group', {})).toBeNull();
 });
 
 test("only the owner's own message in a main chat is an answer", () => {

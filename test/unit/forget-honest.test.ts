@@ -14,6 +14,7 @@ import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js
 import { createForgetEngine } from '../../src/memory/forget/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { createForgetTools } from '../../src/tools/forget-tools.js';
+import { createToolRegistry } from '../../src/tools/registry.js';
 import { apiRequest } from '../../src/web/api/forget.js';
 import { receiptText } from '../../src/cli/forget.js';
 
@@ -35,7 +36,7 @@ function setup() {
   ensureMainGroup({ store, paths, assistantName: 'Andy' });
   registerGroup({ store, paths, assistantName: 'Andy' }, { jid: 'local:club', name: 'Club', folder: 'club' });
   const engine = createForgetEngine({ store, paths, resetSession: async () => {} });
-  const tools = createForgetTools({ store, paths, engine });
+  const tools = { handle: createToolRegistry({ tools: createForgetTools({ store, paths, engine }) }) };
   return { home, paths, store, engine, tools };
 }
 
@@ -91,10 +92,10 @@ test("a forget asked for in a chat keeps the audit trail and its receipt says so
 
   // The owner forgets the phrase from the chat.
   const owner = by('owner', true);
-  const preview = text(tools.handle(owner, 'forget_preview', { phrase: PHRASE }));
+  const preview = text(await tools.handle(owner, 'forget_preview', { phrase: PHRASE }));
   expect(preview).toMatch(/Kept on purpose.*1 approval record.*151 log lines/s);
   const id = /preview (fg-[0-9a-f]+)/.exec(preview)![1];
-  const receipt = text(tools.handle(owner, 'forget_confirm', { preview_id: id }));
+  const receipt = text(await tools.handle(owner, 'forget_confirm', { preview_id: id }));
   expect(receipt).toContain('Forgotten (receipt');
   expect(receipt).not.toContain('no match remains');
   expect(receipt).toMatch(/Kept on purpose.*1 approval record/s);
@@ -133,7 +134,7 @@ test("a forget asked for in a chat keeps the audit trail and its receipt says so
   expect(log().filter((l) => l.includes(PHRASE))).toEqual([]);
 });
 
-test("a member's forget_me also takes the assistant's replies that repeated their words, and no one else's", () => {
+test("a member's forget_me also takes the assistant's replies that repeated their words, and no one else's", async () => {
   const { store, tools } = setup();
   say(store, 'kim', 'my locker code is 5521, keep it safe');
   say(store, 'assistant', 'Noted, Kim: your locker code is 5521.', true);
@@ -141,10 +142,10 @@ test("a member's forget_me also takes the assistant's replies that repeated thei
   say(store, 'assistant', 'Great, the party is at 8!', true);
   say(store, 'assistant', 'Hello everyone, I keep track of things.', true);
   const kim = by('kim');
-  const preview = text(tools.handle(kim, 'forget_me', {}));
+  const preview = text(await tools.handle(kim, 'forget_me', {}));
   expect(preview).toContain('Noted, Kim');
   const id = /preview (fg-[0-9a-f]+)/.exec(preview)![1];
-  expect(text(tools.handle(kim, 'forget_confirm', { preview_id: id }))).toContain('Forgotten (receipt');
+  expect(text(await tools.handle(kim, 'forget_confirm', { preview_id: id }))).toContain('Forgotten (receipt');
   const left = store.messages.recent('local:club', 20).map((m) => m.text);
   expect(left.join('\n')).not.toContain('5521');
   expect(left).toEqual(

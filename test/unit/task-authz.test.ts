@@ -49,7 +49,7 @@ beforeEach(async () => {
   store = createStore(openDatabase(':memory:'));
   for (const g of [group('main', true), group('family'), group('work')]) store.groups.insert(g);
   const tasks = createTaskTools({ store, timezone: TZ, onChange: () => {} });
-  const handle = createToolHandler({ store, paths, assistantName: 'Andy', timezone: TZ, tasks });
+  const handle = createToolHandler({ store, paths, assistantName: 'Andy', timezone: TZ, tools: tasks });
   call = (who, name, args = {}) => handle(who, name, args) as any;
   workTask = await scheduled(MAIN, { target_group: 'work', prompt: 'Send the standup reminder' });
   familyTask = await scheduled(FAMILY, { prompt: 'Plan dinner' });
@@ -214,14 +214,14 @@ describe('group administration', () => {
   });
 
   test('non-main is refused every administration tool, and nothing changes', async () => {
-    expect(await call(FAMILY, 'list_groups')).toEqual({ ok: false, error: 'Only the main chat can list groups.' });
+    expect(await call(FAMILY, 'list_groups')).toEqual({ ok: false, error: 'Only the main chat can use list_groups.' });
     expect(await call(FAMILY, 'register_group', { jid: 'local:club', name: 'Club', folder: 'club' })).toEqual({
       ok: false,
-      error: 'Only the main chat can register groups.',
+      error: 'Only the main chat can use register_group.',
     });
     expect(await call(FAMILY, 'unregister_group', { jid: 'local:work' })).toEqual({
       ok: false,
-      error: 'Only the main chat can unregister groups.',
+      error: 'Only the main chat can use unregister_group.',
     });
     expect(store.groups.get('local:club')).toBeUndefined();
     expect(store.groups.get('local:work')).toBeDefined();
