@@ -14,6 +14,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { groupChat, ALICE, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { startCrabline } from '../support/crabline.js';
 import { makeHome, TEST_KEY, until } from '../support/harness.js';
 import { startHostProcess, undelivered, type HostProcess } from '../support/host-process.js';
 
@@ -138,3 +139,41 @@ for (const point of ['reply', 'cursor'] as const) {
     expect(tgSent()).toEqual(['Here is the plan.']);
   });
 }
+
+test('a SIGKILL between Discord taking a reply and the outbox knowing: each reply reaches Discord once', async () => {
+  const home = newHome();
+  const crab = await startCrabline('discord', path.join(home, 'crabline'));
+  try {
+    const { channelId } = crab.manifest.fixture;
+    fs.mkdirSync(path.join(home, 'store'), { recursive: true, mode: 0o700 });
+    const store = openStore(path.join(home, 'store', 'messages.db'));
+    const texts = ['dc one', 'dc two', 'dc three'];
+    for (const t of texts) store.outbox.enqueue(`dc:${channelId}`, t);
+    store.close();
+    const dcEnv = envFor(home, {
+      TELEGRAM_BOT_TOKEN: '',
+      DISCORD_BOT_TOKEN: crab.manifest.botToken,
+      DISCORD_API_URL: crab.manifest.endpoints.apiRoot,
+    });
+    const posts = () =>
+      crab
+        .recorded()
+        .filter((l) => l.type === 'api' && l.method === 'POST' && l.accepted)
+        .filter((l) => l.path === `/api/v10/channels/${channelId}/messages`)
+        .map((l) => String(l.body?.content ?? ''));
+
+    // Each run dies the moment crabline's answer reaches the channel: the message is posted, the outbox
+    // still says "in flight". The next run must find it there instead of posting it again.
+    for (let run = 0; run < texts.length * 2 && undelivered(home) > 0; run++) {
+      host = await startHostProcess(home, { ...dcEnv, NANOCLAW_CRASH_BEFORE_MARK: '1' }, ENTRY);
+      await crashed(host);
+    }
+    host = await startHostProcess(home, dcEnv, ENTRY);
+    await until(() => undelivered(home) === 0, 30_000, 'the outbox to empty');
+    expect(posts()).toEqual(texts);
+  } finally {
+    await host?.kill();
+    host = null;
+    await crab.stop();
+  }
+});
