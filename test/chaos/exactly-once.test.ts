@@ -229,7 +229,8 @@ test(`${KILLS} SIGKILLs amid numbered messages on crabline Telegram, Discord: 0 
   const dcReplies = chats.filter((c) => c.platform === 'discord').reduce((s, c) => s + posts(c).length, 0);
   console.log(
     `exactly-once chaos: ${n} messages, ${KILLS} SIGKILLs (${killedOnReply} on a reply landing); ` +
-      `Telegram: ${tgTwice} of ${tgReplies} replies posted twice (${tgDup} numbers answered twice); Discord: ${dcReplies} replies`,
+      `Telegram: ${tgTwice} of ${tgReplies} replies posted twice (${tgDup} numbers answered twice); ` +
+      `Discord: ${dcReplies} replies`,
   );
   const windows = telegramWindows().sort((a, b) => a - b);
   const pct = (q: number) => windows[Math.min(windows.length - 1, Math.floor(q * windows.length))] ?? NaN;

@@ -14,9 +14,10 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { groupChat, ALICE, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
-import { startCrabline } from '../support/crabline.js';
+import { startCrabline, startCrablineSlack } from '../support/crabline.js';
 import { makeHome, TEST_KEY, until } from '../support/harness.js';
 import { startHostProcess, undelivered, type HostProcess } from '../support/host-process.js';
+import { freePort } from '../support/slack-files.js';
 
 const ENTRY = 'dist/test/support/crash-host.js';
 const TG_CHAT = groupChat('Climbing club', -1001234567890);
@@ -175,5 +176,45 @@ test('a SIGKILL between Discord taking a reply and the outbox knowing: each repl
     await host?.kill();
     host = null;
     await crab.stop();
+  }
+});
+
+test('a SIGKILL between Slack taking a reply and the outbox knowing: each reply reaches Slack once', async () => {
+  const home = newHome();
+  const port = await freePort();
+  const slack = await startCrablineSlack(path.join(home, 'crabline'), { eventsUrl: `http://127.0.0.1:${port}/slack/events` });
+  const channel = 'C0CLIMB01';
+  try {
+    // Makes the channel exist at crabline (the host is not up yet to receive the event).
+    await slack.inject({ channel, user: 'U0ALICE01', text: 'hello' }).catch(() => {});
+    fs.mkdirSync(path.join(home, 'store'), { recursive: true, mode: 0o700 });
+    const store = openStore(path.join(home, 'store', 'messages.db'));
+    const texts = ['sl one', 'sl two', 'sl three'];
+    for (const t of texts) store.outbox.enqueue(`sl:${channel}`, t);
+    store.close();
+    const slEnv = envFor(home, {
+      TELEGRAM_BOT_TOKEN: '',
+      SLACK_BOT_TOKEN: slack.manifest.botToken,
+      SLACK_SIGNING_SECRET: slack.manifest.signingSecret,
+      SLACK_API_URL: slack.manifest.endpoints.apiRoot,
+      SLACK_EVENTS_PORT: String(port),
+    });
+    const posts = () =>
+      slack
+        .recorded()
+        .filter((r) => r.path === '/api/chat.postMessage' && r.accepted && r.body?.channel === channel)
+        .map((r) => String(r.body.text));
+
+    for (let run = 0; run < texts.length * 2 && undelivered(home) > 0; run++) {
+      host = await startHostProcess(home, { ...slEnv, NANOCLAW_CRASH_BEFORE_MARK: '1' }, ENTRY);
+      await crashed(host);
+    }
+    host = await startHostProcess(home, slEnv, ENTRY);
+    await until(() => undelivered(home) === 0, 30_000, 'the outbox to empty');
+    expect(posts()).toEqual(texts);
+  } finally {
+    await host?.kill();
+    host = null;
+    await slack.stop();
   }
 });
