@@ -182,7 +182,8 @@ test('a SIGKILL between Discord taking a reply and the outbox knowing: each repl
 test('a SIGKILL between Slack taking a reply and the outbox knowing: each reply reaches Slack once', async () => {
   const home = newHome();
   const port = await freePort();
-  const slack = await startCrablineSlack(path.join(home, 'crabline'), { eventsUrl: `http://127.0.0.1:${port}/slack/events` });
+  const eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  const slack = await startCrablineSlack(path.join(home, 'crabline'), { eventsUrl });
   const channel = 'C0CLIMB01';
   try {
     // Makes the channel exist at crabline (the host is not up yet to receive the event).
@@ -217,4 +218,31 @@ test('a SIGKILL between Slack taking a reply and the outbox knowing: each reply 
     host = null;
     await slack.stop();
   }
+});
+
+test('a SIGKILL between WhatsApp taking a reply and the outbox knowing: the resend carries the same message id', async () => {
+  const home = newHome();
+  const log = path.join(home, 'wa-sent.jsonl');
+  fs.mkdirSync(path.join(home, 'store'), { recursive: true, mode: 0o700 });
+  const store = openStore(path.join(home, 'store', 'messages.db'));
+  const texts = ['wa one', 'wa two', 'wa three'];
+  for (const t of texts) store.outbox.enqueue(WA_GROUP, t);
+  store.close();
+  const waEnv = envFor(home, { TELEGRAM_BOT_TOKEN: '', NANOCLAW_WA_SENT_LOG: log });
+  for (let run = 0; run < texts.length * 2 && undelivered(home) > 0; run++) {
+    host = await startHostProcess(home, { ...waEnv, NANOCLAW_CRASH_BEFORE_MARK: '1' }, ENTRY);
+    await crashed(host);
+  }
+  host = await startHostProcess(home, waEnv, ENTRY);
+  await until(() => undelivered(home) === 0, 30_000, 'the outbox to empty');
+  // No history to look in: the item goes again, under the id it had; a phone shows one message per id.
+  const sends = fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { jid: string; text: string; id?: string });
+  const byId = new Map<string, Set<string>>();
+  for (const s of sends) byId.set(s.id ?? '', (byId.get(s.id ?? '') ?? new Set()).add(s.text));
+  expect(sends.length).toBeGreaterThan(texts.length);
+  expect([...byId.values()].map((t) => [...t])).toEqual(texts.map((t) => [`Andy: ${t}`]));
 });

@@ -64,7 +64,8 @@ function whatsapp(home: string, log: string): { channel: Channel; open(): void }
     const send = sock.sendMessage.bind(sock);
     sock.sendMessage = async (jid, content, options) => {
       const res = await send(jid, content, options);
-      fs.appendFileSync(log, JSON.stringify({ jid, text: 'text' in content ? content.text : content.caption }) + '\n');
+      const text = 'text' in content ? content.text : content.caption;
+      fs.appendFileSync(log, JSON.stringify({ jid, text, id: options?.messageId }) + '\n');
       return res;
     };
     return sock;
