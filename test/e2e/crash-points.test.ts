@@ -220,7 +220,7 @@ test('a SIGKILL between Slack taking a reply and the outbox knowing: each reply 
   }
 });
 
-test('a SIGKILL between WhatsApp taking a reply and the outbox knowing: the resend carries the same message id', async () => {
+test('a SIGKILL between WhatsApp taking a reply and the outbox knowing: the resend keeps its message id', async () => {
   const home = newHome();
   const log = path.join(home, 'wa-sent.jsonl');
   fs.mkdirSync(path.join(home, 'store'), { recursive: true, mode: 0o700 });
