@@ -240,7 +240,12 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
   /** Nonces of the bot's own recent messages in a channel: what a send cut short by a crash may have posted. */
   async function noncesInHistory(c: Client, channel: SendableChannels): Promise<Set<string>> {
     if (!('messages' in channel)) return new Set();
-    const recent = await channel.messages.fetch({ limit: CATCH_UP_LIMIT, cache: false });
+    // Unreadable history (no Read Message History permission): the enforced nonce alone must do.
+    const recent = await channel.messages.fetch({ limit: CATCH_UP_LIMIT, cache: false }).catch((err) => {
+      log.warn({ err: describe(err) }, 'Discord: could not read recent messages before a resend');
+      return null;
+    });
+    if (!recent) return new Set();
     const ours = [...recent.values()].filter((m) => m.author.id === c.user?.id && m.nonce !== null);
     return new Set(ours.map((m) => String(m.nonce)));
   }

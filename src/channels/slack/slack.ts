@@ -122,7 +122,13 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
 
   /** Outbox ids on the channel's latest messages (our metadata): what a send cut short by a crash may have posted. */
   async function outboxIdsInHistory(channel: string): Promise<Set<string>> {
-    const res = await client.conversations.history({ channel, limit: HISTORY_LOOKBACK, include_all_metadata: true });
+    const res = await client.conversations
+      .history({ channel, limit: HISTORY_LOOKBACK, include_all_metadata: true })
+      .catch((err: unknown) => {
+        // Without the history scope a resend goes blind rather than never.
+        log.warn({ channel, err: describe(err) }, 'Slack: could not read recent messages before a resend');
+        return { messages: [] };
+      });
     const ids = (res.messages ?? []).map((m) => {
       const meta = (m as { metadata?: { event_type?: string; event_payload?: { id?: unknown } } }).metadata;
       return meta?.event_type === OUTBOX_EVENT ? String(meta.event_payload?.id ?? '') : '';
