@@ -80,6 +80,20 @@ export interface ChannelState {
   linking?: { qr?: string; pairingCode?: string };
 }
 
+/** How delivery asks a channel to send one outbox item, so the platform can tell a resend from a new message. */
+export interface SendOptions {
+  buttons?: MessageButton[];
+  /** Fixed per outbox item across retries and restarts: a platform's idempotency key is derived from it. */
+  outboxId?: number;
+  /** The same, unique across databases too (id and creation time): for keys that live on the platform for good. */
+  outboxKey?: string;
+  /**
+   * An earlier attempt was in flight when the host stopped: the platform may already have it.
+   * A channel that can look (its own history, a nonce) sends only what is not there yet.
+   */
+  maybeSent?: boolean;
+}
+
 /**
  * A chat platform, made by its plugin (src/channels/<name>/plugin.ts). Adding
  * one is one folder plus one line in the channel registry.
@@ -91,7 +105,7 @@ export interface Channel {
   ownsJid(jid: string): boolean;
   connect(events: ChannelEvents): Promise<void>;
   /** Send text to a chat. Resolves once the platform accepted it; throws if not. Buttons: for channels that show them. */
-  sendMessage(jid: string, text: string, opts?: { buttons?: MessageButton[] }): Promise<void>;
+  sendMessage(jid: string, text: string, opts?: SendOptions): Promise<void>;
   /** Send a file (an image as a photo) with `caption`; without it, delivery sends the text and says the file could not go. */
   sendMedia?(jid: string, media: OutboundMedia, caption: string): Promise<void>;
   setTyping?(jid: string, typing: boolean): Promise<void>;

@@ -135,6 +135,10 @@ export function createDelivery(deps: DeliveryDeps) {
     if (text || media) {
       await paced(channel, item.chatJid);
       if (stopped) return { retryMs, hold: false };
+      // Marked before the platform is asked, so a host killed mid-send knows on restart that it may be there.
+      const maybeSent = item.sendingAt !== null;
+      deps.store.outbox.markSending(item.id);
+      const keys = { outboxId: item.id, outboxKey: `${item.id}@${item.createdAt}` };
       try {
         if (media && channel.sendMedia)
           await channel.sendMedia(item.chatJid, { path: media, fileName, mimeType: mimeTypeFor(fileName) }, text);
@@ -142,7 +146,7 @@ export function createDelivery(deps: DeliveryDeps) {
           await channel.sendMessage(
             item.chatJid,
             media ? `${text}\n[${fileName} could not be sent: this chat app takes no files here]` : text,
-            ...(item.buttons ? [{ buttons: item.buttons }] : []),
+            { ...(item.buttons ? { buttons: item.buttons } : {}), ...keys, maybeSent },
           );
       } catch (err) {
         const message = (err as Error)?.message ?? String(err);

@@ -221,4 +221,9 @@ export const migrations: string[] = [
   `
   ALTER TABLE outbox ADD COLUMN buttons TEXT;
   `,
+  // 9: when a send of an outbox item started, set before the platform is asked:
+  // a restart then knows the platform may have it already.
+  `
+  ALTER TABLE outbox ADD COLUMN sending_at TEXT;
+  `,
 ];

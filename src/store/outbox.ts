@@ -16,6 +16,8 @@ export interface OutboxItem {
   mediaPath: string | null;
   /** Buttons under the message, for channels that show them. */
   buttons: MessageButton[] | null;
+  /** A send started and was not known to finish (the host stopped mid-send): the platform may already have it. */
+  sendingAt: string | null;
 }
 
 export function outboxQueries(db: DB) {
@@ -29,10 +31,12 @@ export function outboxQueries(db: DB) {
     `INSERT INTO outbox (chat_jid, text, persona, kind, created_at, media_path, buttons) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const pending = db.prepare(
-    `SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts, media_path AS mediaPath, buttons FROM outbox
+    `SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts,
+     media_path AS mediaPath, buttons, sending_at AS sendingAt FROM outbox
      WHERE delivered_at IS NULL ORDER BY id`,
   );
   const markDelivered = db.prepare(`UPDATE outbox SET delivered_at = ? WHERE id = ?`);
+  const markSending = db.prepare(`UPDATE outbox SET sending_at = ? WHERE id = ?`);
   const markFailed = db.prepare(`UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`);
   const setSession = db.prepare(
     `INSERT INTO sessions (group_folder, session_id, updated_at) VALUES (?, ?, ?)
@@ -111,6 +115,11 @@ export function outboxQueries(db: DB) {
     markDelivered(id: number): void {
       markDelivered.run(new Date().toISOString(), id);
     },
+    /** Before the platform is asked: from here until delivered, a restart treats the item as maybe sent. */
+    markSending(id: number): void {
+      markSending.run(new Date().toISOString(), id);
+    },
+    /** A failed send keeps sending_at: a timeout can hide an accepted send, so the retry still looks first. */
     markFailed(id: number, error: string): void {
       markFailed.run(error.slice(0, 500), id);
     },

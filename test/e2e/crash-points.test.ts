@@ -14,8 +14,10 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { groupChat, ALICE, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
+import { startCrabline, startCrablineSlack } from '../support/crabline.js';
 import { makeHome, TEST_KEY, until } from '../support/harness.js';
 import { startHostProcess, undelivered, type HostProcess } from '../support/host-process.js';
+import { freePort } from '../support/slack-files.js';
 
 const ENTRY = 'dist/test/support/crash-host.js';
 const TG_CHAT = groupChat('Climbing club', -1001234567890);
@@ -138,3 +140,109 @@ for (const point of ['reply', 'cursor'] as const) {
     expect(tgSent()).toEqual(['Here is the plan.']);
   });
 }
+
+test('a SIGKILL between Discord taking a reply and the outbox knowing: each reply reaches Discord once', async () => {
+  const home = newHome();
+  const crab = await startCrabline('discord', path.join(home, 'crabline'));
+  try {
+    const { channelId } = crab.manifest.fixture;
+    fs.mkdirSync(path.join(home, 'store'), { recursive: true, mode: 0o700 });
+    const store = openStore(path.join(home, 'store', 'messages.db'));
+    const texts = ['dc one', 'dc two', 'dc three'];
+    for (const t of texts) store.outbox.enqueue(`dc:${channelId}`, t);
+    store.close();
+    const dcEnv = envFor(home, {
+      TELEGRAM_BOT_TOKEN: '',
+      DISCORD_BOT_TOKEN: crab.manifest.botToken,
+      DISCORD_API_URL: crab.manifest.endpoints.apiRoot,
+    });
+    const posts = () =>
+      crab
+        .recorded()
+        .filter((l) => l.type === 'api' && l.method === 'POST' && l.accepted)
+        .filter((l) => l.path === `/api/v10/channels/${channelId}/messages`)
+        .map((l) => String(l.body?.content ?? ''));
+
+    // Each run dies the moment crabline's answer reaches the channel: the message is posted, the outbox
+    // still says "in flight". The next run must find it there instead of posting it again.
+    for (let run = 0; run < texts.length * 2 && undelivered(home) > 0; run++) {
+      host = await startHostProcess(home, { ...dcEnv, NANOCLAW_CRASH_BEFORE_MARK: '1' }, ENTRY);
+      await crashed(host);
+    }
+    host = await startHostProcess(home, dcEnv, ENTRY);
+    await until(() => undelivered(home) === 0, 30_000, 'the outbox to empty');
+    expect(posts()).toEqual(texts);
+  } finally {
+    await host?.kill();
+    host = null;
+    await crab.stop();
+  }
+});
+
+test('a SIGKILL between Slack taking a reply and the outbox knowing: each reply reaches Slack once', async () => {
+  const home = newHome();
+  const port = await freePort();
+  const eventsUrl = `http://127.0.0.1:${port}/slack/events`;
+  const slack = await startCrablineSlack(path.join(home, 'crabline'), { eventsUrl });
+  const channel = 'C0CLIMB01';
+  try {
+    // Makes the channel exist at crabline (the host is not up yet to receive the event).
+    await slack.inject({ channel, user: 'U0ALICE01', text: 'hello' }).catch(() => {});
+    fs.mkdirSync(path.join(home, 'store'), { recursive: true, mode: 0o700 });
+    const store = openStore(path.join(home, 'store', 'messages.db'));
+    const texts = ['sl one', 'sl two', 'sl three'];
+    for (const t of texts) store.outbox.enqueue(`sl:${channel}`, t);
+    store.close();
+    const slEnv = envFor(home, {
+      TELEGRAM_BOT_TOKEN: '',
+      SLACK_BOT_TOKEN: slack.manifest.botToken,
+      SLACK_SIGNING_SECRET: slack.manifest.signingSecret,
+      SLACK_API_URL: slack.manifest.endpoints.apiRoot,
+      SLACK_EVENTS_PORT: String(port),
+    });
+    const posts = () =>
+      slack
+        .recorded()
+        .filter((r) => r.path === '/api/chat.postMessage' && r.accepted && r.body?.channel === channel)
+        .map((r) => String(r.body.text));
+
+    for (let run = 0; run < texts.length * 2 && undelivered(home) > 0; run++) {
+      host = await startHostProcess(home, { ...slEnv, NANOCLAW_CRASH_BEFORE_MARK: '1' }, ENTRY);
+      await crashed(host);
+    }
+    host = await startHostProcess(home, slEnv, ENTRY);
+    await until(() => undelivered(home) === 0, 30_000, 'the outbox to empty');
+    expect(posts()).toEqual(texts);
+  } finally {
+    await host?.kill();
+    host = null;
+    await slack.stop();
+  }
+});
+
+test('a SIGKILL between WhatsApp taking a reply and the outbox knowing: the resend keeps its message id', async () => {
+  const home = newHome();
+  const log = path.join(home, 'wa-sent.jsonl');
+  fs.mkdirSync(path.join(home, 'store'), { recursive: true, mode: 0o700 });
+  const store = openStore(path.join(home, 'store', 'messages.db'));
+  const texts = ['wa one', 'wa two', 'wa three'];
+  for (const t of texts) store.outbox.enqueue(WA_GROUP, t);
+  store.close();
+  const waEnv = envFor(home, { TELEGRAM_BOT_TOKEN: '', NANOCLAW_WA_SENT_LOG: log });
+  for (let run = 0; run < texts.length * 2 && undelivered(home) > 0; run++) {
+    host = await startHostProcess(home, { ...waEnv, NANOCLAW_CRASH_BEFORE_MARK: '1' }, ENTRY);
+    await crashed(host);
+  }
+  host = await startHostProcess(home, waEnv, ENTRY);
+  await until(() => undelivered(home) === 0, 30_000, 'the outbox to empty');
+  // No history to look in: the item goes again, under the id it had; a phone shows one message per id.
+  const sends = fs
+    .readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { jid: string; text: string; id?: string });
+  const byId = new Map<string, Set<string>>();
+  for (const s of sends) byId.set(s.id ?? '', (byId.get(s.id ?? '') ?? new Set()).add(s.text));
+  expect(sends.length).toBeGreaterThan(texts.length);
+  expect([...byId.values()].map((t) => [...t])).toEqual(texts.map((t) => [`Andy: ${t}`]));
+});

@@ -3,17 +3,22 @@
 // after a crash at the worst moment rather than at a random one:
 //   NANOCLAW_CRASH_AFTER_ACK=n   right after the nth send a platform acknowledged
 //                                (before the host waits on anything else);
+//   NANOCLAW_CRASH_BEFORE_MARK=n at once when the nth send is acknowledged, before the outbox
+//                                marks it sent (the platform has it; our database does not know);
 //   NANOCLAW_CRASH_ON=reply      inside the write that puts a reply in the outbox;
 //   NANOCLAW_CRASH_ON=cursor     inside the write that moves a chat's cursor.
 // Telegram is the real channel, pointed at TELEGRAM_API_ROOT (a fake Bot API in
-// the test process); so is Slack when SLACK_BOT_TOKEN is set (its Events API
-// receiver), and Signal when SIGNAL_CLI_URL and SIGNAL_ACCOUNT are set. With
-// NANOCLAW_WA_SENT_LOG set, WhatsApp runs on the fake Baileys socket, and every
-// send it accepts is appended to that file before the channel sees the
-// acknowledgement, so the count survives the kill. With WHATSAPP_WS_URL set
-// instead, the real Baileys socket connects there.
+// the test process); so is Discord when DISCORD_BOT_TOKEN and DISCORD_API_URL are
+// set (without catching up on missed messages: no store yet when it connects);
+// so is Slack when SLACK_BOT_TOKEN is set (its Events API receiver), and Signal
+// when SIGNAL_CLI_URL and SIGNAL_ACCOUNT are set. With NANOCLAW_WA_SENT_LOG set,
+// WhatsApp runs on the fake Baileys socket, and every send it accepts is appended
+// to that file before the channel sees the acknowledgement, so the count survives
+// the kill. With WHATSAPP_WS_URL set instead, the real Baileys socket connects there.
 import fs from 'node:fs';
 import path from 'node:path';
+import { discordSettings } from '../../src/channels/discord/plugin.js';
+import { createDiscordChannel } from '../../src/channels/discord/discord.js';
 import { signalSettings } from '../../src/channels/signal/plugin.js';
 import { createSignalChannel } from '../../src/channels/signal/signal.js';
 import { slackSettings } from '../../src/channels/slack/plugin.js';
@@ -25,23 +30,28 @@ import { createWhatsAppChannel } from '../../src/channels/whatsapp/whatsapp.js';
 import { loadConfig } from '../../src/config/config.js';
 import { startHost } from '../../src/host.js';
 import { createLogger, silentLogger } from '../../src/logger.js';
-import type { Channel } from '../../src/types.js';
+import type { Channel, SendOptions } from '../../src/types.js';
 import { fakeSocketFactory, type FakeBaileysSocket } from './fake-baileys-socket.js';
 
 const die = () => process.kill(process.pid, 'SIGKILL');
 
-/** Counts acknowledged sends across channels; the nth one ends the process once the current callbacks finish. */
-function crashAfterAck(n: number) {
+/**
+ * Counts acknowledged sends across channels; the nth one ends the process once the current callbacks
+ * finish (`at: 'after'`), or at once, before delivery hears of the acknowledgement (`at: 'before-mark'`).
+ */
+function crashAfterAck(n: number, at: 'after' | 'before-mark') {
   let acked = 0;
   return (ch: Channel): Channel =>
     new Proxy(ch, {
       get(target, prop, receiver) {
         if (prop !== 'sendMessage') return Reflect.get(target, prop, receiver);
-        return async (jid: string, text: string) => {
-          await target.sendMessage(jid, text);
+        return async (jid: string, text: string, opts?: SendOptions) => {
+          await target.sendMessage(jid, text, opts);
+          if (++acked !== n) return;
+          if (at === 'before-mark') die();
           // setImmediate runs after every promise continuation already queued: whatever
           // the host does straight after an acknowledgement is done, nothing that waits is.
-          if (++acked === n) setImmediate(die);
+          else setImmediate(die);
         };
       },
     });
@@ -54,7 +64,8 @@ function whatsapp(home: string, log: string): { channel: Channel; open(): void }
     const send = sock.sendMessage.bind(sock);
     sock.sendMessage = async (jid, content, options) => {
       const res = await send(jid, content, options);
-      fs.appendFileSync(log, JSON.stringify({ jid, text: 'text' in content ? content.text : content.caption }) + '\n');
+      const text = 'text' in content ? content.text : content.caption;
+      fs.appendFileSync(log, JSON.stringify({ jid, text, id: options?.messageId }) + '\n');
       return res;
     };
     return sock;
@@ -74,7 +85,10 @@ function whatsapp(home: string, log: string): { channel: Channel; open(): void }
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const afterAck = Number(process.env.NANOCLAW_CRASH_AFTER_ACK ?? 0);
-  const wrap = afterAck > 0 ? crashAfterAck(afterAck) : (c: Channel) => c;
+  const beforeMark = Number(process.env.NANOCLAW_CRASH_BEFORE_MARK ?? 0);
+  let wrap: ((c: Channel) => Channel) | null = null;
+  if (afterAck > 0) wrap = crashAfterAck(afterAck, 'after');
+  else if (beforeMark > 0) wrap = crashAfterAck(beforeMark, 'before-mark');
   const channels: Channel[] = [];
   const telegram = telegramSettings(config.env);
   if (telegram.token) {
@@ -85,6 +99,18 @@ async function main(): Promise<void> {
         assistantName: config.assistantName,
         logger: silentLogger(),
         pollingTimeoutSeconds: 1,
+        inboxDirFor: () => null,
+      }),
+    );
+  }
+  const discord = discordSettings(config.env);
+  if (discord.token && discord.apiRoot) {
+    channels.push(
+      createDiscordChannel({
+        token: discord.token,
+        apiRoot: discord.apiRoot,
+        assistantName: config.assistantName,
+        logger: silentLogger(),
         inboxDirFor: () => null,
       }),
     );
@@ -135,7 +161,7 @@ async function main(): Promise<void> {
   }
   // NANOCLAW_TEST_LOG=1 shows the host's log on stderr (the test prints it when it fails).
   const logger = process.env.NANOCLAW_TEST_LOG ? createLogger({ level: 'debug', stderr: true }) : silentLogger();
-  const host = await startHost({ config, logger, channels: channels.map(wrap) });
+  const host = await startHost({ config, logger, channels: wrap ? channels.map(wrap) : channels });
 
   const crashOn = process.env.NANOCLAW_CRASH_ON;
   if (crashOn) {

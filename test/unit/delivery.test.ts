@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { WINDOW_MARGIN_MS, createDelivery, createPacer, type Delivery } from '../../src/outbox/delivery.js';
 import { silentLogger } from '../../src/logger.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { RateLimitedError, type Channel, type ChannelPacing } from '../../src/types.js';
+import { RateLimitedError, type Channel, type ChannelPacing, type SendOptions } from '../../src/types.js';
 import { makeHome, until } from '../support/harness.js';
 
 interface Attempt {
@@ -231,5 +231,35 @@ describe('a file with the message (send_message file)', () => {
     start(ch).kick();
     await until(() => ch.seen().length === 1, 5_000, 'the text');
     expect(ch.seen()[0]).toBe('The page\n[page.png could not be sent: this chat app takes no files here]');
+  });
+});
+
+describe('what a channel is told so the platform can refuse a second copy', () => {
+  test('each attempt carries the item id; in flight at a crash or after a failure means maybe sent', async () => {
+    const seen: { text: string; opts: SendOptions | undefined }[] = [];
+    const ch: Channel = {
+      ...fakeChannel(),
+      async sendMessage(_jid, text, opts) {
+        seen.push({ text, opts });
+        if (text === 'two' && seen.filter((s) => s.text === 'two').length === 1) throw new Error('socket hang up');
+      },
+    };
+    const one = store.outbox.enqueue('fk:a', 'one');
+    const two = store.outbox.enqueue('fk:a', 'two');
+    const three = store.outbox.enqueue('fk:a', 'three');
+    // As a host killed mid-send leaves it: the send of 'one' had started.
+    store.outbox.markSending(one);
+    start(ch).kick();
+    await until(() => store.outbox.pending().length === 0, 5_000, 'the outbox to empty');
+    expect(seen.map((s) => [s.text, s.opts?.outboxId, s.opts?.maybeSent])).toEqual([
+      ['one', one, true],
+      ['two', two, false],
+      ['two', two, true],
+      ['three', three, false],
+    ]);
+    // The key is the same on every attempt of an item, and differs between items.
+    const keys = seen.map((s) => s.opts?.outboxKey);
+    expect(keys[1]).toBe(keys[2]);
+    expect(new Set(keys).size).toBe(3);
   });
 });

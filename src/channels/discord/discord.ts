@@ -83,6 +83,9 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
   const typing = new Map<string, NodeJS.Timeout>();
   // Pieces of a split reply already accepted, so a retry after a refused piece sends only the rest.
   const sentPieces = new Map<string, number>();
+  // Live messages held while a new session catches up (null: none is), and the chain that stores them in order.
+  let held: DjsMessage[] | null = null;
+  let live: Promise<void> = Promise.resolve();
 
   function setHealthy(ok: boolean, detail?: string): void {
     if (ok === healthy) return;
@@ -148,6 +151,10 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
     });
   }
 
+  function logHandleError(msg: DjsMessage, err: unknown): void {
+    log.error({ messageId: msg.id, err: describe(err) }, 'Could not handle a Discord message');
+  }
+
   /** The message this one replies to: usually sent along (and cached), else asked for once. */
   async function referencedMessage(msg: DjsMessage): Promise<DjsMessage | undefined> {
     const id = msg.reference?.messageId;
@@ -199,8 +206,23 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
     return ch;
   }
 
-  /** Hands over, oldest first, what each registered chat received since its newest stored message. */
+  /**
+   * Hands over, oldest first, what each registered chat received since its newest stored message.
+   * Live messages wait in `held` meanwhile, so one posted after the outage is never stored (and
+   * answered) before one posted during it.
+   */
   async function catchUp(c: Client<true>): Promise<void> {
+    held ??= [];
+    try {
+      await fetchMissed(c);
+    } finally {
+      const live = (held ?? []).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+      held = null;
+      for (const msg of live) await handleMessage(c, msg).catch((err) => logHandleError(msg, err));
+    }
+  }
+
+  async function fetchMissed(c: Client<true>): Promise<void> {
     for (const { jid, after } of opts.catchUpFrom?.() ?? []) {
       try {
         const channel = await channelFor(c, jid);
@@ -213,6 +235,19 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
         log.warn({ jid, err: describe(err) }, 'Discord: could not fetch messages missed while away');
       }
     }
+  }
+
+  /** Nonces of the bot's own recent messages in a channel: what a send cut short by a crash may have posted. */
+  async function noncesInHistory(c: Client, channel: SendableChannels): Promise<Set<string>> {
+    if (!('messages' in channel)) return new Set();
+    // Unreadable history (no Read Message History permission): the enforced nonce alone must do.
+    const recent = await channel.messages.fetch({ limit: CATCH_UP_LIMIT, cache: false }).catch((err) => {
+      log.warn({ err: describe(err) }, 'Discord: could not read recent messages before a resend');
+      return null;
+    });
+    if (!recent) return new Set();
+    const ours = [...recent.values()].filter((m) => m.author.id === c.user?.id && m.nonce !== null);
+    return new Set(ours.map((m) => String(m.nonce)));
   }
 
   function remember(key: string, sent: number): void {
@@ -259,9 +294,12 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
           rejectOnRateLimit: (info) => info.retryAfter > MAX_INLINE_RATE_LIMIT_MS,
         },
       });
+      held = [];
       c.on(Events.MessageCreate, (msg) => {
         if (!c.isReady()) return;
-        handleMessage(c, msg).catch((err) => log.error({ messageId: msg.id, err: describe(err) }, 'Could not handle a Discord message'));
+        if (held) held.push(msg);
+        // One at a time, in arrival order: a slow download must not let a later message be stored first.
+        else live = live.then(() => handleMessage(c, msg).catch((err) => logHandleError(msg, err)));
       });
       c.on(Events.ShardDisconnect, (e) => setHealthy(false, `Discord gateway closed (${e.code}); reconnecting`));
       c.on(Events.ShardReconnecting, () => setHealthy(false, 'Discord gateway reconnecting'));
@@ -270,7 +308,10 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
       c.on(Events.ShardReady, () => {
         setHealthy(true, c.user ? `@${c.user.username}` : undefined);
         // Not on the first session: connect() catches up once that is ready.
-        if (client === c && c.isReady()) void catchUp(c);
+        if (client === c && c.isReady()) {
+          held ??= [];
+          live = live.then(() => catchUp(c));
+        }
       });
       c.on(Events.Error, (err) => log.warn({ err: describe(err) }, 'Discord client error'));
       const ready = new Promise<void>((resolve) => c.once(Events.ClientReady, () => resolve()));
@@ -280,24 +321,33 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
       } catch (err) {
         await c.destroy().catch(() => {});
         events = null;
+        held = null;
         throw explainStartError(err, opts.apiRoot);
       }
       client = c;
       setHealthy(true, `@${c.user!.username}`);
       log.info({ bot: c.user!.username }, 'Discord connected');
-      if (c.isReady()) await catchUp(c);
+      if (c.isReady()) await (live = live.then(() => catchUp(c)));
+      else held = null;
     },
 
-    async sendMessage(jid, text) {
+    async sendMessage(jid, text, sendOpts) {
       const c = client;
       if (!c) throw new Error('Discord is not connected; the message will be sent once it reconnects.');
       stopTyping(jid);
       const channel = await channelFor(c, jid);
       const pieces = splitDiscordText(text);
       const key = `${jid}\u0000${text}`;
+      const id = sendOpts?.outboxId;
+      // Fixed per outbox item and piece: Discord refuses a second message with the same enforced nonce.
+      const nonceOf = (i: number) => (id === undefined ? undefined : outboxNonce(id, i));
+      // Discord forgets a nonce after a few minutes; the channel's history does not.
+      const there = id !== undefined && sendOpts?.maybeSent ? await noncesInHistory(c, channel) : new Set<string>();
       try {
         for (let i = sentPieces.get(key) ?? 0; i < pieces.length; i++) {
-          await channel.send({ content: pieces[i]! });
+          const nonce = nonceOf(i);
+          if (nonce && there.has(nonce)) log.info({ jid, nonce }, 'Discord: posted before the restart; not sent again');
+          else await channel.send({ content: pieces[i]!, ...(nonce ? { nonce, enforceNonce: true } : {}) });
           remember(key, i + 1);
         }
         sentPieces.delete(key);
@@ -341,6 +391,11 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
       log.info('Discord disconnected');
     },
   };
+}
+
+/** Discord's nonce (at most 25 characters) for piece `piece` of outbox item `id`. */
+export function outboxNonce(id: number, piece: number): string {
+  return `nc${id}.${piece}`;
 }
 
 function channelName(msg: DjsMessage): string | undefined {

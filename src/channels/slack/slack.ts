@@ -46,6 +46,9 @@ const NAME_TTL_MS = 60 * 60_000;
 const SEEN_LIMIT = 2_000;
 // The reaction shown on the message the assistant is working on (Slack has no typing indicator for bots).
 const WORKING_REACTION = 'eyes';
+// Marks our replies (message metadata) with their outbox id, and how far back a resend looks for one.
+const OUTBOX_EVENT = 'nanoclaw_outbox';
+const HISTORY_LOOKBACK = 100;
 // Message subtypes that carry something a person wrote; edits, deletions, joins and bot posts do not.
 const KEPT_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast', 'me_message']);
 
@@ -115,6 +118,22 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
     if (ok === healthy) return;
     healthy = ok;
     events?.onState?.({ connected: ok, detail });
+  }
+
+  /** Outbox ids on the channel's latest messages (our metadata): what a send cut short by a crash may have posted. */
+  async function outboxIdsInHistory(channel: string): Promise<Set<string>> {
+    const res = await client.conversations
+      .history({ channel, limit: HISTORY_LOOKBACK, include_all_metadata: true })
+      .catch((err: unknown) => {
+        // Without the history scope a resend goes blind rather than never.
+        log.warn({ channel, err: describe(err) }, 'Slack: could not read recent messages before a resend');
+        return { messages: [] };
+      });
+    const ids = (res.messages ?? []).map((m) => {
+      const meta = (m as { metadata?: { event_type?: string; event_payload?: { id?: unknown } } }).metadata;
+      return meta?.event_type === OUTBOX_EVENT ? String(meta.event_payload?.id ?? '') : '';
+    });
+    return new Set(ids.filter(Boolean));
   }
 
   function remember(set: Set<string>, key: string): boolean {
@@ -308,16 +327,27 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
       log.info({ team: me.team, mode: receiver.mode }, 'Slack connected');
     },
 
-    async sendMessage(jid, text) {
+    async sendMessage(jid, text, sendOpts) {
       if (!app) throw new Error('Slack is not connected; the message will be sent once it reconnects.');
       const channel = slackChannelId(jid);
       if (!channel) throw new Error(`Not a Slack chat: ${jid}`);
       await clearWorking(jid);
       const chunks = splitSlackText(text);
       const key = `${jid}\u0000${crypto.createHash('sha256').update(text).digest('hex')}`;
+      const id = sendOpts?.outboxKey;
+      // Slack has no idempotency key: each part carries its outbox id, and a maybe-sent item is looked up first.
+      const there = id && sendOpts?.maybeSent ? await outboxIdsInHistory(channel) : new Set<string>();
       try {
         for (let i = partial.get(key) ?? 0; i < chunks.length; i++) {
-          const res = await client.chat.postMessage({ channel, text: toMrkdwn(chunks[i]!), unfurl_links: false });
+          const part = id ? `${id}#${i}` : undefined;
+          if (part && there.has(part)) {
+            log.info({ jid, part }, 'Slack: already posted before the restart; not sent again');
+            partial.set(key, i + 1);
+            continue;
+          }
+          const metadata = part ? { metadata: { event_type: OUTBOX_EVENT, event_payload: { id: part } } } : {};
+          const body = { channel, text: toMrkdwn(chunks[i]!), unfurl_links: false, ...metadata };
+          const res = await client.chat.postMessage(body);
           if (res.ts) remember(ownTs, `${channel}:${res.ts}`);
           partial.set(key, i + 1);
         }

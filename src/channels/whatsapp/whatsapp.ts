@@ -23,6 +23,7 @@ import {
 } from 'baileys';
 import type { Logger } from '../../logger.js';
 import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo, OutboundMedia } from '../../types.js';
+import type { SendOptions } from '../../types.js';
 import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from '../media-store.js';
 import { splitText } from '../text.js';
 import { convertMessage, inboxFileName, type Converted } from './messages.js';
@@ -478,12 +479,14 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       }
     },
 
-    async sendMessage(jid: string, text: string): Promise<void> {
+    async sendMessage(jid: string, text: string, sendOpts?: SendOptions): Promise<void> {
       const s = sock;
       if (!connected || !s) throw new Error('WhatsApp is not connected; the message will be sent when it reconnects.');
-      for (const part of splitText(text, WHATSAPP_TEXT_LIMIT)) {
-        // Our own id, recorded before sending, so the echo is known as ours however fast it comes back.
-        const messageId = generateMessageIDV2(s.user?.id);
+      for (const [i, part] of splitText(text, WHATSAPP_TEXT_LIMIT).entries()) {
+        // Our own id, recorded before sending, so the echo is known as ours however fast it comes back. Fixed
+        // per outbox item and part: a resend after a crash carries the same id, which WhatsApp keeps only once.
+        const key = sendOpts?.outboxKey;
+        const messageId = key ? outboxMessageId(s.user?.id, key, i) : generateMessageIDV2(s.user?.id);
         remember(messageId, undefined);
         const res = await s.sendMessage(jid, { text: part }, { messageId });
         remember(messageId, res?.message ?? { conversation: part });
@@ -640,4 +643,10 @@ function printQr(qr: string): void {
   qrcode.generate(qr, { small: true }, (drawn) => {
     process.stdout.write(`\nScan this with WhatsApp (Settings → Linked devices → Link a device):\n${drawn}\n`);
   });
+}
+
+/** A message id in Baileys' own shape (3EB0 + 18 hex), fixed for one part of one outbox item on one account. */
+export function outboxMessageId(userId: string | undefined, outboxKey: string, part: number): string {
+  const hash = crypto.createHash('sha256').update(`nanoclaw-outbox\0${userId ?? ''}\0${outboxKey}\0${part}`);
+  return `3EB0${hash.digest('hex').slice(0, 18).toUpperCase()}`;
 }
