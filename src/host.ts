@@ -2,15 +2,13 @@
 // gateway, delivery, scheduler, local API) in dependency order, starts it and
 // stops it. Event-driven throughout: a stored message reaches the queue by a
 // function call; a reply reaches its channel when the outbox is written.
-import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { ServerType } from '@hono/node-server';
 import type { LiveAgent } from './agent/agent.js';
 import { createDiskGuard, openReserve } from './agent/disk-guard.js';
 import { clearStaleStaging } from './sandbox/staging.js';
-import { createAgentRunner, createJobRunner, enqueueUnanswered, tellGaveUp } from './agent/run.js';
-import { createLocalChannel, isLocalOwner } from './channels/local/local.js';
-import { CHANNELS, configuredChannels } from './channels/registry.js';
+import { createAgentRunner, createJobRunner, enqueueUnanswered, sessionReset, tellGaveUp } from './agent/run.js';
+import { createLocalChannel, localMessage } from './channels/local/local.js';
+import { CHANNELS, configuredChannels, typingVia } from './channels/registry.js';
 import { setEnvValues } from './config/env-file.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
@@ -19,12 +17,13 @@ import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
 import { ownPorts } from './gateway/egress/policy.js';
 import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
-import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from './groups/registration.js';
+import { ensureMainGroup, registerGroup, registerSelfChat, unregisterGroup, type RegisterInput } from './groups/registration.js';
 import { answerButtonPress } from './inbound/approval-answer.js';
 import { createMessageFeed } from './inbound/feed.js';
 import { approvePairing, isDirectChat } from './inbound/pairing.js';
 import { createInbound } from './inbound/receive.js';
 import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
+import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { createDelivery } from './outbox/delivery.js';
 import { createOwnerNotice } from './outbox/owner-notice.js';
@@ -61,6 +60,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     throw new Error(storeProblem(err, (err as NodeJS.ErrnoException).path ?? config.home));
   }
   const logger = opts.logger ?? createLogger({ level: config.logLevel, logsDir: paths.logs });
+  const life = createLifecycle((err) => logger.warn({ err: (err as Error).message }, 'a part failed to stop'));
+  life.onStop(() => logger.flush?.());
   const disk = { paths, logger, reserveBytes: config.diskReserveMb * 1024 * 1024, quotaBytes: config.groupQuotaMb * 1024 * 1024 };
   const reserve = openReserve(disk);
   let store: ReturnType<typeof openStore>;
@@ -69,6 +70,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   } catch (err) {
     throw new Error(storeProblem(err, paths.db));
   }
+  life.onStop(() => store.close());
   const token = ensureApiToken(paths);
   const registry = { store, paths, assistantName: config.assistantName };
   ensureMainGroup(registry);
@@ -76,16 +78,19 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const { runtime, problems: runtimeProblems } = await prepareRuntime(config, paths, opts.runtime);
 
   const feed = createMessageFeed({ store, logger });
+  life.onStop(feed.stop);
   const channelStates = new Map<string, ChannelState>();
   const local = createLocalChannel();
   const channels: Channel[] = [local];
   const notifyOwner = createOwnerNotice(store, channels);
   const plugins = opts.plugins ?? CHANNELS;
   channels.push(...(opts.channels ?? (await configuredChannels({ config, paths, store, logger, notifyOwner }, plugins))));
+  life.onStop(() => Promise.all(channels.map((ch) => ch.disconnect().catch(() => {}))));
   const senders = loadSenderAllowlist(config.configDir);
   const agents = new Map<string, LiveAgent>();
   const diskGuard = createDiskGuard({ ...disk, reserve, notifyOwner, running: () => agents.values() });
   diskGuard.startup();
+  life.onStop(diskGuard.stop);
 
   const delivery = createDelivery({
     store,
@@ -95,6 +100,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     onStored: feed.emit,
     retryMs: Math.min(10_000, config.retryBaseMs * 2),
   });
+  life.onStop(delivery.stop);
   // Every committed outbox write wakes delivery; no writer has to remember to.
   store.outbox.onWrite(() => delivery.kick());
 
@@ -108,6 +114,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     // A run holds its claim at most one agent turn (plus a minute to start its sandbox).
     staleMs: config.agentTimeoutMs + 60_000,
   });
+  // Stops after the agents: a task run still going is recorded before the store closes.
+  life.onStop(async () => {
+    scheduler.stop();
+    await scheduler.idle();
+  });
   // Ask me first: a restart while a request waited means no; the owner answers in the main chat.
   const approvals = createApprovals({
     store,
@@ -119,19 +130,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     postToMain: notifyOwner,
   });
   approvals.recover();
+  life.onStop(approvals.stop);
   // Staged copies of host folders from before a restart were never approved: they go with it.
   clearStaleStaging(paths.data);
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
-  // Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again.
-  const resetSession = (folder: string): Promise<void> => {
-    store.groups.clearSession(folder);
-    const group = store.groups.byFolder(folder);
-    const live = group && agents.get(group.jid);
-    if (!live) return Promise.resolve();
-    live.close();
-    return live.done.catch(() => {}).then(() => store.groups.clearSession(folder));
-  };
-  const forget = createForgetEngine({ store, paths, resetSession });
+  const forget = createForgetEngine({ store, paths, resetSession: sessionReset(store, agents) });
   // An opted-out sender's message lives only until the turn that answers it is committed.
   store.outbox.onWrite(() => purgeOptedOut({ store, paths }));
   purgeOptedOut({ store, paths });
@@ -156,6 +159,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     recordError: (folder, jid, text) => store.usage.recordError(folder, jid, text),
     isMain: (jid) => !!store.groups.get(jid)?.isMain,
   });
+  life.onStop(modelHealth.stop);
   // Every port this host listens on, added where it is opened: no sandbox may reach any of them.
   const own = ownPorts();
   const gateway = createGateway({
@@ -168,13 +172,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     ownPorts: own,
     resolve: opts.resolve,
   });
-  const setTyping = (jid: string, typing: boolean) =>
-    void channels
-      .find((c) => c.ownsJid(jid))
-      ?.setTyping?.(jid, typing)
-      .catch(() => {
-        /* best effort */
-      });
   const runAgent = createAgentRunner({
     runtime,
     runtimeProblems,
@@ -188,12 +185,16 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       gateway,
       logger,
       tool,
-      setTyping,
+      setTyping: typingVia(channels),
       onPromptDelivered: opts.onPromptDelivered,
       currentGroup: (jid) => store.groups.get(jid),
       approve: approvals.check,
       tellOwner: notifyOwner,
     },
+  });
+  life.onStop(async () => {
+    for (const a of agents.values()) a.kill('NanoClaw is shutting down');
+    await Promise.allSettled([...agents.values()].map((a) => a.done));
   });
   const conversation: ConversationDeps = {
     store,
@@ -214,6 +215,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       tellGaveUp(store, jid, err, tries);
     },
   });
+  life.onStop(queue.stop);
   const inbound = createInbound({
     ...registry,
     logger,
@@ -235,23 +237,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     logger,
   });
 
-  /** Once WhatsApp is linked, the user's own self-chat is a main chat too. */
-  function registerSelfChat(ch: Channel): void {
-    const self = ch.selfJid?.();
-    if (!self || store.groups.get(self)) return;
-    store.groups.insert({
-      jid: self,
-      name: `${ch.name} self-chat`,
-      folder: `main-${ch.name}`.slice(0, 64),
-      trigger: `@${config.assistantName}`,
-      requiresTrigger: false,
-      isMain: true,
-      sandbox: {},
-      addedAt: new Date().toISOString(),
-    });
-    logger.info({ jid: self }, 'registered the self-chat as a main chat');
-  }
-
   for (const ch of channels) {
     await ch
       .connect({
@@ -261,7 +246,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         onState: (s) => {
           channelStates.set(ch.name, s);
           if (s.connected) {
-            registerSelfChat(ch);
+            registerSelfChat({ store, assistantName: config.assistantName, logger }, ch);
             delivery.kick();
           }
         },
@@ -292,26 +277,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     modelProblem: modelHealth.current,
     modelRecoveredAt: modelHealth.recoveredAt,
   });
-  let server: ServerType | null = null;
-  const stop = async (): Promise<void> => {
-    feed.stop();
-    scheduler.stop();
-    diskGuard.stop();
-    queue.stop();
-    modelHealth.stop();
-    approvals.stop();
-    delivery.stop();
-    for (const a of agents.values()) a.kill('NanoClaw is shutting down');
-    await Promise.allSettled([...agents.values()].map((a) => a.done));
-    await scheduler.idle();
-    if (server) {
-      (server as import('node:http').Server).closeAllConnections?.();
-      await new Promise<void>((r) => server!.close(() => r()));
-    }
-    for (const ch of channels) await ch.disconnect().catch(() => {});
-    store.close();
-    logger.flush?.();
-  };
   const host: Host = {
     config,
     paths,
@@ -327,7 +292,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     url: '',
     receive,
     status,
-    stop,
+    stop: life.stop,
     approvePairing: (code) => approvePairing(registry, code.toUpperCase()),
     pendingPairings: () => store.pairing.pending(),
     subscribe: feed.subscribe,
@@ -339,22 +304,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       store,
       token,
       storeProblem: (err) => storeProblem(err, paths.db),
-      injectLocal: ({ chatJid, sender, senderName, text }) => {
-        const id = `local-${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`;
-        receive(
-          {
-            id,
-            chatJid,
-            sender,
-            senderName,
-            text,
-            timestamp: new Date().toISOString(),
-            fromMe: isLocalOwner(sender),
-            fromAssistant: false,
-          },
-          local,
-        );
-        return { id };
+      injectLocal: (input) => {
+        const msg = localMessage(input);
+        receive(msg, local);
+        return { id: msg.id };
       },
       subscribe: host.subscribe,
       typing: local,
@@ -376,7 +329,11 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       approvals,
       extend: (app) => opts.extendApi?.(app, host),
     });
-    server = await listen(app.fetch, config);
+    const server = await listen(app.fetch, config);
+    life.onStop(async () => {
+      (server as import('node:http').Server).closeAllConnections?.();
+      await new Promise<void>((r) => server.close(() => r()));
+    });
     own.ports.add((server.address() as AddressInfo).port);
     host.url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;
   }

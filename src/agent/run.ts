@@ -95,3 +95,15 @@ export function enqueueUnanswered(store: Store, conversation: ConversationDeps, 
     if (pendingFor(conversation, group, store.outbox.cursor(group.jid)).triggered) enqueueMessages(group.jid);
   }
 }
+
+/** Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again. */
+export function sessionReset(store: Store, agents: ReadonlyMap<string, LiveAgent>): (folder: string) => Promise<void> {
+  return (folder) => {
+    store.groups.clearSession(folder);
+    const group = store.groups.byFolder(folder);
+    const live = group && agents.get(group.jid);
+    if (!live) return Promise.resolve();
+    live.close();
+    return live.done.catch(() => {}).then(() => store.groups.clearSession(folder));
+  };
+}

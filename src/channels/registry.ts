@@ -39,3 +39,14 @@ export async function configuredChannels(ctx: ChannelContext, plugins: readonly 
   }
   return channels;
 }
+
+/** Shows or hides "typing…" in a chat through whichever channel owns it; best effort. */
+export function typingVia(channels: readonly Channel[]): (jid: string, typing: boolean) => void {
+  return (jid, typing) =>
+    void channels
+      .find((c) => c.ownsJid(jid))
+      ?.setTyping?.(jid, typing)
+      .catch(() => {
+        /* best effort */
+      });
+}

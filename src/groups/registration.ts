@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import { ensureGroupFolder, folderProblem, type HomePaths } from '../config/home.js';
 import { defaultTrigger } from '../conversation/router.js';
 import type { Store } from '../store/index.js';
-import type { RegisteredGroup, SandboxSettings } from '../types.js';
+import type { Logger } from '../logger.js';
+import type { Channel, RegisteredGroup, SandboxSettings } from '../types.js';
 
 export interface RegisterInput {
   jid: unknown;
@@ -95,4 +96,24 @@ export function ensureMainGroup(deps: { store: Store; paths: HomePaths; assistan
     sandbox: {},
     addedAt: new Date().toISOString(),
   });
+}
+
+/** Once a channel knows the user's own "message yourself" chat (WhatsApp), that chat is a main chat too. */
+export function registerSelfChat(
+  deps: { store: Store; assistantName: string; logger: Logger },
+  ch: Pick<Channel, 'name' | 'selfJid'>,
+): void {
+  const self = ch.selfJid?.();
+  if (!self || deps.store.groups.get(self)) return;
+  deps.store.groups.insert({
+    jid: self,
+    name: `${ch.name} self-chat`,
+    folder: `main-${ch.name}`.slice(0, 64),
+    trigger: `@${deps.assistantName}`,
+    requiresTrigger: false,
+    isMain: true,
+    sandbox: {},
+    addedAt: new Date().toISOString(),
+  });
+  deps.logger.info({ jid: self }, 'registered the self-chat as a main chat');
 }

@@ -1,7 +1,8 @@
 // The built-in local channel: chats named `local:<name>`, fed by the HTTP API
 // (the dashboard and `nanoclaw chat`). Its history is the store itself, so
 // sending is only a matter of recording the reply, which delivery does.
-import type { Channel, ChannelEvents } from '../../types.js';
+import crypto from 'node:crypto';
+import type { Channel, ChannelEvents, Message } from '../../types.js';
 
 export const LOCAL_PREFIX = 'local:';
 const LOCAL_JID = /^local:[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -64,5 +65,16 @@ export function createLocalChannel(): Channel & LocalTyping & { events(): Channe
       events = null;
     },
     events: () => events,
+  };
+}
+
+/** A message typed into the dashboard, the terminal chat or the API, as the local channel receives it. */
+export function localMessage(input: { chatJid: string; sender: string; senderName: string; text: string }): Message {
+  return {
+    ...input,
+    id: `local-${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`,
+    timestamp: new Date().toISOString(),
+    fromMe: isLocalOwner(input.sender),
+    fromAssistant: false,
   };
 }
