@@ -43,22 +43,104 @@ export type Snapshot = Map<string, Entry>;
 
 export class StagingError extends Error {}
 
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL } = fs.constants;
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+const O_DIRECTORY = fs.constants.O_DIRECTORY ?? 0;
+const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
+// Linux's O_PATH on x86 and arm (Node does not export it): pins a folder the host may not read, to chmod it.
+const O_PATH = 0o10000000;
+const DIR = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 
-/** sha256 of a regular file, opened without following a link. */
-function hashFile(file: string): string {
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW);
-  try {
-    const h = crypto.createHash('sha256');
-    const buf = Buffer.allocUnsafe(1024 * 1024);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n <= 0) break;
-      h.update(buf.subarray(0, n));
+/*
+ * The sandbox keeps writing to its staging copy while the host walks, resets and freezes it, so it can swap a
+ * folder for a link between the host's check and its use. Node has no openat, so every path inside a staging
+ * copy goes through /proc/self/fd/<fd>/<name>: the folder already opened is pinned, only the last name is looked
+ * up, and that name is never followed (O_NOFOLLOW, lstat, unlink, rmdir, mkdir, symlink, lchown). Without
+ * /proc/self/fd (macOS) there is no such walk, so staging is refused there rather than done racily.
+ */
+const PROC_FD = '/proc/self/fd';
+let procChecked: boolean | undefined;
+function requirePinning(): void {
+  procChecked ??= process.platform === 'linux' && fs.existsSync(PROC_FD);
+  if (!procChecked) throw new StagingError('"ask me first" folders need Linux (/proc/self/fd) to be staged safely');
+}
+
+/** The path of the opened folder `fd` itself, or of `name` in it, resolved by name for that last step only. */
+const proc = (fd: number) => `${PROC_FD}/${fd}`;
+const inside = (dirFd: number, name: string) => `${PROC_FD}/${dirFd}/${name}`;
+
+/** A failure on a path the sandbox can change: said as what it most likely is. */
+function swapped(rel: string, err: unknown): Error {
+  if (err instanceof StagingError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = code === 'ELOOP' || code === 'ENOTDIR' || code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST';
+  return new StagingError(
+    why
+      ? `${rel || '.'} was swapped while the host worked on the staged copy (${code}); nothing outside it was touched`
+      : `${rel || '.'}: ${(err as Error).message}`,
+  );
+}
+
+/** Opens `root`/`relDir` one folder at a time; a link or a non-folder on the way is refused. */
+function openDirInside(root: string, relDir: string): number {
+  // The root is chosen by the host and not writable by the sandbox (a mount point there).
+  let fd = fs.openSync(root, O_RDONLY | O_DIRECTORY);
+  for (const name of relDir.split('/')) {
+    if (name === '' || name === '.') continue;
+    try {
+      if (name === '..') throw new StagingError(`${relDir}: ".." is not a folder name`);
+      const next = fs.openSync(inside(fd, name), DIR);
+      fs.closeSync(fd);
+      fd = next;
+    } catch (err) {
+      fs.closeSync(fd);
+      throw swapped(relDir, err);
     }
-    return h.digest('hex');
+  }
+  return fd;
+}
+
+/** Runs `fn` on the pinned parent folder of `rel` under `root` and `rel`'s last name. */
+function atInside<T>(root: string, rel: string, fn: (dirFd: number, name: string) => T): T {
+  const dirFd = openDirInside(root, path.posix.dirname(rel));
+  try {
+    return fn(dirFd, path.posix.basename(rel));
+  } catch (err) {
+    throw swapped(rel, err);
+  } finally {
+    fs.closeSync(dirFd);
+  }
+}
+
+/** chmod of the folder `name` in `dirFd`, through an O_PATH fd: works without read access, never follows a link. */
+function chmodDirIn(dirFd: number, name: string, mode: number): void {
+  const fd = fs.openSync(inside(dirFd, name), O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  try {
+    fs.chmodSync(proc(fd), mode);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Opens a regular file for reading: no link followed, no FIFO waited on, anything else refused. */
+function openFileIn(dirFd: number, name: string, rel: string): { fd: number; st: fs.BigIntStats } {
+  const fd = fs.openSync(inside(dirFd, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  const st = fs.fstatSync(fd, { bigint: true });
+  if (st.isFile()) return { fd, st };
+  fs.closeSync(fd);
+  throw new StagingError(`${rel} was swapped for something that is not a file while the host read it`);
+}
+
+/** Reads `fd` to its end in chunks, refusing more than `max` bytes (a file that keeps growing). */
+function readAll(fd: number, max: number, rel: string, chunk: (b: Buffer) => void, tooBig?: string): void {
+  const buf = Buffer.allocUnsafe(1024 * 1024);
+  let total = 0;
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, null);
+    if (n <= 0) return;
+    total += n;
+    if (total > max) throw new StagingError(tooBig ?? `${rel} grew past ${size(max)} while the host read it`);
+    chunk(buf.subarray(0, n));
   }
 }
 
@@ -68,77 +150,173 @@ function hashFile(file: string): string {
  */
 export type HashCache = Map<string, { key: string; sha256: string }>;
 
-/** What is at `file`, by lstat: a link is described, never followed. */
+/** What is at `file` (a host path), by lstat: a link is described, never followed. Linux only, as staging is. */
 export function entryAt(file: string, cache?: HashCache): Entry | null {
-  let st: fs.BigIntStats;
+  let dirFd: number;
   try {
-    st = fs.lstatSync(file, { bigint: true });
+    dirFd = fs.openSync(path.dirname(file), O_RDONLY | O_DIRECTORY);
   } catch {
     return null;
   }
-  if (st.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(file) };
-  const mode = Number(st.mode & 0o7777n);
-  if (st.isDirectory()) return { type: 'dir', mode };
+  try {
+    return entryIn(dirFd, path.basename(file), file, Infinity, cache);
+  } finally {
+    fs.closeSync(dirFd);
+  }
+}
+
+/** What is at `name` in the opened folder `dirFd`; a file is hashed through its own fd, at most `max` bytes. */
+function entryIn(dirFd: number, name: string, rel: string, max: number, cache?: HashCache, big?: string): Entry | null {
+  const p = inside(dirFd, name);
+  let st: fs.BigIntStats;
+  try {
+    st = fs.lstatSync(p, { bigint: true });
+  } catch {
+    return null;
+  }
+  if (st.isSymbolicLink()) return { type: 'symlink', target: fs.readlinkSync(p) };
+  if (st.isDirectory()) return { type: 'dir', mode: Number(st.mode & 0o7777n) };
   if (!st.isFile()) return { type: 'other' };
-  const key = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  const known = cache?.get(file);
-  const sha256 = known?.key === key ? known.sha256 : hashFile(file);
-  cache?.set(file, { key, sha256 });
-  return { type: 'file', mode, size: Number(st.size), sha256, nlink: Number(st.nlink) };
+  const key = (s: fs.BigIntStats) => `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  const file = (s: fs.BigIntStats, sha256: string): Entry => {
+    cache?.set(rel, { key: key(s), sha256 });
+    return { type: 'file', mode: Number(s.mode & 0o7777n), size: Number(s.size), sha256, nlink: Number(s.nlink) };
+  };
+  const known = cache?.get(rel);
+  if (known?.key === key(st)) return file(st, known.sha256);
+  // Described as opened (fstat), not as lstat saw it: the name may have been swapped in between.
+  const { fd, st: opened } = openFileIn(dirFd, name, rel);
+  try {
+    const h = crypto.createHash('sha256');
+    readAll(fd, max, rel, (b) => h.update(b), big);
+    return file(opened, h.digest('hex'));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Every entry under `root`, bounded: a folder too large to stage is an error that says so. */
 export function snapshot(root: string, limits: StagingLimits, what = root, cache?: HashCache): Snapshot {
+  requirePinning();
+  const tooBig = `${what} holds more than ${size(limits.maxBytes)}`;
   const out: Snapshot = new Map();
   let bytes = 0;
-  const walk = (rel: string) => {
-    const dir = rel ? path.join(root, rel) : root;
-    for (const name of fs.readdirSync(dir).sort()) {
+  const list = (rel: string, dirFd: number) => {
+    try {
+      return fs.readdirSync(proc(dirFd)).sort();
+    } catch (err) {
+      throw swapped(rel, err);
+    }
+  };
+  const walk = (rel: string, dirFd: number) => {
+    for (const name of list(rel, dirFd)) {
       const r = rel ? `${rel}/${name}` : name;
-      const e = entryAt(path.join(root, r), cache);
+      let e: Entry | null;
+      try {
+        // What is left of the limit: a huge file is refused after reading that much, not hashed whole.
+        e = entryIn(dirFd, name, r, limits.maxBytes - bytes, cache, tooBig);
+      } catch (err) {
+        throw swapped(r, err);
+      }
       if (!e) continue;
       out.set(r, e);
       if (out.size > limits.maxEntries) throw new StagingError(`${what} holds more than ${limits.maxEntries} files and folders`);
       if (e.type === 'file') {
         bytes += e.size;
-        if (bytes > limits.maxBytes) throw new StagingError(`${what} holds more than ${size(limits.maxBytes)}`);
+        if (bytes > limits.maxBytes) throw new StagingError(tooBig);
       }
-      if (e.type === 'dir') walk(r);
+      if (e.type !== 'dir') continue;
+      let sub: number;
+      try {
+        sub = fs.openSync(inside(dirFd, name), DIR);
+      } catch (err) {
+        throw swapped(r, err);
+      }
+      try {
+        walk(r, sub);
+      } finally {
+        fs.closeSync(sub);
+      }
     }
   };
-  walk('');
+  const fd = openDirInside(root, '');
+  try {
+    walk('', fd);
+  } finally {
+    fs.closeSync(fd);
+  }
   return out;
 }
 
 /**
  * Copies `src` into the empty folder `dst`, links as links; answers the snapshot of what was copied.
  * A root host gives the copies to `owner` (the sandbox's uid, as the runtime chowned the folder at start).
+ * Every write into `dst` goes through a pinned parent: `dst` may be a running sandbox's copy.
  */
 function copyInto(src: string, dst: string, limits: StagingLimits, owner?: { uid: number; gid: number }): Snapshot {
   const snap = snapshot(src, limits);
   const chown = owner && process.getuid?.() === 0 && owner.uid !== 0;
   for (const [rel, e] of snap) {
-    const to = path.join(dst, rel);
-    if (e.type === 'dir') fs.mkdirSync(to, { mode: 0o700 });
-    else if (e.type === 'symlink') fs.symlinkSync(e.target, to);
-    else if (e.type === 'file') fs.copyFileSync(path.join(src, rel), to);
-    if (chown && e.type !== 'other') fs.lchownSync(to, owner.uid, owner.gid);
+    atInside(dst, rel, (dirFd, name) => {
+      const to = inside(dirFd, name);
+      if (e.type === 'dir') fs.mkdirSync(to, { mode: 0o700 });
+      else if (e.type === 'symlink') fs.symlinkSync(e.target, to);
+      if (e.type === 'file') {
+        const from = atInside(src, rel, (d, n) => openFileIn(d, n, rel).fd);
+        try {
+          const out = fs.openSync(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+          try {
+            readAll(from, limits.maxBytes, rel, (b) => fs.writeSync(out, b));
+            if (chown) fs.fchownSync(out, owner.uid, owner.gid);
+            fs.fchmodSync(out, e.mode);
+          } finally {
+            fs.closeSync(out);
+          }
+        } finally {
+          fs.closeSync(from);
+        }
+      } else if (chown && e.type !== 'other') fs.lchownSync(to, owner.uid, owner.gid);
+    });
   }
-  // Modes last: a read-only folder must first receive its contents.
-  for (const [rel, e] of [...snap].reverse()) if (e.type === 'dir' || e.type === 'file') fs.chmodSync(path.join(dst, rel), e.mode);
+  // Folder modes last, deep to shallow: a read-only folder must first receive its contents.
+  for (const [rel, e] of [...snap].reverse()) {
+    if (e.type === 'dir') atInside(dst, rel, (dirFd, name) => chmodDirIn(dirFd, name, e.mode));
+  }
   return snap;
 }
 
 /** Empties a folder the sandbox wrote to, whatever modes it left; the folder itself stays (it is mounted). */
 function clearDir(dir: string): void {
   fs.chmodSync(dir, 0o700);
-  for (const name of fs.readdirSync(dir)) {
-    const p = path.join(dir, name);
-    const st = fs.lstatSync(p);
-    if (st.isDirectory()) {
-      clearDir(p);
+  const fd = openDirInside(dir, '');
+  try {
+    clearIn(fd, '');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function clearIn(dirFd: number, rel: string): void {
+  for (const name of fs.readdirSync(proc(dirFd))) {
+    const r = rel ? `${rel}/${name}` : name;
+    try {
+      const p = inside(dirFd, name);
+      // unlink and rmdir never follow the last name; a folder swapped for a link fails, it is not entered.
+      if (!fs.lstatSync(p).isDirectory()) {
+        fs.unlinkSync(p);
+        continue;
+      }
+      chmodDirIn(dirFd, name, 0o700);
+      const sub = fs.openSync(p, DIR);
+      try {
+        clearIn(sub, r);
+      } finally {
+        fs.closeSync(sub);
+      }
       fs.rmdirSync(p);
-    } else fs.unlinkSync(p);
+    } catch (err) {
+      throw swapped(r, err);
+    }
   }
 }
 
@@ -156,6 +334,7 @@ export interface StagedMount {
 }
 
 export function stageMount(hostPath: string, containerPath: string, dir: string, limits: StagingLimits): StagedMount {
+  requirePinning();
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   clearDir(dir);
   const base = copyInto(hostPath, dir, limits);
@@ -266,24 +445,24 @@ export function collectChanges(m: StagedMount, frozenDir: string, limits: Stagin
   const changes: Change[] = [];
   const freeze = (rel: string, e: Entry & { type: 'file' }): string => {
     const to = path.join(frozenDir, crypto.randomBytes(8).toString('hex'));
-    const fd = fs.openSync(path.join(m.dir, rel), fs.constants.O_RDONLY | O_NOFOLLOW);
+    const { fd } = atInside(m.dir, rel, (dirFd, name) => openFileIn(dirFd, name, rel));
     try {
-      const buf = Buffer.allocUnsafe(1024 * 1024);
       const out = fs.openSync(to, 'wx', 0o600);
       const h = crypto.createHash('sha256');
+      let n = 0;
       try {
-        for (;;) {
-          const n = fs.readSync(fd, buf, 0, buf.length, null);
-          if (n <= 0) break;
-          h.update(buf.subarray(0, n));
-          fs.writeSync(out, buf, 0, n);
-        }
+        // Bounded: a file that keeps growing after the walk does not make the host copy without end.
+        readAll(fd, limits.maxBytes, rel, (b) => {
+          h.update(b);
+          fs.writeSync(out, b);
+          n += b.length;
+        });
       } finally {
         fs.closeSync(out);
       }
       // Changed between the walk and the copy: describe what was copied, which is what a yes applies.
       const sha256 = h.digest('hex');
-      if (sha256 !== e.sha256) Object.assign(e, { sha256, size: fs.statSync(to).size });
+      if (sha256 !== e.sha256) Object.assign(e, { sha256, size: n });
     } finally {
       fs.closeSync(fd);
     }
@@ -534,6 +713,22 @@ export function createStagingSession(deps: StagingSessionDeps) {
   let chain: Promise<unknown> = Promise.resolve();
   let round = 0;
 
+  /** Puts copies back; one the sandbox foils (by swapping while it is reset) is said, not thrown. */
+  function reset(ms: StagedMount[]): string {
+    const failed: string[] = [];
+    for (const m of ms) {
+      try {
+        resetStaging(m, deps.limits);
+      } catch (err) {
+        failed.push(`${m.containerPath}: ${(err as Error).message}`);
+      }
+    }
+    if (!failed.length) return '';
+    const why = failed.join('; ');
+    deps.tellOwner(`A staged copy could not be put back to the host's state (${why}); the host folder is untouched.`);
+    return ` The staged copy could not be put back to the host's state: ${why}.`;
+  }
+
   async function settleNow(): Promise<string | null> {
     if (!staged.length) return null;
     const frozen = path.join(deps.workDir, `frozen-${++round}`);
@@ -541,9 +736,13 @@ export function createStagingSession(deps: StagingSessionDeps) {
     try {
       sets = staged.map((m) => collectChanges(m, frozen, deps.limits)).filter((s) => s.changes.length);
     } catch (err) {
-      for (const m of staged) resetStaging(m, deps.limits);
+      const notReset = reset(staged);
       fs.rmSync(frozen, { recursive: true, force: true });
-      return `Your changes to the host folder were discarded without asking the owner: ${(err as Error).message}. Keep large work in /workspace/group.`;
+      const why = (err as Error).message;
+      return (
+        `Your changes to the host folder were discarded without asking the owner: ${why}. ` +
+        `Keep large work in /workspace/group.${notReset}`
+      );
     }
     try {
       if (!sets.length) return null;
@@ -555,15 +754,17 @@ export function createStagingSession(deps: StagingSessionDeps) {
       }
       const answer = await deps.ask(detail, `make ${n} change${n === 1 ? '' : 's'} to a host folder`);
       if (!answer.approved) {
-        for (const s of sets) resetStaging(s.mount, deps.limits);
-        return `${answer.message} Your changes to the host folder were discarded; it is back as it was.`;
+        const notReset = reset(sets.map((s) => s.mount));
+        const after = notReset ? `.${notReset}` : '; it is back as it was.';
+        return `${answer.message} Your changes to the host folder were discarded${after}`;
       }
       const failed: string[] = [];
       for (const s of sets) {
         const r = applyChangeSet(s);
         if (r.ok) continue;
         failed.push('conflicts' in r ? `${r.conflicts.join(', ')} changed on the host meanwhile` : r.error);
-        resetStaging(s.mount, deps.limits);
+        const notReset = reset([s.mount]);
+        if (notReset) failed.push(notReset.trim());
       }
       if (failed.length) {
         const why = failed.join('; ');
