@@ -18,9 +18,10 @@ import { createGateway } from './gateway/gateway.js';
 import { ownPorts } from './gateway/egress/policy.js';
 import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
 import { ensureMainGroup, registerGroup, registerSelfChat, unregisterGroup, type RegisterInput } from './groups/registration.js';
-import { answerButtonPress } from './inbound/approval-answer.js';
+import { answerButtonPress, approvalAnswerStep } from './inbound/approval-answer.js';
+import { consentStep } from './inbound/consent.js';
 import { createMessageFeed } from './inbound/feed.js';
-import { approvePairing, isDirectChat } from './inbound/pairing.js';
+import { approvePairing, isDirectChat, pairingStep } from './inbound/pairing.js';
 import { createInbound } from './inbound/receive.js';
 import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
 import { createLifecycle } from './lifecycle.js';
@@ -217,17 +218,19 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   });
   life.onStop(queue.stop);
   const inbound = createInbound({
-    ...registry,
+    store,
     logger,
     conversation,
     senders,
-    notifyOwner,
+    steps: [
+      consentStep({ store, conversation }),
+      pairingStep({ ...registry, logger, notifyOwner, conversation, plugins }),
+      approvalAnswerStep({ store, conversation, approvals }),
+    ],
     emit: feed.emit,
     onRouted: opts.onRouted,
-    plugins,
     wake: (jid) => !!agents.get(jid)?.wake(),
     enqueue: queue.enqueueMessages,
-    approvals,
   });
   const receive = (msg: Message, ch: Channel) => inbound.receive(msg, { name: ch.name, isLocal: ch === local }).seq;
   // Voice notes are transcribed before routing, so a spoken trigger triggers.

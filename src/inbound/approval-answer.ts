@@ -6,6 +6,7 @@ import { pendingFor, type ConversationDeps } from '../conversation/conversation.
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { ButtonAnswer, ButtonPress, RegisteredGroup } from '../types.js';
+import type { InboundStep } from './receive.js';
 
 export { isOwnerAnswer };
 
@@ -33,4 +34,20 @@ export function answerButtonPress(deps: { store: Store; approvals: Pick<Approval
   if (!press.fromOwner || !deps.store.groups.get(press.chatJid)?.isMain) return { notice: 'Only the owner can answer this.' };
   const res = deps.approvals.answerButton(parsed.id, parsed.verb, `owner in ${press.chatJid} (${press.sender}, button)`);
   return res.ok ? { notice: res.text, done: res.text } : { notice: res.text };
+}
+
+/** The owner's "yes/no/always CODE" in a main chat, as an inbound step: answered here, never seen by an agent. */
+export function approvalAnswerStep(deps: {
+  store: Store;
+  conversation: ConversationDeps;
+  approvals: Pick<Approvals, 'answer'>;
+}): InboundStep {
+  return {
+    name: 'approval answers',
+    route(msg, group) {
+      if (!group || !isOwnerAnswer(group, msg)) return null;
+      answerInChat(deps, group, msg);
+      return 'answered';
+    },
+  };
 }

@@ -10,6 +10,7 @@ import type { Store } from '../store/index.js';
 import { CHANNELS, pluginFor, type ChannelPlugin } from '../channels/registry.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { Message, RegisteredGroup } from '../types.js';
+import type { InboundStep } from './receive.js';
 
 export { MAX_PENDING, PAIRING_TTL_MS, type PairingRequest } from '../store/pairing.js';
 
@@ -91,4 +92,21 @@ export function approveInChat(
   if (pendingFor(deps.conversation, group, deps.store.outbox.cursor(msg.chatJid)).messages.length <= 1) {
     deps.store.outbox.commitTurn({ chatJid: msg.chatJid, upToSeq: msg.seq, reply });
   } else deps.store.outbox.enqueue(msg.chatJid, reply, { kind: 'system' });
+}
+
+/** Pairing as an inbound step: a code for a stranger in a direct chat, or "approve CODE" in a main chat. */
+export function pairingStep(deps: PairingDeps & { conversation: ConversationDeps; plugins?: readonly ChannelPlugin[] }): InboundStep {
+  return {
+    name: 'pairing',
+    route(msg, group, source) {
+      if (!group) {
+        if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid, deps.plugins)) return 'stored';
+        offerPairing(deps, msg, source.name);
+        return 'pairing';
+      }
+      if (!isApproval(group, msg)) return null;
+      approveInChat(deps, group, msg);
+      return 'approved';
+    },
+  };
 }

@@ -1,15 +1,12 @@
-// A message from a channel, step by step: validate → sender allowlist → store
-// → pairing ("approve CODE", strangers in direct chats) → trigger → wake the
-// live agent or enqueue. Each step is a function of explicit deps, so it can be
-// tested on a real store without a host; the host only wires them.
+// A message from a channel, step by step: validate → sender allowlist → the
+// steps' keep checks (consent) → store → the steps' say (pairing, the owner's
+// approval answers) → trigger → wake the live agent or enqueue. Features plug in
+// as InboundSteps, in the order the host lists them; this file names none of them.
 import { callsAssistant, type ConversationDeps } from '../conversation/conversation.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { Message, RegisteredGroup } from '../types.js';
-import type { ChannelPlugin } from '../channels/plugin.js';
-import { answerInChat, isOwnerAnswer } from './approval-answer.js';
-import type { Approvals } from '../approvals/approvals.js';
-import { approveInChat, isApproval, isDirectChat, offerPairing, type PairingDeps } from './pairing.js';
+import type { Logger } from '../logger.js';
 import type { SenderAllowlist } from './sender-allowlist.js';
 
 export const MAX_INBOUND_TEXT = 4 * 1024 * 1024;
@@ -23,8 +20,21 @@ export interface Source {
   isLocal: boolean;
 }
 
-export interface InboundDeps extends PairingDeps {
+/** A feature's part in receiving: whether to keep a message at all, and its say once it is stored. */
+export interface InboundStep {
+  name: string;
+  /** False: not stored at all (checked after the sender allowlist). */
+  keep?(msg: Message): boolean;
+  /** A decision ends routing with it (the step handled the message); null passes it on. */
+  route?(msg: StoredMessage, group: RegisteredGroup | undefined, source: Source): InboundDecision | null;
+}
+
+export interface InboundDeps {
+  store: Store;
+  logger: Logger;
   conversation: ConversationDeps;
+  /** The features' steps, in order. */
+  steps?: readonly InboundStep[];
   senders: Pick<SenderAllowlist, 'keeps'>;
   /** A stored message for live listeners and the index. */
   emit(msg: StoredMessage): void;
@@ -32,10 +42,6 @@ export interface InboundDeps extends PairingDeps {
   wake(jid: string): boolean;
   enqueue(jid: string): void;
   onRouted?(msg: Message, decision: InboundDecision): void;
-  /** Which platform decides whether a chat is direct (default: the registry's). */
-  plugins?: readonly ChannelPlugin[];
-  /** The owner's "yes/no/always CODE" answers (none: no approvals step). */
-  approvals?: Pick<Approvals, 'answer'>;
 }
 
 /** A well-formed message (text cut at 4 MB), or null for one no channel should send. */
@@ -52,38 +58,10 @@ export function admit(deps: Pick<InboundDeps, 'senders'>, msg: Message, source: 
   return msg.fromMe || deps.senders.keeps(msg.chatJid, msg.sender);
 }
 
-/**
- * Consent: a sender who opted out in this chat is kept only when they call the
- * assistant, and then only until that turn is answered (the host deletes the
- * row once the turn is committed); anything else they say is not stored.
- */
-export function consentKeeps(deps: Pick<InboundDeps, 'store' | 'conversation'>, msg: Message): boolean {
-  if (msg.fromMe || msg.fromAssistant || !deps.store.forget.isOptedOut(msg.chatJid, msg.sender)) return true;
-  const group = deps.store.groups.get(msg.chatJid);
-  return !!group && triggers(deps.conversation, group, { ...msg, seq: 0 });
-}
-
 /** Stores it; null for a duplicate event. */
 export function storeMessage(store: Store, msg: Message, source: Source): StoredMessage | null {
   const seq = store.messages.insert(msg, source.name);
   return seq === null ? null : { ...msg, seq };
-}
-
-/** Pairing: a code for a stranger in a direct chat, or "approve CODE" in a main chat. Null: not a pairing message. */
-export function pairingStep(
-  deps: InboundDeps,
-  msg: StoredMessage,
-  group: RegisteredGroup | undefined,
-  source: Source,
-): 'pairing' | 'approved' | 'stored' | null {
-  if (!group) {
-    if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid, deps.plugins)) return 'stored';
-    offerPairing(deps, msg, source.name);
-    return 'pairing';
-  }
-  if (!isApproval(group, msg)) return null;
-  approveInChat(deps, group, msg);
-  return 'approved';
 }
 
 /** Does it call the assistant (addressed to it, by someone allowed to)? */
@@ -102,11 +80,9 @@ export function dispatch(deps: Pick<InboundDeps, 'wake' | 'enqueue'>, jid: strin
 export function route(deps: InboundDeps, msg: StoredMessage, source: Source): InboundDecision {
   deps.emit(msg);
   const group = deps.store.groups.get(msg.chatJid);
-  const paired = pairingStep(deps, msg, group, source);
-  if (paired) return paired;
-  if (deps.approvals && isOwnerAnswer(group, msg)) {
-    answerInChat({ ...deps, approvals: deps.approvals }, group!, msg);
-    return 'answered';
+  for (const step of deps.steps ?? []) {
+    const decided = step.route?.(msg, group, source);
+    if (decided) return decided;
   }
   if (!group || !triggers(deps.conversation, group, msg)) return 'stored';
   return dispatch(deps, group.jid);
@@ -119,7 +95,8 @@ export function createInbound(deps: InboundDeps) {
       deps.logger.warn({ channel: source.name }, 'dropped a malformed message from the channel');
       return { seq: null, decision: 'invalid' };
     }
-    if (!admit(deps, valid, source) || !consentKeeps(deps, valid)) return { seq: null, decision: 'dropped' };
+    const kept = admit(deps, valid, source) && (deps.steps ?? []).every((step) => step.keep?.(valid) ?? true);
+    if (!kept) return { seq: null, decision: 'dropped' };
     const stored = storeMessage(deps.store, valid, source);
     if (!stored) return { seq: null, decision: 'duplicate' };
     // Stored: from here on a failure must not make the sender think it was lost.

@@ -9,6 +9,7 @@ import { ensureHome, homePaths } from '../../src/config/home.js';
 import { registerGroup } from '../../src/groups/registration.js';
 import { createInbound, MAX_INBOUND_TEXT, type InboundDecision, type Source } from '../../src/inbound/receive.js';
 import { silentLogger } from '../../src/logger.js';
+import { pairingStep } from '../../src/inbound/pairing.js';
 import { createOwnerNotice } from '../../src/outbox/owner-notice.js';
 import { ensureMainGroup } from '../../src/groups/registration.js';
 import { openStore, type Store } from '../../src/store/index.js';
@@ -34,14 +35,15 @@ function setup(opts: { live?: string[] } = {}) {
   const enqueued: string[] = [];
   const woken: string[] = [];
   const routed: InboundDecision[] = [];
+  const conversation = { store, timezone: 'UTC', assistantName: 'Andy', canTrigger: () => true };
+  const logger = silentLogger();
   const inbound = createInbound({
     store,
-    paths,
-    assistantName: 'Andy',
-    logger: silentLogger(),
-    notifyOwner: createOwnerNotice(store, []),
-    conversation: { store, timezone: 'UTC', assistantName: 'Andy', canTrigger: () => true },
+    logger,
+    conversation,
     senders: { keeps: () => true },
+    // Pairing is the step under test here, as the host lists it.
+    steps: [pairingStep({ store, paths, assistantName: 'Andy', logger, notifyOwner: createOwnerNotice(store, []), conversation })],
     emit: () => {},
     wake: (jid) => {
       if (!opts.live?.includes(jid)) return false;
