@@ -127,7 +127,9 @@ afterAll(async () => {
 });
 
 const PREFIX: Record<Platform, string> = { telegram: 'tg:', discord: 'dc:', signal: 'sig:' };
-const jidOf = (c: Chat) => (c.platform === 'signal' && !c.id.startsWith('+') ? `sig:g:${c.id}` : `${PREFIX[c.platform]}${c.id}`);
+// A Signal chat id is a number (a direct chat) or a group id.
+const isSignalGroup = (c: Chat) => c.platform === 'signal' && !c.id.startsWith('+');
+const jidOf = (c: Chat) => (isSignalGroup(c) ? `sig:g:${c.id}` : `${PREFIX[c.platform]}${c.id}`);
 
 function send(c: Chat, text: string): Promise<unknown> {
   if (c.platform === 'telegram') return tg.inject({ chatId: c.id, fromId: ALICE_TG, fromName: 'Alice', text });
@@ -136,12 +138,12 @@ function send(c: Chat, text: string): Promise<unknown> {
       sourceNumber: ALICE_SIG,
       sourceName: 'Alice',
       text,
-      ...(c.id.startsWith('+') ? {} : { groupId: c.id }),
+      ...(isSignalGroup(c) ? { groupId: c.id } : {}),
     });
   return dc.inject({ channelId: c.id, guildId: dc.manifest.fixture.guildId, ...ALICE_DC, content: text });
 }
 
-/** The sends a platform's server accepted, with the chat each went to and its text (Telegram's MarkdownV2 unescaped). */
+/** The sends a platform's server accepted: the chat, the text (Telegram's MarkdownV2 unescaped), when. */
 function accepted(platform: Platform): { jid: string; text: string; at: string }[] {
   const server = { telegram: tg, discord: dc, signal: sig }[platform];
   return server
@@ -216,7 +218,8 @@ async function register(h: HostProcess): Promise<void> {
   }
 }
 
-test(`${KILLS} SIGKILLs amid numbered messages on crabline Telegram, Discord, Signal: 0 lost, 0 out of order`, async () => {
+const TITLE = `${KILLS} SIGKILLs amid numbered messages on crabline Telegram, Discord, Signal: 0 lost, 0 out of order`;
+test(TITLE, async () => {
   const rng = seeded(SEED);
   console.log(`exactly-once chaos: seed ${SEED} (CHAOS_SEED=${SEED} replays the kill moments)`);
   const sent = new Map<string, number[]>();

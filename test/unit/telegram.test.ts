@@ -486,7 +486,8 @@ describe('the rate limiter', () => {
         called();
       })) as never;
     const limited = throttledStart(apiThrottler());
-    const call = limited(prev, 'sendMessage', { chat_id: -1001, text: 'hi' } as never).then(() => order.push('answered'));
+    const payload = { chat_id: -1001, text: 'hi' } as never;
+    const call = limited(prev, 'sendMessage', payload).then(() => order.push('answered'));
     await asked;
     answer({ ok: true, result: { message_id: 1 } });
     const turn = new Promise<void>((resolve) => setTimeout(() => resolve(void order.push('a timer turn later')), 0));
