@@ -1,12 +1,14 @@
 // Chaos where the user looks: SIGKILLs of the real host (`nanoclaw start`) at random moments during a
-// stream of numbered messages into several chats on crabline's Telegram and Discord, some of them sent
-// while the host is down. Counted at crabline, in what the bot posted: every number answered (none
-// lost), in the order it was sent in its chat, and on Discord never twice. Telegram has no idempotency
-// key, so a kill between its server taking a reply and our outbox marking it can repeat that reply:
-// the test prints how often that happened (the README states the figure).
+// stream of numbered messages into several chats on crabline's Telegram, Discord and Signal, some of
+// them sent while the host is down. Counted at crabline, in what the bot posted: every number answered
+// (none lost), in the order it was sent in its chat, and on Discord never twice. Telegram and Signal have
+// no idempotency key, so a kill between the server taking a reply and our outbox marking it can repeat
+// that reply: the test prints how often that happened, and the window, per platform (the README states
+// the figures).
 //
 // The kill moments come from a seeded RNG (CHAOS_SEED to replay a run): half at a random delay, half
-// the moment crabline records a new reply (the window where a reply was at risk of going out twice).
+// the moment crabline records a new reply on one platform, picked per round (the window where a reply
+// was at risk of going out twice).
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +25,10 @@ const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 2 ** 31);
 const TG_CHATS = ['-1001000000001', '-1001000000002'];
 const ALICE_TG = 100001;
 const ALICE_DC = { senderId: '135000000000000012', senderName: 'Alice' };
+const ALICE_SIG = '+15551234567';
+// Someone else than the account, so replies carry no "Andy:" prefix and the DM is Alice's.
+const OWNER_SIG = '+15557654321';
+const SIG_GROUP = 'signalgroup01';
 
 /** mulberry32: a small seeded RNG, so a failing run can be replayed with CHAOS_SEED. */
 function seeded(seed: number): () => number {
@@ -36,11 +42,13 @@ function seeded(seed: number): () => number {
   };
 }
 
-type Chat = { platform: 'telegram' | 'discord'; id: string };
+type Platform = 'telegram' | 'discord' | 'signal';
+type Chat = { platform: Platform; id: string };
 
 const home = makeHome('nanoclaw-once-');
 let tg: Crabline;
 let dc: Crabline;
+let sig: Crabline;
 let fake: FakeAnthropic;
 let host: HostProcess | null = null;
 let chats: Chat[] = [];
@@ -76,6 +84,7 @@ async function startDiscordProxy(baseUrl: string): Promise<string> {
 beforeAll(async () => {
   tg = await startCrabline('telegram', path.join(home, 'crabline-tg'));
   dc = await startCrabline('discord', path.join(home, 'crabline-dc'));
+  sig = await startCrabline('signal', path.join(home, 'crabline-sig'));
   // Each reply names the numbers it answers, so a number answered twice, or late, shows at crabline.
   fake = await startFakeAnthropic((req) => {
     const tokens = lastUserText(req).match(/tok-\d+/g) ?? [];
@@ -86,6 +95,9 @@ beforeAll(async () => {
     ...TG_CHATS.map((id): Chat => ({ platform: 'telegram', id })),
     { platform: 'discord', id: channelId },
     { platform: 'discord', id: '135000000000000041' },
+    // Signal last: the replay test below picks chats by index. A direct chat (Alice's number) and a group.
+    { platform: 'signal', id: ALICE_SIG },
+    { platform: 'signal', id: SIG_GROUP },
   ];
   env = {
     ANTHROPIC_API_KEY: TEST_KEY,
@@ -99,50 +111,78 @@ beforeAll(async () => {
     TELEGRAM_API_ROOT: tg.manifest.endpoints.apiRoot,
     DISCORD_BOT_TOKEN: dc.manifest.botToken,
     DISCORD_API_URL: await startDiscordProxy(dc.manifest.baseUrl),
+    SIGNAL_CLI_URL: sig.manifest.endpoints.apiRoot,
+    SIGNAL_ACCOUNT: sig.manifest.account,
+    SIGNAL_OWNER: OWNER_SIG,
   };
 });
 afterAll(async () => {
   await host?.kill();
   await tg?.stop();
   await dc?.stop();
+  await sig?.stop();
   await fake?.close();
   proxy?.close();
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-const jidOf = (c: Chat) => (c.platform === 'telegram' ? `tg:${c.id}` : `dc:${c.id}`);
+const PREFIX: Record<Platform, string> = { telegram: 'tg:', discord: 'dc:', signal: 'sig:' };
+// A Signal chat id is a number (a direct chat) or a group id.
+const isSignalGroup = (c: Chat) => c.platform === 'signal' && !c.id.startsWith('+');
+const jidOf = (c: Chat) => (isSignalGroup(c) ? `sig:g:${c.id}` : `${PREFIX[c.platform]}${c.id}`);
 
 function send(c: Chat, text: string): Promise<unknown> {
   if (c.platform === 'telegram') return tg.inject({ chatId: c.id, fromId: ALICE_TG, fromName: 'Alice', text });
+  if (c.platform === 'signal')
+    return sig.inject({
+      sourceNumber: ALICE_SIG,
+      sourceName: 'Alice',
+      text,
+      ...(isSignalGroup(c) ? { groupId: c.id } : {}),
+    });
   return dc.inject({ channelId: c.id, guildId: dc.manifest.fixture.guildId, ...ALICE_DC, content: text });
 }
 
-/** What the bot posted to a chat, in the order crabline accepted it (Telegram's MarkdownV2 unescaped). */
-function posts(c: Chat): string[] {
-  const server = c.platform === 'telegram' ? tg : dc;
-  const mine = (l: Recorded) =>
-    c.platform === 'telegram'
-      ? /\/sendMessage$/.test(l.path ?? '') && String(l.body?.chat_id) === c.id
-      : l.method === 'POST' && l.path === `/api/v10/channels/${c.id}/messages`;
+/** The sends a platform's server accepted: the chat, the text (Telegram's MarkdownV2 unescaped), when. */
+function accepted(platform: Platform): { jid: string; text: string; at: string }[] {
+  const server = { telegram: tg, discord: dc, signal: sig }[platform];
   return server
     .recorded()
-    .filter((l) => l.type === 'api' && l.accepted && mine(l))
-    .map((l) => unescape(String(l.body?.text ?? l.body?.content ?? '')));
+    .filter((l) => l.type === 'api' && l.accepted)
+    .flatMap((l: Recorded) => {
+      if (platform === 'telegram' && /\/sendMessage$/.test(l.path ?? ''))
+        return [{ jid: `tg:${l.body?.chat_id}`, text: unescape(String(l.body?.text ?? '')), at: l.at }];
+      const dcPath = /^\/api\/v10\/channels\/(\d+)\/messages$/.exec(l.path ?? '');
+      if (platform === 'discord' && l.method === 'POST' && dcPath)
+        return [{ jid: `dc:${dcPath[1]}`, text: String(l.body?.content ?? ''), at: l.at }];
+      if (platform === 'signal' && l.body?.method === 'send') {
+        const p = l.body.params ?? {};
+        const jid = p.groupId ? `sig:g:${p.groupId}` : `sig:${p.recipient}`;
+        return [{ jid, text: String(p.message ?? ''), at: l.at }];
+      }
+      return [];
+    });
 }
 
-/** Telegram's window, per reply: from crabline recording the send to our outbox marking it delivered (ms). */
-function telegramWindows(): number[] {
+/** What the bot posted to a chat, in the order crabline accepted it. */
+const posts = (c: Chat): string[] =>
+  accepted(c.platform)
+    .filter((s) => s.jid === jidOf(c))
+    .map((s) => s.text);
+
+/** A platform's window, per reply: from crabline recording the send to our outbox marking it delivered (ms). */
+function windows(platform: 'telegram' | 'signal'): number[] {
   const db = new Database(path.join(home, 'store', 'messages.db'), { readonly: true });
   const items = db
     .prepare(
       `SELECT chat_jid AS jid, text, delivered_at AS at FROM outbox
-       WHERE chat_jid LIKE 'tg:%' AND delivered_at IS NOT NULL`,
+       WHERE chat_jid LIKE ? AND delivered_at IS NOT NULL`,
     )
-    .all() as { jid: string; text: string; at: string }[];
+    .all(`${PREFIX[platform]}%`) as { jid: string; text: string; at: string }[];
   db.close();
-  const lines = tg.recorded().filter((l) => l.type === 'api' && l.accepted && /\/sendMessage$/.test(l.path ?? ''));
+  const lines = accepted(platform);
   return items.flatMap((i) => {
-    const same = lines.filter((l) => `tg:${l.body?.chat_id}` === i.jid && unescape(String(l.body?.text)) === i.text);
+    const same = lines.filter((l) => l.jid === i.jid && l.text === i.text);
     // A reply posted twice is one the kill caught inside the window: counted as a duplicate, not timed.
     return same.length === 1 ? [Date.parse(i.at) - Date.parse(same[0]!.at)] : [];
   });
@@ -150,7 +190,7 @@ function telegramWindows(): number[] {
 
 const unescape = (t: string) => t.replace(/\\([_*[\]()~`>#+\-=|{}.!\\])/g, '$1');
 
-const totalPosts = () => chats.reduce((n, c) => n + posts(c).length, 0);
+const of = (p: Platform) => chats.filter((c) => c.platform === p);
 
 /** Per chat: numbers never answered, numbers answered more than once, and answers out of sending order. */
 function tally(sent: Map<string, number[]>) {
@@ -178,7 +218,8 @@ async function register(h: HostProcess): Promise<void> {
   }
 }
 
-test(`${KILLS} SIGKILLs amid numbered messages on crabline Telegram, Discord: 0 lost, 0 out of order`, async () => {
+const TITLE = `${KILLS} SIGKILLs amid numbered messages on crabline Telegram, Discord, Signal: 0 lost, 0 out of order`;
+test(TITLE, async () => {
   const rng = seeded(SEED);
   console.log(`exactly-once chaos: seed ${SEED} (CHAOS_SEED=${SEED} replays the kill moments)`);
   const sent = new Map<string, number[]>();
@@ -195,14 +236,19 @@ test(`${KILLS} SIGKILLs amid numbered messages on crabline Telegram, Discord: 0 
   for (const c of chats) await next(c);
   await until(() => chats.every((c) => posts(c).length > 0), 120_000, 'a first answer in every chat');
 
-  let killedOnReply = 0;
+  const killedOnReply: Record<Platform, number> = { telegram: 0, discord: 0, signal: 0 };
   for (let k = 0; k < KILLS; k++) {
-    const before = totalPosts();
-    for (let i = 0; i < 3; i++) await next(chats[Math.floor(rng() * chats.length)]!);
+    const round = [0, 1, 2].map(() => chats[Math.floor(rng() * chats.length)]!);
+    for (const c of round) await next(c);
+    // Aimed at the platform of the last chat written to, so each platform gets its share of aimed kills
+    // (on the first reply anywhere, Signal's paced replies would rarely be the one caught).
+    const aim = round[2]!.platform;
+    const aimed = () => of(aim).reduce((s, c) => s + posts(c).length, 0);
+    const aimedBefore = aimed();
     if (rng() < 0.5) {
       // The moment a reply lands at the server: the outbox may not know yet.
-      await until(() => totalPosts() > before, 30_000, 'a reply to kill on').then(
-        () => killedOnReply++,
+      await until(() => aimed() > aimedBefore, 30_000, 'a reply to kill on').then(
+        () => killedOnReply[aim]++,
         () => {},
       );
     } else await new Promise((r) => setTimeout(r, Math.floor(rng() * 1500)));
@@ -221,23 +267,28 @@ test(`${KILLS} SIGKILLs amid numbered messages on crabline Telegram, Discord: 0 
   await until(allAnswered, 240_000, 'every number answered').catch(() => {});
   await host.settled(120_000);
   const result = tally(sent);
-  const tgChats = chats.filter((c) => c.platform === 'telegram');
-  const tgDup = tgChats.reduce((s, c) => s + result.get(jidOf(c))!.duplicates, 0);
   // Replies that reached the chat twice (the same text again), beside the numbers they answered twice.
-  const tgTwice = tgChats.reduce((s, c) => s + posts(c).length - new Set(posts(c)).size, 0);
-  const tgReplies = tgChats.reduce((s, c) => s + posts(c).length, 0);
-  const dcReplies = chats.filter((c) => c.platform === 'discord').reduce((s, c) => s + posts(c).length, 0);
+  const twice = (p: Platform) => of(p).reduce((s, c) => s + posts(c).length - new Set(posts(c)).size, 0);
+  const dup = (p: Platform) => of(p).reduce((s, c) => s + result.get(jidOf(c))!.duplicates, 0);
+  const replies = (p: Platform) => of(p).reduce((s, c) => s + posts(c).length, 0);
+  const atLeastOnce = (p: Platform, name: string) =>
+    `${name}: ${twice(p)} of ${replies(p)} replies posted twice (${dup(p)} numbers answered twice)`;
   console.log(
-    `exactly-once chaos: ${n} messages, ${KILLS} SIGKILLs (${killedOnReply} on a reply landing); ` +
-      `Telegram: ${tgTwice} of ${tgReplies} replies posted twice (${tgDup} numbers answered twice); ` +
-      `Discord: ${dcReplies} replies`,
+    `exactly-once chaos: ${n} messages, ${KILLS} SIGKILLs (on a reply landing: ${JSON.stringify(killedOnReply)}); ` +
+      `${atLeastOnce('telegram', 'Telegram')}; ${atLeastOnce('signal', 'Signal')}; ` +
+      `Discord: ${replies('discord')} replies`,
   );
-  const windows = telegramWindows().sort((a, b) => a - b);
-  const pct = (q: number) => windows[Math.min(windows.length - 1, Math.floor(q * windows.length))] ?? NaN;
-  console.log(
-    `exactly-once chaos: Telegram window (server took it → outbox marked), ${windows.length} replies sent once: ` +
-      `median ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${windows.at(-1)} ms`,
-  );
+  for (const [p, name] of [
+    ['telegram', 'Telegram'],
+    ['signal', 'Signal'],
+  ] as const) {
+    const w = windows(p).sort((a, b) => a - b);
+    const pct = (q: number) => w[Math.min(w.length - 1, Math.floor(q * w.length))] ?? NaN;
+    console.log(
+      `exactly-once chaos: ${name} window (server took it → outbox marked), ${w.length} replies sent once: ` +
+        `median ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${w.at(-1)} ms`,
+    );
+  }
   if (process.env.CHAOS_VERBOSE) for (const c of chats) console.log(jidOf(c), posts(c));
   for (const [jid, t] of result) {
     expect(t.lost, `${jid}: numbers never answered`).toEqual([]);

@@ -263,3 +263,25 @@ describe('what a channel is told so the platform can refuse a second copy', () =
     expect(new Set(keys).size).toBe(3);
   });
 });
+
+describe('the window where the platform has a reply and the outbox does not know', () => {
+  // A kill in that window sends the reply again on Telegram and Signal, so nothing may wait in it: no
+  // timer, no I/O, no second transaction between the channel's answer and the mark.
+  test('the item is marked sent before the event loop takes another turn after the channel answers', async () => {
+    const looks: string[] = [];
+    const look = () => (store.outbox.pending().length ? 'not marked' : 'marked');
+    const ch: Channel = {
+      ...fakeChannel({ pacing: { perChatMs: 1 } }),
+      async sendMessage() {
+        // The platform has just taken it.
+        setImmediate(() => looks.push(`next I/O turn: ${look()}`));
+        setTimeout(() => looks.push(`next timer: ${look()}`), 0);
+      },
+    };
+    enqueue('fk:a', 'one');
+    start(ch).kick();
+    await until(() => looks.length === 2, 5_000, 'both turns');
+    expect(looks.sort()).toEqual(['next I/O turn: marked', 'next timer: marked']);
+    expect(history('fk:a')).toEqual(['one']);
+  });
+});

@@ -7,7 +7,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTelegramChannel, TELEGRAM_PACING, type TelegramChannelOptions } from '../../src/channels/telegram/telegram.js';
+import { apiThrottler } from '@grammyjs/transformer-throttler';
+import {
+  createTelegramChannel,
+  TELEGRAM_PACING,
+  throttledStart,
+  type TelegramChannelOptions,
+} from '../../src/channels/telegram/telegram.js';
 import { createDelivery } from '../../src/outbox/delivery.js';
 import { openStore } from '../../src/store/index.js';
 import { toMarkdownV2 } from '../../src/channels/telegram/format.js';
@@ -463,6 +469,30 @@ describe('sending', () => {
     expect(h.channel.isConnected()).toBe(false);
     expect(h.states.at(-1)).toMatchObject({ connected: false });
     expect(fake.sent).toEqual([]);
+  });
+});
+
+describe('the rate limiter', () => {
+  // Between Telegram taking a reply and the outbox marking it sent, a crash sends it again: nothing may
+  // wait there. The limiter's release takes a timer turn; the answer must not wait for it.
+  it("hands Telegram's answer back before a timer turn, not after the limiter releases its slot", async () => {
+    const order: string[] = [];
+    let answer!: (res: unknown) => void;
+    let called!: () => void;
+    const asked = new Promise<void>((resolve) => (called = resolve));
+    const prev = (() =>
+      new Promise((resolve) => {
+        answer = resolve;
+        called();
+      })) as never;
+    const limited = throttledStart(apiThrottler());
+    const payload = { chat_id: -1001, text: 'hi' } as never;
+    const call = limited(prev, 'sendMessage', payload).then(() => order.push('answered'));
+    await asked;
+    answer({ ok: true, result: { message_id: 1 } });
+    const turn = new Promise<void>((resolve) => setTimeout(() => resolve(void order.push('a timer turn later')), 0));
+    await Promise.all([call, turn]);
+    expect(order).toEqual(['answered', 'a timer turn later']);
   });
 });
 

@@ -13,7 +13,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler } from '@grammyjs/transformer-throttler';
-import { Bot, GrammyError, HttpError, InlineKeyboard, InputFile } from 'grammy';
+import { Bot, GrammyError, HttpError, InlineKeyboard, InputFile, type Transformer } from 'grammy';
 import type { CallbackQuery, Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'grammy/types';
 import type { Logger } from '../../logger.js';
 import {
@@ -314,7 +314,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       const capped = cappedFetch(MAX_ANSWER_BYTES);
       const b = new Bot(opts.token, { client: { apiRoot, timeoutSeconds: pollTimeout + 30, fetch: capped } });
       // Typing is cosmetic and cheap: only real messages wait for the rate limiter.
-      const throttle = apiThrottler();
+      const throttle = throttledStart(apiThrottler());
       b.api.config.use((prev, method, payload, signal) =>
         method === 'sendChatAction' ? prev(method, payload, signal) : throttle(prev, method, payload, signal),
       );
@@ -452,6 +452,33 @@ const OVERSIZED = 'ETOOLARGE';
  * as before) with a ceiling on each answer: past it the body fails and its
  * connection is closed, instead of being read to the end.
  */
+/**
+ * The rate limiter as a gate: a call waits for its slot, then runs outside the limiter. Inside it, the
+ * answer came back only once Bottleneck had released the slot (a timer turn per limiter, two for a
+ * chat), and for a reply that is time in the window where Telegram has it and the outbox does not know.
+ * The slot still spaces the starts; what it no longer does is hold a second call to a chat while one is
+ * out, which the outbox does already (one send at a time per chat).
+ */
+export function throttledStart(throttle: Transformer): Transformer {
+  return async (prev, method, payload, signal) => {
+    let go!: () => void;
+    const slot = new Promise<void>((resolve) => (go = resolve));
+    const held = throttle(
+      async () => {
+        go();
+        return { ok: true, result: true } as never;
+      },
+      method,
+      payload,
+      signal,
+    );
+    // It fails only before the slot (an aborted signal): then so does the call.
+    await Promise.race([slot, held]);
+    held.catch(() => {});
+    return prev(method, payload, signal);
+  };
+}
+
 function cappedFetch(maxBytes: number): typeof fetch {
   const fromHere = createRequire(import.meta.url);
   const nodeFetch = createRequire(fromHere.resolve('grammy'))('node-fetch') as NodeFetchModule;
