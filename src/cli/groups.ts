@@ -73,14 +73,10 @@ async function resolveGroup(api: ApiClient, name: string): Promise<string | null
   return (groups.find((g) => g.jid === name) ?? groups.find((g) => g.folder === name))?.jid ?? null;
 }
 
-const APPROVALS_USAGE = `Usage: nanoclaw groups approvals <folder or jid> [<kind>=allow|ask|deny ...] [--bash "rm,git push"]
-  kinds: ${APPROVAL_KINDS.join(', ')}`;
-
-/** `groups approvals <group> [kind=mode ...] [--bash "a,b"]`: shows, or changes, what the group's agent must ask about. */
-async function approvalsSetting(api: ApiClient, rest: string[]): Promise<number> {
-  const [name, ...changes] = rest;
+/** The registered group a settings command names (folder or jid), or the exit code after saying what is wrong. */
+async function namedGroup(api: ApiClient, name: string | undefined, usage: string) {
   if (!name) {
-    process.stderr.write(APPROVALS_USAGE + '\n');
+    process.stderr.write(usage + '\n');
     return 2;
   }
   const { groups } = await readBody<GroupsResponse>(await api.request('/api/groups'));
@@ -89,6 +85,17 @@ async function approvalsSetting(api: ApiClient, rest: string[]): Promise<number>
     process.stderr.write(`No registered group has the folder or jid "${name}"; see "nanoclaw groups list".\n`);
     return 1;
   }
+  return group;
+}
+
+const APPROVALS_USAGE = `Usage: nanoclaw groups approvals <folder or jid> [<kind>=allow|ask|deny ...] [--bash "rm,git push"]
+  kinds: ${APPROVAL_KINDS.join(', ')}`;
+
+/** `groups approvals <group> [kind=mode ...] [--bash "a,b"]`: shows, or changes, what the group's agent must ask about. */
+async function approvalsSetting(api: ApiClient, rest: string[]): Promise<number> {
+  const [name, ...changes] = rest;
+  const group = await namedGroup(api, name, APPROVALS_USAGE);
+  if (typeof group === 'number') return group;
   const current: ApprovalSettings = group.sandbox.approvals ?? {};
   const policy = { ...current.policy };
   let bashPatterns = current.bashPatterns;
@@ -141,16 +148,8 @@ const listArg = (v: string | undefined) =>
 /** `groups network <group> [policy] [--allow a,b] [--remove a,b]`: shows, or changes, where its sandbox may connect. */
 async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
   const [name, ...changes] = rest;
-  if (!name) {
-    process.stderr.write(NETWORK_USAGE + '\n');
-    return 2;
-  }
-  const { groups } = await readBody<GroupsResponse>(await api.request('/api/groups'));
-  const group = groups.find((g) => g.jid === name) ?? groups.find((g) => g.folder === name);
-  if (!group) {
-    process.stderr.write(`No registered group has the folder or jid "${name}"; see "nanoclaw groups list".\n`);
-    return 1;
-  }
+  const group = await namedGroup(api, name, NETWORK_USAGE);
+  if (typeof group === 'number') return group;
   let egress: string | null | undefined;
   let list = [...(group.sandbox.egressAllowlist ?? [])];
   for (let i = 0; i < changes.length; i++) {

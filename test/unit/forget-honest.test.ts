@@ -4,37 +4,21 @@
 // "no match remains"; only the owner's explicit --include-audit erases those.
 // A member's "forget me" also takes the assistant's replies that repeated them.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { turnContext } from '../../src/conversation/turn.js';
-import { ensureHome, homePaths } from '../../src/config/home.js';
 import type { Identity } from '../../src/gateway/gateway.js';
-import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';
 import { createForgetEngine } from '../../src/memory/forget/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { tempStore } from '../support/store.js';
+import { type Store } from '../../src/store/index.js';
 import { createForgetTools } from '../../src/tools/forget-tools.js';
 import { createToolRegistry } from '../../src/tools/registry.js';
 import { apiRequest } from '../../src/web/api/forget.js';
 import { receiptText } from '../../src/cli/forget.js';
 
 const PHRASE = 'evil-exfil.example';
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
 function setup() {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-forget-honest-'));
-  const paths = homePaths(home);
-  ensureHome(paths, 'Andy');
-  const store = openStore(paths.db);
-  cleanups.push(() => {
-    store.close();
-    fs.rmSync(home, { recursive: true, force: true });
-  });
-  ensureMainGroup({ store, paths, assistantName: 'Andy' });
-  registerGroup({ store, paths, assistantName: 'Andy' }, { jid: 'local:club', name: 'Club', folder: 'club' });
+  const { home, paths, store } = tempStore({ prefix: 'nanoclaw-forget-honest-', groups: ['club'] });
   const engine = createForgetEngine({ store, paths, resetSession: async () => {} });
   const tools = { handle: createToolRegistry({ tools: createForgetTools({ store, paths, engine }) }) };
   return { home, paths, store, engine, tools };

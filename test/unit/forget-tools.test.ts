@@ -4,35 +4,19 @@
 // since; a preview is confirmed only by its requester in its chat; "what do
 // you know about me" counts what is kept.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, expect, test } from 'vitest';
-import { ensureHome, homePaths } from '../../src/config/home.js';
+import { expect, test } from 'vitest';
 import type { Identity } from '../../src/gateway/gateway.js';
 import { turnContext } from '../../src/conversation/turn.js';
-import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';
 import { createForgetEngine } from '../../src/memory/forget/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { tempStore } from '../support/store.js';
+import { type Store } from '../../src/store/index.js';
 import { createForgetTools } from '../../src/tools/forget-tools.js';
 import type { ToolAnswer } from '../../runner/protocol.js';
 import { createToolRegistry } from '../../src/tools/registry.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
 function setup() {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-forget-tools-'));
-  const paths = homePaths(home);
-  ensureHome(paths, 'Andy');
-  const store = openStore(paths.db);
-  cleanups.push(() => {
-    store.close();
-    fs.rmSync(home, { recursive: true, force: true });
-  });
-  ensureMainGroup({ store, paths, assistantName: 'Andy' });
-  registerGroup({ store, paths, assistantName: 'Andy' }, { jid: 'local:club', name: 'Club', folder: 'club' });
+  const { paths, store } = tempStore({ prefix: 'nanoclaw-forget-tools-', groups: ['club'] });
   const engine = createForgetEngine({ store, paths, resetSession: async () => {} });
   const tools = { handle: createToolRegistry({ tools: createForgetTools({ store, paths, engine }) }) };
   const club: Identity = { groupFolder: 'club', chatJid: 'local:club', isMain: false, taskId: null };

@@ -1,32 +1,14 @@
 // Who a turn's catch-up was addressed by, as the host fixes it when it builds
 // the turn: the senders of the messages that called the assistant, not the
 // chatter around them; the owner's powers only when the owner alone asked.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { soleRequester, turnContext } from '../../src/conversation/turn.js';
-import { ensureHome, homePaths } from '../../src/config/home.js';
 import { conversationJob, type ConversationDeps } from '../../src/conversation/conversation.js';
-import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';
-import { openStore, type Store } from '../../src/store/index.js';
-
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+import { tempStore } from '../support/store.js';
+import { type Store } from '../../src/store/index.js';
 
 function setup() {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-turn-'));
-  const paths = homePaths(home);
-  ensureHome(paths, 'Andy');
-  const store = openStore(paths.db);
-  cleanups.push(() => {
-    store.close();
-    fs.rmSync(home, { recursive: true, force: true });
-  });
-  ensureMainGroup({ store, paths, assistantName: 'Andy' });
-  registerGroup({ store, paths, assistantName: 'Andy' }, { jid: 'local:club', name: 'Club', folder: 'club' });
+  const { store } = tempStore({ prefix: 'nanoclaw-turn-', groups: ['club'] });
   const deps: ConversationDeps = { store, timezone: 'UTC', assistantName: 'Andy', canTrigger: () => true };
   return { store, deps, group: store.groups.get('local:club')! };
 }
