@@ -14,6 +14,10 @@ export interface ReceiverSettings {
   /** Where the HTTP receiver listens (127.0.0.1). */
   eventsPort: number;
   logger: BoltLogger;
+  /** The Web API base Socket Mode asks for its WebSocket URL (SLACK_API_URL); default Slack's. */
+  apiUrl?: string;
+  /** Socket Mode's ping timeout, which also paces its reconnects (default 5000). */
+  clientPingTimeoutMs?: number;
 }
 
 export const EVENTS_PATH = '/slack/events';
@@ -29,7 +33,13 @@ export interface SlackReceiver {
 /** Chooses and builds the receiver; nothing connects or listens until the app starts. */
 export function createSlackReceiver(s: ReceiverSettings): SlackReceiver {
   if (s.appToken) {
-    return { mode: 'socket', receiver: new SocketModeReceiver({ appToken: s.appToken, logger: s.logger }), startArgs: [] };
+    const receiver = new SocketModeReceiver({
+      appToken: s.appToken,
+      logger: s.logger,
+      clientPingTimeout: s.clientPingTimeoutMs,
+      ...(s.apiUrl ? { installerOptions: { clientOptions: { slackApiUrl: s.apiUrl } } } : {}),
+    });
+    return { mode: 'socket', receiver, startArgs: [] };
   }
   if (!s.signingSecret) {
     throw new Error(

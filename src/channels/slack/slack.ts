@@ -299,6 +299,7 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
         appToken: opts.appToken,
         signingSecret: opts.signingSecret,
         eventsPort: opts.eventsPort ?? 3000,
+        apiUrl: opts.apiUrl ?? undefined,
         logger: boltLogger,
       });
       const a = new App({
