@@ -13,11 +13,13 @@ import {
   MessageType,
   Partials,
   RateLimitError,
+  SimpleShardingStrategy,
   type Message as DjsMessage,
   type SendableChannels,
 } from 'discord.js';
 import type { Logger } from '../../logger.js';
 import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type ChatInfo } from '../../types.js';
+import { formatBytes } from '../bounded.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE } from '../media-store.js';
 import { downloadAttachment, kindOf, placeholderOf, type DiscordFile } from './attachments.js';
 import { readableMentions, splitDiscordText } from './format.js';
@@ -37,6 +39,8 @@ export interface DiscordChannelOptions {
   maxDownloadBytes?: number;
   /** Is this Discord user id the owner? Their messages are marked fromMe. Decided by id, never by name. */
   isOwner?(userId: string): boolean;
+  /** Tell the owner something is wrong (the gateway dropped for oversized messages again and again). */
+  notifyOwner?(text: string): void;
   /**
    * The registered chats and the newest Discord message id stored for each.
    * After each new Gateway session, what was posted since is fetched: Discord
@@ -57,6 +61,13 @@ const TYPING_REFRESH_MS = 8_000;
 const TYPING_MAX_MS = 30 * 60_000; // a safety net: the host ends typing when a turn ends
 // Waits up to this long are left to discord.js's own queue; longer ones go back to the outbox.
 const MAX_INLINE_RATE_LIMIT_MS = 5_000;
+/**
+ * The most one Gateway message may take. Events are small; the largest, a big server's GUILD_CREATE, stays a few
+ * MB for the servers a personal bot sits in. `ws` would otherwise buffer up to 100 MB a message.
+ */
+export const DISCORD_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Oversized drops in a row that mean something is wrong with the server, not a one-off. */
+const REPEATS = 3;
 // Discord's page size for channel history; a longer outage keeps the newest page.
 const CATCH_UP_LIMIT = 100;
 const MAX_REMEMBERED_REPLIES = 100;
@@ -86,6 +97,7 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
   // Live messages held while a new session catches up (null: none is), and the chain that stores them in order.
   let held: DjsMessage[] | null = null;
   let live: Promise<void> = Promise.resolve();
+  let oversized = 0;
 
   function setHealthy(ok: boolean, detail?: string): void {
     if (ok === healthy) return;
@@ -289,6 +301,8 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
         enforceNonce: true,
         // The agent's text never pings @everyone, roles or people by accident.
         allowedMentions: { parse: [] },
+        // One gateway message may not run past DISCORD_MAX_MESSAGE_BYTES.
+        ws: { buildStrategy: (manager) => cappedShards(new SimpleShardingStrategy(manager)) },
         rest: {
           ...(opts.apiRoot ? { api: opts.apiRoot.replace(/\/+$/, '') } : {}),
           rejectOnRateLimit: (info) => info.retryAfter > MAX_INLINE_RATE_LIMIT_MS,
@@ -297,9 +311,24 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
       held = [];
       c.on(Events.MessageCreate, (msg) => {
         if (!c.isReady()) return;
+        oversized = 0;
         if (held) held.push(msg);
         // One at a time, in arrival order: a slow download must not let a later message be stored first.
         else live = live.then(() => handleMessage(c, msg).catch((err) => logHandleError(msg, err)));
+      });
+      c.on(Events.ShardError, (err) => {
+        if ((err as { code?: unknown }).code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return;
+        const problem = `the server sent a message over ${formatBytes(DISCORD_MAX_MESSAGE_BYTES)}`;
+        const apiHint = opts.apiRoot ? `, and DISCORD_API_URL (${opts.apiRoot})` : '';
+        log.warn({ maxBytes: DISCORD_MAX_MESSAGE_BYTES }, 'Discord sent an oversized message; the gateway reconnects');
+        setHealthy(false, `disconnected: ${problem}; reconnecting`);
+        // Told once per run of drops: a message that arrives starts the count over.
+        if (++oversized === REPEATS) {
+          opts.notifyOwner?.(
+            `Discord: ${problem}, ${REPEATS} times in a row; NanoClaw keeps reconnecting. ` +
+              `Check any proxy between NanoClaw and Discord${apiHint}.`,
+          );
+        }
       });
       c.on(Events.ShardDisconnect, (e) => setHealthy(false, `Discord gateway closed (${e.code}); reconnecting`));
       c.on(Events.ShardReconnecting, () => setHealthy(false, 'Discord gateway reconnecting'));
@@ -421,4 +450,32 @@ function explainStartError(err: unknown, apiRoot: string | undefined): Error {
 function describe(err: unknown): string {
   if (err instanceof DiscordAPIError) return `${err.status} ${err.code}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Lowers each shard's WebSocket cap from `ws`'s 100 MB default: @discordjs/ws passes `ws` only a handshake timeout
+ * and has no option for it, so as a shard takes a new connection its receiver's cap is set when it opens, before
+ * any message is read. Past it `ws` closes with 1009 and the shard reconnects (resumes) as after any drop.
+ */
+function cappedShards(strategy: SimpleShardingStrategy, maxBytes = DISCORD_MAX_MESSAGE_BYTES): SimpleShardingStrategy {
+  type Ws = { once(event: 'open', listener: () => void): unknown; _receiver?: { _maxPayload?: number } };
+  const spawn = strategy.spawn.bind(strategy);
+  strategy.spawn = async (shardIds) => {
+    await spawn(shardIds);
+    for (const shard of (strategy as unknown as { shards: Map<number, object> }).shards.values()) {
+      let current = (shard as { connection?: Ws | null }).connection ?? null;
+      Object.defineProperty(shard, 'connection', {
+        configurable: true,
+        enumerable: true,
+        get: () => current,
+        set: (ws: Ws | null) => {
+          current = ws;
+          ws?.once('open', () => {
+            if (typeof ws._receiver?._maxPayload === 'number') ws._receiver._maxPayload = maxBytes;
+          });
+        },
+      });
+    }
+  };
+  return strategy;
 }

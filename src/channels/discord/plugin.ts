@@ -166,6 +166,7 @@ export const discordPlugin: ChannelPlugin = {
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
       stagingDir: mediaStagingDir(ctx.paths),
       isOwner: discordOwner(settings, ctx.store),
+      notifyOwner: ctx.notifyOwner,
       catchUpFrom: () => discordCatchUpPoints(ctx.store),
     });
   },

@@ -196,6 +196,7 @@ export const slackPlugin: ChannelPlugin = {
       inboxDirFor: (jid) => inboxDirFor(ctx, jid),
       stagingDir: mediaStagingDir(ctx.paths),
       isOwner: slackOwner(s, ctx.store),
+      notifyOwner: ctx.notifyOwner,
     });
   },
 

@@ -7,14 +7,15 @@ import { extensionFor } from '../file-types.js';
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { App, LogLevel, webApi, type Logger as BoltLogger } from '@slack/bolt';
+import { App, LogLevel, SocketModeReceiver, webApi, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
 import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type Message } from '../../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
 import { displayName } from '../text.js';
 import { fromSlackText, mentionsUser, splitSlackText, toMrkdwn } from './format.js';
 import { slackChannelId, slackJid } from './ids.js';
-import { createSlackReceiver, type SlackReceiver } from './receiver.js';
+import { formatBytes } from '../bounded.js';
+import { createSlackReceiver, SLACK_MAX_MESSAGE_BYTES, type SlackReceiver } from './receiver.js';
 
 export interface SlackChannelOptions {
   botToken: string;
@@ -32,6 +33,8 @@ export interface SlackChannelOptions {
   maxDownloadBytes?: number;
   /** Is this Slack user the owner, writing in this chat? Decided by ids, never by name. */
   isOwner?(userId: string, chatJid: string): boolean;
+  /** Tell the owner something is wrong (Socket Mode dropped for oversized messages again and again). */
+  notifyOwner?(text: string): void;
   /** Builds the receiver (tests may pass their own). */
   makeReceiver?: typeof createSlackReceiver;
 }
@@ -51,6 +54,8 @@ const OUTBOX_EVENT = 'nanoclaw_outbox';
 const HISTORY_LOOKBACK = 100;
 // Message subtypes that carry something a person wrote; edits, deletions, joins and bot posts do not.
 const KEPT_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast', 'me_message']);
+/** Oversized drops in a row that mean something is wrong with the server, not a one-off. */
+const REPEATS = 3;
 
 /** chat.postMessage allows about one message a second per conversation, with short bursts. */
 export const SLACK_PACING: ChannelPacing = {
@@ -105,6 +110,7 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
   let me: { userId: string; botId: string; team: string } | null = null;
   let events: ChannelEvents | null = null;
   let healthy = false;
+  let oversized = 0;
   const names = new Map<string, { name: string | undefined; at: number }>();
   const knownChats = new Map<string, string>();
   const seen = new Set<string>();
@@ -295,12 +301,31 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
       } catch (err) {
         throw explainStartError(err, apiUrl);
       }
+      const problem = `the server sent a message over ${formatBytes(SLACK_MAX_MESSAGE_BYTES)}`;
       receiver = (opts.makeReceiver ?? createSlackReceiver)({
         appToken: opts.appToken,
         signingSecret: opts.signingSecret,
         eventsPort: opts.eventsPort ?? 3000,
+        apiUrl: opts.apiUrl ?? undefined,
         logger: boltLogger,
+        onOversize: () => {
+          log.warn({ maxBytes: SLACK_MAX_MESSAGE_BYTES }, 'Slack sent an oversized message; Socket Mode reconnects');
+          setHealthy(false, `disconnected: ${problem}; reconnecting`);
+          // Told once per run of drops: a connection that delivers an event starts the count over.
+          if (++oversized === REPEATS) {
+            opts.notifyOwner?.(
+              `Slack: ${problem}, ${REPEATS} times in a row; NanoClaw keeps reconnecting. ` +
+                `Check any proxy between NanoClaw and Slack, and SLACK_API_URL (${apiUrl}).`,
+            );
+          }
+        },
       });
+      const mode = receiver.mode === 'socket' ? 'Socket Mode' : 'Events API';
+      const healthyDetail = `${me.team ? `${me.team} · ` : ''}${mode}`;
+      if (receiver.receiver instanceof SocketModeReceiver) {
+        receiver.receiver.client.on('connected', () => app && setHealthy(true, healthyDetail));
+        receiver.receiver.client.on('slack_event', () => (oversized = 0));
+      }
       const a = new App({
         token: opts.botToken,
         botId: me.botId || undefined,
@@ -323,7 +348,7 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
         );
       }
       app = a;
-      setHealthy(true, `${me.team ? `${me.team} · ` : ''}${receiver.mode === 'socket' ? 'Socket Mode' : 'Events API'}`);
+      setHealthy(true, healthyDetail);
       log.info({ team: me.team, mode: receiver.mode }, 'Slack connected');
     },
 

@@ -159,6 +159,7 @@ export const whatsappPlugin: ChannelPlugin = {
       stagingDir: mediaStagingDir(ctx.paths),
       identities: ctx.store.identities,
       webSocketUrl: whatsappSettings(ctx.config.env).webSocketUrl ?? undefined,
+      notifyOwner: ctx.notifyOwner,
       onLinkLost: (reason) =>
         ctx.notifyOwner(
           `WhatsApp is no longer linked (${reason}). Run "nanoclaw auth whatsapp" to link it again; messages to WhatsApp wait until then.`,

@@ -24,6 +24,7 @@ import {
 import type { Logger } from '../../logger.js';
 import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo, OutboundMedia } from '../../types.js';
 import type { SendOptions } from '../../types.js';
+import { formatBytes } from '../bounded.js';
 import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from '../media-store.js';
 import { splitText } from '../text.js';
 import { convertMessage, inboxFileName, type Converted } from './messages.js';
@@ -49,6 +50,8 @@ export interface WhatsAppSocket {
   requestPairingCode(phoneNumber: string): Promise<string>;
   updateMediaMessage(message: WAMessage): Promise<WAMessage>;
   end(error: Error | undefined): unknown;
+  /** Baileys' WebSocket client: re-emits the `ws` socket's events; its (protected) `socket` is that socket. */
+  ws?: { on(event: 'open', listener: () => void): unknown };
 }
 
 export type DownloadMedia = (msg: WAMessage, ctx: { sock: WhatsAppSocket; signal: AbortSignal }) => Promise<MediaSource>;
@@ -82,6 +85,8 @@ export interface WhatsAppChannelOptions {
    * retried after `retryInMs`, or null when retrying cannot help (a refused pairing code).
    */
   onProblem?: (problem: string, retryInMs: number | null) => void;
+  /** Tell the owner something is wrong (the connection dropped for oversized messages again and again). */
+  notifyOwner?(text: string): void;
   maxMediaBytes?: number;
 }
 
@@ -95,6 +100,13 @@ export interface WhatsAppChannel extends Channel {
 /** WhatsApp cuts a text message off beyond this many characters. */
 export const WHATSAPP_TEXT_LIMIT = 65_536;
 const DEFAULT_WS_URL = 'wss://web.whatsapp.com/ws/chat';
+/**
+ * The most one WebSocket message from WhatsApp may take. Stanzas are small; the largest (an offline batch, app
+ * state, a big group's participants) stay far below this, and history and media come by HTTPS, not this socket.
+ */
+export const WHATSAPP_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Oversized drops in a row that mean something is wrong with the server, not a one-off. */
+const REPEATS = 3;
 const DEFAULT_DELAYS = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
 const DOWNLOAD_TIMEOUT_MS = 120_000;
@@ -133,6 +145,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
   let linkLost = false;
   let attempt = 0;
   let reconnectTimer: NodeJS.Timeout | null = null;
+  let oversized = 0;
   let linkWatcher: fs.FSWatcher | null = null;
   let shutdown = new AbortController();
   const self = { pn: null as string | null, lid: null as string | null };
@@ -192,6 +205,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       ...(opts.webSocketUrl ? { waWebSocketUrl: opts.webSocketUrl } : {}),
     });
     sock = s;
+    capMessages(s);
     let pairingRequested = false;
     unsubscribe = s.ev.process((batch) => {
       if (gen !== generation) return;
@@ -253,6 +267,19 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     );
   }
 
+  /**
+   * Lowers the `ws` socket's per-message cap from its 100 MB default: Baileys passes no `maxPayload` to `ws` and
+   * has no option for it, so it is set on the socket's receiver as the connection opens, before any message is
+   * read. Past it `ws` closes with 1009 and Baileys ends the socket; onClose reconnects as after any drop.
+   */
+  function capMessages(s: WhatsAppSocket): void {
+    s.ws?.on('open', () => {
+      const receiver = (s.ws as { socket?: { _receiver?: { _maxPayload?: number } } } | undefined)?.socket?._receiver;
+      if (receiver && typeof receiver._maxPayload === 'number') receiver._maxPayload = WHATSAPP_MAX_MESSAGE_BYTES;
+      else log.warn('Could not cap WhatsApp WebSocket messages (the ws library changed); its 100 MB default applies');
+    });
+  }
+
   function tellProblem(problem: string, retryInMs: number | null): void {
     try {
       opts.onProblem?.(problem, retryInMs);
@@ -264,6 +291,7 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
   function onOpen(s: WhatsAppSocket): void {
     connected = true;
     attempt = 0;
+    oversized = 0;
     noteSelf(s.user);
     log.info({ self: self.pn }, 'WhatsApp connected');
     // Connected first: the host flushes its outbox when it hears this.
@@ -318,7 +346,18 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     // After a QR scan WhatsApp asks for a restart; that one is expected and immediate.
     const delay = code === DisconnectReason.restartRequired ? 0 : delays[Math.min(attempt, delays.length - 1)];
     if (code !== DisconnectReason.restartRequired) attempt++;
-    const why = explainClose(error, new URL(opts.webSocketUrl ?? DEFAULT_WS_URL).host);
+    const tooBig = isTooBig(error);
+    const why = tooBig
+      ? `the server sent a message over ${formatBytes(WHATSAPP_MAX_MESSAGE_BYTES)}`
+      : explainClose(error, new URL(opts.webSocketUrl ?? DEFAULT_WS_URL).host);
+    // Told once per run of drops: a connection that logs in starts the count over.
+    oversized = tooBig ? oversized + 1 : 0;
+    if (oversized === REPEATS) {
+      opts.notifyOwner?.(
+        `WhatsApp: ${why}, ${REPEATS} times in a row; NanoClaw keeps reconnecting. ` +
+          `Check WHATSAPP_WS_URL or any proxy between NanoClaw and WhatsApp.`,
+      );
+    }
     log.warn({ code, delay }, `WhatsApp connection closed (${why}); reconnecting`);
     report({ connected: false, detail: `${why}; reconnecting in ${Math.round(delay / 1000)} s.` });
     if (code !== DisconnectReason.restartRequired) tellProblem(why, delay);
@@ -586,6 +625,12 @@ export function explainClose(error: unknown, host: string): string {
     return `${host} did not answer in time: check this machine's internet connection, and any firewall or proxy in the way`;
   const code = statusCode(error);
   return `Connection closed (${reasonName(code)}${e?.message ? `: ${e.message}` : ''})`;
+}
+
+/** Did `ws` refuse a message past its cap (Baileys wraps its error, keeping it as `data`)? */
+function isTooBig(error: unknown): boolean {
+  const e = error as { data?: { code?: unknown } } | undefined;
+  return e?.data?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 }
 
 function reasonName(code: number | undefined): string {
