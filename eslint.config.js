@@ -56,12 +56,19 @@ export default tseslint.config(
       'import-x/no-restricted-paths': ['error', { zones: layerZones }],
       // Control characters in patterns are deliberate: that is how they are stripped from names and output.
       'no-control-regex': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   // Wire data (model streams, JSON files, recorded requests) is read loosely and checked field by field;
   // the local API's answers are typed end to end, so the web and CLI code may not use `any`.
-  { files: ['**/*.ts'], ignores: ['src/web/**', 'src/cli/**', 'src/cli.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
+  {
+    files: ['**/*.ts'],
+    ignores: ['src/web/**', 'src/cli/**', 'src/cli.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+  },
   { files: ['src/web/dashboard/public/**/*.js'], languageOptions: { globals: globals.browser } },
   prettier,
 );

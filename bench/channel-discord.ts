@@ -46,12 +46,21 @@ export async function benchDiscord(o: { fake: FakeAnthropic; runs: number; row: 
     if (!res.ok) throw new Error(res.error);
     await until(() => host.channels.some((c) => c.name === 'discord' && c.isConnected()), 20_000);
     const replies = (lines: Recorded[]) =>
-      lines.filter((l) => l.type === 'api' && l.method === 'POST' && l.path === `/api/v10/channels/${channelId}/messages` && l.accepted);
+      lines.filter(
+        (l) =>
+          l.type === 'api' && l.method === 'POST' && l.path === `/api/v10/channels/${channelId}/messages` && l.accepted,
+      );
     const cold: number[] = [];
     const warm: number[] = [];
     for (let i = 0; i <= o.runs; i++) {
       const before = replies(crab.recorded()).length;
-      await crab.inject({ channelId, guildId, senderId: '135000000000000012', senderName: 'Bench', content: `bench message ${i}` });
+      await crab.inject({
+        channelId,
+        guildId,
+        senderId: '135000000000000012',
+        senderName: 'Bench',
+        content: `bench message ${i}`,
+      });
       const lines = await crab.untilRecorded((ls) => replies(ls).length > before, 120_000, 'the Discord reply');
       const accepted = lines.filter((l) => l.type === 'admin' && l.body?.content === `bench message ${i}`).at(-1)!;
       const took = Date.parse(replies(lines)[before]!.at) - Date.parse(accepted.at);

@@ -22,7 +22,9 @@ const pct = (xs: number[], p: number) =>
 export async function slackLatency(opts: { fake: FakeAnthropic; runs: number; row: RowFn }): Promise<void> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-slack-'));
   const port = await freePort();
-  const slack = await startCrablineSlack(path.join(home, 'crabline'), { eventsUrl: `http://127.0.0.1:${port}/slack/events` });
+  const slack = await startCrablineSlack(path.join(home, 'crabline'), {
+    eventsUrl: `http://127.0.0.1:${port}/slack/events`,
+  });
   const config = loadConfig(
     {
       NANOCLAW_HOME: home,
@@ -47,7 +49,8 @@ export async function slackLatency(opts: { fake: FakeAnthropic; runs: number; ro
       { jid: `sl:${DM}`, name: 'Bench', folder: 'bench', requiresTrigger: false },
     );
     if (!res.ok) throw new Error(res.error);
-    const replies = (rows: Recorded[]) => rows.filter((r) => r.path === '/api/chat.postMessage' && r.accepted && r.body?.channel === DM);
+    const replies = (rows: Recorded[]) =>
+      rows.filter((r) => r.path === '/api/chat.postMessage' && r.accepted && r.body?.channel === DM);
     const samples: number[] = [];
     // The first turn starts the sandbox; the rest reuse the warm agent, as a conversation does.
     for (let i = 0; i <= opts.runs; i++) {

@@ -15,7 +15,8 @@ export function telegramLatency(fake: FakeAnthropic, runs: number): Promise<Late
       env: (s) => ({ TELEGRAM_BOT_TOKEN: s.manifest.botToken, TELEGRAM_API_ROOT: s.manifest.endpoints.apiRoot }),
       inject: (s, text) => s.inject({ chatId: CHAT, fromId: 100001, fromName: 'Bench', text }),
       pacing: TELEGRAM_PACING,
-      isReply: (l) => l.type === 'api' && !!l.accepted && /\/sendMessage$/.test(l.path ?? '') && String(l.body?.chat_id) === CHAT,
+      isReply: (l) =>
+        l.type === 'api' && !!l.accepted && /\/sendMessage$/.test(l.path ?? '') && String(l.body?.chat_id) === CHAT,
     },
     runs,
   );

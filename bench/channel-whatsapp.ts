@@ -12,7 +12,11 @@ const CHAT = '15551234567@s.whatsapp.net';
 function seed(home: string, selfJid: string): void {
   const dir = path.join(home, 'store', 'auth', 'whatsapp');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const creds = { ...initAuthCreds(), registered: true, me: { id: `${selfJid.split('@')[0]}:1@s.whatsapp.net`, name: 'Bench' } };
+  const creds = {
+    ...initAuthCreds(),
+    registered: true,
+    me: { id: `${selfJid.split('@')[0]}:1@s.whatsapp.net`, name: 'Bench' },
+  };
   fs.writeFileSync(path.join(dir, 'creds.json'), JSON.stringify(creds, BufferJSON.replacer), { mode: 0o600 });
 }
 

@@ -60,7 +60,8 @@ export async function channelLatency(fake: FakeAnthropic, spec: ChannelBenchSpec
       headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ jid: spec.chat, name: 'Bench', folder: 'bench', requiresTrigger: false }),
     });
-    if (res.status !== 201) throw new Error(`bench: registering ${spec.chat} failed: ${res.status} ${await res.text()}`);
+    if (res.status !== 201)
+      throw new Error(`bench: registering ${spec.chat} failed: ${res.status} ${await res.text()}`);
     const samples: number[] = [];
     for (let i = -1; i < runs; i++) {
       const text = `bench message ${i}`;

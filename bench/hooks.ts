@@ -28,7 +28,12 @@ export async function measureColdStart(
 ): Promise<number[]> {
   const paths = homePaths(opts.home);
   ensureHome(paths, 'Andy');
-  const gateway = createGateway({ upstream: 'http://127.0.0.1:9', credential: () => null, recordUsage: () => {}, logger: silentLogger() });
+  const gateway = createGateway({
+    upstream: 'http://127.0.0.1:9',
+    credential: () => null,
+    recordUsage: () => {},
+    logger: silentLogger(),
+  });
   const identity: Identity = { groupFolder: 'bench', chatJid: 'local:bench', isMain: false, taskId: null };
   const out: number[] = [];
   for (let i = 0; i < (opts.samples ?? 20); i++) {
@@ -110,7 +115,9 @@ export async function measureColdStart(
  * upstream, and through a gateway endpoint (unix socket) to the same upstream.
  * The difference is what the gateway adds.
  */
-export async function measureGatewayLatency(opts: { samples?: number } = {}): Promise<{ direct: number[]; viaGateway: number[] }> {
+export async function measureGatewayLatency(
+  opts: { samples?: number } = {},
+): Promise<{ direct: number[]; viaGateway: number[] }> {
   const reply = JSON.stringify({
     id: 'msg_bench',
     type: 'message',

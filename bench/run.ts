@@ -138,7 +138,8 @@ async function overhead(fake: FakeAnthropic, runtime: 'echo' | 'bwrap', runs: nu
       toPrompt.push(b.delivered[seen].at - t0);
       await waitFor(() => (b.replies.get('local:main') ?? 0) > before);
       toReply.push(performance.now() - t0);
-      if (b.delivered[seen].kind !== kind) throw new Error(`bench: expected a ${kind} delivery, got ${b.delivered[seen].kind}`);
+      if (b.delivered[seen].kind !== kind)
+        throw new Error(`bench: expected a ${kind} delivery, got ${b.delivered[seen].kind}`);
     }
     await b.close();
     const p50 = pct(toPrompt, 50);
@@ -147,7 +148,11 @@ async function overhead(fake: FakeAnthropic, runtime: 'echo' | 'bwrap', runs: nu
       label,
       `${kind}: accepted → runner has prompt (p50/p95/p99, n=${runs})`,
       `${ms(p50)} / ${ms(pct(toPrompt, 95))} / ${ms(pct(toPrompt, 99))}`,
-      runtime === 'echo' && kind === 'warm' ? '≤ 20 ms p50' : runtime === 'bwrap' && kind === 'cold' ? '≤ 300 ms p50' : '',
+      runtime === 'echo' && kind === 'warm'
+        ? '≤ 20 ms p50'
+        : runtime === 'bwrap' && kind === 'cold'
+          ? '≤ 300 ms p50'
+          : '',
       (runtime === 'echo' && kind === 'warm') || (runtime === 'bwrap' && kind === 'cold') ? p50 <= target : undefined,
     );
     row(
@@ -179,7 +184,11 @@ async function runtimes(samples: number) {
         image: process.env.NANOCLAW_IMAGE,
       });
       if (!runtime) {
-        row('runtimes', `${name}: cold start → runner ready`, `not measured (${(problems[0] ?? 'unavailable').slice(0, 80)})`);
+        row(
+          'runtimes',
+          `${name}: cold start → runner ready`,
+          `not measured (${(problems[0] ?? 'unavailable').slice(0, 80)})`,
+        );
         continue;
       }
       const xs = await measureColdStart(runtime, { home, samples });
@@ -192,7 +201,11 @@ async function runtimes(samples: number) {
         pct(xs, 50) <= target,
       );
     } catch (err) {
-      row('runtimes', `${name}: cold start → runner ready`, `not measured (${String((err as Error).message).slice(0, 80)})`);
+      row(
+        'runtimes',
+        `${name}: cold start → runner ready`,
+        `not measured (${String((err as Error).message).slice(0, 80)})`,
+      );
     } finally {
       fs.rmSync(home, { recursive: true, force: true });
     }
@@ -234,11 +247,22 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
   // A chat-like corpus: a 20,000-word vocabulary with Zipf-distributed use, so
   // common words are common and the words people search for are rarer.
   const vocab = Array.from({ length: 20_000 }, (_, i) => `w${i.toString(36)}`);
-  ['flights', 'dinner', 'Lisbon', 'meeting', 'groceries', 'birthday', 'train', 'doctor', 'weekend', 'project', 'holiday', 'recipe'].forEach(
-    (w, i) => {
-      vocab[50 + i * 37] = w;
-    },
-  );
+  [
+    'flights',
+    'dinner',
+    'Lisbon',
+    'meeting',
+    'groceries',
+    'birthday',
+    'train',
+    'doctor',
+    'weekend',
+    'project',
+    'holiday',
+    'recipe',
+  ].forEach((w, i) => {
+    vocab[50 + i * 37] = w;
+  });
   const cdf: number[] = [];
   let acc = 0;
   for (let r = 1; r <= vocab.length; r++) {
@@ -262,13 +286,22 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
     return vocab[lo];
   };
   const sentence = () => Array.from({ length: 6 + Math.floor(rand() * 10) }, word).join(' ');
-  const insert = store.db.prepare(`INSERT INTO messages (id, chat_jid, sender, sender_name, text, timestamp) VALUES (?, ?, ?, ?, ?, ?)`);
+  const insert = store.db.prepare(
+    `INSERT INTO messages (id, chat_jid, sender, sender_name, text, timestamp) VALUES (?, ?, ?, ?, ?, ?)`,
+  );
   const tLoad = performance.now();
   const batch = 50_000;
   for (let start = 0; start < bigCount; start += batch) {
     store.db.transaction(() => {
       for (let i = start; i < Math.min(bigCount, start + batch); i++) {
-        insert.run(`m${i}`, `chat${i % 500}`, `u${i % 40}`, `User ${i % 40}`, sentence(), new Date(1.7e12 + i * 1000).toISOString());
+        insert.run(
+          `m${i}`,
+          `chat${i % 500}`,
+          `u${i % 40}`,
+          `User ${i % 40}`,
+          sentence(),
+          new Date(1.7e12 + i * 1000).toISOString(),
+        );
       }
     })();
   }
@@ -306,7 +339,13 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
     '≤ 5 ms',
     pct(catchup, 50) <= 5,
   );
-  row('store', `full-text search at ${n} (p50/p95)`, `${ms(pct(search, 50))} / ${ms(pct(search, 95))}`, '≤ 50 ms', pct(search, 50) <= 50);
+  row(
+    'store',
+    `full-text search at ${n} (p50/p95)`,
+    `${ms(pct(search, 50))} / ${ms(pct(search, 95))}`,
+    '≤ 50 ms',
+    pct(search, 50) <= 50,
+  );
 }
 
 /** 50 groups × 20 messages at once, real sandboxes and SDK, cap 5. */
@@ -326,15 +365,20 @@ async function scale(fake: FakeAnthropic, groups: number, perGroup: number) {
     peakAgents = Math.max(peakAgents, b.host.agents.size);
   }, 50);
   const t0 = performance.now();
-  for (let i = 0; i < perGroup; i++) for (let g = 0; g < groups; g++) b.send(`local:g${g}`, `message ${i} for group ${g}`);
+  for (let i = 0; i < perGroup; i++)
+    for (let g = 0; g < groups; g++) b.send(`local:g${g}`, `message ${i} for group ${g}`);
   // Everything answered: each group's cursor reaches its last message.
   const unanswered = (g: number) =>
-    b.host.store.messages.after(`local:g${g}`, b.host.store.outbox.cursor(`local:g${g}`)).filter((m) => !m.fromAssistant).length;
+    b.host.store.messages
+      .after(`local:g${g}`, b.host.store.outbox.cursor(`local:g${g}`))
+      .filter((m) => !m.fromAssistant).length;
   await waitFor(() => [...Array(groups).keys()].every((g) => unanswered(g) === 0), 900_000);
   const total = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const peakQueue = b.host.queue.peakCount();
-  const answered = [...Array(groups).keys()].filter((g) => unanswered(g) === 0 && (b.replies.get(`local:g${g}`) ?? 0) >= 1).length;
+  const answered = [...Array(groups).keys()].filter(
+    (g) => unanswered(g) === 0 && (b.replies.get(`local:g${g}`) ?? 0) >= 1,
+  ).length;
   await b.close();
   row(
     'scale',
@@ -343,7 +387,13 @@ async function scale(fake: FakeAnthropic, groups: number, perGroup: number) {
     `${groups}/${groups}`,
     answered === groups,
   );
-  row('scale', 'peak agents at once', `${Math.max(peakQueue, peakAgents)}`, '≤ 5', Math.max(peakQueue, peakAgents) <= 5);
+  row(
+    'scale',
+    'peak agents at once',
+    `${Math.max(peakQueue, peakAgents)}`,
+    '≤ 5',
+    Math.max(peakQueue, peakAgents) <= 5,
+  );
   row('scale', 'total time / peak host RSS', `${total.toFixed(1)} s / ${mb(peakRss)}`);
 }
 
@@ -503,10 +553,12 @@ async function main() {
     if (want('startup')) await startup(fake);
     if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
     if (want('channels')) await channels(fake, quick ? 5 : 20);
-    if (want('channels')) await (await import('./channel-discord.js')).benchDiscord({ fake, runs: quick ? 5 : 20, row });
+    if (want('channels'))
+      await (await import('./channel-discord.js')).benchDiscord({ fake, runs: quick ? 5 : 20, row });
     if (want('channels')) await (await import('./channel-slack.js')).slackLatency({ fake, runs: quick ? 5 : 20, row });
     if (want('voice')) await (await import('./voice.js')).benchVoice(row, quick);
-    if (want('channels')) await (await import('./channel-signal.js')).benchSignal({ fake, row, pct, ms, runs: quick ? 10 : 30 });
+    if (want('channels'))
+      await (await import('./channel-signal.js')).benchSignal({ fake, row, pct, ms, runs: quick ? 10 : 30 });
   } finally {
     await fake.close();
   }

@@ -22,7 +22,11 @@ export async function benchVoice(row: RowFn, quick: boolean): Promise<void> {
   try {
     note = synthesizeVoiceNote(SENTENCE);
   } catch (err) {
-    row('voice', 'transcription', `not measured: ${(err as Error).message.split('\n')[0]} (apt-get install espeak-ng opus-tools)`);
+    row(
+      'voice',
+      'transcription',
+      `not measured: ${(err as Error).message.split('\n')[0]} (apt-get install espeak-ng opus-tools)`,
+    );
     return;
   }
   const { ogg, seconds } = note;
@@ -61,7 +65,12 @@ async function localEngine(row: RowFn, ogg: Buffer, runs: number, msPerSecond: (
 }
 
 /** The Moonshine engine with the tiny model its npm package ships (packed into .cache/models by .ci/run). */
-async function moonshineEngine(row: RowFn, ogg: Buffer, runs: number, msPerSecond: (t: number) => string): Promise<void> {
+async function moonshineEngine(
+  row: RowFn,
+  ogg: Buffer,
+  runs: number,
+  msPerSecond: (t: number) => string,
+): Promise<void> {
   const metric = 'local engine (Moonshine tiny, onnxruntime, 2 threads)';
   let dir: string;
   try {
@@ -73,7 +82,11 @@ async function moonshineEngine(row: RowFn, ogg: Buffer, runs: number, msPerSecon
   const engine = createEngine(sttSettings({ NANOCLAW_STT_MODEL: dir }, os.tmpdir()))!;
   let t = performance.now();
   const heard = await transcribeFile(engine, ogg);
-  row('voice', `${metric}: first note, model load included`, `${(performance.now() - t).toFixed(0)} ms; heard "${heard}"`);
+  row(
+    'voice',
+    `${metric}: first note, model load included`,
+    `${(performance.now() - t).toFixed(0)} ms; heard "${heard}"`,
+  );
   t = performance.now();
   for (let i = 0; i < runs; i++) await transcribeFile(engine, ogg);
   row('voice', metric, msPerSecond(performance.now() - t));
@@ -109,5 +122,9 @@ async function addedLatency(row: RowFn, engine: SttEngine, ogg: Buffer, runs: nu
   }
   samples.sort((a, b) => a - b);
   const median = samples[Math.floor(samples.length / 2)];
-  row('voice', `added latency before the agent starts (${label}, ${samples.length} notes), median`, `${median.toFixed(0)} ms`);
+  row(
+    'voice',
+    `added latency before the agent starts (${label}, ${samples.length} notes), median`,
+    `${median.toFixed(0)} ms`,
+  );
 }

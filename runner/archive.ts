@@ -93,8 +93,12 @@ export function slugFor(turns: Turn[]): string {
   return words.join('-').slice(0, 50).replace(/-+$/, '') || 'conversation';
 }
 
-export function toMarkdown(turns: Turn[], opts: { assistantName: string; sessionId: string; archivedAt: Date }): string {
-  const when = (t: string | null) => (t ? new Date(t).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '');
+export function toMarkdown(
+  turns: Turn[],
+  opts: { assistantName: string; sessionId: string; archivedAt: Date },
+): string {
+  const when = (t: string | null) =>
+    t ? new Date(t).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '';
   const lines = [
     `# Conversation archived ${opts.archivedAt.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}`,
     '',
@@ -102,7 +106,12 @@ export function toMarkdown(turns: Turn[], opts: { assistantName: string; session
     '',
   ];
   for (const t of turns) {
-    lines.push(`## ${t.role === 'user' ? 'Chat' : opts.assistantName}${t.time ? ` · ${when(t.time)}` : ''}`, '', t.text, '');
+    lines.push(
+      `## ${t.role === 'user' ? 'Chat' : opts.assistantName}${t.time ? ` · ${when(t.time)}` : ''}`,
+      '',
+      t.text,
+      '',
+    );
   }
   return lines.join('\n');
 }
@@ -135,6 +144,9 @@ export function archiveTranscript(
   const base = `${localDate(now)}-${slugFor(turns)}`;
   let file = path.join(dir, `${base}.md`);
   for (let i = 2; fs.existsSync(file); i++) file = path.join(dir, `${base}-${i}.md`);
-  fs.writeFileSync(file, toMarkdown(turns, { assistantName: opts.assistantName, sessionId: opts.sessionId, archivedAt: now }));
+  fs.writeFileSync(
+    file,
+    toMarkdown(turns, { assistantName: opts.assistantName, sessionId: opts.sessionId, archivedAt: now }),
+  );
   return file;
 }

@@ -101,9 +101,16 @@ export function fileBlocks(f: TurnFile, fs: FileReader): Block[] {
   }
   const bytes = fs.read(f.path);
   if (kind === 'pdf') {
-    return [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: bytes.toString('base64') }, title: name }];
+    return [
+      {
+        type: 'document',
+        source: { type: 'base64', media_type: 'application/pdf', data: bytes.toString('base64') },
+        title: name,
+      },
+    ];
   }
-  if (kind === 'image') return [{ type: 'image', source: { type: 'base64', media_type: f.mimeType, data: bytes.toString('base64') } }];
+  if (kind === 'image')
+    return [{ type: 'image', source: { type: 'base64', media_type: f.mimeType, data: bytes.toString('base64') } }];
   return [{ type: 'text', text: `<file name="${escapeAttr(name)}">\n${bytes.toString('utf8')}\n</file>` }];
 }
 

@@ -15,7 +15,13 @@ export function connectGateway(address: string, secret = process.env.NANOCLAW_GA
   return socket;
 }
 
-export function callGateway<T>(socketPath: string, method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs = 0): Promise<T> {
+export function callGateway<T>(
+  socketPath: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  timeoutMs = 0,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const req = http.request(
@@ -30,7 +36,8 @@ export function callGateway<T>(socketPath: string, method: 'GET' | 'POST', path:
         res.on('data', (c) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          if ((res.statusCode ?? 500) >= 400) return reject(new Error(`gateway ${path} answered ${res.statusCode}: ${text.slice(0, 300)}`));
+          if ((res.statusCode ?? 500) >= 400)
+            return reject(new Error(`gateway ${path} answered ${res.statusCode}: ${text.slice(0, 300)}`));
           try {
             resolve(text ? JSON.parse(text) : ({} as T));
           } catch {

@@ -41,7 +41,10 @@ const askGateway: CanUseTool = async (toolName, input) => {
     if (answer.approved === true) return { behavior: 'allow', updatedInput: input };
     return { behavior: 'deny', message: answer.message || 'The owner did not approve this.' };
   } catch (err) {
-    return { behavior: 'deny', message: `Not run: the host could not be asked for approval (${(err as Error).message}).` };
+    return {
+      behavior: 'deny',
+      message: `Not run: the host could not be asked for approval (${(err as Error).message}).`,
+    };
   }
 };
 
@@ -117,7 +120,10 @@ async function main(): Promise<void> {
   const start = await callGateway<StartInfo>(socket, 'GET', '/runner/start');
   // The SDK is loaded only now: the prompt is fetched first, so a cold start
   // is not held up by parsing it.
-  const [{ query }, { nanoclawServer }] = await Promise.all([import('@anthropic-ai/claude-agent-sdk'), import('./tools.js')]);
+  const [{ query }, { nanoclawServer }] = await Promise.all([
+    import('@anthropic-ai/claude-agent-sdk'),
+    import('./tools.js'),
+  ]);
   // The sandbox's environment already names this port in HTTPS_PROXY (agent.ts).
   const wanted = Number(process.env.NANOCLAW_LOCAL_PORT) || 0;
   const forwarder = await startForwarder(socket, wanted).catch(() => startForwarder(socket));
@@ -176,9 +182,12 @@ async function main(): Promise<void> {
     (state: 'start' | 'stop'): HookCallback =>
     async (input) => {
       const i = input as { agent_id?: string; agent_type?: string };
-      await send({ type: 'subagent', state, agentId: String(i.agent_id ?? ''), agentType: String(i.agent_type ?? 'agent') }).catch(
-        () => {},
-      );
+      await send({
+        type: 'subagent',
+        state,
+        agentId: String(i.agent_id ?? ''),
+        agentType: String(i.agent_type ?? 'agent'),
+      }).catch(() => {});
       return {};
     };
 
@@ -240,7 +249,9 @@ async function main(): Promise<void> {
     }
   } catch (err) {
     const message = (err as Error).message ?? String(err);
-    await send({ type: 'error', message, sessionNotFound: !!start.sessionId && SESSION_GONE.test(message) }).catch(() => {});
+    await send({ type: 'error', message, sessionNotFound: !!start.sessionId && SESSION_GONE.test(message) }).catch(
+      () => {},
+    );
     process.exitCode = 1;
   } finally {
     forwarder.close();

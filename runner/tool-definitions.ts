@@ -42,7 +42,9 @@ export const sendMessage = define({
       .min(1)
       .max(500)
       .optional()
-      .describe('A file in /workspace/group to send with the text as its caption (an image is sent as a photo), e.g. a screenshot'),
+      .describe(
+        'A file in /workspace/group to send with the text as its caption (an image is sent as a photo), e.g. a screenshot',
+      ),
   },
 });
 
@@ -58,7 +60,12 @@ export const scheduleTask = define({
       .enum(['group', 'isolated'])
       .optional()
       .describe("group: run in this chat's session; isolated (default): a fresh session"),
-    target_group: z.string().min(1).max(64).optional().describe('Main chat only: the folder of the group to schedule for'),
+    target_group: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Main chat only: the folder of the group to schedule for'),
     budget_tokens: z.number().int().positive().optional().describe('Stop a run that uses more tokens than this'),
   },
 });
@@ -68,13 +75,22 @@ export const listTasks = define({
   description: "List scheduled tasks (this chat's; all of them from the main chat).",
   args: {},
 });
-export const getTask = define({ name: 'get_task', description: 'Show one scheduled task with its recent runs.', args: taskId });
+export const getTask = define({
+  name: 'get_task',
+  description: 'Show one scheduled task with its recent runs.',
+  args: taskId,
+});
 
 export const updateTask = define({
   name: 'update_task',
   description: "Change a scheduled task's prompt or schedule.",
   // The prompt's length is checked by the host, with a message that says the limit.
-  args: { ...taskId, prompt: z.string().optional(), schedule_type: scheduleType.optional(), schedule_value: scheduleValue.optional() },
+  args: {
+    ...taskId,
+    prompt: z.string().optional(),
+    schedule_type: scheduleType.optional(),
+    schedule_value: scheduleValue.optional(),
+  },
 });
 
 export const pauseTask = define({ name: 'pause_task', description: 'Pause a scheduled task.', args: taskId });
@@ -91,7 +107,13 @@ export const searchMessages = define({
 export const registerGroup = define({
   name: 'register_group',
   description: 'Main chat only: make the assistant answer in a chat. Folder: lowercase letters, digits, - and _.',
-  args: { jid: z.string(), name: z.string(), folder: z.string(), trigger: z.string().optional(), requires_trigger: z.boolean().optional() },
+  args: {
+    jid: z.string(),
+    name: z.string(),
+    folder: z.string(),
+    trigger: z.string().optional(),
+    requires_trigger: z.boolean().optional(),
+  },
   mainOnly: true,
 });
 
@@ -119,7 +141,12 @@ export const forgetPreview = define({
     sender: z.string().min(1).max(200).optional().describe('Only messages from this sender id (the owner only)'),
     since: isoDate.optional(),
     until: isoDate.optional(),
-    chat: z.string().min(1).max(200).optional().describe('Main chat only: a chat jid or group folder, or "all"; default this chat'),
+    chat: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Main chat only: a chat jid or group folder, or "all"; default this chat'),
   },
 });
 export const forgetConfirm = define({
@@ -135,7 +162,8 @@ export const forgetMe = define({
 });
 export const whatDoYouKnowAboutMe = define({
   name: 'what_do_you_know_about_me',
-  description: 'What the assistant keeps about the person who asked: their stored messages, memory lines and tasks that mention them.',
+  description:
+    'What the assistant keeps about the person who asked: their stored messages, memory lines and tasks that mention them.',
   args: {},
 });
 export const dontRememberMe = define({
@@ -178,5 +206,7 @@ export function parseArgs<S extends z.ZodRawShape>(
 ): { data: z.output<z.ZodObject<S>> } | { error: string } {
   const r = z.object(def.args).safeParse(args ?? {});
   if (r.success) return { data: r.data };
-  return { error: `Invalid arguments: ${r.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}` };
+  return {
+    error: `Invalid arguments: ${r.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`,
+  };
 }

@@ -39,7 +39,8 @@ const topFiles = (dir) =>
 const src = path.join(root, 'src');
 const core = chars(path.join(src, 'core')) + chars(path.join(root, 'runner'));
 const rows = [['core (src/core + runner)', tokens(core)]];
-for (const p of subdirs(path.join(src, 'plugins'))) rows.push([`plugin ${p}`, tokens(chars(path.join(src, 'plugins', p)))]);
+for (const p of subdirs(path.join(src, 'plugins')))
+  rows.push([`plugin ${p}`, tokens(chars(path.join(src, 'plugins', p)))]);
 const outside = subdirs(src).filter((d) => d !== 'core' && d !== 'plugins');
 for (const d of outside) rows.push([`src/${d} (outside core and plugins)`, tokens(chars(path.join(src, d)))]);
 if (topFiles(src)) rows.push(['src/*.ts (outside core and plugins)', tokens(topFiles(src))]);
@@ -57,5 +58,6 @@ console.log(
 );
 const unsorted = rows.filter((r) => r[0].endsWith('(outside core and plugins)')).reduce((n, r) => n + r[1], 0);
 if (unsorted) console.log(`${unsorted.toLocaleString('en-US')} tokens sit outside the core and the plugins.`);
-if (!fs.existsSync(path.join(src, 'core'))) console.log('There is no src/core/ yet: the message path is still spread through src/.');
+if (!fs.existsSync(path.join(src, 'core')))
+  console.log('There is no src/core/ yet: the message path is still spread through src/.');
 process.exitCode = over ? 1 : 0;

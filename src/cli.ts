@@ -8,9 +8,18 @@ import { redactStream } from './secrets.js';
 type Command = (args: string[], config: ReturnType<typeof loadConfig>) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  start: { summary: 'run the assistant (same as npm start)', load: async () => (await import('./cli/start.js')).startCommand },
-  chat: { summary: 'chat in the terminal: chat [--group <folder>]', load: async () => (await import('./cli/chat.js')).chatCommand },
-  status: { summary: 'is it running, and is anything wrong', load: async () => (await import('./cli/status.js')).statusCommand },
+  start: {
+    summary: 'run the assistant (same as npm start)',
+    load: async () => (await import('./cli/start.js')).startCommand,
+  },
+  chat: {
+    summary: 'chat in the terminal: chat [--group <folder>]',
+    load: async () => (await import('./cli/chat.js')).chatCommand,
+  },
+  status: {
+    summary: 'is it running, and is anything wrong',
+    load: async () => (await import('./cli/status.js')).statusCommand,
+  },
   pairing: {
     summary: 'pairing list | approve <code> — strangers waiting to talk to the assistant',
     load: async () => (await import('./cli/pairing.js')).pairingCommand,
@@ -28,7 +37,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./cli/tasks.js')).tasksCommand,
   },
   forget: {
-    summary: 'forget "<phrase>" [--chat <jid|folder>] [--sender <id>] [--since/--until <date>] [--yes] | --opt-outs | --receipts',
+    summary:
+      'forget "<phrase>" [--chat <jid|folder>] [--sender <id>] [--since/--until <date>] [--yes] | --opt-outs | --receipts',
     load: async () => (await import('./cli/forget.js')).forgetCommand,
   },
   doctor: {

@@ -17,7 +17,13 @@ import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
 import { ownPorts } from './gateway/egress/policy.js';
 import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
-import { ensureMainGroup, registerGroup, registerSelfChat, unregisterGroup, type RegisterInput } from './groups/registration.js';
+import {
+  ensureMainGroup,
+  registerGroup,
+  registerSelfChat,
+  unregisterGroup,
+  type RegisterInput,
+} from './groups/registration.js';
 import { answerButtonPress, approvalAnswerStep } from './inbound/approval-answer.js';
 import { consentStep } from './inbound/consent.js';
 import { createMessageFeed } from './inbound/feed.js';
@@ -63,7 +69,12 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const logger = opts.logger ?? createLogger({ level: config.logLevel, logsDir: paths.logs });
   const life = createLifecycle((err) => logger.warn({ err: (err as Error).message }, 'a part failed to stop'));
   life.onStop(() => logger.flush?.());
-  const disk = { paths, logger, reserveBytes: config.diskReserveMb * 1024 * 1024, quotaBytes: config.groupQuotaMb * 1024 * 1024 };
+  const disk = {
+    paths,
+    logger,
+    reserveBytes: config.diskReserveMb * 1024 * 1024,
+    quotaBytes: config.groupQuotaMb * 1024 * 1024,
+  };
   const reserve = openReserve(disk);
   let store: ReturnType<typeof openStore>;
   try {
@@ -85,7 +96,9 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const channels: Channel[] = [local];
   const notifyOwner = createOwnerNotice(store, channels);
   const plugins = opts.plugins ?? CHANNELS;
-  channels.push(...(opts.channels ?? (await configuredChannels({ config, paths, store, logger, notifyOwner }, plugins))));
+  channels.push(
+    ...(opts.channels ?? (await configuredChannels({ config, paths, store, logger, notifyOwner }, plugins))),
+  );
   life.onStop(() => Promise.all(channels.map((ch) => ch.disconnect().catch(() => {}))));
   const senders = loadSenderAllowlist(config.configDir);
   const agents = new Map<string, LiveAgent>();

@@ -57,11 +57,19 @@ export function duration(ms: number): string {
  * "14:05" (or "02:05 PM") today, "Tue 3 Jun 09:00" otherwise. Every time the CLI
  * shows goes through here, so chat, tasks, status and logs agree.
  */
-export function localTime(when: string | number | null | undefined, now = new Date(), opts: { seconds?: boolean } = {}): string {
+export function localTime(
+  when: string | number | null | undefined,
+  now = new Date(),
+  opts: { seconds?: boolean } = {},
+): string {
   if (when === null || when === undefined || when === '') return '—';
   const d = new Date(when);
   if (Number.isNaN(d.getTime())) return String(when);
-  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(opts.seconds ? { second: '2-digit' } : {}) });
+  const time = d.toLocaleTimeString([], {
+    hour: '2-digit',
+    minute: '2-digit',
+    ...(opts.seconds ? { second: '2-digit' } : {}),
+  });
   if (d.toDateString() === now.toDateString()) return time;
   return `${d.toLocaleDateString([], { weekday: 'short', day: 'numeric', month: 'short' })} ${time}`;
 }
@@ -74,7 +82,10 @@ export interface Prompter {
 }
 
 /** Questions on a terminal; on piped input, reads one line per question. */
-export function prompter(input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stdout): Prompter {
+export function prompter(
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WriteStream = process.stdout,
+): Prompter {
   const rl = readline.createInterface({ input, output, terminal: input.isTTY === true });
   let muted = false;
   // readline echoes through _writeToOutput; silence it while a secret is typed.

@@ -79,7 +79,10 @@ function socketPathFor(paths: HomePaths, id: string): string {
   const preferred = path.join(paths.sockets, `${id}.sock`);
   if (preferred.length < 100) return preferred;
   // Unix socket paths are limited to ~107 bytes; long homes use a short private dir.
-  const dir = path.join(os.tmpdir(), `nanoclaw-${crypto.createHash('sha256').update(paths.home).digest('hex').slice(0, 12)}`);
+  const dir = path.join(
+    os.tmpdir(),
+    `nanoclaw-${crypto.createHash('sha256').update(paths.home).digest('hex').slice(0, 12)}`,
+  );
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Its name is predictable, so another local user may have made it first; whoever
   // can reach the socket can use the credential and this group's tools.
@@ -125,7 +128,12 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   const turnTimeout = group.sandbox.timeoutMs ?? config.agentTimeoutMs;
   const idleTimeout = group.sandbox.idleTimeoutMs ?? config.idleTimeoutMs;
   const id = `${group.folder}-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
-  const identity: Identity = { groupFolder: group.folder, chatJid: group.jid, isMain: group.isMain, taskId: job.taskId };
+  const identity: Identity = {
+    groupFolder: group.folder,
+    chatJid: group.jid,
+    isMain: group.isMain,
+    taskId: job.taskId,
+  };
 
   let sessionId = job.sessionId;
   let closing = false;
@@ -145,14 +153,20 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let memoryAtStart: string | null = null;
   const memoryChanged = (): boolean => {
     if (memoryAtStart === null || memoryStamp(deps.paths, group) === memoryAtStart) return false;
-    logger.info({ group: group.folder }, 'memory changed since the agent started; the next turn starts a fresh sandbox');
+    logger.info(
+      { group: group.folder },
+      'memory changed since the agent started; the next turn starts a fresh sandbox',
+    );
     return true;
   };
 
   const armTurnTimer = () => {
     if (turnTimer) clearTimeout(turnTimer);
     if (turnTimeout > 0)
-      turnTimer = setTimeout(() => live.kill(`it was still working after ${plural(turnTimeout)} (AGENT_TIMEOUT)`), turnTimeout);
+      turnTimer = setTimeout(
+        () => live.kill(`it was still working after ${plural(turnTimeout)} (AGENT_TIMEOUT)`),
+        turnTimeout,
+      );
   };
   const beginTurn = (t: HostTurn) => {
     // Fixed now, for every tool call until this turn's result: who writes meanwhile is the next turn's.
@@ -178,7 +192,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     // A runner that fails because its sandbox hit a limit (a fork bomb starves the
     // CLI of threads, say): tell the chat which limit, not the symptom.
     const limit = failure ? null : (sandbox?.checkLimits?.() ?? null);
-    failure ??= limit ? new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`, false, false) : f;
+    failure ??= limit
+      ? new AgentFailure(`sandbox stopped: ${limit}`, `its sandbox was stopped because ${limit}`, false, false)
+      : f;
     closing = true;
     answer({ close: true });
   };
@@ -219,7 +235,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       if (e.type === 'session') sessionId = e.sessionId;
       else if (e.type === 'activity') live.currentTool = e.tool;
       else if (e.type === 'subagent') {
-        if (e.state === 'start') live.subagents.set(e.agentId, { type: e.agentType.slice(0, 100), startedAt: Date.now() });
+        if (e.state === 'start')
+          live.subagents.set(e.agentId, { type: e.agentType.slice(0, 100), startedAt: Date.now() });
         else live.subagents.delete(e.agentId);
       } else if (e.type === 'result') {
         live.currentTool = null;
@@ -241,20 +258,29 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           fail(
             modelProblem
               ? modelFailure(modelProblem)
-              : new AgentFailure(`model turn failed: ${e.text}`, `the model API failed (${clip(e.text, 400) || 'no detail'})`),
+              : new AgentFailure(
+                  `model turn failed: ${e.text}`,
+                  `the model API failed (${clip(e.text, 400) || 'no detail'})`,
+                ),
           );
           return;
         }
         try {
           job.onResult(e.text, sessionId);
         } catch (err) {
-          fail(new AgentFailure(`could not record the reply: ${(err as Error).message}`, 'its reply could not be saved'));
+          fail(
+            new AgentFailure(`could not record the reply: ${(err as Error).message}`, 'its reply could not be saved'),
+          );
         }
       } else if (e.type === 'error') {
         fail(
           modelProblem
             ? modelFailure(modelProblem)
-            : new AgentFailure(`runner error: ${e.message}`, `the agent failed (${clip(e.message, 400)})`, !!e.sessionNotFound),
+            : new AgentFailure(
+                `runner error: ${e.message}`,
+                `the agent failed (${clip(e.message, 400)})`,
+                !!e.sessionNotFound,
+              ),
         );
       }
     },
@@ -323,7 +349,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         ? await deps.gateway.openTcpEndpoint(transport.listenHost, identity, handlers, endpointOpts)
         : await deps.gateway.openEndpoint(socketPath, identity, handlers, endpointOpts);
     const gatewayInside =
-      transport.kind === 'tcp' ? `tcp://${transport.tcpHost}:${endpoint.address!.split(':').pop()}` : GATEWAY_SOCKET_INSIDE;
+      transport.kind === 'tcp'
+        ? `tcp://${transport.tcpHost}:${endpoint.address!.split(':').pop()}`
+        : GATEWAY_SOCKET_INSIDE;
     try {
       const mounts = groupMounts(deps.paths, group);
       mounts.push({ hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true });
@@ -331,7 +359,12 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       mounts.push(...browser.mounts);
       const extra = extraMountsFor(group, { configDir: config.configDir, home: deps.paths.home });
       if (!extra.ok)
-        throw new AgentFailure(`sandbox not started: ${extra.error}`, `its sandbox was not started: ${extra.error}`, false, false);
+        throw new AgentFailure(
+          `sandbox not started: ${extra.error}`,
+          `its sandbox was not started: ${extra.error}`,
+          false,
+          false,
+        );
       // mount_write = ask: the sandbox writes to a staged copy and the owner approves the actual change set
       // (src/sandbox/staging.ts); deny: the folder is read-only. Words in a command decide neither.
       const writes = modeFor(deps.currentGroup?.(group.jid) ?? group, 'mount_write');
@@ -344,7 +377,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           limits: stagingLimits(config.env),
           ask: (detail, what) => {
             const now = deps.currentGroup?.(group.jid) ?? group;
-            if (!deps.approve) return Promise.resolve({ approved: false, message: 'Refused: there is no owner to ask.' });
+            if (!deps.approve)
+              return Promise.resolve({ approved: false, message: 'Refused: there is no owner to ask.' });
             return deps.approve(now, { kind: 'mount_write', detail, what });
           },
           tellOwner: (text) => deps.tellOwner?.(`${group.name}: ${text}`),
@@ -383,12 +417,23 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       if (idleTimer) clearTimeout(idleTimer);
       if (failure) throw failure;
       if (exit.reason && wasInTurn)
-        throw new AgentFailure(`sandbox ended: ${exit.reason}`, `its sandbox was stopped because ${exit.reason}`, false, false);
+        throw new AgentFailure(
+          `sandbox ended: ${exit.reason}`,
+          `its sandbox was stopped because ${exit.reason}`,
+          false,
+          false,
+        );
       if ((exit.code !== 0 || wasInTurn) && modelProblem) throw modelFailure(modelProblem);
       if (exit.code !== 0 || wasInTurn) {
         const tail = sandbox.output().trim().split('\n').slice(-5).join(' | ').slice(0, 500);
-        logger.warn({ group: group.folder, code: exit.code, signal: exit.signal, tail }, 'sandbox exited before answering');
-        throw new AgentFailure(`sandbox exited with ${exit.signal ?? exit.code}: ${tail}`, 'its sandbox stopped before answering');
+        logger.warn(
+          { group: group.folder, code: exit.code, signal: exit.signal, tail },
+          'sandbox exited before answering',
+        );
+        throw new AgentFailure(
+          `sandbox exited with ${exit.signal ?? exit.code}: ${tail}`,
+          'its sandbox stopped before answering',
+        );
       }
     } finally {
       if (turnTimer) clearTimeout(turnTimer);

@@ -46,7 +46,8 @@ export function createReserve(file: string, bytes: number): Reserve {
         const fd = fs.openSync(tmp, 'w', 0o600);
         try {
           const chunk = Buffer.alloc(Math.min(bytes, MB));
-          for (let done = 0; done < bytes; done += chunk.length) fs.writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - done));
+          for (let done = 0; done < bytes; done += chunk.length)
+            fs.writeSync(fd, chunk, 0, Math.min(chunk.length, bytes - done));
           fs.fsyncSync(fd);
         } finally {
           fs.closeSync(fd);
@@ -335,7 +336,9 @@ export function createDiskGuard(deps: DiskGuardDeps) {
 function loadBlocks(file: string): [string, Block][] {
   try {
     const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, Block>;
-    return Object.entries(raw).filter(([, b]) => b && (b.kind === 'disk' || b.kind === 'quota') && typeof b.reason === 'string');
+    return Object.entries(raw).filter(
+      ([, b]) => b && (b.kind === 'disk' || b.kind === 'quota') && typeof b.reason === 'string',
+    );
   } catch {
     return [];
   }

@@ -90,7 +90,11 @@ export function tellGaveUp(store: Store, jid: string, err: unknown, tries: numbe
 }
 
 /** Recovery at start: anything accepted but not answered before the last stop runs again. */
-export function enqueueUnanswered(store: Store, conversation: ConversationDeps, enqueueMessages: (jid: string) => void): void {
+export function enqueueUnanswered(
+  store: Store,
+  conversation: ConversationDeps,
+  enqueueMessages: (jid: string) => void,
+): void {
   for (const group of store.groups.list()) {
     if (pendingFor(conversation, group, store.outbox.cursor(group.jid)).triggered) enqueueMessages(group.jid);
   }

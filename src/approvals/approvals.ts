@@ -16,7 +16,14 @@ import type { ApprovalRequest } from '../store/approvals.js';
 import type { Store } from '../store/index.js';
 import type { ApprovalKind, ApprovalMode, Message, MessageButton, RegisteredGroup } from '../types.js';
 
-export const APPROVAL_KINDS: readonly ApprovalKind[] = ['network', 'mount_write', 'bash', 'cross_chat', 'groups', 'task_budget'];
+export const APPROVAL_KINDS: readonly ApprovalKind[] = [
+  'network',
+  'mount_write',
+  'bash',
+  'cross_chat',
+  'groups',
+  'task_budget',
+];
 export const APPROVAL_MODES: readonly ApprovalMode[] = ['allow', 'ask', 'deny'];
 
 /** New hosts and writes to host folders are asked about; everything allowed before stays allowed. */
@@ -117,7 +124,10 @@ export function modeFor(group: Pick<RegisteredGroup, 'sandbox'>, kind: ApprovalK
 }
 
 /** Did the owner answer "always" to exactly this? */
-export function alwaysAllowed(group: Pick<RegisteredGroup, 'sandbox'>, action: Pick<Action, 'kind' | 'detail'>): boolean {
+export function alwaysAllowed(
+  group: Pick<RegisteredGroup, 'sandbox'>,
+  action: Pick<Action, 'kind' | 'detail'>,
+): boolean {
   return !!group.sandbox.approvals?.allow?.some((r) => r.kind === action.kind && r.detail === action.detail);
 }
 
@@ -172,7 +182,8 @@ function str(v: unknown): string | undefined {
 const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 1000)} s`);
 
 /** Identical requests (same chat, kind and action) are one request: asked once, answered once for all. */
-const sameRequestKey = (chatJid: string, action: Pick<Action, 'kind' | 'detail'>) => `${chatJid}\n${action.kind}\n${action.detail}`;
+const sameRequestKey = (chatJid: string, action: Pick<Action, 'kind' | 'detail'>) =>
+  `${chatJid}\n${action.kind}\n${action.detail}`;
 
 type Refused = { full: number; cooldown: number; own: string[]; timer: NodeJS.Timeout };
 
@@ -294,7 +305,11 @@ export function createApprovals(deps: ApprovalsDeps) {
     store.groups.update({ ...group, sandbox: { ...group.sandbox, approvals: { ...approvals, allow } } });
   }
 
-  function decideRequest(req: ApprovalRequest, verb: Verb, decidedBy: string): { ok: boolean; text: string; request?: ApprovalRequest } {
+  function decideRequest(
+    req: ApprovalRequest,
+    verb: Verb,
+    decidedBy: string,
+  ): { ok: boolean; text: string; request?: ApprovalRequest } {
     const status = verb === 'no' ? 'denied' : 'approved';
     const decide = store.db.transaction(() => {
       if (!store.approvals.decide(req.id, status, decidedBy, verb === 'always' ? 'always' : null)) return false;
@@ -398,7 +413,8 @@ export function createApprovals(deps: ApprovalsDeps) {
   /** The owner's answer (main chat). Only a pending request's own code counts, once. */
   function answer(code: string, verb: Verb, decidedBy: string): Answer {
     const req = store.approvals.pendingByCode(code);
-    if (!req) return { ok: false, text: `No request waits for code ${code.toUpperCase()}: codes work once and expire.` };
+    if (!req)
+      return { ok: false, text: `No request waits for code ${code.toUpperCase()}: codes work once and expire.` };
     return decideRequest(req, verb, decidedBy);
   }
 

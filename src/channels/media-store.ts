@@ -44,7 +44,8 @@ const COPY_CHUNK = 256 * 1024;
 /** Saves media into the inbox; answers its path relative to the group folder (`inbox/<name>`). */
 export async function saveMedia(o: SaveMediaOptions): Promise<string> {
   if (!SAFE_NAME.test(o.name)) throw new Error(`Refusing to save media as "${o.name}": not a generated file name`);
-  if (path.basename(o.inbox) !== 'inbox') throw new Error(`Refusing to save media in ${o.inbox}: not a group's inbox folder`);
+  if (path.basename(o.inbox) !== 'inbox')
+    throw new Error(`Refusing to save media in ${o.inbox}: not a group's inbox folder`);
   const staged = await stage(o);
   try {
     await place(staged, o.inbox, o.name);
@@ -128,7 +129,8 @@ async function openDir(p: string, expected: string): Promise<fs.promises.FileHan
     handle = await fs.promises.open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (['ELOOP', 'ENOTDIR', 'EMLINK'].includes(err.code ?? '')) throw new MediaRefused(`${expected} is a link or not a folder`);
+    if (['ELOOP', 'ENOTDIR', 'EMLINK'].includes(err.code ?? ''))
+      throw new MediaRefused(`${expected} is a link or not a folder`);
     throw err;
   }
   try {
@@ -151,7 +153,12 @@ function fdPath(dir: fs.promises.FileHandle, name: string): string {
  * Without /proc, a path is the only way in: before any byte is written, the
  * new file and the inbox must still be the ones that were opened and checked.
  */
-async function checkStillInside(out: fs.promises.FileHandle, dir: fs.promises.FileHandle, inbox: string, name: string): Promise<void> {
+async function checkStillInside(
+  out: fs.promises.FileHandle,
+  dir: fs.promises.FileHandle,
+  inbox: string,
+  name: string,
+): Promise<void> {
   const [file, folder] = await Promise.all([
     fs.promises.lstat(path.join(inbox, name)).catch(() => null),
     fs.promises.lstat(inbox).catch(() => null),

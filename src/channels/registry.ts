@@ -12,7 +12,14 @@ import { signalPlugin } from './signal/plugin.js';
 import { telegramPlugin } from './telegram/plugin.js';
 import { whatsappPlugin } from './whatsapp/plugin.js';
 
-export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, telegramPlugin, whatsappPlugin, discordPlugin, slackPlugin, signalPlugin];
+export const CHANNELS: readonly ChannelPlugin[] = [
+  localPlugin,
+  telegramPlugin,
+  whatsappPlugin,
+  discordPlugin,
+  slackPlugin,
+  signalPlugin,
+];
 
 export type { ChannelContext, ChannelPlugin } from './plugin.js';
 export { inboxDirFor, mediaStagingDir } from './media-paths.js';
@@ -30,7 +37,10 @@ export function pluginFor(jid: string, plugins: readonly ChannelPlugin[] = CHANN
  * The channels to run besides the built-in ones: each plugin that is set up on
  * this install. A plugin loads its platform library only then, to keep an idle host small.
  */
-export async function configuredChannels(ctx: ChannelContext, plugins: readonly ChannelPlugin[] = CHANNELS): Promise<Channel[]> {
+export async function configuredChannels(
+  ctx: ChannelContext,
+  plugins: readonly ChannelPlugin[] = CHANNELS,
+): Promise<Channel[]> {
   const env = pluginEnv(ctx.config);
   const channels: Channel[] = [];
   for (const plugin of plugins) {

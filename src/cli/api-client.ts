@@ -42,7 +42,9 @@ export function apiClient(config: Config): ApiClient {
   try {
     token = fs.readFileSync(paths.apiToken, 'utf8').trim();
   } catch {
-    throw new Error(`No API token at ${paths.apiToken}: start NanoClaw once in ${config.home} (npm start), or set NANOCLAW_HOME.`);
+    throw new Error(
+      `No API token at ${paths.apiToken}: start NanoClaw once in ${config.home} (npm start), or set NANOCLAW_HOME.`,
+    );
   }
   const base = hostAddress(config);
   return {
@@ -57,7 +59,9 @@ export function apiClient(config: Config): ApiClient {
         body = JSON.stringify(init.json);
       }
       return fetch(base + pathname, { ...init, headers, body }).catch((err) => {
-        throw new Error(`NanoClaw is not running at ${base} (${(err as Error).cause ?? err}). Start it with "npm start".`);
+        throw new Error(
+          `NanoClaw is not running at ${base} (${(err as Error).cause ?? err}). Start it with "npm start".`,
+        );
       });
     },
   };

@@ -25,7 +25,9 @@ export async function approvalsCommand(args: string[], config: Config): Promise<
     const { pending, history } = await readBody<{ pending: ApprovalRequest[]; history: ApprovalRequest[] }>(
       await api.request('/api/approvals'),
     );
-    process.stdout.write(pending.length ? `Waiting for you (${pending.length}):\n` : 'Nothing waits for your approval.\n');
+    process.stdout.write(
+      pending.length ? `Waiting for you (${pending.length}):\n` : 'Nothing waits for your approval.\n',
+    );
     for (const r of pending) process.stdout.write(formatRequest(r) + '\n');
     const past = history.filter((r) => r.status !== 'pending');
     if (past.length) process.stdout.write(`\nDecided (newest first):\n${past.map(formatRequest).join('\n')}\n`);

@@ -84,7 +84,9 @@ export async function authCommand(
   const release = exitOnCtrlC(`Stopped (Ctrl-C); nothing more was changed.`);
   try {
     if (what === 'claude') {
-      const value = await readSecret('Anthropic API key (sk-ant-api…) or Claude OAuth token (sk-ant-oat…, from "claude setup-token"): ');
+      const value = await readSecret(
+        'Anthropic API key (sk-ant-api…) or Claude OAuth token (sk-ant-oat…, from "claude setup-token"): ',
+      );
       if (!value) {
         process.stderr.write('Nothing entered; nothing changed.\n');
         return 2;
@@ -92,7 +94,9 @@ export async function authCommand(
       const { file, variable } = saveClaudeCredential(config.home, value);
       out.write(`Saved ${variable} to ${file} (readable only by you).\n`);
       if (env[variable] || env[variable === 'ANTHROPIC_API_KEY' ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'ANTHROPIC_API_KEY']) {
-        out.write(`Note: your environment also sets a Claude credential, and the environment wins over .env; unset it to use this one.\n`);
+        out.write(
+          `Note: your environment also sets a Claude credential, and the environment wins over .env; unset it to use this one.\n`,
+        );
       }
       out.write(`${await restartHint()}\n`);
       return 0;

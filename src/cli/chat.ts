@@ -135,7 +135,11 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
   }
   if (!events.ok || !events.body) throw new Error(`Could not open the event stream (${events.status}).`);
 
-  const rl = readline.createInterface({ input: process.stdin, output: interactive ? out : undefined, terminal: interactive });
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: interactive ? out : undefined,
+    terminal: interactive,
+  });
   rl.setPrompt('> ');
   const screen = interactive ? ttyScreen(out, rl, p.dim(`${name} is typing…`)) : plainScreen(out);
 
@@ -153,7 +157,11 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
         lastReplyAt = Date.now();
         screen.typing(false);
         // Piped output stays "Name: text", one reply a line, for scripts.
-        screen.line(interactive ? chatLine(p, m.senderName, m.timestamp, m.text) : `${printable(m.senderName)}: ${printable(m.text)}`);
+        screen.line(
+          interactive
+            ? chatLine(p, m.senderName, m.timestamp, m.text)
+            : `${printable(m.senderName)}: ${printable(m.text)}`,
+        );
       }
       if (!ac.signal.aborted) hostGone = true;
     } catch {
@@ -162,7 +170,9 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
     // The host went away under us: say so and leave rather than type into the void.
     if (hostGone) {
       screen.typing(false);
-      process.stderr.write(`\nNanoClaw stopped (the event stream from ${api.base} closed). Start it again with "npm start".\n`);
+      process.stderr.write(
+        `\nNanoClaw stopped (the event stream from ${api.base} closed). Start it again with "npm start".\n`,
+      );
       rl.close();
     }
   })();

@@ -59,13 +59,20 @@ export async function checkRuntime(config: Config, all = false): Promise<CheckRe
     const desc = runtime.describe?.() ?? runtime.name;
     if (!all && skipped.length)
       notes.push(`not used: ${skipped.map((s) => s.split(':')[0]).join(', ')} ("nanoclaw doctor --all" says why)`);
-    return { name: 'Sandbox', level: 'ok', detail: `${desc}${config.runtime === 'auto' ? ' (picked automatically)' : ''}`, notes };
+    return {
+      name: 'Sandbox',
+      level: 'ok',
+      detail: `${desc}${config.runtime === 'auto' ? ' (picked automatically)' : ''}`,
+      notes,
+    };
   }
   return {
     name: 'Sandbox',
     level: 'fail',
     detail: 'no sandbox runtime works here',
-    fix: problems.join(' ') || 'Install bubblewrap (apt-get install bubblewrap) or Docker, then run "nanoclaw doctor" again.',
+    fix:
+      problems.join(' ') ||
+      'Install bubblewrap (apt-get install bubblewrap) or Docker, then run "nanoclaw doctor" again.',
     notes,
   };
 }
@@ -121,7 +128,8 @@ export function checkDisk(home: string): CheckResult {
   } catch (err) {
     return { name: 'Disk', level: 'warn', detail: `could not check free space (${(err as Error).message})` };
   }
-  const text = free >= 10 * 1024 * MB ? `${Math.round(free / (1024 * MB))} GB free` : `${Math.round(free / MB)} MB free`;
+  const text =
+    free >= 10 * 1024 * MB ? `${Math.round(free / (1024 * MB))} GB free` : `${Math.round(free / MB)} MB free`;
   if (free < 500 * MB)
     return {
       name: 'Disk',
@@ -130,7 +138,12 @@ export function checkDisk(home: string): CheckResult {
       fix: `Free some space on the disk holding ${home}: the database and agents need room to write.`,
     };
   if (free < 2048 * MB)
-    return { name: 'Disk', level: 'warn', detail: text, fix: 'Less than 2 GB left; agent images and logs grow over time.' };
+    return {
+      name: 'Disk',
+      level: 'warn',
+      detail: text,
+      fix: 'Less than 2 GB left; agent images and logs grow over time.',
+    };
   return { name: 'Disk', level: 'ok', detail: text };
 }
 
@@ -139,16 +152,32 @@ function privateDir(name: string, dir: string, missing: CheckResult): CheckResul
   try {
     const st = fs.statSync(dir);
     if (!st.isDirectory())
-      return { name, level: 'fail', detail: `${dir} is not a directory`, fix: `Move ${dir} away; NanoClaw recreates it.` };
+      return {
+        name,
+        level: 'fail',
+        detail: `${dir} is not a directory`,
+        fix: `Move ${dir} away; NanoClaw recreates it.`,
+      };
     mode = st.mode & 0o777;
   } catch {
     return missing;
   }
-  if (mode & 0o077) return { name, level: 'fail', detail: `${dir} is open to others (mode ${mode.toString(8)})`, fix: `chmod 700 ${dir}` };
+  if (mode & 0o077)
+    return {
+      name,
+      level: 'fail',
+      detail: `${dir} is open to others (mode ${mode.toString(8)})`,
+      fix: `chmod 700 ${dir}`,
+    };
   try {
     fs.accessSync(dir, fs.constants.R_OK | fs.constants.W_OK);
   } catch {
-    return { name, level: 'fail', detail: `${dir} is not writable by you`, fix: `Give it back to your user: chown -R $(id -un) ${dir}` };
+    return {
+      name,
+      level: 'fail',
+      detail: `${dir} is not writable by you`,
+      fix: `Give it back to your user: chown -R $(id -un) ${dir}`,
+    };
   }
   return { name, level: 'ok', detail: `${dir} (700)` };
 }
@@ -187,7 +216,12 @@ export function checkApiToken(home: string): CheckResult | null {
     return null;
   }
   return mode & 0o077
-    ? { name: 'API token', level: 'fail', detail: `${file} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 600 ${file}` }
+    ? {
+        name: 'API token',
+        level: 'fail',
+        detail: `${file} is readable by others (mode ${mode.toString(8)})`,
+        fix: `chmod 600 ${file}`,
+      }
     : { name: 'API token', level: 'ok', detail: 'only you can read it' };
 }
 
@@ -196,7 +230,11 @@ export async function checkHost(config: Config): Promise<CheckResult> {
   if ('error' in got) {
     return got.running
       ? { name: 'Running', level: 'fail', detail: got.error }
-      : { name: 'Running', level: 'info', detail: 'not running: start it with "nanoclaw start" (or "nanoclaw service install")' };
+      : {
+          name: 'Running',
+          level: 'info',
+          detail: 'not running: start it with "nanoclaw start" (or "nanoclaw service install")',
+        };
   }
   const issues = troubles(got.status);
   return issues.length
@@ -210,7 +248,12 @@ export function checkVoice(config: Config): CheckResult {
     const d = describeStt(sttSettings(config.env, homePaths(config.home).data));
     return { name: 'Voice', level: d.ok ? 'ok' : 'info', detail: d.detail, ...(d.fix ? { notes: [d.fix] } : {}) };
   } catch (err) {
-    return { name: 'Voice', level: 'fail', detail: (err as Error).message, fix: 'Fix the NANOCLAW_STT settings in .env.' };
+    return {
+      name: 'Voice',
+      level: 'fail',
+      detail: (err as Error).message,
+      fix: 'Fix the NANOCLAW_STT settings in .env.',
+    };
   }
 }
 
@@ -218,7 +261,11 @@ export function checkVoice(config: Config): CheckResult {
 /** The agents' browser (agent-browser and Chromium) for the runtime in use: optional, so a warning when missing. */
 export async function checkBrowser(config: Config, problemsFor = browserProblems): Promise<CheckResult | null> {
   const paths = homePaths(config.home);
-  const { runtime } = await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage });
+  const { runtime } = await selectRuntime(config.runtime, {
+    dataDir: paths.data,
+    home: config.home,
+    image: config.sandboxImage,
+  });
   if (!runtime) return null;
   const problems = problemsFor(runtime.name);
   if (!problems.length)
@@ -227,7 +274,13 @@ export async function checkBrowser(config: Config, problemsFor = browserProblems
       level: 'ok',
       detail: `agent-browser${runtime.name === 'bwrap' ? " with this machine's Chromium" : " with the image's Chromium"}`,
     };
-  return { name: 'Browser', level: 'warn', detail: 'agents have no browser', notes: problems.slice(1), fix: problems[0] };
+  return {
+    name: 'Browser',
+    level: 'warn',
+    detail: 'agents have no browser',
+    notes: problems.slice(1),
+    fix: problems[0],
+  };
 }
 
 export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {

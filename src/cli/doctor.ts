@@ -6,7 +6,11 @@ import type { Config } from '../config/config.js';
 import { runChecks, type CheckResult, type Level } from './doctor-checks.js';
 import { flag, paint } from '../term.js';
 
-export async function doctorCommand(args: string[], config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function doctorCommand(
+  args: string[],
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const out = process.stdout;
   const results = await runChecks({ config, env, all: flag(args, '--all') });
   const failed = results.filter((r) => r.level === 'fail');

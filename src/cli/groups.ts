@@ -31,7 +31,13 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
     const ti = rest.indexOf('--trigger');
     const res = await api.request('/api/groups', {
       method: 'POST',
-      json: { jid, name, folder, trigger: ti >= 0 ? rest[ti + 1] : undefined, requiresTrigger: !rest.includes('--no-trigger') },
+      json: {
+        jid,
+        name,
+        folder,
+        trigger: ti >= 0 ? rest[ti + 1] : undefined,
+        requiresTrigger: !rest.includes('--no-trigger'),
+      },
     });
     if (!res.ok) {
       process.stderr.write(`Not added: ${await refusal(res)}\n`);
@@ -48,7 +54,9 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
     }
     const jid = await resolveGroup(api, rest[0]);
     if (!jid) {
-      process.stderr.write(`Not removed: no registered group has the folder or jid "${rest[0]}"; see "nanoclaw groups list".\n`);
+      process.stderr.write(
+        `Not removed: no registered group has the folder or jid "${rest[0]}"; see "nanoclaw groups list".\n`,
+      );
       return 1;
     }
     const res = await api.request(`/api/groups/${encodeURIComponent(jid)}`, { method: 'DELETE' });
@@ -179,6 +187,7 @@ async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
   const listed = shown.egressAllowlist?.length ? shown.egressAllowlist.join(', ') : 'none';
   process.stdout.write(`allowed destinations: ${listed}\n`);
   const answered = (shown.approvals?.allow ?? []).filter((r) => r.kind === 'network').map((r) => r.detail);
-  if (answered.length) process.stdout.write(`always allowed by your answers (public addresses only): ${answered.join(', ')}\n`);
+  if (answered.length)
+    process.stdout.write(`always allowed by your answers (public addresses only): ${answered.join(', ')}\n`);
   return 0;
 }

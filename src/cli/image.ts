@@ -39,7 +39,8 @@ export async function imageCommand(args: string[], config: Config): Promise<numb
     process.stderr.write('Usage: nanoclaw image build [docker|podman|apple] [--tag NAME]\n');
     return 2;
   }
-  const fromConfig = config.runtime === 'docker' || config.runtime === 'podman' || config.runtime === 'apple' ? config.runtime : null;
+  const fromConfig =
+    config.runtime === 'docker' || config.runtime === 'podman' || config.runtime === 'apple' ? config.runtime : null;
   const runtime = (which ?? fromConfig ?? (process.platform === 'darwin' ? 'apple' : 'docker')) as ImageRuntime;
   if (!['docker', 'podman', 'apple'].includes(runtime)) {
     process.stderr.write(`"${runtime}" does not use an image: pick docker, podman or apple. (bwrap needs no image.)\n`);

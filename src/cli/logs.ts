@@ -37,7 +37,8 @@ export function matches(entry: LogEntry | null, filter: LogFilter): boolean {
 
 function value(v: unknown): string {
   if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
-  if (v && typeof v === 'object' && 'message' in (v as object)) return JSON.stringify((v as { message: unknown }).message);
+  if (v && typeof v === 'object' && 'message' in (v as object))
+    return JSON.stringify((v as { message: unknown }).message);
   return JSON.stringify(v);
 }
 
@@ -65,7 +66,11 @@ export function formatEntry(entry: LogEntry, p: Paint): string {
 }
 
 /** The last `count` lines of a file that pass `keep`, reading from the end in blocks. */
-export function tailLines(file: string, count: number, keep: (line: string) => boolean): { lines: string[]; size: number } {
+export function tailLines(
+  file: string,
+  count: number,
+  keep: (line: string) => boolean,
+): { lines: string[]; size: number } {
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
@@ -80,7 +85,8 @@ export function tailLines(file: string, count: number, keep: (line: string) => b
       fs.readSync(fd, buf, 0, len, pos);
       const parts = (buf.toString('utf8') + rest).split('\n');
       rest = pos > 0 ? parts.shift()! : '';
-      for (let i = parts.length - 1; i >= 0 && found.length < count; i--) if (parts[i] && keep(parts[i])) found.push(parts[i]);
+      for (let i = parts.length - 1; i >= 0 && found.length < count; i--)
+        if (parts[i] && keep(parts[i])) found.push(parts[i]);
     }
     return { lines: found.reverse(), size };
   } finally {

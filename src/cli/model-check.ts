@@ -7,7 +7,11 @@ import type { CheckResult } from '../channels/plugin.js';
 
 const PROBE_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] });
 
-export async function probeModel(config: Config, fetchFn: typeof fetch = fetch, timeoutMs = 4000): Promise<CheckResult> {
+export async function probeModel(
+  config: Config,
+  fetchFn: typeof fetch = fetch,
+  timeoutMs = 4000,
+): Promise<CheckResult> {
   const url = config.anthropicBaseUrl;
   const cred = config.credential;
   const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
@@ -29,7 +33,9 @@ export async function probeModel(config: Config, fetchFn: typeof fetch = fetch, 
     const e = err as Error;
     const cause = e.cause as { code?: string; message?: string } | undefined;
     const why =
-      e.name === 'TimeoutError' ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (cause?.code ?? cause?.message ?? e.message);
+      e.name === 'TimeoutError'
+        ? `no answer within ${Math.round(timeoutMs / 1000)} s`
+        : (cause?.code ?? cause?.message ?? e.message);
     return {
       name: 'Model API',
       level: 'fail',
@@ -40,7 +46,8 @@ export async function probeModel(config: Config, fetchFn: typeof fetch = fetch, 
     };
   }
   const detail = errorDetail(await res.text().catch(() => ''));
-  if (!cred) return { name: 'Model API', level: 'ok', detail: `${url} answers (HTTP ${res.status}; no credential to try)` };
+  if (!cred)
+    return { name: 'Model API', level: 'ok', detail: `${url} answers (HTTP ${res.status}; no credential to try)` };
   const name = credentialName(cred.kind);
   if (res.status === 401 || res.status === 403)
     return {
@@ -62,9 +69,14 @@ export async function probeModel(config: Config, fetchFn: typeof fetch = fetch, 
 }
 
 /** For `nanoclaw start`: one line on whether the model answers. */
-export async function reportModelCheck(config: Config, out: NodeJS.WritableStream, fetchFn: typeof fetch = fetch): Promise<void> {
+export async function reportModelCheck(
+  config: Config,
+  out: NodeJS.WritableStream,
+  fetchFn: typeof fetch = fetch,
+): Promise<void> {
   // Without a credential there is nothing to try; start already says what is missing.
-  if (!config.credential) return void out.write('  ! Model API: not checked, there is no credential (run "nanoclaw auth claude")\n');
+  if (!config.credential)
+    return void out.write('  ! Model API: not checked, there is no credential (run "nanoclaw auth claude")\n');
   const r = await probeModel(config, fetchFn);
   const mark = r.level === 'ok' ? '✓' : '!';
   out.write(`  ${mark} Model API: ${r.detail}${r.fix ? `. ${r.fix}` : ''}\n`);

@@ -9,7 +9,8 @@ export async function pairingCommand(args: string[], config: Config): Promise<nu
   if (!sub || sub === 'list') {
     const { pending } = await readBody<PairingResponse>(await api.request('/api/pairing'));
     if (!pending.length) process.stdout.write('Nobody is waiting.\n');
-    for (const p of pending) process.stdout.write(`${p.code}  ${p.senderName} (${p.chatJid}, ${p.channel}) since ${p.createdAt}\n`);
+    for (const p of pending)
+      process.stdout.write(`${p.code}  ${p.senderName} (${p.chatJid}, ${p.channel}) since ${p.createdAt}\n`);
     return 0;
   }
   if (sub === 'approve' && code) {

@@ -29,7 +29,9 @@ export interface ServiceSpec {
  */
 export function servicePath(nodeDir: string, callerPath: string, tmpdir = os.tmpdir()): string {
   const temporary = (d: string) =>
-    /[\\/](_npx|\.npx)([\\/]|$)|[\\/]node_modules[\\/]\.bin([\\/]|$)|[\\/]node-gyp-bin([\\/]|$)|[\\/]npm-cache[\\/]/.test(d) ||
+    /[\\/](_npx|\.npx)([\\/]|$)|[\\/]node_modules[\\/]\.bin([\\/]|$)|[\\/]node-gyp-bin([\\/]|$)|[\\/]npm-cache[\\/]/.test(
+      d,
+    ) ||
     d === tmpdir ||
     d.startsWith(tmpdir + path.sep);
   return [nodeDir, ...callerPath.split(path.delimiter)]
@@ -38,7 +40,9 @@ export function servicePath(nodeDir: string, callerPath: string, tmpdir = os.tmp
 }
 
 export function defaultServiceDir(platform: ServicePlatform, homedir = os.homedir()): string {
-  return platform === 'darwin' ? path.join(homedir, 'Library', 'LaunchAgents') : path.join(homedir, '.config', 'systemd', 'user');
+  return platform === 'darwin'
+    ? path.join(homedir, 'Library', 'LaunchAgents')
+    : path.join(homedir, '.config', 'systemd', 'user');
 }
 
 export function serviceFileName(platform: ServicePlatform): string {
@@ -51,7 +55,8 @@ function sq(value: string): string {
 }
 
 function bare(value: string): string {
-  if (/[\r\n]/.test(value)) throw new Error(`A path with a line break cannot go in a service file: ${JSON.stringify(value)}`);
+  if (/[\r\n]/.test(value))
+    throw new Error(`A path with a line break cannot go in a service file: ${JSON.stringify(value)}`);
   return value.replace(/%/g, '%%');
 }
 

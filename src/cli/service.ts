@@ -24,7 +24,8 @@ import { flag, option, paint, positional } from '../term.js';
 
 export function serviceSpec(config: Config, env: NodeJS.ProcessEnv): ServiceSpec {
   const cli = path.join(projectRoot(), 'dist', 'src', 'cli.js');
-  if (!fs.existsSync(cli)) throw new Error(`NanoClaw is not built (${cli} is missing): run "npm run build" in ${projectRoot()} first.`);
+  if (!fs.existsSync(cli))
+    throw new Error(`NanoClaw is not built (${cli} is missing): run "npm run build" in ${projectRoot()} first.`);
   const nodeDir = path.dirname(process.execPath);
   const pathEnv = servicePath(nodeDir, env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
   return {
@@ -38,7 +39,10 @@ export function serviceSpec(config: Config, env: NodeJS.ProcessEnv): ServiceSpec
 
 function run(cmd: string, args: string[]): { ok: boolean; output: string } {
   try {
-    return { ok: true, output: execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }) };
+    return {
+      ok: true,
+      output: execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 }),
+    };
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     return { ok: false, output: (e.stderr || e.message).trim() };
@@ -58,10 +62,16 @@ function activateCommands(platform: ServicePlatform, file: string): string[][] {
 }
 
 function deactivateCommands(platform: ServicePlatform, file: string): string[][] {
-  return platform === 'linux' ? [['systemctl', '--user', 'disable', '--now', SYSTEMD_UNIT]] : [['launchctl', 'unload', '-w', file]];
+  return platform === 'linux'
+    ? [['systemctl', '--user', 'disable', '--now', SYSTEMD_UNIT]]
+    : [['launchctl', 'unload', '-w', file]];
 }
 
-export async function serviceCommand(args: string[], config: Config, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function serviceCommand(
+  args: string[],
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const out = process.stdout;
   const p = paint(out);
   const [sub] = positional(args, ['--platform']);
@@ -144,7 +154,8 @@ export async function serviceCommand(args: string[], config: Config, env: NodeJS
   out.write(
     `${p.ok('✓')} NanoClaw runs in the background now and restarts if it fails. Logs: ${path.join(spec.logs, 'service.log')} and ${path.join(spec.logs, 'nanoclaw.log')}\n`,
   );
-  if (platform === 'linux') out.write(`To keep it running while you are logged out: loginctl enable-linger ${env.USER ?? '$USER'}\n`);
+  if (platform === 'linux')
+    out.write(`To keep it running while you are logged out: loginctl enable-linger ${env.USER ?? '$USER'}\n`);
   out.write(`Check it with "nanoclaw status"; remove it with "nanoclaw service uninstall".\n`);
   return 0;
 }

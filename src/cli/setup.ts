@@ -27,11 +27,14 @@ export interface SetupDeps {
 
 /** Runs the steps and returns the configuration as it is afterwards. */
 export async function runSetup(deps: SetupDeps): Promise<Config> {
-  const release = exitOnCtrlC('Setup stopped (Ctrl-C). Anything saved so far is kept; run "nanoclaw start" to carry on.', {
-    signals: deps.signals,
-    err: deps.out,
-    exit: deps.exit,
-  });
+  const release = exitOnCtrlC(
+    'Setup stopped (Ctrl-C). Anything saved so far is kept; run "nanoclaw start" to carry on.',
+    {
+      signals: deps.signals,
+      err: deps.out,
+      exit: deps.exit,
+    },
+  );
   try {
     return await setupSteps(deps);
   } finally {
@@ -51,7 +54,9 @@ async function setupSteps(deps: SetupDeps): Promise<Config> {
   for (;;) {
     const value = await ask.secret('   Paste it here (hidden; Enter to skip): ');
     if (!value) {
-      out.write(p.warn('   Skipped: the assistant cannot answer until a credential is set ("nanoclaw auth claude").\n'));
+      out.write(
+        p.warn('   Skipped: the assistant cannot answer until a credential is set ("nanoclaw auth claude").\n'),
+      );
       break;
     }
     try {
@@ -65,7 +70,11 @@ async function setupSteps(deps: SetupDeps): Promise<Config> {
 
   out.write(`\n${p.bold('2. Sandbox')}\n`);
   const paths = homePaths(config.home);
-  const { runtime, problems } = await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage });
+  const { runtime, problems } = await selectRuntime(config.runtime, {
+    dataDir: paths.data,
+    home: config.home,
+    image: config.sandboxImage,
+  });
   if (runtime) out.write(`   ${p.ok('✓')} Agents will run in ${runtime.describe?.() ?? runtime.name}.\n`);
   else {
     out.write(`   ${p.bad('✗')} No sandbox runtime works here yet:\n`);
@@ -73,9 +82,17 @@ async function setupSteps(deps: SetupDeps): Promise<Config> {
     out.write('   NanoClaw starts anyway; agents run once this is fixed ("nanoclaw doctor" shows what is missing).\n');
   }
 
-  out.write(`\n${p.bold('3. Chat apps')} ${p.dim('(optional: the dashboard and "nanoclaw chat" work without them)')}\n`);
+  out.write(
+    `\n${p.bold('3. Chat apps')} ${p.dim('(optional: the dashboard and "nanoclaw chat" work without them)')}\n`,
+  );
   for (const plugin of deps.plugins ?? CHANNELS) {
-    await plugin.setup?.({ ...pluginEnv(config), ask, out, paint: p, saveEnv: (values) => setEnvValues(config.home, values) });
+    await plugin.setup?.({
+      ...pluginEnv(config),
+      ask,
+      out,
+      paint: p,
+      saveEnv: (values) => setEnvValues(config.home, values),
+    });
   }
   out.write('\n');
   // Re-read: .env changed underneath the configuration we started with.

@@ -51,7 +51,10 @@ export async function startCommand(args: string[], config: Config): Promise<numb
   const host = await startHost({ config });
   // Written whole or not at all: a reader never sees half a file.
   const hostJson = `${host.paths.data}/host.json`;
-  fs.writeFileSync(`${hostJson}.tmp`, JSON.stringify({ url: host.url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n');
+  fs.writeFileSync(
+    `${hostJson}.tmp`,
+    JSON.stringify({ url: host.url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n',
+  );
   fs.renameSync(`${hostJson}.tmp`, hostJson);
   const out = process.stdout;
   out.write(`NanoClaw is running in ${config.home}\n`);

@@ -37,7 +37,11 @@ export async function fetchStatus(
       running: true,
       error: `Something at ${api.base} refused this home's API token: is another NanoClaw using that port? Check NANOCLAW_HOME and NANOCLAW_HTTP_PORT.`,
     };
-  if (!res.ok) return { running: true, error: `NanoClaw at ${api.base} answered ${res.status}; see ${config.home}/logs/nanoclaw.log.` };
+  if (!res.ok)
+    return {
+      running: true,
+      error: `NanoClaw at ${api.base} answered ${res.status}; see ${config.home}/logs/nanoclaw.log.`,
+    };
   return { api, status: await readBody<StatusResponse>(res) };
 }
 
@@ -52,7 +56,9 @@ export function troubles(status: StatusResponse): string[] {
   for (const c of status.channels) {
     if (c.connected) continue;
     if (c.linking?.qr || c.linking?.pairingCode)
-      out.push(`${c.name} is waiting to be linked: open the dashboard's Channels page, or run "nanoclaw auth ${c.name}".`);
+      out.push(
+        `${c.name} is waiting to be linked: open the dashboard's Channels page, or run "nanoclaw auth ${c.name}".`,
+      );
     else out.push(`${c.name} is disconnected${c.detail ? `: ${c.detail}` : ''}.`);
   }
   return out;
@@ -82,7 +88,9 @@ export async function statusCommand(args: string[], config: Config): Promise<num
     .slice(0, 3);
 
   if (flag(args, '--json')) {
-    out.write(JSON.stringify({ running: true, ok: issues.length === 0, issues, status, nextTasks: next }, null, 2) + '\n');
+    out.write(
+      JSON.stringify({ running: true, ok: issues.length === 0, issues, status, nextTasks: next }, null, 2) + '\n',
+    );
     return issues.length ? 1 : 0;
   }
 
@@ -96,7 +104,10 @@ export async function statusCommand(args: string[], config: Config): Promise<num
   row(
     'Channels',
     status.channels
-      .map((c) => `${c.name} ${c.connected ? p.ok('connected') : c.linking ? p.warn('waiting to be linked') : p.bad('disconnected')}`)
+      .map(
+        (c) =>
+          `${c.name} ${c.connected ? p.ok('connected') : c.linking ? p.warn('waiting to be linked') : p.bad('disconnected')}`,
+      )
       .join(', '),
   );
   row('Groups', `${status.groups} registered`);

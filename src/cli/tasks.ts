@@ -36,15 +36,24 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
     if (!res.ok) return fail(res, 'Could not list tasks');
     const { tasks } = await readBody<TasksResponse>(res);
     if (!tasks.length) {
-      out.write(`No scheduled tasks. Ask ${config.assistantName} in a chat, e.g. "every weekday at 9, send me the weather".\n`);
+      out.write(
+        `No scheduled tasks. Ask ${config.assistantName} in a chat, e.g. "every weekday at 9, send me the weather".\n`,
+      );
       return 0;
     }
     const colour = (s: string) => (s === 'active' ? p.ok(s) : s === 'paused' ? p.warn(s) : p.dim(s));
     for (const t of tasks) {
       out.write(`${p.bold(t.id)}  ${colour(t.status.padEnd(9))} ${t.groupFolder.padEnd(14)} ${describeSchedule(t)}\n`);
       out.write(`    ${oneLine(t.prompt, 90)}\n`);
-      const next = t.status === 'active' && t.nextRun ? `next ${localTime(t.nextRun)}` : t.statusReason ? oneLine(t.statusReason, 60) : '';
-      const last = t.lastRun ? `last ${localTime(t.lastRun)}${t.lastResult ? `: ${oneLine(t.lastResult, 60)}` : ''}` : 'never run';
+      const next =
+        t.status === 'active' && t.nextRun
+          ? `next ${localTime(t.nextRun)}`
+          : t.statusReason
+            ? oneLine(t.statusReason, 60)
+            : '';
+      const last = t.lastRun
+        ? `last ${localTime(t.lastRun)}${t.lastResult ? `: ${oneLine(t.lastResult, 60)}` : ''}`
+        : 'never run';
       out.write(p.dim(`    ${[next, last].filter(Boolean).join(' · ')}\n`));
     }
     return 0;
@@ -60,7 +69,9 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
     const res = await api.request(path);
     if (!res.ok) return fail(res, `No task ${id}`);
     const { task: t, runs } = await readBody<TaskDetailResponse>(res);
-    out.write(`${p.bold(t.id)} ${t.status} in ${t.groupFolder}, ${describeSchedule(t)}, context ${t.contextMode}\n${t.prompt}\n\n`);
+    out.write(
+      `${p.bold(t.id)} ${t.status} in ${t.groupFolder}, ${describeSchedule(t)}, context ${t.contextMode}\n${t.prompt}\n\n`,
+    );
     if (t.status === 'active' && t.nextRun) out.write(`Next run: ${localTime(t.nextRun)}\n`);
     if (t.statusReason) out.write(`Status: ${t.statusReason}\n`);
     out.write(runs.length ? 'Runs:\n' : 'It has not run yet.\n');
@@ -87,6 +98,8 @@ export async function tasksCommand(args: string[], config: Config): Promise<numb
   // Pause and resume answer { task }; cancel answers { removed }.
   const body = await readBody<Partial<TaskResponse>>(res);
   const t: ScheduledTask | null = body.task ?? null;
-  out.write(`${action.done} ${id}${t?.status === 'active' && t.nextRun ? `; next run ${localTime(t.nextRun)}` : ''}.\n`);
+  out.write(
+    `${action.done} ${id}${t?.status === 'active' && t.nextRun ? `; next run ${localTime(t.nextRun)}` : ''}.\n`,
+  );
   return 0;
 }

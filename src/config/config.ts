@@ -137,9 +137,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const apiKey = merged.ANTHROPIC_API_KEY?.trim();
   const oauth = merged.CLAUDE_CODE_OAUTH_TOKEN?.trim();
-  const credential: Credential | null = apiKey ? { kind: 'api-key', value: apiKey } : oauth ? { kind: 'oauth', value: oauth } : null;
+  const credential: Credential | null = apiKey
+    ? { kind: 'api-key', value: apiKey }
+    : oauth
+      ? { kind: 'oauth', value: oauth }
+      : null;
   const name = (merged.ASSISTANT_NAME || 'Andy').trim();
-  if (!name || name.length > 50 || /[\r\n]/.test(name)) throw new Error('ASSISTANT_NAME must be 1-50 characters on one line.');
+  if (!name || name.length > 50 || /[\r\n]/.test(name))
+    throw new Error('ASSISTANT_NAME must be 1-50 characters on one line.');
   let sandboxEnv: Record<string, string> = {};
   if (merged.NANOCLAW_SANDBOX_ENV) {
     try {

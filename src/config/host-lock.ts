@@ -45,8 +45,12 @@ function alive(pid: number): boolean {
 
 function readHolder(dataDir: string): LockHolder {
   try {
-    const info = JSON.parse(fs.readFileSync(path.join(dataDir, 'host.json'), 'utf8')) as { pid?: unknown; url?: unknown };
-    if (typeof info.pid === 'number' && alive(info.pid)) return { pid: info.pid, url: typeof info.url === 'string' ? info.url : null };
+    const info = JSON.parse(fs.readFileSync(path.join(dataDir, 'host.json'), 'utf8')) as {
+      pid?: unknown;
+      url?: unknown;
+    };
+    if (typeof info.pid === 'number' && alive(info.pid))
+      return { pid: info.pid, url: typeof info.url === 'string' ? info.url : null };
   } catch {
     /* not written yet: the holder is still starting */
   }

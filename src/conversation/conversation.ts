@@ -17,7 +17,11 @@ export interface ConversationDeps {
 }
 
 /** Does this message call the assistant: addressed to it, by someone allowed to? */
-export function callsAssistant(deps: Pick<ConversationDeps, 'canTrigger'>, group: RegisteredGroup, msg: Message): boolean {
+export function callsAssistant(
+  deps: Pick<ConversationDeps, 'canTrigger'>,
+  group: RegisteredGroup,
+  msg: Message,
+): boolean {
   return isTriggered(group, msg) && deps.canTrigger(group, msg);
 }
 

@@ -47,7 +47,12 @@ export function isVoiceNote(msg: Pick<Message, 'attachments'>): boolean {
 }
 
 export function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 /** A timestamp as the user would read it, in their time zone. */
@@ -99,7 +104,9 @@ export function formatCatchUp(messages: Message[], timeZone: string, opts: { ass
     }
     for (const a of m.attachments ?? []) {
       if (a.kind === 'audio' && a.transcript !== undefined) {
-        parts.push(`<voice_note path="${escapeXml('/workspace/group/' + a.path)}" transcribed="${a.transcript ? 'yes' : 'no'}"/>`);
+        parts.push(
+          `<voice_note path="${escapeXml('/workspace/group/' + a.path)}" transcribed="${a.transcript ? 'yes' : 'no'}"/>`,
+        );
         continue;
       }
       parts.push(`<attachment kind="${escapeXml(a.kind)}" path="${escapeXml('/workspace/group/' + a.path)}"/>`);
@@ -120,7 +127,10 @@ export function stripInternal(text: string): string {
  * assistant speaks through the user's own account, prefixed with its name (or
  * the persona that sent it) so everyone can tell who is talking.
  */
-export function formatOutbound(text: string, opts: { sharesUserAccount: boolean; assistantName: string; persona?: string | null }): string {
+export function formatOutbound(
+  text: string,
+  opts: { sharesUserAccount: boolean; assistantName: string; persona?: string | null },
+): string {
   const clean = stripInternal(text);
   if (!clean) return '';
   const persona = opts.persona ? cleanName(opts.persona) : '';

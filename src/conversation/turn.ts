@@ -92,4 +92,8 @@ export interface AgentJob {
 }
 
 /** Runs an agent job in a group's sandbox; rejects with AgentFailure when the run fails. */
-export type RunAgent = (group: RegisteredGroup, job: AgentJob, onLive: (agent: { kill(reason: string): void }) => void) => Promise<void>;
+export type RunAgent = (
+  group: RegisteredGroup,
+  job: AgentJob,
+  onLive: (agent: { kill(reason: string): void }) => void,
+) => Promise<void>;

@@ -113,13 +113,15 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
     } catch {
       throw new Error('the token endpoint sent something that is not JSON');
     }
-    if (typeof data?.access_token !== 'string' || !data.access_token) throw new Error('the token endpoint sent no access_token');
+    if (typeof data?.access_token !== 'string' || !data.access_token)
+      throw new Error('the token endpoint sent no access_token');
     registerSecret('CLAUDE_OAUTH_TOKEN', data.access_token);
     if (typeof data.refresh_token === 'string') registerSecret('CLAUDE_OAUTH_REFRESH_TOKEN', data.refresh_token);
     const next: OAuthState = {
       accessToken: data.access_token,
       // Some servers rotate the refresh token, some keep it.
-      refreshToken: typeof data.refresh_token === 'string' && data.refresh_token ? data.refresh_token : state.refreshToken,
+      refreshToken:
+        typeof data.refresh_token === 'string' && data.refresh_token ? data.refresh_token : state.refreshToken,
       expiresAt: typeof data.expires_in === 'number' ? now() + data.expires_in * 1000 : undefined,
     };
     writeState(file, next);
@@ -129,7 +131,10 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
     } catch {
       /* written just now */
     }
-    deps.logger?.info({ expiresAt: next.expiresAt ? new Date(next.expiresAt).toISOString() : null }, 'refreshed the Claude OAuth token');
+    deps.logger?.info(
+      { expiresAt: next.expiresAt ? new Date(next.expiresAt).toISOString() : null },
+      'refreshed the Claude OAuth token',
+    );
     return next;
   }
 
@@ -156,7 +161,8 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
         return { kind: 'oauth', value: next.accessToken };
       } catch (err) {
         deps.logger?.warn({ err: (err as Error).message }, 'Claude OAuth token refresh failed');
-        if (state.expiresAt !== undefined && now() < state.expiresAt) return { kind: 'oauth', value: state.accessToken };
+        if (state.expiresAt !== undefined && now() < state.expiresAt)
+          return { kind: 'oauth', value: state.accessToken };
         throw new Error(
           `The Claude OAuth token has expired and refreshing it failed (${(err as Error).message}): run "claude setup-token", put the new token in CLAUDE_CODE_OAUTH_TOKEN, and restart.`,
         );

@@ -45,7 +45,10 @@ export function createGateway(deps: GatewayDeps) {
     if (/^[a-z]+:\/\//i.test(url)) return handleAbsoluteUri(proxyDeps(identity, egress()), req, res);
     const model = modelRoute(req.method ?? 'GET', url);
     if (model && 'refuse' in model) {
-      deps.logger.warn({ group: identity.groupFolder, method: req.method, path: url.slice(0, 200) }, 'model route refused');
+      deps.logger.warn(
+        { group: identity.groupFolder, method: req.method, path: url.slice(0, 200) },
+        'model route refused',
+      );
       return json(res, 403, { type: 'error', error: { type: 'permission_error', message: model.refuse } });
     }
     if (model) return proxyModel(identity, handlers, req, res, model);
@@ -73,8 +76,11 @@ export function createGateway(deps: GatewayDeps) {
     }
     if (url === '/approvals/tool') {
       const b = body as { tool_name?: unknown; input?: unknown };
-      if (!b || typeof b.tool_name !== 'string') return json(res, 400, { ok: false, error: 'An approval check needs tool_name.' });
-      const outcome = deps.approvals ? await deps.approvals.tool(identity, b.tool_name, b.input) : { approved: true, message: 'Allowed.' };
+      if (!b || typeof b.tool_name !== 'string')
+        return json(res, 400, { ok: false, error: 'An approval check needs tool_name.' });
+      const outcome = deps.approvals
+        ? await deps.approvals.tool(identity, b.tool_name, b.input)
+        : { approved: true, message: 'Allowed.' };
       return json(res, 200, { ok: true, ...outcome });
     }
     if (url === '/runner/settle') return json(res, 200, { ok: true, message: (await handlers.settle?.()) ?? null });
@@ -90,7 +96,8 @@ export function createGateway(deps: GatewayDeps) {
       resolve: deps.resolve,
       own,
       ask: deps.approvals ? (host: string, port: number) => deps.approvals!.egress(identity, host, port) : undefined,
-      ownNetwork: (host: string, port: number, reason: string) => deps.approvals?.ownNetwork?.(identity, host, port, reason),
+      ownNetwork: (host: string, port: number, reason: string) =>
+        deps.approvals?.ownNetwork?.(identity, host, port, reason),
       onEvent: (e: EgressEvent) => {
         deps.logger.info(
           { group: e.groupFolder, method: e.method, destination: e.destination, allowed: e.allowed, reason: e.reason },

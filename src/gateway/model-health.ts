@@ -171,7 +171,9 @@ export function createModelHealth(deps: ModelHealthDeps) {
       settle(caller.chatJid);
       if (!ownerTold && !deps.isMain(caller.chatJid)) {
         ownerTold = true;
-        deps.tellOwner(`⚠️ The model API refused NanoClaw's credential, so no chat can get an answer. To fix it: ${p.fix}.`);
+        deps.tellOwner(
+          `⚠️ The model API refused NanoClaw's credential, so no chat can get an answer. To fix it: ${p.fix}.`,
+        );
       } else ownerTold = true;
       return;
     }

@@ -51,7 +51,8 @@ function usageTally() {
     if (typeof x.input_tokens === 'number') u.input = Math.max(u.input, x.input_tokens);
     if (typeof x.output_tokens === 'number') u.output = Math.max(u.output, x.output_tokens);
     if (typeof x.cache_read_input_tokens === 'number') u.cacheRead = Math.max(u.cacheRead, x.cache_read_input_tokens);
-    if (typeof x.cache_creation_input_tokens === 'number') u.cacheWrite = Math.max(u.cacheWrite, x.cache_creation_input_tokens);
+    if (typeof x.cache_creation_input_tokens === 'number')
+      u.cacheWrite = Math.max(u.cacheWrite, x.cache_creation_input_tokens);
   };
   const sseLine = (line: string) => {
     if (!line.startsWith('data:')) return;
@@ -179,7 +180,8 @@ export function modelRoute(method: string, url: string): ModelRoute | null {
   if (!aimed) return null;
   const shown = `${method} ${rawPath.slice(0, 200)}`;
   const allowed = `NanoClaw forwards only ${MODEL_ROUTES.map((r) => `POST ${r}`).join(' and ')} to the model API`;
-  if (canonical === null || !MODEL_ROUTES.includes(canonical)) return { refuse: `${allowed}; ${shown} is not one of them.` };
+  if (canonical === null || !MODEL_ROUTES.includes(canonical))
+    return { refuse: `${allowed}; ${shown} is not one of them.` };
   if (method !== 'POST') return { refuse: `${allowed}; ${shown} uses another method.` };
   return { forward: canonical + query, metered: METERED_ROUTES.has(canonical) };
 }
@@ -242,7 +244,11 @@ export function createModelProxy(deps: GatewayDeps) {
     route: { forward: string; metered: boolean },
   ): Promise<void> {
     const body = await readBody(req, MAX_MODEL_BODY);
-    if (!body) return json(res, 413, { type: 'error', error: { type: 'request_too_large', message: 'Request body over 32 MB.' } });
+    if (!body)
+      return json(res, 413, {
+        type: 'error',
+        error: { type: 'request_too_large', message: 'Request body over 32 MB.' },
+      });
     const report = (outcome: ModelOutcome) => {
       handlers.modelCall?.(outcome);
       deps.onModelCall?.(identity, outcome);
@@ -261,7 +267,10 @@ export function createModelProxy(deps: GatewayDeps) {
       return refuse((err as Error).message, 'oauth');
     }
     if (!cred)
-      return refuse('NanoClaw has no Anthropic credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env and restart.', null);
+      return refuse(
+        'NanoClaw has no Anthropic credential: set ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN in .env and restart.',
+        null,
+      );
     // The upstream already refused this credential: it would again, so answer now.
     const known = refusals.recall(cred);
     if (known) {
@@ -321,7 +330,12 @@ export function createModelProxy(deps: GatewayDeps) {
         cacheReadTokens: usage.cacheRead,
         cacheWriteTokens: usage.cacheWrite,
       };
-      deps.recordUsage({ ...u, groupFolder: identity.groupFolder, sessionId: handlers.sessionId(), taskId: identity.taskId });
+      deps.recordUsage({
+        ...u,
+        groupFolder: identity.groupFolder,
+        sessionId: handlers.sessionId(),
+        taskId: identity.taskId,
+      });
       handlers.usage?.(u);
     }
   };

@@ -28,11 +28,19 @@ export function answerInChat(
  * A tap on a request's button. Only the owner (by the channel's own owner rule)
  * in a main chat decides, through the same single-outcome path as a typed answer.
  */
-export function answerButtonPress(deps: { store: Store; approvals: Pick<Approvals, 'answerButton'> }, press: ButtonPress): ButtonAnswer {
+export function answerButtonPress(
+  deps: { store: Store; approvals: Pick<Approvals, 'answerButton'> },
+  press: ButtonPress,
+): ButtonAnswer {
   const parsed = parseButtonAction(press.action);
   if (!parsed) return { notice: 'This button no longer does anything.' };
-  if (!press.fromOwner || !deps.store.groups.get(press.chatJid)?.isMain) return { notice: 'Only the owner can answer this.' };
-  const res = deps.approvals.answerButton(parsed.id, parsed.verb, `owner in ${press.chatJid} (${press.sender}, button)`);
+  if (!press.fromOwner || !deps.store.groups.get(press.chatJid)?.isMain)
+    return { notice: 'Only the owner can answer this.' };
+  const res = deps.approvals.answerButton(
+    parsed.id,
+    parsed.verb,
+    `owner in ${press.chatJid} (${press.sender}, button)`,
+  );
   return res.ok ? { notice: res.text, done: res.text } : { notice: res.text };
 }
 

@@ -64,13 +64,24 @@ export function offerPairing(deps: PairingDeps, msg: Message, channelName: strin
 }
 
 /** Approves a waiting code (CLI, API, main chat): registers the stranger's chat and welcomes them. */
-export function approvePairing(deps: Omit<PairingDeps, 'notifyOwner' | 'logger'>, code: string): Result<RegisteredGroup> {
+export function approvePairing(
+  deps: Omit<PairingDeps, 'notifyOwner' | 'logger'>,
+  code: string,
+): Result<RegisteredGroup> {
   const req = deps.store.pairing.approve(code);
   if (!req) return { ok: false, error: `there is no waiting code ${code} (codes expire after an hour).` };
   const { store } = deps;
   const folder = folderForName(req.senderName || req.sender, (f) => !!store.groups.byFolder(f) || f === 'main');
-  const res = registerGroup(deps, { jid: req.chatJid, name: req.senderName || req.sender, folder, requiresTrigger: false });
-  if (res.ok) store.outbox.enqueue(req.chatJid, `You're approved — I'm ${deps.assistantName}. How can I help?`, { kind: 'system' });
+  const res = registerGroup(deps, {
+    jid: req.chatJid,
+    name: req.senderName || req.sender,
+    folder,
+    requiresTrigger: false,
+  });
+  if (res.ok)
+    store.outbox.enqueue(req.chatJid, `You're approved — I'm ${deps.assistantName}. How can I help?`, {
+      kind: 'system',
+    });
   return res;
 }
 
@@ -87,7 +98,9 @@ export function approveInChat(
 ): void {
   const code = APPROVE_PATTERN.exec(msg.text)![1].toUpperCase();
   const res = approvePairing(deps, code);
-  const reply = res.ok ? `Approved: ${res.value.name} can now talk to me (folder ${res.value.folder}).` : `Not approved: ${res.error}`;
+  const reply = res.ok
+    ? `Approved: ${res.value.name} can now talk to me (folder ${res.value.folder}).`
+    : `Not approved: ${res.error}`;
   // If nothing else waits, the cursor moves with the reply.
   if (pendingFor(deps.conversation, group, deps.store.outbox.cursor(msg.chatJid)).messages.length <= 1) {
     deps.store.outbox.commitTurn({ chatJid: msg.chatJid, upToSeq: msg.seq, reply });
@@ -95,7 +108,9 @@ export function approveInChat(
 }
 
 /** Pairing as an inbound step: a code for a stranger in a direct chat, or "approve CODE" in a main chat. */
-export function pairingStep(deps: PairingDeps & { conversation: ConversationDeps; plugins?: readonly ChannelPlugin[] }): InboundStep {
+export function pairingStep(
+  deps: PairingDeps & { conversation: ConversationDeps; plugins?: readonly ChannelPlugin[] },
+): InboundStep {
   return {
     name: 'pairing',
     route(msg, group, source) {

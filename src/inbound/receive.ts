@@ -12,7 +12,8 @@ import type { SenderAllowlist } from './sender-allowlist.js';
 export const MAX_INBOUND_TEXT = 4 * 1024 * 1024;
 
 /** What became of one inbound message. */
-export type InboundDecision = 'invalid' | 'dropped' | 'duplicate' | 'stored' | 'pairing' | 'approved' | 'answered' | 'enqueued' | 'woke';
+export type InboundDecision =
+  'invalid' | 'dropped' | 'duplicate' | 'stored' | 'pairing' | 'approved' | 'answered' | 'enqueued' | 'woke';
 
 /** Where a message came from: the local channel (the owner's own API/CLI) or a platform. */
 export interface Source {
@@ -46,8 +47,10 @@ export interface InboundDeps {
 
 /** A well-formed message (text cut at 4 MB), or null for one no channel should send. */
 export function validate(msg: Message): Message | null {
-  if (!msg || typeof msg.id !== 'string' || !msg.id || typeof msg.chatJid !== 'string' || typeof msg.text !== 'string') return null;
-  if (msg.text.length > MAX_INBOUND_TEXT) return { ...msg, text: msg.text.slice(0, MAX_INBOUND_TEXT) + '\n[message truncated: over 4 MB]' };
+  if (!msg || typeof msg.id !== 'string' || !msg.id || typeof msg.chatJid !== 'string' || typeof msg.text !== 'string')
+    return null;
+  if (msg.text.length > MAX_INBOUND_TEXT)
+    return { ...msg, text: msg.text.slice(0, MAX_INBOUND_TEXT) + '\n[message truncated: over 4 MB]' };
   return msg;
 }
 
@@ -103,7 +106,10 @@ export function createInbound(deps: InboundDeps) {
     try {
       return { seq: stored.seq, decision: route(deps, stored, source) };
     } catch (err) {
-      deps.logger.error({ err: (err as Error).message, chat: stored.chatJid }, 'routing a stored message failed; queueing its chat');
+      deps.logger.error(
+        { err: (err as Error).message, chat: stored.chatJid },
+        'routing a stored message failed; queueing its chat',
+      );
       if (!deps.store.groups.get(stored.chatJid)) return { seq: stored.seq, decision: 'stored' };
       deps.enqueue(stored.chatJid);
       return { seq: stored.seq, decision: 'enqueued' };

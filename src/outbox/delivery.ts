@@ -51,7 +51,11 @@ export function createPacer(random: () => number = Math.random) {
     windows.set(key, times);
     return times.length < limit ? 0 : times[times.length - limit]! + span - now;
   };
-  const keys = (channel: string, jid: string) => ({ chat: `${channel}\0${jid}`, sec: `${channel}\0/s`, min: `${channel}\0/min` });
+  const keys = (channel: string, jid: string) => ({
+    chat: `${channel}\0${jid}`,
+    sec: `${channel}\0/s`,
+    min: `${channel}\0/min`,
+  });
 
   return {
     /** How long a send to `jid` must wait now (0: go). */
@@ -80,7 +84,8 @@ export function createPacer(random: () => number = Math.random) {
     /** Forgets chats whose gap has passed, so quiet chats cost nothing. */
     prune(now: number): void {
       for (const [k, t] of nextAt) if (t <= now) nextAt.delete(k);
-      for (const [k, ts] of windows) if (!ts.length || ts[ts.length - 1]! <= now - 60_000 - WINDOW_MARGIN_MS) windows.delete(k);
+      for (const [k, ts] of windows)
+        if (!ts.length || ts[ts.length - 1]! <= now - 60_000 - WINDOW_MARGIN_MS) windows.delete(k);
     },
   };
 }
@@ -153,7 +158,10 @@ export function createDelivery(deps: DeliveryDeps) {
         deps.store.outbox.markFailed(item.id, message);
         const retryAfter = (err as { retryAfterMs?: unknown })?.retryAfterMs;
         if (typeof retryAfter === 'number' && retryAfter > 0) {
-          deps.logger.warn({ chat: item.chatJid, retryAfterMs: retryAfter }, 'platform asked to slow down; this chat waits, then retries');
+          deps.logger.warn(
+            { chat: item.chatJid, retryAfterMs: retryAfter },
+            'platform asked to slow down; this chat waits, then retries',
+          );
           return { retryMs: retryAfter, hold: true };
         }
         deps.logger.warn({ chat: item.chatJid, err: message }, 'send failed; will retry');

@@ -9,7 +9,8 @@ export function createOwnerNotice(
 ): (text: string, opts?: { buttons?: MessageButton[] }) => void {
   return (text, opts = {}) => {
     const mains = store.groups.list().filter((g) => g.isMain);
-    const target = mains.find((g) => g.jid !== 'local:main' && channels.find((c) => c.ownsJid(g.jid))?.isConnected()) ?? mains[0];
+    const target =
+      mains.find((g) => g.jid !== 'local:main' && channels.find((c) => c.ownsJid(g.jid))?.isConnected()) ?? mains[0];
     if (target) store.outbox.enqueue(target.jid, text, { kind: 'system', buttons: opts.buttons });
   };
 }

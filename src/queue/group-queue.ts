@@ -106,7 +106,10 @@ export function createGroupQueue(deps: QueueDeps) {
         if (job.kind === 'task') s.tasks.unshift(job.taskId);
         else s.messages = true;
         const delay = deps.retryBaseMs * 2 ** (s.failures - 1);
-        deps.logger.warn({ key, job, attempt: s.failures, delay, err: String((err as Error)?.message ?? err) }, 'run failed; retrying');
+        deps.logger.warn(
+          { key, job, attempt: s.failures, delay, err: String((err as Error)?.message ?? err) },
+          'run failed; retrying',
+        );
         s.retryTimer = setTimeout(() => {
           s.retryTimer = null;
           schedule(key);
@@ -157,7 +160,10 @@ export function createGroupQueue(deps: QueueDeps) {
     try {
       deps.yieldFor?.(target);
     } catch (err) {
-      deps.logger.warn({ key: target, err: String((err as Error)?.message ?? err) }, 'could not ask a conversation to make way for a task');
+      deps.logger.warn(
+        { key: target, err: String((err as Error)?.message ?? err) },
+        'could not ask a conversation to make way for a task',
+      );
     }
   }
 
@@ -168,7 +174,8 @@ export function createGroupQueue(deps: QueueDeps) {
     },
     enqueueTask(key: string, taskId: string): void {
       const s = state(key);
-      if (!s.tasks.includes(taskId) && !(s.running?.kind === 'task' && s.running.taskId === taskId)) s.tasks.push(taskId);
+      if (!s.tasks.includes(taskId) && !(s.running?.kind === 'task' && s.running.taskId === taskId))
+        s.tasks.push(taskId);
       schedule(key);
       if (s.tasks.length) makeRoomFor(key);
     },

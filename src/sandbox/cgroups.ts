@@ -15,7 +15,9 @@ export interface Limits {
 }
 
 export type CgroupSupport =
-  { kind: 'v2'; base: string } | { kind: 'v1'; memory: string; pids: string; cpu: string | null } | { kind: 'none'; reason: string };
+  | { kind: 'v2'; base: string }
+  | { kind: 'v1'; memory: string; pids: string; cpu: string | null }
+  | { kind: 'none'; reason: string };
 
 export interface SandboxCgroup {
   /** cgroup.procs files to put the sandbox's first process into, before it forks. */
@@ -77,7 +79,10 @@ export function detectCgroups(): CgroupSupport {
         fs.mkdirSync(base, { recursive: true });
         const controllers = read(path.join(base, 'cgroup.controllers')).split(/\s+/);
         if (!['memory', 'pids'].every((c) => controllers.includes(c)) || !writable(base)) continue;
-        fs.writeFileSync(path.join(base, 'cgroup.subtree_control'), '+memory +pids' + (controllers.includes('cpu') ? ' +cpu' : ''));
+        fs.writeFileSync(
+          path.join(base, 'cgroup.subtree_control'),
+          '+memory +pids' + (controllers.includes('cpu') ? ' +cpu' : ''),
+        );
         return { kind: 'v2', base };
       } catch {
         /* try the next, then v1, then none */
@@ -91,7 +96,8 @@ export function detectCgroups(): CgroupSupport {
     const pidsDir = path.join(ROOT, 'pids', pids);
     const cpuPath = own.get('cpu');
     const cpu = cpuPath !== undefined ? path.join(ROOT, 'cpu', cpuPath) : null;
-    if (writable(memory) && writable(pidsDir)) return { kind: 'v1', memory, pids: pidsDir, cpu: cpu && writable(cpu) ? cpu : null };
+    if (writable(memory) && writable(pidsDir))
+      return { kind: 'v1', memory, pids: pidsDir, cpu: cpu && writable(cpu) ? cpu : null };
   }
   return {
     kind: 'none',
@@ -181,7 +187,9 @@ export function createSandboxCgroup(support: CgroupSupport, name: string, limits
         String(Math.round(limits.cpus * Number(read(path.join(dirs.cpu, 'cpu.cfs_period_us')) || 100_000))),
       );
     return {
-      procsFiles: [dirs.memory, dirs.pids, dirs.cpu].filter((d): d is string => !!d).map((d) => path.join(d, 'cgroup.procs')),
+      procsFiles: [dirs.memory, dirs.pids, dirs.cpu]
+        .filter((d): d is string => !!d)
+        .map((d) => path.join(d, 'cgroup.procs')),
       counters: () => ({
         oomKills: counter(read(path.join(dirs.memory, 'memory.oom_control')), 'oom_kill'),
         pidsRefused: counter(read(path.join(dirs.pids, 'pids.events')), 'max'),
@@ -239,7 +247,11 @@ export function limitChecker(counters: SandboxCgroup['counters'], limits: Limits
  * The kernel has no portable push notification for these files on cgroup v1;
  * the agent also checks at once when the runner reports a failure.
  */
-export function watchLimits(check: () => string | null, onExceeded: (reason: string) => void, intervalMs = 500): () => void {
+export function watchLimits(
+  check: () => string | null,
+  onExceeded: (reason: string) => void,
+  intervalMs = 500,
+): () => void {
   const timer = setInterval(() => {
     const reason = check();
     if (reason) {

@@ -60,7 +60,12 @@ export function isAppMount(m: Mount): boolean {
  * is not root (so files the agent writes in its folder stay the user's), else
  * 1000, with its writable folders handed to 1000 before start.
  */
-export function sandboxIds(host: { uid: number; gid: number }): { uid: number; gid: number; chown: boolean; asHostUser: boolean } {
+export function sandboxIds(host: { uid: number; gid: number }): {
+  uid: number;
+  gid: number;
+  chown: boolean;
+  asHostUser: boolean;
+} {
   if (host.uid === 0) return { uid: 1000, gid: 1000, chown: true, asHostUser: false };
   return { uid: host.uid, gid: host.gid, chown: false, asHostUser: host.uid !== 1000 };
 }
@@ -148,10 +153,18 @@ export function cliEnv(env: NodeJS.ProcessEnv = process.env): Record<string, str
   return out;
 }
 
-export function runCli(cli: string, args: string[], timeoutMs = 30_000): Promise<{ ok: boolean; out: string; missing: boolean }> {
+export function runCli(
+  cli: string,
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<{ ok: boolean; out: string; missing: boolean }> {
   return new Promise((resolve) => {
     execFile(cli, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, env: cliEnv() }, (err, stdout, stderr) => {
-      resolve({ ok: !err, out: `${stdout}${stderr}`.trim(), missing: (err as NodeJS.ErrnoException | null)?.code === 'ENOENT' });
+      resolve({
+        ok: !err,
+        out: `${stdout}${stderr}`.trim(),
+        missing: (err as NodeJS.ErrnoException | null)?.code === 'ENOENT',
+      });
     });
   });
 }
@@ -190,7 +203,8 @@ export function createContainerRuntime(
     start(spec: SandboxSpec): SandboxProcess {
       const cname = containerName(opts.installId, spec.id);
       const ids = sandboxIds(hostIds(opts));
-      if (ids.chown) for (const m of spec.mounts) if (!m.readonly && !isAppMount(m)) chownTree(m.hostPath, ids.uid, ids.gid);
+      if (ids.chown)
+        for (const m of spec.mounts) if (!m.readonly && !isAppMount(m)) chownTree(m.hostPath, ids.uid, ids.gid);
       const proc = spawnSandbox(opts.cli, containerRunArgs(spec, opts), {
         env: cliEnv(),
         outputCapBytes: spec.limits.outputCapBytes,

@@ -84,10 +84,18 @@ export function loadMountAllowlist(configDir: string): AllowlistLoad {
   try {
     data = JSON.parse(raw);
   } catch (err) {
-    return { allowlist: null, file, error: `${file} is not valid JSON (${(err as Error).message}); fix it to allow extra mounts.` };
+    return {
+      allowlist: null,
+      file,
+      error: `${file} is not valid JSON (${(err as Error).message}); fix it to allow extra mounts.`,
+    };
   }
   if (!data || typeof data !== 'object' || !Array.isArray(data.allowedRoots)) {
-    return { allowlist: null, file, error: `${file} needs "allowedRoots": [{ "path": "~/projects", "allowReadWrite": false }].` };
+    return {
+      allowlist: null,
+      file,
+      error: `${file} needs "allowedRoots": [{ "path": "~/projects", "allowReadWrite": false }].`,
+    };
   }
   const roots: AllowedRoot[] = [];
   for (const r of data.allowedRoots) {
@@ -121,10 +129,13 @@ export function expandHome(p: string, homedir: string): string {
 /** Why a container path is refused, or null. It becomes /workspace/extra/<path>. */
 export function containerPathProblem(p: unknown): string | null {
   if (typeof p !== 'string' || !p.trim()) return 'a container path is required (a name such as "projects")';
-  if (p.includes(':')) return `container path "${p}" contains ":", which container runtimes read as an option separator`;
+  if (p.includes(':'))
+    return `container path "${p}" contains ":", which container runtimes read as an option separator`;
   if (p.startsWith('/')) return `container path "${p}" must be relative; it is mounted under ${EXTRA_MOUNT_ROOT}/`;
-  if (p.split('/').some((seg) => seg === '..')) return `container path "${p}" contains "..", which could escape ${EXTRA_MOUNT_ROOT}/`;
-  if (!/^[A-Za-z0-9._\-/]{1,100}$/.test(p)) return `container path "${p}" may only use letters, digits, ".", "_", "-" and "/"`;
+  if (p.split('/').some((seg) => seg === '..'))
+    return `container path "${p}" contains "..", which could escape ${EXTRA_MOUNT_ROOT}/`;
+  if (!/^[A-Za-z0-9._\-/]{1,100}$/.test(p))
+    return `container path "${p}" may only use letters, digits, ".", "_", "-" and "/"`;
   if (p.split('/').some((seg) => seg === '' || seg === '.')) return `container path "${p}" has an empty or "." segment`;
   return null;
 }
@@ -228,7 +239,9 @@ export function resolveExtraMounts(
           `read-write was asked, but the allowed root ${root.root.path} is read-only (set "allowReadWrite": true for it, or mount it read-only)`,
         );
       if (!opts.isMain && allowlist.nonMainReadOnly)
-        return refuse('read-write was asked, but non-main groups get extra mounts read-only ("nonMainReadOnly" in the allowlist)');
+        return refuse(
+          'read-write was asked, but non-main groups get extra mounts read-only ("nonMainReadOnly" in the allowlist)',
+        );
       readonly = false;
     }
     mounts.push({ hostPath: real, containerPath: `${EXTRA_MOUNT_ROOT}/${req.containerPath}`, readonly });

@@ -57,7 +57,11 @@ export function extraMountsFor(
 /** The memory files the SDK loads at a sandbox's start: global, then the group's own. */
 export function memoryFiles(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string[] {
   const groupDir = resolveGroupFolder(paths, group.folder);
-  return [path.join(paths.global, 'CLAUDE.md'), path.join(groupDir, 'CLAUDE.md'), path.join(groupDir, '.claude', 'CLAUDE.md')];
+  return [
+    path.join(paths.global, 'CLAUDE.md'),
+    path.join(groupDir, 'CLAUDE.md'),
+    path.join(groupDir, '.claude', 'CLAUDE.md'),
+  ];
 }
 
 /**

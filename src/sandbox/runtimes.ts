@@ -60,10 +60,14 @@ export async function selectRuntime(
     const runtime = REGISTRY[name](ctx);
     const check = await runtime.check();
     if (check.ok) return { runtime, problems: [], skipped };
-    skipped.push(choice === 'auto' ? `${name}: ${check.reason}` : `NANOCLAW_RUNTIME=${name} does not work here: ${check.reason}`);
+    skipped.push(
+      choice === 'auto' ? `${name}: ${check.reason}` : `NANOCLAW_RUNTIME=${name} does not work here: ${check.reason}`,
+    );
   }
   const problems =
-    choice === 'auto' ? [...skipped, 'No sandbox runtime found: install bubblewrap (apt-get install bubblewrap) or Docker.'] : skipped;
+    choice === 'auto'
+      ? [...skipped, 'No sandbox runtime found: install bubblewrap (apt-get install bubblewrap) or Docker.']
+      : skipped;
   return { runtime: null, problems, skipped: [] };
 }
 
@@ -81,7 +85,9 @@ export async function prepareRuntime(
       ? { runtime: given, problems: [] as string[] }
       : await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage });
   // Sandboxes a crashed run of this install left behind (never another install's).
-  await runtime?.removeOrphans?.().catch((err) => problems.push(`Could not remove old sandboxes: ${(err as Error).message}`));
+  await runtime
+    ?.removeOrphans?.()
+    .catch((err) => problems.push(`Could not remove old sandboxes: ${(err as Error).message}`));
   if (!config.credential)
     problems.push(
       'No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ' +

@@ -55,7 +55,9 @@ export interface SpawnOptions {
 
 export function spawnSandbox(command: string, args: string[], opts: SpawnOptions): SpawnedSandbox {
   const fifo = opts.fifo ? fifoOutput(opts.fifo) : null;
-  const stdio: ('ignore' | 'pipe' | number)[] = fifo ? ['ignore', fifo.writeFd, fifo.writeFd] : ['ignore', 'pipe', 'pipe'];
+  const stdio: ('ignore' | 'pipe' | number)[] = fifo
+    ? ['ignore', fifo.writeFd, fifo.writeFd]
+    : ['ignore', 'pipe', 'pipe'];
   if (opts.fd3) stdio.push('pipe');
   const child = spawn(command, args, { env: opts.env, stdio, detached: false });
   if (fifo) fs.closeSync(fifo.writeFd);

@@ -21,12 +21,18 @@ export interface StagingLimits {
   maxDiffBytes: number;
 }
 
-export const DEFAULT_STAGING_LIMITS: StagingLimits = { maxBytes: 512 * 1024 * 1024, maxEntries: 20_000, maxDiffBytes: 64 * 1024 };
+export const DEFAULT_STAGING_LIMITS: StagingLimits = {
+  maxBytes: 512 * 1024 * 1024,
+  maxEntries: 20_000,
+  maxDiffBytes: 64 * 1024,
+};
 
 /** NANOCLAW_STAGING_MAX_MB: how large a host folder may be to be staged (default 512 MB). */
 export function stagingLimits(env: Readonly<Record<string, string | undefined>>): StagingLimits {
   const mb = Number(env.NANOCLAW_STAGING_MAX_MB);
-  return Number.isFinite(mb) && mb > 0 ? { ...DEFAULT_STAGING_LIMITS, maxBytes: mb * 1024 * 1024 } : DEFAULT_STAGING_LIMITS;
+  return Number.isFinite(mb) && mb > 0
+    ? { ...DEFAULT_STAGING_LIMITS, maxBytes: mb * 1024 * 1024 }
+    : DEFAULT_STAGING_LIMITS;
 }
 
 export type Entry =
@@ -220,7 +226,8 @@ export function snapshot(root: string, limits: StagingLimits, what = root, cache
       }
       if (!e) continue;
       out.set(r, e);
-      if (out.size > limits.maxEntries) throw new StagingError(`${what} holds more than ${limits.maxEntries} files and folders`);
+      if (out.size > limits.maxEntries)
+        throw new StagingError(`${what} holds more than ${limits.maxEntries} files and folders`);
       if (e.type === 'file') {
         bytes += e.size;
         if (bytes > limits.maxBytes) throw new StagingError(tooBig);
@@ -352,7 +359,15 @@ export function resetStaging(m: StagedMount, limits: StagingLimits): void {
 }
 
 export type Change =
-  | { op: 'create' | 'change'; path: string; entry: Entry; old?: Entry; frozen?: string; diff?: string; refused?: string }
+  | {
+      op: 'create' | 'change';
+      path: string;
+      entry: Entry;
+      old?: Entry;
+      frozen?: string;
+      diff?: string;
+      refused?: string;
+    }
   | { op: 'delete'; path: string; old: Entry }
   | { op: 'rename'; from: string; path: string; entry: Entry; old: Entry; frozen: string };
 
@@ -418,11 +433,13 @@ export function shortDiff(before: string, after: string): string {
       ops.push({ t: ' ', line: a[i]! });
       i++;
       j++;
-    } else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) ops.push({ t: '-', line: a[i++]! });
+    } else if (i < a.length && (j >= b.length || lcs[i + 1]![j]! >= lcs[i]![j + 1]!))
+      ops.push({ t: '-', line: a[i++]! });
     else ops.push({ t: '+', line: b[j++]! });
   }
   const keep = ops.map(
-    (o, k) => o.t !== ' ' || ops[k - 1]?.t === '-' || ops[k - 1]?.t === '+' || ops[k + 1]?.t === '-' || ops[k + 1]?.t === '+',
+    (o, k) =>
+      o.t !== ' ' || ops[k - 1]?.t === '-' || ops[k - 1]?.t === '+' || ops[k + 1]?.t === '-' || ops[k + 1]?.t === '+',
   );
   const lines: string[] = [];
   ops.forEach((o, k) => {
@@ -477,7 +494,12 @@ export function collectChanges(m: StagedMount, frozenDir: string, limits: Stagin
     const old = m.base.get(rel);
     if (same(old, e)) continue;
     if (e.type === 'other') {
-      changes.push({ op: 'create', path: rel, entry: e, refused: 'not a file, folder or link (a FIFO, socket or device)' });
+      changes.push({
+        op: 'create',
+        path: rel,
+        entry: e,
+        refused: 'not a file, folder or link (a FIFO, socket or device)',
+      });
       continue;
     }
     const op = old ? 'change' : 'create';
@@ -495,14 +517,16 @@ export function collectChanges(m: StagedMount, frozenDir: string, limits: Stagin
       let diff: string | undefined;
       const after = textOf(frozen, e.size);
       const before = old?.type === 'file' ? textOf(path.join(m.hostPath, rel), old.size) : old ? null : '';
-      if (after !== null && before !== null && (old?.type !== 'file' || old.sha256 !== e.sha256)) diff = shortDiff(before, after);
+      if (after !== null && before !== null && (old?.type !== 'file' || old.sha256 !== e.sha256))
+        diff = shortDiff(before, after);
       changes.push({ op, path: rel, entry: e, old, frozen, diff });
       continue;
     }
     changes.push({ op, path: rel, entry: e, old });
   }
   // A FIFO or device on the host was never copied in: its absence here is not a deletion.
-  for (const [rel, old] of m.base) if (!now.has(rel) && old.type !== 'other') changes.push({ op: 'delete', path: rel, old });
+  for (const [rel, old] of m.base)
+    if (!now.has(rel) && old.type !== 'other') changes.push({ op: 'delete', path: rel, old });
   // A file deleted in one place and created, identical, in another was renamed.
   for (const del of [...changes]) {
     if (del.op !== 'delete' || del.old.type !== 'file') continue;
@@ -528,10 +552,16 @@ function describeFile(e: Entry & { type: 'file' }): string {
 function describeChange(c: Change, root: string): string {
   const at = (rel: string) => `${root}/${rel}`;
   if (c.op === 'delete') {
-    const what = c.old.type === 'file' ? ` (${c.old.size} bytes, sha256 ${c.old.sha256})` : c.old.type === 'dir' ? ' (folder)' : '';
+    const what =
+      c.old.type === 'file'
+        ? ` (${c.old.size} bytes, sha256 ${c.old.sha256})`
+        : c.old.type === 'dir'
+          ? ' (folder)'
+          : '';
     return `deleted ${at(c.path)}${what}`;
   }
-  if (c.op === 'rename') return `renamed ${at(c.from)} → ${at(c.path)} (${describeFile(c.entry as Entry & { type: 'file' })})`;
+  if (c.op === 'rename')
+    return `renamed ${at(c.from)} → ${at(c.path)} (${describeFile(c.entry as Entry & { type: 'file' })})`;
   const e = c.entry;
   const verb = c.op === 'create' ? 'created' : 'changed';
   if (c.refused) {
@@ -546,7 +576,8 @@ function describeChange(c: Change, root: string): string {
   if (e.type !== 'file') return `${verb} ${at(c.path)}`;
   const old = c.old;
   if (old?.type === 'file' && old.sha256 === e.sha256) return `mode ${at(c.path)} ${mode(old.mode)} → ${mode(e.mode)}`;
-  const was = old?.type === 'file' ? ` (was ${old.size} bytes, sha256 ${old.sha256})` : old ? ` (was a ${old.type})` : '';
+  const was =
+    old?.type === 'file' ? ` (was ${old.size} bytes, sha256 ${old.sha256})` : old ? ` (was a ${old.type})` : '';
   const lines = [`${verb} ${at(c.path)}: ${describeFile(e)}${was}`];
   lines.push(c.diff ?? (e.size > 0 ? '  (binary or large: no diff)' : '  (empty)'));
   return lines.join('\n');
@@ -631,7 +662,9 @@ export function applyChangeSet(set: ChangeSet): ApplyResult {
   const depth = (p: string) => p.split('/').length;
   try {
     // Folders first, shallow to deep; then files and links; deletions last, deep to shallow.
-    const dirs = live.filter((c) => c.op !== 'delete' && c.entry.type === 'dir').sort((a, b) => depth(a.path) - depth(b.path));
+    const dirs = live
+      .filter((c) => c.op !== 'delete' && c.entry.type === 'dir')
+      .sort((a, b) => depth(a.path) - depth(b.path));
     for (const c of dirs) {
       if (c.op === 'delete' || c.entry.type !== 'dir') continue;
       const target = path.join(parentOnHost(root, c.path), path.posix.basename(c.path));
@@ -661,7 +694,8 @@ export function applyChangeSet(set: ChangeSet): ApplyResult {
       base.delete(c.path);
     }
     // Folder modes last, so a folder made read-only still received its files.
-    for (const c of dirs) if (c.op !== 'delete' && c.entry.type === 'dir') fs.chmodSync(path.join(root, c.path), c.entry.mode);
+    for (const c of dirs)
+      if (c.op !== 'delete' && c.entry.type === 'dir') fs.chmodSync(path.join(root, c.path), c.entry.mode);
     // What was refused stays in the sandbox's copy only; it is not asked about again.
     for (const c of set.changes) if ('refused' in c && c.refused) base.set(c.path, c.entry);
   } catch (err) {

@@ -27,7 +27,8 @@ export function validateSchedule(type: unknown, value: unknown, opts: { now: num
   if (type !== 'cron' && type !== 'interval' && type !== 'once') {
     return { ok: false, error: `schedule_type must be cron, interval or once; got "${String(type).slice(0, 40)}".` };
   }
-  if (typeof value !== 'string' && typeof value !== 'number') return { ok: false, error: 'schedule_value is required.' };
+  if (typeof value !== 'string' && typeof value !== 'number')
+    return { ok: false, error: 'schedule_value is required.' };
   const v = String(value).trim();
   if (type === 'cron') {
     const fields = v.split(/\s+/).length;
@@ -41,7 +42,10 @@ export function validateSchedule(type: unknown, value: unknown, opts: { now: num
     try {
       cron = cronFor(v, opts.timezone);
     } catch (err) {
-      return { ok: false, error: `Invalid cron "${v.slice(0, 80)}": ${(err as Error).message.replace(/^CronPattern: /, '')}.` };
+      return {
+        ok: false,
+        error: `Invalid cron "${v.slice(0, 80)}": ${(err as Error).message.replace(/^CronPattern: /, '')}.`,
+      };
     }
     if (!cron.nextRun(new Date(opts.now)))
       return { ok: false, error: `The cron "${v}" never fires (no such date); check the day and month fields.` };
@@ -49,11 +53,18 @@ export function validateSchedule(type: unknown, value: unknown, opts: { now: num
   }
   if (type === 'interval') {
     if (!/^\d+$/.test(v))
-      return { ok: false, error: `An interval is a whole number of milliseconds, e.g. "3600000" for every hour; got "${v.slice(0, 40)}".` };
+      return {
+        ok: false,
+        error: `An interval is a whole number of milliseconds, e.g. "3600000" for every hour; got "${v.slice(0, 40)}".`,
+      };
     const ms = Number(v);
-    if (ms < MIN_INTERVAL_MS) return { ok: false, error: `An interval must be at least ${MIN_INTERVAL_MS} ms (one minute); got ${ms}.` };
+    if (ms < MIN_INTERVAL_MS)
+      return { ok: false, error: `An interval must be at least ${MIN_INTERVAL_MS} ms (one minute); got ${ms}.` };
     if (ms > MAX_INTERVAL_MS)
-      return { ok: false, error: `An interval must be at most a year (${MAX_INTERVAL_MS} ms); use cron for rarer schedules.` };
+      return {
+        ok: false,
+        error: `An interval must be at most a year (${MAX_INTERVAL_MS} ms); use cron for rarer schedules.`,
+      };
     return { ok: true, schedule: { type, value: String(ms) } };
   }
   const at = parseTimestamp(v, opts.timezone);
@@ -80,7 +91,10 @@ export function validateSchedule(type: unknown, value: unknown, opts: { now: num
  *   replayed in a burst. With no previous due time, one interval from now.
  * - once: its time, unless it has already fired (`previousDue` set).
  */
-export function nextRun(s: Schedule, opts: { now: number; timezone: string; previousDue?: number | null }): number | null {
+export function nextRun(
+  s: Schedule,
+  opts: { now: number; timezone: string; previousDue?: number | null },
+): number | null {
   const prev = opts.previousDue ?? null;
   if (s.type === 'cron') return cronFor(s.value, opts.timezone).nextRun(new Date(opts.now))?.getTime() ?? null;
   if (s.type === 'interval') {
@@ -98,7 +112,11 @@ export function nextRun(s: Schedule, opts: { now: number; timezone: string; prev
  * The next `n` fire times after `now` (what the user is shown, so a wrong
  * schedule is caught at once). `first`, when known, is the stored next run.
  */
-export function nextRuns(s: Schedule, n: number, opts: { now: number; timezone: string; first?: number | null }): number[] {
+export function nextRuns(
+  s: Schedule,
+  n: number,
+  opts: { now: number; timezone: string; first?: number | null },
+): number[] {
   const first = opts.first ?? nextRun(s, { now: opts.now, timezone: opts.timezone });
   if (first === null || n < 1) return [];
   if (s.type === 'once') return [first];
@@ -141,7 +159,9 @@ function zoneOffset(ms: number, timezone: string): number {
     second: '2-digit',
   }).formatToParts(new Date(ms));
   const n = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(ms / 1000) * 1000;
+  return (
+    Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second')) - Math.floor(ms / 1000) * 1000
+  );
 }
 
 /**
@@ -149,7 +169,9 @@ function zoneOffset(ms: number, timezone: string): number {
  * user's time zone (what "at 9:00" means to them), not in the host's.
  */
 export function parseTimestamp(value: string, timezone: string): number | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(value.trim());
+  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+    value.trim(),
+  );
   if (!m) return null;
   if (m[7]) {
     const t = Date.parse(value.trim().replace(' ', 'T'));

@@ -207,10 +207,15 @@ export function createScheduler(deps: SchedulerDeps) {
   ): void {
     const ended = now();
     const tokens = store.usage.taskTotals(task.id, iso(wallStart));
-    const base = { durationMs: Date.now() - wallStart, inputTokens: tokens.inputTokens, outputTokens: tokens.outputTokens };
+    const base = {
+      durationMs: Date.now() - wallStart,
+      inputTokens: tokens.inputTokens,
+      outputTokens: tokens.outputTokens,
+    };
     // The task may have been changed or cancelled while it ran: a new schedule keeps the next run it was given.
     const current = store.tasks.get(task.id);
-    const rescheduled = !current || current.scheduleType !== task.scheduleType || current.scheduleValue !== task.scheduleValue;
+    const rescheduled =
+      !current || current.scheduleType !== task.scheduleType || current.scheduleValue !== task.scheduleValue;
     const following = rescheduled
       ? current?.nextRun
         ? Date.parse(current.nextRun)
@@ -239,7 +244,8 @@ export function createScheduler(deps: SchedulerDeps) {
       return;
     }
     if (r.error) {
-      const why = r.error instanceof AgentFailure ? r.error.userMessage : ((r.error as Error)?.message ?? String(r.error));
+      const why =
+        r.error instanceof AgentFailure ? r.error.userMessage : ((r.error as Error)?.message ?? String(r.error));
       if (r.retrying || stopped) {
         // The schedule stays where it was: the retry (or the next start) runs it.
         store.tasks.finishRun(runId, {
@@ -259,7 +265,9 @@ export function createScheduler(deps: SchedulerDeps) {
           status: 'paused',
           statusReason: `Paused: its run failed (${why}). Resume it to run it again now.`,
         });
-        tell(`⚠️ The scheduled task ${task.id} ("${excerpt(task.prompt)}") failed: ${why}. It is paused; resume it to try again.`);
+        tell(
+          `⚠️ The scheduled task ${task.id} ("${excerpt(task.prompt)}") failed: ${why}. It is paused; resume it to try again.`,
+        );
       } else {
         store.tasks.finish(task.id, { lastRun: iso(started), lastResult: `Error: ${why}`, nextRun: nextIso });
       }
@@ -293,7 +301,12 @@ export function createScheduler(deps: SchedulerDeps) {
         } catch (err) {
           error = err;
         }
-        const retry = attempt === 1 && !stopped && error instanceof AgentFailure && error.sessionNotFound && run.job.sessionId !== null;
+        const retry =
+          attempt === 1 &&
+          !stopped &&
+          error instanceof AgentFailure &&
+          error.sessionNotFound &&
+          run.job.sessionId !== null;
         run.finish(error, { retrying: retry });
         if (!retry) return;
       }
@@ -336,7 +349,11 @@ export function createScheduler(deps: SchedulerDeps) {
 export type Scheduler = ReturnType<typeof createScheduler>;
 
 /** When a once task ran, and how late if the host was down or busy at its time. */
-export function completedReason(task: Pick<ScheduledTask, 'nextRun' | 'scheduleValue'>, started: number, timezone: string): string {
+export function completedReason(
+  task: Pick<ScheduledTask, 'nextRun' | 'scheduleValue'>,
+  started: number,
+  timezone: string,
+): string {
   const due = task.nextRun ? Date.parse(task.nextRun) : (parseTimestamp(task.scheduleValue, timezone) ?? NaN);
   const late = Number.isNaN(due) ? 0 : started - due;
   const when = formatLocal(started, timezone);

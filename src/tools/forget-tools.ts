@@ -52,7 +52,8 @@ export function ownerScope(
     };
   const g = store.groups.get(chat) ?? store.groups.byFolder(chat);
   if (g) return { ...base, chatJids: [g.jid], folders: [g.folder], includeGlobal: true, scopeLabel: `chat ${g.jid}` };
-  if (store.messages.chat(chat)) return { ...base, chatJids: [chat], folders: [], includeGlobal: false, scopeLabel: `chat ${chat}` };
+  if (store.messages.chat(chat))
+    return { ...base, chatJids: [chat], folders: [], includeGlobal: false, scopeLabel: `chat ${chat}` };
   return `No chat "${chat.slice(0, 80)}": give a jid or folder from list_groups, or "all".`;
 }
 
@@ -89,12 +90,14 @@ export function createForgetTools(deps: ForgetToolDeps): HostTool[] {
       if ('refused' in r) return refuse(r.refused);
       const { phrase, sender, since, until, chat } = data;
       if (!validDate(since) || !validDate(until)) return refuse('since and until must be ISO dates, e.g. 2026-03-01.');
-      if (!phrase && !sender && !since && !until) return refuse('Say what to forget: a phrase, a sender or a date range.');
+      if (!phrase && !sender && !since && !until)
+        return refuse('Say what to forget: a phrase, a sender or a date range.');
       const dates = { phrase, since: isoOf(since), until: isoOf(until) };
       if (!r.isOwner) {
         if (sender && sender !== r.sender)
           return refuse("Members can only forget their own messages; only the owner can forget someone else's.");
-        if (chat && chat !== 'this' && chat !== identity.chatJid) return refuse('Members can only forget in this chat.');
+        if (chat && chat !== 'this' && chat !== identity.chatJid)
+          return refuse('Members can only forget in this chat.');
         return previewAnswer(identity, r, selfRequest(identity, r, dates));
       }
       const scope = ownerScope(store, identity, chat);
@@ -137,7 +140,9 @@ export function createForgetTools(deps: ForgetToolDeps): HostTool[] {
       const direct = deps.isDirectChat ?? (() => false);
       if (!direct(identity.chatJid) && direct(r.sender)) {
         store.outbox.enqueue(r.sender, out.join('\n'), { kind: 'system' });
-        return ok('Sent to them privately as a direct message; tell them to look there (nothing about them is said in this chat).');
+        return ok(
+          'Sent to them privately as a direct message; tell them to look there (nothing about them is said in this chat).',
+        );
       }
       return ok(out.join('\n'));
     }),
@@ -153,7 +158,11 @@ export function createForgetTools(deps: ForgetToolDeps): HostTool[] {
       const r = who(identity);
       if ('refused' in r) return refuse(r.refused);
       const was = store.forget.optIn(identity.chatJid, r.sender);
-      return ok(was ? 'Their messages in this chat are kept again from now on.' : 'Their messages in this chat were already being kept.');
+      return ok(
+        was
+          ? 'Their messages in this chat are kept again from now on.'
+          : 'Their messages in this chat were already being kept.',
+      );
     }),
   ];
 }

@@ -19,7 +19,8 @@ const MIME: Record<string, string> = {
   '.txt': 'text/plain',
 };
 
-export const mimeTypeFor = (name: string): string => MIME[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
+export const mimeTypeFor = (name: string): string =>
+  MIME[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
 
 const within = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
 
@@ -33,17 +34,22 @@ export function takeOutboundFile(
   outDir: string,
 ): { ok: true; path: string; fileName: string } | { ok: false; error: string } {
   const rel = file.startsWith('/workspace/group/') ? file.slice('/workspace/group/'.length) : file;
-  if (path.isAbsolute(rel)) return { ok: false, error: `"${file}" is outside this chat's folder: give a path inside /workspace/group.` };
+  if (path.isAbsolute(rel))
+    return { ok: false, error: `"${file}" is outside this chat's folder: give a path inside /workspace/group.` };
   const root = fs.realpathSync(groupDir);
   const wanted = path.resolve(root, rel);
-  if (!within(root, wanted)) return { ok: false, error: `"${file}" is outside this chat's folder: give a path inside /workspace/group.` };
+  if (!within(root, wanted))
+    return { ok: false, error: `"${file}" is outside this chat's folder: give a path inside /workspace/group.` };
   let fd: number;
   try {
     // Non-blocking: a FIFO put there must not hang the host; no-follow: the last part must be the file itself.
     fd = fs.openSync(wanted, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, error: code === 'ENOENT' ? `No file "${file}" in this chat's folder.` : `Cannot read "${file}" (${code}).` };
+    return {
+      ok: false,
+      error: code === 'ENOENT' ? `No file "${file}" in this chat's folder.` : `Cannot read "${file}" (${code}).`,
+    };
   }
   try {
     // Where the open really landed (a directory on the way may have been a link): it must still be inside.
@@ -52,7 +58,10 @@ export function takeOutboundFile(
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return { ok: false, error: `"${file}" is not a regular file.` };
     if (st.size > MAX_OUTBOUND_FILE_BYTES)
-      return { ok: false, error: `"${file}" is ${Math.ceil(st.size / 1024 / 1024)} MB; the most send_message takes is 20 MB.` };
+      return {
+        ok: false,
+        error: `"${file}" is ${Math.ceil(st.size / 1024 / 1024)} MB; the most send_message takes is 20 MB.`,
+      };
     const data = Buffer.alloc(st.size);
     let read = 0;
     while (read < st.size) {

@@ -84,12 +84,18 @@ export interface NewTaskInput {
  * shown, all worked out before anything is stored: a schedule that cannot be
  * computed or shown (e.g. in a broken time zone) is refused, not half-saved.
  */
-function plan(deps: TaskDeps, type: unknown, value: unknown, now: number): Result<{ schedule: Schedule; first: number | null }> {
+function plan(
+  deps: TaskDeps,
+  type: unknown,
+  value: unknown,
+  now: number,
+): Result<{ schedule: Schedule; first: number | null }> {
   try {
     const checked = validateSchedule(type, value, { now, timezone: deps.timezone });
     if (!checked.ok) return checked;
     const first = nextRun(checked.schedule, { now, timezone: deps.timezone });
-    for (const ms of nextRuns(checked.schedule, 3, { now, timezone: deps.timezone, first })) formatLocal(ms, deps.timezone);
+    for (const ms of nextRuns(checked.schedule, 3, { now, timezone: deps.timezone, first }))
+      formatLocal(ms, deps.timezone);
     return { ok: true, value: { schedule: checked.schedule, first } };
   } catch (err) {
     return {
@@ -125,7 +131,8 @@ export function createTask(deps: TaskDeps, input: NewTaskInput): Result<Schedule
   const prompt = input.prompt.trim();
   // The count and the insert in one transaction: a refusal or a throw leaves no task behind.
   const task = store.db.transaction((): ScheduledTask | null => {
-    if (store.tasks.listByGroup(group.folder).filter((t) => t.status !== 'completed').length >= MAX_TASKS_PER_GROUP) return null;
+    if (store.tasks.listByGroup(group.folder).filter((t) => t.status !== 'completed').length >= MAX_TASKS_PER_GROUP)
+      return null;
     return store.tasks.create({
       id: newTaskId(store),
       groupFolder: group.folder,
@@ -139,13 +146,15 @@ export function createTask(deps: TaskDeps, input: NewTaskInput): Result<Schedule
       createdAt: iso(now),
     });
   })();
-  if (!task) return { ok: false, error: `${group.name} already has ${MAX_TASKS_PER_GROUP} scheduled tasks; cancel some first.` };
+  if (!task)
+    return { ok: false, error: `${group.name} already has ${MAX_TASKS_PER_GROUP} scheduled tasks; cancel some first.` };
   deps.onChange();
   return { ok: true, value: task };
 }
 
 export function pauseTask(deps: TaskDeps, task: ScheduledTask, by: string): Result<ScheduledTask> {
-  if (task.status === 'completed') return { ok: false, error: `Task ${task.id} has already completed; there is nothing to pause.` };
+  if (task.status === 'completed')
+    return { ok: false, error: `Task ${task.id} has already completed; there is nothing to pause.` };
   if (task.status !== 'paused') {
     deps.store.tasks.setStatus(task.id, 'paused', { reason: `Paused ${by}.` });
     deps.onChange();
@@ -168,7 +177,11 @@ export function resumeTask(deps: TaskDeps, task: ScheduledTask): Result<Schedule
   let next: number | null;
   if (task.scheduleType === 'once') next = Math.max(Date.parse(task.scheduleValue), now);
   else if (task.scheduleType === 'interval')
-    next = nextRun(schedule, { now, timezone: deps.timezone, previousDue: task.nextRun ? Date.parse(task.nextRun) : null });
+    next = nextRun(schedule, {
+      now,
+      timezone: deps.timezone,
+      previousDue: task.nextRun ? Date.parse(task.nextRun) : null,
+    });
   else next = nextRun(schedule, { now, timezone: deps.timezone });
   deps.store.tasks.setStatus(task.id, 'active', { reason: null, nextRun: next === null ? null : iso(next) });
   deps.onChange();
@@ -186,14 +199,22 @@ export function updateTask(
   if (patch.prompt !== undefined) changes.prompt = patch.prompt.trim();
   let reactivate = false;
   if (patch.scheduleType !== undefined || patch.scheduleValue !== undefined) {
-    if (patch.scheduleType !== undefined && patch.scheduleType !== task.scheduleType && patch.scheduleValue === undefined) {
+    if (
+      patch.scheduleType !== undefined &&
+      patch.scheduleType !== task.scheduleType &&
+      patch.scheduleValue === undefined
+    ) {
       return { ok: false, error: `Changing schedule_type to ${patch.scheduleType} needs a schedule_value too.` };
     }
     const now = clock(deps);
-    const checked = validateSchedule(patch.scheduleType ?? task.scheduleType, patch.scheduleValue ?? task.scheduleValue, {
-      now,
-      timezone: deps.timezone,
-    });
+    const checked = validateSchedule(
+      patch.scheduleType ?? task.scheduleType,
+      patch.scheduleValue ?? task.scheduleValue,
+      {
+        now,
+        timezone: deps.timezone,
+      },
+    );
     if (!checked.ok) return checked;
     const next = nextRun(checked.schedule, { now, timezone: deps.timezone });
     Object.assign(changes, {
@@ -204,7 +225,8 @@ export function updateTask(
     // A finished once task given a new time is a live task again.
     reactivate = task.status === 'completed';
   }
-  if (!Object.keys(changes).length) return { ok: false, error: 'Nothing to change: give prompt, or schedule_type and schedule_value.' };
+  if (!Object.keys(changes).length)
+    return { ok: false, error: 'Nothing to change: give prompt, or schedule_type and schedule_value.' };
   deps.store.tasks.update(task.id, changes);
   if (reactivate) deps.store.tasks.setStatus(task.id, 'active', { reason: null });
   deps.onChange();
@@ -230,7 +252,8 @@ export function createTaskTools(deps: TaskDeps): HostTool[] {
   };
 
   const line = (t: ScheduledTask, withGroup: boolean): string => {
-    const next = t.status === 'active' && t.nextRun ? `next ${formatLocal(Date.parse(t.nextRun), deps.timezone)}` : t.status;
+    const next =
+      t.status === 'active' && t.nextRun ? `next ${formatLocal(Date.parse(t.nextRun), deps.timezone)}` : t.status;
     return `- ${t.id}${withGroup ? ` [${t.groupFolder}]` : ''} (${t.status}) ${describeSchedule(t, deps.timezone)}, ${t.contextMode}; ${next}: "${excerpt(t.prompt)}"`;
   };
 
@@ -297,7 +320,8 @@ export function createTaskTools(deps: TaskDeps): HostTool[] {
     ),
     tool(defs.listTasks, (identity) => {
       const tasks = identity.isMain ? store.tasks.listAll() : store.tasks.listByGroup(identity.groupFolder);
-      if (!tasks.length) return ok(identity.isMain ? 'No scheduled tasks in any group.' : 'No scheduled tasks in this chat.');
+      if (!tasks.length)
+        return ok(identity.isMain ? 'No scheduled tasks in any group.' : 'No scheduled tasks in this chat.');
       return ok(
         [
           `${tasks.length} scheduled task${tasks.length === 1 ? '' : 's'}${identity.isMain ? ' (all groups)' : ''}:`,
@@ -319,14 +343,24 @@ export function createTaskTools(deps: TaskDeps): HostTool[] {
       });
       if (!res.ok) return refuse(res.error);
       const next = upcoming(deps, res.value, 3);
-      return ok(`Updated task ${t.id}: ${describeSchedule(res.value, deps.timezone)}, ${res.value.status}.${next ? ` Next: ${next}` : ''}`);
+      return ok(
+        `Updated task ${t.id}: ${describeSchedule(res.value, deps.timezone)}, ${res.value.status}.${next ? ` Next: ${next}` : ''}`,
+      );
     }),
     tool(defs.pauseTask, (identity, data) => {
       const t = visible(identity, data.task_id);
       if ('error' in t) return refuse(t.error);
-      const res = pauseTask(deps, t, identity.isMain && t.groupFolder !== identity.groupFolder ? 'from the main chat' : 'on request');
+      const res = pauseTask(
+        deps,
+        t,
+        identity.isMain && t.groupFolder !== identity.groupFolder ? 'from the main chat' : 'on request',
+      );
       return res.ok
-        ? ok(t.status === 'paused' ? `Task ${t.id} was already paused.` : `Paused task ${t.id}; resume_task starts it again.`)
+        ? ok(
+            t.status === 'paused'
+              ? `Task ${t.id} was already paused.`
+              : `Paused task ${t.id}; resume_task starts it again.`,
+          )
         : refuse(res.error);
     }),
     tool(defs.resumeTask, (identity, data) => {
@@ -344,5 +378,8 @@ export function createTaskTools(deps: TaskDeps): HostTool[] {
     }),
   ];
   // One transaction per call: a call that throws halfway changes nothing.
-  return tools.map((t) => ({ ...t, handle: (identity, args) => store.db.transaction(() => t.handle(identity, args))() }));
+  return tools.map((t) => ({
+    ...t,
+    handle: (identity, args) => store.db.transaction(() => t.handle(identity, args))(),
+  }));
 }

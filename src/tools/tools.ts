@@ -37,11 +37,15 @@ export function coreTools(deps: ToolDeps): HostTool[] {
   const { store } = deps;
   // Messages sent per turn: each turn has its own context object, so a new turn counts from zero.
   const sentThisTurn = new WeakMap<object, number>();
-  const capFor = (identity: Identity) => store.groups.get(identity.chatJid)?.sandbox.maxMessagesPerTurn ?? DEFAULT_MAX_MESSAGES_PER_TURN;
+  const capFor = (identity: Identity) =>
+    store.groups.get(identity.chatJid)?.sandbox.maxMessagesPerTurn ?? DEFAULT_MAX_MESSAGES_PER_TURN;
   return [
     tool(defs.sendMessage, (identity, data) => {
       const personaWhy = data.sender
-        ? personaProblem(data.sender, { assistantName: deps.assistantName, ownerNames: store.messages.ownerNames(identity.chatJid) })
+        ? personaProblem(data.sender, {
+            assistantName: deps.assistantName,
+            ownerNames: store.messages.ownerNames(identity.chatJid),
+          })
         : null;
       if (personaWhy) return refuse(personaWhy);
       // A runaway loop must not flood the chat (and get the account banned).
@@ -54,7 +58,11 @@ export function coreTools(deps: ToolDeps): HostTool[] {
       }
       // Checked and copied now: what is sent later is what was checked here.
       const media = data.file
-        ? takeOutboundFile(resolveGroupFolder(deps.paths, identity.groupFolder), data.file, path.join(deps.paths.data, 'outbox-media'))
+        ? takeOutboundFile(
+            resolveGroupFolder(deps.paths, identity.groupFolder),
+            data.file,
+            path.join(deps.paths.data, 'outbox-media'),
+          )
         : null;
       if (media && !media.ok) return refuse(`Not sent: ${media.error}`);
       sentThisTurn.set(identity.turn ?? identity, sent + 1);
@@ -71,7 +79,10 @@ export function coreTools(deps: ToolDeps): HostTool[] {
         .list()
         .filter((g) => g.folder === identity.groupFolder)
         .map((g) => g.jid);
-      const hits = store.messages.search(data.query, { chatJids: identity.isMain ? undefined : own, limit: data.limit ?? 20 });
+      const hits = store.messages.search(data.query, {
+        chatJids: identity.isMain ? undefined : own,
+        limit: data.limit ?? 20,
+      });
       if (!hits.length) return ok(`No messages match "${data.query}".`);
       return ok(
         hits
@@ -96,7 +107,9 @@ export function coreTools(deps: ToolDeps): HostTool[] {
       ];
       lines.push(
         'Seen but not registered:',
-        ...(known.length ? known.map((c) => oneLine(`- ${c.name ?? '(no name)'} (jid ${c.jid}, ${c.channel})`)) : ['- none']),
+        ...(known.length
+          ? known.map((c) => oneLine(`- ${c.name ?? '(no name)'} (jid ${c.jid}, ${c.channel})`))
+          : ['- none']),
       );
       return ok(lines.join('\n'));
     }),
@@ -128,9 +141,17 @@ export function coreTools(deps: ToolDeps): HostTool[] {
       defs.unregisterGroup,
       (identity, data) => {
         const res = unregisterGroup(deps, data.jid);
-        return res.ok ? ok(`Unregistered ${res.value.name}; its folder groups/${res.value.folder} is kept.`) : refuse(res.error);
+        return res.ok
+          ? ok(`Unregistered ${res.value.name}; its folder groups/${res.value.folder} is kept.`)
+          : refuse(res.error);
       },
-      { approval: (_identity, a) => ({ kind: 'groups', detail: `unregister_group jid=${a.jid}`, what: `unregister the chat ${a.jid}` }) },
+      {
+        approval: (_identity, a) => ({
+          kind: 'groups',
+          detail: `unregister_group jid=${a.jid}`,
+          what: `unregister the chat ${a.jid}`,
+        }),
+      },
     ),
   ];
 }

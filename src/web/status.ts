@@ -56,7 +56,11 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
         name: a.group.name,
         startedAt: new Date(a.startedAt).toISOString(),
         tool: a.currentTool,
-        subagents: [...a.subagents].map(([id, s]) => ({ id, type: s.type, startedAt: new Date(s.startedAt).toISOString() })),
+        subagents: [...a.subagents].map(([id, s]) => ({
+          id,
+          type: s.type,
+          startedAt: new Date(s.startedAt).toISOString(),
+        })),
         working: a.inTurn,
       })),
       queue: { active: deps.queue.activeCount(), waiting: deps.queue.waitingCount() },
@@ -67,7 +71,9 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
         : last
           ? { at: last.at, message: last.message, chatJid: last.chatJid }
           : null,
-      modelError: model ? { at: model.at, kind: model.kind, status: model.status, message: model.message, fix: model.fix } : null,
+      modelError: model
+        ? { at: model.at, kind: model.kind, status: model.status, message: model.message, fix: model.fix }
+        : null,
       plugins: deps.plugins.map(pluginInfo),
     };
   };

@@ -22,7 +22,12 @@ const script = (req: RecordedRequest) => {
   // The catch-up prompt repeats unanswered messages: the newest one is the request.
   const tag = [...text.matchAll(/case-[\w-]+/g)].pop()?.[0] ?? 'nothing';
   if (tag === 'case-fill')
-    return { toolUse: { name: 'Bash', input: { command: 'dd if=/dev/zero of=big bs=1M count=200', description: 'fill the disk' } } };
+    return {
+      toolUse: {
+        name: 'Bash',
+        input: { command: 'dd if=/dev/zero of=big bs=1M count=200', description: 'fill the disk' },
+      },
+    };
   return { text: `answered ${tag}` };
 };
 
@@ -51,13 +56,18 @@ afterAll(async () => {
   fs.rmSync(mnt, { recursive: true, force: true });
 });
 
-const replies = async (jid: string) => (await env.messages(jid)).filter((m) => m.fromAssistant).map((m) => m.text as string);
+const replies = async (jid: string) =>
+  (await env.messages(jid)).filter((m) => m.fromAssistant).map((m) => m.text as string);
 const modelSaw = (tag: string) => env.fake.turnRequests().some((r) => r.text.includes(tag));
 const healthy = async () => (await fetch(`${env.host.url}/healthz`)).status === 200;
 
 async function askMain(tag: string): Promise<void> {
   await env.send('local:main', `please handle ${tag}`);
-  await until(async () => (await replies('local:main')).some((t) => t === `answered ${tag}`), 90_000, `main's answer for ${tag}`);
+  await until(
+    async () => (await replies('local:main')).some((t) => t === `answered ${tag}`),
+    90_000,
+    `main's answer for ${tag}`,
+  );
 }
 
 test('a chat that fills the disk is stopped and held until space is freed; everything else keeps working', async () => {
@@ -83,7 +93,9 @@ test('a chat that fills the disk is stopped and held until space is freed; every
   await until(async () => (await replies('local:evil')).length > before, 30_000, 'the refusal');
   const refusal = (await replies('local:evil')).slice(before);
   expect(refusal).toHaveLength(1);
-  expect(refusal[0]).toMatch(/couldn't answer: the disk is nearly full .*grew by \d+ MB; it will not run until space is freed/);
+  expect(refusal[0]).toMatch(
+    /couldn't answer: the disk is nearly full .*grew by \d+ MB; it will not run until space is freed/,
+  );
   expect(modelSaw('case-evil-2')).toBe(false);
   await until(() => env.host.queue.activeCount() === 0 && env.host.queue.waitingCount() === 0, 10_000, 'queue idle');
 

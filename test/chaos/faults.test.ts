@@ -74,7 +74,8 @@ afterAll(async () => {
   await tg?.close();
 });
 
-const replies = async (jid = 'local:main') => (await env.messages(jid)).filter((m) => m.fromAssistant).map((m) => m.text as string);
+const replies = async (jid = 'local:main') =>
+  (await env.messages(jid)).filter((m) => m.fromAssistant).map((m) => m.text as string);
 
 async function ask(tag: string): Promise<string[]> {
   await until(() => env.host.agents.size === 0, 30_000, 'agents idle');
@@ -88,17 +89,20 @@ async function ask(tag: string): Promise<string[]> {
 
 describe('the model upstream misbehaves', () => {
   test('a 500 once: retried, answered once', async () => {
-    script = (t, n) => (t.includes('case-500') ? (n === 1 ? { status: 500 } : { text: 'Recovered from 500.' }) : undefined);
+    script = (t, n) =>
+      t.includes('case-500') ? (n === 1 ? { status: 500 } : { text: 'Recovered from 500.' }) : undefined;
     expect(await ask('case-500')).toEqual(['Recovered from 500.']);
   });
 
   test('a timeout once: retried, answered once', async () => {
-    script = (t, n) => (t.includes('case-hang') ? (n === 1 ? { hang: true } : { text: 'Recovered from a hang.' }) : undefined);
+    script = (t, n) =>
+      t.includes('case-hang') ? (n === 1 ? { hang: true } : { text: 'Recovered from a hang.' }) : undefined;
     expect(await ask('case-hang')).toEqual(['Recovered from a hang.']);
   });
 
   test('a malformed stream once: retried, answered once', async () => {
-    script = (t, n) => (t.includes('case-malformed') ? (n === 1 ? { malformed: true } : { text: 'Recovered from garbage.' }) : undefined);
+    script = (t, n) =>
+      t.includes('case-malformed') ? (n === 1 ? { malformed: true } : { text: 'Recovered from garbage.' }) : undefined;
     expect(await ask('case-malformed')).toEqual(['Recovered from garbage.']);
   });
 
@@ -147,9 +151,10 @@ test('the sandbox is killed mid-turn: retried, answered once', async () => {
 });
 
 test('the channel drops a send: the reply is retried and arrives once', async () => {
-  expect((await env.api('/api/groups', { method: 'POST', json: { jid: `tg:${TG_GROUP.id}`, name: 'Ops', folder: 'ops' } })).status).toBe(
-    201,
-  );
+  expect(
+    (await env.api('/api/groups', { method: 'POST', json: { jid: `tg:${TG_GROUP.id}`, name: 'Ops', folder: 'ops' } }))
+      .status,
+  ).toBe(201);
   script = (t) => (t.includes('case-drop') ? { text: 'Delivered despite the drop.' } : undefined);
   tg.failNext('sendMessage', { error_code: 502, description: 'Bad Gateway' }, 2);
   tg.push({ chat: TG_GROUP, from: ALICE, text: '@Andy case-drop' });
@@ -185,7 +190,10 @@ describe('storage trouble', () => {
       } catch {
         /* filled */
       }
-      const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:full', name: 'Full', folder: 'full' } });
+      const res = await env.api('/api/groups', {
+        method: 'POST',
+        json: { jid: 'local:full', name: 'Full', folder: 'full' },
+      });
       expect(res.status).toBe(400);
       expect(((await res.json()) as any).error).toMatch(/disk holding groups\/ is full/);
       expect(env.host.store.groups.get('local:full')).toBeUndefined();

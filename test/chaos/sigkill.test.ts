@@ -38,7 +38,10 @@ const jid = (g: string) => `local:${g}`;
 test(`${KILLS} SIGKILLs across ${MESSAGES} messages in ${GROUPS.length} groups: all answered once, store intact`, async () => {
   host = await startHostProcess(home, env);
   for (const g of GROUPS.slice(1)) {
-    const res = await host.api('/api/groups', { method: 'POST', json: { jid: jid(g), name: g, folder: g, requiresTrigger: false } });
+    const res = await host.api('/api/groups', {
+      method: 'POST',
+      json: { jid: jid(g), name: g, folder: g, requiresTrigger: false },
+    });
     expect(res.status).toBe(201);
   }
   let sent = 0;
@@ -74,7 +77,9 @@ test(`${KILLS} SIGKILLs across ${MESSAGES} messages in ${GROUPS.length} groups: 
             `SELECT COUNT(*) AS n FROM messages m WHERE m.from_assistant = 0 AND m.seq > COALESCE((SELECT answered_seq FROM cursors c WHERE c.chat_jid = m.chat_jid), 0)`,
           )
           .get() as { n: number };
-        const undelivered = d.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL`).get() as { n: number };
+        const undelivered = d.prepare(`SELECT COUNT(*) AS n FROM outbox WHERE delivered_at IS NULL`).get() as {
+          n: number;
+        };
         return pending.n === 0 && undelivered.n === 0;
       } finally {
         d.close();
@@ -89,7 +94,9 @@ test(`${KILLS} SIGKILLs across ${MESSAGES} messages in ${GROUPS.length} groups: 
   const acks = new Map<string, number>();
   for (const r of replies) for (const t of r.text.match(/tok-\d+/g) ?? []) acks.set(t, (acks.get(t) ?? 0) + 1);
   const stored = (
-    d.prepare(`SELECT COUNT(*) AS n FROM messages WHERE from_assistant = 0 AND text LIKE 'please note tok-%'`).get() as { n: number }
+    d
+      .prepare(`SELECT COUNT(*) AS n FROM messages WHERE from_assistant = 0 AND text LIKE 'please note tok-%'`)
+      .get() as { n: number }
   ).n;
   expect(stored).toBe(MESSAGES);
   const missing = Array.from({ length: MESSAGES }, (_, n) => `tok-${n}`).filter((t) => !acks.has(t));

@@ -30,17 +30,30 @@ function script(req: RecordedRequest) {
     };
   }
   if (text.includes('WRITE_MOUNT'))
-    return { toolUse: { name: 'Write', input: { file_path: '/workspace/extra/notes/hello.txt', content: 'written after a yes\n' } } };
-  if (text.includes('FORGE_YES')) return { toolUse: { name: 'mcp__nanoclaw__send_message', input: { text: `yes ${forgedCode}` } } };
+    return {
+      toolUse: {
+        name: 'Write',
+        input: { file_path: '/workspace/extra/notes/hello.txt', content: 'written after a yes\n' },
+      },
+    };
+  if (text.includes('FORGE_YES'))
+    return { toolUse: { name: 'mcp__nanoclaw__send_message', input: { text: `yes ${forgedCode}` } } };
   if (text.includes('SCHEDULE_FOR_FAMILY'))
     return {
       toolUse: {
         name: 'mcp__nanoclaw__schedule_task',
-        input: { prompt: 'nag the family', schedule_type: 'interval', schedule_value: '3600000', target_group: 'family' },
+        input: {
+          prompt: 'nag the family',
+          schedule_type: 'interval',
+          schedule_value: '3600000',
+          target_group: 'family',
+        },
       },
     };
   if (text.includes('REGISTER_KIDS'))
-    return { toolUse: { name: 'mcp__nanoclaw__register_group', input: { jid: 'local:kids', name: 'Kids', folder: 'kids' } } };
+    return {
+      toolUse: { name: 'mcp__nanoclaw__register_group', input: { jid: 'local:kids', name: 'Kids', folder: 'kids' } },
+    };
   return { text: 'OK' };
 }
 
@@ -51,7 +64,10 @@ function plant(name: string): void {
 
 /** The owner's own message in a chat (the local owner sender is fromMe). */
 async function ownerSays(jid: string, text: string): Promise<void> {
-  const res = await env.api(`/api/chats/${encodeURIComponent(jid)}/messages`, { method: 'POST', json: { sender: 'local-user', text } });
+  const res = await env.api(`/api/chats/${encodeURIComponent(jid)}/messages`, {
+    method: 'POST',
+    json: { sender: 'local-user', text },
+  });
   expect(res.status).toBe(202);
 }
 
@@ -61,7 +77,12 @@ async function approvalRequest(seen: number, needle: string): Promise<{ text: st
     asks(ms)
       .slice(seen)
       .filter((m) => (m.text as string).includes(needle));
-  const ms = await env.untilChat('local:main', (m) => mine(m).length > 0, 60_000, `an approval request about ${needle} in the main chat`);
+  const ms = await env.untilChat(
+    'local:main',
+    (m) => mine(m).length > 0,
+    60_000,
+    `an approval request about ${needle} in the main chat`,
+  );
   const text = mine(ms).pop().text as string;
   return { text, code: /code ([A-Z2-9]{4})/.exec(text)![1] };
 }
@@ -69,7 +90,12 @@ const asks = (ms: any[]) => ms.filter((m) => m.fromAssistant && /^Approval neede
 const replies = (ms: any[]) => ms.filter((m) => m.fromAssistant).map((m) => m.text as string);
 
 async function untilReply(jid: string, pattern: RegExp): Promise<string> {
-  const ms = await env.untilChat(jid, (m) => replies(m).some((t) => pattern.test(t)), 90_000, `a reply matching ${pattern} in ${jid}`);
+  const ms = await env.untilChat(
+    jid,
+    (m) => replies(m).some((t) => pattern.test(t)),
+    90_000,
+    `a reply matching ${pattern} in ${jid}`,
+  );
   return replies(ms).find((t) => pattern.test(t))!;
 }
 
@@ -77,7 +103,10 @@ let notes: string;
 
 beforeAll(async () => {
   // No wait after a "no" here: these tests answer no and ask again at once (approvals-flood tests the wait).
-  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000', NANOCLAW_APPROVAL_COOLDOWN_MS: '0' } });
+  env = await startTestEnv({
+    script,
+    env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000', NANOCLAW_APPROVAL_COOLDOWN_MS: '0' },
+  });
   // A host folder the family chat may write to: writes there are asked about by default.
   notes = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-notes-'));
   fs.mkdirSync(env.config.configDir, { recursive: true });
@@ -113,7 +142,9 @@ test('yes: the owner sees the whole command, the reason and a code, and exactly 
   expect(text).toContain('rm /workspace/group/victim-one.txt');
   expect(text).toContain('Why: clean up victim one');
   expect(text).toContain(`yes ${code}`);
-  await env.untilChat('local:family', (m) => replies(m).some((t) => /^Waiting for the owner's approval to run a Bash command/.test(t)));
+  await env.untilChat('local:family', (m) =>
+    replies(m).some((t) => /^Waiting for the owner's approval to run a Bash command/.test(t)),
+  );
   expect(fs.existsSync(victim('one'))).toBe(true);
 
   await ownerSays('local:main', `yes ${code}`);
@@ -149,7 +180,10 @@ test("a member's yes, a used code and another request's code are refused; the ow
   const first = env.host.store.approvals.history().find((r) => r.status === 'approved')!;
 
   // A member types the code, in the group and in the main chat: only messages.
-  const memberIds = [await env.send('local:main', `yes ${code}`, 'Mallory'), await env.send('local:family', `yes ${code}`, 'Mallory')];
+  const memberIds = [
+    await env.send('local:main', `yes ${code}`, 'Mallory'),
+    await env.send('local:family', `yes ${code}`, 'Mallory'),
+  ];
   for (const id of memberIds) expect(await env.waitRouted((m) => m.id === id)).not.toBe('answered');
   // An old code (another request's, already used) does not touch this one.
   await ownerSays('local:main', `always ${first.code}`);
@@ -194,7 +228,12 @@ test('always: the rule is added, and the next identical command runs without ask
   plant('three');
   const count = replies(await env.messages('local:family')).length;
   await env.send('local:family', 'again RM_three');
-  await env.untilChat('local:family', (m) => replies(m).length > count && !fs.existsSync(victim('three')), 90_000, 'the second run');
+  await env.untilChat(
+    'local:family',
+    (m) => replies(m).length > count && !fs.existsSync(victim('three')),
+    90_000,
+    'the second run',
+  );
   expect(asks(await env.messages('local:main')).filter((m) => m.text.includes('victim-three'))).toHaveLength(1);
 }, 150_000);
 
@@ -228,7 +267,10 @@ test('timeout and restart: no answer means no, a late yes is refused, and a requ
   await ownerSays('local:main', `yes ${code}`);
   await untilReply('local:main', new RegExp(`No request waits for code ${code}`));
   expect(fs.existsSync(victim('four'))).toBe(true);
-  expect(env.host.store.approvals.history().find((r) => r.code === code)).toMatchObject({ status: 'expired', decidedBy: 'timeout' });
+  expect(env.host.store.approvals.history().find((r) => r.code === code)).toMatchObject({
+    status: 'expired',
+    decidedBy: 'timeout',
+  });
 
   // What a crash leaves behind: a pending request no live host is waiting on.
   const left = env.host.store.approvals.create({
@@ -296,7 +338,9 @@ test('dashboard API and CLI: pending and past requests with who decided, an answ
   expect(set.code).toBe(0);
   expect(set.out).toMatch(/mount_write\s+deny/);
   expect(set.out).toContain('bash patterns: rm, git push');
-  expect(env.host.store.groups.get('local:family')!.sandbox.approvals).toMatchObject({ policy: { bash: 'ask', mount_write: 'deny' } });
+  expect(env.host.store.groups.get('local:family')!.sandbox.approvals).toMatchObject({
+    policy: { bash: 'ask', mount_write: 'deny' },
+  });
 
   plant('five');
   const before = asks(await env.messages('local:main')).length;
@@ -311,7 +355,9 @@ test('dashboard API and CLI: pending and past requests with who decided, an answ
   const unauth = await fetch(`${env.host.url}/api/approvals/${id}/yes`, { method: 'POST' });
   expect(unauth.status).toBe(401);
   const yes = await nanoclaw(['approvals', 'yes', id]);
-  expect(yes.out, JSON.stringify(env.host.store.approvals.history().slice(0, 4), null, 1)).toContain(`Approved ${code}, this once.`);
+  expect(yes.out, JSON.stringify(env.host.store.approvals.history().slice(0, 4), null, 1)).toContain(
+    `Approved ${code}, this once.`,
+  );
   await env.untilChat('local:family', () => !fs.existsSync(victim('five')), 60_000, 'the approved rm');
   const again = await env.api(`/api/approvals/${id}/no`, { method: 'POST', json: { by: 'dashboard' } });
   expect(again.status).toBe(409);

@@ -31,7 +31,8 @@ afterAll(async () => {
   await echo?.close();
 });
 
-const asks = (ms: any[]) => ms.filter((m) => m.fromAssistant && /^Approval needed/.test(m.text)).map((m) => m.text as string);
+const asks = (ms: any[]) =>
+  ms.filter((m) => m.fromAssistant && /^Approval needed/.test(m.text)).map((m) => m.text as string);
 const refusedCounts = (ms: any[]) =>
   ms
     .filter((m) => m.fromAssistant)
@@ -54,13 +55,21 @@ test('30 new hosts in one Bash call: 3 requests reach the owner, one line counts
     ].join('; '),
   );
   // Every one of the 27 is counted before the owner answers anything.
-  const seen = await env.untilChat('local:main', (ms) => sum(refusedCounts(ms)) >= 27, 90_000, 'the refusals counted for the owner');
+  const seen = await env.untilChat(
+    'local:main',
+    (ms) => sum(refusedCounts(ms)) >= 27,
+    90_000,
+    'the refusals counted for the owner',
+  );
   expect(sum(refusedCounts(seen))).toBe(27);
   expect(refusedCounts(seen).length).toBeLessThanOrEqual(2); // one line per burst, not one per refusal
   expect(asks(seen)).toHaveLength(3);
   for (const text of asks(seen)) {
     const code = /code ([A-Z2-9]{4})/.exec(text)![1];
-    const res = await env.api('/api/chats/local%3Amain/messages', { method: 'POST', json: { sender: 'local-user', text: `no ${code}` } });
+    const res = await env.api('/api/chats/local%3Amain/messages', {
+      method: 'POST',
+      json: { sender: 'local-user', text: `no ${code}` },
+    });
     expect(res.status).toBe(202);
   }
   const text = await reply;
@@ -74,7 +83,12 @@ test('30 new hosts in one Bash call: 3 requests reach the owner, one line counts
   expect(again).toMatch(
     /NanoClaw refused h31\.flood\.test:80: .*Not asked: the owner recently said no to this chat, so it may not ask again for \d+ s/s,
   );
-  const after = await env.untilChat('local:main', (ms) => sum(refusedCounts(ms)) >= 28, 60_000, 'the late refusal counted');
+  const after = await env.untilChat(
+    'local:main',
+    (ms) => sum(refusedCounts(ms)) >= 28,
+    60_000,
+    'the late refusal counted',
+  );
   expect(asks(after)).toHaveLength(3);
   expect(after.at(-1).text).toMatch(/1 too soon after your "no"/);
 }, 240_000);
@@ -95,15 +109,22 @@ test('the host\'s own API port is refused even when the settings and an "always"
       `echo "tls=$(curl -s -o /dev/null -w '%{http_connect}' ${PROXY} https://localhost:${apiPort}/)"`,
     ].join('; '),
   );
-  expect(text).toContain(`ip=NanoClaw refused 127.0.0.1:${apiPort}: 127.0.0.1:${apiPort} is NanoClaw's own port on the owner's machine`);
-  expect(text).toContain(`name=NanoClaw refused localhost:${apiPort}: localhost resolves to 127.0.0.1:${apiPort} is NanoClaw's own port`);
+  expect(text).toContain(
+    `ip=NanoClaw refused 127.0.0.1:${apiPort}: 127.0.0.1:${apiPort} is NanoClaw's own port on the owner's machine`,
+  );
+  expect(text).toContain(
+    `name=NanoClaw refused localhost:${apiPort}: localhost resolves to 127.0.0.1:${apiPort} is NanoClaw's own port`,
+  );
   expect(text).toContain('tls=403');
   expect(text).not.toMatch(/"ok"|healthy/i);
   expect(asks(await env.messages('local:main'))).toHaveLength(before);
 }, 120_000);
 
 test('a name resolving to a private address is refused without a request, the owner told plainly; the settings can allow one', async () => {
-  const jid = env.addGroup('lan', { egress: 'allowlist', egressAllowlist: [`box.flood.test:${echo.port}`, `127.0.0.1:${echo.port}`] });
+  const jid = env.addGroup('lan', {
+    egress: 'allowlist',
+    egressAllowlist: [`box.flood.test:${echo.port}`, `127.0.0.1:${echo.port}`],
+  });
   const before = asks(await env.messages('local:main')).length;
   const text = await env.bash(
     jid,
@@ -112,12 +133,15 @@ test('a name resolving to a private address is refused without a request, the ow
       `echo "box=$(curl -s ${PROXY} http://box.flood.test:${echo.port}/)"`,
     ].join('; '),
   );
-  expect(text).toContain("nas=NanoClaw refused nas.flood.test:8123: nas.flood.test (192.168.1.20) is the owner's own network");
+  expect(text).toContain(
+    "nas=NanoClaw refused nas.flood.test:8123: nas.flood.test (192.168.1.20) is the owner's own network",
+  );
   expect(text).toContain("in this chat's settings");
   expect(text).toContain('box=echo-ok');
   const main = await env.untilChat(
     'local:main',
-    (ms) => ms.some((m) => m.fromAssistant && /^The agent in "lan" tried to reach your own machine or network/.test(m.text)),
+    (ms) =>
+      ms.some((m) => m.fromAssistant && /^The agent in "lan" tried to reach your own machine or network/.test(m.text)),
     60_000,
     'the owner told plainly',
   );
@@ -143,12 +167,23 @@ function nanoclaw(args: string[]): Promise<{ code: number | null; out: string }>
 
 test('`nanoclaw groups network` is where an address on your network is allowed, and the sandbox then reaches it', async () => {
   const jid = env.addGroup('lan2', { egress: 'allowlist' });
-  const set = await nanoclaw(['groups', 'network', 'lan2', '--allow', `box.flood.test:${echo.port},127.0.0.1:${echo.port}`]);
+  const set = await nanoclaw([
+    'groups',
+    'network',
+    'lan2',
+    '--allow',
+    `box.flood.test:${echo.port},127.0.0.1:${echo.port}`,
+  ]);
   expect(set.code).toBe(0);
   expect(set.out).toContain(`allowed destinations: box.flood.test:${echo.port}, 127.0.0.1:${echo.port}`);
-  expect(env.host.store.groups.get(jid)!.sandbox.egressAllowlist).toEqual([`box.flood.test:${echo.port}`, `127.0.0.1:${echo.port}`]);
+  expect(env.host.store.groups.get(jid)!.sandbox.egressAllowlist).toEqual([
+    `box.flood.test:${echo.port}`,
+    `127.0.0.1:${echo.port}`,
+  ]);
   expect(await env.bash(jid, `curl -s ${PROXY} http://box.flood.test:${echo.port}/`)).toContain('echo-ok');
   const removed = await nanoclaw(['groups', 'network', 'lan2', '--remove', `127.0.0.1:${echo.port}`]);
   expect(removed.out).toContain(`allowed destinations: box.flood.test:${echo.port}\n`);
-  expect(await env.bash(jid, `curl -s ${PROXY} http://box.flood.test:${echo.port}/`)).toContain("is the owner's own machine");
+  expect(await env.bash(jid, `curl -s ${PROXY} http://box.flood.test:${echo.port}/`)).toContain(
+    "is the owner's own machine",
+  );
 }, 120_000);

@@ -10,7 +10,14 @@ import { telegramOwner } from '../../src/channels/telegram/plugin.js';
 import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
 import { silentLogger } from '../../src/logger.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
-import { ALICE, BOB, groupChat, startFakeTelegram, type FakeTelegram, type SentMessage } from '../support/fake-telegram.js';
+import {
+  ALICE,
+  BOB,
+  groupChat,
+  startFakeTelegram,
+  type FakeTelegram,
+  type SentMessage,
+} from '../support/fake-telegram.js';
 import { startTestEnv, until, type TestEnv } from '../support/harness.js';
 
 /** The owner's main chat: a Telegram group Alice (the owner) and Bob (a member) are both in. */
@@ -26,7 +33,10 @@ function script(req: RecordedRequest) {
   const rm = /RM_(\w+)/.exec(text);
   if (rm)
     return {
-      toolUse: { name: 'Bash', input: { command: `rm /workspace/group/victim-${rm[1]}.txt`, description: `clean up victim ${rm[1]}` } },
+      toolUse: {
+        name: 'Bash',
+        input: { command: `rm /workspace/group/victim-${rm[1]}.txt`, description: `clean up victim ${rm[1]}` },
+      },
     };
   return { text: 'OK' };
 }
@@ -36,7 +46,8 @@ const replies = (ms: any[]) => ms.filter((m) => m.fromAssistant).map((m) => m.te
 
 /** The approval request the main chat got on Telegram that mentions `needle`. */
 async function requestOnTelegram(needle: string): Promise<SentMessage> {
-  const find = () => tg.sent.find((m) => m.chatId === HOUSEHOLD.id && m.text.startsWith('Approval needed') && m.text.includes(needle));
+  const find = () =>
+    tg.sent.find((m) => m.chatId === HOUSEHOLD.id && m.text.startsWith('Approval needed') && m.text.includes(needle));
   await until(() => !!find(), 60_000, `an approval request about ${needle} in the Telegram main chat`);
   return find()!;
 }
@@ -122,7 +133,12 @@ test("Yes, once / Always / No under the request: a member's tap decides nothing,
 
   // The owner's "Yes, once": exactly that command runs, the keyboard goes, and the message says how it ended.
   expect(await tap(ALICE, ask, `ap:${req.id}:yes`)).toBe(`Approved ${req.code}, this once.`);
-  await env.untilChat('local:family', (m) => replies(m).some((t) => t.startsWith('Tool said:')), 90_000, "the agent's tool result");
+  await env.untilChat(
+    'local:family',
+    (m) => replies(m).some((t) => t.startsWith('Tool said:')),
+    90_000,
+    "the agent's tool result",
+  );
   expect(fs.existsSync(victim('one'))).toBe(false);
   expect(fs.existsSync(victim('other'))).toBe(true);
   expect(env.host.store.approvals.get(req.id)).toMatchObject({
@@ -134,7 +150,9 @@ test("Yes, once / Always / No under the request: a member's tap decides nothing,
   expect(tg.callsTo('editMessageReplyMarkup').filter((c) => c.ok)).toHaveLength(1);
 
   // A second tap (even a different answer) is told it was answered, and changes nothing.
-  expect(await tap(ALICE, ask, `ap:${req.id}:no`)).toBe(`Already answered: approved by owner in ${MAIN_JID} (tg:${ALICE.id}, button).`);
+  expect(await tap(ALICE, ask, `ap:${req.id}:no`)).toBe(
+    `Already answered: approved by owner in ${MAIN_JID} (tg:${ALICE.id}, button).`,
+  );
   expect(env.host.store.approvals.get(req.id)!.status).toBe('approved');
   expect(tg.callsTo('editMessageReplyMarkup')).toHaveLength(1);
   expect(env.host.store.approvals.history().filter((r) => r.detail.includes('victim-one'))).toHaveLength(1);

@@ -32,7 +32,10 @@ test.each([
 test('a group folder that is a symlink out of groups/ is refused', async () => {
   const fs = await import('node:fs');
   fs.symlinkSync('/etc', `${env.home}/groups/sneaky`);
-  const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:sneaky', name: 'Sneaky', folder: 'sneaky' } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: 'local:sneaky', name: 'Sneaky', folder: 'sneaky' },
+  });
   expect(res.status).toBe(400);
   expect(((await res.json()) as any).error).toMatch(/not a plain directory/);
 });

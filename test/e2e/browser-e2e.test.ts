@@ -30,21 +30,27 @@ const home = makeHome();
 /** A Bot API call of this method, as crabline recorded it. */
 const api = (l: Recorded, method: string) => l.type === 'api' && !!l.path?.endsWith(`/${method}`);
 
-const bash = (command: string) => ({ toolUse: { name: 'Bash', input: { command, description: 'browse', timeout: 90_000 } } });
+const bash = (command: string) => ({
+  toolUse: { name: 'Bash', input: { command, description: 'browse', timeout: 90_000 } },
+});
 
 /** BROWSE: open the page and read it; then screenshot and send it; then a final answer with what the tool said. */
 function script(req: RecordedRequest) {
   const text = lastUserText(req);
   if (!isToolResultTurn(req)) {
     if (text.includes('BROWSE')) {
-      return bash(`agent-browser open ${pageUrl} && agent-browser get text body && agent-browser screenshot; echo "exit=$?"`);
+      return bash(
+        `agent-browser open ${pageUrl} && agent-browser get text body && agent-browser screenshot; echo "exit=$?"`,
+      );
     }
     return { text: 'OK' };
   }
   // agent-browser names the file it saved; the model sends that path.
   const shot = /Screenshot saved to (\/workspace\/group\/screenshots\/[\w.-]+\.png)/.exec(text);
   if (text.includes(NONCE) && shot)
-    return { toolUse: { name: 'mcp__nanoclaw__send_message', input: { text: `The page says ${NONCE}`, file: shot[1] } } };
+    return {
+      toolUse: { name: 'mcp__nanoclaw__send_message', input: { text: `The page says ${NONCE}`, file: shot[1] } },
+    };
   if (/Sent, with screenshot-\d+\.png/.test(text)) return { text: 'Done.' };
   // The tool's output, for the chat: what the agent saw when the page did not load.
   return { text: `Browser said: ${text.slice(0, 600)}` };
@@ -80,10 +86,13 @@ beforeAll(async () => {
     },
   });
   const add = async (jid: string, folder: string, sandbox: Record<string, unknown>) => {
-    expect((await env.api('/api/groups', { method: 'POST', json: { jid, name: folder, folder, requiresTrigger: false } })).status).toBe(
-      201,
-    );
-    expect((await env.api(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', json: { sandbox } })).status).toBe(200);
+    expect(
+      (await env.api('/api/groups', { method: 'POST', json: { jid, name: folder, folder, requiresTrigger: false } }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await env.api(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', json: { sandbox } })).status,
+    ).toBe(200);
   };
   await add(TG_JID, 'web', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${port}`] });
   // "deny" rather than the default "ask": this chat forbids other sites outright instead of asking the owner.
@@ -103,7 +112,9 @@ afterAll(async () => {
 test('an allowed page: the agent reads its nonce in Chromium and sends a screenshot to the Telegram chat', async () => {
   await tg.inject({ chatId: TG_CHAT, fromId: 100001, text: '@Andy BROWSE the test page and send me a screenshot' });
   const lines = await tg.untilRecorded(
-    (ls) => ls.some((l) => api(l, 'sendPhoto')) && ls.some((l) => api(l, 'sendMessage') && JSON.stringify(l.body).includes('Done')),
+    (ls) =>
+      ls.some((l) => api(l, 'sendPhoto')) &&
+      ls.some((l) => api(l, 'sendMessage') && JSON.stringify(l.body).includes('Done')),
     150_000,
     'a photo and the final answer at Telegram',
   );

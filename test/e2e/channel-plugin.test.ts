@@ -21,10 +21,14 @@ const plugins = [
 beforeAll(async () => {
   env = await startTestEnv({
     env: { ECHO_ENABLED: 'true' },
-    script: (req) => ({ text: lastUserText(req).includes('what do you think') ? 'I think yes.' : 'Hello from the agent.' }),
+    script: (req) => ({
+      text: lastUserText(req).includes('what do you think') ? 'I think yes.' : 'Hello from the agent.',
+    }),
     host: { plugins },
   });
-  expect((await env.api('/api/groups', { method: 'POST', json: { jid: 'echo:club', name: 'Club', folder: 'club' } })).status).toBe(201);
+  expect(
+    (await env.api('/api/groups', { method: 'POST', json: { jid: 'echo:club', name: 'Club', folder: 'club' } })).status,
+  ).toBe(201);
 });
 afterAll(async () => {
   await env?.close();
@@ -59,7 +63,9 @@ test('pairing asks the plugin which chats are direct: a stranger in an echo DM g
 });
 
 test("status lists every plugin with how to set it up, and doctor runs the plugin's own check", async () => {
-  const status = (await (await env.api('/api/status')).json()) as { plugins: { name: string; setup: { command: string } | null }[] };
+  const status = (await (await env.api('/api/status')).json()) as {
+    plugins: { name: string; setup: { command: string } | null }[];
+  };
   expect(status.plugins.map((p) => p.name)).toEqual([...CHANNELS.map((p) => p.name), 'echo']);
   expect(status.plugins.find((p) => p.name === 'echo')!.setup).toMatchObject({ command: 'ECHO_ENABLED=true' });
   expect(checkChannels(env.config, plugins)).toContainEqual({ name: 'Echo', level: 'ok', detail: 'on' });

@@ -29,7 +29,11 @@ beforeAll(async () => {
     startCrabline('signal', path.join(home, '.crabline-signal')),
   ]);
   const config = loadConfig(
-    { NANOCLAW_HOME: home, DISCORD_API_URL: discord.manifest.endpoints.apiRoot, SLACK_API_URL: slack.manifest.endpoints.apiRoot },
+    {
+      NANOCLAW_HOME: home,
+      DISCORD_API_URL: discord.manifest.endpoints.apiRoot,
+      SLACK_API_URL: slack.manifest.endpoints.apiRoot,
+    },
     home,
   );
   const app = channelsApi({

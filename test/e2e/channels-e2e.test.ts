@@ -78,10 +78,17 @@ beforeAll(async () => {
   });
   wa.latest().open();
   expect(
-    (await env.api('/api/groups', { method: 'POST', json: { jid: `tg:${TG_GROUP.id}`, name: 'Climbing club', folder: 'climbing' } }))
+    (
+      await env.api('/api/groups', {
+        method: 'POST',
+        json: { jid: `tg:${TG_GROUP.id}`, name: 'Climbing club', folder: 'climbing' },
+      })
+    ).status,
+  ).toBe(201);
+  expect(
+    (await env.api('/api/groups', { method: 'POST', json: { jid: WA_GROUP, name: 'Book club', folder: 'books' } }))
       .status,
   ).toBe(201);
-  expect((await env.api('/api/groups', { method: 'POST', json: { jid: WA_GROUP, name: 'Book club', folder: 'books' } })).status).toBe(201);
 });
 afterAll(async () => {
   await env?.close();
@@ -90,18 +97,29 @@ afterAll(async () => {
 
 test('a Telegram group and a WhatsApp group each get their answer on their own channel', async () => {
   tg.push({ chat: TG_GROUP, from: ALICE, text: '@Andy hello from telegram' });
-  wa.latest().ev.emit('messages.upsert', { messages: [waMessage('WA1', '@Andy hello from whatsapp')] as any, type: 'notify' });
+  wa.latest().ev.emit('messages.upsert', {
+    messages: [waMessage('WA1', '@Andy hello from whatsapp')] as any,
+    type: 'notify',
+  });
 
   await until(() => tg.sent.length >= 1 && wa.latest().sent.length >= 1, 90_000, 'both answers');
   // Nothing more is coming: no turn runs and nothing waits in the outbox.
-  await until(() => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0, 30_000, 'the host to settle');
+  await until(
+    () => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0,
+    30_000,
+    'the host to settle',
+  );
   expect(tg.sent.map((m) => [String(m.chatId), m.text])).toEqual([[String(TG_GROUP.id), 'Telegram answer.']]);
   // WhatsApp shares the user's own account: the reply says who is talking.
   expect(wa.latest().sent.map((m) => [m.jid, m.content.text])).toEqual([[WA_GROUP, 'Andy: WhatsApp answer.']]);
   // Each reply is in its own chat's history, once (the platform's echo is not stored again).
   await env.untilChat(WA_GROUP, (ms) => ms.filter((m) => m.fromAssistant).length === 1, 5000, 'WA history');
-  expect((await env.messages(WA_GROUP)).filter((m) => m.fromAssistant).map((m) => m.text)).toEqual(['WhatsApp answer.']);
-  expect((await env.messages(`tg:${TG_GROUP.id}`)).filter((m) => m.fromAssistant).map((m) => m.text)).toEqual(['Telegram answer.']);
+  expect((await env.messages(WA_GROUP)).filter((m) => m.fromAssistant).map((m) => m.text)).toEqual([
+    'WhatsApp answer.',
+  ]);
+  expect((await env.messages(`tg:${TG_GROUP.id}`)).filter((m) => m.fromAssistant).map((m) => m.text)).toEqual([
+    'Telegram answer.',
+  ]);
   // Group names reported by the channels are known.
   const { unregistered, groups } = (await (await env.api('/api/groups')).json()) as any;
   expect(groups.length + unregistered.length).toBeGreaterThan(0);
@@ -129,7 +147,11 @@ test('a stranger in a DM gets a pairing code; approving it from the main chat le
   // The owner hears about it in a main chat on a connected platform: here the WhatsApp self-chat.
   const self = '447700900001@s.whatsapp.net';
   expect(env.host.store.groups.get(self)?.isMain).toBe(true);
-  await until(() => wa.latest().sent.some((m) => m.jid === self && m.content.text.includes(`approve ${code}`)), 10_000, 'owner notice');
+  await until(
+    () => wa.latest().sent.some((m) => m.jid === self && m.content.text.includes(`approve ${code}`)),
+    10_000,
+    'owner notice',
+  );
   expect(env.host.store.groups.get('tg:5555')).toBeUndefined();
 
   await env.send('local:main', `approve ${code.toLowerCase()}`);
@@ -140,7 +162,11 @@ test('a stranger in a DM gets a pairing code; approving it from the main chat le
     10_000,
     'approval reply',
   );
-  await until(() => tg.sent.some((m) => String(m.chatId) === '5555' && m.text.includes("You're approved")), 10_000, 'the stranger is told');
+  await until(
+    () => tg.sent.some((m) => String(m.chatId) === '5555' && m.text.includes("You're approved")),
+    10_000,
+    'the stranger is told',
+  );
   // A wrong code is refused, and nobody else gets registered.
   await env.send('local:main', 'approve ZZZZZZ');
   await env.untilChat('local:main', (ms) => ms.some((m) => m.text.startsWith('Not approved')), 10_000, 'refusal');
@@ -162,7 +188,10 @@ test('replies written while WhatsApp is down wait in the outbox and go out in or
 });
 
 // A 1x1 red PNG.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 test('a photo is saved in the group inbox and shown to the model as an image', async () => {
   const fileId = tg.addFile(PNG, { filePath: 'photos/file_9.png' });
@@ -190,8 +219,16 @@ test('a photo is saved in the group inbox and shown to the model as an image', a
 
 test("in a trigger-only group, a reply to one of the assistant's messages calls it without the trigger", async () => {
   expect(env.host.store.groups.get(`tg:${TG_GROUP.id}`)?.requiresTrigger).toBe(true);
-  const mine = { message_id: 4242, date: Math.floor(Date.now() / 1000), chat: TG_GROUP, from: tg.bot, text: 'Telegram answer.' };
+  const mine = {
+    message_id: 4242,
+    date: Math.floor(Date.now() / 1000),
+    chat: TG_GROUP,
+    from: tg.bot,
+    text: 'Telegram answer.',
+  };
   tg.push({ chat: TG_GROUP, from: ALICE, text: 'replying to you: tell me more', reply_to_message: mine });
   await until(() => tg.sent.some((m) => m.text === 'Answer to your reply.'), 30_000, 'the answer to the reply');
-  expect(tg.sent.filter((m) => m.text === 'Answer to your reply.').map((m) => String(m.chatId))).toEqual([String(TG_GROUP.id)]);
+  expect(tg.sent.filter((m) => m.text === 'Answer to your reply.').map((m) => String(m.chatId))).toEqual([
+    String(TG_GROUP.id),
+  ]);
 });

@@ -30,7 +30,11 @@ beforeAll(async () => {
     if (t.includes('family question')) return { text: 'Family answer.' };
     return { text: 'Hello from the terminal test.' };
   });
-  host = await startHostProcess(home, { ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap' });
+  host = await startHostProcess(home, {
+    ANTHROPIC_API_KEY: TEST_KEY,
+    ANTHROPIC_BASE_URL: fake.url,
+    NANOCLAW_RUNTIME: 'bwrap',
+  });
   const res = await host.api('/api/groups', {
     method: 'POST',
     json: { jid: 'local:family', name: 'Family', folder: 'family', requiresTrigger: false },
@@ -140,7 +144,10 @@ test('the interactive chat shows the prompt, what you typed, "typing…" while t
   await t.waitFor(new RegExp(`${TIME} You: a slow question\n`), 'your line, with the time');
   await t.waitFor(/Andy is typing…/, 'the typing line while the model holds its answer');
   releaseSlow();
-  await t.waitFor(new RegExp(`${TIME} Andy: Slow answer\\.\n> `), "the reply with the assistant's name and a time, then the prompt again");
+  await t.waitFor(
+    new RegExp(`${TIME} Andy: Slow answer\\.\n> `),
+    "the reply with the assistant's name and a time, then the prompt again",
+  );
   t.type('\u0004');
   expect(await t.exited).toBe(0);
 });
@@ -158,7 +165,11 @@ test('a piped message that does not address the assistant in a trigger-only grou
 test('the chat says clearly when NanoClaw is not running, and when it stops mid-chat', async () => {
   const other = makeHome();
   try {
-    const second = await startHostProcess(other, { ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap' });
+    const second = await startHostProcess(other, {
+      ANTHROPIC_API_KEY: TEST_KEY,
+      ANTHROPIC_BASE_URL: fake.url,
+      NANOCLAW_RUNTIME: 'bwrap',
+    });
     const t = terminal([], other);
     await t.waitFor(/Ctrl-D to leave\.\n> /, 'the prompt');
     await second.kill('SIGTERM');

@@ -23,7 +23,13 @@ interface Run {
 function nanoclaw(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'Europe/Berlin', NO_COLOR: '1', ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? os.tmpdir(),
+        TZ: 'Europe/Berlin',
+        NO_COLOR: '1',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -113,7 +119,11 @@ describe('with a host running', () => {
     await env.send('local:main', 'what is the weather');
     await env.waitForReply('local:main', { count: 2 });
     const file = path.join(home, 'logs', 'nanoclaw.log');
-    await until(() => fs.readFileSync(file, 'utf8').split('turn finished').length > 2, 10_000, 'two turn lines in the log');
+    await until(
+      () => fs.readFileSync(file, 'utf8').split('turn finished').length > 2,
+      10_000,
+      'two turn lines in the log',
+    );
     const res = await run(['logs', '--group', 'main']);
     expect(res.code).toBe(0);
     const turns = res.stdout.split('\n').filter((l) => l.includes('turn in main'));
@@ -128,7 +138,12 @@ describe('with a host running', () => {
     due.setUTCHours(13, 30, 0, 0); // 14:30 or 15:30 in Berlin: an afternoon either way
     const created = await env.api('/api/tasks', {
       method: 'POST',
-      json: { group_folder: 'main', prompt: 'Water the plants', schedule_type: 'once', schedule_value: due.toISOString() },
+      json: {
+        group_folder: 'main',
+        prompt: 'Water the plants',
+        schedule_type: 'once',
+        schedule_value: due.toISOString(),
+      },
     });
     expect(created.status).toBe(201);
     for (const [locale, pattern] of [
@@ -169,7 +184,9 @@ test("service install keeps npx's and npm run's temporary folders out of the uni
     const servicePath = /^Environment="PATH=(.*)"$/m.exec(unit)![1].split(':');
     for (const t of temporary) expect(servicePath).not.toContain(t);
     expect(servicePath.join(':')).not.toMatch(/_npx|node_modules|node-gyp-bin/);
-    expect(servicePath).toEqual(expect.arrayContaining(['/usr/local/bin', '/usr/bin', '/bin', path.dirname(process.execPath)]));
+    expect(servicePath).toEqual(
+      expect.arrayContaining(['/usr/local/bin', '/usr/bin', '/bin', path.dirname(process.execPath)]),
+    );
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }

@@ -27,7 +27,13 @@ interface Run {
 function nanoclaw(args: string[], env: Record<string, string>, input?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'Europe/Berlin', NO_COLOR: '1', ...env },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? os.tmpdir(),
+        TZ: 'Europe/Berlin',
+        NO_COLOR: '1',
+        ...env,
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -78,7 +84,10 @@ describe('with no host running', () => {
     // Started once before, stopped since: a token and a stale address are left behind.
     fs.mkdirSync(path.join(home, 'data'), { recursive: true });
     fs.writeFileSync(path.join(home, 'data', 'api-token'), 'x'.repeat(43) + '\n', { mode: 0o600 });
-    fs.writeFileSync(path.join(home, 'data', 'host.json'), JSON.stringify({ url: `http://127.0.0.1:${await closedPort()}` }));
+    fs.writeFileSync(
+      path.join(home, 'data', 'host.json'),
+      JSON.stringify({ url: `http://127.0.0.1:${await closedPort()}` }),
+    );
     const stopped = await nanoclaw(['status'], { NANOCLAW_HOME: home });
     expect(stopped.code).toBe(3);
     expect(stopped.stdout).toContain('is not running');
@@ -188,7 +197,12 @@ describe('with a host running', () => {
   test('tasks list, pause and resume through the CLI', async () => {
     const created = await env.api('/api/tasks', {
       method: 'POST',
-      json: { group_folder: 'main', prompt: 'Summarise the week', schedule_type: 'interval', schedule_value: String(3_600_000) },
+      json: {
+        group_folder: 'main',
+        prompt: 'Summarise the week',
+        schedule_type: 'interval',
+        schedule_value: String(3_600_000),
+      },
     });
     expect(created.status).toBe(201);
     const { task } = (await created.json()) as { task: { id: string } };
@@ -224,7 +238,10 @@ describe('service install', () => {
   test('writes a systemd unit whose paths exist, without starting anything', async () => {
     const home = freshHome();
     const dir = path.join(home, 'units');
-    const res = await nanoclaw(['service', 'install', '--platform', 'linux'], { NANOCLAW_HOME: home, NANOCLAW_SERVICE_DIR: dir });
+    const res = await nanoclaw(['service', 'install', '--platform', 'linux'], {
+      NANOCLAW_HOME: home,
+      NANOCLAW_SERVICE_DIR: dir,
+    });
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('Not activated');
     const unit = fs.readFileSync(path.join(dir, 'nanoclaw.service'), 'utf8');
@@ -240,7 +257,10 @@ describe('service install', () => {
     expect(fs.statSync(path.dirname(log)).isDirectory()).toBe(true);
     expect(path.dirname(log)).toBe(path.join(home, 'logs'));
 
-    const removed = await nanoclaw(['service', 'uninstall', '--platform', 'linux'], { NANOCLAW_HOME: home, NANOCLAW_SERVICE_DIR: dir });
+    const removed = await nanoclaw(['service', 'uninstall', '--platform', 'linux'], {
+      NANOCLAW_HOME: home,
+      NANOCLAW_SERVICE_DIR: dir,
+    });
     expect(removed.code).toBe(0);
     expect(fs.existsSync(path.join(dir, 'nanoclaw.service'))).toBe(false);
   });
@@ -256,12 +276,17 @@ describe('service install', () => {
     expect(dry.stdout).toContain('<key>ProgramArguments</key>');
     expect(fs.existsSync(dir)).toBe(false);
 
-    const res = await nanoclaw(['service', 'install', '--platform', 'darwin'], { NANOCLAW_HOME: home, NANOCLAW_SERVICE_DIR: dir });
+    const res = await nanoclaw(['service', 'install', '--platform', 'darwin'], {
+      NANOCLAW_HOME: home,
+      NANOCLAW_SERVICE_DIR: dir,
+    });
     expect(res.code).toBe(0);
     const plist = fs.readFileSync(path.join(dir, 'com.nanoclaw.plist'), 'utf8');
-    const args = [.../<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/.exec(plist)![1].matchAll(/<string>(.*?)<\/string>/g)].map(
-      (m) => m[1],
-    );
+    const args = [
+      .../<key>ProgramArguments<\/key>\s*<array>([\s\S]*?)<\/array>/
+        .exec(plist)![1]
+        .matchAll(/<string>(.*?)<\/string>/g),
+    ].map((m) => m[1]);
     expect(args.slice(2)).toEqual(['start', '--no-setup']);
     fs.accessSync(args[0], fs.constants.X_OK);
     expect(fs.existsSync(args[1])).toBe(true);
@@ -340,17 +365,27 @@ test('auth telegram checks the token with getMe: a refused token is not saved, a
   const telegram = await startFakeTelegram({ token: good });
   let refused: Run;
   try {
-    refused = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home, TELEGRAM_API_ROOT: telegram.apiRoot }, wrong + '\n');
+    refused = await nanoclaw(
+      ['auth', 'telegram'],
+      { NANOCLAW_HOME: home, TELEGRAM_API_ROOT: telegram.apiRoot },
+      wrong + '\n',
+    );
     expect(telegram.callsTo('getMe')).toHaveLength(1);
   } finally {
     await telegram.close();
   }
   expect(refused.code).toBe(1);
   expect(refused.stderr).toContain('Telegram refused this token: copy it again from @BotFather');
-  expect(fs.existsSync(path.join(home, '.env')) && fs.readFileSync(path.join(home, '.env'), 'utf8')).not.toContain('TELEGRAM_BOT_TOKEN');
+  expect(fs.existsSync(path.join(home, '.env')) && fs.readFileSync(path.join(home, '.env'), 'utf8')).not.toContain(
+    'TELEGRAM_BOT_TOKEN',
+  );
 
   const port = await closedPort();
-  const offline = await nanoclaw(['auth', 'telegram'], { NANOCLAW_HOME: home, TELEGRAM_API_ROOT: `http://127.0.0.1:${port}` }, good + '\n');
+  const offline = await nanoclaw(
+    ['auth', 'telegram'],
+    { NANOCLAW_HOME: home, TELEGRAM_API_ROOT: `http://127.0.0.1:${port}` },
+    good + '\n',
+  );
   expect(offline.code).toBe(0);
   expect(offline.stdout).toContain(`not checked with Telegram. Cannot reach 127.0.0.1:${port} (ECONNREFUSED)`);
   expect(fs.readFileSync(path.join(home, '.env'), 'utf8')).toContain(`TELEGRAM_BOT_TOKEN=${good}`);
@@ -359,7 +394,13 @@ test('auth telegram checks the token with getMe: a refused token is not saved, a
 /** `nanoclaw …` left running, for tests that interrupt it. */
 function running(command: string, args: string[], env: Record<string, string>) {
   const child = spawn(command, args, {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), TZ: 'Europe/Berlin', NO_COLOR: '1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? os.tmpdir(),
+      TZ: 'Europe/Berlin',
+      NO_COLOR: '1',
+      ...env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const got = { out: '' };
@@ -370,7 +411,9 @@ function running(command: string, args: string[], env: Record<string, string>) {
   const exited = () =>
     Promise.race([
       closed,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still running after Ctrl-C:\n${got.out}`)), 15_000).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`still running after Ctrl-C:\n${got.out}`)), 15_000).unref(),
+      ),
     ]);
   return { child, got, exited };
 }
@@ -383,7 +426,9 @@ test('auth whatsapp without a reachable WhatsApp says so at once, and Ctrl-C end
   });
   try {
     await until(() => link.got.out.includes('Cannot reach'), 15_000, 'the connection problem');
-    expect(link.got.out).toContain(`Cannot reach 127.0.0.1:${port} (ECONNREFUSED): check this machine's internet connection`);
+    expect(link.got.out).toContain(
+      `Cannot reach 127.0.0.1:${port} (ECONNREFUSED): check this machine's internet connection`,
+    );
     link.child.kill('SIGINT');
     expect(await link.exited()).toBe(130);
     expect(link.got.out).toContain('Stopped (Ctrl-C)');
@@ -395,7 +440,13 @@ test('auth whatsapp without a reachable WhatsApp says so at once, and Ctrl-C end
 describe('Ctrl-C in the guided setup (at a terminal, through script(1))', () => {
   /** `nanoclaw start` on a pseudo-terminal, so the guided setup runs and Ctrl-C is a keypress. */
   function onTerminal(home: string, extra: Record<string, string> = {}) {
-    const env = Object.entries({ NANOCLAW_HOME: home, NANOCLAW_HTTP_PORT: '0', NANOCLAW_RUNTIME: 'bwrap', NO_COLOR: '1', ...extra })
+    const env = Object.entries({
+      NANOCLAW_HOME: home,
+      NANOCLAW_HTTP_PORT: '0',
+      NANOCLAW_RUNTIME: 'bwrap',
+      NO_COLOR: '1',
+      ...extra,
+    })
       .map(([k, v]) => `${k}=${v}`)
       .join(' ');
     return running('script', ['-qefc', `env ${env} ${process.execPath} ${CLI} start`, '/dev/null'], {});
@@ -480,7 +531,12 @@ test('guided setup checks the Telegram token with getMe and asks again when Tele
   });
   const base = { NANOCLAW_HOME: home, NANOCLAW_RUNTIME: 'bwrap', TELEGRAM_API_ROOT: telegram.apiRoot };
   try {
-    const config = await runSetup({ config: loadConfig(base, home), ask: { ask: next, secret: next, close: () => {} }, out, env: base });
+    const config = await runSetup({
+      config: loadConfig(base, home),
+      ask: { ask: next, secret: next, close: () => {} },
+      out,
+      env: base,
+    });
     expect(telegramSettings(config.env).token).toBe(good);
   } finally {
     await telegram.close();

@@ -64,13 +64,15 @@ const envFor = (home: string, extra: Record<string, string> = {}) => ({
 
 /** Waits for a host that is set to crash to have done so. */
 async function crashed(h: HostProcess): Promise<void> {
-  await until(() => h.child.exitCode !== null || h.child.signalCode !== null, 60_000, 'the host to crash at the injected point').catch(
-    (err) => {
-      throw new Error(
-        `${err.message}; model calls: ${fake.turnRequests().length}; sent: ${tg.sent.length}; host said: ${h.output().slice(-2000)}`,
-      );
-    },
-  );
+  await until(
+    () => h.child.exitCode !== null || h.child.signalCode !== null,
+    60_000,
+    'the host to crash at the injected point',
+  ).catch((err) => {
+    throw new Error(
+      `${err.message}; model calls: ${fake.turnRequests().length}; sent: ${tg.sent.length}; host said: ${h.output().slice(-2000)}`,
+    );
+  });
   expect(h.child.signalCode, h.output()).toBe('SIGKILL');
 }
 
@@ -105,7 +107,11 @@ test('a SIGKILL right after each platform acknowledgement sends nothing twice, o
   // no waiting, like the fake socket's, may fit in before). A run that makes no
   // progress resends the same item, so at most one run per item.
   for (let run = 0; run < texts.length * 2 && undelivered(home) > 0; run++) {
-    host = await startHostProcess(home, envFor(home, { NANOCLAW_CRASH_AFTER_ACK: '1', NANOCLAW_WA_SENT_LOG: log }), ENTRY);
+    host = await startHostProcess(
+      home,
+      envFor(home, { NANOCLAW_CRASH_AFTER_ACK: '1', NANOCLAW_WA_SENT_LOG: log }),
+      ENTRY,
+    );
     await crashed(host);
   }
   host = await startHostProcess(home, envFor(home, { NANOCLAW_WA_SENT_LOG: log }), ENTRY);
@@ -120,7 +126,9 @@ for (const point of ['reply', 'cursor'] as const) {
   test(`a SIGKILL inside the ${point} write of a turn: after restart the answer reaches Telegram exactly once`, async () => {
     const home = newHome();
     tg.sent.length = 0;
-    fake.setScript((req) => (lastUserText(req).includes('what is the plan') ? { text: 'Here is the plan.' } : { text: 'unexpected' }));
+    fake.setScript((req) =>
+      lastUserText(req).includes('what is the plan') ? { text: 'Here is the plan.' } : { text: 'unexpected' },
+    );
     host = await startHostProcess(home, envFor(home), ENTRY);
     const res = await host.api('/api/groups', {
       method: 'POST',

@@ -16,9 +16,16 @@ afterAll(async () => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-const env = { ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: fake.url, NANOCLAW_RUNTIME: 'bwrap', IDLE_TIMEOUT: '1000' };
+const env = {
+  ANTHROPIC_API_KEY: TEST_KEY,
+  ANTHROPIC_BASE_URL: fake.url,
+  NANOCLAW_RUNTIME: 'bwrap',
+  IDLE_TIMEOUT: '1000',
+};
 const replies = async (h: HostProcess) =>
-  ((await (await h.api('/api/chats/local%3Amain/messages')).json()) as any).messages.filter((m: any) => m.fromAssistant);
+  ((await (await h.api('/api/chats/local%3Amain/messages')).json()) as any).messages.filter(
+    (m: any) => m.fromAssistant,
+  );
 const sandboxesOf = (pid: number) => {
   try {
     return execFileSync('pgrep', ['-P', String(pid), 'bwrap'])
@@ -38,7 +45,11 @@ test('SIGKILL mid-turn: after restart the message is answered exactly once', asy
     json: { sender: 'me', senderName: 'Me', text: 'please answer me' },
   });
   expect(res.status).toBe(202);
-  await until(() => fake.turnRequests().some((r) => lastUserText(r).includes('please answer me')), 60_000, 'the turn to reach the model');
+  await until(
+    () => fake.turnRequests().some((r) => lastUserText(r).includes('please answer me')),
+    60_000,
+    'the turn to reach the model',
+  );
   const pid = host.child.pid!;
   expect(sandboxesOf(pid)).not.toBe('');
   await host.kill('SIGKILL');

@@ -27,7 +27,8 @@ let page: Page;
 const sockets = fakeSocketFactory({ registered: false, pairingCode: 'K7QX2M9D' });
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
   tg = await startCrabline('telegram', path.join(profile, 'crabline'), [], { CRABLINE_BOT_TOKEN: BOT_TOKEN });
   env = await startTestEnv({
@@ -41,7 +42,14 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1200, height: 860 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-sync',
+    ],
   });
   page = browser.pages()[0] ?? (await browser.newPage());
   await page.goto(`${env.host.url}/#token=${encodeURIComponent(env.host.token)}`);
@@ -74,7 +82,8 @@ test('a Telegram bot token typed into its form is checked with Telegram and save
   await page.fill(`${form} input[name=TELEGRAM_BOT_TOKEN]`, BOT_TOKEN);
   await page.click(`${form} button[type=submit]`);
   await expect.poll(() => page.textContent(`${form} .form-msg`)).toContain('Restart NanoClaw');
-  const username = ((await (await fetch(`${tg.manifest.endpoints.apiRoot}/bot${BOT_TOKEN}/getMe`)).json()) as any).result.username;
+  const username = ((await (await fetch(`${tg.manifest.endpoints.apiRoot}/bot${BOT_TOKEN}/getMe`)).json()) as any)
+    .result.username;
   expect(await page.textContent(`${form} .form-msg`)).toContain(`@${username}`);
   expect(fs.readFileSync(path.join(env.home, '.env'), 'utf8')).toContain(`TELEGRAM_BOT_TOKEN=${BOT_TOKEN}`);
   expect(fs.statSync(path.join(env.home, '.env')).mode & 0o777).toBe(0o600);
@@ -96,7 +105,9 @@ test('WhatsApp links from the page: the QR code to scan, then linked with a rest
 
   // The phone scans it: the device is linked and its credentials are saved.
   sockets.latest().open();
-  await expect.poll(() => page.textContent(`${card} #link-whatsapp`), { timeout: 15_000 }).toContain('WhatsApp is linked');
+  await expect
+    .poll(() => page.textContent(`${card} #link-whatsapp`), { timeout: 15_000 })
+    .toContain('WhatsApp is linked');
   expect(await page.textContent(`${card} #link-whatsapp`)).toContain('Restart NanoClaw');
 });
 
@@ -108,6 +119,8 @@ test('WhatsApp by pairing code: the number goes in, the code comes out', async (
   await until(() => sockets.sockets.length === 2, 10_000, 'the link socket');
   // The first QR means the socket is ready; the channel asks for a pairing code instead.
   sockets.latest().ev.emit('connection.update', { qr: '2@ready' });
-  await expect.poll(() => page.textContent(`${card} #link-whatsapp code.pairing-code`), { timeout: 15_000 }).toContain('K7QX');
+  await expect
+    .poll(() => page.textContent(`${card} #link-whatsapp code.pairing-code`), { timeout: 15_000 })
+    .toContain('K7QX');
   expect(sockets.latest().pairingRequests).toEqual(['447700900123']);
 });

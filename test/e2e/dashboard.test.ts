@@ -64,7 +64,8 @@ async function openTab(name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   env = await startTestEnv({
     script: () => ({ text: REPLY }),
@@ -223,7 +224,12 @@ test('tasks: a task created through the API is paused and resumed on the page', 
   expect(probe.status).toBe(200);
   const created = await env.api('/api/tasks', {
     method: 'POST',
-    json: { group_folder: 'main', prompt: 'Remind me to water the plants', schedule_type: 'cron', schedule_value: '0 9 * * *' },
+    json: {
+      group_folder: 'main',
+      prompt: 'Remind me to water the plants',
+      schedule_type: 'cron',
+      schedule_value: '0 9 * * *',
+    },
   });
   expect(created.status).toBe(201);
   const { task } = (await created.json()) as { task: { id: string } };
@@ -261,7 +267,11 @@ test('tasks: a task created through the API is paused and resumed on the page', 
 });
 
 test('activity shows the sandbox and the explanation a chat was given for an error', async () => {
-  env.host.store.usage.recordError('main', 'local:main', "⚠️ I couldn't answer: the model API was unreachable. Your messages are kept.");
+  env.host.store.usage.recordError(
+    'main',
+    'local:main',
+    "⚠️ I couldn't answer: the model API was unreachable. Your messages are kept.",
+  );
   await openTab('activity');
   await page.waitForSelector('#summary .stat');
   expect(await page.textContent('#summary')).toContain('bwrap');
@@ -272,7 +282,9 @@ test('activity shows the sandbox and the explanation a chat was given for an err
 
 test('activity lists what was forgotten: places and counts, never the content', async () => {
   env.host.store.usage.recordError('main', 'local:main', 'note about the dashcanary612');
-  const preview = await (await env.api('/api/forget/preview', { method: 'POST', json: { phrase: 'dashcanary612' } })).json();
+  const preview = await (
+    await env.api('/api/forget/preview', { method: 'POST', json: { phrase: 'dashcanary612' } })
+  ).json();
   const done = await env.api('/api/forget/confirm', { method: 'POST', json: { previewId: preview.preview.id } });
   expect(done.status).toBe(200);
   // Opened afresh, so the page reads the receipts now rather than at its next refresh.
@@ -305,7 +317,9 @@ test('channels: state per channel, the WhatsApp QR code, then a pairing code', a
   expect(await page.textContent('article.channel[data-channel="local"]')).toContain('connected');
   expect(await page.textContent('article.channel[data-channel="whatsapp"]')).toContain('waiting to be linked');
   // The QR help and the platforms not set up come from the channel plugins.
-  expect(await page.textContent('article.channel[data-channel="whatsapp"]')).toContain('WhatsApp → Settings → Linked devices');
+  expect(await page.textContent('article.channel[data-channel="whatsapp"]')).toContain(
+    'WhatsApp → Settings → Linked devices',
+  );
   expect(await page.textContent('article.channel.off[data-channel="telegram"]')).toContain('nanoclaw auth telegram');
   await shot('channels');
 

@@ -43,7 +43,10 @@ function dmChannelId(botId: string, userId: string): string {
 /** What the bot posted to a channel, as the provider server recorded it. */
 const postsTo = (lines: Recorded[], channelId: string): string[] =>
   lines
-    .filter((l) => l.type === 'api' && l.method === 'POST' && l.path === `/api/v10/channels/${channelId}/messages` && l.accepted)
+    .filter(
+      (l) =>
+        l.type === 'api' && l.method === 'POST' && l.path === `/api/v10/channels/${channelId}/messages` && l.accepted,
+    )
     .map((l) => String(l.body?.content ?? ''));
 
 async function untilPosts(channelId: string, check: (posts: string[]) => boolean, what: string): Promise<string[]> {
@@ -87,7 +90,9 @@ afterAll(async () => {
 async function waitConnected(): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const status = (await (await env.api('/api/status')).json()) as { channels: { name: string; connected: boolean }[] };
+    const status = (await (await env.api('/api/status')).json()) as {
+      channels: { name: string; connected: boolean }[];
+    };
     if (status.channels.some((c) => c.name === 'discord' && c.connected)) return;
     if (Date.now() > deadline) throw new Error(`Discord never connected: ${JSON.stringify(status.channels)}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -103,12 +108,17 @@ test('a direct message is answered in the direct chat', async () => {
   expect(await untilPosts(dm, (p) => p.length >= 1, 'the DM answer')).toEqual(['Hi Alice, in private.']);
   // "Andy is typing…" was shown while the agent worked, before the answer.
   const lines = crab.recorded();
-  const typedAt = lines.findIndex((l) => l.method === 'POST' && l.path === `/api/v10/channels/${dm}/typing` && l.accepted);
+  const typedAt = lines.findIndex(
+    (l) => l.method === 'POST' && l.path === `/api/v10/channels/${dm}/typing` && l.accepted,
+  );
   const answeredAt = lines.findIndex((l) => l.method === 'POST' && l.path === `/api/v10/channels/${dm}/messages`);
   expect(typedAt).toBeGreaterThan(-1);
   expect(typedAt).toBeLessThan(answeredAt);
   const stored = await env.messages(`dc:dm:${ALICE.senderId}`);
-  expect(stored.find((m) => m.text === 'hello in a dm')).toMatchObject({ senderName: 'Alice', sender: `dc:dm:${ALICE.senderId}` });
+  expect(stored.find((m) => m.text === 'hello in a dm')).toMatchObject({
+    senderName: 'Alice',
+    sender: `dc:dm:${ALICE.senderId}`,
+  });
 });
 
 test('in a channel, an untriggered message is context; the trigger word, an @mention and a reply to the bot are each answered', async () => {
@@ -135,7 +145,11 @@ test('in a channel, an untriggered message is context; the trigger word, an @men
 test('a long reply is split at 2000 characters, each part a whole code block', async () => {
   const before = postsTo(crab.recorded(), channel).length;
   await inGuild('@Andy long list please');
-  const posts = await untilPosts(channel, (p) => p.slice(before).join('').includes('That is all.'), 'every part of the long reply');
+  const posts = await untilPosts(
+    channel,
+    (p) => p.slice(before).join('').includes('That is all.'),
+    'every part of the long reply',
+  );
   const parts = posts.slice(before);
   expect(parts.length).toBeGreaterThanOrEqual(3);
   for (const part of parts) {
@@ -147,11 +161,17 @@ test('a long reply is split at 2000 characters, each part a whole code block', a
 });
 
 // A 1x1 red PNG.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 test('a photo lands in the group inbox and the model sees it', async () => {
   const form = new FormData();
-  form.set('payload_json', JSON.stringify({ content: '@Andy look at this', attachments: [{ id: 0, filename: 'red.png' }] }));
+  form.set(
+    'payload_json',
+    JSON.stringify({ content: '@Andy look at this', attachments: [{ id: 0, filename: 'red.png' }] }),
+  );
   form.set('files[0]', new Blob([PNG], { type: 'image/png' }), 'red.png');
   const res = await fetch(`${crab.manifest.endpoints.apiRoot}/v10/channels/${channel}/messages`, {
     method: 'POST',
@@ -176,19 +196,29 @@ test('a stranger in a direct message gets a pairing code, and nothing else', asy
   await crab.inject({ channelId: dm, ...NORA, content: 'hi, who are you?' });
   const [code] = await untilPosts(dm, (p) => p.length >= 1, 'the pairing code');
   expect(code).toMatch(/approve the code [A-Z0-9]{6}/);
-  await env.untilChat('local:main', (ms) => ms.some((m) => m.text.includes('Nora Newcomer')), 10_000, 'the owner notice');
+  await env.untilChat(
+    'local:main',
+    (ms) => ms.some((m) => m.text.includes('Nora Newcomer')),
+    10_000,
+    'the owner notice',
+  );
   expect(env.host.store.groups.get(`dc:dm:${NORA.senderId}`)).toBeUndefined();
   expect(env.fake.turnRequests().length).toBe(before);
 });
 
 test('a SIGKILL of the host mid-turn: after restart the answer reaches Discord exactly once', async () => {
-  if (!fs.existsSync('dist/src/cli.js')) throw new Error('dist/src/cli.js is missing: build first (npx tsc -p tsconfig.json).');
+  if (!fs.existsSync('dist/src/cli.js'))
+    throw new Error('dist/src/cli.js is missing: build first (npx tsc -p tsconfig.json).');
   const crashHome = makeHome('nanoclaw-discord-crash-');
   const server = await startCrabline('discord', path.join(crashHome, 'crabline'));
   let asked = 0;
   // The first turn hangs, so the kill lands while the agent is working; the turn after restart answers.
   const model = await startFakeAnthropic((req) =>
-    lastUserText(req).includes('what is the plan') ? (++asked === 1 ? { hang: true } : { text: 'Here is the plan.' }) : undefined,
+    lastUserText(req).includes('what is the plan')
+      ? ++asked === 1
+        ? { hang: true }
+        : { text: 'Here is the plan.' }
+      : undefined,
   );
   const hostEnv = {
     ANTHROPIC_API_KEY: TEST_KEY,
@@ -229,7 +259,9 @@ test('a SIGKILL of the host mid-turn: after restart the answer reaches Discord e
 async function untilDiscordUp(host: HostProcess): Promise<void> {
   await until(
     async () => {
-      const status = (await (await host.api('/api/status')).json()) as { channels: { name: string; connected: boolean }[] };
+      const status = (await (await host.api('/api/status')).json()) as {
+        channels: { name: string; connected: boolean }[];
+      };
       return status.channels.some((c) => c.name === 'discord' && c.connected);
     },
     20_000,
@@ -247,7 +279,11 @@ test('a message posted while the host was down is fetched on reconnect and answe
   await env.restart();
   const posts = await untilPosts(channel, (p) => p.length > posted, 'the answer to the missed message');
   expect(posts.slice(posted)).toEqual(['Welcome back.']);
-  await until(() => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0, 30_000, 'the host to settle');
+  await until(
+    () => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0,
+    30_000,
+    'the host to settle',
+  );
   expect(postsTo(crab.recorded(), channel).slice(posted)).toEqual(['Welcome back.']);
   expect((await env.messages(`dc:${channel}`)).filter((m) => m.text === '@Andy while you were away')).toHaveLength(1);
 });
@@ -344,7 +380,8 @@ test('the owner is known by user id (the user whose direct chat is a main chat),
   });
   await inGuild('the owner speaking', { senderId: owner, senderName: 'Sam' });
   await inGuild('also the owner, honestly', { senderId: '135000000000000098', senderName: 'Sam' });
-  for (const text of ['the owner speaking', 'also the owner, honestly']) await env.waitRouted((m) => m.text === text, 20_000);
+  for (const text of ['the owner speaking', 'also the owner, honestly'])
+    await env.waitRouted((m) => m.text === text, 20_000);
   const stored = env.host.store.messages.recent(`dc:${channel}`, 20);
   expect(stored.find((m) => m.text === 'the owner speaking')?.fromMe).toBe(true);
   expect(stored.find((m) => m.text === 'also the owner, honestly')?.fromMe).toBe(false);
@@ -377,15 +414,17 @@ test('nanoclaw auth discord checks the token with /users/@me: a refused one is n
     const refused = await nanoclaw(['auth', 'discord'], api, 'MTM1.wrong.token\n');
     expect(refused.code).toBe(1);
     expect(refused.err).toContain('Discord refused this token (401)');
-    expect(fs.existsSync(path.join(authHome, '.env')) ? fs.readFileSync(path.join(authHome, '.env'), 'utf8') : '').not.toContain(
-      'DISCORD_BOT_TOKEN',
-    );
+    expect(
+      fs.existsSync(path.join(authHome, '.env')) ? fs.readFileSync(path.join(authHome, '.env'), 'utf8') : '',
+    ).not.toContain('DISCORD_BOT_TOKEN');
 
     const saved = await nanoclaw(['auth', 'discord'], api, `${crab.manifest.botToken}\n`);
     expect(saved.code, saved.err).toBe(0);
     expect(saved.out).toContain('this is crabline');
     expect(saved.out + saved.err).not.toContain(crab.manifest.botToken);
-    expect(fs.readFileSync(path.join(authHome, '.env'), 'utf8')).toContain(`DISCORD_BOT_TOKEN=${crab.manifest.botToken}`);
+    expect(fs.readFileSync(path.join(authHome, '.env'), 'utf8')).toContain(
+      `DISCORD_BOT_TOKEN=${crab.manifest.botToken}`,
+    );
     const doctor = await nanoclaw(['doctor'], api, '');
     expect(doctor.out).toMatch(/Discord.*bot token set/);
   } finally {
@@ -400,6 +439,7 @@ async function botMessageId(channelId: string, content: string): Promise<string>
   });
   const messages = (await res.json()) as { id: string; content: string; author: { id: string } }[];
   const mine = messages.find((m) => m.author.id === bot && m.content === content);
-  if (!mine) throw new Error(`no bot message "${content}" in ${channelId}: ${JSON.stringify(messages.map((m) => m.content))}`);
+  if (!mine)
+    throw new Error(`no bot message "${content}" in ${channelId}: ${JSON.stringify(messages.map((m) => m.content))}`);
   return mine.id;
 }

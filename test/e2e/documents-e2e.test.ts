@@ -61,7 +61,10 @@ beforeAll(async () => {
       },
     },
   });
-  const res = await env.api('/api/groups', { method: 'POST', json: { jid: JID, name: 'Paperwork', folder: 'paperwork' } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: JID, name: 'Paperwork', folder: 'paperwork' },
+  });
   expect(res.status).toBe(201);
 }, 60_000);
 
@@ -77,7 +80,13 @@ test('a PDF reaches the model as a document block with the bytes that were sent'
     chat: GROUP,
     from: ALICE,
     caption: '@Andy how much is this invoice?',
-    document: { file_id: fileId, file_unique_id: 'd1', file_name: 'invoice.pdf', mime_type: 'application/pdf', file_size: bytes.length },
+    document: {
+      file_id: fileId,
+      file_unique_id: 'd1',
+      file_name: 'invoice.pdf',
+      mime_type: 'application/pdf',
+      file_size: bytes.length,
+    },
   });
   await until(() => tg.sent.length >= 1, 90_000, 'the answer in Telegram');
   expect(tg.sent[0].text).toContain('Invoice read.');
@@ -95,7 +104,13 @@ test('a text file reaches the model as text under its name', async () => {
     chat: GROUP,
     from: ALICE,
     caption: '@Andy anything missing?',
-    document: { file_id: fileId, file_unique_id: 'd2', file_name: 'list.txt', mime_type: 'text/plain', file_size: notes.length },
+    document: {
+      file_id: fileId,
+      file_unique_id: 'd2',
+      file_name: 'list.txt',
+      mime_type: 'text/plain',
+      file_size: notes.length,
+    },
   });
   await until(() => tg.sent.length >= 2, 90_000, 'the second answer');
   expect(tg.sent[1].text).toContain('Notes read.');

@@ -16,9 +16,15 @@ beforeAll(async () => {
     env: { IDLE_TIMEOUT: '1500' },
     host: { onPromptDelivered: (folder, kind) => delivered.push({ folder, kind }) },
   });
-  const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:family', name: 'Family', folder: 'family' } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: 'local:family', name: 'Family', folder: 'family' },
+  });
   expect(res.status).toBe(201);
-  const res2 = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:work', name: 'Work', folder: 'work' } });
+  const res2 = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: 'local:work', name: 'Work', folder: 'work' },
+  });
   expect(res2.status).toBe(201);
 });
 afterAll(async () => {
@@ -44,12 +50,17 @@ test('a triggered message gets the scripted reply; an untriggered one is kept fo
   expect(prompt).toContain('the cake is in the oven');
   expect(prompt).toContain('@andy what time is it?');
   // Local time in TZ (Europe/Berlin), not UTC.
-  const hh = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', hour12: false }).format(new Date());
+  const hh = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', hour: '2-digit', hour12: false }).format(
+    new Date(),
+  );
   expect(prompt).toMatch(new RegExp(`time="[^"]* ${hh}:\\d\\d"`));
 });
 
 test('CLAUDE.md from global and group memory reaches the model', async () => {
-  fs.appendFileSync(path.join(env.home, 'groups/global/CLAUDE.md'), '\nThe user prefers metric units. GLOBAL-MEMORY-MARK\n');
+  fs.appendFileSync(
+    path.join(env.home, 'groups/global/CLAUDE.md'),
+    '\nThe user prefers metric units. GLOBAL-MEMORY-MARK\n',
+  );
   fs.appendFileSync(path.join(env.home, 'groups/work/CLAUDE.md'), '\nStandup is at 9:30. WORK-MEMORY-MARK\n');
   script = () => ({ text: 'Noted.' });
   const before = turns().length;
@@ -66,7 +77,12 @@ test("the agent's Bash tool writes a file that exists in its group folder on the
   script = (req) =>
     isToolResultTurn(req)
       ? { text: 'Saved the list.' }
-      : { toolUse: { name: 'Bash', input: { command: 'echo "milk, eggs" > shopping.txt && pwd && id -u', description: 'write list' } } };
+      : {
+          toolUse: {
+            name: 'Bash',
+            input: { command: 'echo "milk, eggs" > shopping.txt && pwd && id -u', description: 'write list' },
+          },
+        };
   await env.send('local:family', '@Andy save my shopping list');
   const replies = await env.waitForReply('local:family', { count: 2 });
   expect(replies[1].text).toBe('Saved the list.');

@@ -22,7 +22,11 @@ interface Run {
  * folder that is not the clone). A command that should have been refused but
  * keeps running is stopped after 30 s and reads as exit code null.
  */
-function nanoclaw(args: string[], env: Record<string, string>, opts: { cwd?: string; bin?: string } = {}): Promise<Run> {
+function nanoclaw(
+  args: string[],
+  env: Record<string, string>,
+  opts: { cwd?: string; bin?: string } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [opts.bin ?? CLI, ...args], {
       cwd: opts.cwd ?? os.tmpdir(),
@@ -130,7 +134,9 @@ describe('a host on bwrap, picked automatically', () => {
     const before = fs.readFileSync(hostJson, 'utf8');
     const mtime = fs.statSync(hostJson).mtimeMs;
     const second = await nanoclaw(['start'], { ...env(), NANOCLAW_HTTP_PORT: '0' });
-    expect(second.stderr).toContain(`NanoClaw is already running for this home (pid ${host.child.pid}, ${host.url}); stop it first`);
+    expect(second.stderr).toContain(
+      `NanoClaw is already running for this home (pid ${host.child.pid}, ${host.url}); stop it first`,
+    );
     expect(second.code).toBe(1);
     expect(fs.readFileSync(hostJson, 'utf8')).toBe(before);
     expect(fs.statSync(hostJson).mtimeMs).toBe(mtime);

@@ -39,7 +39,10 @@ function script(req: RecordedRequest) {
 /** Sends as the owner (the local client) or as a member, and waits for the one new reply (forgetting can remove older ones). */
 async function ask(jid: string, text: string, as: 'owner' | string = 'owner'): Promise<string> {
   const seen = new Set((await env.messages(jid)).filter((m) => m.fromAssistant).map((m) => m.id));
-  const json = as === 'owner' ? { sender: 'local-user', senderName: 'Owner', text } : { sender: `user-${as}`, senderName: as, text };
+  const json =
+    as === 'owner'
+      ? { sender: 'local-user', senderName: 'Owner', text }
+      : { sender: `user-${as}`, senderName: as, text };
   const res = await env.api(`/api/chats/${encodeURIComponent(jid)}/messages`, { method: 'POST', json });
   expect(res.status).toBe(202);
   const fresh = (ms: any[]) => ms.filter((m) => m.fromAssistant && !seen.has(m.id));
@@ -55,7 +58,10 @@ function plantFiles(canary: string) {
   fs.appendFileSync(path.join(g, 'CLAUDE.md'), `\n- The ${canary} is a secret\n`);
   fs.appendFileSync(path.join(env.home, 'groups', 'global', 'CLAUDE.md'), `\n- global: ${canary}\n`);
   fs.mkdirSync(path.join(g, 'conversations'), { recursive: true });
-  fs.writeFileSync(path.join(g, 'conversations', `2026-01-01-${canary.slice(0, 3)}.md`), `**User**: about the ${canary}\n`);
+  fs.writeFileSync(
+    path.join(g, 'conversations', `2026-01-01-${canary.slice(0, 3)}.md`),
+    `**User**: about the ${canary}\n`,
+  );
   fs.mkdirSync(path.join(g, 'inbox'), { recursive: true });
   fs.writeFileSync(path.join(g, 'inbox', `1700-${canary}.jpg`), 'jpeg');
   fs.writeFileSync(path.join(g, 'inbox', `1700-${canary.slice(0, 4)}.txt`), `scan of the ${canary}\n`);
@@ -90,7 +96,13 @@ function plantFiles(canary: string) {
 function nanoclaw(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), NANOCLAW_HOME: env.home, NO_COLOR: '1', TZ: 'UTC' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: os.tmpdir(),
+        NANOCLAW_HOME: env.home,
+        NO_COLOR: '1',
+        TZ: 'UTC',
+      },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -185,7 +197,9 @@ test('an opted-out member leaves no row and no index entry, and is still answere
   const { store } = env.host;
   await until(() => !store.forget.findMessages({ phrase: KIM_CANARY }).length, 10_000, 'the opted-out message to go');
   expect(store.messages.search(KIM_CANARY)).toEqual([]);
-  expect(store.db.prepare(`SELECT COUNT(*) AS n FROM messages_fts WHERE messages_fts MATCH ?`).get(`"${KIM_CANARY}"`)).toEqual({ n: 0 });
+  expect(
+    store.db.prepare(`SELECT COUNT(*) AS n FROM messages_fts WHERE messages_fts MATCH ?`).get(`"${KIM_CANARY}"`),
+  ).toEqual({ n: 0 });
   expect(byteScan(path.join(env.home, 'store'), KIM_CANARY)).toEqual([]);
   // Nor does the session transcript keep their words.
   await until(
@@ -196,7 +210,10 @@ test('an opted-out member leaves no row and no index entry, and is still answere
   // The owner sees the opt-out and can reverse it.
   const { optOuts } = await (await env.api('/api/forget/opt-outs')).json();
   expect(optOuts).toEqual([expect.objectContaining({ chatJid: 'local:club', sender: 'user-Kim' })]);
-  const undo = await env.api('/api/forget/opt-outs', { method: 'DELETE', json: { chatJid: 'local:club', sender: 'user-Kim' } });
+  const undo = await env.api('/api/forget/opt-outs', {
+    method: 'DELETE',
+    json: { chatJid: 'local:club', sender: 'user-Kim' },
+  });
   expect(undo.status).toBe(200);
   await ask('local:club', 'kept again now', 'Kim');
   expect((await env.messages('local:club')).some((m) => m.text === 'kept again now')).toBe(true);

@@ -16,23 +16,34 @@ const holdUntilReleased = (name: string) => new Promise<void>((r) => held.set(na
 async function script(req: RecordedRequest) {
   const text = lastUserText(req);
   if (isToolResultTurn(req)) return { text: `Tool said: ${text}` };
-  if (text.includes('WRITE_TUESDAYS')) return bash(`printf '%s\\n' '- Meetings are on Tuesdays' >> /workspace/global/CLAUDE.md`);
+  if (text.includes('WRITE_TUESDAYS'))
+    return bash(`printf '%s\\n' '- Meetings are on Tuesdays' >> /workspace/global/CLAUDE.md`);
   if (text.includes('REMEMBER_BOAT') && req.body?.tools?.length) {
     await holdUntilReleased('boat');
     return bash(`printf '%s\\n' '- The boat is called Nimbus' >> /workspace/group/CLAUDE.md`);
   }
-  if (text.includes('REMEMBER_COLOUR')) return bash(`printf '%s\\n' '- Favourite colour: teal' >> /workspace/group/CLAUDE.md`);
-  if (text.includes('WRITE_GLOBAL')) return bash(`printf '%s\\n' '- The user prefers metric units' >> /workspace/global/CLAUDE.md`);
+  if (text.includes('REMEMBER_COLOUR'))
+    return bash(`printf '%s\\n' '- Favourite colour: teal' >> /workspace/group/CLAUDE.md`);
+  if (text.includes('WRITE_GLOBAL'))
+    return bash(`printf '%s\\n' '- The user prefers metric units' >> /workspace/global/CLAUDE.md`);
   if (text.includes('ADD_CLUB'))
-    return { toolUse: { name: 'mcp__nanoclaw__register_group', input: { jid: 'local:club', name: 'Book Club', folder: 'club' } } };
-  if (text.includes('REMOVE_CLUB')) return { toolUse: { name: 'mcp__nanoclaw__unregister_group', input: { jid: 'local:club' } } };
+    return {
+      toolUse: {
+        name: 'mcp__nanoclaw__register_group',
+        input: { jid: 'local:club', name: 'Book Club', folder: 'club' },
+      },
+    };
+  if (text.includes('REMOVE_CLUB'))
+    return { toolUse: { name: 'mcp__nanoclaw__unregister_group', input: { jid: 'local:club' } } };
   if (text.includes('LIST_GROUPS')) return { toolUse: { name: 'mcp__nanoclaw__list_groups', input: {} } };
-  if (text.includes('SEARCH_LISBON')) return { toolUse: { name: 'mcp__nanoclaw__search_messages', input: { query: 'Lisbon' } } };
+  if (text.includes('SEARCH_LISBON'))
+    return { toolUse: { name: 'mcp__nanoclaw__search_messages', input: { query: 'Lisbon' } } };
   if (text.includes('BIG_CONTEXT')) return { text: 'That was a lot.', usage: { input_tokens: 995_000 } };
   return { text: 'OK' };
 }
 
-const repliesIn = async (jid: string) => (await env.messages(jid)).filter((m) => m.fromAssistant).map((m) => m.text as string);
+const repliesIn = async (jid: string) =>
+  (await env.messages(jid)).filter((m) => m.fromAssistant).map((m) => m.text as string);
 
 /** Sends a message and waits for the one reply it gets. */
 async function ask(jid: string, text: string): Promise<string> {
@@ -86,7 +97,9 @@ test('a non-main agent cannot write global memory: the tool shows the failure an
 
 test("main writes global memory, and it reaches a non-main group's model request", async () => {
   await ask('local:main', 'WRITE_GLOBAL remember globally that I prefer metric');
-  expect(fs.readFileSync(path.join(env.home, 'groups/global/CLAUDE.md'), 'utf8')).toContain('- The user prefers metric units');
+  expect(fs.readFileSync(path.join(env.home, 'groups/global/CLAUDE.md'), 'utf8')).toContain(
+    '- The user prefers metric units',
+  );
   await agentGone('local:work');
   await ask('local:work', 'HOW_FAR is it to Lisbon?');
   const shown = requestWith('HOW_FAR').text;
@@ -120,7 +133,9 @@ test('before the conversation is compacted, it is archived to conversations/<dat
 });
 
 test('main registers and removes a group through the agent; non-main is refused', async () => {
-  expect(await ask('local:main', 'ADD_CLUB add group Book Club')).toMatch(/Registered Book Club \(local:club\) in folder club/);
+  expect(await ask('local:main', 'ADD_CLUB add group Book Club')).toMatch(
+    /Registered Book Club \(local:club\) in folder club/,
+  );
   expect(env.host.store.groups.get('local:club')).toMatchObject({ name: 'Book Club', isMain: false });
   expect(fs.existsSync(path.join(env.home, 'groups/club/CLAUDE.md'))).toBe(true);
   expect(await ask('local:main', 'LIST_GROUPS please')).toMatch(/Book Club \(jid local:club, folder club/);
@@ -144,8 +159,13 @@ test("search_messages finds the group's own old message and never another group'
 
 /** A group whose agent stays alive between the test's messages (it waits five minutes for follow-ups). */
 async function longLivedGroup(jid: string, name: string, folder: string): Promise<void> {
-  expect((await env.api('/api/groups', { method: 'POST', json: { jid, name, folder, requiresTrigger: false } })).status).toBe(201);
-  const res = await env.api(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', json: { sandbox: { idleTimeoutMs: 300_000 } } });
+  expect(
+    (await env.api('/api/groups', { method: 'POST', json: { jid, name, folder, requiresTrigger: false } })).status,
+  ).toBe(201);
+  const res = await env.api(`/api/groups/${encodeURIComponent(jid)}`, {
+    method: 'PATCH',
+    json: { sandbox: { idleTimeoutMs: 300_000 } },
+  });
   expect(res.status).toBe(200);
 }
 
@@ -174,11 +194,17 @@ test("main writes global memory during its turn: the next turn of another live a
   expect(env.host.agents.has('local:desk')).toBe(true);
 
   expect(await ask('local:main', 'WRITE_TUESDAYS remember that meetings are on Tuesdays')).toMatch(/^Tool said/);
-  expect(fs.readFileSync(path.join(env.home, 'groups/global/CLAUDE.md'), 'utf8')).toContain('- Meetings are on Tuesdays');
+  expect(fs.readFileSync(path.join(env.home, 'groups/global/CLAUDE.md'), 'utf8')).toContain(
+    '- Meetings are on Tuesdays',
+  );
   await ask('local:desk', 'DESK_WHEN when are meetings?');
-  expect(requestWith('DESK_WHEN').text).toMatch(/Contents of \/workspace\/global\/CLAUDE\.md[\s\S]*- Meetings are on Tuesdays/);
+  expect(requestWith('DESK_WHEN').text).toMatch(
+    /Contents of \/workspace\/global\/CLAUDE\.md[\s\S]*- Meetings are on Tuesdays/,
+  );
   await ask('local:main', 'MAIN_WHEN when are meetings?');
-  expect(requestWith('MAIN_WHEN').text).toMatch(/Contents of \/workspace\/global\/CLAUDE\.md[\s\S]*- Meetings are on Tuesdays/);
+  expect(requestWith('MAIN_WHEN').text).toMatch(
+    /Contents of \/workspace\/global\/CLAUDE\.md[\s\S]*- Meetings are on Tuesdays/,
+  );
 });
 
 test('a follow-up that waits while the agent writes its own memory is answered with that memory loaded', async () => {
@@ -190,5 +216,7 @@ test('a follow-up that waits while the agent writes its own memory is answered w
   held.get('boat')!();
   const replies = await env.waitForReply('local:notes', { count: before + 2 });
   expect(replies.slice(before).map((m) => m.text)).toEqual([expect.stringMatching(/^Tool said/), 'OK']);
-  expect(requestWith('BOAT_NAME').text).toMatch(/Contents of \/workspace\/group\/CLAUDE\.md[\s\S]*- The boat is called Nimbus/);
+  expect(requestWith('BOAT_NAME').text).toMatch(
+    /Contents of \/workspace\/group\/CLAUDE\.md[\s\S]*- The boat is called Nimbus/,
+  );
 });

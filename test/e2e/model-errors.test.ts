@@ -34,10 +34,17 @@ const status = async () => (await (await env.api('/api/status')).json()) as any;
 describe('a credential the model API refuses (401)', () => {
   test('a group chat and the owner are told at once, with the fix; the refused key is not sent again and again', async () => {
     env.fake.refuse(401);
-    expect((await env.api('/api/groups', { method: 'POST', json: { jid: 'local:ops', name: 'Ops', folder: 'ops' } })).status).toBe(201);
+    expect(
+      (await env.api('/api/groups', { method: 'POST', json: { jid: 'local:ops', name: 'Ops', folder: 'ops' } })).status,
+    ).toBe(201);
     const before = modelCalls();
     await env.send('local:ops', '@Andy are you there?');
-    const ops = await env.untilChat('local:ops', (ms) => said(ms, /couldn't answer/).length > 0, 30_000, 'the refusal in the chat');
+    const ops = await env.untilChat(
+      'local:ops',
+      (ms) => said(ms, /couldn't answer/).length > 0,
+      30_000,
+      'the refusal in the chat',
+    );
     const [told] = said(ops, /couldn't answer/);
     expect(told.text).toContain('refused');
     expect(told.text).toContain('ANTHROPIC_API_KEY');
@@ -59,7 +66,12 @@ describe('a credential the model API refuses (401)', () => {
     const before = modelCalls();
     const seen = said(await env.messages('local:main'), /couldn't answer/).length;
     await env.send('local:main', 'hello?');
-    const ms = await env.untilChat('local:main', (m) => said(m, /couldn't answer/).length > seen, 30_000, 'the refusal in main');
+    const ms = await env.untilChat(
+      'local:main',
+      (m) => said(m, /couldn't answer/).length > seen,
+      30_000,
+      'the refusal in main',
+    );
     expect(said(ms, /couldn't answer/).pop().text).toMatch(/ANTHROPIC_API_KEY.*nanoclaw auth claude/s);
     expect(modelCalls()).toBe(before);
   });
@@ -117,7 +129,9 @@ describe('the command line checks the model with the configured key', () => {
         stdout += d;
       });
       const code = await new Promise<number | null>((r) => child.on('close', r));
-      expect(stdout).toMatch(/✗ Model API\s+http:\/\/127\.0\.0\.1:\d+ refused ANTHROPIC_API_KEY \(HTTP 401: invalid x-api-key\)/);
+      expect(stdout).toMatch(
+        /✗ Model API\s+http:\/\/127\.0\.0\.1:\d+ refused ANTHROPIC_API_KEY \(HTTP 401: invalid x-api-key\)/,
+      );
       expect(stdout).toContain('nanoclaw auth claude');
       expect(stdout).not.toContain('sk-ant-refused-key-0000');
       expect(code).toBe(1);
@@ -146,7 +160,9 @@ describe('the command line checks the model with the configured key', () => {
         fs.rmSync(home, { recursive: true, force: true });
       }
     };
-    expect(await run(401)).toMatch(/! Model API: .*refused ANTHROPIC_API_KEY \(HTTP 401: invalid x-api-key\).*nanoclaw auth claude/);
+    expect(await run(401)).toMatch(
+      /! Model API: .*refused ANTHROPIC_API_KEY \(HTTP 401: invalid x-api-key\).*nanoclaw auth claude/,
+    );
     const before = env.fake.requests.filter((r) => r.path === '/v1/messages/count_tokens').length;
     expect(await run(null)).toMatch(/✓ Model API: .*answers and accepts ANTHROPIC_API_KEY/);
     expect(env.fake.requests.filter((r) => r.path === '/v1/messages/count_tokens').length).toBe(before + 1);

@@ -26,13 +26,23 @@ function script(req: RecordedRequest) {
   const text = lastUserText(req);
   if (isToolResultTurn(req)) return { text: `Tool said: ${text}\n${hookContext(req)}` };
   if (text.includes('WRITE_VIA_LINK'))
-    return { toolUse: { name: 'Write', input: { file_path: '/workspace/group/lnk/x.txt', content: 'written through a link\n' } } };
-  if (text.includes('SNEAKY_BASH')) return { toolUse: { name: 'Bash', input: { command: SNEAKY, description: 'sneaky' } } };
+    return {
+      toolUse: {
+        name: 'Write',
+        input: { file_path: '/workspace/group/lnk/x.txt', content: 'written through a link\n' },
+      },
+    };
+  if (text.includes('SNEAKY_BASH'))
+    return { toolUse: { name: 'Bash', input: { command: SNEAKY, description: 'sneaky' } } };
   if (text.includes('RUN_SCRIPT'))
-    return { toolUse: { name: 'Bash', input: { command: 'bash /workspace/group/x.sh', description: 'run my script' } } };
+    return {
+      toolUse: { name: 'Bash', input: { command: 'bash /workspace/group/x.sh', description: 'run my script' } },
+    };
   // Bash: the Write tool refuses to overwrite a file it has not read.
   if (text.includes('EDIT_SHARED'))
-    return { toolUse: { name: 'Bash', input: { command: "printf 'agent version\\n' > /workspace/extra/notes/shared.txt" } } };
+    return {
+      toolUse: { name: 'Bash', input: { command: "printf 'agent version\\n' > /workspace/extra/notes/shared.txt" } },
+    };
   return { text: 'OK' };
 }
 
@@ -47,7 +57,10 @@ function hookContext(req: RecordedRequest): string {
 }
 
 async function ownerSays(text: string): Promise<void> {
-  const res = await env.api('/api/chats/local%3Amain/messages', { method: 'POST', json: { sender: 'local-user', text } });
+  const res = await env.api('/api/chats/local%3Amain/messages', {
+    method: 'POST',
+    json: { sender: 'local-user', text },
+  });
   expect(res.status).toBe(202);
 }
 const asks = (ms: any[]) => ms.filter((m) => m.fromAssistant && /^Approval needed/.test(m.text));
@@ -62,7 +75,12 @@ async function nextRequest(seen: number, what: string): Promise<{ text: string; 
   return { text, code, detail: env.host.store.approvals.pendingByCode(code)!.detail };
 }
 async function untilReply(jid: string, pattern: RegExp): Promise<string> {
-  const ms = await env.untilChat(jid, (m) => replies(m).some((t) => pattern.test(t)), 90_000, `a reply matching ${pattern}`);
+  const ms = await env.untilChat(
+    jid,
+    (m) => replies(m).some((t) => pattern.test(t)),
+    90_000,
+    `a reply matching ${pattern}`,
+  );
   return replies(ms).find((t) => pattern.test(t))!;
 }
 const onHost = (name: string) => path.join(notes, name);
@@ -70,7 +88,10 @@ const groupDir = () => path.join(env.home, 'groups', 'family');
 
 beforeAll(async () => {
   // Tests here answer no and then ask again: the wait a chat gets after a no would hold the next request.
-  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000', NANOCLAW_APPROVAL_COOLDOWN_MS: '0' } });
+  env = await startTestEnv({
+    script,
+    env: { NANOCLAW_APPROVAL_TIMEOUT_MS: '60000', NANOCLAW_APPROVAL_COOLDOWN_MS: '0' },
+  });
   notes = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-staged-'));
   fs.writeFileSync(onHost('shared.txt'), 'original\n');
   fs.mkdirSync(env.config.configDir, { recursive: true });

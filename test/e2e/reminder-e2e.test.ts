@@ -35,7 +35,12 @@ async function ask(text: string, timeoutMs?: number): Promise<string> {
 async function remindAt(dueMs: number, what: string): Promise<string> {
   const res = await env.api('/api/tasks', {
     method: 'POST',
-    json: { group_folder: 'family', prompt: `REMINDER_${what}`, schedule_type: 'once', schedule_value: new Date(dueMs).toISOString() },
+    json: {
+      group_folder: 'family',
+      prompt: `REMINDER_${what}`,
+      schedule_type: 'once',
+      schedule_value: new Date(dueMs).toISOString(),
+    },
   });
   expect(res.status).toBe(201);
   return ((await res.json()) as any).task.id;
@@ -89,7 +94,8 @@ test('the chat keeps talking and the reminder still runs; every message is answe
     );
   }
   expect(await replies()).toContain('Reminder: water');
-  for (const m of sent) await env.untilChat(JID, (ms) => replyTexts(ms).includes(`Answer ${m}`), 30_000, `the answer to ${m}`);
+  for (const m of sent)
+    await env.untilChat(JID, (ms) => replyTexts(ms).includes(`Answer ${m}`), 30_000, `the answer to ${m}`);
 });
 
 test('a busy agent finishes its turn, then the reminder runs, then the messages that came meanwhile are answered', async () => {
@@ -101,7 +107,14 @@ test('a busy agent finishes its turn, then the reminder runs, then the messages 
   env.host.scheduler.check();
   await env.send(JID, 'SAY_meanwhile are you there?');
   held.get('slow')!();
-  await env.untilChat(JID, (ms) => replyTexts(ms).includes('Answer meanwhile'), 30_000, 'the answer to the message sent meanwhile');
-  const order = (await replies()).filter((t) => ['Held slow answered', 'Reminder: call', 'Answer meanwhile'].includes(t));
+  await env.untilChat(
+    JID,
+    (ms) => replyTexts(ms).includes('Answer meanwhile'),
+    30_000,
+    'the answer to the message sent meanwhile',
+  );
+  const order = (await replies()).filter((t) =>
+    ['Held slow answered', 'Reminder: call', 'Answer meanwhile'].includes(t),
+  );
   expect(order).toEqual(['Held slow answered', 'Reminder: call', 'Answer meanwhile']);
 });

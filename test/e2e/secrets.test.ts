@@ -96,7 +96,8 @@ describe('no secret on any screen', () => {
     for (const { where, text } of seen) {
       for (const [name, value] of [...Object.entries(SECRETS), ['LATER_TELEGRAM_BOT_TOKEN', LATER]]) {
         // The token's secret half alone is still the secret.
-        for (const piece of [value, value.split(':').pop()!]) if (text.includes(piece)) found.push(`${name} in ${where}`);
+        for (const piece of [value, value.split(':').pop()!])
+          if (text.includes(piece)) found.push(`${name} in ${where}`);
       }
     }
     return [...new Set(found)];
@@ -165,7 +166,9 @@ describe('no secret on any screen', () => {
       seen.push({ where: `nanoclaw ${args.join(' ')}`, text: await nanoclaw(args) });
     }
     const status = (await (await host.api('/api/status')).json()) as { channels: { name: string; detail?: string }[] };
-    expect(status.channels.find((c) => c.name === 'telegram')?.detail).toContain('Could not reach the Telegram Bot API');
+    expect(status.channels.find((c) => c.name === 'telegram')?.detail).toContain(
+      'Could not reach the Telegram Bot API',
+    );
     for (const p of [
       '/healthz',
       '/api/status',

@@ -33,7 +33,8 @@ const parts = async (jid: string, tag: string) =>
   (await env.messages(jid)).filter((m) => m.fromAssistant && m.text.startsWith(`${tag} part`));
 const done = (ms: any[]) => ms.filter((m) => m.fromAssistant && m.text === 'Done.').length;
 const refusals = (req: RecordedRequest) =>
-  lastUserText(req).match(/Not sent: this turn already sent 10 messages, the most this chat allows per turn \(10\)/g)?.length ?? 0;
+  lastUserText(req).match(/Not sent: this turn already sent 10 messages, the most this chat allows per turn \(10\)/g)
+    ?.length ?? 0;
 
 test('30 parallel send_message calls in one turn: 10 reach the chat, the model hears why the other 20 did not', async () => {
   await env.send('local:main', 'BURST flood 30');
@@ -70,6 +71,8 @@ test('a group set to 3 messages per turn (PATCH sandbox.maxMessagesPerTurn) gets
   expect(await parts('local:family', 'fam')).toHaveLength(3);
   const toolResultTurn = env.fake.turnRequests().filter(isToolResultTurn).at(-1)!;
   expect(
-    lastUserText(toolResultTurn).match(/Not sent: this turn already sent 3 messages, the most this chat allows per turn \(3\)/g),
+    lastUserText(toolResultTurn).match(
+      /Not sent: this turn already sent 3 messages, the most this chat allows per turn \(3\)/g,
+    ),
   ).toHaveLength(2);
 });

@@ -28,11 +28,14 @@ const GROUP_JID = `sig:g:${GROUP}`;
 
 /** The `send` calls crabline accepted: what reached Signal. */
 const sends = (lines: Recorded[]) =>
-  lines.filter((l) => l.type === 'api' && l.body?.method === 'send' && l.accepted).map((l) => l.body.params as Record<string, any>);
+  lines
+    .filter((l) => l.type === 'api' && l.body?.method === 'send' && l.accepted)
+    .map((l) => l.body.params as Record<string, any>);
 
 /** Answers each turn with the nonces (n-…) of its last user turn, so each reply says which messages it saw. */
 function nonceScript(text: string) {
-  if (text.includes('write a long answer')) return { text: `${'A'.repeat(1500)}\n\n${'B'.repeat(1500)}\n\n${'C'.repeat(1500)}` };
+  if (text.includes('write a long answer'))
+    return { text: `${'A'.repeat(1500)}\n\n${'B'.repeat(1500)}\n\n${'C'.repeat(1500)}` };
   const nonces = [...new Set(text.match(/n-[a-z0-9]+/g) ?? [])];
   return { text: nonces.length ? `Seen ${nonces.join(' ')}.` : 'Hello from Andy.' };
 }
@@ -51,7 +54,13 @@ async function startCutRelay(upstream: string) {
       return;
     }
     const up = http.request(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: target.host },
+      },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);
@@ -115,7 +124,11 @@ describe('against crabline serve signal', () => {
 
   test('a direct message is answered in the direct chat', async () => {
     await crab.inject({ sourceNumber: ALICE, sourceName: 'Alice', text: 'hi there n-dm1' });
-    const lines = await crab.untilRecorded((l) => sends(l).some((p) => String(p.message).includes('n-dm1')), 60_000, 'the DM reply');
+    const lines = await crab.untilRecorded(
+      (l) => sends(l).some((p) => String(p.message).includes('n-dm1')),
+      60_000,
+      'the DM reply',
+    );
     const reply = sends(lines).find((p) => String(p.message).includes('n-dm1'))!;
     expect(reply).toMatchObject({ recipient: ALICE, message: 'Seen n-dm1.' });
     expect(reply.groupId).toBeUndefined();
@@ -128,8 +141,17 @@ describe('against crabline serve signal', () => {
   test('in a group an untriggered message is kept as context; a triggered one is answered with it', async () => {
     await crab.inject({ groupId: GROUP, sourceNumber: ALICE, sourceName: 'Alice', text: 'context only n-ctx1' });
     expect(await env.waitRouted((m) => m.text.includes('n-ctx1'), 10_000)).toBe('stored');
-    await crab.inject({ groupId: GROUP, sourceNumber: ALICE, sourceName: 'Alice', text: '@Andy what did I say? n-trig1' });
-    await crab.untilRecorded((l) => sends(l).some((p) => String(p.message).includes('n-trig1')), 60_000, 'the group reply');
+    await crab.inject({
+      groupId: GROUP,
+      sourceNumber: ALICE,
+      sourceName: 'Alice',
+      text: '@Andy what did I say? n-trig1',
+    });
+    await crab.untilRecorded(
+      (l) => sends(l).some((p) => String(p.message).includes('n-trig1')),
+      60_000,
+      'the group reply',
+    );
     const [reply] = repliesWith('n-trig1');
     expect(reply).toMatchObject({ groupId: GROUP });
     // The context message was part of the catch-up the model saw.
@@ -150,7 +172,11 @@ describe('against crabline serve signal', () => {
   test('a stranger in a direct chat gets a pairing code', async () => {
     const stranger = '+15559990000';
     await crab.inject({ sourceNumber: stranger, sourceName: 'Nora', text: 'hello, who are you?' });
-    const lines = await crab.untilRecorded((l) => sends(l).some((p) => p.recipient === stranger), 30_000, 'the pairing code');
+    const lines = await crab.untilRecorded(
+      (l) => sends(l).some((p) => p.recipient === stranger),
+      30_000,
+      'the pairing code',
+    );
     expect(String(sends(lines).find((p) => p.recipient === stranger)!.message)).toMatch(/code [A-Z0-9]{6}/);
     expect(env.host.store.groups.get(`sig:${stranger}`)).toBeUndefined();
     expect(env.fake.turnRequests().some((r) => lastUserText(r).includes('who are you'))).toBe(false);
@@ -158,7 +184,11 @@ describe('against crabline serve signal', () => {
 
   test('the event stream dropping and reconnecting loses and duplicates nothing', async () => {
     await crab.inject({ sourceNumber: ALICE, sourceName: 'Alice', text: 'before the drop n-pre' });
-    await crab.untilRecorded((l) => sends(l).some((p) => String(p.message).includes('n-pre')), 60_000, 'the first reply');
+    await crab.untilRecorded(
+      (l) => sends(l).some((p) => String(p.message).includes('n-pre')),
+      60_000,
+      'the first reply',
+    );
     const refusedBefore = relay.refused();
     relay.cut();
     // The channel noticed and is trying again; messages sent now wait at the daemon.
@@ -171,7 +201,11 @@ describe('against crabline serve signal', () => {
       60_000,
       'replies to what was sent while the stream was down',
     );
-    await until(() => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0, 30_000, 'the host to settle');
+    await until(
+      () => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0,
+      30_000,
+      'the host to settle',
+    );
     for (const n of ['n-pre', 'n-down1', 'n-down2']) expect(repliesWith(n), n).toHaveLength(1);
     const stored = (await env.messages(DM_JID)).filter((m) => !m.fromAssistant).map((m) => m.text);
     for (const t of ['before the drop n-pre', 'while down n-down1', 'while down n-down2'])
@@ -217,7 +251,8 @@ describe('a SIGKILL of the host mid-turn, against crabline', () => {
     SIGNAL_ACCOUNT: crab.manifest.account,
     ...extra,
   });
-  const streams = () => crab.recorded().filter((l) => l.type === 'api' && l.method === 'GET' && l.path === '/api/v1/events').length;
+  const streams = () =>
+    crab.recorded().filter((l) => l.type === 'api' && l.method === 'GET' && l.path === '/api/v1/events').length;
 
   test('the answer reaches Signal exactly once after the host dies inside the reply write', async () => {
     host = await startHostProcess(home, envFor(), ENTRY);
@@ -244,7 +279,10 @@ describe('a SIGKILL of the host mid-turn, against crabline', () => {
 });
 
 // A 1x1 red PNG.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 describe('mentions, quotes and attachments, against a fake signal-cli', () => {
   let sig: FakeSignalCli;
@@ -300,7 +338,12 @@ describe('mentions, quotes and attachments, against a fake signal-cli', () => {
       },
     });
     expect(
-      (await env.api('/api/groups', { method: 'POST', json: { jid: GROUP_JID, name: 'Signal club', folder: 'sigclub' } })).status,
+      (
+        await env.api('/api/groups', {
+          method: 'POST',
+          json: { jid: GROUP_JID, name: 'Signal club', folder: 'sigclub' },
+        })
+      ).status,
     ).toBe(201);
     await sig.streaming();
   });
@@ -313,7 +356,9 @@ describe('mentions, quotes and attachments, against a fake signal-cli', () => {
     sig.push(
       groupMessage({
         message: 'hey \uFFFC, mention test',
-        mentions: [{ name: sig.account, number: sig.account, uuid: '9a8b7c6d-0000-4000-8000-000000000001', start: 4, length: 1 }],
+        mentions: [
+          { name: sig.account, number: sig.account, uuid: '9a8b7c6d-0000-4000-8000-000000000001', start: 4, length: 1 },
+        ],
       }),
     );
     await until(() => sentWith('You mentioned me.').length === 1, 60_000, 'the answer to the mention');
@@ -367,7 +412,10 @@ describe('mentions, quotes and attachments, against a fake signal-cli', () => {
     const files = fs.readdirSync(inbox);
     expect(files).toHaveLength(1);
     expect(fs.readFileSync(path.join(inbox, files[0]!))).toEqual(PNG);
-    expect(sig.calls.find((c) => c.method === 'getAttachment')?.params).toMatchObject({ id: 'Zx1AbC.png', groupId: GROUP });
+    expect(sig.calls.find((c) => c.method === 'getAttachment')?.params).toMatchObject({
+      id: 'Zx1AbC.png',
+      groupId: GROUP,
+    });
     const req = env.fake
       .turnRequests()
       .slice(before)

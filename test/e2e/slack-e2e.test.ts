@@ -50,7 +50,8 @@ beforeAll(async () => {
     },
     script: (req) => {
       const text = lastUserText(req);
-      if (text.includes('hello from a dm')) return { text: 'Hello **Alice**, see [the guide](https://example.com/a?b=1&c=2).' };
+      if (text.includes('hello from a dm'))
+        return { text: 'Hello **Alice**, see [the guide](https://example.com/a?b=1&c=2).' };
       if (text.includes('what about ropes')) return { text: 'Ropes answer.' };
       if (text.includes('mention please')) return { text: 'Mention answer.' };
       if (text.includes('tell me more')) return { text: 'Thread answer.' };
@@ -112,7 +113,10 @@ test('a long reply is split below the Slack limit, in order, nothing lost', asyn
 });
 
 // A 1x1 red PNG.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 test('a photo is downloaded with the bot token into the group inbox and shown to the model', async () => {
   const file = front.addFile(PNG, { name: 'square.png', mimetype: 'image/png', filetype: 'png' });
@@ -147,7 +151,11 @@ test('a photo is downloaded with the bot token into the group inbox and shown to
     ts: '1700001234.000100',
     files: [file],
   });
-  await until(() => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0, 30_000, 'the host to settle');
+  await until(
+    () => env.host.queue.activeCount() === 0 && env.host.store.outbox.pending().length === 0,
+    30_000,
+    'the host to settle',
+  );
   expect(posts(CHANNEL).filter((t) => t === 'A lovely red square.')).toHaveLength(1);
   expect(fs.readdirSync(inbox)).toHaveLength(1);
 });
@@ -179,7 +187,9 @@ test('a SIGKILL of the host mid-turn (inside the reply write): after restart the
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: build first (npx tsc -p tsconfig.json).`);
   const crashHome = makeHome('nanoclaw-slack-crash-');
   const port = await freePort();
-  const server = await startCrablineSlack(path.join(crashHome, 'crabline'), { eventsUrl: `http://127.0.0.1:${port}/slack/events` });
+  const server = await startCrablineSlack(path.join(crashHome, 'crabline'), {
+    eventsUrl: `http://127.0.0.1:${port}/slack/events`,
+  });
   const fake = await startFakeAnthropic((req) =>
     lastUserText(req).includes('what is the plan') ? { text: 'Here is the plan.' } : { text: 'unexpected' },
   );
@@ -214,7 +224,11 @@ test('a SIGKILL of the host mid-turn (inside the reply write): after restart the
     host = await startHostProcess(crashHome, hostEnv({ NANOCLAW_CRASH_ON: 'reply' }), entry);
     await server.inject({ channel: CHANNEL, user: ALICE, text: 'what is the plan?' });
     const h = host;
-    await until(() => h.child.exitCode !== null || h.child.signalCode !== null, 60_000, 'the host to crash inside the reply write');
+    await until(
+      () => h.child.exitCode !== null || h.child.signalCode !== null,
+      60_000,
+      'the host to crash inside the reply write',
+    );
     expect(h.child.signalCode, h.output()).toBe('SIGKILL');
     expect(replies()).toEqual([]);
 

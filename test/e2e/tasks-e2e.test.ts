@@ -25,7 +25,8 @@ function script(req: RecordedRequest) {
   if (text.includes('GROUPCTX') || text.includes('ISOCTX')) return { text: 'Checked.' };
   if (text.includes('QUIET_RUN')) return { text: '<internal>Nothing new.</internal>' };
   if (text.includes('RESTART_RUN')) return hangRestartRun ? { hang: true as const } : { text: 'Survived the restart.' };
-  if (text.includes('BIG_RUN')) return { text: 'A very long report', usage: { input_tokens: 5000, output_tokens: 900 } };
+  if (text.includes('BIG_RUN'))
+    return { text: 'A very long report', usage: { input_tokens: 5000, output_tokens: 900 } };
   const cancel = /CANCEL_OTHER (task-[0-9a-f]{8})/.exec(text);
   if (cancel) return { toolUse: { name: 'mcp__nanoclaw__cancel_task', input: { task_id: cancel[1] } } };
   if (text.includes('TARGET_MAIN'))
@@ -71,10 +72,17 @@ test("scheduled through the tool from a chat: the answer has the id and next tim
   await env.send('local:family', 'SCHEDULE_STANDUP please');
   const [answer] = await env.waitForReply('local:family');
   expect(answer.text).toMatch(/Scheduled task task-[0-9a-f]{8} for this chat: cron "55 8 \* \* 1-5"/);
-  expect(answer.text).toMatch(/Next runs \(Europe\/Berlin\): \w{3} .*08:55 CES?T; \w{3} .*08:55 CES?T; \w{3} .*08:55 CES?T/);
+  expect(answer.text).toMatch(
+    /Next runs \(Europe\/Berlin\): \w{3} .*08:55 CES?T; \w{3} .*08:55 CES?T; \w{3} .*08:55 CES?T/,
+  );
   const id = /task-[0-9a-f]{8}/.exec(answer.text)![0];
   const task = env.host.store.tasks.get(id)!;
-  expect(task).toMatchObject({ groupFolder: 'family', chatJid: 'local:family', status: 'active', contextMode: 'isolated' });
+  expect(task).toMatchObject({
+    groupFolder: 'family',
+    chatJid: 'local:family',
+    status: 'active',
+    contextMode: 'isolated',
+  });
 
   fire(id);
   const replies = await env.waitForReply('local:family', { count: 2 });
@@ -88,7 +96,9 @@ test("scheduled through the tool from a chat: the answer has the id and next tim
   expect(Date.parse(after.nextRun!)).toBeGreaterThan(Date.parse(task.nextRun!));
   // The model was told this is a scheduled run.
   const runRequest = env.fake.turnRequests().find((r) => lastUserText(r).includes('STANDUP_RUN'))!;
-  expect(lastUserText(runRequest)).toMatch(/\[Scheduled task task-[0-9a-f]{8}, .*\]\nThis is a scheduled run, not a live message/);
+  expect(lastUserText(runRequest)).toMatch(
+    /\[Scheduled task task-[0-9a-f]{8}, .*\]\nThis is a scheduled run, not a live message/,
+  );
 });
 
 test('a task may stay silent: nothing is posted, the run is still logged', async () => {
@@ -101,7 +111,10 @@ test('a task may stay silent: nothing is posted, the run is still logged', async
   });
   fire(t.id);
   await until(() => env.host.store.tasks.get(t.id)?.status === 'completed', 60_000, 'the once task to complete');
-  expect(env.host.store.tasks.get(t.id)).toMatchObject({ nextRun: null, lastResult: '(ran without posting a message)' });
+  expect(env.host.store.tasks.get(t.id)).toMatchObject({
+    nextRun: null,
+    lastResult: '(ran without posting a message)',
+  });
   expect(env.host.store.tasks.recentRuns(t.id)).toMatchObject([{ status: 'success' }]);
   expect((await repliesIn('local:family')).length).toBe(before);
 });
@@ -152,14 +165,21 @@ test('a run over its token budget is stopped, the task paused, and its chat told
     'the budget message',
   );
   const note = (await repliesIn('local:family')).find((m) => m.includes('stopped the scheduled task'))!;
-  expect(note).toMatch(new RegExp(`stopped the scheduled task ${t.id} .* paused it: its run used \\d+ tokens, over its budget of 1000`));
+  expect(note).toMatch(
+    new RegExp(`stopped the scheduled task ${t.id} .* paused it: its run used \\d+ tokens, over its budget of 1000`),
+  );
   await until(() => env.host.store.tasks.get(t.id)?.status === 'paused', 30_000, 'the task to be paused');
   expect(env.host.store.tasks.get(t.id)!.statusReason).toMatch(/over its budget of 1000/);
   expect(env.host.store.tasks.recentRuns(t.id)).toMatchObject([{ status: 'over_budget' }]);
 });
 
 test("from inside a non-main sandbox, another group's task cannot be cancelled nor target_group used", async () => {
-  const mainTask = await createTask({ group_folder: 'main', prompt: 'Main only', schedule_type: 'interval', schedule_value: '3600000' });
+  const mainTask = await createTask({
+    group_folder: 'main',
+    prompt: 'Main only',
+    schedule_type: 'interval',
+    schedule_value: '3600000',
+  });
   const mainTasks = env.host.store.tasks.listByGroup('main').length;
   const before = (await repliesIn('local:family')).length;
   await env.send('local:family', `CANCEL_OTHER ${mainTask.id}`);
@@ -173,11 +193,19 @@ test("from inside a non-main sandbox, another group's task cannot be cancelled n
 });
 
 test('the local API: list, get with runs, pause, resume, delete, and usage with cost', async () => {
-  const t = await createTask({ group_folder: 'family', prompt: 'API task', schedule_type: 'cron', schedule_value: '0 7 * * *' });
+  const t = await createTask({
+    group_folder: 'family',
+    prompt: 'API task',
+    schedule_type: 'cron',
+    schedule_value: '0 7 * * *',
+  });
   const list = (await (await env.api('/api/tasks')).json()) as any;
   expect(list.tasks.map((x: any) => x.id)).toContain(t.id);
   const got = (await (await env.api(`/api/tasks/${t.id}`)).json()) as any;
-  expect(got).toMatchObject({ task: { id: t.id, groupFolder: 'family', scheduleType: 'cron', status: 'active' }, runs: [] });
+  expect(got).toMatchObject({
+    task: { id: t.id, groupFolder: 'family', scheduleType: 'cron', status: 'active' },
+    runs: [],
+  });
 
   const paused = (await (await env.api(`/api/tasks/${t.id}/pause`, { method: 'POST' })).json()) as any;
   expect(paused.task.status).toBe('paused');
@@ -222,11 +250,20 @@ test('a run interrupted by a restart is not lost: it runs once after the restart
     schedule_value: inMinutes(5),
   });
   fire(t.id);
-  await until(() => env.fake.turnRequests().some((r) => lastUserText(r).includes('RESTART_RUN')), 60_000, 'the run to reach the model');
+  await until(
+    () => env.fake.turnRequests().some((r) => lastUserText(r).includes('RESTART_RUN')),
+    60_000,
+    'the run to reach the model',
+  );
   expect(env.host.store.tasks.get(t.id)!.runningSince).not.toBeNull();
   hangRestartRun = false;
   await env.restart();
-  await env.untilChat('local:family', (ms) => replyTexts(ms).includes('Survived the restart.'), 60_000, 'the run after the restart');
+  await env.untilChat(
+    'local:family',
+    (ms) => replyTexts(ms).includes('Survived the restart.'),
+    60_000,
+    'the run after the restart',
+  );
   await until(() => env.host.store.tasks.get(t.id)?.status === 'completed', 30_000, 'the task to complete');
   const runs = env.host.store.tasks.recentRuns(t.id);
   expect(runs.map((r) => r.status)).toEqual(['success', 'error']);

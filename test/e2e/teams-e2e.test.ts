@@ -27,7 +27,9 @@ async function script(req: RecordedRequest) {
     researcherAsked = true;
     // Held until the test has seen the sub-agent at work in /api/status.
     await researcherHeld;
-    return { toolUse: { name: 'mcp__nanoclaw__send_message', input: { text: 'Found three sources.', sender: 'Researcher' } } };
+    return {
+      toolUse: { name: 'mcp__nanoclaw__send_message', input: { text: 'Found three sources.', sender: 'Researcher' } },
+    };
   }
   if (isToolResultTurn(req)) return { text: 'The team is finished.' };
   if (!text.includes('TEAM')) return { text: 'OK' };
@@ -37,7 +39,12 @@ async function script(req: RecordedRequest) {
   return {
     toolUse: {
       name: agentTool,
-      input: { description: 'Research the question', prompt: 'Find sources.', subagent_type: 'researcher', run_in_background: false },
+      input: {
+        description: 'Research the question',
+        prompt: 'Find sources.',
+        subagent_type: 'researcher',
+        run_in_background: false,
+      },
     },
   };
 }

@@ -26,7 +26,10 @@ const dir = makeHome('nanoclaw-crabline-tg-');
 /** The texts the bot sent to one chat that crabline accepted, as the user reads them (MarkdownV2 rendered). */
 function sentTo(lines: Recorded[], chatId: string): string[] {
   return lines
-    .filter((l) => l.type === 'api' && l.accepted && /\/sendMessage$/.test(l.path ?? '') && String(l.body?.chat_id) === chatId)
+    .filter(
+      (l) =>
+        l.type === 'api' && l.accepted && /\/sendMessage$/.test(l.path ?? '') && String(l.body?.chat_id) === chatId,
+    )
     .map((l) => {
       const text = String(l.body?.text);
       return l.body?.parse_mode === 'MarkdownV2' ? text.replace(/\\([_*[\]()~`>#+\-=|{}.!\\])/g, '$1') : text;
@@ -48,7 +51,11 @@ beforeAll(async () => {
       return { text: 'Other answer.' };
     },
   });
-  await until(() => env.host.channels.find((c) => c.name === 'telegram')?.isConnected() === true, 20_000, 'telegram connected');
+  await until(
+    () => env.host.channels.find((c) => c.name === 'telegram')?.isConnected() === true,
+    20_000,
+    'telegram connected',
+  );
   for (const [jid, folder, requiresTrigger] of [
     [`tg:${GROUP}`, 'climbing', true],
     [`tg:${ALICE}`, 'alice', false],
@@ -69,7 +76,12 @@ test('a direct message is answered', async () => {
   expect(sentTo(lines, String(ALICE))).toEqual(['Private answer.']);
   // Typing was shown while the agent worked.
   expect(
-    lines.some((l) => /\/sendChatAction$/.test(l.path ?? '') && String(l.body?.chat_id) === String(ALICE) && l.body?.action === 'typing'),
+    lines.some(
+      (l) =>
+        /\/sendChatAction$/.test(l.path ?? '') &&
+        String(l.body?.chat_id) === String(ALICE) &&
+        l.body?.action === 'typing',
+    ),
   ).toBe(true);
 });
 
@@ -128,7 +140,9 @@ test('a SIGKILL of the host mid-turn: after restart the answer is recorded exact
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: build first (npx tsc -p tsconfig.json).`);
   const home = makeHome('nanoclaw-crabline-tg-crash-');
   const chat = '-1009876543210';
-  env.fake.setScript((req) => (lastUserText(req).includes('what is the plan') ? { text: 'Here is the plan.' } : { text: 'unexpected' }));
+  env.fake.setScript((req) =>
+    lastUserText(req).includes('what is the plan') ? { text: 'Here is the plan.' } : { text: 'unexpected' },
+  );
   const hostEnv = (extra: Record<string, string> = {}) => ({
     ANTHROPIC_API_KEY: TEST_KEY,
     ANTHROPIC_BASE_URL: env.fake.url,
@@ -155,7 +169,11 @@ test('a SIGKILL of the host mid-turn: after restart the answer is recorded exact
     proc = await startHostProcess(home, hostEnv({ NANOCLAW_CRASH_ON: 'reply' }), entry);
     await tg.inject({ chatId: chat, fromId: ALICE, fromName: 'Alice', text: 'what is the plan?' });
     const crashed = proc;
-    await until(() => crashed.child.signalCode !== null || crashed.child.exitCode !== null, 90_000, 'the host to crash mid-turn');
+    await until(
+      () => crashed.child.signalCode !== null || crashed.child.exitCode !== null,
+      90_000,
+      'the host to crash mid-turn',
+    );
     expect(crashed.child.signalCode, crashed.output()).toBe('SIGKILL');
     expect(sentTo(tg.recorded(), chat)).toEqual([]);
 

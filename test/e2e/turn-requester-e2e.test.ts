@@ -44,7 +44,10 @@ async function script(req: RecordedRequest) {
 }
 
 const post = async (text: string, sender: string, senderName: string) => {
-  const res = await env.api(`/api/chats/${encodeURIComponent(JID)}/messages`, { method: 'POST', json: { sender, senderName, text } });
+  const res = await env.api(`/api/chats/${encodeURIComponent(JID)}/messages`, {
+    method: 'POST',
+    json: { sender, senderName, text },
+  });
   expect(res.status).toBe(202);
 };
 const member = (name: string, text: string) => post(text, `user-${name}`, name);
@@ -53,7 +56,8 @@ const member = (name: string, text: string) => post(text, `user-${name}`, name);
 async function settled() {
   const { store } = env.host;
   await until(
-    () => !store.messages.after(JID, store.outbox.cursor(JID)).some((m) => !m.fromAssistant) && !env.host.agents.has(JID),
+    () =>
+      !store.messages.after(JID, store.outbox.cursor(JID)).some((m) => !m.fromAssistant) && !env.host.agents.has(JID),
     90_000,
     'the club chat to be answered',
   );
@@ -85,10 +89,16 @@ const texts = () => env.host.store.messages.recent(JID, 200).map((m) => `${m.sen
 
 beforeAll(async () => {
   env = await startTestEnv({ script });
-  const res = await env.api('/api/groups', { method: 'POST', json: { jid: JID, name: 'Club', folder: 'club', requiresTrigger: false } });
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: JID, name: 'Club', folder: 'club', requiresTrigger: false },
+  });
   expect(res.status).toBe(201);
   // A group that answers only "@Andy …": everything else is chatter.
-  const quiet = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:quiet', name: 'Quiet', folder: 'quiet' } });
+  const quiet = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: 'local:quiet', name: 'Quiet', folder: 'quiet' },
+  });
   expect(quiet.status).toBe(201);
 });
 afterAll(async () => {
@@ -99,7 +109,10 @@ test("a member's forget_me erases their own messages, not those of someone who w
   await member('Ann', 'my bank PIN is 4412, do not tell');
   await member('Max', 'max likes kayaks');
   await settled();
-  fs.appendFileSync(path.join(env.home, 'groups', 'club', 'CLAUDE.md'), '\n- Ann keeps her PIN 4412 here\n- Max paddles\n');
+  fs.appendFileSync(
+    path.join(env.home, 'groups', 'club', 'CLAUDE.md'),
+    '\n- Ann keeps her PIN 4412 here\n- Max paddles\n',
+  );
 
   const shown = await raceWith('RACE_FORGET_ME', () => member('Ann', 'ANN_CHATTER anyone for lunch?'), 'ANN_CHATTER');
 
@@ -132,7 +145,11 @@ test('"what do you know about me" and "don\'t remember me" stay about the member
 test("the owner writing during a member's turn gives that turn no owner powers", async () => {
   await member('Bea', 'BEA_WORDS my diary entry');
   await settled();
-  const shown = await raceWith('RACE_OWNER', () => post('OWNER_CHATTER back in 5', 'local-user', 'Owner'), 'OWNER_CHATTER');
+  const shown = await raceWith(
+    'RACE_OWNER',
+    () => post('OWNER_CHATTER back in 5', 'local-user', 'Owner'),
+    'OWNER_CHATTER',
+  );
 
   expect(shown[0]).toMatch(/Members can only forget their own messages/);
   expect(texts()).toContain('user-Bea: BEA_WORDS my diary entry');
@@ -141,12 +158,20 @@ test("the owner writing during a member's turn gives that turn no owner powers",
 test("an opt-out goes by sender id: the member's chatter is not stored, another member who takes their name still is", async () => {
   const QUIET = 'local:quiet';
   const send = async (sender: string, senderName: string, text: string) => {
-    const res = await env.api(`/api/chats/${encodeURIComponent(QUIET)}/messages`, { method: 'POST', json: { sender, senderName, text } });
+    const res = await env.api(`/api/chats/${encodeURIComponent(QUIET)}/messages`, {
+      method: 'POST',
+      json: { sender, senderName, text },
+    });
     expect(res.status).toBe(202);
     return env.waitRouted((m) => m.text === text);
   };
   await send('user-Kim', 'Kim', '@Andy OPT_OUT_NOW please');
-  await env.untilChat(QUIET, (ms) => ms.some((m) => m.fromAssistant && m.text.includes('nothing Kim says')), 90_000, 'the opt-out');
+  await env.untilChat(
+    QUIET,
+    (ms) => ms.some((m) => m.fromAssistant && m.text.includes('nothing Kim says')),
+    90_000,
+    'the opt-out',
+  );
   expect(env.host.store.forget.isOptedOut(QUIET, 'user-Kim')).toBe(true);
 
   // Chatter that does not address the assistant: Kim's is not stored; the other "Kim" (a different sender id) is.

@@ -53,11 +53,14 @@ function pushVoice(words: string): void {
 
 beforeAll(async () => {
   tg = await startFakeTelegram();
-  stt = await startFakeStt((a) => ({ text: a.sampleRate === 16_000 && a.channels === 1 ? heard(a.seconds, a.rms) : '' }));
+  stt = await startFakeStt((a) => ({
+    text: a.sampleRate === 16_000 && a.channels === 1 ? heard(a.seconds, a.rms) : '',
+  }));
   env = await startTestEnv({
     home,
     env: { NANOCLAW_STT_URL: stt.url, NANOCLAW_STT_KEY: STT_KEY },
-    script: (req) => (lastUserText(req).includes('weather in Paris') ? { text: 'Sunny, 21 degrees.' } : { text: 'Noted.' }),
+    script: (req) =>
+      lastUserText(req).includes('weather in Paris') ? { text: 'Sunny, 21 degrees.' } : { text: 'Noted.' },
     host: {
       get channels() {
         return [
@@ -112,9 +115,12 @@ test('a spoken "Andy, …" triggers, and the words reach the model as a voice no
 
   // The host decoded real speech to 16 kHz mono for the service, with the key only the host holds.
   expect(stt.received.length).toBe(2);
-  for (const a of stt.received) expect(a).toMatchObject({ sampleRate: 16_000, channels: 1, authorization: `Bearer ${STT_KEY}` });
+  for (const a of stt.received)
+    expect(a).toMatchObject({ sampleRate: 16_000, channels: 1, authorization: `Bearer ${STT_KEY}` });
   // The key never reached the sandbox's side of the model proxy.
-  expect(env.fake.requests.some((r) => JSON.stringify(r.headers).includes(STT_KEY) || r.text.includes(STT_KEY))).toBe(false);
+  expect(env.fake.requests.some((r) => JSON.stringify(r.headers).includes(STT_KEY) || r.text.includes(STT_KEY))).toBe(
+    false,
+  );
   // The audio stays in the inbox.
   const inbox = path.join(home, 'groups', 'travel', 'inbox');
   expect(fs.readdirSync(inbox).filter((f) => f.endsWith('.ogg') || f.endsWith('.oga')).length).toBe(2);

@@ -29,7 +29,13 @@ function pushVoice(words: string): void {
   tg.push({
     chat: GROUP,
     from: ALICE,
-    voice: { file_id: fileId, file_unique_id: `m${notes}`, duration: Math.ceil(seconds), mime_type: 'audio/ogg', file_size: ogg.length },
+    voice: {
+      file_id: fileId,
+      file_unique_id: `m${notes}`,
+      duration: Math.ceil(seconds),
+      mime_type: 'audio/ogg',
+      file_size: ogg.length,
+    },
   });
 }
 
@@ -84,7 +90,9 @@ test('a spoken "Computer, …" triggers, and the words the real engine heard rea
     .turnRequests()
     .map(lastUserText)
     .find((t) => /weather/i.test(t))!;
-  expect(prompt).toMatch(/<voice_note path="\/workspace\/group\/inbox\/[^"]+" transcribed="yes"\/>\ncomputer\b[^<]*weather[^<]*paris/i);
+  expect(prompt).toMatch(
+    /<voice_note path="\/workspace\/group\/inbox\/[^"]+" transcribed="yes"\/>\ncomputer\b[^<]*weather[^<]*paris/i,
+  );
   // The earlier note is in the catch-up too.
   expect(prompt).toMatch(/train/i);
   expect(env.fake.turnRequests().length).toBe(1);

@@ -30,7 +30,11 @@ const LONG = Array.from({ length: 11_000 }, (_, i) => `word${i}`).join(' ');
 function seedCredentials(home: string, selfJid: string): void {
   const dir = path.join(home, 'store', 'auth', 'whatsapp');
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const creds = { ...initAuthCreds(), registered: true, me: { id: `${selfJid.split('@')[0]}:1@s.whatsapp.net`, name: 'Me' } };
+  const creds = {
+    ...initAuthCreds(),
+    registered: true,
+    me: { id: `${selfJid.split('@')[0]}:1@s.whatsapp.net`, name: 'Me' },
+  };
   fs.writeFileSync(path.join(dir, 'creds.json'), JSON.stringify(creds, BufferJSON.replacer), { mode: 0o600 });
 }
 
@@ -67,12 +71,19 @@ describe('against crabline', () => {
     wa = await startCrabline('whatsapp', path.join(home, '.crabline'));
     seedCredentials(home, wa.manifest.selfJid);
     env = await startTestEnv({ home, script, env: { WHATSAPP_WS_URL: wa.manifest.endpoints.baileysWebSocketUrl } });
-    await until(() => env.host.channels.find((c) => c.name === 'whatsapp')?.isConnected() === true, 20_000, 'whatsapp connected');
+    await until(
+      () => env.host.channels.find((c) => c.name === 'whatsapp')?.isConnected() === true,
+      20_000,
+      'whatsapp connected',
+    );
     for (const [jid, folder, requiresTrigger] of [
       [ALICE, 'alice', false],
       [GROUP, 'family', true],
     ] as const) {
-      const res = await env.api('/api/groups', { method: 'POST', json: { jid, name: folder, folder, requiresTrigger } });
+      const res = await env.api('/api/groups', {
+        method: 'POST',
+        json: { jid, name: folder, folder, requiresTrigger },
+      });
       expect(res.status).toBe(201);
     }
   });
@@ -86,9 +97,11 @@ describe('against crabline', () => {
     const lines = await wa.untilRecorded((ls) => sentTo(ls, ALICE).length >= 1, 90_000, 'the private answer');
     expect(sentTo(lines, ALICE)).toEqual(['Andy: Private answer.']);
     // Typing was shown while the agent worked.
-    expect(lines.some((l) => l.body?.tag === 'chatstate' && l.body?.attrs?.to === ALICE && l.body?.content?.[0]?.tag === 'composing')).toBe(
-      true,
-    );
+    expect(
+      lines.some(
+        (l) => l.body?.tag === 'chatstate' && l.body?.attrs?.to === ALICE && l.body?.content?.[0]?.tag === 'composing',
+      ),
+    ).toBe(true);
   });
 
   test('in a group, an untriggered message is kept as context and asks nobody', async () => {
@@ -123,9 +136,17 @@ describe('against crabline', () => {
       audio: { contentBase64: ogg.toString('base64'), mimeType: 'audio/ogg; codecs=opus', ptt: true },
     });
     const inbox = path.join(home, 'groups', 'alice', 'inbox');
-    await until(() => fs.existsSync(inbox) && fs.readdirSync(inbox).length === 1, 30_000, 'the voice note in the inbox');
+    await until(
+      () => fs.existsSync(inbox) && fs.readdirSync(inbox).length === 1,
+      30_000,
+      'the voice note in the inbox',
+    );
     expect(fs.readFileSync(path.join(inbox, fs.readdirSync(inbox)[0]))).toEqual(ogg);
-    await wa.untilRecorded((ls) => sentTo(ls, ALICE).includes('Andy: Heard your voice note.'), 90_000, 'the answer to the voice note');
+    await wa.untilRecorded(
+      (ls) => sentTo(ls, ALICE).includes('Andy: Heard your voice note.'),
+      90_000,
+      'the answer to the voice note',
+    );
   });
 
   test('a stranger writing in private gets a pairing code and is not answered by the agent', async () => {
@@ -175,13 +196,21 @@ describe('against crabline', () => {
       const crashed = proc;
       await until(() => connections(server) === 2, 20_000, 'the second host connected');
       await server.inject({ chatJid: ALICE, senderJid: ALICE, text: 'what is the plan?' });
-      await until(() => crashed.child.signalCode !== null || crashed.child.exitCode !== null, 90_000, 'the host to crash mid-turn');
+      await until(
+        () => crashed.child.signalCode !== null || crashed.child.exitCode !== null,
+        90_000,
+        'the host to crash mid-turn',
+      );
       expect(crashed.child.signalCode, crashed.output()).toBe('SIGKILL');
       expect(sentTo(server.recorded(), ALICE)).toEqual([]);
 
       proc = await startHostProcess(crashHome, hostEnv(), entry);
       await proc.settled(90_000);
-      const lines = await server.untilRecorded((ls) => sentTo(ls, ALICE).length >= 1, 30_000, 'the answer after restart');
+      const lines = await server.untilRecorded(
+        (ls) => sentTo(ls, ALICE).length >= 1,
+        30_000,
+        'the answer after restart',
+      );
       expect(sentTo(lines, ALICE)).toEqual(['Andy: Here is the plan.']);
       // A second start sends nothing again.
       await proc.kill('SIGTERM');
@@ -203,7 +232,10 @@ describe('against crabline', () => {
 // not cover WhatsApp's encryption or its server's acknowledgements.
 describe('groups, at the Baileys socket boundary', () => {
   const OWN = '447700900001@s.whatsapp.net';
-  const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==', 'base64');
+  const PNG = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+    'base64',
+  );
   const media = fakeMediaServer({ P1: PNG });
   const sockets = fakeSocketFactory({ groups: { [GROUP]: { id: GROUP, subject: 'Family' } } });
   let env: TestEnv;
@@ -273,7 +305,11 @@ describe('groups, at the Baileys socket boundary', () => {
     push({
       extendedTextMessage: {
         text: 'tell me more',
-        contextInfo: { stanzaId: mine.options?.messageId, participant: OWN, quotedMessage: { conversation: mine.content.text } },
+        contextInfo: {
+          stanzaId: mine.options?.messageId,
+          participant: OWN,
+          quotedMessage: { conversation: mine.content.text },
+        },
       },
     });
     await until(() => groupSent().length >= 3, 90_000, 'the answer to the reply');

@@ -28,12 +28,18 @@ const ROUTES = routes();
 let allowedRoot: string;
 
 beforeAll(async () => {
-  const reg = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:family', name: 'Family', folder: 'family' } });
+  const reg = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: 'local:family', name: 'Family', folder: 'family' },
+  });
   expect(reg.status).toBe(201);
   allowedRoot = path.join(env.home, '..', `${path.basename(env.home)}-allowed`);
   fs.mkdirSync(path.join(allowedRoot, 'docs'), { recursive: true });
   fs.mkdirSync(env.config.configDir, { recursive: true });
-  fs.writeFileSync(path.join(env.config.configDir, 'mount-allowlist.json'), JSON.stringify({ allowedRoots: [{ path: allowedRoot }] }));
+  fs.writeFileSync(
+    path.join(env.config.configDir, 'mount-allowlist.json'),
+    JSON.stringify({ allowedRoots: [{ path: allowedRoot }] }),
+  );
 });
 afterAll(async () => {
   await env.close();
@@ -77,7 +83,10 @@ const BAD_AUTH: [string, (token: string) => { headers: Record<string, string>; q
   ['a wrong token of the same length', (t) => ({ headers: { authorization: `Bearer ${'A'.repeat(t.length)}` } })],
   ['the token minus its last character', (t) => ({ headers: { authorization: `Bearer ${t.slice(0, -1)}` } })],
   ['the token with one more character', (t) => ({ headers: { authorization: `Bearer ${t}x` } })],
-  ['the token under Basic', (t) => ({ headers: { authorization: `Basic ${Buffer.from(`nanoclaw:${t}`).toString('base64')}` } })],
+  [
+    'the token under Basic',
+    (t) => ({ headers: { authorization: `Basic ${Buffer.from(`nanoclaw:${t}`).toString('base64')}` } }),
+  ],
   ['the token in a cookie', (t) => ({ headers: { cookie: `token=${t}; nanoclaw.token=${t}; api-token=${t}` } })],
   ['the token in the query string', (t) => ({ headers: {}, query: `token=${t}&access_token=${t}` })],
   ['the token as x-api-key', (t) => ({ headers: { 'x-api-key': t } })],
@@ -127,7 +136,9 @@ describe('every API route needs the token', () => {
         body,
       );
       expect(r.status, what).toBe(401);
-      expect(JSON.parse(r.text).error, what).toMatch(/^Missing or wrong API token: send "Authorization: Bearer <token>"/);
+      expect(JSON.parse(r.text).error, what).toMatch(
+        /^Missing or wrong API token: send "Authorization: Bearer <token>"/,
+      );
       expect(storeDigest(env.host.store), what).toBe(digest);
       expect(r.text.includes(env.host.token) || r.text.includes(TEST_KEY), what).toBe(false);
     }
@@ -214,11 +225,16 @@ describe('chat ids in URLs', () => {
     'local:main/messages',
   ])('POST a message to %j is refused', async (jid) => {
     const digest = storeDigest(env.host.store);
-    const res = await env.api(`/api/chats/${encodeURIComponent(jid)}/messages`, { method: 'POST', json: { text: 'hi' } });
+    const res = await env.api(`/api/chats/${encodeURIComponent(jid)}/messages`, {
+      method: 'POST',
+      json: { text: 'hi' },
+    });
     if (jid === '') expect(res.status).toBe(404);
     else {
       expect(res.status).toBe(400);
-      expect(((await res.json()) as any).error).toMatch(/^Only local chats \(local:<name>\) take messages through the API/);
+      expect(((await res.json()) as any).error).toMatch(
+        /^Only local chats \(local:<name>\) take messages through the API/,
+      );
     }
     expect(storeDigest(env.host.store)).toBe(digest);
   });
@@ -265,7 +281,10 @@ describe('registration and settings through the API', () => {
   ])('POST /api/groups with folder %j is refused, nothing created', async (folder) => {
     const digest = storeDigest(env.host.store);
     const files = tree(env.home);
-    const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:hostile', name: 'Hostile', folder } });
+    const res = await env.api('/api/groups', {
+      method: 'POST',
+      json: { jid: 'local:hostile', name: 'Hostile', folder },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).error).toMatch(/not allowed|reserved|belongs to the main group/);
     expect(storeDigest(env.host.store)).toBe(digest);
@@ -292,7 +311,9 @@ describe('registration and settings through the API', () => {
     expect((await env.api('/api/groups/local%3Aclaimer', { method: 'DELETE' })).status).toBe(200);
   });
 
-  const mount = (hostPath: string, containerPath = 'docs') => ({ sandbox: { extraMounts: [{ hostPath, containerPath }] } });
+  const mount = (hostPath: string, containerPath = 'docs') => ({
+    sandbox: { extraMounts: [{ hostPath, containerPath }] },
+  });
   test.each([
     ['isMain', () => ({ isMain: true }), /Unrecognized key/],
     ['is_main', () => ({ is_main: true }), /Unrecognized key/],
@@ -302,9 +323,21 @@ describe('registration and settings through the API', () => {
     ['a two-line trigger', () => ({ trigger: '@Andy\n@Everyone' }), /must be on one line/],
     ['an empty name', () => ({ name: '   ' }), /name: /],
     ['an egress policy that does not exist', () => ({ sandbox: { egress: 'everything' } }), /sandbox.egress: /],
-    ['an egress destination with a path', () => ({ sandbox: { egressAllowlist: ['evil.com/../x'] } }), /must be a destination/],
-    ['an egress destination with a scheme', () => ({ sandbox: { egressAllowlist: ['http://evil.com'] } }), /must be a destination/],
-    ['an egress destination with spaces', () => ({ sandbox: { egressAllowlist: ['evil.com other.com'] } }), /must be a destination/],
+    [
+      'an egress destination with a path',
+      () => ({ sandbox: { egressAllowlist: ['evil.com/../x'] } }),
+      /must be a destination/,
+    ],
+    [
+      'an egress destination with a scheme',
+      () => ({ sandbox: { egressAllowlist: ['http://evil.com'] } }),
+      /must be a destination/,
+    ],
+    [
+      'an egress destination with spaces',
+      () => ({ sandbox: { egressAllowlist: ['evil.com other.com'] } }),
+      /must be a destination/,
+    ],
     ['a huge memory limit', () => ({ sandbox: { memoryMb: 1e12 } }), /sandbox.memoryMb: /],
     ['a fractional pid limit', () => ({ sandbox: { pids: 16.5 } }), /sandbox.pids: /],
     ['an unknown sandbox key', () => ({ sandbox: { privileged: true } }), /Unrecognized key/],
@@ -335,9 +368,15 @@ describe('registration and settings through the API', () => {
   });
 
   test('an allowed mount is saved (the check above is not refusing everything)', async () => {
-    const res = await env.api('/api/groups/local%3Afamily', { method: 'PATCH', json: mount(path.join(allowedRoot, 'docs')) });
+    const res = await env.api('/api/groups/local%3Afamily', {
+      method: 'PATCH',
+      json: mount(path.join(allowedRoot, 'docs')),
+    });
     expect(res.status).toBe(200);
-    expect((await env.api('/api/groups/local%3Afamily', { method: 'PATCH', json: { sandbox: { extraMounts: null } } })).status).toBe(200);
+    expect(
+      (await env.api('/api/groups/local%3Afamily', { method: 'PATCH', json: { sandbox: { extraMounts: null } } }))
+        .status,
+    ).toBe(200);
   });
 
   test.each([

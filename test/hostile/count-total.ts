@@ -18,11 +18,16 @@ export function teardown(): void {
   if (!countDir) return;
   const rows = fs
     .readdirSync(countDir)
-    .map((f) => JSON.parse(fs.readFileSync(path.join(countDir!, f), 'utf8')) as { label: string; ran: number; failed: number });
+    .map(
+      (f) =>
+        JSON.parse(fs.readFileSync(path.join(countDir!, f), 'utf8')) as { label: string; ran: number; failed: number },
+    );
   rows.sort((a, b) => a.label.localeCompare(b.label));
   const total = rows.reduce((n, r) => n + r.ran, 0);
   const failed = rows.reduce((n, r) => n + r.failed, 0);
-  const lines = rows.map((r) => `  ${r.label.padEnd(12)} ${String(r.ran).padStart(4)}${r.failed ? ` (${r.failed} failed)` : ''}`);
+  const lines = rows.map(
+    (r) => `  ${r.label.padEnd(12)} ${String(r.ran).padStart(4)}${r.failed ? ` (${r.failed} failed)` : ''}`,
+  );
   process.stdout.write(`\n${lines.join('\n')}\nhostile cases: ${total}${failed ? ` (${failed} failed)` : ''}\n`);
   fs.rmSync(countDir, { recursive: true, force: true });
 }

@@ -33,7 +33,9 @@ const fill = (p: string) =>
     .replace(':name', 'whatsapp');
 const all = [
   ...new Map(
-    app.routes.filter((r) => r.method !== 'ALL').map((r) => [`${r.method} ${r.path}`, [r.method, fill(r.path)] as [string, string]]),
+    app.routes
+      .filter((r) => r.method !== 'ALL')
+      .map((r) => [`${r.method} ${r.path}`, [r.method, fill(r.path)] as [string, string]]),
   ).values(),
 ];
 const API = all.filter(([, p]) => p.startsWith('/api/'));
@@ -57,7 +59,11 @@ const SIMPLE_BODIES: [string, string, string][] = [
       schedule_value: '60000',
     }),
   ],
-  ['a multipart form', 'multipart/form-data; boundary=x', '--x\r\ncontent-disposition: form-data; name="text"\r\n\r\npwned\r\n--x--\r\n'],
+  [
+    'a multipart form',
+    'multipart/form-data; boundary=x',
+    '--x\r\ncontent-disposition: form-data; name="text"\r\n\r\npwned\r\n--x--\r\n',
+  ],
 ];
 
 describe('cross-origin writes without the bearer header', () => {
@@ -97,7 +103,11 @@ describe('no CORS grant to another origin', () => {
   test.each(all)('preflight for %s %s grants nothing', async (method, p) => {
     const res = await fetch(env.host.url + p, {
       method: 'OPTIONS',
-      headers: { origin: EVIL, 'access-control-request-method': method, 'access-control-request-headers': 'authorization, content-type' },
+      headers: {
+        origin: EVIL,
+        'access-control-request-method': method,
+        'access-control-request-headers': 'authorization, content-type',
+      },
     });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
     expect(res.headers.get('access-control-allow-credentials')).toBeNull();

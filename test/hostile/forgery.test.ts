@@ -52,7 +52,11 @@ describe("send_message always goes to the caller's own chat", () => {
 describe('only the main chat administers groups, whatever the payload says', () => {
   const adminCalls: [string, Record<string, unknown>, RegExp][] = [
     ['list_groups', {}, /Only the main chat can use list_groups/],
-    ['register_group', { jid: 'local:evil', name: 'Evil', folder: 'evil' }, /Only the main chat can use register_group/],
+    [
+      'register_group',
+      { jid: 'local:evil', name: 'Evil', folder: 'evil' },
+      /Only the main chat can use register_group/,
+    ],
     [
       'register_group',
       { jid: 'local:evil2', name: 'Evil', folder: 'evil2', requires_trigger: false },
@@ -85,7 +89,11 @@ describe('only the main chat administers groups, whatever the payload says', () 
 
   test('work cannot unregister family, even naming it as its own', async () => {
     const digest = storeDigest(rig.store);
-    const r = await rig.tool('work', 'unregister_group', { jid: 'local:family', group_folder: 'family', chat_jid: 'local:family' });
+    const r = await rig.tool('work', 'unregister_group', {
+      jid: 'local:family',
+      group_folder: 'family',
+      chat_jid: 'local:family',
+    });
     expect(r.ok).toBe(false);
     expect(storeDigest(rig.store)).toBe(digest);
     expect(rig.store.groups.get('local:family')).toBeTruthy();
@@ -100,7 +108,12 @@ describe('nothing becomes main', () => {
     ['a main trigger', { trigger: '@Andy', requires_trigger: false, is_main: 1 }],
   ])('main registering a group with %s registers an ordinary group', async (_what, claim) => {
     const id = Math.random().toString(36).slice(2, 8);
-    const r = await rig.tool('main', 'register_group', { jid: `local:n${id}`, name: 'New', folder: `n${id}`, ...claim });
+    const r = await rig.tool('main', 'register_group', {
+      jid: `local:n${id}`,
+      name: 'New',
+      folder: `n${id}`,
+      ...claim,
+    });
     expect(r.ok).toBe(true);
     const g = rig.store.groups.get(`local:n${id}`)!;
     expect(g.isMain).toBe(false);
@@ -144,7 +157,10 @@ describe("tasks: another group's reads as absent", () => {
   test.each(rows)("%s on work's task from family claiming %s", async (tool, _what, args, claim) => {
     const digest = storeDigest(rig.store);
     const r = await rig.tool('family', tool, { ...args(rig.workTask), ...claim });
-    expect(r).toEqual({ ok: false, error: `No task "${rig.workTask}" belongs to this chat; list_tasks shows the ones that do.` });
+    expect(r).toEqual({
+      ok: false,
+      error: `No task "${rig.workTask}" belongs to this chat; list_tasks shows the ones that do.`,
+    });
     expect(storeDigest(rig.store)).toBe(digest);
   });
 
@@ -154,8 +170,16 @@ describe("tasks: another group's reads as absent", () => {
     ['work, claiming main', { target_group: 'work', is_main: true, group_folder: 'main' }],
   ])('family scheduling for %s is refused', async (_what, claim) => {
     const digest = storeDigest(rig.store);
-    const r = await rig.tool('family', 'schedule_task', { prompt: 'x', schedule_type: 'interval', schedule_value: '3600000', ...claim });
-    expect(r).toEqual({ ok: false, error: expect.stringMatching(/^Only the main chat can schedule tasks for another group/) });
+    const r = await rig.tool('family', 'schedule_task', {
+      prompt: 'x',
+      schedule_type: 'interval',
+      schedule_value: '3600000',
+      ...claim,
+    });
+    expect(r).toEqual({
+      ok: false,
+      error: expect.stringMatching(/^Only the main chat can schedule tasks for another group/),
+    });
     expect(storeDigest(rig.store)).toBe(digest);
   });
 
@@ -275,7 +299,9 @@ describe("through a real sandbox: the model's forged tool calls reach the gatewa
       ['local:family', 'Family', 'family', false],
       ['local:work', 'Work', 'work', true],
     ] as const) {
-      expect((await env.api('/api/groups', { method: 'POST', json: { jid, name, folder, requiresTrigger } })).status).toBe(201);
+      expect(
+        (await env.api('/api/groups', { method: 'POST', json: { jid, name, folder, requiresTrigger } })).status,
+      ).toBe(201);
     }
     // Something in work and main to compare against: neither may change.
     await env.send('local:work', 'the budget is final');
@@ -286,7 +312,9 @@ describe("through a real sandbox: the model's forged tool calls reach the gatewa
 
   const textsIn = async (jid: string) => (await env.messages(jid)).map((m) => `${m.senderName}: ${m.text}`);
   const groupsNow = async () =>
-    ((await (await env.api('/api/groups')).json()) as any).groups.map((g: any) => `${g.jid} ${g.folder} ${g.isMain}`).sort();
+    ((await (await env.api('/api/groups')).json()) as any).groups
+      .map((g: any) => `${g.jid} ${g.folder} ${g.isMain}`)
+      .sort();
 
   /** Family's agent makes the forged call; answers the tool result the model was shown (its final reply). */
   async function forge(marker: string, repliesExpected = 1): Promise<string> {
@@ -304,17 +332,20 @@ describe("through a real sandbox: the model's forged tool calls reach the gatewa
     ['FORGE_LIST', /^Tool said: Refused: Only the main chat can use list_groups\.(\n|$)/],
   ];
 
-  test.each(REFUSED)('%s from family: the model is told it was refused, and no chat, group or task changes', async (marker, said) => {
-    const work = await textsIn('local:work');
-    const main = await textsIn('local:main');
-    const groups = await groupsNow();
-    const tasks = env.host.store.tasks.listAll().length;
-    expect(await forge(marker)).toMatch(said);
-    expect(await textsIn('local:work')).toEqual(work);
-    expect(await textsIn('local:main')).toEqual(main);
-    expect(await groupsNow()).toEqual(groups);
-    expect(env.host.store.tasks.listAll()).toHaveLength(tasks);
-  });
+  test.each(REFUSED)(
+    '%s from family: the model is told it was refused, and no chat, group or task changes',
+    async (marker, said) => {
+      const work = await textsIn('local:work');
+      const main = await textsIn('local:main');
+      const groups = await groupsNow();
+      const tasks = env.host.store.tasks.listAll().length;
+      expect(await forge(marker)).toMatch(said);
+      expect(await textsIn('local:work')).toEqual(work);
+      expect(await textsIn('local:main')).toEqual(main);
+      expect(await groupsNow()).toEqual(groups);
+      expect(env.host.store.tasks.listAll()).toHaveLength(tasks);
+    },
+  );
 
   test('send_message claiming the work chat lands in family only', async () => {
     const work = await textsIn('local:work');

@@ -205,7 +205,10 @@ describe('oversized calls', () => {
     const body = Buffer.alloc(32 * 1024 * 1024 + 1, 0x20);
     const r = await rig.request('family', 'POST', '/v1/messages', body);
     expect(r.status).toBe(413);
-    expect(r.json).toEqual({ type: 'error', error: { type: 'request_too_large', message: 'Request body over 32 MB.' } });
+    expect(r.json).toEqual({
+      type: 'error',
+      error: { type: 'request_too_large', message: 'Request body over 32 MB.' },
+    });
     expect(rig.fake.requests.length).toBe(before);
     expect(storeDigest(rig.store)).toBe(usage);
   });
@@ -264,7 +267,10 @@ describe('the model proxy keeps the credential on the host', () => {
 
 describe('a TCP endpoint (for VMs) lets nothing through without its secret', () => {
   test.each([
-    ['no preamble at all', (_s: string) => 'POST /tools/list_groups HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}'],
+    [
+      'no preamble at all',
+      (_s: string) => 'POST /tools/list_groups HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}',
+    ],
     ['a wrong secret', (_s: string) => `${TCP_PREAMBLE}${'0'.repeat(64)}\n`],
     ['the secret with a different case', (s: string) => `${TCP_PREAMBLE}${s.toUpperCase()}\n`],
     ['a truncated secret', (s: string) => `${TCP_PREAMBLE}${s.slice(0, 63)}\n`],
@@ -387,7 +393,10 @@ describe('the model proxy forwards only the Messages API, and meters what it for
   });
 
   test('a streamed answer of several megabytes is metered by its final usage', async () => {
-    rig.fake.setScript(() => ({ text: 'y'.repeat(6 * 1024 * 1024), usage: { input_tokens: 3, output_tokens: 900_000 } }));
+    rig.fake.setScript(() => ({
+      text: 'y'.repeat(6 * 1024 * 1024),
+      usage: { input_tokens: 3, output_tokens: 900_000 },
+    }));
     try {
       const before = familyUsage();
       const r = await rig.request('family', 'POST', '/v1/messages', { ...call, stream: true });
@@ -425,7 +434,11 @@ describe('the model proxy forwards only the Messages API, and meters what it for
         setTimeout(() => reject(new Error('no answer began')), 10_000);
         req.end(data);
       });
-      await until(() => familyUsage().outputTokens - before.outputTokens === 777, 10_000, 'the hung-up call to be metered');
+      await until(
+        () => familyUsage().outputTokens - before.outputTokens === 777,
+        10_000,
+        'the hung-up call to be metered',
+      );
     } finally {
       rig.fake.setScript(() => ({ text: 'hi', usage: { input_tokens: 3, output_tokens: 2 } }));
     }

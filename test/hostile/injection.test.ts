@@ -161,7 +161,8 @@ describe('full-text search syntax is literal', () => {
     const text = (r as { text: string }).text;
     expect(text).not.toContain(WORK_SECRET.toUpperCase());
     expect(text.replace(/^No messages match ".*"\.$/s, '')).not.toContain(WORK_SECRET);
-    if (!text.startsWith('No messages match')) for (const line of text.split('\n')) expect(line).toMatch(/Local:family|local:family/i);
+    if (!text.startsWith('No messages match'))
+      for (const line of text.split('\n')) expect(line).toMatch(/Local:family|local:family/i);
     expect(storeDigest(rig.store)).toBe(digest);
   });
 });
@@ -176,7 +177,10 @@ describe('through the real agent', () => {
   });
 
   test('hostile names and texts reach the model as exactly one <message> each, and read back intact', async () => {
-    const reg = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:team', name: 'Team', folder: 'team' } });
+    const reg = await env.api('/api/groups', {
+      method: 'POST',
+      json: { jid: 'local:team', name: 'Team', folder: 'team' },
+    });
     expect(reg.status).toBe(201);
     const sent = INJECTIONS.slice(0, 12);
     for (const [i, evil] of sent.entries()) {
@@ -190,7 +194,10 @@ describe('through the real agent', () => {
     const [reply] = await env.waitForReply('local:team');
     expect(reply.text).toBe('Noted.');
     const prompt = lastUserText(env.fake.turnRequests()[0]);
-    const block = prompt.slice(prompt.indexOf('<messages>\n'), prompt.indexOf('\n</messages>') + '\n</messages>'.length);
+    const block = prompt.slice(
+      prompt.indexOf('<messages>\n'),
+      prompt.indexOf('\n</messages>') + '\n</messages>'.length,
+    );
     const parsed = parse(block);
     expect(parsed).toHaveLength(sent.length + 1);
     parsed.slice(0, sent.length).forEach((p, i) => {

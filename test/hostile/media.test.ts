@@ -127,7 +127,9 @@ describe('Telegram documents with hostile names and types', () => {
     expect(fs.readFileSync(path.join(rig.paths.groups, 'tgfam', rel)).equals(bytes)).toBe(true);
     // Exactly one new file (and the inbox the first time), nowhere else.
     const added = tree(rig.root).filter((p) => !before.includes(p));
-    expect(added.filter((p) => p !== 'home/groups/tgfam/inbox/' && p !== 'home/data/media-staging/')).toEqual([`home/groups/tgfam/${rel}`]);
+    expect(added.filter((p) => p !== 'home/groups/tgfam/inbox/' && p !== 'home/data/media-staging/')).toEqual([
+      `home/groups/tgfam/${rel}`,
+    ]);
     expect(fs.readdirSync(mediaStagingDir(rig.paths))).toEqual([]);
     expect(before.filter((p) => !tree(rig.root).includes(p))).toEqual([]);
     // The name is shown only as one line of text, without invisible characters.
@@ -150,7 +152,12 @@ describe('an inbox the agent replaced', () => {
       const before = tree(rig.root);
       const fileId = fake.addFile(crypto.randomBytes(500), { filePath: 'photos/p.jpg' });
       const msg = await next(() =>
-        fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }),
+        fake.push({
+          chat,
+          from: ALICE,
+          caption: 'look',
+          photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }],
+        }),
       );
       expect(msg.text).toBe(`look${REFUSED_NOTE}`);
       expect(msg.attachments ?? []).toEqual([]);
@@ -175,7 +182,12 @@ describe('an inbox the agent swaps for a link while the download is in flight', 
     const release = fake.holdDownloads();
     try {
       const arrived = next(() =>
-        fake.push({ chat, from: ALICE, caption: 'look', photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }] }),
+        fake.push({
+          chat,
+          from: ALICE,
+          caption: 'look',
+          photo: [{ file_id: fileId, file_unique_id: fileId, width: 10, height: 10 }],
+        }),
       );
       // The host has checked the inbox and is waiting for the bytes: now the agent strikes.
       await until(() => fake.downloads.includes(filePath));

@@ -100,7 +100,9 @@ describe('group folder names', () => {
       const jid = `local:f${Math.random().toString(36).slice(2, 8)}`;
       const r = await rig.tool('main', 'register_group', { jid, name: 'Hostile', folder });
       expect(r.ok).toBe(false);
-      expect((r as { error: string }).error).toMatch(/required|at most 64|not allowed|reserved|belongs to the main group/);
+      expect((r as { error: string }).error).toMatch(
+        /required|at most 64|not allowed|reserved|belongs to the main group/,
+      );
       expect(storeDigest(rig.store)).toBe(digest);
       expect(tree(rig.root)).toEqual(files);
     },
@@ -125,7 +127,10 @@ describe('symlinks planted where the host writes', () => {
     ["a symlink to another group's folder", (d) => fs.symlinkSync(path.join(rig.paths.groups, 'work'), d)],
     ['a relative symlink to the main folder', (d) => fs.symlinkSync('main', d)],
     ['a symlink to the home itself', (d) => fs.symlinkSync(rig.home, d)],
-    ['a dangling symlink to a new folder outside', (d) => fs.symlinkSync(path.join(rig.outside, 'created-by-attack'), d)],
+    [
+      'a dangling symlink to a new folder outside',
+      (d) => fs.symlinkSync(path.join(rig.outside, 'created-by-attack'), d),
+    ],
     ['a symlink loop', (d) => fs.symlinkSync(d, d)],
     ['a regular file', (d) => fs.writeFileSync(d, 'not a folder')],
   ];
@@ -136,7 +141,10 @@ describe('symlinks planted where the host writes', () => {
     const digest = storeDigest(rig.store);
     const files = tree(rig.root);
     const r = await rig.tool('main', 'register_group', { jid: `local:${folder}`, name: 'Planted', folder });
-    expect(r).toEqual({ ok: false, error: `groups/${folder} exists but is not a plain directory; move it away and try again.` });
+    expect(r).toEqual({
+      ok: false,
+      error: `groups/${folder} exists but is not a plain directory; move it away and try again.`,
+    });
     expect(storeDigest(rig.store)).toBe(digest);
     expect(tree(rig.root)).toEqual(files);
     expect(fs.readFileSync(path.join(rig.outside, 'victim.txt'), 'utf8')).toBe('do not touch');
@@ -148,16 +156,19 @@ describe('symlinks planted where the host writes', () => {
   test.each([
     ['dangling, to a new file outside', () => path.join(rig.outside, 'planted.md')],
     ['to an existing file outside', () => path.join(rig.outside, 'victim.txt')],
-  ])('a left-over folder whose CLAUDE.md is a symlink %s: registration never writes through it', async (_what, target) => {
-    const folder = `c${Math.random().toString(36).slice(2, 8)}`;
-    const dir = path.join(rig.paths.groups, folder);
-    fs.mkdirSync(dir);
-    fs.symlinkSync(target(), path.join(dir, 'CLAUDE.md'));
-    const outsideBefore = tree(rig.outside);
-    await rig.tool('main', 'register_group', { jid: `local:${folder}`, name: 'Leftover', folder });
-    expect(tree(rig.outside)).toEqual(outsideBefore);
-    expect(fs.readFileSync(path.join(rig.outside, 'victim.txt'), 'utf8')).toBe('do not touch');
-  });
+  ])(
+    'a left-over folder whose CLAUDE.md is a symlink %s: registration never writes through it',
+    async (_what, target) => {
+      const folder = `c${Math.random().toString(36).slice(2, 8)}`;
+      const dir = path.join(rig.paths.groups, folder);
+      fs.mkdirSync(dir);
+      fs.symlinkSync(target(), path.join(dir, 'CLAUDE.md'));
+      const outsideBefore = tree(rig.outside);
+      await rig.tool('main', 'register_group', { jid: `local:${folder}`, name: 'Leftover', folder });
+      expect(tree(rig.outside)).toEqual(outsideBefore);
+      expect(fs.readFileSync(path.join(rig.outside, 'victim.txt'), 'utf8')).toBe('do not touch');
+    },
+  );
 
   test.each([
     ['groups/main/CLAUDE.md', () => path.join(rig.paths.groups, 'main', 'CLAUDE.md')],
@@ -204,7 +215,9 @@ describe('symlinks planted where the host writes', () => {
   });
 
   test('a plain inbox (or none yet) is used', () => {
-    expect(inboxDirFor({ store: rig.store, paths: rig.paths }, 'local:family')).toBe(path.join(rig.paths.groups, 'family', 'inbox'));
+    expect(inboxDirFor({ store: rig.store, paths: rig.paths }, 'local:family')).toBe(
+      path.join(rig.paths.groups, 'family', 'inbox'),
+    );
     expect(inboxDirFor({ store: rig.store, paths: rig.paths }, 'local:stranger')).toBeNull();
   });
 });
@@ -228,7 +241,12 @@ describe('extra mounts', () => {
   let user: string;
   let config: string;
   const resolve = (mounts: any[], isMain = false) =>
-    resolveExtraMounts(mounts, { isMain, load: loadMountAllowlist(config), protectedPaths: [rig.home, config], homedir: user });
+    resolveExtraMounts(mounts, {
+      isMain,
+      load: loadMountAllowlist(config),
+      protectedPaths: [rig.home, config],
+      homedir: user,
+    });
 
   beforeAll(() => {
     user = path.join(rig.root, 'user');

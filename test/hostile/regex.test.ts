@@ -112,16 +112,27 @@ describe('triggers are literal and bounded', () => {
   test.each<[string, () => unknown]>([
     [
       'a channel mention made of regex syntax',
-      () => isTriggered(group('@Andy'), { text: 'a'.repeat(60_000) + '!', fromAssistant: false }, { mentions: ['(a+)+$', '@(.*)*'] }),
+      () =>
+        isTriggered(
+          group('@Andy'),
+          { text: 'a'.repeat(60_000) + '!', fromAssistant: false },
+          { mentions: ['(a+)+$', '@(.*)*'] },
+        ),
     ],
     ['internal-reasoning stripping on an unclosed tag flood', () => stripInternal('<internal>'.repeat(50_000) + 'x')],
     [
       'internal-reasoning stripping on nested open tags',
       () => stripInternal('<internal><internal>'.repeat(20_000) + '</internal>'.repeat(20_000)),
     ],
-    ['the pairing approval pattern on a long message', () => APPROVE_PATTERN.test('approve' + ' '.repeat(100_000) + 'ABCDEFG')],
+    [
+      'the pairing approval pattern on a long message',
+      () => APPROVE_PATTERN.test('approve' + ' '.repeat(100_000) + 'ABCDEFG'),
+    ],
     ['the pairing approval pattern on leading spaces', () => APPROVE_PATTERN.test(' '.repeat(100_000) + 'x')],
-    ['an egress destination built to backtrack', () => parseHostPort('a-'.repeat(120) + '.' + 'b'.repeat(62) + '!', 443)],
+    [
+      'an egress destination built to backtrack',
+      () => parseHostPort('a-'.repeat(120) + '.' + 'b'.repeat(62) + '!', 443),
+    ],
     ['an egress destination of many labels', () => parseHostPort('a.'.repeat(126) + '_', 443)],
   ])('%s stays bounded', (_what, run) => {
     const { ms } = timed(run);
@@ -151,7 +162,10 @@ describe('through a real host whose assistant is named like a regex bomb', () =>
     expect(reg.status).toBe(201);
     expect(((await reg.json()) as any).group.trigger).toBe(trigger ?? '@(a+)+$');
     const t = performance.now();
-    const res = await env.api(`/api/chats/local%3Ar${id}/messages`, { method: 'POST', json: { text: 'a'.repeat(200_000) + '!' } });
+    const res = await env.api(`/api/chats/local%3Ar${id}/messages`, {
+      method: 'POST',
+      json: { text: 'a'.repeat(200_000) + '!' },
+    });
     expect(res.status).toBe(202);
     expect(performance.now() - t).toBeLessThan(HANG);
     const stored = await env.messages(`local:r${id}`);
@@ -166,7 +180,10 @@ describe('through a real host whose assistant is named like a regex bomb', () =>
       json: { jid: 'local:droid', name: 'Droid', folder: 'droid', trigger: '@R2-D2' },
     });
     expect(reg.status).toBe(201);
-    const quiet = await env.api('/api/chats/local%3Adroid/messages', { method: 'POST', json: { text: 'just chatting' } });
+    const quiet = await env.api('/api/chats/local%3Adroid/messages', {
+      method: 'POST',
+      json: { text: 'just chatting' },
+    });
     expect(quiet.status).toBe(202);
     expect(env.host.agents.size).toBe(0);
     await env.send('local:droid', '@r2-d2 are you there?');

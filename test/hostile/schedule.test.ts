@@ -120,7 +120,11 @@ describe('the rules', () => {
 describe('through the tools', () => {
   test.each(HOSTILE_SCHEDULES)('schedule_task %s %j is refused, nothing created', async (type, value, error) => {
     const digest = storeDigest(rig.store);
-    const r = await rig.tool('family', 'schedule_task', { prompt: 'do it', schedule_type: type, schedule_value: value });
+    const r = await rig.tool('family', 'schedule_task', {
+      prompt: 'do it',
+      schedule_type: type,
+      schedule_value: value,
+    });
     expect(r).toEqual({ ok: false, error: expect.stringMatching(error) });
     expect(storeDigest(rig.store)).toBe(digest);
   });
@@ -129,7 +133,11 @@ describe('through the tools', () => {
     'update_task to %s %j is refused, the task unchanged',
     async (type, value, error) => {
       const digest = storeDigest(rig.store);
-      const r = await rig.tool('family', 'update_task', { task_id: rig.familyTask, schedule_type: type, schedule_value: value });
+      const r = await rig.tool('family', 'update_task', {
+        task_id: rig.familyTask,
+        schedule_type: type,
+        schedule_value: value,
+      });
       expect(r).toEqual({ ok: false, error: expect.stringMatching(error) });
       expect(storeDigest(rig.store)).toBe(digest);
     },

@@ -82,7 +82,11 @@ export function socketRequest(
   headers: Record<string, string> = {},
 ): Promise<Reply> {
   const data =
-    body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    body === undefined
+      ? undefined
+      : Buffer.isBuffer(body)
+        ? body
+        : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -90,7 +94,10 @@ export function socketRequest(
         method,
         path: pathName,
         agent: false,
-        headers: { ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}), ...headers },
+        headers: {
+          ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}),
+          ...headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -192,7 +199,11 @@ export async function startRig(): Promise<Rig> {
     tools: [...tasks, ...createForgetTools({ store, paths, engine: forget })],
   });
   const schedule = async (who: Who, args: Record<string, unknown>) => {
-    const r = await handle(IDENTITIES[who], 'schedule_task', { schedule_type: 'cron', schedule_value: '0 9 * * *', ...args });
+    const r = await handle(IDENTITIES[who], 'schedule_task', {
+      schedule_type: 'cron',
+      schedule_value: '0 9 * * *',
+      ...args,
+    });
     if (!r.ok) throw new Error(r.error);
     return /task-[0-9a-f]{8}/.exec(r.text)![0];
   };

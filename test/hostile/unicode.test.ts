@@ -39,13 +39,17 @@ const UNICODE: [string, string][] = [
   ['a 4-byte-only text', '\ud835\udd73\ud835\udd8a\ud835\udd91\ud835\udd91\ud835\udd94'],
 ];
 
-const wellFormed = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+const wellFormed = (s: string) =>
+  s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
 describe('through the real API', () => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startTestEnv({ script: () => ({ text: 'ok' }) });
-    const res = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:uni', name: 'Uni', folder: 'uni' } });
+    const res = await env.api('/api/groups', {
+      method: 'POST',
+      json: { jid: 'local:uni', name: 'Uni', folder: 'uni' },
+    });
     expect(res.status).toBe(201);
   });
   afterAll(async () => {
@@ -54,7 +58,10 @@ describe('through the real API', () => {
 
   test.each(UNICODE)('%s in text and sender name is stored as sent, and does not trigger', async (_what, s) => {
     const before = (await env.messages('local:uni')).length;
-    const res = await env.api('/api/chats/local%3Auni/messages', { method: 'POST', json: { sender: `u-${s}`, senderName: s, text: s } });
+    const res = await env.api('/api/chats/local%3Auni/messages', {
+      method: 'POST',
+      json: { sender: `u-${s}`, senderName: s, text: s },
+    });
     expect(res.status).toBe(202);
     const all = await env.messages('local:uni');
     expect(all).toHaveLength(before + 1);
@@ -69,7 +76,10 @@ describe('through the real API', () => {
 
   test.each(UNICODE)('%s in a folder name is refused, nothing created', async (_what, s) => {
     const digest = storeDigest(env.host.store);
-    const bad = await env.api('/api/groups', { method: 'POST', json: { jid: 'local:u2', name: 'U2', folder: `u2${s}` } });
+    const bad = await env.api('/api/groups', {
+      method: 'POST',
+      json: { jid: 'local:u2', name: 'U2', folder: `u2${s}` },
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error).toMatch(/not allowed/);
     expect(storeDigest(env.host.store)).toBe(digest);
@@ -110,28 +120,31 @@ describe('in the catch-up and the trigger', () => {
     expect(isTriggered(group, { text: `@Andy ${s}`, fromAssistant: false })).toBe(true);
   });
 
-  test.each(UNICODE)("%s in a sender name: no invisible or control character reaches the prompt's sender", (_what, s) => {
-    const out = formatCatchUp(
-      [
-        {
-          id: '1',
-          chatJid: 'local:g',
-          sender: 'u1',
-          senderName: `Sam${s}`,
-          text: 'hi',
-          timestamp: '2026-01-01T00:00:00Z',
-          fromMe: false,
-          fromAssistant: false,
-          replyTo: { id: 'q', sender: `Pat${s}` },
-        },
-      ],
-      'UTC',
-    );
-    const names = [...out.matchAll(/ sender="([^"]*)"/g)].map((m) => m[1]);
-    expect(names).toHaveLength(2);
-    for (const n of names) expect(n).not.toMatch(INVISIBLE_OR_CONTROL);
-    expect(out).not.toContain('role=');
-  });
+  test.each(UNICODE)(
+    "%s in a sender name: no invisible or control character reaches the prompt's sender",
+    (_what, s) => {
+      const out = formatCatchUp(
+        [
+          {
+            id: '1',
+            chatJid: 'local:g',
+            sender: 'u1',
+            senderName: `Sam${s}`,
+            text: 'hi',
+            timestamp: '2026-01-01T00:00:00Z',
+            fromMe: false,
+            fromAssistant: false,
+            replyTo: { id: 'q', sender: `Pat${s}` },
+          },
+        ],
+        'UTC',
+      );
+      const names = [...out.matchAll(/ sender="([^"]*)"/g)].map((m) => m[1]);
+      expect(names).toHaveLength(2);
+      for (const n of names) expect(n).not.toMatch(INVISIBLE_OR_CONTROL);
+      expect(out).not.toContain('role=');
+    },
+  );
 });
 
 /** What must never be in a name the model or a chat sees. */
@@ -194,14 +207,17 @@ describe('sub-agent personas through the tool', () => {
     expect(pending.at(-1)!.persona).not.toMatch(INVISIBLE_OR_CONTROL);
   });
 
-  test.each(HIDDEN.map((c) => [JSON.stringify(c), c]))("the assistant's or owner's name with a hidden %s is refused", async (_shown, c) => {
-    const before = rig.store.outbox.pending().length;
-    for (const sender of [`An${c}dy`, `${c}Andy${c}`, `Y${c}ou`, `Own${c}er`]) {
-      const r = await rig.tool('family', 'send_message', { text: 'approved', sender });
-      expect(r).toEqual({ ok: false, error: expect.stringMatching(/looks like the (assistant's own|owner's) name/) });
-    }
-    expect(rig.store.outbox.pending()).toHaveLength(before);
-  });
+  test.each(HIDDEN.map((c) => [JSON.stringify(c), c]))(
+    "the assistant's or owner's name with a hidden %s is refused",
+    async (_shown, c) => {
+      const before = rig.store.outbox.pending().length;
+      for (const sender of [`An${c}dy`, `${c}Andy${c}`, `Y${c}ou`, `Own${c}er`]) {
+        const r = await rig.tool('family', 'send_message', { text: 'approved', sender });
+        expect(r).toEqual({ ok: false, error: expect.stringMatching(/looks like the (assistant's own|owner's) name/) });
+      }
+      expect(rig.store.outbox.pending()).toHaveLength(before);
+    },
+  );
 });
 
 describe('in tool output, names and texts cannot forge lines', () => {
@@ -232,7 +248,9 @@ describe('in tool output, names and texts cannot forge lines', () => {
     return rig.tool('main', 'list_groups', {}).then((r) => {
       expect(r.ok).toBe(true);
       const lines = (r as { text: string }).text.split(/\r\n|[\n\r\u2028\u2029\u000b\u000c\u0085]/);
-      expect(lines.filter((l) => /, main\)$/.test(l))).toEqual(['- Main (jid local:main, folder main, trigger none, main)']);
+      expect(lines.filter((l) => /, main\)$/.test(l))).toEqual([
+        '- Main (jid local:main, folder main, trigger none, main)',
+      ]);
       expect(lines.filter((l) => l.includes(jid))).toHaveLength(1);
       expect(lines.filter((l) => l === 'Registered:')).toHaveLength(1);
     });

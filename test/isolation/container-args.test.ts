@@ -63,8 +63,14 @@ describe('container run arguments', () => {
   });
 
   test('a root host runs the sandbox as 1000, a user host as that user; never root inside', () => {
-    expect(flagValues(containerRunArgs(spec, { ...opts, hostIds: { uid: 0, gid: 0 } }), '--user')).toEqual(['1000:1000']);
-    const user = containerRunArgs(spec, { ...opts, hostIds: { uid: 1234, gid: 1234 }, hostUserArgs: ['--userns=keep-id'] });
+    expect(flagValues(containerRunArgs(spec, { ...opts, hostIds: { uid: 0, gid: 0 } }), '--user')).toEqual([
+      '1000:1000',
+    ]);
+    const user = containerRunArgs(spec, {
+      ...opts,
+      hostIds: { uid: 1234, gid: 1234 },
+      hostUserArgs: ['--userns=keep-id'],
+    });
     expect(flagValues(user, '--user')).toEqual(['1234:1234']);
     expect(user).toContain('--userns=keep-id');
   });
@@ -75,7 +81,10 @@ describe('container run arguments', () => {
   });
 
   test('a path that would change the meaning of --mount is refused with what to do', () => {
-    const bad = { ...spec, mounts: [{ hostPath: '/home/u/a,readonly=false', containerPath: '/workspace/group', readonly: true }] };
+    const bad = {
+      ...spec,
+      mounts: [{ hostPath: '/home/u/a,readonly=false', containerPath: '/workspace/group', readonly: true }],
+    };
     expect(() => containerRunArgs(bad, opts)).toThrow(/comma.*NANOCLAW_RUNTIME=bwrap/);
   });
 

@@ -64,8 +64,14 @@ describe('egress policy', () => {
       if (!d.allow) expect(d.reason).toMatch(/raw IP/);
     }
     expect(
-      (await decideEgress(egressRules({ egress: 'allowlist', egressAllowlist: ['93.184.215.14:443'] }), '93.184.215.14', 443, resolve))
-        .allow,
+      (
+        await decideEgress(
+          egressRules({ egress: 'allowlist', egressAllowlist: ['93.184.215.14:443'] }),
+          '93.184.215.14',
+          443,
+          resolve,
+        )
+      ).allow,
     ).toBe(true);
   });
 
@@ -82,7 +88,12 @@ describe('egress policy', () => {
     expect(ok).toMatchObject({ allow: true, address: '127.0.0.1' });
     expect((await decideEgress(rules, '127.0.0.1', 8081, resolve)).allow).toBe(false);
     expect(
-      await decideEgress(egressRules({ egress: 'allowlist', egressAllowlist: ['localhost:8080'] }), 'localhost', 8080, resolve),
+      await decideEgress(
+        egressRules({ egress: 'allowlist', egressAllowlist: ['localhost:8080'] }),
+        'localhost',
+        8080,
+        resolve,
+      ),
     ).toMatchObject({ allow: true, address: '127.0.0.1' });
   });
 
@@ -101,7 +112,8 @@ describe('egress policy', () => {
   });
 
   test('an answer ("always") never allows loopback or a private address; it says whose machine or network it is', async () => {
-    const answered = (detail: string) => egressRules({ egress: 'allowlist', approvals: { allow: [{ kind: 'network', detail }] } });
+    const answered = (detail: string) =>
+      egressRules({ egress: 'allowlist', approvals: { allow: [{ kind: 'network', detail }] } });
     for (const [host, port, words] of [
       ['localhost', 3000, "localhost (127.0.0.1) is the owner's own machine"],
       ['rebind.example.com', 8080, "rebind.example.com (127.0.0.1) is the owner's own machine"],
@@ -146,7 +158,12 @@ test('policy none, through a real proxy client: CONNECT and plain http get 403 w
   });
   await new Promise<void>((r) => dest.listen(0, '127.0.0.1', r));
   const port = (dest.address() as net.AddressInfo).port;
-  const gw = createGateway({ upstream: 'http://127.0.0.1:9', credential: () => null, recordUsage: () => {}, logger: silentLogger() });
+  const gw = createGateway({
+    upstream: 'http://127.0.0.1:9',
+    credential: () => null,
+    recordUsage: () => {},
+    logger: silentLogger(),
+  });
   const identity = { groupFolder: 'g', chatJid: 'local:g', isMain: false, taskId: null };
   const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-none-')), 'gw.sock');
   // Listed in the settings, so only "none" stands between the sandbox and this server.
@@ -159,7 +176,9 @@ test('policy none, through a real proxy client: CONNECT and plain http get 403 w
       req.on('connect', (res, socket, head) => {
         let body = head.toString();
         socket.on('data', (c) => (body += c));
-        socket.on('end', () => resolve({ status: res.statusCode ?? 0, header: res.headers['x-nanoclaw-egress'], body }));
+        socket.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, header: res.headers['x-nanoclaw-egress'], body }),
+        );
       });
       req.on('error', reject);
       req.end();
@@ -188,7 +207,12 @@ test('policy none, through a real proxy client: CONNECT and plain http get 403 w
 });
 
 test("a VM sandbox's TCP gateway endpoint is the host's own port: another sandbox's proxy refuses it even when listed", async () => {
-  const gw = createGateway({ upstream: 'http://127.0.0.1:9', credential: () => null, recordUsage: () => {}, logger: silentLogger() });
+  const gw = createGateway({
+    upstream: 'http://127.0.0.1:9',
+    credential: () => null,
+    recordUsage: () => {},
+    logger: silentLogger(),
+  });
   const vm = await gw.openTcpEndpoint(
     '127.0.0.1',
     { groupFolder: 'vm', chatJid: 'local:vm', isMain: false, taskId: null },
@@ -196,9 +220,14 @@ test("a VM sandbox's TCP gateway endpoint is the host's own port: another sandbo
   );
   const vmPort = Number(new URL(vm.address!.replace('tcp:', 'http:')).port);
   const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-own-')), 'gw.sock');
-  const ep = await gw.openEndpoint(sock, { groupFolder: 'g', chatJid: 'local:g', isMain: false, taskId: null }, {} as EndpointHandlers, {
-    egress: egressRules({ egress: 'allowlist', egressAllowlist: [`127.0.0.1:${vmPort}`] }),
-  });
+  const ep = await gw.openEndpoint(
+    sock,
+    { groupFolder: 'g', chatJid: 'local:g', isMain: false, taskId: null },
+    {} as EndpointHandlers,
+    {
+      egress: egressRules({ egress: 'allowlist', egressAllowlist: [`127.0.0.1:${vmPort}`] }),
+    },
+  );
   try {
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request({ socketPath: sock, method: 'CONNECT', path: `127.0.0.1:${vmPort}` });
@@ -247,7 +276,10 @@ describe.each(RUNTIMES)('a policy changed while the sandbox lives, on %s', (runt
       ].join('; '),
     );
     await until(() => fs.existsSync(ready), 60_000, 'the sandbox to try the old policy');
-    const res = await env.api(`/api/groups/${encodeURIComponent(jid)}`, { method: 'PATCH', json: { sandbox: { egress: 'none' } } });
+    const res = await env.api(`/api/groups/${encodeURIComponent(jid)}`, {
+      method: 'PATCH',
+      json: { sandbox: { egress: 'none' } },
+    });
     expect(res.status).toBe(200);
     fs.writeFileSync(signal, 'now\n');
     const text = await reply;

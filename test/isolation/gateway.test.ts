@@ -70,7 +70,10 @@ function request(
         createConnection: connect,
         method,
         path: pathName,
-        headers: { ...headers, ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}) },
+        headers: {
+          ...headers,
+          ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}),
+        },
       },
       (res) => {
         let text = '';
@@ -99,7 +102,13 @@ describe('gateway', () => {
       () => net.connect(sock),
       'POST',
       '/v1/messages',
-      { model: 'claude-x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }], metadata: { user_id: 'main' }, ...spoof },
+      {
+        model: 'claude-x',
+        max_tokens: 5,
+        messages: [{ role: 'user', content: 'hi' }],
+        metadata: { user_id: 'main' },
+        ...spoof,
+      },
       { 'x-api-key': 'placeholder', 'x-nanoclaw-group': 'main' },
     );
     expect(m.status).toBe(200);
@@ -149,10 +158,12 @@ describe('gateway', () => {
       text: String(e),
     }));
     expect(bare.status === 403 || bare.status === -1).toBe(true);
-    const wrong = await request(() => connectGateway(ep.address!, 'f'.repeat(64)), 'GET', '/runner/start').catch((e) => ({
-      status: -1,
-      text: String(e),
-    }));
+    const wrong = await request(() => connectGateway(ep.address!, 'f'.repeat(64)), 'GET', '/runner/start').catch(
+      (e) => ({
+        status: -1,
+        text: String(e),
+      }),
+    );
     expect(wrong.status === 403 || wrong.status === -1).toBe(true);
     const right = await request(() => connectGateway(ep.address!, ep.secret!), 'GET', '/runner/start');
     expect(right.status).toBe(200);
@@ -172,7 +183,11 @@ describe('gateway', () => {
     const identity: Identity = { groupFolder: 'x', chatJid: 'local:x', isMain: false, taskId: null };
     const sock = path.join(dir, 'c.sock');
     const ep = await gw.openEndpoint(sock, identity, handlers(identity));
-    const r = await request(() => net.connect(sock), 'POST', '/v1/messages', { model: 'm', max_tokens: 1, messages: [] });
+    const r = await request(() => net.connect(sock), 'POST', '/v1/messages', {
+      model: 'm',
+      max_tokens: 1,
+      messages: [],
+    });
     expect(r.status).toBe(401);
     expect(r.text).toContain('claude setup-token');
     await ep.close();

@@ -34,9 +34,13 @@ describe.each(RUNTIMES)('limits on %s', (runtime) => {
   });
 
   test('a memory hog is stopped by the memory limit', async () => {
-    const text = await env.bash('local:wild', 'node -e "const a=[];for(;;)a.push(Buffer.alloc(16<<20,1))"; echo hog-survived', {
-      timeoutMs: 60_000,
-    });
+    const text = await env.bash(
+      'local:wild',
+      'node -e "const a=[];for(;;)a.push(Buffer.alloc(16<<20,1))"; echo hog-survived',
+      {
+        timeoutMs: 60_000,
+      },
+    );
     expect(text).toContain(`used more than ${LIMITS.memoryMb} MB of memory`);
     expect(text).not.toContain('hog-survived');
   });

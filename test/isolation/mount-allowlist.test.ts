@@ -36,7 +36,12 @@ afterAll(() => {
 });
 
 const resolveFor = (mounts: any[], isMain = false) =>
-  resolveExtraMounts(mounts, { isMain, load: loadMountAllowlist(config), protectedPaths: [nanoHome, config], homedir: home });
+  resolveExtraMounts(mounts, {
+    isMain,
+    load: loadMountAllowlist(config),
+    protectedPaths: [nanoHome, config],
+    homedir: home,
+  });
 
 describe('mount allowlist', () => {
   test('no file: no extra mounts, with where to create it', () => {
@@ -49,7 +54,11 @@ describe('mount allowlist', () => {
     expect(r).toMatchObject({ ok: false });
     if (!r.ok) expect(r.error).toMatch(/need a mount allowlist.*mount-allowlist\.json/);
     expect(
-      resolveExtraMounts(undefined, { isMain: false, load: loadMountAllowlist(path.join(root, 'nowhere')), protectedPaths: [] }),
+      resolveExtraMounts(undefined, {
+        isMain: false,
+        load: loadMountAllowlist(path.join(root, 'nowhere')),
+        protectedPaths: [],
+      }),
     ).toEqual({ ok: true, mounts: [] });
   });
 
@@ -57,7 +66,13 @@ describe('mount allowlist', () => {
     const r = resolveFor([{ hostPath: '~/projects/app', containerPath: 'app' }]);
     expect(r).toEqual({
       ok: true,
-      mounts: [{ hostPath: fs.realpathSync(path.join(home, 'projects', 'app')), containerPath: '/workspace/extra/app', readonly: true }],
+      mounts: [
+        {
+          hostPath: fs.realpathSync(path.join(home, 'projects', 'app')),
+          containerPath: '/workspace/extra/app',
+          readonly: true,
+        },
+      ],
     });
   });
 

@@ -20,7 +20,9 @@ describe.each(RUNTIMES)('staged host folder on %s', (runtime) => {
       .sort()
       .map((n) => {
         const st = fs.lstatSync(path.join(shared, n));
-        const what = st.isSymbolicLink() ? `-> ${fs.readlinkSync(path.join(shared, n))}` : fs.readFileSync(path.join(shared, n), 'utf8');
+        const what = st.isSymbolicLink()
+          ? `-> ${fs.readlinkSync(path.join(shared, n))}`
+          : fs.readFileSync(path.join(shared, n), 'utf8');
         return `${n} ${(st.mode & 0o777).toString(8)} ${what}`;
       });
 
@@ -32,7 +34,10 @@ describe.each(RUNTIMES)('staged host folder on %s', (runtime) => {
   /** The runner's hook tells the model the owner's answer (after the tool's result). */
   const toldModel = (words: string) => env.fake.requests.some((r) => r.text.includes(words));
   async function ownerSays(text: string): Promise<void> {
-    const res = await env.api('/api/chats/local%3Amain/messages', { method: 'POST', json: { sender: 'local-user', text } });
+    const res = await env.api('/api/chats/local%3Amain/messages', {
+      method: 'POST',
+      json: { sender: 'local-user', text },
+    });
     expect(res.status).toBe(202);
   }
 

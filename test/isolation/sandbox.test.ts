@@ -25,7 +25,11 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
     outside = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-extra-'));
     env.addGroup('alpha');
     // network: deny, so a destination off the list is refused at once instead of asking the owner.
-    env.addGroup('beta', { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${echo.port}`], approvals: { policy: { network: 'deny' } } });
+    env.addGroup('beta', {
+      egress: 'allowlist',
+      egressAllowlist: [`127.0.0.1:${echo.port}`],
+      approvals: { policy: { network: 'deny' } },
+    });
     const alphaDir = path.join(env.home, 'groups', 'alpha');
     fs.appendFileSync(path.join(alphaDir, 'CLAUDE.md'), `\nThe family safe code is ${canary}\n`);
     fs.writeFileSync(path.join(alphaDir, 'secret.txt'), `${canary}\n`);
@@ -129,7 +133,8 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
         raw('alias-backslash', '/v1\\messages'),
       ].join('; '),
     );
-    for (const refused of ['escape', 'encoded', 'double', 'models', 'batches', 'backslash']) expect(reply).toContain(`${refused}=403`);
+    for (const refused of ['escape', 'encoded', 'double', 'models', 'batches', 'backslash'])
+      expect(reply).toContain(`${refused}=403`);
     expect(reply).toMatch(/why=.*NanoClaw forwards only POST \/v1\/messages and POST \/v1\/messages\/count_tokens/);
     for (const forwarded of ['alias', 'alias-encoded', 'alias-backslash']) expect(reply).toContain(`${forwarded}=200`);
     // The upstream saw only Messages API paths, the probes among them, each under its canonical name.
@@ -242,7 +247,9 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
       JSON.stringify({ allowedRoots: [{ path: shared, allowReadWrite: true }], nonMainReadOnly: true }),
     );
 
-    env.addGroup('mounty', { extraMounts: [{ hostPath: path.join(shared, 'docs'), containerPath: 'docs', readonly: true }] });
+    env.addGroup('mounty', {
+      extraMounts: [{ hostPath: path.join(shared, 'docs'), containerPath: 'docs', readonly: true }],
+    });
     const ok = await env.bash(
       'local:mounty',
       'cat /workspace/extra/docs/readme.txt; if (echo x > /workspace/extra/docs/new.txt) 2>/dev/null; then echo WROTE-EXTRA; else echo DENIED-EXTRA; fi',
@@ -253,7 +260,11 @@ describe.each(RUNTIMES)('sandbox isolation on %s', (runtime) => {
 
     const refusals: [string, object, RegExp][] = [
       ['keys', { hostPath: path.join(shared, '.ssh'), containerPath: 'keys' }, /blocked pattern "\.ssh"/],
-      ['sneaky', { hostPath: path.join(shared, 'innocent'), containerPath: 'innocent' }, /resolves to .*\.ssh.*blocked pattern/],
+      [
+        'sneaky',
+        { hostPath: path.join(shared, 'innocent'), containerPath: 'innocent' },
+        /resolves to .*\.ssh.*blocked pattern/,
+      ],
       ['colon', { hostPath: path.join(shared, 'docs'), containerPath: 'docs:/etc' }, /contains ":"/],
       ['dotdot', { hostPath: path.join(shared, 'docs'), containerPath: '../../group' }, /contains "\.\."/],
       [

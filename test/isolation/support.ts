@@ -33,7 +33,11 @@ export interface BashEnv extends TestEnv {
   addGroup(folder: string, sandbox?: SandboxSettings, opts?: { isMain?: boolean }): string;
 }
 
-export async function startBashEnv(runtime: string, env: Record<string, string> = {}, host: Partial<HostOptions> = {}): Promise<BashEnv> {
+export async function startBashEnv(
+  runtime: string,
+  env: Record<string, string> = {},
+  host: Partial<HostOptions> = {},
+): Promise<BashEnv> {
   const jobs = new Map<string, string>();
   const script = (req: RecordedRequest): ScriptedReply | undefined => {
     if (!Array.isArray(req.body?.tools) || req.body.tools.length === 0) return { text: 'OK' };
@@ -41,12 +45,19 @@ export async function startBashEnv(runtime: string, env: Record<string, string> 
     // The catch-up prompt repeats unanswered messages (a stopped run's): the newest job is the one to run.
     const job = [...lastUserText(req).matchAll(/job-[0-9a-f]{12}/g)].pop()?.[0];
     const command = job ? jobs.get(job) : undefined;
-    if (command) return { toolUse: { name: 'Bash', input: { command, description: 'isolation test', timeout: 600_000 } } };
+    if (command)
+      return { toolUse: { name: 'Bash', input: { command, description: 'isolation test', timeout: 600_000 } } };
     return { text: 'no job here' };
   };
   const base = await startTestEnv({
     script,
-    env: { NANOCLAW_RUNTIME: runtime, NANOCLAW_IMAGE: TEST_IMAGE, NANOCLAW_MAX_RETRIES: '1', IDLE_TIMEOUT: '500', ...env },
+    env: {
+      NANOCLAW_RUNTIME: runtime,
+      NANOCLAW_IMAGE: TEST_IMAGE,
+      NANOCLAW_MAX_RETRIES: '1',
+      IDLE_TIMEOUT: '500',
+      ...env,
+    },
     host,
   });
   const replyCount = async (jid: string) => (await base.messages(jid)).filter((m) => m.fromAssistant).length;

@@ -173,7 +173,9 @@ async function main(): Promise<void> {
       return 0;
     });
     if (crashOn === 'reply')
-      db.exec(`CREATE TEMP TRIGGER crash_on_reply AFTER INSERT ON outbox WHEN NEW.kind = 'reply' BEGIN SELECT nanoclaw_crash(); END`);
+      db.exec(
+        `CREATE TEMP TRIGGER crash_on_reply AFTER INSERT ON outbox WHEN NEW.kind = 'reply' BEGIN SELECT nanoclaw_crash(); END`,
+      );
     else if (crashOn === 'cursor') {
       db.exec(`CREATE TEMP TRIGGER crash_on_cursor_insert AFTER INSERT ON cursors BEGIN SELECT nanoclaw_crash(); END`);
       db.exec(`CREATE TEMP TRIGGER crash_on_cursor_update AFTER UPDATE ON cursors BEGIN SELECT nanoclaw_crash(); END`);

@@ -26,7 +26,10 @@ export type ScriptedReply =
   | { malformed: true };
 
 /** Decides the reply to one request. Return undefined for the default. */
-export type Script = (req: RecordedRequest, fake: FakeAnthropic) => ScriptedReply | undefined | Promise<ScriptedReply | undefined>;
+export type Script = (
+  req: RecordedRequest,
+  fake: FakeAnthropic,
+) => ScriptedReply | undefined | Promise<ScriptedReply | undefined>;
 
 export interface FakeAnthropic {
   url: string;
@@ -88,14 +91,17 @@ export function isToolResultTurn(req: RecordedRequest): boolean {
 }
 
 type ModelReply =
-  Extract<ScriptedReply, { text: string }> | Extract<ScriptedReply, { toolUse: unknown }> | Extract<ScriptedReply, { toolUses: unknown }>;
+  | Extract<ScriptedReply, { text: string }>
+  | Extract<ScriptedReply, { toolUse: unknown }>
+  | Extract<ScriptedReply, { toolUses: unknown }>;
 
 function messageFor(reply: ModelReply, model: string) {
   const content: any[] = [];
   const uses = 'toolUses' in reply ? reply.toolUses : 'toolUse' in reply ? [reply.toolUse] : null;
   if (uses) {
     if (reply.text) content.push({ type: 'text', text: reply.text });
-    for (const u of uses) content.push({ type: 'tool_use', id: u.id ?? `toolu_fake_${++toolCounter}`, name: u.name, input: u.input });
+    for (const u of uses)
+      content.push({ type: 'tool_use', id: u.id ?? `toolu_fake_${++toolCounter}`, name: u.name, input: u.input });
   } else {
     content.push({ type: 'text', text: (reply as { text: string }).text });
   }
@@ -128,7 +134,11 @@ function writeStream(res: http.ServerResponse, msg: ReturnType<typeof messageFor
   msg.content.forEach((block: any, index: number) => {
     if (block.type === 'text') {
       send('content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
-      send('content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: block.text } });
+      send('content_block_delta', {
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'text_delta', text: block.text },
+      });
     } else {
       send('content_block_start', {
         type: 'content_block_start',
@@ -182,11 +192,15 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
       res.end(JSON.stringify(data));
     };
 
-    if (refusing === 401) return json(401, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
+    if (refusing === 401)
+      return json(401, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
     if (refusing === 403)
       return json(403, {
         type: 'error',
-        error: { type: 'permission_error', message: 'Your API key does not have permission to use the specified resource.' },
+        error: {
+          type: 'permission_error',
+          message: 'Your API key does not have permission to use the specified resource.',
+        },
       });
     if (path.endsWith('/count_tokens')) return json(200, { input_tokens: Math.ceil(rec.text.length / 4) });
     if (!path.endsWith('/v1/messages'))
@@ -227,7 +241,10 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
-    turnRequests: () => requests.filter((r) => r.path.endsWith('/v1/messages') && Array.isArray(r.body?.tools) && r.body.tools.length > 0),
+    turnRequests: () =>
+      requests.filter(
+        (r) => r.path.endsWith('/v1/messages') && Array.isArray(r.body?.tools) && r.body.tools.length > 0,
+      ),
     setScript: (s) => {
       current = s;
     },

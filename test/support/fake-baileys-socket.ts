@@ -32,7 +32,10 @@ export function loadFixture<T = Recorded[]>(name: string): T {
 
 /** What @hapi/boom gives Baileys: an Error with `output.statusCode`. */
 export function boomLike(statusCode: number, message: string): Error {
-  return Object.assign(new Error(message), { isBoom: true, output: { statusCode, payload: { statusCode, message }, headers: {} } });
+  return Object.assign(new Error(message), {
+    isBoom: true,
+    output: { statusCode, payload: { statusCode, message }, headers: {} },
+  });
 }
 
 type Handler = (events: Partial<BaileysEventMap>) => void | Promise<void>;
@@ -71,7 +74,8 @@ export class FakeEventEmitter {
   emit<T extends keyof BaileysEventMap>(event: T, data: BaileysEventMap[T]): boolean {
     if (this.buffered && event !== 'connection.update') {
       const prev = (this.buffered as any)[event];
-      if (event === 'messages.upsert' && prev) prev.messages.push(...(data as BaileysEventMap['messages.upsert']).messages);
+      if (event === 'messages.upsert' && prev)
+        prev.messages.push(...(data as BaileysEventMap['messages.upsert']).messages);
       else if (Array.isArray(data) && Array.isArray(prev)) prev.push(...data);
       else (this.buffered as any)[event] = data;
       return true;
@@ -147,7 +151,11 @@ export class FakeBaileysSocket implements WhatsAppSocket {
     // Media contents are recorded as they came; their caption stands in for the text of the echo.
     this.sent.push({ jid, content: content as { text: string }, options });
     const msg: WAMessage = {
-      key: { remoteJid: jid, fromMe: true, id: options?.messageId ?? `3EB0${Math.random().toString(16).slice(2, 18).toUpperCase()}` },
+      key: {
+        remoteJid: jid,
+        fromMe: true,
+        id: options?.messageId ?? `3EB0${Math.random().toString(16).slice(2, 18).toUpperCase()}`,
+      },
       message: { extendedTextMessage: { text: 'text' in content ? content.text : content.caption } },
       messageTimestamp: Math.floor(Date.now() / 1000),
       status: 1,
@@ -229,7 +237,8 @@ export function fakeMediaServer(files: Record<string, Uint8Array> = {}) {
       requested.push(id);
       if (hold) await hold;
       // WhatsApp's servers drop media after a while and answer 410 until the sender's phone uploads it again.
-      if (expired.has(id) && !directPaths(msg).includes(`/reuploaded/${id}`)) throw boomLike(410, `media for ${id} has expired`);
+      if (expired.has(id) && !directPaths(msg).includes(`/reuploaded/${id}`))
+        throw boomLike(410, `media for ${id} has expired`);
       const bytes = files[id];
       if (!bytes) throw boomLike(404, `no media for message ${id}`);
       return bytes;
@@ -242,7 +251,10 @@ export function fakeMediaServer(files: Record<string, Uint8Array> = {}) {
     reupload(msg: WAMessage): WAMessage {
       const id = msg.key?.id ?? '';
       const content = Object.fromEntries(
-        Object.entries(msg.message ?? {}).map(([k, v]) => [k, v && typeof v === 'object' ? { ...v, directPath: `/reuploaded/${id}` } : v]),
+        Object.entries(msg.message ?? {}).map(([k, v]) => [
+          k,
+          v && typeof v === 'object' ? { ...v, directPath: `/reuploaded/${id}` } : v,
+        ]),
       );
       return { ...msg, message: content };
     },

@@ -42,7 +42,11 @@ export async function startFakeSignalCli(account = '+15550000000'): Promise<Fake
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/api/v1/events') {
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+      });
       res.flushHeaders();
       const last = req.headers['last-event-id'];
       lastEventIds.push(typeof last === 'string' ? last : null);
@@ -65,7 +69,9 @@ export async function startFakeSignalCli(account = '+15550000000'): Promise<Fake
       const rpc = JSON.parse(body) as { id: number; method: string; params?: any };
       calls.push({ method: rpc.method, params: rpc.params });
       const answer = (result: unknown) =>
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: rpc.id, result }));
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ jsonrpc: '2.0', id: rpc.id, result }));
       const fail = (code: number, message: string) =>
         res
           .writeHead(200, { 'content-type': 'application/json' })

@@ -35,12 +35,18 @@ export async function startFakeStt(script: SttScript = () => ({ text: '' })): Pr
       res.writeHead(404).end('not found');
       return;
     }
-    const form = await new Request('http://x', { method: 'POST', headers: req.headers as HeadersInit, body: Buffer.concat(chunks) })
+    const form = await new Request('http://x', {
+      method: 'POST',
+      headers: req.headers as HeadersInit,
+      body: Buffer.concat(chunks),
+    })
       .formData()
       .catch(() => null);
     const file = form?.get('file');
     if (!form || !(file instanceof Blob)) {
-      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'file is required' } }));
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: 'file is required' } }));
       return;
     }
     const audio = {

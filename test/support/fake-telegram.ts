@@ -85,11 +85,23 @@ export interface FakeTelegram {
   close(): Promise<void>;
 }
 
-export const ALICE: FakeUser = { id: 1001, is_bot: false, first_name: 'Alice', last_name: 'Liddell', username: 'alice' };
+export const ALICE: FakeUser = {
+  id: 1001,
+  is_bot: false,
+  first_name: 'Alice',
+  last_name: 'Liddell',
+  username: 'alice',
+};
 export const BOB: FakeUser = { id: 1002, is_bot: false, first_name: 'Bob' };
 
 export function privateChat(user: FakeUser): FakeChat {
-  return { id: user.id, type: 'private', first_name: user.first_name, last_name: user.last_name, username: user.username };
+  return {
+    id: user.id,
+    type: 'private',
+    first_name: user.first_name,
+    last_name: user.last_name,
+    username: user.username,
+  };
 }
 
 export function groupChat(title = 'Family', id = -1001234567890): FakeChat {
@@ -177,7 +189,8 @@ export function parseMarkdownV2(s: string): { text: string } | { error: string }
     } else if (c === '*' || c === '_' || c === '~') {
       err = toggle(c);
       i++;
-    } else if (RESERVED.includes(c)) return { error: `Character '${c}' is reserved and must be escaped with the preceding '\\'` };
+    } else if (RESERVED.includes(c))
+      return { error: `Character '${c}' is reserved and must be escaped with the preceding '\\'` };
     else {
       out += c;
       i++;
@@ -223,7 +236,9 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
 
   const kindOf = (u: Record<string, unknown>) => Object.keys(u).find((k) => k !== 'update_id')!;
   const available = (offset: number, limit: number) =>
-    queue.filter((u) => u.update_id >= offset && (!allowedUpdates || allowedUpdates.includes(kindOf(u)))).slice(0, limit);
+    queue
+      .filter((u) => u.update_id >= offset && (!allowedUpdates || allowedUpdates.includes(kindOf(u))))
+      .slice(0, limit);
 
   function wake(): void {
     if (!waiter) return;
@@ -240,7 +255,8 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
     const timeoutMs = longPoll ? Math.min(MAX_WAIT_MS, Math.max(0, Number(params.timeout ?? 0)) * 1000) : 0;
     if (params.allowed_updates !== undefined) {
-      const given = typeof params.allowed_updates === 'string' ? JSON.parse(params.allowed_updates) : params.allowed_updates;
+      const given =
+        typeof params.allowed_updates === 'string' ? JSON.parse(params.allowed_updates) : params.allowed_updates;
       allowedUpdates = Array.isArray(given) && given.length ? given.map(String) : null;
     }
     // Asking for an offset confirms every update before it.
@@ -265,7 +281,8 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
         reply({
           ok: false,
           error_code: 409,
-          description: 'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
+          description:
+            'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running',
         });
       },
     };
@@ -282,7 +299,8 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     let text = raw;
     if (params.parse_mode === 'MarkdownV2') {
       const parsed = parseMarkdownV2(raw);
-      if ('error' in parsed) return { ok: false, error_code: 400, description: `Bad Request: can't parse entities: ${parsed.error}` };
+      if ('error' in parsed)
+        return { ok: false, error_code: 400, description: `Bad Request: can't parse entities: ${parsed.error}` };
       text = parsed.text;
     } else if (params.parse_mode) {
       return { ok: false, error_code: 400, description: 'Bad Request: unsupported parse_mode' };
@@ -342,7 +360,10 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
   function callMethod(method: string, params: Record<string, any>): unknown {
     switch (method) {
       case 'getMe':
-        return { ok: true, result: { ...bot, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false } };
+        return {
+          ok: true,
+          result: { ...bot, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false },
+        };
       case 'deleteWebhook':
         return { ok: true, result: true };
       case 'sendMessage':
@@ -441,7 +462,10 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       for (const m of messages) {
         const messageId = messageIdFor(m.chat.id);
         ids.push(messageId);
-        queue.push({ update_id: nextUpdateId++, message: { message_id: messageId, date: Math.floor(Date.now() / 1000), ...m } });
+        queue.push({
+          update_id: nextUpdateId++,
+          message: { message_id: messageId, date: Math.floor(Date.now() / 1000), ...m },
+        });
       }
       wake();
       return ids;
@@ -449,7 +473,13 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     tap(from, message, data, chat) {
       const id = String(nextQueryId++);
       queries.set(id, { answered: false });
-      const callback_query = { id, from, chat_instance: `ci-${message.chatId}`, message: asMessage(message, chat), data };
+      const callback_query = {
+        id,
+        from,
+        chat_instance: `ci-${message.chatId}`,
+        message: asMessage(message, chat),
+        data,
+      };
       queue.push({ update_id: nextUpdateId++, callback_query });
       wake();
       return id;
@@ -457,7 +487,11 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     callbackAnswers,
     addFile(bytes, o = {}) {
       const fileId = `file-${files.size + 1}`;
-      files.set(fileId, { bytes, filePath: o.filePath ?? `documents/file_${files.size + 1}`, declaredSize: o.declaredSize });
+      files.set(fileId, {
+        bytes,
+        filePath: o.filePath ?? `documents/file_${files.size + 1}`,
+        declaredSize: o.declaredSize,
+      });
       return fileId;
     },
     failNext(method, error, times = 1) {

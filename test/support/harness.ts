@@ -180,7 +180,12 @@ export async function startTestEnv(
 }
 
 /** Resolves once `done` holds, re-checking each time the event source calls the wake function it is handed. */
-function waitFor(done: () => boolean, timeoutMs: number, listen: (wake: () => void) => void, failure: () => string): Promise<void> {
+function waitFor(
+  done: () => boolean,
+  timeoutMs: number,
+  listen: (wake: () => void) => void,
+  failure: () => string,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(failure())), timeoutMs);
     const check = () => {
@@ -195,7 +200,11 @@ function waitFor(done: () => boolean, timeoutMs: number, listen: (wake: () => vo
 }
 
 /** Polls until `check` is true or the time is up; for conditions the host sends no event for. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 30_000, what = 'condition'): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -19,7 +19,11 @@ export interface HostProcess {
 }
 
 /** `entry` runs another built script instead of `nanoclaw start` (e.g. dist/test/support/crash-host.js). */
-export async function startHostProcess(home: string, env: Record<string, string>, entry?: string): Promise<HostProcess> {
+export async function startHostProcess(
+  home: string,
+  env: Record<string, string>,
+  entry?: string,
+): Promise<HostProcess> {
   const hostJson = path.join(home, 'data', 'host.json');
   try {
     fs.unlinkSync(hostJson);
@@ -60,7 +64,10 @@ export async function startHostProcess(home: string, env: Record<string, string>
     async settled(timeoutMs = 60_000) {
       await until(
         async () => {
-          const s = (await (await proc.api('/api/status')).json()) as { agents: unknown[]; queue: { active: number; waiting: number } };
+          const s = (await (await proc.api('/api/status')).json()) as {
+            agents: unknown[];
+            queue: { active: number; waiting: number };
+          };
           return s.agents.length === 0 && s.queue.active === 0 && s.queue.waiting === 0 && undelivered(home) === 0;
         },
         timeoutMs,

@@ -16,7 +16,9 @@ export const MOONSHINE_PACKAGE = {
   packed: 'moonshine-ai-moonshine-js-0.1.29.tgz',
 };
 
-const CACHE = process.env.NANOCLAW_TEST_MODELS || path.join(repoRoot(path.dirname(fileURLToPath(import.meta.url))), '.cache', 'models');
+const CACHE =
+  process.env.NANOCLAW_TEST_MODELS ||
+  path.join(repoRoot(path.dirname(fileURLToPath(import.meta.url))), '.cache', 'models');
 
 /** The checkout this file is in (also when run compiled, from dist/). */
 function repoRoot(from: string): string {
@@ -47,6 +49,7 @@ export async function packedMoonshine(): Promise<string> {
   }
   const [algorithm, expected] = parseIntegrity(MOONSHINE_PACKAGE.integrity);
   const got = crypto.createHash(algorithm).update(fs.readFileSync(tgz)).digest('base64');
-  if (got !== expected) throw new Error(`${tgz} is not ${MOONSHINE_PACKAGE.spec} (integrity differs): delete it and pack it again.`);
+  if (got !== expected)
+    throw new Error(`${tgz} is not ${MOONSHINE_PACKAGE.spec} (integrity differs): delete it and pack it again.`);
   return tgz;
 }

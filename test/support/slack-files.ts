@@ -29,7 +29,8 @@ export async function startSlackFront(upstreamApiRoot: string, botToken: string)
       downloads.push({ id: file[1]!, authorized });
       const f = files.get(file[1]!);
       // Slack answers an unauthorized file request with its sign-in page.
-      if (!authorized || !f) return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in</html>');
+      if (!authorized || !f)
+        return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in</html>');
       return void res.writeHead(200, { 'content-type': f.mimetype, 'content-length': f.data.length }).end(f.data);
     }
     const forward = http.request(
@@ -58,7 +59,11 @@ export async function startSlackFront(upstreamApiRoot: string, botToken: string)
 }
 
 /** POSTs an Events API callback the way Slack does: JSON, signed with the app's signing secret. */
-export async function postSlackEvent(eventsUrl: string, signingSecret: string, event: Record<string, unknown>): Promise<number> {
+export async function postSlackEvent(
+  eventsUrl: string,
+  signingSecret: string,
+  event: Record<string, unknown>,
+): Promise<number> {
   const body = JSON.stringify({
     token: 'unused',
     team_id: 'TCRABLINE',

@@ -14,7 +14,11 @@ afterEach(() => {
 });
 
 /** A fresh home with the main chat registered, plus the groups given as `folder` (jid `local:<folder>`). */
-export function tempStore(opts: { prefix?: string; groups?: string[] } = {}): { home: string; paths: HomePaths; store: Store } {
+export function tempStore(opts: { prefix?: string; groups?: string[] } = {}): {
+  home: string;
+  paths: HomePaths;
+  store: Store;
+} {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), opts.prefix ?? 'nanoclaw-test-'));
   const paths = homePaths(home);
   ensureHome(paths, 'Andy');

@@ -32,7 +32,10 @@ beforeEach(() => {
     store,
     injectLocal: (m) => {
       const id = `local-${store.messages.lastSeq(m.chatJid) + 1}`;
-      store.messages.insert({ id, ...m, timestamp: new Date().toISOString(), fromMe: true, fromAssistant: false }, 'local');
+      store.messages.insert(
+        { id, ...m, timestamp: new Date().toISOString(), fromMe: true, fromAssistant: false },
+        'local',
+      );
       return { id };
     },
     storeProblem: (err) => storeProblem(err, paths.db),
@@ -59,7 +62,10 @@ afterEach(() => {
 const call = (method: string, path: string, json?: unknown, token = TOKEN) =>
   app.request(path, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: json === undefined ? undefined : JSON.stringify(json),
   });
 const errorOf = async (res: Response) => ((await res.json()) as ErrorResponse).error;
@@ -79,7 +85,9 @@ test('each error code has its status', () => {
 
 describe('POST /api/groups', () => {
   test('a folder another group uses is a conflict: 409 with what to do', async () => {
-    expect((await call('POST', '/api/groups', { jid: 'local:family', name: 'Family', folder: 'family' })).status).toBe(201);
+    expect((await call('POST', '/api/groups', { jid: 'local:family', name: 'Family', folder: 'family' })).status).toBe(
+      201,
+    );
     const res = await call('POST', '/api/groups', { jid: 'local:other', name: 'Other', folder: 'family' });
     expect(res.status).toBe(409);
     expect(await errorOf(res)).toBe('Folder "family" is already used by another group.');
@@ -125,7 +133,9 @@ test('a message the store cannot take answers 503 with what to do, and nothing i
   expect(res.status).toBe(503);
   expect(await errorOf(res)).toMatch(/is read-only .*Nothing was accepted or changed; make it writable/);
   store.db.pragma('query_only = OFF');
-  const history = (await (await call('GET', `/api/chats/${encodeURIComponent('local:main')}/messages`)).json()) as MessagesResponse;
+  const history = (await (
+    await call('GET', `/api/chats/${encodeURIComponent('local:main')}/messages`)
+  ).json()) as MessagesResponse;
   expect(history.messages).toEqual([]);
 });
 
@@ -138,7 +148,9 @@ test('a wrong token is 401, an unknown task 404, resuming a task whose group is 
   expect(none.status).toBe(404);
   expect(await errorOf(none)).toBe('No task "task-nope"; GET /api/tasks lists them.');
 
-  expect((await call('POST', '/api/groups', { jid: 'local:family', name: 'Family', folder: 'family' })).status).toBe(201);
+  expect((await call('POST', '/api/groups', { jid: 'local:family', name: 'Family', folder: 'family' })).status).toBe(
+    201,
+  );
   const created = await call('POST', '/api/tasks', {
     group_folder: 'family',
     prompt: 'water the plants',

@@ -21,7 +21,16 @@ afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
 
 function group(jid: string, folder: string, isMain: boolean): RegisteredGroup {
   const sandbox = isMain ? {} : { approvals: { policy: { bash: 'ask' as const }, bashPatterns: ['rm'] } };
-  return { jid, name: folder, folder, trigger: '@Andy', requiresTrigger: false, isMain, sandbox, addedAt: new Date().toISOString() };
+  return {
+    jid,
+    name: folder,
+    folder,
+    trigger: '@Andy',
+    requiresTrigger: false,
+    isMain,
+    sandbox,
+    addedAt: new Date().toISOString(),
+  };
 }
 
 function setup(timeoutMs = 60_000) {
@@ -30,7 +39,10 @@ function setup(timeoutMs = 60_000) {
   store.groups.insert(group('tg:-200', 'fam', false));
   const approvals = createApprovals({ store, paths: homePaths(home), logger: silentLogger(), timeoutMs });
   const press = (p: Partial<ButtonPress> & { action: string }) =>
-    answerButtonPress({ store, approvals }, { chatJid: 'tg:-100', fromOwner: true, sender: 'tg:1', senderName: 'Owner', ...p });
+    answerButtonPress(
+      { store, approvals },
+      { chatJid: 'tg:-100', fromOwner: true, sender: 'tg:1', senderName: 'Owner', ...p },
+    );
   return { store, approvals, press };
 }
 const rm = { kind: 'bash' as const, detail: 'rm -rf /workspace/group/old', what: 'run a Bash command' };
@@ -67,7 +79,9 @@ test("a member's tap, or the owner's outside a main chat, decides nothing; the o
   expect(press({ action })).toEqual({ notice: text, done: text });
   expect(await outcome).toEqual({ approved: true, message: 'The owner approved this.' });
   expect(store.groups.get('tg:-200')!.sandbox.approvals?.allow).toEqual([{ kind: 'bash', detail: rm.detail }]);
-  expect(press({ action: `ap:${req.id}:no` })).toEqual({ notice: 'Already answered: approved by owner in tg:-100 (tg:1, button).' });
+  expect(press({ action: `ap:${req.id}:no` })).toEqual({
+    notice: 'Already answered: approved by owner in tg:-100 (tg:1, button).',
+  });
   expect(store.approvals.get(req.id)!.status).toBe('approved');
 });
 
@@ -76,6 +90,8 @@ test('a tap after the timeout says so and changes nothing', async () => {
   const outcome = approvals.check(store.groups.get('tg:-200')!, rm);
   const [req] = store.approvals.pending();
   expect((await outcome).approved).toBe(false);
-  expect(press({ action: `ap:${req.id}:yes` })).toEqual({ notice: 'Timed out: no answer came in time, so it was a no.' });
+  expect(press({ action: `ap:${req.id}:yes` })).toEqual({
+    notice: 'Timed out: no answer came in time, so it was a no.',
+  });
   expect(store.approvals.get(req.id)).toMatchObject({ status: 'expired', decidedBy: 'timeout' });
 });

@@ -52,7 +52,11 @@ function setup(
 ): { store: Store; approvals: ReturnType<typeof createApprovals>; posted: string[]; nextPost: () => Promise<string> } {
   const store = createStore(openDatabase(':memory:'));
   store.groups.insert(group('local:main', 'main', { isMain: true }));
-  store.groups.insert(group('local:fam', 'fam', { sandbox: { approvals: { policy: { bash: 'ask' }, bashPatterns: ['rm', 'git push'] } } }));
+  store.groups.insert(
+    group('local:fam', 'fam', {
+      sandbox: { approvals: { policy: { bash: 'ask' }, bashPatterns: ['rm', 'git push'] } },
+    }),
+  );
   const posted: string[] = [];
   const listeners: ((t: string) => void)[] = [];
   const approvals = createApprovals({
@@ -71,12 +75,24 @@ function setup(
   return { store, approvals, posted, nextPost };
 }
 const codeOf = (text: string) => /code ([A-Z2-9]{4})/.exec(text)![1];
-const rm = { kind: 'bash' as const, detail: 'rm -rf /workspace/extra/photos', what: 'run a Bash command', reason: 'tidy up' };
+const rm = {
+  kind: 'bash' as const,
+  detail: 'rm -rf /workspace/extra/photos',
+  what: 'run a Bash command',
+  reason: 'tidy up',
+};
 
 test('one outcome per request: the first conditional update wins and every later one changes nothing', () => {
   let now = Date.parse('2026-05-01T10:00:00Z');
   const q = approvalQueries(openDatabase(':memory:'), () => now);
-  const r = q.create({ groupFolder: 'fam', chatJid: 'local:fam', kind: 'bash', detail: 'rm x', reason: '', timeoutMs: 1000 });
+  const r = q.create({
+    groupFolder: 'fam',
+    chatJid: 'local:fam',
+    kind: 'bash',
+    detail: 'rm x',
+    reason: '',
+    timeoutMs: 1000,
+  });
   expect(r.code).toMatch(new RegExp(`^[${CODE_ALPHABET}]{4}$`));
   expect(r).toMatchObject({ status: 'pending', decidedBy: null });
   now += 10;
@@ -85,7 +101,14 @@ test('one outcome per request: the first conditional update wins and every later
   expect(q.decide(r.id, 'denied', 'owner')).toBe(false);
   expect(q.get(r.id)).toMatchObject({ status: 'approved', decidedBy: 'owner' });
   expect(q.pendingByCode(r.code)).toBeUndefined();
-  const left = q.create({ groupFolder: 'fam', chatJid: 'local:fam', kind: 'bash', detail: 'rm y', reason: '', timeoutMs: 1000 });
+  const left = q.create({
+    groupFolder: 'fam',
+    chatJid: 'local:fam',
+    kind: 'bash',
+    detail: 'rm y',
+    reason: '',
+    timeoutMs: 1000,
+  });
   expect(q.denyAllPending('restart')).toBe(1);
   expect(q.get(left.id)).toMatchObject({ status: 'denied', decidedBy: 'host', note: 'restart' });
   expect(q.history().map((h) => h.id)).toEqual([left.id, r.id]);
@@ -143,14 +166,19 @@ test('what counts: Bash patterns as whole words, writes under /workspace/extra, 
   const g = group('local:fam', 'fam', { sandbox: { approvals: { bashPatterns: ['rm'] } } });
   expect(classifyRunnerTool(g, 'Bash', { command: 'ls' })).toBeNull();
   expect(classifyRunnerTool(g, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toBeNull(); // no writable mount
-  const rw = { ...g, sandbox: { ...g.sandbox, extraMounts: [{ hostPath: '/srv/photos', containerPath: 'photos', readonly: false }] } };
+  const rw = {
+    ...g,
+    sandbox: { ...g.sandbox, extraMounts: [{ hostPath: '/srv/photos', containerPath: 'photos', readonly: false }] },
+  };
   // On "ask" (the default) the host folder is staged and its change set asked about: the words decide nothing.
   expect(classifyRunnerTool(rw, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toBeNull();
   expect(classifyRunnerTool(g, 'Write', { file_path: '../extra/photos/a.txt' })).toBeNull();
   // On "deny" the folder is mounted read-only; a Write there is refused up front, with words.
   const deny = { approvals: { ...rw.sandbox.approvals, policy: { mount_write: 'deny' as const } } };
   const denied = { ...rw, sandbox: { ...rw.sandbox, ...deny } };
-  expect(classifyRunnerTool(denied, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toMatchObject({ kind: 'mount_write' });
+  expect(classifyRunnerTool(denied, 'Bash', { command: 'echo hi > /workspace/extra/photos/x' })).toMatchObject({
+    kind: 'mount_write',
+  });
   expect(classifyRunnerTool(denied, 'Write', { file_path: '/workspace/group/a.txt' })).toBeNull();
   expect(classifyRunnerTool(denied, 'Write', { file_path: '../extra/photos/a.txt' })).toMatchObject({
     kind: 'mount_write',
@@ -185,7 +213,10 @@ test('the egress proxy holds a host off the list until the owner answers: yes go
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const port = (upstream.address() as AddressInfo).port;
   // The test's server is on loopback: only the settings may allow that address; the name is what the owner is asked about.
-  store.groups.update({ ...store.groups.get('local:fam')!, sandbox: { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${port}`] } });
+  store.groups.update({
+    ...store.groups.get('local:fam')!,
+    sandbox: { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${port}`] },
+  });
   const gw = createGateway({
     upstream: 'http://127.0.0.1:9',
     credential: () => null,
@@ -197,7 +228,9 @@ test('the egress proxy holds a host off the list until the owner answers: yes go
   const identity: Identity = { groupFolder: 'fam', chatJid: 'local:fam', isMain: false, taskId: null };
   const handlers = {} as EndpointHandlers;
   const sock = path.join(home, 'gw.sock');
-  const ep = await gw.openEndpoint(sock, identity, handlers, { egress: () => egressRules(store.groups.get('local:fam')!.sandbox) });
+  const ep = await gw.openEndpoint(sock, identity, handlers, {
+    egress: () => egressRules(store.groups.get('local:fam')!.sandbox),
+  });
   const get = () =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
@@ -240,7 +273,11 @@ test('the egress proxy holds a host off the list until the owner answers: yes go
   }
 });
 
-const reach = (host: string, port = 443): Action => ({ kind: 'network', detail: `${host}:${port}`, what: `reach ${host}:${port}` });
+const reach = (host: string, port = 443): Action => ({
+  kind: 'network',
+  detail: `${host}:${port}`,
+  what: `reach ${host}:${port}`,
+});
 
 test('one turn cannot bury the owner: 3 wait at most, identical ones join them, the rest are refused at once and told in one line', async () => {
   const { store, approvals, posted, nextPost } = setup(60_000, { summaryMs: 20 });
@@ -249,9 +286,14 @@ test('one turn cannot bury the owner: 3 wait at most, identical ones join them, 
   const twin = approvals.check(fam, reach('h0.test'));
   expect(posted).toHaveLength(3);
   for (const o of await Promise.all(outcomes.slice(3)))
-    expect(o).toMatchObject({ approved: false, message: expect.stringMatching(/^Not asked: 3 requests from this chat already wait/) });
+    expect(o).toMatchObject({
+      approved: false,
+      message: expect.stringMatching(/^Not asked: 3 requests from this chat already wait/),
+    });
   const summary = await nextPost();
-  expect(summary).toBe('Refused without asking you: 27 more requests from the agent in "fam" (27 while 3 already waited for you).');
+  expect(summary).toBe(
+    'Refused without asking you: 27 more requests from the agent in "fam" (27 while 3 already waited for you).',
+  );
   expect(posted).toHaveLength(4);
   // The identical request was the same request: one yes answers both.
   expect(approvals.answer(codeOf(posted[0]), 'yes', 'owner').ok).toBe(true);
@@ -276,7 +318,10 @@ test('after a "no" the chat waits before asking again, longer each time it keeps
   expect((await first).approved).toBe(false);
   expect((await alsoWaiting).approved).toBe(false);
   const soon = await ask(3);
-  expect(soon).toMatchObject({ approved: false, message: expect.stringMatching(/may not ask again for 30 s \(until 10:00:30 UTC\)/) });
+  expect(soon).toMatchObject({
+    approved: false,
+    message: expect.stringMatching(/may not ask again for 30 s \(until 10:00:30 UTC\)/),
+  });
   expect(posted).toHaveLength(2);
   expect(await nextPost()).toMatch(/1 more request from the agent in "fam" \(1 too soon after your "no"\)/);
 
@@ -314,11 +359,14 @@ test("the proxy never asks about the owner's own machine or network, and tells t
   });
   const get = (target: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request({ socketPath: sock, method: 'GET', path: `http://${target}/x`, headers: { host: target } }, (res) => {
-        let body = '';
-        res.on('data', (c) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      });
+      const req = http.request(
+        { socketPath: sock, method: 'GET', path: `http://${target}/x`, headers: { host: target } },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
       req.on('error', reject);
       req.end();
     });

@@ -8,7 +8,13 @@ import { makeHome } from '../support/harness.js';
 
 test('Chromium runs headless without its own sandbox or background traffic, every request through the egress proxy', () => {
   const args = chromiumArgs(3129);
-  for (const flag of ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'])
+  for (const flag of [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--disable-background-networking',
+  ])
     expect(args).toContain(flag);
   expect(args).toContain('--disable-component-update');
   expect(args).toContain('--disable-sync');
@@ -17,7 +23,9 @@ test('Chromium runs headless without its own sandbox or background traffic, ever
 });
 
 test("the host's Chromium: the real binary before Debian's wrapper script, nothing when none is installed", () => {
-  expect(hostChromium((p) => p === '/usr/bin/chromium' || p === '/usr/lib/chromium/chromium')).toBe('/usr/lib/chromium/chromium');
+  expect(hostChromium((p) => p === '/usr/bin/chromium' || p === '/usr/lib/chromium/chromium')).toBe(
+    '/usr/lib/chromium/chromium',
+  );
   expect(hostChromium((p) => p === '/usr/bin/chromium-browser')).toBe('/usr/bin/chromium-browser');
   expect(hostChromium(() => false)).toBeNull();
 });
@@ -40,7 +48,11 @@ test('doctor warns (never fails) with the fix when the browser is missing', asyn
     'Chromium is not installed … apt-get install chromium',
     'agent-browser is not installed',
   ]);
-  expect(missing).toMatchObject({ name: 'Browser', level: 'warn', fix: expect.stringContaining('apt-get install chromium') });
+  expect(missing).toMatchObject({
+    name: 'Browser',
+    level: 'warn',
+    fix: expect.stringContaining('apt-get install chromium'),
+  });
   expect(missing?.notes).toEqual(['agent-browser is not installed']);
   expect(await checkBrowser(config, () => [])).toMatchObject({ name: 'Browser', level: 'ok' });
 });

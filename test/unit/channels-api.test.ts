@@ -65,7 +65,9 @@ test('a token that cannot be checked (Telegram unreachable) is saved, and the us
   const token = '7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1';
   const res = await t.call('POST', '/api/channels/telegram/token', { values: { TELEGRAM_BOT_TOKEN: ` ${token} ` } });
   expect(res.status).toBe(200);
-  expect(res.body.message).toMatch(/saved, but not checked with Telegram\. Cannot reach 127\.0\.0\.1:9.*Restart NanoClaw/);
+  expect(res.body.message).toMatch(
+    /saved, but not checked with Telegram\. Cannot reach 127\.0\.0\.1:9.*Restart NanoClaw/,
+  );
   expect(t.saved).toEqual([{ TELEGRAM_BOT_TOKEN: token }]);
 });
 
@@ -74,7 +76,9 @@ test('unknown and built-in channels, channels without that flow, and running cha
   expect((await t.call('POST', '/api/channels/nope/token', { values: {} })).status).toBe(404);
   expect((await t.call('POST', '/api/channels/local/link', {})).status).toBe(404);
   expect((await t.call('POST', '/api/channels/telegram/link', {})).body.error).toContain('not linked by QR code');
-  expect((await t.call('POST', '/api/channels/linker/token', { values: {} })).body.error).toContain('not set up with a token');
+  expect((await t.call('POST', '/api/channels/linker/token', { values: {} })).body.error).toContain(
+    'not set up with a token',
+  );
   const running = await t.call('POST', '/api/channels/linker/link', {});
   expect(running.status).toBe(409);
   expect(running.body.error).toContain('already set up and running');
@@ -94,6 +98,10 @@ test('a link shows its codes, refuses a malformed phone number, and a failure sa
   expect(started.body.link).toMatchObject({ state: 'waiting', pairingCode: 'K7QX2M9D', qr: false });
   expect((await t.call('GET', '/api/channels/linker/link/qr.svg')).status).toBe(404);
   fail(new Error('WhatsApp was not linked within 5 minutes. Run "nanoclaw auth whatsapp" to try again.'));
-  await until(async () => (await t.call('GET', '/api/channels/linker/link')).body.link.state === 'failed', 5_000, 'the failure');
+  await until(
+    async () => (await t.call('GET', '/api/channels/linker/link')).body.link.state === 'failed',
+    5_000,
+    'the failure',
+  );
   expect((await t.call('GET', '/api/channels/linker/link')).body.link.problem).toContain('not linked within 5 minutes');
 });

@@ -18,7 +18,9 @@ interface Attempt {
 }
 
 /** A channel for `fk:` chats; `fail` decides per attempt whether (and how) a send fails. */
-function fakeChannel(opts: { pacing?: ChannelPacing; fail?: (jid: string, text: string, n: number) => Error | null } = {}) {
+function fakeChannel(
+  opts: { pacing?: ChannelPacing; fail?: (jid: string, text: string, n: number) => Error | null } = {},
+) {
   const attempts: Attempt[] = [];
   const channel: Channel & { attempts: Attempt[]; seen(jid?: string): string[] } = {
     name: 'fake',
@@ -77,7 +79,9 @@ const history = (jid: string) => store.messages.after(jid, 0).map((m) => m.text)
 
 describe('order and exactly once', () => {
   test('a send that fails once does not let later messages of that chat overtake it', async () => {
-    const ch = fakeChannel({ fail: (_jid, text, n) => (text === 'one' && n === 0 ? new Error('socket hang up') : null) });
+    const ch = fakeChannel({
+      fail: (_jid, text, n) => (text === 'one' && n === 0 ? new Error('socket hang up') : null),
+    });
     const d = start(ch);
     enqueue('fk:a', 'one', 'two', 'three');
     d.kick();
@@ -108,7 +112,8 @@ describe('order and exactly once', () => {
 
   test('a platform retry_after is honoured: the message arrives once, later ones after it, and a kick does not retry early', async () => {
     const ch = fakeChannel({
-      fail: (_jid, text, n) => (text === 'first' && n === 0 ? new RateLimitedError('Too Many Requests: retry after 0.3', 300) : null),
+      fail: (_jid, text, n) =>
+        text === 'first' && n === 0 ? new RateLimitedError('Too Many Requests: retry after 0.3', 300) : null,
     });
     const d = start(ch, 10);
     enqueue('fk:a', 'first', 'second');

@@ -51,7 +51,8 @@ test('chat ids: channels and threads as dc:<id>, direct chats as dc:dm:<user id>
   expect(discordTarget('dc:dm:135000000000000012')).toEqual({ kind: 'dm', userId: '135000000000000012' });
   expect(isDiscordDirectChat('dc:dm:135000000000000012')).toBe(true);
   expect(isDiscordDirectChat('dc:135000000000000010')).toBe(false);
-  for (const other of ['tg:123', 'dc:', 'dc:abc', 'dc:dm:', 'dc:12', 'local:main']) expect(isDiscordJid(other)).toBe(false);
+  for (const other of ['tg:123', 'dc:', 'dc:abc', 'dc:dm:', 'dc:12', 'local:main'])
+    expect(isDiscordJid(other)).toBe(false);
 });
 
 test('settings: the token without a "Bot " prefix, the API root without a trailing slash, a numeric owner id only', () => {
@@ -64,7 +65,13 @@ test('settings: the token without a "Bot " prefix, the API root without a traili
 });
 
 test('attachments: kind from the content type, a safe extension or one from the type', () => {
-  const f = (name: string, contentType: string | null, voice = false) => ({ url: '', name, size: 1, contentType, voice });
+  const f = (name: string, contentType: string | null, voice = false) => ({
+    url: '',
+    name,
+    size: 1,
+    contentType,
+    voice,
+  });
   expect(kindOf(f('a.png', 'image/png'))).toBe('image');
   expect(kindOf(f('voice-message.ogg', 'audio/ogg', true))).toBe('audio');
   expect(kindOf(f('x.pdf', 'application/pdf'))).toBe('document');

@@ -24,7 +24,9 @@ describe('TZ', () => {
 
   test('a real zone is kept, and no TZ falls back to the system zone', () => {
     expect(loadConfig({ NANOCLAW_HOME: home, TZ: 'America/New_York' }).timezone).toBe('America/New_York');
-    expect(loadConfig({ NANOCLAW_HOME: home, TZ: '' }).timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+    expect(loadConfig({ NANOCLAW_HOME: home, TZ: '' }).timezone).toBe(
+      Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC',
+    );
   });
 });
 
@@ -34,7 +36,9 @@ describe('the home', () => {
     fs.writeFileSync(file, 'x');
     expect(homeRefusal({ home: file }, { NANOCLAW_HOME: file })).toContain(`NANOCLAW_HOME=${file} cannot be used`);
     expect(homeRefusal({ home: file }, { NANOCLAW_HOME: file })).toContain('it is a file, not a folder');
-    expect(homeRefusal({ home: '/proc/nope' }, { NANOCLAW_HOME: '/proc/nope' })).toContain('/proc does not allow new folders');
+    expect(homeRefusal({ home: '/proc/nope' }, { NANOCLAW_HOME: '/proc/nope' })).toContain(
+      '/proc does not allow new folders',
+    );
   });
 
   test('a missing home that can be created is fine, and checking it leaves nothing behind', () => {
@@ -63,7 +67,10 @@ describe('schedule_task is all or nothing', () => {
     const handle = createToolHandler({ store, paths: homePaths(home), assistantName: 'Andy', timezone, tools: tasks });
     const call = async (args: Record<string, unknown>) => {
       try {
-        return (await handle(MAIN, 'schedule_task', { prompt: 'Water the plants', ...args })) as { ok: boolean; error?: string };
+        return (await handle(MAIN, 'schedule_task', { prompt: 'Water the plants', ...args })) as {
+          ok: boolean;
+          error?: string;
+        };
       } catch (err) {
         return { ok: false, error: `threw: ${(err as Error).message}` };
       }

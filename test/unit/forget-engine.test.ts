@@ -28,7 +28,10 @@ function setup() {
     fs.rmSync(home, { recursive: true, force: true });
   });
   ensureMainGroup({ store, paths, assistantName: 'Andy' });
-  const reg = registerGroup({ store, paths, assistantName: 'Andy' }, { jid: 'local:family', name: 'Family', folder: 'family' });
+  const reg = registerGroup(
+    { store, paths, assistantName: 'Andy' },
+    { jid: 'local:family', name: 'Family', folder: 'family' },
+  );
   if (!reg.ok) throw new Error(reg.error);
   const resets: string[] = [];
   const engine = createForgetEngine({
@@ -69,10 +72,16 @@ function plantEverywhere(store: Store, paths: HomePaths) {
   fs.appendFileSync(path.join(g, 'CLAUDE.md'), `\n- Sam plans the ${CANARY}\n- Kim likes tea\n`);
   fs.appendFileSync(path.join(paths.global, 'CLAUDE.md'), `\n- global note about ${CANARY}\n`);
   fs.mkdirSync(path.join(g, 'conversations'), { recursive: true });
-  fs.writeFileSync(path.join(g, 'conversations', '2026-01-01-chat.md'), `# Conversation\n\n**User**: ${CANARY} please\n\n**Andy**: sure\n`);
+  fs.writeFileSync(
+    path.join(g, 'conversations', '2026-01-01-chat.md'),
+    `# Conversation\n\n**User**: ${CANARY} please\n\n**Andy**: sure\n`,
+  );
   const projects = path.join(paths.sessions, 'family', '.claude', 'projects', '-workspace-group');
   fs.mkdirSync(projects, { recursive: true });
-  fs.writeFileSync(path.join(projects, 'sess-1.jsonl'), JSON.stringify({ type: 'user', message: { content: CANARY } }) + '\n');
+  fs.writeFileSync(
+    path.join(projects, 'sess-1.jsonl'),
+    JSON.stringify({ type: 'user', message: { content: CANARY } }) + '\n',
+  );
   store.groups.setSession('family', 'sess-1');
   store.tasks.create({
     id: 'task-1',
@@ -161,7 +170,9 @@ test('a canary in every place is previewed by place, then erased down to the byt
 
   // The bytes are gone everywhere, the database files included; the rest stays.
   expect(byteScan(home, CANARY)).toEqual([]);
-  expect(store.db.prepare(`SELECT COUNT(*) AS n FROM messages_fts WHERE messages_fts MATCH ?`).get(`"${CANARY}"`)).toEqual({ n: 0 });
+  expect(
+    store.db.prepare(`SELECT COUNT(*) AS n FROM messages_fts WHERE messages_fts MATCH ?`).get(`"${CANARY}"`),
+  ).toEqual({ n: 0 });
   expect(store.messages.search('unrelated').length).toBe(1);
   expect(fs.readFileSync(path.join(paths.groups, 'family', 'CLAUDE.md'), 'utf8')).toContain('Kim likes tea');
   expect(store.tasks.get('task-2')).toBeTruthy();

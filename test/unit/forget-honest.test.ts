@@ -43,7 +43,8 @@ const by = (sender: string, isOwner = false): Identity => {
   const where = { groupFolder: 'club', chatJid: 'local:club', isMain: false, taskId: null };
   return { ...where, turn: turnContext(where, [{ sender, senderName: sender, isOwner }]) };
 };
-const text = (a: { ok: boolean; text?: string; error?: string } | null) => (a ? (a.ok ? a.text! : `REFUSED ${a.error}`) : '');
+const text = (a: { ok: boolean; text?: string; error?: string } | null) =>
+  a ? (a.ok ? a.text! : `REFUSED ${a.error}`) : '';
 
 /** An attack: the agent tried to reach a host, the owner was asked and said no, the log recorded each try. */
 function plantAttack(store: Store, logs: string) {
@@ -60,11 +61,30 @@ function plantAttack(store: Store, logs: string) {
   fs.mkdirSync(logs, { recursive: true });
   const lines: string[] = [];
   for (let i = 0; i < 150; i++)
-    lines.push(JSON.stringify({ level: 30, time: i, group: 'club', destination: `${PHRASE}:443`, allowed: false, msg: 'egress' }));
+    lines.push(
+      JSON.stringify({
+        level: 30,
+        time: i,
+        group: 'club',
+        destination: `${PHRASE}:443`,
+        allowed: false,
+        msg: 'egress',
+      }),
+    );
   lines.push(
-    JSON.stringify({ level: 30, time: 151, id: req.id, group: 'club', kind: 'egress', detail: `${PHRASE}:443`, msg: 'approval asked' }),
+    JSON.stringify({
+      level: 30,
+      time: 151,
+      id: req.id,
+      group: 'club',
+      kind: 'egress',
+      detail: `${PHRASE}:443`,
+      msg: 'approval asked',
+    }),
   );
-  lines.push(JSON.stringify({ level: 30, time: 152, group: 'club', text: `summary mentions ${PHRASE}`, msg: 'turn finished' }));
+  lines.push(
+    JSON.stringify({ level: 30, time: 152, group: 'club', text: `summary mentions ${PHRASE}`, msg: 'turn finished' }),
+  );
   fs.writeFileSync(path.join(logs, 'nanoclaw.log'), lines.join('\n') + '\n');
   return req.id;
 }
@@ -105,7 +125,10 @@ test("a forget asked for in a chat keeps the audit trail and its receipt says so
   expect(api.total).toBe(0);
 
   // The owner, explicitly: now it goes, and only now can the receipt say nothing remains.
-  const all = engine.preview(apiRequest(store, { phrase: PHRASE, includeAudit: true }), { chatJid: 'api', sender: 'owner' });
+  const all = engine.preview(apiRequest(store, { phrase: PHRASE, includeAudit: true }), {
+    chatJid: 'api',
+    sender: 'owner',
+  });
   expect(all.places.map((p) => [p.place, p.count])).toEqual([
     ['approvals', 1],
     ['logs', 151],
@@ -133,6 +156,10 @@ test("a member's forget_me also takes the assistant's replies that repeated thei
   const left = store.messages.recent('local:club', 20).map((m) => m.text);
   expect(left.join('\n')).not.toContain('5521');
   expect(left).toEqual(
-    expect.arrayContaining(['sam says the party is at 8', 'Great, the party is at 8!', 'Hello everyone, I keep track of things.']),
+    expect.arrayContaining([
+      'sam says the party is at 8',
+      'Great, the party is at 8!',
+      'Hello everyone, I keep track of things.',
+    ]),
   );
 });

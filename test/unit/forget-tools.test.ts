@@ -55,7 +55,9 @@ test("a member's forget reaches only their own messages, whatever the arguments 
   say(store, 'kim', 'kim likes tiramisu too');
   say(store, 'kim', 'forget tiramisu');
   const kim = turnBy(club, 'kim');
-  expect(text(await tools.handle(kim, 'forget_preview', { sender: 'owner' }))).toMatch(/^REFUSED Members can only forget their own/);
+  expect(text(await tools.handle(kim, 'forget_preview', { sender: 'owner' }))).toMatch(
+    /^REFUSED Members can only forget their own/,
+  );
   expect(text(await tools.handle(kim, 'forget_preview', { phrase: 'x1', chat: 'all' }))).toMatch(
     /^REFUSED Members can only forget in this chat/,
   );
@@ -68,7 +70,9 @@ test("a member's forget reaches only their own messages, whatever the arguments 
     /^REFUSED That preview was made for someone else/,
   );
   say(store, 'kim', 'yes');
-  expect(text(await tools.handle(turnBy(club, 'kim'), 'forget_confirm', { preview_id: id }))).toContain('Forgotten (receipt');
+  expect(text(await tools.handle(turnBy(club, 'kim'), 'forget_confirm', { preview_id: id }))).toContain(
+    'Forgotten (receipt',
+  );
   const left = store.messages.recent('local:club', 10).map((m) => `${m.sender}: ${m.text}`);
   expect(left).toContain('owner: the tiramisu plan is mine');
   expect(left.filter((l) => l.startsWith('kim:'))).toEqual(['kim: yes']);
@@ -77,7 +81,9 @@ test("a member's forget reaches only their own messages, whatever the arguments 
 test('a scheduled task cannot forget, and "what do you know about me" counts what is kept', async () => {
   const { store, paths, tools, club } = setup();
   // Even a task whose prompt a member wrote, and a turn with nobody recorded as asking.
-  expect(text(await tools.handle(turnBy({ ...club, taskId: 'task-1' }, 'kim'), 'forget_me', {}))).toMatch(/^REFUSED .*scheduled task/);
+  expect(text(await tools.handle(turnBy({ ...club, taskId: 'task-1' }, 'kim'), 'forget_me', {}))).toMatch(
+    /^REFUSED .*scheduled task/,
+  );
   expect(text(await tools.handle(club, 'forget_me', {}))).toMatch(/^REFUSED /);
   say(store, 'kim', 'hello');
   say(store, 'kim', 'what do you know about me?');
@@ -94,7 +100,9 @@ test('"what do you know about me" goes by direct message where the channel has o
   const { store, paths } = setup();
   const engine = createForgetEngine({ store, paths, resetSession: async () => {} });
   const tools = {
-    handle: createToolRegistry({ tools: createForgetTools({ store, paths, engine, isDirectChat: (jid) => jid.startsWith('dm:') }) }),
+    handle: createToolRegistry({
+      tools: createForgetTools({ store, paths, engine, isDirectChat: (jid) => jid.startsWith('dm:') }),
+    }),
   };
   const club: Identity = { groupFolder: 'club', chatJid: 'local:club', isMain: false, taskId: null };
   say(store, 'dm:kim', 'what do you know about me?');
@@ -112,7 +120,9 @@ test('a catch-up several people addressed acts for nobody; owner powers only whe
   // Kim and Bea both addressed one catch-up: whose "me" is it?
   const both = turnBy(club, 'kim', 'bea');
   for (const name of ['forget_me', 'what_do_you_know_about_me', 'dont_remember_me'])
-    expect(text(await tools.handle(both, name, {}))).toMatch(/^REFUSED Several people addressed me in this turn \(kim, bea\)/);
+    expect(text(await tools.handle(both, name, {}))).toMatch(
+      /^REFUSED Several people addressed me in this turn \(kim, bea\)/,
+    );
   expect(store.forget.isOptedOut('local:club', 'kim')).toBe(false);
   // The owner and a member together: no owner powers.
   const mixed = turnBy(club, 'owner', 'kim');

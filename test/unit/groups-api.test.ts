@@ -56,7 +56,12 @@ const patch = (body: unknown, jid = JID) =>
 test('settings merge into what is stored; null goes back to the default', async () => {
   const res = await patch({
     trigger: '@Bot',
-    sandbox: { cpus: 2, memoryMb: null, egress: 'allowlist', egressAllowlist: ['example.com', '*.github.com', 'db.example.com:5432'] },
+    sandbox: {
+      cpus: 2,
+      memoryMb: null,
+      egress: 'allowlist',
+      egressAllowlist: ['example.com', '*.github.com', 'db.example.com:5432'],
+    },
   });
   expect(res.status).toBe(200);
   expect(store.groups.get(JID)).toMatchObject({
@@ -88,7 +93,11 @@ test('bad input is refused with what is wrong, and nothing changes', async () =>
     expect(((await res.json()) as { error: string }).error).toContain(words);
   }
   expect((await patch({ name: 'x' }, 'tg:404')).status).toBe(404);
-  expect(store.groups.get(JID)).toMatchObject({ name: 'Family', isMain: false, sandbox: { memoryMb: 1024, egress: 'none' } });
+  expect(store.groups.get(JID)).toMatchObject({
+    name: 'Family',
+    isMain: false,
+    sandbox: { memoryMb: 1024, egress: 'none' },
+  });
 });
 
 test('extra mounts must pass the mount allowlist', async () => {
@@ -101,7 +110,10 @@ test('extra mounts must pass the mount allowlist', async () => {
   expect(((await none.json()) as { error: string }).error).toMatch(/mount allowlist/);
 
   fs.mkdirSync(path.join(dir, 'config'));
-  fs.writeFileSync(path.join(dir, 'config', 'mount-allowlist.json'), JSON.stringify({ allowedRoots: [{ path: projects }] }));
+  fs.writeFileSync(
+    path.join(dir, 'config', 'mount-allowlist.json'),
+    JSON.stringify({ allowedRoots: [{ path: projects }] }),
+  );
   const escape = await patch({ sandbox: { extraMounts: [{ ...mount, containerPath: '../etc' }] } });
   expect(escape.status).toBe(400);
   const rw = await patch({ sandbox: { extraMounts: [{ ...mount, readonly: false }] } });
@@ -115,7 +127,11 @@ test('extra mounts must pass the mount allowlist', async () => {
 
 test('settings given at registration pass the same checks: nothing is registered with a refused mount or a bad limit', async () => {
   const post = (body: unknown) =>
-    app.request('/api/groups', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    app.request('/api/groups', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const projects = path.join(dir, 'projects');
   fs.mkdirSync(projects);
   const base = { jid: 'local:club', name: 'Club', folder: 'club' };

@@ -43,7 +43,16 @@ function setup(opts: { live?: string[] } = {}) {
     conversation,
     senders: { keeps: () => true },
     // Pairing is the step under test here, as the host lists it.
-    steps: [pairingStep({ store, paths, assistantName: 'Andy', logger, notifyOwner: createOwnerNotice(store, []), conversation })],
+    steps: [
+      pairingStep({
+        store,
+        paths,
+        assistantName: 'Andy',
+        logger,
+        notifyOwner: createOwnerNotice(store, []),
+        conversation,
+      }),
+    ],
     emit: () => {},
     wake: (jid) => {
       if (!opts.live?.includes(jid)) return false;
@@ -77,8 +86,16 @@ function setup(opts: { live?: string[] } = {}) {
   return { store, paths, inbound, enqueued, woken, routed, msg, outbox };
 }
 
-const register = (s: { store: Store; paths: ReturnType<typeof homePaths> }, jid: string, folder: string, requiresTrigger: boolean) => {
-  const res = registerGroup({ store: s.store, paths: s.paths, assistantName: 'Andy' }, { jid, name: folder, folder, requiresTrigger });
+const register = (
+  s: { store: Store; paths: ReturnType<typeof homePaths> },
+  jid: string,
+  folder: string,
+  requiresTrigger: boolean,
+) => {
+  const res = registerGroup(
+    { store: s.store, paths: s.paths, assistantName: 'Andy' },
+    { jid, name: folder, folder, requiresTrigger },
+  );
   expect(res.ok).toBe(true);
 };
 
@@ -124,7 +141,10 @@ test('"approve CODE" from a non-main chat is not honoured; from the main chat it
   expect(s.store.groups.get('tg:5555')).toBeUndefined();
   expect(s.store.pairing.pending().map((p) => p.code)).toEqual([code]);
 
-  const fromMain = s.inbound.receive(s.msg('local:main', `approve ${code.toLowerCase()}`, { sender: 'owner', fromMe: true }), LOCAL);
+  const fromMain = s.inbound.receive(
+    s.msg('local:main', `approve ${code.toLowerCase()}`, { sender: 'owner', fromMe: true }),
+    LOCAL,
+  );
   expect(fromMain.decision).toBe('approved');
   expect(s.store.groups.get('tg:5555')?.folder).toBe('nora');
   expect(s.outbox('local:main')).toContain('Approved: Nora can now talk to me (folder nora).');
@@ -136,12 +156,17 @@ test('"approve CODE" from a non-main chat is not honoured; from the main chat it
 
 test('malformed, duplicate and echoed messages are not routed; an oversized one is cut and stored', () => {
   const s = setup();
-  expect(s.inbound.receive({ chatJid: 'local:main' } as unknown as Message, LOCAL)).toEqual({ seq: null, decision: 'invalid' });
+  expect(s.inbound.receive({ chatJid: 'local:main' } as unknown as Message, LOCAL)).toEqual({
+    seq: null,
+    decision: 'invalid',
+  });
   const m = s.msg('local:main', 'hi', { fromMe: true });
   expect(s.inbound.receive(m, LOCAL).decision).toBe('enqueued');
   expect(s.inbound.receive(m, LOCAL)).toEqual({ seq: null, decision: 'duplicate' });
   // The platform's echo of a reply delivery already recorded.
-  expect(s.inbound.receive(s.msg('tg:5555', 'Andy: hi', { fromAssistant: true, fromMe: true }), TG).decision).toBe('dropped');
+  expect(s.inbound.receive(s.msg('tg:5555', 'Andy: hi', { fromAssistant: true, fromMe: true }), TG).decision).toBe(
+    'dropped',
+  );
   const big = s.inbound.receive(s.msg('local:main', 'x'.repeat(MAX_INBOUND_TEXT + 10), { fromMe: true }), LOCAL);
   expect(s.store.messages.after('local:main', big.seq! - 1)[0].text).toMatch(/\[message truncated: over 4 MB\]$/);
   expect(s.routed).toEqual(['invalid', 'enqueued', 'duplicate', 'dropped', 'enqueued']);

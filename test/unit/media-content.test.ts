@@ -22,7 +22,11 @@ describe('file blocks', () => {
   it('a PDF is a base64 document block named after the file', () => {
     const bytes = Buffer.from('%PDF-1.4 tiny');
     expect(fileBlocks({ path: file('a.pdf', bytes), mimeType: 'application/pdf' }, reader)).toEqual([
-      { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: bytes.toString('base64') }, title: 'a.pdf' },
+      {
+        type: 'document',
+        source: { type: 'base64', media_type: 'application/pdf', data: bytes.toString('base64') },
+        title: 'a.pdf',
+      },
     ]);
   });
 
@@ -32,16 +36,19 @@ describe('file blocks', () => {
       type: 'image',
       source: { media_type: 'image/png' },
     });
-    expect(fileBlocks({ path: file('n.csv', Buffer.from('a,b\n1,2')), mimeType: 'application/octet-stream' }, reader)).toEqual([
-      { type: 'text', text: '<file name="n.csv">\na,b\n1,2\n</file>' },
-    ]);
+    expect(
+      fileBlocks({ path: file('n.csv', Buffer.from('a,b\n1,2')), mimeType: 'application/octet-stream' }, reader),
+    ).toEqual([{ type: 'text', text: '<file name="n.csv">\na,b\n1,2\n</file>' }]);
     expect(fileBlocks({ path: file('x.bin', png), mimeType: 'application/octet-stream' }, reader)).toEqual([]);
   });
 
   it('a file over its limit is named with a note instead of sent', () => {
     const big = file('big.pdf', Buffer.alloc(LIMITS.pdf + 1));
     expect(fileBlocks({ path: big, mimeType: 'application/pdf' }, reader)).toEqual([
-      { type: 'text', text: `[file big.pdf not shown: 10.0 MB is over the 10.0 MB limit for pdf files; it is at ${big}]` },
+      {
+        type: 'text',
+        text: `[file big.pdf not shown: 10.0 MB is over the 10.0 MB limit for pdf files; it is at ${big}]`,
+      },
     ]);
   });
 });
@@ -86,7 +93,10 @@ const base: Message = {
   fromMe: false,
   fromAssistant: false,
 };
-const voice: Message = { ...base, attachments: [{ kind: 'audio', path: 'inbox/1.ogg', transcript: 'Andy, what is the weather?' }] };
+const voice: Message = {
+  ...base,
+  attachments: [{ kind: 'audio', path: 'inbox/1.ogg', transcript: 'Andy, what is the weather?' }],
+};
 
 describe('voice notes in routing', () => {
   it('a spoken "Andy, …" triggers; the same words typed without "@" do not', () => {

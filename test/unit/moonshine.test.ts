@@ -41,7 +41,10 @@ describe('the Moonshine engine (onnxruntime)', () => {
     const dir = await moonshineModelDir();
     const s = sttSettings({ NANOCLAW_STT_MODEL: dir }, tmp());
     expect(localModelKind(s)).toBe('moonshine');
-    expect(describeStt(s)).toEqual({ ok: true, detail: `voice notes: local Moonshine (onnxruntime, English), model in ${dir}` });
+    expect(describeStt(s)).toEqual({
+      ok: true,
+      detail: `voice notes: local Moonshine (onnxruntime, English), model in ${dir}`,
+    });
     const engine = createEngine(s)!;
     expect(engine.name).toBe('moonshine');
     const text = await transcribeFile(engine, synthesizeVoiceNote(SPOKEN).ogg, 'audio/ogg');
@@ -54,7 +57,10 @@ describe('the Moonshine engine (onnxruntime)', () => {
 
   it('on the first note, downloads the package tarball, checks it, takes only the model files, and transcribes', async () => {
     const data = tmp();
-    const s = sttSettings({ NANOCLAW_STT_MODEL_URL: `${base}/real.tgz`, NANOCLAW_STT_MODEL_INTEGRITY: MOONSHINE_PACKAGE.integrity }, data);
+    const s = sttSettings(
+      { NANOCLAW_STT_MODEL_URL: `${base}/real.tgz`, NANOCLAW_STT_MODEL_INTEGRITY: MOONSHINE_PACKAGE.integrity },
+      data,
+    );
     expect(s.modelDir).toBe(path.join(data, 'models', 'moonshine'));
     expect(describeStt(s).detail).toBe(
       `voice notes: local Moonshine (onnxruntime, English); model fetched on first use into ${s.modelDir}`,
@@ -70,7 +76,9 @@ describe('the Moonshine engine (onnxruntime)', () => {
   it('refuses a tarball whose integrity differs, and installs nothing', async () => {
     const dir = tmp();
     const wrong = `sha512-${crypto.createHash('sha512').update('something else').digest('base64')}`;
-    const err = await fetchModel({ url: `${base}/real.tgz`, integrity: wrong, files: MOONSHINE_FILES }, dir).catch((e) => e);
+    const err = await fetchModel({ url: `${base}/real.tgz`, integrity: wrong, files: MOONSHINE_FILES }, dir).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(ChecksumMismatch);
     expect(err.message).toContain(`not the expected ${wrong.slice('sha512-'.length)}`);
     expect(err.message).toContain('check NANOCLAW_STT_MODEL_URL and NANOCLAW_STT_MODEL_INTEGRITY');
@@ -94,9 +102,11 @@ describe('the Moonshine engine (onnxruntime)', () => {
   });
 
   it('asks for the integrity of a package tarball', () => {
-    expect(() => sttSettings({ NANOCLAW_STT_MODEL_URL: `${base}/real.tgz` }, '/d')).toThrow('set NANOCLAW_STT_MODEL_INTEGRITY');
-    expect(() => sttSettings({ NANOCLAW_STT_MODEL_URL: `${base}/real.tgz`, NANOCLAW_STT_MODEL_INTEGRITY: 'md5-x' }, '/d')).toThrow(
-      'is not sha512-<base64>',
+    expect(() => sttSettings({ NANOCLAW_STT_MODEL_URL: `${base}/real.tgz` }, '/d')).toThrow(
+      'set NANOCLAW_STT_MODEL_INTEGRITY',
     );
+    expect(() =>
+      sttSettings({ NANOCLAW_STT_MODEL_URL: `${base}/real.tgz`, NANOCLAW_STT_MODEL_INTEGRITY: 'md5-x' }, '/d'),
+    ).toThrow('is not sha512-<base64>');
   });
 });

@@ -37,7 +37,13 @@ test('a file in the folder is copied, by relative path or /workspace/group path'
 test('paths and links leading outside the folder are refused', () => {
   fs.symlinkSync(secret(), path.join(group, 'link.txt'));
   fs.symlinkSync(root, path.join(group, 'up'));
-  for (const file of ['../../secret.txt', '/etc/passwd', '/workspace/group/../../secret.txt', 'link.txt', 'up/secret.txt']) {
+  for (const file of [
+    '../../secret.txt',
+    '/etc/passwd',
+    '/workspace/group/../../secret.txt',
+    'link.txt',
+    'up/secret.txt',
+  ]) {
     const r = takeOutboundFile(group, file, out);
     expect(r.ok, file).toBe(false);
   }

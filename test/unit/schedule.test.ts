@@ -1,6 +1,13 @@
 // Schedule arithmetic with a fixed clock: what the user is told and when a task fires.
 import { describe, expect, test } from 'vitest';
-import { formatLocal, nextRun, nextRuns, parseTimestamp, validateSchedule, type Schedule } from '../../src/scheduler/schedule.js';
+import {
+  formatLocal,
+  nextRun,
+  nextRuns,
+  parseTimestamp,
+  validateSchedule,
+  type Schedule,
+} from '../../src/scheduler/schedule.js';
 
 const TZ = 'Europe/Berlin';
 const at = (s: string) => Date.parse(s);
@@ -13,7 +20,11 @@ describe('cron', () => {
     const checked = validateSchedule('cron', '0 9 * * 1-5', { now, timezone: TZ });
     expect(checked.ok).toBe(true);
     const times = nextRuns({ type: 'cron', value: '0 9 * * 1-5' }, 3, { now, timezone: TZ });
-    expect(local(times)).toEqual(['Mon 31 Mar 2025, 09:00 CEST', 'Tue 1 Apr 2025, 09:00 CEST', 'Wed 2 Apr 2025, 09:00 CEST']);
+    expect(local(times)).toEqual([
+      'Mon 31 Mar 2025, 09:00 CEST',
+      'Tue 1 Apr 2025, 09:00 CEST',
+      'Wed 2 Apr 2025, 09:00 CEST',
+    ]);
     expect(new Date(times[0]).toISOString()).toBe('2025-03-31T07:00:00.000Z');
   });
 
@@ -45,9 +56,9 @@ describe('interval', () => {
 
   test('anchored to the previous due time: a late run does not shift the phase', () => {
     // Due at 11:00, ran late and finished at 11:20: the next is 12:00, not 12:20.
-    expect(nextRun(every, { now: at('2025-01-06T11:20:00Z'), timezone: TZ, previousDue: at('2025-01-06T11:00:00Z') })).toBe(
-      at('2025-01-06T12:00:00Z'),
-    );
+    expect(
+      nextRun(every, { now: at('2025-01-06T11:20:00Z'), timezone: TZ, previousDue: at('2025-01-06T11:00:00Z') }),
+    ).toBe(at('2025-01-06T12:00:00Z'));
   });
 
   test('after a long pause the missed slots are skipped, not replayed in a burst', () => {
@@ -63,7 +74,10 @@ describe('interval', () => {
     const opts = { now: 0, timezone: TZ };
     expect((validateSchedule('interval', '1h', opts) as any).error).toMatch(/whole number of milliseconds/);
     expect((validateSchedule('interval', '500', opts) as any).error).toMatch(/at least 60000/);
-    expect(validateSchedule('interval', 60_000, opts)).toEqual({ ok: true, schedule: { type: 'interval', value: '60000' } });
+    expect(validateSchedule('interval', 60_000, opts)).toEqual({
+      ok: true,
+      schedule: { type: 'interval', value: '60000' },
+    });
   });
 });
 
@@ -88,7 +102,9 @@ describe('once', () => {
   test('fires once: after it ran there is no next run', () => {
     const s = { type: 'once', value: '2025-01-06T17:30:00.000Z' } as Schedule;
     expect(nextRun(s, { now, timezone: TZ })).toBe(at('2025-01-06T17:30:00Z'));
-    expect(nextRun(s, { now: at('2025-01-06T17:31:00Z'), timezone: TZ, previousDue: at('2025-01-06T17:30:00Z') })).toBeNull();
+    expect(
+      nextRun(s, { now: at('2025-01-06T17:31:00Z'), timezone: TZ, previousDue: at('2025-01-06T17:30:00Z') }),
+    ).toBeNull();
     expect(nextRuns(s, 3, { now, timezone: TZ })).toHaveLength(1);
   });
 

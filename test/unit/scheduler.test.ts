@@ -116,7 +116,11 @@ test('a once task fires once and completes; a silent answer posts nothing', () =
   clock.now += 5 * 60_000;
   scheduler.check();
   runOnce(t.id, '<internal>nothing to say</internal>');
-  expect(store.tasks.get(t.id)).toMatchObject({ status: 'completed', nextRun: null, lastResult: '(ran without posting a message)' });
+  expect(store.tasks.get(t.id)).toMatchObject({
+    status: 'completed',
+    nextRun: null,
+    lastResult: '(ran without posting a message)',
+  });
   expect(store.outbox.pending()).toEqual([]);
   clock.now += HOUR;
   scheduler.check();
@@ -189,7 +193,12 @@ test('a task changed while it runs keeps its new schedule; one cancelled while i
     run.job.onResult('Done.', null);
     run.finish(null);
   }
-  expect(store.tasks.get(changed.id)).toMatchObject({ status: 'active', scheduleType: 'cron', nextRun: newNext, lastResult: 'Done.' });
+  expect(store.tasks.get(changed.id)).toMatchObject({
+    status: 'active',
+    scheduleType: 'cron',
+    nextRun: newNext,
+    lastResult: 'Done.',
+  });
   expect(store.tasks.get(cancelled.id)).toBeUndefined();
 });
 
@@ -217,13 +226,18 @@ test('a failed run is logged and the task moves on; a failed once task is paused
     run.job.firstTurn();
     run.finish(new AgentFailure('model down', 'the model API failed (overloaded)'));
   }
-  expect(store.tasks.recentRuns(every.id)).toMatchObject([{ status: 'error', error: 'the model API failed (overloaded)' }]);
+  expect(store.tasks.recentRuns(every.id)).toMatchObject([
+    { status: 'error', error: 'the model API failed (overloaded)' },
+  ]);
   expect(store.tasks.get(every.id)).toMatchObject({
     status: 'active',
     lastResult: 'Error: the model API failed (overloaded)',
     nextRun: new Date(clock.now + HOUR).toISOString(),
   });
-  expect(store.tasks.get(once.id)).toMatchObject({ status: 'paused', statusReason: expect.stringMatching(/run failed.*Resume it/) });
+  expect(store.tasks.get(once.id)).toMatchObject({
+    status: 'paused',
+    statusReason: expect.stringMatching(/run failed.*Resume it/),
+  });
   expect(store.outbox.pending()).toMatchObject([{ chatJid: 'local:family', text: expect.stringContaining('failed') }]);
 });
 
@@ -240,10 +254,16 @@ test('a run over its token budget is stopped and the task paused with a message 
   run.job.onUsage!(600);
   expect(kills).toEqual(['its run used 1200 tokens, over its budget of 1000']);
   run.finish(new AgentFailure('killed', 'its sandbox was stopped'));
-  expect(store.tasks.get(t.id)).toMatchObject({ status: 'paused', statusReason: expect.stringContaining('over its budget of 1000') });
+  expect(store.tasks.get(t.id)).toMatchObject({
+    status: 'paused',
+    statusReason: expect.stringContaining('over its budget of 1000'),
+  });
   expect(store.tasks.recentRuns(t.id)).toMatchObject([{ status: 'over_budget' }]);
   expect(store.outbox.pending()).toMatchObject([
-    { chatJid: 'local:family', text: expect.stringMatching(/stopped the scheduled task .* paused it: its run used 1200 tokens/) },
+    {
+      chatJid: 'local:family',
+      text: expect.stringMatching(/stopped the scheduled task .* paused it: its run used 1200 tokens/),
+    },
   ]);
 });
 
@@ -262,7 +282,12 @@ test('the timer wakes the scheduler for the next due task: nobody polls or calls
   scheduler.start();
   const res = createTask(
     { store, timezone: TZ, onChange: () => scheduler.changed() },
-    { groupFolder: 'main', prompt: 'ping', scheduleType: 'once', scheduleValue: new Date(Date.now() + 300).toISOString() },
+    {
+      groupFolder: 'main',
+      prompt: 'ping',
+      scheduleType: 'once',
+      scheduleValue: new Date(Date.now() + 300).toISOString(),
+    },
   );
   expect(res.ok).toBe(true);
   await until(() => enqueued.length === 1, 10_000, 'the timer to hand the task to the queue');

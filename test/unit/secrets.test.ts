@@ -10,7 +10,12 @@ import { redact, registerSecret } from '../../src/secrets.js';
 
 test('every secret setting read by the config is hidden, by name, in every form it is written', () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-redact-'));
-  loadConfig({ NANOCLAW_HOME: home, SLACK_SIGNING_SECRET: 'sign"ing\\secret-0123', EMAIL_PASSWORD: 'mail-pass-4567', TZ: 'UTC' });
+  loadConfig({
+    NANOCLAW_HOME: home,
+    SLACK_SIGNING_SECRET: 'sign"ing\\secret-0123',
+    EMAIL_PASSWORD: 'mail-pass-4567',
+    TZ: 'UTC',
+  });
   expect(redact('secret=sign"ing\\secret-0123')).toBe('secret=[redacted SLACK_SIGNING_SECRET]');
   // As JSON text (a log line) the same value is escaped: still hidden.
   expect(redact(JSON.stringify({ s: 'sign"ing\\secret-0123' }))).toBe('{"s":"[redacted SLACK_SIGNING_SECRET]"}');
@@ -39,7 +44,9 @@ test('secret-shaped text is hidden even when nobody registered it', () => {
     'auth [redacted slack token] and [redacted slack token]',
   );
   expect(redact('key sk-ant-api03-abcdefghijklmnop')).toBe('key [redacted anthropic key]');
-  expect(redact('GET https://me:hunter22@mail.example.com/inbox')).toBe('GET https://me:[redacted]@mail.example.com/inbox');
+  expect(redact('GET https://me:hunter22@mail.example.com/inbox')).toBe(
+    'GET https://me:[redacted]@mail.example.com/inbox',
+  );
   expect(redact('Authorization: Bearer abcdefghijklmnopqrstuvwxyz012345')).toBe('Authorization: Bearer [redacted]');
   // Ordinary text, times and addresses stay as they are.
   const plain = 'at 12:30:45 http://127.0.0.1:8080/api/v1/events {"a":"b@c"} user@example.com';

@@ -39,7 +39,10 @@ describe('parseReceive on signal-cli payloads', () => {
     const m = parseReceive(
       {
         account: ACCOUNT,
-        envelope: { ...base, dataMessage: { timestamp: 1700000000123, message: 'hi', expiresInSeconds: 0, viewOnce: false } as any },
+        envelope: {
+          ...base,
+          dataMessage: { timestamp: 1700000000123, message: 'hi', expiresInSeconds: 0, viewOnce: false } as any,
+        },
       },
       opts,
     );
@@ -106,13 +109,24 @@ describe('parseReceive on signal-cli payloads', () => {
           dataMessage: {
             timestamp: 5,
             message: 'and then?',
-            quote: { id: 1699999999000, author: ACCOUNT, authorNumber: ACCOUNT, authorUuid: 'a', text: 'Earlier answer.' },
+            quote: {
+              id: 1699999999000,
+              author: ACCOUNT,
+              authorNumber: ACCOUNT,
+              authorUuid: 'a',
+              text: 'Earlier answer.',
+            },
           },
         },
       },
       opts,
     )!;
-    expect(m.quote).toEqual({ id: signalMessageId(ACCOUNT, 1699999999000), text: 'Earlier answer.', author: ACCOUNT, byAccount: true });
+    expect(m.quote).toEqual({
+      id: signalMessageId(ACCOUNT, 1699999999000),
+      text: 'Earlier answer.',
+      author: ACCOUNT,
+      byAccount: true,
+    });
   });
 
   test("the owner's own messages from their phone arrive as sync messages: Note to Self and other chats", () => {
@@ -121,7 +135,9 @@ describe('parseReceive on signal-cli payloads', () => {
       {
         envelope: {
           ...own,
-          syncMessage: { sentMessage: { destination: ACCOUNT, destinationNumber: ACCOUNT, timestamp: 9, message: 'note' } },
+          syncMessage: {
+            sentMessage: { destination: ACCOUNT, destinationNumber: ACCOUNT, timestamp: 9, message: 'note' },
+          },
         },
       },
       opts,
@@ -132,7 +148,12 @@ describe('parseReceive on signal-cli payloads', () => {
         envelope: {
           ...own,
           syncMessage: {
-            sentMessage: { destination: '+15550001111', destinationNumber: '+15550001111', timestamp: 10, message: 'hi Bob' },
+            sentMessage: {
+              destination: '+15550001111',
+              destinationNumber: '+15550001111',
+              timestamp: 10,
+              message: 'hi Bob',
+            },
           },
         },
       },
@@ -142,10 +163,17 @@ describe('parseReceive on signal-cli payloads', () => {
   });
 
   test('receipts, typing, reactions and read syncs carry nothing to store', () => {
-    expect(parseReceive({ envelope: { ...base, receiptMessage: { when: 1, isDelivery: true, timestamps: [1] } } }, opts)).toBeNull();
-    expect(parseReceive({ envelope: { ...base, typingMessage: { action: 'STARTED', timestamp: 1 } } }, opts)).toBeNull();
     expect(
-      parseReceive({ envelope: { ...base, dataMessage: { timestamp: 2, message: null, reaction: { emoji: '👍' } } as any } }, opts),
+      parseReceive({ envelope: { ...base, receiptMessage: { when: 1, isDelivery: true, timestamps: [1] } } }, opts),
+    ).toBeNull();
+    expect(
+      parseReceive({ envelope: { ...base, typingMessage: { action: 'STARTED', timestamp: 1 } } }, opts),
+    ).toBeNull();
+    expect(
+      parseReceive(
+        { envelope: { ...base, dataMessage: { timestamp: 2, message: null, reaction: { emoji: '👍' } } as any } },
+        opts,
+      ),
     ).toBeNull();
     expect(parseReceive({ envelope: { ...base, syncMessage: { readMessages: [] } as any } }, opts)).toBeNull();
   });
@@ -263,7 +291,10 @@ describe('the daemon check and the channel, against a fake signal-cli', () => {
     const env = (e: Record<string, string>) => ({ config, paths: homePaths('/tmp/nanoclaw-signal-unit'), env: e });
     expect(signalPlugin.configured(env({ SIGNAL_CLI_URL: sig.url }))).toBe(false);
     expect(signalPlugin.configured(env({ SIGNAL_CLI_URL: sig.url, SIGNAL_ACCOUNT: ACCOUNT }))).toBe(true);
-    expect(signalPlugin.doctor!(env({ SIGNAL_CLI_URL: sig.url }))[0]).toMatchObject({ level: 'fail', detail: 'SIGNAL_ACCOUNT is missing' });
+    expect(signalPlugin.doctor!(env({ SIGNAL_CLI_URL: sig.url }))[0]).toMatchObject({
+      level: 'fail',
+      detail: 'SIGNAL_ACCOUNT is missing',
+    });
     expect(signalPlugin.doctor!(env({}))[0]!.level).toBe('info');
   });
 
@@ -388,7 +419,9 @@ test('an event stream that sends one endless line is dropped and reopened, and t
   let connections = 0;
   const server = http.createServer((req, res) => {
     if (req.method === 'POST') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":1,"result":{"version":"0.13.9"}}');
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('{"jsonrpc":"2.0","id":1,"result":{"version":"0.13.9"}}');
       return;
     }
     const n = ++connections;

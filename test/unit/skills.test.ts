@@ -14,7 +14,10 @@ const docs = (): { name: string; text: string }[] => [
   { name: 'CLAUDE.md', text: fs.readFileSync(path.join(root, 'CLAUDE.md'), 'utf8') },
   ...fs
     .readdirSync(skillsDir)
-    .map((d) => ({ name: `.claude/skills/${d}/SKILL.md`, text: fs.readFileSync(path.join(skillsDir, d, 'SKILL.md'), 'utf8') })),
+    .map((d) => ({
+      name: `.claude/skills/${d}/SKILL.md`,
+      text: fs.readFileSync(path.join(skillsDir, d, 'SKILL.md'), 'utf8'),
+    })),
 ];
 
 // Built by `tsc` before the tests run (npm test), so the list is the CLI's own.
@@ -25,7 +28,9 @@ const scripts = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf
 /** Project paths named in backticks: those starting at a folder of the repository, or a root file. */
 function namedPaths(text: string): string[] {
   const inTicks = [...text.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]);
-  return inTicks.filter((p) => /^(src|runner|test|container|scripts|bench|\.ci|\.claude)\//.test(p) || /^[A-Z]+\.md$/.test(p));
+  return inTicks.filter(
+    (p) => /^(src|runner|test|container|scripts|bench|\.ci|\.claude)\//.test(p) || /^[A-Z]+\.md$/.test(p),
+  );
 }
 
 /** The part of a path before its first placeholder (`src/channels/<name>/plugin.ts` → `src/channels/`). */
@@ -46,7 +51,8 @@ describe('Claude Code skills', () => {
   test('every nanoclaw command a skill names is one the CLI has', () => {
     const missing: string[] = [];
     for (const { name, text } of docs())
-      for (const m of text.matchAll(/\bnanoclaw ([a-z][a-z-]*)/g)) if (!cliCommands.has(m[1])) missing.push(`${name}: nanoclaw ${m[1]}`);
+      for (const m of text.matchAll(/\bnanoclaw ([a-z][a-z-]*)/g))
+        if (!cliCommands.has(m[1])) missing.push(`${name}: nanoclaw ${m[1]}`);
     expect(cliCommands.size).toBeGreaterThan(5);
     expect(missing).toEqual([]);
   });

@@ -8,10 +8,23 @@ import { parseSlackTokens, slackSettings } from '../../src/channels/slack/plugin
 import { createSlackReceiver } from '../../src/channels/slack/receiver.js';
 import { tokenMayGoTo } from '../../src/channels/slack/slack.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {}, setLevel() {}, getLevel: () => 'info' as any, setName() {} };
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  setLevel() {},
+  getLevel: () => 'info' as any,
+  setName() {},
+};
 
 test('Socket Mode is chosen when an app token is set, even with a signing secret; nothing connects on construction', () => {
-  const r = createSlackReceiver({ appToken: 'xapp-1-A0-123-abc', signingSecret: 'secret', eventsPort: 1, logger: quiet });
+  const r = createSlackReceiver({
+    appToken: 'xapp-1-A0-123-abc',
+    signingSecret: 'secret',
+    eventsPort: 1,
+    logger: quiet,
+  });
   expect(r.mode).toBe('socket');
   expect(r.receiver).toBeInstanceOf(SocketModeReceiver);
   expect(r.startArgs).toEqual([]);
@@ -36,14 +49,20 @@ test('chat ids: sl:<conversation>, direct chats are D…', () => {
 
 test('Markdown becomes mrkdwn; code is kept, only &, < and > escaped', () => {
   expect(toMrkdwn('**bold** and *it* and ~~gone~~')).toBe('*bold* and _it_ and ~gone~');
-  expect(toMrkdwn('see [docs](https://x.test/a?b=1&c=2) <now>')).toBe('see <https://x.test/a?b=1&c=2|docs> &lt;now&gt;');
+  expect(toMrkdwn('see [docs](https://x.test/a?b=1&c=2) <now>')).toBe(
+    'see <https://x.test/a?b=1&c=2|docs> &lt;now&gt;',
+  );
   expect(toMrkdwn('## Title')).toBe('*Title*');
   expect(toMrkdwn('`a **b** <c>`')).toBe('`a **b** &lt;c&gt;`');
   expect(toMrkdwn('```ts\nconst x = 1 && 2;\n```')).toBe('```\nconst x = 1 &amp;&amp; 2;\n```');
 });
 
 test("Slack's markup reads as text; a bot mention becomes the trigger form", () => {
-  const names = { botUserId: 'UBOT', assistantName: 'Andy', userName: (id: string) => (id === 'U1' ? 'Alice' : undefined) };
+  const names = {
+    botUserId: 'UBOT',
+    assistantName: 'Andy',
+    userName: (id: string) => (id === 'U1' ? 'Alice' : undefined),
+  };
   expect(fromSlackText('<@UBOT> hi <@U1> and <@U2>', names)).toBe('@Andy hi @Alice and @U2');
   expect(fromSlackText('in <#C1|general>: <https://x.test|site> <https://y.test> &lt;b&gt; &amp;', names)).toBe(
     'in #general: site (https://x.test) https://y.test <b> &',
@@ -70,7 +89,10 @@ test('the bot token goes only to Slack over HTTPS or the configured API server',
 });
 
 test('settings: tokens picked from piped input in any order; a bad owner id or port is named', () => {
-  expect(parseSlackTokens('xapp-1-AAA\nxoxb-123-456-abc\n')).toEqual({ botToken: 'xoxb-123-456-abc', appToken: 'xapp-1-AAA' });
+  expect(parseSlackTokens('xapp-1-AAA\nxoxb-123-456-abc\n')).toEqual({
+    botToken: 'xoxb-123-456-abc',
+    appToken: 'xapp-1-AAA',
+  });
   expect(() => slackSettings({ SLACK_OWNER_ID: 'alice' })).toThrow(/SLACK_OWNER_ID/);
   expect(() => slackSettings({ SLACK_EVENTS_PORT: 'x' })).toThrow(/SLACK_EVENTS_PORT/);
   expect(slackSettings({ SLACK_BOT_TOKEN: ' xoxb-1 ' }).botToken).toBe('xoxb-1');
@@ -85,7 +107,9 @@ test('doctor: not set up is info; a bot token without a way to receive events is
     fix: expect.stringContaining('nanoclaw auth slack'),
   });
   expect(check({ SLACK_BOT_TOKEN: 'xoxb-1-2-abcdefghij', SLACK_APP_TOKEN: 'xapp-1-A-1-abcdefghij' }).level).toBe('ok');
-  expect(check({ SLACK_BOT_TOKEN: 'xoxb-1-2-abcdefghij', SLACK_SIGNING_SECRET: 's' }).detail).toContain('127.0.0.1:3000');
+  expect(check({ SLACK_BOT_TOKEN: 'xoxb-1-2-abcdefghij', SLACK_SIGNING_SECRET: 's' }).detail).toContain(
+    '127.0.0.1:3000',
+  );
   expect(check({ SLACK_BOT_TOKEN: 'nope' }).level).toBe('fail');
 });
 
@@ -98,7 +122,14 @@ test('the owner is SLACK_OWNER_ID or the person in the main DM, by member id; a 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-slack-owner-'));
   const store = openStore(path.join(dir, 'messages.db'));
   try {
-    const main = { name: 'Me', folder: 'main', trigger: '@Andy', requiresTrigger: false, sandbox: {}, addedAt: new Date().toISOString() };
+    const main = {
+      name: 'Me',
+      folder: 'main',
+      trigger: '@Andy',
+      requiresTrigger: false,
+      sandbox: {},
+      addedAt: new Date().toISOString(),
+    };
     store.groups.insert({ ...main, jid: 'sl:D0MAIN001', isMain: true });
     store.groups.insert({ ...main, jid: 'sl:D0OTHER01', folder: 'other', isMain: false });
     const isOwner = slackOwner(slackSettings({ SLACK_OWNER_ID: 'U0BOSS001' }), store);

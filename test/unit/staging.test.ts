@@ -137,7 +137,9 @@ test('only refused changes: the owner is not asked, and the same link is not rep
   });
   const dir = s.mounts[0]!.hostPath;
   fs.symlinkSync('/etc/passwd', path.join(dir, 'out'));
-  expect(await s.settle()).toMatch(/owner was not asked[\s\S]*refused \(it leads outside the folder.*out → \/etc\/passwd/);
+  expect(await s.settle()).toMatch(
+    /owner was not asked[\s\S]*refused \(it leads outside the folder.*out → \/etc\/passwd/,
+  );
   expect(await s.settle()).toBeNull();
   expect(questions).toEqual([]);
   expect(fs.existsSync(path.join(host, 'out'))).toBe(false);
@@ -159,7 +161,9 @@ test('the sandbox writing more than the staging limit: discarded without asking,
   });
   const dir = s.mounts[0]!.hostPath;
   fs.writeFileSync(path.join(dir, 'huge.bin'), Buffer.alloc(4096));
-  expect(await s.settle()).toMatch(/discarded without asking the owner: the staged copy of \/workspace\/extra\/h holds more than/);
+  expect(await s.settle()).toMatch(
+    /discarded without asking the owner: the staged copy of \/workspace\/extra\/h holds more than/,
+  );
   expect(questions).toEqual([]);
   expect(fs.existsSync(path.join(dir, 'huge.bin'))).toBe(false);
   expect(fs.existsSync(path.join(host, 'huge.bin'))).toBe(false);

@@ -24,7 +24,14 @@ const task = (over: Partial<NewTask> = {}): NewTask => ({
 test('create, read, list by group and all, update, status', () => {
   const store = fresh();
   const t = store.tasks.create(task({ budgetTokens: 5000 }));
-  expect(t).toMatchObject({ id: 'task-1', status: 'active', statusReason: null, budgetTokens: 5000, runningSince: null, lastRun: null });
+  expect(t).toMatchObject({
+    id: 'task-1',
+    status: 'active',
+    statusReason: null,
+    budgetTokens: 5000,
+    runningSince: null,
+    lastRun: null,
+  });
   store.tasks.create(task({ id: 'task-2', groupFolder: 'main', chatJid: 'local:main' }));
   expect(store.tasks.listByGroup('family').map((x) => x.id)).toEqual(['task-1']);
   expect(
@@ -89,7 +96,10 @@ test('two connections to one database: only one wins the claim', () => {
     const b = createStore(openDatabase(path.join(dir, 'messages.db')));
     a.tasks.create(task());
     const now = '2025-01-06T10:00:00.000Z';
-    const results = [a.tasks.claim('task-1', now, '2025-01-06T09:00:00.000Z'), b.tasks.claim('task-1', now, '2025-01-06T09:00:00.000Z')];
+    const results = [
+      a.tasks.claim('task-1', now, '2025-01-06T09:00:00.000Z'),
+      b.tasks.claim('task-1', now, '2025-01-06T09:00:00.000Z'),
+    ];
     expect(results.filter(Boolean)).toHaveLength(1);
     a.close();
     b.close();
@@ -103,8 +113,18 @@ test('the run log: start, finish, recent runs newest first; finishing moves the 
   store.tasks.create(task());
   store.tasks.claim('task-1', '2025-01-06T10:00:00.000Z', '2025-01-06T09:00:00.000Z');
   const first = store.tasks.startRun('task-1', '2025-01-06T10:00:00.000Z');
-  store.tasks.finishRun(first, { durationMs: 1200, status: 'success', result: 'Watered.', inputTokens: 100, outputTokens: 20 });
-  store.tasks.finish('task-1', { lastRun: '2025-01-06T10:00:00.000Z', lastResult: 'Watered.', nextRun: '2025-01-06T11:00:00.000Z' });
+  store.tasks.finishRun(first, {
+    durationMs: 1200,
+    status: 'success',
+    result: 'Watered.',
+    inputTokens: 100,
+    outputTokens: 20,
+  });
+  store.tasks.finish('task-1', {
+    lastRun: '2025-01-06T10:00:00.000Z',
+    lastResult: 'Watered.',
+    nextRun: '2025-01-06T11:00:00.000Z',
+  });
   const second = store.tasks.startRun('task-1', '2025-01-06T11:00:00.000Z');
   store.tasks.finishRun(second, { durationMs: 800, status: 'error', error: 'the model API failed' });
 

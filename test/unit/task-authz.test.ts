@@ -40,7 +40,12 @@ let workTask: string;
 let familyTask: string;
 
 async function scheduled(who: Identity, args: Record<string, unknown>): Promise<string> {
-  const r = await call(who, 'schedule_task', { prompt: 'Say hi', schedule_type: 'cron', schedule_value: '0 9 * * *', ...args });
+  const r = await call(who, 'schedule_task', {
+    prompt: 'Say hi',
+    schedule_type: 'cron',
+    schedule_value: '0 9 * * *',
+    ...args,
+  });
   if (!r.ok) throw new Error(r.error);
   return /task-[0-9a-f]{8}/.exec(r.text!)![0];
 }
@@ -57,10 +62,16 @@ beforeEach(async () => {
 
 describe('schedule_task', () => {
   test('a chat schedules for itself, with the id and the next three times in local time', async () => {
-    const r = await call(FAMILY, 'schedule_task', { prompt: 'Water the plants', schedule_type: 'cron', schedule_value: '30 7 * * 1' });
+    const r = await call(FAMILY, 'schedule_task', {
+      prompt: 'Water the plants',
+      schedule_type: 'cron',
+      schedule_value: '30 7 * * 1',
+    });
     expect(r.ok).toBe(true);
     expect(r.text).toMatch(/^Scheduled task task-[0-9a-f]{8} for this chat: cron "30 7 \* \* 1"/);
-    expect(r.text).toMatch(/Next runs \(Europe\/Berlin\): Mon \d+ \w+ \d{4}, 07:30 CES?T; Mon .*07:30 CES?T; Mon .*07:30 CES?T$/);
+    expect(r.text).toMatch(
+      /Next runs \(Europe\/Berlin\): Mon \d+ \w+ \d{4}, 07:30 CES?T; Mon .*07:30 CES?T; Mon .*07:30 CES?T$/,
+    );
   });
 
   test('non-main cannot use target_group for another group; nothing is created', async () => {
@@ -71,7 +82,10 @@ describe('schedule_task', () => {
       schedule_value: '3600000',
       target_group: 'work',
     });
-    expect(r).toEqual({ ok: false, error: expect.stringMatching(/Only the main chat can schedule tasks for another group/) });
+    expect(r).toEqual({
+      ok: false,
+      error: expect.stringMatching(/Only the main chat can schedule tasks for another group/),
+    });
     expect(store.tasks.listAll()).toHaveLength(before);
   });
 
@@ -88,7 +102,11 @@ describe('schedule_task', () => {
   });
 
   test('a once time in the past is refused with the reason', async () => {
-    const r = await call(FAMILY, 'schedule_task', { prompt: 'x', schedule_type: 'once', schedule_value: '2020-01-01T09:00:00' });
+    const r = await call(FAMILY, 'schedule_task', {
+      prompt: 'x',
+      schedule_type: 'once',
+      schedule_value: '2020-01-01T09:00:00',
+    });
     expect(r).toEqual({ ok: false, error: expect.stringMatching(/has already passed; it is now/) });
   });
 });
@@ -119,7 +137,10 @@ describe('acting on a task by id', () => {
     test(`${name}: another group's task id reads as absent to non-main, and nothing changes`, async () => {
       const before = store.tasks.get(workTask);
       const r = await call(FAMILY, name, { task_id: workTask, ...extra });
-      expect(r).toEqual({ ok: false, error: `No task "${workTask}" belongs to this chat; list_tasks shows the ones that do.` });
+      expect(r).toEqual({
+        ok: false,
+        error: `No task "${workTask}" belongs to this chat; list_tasks shows the ones that do.`,
+      });
       expect(store.tasks.get(workTask)).toEqual(before);
     });
 
@@ -137,7 +158,13 @@ describe('acting on a task by id', () => {
 
   test('get_task shows the schedule, status and recent runs', async () => {
     const run = store.tasks.startRun(familyTask, '2025-01-06T08:00:00.000Z');
-    store.tasks.finishRun(run, { durationMs: 4000, status: 'success', result: 'Pasta tonight.', inputTokens: 300, outputTokens: 40 });
+    store.tasks.finishRun(run, {
+      durationMs: 4000,
+      status: 'success',
+      result: 'Pasta tonight.',
+      inputTokens: 300,
+      outputTokens: 40,
+    });
     const r = await call(FAMILY, 'get_task', { task_id: familyTask });
     expect(r.text).toContain('Status: active');
     expect(r.text).toContain('Schedule: cron "0 9 * * *" (Europe/Berlin); context: isolated');
@@ -149,7 +176,11 @@ describe('acting on a task by id', () => {
     expect(store.tasks.get(familyTask)).toMatchObject({ status: 'paused', statusReason: 'Paused on request.' });
     await call(FAMILY, 'resume_task', { task_id: familyTask });
     expect(store.tasks.get(familyTask)).toMatchObject({ status: 'active', statusReason: null });
-    const u = await call(FAMILY, 'update_task', { task_id: familyTask, schedule_type: 'interval', schedule_value: '7200000' });
+    const u = await call(FAMILY, 'update_task', {
+      task_id: familyTask,
+      schedule_type: 'interval',
+      schedule_value: '7200000',
+    });
     expect(u.text).toMatch(/every 2 hours/);
     expect(store.tasks.get(familyTask)).toMatchObject({ scheduleType: 'interval', scheduleValue: '7200000' });
     const bad = await call(FAMILY, 'update_task', { task_id: familyTask, schedule_type: 'cron' });
@@ -167,7 +198,9 @@ describe('send_message', () => {
   });
   test('a sub-agent speaks under its persona', async () => {
     await call(FAMILY, 'send_message', { text: 'Found three flights.', sender: 'Researcher' });
-    expect(store.outbox.pending()).toMatchObject([{ chatJid: 'local:family', persona: 'Researcher', text: 'Found three flights.' }]);
+    expect(store.outbox.pending()).toMatchObject([
+      { chatJid: 'local:family', persona: 'Researcher', text: 'Found three flights.' },
+    ]);
   });
 });
 
@@ -204,7 +237,9 @@ describe('search_messages', () => {
 
 describe('group administration', () => {
   test('main lists, registers and unregisters groups', async () => {
-    expect((await call(MAIN, 'list_groups')).text).toMatch(/Registered:[\s\S]*Family \(jid local:family, folder family/);
+    expect((await call(MAIN, 'list_groups')).text).toMatch(
+      /Registered:[\s\S]*Family \(jid local:family, folder family/,
+    );
     const reg = await call(MAIN, 'register_group', { jid: 'local:club', name: 'Book Club', folder: 'club' });
     expect(reg.ok).toBe(true);
     expect(store.groups.get('local:club')).toMatchObject({ name: 'Book Club', folder: 'club', isMain: false });
@@ -228,7 +263,13 @@ describe('group administration', () => {
   });
 
   test('no call can make a group main', async () => {
-    await call(MAIN, 'register_group', { jid: 'local:sneaky', name: 'Sneaky', folder: 'sneaky', is_main: true, isMain: true });
+    await call(MAIN, 'register_group', {
+      jid: 'local:sneaky',
+      name: 'Sneaky',
+      folder: 'sneaky',
+      is_main: true,
+      isMain: true,
+    });
     expect(store.groups.get('local:sneaky')?.isMain).toBe(false);
     expect((await call(MAIN, 'register_group', { jid: 'local:m2', name: 'M2', folder: 'main' })).ok).toBe(false);
   });

@@ -67,7 +67,9 @@ test('a long message keeps its buttons under the last part; a button over 64 byt
   await channel.sendMessage(ALICE_JID, text, { buttons: [{ label: 'Yes, once', action: 'ap:apr-0123456789ab:yes' }] });
   expect(fake.sent).toHaveLength(2);
   expect(fake.sent[0].replyMarkup).toBeUndefined();
-  expect(fake.sent[1].replyMarkup).toEqual({ inline_keyboard: [[{ text: 'Yes, once', callback_data: 'ap:apr-0123456789ab:yes' }]] });
+  expect(fake.sent[1].replyMarkup).toEqual({
+    inline_keyboard: [[{ text: 'Yes, once', callback_data: 'ap:apr-0123456789ab:yes' }]],
+  });
 
   await channel.sendMessage(ALICE_JID, 'plain');
   await channel.sendMessage(ALICE_JID, 'too long', { buttons: [{ label: 'X', action: 'x'.repeat(65) }] });
@@ -78,7 +80,9 @@ test('a long message keeps its buttons under the last part; a button over 64 byt
 });
 
 test("who tapped is Telegram's from.id under the owner rule; an answer with an outcome takes the keyboard off and adds it", async () => {
-  await channel.sendMessage(ALICE_JID, 'Approval needed', { buttons: [{ label: 'No', action: 'ap:apr-0123456789ab:no' }] });
+  await channel.sendMessage(ALICE_JID, 'Approval needed', {
+    buttons: [{ label: 'No', action: 'ap:apr-0123456789ab:no' }],
+  });
   // Bob's id is not the owner's, whatever he is called.
   expect(await tapAndWait({ ...BOB, first_name: 'Alice' }, 'ap:apr-0123456789ab:no')).toBe('Noted.');
   expect(presses.at(-1)).toEqual({
@@ -93,16 +97,24 @@ test("who tapped is Telegram's from.id under the owner rule; an answer with an o
   reply = async () => ({ notice: 'Declined ABCD.', done: 'Declined ABCD: the agent is told no.' });
   expect(await tapAndWait(ALICE, 'ap:apr-0123456789ab:no')).toBe('Declined ABCD.');
   expect(presses.at(-1)!.fromOwner).toBe(true);
-  await until(() => fake.sent[0].text.endsWith('Declined ABCD: the agent is told no.'), 10_000, 'the outcome in the message');
+  await until(
+    () => fake.sent[0].text.endsWith('Declined ABCD: the agent is told no.'),
+    10_000,
+    'the outcome in the message',
+  );
   expect(fake.sent[0].text).toBe('Approval needed\n\nDeclined ABCD: the agent is told no.');
   expect(fake.sent[0].replyMarkup).toBeUndefined();
 });
 
 test('a tap the host fails to handle is still answered, with what to do instead', async () => {
-  await channel.sendMessage(ALICE_JID, 'Approval needed', { buttons: [{ label: 'No', action: 'ap:apr-0123456789ab:no' }] });
+  await channel.sendMessage(ALICE_JID, 'Approval needed', {
+    buttons: [{ label: 'No', action: 'ap:apr-0123456789ab:no' }],
+  });
   reply = async () => {
     throw new Error('database is locked');
   };
-  expect(await tapAndWait(ALICE, 'ap:apr-0123456789ab:no')).toBe('That did not work: answer by typing the code in the message instead.');
+  expect(await tapAndWait(ALICE, 'ap:apr-0123456789ab:no')).toBe(
+    'That did not work: answer by typing the code in the message instead.',
+  );
   expect(fake.sent[0].replyMarkup).toBeDefined();
 });

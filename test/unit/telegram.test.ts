@@ -179,7 +179,12 @@ describe('replies', () => {
         text: 'tell me more',
         reply_to_message: { message_id: 3, date, chat: group, from: fake.bot, text: 'Here is the plan.' },
       },
-      { chat: group, from: BOB, text: 'me too', reply_to_message: { message_id: 4, date, chat: group, from: ALICE, text: 'tell me more' } },
+      {
+        chat: group,
+        from: BOB,
+        text: 'me too',
+        reply_to_message: { message_id: 4, date, chat: group, from: ALICE, text: 'tell me more' },
+      },
     );
     await waitFor(() => h.messages.length === 2, 'both replies');
 
@@ -194,8 +199,14 @@ describe('the owner', () => {
   const NAMESAKE = { id: 1003, is_bot: false, first_name: 'Alice', last_name: 'Liddell', username: 'alice_too' };
 
   /** The channel as the plugin starts it in the host, over a real store in the test home. */
-  async function startPlugin(env: Record<string, string> = {}, mainChats: string[] = []): Promise<{ h: Harness; store: Store }> {
-    const config = loadConfig({ NANOCLAW_HOME: home, TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, ...env }, home);
+  async function startPlugin(
+    env: Record<string, string> = {},
+    mainChats: string[] = [],
+  ): Promise<{ h: Harness; store: Store }> {
+    const config = loadConfig(
+      { NANOCLAW_HOME: home, TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.apiRoot, ...env },
+      home,
+    );
     const paths = homePaths(home);
     ensureHome(paths, 'Andy');
     const store = openStore(paths.db);
@@ -246,7 +257,10 @@ describe('the owner', () => {
 
   it('is TELEGRAM_OWNER_ID when set, and nobody without it or a main private chat', async () => {
     const first = await startPlugin({ TELEGRAM_OWNER_ID: String(BOB.id) });
-    fake.push({ chat: group, from: BOB, text: 'Bob, the owner' }, { chat: group, from: ALICE, text: 'Alice, a member' });
+    fake.push(
+      { chat: group, from: BOB, text: 'Bob, the owner' },
+      { chat: group, from: ALICE, text: 'Alice, a member' },
+    );
     await waitFor(() => first.h.messages.length === 2, 'two messages');
     expect(first.h.messages.map((m) => m.fromMe)).toEqual([true, false]);
     await first.h.channel.disconnect();
@@ -263,7 +277,9 @@ describe('the owner', () => {
   });
 
   it('refuses a TELEGRAM_OWNER_ID that is not a user id', () => {
-    expect(() => telegramSettings({ TELEGRAM_OWNER_ID: 'Alice' })).toThrow(/TELEGRAM_OWNER_ID must be your numeric Telegram user id/);
+    expect(() => telegramSettings({ TELEGRAM_OWNER_ID: 'Alice' })).toThrow(
+      /TELEGRAM_OWNER_ID must be your numeric Telegram user id/,
+    );
   });
 });
 
@@ -353,7 +369,10 @@ describe('sending', () => {
   it('splits a 10,000-character reply on paragraph boundaries and delivers the parts in order', async () => {
     const h = await connect();
     const paragraphs = Array.from({ length: 42 }, (_, i) =>
-      `Paragraph ${i + 1} (of 42): ${'all work and no play makes Andy a dull bot. '.repeat(5)}End #${i + 1}!`.slice(0, 245),
+      `Paragraph ${i + 1} (of 42): ${'all work and no play makes Andy a dull bot. '.repeat(5)}End #${i + 1}!`.slice(
+        0,
+        245,
+      ),
     );
     const reply = paragraphs.join('\n\n');
     expect(reply.length).toBeGreaterThan(10_000);
@@ -397,7 +416,11 @@ describe('sending', () => {
 
   it('waits out a 429 retry_after and then delivers', async () => {
     const h = await connect();
-    fake.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } });
+    fake.failNext('sendMessage', {
+      error_code: 429,
+      description: 'Too Many Requests: retry after 1',
+      parameters: { retry_after: 1 },
+    });
 
     await h.channel.sendMessage(dmJid, 'sorry for the wait');
 
@@ -420,7 +443,11 @@ describe('sending', () => {
     });
     try {
       // Longer than the per-chat pacing gap, so only honouring retry_after explains the wait.
-      fake.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 2', parameters: { retry_after: 2 } });
+      fake.failNext('sendMessage', {
+        error_code: 429,
+        description: 'Too Many Requests: retry after 2',
+        parameters: { retry_after: 2 },
+      });
       for (const t of ['first', 'second', 'third']) store.outbox.enqueue(dmJid, t, { kind: 'tool' });
       delivery.kick();
       await waitFor(() => fake.sent.length === 3, 'three messages at the Bot API', 10_000);
@@ -438,7 +465,11 @@ describe('sending', () => {
 
   it('surfaces a flood wait too long to sit out in the channel, so the outbox waits for that chat instead', async () => {
     const h = await connect();
-    fake.failNext('sendMessage', { error_code: 429, description: 'Too Many Requests: retry after 300', parameters: { retry_after: 300 } });
+    fake.failNext('sendMessage', {
+      error_code: 429,
+      description: 'Too Many Requests: retry after 300',
+      parameters: { retry_after: 300 },
+    });
     const err = await h.channel.sendMessage(dmJid, 'later').catch((e) => e);
     expect(err).toBeInstanceOf(RateLimitedError);
     expect(err.retryAfterMs).toBe(300_000);
@@ -447,9 +478,10 @@ describe('sending', () => {
   });
 
   it('declares the Bot API limits for delivery to pace by', () => {
-    expect(createTelegramChannel({ token: 't', assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null }).pacing).toBe(
-      TELEGRAM_PACING,
-    );
+    expect(
+      createTelegramChannel({ token: 't', assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null })
+        .pacing,
+    ).toBe(TELEGRAM_PACING);
     expect(TELEGRAM_PACING).toMatchObject({ perChatMs: 1_000, perGroupChatPerMinute: 20, perChannelPerSecond: 30 });
     expect(TELEGRAM_PACING.isGroupChat!(groupJid)).toBe(true);
     expect(TELEGRAM_PACING.isGroupChat!(dmJid)).toBe(false);
@@ -459,7 +491,9 @@ describe('sending', () => {
     const h = await connect();
     await h.channel.setTyping!(groupJid, true);
     await h.channel.setTyping!(groupJid, false);
-    expect(fake.callsTo('sendChatAction').map((c) => c.params)).toEqual([{ chat_id: String(group.id), action: 'typing' }]);
+    expect(fake.callsTo('sendChatAction').map((c) => c.params)).toEqual([
+      { chat_id: String(group.id), action: 'typing' },
+    ]);
   });
 
   it('refuses to send while disconnected, so the outbox tries again later', async () => {
@@ -568,7 +602,11 @@ describe('polling', () => {
   });
 
   it('backs off more after each failed poll, then recovers', async () => {
-    fake.failNext('getUpdates', { error_code: 409, description: 'Conflict: terminated by other getUpdates request' }, 2);
+    fake.failNext(
+      'getUpdates',
+      { error_code: 409, description: 'Conflict: terminated by other getUpdates request' },
+      2,
+    );
     const h = await connect();
     fake.push({ chat: dm, from: ALICE, text: 'after the storm' });
     await waitFor(() => h.messages.length === 1, 'the message', 10_000);
@@ -609,7 +647,8 @@ describe('bounded input from the Bot API', () => {
     const server = http.createServer((req, res) => {
       const method = req.url!.split('/').pop();
       res.writeHead(200, { 'content-type': 'application/json' });
-      if (method === 'getMe') return void res.end('{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"Andy","username":"andy_bot"}}');
+      if (method === 'getMe')
+        return void res.end('{"ok":true,"result":{"id":1,"is_bot":true,"first_name":"Andy","username":"andy_bot"}}');
       if (method !== 'getUpdates') return void res.end('{"ok":true,"result":true}');
       const n = ++polls;
       if (n > 3) return void res.end('{"ok":true,"result":[]}');

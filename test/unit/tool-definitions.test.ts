@@ -27,7 +27,10 @@ afterAll(async () => {
 
 /** What the model is told when it calls a tool through the runner. */
 async function callRunner(name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
-  const r = (await client.callTool({ name, arguments: args })) as { content: { type: string; text: string }[]; isError?: boolean };
+  const r = (await client.callTool({ name, arguments: args })) as {
+    content: { type: string; text: string }[];
+    isError?: boolean;
+  };
   return { text: r.content.map((c) => c.text).join('\n'), isError: !!r.isError };
 }
 
@@ -45,7 +48,10 @@ const DESIGN: Record<string, { params: string[]; required: string[] }> = {
   resume_task: { params: ['task_id'], required: ['task_id'] },
   cancel_task: { params: ['task_id'], required: ['task_id'] },
   search_messages: { params: ['query', 'limit'], required: ['query'] },
-  register_group: { params: ['jid', 'name', 'folder', 'trigger', 'requires_trigger'], required: ['jid', 'name', 'folder'] },
+  register_group: {
+    params: ['jid', 'name', 'folder', 'trigger', 'requires_trigger'],
+    required: ['jid', 'name', 'folder'],
+  },
   unregister_group: { params: ['jid'], required: ['jid'] },
   list_groups: { params: [], required: [] },
   forget_preview: { params: ['phrase', 'sender', 'since', 'until', 'chat'], required: [] },
@@ -71,7 +77,13 @@ function plantedPreview(): string {
     },
     'local',
   );
-  const scope = { chatJids: ['local:main'], folders: ['main'], includeGlobal: false, includeHost: false, scopeLabel: 'main' };
+  const scope = {
+    chatJids: ['local:main'],
+    folders: ['main'],
+    includeGlobal: false,
+    includeHost: false,
+    scopeLabel: 'main',
+  };
   return rig.forget.preview({ ...scope, phrase: 'contractcanary' }, { chatJid: 'local:main', sender: 'me' }).id;
 }
 
@@ -102,7 +114,10 @@ describe('the runner shows the model every tool the host answers', () => {
   test("its tool list is the DESIGN's tools and parameters, the same as the shared definitions", async () => {
     const { tools } = await client.listTools();
     const seen = Object.fromEntries(
-      tools.map((t) => [t.name, { params: Object.keys(t.inputSchema.properties ?? {}), required: t.inputSchema.required ?? [] }]),
+      tools.map((t) => [
+        t.name,
+        { params: Object.keys(t.inputSchema.properties ?? {}), required: t.inputSchema.required ?? [] },
+      ]),
     );
     expect(seen).toEqual(DESIGN);
     expect(tools.map((t) => t.name)).toEqual(TOOL_DEFINITIONS.map((d) => d.name));
@@ -130,17 +145,31 @@ describe('arguments the schema refuses are refused by the runner and by the host
   const valid = (name: string) => VALID.find(([n]) => n === name)![1]();
   // Each parameter in turn given a value no parameter accepts, then the limits the schema sets.
   const wrongType = TOOL_DEFINITIONS.flatMap((def) =>
-    Object.keys(def.args).map((param) => [def.name, param, () => ({ ...valid(def.name), [param]: { nested: true } })] as const),
+    Object.keys(def.args).map(
+      (param) => [def.name, param, () => ({ ...valid(def.name), [param]: { nested: true } })] as const,
+    ),
   );
   const limits = [
     ['send_message', 'text', () => ({ text: '' })],
     ['send_message', 'text', () => ({ text: 'z'.repeat(64_001) })],
     ['send_message', 'sender', () => ({ text: 'hi', sender: 'Boss\nAndy: transfer' })],
     ['send_message', 'sender', () => ({ text: 'hi', sender: 'x'.repeat(51) })],
-    ['schedule_task', 'prompt', () => ({ prompt: 'p'.repeat(20_001), schedule_type: 'cron', schedule_value: '0 9 * * *' })],
+    [
+      'schedule_task',
+      'prompt',
+      () => ({ prompt: 'p'.repeat(20_001), schedule_type: 'cron', schedule_value: '0 9 * * *' }),
+    ],
     ['schedule_task', 'schedule_type', () => ({ prompt: 'x', schedule_type: 'hourly', schedule_value: '1' })],
-    ['schedule_task', 'target_group', () => ({ prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', target_group: '' })],
-    ['schedule_task', 'budget_tokens', () => ({ prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', budget_tokens: 1.5 })],
+    [
+      'schedule_task',
+      'target_group',
+      () => ({ prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', target_group: '' }),
+    ],
+    [
+      'schedule_task',
+      'budget_tokens',
+      () => ({ prompt: 'x', schedule_type: 'cron', schedule_value: '0 9 * * *', budget_tokens: 1.5 }),
+    ],
     ['get_task', 'task_id', () => ({ task_id: '' })],
     ['cancel_task', 'task_id', () => ({ task_id: 't'.repeat(101) })],
     ['search_messages', 'query', () => ({ query: 'q'.repeat(501) })],

@@ -78,10 +78,19 @@ test('what a tool declares as needing the owner is asked, with the whole action;
   const r = await call(MAIN, 'register_group', { jid: 'local:x', name: 'X', folder: 'x' });
   expect(r).toEqual({ ok: false, error: 'Not done: the owner said no.' });
   expect(store.groups.get('local:x')).toBeUndefined();
-  await call(MAIN, 'schedule_task', { prompt: 'p', schedule_type: 'once', schedule_value: '2030-01-01T00:00:00Z', target_group: 'family' });
+  await call(MAIN, 'schedule_task', {
+    prompt: 'p',
+    schedule_type: 'once',
+    schedule_value: '2030-01-01T00:00:00Z',
+    target_group: 'family',
+  });
   expect(store.tasks.listAll()).toEqual([]);
   // Scheduling for its own chat is not a cross-chat action: nothing to ask.
-  const own = await call(MAIN, 'schedule_task', { prompt: 'p', schedule_type: 'once', schedule_value: '2030-01-01T00:00:00Z' });
+  const own = await call(MAIN, 'schedule_task', {
+    prompt: 'p',
+    schedule_type: 'once',
+    schedule_value: '2030-01-01T00:00:00Z',
+  });
   expect(own.ok).toBe(true);
   expect(asked).toEqual([
     { kind: 'groups', detail: 'register_group jid=local:x name=X folder=x' },
@@ -98,6 +107,8 @@ test('dispatch: unknown names (even object keys) are refused; a handler only eve
   expect(await call(MAIN, 'probe', { n: 1, extra: 'dropped' })).toEqual({ ok: true, text: 'ran' });
   expect(seen).toEqual([{ n: 1 }]);
   expect(() =>
-    createToolRegistry({ tools: [tool(def, () => ({ ok: true, text: '' })), tool(def, () => ({ ok: true, text: '' }))] }),
+    createToolRegistry({
+      tools: [tool(def, () => ({ ok: true, text: '' })), tool(def, () => ({ ok: true, text: '' }))],
+    }),
   ).toThrow(/Two tools are named "probe"/);
 });

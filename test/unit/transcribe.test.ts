@@ -50,7 +50,9 @@ describe('decoding', () => {
   });
 
   it('refuses audio it cannot read, saying which', async () => {
-    await expect(decodeToPcm16k(Buffer.from('ID3 not really an mp3'), 'audio/mpeg')).rejects.toThrow('cannot decode audio/mpeg');
+    await expect(decodeToPcm16k(Buffer.from('ID3 not really an mp3'), 'audio/mpeg')).rejects.toThrow(
+      'cannot decode audio/mpeg',
+    );
   });
 
   it('cuts a long note into 30-second windows', () => {
@@ -78,10 +80,14 @@ describe('the local engine (sherpa-onnx)', () => {
 
   it('loads the model files through the real engine, and names a broken model', async () => {
     const model = tmp();
-    for (const f of ['tiny-encoder.int8.onnx', 'tiny-decoder.int8.onnx']) fs.writeFileSync(path.join(model, f), crypto.randomBytes(512));
+    for (const f of ['tiny-encoder.int8.onnx', 'tiny-decoder.int8.onnx'])
+      fs.writeFileSync(path.join(model, f), crypto.randomBytes(512));
     fs.writeFileSync(path.join(model, 'tiny-tokens.txt'), 'a 0\nb 1\n');
     const s = sttSettings({ NANOCLAW_STT_MODEL: model }, tmp());
-    expect(describeStt(s)).toMatchObject({ ok: true, detail: `voice notes: local Whisper (sherpa-onnx), model in ${model}` });
+    expect(describeStt(s)).toMatchObject({
+      ok: true,
+      detail: `voice notes: local Whisper (sherpa-onnx), model in ${model}`,
+    });
     await expect(createEngine(s)!.transcribe(new Float32Array(SAMPLE_RATE))).rejects.toThrow(
       /the speech model in .* could not be loaded \(Load model from .*tiny-encoder\.int8\.onnx failed/,
     );
@@ -89,7 +95,10 @@ describe('the local engine (sherpa-onnx)', () => {
 });
 
 describe('the first-use model download', () => {
-  const files: Record<string, Buffer> = { 'm-encoder.onnx': crypto.randomBytes(300_000), 'm-tokens.txt': Buffer.from('a 0\n') };
+  const files: Record<string, Buffer> = {
+    'm-encoder.onnx': crypto.randomBytes(300_000),
+    'm-tokens.txt': Buffer.from('a 0\n'),
+  };
   let server: http.Server;
   let url: string;
   beforeAll(async () => {
@@ -127,7 +136,10 @@ describe('the first-use model download', () => {
 
   it('the local engine fetches its model on first use, then loads it', async () => {
     const data = tmp();
-    const env = { NANOCLAW_STT_MODEL_URL: url, NANOCLAW_STT_MODEL_SHA256: `m-encoder.onnx=${sha(files['m-encoder.onnx'])}` };
+    const env = {
+      NANOCLAW_STT_MODEL_URL: url,
+      NANOCLAW_STT_MODEL_SHA256: `m-encoder.onnx=${sha(files['m-encoder.onnx'])}`,
+    };
     const s = sttSettings(env, data);
     expect(describeStt(s).detail).toContain('model fetched on first use');
     // Only an encoder is served: the download works, and the engine then says the model is incomplete.
@@ -164,9 +176,12 @@ describe('the voice step', () => {
     const step = createVoiceStep({ engine: slow, groupDirFor: () => dir, logger: quiet });
     const got: string[] = [];
     step.receive(voiceMessage(dir, synthesizeVoiceNote('first').ogg), (m) => got.push(m.text));
-    step.receive({ ...voiceMessage(dir, Buffer.alloc(0), 'x'), attachments: undefined, text: 'second, typed' }, (m) => got.push(m.text));
-    step.receive({ ...voiceMessage(dir, Buffer.alloc(0), 'y', 'tg:other'), attachments: undefined, text: 'other chat' }, (m) =>
+    step.receive({ ...voiceMessage(dir, Buffer.alloc(0), 'x'), attachments: undefined, text: 'second, typed' }, (m) =>
       got.push(m.text),
+    );
+    step.receive(
+      { ...voiceMessage(dir, Buffer.alloc(0), 'y', 'tg:other'), attachments: undefined, text: 'other chat' },
+      (m) => got.push(m.text),
     );
     expect(got).toEqual(['other chat']);
     release();
@@ -197,7 +212,9 @@ describe('the voice step', () => {
     const engine: SttEngine = { name: 'spy', transcribe: async (pcm) => (heard.push(pcm), 'never') };
     const out = await transcribeMessage({ engine, groupDirFor: () => dir, logger: quiet }, msg);
     expect(heard).toEqual([]);
-    expect(out.text).toBe(`[voice note, not transcribed: the audio is larger than ${MAX_AUDIO_BYTES / 1024 / 1024} MB]`);
+    expect(out.text).toBe(
+      `[voice note, not transcribed: the audio is larger than ${MAX_AUDIO_BYTES / 1024 / 1024} MB]`,
+    );
   });
 
   it('refuses a pipe the agent put in its inbox at once, instead of waiting on it or reading it without end', async () => {
@@ -243,7 +260,11 @@ describe('the transcription service', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      const engine = createOpenAiEngine({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiKey: '', model: 'm' });
+      const engine = createOpenAiEngine({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        apiKey: '',
+        model: 'm',
+      });
       await expect(engine.transcribe(new Float32Array(SAMPLE_RATE))).rejects.toThrow(
         "the transcription service's answer was larger than 1 MB; the connection was dropped",
       );

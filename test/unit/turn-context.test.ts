@@ -38,7 +38,10 @@ test('a catch-up is asked by those who addressed the assistant, not by the chatt
   const first = job.firstTurn()!;
   expect(first.prompt).toContain('anyone for lunch?');
   expect(first.requesters).toEqual([{ sender: 'max', senderName: 'MAX', isOwner: false }]);
-  const turn = turnContext({ chatJid: group.jid, groupFolder: group.folder, isMain: false, taskId: null }, first.requesters!);
+  const turn = turnContext(
+    { chatJid: group.jid, groupFolder: group.folder, isMain: false, taskId: null },
+    first.requesters!,
+  );
   expect(turn.ownerStarted).toBe(false);
   expect(soleRequester(turn)).toEqual({ sender: 'max', senderName: 'MAX', isOwner: false });
 
@@ -47,9 +50,14 @@ test('a catch-up is asked by those who addressed the assistant, not by the chatt
   say(store, 'bea', '@Andy me too');
   const next = job.nextTurn()!;
   expect(next.requesters!.map((r) => r.sender)).toEqual(['owner', 'bea']);
-  const mixed = turnContext({ chatJid: group.jid, groupFolder: group.folder, isMain: false, taskId: null }, next.requesters!);
+  const mixed = turnContext(
+    { chatJid: group.jid, groupFolder: group.folder, isMain: false, taskId: null },
+    next.requesters!,
+  );
   expect(mixed.ownerStarted).toBe(false);
-  expect(soleRequester(mixed)).toEqual({ refused: expect.stringMatching(/^Several people addressed me in this turn \(the owner, BEA\)/) });
+  expect(soleRequester(mixed)).toEqual({
+    refused: expect.stringMatching(/^Several people addressed me in this turn \(the owner, BEA\)/),
+  });
 });
 
 test('a scheduled task has no requester, whatever it is handed', () => {

@@ -23,14 +23,20 @@ function linking(opts: { phone?: string; codeTimeoutMs?: number } = {}, fake: Fa
   const out = new PassThrough();
   const printed = { text: '' };
   out.on('data', (d) => (printed.text += d));
-  const done = linkWhatsApp({ config, paths: homePaths(home), env: config.env }, { ...opts, out, makeSocket: factory.makeSocket });
+  const done = linkWhatsApp(
+    { config, paths: homePaths(home), env: config.env },
+    { ...opts, out, makeSocket: factory.makeSocket },
+  );
   done.catch(() => {});
   return { factory, printed, done };
 }
 
 /** What Baileys reports when the WebSocket cannot even resolve WhatsApp's name. */
 function dnsFailure(): Error {
-  const cause = Object.assign(new Error('getaddrinfo ENOTFOUND web.whatsapp.com'), { code: 'ENOTFOUND', hostname: 'web.whatsapp.com' });
+  const cause = Object.assign(new Error('getaddrinfo ENOTFOUND web.whatsapp.com'), {
+    code: 'ENOTFOUND',
+    hostname: 'web.whatsapp.com',
+  });
   return Object.assign(boomLike(408, `WebSocket Error (${cause.message})`), { data: cause });
 }
 

@@ -70,7 +70,9 @@ it('asks the phone to upload an expired voice note again, and saves it', async (
   expect(t.media.requested).toEqual([VOICE_ID, VOICE_ID]);
   const [att] = t.messages[0].attachments ?? [];
   expect(att).toMatchObject({ kind: 'audio' });
-  expect(fs.readFileSync(path.join(path.dirname(t.inbox), att.path)).equals(Buffer.from(t.bytes[VOICE_ID], 'base64'))).toBe(true);
+  expect(
+    fs.readFileSync(path.join(path.dirname(t.inbox), att.path)).equals(Buffer.from(t.bytes[VOICE_ID], 'base64')),
+  ).toBe(true);
 });
 
 it('asks once: media still gone after the re-upload request arrives without its file', async () => {

@@ -14,7 +14,12 @@ import { identityQueries } from '../../src/store/identities.js';
 import { messageQueries } from '../../src/store/messages.js';
 import type { ChannelState, ChatInfo, Message } from '../../src/types.js';
 import { REFUSED_NOTE } from '../../src/channels/media-store.js';
-import { fakeMediaServer, fakeSocketFactory, loadFixture, type FakeSocketOptions } from '../support/fake-baileys-socket.js';
+import {
+  fakeMediaServer,
+  fakeSocketFactory,
+  loadFixture,
+  type FakeSocketOptions,
+} from '../support/fake-baileys-socket.js';
 
 const ALICE = '447700900123@s.whatsapp.net';
 const ALICE_LID = '98765432109876@lid';
@@ -38,7 +43,11 @@ async function waitFor(check: () => boolean, what: string, ms = 3000): Promise<v
 
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
-function setup(over: Partial<WhatsAppChannelOptions> = {}, fake: FakeSocketOptions = {}, shared?: { db: DB; home: string }) {
+function setup(
+  over: Partial<WhatsAppChannelOptions> = {},
+  fake: FakeSocketOptions = {},
+  shared?: { db: DB; home: string },
+) {
   const home = shared?.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-wa-'));
   const db = shared?.db ?? openDatabase(':memory:');
   const identities = identityQueries(db);
@@ -56,7 +65,11 @@ function setup(over: Partial<WhatsAppChannelOptions> = {}, fake: FakeSocketOptio
     logger: silentLogger(),
     // Alice's DM and the family group are registered; other chats are not.
     inboxDirFor: (jid) =>
-      jid === ALICE ? path.join(home, 'groups', 'alice', 'inbox') : jid === FAMILY ? path.join(home, 'groups', 'family', 'inbox') : null,
+      jid === ALICE
+        ? path.join(home, 'groups', 'alice', 'inbox')
+        : jid === FAMILY
+          ? path.join(home, 'groups', 'family', 'inbox')
+          : null,
     identities,
     makeSocket: factory.makeSocket,
     downloadMedia: async (msg) => {
@@ -86,7 +99,21 @@ function setup(over: Partial<WhatsAppChannelOptions> = {}, fake: FakeSocketOptio
     await waitFor(() => channel.isConnected(), 'connection');
     return factory.latest();
   }
-  return { home, db, identities, factory, channel, events, messages, chats, states, linkLost, downloads, bytes, online };
+  return {
+    home,
+    db,
+    identities,
+    factory,
+    channel,
+    events,
+    messages,
+    chats,
+    states,
+    linkLost,
+    downloads,
+    bytes,
+    online,
+  };
 }
 
 describe('WhatsApp messages', () => {
@@ -150,7 +177,11 @@ describe('WhatsApp messages', () => {
     expect(msg.sender).toBe(ALICE);
     expect(msg.senderName).toBe('Alice Smith');
     expect(msg.attachments).toEqual([
-      { kind: 'audio', path: expect.stringMatching(/^inbox\/\d+-[0-9a-f]{8}\.ogg$/), mimeType: 'audio/ogg; codecs=opus' },
+      {
+        kind: 'audio',
+        path: expect.stringMatching(/^inbox\/\d+-[0-9a-f]{8}\.ogg$/),
+        mimeType: 'audio/ogg; codecs=opus',
+      },
     ]);
     const saved = fs.readFileSync(path.join(t.home, 'groups', 'family', msg.attachments![0].path));
     expect(saved.equals(Buffer.from(t.bytes['AC3F5B2E91D84C07A6F1E2D3B4C5A697'], 'base64'))).toBe(true);
@@ -293,9 +324,17 @@ describe('WhatsApp mentions and replies to the assistant', () => {
       type: 'notify',
       messages: [
         inGroup('R0', '@447700900001 call me', { mentionedJid: [ME] }),
-        inGroup('R1', 'tell me more', { stanzaId: 'A1', participant: ME, quotedMessage: { conversation: 'Andy: The plan is set.' } }),
+        inGroup('R1', 'tell me more', {
+          stanzaId: 'A1',
+          participant: ME,
+          quotedMessage: { conversation: 'Andy: The plan is set.' },
+        }),
         inGroup('R2', 'ok mum', { stanzaId: 'A2', participant: ME, quotedMessage: { conversation: 'Dinner at 8' } }),
-        inGroup('R3', 'agreed', { stanzaId: 'A3', participant: ALICE, quotedMessage: { conversation: 'Andy: not me' } }),
+        inGroup('R3', 'agreed', {
+          stanzaId: 'A3',
+          participant: ALICE,
+          quotedMessage: { conversation: 'Andy: not me' },
+        }),
       ] as any,
     });
     await waitFor(() => t.messages.length === 4, 'messages');
@@ -355,7 +394,9 @@ describe('WhatsApp own messages', () => {
     const t = setup();
     const sock = await t.online();
     await t.channel.sendMessage(ALICE, 'plain reply');
-    expect(sock.sent).toEqual([{ jid: ALICE, content: { text: 'plain reply' }, options: { messageId: expect.any(String) } }]);
+    expect(sock.sent).toEqual([
+      { jid: ALICE, content: { text: 'plain reply' }, options: { messageId: expect.any(String) } },
+    ]);
     await waitFor(() => t.messages.length === 1, 'echo');
     expect(t.messages[0]).toMatchObject({
       id: sock.sent[0].options!.messageId,
@@ -420,7 +461,9 @@ describe('WhatsApp linking and connection', () => {
     sock.replay(loadFixture('connection-qr.json'));
     await waitFor(() => t.states.some((s) => s.linking?.pairingCode), 'pairing code');
     expect(sock.pairingRequests).toEqual(['447700900001']);
-    expect(t.states.filter((s) => s.linking)).toEqual([expect.objectContaining({ linking: { pairingCode: 'K7QX2M9D' } })]);
+    expect(t.states.filter((s) => s.linking)).toEqual([
+      expect.objectContaining({ linking: { pairingCode: 'K7QX2M9D' } }),
+    ]);
   });
 
   it('reconnects after a recoverable close with exactly one new socket and one set of listeners', async () => {
@@ -468,7 +511,10 @@ describe('WhatsApp linking and connection', () => {
     await waitFor(() => fs.readdirSync(authDir).length === 0, 'dead credentials removed');
 
     // `nanoclaw auth whatsapp` links the device and saves fresh credentials.
-    const creds = { ...initAuthCreds(), me: { id: '447700900001:14@s.whatsapp.net', lid: '215089355554821:14@lid', name: 'Jane' } };
+    const creds = {
+      ...initAuthCreds(),
+      me: { id: '447700900001:14@s.whatsapp.net', lid: '215089355554821:14@lid', name: 'Jane' },
+    };
     fs.writeFileSync(path.join(authDir, 'creds.json'), JSON.stringify(creds, BufferJSON.replacer));
     await waitFor(() => t.factory.sockets.length === 2, 'new socket after relinking');
     t.factory.latest().open();

@@ -18,7 +18,14 @@ import {
   type SendableChannels,
 } from 'discord.js';
 import type { Logger } from '../../logger.js';
-import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type ChatInfo } from '../../types.js';
+import {
+  RateLimitedError,
+  type Attachment,
+  type Channel,
+  type ChannelEvents,
+  type ChannelPacing,
+  type ChatInfo,
+} from '../../types.js';
 import { formatBytes } from '../bounded.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE } from '../media-store.js';
 import { downloadAttachment, kindOf, placeholderOf, type DiscordFile } from './attachments.js';
@@ -191,7 +198,12 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
     for (const file of files) {
       try {
         if (file.size > maxBytes) throw new MediaTooLarge();
-        const path = await downloadAttachment(file, { inbox, stagingDir: opts.stagingDir, maxBytes, timeoutMs: DOWNLOAD_TIMEOUT_MS });
+        const path = await downloadAttachment(file, {
+          inbox,
+          stagingDir: opts.stagingDir,
+          maxBytes,
+          timeoutMs: DOWNLOAD_TIMEOUT_MS,
+        });
         attachments.push({ kind: kindOf(file), path, ...(file.contentType ? { mimeType: file.contentType } : {}) });
       } catch (err) {
         if (err instanceof MediaTooLarge)
@@ -214,7 +226,9 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
     if (target.kind === 'dm') return c.users.createDM(target.userId);
     const ch = c.channels.cache.get(target.channelId) ?? (await c.channels.fetch(target.channelId));
     if (!ch || !ch.isSendable())
-      throw new Error(`Discord channel ${target.channelId} cannot be written to by the bot (check its permissions there).`);
+      throw new Error(
+        `Discord channel ${target.channelId} cannot be written to by the bot (check its permissions there).`,
+      );
     return ch;
   }
 
@@ -241,7 +255,8 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
         if (!('messages' in channel)) continue;
         const missed = await channel.messages.fetch({ after, limit: CATCH_UP_LIMIT, cache: true });
         const oldestFirst = [...missed.values()].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
-        if (oldestFirst.length) log.info({ jid, count: oldestFirst.length }, 'Discord: catching up on messages missed while away');
+        if (oldestFirst.length)
+          log.info({ jid, count: oldestFirst.length }, 'Discord: catching up on messages missed while away');
         for (const msg of oldestFirst) await handleMessage(c, msg);
       } catch (err) {
         log.warn({ jid, err: describe(err) }, 'Discord: could not fetch messages missed while away');
@@ -404,7 +419,10 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
         }
       };
       const started = Date.now();
-      const timer = setInterval(() => (Date.now() - started > TYPING_MAX_MS ? stopTyping(jid) : void send()), TYPING_REFRESH_MS);
+      const timer = setInterval(
+        () => (Date.now() - started > TYPING_MAX_MS ? stopTyping(jid) : void send()),
+        TYPING_REFRESH_MS,
+      );
       timer.unref();
       typing.set(jid, timer);
       await send();

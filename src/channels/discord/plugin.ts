@@ -92,13 +92,17 @@ export async function checkDiscordToken(
     };
   }
   if (res.status === 401)
-    throw new DiscordTokenRefused('Discord refused this token (401): copy it again from the Developer Portal (Bot → Reset Token).');
+    throw new DiscordTokenRefused(
+      'Discord refused this token (401): copy it again from the Developer Portal (Bot → Reset Token).',
+    );
   type Answer = { username?: string; bot?: boolean; message?: string };
   const body = await readJson<Answer>(res, ANSWER_MAX_BYTES, '/users/@me').catch(() => null);
   if (!res.ok || !body?.username)
     return { problem: `${host} answered /users/@me with ${res.status}${body?.message ? ` (${body.message})` : ''}` };
   if (body.bot === false)
-    throw new DiscordTokenRefused('That is a user account token, not a bot token: create a bot in the Developer Portal.');
+    throw new DiscordTokenRefused(
+      'That is a user account token, not a bot token: create a bot in the Developer Portal.',
+    );
   return { username: body.username };
 }
 
@@ -111,11 +115,19 @@ function checkedToken(value: string): string {
   return token;
 }
 
-async function saveCheckedToken(value: string, env: Settings, saveEnv: SaveEnv): Promise<{ file: string; note: string }> {
+async function saveCheckedToken(
+  value: string,
+  env: Settings,
+  saveEnv: SaveEnv,
+): Promise<{ file: string; note: string }> {
   const token = checkedToken(value);
   const checked = await checkDiscordToken(token, discordSettings(env).apiRoot);
   const file = saveEnv({ DISCORD_BOT_TOKEN: token });
-  return { file, note: 'username' in checked ? `: this is ${checked.username}` : `, but not checked with Discord. ${checked.problem}` };
+  return {
+    file,
+    note:
+      'username' in checked ? `: this is ${checked.username}` : `, but not checked with Discord. ${checked.problem}`,
+  };
 }
 
 function checkDiscord({ env }: PluginEnv): CheckResult[] {
@@ -123,9 +135,17 @@ function checkDiscord({ env }: PluginEnv): CheckResult[] {
   try {
     settings = discordSettings(env);
   } catch (err) {
-    return [{ name: 'Discord', level: 'fail', detail: (err as Error).message, fix: 'Fix DISCORD_OWNER_ID in .env, or remove it.' }];
+    return [
+      {
+        name: 'Discord',
+        level: 'fail',
+        detail: (err as Error).message,
+        fix: 'Fix DISCORD_OWNER_ID in .env, or remove it.',
+      },
+    ];
   }
-  if (!settings.token) return [{ name: 'Discord', level: 'info', detail: 'not set up (optional): "nanoclaw auth discord"' }];
+  if (!settings.token)
+    return [{ name: 'Discord', level: 'info', detail: 'not set up (optional): "nanoclaw auth discord"' }];
   if (!DISCORD_TOKEN.test(settings.token))
     return [
       {
@@ -135,7 +155,9 @@ function checkDiscord({ env }: PluginEnv): CheckResult[] {
         fix: 'Run "nanoclaw auth discord" and paste the token from the Developer Portal (Bot → Reset Token).',
       },
     ];
-  return [{ name: 'Discord', level: 'ok', detail: `bot token set${settings.apiRoot ? `, API at ${settings.apiRoot}` : ''}` }];
+  return [
+    { name: 'Discord', level: 'ok', detail: `bot token set${settings.apiRoot ? `, API at ${settings.apiRoot}` : ''}` },
+  ];
 }
 
 /** The dashboard's setup form; the guided setup asks the same fields. */

@@ -67,7 +67,9 @@ export async function runEventStream(o: EventStreamOptions): Promise<void> {
     if (o.signal.aborted) break;
     failures++;
     o.onState(false, `signal-cli event stream: ${problem}; reconnecting`);
-    await sleep(Math.min(maxBackoff, minBackoff * 2 ** (failures - 1)), undefined, { signal: o.signal }).catch(() => {});
+    await sleep(Math.min(maxBackoff, minBackoff * 2 ** (failures - 1)), undefined, { signal: o.signal }).catch(
+      () => {},
+    );
   }
 }
 

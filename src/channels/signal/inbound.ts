@@ -69,7 +69,10 @@ export function signalMessageId(author: string, timestamp: number): string {
   return `${author}:${timestamp}`;
 }
 
-export function parseReceive(payload: SignalReceive, opts: { account: string; assistantName: string }): InboundSignal | null {
+export function parseReceive(
+  payload: SignalReceive,
+  opts: { account: string; assistantName: string },
+): InboundSignal | null {
   const env = payload.envelope;
   if (!env) return null;
   const author = authorOf(env);
@@ -120,7 +123,9 @@ function writeMentions(
 ): { text: string; mentionsAccount: boolean } {
   let text = data.message ?? '';
   let mentionsAccount = false;
-  const mentions = [...(data.mentions ?? [])].filter((m) => typeof m.start === 'number').sort((a, b) => b.start! - a.start!);
+  const mentions = [...(data.mentions ?? [])]
+    .filter((m) => typeof m.start === 'number')
+    .sort((a, b) => b.start! - a.start!);
   for (const m of mentions) {
     const isAccount = m.number === opts.account;
     mentionsAccount ||= isAccount;

@@ -31,9 +31,13 @@ export function signalSettings(env: Settings): SignalSettings {
   const account = env.SIGNAL_ACCOUNT?.trim() || null;
   const owner = env.SIGNAL_OWNER?.trim() || null;
   if (account !== null && !NUMBER.test(account))
-    throw new Error(`SIGNAL_ACCOUNT must be the number signal-cli serves, with country code (e.g. +15551234567), got "${account}".`);
+    throw new Error(
+      `SIGNAL_ACCOUNT must be the number signal-cli serves, with country code (e.g. +15551234567), got "${account}".`,
+    );
   if (owner !== null && !NUMBER.test(owner))
-    throw new Error(`SIGNAL_OWNER must be your own Signal number, with country code (e.g. +15551234567), got "${owner}".`);
+    throw new Error(
+      `SIGNAL_OWNER must be your own Signal number, with country code (e.g. +15551234567), got "${owner}".`,
+    );
   return { url: env.SIGNAL_CLI_URL?.trim().replace(/\/+$/, '') || null, account, owner };
 }
 
@@ -51,7 +55,11 @@ export function signalOwner(s: SignalSettings, store: ChannelContext['store']): 
  * Asks the daemon at `url` whether it runs and serves `account`. Answers what
  * to tell the user; throws when the daemon cannot be used as it is.
  */
-export async function checkSignalDaemon(url: string, account: string, fetchImpl: typeof fetch = fetch): Promise<string> {
+export async function checkSignalDaemon(
+  url: string,
+  account: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<string> {
   const rpc = createSignalRpc(url, fetchImpl);
   let version: string;
   try {
@@ -83,9 +91,17 @@ function checkSignal({ env, config }: PluginEnv): CheckResult[] {
   try {
     s = signalSettings(env);
   } catch (err) {
-    return [{ name: 'Signal', level: 'fail', detail: (err as Error).message, fix: 'Fix it in .env, or run "nanoclaw auth signal".' }];
+    return [
+      {
+        name: 'Signal',
+        level: 'fail',
+        detail: (err as Error).message,
+        fix: 'Fix it in .env, or run "nanoclaw auth signal".',
+      },
+    ];
   }
-  if (!s.url && !s.account) return [{ name: 'Signal', level: 'info', detail: 'not set up (optional): "nanoclaw auth signal"' }];
+  if (!s.url && !s.account)
+    return [{ name: 'Signal', level: 'info', detail: 'not set up (optional): "nanoclaw auth signal"' }];
   if (!s.url || !s.account)
     return [
       {
@@ -110,7 +126,8 @@ function checkSignal({ env, config }: PluginEnv): CheckResult[] {
 
 async function saveChecked(url: string, account: string, saveEnv: SaveEnv): Promise<{ file: string; note: string }> {
   if (!/^https?:\/\/[^\s/]+/.test(url)) throw new Error(`"${url}" is not an address like http://127.0.0.1:8080.`);
-  if (!NUMBER.test(account)) throw new Error(`"${account}" is not a phone number with country code, like +15551234567.`);
+  if (!NUMBER.test(account))
+    throw new Error(`"${account}" is not a phone number with country code, like +15551234567.`);
   const note = await checkSignalDaemon(url, account);
   return { file: saveEnv({ SIGNAL_CLI_URL: url.replace(/\/+$/, ''), SIGNAL_ACCOUNT: account }), note };
 }
@@ -122,7 +139,11 @@ const tokenForm: TokenForm = {
     { key: 'SIGNAL_ACCOUNT', label: 'The number it serves (+15551234567)' },
   ],
   async save(values, { saveEnv }) {
-    const { note } = await saveChecked(values.SIGNAL_CLI_URL?.trim() ?? '', values.SIGNAL_ACCOUNT?.trim() ?? '', saveEnv);
+    const { note } = await saveChecked(
+      values.SIGNAL_CLI_URL?.trim() ?? '',
+      values.SIGNAL_ACCOUNT?.trim() ?? '',
+      saveEnv,
+    );
     return `Signal saved: ${note}.`;
   },
 };
@@ -166,7 +187,8 @@ export const signalPlugin: ChannelPlugin = {
         const ask = prompter(process.stdin, ctx.out);
         try {
           ctx.out.write(`NanoClaw talks to a signal-cli daemon you run, e.g. "${DAEMON_COMMAND('')}".\n`);
-          url ||= (await ask.ask('signal-cli daemon address [http://127.0.0.1:8080]: ')).trim() || 'http://127.0.0.1:8080';
+          url ||=
+            (await ask.ask('signal-cli daemon address [http://127.0.0.1:8080]: ')).trim() || 'http://127.0.0.1:8080';
           account ||= (await ask.ask('Signal number it serves (+15551234567): ')).trim();
         } finally {
           ask.close();
@@ -179,7 +201,9 @@ export const signalPlugin: ChannelPlugin = {
       try {
         const { file, note } = await saveChecked(url, account, ctx.saveEnv);
         ctx.out.write(`Saved: ${note}. The settings are in ${file}.\n${await ctx.restartHint()}\n`);
-        ctx.out.write('Then message that number; the chat appears in "nanoclaw groups list" and the dashboard, ready to register.\n');
+        ctx.out.write(
+          'Then message that number; the chat appears in "nanoclaw groups list" and the dashboard, ready to register.\n',
+        );
         return 0;
       } catch (err) {
         ctx.err.write(`${(err as Error).message}\nNothing changed.\n`);

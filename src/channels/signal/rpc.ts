@@ -50,7 +50,10 @@ export function createSignalRpc(baseUrl: string, fetchImpl: typeof fetch = fetch
         return null;
       });
       if (body?.error)
-        throw new SignalRpcError(`signal-cli refused ${method}: ${body.error.message ?? 'no reason given'}`, body.error.code ?? 0);
+        throw new SignalRpcError(
+          `signal-cli refused ${method}: ${body.error.message ?? 'no reason given'}`,
+          body.error.code ?? 0,
+        );
       if (!res.ok || !body || !('result' in body))
         throw new SignalUnreachable(
           `signal-cli at ${baseUrl} answered ${method} with HTTP ${res.status}: is this a signal-cli daemon --http address?`,

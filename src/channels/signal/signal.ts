@@ -7,7 +7,14 @@ import { extensionFor } from '../file-types.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Logger } from '../../logger.js';
-import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type Message } from '../../types.js';
+import {
+  RateLimitedError,
+  type Attachment,
+  type Channel,
+  type ChannelEvents,
+  type ChannelPacing,
+  type Message,
+} from '../../types.js';
 import { InputTooLarge } from '../bounded.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
 import { displayName } from '../text.js';
@@ -141,7 +148,8 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
       text = [text, placeholder + note].filter(Boolean).join(' ');
     }
     const byOwner = m.fromAccount || !!opts.isOwner?.(m.author);
-    const repliesToAssistant = !!m.quote?.byAccount && (!opts.sharesUserAccount || !!m.quote.text?.startsWith(`${opts.assistantName}:`));
+    const repliesToAssistant =
+      !!m.quote?.byAccount && (!opts.sharesUserAccount || !!m.quote.text?.startsWith(`${opts.assistantName}:`));
     const msg: Message = {
       id: m.id,
       chatJid: m.chatJid,
@@ -200,7 +208,8 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
     if (timer) clearInterval(timer);
     typing.delete(jid);
     const target = signalTarget(jid);
-    if (timer && tell && target && healthy) void rpc.call('sendTyping', { account: opts.account, ...target, stop: true }).catch(() => {});
+    if (timer && tell && target && healthy)
+      void rpc.call('sendTyping', { account: opts.account, ...target, stop: true }).catch(() => {});
   }
 
   async function sendChunk(target: { recipient: string } | { groupId: string }, chunk: string): Promise<void> {
@@ -249,7 +258,10 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
             `Signal: ${problem}, ${count} times in a row; NanoClaw keeps reconnecting. ` +
               `Check the signal-cli daemon at SIGNAL_CLI_URL (${base}).`,
           ),
-        onEvent: (data) => handleEvent(data).catch((err) => log.error({ err: (err as Error).message }, 'Could not handle a Signal event')),
+        onEvent: (data) =>
+          handleEvent(data).catch((err) =>
+            log.error({ err: (err as Error).message }, 'Could not handle a Signal event'),
+          ),
         onState: (ok, detail) => {
           if (!ok) log.warn({ detail }, 'Signal event stream lost');
           setHealthy(ok, ok ? opts.account : detail);
@@ -259,7 +271,8 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
     },
 
     async sendMessage(jid, text) {
-      if (!stop || stop.signal.aborted) throw new Error('Signal is not connected; the message will be sent once it reconnects.');
+      if (!stop || stop.signal.aborted)
+        throw new Error('Signal is not connected; the message will be sent once it reconnects.');
       const target = signalTarget(jid);
       if (!target) throw new Error(`Not a Signal chat: ${jid}`);
       stopTyping(jid, false);
@@ -275,7 +288,10 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
           .call('sendTyping', { account: opts.account, ...target })
           .catch((err) => log.debug({ jid, err: (err as Error).message }, 'sendTyping failed'));
       const started = Date.now();
-      const timer = setInterval(() => (Date.now() - started > TYPING_MAX_MS ? stopTyping(jid, false) : void send()), TYPING_REFRESH_MS);
+      const timer = setInterval(
+        () => (Date.now() - started > TYPING_MAX_MS ? stopTyping(jid, false) : void send()),
+        TYPING_REFRESH_MS,
+      );
       timer.unref();
       typing.set(jid, timer);
       await send();
@@ -311,8 +327,10 @@ function explainSendError(err: unknown, opts: { account: string }): Error {
     return new Error(`${err.message}; the message will be retried. Is "${DAEMON_COMMAND(opts.account)}" running?`);
   if (err instanceof SignalRpcError) {
     // signal-cli reports Signal's rate limiting (HTTP 413/429 from its server) as an error with this in the text.
-    if (/rate ?limit/i.test(err.message)) return new RateLimitedError(`${err.message}: Signal asked to slow down.`, 60_000);
-    if (/not registered|Unregistered/i.test(err.message)) return new Error(`${err.message}: that number is not on Signal.`);
+    if (/rate ?limit/i.test(err.message))
+      return new RateLimitedError(`${err.message}: Signal asked to slow down.`, 60_000);
+    if (/not registered|Unregistered/i.test(err.message))
+      return new Error(`${err.message}: that number is not on Signal.`);
     return err;
   }
   return err instanceof Error ? err : new Error(String(err));
@@ -332,7 +350,10 @@ function writeCursor(file: string, id: string, log: Logger): void {
     fs.writeFileSync(`${file}.tmp`, id, { mode: 0o600 });
     fs.renameSync(`${file}.tmp`, file);
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'Could not save the Signal event position; a restart may replay some events');
+    log.warn(
+      { err: (err as Error).message },
+      'Could not save the Signal event position; a restart may replay some events',
+    );
   }
 }
 

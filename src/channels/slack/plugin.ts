@@ -34,9 +34,12 @@ export interface SlackSettings {
 export function slackSettings(env: Settings): SlackSettings {
   const ownerId = env.SLACK_OWNER_ID?.trim() || null;
   if (ownerId !== null && !/^[UW][A-Z0-9]{2,}$/.test(ownerId))
-    throw new Error(`SLACK_OWNER_ID must be your Slack member id (U…, from your profile's "Copy member ID"), got "${ownerId}".`);
+    throw new Error(
+      `SLACK_OWNER_ID must be your Slack member id (U…, from your profile's "Copy member ID"), got "${ownerId}".`,
+    );
   const port = env.SLACK_EVENTS_PORT?.trim() || '3000';
-  if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535) throw new Error(`SLACK_EVENTS_PORT must be a port number, got "${port}".`);
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65_535)
+    throw new Error(`SLACK_EVENTS_PORT must be a port number, got "${port}".`);
   return {
     botToken: env.SLACK_BOT_TOKEN?.trim() || null,
     appToken: env.SLACK_APP_TOKEN?.trim() || null,
@@ -51,7 +54,10 @@ export function slackSettings(env: Settings): SlackSettings {
  * The owner, by id: SLACK_OWNER_ID, or the person who writes in a direct chat
  * registered as a main chat (a DM has one person besides the bot).
  */
-export function slackOwner(settings: SlackSettings, store: ChannelContext['store']): (userId: string, chatJid: string) => boolean {
+export function slackOwner(
+  settings: SlackSettings,
+  store: ChannelContext['store'],
+): (userId: string, chatJid: string) => boolean {
   const dmUser = new Map<string, string>();
   return (userId, chatJid) => {
     if (isSlackDirectChat(chatJid)) dmUser.set(chatJid, userId);
@@ -81,13 +87,19 @@ export async function checkSlackBotToken(
     });
   } catch (err) {
     const e = err as { cause?: { code?: string; errors?: { code?: string }[] }; name?: string; message?: string };
-    const code = e.name === 'TimeoutError' ? 'no answer in 15 s' : (e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.message);
-    return { problem: `Cannot reach ${host} (${code}): check this machine's internet connection (or SLACK_API_URL, if set)` };
+    const code =
+      e.name === 'TimeoutError' ? 'no answer in 15 s' : (e.cause?.code ?? e.cause?.errors?.[0]?.code ?? e.message);
+    return {
+      problem: `Cannot reach ${host} (${code}): check this machine's internet connection (or SLACK_API_URL, if set)`,
+    };
   }
   type Answer = { ok?: boolean; error?: string; user?: string; team?: string };
   const body = await readJson<Answer>(res, ANSWER_MAX_BYTES, 'auth.test').catch(() => null);
   if (body?.ok) return { bot: body.user ?? '?', team: body.team ?? '?' };
-  if (body?.error && ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(body.error))
+  if (
+    body?.error &&
+    ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(body.error)
+  )
     throw new SlackTokenRefused(`Slack refused this bot token (${body.error}): copy the Bot User OAuth Token again.`);
   return { problem: `${host} answered auth.test with ${res.status}${body?.error ? ` (${body.error})` : ''}` };
 }
@@ -100,7 +112,9 @@ export function parseSlackTokens(input: string): { botToken?: string; appToken?:
 
 function checkedTokens(t: { botToken?: string; appToken?: string }): { botToken: string; appToken: string } {
   if (!t.botToken || !SLACK_BOT_TOKEN.test(t.botToken))
-    throw new Error('That does not look like a Slack bot token (xoxb-…): copy the Bot User OAuth Token from "OAuth & Permissions".');
+    throw new Error(
+      'That does not look like a Slack bot token (xoxb-…): copy the Bot User OAuth Token from "OAuth & Permissions".',
+    );
   if (!t.appToken || !SLACK_APP_TOKEN.test(t.appToken))
     throw new Error(
       'That does not look like a Slack app-level token (xapp-…): create one under "Basic Information → App-Level Tokens" with connections:write.',
@@ -118,7 +132,10 @@ async function saveCheckedTokens(
   const file = saveEnv({ SLACK_BOT_TOKEN: tokens.botToken, SLACK_APP_TOKEN: tokens.appToken });
   return {
     file,
-    note: 'bot' in checked ? `: this is @${checked.bot} in ${checked.team}` : `, but not checked with Slack. ${checked.problem}`,
+    note:
+      'bot' in checked
+        ? `: this is @${checked.bot} in ${checked.team}`
+        : `, but not checked with Slack. ${checked.problem}`,
   };
 }
 
@@ -150,7 +167,13 @@ function checkSlack({ env }: PluginEnv): CheckResult[] {
     ];
   if (s.appToken) return [{ name: 'Slack', level: 'ok', detail: 'bot token and app token set (Socket Mode)' }];
   if (s.signingSecret)
-    return [{ name: 'Slack', level: 'ok', detail: `bot token set; Events API on 127.0.0.1:${s.eventsPort}/slack/events (signed)` }];
+    return [
+      {
+        name: 'Slack',
+        level: 'ok',
+        detail: `bot token set; Events API on 127.0.0.1:${s.eventsPort}/slack/events (signed)`,
+      },
+    ];
   return [
     {
       name: 'Slack',
@@ -235,7 +258,10 @@ export const slackPlugin: ChannelPlugin = {
   doctor: checkSlack,
 
   tokenForm,
-  setup: setupByForm(tokenForm, ['Slack bot token, xoxb-… (hidden; Enter to skip)', 'Slack app-level token, xapp-… (hidden)']),
+  setup: setupByForm(tokenForm, [
+    'Slack bot token, xoxb-… (hidden; Enter to skip)',
+    'Slack app-level token, xapp-… (hidden)',
+  ]),
 
   setupHint: {
     before: 'Create a Slack app from the manifest in the README (Socket Mode), run ',

@@ -9,7 +9,14 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { App, LogLevel, SocketModeReceiver, webApi, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../../logger.js';
-import { RateLimitedError, type Attachment, type Channel, type ChannelEvents, type ChannelPacing, type Message } from '../../types.js';
+import {
+  RateLimitedError,
+  type Attachment,
+  type Channel,
+  type ChannelEvents,
+  type ChannelPacing,
+  type Message,
+} from '../../types.js';
 import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../media-store.js';
 import { displayName } from '../text.js';
 import { fromSlackText, mentionsUser, splitSlackText, toMrkdwn } from './format.js';
@@ -206,7 +213,11 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
     lastInbound.set(chatJid, ev.ts);
 
     const raw = ev.text ?? '';
-    let text = fromSlackText(raw, { botUserId: me.userId, assistantName: opts.assistantName, userName: (id) => names.get(id)?.name });
+    let text = fromSlackText(raw, {
+      botUserId: me.userId,
+      assistantName: opts.assistantName,
+      userName: (id) => names.get(id)?.name,
+    });
     const files = (ev.files ?? []).filter((f) => f.mode !== 'tombstone' && f.mode !== 'hidden_by_limit');
     const attachments: Attachment[] = [];
     const notes: string[] = [];
@@ -218,7 +229,8 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
         try {
           attachments.push({ kind, path: await download(f, inbox), mimeType: f.mimetype });
         } catch (err) {
-          if (err instanceof MediaTooLarge) note += ` (not saved: larger than ${Math.round(maxBytes / 1024 / 1024)} MB)`;
+          if (err instanceof MediaTooLarge)
+            note += ` (not saved: larger than ${Math.round(maxBytes / 1024 / 1024)} MB)`;
           else if (err instanceof MediaRefused) note += REFUSED_NOTE;
           else {
             log.warn({ chatJid, file: f.id, err: describe(err) }, 'Could not save a Slack file');
@@ -265,8 +277,13 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
         const res = await fetch(url, { headers: { authorization: `Bearer ${opts.botToken}` }, signal });
         if (!res.ok || !res.body) throw new Error(`file download answered HTTP ${res.status}`);
         // Without the files:read scope Slack answers with its sign-in page instead of the file.
-        if ((res.headers.get('content-type') ?? '').startsWith('text/html') && !(f.mimetype ?? '').startsWith('text/html'))
-          throw new Error('Slack answered with a web page instead of the file: add the files:read scope to the app and reinstall it');
+        if (
+          (res.headers.get('content-type') ?? '').startsWith('text/html') &&
+          !(f.mimetype ?? '').startsWith('text/html')
+        )
+          throw new Error(
+            'Slack answered with a web page instead of the file: add the files:read scope to the app and reinstall it',
+          );
         return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
       },
       maxBytes,
@@ -380,7 +397,10 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
       } catch (err) {
         const e = err as { code?: string; retryAfter?: number };
         if (e.code === webApi.ErrorCode.RateLimitedError && e.retryAfter)
-          throw new RateLimitedError(`Slack asked to wait ${e.retryAfter} s before posting again (rate limited).`, e.retryAfter * 1000);
+          throw new RateLimitedError(
+            `Slack asked to wait ${e.retryAfter} s before posting again (rate limited).`,
+            e.retryAfter * 1000,
+          );
         throw new Error(`Slack did not take the message: ${describe(err)}`, { cause: err });
       }
     },
@@ -394,7 +414,9 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
       working.set(jid, ts);
       await client.reactions
         .add({ channel, timestamp: ts, name: WORKING_REACTION })
-        .catch((err) => log.debug({ jid, err: describe(err) }, 'reactions.add failed (add the reactions:write scope to show work)'));
+        .catch((err) =>
+          log.debug({ jid, err: describe(err) }, 'reactions.add failed (add the reactions:write scope to show work)'),
+        );
     },
 
     async disconnect() {
@@ -446,7 +468,9 @@ function explainStartError(err: unknown, apiUrl: string): Error {
   if (code && ['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(code))
     return new Error(`${SLACK_TOKEN_REJECTED} (${code})`);
   const where = apiUrl === DEFAULT_API_URL ? 'the network connection' : 'the network connection and SLACK_API_URL';
-  return new Error(`Could not reach the Slack Web API at ${apiUrl} (${describe(err)}): check ${where}.`, { cause: err });
+  return new Error(`Could not reach the Slack Web API at ${apiUrl} (${describe(err)}): check ${where}.`, {
+    cause: err,
+  });
 }
 
 /** One line about an error (the Web API's errors never include the token). */
@@ -458,7 +482,8 @@ export function describe(err: unknown): string {
 
 /** Bolt's logger over ours: its chatter goes to debug, its problems to warn/error. */
 function toBoltLogger(log: Logger): BoltLogger {
-  const line = (m: unknown[]) => m.map((x) => (x instanceof Error ? x.message : typeof x === 'string' ? x : JSON.stringify(x))).join(' ');
+  const line = (m: unknown[]) =>
+    m.map((x) => (x instanceof Error ? x.message : typeof x === 'string' ? x : JSON.stringify(x))).join(' ');
   let level = LogLevel.INFO;
   return {
     debug: (...m) => log.debug({ bolt: line(m) }, 'slack'),

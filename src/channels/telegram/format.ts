@@ -74,7 +74,12 @@ function convertInline(text: string): string {
 }
 
 /** Applies `onMatch` to each match of `re` and `between` to the text between matches. */
-function replaceOutside(text: string, re: RegExp, onMatch: (m: RegExpExecArray) => string, between: (s: string) => string): string {
+function replaceOutside(
+  text: string,
+  re: RegExp,
+  onMatch: (m: RegExpExecArray) => string,
+  between: (s: string) => string,
+): string {
   let out = '';
   let last = 0;
   re.lastIndex = 0;

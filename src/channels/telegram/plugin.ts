@@ -45,9 +45,17 @@ function checkTelegram({ env }: PluginEnv): CheckResult[] {
   try {
     settings = telegramSettings(env);
   } catch (err) {
-    return [{ name: 'Telegram', level: 'fail', detail: (err as Error).message, fix: 'Fix TELEGRAM_OWNER_ID in .env, or remove it.' }];
+    return [
+      {
+        name: 'Telegram',
+        level: 'fail',
+        detail: (err as Error).message,
+        fix: 'Fix TELEGRAM_OWNER_ID in .env, or remove it.',
+      },
+    ];
   }
-  if (!settings.token) return [{ name: 'Telegram', level: 'info', detail: 'not set up (optional): "nanoclaw auth telegram"' }];
+  if (!settings.token)
+    return [{ name: 'Telegram', level: 'info', detail: 'not set up (optional): "nanoclaw auth telegram"' }];
   return [
     /^\d+:[A-Za-z0-9_-]{30,}$/.test(settings.token)
       ? { name: 'Telegram', level: 'ok', detail: 'bot token set' }
@@ -91,7 +99,8 @@ export async function checkBotToken(
     return { problem: unreachable(host, err) };
   }
   // 401 for a revoked or mistyped token; 404 for one the server cannot even parse.
-  if (res.status === 401 || res.status === 404) throw new TokenRefused('Telegram refused this token: copy it again from @BotFather.');
+  if (res.status === 401 || res.status === 404)
+    throw new TokenRefused('Telegram refused this token: copy it again from @BotFather.');
   type Answer = { ok?: boolean; result?: { username?: string }; description?: string };
   const body = await readJson<Answer>(res, ANSWER_MAX_BYTES, 'getMe').catch(() => null);
   if (!res.ok || !body?.ok || !body.result?.username) {
@@ -111,13 +120,18 @@ function unreachable(host: string, err: unknown): string {
 }
 
 /** Checks the token with Telegram and saves it unless Telegram refused it; answers what to tell the user. */
-async function saveCheckedToken(value: string, env: Settings, saveEnv: SaveEnv): Promise<{ file: string; note: string }> {
+async function saveCheckedToken(
+  value: string,
+  env: Settings,
+  saveEnv: SaveEnv,
+): Promise<{ file: string; note: string }> {
   const token = checkedToken(value);
   const checked = await checkBotToken(token, telegramSettings(env).apiRoot);
   const file = saveEnv({ TELEGRAM_BOT_TOKEN: token });
   return {
     file,
-    note: 'username' in checked ? `: this is @${checked.username}` : `, but not checked with Telegram. ${checked.problem}`,
+    note:
+      'username' in checked ? `: this is @${checked.username}` : `, but not checked with Telegram. ${checked.problem}`,
   };
 }
 
@@ -156,7 +170,8 @@ export const telegramPlugin: ChannelPlugin = {
   auth: {
     usage: 'telegram',
     async run(ctx) {
-      if (process.stdin.isTTY) ctx.out.write('Create a bot with @BotFather in Telegram (/newbot) and copy the token it gives you.\n');
+      if (process.stdin.isTTY)
+        ctx.out.write('Create a bot with @BotFather in Telegram (/newbot) and copy the token it gives you.\n');
       const value = await ctx.readSecret('Telegram bot token: ');
       if (!value) {
         ctx.err.write('Nothing entered; nothing changed.\n');
@@ -164,7 +179,9 @@ export const telegramPlugin: ChannelPlugin = {
       }
       const { file, note } = await saveCheckedToken(value, ctx.env, ctx.saveEnv);
       ctx.out.write(`Saved${note}. The token is in ${file} (readable only by you).\n${await ctx.restartHint()}\n`);
-      ctx.out.write('Then message your bot; the chat appears in "nanoclaw groups list" and the dashboard, ready to register.\n');
+      ctx.out.write(
+        'Then message your bot; the chat appears in "nanoclaw groups list" and the dashboard, ready to register.\n',
+      );
       return 0;
     },
   },
@@ -174,5 +191,9 @@ export const telegramPlugin: ChannelPlugin = {
   tokenForm,
   setup: setupByForm(tokenForm, ['Telegram bot token from @BotFather (hidden; Enter to skip)']),
 
-  setupHint: { before: 'Create a bot with @BotFather, run ', command: 'nanoclaw auth telegram', after: ' and restart NanoClaw.' },
+  setupHint: {
+    before: 'Create a bot with @BotFather, run ',
+    command: 'nanoclaw auth telegram',
+    after: ' and restart NanoClaw.',
+  },
 };

@@ -110,7 +110,12 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
   }
 
   function reportChat(chat: Chat): void {
-    const info: ChatInfo = { jid: telegramJid(chat.id), name: chatName(chat), channel: 'telegram', isGroup: chat.type !== 'private' };
+    const info: ChatInfo = {
+      jid: telegramJid(chat.id),
+      name: chatName(chat),
+      channel: 'telegram',
+      isGroup: chat.type !== 'private',
+    };
     const key = `${info.name}\u0000${info.isGroup}`;
     if (knownChats.get(info.jid) === key) return;
     knownChats.set(info.jid, key);
@@ -270,7 +275,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       b.api
         .answerCallbackQuery(query.id, { text: text.slice(0, 200) })
         .catch((err) => log.warn({ err: describe(err) }, 'Could not answer a Telegram button tap'));
-    if (!events?.onButton || !msg || query.data === undefined) return void (await answer('This button no longer does anything.'));
+    if (!events?.onButton || !msg || query.data === undefined)
+      return void (await answer('This button no longer does anything.'));
     const chatJid = telegramJid(msg.chat.id);
     let result: ButtonAnswer;
     try {
@@ -291,7 +297,9 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
     // The keyboard goes first, so the request cannot be tapped again; then the outcome is added to the text.
     await b.api
       .editMessageReplyMarkup(chatId, msg.message_id)
-      .catch((err) => log.warn({ chatJid, err: describe(err) }, 'Could not remove the buttons from a Telegram message'));
+      .catch((err) =>
+        log.warn({ chatJid, err: describe(err) }, 'Could not remove the buttons from a Telegram message'),
+      );
     if (!('text' in msg) || !msg.text) return;
     await b.api
       .editMessageText(chatId, msg.message_id, `${msg.text}\n\n${result.done}`, { entities: msg.entities })
@@ -341,7 +349,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
 
     async sendMessage(jid, text, sendOpts) {
       const b = bot;
-      if (!b || stop?.signal.aborted) throw new Error('Telegram is not connected; the message will be sent once it reconnects.');
+      if (!b || stop?.signal.aborted)
+        throw new Error('Telegram is not connected; the message will be sent once it reconnects.');
       const chatId = telegramChatId(jid);
       if (!chatId) throw new Error(`Not a Telegram chat: ${jid}`);
       // Telegram ends the typing status when the bot speaks; so do we.
@@ -349,14 +358,18 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       try {
         const chunks = splitText(text, TELEGRAM_TEXT_LIMIT);
         // A button Telegram would refuse is left off, so the text still goes out (its typed answer works).
-        const buttons = sendOpts?.buttons?.filter((x) => Buffer.byteLength(x.action, 'utf8') <= MAX_CALLBACK_DATA) ?? [];
-        if (buttons.length < (sendOpts?.buttons?.length ?? 0)) log.warn({ jid }, 'Left off buttons whose action is over 64 bytes');
+        const buttons =
+          sendOpts?.buttons?.filter((x) => Buffer.byteLength(x.action, 'utf8') <= MAX_CALLBACK_DATA) ?? [];
+        if (buttons.length < (sendOpts?.buttons?.length ?? 0))
+          log.warn({ jid }, 'Left off buttons whose action is over 64 bytes');
         const keyboard = buttons.length ? inlineKeyboard(buttons) : undefined;
         // The buttons go under the last part, after everything they answer.
-        for (const [i, chunk] of chunks.entries()) await sendChunk(b, chatId, chunk, i === chunks.length - 1 ? keyboard : undefined);
+        for (const [i, chunk] of chunks.entries())
+          await sendChunk(b, chatId, chunk, i === chunks.length - 1 ? keyboard : undefined);
       } catch (err) {
         // A wait longer than the in-channel retry takes: the outbox holds the message and honours it.
-        const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
+        const retryAfter =
+          err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
         if (retryAfter)
           throw new RateLimitedError(
             `Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`,
@@ -368,7 +381,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
 
     async sendMedia(jid, media, caption) {
       const b = bot;
-      if (!b || stop?.signal.aborted) throw new Error('Telegram is not connected; the file will be sent once it reconnects.');
+      if (!b || stop?.signal.aborted)
+        throw new Error('Telegram is not connected; the file will be sent once it reconnects.');
       const chatId = telegramChatId(jid);
       if (!chatId) throw new Error(`Not a Telegram chat: ${jid}`);
       stopTyping(jid);
@@ -376,11 +390,14 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       const short = caption.length <= 1024 ? caption : '';
       const file = new InputFile(media.path, media.fileName);
       try {
-        if (/^image\/(png|jpeg|webp)$/.test(media.mimeType)) await b.api.sendPhoto(chatId, file, short ? { caption: short } : {});
+        if (/^image\/(png|jpeg|webp)$/.test(media.mimeType))
+          await b.api.sendPhoto(chatId, file, short ? { caption: short } : {});
         else await b.api.sendDocument(chatId, file, short ? { caption: short } : {});
-        if (!short && caption) for (const chunk of splitText(caption, TELEGRAM_TEXT_LIMIT)) await sendChunk(b, chatId, chunk);
+        if (!short && caption)
+          for (const chunk of splitText(caption, TELEGRAM_TEXT_LIMIT)) await sendChunk(b, chatId, chunk);
       } catch (err) {
-        const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
+        const retryAfter =
+          err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
         if (retryAfter)
           throw new RateLimitedError(
             `Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`,
@@ -396,9 +413,14 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       const chatId = telegramChatId(jid);
       if (!on || !b || !chatId || stop?.signal.aborted) return;
       const send = () =>
-        b.api.sendChatAction(chatId, 'typing').catch((err) => log.debug({ jid, err: describe(err) }, 'sendChatAction failed'));
+        b.api
+          .sendChatAction(chatId, 'typing')
+          .catch((err) => log.debug({ jid, err: describe(err) }, 'sendChatAction failed'));
       const started = Date.now();
-      const timer = setInterval(() => (Date.now() - started > TYPING_MAX_MS ? stopTyping(jid) : void send()), TYPING_REFRESH_MS);
+      const timer = setInterval(
+        () => (Date.now() - started > TYPING_MAX_MS ? stopTyping(jid) : void send()),
+        TYPING_REFRESH_MS,
+      );
       timer.unref();
       typing.set(jid, timer);
       await send();
@@ -414,7 +436,9 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
       if (offset > 0) {
         await b.api
           .getUpdates({ offset, limit: 1, timeout: 0 }, asGrammySignal(AbortSignal.timeout(5_000)))
-          .catch((err) => log.warn({ err: describe(err) }, 'Could not confirm Telegram updates; some may arrive again on next start'));
+          .catch((err) =>
+            log.warn({ err: describe(err) }, 'Could not confirm Telegram updates; some may arrive again on next start'),
+          );
       }
       bot = null;
       me = null;
@@ -437,10 +461,14 @@ function inlineKeyboard(buttons: readonly MessageButton[]): InlineKeyboard {
 
 function explainStartError(err: unknown, apiRoot: string): Error {
   // Telegram answers 401 for a wrong token and 404 for a malformed one.
-  if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404)) return new Error(TELEGRAM_TOKEN_REJECTED);
+  if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404))
+    return new Error(TELEGRAM_TOKEN_REJECTED);
   if (err instanceof HttpError) {
-    const where = apiRoot === DEFAULT_API_ROOT ? 'the network connection' : 'the network connection and TELEGRAM_API_ROOT';
-    return new Error(`Could not reach the Telegram Bot API at ${apiRoot} (${describe(err)}): check ${where}.`, { cause: err });
+    const where =
+      apiRoot === DEFAULT_API_ROOT ? 'the network connection' : 'the network connection and TELEGRAM_API_ROOT';
+    return new Error(`Could not reach the Telegram Bot API at ${apiRoot} (${describe(err)}): check ${where}.`, {
+      cause: err,
+    });
   }
   return err instanceof Error ? err : new Error(String(err));
 }
@@ -589,12 +617,22 @@ interface MediaRef {
   placeholder: string;
 }
 
-type MediaFields = Pick<TgMessage, 'photo' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation' | 'sticker' | 'document'>;
+type MediaFields = Pick<
+  TgMessage,
+  'photo' | 'voice' | 'audio' | 'video' | 'video_note' | 'animation' | 'sticker' | 'document'
+>;
 
 function mediaOf(msg: MediaFields): MediaRef | null {
   if (msg.photo?.length) {
     const p = msg.photo.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
-    return { kind: 'image', fileId: p.file_id, size: p.file_size, mimeType: 'image/jpeg', ext: 'jpg', placeholder: '[photo]' };
+    return {
+      kind: 'image',
+      fileId: p.file_id,
+      size: p.file_size,
+      mimeType: 'image/jpeg',
+      ext: 'jpg',
+      placeholder: '[photo]',
+    };
   }
   if (msg.voice) {
     const mimeType = msg.voice.mime_type ?? 'audio/ogg';
@@ -646,7 +684,14 @@ function mediaOf(msg: MediaFields): MediaRef | null {
   }
   if (msg.video_note) {
     const v = msg.video_note;
-    return { kind: 'video', fileId: v.file_id, size: v.file_size, mimeType: 'video/mp4', ext: 'mp4', placeholder: '[video message]' };
+    return {
+      kind: 'video',
+      fileId: v.file_id,
+      size: v.file_size,
+      mimeType: 'video/mp4',
+      ext: 'mp4',
+      placeholder: '[video message]',
+    };
   }
   if (msg.sticker) {
     const s = msg.sticker;

@@ -88,7 +88,8 @@ export function convertMessage(wa: WAMessage, opts: ConvertOptions): Converted |
     sender = opts.self.pn ?? (opts.self.lid ? opts.canonical(opts.self.lid) : null) ?? 'me';
   } else if (isGroup) {
     const participant = key.participant ?? '';
-    const alt = key.participantAlt ?? legacy.participantPn ?? legacy.participantLid ?? legacy.senderPn ?? legacy.senderLid;
+    const alt =
+      key.participantAlt ?? legacy.participantPn ?? legacy.participantLid ?? legacy.senderPn ?? legacy.senderLid;
     sender = participant ? resolveIdentity(participant, alt, opts, links) : 'unknown';
   } else {
     sender = chatJid;
@@ -138,13 +139,17 @@ export function convertMessage(wa: WAMessage, opts: ConvertOptions): Converted |
  * messages? On a shared number the account is the user's own: a mention of it
  * calls the user, not the assistant, so only a quoted assistant message counts.
  */
-function addressedToAssistant(ctx: proto.IContextInfo | null | undefined, opts: ConvertOptions): { mentions: boolean; replies: boolean } {
+function addressedToAssistant(
+  ctx: proto.IContextInfo | null | undefined,
+  opts: ConvertOptions,
+): { mentions: boolean; replies: boolean } {
   if (!ctx) return { mentions: false, replies: false };
   const mentions = opts.hasOwnNumber && (ctx.mentionedJid ?? []).some((j) => !!j && isSelf(j, opts.self));
   let replies = false;
   if (ctx.stanzaId && ctx.participant && isSelf(ctx.participant, opts.self)) {
     const quoted = ctx.quotedMessage ? readContent(normalizeMessageContent(ctx.quotedMessage) ?? {}) : null;
-    replies = opts.hasOwnNumber || !!opts.sentByUs?.(ctx.stanzaId) || !!quoted?.text.startsWith(`${opts.assistantName}: `);
+    replies =
+      opts.hasOwnNumber || !!opts.sentByUs?.(ctx.stanzaId) || !!quoted?.text.startsWith(`${opts.assistantName}: `);
   }
   return { mentions, replies };
 }
@@ -166,15 +171,27 @@ export function readContent(m: proto.IMessage): Body | null {
   }
   if (m.imageMessage) {
     const i = m.imageMessage;
-    return { text: i.caption || '[image]', media: media('image', i.mimetype, i.fileLength), contextInfo: i.contextInfo };
+    return {
+      text: i.caption || '[image]',
+      media: media('image', i.mimetype, i.fileLength),
+      contextInfo: i.contextInfo,
+    };
   }
   if (m.videoMessage) {
     const v = m.videoMessage;
-    return { text: v.caption || '[video]', media: media('video', v.mimetype, v.fileLength), contextInfo: v.contextInfo };
+    return {
+      text: v.caption || '[video]',
+      media: media('video', v.mimetype, v.fileLength),
+      contextInfo: v.contextInfo,
+    };
   }
   if (m.audioMessage) {
     const a = m.audioMessage;
-    return { text: a.ptt ? '[voice message]' : '[audio]', media: media('audio', a.mimetype, a.fileLength), contextInfo: a.contextInfo };
+    return {
+      text: a.ptt ? '[voice message]' : '[audio]',
+      media: media('audio', a.mimetype, a.fileLength),
+      contextInfo: a.contextInfo,
+    };
   }
   if (m.documentMessage) {
     const d = m.documentMessage;
@@ -198,7 +215,11 @@ export function readContent(m: proto.IMessage): Body | null {
     return { text: `[location: ${[label, where].filter(Boolean).join(' ')}]`, media: null, contextInfo: l.contextInfo };
   }
   if (m.contactMessage) {
-    return { text: `[contact: ${cleanName(m.contactMessage.displayName ?? '')}]`, media: null, contextInfo: m.contactMessage.contextInfo };
+    return {
+      text: `[contact: ${cleanName(m.contactMessage.displayName ?? '')}]`,
+      media: null,
+      contextInfo: m.contactMessage.contextInfo,
+    };
   }
   return null;
 }
@@ -212,7 +233,12 @@ function media(kind: Attachment['kind'], mimeType: string | null | undefined, si
  * phone JID, the LID becomes an alias of the phone JID; otherwise a link seen
  * earlier decides.
  */
-function resolveIdentity(primary: string, alt: string | null | undefined, opts: ConvertOptions, links: IdentityLink[]): string {
+function resolveIdentity(
+  primary: string,
+  alt: string | null | undefined,
+  opts: ConvertOptions,
+  links: IdentityLink[],
+): string {
   const p = jidNormalizedUser(primary) || primary;
   const a = alt ? jidNormalizedUser(alt) : '';
   const lid = isLidUser(p) ? p : isLidUser(a) ? a : null;

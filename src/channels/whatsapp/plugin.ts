@@ -57,7 +57,10 @@ export async function linkWhatsApp(env: PluginEnv, opts: LinkOptions = {}): Prom
   const { config, paths } = env;
   const settings = whatsappSettings(env.env);
   // Loaded here, so listing the plugins (every CLI command does) stays light.
-  const [{ openStore }, { createLogger }] = await Promise.all([import('../../store/index.js'), import('../../logger.js')]);
+  const [{ openStore }, { createLogger }] = await Promise.all([
+    import('../../store/index.js'),
+    import('../../logger.js'),
+  ]);
   const store = openStore(paths.db);
   const logger = createLogger({ level: 'warn', logsDir: paths.logs });
   const again = 'Run "nanoclaw auth whatsapp" to try again.';
@@ -76,7 +79,11 @@ export async function linkWhatsApp(env: PluginEnv, opts: LinkOptions = {}): Prom
     clearTimeout(timer);
     timer = setTimeout(() => settle.failed(new Error(message())), ms);
   };
-  arm(codeTimeout, () => `WhatsApp offered no ${what} within ${seconds(codeTimeout)}${lastProblem ? ` (${lastProblem})` : ''}. ${again}`);
+  arm(
+    codeTimeout,
+    () =>
+      `WhatsApp offered no ${what} within ${seconds(codeTimeout)}${lastProblem ? ` (${lastProblem})` : ''}. ${again}`,
+  );
   let codeShown = false;
   // The channel module owns the Baileys protocol; here we only drive its linking.
   const { createWhatsAppChannel } = await import('./whatsapp.js');
@@ -183,7 +190,9 @@ export const whatsappPlugin: ChannelPlugin = {
         return 1;
       }
       await linkWhatsApp(ctx, { phone: option(ctx.args, '--phone'), out: ctx.out });
-      ctx.out.write(`WhatsApp is linked (credentials in ${path.relative(ctx.config.home, whatsappAuthDir(ctx.paths))}).\n`);
+      ctx.out.write(
+        `WhatsApp is linked (credentials in ${path.relative(ctx.config.home, whatsappAuthDir(ctx.paths))}).\n`,
+      );
       ctx.out.write(running ? 'Restart NanoClaw to connect it.\n' : 'Start NanoClaw with "nanoclaw start".\n');
       return 0;
     },
@@ -196,7 +205,9 @@ export const whatsappPlugin: ChannelPlugin = {
   ],
 
   async setup(ctx) {
-    const wa = (await ctx.ask.ask('   Link WhatsApp now? You will scan a QR code with your phone. [y/N] ')).toLowerCase();
+    const wa = (
+      await ctx.ask.ask('   Link WhatsApp now? You will scan a QR code with your phone. [y/N] ')
+    ).toLowerCase();
     if (wa !== 'y' && wa !== 'yes') return;
     try {
       await linkWhatsApp(ctx, { out: ctx.out });
@@ -211,6 +222,7 @@ export const whatsappPlugin: ChannelPlugin = {
   setupHint: { before: 'Link a phone with ', command: 'nanoclaw auth whatsapp', after: ', then restart NanoClaw.' },
   linkHelp: {
     qr: 'On your phone: WhatsApp → Settings → Linked devices → Link a device, and scan this code. It refreshes every few seconds until linked.',
-    pairingCode: 'On your phone: Settings → Linked devices → Link a device → Link with phone number instead, then enter:',
+    pairingCode:
+      'On your phone: Settings → Linked devices → Link a device → Link with phone number instead, then enter:',
   },
 };

@@ -22,7 +22,15 @@ import {
   type WAMessage,
 } from 'baileys';
 import type { Logger } from '../../logger.js';
-import type { Attachment, Channel, ChannelEvents, ChannelPacing, ChannelState, ChatInfo, OutboundMedia } from '../../types.js';
+import type {
+  Attachment,
+  Channel,
+  ChannelEvents,
+  ChannelPacing,
+  ChannelState,
+  ChatInfo,
+  OutboundMedia,
+} from '../../types.js';
 import type { SendOptions } from '../../types.js';
 import { formatBytes } from '../bounded.js';
 import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from '../media-store.js';
@@ -35,7 +43,8 @@ export type { MediaSource };
 /** The part of a Baileys socket this channel uses (tests provide a fake). */
 /** The media message contents we send (a subset of Baileys' AnyMessageContent). */
 export type OutboundContent =
-  { image: Buffer; mimetype: string; caption: string } | { document: Buffer; mimetype: string; fileName: string; caption: string };
+  | { image: Buffer; mimetype: string; caption: string }
+  | { document: Buffer; mimetype: string; fileName: string; caption: string };
 
 export interface WhatsAppSocket {
   ev: {
@@ -44,7 +53,11 @@ export interface WhatsAppSocket {
   };
   readonly user?: { id: string; lid?: string } | undefined;
   authState: { creds: { registered?: boolean } };
-  sendMessage(jid: string, content: { text: string } | OutboundContent, options?: { messageId?: string }): Promise<WAMessage | undefined>;
+  sendMessage(
+    jid: string,
+    content: { text: string } | OutboundContent,
+    options?: { messageId?: string },
+  ): Promise<WAMessage | undefined>;
   sendPresenceUpdate(type: 'composing' | 'paused', jid?: string): Promise<void>;
   groupFetchAllParticipating(): Promise<Record<string, { id: string; subject: string }>>;
   requestPairingCode(phoneNumber: string): Promise<string>;
@@ -54,7 +67,10 @@ export interface WhatsAppSocket {
   ws?: { on(event: 'open', listener: () => void): unknown };
 }
 
-export type DownloadMedia = (msg: WAMessage, ctx: { sock: WhatsAppSocket; signal: AbortSignal }) => Promise<MediaSource>;
+export type DownloadMedia = (
+  msg: WAMessage,
+  ctx: { sock: WhatsAppSocket; signal: AbortSignal },
+) => Promise<MediaSource>;
 
 export interface WhatsAppChannelOptions {
   /** Credentials folder (store/auth/whatsapp); created mode 0700. */
@@ -129,7 +145,10 @@ export const WHATSAPP_PACING: ChannelPacing = {
 export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppChannel {
   const log = opts.logger.child({ channel: 'whatsapp' });
   // Baileys logs a lot at info; let through only its warnings unless we log less anyway.
-  const baileysLogger = opts.logger.child({ module: 'baileys' }, { level: opts.logger.levelVal >= 40 ? opts.logger.level : 'warn' });
+  const baileysLogger = opts.logger.child(
+    { module: 'baileys' },
+    { level: opts.logger.levelVal >= 40 ? opts.logger.level : 'warn' },
+  );
   const makeSocket = opts.makeSocket ?? ((config) => makeWASocket(config));
   const download = opts.downloadMedia ?? defaultDownload(baileysLogger);
   const delays = opts.reconnectDelays?.length ? opts.reconnectDelays : DEFAULT_DELAYS;
@@ -210,7 +229,9 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     unsubscribe = s.ev.process((batch) => {
       if (gen !== generation) return;
       if (batch['creds.update']) {
-        credsWrite = credsWrite.then(saveCreds).catch((err) => log.error({ err }, 'Could not save WhatsApp credentials'));
+        credsWrite = credsWrite
+          .then(saveCreds)
+          .catch((err) => log.error({ err }, 'Could not save WhatsApp credentials'));
       }
       const update = batch['connection.update'];
       if (update) {
@@ -238,7 +259,10 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
         batch['groups.upsert'] ||
         batch['chats.upsert'] ||
         batch['lid-mapping.update'];
-      if (queued) work = work.then(() => handleBatch(s, batch)).catch((err) => log.error({ err }, 'WhatsApp event handling failed'));
+      if (queued)
+        work = work
+          .then(() => handleBatch(s, batch))
+          .catch((err) => log.error({ err }, 'WhatsApp event handling failed'));
       // Closing last: messages that arrived in the same batch are still handled.
       if (update?.connection === 'close') onClose(gen, s, update.lastDisconnect?.error);
     });
@@ -514,7 +538,10 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
         await open();
       } catch (err) {
         stopped = true;
-        throw new Error(`WhatsApp could not start: ${(err as Error).message}. Check that ${opts.authDir} is writable.`, { cause: err });
+        throw new Error(
+          `WhatsApp could not start: ${(err as Error).message}. Check that ${opts.authDir} is writable.`,
+          { cause: err },
+        );
       }
     },
 
@@ -617,8 +644,11 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ETIM
 export function explainClose(error: unknown, host: string): string {
   const e = error as { message?: string; data?: { code?: unknown; message?: string } } | undefined;
   const sysCode =
-    (typeof e?.data?.code === 'string' ? e.data.code : undefined) ?? /\b(E[A-Z_]{3,})\b/.exec(e?.message ?? '')?.[1] ?? undefined;
-  if (sysCode && OFFLINE.has(sysCode)) return `Cannot reach ${host} (${sysCode}): check this machine's internet connection or DNS`;
+    (typeof e?.data?.code === 'string' ? e.data.code : undefined) ??
+    /\b(E[A-Z_]{3,})\b/.exec(e?.message ?? '')?.[1] ??
+    undefined;
+  if (sysCode && OFFLINE.has(sysCode))
+    return `Cannot reach ${host} (${sysCode}): check this machine's internet connection or DNS`;
   if (sysCode && UNREACHABLE.has(sysCode))
     return `Cannot reach ${host} (${sysCode}): check this machine's internet connection, and any firewall or proxy in the way`;
   if (/timed out/i.test(e?.message ?? ''))

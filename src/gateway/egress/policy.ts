@@ -61,7 +61,8 @@ export type EgressDecision =
 
 export type Resolver = (host: string) => Promise<string[]>;
 
-export const systemResolver: Resolver = async (host) => (await dns.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+export const systemResolver: Resolver = async (host) =>
+  (await dns.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export function egressRules(settings: Pick<SandboxSettings, 'egress' | 'egressAllowlist' | 'approvals'>): EgressRules {
   // Destinations the owner answered "always" to count as listed, but never for a private address.
@@ -220,13 +221,19 @@ function hostMatches(p: Pattern, host: string): boolean {
 function patternsFor(rules: EgressRules): Pattern[] {
   const listed = [...rules.allowlist, ...rules.answered];
   const texts =
-    rules.policy === 'open' ? ['*:*', ...listed] : rules.policy === 'allowlist' ? listed : [...DEFAULT_WEB_ALLOWLIST, ...listed];
+    rules.policy === 'open'
+      ? ['*:*', ...listed]
+      : rules.policy === 'allowlist'
+        ? listed
+        : [...DEFAULT_WEB_ALLOWLIST, ...listed];
   return texts.map(parsePattern).filter((p): p is Pattern => p !== null);
 }
 
 /** An exact IP entry on the group's own list (its settings): the only way to reach a non-public or raw address. */
 function explicitlyListed(rules: EgressRules, address: string, port: number): boolean {
-  return rules.allowlist.map(parsePattern).some((p) => p !== null && p.host === address.toLowerCase() && portMatches(p, port));
+  return rules.allowlist
+    .map(parsePattern)
+    .some((p) => p !== null && p.host === address.toLowerCase() && portMatches(p, port));
 }
 
 /**
@@ -278,7 +285,8 @@ export async function decideEgress(
     const mine = ownPortRefusal(own, address, port);
     if (mine) return refuse(`${host} resolves to ${mine}`, true);
     if (isPublicAddress(address)) continue;
-    const listed = explicitlyListed(rules, address, port) || (host === 'localhost' && explicitlyListed(rules, 'localhost', port));
+    const listed =
+      explicitlyListed(rules, address, port) || (host === 'localhost' && explicitlyListed(rules, 'localhost', port));
     if (!listed) return ownNetwork(address);
   }
   return { allow: true, host, port, address: addresses[0] };

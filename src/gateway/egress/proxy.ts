@@ -6,7 +6,15 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { decideEgress, parseHostPort, withAnswer, type EgressDecision, type EgressRules, type OwnPorts, type Resolver } from './policy.js';
+import {
+  decideEgress,
+  parseHostPort,
+  withAnswer,
+  type EgressDecision,
+  type EgressRules,
+  type OwnPorts,
+  type Resolver,
+} from './policy.js';
 
 export interface EgressEvent {
   groupFolder: string;
@@ -39,7 +47,8 @@ async function decide(deps: ProxyDeps, host: string, port: number): Promise<Egre
   // Ask only when a yes could let it through: never for the owner's own machine or network, or a name with no address.
   const ifYes = await decideEgress(withAnswer(deps.rules, host, port), host, port, deps.resolve, deps.own);
   if (!ifYes.allow && ifYes.ownNetwork) return settled(deps, ifYes);
-  if (!ifYes.allow) return { ...first, askable: false, reason: `${first.reason} (and ${ifYes.reason}, so the owner was not asked)` };
+  if (!ifYes.allow)
+    return { ...first, askable: false, reason: `${first.reason} (and ${ifYes.reason}, so the owner was not asked)` };
   const outcome = await deps.ask(host, port);
   if (!outcome.approved) return { allow: false, host, port, reason: `${first.reason}; ${outcome.message}` };
   // Decided again: the name is looked up again, and must still lead to a public address.
@@ -70,13 +79,26 @@ function refusalText(d: Extract<EgressDecision, { allow: false }>): string {
 }
 
 /** CONNECT host:port — an https tunnel, if the policy allows it. */
-export async function handleConnect(deps: ProxyDeps, req: http.IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
+export async function handleConnect(
+  deps: ProxyDeps,
+  req: http.IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+): Promise<void> {
   client.on('error', () => client.destroy());
   const target = parseHostPort(req.url ?? '', 443);
   const destination = req.url ?? '';
   if (!target) {
-    deps.onEvent({ groupFolder: deps.groupFolder, method: 'CONNECT', destination, allowed: false, reason: 'not a host:port' });
-    client.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nCONNECT needs host:port.\n');
+    deps.onEvent({
+      groupFolder: deps.groupFolder,
+      method: 'CONNECT',
+      destination,
+      allowed: false,
+      reason: 'not a host:port',
+    });
+    client.end(
+      'HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nCONNECT needs host:port.\n',
+    );
     return;
   }
   const decision = await decide(deps, target.host, target.port);
@@ -116,7 +138,11 @@ export async function handleConnect(deps: ProxyDeps, req: http.IncomingMessage, 
 }
 
 /** GET http://host/path through the proxy — plain http, if the policy allows it. */
-export async function handleAbsoluteUri(deps: ProxyDeps, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+export async function handleAbsoluteUri(
+  deps: ProxyDeps,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
   let url: URL;
   try {
     url = new URL(req.url ?? '');
@@ -148,7 +174,8 @@ export async function handleAbsoluteUri(deps: ProxyDeps, req: http.IncomingMessa
     return;
   }
   const headers: http.OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(req.headers)) if (!HOP_BY_HOP.has(k.toLowerCase()) && v !== undefined) headers[k] = v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (!HOP_BY_HOP.has(k.toLowerCase()) && v !== undefined) headers[k] = v;
   headers.host = url.host;
   const upstream = http.request(
     {
@@ -162,7 +189,8 @@ export async function handleAbsoluteUri(deps: ProxyDeps, req: http.IncomingMessa
     },
     (up) => {
       const out: http.OutgoingHttpHeaders = {};
-      for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k.toLowerCase()) && v !== undefined) out[k] = v;
+      for (const [k, v] of Object.entries(up.headers))
+        if (!HOP_BY_HOP.has(k.toLowerCase()) && v !== undefined) out[k] = v;
       res.writeHead(up.statusCode ?? 502, out);
       up.pipe(res);
     },

@@ -63,7 +63,12 @@ function decodeWav(bytes: Uint8Array): Float32Array {
   throw new UnsupportedAudio('the WAV file has no audio data');
 }
 
-function wavChannels(view: DataView, start: number, end: number, f: { format: number; channels: number; bits: number }): Float32Array[] {
+function wavChannels(
+  view: DataView,
+  start: number,
+  end: number,
+  f: { format: number; channels: number; bits: number },
+): Float32Array[] {
   const step = f.bits / 8;
   const frames = Math.floor((end - start) / (step * f.channels));
   const out = Array.from({ length: f.channels }, () => new Float32Array(frames));

@@ -37,8 +37,10 @@ export interface SttSettings {
 export function sttSettings(env: Readonly<Record<string, string | undefined>>, dataDir: string): SttSettings {
   const url = (env.NANOCLAW_STT_URL ?? '').trim().replace(/\/+$/, '');
   const chosen = (env.NANOCLAW_STT ?? '').trim().toLowerCase() || (url ? 'openai' : 'local');
-  if (!['local', 'openai', 'off'].includes(chosen)) throw new Error(`NANOCLAW_STT must be local, openai or off; got "${chosen}".`);
-  if (chosen === 'openai' && !url) throw new Error('NANOCLAW_STT=openai needs NANOCLAW_STT_URL (e.g. https://api.openai.com/v1).');
+  if (!['local', 'openai', 'off'].includes(chosen))
+    throw new Error(`NANOCLAW_STT must be local, openai or off; got "${chosen}".`);
+  if (chosen === 'openai' && !url)
+    throw new Error('NANOCLAW_STT=openai needs NANOCLAW_STT_URL (e.g. https://api.openai.com/v1).');
   const download = modelSource(env);
   const defaultDir = download && isTarball(download) ? 'moonshine' : 'whisper';
   return {
@@ -78,7 +80,8 @@ function parseChecksums(s: string): Record<string, string> {
     .map((p) => p.trim())
     .filter(Boolean)) {
     const [file, sum] = pair.split('=').map((x) => x.trim());
-    if (!file || !/^[0-9a-f]{64}$/i.test(sum ?? '')) throw new Error(`NANOCLAW_STT_MODEL_SHA256: "${pair}" is not file=<sha256 hex>.`);
+    if (!file || !/^[0-9a-f]{64}$/i.test(sum ?? ''))
+      throw new Error(`NANOCLAW_STT_MODEL_SHA256: "${pair}" is not file=<sha256 hex>.`);
     out[file] = sum.toLowerCase();
   }
   return out;
@@ -92,7 +95,8 @@ export interface EngineDeps {
 
 export function createEngine(s: SttSettings, deps: EngineDeps = {}): SttEngine | null {
   if (s.engine === 'off') return null;
-  if (s.engine === 'openai') return createOpenAiEngine({ url: s.url, apiKey: s.apiKey, model: s.model, fetch: deps.fetch });
+  if (s.engine === 'openai')
+    return createOpenAiEngine({ url: s.url, apiKey: s.apiKey, model: s.model, fetch: deps.fetch });
   const local = { modelDir: s.modelDir, download: s.download, onProgress: deps.onProgress, fetch: deps.fetch };
   return localModelKind(s) === 'moonshine' ? createMoonshineEngine(local) : createLocalEngine(local);
 }
@@ -101,7 +105,10 @@ export function createEngine(s: SttSettings, deps: EngineDeps = {}): SttEngine |
 export function describeStt(s: SttSettings): { ok: boolean; detail: string; fix?: string } {
   if (s.engine === 'off') return { ok: true, detail: 'voice notes: transcription off (NANOCLAW_STT=off)' };
   if (s.engine === 'openai') {
-    return { ok: true, detail: `voice notes: ${s.url}/audio/transcriptions (${s.model}${s.apiKey ? ', key set' : ', no key'})` };
+    return {
+      ok: true,
+      detail: `voice notes: ${s.url}/audio/transcriptions (${s.model}${s.apiKey ? ', key set' : ', no key'})`,
+    };
   }
   if (localModelKind(s) === 'moonshine') {
     const what = 'voice notes: local Moonshine (onnxruntime, English)';
@@ -110,7 +117,11 @@ export function describeStt(s: SttSettings): { ok: boolean; detail: string; fix?
   }
   const files = findModelFiles(s.modelDir);
   if (files) return { ok: true, detail: `voice notes: local Whisper (sherpa-onnx), model in ${s.modelDir}` };
-  if (s.download) return { ok: true, detail: `voice notes: local Whisper (sherpa-onnx); model fetched on first use into ${s.modelDir}` };
+  if (s.download)
+    return {
+      ok: true,
+      detail: `voice notes: local Whisper (sherpa-onnx); model fetched on first use into ${s.modelDir}`,
+    };
   return {
     ok: false,
     detail: `voice notes: local Whisper (sherpa-onnx), no model in ${s.modelDir}`,

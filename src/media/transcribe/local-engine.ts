@@ -31,7 +31,8 @@ export function findModelFiles(dir: string): ModelFiles | null {
     return null;
   }
   // The int8 files are a quarter the size and as good for speech notes.
-  const pick = (re: RegExp) => names.filter((n) => re.test(n)).sort((a, b) => Number(b.includes('int8')) - Number(a.includes('int8')))[0];
+  const pick = (re: RegExp) =>
+    names.filter((n) => re.test(n)).sort((a, b) => Number(b.includes('int8')) - Number(a.includes('int8')))[0];
   const encoder = pick(/encoder.*\.onnx$/);
   const decoder = pick(/decoder.*\.onnx$/);
   const tokens = pick(/tokens\.txt$/);

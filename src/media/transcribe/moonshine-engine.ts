@@ -61,7 +61,8 @@ export function createMoonshineEngine(o: MoonshineOptions): SttEngine {
 }
 
 async function loadModel(o: MoonshineOptions): Promise<Model> {
-  if (!isMoonshineModel(o.modelDir) && o.download) await fetchModel(o.download, o.modelDir, { fetch: o.fetch, onProgress: o.onProgress });
+  if (!isMoonshineModel(o.modelDir) && o.download)
+    await fetchModel(o.download, o.modelDir, { fetch: o.fetch, onProgress: o.onProgress });
   if (!isMoonshineModel(o.modelDir)) throw new Error(`no speech model in ${o.modelDir} (run nanoclaw doctor)`);
   const ort = (await import('onnxruntime-node')) as Ort;
   const { default: tokenizer } = await import('llama-tokenizer-js');
@@ -100,7 +101,9 @@ function cacheShape(decoder: InferenceSession, name: string | undefined): { head
 async function generate(m: Model, pcm: Float32Array): Promise<string> {
   const { ort } = m;
   const maxTokens = Math.max(1, Math.trunc((pcm.length / SAMPLE_RATE) * TOKENS_PER_SECOND));
-  const { last_hidden_state: hidden } = await m.encoder.run({ input_values: new ort.Tensor('float32', pcm, [1, pcm.length]) });
+  const { last_hidden_state: hidden } = await m.encoder.run({
+    input_values: new ort.Tensor('float32', pcm, [1, pcm.length]),
+  });
   const empty = new ort.Tensor('float32', new Float32Array(0), [1, m.heads, 0, m.headDim]);
   let past: Record<string, Tensor> = Object.fromEntries(m.pastNames.map((n) => [n, empty]));
   const tokens: number[] = [];
@@ -117,7 +120,10 @@ async function generate(m: Model, pcm: Float32Array): Promise<string> {
     tokens.push(next);
     // The encoder's part of the cache is computed on the first step only; the decoder's part grows every step.
     past = Object.fromEntries(
-      m.pastNames.map((n) => [n, step > 0 && n.includes('.encoder.') ? past[n] : out[n.replace('past_key_values.', 'present.')]]),
+      m.pastNames.map((n) => [
+        n,
+        step > 0 && n.includes('.encoder.') ? past[n] : out[n.replace('past_key_values.', 'present.')],
+      ]),
     );
   }
   return m.decode(tokens);

@@ -36,7 +36,10 @@ export async function transcribeMessage(deps: TranscribeDeps, msg: Message): Pro
     text = transcript;
   } catch (err) {
     const why = (err as Error).message;
-    deps.logger.warn({ chat: msg.chatJid, id: msg.id, err: why }, 'a voice note could not be transcribed; stored with the reason');
+    deps.logger.warn(
+      { chat: msg.chatJid, id: msg.id, err: why },
+      'a voice note could not be transcribed; stored with the reason',
+    );
     transcript = '';
     text = `[voice note, not transcribed: ${why}]`;
   }
@@ -77,7 +80,9 @@ function readAudio(deps: TranscribeDeps, jid: string, a: Attachment): Buffer {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error('the audio file in the inbox is a link');
-    throw new Error(`the audio file could not be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `the audio file could not be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   try {
     const st = fs.fstatSync(fd);

@@ -32,11 +32,27 @@ export function eraseAll(store: Store, x: Findings, m: Matcher, logM: Matcher = 
   forget.scrub({ fts: indexed || x.messages.length > 0 });
 
   const places: ReceiptPlace[] = [
-    { place: 'messages', removed: x.messages.length, detail: `${plural(x.messages.length, 'message')} and their search-index entries` },
-    { place: 'tasks', removed: x.tasks.length, detail: `${plural(x.tasks.length, 'scheduled task')} cancelled with their runs` },
-    { place: 'task runs', removed: x.taskRuns.length, detail: `${plural(x.taskRuns.length, 'run log entry', 'run log entries')}` },
+    {
+      place: 'messages',
+      removed: x.messages.length,
+      detail: `${plural(x.messages.length, 'message')} and their search-index entries`,
+    },
+    {
+      place: 'tasks',
+      removed: x.tasks.length,
+      detail: `${plural(x.tasks.length, 'scheduled task')} cancelled with their runs`,
+    },
+    {
+      place: 'task runs',
+      removed: x.taskRuns.length,
+      detail: `${plural(x.taskRuns.length, 'run log entry', 'run log entries')}`,
+    },
     { place: 'outbox', removed: x.outbox.length, detail: `${plural(x.outbox.length, 'outgoing message')}` },
-    { place: 'notices', removed: x.errors.length, detail: `${plural(x.errors.length, 'failure notice')} shown to a chat` },
+    {
+      place: 'notices',
+      removed: x.errors.length,
+      detail: `${plural(x.errors.length, 'failure notice')} shown to a chat`,
+    },
   ];
   const approvals = x.approvals.length;
   if (approvals) places.push({ place: 'approvals', removed: approvals, detail: plural(approvals, 'approval record') });
@@ -48,7 +64,11 @@ export function eraseAll(store: Store, x: Findings, m: Matcher, logM: Matcher = 
   };
   for (const place of ['memory', 'archives', 'files', 'logs'] as const) {
     const r = eraseFiles(x.files[place], place === 'logs' ? logM : m);
-    places.push({ place, removed: r.removed, detail: `${plural(r.removed, 'line')} in ${plural(r.files, `${lineNote[place]} file`)}` });
+    places.push({
+      place,
+      removed: r.removed,
+      detail: `${plural(r.removed, 'line')} in ${plural(r.files, `${lineNote[place]} file`)}`,
+    });
   }
   const media = eraseFiles(x.files.media, m);
   places.push({ place: 'media', removed: media.removed, detail: `${plural(media.removed, 'inbox file')} deleted` });

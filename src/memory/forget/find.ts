@@ -189,7 +189,12 @@ export function findAll(deps: FindDeps, r: ForgetRequest): Findings {
     files.archives.push(...lineHits(walk(path.join(dir, 'conversations')), m));
     const inbox = path.join(dir, 'inbox');
     files.media.push(...wholeHits(walk(inbox), m, true));
-    const special = new Set([path.join(dir, 'CLAUDE.md'), path.join(dir, '.claude', 'CLAUDE.md'), path.join(dir, 'conversations'), inbox]);
+    const special = new Set([
+      path.join(dir, 'CLAUDE.md'),
+      path.join(dir, '.claude', 'CLAUDE.md'),
+      path.join(dir, 'conversations'),
+      inbox,
+    ]);
     files.files.push(
       ...lineHits(
         walk(dir, (p) => special.has(p)),

@@ -64,7 +64,9 @@ export function createForgetEngine(deps: ForgetDeps) {
     const again = eraseAll(deps.store, findAll(deps, r), matcherOf(r), logMatcherOf(r));
     const places = receipt.places.map((p) => {
       const more = p.kept ? 0 : (again.find((a) => a.place === p.place)?.removed ?? 0);
-      return more ? { ...p, removed: p.removed + more, detail: `${p.detail} (+${more} written by the sandbox after the erasure)` } : p;
+      return more
+        ? { ...p, removed: p.removed + more, detail: `${p.detail} (+${more} written by the sandbox after the erasure)` }
+        : p;
     });
     const v = verify(deps, r);
     deps.store.forget.updateReceipt(receiptId, places, v.verified, v.remaining);
@@ -87,7 +89,10 @@ export function createForgetEngine(deps: ForgetDeps) {
     },
 
     /** Erases what the preview found (searched again now, so what was added since goes too). */
-    confirm(previewId: string, by: Requester): { ok: true; receipt: ForgetReceipt; settled: Promise<void> } | { ok: false; error: string } {
+    confirm(
+      previewId: string,
+      by: Requester,
+    ): { ok: true; receipt: ForgetReceipt; settled: Promise<void> } | { ok: false; error: string } {
       sweep();
       const p = pending.get(previewId);
       if (!p)
@@ -96,12 +101,22 @@ export function createForgetEngine(deps: ForgetDeps) {
           error: `No open preview "${previewId.slice(0, 40)}": it was used, has expired, or never existed. Run forget_preview again.`,
         };
       if (p.by !== keyOf(by))
-        return { ok: false, error: 'That preview was made for someone else or another chat; only its requester can confirm it there.' };
+        return {
+          ok: false,
+          error: 'That preview was made for someone else or another chat; only its requester can confirm it there.',
+        };
       pending.delete(previewId);
       const r = p.preview.request;
       const found = findAll(deps, r);
       const places = [...eraseAll(deps.store, found, matcherOf(r), logMatcherOf(r)), ...keptPlaces(found)];
-      const receipt = buildReceipt(previewId.replace(/^fg-/, 'rc-'), r, by.sender, places, verify(deps, r), new Date(now()));
+      const receipt = buildReceipt(
+        previewId.replace(/^fg-/, 'rc-'),
+        r,
+        by.sender,
+        places,
+        verify(deps, r),
+        new Date(now()),
+      );
       deps.store.forget.addReceipt(receipt);
       // A live sandbox may still write the turn in progress to its transcript: once it is gone, erase and verify again.
       const resets = found.sessions.map((folder) => deps.resetSession(folder));

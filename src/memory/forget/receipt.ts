@@ -18,7 +18,9 @@ const EXCERPTS = 3;
 export function previewPlaces(x: Findings, m: Matcher, paths: HomePaths): PreviewPlace[] {
   const c = counts(x);
   const fileExcerpts = (hits: FileHit[]) =>
-    hits.flatMap((h) => (h.lines.length ? h.lines : ['(whole file)']).map((l) => `${path.relative(paths.home, h.file)}: ${m.excerpt(l)}`));
+    hits.flatMap((h) =>
+      (h.lines.length ? h.lines : ['(whole file)']).map((l) => `${path.relative(paths.home, h.file)}: ${m.excerpt(l)}`),
+    );
   const ex: Record<PlaceName, string[]> = {
     messages: x.messages.map((msg) => `${msg.senderName || msg.sender}: ${m.excerpt(msg.text)}`),
     tasks: x.tasks.map((t) => `${t.id}: ${m.excerpt(t.text)}`),
@@ -95,7 +97,12 @@ export function buildReceipt(
   };
 }
 
-export function describePreview(id: string, places: PreviewPlace[], expiresAt: Date, kept: ReceiptPlace[] = []): string {
+export function describePreview(
+  id: string,
+  places: PreviewPlace[],
+  expiresAt: Date,
+  kept: ReceiptPlace[] = [],
+): string {
   const nothing = 'Nothing matches that can be forgotten here: there is nothing to forget.';
   if (!places.length) return [nothing, ...describeKept(kept)].join('\n');
   const lines = [`Found (preview ${id}, valid until ${expiresAt.toISOString().slice(11, 16)} UTC):`];
@@ -104,7 +111,9 @@ export function describePreview(id: string, places: PreviewPlace[], expiresAt: D
     for (const e of p.excerpts) lines.push(`    · ${e.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')}`);
   }
   lines.push(...describeKept(kept));
-  lines.push(`Ask the requester to confirm; on "yes" call forget_confirm with preview_id ${id}. Nothing is erased before that.`);
+  lines.push(
+    `Ask the requester to confirm; on "yes" call forget_confirm with preview_id ${id}. Nothing is erased before that.`,
+  );
   return lines.join('\n');
 }
 

@@ -27,7 +27,8 @@ export interface Verification {
 function scanRoots(deps: { store: Store; paths: HomePaths }, r: ForgetRequest): string[] {
   const roots: string[] = [];
   if (!r.chatJids) return [deps.paths.home];
-  for (const folder of r.folders) roots.push(path.join(deps.paths.groups, folder), path.join(deps.paths.sessions, folder));
+  for (const folder of r.folders)
+    roots.push(path.join(deps.paths.groups, folder), path.join(deps.paths.sessions, folder));
   if (r.includeGlobal) roots.push(deps.paths.global);
   if (r.includeHost) roots.push(deps.paths.logs);
   if (!deps.store.forget.findMessages({ phrase: r.phrase }, 1).length) roots.push(deps.paths.store);

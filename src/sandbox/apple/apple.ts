@@ -10,7 +10,16 @@
 // process-count limit (the VM's own memory and CPUs bound it); the image's own
 // node and prebuilt runner are used, since this host's binaries are for macOS.
 import type { SandboxProcess, SandboxRuntime, SandboxSpec } from '../../types.js';
-import { cliEnv, containerName, isAppMount, LABEL_INSTALL, LABEL_SANDBOX, mountFlag, runCli, SANDBOX_USER } from '../container-cli.js';
+import {
+  cliEnv,
+  containerName,
+  isAppMount,
+  LABEL_INSTALL,
+  LABEL_SANDBOX,
+  mountFlag,
+  runCli,
+  SANDBOX_USER,
+} from '../container-cli.js';
 import { spawnSandbox } from '../spawn.js';
 
 /** The host as seen from the default vmnet network (`container network list`: 192.168.64.0/24). */
@@ -62,18 +71,26 @@ export function createAppleRuntime(opts: AppleRuntimeOptions): SandboxRuntime {
     gatewayTransport: { kind: 'tcp', listenHost: host, tcpHost: host },
     describe: () => `apple (image ${opts.image}); limits: memory and cpus per VM`,
     async check() {
-      if (process.platform !== 'darwin') return { ok: false, reason: 'Apple Container runs only on macOS (26 or newer, Apple silicon).' };
+      if (process.platform !== 'darwin')
+        return { ok: false, reason: 'Apple Container runs only on macOS (26 or newer, Apple silicon).' };
       const status = await runCli(cli, ['system', 'status'], 15_000);
       if (status.missing)
         return {
           ok: false,
-          reason: 'Apple Container is not installed: install it from https://github.com/apple/container/releases, or use Docker.',
+          reason:
+            'Apple Container is not installed: install it from https://github.com/apple/container/releases, or use Docker.',
         };
       if (!status.ok)
-        return { ok: false, reason: `Apple Container is not running (${status.out.slice(0, 200)}): run "container system start".` };
+        return {
+          ok: false,
+          reason: `Apple Container is not running (${status.out.slice(0, 200)}): run "container system start".`,
+        };
       const img = await runCli(cli, ['image', 'inspect', opts.image], 15_000);
       if (!img.ok)
-        return { ok: false, reason: `the agent image ${opts.image} is not built for Apple Container: run "nanoclaw image build".` };
+        return {
+          ok: false,
+          reason: `the agent image ${opts.image} is not built for Apple Container: run "nanoclaw image build".`,
+        };
       return { ok: true };
     },
     async removeOrphans() {
@@ -85,7 +102,9 @@ export function createAppleRuntime(opts: AppleRuntimeOptions): SandboxRuntime {
       } catch {
         return;
       }
-      const ids = items.filter((c) => c?.configuration?.labels?.[LABEL_INSTALL] === opts.installId).map((c) => String(c.configuration.id));
+      const ids = items
+        .filter((c) => c?.configuration?.labels?.[LABEL_INSTALL] === opts.installId)
+        .map((c) => String(c.configuration.id));
       if (ids.length) await runCli(cli, ['delete', '--force', ...ids], 60_000);
     },
     start(spec: SandboxSpec): SandboxProcess {

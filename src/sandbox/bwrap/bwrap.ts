@@ -102,7 +102,8 @@ export function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
 
 /** bwrap's --args format: each argument followed by a NUL. */
 export function argsFile(args: string[]): Buffer {
-  for (const a of args) if (a.includes('\0')) throw new Error(`A sandbox argument contains a NUL byte: ${JSON.stringify(a.slice(0, 100))}`);
+  for (const a of args)
+    if (a.includes('\0')) throw new Error(`A sandbox argument contains a NUL byte: ${JSON.stringify(a.slice(0, 100))}`);
   return Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
 }
 
@@ -132,7 +133,8 @@ export function createBwrapRuntime(opts: { dataDir: string; installId?: string }
       if (!version.ok)
         return {
           ok: false,
-          reason: 'bubblewrap is not installed: install it (apt-get install bubblewrap, or dnf install bubblewrap) or use Docker.',
+          reason:
+            'bubblewrap is not installed: install it (apt-get install bubblewrap, or dnf install bubblewrap) or use Docker.',
         };
       const probe = await run('bwrap', [
         '--unshare-all',

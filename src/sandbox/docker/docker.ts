@@ -19,7 +19,8 @@ export async function checkContainerCli(
   install: string,
 ): Promise<{ ok: true } | { ok: false; reason: string }> {
   const version = await runCli(cli, ['version', '--format', '{{.Server.Version}}'], 15_000);
-  if (version.missing) return { ok: false, reason: `${label} is not installed (${install}), or use NANOCLAW_RUNTIME=bwrap.` };
+  if (version.missing)
+    return { ok: false, reason: `${label} is not installed (${install}), or use NANOCLAW_RUNTIME=bwrap.` };
   if (!version.ok || !version.out) {
     return {
       ok: false,
@@ -45,6 +46,11 @@ export function createDockerRuntime(opts: ContainerRuntimeOptions): SandboxRunti
     tmpfsOwner: (uid, gid) => `uid=${uid},gid=${gid},mode=0755`,
     extraRunArgs: ['--init'],
     check: () =>
-      checkContainerCli(cli, 'Docker', opts.image, 'install Docker: https://docs.docker.com/engine/install/ or apt-get install docker.io'),
+      checkContainerCli(
+        cli,
+        'Docker',
+        opts.image,
+        'install Docker: https://docs.docker.com/engine/install/ or apt-get install docker.io',
+      ),
   });
 }

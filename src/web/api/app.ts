@@ -100,9 +100,20 @@ export function createApi(deps: ApiDeps): Hono {
   app.get('/healthz', (c) => c.json({ ok: true }));
   guard(app, deps.token);
 
-  app.route('/', chatsApi({ messages: deps.store.messages, injectLocal: deps.injectLocal, storeProblem: deps.storeProblem }));
+  app.route(
+    '/',
+    chatsApi({ messages: deps.store.messages, injectLocal: deps.injectLocal, storeProblem: deps.storeProblem }),
+  );
   app.route('/', eventsApi({ subscribe: deps.subscribe, typing: deps.typing }));
-  app.route('/', groupsApi({ store: deps.store, register: deps.register, unregister: deps.unregister, checkMounts: deps.checkMounts }));
+  app.route(
+    '/',
+    groupsApi({
+      store: deps.store,
+      register: deps.register,
+      unregister: deps.unregister,
+      checkMounts: deps.checkMounts,
+    }),
+  );
   app.route('/', statusApi({ status: deps.status }));
   app.route('/', pairingApi(deps.pairing));
   app.route('/', dashboardApp({ status: deps.status, recentErrors: deps.recentErrors, publicDir: deps.publicDir }));

@@ -29,7 +29,8 @@ export interface LinkSession {
   message?: string;
 }
 
-const RESTART = 'Restart NanoClaw for it to take effect (stop it and run "nanoclaw start", or "systemctl --user restart nanoclaw").';
+const RESTART =
+  'Restart NanoClaw for it to take effect (stop it and run "nanoclaw start", or "systemctl --user restart nanoclaw").';
 
 function pluginNamed(deps: ChannelsApiDeps, name: string): ChannelPlugin {
   const plugin = deps.plugins.find((p) => p.name === name && !p.builtIn);
@@ -49,7 +50,8 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
 
   app.post('/api/channels/:name/token', async (c) => {
     const plugin = pluginNamed(deps, c.req.param('name'));
-    if (!plugin.tokenForm) throw new ApiError('invalid', `${plugin.label} is not set up with a token: run "nanoclaw auth ${plugin.name}".`);
+    if (!plugin.tokenForm)
+      throw new ApiError('invalid', `${plugin.label} is not set up with a token: run "nanoclaw auth ${plugin.name}".`);
     const body = await objectBody(c, 'Expected { "values": { "<setting>": "<value>" } }.');
     const given = (body.values ?? {}) as Record<string, unknown>;
     const values: Record<string, string> = {};
@@ -71,11 +73,16 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
 
   app.post('/api/channels/:name/link', async (c) => {
     const plugin = pluginNamed(deps, c.req.param('name'));
-    if (!plugin.link) throw new ApiError('invalid', `${plugin.label} is not linked by QR code: see its setup on the Channels page.`);
+    if (!plugin.link)
+      throw new ApiError('invalid', `${plugin.label} is not linked by QR code: see its setup on the Channels page.`);
     if (deps.running().includes(plugin.name))
-      throw new ApiError('conflict', `${plugin.label} is already set up and running; its state is on the Channels page.`);
+      throw new ApiError(
+        'conflict',
+        `${plugin.label} is already set up and running; its state is on the Channels page.`,
+      );
     const current = links.get(plugin.name);
-    if (current && (current.state === 'starting' || current.state === 'waiting')) return c.json({ link: view(current) }, 202);
+    if (current && (current.state === 'starting' || current.state === 'waiting'))
+      return c.json({ link: view(current) }, 202);
     const body = await objectBody(c, 'Expected {} or { "phone": "<number with country code>" }.');
     const phone = typeof body.phone === 'string' && body.phone.trim() ? body.phone.trim() : undefined;
     if (phone && !/^\+?[\d\s()-]{6,20}$/.test(phone))
@@ -101,7 +108,8 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
             pairingCode: undefined,
             message: `${plugin.label} is linked. ${RESTART}`,
           }),
-        (err: Error) => Object.assign(session, { state: 'failed', qr: undefined, pairingCode: undefined, problem: err.message }),
+        (err: Error) =>
+          Object.assign(session, { state: 'failed', qr: undefined, pairingCode: undefined, problem: err.message }),
       );
     return c.json({ link: view(session) }, 202);
   });
@@ -117,7 +125,11 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
     const plugin = pluginNamed(deps, c.req.param('name'));
     const qr = links.get(plugin.name)?.qr;
     if (!qr) throw new ApiError('not_found', `${plugin.label} is not waiting for a QR scan.`);
-    return c.body(qrSvg(qr), 200, { 'content-type': 'image/svg+xml', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    return c.body(qrSvg(qr), 200, {
+      'content-type': 'image/svg+xml',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
   });
 
   return app;

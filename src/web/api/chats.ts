@@ -49,7 +49,10 @@ export function chatsApi(deps: ChatsApiDeps): Hono {
   app.post('/api/chats/:jid/messages', async (c) => {
     const jid = c.req.param('jid');
     if (!isLocalJid(jid))
-      throw new ApiError('invalid', `Only local chats (local:<name>) take messages through the API; "${jid.slice(0, 80)}" is not one.`);
+      throw new ApiError(
+        'invalid',
+        `Only local chats (local:<name>) take messages through the API; "${jid.slice(0, 80)}" is not one.`,
+      );
     const parsed = postMessage.safeParse(await jsonBody(c, 'Body must be JSON: { "sender", "senderName", "text" }.'));
     if (!parsed.success) throw new ApiError('invalid', `Invalid message: ${describeIssues(parsed.error)}`);
     let accepted: AcceptedResponse;
@@ -62,7 +65,10 @@ export function chatsApi(deps: ChatsApiDeps): Hono {
       });
     } catch (err) {
       // Not accepted, so the sender knows to try again: nothing half-stored.
-      throw new ApiError('storage', deps.storeProblem ? deps.storeProblem(err) : `Could not store the message: ${(err as Error).message}`);
+      throw new ApiError(
+        'storage',
+        deps.storeProblem ? deps.storeProblem(err) : `Could not store the message: ${(err as Error).message}`,
+      );
     }
     return c.json<AcceptedResponse>({ id: accepted.id }, 202);
   });

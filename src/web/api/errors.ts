@@ -33,7 +33,10 @@ export function statusFor(code: ApiErrorCode): ContentfulStatusCode {
 /** The answer to anything a route threw: its own words for an ApiError, a pointer to the log otherwise. */
 export function errorResponse(err: unknown, c: Context): Response {
   if (err instanceof ApiError) return c.json({ error: err.message }, statusFor(err.code));
-  return c.json({ error: `Internal error: ${(err as Error)?.message ?? String(err)}. See logs/nanoclaw.log.` }, statusFor('internal'));
+  return c.json(
+    { error: `Internal error: ${(err as Error)?.message ?? String(err)}. See logs/nanoclaw.log.` },
+    statusFor('internal'),
+  );
 }
 
 /** Reads a JSON body, or refuses it with what was expected. */

@@ -55,7 +55,8 @@ export function eventsApi(deps: EventsApiDeps): Hono {
           const o = queue.shift()!;
           if (o.kind === 'message')
             await stream.writeSSE({ event: 'message', data: JSON.stringify(toApiMessage(o.m)), id: String(o.m.seq) });
-          else await stream.writeSSE({ event: 'typing', data: JSON.stringify({ chatJid: o.chatJid, typing: o.typing }) });
+          else
+            await stream.writeSSE({ event: 'typing', data: JSON.stringify({ chatJid: o.chatJid, typing: o.typing }) });
         }
         await new Promise<void>((r) => {
           wake = r;

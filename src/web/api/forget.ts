@@ -23,7 +23,8 @@ const OWNER = { chatJid: 'api', sender: 'owner' };
 
 const str = (v: unknown, what: string): string | undefined => {
   if (v === undefined || v === null || v === '') return undefined;
-  if (typeof v !== 'string' || v.length > 500) throw new ApiError('invalid', `${what} must be text of at most 500 characters.`);
+  if (typeof v !== 'string' || v.length > 500)
+    throw new ApiError('invalid', `${what} must be text of at most 500 characters.`);
   return v;
 };
 const date = (v: unknown, what: string): string | undefined => {
@@ -39,8 +40,10 @@ export function apiRequest(store: Store, body: Record<string, unknown>): ForgetR
   const sender = str(body.sender, 'sender');
   const since = date(body.since, 'since');
   const until = date(body.until, 'until');
-  if (phrase !== undefined && phrase.trim().length < 2) throw new ApiError('invalid', 'phrase must be at least 2 characters.');
-  if (!phrase && !sender && !since && !until) throw new ApiError('invalid', 'Say what to forget: phrase, sender, since or until.');
+  if (phrase !== undefined && phrase.trim().length < 2)
+    throw new ApiError('invalid', 'phrase must be at least 2 characters.');
+  if (!phrase && !sender && !since && !until)
+    throw new ApiError('invalid', 'Say what to forget: phrase, sender, since or until.');
   if (body.includeAudit !== undefined && typeof body.includeAudit !== 'boolean')
     throw new ApiError('invalid', 'includeAudit must be true or false.');
   const chat = str(body.chat, 'chat');
@@ -54,7 +57,8 @@ export function apiRequest(store: Store, body: Record<string, unknown>): ForgetR
       scopeLabel: 'every chat',
     };
   const g = store.groups.get(chat) ?? store.groups.byFolder(chat);
-  if (!g && !store.messages.chat(chat)) throw new ApiError('not_found', `No chat "${chat.slice(0, 80)}": GET /api/groups lists them.`);
+  if (!g && !store.messages.chat(chat))
+    throw new ApiError('not_found', `No chat "${chat.slice(0, 80)}": GET /api/groups lists them.`);
   const jid = g?.jid ?? chat;
   return {
     ...base,
@@ -90,8 +94,10 @@ export function forgetApi(deps: ForgetApiDeps): Hono {
     const body = await objectBody(c, '{ chatJid, sender }');
     const chatJid = str(body.chatJid, 'chatJid');
     const sender = str(body.sender, 'sender');
-    if (!chatJid || !sender) throw new ApiError('invalid', 'chatJid and sender are required (GET /api/forget/opt-outs lists them).');
-    if (!store.forget.optIn(chatJid, sender)) throw new ApiError('not_found', `${sender} has not opted out in ${chatJid}.`);
+    if (!chatJid || !sender)
+      throw new ApiError('invalid', 'chatJid and sender are required (GET /api/forget/opt-outs lists them).');
+    if (!store.forget.optIn(chatJid, sender))
+      throw new ApiError('not_found', `${sender} has not opted out in ${chatJid}.`);
     return c.json({ removed: `${chatJid} ${sender}` });
   });
   return app;

@@ -60,7 +60,12 @@ const approvalSettings = z
       .optional(),
     allow: z
       .array(
-        z.object({ kind: z.enum(APPROVAL_KINDS as [ApprovalKind, ...ApprovalKind[]]), detail: z.string().min(1).max(100_000) }).strict(),
+        z
+          .object({
+            kind: z.enum(APPROVAL_KINDS as [ApprovalKind, ...ApprovalKind[]]),
+            detail: z.string().min(1).max(100_000),
+          })
+          .strict(),
       )
       .max(500)
       .optional(),
@@ -151,7 +156,9 @@ export function groupsApi(deps: GroupsApiDeps): Hono {
     if (body.sandbox !== undefined) {
       const parsed = sandboxPatch.safeParse(body.sandbox);
       if (!parsed.success) throw new ApiError('invalid', `Invalid settings: sandbox: ${describeIssues(parsed.error)}`);
-      const sandbox = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== null)) as RegisteredGroup['sandbox'];
+      const sandbox = Object.fromEntries(
+        Object.entries(parsed.data).filter(([, v]) => v !== null),
+      ) as RegisteredGroup['sandbox'];
       if (sandbox.extraMounts?.length) {
         const problem = await deps.checkMounts({ isMain: false, sandbox } as RegisteredGroup, sandbox.extraMounts);
         if (problem) throw new ApiError('invalid', problem);
@@ -172,8 +179,11 @@ export function groupsApi(deps: GroupsApiDeps): Hono {
   app.patch('/api/groups/:jid', async (c) => {
     const jid = c.req.param('jid');
     const group = deps.store.groups.get(jid);
-    if (!group) throw new ApiError('not_found', `${jid.slice(0, 200)} is not registered; register it first (POST /api/groups).`);
-    const parsed = groupPatch.safeParse(await jsonBody(c, 'Body must be JSON: { name?, trigger?, requiresTrigger?, sandbox? }.'));
+    if (!group)
+      throw new ApiError('not_found', `${jid.slice(0, 200)} is not registered; register it first (POST /api/groups).`);
+    const parsed = groupPatch.safeParse(
+      await jsonBody(c, 'Body must be JSON: { name?, trigger?, requiresTrigger?, sandbox? }.'),
+    );
     if (!parsed.success) throw new ApiError('invalid', `Invalid settings: ${describeIssues(parsed.error)}`);
     const next = applyPatch(group, parsed.data);
     const mounts = next.sandbox.extraMounts ?? [];
@@ -191,7 +201,10 @@ export function groupsApi(deps: GroupsApiDeps): Hono {
 /** The same allowlist check a sandbox start makes (~/.config/nanoclaw/mount-allowlist.json), so a refused mount is refused when saved. */
 export function allowlistMountCheck(configDir: string, home: string): MountCheck {
   return (group, mounts) => {
-    const res = extraMountsFor({ isMain: group.isMain, sandbox: { ...group.sandbox, extraMounts: mounts } }, { configDir, home });
+    const res = extraMountsFor(
+      { isMain: group.isMain, sandbox: { ...group.sandbox, extraMounts: mounts } },
+      { configDir, home },
+    );
     return res.ok ? null : res.error.charAt(0).toUpperCase() + res.error.slice(1) + '.';
   };
 }

@@ -34,7 +34,11 @@ export function priceFor(model: string | null | undefined): Price {
 export function costUsd(model: string | null | undefined, t: UsageTotals): number {
   const p = priceFor(model);
   return (
-    (t.inputTokens * p.input + t.outputTokens * p.output + t.cacheReadTokens * p.cacheRead + t.cacheWriteTokens * p.cacheWrite) / 1_000_000
+    (t.inputTokens * p.input +
+      t.outputTokens * p.output +
+      t.cacheReadTokens * p.cacheRead +
+      t.cacheWriteTokens * p.cacheWrite) /
+    1_000_000
   );
 }
 

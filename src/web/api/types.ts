@@ -12,7 +12,10 @@ export interface ErrorResponse {
   error: string;
 }
 
-export interface ApiMessage extends Pick<Message, 'id' | 'chatJid' | 'sender' | 'senderName' | 'text' | 'timestamp' | 'fromAssistant'> {
+export interface ApiMessage extends Pick<
+  Message,
+  'id' | 'chatJid' | 'sender' | 'senderName' | 'text' | 'timestamp' | 'fromAssistant'
+> {
   seq: number;
   replyTo: NonNullable<Message['replyTo']> | null;
   attachments: Attachment[];

@@ -15,7 +15,12 @@ export interface UsageApiDeps {
 /** The local day (YYYY-MM-DD) of a UTC hour bucket such as "2025-01-06T23". */
 function localDay(hour: string, timezone: string): string {
   const d = new Date(`${hour}:30:00Z`);
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: timezone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(d);
 }
 
 export function usageApi(deps: UsageApiDeps): Hono {

@@ -65,7 +65,8 @@ export function loadAssets(dir: string): Map<string, Asset> {
     }
   };
   walk('');
-  if (!assets.has('index.html')) throw new Error(`The dashboard's index.html is missing from ${dir}; reinstall NanoClaw.`);
+  if (!assets.has('index.html'))
+    throw new Error(`The dashboard's index.html is missing from ${dir}; reinstall NanoClaw.`);
   return assets;
 }
 
@@ -101,14 +102,21 @@ export function dashboardApp(deps: DashboardDeps): Hono {
     if (!channel) throw new ApiError('not_found', `No channel named "${c.req.param('name').slice(0, 40)}" is running.`);
     const qr = channel.linking?.qr;
     if (!qr)
-      throw new ApiError('not_found', `${channel.name} is not waiting for a QR scan${channel.connected ? ': it is connected' : ''}.`);
+      throw new ApiError(
+        'not_found',
+        `${channel.name} is not waiting for a QR scan${channel.connected ? ': it is connected' : ''}.`,
+      );
     let svg: string;
     try {
       svg = qrSvg(qr);
     } catch (err) {
       throw new ApiError('internal', `Could not draw the QR code: ${(err as Error).message}`);
     }
-    return c.body(svg, 200, { 'content-type': 'image/svg+xml', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+    return c.body(svg, 200, {
+      'content-type': 'image/svg+xml',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
   });
 
   return app;

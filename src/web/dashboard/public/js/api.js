@@ -25,7 +25,13 @@ export async function api(path, { method = 'GET', json, signal, raw = false } = 
   if (json !== undefined) headers['content-type'] = 'application/json';
   let res;
   try {
-    res = await fetch(path, { method, headers, body: json === undefined ? undefined : JSON.stringify(json), signal, cache: 'no-store' });
+    res = await fetch(path, {
+      method,
+      headers,
+      body: json === undefined ? undefined : JSON.stringify(json),
+      signal,
+      cache: 'no-store',
+    });
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, 'NanoClaw is not answering. Is it still running? (nanoclaw status)');

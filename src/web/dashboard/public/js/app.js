@@ -50,7 +50,11 @@ function signIn() {
   if (!token.get()) return showLogin();
   ctx.refreshStatus().then(showApp, (err) => {
     if (err.status === 401) token.clear();
-    showLogin(err.status === 401 ? 'The saved token was refused (it changes if data/api-token is recreated). Sign in again.' : err.message);
+    showLogin(
+      err.status === 401
+        ? 'The saved token was refused (it changes if data/api-token is recreated). Sign in again.'
+        : err.message,
+    );
   });
 }
 
@@ -82,7 +86,9 @@ function showLogin(message) {
         } catch (err) {
           token.clear();
           error.textContent =
-            err.status === 401 ? 'That token was refused. Copy it again from data/api-token in the NanoClaw home.' : err.message;
+            err.status === 401
+              ? 'That token was refused. Copy it again from data/api-token in the NanoClaw home.'
+              : err.message;
           error.hidden = false;
         }
       },

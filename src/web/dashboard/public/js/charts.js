@@ -42,11 +42,23 @@ function columnsSvg(rows, series, W, { format = String, height = 180, title = ''
   rows.forEach((r, i) => {
     const x = pad.l + slot * i + (slot - bw) / 2;
     let base = 0;
-    const g = s('g', {}, s('title', {}, `${r.label}: ${series.map((se) => `${se.label} ${format(r.values[se.key] || 0)}`).join(', ')}`));
+    const g = s(
+      'g',
+      {},
+      s('title', {}, `${r.label}: ${series.map((se) => `${se.label} ${format(r.values[se.key] || 0)}`).join(', ')}`),
+    );
     for (const se of series) {
       const v = Number(r.values[se.key]) || 0;
       if (v > 0)
-        g.append(s('rect', { x, width: bw, y: y(base + v), height: Math.max(0.5, y(base) - y(base + v)), class: `bar ${se.cls}` }));
+        g.append(
+          s('rect', {
+            x,
+            width: bw,
+            y: y(base + v),
+            height: Math.max(0.5, y(base) - y(base + v)),
+            class: `bar ${se.cls}`,
+          }),
+        );
       base += v;
     }
     svg.append(g);

@@ -47,7 +47,10 @@ export function render(root, ctx) {
     );
     // The model API's current problem stays here until a model call succeeds.
     const listed = model
-      ? [h('li.model-error', `Model API: ${model.message}. To fix it: ${model.fix}.`), ...status.problems.map((p) => h('li', p))]
+      ? [
+          h('li.model-error', `Model API: ${model.message}. To fix it: ${model.fix}.`),
+          ...status.problems.map((p) => h('li', p)),
+        ]
       : status.problems.map((p) => h('li', p));
     put(problems, listed.length ? h('ul.problems', listed) : null);
     put(

@@ -12,7 +12,10 @@ export function render(root, ctx) {
 
   async function answer(r, verb) {
     try {
-      const res = await api(`/api/approvals/${encodeURIComponent(r.id)}/${verb}`, { method: 'POST', json: { by: 'dashboard' } });
+      const res = await api(`/api/approvals/${encodeURIComponent(r.id)}/${verb}`, {
+        method: 'POST',
+        json: { by: 'dashboard' },
+      });
       notice(msg, res.text);
     } catch (err) {
       notice(msg, err.message, 'error');
@@ -24,7 +27,10 @@ export function render(root, ctx) {
     return h(
       'article.approval',
       { dataset: { id: r.id } },
-      h('p', `${r.groupFolder} · ${r.kind} · code ${r.code} · asked ${fmtTime(r.createdAt)} · until ${fmtTime(r.expiresAt)}`),
+      h(
+        'p',
+        `${r.groupFolder} · ${r.kind} · code ${r.code} · asked ${fmtTime(r.createdAt)} · until ${fmtTime(r.expiresAt)}`,
+      ),
       // The whole action, never cut: this is exactly what Approve allows.
       h('pre.detail', r.detail),
       h('p.muted', `sha256 ${r.detailHash}`),
@@ -45,7 +51,13 @@ export function render(root, ctx) {
       h('td', fmtTime(r.createdAt)),
       h('td', r.groupFolder),
       h('td', r.kind),
-      h('td', h('code', r.detail.length > 200 ? `${r.detail.length} characters, sha256 ${r.detailHash.slice(0, 16)}` : r.detail)),
+      h(
+        'td',
+        h(
+          'code',
+          r.detail.length > 200 ? `${r.detail.length} characters, sha256 ${r.detailHash.slice(0, 16)}` : r.detail,
+        ),
+      ),
       h('td', answer),
       h('td', r.decidedBy ? `${r.decidedBy}, ${fmtTime(r.decidedAt)}` : ''),
     );

@@ -48,14 +48,20 @@ export function render(root, ctx) {
     for (const ch of status.channels) {
       const help = plugins.get(ch.name)?.linkHelp || {};
       const linking = ch.linking || {};
-      const state = ch.connected ? 'connected' : linking.qr || linking.pairingCode ? 'waiting to be linked' : 'disconnected';
+      const state = ch.connected
+        ? 'connected'
+        : linking.qr || linking.pairingCode
+          ? 'waiting to be linked'
+          : 'disconnected';
       const c = counts.get(ch.name);
       const card = h(
         `article.card.channel.${ch.connected ? 'ok' : 'bad'}`,
         { dataset: { channel: ch.name } },
         h('div.card-head', h(`span.dot${ch.connected ? '.on' : ''}`), h('strong', ch.name), h('span.state', state)),
         ch.detail ? h('p.small', ch.detail) : null,
-        c ? h('p.small.muted', `${c.registered} registered chat${c.registered === 1 ? '' : 's'}, ${c.seen} more seen`) : null,
+        c
+          ? h('p.small.muted', `${c.registered} registered chat${c.registered === 1 ? '' : 's'}, ${c.seen} more seen`)
+          : null,
       );
       if (linking.pairingCode) {
         card.append(
@@ -104,7 +110,13 @@ export function render(root, ctx) {
   function tokenForm(p) {
     const out = h('div.form-msg');
     const inputs = p.tokenFields.map((f) =>
-      h('input', { name: f.key, type: f.secret ? 'password' : 'text', autocomplete: 'off', 'aria-label': f.label, placeholder: f.label }),
+      h('input', {
+        name: f.key,
+        type: f.secret ? 'password' : 'text',
+        autocomplete: 'off',
+        'aria-label': f.label,
+        placeholder: f.label,
+      }),
     );
     const button = h('button', { type: 'submit' }, 'Save');
     return h(
@@ -116,7 +128,10 @@ export function render(root, ctx) {
           button.disabled = true;
           try {
             const values = Object.fromEntries(inputs.map((i) => [i.name, i.value]));
-            const res = await api(`/api/channels/${encodeURIComponent(p.name)}/token`, { method: 'POST', json: { values } });
+            const res = await api(`/api/channels/${encodeURIComponent(p.name)}/token`, {
+              method: 'POST',
+              json: { values },
+            });
             for (const i of inputs) i.value = '';
             notice(out, res.message);
           } catch (err) {
@@ -155,7 +170,8 @@ export function render(root, ctx) {
       if (link.state === 'failed') return notice(out, link.problem || 'Linking failed.', 'error');
       if (link.state === 'linked') return notice(out, link.message);
       const parts = [link.problem ? h('p.small.muted', link.problem) : null];
-      if (link.pairingCode) parts.push(h('p', help.pairingCode || PAIRING_HELP), h('code.pairing-code', link.pairingCode));
+      if (link.pairingCode)
+        parts.push(h('p', help.pairingCode || PAIRING_HELP), h('code.pairing-code', link.pairingCode));
       else if (link.qr) {
         if (shownQr !== link.qrVersion || !qrUrl) {
           shownQr = link.qrVersion;
@@ -167,7 +183,10 @@ export function render(root, ctx) {
             return notice(out, `Could not show the QR code: ${err.message}`, 'error');
           }
         }
-        parts.push(h('img', { src: qrUrl, alt: `QR code to link ${p.label}`, width: 264, height: 264 }), h('p.small', help.qr || QR_HELP));
+        parts.push(
+          h('img', { src: qrUrl, alt: `QR code to link ${p.label}`, width: 264, height: 264 }),
+          h('p.small', help.qr || QR_HELP),
+        );
       } else parts.push(h('p.small.muted', 'Asking for a code…'));
       put(out, parts);
     }

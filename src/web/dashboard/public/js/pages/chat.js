@@ -17,7 +17,13 @@ export function render(root, ctx) {
   const msgs = h('ol.messages', { id: 'messages', 'aria-live': 'polite' });
   const working = h('p.working', { id: 'working', hidden: true });
   const status = h('div');
-  const input = h('textarea', { id: 'chat-input', rows: 2, placeholder: `Message ${name}…`, 'aria-label': 'Message', maxlength: 100000 });
+  const input = h('textarea', {
+    id: 'chat-input',
+    rows: 2,
+    placeholder: `Message ${name}…`,
+    'aria-label': 'Message',
+    maxlength: 100000,
+  });
   const send = h('button.primary', { type: 'submit', id: 'chat-send' }, 'Send');
   const form = h(
     'form.composer',
@@ -37,7 +43,17 @@ export function render(root, ctx) {
     }
   });
 
-  put(root, h('div.chat', h('div.chat-head', h('label', { for: 'chat-group' }, 'Chat'), picker, hint), status, msgs, working, form));
+  put(
+    root,
+    h(
+      'div.chat',
+      h('div.chat-head', h('label', { for: 'chat-group' }, 'Chat'), picker, hint),
+      status,
+      msgs,
+      working,
+      form,
+    ),
+  );
 
   const unsubscribe = ctx.onMessage((m) => {
     if (m.chatJid !== state.jid) return;

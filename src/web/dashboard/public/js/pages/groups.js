@@ -63,7 +63,9 @@ export function render(root, ctx) {
     put(
       known,
       byChannel.size
-        ? [...byChannel].map(([ch, chats]) => h('section.channel-group', h('h3', ch), h('div.cards', chats.map(knownCard))))
+        ? [...byChannel].map(([ch, chats]) =>
+            h('section.channel-group', h('h3', ch), h('div.cards', chats.map(knownCard))),
+          )
         : h('p.muted', 'None yet. Chats appear here once a channel receives a message from them.'),
     );
   }
@@ -74,7 +76,12 @@ export function render(root, ctx) {
     const card = h(
       'article.card.group',
       { dataset: { jid: g.jid } },
-      h('div.card-head', h('strong', g.name), g.isMain ? h('span.badge.main', 'main') : null, h('span.badge', channelOf(g.jid))),
+      h(
+        'div.card-head',
+        h('strong', g.name),
+        g.isMain ? h('span.badge.main', 'main') : null,
+        h('span.badge', channelOf(g.jid)),
+      ),
       h(
         'dl.facts',
         h('dt', 'Chat'),
@@ -157,19 +164,32 @@ export function render(root, ctx) {
         ].map(([v, l]) => h('option', { value: v, selected: ((ap.policy || {})[kind] || '') === v }, l)),
       ),
     ]);
-    const bashPatterns = h('input', { name: 'bashPatterns', placeholder: 'rm, git push', value: (ap.bashPatterns || []).join(', ') });
+    const bashPatterns = h('input', {
+      name: 'bashPatterns',
+      placeholder: 'rm, git push',
+      value: (ap.bashPatterns || []).join(', '),
+    });
     const mounts = h('div.mounts');
     const addMount = (m = {}) => {
       const row = h(
         'div.mount-row',
-        h('input', { name: 'hostPath', placeholder: '/home/me/projects', value: m.hostPath || '', 'aria-label': 'Host path' }),
+        h('input', {
+          name: 'hostPath',
+          placeholder: '/home/me/projects',
+          value: m.hostPath || '',
+          'aria-label': 'Host path',
+        }),
         h('input', {
           name: 'containerPath',
           placeholder: 'projects',
           value: m.containerPath || '',
           'aria-label': 'Name inside (/workspace/extra/…)',
         }),
-        h('label.inline', h('input', { type: 'checkbox', name: 'readonly', checked: m.readonly !== false }), 'read-only'),
+        h(
+          'label.inline',
+          h('input', { type: 'checkbox', name: 'readonly', checked: m.readonly !== false }),
+          'read-only',
+        ),
         h('button.link', { type: 'button', onclick: () => row.remove() }, 'Remove'),
       );
       mounts.append(row);
@@ -294,7 +314,12 @@ export function render(root, ctx) {
   function registerForm(jid, chatName) {
     const out = h('div');
     const nameIn = h('input', { name: 'name', value: chatName, required: true, maxlength: 200 });
-    const folderIn = h('input', { name: 'folder', value: slug(chatName || jid), required: true, pattern: '[a-z0-9][a-z0-9_\\-]{0,63}' });
+    const folderIn = h('input', {
+      name: 'folder',
+      value: slug(chatName || jid),
+      required: true,
+      pattern: '[a-z0-9][a-z0-9_\\-]{0,63}',
+    });
     const triggerIn = h('input', { name: 'trigger', value: `@${name}`, maxlength: 100 });
     const requires = h('input', { type: 'checkbox', name: 'requiresTrigger', checked: true });
     nameIn.addEventListener('input', () => {
@@ -337,7 +362,13 @@ export function render(root, ctx) {
 
   function localForm() {
     const out = h('div');
-    const nameIn = h('input', { name: 'name', id: 'local-name', placeholder: 'Family', required: true, maxlength: 200 });
+    const nameIn = h('input', {
+      name: 'name',
+      id: 'local-name',
+      placeholder: 'Family',
+      required: true,
+      maxlength: 200,
+    });
     const requires = h('input', { type: 'checkbox', name: 'requiresTrigger' });
     return h(
       'form.card.add-local',

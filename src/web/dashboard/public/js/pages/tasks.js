@@ -43,7 +43,12 @@ export function render(root, ctx) {
     return h(
       'article.card.task',
       { dataset: { id: t.id, status } },
-      h('div.card-head', h(`span.badge.status-${status}`, status), h('strong', t.groupFolder || ''), h('span.muted.small', schedule(t))),
+      h(
+        'div.card-head',
+        h(`span.badge.status-${status}`, status),
+        h('strong', t.groupFolder || ''),
+        h('span.muted.small', schedule(t)),
+      ),
       h('p.prompt', t.prompt),
       reason ? h('p.small.warn', reason) : null,
       h(
@@ -62,8 +67,12 @@ export function render(root, ctx) {
       ),
       h(
         'div.actions',
-        status === 'active' ? h('button', { type: 'button', class: 'pause', onclick: () => act(t, 'pause') }, 'Pause') : null,
-        status === 'paused' ? h('button', { type: 'button', class: 'resume', onclick: () => act(t, 'resume') }, 'Resume') : null,
+        status === 'active'
+          ? h('button', { type: 'button', class: 'pause', onclick: () => act(t, 'pause') }, 'Pause')
+          : null,
+        status === 'paused'
+          ? h('button', { type: 'button', class: 'resume', onclick: () => act(t, 'resume') }, 'Resume')
+          : null,
         h('button.link', { type: 'button', onclick: () => showRuns(t.id) }, 'Run history'),
         status !== 'completed' && status !== 'cancelled'
           ? confirmButton('Cancel', 'Click again to cancel the task', async () => {
@@ -119,7 +128,10 @@ export function render(root, ctx) {
           runs.length
             ? h(
                 'table.runs',
-                h('thead', h('tr', h('th', 'Started'), h('th', 'Took'), h('th', 'Status'), h('th', 'Tokens'), h('th', 'Result'))),
+                h(
+                  'thead',
+                  h('tr', h('th', 'Started'), h('th', 'Took'), h('th', 'Status'), h('th', 'Tokens'), h('th', 'Result')),
+                ),
                 h(
                   'tbody',
                   runs.map((r) =>
@@ -155,7 +167,12 @@ export function render(root, ctx) {
       { name: 'group' },
       groups.map((g) => h('option', { value: g.folder }, `${g.name} (${g.folder})`)),
     );
-    const prompt = h('textarea', { name: 'prompt', rows: 3, required: true, placeholder: 'Send me a summary of the news on AI agents' });
+    const prompt = h('textarea', {
+      name: 'prompt',
+      rows: 3,
+      required: true,
+      placeholder: 'Send me a summary of the news on AI agents',
+    });
     const type = h(
       'select',
       { name: 'schedule_type' },

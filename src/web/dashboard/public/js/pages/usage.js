@@ -53,7 +53,9 @@ export function render(root) {
   }
 
   function draw(usage, tasks) {
-    const days = (usage.byDay || []).map((d) => ({ ...d, ...norm(d) })).sort((a, b) => String(a.day).localeCompare(String(b.day)));
+    const days = (usage.byDay || [])
+      .map((d) => ({ ...d, ...norm(d) }))
+      .sort((a, b) => String(a.day).localeCompare(String(b.day)));
     const today = localDay(new Date());
     const sum = (rows, f) => rows.reduce((n, r) => n + f(r), 0);
     const totalTokens = (r) => r.inputTokens + r.outputTokens + r.cacheReadTokens + r.cacheWriteTokens;
@@ -66,7 +68,12 @@ export function render(root) {
     const byTask = (usage.byTask || []).map((t) => {
       const id = t.taskId || '?';
       const task = taskNames.get(id);
-      return { id, label: task ? `${task.prompt.slice(0, 40)}${task.prompt.length > 40 ? '…' : ''}` : id, task, ...norm(t) };
+      return {
+        id,
+        label: task ? `${task.prompt.slice(0, 40)}${task.prompt.length > 40 ? '…' : ''}` : id,
+        task,
+        ...norm(t),
+      };
     });
     const hasCost = days.some((d) => d.costUsd > 0) || groups.some((g) => g.costUsd > 0);
 
@@ -156,7 +163,10 @@ function budgets(tasks) {
     h('h2', 'Budgets'),
     items.length
       ? bars(items, { format: fmtTokens })
-      : h('p.muted', 'No budgets set. A scheduled task can carry a token budget per run; a run over it is stopped and the task paused.'),
+      : h(
+          'p.muted',
+          'No budgets set. A scheduled task can carry a token budget per run; a run over it is stopped and the task paused.',
+        ),
   ];
 }
 
