@@ -12,12 +12,10 @@ const REQUIRED = ['setup', 'customize', 'debug', 'add-plugin'];
 
 const docs = (): { name: string; text: string }[] => [
   { name: 'CLAUDE.md', text: fs.readFileSync(path.join(root, 'CLAUDE.md'), 'utf8') },
-  ...fs
-    .readdirSync(skillsDir)
-    .map((d) => ({
-      name: `.claude/skills/${d}/SKILL.md`,
-      text: fs.readFileSync(path.join(skillsDir, d, 'SKILL.md'), 'utf8'),
-    })),
+  ...fs.readdirSync(skillsDir).map((d) => ({
+    name: `.claude/skills/${d}/SKILL.md`,
+    text: fs.readFileSync(path.join(skillsDir, d, 'SKILL.md'), 'utf8'),
+  })),
 ];
 
 // Built by `tsc` before the tests run (npm test), so the list is the CLI's own.
