@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 // so no two folders can depend on each other: a reader can take them in this order.
 const LAYERS = [
   ['runner'],
-  ['src/types.ts', 'src/secrets.ts', 'src/term.ts', 'src/lifecycle.ts'],
+  ['src/types.ts', 'src/secrets.ts', 'src/term.ts'],
   ['src/logger.ts'],
   ['src/config'],
   ['src/store'],

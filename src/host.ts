@@ -3,6 +3,7 @@
 // stops it. Event-driven throughout: a stored message reaches the queue by a
 // function call; a reply reaches its channel when the outbox is written.
 import type { AddressInfo } from 'node:net';
+import type { ServerType } from '@hono/node-server';
 import type { LiveAgent } from './agent/agent.js';
 import { createDiskGuard, openReserve } from './agent/disk-guard.js';
 import { clearStaleStaging } from './sandbox/staging.js';
@@ -30,7 +31,6 @@ import { createMessageFeed } from './inbound/feed.js';
 import { approvePairing, isDirectChat, pairingStep } from './inbound/pairing.js';
 import { createInbound } from './inbound/receive.js';
 import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
-import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { createDelivery } from './outbox/delivery.js';
 import { createOwnerNotice } from './outbox/owner-notice.js';
@@ -67,8 +67,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     throw new Error(storeProblem(err, (err as NodeJS.ErrnoException).path ?? config.home));
   }
   const logger = opts.logger ?? createLogger({ level: config.logLevel, logsDir: paths.logs });
-  const life = createLifecycle((err) => logger.warn({ err: (err as Error).message }, 'a part failed to stop'));
-  life.onStop(() => logger.flush?.());
   const disk = {
     paths,
     logger,
@@ -82,7 +80,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   } catch (err) {
     throw new Error(storeProblem(err, paths.db));
   }
-  life.onStop(() => store.close());
   const token = ensureApiToken(paths);
   const registry = { store, paths, assistantName: config.assistantName };
   ensureMainGroup(registry);
@@ -90,7 +87,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const { runtime, problems: runtimeProblems } = await prepareRuntime(config, paths, opts.runtime);
 
   const feed = createMessageFeed({ store, logger });
-  life.onStop(feed.stop);
   const channelStates = new Map<string, ChannelState>();
   const local = createLocalChannel();
   const channels: Channel[] = [local];
@@ -99,12 +95,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   channels.push(
     ...(opts.channels ?? (await configuredChannels({ config, paths, store, logger, notifyOwner }, plugins))),
   );
-  life.onStop(() => Promise.all(channels.map((ch) => ch.disconnect().catch(() => {}))));
   const senders = loadSenderAllowlist(config.configDir);
   const agents = new Map<string, LiveAgent>();
   const diskGuard = createDiskGuard({ ...disk, reserve, notifyOwner, running: () => agents.values() });
   diskGuard.startup();
-  life.onStop(diskGuard.stop);
 
   const delivery = createDelivery({
     store,
@@ -114,7 +108,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     onStored: feed.emit,
     retryMs: Math.min(10_000, config.retryBaseMs * 2),
   });
-  life.onStop(delivery.stop);
   // Every committed outbox write wakes delivery; no writer has to remember to.
   store.outbox.onWrite(() => delivery.kick());
 
@@ -128,11 +121,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     // A run holds its claim at most one agent turn (plus a minute to start its sandbox).
     staleMs: config.agentTimeoutMs + 60_000,
   });
-  // Stops after the agents: a task run still going is recorded before the store closes.
-  life.onStop(async () => {
-    scheduler.stop();
-    await scheduler.idle();
-  });
   // Ask me first: a restart while a request waited means no; the owner answers in the main chat.
   const approvals = createApprovals({
     store,
@@ -144,7 +132,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     postToMain: notifyOwner,
   });
   approvals.recover();
-  life.onStop(approvals.stop);
   // Staged copies of host folders from before a restart were never approved: they go with it.
   clearStaleStaging(paths.data);
   const taskDeps: TaskDeps = { store, timezone: config.timezone, now: opts.now, onChange: () => scheduler.changed() };
@@ -173,7 +160,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     recordError: (folder, jid, text) => store.usage.recordError(folder, jid, text),
     isMain: (jid) => !!store.groups.get(jid)?.isMain,
   });
-  life.onStop(modelHealth.stop);
   // Every port this host listens on, added where it is opened: no sandbox may reach any of them.
   const own = ownPorts();
   const gateway = createGateway({
@@ -206,10 +192,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       tellOwner: notifyOwner,
     },
   });
-  life.onStop(async () => {
-    for (const a of agents.values()) a.kill('NanoClaw is shutting down');
-    await Promise.allSettled([...agents.values()].map((a) => a.done));
-  });
   const conversation: ConversationDeps = {
     store,
     timezone: config.timezone,
@@ -229,7 +211,6 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       tellGaveUp(store, jid, err, tries);
     },
   });
-  life.onStop(queue.stop);
   const inbound = createInbound({
     store,
     logger,
@@ -293,6 +274,28 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     modelProblem: modelHealth.current,
     modelRecoveredAt: modelHealth.recoveredAt,
   });
+  let server: ServerType | null = null;
+  // The order matters: everything stops taking work first (a task run cut short is then given back, not failed),
+  // then the agents go, then what they were writing to.
+  const stop = async (): Promise<void> => {
+    feed.stop();
+    scheduler.stop();
+    diskGuard.stop();
+    queue.stop();
+    modelHealth.stop();
+    approvals.stop();
+    delivery.stop();
+    for (const a of agents.values()) a.kill('NanoClaw is shutting down');
+    await Promise.allSettled([...agents.values()].map((a) => a.done));
+    await scheduler.idle();
+    if (server) {
+      (server as import('node:http').Server).closeAllConnections?.();
+      await new Promise<void>((r) => server!.close(() => r()));
+    }
+    for (const ch of channels) await ch.disconnect().catch(() => {});
+    store.close();
+    logger.flush?.();
+  };
   const host: Host = {
     config,
     paths,
@@ -308,7 +311,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     url: '',
     receive,
     status,
-    stop: life.stop,
+    stop,
     approvePairing: (code) => approvePairing(registry, code.toUpperCase()),
     pendingPairings: () => store.pairing.pending(),
     subscribe: feed.subscribe,
@@ -345,11 +348,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       approvals,
       extend: (app) => opts.extendApi?.(app, host),
     });
-    const server = await listen(app.fetch, config);
-    life.onStop(async () => {
-      (server as import('node:http').Server).closeAllConnections?.();
-      await new Promise<void>((r) => server.close(() => r()));
-    });
+    server = await listen(app.fetch, config);
     own.ports.add((server.address() as AddressInfo).port);
     host.url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;
   }
