@@ -9,7 +9,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { hashDetail } from '../../src/store/approvals.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
-import { startTestEnv, type TestEnv } from '../support/harness.js';
+import { familyWithHostFolder, startTestEnv, type TestEnv } from '../support/harness.js';
 
 let env: TestEnv;
 const LONG_TAIL = 'x'.repeat(5000);
@@ -109,25 +109,7 @@ beforeAll(async () => {
   });
   // A host folder the family chat may write to: writes there are asked about by default.
   notes = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-notes-'));
-  fs.mkdirSync(env.config.configDir, { recursive: true });
-  fs.writeFileSync(
-    path.join(env.config.configDir, 'mount-allowlist.json'),
-    JSON.stringify({ allowedRoots: [{ path: notes, allowReadWrite: true }], nonMainReadOnly: false }),
-  );
-  const res = await env.api('/api/groups', {
-    method: 'POST',
-    json: {
-      jid: 'local:family',
-      name: 'Family',
-      folder: 'family',
-      requiresTrigger: false,
-      sandbox: {
-        approvals: { policy: { bash: 'ask' }, bashPatterns: ['rm'] },
-        extraMounts: [{ hostPath: notes, containerPath: 'notes', readonly: false }],
-      },
-    },
-  });
-  expect(res.status).toBe(201);
+  await familyWithHostFolder(env, notes, ['rm']);
 }, 60_000);
 afterAll(async () => {
   await env?.close();

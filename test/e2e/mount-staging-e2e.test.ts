@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
-import { startTestEnv, type TestEnv } from '../support/harness.js';
+import { familyWithHostFolder, startTestEnv, type TestEnv } from '../support/harness.js';
 
 let env: TestEnv;
 let notes: string;
@@ -94,26 +94,8 @@ beforeAll(async () => {
   });
   notes = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-staged-'));
   fs.writeFileSync(onHost('shared.txt'), 'original\n');
-  fs.mkdirSync(env.config.configDir, { recursive: true });
-  fs.writeFileSync(
-    path.join(env.config.configDir, 'mount-allowlist.json'),
-    JSON.stringify({ allowedRoots: [{ path: notes, allowReadWrite: true }], nonMainReadOnly: false }),
-  );
-  const res = await env.api('/api/groups', {
-    method: 'POST',
-    json: {
-      jid: 'local:family',
-      name: 'Family',
-      folder: 'family',
-      requiresTrigger: false,
-      // mount_write is "ask" by default; "bash" is asked about only for the word list.
-      sandbox: {
-        approvals: { policy: { bash: 'ask' }, bashPatterns: ['bash'] },
-        extraMounts: [{ hostPath: notes, containerPath: 'notes', readonly: false }],
-      },
-    },
-  });
-  expect(res.status).toBe(201);
+  // mount_write is "ask" by default; "bash" is asked about only for the word list.
+  await familyWithHostFolder(env, notes, ['bash']);
 }, 60_000);
 afterAll(async () => {
   await env?.close();

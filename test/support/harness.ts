@@ -211,3 +211,29 @@ export async function until(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Registers `local:family` (answering every message) with the host folder `notes` mounted read-write at
+ * /workspace/extra/notes, allowed by the mount allowlist; `bashPatterns` are the Bash words it must ask about.
+ */
+export async function familyWithHostFolder(env: TestEnv, notes: string, bashPatterns: string[]): Promise<void> {
+  fs.mkdirSync(env.config.configDir, { recursive: true });
+  fs.writeFileSync(
+    path.join(env.config.configDir, 'mount-allowlist.json'),
+    JSON.stringify({ allowedRoots: [{ path: notes, allowReadWrite: true }], nonMainReadOnly: false }),
+  );
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: {
+      jid: 'local:family',
+      name: 'Family',
+      folder: 'family',
+      requiresTrigger: false,
+      sandbox: {
+        approvals: { policy: { bash: 'ask' }, bashPatterns },
+        extraMounts: [{ hostPath: notes, containerPath: 'notes', readonly: false }],
+      },
+    },
+  });
+  if (res.status !== 201) throw new Error(`registering local:family failed: ${res.status} ${await res.text()}`);
+}

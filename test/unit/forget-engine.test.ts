@@ -3,36 +3,17 @@
 // file under the home (the database, its WAL and shared memory included)
 // holds its bytes, and the full-text index cannot find it.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, expect, test } from 'vitest';
-import { ensureHome, homePaths, type HomePaths } from '../../src/config/home.js';
-import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';
+import { expect, test } from 'vitest';
+import { type HomePaths } from '../../src/config/home.js';
 import { createForgetEngine } from '../../src/memory/forget/index.js';
 import { byteScan } from '../../src/memory/forget/verify.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { type Store } from '../../src/store/index.js';
+import { tempStore } from '../support/store.js';
 
 const CANARY = 'zebracanary4417';
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
 function setup() {
-  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-forget-'));
-  const paths = homePaths(home);
-  ensureHome(paths, 'Andy');
-  const store = openStore(paths.db);
-  cleanups.push(() => {
-    store.close();
-    fs.rmSync(home, { recursive: true, force: true });
-  });
-  ensureMainGroup({ store, paths, assistantName: 'Andy' });
-  const reg = registerGroup(
-    { store, paths, assistantName: 'Andy' },
-    { jid: 'local:family', name: 'Family', folder: 'family' },
-  );
-  if (!reg.ok) throw new Error(reg.error);
+  const { home, paths, store } = tempStore({ prefix: 'nanoclaw-forget-', groups: ['family'] });
   const resets: string[] = [];
   const engine = createForgetEngine({
     store,
