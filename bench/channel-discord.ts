@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config/config.js';
-import { registerGroup } from '../src/groups/registration.js';
+import { loadConfig } from '../src/core/config/config.js';
+import { registerGroup } from '../src/core/groups/registration.js';
 import { startHost } from '../src/host.js';
-import { silentLogger } from '../src/logger.js';
+import { silentLogger } from '../src/core/logger.js';
 import type { FakeAnthropic } from '../test/support/fake-anthropic.js';
 import { startCrabline, type Recorded } from '../test/support/crabline.js';
 

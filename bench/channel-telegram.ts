@@ -1,6 +1,6 @@
 // Telegram: accepted by crabline's Bot API server → reply recorded by it.
 import type { FakeAnthropic } from '../test/support/fake-anthropic.js';
-import { TELEGRAM_PACING } from '../src/channels/telegram/telegram.js';
+import { TELEGRAM_PACING } from '../src/plugins/telegram/telegram.js';
 import { channelLatency, type Latency } from './crabline-latency.js';
 
 // A private chat: groups are also capped at 20 messages a minute.

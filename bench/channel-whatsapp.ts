@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BufferJSON, initAuthCreds } from 'baileys';
 import type { FakeAnthropic } from '../test/support/fake-anthropic.js';
-import { WHATSAPP_PACING } from '../src/channels/whatsapp/whatsapp.js';
+import { WHATSAPP_PACING } from '../src/plugins/whatsapp/whatsapp.js';
 import { channelLatency, type Latency } from './crabline-latency.js';
 
 const CHAT = '15551234567@s.whatsapp.net';

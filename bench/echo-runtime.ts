@@ -1,8 +1,8 @@
 // A SandboxRuntime for measuring the host alone: it runs a tiny runner that
 // speaks the real gateway protocol over the real unix socket but answers each
 // turn at once, without the SDK. Only the bench uses it.
-import { spawnSandbox } from '../src/sandbox/spawn.js';
-import type { SandboxRuntime, SandboxSpec } from '../src/types.js';
+import { spawnSandbox } from '../src/core/sandbox/spawn.js';
+import type { SandboxRuntime, SandboxSpec } from '../src/core/types.js';
 
 const SCRIPT = `
 const http = require('node:http');

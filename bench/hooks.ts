@@ -8,13 +8,13 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createGateway, type EndpointHandlers, type Identity } from '../src/gateway/gateway.js';
-import { ensureHome, homePaths } from '../src/config/home.js';
-import { silentLogger } from '../src/logger.js';
-import type { SandboxRuntime } from '../src/types.js';
+import { createGateway, type EndpointHandlers, type Identity } from '../src/core/gateway/gateway.js';
+import { ensureHome, homePaths } from '../src/core/config/home.js';
+import { silentLogger } from '../src/core/logger.js';
+import type { SandboxRuntime } from '../src/core/types.js';
 import { GATEWAY_SOCKET_INSIDE } from '../runner/protocol.js';
-import { groupMounts, INSIDE } from '../src/sandbox/mounts.js';
-import { proxyEnv } from '../src/sandbox/sandbox-env.js';
+import { groupMounts, INSIDE } from '../src/core/sandbox/mounts.js';
+import { proxyEnv } from '../src/core/sandbox/sandbox-env.js';
 
 const LIMITS = { memoryMb: 2048, cpus: 1, pids: 512, outputCapBytes: 16 * 1024 * 1024 };
 

@@ -6,16 +6,16 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { TELEGRAM_PACING } from '../src/channels/telegram/telegram.js';
-import { WHATSAPP_PACING } from '../src/channels/whatsapp/whatsapp.js';
-import { loadConfig } from '../src/config/config.js';
-import { createDelivery } from '../src/outbox/delivery.js';
+import { TELEGRAM_PACING } from '../src/plugins/telegram/telegram.js';
+import { WHATSAPP_PACING } from '../src/plugins/whatsapp/whatsapp.js';
+import { loadConfig } from '../src/core/config/config.js';
+import { createDelivery } from '../src/core/delivery/delivery.js';
 import { startHost, type HostOptions } from '../src/host.js';
-import { silentLogger } from '../src/logger.js';
-import { projectRoot } from '../src/config/project-root.js';
-import { formatCatchUp } from '../src/conversation/router.js';
-import { openStore } from '../src/store/index.js';
-import type { Channel, ChannelPacing, Message } from '../src/types.js';
+import { silentLogger } from '../src/core/logger.js';
+import { projectRoot } from '../src/core/config/project-root.js';
+import { formatCatchUp } from '../src/core/conversation/router.js';
+import { openStore } from '../src/core/store/index.js';
+import type { Channel, ChannelPacing, Message } from '../src/core/types.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../test/support/fake-anthropic.js';
 import { telegramLatency } from './channel-telegram.js';
 import { whatsappLatency } from './channel-whatsapp.js';
@@ -174,7 +174,7 @@ async function gatewayLatency(runs: number) {
 /** Cold start to runner-ready on each runtime that works here (docker/podman need the image built). */
 async function runtimes(samples: number) {
   const { measureColdStart } = await import('./hooks.js');
-  const { selectRuntime } = await import('../src/sandbox/runtimes.js');
+  const { selectRuntime } = await import('../src/core/sandbox/runtimes.js');
   for (const name of ['bwrap', 'docker', 'podman'] as const) {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-bench-${name}-`));
     try {
@@ -352,7 +352,7 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
 async function scale(fake: FakeAnthropic, groups: number, perGroup: number) {
   const b = await benchHost(fake, { MAX_CONCURRENT_AGENTS: '5', IDLE_TIMEOUT: '500' });
   for (let g = 0; g < groups; g++) {
-    const res = (await import('../src/groups/registration.js')).registerGroup(
+    const res = (await import('../src/core/groups/registration.js')).registerGroup(
       { store: b.host.store, paths: b.host.paths, assistantName: 'Andy' },
       { jid: `local:g${g}`, name: `Group ${g}`, folder: `g${g}`, requiresTrigger: false },
     );

@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeToPcm16k } from '../src/media/transcribe/audio.js';
-import { createEngine, sttSettings, type SttEngine } from '../src/media/transcribe/engine.js';
-import { createVoiceStep, transcribeFile } from '../src/media/transcribe/transcribe.js';
-import type { Message } from '../src/types.js';
+import { decodeToPcm16k } from '../src/plugins/voice/audio.js';
+import { createEngine, sttSettings, type SttEngine } from '../src/plugins/voice/engine.js';
+import { createVoiceStep, transcribeFile } from '../src/plugins/voice/transcribe.js';
+import type { Message } from '../src/core/types.js';
 import { startFakeStt } from '../test/support/fake-stt.js';
 import { moonshineModelDir } from '../test/support/moonshine.js';
 import { synthesizeVoiceNote } from '../test/support/speech.js';

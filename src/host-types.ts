@@ -1,20 +1,20 @@
 // What the host is given and what it gives back.
 import type { Hono } from 'hono';
-import type { ChannelPlugin } from './channels/plugin.js';
-import type { AgentDeps, LiveAgent } from './agent/agent.js';
-import type { Approvals } from './approvals/approvals.js';
-import type { Config } from './config/config.js';
-import type { homePaths } from './config/home.js';
-import type { InboundDecision } from './inbound/receive.js';
-import type { Resolver } from './gateway/egress/policy.js';
-import type { Logger } from './logger.js';
-import type { createGroupQueue } from './queue/group-queue.js';
-import type { Scheduler } from './scheduler/scheduler.js';
-import type { HostStatus } from './web/status.js';
-import type { openStore } from './store/index.js';
-import type { StoredMessage } from './store/messages.js';
-import type { PairingRequest } from './store/pairing.js';
-import type { Channel, Message, RegisteredGroup, SandboxRuntime } from './types.js';
+import type { ChannelPlugin } from './core/channels/plugin.js';
+import type { AgentDeps, LiveAgent } from './core/agent/agent.js';
+import type { Approvals } from './plugins/approvals/approvals.js';
+import type { Config } from './core/config/config.js';
+import type { homePaths } from './core/config/home.js';
+import type { InboundDecision } from './core/inbound/receive.js';
+import type { Resolver } from './plugins/egress/policy.js';
+import type { Logger } from './core/logger.js';
+import type { createGroupQueue } from './core/queue/group-queue.js';
+import type { Scheduler } from './plugins/scheduler/scheduler.js';
+import type { HostStatus } from './core/status.js';
+import type { openStore } from './core/store/index.js';
+import type { StoredMessage } from './core/store/messages.js';
+import type { PairingRequest } from './plugins/pairing/store.js';
+import type { Channel, Message, RegisteredGroup, SandboxRuntime } from './core/types.js';
 
 export interface HostOptions {
   config: Config;

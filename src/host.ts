@@ -4,59 +4,59 @@
 // function call; a reply reaches its channel when the outbox is written.
 import type { AddressInfo } from 'node:net';
 import type { ServerType } from '@hono/node-server';
-import type { LiveAgent } from './agent/agent.js';
-import { createDiskGuard, openReserve } from './agent/disk-guard.js';
-import { clearStaleStaging } from './sandbox/staging.js';
-import { createAgentRunner, createJobRunner, enqueueUnanswered, sessionReset, tellGaveUp } from './agent/run.js';
-import { createLocalChannel, localMessage } from './channels/local/local.js';
-import { CHANNELS, configuredChannels, typingVia } from './channels/registry.js';
-import { setEnvValues } from './config/env-file.js';
-import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
-import type { ConversationDeps } from './conversation/conversation.js';
-import { approvalCooldownMs, approvalTimeoutMs, createApprovals } from './approvals/approvals.js';
-import { createCredentialSource } from './gateway/credentials.js';
-import { createGateway } from './gateway/gateway.js';
-import { ownPorts } from './gateway/egress/policy.js';
-import { createModelHealth, delayNoticeMs } from './gateway/model-health.js';
+import type { LiveAgent } from './core/agent/agent.js';
+import { createDiskGuard, openReserve } from './plugins/limits/disk-guard.js';
+import { clearStaleStaging } from './plugins/approvals/staging.js';
+import { createAgentRunner, createJobRunner, enqueueUnanswered, sessionReset, tellGaveUp } from './core/agent/run.js';
+import { createLocalChannel, localMessage } from './core/channels/local/local.js';
+import { CHANNELS, configuredChannels, typingVia } from './core/channels/registry.js';
+import { setEnvValues } from './core/config/env-file.js';
+import { ensureApiToken, ensureHome, homePaths } from './core/config/home.js';
+import type { ConversationDeps } from './core/conversation/conversation.js';
+import { approvalCooldownMs, approvalTimeoutMs, createApprovals } from './plugins/approvals/approvals.js';
+import { createCredentialSource } from './core/gateway/credentials.js';
+import { createGateway } from './core/gateway/gateway.js';
+import { ownPorts } from './plugins/egress/policy.js';
+import { createModelHealth, delayNoticeMs } from './plugins/health/model-health.js';
 import {
   ensureMainGroup,
   registerGroup,
   registerSelfChat,
   unregisterGroup,
   type RegisterInput,
-} from './groups/registration.js';
-import { answerButtonPress, approvalAnswerStep } from './inbound/approval-answer.js';
-import { consentStep } from './inbound/consent.js';
-import { createMessageFeed } from './inbound/feed.js';
-import { approvePairing, isDirectChat, pairingStep } from './inbound/pairing.js';
-import { createInbound } from './inbound/receive.js';
-import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
-import { createLogger } from './logger.js';
-import { createDelivery } from './outbox/delivery.js';
-import { createOwnerNotice } from './outbox/owner-notice.js';
-import { createGroupQueue } from './queue/group-queue.js';
-import { prepareRuntime } from './sandbox/runtimes.js';
-import { listen } from './web/serve.js';
-import { createVoiceStep, groupDirOf } from './media/transcribe/transcribe.js';
-import { createEngine, downloadProgress, sttSettings } from './media/transcribe/engine.js';
+} from './core/groups/registration.js';
+import { answerButtonPress, approvalAnswerStep } from './plugins/approvals/answer-step.js';
+import { consentStep } from './plugins/forget/consent-step.js';
+import { createMessageFeed } from './core/inbound/feed.js';
+import { approvePairing, isDirectChat, pairingStep } from './plugins/pairing/pairing.js';
+import { createInbound } from './core/inbound/receive.js';
+import { loadSenderAllowlist } from './core/inbound/sender-allowlist.js';
+import { createLogger } from './core/logger.js';
+import { createDelivery } from './core/delivery/delivery.js';
+import { createOwnerNotice } from './core/delivery/owner-notice.js';
+import { createGroupQueue } from './core/queue/group-queue.js';
+import { prepareRuntime } from './core/sandbox/runtimes.js';
+import { listen } from './core/api/serve.js';
+import { createVoiceStep, groupDirOf } from './plugins/voice/transcribe.js';
+import { createEngine, downloadProgress, sttSettings } from './plugins/voice/engine.js';
 import type { Host, HostOptions } from './host-types.js';
-import { createScheduler } from './scheduler/scheduler.js';
-import { createStatus } from './web/status.js';
-import { openStore } from './store/index.js';
-import { storeProblem } from './store/problem.js';
-import { createTaskTools, type TaskDeps } from './tools/task-tools.js';
-import { createToolHandler } from './tools/tools.js';
-import { createForgetTools } from './tools/forget-tools.js';
-import { createForgetEngine } from './memory/forget/index.js';
-import { purgeOptedOut } from './memory/forget/consent.js';
-import { createApi } from './web/api/app.js';
-import { allowlistMountCheck } from './web/api/groups.js';
-import type { Channel, ChannelState, Message } from './types.js';
+import { createScheduler } from './plugins/scheduler/scheduler.js';
+import { createStatus } from './core/status.js';
+import { openStore } from './core/store/index.js';
+import { storeProblem } from './core/store/problem.js';
+import { createTaskTools, type TaskDeps } from './plugins/scheduler/tools.js';
+import { createToolHandler } from './core/tools/tools.js';
+import { createForgetTools } from './plugins/forget/tools.js';
+import { createForgetEngine } from './plugins/forget/engine.js';
+import { purgeOptedOut } from './plugins/forget/opt-out.js';
+import { createApi } from './core/api/app.js';
+import { allowlistMountCheck } from './core/api/groups.js';
+import type { Channel, ChannelState, Message } from './core/types.js';
 
-export type { HostStatus } from './web/status.js';
+export type { HostStatus } from './core/status.js';
 export type { Host, HostOptions } from './host-types.js';
-export type { InboundDecision as RouteDecision } from './inbound/receive.js';
-export { storeProblem } from './store/problem.js';
+export type { InboundDecision as RouteDecision } from './core/inbound/receive.js';
+export { storeProblem } from './core/store/problem.js';
 
 export async function startHost(opts: HostOptions): Promise<Host> {
   const { config } = opts;

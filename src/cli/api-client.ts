@@ -1,9 +1,9 @@
 // How CLI commands reach a running host: the local HTTP API with the token
 // from data/api-token.
 import fs from 'node:fs';
-import type { Config } from '../config/config.js';
-import { homePaths } from '../config/home.js';
-import type { ErrorResponse } from '../web/api/types.js';
+import type { Config } from '../core/config/config.js';
+import { homePaths } from '../core/config/home.js';
+import type { ErrorResponse } from '../core/api/types.js';
 
 export interface ApiClient {
   base: string;

@@ -1,7 +1,7 @@
 // `nanoclaw approvals [list] | yes|no|always <id>`: what waits for the owner,
 // and the audit trail of past requests (who asked, what, when, the answer, who gave it).
-import type { Config } from '../config/config.js';
-import type { ApprovalRequest } from '../store/approvals.js';
+import type { Config } from '../core/config/config.js';
+import type { ApprovalRequest } from '../plugins/approvals/store.js';
 import { apiClient, readBody, refusal } from './api-client.js';
 
 /** One request on one line; the detail whole, on its own indented lines, so nothing is shown cut. */

@@ -2,12 +2,12 @@
 // .env (mode 0600), or hand over to the channel's plugin (a bot token, a device
 // to link by QR code or pairing code). Secrets are read without echo on a
 // terminal, or from stdin when piped; never printed.
-import type { Config } from '../config/config.js';
-import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
-import { registerSecret } from '../secrets.js';
-import { setEnvValues } from '../config/env-file.js';
+import type { Config } from '../core/config/config.js';
+import { CHANNELS, pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
+import { registerSecret } from '../core/secrets.js';
+import { setEnvValues } from '../core/config/env-file.js';
 import { fetchStatus } from './status.js';
-import { prompter, readStdin } from '../term.js';
+import { prompter, readStdin } from '../core/term.js';
 
 /** Where a Claude credential goes: OAuth tokens and API keys use different variables. */
 export function claudeCredentialVariable(value: string): 'ANTHROPIC_API_KEY' | 'CLAUDE_CODE_OAUTH_TOKEN' | null {

@@ -2,14 +2,14 @@
 // through the same HTTP API the dashboard uses. Piped input works too:
 // `echo "hello" | nanoclaw chat` prints the answer and exits.
 import readline from 'node:readline';
-import type { Config } from '../config/config.js';
-import { isTriggered } from '../conversation/router.js';
-import type { RegisteredGroup } from '../types.js';
-import type { TypingEvent } from '../web/api/events.js';
-import type { ApiMessage, GroupsResponse } from '../web/api/types.js';
+import type { Config } from '../core/config/config.js';
+import { isTriggered } from '../core/conversation/router.js';
+import type { RegisteredGroup } from '../core/types.js';
+import type { TypingEvent } from '../core/api/events.js';
+import type { ApiMessage, GroupsResponse } from '../core/api/types.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 import { readSse } from './sse.js';
-import { localTime, paint, type Paint } from '../term.js';
+import { localTime, paint, type Paint } from '../core/term.js';
 
 /** Exit code of a piped chat whose messages the group keeps without answering. */
 export const EXIT_NOT_ADDRESSED = 3;

@@ -1,11 +1,11 @@
 // `nanoclaw dashboard [--open]`: prints the link that opens the dashboard
 // already signed in (and opens it in the browser with --open).
 import { spawn } from 'node:child_process';
-import type { Config } from '../config/config.js';
+import type { Config } from '../core/config/config.js';
 import { apiClient } from './api-client.js';
 import { dashboardLink } from './start.js';
 import { fetchStatus } from './status.js';
-import { flag } from '../term.js';
+import { flag } from '../core/term.js';
 
 export async function dashboardCommand(args: string[], config: Config): Promise<number> {
   const got = await fetchStatus(config);

@@ -2,19 +2,19 @@
 // something is wrong, the one thing to do about it. No check prints a secret.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
-import { homePaths } from '../config/home.js';
-import { projectRoot } from '../config/project-root.js';
-import { describeRuntimes, selectRuntime } from '../sandbox/runtimes.js';
-import { loadMountAllowlist } from '../sandbox/mount-allowlist.js';
-import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
-import type { CheckResult } from '../channels/plugin.js';
+import type { Config } from '../core/config/config.js';
+import { homePaths } from '../core/config/home.js';
+import { projectRoot } from '../core/config/project-root.js';
+import { describeRuntimes, selectRuntime } from '../core/sandbox/runtimes.js';
+import { loadMountAllowlist } from '../core/sandbox/mount-allowlist.js';
+import { CHANNELS, pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
+import type { CheckResult } from '../core/channels/plugin.js';
 import { fetchStatus, troubles } from './status.js';
 import { probeModel } from './model-check.js';
-import { describeStt, sttSettings } from '../media/transcribe/engine.js';
-import { browserProblems } from '../sandbox/browser.js';
+import { describeStt, sttSettings } from '../plugins/voice/engine.js';
+import { browserProblems } from '../plugins/browser/browser.js';
 
-export type { CheckResult, Level } from '../channels/plugin.js';
+export type { CheckResult, Level } from '../core/channels/plugin.js';
 
 export interface DoctorDeps {
   config: Config;

@@ -2,9 +2,9 @@
 // fix what is missing. Exit code 1 when any check fails, 0 otherwise (warnings
 // and optional parts do not fail it). --all also says why each sandbox
 // runtime not in use was passed over.
-import type { Config } from '../config/config.js';
+import type { Config } from '../core/config/config.js';
 import { runChecks, type CheckResult, type Level } from './doctor-checks.js';
-import { flag, paint } from '../term.js';
+import { flag, paint } from '../core/term.js';
 
 export async function doctorCommand(
   args: string[],

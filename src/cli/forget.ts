@@ -4,10 +4,10 @@
 // security decisions) is kept and listed unless --include-audit says otherwise.
 // `nanoclaw forget --opt-outs` lists who asked not to be remembered;
 // `--opt-in <chat> <sender>` reverses one. `--receipts` lists past receipts.
-import type { Config } from '../config/config.js';
-import type { ForgetReceipt, OptOut, ReceiptPlace } from '../store/forget.js';
+import type { Config } from '../core/config/config.js';
+import type { ForgetReceipt, OptOut, ReceiptPlace } from '../plugins/forget/store.js';
 import { apiClient, readBody, refusal } from './api-client.js';
-import { flag, option, positional, prompter } from '../term.js';
+import { flag, option, positional, prompter } from '../core/term.js';
 
 interface PreviewBody {
   preview: {

@@ -1,8 +1,8 @@
 // `nanoclaw groups list|add|remove`, through the running host's API.
-import { APPROVAL_KINDS, APPROVAL_MODES, DEFAULT_POLICY } from '../approvals/approvals.js';
-import type { Config } from '../config/config.js';
-import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../types.js';
-import type { GroupResponse, GroupsResponse, RemovedResponse } from '../web/api/types.js';
+import { APPROVAL_KINDS, APPROVAL_MODES, DEFAULT_POLICY } from '../plugins/approvals/approvals.js';
+import type { Config } from '../core/config/config.js';
+import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types.js';
+import type { GroupResponse, GroupsResponse, RemovedResponse } from '../core/api/types.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {

@@ -1,9 +1,9 @@
 // `nanoclaw image build [docker|podman|apple] [--tag NAME]`: builds the agent
 // image, with one live progress line on a terminal (the step and what it is
 // doing) and the full build output when piped.
-import type { Config } from '../config/config.js';
-import { buildImage, type ImageRuntime } from '../sandbox/image.js';
-import { option, paint, positional } from '../term.js';
+import type { Config } from '../core/config/config.js';
+import { buildImage, type ImageRuntime } from '../plugins/containers/image.js';
+import { option, paint, positional } from '../core/term.js';
 
 /** "[3/8]" from BuildKit ("#7 [3/8] RUN …") or "Step 3/8" from the classic builder. */
 export function buildStep(line: string): { step: number; total: number; what: string } | null {

@@ -1,9 +1,9 @@
 // One small, free request to the model API with the configured credential
 // (count_tokens), so `doctor` and `start` can say whether the model will answer
 // before a chat finds out the hard way.
-import type { Config } from '../config/config.js';
-import { authFix, credentialName, errorDetail } from '../gateway/model-health.js';
-import type { CheckResult } from '../channels/plugin.js';
+import type { Config } from '../core/config/config.js';
+import { authFix, credentialName, errorDetail } from '../plugins/health/model-health.js';
+import type { CheckResult } from '../core/channels/plugin.js';
 
 const PROBE_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] });
 

@@ -1,6 +1,6 @@
 // `nanoclaw pairing list|approve <code>`: strangers waiting to talk to the assistant.
-import type { Config } from '../config/config.js';
-import type { GroupResponse, PairingResponse } from '../web/api/types.js';
+import type { Config } from '../core/config/config.js';
+import type { GroupResponse, PairingResponse } from '../core/api/types.js';
 import { apiClient, readBody, refusal } from './api-client.js';
 
 export async function pairingCommand(args: string[], config: Config): Promise<number> {

@@ -6,9 +6,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
-import { homePaths } from '../config/home.js';
-import { projectRoot } from '../config/project-root.js';
+import type { Config } from '../core/config/config.js';
+import { homePaths } from '../core/config/home.js';
+import { projectRoot } from '../core/config/project-root.js';
 import {
   defaultServiceDir,
   launchdPlist,
@@ -20,7 +20,7 @@ import {
   type ServiceSpec,
 } from './service-units.js';
 import { fetchStatus } from './status.js';
-import { flag, option, paint, positional } from '../term.js';
+import { flag, option, paint, positional } from '../core/term.js';
 
 export function serviceSpec(config: Config, env: NodeJS.ProcessEnv): ServiceSpec {
   const cli = path.join(projectRoot(), 'dist', 'src', 'cli.js');

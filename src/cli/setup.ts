@@ -1,13 +1,13 @@
 // The guided first run of `nanoclaw start`: when no Claude credential is
 // configured and a person is at the terminal, ask for one, check the sandbox,
 // and offer to connect a chat app. `--no-setup` (or no terminal) skips it.
-import { loadConfig, type Config } from '../config/config.js';
-import { homePaths } from '../config/home.js';
-import { selectRuntime } from '../sandbox/runtimes.js';
-import { CHANNELS, pluginEnv, type ChannelPlugin } from '../channels/registry.js';
+import { loadConfig, type Config } from '../core/config/config.js';
+import { homePaths } from '../core/config/home.js';
+import { selectRuntime } from '../core/sandbox/runtimes.js';
+import { CHANNELS, pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { exitOnCtrlC, saveClaudeCredential } from './auth.js';
-import { setEnvValues } from '../config/env-file.js';
-import { paint, type Prompter } from '../term.js';
+import { setEnvValues } from '../core/config/env-file.js';
+import { paint, type Prompter } from '../core/term.js';
 
 export function needsSetup(config: Config): boolean {
   return !config.credential;

@@ -3,14 +3,14 @@
 // short guided setup; --no-setup (or no terminal, as under a service) skips it.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
-import { acquireHostLock, alreadyRunning, type HostLock } from '../config/host-lock.js';
-import { homePaths } from '../config/home.js';
-import { projectRoot } from '../config/project-root.js';
+import type { Config } from '../core/config/config.js';
+import { acquireHostLock, alreadyRunning, type HostLock } from '../core/config/host-lock.js';
+import { homePaths } from '../core/config/home.js';
+import { projectRoot } from '../core/config/project-root.js';
 import { startHost } from '../host.js';
 import { reportModelCheck } from './model-check.js';
 import { needsSetup, runSetup } from './setup.js';
-import { flag, prompter } from '../term.js';
+import { flag, prompter } from '../core/term.js';
 
 /** The dashboard address that signs in by itself (the token stays in the URL fragment, never sent to a server). */
 export function dashboardLink(url: string, token: string): string {

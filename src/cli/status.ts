@@ -1,12 +1,12 @@
 // `nanoclaw status [--json]`: one screen on whether the assistant is working.
 // Exit code: 0 all well, 1 running but something needs attention, 3 not running
 // (the LSB convention for "not running", so scripts can tell the two apart).
-import type { Config } from '../config/config.js';
-import type { ScheduledTask } from '../store/tasks.js';
-import type { StatusResponse, TasksResponse } from '../web/api/types.js';
-import { clip } from '../gateway/model-health.js';
+import type { Config } from '../core/config/config.js';
+import type { ScheduledTask } from '../plugins/scheduler/store.js';
+import type { StatusResponse, TasksResponse } from '../core/api/types.js';
+import { clip } from '../plugins/health/model-health.js';
 import { apiClient, readBody, type ApiClient } from './api-client.js';
-import { duration, flag, localTime, paint } from '../term.js';
+import { duration, flag, localTime, paint } from '../core/term.js';
 
 export const EXIT_NOT_RUNNING = 3;
 

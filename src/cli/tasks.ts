@@ -1,10 +1,10 @@
 // `nanoclaw tasks list | show <id> | pause <id> | resume <id> | cancel <id>`,
 // through the running host's API. Times are shown in this machine's local time.
-import type { Config } from '../config/config.js';
-import type { ScheduledTask } from '../store/tasks.js';
-import type { TaskDetailResponse, TaskResponse, TasksResponse } from '../web/api/types.js';
+import type { Config } from '../core/config/config.js';
+import type { ScheduledTask } from '../plugins/scheduler/store.js';
+import type { TaskDetailResponse, TaskResponse, TasksResponse } from '../core/api/types.js';
 import { apiClient, readBody, refusal } from './api-client.js';
-import { duration, localTime, paint, positional } from '../term.js';
+import { duration, localTime, paint, positional } from '../core/term.js';
 
 export function describeSchedule(t: { scheduleType: string; scheduleValue: string }): string {
   if (t.scheduleType === 'interval') return `every ${duration(Number(t.scheduleValue))}`;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { hashDetail } from '../../src/store/approvals.js';
+import { hashDetail } from '../../src/plugins/approvals/store.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { familyWithHostFolder, startTestEnv, type TestEnv } from '../support/harness.js';
 

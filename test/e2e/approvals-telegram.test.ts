@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { telegramOwner } from '../../src/channels/telegram/plugin.js';
-import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
-import { silentLogger } from '../../src/logger.js';
+import { telegramOwner } from '../../src/plugins/telegram/plugin.js';
+import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import {
   ALICE,

@@ -4,13 +4,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { discordPlugin } from '../../src/channels/discord/plugin.js';
-import { signalPlugin } from '../../src/channels/signal/plugin.js';
-import { slackPlugin } from '../../src/channels/slack/plugin.js';
-import { loadConfig } from '../../src/config/config.js';
-import { homePaths } from '../../src/config/home.js';
-import { channelsApi } from '../../src/web/api/channels.js';
-import { errorResponse } from '../../src/web/api/errors.js';
+import { discordPlugin } from '../../src/plugins/discord/plugin.js';
+import { signalPlugin } from '../../src/plugins/signal/plugin.js';
+import { slackPlugin } from '../../src/plugins/slack/plugin.js';
+import { loadConfig } from '../../src/core/config/config.js';
+import { homePaths } from '../../src/core/config/home.js';
+import { channelsApi } from '../../src/core/api/channels.js';
+import { errorResponse } from '../../src/core/api/errors.js';
 import { startCrabline, startCrablineSlack, type Crabline } from '../support/crabline.js';
 import { makeHome } from '../support/harness.js';
 

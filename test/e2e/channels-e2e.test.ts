@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/channels/registry.js';
-import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
-import { createWhatsAppChannel } from '../../src/channels/whatsapp/whatsapp.js';
-import { silentLogger } from '../../src/logger.js';
+import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
+import { createWhatsAppChannel } from '../../src/plugins/whatsapp/whatsapp.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { lastUserText } from '../support/fake-anthropic.js';
 import { fakeSocketFactory } from '../support/fake-baileys-socket.js';
 import { ALICE, BOB, groupChat, privateChat, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/core/logger.js';
 import { lastUserText } from '../support/fake-anthropic.js';
 import { makeHome, startTestEnv, until, type TestEnv } from '../support/harness.js';
 

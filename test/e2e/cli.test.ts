@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
+import { loadConfig } from '../../src/core/config/config.js';
 import { runSetup } from '../../src/cli/setup.js';
-import { telegramSettings } from '../../src/channels/telegram/plugin.js';
+import { telegramSettings } from '../../src/plugins/telegram/plugin.js';
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
 import { startFakeTelegram } from '../support/fake-telegram.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Hono } from 'hono';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { Channel, ChannelEvents, ChannelState } from '../../src/types.js';
+import type { Channel, ChannelEvents, ChannelState } from '../../src/core/types.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';

@@ -2,9 +2,9 @@
 // Anthropic `document` block (base64, the very bytes sent), and a text file
 // as text under its name, through the real runner, SDK CLI and sandbox.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/channels/registry.js';
-import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
-import { silentLogger } from '../../src/logger.js';
+import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { lastUserBlocks, lastUserText } from '../support/fake-anthropic.js';
 import { ALICE, groupChat, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { makeHome, startTestEnv, until, type TestEnv } from '../support/harness.js';

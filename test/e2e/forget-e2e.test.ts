@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { byteScan } from '../../src/memory/forget/verify.js';
+import { byteScan } from '../../src/plugins/forget/verify.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { startTestEnv, until, type TestEnv } from '../support/harness.js';
 

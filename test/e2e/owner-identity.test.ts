@@ -4,8 +4,8 @@
 // A sub-agent persona cannot speak as the owner or the assistant.
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createWhatsAppChannel } from '../../src/channels/whatsapp/whatsapp.js';
-import { silentLogger } from '../../src/logger.js';
+import { createWhatsAppChannel } from '../../src/plugins/whatsapp/whatsapp.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { fakeSocketFactory } from '../support/fake-baileys-socket.js';
 import { makeHome, startTestEnv, until, type TestEnv } from '../support/harness.js';

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { selectRuntime } from '../../src/sandbox/runtimes.js';
-import type { SandboxRuntime, SandboxSpec } from '../../src/types.js';
+import { selectRuntime } from '../../src/core/sandbox/runtimes.js';
+import type { SandboxRuntime, SandboxSpec } from '../../src/core/types.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { makeHome, startTestEnv, type TestEnv } from '../support/harness.js';
 

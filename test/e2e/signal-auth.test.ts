@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import { signalSettings } from '../../src/channels/signal/plugin.js';
+import { loadConfig } from '../../src/core/config/config.js';
+import { signalSettings } from '../../src/plugins/signal/plugin.js';
 import { startFakeSignalCli, type FakeSignalCli } from '../support/fake-signal-cli.js';
 import { makeHome } from '../support/harness.js';
 

@@ -250,9 +250,9 @@ test("a 429 from chat.postMessage comes back as RateLimitedError with Slack's Re
     eventsUrl: 'http://127.0.0.1:9/unused',
     chatPostMessageRateLimit: { remaining: 1, retryAfterSeconds: 7 },
   });
-  const { createSlackChannel } = await import('../../src/channels/slack/slack.js');
-  const { RateLimitedError } = await import('../../src/types.js');
-  const { silentLogger } = await import('../../src/logger.js');
+  const { createSlackChannel } = await import('../../src/plugins/slack/slack.js');
+  const { RateLimitedError } = await import('../../src/core/types.js');
+  const { silentLogger } = await import('../../src/core/logger.js');
   const ch = createSlackChannel({
     botToken: server.manifest.botToken,
     signingSecret: server.manifest.signingSecret,

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/channels/registry.js';
-import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
-import { silentLogger } from '../../src/logger.js';
+import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { lastUserText } from '../support/fake-anthropic.js';
 import { startFakeStt, type FakeStt } from '../support/fake-stt.js';
 import { ALICE, groupChat, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';

@@ -5,9 +5,9 @@
 // group's trigger is spoken: "Computer, …" calls the assistant as a typed
 // "@Computer …" would, and a note that does not address it is only stored.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/channels/registry.js';
-import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
-import { silentLogger } from '../../src/logger.js';
+import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { lastUserText } from '../support/fake-anthropic.js';
 import { ALICE, groupChat, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { makeHome, startTestEnv, until, type TestEnv } from '../support/harness.js';

@@ -4,9 +4,9 @@
 // unchanged when unescaped. Full-text search syntax in a query is only ever
 // literal text. One case runs the real agent to show the model sees the same.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cleanName } from '../../src/conversation/names.js';
-import { formatCatchUp } from '../../src/conversation/router.js';
-import type { Message } from '../../src/types.js';
+import { cleanName } from '../../src/core/conversation/names.js';
+import { formatCatchUp } from '../../src/core/conversation/router.js';
+import type { Message } from '../../src/core/types.js';
 import { lastUserText } from '../support/fake-anthropic.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
 import { countCases } from './count.js';

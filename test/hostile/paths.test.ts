@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { inboxDirFor, mediaStagingDir } from '../../src/channels/registry.js';
-import { MediaRefused, saveMedia } from '../../src/channels/media-store.js';
-import { ensureHome, folderProblem, resolveGroupFolder } from '../../src/config/home.js';
-import { loadMountAllowlist, resolveExtraMounts } from '../../src/sandbox/mount-allowlist.js';
-import { groupMounts } from '../../src/sandbox/mounts.js';
+import { inboxDirFor, mediaStagingDir } from '../../src/core/channels/registry.js';
+import { MediaRefused, saveMedia } from '../../src/core/channels/media-store.js';
+import { ensureHome, folderProblem, resolveGroupFolder } from '../../src/core/config/home.js';
+import { loadMountAllowlist, resolveExtraMounts } from '../../src/core/sandbox/mount-allowlist.js';
+import { groupMounts } from '../../src/core/sandbox/mounts.js';
 import { countCases } from './count.js';
 import { startRig, storeDigest, tree, type Rig } from './support.js';
 

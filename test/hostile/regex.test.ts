@@ -4,10 +4,10 @@
 // hang detector (seconds), not a speed target. Through a real host too: an
 // assistant named like a regex bomb, and a message built to explode it.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { parseHostPort } from '../../src/gateway/egress/policy.js';
-import { APPROVE_PATTERN } from '../../src/inbound/pairing.js';
-import { defaultTrigger, isTriggered, stripInternal, triggerPattern } from '../../src/conversation/router.js';
-import type { RegisteredGroup } from '../../src/types.js';
+import { parseHostPort } from '../../src/plugins/egress/policy.js';
+import { APPROVE_PATTERN } from '../../src/plugins/pairing/pairing.js';
+import { defaultTrigger, isTriggered, stripInternal, triggerPattern } from '../../src/core/conversation/router.js';
+import type { RegisteredGroup } from '../../src/core/types.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
 import { countCases } from './count.js';
 

@@ -3,7 +3,7 @@
 // says what is wrong, by the rules themselves and through schedule_task and
 // update_task on a real gateway endpoint, and no task is created or changed.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { validateSchedule } from '../../src/scheduler/schedule.js';
+import { validateSchedule } from '../../src/plugins/scheduler/schedule.js';
 import { countCases } from './count.js';
 import { startRig, storeDigest, TZ, type Rig } from './support.js';
 

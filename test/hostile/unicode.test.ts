@@ -5,10 +5,10 @@
 // it is escaped in the catch-up; it never forges lines in tool output; and it
 // never makes a folder name.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { folderProblem } from '../../src/config/home.js';
-import { cleanName } from '../../src/conversation/names.js';
-import { formatCatchUp, isTriggered } from '../../src/conversation/router.js';
-import type { RegisteredGroup } from '../../src/types.js';
+import { folderProblem } from '../../src/core/config/home.js';
+import { cleanName } from '../../src/core/conversation/names.js';
+import { formatCatchUp, isTriggered } from '../../src/core/conversation/router.js';
+import type { RegisteredGroup } from '../../src/core/types.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
 import { countCases } from './count.js';
 import { startRig, storeDigest, type Rig } from './support.js';

@@ -2,11 +2,11 @@
 // a container a sandbox. And, where a runtime is under test, that orphan cleanup
 // removes this install's containers and never another install's.
 import { describe, expect, test } from 'vitest';
-import { appleRunArgs } from '../../src/sandbox/apple/apple.js';
-import { containerRunArgs, LABEL_INSTALL, removeInstallContainers, runCli } from '../../src/sandbox/container-cli.js';
-import { hostUlimitArgs } from '../../src/sandbox/podman/podman.js';
-import { installId } from '../../src/sandbox/install-id.js';
-import type { SandboxSpec } from '../../src/types.js';
+import { appleRunArgs } from '../../src/plugins/containers/apple.js';
+import { containerRunArgs, LABEL_INSTALL, removeInstallContainers, runCli } from '../../src/plugins/containers/container-cli.js';
+import { hostUlimitArgs } from '../../src/plugins/containers/podman.js';
+import { installId } from '../../src/core/sandbox/install-id.js';
+import type { SandboxSpec } from '../../src/core/types.js';
 import { RUNTIMES, TEST_IMAGE } from './support.js';
 
 const spec: SandboxSpec = {

@@ -7,9 +7,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createGateway, type EndpointHandlers } from '../../src/gateway/gateway.js';
-import { decideEgress, egressRules, isPublicAddress, parseHostPort } from '../../src/gateway/egress/policy.js';
-import { silentLogger } from '../../src/logger.js';
+import { createGateway, type EndpointHandlers } from '../../src/core/gateway/gateway.js';
+import { decideEgress, egressRules, isPublicAddress, parseHostPort } from '../../src/plugins/egress/policy.js';
+import { silentLogger } from '../../src/core/logger.js';
 import { until } from '../support/harness.js';
 import { RUNTIMES, startBashEnv, startEchoServer, type BashEnv } from './support.js';
 

@@ -7,9 +7,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createGateway, type EndpointHandlers, type Identity } from '../../src/gateway/gateway.js';
-import { silentLogger } from '../../src/logger.js';
-import type { UsageRecord } from '../../src/store/usage.js';
+import { createGateway, type EndpointHandlers, type Identity } from '../../src/core/gateway/gateway.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { UsageRecord } from '../../src/plugins/health/store.js';
 import { connectGateway } from '../../runner/gateway-client.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 

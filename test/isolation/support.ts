@@ -5,9 +5,9 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { registerGroup } from '../../src/groups/registration.js';
+import { registerGroup } from '../../src/core/groups/registration.js';
 import type { HostOptions } from '../../src/host.js';
-import type { SandboxSettings } from '../../src/types.js';
+import type { SandboxSettings } from '../../src/core/types.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest, type ScriptedReply } from '../support/fake-anthropic.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
 

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../src/config/project-root.js';
+import { projectRoot } from '../../src/core/config/project-root.js';
 import { until } from './harness.js';
 
 export type CrablinePlatform = 'discord' | 'slack' | 'signal' | 'telegram' | 'whatsapp' | 'matrix' | 'mattermost';

@@ -17,20 +17,20 @@
 // the kill. With WHATSAPP_WS_URL set instead, the real Baileys socket connects there.
 import fs from 'node:fs';
 import path from 'node:path';
-import { discordSettings } from '../../src/channels/discord/plugin.js';
-import { createDiscordChannel } from '../../src/channels/discord/discord.js';
-import { signalSettings } from '../../src/channels/signal/plugin.js';
-import { createSignalChannel } from '../../src/channels/signal/signal.js';
-import { slackSettings } from '../../src/channels/slack/plugin.js';
-import { createSlackChannel } from '../../src/channels/slack/slack.js';
-import { telegramSettings } from '../../src/channels/telegram/plugin.js';
-import { createTelegramChannel } from '../../src/channels/telegram/telegram.js';
-import { whatsappSettings } from '../../src/channels/whatsapp/plugin.js';
-import { createWhatsAppChannel } from '../../src/channels/whatsapp/whatsapp.js';
-import { loadConfig } from '../../src/config/config.js';
+import { discordSettings } from '../../src/plugins/discord/plugin.js';
+import { createDiscordChannel } from '../../src/plugins/discord/discord.js';
+import { signalSettings } from '../../src/plugins/signal/plugin.js';
+import { createSignalChannel } from '../../src/plugins/signal/signal.js';
+import { slackSettings } from '../../src/plugins/slack/plugin.js';
+import { createSlackChannel } from '../../src/plugins/slack/slack.js';
+import { telegramSettings } from '../../src/plugins/telegram/plugin.js';
+import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
+import { whatsappSettings } from '../../src/plugins/whatsapp/plugin.js';
+import { createWhatsAppChannel } from '../../src/plugins/whatsapp/whatsapp.js';
+import { loadConfig } from '../../src/core/config/config.js';
 import { startHost } from '../../src/host.js';
-import { createLogger, silentLogger } from '../../src/logger.js';
-import type { Channel, SendOptions } from '../../src/types.js';
+import { createLogger, silentLogger } from '../../src/core/logger.js';
+import type { Channel, SendOptions } from '../../src/core/types.js';
 import { fakeSocketFactory, type FakeBaileysSocket } from './fake-baileys-socket.js';
 
 const die = () => process.kill(process.pid, 'SIGKILL');

@@ -7,8 +7,8 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BufferJSON, type BaileysEventMap, type UserFacingSocketConfig, type WAMessage } from 'baileys';
-import type { OutboundContent, WhatsAppSocket } from '../../src/channels/whatsapp/whatsapp.js';
-import { projectRoot } from '../../src/config/project-root.js';
+import type { OutboundContent, WhatsAppSocket } from '../../src/plugins/whatsapp/whatsapp.js';
+import { projectRoot } from '../../src/core/config/project-root.js';
 
 // From the project root, so the built copy (dist/test/support) finds them too.
 const FIXTURES = path.join(projectRoot(), 'test', 'fixtures', 'whatsapp');

@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type Config } from '../../src/config/config.js';
+import { loadConfig, type Config } from '../../src/core/config/config.js';
 import { startHost, type Host, type HostOptions, type RouteDecision } from '../../src/host.js';
-import type { Message } from '../../src/types.js';
-import { silentLogger, createLogger } from '../../src/logger.js';
+import type { Message } from '../../src/core/types.js';
+import { silentLogger, createLogger } from '../../src/core/logger.js';
 import { startFakeAnthropic, type FakeAnthropic, type Script } from './fake-anthropic.js';
 
 export const TEST_KEY = 'sk-ant-test-honeytoken-7f3a9c1e5b';

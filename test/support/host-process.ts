@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../src/config/project-root.js';
+import { projectRoot } from '../../src/core/config/project-root.js';
 import { until } from './harness.js';
 
 export interface HostProcess {

@@ -6,8 +6,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { extractModelFiles, parseIntegrity } from '../../src/media/transcribe/model-fetch.js';
-import { isMoonshineModel, MOONSHINE_FILES } from '../../src/media/transcribe/moonshine-engine.js';
+import { extractModelFiles, parseIntegrity } from '../../src/plugins/voice/model-fetch.js';
+import { isMoonshineModel, MOONSHINE_FILES } from '../../src/plugins/voice/moonshine-engine.js';
 
 export const MOONSHINE_PACKAGE = {
   spec: '@moonshine-ai/moonshine-js@0.1.29',

@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import { ensureHome, homePaths, type HomePaths } from '../../src/config/home.js';
-import { ensureMainGroup, registerGroup } from '../../src/groups/registration.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { ensureHome, homePaths, type HomePaths } from '../../src/core/config/home.js';
+import { ensureMainGroup, registerGroup } from '../../src/core/groups/registration.js';
+import { openStore, type Store } from '../../src/core/store/index.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

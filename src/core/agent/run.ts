@@ -1,0 +1,113 @@
+// Running agents for the group queue: one job in a group's sandbox, tracked
+// in `agents` (follow-ups, status, shutdown), refused up front when it could
+// only fail (no runtime, no credential, a full disk).
+import { AgentFailure, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
+import type { AgentJob, RunAgent } from '../conversation/turn.js';
+import type { DiskGuard } from '../../plugins/limits/disk-guard.js';
+import { conversationJob, pendingFor, type ConversationDeps } from '../conversation/conversation.js';
+import type { Job } from '../queue/group-queue.js';
+import type { Store } from '../store/index.js';
+import type { RegisteredGroup, SandboxRuntime } from '../types.js';
+
+export interface AgentRunnerDeps {
+  agent: Omit<AgentDeps, 'runtime'>;
+  runtime: SandboxRuntime | null;
+  runtimeProblems: readonly string[];
+  hasCredential: boolean;
+  diskGuard: Pick<DiskGuard, 'refusal' | 'afterRun'>;
+  store: Store;
+  agents: Map<string, LiveAgent>;
+}
+
+export type AgentRunner = (group: RegisteredGroup, job: AgentJob, onLive?: (live: LiveAgent) => void) => Promise<void>;
+
+export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
+  const { runtime, store, agents, diskGuard } = deps;
+  return async (group, agentJob, onLive) => {
+    if (!runtime)
+      throw new AgentFailure(
+        'no sandbox runtime',
+        deps.runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available',
+        false,
+        false,
+      );
+    if (!deps.hasCredential)
+      throw new AgentFailure(
+        'no credential',
+        'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)',
+        false,
+        false,
+      );
+    // A chat over its folder quota, or the one that filled the disk, waits until space is freed.
+    const diskFull = diskGuard.refusal(group);
+    if (diskFull) throw new AgentFailure(`disk guard: ${diskFull}`, diskFull, false, false);
+    const live = startAgent({ ...deps.agent, runtime }, group, agentJob);
+    if (!live) return;
+    agents.set(group.jid, live);
+    onLive?.(live);
+    try {
+      await live.done;
+    } catch (err) {
+      if (err instanceof AgentFailure && err.sessionNotFound) {
+        // The session cannot be resumed; the retry starts a fresh one.
+        store.groups.clearSession(group.folder);
+      }
+      throw err;
+    } finally {
+      if (agents.get(group.jid) === live) agents.delete(group.jid);
+      diskGuard.afterRun(group);
+    }
+  };
+}
+
+export interface JobRunnerDeps {
+  store: Store;
+  conversation: ConversationDeps;
+  runAgent: AgentRunner;
+  runTask(taskId: string, runAgent: RunAgent): Promise<void>;
+}
+
+/** The queue's `run`: a task run or a conversation for one chat; 'again' when follow-ups were left for the next run. */
+export function createJobRunner(deps: JobRunnerDeps): (jid: string, job: Job) => Promise<void | 'again'> {
+  const { store, conversation } = deps;
+  return async (jid, job) => {
+    // A task run records its own outcome (run log, next run) and never throws.
+    if (job.kind === 'task') return deps.runTask(job.taskId, deps.runAgent);
+    const group = store.groups.get(jid);
+    if (!group) return;
+    await deps.runAgent(group, conversationJob(conversation, group, store.groups.session(group.folder) ?? null));
+    // An agent that closed early (a due task, changed memory) may leave follow-ups it never took.
+    if (pendingFor(conversation, group, store.outbox.cursor(jid)).triggered) return 'again';
+  };
+}
+
+/** After the last retry: the chat hears why, and the messages stay for the next try. */
+export function tellGaveUp(store: Store, jid: string, err: unknown, tries: number): void {
+  const why = err instanceof AgentFailure ? err.userMessage : 'something went wrong';
+  const text = `⚠️ I couldn't answer: ${why}.${tries > 1 ? ` I tried ${tries} times.` : ''} Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;
+  store.usage.recordError(store.groups.get(jid)?.folder ?? null, jid, text);
+  store.outbox.enqueue(jid, text, { kind: 'system' });
+}
+
+/** Recovery at start: anything accepted but not answered before the last stop runs again. */
+export function enqueueUnanswered(
+  store: Store,
+  conversation: ConversationDeps,
+  enqueueMessages: (jid: string) => void,
+): void {
+  for (const group of store.groups.list()) {
+    if (pendingFor(conversation, group, store.outbox.cursor(group.jid)).triggered) enqueueMessages(group.jid);
+  }
+}
+
+/** Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again. */
+export function sessionReset(store: Store, agents: ReadonlyMap<string, LiveAgent>): (folder: string) => Promise<void> {
+  return (folder) => {
+    store.groups.clearSession(folder);
+    const group = store.groups.byFolder(folder);
+    const live = group && agents.get(group.jid);
+    if (!live) return Promise.resolve();
+    live.close();
+    return live.done.catch(() => {}).then(() => store.groups.clearSession(folder));
+  };
+}

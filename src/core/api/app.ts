@@ -1,0 +1,129 @@
+// The local HTTP API (Hono): one sub-app per resource, each given only what it
+// needs, combined here behind the bearer token (everything but /healthz and the
+// dashboard's static page needs the token from data/api-token). Routes throw
+// ApiError; errorResponse turns its code into the HTTP status.
+import crypto from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { redact } from '../secrets.js';
+import type { Store } from '../store/index.js';
+import type { TaskDeps } from '../../plugins/scheduler/tools.js';
+import { dashboardApp, type DashboardDeps } from '../../plugins/dashboard/dashboard.js';
+import { channelsApi, type ChannelsApiDeps } from './channels.js';
+import { approvalsApi, type ApprovalsApiDeps } from '../../plugins/approvals/api.js';
+import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
+import { ApiError, errorResponse } from './errors.js';
+import { eventsApi, type EventsApiDeps } from './events.js';
+import { forgetApi, type ForgetApiDeps } from '../../plugins/forget/api.js';
+import { groupsApi, type GroupsApiDeps } from './groups.js';
+import { pairingApi, type PairingApiDeps } from '../../plugins/pairing/api.js';
+import { statusApi } from './status.js';
+import { tasksApi } from '../../plugins/scheduler/api.js';
+import type { StatusResponse } from './types.js';
+import { usageApi } from '../../plugins/health/api.js';
+
+export interface ApiDeps {
+  token: string;
+  store: Store;
+  injectLocal: ChatsApiDeps['injectLocal'];
+  /** Words for a storage failure (full disk, read-only store). */
+  storeProblem?: ChatsApiDeps['storeProblem'];
+  subscribe: EventsApiDeps['subscribe'];
+  typing?: EventsApiDeps['typing'];
+  register: GroupsApiDeps['register'];
+  unregister: GroupsApiDeps['unregister'];
+  /** Extra mounts a PATCH may save (the mount allowlist). */
+  checkMounts: GroupsApiDeps['checkMounts'];
+  pairing: PairingApiDeps;
+  status(): StatusResponse;
+  recentErrors: DashboardDeps['recentErrors'];
+  /** Scheduled tasks and usage: the same deps as the agent's task tools. */
+  tasks: TaskDeps;
+  /** Forgetting, receipts and opt-outs. */
+  forget?: ForgetApiDeps;
+  /** "Ask me first" requests and the owner's answers. */
+  approvals?: ApprovalsApiDeps;
+  /** Where the dashboard's static files are (default: in the package). */
+  publicDir?: string;
+  /** Setting channels up from the dashboard (tokens, linking). */
+  channels?: ChannelsApiDeps;
+  /** Extra routes (tests, bench), added last. */
+  extend?(app: Hono): void;
+}
+
+function tokenMatches(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+/** Refuses every /api/* request without the bearer token, and bodies over 4 MB. */
+function guard(app: Hono, token: string): void {
+  app.use('/api/*', async (c, next) => {
+    const header = c.req.header('authorization');
+    const given = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (!tokenMatches(given, token)) {
+      throw new ApiError(
+        'unauthorized',
+        'Missing or wrong API token: send "Authorization: Bearer <token>" with the token from data/api-token.',
+      );
+    }
+    await next();
+  });
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_TEXT * 2 + 64 * 1024,
+      onError: (c) => errorResponse(new ApiError('too_large', 'Request body too large (max 4 MB).'), c),
+    }),
+  );
+}
+
+/** Every answer but the event stream is redacted whole, so no route has to remember a secret may be in it. */
+function redactAnswers(app: Hono): void {
+  app.use('*', async (c, next) => {
+    await next();
+    const type = c.res.headers.get('content-type') ?? '';
+    if (!/json|text\/|svg/.test(type) || type.includes('event-stream')) return;
+    const text = await c.res.text();
+    const headers = new Headers(c.res.headers);
+    headers.delete('content-length');
+    c.res = new Response(redact(text), { status: c.res.status, statusText: c.res.statusText, headers });
+  });
+}
+
+export function createApi(deps: ApiDeps): Hono {
+  const app = new Hono();
+  app.onError(errorResponse);
+  redactAnswers(app);
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  guard(app, deps.token);
+
+  app.route(
+    '/',
+    chatsApi({ messages: deps.store.messages, injectLocal: deps.injectLocal, storeProblem: deps.storeProblem }),
+  );
+  app.route('/', eventsApi({ subscribe: deps.subscribe, typing: deps.typing }));
+  app.route(
+    '/',
+    groupsApi({
+      store: deps.store,
+      register: deps.register,
+      unregister: deps.unregister,
+      checkMounts: deps.checkMounts,
+    }),
+  );
+  app.route('/', statusApi({ status: deps.status }));
+  app.route('/', pairingApi(deps.pairing));
+  app.route('/', dashboardApp({ status: deps.status, recentErrors: deps.recentErrors, publicDir: deps.publicDir }));
+  app.route('/', tasksApi(deps.tasks));
+  if (deps.channels) app.route('/', channelsApi(deps.channels));
+  app.route('/', usageApi({ store: deps.tasks.store, timezone: deps.tasks.timezone, now: deps.tasks.now }));
+
+  if (deps.forget) app.route('/', forgetApi(deps.forget));
+  if (deps.approvals) app.route('/', approvalsApi(deps.approvals));
+
+  deps.extend?.(app);
+  return app;
+}

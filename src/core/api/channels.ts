@@ -1,0 +1,136 @@
+// Setting channels up from the dashboard, with the same checks and files as
+// `nanoclaw auth <name>`:
+//   POST /api/channels/:name/token     { values: { KEY: "…" } } → { message, restart }
+//   POST /api/channels/:name/link      { phone? }               → 202 { link }
+//   GET  /api/channels/:name/link                               → { link }
+//   GET  /api/channels/:name/link/qr.svg                        → the QR code to scan
+// A saved token or a linked device takes effect when NanoClaw restarts.
+import { Hono } from 'hono';
+import type { ChannelPlugin, PluginEnv, SaveEnv } from '../channels/plugin.js';
+import { registerSecret } from '../secrets.js';
+import { qrSvg } from '../../plugins/dashboard/qr-svg.js';
+import { ApiError, objectBody } from './errors.js';
+
+export interface ChannelsApiDeps {
+  plugins: readonly ChannelPlugin[];
+  env(): PluginEnv;
+  saveEnv: SaveEnv;
+  /** Names of the channels the host is running now. */
+  running(): string[];
+}
+
+export interface LinkSession {
+  state: 'starting' | 'waiting' | 'linked' | 'failed';
+  qr?: string;
+  /** Bumped with each new QR code (WhatsApp rotates them), so the page knows to fetch it again. */
+  qrVersion: number;
+  pairingCode?: string;
+  problem?: string;
+  message?: string;
+}
+
+const RESTART =
+  'Restart NanoClaw for it to take effect (stop it and run "nanoclaw start", or "systemctl --user restart nanoclaw").';
+
+function pluginNamed(deps: ChannelsApiDeps, name: string): ChannelPlugin {
+  const plugin = deps.plugins.find((p) => p.name === name && !p.builtIn);
+  if (!plugin) throw new ApiError('not_found', `No channel named "${name.slice(0, 40)}".`);
+  return plugin;
+}
+
+/** What the page sees of a link: the QR payload only through qr.svg. */
+function view(s: LinkSession): Omit<LinkSession, 'qr'> & { qr: boolean } {
+  const { qr, ...rest } = s;
+  return { ...rest, qr: !!qr };
+}
+
+export function channelsApi(deps: ChannelsApiDeps): Hono {
+  const app = new Hono();
+  const links = new Map<string, LinkSession>();
+
+  app.post('/api/channels/:name/token', async (c) => {
+    const plugin = pluginNamed(deps, c.req.param('name'));
+    if (!plugin.tokenForm)
+      throw new ApiError('invalid', `${plugin.label} is not set up with a token: run "nanoclaw auth ${plugin.name}".`);
+    const body = await objectBody(c, 'Expected { "values": { "<setting>": "<value>" } }.');
+    const given = (body.values ?? {}) as Record<string, unknown>;
+    const values: Record<string, string> = {};
+    for (const f of plugin.tokenForm.fields) {
+      const v = given[f.key];
+      if (typeof v !== 'string' || !v.trim()) throw new ApiError('invalid', `${f.label} is missing.`);
+      values[f.key] = v.trim();
+      // Hidden before the check: a refusal may quote it back.
+      if (f.secret) registerSecret(f.key, values[f.key]);
+    }
+    let message: string;
+    try {
+      message = await plugin.tokenForm.save(values, { ...deps.env(), saveEnv: deps.saveEnv });
+    } catch (err) {
+      throw new ApiError('invalid', (err as Error).message);
+    }
+    return c.json({ message: `${message} ${RESTART}`, restart: true });
+  });
+
+  app.post('/api/channels/:name/link', async (c) => {
+    const plugin = pluginNamed(deps, c.req.param('name'));
+    if (!plugin.link)
+      throw new ApiError('invalid', `${plugin.label} is not linked by QR code: see its setup on the Channels page.`);
+    if (deps.running().includes(plugin.name))
+      throw new ApiError(
+        'conflict',
+        `${plugin.label} is already set up and running; its state is on the Channels page.`,
+      );
+    const current = links.get(plugin.name);
+    if (current && (current.state === 'starting' || current.state === 'waiting'))
+      return c.json({ link: view(current) }, 202);
+    const body = await objectBody(c, 'Expected {} or { "phone": "<number with country code>" }.');
+    const phone = typeof body.phone === 'string' && body.phone.trim() ? body.phone.trim() : undefined;
+    if (phone && !/^\+?[\d\s()-]{6,20}$/.test(phone))
+      throw new ApiError('invalid', 'Give the phone number with its country code, e.g. +44 7700 900123.');
+    const session: LinkSession = { state: 'starting', qrVersion: 0 };
+    links.set(plugin.name, session);
+    plugin
+      .link(deps.env(), {
+        phone,
+        onLinking: (l) => {
+          session.state = 'waiting';
+          if (l.qr && l.qr !== session.qr) session.qrVersion++;
+          session.qr = l.qr;
+          session.pairingCode = l.pairingCode;
+        },
+        onProblem: (problem) => (session.problem = problem),
+      })
+      .then(
+        () =>
+          Object.assign(session, {
+            state: 'linked',
+            qr: undefined,
+            pairingCode: undefined,
+            message: `${plugin.label} is linked. ${RESTART}`,
+          }),
+        (err: Error) =>
+          Object.assign(session, { state: 'failed', qr: undefined, pairingCode: undefined, problem: err.message }),
+      );
+    return c.json({ link: view(session) }, 202);
+  });
+
+  app.get('/api/channels/:name/link', (c) => {
+    const plugin = pluginNamed(deps, c.req.param('name'));
+    const session = links.get(plugin.name);
+    if (!session) throw new ApiError('not_found', `No link for ${plugin.label} has been started here.`);
+    return c.json({ link: view(session) });
+  });
+
+  app.get('/api/channels/:name/link/qr.svg', (c) => {
+    const plugin = pluginNamed(deps, c.req.param('name'));
+    const qr = links.get(plugin.name)?.qr;
+    if (!qr) throw new ApiError('not_found', `${plugin.label} is not waiting for a QR scan.`);
+    return c.body(qrSvg(qr), 200, {
+      'content-type': 'image/svg+xml',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,113 @@
+// The shapes the local API answers with, shared by the server routes (which
+// are checked against them) and the CLI (which reads them). Types only: the
+// CLI imports nothing of the server at run time.
+import type { PluginInfo } from '../channels/plugin.js';
+import type { PairingRequest } from '../../plugins/pairing/pairing.js';
+import type { ScheduledTask, TaskRun } from '../../plugins/scheduler/store.js';
+import type { UsageTotals } from '../../plugins/health/store.js';
+import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
+
+/** Any refusal: 400 invalid, 401 token, 404 not found, 409 conflict, 413 too large, 503 storage, 500 internal. */
+export interface ErrorResponse {
+  error: string;
+}
+
+export interface ApiMessage extends Pick<
+  Message,
+  'id' | 'chatJid' | 'sender' | 'senderName' | 'text' | 'timestamp' | 'fromAssistant'
+> {
+  seq: number;
+  replyTo: NonNullable<Message['replyTo']> | null;
+  attachments: Attachment[];
+}
+
+/** GET /api/chats/:jid/messages, oldest first. */
+export interface MessagesResponse {
+  messages: ApiMessage[];
+}
+/** POST /api/chats/:jid/messages (202). */
+export interface AcceptedResponse {
+  id: string;
+}
+
+export interface KnownChat {
+  jid: string;
+  name: string | null;
+  channel: string;
+  isGroup: number;
+  lastMessageAt: string | null;
+}
+/** GET /api/groups. */
+export interface GroupsResponse {
+  groups: RegisteredGroup[];
+  unregistered: KnownChat[];
+}
+/** POST /api/groups (201), PATCH /api/groups/:jid, POST /api/pairing/:code/approve. */
+export interface GroupResponse {
+  group: RegisteredGroup;
+}
+/** DELETE /api/groups/:jid (the jid) and DELETE /api/tasks/:id (the id). */
+export interface RemovedResponse {
+  removed: string;
+}
+
+/** GET /api/status. */
+export interface StatusResponse {
+  pid: number;
+  startedAt: string;
+  assistantName: string;
+  runtime: string | null;
+  problems: string[];
+  credential: boolean;
+  channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
+  /** working: in a turn; otherwise idle, waiting for a follow-up. */
+  agents: {
+    jid: string;
+    folder: string;
+    name: string;
+    startedAt: string;
+    tool: string | null;
+    working: boolean;
+    /** Sub-agents (agent teams) at work in that sandbox now. */
+    subagents?: { id: string; type: string; startedAt: string }[];
+  }[];
+  queue: { active: number; waiting: number };
+  groups: number;
+  lastError: { at: string; message: string; chatJid: string | null } | null;
+  /** The model API's current problem; null once a model call succeeds. */
+  modelError?: { at: string; kind: 'auth' | 'unavailable'; status: number | null; message: string; fix: string } | null;
+  /** Every channel plugin, set up or not, with how to set it up and link it. */
+  plugins: PluginInfo[];
+}
+
+/** GET /api/pairing. */
+export interface PairingResponse {
+  pending: PairingRequest[];
+}
+
+/** GET /api/tasks. */
+export interface TasksResponse {
+  tasks: ScheduledTask[];
+}
+/** POST /api/tasks (201), POST /api/tasks/:id/pause|resume. */
+export interface TaskResponse {
+  task: ScheduledTask;
+}
+/** GET /api/tasks/:id, runs newest first. */
+export interface TaskDetailResponse {
+  task: ScheduledTask;
+  runs: TaskRun[];
+}
+
+export type UsageRow = UsageTotals & { costUsd: number };
+/** GET /api/usage?days=30: days in the user's time zone; costUsd is an estimate. */
+export interface UsageResponse {
+  byDay: (UsageRow & { day: string })[];
+  byGroup: (UsageRow & { groupFolder: string })[];
+  byTask: (UsageRow & { taskId: string; groupFolder: string })[];
+}
+
+/** GET /api/errors. */
+export interface ErrorsResponse {
+  errors: { at: string; groupFolder: string | null; chatJid: string | null; message: string }[];
+}

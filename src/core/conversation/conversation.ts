@@ -1,0 +1,103 @@
+// The job for answering a chat: the first turn is the catch-up since the last
+// answer; each result commits the reply and moves the cursor in one
+// transaction; follow-ups are whatever arrived since the last turn was handed over.
+import { requestersOf, type AgentJob, type HostTurn } from './turn.js';
+import { formatCatchUp, isTriggered, stripInternal } from './router.js';
+import type { Store } from '../store/index.js';
+import type { StoredMessage } from '../store/messages.js';
+import type { Message, RegisteredGroup } from '../types.js';
+import type { Turn } from '../../../runner/protocol.js';
+
+export interface ConversationDeps {
+  store: Store;
+  timezone: string;
+  assistantName: string;
+  /** May this message's sender trigger the assistant in this chat? */
+  canTrigger(group: RegisteredGroup, msg: Message): boolean;
+}
+
+/** Does this message call the assistant: addressed to it, by someone allowed to? */
+export function callsAssistant(
+  deps: Pick<ConversationDeps, 'canTrigger'>,
+  group: RegisteredGroup,
+  msg: Message,
+): boolean {
+  return isTriggered(group, msg) && deps.canTrigger(group, msg);
+}
+
+/** Messages waiting for an answer, and whether any of them calls the assistant. */
+export function pendingFor(
+  deps: ConversationDeps,
+  group: RegisteredGroup,
+  afterSeq: number,
+): { messages: StoredMessage[]; triggered: boolean } {
+  const messages = deps.store.messages.after(group.jid, afterSeq).filter((m) => !m.fromAssistant);
+  const triggered = messages.some((m) => callsAssistant(deps, group, m));
+  return { messages, triggered };
+}
+
+const IMAGE_MIME: Record<string, string> = {
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  gif: 'image/gif',
+  webp: 'image/webp',
+};
+
+function toTurn(deps: ConversationDeps, messages: StoredMessage[]): Turn {
+  const images = messages.flatMap((m) =>
+    (m.attachments ?? [])
+      .filter((a) => a.kind === 'image')
+      .map((a) => ({
+        path: `/workspace/group/${a.path}`,
+        mimeType: a.mimeType ?? IMAGE_MIME[a.path.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/jpeg',
+      })),
+  );
+  const files = messages.flatMap((m) =>
+    (m.attachments ?? [])
+      .filter((a) => a.kind === 'document')
+      .map((a) => ({ path: `/workspace/group/${a.path}`, mimeType: a.mimeType ?? 'application/octet-stream' })),
+  );
+  return {
+    prompt: formatCatchUp(messages, deps.timezone, { assistantName: deps.assistantName }),
+    images: images.length ? images : undefined,
+    ...(files.length ? { files } : {}),
+  };
+}
+
+export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, sessionId: string | null): AgentJob {
+  let delivered = deps.store.outbox.cursor(group.jid);
+  // Batches handed to the agent and not yet answered, oldest first.
+  const batches: number[] = [];
+
+  const take = (): HostTurn | null => {
+    const { messages, triggered } = pendingFor(deps, group, delivered);
+    if (!triggered) return null;
+    delivered = messages[messages.length - 1].seq;
+    batches.push(delivered);
+    // Who asked: the senders of the messages that addressed the assistant, not whoever else wrote in between.
+    const requesters = requestersOf(messages.filter((m) => callsAssistant(deps, group, m)));
+    return { ...toTurn(deps, messages), requesters };
+  };
+
+  return {
+    sessionId,
+    isScheduledTask: false,
+    taskId: null,
+    acceptsFollowUps: true,
+    firstTurn: take,
+    nextTurn: take,
+    onResult(text, sid) {
+      const upTo = batches.shift();
+      if (upTo === undefined) return;
+      const reply = stripInternal(text);
+      deps.store.outbox.commitTurn({
+        chatJid: group.jid,
+        upToSeq: upTo,
+        reply: reply || undefined,
+        groupFolder: group.folder,
+        sessionId: sid ?? undefined,
+      });
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// Where a sandbox reaches its gateway: a unix socket only it has, or, for a
+// sandbox that cannot share a socket (a VM), a TCP port where each connection
+// must first present that sandbox's secret.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type http from 'node:http';
+import net from 'node:net';
+import type { Logger } from '../logger.js';
+import type { OwnPorts } from '../../plugins/egress/policy.js';
+import type { Endpoint, Identity } from './types.js';
+
+/** The first line of every connection to a TCP endpoint: `NANOCLAW <secret>\n`. */
+export const TCP_PREAMBLE = 'NANOCLAW ';
+const PREAMBLE_MAX = 200;
+
+/** Serves `server` on a fresh unix socket at `socketPath`. */
+export async function listenOnSocket(server: http.Server, socketPath: string): Promise<Endpoint> {
+  try {
+    fs.unlinkSync(socketPath);
+  } catch {
+    /* not there */
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, resolve);
+  });
+  // The sandbox user is not the host user; the socket is its only door.
+  fs.chmodSync(socketPath, 0o666);
+  return {
+    socketPath,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          try {
+            fs.unlinkSync(socketPath);
+          } catch {
+            /* gone */
+          }
+          resolve();
+        });
+      }),
+  };
+}
+
+/**
+ * Serves `server` on a TCP port of `host` (loopback unless the runtime needs
+ * another address); a connection counts only after it presents the secret.
+ */
+export async function listenOnTcp(
+  server: http.Server,
+  host: string,
+  ctx: { identity: Identity; logger: Logger; own: OwnPorts },
+): Promise<Endpoint> {
+  const { identity, own } = ctx;
+  const deps = { logger: ctx.logger };
+  const secret = crypto.randomBytes(32).toString('hex');
+  const expected = Buffer.from(TCP_PREAMBLE + secret);
+  const sockets = new Set<net.Socket>();
+  const listener = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => socket.destroy(), 5_000);
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const nl = buf.indexOf(0x0a);
+      if (nl < 0) {
+        if (buf.length > PREAMBLE_MAX) socket.destroy();
+        return;
+      }
+      socket.off('data', onData);
+      clearTimeout(timer);
+      const line = buf.subarray(0, nl);
+      const ok = line.length === expected.length && crypto.timingSafeEqual(line, expected);
+      if (!ok) {
+        deps.logger.warn(
+          { group: identity.groupFolder, from: socket.remoteAddress },
+          'gateway connection without the sandbox secret refused',
+        );
+        socket.end(
+          'HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nThis endpoint needs the sandbox secret.\n',
+        );
+        return;
+      }
+      const rest = buf.subarray(nl + 1);
+      socket.pause();
+      if (rest.length) socket.unshift(rest);
+      server.emit('connection', socket);
+      socket.resume();
+    };
+    socket.on('data', onData);
+  });
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(0, host, resolve);
+  });
+  const port = (listener.address() as net.AddressInfo).port;
+  own.ports.add(port);
+  return {
+    socketPath: '',
+    address: `tcp://${host}:${port}`,
+    secret,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
+        listener.close(() => {
+          own.ports.delete(port);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,193 @@
+// The bubblewrap runtime (Linux, no daemon). The sandbox gets new namespaces for
+// everything (no network at all: --unshare-all), a non-root uid, a private /tmp,
+// a read-only view of the system's programs, and only the mounts it was given.
+// Memory, process and CPU limits come from a cgroup where this host may create
+// one, otherwise from rlimits on the process inside.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { SandboxProcess, SandboxRuntime, SandboxSpec } from '../types.js';
+import {
+  createSandboxCgroup,
+  describeSupport,
+  detectCgroups,
+  limitChecker,
+  removeStaleCgroups,
+  watchLimits,
+  type CgroupSupport,
+} from './cgroups.js';
+import { spawnSandbox } from './spawn.js';
+
+export const SANDBOX_UID = 1000;
+
+/** System paths the agent's tools need, read-only. Secrets never live here. */
+const SYSTEM_RO = [
+  '/usr',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib64',
+  '/lib32',
+  '/etc/alternatives',
+  '/etc/ssl',
+  '/etc/ca-certificates',
+  '/etc/localtime',
+  '/etc/nsswitch.conf',
+  '/etc/ld.so.cache',
+  '/etc/mime.types',
+  // Chromium's fonts and its Debian launcher settings (the agent's browser).
+  '/etc/fonts',
+  '/etc/chromium.d',
+  '/etc/chromium',
+];
+
+function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 10_000 }, (err, stdout, stderr) => resolve({ ok: !err, out: `${stdout}${stderr}` }));
+  });
+}
+
+/**
+ * Without a cgroup, the process inside gets rlimits: RLIMIT_NPROC (counted per
+ * user in the sandbox's own user namespace) and RLIMIT_DATA (heap, not address
+ * space: V8 and WebAssembly reserve far more address space than they use).
+ */
+export function rlimitPrefix(limits: SandboxSpec['limits']): string[] {
+  if (!fs.existsSync('/usr/bin/prlimit')) return [];
+  return ['/usr/bin/prlimit', `--nproc=${limits.pids}`, `--data=${limits.memoryMb * 1024 * 1024}`, '--'];
+}
+
+/** Every option bwrap needs, without the command (they go through --args, see start). */
+export function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
+  const args = [
+    '--unshare-all',
+    '--die-with-parent',
+    '--new-session',
+    '--uid',
+    String(SANDBOX_UID),
+    '--gid',
+    String(SANDBOX_UID),
+    '--hostname',
+    'nanoclaw',
+    '--cap-drop',
+    'ALL',
+  ];
+  for (const p of SYSTEM_RO) args.push('--ro-bind-try', p, p);
+  args.push(
+    '--ro-bind',
+    path.join(etcDir, 'passwd'),
+    '/etc/passwd',
+    '--ro-bind',
+    path.join(etcDir, 'group'),
+    '/etc/group',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    '--tmpfs',
+    '/home',
+    '--dir',
+    '/home/node',
+    '--dir',
+    '/run/nanoclaw',
+  );
+  for (const m of spec.mounts) args.push(m.readonly ? '--ro-bind' : '--bind', m.hostPath, m.containerPath);
+  if (spec.gatewaySocket) args.push('--bind', spec.gatewaySocket, spec.gatewaySocketInside);
+  args.push('--chdir', spec.workdir, '--clearenv');
+  for (const [k, v] of Object.entries(spec.env)) args.push('--setenv', k, v);
+  return args;
+}
+
+/** bwrap's --args format: each argument followed by a NUL. */
+export function argsFile(args: string[]): Buffer {
+  for (const a of args)
+    if (a.includes('\0')) throw new Error(`A sandbox argument contains a NUL byte: ${JSON.stringify(a.slice(0, 100))}`);
+  return Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
+}
+
+/** Puts the shell into each cgroup before it execs, so every process the sandbox forks starts inside. */
+function cgroupWrapper(procsFiles: string[], command: string, args: string[]): [string, string[]] {
+  const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
+  return ['/bin/sh', ['-c', script, 'nanoclaw-limits', String(procsFiles.length), ...procsFiles, command, ...args]];
+}
+
+export function createBwrapRuntime(opts: { dataDir: string; installId?: string }): SandboxRuntime {
+  const etcDir = path.join(opts.dataDir, 'sandbox-etc');
+  const install = opts.installId ?? 'default';
+  let support: CgroupSupport | null = null;
+  const cgroups = () => (support ??= detectCgroups());
+  const writeEtc = () => {
+    fs.mkdirSync(etcDir, { recursive: true });
+    fs.writeFileSync(
+      path.join(etcDir, 'passwd'),
+      `root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:${SANDBOX_UID}:${SANDBOX_UID}:node:/home/node:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+    );
+    fs.writeFileSync(path.join(etcDir, 'group'), `root:x:0:\nnode:x:${SANDBOX_UID}:\nnogroup:x:65534:\n`);
+  };
+  return {
+    name: 'bwrap',
+    async check() {
+      const version = await run('bwrap', ['--version']);
+      if (!version.ok)
+        return {
+          ok: false,
+          reason:
+            'bubblewrap is not installed: install it (apt-get install bubblewrap, or dnf install bubblewrap) or use Docker.',
+        };
+      const probe = await run('bwrap', [
+        '--unshare-all',
+        '--uid',
+        String(SANDBOX_UID),
+        '--ro-bind',
+        '/',
+        '/',
+        '--proc',
+        '/proc',
+        '--dev',
+        '/dev',
+        'true',
+      ]);
+      if (!probe.ok) {
+        return {
+          ok: false,
+          reason: `bubblewrap cannot create a sandbox here (${probe.out.trim().slice(0, 200)}). Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or use Docker.`,
+        };
+      }
+      return { ok: true };
+    },
+    describe: () => `bwrap; limits: ${describeSupport(cgroups())}`,
+    async removeOrphans() {
+      // bwrap sandboxes die with the host (--die-with-parent); only their cgroups can outlive a crash.
+      removeStaleCgroups(cgroups(), `${install}-`);
+    },
+    start(spec: SandboxSpec): SandboxProcess {
+      writeEtc();
+      const cg = createSandboxCgroup(cgroups(), `${install}-${spec.id}`, spec.limits);
+      // The options name host paths (the home, the groups, the socket): they go
+      // through fd 3, since the sandbox's pid 1 is bwrap and /proc/1/cmdline shows
+      // its argv. Only the command, all inside paths, stays on it (bwrap wants it there).
+      let command = 'bwrap';
+      let args = ['--args', '3', '--', ...(cg ? [] : rlimitPrefix(spec.limits)), ...spec.command];
+      if (cg) [command, args] = cgroupWrapper(cg.procsFiles, command, args);
+      const fd3 = argsFile(bwrapOptions(spec, etcDir));
+      const proc = spawnSandbox(command, args, {
+        env: { PATH: '/usr/bin:/bin' },
+        outputCapBytes: spec.limits.outputCapBytes,
+        fifo: path.join(etcDir, '..', `out-${spec.id}`),
+        fd3,
+      });
+      if (cg) {
+        const check = limitChecker(cg.counters, spec.limits);
+        proc.setLimitCheck(check);
+        const unwatch = watchLimits(check, (reason) => proc.stop(reason));
+        void proc.exited.then(async () => {
+          unwatch();
+          await cg.destroy();
+        });
+      }
+      return proc;
+    },
+  };
+}

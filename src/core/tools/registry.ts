@@ -1,0 +1,65 @@
+// The tool registry. Each nanoclaw tool is declared once: its definition (name,
+// schema, main chat only; runner/tool-definitions.ts, which the runner shows the
+// model), what of a call needs the owner's yes, and its handler. Dispatch,
+// argument parsing, the main-only rule and "ask me first" follow from the
+// declaration here, so no handler restates them.
+import type { z } from 'zod';
+import type { Action } from '../../plugins/approvals/approvals.js';
+import type { Identity } from '../gateway/gateway.js';
+import type { ToolAnswer } from '../../../runner/protocol.js';
+import { parseArgs, type ToolDefinition } from '../../../runner/tool-definitions.js';
+import { refuse } from './answer.js';
+
+type Args<S extends z.ZodRawShape> = z.output<z.ZodObject<S>>;
+
+/** What the owner must approve before this call runs, or null when this call needs nothing. */
+export type ApprovalOf<S extends z.ZodRawShape> = (identity: Identity, args: Args<S>) => Omit<Action, 'reason'> | null;
+
+export interface HostTool {
+  def: ToolDefinition;
+  approval?: ApprovalOf<z.ZodRawShape>;
+  handle(identity: Identity, args: unknown): ToolAnswer | Promise<ToolAnswer>;
+}
+
+/** Declares a tool: its definition, its handler (given parsed arguments) and, optionally, the approval it needs. */
+export function tool<S extends z.ZodRawShape>(
+  def: ToolDefinition<S>,
+  handle: (identity: Identity, args: Args<NoInfer<S>>) => ToolAnswer | Promise<ToolAnswer>,
+  opts: { approval?: ApprovalOf<NoInfer<S>> } = {},
+): HostTool {
+  return {
+    def: def as unknown as ToolDefinition,
+    approval: opts.approval as ApprovalOf<z.ZodRawShape> | undefined,
+    handle: handle as HostTool['handle'],
+  };
+}
+
+export interface RegistryDeps {
+  tools: readonly HostTool[];
+  /** The owner's answer to an action a tool declared: null to go ahead, or why not. */
+  approve?(identity: Identity, action: Omit<Action, 'reason'>): Promise<string | null>;
+}
+
+export type ToolCall = (identity: Identity, name: string, args: unknown) => Promise<ToolAnswer>;
+
+export function createToolRegistry(deps: RegistryDeps): ToolCall {
+  const byName = new Map<string, HostTool>();
+  for (const t of deps.tools) {
+    if (byName.has(t.def.name)) throw new Error(`Two tools are named "${t.def.name}"; each tool is declared once.`);
+    byName.set(t.def.name, t);
+  }
+  return async (identity, name, args) => {
+    const t = typeof name === 'string' ? byName.get(name) : undefined;
+    if (!t) return refuse(`Unknown tool "${String(name).slice(0, 40)}".`);
+    if (t.def.mainOnly && !identity.isMain) return refuse(`Only the main chat can use ${t.def.name}.`);
+    const p = parseArgs(t.def, args);
+    if ('error' in p) return refuse(p.error);
+    // Who started this turn, as it was when the call arrived: an approval wait does not change it.
+    const called: Identity = { ...identity, turn: identity.turn };
+    const action = t.approval?.(called, p.data);
+    // Without the approvals part nothing is held: asking first is that part's promise.
+    const held = action && (await deps.approve?.(called, action));
+    if (held) return refuse(held);
+    return t.handle(called, p.data);
+  };
+}

@@ -1,5 +1,0 @@
-// How a nanoclaw tool answers the model: a result, or a refusal that says why.
-import type { ToolAnswer } from '../../runner/protocol.js';
-
-export const refuse = (error: string): ToolAnswer => ({ ok: false, error });
-export const ok = (text: string): ToolAnswer => ({ ok: true, text });
