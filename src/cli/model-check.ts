@@ -2,7 +2,7 @@
 // (count_tokens), so `doctor` and `start` can say whether the model will answer
 // before a chat finds out the hard way.
 import type { Config } from '../core/config/config.js';
-import { authFix, credentialName, errorDetail } from '../plugins/health/model-health.js';
+import { authFix, credentialName, errorDetail } from '../core/gateway/model-problem.js';
 import type { CheckResult } from '../core/channels/plugin.js';
 
 const PROBE_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] });

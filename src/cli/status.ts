@@ -4,7 +4,7 @@
 import type { Config } from '../core/config/config.js';
 import type { ScheduledTask } from '../plugins/scheduler/store.js';
 import type { StatusResponse, TasksResponse } from '../core/api/types.js';
-import { clip } from '../plugins/health/model-health.js';
+import { clip } from '../core/gateway/model-problem.js';
 import { apiClient, readBody, type ApiClient } from './api-client.js';
 import { duration, flag, localTime, paint } from '../core/term.js';
 

@@ -2,7 +2,7 @@
 import { pluginInfo, type ChannelPlugin } from './channels/plugin.js';
 import type { StatusResponse } from './api/types.js';
 import type { LiveAgent } from './agent/agent.js';
-import { describeProblem, type ModelProblem } from '../plugins/health/model-health.js';
+import { describeProblem, type ModelProblem } from './gateway/model-problem.js';
 import type { GroupQueue } from './queue/group-queue.js';
 import type { Store } from './store/index.js';
 import type { Channel, ChannelState, SandboxRuntime } from './types.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createGateway, type EndpointHandlers, type Identity } from '../../src/core/gateway/gateway.js';
 import { silentLogger } from '../../src/core/logger.js';
-import type { UsageRecord } from '../../src/plugins/health/store.js';
+import type { UsageRecord } from '../../src/core/gateway/types.js';
 import { connectGateway } from '../../runner/gateway-client.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 

@@ -11,7 +11,7 @@ import type { Gateway, Identity } from '../gateway/gateway.js';
 import type { HomePaths } from '../config/home.js';
 import type { Logger } from '../logger.js';
 import { egressRules } from '../../plugins/egress/policy.js';
-import { clip, describeProblem, type ModelOutcome, type ModelProblem } from '../../plugins/health/model-health.js';
+import { clip, describeProblem, type ModelOutcome, type ModelProblem } from '../gateway/model-problem.js';
 import { extraMountsFor, groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
 import { browserSetup } from '../../plugins/browser/browser.js';

@@ -3,10 +3,9 @@
 import type { Store } from '../store/index.js';
 import type { Channel, MessageButton } from '../types.js';
 
-export function createOwnerNotice(
-  store: Store,
-  channels: readonly Channel[],
-): (text: string, opts?: { buttons?: MessageButton[] }) => void {
+export type OwnerNotice = (text: string, opts?: { buttons?: MessageButton[] }) => void;
+
+export function createOwnerNotice(store: Store, channels: readonly Channel[]): OwnerNotice {
   return (text, opts = {}) => {
     const mains = store.groups.list().filter((g) => g.isMain);
     const target =

@@ -12,7 +12,7 @@ import {
   unreachable,
   type ModelOutcome,
   type ModelProblem,
-} from '../../plugins/health/model-health.js';
+} from './model-problem.js';
 import type { EndpointHandlers, GatewayDeps, Identity } from './types.js';
 import { json, readBody } from './wire.js';
 

@@ -1,13 +1,26 @@
 // The gateway's seams: who a sandbox is (fixed by the endpoint it calls), what
 // the live agent behind an endpoint answers, and what the host gives the gateway.
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Credential } from '../config/config.js';
 import type { TurnContext } from '../conversation/turn.js';
 import type { Logger } from '../logger.js';
-import type { UsageRecord } from '../../plugins/health/store.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer } from '../../../runner/protocol.js';
 import type { EgressRules, OwnPorts, Resolver } from '../../plugins/egress/policy.js';
 import type { EgressEvent } from '../../plugins/egress/proxy.js';
-import type { ModelOutcome } from '../../plugins/health/model-health.js';
+import type { ModelOutcome } from './model-problem.js';
+
+/** One model call's usage, as the upstream reported it. */
+export interface UsageRecord {
+  groupFolder: string;
+  sessionId?: string | null;
+  taskId?: string | null;
+  model?: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
 
 export interface Identity {
   groupFolder: string;
@@ -77,4 +90,20 @@ export interface Endpoint {
   address?: string;
   secret?: string;
   close(): Promise<void>;
+}
+
+/** What plugins add to every sandbox's gateway. */
+export interface GatewayHooks {
+  /** Each model call's usage. */
+  onUsage?(u: UsageRecord): void;
+  /** What each model call's answer says about the model API. */
+  onModelCall?(identity: Identity, outcome: ModelOutcome): void;
+  /**
+   * The sandbox's network: its proxy requests (CONNECT and absolute URIs). Without a plugin that
+   * handles them, a sandbox reaches nothing but the model API.
+   */
+  network?: {
+    connect(identity: Identity, req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
+    request(identity: Identity, req: http.IncomingMessage, res: http.ServerResponse): Promise<void>;
+  };
 }

@@ -1,38 +1,42 @@
-// The store: one SQLite database, every query grouped by what it is about.
+// The store: one SQLite database, every query grouped by what it is about. Plugins add
+// their own groups of queries (`store.tasks`, `store.approvals`), each declared in
+// StoreExtensions by the plugin that brings it.
 import { openDatabase, retryWritesOnFull, type DB } from './db.js';
 import { messageQueries } from './messages.js';
 import { groupQueries } from './groups.js';
 import { outboxQueries } from './outbox.js';
-import { usageQueries } from '../../plugins/health/store.js';
-import { taskQueries } from '../../plugins/scheduler/store.js';
-import { pairingQueries } from '../../plugins/pairing/store.js';
 import { identityQueries } from './identities.js';
-import { forgetQueries } from '../../plugins/forget/store.js';
-import { approvalQueries } from '../../plugins/approvals/store.js';
 
-export type Store = ReturnType<typeof createStore>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by plugins (declaration merging)
+export interface StoreExtensions {}
 
-export function createStore(db: DB) {
+export type CoreStore = ReturnType<typeof coreQueries>;
+export type Store = CoreStore & StoreExtensions;
+export type StoreExtension = (db: DB) => Partial<StoreExtensions>;
+
+function coreQueries(db: DB) {
   return {
     db,
     messages: messageQueries(db),
     groups: groupQueries(db),
     outbox: outboxQueries(db),
-    usage: usageQueries(db),
-    tasks: taskQueries(db),
-    pairing: pairingQueries(db),
     identities: identityQueries(db),
-    forget: forgetQueries(db),
-    approvals: approvalQueries(db),
     close(): void {
       db.close();
     },
   };
 }
 
+export function createStore(db: DB, extend: readonly StoreExtension[] = []): Store {
+  return Object.assign(coreQueries(db), ...extend.map((e) => e(db))) as Store;
+}
+
 /** `releaseSpace` (the disk reserve) is called once when a write finds the disk full. */
-export function openStore(file: string, opts: { releaseSpace?: () => boolean } = {}): Store {
+export function openStore(
+  file: string,
+  opts: { releaseSpace?: () => boolean; extend?: readonly StoreExtension[] } = {},
+): Store {
   const db = openDatabase(file);
   if (opts.releaseSpace) retryWritesOnFull(db, opts.releaseSpace);
-  return createStore(db);
+  return createStore(db, opts.extend);
 }

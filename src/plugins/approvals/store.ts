@@ -106,3 +106,11 @@ export function approvalQueries(db: DB, now: () => number = Date.now) {
 }
 
 export type ApprovalQueries = ReturnType<typeof approvalQueries>;
+
+declare module '../../core/store/index.js' {
+  interface StoreExtensions {
+    approvals: ReturnType<typeof approvalQueries>;
+  }
+}
+/** This plugin's queries on the store. */
+export const approvalsStore = (db: DB) => ({ approvals: approvalQueries(db) });

@@ -315,3 +315,11 @@ export function forgetQueries(db: DB) {
     },
   };
 }
+
+declare module '../../core/store/index.js' {
+  interface StoreExtensions {
+    forget: ReturnType<typeof forgetQueries>;
+  }
+}
+/** This plugin's queries on the store. */
+export const forgetStore = (db: DB) => ({ forget: forgetQueries(db) });

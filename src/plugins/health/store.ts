@@ -1,16 +1,6 @@
 // Token usage per model call, and the errors the chats were told about.
 import type { DB } from '../../core/store/db.js';
-
-export interface UsageRecord {
-  groupFolder: string;
-  sessionId?: string | null;
-  taskId?: string | null;
-  model?: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-}
+import type { UsageRecord } from '../../core/gateway/types.js';
 
 export interface UsageTotals {
   inputTokens: number;
@@ -78,3 +68,11 @@ export function usageQueries(db: DB) {
     },
   };
 }
+
+declare module '../../core/store/index.js' {
+  interface StoreExtensions {
+    usage: ReturnType<typeof usageQueries>;
+  }
+}
+/** This plugin's queries on the store. */
+export const usageStore = (db: DB) => ({ usage: usageQueries(db) });

@@ -70,3 +70,11 @@ export function pairingQueries(db: DB, now: () => number = Date.now) {
 }
 
 export type PairingQueries = ReturnType<typeof pairingQueries>;
+
+declare module '../../core/store/index.js' {
+  interface StoreExtensions {
+    pairing: ReturnType<typeof pairingQueries>;
+  }
+}
+/** This plugin's queries on the store. */
+export const pairingStore = (db: DB) => ({ pairing: pairingQueries(db) });

@@ -245,3 +245,11 @@ export function taskQueries(db: DB) {
 }
 
 export type TaskQueries = ReturnType<typeof taskQueries>;
+
+declare module '../../core/store/index.js' {
+  interface StoreExtensions {
+    tasks: ReturnType<typeof taskQueries>;
+  }
+}
+/** This plugin's queries on the store. */
+export const tasksStore = (db: DB) => ({ tasks: taskQueries(db) });

@@ -1,0 +1,118 @@
+// The one seam every feature plugs in through (src/plugins/<name>/index.ts, listed in
+// src/plugins/index.ts). A plugin is an object: what it brings before the host starts
+// (a chat app, sandbox runtimes, store queries) and a `setup` that gets the running
+// core and answers with its parts. The core never imports a plugin; it only runs the
+// parts it is given, and stops them in reverse.
+import type { Hono } from 'hono';
+import type { Approver } from './ask.js';
+import type { LiveAgent } from './agent/agent.js';
+import type { ChannelPlugin } from './channels/plugin.js';
+import type { Config } from './config/config.js';
+import type { HomePaths } from './config/home.js';
+import type { ConversationDeps } from './conversation/conversation.js';
+import type { OwnerNotice } from './delivery/owner-notice.js';
+import type { GatewayHooks } from './gateway/types.js';
+import type { InboundStep } from './inbound/receive.js';
+import type { Logger } from './logger.js';
+import type { GroupQueue } from './queue/group-queue.js';
+import type { RuntimeContext } from './sandbox/runtimes.js';
+import type { DB } from './store/db.js';
+import type { Store, StoreExtensions } from './store/index.js';
+import type { HostTool } from './tools/registry.js';
+import type { ButtonAnswer, ButtonPress, Channel, Message, Mount, RegisteredGroup, SandboxRuntime } from './types.js';
+import type { AgentJob, RunAgent } from './conversation/turn.js';
+
+export interface Plugin {
+  readonly name: string;
+  /** A chat app: settings, setup, doctor, and the channel it starts when configured. */
+  readonly channel?: ChannelPlugin;
+  /** Sandbox runtimes by the name NANOCLAW_RUNTIME gives them. */
+  readonly runtimes?: Readonly<Record<string, (ctx: RuntimeContext) => SandboxRuntime>>;
+  /** Its own queries on the store (`store.<name>`), declared in StoreExtensions by the plugin. */
+  readonly store?: (db: DB) => Partial<StoreExtensions>;
+  /** Plugs into the running core; what it answers is used from then on. */
+  setup?(core: PluginCore): PluginParts | void | Promise<PluginParts | void>;
+}
+
+/** The running core, as a plugin sees it. */
+export interface PluginCore {
+  config: Config;
+  paths: HomePaths;
+  store: Store;
+  logger: Logger;
+  channels: readonly Channel[];
+  channelPlugins: readonly ChannelPlugin[];
+  agents: ReadonlyMap<string, LiveAgent>;
+  queue: GroupQueue;
+  conversation: ConversationDeps;
+  runtime: SandboxRuntime | null;
+  /** Tells the owner in their main chat (a connected chat app's before the local one). */
+  notifyOwner: OwnerNotice;
+  /** Asks the owner, through whichever plugin answers (refuses what needs asking when none does). */
+  approver: Approver;
+  /** Forgets a chat's session, stopping its agent first. */
+  resetSession(folder: string): void;
+  /** Hands a message to the host as if a channel received it. */
+  receive(msg: Message, channel: Channel): number | null;
+  /** The host's own ports: no sandbox may reach them. */
+  ownPorts: Set<number>;
+  /** Options the host was started with (test clocks, DNS). */
+  now?: () => number;
+  resolve?: (host: string) => Promise<string[]>;
+}
+
+/** What a sandbox gets from a plugin when it starts. */
+export interface SandboxParts {
+  mounts?: Mount[];
+  env?: Record<string, string>;
+  /** Replaces the group's own host-folder mounts (mount_write staging). */
+  hostMounts?: Mount[];
+  /** After each tool call and at turn end: what to tell the agent, if anything. */
+  settle?(): Promise<string | null>;
+  /** The sandbox is gone. */
+  end?(): void;
+}
+
+export interface SandboxStart {
+  id: string;
+  group: RegisteredGroup;
+  /** The group as stored now (settings may change while its sandbox lives). */
+  current(): RegisteredGroup;
+  runtime: SandboxRuntime;
+  /** The group's host folders, as the mount allowlist allowed them. */
+  hostMounts: Mount[];
+}
+
+export interface PluginParts {
+  /** Steps a stored message passes before the trigger decides (pairing, consent, approval answers). */
+  inbound?: InboundStep[];
+  /** Runs before a channel's message is routed (voice notes become text). */
+  receive?(msg: Message, next: (msg: Message) => void): void;
+  /** A button a channel showed was tapped. */
+  onButton?(press: ButtonPress): Promise<ButtonAnswer | null>;
+  tools?: HostTool[];
+  /** What a sandbox gets when it starts; throw to refuse the start with that message. */
+  sandbox?(s: SandboxStart): SandboxParts | void;
+  /** Before an agent starts: why it may not (a full disk), or null. */
+  refuseRun?(group: RegisteredGroup): string | null;
+  afterRun?(group: RegisteredGroup): void;
+  /** A queued task's run. */
+  runTask?(taskId: string, run: RunAgent): Promise<void>;
+  /** The queue gave up on a chat's messages. */
+  onGiveUp?(jid: string): void;
+  gateway?: GatewayHooks;
+  approver?: Approver;
+  /** Routes on the local API (behind its token). */
+  api?(app: Hono): void;
+  /** Fields for GET /api/status. */
+  status?(): Record<string, unknown>;
+  /** Named things the host object exposes (host.scheduler, host.approvals). */
+  expose?: Record<string, unknown>;
+  /** After every channel connected and recovery ran. */
+  start?(): void;
+  /** Stops taking work; awaited before agents are stopped. */
+  drain?(): void | Promise<void>;
+  stop?(): void | Promise<void>;
+}
+
+export type { AgentJob };
