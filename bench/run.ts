@@ -14,7 +14,7 @@ import { startHost, type HostOptions } from '../src/host.js';
 import { silentLogger } from '../src/core/logger.js';
 import { projectRoot } from '../src/core/config/project-root.js';
 import { formatCatchUp } from '../src/core/conversation/router.js';
-import { openStore } from '../src/core/store/index.js';
+import { openStore } from '../src/host.js';
 import type { Channel, ChannelPacing, Message } from '../src/core/types.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../test/support/fake-anthropic.js';
 import { telegramLatency } from './channel-telegram.js';
@@ -175,6 +175,7 @@ async function gatewayLatency(runs: number) {
 async function runtimes(samples: number) {
   const { measureColdStart } = await import('./hooks.js');
   const { selectRuntime } = await import('../src/core/sandbox/runtimes.js');
+  const { RUNTIMES } = await import('../src/plugins/index.js');
   for (const name of ['bwrap', 'docker', 'podman'] as const) {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), `nanoclaw-bench-${name}-`));
     try {
@@ -182,6 +183,7 @@ async function runtimes(samples: number) {
         dataDir: path.join(home, 'data'),
         home,
         image: process.env.NANOCLAW_IMAGE,
+        more: RUNTIMES,
       });
       if (!runtime) {
         row(

@@ -3,7 +3,8 @@
 // to link by QR code or pairing code). Secrets are read without echo on a
 // terminal, or from stdin when piped; never printed.
 import type { Config } from '../core/config/config.js';
-import { CHANNELS, pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
+import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
+import { CHANNELS } from '../plugins/index.js';
 import { registerSecret } from '../core/secrets.js';
 import { setEnvValues } from '../core/config/env-file.js';
 import { fetchStatus } from './status.js';

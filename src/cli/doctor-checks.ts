@@ -7,7 +7,8 @@ import { homePaths } from '../core/config/home.js';
 import { projectRoot } from '../core/config/project-root.js';
 import { describeRuntimes, selectRuntime } from '../core/sandbox/runtimes.js';
 import { loadMountAllowlist } from '../core/sandbox/mount-allowlist.js';
-import { CHANNELS, pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
+import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
+import { CHANNELS, RUNTIMES } from '../plugins/index.js';
 import type { CheckResult } from '../core/channels/plugin.js';
 import { fetchStatus, troubles } from './status.js';
 import { probeModel } from './model-check.js';
@@ -52,7 +53,7 @@ export function checkBuild(): CheckResult {
 /** The runtime in use; the others only with `all` (doctor --all), since the user does not use them. */
 export async function checkRuntime(config: Config, all = false): Promise<CheckResult> {
   const paths = homePaths(config.home);
-  const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage };
+  const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage, more: RUNTIMES };
   const { runtime, problems, skipped } = await selectRuntime(config.runtime, ctx);
   const notes = all ? (await describeRuntimes(ctx)).map((r) => `${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}`) : [];
   if (runtime) {
@@ -265,6 +266,7 @@ export async function checkBrowser(config: Config, problemsFor = browserProblems
     dataDir: paths.data,
     home: config.home,
     image: config.sandboxImage,
+    more: RUNTIMES,
   });
   if (!runtime) return null;
   const problems = problemsFor(runtime.name);

@@ -1,5 +1,5 @@
 // `nanoclaw groups list|add|remove`, through the running host's API.
-import { APPROVAL_KINDS, APPROVAL_MODES, DEFAULT_POLICY } from '../plugins/approvals/approvals.js';
+import { APPROVAL_KINDS, APPROVAL_MODES, DEFAULT_POLICY } from '../core/ask.js';
 import type { Config } from '../core/config/config.js';
 import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types.js';
 import type { GroupResponse, GroupsResponse, RemovedResponse } from '../core/api/types.js';

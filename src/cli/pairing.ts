@@ -1,6 +1,7 @@
 // `nanoclaw pairing list|approve <code>`: strangers waiting to talk to the assistant.
 import type { Config } from '../core/config/config.js';
-import type { GroupResponse, PairingResponse } from '../core/api/types.js';
+import type { GroupResponse } from '../core/api/types.js';
+import type { PairingResponse } from '../plugins/pairing/api.js';
 import { apiClient, readBody, refusal } from './api-client.js';
 
 export async function pairingCommand(args: string[], config: Config): Promise<number> {

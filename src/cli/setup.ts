@@ -4,7 +4,8 @@
 import { loadConfig, type Config } from '../core/config/config.js';
 import { homePaths } from '../core/config/home.js';
 import { selectRuntime } from '../core/sandbox/runtimes.js';
-import { CHANNELS, pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
+import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
+import { CHANNELS, RUNTIMES } from '../plugins/index.js';
 import { exitOnCtrlC, saveClaudeCredential } from './auth.js';
 import { setEnvValues } from '../core/config/env-file.js';
 import { paint, type Prompter } from '../core/term.js';
@@ -74,6 +75,7 @@ async function setupSteps(deps: SetupDeps): Promise<Config> {
     dataDir: paths.data,
     home: config.home,
     image: config.sandboxImage,
+    more: RUNTIMES,
   });
   if (runtime) out.write(`   ${p.ok('✓')} Agents will run in ${runtime.describe?.() ?? runtime.name}.\n`);
   else {

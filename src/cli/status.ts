@@ -3,7 +3,8 @@
 // (the LSB convention for "not running", so scripts can tell the two apart).
 import type { Config } from '../core/config/config.js';
 import type { ScheduledTask } from '../plugins/scheduler/store.js';
-import type { StatusResponse, TasksResponse } from '../core/api/types.js';
+import type { StatusResponse } from '../core/api/types.js';
+import type { TasksResponse } from '../plugins/scheduler/api.js';
 import { clip } from '../core/gateway/model-problem.js';
 import { apiClient, readBody, type ApiClient } from './api-client.js';
 import { duration, flag, localTime, paint } from '../core/term.js';

@@ -2,7 +2,7 @@
 // through the running host's API. Times are shown in this machine's local time.
 import type { Config } from '../core/config/config.js';
 import type { ScheduledTask } from '../plugins/scheduler/store.js';
-import type { TaskDetailResponse, TaskResponse, TasksResponse } from '../core/api/types.js';
+import type { TaskDetailResponse, TaskResponse, TasksResponse } from '../plugins/scheduler/api.js';
 import { apiClient, readBody, refusal } from './api-client.js';
 import { duration, localTime, paint, positional } from '../core/term.js';
 

@@ -4,6 +4,7 @@
 // core and answers with its parts. The core never imports a plugin; it only runs the
 // parts it is given, and stops them in reverse.
 import type { Hono } from 'hono';
+import type { HostStatus } from './status.js';
 import type { Approver } from './ask.js';
 import type { LiveAgent } from './agent/agent.js';
 import type { ChannelPlugin } from './channels/plugin.js';
@@ -51,9 +52,11 @@ export interface PluginCore {
   /** Asks the owner, through whichever plugin answers (refuses what needs asking when none does). */
   approver: Approver;
   /** Forgets a chat's session, stopping its agent first. */
-  resetSession(folder: string): void;
+  resetSession(folder: string): Promise<void>;
   /** Hands a message to the host as if a channel received it. */
   receive(msg: Message, channel: Channel): number | null;
+  /** What GET /api/status answers. */
+  status(): HostStatus;
   /** The host's own ports: no sandbox may reach them. */
   ownPorts: Set<number>;
   /** Options the host was started with (test clocks, DNS). */
@@ -65,7 +68,7 @@ export interface PluginCore {
 export interface SandboxParts {
   mounts?: Mount[];
   env?: Record<string, string>;
-  /** Replaces the group's own host-folder mounts (mount_write staging). */
+  /** Replaces the group's host-folder mounts when mount_write is ask (staged copies); otherwise they are read-only. */
   hostMounts?: Mount[];
   /** After each tool call and at turn end: what to tell the agent, if anything. */
   settle?(): Promise<string | null>;
@@ -79,7 +82,7 @@ export interface SandboxStart {
   /** The group as stored now (settings may change while its sandbox lives). */
   current(): RegisteredGroup;
   runtime: SandboxRuntime;
-  /** The group's host folders, as the mount allowlist allowed them. */
+  /** The group's host folders as the mount allowlist allows them; a replacement is used only when mount_write is ask. */
   hostMounts: Mount[];
 }
 
@@ -98,8 +101,10 @@ export interface PluginParts {
   afterRun?(group: RegisteredGroup): void;
   /** A queued task's run. */
   runTask?(taskId: string, run: RunAgent): Promise<void>;
-  /** The queue gave up on a chat's messages. */
-  onGiveUp?(jid: string): void;
+  /** The queue gave up on a chat's messages; `told` is what the chat was told. */
+  onGiveUp?(jid: string, told: string): void;
+  /** The disk is full: free what was set aside; true when something was. */
+  releaseSpace?(): boolean;
   gateway?: GatewayHooks;
   approver?: Approver;
   /** Routes on the local API (behind its token). */

@@ -7,11 +7,14 @@ import type { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ensureHome, homePaths, type HomePaths } from '../../src/core/config/home.js';
 import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from '../../src/core/groups/registration.js';
-import { storeProblem } from '../../src/host.js';
-import { openStore, type Store } from '../../src/core/store/index.js';
+import { openStore, storeProblem } from '../../src/host.js';
+import type { Store } from '../../src/core/store/index.js';
+import { tasksApi } from '../../src/plugins/scheduler/api.js';
+import { pairingApi } from '../../src/plugins/pairing/api.js';
 import { createApi } from '../../src/core/api/app.js';
 import { statusFor, type ApiErrorCode } from '../../src/core/api/errors.js';
-import type { ErrorResponse, MessagesResponse, TaskResponse } from '../../src/core/api/types.js';
+import type { ErrorResponse, MessagesResponse } from '../../src/core/api/types.js';
+import type { TaskResponse } from '../../src/plugins/scheduler/api.js';
 import { makeHome } from '../support/harness.js';
 
 const TOKEN = 'test-token-0123456789';
@@ -43,15 +46,20 @@ beforeEach(() => {
     register: (input) => registerGroup({ store, paths, assistantName: 'Andy' }, input as unknown as RegisterInput),
     unregister: (jid) => unregisterGroup({ store }, jid),
     checkMounts: () => null,
-    pairing: {
-      pendingPairings: () => pairing.pending(),
-      approvePairing: (code) => ({ ok: false, error: `No pending pairing has the code ${code}.` }),
-    },
     status: () => {
       throw new Error('status is not asked for here');
     },
-    recentErrors: (n) => store.usage.recentErrors(n),
-    tasks: { store, timezone: 'UTC', onChange: () => {} },
+    // The plugins' routes on the same app, as the host adds them.
+    extend: (a) => {
+      a.route('/', tasksApi({ store, timezone: 'UTC', onChange: () => {} }));
+      a.route(
+        '/',
+        pairingApi({
+          pendingPairings: () => pairing.pending(),
+          approvePairing: (code) => ({ ok: false, error: `No pending pairing has the code ${code}.` }),
+        }),
+      );
+    },
   });
 });
 afterEach(() => {

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { WINDOW_MARGIN_MS, createDelivery, createPacer, type Delivery } from '../../src/core/delivery/delivery.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { openStore, type Store } from '../../src/core/store/index.js';
+import { openStore } from '../../src/host.js';
+import { type Store } from '../../src/core/store/index.js';
 import { RateLimitedError, type Channel, type ChannelPacing, type SendOptions } from '../../src/core/types.js';
 import { makeHome, until } from '../support/harness.js';
 

@@ -7,7 +7,7 @@ import type { Identity } from '../../src/core/gateway/gateway.js';
 import { homeRefusal, loadConfig } from '../../src/core/config/config.js';
 import { homePaths } from '../../src/core/config/home.js';
 import { openDatabase } from '../../src/core/store/db.js';
-import { createStore } from '../../src/core/store/index.js';
+import { createStore } from '../../src/host.js';
 import { createTaskTools } from '../../src/plugins/scheduler/tools.js';
 import { createToolHandler } from '../../src/core/tools/tools.js';
 import { makeHome } from '../support/harness.js';

@@ -9,7 +9,8 @@ import { homePaths } from '../../src/core/config/home.js';
 import { registerGroup, unregisterGroup, type RegisterInput } from '../../src/core/groups/registration.js';
 import { errorResponse } from '../../src/core/api/errors.js';
 import { allowlistMountCheck, groupsApi } from '../../src/core/api/groups.js';
-import { openStore, type Store } from '../../src/core/store/index.js';
+import { openStore } from '../../src/host.js';
+import { type Store } from '../../src/core/store/index.js';
 import { makeHome } from '../support/harness.js';
 
 let dir: string;

@@ -12,7 +12,8 @@ import { silentLogger } from '../../src/core/logger.js';
 import { pairingStep } from '../../src/plugins/pairing/pairing.js';
 import { createOwnerNotice } from '../../src/core/delivery/owner-notice.js';
 import { ensureMainGroup } from '../../src/core/groups/registration.js';
-import { openStore, type Store } from '../../src/core/store/index.js';
+import { openStore } from '../../src/host.js';
+import { type Store } from '../../src/core/store/index.js';
 import type { Message } from '../../src/core/types.js';
 
 const TG: Source = { name: 'telegram', isLocal: false };

@@ -10,7 +10,7 @@ import {
   triggerPattern,
 } from '../../src/core/conversation/router.js';
 import { openDatabase } from '../../src/core/store/db.js';
-import { createStore } from '../../src/core/store/index.js';
+import { createStore } from '../../src/host.js';
 import { createToolHandler } from '../../src/core/tools/tools.js';
 import type { Message, RegisteredGroup } from '../../src/core/types.js';
 

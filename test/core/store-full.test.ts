@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createReserve } from '../../src/plugins/limits/disk-guard.js';
-import { openStore } from '../../src/core/store/index.js';
+import { createReserve } from '../../src/plugins/disk-guard/disk-guard.js';
+import { openStore } from '../../src/host.js';
 
 let dir: string;
 beforeAll(() => {

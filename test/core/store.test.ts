@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { openDatabase } from '../../src/core/store/db.js';
 import { migrations } from '../../src/core/store/migrations.js';
-import { createStore } from '../../src/core/store/index.js';
+import { createStore } from '../../src/host.js';
 import type { Message } from '../../src/core/types.js';
 
 const m = (id: string, text = 'hi'): Message => ({

@@ -8,7 +8,7 @@ import { ensureHome, homePaths } from '../../src/core/config/home.js';
 import type { Identity } from '../../src/core/gateway/gateway.js';
 import { createForgetEngine } from '../../src/plugins/forget/engine.js';
 import { openDatabase } from '../../src/core/store/db.js';
-import { createStore } from '../../src/core/store/index.js';
+import { createStore } from '../../src/host.js';
 import { createForgetTools } from '../../src/plugins/forget/tools.js';
 import { createToolRegistry, tool } from '../../src/core/tools/registry.js';
 import { createTaskTools } from '../../src/plugins/scheduler/tools.js';

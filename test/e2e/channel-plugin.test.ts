@@ -3,7 +3,7 @@
 // plugin list, and a message in an echo chat gets its answer from the real
 // agent back on the echo channel. Pairing, doctor and status take it from the list too.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { CHANNELS } from '../../src/core/channels/registry.js';
+import { CHANNELS } from '../../src/plugins/index.js';
 import { checkChannels } from '../../src/cli/doctor-checks.js';
 import { lastUserText } from '../support/fake-anthropic.js';
 import { startTestEnv, until, type TestEnv } from '../support/harness.js';
@@ -24,7 +24,7 @@ beforeAll(async () => {
     script: (req) => ({
       text: lastUserText(req).includes('what do you think') ? 'I think yes.' : 'Hello from the agent.',
     }),
-    host: { plugins },
+    host: { channelPlugins: plugins },
   });
   expect(
     (await env.api('/api/groups', { method: 'POST', json: { jid: 'echo:club', name: 'Club', folder: 'club' } })).status,

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
-import { openStore } from '../../src/core/store/index.js';
+import { openStore } from '../../src/host.js';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { groupChat, ALICE, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { startCrabline, startCrablineSlack } from '../support/crabline.js';

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterEach } from 'vitest';
 import { ensureHome, homePaths, type HomePaths } from '../../src/core/config/home.js';
 import { ensureMainGroup, registerGroup } from '../../src/core/groups/registration.js';
-import { openStore, type Store } from '../../src/core/store/index.js';
+import { openStore } from '../../src/host.js';
+import { type Store } from '../../src/core/store/index.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {

@@ -10,13 +10,11 @@ import type { Config } from '../config/config.js';
 import type { Gateway, Identity } from '../gateway/gateway.js';
 import type { HomePaths } from '../config/home.js';
 import type { Logger } from '../logger.js';
-import { egressRules } from '../../plugins/egress/policy.js';
 import { clip, describeProblem, type ModelOutcome, type ModelProblem } from '../gateway/model-problem.js';
 import { extraMountsFor, groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
-import { browserSetup } from '../../plugins/browser/browser.js';
-import { createStagingSession, stagingLimits } from '../../plugins/approvals/staging.js';
-import { modeFor, type Action, type Outcome } from '../../plugins/approvals/approvals.js';
+import { modeFor } from '../ask.js';
+import type { SandboxParts, SandboxStart } from '../plugin.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../../../runner/protocol.js';
 import { GATEWAY_SOCKET_INSIDE } from '../../../runner/protocol.js';
@@ -38,12 +36,10 @@ export interface AgentDeps {
   setTyping(jid: string, typing: boolean): void;
   /** Timing hook (bench). */
   onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
-  /** The group as stored now, so settings changed while its sandbox lives (the egress policy) apply. */
+  /** The group as stored now, so settings changed while its sandbox lives apply. */
   currentGroup?(jid: string): RegisteredGroup | undefined;
-  /** Asks the owner about an action (a staged host folder's change set); without it, such changes are refused. */
-  approve?(group: RegisteredGroup, action: Action): Promise<Outcome>;
-  /** Tells the owner something in the main chat. */
-  tellOwner?(text: string): void;
+  /** What plugins add to a sandbox when it starts (the browser, staged host folders). */
+  sandbox?: readonly ((s: SandboxStart) => SandboxParts | void)[];
 }
 
 export class AgentFailure extends Error {
@@ -147,7 +143,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let idleTimer: NodeJS.Timeout | null = null;
   let turnTimer: NodeJS.Timeout | null = null;
   let sandbox: ReturnType<SandboxRuntime['start']> | null = null;
-  let staging: ReturnType<typeof createStagingSession> | null = null;
+  let added: SandboxParts[] = [];
   // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory
   // changed needs a new sandbox (resuming the same session) to see it.
   let memoryAtStart: string | null = null;
@@ -285,7 +281,10 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       }
     },
     tool: (name: string, args: unknown) => deps.tool(identity, name, args),
-    settle: () => staging?.settle() ?? Promise.resolve(null),
+    settle: async () => {
+      const told = await Promise.all(added.map((a) => a.settle?.() ?? null));
+      return told.filter(Boolean).join('\n') || null;
+    },
     sessionId: () => sessionId,
     usage: (u: { inputTokens: number; outputTokens: number }) => {
       turn.tokens += u.inputTokens + u.outputTokens;
@@ -343,11 +342,10 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     const socketPath = socketPathFor(deps.paths, id);
     // A VM cannot share the socket: it gets a TCP endpoint on the host with its own secret.
     const transport = deps.runtime.gatewayTransport ?? { kind: 'unix' as const };
-    const endpointOpts = { egress: () => egressRules((deps.currentGroup?.(group.jid) ?? group).sandbox) };
     const endpoint =
       transport.kind === 'tcp'
-        ? await deps.gateway.openTcpEndpoint(transport.listenHost, identity, handlers, endpointOpts)
-        : await deps.gateway.openEndpoint(socketPath, identity, handlers, endpointOpts);
+        ? await deps.gateway.openTcpEndpoint(transport.listenHost, identity, handlers)
+        : await deps.gateway.openEndpoint(socketPath, identity, handlers);
     const gatewayInside =
       transport.kind === 'tcp'
         ? `tcp://${transport.tcpHost}:${endpoint.address!.split(':').pop()}`
@@ -355,8 +353,6 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     try {
       const mounts = groupMounts(deps.paths, group);
       mounts.push({ hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true });
-      const browser = browserSetup(deps.runtime.name);
-      mounts.push(...browser.mounts);
       const extra = extraMountsFor(group, { configDir: config.configDir, home: deps.paths.home });
       if (!extra.ok)
         throw new AgentFailure(
@@ -365,29 +361,26 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           false,
           false,
         );
-      // mount_write = ask: the sandbox writes to a staged copy and the owner approves the actual change set
-      // (src/sandbox/staging.ts); deny: the folder is read-only. Words in a command decide neither.
+      // mount_write: deny mounts the folders read-only; ask leaves them read-only too unless a plugin stages them
+      // (a private copy whose change set the owner approves). Words in a command decide neither.
       const writes = modeFor(deps.currentGroup?.(group.jid) ?? group, 'mount_write');
-      const own = extra.mounts.map((m) => (writes === 'deny' ? { ...m, readonly: true } : m));
+      let hostMounts = extra.mounts.map((m) => (writes === 'allow' ? m : { ...m, readonly: true }));
+      const env: Record<string, string> = {};
       try {
-        staging = createStagingSession({
-          mounts: own,
-          stage: () => writes === 'ask',
-          workDir: path.join(deps.paths.data, 'staging', id),
-          limits: stagingLimits(config.env),
-          ask: (detail, what) => {
-            const now = deps.currentGroup?.(group.jid) ?? group;
-            if (!deps.approve)
-              return Promise.resolve({ approved: false, message: 'Refused: there is no owner to ask.' });
-            return deps.approve(now, { kind: 'mount_write', detail, what });
-          },
-          tellOwner: (text) => deps.tellOwner?.(`${group.name}: ${text}`),
-        });
+        const current = () => deps.currentGroup?.(group.jid) ?? group;
+        for (const add of deps.sandbox ?? []) {
+          const got = add({ id, group, current, runtime: deps.runtime, hostMounts: extra.mounts });
+          if (!got) continue;
+          added.push(got);
+          if (writes === 'ask' && got.hostMounts) hostMounts = got.hostMounts;
+          mounts.push(...(got.mounts ?? []));
+          Object.assign(env, got.env);
+        }
       } catch (err) {
         const why = (err as Error).message;
         throw new AgentFailure(`sandbox not started: ${why}`, `its sandbox was not started: ${why}`, false, false);
       }
-      mounts.push(...staging.mounts);
+      mounts.push(...hostMounts);
       memoryAtStart = memoryStamp(deps.paths, group);
       beginTurn(first);
       sandbox = deps.runtime.start({
@@ -405,7 +398,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           NANOCLAW_GATEWAY_SOCKET: gatewayInside,
           ...(endpoint.secret ? { NANOCLAW_GATEWAY_SECRET: endpoint.secret } : {}),
           ...proxyEnv(),
-          ...browser.env,
+          ...env,
         },
         command: ['/app/bin/node', INSIDE.runner],
         workdir: INSIDE.group,
@@ -438,8 +431,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     } finally {
       if (turnTimer) clearTimeout(turnTimer);
       await endpoint.close();
-      // Changes never settled (the sandbox died mid-call) are dropped: only an approved set reaches the host.
-      staging?.dispose();
+      for (const a of added) a.end?.();
     }
   })();
   return live;

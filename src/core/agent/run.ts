@@ -3,7 +3,6 @@
 // only fail (no runtime, no credential, a full disk).
 import { AgentFailure, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
 import type { AgentJob, RunAgent } from '../conversation/turn.js';
-import type { DiskGuard } from '../../plugins/limits/disk-guard.js';
 import { conversationJob, pendingFor, type ConversationDeps } from '../conversation/conversation.js';
 import type { Job } from '../queue/group-queue.js';
 import type { Store } from '../store/index.js';
@@ -14,7 +13,9 @@ export interface AgentRunnerDeps {
   runtime: SandboxRuntime | null;
   runtimeProblems: readonly string[];
   hasCredential: boolean;
-  diskGuard: Pick<DiskGuard, 'refusal' | 'afterRun'>;
+  /** Why this group's agent may not start now (a full disk), or null. */
+  refuse(group: RegisteredGroup): string | null;
+  afterRun(group: RegisteredGroup): void;
   store: Store;
   agents: Map<string, LiveAgent>;
 }
@@ -22,7 +23,7 @@ export interface AgentRunnerDeps {
 export type AgentRunner = (group: RegisteredGroup, job: AgentJob, onLive?: (live: LiveAgent) => void) => Promise<void>;
 
 export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
-  const { runtime, store, agents, diskGuard } = deps;
+  const { runtime, store, agents } = deps;
   return async (group, agentJob, onLive) => {
     if (!runtime)
       throw new AgentFailure(
@@ -38,9 +39,8 @@ export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
         false,
         false,
       );
-    // A chat over its folder quota, or the one that filled the disk, waits until space is freed.
-    const diskFull = diskGuard.refusal(group);
-    if (diskFull) throw new AgentFailure(`disk guard: ${diskFull}`, diskFull, false, false);
+    const refused = deps.refuse(group);
+    if (refused) throw new AgentFailure(`refused: ${refused}`, refused, false, false);
     const live = startAgent({ ...deps.agent, runtime }, group, agentJob);
     if (!live) return;
     agents.set(group.jid, live);
@@ -55,7 +55,7 @@ export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
       throw err;
     } finally {
       if (agents.get(group.jid) === live) agents.delete(group.jid);
-      diskGuard.afterRun(group);
+      deps.afterRun(group);
     }
   };
 }
@@ -81,12 +81,12 @@ export function createJobRunner(deps: JobRunnerDeps): (jid: string, job: Job) =>
   };
 }
 
-/** After the last retry: the chat hears why, and the messages stay for the next try. */
-export function tellGaveUp(store: Store, jid: string, err: unknown, tries: number): void {
+/** After the last retry: the chat hears why, and the messages stay for the next try. Answers what it was told. */
+export function tellGaveUp(store: Store, jid: string, err: unknown, tries: number): string {
   const why = err instanceof AgentFailure ? err.userMessage : 'something went wrong';
   const text = `⚠️ I couldn't answer: ${why}.${tries > 1 ? ` I tried ${tries} times.` : ''} Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;
-  store.usage.recordError(store.groups.get(jid)?.folder ?? null, jid, text);
   store.outbox.enqueue(jid, text, { kind: 'system' });
+  return text;
 }
 
 /** Recovery at start: anything accepted but not answered before the last stop runs again. */

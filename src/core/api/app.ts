@@ -7,20 +7,13 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { redact } from '../secrets.js';
 import type { Store } from '../store/index.js';
-import type { TaskDeps } from '../../plugins/scheduler/tools.js';
-import { dashboardApp, type DashboardDeps } from '../../plugins/dashboard/dashboard.js';
 import { channelsApi, type ChannelsApiDeps } from './channels.js';
-import { approvalsApi, type ApprovalsApiDeps } from '../../plugins/approvals/api.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
-import { forgetApi, type ForgetApiDeps } from '../../plugins/forget/api.js';
 import { groupsApi, type GroupsApiDeps } from './groups.js';
-import { pairingApi, type PairingApiDeps } from '../../plugins/pairing/api.js';
 import { statusApi } from './status.js';
-import { tasksApi } from '../../plugins/scheduler/api.js';
 import type { StatusResponse } from './types.js';
-import { usageApi } from '../../plugins/health/api.js';
 
 export interface ApiDeps {
   token: string;
@@ -34,17 +27,7 @@ export interface ApiDeps {
   unregister: GroupsApiDeps['unregister'];
   /** Extra mounts a PATCH may save (the mount allowlist). */
   checkMounts: GroupsApiDeps['checkMounts'];
-  pairing: PairingApiDeps;
   status(): StatusResponse;
-  recentErrors: DashboardDeps['recentErrors'];
-  /** Scheduled tasks and usage: the same deps as the agent's task tools. */
-  tasks: TaskDeps;
-  /** Forgetting, receipts and opt-outs. */
-  forget?: ForgetApiDeps;
-  /** "Ask me first" requests and the owner's answers. */
-  approvals?: ApprovalsApiDeps;
-  /** Where the dashboard's static files are (default: in the package). */
-  publicDir?: string;
   /** Setting channels up from the dashboard (tokens, linking). */
   channels?: ChannelsApiDeps;
   /** Extra routes (tests, bench), added last. */
@@ -115,14 +98,7 @@ export function createApi(deps: ApiDeps): Hono {
     }),
   );
   app.route('/', statusApi({ status: deps.status }));
-  app.route('/', pairingApi(deps.pairing));
-  app.route('/', dashboardApp({ status: deps.status, recentErrors: deps.recentErrors, publicDir: deps.publicDir }));
-  app.route('/', tasksApi(deps.tasks));
   if (deps.channels) app.route('/', channelsApi(deps.channels));
-  app.route('/', usageApi({ store: deps.tasks.store, timezone: deps.tasks.timezone, now: deps.tasks.now }));
-
-  if (deps.forget) app.route('/', forgetApi(deps.forget));
-  if (deps.approvals) app.route('/', approvalsApi(deps.approvals));
 
   deps.extend?.(app);
   return app;

@@ -8,7 +8,7 @@
 import { Hono } from 'hono';
 import type { ChannelPlugin, PluginEnv, SaveEnv } from '../channels/plugin.js';
 import { registerSecret } from '../secrets.js';
-import { qrSvg } from '../../plugins/dashboard/qr-svg.js';
+import { qrSvg } from './qr-svg.js';
 import { ApiError, objectBody } from './errors.js';
 
 export interface ChannelsApiDeps {

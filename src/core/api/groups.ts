@@ -9,7 +9,7 @@
 // mounts are checked against the mount allowlist before anything is saved.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { APPROVAL_KINDS } from '../../plugins/approvals/approvals.js';
+import { APPROVAL_KINDS } from '../ask.js';
 import { parsePattern } from '../../plugins/egress/policy.js';
 import type { Result } from '../groups/registration.js';
 import { extraMountsFor } from '../sandbox/mounts.js';

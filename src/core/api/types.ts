@@ -2,8 +2,6 @@
 // are checked against them) and the CLI (which reads them). Types only: the
 // CLI imports nothing of the server at run time.
 import type { PluginInfo } from '../channels/plugin.js';
-import type { PairingRequest } from '../../plugins/pairing/pairing.js';
-import type { ScheduledTask, TaskRun } from '../../plugins/scheduler/store.js';
 import type { UsageTotals } from '../../plugins/health/store.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
 
@@ -78,25 +76,6 @@ export interface StatusResponse {
   modelError?: { at: string; kind: 'auth' | 'unavailable'; status: number | null; message: string; fix: string } | null;
   /** Every channel plugin, set up or not, with how to set it up and link it. */
   plugins: PluginInfo[];
-}
-
-/** GET /api/pairing. */
-export interface PairingResponse {
-  pending: PairingRequest[];
-}
-
-/** GET /api/tasks. */
-export interface TasksResponse {
-  tasks: ScheduledTask[];
-}
-/** POST /api/tasks (201), POST /api/tasks/:id/pause|resume. */
-export interface TaskResponse {
-  task: ScheduledTask;
-}
-/** GET /api/tasks/:id, runs newest first. */
-export interface TaskDetailResponse {
-  task: ScheduledTask;
-  runs: TaskRun[];
 }
 
 export type UsageRow = UsageTotals & { costUsd: number };

@@ -1,25 +1,11 @@
-// The chat platforms NanoClaw knows, one plugin each (src/channels/<name>/plugin.ts).
-// Adding a platform is one new folder and one entry in CHANNELS; the host, the
-// CLI (auth, doctor, setup) and the dashboard take the list from here.
+// The chat apps the host runs: the built-in local chat plus each plugin's (src/plugins/<name>/plugin.ts),
+// listed once in src/plugins/index.ts; the host, the CLI and the dashboard are given that list.
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import type { Channel } from '../types.js';
-import { discordPlugin } from '../../plugins/discord/plugin.js';
 import { localPlugin } from './local/plugin.js';
 import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
-import { slackPlugin } from '../../plugins/slack/plugin.js';
-import { signalPlugin } from '../../plugins/signal/plugin.js';
-import { telegramPlugin } from '../../plugins/telegram/plugin.js';
-import { whatsappPlugin } from '../../plugins/whatsapp/plugin.js';
 
-export const CHANNELS: readonly ChannelPlugin[] = [
-  localPlugin,
-  telegramPlugin,
-  whatsappPlugin,
-  discordPlugin,
-  slackPlugin,
-  signalPlugin,
-];
 
 export type { ChannelContext, ChannelPlugin } from './plugin.js';
 export { inboxDirFor, mediaStagingDir } from './media-paths.js';
@@ -29,8 +15,13 @@ export function pluginEnv(config: Config): PluginEnv {
 }
 
 /** The plugin whose chat ids look like this one, if any. */
-export function pluginFor(jid: string, plugins: readonly ChannelPlugin[] = CHANNELS): ChannelPlugin | undefined {
+export function pluginFor(jid: string, plugins: readonly ChannelPlugin[]): ChannelPlugin | undefined {
   return plugins.find((p) => p.ownsJid(jid));
+}
+
+/** Is this a one-to-one chat (as opposed to a group)? The plugin that owns the id's shape decides. */
+export function isDirectChat(jid: string, plugins: readonly ChannelPlugin[]): boolean {
+  return pluginFor(jid, plugins)?.isDirectChat(jid) ?? false;
 }
 
 /**
@@ -39,7 +30,7 @@ export function pluginFor(jid: string, plugins: readonly ChannelPlugin[] = CHANN
  */
 export async function configuredChannels(
   ctx: ChannelContext,
-  plugins: readonly ChannelPlugin[] = CHANNELS,
+  plugins: readonly ChannelPlugin[],
 ): Promise<Channel[]> {
   const env = pluginEnv(ctx.config);
   const channels: Channel[] = [];

@@ -1,13 +1,11 @@
-// The runtime registry: adding a runtime is one file, one line here and its name in RUNTIME_NAMES (config.ts).
+// Picking the sandbox runtime: bubblewrap is built in; other runtimes come from plugins (src/plugins/containers)
+// and must be named in RUNTIME_NAMES (config.ts).
 import path from 'node:path';
 import { RUNTIME_NAMES, type Config, type RuntimeChoice, type RuntimeName } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import type { SandboxRuntime } from '../types.js';
-import { createAppleRuntime } from '../../plugins/containers/apple.js';
 import { createBwrapRuntime } from './bwrap.js';
-import { createDockerRuntime } from '../../plugins/containers/docker.js';
 import { defaultImageTag, installId } from './install-id.js';
-import { createPodmanRuntime } from '../../plugins/containers/podman.js';
 
 export interface RuntimeContext {
   dataDir: string;
@@ -15,28 +13,21 @@ export interface RuntimeContext {
   home?: string;
   /** The agent image (NANOCLAW_IMAGE); defaults to this install's tag. */
   image?: string | null;
+  /** Runtimes the plugins bring, besides bubblewrap. */
+  more?: Readonly<Record<string, RuntimeFactory>>;
 }
 
-function resolved(ctx: RuntimeContext) {
+export type RuntimeFactory = (ctx: RuntimeContext) => SandboxRuntime;
+
+/** The install's home, its id and the agent image a container runtime uses. */
+export function resolved(ctx: RuntimeContext) {
   const home = ctx.home ?? path.dirname(ctx.dataDir);
   return { home, install: installId(home), image: ctx.image || defaultImageTag(home) };
 }
 
-const REGISTRY = {
-  docker: (ctx) => {
-    const r = resolved(ctx);
-    return createDockerRuntime({ image: r.image, installId: r.install });
-  },
-  podman: (ctx) => {
-    const r = resolved(ctx);
-    return createPodmanRuntime({ image: r.image, installId: r.install });
-  },
-  apple: (ctx) => {
-    const r = resolved(ctx);
-    return createAppleRuntime({ image: r.image, installId: r.install });
-  },
-  bwrap: (ctx) => createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install }),
-} satisfies Record<RuntimeName, (ctx: RuntimeContext) => SandboxRuntime>;
+const bwrap: RuntimeFactory = (ctx) => createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install });
+const factory = (name: RuntimeName, ctx: RuntimeContext): RuntimeFactory | undefined =>
+  name === 'bwrap' ? bwrap : ctx.more?.[name];
 
 type Name = RuntimeName;
 export { RUNTIME_NAMES, type RuntimeName };
@@ -55,9 +46,14 @@ export async function selectRuntime(
   ctx: RuntimeContext,
 ): Promise<{ runtime: SandboxRuntime | null; problems: string[]; skipped: string[] }> {
   const skipped: string[] = [];
-  const names = choice === 'auto' ? AUTO_ORDER : [choice];
+  const names = choice === 'auto' ? AUTO_ORDER.filter((n) => factory(n, ctx)) : [choice];
   for (const name of names) {
-    const runtime = REGISTRY[name](ctx);
+    const make = factory(name, ctx);
+    if (!make) {
+      skipped.push(`NANOCLAW_RUNTIME=${name} does not work here: its plugin is not enabled (src/plugins/index.ts)`);
+      continue;
+    }
+    const runtime = make(ctx);
     const check = await runtime.check();
     if (check.ok) return { runtime, problems: [], skipped };
     skipped.push(
@@ -79,11 +75,12 @@ export async function prepareRuntime(
   config: Config,
   paths: HomePaths,
   given?: SandboxRuntime | null,
+  more?: RuntimeContext['more'],
 ): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
   const { runtime, problems } =
     given !== undefined
       ? { runtime: given, problems: [] as string[] }
-      : await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage });
+      : await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage, more });
   // Sandboxes a crashed run of this install left behind (never another install's).
   await runtime
     ?.removeOrphans?.()
@@ -101,7 +98,9 @@ export async function prepareRuntime(
 export async function describeRuntimes(ctx: RuntimeContext): Promise<{ name: Name; ok: boolean; detail: string }[]> {
   const out: { name: Name; ok: boolean; detail: string }[] = [];
   for (const name of AUTO_ORDER) {
-    const runtime = REGISTRY[name](ctx);
+    const make = factory(name, ctx);
+    if (!make) continue;
+    const runtime = make(ctx);
     const check = await runtime.check();
     out.push({ name, ok: check.ok, detail: check.ok ? (runtime.describe?.() ?? name) : check.reason });
   }

@@ -4,7 +4,7 @@
 // argument parsing, the main-only rule and "ask me first" follow from the
 // declaration here, so no handler restates them.
 import type { z } from 'zod';
-import type { Action } from '../../plugins/approvals/approvals.js';
+import type { Action } from '../ask.js';
 import type { Identity } from '../gateway/gateway.js';
 import type { ToolAnswer } from '../../../runner/protocol.js';
 import { parseArgs, type ToolDefinition } from '../../../runner/tool-definitions.js';

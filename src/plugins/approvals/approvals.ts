@@ -14,27 +14,10 @@ import type { Logger } from '../../core/logger.js';
 import { EXTRA_MOUNT_ROOT } from '../../core/sandbox/mount-allowlist.js';
 import type { ApprovalRequest } from './store.js';
 import type { Store } from '../../core/store/index.js';
-import type { ApprovalKind, ApprovalMode, Message, MessageButton, RegisteredGroup } from '../../core/types.js';
+import type { ApprovalKind, Message, MessageButton, RegisteredGroup } from '../../core/types.js';
+import { modeFor, type Action, type Outcome } from '../../core/ask.js';
 
-export const APPROVAL_KINDS: readonly ApprovalKind[] = [
-  'network',
-  'mount_write',
-  'bash',
-  'cross_chat',
-  'groups',
-  'task_budget',
-];
-export const APPROVAL_MODES: readonly ApprovalMode[] = ['allow', 'ask', 'deny'];
-
-/** New hosts and writes to host folders are asked about; everything allowed before stays allowed. */
-export const DEFAULT_POLICY: Record<ApprovalKind, ApprovalMode> = {
-  network: 'ask',
-  mount_write: 'ask',
-  bash: 'allow',
-  cross_chat: 'allow',
-  groups: 'allow',
-  task_budget: 'allow',
-};
+export { APPROVAL_KINDS, APPROVAL_MODES, DEFAULT_POLICY, modeFor, type Action, type Outcome } from '../../core/ask.js';
 
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 10 * 60_000;
 
@@ -66,18 +49,6 @@ export const MAX_INLINE_DETAIL = 500;
 export const ANSWER_PATTERN = /^\s*(yes|no|always)\s+([A-Za-z0-9]{4})\s*[.!]?\s*$/i;
 
 export type Verb = 'yes' | 'no' | 'always';
-export type Outcome = { approved: boolean; message: string };
-
-/** One action, as the owner will see it and a yes will approve it. */
-export interface Action {
-  kind: ApprovalKind;
-  /** The whole thing: command, host:port, tool and path. Exactly this is approved. */
-  detail: string;
-  /** Short words for "Waiting for the owner's approval to …". */
-  what: string;
-  reason?: string;
-}
-
 export interface ApprovalsDeps {
   store: Store;
   paths: HomePaths;
@@ -118,10 +89,6 @@ const KIND_WORDS: Record<ApprovalKind, string> = {
   groups: 'change which chats the assistant answers in',
   task_budget: "raise a task's token budget",
 };
-
-export function modeFor(group: Pick<RegisteredGroup, 'sandbox'>, kind: ApprovalKind): ApprovalMode {
-  return group.sandbox.approvals?.policy?.[kind] ?? DEFAULT_POLICY[kind];
-}
 
 /** Did the owner answer "always" to exactly this? */
 export function alwaysAllowed(
@@ -474,6 +441,8 @@ export function createApprovals(deps: ApprovalsDeps) {
     answerButton,
     forGateway,
     forTool,
+    /** The network policy refused the owner's own machine or network: said in the next summary, never asked. */
+    noteOwnNetwork: (group: RegisteredGroup, target: string) => noteRefused(group, { own: target }),
     /** At start: requests from before the restart are denied, never approved. */
     recover(): number {
       return store.approvals.denyAllPending('the host restarted while it waited');

@@ -3,10 +3,10 @@
 //   POST /api/pairing/:code/approve  → { group }
 import { Hono } from 'hono';
 import type { Result } from '../../core/groups/registration.js';
-import type { PairingRequest } from './pairing.js';
+import type { PairingRequest } from './store.js';
 import type { RegisteredGroup } from '../../core/types.js';
 import { ApiError } from '../../core/api/errors.js';
-import type { GroupResponse, PairingResponse } from '../../core/api/types.js';
+import type { GroupResponse } from '../../core/api/types.js';
 
 export interface PairingApiDeps {
   pendingPairings(): PairingRequest[];
@@ -25,3 +25,9 @@ export function pairingApi(deps: PairingApiDeps): Hono {
   });
   return app;
 }
+
+/** GET /api/pairing. */
+export interface PairingResponse {
+  pending: PairingRequest[];
+}
+

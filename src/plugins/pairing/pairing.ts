@@ -7,7 +7,9 @@ import { pendingFor, type ConversationDeps } from '../../core/conversation/conve
 import { registerGroup, type Result } from '../../core/groups/registration.js';
 import type { Logger } from '../../core/logger.js';
 import type { Store } from '../../core/store/index.js';
-import { CHANNELS, pluginFor, type ChannelPlugin } from '../../core/channels/registry.js';
+import { isDirectChat, type ChannelPlugin } from '../../core/channels/registry.js';
+
+export { isDirectChat };
 import type { StoredMessage } from '../../core/store/messages.js';
 import type { Message, RegisteredGroup } from '../../core/types.js';
 import type { InboundStep } from '../../core/inbound/receive.js';
@@ -22,11 +24,6 @@ export interface PairingDeps {
   assistantName: string;
   logger: Logger;
   notifyOwner(text: string): void;
-}
-
-/** Is this a one-to-one chat (as opposed to a group)? The plugin that owns the id's shape decides. */
-export function isDirectChat(jid: string, plugins: readonly ChannelPlugin[] = CHANNELS): boolean {
-  return pluginFor(jid, plugins)?.isDirectChat(jid) ?? false;
 }
 
 /** A folder name for an approved person: their name, made safe, made unique. */
@@ -115,7 +112,7 @@ export function pairingStep(
     name: 'pairing',
     route(msg, group, source) {
       if (!group) {
-        if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid, deps.plugins)) return 'stored';
+        if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid, deps.plugins ?? [])) return 'stored';
         offerPairing(deps, msg, source.name);
         return 'pairing';
       }

@@ -13,10 +13,10 @@
 // inputTokens, outputTokens }. Times are ISO 8601 UTC.
 // Errors answer { error } with 400 (invalid), 404 (no such task) or 409 (not possible in its state).
 import { Hono, type Context } from 'hono';
-import type { ScheduledTask } from './store.js';
+import type { ScheduledTask, TaskRun } from './store.js';
 import { cancelTask, createTask, pauseTask, resumeTask, type TaskDeps } from './tools.js';
 import { ApiError, objectBody } from '../../core/api/errors.js';
-import type { RemovedResponse, TaskDetailResponse, TaskResponse, TasksResponse } from '../../core/api/types.js';
+import type { RemovedResponse } from '../../core/api/types.js';
 
 export type TasksApiDeps = TaskDeps;
 
@@ -75,4 +75,18 @@ export function tasksApi(deps: TasksApiDeps): Hono {
   });
 
   return app;
+}
+
+/** GET /api/tasks. */
+export interface TasksResponse {
+  tasks: ScheduledTask[];
+}
+/** POST /api/tasks (201), POST /api/tasks/:id/pause|resume. */
+export interface TaskResponse {
+  task: ScheduledTask;
+}
+/** GET /api/tasks/:id, runs newest first. */
+export interface TaskDetailResponse {
+  task: ScheduledTask;
+  runs: TaskRun[];
 }

@@ -10,7 +10,7 @@ import { homePaths } from '../../../src/core/config/home.js';
 import { answerButtonPress } from '../../../src/plugins/approvals/answer-step.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { openDatabase } from '../../../src/core/store/db.js';
-import { createStore } from '../../../src/core/store/index.js';
+import { createStore } from '../../../src/host.js';
 import type { ButtonPress, RegisteredGroup } from '../../../src/core/types.js';
 
 let home: string;

@@ -22,7 +22,8 @@ import { egressRules } from '../../../src/plugins/egress/policy.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { CODE_ALPHABET, approvalQueries } from '../../../src/plugins/approvals/store.js';
 import { openDatabase } from '../../../src/core/store/db.js';
-import { createStore, type Store } from '../../../src/core/store/index.js';
+import { createStore } from '../../../src/host.js';
+import type { Store } from '../../../src/core/store/index.js';
 import type { Message, RegisteredGroup } from '../../../src/core/types.js';
 
 let home: string;

@@ -1,3 +1,4 @@
+import { CHANNELS } from '../../../src/plugins/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,10 +27,10 @@ test('codes are one per chat, at most three wait, and they expire after an hour'
 });
 
 test('direct chats and safe folders for approved people', () => {
-  expect(isDirectChat('tg:5555')).toBe(true);
-  expect(isDirectChat('tg:-100123')).toBe(false);
-  expect(isDirectChat('447700900123@s.whatsapp.net')).toBe(true);
-  expect(isDirectChat('1203630@g.us')).toBe(false);
+  expect(isDirectChat('tg:5555', CHANNELS)).toBe(true);
+  expect(isDirectChat('tg:-100123', CHANNELS)).toBe(false);
+  expect(isDirectChat('447700900123@s.whatsapp.net', CHANNELS)).toBe(true);
+  expect(isDirectChat('1203630@g.us', CHANNELS)).toBe(false);
   expect(folderForName('Nora Newcomer', () => false)).toBe('nora-newcomer');
   expect(folderForName('../../etc', () => false)).toBe('etc');
   expect(folderForName('Émile', (f) => f === 'emile')).toBe('emile-2');

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
 import { openDatabase } from '../../../src/core/store/db.js';
-import { createStore } from '../../../src/core/store/index.js';
+import { createStore } from '../../../src/host.js';
 import type { NewTask } from '../../../src/plugins/scheduler/store.js';
 
 const fresh = () => createStore(openDatabase(':memory:'));

@@ -117,7 +117,7 @@ test('the owner is SLACK_OWNER_ID or the person in the main DM, by member id; a 
   const fs = await import('node:fs');
   const os = await import('node:os');
   const path = await import('node:path');
-  const { openStore } = await import('../../../src/core/store/index.js');
+  const { openStore } = await import('../../../src/host.js');
   const { slackOwner } = await import('../../../src/plugins/slack/plugin.js');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-slack-owner-'));
   const store = openStore(path.join(dir, 'messages.db'));

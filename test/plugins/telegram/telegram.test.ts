@@ -15,7 +15,7 @@ import {
   type TelegramChannelOptions,
 } from '../../../src/plugins/telegram/telegram.js';
 import { createDelivery } from '../../../src/core/delivery/delivery.js';
-import { openStore } from '../../../src/core/store/index.js';
+import { openStore } from '../../../src/host.js';
 import { toMarkdownV2 } from '../../../src/plugins/telegram/format.js';
 import { splitText } from '../../../src/core/channels/text.js';
 import { silentLogger } from '../../../src/core/logger.js';

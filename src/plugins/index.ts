@@ -1,0 +1,51 @@
+// Every plugin this install runs, in order: enabling or disabling a feature is one line here.
+// The core never imports this file; the host (src/host.ts) and the CLI are given the list.
+import type { Plugin } from '../core/plugin.js';
+import { localPlugin } from '../core/channels/local/plugin.js';
+import type { ChannelPlugin } from '../core/channels/plugin.js';
+import type { RuntimeFactory } from '../core/sandbox/runtimes.js';
+import { telegram } from './telegram/index.js';
+import { whatsapp } from './whatsapp/index.js';
+import { discord } from './discord/index.js';
+import { slack } from './slack/index.js';
+import { signal } from './signal/index.js';
+import { containers } from './containers/index.js';
+import { voice } from './voice/index.js';
+import { browser } from './browser/index.js';
+import { diskGuard } from './disk-guard/index.js';
+import { egress } from './egress/index.js';
+import { health } from './health/index.js';
+import { approvals } from './approvals/index.js';
+import { pairing } from './pairing/index.js';
+import { forget } from './forget/index.js';
+import { scheduler } from './scheduler/index.js';
+import { dashboard } from './dashboard/index.js';
+
+export const PLUGINS: readonly Plugin[] = [
+  telegram,
+  whatsapp,
+  discord,
+  slack,
+  signal,
+  containers,
+  diskGuard,
+  health,
+  egress,
+  // Inbound steps run in this order: an opted-out sender is dropped first, then pairing, then approval answers.
+  forget,
+  pairing,
+  approvals,
+  voice,
+  browser,
+  scheduler,
+  dashboard,
+];
+
+/** The chat apps: the built-in local chat first, then each plugin's. */
+export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, ...PLUGINS.flatMap((p) => (p.channel ? [p.channel] : []))];
+
+/** Sandbox runtimes the plugins bring (bubblewrap is built in). */
+export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = Object.assign(
+  {},
+  ...PLUGINS.map((p) => p.runtimes ?? {}),
+);
