@@ -55,7 +55,8 @@ const NO_OWNER: Outcome = { approved: false, message: 'Refused: there is no owne
 
 /** Without the approvals plugin: what is allowed goes ahead, anything to ask about is refused. */
 export const noApprover: Approver = {
-  check: async (group, action) => (modeFor(group, action.kind) === 'allow' ? { approved: true, message: 'Allowed.' } : NO_OWNER),
+  check: async (group, action) =>
+    modeFor(group, action.kind) === 'allow' ? { approved: true, message: 'Allowed.' } : NO_OWNER,
   forTool: async () => null,
   runnerTool: async () => ({ approved: true, message: 'Allowed.' }),
 };

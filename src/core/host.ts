@@ -6,22 +6,19 @@ import type { Hono } from 'hono';
 import { noApprover, type Approver } from './ask.js';
 import type { LiveAgent } from './agent/agent.js';
 import { createAgentRunner, createJobRunner, enqueueUnanswered, sessionReset, tellGaveUp } from './agent/run.js';
-import { createApi } from './api/app.js';
-import { allowlistMountCheck } from './api/groups.js';
+import { hostApi } from './api/app.js';
 import { listen } from './api/serve.js';
-import { createLocalChannel, localMessage } from './channels/local/local.js';
+import { createLocalChannel } from './channels/local/local.js';
 import { localPlugin } from './channels/local/plugin.js';
 import type { ChannelPlugin } from './channels/plugin.js';
-import { configuredChannels, typingVia } from './channels/registry.js';
+import { configuredChannels, connectAll, typingVia } from './channels/registry.js';
 import type { Config } from './config/config.js';
-import { setEnvValues } from './config/env-file.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
-import type { ConversationDeps } from './conversation/conversation.js';
 import { createDelivery } from './delivery/delivery.js';
 import { createOwnerNotice } from './delivery/owner-notice.js';
 import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
-import { ensureMainGroup, registerGroup, registerSelfChat, unregisterGroup, type RegisterInput } from './groups/registration.js';
+import { ensureMainGroup, registerSelfChat } from './groups/registration.js';
 import { createMessageFeed } from './inbound/feed.js';
 import { createInbound, type InboundDecision } from './inbound/receive.js';
 import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
@@ -61,132 +58,152 @@ export interface HostOptions {
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- what plugins expose (declaration merging)
 export interface HostExtensions {}
 
-export type Host = HostExtensions & {
-  config: Config; paths: ReturnType<typeof homePaths>; store: Store; logger: Logger; url: string; token: string;
-  runtime: SandboxRuntime | null; runtimeProblems: string[]; channels: Channel[]; agents: Map<string, LiveAgent>;
-  queue: GroupQueue;
-  /** Hand a message to the host as if a channel received it. */
-  receive(msg: Message, channel: Channel): number | null;
-  subscribe(listener: (m: StoredMessage) => void): () => void;
-  status(): HostStatus;
-  stop(): Promise<void>;
-};
+export type Host = HostExtensions &
+  Pick<PluginCore, 'config' | 'paths' | 'store' | 'logger' | 'runtime' | 'receive' | 'status'> & {
+    url: string;
+    token: string;
+    runtimeProblems: string[];
+    channels: Channel[];
+    agents: Map<string, LiveAgent>;
+    queue: GroupQueue;
+    subscribe(listener: (m: StoredMessage) => void): () => void;
+    stop(): Promise<void>;
+  };
 
-const explain = <T>(what: string, fn: () => T): T => {
+const explained = <T>(where: string, open: () => T): T => {
   try {
-    return fn();
+    return open();
   } catch (err) {
-    throw new Error(storeProblem(err, (err as NodeJS.ErrnoException).path ?? what));
+    throw new Error(storeProblem(err, (err as NodeJS.ErrnoException).path ?? where));
   }
 };
 
 export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): Promise<Host> {
   const { config } = opts;
+  const { assistantName, timezone } = config;
   const paths = homePaths(config.home);
-  explain(config.home, () => ensureHome(paths, config.assistantName));
+  explained(config.home, () => ensureHome(paths, assistantName));
   const logger = opts.logger ?? createLogger({ level: config.logLevel, logsDir: paths.logs });
   const parts: PluginParts[] = [];
   const all = <K extends keyof PluginParts>(k: K) => parts.flatMap((p) => (p[k] ? [p[k]!] : []));
   const extend = plugins.flatMap((p) => (p.store ? [p.store] : []));
   const releaseSpace = () => all('releaseSpace').some((release) => release());
-  const store = explain(paths.db, () => openStore(paths.db, { extend, releaseSpace }));
+  const store: Store = explained(paths.db, () => openStore(paths.db, { extend, releaseSpace }));
   const token = ensureApiToken(paths);
-  ensureMainGroup({ store, paths, assistantName: config.assistantName });
-  const runtimes = Object.assign({}, ...plugins.map((p) => p.runtimes ?? {}));
-  const { runtime, problems: runtimeProblems } = await prepareRuntime(config, paths, opts.runtime, runtimes);
+  ensureMainGroup({ store, paths, assistantName });
+  const more = Object.assign({}, ...plugins.map((p) => p.runtimes ?? {}));
+  const { runtime, problems: runtimeProblems } = await prepareRuntime(config, paths, opts.runtime, more);
 
   const feed = createMessageFeed({ store, logger });
   const local = createLocalChannel();
   const channels: Channel[] = [local];
   const channelStates = new Map<string, ChannelState>();
   const notifyOwner = createOwnerNotice(store, channels);
-  const channelPlugins = opts.channelPlugins ?? [localPlugin, ...plugins.flatMap((p) => (p.channel ? [p.channel] : []))];
-  const channelCtx = { config, paths, store, logger, notifyOwner };
-  channels.push(...(opts.channels ?? (await configuredChannels(channelCtx, channelPlugins))));
+  const channelPlugins = opts.channelPlugins ?? [
+    localPlugin,
+    ...plugins.flatMap((p) => (p.channel ? [p.channel] : [])),
+  ];
+  const ctx = { config, paths, store, logger, notifyOwner };
+  channels.push(...(opts.channels ?? (await configuredChannels(ctx, channelPlugins))));
   const senders = loadSenderAllowlist(config.configDir);
   const agents = new Map<string, LiveAgent>();
+  const retryMs = Math.min(10_000, config.retryBaseMs * 2);
   const delivery = createDelivery({
-    store, channels: () => channels, assistantName: config.assistantName, logger, onStored: feed.emit,
-    retryMs: Math.min(10_000, config.retryBaseMs * 2),
+    store,
+    logger,
+    assistantName,
+    channels: () => channels,
+    onStored: feed.emit,
+    retryMs,
   });
   // Every committed outbox write wakes delivery; no writer has to remember to.
   store.outbox.onWrite(() => delivery.kick());
-  const conversation: ConversationDeps = {
-    store, timezone: config.timezone, assistantName: config.assistantName,
-    // Your own messages always count; others only if the sender allowlist says so.
-    canTrigger: (_group, msg) => msg.fromMe || senders.canTrigger(msg.chatJid, msg.sender),
-  };
+  // Your own messages always count; others only if the sender allowlist says so.
+  const canTrigger = (_: unknown, msg: Message) => msg.fromMe || senders.canTrigger(msg.chatJid, msg.sender);
+  const conversation = { store, timezone, assistantName, canTrigger };
   let runJob: ReturnType<typeof createJobRunner> = async () => {};
   const queue = createGroupQueue({
-    maxConcurrent: config.maxConcurrentAgents, retryBaseMs: config.retryBaseMs, maxRetries: config.maxRetries, logger,
+    ...config,
+    maxConcurrent: config.maxConcurrentAgents,
+    logger,
     run: (jid, job) => runJob(jid, job),
     yieldFor: (jid) => agents.get(jid)?.close(),
     onGiveUp: (jid, _job, err, tries) => all('onGiveUp').forEach((f) => f(jid, tellGaveUp(store, jid, err, tries))),
   });
-  const approver: Approver = new Proxy(noApprover, { get: (base, k: keyof Approver) => (all('approver')[0] ?? base)[k] });
-  let inbound: ReturnType<typeof createInbound> | null = null;
-  const receive = (msg: Message, ch: Channel) => inbound?.receive(msg, { name: ch.name, isLocal: ch === local }).seq ?? null;
+  const approver: Approver = new Proxy(noApprover, {
+    get: (base, k: keyof Approver) => (all('approver')[0] ?? base)[k],
+  });
   const status = createStatus({
-    store, assistantName: config.assistantName, hasCredential: !!config.credential, runtime, runtimeProblems,
-    senderProblem: senders.problem, channels, channelStates, agents, queue, plugins: channelPlugins,
+    ...{ store, assistantName, hasCredential: !!config.credential, runtime, runtimeProblems, channels, channelStates },
+    ...{ agents, queue, plugins: channelPlugins, senderProblem: senders.problem },
     extra: () => Object.assign({}, ...all('status').map((s) => s())),
   });
+  let inbound: ReturnType<typeof createInbound> | null = null;
+  const receive = (msg: Message, ch: Channel) =>
+    inbound?.receive(msg, { name: ch.name, isLocal: ch === local }).seq ?? null;
+  const resetSession = sessionReset(store, agents);
   const core: PluginCore = {
-    config, paths, store, logger, channels, channelPlugins, agents, queue, conversation, runtime, notifyOwner,
-    approver, resetSession: sessionReset(store, agents), receive, status, ownPorts: new Set(), now: opts.now,
-    resolve: opts.resolve,
+    ...{ ...ctx, channels, channelPlugins, agents, queue, conversation, runtime, approver, resetSession, receive },
+    ...{ status, ownPorts: new Set<number>(), now: opts.now, resolve: opts.resolve },
   };
-  for (const plugin of plugins) {
-    const got = await plugin.setup?.(core);
-    if (got) parts.push(got);
-  }
+  for (const plugin of plugins) parts.push((await plugin.setup?.(core)) ?? {});
 
-  const tool = createToolHandler({
-    store, paths, assistantName: config.assistantName, timezone: config.timezone, tools: all('tools').flat(),
-    approve: approver.forTool,
-  });
+  const tools = all('tools').flat();
+  const tool = createToolHandler({ store, paths, assistantName, timezone, tools, approve: approver.forTool });
   const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
+  const { anthropicBaseUrl: upstream } = config;
   const gateway = createGateway({
-    upstream: config.anthropicBaseUrl, credential, logger, ownPorts: core.ownPorts, hooks: all('gateway'), approver,
+    upstream,
+    credential,
+    logger,
+    ownPorts: core.ownPorts,
+    hooks: all('gateway'),
+    approver,
   });
   const runAgent = createAgentRunner({
-    runtime, runtimeProblems, hasCredential: !!config.credential, store, agents,
+    ...{ runtime, runtimeProblems, hasCredential: !!config.credential, store, agents },
     refuse: (group) => all('refuseRun').reduce<string | null>((why, f) => why ?? f(group), null),
     afterRun: (group) => all('afterRun').forEach((f) => f(group)),
     agent: {
-      config, paths, gateway, logger, tool, setTyping: typingVia(channels), onPromptDelivered: opts.onPromptDelivered,
-      currentGroup: (jid) => store.groups.get(jid), sandbox: all('sandbox'),
+      ...{ config, paths, gateway, logger, tool, setTyping: typingVia(channels), sandbox: all('sandbox') },
+      ...{ onPromptDelivered: opts.onPromptDelivered, currentGroup: (jid: string) => store.groups.get(jid) },
     },
   });
-  runJob = createJobRunner({ store, conversation, runAgent, runTask: (id, run) => all('runTask')[0]?.(id, run) ?? Promise.resolve() });
+  const runTask = (id: string, run: Parameters<NonNullable<PluginParts['runTask']>>[1]) =>
+    all('runTask')[0]?.(id, run) ?? Promise.resolve();
+  runJob = createJobRunner({ store, conversation, runAgent, runTask });
   inbound = createInbound({
-    store, logger, conversation, senders, steps: all('inbound').flat(), emit: feed.emit, onRouted: opts.onRouted,
-    wake: (jid) => !!agents.get(jid)?.wake(), enqueue: queue.enqueueMessages,
+    ...{ store, logger, conversation, senders, steps: all('inbound').flat(), emit: feed.emit },
+    ...{ onRouted: opts.onRouted, wake: (jid: string) => !!agents.get(jid)?.wake(), enqueue: queue.enqueueMessages },
   });
   // A plugin may turn a message into another before it is routed (a voice note into its transcript).
-  const arrive = (ch: Channel, msg: Message) =>
-    all('receive').reduceRight<(m: Message) => void>((next, wrap) => (m) => wrap(m, next), (m) => void receive(m, ch))(msg);
-  for (const ch of channels) {
-    await ch
-      .connect({
-        onMessage: (m) => arrive(ch, m),
-        onChat: (info) => store.messages.upsertChat(info),
-        onButton: async (press) => {
-          for (const answer of all('onButton')) { const a = await answer(press); if (a) return a; }
-          return { notice: 'This button no longer does anything.' };
-        },
-        onState: (s) => {
-          channelStates.set(ch.name, s);
-          if (!s.connected) return;
-          registerSelfChat({ store, assistantName: config.assistantName, logger }, ch);
-          delivery.kick();
-        },
-      })
-      .catch((err) => {
-        channelStates.set(ch.name, { connected: false, detail: (err as Error).message });
-        logger.error({ channel: ch.name, err: (err as Error).message }, 'channel failed to connect');
-      });
-  }
+  const arrive = (ch: Channel) =>
+    all('receive').reduceRight<(m: Message) => void>(
+      (next, wrap) => (m) => wrap(m, next),
+      (m) => receive(m, ch),
+    );
+  await connectAll(
+    channels,
+    (ch) => ({
+      onMessage: arrive(ch),
+      onChat: (info) => store.messages.upsertChat(info),
+      onButton: async (press) => {
+        for (const answer of all('onButton')) {
+          const said = await answer(press);
+          if (said) return said;
+        }
+        return { notice: 'This button no longer does anything.' };
+      },
+      onState: (s) => {
+        channelStates.set(ch.name, s);
+        if (!s.connected) return;
+        registerSelfChat({ store, assistantName, logger }, ch);
+        delivery.kick();
+      },
+    }),
+    channelStates,
+    logger,
+  );
 
   // Recovery: anything accepted but not answered before the last stop runs again.
   enqueueUnanswered(store, conversation, queue.enqueueMessages);
@@ -210,36 +227,29 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     store.close();
     logger.flush?.();
   };
-  const host = Object.assign({}, ...all('expose'), {
-    config, paths, store, logger, token, runtime, runtimeProblems, channels, agents, queue, url: '', receive, status,
-    stop, subscribe: feed.subscribe,
-  }) as Host;
-
-  if (opts.listen !== false) {
-    const app = createApi({
-      store, token, status, subscribe: feed.subscribe, typing: local,
-      storeProblem: (err) => storeProblem(err, paths.db),
-      injectLocal: (input) => {
-        const msg = localMessage(input);
-        receive(msg, local);
-        return { id: msg.id };
-      },
-      // registerGroup checks every field itself: the body is only shaped like its input.
-      register: (input) => registerGroup({ store, paths, assistantName: config.assistantName }, input as unknown as RegisterInput),
-      unregister: (jid) => unregisterGroup({ store }, jid),
-      checkMounts: allowlistMountCheck(config.configDir, config.home),
-      channels: {
-        plugins: channelPlugins, env: () => ({ config, paths, env: config.env }),
-        saveEnv: (values) => setEnvValues(config.home, values), running: () => channels.map((c) => c.name),
-      },
-      extend: (app) => {
-        all('api').forEach((add) => add(app));
-        opts.extendApi?.(app, host);
-      },
-    });
-    server = (await listen(app.fetch, config)) as unknown as Server;
-    core.ownPorts.add((server.address() as AddressInfo).port);
-    host.url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;
-  }
+  const own = {
+    config,
+    paths,
+    store,
+    logger,
+    token,
+    runtime,
+    runtimeProblems,
+    channels,
+    agents,
+    queue,
+    receive,
+    status,
+  };
+  const host: Host = Object.assign({}, ...all('expose'), { ...own, url: '', stop, subscribe: feed.subscribe });
+  if (opts.listen === false) return host;
+  const extendApi = (app: Hono) => {
+    all('api').forEach((add) => add(app));
+    opts.extendApi?.(app, host);
+  };
+  const app = hostApi({ ...own, local, subscribe: feed.subscribe, channelPlugins, extend: extendApi });
+  server = (await listen(app.fetch, config)) as unknown as Server;
+  core.ownPorts.add((server.address() as AddressInfo).port);
+  host.url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;
   return host;
 }

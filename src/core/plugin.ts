@@ -20,8 +20,11 @@ import type { RuntimeContext } from './sandbox/runtimes.js';
 import type { DB } from './store/db.js';
 import type { Store, StoreExtensions } from './store/index.js';
 import type { HostTool } from './tools/registry.js';
-import type { ButtonAnswer, ButtonPress, Channel, Message, Mount, RegisteredGroup, SandboxRuntime } from './types.js';
-import type { AgentJob, RunAgent } from './conversation/turn.js';
+import type { ButtonAnswer, ButtonPress, Channel, Message, RegisteredGroup, SandboxRuntime } from './types.js';
+import type { RunAgent } from './conversation/turn.js';
+import type { SandboxParts, SandboxStart } from './sandbox/parts.js';
+
+export type { SandboxParts, SandboxStart };
 
 export interface Plugin {
   readonly name: string;
@@ -64,28 +67,6 @@ export interface PluginCore {
   resolve?: (host: string) => Promise<string[]>;
 }
 
-/** What a sandbox gets from a plugin when it starts. */
-export interface SandboxParts {
-  mounts?: Mount[];
-  env?: Record<string, string>;
-  /** Replaces the group's host-folder mounts when mount_write is ask (staged copies); otherwise they are read-only. */
-  hostMounts?: Mount[];
-  /** After each tool call and at turn end: what to tell the agent, if anything. */
-  settle?(): Promise<string | null>;
-  /** The sandbox is gone. */
-  end?(): void;
-}
-
-export interface SandboxStart {
-  id: string;
-  group: RegisteredGroup;
-  /** The group as stored now (settings may change while its sandbox lives). */
-  current(): RegisteredGroup;
-  runtime: SandboxRuntime;
-  /** The group's host folders as the mount allowlist allows them; a replacement is used only when mount_write is ask. */
-  hostMounts: Mount[];
-}
-
 export interface PluginParts {
   /** Steps a stored message passes before the trigger decides (pairing, consent, approval answers). */
   inbound?: InboundStep[];
@@ -119,5 +100,3 @@ export interface PluginParts {
   drain?(): void | Promise<void>;
   stop?(): void | Promise<void>;
 }
-
-export type { AgentJob };

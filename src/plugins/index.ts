@@ -42,7 +42,10 @@ export const PLUGINS: readonly Plugin[] = [
 ];
 
 /** The chat apps: the built-in local chat first, then each plugin's. */
-export const CHANNELS: readonly ChannelPlugin[] = [localPlugin, ...PLUGINS.flatMap((p) => (p.channel ? [p.channel] : []))];
+export const CHANNELS: readonly ChannelPlugin[] = [
+  localPlugin,
+  ...PLUGINS.flatMap((p) => (p.channel ? [p.channel] : [])),
+];
 
 /** Sandbox runtimes the plugins bring (bubblewrap is built in). */
 export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = Object.assign(

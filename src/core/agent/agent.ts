@@ -14,7 +14,7 @@ import { clip, describeProblem, type ModelOutcome, type ModelProblem } from '../
 import { extraMountsFor, groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
 import { modeFor } from '../ask.js';
-import type { SandboxParts, SandboxStart } from '../plugin.js';
+import type { SandboxParts, SandboxStart } from '../sandbox/parts.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../../../runner/protocol.js';
 import { GATEWAY_SOCKET_INSIDE } from '../../../runner/protocol.js';
@@ -143,7 +143,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let idleTimer: NodeJS.Timeout | null = null;
   let turnTimer: NodeJS.Timeout | null = null;
   let sandbox: ReturnType<SandboxRuntime['start']> | null = null;
-  let added: SandboxParts[] = [];
+  const added: SandboxParts[] = [];
   // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory
   // changed needs a new sandbox (resuming the same session) to see it.
   let memoryAtStart: string | null = null;

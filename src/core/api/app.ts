@@ -11,7 +11,14 @@ import { channelsApi, type ChannelsApiDeps } from './channels.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
-import { groupsApi, type GroupsApiDeps } from './groups.js';
+import { allowlistMountCheck, groupsApi, type GroupsApiDeps } from './groups.js';
+import { localMessage } from '../channels/local/local.js';
+import type { Config } from '../config/config.js';
+import { setEnvValues } from '../config/env-file.js';
+import type { HomePaths } from '../config/home.js';
+import { registerGroup, unregisterGroup, type RegisterInput } from '../groups/registration.js';
+import { storeProblem } from '../store/problem.js';
+import type { Channel, Message } from '../types.js';
 import { statusApi } from './status.js';
 import type { StatusResponse } from './types.js';
 
@@ -102,4 +109,46 @@ export function createApi(deps: ApiDeps): Hono {
 
   deps.extend?.(app);
   return app;
+}
+
+/** The running host's API: its routes wired to the core's parts; plugins' routes come through `extend`. */
+export function hostApi(h: {
+  config: Config;
+  paths: HomePaths;
+  store: Store;
+  token: string;
+  status(): StatusResponse;
+  subscribe: EventsApiDeps['subscribe'];
+  local: Channel & NonNullable<EventsApiDeps['typing']>;
+  receive(msg: Message, ch: Channel): unknown;
+  channelPlugins: ChannelsApiDeps['plugins'];
+  channels: readonly Channel[];
+  extend(app: Hono): void;
+}): Hono {
+  const { config, paths, store } = h;
+  return createApi({
+    store,
+    token: h.token,
+    status: h.status,
+    subscribe: h.subscribe,
+    typing: h.local,
+    storeProblem: (err) => storeProblem(err, paths.db),
+    injectLocal: (input) => {
+      const msg = localMessage(input);
+      h.receive(msg, h.local);
+      return { id: msg.id };
+    },
+    // registerGroup checks every field itself: the body is only shaped like its input.
+    register: (input) =>
+      registerGroup({ store, paths, assistantName: config.assistantName }, input as unknown as RegisterInput),
+    unregister: (jid) => unregisterGroup({ store }, jid),
+    checkMounts: allowlistMountCheck(config.configDir, config.home),
+    channels: {
+      plugins: h.channelPlugins,
+      env: () => ({ config, paths, env: config.env }),
+      saveEnv: (values) => setEnvValues(config.home, values),
+      running: () => h.channels.map((c) => c.name),
+    },
+    extend: h.extend,
+  });
 }

@@ -2,8 +2,8 @@
 // listed once in src/plugins/index.ts; the host, the CLI and the dashboard are given that list.
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
-import type { Channel } from '../types.js';
-import { localPlugin } from './local/plugin.js';
+import type { Logger } from '../logger.js';
+import type { Channel, ChannelEvents, ChannelState } from '../types.js';
 import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
 
 
@@ -50,4 +50,19 @@ export function typingVia(channels: readonly Channel[]): (jid: string, typing: b
       .catch(() => {
         /* best effort */
       });
+}
+
+/** Connects each channel; one that fails is recorded in `states` with its reason, and the others still connect. */
+export async function connectAll(
+  channels: readonly Channel[],
+  events: (ch: Channel) => ChannelEvents,
+  states: Map<string, ChannelState>,
+  logger: Logger,
+): Promise<void> {
+  for (const ch of channels) {
+    await ch.connect(events(ch)).catch((err) => {
+      states.set(ch.name, { connected: false, detail: (err as Error).message });
+      logger.error({ channel: ch.name, err: (err as Error).message }, 'channel failed to connect');
+    });
+  }
 }

@@ -5,7 +5,13 @@ import { modeFor } from '../../core/ask.js';
 import type { Plugin } from '../../core/plugin.js';
 import { approvalsApi } from './api.js';
 import { answerButtonPress, approvalAnswerStep } from './answer-step.js';
-import { approvalCooldownMs, approvalTimeoutMs, createApprovals, parseButtonAction, type Approvals } from './approvals.js';
+import {
+  approvalCooldownMs,
+  approvalTimeoutMs,
+  createApprovals,
+  parseButtonAction,
+  type Approvals,
+} from './approvals.js';
 import { clearStaleStaging, createStagingSession, stagingLimits } from './staging.js';
 import { approvalsStore } from './store.js';
 
@@ -40,7 +46,8 @@ export const approvals: Plugin = {
         noteOwnNetwork: approvals.noteOwnNetwork,
       },
       inbound: [approvalAnswerStep({ store, conversation, approvals })],
-      onButton: async (press) => (parseButtonAction(press.action) ? answerButtonPress({ store, approvals }, press) : null),
+      onButton: async (press) =>
+        parseButtonAction(press.action) ? answerButtonPress({ store, approvals }, press) : null,
       // mount_write = ask: the sandbox writes to a private staged copy; the owner approves the change set it made.
       sandbox: ({ id, group, current, hostMounts }) => {
         if (modeFor(current(), 'mount_write') !== 'ask') return;
