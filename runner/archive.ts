@@ -1,7 +1,5 @@
-// The compaction archive: before the SDK compacts a long conversation into a
-// summary, the full transcript is written as markdown into the group's
-// `conversations/` folder, so nothing said is forgotten silently and the agent
-// can read it back later.
+// Before the SDK compacts a conversation, its full transcript is saved as markdown in the
+// group's `conversations/` folder, so nothing is forgotten silently and the agent can reread it.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -45,7 +43,7 @@ const unescape = (s: string) =>
     .replace(/&apos;/g, "'")
     .replace(/&amp;/g, '&');
 
-/** The chat transcript the host sends (`<messages><message sender time>…`) as plain lines. */
+/** The host's `<messages><message sender time>…` transcript as plain lines. */
 function readableChat(text: string): string {
   if (!text.includes('<message ')) return text;
   const out: string[] = [];
@@ -55,7 +53,7 @@ function readableChat(text: string): string {
   return out.length ? out.join('\n\n') : text;
 }
 
-/** The conversation in a Claude Code transcript (JSONL): user and assistant text, tool calls in brief. */
+/** User and assistant text from a Claude Code JSONL transcript, tool calls in brief. */
 export function parseTranscript(jsonl: string): Turn[] {
   const turns: Turn[] = [];
   for (const line of jsonl.split('\n')) {
@@ -97,21 +95,16 @@ export function toMarkdown(
   turns: Turn[],
   opts: { assistantName: string; sessionId: string; archivedAt: Date },
 ): string {
-  const when = (t: string | null) =>
-    t ? new Date(t).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '';
+  const fmt = (d: Date) => d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
   const lines = [
-    `# Conversation archived ${opts.archivedAt.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}`,
+    `# Conversation archived ${fmt(opts.archivedAt)}`,
     '',
     `Session ${opts.sessionId}, saved before it was compacted into a summary.`,
     '',
   ];
   for (const t of turns) {
-    lines.push(
-      `## ${t.role === 'user' ? 'Chat' : opts.assistantName}${t.time ? ` · ${when(t.time)}` : ''}`,
-      '',
-      t.text,
-      '',
-    );
+    const time = t.time ? ` · ${fmt(new Date(t.time))}` : '';
+    lines.push(`## ${t.role === 'user' ? 'Chat' : opts.assistantName}${time}`, '', t.text, '');
   }
   return lines.join('\n');
 }
@@ -122,10 +115,7 @@ function localDate(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-/**
- * Writes the transcript at `transcriptPath` to `<dir>/<date>-<slug>.md` and
- * returns that path; null when there is nothing to archive.
- */
+/** Writes `<dir>/<date>-<slug>.md` and returns its path; null when there is nothing to archive. */
 export function archiveTranscript(
   transcriptPath: string,
   dir: string,
@@ -144,9 +134,6 @@ export function archiveTranscript(
   const base = `${localDate(now)}-${slugFor(turns)}`;
   let file = path.join(dir, `${base}.md`);
   for (let i = 2; fs.existsSync(file); i++) file = path.join(dir, `${base}-${i}.md`);
-  fs.writeFileSync(
-    file,
-    toMarkdown(turns, { assistantName: opts.assistantName, sessionId: opts.sessionId, archivedAt: now }),
-  );
+  fs.writeFileSync(file, toMarkdown(turns, { ...opts, archivedAt: now }));
   return file;
 }

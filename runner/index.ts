@@ -1,8 +1,5 @@
-// The runner: the only NanoClaw code inside a sandbox. It asks the gateway for
-// its turn, runs the Claude Agent SDK in the group's folder (resuming the
-// group's session), reports each result, and asks for the next turn until the
-// host says to close. It holds no credential: the model is reached through the
-// gateway, which adds it on the host side.
+// The runner, the only NanoClaw code in a sandbox: it runs the Agent SDK turn by turn as the gateway
+// hands them over. It holds no credential; the gateway adds it on the host side.
 import fs from 'node:fs';
 import type { CanUseTool, HookCallback, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { archiveTranscript } from './archive.js';
@@ -12,25 +9,18 @@ import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type RunnerEvent, type StartInf
 
 const socket = process.env.NANOCLAW_GATEWAY_SOCKET || GATEWAY_SOCKET_INSIDE;
 const GROUP_DIR = '/workspace/group';
-// Shared memory: its CLAUDE.md is loaded by the SDK like the group's own, and
-// re-read by every new sandbox (an appended system prompt would stay frozen in
-// a resumed session).
+// Shared memory as a CLAUDE.md, not appended to the system prompt, which a resumed session would freeze.
 const GLOBAL_DIR = '/workspace/global';
 const ARCHIVE_DIR = `${GROUP_DIR}/conversations`;
 const AGENT_BROWSER = '/app/bin/agent-browser';
-/** What the SDK says when asked to resume a session it does not have. */
 const SESSION_GONE = /no conversation found|session.*not found/i;
 
 const send = (event: RunnerEvent) => callGateway(socket, 'POST', '/runner/event', event);
 
-/** The built-in tools the host may hold for the owner ("ask me first"); the host decides which calls count. */
+/** Built-in tools the host may hold for the owner ("ask me first"); the host decides which calls count. */
 const HELD_TOOLS = new Set(['Bash', 'Write', 'Edit', 'MultiEdit', 'NotebookEdit']);
 
-/**
- * The SDK's permission hook: each held tool call waits for the gateway, which
- * records it, asks the owner if the group's settings say so, and answers. What
- * the agent wrote decides nothing; a gateway that cannot be reached means no.
- */
+// Only the gateway's answer lets a held call run; a gateway that cannot be reached means no.
 const askGateway: CanUseTool = async (toolName, input) => {
   if (!HELD_TOOLS.has(toolName)) return { behavior: 'allow', updatedInput: input };
   try {
@@ -48,13 +38,8 @@ const askGateway: CanUseTool = async (toolName, input) => {
   }
 };
 
-/**
- * After every tool call (and at a turn's end) the host compares the staged
- * copies of host folders with what it last saw and asks the owner about the
- * changes; the hook waits for that answer, which the agent then reads. The
- * host folder itself was never writable here, so a runner that skips this
- * only leaves its changes unapplied.
- */
+// After each tool call the host asks the owner about changes to staged host folders; the agent
+// reads the answer. Host folders are never writable here, so skipping this only leaves changes unapplied.
 const settleHostFolders = async (): Promise<string | null> => {
   try {
     const a = await callGateway<{ message: string | null }>(socket, 'POST', '/runner/settle', {});
@@ -70,7 +55,7 @@ const settleAfterTool =
     return message ? { hookSpecificOutput: { hookEventName: event, additionalContext: message } } : {};
   };
 
-/** A prompt stream the SDK reads from; we push one turn at a time. */
+/** The SDK's prompt stream; we push one turn at a time. */
 function turnQueue() {
   const items: SDKUserMessage[] = [];
   let wake: (() => void) | null = null;
@@ -118,8 +103,7 @@ async function nextTurn(): Promise<Turn | null> {
 
 async function main(): Promise<void> {
   const start = await callGateway<StartInfo>(socket, 'GET', '/runner/start');
-  // The SDK is loaded only now: the prompt is fetched first, so a cold start
-  // is not held up by parsing it.
+  // The SDK is loaded after the prompt is fetched, so a cold start is not held up by parsing it.
   const [{ query }, { nanoclawServer }] = await Promise.all([
     import('@anthropic-ai/claude-agent-sdk'),
     import('./tools.js'),
@@ -177,7 +161,7 @@ async function main(): Promise<void> {
     return {};
   };
 
-  // Which sub-agents are at work, for the owner's dashboard; a lost report must not stop the agent.
+  // For the owner's dashboard; a lost report must not stop the agent.
   const subagent =
     (state: 'start' | 'stop'): HookCallback =>
     async (input) => {
@@ -209,7 +193,6 @@ async function main(): Promise<void> {
         PostToolUse: [{ hooks: [settleAfterTool('PostToolUse')], timeout: 24 * 3600 }],
         PostToolUseFailure: [{ hooks: [settleAfterTool('PostToolUseFailure')], timeout: 24 * 3600 }],
       },
-      // Every tool call reaches askGateway; only the gateway's answer lets a held one run.
       permissionMode: 'default',
       canUseTool: askGateway,
       env,
@@ -235,7 +218,7 @@ async function main(): Promise<void> {
           prompts.close();
           break;
         }
-        // Whatever a background process wrote to a host folder since the last tool call.
+        // Catches what a background process wrote to a host folder since the last tool call.
         await settleHostFolders();
         const text = msg.subtype === 'success' ? msg.result : errors.join('; ');
         await send({ type: 'result', text: text ?? '', sessionId: msg.session_id ?? sessionId, isError: msg.is_error });

@@ -1,20 +1,14 @@
-// The nanoclaw tools, defined once: name, description and argument schema.
-// The runner shows them to the model (mcp__nanoclaw__<name>); the host parses
-// every call with the same schema, because the gateway never trusts the
-// runner's parsing. Checks that need the store (who may do what, whether a
-// task exists) are the host's.
+// The nanoclaw tools, defined once: the runner shows these schemas to the model and the host
+// parses every call with them again, never trusting the runner's parsing.
 import { z } from 'zod';
 
 export interface ToolDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
   description: string;
-  /** The arguments, as the model sees them and the host parses them. */
   args: S;
-  /** Only the main chat may use it (the host refuses everyone else). */
   mainOnly?: boolean;
 }
 
-/** The longest prompt a scheduled task may have. */
 export const MAX_TASK_PROMPT = 20_000;
 
 const scheduleType = z.enum(['cron', 'interval', 'once']);
@@ -177,7 +171,6 @@ export const rememberMeAgain = define({
   args: {},
 });
 
-/** Every tool, in the order the model is shown them. */
 export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
   sendMessage,
   scheduleTask,
@@ -199,7 +192,6 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
   rememberMeAgain,
 ];
 
-/** A call's arguments checked against its tool's schema, or what is wrong with them. */
 export function parseArgs<S extends z.ZodRawShape>(
   def: ToolDefinition<S>,
   args: unknown,
