@@ -1,5 +1,4 @@
-// Before the SDK compacts a conversation, its full transcript is saved as markdown in the
-// group's `conversations/` folder, so nothing is forgotten silently and the agent can reread it.
+// Saves a transcript as markdown in `conversations/` before the SDK compacts it, so nothing is lost silently.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -43,7 +42,6 @@ const unescape = (s: string) =>
     .replace(/&apos;/g, "'")
     .replace(/&amp;/g, '&');
 
-/** The host's `<messages><message sender time>…` transcript as plain lines. */
 function readableChat(text: string): string {
   if (!text.includes('<message ')) return text;
   const out: string[] = [];
@@ -53,7 +51,6 @@ function readableChat(text: string): string {
   return out.length ? out.join('\n\n') : text;
 }
 
-/** User and assistant text from a Claude Code JSONL transcript, tool calls in brief. */
 export function parseTranscript(jsonl: string): Turn[] {
   const turns: Turn[] = [];
   for (const line of jsonl.split('\n')) {
@@ -74,7 +71,7 @@ export function parseTranscript(jsonl: string): Turn[] {
   return turns;
 }
 
-/** A file-name slug from the first thing the user said, e.g. "flights-to-lisbon". */
+/** e.g. "flights-to-lisbon" */
 export function slugFor(turns: Turn[]): string {
   const first = turns.find((t) => t.role === 'user')?.text ?? '';
   // A chat turn reads "**Sam** (time): text": the slug comes from the text.
@@ -109,13 +106,12 @@ export function toMarkdown(
   return lines.join('\n');
 }
 
-/** Local calendar date (the sandbox runs in the user's TZ), e.g. 2025-01-06. */
+// The sandbox runs in the user's TZ.
 function localDate(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-/** Writes `<dir>/<date>-<slug>.md` and returns its path; null when there is nothing to archive. */
 export function archiveTranscript(
   transcriptPath: string,
   dir: string,

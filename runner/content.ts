@@ -1,5 +1,4 @@
-// A turn's files as model content blocks (PDF, image, text). A file over its kind's cap is named
-// in a note instead, so the agent knows it is there and can open it with its tools.
+// A turn's files as model content; one over its size cap becomes a note, so the agent can still open it.
 import path from 'node:path';
 
 export interface TurnFile {
@@ -12,7 +11,7 @@ export const LIMITS = {
   pdf: 10 * 1024 * 1024,
   image: 5 * 1024 * 1024,
   text: 200 * 1024,
-  // All files of one turn together: under the 32 MB request limit once base64 adds a third.
+  // Under the 32 MB request limit once base64 adds a third.
   turn: 20 * 1024 * 1024,
 };
 
@@ -38,7 +37,6 @@ export function kindOf(f: TurnFile): 'pdf' | 'image' | 'text' | null {
   return null;
 }
 
-/** Oldest first until the turn's budget is spent; later files get a note. */
 export function turnBlocks(files: TurnFile[], fs: FileReader, budget = LIMITS.turn): Block[] {
   const out: Block[] = [];
   let left = budget;

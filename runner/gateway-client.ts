@@ -1,5 +1,4 @@
-// The runner's way to the gateway: JSON calls over its unix socket (or, from a VM, tcp://host:port
-// after the sandbox's secret), and a loopback TCP forwarder for the Claude CLI, which only speaks TCP.
+// The runner's way to the gateway: JSON calls, and a TCP forwarder for the Claude CLI, which only speaks TCP.
 import http from 'node:http';
 import net from 'node:net';
 
@@ -50,7 +49,6 @@ export function callGateway<T>(
   });
 }
 
-/** Pipes every connection to 127.0.0.1:`port` (0: any free one) to the gateway. */
 export function startForwarder(socketPath: string, port = 0): Promise<{ port: number; close(): void }> {
   const server = net.createServer((client) => {
     const upstream = connectGateway(socketPath);

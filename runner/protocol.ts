@@ -1,9 +1,7 @@
-// The wire between runner and gateway: HTTP over the sandbox's one socket, which (never a payload)
-// tells the gateway which group is calling.
+// The runner–gateway wire: HTTP over the sandbox's own socket, which (never a payload) names the group.
 
 export const GATEWAY_SOCKET_INSIDE = '/run/nanoclaw/gateway.sock';
 
-/** A batch of chat messages for the agent, as one user turn. */
 export interface Turn {
   prompt: string;
   // Paths inside /workspace/group.
@@ -11,7 +9,6 @@ export interface Turn {
   files?: { path: string; mimeType: string }[];
 }
 
-/** GET /runner/start */
 export interface StartInfo {
   turn: Turn;
   sessionId: string | null;
@@ -21,10 +18,8 @@ export interface StartInfo {
   isScheduledTask: boolean;
 }
 
-/** GET /runner/next: the next turn, or an instruction to finish. */
 export type NextAnswer = { turn: Turn } | { close: true } | { wait: true };
 
-/** POST /runner/event */
 export type RunnerEvent =
   | { type: 'session'; sessionId: string }
   | { type: 'result'; text: string; sessionId: string | null; isError: boolean }
@@ -32,5 +27,4 @@ export type RunnerEvent =
   | { type: 'subagent'; state: 'start' | 'stop'; agentId: string; agentType: string }
   | { type: 'error'; message: string; sessionNotFound?: boolean };
 
-/** POST /tools/<name> with the tool's arguments; the answer is shown to the model. */
 export type ToolAnswer = { ok: true; text: string } | { ok: false; error: string };

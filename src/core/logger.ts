@@ -35,7 +35,6 @@ export function silentLogger(): Logger {
 
 export interface LogFile {
   write(line: string): boolean;
-  /** One attempt at shutdown; never loops, never throws. */
   flushSync(): void;
   flush(cb?: (err?: Error) => void): void;
   dropped(): number;

@@ -1,6 +1,4 @@
-// Every secret this process knows, and the redact() every sink (log, CLI output, API, store) passes text
-// through. Secrets are registered where they are read, so no caller has to remember to hide them. Process-wide
-// on purpose: a secret must stay hidden even in sinks built before it was known.
+// Every known secret, and the redact() every sink passes text through; process-wide so no sink is missed.
 
 const SECRET_NAME = /(^|_)(TOKEN|KEY|SECRET|PASSWORD|PASS|PASSWD)$/;
 // Shorter values are settings like "true" or a port; hiding them would garble every line.

@@ -15,7 +15,6 @@ export function paint(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.P
   return { ok: wrap(32, 39), warn: wrap(33, 39), bad: wrap(31, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
 }
 
-/** `--name value` or `--name=value`. */
 export function option(args: string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === name) return args[i + 1];
@@ -70,12 +69,10 @@ export function localTime(
 
 export interface Prompter {
   ask(question: string): Promise<string>;
-  /** Not echoed. */
   secret(question: string): Promise<string>;
   close(): void;
 }
 
-/** On piped input, one line per question. */
 export function prompter(
   input: NodeJS.ReadStream = process.stdin,
   output: NodeJS.WriteStream = process.stdout,
@@ -124,7 +121,6 @@ export function prompter(
   };
 }
 
-/** For `echo $TOKEN | nanoclaw auth telegram`. */
 export async function readStdin(input: NodeJS.ReadStream = process.stdin): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of input) chunks.push(c as Buffer);

@@ -1,5 +1,4 @@
-// Channel setup from the dashboard, as `nanoclaw auth <name>` does it (effective after a restart):
-// POST /api/channels/:name/token, POST and GET …/link, GET …/link/qr.svg.
+// Channel setup from the dashboard (token, link, QR), as `nanoclaw auth <name>` does it.
 import { Hono } from 'hono';
 import type { ChannelPlugin, PluginEnv, SaveEnv } from '../channels/plugin.js';
 import { registerSecret } from '../secrets.js';
@@ -32,7 +31,6 @@ function pluginNamed(deps: ChannelsApiDeps, name: string): ChannelPlugin {
   return plugin;
 }
 
-/** The QR payload only through qr.svg. */
 function view(s: LinkSession): Omit<LinkSession, 'qr'> & { qr: boolean } {
   const { qr, ...rest } = s;
   return { ...rest, qr: !!qr };

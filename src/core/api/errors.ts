@@ -44,7 +44,6 @@ export async function jsonBody(c: Context, expected: string): Promise<unknown> {
   }
 }
 
-/** Arrays count, as JSON.parse sees them. */
 export async function objectBody(c: Context, expected: string): Promise<Record<string, unknown>> {
   const body = await jsonBody(c, expected);
   if (!body || typeof body !== 'object') throw new ApiError('invalid', 'Body must be a JSON object.');

@@ -15,7 +15,7 @@ export interface TypingEvent {
   typing: boolean;
 }
 
-type Outgoing = { kind: 'message'; m: StoredMessage } | { kind: 'typing'; chatJid: string; typing: boolean };
+type Outgoing = { kind: 'message'; m: StoredMessage } | ({ kind: 'typing' } & TypingEvent);
 
 export function eventsApi(deps: EventsApiDeps): Hono {
   const app = new Hono();

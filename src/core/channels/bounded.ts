@@ -9,7 +9,6 @@ export class InputTooLarge extends Error {
   }
 }
 
-/** For a small API answer: far more than any real one. */
 export const ANSWER_MAX_BYTES = 1024 * 1024;
 
 export function formatBytes(n: number): string {
@@ -40,7 +39,6 @@ export async function readBody(res: Response, maxBytes: number, what: string): P
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** null when it is not JSON. */
 export async function readJson<T>(res: Response, maxBytes: number, what: string): Promise<T | null> {
   const text = await readBody(res, maxBytes, what);
   try {

@@ -1,5 +1,4 @@
-// Naming a file saved from a chat: the sender's extension only if harmless (so `notes.md` stays Markdown and
-// `x.html.exe` does not become runnable), else one from the MIME type, else a fallback.
+// A saved file's extension: the sender's only if harmless (`x.html.exe` must not become runnable), else by MIME.
 const EXT_BY_MIME: Record<string, string> = {
   'image/jpeg': 'jpg',
   'image/png': 'png',

@@ -1,5 +1,4 @@
-// Saves chat media into a group's inbox. The agent may swap `inbox` for a symlink at any moment, so a
-// download is staged where no sandbox sees it, then moved in through folders opened without following links.
+// Saves media in a group's inbox via staging and no-follow opens: the agent may swap `inbox` for a link anytime.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,11 +12,8 @@ export class MediaRefused extends Error {}
 
 export interface SaveMediaOptions {
   inbox: string;
-  /** Default a private temporary folder. */
   stagingDir?: string;
-  /** Generated, flat. */
   name: string;
-  /** Called once the staging file is ready. */
   open(): Promise<MediaSource>;
   maxBytes: number;
   signal?: AbortSignal;
@@ -31,7 +27,6 @@ const SAFE_NAME = /^[0-9A-Za-z][0-9A-Za-z_-]*(\.[0-9A-Za-z]{1,8})?$/;
 const FD_PATHS = process.platform === 'linux' && fs.existsSync('/proc/self/fd');
 const COPY_CHUNK = 256 * 1024;
 
-/** Answers `inbox/<name>`, relative to the group folder. */
 export async function saveMedia(o: SaveMediaOptions): Promise<string> {
   if (!SAFE_NAME.test(o.name)) throw new Error(`Refusing to save media as "${o.name}": not a generated file name`);
   if (path.basename(o.inbox) !== 'inbox')

@@ -24,7 +24,6 @@ export interface ChannelContext {
 
 export type Level = 'ok' | 'info' | 'warn' | 'fail';
 
-/** One line of `nanoclaw doctor`. */
 export interface CheckResult {
   name: string;
   level: Level;
@@ -35,7 +34,6 @@ export interface CheckResult {
 
 export interface Prompts {
   ask(question: string): Promise<string>;
-  /** Without echo. */
   secret(question: string): Promise<string>;
 }
 
@@ -48,7 +46,6 @@ export interface Painter {
 /** null removes a key. Answers the `.env` file's path. */
 export type SaveEnv = (values: Record<string, string | null>) => string;
 
-/** The guided first run: one optional step per plugin. */
 export interface SetupContext extends PluginEnv {
   ask: Prompts;
   out: NodeJS.WritableStream;
@@ -63,7 +60,6 @@ export interface RunningChannel {
   linking?: ChannelState['linking'];
 }
 
-/** `nanoclaw auth <name> [args]`. */
 export interface AuthContext extends PluginEnv {
   args: string[];
   out: NodeJS.WriteStream;
@@ -75,7 +71,6 @@ export interface AuthContext extends PluginEnv {
   restartHint(): Promise<string>;
 }
 
-/** Read as `before` `command` `after`. */
 export interface SetupHint {
   before: string;
   command: string;
@@ -87,14 +82,12 @@ export interface ChannelPlugin {
   readonly label: string;
   /** Always on, started by the host itself (the local channel). */
   readonly builtIn?: boolean;
-  /** From the id's shape alone. */
   ownsJid(jid: string): boolean;
   /** Pairing offers strangers a code only in a one-to-one chat. */
   isDirectChat(jid: string): boolean;
   /** Only then is its platform library loaded. */
   configured(env: PluginEnv): boolean;
   start?(ctx: ChannelContext): Promise<Channel>;
-  /** Answers the exit code. */
   auth?: { usage: string; run(ctx: AuthContext): Promise<number> };
   doctor?(env: PluginEnv): CheckResult[];
   setup?(ctx: SetupContext): Promise<void>;
@@ -107,15 +100,12 @@ export interface ChannelPlugin {
 
 export interface TokenForm {
   fields: { key: string; label: string; secret?: boolean }[];
-  /** Throws what is wrong; answers what to tell the user. */
   save(values: Record<string, string>, ctx: PluginEnv & { saveEnv: SaveEnv }): Promise<string>;
 }
 
 export interface DashboardLink {
   phone?: string;
-  /** Each new code replaces the last. */
   onLinking(linking: NonNullable<ChannelState['linking']>): void;
-  /** Retried; in words for the user. */
   onProblem(problem: string): void;
 }
 

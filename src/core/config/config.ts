@@ -35,11 +35,9 @@ export interface Config {
   logLevel: string;
   /** Extra sandbox environment (tests point at fakes with it). Never credentials. */
   sandboxEnv: Record<string, string>;
-  /** null: this install's own tag. */
   sandboxImage: string | null;
   /** store/reserve size, and the free space below which the writing sandbox is stopped. */
   diskReserveMb: number;
-  /** Default per group; 0: none. */
   groupQuotaMb: number;
 }
 
@@ -76,7 +74,7 @@ function timeZone(value: string | undefined): string {
   return tz;
 }
 
-/** Why `home` cannot hold NanoClaw's state, or null. Creation is probed for real: permission bits lie for root and /proc. */
+// Creation is probed for real: permission bits lie for root and /proc.
 export function homeProblem(home: string): string | null {
   let st: fs.Stats | null = null;
   try {

@@ -8,7 +8,6 @@ function quote(value: string): string {
   return /^[A-Za-z0-9_\-.:/+=@]*$/.test(value) ? value : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** null removes a key. Returns the file's path. */
 export function setEnvValues(home: string, values: Record<string, string | null>): string {
   registerSecretSettings(values);
   const file = path.join(home, '.env');

@@ -22,18 +22,19 @@ export interface HomePaths {
 }
 
 export function homePaths(home: string): HomePaths {
+  const at = (...parts: string[]) => path.join(home, ...parts);
   return {
     home,
-    store: path.join(home, 'store'),
-    db: path.join(home, 'store', 'messages.db'),
-    auth: path.join(home, 'store', 'auth'),
-    groups: path.join(home, 'groups'),
-    global: path.join(home, 'groups', 'global'),
-    data: path.join(home, 'data'),
-    logs: path.join(home, 'logs'),
-    apiToken: path.join(home, 'data', 'api-token'),
-    sockets: path.join(home, 'data', 'sockets'),
-    sessions: path.join(home, 'data', 'sessions'),
+    store: at('store'),
+    db: at('store', 'messages.db'),
+    auth: at('store', 'auth'),
+    groups: at('groups'),
+    global: at('groups', 'global'),
+    data: at('data'),
+    logs: at('logs'),
+    apiToken: at('data', 'api-token'),
+    sockets: at('data', 'sockets'),
+    sessions: at('data', 'sessions'),
   };
 }
 
@@ -81,7 +82,6 @@ function writeIfMissing(file: string, text: string): void {
   }
 }
 
-/** Safe to run on every start. */
 export function ensureHome(paths: HomePaths, assistantName: string): { created: boolean } {
   const created = !fs.existsSync(paths.db);
   for (const dir of [paths.store, paths.groups, paths.global, paths.data, paths.logs, paths.sessions]) {
@@ -97,7 +97,6 @@ export function ensureHome(paths: HomePaths, assistantName: string): { created: 
   return { created };
 }
 
-/** Created once, mode 0600. */
 export function ensureApiToken(paths: HomePaths): string {
   try {
     const token = fs.readFileSync(paths.apiToken, 'utf8').trim();

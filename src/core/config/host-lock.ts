@@ -1,5 +1,4 @@
-// One host per home, held as SQLite's fcntl lock (an open EXCLUSIVE transaction): the kernel drops it
-// when the process ends, even on SIGKILL, so a crash leaves no stale lock and no reused pid fools it.
+// One host per home: a kernel (SQLite fcntl) lock, dropped even on SIGKILL, so a crash leaves no stale lock.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +7,6 @@ export interface HostLock {
   release(): void;
 }
 
-/** From data/host.json; nothing while the holder is still starting. */
 export interface LockHolder {
   pid: number | null;
   url: string | null;

@@ -1,5 +1,4 @@
-// The job that answers a chat: each turn is what arrived since the last one was handed over, and each
-// result commits the reply and moves the cursor in one transaction.
+// The job that answers a chat: a result commits the reply and moves the cursor in one transaction.
 import { requestersOf, type AgentJob, type HostTurn } from './turn.js';
 import { formatCatchUp, isTriggered, stripInternal } from './router.js';
 import type { Store } from '../store/index.js';

@@ -1,5 +1,4 @@
-// Names members choose (display names, personas), cleaned of invisible characters before they reach a
-// prompt or a chat, so one name cannot pass for another.
+// Names members choose, cleaned of invisible characters so one cannot pass for another.
 import crypto from 'node:crypto';
 
 // Format (zero-width, bidi), control, lone surrogate, separator and variation selector characters: none is

@@ -1,5 +1,4 @@
-// Who started a turn, fixed by the host when the prompt is built and never taken from the model or the
-// store later: a message that arrives mid-turn is context for the next turn, not identity for this one.
+// Who started a turn, fixed by the host when the prompt is built; never from the model or a later message.
 import type { RegisteredGroup } from '../types.js';
 import type { Turn } from '../../../runner/protocol.js';
 
@@ -58,7 +57,6 @@ export function soleRequester(turn: TurnContext | undefined): TurnRequester | { 
   };
 }
 
-/** The requesters stay on the host. */
 export type HostTurn = Turn & { requesters?: TurnRequester[] };
 
 export interface AgentJob {
@@ -73,7 +71,6 @@ export interface AgentJob {
   onUsage?(tokens: number): void;
 }
 
-/** Rejects with AgentFailure when the run fails. */
 export type RunAgent = (
   group: RegisteredGroup,
   job: AgentJob,

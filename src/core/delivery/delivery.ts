@@ -1,5 +1,4 @@
-// Sends the outbox in order per chat, each chat in its own lane so a waiting chat never holds up another.
-// A sent reply enters the chat's history in the transaction that marks it delivered.
+// Sends the outbox in order, one lane per chat so a waiting chat never holds up another.
 import type { Logger } from '../logger.js';
 import { formatOutbound } from '../conversation/router.js';
 import type { Store } from '../store/index.js';
@@ -105,7 +104,6 @@ export function createDelivery(deps: DeliveryDeps) {
 
   const later: Stall = { retryMs, hold: false };
 
-  /** null when it went out. */
   async function deliver(item: OutboxItem): Promise<Stall | null> {
     const channel = deps.channels().find((c) => c.ownsJid(item.chatJid));
     if (!channel) {

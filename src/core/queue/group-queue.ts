@@ -1,5 +1,4 @@
-// At most one agent per group and `maxConcurrent` overall, the rest waiting in arrival order. Failed runs
-// retry with backoff; after the last try the messages stay unanswered, so the next message includes them.
+// One agent per group, `maxConcurrent` overall, failed runs retried with backoff (unanswered messages stay).
 import type { Logger } from '../logger.js';
 
 export type Job = { kind: 'messages' } | { kind: 'task'; taskId: string };

@@ -1,5 +1,4 @@
-// The bubblewrap runtime (Linux, no daemon): new namespaces for everything (no network), a non-root uid, a
-// read-only system and only the mounts given. Limits come from a cgroup where possible, else from rlimits.
+// The bubblewrap runtime: no network, non-root, read-only system, only the given mounts; cgroup or rlimit limits.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,4 @@
-// cgroup (v2 or v1) limits for a sandbox whose runtime has none of its own (bwrap), and a watcher that stops
-// a sandbox at its memory or process limit so the chat is told why. Without cgroups, callers use rlimits.
+// cgroup v2/v1 limits for runtimes without their own (bwrap), and a watcher that stops a sandbox at a limit.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -37,7 +36,6 @@ function counter(text: string, key: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** Per controller ('' for v2). */
 export function cgroupPaths(pid: number | 'self' = 'self'): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of read(`/proc/${pid}/cgroup`).split('\n')) {
@@ -103,9 +101,9 @@ export function describeSupport(s: CgroupSupport): string {
   return `per-process rlimits only: ${s.reason}`;
 }
 
-function tryWrite(file: string, value: string): boolean {
+function tryWrite(dir: string, file: string, value: string): boolean {
   try {
-    fs.writeFileSync(file, value);
+    fs.writeFileSync(path.join(dir, file), value);
     return true;
   } catch {
     return false;
@@ -113,7 +111,7 @@ function tryWrite(file: string, value: string): boolean {
 }
 
 function killAll(dir: string): void {
-  if (tryWrite(path.join(dir, 'cgroup.kill'), '1')) return;
+  if (tryWrite(dir, 'cgroup.kill', '1')) return;
   for (const pid of read(path.join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) {
     try {
       process.kill(Number(pid), 'SIGKILL');
@@ -147,12 +145,12 @@ export function createSandboxCgroup(support: CgroupSupport, name: string, limits
   if (support.kind === 'v2') {
     const dir = path.join(support.base, CGROUP_PREFIX + name);
     fs.mkdirSync(dir);
-    tryWrite(path.join(dir, 'memory.max'), bytes);
-    tryWrite(path.join(dir, 'memory.swap.max'), '0');
+    tryWrite(dir, 'memory.max', bytes);
+    tryWrite(dir, 'memory.swap.max', '0');
     // One process over the limit takes the whole sandbox down with it.
-    tryWrite(path.join(dir, 'memory.oom.group'), '1');
-    tryWrite(path.join(dir, 'pids.max'), String(limits.pids));
-    tryWrite(path.join(dir, 'cpu.max'), `${Math.round(limits.cpus * 100_000)} 100000`);
+    tryWrite(dir, 'memory.oom.group', '1');
+    tryWrite(dir, 'pids.max', String(limits.pids));
+    tryWrite(dir, 'cpu.max', `${Math.round(limits.cpus * 100_000)} 100000`);
     return {
       procsFiles: [path.join(dir, 'cgroup.procs')],
       counters: v2Counters(dir),
@@ -169,15 +167,14 @@ export function createSandboxCgroup(support: CgroupSupport, name: string, limits
       cpu: support.cpu ? path.join(support.cpu, CGROUP_PREFIX + name) : null,
     };
     for (const d of [dirs.memory, dirs.pids, dirs.cpu]) if (d) fs.mkdirSync(d);
-    tryWrite(path.join(dirs.memory, 'memory.limit_in_bytes'), bytes);
+    tryWrite(dirs.memory, 'memory.limit_in_bytes', bytes);
     // Without this, a hog would swap instead of stopping (where swap exists).
-    tryWrite(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'), bytes);
-    tryWrite(path.join(dirs.pids, 'pids.max'), String(limits.pids));
-    if (dirs.cpu)
-      tryWrite(
-        path.join(dirs.cpu, 'cpu.cfs_quota_us'),
-        String(Math.round(limits.cpus * Number(read(path.join(dirs.cpu, 'cpu.cfs_period_us')) || 100_000))),
-      );
+    tryWrite(dirs.memory, 'memory.memsw.limit_in_bytes', bytes);
+    tryWrite(dirs.pids, 'pids.max', String(limits.pids));
+    if (dirs.cpu) {
+      const quota = limits.cpus * Number(read(path.join(dirs.cpu, 'cpu.cfs_period_us'))) || 100_000;
+      tryWrite(dirs.cpu, 'cpu.cfs_quota_us', String(Math.round(quota)));
+    }
     return {
       procsFiles: [dirs.memory, dirs.pids, dirs.cpu]
         .filter((d): d is string => !!d)
@@ -195,7 +192,6 @@ export function createSandboxCgroup(support: CgroupSupport, name: string, limits
   return null;
 }
 
-/** Of the cgroup a process (a container's init) lives in. */
 export function cgroupCountersOf(pid: number): SandboxCgroup['counters'] | null {
   const paths = cgroupPaths(pid);
   if (paths.size === 0) return null;
@@ -218,7 +214,6 @@ export function limitReason(kind: 'memory' | 'pids', limits: Limits): string {
     : `it started too many processes (more than ${limits.pids})`;
 }
 
-/** Which limit, if any, was hit since the check was made. */
 export function limitChecker(counters: SandboxCgroup['counters'], limits: Limits): () => string | null {
   const start = counters();
   return () => {
@@ -246,7 +241,6 @@ export function watchLimits(
   return () => clearInterval(timer);
 }
 
-/** What a crashed run of this install left behind. */
 export function removeStaleCgroups(support: CgroupSupport, prefix: string): void {
   const bases =
     support.kind === 'v2'

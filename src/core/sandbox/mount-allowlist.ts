@@ -1,10 +1,5 @@
-// Extra mounts a group asked for, decided by an allowlist in the config dir: outside the home and never
-// mounted, so an agent cannot widen its own access. No file means no extra mounts.
-// {
-//   "allowedRoots": [{ "path": "~/projects", "allowReadWrite": true, "description": "code" }],
-//   "blockedPatterns": ["private"],
-//   "nonMainReadOnly": true
-// }
+// Extra mounts, decided by an allowlist outside the home and never mounted, so an agent cannot widen its access:
+// {"allowedRoots": [{"path": "~/projects", "allowReadWrite": true}], "blockedPatterns": [], "nonMainReadOnly": true}
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,7 +80,6 @@ export function expandHome(p: string, homedir: string): string {
   return p;
 }
 
-/** It becomes /workspace/extra/<path>. */
 export function containerPathProblem(p: unknown): string | null {
   if (typeof p !== 'string' || !p.trim()) return 'a container path is required (a name such as "projects")';
   if (p.includes(':'))
@@ -99,7 +93,6 @@ export function containerPathProblem(p: unknown): string | null {
   return null;
 }
 
-/** By path component. */
 export function blockedBy(realPath: string, patterns: string[]): string | null {
   const parts = realPath.split(path.sep).filter(Boolean);
   for (const pattern of patterns) {
@@ -187,9 +180,8 @@ export function resolveExtraMounts(
     }
     const root = realRoots.find((r) => within(real, r.real));
     if (!root) return refuse(`${real} is not under any allowed root in ${load.file}`);
-    const wantsWrite = req.readonly === false;
-    let readonly = true;
-    if (wantsWrite) {
+    const readonly = req.readonly !== false;
+    if (!readonly) {
       if (!root.root.allowReadWrite)
         return refuse(
           `read-write was asked, but the allowed root ${root.root.path} is read-only (set "allowReadWrite": true for it, or mount it read-only)`,
@@ -198,7 +190,6 @@ export function resolveExtraMounts(
         return refuse(
           'read-write was asked, but non-main groups get extra mounts read-only ("nonMainReadOnly" in the allowlist)',
         );
-      readonly = false;
     }
     mounts.push({ hostPath: real, containerPath: `${EXTRA_MOUNT_ROOT}/${req.containerPath}`, readonly });
   }

@@ -37,7 +37,6 @@ export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'fold
   ];
 }
 
-/** Checked against the mount allowlist in the config dir (never mounted itself). */
 export function extraMountsFor(
   group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>,
   opts: { configDir: string; home: string },

@@ -1,5 +1,4 @@
-// The runner's forwarder has a fixed port in the sandbox's own network namespace, so HTTPS_PROXY is set
-// before the runner starts and reaches every program, not only the SDK's.
+// A fixed forwarder port (the sandbox has its own network) lets HTTPS_PROXY reach every program from the start.
 export const LOCAL_FORWARDER_PORT = 3129;
 
 export function proxyEnv(port = LOCAL_FORWARDER_PORT): Record<string, string> {

@@ -1,5 +1,4 @@
-// Starts a sandbox's outer process and watches it: output is capped, so a flood cannot fill the host's
-// memory, and a limit can stop it with the reason the chat will be told.
+// Starts a sandbox's outer process with its output capped, stoppable with the reason the chat will be told.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';

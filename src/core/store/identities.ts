@@ -2,9 +2,7 @@
 import type { DB } from './db.js';
 
 export interface IdentityQueries {
-  /** The alias itself when none is known. */
   canonical(alias: string): string;
-  /** Later links win. */
   link(alias: string, canonical: string): void;
 }
 

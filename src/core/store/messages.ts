@@ -90,7 +90,6 @@ export function messageQueries(db: DB) {
     `INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name FROM messages WHERE seq > ? AND seq <= ?`,
   );
   const setIndexed = db.prepare(`UPDATE fts_state SET indexed_seq = ? WHERE id = 1`);
-  /** Answers how many messages it indexed. */
   const indexPending = (batch = 20_000): number => {
     let total = 0;
     for (;;) {
@@ -116,7 +115,6 @@ export function messageQueries(db: DB) {
       upsertChat.run({ jid: info.jid, name: info.name ?? null, channel: info.channel, isGroup: info.isGroup ? 1 : 0, at: at ?? null });
     },
 
-    /** null when it was already stored (a duplicate event). */
     insert(msg: Message, channel: string): number | null {
       return db.transaction(() => {
         upsertChat.run({ jid: msg.chatJid, name: null, channel, isGroup: 0, at: msg.timestamp });
@@ -171,7 +169,6 @@ export function messageQueries(db: DB) {
 
     indexPending,
 
-    /** `chatJids` undefined: all chats. */
     search(query: string, opts: { chatJids?: string[]; limit?: number } = {}): SearchHit[] {
       indexPending();
       const all = query.match(/[\p{L}\p{N}_]+/gu) ?? [];

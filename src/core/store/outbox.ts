@@ -1,5 +1,4 @@
-// The outbox and the per-chat "answered up to" cursors, written in one transaction with each reply so a
-// message is never lost and never answered twice.
+// The outbox and per-chat cursors, written with each reply in one transaction: never lost, never answered twice.
 import type { MessageButton } from '../types.js';
 import type { DB } from './db.js';
 

@@ -1,5 +1,4 @@
-// The built-in local channel (`local:<name>`, fed by the API): its history is the store, so sending is
-// only recording the reply, which delivery does.
+// The built-in local channel, fed by the API: its history is the store, so sending is delivery's recording.
 import crypto from 'node:crypto';
 import type { Channel, ChannelEvents, Message } from '../../types.js';
 
