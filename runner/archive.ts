@@ -1,7 +1,4 @@
-// The compaction archive: before the SDK compacts a long conversation into a
-// summary, the full transcript is written as markdown into the group's
-// `conversations/` folder, so nothing said is forgotten silently and the agent
-// can read it back later.
+// Saves a transcript as markdown in `conversations/` before the SDK compacts it, so nothing is lost silently.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -45,7 +42,6 @@ const unescape = (s: string) =>
     .replace(/&apos;/g, "'")
     .replace(/&amp;/g, '&');
 
-/** The chat transcript the host sends (`<messages><message sender time>…`) as plain lines. */
 function readableChat(text: string): string {
   if (!text.includes('<message ')) return text;
   const out: string[] = [];
@@ -55,7 +51,6 @@ function readableChat(text: string): string {
   return out.length ? out.join('\n\n') : text;
 }
 
-/** The conversation in a Claude Code transcript (JSONL): user and assistant text, tool calls in brief. */
 export function parseTranscript(jsonl: string): Turn[] {
   const turns: Turn[] = [];
   for (const line of jsonl.split('\n')) {
@@ -76,7 +71,7 @@ export function parseTranscript(jsonl: string): Turn[] {
   return turns;
 }
 
-/** A file-name slug from the first thing the user said, e.g. "flights-to-lisbon". */
+/** e.g. "flights-to-lisbon" */
 export function slugFor(turns: Turn[]): string {
   const first = turns.find((t) => t.role === 'user')?.text ?? '';
   // A chat turn reads "**Sam** (time): text": the slug comes from the text.
@@ -97,35 +92,26 @@ export function toMarkdown(
   turns: Turn[],
   opts: { assistantName: string; sessionId: string; archivedAt: Date },
 ): string {
-  const when = (t: string | null) =>
-    t ? new Date(t).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '';
+  const fmt = (d: Date) => d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
   const lines = [
-    `# Conversation archived ${opts.archivedAt.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })}`,
+    `# Conversation archived ${fmt(opts.archivedAt)}`,
     '',
     `Session ${opts.sessionId}, saved before it was compacted into a summary.`,
     '',
   ];
   for (const t of turns) {
-    lines.push(
-      `## ${t.role === 'user' ? 'Chat' : opts.assistantName}${t.time ? ` · ${when(t.time)}` : ''}`,
-      '',
-      t.text,
-      '',
-    );
+    const time = t.time ? ` · ${fmt(new Date(t.time))}` : '';
+    lines.push(`## ${t.role === 'user' ? 'Chat' : opts.assistantName}${time}`, '', t.text, '');
   }
   return lines.join('\n');
 }
 
-/** Local calendar date (the sandbox runs in the user's TZ), e.g. 2025-01-06. */
+// The sandbox runs in the user's TZ.
 function localDate(d: Date): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 }
 
-/**
- * Writes the transcript at `transcriptPath` to `<dir>/<date>-<slug>.md` and
- * returns that path; null when there is nothing to archive.
- */
 export function archiveTranscript(
   transcriptPath: string,
   dir: string,
@@ -144,9 +130,6 @@ export function archiveTranscript(
   const base = `${localDate(now)}-${slugFor(turns)}`;
   let file = path.join(dir, `${base}.md`);
   for (let i = 2; fs.existsSync(file); i++) file = path.join(dir, `${base}-${i}.md`);
-  fs.writeFileSync(
-    file,
-    toMarkdown(turns, { assistantName: opts.assistantName, sessionId: opts.sessionId, archivedAt: now }),
-  );
+  fs.writeFileSync(file, toMarkdown(turns, { ...opts, archivedAt: now }));
   return file;
 }

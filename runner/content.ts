@@ -1,12 +1,8 @@
-// What the model is shown for a turn's files: a PDF as a document block, an
-// image as an image block, a readable text file as text under its name. Each
-// kind has a size cap; a file over it is named with a note instead, so the
-// agent knows it is there and can open it with its tools.
+// A turn's files as model content; one over its size cap becomes a note, so the agent can still open it.
 import path from 'node:path';
 
 export interface TurnFile {
-  /** Inside the sandbox, e.g. /workspace/group/inbox/123-abc.pdf. */
-  path: string;
+  path: string; // inside the sandbox
   mimeType: string;
 }
 
@@ -15,31 +11,13 @@ export const LIMITS = {
   pdf: 10 * 1024 * 1024,
   image: 5 * 1024 * 1024,
   text: 200 * 1024,
-  /** All files of one turn together, kept under the API's 32 MB request limit (base64 adds a third). */
+  // Under the 32 MB request limit once base64 adds a third.
   turn: 20 * 1024 * 1024,
 };
 
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 const TEXT_TYPES = /^(text\/|application\/(json|xml|x-yaml|yaml|csv|x-sh|javascript|x-ndjson|sql))/;
-const TEXT_EXTENSIONS = new Set([
-  'txt',
-  'md',
-  'csv',
-  'tsv',
-  'json',
-  'yaml',
-  'yml',
-  'xml',
-  'html',
-  'log',
-  'ini',
-  'toml',
-  'ts',
-  'js',
-  'py',
-  'sh',
-  'sql',
-]);
+const TEXT_EXTENSIONS = new Set('txt md csv tsv json yaml yml xml html log ini toml ts js py sh sql'.split(' '));
 
 export type Block =
   | { type: 'text'; text: string }
@@ -59,7 +37,6 @@ export function kindOf(f: TurnFile): 'pdf' | 'image' | 'text' | null {
   return null;
 }
 
-/** The blocks for a turn's files, oldest first, until the turn's budget is spent; later files get a note. */
 export function turnBlocks(files: TurnFile[], fs: FileReader, budget = LIMITS.turn): Block[] {
   const out: Block[] = [];
   let left = budget;
@@ -79,7 +56,6 @@ export function turnBlocks(files: TurnFile[], fs: FileReader, budget = LIMITS.tu
   return out;
 }
 
-/** The blocks for one file; a note when it cannot or may not be shown. */
 export function fileBlocks(f: TurnFile, fs: FileReader): Block[] {
   const kind = kindOf(f);
   const name = path.basename(f.path);

@@ -1,12 +1,7 @@
-// How the runner reaches the gateway: small JSON calls over the unix socket,
-// and a loopback TCP forwarder so the Claude CLI, which only speaks TCP, can
-// reach the model proxy (and the egress proxy, HTTPS_PROXY) behind that socket.
-// Where the sandbox is a VM, the gateway is `tcp://host:port` instead, and each
-// connection first presents the sandbox's secret (NANOCLAW_GATEWAY_SECRET).
+// The runner's way to the gateway: JSON calls, and a TCP forwarder for the Claude CLI, which only speaks TCP.
 import http from 'node:http';
 import net from 'node:net';
 
-/** Opens one connection to the gateway, a unix socket path or tcp://host:port. */
 export function connectGateway(address: string, secret = process.env.NANOCLAW_GATEWAY_SECRET ?? ''): net.Socket {
   const tcp = /^tcp:\/\/(.+):(\d+)$/.exec(address);
   if (!tcp) return net.connect(address);
@@ -54,7 +49,6 @@ export function callGateway<T>(
   });
 }
 
-/** Listens on 127.0.0.1 inside the sandbox (on `port`, or any free one) and pipes every connection to the gateway. */
 export function startForwarder(socketPath: string, port = 0): Promise<{ port: number; close(): void }> {
   const server = net.createServer((client) => {
     const upstream = connectGateway(socketPath);

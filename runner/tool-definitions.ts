@@ -1,26 +1,20 @@
-// The nanoclaw tools, defined once: name, description and argument schema.
-// The runner shows them to the model (mcp__nanoclaw__<name>); the host parses
-// every call with the same schema, because the gateway never trusts the
-// runner's parsing. Checks that need the store (who may do what, whether a
-// task exists) are the host's.
+// The nanoclaw tools, defined once: the host parses every call again with these schemas, never trusting the runner.
 import { z } from 'zod';
 
 export interface ToolDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
   description: string;
-  /** The arguments, as the model sees them and the host parses them. */
   args: S;
-  /** Only the main chat may use it (the host refuses everyone else). */
   mainOnly?: boolean;
 }
 
-/** The longest prompt a scheduled task may have. */
 export const MAX_TASK_PROMPT = 20_000;
 
+const text = (max: number) => z.string().min(1).max(max);
 const scheduleType = z.enum(['cron', 'interval', 'once']);
 // Models often write an interval as a number; the host reads it as text.
 const scheduleValue = z.union([z.string(), z.number()]);
-const taskId = { task_id: z.string().min(1).max(100) };
+const taskId = { task_id: text(100) };
 
 const define = <S extends z.ZodRawShape>(def: ToolDefinition<S>): ToolDefinition<S> => def;
 
@@ -29,18 +23,12 @@ export const sendMessage = define({
   description:
     'Send a message to this chat now (progress updates, several messages, or a sub-agent speaking under its own name). Your final answer is sent anyway.',
   args: {
-    text: z.string().min(1).max(64_000).describe('The message text'),
-    sender: z
-      .string()
-      .min(1)
-      .max(50)
+    text: text(64_000).describe('The message text'),
+    sender: text(50)
       .regex(/^[^\r\n:]+$/, 'one line, no ":"')
       .optional()
       .describe('Persona name shown as the sender, for agent teams'),
-    file: z
-      .string()
-      .min(1)
-      .max(500)
+    file: text(500)
       .optional()
       .describe(
         'A file in /workspace/group to send with the text as its caption (an image is sent as a photo), e.g. a screenshot',
@@ -60,12 +48,7 @@ export const scheduleTask = define({
       .enum(['group', 'isolated'])
       .optional()
       .describe("group: run in this chat's session; isolated (default): a fresh session"),
-    target_group: z
-      .string()
-      .min(1)
-      .max(64)
-      .optional()
-      .describe('Main chat only: the folder of the group to schedule for'),
+    target_group: text(64).optional().describe('Main chat only: the folder of the group to schedule for'),
     budget_tokens: z.number().int().positive().optional().describe('Stop a run that uses more tokens than this'),
   },
 });
@@ -101,7 +84,7 @@ export const searchMessages = define({
   name: 'search_messages',
   description:
     "Full-text search over this chat's message history (all chats from the main chat), best matches first, with sender, time and chat.",
-  args: { query: z.string().min(1).max(500), limit: z.number().int().min(1).max(100).optional() },
+  args: { query: text(500), limit: z.number().int().min(1).max(100).optional() },
 });
 
 export const registerGroup = define({
@@ -138,21 +121,16 @@ export const forgetPreview = define({
     'Find what the assistant keeps that matches a phrase, a sender or a date range (messages, memory, archives, session, tasks, media, logs) and show it grouped by place. Erases nothing: show the result to the person who asked and call forget_confirm only after they say yes. Members can only forget their own messages.',
   args: {
     phrase: z.string().min(2).max(500).optional().describe('Text to forget, e.g. "surprise party"'),
-    sender: z.string().min(1).max(200).optional().describe('Only messages from this sender id (the owner only)'),
+    sender: text(200).optional().describe('Only messages from this sender id (the owner only)'),
     since: isoDate.optional(),
     until: isoDate.optional(),
-    chat: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .describe('Main chat only: a chat jid or group folder, or "all"; default this chat'),
+    chat: text(200).optional().describe('Main chat only: a chat jid or group folder, or "all"; default this chat'),
   },
 });
 export const forgetConfirm = define({
   name: 'forget_confirm',
   description: 'Erase what a forget_preview found, after the person who asked said yes. Answers with a receipt.',
-  args: { preview_id: z.string().min(1).max(40) },
+  args: { preview_id: text(40) },
 });
 export const forgetMe = define({
   name: 'forget_me',
@@ -177,7 +155,6 @@ export const rememberMeAgain = define({
   args: {},
 });
 
-/** Every tool, in the order the model is shown them. */
 export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
   sendMessage,
   scheduleTask,
@@ -199,7 +176,6 @@ export const TOOL_DEFINITIONS: readonly ToolDefinition[] = [
   rememberMeAgain,
 ];
 
-/** A call's arguments checked against its tool's schema, or what is wrong with them. */
 export function parseArgs<S extends z.ZodRawShape>(
   def: ToolDefinition<S>,
   args: unknown,

@@ -1,6 +1,4 @@
-// The nanoclaw MCP tools the agent sees as mcp__nanoclaw__<name>. Each one is
-// a thin call to the gateway: the host decides what the calling group may do,
-// so nothing here is trusted and nothing here needs a secret.
+// The mcp__nanoclaw__ tools, each a thin call to the gateway: the host decides what a group may do.
 import { createSdkMcpServer, tool } from '@anthropic-ai/claude-agent-sdk';
 import { callGateway } from './gateway-client.js';
 import type { ToolAnswer } from './protocol.js';

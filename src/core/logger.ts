@@ -6,7 +6,6 @@ import { redact } from './secrets.js';
 
 export type { Logger };
 
-/** Logs JSON lines to logs/nanoclaw.log (and to stderr when asked). */
 export function createLogger(opts: { level: string; logsDir?: string; stderr?: boolean }): Logger {
   const streams: pino.StreamEntry[] = [];
   if (opts.logsDir) {
@@ -23,7 +22,7 @@ export function createLogger(opts: { level: string; logsDir?: string; stderr?: b
     {
       level: opts.level,
       redact: ['credential', '*.credential', 'headers.authorization', 'headers["x-api-key"]'],
-      // Every line, whatever field or error message carries a secret, is redacted before it is written anywhere.
+      // Whatever field carries a secret, every line is redacted before it is written anywhere.
       hooks: { streamWrite: redact },
     },
     pino.multistream(streams),
@@ -36,20 +35,14 @@ export function silentLogger(): Logger {
 
 export interface LogFile {
   write(line: string): boolean;
-  /** One synchronous attempt to write what waits (at shutdown); never loops, never throws. */
   flushSync(): void;
   flush(cb?: (err?: Error) => void): void;
-  /** Lines dropped because the disk refused them (full, read-only) or too many waited. */
   dropped(): number;
   end(): void;
 }
 
-/**
- * An append-only log file that never throws and never blocks the host. Lines
- * are written in the background; while the disk refuses them (ENOSPC, EROFS,
- * EIO...) they are dropped and counted, and writing is tried again after
- * `retryMs`, so a full disk costs log lines, never the process or its API.
- */
+// Never throws, never blocks: while the disk refuses lines they are dropped and counted, and writing is
+// retried after `retryMs`, so a full disk costs log lines, never the process or its API.
 export function createLogFile(file: string, opts: { retryMs?: number; maxPendingBytes?: number } = {}): LogFile {
   const retryMs = opts.retryMs ?? 5_000;
   const maxPending = opts.maxPendingBytes ?? 4 * 1024 * 1024;
@@ -112,12 +105,11 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
     }
     writing = true;
     const taken = take();
-    const lines = taken.lines;
     let buf = taken.buf;
     const step = () => {
       fs.write(fd!, buf, 0, buf.length, null, (err, n) => {
         if (err) {
-          drop(lines);
+          drop(taken.lines);
           writing = false;
           refuse();
           return settle();

@@ -1,24 +1,15 @@
-// Every secret this process knows, and the one redact() that every sink passes
-// text through: the logger (so logs/nanoclaw.log), the CLI's stdout and
-// stderr, every API answer and every string the store writes. Secrets are
-// registered where they are read (the config, `.env` writes, the OAuth file),
-// so no caller has to remember to hide them.
-//
-// This registry is process-wide on purpose: a secret must stay hidden in every
-// sink, including ones built before the secret was known (a token saved later).
+// Every known secret, and the redact() every sink passes text through; process-wide so no sink is missed.
 
-/** Settings whose values are secrets: bot and app tokens, API keys, OAuth tokens, signing secrets, passwords. */
 const SECRET_NAME = /(^|_)(TOKEN|KEY|SECRET|PASSWORD|PASS|PASSWD)$/;
-/** Shorter values are settings like "true" or a port, not secrets; hiding them would garble every line. */
+// Shorter values are settings like "true" or a port; hiding them would garble every line.
 const MIN_SECRET_LENGTH = 8;
 
-/** Secret-shaped text, hidden even when its value was never registered (a token in a library's URL). */
+// Hidden even when never registered (a token in a library's URL).
 const SHAPES: [RegExp, string][] = [
-  // A Telegram bot token, e.g. in https://api.telegram.org/bot<id>:<secret>/getMe.
   [/(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}/g, '[redacted telegram token]'],
   [/\bx(?:ox[abposre]|app)-[A-Za-z0-9-]{10,}/g, '[redacted slack token]'],
   [/\bsk-ant-[A-Za-z0-9_-]{10,}/g, '[redacted anthropic key]'],
-  // A password in a URL: scheme://user:password@host.
+  // scheme://user:password@host
   [/\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@"'<>]+:)[^\s/@"'<>]+@/gi, '$1[redacted]@'],
   [/\b(Bearer|Bot)\s+[A-Za-z0-9._~+/-]{20,}=*/g, '$1 [redacted]'],
 ];
@@ -30,7 +21,6 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-/** Hides `value` from now on, as `[redacted NAME]`. */
 export function registerSecret(name: string, value: string | null | undefined): void {
   const v = value?.trim();
   if (!v || v.length < MIN_SECRET_LENGTH) return;
@@ -49,12 +39,10 @@ export function registerSecret(name: string, value: string | null | undefined): 
   if (added) ordered = [...known].sort((a, b) => b[0].length - a[0].length);
 }
 
-/** Registers every setting whose name says it is a secret. */
 export function registerSecretSettings(settings: Readonly<Record<string, string | null | undefined>>): void {
   for (const [name, value] of Object.entries(settings)) if (isSecretName(name)) registerSecret(name, value);
 }
 
-/** The text with every known secret and every secret-shaped string replaced by a marker. */
 export function redact(text: string): string {
   let out = text;
   for (const [value, name] of ordered) if (out.includes(value)) out = out.split(value).join(`[redacted ${name}]`);
@@ -62,7 +50,6 @@ export function redact(text: string): string {
   return out;
 }
 
-/** A write() that redacts what it is given (for process.stdout and process.stderr). */
 export function redactStream(stream: NodeJS.WritableStream): void {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {

@@ -1,5 +1,4 @@
-// Terminal output and input for the CLI: colours only on a TTY (and never with
-// NO_COLOR), argument helpers, and prompts that hide secrets as they are typed.
+// Terminal output and input for the CLI: colours, argument helpers, prompts that hide secrets.
 import readline from 'node:readline';
 
 export interface Paint {
@@ -16,7 +15,6 @@ export function paint(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.P
   return { ok: wrap(32, 39), warn: wrap(33, 39), bad: wrap(31, 39), dim: wrap(2, 22), bold: wrap(1, 22) };
 }
 
-/** The value after `--name` (or `--name=value`), if given. */
 export function option(args: string[], name: string): string | undefined {
   for (let i = 0; i < args.length; i++) {
     if (args[i] === name) return args[i + 1];
@@ -29,7 +27,6 @@ export function flag(args: string[], ...names: string[]): boolean {
   return args.some((a) => names.includes(a));
 }
 
-/** Arguments that are neither flags nor the values of the named options. */
 export function positional(args: string[], valued: string[] = []): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -52,11 +49,7 @@ export function duration(ms: number): string {
   return `${Math.floor(h / 24)}d${h % 24}h`;
 }
 
-/**
- * A local time a person reads at a glance, in the locale's 12- or 24-hour format:
- * "14:05" (or "02:05 PM") today, "Tue 3 Jun 09:00" otherwise. Every time the CLI
- * shows goes through here, so chat, tasks, status and logs agree.
- */
+/** "14:05" today, "Tue 3 Jun 09:00" otherwise; every time the CLI shows goes through here, so all agree. */
 export function localTime(
   when: string | number | null | undefined,
   now = new Date(),
@@ -76,12 +69,10 @@ export function localTime(
 
 export interface Prompter {
   ask(question: string): Promise<string>;
-  /** Like ask, but what is typed is not shown. */
   secret(question: string): Promise<string>;
   close(): void;
 }
 
-/** Questions on a terminal; on piped input, reads one line per question. */
 export function prompter(
   input: NodeJS.ReadStream = process.stdin,
   output: NodeJS.WriteStream = process.stdout,
@@ -102,7 +93,7 @@ export function prompter(
     if (w) w(line);
     else lines.push(line);
   });
-  // Ctrl-C at a prompt interrupts the process, as it does everywhere else (readline alone would only close the prompt).
+  // Ctrl-C interrupts the process, as everywhere else; readline alone would only close the prompt.
   rl.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
   rl.on('close', () => {
     closed = true;
@@ -130,7 +121,6 @@ export function prompter(
   };
 }
 
-/** Reads all of stdin (for `echo $TOKEN | nanoclaw auth telegram`). */
 export async function readStdin(input: NodeJS.ReadStream = process.stdin): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of input) chunks.push(c as Buffer);

@@ -1,10 +1,4 @@
-// Setting channels up from the dashboard, with the same checks and files as
-// `nanoclaw auth <name>`:
-//   POST /api/channels/:name/token     { values: { KEY: "…" } } → { message, restart }
-//   POST /api/channels/:name/link      { phone? }               → 202 { link }
-//   GET  /api/channels/:name/link                               → { link }
-//   GET  /api/channels/:name/link/qr.svg                        → the QR code to scan
-// A saved token or a linked device takes effect when NanoClaw restarts.
+// Channel setup from the dashboard (token, link, QR), as `nanoclaw auth <name>` does it.
 import { Hono } from 'hono';
 import type { ChannelPlugin, PluginEnv, SaveEnv } from '../channels/plugin.js';
 import { registerSecret } from '../secrets.js';
@@ -15,14 +9,13 @@ export interface ChannelsApiDeps {
   plugins: readonly ChannelPlugin[];
   env(): PluginEnv;
   saveEnv: SaveEnv;
-  /** Names of the channels the host is running now. */
   running(): string[];
 }
 
 export interface LinkSession {
   state: 'starting' | 'waiting' | 'linked' | 'failed';
   qr?: string;
-  /** Bumped with each new QR code (WhatsApp rotates them), so the page knows to fetch it again. */
+  /** Bumped with each new QR code, so the page fetches it again. */
   qrVersion: number;
   pairingCode?: string;
   problem?: string;
@@ -38,7 +31,6 @@ function pluginNamed(deps: ChannelsApiDeps, name: string): ChannelPlugin {
   return plugin;
 }
 
-/** What the page sees of a link: the QR payload only through qr.svg. */
 function view(s: LinkSession): Omit<LinkSession, 'qr'> & { qr: boolean } {
   const { qr, ...rest } = s;
   return { ...rest, qr: !!qr };
@@ -88,6 +80,7 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
     if (phone && !/^\+?[\d\s()-]{6,20}$/.test(phone))
       throw new ApiError('invalid', 'Give the phone number with its country code, e.g. +44 7700 900123.');
     const session: LinkSession = { state: 'starting', qrVersion: 0 };
+    const ended = { qr: undefined, pairingCode: undefined };
     links.set(plugin.name, session);
     plugin
       .link(deps.env(), {
@@ -101,15 +94,8 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
         onProblem: (problem) => (session.problem = problem),
       })
       .then(
-        () =>
-          Object.assign(session, {
-            state: 'linked',
-            qr: undefined,
-            pairingCode: undefined,
-            message: `${plugin.label} is linked. ${RESTART}`,
-          }),
-        (err: Error) =>
-          Object.assign(session, { state: 'failed', qr: undefined, pairingCode: undefined, problem: err.message }),
+        () => Object.assign(session, { state: 'linked', ...ended, message: `${plugin.label} is linked. ${RESTART}` }),
+        (err: Error) => Object.assign(session, { state: 'failed', ...ended, problem: err.message }),
       );
     return c.json({ link: view(session) }, 202);
   });

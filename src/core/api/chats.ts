@@ -1,6 +1,4 @@
-// The local channel's way in and every chat's history:
-//   POST /api/chats/:jid/messages { sender?, senderName?, text } → 202 { id }   (local chats only)
-//   GET  /api/chats/:jid/messages?limit=&after=                  → { messages } (oldest first)
+// POST /api/chats/:jid/messages (local chats only) and GET …?limit=&after= (every chat's history, oldest first).
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { isLocalJid } from '../channels/local/local.js';
@@ -12,7 +10,6 @@ import type { AcceptedResponse, ApiMessage, MessagesResponse } from './types.js'
 export interface ChatsApiDeps {
   messages: Pick<Store['messages'], 'after' | 'recent'>;
   injectLocal(input: { chatJid: string; sender: string; senderName: string; text: string }): { id: string };
-  /** Words for a storage failure (full disk, read-only store). */
   storeProblem?(err: unknown): string;
 }
 

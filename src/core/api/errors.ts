@@ -1,6 +1,4 @@
-// Every refusal the API gives has a code, and the code alone picks the HTTP
-// status, here and nowhere else. Routes throw ApiError; app.onError answers
-// { error } with the status of its code.
+// Routes throw ApiError; its code alone picks the HTTP status, here and nowhere else.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
@@ -30,7 +28,6 @@ export function statusFor(code: ApiErrorCode): ContentfulStatusCode {
   return STATUS[code];
 }
 
-/** The answer to anything a route threw: its own words for an ApiError, a pointer to the log otherwise. */
 export function errorResponse(err: unknown, c: Context): Response {
   if (err instanceof ApiError) return c.json({ error: err.message }, statusFor(err.code));
   return c.json(
@@ -39,7 +36,6 @@ export function errorResponse(err: unknown, c: Context): Response {
   );
 }
 
-/** Reads a JSON body, or refuses it with what was expected. */
 export async function jsonBody(c: Context, expected: string): Promise<unknown> {
   try {
     return await c.req.json();
@@ -48,7 +44,6 @@ export async function jsonBody(c: Context, expected: string): Promise<unknown> {
   }
 }
 
-/** A JSON body that is an object (arrays count, as JSON.parse sees them). */
 export async function objectBody(c: Context, expected: string): Promise<Record<string, unknown>> {
   const body = await jsonBody(c, expected);
   if (!body || typeof body !== 'object') throw new ApiError('invalid', 'Body must be a JSON object.');

@@ -1,6 +1,4 @@
-// GET /api/events[?chat=<jid>]: new messages as server-sent events ("ready"
-// once, then "message" with an ApiMessage and the seq as id, "typing" with
-// {chatJid, typing} while an agent works on an answer, "ping" when quiet).
+// GET /api/events[?chat=<jid>]: server-sent "ready", then "message" (id: seq), "typing" and, when quiet, "ping".
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { LocalTyping } from '../channels/local/local.js';
@@ -9,17 +7,15 @@ import { toApiMessage } from './chats.js';
 
 export interface EventsApiDeps {
   subscribe(listener: (msg: StoredMessage) => void): () => void;
-  /** Local chats' typing state; without it no "typing" events are sent. */
   typing?: LocalTyping;
 }
 
-/** The data of a "typing" event. */
 export interface TypingEvent {
   chatJid: string;
   typing: boolean;
 }
 
-type Outgoing = { kind: 'message'; m: StoredMessage } | { kind: 'typing'; chatJid: string; typing: boolean };
+type Outgoing = { kind: 'message'; m: StoredMessage } | ({ kind: 'typing' } & TypingEvent);
 
 export function eventsApi(deps: EventsApiDeps): Hono {
   const app = new Hono();

@@ -2,7 +2,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../config/config.js';
 
-/** Serves the API on the configured address; a port in use says what to do. */
 export function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: Config): Promise<ServerType> {
   return new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch, port: config.httpPort, hostname: config.httpHost }, () => resolve(s));

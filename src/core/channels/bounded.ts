@@ -1,8 +1,5 @@
-// Bounded input from channel endpoints: a body is read up to a cap and a line
-// (or event) stream may not run past a cap without ending one, so an endpoint
-// that sends without end costs a dropped connection, never the host's memory.
+// Bounded input from channel endpoints: one that sends without end costs a dropped connection, never memory.
 
-/** An endpoint sent more than we read: the connection was dropped. */
 export class InputTooLarge extends Error {
   constructor(
     readonly what: string,
@@ -12,14 +9,13 @@ export class InputTooLarge extends Error {
   }
 }
 
-/** A small API answer (a token check, a JSON-RPC reply): far more than any real one. */
 export const ANSWER_MAX_BYTES = 1024 * 1024;
 
 export function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MB` : `${Math.round(n / 1024)} KB`;
 }
 
-/** The body as text, refusing (and cancelling the rest) past `maxBytes`, whatever Content-Length claims. */
+/** Refuses past `maxBytes`, whatever Content-Length claims. */
 export async function readBody(res: Response, maxBytes: number, what: string): Promise<string> {
   if (!res.body) return '';
   const claimed = Number(res.headers.get('content-length'));
@@ -43,7 +39,6 @@ export async function readBody(res: Response, maxBytes: number, what: string): P
   return Buffer.concat(parts).toString('utf8');
 }
 
-/** The body parsed as JSON, or null when it is not JSON; throws InputTooLarge past `maxBytes`. */
 export async function readJson<T>(res: Response, maxBytes: number, what: string): Promise<T | null> {
   const text = await readBody(res, maxBytes, what);
   try {
@@ -53,11 +48,7 @@ export async function readJson<T>(res: Response, maxBytes: number, what: string)
   }
 }
 
-/**
- * Counts the bytes of a stream since its last complete unit (a line, an event):
- * `feed` each chunk, call `ended` when the parser completes one; `feed` throws
- * InputTooLarge once a unit runs past `maxBytes`.
- */
+/** `feed` throws once a unit (a line, an event) runs past `maxBytes`; call `ended` when one completes. */
 export function createUnitCap(maxBytes: number, what: string): { feed(chunk: Uint8Array): void; ended(): void } {
   let pending = 0;
   return {

@@ -1,6 +1,4 @@
-// The one rule for naming a file saved from a chat: the sender's extension only
-// if it is a known, harmless one (so `notes.md` stays Markdown and `x.html.exe`
-// does not become runnable), else one from the MIME type, else a fallback.
+// A saved file's extension: the sender's only if harmless (`x.html.exe` must not become runnable), else by MIME.
 const EXT_BY_MIME: Record<string, string> = {
   'image/jpeg': 'jpg',
   'image/png': 'png',
@@ -39,23 +37,9 @@ const EXT_BY_MIME: Record<string, string> = {
 };
 const SAFE_EXTENSIONS = new Set([
   ...Object.values(EXT_BY_MIME),
-  'py',
-  'js',
-  'ts',
-  'yaml',
-  'yml',
-  'toml',
-  'log',
-  'ini',
-  'sql',
-  'tsv',
-  'jpeg',
+  ...'py js ts yaml yml toml log ini sql tsv jpeg'.split(' '),
 ]);
 
-/**
- * The extension of a saved file: the sender's own extension if it is on the
- * list (so `notes.md` stays Markdown), else one from the MIME type, else the fallback.
- */
 export function extensionFor(mimeType: string | undefined, fileName: string | undefined, fallback = 'bin'): string {
   const own = /\.([a-z0-9]{1,8})$/i.exec(fileName ?? '')?.[1]?.toLowerCase();
   if (own && SAFE_EXTENSIONS.has(own)) return own;

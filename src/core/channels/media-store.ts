@@ -1,47 +1,32 @@
-// Saving chat media into a group's inbox. The inbox lives in the group folder,
-// which that group's agent can change at any moment (swap `inbox` for a
-// symlink while a download runs, say). So a download is first written to a
-// staging folder no sandbox can see, and only the finished file is moved in:
-// the group folder, the inbox and the new file are each opened without
-// following a link, checked to be real directories where the home says they
-// are, and the file is created fresh. Anything else is refused.
+// Saves media in a group's inbox via staging and no-follow opens: the agent may swap `inbox` for a link anytime.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-/** Downloaded media: whole, or as chunks (a stream). */
 export type MediaSource = Uint8Array | AsyncIterable<Uint8Array>;
 
 export class MediaTooLarge extends Error {}
 
-/** The inbox (or its group folder) is a link or not a plain folder: nothing was saved. */
 export class MediaRefused extends Error {}
 
 export interface SaveMediaOptions {
-  /** `<group folder>/inbox`, as the host resolved it. */
   inbox: string;
-  /** A folder no sandbox can see (the home's data/); default a private temporary folder. */
   stagingDir?: string;
-  /** The file name to create in the inbox: generated, flat. */
   name: string;
-  /** Starts the download; called once the staging file is ready. */
   open(): Promise<MediaSource>;
   maxBytes: number;
   signal?: AbortSignal;
 }
 
-/** What a message shows instead of a file the inbox refused. */
 export const REFUSED_NOTE = " (not saved: the group's inbox is not a plain folder)";
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = fs.constants;
 const SAFE_NAME = /^[0-9A-Za-z][0-9A-Za-z_-]*(\.[0-9A-Za-z]{1,8})?$/;
-// Linux names an open directory as /proc/self/fd/<n>, so a path under it
-// resolves inside that very directory, whatever has been renamed since.
+// A path under /proc/self/fd/<n> resolves inside that open directory, whatever was renamed since.
 const FD_PATHS = process.platform === 'linux' && fs.existsSync('/proc/self/fd');
 const COPY_CHUNK = 256 * 1024;
 
-/** Saves media into the inbox; answers its path relative to the group folder (`inbox/<name>`). */
 export async function saveMedia(o: SaveMediaOptions): Promise<string> {
   if (!SAFE_NAME.test(o.name)) throw new Error(`Refusing to save media as "${o.name}": not a generated file name`);
   if (path.basename(o.inbox) !== 'inbox')
@@ -63,7 +48,6 @@ function stagingDirOf(o: SaveMediaOptions): string {
   return privateStaging;
 }
 
-/** Downloads into a new staging file, refusing to grow past the cap. */
 async function stage(o: SaveMediaOptions): Promise<string> {
   const dir = stagingDirOf(o);
   await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -88,7 +72,6 @@ async function stage(o: SaveMediaOptions): Promise<string> {
   }
 }
 
-/** Copies the staged file into the inbox, through no link, as a file that did not exist before. */
 async function place(staged: string, inbox: string, name: string): Promise<void> {
   const groupDir = path.dirname(inbox);
   // The groups folder is the host's own; the group folder and inbox below it are the agent's.
@@ -122,7 +105,6 @@ async function place(staged: string, inbox: string, name: string): Promise<void>
   }
 }
 
-/** Opens a directory without following a link, and checks it is where the home says it is. */
 async function openDir(p: string, expected: string): Promise<fs.promises.FileHandle> {
   let handle: fs.promises.FileHandle;
   try {
@@ -149,10 +131,7 @@ function fdPath(dir: fs.promises.FileHandle, name: string): string {
   return `/proc/self/fd/${dir.fd}/${name}`;
 }
 
-/**
- * Without /proc, a path is the only way in: before any byte is written, the
- * new file and the inbox must still be the ones that were opened and checked.
- */
+// Without /proc a path is the only way in: the file and inbox must still be the ones opened and checked.
 async function checkStillInside(
   out: fs.promises.FileHandle,
   dir: fs.promises.FileHandle,

@@ -1,19 +1,14 @@
-// Text every chat app needs shaped the same way: replies split at a platform's
-// length limit, and names users chose made safe to show. Pure functions, no I/O.
+// Text shaped the same way for every chat app: split at a length limit, user-chosen names made safe.
 
-/**
- * Splits text into pieces of at most `limit` characters, preferring paragraph
- * breaks, then line breaks, then spaces, and cutting hard only when a single
- * word is longer than the limit. Blank pieces are dropped (platforms reject them).
- */
+/** Prefers paragraph, then line breaks, then spaces; drops blank pieces, which platforms reject. */
 export function splitText(text: string, limit: number): string[] {
   const chunks: string[] = [];
   let rest = text.replace(/^\n+/, '');
   while (rest.length > limit) {
     const window = rest.slice(0, limit + 1);
-    let cut = lastBreak(window, '\n\n', limit);
-    if (cut <= 0) cut = lastBreak(window, '\n', limit);
-    if (cut <= 0) cut = lastBreak(window, ' ', limit);
+    let cut = window.lastIndexOf('\n\n', limit);
+    if (cut <= 0) cut = window.lastIndexOf('\n', limit);
+    if (cut <= 0) cut = window.lastIndexOf(' ', limit);
     if (cut <= 0) {
       cut = limit;
       // Never split a surrogate pair: half an emoji is an invalid string.
@@ -26,16 +21,7 @@ export function splitText(text: string, limit: number): string[] {
   return chunks.map((c) => c.replace(/\s+$/, '')).filter((c) => c.trim() !== '');
 }
 
-/** Index where the separator starts, so the piece before it is at most `limit` long. */
-function lastBreak(window: string, sep: string, limit: number): number {
-  return window.lastIndexOf(sep, limit);
-}
-
-/**
- * A name a user chose (a file name, a title), made safe to show inside a
- * placeholder such as `[document: …]`: no control or direction-changing
- * characters, no brackets, one line, bounded length.
- */
+/** Safe inside a placeholder such as `[document: …]`: one bounded line, no controls, bidi or brackets. */
 export function displayName(name: string | undefined, max = 100): string {
   const clean = (name ?? '')
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, ' ')

@@ -1,12 +1,11 @@
-// Configuration, read once from the environment (and `.env` in the home) and
-// passed to every part that needs it. Nothing else reads process.env.
+// Configuration, read once from the environment over `.env` and passed around: nothing else reads process.env.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { registerSecretSettings } from '../secrets.js';
 
-/** Every runtime NANOCLAW_RUNTIME may name besides `auto`; src/sandbox/runtimes.ts must have exactly these. */
+/** src/sandbox/runtimes.ts must have exactly these. */
 export const RUNTIME_NAMES = ['docker', 'podman', 'apple', 'bwrap'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 export type RuntimeChoice = 'auto' | RuntimeName;
@@ -29,43 +28,35 @@ export interface Config {
   idleTimeoutMs: number;
   anthropicBaseUrl: string;
   credential: Credential | null;
-  /**
-   * The environment over `.env`, as read here. Channel plugins take their own
-   * settings (tokens, API roots) from it, so adding a channel never touches this file.
-   */
+  // Channel plugins read their own settings here, so adding a channel never touches this file.
   env: Readonly<Record<string, string | undefined>>;
-  /** Retry schedule for failed turns: first delay, doubled each try. */
   retryBaseMs: number;
   maxRetries: number;
   logLevel: string;
-  /** Extra environment variables for the sandbox (tests use it to point at fakes). Never credentials. */
+  /** Extra sandbox environment (tests point at fakes with it). Never credentials. */
   sandboxEnv: Record<string, string>;
-  /** The agent image for docker/podman/apple (NANOCLAW_IMAGE); null: this install's own tag. */
   sandboxImage: string | null;
-  /** store/reserve size and the free-space floor below which the writing sandbox is stopped (NANOCLAW_DISK_RESERVE_MB). */
+  /** store/reserve size, and the free space below which the writing sandbox is stopped. */
   diskReserveMb: number;
-  /** Default folder quota per group (NANOCLAW_GROUP_QUOTA_MB; 0: none). */
   groupQuotaMb: number;
 }
 
-/** Reads `.env` from the home, without overriding what the environment already says. */
 export function readDotEnv(home: string): Record<string, string> {
-  const file = path.join(home, '.env');
   try {
-    return parseEnv(fs.readFileSync(file, 'utf8')) as Record<string, string>;
+    return parseEnv(fs.readFileSync(path.join(home, '.env'), 'utf8')) as Record<string, string>;
   } catch {
     return {};
   }
 }
 
-function int(value: string | undefined, fallback: number, name: string): number {
+function int(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const value = env[name];
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${value}".`);
   return Math.floor(n);
 }
 
-/** Why `tz` cannot be used as the time zone, or null when it is a real IANA zone. */
 export function timeZoneProblem(tz: string): string | null {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
@@ -83,11 +74,7 @@ function timeZone(value: string | undefined): string {
   return tz;
 }
 
-/**
- * Why `home` cannot hold NanoClaw's state, or null. A missing home is fine when
- * it can be created: that is tried in its nearest existing parent (and the
- * probe removed), since permission bits alone lie for root and for /proc.
- */
+// Creation is probed for real: permission bits lie for root and /proc.
 export function homeProblem(home: string): string | null {
   let st: fs.Stats | null = null;
   try {
@@ -115,7 +102,6 @@ export function homeProblem(home: string): string | null {
   }
 }
 
-/** The home refused in words that say which setting to change, or null when it is usable. */
 export function homeRefusal(config: Pick<Config, 'home'>, env: Record<string, string | undefined>): string | null {
   const problem = homeProblem(config.home);
   if (!problem) return null;
@@ -128,7 +114,7 @@ export function homeRefusal(config: Pick<Config, 'home'>, env: Record<string, st
 export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
   const home = path.resolve(env.NANOCLAW_HOME || cwd);
   const merged = { ...readDotEnv(home), ...env };
-  // Every token and key read here is hidden from logs, screens and answers from now on.
+  // From now on every token and key read here is hidden from logs, screens and answers.
   registerSecretSettings(merged);
   const runtime = (merged.NANOCLAW_RUNTIME || 'auto') as RuntimeChoice;
   const choices: string[] = ['auto', ...RUNTIME_NAMES];
@@ -158,21 +144,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     configDir: path.resolve(merged.NANOCLAW_CONFIG_DIR || path.join(os.homedir(), '.config', 'nanoclaw')),
     assistantName: name,
     timezone: timeZone(merged.TZ),
-    httpPort: int(merged.NANOCLAW_HTTP_PORT, 7878, 'NANOCLAW_HTTP_PORT'),
+    httpPort: int(merged, 'NANOCLAW_HTTP_PORT', 7878),
     httpHost: merged.NANOCLAW_HTTP_HOST || '127.0.0.1',
     runtime,
-    maxConcurrentAgents: Math.max(1, int(merged.MAX_CONCURRENT_AGENTS, 5, 'MAX_CONCURRENT_AGENTS')),
-    agentTimeoutMs: int(merged.AGENT_TIMEOUT, 30 * 60_000, 'AGENT_TIMEOUT'),
-    idleTimeoutMs: int(merged.IDLE_TIMEOUT, 5 * 60_000, 'IDLE_TIMEOUT'),
+    maxConcurrentAgents: Math.max(1, int(merged, 'MAX_CONCURRENT_AGENTS', 5)),
+    agentTimeoutMs: int(merged, 'AGENT_TIMEOUT', 30 * 60_000),
+    idleTimeoutMs: int(merged, 'IDLE_TIMEOUT', 5 * 60_000),
     anthropicBaseUrl: (merged.ANTHROPIC_BASE_URL || 'https://api.anthropic.com').replace(/\/+$/, ''),
     credential,
     env: merged,
-    retryBaseMs: int(merged.NANOCLAW_RETRY_BASE_MS, 5_000, 'NANOCLAW_RETRY_BASE_MS'),
-    maxRetries: int(merged.NANOCLAW_MAX_RETRIES, 5, 'NANOCLAW_MAX_RETRIES'),
+    retryBaseMs: int(merged, 'NANOCLAW_RETRY_BASE_MS', 5_000),
+    maxRetries: int(merged, 'NANOCLAW_MAX_RETRIES', 5),
     logLevel: merged.LOG_LEVEL || 'info',
     sandboxEnv,
     sandboxImage: merged.NANOCLAW_IMAGE?.trim() || null,
-    diskReserveMb: int(merged.NANOCLAW_DISK_RESERVE_MB, 16, 'NANOCLAW_DISK_RESERVE_MB'),
-    groupQuotaMb: int(merged.NANOCLAW_GROUP_QUOTA_MB, 1024, 'NANOCLAW_GROUP_QUOTA_MB'),
+    diskReserveMb: int(merged, 'NANOCLAW_DISK_RESERVE_MB', 16),
+    groupQuotaMb: int(merged, 'NANOCLAW_GROUP_QUOTA_MB', 1024),
   };
 }

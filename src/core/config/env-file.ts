@@ -1,6 +1,4 @@
-// Writes settings into `.env` in the home: other lines and comments are kept,
-// a key that is already there is replaced in place, and the file is mode 0600
-// from the moment it exists (it holds credentials).
+// Writes settings into the home's `.env`, keeping other lines; mode 0600 from the start (it holds credentials).
 import fs from 'node:fs';
 import path from 'node:path';
 import { registerSecretSettings } from '../secrets.js';
@@ -10,7 +8,6 @@ function quote(value: string): string {
   return /^[A-Za-z0-9_\-.:/+=@]*$/.test(value) ? value : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** Sets (or, with null, removes) keys in `<home>/.env`. Returns the file's path. */
 export function setEnvValues(home: string, values: Record<string, string | null>): string {
   registerSecretSettings(values);
   const file = path.join(home, '.env');

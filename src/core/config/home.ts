@@ -1,6 +1,4 @@
-// The home layout (store/, groups/, data/, logs/) and the rules for group
-// folders: a folder name is validated, then resolved and checked to be inside
-// groups/ before anything touches the disk.
+// The home layout, and group folders checked to stay inside groups/ before anything touches the disk.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,22 +22,22 @@ export interface HomePaths {
 }
 
 export function homePaths(home: string): HomePaths {
+  const at = (...parts: string[]) => path.join(home, ...parts);
   return {
     home,
-    store: path.join(home, 'store'),
-    db: path.join(home, 'store', 'messages.db'),
-    auth: path.join(home, 'store', 'auth'),
-    groups: path.join(home, 'groups'),
-    global: path.join(home, 'groups', 'global'),
-    data: path.join(home, 'data'),
-    logs: path.join(home, 'logs'),
-    apiToken: path.join(home, 'data', 'api-token'),
-    sockets: path.join(home, 'data', 'sockets'),
-    sessions: path.join(home, 'data', 'sessions'),
+    store: at('store'),
+    db: at('store', 'messages.db'),
+    auth: at('store', 'auth'),
+    groups: at('groups'),
+    global: at('groups', 'global'),
+    data: at('data'),
+    logs: at('logs'),
+    apiToken: at('data', 'api-token'),
+    sockets: at('data', 'sockets'),
+    sessions: at('data', 'sessions'),
   };
 }
 
-/** Why a folder name is refused, or null if it is fine. */
 export function folderProblem(folder: unknown): string | null {
   if (typeof folder !== 'string' || folder.length === 0) return 'A group folder name is required.';
   if (folder.length > 64) return `Folder name is ${folder.length} characters; at most 64 are allowed.`;
@@ -50,14 +48,13 @@ export function folderProblem(folder: unknown): string | null {
   return null;
 }
 
-/** Resolves a group folder inside groups/, refusing anything that could escape it. */
 export function resolveGroupFolder(paths: HomePaths, folder: string): string {
   const problem = folderProblem(folder);
   if (problem) throw new Error(problem);
   const root = path.resolve(paths.groups);
   const resolved = path.resolve(root, folder);
   if (path.dirname(resolved) !== root) throw new Error(`Folder "${folder}" resolves outside groups/.`);
-  // If it exists it must be a real directory, not a symlink pointing elsewhere.
+  // A symlink could point anywhere.
   try {
     const st = fs.lstatSync(resolved);
     if (st.isSymbolicLink() || !st.isDirectory())
@@ -69,7 +66,6 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
   return resolved;
 }
 
-/** Creates the group's folder and its memory file if missing. */
 export function ensureGroupFolder(paths: HomePaths, folder: string, name: string): string {
   const dir = resolveGroupFolder(paths, folder);
   fs.mkdirSync(dir, { recursive: true });
@@ -77,11 +73,7 @@ export function ensureGroupFolder(paths: HomePaths, folder: string, name: string
   return dir;
 }
 
-/**
- * Writes a memory file unless something is already there. Agents can write in
- * these folders, so a planted symlink (even a dangling one) is left alone
- * rather than followed: 'wx' (O_EXCL) never writes through a symlink.
- */
+// Agents write in these folders: 'wx' (O_EXCL) never follows a planted symlink, even a dangling one.
 function writeIfMissing(file: string, text: string): void {
   try {
     fs.writeFileSync(file, text, { flag: 'wx' });
@@ -90,7 +82,6 @@ function writeIfMissing(file: string, text: string): void {
   }
 }
 
-/** Creates the home layout. Safe to run on every start. */
 export function ensureHome(paths: HomePaths, assistantName: string): { created: boolean } {
   const created = !fs.existsSync(paths.db);
   for (const dir of [paths.store, paths.groups, paths.global, paths.data, paths.logs, paths.sessions]) {
@@ -99,16 +90,13 @@ export function ensureHome(paths: HomePaths, assistantName: string): { created: 
   fs.mkdirSync(paths.sockets, { recursive: true, mode: 0o700 });
   fs.chmodSync(paths.store, 0o700);
   fs.mkdirSync(paths.auth, { recursive: true, mode: 0o700 });
-  const globalMemory = path.join(paths.global, 'CLAUDE.md');
-  writeIfMissing(globalMemory, GLOBAL_TEMPLATE(assistantName));
+  writeIfMissing(path.join(paths.global, 'CLAUDE.md'), GLOBAL_TEMPLATE(assistantName));
   const mainDir = path.join(paths.groups, 'main');
   fs.mkdirSync(mainDir, { recursive: true });
-  const mainMemory = path.join(mainDir, 'CLAUDE.md');
-  writeIfMissing(mainMemory, MAIN_TEMPLATE(assistantName));
+  writeIfMissing(path.join(mainDir, 'CLAUDE.md'), MAIN_TEMPLATE(assistantName));
   return { created };
 }
 
-/** The local API's bearer token: created once, mode 0600. */
 export function ensureApiToken(paths: HomePaths): string {
   try {
     const token = fs.readFileSync(paths.apiToken, 'utf8').trim();

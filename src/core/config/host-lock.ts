@@ -1,10 +1,4 @@
-// One host per home. Two hosts on one home would share the database and the
-// sandboxes, and the second would take over data/host.json, so `status` and
-// `chat` would talk to whichever started last. The lock is a kernel lock
-// (SQLite's fcntl lock on data/host.lock, held by an open EXCLUSIVE
-// transaction): the kernel drops it when the process ends, even on SIGKILL or
-// a power cut, so a crashed host never leaves a stale lock behind, and no pid
-// file can be fooled by a reused pid.
+// One host per home: a kernel (SQLite fcntl) lock, dropped even on SIGKILL, so a crash leaves no stale lock.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +7,6 @@ export interface HostLock {
   release(): void;
 }
 
-/** Who holds the lock, as far as its data/host.json says (nothing while it is still starting). */
 export interface LockHolder {
   pid: number | null;
   url: string | null;
@@ -57,7 +50,6 @@ function readHolder(dataDir: string): LockHolder {
   return { pid: null, url: null };
 }
 
-/** What the second start says. */
 export function alreadyRunning(holder: LockHolder, home: string): string {
   if (holder.pid === null)
     return `NanoClaw is already starting for this home (${home}); wait for it ("nanoclaw status"), or stop it first.`;

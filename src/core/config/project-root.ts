@@ -1,5 +1,4 @@
-// Where NanoClaw's own files are (package.json, dist/runner, node_modules),
-// whether we run from src/ under a test runner or from dist/ after a build.
+// Where NanoClaw's own package is, whether we run from src/ (tests) or dist/.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

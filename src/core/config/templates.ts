@@ -1,5 +1,4 @@
-// The CLAUDE.md files a fresh home starts with. They teach the agent who it is
-// and what its nanoclaw tools can do; the user edits them freely afterwards.
+// The CLAUDE.md files a fresh home starts with; the user edits them freely afterwards.
 
 export const GLOBAL_TEMPLATE = (name: string) => `# ${name}
 

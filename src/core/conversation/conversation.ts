@@ -1,6 +1,4 @@
-// The job for answering a chat: the first turn is the catch-up since the last
-// answer; each result commits the reply and moves the cursor in one
-// transaction; follow-ups are whatever arrived since the last turn was handed over.
+// The job that answers a chat: a result commits the reply and moves the cursor in one transaction.
 import { requestersOf, type AgentJob, type HostTurn } from './turn.js';
 import { formatCatchUp, isTriggered, stripInternal } from './router.js';
 import type { Store } from '../store/index.js';
@@ -12,11 +10,9 @@ export interface ConversationDeps {
   store: Store;
   timezone: string;
   assistantName: string;
-  /** May this message's sender trigger the assistant in this chat? */
   canTrigger(group: RegisteredGroup, msg: Message): boolean;
 }
 
-/** Does this message call the assistant: addressed to it, by someone allowed to? */
 export function callsAssistant(
   deps: Pick<ConversationDeps, 'canTrigger'>,
   group: RegisteredGroup,
@@ -25,15 +21,13 @@ export function callsAssistant(
   return isTriggered(group, msg) && deps.canTrigger(group, msg);
 }
 
-/** Messages waiting for an answer, and whether any of them calls the assistant. */
 export function pendingFor(
   deps: ConversationDeps,
   group: RegisteredGroup,
   afterSeq: number,
 ): { messages: StoredMessage[]; triggered: boolean } {
   const messages = deps.store.messages.after(group.jid, afterSeq).filter((m) => !m.fromAssistant);
-  const triggered = messages.some((m) => callsAssistant(deps, group, m));
-  return { messages, triggered };
+  return { messages, triggered: messages.some((m) => callsAssistant(deps, group, m)) };
 }
 
 const IMAGE_MIME: Record<string, string> = {
@@ -45,19 +39,16 @@ const IMAGE_MIME: Record<string, string> = {
 };
 
 function toTurn(deps: ConversationDeps, messages: StoredMessage[]): Turn {
-  const images = messages.flatMap((m) =>
-    (m.attachments ?? [])
-      .filter((a) => a.kind === 'image')
-      .map((a) => ({
-        path: `/workspace/group/${a.path}`,
-        mimeType: a.mimeType ?? IMAGE_MIME[a.path.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/jpeg',
-      })),
-  );
-  const files = messages.flatMap((m) =>
-    (m.attachments ?? [])
-      .filter((a) => a.kind === 'document')
-      .map((a) => ({ path: `/workspace/group/${a.path}`, mimeType: a.mimeType ?? 'application/octet-stream' })),
-  );
+  const all = messages.flatMap((m) => m.attachments ?? []);
+  const images = all
+    .filter((a) => a.kind === 'image')
+    .map((a) => ({
+      path: `/workspace/group/${a.path}`,
+      mimeType: a.mimeType ?? IMAGE_MIME[a.path.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/jpeg',
+    }));
+  const files = all
+    .filter((a) => a.kind === 'document')
+    .map((a) => ({ path: `/workspace/group/${a.path}`, mimeType: a.mimeType ?? 'application/octet-stream' }));
   return {
     prompt: formatCatchUp(messages, deps.timezone, { assistantName: deps.assistantName }),
     images: images.length ? images : undefined,
@@ -90,11 +81,10 @@ export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, 
     onResult(text, sid) {
       const upTo = batches.shift();
       if (upTo === undefined) return;
-      const reply = stripInternal(text);
       deps.store.outbox.commitTurn({
         chatJid: group.jid,
         upToSeq: upTo,
-        reply: reply || undefined,
+        reply: stripInternal(text) || undefined,
         groupFolder: group.folder,
         sessionId: sid ?? undefined,
       });

@@ -1,8 +1,4 @@
-// Delivery: sends what the outbox holds through the right channel, in order per
-// chat, the moment it is written (and again when a channel reconnects). A sent
-// reply is recorded in the chat's history in the same transaction that marks
-// it delivered. Each chat has its own lane, so a chat that waits (paced, or
-// failing) never holds up another; bursts are spaced to the channel's pacing.
+// Sends the outbox in order, one lane per chat so a waiting chat never holds up another.
 import type { Logger } from '../logger.js';
 import { formatOutbound } from '../conversation/router.js';
 import type { Store } from '../store/index.js';
@@ -19,27 +15,21 @@ export interface DeliveryDeps {
   logger: Logger;
   onStored(msg: Message & { seq: number }): void;
   retryMs?: number;
-  /** For tests: the jitter source (0 ≤ x < 1). */
   random?: () => number;
 }
 
-/** Why a lane stopped before its chat's outbox was empty. */
 type Stall = { retryMs: number; hold: boolean };
 
 interface Lane {
   running: boolean;
   timer: NodeJS.Timeout | null;
-  /** A platform's retry_after: no attempt before this time, even on a kick. */
+  /** A platform's retry_after: not even a kick tries sooner. */
   holdUntil: number;
 }
 
-/**
- * Added to every counted window: the platform counts arrivals, and a send that
- * starts exactly one span after another can reach it a little sooner.
- */
+// The platform counts arrivals, and a send one span after another may arrive a little sooner.
 export const WINDOW_MARGIN_MS = 50;
 
-/** Send times per key, to answer "how long until one more fits in this window". */
 export function createPacer(random: () => number = Math.random) {
   const windows = new Map<string, number[]>();
   const nextAt = new Map<string, number>();
@@ -58,7 +48,6 @@ export function createPacer(random: () => number = Math.random) {
   });
 
   return {
-    /** How long a send to `jid` must wait now (0: go). */
     wait(channel: string, p: ChannelPacing, jid: string, now: number): number {
       const k = keys(channel, jid);
       return Math.max(
@@ -69,7 +58,6 @@ export function createPacer(random: () => number = Math.random) {
         0,
       );
     },
-    /** A send to `jid` starts now: it takes its place in every window. */
     started(channel: string, p: ChannelPacing, jid: string, now: number): void {
       const k = keys(channel, jid);
       const push = (key: string) => windows.set(key, [...(windows.get(key) ?? []), now]);
@@ -77,11 +65,9 @@ export function createPacer(random: () => number = Math.random) {
       if (p.perChannelPerSecond) push(k.sec);
       if (p.perChannelPerMinute) push(k.min);
     },
-    /** A send to `jid` ended: the next one to that chat waits the chat gap from now. */
     ended(channel: string, p: ChannelPacing, jid: string, now: number): void {
       nextAt.set(keys(channel, jid).chat, now + p.perChatMs + Math.floor(random() * (p.jitterMs ?? 0)));
     },
-    /** Forgets chats whose gap has passed, so quiet chats cost nothing. */
     prune(now: number): void {
       for (const [k, t] of nextAt) if (t <= now) nextAt.delete(k);
       for (const [k, ts] of windows)
@@ -108,28 +94,23 @@ export function createDelivery(deps: DeliveryDeps) {
       sleepers.add(done);
     });
 
-  /** Waits until the channel's pacing lets one more message out to `jid`, and takes that slot. */
   async function paced(channel: Channel, jid: string): Promise<void> {
     const p = channel.pacing;
     if (!p) return;
-    for (
-      let wait = pacer.wait(channel.name, p, jid, Date.now());
-      wait > 0 && !stopped;
-      wait = pacer.wait(channel.name, p, jid, Date.now())
-    ) {
-      await sleep(wait);
-    }
+    let wait: number;
+    while ((wait = pacer.wait(channel.name, p, jid, Date.now())) > 0 && !stopped) await sleep(wait);
     pacer.started(channel.name, p, jid, Date.now());
   }
 
-  /** Sends one item; null when it went out, or why the lane must stop. */
+  const later: Stall = { retryMs, hold: false };
+
   async function deliver(item: OutboxItem): Promise<Stall | null> {
     const channel = deps.channels().find((c) => c.ownsJid(item.chatJid));
     if (!channel) {
       deps.logger.warn({ chat: item.chatJid }, 'no channel for outbox item; keeping it until one connects');
-      return { retryMs, hold: false };
+      return later;
     }
-    if (!channel.isConnected()) return { retryMs, hold: false };
+    if (!channel.isConnected()) return later;
     const text = formatOutbound(item.text, {
       sharesUserAccount: channel.sharesUserAccount,
       assistantName: deps.assistantName,
@@ -139,7 +120,7 @@ export function createDelivery(deps: DeliveryDeps) {
     const fileName = media ? path.basename(media).slice(37) : '';
     if (text || media) {
       await paced(channel, item.chatJid);
-      if (stopped) return { retryMs, hold: false };
+      if (stopped) return later;
       // Marked before the platform is asked, so a host killed mid-send knows on restart that it may be there.
       const maybeSent = item.sendingAt !== null;
       deps.store.outbox.markSending(item.id);
@@ -165,7 +146,7 @@ export function createDelivery(deps: DeliveryDeps) {
           return { retryMs: retryAfter, hold: true };
         }
         deps.logger.warn({ chat: item.chatJid, err: message }, 'send failed; will retry');
-        return { retryMs, hold: false };
+        return later;
       } finally {
         if (channel.pacing) pacer.ended(channel.name, channel.pacing, item.chatJid, Date.now());
       }
@@ -189,7 +170,6 @@ export function createDelivery(deps: DeliveryDeps) {
     return null;
   }
 
-  /** Sends the chat's outbox oldest first until it is empty (the lane then ends) or a send cannot go out. */
   async function drain(jid: string, lane: Lane): Promise<Stall | null> {
     for (;;) {
       const items = stopped ? [] : deps.store.outbox.pending().filter((i) => i.chatJid === jid);
@@ -201,7 +181,7 @@ export function createDelivery(deps: DeliveryDeps) {
       }
       // A later item never overtakes an earlier one that has not gone out.
       for (const item of items) {
-        if (stopped) return { retryMs, hold: false };
+        if (stopped) return later;
         const stall = await deliver(item);
         if (stall) return stall;
       }
@@ -227,7 +207,7 @@ export function createDelivery(deps: DeliveryDeps) {
       },
       (err) => {
         deps.logger.error({ err, chat: jid }, 'delivery failed; will retry');
-        retryLater(jid, lane, { retryMs, hold: false });
+        retryLater(jid, lane, later);
       },
     );
   }

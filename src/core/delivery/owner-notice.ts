@@ -1,5 +1,4 @@
-// Notices for the owner (a stranger wants to talk, the disk is full, a link
-// was lost) go to the first main chat whose channel is up; the local one always is.
+// Notices for the owner go to the first main chat whose channel is up; the local one always is.
 import type { Store } from '../store/index.js';
 import type { Channel, MessageButton } from '../types.js';
 

@@ -1,7 +1,4 @@
-// The group queue: at most one agent per group, at most `maxConcurrent`
-// overall, the rest waiting in arrival order. A failed run is retried with
-// exponential backoff; after the last try the chat is told, and the messages
-// stay unanswered in the store (the next message will include them again).
+// One agent per group, `maxConcurrent` overall, failed runs retried with backoff (unanswered messages stay).
 import type { Logger } from '../logger.js';
 
 export type Job = { kind: 'messages' } | { kind: 'task'; taskId: string };
@@ -13,11 +10,7 @@ export interface QueueDeps {
   /** Runs one job; 'again' when it left messages for this key it did not take (they run next). */
   run(key: string, job: Job): Promise<void | 'again'>;
   onGiveUp(key: string, job: Job, err: unknown, tries: number): void;
-  /**
-   * A due task waits for this key's running messages job (a live agent that may
-   * sit idle for minutes waiting for follow-ups): ask it to end after its
-   * current turn, so the task runs next and the conversation after it.
-   */
+  /** Ask a running conversation, which may idle for minutes, to end after its turn so a due task runs next. */
   yieldFor?(key: string): void;
   logger: Logger;
 }
@@ -28,7 +21,6 @@ interface KeyState {
   tasks: string[];
   failures: number;
   retryTimer: NodeJS.Timeout | null;
-  /** The running job was asked to yield to a task. */
   yielding: boolean;
 }
 
@@ -50,6 +42,8 @@ export function createGroupQueue(deps: QueueDeps) {
   };
 
   const hasWork = (s: KeyState) => s.messages || s.tasks.length > 0;
+  const isIdle = () => active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer);
+  const why = (err: unknown) => String((err as Error)?.message ?? err);
 
   function takeJob(s: KeyState): Job | null {
     // Scheduled tasks are due at a time; messages can wait one task's length.
@@ -91,7 +85,7 @@ export function createGroupQueue(deps: QueueDeps) {
         // Some failures would only repeat (a limit hit, no credential): say so at once.
         const final = (err as { retryable?: boolean } | null)?.retryable === false;
         if (final || s.failures >= deps.maxRetries) {
-          deps.logger.error({ key, job, err: String((err as Error)?.message ?? err) }, 'giving up after retries');
+          deps.logger.error({ key, job, err: why(err) }, 'giving up after retries');
           const tries = s.failures;
           s.failures = 0;
           try {
@@ -102,14 +96,10 @@ export function createGroupQueue(deps: QueueDeps) {
           finish(key);
           return;
         }
-        // Put the job back and wait before the next try.
         if (job.kind === 'task') s.tasks.unshift(job.taskId);
         else s.messages = true;
         const delay = deps.retryBaseMs * 2 ** (s.failures - 1);
-        deps.logger.warn(
-          { key, job, attempt: s.failures, delay, err: String((err as Error)?.message ?? err) },
-          'run failed; retrying',
-        );
+        deps.logger.warn({ key, job, attempt: s.failures, delay, err: why(err) }, 'run failed; retrying');
         s.retryTimer = setTimeout(() => {
           s.retryTimer = null;
           schedule(key);
@@ -131,12 +121,9 @@ export function createGroupQueue(deps: QueueDeps) {
         0,
         waiting.findIndex((k) => state(k).tasks.length > 0),
       );
-      const next = waiting.splice(i, 1)[0];
-      schedule(next);
+      schedule(waiting.splice(i, 1)[0]);
     }
-    if (active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer)) {
-      idleWaiters.splice(0).forEach((r) => r());
-    }
+    if (isIdle()) idleWaiters.splice(0).forEach((r) => r());
   }
 
   /** A task for `key` could not start: ask a conversation to make way, its own or (at the cap) another's. */
@@ -160,10 +147,7 @@ export function createGroupQueue(deps: QueueDeps) {
     try {
       deps.yieldFor?.(target);
     } catch (err) {
-      deps.logger.warn(
-        { key: target, err: String((err as Error)?.message ?? err) },
-        'could not ask a conversation to make way for a task',
-      );
+      deps.logger.warn({ key: target, err: why(err) }, 'could not ask a conversation to make way for a task');
     }
   }
 
@@ -182,9 +166,8 @@ export function createGroupQueue(deps: QueueDeps) {
     activeCount: () => active,
     peakCount: () => peak,
     waitingCount: () => waiting.length,
-    /** Resolves when nothing runs and nothing waits (tests, shutdown). */
     idle(): Promise<void> {
-      if (active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer)) return Promise.resolve();
+      if (isIdle()) return Promise.resolve();
       return new Promise((r) => idleWaiters.push(r));
     },
     stop(): void {

@@ -1,8 +1,4 @@
-// The bubblewrap runtime (Linux, no daemon). The sandbox gets new namespaces for
-// everything (no network at all: --unshare-all), a non-root uid, a private /tmp,
-// a read-only view of the system's programs, and only the mounts it was given.
-// Memory, process and CPU limits come from a cgroup where this host may create
-// one, otherwise from rlimits on the process inside.
+// The bubblewrap runtime: no network, non-root, read-only system, only the given mounts; cgroup or rlimit limits.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,26 +16,11 @@ import { spawnSandbox } from './spawn.js';
 
 export const SANDBOX_UID = 1000;
 
-/** System paths the agent's tools need, read-only. Secrets never live here. */
-const SYSTEM_RO = [
-  '/usr',
-  '/bin',
-  '/sbin',
-  '/lib',
-  '/lib64',
-  '/lib32',
-  '/etc/alternatives',
-  '/etc/ssl',
-  '/etc/ca-certificates',
-  '/etc/localtime',
-  '/etc/nsswitch.conf',
-  '/etc/ld.so.cache',
-  '/etc/mime.types',
-  // Chromium's fonts and its Debian launcher settings (the agent's browser).
-  '/etc/fonts',
-  '/etc/chromium.d',
-  '/etc/chromium',
-];
+/** Read-only system paths for the agent's tools (the last three for its Chromium). Secrets never live here. */
+const SYSTEM_RO = `/usr /bin /sbin /lib /lib64 /lib32 /etc/alternatives /etc/ssl /etc/ca-certificates /etc/localtime
+  /etc/nsswitch.conf /etc/ld.so.cache /etc/mime.types /etc/fonts /etc/chromium.d /etc/chromium`.split(/\s+/);
+const UID = String(SANDBOX_UID);
+const PROBE = ['--unshare-all', '--uid', UID, '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'];
 
 function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
   return new Promise((resolve) => {
@@ -47,52 +28,20 @@ function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }>
   });
 }
 
-/**
- * Without a cgroup, the process inside gets rlimits: RLIMIT_NPROC (counted per
- * user in the sandbox's own user namespace) and RLIMIT_DATA (heap, not address
- * space: V8 and WebAssembly reserve far more address space than they use).
- */
+/** RLIMIT_DATA, not address space: V8 and WebAssembly reserve far more address space than they use. */
 export function rlimitPrefix(limits: SandboxSpec['limits']): string[] {
   if (!fs.existsSync('/usr/bin/prlimit')) return [];
   return ['/usr/bin/prlimit', `--nproc=${limits.pids}`, `--data=${limits.memoryMb * 1024 * 1024}`, '--'];
 }
 
-/** Every option bwrap needs, without the command (they go through --args, see start). */
+/** Without the command (they go through --args, see start). */
 export function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
-  const args = [
-    '--unshare-all',
-    '--die-with-parent',
-    '--new-session',
-    '--uid',
-    String(SANDBOX_UID),
-    '--gid',
-    String(SANDBOX_UID),
-    '--hostname',
-    'nanoclaw',
-    '--cap-drop',
-    'ALL',
-  ];
+  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--uid', UID, '--gid', UID];
+  args.push('--hostname', 'nanoclaw', '--cap-drop', 'ALL');
   for (const p of SYSTEM_RO) args.push('--ro-bind-try', p, p);
-  args.push(
-    '--ro-bind',
-    path.join(etcDir, 'passwd'),
-    '/etc/passwd',
-    '--ro-bind',
-    path.join(etcDir, 'group'),
-    '/etc/group',
-    '--proc',
-    '/proc',
-    '--dev',
-    '/dev',
-    '--tmpfs',
-    '/tmp',
-    '--tmpfs',
-    '/home',
-    '--dir',
-    '/home/node',
-    '--dir',
-    '/run/nanoclaw',
-  );
+  for (const f of ['passwd', 'group']) args.push('--ro-bind', path.join(etcDir, f), `/etc/${f}`);
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/home');
+  args.push('--dir', '/home/node', '--dir', '/run/nanoclaw');
   for (const m of spec.mounts) args.push(m.readonly ? '--ro-bind' : '--bind', m.hostPath, m.containerPath);
   if (spec.gatewaySocket) args.push('--bind', spec.gatewaySocket, spec.gatewaySocketInside);
   args.push('--chdir', spec.workdir, '--clearenv');
@@ -100,14 +49,13 @@ export function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
   return args;
 }
 
-/** bwrap's --args format: each argument followed by a NUL. */
 export function argsFile(args: string[]): Buffer {
   for (const a of args)
     if (a.includes('\0')) throw new Error(`A sandbox argument contains a NUL byte: ${JSON.stringify(a.slice(0, 100))}`);
   return Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
 }
 
-/** Puts the shell into each cgroup before it execs, so every process the sandbox forks starts inside. */
+/** The shell joins each cgroup before it execs, so every process the sandbox forks starts inside. */
 function cgroupWrapper(procsFiles: string[], command: string, args: string[]): [string, string[]] {
   const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
   return ['/bin/sh', ['-c', script, 'nanoclaw-limits', String(procsFiles.length), ...procsFiles, command, ...args]];
@@ -136,19 +84,7 @@ export function createBwrapRuntime(opts: { dataDir: string; installId?: string }
           reason:
             'bubblewrap is not installed: install it (apt-get install bubblewrap, or dnf install bubblewrap) or use Docker.',
         };
-      const probe = await run('bwrap', [
-        '--unshare-all',
-        '--uid',
-        String(SANDBOX_UID),
-        '--ro-bind',
-        '/',
-        '/',
-        '--proc',
-        '/proc',
-        '--dev',
-        '/dev',
-        'true',
-      ]);
+      const probe = await run('bwrap', PROBE);
       if (!probe.ok) {
         return {
           ok: false,
@@ -165,9 +101,8 @@ export function createBwrapRuntime(opts: { dataDir: string; installId?: string }
     start(spec: SandboxSpec): SandboxProcess {
       writeEtc();
       const cg = createSandboxCgroup(cgroups(), `${install}-${spec.id}`, spec.limits);
-      // The options name host paths (the home, the groups, the socket): they go
-      // through fd 3, since the sandbox's pid 1 is bwrap and /proc/1/cmdline shows
-      // its argv. Only the command, all inside paths, stays on it (bwrap wants it there).
+      // The options name host paths, so they go through fd 3: the sandbox can read bwrap's argv in
+      // /proc/1/cmdline. Only the command, all inside paths, stays there (bwrap wants it there).
       let command = 'bwrap';
       let args = ['--args', '3', '--', ...(cg ? [] : rlimitPrefix(spec.limits)), ...spec.command];
       if (cg) [command, args] = cgroupWrapper(cg.procsFiles, command, args);

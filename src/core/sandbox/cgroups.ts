@@ -1,10 +1,4 @@
-// Resource limits through control groups: memory, process count and CPU for a
-// sandbox that has no runtime of its own to enforce them (bwrap), and a watcher
-// that notices when a sandbox hits its memory or process limit so it can be
-// stopped and the chat told why (used for docker and podman sandboxes too, by
-// reading their cgroup). Works with cgroup v2 (a delegated, writable subtree)
-// and with the v1 controllers; where neither is writable the caller falls back
-// to per-process rlimits.
+// cgroup v2/v1 limits for runtimes without their own (bwrap), and a watcher that stops a sandbox at a limit.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -20,11 +14,9 @@ export type CgroupSupport =
   | { kind: 'none'; reason: string };
 
 export interface SandboxCgroup {
-  /** cgroup.procs files to put the sandbox's first process into, before it forks. */
+  /** For the sandbox's first process, before it forks. */
   procsFiles: string[];
-  /** What the kernel counted: OOM kills and refused forks. */
   counters(): { oomKills: number; pidsRefused: number };
-  /** SIGKILL everything still inside, then remove the group. */
   destroy(): Promise<void>;
 }
 
@@ -44,7 +36,6 @@ function counter(text: string, key: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** This process's cgroup path per controller ('' key for v2), from /proc/<pid>/cgroup. */
 export function cgroupPaths(pid: number | 'self' = 'self'): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of read(`/proc/${pid}/cgroup`).split('\n')) {
@@ -66,14 +57,12 @@ function writable(dir: string): boolean {
   }
 }
 
-/** Finds where this host may create sandbox cgroups. Cheap; call once per runtime. */
 export function detectCgroups(): CgroupSupport {
   const own = cgroupPaths();
   const v2 = own.get('');
   if (v2 !== undefined && fs.existsSync(path.join(ROOT, 'cgroup.controllers'))) {
-    // Our own group (a delegated service), else a group of our own at the top
-    // (root only). Children get controllers only if the base hands them down, and
-    // a base that has processes of its own is refused that (EBUSY).
+    // Our own group (a delegated service), else one at the top (root only). A base with processes of its
+    // own cannot hand controllers down (EBUSY).
     for (const base of [path.join(ROOT, v2), path.join(ROOT, 'nanoclaw')]) {
       try {
         fs.mkdirSync(base, { recursive: true });
@@ -112,9 +101,9 @@ export function describeSupport(s: CgroupSupport): string {
   return `per-process rlimits only: ${s.reason}`;
 }
 
-function tryWrite(file: string, value: string): boolean {
+function tryWrite(dir: string, file: string, value: string): boolean {
   try {
-    fs.writeFileSync(file, value);
+    fs.writeFileSync(path.join(dir, file), value);
     return true;
   } catch {
     return false;
@@ -122,7 +111,7 @@ function tryWrite(file: string, value: string): boolean {
 }
 
 function killAll(dir: string): void {
-  if (tryWrite(path.join(dir, 'cgroup.kill'), '1')) return;
+  if (tryWrite(dir, 'cgroup.kill', '1')) return;
   for (const pid of read(path.join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) {
     try {
       process.kill(Number(pid), 'SIGKILL');
@@ -146,24 +135,25 @@ async function removeWhenEmpty(dir: string): Promise<void> {
   }
 }
 
-/** Creates the cgroup(s) for one sandbox with its limits set. */
+const v2Counters = (dir: string) => () => ({
+  oomKills: counter(read(path.join(dir, 'memory.events')), 'oom_kill'),
+  pidsRefused: counter(read(path.join(dir, 'pids.events')), 'max'),
+});
+
 export function createSandboxCgroup(support: CgroupSupport, name: string, limits: Limits): SandboxCgroup | null {
   const bytes = String(Math.max(16, limits.memoryMb) * 1024 * 1024);
   if (support.kind === 'v2') {
     const dir = path.join(support.base, CGROUP_PREFIX + name);
     fs.mkdirSync(dir);
-    tryWrite(path.join(dir, 'memory.max'), bytes);
-    tryWrite(path.join(dir, 'memory.swap.max'), '0');
+    tryWrite(dir, 'memory.max', bytes);
+    tryWrite(dir, 'memory.swap.max', '0');
     // One process over the limit takes the whole sandbox down with it.
-    tryWrite(path.join(dir, 'memory.oom.group'), '1');
-    tryWrite(path.join(dir, 'pids.max'), String(limits.pids));
-    tryWrite(path.join(dir, 'cpu.max'), `${Math.round(limits.cpus * 100_000)} 100000`);
+    tryWrite(dir, 'memory.oom.group', '1');
+    tryWrite(dir, 'pids.max', String(limits.pids));
+    tryWrite(dir, 'cpu.max', `${Math.round(limits.cpus * 100_000)} 100000`);
     return {
       procsFiles: [path.join(dir, 'cgroup.procs')],
-      counters: () => ({
-        oomKills: counter(read(path.join(dir, 'memory.events')), 'oom_kill'),
-        pidsRefused: counter(read(path.join(dir, 'pids.events')), 'max'),
-      }),
+      counters: v2Counters(dir),
       destroy: async () => {
         killAll(dir);
         await removeWhenEmpty(dir);
@@ -177,15 +167,14 @@ export function createSandboxCgroup(support: CgroupSupport, name: string, limits
       cpu: support.cpu ? path.join(support.cpu, CGROUP_PREFIX + name) : null,
     };
     for (const d of [dirs.memory, dirs.pids, dirs.cpu]) if (d) fs.mkdirSync(d);
-    tryWrite(path.join(dirs.memory, 'memory.limit_in_bytes'), bytes);
+    tryWrite(dirs.memory, 'memory.limit_in_bytes', bytes);
     // Without this, a hog would swap instead of stopping (where swap exists).
-    tryWrite(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'), bytes);
-    tryWrite(path.join(dirs.pids, 'pids.max'), String(limits.pids));
-    if (dirs.cpu)
-      tryWrite(
-        path.join(dirs.cpu, 'cpu.cfs_quota_us'),
-        String(Math.round(limits.cpus * Number(read(path.join(dirs.cpu, 'cpu.cfs_period_us')) || 100_000))),
-      );
+    tryWrite(dirs.memory, 'memory.memsw.limit_in_bytes', bytes);
+    tryWrite(dirs.pids, 'pids.max', String(limits.pids));
+    if (dirs.cpu) {
+      const quota = limits.cpus * Number(read(path.join(dirs.cpu, 'cpu.cfs_period_us'))) || 100_000;
+      tryWrite(dirs.cpu, 'cpu.cfs_quota_us', String(Math.round(quota)));
+    }
     return {
       procsFiles: [dirs.memory, dirs.pids, dirs.cpu]
         .filter((d): d is string => !!d)
@@ -203,17 +192,12 @@ export function createSandboxCgroup(support: CgroupSupport, name: string, limits
   return null;
 }
 
-/** Reads the counters of the cgroup a process (a container's init) lives in. */
 export function cgroupCountersOf(pid: number): SandboxCgroup['counters'] | null {
   const paths = cgroupPaths(pid);
   if (paths.size === 0) return null;
   const v2 = paths.get('');
   if (v2 !== undefined && v2 !== '/' && fs.existsSync(path.join(ROOT, v2, 'memory.events'))) {
-    const dir = path.join(ROOT, v2);
-    return () => ({
-      oomKills: counter(read(path.join(dir, 'memory.events')), 'oom_kill'),
-      pidsRefused: counter(read(path.join(dir, 'pids.events')), 'max'),
-    });
+    return v2Counters(path.join(ROOT, v2));
   }
   const mem = paths.get('memory');
   const pids = paths.get('pids');
@@ -224,14 +208,12 @@ export function cgroupCountersOf(pid: number): SandboxCgroup['counters'] | null 
   });
 }
 
-/** The words the chat sees when a limit stopped its sandbox. */
 export function limitReason(kind: 'memory' | 'pids', limits: Limits): string {
   return kind === 'memory'
     ? `it used more than ${limits.memoryMb} MB of memory`
     : `it started too many processes (more than ${limits.pids})`;
 }
 
-/** A check against the counters as they are now: which limit, if any, was hit since it was made. */
 export function limitChecker(counters: SandboxCgroup['counters'], limits: Limits): () => string | null {
   const start = counters();
   return () => {
@@ -242,11 +224,7 @@ export function limitChecker(counters: SandboxCgroup['counters'], limits: Limits
   };
 }
 
-/**
- * Runs `check` twice a second while a sandbox lives and calls `onExceeded` once.
- * The kernel has no portable push notification for these files on cgroup v1;
- * the agent also checks at once when the runner reports a failure.
- */
+// Polled: cgroup v1 has no portable push notification. The agent also checks when the runner reports a failure.
 export function watchLimits(
   check: () => string | null,
   onExceeded: (reason: string) => void,
@@ -263,7 +241,6 @@ export function watchLimits(
   return () => clearInterval(timer);
 }
 
-/** Removes the sandbox cgroups a crashed run of this install left behind (names start with `prefix`). */
 export function removeStaleCgroups(support: CgroupSupport, prefix: string): void {
   const bases =
     support.kind === 'v2'

@@ -1,6 +1,4 @@
-// One install = one home. Its id names everything NanoClaw creates outside the
-// home (containers, images, cgroups), so two installs on one machine never
-// touch each other's sandboxes.
+// One id per home names what NanoClaw creates outside it, so two installs never touch each other's sandboxes.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +13,6 @@ export function installId(home: string): string {
   return crypto.createHash('sha256').update(real).digest('hex').slice(0, 12);
 }
 
-/** The agent image this install builds and runs, unless NANOCLAW_IMAGE names another. */
 export function defaultImageTag(home: string): string {
   return `nanoclaw-agent-${installId(home)}:latest`;
 }

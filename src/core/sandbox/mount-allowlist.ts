@@ -1,13 +1,5 @@
-// Extra mounts: host folders a group asked for (group.sandbox.extraMounts), and
-// the allowlist that decides them. The allowlist lives in the config directory
-// (~/.config/nanoclaw/mount-allowlist.json), outside the home and never mounted,
-// so an agent cannot widen its own access. No file means no extra mounts.
-//
-// {
-//   "allowedRoots": [{ "path": "~/projects", "allowReadWrite": true, "description": "code" }],
-//   "blockedPatterns": ["private"],
-//   "nonMainReadOnly": true
-// }
+// Extra mounts, decided by an allowlist outside the home and never mounted, so an agent cannot widen its access:
+// {"allowedRoots": [{"path": "~/projects", "allowReadWrite": true}], "blockedPatterns": [], "nonMainReadOnly": true}
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,38 +9,10 @@ export const ALLOWLIST_FILE = 'mount-allowlist.json';
 export const EXTRA_MOUNT_ROOT = '/workspace/extra';
 
 /** Never mountable, wherever they are: keys, tokens and the tools' credential stores. */
-export const DEFAULT_BLOCKED_PATTERNS = [
-  '.ssh',
-  '.gnupg',
-  '.gpg',
-  '.aws',
-  '.azure',
-  '.gcloud',
-  '.kube',
-  '.docker',
-  '.env',
-  '.netrc',
-  '.npmrc',
-  '.pypirc',
-  '.git-credentials',
-  '.pgpass',
-  '.password-store',
-  '.vault-token',
-  '.terraform.d',
-  '.config/gcloud',
-  '.config/gh',
-  '.config/nanoclaw',
-  '.local/share/keyrings',
-  'Keychains',
-  'id_rsa',
-  'id_dsa',
-  'id_ecdsa',
-  'id_ed25519',
-  'credentials',
-  'private_key',
-  'secrets',
-  '.secrets',
-];
+export const DEFAULT_BLOCKED_PATTERNS = `.ssh .gnupg .gpg .aws .azure .gcloud .kube .docker .env .netrc .npmrc
+  .pypirc .git-credentials .pgpass .password-store .vault-token .terraform.d .config/gcloud .config/gh
+  .config/nanoclaw .local/share/keyrings Keychains id_rsa id_dsa id_ecdsa id_ed25519 credentials private_key
+  secrets .secrets`.split(/\s+/);
 
 export interface AllowedRoot {
   path: string;
@@ -70,37 +34,27 @@ export function allowlistPath(configDir: string): string {
   return path.join(configDir, ALLOWLIST_FILE);
 }
 
-/** Reads the allowlist. A missing file is not an error: it just allows nothing. */
 export function loadMountAllowlist(configDir: string): AllowlistLoad {
   const file = allowlistPath(configDir);
+  const fail = (error: string): AllowlistLoad => ({ allowlist: null, file, error });
   let raw: string;
   try {
     raw = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { allowlist: null, file };
-    return { allowlist: null, file, error: `Cannot read ${file}: ${(err as Error).message}` };
+    return fail(`Cannot read ${file}: ${(err as Error).message}`);
   }
   let data: any;
   try {
     data = JSON.parse(raw);
   } catch (err) {
-    return {
-      allowlist: null,
-      file,
-      error: `${file} is not valid JSON (${(err as Error).message}); fix it to allow extra mounts.`,
-    };
+    return fail(`${file} is not valid JSON (${(err as Error).message}); fix it to allow extra mounts.`);
   }
-  if (!data || typeof data !== 'object' || !Array.isArray(data.allowedRoots)) {
-    return {
-      allowlist: null,
-      file,
-      error: `${file} needs "allowedRoots": [{ "path": "~/projects", "allowReadWrite": false }].`,
-    };
-  }
+  if (!data || typeof data !== 'object' || !Array.isArray(data.allowedRoots))
+    return fail(`${file} needs "allowedRoots": [{ "path": "~/projects", "allowReadWrite": false }].`);
   const roots: AllowedRoot[] = [];
   for (const r of data.allowedRoots) {
-    if (!r || typeof r.path !== 'string' || !r.path.trim())
-      return { allowlist: null, file, error: `${file}: every allowed root needs a "path".` };
+    if (!r || typeof r.path !== 'string' || !r.path.trim()) return fail(`${file}: every allowed root needs a "path".`);
     roots.push({
       path: r.path,
       allowReadWrite: r.allowReadWrite === true,
@@ -126,7 +80,6 @@ export function expandHome(p: string, homedir: string): string {
   return p;
 }
 
-/** Why a container path is refused, or null. It becomes /workspace/extra/<path>. */
 export function containerPathProblem(p: unknown): string | null {
   if (typeof p !== 'string' || !p.trim()) return 'a container path is required (a name such as "projects")';
   if (p.includes(':'))
@@ -140,7 +93,6 @@ export function containerPathProblem(p: unknown): string | null {
   return null;
 }
 
-/** The blocked pattern a real path matches, if any (by path component). */
 export function blockedBy(realPath: string, patterns: string[]): string | null {
   const parts = realPath.split(path.sep).filter(Boolean);
   for (const pattern of patterns) {
@@ -165,15 +117,12 @@ function within(child: string, parent: string): boolean {
 export interface ResolveOptions {
   isMain: boolean;
   load: AllowlistLoad;
-  /** NanoClaw's own home and config dir: never mountable, nor anything holding them. */
+  /** Never mountable, nor anything holding them. */
   protectedPaths: string[];
   homedir?: string;
 }
 
-/**
- * Turns a group's requested extra mounts into bind mounts, or says exactly why
- * one is refused. All or nothing: a group never starts with half its mounts.
- */
+/** All or nothing: a group never starts with half its mounts. */
 export function resolveExtraMounts(
   requested: ExtraMountRequest[] | undefined,
   opts: ResolveOptions,
@@ -231,9 +180,8 @@ export function resolveExtraMounts(
     }
     const root = realRoots.find((r) => within(real, r.real));
     if (!root) return refuse(`${real} is not under any allowed root in ${load.file}`);
-    const wantsWrite = req.readonly === false;
-    let readonly = true;
-    if (wantsWrite) {
+    const readonly = req.readonly !== false;
+    if (!readonly) {
       if (!root.root.allowReadWrite)
         return refuse(
           `read-write was asked, but the allowed root ${root.root.path} is read-only (set "allowReadWrite": true for it, or mount it read-only)`,
@@ -242,7 +190,6 @@ export function resolveExtraMounts(
         return refuse(
           'read-write was asked, but non-main groups get extra mounts read-only ("nonMainReadOnly" in the allowlist)',
         );
-      readonly = false;
     }
     mounts.push({ hostPath: real, containerPath: `${EXTRA_MOUNT_ROOT}/${req.containerPath}`, readonly });
   }

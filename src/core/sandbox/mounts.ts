@@ -1,7 +1,4 @@
-// What a group's sandbox sees, the same on every runtime: its own folder
-// read-write, shared memory read-only (read-write for main), its own session
-// state, the runner code read-only, and extra mounts the allowlist permits.
-// Nothing else from the host.
+// What a group's sandbox sees, the same on every runtime, and nothing else from the host.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HomePaths } from '../config/home.js';
@@ -22,8 +19,7 @@ export const INSIDE = {
 export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'folder' | 'isMain'>): Mount[] {
   const groupDir = resolveGroupFolder(paths, group.folder);
   fs.mkdirSync(groupDir, { recursive: true });
-  // Session state lives outside the group folder so the agent cannot edit
-  // another session's transcript through its workspace.
+  // Outside the group folder, so the agent cannot edit another session's transcript through its workspace.
   const state = path.join(paths.sessions, group.folder, '.claude');
   fs.mkdirSync(state, { recursive: true });
   const root = projectRoot();
@@ -41,7 +37,6 @@ export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'fold
   ];
 }
 
-/** The group's extra mounts, checked against the mount allowlist in the config dir (never mounted itself). */
 export function extraMountsFor(
   group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>,
   opts: { configDir: string; home: string },
@@ -54,7 +49,6 @@ export function extraMountsFor(
   });
 }
 
-/** The memory files the SDK loads at a sandbox's start: global, then the group's own. */
 export function memoryFiles(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string[] {
   const groupDir = resolveGroupFolder(paths, group.folder);
   return [
@@ -64,11 +58,7 @@ export function memoryFiles(paths: HomePaths, group: Pick<RegisteredGroup, 'fold
   ];
 }
 
-/**
- * A fingerprint of those files that changes whenever one is written, replaced
- * or removed. From lstat only: the agent can put anything at these paths (a
- * FIFO would block a read), and ctime cannot be set back the way mtime can.
- */
+// lstat only: the agent can put anything at these paths (a FIFO would block a read); ctime cannot be set back.
 export function memoryStamp(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string {
   let files: string[];
   try {

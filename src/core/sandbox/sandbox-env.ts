@@ -1,7 +1,4 @@
-// Environment every sandbox gets for its way out: the runner's loopback
-// forwarder listens on a fixed port inside the sandbox's own network namespace
-// (nothing else is there to collide with), so HTTPS_PROXY can be set before the
-// runner starts and reaches every program, not only the ones the SDK spawns.
+// A fixed forwarder port (the sandbox has its own network) lets HTTPS_PROXY reach every program from the start.
 export const LOCAL_FORWARDER_PORT = 3129;
 
 export function proxyEnv(port = LOCAL_FORWARDER_PORT): Record<string, string> {

@@ -1,6 +1,4 @@
-// Starts a sandbox's outer process (bwrap, docker run, …) and watches it: its
-// output is capped, so a flood cannot fill the host's memory, and whoever
-// enforces a limit can stop it with the reason the chat will be told.
+// Starts a sandbox's outer process with its output capped, stoppable with the reason the chat will be told.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -10,9 +8,8 @@ import type { SandboxProcess } from '../types.js';
 const KEEP_TAIL = 64 * 1024;
 
 export interface SpawnedSandbox extends SandboxProcess {
-  /** Stop it because of a limit; the first reason given is the one reported. */
+  /** The first reason given is the one reported. */
   stop(reason: string): void;
-  /** How the runtime tells whether a limit was hit (see checkLimits). */
   setLimitCheck(check: () => string | null): void;
 }
 
@@ -21,12 +18,8 @@ export function formatMb(bytes: number): string {
   return mb >= 1 ? `${Math.round(mb)} MB` : `${Math.round(bytes / 1024)} KB`;
 }
 
-/**
- * A named pipe for the sandbox's stdout and stderr. Node's own stdio pipes are
- * socket pairs, which a process inside cannot reopen through /proc/<pid>/fd;
- * with a real pipe, whatever the sandbox manages to write to its output is
- * counted against the cap the same way on every runtime.
- */
+// Node's stdio pipes are socket pairs, which a process inside could not reopen through /proc/<pid>/fd:
+// with a real pipe every write to the output counts against the cap the same way on every runtime.
 function fifoOutput(file: string): { reader: Readable; writeFd: number } {
   try {
     fs.unlinkSync(file);
@@ -45,11 +38,7 @@ export interface SpawnOptions {
   outputCapBytes: number;
   onKill?: () => void;
   fifo?: string;
-  /**
-   * Bytes the child reads from its fd 3 until end of file (bwrap --args 3):
-   * arguments passed this way are not on its command line, which the sandbox
-   * can read in /proc.
-   */
+  /** Read by the child from fd 3: off its command line, which the sandbox can read in /proc. */
   fd3?: Buffer;
 }
 

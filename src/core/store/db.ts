@@ -1,5 +1,4 @@
-// Opens the SQLite database (WAL, foreign keys, busy timeout) and brings its
-// schema up to date. Every query lives in a sibling file of this folder.
+// Opens the SQLite database and brings its schema up to date; every query lives in a sibling file.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,8 +11,7 @@ export function openDatabase(file: string): DB {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  // NORMAL is durable across process crashes in WAL mode; only power loss can
-  // drop the last transactions.
+  // In WAL mode NORMAL survives process crashes; only power loss can drop the last transactions.
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
@@ -24,10 +22,7 @@ export function openDatabase(file: string): DB {
   return db;
 }
 
-/**
- * Every string a statement writes is redacted first, so an error text with a
- * token in it (a channel's last error, a failed run) never reaches the file.
- */
+/** So an error text with a token in it never reaches the file. */
 export function redactWrites(db: DB): void {
   const clean = (v: unknown): unknown => {
     if (typeof v === 'string') return redact(v);
@@ -65,13 +60,8 @@ const isFull = (err: unknown) =>
   /SQLITE_FULL|ENOSPC/.test(String((err as { code?: string })?.code ?? '')) ||
   /database or disk is full/i.test((err as Error)?.message ?? '');
 
-/**
- * When a write fails because the disk is full, `release` frees reserved space
- * (store/reserve) and the write runs once more, so accepted messages and
- * replies are still stored. Only outermost writes are retried: inside a
- * transaction SQLite may already have rolled back, so the whole transaction
- * is what runs again.
- */
+// On a full disk `release` frees store/reserve and the write runs once more. Only outermost writes retry:
+// inside a transaction SQLite may already have rolled back, so the whole transaction runs again.
 export function retryWritesOnFull(db: DB, release: () => boolean): void {
   const retry = <T>(fn: () => T): T => {
     try {

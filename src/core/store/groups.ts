@@ -32,6 +32,8 @@ function fromRow(r: Row): RegisteredGroup {
   };
 }
 
+const maybe = (r: unknown) => (r ? fromRow(r as Row) : undefined);
+
 export function groupQueries(db: DB) {
   const all = db.prepare(`SELECT * FROM registered_groups ORDER BY is_main DESC, added_at`);
   const byJid = db.prepare(`SELECT * FROM registered_groups WHERE jid = ?`);
@@ -56,12 +58,10 @@ export function groupQueries(db: DB) {
       return (all.all() as Row[]).map(fromRow);
     },
     get(jid: string): RegisteredGroup | undefined {
-      const r = byJid.get(jid) as Row | undefined;
-      return r ? fromRow(r) : undefined;
+      return maybe(byJid.get(jid));
     },
     byFolder(folder: string): RegisteredGroup | undefined {
-      const r = byFolder.get(folder) as Row | undefined;
-      return r ? fromRow(r) : undefined;
+      return maybe(byFolder.get(folder));
     },
     main(): RegisteredGroup | undefined {
       return this.list().find((g) => g.isMain);

@@ -1,12 +1,8 @@
-// Queries over identity_map: one person can reach us under several ids
-// (WhatsApp sends the same account as a LID and as a phone JID). Every alias
-// points at one canonical id, so their messages share one sender.
+// identity_map: one person under several ids (WhatsApp's LID and phone JID) shares one canonical sender.
 import type { DB } from './db.js';
 
 export interface IdentityQueries {
-  /** The canonical id for an alias, or the alias itself when none is known. */
   canonical(alias: string): string;
-  /** Records that `alias` is the same identity as `canonical`. Later links win. */
   link(alias: string, canonical: string): void;
 }
 
@@ -19,8 +15,7 @@ export function identityQueries(db: DB): IdentityQueries {
 
   return {
     canonical(alias: string): string {
-      const row = get.get(alias) as { canonical: string } | undefined;
-      return row?.canonical ?? alias;
+      return (get.get(alias) as { canonical: string } | undefined)?.canonical ?? alias;
     },
 
     link(alias: string, canonical: string): void {

@@ -50,6 +50,8 @@ function fromRow(r: Row): StoredMessage {
   };
 }
 
+type ChatRow = { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null };
+
 const STOPWORDS = new Set(
   'a an and are as at be but by did do does for from had has have he her his i in is it its me my of on or our she so that the their them they this to was we were what when where which who why will with would you your about say said tell told'.split(
     ' ',
@@ -88,7 +90,6 @@ export function messageQueries(db: DB) {
     `INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name FROM messages WHERE seq > ? AND seq <= ?`,
   );
   const setIndexed = db.prepare(`UPDATE fts_state SET indexed_seq = ? WHERE id = 1`);
-  /** Adds not-yet-indexed messages to the full-text index; answers how many. */
   const indexPending = (batch = 20_000): number => {
     let total = 0;
     for (;;) {
@@ -114,7 +115,6 @@ export function messageQueries(db: DB) {
       upsertChat.run({ jid: info.jid, name: info.name ?? null, channel: info.channel, isGroup: info.isGroup ? 1 : 0, at: at ?? null });
     },
 
-    /** Stores a message. Returns its seq, or null when it was already stored (a duplicate event). */
     insert(msg: Message, channel: string): number | null {
       return db.transaction(() => {
         upsertChat.run({ jid: msg.chatJid, name: null, channel, isGroup: 0, at: msg.timestamp });
@@ -151,7 +151,6 @@ export function messageQueries(db: DB) {
       return r ? fromRow(r) : undefined;
     },
 
-    /** The names the owner's own account (not the assistant) went by in a chat. */
     ownerNames(chatJid: string): string[] {
       return (ownerNames.all(chatJid) as { name: string }[]).map((r) => r.name);
     },
@@ -160,19 +159,14 @@ export function messageQueries(db: DB) {
       return (lastSeq.get(chatJid) as { seq: number | null }).seq ?? 0;
     },
 
-    chats(): { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null }[] {
-      return chatsStmt.all() as { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null }[];
+    chats(): ChatRow[] {
+      return chatsStmt.all() as ChatRow[];
     },
 
-    chat(jid: string): { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null } | undefined {
-      return chatStmt.get(jid) as
-        { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null } | undefined;
+    chat(jid: string): ChatRow | undefined {
+      return chatStmt.get(jid) as ChatRow | undefined;
     },
 
-    /**
-     * Full-text search, ranked by relevance. `chatJids` limits it to those chats
-     * (a group's own); undefined means all chats (the main group).
-     */
     indexPending,
 
     search(query: string, opts: { chatJids?: string[]; limit?: number } = {}): SearchHit[] {
@@ -182,8 +176,7 @@ export function messageQueries(db: DB) {
       const meaningful = all.filter((t) => !STOPWORDS.has(t.toLowerCase()));
       const terms = meaningful.length ? meaningful : all;
       if (terms.length === 0) return [];
-      // Each term quoted so FTS syntax in user input is only ever literal text;
-      // any term may match and bm25 ranks messages with more of them first.
+      // Quoted, FTS syntax in user input is only literal text; bm25 ranks messages with more terms first.
       const match = terms
         .slice(0, 32)
         .map((t) => `"${t}"`)

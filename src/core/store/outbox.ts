@@ -1,6 +1,4 @@
-// The outbox and the per-chat "answered up to" cursors. A reply and the cursor
-// move are written in one transaction, so a crash either loses neither or keeps
-// both: a message is never lost and never answered twice.
+// The outbox and per-chat cursors, written with each reply in one transaction: never lost, never answered twice.
 import type { MessageButton } from '../types.js';
 import type { DB } from './db.js';
 
@@ -12,11 +10,10 @@ export interface OutboxItem {
   kind: string;
   createdAt: string;
   attempts: number;
-  /** A file to send with the text as its caption (a host-only copy, see tools/outbound-media.ts). */
+  /** Host-only copy of a file sent with the text as caption. */
   mediaPath: string | null;
-  /** Buttons under the message, for channels that show them. */
   buttons: MessageButton[] | null;
-  /** A send started and was not known to finish (the host stopped mid-send): the platform may already have it. */
+  /** A send not known to finish: the platform may already have it. */
   sendingAt: string | null;
 }
 
@@ -63,7 +60,6 @@ export function outboxQueries(db: DB) {
   };
 
   return {
-    /** Calls `listener` after every committed enqueue or commitTurn; returns how to stop. */
     onWrite(listener: () => void): () => void {
       listeners.add(listener);
       return () => {
@@ -90,10 +86,6 @@ export function outboxQueries(db: DB) {
       return id;
     },
 
-    /**
-     * Records that the assistant answered `chatJid` up to `seq`: the reply (if
-     * any) enters the outbox, the session is saved, and the cursor moves, all at once.
-     */
     commitTurn(t: { chatJid: string; upToSeq: number; reply?: string; groupFolder?: string; sessionId?: string }): number | null {
       const id = db.transaction(() => {
         let id: number | null = null;
@@ -115,15 +107,14 @@ export function outboxQueries(db: DB) {
     markDelivered(id: number): void {
       markDelivered.run(new Date().toISOString(), id);
     },
-    /** Before the platform is asked: from here until delivered, a restart treats the item as maybe sent. */
+    /** Until delivered, a restart treats the item as maybe sent. */
     markSending(id: number): void {
       markSending.run(new Date().toISOString(), id);
     },
-    /** A failed send keeps sending_at: a timeout can hide an accepted send, so the retry still looks first. */
+    /** Keeps sending_at: a timeout can hide an accepted send. */
     markFailed(id: number, error: string): void {
       markFailed.run(error.slice(0, 500), id);
     },
-    /** Runs fn and marks the item delivered in the same transaction (for channels backed by this database). */
     deliverWith(id: number, fn: () => void): void {
       db.transaction(() => {
         fn();

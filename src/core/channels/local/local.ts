@@ -1,18 +1,11 @@
-// The built-in local channel: chats named `local:<name>`, fed by the HTTP API
-// (the dashboard and `nanoclaw chat`). Its history is the store itself, so
-// sending is only a matter of recording the reply, which delivery does.
+// The built-in local channel, fed by the API: its history is the store, so sending is delivery's recording.
 import crypto from 'node:crypto';
 import type { Channel, ChannelEvents, Message } from '../../types.js';
 
 export const LOCAL_PREFIX = 'local:';
 const LOCAL_JID = /^local:[a-z0-9][a-z0-9_-]{0,63}$/;
 
-/**
- * The owner's own local clients: the API's default sender (no "sender" given),
- * `nanoclaw chat` and the dashboard. Only the owner holds the API token, so
- * these are the owner (fromMe); a POST naming any other sender speaks as a
- * chat member (a bridge, or a test standing in for one), never as the owner.
- */
+// Only the owner holds the API token, so these senders are the owner; any other is a chat member.
 export const LOCAL_OWNER_SENDERS: readonly string[] = ['local-user', 'terminal', 'dashboard'];
 
 export function isLocalOwner(sender: string): boolean {
@@ -23,7 +16,6 @@ export function isLocalJid(jid: string): boolean {
   return LOCAL_JID.test(jid);
 }
 
-/** Who is waiting for an answer in a local chat: the API streams it as "typing" events. */
 export interface LocalTyping {
   isTyping(jid: string): boolean;
   onTyping(listener: (jid: string, typing: boolean) => void): () => void;
@@ -33,6 +25,9 @@ export function createLocalChannel(): Channel & LocalTyping & { events(): Channe
   let events: ChannelEvents | null = null;
   const typing = new Set<string>();
   const listeners = new Set<(jid: string, typing: boolean) => void>();
+  const mustBeLocal = async (jid: string): Promise<void> => {
+    if (!isLocalJid(jid)) throw new Error(`"${jid}" is not a local chat id (expected local:<name>).`);
+  };
   return {
     name: 'local',
     sharesUserAccount: false,
@@ -41,13 +36,9 @@ export function createLocalChannel(): Channel & LocalTyping & { events(): Channe
       events = ev;
       ev.onState?.({ connected: true });
     },
-    async sendMessage(jid) {
-      if (!isLocalJid(jid)) throw new Error(`"${jid}" is not a local chat id (expected local:<name>).`);
-    },
+    sendMessage: mustBeLocal,
     // Local clients read the chat history, which names the file.
-    async sendMedia(jid) {
-      if (!isLocalJid(jid)) throw new Error(`"${jid}" is not a local chat id (expected local:<name>).`);
-    },
+    sendMedia: mustBeLocal,
     // The agent runs while the user waits: local clients show it as "typing…".
     async setTyping(jid, on) {
       if (on === typing.has(jid)) return;
@@ -68,7 +59,6 @@ export function createLocalChannel(): Channel & LocalTyping & { events(): Channe
   };
 }
 
-/** A message typed into the dashboard, the terminal chat or the API, as the local channel receives it. */
 export function localMessage(input: { chatJid: string; sender: string; senderName: string; text: string }): Message {
   return {
     ...input,

@@ -1,5 +1,4 @@
-// The built-in local channel: always on, fed by the HTTP API (the dashboard and
-// `nanoclaw chat`), so the host makes it itself. Its chats are never strangers.
+// The built-in local channel's plugin: always on, its chats never strangers.
 import type { ChannelPlugin } from '../plugin.js';
 import { createLocalChannel, LOCAL_PREFIX } from './local.js';
 
