@@ -20,7 +20,7 @@ afterAll(() => {
 
 /** Runs `body` with `logger` made on dir/logs; resolves with its exit code and stdout (or 'hung'). */
 function runChild(body: string): Promise<{ code: number | null; out: string }> {
-  const logger = path.join(projectRoot(), 'dist/src/logger.js');
+  const logger = path.join(projectRoot(), 'dist/src/core/logger.js');
   const script = `import { createLogger } from ${JSON.stringify(logger)};
 const logger = createLogger({ level: 'info', logsDir: ${JSON.stringify(path.join(dir, 'logs'))} });
 ${body}`;

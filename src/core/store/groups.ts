@@ -67,7 +67,12 @@ export function groupQueries(db: DB) {
       return this.list().find((g) => g.isMain);
     },
     insert(g: RegisteredGroup): void {
-      insert.run({ ...g, requiresTrigger: g.requiresTrigger ? 1 : 0, isMain: g.isMain ? 1 : 0, sandbox: JSON.stringify(g.sandbox ?? {}) });
+      insert.run({
+        ...g,
+        requiresTrigger: g.requiresTrigger ? 1 : 0,
+        isMain: g.isMain ? 1 : 0,
+        sandbox: JSON.stringify(g.sandbox ?? {}),
+      });
     },
     update(g: Pick<RegisteredGroup, 'jid' | 'name' | 'trigger' | 'requiresTrigger' | 'sandbox'>): void {
       update.run({ ...g, requiresTrigger: g.requiresTrigger ? 1 : 0, sandbox: JSON.stringify(g.sandbox ?? {}) });

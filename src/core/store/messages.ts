@@ -43,7 +43,9 @@ function fromRow(r: Row): StoredMessage {
     timestamp: r.timestamp,
     fromMe: !!r.from_me,
     fromAssistant: !!r.from_assistant,
-    replyTo: r.reply_to_id ? { id: r.reply_to_id, text: r.reply_to_text ?? undefined, sender: r.reply_to_sender ?? undefined } : null,
+    replyTo: r.reply_to_id
+      ? { id: r.reply_to_id, text: r.reply_to_text ?? undefined, sender: r.reply_to_sender ?? undefined }
+      : null,
     attachments,
     ...(r.mentions_assistant ? { mentionsAssistant: true } : {}),
     ...(r.replies_to_assistant ? { repliesToAssistant: true } : {}),
@@ -78,14 +80,18 @@ export function messageQueries(db: DB) {
        @replyToId, @replyToText, @replyToSender, @attachments, @mentionsAssistant, @repliesToAssistant)`,
   );
   const after = db.prepare(`SELECT * FROM messages WHERE chat_jid = ? AND seq > ? ORDER BY seq LIMIT ?`);
-  const recent = db.prepare(`SELECT * FROM (SELECT * FROM messages WHERE chat_jid = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`);
+  const recent = db.prepare(
+    `SELECT * FROM (SELECT * FROM messages WHERE chat_jid = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`,
+  );
   const ownerNames = db.prepare(
     `SELECT DISTINCT sender_name AS name FROM messages WHERE chat_jid = ? AND from_me = 1 AND from_assistant = 0 AND sender_name != '' LIMIT 20`,
   );
   const lastSeq = db.prepare(`SELECT MAX(seq) AS seq FROM messages WHERE chat_jid = ?`);
   const bySeq = db.prepare(`SELECT * FROM messages WHERE seq = ?`);
   const indexedSeq = db.prepare(`SELECT indexed_seq AS seq FROM fts_state WHERE id = 1`);
-  const batchEnd = db.prepare(`SELECT MAX(seq) AS seq FROM (SELECT seq FROM messages WHERE seq > ? ORDER BY seq LIMIT ?)`);
+  const batchEnd = db.prepare(
+    `SELECT MAX(seq) AS seq FROM (SELECT seq FROM messages WHERE seq > ? ORDER BY seq LIMIT ?)`,
+  );
   const indexBatch = db.prepare(
     `INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name FROM messages WHERE seq > ? AND seq <= ?`,
   );
@@ -108,11 +114,19 @@ export function messageQueries(db: DB) {
   const chatsStmt = db.prepare(
     `SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats ORDER BY last_message_at DESC`,
   );
-  const chatStmt = db.prepare(`SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats WHERE jid = ?`);
+  const chatStmt = db.prepare(
+    `SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats WHERE jid = ?`,
+  );
 
   return {
     upsertChat(info: ChatInfo, at?: string): void {
-      upsertChat.run({ jid: info.jid, name: info.name ?? null, channel: info.channel, isGroup: info.isGroup ? 1 : 0, at: at ?? null });
+      upsertChat.run({
+        jid: info.jid,
+        name: info.name ?? null,
+        channel: info.channel,
+        isGroup: info.isGroup ? 1 : 0,
+        at: at ?? null,
+      });
     },
 
     insert(msg: Message, channel: string): number | null {

@@ -86,10 +86,17 @@ export function outboxQueries(db: DB) {
       return id;
     },
 
-    commitTurn(t: { chatJid: string; upToSeq: number; reply?: string; groupFolder?: string; sessionId?: string }): number | null {
+    commitTurn(t: {
+      chatJid: string;
+      upToSeq: number;
+      reply?: string;
+      groupFolder?: string;
+      sessionId?: string;
+    }): number | null {
       const id = db.transaction(() => {
         let id: number | null = null;
-        if (t.reply) id = Number(enqueue.run(t.chatJid, t.reply, null, 'reply', new Date().toISOString()).lastInsertRowid);
+        if (t.reply)
+          id = Number(enqueue.run(t.chatJid, t.reply, null, 'reply', new Date().toISOString()).lastInsertRowid);
         if (t.groupFolder && t.sessionId) setSession.run(t.groupFolder, t.sessionId, new Date().toISOString());
         setCursor.run(t.chatJid, t.upToSeq);
         return id;
