@@ -12,7 +12,7 @@ import tseslint from 'typescript-eslint';
 // so no two folders can depend on each other: a reader can take them in this order.
 const LAYERS = [
   ['runner'],
-  ['src/core/types.ts', 'src/core/secrets.ts', 'src/core/term.ts'],
+  ['src/core/types.ts', 'src/core/secrets.ts'],
   ['src/core/logger.ts'],
   ['src/core/config'],
   ['src/core/store'],

@@ -8,7 +8,7 @@ import { CHANNELS } from '../plugins/index.js';
 import { registerSecret } from '../core/secrets.js';
 import { setEnvValues } from '../core/config/env-file.js';
 import { fetchStatus } from './status.js';
-import { prompter, readStdin } from '../core/term.js';
+import { option, prompter, readStdin } from './term.js';
 
 /** Where a Claude credential goes: OAuth tokens and API keys use different variables. */
 export function claudeCredentialVariable(value: string): 'ANTHROPIC_API_KEY' | 'CLAUDE_CODE_OAUTH_TOKEN' | null {
@@ -110,6 +110,8 @@ export async function authCommand(
         out,
         err: process.stderr,
         readSecret,
+        prompter: () => prompter(process.stdin, out),
+        option: (name) => option(args.slice(1), name),
         saveEnv: (values) => setEnvValues(config.home, values),
         restartHint,
         running: async () => {

@@ -9,7 +9,7 @@ import type { TypingEvent } from '../core/api/events.js';
 import type { ApiMessage, GroupsResponse } from '../core/api/types.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 import { readSse } from './sse.js';
-import { localTime, paint, type Paint } from '../core/term.js';
+import { localTime, paint, type Paint } from './term.js';
 
 /** Exit code of a piped chat whose messages the group keeps without answering. */
 export const EXIT_NOT_ADDRESSED = 3;

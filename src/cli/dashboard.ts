@@ -5,7 +5,7 @@ import type { Config } from '../core/config/config.js';
 import { apiClient } from './api-client.js';
 import { dashboardLink } from './start.js';
 import { fetchStatus } from './status.js';
-import { flag } from '../core/term.js';
+import { flag } from './term.js';
 
 export async function dashboardCommand(args: string[], config: Config): Promise<number> {
   const got = await fetchStatus(config);

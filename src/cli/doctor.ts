@@ -4,7 +4,7 @@
 // runtime not in use was passed over.
 import type { Config } from '../core/config/config.js';
 import { runChecks, type CheckResult, type Level } from './doctor-checks.js';
-import { flag, paint } from '../core/term.js';
+import { flag, paint } from './term.js';
 
 export async function doctorCommand(
   args: string[],

@@ -7,7 +7,7 @@
 import type { Config } from '../core/config/config.js';
 import type { ForgetReceipt, OptOut, ReceiptPlace } from '../plugins/forget/store.js';
 import { apiClient, readBody, refusal } from './api-client.js';
-import { flag, option, positional, prompter } from '../core/term.js';
+import { flag, option, positional, prompter } from './term.js';
 
 interface PreviewBody {
   preview: {

@@ -3,7 +3,7 @@
 // doing) and the full build output when piped.
 import type { Config } from '../core/config/config.js';
 import { buildImage, type ImageRuntime } from '../plugins/containers/image.js';
-import { option, paint, positional } from '../core/term.js';
+import { option, paint, positional } from './term.js';
 
 /** "[3/8]" from BuildKit ("#7 [3/8] RUN …") or "Step 3/8" from the classic builder. */
 export function buildStep(line: string): { step: number; total: number; what: string } | null {

@@ -20,7 +20,7 @@ import {
   type ServiceSpec,
 } from './service-units.js';
 import { fetchStatus } from './status.js';
-import { flag, option, paint, positional } from '../core/term.js';
+import { flag, option, paint, positional } from './term.js';
 
 export function serviceSpec(config: Config, env: NodeJS.ProcessEnv): ServiceSpec {
   const cli = path.join(projectRoot(), 'dist', 'src', 'cli.js');

@@ -8,7 +8,7 @@ import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
 import { exitOnCtrlC, saveClaudeCredential } from './auth.js';
 import { setEnvValues } from '../core/config/env-file.js';
-import { paint, type Prompter } from '../core/term.js';
+import { paint, type Prompter } from './term.js';
 
 export function needsSetup(config: Config): boolean {
   return !config.credential;

@@ -10,7 +10,7 @@ import { projectRoot } from '../core/config/project-root.js';
 import { startHost } from '../host.js';
 import { reportModelCheck } from './model-check.js';
 import { needsSetup, runSetup } from './setup.js';
-import { flag, prompter } from '../core/term.js';
+import { flag, prompter } from './term.js';
 
 /** The dashboard address that signs in by itself (the token stays in the URL fragment, never sent to a server). */
 export function dashboardLink(url: string, token: string): string {

@@ -7,7 +7,7 @@ import type { StatusResponse } from '../core/api/types.js';
 import type { TasksResponse } from '../plugins/scheduler/api.js';
 import { clip } from '../core/gateway/model-problem.js';
 import { apiClient, readBody, type ApiClient } from './api-client.js';
-import { duration, flag, localTime, paint } from '../core/term.js';
+import { duration, flag, localTime, paint } from './term.js';
 
 export const EXIT_NOT_RUNNING = 3;
 

@@ -4,7 +4,7 @@ import type { Config } from '../core/config/config.js';
 import type { ScheduledTask } from '../plugins/scheduler/store.js';
 import type { TaskDetailResponse, TaskResponse, TasksResponse } from '../plugins/scheduler/api.js';
 import { apiClient, readBody, refusal } from './api-client.js';
-import { duration, localTime, paint, positional } from '../core/term.js';
+import { duration, localTime, paint, positional } from './term.js';
 
 export function describeSchedule(t: { scheduleType: string; scheduleValue: string }): string {
   if (t.scheduleType === 'interval') return `every ${duration(Number(t.scheduleValue))}`;

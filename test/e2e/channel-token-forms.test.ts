@@ -9,7 +9,7 @@ import { signalPlugin } from '../../src/plugins/signal/plugin.js';
 import { slackPlugin } from '../../src/plugins/slack/plugin.js';
 import { loadConfig } from '../../src/core/config/config.js';
 import { homePaths } from '../../src/core/config/home.js';
-import { channelsApi } from '../../src/core/api/channels.js';
+import { channelsApi } from '../../src/plugins/dashboard/channels-api.js';
 import { errorResponse } from '../../src/core/api/errors.js';
 import { startCrabline, startCrablineSlack, type Crabline } from '../support/crabline.js';
 import { makeHome } from '../support/harness.js';

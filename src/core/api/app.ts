@@ -7,14 +7,12 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { redact } from '../secrets.js';
 import type { Store } from '../store/index.js';
-import { channelsApi, type ChannelsApiDeps } from './channels.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
 import { allowlistMountCheck, groupsApi, type GroupsApiDeps } from './groups.js';
 import { localMessage } from '../channels/local/local.js';
 import type { Config } from '../config/config.js';
-import { setEnvValues } from '../config/env-file.js';
 import type { HomePaths } from '../config/home.js';
 import { registerGroup, unregisterGroup, type RegisterInput } from '../groups/registration.js';
 import { storeProblem } from '../store/problem.js';
@@ -35,8 +33,6 @@ export interface ApiDeps {
   /** Extra mounts a PATCH may save (the mount allowlist). */
   checkMounts: GroupsApiDeps['checkMounts'];
   status(): StatusResponse;
-  /** Setting channels up from the dashboard (tokens, linking). */
-  channels?: ChannelsApiDeps;
   /** Extra routes (tests, bench), added last. */
   extend?(app: Hono): void;
 }
@@ -105,7 +101,6 @@ export function createApi(deps: ApiDeps): Hono {
     }),
   );
   app.route('/', statusApi({ status: deps.status }));
-  if (deps.channels) app.route('/', channelsApi(deps.channels));
 
   deps.extend?.(app);
   return app;
@@ -121,8 +116,6 @@ export function hostApi(h: {
   subscribe: EventsApiDeps['subscribe'];
   local: Channel & NonNullable<EventsApiDeps['typing']>;
   receive(msg: Message, ch: Channel): unknown;
-  channelPlugins: ChannelsApiDeps['plugins'];
-  channels: readonly Channel[];
   extend(app: Hono): void;
 }): Hono {
   const { config, paths, store } = h;
@@ -143,12 +136,6 @@ export function hostApi(h: {
       registerGroup({ store, paths, assistantName: config.assistantName }, input as unknown as RegisterInput),
     unregister: (jid) => unregisterGroup({ store }, jid),
     checkMounts: allowlistMountCheck(config.configDir, config.home),
-    channels: {
-      plugins: h.channelPlugins,
-      env: () => ({ config, paths, env: config.env }),
-      saveEnv: (values) => setEnvValues(config.home, values),
-      running: () => h.channels.map((c) => c.name),
-    },
     extend: h.extend,
   });
 }

@@ -65,6 +65,10 @@ export interface AuthContext extends PluginEnv {
   out: NodeJS.WriteStream;
   err: NodeJS.WritableStream;
   readSecret(question: string): Promise<string>;
+  /** Questions on the terminal (close it when done). */
+  prompter(): Prompts & { close(): void };
+  /** The value of `--name value` or `--name=value` in args. */
+  option(name: string): string | undefined;
   saveEnv: SaveEnv;
   /** null when NanoClaw is not running. */
   running(): Promise<RunningChannel[] | null>;

@@ -9,7 +9,7 @@ import { Hono, type Context } from 'hono';
 import { projectRoot } from '../../core/config/project-root.js';
 import { ApiError } from '../../core/api/errors.js';
 import type { ErrorsResponse, StatusResponse } from '../../core/api/types.js';
-import { qrSvg } from '../../core/api/qr-svg.js';
+import { qrSvg } from './qr-svg.js';
 
 export interface DashboardDeps {
   status(): StatusResponse;

@@ -1,18 +1,25 @@
-// The web dashboard: static pages on the local API's address; everything they show comes from /api/*.
+// The web dashboard: static pages on the local API's address (everything they show comes from /api/*), and
+// the Channels page's routes to set a chat app up, check it and link WhatsApp.
+import { setEnvValues } from '../../core/config/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
+import { channelsApi } from './channels-api.js';
 import { dashboardApp } from './dashboard.js';
 
 export const dashboard: Plugin = {
   name: 'dashboard',
-  setup: (core) => ({
-    api: (app) =>
+  setup: ({ config, paths, store, status, channels, channelPlugins }) => ({
+    api: (app) => {
+      // The Activity page's errors are the health plugin's; without it there are none to show.
+      app.route('/', dashboardApp({ status, recentErrors: (n) => store.usage?.recentErrors(n) ?? [] }));
       app.route(
         '/',
-        dashboardApp({
-          status: () => core.status(),
-          // The Activity page's errors are the health plugin's; without it there are none to show.
-          recentErrors: (n) => core.store.usage?.recentErrors(n) ?? [],
+        channelsApi({
+          plugins: channelPlugins,
+          env: () => ({ config, paths, env: config.env }),
+          saveEnv: (values) => setEnvValues(config.home, values),
+          running: () => channels.map((c) => c.name),
         }),
-      ),
+      );
+    },
   }),
 };

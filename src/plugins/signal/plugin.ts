@@ -4,7 +4,6 @@
 // account is the assistant's own; without it the account is taken to be the
 // user's (signal-cli linked to their phone) and Note to Self is a main chat.
 import path from 'node:path';
-import { prompter } from '../../core/term.js';
 import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
 import {
   setupByForm,
@@ -184,7 +183,7 @@ export const signalPlugin: ChannelPlugin = {
     async run(ctx) {
       let [url, account] = ctx.args;
       if (!url || !account) {
-        const ask = prompter(process.stdin, ctx.out);
+        const ask = ctx.prompter();
         try {
           ctx.out.write(`NanoClaw talks to a signal-cli daemon you run, e.g. "${DAEMON_COMMAND('')}".\n`);
           url ||=

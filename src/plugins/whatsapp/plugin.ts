@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { HomePaths } from '../../core/config/home.js';
-import { option } from '../../core/term.js';
 import type { ChannelPlugin, PluginEnv, Settings } from '../../core/channels/plugin.js';
 import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
 import { isWhatsAppDirectChat, isWhatsAppJid } from './jids.js';
@@ -189,7 +188,7 @@ export const whatsappPlugin: ChannelPlugin = {
         );
         return 1;
       }
-      await linkWhatsApp(ctx, { phone: option(ctx.args, '--phone'), out: ctx.out });
+      await linkWhatsApp(ctx, { phone: ctx.option('--phone'), out: ctx.out });
       ctx.out.write(
         `WhatsApp is linked (credentials in ${path.relative(ctx.config.home, whatsappAuthDir(ctx.paths))}).\n`,
       );

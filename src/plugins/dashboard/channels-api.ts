@@ -1,9 +1,9 @@
 // Channel setup from the dashboard (token, link, QR), as `nanoclaw auth <name>` does it.
 import { Hono } from 'hono';
-import type { ChannelPlugin, PluginEnv, SaveEnv } from '../channels/plugin.js';
-import { registerSecret } from '../secrets.js';
+import type { ChannelPlugin, PluginEnv, SaveEnv } from '../../core/channels/plugin.js';
+import { registerSecret } from '../../core/secrets.js';
 import { qrSvg } from './qr-svg.js';
-import { ApiError, objectBody } from './errors.js';
+import { ApiError, objectBody } from '../../core/api/errors.js';
 
 export interface ChannelsApiDeps {
   plugins: readonly ChannelPlugin[];

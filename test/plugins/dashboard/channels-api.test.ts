@@ -3,14 +3,14 @@
 // test/e2e/dashboard-channels.test.ts.
 import fs from 'node:fs';
 import { afterEach, expect, test } from 'vitest';
-import { localPlugin } from '../../src/core/channels/local/plugin.js';
-import type { ChannelPlugin } from '../../src/core/channels/plugin.js';
-import { telegramPlugin } from '../../src/plugins/telegram/plugin.js';
-import { loadConfig } from '../../src/core/config/config.js';
-import { homePaths } from '../../src/core/config/home.js';
-import { channelsApi } from '../../src/core/api/channels.js';
-import { errorResponse } from '../../src/core/api/errors.js';
-import { makeHome, until } from '../support/harness.js';
+import { localPlugin } from '../../../src/core/channels/local/plugin.js';
+import type { ChannelPlugin } from '../../../src/core/channels/plugin.js';
+import { telegramPlugin } from '../../../src/plugins/telegram/plugin.js';
+import { loadConfig } from '../../../src/core/config/config.js';
+import { homePaths } from '../../../src/core/config/home.js';
+import { channelsApi } from '../../../src/plugins/dashboard/channels-api.js';
+import { errorResponse } from '../../../src/core/api/errors.js';
+import { makeHome, until } from '../../support/harness.js';
 
 const homes: string[] = [];
 afterEach(() => {
