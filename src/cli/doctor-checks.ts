@@ -6,7 +6,7 @@ import type { Config } from '../core/config/config.js';
 import { homePaths } from '../core/config/home.js';
 import { projectRoot } from '../core/config/project-root.js';
 import { describeRuntimes, selectRuntime } from '../core/sandbox/runtimes.js';
-import { loadMountAllowlist } from '../core/sandbox/mount-allowlist.js';
+import { loadMountAllowlist } from '../plugins/mounts/allowlist.js';
 import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
 import type { CheckResult } from '../core/channels/plugin.js';

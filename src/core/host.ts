@@ -247,7 +247,9 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     all('api').forEach((add) => add(app));
     opts.extendApi?.(app, host);
   };
-  const app = hostApi({ ...own, local, subscribe: feed.subscribe, extend: extendApi });
+  const noMounts = () => 'Host folders need the mounts plugin (src/plugins/index.ts).';
+  const checkMounts = all('checkMounts')[0] ?? noMounts;
+  const app = hostApi({ ...own, local, subscribe: feed.subscribe, checkMounts, extend: extendApi });
   server = (await listen(app.fetch, config)) as unknown as Server;
   core.ownPorts.add((server.address() as AddressInfo).port);
   host.url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;

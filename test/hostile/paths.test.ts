@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { inboxDirFor, mediaStagingDir } from '../../src/core/channels/registry.js';
 import { MediaRefused, saveMedia } from '../../src/core/channels/media-store.js';
 import { ensureHome, folderProblem, resolveGroupFolder } from '../../src/core/config/home.js';
-import { loadMountAllowlist, resolveExtraMounts } from '../../src/core/sandbox/mount-allowlist.js';
+import { loadMountAllowlist, resolveExtraMounts } from '../../src/plugins/mounts/allowlist.js';
 import { groupMounts } from '../../src/core/sandbox/mounts.js';
 import { countCases } from './count.js';
 import { startRig, storeDigest, tree, type Rig } from './support.js';

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { containerPathProblem, loadMountAllowlist, resolveExtraMounts } from '../../src/core/sandbox/mount-allowlist.js';
-import { extraMountsFor } from '../../src/core/sandbox/mounts.js';
+import { containerPathProblem, loadMountAllowlist, resolveExtraMounts } from '../../src/plugins/mounts/allowlist.js';
+import { extraMountsFor } from '../../src/plugins/mounts/allowlist.js';
 
 let root: string;
 let config: string;

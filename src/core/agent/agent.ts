@@ -11,11 +11,11 @@ import type { Gateway, Identity } from '../gateway/gateway.js';
 import type { HomePaths } from '../config/home.js';
 import type { Logger } from '../logger.js';
 import { clip, describeProblem, type ModelOutcome, type ModelProblem } from '../gateway/model-problem.js';
-import { extraMountsFor, groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
+import { groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
 import { modeFor } from '../ask.js';
 import type { SandboxParts, SandboxStart } from '../sandbox/parts.js';
-import type { RegisteredGroup, SandboxRuntime } from '../types.js';
+import type { Mount, RegisteredGroup, SandboxRuntime } from '../types.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../../../runner/protocol.js';
 import { GATEWAY_SOCKET_INSIDE } from '../../../runner/protocol.js';
 import { turnContext, type AgentJob, type HostTurn } from '../conversation/turn.js';
@@ -353,26 +353,16 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     try {
       const mounts = groupMounts(deps.paths, group);
       mounts.push({ hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true });
-      const extra = extraMountsFor(group, { configDir: config.configDir, home: deps.paths.home });
-      if (!extra.ok)
-        throw new AgentFailure(
-          `sandbox not started: ${extra.error}`,
-          `its sandbox was not started: ${extra.error}`,
-          false,
-          false,
-        );
-      // mount_write: deny mounts the folders read-only; ask leaves them read-only too unless a plugin stages them
-      // (a private copy whose change set the owner approves). Words in a command decide neither.
-      const writes = modeFor(deps.currentGroup?.(group.jid) ?? group, 'mount_write');
-      let hostMounts = extra.mounts.map((m) => (writes === 'allow' ? m : { ...m, readonly: true }));
+      let hostMounts: Mount[] = [];
+      let staged = false;
       const env: Record<string, string> = {};
       try {
         const current = () => deps.currentGroup?.(group.jid) ?? group;
         for (const add of deps.sandbox ?? []) {
-          const got = add({ id, group, current, runtime: deps.runtime, hostMounts: extra.mounts });
+          const got = add({ id, group, current, runtime: deps.runtime, hostMounts });
           if (!got) continue;
           added.push(got);
-          if (writes === 'ask' && got.hostMounts) hostMounts = got.hostMounts;
+          if (got.hostMounts) [hostMounts, staged] = [got.hostMounts, !!got.staged];
           mounts.push(...(got.mounts ?? []));
           Object.assign(env, got.env);
         }
@@ -380,6 +370,11 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         const why = (err as Error).message;
         throw new AgentFailure(`sandbox not started: ${why}`, `its sandbox was not started: ${why}`, false, false);
       }
+      // mount_write: deny keeps host folders read-only; ask leaves only staged copies writable (the owner approves
+      // the change set made in them). Words in a command decide neither.
+      const writes = modeFor(deps.currentGroup?.(group.jid) ?? group, 'mount_write');
+      if (writes === 'deny' || (writes === 'ask' && !staged))
+        hostMounts = hostMounts.map((m) => ({ ...m, readonly: true }));
       mounts.push(...hostMounts);
       memoryAtStart = memoryStamp(deps.paths, group);
       beginTurn(first);

@@ -10,7 +10,7 @@ import type { Store } from '../store/index.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
-import { allowlistMountCheck, groupsApi, type GroupsApiDeps } from './groups.js';
+import { groupsApi, type GroupsApiDeps } from './groups.js';
 import { localMessage } from '../channels/local/local.js';
 import type { Config } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
@@ -116,6 +116,7 @@ export function hostApi(h: {
   subscribe: EventsApiDeps['subscribe'];
   local: Channel & NonNullable<EventsApiDeps['typing']>;
   receive(msg: Message, ch: Channel): unknown;
+  checkMounts: GroupsApiDeps['checkMounts'];
   extend(app: Hono): void;
 }): Hono {
   const { config, paths, store } = h;
@@ -135,7 +136,7 @@ export function hostApi(h: {
     register: (input) =>
       registerGroup({ store, paths, assistantName: config.assistantName }, input as unknown as RegisterInput),
     unregister: (jid) => unregisterGroup({ store }, jid),
-    checkMounts: allowlistMountCheck(config.configDir, config.home),
+    checkMounts: h.checkMounts,
     extend: h.extend,
   });
 }

@@ -12,7 +12,6 @@ import { z } from 'zod';
 import { APPROVAL_KINDS } from '../ask.js';
 import { parsePattern } from '../../plugins/egress/policy.js';
 import type { Result } from '../groups/registration.js';
-import { extraMountsFor } from '../sandbox/mounts.js';
 import type { Store } from '../store/index.js';
 import type { ApprovalKind, RegisteredGroup, SandboxSettings } from '../types.js';
 import { describeIssues } from './chats.js';
@@ -196,15 +195,4 @@ export function groupsApi(deps: GroupsApiDeps): Hono {
   });
 
   return app;
-}
-
-/** The same allowlist check a sandbox start makes (~/.config/nanoclaw/mount-allowlist.json), so a refused mount is refused when saved. */
-export function allowlistMountCheck(configDir: string, home: string): MountCheck {
-  return (group, mounts) => {
-    const res = extraMountsFor(
-      { isMain: group.isMain, sandbox: { ...group.sandbox, extraMounts: mounts } },
-      { configDir, home },
-    );
-    return res.ok ? null : res.error.charAt(0).toUpperCase() + res.error.slice(1) + '.';
-  };
 }

@@ -5,7 +5,6 @@ import type { HomePaths } from '../config/home.js';
 import { resolveGroupFolder } from '../config/home.js';
 import { projectRoot } from '../config/project-root.js';
 import type { Mount, RegisteredGroup } from '../types.js';
-import { loadMountAllowlist, resolveExtraMounts } from './mount-allowlist.js';
 
 export const INSIDE = {
   group: '/workspace/group',
@@ -14,6 +13,8 @@ export const INSIDE = {
   app: '/app',
   runner: '/app/runner/index.js',
   home: '/home/node',
+  /** Where a chat's host folders appear. */
+  extra: '/workspace/extra',
 } as const;
 
 export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'folder' | 'isMain'>): Mount[] {
@@ -35,18 +36,6 @@ export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'fold
     { hostPath: runnerDir, containerPath: `${INSIDE.app}/runner`, readonly: true },
     { hostPath: path.join(root, 'node_modules'), containerPath: `${INSIDE.app}/node_modules`, readonly: true },
   ];
-}
-
-export function extraMountsFor(
-  group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>,
-  opts: { configDir: string; home: string },
-): { ok: true; mounts: Mount[] } | { ok: false; error: string } {
-  if (!group.sandbox.extraMounts?.length) return { ok: true, mounts: [] };
-  return resolveExtraMounts(group.sandbox.extraMounts, {
-    isMain: group.isMain,
-    load: loadMountAllowlist(opts.configDir),
-    protectedPaths: [opts.home, opts.configDir],
-  });
 }
 
 export function memoryFiles(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string[] {

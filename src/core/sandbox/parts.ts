@@ -5,8 +5,10 @@ import type { Mount, RegisteredGroup, SandboxRuntime } from '../types.js';
 export interface SandboxParts {
   mounts?: Mount[];
   env?: Record<string, string>;
-  /** Replaces the group's host-folder mounts when mount_write is ask (staged copies); otherwise they are read-only. */
+  /** The chat's host folders from here on (the mounts plugin lists them; approvals stage them). */
   hostMounts?: Mount[];
+  /** These host folders are private staged copies: with mount_write = ask, only such copies are writable. */
+  staged?: boolean;
   /** After each tool call and at turn end: what to tell the agent, if anything. */
   settle?(): Promise<string | null>;
   /** The sandbox is gone. */
@@ -19,6 +21,6 @@ export interface SandboxStart {
   /** The group as stored now (settings may change while its sandbox lives). */
   current(): RegisteredGroup;
   runtime: SandboxRuntime;
-  /** The group's host folders as the mount allowlist allows them; a replacement is used only when mount_write is ask. */
+  /** The chat's host folders as the plugins before this one left them. */
   hostMounts: Mount[];
 }

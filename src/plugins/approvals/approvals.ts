@@ -11,7 +11,7 @@ import path from 'node:path';
 import { resolveGroupFolder, type HomePaths } from '../../core/config/home.js';
 import type { Identity } from '../../core/gateway/gateway.js';
 import type { Logger } from '../../core/logger.js';
-import { EXTRA_MOUNT_ROOT } from '../../core/sandbox/mount-allowlist.js';
+import { INSIDE } from '../../core/sandbox/mounts.js';
 import type { ApprovalRequest } from './store.js';
 import type { Store } from '../../core/store/index.js';
 import type { ApprovalKind, Message, MessageButton, RegisteredGroup } from '../../core/types.js';
@@ -121,14 +121,14 @@ export function classifyRunnerTool(group: RegisteredGroup, toolName: string, inp
     // A command that names a host folder may write to it: asked about like a Write there (a tripwire, not a wall).
     // On "ask" the sandbox only has a staged copy, and the owner is asked about what it actually changed instead.
     const writable = group.sandbox.extraMounts?.some((m) => m.readonly === false) && !stagedWrites(group);
-    if (writable && command.includes(EXTRA_MOUNT_ROOT))
+    if (writable && command.includes(INSIDE.extra))
       return { kind: 'mount_write', detail: command, what: 'run a Bash command on a host folder', reason };
     return null;
   }
   if (['Write', 'Edit', 'MultiEdit', 'NotebookEdit'].includes(toolName)) {
     const given = str(input?.file_path) ?? str(input?.notebook_path) ?? '';
     const full = path.posix.resolve('/workspace/group', given);
-    if (full !== EXTRA_MOUNT_ROOT && !full.startsWith(EXTRA_MOUNT_ROOT + '/')) return null;
+    if (full !== INSIDE.extra && !full.startsWith(INSIDE.extra + '/')) return null;
     if (stagedWrites(group)) return null;
     return { kind: 'mount_write', detail: `${toolName} ${full}`, what: `write ${full}` };
   }

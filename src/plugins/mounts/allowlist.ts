@@ -3,10 +3,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Mount, SandboxSettings } from '../types.js';
+import type { Mount, RegisteredGroup, SandboxSettings } from '../../core/types.js';
+import { INSIDE } from '../../core/sandbox/mounts.js';
 
 export const ALLOWLIST_FILE = 'mount-allowlist.json';
-export const EXTRA_MOUNT_ROOT = '/workspace/extra';
+export const EXTRA_MOUNT_ROOT = INSIDE.extra;
 
 /** Never mountable, wherever they are: keys, tokens and the tools' credential stores. */
 export const DEFAULT_BLOCKED_PATTERNS = `.ssh .gnupg .gpg .aws .azure .gcloud .kube .docker .env .netrc .npmrc
@@ -194,4 +195,27 @@ export function resolveExtraMounts(
     mounts.push({ hostPath: real, containerPath: `${EXTRA_MOUNT_ROOT}/${req.containerPath}`, readonly });
   }
   return { ok: true, mounts };
+}
+
+export function extraMountsFor(
+  group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>,
+  opts: { configDir: string; home: string },
+): { ok: true; mounts: Mount[] } | { ok: false; error: string } {
+  if (!group.sandbox.extraMounts?.length) return { ok: true, mounts: [] };
+  return resolveExtraMounts(group.sandbox.extraMounts, {
+    isMain: group.isMain,
+    load: loadMountAllowlist(opts.configDir),
+    protectedPaths: [opts.home, opts.configDir],
+  });
+}
+
+/** The same check a sandbox start makes, for settings being saved: null, or why not. */
+export function allowlistMountCheck(configDir: string, home: string) {
+  return (group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>, wanted: ExtraMountRequest[]): string | null => {
+    const res = extraMountsFor(
+      { isMain: group.isMain, sandbox: { ...group.sandbox, extraMounts: wanted } },
+      { configDir, home },
+    );
+    return res.ok ? null : res.error.charAt(0).toUpperCase() + res.error.slice(1) + '.';
+  };
 }

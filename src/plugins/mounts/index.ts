@@ -1,0 +1,20 @@
+// Host folders: a chat may see folders of this machine the owner listed in mount-allowlist.json (outside the
+// home, never a secret's folder), each read-only or writable as listed. Without this plugin a chat sees none.
+import type { Plugin } from '../../core/plugin.js';
+import { allowlistMountCheck, extraMountsFor } from './allowlist.js';
+
+export const mounts: Plugin = {
+  name: 'mounts',
+  setup({ config, paths }) {
+    const where = { configDir: config.configDir, home: paths.home };
+    return {
+      sandbox: ({ group }) => {
+        const got = extraMountsFor(group, where);
+        if (!got.ok) throw new Error(got.error);
+        return { hostMounts: got.mounts };
+      },
+      // Checked when saved, the same way as at a sandbox start, so a refused folder is refused at once.
+      checkMounts: allowlistMountCheck(where.configDir, where.home),
+    };
+  },
+};
