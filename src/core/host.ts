@@ -7,6 +7,7 @@ import { noApprover, type Approver } from './ask.js';
 import type { LiveAgent } from './agent/agent.js';
 import { createAgentRunner, createJobRunner, enqueueUnanswered, sessionReset, tellGaveUp } from './agent/run.js';
 import { hostApi } from './api/app.js';
+import type { SettingsCheck } from './api/groups.js';
 import { listen } from './api/serve.js';
 import { createLocalChannel } from './channels/local/local.js';
 import { localPlugin } from './channels/local/plugin.js';
@@ -247,9 +248,14 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     all('api').forEach((add) => add(app));
     opts.extendApi?.(app, host);
   };
-  const noMounts = () => 'Host folders need the mounts plugin (src/plugins/index.ts).';
-  const checkMounts = all('checkMounts')[0] ?? noMounts;
-  const app = hostApi({ ...own, local, subscribe: feed.subscribe, checkMounts, extend: extendApi });
+  const checkSettings: SettingsCheck = async (group, changed) => {
+    for (const check of all('checkSettings')) {
+      const problem = await check(group, changed);
+      if (problem) return problem;
+    }
+    return null;
+  };
+  const app = hostApi({ ...own, local, subscribe: feed.subscribe, checkSettings, extend: extendApi });
   server = (await listen(app.fetch, config)) as unknown as Server;
   core.ownPorts.add((server.address() as AddressInfo).port);
   host.url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;

@@ -4,7 +4,7 @@
 // core and answers with its parts. The core never imports a plugin; it only runs the
 // parts it is given, and stops them in reverse.
 import type { Hono } from 'hono';
-import type { MountCheck } from './api/groups.js';
+import type { SettingsCheck } from './api/groups.js';
 import type { HostStatus } from './status.js';
 import type { Approver } from './ask.js';
 import type { LiveAgent } from './agent/agent.js';
@@ -88,8 +88,8 @@ export interface PluginParts {
   /** The disk is full: free what was set aside; true when something was. */
   releaseSpace?(): boolean;
   gateway?: GatewayHooks;
-  /** Whether host folders a chat's settings name may be mounted: null, or why not (checked when saved). */
-  checkMounts?: MountCheck;
+  /** Checks a chat's settings being saved (host folders against the allowlist): null, or why not. */
+  checkSettings?: SettingsCheck;
   approver?: Approver;
   /** Routes on the local API (behind its token). */
   api?(app: Hono): void;

@@ -45,7 +45,7 @@ beforeEach(() => {
     subscribe: () => () => {},
     register: (input) => registerGroup({ store, paths, assistantName: 'Andy' }, input as unknown as RegisterInput),
     unregister: (jid) => unregisterGroup({ store }, jid),
-    checkMounts: () => null,
+    checkSettings: () => null,
     status: () => {
       throw new Error('status is not asked for here');
     },

@@ -39,7 +39,7 @@ beforeEach(() => {
       store,
       register: (input) => registerGroup({ store, paths, assistantName: 'Andy' }, input as unknown as RegisterInput),
       unregister: (jid) => unregisterGroup({ store }, jid),
-      checkMounts: allowlistMountCheck(path.join(dir, 'config'), path.join(dir, 'home')),
+      checkSettings: allowlistMountCheck(path.join(dir, 'config'), path.join(dir, 'home')),
     }),
   );
 });

@@ -31,7 +31,7 @@ export interface ApiDeps {
   register: GroupsApiDeps['register'];
   unregister: GroupsApiDeps['unregister'];
   /** Extra mounts a PATCH may save (the mount allowlist). */
-  checkMounts: GroupsApiDeps['checkMounts'];
+  checkSettings: GroupsApiDeps['checkSettings'];
   status(): StatusResponse;
   /** Extra routes (tests, bench), added last. */
   extend?(app: Hono): void;
@@ -97,7 +97,7 @@ export function createApi(deps: ApiDeps): Hono {
       store: deps.store,
       register: deps.register,
       unregister: deps.unregister,
-      checkMounts: deps.checkMounts,
+      checkSettings: deps.checkSettings,
     }),
   );
   app.route('/', statusApi({ status: deps.status }));
@@ -116,7 +116,7 @@ export function hostApi(h: {
   subscribe: EventsApiDeps['subscribe'];
   local: Channel & NonNullable<EventsApiDeps['typing']>;
   receive(msg: Message, ch: Channel): unknown;
-  checkMounts: GroupsApiDeps['checkMounts'];
+  checkSettings: GroupsApiDeps['checkSettings'];
   extend(app: Hono): void;
 }): Hono {
   const { config, paths, store } = h;
@@ -136,7 +136,7 @@ export function hostApi(h: {
     register: (input) =>
       registerGroup({ store, paths, assistantName: config.assistantName }, input as unknown as RegisterInput),
     unregister: (jid) => unregisterGroup({ store }, jid),
-    checkMounts: h.checkMounts,
+    checkSettings: h.checkSettings,
     extend: h.extend,
   });
 }

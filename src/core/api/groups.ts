@@ -10,7 +10,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { APPROVAL_KINDS } from '../ask.js';
-import { parsePattern } from '../../plugins/egress/policy.js';
 import type { Result } from '../groups/registration.js';
 import type { Store } from '../store/index.js';
 import type { ApprovalKind, RegisteredGroup, SandboxSettings } from '../types.js';
@@ -20,14 +19,17 @@ import type { GroupResponse, GroupsResponse, RemovedResponse } from './types.js'
 
 export type ExtraMount = NonNullable<SandboxSettings['extraMounts']>[number];
 
-/** Why these mounts are refused for this group, or null when they are allowed. */
-export type MountCheck = (group: RegisteredGroup, mounts: ExtraMount[]) => string | null | Promise<string | null>;
+/** Why these settings are refused for this group (each plugin checks its own), or null when they are fine. */
+export type SettingsCheck = (
+  group: RegisteredGroup,
+  changed: Partial<SandboxSettings>,
+) => string | null | Promise<string | null>;
 
 export interface GroupsApiDeps {
   store: Pick<Store, 'groups' | 'messages'>;
   register(input: Record<string, unknown>): Result<RegisteredGroup>;
   unregister(jid: string): Result<RegisteredGroup>;
-  checkMounts: MountCheck;
+  checkSettings: SettingsCheck;
 }
 
 const mount = z
@@ -88,10 +90,7 @@ const sandboxPatch = z
           .trim()
           .min(1)
           .max(300)
-          .refine(
-            (t) => /^[A-Za-z0-9*.\-[\]:]+$/.test(t) && parsePattern(t) !== null,
-            'must be a destination such as example.com, *.example.com, example.com:8443 or 10.0.0.5:5432',
-          ),
+          .regex(/^[A-Za-z0-9*.\-[\]:]+$/, 'must be a destination such as example.com or 10.0.0.5:5432'),
       )
       .max(200)
       .nullable(),
@@ -158,10 +157,8 @@ export function groupsApi(deps: GroupsApiDeps): Hono {
       const sandbox = Object.fromEntries(
         Object.entries(parsed.data).filter(([, v]) => v !== null),
       ) as RegisteredGroup['sandbox'];
-      if (sandbox.extraMounts?.length) {
-        const problem = await deps.checkMounts({ isMain: false, sandbox } as RegisteredGroup, sandbox.extraMounts);
-        if (problem) throw new ApiError('invalid', problem);
-      }
+      const problem = await deps.checkSettings({ isMain: false, sandbox } as RegisteredGroup, sandbox);
+      if (problem) throw new ApiError('invalid', problem);
       body.sandbox = sandbox;
     }
     const res = deps.register(body);
@@ -185,11 +182,11 @@ export function groupsApi(deps: GroupsApiDeps): Hono {
     );
     if (!parsed.success) throw new ApiError('invalid', `Invalid settings: ${describeIssues(parsed.error)}`);
     const next = applyPatch(group, parsed.data);
-    const mounts = next.sandbox.extraMounts ?? [];
-    if (parsed.data.sandbox?.extraMounts && mounts.length) {
-      const problem = await deps.checkMounts(next, mounts);
-      if (problem) throw new ApiError('invalid', problem);
-    }
+    const changed = Object.fromEntries(
+      Object.entries(parsed.data.sandbox ?? {}).filter(([, v]) => v !== null),
+    ) as Partial<SandboxSettings>;
+    const problem = await deps.checkSettings(next, changed);
+    if (problem) throw new ApiError('invalid', problem);
     deps.store.groups.update(next);
     return c.json<GroupResponse>({ group: deps.store.groups.get(jid)! });
   });

@@ -211,7 +211,9 @@ export function extraMountsFor(
 
 /** The same check a sandbox start makes, for settings being saved: null, or why not. */
 export function allowlistMountCheck(configDir: string, home: string) {
-  return (group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>, wanted: ExtraMountRequest[]): string | null => {
+  return (group: Pick<RegisteredGroup, 'isMain' | 'sandbox'>, changed: Partial<SandboxSettings>): string | null => {
+    const wanted = changed.extraMounts;
+    if (!wanted?.length) return null;
     const res = extraMountsFor(
       { isMain: group.isMain, sandbox: { ...group.sandbox, extraMounts: wanted } },
       { configDir, home },

@@ -14,7 +14,7 @@ export const mounts: Plugin = {
         return { hostMounts: got.mounts };
       },
       // Checked when saved, the same way as at a sandbox start, so a refused folder is refused at once.
-      checkMounts: allowlistMountCheck(where.configDir, where.home),
+      checkSettings: allowlistMountCheck(where.configDir, where.home),
     };
   },
 };
