@@ -49,13 +49,19 @@ export interface Approver {
   forTool(identity: Identity, action: Omit<Action, 'reason'>): Promise<string | null>;
   /** A built-in tool the runner is about to run (Bash, Write, ...): the host classifies it, the runner only obeys. */
   runnerTool(identity: Identity, toolName: string, input: unknown): Promise<Outcome>;
+  /**
+   * The sandbox tried the owner's own machine or network (`target` is host:port) and was refused
+   * without asking, since no answer may allow it: the owner is told, plainly, never asked.
+   */
+  noteOwnNetwork?(group: RegisteredGroup, target: string): void;
 }
 
 const NO_OWNER: Outcome = { approved: false, message: 'Refused: there is no owner to ask.' };
 
 /** Without the approvals plugin: what is allowed goes ahead, anything to ask about is refused. */
 export const noApprover: Approver = {
-  check: async (group, action) => (modeFor(group, action.kind) === 'allow' ? { approved: true, message: 'Allowed.' } : NO_OWNER),
+  check: async (group, action) =>
+    modeFor(group, action.kind) === 'allow' ? { approved: true, message: 'Allowed.' } : NO_OWNER,
   forTool: async () => null,
   runnerTool: async () => ({ approved: true, message: 'Allowed.' }),
 };

@@ -4,7 +4,6 @@
 import type { PluginInfo } from '../channels/plugin.js';
 import type { PairingRequest } from '../../plugins/pairing/pairing.js';
 import type { ScheduledTask, TaskRun } from '../../plugins/scheduler/store.js';
-import type { UsageTotals } from '../../plugins/health/store.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
 
 /** Any refusal: 400 invalid, 401 token, 404 not found, 409 conflict, 413 too large, 503 storage, 500 internal. */
@@ -97,14 +96,6 @@ export interface TaskResponse {
 export interface TaskDetailResponse {
   task: ScheduledTask;
   runs: TaskRun[];
-}
-
-export type UsageRow = UsageTotals & { costUsd: number };
-/** GET /api/usage?days=30: days in the user's time zone; costUsd is an estimate. */
-export interface UsageResponse {
-  byDay: (UsageRow & { day: string })[];
-  byGroup: (UsageRow & { groupFolder: string })[];
-  byTask: (UsageRow & { taskId: string; groupFolder: string })[];
 }
 
 /** GET /api/errors. */
