@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { noApprover } from '../src/core/ask.js';
 import { createGateway, type EndpointHandlers, type Identity } from '../src/core/gateway/gateway.js';
 import { ensureHome, homePaths } from '../src/core/config/home.js';
 import { silentLogger } from '../src/core/logger.js';
@@ -31,7 +32,9 @@ export async function measureColdStart(
   const gateway = createGateway({
     upstream: 'http://127.0.0.1:9',
     credential: () => null,
-    recordUsage: () => {},
+    ownPorts: new Set(),
+    hooks: [],
+    approver: noApprover,
     logger: silentLogger(),
   });
   const identity: Identity = { groupFolder: 'bench', chatJid: 'local:bench', isMain: false, taskId: null };
@@ -139,7 +142,9 @@ export async function measureGatewayLatency(
   const gateway = createGateway({
     upstream: `http://127.0.0.1:${port}`,
     credential: () => ({ kind: 'api-key', value: 'bench' }),
-    recordUsage: () => {},
+    ownPorts: new Set(),
+    hooks: [],
+    approver: noApprover,
     logger: silentLogger(),
   });
   const identity: Identity = { groupFolder: 'bench', chatJid: 'local:bench', isMain: false, taskId: null };

@@ -2,7 +2,7 @@
 // hold for the owner's yes, and the one function through which anything asks.
 // Who answers (the main chat, buttons, the dashboard) is the approvals plugin's;
 // without it, an action set to "ask" is refused, never silently allowed.
-import type { Identity } from './gateway/types.js';
+import type { Identity } from './conversation/turn.js';
 import type { ApprovalKind, ApprovalMode, RegisteredGroup } from './types.js';
 
 export const APPROVAL_KINDS: readonly ApprovalKind[] = [
@@ -49,6 +49,11 @@ export interface Approver {
   forTool(identity: Identity, action: Omit<Action, 'reason'>): Promise<string | null>;
   /** A built-in tool the runner is about to run (Bash, Write, ...): the host classifies it, the runner only obeys. */
   runnerTool(identity: Identity, toolName: string, input: unknown): Promise<Outcome>;
+  /**
+   * The sandbox tried the owner's own machine or network (`target` is host:port) and was refused
+   * without asking, since no answer may allow it: the owner is told, plainly, never asked.
+   */
+  noteOwnNetwork?(group: RegisteredGroup, target: string): void;
 }
 
 const NO_OWNER: Outcome = { approved: false, message: 'Refused: there is no owner to ask.' };

@@ -27,7 +27,7 @@ import { createLogger, type Logger } from './logger.js';
 import type { Plugin, PluginCore, PluginParts } from './plugin.js';
 import { createGroupQueue, type GroupQueue } from './queue/group-queue.js';
 import { prepareRuntime } from './sandbox/runtimes.js';
-import { createStatus, type HostStatus } from './status.js';
+import { createStatus } from './status.js';
 import { openStore, type Store } from './store/index.js';
 import type { StoredMessage } from './store/messages.js';
 import { storeProblem } from './store/problem.js';

@@ -2,7 +2,6 @@
 import { pluginInfo, type ChannelPlugin } from './channels/plugin.js';
 import type { StatusResponse } from './api/types.js';
 import type { LiveAgent } from './agent/agent.js';
-import { describeProblem, type ModelProblem } from './gateway/model-problem.js';
 import type { GroupQueue } from './queue/group-queue.js';
 import type { Store } from './store/index.js';
 import type { Channel, ChannelState, SandboxRuntime } from './types.js';
@@ -22,22 +21,16 @@ export interface StatusDeps {
   agents: ReadonlyMap<string, LiveAgent>;
   queue: Pick<GroupQueue, 'activeCount' | 'waitingCount'>;
   plugins: readonly ChannelPlugin[];
-  /** The model API's current problem (a refused credential, an unreachable upstream), until a call succeeds. */
-  modelProblem?(): ModelProblem | null;
-  modelRecoveredAt?(): string | null;
+  /** Fields plugins add (the health plugin's lastError and modelError), merged over the defaults. */
+  extra?: () => Record<string, unknown>;
 }
 
 export function createStatus(deps: StatusDeps): () => HostStatus {
   const startedAt = new Date().toISOString();
   return () => {
     const { store, channelStates } = deps;
-    const recovered = deps.modelRecoveredAt?.() ?? null;
-    const recent = store.usage.recentErrors(1)[0];
-    // An error from before the model API worked again is history (the Activity page keeps it), not the current state.
-    const last = recent && recovered && recent.at <= recovered ? undefined : recent;
     const senderProblem = deps.senderProblem();
-    const model = deps.modelProblem?.() ?? null;
-    return {
+    const status: HostStatus = {
       pid: process.pid,
       startedAt,
       assistantName: deps.assistantName,
@@ -65,16 +58,12 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
       })),
       queue: { active: deps.queue.activeCount(), waiting: deps.queue.waitingCount() },
       groups: store.groups.list().length,
-      // While the model API fails, that is the error that matters.
-      lastError: model
-        ? { at: model.at, message: `${describeProblem(model)}.`, chatJid: null }
-        : last
-          ? { at: last.at, message: last.message, chatJid: last.chatJid }
-          : null,
-      modelError: model
-        ? { at: model.at, kind: model.kind, status: model.status, message: model.message, fix: model.fix }
-        : null,
+      // Without a plugin that knows of errors (health), there are none to show.
+      lastError: null,
+      modelError: null,
       plugins: deps.plugins.map(pluginInfo),
     };
+    // A plugin's fields replace the defaults in place, so the answer keeps its shape and order.
+    return { ...status, ...deps.extra?.() } as HostStatus;
   };
 }

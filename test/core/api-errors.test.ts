@@ -6,7 +6,12 @@ import fs from 'node:fs';
 import type { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ensureHome, homePaths, type HomePaths } from '../../src/core/config/home.js';
-import { ensureMainGroup, registerGroup, unregisterGroup, type RegisterInput } from '../../src/core/groups/registration.js';
+import {
+  ensureMainGroup,
+  registerGroup,
+  unregisterGroup,
+  type RegisterInput,
+} from '../../src/core/groups/registration.js';
 import { openStore, storeProblem } from '../../src/host.js';
 import type { Store } from '../../src/core/store/index.js';
 import { tasksApi } from '../../src/plugins/scheduler/api.js';

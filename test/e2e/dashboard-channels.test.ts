@@ -35,7 +35,11 @@ beforeAll(async () => {
     env: { TELEGRAM_API_ROOT: tg.manifest.endpoints.apiRoot },
     host: {
       channels: [],
-      channelPlugins: [localPlugin, telegramPlugin, { ...whatsappPlugin, link: dashboardLink(sockets.makeSocket as any) }],
+      channelPlugins: [
+        localPlugin,
+        telegramPlugin,
+        { ...whatsappPlugin, link: dashboardLink(sockets.makeSocket as any) },
+      ],
     },
   });
   browser = await chromium.launchPersistentContext(path.join(profile, 'chromium'), {

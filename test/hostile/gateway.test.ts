@@ -5,6 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { noApprover } from '../../src/core/ask.js';
 import { createGateway, TCP_PREAMBLE, type Identity } from '../../src/core/gateway/gateway.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { until } from '../support/harness.js';
@@ -278,8 +279,10 @@ describe('a TCP endpoint (for VMs) lets nothing through without its secret', () 
     const gateway = createGateway({
       upstream: rig.fake.url,
       credential: () => ({ kind: 'api-key', value: RIG_KEY }),
-      recordUsage: () => {},
       logger: silentLogger(),
+      ownPorts: new Set(),
+      hooks: [],
+      approver: noApprover,
     });
     const calls: string[] = [];
     const identity: Identity = IDENTITIES.main;

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { noApprover } from '../../src/core/ask.js';
 import { createGateway, type Endpoint, type Identity } from '../../src/core/gateway/gateway.js';
 import { ensureHome, homePaths, type HomePaths } from '../../src/core/config/home.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -133,6 +134,7 @@ export async function startRig(): Promise<Rig> {
   const paths = homePaths(home);
   ensureHome(paths, 'Andy');
   for (const f of ['family', 'work']) fs.mkdirSync(path.join(paths.groups, f), { recursive: true });
+  // Every plugin's queries the rig's tools and meters use, as the host's store has them.
   const store = openStore(paths.db);
   for (const g of [group('main', true), group('family'), group('work')]) store.groups.insert(g);
   const at = (n: number) => new Date(Date.UTC(2026, 0, 1, 9, n)).toISOString();
@@ -215,8 +217,10 @@ export async function startRig(): Promise<Rig> {
   const gateway = createGateway({
     upstream: fake.url,
     credential: () => ({ kind: 'api-key', value: RIG_KEY }),
-    recordUsage: (u) => store.usage.record(u),
     logger: silentLogger(),
+    ownPorts: new Set(),
+    hooks: [{ onUsage: (u) => store.usage.record(u) }],
+    approver: noApprover,
   });
   const events: Rig['events'] = [];
   const sockDir = path.join(root, 's');

@@ -3,7 +3,12 @@
 // removes this install's containers and never another install's.
 import { describe, expect, test } from 'vitest';
 import { appleRunArgs } from '../../src/plugins/containers/apple.js';
-import { containerRunArgs, LABEL_INSTALL, removeInstallContainers, runCli } from '../../src/plugins/containers/container-cli.js';
+import {
+  containerRunArgs,
+  LABEL_INSTALL,
+  removeInstallContainers,
+  runCli,
+} from '../../src/plugins/containers/container-cli.js';
 import { hostUlimitArgs } from '../../src/plugins/containers/podman.js';
 import { installId } from '../../src/core/sandbox/install-id.js';
 import type { SandboxSpec } from '../../src/core/types.js';

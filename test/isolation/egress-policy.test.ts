@@ -7,7 +7,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { noApprover } from '../../src/core/ask.js';
 import { createGateway, type EndpointHandlers } from '../../src/core/gateway/gateway.js';
+import type { PluginCore } from '../../src/core/plugin.js';
+import type { RegisteredGroup, SandboxSettings } from '../../src/core/types.js';
+import { egress } from '../../src/plugins/egress/index.js';
 import { decideEgress, egressRules, isPublicAddress, parseHostPort } from '../../src/plugins/egress/policy.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { until } from '../support/harness.js';
@@ -31,6 +35,37 @@ const countingResolve = async (host: string) => {
   lookups.push(host);
   return resolve(host);
 };
+
+/**
+ * A gateway with the egress plugin set up on a core that has just these groups' settings,
+ * read from the store at each connection as the host's would be.
+ */
+function gatewayWithEgress(settings: Record<string, SandboxSettings>, upstream = 'http://127.0.0.1:9') {
+  const ownPorts = new Set<number>();
+  const group = (jid: string) =>
+    settings[jid]
+      ? ({ jid, folder: jid.slice(6), isMain: false, sandbox: settings[jid] } as RegisteredGroup)
+      : undefined;
+  const core = {
+    config: { anthropicBaseUrl: upstream },
+    store: { groups: { get: group } },
+    logger: silentLogger(),
+    approver: noApprover,
+    ownPorts,
+    resolve,
+  } as unknown as PluginCore;
+  const parts = egress.setup!(core);
+  const hooks = parts && 'gateway' in parts && parts.gateway ? [parts.gateway] : [];
+  const gateway = createGateway({
+    upstream,
+    credential: () => null,
+    logger: silentLogger(),
+    ownPorts,
+    hooks,
+    approver: noApprover,
+  });
+  return { gateway, ownPorts };
+}
 
 describe('egress policy', () => {
   test('none refuses everything through the proxy', async () => {
@@ -158,18 +193,11 @@ test('policy none, through a real proxy client: CONNECT and plain http get 403 w
   });
   await new Promise<void>((r) => dest.listen(0, '127.0.0.1', r));
   const port = (dest.address() as net.AddressInfo).port;
-  const gw = createGateway({
-    upstream: 'http://127.0.0.1:9',
-    credential: () => null,
-    recordUsage: () => {},
-    logger: silentLogger(),
-  });
+  // Listed in the settings, so only "none" stands between the sandbox and this server.
+  const gw = gatewayWithEgress({ 'local:g': { egress: 'none', egressAllowlist: [`127.0.0.1:${port}`] } }).gateway;
   const identity = { groupFolder: 'g', chatJid: 'local:g', isMain: false, taskId: null };
   const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-none-')), 'gw.sock');
-  // Listed in the settings, so only "none" stands between the sandbox and this server.
-  const ep = await gw.openEndpoint(sock, identity, {} as EndpointHandlers, {
-    egress: egressRules({ egress: 'none', egressAllowlist: [`127.0.0.1:${port}`] }),
-  });
+  const ep = await gw.openEndpoint(sock, identity, {} as EndpointHandlers);
   try {
     const tunnel = await new Promise<{ status: number; header: unknown; body: string }>((resolve, reject) => {
       const req = http.request({ socketPath: sock, method: 'CONNECT', path: `127.0.0.1:${port}` });
@@ -207,26 +235,20 @@ test('policy none, through a real proxy client: CONNECT and plain http get 403 w
 });
 
 test("a VM sandbox's TCP gateway endpoint is the host's own port: another sandbox's proxy refuses it even when listed", async () => {
-  const gw = createGateway({
-    upstream: 'http://127.0.0.1:9',
-    credential: () => null,
-    recordUsage: () => {},
-    logger: silentLogger(),
-  });
+  const settings: Record<string, SandboxSettings> = {};
+  const gw = gatewayWithEgress(settings).gateway;
   const vm = await gw.openTcpEndpoint(
     '127.0.0.1',
     { groupFolder: 'vm', chatJid: 'local:vm', isMain: false, taskId: null },
     {} as EndpointHandlers,
   );
   const vmPort = Number(new URL(vm.address!.replace('tcp:', 'http:')).port);
+  settings['local:g'] = { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${vmPort}`] };
   const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-own-')), 'gw.sock');
   const ep = await gw.openEndpoint(
     sock,
     { groupFolder: 'g', chatJid: 'local:g', isMain: false, taskId: null },
     {} as EndpointHandlers,
-    {
-      egress: egressRules({ egress: 'allowlist', egressAllowlist: [`127.0.0.1:${vmPort}`] }),
-    },
   );
   try {
     const status = await new Promise<number>((resolve, reject) => {
@@ -243,6 +265,54 @@ test("a VM sandbox's TCP gateway endpoint is the host's own port: another sandbo
     await ep.close();
     await vm.close();
   }
+});
+
+/** A plain-http GET through the endpoint's proxy: status and body. */
+function proxyGet(sock: string, url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: sock, method: 'GET', path: url }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test("the plugin reads the chat's settings at each connection; a chat no longer registered reaches nothing", async () => {
+  const echo = http.createServer((_req, res) => res.end('echo-ok'));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+  const port = (echo.address() as net.AddressInfo).port;
+  const settings: Record<string, SandboxSettings> = {
+    'local:g': { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${port}`] },
+  };
+  const gw = gatewayWithEgress(settings).gateway;
+  const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-live-')), 'gw.sock');
+  const ep = await gw.openEndpoint(
+    sock,
+    { groupFolder: 'g', chatJid: 'local:g', isMain: false, taskId: null },
+    {} as EndpointHandlers,
+  );
+  try {
+    expect(await proxyGet(sock, `http://127.0.0.1:${port}/a`)).toEqual({ status: 200, body: 'echo-ok' });
+    settings['local:g'] = { egress: 'none' };
+    expect((await proxyGet(sock, `http://127.0.0.1:${port}/b`)).body).toMatch(/network policy is "none"/);
+    delete settings['local:g'];
+    expect(await proxyGet(sock, `http://127.0.0.1:${port}/c`)).toEqual({
+      status: 403,
+      body: `NanoClaw refused 127.0.0.1:${port}: this chat is no longer registered.\n`,
+    });
+  } finally {
+    await ep.close();
+    echo.close();
+  }
+});
+
+test("a model server on this machine is the host's own port: the plugin adds it, a public one it leaves alone", () => {
+  expect([...gatewayWithEgress({}, 'http://127.0.0.1:8089').ownPorts]).toEqual([8089]);
+  expect([...gatewayWithEgress({}, 'http://localhost').ownPorts]).toEqual([80]);
+  expect([...gatewayWithEgress({}, 'https://api.anthropic.com').ownPorts]).toEqual([]);
 });
 
 describe.each(RUNTIMES)('a policy changed while the sandbox lives, on %s', (runtime) => {

@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { noApprover } from '../../src/core/ask.js';
 import { createGateway, type EndpointHandlers, type Identity } from '../../src/core/gateway/gateway.js';
 import { silentLogger } from '../../src/core/logger.js';
 import type { UsageRecord } from '../../src/core/gateway/types.js';
@@ -31,8 +32,10 @@ function gateway() {
   return createGateway({
     upstream: fake.url,
     credential: () => ({ kind: 'api-key', value: 'sk-real' }),
-    recordUsage: (u) => usage.push(u),
     logger: silentLogger(),
+    ownPorts: new Set(),
+    hooks: [{ onUsage: (u) => usage.push(u) }],
+    approver: noApprover,
   });
 }
 
@@ -177,8 +180,10 @@ describe('gateway', () => {
       credential: async () => {
         throw new Error('The Claude OAuth token has expired: run "claude setup-token".');
       },
-      recordUsage: () => {},
       logger: silentLogger(),
+      ownPorts: new Set(),
+      hooks: [],
+      approver: noApprover,
     });
     const identity: Identity = { groupFolder: 'x', chatJid: 'local:x', isMain: false, taskId: null };
     const sock = path.join(dir, 'c.sock');
@@ -191,5 +196,107 @@ describe('gateway', () => {
     expect(r.status).toBe(401);
     expect(r.text).toContain('claude setup-token');
     await ep.close();
+  });
+
+  test("every plugin hears each model call's outcome and usage, by the endpoint's identity", async () => {
+    const heard: string[] = [];
+    const gw = createGateway({
+      upstream: fake.url,
+      credential: () => ({ kind: 'api-key', value: 'sk-real' }),
+      logger: silentLogger(),
+      ownPorts: new Set(),
+      hooks: [
+        {
+          onModelCall: (id, o) => heard.push(`a:${id.groupFolder}:${o.ok}`),
+          onUsage: () => {
+            throw new Error('a broken plugin');
+          },
+        },
+        {
+          onModelCall: (id, o) => heard.push(`b:${id.groupFolder}:${o.ok}`),
+          onUsage: (u) => heard.push(`b:usage:${u.groupFolder}`),
+        },
+      ],
+      approver: noApprover,
+    });
+    const identity: Identity = { groupFolder: 'hooks', chatJid: 'local:hooks', isMain: false, taskId: null };
+    const sock = path.join(dir, 'd.sock');
+    const ep = await gw.openEndpoint(sock, identity, handlers(identity));
+    const r = await request(() => net.connect(sock), 'POST', '/v1/messages', {
+      model: 'claude-x',
+      max_tokens: 5,
+      messages: [{ role: 'user', content: 'hi' }],
+      groupFolder: 'main',
+    });
+    expect(r.status).toBe(200);
+    expect(heard).toEqual(['a:hooks:true', 'b:hooks:true', 'b:usage:hooks']);
+    await ep.close();
+  });
+
+  test("the runner's tool check goes to the core's approver with the endpoint's identity", async () => {
+    const asked: unknown[] = [];
+    const gw = createGateway({
+      upstream: fake.url,
+      credential: () => null,
+      logger: silentLogger(),
+      ownPorts: new Set(),
+      hooks: [],
+      approver: {
+        runnerTool: async (id, tool, input) => {
+          asked.push([id.groupFolder, tool, input]);
+          return { approved: false, message: 'Not now.' };
+        },
+      },
+    });
+    const identity: Identity = { groupFolder: 'asker', chatJid: 'local:asker', isMain: false, taskId: null };
+    const sock = path.join(dir, 'e.sock');
+    const ep = await gw.openEndpoint(sock, identity, handlers(identity));
+    const r = await request(() => net.connect(sock), 'POST', '/approvals/tool', {
+      tool_name: 'Bash',
+      input: { command: 'rm -rf x' },
+      groupFolder: 'main',
+    });
+    expect(JSON.parse(r.text)).toEqual({ ok: true, approved: false, message: 'Not now.' });
+    expect(asked).toEqual([['asker', 'Bash', { command: 'rm -rf x' }]]);
+    await ep.close();
+  });
+
+  test('without a network plugin, CONNECT and plain http through the proxy are refused with the reason', async () => {
+    let connections = 0;
+    const dest = net.createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => dest.listen(0, '127.0.0.1', r));
+    const port = (dest.address() as net.AddressInfo).port;
+    const identity: Identity = { groupFolder: 'bare', chatJid: 'local:bare', isMain: false, taskId: null };
+    const sock = path.join(dir, 'f.sock');
+    const ep = await gateway().openEndpoint(sock, identity, handlers(identity));
+    try {
+      const tunnel = await new Promise<{ status: number; header: unknown; body: string }>((resolve, reject) => {
+        const req = http.request({ socketPath: sock, method: 'CONNECT', path: `127.0.0.1:${port}` });
+        req.on('connect', (res, socket, head) => {
+          let body = head.toString();
+          socket.on('data', (c) => (body += c));
+          socket.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, header: res.headers['x-nanoclaw-egress'], body }),
+          );
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(tunnel).toEqual({
+        status: 403,
+        header: 'refused',
+        body: `NanoClaw refused 127.0.0.1:${port}: this sandbox has no network besides the model API (no network plugin is installed).\n`,
+      });
+      const plain = await request(() => net.connect(sock), 'GET', `http://127.0.0.1:${port}/x`);
+      expect(plain.status).toBe(403);
+      expect(plain.text).toMatch(/no network besides the model API/);
+      expect(connections).toBe(0);
+    } finally {
+      await ep.close();
+      dest.close();
+    }
   });
 });

@@ -2,7 +2,6 @@
 // are checked against them) and the CLI (which reads them). Types only: the
 // CLI imports nothing of the server at run time.
 import type { PluginInfo } from '../channels/plugin.js';
-import type { UsageTotals } from '../../plugins/health/store.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
 
 /** Any refusal: 400 invalid, 401 token, 404 not found, 409 conflict, 413 too large, 503 storage, 500 internal. */
@@ -76,14 +75,6 @@ export interface StatusResponse {
   modelError?: { at: string; kind: 'auth' | 'unavailable'; status: number | null; message: string; fix: string } | null;
   /** Every channel plugin, set up or not, with how to set it up and link it. */
   plugins: PluginInfo[];
-}
-
-export type UsageRow = UsageTotals & { costUsd: number };
-/** GET /api/usage?days=30: days in the user's time zone; costUsd is an estimate. */
-export interface UsageResponse {
-  byDay: (UsageRow & { day: string })[];
-  byGroup: (UsageRow & { groupFolder: string })[];
-  byTask: (UsageRow & { taskId: string; groupFolder: string })[];
 }
 
 /** GET /api/errors. */

@@ -6,7 +6,6 @@ import type { Logger } from '../logger.js';
 import type { Channel, ChannelEvents, ChannelState } from '../types.js';
 import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
 
-
 export type { ChannelContext, ChannelPlugin } from './plugin.js';
 export { inboxDirFor, mediaStagingDir } from './media-paths.js';
 
@@ -28,10 +27,7 @@ export function isDirectChat(jid: string, plugins: readonly ChannelPlugin[]): bo
  * The channels to run besides the built-in ones: each plugin that is set up on
  * this install. A plugin loads its platform library only then, to keep an idle host small.
  */
-export async function configuredChannels(
-  ctx: ChannelContext,
-  plugins: readonly ChannelPlugin[],
-): Promise<Channel[]> {
+export async function configuredChannels(ctx: ChannelContext, plugins: readonly ChannelPlugin[]): Promise<Channel[]> {
   const env = pluginEnv(ctx.config);
   const channels: Channel[] = [];
   for (const plugin of plugins) {

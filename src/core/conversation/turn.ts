@@ -76,3 +76,13 @@ export type RunAgent = (
   job: AgentJob,
   onLive: (agent: { kill(reason: string): void }) => void,
 ) => Promise<void>;
+
+/** Who a sandbox is: fixed by the gateway endpoint it calls, never by what it sends. */
+export interface Identity {
+  groupFolder: string;
+  chatJid: string;
+  isMain: boolean;
+  taskId: string | null;
+  /** Who started the turn in progress, set by the host when the turn begins; none between turns. */
+  turn?: TurnContext;
+}

@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import net from 'node:net';
 import type { Logger } from '../logger.js';
-import type { OwnPorts } from '../../plugins/egress/policy.js';
 import type { Endpoint, Identity } from './types.js';
 
 /** The first line of every connection to a TCP endpoint: `NANOCLAW <secret>\n`. */
@@ -50,7 +49,7 @@ export async function listenOnSocket(server: http.Server, socketPath: string): P
 export async function listenOnTcp(
   server: http.Server,
   host: string,
-  ctx: { identity: Identity; logger: Logger; own: OwnPorts },
+  ctx: { identity: Identity; logger: Logger; own: Set<number> },
 ): Promise<Endpoint> {
   const { identity, own } = ctx;
   const deps = { logger: ctx.logger };
@@ -97,7 +96,7 @@ export async function listenOnTcp(
     listener.listen(0, host, resolve);
   });
   const port = (listener.address() as net.AddressInfo).port;
-  own.ports.add(port);
+  own.add(port);
   return {
     socketPath: '',
     address: `tcp://${host}:${port}`,
@@ -107,7 +106,7 @@ export async function listenOnTcp(
         for (const s of sockets) s.destroy();
         server.closeAllConnections();
         listener.close(() => {
-          own.ports.delete(port);
+          own.delete(port);
           resolve();
         });
       }),

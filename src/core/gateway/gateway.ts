@@ -4,18 +4,18 @@
 //   /v1/messages    the model proxy (real credential added here, usage metered);
 //                   only the Messages API routes the CLI uses (MODEL_ROUTES)
 //   /runner/*       the runner's turn protocol (start, next, event, settle)
+//   /approvals/tool the runner asks before a built-in tool (Bash, Write, Edit)
 //   /tools/<name>   the nanoclaw tools, authorized for this group
-//   CONNECT, http://…  the egress proxy (HTTPS_PROXY inside), by the group's policy
+//   CONNECT, http://…  the sandbox's network (HTTPS_PROXY inside): the first plugin
+//                   hook that handles it (the egress plugin), or refused
 // Where a sandbox cannot share a socket (a VM), the endpoint is TCP instead, and
 // each connection must first present that sandbox's secret. One concern a file:
-// model-proxy.ts, egress/, endpoint.ts (sockets), types.ts; this file routes.
+// model-proxy.ts, endpoint.ts (sockets), types.ts; this file routes.
 import http from 'node:http';
-import net from 'node:net';
-import { egressRules, isPublicAddress, ownPorts, type EgressRules } from '../../plugins/egress/policy.js';
-import { handleAbsoluteUri, handleConnect, type EgressEvent } from '../../plugins/egress/proxy.js';
+import type { Duplex } from 'node:stream';
 import { listenOnSocket, listenOnTcp } from './endpoint.js';
 import { createModelProxy, modelRoute } from './model-proxy.js';
-import type { EndpointHandlers, EndpointOptions, GatewayDeps, Identity } from './types.js';
+import type { EndpointHandlers, GatewayDeps, Identity } from './types.js';
 import { json, readBody } from './wire.js';
 import type { RunnerEvent } from '../../../runner/protocol.js';
 
@@ -24,25 +24,36 @@ export { TCP_PREAMBLE } from './endpoint.js';
 
 const MAX_RPC_BODY = 1024 * 1024;
 
+/** Without a plugin for the sandbox's network, only the model API is reachable. */
+const NO_NETWORK = 'this sandbox has no network besides the model API (no network plugin is installed)';
+
 export function createGateway(deps: GatewayDeps) {
-  const upstream = deps.upstream.replace(/\/+$/, '');
   const proxyModel = createModelProxy(deps);
-  const own = deps.ownPorts ?? ownPorts();
-  // A model server on this machine is the host's too: reached through the proxy it would skip the metering.
-  const up = URL.canParse(upstream) ? new URL(upstream) : null;
-  const upHost = up?.hostname.replace(/^\[|\]$/g, '') ?? '';
-  if (up && (upHost === 'localhost' || (net.isIP(upHost) !== 0 && !isPublicAddress(upHost))))
-    own.ports.add(Number(up.port) || (up.protocol === 'https:' ? 443 : 80));
+  // The sandbox's network is one plugin's: the first that handles it.
+  const network = deps.hooks.find((h) => h.network)?.network;
+
+  /** Logs a proxy request no plugin handles (as the egress plugin logs its own) and answers why it was refused. */
+  function noNetwork(identity: Identity, method: string, target: string): string {
+    const destination = target.slice(0, 200);
+    deps.logger.info(
+      { group: identity.groupFolder, method, destination, allowed: false, reason: NO_NETWORK },
+      'egress',
+    );
+    return `NanoClaw refused ${destination}: ${NO_NETWORK}.\n`;
+  }
 
   async function handle(
     identity: Identity,
     handlers: EndpointHandlers,
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    egress: () => EgressRules,
   ): Promise<void> {
     const url = req.url ?? '/';
-    if (/^[a-z]+:\/\//i.test(url)) return handleAbsoluteUri(proxyDeps(identity, egress()), req, res);
+    if (/^[a-z]+:\/\//i.test(url)) {
+      if (network) return network.request(identity, req, res);
+      res.writeHead(403, { 'content-type': 'text/plain', 'x-nanoclaw-egress': 'refused' });
+      return void res.end(noNetwork(identity, req.method ?? 'GET', url));
+    }
     const model = modelRoute(req.method ?? 'GET', url);
     if (model && 'refuse' in model) {
       deps.logger.warn(
@@ -78,9 +89,7 @@ export function createGateway(deps: GatewayDeps) {
       const b = body as { tool_name?: unknown; input?: unknown };
       if (!b || typeof b.tool_name !== 'string')
         return json(res, 400, { ok: false, error: 'An approval check needs tool_name.' });
-      const outcome = deps.approvals
-        ? await deps.approvals.tool(identity, b.tool_name, b.input)
-        : { approved: true, message: 'Allowed.' };
+      const outcome = await deps.approver.runnerTool(identity, b.tool_name, b.input);
       return json(res, 200, { ok: true, ...outcome });
     }
     if (url === '/runner/settle') return json(res, 200, { ok: true, message: (await handlers.settle?.()) ?? null });
@@ -89,37 +98,23 @@ export function createGateway(deps: GatewayDeps) {
     return json(res, 404, { error: `No such gateway route: POST ${url}` });
   }
 
-  function proxyDeps(identity: Identity, rules: EgressRules) {
-    return {
-      groupFolder: identity.groupFolder,
-      rules,
-      resolve: deps.resolve,
-      own,
-      ask: deps.approvals ? (host: string, port: number) => deps.approvals!.egress(identity, host, port) : undefined,
-      ownNetwork: (host: string, port: number, reason: string) =>
-        deps.approvals?.ownNetwork?.(identity, host, port, reason),
-      onEvent: (e: EgressEvent) => {
-        deps.logger.info(
-          { group: e.groupFolder, method: e.method, destination: e.destination, allowed: e.allowed, reason: e.reason },
-          'egress',
-        );
-        deps.onEgress?.(e);
-      },
-    };
-  }
-
   /** One sandbox's HTTP server: every route above, for this identity only. */
-  function endpointServer(identity: Identity, handlers: EndpointHandlers, opts: EndpointOptions): http.Server {
-    const given = opts.egress ?? egressRules({});
-    const rules = typeof given === 'function' ? given : () => given;
+  function endpointServer(identity: Identity, handlers: EndpointHandlers): http.Server {
     const server = http.createServer((req, res) => {
-      handle(identity, handlers, req, res, rules).catch((err) => {
+      handle(identity, handlers, req, res).catch((err) => {
         deps.logger.error({ err, group: identity.groupFolder }, 'gateway call failed');
         json(res, 500, { ok: false, error: 'The host failed to handle this call; see logs/nanoclaw.log.' });
       });
     });
-    server.on('connect', (req, socket, head) => {
-      handleConnect(proxyDeps(identity, rules()), req, socket, head).catch((err) => {
+    server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!network) {
+        socket.on('error', () => socket.destroy());
+        const body = noNetwork(identity, 'CONNECT', req.url ?? '');
+        return void socket.end(
+          `HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-nanoclaw-egress: refused\r\n\r\n${body}`,
+        );
+      }
+      network.connect(identity, req, socket, head).catch((err) => {
         deps.logger.error({ err, group: identity.groupFolder }, 'egress tunnel failed');
         socket.destroy();
       });
@@ -129,10 +124,10 @@ export function createGateway(deps: GatewayDeps) {
   }
 
   return {
-    openEndpoint: (socketPath: string, identity: Identity, handlers: EndpointHandlers, opts: EndpointOptions = {}) =>
-      listenOnSocket(endpointServer(identity, handlers, opts), socketPath),
-    openTcpEndpoint: (host: string, identity: Identity, handlers: EndpointHandlers, opts: EndpointOptions = {}) =>
-      listenOnTcp(endpointServer(identity, handlers, opts), host, { identity, logger: deps.logger, own }),
+    openEndpoint: (socketPath: string, identity: Identity, handlers: EndpointHandlers) =>
+      listenOnSocket(endpointServer(identity, handlers), socketPath),
+    openTcpEndpoint: (host: string, identity: Identity, handlers: EndpointHandlers) =>
+      listenOnTcp(endpointServer(identity, handlers), host, { identity, logger: deps.logger, own: deps.ownPorts }),
   };
 }
 

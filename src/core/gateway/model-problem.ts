@@ -113,4 +113,3 @@ export function refusalMemory(ttlMs = 5 * 60_000, now = () => Date.now()) {
     },
   };
 }
-

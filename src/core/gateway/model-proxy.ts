@@ -13,7 +13,7 @@ import {
   type ModelOutcome,
   type ModelProblem,
 } from './model-problem.js';
-import type { EndpointHandlers, GatewayDeps, Identity } from './types.js';
+import type { EndpointHandlers, GatewayDeps, GatewayHooks, Identity } from './types.js';
 import { json, readBody } from './wire.js';
 
 export const MAX_MODEL_BODY = 32 * 1024 * 1024;
@@ -200,9 +200,22 @@ function drained(res: http.ServerResponse): Promise<void> {
 }
 
 /** Answers a model call from a sandbox: `route` is what modelRoute decided for its path. */
-export function createModelProxy(deps: GatewayDeps) {
+export function createModelProxy(
+  deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'logger' | 'hooks' | 'refusalTtlMs'>,
+) {
   const upstream = deps.upstream.replace(/\/+$/, '');
   const refusals = refusalMemory(deps.refusalTtlMs);
+
+  /** Tells every plugin that listens; one that throws is logged and stops no other. */
+  function tell(name: string, call: (h: GatewayHooks) => void): void {
+    for (const h of deps.hooks) {
+      try {
+        call(h);
+      } catch (err) {
+        deps.logger.error({ err, hook: name }, 'gateway hook failed');
+      }
+    }
+  }
 
   /** An error answer is small: read it whole, say what it means, and pass it on as it came. */
   async function relayError(
@@ -251,7 +264,7 @@ export function createModelProxy(deps: GatewayDeps) {
       });
     const report = (outcome: ModelOutcome) => {
       handlers.modelCall?.(outcome);
-      deps.onModelCall?.(identity, outcome);
+      tell('onModelCall', (h) => h.onModelCall?.(identity, outcome));
     };
     const refuse = (message: string, kind: Credential['kind'] | null) => {
       const problem = classifyStatus(401, message, kind)!;
@@ -330,12 +343,13 @@ export function createModelProxy(deps: GatewayDeps) {
         cacheReadTokens: usage.cacheRead,
         cacheWriteTokens: usage.cacheWrite,
       };
-      deps.recordUsage({
+      const record = {
         ...u,
         groupFolder: identity.groupFolder,
         sessionId: handlers.sessionId(),
         taskId: identity.taskId,
-      });
+      };
+      tell('onUsage', (h) => h.onUsage?.(record));
       handlers.usage?.(u);
     }
   };

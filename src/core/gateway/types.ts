@@ -1,13 +1,15 @@
 // The gateway's seams: who a sandbox is (fixed by the endpoint it calls), what
-// the live agent behind an endpoint answers, and what the host gives the gateway.
+// the live agent behind an endpoint answers, what the host gives the gateway,
+// and what plugins add to it (GatewayHooks).
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Approver } from '../ask.js';
 import type { Credential } from '../config/config.js';
-import type { TurnContext } from '../conversation/turn.js';
+import type { Identity } from '../conversation/turn.js';
+
+export type { Identity };
 import type { Logger } from '../logger.js';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer } from '../../../runner/protocol.js';
-import type { EgressRules, OwnPorts, Resolver } from '../../plugins/egress/policy.js';
-import type { EgressEvent } from '../../plugins/egress/proxy.js';
 import type { ModelOutcome } from './model-problem.js';
 
 /** One model call's usage, as the upstream reported it. */
@@ -20,15 +22,6 @@ export interface UsageRecord {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
-}
-
-export interface Identity {
-  groupFolder: string;
-  chatJid: string;
-  isMain: boolean;
-  taskId: string | null;
-  /** Who started the turn in progress, set by the host when the turn begins; none between turns. */
-  turn?: TurnContext;
 }
 
 /** What the live agent behind one endpoint answers. */
@@ -51,37 +44,15 @@ export interface GatewayDeps {
   upstream: string;
   /** May refresh (OAuth) first; throws with a message for the user when there is no usable credential. */
   credential: () => Credential | null | Promise<Credential | null>;
-  recordUsage: (u: UsageRecord) => void;
   logger: Logger;
-  /** Each destination the egress proxy was asked for (besides the log). */
-  onEgress?: (e: EgressEvent) => void;
-  /** DNS for the egress policy (tests use a fake). */
-  resolve?: Resolver;
-  /** The same, for the host (status, notices). */
-  onModelCall?: (identity: Identity, outcome: ModelOutcome) => void;
+  /** The host's own ports (the host adds its API's); the gateway adds its TCP endpoints while they are open. */
+  ownPorts: Set<number>;
+  /** What plugins add: usage and model-call reports to each that wants them, the sandbox's network to the first that handles it. */
+  hooks: readonly GatewayHooks[];
+  /** Asks before a built-in tool the runner is about to run (Bash, Write, Edit): the host decides, the runner obeys. */
+  approver: Pick<Approver, 'runnerTool'>;
   /** How long a refused credential is answered from memory (default 5 min). */
   refusalTtlMs?: number;
-  /** The owner's "ask me first" decisions, made on the host for the calling group (src/approvals/). */
-  approvals?: GatewayApprovals;
-  /** The host's own ports (the host adds its API's); the gateway adds its TCP endpoints. Default: a set of its own. */
-  ownPorts?: OwnPorts;
-}
-
-export interface GatewayApprovals {
-  egress(identity: Identity, host: string, port: number): Promise<{ approved: boolean; message: string }>;
-  /** A built-in tool the runner is about to run (Bash, Write, ...): the host classifies it, the runner only obeys. */
-  tool(identity: Identity, toolName: string, input: unknown): Promise<{ approved: boolean; message: string }>;
-  /** The proxy refused the owner's own machine or network without asking: the owner is told, plainly. */
-  ownNetwork?(identity: Identity, host: string, port: number, reason: string): void;
-}
-
-export interface EndpointOptions {
-  /**
-   * The group's egress policy; default: the model API plus the web by name. A
-   * function is asked again for each connection and request, so a policy
-   * changed while the sandbox lives applies to its next connection.
-   */
-  egress?: EgressRules | (() => EgressRules);
 }
 
 export interface Endpoint {

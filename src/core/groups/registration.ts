@@ -29,12 +29,15 @@ export function registerGroup(
   if (typeof jid !== 'string' || !/^[^\s]{3,200}$/.test(jid) || (!jid.includes(':') && !jid.includes('@'))) {
     return { ok: false, error: 'jid must be a chat id such as local:family, tg:123456 or 12345@g.us.' };
   }
-  if (typeof name !== 'string' || !name.trim() || name.length > 200) return { ok: false, error: 'name must be 1-200 characters.' };
+  if (typeof name !== 'string' || !name.trim() || name.length > 200)
+    return { ok: false, error: 'name must be 1-200 characters.' };
   const problem = folderProblem(folder);
   if (problem) return { ok: false, error: problem };
   if (folder === 'main') return { ok: false, error: 'Folder "main" belongs to the main group; choose another.' };
   const trigger =
-    input.trigger === undefined || input.trigger === null || input.trigger === '' ? defaultTrigger(deps.assistantName) : input.trigger;
+    input.trigger === undefined || input.trigger === null || input.trigger === ''
+      ? defaultTrigger(deps.assistantName)
+      : input.trigger;
   if (typeof trigger !== 'string' || trigger.trim().length === 0 || trigger.length > 100 || /[\r\n]/.test(trigger)) {
     return { ok: false, error: 'trigger must be 1-100 characters on one line.' };
   }
@@ -49,7 +52,10 @@ export function registerGroup(
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC')
-      return { ok: false, error: `The disk holding groups/ is full: could not create groups/${folder}. Free some space and try again.` };
+      return {
+        ok: false,
+        error: `The disk holding groups/ is full: could not create groups/${folder}. Free some space and try again.`,
+      };
     if (code === 'EROFS' || code === 'EACCES')
       return { ok: false, error: `groups/ is not writable (${code}): could not create groups/${folder}.` };
     return { ok: false, error: (err as Error).message };

@@ -80,7 +80,12 @@ export async function prepareRuntime(
   const { runtime, problems } =
     given !== undefined
       ? { runtime: given, problems: [] as string[] }
-      : await selectRuntime(config.runtime, { dataDir: paths.data, home: config.home, image: config.sandboxImage, more });
+      : await selectRuntime(config.runtime, {
+          dataDir: paths.data,
+          home: config.home,
+          image: config.sandboxImage,
+          more,
+        });
   // Sandboxes a crashed run of this install left behind (never another install's).
   await runtime
     ?.removeOrphans?.()

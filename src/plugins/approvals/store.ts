@@ -59,7 +59,14 @@ export function approvalQueries(db: DB, now: () => number = Date.now) {
 
   return {
     /** A new pending request with a code no other pending request holds. */
-    create(input: { groupFolder: string; chatJid: string; kind: string; detail: string; reason: string; timeoutMs: number }): ApprovalRequest {
+    create(input: {
+      groupFolder: string;
+      chatJid: string;
+      kind: string;
+      detail: string;
+      reason: string;
+      timeoutMs: number;
+    }): ApprovalRequest {
       const create = db.transaction(() => {
         let code = newCode();
         while (codeInUse.get(code)) code = newCode();
@@ -89,7 +96,12 @@ export function approvalQueries(db: DB, now: () => number = Date.now) {
       return pendingByCode.get(code.toUpperCase()) as ApprovalRequest | undefined;
     },
     /** Ends a pending request. False when it had already ended (another outcome won). */
-    decide(id: string, status: Exclude<ApprovalStatus, 'pending'>, decidedBy: string, note: string | null = null): boolean {
+    decide(
+      id: string,
+      status: Exclude<ApprovalStatus, 'pending'>,
+      decidedBy: string,
+      note: string | null = null,
+    ): boolean {
       return decide.run({ id, status, decidedBy, note, at: new Date(now()).toISOString() }).changes === 1;
     },
     /** At start: whatever was waiting when the host stopped is denied, never approved. */

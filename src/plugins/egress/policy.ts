@@ -40,15 +40,24 @@ export interface OwnPorts {
   addresses(): string[];
 }
 
-export function ownPorts(): OwnPorts {
+/** The host's own ports (the set the core fills in), with this machine's addresses. */
+export function ownPorts(ports: Set<number> = new Set()): OwnPorts {
   return {
-    ports: new Set(),
+    ports,
     addresses: () =>
       Object.values(os.networkInterfaces())
         .flat()
         .map((i) => i?.address ?? '')
         .filter(Boolean),
   };
+}
+
+/** A model server on this machine is the host's too: reached through the proxy it would skip the metering. */
+export function localUpstreamPort(upstream: string): number | null {
+  const up = URL.canParse(upstream) ? new URL(upstream) : null;
+  const host = up?.hostname.replace(/^\[|\]$/g, '') ?? '';
+  if (!up || !(host === 'localhost' || (net.isIP(host) !== 0 && !isPublicAddress(host)))) return null;
+  return Number(up.port) || (up.protocol === 'https:' ? 443 : 80);
 }
 
 /** What the default policy allows besides the group's own list: the web, by name. */

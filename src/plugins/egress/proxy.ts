@@ -1,5 +1,5 @@
 // The gateway's HTTP proxy: how a sandbox's HTTPS_PROXY traffic leaves the host,
-// if the group's egress policy (egress.ts) allows its destination. CONNECT
+// if the group's egress policy (policy.ts) allows its destination. CONNECT
 // tunnels for https, absolute-URI requests for plain http. The proxy connects to
 // the address the policy checked, never re-resolving the name, and never adds a
 // credential: that only happens on the model route.
@@ -26,7 +26,8 @@ export interface EgressEvent {
 
 export interface ProxyDeps {
   groupFolder: string;
-  rules: EgressRules;
+  /** The group's rules as its settings say now; null when the chat is no longer registered (nothing is reachable). */
+  rules: EgressRules | null;
   resolve?: Resolver;
   onEvent(e: EgressEvent): void;
   /** The host's own ports and addresses, refused to every sandbox. */
@@ -42,17 +43,19 @@ export interface ProxyDeps {
  * the owner's: the request waits for the answer, and a yes allows exactly that host:port.
  */
 async function decide(deps: ProxyDeps, host: string, port: number): Promise<EgressDecision> {
-  const first = await decideEgress(deps.rules, host, port, deps.resolve, deps.own);
+  const rules = deps.rules;
+  if (!rules) return { allow: false, host, port, reason: 'this chat is no longer registered' };
+  const first = await decideEgress(rules, host, port, deps.resolve, deps.own);
   if (first.allow || !first.askable || !deps.ask) return settled(deps, first);
   // Ask only when a yes could let it through: never for the owner's own machine or network, or a name with no address.
-  const ifYes = await decideEgress(withAnswer(deps.rules, host, port), host, port, deps.resolve, deps.own);
+  const ifYes = await decideEgress(withAnswer(rules, host, port), host, port, deps.resolve, deps.own);
   if (!ifYes.allow && ifYes.ownNetwork) return settled(deps, ifYes);
   if (!ifYes.allow)
     return { ...first, askable: false, reason: `${first.reason} (and ${ifYes.reason}, so the owner was not asked)` };
   const outcome = await deps.ask(host, port);
   if (!outcome.approved) return { allow: false, host, port, reason: `${first.reason}; ${outcome.message}` };
   // Decided again: the name is looked up again, and must still lead to a public address.
-  return settled(deps, await decideEgress(withAnswer(deps.rules, host, port), host, port, deps.resolve, deps.own));
+  return settled(deps, await decideEgress(withAnswer(rules, host, port), host, port, deps.resolve, deps.own));
 }
 
 /** A refusal because it is the owner's own machine or network is told to the owner, plainly (never as a request). */

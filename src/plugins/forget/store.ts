@@ -61,7 +61,11 @@ export interface ForgetReceipt {
 /** instr() on lower(): LIKE would read % and _ in the phrase as wildcards. */
 const has = (col: string) => `instr(lower(COALESCE(${col}, '')), lower(@phrase)) > 0`;
 
-function where(f: ForgetFilter, params: Record<string, unknown>, cols: { chat: string; time?: string; sender?: string; text: string[] }) {
+function where(
+  f: ForgetFilter,
+  params: Record<string, unknown>,
+  cols: { chat: string; time?: string; sender?: string; text: string[] },
+) {
   const parts: string[] = [];
   if (f.chatJids) {
     if (!f.chatJids.length) return null;
@@ -172,7 +176,9 @@ export function forgetQueries(db: DB) {
       const params: Record<string, unknown> = {};
       const w = where(f, params, { chat: 'chat_jid', time: 'created_at', text: ['prompt', 'last_result'] });
       if (!w) return [];
-      return db.prepare(`SELECT id, prompt || ' ' || COALESCE(last_result, '') AS text FROM scheduled_tasks WHERE ${w}`).all(params) as TextMatch[];
+      return db
+        .prepare(`SELECT id, prompt || ' ' || COALESCE(last_result, '') AS text FROM scheduled_tasks WHERE ${w}`)
+        .all(params) as TextMatch[];
     },
     /** A task whose prompt matches is cancelled with its runs: the prompt is what it would run. */
     removeTask(id: string): void {
@@ -213,7 +219,9 @@ export function forgetQueries(db: DB) {
       const params: Record<string, unknown> = {};
       const w = where(f, params, { chat: 'chat_jid', time: 'at', text: ['message'] });
       if (!w) return [];
-      return db.prepare(`SELECT CAST(id AS TEXT) AS id, message AS text FROM errors WHERE ${w}`).all(params) as TextMatch[];
+      return db
+        .prepare(`SELECT CAST(id AS TEXT) AS id, message AS text FROM errors WHERE ${w}`)
+        .all(params) as TextMatch[];
     },
     removeError(id: string): void {
       db.prepare(`DELETE FROM errors WHERE id = ?`).run(Number(id));
@@ -251,12 +259,20 @@ export function forgetQueries(db: DB) {
 
     /** How many messages a sender has kept in a chat. */
     countBySender(chatJid: string, sender: string): number {
-      return (db.prepare(`SELECT COUNT(*) AS n FROM messages WHERE chat_jid = ? AND sender = ?`).get(chatJid, sender) as { n: number }).n;
+      return (
+        db.prepare(`SELECT COUNT(*) AS n FROM messages WHERE chat_jid = ? AND sender = ?`).get(chatJid, sender) as {
+          n: number;
+        }
+      ).n;
     },
     /** The names a sender went by in a chat (for memory lines that mention them). */
     namesOf(chatJid: string, sender: string): string[] {
       return (
-        db.prepare(`SELECT DISTINCT sender_name AS n FROM messages WHERE chat_jid = ? AND sender = ? AND sender_name != ''`).all(chatJid, sender) as {
+        db
+          .prepare(
+            `SELECT DISTINCT sender_name AS n FROM messages WHERE chat_jid = ? AND sender = ? AND sender_name != ''`,
+          )
+          .all(chatJid, sender) as {
           n: string;
         }[]
       ).map((r) => r.n);

@@ -4,7 +4,15 @@
 import { Hono } from 'hono';
 import type { Store } from '../../core/store/index.js';
 import { rollUp } from './pricing.js';
-import type { UsageResponse } from '../../core/api/types.js';
+import type { UsageTotals } from './store.js';
+
+export type UsageRow = UsageTotals & { costUsd: number };
+/** GET /api/usage?days=30: days in the user's time zone; costUsd is an estimate. */
+export interface UsageResponse {
+  byDay: (UsageRow & { day: string })[];
+  byGroup: (UsageRow & { groupFolder: string })[];
+  byTask: (UsageRow & { taskId: string; groupFolder: string })[];
+}
 
 export interface UsageApiDeps {
   store: Pick<Store, 'usage'>;

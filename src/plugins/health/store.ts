@@ -64,7 +64,12 @@ export function usageQueries(db: DB) {
       addError.run(new Date().toISOString(), groupFolder, chatJid, message.slice(0, 2000));
     },
     recentErrors(limit = 20): { at: string; groupFolder: string | null; chatJid: string | null; message: string }[] {
-      return recentErrors.all(limit) as { at: string; groupFolder: string | null; chatJid: string | null; message: string }[];
+      return recentErrors.all(limit) as {
+        at: string;
+        groupFolder: string | null;
+        chatJid: string | null;
+        message: string;
+      }[];
     },
   };
 }

@@ -30,4 +30,3 @@ export function pairingApi(deps: PairingApiDeps): Hono {
 export interface PairingResponse {
   pending: PairingRequest[];
 }
-

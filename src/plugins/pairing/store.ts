@@ -38,20 +38,20 @@ export function pairingQueries(db: DB, now: () => number = Date.now) {
         .all() as PairingRequest[];
     },
     /** A code for this chat: its existing pending one, a new one, or null when too many wait. */
-    request(channel: string, chatJid: string, sender: string, senderName: string): { code: string; isNew: boolean } | null {
+    request(
+      channel: string,
+      chatJid: string,
+      sender: string,
+      senderName: string,
+    ): { code: string; isNew: boolean } | null {
       const pending = this.pending();
       const existing = pending.find((p) => p.chatJid === chatJid);
       if (existing) return { code: existing.code, isNew: false };
       if (pending.length >= MAX_PENDING) return null;
       const code = newCode();
-      db.prepare(`INSERT INTO pairing_requests (code, channel, chat_jid, sender, sender_name, created_at) VALUES (?, ?, ?, ?, ?, ?)`).run(
-        code,
-        channel,
-        chatJid,
-        sender,
-        senderName.slice(0, 100),
-        new Date(now()).toISOString(),
-      );
+      db.prepare(
+        `INSERT INTO pairing_requests (code, channel, chat_jid, sender, sender_name, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(code, channel, chatJid, sender, senderName.slice(0, 100), new Date(now()).toISOString());
       return { code, isNew: true };
     },
     /** Marks a pending, unexpired code approved and returns it; null if there is no such code. */

@@ -148,7 +148,9 @@ export function taskQueries(db: DB) {
     /** Changes the given fields; returns the task as it is now. */
     update(
       id: string,
-      patch: Partial<Pick<ScheduledTask, 'prompt' | 'scheduleType' | 'scheduleValue' | 'contextMode' | 'nextRun' | 'budgetTokens'>>,
+      patch: Partial<
+        Pick<ScheduledTask, 'prompt' | 'scheduleType' | 'scheduleValue' | 'contextMode' | 'nextRun' | 'budgetTokens'>
+      >,
     ): ScheduledTask | undefined {
       const columns: Record<string, string> = {
         prompt: 'prompt',
@@ -161,7 +163,9 @@ export function taskQueries(db: DB) {
       const values = patch as Record<string, unknown>;
       const keys = Object.keys(patch).filter((k) => k in columns && values[k] !== undefined);
       if (keys.length) {
-        db.prepare(`UPDATE scheduled_tasks SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')} WHERE id = @id`).run({
+        db.prepare(
+          `UPDATE scheduled_tasks SET ${keys.map((k) => `${columns[k]} = @${k}`).join(', ')} WHERE id = @id`,
+        ).run({
           ...Object.fromEntries(keys.map((k) => [k, values[k]])),
           id,
         });
@@ -204,7 +208,13 @@ export function taskQueries(db: DB) {
     /** Ends a run: claim released, schedule moved on, outcome recorded, in one transaction. */
     finish(
       id: string,
-      f: { lastRun: string; lastResult: string | null; nextRun: string | null; status?: TaskStatus; statusReason?: string | null },
+      f: {
+        lastRun: string;
+        lastResult: string | null;
+        nextRun: string | null;
+        status?: TaskStatus;
+        statusReason?: string | null;
+      },
     ): void {
       const row = { id, lastRun: f.lastRun, lastResult: f.lastResult, nextRun: f.nextRun };
       if (f.status) finishWithStatus.run({ ...row, status: f.status, statusReason: f.statusReason ?? null });

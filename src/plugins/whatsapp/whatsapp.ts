@@ -33,7 +33,12 @@ import type {
 } from '../../core/types.js';
 import type { SendOptions } from '../../core/types.js';
 import { formatBytes } from '../../core/channels/bounded.js';
-import { MediaRefused, REFUSED_NOTE, saveMedia as storeMedia, type MediaSource } from '../../core/channels/media-store.js';
+import {
+  MediaRefused,
+  REFUSED_NOTE,
+  saveMedia as storeMedia,
+  type MediaSource,
+} from '../../core/channels/media-store.js';
 import { splitText } from '../../core/channels/text.js';
 import { convertMessage, inboxFileName, type Converted } from './messages.js';
 import { isWhatsAppJid } from './jids.js';

@@ -17,8 +17,10 @@ import {
   type Outcome,
 } from '../../../src/plugins/approvals/approvals.js';
 import { homePaths } from '../../../src/core/config/home.js';
+import { noApprover, type Approver } from '../../../src/core/ask.js';
 import { createGateway, type EndpointHandlers, type Identity } from '../../../src/core/gateway/gateway.js';
-import { egressRules } from '../../../src/plugins/egress/policy.js';
+import { createEgress } from '../../../src/plugins/egress/index.js';
+import { ownPorts, type Resolver } from '../../../src/plugins/egress/policy.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { CODE_ALPHABET, approvalQueries } from '../../../src/plugins/approvals/store.js';
 import { openDatabase } from '../../../src/core/store/db.js';
@@ -74,6 +76,34 @@ function setup(
   /** The next message the owner is sent (an event, not a poll). */
   const nextPost = () => new Promise<string>((r) => listeners.push(r));
   return { store, approvals, posted, nextPost };
+}
+/** A gateway whose sandbox network is the egress plugin's, asking the owner through these approvals. */
+function gatewayAsking(store: Store, approvals: ReturnType<typeof createApprovals>, resolve: Resolver) {
+  const approver: Pick<Approver, 'check' | 'noteOwnNetwork'> = {
+    check: approvals.check,
+    noteOwnNetwork: (group, target) => {
+      const i = target.lastIndexOf(':');
+      const identity: Identity = { groupFolder: group.folder, chatJid: group.jid, isMain: group.isMain, taskId: null };
+      approvals.forGateway.ownNetwork(identity, target.slice(0, i), Number(target.slice(i + 1)));
+    },
+  };
+  const own = new Set<number>();
+  return createGateway({
+    upstream: 'http://127.0.0.1:9',
+    credential: () => null,
+    logger: silentLogger(),
+    ownPorts: own,
+    hooks: [
+      createEgress({
+        groupOf: (jid) => store.groups.get(jid),
+        approver,
+        own: ownPorts(own),
+        resolve,
+        logger: silentLogger(),
+      }),
+    ],
+    approver: noApprover,
+  });
 }
 const codeOf = (text: string) => /code ([A-Z2-9]{4})/.exec(text)![1];
 const rm = {
@@ -218,20 +248,11 @@ test('the egress proxy holds a host off the list until the owner answers: yes go
     ...store.groups.get('local:fam')!,
     sandbox: { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${port}`] },
   });
-  const gw = createGateway({
-    upstream: 'http://127.0.0.1:9',
-    credential: () => null,
-    recordUsage: () => {},
-    logger: silentLogger(),
-    approvals: approvals.forGateway,
-    resolve: async (h) => (h === 'shop.test' ? ['127.0.0.1'] : []),
-  });
+  const gw = gatewayAsking(store, approvals, async (h) => (h === 'shop.test' ? ['127.0.0.1'] : []));
   const identity: Identity = { groupFolder: 'fam', chatJid: 'local:fam', isMain: false, taskId: null };
   const handlers = {} as EndpointHandlers;
   const sock = path.join(home, 'gw.sock');
-  const ep = await gw.openEndpoint(sock, identity, handlers, {
-    egress: () => egressRules(store.groups.get('local:fam')!.sandbox),
-  });
+  const ep = await gw.openEndpoint(sock, identity, handlers);
   const get = () =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(
@@ -345,19 +366,11 @@ test('after a "no" the chat waits before asking again, longer each time it keeps
 test("the proxy never asks about the owner's own machine or network, and tells the owner plainly", async () => {
   const { store, approvals, posted, nextPost } = setup(2_000, { summaryMs: 20 });
   store.groups.update({ ...store.groups.get('local:fam')!, sandbox: { egress: 'allowlist' } });
-  const gw = createGateway({
-    upstream: 'http://127.0.0.1:9',
-    credential: () => null,
-    recordUsage: () => {},
-    logger: silentLogger(),
-    approvals: approvals.forGateway,
-    resolve: async (h) => ({ 'nas.test': ['192.168.1.20'], 'rebind.test': ['127.0.0.1'] })[h] ?? [],
-  });
+  const dns: Record<string, string[]> = { 'nas.test': ['192.168.1.20'], 'rebind.test': ['127.0.0.1'] };
+  const gw = gatewayAsking(store, approvals, async (h) => dns[h] ?? []);
   const identity: Identity = { groupFolder: 'fam', chatJid: 'local:fam', isMain: false, taskId: null };
   const sock = path.join(home, 'gw-own.sock');
-  const ep = await gw.openEndpoint(sock, identity, {} as EndpointHandlers, {
-    egress: () => egressRules(store.groups.get('local:fam')!.sandbox),
-  });
+  const ep = await gw.openEndpoint(sock, identity, {} as EndpointHandlers);
   const get = (target: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = http.request(

@@ -3,7 +3,12 @@ import fs from 'node:fs';
 import { expect, test } from 'vitest';
 import { checkBrowser } from '../../../src/cli/doctor-checks.js';
 import { loadConfig } from '../../../src/core/config/config.js';
-import { AGENT_BROWSER_INSIDE, browserSetup, chromiumArgs, hostChromium } from '../../../src/plugins/browser/browser.js';
+import {
+  AGENT_BROWSER_INSIDE,
+  browserSetup,
+  chromiumArgs,
+  hostChromium,
+} from '../../../src/plugins/browser/browser.js';
 import { makeHome } from '../../support/harness.js';
 
 test('Chromium runs headless without its own sandbox or background traffic, every request through the egress proxy', () => {

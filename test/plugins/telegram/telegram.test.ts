@@ -24,7 +24,13 @@ import { telegramPlugin, telegramSettings } from '../../../src/plugins/telegram/
 import { loadConfig } from '../../../src/core/config/config.js';
 import { ensureHome, homePaths } from '../../../src/core/config/home.js';
 import type { Store } from '../../../src/core/store/index.js';
-import { RateLimitedError, type Channel, type ChannelState, type ChatInfo, type Message } from '../../../src/core/types.js';
+import {
+  RateLimitedError,
+  type Channel,
+  type ChannelState,
+  type ChatInfo,
+  type Message,
+} from '../../../src/core/types.js';
 import {
   ALICE,
   BOB,
