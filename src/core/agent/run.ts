@@ -1,6 +1,5 @@
-// Running agents for the group queue: one job in a group's sandbox, tracked
-// in `agents` (follow-ups, status, shutdown), refused up front when it could
-// only fail (no runtime, no credential, a full disk).
+// Running agents for the group queue: tracked in `agents` (follow-ups, status, shutdown), and refused up front
+// when a run could only fail (no runtime, no credential, a full disk).
 import { AgentFailure, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
 import type { AgentJob, RunAgent } from '../conversation/turn.js';
 import { conversationJob, pendingFor, type ConversationDeps } from '../conversation/conversation.js';
@@ -13,7 +12,7 @@ export interface AgentRunnerDeps {
   runtime: SandboxRuntime | null;
   runtimeProblems: readonly string[];
   hasCredential: boolean;
-  /** Why this group's agent may not start now (a full disk), or null. */
+  /** Why this group's agent may not start now, or null. */
   refuse(group: RegisteredGroup): string | null;
   afterRun(group: RegisteredGroup): void;
   store: Store;
@@ -25,22 +24,16 @@ export type AgentRunner = (group: RegisteredGroup, job: AgentJob, onLive?: (live
 export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
   const { runtime, store, agents } = deps;
   return async (group, agentJob, onLive) => {
+    const fail = (why: string, userMessage: string) => new AgentFailure(why, userMessage, false, false);
     if (!runtime)
-      throw new AgentFailure(
+      throw fail(
         'no sandbox runtime',
         deps.runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available',
-        false,
-        false,
       );
     if (!deps.hasCredential)
-      throw new AgentFailure(
-        'no credential',
-        'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)',
-        false,
-        false,
-      );
+      throw fail('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)');
     const refused = deps.refuse(group);
-    if (refused) throw new AgentFailure(`refused: ${refused}`, refused, false, false);
+    if (refused) throw fail(`refused: ${refused}`, refused);
     const live = startAgent({ ...deps.agent, runtime }, group, agentJob);
     if (!live) return;
     agents.set(group.jid, live);
@@ -48,10 +41,8 @@ export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
     try {
       await live.done;
     } catch (err) {
-      if (err instanceof AgentFailure && err.sessionNotFound) {
-        // The session cannot be resumed; the retry starts a fresh one.
-        store.groups.clearSession(group.folder);
-      }
+      // The session cannot be resumed; the retry starts a fresh one.
+      if (err instanceof AgentFailure && err.sessionNotFound) store.groups.clearSession(group.folder);
       throw err;
     } finally {
       if (agents.get(group.jid) === live) agents.delete(group.jid);
@@ -67,7 +58,7 @@ export interface JobRunnerDeps {
   runTask(taskId: string, runAgent: RunAgent): Promise<void>;
 }
 
-/** The queue's `run`: a task run or a conversation for one chat; 'again' when follow-ups were left for the next run. */
+/** The queue's `run`; 'again' when follow-ups were left for the next run. */
 export function createJobRunner(deps: JobRunnerDeps): (jid: string, job: Job) => Promise<void | 'again'> {
   const { store, conversation } = deps;
   return async (jid, job) => {
@@ -81,7 +72,7 @@ export function createJobRunner(deps: JobRunnerDeps): (jid: string, job: Job) =>
   };
 }
 
-/** After the last retry: the chat hears why, and the messages stay for the next try. Answers what it was told. */
+/** After the last retry the chat hears why; its messages stay for the next try. Answers what it was told. */
 export function tellGaveUp(store: Store, jid: string, err: unknown, tries: number): string {
   const why = err instanceof AgentFailure ? err.userMessage : 'something went wrong';
   const text = `⚠️ I couldn't answer: ${why}.${tries > 1 ? ` I tried ${tries} times.` : ''} Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;

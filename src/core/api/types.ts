@@ -1,6 +1,4 @@
-// The shapes the local API answers with, shared by the server routes (which
-// are checked against them) and the CLI (which reads them). Types only: the
-// CLI imports nothing of the server at run time.
+// What the local API answers, shared by its routes and the CLI; types only, so the CLI loads nothing of the server.
 import type { PluginInfo } from '../channels/plugin.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
 
@@ -57,7 +55,7 @@ export interface StatusResponse {
   problems: string[];
   credential: boolean;
   channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
-  /** working: in a turn; otherwise idle, waiting for a follow-up. */
+  /** working: in a turn, else idle awaiting a follow-up. */
   agents: {
     jid: string;
     folder: string;
@@ -65,15 +63,15 @@ export interface StatusResponse {
     startedAt: string;
     tool: string | null;
     working: boolean;
-    /** Sub-agents (agent teams) at work in that sandbox now. */
+    /** Agent-team members at work now. */
     subagents?: { id: string; type: string; startedAt: string }[];
   }[];
   queue: { active: number; waiting: number };
   groups: number;
   lastError: { at: string; message: string; chatJid: string | null } | null;
-  /** The model API's current problem; null once a model call succeeds. */
+  /** null once a model call succeeds. */
   modelError?: { at: string; kind: 'auth' | 'unavailable'; status: number | null; message: string; fix: string } | null;
-  /** Every channel plugin, set up or not, with how to set it up and link it. */
+  /** Every channel plugin, set up or not. */
   plugins: PluginInfo[];
 }
 

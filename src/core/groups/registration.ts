@@ -1,5 +1,4 @@
-// Registering and unregistering chats, with every check in one place: the API,
-// the CLI and the main group's tools all go through here.
+// Registering and unregistering chats, every check in one place: the API, the CLI and the main chat's tools.
 import fs from 'node:fs';
 import { ensureGroupFolder, folderProblem, type HomePaths } from '../config/home.js';
 import { defaultTrigger } from '../conversation/router.js';
@@ -16,49 +15,44 @@ export interface RegisterInput {
   sandbox?: SandboxSettings;
 }
 
-/** Why a change was refused when it is not the input's fault: the API answers 409 or 404 for these, 400 otherwise. */
+/** The API answers 409 or 404 for these, 400 otherwise. */
 export type Refusal = 'conflict' | 'not_found';
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: Refusal };
+
+const fail = (error: string, code?: Refusal): Result<never> =>
+  code ? { ok: false, error, code } : { ok: false, error };
 
 export function registerGroup(
   deps: { store: Store; paths: HomePaths; assistantName: string },
   input: RegisterInput,
 ): Result<RegisteredGroup> {
   const { jid, name, folder } = input;
-  if (typeof jid !== 'string' || !/^[^\s]{3,200}$/.test(jid) || (!jid.includes(':') && !jid.includes('@'))) {
-    return { ok: false, error: 'jid must be a chat id such as local:family, tg:123456 or 12345@g.us.' };
-  }
-  if (typeof name !== 'string' || !name.trim() || name.length > 200)
-    return { ok: false, error: 'name must be 1-200 characters.' };
+  if (typeof jid !== 'string' || !/^[^\s]{3,200}$/.test(jid) || (!jid.includes(':') && !jid.includes('@')))
+    return fail('jid must be a chat id such as local:family, tg:123456 or 12345@g.us.');
+  if (typeof name !== 'string' || !name.trim() || name.length > 200) return fail('name must be 1-200 characters.');
   const problem = folderProblem(folder);
-  if (problem) return { ok: false, error: problem };
-  if (folder === 'main') return { ok: false, error: 'Folder "main" belongs to the main group; choose another.' };
-  const trigger =
-    input.trigger === undefined || input.trigger === null || input.trigger === ''
-      ? defaultTrigger(deps.assistantName)
-      : input.trigger;
-  if (typeof trigger !== 'string' || trigger.trim().length === 0 || trigger.length > 100 || /[\r\n]/.test(trigger)) {
-    return { ok: false, error: 'trigger must be 1-100 characters on one line.' };
-  }
+  if (problem) return fail(problem);
+  if (folder === 'main') return fail('Folder "main" belongs to the main group; choose another.');
+  const trigger = (input.trigger ?? '') === '' ? defaultTrigger(deps.assistantName) : input.trigger;
+  if (typeof trigger !== 'string' || trigger.trim().length === 0 || trigger.length > 100 || /[\r\n]/.test(trigger))
+    return fail('trigger must be 1-100 characters on one line.');
   if (input.requiresTrigger !== undefined && typeof input.requiresTrigger !== 'boolean')
-    return { ok: false, error: 'requiresTrigger must be true or false.' };
-  if (deps.store.groups.get(jid)) return { ok: false, error: `${jid} is already registered.`, code: 'conflict' };
+    return fail('requiresTrigger must be true or false.');
+  if (deps.store.groups.get(jid)) return fail(`${jid} is already registered.`, 'conflict');
   if (deps.store.groups.byFolder(folder as string))
-    return { ok: false, error: `Folder "${folder}" is already used by another group.`, code: 'conflict' };
-  let dir: string;
+    return fail(`Folder "${folder}" is already used by another group.`, 'conflict');
   try {
-    dir = ensureGroupFolder(deps.paths, folder as string, name.trim());
+    ensureGroupFolder(deps.paths, folder as string, name.trim());
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC')
-      return {
-        ok: false,
-        error: `The disk holding groups/ is full: could not create groups/${folder}. Free some space and try again.`,
-      };
+      return fail(
+        `The disk holding groups/ is full: could not create groups/${folder}. Free some space and try again.`,
+      );
     if (code === 'EROFS' || code === 'EACCES')
-      return { ok: false, error: `groups/ is not writable (${code}): could not create groups/${folder}.` };
-    return { ok: false, error: (err as Error).message };
+      return fail(`groups/ is not writable (${code}): could not create groups/${folder}.`);
+    return fail((err as Error).message);
   }
   const group: RegisteredGroup = {
     jid,
@@ -73,53 +67,45 @@ export function registerGroup(
   try {
     deps.store.groups.insert(group);
   } catch (err) {
-    return { ok: false, error: `Could not register: ${(err as Error).message}` };
+    return fail(`Could not register: ${(err as Error).message}`);
   }
-  void dir;
   return { ok: true, value: group };
 }
 
 export function unregisterGroup(deps: { store: Store }, jid: unknown): Result<RegisteredGroup> {
-  if (typeof jid !== 'string') return { ok: false, error: 'jid is required.' };
+  if (typeof jid !== 'string') return fail('jid is required.');
   const group = deps.store.groups.get(jid);
-  if (!group) return { ok: false, error: `${jid} is not registered.`, code: 'not_found' };
-  if (group.isMain) return { ok: false, error: 'The main group cannot be unregistered.' };
+  if (!group) return fail(`${jid} is not registered.`, 'not_found');
+  if (group.isMain) return fail('The main group cannot be unregistered.');
   deps.store.groups.remove(jid);
   return { ok: true, value: group };
 }
+
+const mainChat = (jid: string, name: string, folder: string, assistantName: string): RegisteredGroup => ({
+  jid,
+  name,
+  folder,
+  trigger: defaultTrigger(assistantName),
+  requiresTrigger: false,
+  isMain: true,
+  sandbox: {},
+  addedAt: new Date().toISOString(),
+});
 
 /** First start: the local main chat, so a fresh install can talk before any phone is linked. */
 export function ensureMainGroup(deps: { store: Store; paths: HomePaths; assistantName: string }): void {
   if (deps.store.groups.main()) return;
   fs.mkdirSync(`${deps.paths.groups}/main`, { recursive: true });
-  deps.store.groups.insert({
-    jid: 'local:main',
-    name: 'Main',
-    folder: 'main',
-    trigger: defaultTrigger(deps.assistantName),
-    requiresTrigger: false,
-    isMain: true,
-    sandbox: {},
-    addedAt: new Date().toISOString(),
-  });
+  deps.store.groups.insert(mainChat('local:main', 'Main', 'main', deps.assistantName));
 }
 
-/** Once a channel knows the user's own "message yourself" chat (WhatsApp), that chat is a main chat too. */
+/** Once a channel knows the user's "message yourself" chat (WhatsApp), that chat is a main chat too. */
 export function registerSelfChat(
   deps: { store: Store; assistantName: string; logger: Logger },
   ch: Pick<Channel, 'name' | 'selfJid'>,
 ): void {
   const self = ch.selfJid?.();
   if (!self || deps.store.groups.get(self)) return;
-  deps.store.groups.insert({
-    jid: self,
-    name: `${ch.name} self-chat`,
-    folder: `main-${ch.name}`.slice(0, 64),
-    trigger: `@${deps.assistantName}`,
-    requiresTrigger: false,
-    isMain: true,
-    sandbox: {},
-    addedAt: new Date().toISOString(),
-  });
+  deps.store.groups.insert(mainChat(self, `${ch.name} self-chat`, `main-${ch.name}`.slice(0, 64), deps.assistantName));
   deps.logger.info({ jid: self }, 'registered the self-chat as a main chat');
 }

@@ -1,6 +1,5 @@
-// Every stored message (received or sent) goes out to live listeners (the
-// chat API's stream) and is full-text indexed in batches shortly after, off
-// the ingest path.
+// Every stored message goes to live listeners (the chat API's stream) and is full-text indexed in batches
+// shortly after, off the ingest path.
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
@@ -31,9 +30,7 @@ export function createMessageFeed(deps: { store: Store; logger: Logger; indexDel
     },
     subscribe(listener: (m: StoredMessage) => void): () => void {
       listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
+      return () => void listeners.delete(listener);
     },
     stop(): void {
       if (indexTimer) clearTimeout(indexTimer);

@@ -1,7 +1,5 @@
-// A message from a channel, step by step: validate → sender allowlist → the
-// steps' keep checks (consent) → store → the steps' say (pairing, the owner's
-// approval answers) → trigger → wake the live agent or enqueue. Features plug in
-// as InboundSteps, in the order the host lists them; this file names none of them.
+// A message from a channel: validate → sender allowlist → steps' keep → store → steps' route → trigger →
+// wake the live agent or enqueue. Features plug in as InboundSteps; this file names none of them.
 import { callsAssistant, type ConversationDeps } from '../conversation/conversation.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
@@ -11,22 +9,20 @@ import type { SenderAllowlist } from './sender-allowlist.js';
 
 export const MAX_INBOUND_TEXT = 4 * 1024 * 1024;
 
-/** What became of one inbound message. */
 export type InboundDecision =
   'invalid' | 'dropped' | 'duplicate' | 'stored' | 'pairing' | 'approved' | 'answered' | 'enqueued' | 'woke';
 
-/** Where a message came from: the local channel (the owner's own API/CLI) or a platform. */
+/** isLocal: the owner's own API/CLI. */
 export interface Source {
   name: string;
   isLocal: boolean;
 }
 
-/** A feature's part in receiving: whether to keep a message at all, and its say once it is stored. */
 export interface InboundStep {
   name: string;
-  /** False: not stored at all (checked after the sender allowlist). */
+  /** False: not stored at all. */
   keep?(msg: Message): boolean;
-  /** A decision ends routing with it (the step handled the message); null passes it on. */
+  /** A decision ends routing (the step handled it); null passes it on. */
   route?(msg: StoredMessage, group: RegisteredGroup | undefined, source: Source): InboundDecision | null;
 }
 
@@ -34,18 +30,16 @@ export interface InboundDeps {
   store: Store;
   logger: Logger;
   conversation: ConversationDeps;
-  /** The features' steps, in order. */
   steps?: readonly InboundStep[];
   senders: Pick<SenderAllowlist, 'keeps'>;
-  /** A stored message for live listeners and the index. */
   emit(msg: StoredMessage): void;
-  /** New messages for a running agent: false if there is none or it is closing. */
+  /** False if no agent is running or it is closing. */
   wake(jid: string): boolean;
   enqueue(jid: string): void;
   onRouted?(msg: Message, decision: InboundDecision): void;
 }
 
-/** A well-formed message (text cut at 4 MB), or null for one no channel should send. */
+/** The message (text cut at 4 MB), or null for one no channel should send. */
 export function validate(msg: Message): Message | null {
   if (!msg || typeof msg.id !== 'string' || !msg.id || typeof msg.chatJid !== 'string' || typeof msg.text !== 'string')
     return null;
@@ -54,32 +48,29 @@ export function validate(msg: Message): Message | null {
   return msg;
 }
 
-/** Keep it at all? Not the platform's echo of our own reply, nor a sender the allowlist drops. */
 export function admit(deps: Pick<InboundDeps, 'senders'>, msg: Message, source: Source): boolean {
-  // The echo of a reply we sent: delivery already recorded it.
+  // The platform's echo of a reply we sent: delivery already recorded it.
   if (msg.fromAssistant && !source.isLocal) return false;
   return msg.fromMe || deps.senders.keeps(msg.chatJid, msg.sender);
 }
 
-/** Stores it; null for a duplicate event. */
+/** null for a duplicate. */
 export function storeMessage(store: Store, msg: Message, source: Source): StoredMessage | null {
   const seq = store.messages.insert(msg, source.name);
   return seq === null ? null : { ...msg, seq };
 }
 
-/** Does it call the assistant (addressed to it, by someone allowed to)? */
 export function triggers(conversation: ConversationDeps, group: RegisteredGroup, msg: StoredMessage): boolean {
   return !msg.fromAssistant && callsAssistant(conversation, group, msg);
 }
 
-/** The chat's live agent takes it as a follow-up, or the chat waits its turn in the queue. */
+/** The live agent takes it as a follow-up, or the chat waits its turn. */
 export function dispatch(deps: Pick<InboundDeps, 'wake' | 'enqueue'>, jid: string): 'woke' | 'enqueued' {
   if (deps.wake(jid)) return 'woke';
   deps.enqueue(jid);
   return 'enqueued';
 }
 
-/** Everything after storing: what the stored message leads to. */
 export function route(deps: InboundDeps, msg: StoredMessage, source: Source): InboundDecision {
   deps.emit(msg);
   const group = deps.store.groups.get(msg.chatJid);
@@ -91,8 +82,10 @@ export function route(deps: InboundDeps, msg: StoredMessage, source: Source): In
   return dispatch(deps, group.jid);
 }
 
+type Received = { seq: number | null; decision: InboundDecision };
+
 export function createInbound(deps: InboundDeps) {
-  const decide = (msg: Message, source: Source): { seq: number | null; decision: InboundDecision } => {
+  const decide = (msg: Message, source: Source): Received => {
     const valid = validate(msg);
     if (!valid) {
       deps.logger.warn({ channel: source.name }, 'dropped a malformed message from the channel');
@@ -116,8 +109,8 @@ export function createInbound(deps: InboundDeps) {
     }
   };
   return {
-    /** Takes one message from a channel; answers its seq if it was stored, and what became of it. */
-    receive(msg: Message, source: Source): { seq: number | null; decision: InboundDecision } {
+    /** seq: null when not stored. */
+    receive(msg: Message, source: Source): Received {
       const out = decide(msg, source);
       try {
         deps.onRouted?.(msg, out.decision);

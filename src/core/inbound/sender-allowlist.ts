@@ -1,11 +1,7 @@
-// Who may trigger the assistant in which chat, and whether other people's
-// messages are kept as context or dropped. Lives outside the home, in
-// ~/.config/nanoclaw/sender-allowlist.json, and is re-read when it changes:
-//
+// Who may trigger the assistant in which chat, and whether others' messages are kept as context or dropped.
+// ~/.config/nanoclaw/sender-allowlist.json, re-read when it changes; missing: everyone, everything kept.
 //   { "default": { "allow": "*", "others": "context" },
 //     "chats": { "12345@g.us": { "allow": ["447700900123@s.whatsapp.net"], "others": "drop" } } }
-//
-// A missing file means everyone may trigger and everything is kept.
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -20,9 +16,8 @@ export type SenderRule = z.infer<typeof rule>;
 
 export interface SenderAllowlist {
   canTrigger(chatJid: string, sender: string): boolean;
-  /** Keep a message from a sender who may not trigger? */
   keeps(chatJid: string, sender: string): boolean;
-  /** The last load problem, if the file is broken (then everything is allowed as before). */
+  /** Why the file is broken, if it is. */
   problem(): string | null;
 }
 
@@ -46,14 +41,10 @@ export function loadSenderAllowlist(configDir: string): SenderAllowlist {
     const m = st ? st.mtimeMs : 0;
     if (m === mtime) return parsed;
     mtime = m;
-    if (!st) {
-      parsed = { chats: {} };
-      problem = null;
-      return parsed;
-    }
+    problem = null;
+    if (!st) return (parsed = { chats: {} });
     try {
       parsed = schema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
-      problem = null;
     } catch (err) {
       // A broken file must not silently open chats that were closed: deny triggers from anyone not the owner.
       problem = `${file} is not valid (${(err as Error).message.slice(0, 200)}); fix it — until then only your own messages trigger the assistant.`;

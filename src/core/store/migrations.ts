@@ -1,6 +1,5 @@
-// Versioned schema. Each entry runs once, in order, inside a transaction;
-// `PRAGMA user_version` records how far a database has come. Never edit a
-// shipped entry: add a new one.
+// Versioned schema: each entry runs once, in order, in a transaction; `PRAGMA user_version` says how far a
+// database has come. Never edit a shipped entry: add a new one.
 export const migrations: string[] = [
   // 1: the whole first schema.
   `
@@ -153,8 +152,7 @@ export const migrations: string[] = [
   CREATE INDEX usage_at ON usage (at);
   CREATE INDEX usage_task_at ON usage (task_id, at);
   `,
-  // 3: full-text indexing moves out of the insert path (it halved ingest);
-  // rows are indexed in batches, and always before a search runs.
+  // 3: full-text indexing leaves the insert path (it halved ingest): batches, and always before a search.
   `
   DROP TRIGGER messages_ai;
   DROP TRIGGER messages_ad;
@@ -165,14 +163,12 @@ export const migrations: string[] = [
     INSERT INTO messages_fts (messages_fts, rowid, text, sender_name) VALUES ('delete', old.seq, old.text, old.sender_name);
   END;
   `,
-  // 4: how a channel said the assistant was addressed (a mention of its account, a
-  // reply to it), kept beside the text so the text stays what the sender wrote.
+  // 4: how the channel said the assistant was addressed, beside the text so the text stays what was written.
   `
   ALTER TABLE messages ADD COLUMN mentions_assistant INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE messages ADD COLUMN replies_to_assistant INTEGER NOT NULL DEFAULT 0;
   `,
-  // 5: memory you control: who asked not to be remembered in which chat, and
-  // the receipts of what was forgotten (counts and places, never the content).
+  // 5: who asked not to be remembered where, and receipts of what was forgotten (never the content).
   `
   CREATE TABLE consent_opt_outs (
     chat_jid TEXT NOT NULL,
@@ -192,7 +188,7 @@ export const migrations: string[] = [
     remaining TEXT NOT NULL DEFAULT '[]'
   );
   `,
-  // 6: a file the agent sends with a message (send_message with file), sent with the text as its caption.
+  // 6: a file sent with a message (send_message with file), the text as its caption.
   `
   ALTER TABLE outbox ADD COLUMN media_path TEXT;
   `,
@@ -217,12 +213,11 @@ export const migrations: string[] = [
   CREATE INDEX approval_status ON approval_requests (status, created_at);
   CREATE INDEX approval_code ON approval_requests (code);
   `,
-  // 8: buttons under an outgoing message (JSON [{ label, action }]), for channels that show them.
+  // 8: buttons under an outgoing message (JSON [{ label, action }]).
   `
   ALTER TABLE outbox ADD COLUMN buttons TEXT;
   `,
-  // 9: when a send of an outbox item started, set before the platform is asked:
-  // a restart then knows the platform may have it already.
+  // 9: set before the platform is asked, so a restart knows the platform may have it already.
   `
   ALTER TABLE outbox ADD COLUMN sending_at TEXT;
   `,

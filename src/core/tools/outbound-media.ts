@@ -1,12 +1,10 @@
-// A file the agent asks to send (send_message with `file`): a path inside its
-// own group folder, checked when the call arrives and copied at once into a
-// host-only folder, so what delivery sends later is what was checked, whatever
-// the agent does to its folder afterwards.
+// A file send_message sends: checked when the call arrives and copied at once to a host-only folder,
+// so what delivery sends later is what was checked, whatever the agent does to its folder afterwards.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The largest file send_message takes (Telegram's bot upload limit for photos is 10 MB, documents 50 MB). */
+/** Telegram's bot upload limit is 10 MB for photos, 50 MB for documents. */
 export const MAX_OUTBOUND_FILE_BYTES = 20 * 1024 * 1024;
 
 const MIME: Record<string, string> = {
@@ -23,45 +21,36 @@ export const mimeTypeFor = (name: string): string =>
   MIME[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
 
 const within = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
+const no = (error: string) => ({ ok: false as const, error });
 
-/**
- * Copies `file` (relative to the group folder, or absolute under
- * /workspace/group) into `outDir`; answers the copy's path, or why not.
- */
+/** Copies `file` (relative to the group folder, or under /workspace/group) into `outDir`. */
 export function takeOutboundFile(
   groupDir: string,
   file: string,
   outDir: string,
 ): { ok: true; path: string; fileName: string } | { ok: false; error: string } {
   const rel = file.startsWith('/workspace/group/') ? file.slice('/workspace/group/'.length) : file;
-  if (path.isAbsolute(rel))
-    return { ok: false, error: `"${file}" is outside this chat's folder: give a path inside /workspace/group.` };
+  const outside = `"${file}" is outside this chat's folder: give a path inside /workspace/group.`;
+  if (path.isAbsolute(rel)) return no(outside);
   const root = fs.realpathSync(groupDir);
   const wanted = path.resolve(root, rel);
-  if (!within(root, wanted))
-    return { ok: false, error: `"${file}" is outside this chat's folder: give a path inside /workspace/group.` };
+  if (!within(root, wanted)) return no(outside);
   let fd: number;
   try {
-    // Non-blocking: a FIFO put there must not hang the host; no-follow: the last part must be the file itself.
+    // Non-blocking: a FIFO must not hang the host; no-follow: the last part must be the file itself.
     fd = fs.openSync(wanted, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return {
-      ok: false,
-      error: code === 'ENOENT' ? `No file "${file}" in this chat's folder.` : `Cannot read "${file}" (${code}).`,
-    };
+    return no(code === 'ENOENT' ? `No file "${file}" in this chat's folder.` : `Cannot read "${file}" (${code}).`);
   }
   try {
     // Where the open really landed (a directory on the way may have been a link): it must still be inside.
     const real = process.platform === 'linux' ? fs.readlinkSync(`/proc/self/fd/${fd}`) : fs.realpathSync(wanted);
-    if (!within(root, real)) return { ok: false, error: `"${file}" leads outside this chat's folder.` };
+    if (!within(root, real)) return no(`"${file}" leads outside this chat's folder.`);
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { ok: false, error: `"${file}" is not a regular file.` };
+    if (!st.isFile()) return no(`"${file}" is not a regular file.`);
     if (st.size > MAX_OUTBOUND_FILE_BYTES)
-      return {
-        ok: false,
-        error: `"${file}" is ${Math.ceil(st.size / 1024 / 1024)} MB; the most send_message takes is 20 MB.`,
-      };
+      return no(`"${file}" is ${Math.ceil(st.size / 1024 / 1024)} MB; the most send_message takes is 20 MB.`);
     const data = Buffer.alloc(st.size);
     let read = 0;
     while (read < st.size) {

@@ -1,8 +1,5 @@
-// The tool registry. Each nanoclaw tool is declared once: its definition (name,
-// schema, main chat only; runner/tool-definitions.ts, which the runner shows the
-// model), what of a call needs the owner's yes, and its handler. Dispatch,
-// argument parsing, the main-only rule and "ask me first" follow from the
-// declaration here, so no handler restates them.
+// Each nanoclaw tool is declared once (definition, approval, handler); parsing, the main-only rule and
+// "ask me first" follow from the declaration, so no handler restates them.
 import type { z } from 'zod';
 import type { Action } from '../ask.js';
 import type { Identity } from '../gateway/gateway.js';
@@ -12,7 +9,7 @@ import { refuse } from './answer.js';
 
 type Args<S extends z.ZodRawShape> = z.output<z.ZodObject<S>>;
 
-/** What the owner must approve before this call runs, or null when this call needs nothing. */
+/** What the owner must approve before this call runs, or null. */
 export type ApprovalOf<S extends z.ZodRawShape> = (identity: Identity, args: Args<S>) => Omit<Action, 'reason'> | null;
 
 export interface HostTool {
@@ -21,7 +18,6 @@ export interface HostTool {
   handle(identity: Identity, args: unknown): ToolAnswer | Promise<ToolAnswer>;
 }
 
-/** Declares a tool: its definition, its handler (given parsed arguments) and, optionally, the approval it needs. */
 export function tool<S extends z.ZodRawShape>(
   def: ToolDefinition<S>,
   handle: (identity: Identity, args: Args<NoInfer<S>>) => ToolAnswer | Promise<ToolAnswer>,
@@ -36,7 +32,7 @@ export function tool<S extends z.ZodRawShape>(
 
 export interface RegistryDeps {
   tools: readonly HostTool[];
-  /** The owner's answer to an action a tool declared: null to go ahead, or why not. */
+  /** null to go ahead, or why not. */
   approve?(identity: Identity, action: Omit<Action, 'reason'>): Promise<string | null>;
 }
 
