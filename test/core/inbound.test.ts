@@ -10,6 +10,7 @@ import { registerGroup } from '../../src/core/groups/registration.js';
 import { createInbound, MAX_INBOUND_TEXT, type InboundDecision, type Source } from '../../src/core/inbound/receive.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { pairingStep } from '../../src/plugins/pairing/pairing.js';
+import { CHANNELS } from '../../src/plugins/index.js';
 import { createOwnerNotice } from '../../src/core/delivery/owner-notice.js';
 import { ensureMainGroup } from '../../src/core/groups/registration.js';
 import { openStore } from '../../src/host.js';
@@ -52,6 +53,7 @@ function setup(opts: { live?: string[] } = {}) {
         logger,
         notifyOwner: createOwnerNotice(store, []),
         conversation,
+        plugins: CHANNELS,
       }),
     ],
     emit: () => {},

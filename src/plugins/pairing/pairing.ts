@@ -106,13 +106,13 @@ export function approveInChat(
 
 /** Pairing as an inbound step: a code for a stranger in a direct chat, or "approve CODE" in a main chat. */
 export function pairingStep(
-  deps: PairingDeps & { conversation: ConversationDeps; plugins?: readonly ChannelPlugin[] },
+  deps: PairingDeps & { conversation: ConversationDeps; plugins: readonly ChannelPlugin[] },
 ): InboundStep {
   return {
     name: 'pairing',
     route(msg, group, source) {
       if (!group) {
-        if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid, deps.plugins ?? [])) return 'stored';
+        if (source.isLocal || msg.fromMe || !isDirectChat(msg.chatJid, deps.plugins)) return 'stored';
         offerPairing(deps, msg, source.name);
         return 'pairing';
       }
