@@ -17,7 +17,6 @@ import type { Config } from './config/config.js';
 import { ensureApiToken, ensureHome, homePaths } from './config/home.js';
 import { createDelivery } from './delivery/delivery.js';
 import { createOwnerNotice } from './delivery/owner-notice.js';
-import { createCredentialSource } from './gateway/credentials.js';
 import { createGateway } from './gateway/gateway.js';
 import { ensureMainGroup, registerSelfChat } from './groups/registration.js';
 import { createMessageFeed } from './inbound/feed.js';
@@ -151,7 +150,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
 
   const tools = all('tools').flat();
   const tool = createToolHandler({ store, paths, assistantName, timezone, tools, approve: approver.forTool });
-  const credential = createCredentialSource({ initial: config.credential, authDir: paths.auth, logger }).get;
+  const credential = all('credential')[0] ?? (() => config.credential);
   const { anthropicBaseUrl: upstream } = config;
   const gateway = createGateway({
     upstream,

@@ -9,7 +9,7 @@ import type { HostStatus } from './status.js';
 import type { Approver } from './ask.js';
 import type { LiveAgent } from './agent/agent.js';
 import type { ChannelPlugin } from './channels/plugin.js';
-import type { Config } from './config/config.js';
+import type { Config, Credential } from './config/config.js';
 import type { HomePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
 import type { OwnerNotice } from './delivery/owner-notice.js';
@@ -88,6 +88,8 @@ export interface PluginParts {
   /** The disk is full: free what was set aside; true when something was. */
   releaseSpace?(): boolean;
   gateway?: GatewayHooks;
+  /** The model credential for each call (refreshed when it nears expiry); default: the one from the environment. */
+  credential?(): Promise<Credential | null>;
   /** Checks a chat's settings being saved (host folders against the allowlist): null, or why not. */
   checkSettings?: SettingsCheck;
   approver?: Approver;

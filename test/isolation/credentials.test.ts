@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { createCredentialSource, OAUTH_FILE } from '../../src/core/gateway/credentials.js';
+import { createCredentialSource, OAUTH_FILE } from '../../src/plugins/claude-login/credentials.js';
 
 let server: http.Server;
 let tokenUrl: string;

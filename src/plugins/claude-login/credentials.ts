@@ -6,9 +6,9 @@
 // written back (mode 0600) so a restart keeps it.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Credential } from '../config/config.js';
-import { registerSecret } from '../secrets.js';
-import type { Logger } from '../logger.js';
+import type { Credential } from '../../core/config/config.js';
+import { registerSecret } from '../../core/secrets.js';
+import type { Logger } from '../../core/logger.js';
 
 export const OAUTH_FILE = 'claude.json';
 /** Claude Code's OAuth token endpoint and public client id. */
