@@ -3,6 +3,8 @@ import { startCore, type Host, type HostOptions } from './core/host.js';
 import { createStore as createCoreStore, openStore as openCoreStore, type Store } from './core/store/index.js';
 import type { DB } from './core/store/db.js';
 import { PLUGINS } from './plugins/index.js';
+import { gather } from './core/plugin.js';
+import { localPlugin } from './core/channels/local/plugin.js';
 
 export type { Host, HostOptions } from './core/host.js';
 export type { HostStatus } from './core/status.js';
@@ -13,7 +15,7 @@ export function startHost(opts: HostOptions): Promise<Host> {
   return startCore(opts, PLUGINS);
 }
 
-const extend = PLUGINS.flatMap((p) => (p.store ? [p.store] : []));
+const { extend } = gather(PLUGINS, localPlugin);
 
 /** The store with every plugin's queries (what the host opens): for the CLI, tests and tools. */
 export function openStore(file: string, opts: { releaseSpace?: () => boolean } = {}): Store {

@@ -105,3 +105,12 @@ export interface PluginParts {
   drain?(): void | Promise<void>;
   stop?(): void | Promise<void>;
 }
+
+/** What the plugins bring before the host starts: their store queries, runtimes and chat apps (after `local`). */
+export function gather(plugins: readonly Plugin[], local: ChannelPlugin) {
+  return {
+    extend: plugins.flatMap((p) => (p.store ? [p.store] : [])),
+    runtimes: Object.assign({}, ...plugins.map((p) => p.runtimes ?? {})) as NonNullable<Plugin['runtimes']>,
+    channels: [local, ...plugins.flatMap((p) => (p.channel ? [p.channel] : []))],
+  };
+}

@@ -1,6 +1,6 @@
 // Every plugin this install runs, in order: enabling or disabling a feature is one line here.
 // The core never imports this file; the host (src/host.ts) and the CLI are given the list.
-import type { Plugin } from '../core/plugin.js';
+import { gather, type Plugin } from '../core/plugin.js';
 import { localPlugin } from '../core/channels/local/plugin.js';
 import type { ChannelPlugin } from '../core/channels/plugin.js';
 import type { RuntimeFactory } from '../core/sandbox/runtimes.js';
@@ -46,14 +46,8 @@ export const PLUGINS: readonly Plugin[] = [
   dashboard,
 ];
 
+const brought = gather(PLUGINS, localPlugin);
 /** The chat apps: the built-in local chat first, then each plugin's. */
-export const CHANNELS: readonly ChannelPlugin[] = [
-  localPlugin,
-  ...PLUGINS.flatMap((p) => (p.channel ? [p.channel] : [])),
-];
-
+export const CHANNELS: readonly ChannelPlugin[] = brought.channels;
 /** Sandbox runtimes the plugins bring (bubblewrap is built in). */
-export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = Object.assign(
-  {},
-  ...PLUGINS.map((p) => p.runtimes ?? {}),
-);
+export const RUNTIMES: Readonly<Record<string, RuntimeFactory>> = brought.runtimes;

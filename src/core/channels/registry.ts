@@ -48,15 +48,22 @@ export function typingVia(channels: readonly Channel[]): (jid: string, typing: b
       });
 }
 
-/** Connects each channel; one that fails is recorded in `states` with its reason, and the others still connect. */
+/** Connects each channel, keeping its state for status; one that fails is recorded with its reason. */
 export async function connectAll(
   channels: readonly Channel[],
-  events: (ch: Channel) => ChannelEvents,
+  on: Omit<ChannelEvents, 'onMessage' | 'onState'> & {
+    onMessage(ch: Channel): ChannelEvents['onMessage'];
+    onConnected(ch: Channel): void;
+  },
   states: Map<string, ChannelState>,
   logger: Logger,
 ): Promise<void> {
   for (const ch of channels) {
-    await ch.connect(events(ch)).catch((err) => {
+    const onState = (s: ChannelState) => {
+      states.set(ch.name, s);
+      if (s.connected) on.onConnected(ch);
+    };
+    await ch.connect({ ...on, onMessage: on.onMessage(ch), onState }).catch((err) => {
       states.set(ch.name, { connected: false, detail: (err as Error).message });
       logger.error({ channel: ch.name, err: (err as Error).message }, 'channel failed to connect');
     });

@@ -13,3 +13,12 @@ export function storeProblem(err: unknown, dbFile: string): string {
   }
   return `The message store ${dbFile} failed: ${msg}`;
 }
+
+/** Runs `open`, turning a storage failure into words that say what to do. */
+export function explained<T>(where: string, open: () => T): T {
+  try {
+    return open();
+  } catch (err) {
+    throw new Error(storeProblem(err, (err as NodeJS.ErrnoException).path ?? where));
+  }
+}

@@ -15,7 +15,7 @@ import {
 import { clearStaleStaging, createStagingSession, stagingLimits } from './staging.js';
 import { approvalsStore } from './store.js';
 
-declare module '../../core/host.js' {
+declare module '../../core/host-types.js' {
   interface HostExtensions {
     /** "Ask me first": pending and past requests, and the owner's answers. */
     approvals: Approvals;

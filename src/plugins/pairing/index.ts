@@ -6,7 +6,7 @@ import { pairingApi } from './api.js';
 import { approvePairing, pairingStep } from './pairing.js';
 import { pairingStore, type PairingRequest } from './store.js';
 
-declare module '../../core/host.js' {
+declare module '../../core/host-types.js' {
   interface HostExtensions {
     /** Approve a pairing code (CLI, API). */
     approvePairing(code: string): Result<RegisteredGroup>;

@@ -6,7 +6,7 @@ import { createScheduler, type Scheduler } from './scheduler.js';
 import { tasksStore } from './store.js';
 import { createTaskTools, type TaskDeps } from './tools.js';
 
-declare module '../../core/host.js' {
+declare module '../../core/host-types.js' {
   interface HostExtensions {
     scheduler: Scheduler;
   }

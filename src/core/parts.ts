@@ -1,0 +1,46 @@
+// How the plugins' parts combine: where one answer is needed the first plugin that gives one decides; where each
+// has its say, all run in the order of src/plugins/index.ts (and stop in reverse).
+import type { Hono } from 'hono';
+import type { SettingsCheck } from './api/groups.js';
+import { noApprover, type Approver } from './ask.js';
+import type { Credential } from './config/config.js';
+import type { RunAgent } from './conversation/turn.js';
+import type { PluginParts } from './plugin.js';
+import type { ButtonAnswer, ButtonPress, Message, RegisteredGroup } from './types.js';
+
+export function combine(parts: readonly PluginParts[]) {
+  const all = <K extends keyof PluginParts>(k: K) => parts.flatMap((p) => (p[k] ? [p[k]!] : []));
+  const first = async <T>(asks: (() => T | null | Promise<T | null>)[]): Promise<T | null> => {
+    for (const ask of asks) {
+      const said = await ask();
+      if (said) return said;
+    }
+    return null;
+  };
+  return {
+    all,
+    approver: new Proxy(noApprover, { get: (base, k: keyof Approver) => (all('approver')[0] ?? base)[k] }),
+    releaseSpace: () => all('releaseSpace').some((release) => release()),
+    onGiveUp: (jid: string, told: string) => all('onGiveUp').forEach((f) => f(jid, told)),
+    status: () => Object.assign({}, ...all('status').map((s) => s())),
+    refuseRun: (g: RegisteredGroup) => all('refuseRun').reduce<string | null>((why, f) => why ?? f(g), null),
+    afterRun: (g: RegisteredGroup) => all('afterRun').forEach((f) => f(g)),
+    runTask: (id: string, run: RunAgent) => all('runTask')[0]?.(id, run) ?? Promise.resolve(),
+    credential: (fallback: Credential | null) => all('credential')[0] ?? (async () => fallback),
+    onButton: async (press: ButtonPress): Promise<ButtonAnswer> =>
+      (await first(all('onButton').map((f) => () => f(press)))) ?? { notice: 'This button no longer does anything.' },
+    checkSettings: ((group, changed) =>
+      first(all('checkSettings').map((f) => () => f(group, changed)))) as SettingsCheck,
+    /** A plugin may turn a message into another before it is routed (a voice note into its transcript). */
+    arrive: (route: (m: Message) => void) =>
+      all('receive').reduceRight<(m: Message) => void>((next, wrap) => (m) => wrap(m, next), route),
+    api: (app: Hono) => all('api').forEach((add) => add(app)),
+    start: () => all('start').forEach((start) => start()),
+    drain: async () => {
+      for (const drain of all('drain').reverse()) await drain();
+    },
+    stop: async () => {
+      for (const stop of all('stop').reverse()) await stop();
+    },
+  };
+}
