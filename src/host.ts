@@ -15,11 +15,11 @@ export function startHost(opts: HostOptions): Promise<Host> {
   return startCore(opts, PLUGINS);
 }
 
-const { extend } = gather(PLUGINS, localPlugin);
+const { parts } = gather(PLUGINS, localPlugin);
 
 /** The store with every plugin's queries (what the host opens): for the CLI, tests and tools. */
 export function openStore(file: string, opts: { releaseSpace?: () => boolean } = {}): Store {
-  return openCoreStore(file, { ...opts, extend });
+  return openCoreStore(file, { ...opts, parts });
 }
 
-export const createStore = (db: DB): Store => createCoreStore(db, extend);
+export const createStore = (db: DB): Store => createCoreStore(db, parts);

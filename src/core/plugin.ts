@@ -33,7 +33,8 @@ export interface Plugin {
   readonly channel?: ChannelPlugin;
   /** Sandbox runtimes by the name NANOCLAW_RUNTIME gives them. */
   readonly runtimes?: Readonly<Record<string, (ctx: RuntimeContext) => SandboxRuntime>>;
-  /** Its own queries on the store (`store.<name>`), declared in StoreExtensions by the plugin. */
+  /** Its own tables (migrations run once each, in order) and queries (`store.<name>`, declared in StoreExtensions). */
+  readonly migrations?: readonly string[];
   readonly store?: (db: DB) => Partial<StoreExtensions>;
   /** Plugs into the running core; what it answers is used from then on. */
   setup?(core: PluginCore): PluginParts | void | Promise<PluginParts | void>;
@@ -109,7 +110,7 @@ export interface PluginParts {
 /** What the plugins bring before the host starts: their store queries, runtimes and chat apps (after `local`). */
 export function gather(plugins: readonly Plugin[], local: ChannelPlugin) {
   return {
-    extend: plugins.flatMap((p) => (p.store ? [p.store] : [])),
+    parts: plugins.filter((p) => p.store || p.migrations),
     runtimes: Object.assign({}, ...plugins.map((p) => p.runtimes ?? {})) as NonNullable<Plugin['runtimes']>,
     channels: [local, ...plugins.flatMap((p) => (p.channel ? [p.channel] : []))],
   };

@@ -56,6 +56,22 @@ export function migrate(db: DB): void {
   }
 }
 
+/**
+ * A plugin's own tables: its migrations run once each, in order, recorded per plugin. A plugin's first entry
+ * creates its tables IF NOT EXISTS, since a store from before plugins kept their own already has them.
+ */
+export function migratePlugin(db: DB, plugin: string, list: readonly string[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS plugin_schema (plugin TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM plugin_schema WHERE plugin = ?').get(plugin) as
+    { version: number } | undefined;
+  for (let v = row?.version ?? 0; v < list.length; v++) {
+    db.transaction(() => {
+      db.exec(list[v]);
+      db.prepare('INSERT OR REPLACE INTO plugin_schema (plugin, version) VALUES (?, ?)').run(plugin, v + 1);
+    })();
+  }
+}
+
 const isFull = (err: unknown) =>
   /SQLITE_FULL|ENOSPC/.test(String((err as { code?: string })?.code ?? '')) ||
   /database or disk is full/i.test((err as Error)?.message ?? '');

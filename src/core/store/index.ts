@@ -1,7 +1,7 @@
 // The store: one SQLite database, every query grouped by what it is about. Plugins add
 // their own groups of queries (`store.tasks`, `store.approvals`), each declared in
 // StoreExtensions by the plugin that brings it.
-import { openDatabase, retryWritesOnFull, type DB } from './db.js';
+import { migratePlugin, openDatabase, retryWritesOnFull, type DB } from './db.js';
 import { messageQueries } from './messages.js';
 import { groupQueries } from './groups.js';
 import { outboxQueries } from './outbox.js';
@@ -13,6 +13,12 @@ export interface StoreExtensions {}
 export type CoreStore = ReturnType<typeof coreQueries>;
 export type Store = CoreStore & StoreExtensions;
 export type StoreExtension = (db: DB) => Partial<StoreExtensions>;
+/** A plugin's tables and queries. */
+export interface StorePart {
+  name: string;
+  migrations?: readonly string[];
+  store?: StoreExtension;
+}
 
 function coreQueries(db: DB) {
   return {
@@ -27,16 +33,17 @@ function coreQueries(db: DB) {
   };
 }
 
-export function createStore(db: DB, extend: readonly StoreExtension[] = []): Store {
-  return Object.assign(coreQueries(db), ...extend.map((e) => e(db))) as Store;
+export function createStore(db: DB, parts: readonly StorePart[] = []): Store {
+  for (const p of parts) if (p.migrations) migratePlugin(db, p.name, p.migrations);
+  return Object.assign(coreQueries(db), ...parts.map((p) => p.store?.(db))) as Store;
 }
 
 /** `releaseSpace` (the disk reserve) is called once when a write finds the disk full. */
 export function openStore(
   file: string,
-  opts: { releaseSpace?: () => boolean; extend?: readonly StoreExtension[] } = {},
+  opts: { releaseSpace?: () => boolean; parts?: readonly StorePart[] } = {},
 ): Store {
   const db = openDatabase(file);
   if (opts.releaseSpace) retryWritesOnFull(db, opts.releaseSpace);
-  return createStore(db, opts.extend);
+  return createStore(db, opts.parts);
 }

@@ -1,7 +1,8 @@
-// Versioned schema: each entry runs once, in order, in a transaction; `PRAGMA user_version` says how far a
-// database has come. Never edit a shipped entry: add a new one.
+// The core's tables, versioned: each entry runs once, in order, in a transaction; `PRAGMA user_version` says how
+// far a database has come. Never change what a shipped entry makes: add a new one. (Plugins' tables left these
+// entries for each plugin's own migrations, which create them only where they are missing.)
 export const migrations: string[] = [
-  // 1: the whole first schema.
+  // 1: the first schema.
   `
   CREATE TABLE chats (
     jid TEXT PRIMARY KEY,
@@ -77,80 +78,15 @@ export const migrations: string[] = [
   );
   CREATE INDEX outbox_pending ON outbox (delivered_at, id);
 
-  CREATE TABLE scheduled_tasks (
-    id TEXT PRIMARY KEY,
-    group_folder TEXT NOT NULL,
-    chat_jid TEXT NOT NULL,
-    prompt TEXT NOT NULL,
-    schedule_type TEXT NOT NULL,
-    schedule_value TEXT NOT NULL,
-    context_mode TEXT NOT NULL DEFAULT 'isolated',
-    status TEXT NOT NULL DEFAULT 'active',
-    status_reason TEXT,
-    next_run TEXT,
-    last_run TEXT,
-    last_result TEXT,
-    budget_tokens INTEGER,
-    running_since TEXT,
-    created_at TEXT NOT NULL
-  );
-  CREATE INDEX tasks_due ON scheduled_tasks (status, next_run);
-
-  CREATE TABLE task_runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    task_id TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    duration_ms INTEGER,
-    status TEXT NOT NULL,
-    result TEXT,
-    error TEXT,
-    input_tokens INTEGER NOT NULL DEFAULT 0,
-    output_tokens INTEGER NOT NULL DEFAULT 0
-  );
-  CREATE INDEX task_runs_task ON task_runs (task_id, id);
-
-  CREATE TABLE usage (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    group_folder TEXT NOT NULL,
-    session_id TEXT,
-    task_id TEXT,
-    model TEXT,
-    input_tokens INTEGER NOT NULL DEFAULT 0,
-    output_tokens INTEGER NOT NULL DEFAULT 0,
-    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
-    cache_write_tokens INTEGER NOT NULL DEFAULT 0
-  );
-  CREATE INDEX usage_group_at ON usage (group_folder, at);
-
   -- WhatsApp sends the same person as a LID and as a phone JID.
   CREATE TABLE identity_map (
     alias TEXT PRIMARY KEY,
     canonical TEXT NOT NULL
   );
 
-  CREATE TABLE pairing_requests (
-    code TEXT PRIMARY KEY,
-    channel TEXT NOT NULL,
-    chat_jid TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    sender_name TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending'
-  );
-
-  CREATE TABLE errors (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    group_folder TEXT,
-    chat_jid TEXT,
-    message TEXT NOT NULL
-  );
   `,
-  // 2: the usage report reads by time, and a task run totals its own usage.
+  // 2: (usage indexes, now the health plugin's own)
   `
-  CREATE INDEX usage_at ON usage (at);
-  CREATE INDEX usage_task_at ON usage (task_id, at);
   `,
   // 3: full-text indexing leaves the insert path (it halved ingest): batches, and always before a search.
   `
@@ -168,50 +104,15 @@ export const migrations: string[] = [
   ALTER TABLE messages ADD COLUMN mentions_assistant INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE messages ADD COLUMN replies_to_assistant INTEGER NOT NULL DEFAULT 0;
   `,
-  // 5: who asked not to be remembered where, and receipts of what was forgotten (never the content).
+  // 5: (opt-outs and receipts, now the forget plugin's own)
   `
-  CREATE TABLE consent_opt_outs (
-    chat_jid TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    sender_name TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (chat_jid, sender)
-  );
-  CREATE TABLE forget_receipts (
-    id TEXT PRIMARY KEY,
-    created_at TEXT NOT NULL,
-    requested_by TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    filter TEXT NOT NULL,
-    places TEXT NOT NULL,
-    verified INTEGER NOT NULL DEFAULT 0,
-    remaining TEXT NOT NULL DEFAULT '[]'
-  );
   `,
   // 6: a file sent with a message (send_message with file), the text as its caption.
   `
   ALTER TABLE outbox ADD COLUMN media_path TEXT;
   `,
-  // 7: "ask me first": actions held for the owner's yes or no, each decided once.
+  // 7: (approval requests, now the approvals plugin's own)
   `
-  CREATE TABLE approval_requests (
-    id TEXT PRIMARY KEY,
-    group_folder TEXT NOT NULL,
-    chat_jid TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    detail_hash TEXT NOT NULL,
-    reason TEXT NOT NULL DEFAULT '',
-    code TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    decided_by TEXT,
-    note TEXT,
-    created_at TEXT NOT NULL,
-    expires_at TEXT NOT NULL,
-    decided_at TEXT
-  );
-  CREATE INDEX approval_status ON approval_requests (status, created_at);
-  CREATE INDEX approval_code ON approval_requests (code);
   `,
   // 8: buttons under an outgoing message (JSON [{ label, action }]).
   `

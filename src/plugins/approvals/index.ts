@@ -13,7 +13,7 @@ import {
   type Approvals,
 } from './approvals.js';
 import { clearStaleStaging, createStagingSession, stagingLimits } from './staging.js';
-import { approvalsStore } from './store.js';
+import { approvalsStore, migrations } from './store.js';
 
 declare module '../../core/host-types.js' {
   interface HostExtensions {
@@ -25,6 +25,7 @@ declare module '../../core/host-types.js' {
 export const approvals: Plugin = {
   name: 'approvals',
   store: approvalsStore,
+  migrations,
   setup({ config, paths, store, logger, notifyOwner, conversation }) {
     const approvals = createApprovals({
       store,

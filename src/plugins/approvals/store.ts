@@ -126,3 +126,27 @@ declare module '../../core/store/index.js' {
 }
 /** This plugin's queries on the store. */
 export const approvalsStore = (db: DB) => ({ approvals: approvalQueries(db) });
+
+/** This plugin's tables (the first entry IF NOT EXISTS: stores from before plugins kept their own have them). */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE IF NOT EXISTS approval_requests (
+    id TEXT PRIMARY KEY,
+    group_folder TEXT NOT NULL,
+    chat_jid TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    detail_hash TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    code TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    decided_by TEXT,
+    note TEXT,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    decided_at TEXT
+  );
+  CREATE INDEX IF NOT EXISTS approval_status ON approval_requests (status, created_at);
+  CREATE INDEX IF NOT EXISTS approval_code ON approval_requests (code);
+  `,
+];

@@ -6,12 +6,13 @@ import { forgetApi } from './api.js';
 import { consentStep } from './consent-step.js';
 import { createForgetEngine } from './engine.js';
 import { purgeOptedOut } from './opt-out.js';
-import { forgetStore } from './store.js';
+import { forgetStore, migrations } from './store.js';
 import { createForgetTools } from './tools.js';
 
 export const forget: Plugin = {
   name: 'forget',
   store: forgetStore,
+  migrations,
   setup({ store, paths, conversation, resetSession, channelPlugins }) {
     const engine = createForgetEngine({ store, paths, resetSession });
     // An opted-out sender's message lives only until the turn that answers it is committed.

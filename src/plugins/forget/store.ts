@@ -339,3 +339,26 @@ declare module '../../core/store/index.js' {
 }
 /** This plugin's queries on the store. */
 export const forgetStore = (db: DB) => ({ forget: forgetQueries(db) });
+
+/** This plugin's tables (the first entry IF NOT EXISTS: stores from before plugins kept their own have them). */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE IF NOT EXISTS consent_opt_outs (
+    chat_jid TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    sender_name TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (chat_jid, sender)
+  );
+  CREATE TABLE IF NOT EXISTS forget_receipts (
+    id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    filter TEXT NOT NULL,
+    places TEXT NOT NULL,
+    verified INTEGER NOT NULL DEFAULT 0,
+    remaining TEXT NOT NULL DEFAULT '[]'
+  );
+  `,
+];

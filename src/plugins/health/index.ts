@@ -7,7 +7,7 @@ import { describeProblem } from '../../core/gateway/model-problem.js';
 import type { Plugin } from '../../core/plugin.js';
 import { usageApi } from './api.js';
 import { createModelHealth, delayNoticeMs, type ModelHealth } from './model-health.js';
-import { usageStore } from './store.js';
+import { usageStore, migrations } from './store.js';
 
 type UsageQueries = ReturnType<typeof usageStore>['usage'];
 
@@ -36,6 +36,7 @@ export function healthStatus(
 export const health: Plugin = {
   name: 'health',
   store: usageStore,
+  migrations,
   setup(core) {
     const { store } = core;
     const modelHealth = createModelHealth({

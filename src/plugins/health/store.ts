@@ -81,3 +81,32 @@ declare module '../../core/store/index.js' {
 }
 /** This plugin's queries on the store. */
 export const usageStore = (db: DB) => ({ usage: usageQueries(db) });
+
+/** This plugin's tables (the first entry IF NOT EXISTS: stores from before plugins kept their own have them). */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE IF NOT EXISTS usage (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    group_folder TEXT NOT NULL,
+    session_id TEXT,
+    task_id TEXT,
+    model TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX IF NOT EXISTS usage_group_at ON usage (group_folder, at);
+
+  CREATE TABLE IF NOT EXISTS errors (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    group_folder TEXT,
+    chat_jid TEXT,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS usage_at ON usage (at);
+  CREATE INDEX IF NOT EXISTS usage_task_at ON usage (task_id, at);
+  `,
+];

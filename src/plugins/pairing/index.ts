@@ -4,7 +4,7 @@ import type { Result } from '../../core/groups/registration.js';
 import type { RegisteredGroup } from '../../core/types.js';
 import { pairingApi } from './api.js';
 import { approvePairing, pairingStep } from './pairing.js';
-import { pairingStore, type PairingRequest } from './store.js';
+import { pairingStore, type PairingRequest, migrations } from './store.js';
 
 declare module '../../core/host-types.js' {
   interface HostExtensions {
@@ -17,6 +17,7 @@ declare module '../../core/host-types.js' {
 export const pairing: Plugin = {
   name: 'pairing',
   store: pairingStore,
+  migrations,
   setup(core) {
     const { store, paths, logger, notifyOwner, conversation, channelPlugins } = core;
     const registry = { store, paths, assistantName: core.config.assistantName };

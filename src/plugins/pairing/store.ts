@@ -78,3 +78,18 @@ declare module '../../core/store/index.js' {
 }
 /** This plugin's queries on the store. */
 export const pairingStore = (db: DB) => ({ pairing: pairingQueries(db) });
+
+/** This plugin's tables (the first entry IF NOT EXISTS: stores from before plugins kept their own have them). */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE IF NOT EXISTS pairing_requests (
+    code TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    chat_jid TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    sender_name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+  );
+  `,
+];

@@ -3,7 +3,7 @@
 import type { Plugin } from '../../core/plugin.js';
 import { tasksApi } from './api.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
-import { tasksStore } from './store.js';
+import { tasksStore, migrations } from './store.js';
 import { createTaskTools, type TaskDeps } from './tools.js';
 
 declare module '../../core/host-types.js' {
@@ -15,6 +15,7 @@ declare module '../../core/host-types.js' {
 export const scheduler: Plugin = {
   name: 'scheduler',
   store: tasksStore,
+  migrations,
   setup({ store, logger, config, queue, now }) {
     const scheduler = createScheduler({
       store,

@@ -263,3 +263,40 @@ declare module '../../core/store/index.js' {
 }
 /** This plugin's queries on the store. */
 export const tasksStore = (db: DB) => ({ tasks: taskQueries(db) });
+
+/** This plugin's tables (the first entry IF NOT EXISTS: stores from before plugins kept their own have them). */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE IF NOT EXISTS scheduled_tasks (
+    id TEXT PRIMARY KEY,
+    group_folder TEXT NOT NULL,
+    chat_jid TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    schedule_type TEXT NOT NULL,
+    schedule_value TEXT NOT NULL,
+    context_mode TEXT NOT NULL DEFAULT 'isolated',
+    status TEXT NOT NULL DEFAULT 'active',
+    status_reason TEXT,
+    next_run TEXT,
+    last_run TEXT,
+    last_result TEXT,
+    budget_tokens INTEGER,
+    running_since TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS tasks_due ON scheduled_tasks (status, next_run);
+
+  CREATE TABLE IF NOT EXISTS task_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    duration_ms INTEGER,
+    status TEXT NOT NULL,
+    result TEXT,
+    error TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX IF NOT EXISTS task_runs_task ON task_runs (task_id, id);
+  `,
+];

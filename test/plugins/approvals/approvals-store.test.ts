@@ -115,7 +115,7 @@ const rm = {
 
 test('one outcome per request: the first conditional update wins and every later one changes nothing', () => {
   let now = Date.parse('2026-05-01T10:00:00Z');
-  const q = approvalQueries(openDatabase(':memory:'), () => now);
+  const q = approvalQueries(createStore(openDatabase(':memory:')).db, () => now);
   const r = q.create({
     groupFolder: 'fam',
     chatJid: 'local:fam',

@@ -24,7 +24,7 @@ const group = (jid: string, folder: string, isMain = false): RegisteredGroup => 
 });
 
 function setup(delayMs: string) {
-  const store = createStore(openDatabase(':memory:'), [health.store!]);
+  const store = createStore(openDatabase(':memory:'), [health]);
   store.groups.insert(group('local:main', 'main', true));
   store.groups.insert(group('local:fam', 'fam'));
   const owner: string[] = [];

@@ -1,3 +1,4 @@
+import { createStore } from '../../../src/host.js';
 import { CHANNELS } from '../../../src/plugins/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import { openDatabase } from '../../../src/core/store/db.js';
 
 test('codes are one per chat, at most three wait, and they expire after an hour', () => {
   let now = Date.parse('2026-05-01T10:00:00Z');
-  const p = pairingQueries(openDatabase(':memory:'), () => now);
+  const p = pairingQueries(createStore(openDatabase(':memory:')).db, () => now);
   const a = p.request('telegram', 'tg:1', 'tg:1', 'A')!;
   expect(a.code).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
   expect(p.request('telegram', 'tg:1', 'tg:1', 'A')).toEqual({ code: a.code, isNew: false });
