@@ -55,6 +55,7 @@ export async function measureColdStart(
           isMain: false,
           groupName: 'bench',
           isScheduledTask: false,
+          tools: [],
         };
       },
       next: async () => ({ close: true }),

@@ -176,7 +176,7 @@ async function main(): Promise<void> {
       systemPrompt: { type: 'preset', preset: 'claude_code', append },
       settingSources: ['project'],
       additionalDirectories: [GLOBAL_DIR],
-      mcpServers: { nanoclaw: nanoclawServer(socket) },
+      mcpServers: { nanoclaw: nanoclawServer(socket, start.tools) },
       hooks: {
         PreCompact: [{ hooks: [archiveBeforeCompact] }],
         SubagentStart: [{ hooks: [subagent('start')] }],

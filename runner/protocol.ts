@@ -9,8 +9,16 @@ export interface Turn {
   files?: { path: string; mimeType: string }[];
 }
 
+/** A host tool as the model sees it: the runner offers it as mcp__nanoclaw__<name>. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}
+
 export interface StartInfo {
   turn: Turn;
+  tools: ToolSpec[];
   sessionId: string | null;
   assistantName: string;
   isMain: boolean;

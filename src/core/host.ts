@@ -41,7 +41,9 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const parts: PluginParts[] = [];
   const plug = combine(parts);
   const brought = gather(plugins, localPlugin);
-  const store: Store = explained(paths.db, () => openStore(paths.db, { parts: brought.parts, releaseSpace: plug.releaseSpace }));
+  const store: Store = explained(paths.db, () =>
+    openStore(paths.db, { parts: brought.parts, releaseSpace: plug.releaseSpace }),
+  );
   const token = ensureApiToken(paths);
   ensureMainGroup({ store, paths, assistantName });
   const { runtime, problems: runtimeProblems } = await prepareRuntime(config, paths, opts.runtime, brought.runtimes);

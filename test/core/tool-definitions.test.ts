@@ -4,7 +4,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { TOOL_DEFINITIONS } from '../../runner/tool-definitions.js';
+import { TOOL_DEFINITIONS } from '../support/tool-definitions.js';
 import { nanoclawServer } from '../../runner/tools.js';
 import { startRig, type Rig } from '../hostile/support.js';
 
@@ -14,7 +14,7 @@ let client: Client;
 beforeAll(async () => {
   rig = await startRig();
   // The runner's server, reaching the host through the main group's endpoint as it does in a sandbox.
-  const server = nanoclawServer(rig.sockets.main);
+  const server = nanoclawServer(rig.sockets.main, rig.specs);
   const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
   await server.instance.connect(serverSide);
   client = new Client({ name: 'tool-definitions-test', version: '1.0.0' });
@@ -120,8 +120,8 @@ describe('the runner shows the model every tool the host answers', () => {
       ]),
     );
     expect(seen).toEqual(DESIGN);
-    expect(tools.map((t) => t.name)).toEqual(TOOL_DEFINITIONS.map((d) => d.name));
-    expect(tools.map((t) => t.description)).toEqual(TOOL_DEFINITIONS.map((d) => d.description));
+    const described = Object.fromEntries(tools.map((t) => [t.name, t.description]));
+    expect(described).toEqual(Object.fromEntries(TOOL_DEFINITIONS.map((d) => [d.name, d.description])));
   });
 
   test('every definition has a host handler that parses its arguments (a non-object is refused, never run)', async () => {

@@ -14,7 +14,7 @@ import { createToolRegistry, tool } from '../../src/core/tools/registry.js';
 import { createTaskTools } from '../../src/plugins/scheduler/tools.js';
 import { coreTools, createToolHandler } from '../../src/core/tools/tools.js';
 import type { RegisteredGroup } from '../../src/core/types.js';
-import { TOOL_DEFINITIONS, type ToolDefinition } from '../../runner/tool-definitions.js';
+import { TOOL_DEFINITIONS, type ToolDefinition } from '../support/tool-definitions.js';
 import { makeHome } from '../support/harness.js';
 
 const home = makeHome('nanoclaw-registry-');

@@ -294,6 +294,7 @@ describe('a TCP endpoint (for VMs) lets nothing through without its secret', () 
         isMain: true,
         groupName: 'main',
         isScheduledTask: false,
+        tools: [],
       }),
       next: async () => ({ close: true }),
       event: () => {},

@@ -18,7 +18,7 @@ import { createForgetTools } from '../../src/plugins/forget/tools.js';
 import { turnContext } from '../../src/core/conversation/turn.js';
 import { createForgetEngine, type ForgetEngine } from '../../src/plugins/forget/engine.js';
 import type { RegisteredGroup } from '../../src/core/types.js';
-import type { RunnerEvent, ToolAnswer } from '../../runner/protocol.js';
+import type { RunnerEvent, ToolAnswer, ToolSpec } from '../../runner/protocol.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 
 export const TZ = 'Europe/Berlin';
@@ -52,6 +52,8 @@ export interface Rig {
   store: Store;
   fake: FakeAnthropic;
   sockets: Record<Who, string>;
+  /** What the runner shows the model for the host's tools. */
+  specs: ToolSpec[];
   events: { who: Who; event: RunnerEvent }[];
   familyTask: string;
   workTask: string;
@@ -241,6 +243,7 @@ export async function startRig(): Promise<Rig> {
           isMain: identity.isMain,
           groupName: who,
           isScheduledTask: false,
+          tools: [],
         }),
         next: async () => ({ close: true }),
         event: (event) => {
@@ -260,6 +263,7 @@ export async function startRig(): Promise<Rig> {
     store,
     fake,
     sockets,
+    specs: handle.specs!,
     events,
     familyTask,
     workTask,

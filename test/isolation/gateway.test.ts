@@ -48,6 +48,7 @@ function handlers(identity: Identity): EndpointHandlers {
       isMain: identity.isMain,
       groupName: 'g',
       isScheduledTask: !!identity.taskId,
+      tools: [],
     }),
     next: async () => ({ close: true }),
     event: () => {},

@@ -16,7 +16,7 @@ import { proxyEnv } from '../sandbox/sandbox-env.js';
 import { modeFor } from '../ask.js';
 import type { SandboxParts, SandboxStart } from '../sandbox/parts.js';
 import type { Mount, RegisteredGroup, SandboxRuntime } from '../types.js';
-import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, Turn } from '../../../runner/protocol.js';
+import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer, ToolSpec, Turn } from '../../../runner/protocol.js';
 import { GATEWAY_SOCKET_INSIDE } from '../../../runner/protocol.js';
 import { turnContext, type AgentJob, type HostTurn } from '../conversation/turn.js';
 
@@ -32,7 +32,7 @@ export interface AgentDeps {
   runtime: SandboxRuntime;
   gateway: Gateway;
   logger: Logger;
-  tool(identity: Identity, name: string, args: unknown): Promise<ToolAnswer>;
+  tool: ((identity: Identity, name: string, args: unknown) => Promise<ToolAnswer>) & { specs?: ToolSpec[] };
   setTyping(jid: string, typing: boolean): void;
   /** Timing hook (bench). */
   onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
@@ -200,6 +200,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       deps.onPromptDelivered?.(group.folder, 'cold');
       return {
         turn: forRunner(first),
+        tools: deps.tool.specs ?? [],
         sessionId,
         assistantName: config.assistantName,
         isMain: group.isMain,

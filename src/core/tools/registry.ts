@@ -3,8 +3,8 @@
 import type { z } from 'zod';
 import type { Action } from '../ask.js';
 import type { Identity } from '../gateway/gateway.js';
-import type { ToolAnswer } from '../../../runner/protocol.js';
-import { parseArgs, type ToolDefinition } from '../../../runner/tool-definitions.js';
+import type { ToolAnswer, ToolSpec } from '../../../runner/protocol.js';
+import { parseArgs, toolSpecs, type ToolDefinition } from './definitions.js';
 import { refuse } from './answer.js';
 
 type Args<S extends z.ZodRawShape> = z.output<z.ZodObject<S>>;
@@ -36,7 +36,10 @@ export interface RegistryDeps {
   approve?(identity: Identity, action: Omit<Action, 'reason'>): Promise<string | null>;
 }
 
-export type ToolCall = (identity: Identity, name: string, args: unknown) => Promise<ToolAnswer>;
+/** A tool call, and what the runner shows the model for the tools it dispatches to. */
+export type ToolCall = ((identity: Identity, name: string, args: unknown) => Promise<ToolAnswer>) & {
+  specs?: ToolSpec[];
+};
 
 export function createToolRegistry(deps: RegistryDeps): ToolCall {
   const byName = new Map<string, HostTool>();
@@ -44,7 +47,7 @@ export function createToolRegistry(deps: RegistryDeps): ToolCall {
     if (byName.has(t.def.name)) throw new Error(`Two tools are named "${t.def.name}"; each tool is declared once.`);
     byName.set(t.def.name, t);
   }
-  return async (identity, name, args) => {
+  const call: ToolCall = async (identity, name, args) => {
     const t = typeof name === 'string' ? byName.get(name) : undefined;
     if (!t) return refuse(`Unknown tool "${String(name).slice(0, 40)}".`);
     if (t.def.mainOnly && !identity.isMain) return refuse(`Only the main chat can use ${t.def.name}.`);
@@ -58,4 +61,5 @@ export function createToolRegistry(deps: RegistryDeps): ToolCall {
     if (held) return refuse(held);
     return t.handle(called, p.data);
   };
+  return Object.assign(call, { specs: toolSpecs(deps.tools.map((t) => t.def)) });
 }

@@ -5,7 +5,7 @@ import { resolveGroupFolder, type HomePaths } from '../config/home.js';
 import { cleanName, personaProblem } from '../conversation/names.js';
 import { localTime } from '../conversation/router.js';
 import type { Store } from '../store/index.js';
-import * as defs from '../../../runner/tool-definitions.js';
+import * as defs from './definitions.js';
 import { ok, refuse } from './answer.js';
 import { createToolRegistry, tool, type HostTool, type RegistryDeps } from './registry.js';
 import { takeOutboundFile } from './outbound-media.js';

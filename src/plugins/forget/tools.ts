@@ -12,7 +12,7 @@ import { describePreview, describeReceipt, type ForgetEngine, type ForgetRequest
 import { matcher, matchingLines } from './files.js';
 import type { Store } from '../../core/store/index.js';
 import type { ToolAnswer } from '../../../runner/protocol.js';
-import * as defs from '../../../runner/tool-definitions.js';
+import * as defs from './definitions.js';
 import { ok, refuse } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
 

@@ -10,7 +10,7 @@ import { formatLocal, nextRun, nextRuns, validateSchedule, type Schedule } from 
 import type { Store } from '../../core/store/index.js';
 import type { ContextMode, ScheduledTask } from './store.js';
 import { tool, type ApprovalOf, type HostTool } from '../../core/tools/registry.js';
-import * as defs from '../../../runner/tool-definitions.js';
+import * as defs from './definitions.js';
 import { ok, refuse } from '../../core/tools/answer.js';
 
 export interface TaskDeps {
