@@ -1,5 +1,5 @@
 // How the plugins' parts combine: where one answer is needed the first plugin that gives one decides; where each
-// has its say, all run in the order of src/plugins/index.ts (and stop in reverse).
+// has its say, all run in the order of the plugin list (and stop in reverse).
 import type { Hono } from 'hono';
 import type { SettingsCheck } from './api/groups.js';
 import { noApprover, type Approver } from './ask.js';

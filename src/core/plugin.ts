@@ -1,5 +1,5 @@
-// The one seam every feature plugs in through (src/plugins/<name>/index.ts, listed in
-// src/plugins/index.ts). A plugin is an object: what it brings before the host starts
+// The one seam every feature plugs in through (a folder of its own beside the core, one line in the plugin
+// list). A plugin is an object: what it brings before the host starts
 // (a chat app, sandbox runtimes, store queries) and a `setup` that gets the running
 // core and answers with its parts. The core never imports a plugin; it only runs the
 // parts it is given, and stops them in reverse.

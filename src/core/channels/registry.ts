@@ -1,5 +1,5 @@
-// The chat apps the host runs: the built-in local chat plus each plugin's (src/plugins/<name>/plugin.ts),
-// listed once in src/plugins/index.ts; the host, the CLI and the dashboard are given that list.
+// The chat apps the host runs: the built-in local chat plus each chat-app plugin's, from the one plugin list
+// the host, the CLI and the dashboard are given.
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import type { Logger } from '../logger.js';
