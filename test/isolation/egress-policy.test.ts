@@ -15,7 +15,7 @@ import { egress } from '../../src/plugins/egress/index.js';
 import { decideEgress, egressRules, isPublicAddress, parseHostPort } from '../../src/plugins/egress/policy.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { until } from '../support/harness.js';
-import { RUNTIMES, startBashEnv, startEchoServer, type BashEnv } from './support.js';
+import { connectThrough, RUNTIMES, startBashEnv, startEchoServer, type BashEnv } from './support.js';
 
 // A fake DNS: no test may send a query off this machine.
 const dns: Record<string, string[]> = {
@@ -199,18 +199,7 @@ test('policy none, through a real proxy client: CONNECT and plain http get 403 w
   const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-none-')), 'gw.sock');
   const ep = await gw.openEndpoint(sock, identity, {} as EndpointHandlers);
   try {
-    const tunnel = await new Promise<{ status: number; header: unknown; body: string }>((resolve, reject) => {
-      const req = http.request({ socketPath: sock, method: 'CONNECT', path: `127.0.0.1:${port}` });
-      req.on('connect', (res, socket, head) => {
-        let body = head.toString();
-        socket.on('data', (c) => (body += c));
-        socket.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, header: res.headers['x-nanoclaw-egress'], body }),
-        );
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const tunnel = await connectThrough(sock, `127.0.0.1:${port}`);
     expect(tunnel).toEqual({
       status: 403,
       header: 'refused',

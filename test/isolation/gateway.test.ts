@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import type { UsageRecord } from '../../src/core/gateway/types.js';
 import { connectGateway } from '../../runner/gateway-client.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { connectThrough } from './support.js';
 
 let fake: FakeAnthropic;
 let dir: string;
@@ -274,18 +275,7 @@ describe('gateway', () => {
     const sock = path.join(dir, 'f.sock');
     const ep = await gateway().openEndpoint(sock, identity, handlers(identity));
     try {
-      const tunnel = await new Promise<{ status: number; header: unknown; body: string }>((resolve, reject) => {
-        const req = http.request({ socketPath: sock, method: 'CONNECT', path: `127.0.0.1:${port}` });
-        req.on('connect', (res, socket, head) => {
-          let body = head.toString();
-          socket.on('data', (c) => (body += c));
-          socket.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, header: res.headers['x-nanoclaw-egress'], body }),
-          );
-        });
-        req.on('error', reject);
-        req.end();
-      });
+      const tunnel = await connectThrough(sock, `127.0.0.1:${port}`);
       expect(tunnel).toEqual({
         status: 403,
         header: 'refused',

@@ -123,3 +123,20 @@ export async function startEchoServer(): Promise<{
       }),
   };
 }
+
+/** A CONNECT through a sandbox's gateway socket, as the sandbox's proxy client makes it: status, verdict, body. */
+export function connectThrough(
+  sock: string,
+  target: string,
+): Promise<{ status: number; header: unknown; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: sock, method: 'CONNECT', path: target });
+    req.on('connect', (res, socket, head) => {
+      let body = head.toString();
+      socket.on('data', (c) => (body += c));
+      socket.on('end', () => resolve({ status: res.statusCode ?? 0, header: res.headers['x-nanoclaw-egress'], body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
