@@ -21,6 +21,7 @@ import { pairing } from './pairing/index.js';
 import { forget } from './forget/index.js';
 import { scheduler } from './scheduler/index.js';
 import { dashboard } from './dashboard/index.js';
+import { email } from './email/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -41,6 +42,7 @@ export const PLUGINS: readonly Plugin[] = [
   voice,
   browser,
   scheduler,
+  email,
   dashboard,
 ];
 
