@@ -32,6 +32,8 @@ export interface MailServer {
   waitForCount(address: string, n: number, folder?: string, timeoutMs?: number): Promise<void>;
   /** The env a NanoClaw home needs to use the owner's account. */
   env(overrides?: Record<string, string>): Record<string, string>;
+  /** What Dovecot and Postfix logged, for a failure's message. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -158,9 +160,9 @@ mynetworks = 127.0.0.0/8
 virtual_mailbox_domains = example.test
 virtual_transport = lmtp:inet:127.0.0.1:${lmtp}
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-maillog_file = /dev/stdout
 alias_maps =
 alias_database =
+# No maillog_file: its postlogd socket fills up and blocks every daemon that logs. (Syslog, if any, gets the log.)
 smtputf8_enable = no
 biff = no
 message_size_limit = 52428800
@@ -189,7 +191,6 @@ function postfixMaster(smtp: number): string {
     'lmtp unix - - n - - lmtp',
     'anvil unix - - n - 1 anvil',
     'scache unix - - n - 1 scache',
-    'postlog unix-dgram n - n - 1 postlogd',
     '',
   ].join('\n');
 }
@@ -232,13 +233,15 @@ export async function startMailServer(): Promise<MailServer> {
   // `postfix check` creates the queue's folders with their owners; then the master runs in the foreground.
   const check = spawnSync('/usr/sbin/postfix', ['-c', pf, 'check'], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`postfix check failed: ${check.stderr}`);
-  const postfix = spawn('/usr/lib/postfix/sbin/master', ['-d', '-c', pf], { stdio: 'pipe' });
+  // Its own process group: the master's children (smtpd, qmgr, …) are stopped with it.
+  const postfix = spawn('/usr/lib/postfix/sbin/master', ['-d', '-c', pf], { stdio: 'pipe', detached: true });
   keep(postfix, 'postfix');
   const stop = async () => {
     for (const p of [postfix, dovecot]) {
       if (p.exitCode !== null || p.signalCode !== null) continue;
       const gone = new Promise((r) => p.once('exit', r));
-      p.kill('SIGTERM');
+      if (p === postfix && p.pid) process.kill(-p.pid, 'SIGTERM');
+      else p.kill('SIGTERM');
       await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
     }
     fs.rmSync(dir, { recursive: true, force: true });
@@ -300,6 +303,7 @@ export async function startMailServer(): Promise<MailServer> {
       EMAIL_TLS: 'off',
       ...overrides,
     }),
+    log: () => log,
     stop,
   };
 }
@@ -307,35 +311,59 @@ export async function startMailServer(): Promise<MailServer> {
 /** One message over plain SMTP, speaking the protocol by hand: the sender side is another server, not our code. */
 async function smtpSend(port: number, from: string, to: string, raw: string): Promise<void> {
   const sock = net.connect(port, '127.0.0.1');
+  sock.setTimeout(20_000);
   let buf = '';
-  const waiters: ((line: string) => void)[] = [];
+  const lines: string[] = [];
+  let wake: (() => void) | null = null;
+  let failed: Error | null = null;
+  const fail = (err: Error) => {
+    failed = err;
+    wake?.();
+  };
+  sock.on('error', fail);
+  let step = 'greeting';
+  sock.on('timeout', () => fail(new Error(`The SMTP server on port ${port} stopped answering (waiting for: ${step}).`)));
   sock.on('data', (d: Buffer) => {
     buf += d.toString();
-    let m: RegExpExecArray | null;
-    while ((m = /^(\d{3}) .*\r?\n/m.exec(buf))) {
-      const line = m[0];
-      buf = buf.slice(m.index + line.length);
-      waiters.shift()?.(line);
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl + 1);
+      buf = buf.slice(nl + 1);
+      // The last line of a reply has a space after the code ("250 ok"); "250-" lines continue it.
+      if (/^\d{3} /.test(line)) lines.push(line);
     }
+    wake?.();
   });
-  const reply = () => new Promise<string>((r) => waiters.push(r));
+  const reply = async (): Promise<string> => {
+    while (!lines.length) {
+      if (failed) throw failed;
+      await new Promise<void>((r) => (wake = r));
+      wake = null;
+    }
+    return lines.shift()!;
+  };
   const expect = async (code: string, what: string) => {
+    step = what;
     const line = await reply();
     if (!line.startsWith(code)) throw new Error(`SMTP ${what}: ${line.trim()}`);
   };
   const cmd = (line: string) => sock.write(`${line}\r\n`);
-  await expect('220', 'greeting');
-  cmd('EHLO sender.example.test');
-  await expect('250', 'EHLO');
-  cmd(`MAIL FROM:<${from}>`);
-  await expect('250', 'MAIL FROM');
-  cmd(`RCPT TO:<${to}>`);
-  await expect('250', 'RCPT TO');
-  cmd('DATA');
-  await expect('354', 'DATA');
-  const body = raw.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
-  sock.write(`${body}${body.endsWith('\r\n') ? '' : '\r\n'}.\r\n`);
-  await expect('250', 'message');
-  cmd('QUIT');
-  sock.end();
+  try {
+    await expect('220', 'greeting');
+    cmd('EHLO sender.example.test');
+    await expect('250', 'EHLO');
+    cmd(`MAIL FROM:<${from}>`);
+    await expect('250', 'MAIL FROM');
+    cmd(`RCPT TO:<${to}>`);
+    await expect('250', 'RCPT TO');
+    cmd('DATA');
+    await expect('354', 'DATA');
+    const body = raw.replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
+    sock.write(`${body}${body.endsWith('\r\n') ? '' : '\r\n'}.\r\n`);
+    await expect('250', 'message');
+    cmd('QUIT');
+    await expect('221', 'QUIT');
+  } finally {
+    sock.end();
+  }
 }

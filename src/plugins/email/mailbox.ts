@@ -107,7 +107,11 @@ export async function searchMail(s: EmailSettings, q: SearchQuery): Promise<stri
         { uid: true },
       );
       const time = (d: Date | string | undefined) => (d ? new Date(d).getTime() : 0);
-      msgs.sort((a, b) => time(b.envelope?.date ?? b.internalDate) - time(a.envelope?.date ?? a.internalDate));
+      // Same second (Date headers have no finer grain): the later arrival first.
+      msgs.sort(
+        (a, b) =>
+          time(b.envelope?.date ?? b.internalDate) - time(a.envelope?.date ?? a.internalDate) || b.uid - a.uid,
+      );
       const shown = msgs.slice(0, limit);
       const lines = shown.map((m) => {
         const date = m.envelope?.date ?? m.internalDate;
