@@ -322,7 +322,9 @@ async function smtpSend(port: number, from: string, to: string, raw: string): Pr
   };
   sock.on('error', fail);
   let step = 'greeting';
-  sock.on('timeout', () => fail(new Error(`The SMTP server on port ${port} stopped answering (waiting for: ${step}).`)));
+  sock.on('timeout', () =>
+    fail(new Error(`The SMTP server on port ${port} stopped answering (waiting for: ${step}).`)),
+  );
   sock.on('data', (d: Buffer) => {
     buf += d.toString();
     let nl: number;

@@ -14,7 +14,8 @@ export async function openImap(s: EmailSettings): Promise<ImapFlow> {
     // 993 is TLS from the first byte; other ports upgrade with STARTTLS, which is then required.
     secure: s.tls && s.imap.port === 993,
     doSTARTTLS: s.tls ? s.imap.port !== 993 : false,
-    auth: s.auth.kind === 'oauth' ? { user: s.user, accessToken: s.auth.token } : { user: s.user, pass: s.auth.password },
+    auth:
+      s.auth.kind === 'oauth' ? { user: s.user, accessToken: s.auth.token } : { user: s.user, pass: s.auth.password },
     logger: false,
     connectionTimeout: TIMEOUT_MS,
     greetingTimeout: TIMEOUT_MS,

@@ -8,7 +8,10 @@ export const AUTH_USAGE =
   'email [--address you@example.com] [--imap-host H] [--imap-port N] [--smtp-host H] [--smtp-port N] [--user U] [--oauth] (the password, or token with --oauth, on stdin or asked)';
 
 /** Checks the account with both servers, then saves it; throws with the problem and its fix. */
-export async function saveCheckedAccount(values: Settings, saveEnv: SaveEnv): Promise<{ file: string; s: EmailSettings }> {
+export async function saveCheckedAccount(
+  values: Settings,
+  saveEnv: SaveEnv,
+): Promise<{ file: string; s: EmailSettings }> {
   const s = emailSettings(values);
   const problem = await checkLogin(s);
   if (problem) throw new Error(`${problem.problem} ${problem.fix} Nothing was saved.`);
@@ -93,7 +96,12 @@ export async function checkEmail({ env }: Pick<PluginEnv, 'env'>): Promise<Check
   try {
     s = emailSettings(env);
   } catch (err) {
-    return { name: 'Email', level: 'fail', detail: (err as Error).message, fix: 'Fix it in .env, or run "nanoclaw auth email".' };
+    return {
+      name: 'Email',
+      level: 'fail',
+      detail: (err as Error).message,
+      fix: 'Fix it in .env, or run "nanoclaw auth email".',
+    };
   }
   const problem = await checkLogin(s);
   return problem

@@ -7,7 +7,7 @@ import type { Plugin } from '../../core/plugin.js';
 import { checkLogin, type LoginProblem } from './account.js';
 import { AUTH_USAGE, emailForm, runEmailAuth } from './connect.js';
 import { emailConfigured, emailSettings, type EmailSettings } from './settings.js';
-import { createEmailTools } from './tools.js';
+import { createEmailTools, NOT_SET_UP } from './tools.js';
 
 /** No channel yet: this is where `nanoclaw auth email` and the dashboard's form find the account's setup. */
 const emailChannel: ChannelPlugin = {
@@ -25,7 +25,11 @@ const emailChannel: ChannelPlugin = {
   },
 };
 
-type Login = { state: 'not set up' } | { state: 'checking' } | { state: 'ok'; at: string } | ({ state: 'failing'; at: string } & LoginProblem);
+type Login =
+  | { state: 'not set up' }
+  | { state: 'checking' }
+  | { state: 'ok'; at: string }
+  | ({ state: 'failing'; at: string } & LoginProblem);
 
 export const email: Plugin = {
   name: 'email',
@@ -33,8 +37,7 @@ export const email: Plugin = {
   setup({ config, logger }) {
     const log = logger.child({ plugin: 'email' });
     let settings: EmailSettings | { problem: string };
-    if (!emailConfigured(config.env))
-      settings = { problem: 'Email is not set up on this assistant: the owner can connect an account with "nanoclaw auth email".' };
+    if (!emailConfigured(config.env)) settings = { problem: NOT_SET_UP };
     else {
       try {
         settings = emailSettings(config.env);

@@ -59,12 +59,7 @@ function addressList(a: AddressObject | AddressObject[] | undefined): string[] {
 }
 
 /** A folder by its special use (\Drafts, \Sent, \Archive), else by name; created when missing and `create`. */
-async function specialFolder(
-  c: ImapFlow,
-  use: string,
-  names: string[],
-  create: boolean,
-): Promise<string | null> {
+async function specialFolder(c: ImapFlow, use: string, names: string[], create: boolean): Promise<string | null> {
   const list = await c.list();
   const found =
     list.find((m) => m.specialUse === use) ??
@@ -109,8 +104,7 @@ export async function searchMail(s: EmailSettings, q: SearchQuery): Promise<stri
       const time = (d: Date | string | undefined) => (d ? new Date(d).getTime() : 0);
       // Same second (Date headers have no finer grain): the later arrival first.
       msgs.sort(
-        (a, b) =>
-          time(b.envelope?.date ?? b.internalDate) - time(a.envelope?.date ?? a.internalDate) || b.uid - a.uid,
+        (a, b) => time(b.envelope?.date ?? b.internalDate) - time(a.envelope?.date ?? a.internalDate) || b.uid - a.uid,
       );
       const shown = msgs.slice(0, limit);
       const lines = shown.map((m) => {
@@ -192,7 +186,8 @@ export async function draftMail(s: EmailSettings, input: DraftInput): Promise<Dr
         lock.release();
       }
     });
-    if (!to.length) to = addressList(original.replyTo).length ? addressList(original.replyTo) : addressList(original.from);
+    if (!to.length)
+      to = addressList(original.replyTo).length ? addressList(original.replyTo) : addressList(original.from);
     const was = original.subject ?? '';
     subject ??= /^re:/i.test(was) ? was : `Re: ${was}`;
     if (original.messageId) {
@@ -223,7 +218,16 @@ export async function draftMail(s: EmailSettings, input: DraftInput): Promise<Dr
     const r = await c.append(folder!, raw, ['\\Draft', '\\Seen']);
     return r && r.uid ? { folder: folder!, uid: r.uid } : null;
   });
-  return { id: `draft-${randomBytes(4).toString('hex')}`, from: s.address, to, cc, subject: subject ?? '', body: input.body, raw, saved };
+  return {
+    id: `draft-${randomBytes(4).toString('hex')}`,
+    from: s.address,
+    to,
+    cc,
+    subject: subject ?? '',
+    body: input.body,
+    raw,
+    saved,
+  };
 }
 
 /** Exactly what the owner is shown before a draft is sent. */
@@ -300,8 +304,7 @@ export async function archiveMail(s: EmailSettings, id: string): Promise<string>
     const lock = await c.getMailboxLock(where.folder);
     try {
       const moved = await c.messageMove(String(where.uid), target, { uid: true });
-      if (!moved || !moved.uidMap?.size)
-        throw new Error(`There is no message ${id}: search again for its current id.`);
+      if (!moved || !moved.uidMap?.size) throw new Error(`There is no message ${id}: search again for its current id.`);
       const uid = moved.uidMap.get(where.uid);
       return `Archived ${id} to ${target}${uid ? ` (now ${messageId(target, uid)})` : ''}.`;
     } finally {

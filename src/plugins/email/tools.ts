@@ -27,6 +27,9 @@ export interface EmailToolDeps {
 
 const DRAFTS_KEPT = 100;
 
+export const NOT_SET_UP =
+  'Email is not set up on this assistant: the owner can connect an account with "nanoclaw auth email".';
+
 export function createEmailTools(deps: EmailToolDeps): HostTool[] {
   // Drafts as composed, by id: email_send sends these bytes, the ones the owner was shown.
   const drafts = new Map<string, Draft>();
@@ -78,6 +81,8 @@ export function createEmailTools(deps: EmailToolDeps): HostTool[] {
     tool(
       defs.emailSend,
       async (_identity, a) => {
+        const s = deps.settings();
+        if ('problem' in s) return refuse(s.problem);
         const d = drafts.get(a.draft_id);
         if (!d)
           return refuse(

@@ -188,7 +188,7 @@ describe('the tools', () => {
     });
   });
 
-  test('search finds the landlord\'s mail, newest first, with ids to read', async () => {
+  test("search finds the landlord's mail, newest first, with ids to read", async () => {
     const r = text(await call(MAIN, 'email_search', { from: 'landlord', since: '2020-01-01' }));
     expect(r).toMatch(/^2 messages in INBOX/);
     const lease = r.indexOf('Lease renewal');
@@ -210,7 +210,9 @@ describe('the tools', () => {
     expect(r).toMatch(/\(unread\)/);
     const again = text(await call(MAIN, 'email_search', { from: 'landlord', unread: true }));
     expect(again).toMatch(/^2 messages/);
-    expect(text(await call(MAIN, 'email_read', { id: 'INBOX:9999' }))).toMatch(/REFUSED There is no message INBOX:9999/);
+    expect(text(await call(MAIN, 'email_read', { id: 'INBOX:9999' }))).toMatch(
+      /REFUSED There is no message INBOX:9999/,
+    );
   });
 
   test('an HTML mail that tries to give orders reaches the model only as marked external content', async () => {
@@ -247,7 +249,9 @@ describe('the tools', () => {
   });
 
   test('a reply is drafted into Drafts, threaded to the original', async () => {
-    const r = text(await call(MAIN, 'email_draft', { reply_to: leaseId, body: 'I agree; I will sign it on Thursday.' }));
+    const r = text(
+      await call(MAIN, 'email_draft', { reply_to: leaseId, body: 'I agree; I will sign it on Thursday.' }),
+    );
     expect(r).toMatch(/Draft (draft-[0-9a-f]+) saved to Drafts/);
     expect(r).toContain(`To: ${mail.users.landlord.address}`);
     expect(r).toContain('Subject: Re: Lease renewal');
