@@ -4,7 +4,7 @@
 // leaves only after the owner's yes in the main chat — counted in the landlord's mailbox at the server.
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../../support/fake-anthropic.js';
-import { startTestEnv, type TestEnv } from '../../support/harness.js';
+import { startTestEnv, until, type TestEnv } from '../../support/harness.js';
 import { startMailServer, type MailServer } from '../../support/mail-server.js';
 
 let mail: MailServer;
@@ -143,4 +143,10 @@ test('"reply that I agree" makes a threaded draft that is sent only after the ow
   expect(arrived).toContain('I agree to the new lease.');
   expect(mail.count(mail.users.landlord.address)).toBe(before + 1);
   expect(mail.count(mail.users.owner.address, 'Drafts')).toBe(0);
+});
+
+test('status says the account logs in', async () => {
+  const email = async () => ((await (await env.api('/api/status')).json()) as any).email;
+  await until(async () => (await email())?.login?.state === 'ok', 30_000, 'the email login check');
+  expect(await email()).toMatchObject({ configured: true, address: mail.users.owner.address, login: { state: 'ok' } });
 });
