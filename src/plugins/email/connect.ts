@@ -30,7 +30,7 @@ const OPTIONS: [option: string, key: string, question: string][] = [
 export async function runEmailAuth(ctx: AuthContext & { interactive?: boolean }): Promise<number> {
   const interactive = ctx.interactive ?? !!process.stdin.isTTY;
   const values: Record<string, string | undefined> = { ...ctx.env };
-  const address = ctx.option('address') ?? ctx.env.EMAIL_ADDRESS;
+  const address = ctx.option('--address') ?? ctx.env.EMAIL_ADDRESS;
   const ask = interactive ? ctx.prompter() : null;
   try {
     values.EMAIL_ADDRESS = address ?? (ask ? (await ask.ask('Email address: ')).trim() : undefined);
@@ -40,7 +40,7 @@ export async function runEmailAuth(ctx: AuthContext & { interactive?: boolean })
     }
     const provider = providerOf(values.EMAIL_ADDRESS);
     for (const [option, key, question] of OPTIONS) {
-      const given = ctx.option(option);
+      const given = ctx.option(`--${option}`);
       if (given !== undefined) values[key] = given;
       else if (ask && !provider && ['EMAIL_IMAP_HOST', 'EMAIL_SMTP_HOST'].includes(key) && !values[key])
         values[key] = (await ask.ask(`${question}: `)).trim() || undefined;

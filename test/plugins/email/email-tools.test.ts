@@ -14,6 +14,7 @@ import { emailSettings } from '../../../src/plugins/email/settings.js';
 import { createEmailTools } from '../../../src/plugins/email/tools.js';
 import { parseEnv } from 'node:util';
 import { setEnvValues } from '../../../src/core/config/env-file.js';
+import { option } from '../../../src/cli/term.js';
 import { makeHome } from '../../support/harness.js';
 import { startMailServer, type MailServer } from '../../support/mail-server.js';
 
@@ -74,10 +75,8 @@ function authCtx(env: Record<string, string>, args: string[], secret: string) {
     prompter: () => {
       throw new Error('no terminal in this test');
     },
-    option: (name: string) => {
-      const i = args.indexOf(`--${name}`);
-      return i >= 0 ? args[i + 1] : undefined;
-    },
+    // The CLI's own option parser, as `nanoclaw auth email` passes it.
+    option: (name: string) => option(args, name),
     saveEnv: (values: Record<string, string | null>) => setEnvValues(home, values),
     running: async () => null,
     restartHint: async () => 'Restart NanoClaw.',
