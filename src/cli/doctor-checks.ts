@@ -14,6 +14,7 @@ import { fetchStatus, troubles } from './status.js';
 import { probeModel } from './model-check.js';
 import { describeStt, sttSettings } from '../plugins/voice/engine.js';
 import { browserProblems } from '../plugins/browser/browser.js';
+import { checkEmail } from '../plugins/email/connect.js';
 
 export type { CheckResult, Level } from '../core/channels/plugin.js';
 
@@ -296,6 +297,7 @@ export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
     checkEnvFile(config.home),
     await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),
     ...checkChannels(config, deps.plugins),
+    await checkEmail(config),
     checkVoice(config),
     checkDisk(config.home),
     checkStoreDir(config.home),

@@ -62,6 +62,15 @@ export function troubles(status: StatusResponse): string[] {
       );
     else out.push(`${c.name} is disconnected${c.detail ? `: ${c.detail}` : ''}.`);
   }
+  // The email plugin's field (status() part): an account that does not log in, with its fix.
+  const email = (
+    status as {
+      email?: { address?: string; problem?: string; login?: { state: string; problem?: string; fix?: string } };
+    }
+  ).email;
+  if (email?.login?.state === 'failing')
+    out.push(`Email (${email.address}) does not log in: ${email.login.problem} ${email.login.fix}`);
+  else if (email?.problem) out.push(email.problem);
   return out;
 }
 
@@ -111,6 +120,12 @@ export async function statusCommand(args: string[], config: Config): Promise<num
       )
       .join(', '),
   );
+  const email = (status as { email?: { configured: boolean; address?: string; login?: { state: string } } }).email;
+  if (email?.configured)
+    row(
+      'Email',
+      `${email.address} ${email.login?.state === 'ok' ? p.ok('logs in') : email.login?.state === 'failing' ? p.bad('does not log in') : p.dim('checking')}`,
+    );
   row('Groups', `${status.groups} registered`);
   const working = status.agents.filter((a) => a.working).length;
   row('Agents', `${working} working, ${status.agents.length - working} idle, ${status.queue.waiting} waiting`);

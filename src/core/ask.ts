@@ -12,6 +12,7 @@ export const APPROVAL_KINDS: readonly ApprovalKind[] = [
   'cross_chat',
   'groups',
   'task_budget',
+  'email_send',
 ];
 export const APPROVAL_MODES: readonly ApprovalMode[] = ['allow', 'ask', 'deny'];
 
@@ -23,6 +24,8 @@ export const DEFAULT_POLICY: Record<ApprovalKind, ApprovalMode> = {
   cross_chat: 'allow',
   groups: 'allow',
   task_budget: 'allow',
+  // Mail leaves in the owner's name and cannot be taken back.
+  email_send: 'ask',
 };
 
 export function modeFor(group: Pick<RegisteredGroup, 'sandbox'>, kind: ApprovalKind): ApprovalMode {

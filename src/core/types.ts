@@ -152,7 +152,7 @@ export interface SandboxSettings {
   approvals?: ApprovalSettings;
 }
 
-export type ApprovalKind = 'network' | 'mount_write' | 'bash' | 'cross_chat' | 'groups' | 'task_budget';
+export type ApprovalKind = 'network' | 'mount_write' | 'bash' | 'cross_chat' | 'groups' | 'task_budget' | 'email_send';
 export type ApprovalMode = 'allow' | 'ask' | 'deny';
 
 export interface ApprovalSettings {

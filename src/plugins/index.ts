@@ -22,6 +22,7 @@ import { pairing } from './pairing/index.js';
 import { forget } from './forget/index.js';
 import { scheduler } from './scheduler/index.js';
 import { dashboard } from './dashboard/index.js';
+import { email } from './email/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -43,6 +44,7 @@ export const PLUGINS: readonly Plugin[] = [
   voice,
   browser,
   scheduler,
+  email,
   dashboard,
 ];
 

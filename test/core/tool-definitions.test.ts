@@ -60,7 +60,23 @@ const DESIGN: Record<string, { params: string[]; required: string[] }> = {
   what_do_you_know_about_me: { params: [], required: [] },
   dont_remember_me: { params: [], required: [] },
   remember_me_again: { params: [], required: [] },
+  email_search: { params: ['words', 'from', 'since', 'until', 'unread', 'folder', 'limit'], required: [] },
+  email_read: { params: ['id'], required: ['id'] },
+  email_draft: { params: ['body', 'to', 'cc', 'subject', 'reply_to'], required: ['body'] },
+  email_send: { params: ['draft_id'], required: ['draft_id'] },
+  email_mark: { params: ['id', 'read'], required: ['id', 'read'] },
+  email_archive: { params: ['id'], required: ['id'] },
 };
+
+/** Tools the email plugin answers; this rig has no mail account, so they answer how to connect one. */
+const NEEDS_ACCOUNT = new Set([
+  'email_search',
+  'email_read',
+  'email_draft',
+  'email_send',
+  'email_mark',
+  'email_archive',
+]);
 
 /** A preview the main chat's owner ("me", whose message starts the turn) may confirm: of a message planted for it. */
 function plantedPreview(): string {
@@ -108,6 +124,12 @@ const VALID: [string, () => Record<string, unknown>][] = [
   ['what_do_you_know_about_me', () => ({})],
   ['dont_remember_me', () => ({})],
   ['remember_me_again', () => ({})],
+  ['email_search', () => ({ words: 'lease', since: '2026-01-01', unread: true, limit: 5 })],
+  ['email_read', () => ({ id: 'INBOX:1' })],
+  ['email_draft', () => ({ to: ['pat@example.com'], subject: 'Hi', body: 'Hello' })],
+  ['email_send', () => ({ draft_id: 'draft-0000' })],
+  ['email_mark', () => ({ id: 'INBOX:1', read: true })],
+  ['email_archive', () => ({ id: 'INBOX:1' })],
 ];
 
 describe('the runner shows the model every tool the host answers', () => {
@@ -135,7 +157,12 @@ describe('the runner shows the model every tool the host answers', () => {
     expect(VALID.map(([name]) => name).sort()).toEqual(TOOL_DEFINITIONS.map((d) => d.name).sort());
     for (const [name, args] of VALID) {
       const r = await callRunner(name, args());
-      expect(r, name).toEqual({ text: expect.not.stringMatching(/Refused|error/i), isError: false });
+      if (NEEDS_ACCOUNT.has(name))
+        expect(r, name).toEqual({
+          text: expect.stringMatching(/Email is not set up.*nanoclaw auth email/),
+          isError: true,
+        });
+      else expect(r, name).toEqual({ text: expect.not.stringMatching(/Refused|error/i), isError: false });
     }
     expect(rig.store.tasks.listAll().map((t) => t.prompt)).toContain('Water the plants');
   });

@@ -10,6 +10,7 @@ import { createForgetEngine } from '../../src/plugins/forget/engine.js';
 import { openDatabase } from '../../src/core/store/db.js';
 import { createStore } from '../../src/host.js';
 import { createForgetTools } from '../../src/plugins/forget/tools.js';
+import { createEmailTools, NOT_SET_UP } from '../../src/plugins/email/tools.js';
 import { createToolRegistry, tool } from '../../src/core/tools/registry.js';
 import { createTaskTools } from '../../src/plugins/scheduler/tools.js';
 import { coreTools, createToolHandler } from '../../src/core/tools/tools.js';
@@ -41,7 +42,11 @@ function host() {
   store.groups.insert(group('family'));
   const deps = { store, paths, assistantName: 'Andy', timezone: 'Europe/Berlin' };
   const engine = createForgetEngine({ store, paths, resetSession: async () => {} });
-  const extra = [...createTaskTools({ ...deps, onChange: () => {} }), ...createForgetTools({ store, paths, engine })];
+  const extra = [
+    ...createTaskTools({ ...deps, onChange: () => {} }),
+    ...createForgetTools({ store, paths, engine }),
+    ...createEmailTools({ settings: () => ({ problem: NOT_SET_UP }), noteLogin: () => {} }),
+  ];
   const asked: { kind: string; detail: string }[] = [];
   const call = createToolHandler({
     ...deps,

@@ -15,6 +15,7 @@ import { type Store } from '../../src/core/store/index.js';
 import { createTaskTools } from '../../src/plugins/scheduler/tools.js';
 import { createToolHandler } from '../../src/core/tools/tools.js';
 import { createForgetTools } from '../../src/plugins/forget/tools.js';
+import { createEmailTools, NOT_SET_UP } from '../../src/plugins/email/tools.js';
 import { turnContext } from '../../src/core/conversation/turn.js';
 import { createForgetEngine, type ForgetEngine } from '../../src/plugins/forget/engine.js';
 import type { RegisteredGroup } from '../../src/core/types.js';
@@ -201,7 +202,12 @@ export async function startRig(): Promise<Rig> {
     paths,
     assistantName: 'Andy',
     timezone: TZ,
-    tools: [...tasks, ...createForgetTools({ store, paths, engine: forget })],
+    tools: [
+      ...tasks,
+      ...createForgetTools({ store, paths, engine: forget }),
+      // No mail account here: the email tools answer how to connect one.
+      ...createEmailTools({ settings: () => ({ problem: NOT_SET_UP }), noteLogin: () => {} }),
+    ],
   });
   const schedule = async (who: Who, args: Record<string, unknown>) => {
     const r = await handle(IDENTITIES[who], 'schedule_task', {

@@ -88,6 +88,7 @@ const KIND_WORDS: Record<ApprovalKind, string> = {
   cross_chat: 'act in another chat',
   groups: 'change which chats the assistant answers in',
   task_budget: "raise a task's token budget",
+  email_send: 'send an email from your account',
 };
 
 /** Did the owner answer "always" to exactly this? */

@@ -1,0 +1,112 @@
+// The agent's email tools, run on the host behind the gateway: the sandbox sends arguments, never sees
+// the account. Sending is declared with the approval kind email_send, so the owner's yes (by default)
+// comes before the handler runs, and the approval shows exactly the draft that will go out.
+import * as defs from './definitions.js';
+import type { ToolAnswer } from '../../../runner/protocol.js';
+import { ok, refuse } from '../../core/tools/answer.js';
+import { tool, type HostTool } from '../../core/tools/registry.js';
+import { describeFailure } from './account.js';
+import {
+  archiveMail,
+  describeDraft,
+  draftMail,
+  markMail,
+  readMail,
+  searchMail,
+  sendDraft,
+  type Draft,
+} from './mailbox.js';
+import type { EmailSettings } from './settings.js';
+
+export interface EmailToolDeps {
+  /** The account, or why there is none (not set up, or a setting is wrong). */
+  settings(): EmailSettings | { problem: string };
+  /** Each server answer, for status: null when it worked. */
+  noteLogin(problem: { problem: string; fix: string } | null): void;
+}
+
+const DRAFTS_KEPT = 100;
+
+export const NOT_SET_UP =
+  'Email is not set up on this assistant: the owner can connect an account with "nanoclaw auth email".';
+
+export function createEmailTools(deps: EmailToolDeps): HostTool[] {
+  // Drafts as composed, by id: email_send sends these bytes, the ones the owner was shown.
+  const drafts = new Map<string, Draft>();
+
+  const run = async (fn: (s: EmailSettings) => Promise<string>): Promise<ToolAnswer> => {
+    const s = deps.settings();
+    if ('problem' in s) return refuse(s.problem);
+    try {
+      const text = await fn(s);
+      deps.noteLogin(null);
+      return ok(text);
+    } catch (err) {
+      const e = err as { code?: string; authenticationFailed?: boolean; responseCode?: number };
+      // A server or login failure is said with its fix; anything else is the tool's own refusal.
+      if (e.code || e.authenticationFailed || e.responseCode) {
+        const which = e.responseCode || e.code === 'EAUTH' || e.code === 'EENVELOPE' ? 'SMTP' : 'IMAP';
+        const p = describeFailure(s, which, err);
+        if (e.authenticationFailed || e.code === 'EAUTH' || e.code?.startsWith('ECONN')) deps.noteLogin(p);
+        return refuse(`${p.problem} ${p.fix}`);
+      }
+      return refuse((err as Error).message);
+    }
+  };
+
+  return [
+    tool(defs.emailSearch, (_identity, a) =>
+      run((s) =>
+        searchMail(s, {
+          words: a.words,
+          from: a.from,
+          since: a.since,
+          until: a.until,
+          unread: a.unread,
+          folder: a.folder,
+          limit: a.limit,
+        }),
+      ),
+    ),
+    tool(defs.emailRead, (_identity, a) => run((s) => readMail(s, a.id))),
+    tool(defs.emailDraft, (_identity, a) =>
+      run(async (s) => {
+        const d = await draftMail(s, { to: a.to, cc: a.cc, subject: a.subject, body: a.body, replyTo: a.reply_to });
+        drafts.set(d.id, d);
+        // Oldest first out: a long session does not hold every draft it ever made.
+        while (drafts.size > DRAFTS_KEPT) drafts.delete(drafts.keys().next().value!);
+        return `Draft ${d.id} saved${d.saved ? ` to ${d.saved.folder}` : ''}. Send it with email_send and draft_id "${d.id}" (the owner is asked first):\n${describeDraft(d)}`;
+      }),
+    ),
+    tool(
+      defs.emailSend,
+      async (_identity, a) => {
+        const s = deps.settings();
+        if ('problem' in s) return refuse(s.problem);
+        const d = drafts.get(a.draft_id);
+        if (!d)
+          return refuse(
+            `There is no draft "${a.draft_id}" (already sent, or made before the assistant restarted): make it again with email_draft.`,
+          );
+        // Taken before sending, so a second call for the same draft cannot send it twice.
+        drafts.delete(d.id);
+        const answer = await run((s) => sendDraft(s, d));
+        if (!answer.ok) drafts.set(d.id, d);
+        return answer;
+      },
+      {
+        approval: (_identity, a) => {
+          const d = drafts.get(a.draft_id);
+          if (!d) return null;
+          return {
+            kind: 'email_send',
+            detail: describeDraft(d),
+            what: `send an email to ${[...d.to, ...d.cc].join(', ').slice(0, 200)}`,
+          };
+        },
+      },
+    ),
+    tool(defs.emailMark, (_identity, a) => run((s) => markMail(s, a.id, a.read))),
+    tool(defs.emailArchive, (_identity, a) => run((s) => archiveMail(s, a.id))),
+  ];
+}
