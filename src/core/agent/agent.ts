@@ -100,9 +100,8 @@ function socketPathFor(paths: HomePaths, id: string): string {
 }
 
 /** A refused credential is final; an unavailable upstream is worth another try. */
-function modelFailure(p: ModelProblem): AgentFailure {
-  return new AgentFailure(`model API: ${p.message}`, describeProblem(p), false, p.kind !== 'auth');
-}
+const modelFailure = (p: ModelProblem) =>
+  new AgentFailure(`model API: ${p.message}`, describeProblem(p), false, p.kind !== 'auth');
 
 const plural = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
 
@@ -259,10 +258,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       }
     },
     tool: (name, args) => tool(identity, name, args),
-    settle: async () => {
-      const told = await Promise.all(added.map((a) => a.settle?.() ?? null));
-      return told.filter(Boolean).join('\n') || null;
-    },
+    settle: async () => (await Promise.all(added.map((a) => a.settle?.() ?? null))).filter(Boolean).join('\n') || null,
     sessionId: () => sessionId,
     usage: (u) => {
       const n = u.inputTokens + u.outputTokens;
@@ -316,6 +312,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     const endpoint = await (tcp
       ? gateway.openTcpEndpoint(tcp.listenHost, identity, handlers)
       : gateway.openEndpoint(socketPath, identity, handlers));
+    const inside = tcp ? `tcp://${tcp.tcpHost}:${endpoint.address!.split(':').pop()}` : GATEWAY_SOCKET_INSIDE;
     try {
       const mounts = [
         ...groupMounts(paths, group),
@@ -357,9 +354,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           PATH: '/app/bin:/usr/local/bin:/usr/bin:/bin',
           LANG: 'C.UTF-8',
           TZ: config.timezone,
-          NANOCLAW_GATEWAY_SOCKET: tcp
-            ? `tcp://${tcp.tcpHost}:${endpoint.address!.split(':').pop()}`
-            : GATEWAY_SOCKET_INSIDE,
+          NANOCLAW_GATEWAY_SOCKET: inside,
           ...(endpoint.secret ? { NANOCLAW_GATEWAY_SECRET: endpoint.secret } : {}),
           ...proxyEnv(),
           ...env,

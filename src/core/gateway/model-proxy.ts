@@ -19,11 +19,8 @@ import { apiError, readBody } from './wire.js';
 export const MAX_MODEL_BODY = 32 * 1024 * 1024;
 
 /** Headers the sandbox may not choose: hop-by-hop ones and any credential. */
-const DROP_HEADERS = new Set(
-  'host connection content-length x-api-key authorization proxy-authorization keep-alive transfer-encoding upgrade te cookie'.split(
-    ' ',
-  ),
-);
+const DROP_HEADERS =
+  /^(host|connection|content-length|x-api-key|authorization|proxy-authorization|keep-alive|transfer-encoding|upgrade|te|cookie)$/;
 /** Upstream headers that describe its own framing, not the answer relayed. */
 const FRAMING = ['content-length', 'content-encoding', 'transfer-encoding', 'connection'];
 
@@ -250,7 +247,7 @@ export function createModelProxy(
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers))
-      if (!DROP_HEADERS.has(k.toLowerCase()) && typeof v === 'string') headers[k] = v;
+      if (!DROP_HEADERS.test(k.toLowerCase()) && typeof v === 'string') headers[k] = v;
     if (cred.kind === 'api-key') headers['x-api-key'] = cred.value;
     else {
       headers.authorization = `Bearer ${cred.value}`;
