@@ -34,20 +34,14 @@ function blocksToText(content: unknown, role: 'user' | 'assistant'): string {
   return parts.join('\n\n');
 }
 
-const unescape = (s: string) =>
-  s
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&amp;/g, '&');
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
+const unescape = (s: string) => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e) => ENTITIES[e]);
 
 function readableChat(text: string): string {
   if (!text.includes('<message ')) return text;
-  const out: string[] = [];
-  for (const m of text.matchAll(/<message sender="([^"]*)" time="([^"]*)"[^>]*>([\s\S]*?)<\/message>/g)) {
-    out.push(`**${unescape(m[1])}** (${unescape(m[2])}): ${unescape(m[3].replace(/<[^>]+>/g, ' ').trim())}`);
-  }
+  const out = [...text.matchAll(/<message sender="([^"]*)" time="([^"]*)"[^>]*>([\s\S]*?)<\/message>/g)].map(
+    (m) => `**${unescape(m[1])}** (${unescape(m[2])}): ${unescape(m[3].replace(/<[^>]+>/g, ' ').trim())}`,
+  );
   return out.length ? out.join('\n\n') : text;
 }
 

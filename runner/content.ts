@@ -37,6 +37,8 @@ export function kindOf(f: TurnFile): 'pdf' | 'image' | 'text' | null {
   return null;
 }
 
+const note = (text: string): Block[] => [{ type: 'text', text }];
+
 export function turnBlocks(files: TurnFile[], fs: FileReader, budget = LIMITS.turn): Block[] {
   const out: Block[] = [];
   let left = budget;
@@ -64,32 +66,21 @@ export function fileBlocks(f: TurnFile, fs: FileReader): Block[] {
   try {
     size = fs.size(f.path);
   } catch {
-    return [{ type: 'text', text: `[file ${name} could not be read]` }];
+    return note(`[file ${name} could not be read]`);
   }
-  if (size > LIMITS[kind]) {
-    const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
-    return [
-      {
-        type: 'text',
-        text: `[file ${name} not shown: ${mb(size)} is over the ${mb(LIMITS[kind])} limit for ${kind} files; it is at ${f.path}]`,
-      },
-    ];
-  }
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (size > LIMITS[kind])
+    return note(
+      `[file ${name} not shown: ${mb(size)} is over the ${mb(LIMITS[kind])} limit for ${kind} files; it is at ${f.path}]`,
+    );
   const bytes = fs.read(f.path);
-  if (kind === 'pdf') {
-    return [
-      {
-        type: 'document',
-        source: { type: 'base64', media_type: 'application/pdf', data: bytes.toString('base64') },
-        title: name,
-      },
-    ];
-  }
-  if (kind === 'image')
-    return [{ type: 'image', source: { type: 'base64', media_type: f.mimeType, data: bytes.toString('base64') } }];
-  return [{ type: 'text', text: `<file name="${escapeAttr(name)}">\n${bytes.toString('utf8')}\n</file>` }];
+  if (kind === 'text') return note(`<file name="${escapeAttr(name)}">\n${bytes.toString('utf8')}\n</file>`);
+  const data = bytes.toString('base64');
+  return [
+    kind === 'pdf'
+      ? { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data }, title: name }
+      : { type: 'image', source: { type: 'base64', media_type: f.mimeType, data } },
+  ];
 }
 
-function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
-}
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');

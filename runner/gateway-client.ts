@@ -34,7 +34,7 @@ export function callGateway<T>(
           if ((res.statusCode ?? 500) >= 400)
             return reject(new Error(`gateway ${path} answered ${res.statusCode}: ${text.slice(0, 300)}`));
           try {
-            resolve(text ? JSON.parse(text) : ({} as T));
+            resolve(text ? JSON.parse(text) : {});
           } catch {
             reject(new Error(`gateway ${path} sent invalid JSON`));
           }
@@ -44,8 +44,7 @@ export function callGateway<T>(
     );
     if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new Error(`gateway ${path} timed out`)));
     req.on('error', reject);
-    if (payload) req.write(payload);
-    req.end();
+    req.end(payload);
   });
 }
 
@@ -62,9 +61,8 @@ export function startForwarder(socketPath: string, port = 0): Promise<{ port: nu
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      resolve({ port, close: () => server.close() });
-    });
+    server.listen(port, '127.0.0.1', () =>
+      resolve({ port: (server.address() as net.AddressInfo).port, close: () => server.close() }),
+    );
   });
 }

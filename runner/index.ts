@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { CanUseTool, HookCallback, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { archiveTranscript } from './archive.js';
-import { turnBlocks, type Block } from './content.js';
+import { turnBlocks } from './content.js';
 import { callGateway, startForwarder } from './gateway-client.js';
 import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type RunnerEvent, type StartInfo, type Turn } from './protocol.js';
 
@@ -14,66 +14,60 @@ const ARCHIVE_DIR = `${GROUP_DIR}/conversations`;
 const AGENT_BROWSER = '/app/bin/agent-browser';
 const SESSION_GONE = /no conversation found|session.*not found/i;
 
-const send = (event: RunnerEvent) => callGateway(socket, 'POST', '/runner/event', event);
+const post = <T>(path: string, body: unknown) => callGateway<T>(socket, 'POST', path, body);
+const send = (event: RunnerEvent) => post('/runner/event', event);
+// For reports whose loss must not stop the agent.
+const tell = (event: RunnerEvent) => send(event).catch(() => {});
+const why = (err: unknown) => (err as Error).message;
 
 // The host decides which of these calls wait for the owner ("ask me first").
 const HELD_TOOLS = new Set(['Bash', 'Write', 'Edit', 'MultiEdit', 'NotebookEdit']);
 
 // Only the gateway's answer lets a held call run; a gateway that cannot be reached means no.
 const askGateway: CanUseTool = async (toolName, input) => {
-  if (!HELD_TOOLS.has(toolName)) return { behavior: 'allow', updatedInput: input };
+  const allow = { behavior: 'allow', updatedInput: input } as const;
+  if (!HELD_TOOLS.has(toolName)) return allow;
   try {
-    const answer = await callGateway<{ approved: boolean; message: string }>(socket, 'POST', '/approvals/tool', {
-      tool_name: toolName,
-      input,
-    });
-    if (answer.approved === true) return { behavior: 'allow', updatedInput: input };
-    return { behavior: 'deny', message: answer.message || 'The owner did not approve this.' };
+    const a = await post<{ approved: boolean; message: string }>('/approvals/tool', { tool_name: toolName, input });
+    return a.approved === true ? allow : { behavior: 'deny', message: a.message || 'The owner did not approve this.' };
   } catch (err) {
-    return {
-      behavior: 'deny',
-      message: `Not run: the host could not be asked for approval (${(err as Error).message}).`,
-    };
+    return { behavior: 'deny', message: `Not run: the host could not be asked for approval (${why(err)}).` };
   }
 };
 
 // The host asks the owner about changes to staged host folders; skipping this only leaves them unapplied.
 const settleHostFolders = async (): Promise<string | null> => {
   try {
-    const a = await callGateway<{ message: string | null }>(socket, 'POST', '/runner/settle', {});
-    return a.message ?? null;
+    return (await post<{ message: string | null }>('/runner/settle', {})).message ?? null;
   } catch (err) {
-    return `The host could not check your changes to host folders (${(err as Error).message}); they were not applied.`;
+    return `The host could not check your changes to host folders (${why(err)}); they were not applied.`;
   }
 };
 const settleAfterTool =
-  (event: 'PostToolUse' | 'PostToolUseFailure'): HookCallback =>
+  (hookEventName: 'PostToolUse' | 'PostToolUseFailure'): HookCallback =>
   async () => {
-    const message = await settleHostFolders();
-    return message ? { hookSpecificOutput: { hookEventName: event, additionalContext: message } } : {};
+    const additionalContext = await settleHostFolders();
+    return additionalContext ? { hookSpecificOutput: { hookEventName, additionalContext } } : {};
   };
 
 function turnQueue() {
   const items: SDKUserMessage[] = [];
-  let wake: (() => void) | null = null;
+  let wake = () => {};
   let closed = false;
   return {
     push(m: SDKUserMessage) {
       items.push(m);
-      wake?.();
+      wake();
     },
     close() {
       closed = true;
-      wake?.();
+      wake();
     },
     async *[Symbol.asyncIterator](): AsyncGenerator<SDKUserMessage> {
       for (;;) {
         if (items.length) yield items.shift()!;
         else if (closed) return;
-        else {
-          await new Promise<void>((r) => (wake = r));
-          wake = null;
-        }
+        else await new Promise<void>((r) => (wake = r));
       }
     },
   };
@@ -81,17 +75,21 @@ function turnQueue() {
 
 const reader = { size: (p: string) => fs.statSync(p).size, read: (p: string) => fs.readFileSync(p) };
 
-function toUserMessage(turn: Turn): SDKUserMessage {
-  const files = [...(turn.images ?? []), ...(turn.files ?? [])];
-  const content: Block[] = [...turnBlocks(files, reader), { type: 'text', text: turn.prompt }];
-  return { type: 'user', message: { role: 'user', content }, parent_tool_use_id: null } as SDKUserMessage;
-}
+const toUserMessage = (t: Turn) =>
+  ({
+    type: 'user',
+    message: {
+      role: 'user',
+      content: [...turnBlocks([...(t.images ?? []), ...(t.files ?? [])], reader), { type: 'text', text: t.prompt }],
+    },
+    parent_tool_use_id: null,
+  }) as SDKUserMessage;
 
 async function nextTurn(): Promise<Turn | null> {
   for (;;) {
-    const answer = await callGateway<NextAnswer>(socket, 'GET', '/runner/next');
-    if ('turn' in answer) return answer.turn;
-    if ('close' in answer) return null;
+    const a = await callGateway<NextAnswer>(socket, 'GET', '/runner/next');
+    if ('turn' in a) return a.turn;
+    if ('close' in a) return null;
   }
 }
 
@@ -148,22 +146,22 @@ async function main(): Promise<void> {
       });
       if (file) process.stderr.write(`archived the conversation to ${file}\n`);
     } catch (err) {
-      process.stderr.write(`could not archive the conversation: ${(err as Error).message}\n`);
+      process.stderr.write(`could not archive the conversation: ${why(err)}\n`);
     }
     return {};
   };
 
-  // For the owner's dashboard; a lost report must not stop the agent.
+  // For the owner's dashboard.
   const subagent =
     (state: 'start' | 'stop'): HookCallback =>
     async (input) => {
       const i = input as { agent_id?: string; agent_type?: string };
-      await send({
+      await tell({
         type: 'subagent',
         state,
         agentId: String(i.agent_id ?? ''),
         agentType: String(i.agent_type ?? 'agent'),
-      }).catch(() => {});
+      });
       return {};
     };
 
@@ -198,9 +196,8 @@ async function main(): Promise<void> {
         sessionId = msg.session_id;
         await send({ type: 'session', sessionId });
       } else if (msg.type === 'assistant') {
-        for (const block of (msg.message?.content ?? []) as any[]) {
-          if (block?.type === 'tool_use') await send({ type: 'activity', tool: String(block.name) }).catch(() => {});
-        }
+        for (const block of (msg.message?.content ?? []) as any[])
+          if (block?.type === 'tool_use') await tell({ type: 'activity', tool: String(block.name) });
       } else if (msg.type === 'result') {
         const errors = msg.subtype === 'success' ? [] : (msg.errors ?? []);
         if (msg.is_error && start.sessionId && errors.some((e) => SESSION_GONE.test(e))) {
@@ -215,18 +212,16 @@ async function main(): Promise<void> {
         const text = msg.subtype === 'success' ? msg.result : errors.join('; ');
         await send({ type: 'result', text: text ?? '', sessionId: msg.session_id ?? sessionId, isError: msg.is_error });
         const turn = await nextTurn();
-        if (turn) prompts.push(toUserMessage(turn));
-        else {
+        if (!turn) {
           prompts.close();
           break;
         }
+        prompts.push(toUserMessage(turn));
       }
     }
   } catch (err) {
     const message = (err as Error).message ?? String(err);
-    await send({ type: 'error', message, sessionNotFound: !!start.sessionId && SESSION_GONE.test(message) }).catch(
-      () => {},
-    );
+    await tell({ type: 'error', message, sessionNotFound: !!start.sessionId && SESSION_GONE.test(message) });
     process.exitCode = 1;
   } finally {
     forwarder.close();
@@ -237,7 +232,7 @@ main().then(
   () => process.exit(process.exitCode ?? 0),
   async (err) => {
     process.stderr.write(`runner failed: ${(err as Error).stack ?? err}\n`);
-    await send({ type: 'error', message: String((err as Error).message ?? err) }).catch(() => {});
+    await tell({ type: 'error', message: String((err as Error).message ?? err) });
     process.exit(1);
   },
 );

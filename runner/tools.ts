@@ -10,22 +10,16 @@ export function nanoclawServer(socketPath: string, specs: readonly ToolSpec[]) {
     name: 'nanoclaw',
     version: '1.0.0',
     tools: specs.map((def) =>
-      tool(
-        def.name,
-        def.description,
-        (z.fromJSONSchema(def.inputSchema) as z.ZodObject).shape,
-        async (args: unknown) => {
-          let answer: ToolAnswer;
-          try {
-            answer = await callGateway<ToolAnswer>(socketPath, 'POST', `/tools/${def.name}`, args ?? {});
-          } catch (err) {
-            answer = { ok: false, error: `The assistant's host could not be reached: ${(err as Error).message}` };
-          }
-          return answer.ok
-            ? { content: [{ type: 'text' as const, text: answer.text }] }
-            : { content: [{ type: 'text' as const, text: `Refused: ${answer.error}` }], isError: true };
-        },
-      ),
+      tool(def.name, def.description, (z.fromJSONSchema(def.inputSchema) as z.ZodObject).shape, async (args) => {
+        let a: ToolAnswer;
+        try {
+          a = await callGateway<ToolAnswer>(socketPath, 'POST', `/tools/${def.name}`, args ?? {});
+        } catch (err) {
+          a = { ok: false, error: `The assistant's host could not be reached: ${(err as Error).message}` };
+        }
+        const content = [{ type: 'text' as const, text: a.ok ? a.text : `Refused: ${a.error}` }];
+        return a.ok ? { content } : { content, isError: true };
+      }),
     ),
   });
 }

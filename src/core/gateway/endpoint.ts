@@ -12,17 +12,24 @@ import type { Endpoint, Identity } from './types.js';
 export const TCP_PREAMBLE = 'NANOCLAW ';
 const PREAMBLE_MAX = 200;
 
-/** Serves `server` on a fresh unix socket at `socketPath`. */
-export async function listenOnSocket(server: http.Server, socketPath: string): Promise<Endpoint> {
+const unlink = (p: string) => {
   try {
-    fs.unlinkSync(socketPath);
+    fs.unlinkSync(p);
   } catch {
     /* not there */
   }
-  await new Promise<void>((resolve, reject) => {
+};
+
+const listen = (server: net.Server, at: (ready: () => void) => void) =>
+  new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, resolve);
+    at(resolve);
   });
+
+/** Serves `server` on a fresh unix socket at `socketPath`. */
+export async function listenOnSocket(server: http.Server, socketPath: string): Promise<Endpoint> {
+  unlink(socketPath);
+  await listen(server, (ready) => server.listen(socketPath, ready));
   // The sandbox user is not the host user; the socket is its only door.
   fs.chmodSync(socketPath, 0o666);
   return {
@@ -31,11 +38,7 @@ export async function listenOnSocket(server: http.Server, socketPath: string): P
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => {
-          try {
-            fs.unlinkSync(socketPath);
-          } catch {
-            /* gone */
-          }
+          unlink(socketPath);
           resolve();
         });
       }),
@@ -51,8 +54,7 @@ export async function listenOnTcp(
   host: string,
   ctx: { identity: Identity; logger: Logger; own: Set<number> },
 ): Promise<Endpoint> {
-  const { identity, own } = ctx;
-  const deps = { logger: ctx.logger };
+  const { identity, logger, own } = ctx;
   const secret = crypto.randomBytes(32).toString('hex');
   const expected = Buffer.from(TCP_PREAMBLE + secret);
   const sockets = new Set<net.Socket>();
@@ -72,16 +74,14 @@ export async function listenOnTcp(
       socket.off('data', onData);
       clearTimeout(timer);
       const line = buf.subarray(0, nl);
-      const ok = line.length === expected.length && crypto.timingSafeEqual(line, expected);
-      if (!ok) {
-        deps.logger.warn(
+      if (line.length !== expected.length || !crypto.timingSafeEqual(line, expected)) {
+        logger.warn(
           { group: identity.groupFolder, from: socket.remoteAddress },
           'gateway connection without the sandbox secret refused',
         );
-        socket.end(
+        return void socket.end(
           'HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nThis endpoint needs the sandbox secret.\n',
         );
-        return;
       }
       const rest = buf.subarray(nl + 1);
       socket.pause();
@@ -91,11 +91,8 @@ export async function listenOnTcp(
     };
     socket.on('data', onData);
   });
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(0, host, resolve);
-  });
-  const port = (listener.address() as net.AddressInfo).port;
+  await listen(listener, (ready) => listener.listen(0, host, ready));
+  const { port } = listener.address() as net.AddressInfo;
   own.add(port);
   return {
     socketPath: '',

@@ -21,14 +21,14 @@ export interface ModelProblem {
 
 export type ModelOutcome = { ok: true } | { ok: false; problem: ModelProblem };
 
-/** The variable that holds the credential in use. */
-export function credentialName(kind: Credential['kind'] | null | undefined): string {
-  return kind === 'oauth' ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'ANTHROPIC_API_KEY';
-}
+type Kind = Credential['kind'] | null | undefined;
 
-export function authFix(kind: Credential['kind'] | null | undefined): string {
-  return `run "nanoclaw auth claude", or set a valid ${credentialName(kind)} in .env, then restart NanoClaw`;
-}
+/** The variable that holds the credential in use. */
+export const credentialName = (kind: Kind): string =>
+  kind === 'oauth' ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'ANTHROPIC_API_KEY';
+
+export const authFix = (kind: Kind): string =>
+  `run "nanoclaw auth claude", or set a valid ${credentialName(kind)} in .env, then restart NanoClaw`;
 
 /** The error message inside an Anthropic-style error body, or the body's start. */
 export function errorDetail(body: string): string {
@@ -50,45 +50,47 @@ export function clip(text: string, max: number): string {
   return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
 }
 
+const problem = (kind: ModelProblemKind, status: number | null, message: string, fix: string): ModelProblem => ({
+  kind,
+  status,
+  message,
+  fix,
+  at: new Date().toISOString(),
+});
+
 /** The problem an upstream status stands for; null for statuses that are not about reaching the model (a 400, say). */
 export function classifyStatus(status: number, detail: string, cred: Credential['kind'] | null): ModelProblem | null {
-  const at = new Date().toISOString();
   const what = detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
   if (status === 401 || status === 403)
-    return {
-      kind: 'auth',
+    return problem(
+      'auth',
       status,
-      message: `the model API refused NanoClaw's credential, ${credentialName(cred)} (${what})`,
-      fix: authFix(cred),
-      at,
-    };
-  if (status === 429 || status === 529 || status >= 500)
-    return {
-      kind: 'unavailable',
+      `the model API refused NanoClaw's credential, ${credentialName(cred)} (${what})`,
+      authFix(cred),
+    );
+  if (status === 429 || status >= 500)
+    return problem(
+      'unavailable',
       status,
-      message: `the model API failed (${status === 529 ? 'overloaded, ' : status === 429 ? 'rate limited, ' : ''}${what})`,
-      fix: 'NanoClaw retries by itself; if it lasts, check the status of the model API',
-      at,
-    };
+      `the model API failed (${status === 529 ? 'overloaded, ' : status === 429 ? 'rate limited, ' : ''}${what})`,
+      'NanoClaw retries by itself; if it lasts, check the status of the model API',
+    );
   return null;
 }
 
 export function unreachable(upstream: string, err: Error): ModelProblem {
   const cause = err.cause as { code?: string; message?: string } | undefined;
-  const why = cause?.code ?? cause?.message ?? err.message;
-  return {
-    kind: 'unavailable',
-    status: null,
-    message: `the model API failed (cannot reach ${upstream}: ${why})`,
-    fix: `check that ${upstream} (ANTHROPIC_BASE_URL) is up and reachable; NanoClaw retries by itself`,
-    at: new Date().toISOString(),
-  };
+  return problem(
+    'unavailable',
+    null,
+    `the model API failed (cannot reach ${upstream}: ${cause?.code ?? cause?.message ?? err.message})`,
+    `check that ${upstream} (ANTHROPIC_BASE_URL) is up and reachable; NanoClaw retries by itself`,
+  );
 }
 
 /** The full sentence for the chat. */
-export function describeProblem(p: ModelProblem): string {
-  return p.kind === 'auth' ? `${p.message}. To fix it: ${p.fix}` : p.message;
-}
+export const describeProblem = (p: ModelProblem): string =>
+  p.kind === 'auth' ? `${p.message}. To fix it: ${p.fix}` : p.message;
 
 const fingerprint = (value: string) => crypto.createHash('sha256').update(value).digest('hex');
 

@@ -14,24 +14,15 @@ import {
   type ModelProblem,
 } from './model-problem.js';
 import type { EndpointHandlers, GatewayDeps, GatewayHooks, Identity } from './types.js';
-import { json, readBody } from './wire.js';
+import { apiError, readBody } from './wire.js';
 
 export const MAX_MODEL_BODY = 32 * 1024 * 1024;
 
 /** Headers the sandbox may not choose: hop-by-hop ones and any credential. */
-const DROP_HEADERS = new Set([
-  'host',
-  'connection',
-  'content-length',
-  'x-api-key',
-  'authorization',
-  'proxy-authorization',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'cookie',
-]);
+const DROP_HEADERS =
+  /^(host|connection|content-length|x-api-key|authorization|proxy-authorization|keep-alive|transfer-encoding|upgrade|te|cookie)$/;
+/** Upstream headers that describe its own framing, not the answer relayed. */
+const FRAMING = ['content-length', 'content-encoding', 'transfer-encoding', 'connection'];
 
 export interface ModelUsage {
   model: string | null;
@@ -41,6 +32,13 @@ export interface ModelUsage {
   cacheWrite: number;
 }
 
+const USAGE_FIELDS = [
+  ['input', 'input_tokens'],
+  ['output', 'output_tokens'],
+  ['cacheRead', 'cache_read_input_tokens'],
+  ['cacheWrite', 'cache_creation_input_tokens'],
+] as const;
+
 /** Collects usage as it is reported: SSE repeats and grows it, so the largest figure of each kind wins. */
 function usageTally() {
   const u: ModelUsage = { model: null, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
@@ -48,11 +46,7 @@ function usageTally() {
   const take = (x: any) => {
     if (!x || typeof x !== 'object') return;
     found = true;
-    if (typeof x.input_tokens === 'number') u.input = Math.max(u.input, x.input_tokens);
-    if (typeof x.output_tokens === 'number') u.output = Math.max(u.output, x.output_tokens);
-    if (typeof x.cache_read_input_tokens === 'number') u.cacheRead = Math.max(u.cacheRead, x.cache_read_input_tokens);
-    if (typeof x.cache_creation_input_tokens === 'number')
-      u.cacheWrite = Math.max(u.cacheWrite, x.cache_creation_input_tokens);
+    for (const [k, f] of USAGE_FIELDS) if (typeof x[f] === 'number') u[k] = Math.max(u[k], x[f]);
   };
   const sseLine = (line: string) => {
     if (!line.startsWith('data:')) return;
@@ -82,9 +76,7 @@ export function parseUsage(body: string): ModelUsage | null {
     } catch {
       return null;
     }
-  } else {
-    for (const line of body.split('\n')) tally.sseLine(line);
-  }
+  } else for (const line of body.split('\n')) tally.sseLine(line);
   return tally.result();
 }
 
@@ -96,18 +88,18 @@ const MAX_SSE_LINE = 1024 * 1024;
  */
 function usageMeter() {
   const tally = usageTally();
-  let kind: 'unknown' | 'json' | 'sse' = 'unknown';
+  let json: boolean | undefined;
   let pending = '';
   const decoder = new TextDecoder();
   return {
     add(chunk: Uint8Array) {
       pending += decoder.decode(chunk, { stream: true });
-      if (kind === 'unknown') {
+      if (json === undefined) {
         const start = pending.trimStart();
         if (!start) return;
-        kind = start.startsWith('{') ? 'json' : 'sse';
+        json = start.startsWith('{');
       }
-      if (kind === 'json') {
+      if (json) {
         if (pending.length > MAX_MODEL_BODY) pending = '';
         return;
       }
@@ -118,7 +110,7 @@ function usageMeter() {
     },
     result(): ModelUsage | null {
       pending += decoder.decode();
-      if (kind === 'json') return parseUsage(pending);
+      if (json) return parseUsage(pending);
       if (pending) tally.sseLine(pending);
       return tally.result();
     },
@@ -134,16 +126,14 @@ export type ModelRoute = { forward: string; metered: boolean } | { refuse: strin
 
 /** Undoes percent-encoding, however many times it was applied; null when it does not decode. */
 function fullyDecoded(text: string): string | null {
-  let out = text;
-  for (let i = 0; i < 8; i++) {
-    let next: string;
-    try {
-      next = decodeURIComponent(out);
-    } catch {
-      return null;
+  try {
+    for (let i = 0; i < 8; i++) {
+      const next = decodeURIComponent(text);
+      if (next === text) return text;
+      text = next;
     }
-    if (next === out) return out;
-    out = next;
+  } catch {
+    /* a bad escape */
   }
   return null;
 }
@@ -158,9 +148,8 @@ export function canonicalPath(rawPath: string): string | null {
   if (decoded === null || /[\u0000-\u001f\u007f]/.test(decoded)) return null;
   const segments: string[] = [];
   for (const seg of decoded.replace(/\\/g, '/').split('/')) {
-    if (seg === '' || seg === '.') continue;
     if (seg === '..') segments.pop();
-    else segments.push(seg);
+    else if (seg !== '' && seg !== '.') segments.push(seg);
   }
   return '/' + segments.join('/');
 }
@@ -173,17 +162,16 @@ export function canonicalPath(rawPath: string): string | null {
 export function modelRoute(method: string, url: string): ModelRoute | null {
   const q = url.indexOf('?');
   const rawPath = q < 0 ? url : url.slice(0, q);
-  const query = q < 0 ? '' : url.slice(q);
   const decoded = (fullyDecoded(rawPath) ?? rawPath).replace(/\\/g, '/');
   const canonical = canonicalPath(rawPath);
   const aimed = /^\/*v1(\/|$)/i.test(decoded) || (canonical !== null && /^\/v1(\/|$)/i.test(canonical));
   if (!aimed) return null;
-  const shown = `${method} ${rawPath.slice(0, 200)}`;
-  const allowed = `NanoClaw forwards only ${MODEL_ROUTES.map((r) => `POST ${r}`).join(' and ')} to the model API`;
-  if (canonical === null || !MODEL_ROUTES.includes(canonical))
-    return { refuse: `${allowed}; ${shown} is not one of them.` };
-  if (method !== 'POST') return { refuse: `${allowed}; ${shown} uses another method.` };
-  return { forward: canonical + query, metered: METERED_ROUTES.has(canonical) };
+  const refuse = (why: string) => ({
+    refuse: `NanoClaw forwards only ${MODEL_ROUTES.map((r) => `POST ${r}`).join(' and ')} to the model API; ${method} ${rawPath.slice(0, 200)} ${why}.`,
+  });
+  if (canonical === null || !MODEL_ROUTES.includes(canonical)) return refuse('is not one of them');
+  if (method !== 'POST') return refuse('uses another method');
+  return { forward: canonical + (q < 0 ? '' : url.slice(q)), metered: METERED_ROUTES.has(canonical) };
 }
 
 /** Waits until the response can take more, or is gone (the sandbox hung up). */
@@ -203,51 +191,19 @@ function drained(res: http.ServerResponse): Promise<void> {
 export function createModelProxy(
   deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'logger' | 'hooks' | 'refusalTtlMs'>,
 ) {
+  const { logger, hooks } = deps;
   const upstream = deps.upstream.replace(/\/+$/, '');
   const refusals = refusalMemory(deps.refusalTtlMs);
 
   /** Tells every plugin that listens; one that throws is logged and stops no other. */
-  function tell(name: string, call: (h: GatewayHooks) => void): void {
-    for (const h of deps.hooks) {
+  const tell = (hook: string, call: (h: GatewayHooks) => void) => {
+    for (const h of hooks)
       try {
         call(h);
       } catch (err) {
-        deps.logger.error({ err, hook: name }, 'gateway hook failed');
+        logger.error({ err, hook }, 'gateway hook failed');
       }
-    }
-  }
-
-  /** An error answer is small: read it whole, say what it means, and pass it on as it came. */
-  async function relayError(
-    upstreamRes: Response,
-    cred: Credential,
-    res: http.ServerResponse,
-    report: (o: ModelOutcome) => void,
-  ): Promise<void> {
-    let text = '';
-    try {
-      text = await upstreamRes.text();
-    } catch {
-      /* the status is enough */
-    }
-    const problem: ModelProblem | null = classifyStatus(upstreamRes.status, errorDetail(text), cred.kind);
-    if (problem) {
-      deps.logger.warn(
-        { status: upstreamRes.status, credential: credentialName(cred.kind), problem: problem.message },
-        'model call failed',
-      );
-      if (problem.kind === 'auth') refusals.remember(cred, upstreamRes.status, text, problem);
-      report({ ok: false, problem });
-    }
-    const out: Record<string, string> = {};
-    upstreamRes.headers.forEach((v, k) => {
-      if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) out[k] = v;
-    });
-    // The SDK inside honours this: a refused credential is not worth its retries.
-    if (problem?.kind === 'auth') out['x-should-retry'] = 'false';
-    res.writeHead(upstreamRes.status, out);
-    res.end(text);
-  }
+  };
 
   return async function proxyModel(
     identity: Identity,
@@ -257,21 +213,20 @@ export function createModelProxy(
     route: { forward: string; metered: boolean },
   ): Promise<void> {
     const body = await readBody(req, MAX_MODEL_BODY);
-    if (!body)
-      return json(res, 413, {
-        type: 'error',
-        error: { type: 'request_too_large', message: 'Request body over 32 MB.' },
-      });
+    if (!body) return apiError(res, 413, 'request_too_large', 'Request body over 32 MB.');
     const report = (outcome: ModelOutcome) => {
       handlers.modelCall?.(outcome);
       tell('onModelCall', (h) => h.onModelCall?.(identity, outcome));
     };
-    const refuse = (message: string, kind: Credential['kind'] | null) => {
-      const problem = classifyStatus(401, message, kind)!;
-      report({ ok: false, problem });
-      const data = JSON.stringify({ type: 'error', error: { type: 'authentication_error', message } });
-      res.writeHead(401, { 'content-type': 'application/json', 'x-should-retry': 'false' });
+    const failed = (problem: ModelProblem) => report({ ok: false, problem });
+    // The SDK inside honours x-should-retry: a refused credential is not worth its retries.
+    const refused = (status: number, data: string) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-should-retry': 'false' });
       res.end(data);
+    };
+    const refuse = (message: string, kind: Credential['kind'] | null) => {
+      failed(classifyStatus(401, message, kind)!);
+      refused(401, JSON.stringify({ type: 'error', error: { type: 'authentication_error', message } }));
     };
     let cred: Credential | null;
     try {
@@ -287,70 +242,75 @@ export function createModelProxy(
     // The upstream already refused this credential: it would again, so answer now.
     const known = refusals.recall(cred);
     if (known) {
-      report({ ok: false, problem: known.problem });
-      res.writeHead(known.status, { 'content-type': 'application/json', 'x-should-retry': 'false' });
-      return void res.end(known.body);
+      failed(known.problem);
+      return refused(known.status, known.body);
     }
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) {
-      if (!DROP_HEADERS.has(k.toLowerCase()) && typeof v === 'string') headers[k] = v;
-    }
+    for (const [k, v] of Object.entries(req.headers))
+      if (!DROP_HEADERS.test(k.toLowerCase()) && typeof v === 'string') headers[k] = v;
     if (cred.kind === 'api-key') headers['x-api-key'] = cred.value;
     else {
-      headers['authorization'] = `Bearer ${cred.value}`;
+      headers.authorization = `Bearer ${cred.value}`;
       headers['anthropic-beta'] = [headers['anthropic-beta'], 'oauth-2025-04-20'].filter(Boolean).join(',');
     }
-    const target = upstream + route.forward;
-    let upstreamRes: Response;
+    let up: Response;
     try {
-      upstreamRes = await fetch(target, {
-        method: req.method,
-        headers,
-        body: ['GET', 'HEAD'].includes(req.method ?? '') ? undefined : new Uint8Array(body),
-      });
+      up = await fetch(upstream + route.forward, { method: req.method, headers, body: new Uint8Array(body) });
     } catch (err) {
       const problem = unreachable(upstream, err as Error);
-      deps.logger.warn({ err: (err as Error).message, group: identity.groupFolder }, 'model upstream unreachable');
-      report({ ok: false, problem });
-      return json(res, 502, { type: 'error', error: { type: 'api_error', message: problem.message } });
+      logger.warn({ err: (err as Error).message, group: identity.groupFolder }, 'model upstream unreachable');
+      failed(problem);
+      return apiError(res, 502, 'api_error', problem.message);
     }
-    if (upstreamRes.status >= 400) return relayError(upstreamRes, cred, res, report);
+    const out = Object.fromEntries([...up.headers].filter(([k]) => !FRAMING.includes(k)));
+    // An error answer is small: read it whole, say what it means, and pass it on as it came.
+    if (up.status >= 400) {
+      let text = '';
+      try {
+        text = await up.text();
+      } catch {
+        /* the status is enough */
+      }
+      const problem = classifyStatus(up.status, errorDetail(text), cred.kind);
+      if (problem) {
+        logger.warn(
+          { status: up.status, credential: credentialName(cred.kind), problem: problem.message },
+          'model call failed',
+        );
+        if (problem.kind === 'auth') {
+          refusals.remember(cred, up.status, text, problem);
+          out['x-should-retry'] = 'false';
+        }
+        failed(problem);
+      }
+      res.writeHead(up.status, out);
+      return void res.end(text);
+    }
     report({ ok: true });
-    const outHeaders: Record<string, string> = {};
-    upstreamRes.headers.forEach((v, k) => {
-      if (!['content-length', 'content-encoding', 'transfer-encoding', 'connection'].includes(k)) outHeaders[k] = v;
-    });
-    res.writeHead(upstreamRes.status, outHeaders);
+    res.writeHead(up.status, out);
     // Read the whole response even when the sandbox hangs up early: the tokens are spent either way.
     const meter = usageMeter();
     try {
-      if (upstreamRes.body) {
-        for await (const chunk of upstreamRes.body as any as AsyncIterable<Uint8Array>) {
+      if (up.body)
+        for await (const chunk of up.body as any as AsyncIterable<Uint8Array>) {
           if (route.metered) meter.add(chunk);
           if (!res.destroyed && !res.write(Buffer.from(chunk))) await drained(res);
         }
-      }
     } catch (err) {
-      deps.logger.warn({ err: (err as Error).message }, 'model stream broke');
+      logger.warn({ err: (err as Error).message }, 'model stream broke');
     }
     res.end();
-    const usage = route.metered ? meter.result() : null;
-    if (usage) {
-      const u = {
-        model: usage.model,
-        inputTokens: usage.input,
-        outputTokens: usage.output,
-        cacheReadTokens: usage.cacheRead,
-        cacheWriteTokens: usage.cacheWrite,
-      };
-      const record = {
-        ...u,
-        groupFolder: identity.groupFolder,
-        sessionId: handlers.sessionId(),
-        taskId: identity.taskId,
-      };
-      tell('onUsage', (h) => h.onUsage?.(record));
-      handlers.usage?.(u);
-    }
+    const usage = route.metered && meter.result();
+    if (!usage) return;
+    const u = {
+      model: usage.model,
+      inputTokens: usage.input,
+      outputTokens: usage.output,
+      cacheReadTokens: usage.cacheRead,
+      cacheWriteTokens: usage.cacheWrite,
+    };
+    const r = { ...u, groupFolder: identity.groupFolder, sessionId: handlers.sessionId(), taskId: identity.taskId };
+    tell('onUsage', (h) => h.onUsage?.(r));
+    handlers.usage?.(u);
   };
 }

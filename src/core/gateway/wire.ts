@@ -5,9 +5,8 @@ export async function readBody(req: http.IncomingMessage, limit: number): Promis
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return null;
-    chunks.push(chunk as Buffer);
+    if ((size += chunk.length) > limit) return null;
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks);
 }
@@ -18,3 +17,7 @@ export function json(res: http.ServerResponse, status: number, body: unknown): v
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) });
   res.end(data);
 }
+
+/** An error in the model API's own shape, which the SDK inside reads. */
+export const apiError = (res: http.ServerResponse, status: number, type: string, message: string) =>
+  json(res, status, { type: 'error', error: { type, message } });
