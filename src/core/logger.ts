@@ -7,6 +7,7 @@ import { redact } from './secrets.js';
 export type { Logger };
 
 export function createLogger(opts: { level: string; logsDir?: string; stderr?: boolean }): Logger {
+  const level = opts.level as pino.Level;
   const streams: pino.StreamEntry[] = [];
   if (opts.logsDir) {
     try {
@@ -14,13 +15,13 @@ export function createLogger(opts: { level: string; logsDir?: string; stderr?: b
     } catch {
       /* the log file reports it by dropping lines */
     }
-    streams.push({ level: opts.level as pino.Level, stream: createLogFile(path.join(opts.logsDir, 'nanoclaw.log')) });
+    streams.push({ level, stream: createLogFile(path.join(opts.logsDir, 'nanoclaw.log')) });
   }
-  if (opts.stderr) streams.push({ level: opts.level as pino.Level, stream: process.stderr });
-  if (streams.length === 0) return pino({ level: 'silent' });
+  if (opts.stderr) streams.push({ level, stream: process.stderr });
+  if (!streams.length) return silentLogger();
   return pino(
     {
-      level: opts.level,
+      level,
       redact: ['credential', '*.credential', 'headers.authorization', 'headers["x-api-key"]'],
       // Whatever field carries a secret, every line is redacted before it is written anywhere.
       hooks: { streamWrite: redact },
@@ -60,58 +61,48 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
     dropped += n;
     droppedSinceNote += n;
   };
-  const refuse = () => {
-    drop(pending.length);
+  const clear = () => {
+    const lines = pending;
     pending = [];
     pendingBytes = 0;
+    return lines;
+  };
+  const refuse = (lost = 0) => {
+    drop(lost + clear().length);
     pausedUntil = Date.now() + retryMs;
   };
   const openFd = (): boolean => {
-    if (fd !== null) return true;
     try {
-      fd = fs.openSync(file, 'a', 0o600);
-      return true;
+      fd ??= fs.openSync(file, 'a', 0o600);
     } catch {
       pausedUntil = Date.now() + retryMs;
-      return false;
     }
+    return fd !== null;
   };
   const settle = () => {
-    if (!writing && pending.length === 0) flushWaiters.splice(0).forEach((cb) => cb());
+    if (!writing && !pending.length) flushWaiters.splice(0).forEach((cb) => cb());
   };
-
-  function take(): { buf: Buffer; lines: number } {
+  const take = () => {
     if (droppedSinceNote > 0) {
-      pending.unshift(
-        JSON.stringify({
-          level: 40,
-          time: Date.now(),
-          msg: `dropped ${droppedSinceNote} log lines while ${file} could not be written (disk full?)`,
-        }) + '\n',
-      );
+      const msg = `dropped ${droppedSinceNote} log lines while ${file} could not be written (disk full?)`;
+      pending.unshift(JSON.stringify({ level: 40, time: Date.now(), msg }) + '\n');
       droppedSinceNote = 0;
     }
-    const out = { buf: Buffer.from(pending.join('')), lines: pending.length };
-    pending = [];
-    pendingBytes = 0;
-    return out;
-  }
+    const lines = clear();
+    return { buf: Buffer.from(lines.join('')), lines: lines.length };
+  };
 
-  function pump(): void {
-    if (writing || ended || pending.length === 0) return settle();
-    if (!openFd()) {
-      refuse();
-      return settle();
-    }
+  function pump() {
+    if (writing || ended || !pending.length) return settle();
+    if (!openFd()) return (refuse(), settle());
     writing = true;
     const taken = take();
     let buf = taken.buf;
-    const step = () => {
+    const step = () =>
       fs.write(fd!, buf, 0, buf.length, null, (err, n) => {
         if (err) {
-          drop(taken.lines);
           writing = false;
-          refuse();
+          refuse(taken.lines);
           return settle();
         }
         buf = buf.subarray(n);
@@ -119,38 +110,35 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
         writing = false;
         pump();
       });
-    };
     step();
   }
 
   return {
-    write(line: string): boolean {
+    write(line) {
       if (ended) return true;
-      if (Date.now() < pausedUntil || pendingBytes + line.length > maxPending) {
-        drop(1);
-        return true;
+      if (Date.now() < pausedUntil || pendingBytes + line.length > maxPending) drop(1);
+      else {
+        pending.push(line);
+        pendingBytes += line.length;
+        pump();
       }
-      pending.push(line);
-      pendingBytes += line.length;
-      pump();
       return true;
     },
-    flushSync(): void {
-      if (writing || pending.length === 0 || Date.now() < pausedUntil || !openFd()) return;
+    flushSync() {
+      if (writing || !pending.length || Date.now() < pausedUntil || !openFd()) return;
       const { buf, lines } = take();
       try {
         fs.writeSync(fd!, buf);
       } catch {
-        drop(lines);
-        refuse();
+        refuse(lines);
       }
     },
-    flush(cb = () => {}): void {
+    flush(cb = () => {}) {
       flushWaiters.push(cb);
       settle();
     },
     dropped: () => dropped,
-    end(): void {
+    end() {
       ended = true;
       if (fd !== null && !writing) {
         try {

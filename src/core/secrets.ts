@@ -29,14 +29,10 @@ export function registerSecret(name: string, value: string | null | undefined): 
   // A Telegram token's secret half is the secret too.
   const half = /^\d+:(.{20,})$/.exec(v)?.[1];
   if (half) forms.add(half);
-  let added = false;
-  for (const f of forms) {
-    if (known.has(f)) continue;
-    known.set(f, name);
-    added = true;
-  }
+  const before = known.size;
+  for (const f of forms) if (!known.has(f)) known.set(f, name);
   // Longest first, so a value that contains another is hidden whole.
-  if (added) ordered = [...known].sort((a, b) => b[0].length - a[0].length);
+  if (known.size > before) ordered = [...known].sort((a, b) => b[0].length - a[0].length);
 }
 
 export function registerSecretSettings(settings: Readonly<Record<string, string | null | undefined>>): void {
@@ -44,22 +40,19 @@ export function registerSecretSettings(settings: Readonly<Record<string, string 
 }
 
 export function redact(text: string): string {
-  let out = text;
-  for (const [value, name] of ordered) if (out.includes(value)) out = out.split(value).join(`[redacted ${name}]`);
-  for (const [shape, marker] of SHAPES) out = out.replace(shape, marker);
-  return out;
+  for (const [value, name] of ordered) if (text.includes(value)) text = text.split(value).join(`[redacted ${name}]`);
+  for (const [shape, marker] of SHAPES) text = text.replace(shape, marker);
+  return text;
 }
 
 export function redactStream(stream: NodeJS.WritableStream): void {
   const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
     if (typeof chunk === 'string') return write(redact(chunk), ...rest);
-    if (chunk instanceof Uint8Array) {
-      const text = Buffer.from(chunk).toString('utf8');
-      const clean = redact(text);
-      // Only text that held a secret is re-encoded; other bytes pass untouched.
-      return write(clean === text ? chunk : Buffer.from(clean), ...rest);
-    }
-    return write(chunk, ...rest);
+    if (!(chunk instanceof Uint8Array)) return write(chunk, ...rest);
+    const text = Buffer.from(chunk).toString('utf8');
+    const clean = redact(text);
+    // Only text that held a secret is re-encoded; other bytes pass untouched.
+    return write(clean === text ? chunk : Buffer.from(clean), ...rest);
   }) as typeof stream.write;
 }

@@ -49,7 +49,9 @@ export function readDotEnv(home: string): Record<string, string> {
   }
 }
 
-function int(env: Record<string, string | undefined>, name: string, fallback: number): number {
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number) {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
@@ -66,7 +68,7 @@ export function timeZoneProblem(tz: string): string | null {
   }
 }
 
-function timeZone(value: string | undefined): string {
+function timeZone(value: string | undefined) {
   const tz = value?.trim();
   if (!tz) return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   const problem = timeZoneProblem(tz);
@@ -76,12 +78,12 @@ function timeZone(value: string | undefined): string {
 
 // Creation is probed for real: permission bits lie for root and /proc.
 export function homeProblem(home: string): string | null {
+  const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
   let st: fs.Stats | null = null;
   try {
     st = fs.statSync(home);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') return `it cannot be read (${code})`;
+    if (code(err) !== 'ENOENT') return `it cannot be read (${code(err)})`;
   }
   if (st) {
     if (!st.isDirectory()) return 'it is a file, not a folder';
@@ -98,11 +100,11 @@ export function homeProblem(home: string): string | null {
     fs.rmdirSync(fs.mkdtempSync(path.join(parent, '.nanoclaw-probe-')));
     return null;
   } catch (err) {
-    return `it does not exist and cannot be created: ${parent} does not allow new folders (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    return `it does not exist and cannot be created: ${parent} does not allow new folders (${code(err) ?? (err as Error).message})`;
   }
 }
 
-export function homeRefusal(config: Pick<Config, 'home'>, env: Record<string, string | undefined>): string | null {
+export function homeRefusal(config: Pick<Config, 'home'>, env: Env): string | null {
   const problem = homeProblem(config.home);
   if (!problem) return null;
   const which = env.NANOCLAW_HOME
@@ -111,33 +113,25 @@ export function homeRefusal(config: Pick<Config, 'home'>, env: Record<string, st
   return `${which} cannot be used as the NanoClaw home: ${problem}. Set NANOCLAW_HOME to a folder you own, e.g. NANOCLAW_HOME=~/nanoclaw.`;
 }
 
-export function loadConfig(env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const home = path.resolve(env.NANOCLAW_HOME || cwd);
   const merged = { ...readDotEnv(home), ...env };
   // From now on every token and key read here is hidden from logs, screens and answers.
   registerSecretSettings(merged);
   const runtime = (merged.NANOCLAW_RUNTIME || 'auto') as RuntimeChoice;
   const choices: string[] = ['auto', ...RUNTIME_NAMES];
-  if (!choices.includes(runtime)) {
+  if (!choices.includes(runtime))
     throw new Error(`NANOCLAW_RUNTIME must be one of ${choices.join(', ')}; got "${runtime}".`);
-  }
   const apiKey = merged.ANTHROPIC_API_KEY?.trim();
   const oauth = merged.CLAUDE_CODE_OAUTH_TOKEN?.trim();
-  const credential: Credential | null = apiKey
-    ? { kind: 'api-key', value: apiKey }
-    : oauth
-      ? { kind: 'oauth', value: oauth }
-      : null;
   const name = (merged.ASSISTANT_NAME || 'Andy').trim();
   if (!name || name.length > 50 || /[\r\n]/.test(name))
     throw new Error('ASSISTANT_NAME must be 1-50 characters on one line.');
   let sandboxEnv: Record<string, string> = {};
-  if (merged.NANOCLAW_SANDBOX_ENV) {
-    try {
-      sandboxEnv = JSON.parse(merged.NANOCLAW_SANDBOX_ENV);
-    } catch {
-      throw new Error('NANOCLAW_SANDBOX_ENV must be a JSON object of strings.');
-    }
+  try {
+    if (merged.NANOCLAW_SANDBOX_ENV) sandboxEnv = JSON.parse(merged.NANOCLAW_SANDBOX_ENV);
+  } catch {
+    throw new Error('NANOCLAW_SANDBOX_ENV must be a JSON object of strings.');
   }
   return {
     home,
@@ -151,7 +145,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     agentTimeoutMs: int(merged, 'AGENT_TIMEOUT', 30 * 60_000),
     idleTimeoutMs: int(merged, 'IDLE_TIMEOUT', 5 * 60_000),
     anthropicBaseUrl: (merged.ANTHROPIC_BASE_URL || 'https://api.anthropic.com').replace(/\/+$/, ''),
-    credential,
+    credential: apiKey ? { kind: 'api-key', value: apiKey } : oauth ? { kind: 'oauth', value: oauth } : null,
     env: merged,
     retryBaseMs: int(merged, 'NANOCLAW_RETRY_BASE_MS', 5_000),
     maxRetries: int(merged, 'NANOCLAW_MAX_RETRIES', 5),

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { registerSecretSettings } from '../secrets.js';
 
-function quote(value: string): string {
+function quote(value: string) {
   if (/[\r\n]/.test(value)) throw new Error('A value in .env must be on one line.');
   return /^[A-Za-z0-9_\-.:/+=@]*$/.test(value) ? value : `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
@@ -20,17 +20,16 @@ export function setEnvValues(home: string, values: Record<string, string | null>
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   const pending = new Map(Object.entries(values));
   const out: string[] = [];
+  const put = (key: string, v: string | null) => v === null || out.push(`${key}=${quote(v)}`);
   for (const line of lines) {
     const key = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line)?.[1];
-    if (key && pending.has(key)) {
-      const v = pending.get(key)!;
+    if (!key || !pending.has(key)) out.push(line);
+    else {
+      put(key, pending.get(key)!);
       pending.delete(key);
-      if (v !== null) out.push(`${key}=${quote(v)}`);
-      continue;
     }
-    out.push(line);
   }
-  for (const [key, v] of pending) if (v !== null) out.push(`${key}=${quote(v)}`);
+  for (const [key, v] of pending) put(key, v);
   fs.mkdirSync(home, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, out.join('\n') + '\n', { mode: 0o600 });

@@ -7,21 +7,9 @@ import { GLOBAL_TEMPLATE, MAIN_TEMPLATE, groupTemplate } from './templates.js';
 export const FOLDER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const RESERVED = new Set(['global', 'main-global', 'conversations']);
 
-export interface HomePaths {
-  home: string;
-  store: string;
-  db: string;
-  auth: string;
-  groups: string;
-  global: string;
-  data: string;
-  logs: string;
-  apiToken: string;
-  sockets: string;
-  sessions: string;
-}
+export type HomePaths = ReturnType<typeof homePaths>;
 
-export function homePaths(home: string): HomePaths {
+export function homePaths(home: string) {
   const at = (...parts: string[]) => path.join(home, ...parts);
   return {
     home,
@@ -41,9 +29,8 @@ export function homePaths(home: string): HomePaths {
 export function folderProblem(folder: unknown): string | null {
   if (typeof folder !== 'string' || folder.length === 0) return 'A group folder name is required.';
   if (folder.length > 64) return `Folder name is ${folder.length} characters; at most 64 are allowed.`;
-  if (!FOLDER_PATTERN.test(folder)) {
+  if (!FOLDER_PATTERN.test(folder))
     return `Folder name "${folder.slice(0, 80)}" is not allowed: use lowercase letters, digits, "-" and "_", starting with a letter or digit.`;
-  }
   if (RESERVED.has(folder)) return `Folder name "${folder}" is reserved; choose another.`;
   return null;
 }
@@ -59,9 +46,8 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
     const st = fs.lstatSync(resolved);
     if (st.isSymbolicLink() || !st.isDirectory())
       throw new Error(`groups/${folder} exists but is not a plain directory; move it away and try again.`);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err?.code !== 'ENOENT') throw err;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException)?.code !== 'ENOENT') throw err;
   }
   return resolved;
 }
@@ -74,7 +60,7 @@ export function ensureGroupFolder(paths: HomePaths, folder: string, name: string
 }
 
 // Agents write in these folders: 'wx' (O_EXCL) never follows a planted symlink, even a dangling one.
-function writeIfMissing(file: string, text: string): void {
+function writeIfMissing(file: string, text: string) {
   try {
     fs.writeFileSync(file, text, { flag: 'wx' });
   } catch (err) {
@@ -84,9 +70,8 @@ function writeIfMissing(file: string, text: string): void {
 
 export function ensureHome(paths: HomePaths, assistantName: string): { created: boolean } {
   const created = !fs.existsSync(paths.db);
-  for (const dir of [paths.store, paths.groups, paths.global, paths.data, paths.logs, paths.sessions]) {
+  for (const dir of [paths.store, paths.groups, paths.global, paths.data, paths.logs, paths.sessions])
     fs.mkdirSync(dir, { recursive: true });
-  }
   fs.mkdirSync(paths.sockets, { recursive: true, mode: 0o700 });
   fs.chmodSync(paths.store, 0o700);
   fs.mkdirSync(paths.auth, { recursive: true, mode: 0o700 });
@@ -97,18 +82,18 @@ export function ensureHome(paths: HomePaths, assistantName: string): { created: 
   return { created };
 }
 
-export function ensureApiToken(paths: HomePaths): string {
+export function ensureApiToken({ apiToken: file }: HomePaths): string {
   try {
-    const token = fs.readFileSync(paths.apiToken, 'utf8').trim();
+    const token = fs.readFileSync(file, 'utf8').trim();
     if (token.length >= 32) {
-      fs.chmodSync(paths.apiToken, 0o600);
+      fs.chmodSync(file, 0o600);
       return token;
     }
   } catch {
     /* create below */
   }
   const token = crypto.randomBytes(32).toString('base64url');
-  fs.writeFileSync(paths.apiToken, token + '\n', { mode: 0o600 });
-  fs.chmodSync(paths.apiToken, 0o600);
+  fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+  fs.chmodSync(file, 0o600);
   return token;
 }

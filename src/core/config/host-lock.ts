@@ -27,7 +27,7 @@ export function acquireHostLock(dataDir: string): LockResult {
   return { ok: true, lock: { release: () => db.close() } };
 }
 
-function alive(pid: number): boolean {
+function alive(pid: number) {
   try {
     process.kill(pid, 0);
     return true;
@@ -38,12 +38,8 @@ function alive(pid: number): boolean {
 
 function readHolder(dataDir: string): LockHolder {
   try {
-    const info = JSON.parse(fs.readFileSync(path.join(dataDir, 'host.json'), 'utf8')) as {
-      pid?: unknown;
-      url?: unknown;
-    };
-    if (typeof info.pid === 'number' && alive(info.pid))
-      return { pid: info.pid, url: typeof info.url === 'string' ? info.url : null };
+    const { pid, url } = JSON.parse(fs.readFileSync(path.join(dataDir, 'host.json'), 'utf8'));
+    if (typeof pid === 'number' && alive(pid)) return { pid, url: typeof url === 'string' ? url : null };
   } catch {
     /* not written yet: the holder is still starting */
   }

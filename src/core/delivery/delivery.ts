@@ -33,42 +33,36 @@ export const WINDOW_MARGIN_MS = 50;
 export function createPacer(random: () => number = Math.random) {
   const windows = new Map<string, number[]>();
   const nextAt = new Map<string, number>();
-
-  const windowWait = (key: string, limit: number | undefined, spanMs: number, now: number): number => {
-    if (!limit) return 0;
-    const span = spanMs + WINDOW_MARGIN_MS;
-    const times = windows.get(key)?.filter((t) => t > now - span) ?? [];
-    windows.set(key, times);
-    return times.length < limit ? 0 : times[times.length - limit]! + span - now;
-  };
-  const keys = (channel: string, jid: string) => ({
-    chat: `${channel}\0${jid}`,
-    sec: `${channel}\0/s`,
-    min: `${channel}\0/min`,
-  });
+  // The windows a send to `jid` counts in: key, limit, span.
+  const counted = (channel: string, p: ChannelPacing, jid: string) =>
+    [
+      [`${channel}\0${jid}`, p.isGroupChat?.(jid) ? p.perGroupChatPerMinute : 0, 60_000],
+      [`${channel}\0/s`, p.perChannelPerSecond, 1_000],
+      [`${channel}\0/min`, p.perChannelPerMinute, 60_000],
+    ] as const;
 
   return {
-    wait(channel: string, p: ChannelPacing, jid: string, now: number): number {
-      const k = keys(channel, jid);
+    wait(channel: string, p: ChannelPacing, jid: string, now: number) {
       return Math.max(
-        (nextAt.get(k.chat) ?? 0) - now,
-        p.isGroupChat?.(jid) ? windowWait(k.chat, p.perGroupChatPerMinute, 60_000, now) : 0,
-        windowWait(k.sec, p.perChannelPerSecond, 1_000, now),
-        windowWait(k.min, p.perChannelPerMinute, 60_000, now),
+        (nextAt.get(`${channel}\0${jid}`) ?? 0) - now,
+        ...counted(channel, p, jid).map(([key, limit, spanMs]) => {
+          if (!limit) return 0;
+          const span = spanMs + WINDOW_MARGIN_MS;
+          const times = windows.get(key)?.filter((t) => t > now - span) ?? [];
+          windows.set(key, times);
+          return times.length < limit ? 0 : times[times.length - limit]! + span - now;
+        }),
         0,
       );
     },
-    started(channel: string, p: ChannelPacing, jid: string, now: number): void {
-      const k = keys(channel, jid);
-      const push = (key: string) => windows.set(key, [...(windows.get(key) ?? []), now]);
-      if (p.isGroupChat?.(jid) && p.perGroupChatPerMinute) push(k.chat);
-      if (p.perChannelPerSecond) push(k.sec);
-      if (p.perChannelPerMinute) push(k.min);
+    started(channel: string, p: ChannelPacing, jid: string, now: number) {
+      for (const [key, limit] of counted(channel, p, jid))
+        if (limit) windows.set(key, [...(windows.get(key) ?? []), now]);
     },
-    ended(channel: string, p: ChannelPacing, jid: string, now: number): void {
-      nextAt.set(keys(channel, jid).chat, now + p.perChatMs + Math.floor(random() * (p.jitterMs ?? 0)));
+    ended(channel: string, p: ChannelPacing, jid: string, now: number) {
+      nextAt.set(`${channel}\0${jid}`, now + p.perChatMs + Math.floor(random() * (p.jitterMs ?? 0)));
     },
-    prune(now: number): void {
+    prune(now: number) {
       for (const [k, t] of nextAt) if (t <= now) nextAt.delete(k);
       for (const [k, ts] of windows)
         if (!ts.length || ts[ts.length - 1]! <= now - 60_000 - WINDOW_MARGIN_MS) windows.delete(k);
@@ -77,10 +71,11 @@ export function createPacer(random: () => number = Math.random) {
 }
 
 export function createDelivery(deps: DeliveryDeps) {
+  const { store, logger, assistantName } = deps;
   const lanes = new Map<string, Lane>();
   const sleepers = new Set<() => void>();
   const pacer = createPacer(deps.random);
-  const retryMs = deps.retryMs ?? 10_000;
+  const later: Stall = { retryMs: deps.retryMs ?? 10_000, hold: false };
   let stopped = false;
 
   const sleep = (ms: number) =>
@@ -94,77 +89,71 @@ export function createDelivery(deps: DeliveryDeps) {
       sleepers.add(done);
     });
 
-  async function paced(channel: Channel, jid: string): Promise<void> {
-    const p = channel.pacing;
+  async function paced({ name, pacing: p }: Channel, jid: string) {
     if (!p) return;
     let wait: number;
-    while ((wait = pacer.wait(channel.name, p, jid, Date.now())) > 0 && !stopped) await sleep(wait);
-    pacer.started(channel.name, p, jid, Date.now());
+    while ((wait = pacer.wait(name, p, jid, Date.now())) > 0 && !stopped) await sleep(wait);
+    pacer.started(name, p, jid, Date.now());
   }
 
-  const later: Stall = { retryMs, hold: false };
-
   async function deliver(item: OutboxItem): Promise<Stall | null> {
-    const channel = deps.channels().find((c) => c.ownsJid(item.chatJid));
-    if (!channel) {
-      deps.logger.warn({ chat: item.chatJid }, 'no channel for outbox item; keeping it until one connects');
-      return later;
-    }
-    if (!channel.isConnected()) return later;
+    const jid = item.chatJid;
+    const channel = deps.channels().find((c) => c.ownsJid(jid));
+    if (!channel) logger.warn({ chat: jid }, 'no channel for outbox item; keeping it until one connects');
+    if (!channel?.isConnected()) return later;
     const text = formatOutbound(item.text, {
       sharesUserAccount: channel.sharesUserAccount,
-      assistantName: deps.assistantName,
+      assistantName,
       persona: item.persona,
     });
     const media = item.mediaPath && fs.existsSync(item.mediaPath) ? item.mediaPath : null;
     const fileName = media ? path.basename(media).slice(37) : '';
     if (text || media) {
-      await paced(channel, item.chatJid);
+      await paced(channel, jid);
       if (stopped) return later;
       // Marked before the platform is asked, so a host killed mid-send knows on restart that it may be there.
       const maybeSent = item.sendingAt !== null;
-      deps.store.outbox.markSending(item.id);
-      const keys = { outboxId: item.id, outboxKey: `${item.id}@${item.createdAt}` };
+      store.outbox.markSending(item.id);
       try {
         if (media && channel.sendMedia)
-          await channel.sendMedia(item.chatJid, { path: media, fileName, mimeType: mimeTypeFor(fileName) }, text);
+          await channel.sendMedia(jid, { path: media, fileName, mimeType: mimeTypeFor(fileName) }, text);
         else
           await channel.sendMessage(
-            item.chatJid,
+            jid,
             media ? `${text}\n[${fileName} could not be sent: this chat app takes no files here]` : text,
-            { ...(item.buttons ? { buttons: item.buttons } : {}), ...keys, maybeSent },
+            {
+              ...(item.buttons ? { buttons: item.buttons } : {}),
+              outboxId: item.id,
+              outboxKey: `${item.id}@${item.createdAt}`,
+              maybeSent,
+            },
           );
       } catch (err) {
         const message = (err as Error)?.message ?? String(err);
-        deps.store.outbox.markFailed(item.id, message);
-        const retryAfter = (err as { retryAfterMs?: unknown })?.retryAfterMs;
-        if (typeof retryAfter === 'number' && retryAfter > 0) {
-          deps.logger.warn(
-            { chat: item.chatJid, retryAfterMs: retryAfter },
-            'platform asked to slow down; this chat waits, then retries',
-          );
-          return { retryMs: retryAfter, hold: true };
+        store.outbox.markFailed(item.id, message);
+        const retryAfterMs = (err as { retryAfterMs?: unknown })?.retryAfterMs;
+        if (typeof retryAfterMs === 'number' && retryAfterMs > 0) {
+          logger.warn({ chat: jid, retryAfterMs }, 'platform asked to slow down; this chat waits, then retries');
+          return { retryMs: retryAfterMs, hold: true };
         }
-        deps.logger.warn({ chat: item.chatJid, err: message }, 'send failed; will retry');
+        logger.warn({ chat: jid, err: message }, 'send failed; will retry');
         return later;
       } finally {
-        if (channel.pacing) pacer.ended(channel.name, channel.pacing, item.chatJid, Date.now());
+        if (channel.pacing) pacer.ended(channel.name, channel.pacing, jid, Date.now());
       }
     }
     const msg: Message = {
       id: `out-${item.id}`,
-      chatJid: item.chatJid,
+      chatJid: jid,
       sender: 'assistant',
-      senderName: item.persona || deps.assistantName,
+      senderName: item.persona || assistantName,
       text: media ? `${item.text}\n[file: ${fileName}]` : item.text,
       timestamp: new Date().toISOString(),
       fromMe: true,
       fromAssistant: true,
     };
     let seq: number | null = null;
-    deps.store.outbox.deliverWith(item.id, () => {
-      seq = deps.store.messages.insert(msg, channel.name);
-    });
+    store.outbox.deliverWith(item.id, () => (seq = store.messages.insert(msg, channel.name)));
     if (seq !== null) deps.onStored({ ...msg, seq });
     if (media) fs.rmSync(media, { force: true });
     return null;
@@ -172,7 +161,7 @@ export function createDelivery(deps: DeliveryDeps) {
 
   async function drain(jid: string, lane: Lane): Promise<Stall | null> {
     for (;;) {
-      const items = stopped ? [] : deps.store.outbox.pending().filter((i) => i.chatJid === jid);
+      const items = stopped ? [] : store.outbox.pending().filter((i) => i.chatJid === jid);
       if (!items.length) {
         // In the same step as the empty read, so a kick after it starts a fresh lane.
         lane.running = false;
@@ -188,7 +177,7 @@ export function createDelivery(deps: DeliveryDeps) {
     }
   }
 
-  function retryLater(jid: string, lane: Lane, stall: Stall): void {
+  function retryLater(jid: string, lane: Lane, stall: Stall) {
     lane.running = false;
     if (stopped) return;
     if (stall.hold) lane.holdUntil = Date.now() + stall.retryMs;
@@ -198,27 +187,10 @@ export function createDelivery(deps: DeliveryDeps) {
     }, stall.retryMs);
   }
 
-  function run(jid: string, lane: Lane): void {
-    lane.running = true;
-    drain(jid, lane).then(
-      (stall) => {
-        if (stall) retryLater(jid, lane, stall);
-        else pacer.prune(Date.now());
-      },
-      (err) => {
-        deps.logger.error({ err, chat: jid }, 'delivery failed; will retry');
-        retryLater(jid, lane, later);
-      },
-    );
-  }
-
-  function start(jid: string): void {
+  function start(jid: string) {
     if (stopped) return;
-    let lane = lanes.get(jid);
-    if (!lane) {
-      lane = { running: false, timer: null, holdUntil: 0 };
-      lanes.set(jid, lane);
-    }
+    const lane = lanes.get(jid) ?? { running: false, timer: null, holdUntil: 0 };
+    lanes.set(jid, lane);
     // A running lane reads the outbox again before it finishes.
     if (lane.running) return;
     if (lane.timer) {
@@ -227,15 +199,22 @@ export function createDelivery(deps: DeliveryDeps) {
       clearTimeout(lane.timer);
       lane.timer = null;
     }
-    run(jid, lane);
+    lane.running = true;
+    drain(jid, lane).then(
+      (stall) => (stall ? retryLater(jid, lane, stall) : pacer.prune(Date.now())),
+      (err) => {
+        logger.error({ err, chat: jid }, 'delivery failed; will retry');
+        retryLater(jid, lane, later);
+      },
+    );
   }
 
   return {
-    kick(): void {
+    kick() {
       if (stopped) return;
-      for (const jid of new Set(deps.store.outbox.pending().map((i) => i.chatJid))) start(jid);
+      for (const jid of new Set(store.outbox.pending().map((i) => i.chatJid))) start(jid);
     },
-    stop(): void {
+    stop() {
       stopped = true;
       for (const lane of lanes.values()) if (lane.timer) clearTimeout(lane.timer);
       for (const wake of [...sleepers]) wake();

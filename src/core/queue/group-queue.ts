@@ -25,6 +25,7 @@ interface KeyState {
 }
 
 export function createGroupQueue(deps: QueueDeps) {
+  const { maxConcurrent: cap, logger } = deps;
   const states = new Map<string, KeyState>();
   const waiting: string[] = [];
   let active = 0;
@@ -44,119 +45,100 @@ export function createGroupQueue(deps: QueueDeps) {
   const hasWork = (s: KeyState) => s.messages || s.tasks.length > 0;
   const isIdle = () => active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer);
   const why = (err: unknown) => String((err as Error)?.message ?? err);
+  const queueUp = (key: string) => waiting.includes(key) || waiting.push(key);
+  const count = (f: (s: KeyState) => unknown) => [...states.values()].filter(f).length;
 
-  function takeJob(s: KeyState): Job | null {
-    // Scheduled tasks are due at a time; messages can wait one task's length.
-    const task = s.tasks.shift();
-    if (task) return { kind: 'task', taskId: task };
-    if (s.messages) {
-      s.messages = false;
-      return { kind: 'messages' };
-    }
-    return null;
-  }
-
-  function schedule(key: string): void {
+  function schedule(key: string) {
     if (stopped) return;
     const s = state(key);
     if (s.running || s.retryTimer || !hasWork(s)) return;
-    if (active >= deps.maxConcurrent) {
-      if (!waiting.includes(key)) waiting.push(key);
-      return;
-    }
-    const job = takeJob(s);
+    if (active >= cap) return void queueUp(key);
+    // Scheduled tasks are due at a time; messages can wait one task's length.
+    const task = s.tasks.shift();
+    const job: Job | null = task ? { kind: 'task', taskId: task } : s.messages ? { kind: 'messages' } : null;
     if (!job) return;
+    if (!task) s.messages = false;
     s.running = job;
     s.yielding = false;
-    active++;
-    peak = Math.max(peak, active);
+    peak = Math.max(peak, ++active);
     deps.run(key, job).then(
       (more) => {
         s.failures = 0;
         if (more === 'again') s.messages = true;
-        finish(key);
+        finish(s, key);
       },
       (err) => {
-        if (stopped) {
-          finish(key);
-          return;
-        }
-        s.failures++;
+        if (stopped) return finish(s, key);
+        const tries = ++s.failures;
         // Some failures would only repeat (a limit hit, no credential): say so at once.
-        const final = (err as { retryable?: boolean } | null)?.retryable === false;
-        if (final || s.failures >= deps.maxRetries) {
-          deps.logger.error({ key, job, err: why(err) }, 'giving up after retries');
-          const tries = s.failures;
+        if ((err as { retryable?: boolean } | null)?.retryable === false || tries >= deps.maxRetries) {
+          logger.error({ key, job, err: why(err) }, 'giving up after retries');
           s.failures = 0;
           try {
             deps.onGiveUp(key, job, err, tries);
           } catch (e) {
-            deps.logger.error({ e }, 'onGiveUp failed');
+            logger.error({ e }, 'onGiveUp failed');
           }
-          finish(key);
-          return;
+        } else {
+          if (job.kind === 'task') s.tasks.unshift(job.taskId);
+          else s.messages = true;
+          const delay = deps.retryBaseMs * 2 ** (tries - 1);
+          logger.warn({ key, job, attempt: tries, delay, err: why(err) }, 'run failed; retrying');
+          s.retryTimer = setTimeout(() => {
+            s.retryTimer = null;
+            schedule(key);
+          }, delay);
         }
-        if (job.kind === 'task') s.tasks.unshift(job.taskId);
-        else s.messages = true;
-        const delay = deps.retryBaseMs * 2 ** (s.failures - 1);
-        deps.logger.warn({ key, job, attempt: s.failures, delay, err: why(err) }, 'run failed; retrying');
-        s.retryTimer = setTimeout(() => {
-          s.retryTimer = null;
-          schedule(key);
-        }, delay);
-        finish(key);
+        finish(s, key);
       },
     );
   }
 
-  function finish(key: string): void {
-    const s = state(key);
+  function finish(s: KeyState, key: string) {
     s.running = null;
     active--;
     // More work for this group waits its turn behind groups already waiting.
-    if (hasWork(s) && !waiting.includes(key)) waiting.push(key);
-    while (active < deps.maxConcurrent && waiting.length) {
-      // A group with a due task goes before groups that only have messages.
-      const i = Math.max(
-        0,
-        waiting.findIndex((k) => state(k).tasks.length > 0),
+    if (hasWork(s)) queueUp(key);
+    // A group with a due task goes before groups that only have messages.
+    while (active < cap && waiting.length)
+      schedule(
+        waiting.splice(
+          Math.max(
+            0,
+            waiting.findIndex((k) => state(k).tasks.length > 0),
+          ),
+          1,
+        )[0],
       );
-      schedule(waiting.splice(i, 1)[0]);
-    }
     if (isIdle()) idleWaiters.splice(0).forEach((r) => r());
   }
 
   /** A task for `key` could not start: ask a conversation to make way, its own or (at the cap) another's. */
-  function makeRoomFor(key: string): void {
+  function makeRoomFor(key: string) {
     const s = state(key);
     if (s.running?.kind === 'task' || s.retryTimer) return;
-    let target: string | undefined;
-    if (s.running?.kind === 'messages') target = key;
-    else if (!s.running && active >= deps.maxConcurrent) {
+    let target: string | undefined = key;
+    if (!s.running) {
       // One freed slot per waiting task: do not close more conversations than that.
-      const all = [...states.values()];
-      const waitingTasks = all.filter((x) => x.tasks.length && !x.running && !x.retryTimer).length;
-      const freeing = all.filter((x) => x.running && x.yielding && !x.tasks.length).length;
-      if (freeing >= waitingTasks) return;
-      target = [...states.entries()].find(([, x]) => x.running?.kind === 'messages' && !x.yielding)?.[0];
+      const waitingTasks = count((x) => x.tasks.length && !x.running && !x.retryTimer);
+      if (active < cap || count((x) => x.running && x.yielding && !x.tasks.length) >= waitingTasks) return;
+      target = [...states].find(([, x]) => x.running?.kind === 'messages' && !x.yielding)?.[0];
     }
-    if (target === undefined) return;
-    const t = state(target);
-    if (t.yielding) return;
-    t.yielding = true;
+    if (target === undefined || state(target).yielding) return;
+    state(target).yielding = true;
     try {
       deps.yieldFor?.(target);
     } catch (err) {
-      deps.logger.warn({ key: target, err: why(err) }, 'could not ask a conversation to make way for a task');
+      logger.warn({ key: target, err: why(err) }, 'could not ask a conversation to make way for a task');
     }
   }
 
   return {
-    enqueueMessages(key: string): void {
+    enqueueMessages(key: string) {
       state(key).messages = true;
       schedule(key);
     },
-    enqueueTask(key: string, taskId: string): void {
+    enqueueTask(key: string, taskId: string) {
       const s = state(key);
       if (!s.tasks.includes(taskId) && !(s.running?.kind === 'task' && s.running.taskId === taskId))
         s.tasks.push(taskId);
@@ -166,11 +148,8 @@ export function createGroupQueue(deps: QueueDeps) {
     activeCount: () => active,
     peakCount: () => peak,
     waitingCount: () => waiting.length,
-    idle(): Promise<void> {
-      if (isIdle()) return Promise.resolve();
-      return new Promise((r) => idleWaiters.push(r));
-    },
-    stop(): void {
+    idle: (): Promise<void> => (isIdle() ? Promise.resolve() : new Promise((r) => idleWaiters.push(r))),
+    stop() {
       stopped = true;
       for (const s of states.values())
         if (s.retryTimer) {

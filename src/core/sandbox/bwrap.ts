@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SandboxProcess, SandboxRuntime, SandboxSpec } from '../types.js';
+import type { SandboxRuntime, SandboxSpec } from '../types.js';
 import {
   createSandboxCgroup,
   describeSupport,
@@ -20,12 +20,12 @@ export const SANDBOX_UID = 1000;
 const SYSTEM_RO = `/usr /bin /sbin /lib /lib64 /lib32 /etc/alternatives /etc/ssl /etc/ca-certificates /etc/localtime
   /etc/nsswitch.conf /etc/ld.so.cache /etc/mime.types /etc/fonts /etc/chromium.d /etc/chromium`.split(/\s+/);
 const UID = String(SANDBOX_UID);
-const PROBE = ['--unshare-all', '--uid', UID, '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'];
+const PROBE = `--unshare-all --uid ${UID} --ro-bind / / --proc /proc --dev /dev true`.split(' ');
 
 function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 10_000 }, (err, stdout, stderr) => resolve({ ok: !err, out: `${stdout}${stderr}` }));
-  });
+  return new Promise((resolve) =>
+    execFile(cmd, args, { timeout: 10_000 }, (err, stdout, stderr) => resolve({ ok: !err, out: `${stdout}${stderr}` })),
+  );
 }
 
 /** RLIMIT_DATA, not address space: V8 and WebAssembly reserve far more address space than they use. */
@@ -36,12 +36,11 @@ export function rlimitPrefix(limits: SandboxSpec['limits']): string[] {
 
 /** Without the command (they go through --args, see start). */
 export function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
-  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--uid', UID, '--gid', UID];
+  const args = `--unshare-all --die-with-parent --new-session --uid ${UID} --gid ${UID}`.split(' ');
   args.push('--hostname', 'nanoclaw', '--cap-drop', 'ALL');
   for (const p of SYSTEM_RO) args.push('--ro-bind-try', p, p);
   for (const f of ['passwd', 'group']) args.push('--ro-bind', path.join(etcDir, f), `/etc/${f}`);
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/home');
-  args.push('--dir', '/home/node', '--dir', '/run/nanoclaw');
+  args.push(...'--proc /proc --dev /dev --tmpfs /tmp --tmpfs /home --dir /home/node --dir /run/nanoclaw'.split(' '));
   for (const m of spec.mounts) args.push(m.readonly ? '--ro-bind' : '--bind', m.hostPath, m.containerPath);
   if (spec.gatewaySocket) args.push('--bind', spec.gatewaySocket, spec.gatewaySocketInside);
   args.push('--chdir', spec.workdir, '--clearenv');
@@ -66,61 +65,49 @@ export function createBwrapRuntime(opts: { dataDir: string; installId?: string }
   const install = opts.installId ?? 'default';
   let support: CgroupSupport | null = null;
   const cgroups = () => (support ??= detectCgroups());
-  const writeEtc = () => {
-    fs.mkdirSync(etcDir, { recursive: true });
-    fs.writeFileSync(
-      path.join(etcDir, 'passwd'),
-      `root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:${SANDBOX_UID}:${SANDBOX_UID}:node:/home/node:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
-    );
-    fs.writeFileSync(path.join(etcDir, 'group'), `root:x:0:\nnode:x:${SANDBOX_UID}:\nnogroup:x:65534:\n`);
-  };
   return {
     name: 'bwrap',
     async check() {
-      const version = await run('bwrap', ['--version']);
-      if (!version.ok)
-        return {
-          ok: false,
-          reason:
-            'bubblewrap is not installed: install it (apt-get install bubblewrap, or dnf install bubblewrap) or use Docker.',
-        };
+      const fail = (reason: string) => ({ ok: false as const, reason });
+      if (!(await run('bwrap', ['--version'])).ok)
+        return fail(
+          'bubblewrap is not installed: install it (apt-get install bubblewrap, or dnf install bubblewrap) or use Docker.',
+        );
       const probe = await run('bwrap', PROBE);
-      if (!probe.ok) {
-        return {
-          ok: false,
-          reason: `bubblewrap cannot create a sandbox here (${probe.out.trim().slice(0, 200)}). Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or use Docker.`,
-        };
-      }
-      return { ok: true };
+      if (probe.ok) return { ok: true };
+      return fail(
+        `bubblewrap cannot create a sandbox here (${probe.out.trim().slice(0, 200)}). Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or use Docker.`,
+      );
     },
     describe: () => `bwrap; limits: ${describeSupport(cgroups())}`,
     async removeOrphans() {
       // bwrap sandboxes die with the host (--die-with-parent); only their cgroups can outlive a crash.
       removeStaleCgroups(cgroups(), `${install}-`);
     },
-    start(spec: SandboxSpec): SandboxProcess {
-      writeEtc();
+    start(spec) {
+      fs.mkdirSync(etcDir, { recursive: true });
+      fs.writeFileSync(
+        path.join(etcDir, 'passwd'),
+        `root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:${UID}:${UID}:node:/home/node:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
+      );
+      fs.writeFileSync(path.join(etcDir, 'group'), `root:x:0:\nnode:x:${UID}:\nnogroup:x:65534:\n`);
       const cg = createSandboxCgroup(cgroups(), `${install}-${spec.id}`, spec.limits);
       // The options name host paths, so they go through fd 3: the sandbox can read bwrap's argv in
       // /proc/1/cmdline. Only the command, all inside paths, stays there (bwrap wants it there).
       let command = 'bwrap';
       let args = ['--args', '3', '--', ...(cg ? [] : rlimitPrefix(spec.limits)), ...spec.command];
       if (cg) [command, args] = cgroupWrapper(cg.procsFiles, command, args);
-      const fd3 = argsFile(bwrapOptions(spec, etcDir));
       const proc = spawnSandbox(command, args, {
         env: { PATH: '/usr/bin:/bin' },
         outputCapBytes: spec.limits.outputCapBytes,
-        fifo: path.join(etcDir, '..', `out-${spec.id}`),
-        fd3,
+        fifo: path.join(opts.dataDir, `out-${spec.id}`),
+        fd3: argsFile(bwrapOptions(spec, etcDir)),
       });
       if (cg) {
         const check = limitChecker(cg.counters, spec.limits);
         proc.setLimitCheck(check);
         const unwatch = watchLimits(check, (reason) => proc.stop(reason));
-        void proc.exited.then(async () => {
-          unwatch();
-          await cg.destroy();
-        });
+        void proc.exited.then(() => (unwatch(), cg.destroy()));
       }
       return proc;
     },

@@ -23,38 +23,42 @@ export interface SandboxCgroup {
 const ROOT = '/sys/fs/cgroup';
 export const CGROUP_PREFIX = 'nanoclaw-';
 
-function read(file: string): string {
+const attempt = <T>(fn: () => T, failed: T): T => {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return fn();
   } catch {
-    return '';
+    return failed;
   }
-}
-
-function counter(text: string, key: string): number {
-  const m = new RegExp(`^${key} (\\d+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : 0;
-}
+};
+const read = (file: string) => attempt(() => fs.readFileSync(file, 'utf8'), '');
+const write = (file: string, value: string) => attempt(() => (fs.writeFileSync(file, value), true), false);
+const count = (file: string | null, key: string) =>
+  file ? Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(read(file))?.[1] ?? 0) : 0;
+// OOM kills from memory.events (v2) or memory.oom_control (v1); refused forks from pids.events.
+const counters = (oomFile: string | null, pidsDir: string | null) => () => ({
+  oomKills: count(oomFile, 'oom_kill'),
+  pidsRefused: count(pidsDir && path.join(pidsDir, 'pids.events'), 'max'),
+});
+const v2Counters = (dir: string) => counters(path.join(dir, 'memory.events'), dir);
 
 export function cgroupPaths(pid: number | 'self' = 'self'): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of read(`/proc/${pid}/cgroup`).split('\n')) {
     const m = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (!m) continue;
-    for (const c of m[1].split(',')) out.set(c, m[2]);
+    if (m) for (const c of m[1].split(',')) out.set(c, m[2]);
   }
   return out;
 }
 
-function writable(dir: string): boolean {
+/** A v1 controller's group in `paths`, under ROOT. */
+function v1Dir(paths: Map<string, string>, controller: string) {
+  const p = paths.get(controller);
+  return p === undefined ? null : path.join(ROOT, controller, p);
+}
+
+function writable(dir: string) {
   const probe = path.join(dir, `${CGROUP_PREFIX}probe-${process.pid}`);
-  try {
-    fs.mkdirSync(probe);
-    fs.rmdirSync(probe);
-    return true;
-  } catch {
-    return false;
-  }
+  return attempt(() => (fs.mkdirSync(probe), fs.rmdirSync(probe), true), false);
 }
 
 export function detectCgroups(): CgroupSupport {
@@ -64,30 +68,22 @@ export function detectCgroups(): CgroupSupport {
     // Our own group (a delegated service), else one at the top (root only). A base with processes of its
     // own cannot hand controllers down (EBUSY).
     for (const base of [path.join(ROOT, v2), path.join(ROOT, 'nanoclaw')]) {
-      try {
+      const ok = attempt(() => {
         fs.mkdirSync(base, { recursive: true });
-        const controllers = read(path.join(base, 'cgroup.controllers')).split(/\s+/);
-        if (!['memory', 'pids'].every((c) => controllers.includes(c)) || !writable(base)) continue;
+        const has = read(path.join(base, 'cgroup.controllers')).split(/\s+/);
+        if (!has.includes('memory') || !has.includes('pids') || !writable(base)) return false;
         fs.writeFileSync(
           path.join(base, 'cgroup.subtree_control'),
-          '+memory +pids' + (controllers.includes('cpu') ? ' +cpu' : ''),
+          '+memory +pids' + (has.includes('cpu') ? ' +cpu' : ''),
         );
-        return { kind: 'v2', base };
-      } catch {
-        /* try the next, then v1, then none */
-      }
+        return true;
+      }, false);
+      if (ok) return { kind: 'v2', base };
     }
   }
-  const mem = own.get('memory');
-  const pids = own.get('pids');
-  if (mem !== undefined && pids !== undefined) {
-    const memory = path.join(ROOT, 'memory', mem);
-    const pidsDir = path.join(ROOT, 'pids', pids);
-    const cpuPath = own.get('cpu');
-    const cpu = cpuPath !== undefined ? path.join(ROOT, 'cpu', cpuPath) : null;
-    if (writable(memory) && writable(pidsDir))
-      return { kind: 'v1', memory, pids: pidsDir, cpu: cpu && writable(cpu) ? cpu : null };
-  }
+  const [memory, pids, cpu] = ['memory', 'pids', 'cpu'].map((c) => v1Dir(own, c));
+  if (memory && pids && writable(memory) && writable(pids))
+    return { kind: 'v1', memory, pids, cpu: cpu && writable(cpu) ? cpu : null };
   return {
     kind: 'none',
     reason:
@@ -101,32 +97,21 @@ export function describeSupport(s: CgroupSupport): string {
   return `per-process rlimits only: ${s.reason}`;
 }
 
-function tryWrite(dir: string, file: string, value: string): boolean {
-  try {
-    fs.writeFileSync(path.join(dir, file), value);
-    return true;
-  } catch {
-    return false;
-  }
+function setAll(dir: string, files: Record<string, string>) {
+  for (const [file, value] of Object.entries(files)) write(path.join(dir, file), value);
 }
 
-function killAll(dir: string): void {
-  if (tryWrite(dir, 'cgroup.kill', '1')) return;
-  for (const pid of read(path.join(dir, 'cgroup.procs')).split('\n').filter(Boolean)) {
-    try {
-      process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+function killAll(dir: string) {
+  if (write(path.join(dir, 'cgroup.kill'), '1')) return;
+  for (const pid of read(path.join(dir, 'cgroup.procs')).split('\n').filter(Boolean))
+    attempt(() => process.kill(Number(pid), 'SIGKILL'), false);
 }
 
-async function removeWhenEmpty(dir: string): Promise<void> {
+async function removeWhenEmpty(dir: string) {
   // The kernel empties a group a moment after its last process is killed.
   for (let i = 0; i < 100; i++) {
     try {
-      fs.rmdirSync(dir);
-      return;
+      return fs.rmdirSync(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       killAll(dir);
@@ -135,22 +120,22 @@ async function removeWhenEmpty(dir: string): Promise<void> {
   }
 }
 
-const v2Counters = (dir: string) => () => ({
-  oomKills: counter(read(path.join(dir, 'memory.events')), 'oom_kill'),
-  pidsRefused: counter(read(path.join(dir, 'pids.events')), 'max'),
-});
-
 export function createSandboxCgroup(support: CgroupSupport, name: string, limits: Limits): SandboxCgroup | null {
+  if (support.kind === 'none') return null;
   const bytes = String(Math.max(16, limits.memoryMb) * 1024 * 1024);
+  const pidsMax = String(limits.pids);
+  const own = (base: string) => path.join(base, CGROUP_PREFIX + name);
   if (support.kind === 'v2') {
-    const dir = path.join(support.base, CGROUP_PREFIX + name);
+    const dir = own(support.base);
     fs.mkdirSync(dir);
-    tryWrite(dir, 'memory.max', bytes);
-    tryWrite(dir, 'memory.swap.max', '0');
-    // One process over the limit takes the whole sandbox down with it.
-    tryWrite(dir, 'memory.oom.group', '1');
-    tryWrite(dir, 'pids.max', String(limits.pids));
-    tryWrite(dir, 'cpu.max', `${Math.round(limits.cpus * 100_000)} 100000`);
+    setAll(dir, {
+      'memory.max': bytes,
+      'memory.swap.max': '0',
+      // One process over the limit takes the whole sandbox down with it.
+      'memory.oom.group': '1',
+      'pids.max': pidsMax,
+      'cpu.max': `${Math.round(limits.cpus * 100_000)} 100000`,
+    });
     return {
       procsFiles: [path.join(dir, 'cgroup.procs')],
       counters: v2Counters(dir),
@@ -160,52 +145,36 @@ export function createSandboxCgroup(support: CgroupSupport, name: string, limits
       },
     };
   }
-  if (support.kind === 'v1') {
-    const dirs = {
-      memory: path.join(support.memory, CGROUP_PREFIX + name),
-      pids: path.join(support.pids, CGROUP_PREFIX + name),
-      cpu: support.cpu ? path.join(support.cpu, CGROUP_PREFIX + name) : null,
-    };
-    for (const d of [dirs.memory, dirs.pids, dirs.cpu]) if (d) fs.mkdirSync(d);
-    tryWrite(dirs.memory, 'memory.limit_in_bytes', bytes);
-    // Without this, a hog would swap instead of stopping (where swap exists).
-    tryWrite(dirs.memory, 'memory.memsw.limit_in_bytes', bytes);
-    tryWrite(dirs.pids, 'pids.max', String(limits.pids));
-    if (dirs.cpu) {
-      const quota = limits.cpus * Number(read(path.join(dirs.cpu, 'cpu.cfs_period_us'))) || 100_000;
-      tryWrite(dirs.cpu, 'cpu.cfs_quota_us', String(Math.round(quota)));
-    }
-    return {
-      procsFiles: [dirs.memory, dirs.pids, dirs.cpu]
-        .filter((d): d is string => !!d)
-        .map((d) => path.join(d, 'cgroup.procs')),
-      counters: () => ({
-        oomKills: counter(read(path.join(dirs.memory, 'memory.oom_control')), 'oom_kill'),
-        pidsRefused: counter(read(path.join(dirs.pids, 'pids.events')), 'max'),
-      }),
-      destroy: async () => {
-        killAll(dirs.pids);
-        for (const d of [dirs.pids, dirs.memory, dirs.cpu]) if (d) await removeWhenEmpty(d);
-      },
-    };
+  const memory = own(support.memory);
+  const pids = own(support.pids);
+  const cpu = support.cpu ? own(support.cpu) : null;
+  const dirs = [memory, pids, cpu].filter((d) => d !== null);
+  for (const d of dirs) fs.mkdirSync(d);
+  // Without memsw, a hog would swap instead of stopping (where swap exists).
+  setAll(memory, { 'memory.limit_in_bytes': bytes, 'memory.memsw.limit_in_bytes': bytes });
+  setAll(pids, { 'pids.max': pidsMax });
+  if (cpu) {
+    const quota = limits.cpus * Number(read(path.join(cpu, 'cpu.cfs_period_us'))) || 100_000;
+    setAll(cpu, { 'cpu.cfs_quota_us': String(Math.round(quota)) });
   }
-  return null;
+  return {
+    procsFiles: dirs.map((d) => path.join(d, 'cgroup.procs')),
+    counters: counters(path.join(memory, 'memory.oom_control'), pids),
+    destroy: async () => {
+      killAll(pids);
+      for (const d of [pids, memory, cpu]) if (d) await removeWhenEmpty(d);
+    },
+  };
 }
 
 export function cgroupCountersOf(pid: number): SandboxCgroup['counters'] | null {
   const paths = cgroupPaths(pid);
-  if (paths.size === 0) return null;
   const v2 = paths.get('');
-  if (v2 !== undefined && v2 !== '/' && fs.existsSync(path.join(ROOT, v2, 'memory.events'))) {
+  if (v2 !== undefined && v2 !== '/' && fs.existsSync(path.join(ROOT, v2, 'memory.events')))
     return v2Counters(path.join(ROOT, v2));
-  }
-  const mem = paths.get('memory');
-  const pids = paths.get('pids');
-  if (mem === undefined && pids === undefined) return null;
-  return () => ({
-    oomKills: mem !== undefined ? counter(read(path.join(ROOT, 'memory', mem, 'memory.oom_control')), 'oom_kill') : 0,
-    pidsRefused: pids !== undefined ? counter(read(path.join(ROOT, 'pids', pids, 'pids.events')), 'max') : 0,
-  });
+  const mem = v1Dir(paths, 'memory');
+  const pids = v1Dir(paths, 'pids');
+  return mem || pids ? counters(mem && path.join(mem, 'memory.oom_control'), pids) : null;
 }
 
 export function limitReason(kind: 'memory' | 'pids', limits: Limits): string {
@@ -232,37 +201,19 @@ export function watchLimits(
 ): () => void {
   const timer = setInterval(() => {
     const reason = check();
-    if (reason) {
-      clearInterval(timer);
-      onExceeded(reason);
-    }
-  }, intervalMs);
-  timer.unref();
+    if (!reason) return;
+    clearInterval(timer);
+    onExceeded(reason);
+  }, intervalMs).unref();
   return () => clearInterval(timer);
 }
 
 export function removeStaleCgroups(support: CgroupSupport, prefix: string): void {
   const bases =
-    support.kind === 'v2'
-      ? [support.base]
-      : support.kind === 'v1'
-        ? [support.memory, support.pids, support.cpu].filter((d): d is string => !!d)
-        : [];
-  for (const base of bases) {
-    let entries: string[] = [];
-    try {
-      entries = fs.readdirSync(base);
-    } catch {
-      continue;
-    }
-    for (const e of entries)
-      if (e.startsWith(CGROUP_PREFIX + prefix)) {
-        try {
-          killAll(path.join(base, e));
-          fs.rmdirSync(path.join(base, e));
-        } catch {
-          /* still busy: next start */
-        }
-      }
-  }
+    support.kind === 'v2' ? [support.base] : support.kind === 'v1' ? [support.memory, support.pids, support.cpu] : [];
+  for (const base of bases.filter((b) => b !== null))
+    for (const e of attempt(() => fs.readdirSync(base), []))
+      if (e.startsWith(CGROUP_PREFIX + prefix))
+        // Still busy: the next start tries again.
+        attempt(() => (killAll(path.join(base, e)), fs.rmdirSync(path.join(base, e))), null);
 }

@@ -17,6 +17,8 @@ export const INSIDE = {
   extra: '/workspace/extra',
 } as const;
 
+const mount = (hostPath: string, containerPath: string, readonly: boolean) => ({ hostPath, containerPath, readonly });
+
 export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'folder' | 'isMain'>): Mount[] {
   const groupDir = resolveGroupFolder(paths, group.folder);
   fs.mkdirSync(groupDir, { recursive: true });
@@ -25,26 +27,21 @@ export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'fold
   fs.mkdirSync(state, { recursive: true });
   const root = projectRoot();
   const runnerDir = path.join(root, 'dist', 'runner');
-  if (!fs.existsSync(path.join(runnerDir, 'index.js'))) {
+  if (!fs.existsSync(path.join(runnerDir, 'index.js')))
     throw new Error(`The runner is not built (${runnerDir} is missing): run "npm run build".`);
-  }
   return [
-    { hostPath: groupDir, containerPath: INSIDE.group, readonly: false },
-    { hostPath: paths.global, containerPath: INSIDE.global, readonly: !group.isMain },
-    { hostPath: state, containerPath: INSIDE.claudeState, readonly: false },
-    { hostPath: path.join(root, 'package.json'), containerPath: `${INSIDE.app}/package.json`, readonly: true },
-    { hostPath: runnerDir, containerPath: `${INSIDE.app}/runner`, readonly: true },
-    { hostPath: path.join(root, 'node_modules'), containerPath: `${INSIDE.app}/node_modules`, readonly: true },
+    mount(groupDir, INSIDE.group, false),
+    mount(paths.global, INSIDE.global, !group.isMain),
+    mount(state, INSIDE.claudeState, false),
+    mount(path.join(root, 'package.json'), `${INSIDE.app}/package.json`, true),
+    mount(runnerDir, `${INSIDE.app}/runner`, true),
+    mount(path.join(root, 'node_modules'), `${INSIDE.app}/node_modules`, true),
   ];
 }
 
 export function memoryFiles(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string[] {
   const groupDir = resolveGroupFolder(paths, group.folder);
-  return [
-    path.join(paths.global, 'CLAUDE.md'),
-    path.join(groupDir, 'CLAUDE.md'),
-    path.join(groupDir, '.claude', 'CLAUDE.md'),
-  ];
+  return [paths.global, groupDir, path.join(groupDir, '.claude')].map((d) => path.join(d, 'CLAUDE.md'));
 }
 
 // lstat only: the agent can put anything at these paths (a FIFO would block a read); ctime cannot be set back.

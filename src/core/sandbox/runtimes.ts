@@ -1,5 +1,5 @@
-// Picking the sandbox runtime: bubblewrap is built in; other runtimes come from plugins (src/plugins/containers)
-// and must be named in RUNTIME_NAMES (config.ts).
+// Picks the sandbox runtime: bubblewrap is built in; others come from plugins (src/plugins/containers), named in
+// RUNTIME_NAMES (config.ts).
 import path from 'node:path';
 import { RUNTIME_NAMES, type Config, type RuntimeChoice, type RuntimeName } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
@@ -26,51 +26,36 @@ export function resolved(ctx: RuntimeContext) {
 }
 
 const bwrap: RuntimeFactory = (ctx) => createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install });
-const factory = (name: RuntimeName, ctx: RuntimeContext): RuntimeFactory | undefined =>
-  name === 'bwrap' ? bwrap : ctx.more?.[name];
+const factory = (name: RuntimeName, ctx: RuntimeContext) => (name === 'bwrap' ? bwrap : ctx.more?.[name]);
 
-type Name = RuntimeName;
 export { RUNTIME_NAMES, type RuntimeName };
 
 /** Order tried by `auto`: a daemon's runtime when one answers, bwrap as the fallback that needs nothing running. */
-const AUTO_ORDER: Name[] = ['docker', 'podman', 'apple', 'bwrap'];
+const AUTO_ORDER: RuntimeName[] = ['docker', 'podman', 'apple', 'bwrap'];
 
 /**
- * Picks the runtime. `auto` takes the first that works; the ones it passed over
- * are `skipped` (shown on request, never as problems: the user does not use
- * them). Problems are only what stops sandboxes: no runtime at all, or an
- * explicit choice that does not work here.
+ * `auto` takes the first runtime that works; those passed over are `skipped` (shown on request, never as problems:
+ * the user does not use them). Problems stop sandboxes: no runtime at all, or an explicit choice failing here.
  */
 export async function selectRuntime(
   choice: RuntimeChoice,
   ctx: RuntimeContext,
 ): Promise<{ runtime: SandboxRuntime | null; problems: string[]; skipped: string[] }> {
   const skipped: string[] = [];
-  const names = choice === 'auto' ? AUTO_ORDER.filter((n) => factory(n, ctx)) : [choice];
-  for (const name of names) {
-    const make = factory(name, ctx);
-    if (!make) {
-      skipped.push(`NANOCLAW_RUNTIME=${name} does not work here: its plugin is not enabled (src/plugins/index.ts)`);
-      continue;
-    }
-    const runtime = make(ctx);
-    const check = await runtime.check();
-    if (check.ok) return { runtime, problems: [], skipped };
-    skipped.push(
-      choice === 'auto' ? `${name}: ${check.reason}` : `NANOCLAW_RUNTIME=${name} does not work here: ${check.reason}`,
-    );
+  const auto = choice === 'auto';
+  for (const name of auto ? AUTO_ORDER.filter((n) => factory(n, ctx)) : [choice]) {
+    const runtime = factory(name, ctx)?.(ctx);
+    const check = runtime
+      ? await runtime.check()
+      : { ok: false, reason: 'its plugin is not enabled (src/plugins/index.ts)' };
+    if (check.ok) return { runtime: runtime!, problems: [], skipped };
+    skipped.push(`${auto ? `${name}:` : `NANOCLAW_RUNTIME=${name} does not work here:`} ${check.reason}`);
   }
-  const problems =
-    choice === 'auto'
-      ? [...skipped, 'No sandbox runtime found: install bubblewrap (apt-get install bubblewrap) or Docker.']
-      : skipped;
-  return { runtime: null, problems, skipped: [] };
+  if (auto) skipped.push('No sandbox runtime found: install bubblewrap (apt-get install bubblewrap) or Docker.');
+  return { runtime: null, problems: skipped, skipped: [] };
 }
 
-/**
- * The host's runtime at start: the one given (tests, bench) or the one selected,
- * with old sandboxes of this install removed, and every problem to show in status.
- */
+/** The runtime at start, given (tests, bench) or selected, old sandboxes of this install removed; problems for status. */
 export async function prepareRuntime(
   config: Config,
   paths: HomePaths,
@@ -92,20 +77,19 @@ export async function prepareRuntime(
     .catch((err) => problems.push(`Could not remove old sandboxes: ${(err as Error).message}`));
   if (!config.credential)
     problems.push(
-      'No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ' +
-        config.home +
-        ', then restart.',
+      `No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ${config.home}, then restart.`,
     );
   return { runtime, problems };
 }
 
 /** Why each runtime would or would not be used, for `nanoclaw doctor`. */
-export async function describeRuntimes(ctx: RuntimeContext): Promise<{ name: Name; ok: boolean; detail: string }[]> {
-  const out: { name: Name; ok: boolean; detail: string }[] = [];
+export async function describeRuntimes(
+  ctx: RuntimeContext,
+): Promise<{ name: RuntimeName; ok: boolean; detail: string }[]> {
+  const out = [];
   for (const name of AUTO_ORDER) {
-    const make = factory(name, ctx);
-    if (!make) continue;
-    const runtime = make(ctx);
+    const runtime = factory(name, ctx)?.(ctx);
+    if (!runtime) continue;
     const check = await runtime.check();
     out.push({ name, ok: check.ok, detail: check.ok ? (runtime.describe?.() ?? name) : check.reason });
   }

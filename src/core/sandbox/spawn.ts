@@ -2,7 +2,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { SandboxProcess } from '../types.js';
 
 const KEEP_TAIL = 64 * 1024;
@@ -20,7 +20,7 @@ export function formatMb(bytes: number): string {
 
 // Node's stdio pipes are socket pairs, which a process inside could not reopen through /proc/<pid>/fd:
 // with a real pipe every write to the output counts against the cap the same way on every runtime.
-function fifoOutput(file: string): { reader: Readable; writeFd: number } {
+function fifoOutput(file: string) {
   try {
     fs.unlinkSync(file);
   } catch {
@@ -44,57 +44,42 @@ export interface SpawnOptions {
 
 export function spawnSandbox(command: string, args: string[], opts: SpawnOptions): SpawnedSandbox {
   const fifo = opts.fifo ? fifoOutput(opts.fifo) : null;
-  const stdio: ('ignore' | 'pipe' | number)[] = fifo
-    ? ['ignore', fifo.writeFd, fifo.writeFd]
-    : ['ignore', 'pipe', 'pipe'];
+  const out = fifo?.writeFd ?? 'pipe';
+  const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', out, out];
   if (opts.fd3) stdio.push('pipe');
   const child = spawn(command, args, { env: opts.env, stdio, detached: false });
   if (fifo) fs.closeSync(fifo.writeFd);
-  if (opts.fd3) {
-    const fd3 = child.stdio[3] as Writable;
-    fd3.on('error', () => {
-      /* the child is gone; its exit reports why */
-    });
-    fd3.end(opts.fd3);
-  }
+  // An error on fd 3: the child is gone; its exit reports why.
+  if (opts.fd3) (child.stdio[3] as Writable).on('error', () => {}).end(opts.fd3);
   let tail = '';
   let total = 0;
   let reason: string | undefined;
   let limitCheck: (() => string | null) | null = null;
-  const kill = () => {
+  const stop = (why: string) => {
+    reason ??= why;
     if (child.exitCode !== null || child.signalCode !== null) return;
     opts.onKill?.();
     child.kill('SIGKILL');
-  };
-  const stop = (why: string) => {
-    reason ??= why;
-    kill();
   };
   const onData = (chunk: Buffer) => {
     total += chunk.length;
     tail = (tail + chunk.toString('utf8')).slice(-KEEP_TAIL);
     if (total > opts.outputCapBytes && !reason) stop(`it wrote more than ${formatMb(opts.outputCapBytes)} of output`);
   };
-  if (fifo) {
-    fifo.reader.on('data', onData);
-    fifo.reader.on('error', () => {
-      /* the writer side is gone */
-    });
-  } else {
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-  }
+  // An error on the named pipe: the writer side is gone.
+  if (fifo) fifo.reader.on('data', onData).on('error', () => {});
+  else for (const s of [child.stdout!, child.stderr!]) s.on('data', onData);
   const exited = new Promise<{ code: number | null; signal: string | null; reason?: string }>((resolve) => {
-    child.on('error', (err) => {
-      fifo?.reader.destroy();
-      reason ??= `it could not start: ${err.message}`;
-      resolve({ code: null, signal: null, reason });
-    });
-    // 'exit', not 'close': with a named pipe, a stray process still holding it must not keep the sandbox "running".
-    child.on(fifo ? 'exit' : 'close', (code, signal) => {
+    const done = (code: number | null, signal: string | null) => {
       fifo?.reader.destroy();
       resolve({ code, signal, reason });
+    };
+    child.on('error', (err) => {
+      reason ??= `it could not start: ${err.message}`;
+      done(null, null);
     });
+    // 'exit', not 'close': with a named pipe, a stray process still holding it must not keep the sandbox "running".
+    child.on(fifo ? 'exit' : 'close', done);
   });
   return {
     get pid() {
@@ -104,9 +89,7 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
     output: () => tail,
     kill: () => stop('it was stopped'),
     stop,
-    setLimitCheck: (check) => {
-      limitCheck = check;
-    },
+    setLimitCheck: (check) => void (limitCheck = check),
     checkLimits: () => {
       const hit = reason ?? limitCheck?.() ?? null;
       if (hit) stop(hit);

@@ -22,38 +22,42 @@ export function openDatabase(file: string): DB {
   return db;
 }
 
-/** So an error text with a token in it never reaches the file. */
-export function redactWrites(db: DB): void {
-  const clean = (v: unknown): unknown => {
-    if (typeof v === 'string') return redact(v);
-    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? redact(x) : x]));
-    }
-    return v;
-  };
+type Run = (...args: unknown[]) => Database.RunResult;
+
+/** Every writing statement's run() goes through `wrap`. */
+function wrapRuns(db: DB, wrap: (run: Run, args: unknown[]) => ReturnType<Run>) {
   const prepare = db.prepare.bind(db);
   db.prepare = ((sql: string) => {
     const stmt = prepare(sql);
     if (stmt.reader) return stmt;
     const run = stmt.run.bind(stmt);
-    stmt.run = ((...args: unknown[]) => run(...args.map(clean))) as typeof stmt.run;
+    stmt.run = ((...args: unknown[]) => wrap(run, args)) as typeof stmt.run;
     return stmt;
   }) as typeof db.prepare;
 }
 
+/** So an error text with a token in it never reaches the file. */
+export function redactWrites(db: DB): void {
+  const clean = (v: unknown): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? redact(x) : x]));
+    return v;
+  };
+  wrapRuns(db, (run, args) => run(...args.map(clean)));
+}
+
 export function migrate(db: DB): void {
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > migrations.length) {
+  if (current > migrations.length)
     throw new Error(
       `The database is from a newer NanoClaw (schema ${current}, this one knows ${migrations.length}). Upgrade NanoClaw or restore a backup of store/messages.db.`,
     );
-  }
-  for (let v = current; v < migrations.length; v++) {
+  for (let v = current; v < migrations.length; v++)
     db.transaction(() => {
       db.exec(migrations[v]);
       db.pragma(`user_version = ${v + 1}`);
     })();
-  }
 }
 
 /**
@@ -64,12 +68,11 @@ export function migratePlugin(db: DB, plugin: string, list: readonly string[]): 
   db.exec('CREATE TABLE IF NOT EXISTS plugin_schema (plugin TEXT PRIMARY KEY, version INTEGER NOT NULL)');
   const row = db.prepare('SELECT version FROM plugin_schema WHERE plugin = ?').get(plugin) as
     { version: number } | undefined;
-  for (let v = row?.version ?? 0; v < list.length; v++) {
+  for (let v = row?.version ?? 0; v < list.length; v++)
     db.transaction(() => {
       db.exec(list[v]);
       db.prepare('INSERT OR REPLACE INTO plugin_schema (plugin, version) VALUES (?, ?)').run(plugin, v + 1);
     })();
-  }
 }
 
 const isFull = (err: unknown) =>
@@ -87,21 +90,13 @@ export function retryWritesOnFull(db: DB, release: () => boolean): void {
       return fn();
     }
   };
-  const prepare = db.prepare.bind(db);
-  db.prepare = ((sql: string) => {
-    const stmt = prepare(sql);
-    if (stmt.reader) return stmt;
-    const run = stmt.run.bind(stmt);
-    stmt.run = ((...args: unknown[]) => retry(() => run(...args))) as typeof stmt.run;
-    return stmt;
-  }) as typeof db.prepare;
+  wrapRuns(db, (run, args) => retry(() => run(...args)));
   const transaction = db.transaction.bind(db);
   db.transaction = ((fn: (...a: unknown[]) => unknown) => {
     const tx = transaction(fn);
     const wrapped = ((...args: unknown[]) => retry(() => tx(...args))) as typeof tx;
-    for (const mode of ['deferred', 'immediate', 'exclusive'] as const) {
+    for (const mode of ['deferred', 'immediate', 'exclusive'] as const)
       wrapped[mode] = ((...args: unknown[]) => retry(() => tx[mode](...args))) as typeof tx;
-    }
     wrapped.default = wrapped;
     return wrapped;
   }) as typeof db.transaction;

@@ -1,5 +1,6 @@
 // Queries over registered groups and per-group sessions.
 import type { DB } from './db.js';
+import { SET_SESSION, now } from './outbox.js';
 import type { RegisteredGroup, SandboxSettings } from '../types.js';
 
 interface Row {
@@ -18,7 +19,7 @@ function fromRow(r: Row): RegisteredGroup {
   try {
     sandbox = JSON.parse(r.sandbox);
   } catch {
-    sandbox = {};
+    /* unreadable: no settings */
   }
   return {
     jid: r.jid,
@@ -47,47 +48,29 @@ export function groupQueries(db: DB) {
   );
   const remove = db.prepare(`DELETE FROM registered_groups WHERE jid = ?`);
   const getSession = db.prepare(`SELECT session_id FROM sessions WHERE group_folder = ?`);
-  const setSession = db.prepare(
-    `INSERT INTO sessions (group_folder, session_id, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (group_folder) DO UPDATE SET session_id = excluded.session_id, updated_at = excluded.updated_at`,
-  );
+  const setSession = db.prepare(SET_SESSION);
   const clearSession = db.prepare(`DELETE FROM sessions WHERE group_folder = ?`);
 
+  const stored = (g: Partial<RegisteredGroup>) => ({
+    ...g,
+    requiresTrigger: g.requiresTrigger ? 1 : 0,
+    isMain: g.isMain ? 1 : 0,
+    sandbox: JSON.stringify(g.sandbox ?? {}),
+  });
+
   return {
-    list(): RegisteredGroup[] {
-      return (all.all() as Row[]).map(fromRow);
-    },
-    get(jid: string): RegisteredGroup | undefined {
-      return maybe(byJid.get(jid));
-    },
-    byFolder(folder: string): RegisteredGroup | undefined {
-      return maybe(byFolder.get(folder));
-    },
+    list: () => (all.all() as Row[]).map(fromRow),
+    get: (jid: string) => maybe(byJid.get(jid)),
+    byFolder: (folder: string) => maybe(byFolder.get(folder)),
     main(): RegisteredGroup | undefined {
       return this.list().find((g) => g.isMain);
     },
-    insert(g: RegisteredGroup): void {
-      insert.run({
-        ...g,
-        requiresTrigger: g.requiresTrigger ? 1 : 0,
-        isMain: g.isMain ? 1 : 0,
-        sandbox: JSON.stringify(g.sandbox ?? {}),
-      });
-    },
-    update(g: Pick<RegisteredGroup, 'jid' | 'name' | 'trigger' | 'requiresTrigger' | 'sandbox'>): void {
-      update.run({ ...g, requiresTrigger: g.requiresTrigger ? 1 : 0, sandbox: JSON.stringify(g.sandbox ?? {}) });
-    },
-    remove(jid: string): boolean {
-      return remove.run(jid).changes > 0;
-    },
-    session(folder: string): string | undefined {
-      return (getSession.get(folder) as { session_id: string } | undefined)?.session_id;
-    },
-    setSession(folder: string, sessionId: string): void {
-      setSession.run(folder, sessionId, new Date().toISOString());
-    },
-    clearSession(folder: string): void {
-      clearSession.run(folder);
-    },
+    insert: (g: RegisteredGroup) => void insert.run(stored(g)),
+    update: (g: Pick<RegisteredGroup, 'jid' | 'name' | 'trigger' | 'requiresTrigger' | 'sandbox'>) =>
+      void update.run(stored(g)),
+    remove: (jid: string) => remove.run(jid).changes > 0,
+    session: (folder: string) => (getSession.get(folder) as { session_id: string } | undefined)?.session_id,
+    setSession: (folder: string, sessionId: string) => void setSession.run(folder, sessionId, now()),
+    clearSession: (folder: string) => void clearSession.run(folder),
   };
 }

@@ -1,12 +1,9 @@
 // identity_map: one person under several ids (WhatsApp's LID and phone JID) shares one canonical sender.
 import type { DB } from './db.js';
 
-export interface IdentityQueries {
-  canonical(alias: string): string;
-  link(alias: string, canonical: string): void;
-}
+export type IdentityQueries = ReturnType<typeof identityQueries>;
 
-export function identityQueries(db: DB): IdentityQueries {
+export function identityQueries(db: DB) {
   const get = db.prepare(`SELECT canonical FROM identity_map WHERE alias = ?`);
   const upsert = db.prepare(
     `INSERT INTO identity_map (alias, canonical) VALUES (?, ?)
@@ -14,13 +11,9 @@ export function identityQueries(db: DB): IdentityQueries {
   );
 
   return {
-    canonical(alias: string): string {
-      return (get.get(alias) as { canonical: string } | undefined)?.canonical ?? alias;
-    },
-
-    link(alias: string, canonical: string): void {
-      if (!alias || !canonical || alias === canonical) return;
-      upsert.run(alias, canonical);
+    canonical: (alias: string): string => (get.get(alias) as { canonical: string } | undefined)?.canonical ?? alias,
+    link(alias: string, canonical: string) {
+      if (alias && canonical && alias !== canonical) upsert.run(alias, canonical);
     },
   };
 }

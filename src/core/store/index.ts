@@ -27,7 +27,7 @@ function coreQueries(db: DB) {
     groups: groupQueries(db),
     outbox: outboxQueries(db),
     identities: identityQueries(db),
-    close(): void {
+    close() {
       db.close();
     },
   };

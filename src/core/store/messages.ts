@@ -26,12 +26,10 @@ interface Row {
 
 function fromRow(r: Row): StoredMessage {
   let attachments: Attachment[] | undefined;
-  if (r.attachments) {
-    try {
-      attachments = JSON.parse(r.attachments);
-    } catch {
-      attachments = undefined;
-    }
+  try {
+    attachments = r.attachments ? JSON.parse(r.attachments) : undefined;
+  } catch {
+    /* unreadable: none */
   }
   return {
     seq: r.seq,
@@ -51,6 +49,9 @@ function fromRow(r: Row): StoredMessage {
     ...(r.replies_to_assistant ? { repliesToAssistant: true } : {}),
   };
 }
+const fromRows = (rows: unknown[]) => (rows as Row[]).map(fromRow);
+const one = (r: unknown) => (r ? fromRow(r as Row) : undefined);
+const bit = (b: boolean | undefined) => (b ? 1 : 0);
 
 type ChatRow = { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null };
 
@@ -111,76 +112,41 @@ export function messageQueries(db: DB) {
       if (n < batch) return total;
     }
   };
-  const chatsStmt = db.prepare(
-    `SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats ORDER BY last_message_at DESC`,
-  );
-  const chatStmt = db.prepare(
-    `SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats WHERE jid = ?`,
-  );
+  const chats = 'SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats';
+  const chatsStmt = db.prepare(`${chats} ORDER BY last_message_at DESC`);
+  const chatStmt = db.prepare(`${chats} WHERE jid = ?`);
 
   return {
-    upsertChat(info: ChatInfo, at?: string): void {
-      upsertChat.run({
-        jid: info.jid,
-        name: info.name ?? null,
-        channel: info.channel,
-        isGroup: info.isGroup ? 1 : 0,
-        at: at ?? null,
-      });
+    upsertChat(info: ChatInfo, at?: string) {
+      upsertChat.run({ ...info, name: info.name ?? null, isGroup: bit(info.isGroup), at: at ?? null });
     },
 
-    insert(msg: Message, channel: string): number | null {
+    insert(msg: Message, channel: string) {
       return db.transaction(() => {
         upsertChat.run({ jid: msg.chatJid, name: null, channel, isGroup: 0, at: msg.timestamp });
+        const { replyTo: re, attachments: a } = msg;
         const res = insert.run({
-          id: msg.id,
-          chatJid: msg.chatJid,
-          sender: msg.sender,
-          senderName: msg.senderName,
-          text: msg.text,
-          timestamp: msg.timestamp,
-          fromMe: msg.fromMe ? 1 : 0,
-          fromAssistant: msg.fromAssistant ? 1 : 0,
-          replyToId: msg.replyTo?.id ?? null,
-          replyToText: msg.replyTo?.text ?? null,
-          replyToSender: msg.replyTo?.sender ?? null,
-          attachments: msg.attachments?.length ? JSON.stringify(msg.attachments) : null,
-          mentionsAssistant: msg.mentionsAssistant ? 1 : 0,
-          repliesToAssistant: msg.repliesToAssistant ? 1 : 0,
+          ...msg,
+          fromMe: bit(msg.fromMe),
+          fromAssistant: bit(msg.fromAssistant),
+          replyToId: re?.id ?? null,
+          replyToText: re?.text ?? null,
+          replyToSender: re?.sender ?? null,
+          attachments: a?.length ? JSON.stringify(a) : null,
+          mentionsAssistant: bit(msg.mentionsAssistant),
+          repliesToAssistant: bit(msg.repliesToAssistant),
         });
         return res.changes ? Number(res.lastInsertRowid) : null;
       })();
     },
 
-    after(chatJid: string, seq: number, limit = 10_000): StoredMessage[] {
-      return (after.all(chatJid, seq, limit) as Row[]).map(fromRow);
-    },
-
-    recent(chatJid: string, limit: number): StoredMessage[] {
-      return (recent.all(chatJid, limit) as Row[]).map(fromRow);
-    },
-
-    bySeq(seq: number): StoredMessage | undefined {
-      const r = bySeq.get(seq) as Row | undefined;
-      return r ? fromRow(r) : undefined;
-    },
-
-    ownerNames(chatJid: string): string[] {
-      return (ownerNames.all(chatJid) as { name: string }[]).map((r) => r.name);
-    },
-
-    lastSeq(chatJid: string): number {
-      return (lastSeq.get(chatJid) as { seq: number | null }).seq ?? 0;
-    },
-
-    chats(): ChatRow[] {
-      return chatsStmt.all() as ChatRow[];
-    },
-
-    chat(jid: string): ChatRow | undefined {
-      return chatStmt.get(jid) as ChatRow | undefined;
-    },
-
+    after: (chatJid: string, seq: number, limit = 10_000) => fromRows(after.all(chatJid, seq, limit)),
+    recent: (chatJid: string, limit: number) => fromRows(recent.all(chatJid, limit)),
+    bySeq: (seq: number) => one(bySeq.get(seq)),
+    ownerNames: (chatJid: string) => (ownerNames.all(chatJid) as { name: string }[]).map((r) => r.name),
+    lastSeq: (chatJid: string) => (lastSeq.get(chatJid) as { seq: number | null }).seq ?? 0,
+    chats: () => chatsStmt.all() as ChatRow[],
+    chat: (jid: string) => chatStmt.get(jid) as ChatRow | undefined,
     indexPending,
 
     search(query: string, opts: { chatJids?: string[]; limit?: number } = {}): SearchHit[] {
@@ -191,26 +157,20 @@ export function messageQueries(db: DB) {
       const terms = meaningful.length ? meaningful : all;
       if (terms.length === 0) return [];
       // Quoted, FTS syntax in user input is only literal text; bm25 ranks messages with more terms first.
-      const match = terms
-        .slice(0, 32)
-        .map((t) => `"${t}"`)
-        .join(' OR ');
-      const limit = Math.max(1, Math.min(opts.limit ?? 20, 100));
-      const params: unknown[] = [match];
-      let where = '';
-      if (opts.chatJids) {
-        if (opts.chatJids.length === 0) return [];
-        where = `AND m.chat_jid IN (${opts.chatJids.map(() => '?').join(',')})`;
-        params.push(...opts.chatJids);
-      }
-      params.push(limit);
+      const match = `"${terms.slice(0, 32).join('" OR "')}"`;
+      const ids = opts.chatJids;
+      if (ids?.length === 0) return [];
+      const where = ids ? `AND m.chat_jid IN (${ids.map(() => '?').join(',')})` : '';
       const rows = db
         .prepare(
           `SELECT m.*, c.name AS chat_name, snippet(messages_fts, 0, '[', ']', '…', 12) AS snip
          FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid LEFT JOIN chats c ON c.jid = m.chat_jid
          WHERE messages_fts MATCH ? ${where} ORDER BY rank LIMIT ?`,
         )
-        .all(...params) as (Row & { chat_name: string | null; snip: string })[];
+        .all(match, ...(ids ?? []), Math.max(1, Math.min(opts.limit ?? 20, 100))) as (Row & {
+        chat_name: string | null;
+        snip: string;
+      })[];
       return rows.map((r) => ({ ...fromRow(r), chatName: r.chat_name, snippet: r.snip }));
     },
   };

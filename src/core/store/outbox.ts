@@ -17,14 +17,17 @@ export interface OutboxItem {
   sendingAt: string | null;
 }
 
+export const SET_SESSION = `INSERT INTO sessions (group_folder, session_id, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (group_folder) DO UPDATE SET session_id = excluded.session_id, updated_at = excluded.updated_at`;
+export const now = () => new Date().toISOString();
+
 export function outboxQueries(db: DB) {
   const getCursor = db.prepare(`SELECT answered_seq FROM cursors WHERE chat_jid = ?`);
   const setCursor = db.prepare(
     `INSERT INTO cursors (chat_jid, answered_seq) VALUES (?, ?)
      ON CONFLICT (chat_jid) DO UPDATE SET answered_seq = MAX(cursors.answered_seq, excluded.answered_seq)`,
   );
-  const enqueue = db.prepare(`INSERT INTO outbox (chat_jid, text, persona, kind, created_at) VALUES (?, ?, ?, ?, ?)`);
-  const enqueueWith = db.prepare(
+  const enqueue = db.prepare(
     `INSERT INTO outbox (chat_jid, text, persona, kind, created_at, media_path, buttons) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const pending = db.prepare(
@@ -35,10 +38,7 @@ export function outboxQueries(db: DB) {
   const markDelivered = db.prepare(`UPDATE outbox SET delivered_at = ? WHERE id = ?`);
   const markSending = db.prepare(`UPDATE outbox SET sending_at = ? WHERE id = ?`);
   const markFailed = db.prepare(`UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`);
-  const setSession = db.prepare(
-    `INSERT INTO sessions (group_folder, session_id, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (group_folder) DO UPDATE SET session_id = excluded.session_id, updated_at = excluded.updated_at`,
-  );
+  const setSession = db.prepare(SET_SESSION);
 
   // Delivery listens here, so no writer has to remember to wake it.
   const listeners = new Set<() => void>();
@@ -52,38 +52,33 @@ export function outboxQueries(db: DB) {
     }
   };
   // Inside an outer transaction the row is not committed yet: tell listeners once it has run.
-  const wrote = () => {
-    if (listeners.size) {
-      if (db.inTransaction) queueMicrotask(fire);
-      else fire();
-    }
-  };
+  const wrote = () => listeners.size && (db.inTransaction ? queueMicrotask(fire) : fire());
 
   return {
-    onWrite(listener: () => void): () => void {
+    onWrite(listener: () => void) {
       listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-      };
+      return () => void listeners.delete(listener);
     },
 
-    cursor(chatJid: string): number {
-      return (getCursor.get(chatJid) as { answered_seq: number } | undefined)?.answered_seq ?? 0;
-    },
-    setCursor(chatJid: string, seq: number): void {
-      setCursor.run(chatJid, seq);
-    },
+    cursor: (chatJid: string) => (getCursor.get(chatJid) as { answered_seq: number } | undefined)?.answered_seq ?? 0,
+    setCursor: (chatJid: string, seq: number) => void setCursor.run(chatJid, seq),
 
     enqueue(
       chatJid: string,
       text: string,
       opts: { persona?: string; kind?: string; mediaPath?: string; buttons?: MessageButton[] } = {},
-    ): number {
-      const row = [chatJid, text, opts.persona ?? null, opts.kind ?? 'message', new Date().toISOString()];
-      const buttons = opts.buttons?.length ? JSON.stringify(opts.buttons) : null;
-      const id = Number(enqueueWith.run(...row, opts.mediaPath ?? null, buttons).lastInsertRowid);
+    ) {
+      const id = enqueue.run(
+        chatJid,
+        text,
+        opts.persona ?? null,
+        opts.kind ?? 'message',
+        now(),
+        opts.mediaPath ?? null,
+        opts.buttons?.length ? JSON.stringify(opts.buttons) : null,
+      );
       wrote();
-      return id;
+      return Number(id.lastInsertRowid);
     },
 
     commitTurn(t: {
@@ -94,10 +89,10 @@ export function outboxQueries(db: DB) {
       sessionId?: string;
     }): number | null {
       const id = db.transaction(() => {
-        let id: number | null = null;
-        if (t.reply)
-          id = Number(enqueue.run(t.chatJid, t.reply, null, 'reply', new Date().toISOString()).lastInsertRowid);
-        if (t.groupFolder && t.sessionId) setSession.run(t.groupFolder, t.sessionId, new Date().toISOString());
+        const id = t.reply
+          ? Number(enqueue.run(t.chatJid, t.reply, null, 'reply', now(), null, null).lastInsertRowid)
+          : null;
+        if (t.groupFolder && t.sessionId) setSession.run(t.groupFolder, t.sessionId, now());
         setCursor.run(t.chatJid, t.upToSeq);
         return id;
       })();
@@ -105,27 +100,20 @@ export function outboxQueries(db: DB) {
       return id;
     },
 
-    pending(): OutboxItem[] {
-      return (pending.all() as (Omit<OutboxItem, 'buttons'> & { buttons: string | null })[]).map((r) => ({
+    pending: (): OutboxItem[] =>
+      (pending.all() as (Omit<OutboxItem, 'buttons'> & { buttons: string | null })[]).map((r) => ({
         ...r,
         buttons: r.buttons ? (JSON.parse(r.buttons) as MessageButton[]) : null,
-      }));
-    },
-    markDelivered(id: number): void {
-      markDelivered.run(new Date().toISOString(), id);
-    },
+      })),
+    markDelivered: (id: number) => void markDelivered.run(now(), id),
     /** Until delivered, a restart treats the item as maybe sent. */
-    markSending(id: number): void {
-      markSending.run(new Date().toISOString(), id);
-    },
+    markSending: (id: number) => void markSending.run(now(), id),
     /** Keeps sending_at: a timeout can hide an accepted send. */
-    markFailed(id: number, error: string): void {
-      markFailed.run(error.slice(0, 500), id);
-    },
-    deliverWith(id: number, fn: () => void): void {
+    markFailed: (id: number, error: string) => void markFailed.run(error.slice(0, 500), id),
+    deliverWith(id: number, fn: () => void) {
       db.transaction(() => {
         fn();
-        markDelivered.run(new Date().toISOString(), id);
+        markDelivered.run(now(), id);
       })();
     },
   };
