@@ -1,4 +1,4 @@
-// Picks the sandbox runtime: bubblewrap is built in; others come from plugins (src/plugins/containers), named in
+// Picks the sandbox runtime: bubblewrap is built in; others come from plugins (the containers plugin), named in
 // RUNTIME_NAMES (config.ts).
 import path from 'node:path';
 import { RUNTIME_NAMES, type Config, type RuntimeChoice, type RuntimeName } from '../config/config.js';
@@ -47,7 +47,7 @@ export async function selectRuntime(
     const runtime = factory(name, ctx)?.(ctx);
     const check = runtime
       ? await runtime.check()
-      : { ok: false, reason: 'its plugin is not enabled (src/plugins/index.ts)' };
+      : { ok: false, reason: 'its plugin is not in the plugin list (index.ts in the plugins folder)' };
     if (check.ok) return { runtime: runtime!, problems: [], skipped };
     skipped.push(`${auto ? `${name}:` : `NANOCLAW_RUNTIME=${name} does not work here:`} ${check.reason}`);
   }
