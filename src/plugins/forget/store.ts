@@ -149,6 +149,10 @@ export function forgetQueries(db: DB) {
     return seqs.some((s) => s <= indexed);
   };
 
+  // Tasks, approvals and errors are other plugins' tables: where a plugin is not enabled there is nothing to find.
+  const has = (table: string) =>
+    !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
+
   return {
     findMessages(f: ForgetFilter, limit = 100_000): MessageMatch[] {
       const params: Record<string, unknown> = {};
@@ -172,7 +176,7 @@ export function forgetQueries(db: DB) {
 
     /** Task prompts and last results that match; tasks carry no sender. */
     findTasks(f: ForgetFilter): TextMatch[] {
-      if (f.sender || !f.phrase) return [];
+      if (f.sender || !f.phrase || !has('scheduled_tasks')) return [];
       const params: Record<string, unknown> = {};
       const w = where(f, params, { chat: 'chat_jid', time: 'created_at', text: ['prompt', 'last_result'] });
       if (!w) return [];
@@ -188,7 +192,7 @@ export function forgetQueries(db: DB) {
       })();
     },
     findTaskRuns(f: ForgetFilter): TextMatch[] {
-      if (f.sender || !f.phrase) return [];
+      if (f.sender || !f.phrase || !has('task_runs')) return [];
       const params: Record<string, unknown> = {};
       const w = where(f, params, { chat: 't.chat_jid', time: 'r.started_at', text: ['r.result', 'r.error'] });
       if (!w) return [];
@@ -215,7 +219,7 @@ export function forgetQueries(db: DB) {
     },
 
     findErrors(f: ForgetFilter): TextMatch[] {
-      if (f.sender || !f.phrase) return [];
+      if (f.sender || !f.phrase || !has('errors')) return [];
       const params: Record<string, unknown> = {};
       const w = where(f, params, { chat: 'chat_jid', time: 'at', text: ['message'] });
       if (!w) return [];
@@ -229,7 +233,7 @@ export function forgetQueries(db: DB) {
 
     /** Approval records (the audit trail) that hold the phrase: what was asked for, why, and the owner's note. */
     findApprovals(f: ForgetFilter): TextMatch[] {
-      if (f.sender || !f.phrase) return [];
+      if (f.sender || !f.phrase || !has('approval_requests')) return [];
       const params: Record<string, unknown> = {};
       const w = where(f, params, { chat: 'chat_jid', time: 'created_at', text: ['detail', 'reason', 'note'] });
       if (!w) return [];

@@ -126,7 +126,8 @@ export function createForgetTools(deps: ForgetToolDeps): HostTool[] {
         ...(group ? [path.join(deps.paths.groups, group.folder, 'CLAUDE.md')] : []),
       ];
       const lines = files.flatMap((f) => matchingLines(f, m) ?? []);
-      const tasks = store.tasks.listAll().filter((t) => t.chatJid === identity.chatJid && m.line(t.prompt));
+      // Without the scheduler plugin there are no tasks to mention.
+      const tasks = (store.tasks?.listAll() ?? []).filter((t) => t.chatJid === identity.chatJid && m.line(t.prompt));
       const out = [
         `About ${r.senderName || r.sender} in this chat:`,
         `- ${store.forget.countBySender(identity.chatJid, r.sender)} of their messages are kept.`,

@@ -206,7 +206,8 @@ export function createScheduler(deps: SchedulerDeps) {
     r: { error: unknown; retrying: boolean; overBudget: boolean; reason: string; resultText: string | null },
   ): void {
     const ended = now();
-    const tokens = store.usage.taskTotals(task.id, iso(wallStart));
+    // The usage meter is the health plugin's; without it a run's tokens are not known.
+    const tokens = store.usage?.taskTotals(task.id, iso(wallStart)) ?? { inputTokens: 0, outputTokens: 0 };
     const base = {
       durationMs: Date.now() - wallStart,
       inputTokens: tokens.inputTokens,

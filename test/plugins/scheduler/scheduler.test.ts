@@ -311,3 +311,22 @@ test('a once task that ran late says when it ran and how late, not "as scheduled
     'Completed: it ran once, at Mon 6 Jan 2025, 13:05 CET, 3 h late (it was due Mon 6 Jan 2025, 10:10 CET).',
   );
 });
+
+test('without the health plugin (no usage meter) a task still runs and its run is recorded', async () => {
+  const { openStore } = await import('../../../src/core/store/index.js');
+  const { scheduler: schedulerPlugin } = await import('../../../src/plugins/scheduler/index.js');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-sched-alone-'));
+  const store = openStore(path.join(dir, 'messages.db'), { parts: [schedulerPlugin] });
+  cleanups.push(() => {
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const { clock, enqueued, scheduler, schedule, runOnce } = setup({ store });
+  const task = schedule(String(HOUR));
+  scheduler.start();
+  clock.now += HOUR;
+  scheduler.check();
+  expect(enqueued).toEqual([{ key: 'local:family', taskId: task.id }]);
+  expect(runOnce(task.id)).toBe(true);
+  expect(store.tasks.recentRuns(task.id, 5)).toEqual([expect.objectContaining({ status: 'success', inputTokens: 0 })]);
+});
