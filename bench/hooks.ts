@@ -34,7 +34,7 @@ export async function measureColdStart(
     credential: () => null,
     ownPorts: new Set(),
     hooks: [],
-    approver: noApprover,
+    approver: noApprover(() => undefined),
     logger: silentLogger(),
   });
   const identity: Identity = { groupFolder: 'bench', chatJid: 'local:bench', isMain: false, taskId: null };
@@ -145,7 +145,7 @@ export async function measureGatewayLatency(
     credential: () => ({ kind: 'api-key', value: 'bench' }),
     ownPorts: new Set(),
     hooks: [],
-    approver: noApprover,
+    approver: noApprover(() => undefined),
     logger: silentLogger(),
   });
   const identity: Identity = { groupFolder: 'bench', chatJid: 'local:bench', isMain: false, taskId: null };

@@ -61,10 +61,18 @@ export interface Approver {
 
 const NO_OWNER: Outcome = { approved: false, message: 'Refused: there is no owner to ask.' };
 
-/** Without the approvals plugin: what is allowed goes ahead, anything to ask about is refused. */
-export const noApprover: Approver = {
-  check: async (group, action) =>
-    modeFor(group, action.kind) === 'allow' ? { approved: true, message: 'Allowed.' } : NO_OWNER,
-  forTool: async () => null,
-  runnerTool: async () => ({ approved: true, message: 'Allowed.' }),
-};
+const ALLOWED: Outcome = { approved: true, message: 'Allowed.' };
+
+/** Without the approvals plugin: what the chat's settings allow goes ahead; anything to ask about is refused. */
+export function noApprover(groupOf: (jid: string) => RegisteredGroup | undefined): Approver {
+  const allows = (group: RegisteredGroup | undefined, kind: ApprovalKind) =>
+    !!group && modeFor(group, kind) === 'allow';
+  return {
+    check: async (group, action) => (allows(group, action.kind) ? ALLOWED : NO_OWNER),
+    forTool: async (identity, action) => (allows(groupOf(identity.chatJid), action.kind) ? null : NO_OWNER.message),
+    // Which Bash commands need asking is the approvals plugin's to judge: without it, a chat whose settings ask
+    // about Bash runs none. (Writes to host folders are read-only mounts then: the core enforces that.)
+    runnerTool: async (identity, toolName) =>
+      toolName !== 'Bash' || allows(groupOf(identity.chatJid), 'bash') ? ALLOWED : NO_OWNER,
+  };
+}

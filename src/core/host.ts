@@ -20,6 +20,7 @@ import { createInbound } from './inbound/receive.js';
 import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
 import { createLogger } from './logger.js';
 import type { Host, HostOptions } from './host-types.js';
+import { noApprover } from './ask.js';
 import { combine } from './parts.js';
 import { gather, type Plugin, type PluginCore, type PluginParts } from './plugin.js';
 import { createGroupQueue } from './queue/group-queue.js';
@@ -72,7 +73,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     yieldFor: (jid) => agents.get(jid)?.close(),
     onGiveUp: (jid, _job, err, tries) => plug.onGiveUp(jid, tellGaveUp(store, jid, err, tries)),
   });
-  const { approver } = plug;
+  const approver = plug.approver(noApprover((jid) => store.groups.get(jid)));
   const hasCredential = !!config.credential;
   const status = createStatus({
     ...{ store, assistantName, hasCredential, runtime, runtimeProblems, channels, channelStates, agents, queue },

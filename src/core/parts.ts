@@ -2,7 +2,7 @@
 // has its say, all run in the order of the plugin list (and stop in reverse).
 import type { Hono } from 'hono';
 import type { SettingsCheck } from './api/groups.js';
-import { noApprover, type Approver } from './ask.js';
+import type { Approver } from './ask.js';
 import type { Credential } from './config/config.js';
 import type { RunAgent } from './conversation/turn.js';
 import type { PluginParts } from './plugin.js';
@@ -19,7 +19,9 @@ export function combine(parts: readonly PluginParts[]) {
   };
   return {
     all,
-    approver: new Proxy(noApprover, { get: (base, k: keyof Approver) => (all('approver')[0] ?? base)[k] }),
+    /** The approvals plugin's, or `fallback` where there is none (looked up at each call). */
+    approver: (fallback: Approver) =>
+      new Proxy(fallback, { get: (base, k: keyof Approver) => (all('approver')[0] ?? base)[k] }),
     releaseSpace: () => all('releaseSpace').some((release) => release()),
     onGiveUp: (jid: string, told: string) => all('onGiveUp').forEach((f) => f(jid, told)),
     status: () => Object.assign({}, ...all('status').map((s) => s())),

@@ -282,7 +282,7 @@ describe('a TCP endpoint (for VMs) lets nothing through without its secret', () 
       logger: silentLogger(),
       ownPorts: new Set(),
       hooks: [],
-      approver: noApprover,
+      approver: noApprover(() => undefined),
     });
     const calls: string[] = [];
     const identity: Identity = IDENTITIES.main;

@@ -228,7 +228,7 @@ export async function startRig(): Promise<Rig> {
     logger: silentLogger(),
     ownPorts: new Set(),
     hooks: [{ onUsage: (u) => store.usage.record(u) }],
-    approver: noApprover,
+    approver: noApprover(() => undefined),
   });
   const events: Rig['events'] = [];
   const sockDir = path.join(root, 's');

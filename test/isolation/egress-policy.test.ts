@@ -50,7 +50,7 @@ function gatewayWithEgress(settings: Record<string, SandboxSettings>, upstream =
     config: { anthropicBaseUrl: upstream },
     store: { groups: { get: group } },
     logger: silentLogger(),
-    approver: noApprover,
+    approver: noApprover(() => undefined),
     ownPorts,
     resolve,
   } as unknown as PluginCore;
@@ -62,7 +62,7 @@ function gatewayWithEgress(settings: Record<string, SandboxSettings>, upstream =
     logger: silentLogger(),
     ownPorts,
     hooks,
-    approver: noApprover,
+    approver: noApprover(() => undefined),
   });
   return { gateway, ownPorts };
 }

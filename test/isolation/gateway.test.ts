@@ -36,7 +36,7 @@ function gateway() {
     logger: silentLogger(),
     ownPorts: new Set(),
     hooks: [{ onUsage: (u) => usage.push(u) }],
-    approver: noApprover,
+    approver: noApprover(() => undefined),
   });
 }
 
@@ -185,7 +185,7 @@ describe('gateway', () => {
       logger: silentLogger(),
       ownPorts: new Set(),
       hooks: [],
-      approver: noApprover,
+      approver: noApprover(() => undefined),
     });
     const identity: Identity = { groupFolder: 'x', chatJid: 'local:x', isMain: false, taskId: null };
     const sock = path.join(dir, 'c.sock');
@@ -219,7 +219,7 @@ describe('gateway', () => {
           onUsage: (u) => heard.push(`b:usage:${u.groupFolder}`),
         },
       ],
-      approver: noApprover,
+      approver: noApprover(() => undefined),
     });
     const identity: Identity = { groupFolder: 'hooks', chatJid: 'local:hooks', isMain: false, taskId: null };
     const sock = path.join(dir, 'd.sock');

@@ -102,7 +102,7 @@ function gatewayAsking(store: Store, approvals: ReturnType<typeof createApproval
         logger: silentLogger(),
       }),
     ],
-    approver: noApprover,
+    approver: noApprover(() => undefined),
   });
 }
 const codeOf = (text: string) => /code ([A-Z2-9]{4})/.exec(text)![1];
