@@ -14,9 +14,9 @@ import { createEmailTools, NOT_SET_UP } from '../../src/plugins/email/tools.js';
 import { createToolRegistry, tool } from '../../src/core/tools/registry.js';
 import { createTaskTools } from '../../src/plugins/scheduler/tools.js';
 import { coreTools, createToolHandler } from '../../src/core/tools/tools.js';
-import type { RegisteredGroup } from '../../src/core/types.js';
 import { TOOL_DEFINITIONS, type ToolDefinition } from '../support/tool-definitions.js';
 import { makeHome } from '../support/harness.js';
+import { localGroup } from '../support/groups.js';
 
 const home = makeHome('nanoclaw-registry-');
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
@@ -25,16 +25,7 @@ ensureHome(paths, 'Andy');
 
 const MAIN: Identity = { groupFolder: 'main', chatJid: 'local:main', isMain: true, taskId: null };
 const FAMILY: Identity = { groupFolder: 'family', chatJid: 'local:family', isMain: false, taskId: null };
-const group = (folder: string, isMain = false): RegisteredGroup => ({
-  jid: `local:${folder}`,
-  name: folder,
-  folder,
-  trigger: '@Andy',
-  requiresTrigger: !isMain,
-  isMain,
-  sandbox: {},
-  addedAt: '2025-01-01T00:00:00.000Z',
-});
+const group = (folder: string, isMain = false) => localGroup(folder, isMain, { name: folder });
 
 function host() {
   const store = createStore(openDatabase(':memory:'));

@@ -18,9 +18,9 @@ import { createForgetTools } from '../../src/plugins/forget/tools.js';
 import { createEmailTools, NOT_SET_UP } from '../../src/plugins/email/tools.js';
 import { turnContext } from '../../src/core/conversation/turn.js';
 import { createForgetEngine, type ForgetEngine } from '../../src/plugins/forget/engine.js';
-import type { RegisteredGroup } from '../../src/core/types.js';
 import type { RunnerEvent, ToolAnswer, ToolSpec } from '../../runner/protocol.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { localGroup } from '../support/groups.js';
 
 export const TZ = 'Europe/Berlin';
 /** The host's model credential in the rig: it must never show up in an answer to the sandbox. */
@@ -65,18 +65,7 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-function group(folder: string, isMain = false): RegisteredGroup {
-  return {
-    jid: `local:${folder}`,
-    name: folder[0].toUpperCase() + folder.slice(1),
-    folder,
-    trigger: '@Andy',
-    requiresTrigger: !isMain,
-    isMain,
-    sandbox: {},
-    addedAt: '2025-01-01T00:00:00.000Z',
-  };
-}
+const group = (folder: string, isMain = false) => localGroup(folder, isMain);
 
 /** One HTTP request over a unix socket, with any method, path and body the attacker likes. */
 export function socketRequest(

@@ -12,8 +12,8 @@ import { openDatabase } from '../../../src/core/store/db.js';
 import { createStore } from '../../../src/host.js';
 import type { Store } from '../../../src/core/store/index.js';
 import { createTask } from '../../../src/plugins/scheduler/tools.js';
-import type { RegisteredGroup } from '../../../src/core/types.js';
 import { until } from '../../support/harness.js';
+import { localGroup } from '../../support/groups.js';
 
 const TZ = 'Europe/Berlin';
 const HOUR = 3600_000;
@@ -23,18 +23,7 @@ afterEach(() => {
   cleanups.splice(0).forEach((f) => f());
 });
 
-function group(folder: string, isMain = false): RegisteredGroup {
-  return {
-    jid: `local:${folder}`,
-    name: folder,
-    folder,
-    trigger: '@Andy',
-    requiresTrigger: !isMain,
-    isMain,
-    sandbox: {},
-    addedAt: '2025-01-01T00:00:00.000Z',
-  };
-}
+const group = (folder: string, isMain = false) => localGroup(folder, isMain, { name: folder });
 
 function setup(opts: { store?: Store; clock?: { now: number } } = {}) {
   const store = opts.store ?? createStore(openDatabase(':memory:'));

@@ -10,8 +10,8 @@ import { createStore } from '../../../src/host.js';
 import type { Store } from '../../../src/core/store/index.js';
 import { createTaskTools } from '../../../src/plugins/scheduler/tools.js';
 import { createToolHandler } from '../../../src/core/tools/tools.js';
-import type { RegisteredGroup } from '../../../src/core/types.js';
 import { makeHome } from '../../support/harness.js';
+import { localGroup } from '../../support/groups.js';
 
 const TZ = 'Europe/Berlin';
 const home = makeHome('nanoclaw-authz-');
@@ -22,18 +22,7 @@ ensureHome(paths, 'Andy');
 const MAIN: Identity = { groupFolder: 'main', chatJid: 'local:main', isMain: true, taskId: null };
 const FAMILY: Identity = { groupFolder: 'family', chatJid: 'local:family', isMain: false, taskId: null };
 
-function group(folder: string, isMain = false): RegisteredGroup {
-  return {
-    jid: `local:${folder}`,
-    name: folder[0].toUpperCase() + folder.slice(1),
-    folder,
-    trigger: '@Andy',
-    requiresTrigger: !isMain,
-    isMain,
-    sandbox: {},
-    addedAt: '2025-01-01T00:00:00.000Z',
-  };
-}
+const group = (folder: string, isMain = false) => localGroup(folder, isMain);
 
 let store: Store;
 let call: (who: Identity, name: string, args?: unknown) => Promise<{ ok: boolean; text?: string; error?: string }>;
