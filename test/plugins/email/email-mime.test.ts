@@ -1,7 +1,7 @@
-// Mail as it really arrives, not as it should: a 25 MB mail and a malformed one (boundaries that do not
-// match, a charset nobody knows, base64 cut off mid-way), each delivered through Postfix's SMTP into
-// Dovecot. Search still lists them, read answers within its cap and says what it left out, nothing crashes
-// or hangs, and the ordinary mail beside them reads as before.
+// Mail as it really arrives, not as it should: two 25 MB mails (a scan attached; a log as one text part)
+// and a malformed one (boundaries that do not match, a charset nobody knows, base64 cut off mid-way), each
+// delivered through Postfix's SMTP into Dovecot. Search still lists them, read answers within its cap and
+// says what it left out, nothing crashes or hangs, and the ordinary mail beside them reads as before.
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Identity } from '../../../src/core/gateway/gateway.js';
@@ -52,6 +52,16 @@ function bigMail(): string {
   ].join('\r\n');
 }
 
+/** 25 MB in one text/plain part, no MIME structure at all: a log someone mailed. */
+function hugeText(): string {
+  const lines = Array.from({ length: 550_000 }, (_, i) => `log entry ${i + 1}: nothing happened here at all`);
+  return [
+    ...headers(`Logger <${mail.users.friend.address}>`, 'Huge log', ['Content-Type: text/plain; charset=utf-8']),
+    '',
+    `HUGELOG_START ${lines.join('\r\n')}`,
+  ].join('\r\n');
+}
+
 /** Boundaries that do not match, a charset that does not exist, base64 cut off, no closing boundary. */
 function brokenMail(): string {
   return [
@@ -98,6 +108,7 @@ beforeAll(async () => {
   await mail.deliver(friend.address, owner.address, plain('Before the storm', 'An ordinary mail, first.'));
   await mail.deliver(friend.address, owner.address, bigMail());
   await mail.deliver(landlord.address, owner.address, brokenMail());
+  await mail.deliver(friend.address, owner.address, hugeText());
   await mail.deliver(friend.address, owner.address, plain('After the storm', 'An ordinary mail, last.'));
 }, 180_000);
 afterAll(async () => {
@@ -108,7 +119,8 @@ const idOf = (list: string, subject: string) => new RegExp(`id (INBOX:\\d+) [^\\
 
 test('search lists the 25 MB mail and the malformed one beside the ordinary mail', async () => {
   const all = text(await call(MAIN, 'email_search', {}));
-  expect(all).toMatch(/^4 messages in INBOX/);
+  expect(all).toMatch(/^5 messages in INBOX/);
+  expect(all).toMatch(/Huge log[^\n]*2\d\.\d MB/);
   expect(all).toMatch(/Scanned report[^\n]*\d+\.\d MB/);
   expect(all).toContain('Broken');
   expect(text(await call(MAIN, 'email_search', { words: 'budget' }))).toMatch(/^1 message in INBOX[^]*Broken/);
@@ -131,11 +143,24 @@ test('reading the 25 MB mail shows its text within the cap and says what was lef
   expect(r.length).toBeLessThan(40_000);
 }, 60_000);
 
+test('reading a 25 MB single-part text mail shows its beginning and says the rest was left out', async () => {
+  const id = idOf(text(await call(MAIN, 'email_search', { from: 'Logger' })), 'Huge log');
+  const r = text(await call(MAIN, 'email_read', { id }));
+  expect(r).not.toMatch(/^REFUSED/);
+  expect(r).toMatch(/It is 2\d\.\d MB, more than the 15\.0 MB read whole/);
+  expect(r).toContain('HUGELOG_START log entry 1: nothing happened here at all');
+  expect(r).toMatch(/more characters not shown/);
+  expect(r).toMatch(/Attachments: none/);
+  expect(r.length).toBeLessThan(40_000);
+}, 60_000);
+
 test('reading the malformed mail answers with what could be read, without crashing or hanging', async () => {
   const id = idOf(text(await call(MAIN, 'email_search', { from: 'landlord' })), 'Broken');
   const r = text(await call(MAIN, 'email_read', { id }));
   expect(r).not.toMatch(/^REFUSED/);
   expect(r).toContain('Meeting notes: bring the budget');
+  // The cut-off attachment is listed, not opened.
+  expect(r).toMatch(/- cut\.bin \(application\/octet-stream, \d+ B\)/);
   expect(r).toMatch(/<external-email id="INBOX:\d+">/);
   expect(r.length).toBeLessThan(40_000);
 }, 60_000);
