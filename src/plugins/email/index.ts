@@ -7,6 +7,7 @@ import type { Plugin } from '../../core/plugin.js';
 import { checkLogin, type LoginProblem } from './account.js';
 import { AUTH_USAGE, emailForm, runEmailAuth } from './connect.js';
 import { emailConfigured, emailSettings, type EmailSettings } from './settings.js';
+import { emailStore, migrations } from './store.js';
 import { createEmailTools, NOT_SET_UP } from './tools.js';
 
 /** No channel yet: this is where `nanoclaw auth email` and the dashboard's form find the account's setup. */
@@ -34,7 +35,9 @@ type Login =
 export const email: Plugin = {
   name: 'email',
   channel: emailChannel,
-  setup({ config, logger }) {
+  store: emailStore,
+  migrations,
+  setup({ config, logger, store }) {
     const log = logger.child({ plugin: 'email' });
     let settings: EmailSettings | { problem: string };
     if (!emailConfigured(config.env)) settings = { problem: NOT_SET_UP };
@@ -52,7 +55,7 @@ export const email: Plugin = {
     };
     let checking: Promise<void> | null = null;
     return {
-      tools: createEmailTools({ settings: () => settings, noteLogin }),
+      tools: createEmailTools({ settings: () => settings, noteLogin, drafts: store.emailDrafts }),
       status: () => ({
         email:
           'problem' in settings

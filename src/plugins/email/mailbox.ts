@@ -1,7 +1,7 @@
 // What the tools do with the account: search, read, draft, send, mark, archive. Each call is one IMAP
 // session; a draft is kept on the host exactly as composed, so what the owner approves is what is sent.
-import type { ImapFlow, MessageEnvelopeObject } from 'imapflow';
-import type { AddressObject } from 'mailparser';
+import type { ImapFlow, MessageEnvelopeObject, MessageStructureObject } from 'imapflow';
+import type { AddressObject, ParsedMail } from 'mailparser';
 import { randomBytes } from 'node:crypto';
 import { smtpTransport, withImap } from './account.js';
 import type { EmailSettings } from './settings.js';
@@ -11,6 +11,8 @@ export const MAX_RESULTS = 50;
 const MAX_BODY_CHARS = 30_000;
 /** Larger mail is not parsed whole: its size would hold the host's memory for one answer. */
 const MAX_PARSE_BYTES = 15 * 1024 * 1024;
+/** Of a larger mail, at most this much of its text part is fetched (far more than MAX_BODY_CHARS shows). */
+const MAX_TEXT_PART_BYTES = 512 * 1024;
 
 export interface SearchQuery {
   words?: string;
@@ -126,18 +128,82 @@ export async function searchMail(s: EmailSettings, q: SearchQuery): Promise<stri
   });
 }
 
+/** A mail as the tools use it: parsed whole, or (when too large for that) its headers and text only. */
+type Mail = Pick<ParsedMail, 'from' | 'to' | 'cc' | 'replyTo' | 'date' | 'subject' | 'messageId' | 'references'> & {
+  text?: string;
+  attachments: { filename?: string; contentType: string; size: number }[];
+};
+
+/** A body part that is the mail's text rather than an attachment. */
+const isTextPart = (n: MessageStructureObject, type: string) =>
+  n.type === type && n.disposition !== 'attachment' && !!n.part;
+
+function walk(n: MessageStructureObject | undefined, out: MessageStructureObject[] = []): MessageStructureObject[] {
+  if (!n) return out;
+  if (n.childNodes?.length) for (const c of n.childNodes) walk(c, out);
+  else out.push(n);
+  return out;
+}
+
+/**
+ * A mail over MAX_PARSE_BYTES: its headers, and its first text part up to MAX_TEXT_PART_BYTES, fetched alone;
+ * attachments are listed from the server's body structure, never downloaded.
+ */
+async function readLarge(c: ImapFlow, uid: number): Promise<Mail> {
+  const { simpleParser } = await import('mailparser');
+  const meta = await c.fetchOne(String(uid), { uid: true, headers: true, bodyStructure: true }, { uid: true });
+  const head = meta && meta.headers ? await simpleParser(meta.headers) : null;
+  const leaves = walk(meta ? meta.bodyStructure : undefined);
+  // A single-part mail's only leaf has no part number in some servers' answers: it is part 1.
+  if (leaves.length === 1 && !leaves[0].part) leaves[0] = { ...leaves[0], part: '1' };
+  const textPart = leaves.find((n) => isTextPart(n, 'text/plain')) ?? leaves.find((n) => isTextPart(n, 'text/html'));
+  let text: string | undefined;
+  if (textPart) {
+    const got = await c.download(String(uid), textPart.part, { uid: true, maxBytes: MAX_TEXT_PART_BYTES });
+    if (got.content) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of got.content) chunks.push(chunk as Buffer);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      text =
+        textPart.type === 'text/html'
+          ? (await simpleParser(`Content-Type: text/html; charset=utf-8\r\n\r\n${raw}`)).text
+          : raw;
+    }
+  }
+  const attachments = leaves
+    .filter((n) => n !== textPart)
+    .map((n) => ({
+      filename: n.dispositionParameters?.filename ?? n.parameters?.name,
+      contentType: n.type,
+      // The server counts the encoded size; base64 is a third larger than what it holds.
+      size: Math.round((n.size ?? 0) * (n.encoding?.toLowerCase() === 'base64' ? 0.75 : 1)),
+    }));
+  return {
+    from: head?.from,
+    to: head?.to,
+    cc: head?.cc,
+    replyTo: head?.replyTo,
+    date: head?.date,
+    subject: head?.subject,
+    messageId: head?.messageId,
+    references: head?.references,
+    text,
+    attachments,
+  };
+}
+
 async function parseMessage(c: ImapFlow, folder: string, uid: number) {
   const { simpleParser } = await import('mailparser');
   const meta = await c.fetchOne(String(uid), { uid: true, size: true, flags: true }, { uid: true });
   if (!meta) throw new Error(`There is no message ${messageId(folder, uid)}: search again for its current id.`);
-  if ((meta.size ?? 0) > MAX_PARSE_BYTES)
-    throw new Error(
-      `Message ${messageId(folder, uid)} is ${formatSize(meta.size ?? 0)}, too large to read here (the limit is ${formatSize(MAX_PARSE_BYTES)}); the owner can open it in their mail app.`,
-    );
+  const seen = meta.flags?.has('\\Seen') ?? false;
+  const size = meta.size ?? 0;
+  if (size > MAX_PARSE_BYTES) return { parsed: await readLarge(c, uid), seen, size, large: true };
   // source is fetched with BODY.PEEK: reading does not mark the mail read.
   const full = await c.fetchOne(String(uid), { uid: true, source: true }, { uid: true });
   if (!full || !full.source) throw new Error(`Message ${messageId(folder, uid)} could not be fetched.`);
-  return { parsed: await simpleParser(full.source), seen: meta.flags?.has('\\Seen') ?? false };
+  const parsed: Mail = await simpleParser(full.source);
+  return { parsed, seen, size, large: false };
 }
 
 export async function readMail(s: EmailSettings, id: string): Promise<string> {
@@ -146,7 +212,7 @@ export async function readMail(s: EmailSettings, id: string): Promise<string> {
   return withImap(s, async (c) => {
     const lock = await c.getMailboxLock(where.folder, { readOnly: true });
     try {
-      const { parsed, seen } = await parseMessage(c, where.folder, where.uid);
+      const { parsed, seen, size, large } = await parseMessage(c, where.folder, where.uid);
       const attachments = parsed.attachments.map(
         (a) => `  - ${oneLine(a.filename ?? '(no name)', 120)} (${a.contentType}, ${formatSize(a.size)})`,
       );
@@ -161,7 +227,10 @@ export async function readMail(s: EmailSettings, id: string): Promise<string> {
         '',
         clip(body, MAX_BODY_CHARS),
       ].join('\n');
-      return `Message ${id} (${seen ? 'read' : 'unread'}). Reply with email_draft and reply_to "${id}".\n${external(id, content)}`;
+      const partly = large
+        ? ` It is ${formatSize(size)}, more than the ${formatSize(MAX_PARSE_BYTES)} read whole: only its text is shown (at most ${MAX_BODY_CHARS} characters), and its attachments are listed but were not opened.`
+        : '';
+      return `Message ${id} (${seen ? 'read' : 'unread'}).${partly} Reply with email_draft and reply_to "${id}".\n${external(id, content)}`;
     } finally {
       lock.release();
     }

@@ -6,16 +6,8 @@ import type { ToolAnswer } from '../../../runner/protocol.js';
 import { ok, refuse } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
 import { describeFailure } from './account.js';
-import {
-  archiveMail,
-  describeDraft,
-  draftMail,
-  markMail,
-  readMail,
-  searchMail,
-  sendDraft,
-  type Draft,
-} from './mailbox.js';
+import { archiveMail, describeDraft, draftMail, markMail, readMail, searchMail, sendDraft } from './mailbox.js';
+import { memoryDrafts, type DraftStore } from './store.js';
 import type { EmailSettings } from './settings.js';
 
 export interface EmailToolDeps {
@@ -23,16 +15,16 @@ export interface EmailToolDeps {
   settings(): EmailSettings | { problem: string };
   /** Each server answer, for status: null when it worked. */
   noteLogin(problem: { problem: string; fix: string } | null): void;
+  /** Where drafts are kept until sent: the host's store, so they survive a restart (in memory when not given). */
+  drafts?: DraftStore;
 }
-
-const DRAFTS_KEPT = 100;
 
 export const NOT_SET_UP =
   'Email is not set up on this assistant: the owner can connect an account with "nanoclaw auth email".';
 
 export function createEmailTools(deps: EmailToolDeps): HostTool[] {
   // Drafts as composed, by id: email_send sends these bytes, the ones the owner was shown.
-  const drafts = new Map<string, Draft>();
+  const drafts = deps.drafts ?? memoryDrafts();
 
   const run = async (fn: (s: EmailSettings) => Promise<string>): Promise<ToolAnswer> => {
     const s = deps.settings();
@@ -72,9 +64,7 @@ export function createEmailTools(deps: EmailToolDeps): HostTool[] {
     tool(defs.emailDraft, (_identity, a) =>
       run(async (s) => {
         const d = await draftMail(s, { to: a.to, cc: a.cc, subject: a.subject, body: a.body, replyTo: a.reply_to });
-        drafts.set(d.id, d);
-        // Oldest first out: a long session does not hold every draft it ever made.
-        while (drafts.size > DRAFTS_KEPT) drafts.delete(drafts.keys().next().value!);
+        drafts.put(d);
         return `Draft ${d.id} saved${d.saved ? ` to ${d.saved.folder}` : ''}. Send it with email_send and draft_id "${d.id}" (the owner is asked first):\n${describeDraft(d)}`;
       }),
     ),
@@ -84,14 +74,11 @@ export function createEmailTools(deps: EmailToolDeps): HostTool[] {
         const s = deps.settings();
         if ('problem' in s) return refuse(s.problem);
         const d = drafts.get(a.draft_id);
-        if (!d)
-          return refuse(
-            `There is no draft "${a.draft_id}" (already sent, or made before the assistant restarted): make it again with email_draft.`,
-          );
         // Taken before sending, so a second call for the same draft cannot send it twice.
-        drafts.delete(d.id);
+        if (!d || !drafts.take(d.id))
+          return refuse(`There is no draft "${a.draft_id}" (already sent?): make it again with email_draft.`);
         const answer = await run((s) => sendDraft(s, d));
-        if (!answer.ok) drafts.set(d.id, d);
+        if (!answer.ok) drafts.put(d);
         return answer;
       },
       {

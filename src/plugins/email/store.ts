@@ -1,0 +1,111 @@
+// Drafts on the host, in the store: what email_draft composed (the exact bytes the owner will be shown and
+// that email_send sends) outlives a restart of the host. Never in a sandbox: a draft is the owner's mail.
+import type { DB } from '../../core/store/db.js';
+import type { Draft } from './mailbox.js';
+
+/** The newest this many are kept: a long life does not hold every draft it ever made. */
+export const DRAFTS_KEPT = 100;
+
+interface Row {
+  id: string;
+  from_addr: string;
+  to_json: string;
+  cc_json: string;
+  subject: string;
+  body: string;
+  raw: Buffer;
+  saved_folder: string | null;
+  saved_uid: number | null;
+}
+
+const toDraft = (r: Row): Draft => ({
+  id: r.id,
+  from: r.from_addr,
+  to: JSON.parse(r.to_json) as string[],
+  cc: JSON.parse(r.cc_json) as string[],
+  subject: r.subject,
+  body: r.body,
+  raw: Buffer.from(r.raw),
+  saved: r.saved_folder && r.saved_uid ? { folder: r.saved_folder, uid: r.saved_uid } : null,
+});
+
+/** Where email_send finds a draft. The store's queries, or a Map in tests that need no store. */
+export interface DraftStore {
+  get(id: string): Draft | undefined;
+  put(d: Draft): void;
+  /** Removes it; true only for the one caller that removed it, so a draft is sent at most once. */
+  take(id: string): boolean;
+}
+
+function draftQueries(db: DB): DraftStore {
+  const get = db.prepare('SELECT * FROM email_drafts WHERE id = ?');
+  const put = db.prepare(
+    `INSERT OR REPLACE INTO email_drafts (id, from_addr, to_json, cc_json, subject, body, raw, saved_folder, saved_uid, created_at)
+     VALUES (@id, @from_addr, @to_json, @cc_json, @subject, @body, @raw, @saved_folder, @saved_uid, @created_at)`,
+  );
+  const prune = db.prepare(
+    'DELETE FROM email_drafts WHERE id NOT IN (SELECT id FROM email_drafts ORDER BY created_at DESC, rowid DESC LIMIT ?)',
+  );
+  const take = db.prepare('DELETE FROM email_drafts WHERE id = ?');
+  return {
+    get: (id) => {
+      const r = get.get(id) as Row | undefined;
+      return r ? toDraft(r) : undefined;
+    },
+    put: (d) => {
+      put.run({
+        id: d.id,
+        from_addr: d.from,
+        to_json: JSON.stringify(d.to),
+        cc_json: JSON.stringify(d.cc),
+        subject: d.subject,
+        body: d.body,
+        raw: d.raw,
+        saved_folder: d.saved?.folder ?? null,
+        saved_uid: d.saved?.uid ?? null,
+        created_at: new Date().toISOString(),
+      });
+      prune.run(DRAFTS_KEPT);
+    },
+    take: (id) => take.run(id).changes === 1,
+  };
+}
+
+/** Drafts kept in memory only (a host without the store, and the tool tests). */
+export function memoryDrafts(): DraftStore {
+  const drafts = new Map<string, Draft>();
+  return {
+    get: (id) => drafts.get(id),
+    put: (d) => {
+      drafts.set(d.id, d);
+      while (drafts.size > DRAFTS_KEPT) drafts.delete(drafts.keys().next().value!);
+    },
+    take: (id) => drafts.delete(id),
+  };
+}
+
+declare module '../../core/store/index.js' {
+  interface StoreExtensions {
+    emailDrafts: DraftStore;
+  }
+}
+/** This plugin's queries on the store. */
+export const emailStore = (db: DB) => ({ emailDrafts: draftQueries(db) });
+
+/** This plugin's tables. */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE IF NOT EXISTS email_drafts (
+    id TEXT PRIMARY KEY,
+    from_addr TEXT NOT NULL,
+    to_json TEXT NOT NULL,
+    cc_json TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    saved_folder TEXT,
+    saved_uid INTEGER,
+    created_at TEXT NOT NULL
+  );
+  `,
+];
