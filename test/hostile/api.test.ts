@@ -334,6 +334,11 @@ describe('registration and settings through the API', () => {
       /must be a destination/,
     ],
     [
+      'an egress destination whose port does not exist',
+      () => ({ sandbox: { egressAllowlist: ['example.com:99999'] } }),
+      /must be a destination/,
+    ],
+    [
       'an egress destination with spaces',
       () => ({ sandbox: { egressAllowlist: ['evil.com other.com'] } }),
       /must be a destination/,

@@ -8,7 +8,7 @@ import type { GatewayHooks, Identity } from '../../core/gateway/types.js';
 import type { Logger } from '../../core/logger.js';
 import type { Plugin } from '../../core/plugin.js';
 import type { RegisteredGroup } from '../../core/types.js';
-import { egressRules, localUpstreamPort, ownPorts, type OwnPorts, type Resolver } from './policy.js';
+import { egressRules, localUpstreamPort, ownPorts, parsePattern, type OwnPorts, type Resolver } from './policy.js';
 import { handleAbsoluteUri, handleConnect, type EgressEvent, type ProxyDeps } from './proxy.js';
 
 export interface EgressDeps {
@@ -69,6 +69,14 @@ export const egress: Plugin = {
         resolve: core.resolve,
         logger: core.logger,
       }),
+      // A destination the policy could not read is refused when saved, not ignored when a sandbox connects.
+      checkSettings: (_group, changed) => {
+        const bad = changed.egressAllowlist?.find((t) => parsePattern(t) === null);
+        return bad === undefined
+          ? null
+          : `Invalid settings: sandbox.egressAllowlist: "${bad.slice(0, 300)}" must be a destination such as ` +
+              'example.com, *.example.com, example.com:8443 or 10.0.0.5:5432.';
+      },
     };
   },
 };
