@@ -28,6 +28,8 @@ export interface TestEnv {
     timeoutMs?: number,
     what?: string | ((last: any[]) => string),
   ): Promise<any[]>;
+  /** Waits for an assistant reply, after the first `after` ones, whose text matches `pattern`; answers that text. */
+  replyAfter(chatJid: string, after: number, pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Waits until the host has stored and routed a message matching `match`; answers what routing did. */
   waitRouted(match: (msg: Message) => boolean, timeoutMs?: number): Promise<RouteDecision>;
   restart(extra?: Record<string, string>): Promise<void>;
@@ -110,6 +112,16 @@ export async function startTestEnv(
         (ms) => `no reply in ${chatJid} after ${timeoutMs} ms (have ${replies(ms).length}/${count})`,
       );
       return replies(last);
+    },
+    async replyAfter(chatJid, after, pattern, timeoutMs = 90_000) {
+      const texts = (ms: any[]) => ms.filter((m) => m.fromAssistant).map((m) => String(m.text));
+      const match = (ms: any[]) =>
+        texts(ms)
+          .slice(after)
+          .find((t) => pattern.test(t));
+      return match(
+        await env.untilChat(chatJid, (ms) => match(ms) !== undefined, timeoutMs, `a reply matching ${pattern}`),
+      )!;
     },
     async untilChat(chatJid, check, timeoutMs = 30_000, what = 'the chat') {
       const failure = typeof what === 'string' ? () => `timed out waiting for ${what}` : what;

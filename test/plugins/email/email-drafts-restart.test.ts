@@ -30,20 +30,7 @@ async function say(text: string): Promise<void> {
   expect(res.status).toBe(202);
 }
 
-async function reply(pattern: RegExp, after: number): Promise<string> {
-  const ms = await env.untilChat(
-    'local:main',
-    (m) =>
-      replies(m)
-        .slice(after)
-        .some((t) => pattern.test(t)),
-    90_000,
-    `a reply matching ${pattern}`,
-  );
-  return replies(ms)
-    .slice(after)
-    .find((t) => pattern.test(t))!;
-}
+const reply = (pattern: RegExp, after: number) => env.replyAfter('local:main', after, pattern);
 
 const replyCount = async () => replies(await env.messages('local:main')).length;
 

@@ -45,18 +45,7 @@ async function ownerAsks(text: string, pattern: RegExp): Promise<string> {
     json: { sender: 'local-user', senderName: 'Owner', text },
   });
   expect(res.status).toBe(202);
-  const ms = await env.untilChat(
-    'local:main',
-    (m) =>
-      replies(m)
-        .slice(before)
-        .some((t) => pattern.test(t)),
-    90_000,
-    `a reply matching ${pattern}`,
-  );
-  return replies(ms)
-    .slice(before)
-    .find((t) => pattern.test(t))!;
+  return env.replyAfter('local:main', before, pattern);
 }
 
 beforeAll(async () => {

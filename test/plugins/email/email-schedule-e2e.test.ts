@@ -58,18 +58,7 @@ async function ownerAsks(text: string, pattern: RegExp, timeoutMs = 90_000): Pro
     json: { sender: 'local-user', senderName: 'Owner', text },
   });
   expect(res.status).toBe(202);
-  const ms = await env.untilChat(
-    'local:main',
-    (m) =>
-      replies(m)
-        .slice(before)
-        .some((t) => pattern.test(t)),
-    timeoutMs,
-    `a reply matching ${pattern}`,
-  );
-  return replies(ms)
-    .slice(before)
-    .find((t) => pattern.test(t))!;
+  return env.replyAfter('local:main', before, pattern, timeoutMs);
 }
 
 function letter(from: string, subject: string, body: string): string {
