@@ -85,6 +85,16 @@ export const TELEGRAM_PACING: ChannelPacing = {
 
 export { telegramChatId, telegramJid };
 
+/** A wait longer than the in-channel retry takes: the outbox holds the message and honours it. */
+function floodWait(err: unknown): unknown {
+  const retryAfter = err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
+  return retryAfter
+    ? new RateLimitedError(
+        `Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`,
+        retryAfter * 1000,
+      )
+    : err;
+}
 export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
   const log = opts.logger;
   const apiRoot = (opts.apiRoot || DEFAULT_API_ROOT).replace(/\/+$/, '');
@@ -367,15 +377,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
         for (const [i, chunk] of chunks.entries())
           await sendChunk(b, chatId, chunk, i === chunks.length - 1 ? keyboard : undefined);
       } catch (err) {
-        // A wait longer than the in-channel retry takes: the outbox holds the message and honours it.
-        const retryAfter =
-          err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
-        if (retryAfter)
-          throw new RateLimitedError(
-            `Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`,
-            retryAfter * 1000,
-          );
-        throw err;
+        throw floodWait(err);
       }
     },
 
@@ -396,14 +398,7 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
         if (!short && caption)
           for (const chunk of splitText(caption, TELEGRAM_TEXT_LIMIT)) await sendChunk(b, chatId, chunk);
       } catch (err) {
-        const retryAfter =
-          err instanceof GrammyError && err.error_code === 429 ? err.parameters.retry_after : undefined;
-        if (retryAfter)
-          throw new RateLimitedError(
-            `Telegram asked to wait ${retryAfter} s before sending to this chat again (flood control).`,
-            retryAfter * 1000,
-          );
-        throw err;
+        throw floodWait(err);
       }
     },
 
