@@ -32,7 +32,8 @@ export interface TestEnv {
   replyAfter(chatJid: string, after: number, pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Waits until the host has stored and routed a message matching `match`; answers what routing did. */
   waitRouted(match: (msg: Message) => boolean, timeoutMs?: number): Promise<RouteDecision>;
-  restart(extra?: Record<string, string>): Promise<void>;
+  /** Stops the host and starts it again on the same home; `whileStopped` runs in between. */
+  restart(extra?: Record<string, string>, whileStopped?: () => Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -176,8 +177,9 @@ export async function startTestEnv(
       }
       return find()!;
     },
-    async restart(extra = {}) {
+    async restart(extra = {}, whileStopped) {
       await env.host.stop();
+      await whileStopped?.();
       config = loadConfig({ ...baseEnv(), ...extra }, home);
       env.config = config;
       env.host = host = await startHost(hostOptions());

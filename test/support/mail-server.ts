@@ -30,6 +30,8 @@ export interface MailServer {
   messages(address: string, folder?: string): string[];
   /** Waits until a folder holds `n` messages (re-checking on every change to the Maildir). */
   waitForCount(address: string, n: number, folder?: string, timeoutMs?: number): Promise<void>;
+  /** Waits until `check` holds for a folder's raw messages (oldest first), re-checking as the count changes. */
+  waitUntil(address: string, check: (raws: string[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** The env a NanoClaw home needs to use the owner's account. */
   env(overrides?: Record<string, string>): Record<string, string>;
   /** What Dovecot and Postfix logged, for a failure's message. */
@@ -276,6 +278,11 @@ export async function startMailServer(): Promise<MailServer> {
     }
   };
 
+  const messages = (address: string, folder?: string) =>
+    files(address, folder)
+      .sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs)
+      .map((f) => fs.readFileSync(f, 'utf8'));
+
   return {
     dir,
     imapPort: imap,
@@ -283,11 +290,19 @@ export async function startMailServer(): Promise<MailServer> {
     smtpPort: smtp,
     users,
     count,
-    messages: (address, folder) =>
-      files(address, folder)
-        .sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs)
-        .map((f) => fs.readFileSync(f, 'utf8')),
+    messages,
     waitForCount,
+    async waitUntil(address, check, what, timeoutMs = 60_000) {
+      const until = Date.now() + timeoutMs;
+      // Re-read only when another message has arrived.
+      for (let seen = -1; ;) {
+        const n = count(address);
+        if (n !== seen && check(messages(address))) return;
+        seen = n;
+        if (Date.now() > until) throw new Error(`${address}: ${what} did not happen. Mail log:\n${log.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     async deliver(from, to, raw) {
       const before = count(to);
       await smtpSend(smtp, from, to, raw);

@@ -1,22 +1,53 @@
 // Email: the assistant searches, reads, drafts and (after the owner's yes) sends the owner's mail, over
 // IMAP and SMTP with an app password or an OAuth token. The account lives in the home's .env and is only
 // used here, on the host; the agent reaches it through the email_* tools. Mail is someone else's words,
-// shown to the model as external content. (Email as a chat of its own, over IMAP IDLE, is not built yet.)
-import type { ChannelPlugin, PluginEnv } from '../../core/channels/plugin.js';
+// shown to the model as external content. With EMAIL_CHAT_FROM set, mail from those senders is also a chat.
+import type { ChannelContext, ChannelPlugin, PluginEnv } from '../../core/channels/plugin.js';
 import type { Plugin } from '../../core/plugin.js';
+import type { Channel } from '../../core/types.js';
 import { checkLogin, type LoginProblem } from './account.js';
+import { createEmailChat, EMAIL_JID } from './chat.js';
 import { AUTH_USAGE, emailForm, runEmailAuth } from './connect.js';
-import { emailConfigured, emailSettings, type EmailSettings } from './settings.js';
+import { chatSenders, emailConfigured, emailSettings, type EmailSettings } from './settings.js';
 import { emailStore, migrations } from './store.js';
 import { createEmailTools, NOT_SET_UP } from './tools.js';
 
-/** No channel yet: this is where `nanoclaw auth email` and the dashboard's form find the account's setup. */
+/** Mail that is not a chat (EMAIL_CHAT_FROM unset, or a setting wrong): the tools still work; status says why. */
+function toolsOnly(detail: string, ok: boolean): Channel {
+  return {
+    name: 'email',
+    sharesUserAccount: false,
+    ownsJid: (jid) => jid.startsWith(EMAIL_JID),
+    isConnected: () => ok,
+    connect: async (ev) => ev.onState?.({ connected: ok, detail }),
+    sendMessage: async () => {
+      throw new Error(`Email is not a chat here: ${detail}`);
+    },
+    disconnect: async () => {},
+  };
+}
+
+async function startChat(ctx: ChannelContext): Promise<Channel> {
+  let settings: EmailSettings;
+  let senders: ReturnType<typeof chatSenders>;
+  try {
+    settings = emailSettings(ctx.config.env);
+    senders = chatSenders(ctx.config.env);
+  } catch (err) {
+    return toolsOnly(`The email settings are wrong: ${(err as Error).message}`, false);
+  }
+  if (!senders) return toolsOnly('tools only: set EMAIL_CHAT_FROM to make mail a chat', true);
+  return createEmailChat(ctx, settings, senders);
+}
+
+/** Where `nanoclaw auth email` and the dashboard's form find the account's setup, and the inbox as a chat. */
 const emailChannel: ChannelPlugin = {
   name: 'email',
   label: 'Email',
-  ownsJid: (jid) => jid.startsWith('email:'),
+  ownsJid: (jid) => jid.startsWith(EMAIL_JID),
   isDirectChat: () => true,
   configured: ({ env }: PluginEnv) => emailConfigured(env),
+  start: startChat,
   auth: { usage: AUTH_USAGE, run: (ctx) => runEmailAuth(ctx) },
   tokenForm: emailForm,
   setupHint: {

@@ -107,6 +107,20 @@ export function emailSettings(env: Settings): EmailSettings {
   };
 }
 
+/**
+ * Email as a chat: EMAIL_CHAT_FROM lists the senders whose mail becomes a chat (comma-separated addresses), or
+ * is "*" for everyone. Unset: mail stays in the inbox for the tools only.
+ */
+export function chatSenders(env: Settings): ReadonlySet<string> | '*' | null {
+  const raw = env.EMAIL_CHAT_FROM?.trim();
+  if (!raw) return null;
+  if (raw === '*') return '*';
+  const list = raw.split(/[,\s]+/).filter(Boolean);
+  const bad = list.find((a) => !/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/.test(a));
+  if (bad) throw new Error(`EMAIL_CHAT_FROM must list email addresses (or be "*"), got "${bad}".`);
+  return new Set(list.map((a) => a.toLowerCase()));
+}
+
 /** The .env lines for these settings (the other kind of secret removed, so a stale one never wins). */
 export function envLines(s: EmailSettings): Record<string, string | null> {
   return {

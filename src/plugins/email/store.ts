@@ -84,13 +84,49 @@ export function memoryDrafts(): DraftStore {
   };
 }
 
+export interface Thread {
+  messageId: string;
+  subject: string;
+  references: string[];
+}
+
+/** Email as a chat: how far the inbox has been read, and the mail each chat's answer replies to. */
+export interface InboxStore {
+  cursor(account: string): { validity: string; lastUid: number } | undefined;
+  setCursor(account: string, validity: string, lastUid: number): void;
+  thread(jid: string): Thread | undefined;
+  setThread(jid: string, t: Thread): void;
+}
+
+function inboxQueries(db: DB): InboxStore {
+  const cursor = db.prepare('SELECT uid_validity AS validity, last_uid AS lastUid FROM email_inbox WHERE account = ?');
+  const setCursor = db.prepare(
+    `INSERT INTO email_inbox (account, uid_validity, last_uid) VALUES (?, ?, ?)
+     ON CONFLICT (account) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid`,
+  );
+  const thread = db.prepare('SELECT message_id, subject, refs FROM email_threads WHERE chat_jid = ?');
+  const setThread = db.prepare(
+    'INSERT OR REPLACE INTO email_threads (chat_jid, message_id, subject, refs) VALUES (?, ?, ?, ?)',
+  );
+  return {
+    cursor: (account) => cursor.get(account) as { validity: string; lastUid: number } | undefined,
+    setCursor: (account, validity, lastUid) => void setCursor.run(account, validity, lastUid),
+    thread: (jid) => {
+      const r = thread.get(jid) as { message_id: string; subject: string; refs: string } | undefined;
+      return r && { messageId: r.message_id, subject: r.subject, references: JSON.parse(r.refs) as string[] };
+    },
+    setThread: (jid, t) => void setThread.run(jid, t.messageId, t.subject, JSON.stringify(t.references.slice(-20))),
+  };
+}
+
 declare module '../../core/store/index.js' {
   interface StoreExtensions {
     emailDrafts: DraftStore;
+    emailInbox: InboxStore;
   }
 }
 /** This plugin's queries on the store. */
-export const emailStore = (db: DB) => ({ emailDrafts: draftQueries(db) });
+export const emailStore = (db: DB) => ({ emailDrafts: draftQueries(db), emailInbox: inboxQueries(db) });
 
 /** This plugin's tables. */
 export const migrations: readonly string[] = [
@@ -106,6 +142,19 @@ export const migrations: readonly string[] = [
     saved_folder TEXT,
     saved_uid INTEGER,
     created_at TEXT NOT NULL
+  );
+  `,
+  `
+  CREATE TABLE IF NOT EXISTS email_inbox (
+    account TEXT PRIMARY KEY,
+    uid_validity TEXT NOT NULL,
+    last_uid INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS email_threads (
+    chat_jid TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    refs TEXT NOT NULL
   );
   `,
 ];
