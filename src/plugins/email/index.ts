@@ -68,7 +68,7 @@ export const email: Plugin = {
   channel: emailChannel,
   store: emailStore,
   migrations,
-  setup({ config, logger, store }) {
+  setup({ config, logger, store, paths }) {
     const log = logger.child({ plugin: 'email' });
     let settings: EmailSettings | { problem: string };
     if (!emailConfigured(config.env)) settings = { problem: NOT_SET_UP };
@@ -86,7 +86,12 @@ export const email: Plugin = {
     };
     let checking: Promise<void> | null = null;
     return {
-      tools: createEmailTools({ settings: () => settings, noteLogin, drafts: store.emailDrafts }),
+      tools: createEmailTools({
+        settings: () => settings,
+        noteLogin,
+        drafts: store.emailDrafts,
+        files: { store, paths },
+      }),
       status: () => ({
         email:
           'problem' in settings

@@ -237,6 +237,33 @@ export async function readMail(s: EmailSettings, id: string): Promise<string> {
   });
 }
 
+export interface MailFile {
+  fileName: string;
+  mimeType: string;
+  content: Buffer;
+}
+
+/** The `n`th attachment (from 1, as email_read lists them) of a mail small enough to be read whole. */
+export async function mailAttachment(s: EmailSettings, id: string, n: number): Promise<MailFile> {
+  const where = parseMessageId(id);
+  if (!where) throw new Error(`"${id}" is not a message id: use one that email_search gave, like INBOX:42.`);
+  return withImap(s, async (c) => {
+    const lock = await c.getMailboxLock(where.folder, { readOnly: true });
+    try {
+      const { parsed, large } = await parseMessage(c, where.folder, where.uid);
+      if (large)
+        throw new Error(
+          `Message ${id} is larger than ${formatSize(MAX_PARSE_BYTES)}: its attachments cannot be saved here; the owner can open it in their mail app.`,
+        );
+      const a = (parsed as ParsedMail).attachments[n - 1];
+      if (!a) throw new Error(`Message ${id} has ${parsed.attachments.length} attachment(s); there is no number ${n}.`);
+      return { fileName: a.filename ?? 'attachment', mimeType: a.contentType, content: a.content };
+    } finally {
+      lock.release();
+    }
+  });
+}
+
 /** Composes a draft (a reply is threaded to its original) and saves a copy to the account's Drafts. */
 export async function draftMail(s: EmailSettings, input: DraftInput): Promise<Draft> {
   const nodemailer = (await import('nodemailer')).default;

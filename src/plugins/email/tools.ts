@@ -5,8 +5,24 @@ import * as defs from './definitions.js';
 import type { ToolAnswer } from '../../../runner/protocol.js';
 import { ok, refuse } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
+import crypto from 'node:crypto';
+import { extensionFor } from '../../core/channels/file-types.js';
+import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
+import { MediaRefused, MediaTooLarge, saveMedia } from '../../core/channels/media-store.js';
+import type { HomePaths } from '../../core/config/home.js';
+import type { Store } from '../../core/store/index.js';
 import { describeFailure } from './account.js';
-import { archiveMail, describeDraft, draftMail, markMail, readMail, searchMail, sendDraft } from './mailbox.js';
+import {
+  archiveMail,
+  describeDraft,
+  draftMail,
+  mailAttachment,
+  markMail,
+  readMail,
+  searchMail,
+  sendDraft,
+} from './mailbox.js';
+import { formatSize, oneLine } from './text.js';
 import { memoryDrafts, type DraftStore } from './store.js';
 import type { EmailSettings } from './settings.js';
 
@@ -17,7 +33,12 @@ export interface EmailToolDeps {
   noteLogin(problem: { problem: string; fix: string } | null): void;
   /** Where drafts are kept until sent: the host's store, so they survive a restart (in memory when not given). */
   drafts?: DraftStore;
+  /** Where a chat's files go (its inbox/ folder); without it, attachments cannot be saved. */
+  files?: { store: Pick<Store, 'groups'>; paths: HomePaths };
 }
+
+/** As large as a mail read whole may be: an attachment cannot be larger. */
+const ATTACHMENT_MAX_BYTES = 15 * 1024 * 1024;
 
 export const NOT_SET_UP =
   'Email is not set up on this assistant: the owner can connect an account with "nanoclaw auth email".';
@@ -61,6 +82,30 @@ export function createEmailTools(deps: EmailToolDeps): HostTool[] {
       ),
     ),
     tool(defs.emailRead, (_identity, a) => run((s) => readMail(s, a.id))),
+    tool(defs.emailSaveAttachment, (identity, a) =>
+      run(async (s) => {
+        const inbox = deps.files && inboxDirFor(deps.files, identity.chatJid);
+        if (!deps.files || !inbox) throw new Error('This chat has no folder to save files in.');
+        const file = await mailAttachment(s, a.id, a.attachment);
+        const name = `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionFor(file.mimeType, file.fileName)}`;
+        try {
+          const saved = await saveMedia({
+            inbox,
+            stagingDir: mediaStagingDir(deps.files.paths),
+            name,
+            open: async () => file.content,
+            maxBytes: ATTACHMENT_MAX_BYTES,
+          });
+          return `Saved "${oneLine(file.fileName, 120)}" (${file.mimeType}, ${formatSize(file.content.length)}) as ${saved} in this chat's folder.`;
+        } catch (err) {
+          if (err instanceof MediaTooLarge)
+            throw new Error(`The attachment is larger than ${formatSize(ATTACHMENT_MAX_BYTES)}; it was not saved.`);
+          if (err instanceof MediaRefused)
+            throw new Error("The attachment was not saved: this chat's inbox/ is not a plain folder.");
+          throw err;
+        }
+      }),
+    ),
     tool(defs.emailDraft, (_identity, a) =>
       run(async (s) => {
         const d = await draftMail(s, { to: a.to, cc: a.cc, subject: a.subject, body: a.body, replyTo: a.reply_to });

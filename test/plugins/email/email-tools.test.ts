@@ -16,6 +16,7 @@ import { parseEnv } from 'node:util';
 import { setEnvValues } from '../../../src/core/config/env-file.js';
 import { option } from '../../../src/cli/term.js';
 import { makeHome } from '../../support/harness.js';
+import { tempStore } from '../../support/store.js';
 import { startMailServer, type MailServer } from '../../support/mail-server.js';
 
 let mail: MailServer;
@@ -212,6 +213,30 @@ describe('the tools', () => {
     expect(text(await call(MAIN, 'email_read', { id: 'INBOX:9999' }))).toMatch(
       /REFUSED There is no message INBOX:9999/,
     );
+  });
+
+  test("an attachment is saved into the chat's inbox on request, as the bytes that were sent", async () => {
+    const { store, paths } = tempStore({ prefix: 'nanoclaw-email-files-' });
+    const settings = emailSettings(mail.env());
+    const withFiles = createToolRegistry({
+      tools: createEmailTools({ settings: () => settings, noteLogin: () => {}, files: { store, paths } }),
+    });
+    const r = text(await withFiles(MAIN, 'email_save_attachment', { id: leaseId, attachment: 1 }));
+    expect(r).toMatch(/^Saved "lease-2026\.pdf" \(application\/pdf, 19 B\) as inbox\/\d+-[0-9a-f]+\.pdf/);
+    const saved = /as (inbox\/\S+) in/.exec(r)![1];
+    expect(fs.readFileSync(path.join(paths.groups, 'main', saved), 'utf8')).toBe('%PDF-1.4 fake lease');
+    expect(text(await withFiles(MAIN, 'email_save_attachment', { id: leaseId, attachment: 2 }))).toBe(
+      `REFUSED Message ${leaseId} has 1 attachment(s); there is no number 2.`,
+    );
+    // The agent swapped its inbox for a link to somewhere else: nothing is written through it.
+    const inbox = path.join(paths.groups, 'main', 'inbox');
+    fs.rmSync(inbox, { recursive: true, force: true });
+    const elsewhere = fs.mkdtempSync(path.join(paths.data, 'elsewhere-'));
+    fs.symlinkSync(elsewhere, inbox);
+    expect(text(await withFiles(MAIN, 'email_save_attachment', { id: leaseId, attachment: 1 }))).toBe(
+      "REFUSED The attachment was not saved: this chat's inbox/ is not a plain folder.",
+    );
+    expect(fs.readdirSync(elsewhere)).toEqual([]);
   });
 
   test('an HTML mail that tries to give orders reaches the model only as marked external content', async () => {
