@@ -62,6 +62,7 @@ const DESIGN: Record<string, { params: string[]; required: string[] }> = {
   remember_me_again: { params: [], required: [] },
   email_search: { params: ['words', 'from', 'since', 'until', 'unread', 'folder', 'limit'], required: [] },
   email_read: { params: ['id'], required: ['id'] },
+  email_save_attachment: { params: ['id', 'attachment'], required: ['id', 'attachment'] },
   email_draft: { params: ['body', 'to', 'cc', 'subject', 'reply_to'], required: ['body'] },
   email_send: { params: ['draft_id'], required: ['draft_id'] },
   email_mark: { params: ['id', 'read'], required: ['id', 'read'] },
@@ -72,6 +73,7 @@ const DESIGN: Record<string, { params: string[]; required: string[] }> = {
 const NEEDS_ACCOUNT = new Set([
   'email_search',
   'email_read',
+  'email_save_attachment',
   'email_draft',
   'email_send',
   'email_mark',
@@ -126,6 +128,7 @@ const VALID: [string, () => Record<string, unknown>][] = [
   ['remember_me_again', () => ({})],
   ['email_search', () => ({ words: 'lease', since: '2026-01-01', unread: true, limit: 5 })],
   ['email_read', () => ({ id: 'INBOX:1' })],
+  ['email_save_attachment', () => ({ id: 'INBOX:1', attachment: 1 })],
   ['email_draft', () => ({ to: ['pat@example.com'], subject: 'Hi', body: 'Hello' })],
   ['email_send', () => ({ draft_id: 'draft-0000' })],
   ['email_mark', () => ({ id: 'INBOX:1', read: true })],
