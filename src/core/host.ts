@@ -1,5 +1,4 @@
-// The composition root: opens the store, builds the core's parts, gives the plugins it is handed the running
-// core, starts, and stops in order. It only wires; every part lives in its own file.
+// The composition root: it only wires; every part lives in its own file.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Hono } from 'hono';
@@ -118,8 +117,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   plug.start();
 
   let server: Server | null = null;
-  // Everything stops taking work first (a task run cut short is then given back, not failed), then the agents go,
-  // then what they were writing to.
+  // Work stops first (a task run cut short is then given back, not failed), then the agents, then what they wrote to.
   const stop = async (): Promise<void> => {
     feed.stop();
     await plug.drain();
