@@ -25,7 +25,7 @@ import { gather, type Plugin, type PluginCore, type PluginParts } from './plugin
 import { createGroupQueue } from './queue/group-queue.js';
 import { prepareRuntime } from './sandbox/runtimes.js';
 import { createStatus } from './status.js';
-import { openStore, type Store } from './store/index.js';
+import { openStore } from './store/index.js';
 import { explained } from './store/problem.js';
 import { createToolHandler } from './tools/tools.js';
 import type { Channel, ChannelState, Message } from './types.js';
@@ -41,7 +41,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const parts: PluginParts[] = [];
   const plug = combine(parts);
   const brought = gather(plugins, localPlugin);
-  const store: Store = explained(paths.db, () =>
+  const store = explained(paths.db, () =>
     openStore(paths.db, { parts: brought.parts, releaseSpace: plug.releaseSpace }),
   );
   const token = ensureApiToken(paths);

@@ -87,17 +87,16 @@ export function ensureHome(paths: HomePaths, assistantName: string): void {
 }
 
 export function ensureApiToken({ apiToken: file }: HomePaths): string {
+  let token = '';
   try {
-    const token = fs.readFileSync(file, 'utf8').trim();
-    if (token.length >= 32) {
-      fs.chmodSync(file, 0o600);
-      return token;
-    }
+    token = fs.readFileSync(file, 'utf8').trim();
   } catch {
-    /* create below */
+    /* created below */
   }
-  const token = crypto.randomBytes(32).toString('base64url');
-  fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+  if (token.length < 32) {
+    token = crypto.randomBytes(32).toString('base64url');
+    fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+  }
   fs.chmodSync(file, 0o600);
   return token;
 }

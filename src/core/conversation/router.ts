@@ -2,7 +2,7 @@
 import { cleanName, senderId } from './names.js';
 import type { Attachment, Message, RegisteredGroup } from '../types.js';
 
-export function escapeRegExp(s: string): string {
+function escapeRegExp(s: string): string {
   // No "-": it is literal outside a character class, and "\-" is a syntax error under the u flag.
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
