@@ -1,5 +1,4 @@
-// The composition root: opens the store, builds the core's parts, gives the plugins it is handed the running
-// core, starts, and stops in order. It only wires; every part lives in its own file.
+// The composition root: it only wires; every part lives in its own file.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Hono } from 'hono';
@@ -26,7 +25,7 @@ import { gather, type Plugin, type PluginCore, type PluginParts } from './plugin
 import { createGroupQueue } from './queue/group-queue.js';
 import { prepareRuntime } from './sandbox/runtimes.js';
 import { createStatus } from './status.js';
-import { openStore, type Store } from './store/index.js';
+import { openStore } from './store/index.js';
 import { explained } from './store/problem.js';
 import { createToolHandler } from './tools/tools.js';
 import type { Channel, ChannelState, Message } from './types.js';
@@ -42,7 +41,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const parts: PluginParts[] = [];
   const plug = combine(parts);
   const brought = gather(plugins, localPlugin);
-  const store: Store = explained(paths.db, () =>
+  const store = explained(paths.db, () =>
     openStore(paths.db, { parts: brought.parts, releaseSpace: plug.releaseSpace }),
   );
   const token = ensureApiToken(paths);
@@ -118,8 +117,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   plug.start();
 
   let server: Server | null = null;
-  // Everything stops taking work first (a task run cut short is then given back, not failed), then the agents go,
-  // then what they were writing to.
+  // Work stops first (a task run cut short is then given back, not failed), then the agents, then what they wrote to.
   const stop = async (): Promise<void> => {
     feed.stop();
     await plug.drain();

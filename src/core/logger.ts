@@ -34,76 +34,48 @@ export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
 
-export interface LogFile {
-  write(line: string): boolean;
-  flushSync(): void;
-  flush(cb?: (err?: Error) => void): void;
-  dropped(): number;
-  end(): void;
-}
+const RETRY_MS = 5_000;
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 // Never throws, never blocks: while the disk refuses lines they are dropped and counted, and writing is
-// retried after `retryMs`, so a full disk costs log lines, never the process or its API.
-export function createLogFile(file: string, opts: { retryMs?: number; maxPendingBytes?: number } = {}): LogFile {
-  const retryMs = opts.retryMs ?? 5_000;
-  const maxPending = opts.maxPendingBytes ?? 4 * 1024 * 1024;
+// retried after RETRY_MS, so a full disk costs log lines, never the process or its API.
+function createLogFile(file: string) {
   let fd: number | null = null;
   let pending: string[] = [];
   let pendingBytes = 0;
   let writing = false;
   let dropped = 0;
-  let droppedSinceNote = 0;
   let pausedUntil = 0;
-  let ended = false;
-  const flushWaiters: ((err?: Error) => void)[] = [];
 
-  const drop = (n: number) => {
-    dropped += n;
-    droppedSinceNote += n;
-  };
-  const clear = () => {
-    const lines = pending;
+  const refuse = (lost: number) => {
+    dropped += lost + pending.length;
     pending = [];
     pendingBytes = 0;
-    return lines;
-  };
-  const refuse = (lost = 0) => {
-    drop(lost + clear().length);
-    pausedUntil = Date.now() + retryMs;
-  };
-  const openFd = (): boolean => {
-    try {
-      fd ??= fs.openSync(file, 'a', 0o600);
-    } catch {
-      pausedUntil = Date.now() + retryMs;
-    }
-    return fd !== null;
-  };
-  const settle = () => {
-    if (!writing && !pending.length) flushWaiters.splice(0).forEach((cb) => cb());
-  };
-  const take = () => {
-    if (droppedSinceNote > 0) {
-      const msg = `dropped ${droppedSinceNote} log lines while ${file} could not be written (disk full?)`;
-      pending.unshift(JSON.stringify({ level: 40, time: Date.now(), msg }) + '\n');
-      droppedSinceNote = 0;
-    }
-    const lines = clear();
-    return { buf: Buffer.from(lines.join('')), lines: lines.length };
+    pausedUntil = Date.now() + RETRY_MS;
   };
 
   function pump() {
-    if (writing || ended || !pending.length) return settle();
-    if (!openFd()) return (refuse(), settle());
+    if (writing || !pending.length) return;
+    try {
+      fd ??= fs.openSync(file, 'a', 0o600);
+    } catch {
+      return refuse(0);
+    }
+    if (dropped > 0) {
+      const msg = `dropped ${dropped} log lines while ${file} could not be written (disk full?)`;
+      pending.unshift(JSON.stringify({ level: 40, time: Date.now(), msg }) + '\n');
+      dropped = 0;
+    }
+    const lines = pending.length;
+    let buf = Buffer.from(pending.join(''));
+    pending = [];
+    pendingBytes = 0;
     writing = true;
-    const taken = take();
-    let buf = taken.buf;
     const step = () =>
       fs.write(fd!, buf, 0, buf.length, null, (err, n) => {
         if (err) {
           writing = false;
-          refuse(taken.lines);
-          return settle();
+          return refuse(lines);
         }
         buf = buf.subarray(n);
         if (buf.length > 0) return step();
@@ -114,41 +86,13 @@ export function createLogFile(file: string, opts: { retryMs?: number; maxPending
   }
 
   return {
-    write(line) {
-      if (ended) return true;
-      if (Date.now() < pausedUntil || pendingBytes + line.length > maxPending) drop(1);
+    write(line: string) {
+      if (Date.now() < pausedUntil || pendingBytes + line.length > MAX_PENDING_BYTES) dropped++;
       else {
         pending.push(line);
         pendingBytes += line.length;
         pump();
       }
-      return true;
-    },
-    flushSync() {
-      if (writing || !pending.length || Date.now() < pausedUntil || !openFd()) return;
-      const { buf, lines } = take();
-      try {
-        fs.writeSync(fd!, buf);
-      } catch {
-        refuse(lines);
-      }
-    },
-    flush(cb = () => {}) {
-      flushWaiters.push(cb);
-      settle();
-    },
-    dropped: () => dropped,
-    end() {
-      ended = true;
-      if (fd !== null && !writing) {
-        try {
-          fs.closeSync(fd);
-        } catch {
-          /* nothing to save */
-        }
-        fd = null;
-      }
-      flushWaiters.splice(0).forEach((cb) => cb());
     },
   };
 }

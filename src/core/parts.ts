@@ -1,5 +1,4 @@
-// How the plugins' parts combine: where one answer is needed the first plugin that gives one decides; where each
-// has its say, all run in the order of the plugin list (and stop in reverse).
+// Where one answer is needed the first plugin that gives one decides; else all run in list order (stop in reverse).
 import type { Hono } from 'hono';
 import type { SettingsCheck } from './api/groups.js';
 import type { Approver } from './ask.js';
@@ -19,7 +18,7 @@ export function combine(parts: readonly PluginParts[]) {
   };
   return {
     all,
-    /** The approvals plugin's, or `fallback` where there is none (looked up at each call). */
+    // Looked up at each call.
     approver: (fallback: Approver) =>
       new Proxy(fallback, { get: (base, k: keyof Approver) => (all('approver')[0] ?? base)[k] }),
     releaseSpace: () => all('releaseSpace').some((release) => release()),
@@ -33,7 +32,6 @@ export function combine(parts: readonly PluginParts[]) {
       (await first(all('onButton').map((f) => () => f(press)))) ?? { notice: 'This button no longer does anything.' },
     checkSettings: ((group, changed) =>
       first(all('checkSettings').map((f) => () => f(group, changed)))) as SettingsCheck,
-    /** A plugin may turn a message into another before it is routed (a voice note into its transcript). */
     arrive: (route: (m: Message) => void) =>
       all('receive').reduceRight<(m: Message) => void>((next, wrap) => (m) => wrap(m, next), route),
     api: (app: Hono) => all('api').forEach((add) => add(app)),

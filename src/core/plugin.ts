@@ -1,8 +1,5 @@
-// The one seam every feature plugs in through (a folder of its own beside the core, one line in the plugin
-// list). A plugin is an object: what it brings before the host starts
-// (a chat app, sandbox runtimes, store queries) and a `setup` that gets the running
-// core and answers with its parts. The core never imports a plugin; it only runs the
-// parts it is given, and stops them in reverse.
+// The one seam every feature plugs in through: what a plugin brings before the host starts, and a `setup`
+// that gets the running core and answers with its parts.
 import type { Hono } from 'hono';
 import type { SettingsCheck } from './api/groups.js';
 import type { HostStatus } from './status.js';
@@ -25,22 +22,17 @@ import type { ButtonAnswer, ButtonPress, Channel, Message, RegisteredGroup, Sand
 import type { RunAgent } from './conversation/turn.js';
 import type { SandboxParts, SandboxStart } from './sandbox/parts.js';
 
-export type { SandboxParts, SandboxStart };
-
 export interface Plugin {
   readonly name: string;
-  /** A chat app: settings, setup, doctor, and the channel it starts when configured. */
   readonly channel?: ChannelPlugin;
-  /** Sandbox runtimes by the name NANOCLAW_RUNTIME gives them. */
+  /** By the name NANOCLAW_RUNTIME gives them. */
   readonly runtimes?: Readonly<Record<string, (ctx: RuntimeContext) => SandboxRuntime>>;
-  /** Its own tables (migrations run once each, in order) and queries (`store.<name>`, declared in StoreExtensions). */
+  /** Its own tables (each migration runs once) and queries (`store.<name>`, declared in StoreExtensions). */
   readonly migrations?: readonly string[];
   readonly store?: (db: DB) => Partial<StoreExtensions>;
-  /** Plugs into the running core; what it answers is used from then on. */
   setup?(core: PluginCore): PluginParts | void | Promise<PluginParts | void>;
 }
 
-/** The running core, as a plugin sees it. */
 export interface PluginCore {
   config: Config;
   paths: HomePaths;
@@ -52,62 +44,51 @@ export interface PluginCore {
   queue: GroupQueue;
   conversation: ConversationDeps;
   runtime: SandboxRuntime | null;
-  /** Tells the owner in their main chat (a connected chat app's before the local one). */
   notifyOwner: OwnerNotice;
-  /** Asks the owner, through whichever plugin answers (refuses what needs asking when none does). */
   approver: Approver;
-  /** Forgets a chat's session, stopping its agent first. */
   resetSession(folder: string): Promise<void>;
-  /** Hands a message to the host as if a channel received it. */
+  /** As if the channel received it. */
   receive(msg: Message, channel: Channel): number | null;
-  /** What GET /api/status answers. */
   status(): HostStatus;
-  /** The host's own ports: no sandbox may reach them. */
+  /** No sandbox may reach them. */
   ownPorts: Set<number>;
-  /** Options the host was started with (test clocks, DNS). */
   now?: () => number;
   resolve?: (host: string) => Promise<string[]>;
 }
 
 export interface PluginParts {
-  /** Steps a stored message passes before the trigger decides (pairing, consent, approval answers). */
+  /** Steps a stored message passes before the trigger decides. */
   inbound?: InboundStep[];
-  /** Runs before a channel's message is routed (voice notes become text). */
+  /** Before a channel's message is routed (voice notes become text). */
   receive?(msg: Message, next: (msg: Message) => void): void;
-  /** A button a channel showed was tapped. */
   onButton?(press: ButtonPress): Promise<ButtonAnswer | null>;
   tools?: HostTool[];
-  /** What a sandbox gets when it starts; throw to refuse the start with that message. */
+  /** Throw to refuse the start with that message. */
   sandbox?(s: SandboxStart): SandboxParts | void;
-  /** Before an agent starts: why it may not (a full disk), or null. */
+  /** Why an agent may not start (a full disk), or null. */
   refuseRun?(group: RegisteredGroup): string | null;
   afterRun?(group: RegisteredGroup): void;
-  /** A queued task's run. */
   runTask?(taskId: string, run: RunAgent): Promise<void>;
-  /** The queue gave up on a chat's messages; `told` is what the chat was told. */
   onGiveUp?(jid: string, told: string): void;
   /** The disk is full: free what was set aside; true when something was. */
   releaseSpace?(): boolean;
   gateway?: GatewayHooks;
-  /** The model credential for each call (refreshed when it nears expiry); default: the one from the environment. */
+  /** The model credential for each call; default: the one from the environment. */
   credential?(): Promise<Credential | null>;
-  /** Checks a chat's settings being saved (host folders against the allowlist): null, or why not. */
   checkSettings?: SettingsCheck;
   approver?: Approver;
-  /** Routes on the local API (behind its token). */
+  /** Behind the local API's token. */
   api?(app: Hono): void;
-  /** Fields for GET /api/status. */
   status?(): Record<string, unknown>;
-  /** Named things the host object exposes (host.scheduler, host.approvals). */
+  /** Named things on the host object (host.scheduler). */
   expose?: Record<string, unknown>;
-  /** After every channel connected and recovery ran. */
+  /** After channels connected and recovery ran. */
   start?(): void;
-  /** Stops taking work; awaited before agents are stopped. */
+  /** Stops taking work, before agents are stopped. */
   drain?(): void | Promise<void>;
   stop?(): void | Promise<void>;
 }
 
-/** What the plugins bring before the host starts: their store queries, runtimes and chat apps (after `local`). */
 export function gather(plugins: readonly Plugin[], local: ChannelPlugin) {
   return {
     parts: plugins.filter((p) => p.store || p.migrations),

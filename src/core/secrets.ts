@@ -1,5 +1,4 @@
 // Every known secret, and the redact() every sink passes text through; process-wide so no sink is missed.
-
 const SECRET_NAME = /(^|_)(TOKEN|KEY|SECRET|PASSWORD|PASS|PASSWD)$/;
 // Shorter values are settings like "true" or a port; hiding them would garble every line.
 const MIN_SECRET_LENGTH = 8;
@@ -17,10 +16,6 @@ const SHAPES: [RegExp, string][] = [
 const known = new Map<string, string>();
 let ordered: [string, string][] = [];
 
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
-
 export function registerSecret(name: string, value: string | null | undefined): void {
   const v = value?.trim();
   if (!v || v.length < MIN_SECRET_LENGTH) return;
@@ -36,7 +31,7 @@ export function registerSecret(name: string, value: string | null | undefined): 
 }
 
 export function registerSecretSettings(settings: Readonly<Record<string, string | null | undefined>>): void {
-  for (const [name, value] of Object.entries(settings)) if (isSecretName(name)) registerSecret(name, value);
+  for (const [name, value] of Object.entries(settings)) if (SECRET_NAME.test(name)) registerSecret(name, value);
 }
 
 export function redact(text: string): string {

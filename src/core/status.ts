@@ -8,20 +8,19 @@ import type { Channel, ChannelState, SandboxRuntime } from './types.js';
 
 export type HostStatus = StatusResponse;
 
-export interface StatusDeps {
+interface StatusDeps {
   store: Store;
   assistantName: string;
   hasCredential: boolean;
   runtime: SandboxRuntime | null;
   runtimeProblems: string[];
-  /** A problem with the sender allowlist file, if any. */
   senderProblem(): string | null;
   channels: readonly Channel[];
   channelStates: ReadonlyMap<string, ChannelState>;
   agents: ReadonlyMap<string, LiveAgent>;
   queue: Pick<GroupQueue, 'activeCount' | 'waitingCount'>;
   plugins: readonly ChannelPlugin[];
-  /** Fields plugins add (the health plugin's lastError and modelError), merged over the defaults. */
+  /** Fields plugins add (health's lastError and modelError). */
   extra?: () => Record<string, unknown>;
 }
 
@@ -58,12 +57,11 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
       })),
       queue: { active: deps.queue.activeCount(), waiting: deps.queue.waitingCount() },
       groups: store.groups.list().length,
-      // Without a plugin that knows of errors (health), there are none to show.
       lastError: null,
       modelError: null,
       plugins: deps.plugins.map(pluginInfo),
     };
-    // A plugin's fields replace the defaults in place, so the answer keeps its shape and order.
+    // A plugin's fields replace the defaults in place, so the answer keeps its order.
     return { ...status, ...deps.extra?.() } as HostStatus;
   };
 }

@@ -1,6 +1,5 @@
-// The shapes every part of NanoClaw agrees on, and the two extension seams: Channel and SandboxRuntime.
+// The shapes every part agrees on, and the two extension seams: Channel and SandboxRuntime.
 
-/** One chat message, as stored; ids are unique per chat. */
 export interface Message {
   id: string;
   chatJid: string;
@@ -22,10 +21,10 @@ export interface Message {
 
 export interface Attachment {
   kind: 'image' | 'audio' | 'document' | 'sticker' | 'video';
-  /** Relative to the group folder, e.g. `inbox/1700000000-abc.jpg`. */
+  /** Relative to the group folder. */
   path: string;
   mimeType?: string;
-  /** Audio: what was said ('' when it could not be transcribed; the message text says why). */
+  /** Audio: what was said ('' when it could not be transcribed). */
   transcript?: string;
 }
 
@@ -36,7 +35,6 @@ export interface ChatInfo {
   isGroup?: boolean;
 }
 
-/** What a channel hands the host, which stores first and decides later. */
 export interface ChannelEvents {
   onMessage(msg: Message): void;
   onChat(info: ChatInfo): void;
@@ -60,7 +58,6 @@ export interface ButtonPress {
 }
 
 export interface ButtonAnswer {
-  /** Shown to whoever tapped. */
   notice: string;
   /** When set, the buttons are taken off the message and this line is added. */
   done?: string;
@@ -72,32 +69,28 @@ export interface ChannelState {
   linking?: { qr?: string; pairingCode?: string };
 }
 
-/** Lets the platform tell a resend of an outbox item from a new message. */
 export interface SendOptions {
   buttons?: MessageButton[];
-  /** Fixed per outbox item across retries and restarts; outboxKey is unique across databases too. */
+  /** Fixed per outbox item across retries and restarts, so the platform can tell a resend from a new message. */
   outboxId?: number;
   outboxKey?: string;
-  /** An earlier attempt was in flight when the host stopped: send only what the platform lacks, if it can tell. */
+  /** An earlier attempt was in flight when the host stopped: send only what the platform lacks. */
   maybeSent?: boolean;
 }
 
-/** A chat platform, made by its plugin. It only moves messages; triggers and groups are not its business. */
+/** A chat platform. It only moves messages; triggers and groups are not its business. */
 export interface Channel {
   readonly name: string;
-  /** e.g. `local:`, `tg:`, `@s.whatsapp.net` */
   ownsJid(jid: string): boolean;
   connect(events: ChannelEvents): Promise<void>;
   /** Resolves once the platform accepted it; throws if not. */
   sendMessage(jid: string, text: string, opts?: SendOptions): Promise<void>;
-  /** Without it, delivery sends the text and says the file could not go. */
   sendMedia?(jid: string, media: OutboundMedia, caption: string): Promise<void>;
   setTyping?(jid: string, typing: boolean): Promise<void>;
   /** The assistant speaks through the user's own account, so replies need the `Andy: ` prefix. */
   readonly sharesUserAccount: boolean;
   isConnected(): boolean;
   disconnect(): Promise<void>;
-  /** So a burst does not get the account limited or banned; none: no pacing. */
   readonly pacing?: ChannelPacing;
   /** The user's "message yourself" chat (WhatsApp); it becomes a main chat once known. */
   selfJid?(): string | null;
@@ -110,9 +103,9 @@ export interface OutboundMedia {
   mimeType: string;
 }
 
-/** A platform's sending limits. Pacing only spaces bursts: a message to a quiet chat goes out at once. */
+/** Spaces bursts so the account is not limited; a message to a quiet chat goes out at once. */
 export interface ChannelPacing {
-  /** Least ms between two messages to one chat, plus up to jitterMs at random so it looks typed. */
+  /** Least ms between two messages to one chat, plus up to jitterMs at random. */
   perChatMs: number;
   jitterMs?: number;
   /** Only for chats isGroupChat names. */
@@ -122,7 +115,6 @@ export interface ChannelPacing {
   isGroupChat?(jid: string): boolean;
 }
 
-/** The platform refused for a while (HTTP 429): delivery waits this long before trying that chat again. */
 export class RateLimitedError extends Error {
   constructor(
     message: string,
@@ -134,7 +126,6 @@ export class RateLimitedError extends Error {
 
 export type EgressPolicy = 'none' | 'allowlist' | 'open';
 
-/** Per-group sandbox settings; defaults come from the config. */
 export interface SandboxSettings {
   memoryMb?: number;
   cpus?: number;
@@ -146,9 +137,8 @@ export interface SandboxSettings {
   egress?: EgressPolicy;
   egressAllowlist?: string[];
   extraMounts?: { hostPath: string; containerPath: string; readonly?: boolean }[];
-  /** send_message calls per turn (default 10); the rest are refused. */
+  /** send_message calls per turn (default 10). */
   maxMessagesPerTurn?: number;
-  /** "Ask me first". */
   approvals?: ApprovalSettings;
 }
 
@@ -174,7 +164,6 @@ export interface RegisteredGroup {
   addedAt: string;
 }
 
-/** Absolute paths. */
 export interface Mount {
   hostPath: string;
   containerPath: string;
@@ -182,7 +171,6 @@ export interface Mount {
 }
 
 export interface SandboxSpec {
-  /** Safe as a file/container name. */
   id: string;
   groupFolder: string;
   mounts: Mount[];
@@ -199,23 +187,20 @@ export interface SandboxSpec {
 export interface SandboxProcess {
   readonly pid: number | undefined;
   readonly exited: Promise<{ code: number | null; signal: string | null; reason?: string }>;
-  /** stderr, capped. */
   output(): string;
   kill(): void;
-  /** The limit (memory, processes, output) the sandbox hit, if any; a hit also stops it. */
+  /** The limit the sandbox hit, if any; a hit also stops it. */
   checkLimits?(): string | null;
 }
 
-/** A way to jail an agent (bwrap, docker, podman, apple). */
 export interface SandboxRuntime {
   readonly name: string;
   /** If it cannot work here, why, in words a user can act on. */
   check(): Promise<{ ok: true } | { ok: false; reason: string }>;
   start(spec: SandboxSpec): SandboxProcess;
-  /** One line for `nanoclaw doctor`: the runtime and how it enforces limits. */
   describe?(): string;
   /** Removes sandboxes a previous run of this install left behind. */
   removeOrphans?(): Promise<void>;
-  /** TCP (with a per-sandbox secret) where a unix socket cannot cross, as into a VM; tcpHost is the host seen from inside. */
+  /** TCP (with a per-sandbox secret) where a unix socket cannot cross, as into a VM. */
   gatewayTransport?: { kind: 'unix' } | { kind: 'tcp'; listenHost: string; tcpHost: string };
 }

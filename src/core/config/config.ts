@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { registerSecretSettings } from '../secrets.js';
 
-/** src/sandbox/runtimes.ts must have exactly these. */
+/** sandbox/runtimes.ts must have exactly these. */
 export const RUNTIME_NAMES = ['docker', 'podman', 'apple', 'bwrap'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 export type RuntimeChoice = 'auto' | RuntimeName;
@@ -15,33 +15,9 @@ export interface Credential {
   value: string;
 }
 
-export interface Config {
-  home: string;
-  configDir: string;
-  assistantName: string;
-  timezone: string;
-  httpPort: number;
-  httpHost: string;
-  runtime: RuntimeChoice;
-  maxConcurrentAgents: number;
-  agentTimeoutMs: number;
-  idleTimeoutMs: number;
-  anthropicBaseUrl: string;
-  credential: Credential | null;
-  // Channel plugins read their own settings here, so adding a channel never touches this file.
-  env: Readonly<Record<string, string | undefined>>;
-  retryBaseMs: number;
-  maxRetries: number;
-  logLevel: string;
-  /** Extra sandbox environment (tests point at fakes with it). Never credentials. */
-  sandboxEnv: Record<string, string>;
-  sandboxImage: string | null;
-  /** store/reserve size, and the free space below which the writing sandbox is stopped. */
-  diskReserveMb: number;
-  groupQuotaMb: number;
-}
+export type Config = ReturnType<typeof loadConfig>;
 
-export function readDotEnv(home: string): Record<string, string> {
+function readDotEnv(home: string): Record<string, string> {
   try {
     return parseEnv(fs.readFileSync(path.join(home, '.env'), 'utf8')) as Record<string, string>;
   } catch {
@@ -59,31 +35,27 @@ function int(env: Env, name: string, fallback: number) {
   return Math.floor(n);
 }
 
-export function timeZoneProblem(tz: string): string | null {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return null;
-  } catch {
-    return `TZ=${tz.slice(0, 80)} is not a time zone; use one like Europe/Berlin (see timedatectl list-timezones).`;
-  }
-}
-
 function timeZone(value: string | undefined) {
   const tz = value?.trim();
   if (!tz) return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-  const problem = timeZoneProblem(tz);
-  if (problem) throw new Error(problem);
-  return tz;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return tz;
+  } catch {
+    throw new Error(
+      `TZ=${tz.slice(0, 80)} is not a time zone; use one like Europe/Berlin (see timedatectl list-timezones).`,
+    );
+  }
 }
 
 // Creation is probed for real: permission bits lie for root and /proc.
-export function homeProblem(home: string): string | null {
+function homeProblem(home: string): string | null {
   const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
-  let st: fs.Stats | null = null;
+  let st: fs.Stats | undefined;
   try {
-    st = fs.statSync(home);
+    st = fs.statSync(home, { throwIfNoEntry: false });
   } catch (err) {
-    if (code(err) !== 'ENOENT') return `it cannot be read (${code(err)})`;
+    return `it cannot be read (${code(err)})`;
   }
   if (st) {
     if (!st.isDirectory()) return 'it is a file, not a folder';
@@ -113,7 +85,7 @@ export function homeRefusal(config: Pick<Config, 'home'>, env: Env): string | nu
   return `${which} cannot be used as the NanoClaw home: ${problem}. Set NANOCLAW_HOME to a folder you own, e.g. NANOCLAW_HOME=~/nanoclaw.`;
 }
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+export function loadConfig(env: Env = process.env, cwd = process.cwd()) {
   const home = path.resolve(env.NANOCLAW_HOME || cwd);
   const merged = { ...readDotEnv(home), ...env };
   // From now on every token and key read here is hidden from logs, screens and answers.
@@ -124,6 +96,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     throw new Error(`NANOCLAW_RUNTIME must be one of ${choices.join(', ')}; got "${runtime}".`);
   const apiKey = merged.ANTHROPIC_API_KEY?.trim();
   const oauth = merged.CLAUDE_CODE_OAUTH_TOKEN?.trim();
+  const credential: Credential | null = apiKey
+    ? { kind: 'api-key', value: apiKey }
+    : oauth
+      ? { kind: 'oauth', value: oauth }
+      : null;
   const name = (merged.ASSISTANT_NAME || 'Andy').trim();
   if (!name || name.length > 50 || /[\r\n]/.test(name))
     throw new Error('ASSISTANT_NAME must be 1-50 characters on one line.');
@@ -145,13 +122,16 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     agentTimeoutMs: int(merged, 'AGENT_TIMEOUT', 30 * 60_000),
     idleTimeoutMs: int(merged, 'IDLE_TIMEOUT', 5 * 60_000),
     anthropicBaseUrl: (merged.ANTHROPIC_BASE_URL || 'https://api.anthropic.com').replace(/\/+$/, ''),
-    credential: apiKey ? { kind: 'api-key', value: apiKey } : oauth ? { kind: 'oauth', value: oauth } : null,
-    env: merged,
+    credential,
+    // Plugins read their own settings here.
+    env: merged as Readonly<Env>,
     retryBaseMs: int(merged, 'NANOCLAW_RETRY_BASE_MS', 5_000),
     maxRetries: int(merged, 'NANOCLAW_MAX_RETRIES', 5),
     logLevel: merged.LOG_LEVEL || 'info',
+    // Tests point sandboxes at fakes with it. Never credentials.
     sandboxEnv,
     sandboxImage: merged.NANOCLAW_IMAGE?.trim() || null,
+    // store/reserve size, and the free space below which the writing sandbox is stopped.
     diskReserveMb: int(merged, 'NANOCLAW_DISK_RESERVE_MB', 16),
     groupQuotaMb: int(merged, 'NANOCLAW_GROUP_QUOTA_MB', 1024),
   };

@@ -2,10 +2,16 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { GLOBAL_TEMPLATE, MAIN_TEMPLATE, groupTemplate } from './templates.js';
+import { projectRoot } from './project-root.js';
 
-export const FOLDER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const FOLDER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const RESERVED = new Set(['global', 'main-global', 'conversations']);
+
+// The CLAUDE.md a new folder starts with: templates/*.md beside this file, `{{name}}` the assistant's name.
+const template = (file: string, name: string) =>
+  fs
+    .readFileSync(path.join(projectRoot(), 'src', 'core', 'config', 'templates', file), 'utf8')
+    .replaceAll('{{name}}', name);
 
 export type HomePaths = ReturnType<typeof homePaths>;
 
@@ -55,7 +61,7 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
 export function ensureGroupFolder(paths: HomePaths, folder: string, name: string): string {
   const dir = resolveGroupFolder(paths, folder);
   fs.mkdirSync(dir, { recursive: true });
-  writeIfMissing(path.join(dir, 'CLAUDE.md'), groupTemplate(name));
+  writeIfMissing(path.join(dir, 'CLAUDE.md'), template('group.md', name));
   return dir;
 }
 
@@ -68,32 +74,29 @@ function writeIfMissing(file: string, text: string) {
   }
 }
 
-export function ensureHome(paths: HomePaths, assistantName: string): { created: boolean } {
-  const created = !fs.existsSync(paths.db);
+export function ensureHome(paths: HomePaths, assistantName: string): void {
   for (const dir of [paths.store, paths.groups, paths.global, paths.data, paths.logs, paths.sessions])
     fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(paths.sockets, { recursive: true, mode: 0o700 });
   fs.chmodSync(paths.store, 0o700);
   fs.mkdirSync(paths.auth, { recursive: true, mode: 0o700 });
-  writeIfMissing(path.join(paths.global, 'CLAUDE.md'), GLOBAL_TEMPLATE(assistantName));
+  writeIfMissing(path.join(paths.global, 'CLAUDE.md'), template('global.md', assistantName));
   const mainDir = path.join(paths.groups, 'main');
   fs.mkdirSync(mainDir, { recursive: true });
-  writeIfMissing(path.join(mainDir, 'CLAUDE.md'), MAIN_TEMPLATE(assistantName));
-  return { created };
+  writeIfMissing(path.join(mainDir, 'CLAUDE.md'), template('main.md', assistantName));
 }
 
 export function ensureApiToken({ apiToken: file }: HomePaths): string {
+  let token = '';
   try {
-    const token = fs.readFileSync(file, 'utf8').trim();
-    if (token.length >= 32) {
-      fs.chmodSync(file, 0o600);
-      return token;
-    }
+    token = fs.readFileSync(file, 'utf8').trim();
   } catch {
-    /* create below */
+    /* created below */
   }
-  const token = crypto.randomBytes(32).toString('base64url');
-  fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+  if (token.length < 32) {
+    token = crypto.randomBytes(32).toString('base64url');
+    fs.writeFileSync(file, token + '\n', { mode: 0o600 });
+  }
   fs.chmodSync(file, 0o600);
   return token;
 }

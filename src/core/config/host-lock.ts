@@ -7,14 +7,9 @@ export interface HostLock {
   release(): void;
 }
 
-export interface LockHolder {
-  pid: number | null;
-  url: string | null;
-}
+type LockHolder = { pid: number | null; url: string | null };
 
-export type LockResult = { ok: true; lock: HostLock } | { ok: false; holder: LockHolder };
-
-export function acquireHostLock(dataDir: string): LockResult {
+export function acquireHostLock(dataDir: string): { ok: true; lock: HostLock } | { ok: false; holder: LockHolder } {
   fs.mkdirSync(dataDir, { recursive: true });
   const db = new Database(path.join(dataDir, 'host.lock'), { timeout: 0 });
   try {

@@ -3,7 +3,7 @@ import { requestersOf, type AgentJob, type HostTurn } from './turn.js';
 import { formatCatchUp, isTriggered, stripInternal } from './router.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
-import type { Message, RegisteredGroup } from '../types.js';
+import type { Attachment, Message, RegisteredGroup } from '../types.js';
 import type { Turn } from '../../../runner/protocol.js';
 
 export interface ConversationDeps {
@@ -13,42 +13,27 @@ export interface ConversationDeps {
   canTrigger(group: RegisteredGroup, msg: Message): boolean;
 }
 
-export function callsAssistant(
-  deps: Pick<ConversationDeps, 'canTrigger'>,
-  group: RegisteredGroup,
-  msg: Message,
-): boolean {
+export function callsAssistant(deps: ConversationDeps, group: RegisteredGroup, msg: Message): boolean {
   return isTriggered(group, msg) && deps.canTrigger(group, msg);
 }
 
-export function pendingFor(
-  deps: ConversationDeps,
-  group: RegisteredGroup,
-  afterSeq: number,
-): { messages: StoredMessage[]; triggered: boolean } {
+export function pendingFor(deps: ConversationDeps, group: RegisteredGroup, afterSeq: number) {
   const messages = deps.store.messages.after(group.jid, afterSeq).filter((m) => !m.fromAssistant);
   return { messages, triggered: messages.some((m) => callsAssistant(deps, group, m)) };
 }
 
-const IMAGE_MIME: Record<string, string> = {
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  png: 'image/png',
-  gif: 'image/gif',
-  webp: 'image/webp',
-};
-
 function toTurn(deps: ConversationDeps, messages: StoredMessage[]): Turn {
   const all = messages.flatMap((m) => m.attachments ?? []);
-  const images = all
-    .filter((a) => a.kind === 'image')
-    .map((a) => ({
-      path: `/workspace/group/${a.path}`,
-      mimeType: a.mimeType ?? IMAGE_MIME[a.path.split('.').pop()?.toLowerCase() ?? ''] ?? 'image/jpeg',
-    }));
-  const files = all
-    .filter((a) => a.kind === 'document')
-    .map((a) => ({ path: `/workspace/group/${a.path}`, mimeType: a.mimeType ?? 'application/octet-stream' }));
+  const inside = (a: Attachment, mimeType: string) => ({
+    path: `/workspace/group/${a.path}`,
+    mimeType: a.mimeType ?? mimeType,
+  });
+  const imageType = (file: string) => {
+    const ext = file.split('.').pop()?.toLowerCase() ?? '';
+    return ['png', 'gif', 'webp'].includes(ext) ? `image/${ext}` : 'image/jpeg';
+  };
+  const images = all.filter((a) => a.kind === 'image').map((a) => inside(a, imageType(a.path)));
+  const files = all.filter((a) => a.kind === 'document').map((a) => inside(a, 'application/octet-stream'));
   return {
     prompt: formatCatchUp(messages, deps.timezone, { assistantName: deps.assistantName }),
     images: images.length ? images : undefined,

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 
 // Format (zero-width, bidi), control, lone surrogate, separator and variation selector characters: none is
-// visible, each can make one name look like another. Variation selectors are listed on purpose, to go alone.
+// visible, each can make one name look like another.
 // eslint-disable-next-line no-misleading-character-class
 const INVISIBLE = /[\p{Cf}\p{Cc}\p{Cs}\u2028\u2029\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
 
@@ -30,7 +30,7 @@ const CONFUSABLE: Record<string, string> = Object.fromEntries(
 );
 
 /** What a name looks like, for comparing: "Ａｎｄｙ", "A n d y", "Аndy" (Cyrillic А) and "andy!" all look like "andy". */
-export function nameLooks(name: string): string {
+function nameLooks(name: string): string {
   const folded = cleanName(name).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
   return [...folded]
     .map((c) => CONFUSABLE[c] ?? c)
@@ -40,21 +40,15 @@ export function nameLooks(name: string): string {
 
 const OWNER_WORDS = ['You', 'Owner', 'Me', 'Myself', 'Admin', 'Administrator', 'System'];
 
-export interface ReservedNames {
-  assistantName: string;
-  ownerNames?: string[];
-}
-
 // A persona that looks like the owner or the assistant would let text any member fed the agent speak as them.
-export function personaProblem(persona: string, reserved: ReservedNames): string | null {
+export function personaProblem(persona: string, reserved: { assistantName: string; ownerNames?: string[] }) {
   const clean = cleanName(persona);
-  if (!nameLooks(clean))
-    return 'The persona name is empty once invisible characters and punctuation are removed; give the sub-agent a visible name such as "Researcher".';
   const looks = nameLooks(clean);
-  if (looks === nameLooks(reserved.assistantName)) {
+  if (!looks)
+    return 'The persona name is empty once invisible characters and punctuation are removed; give the sub-agent a visible name such as "Researcher".';
+  if (looks === nameLooks(reserved.assistantName))
     return `The persona "${clean}" looks like the assistant's own name (${reserved.assistantName}); leave "sender" out to speak as ${reserved.assistantName}, or pick a different persona name.`;
-  }
-  const owner = [...OWNER_WORDS, ...(reserved.ownerNames ?? [])].find((n) => nameLooks(n) && nameLooks(n) === looks);
+  const owner = [...OWNER_WORDS, ...(reserved.ownerNames ?? [])].find((n) => nameLooks(n) === looks);
   if (owner)
     return `The persona "${clean}" looks like the owner's name ("${cleanName(owner)}"); a persona may never pass for the owner. Pick a different persona name.`;
   return null;

@@ -1,8 +1,8 @@
 // Pure decisions: is the assistant addressed, the catch-up prompt, and a reply on its way out.
 import { cleanName, senderId } from './names.js';
-import type { Message, RegisteredGroup } from '../types.js';
+import type { Attachment, Message, RegisteredGroup } from '../types.js';
 
-export function escapeRegExp(s: string): string {
+function escapeRegExp(s: string): string {
   // No "-": it is literal outside a character class, and "\-" is a syntax error under the u flag.
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
@@ -15,36 +15,27 @@ export function defaultTrigger(assistantName: string): string {
   return `@${assistantName}`;
 }
 
-export interface TriggerContext {
-  /** e.g. a Telegram @mention. */
-  mentions?: string[];
-}
-
 export function isTriggered(
   group: RegisteredGroup,
   msg: Pick<Message, 'text' | 'fromAssistant' | 'mentionsAssistant' | 'repliesToAssistant' | 'attachments'>,
-  ctx: TriggerContext = {},
+  ctx: { mentions?: string[] } = {},
 ): boolean {
   if (msg.fromAssistant) return false;
   if (group.isMain || !group.requiresTrigger) return true;
   if (msg.mentionsAssistant || msg.repliesToAssistant) return true;
   if (triggerPattern(group.trigger).test(msg.text)) return true;
   // Nobody says the "@": a spoken "Andy, …" calls the assistant like a typed "@Andy …".
-  if (isVoiceNote(msg) && triggerPattern(group.trigger.trim().replace(/^@/, '')).test(msg.text)) return true;
+  if (msg.attachments?.some(isTranscribed) && triggerPattern(group.trigger.trim().replace(/^@/, '')).test(msg.text))
+    return true;
   return (ctx.mentions ?? []).some((m) => triggerPattern(m).test(msg.text));
 }
 
-export function isVoiceNote(msg: Pick<Message, 'attachments'>): boolean {
-  return !!msg.attachments?.some((a) => a.kind === 'audio' && a.transcript !== undefined);
-}
+const isTranscribed = (a: Attachment) => a.kind === 'audio' && a.transcript !== undefined;
+
+const XML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 export function escapeXml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return s.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]);
 }
 
 export function localTime(iso: string, timeZone: string): string {
@@ -87,7 +78,7 @@ export function formatCatchUp(messages: Message[], timeZone: string, opts: { ass
     for (const a of m.attachments ?? []) {
       const path = escapeXml('/workspace/group/' + a.path);
       parts.push(
-        a.kind === 'audio' && a.transcript !== undefined
+        isTranscribed(a)
           ? `<voice_note path="${path}" transcribed="${a.transcript ? 'yes' : 'no'}"/>`
           : `<attachment kind="${escapeXml(a.kind)}" path="${path}"/>`,
       );

@@ -15,18 +15,16 @@ export interface RegisterInput {
   sandbox?: SandboxSettings;
 }
 
-/** The API answers 409 or 404 for these, 400 otherwise. */
-export type Refusal = 'conflict' | 'not_found';
+// The API answers 409 or 404 for these codes, 400 otherwise.
+type Refusal = 'conflict' | 'not_found';
+type Deps = { store: Store; paths: HomePaths; assistantName: string };
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: Refusal };
 
 const fail = (error: string, code?: Refusal): Result<never> =>
   code ? { ok: false, error, code } : { ok: false, error };
 
-export function registerGroup(
-  deps: { store: Store; paths: HomePaths; assistantName: string },
-  input: RegisterInput,
-): Result<RegisteredGroup> {
+export function registerGroup(deps: Deps, input: RegisterInput): Result<RegisteredGroup> {
   const { jid, name, folder } = input;
   if (typeof jid !== 'string' || !/^[^\s]{3,200}$/.test(jid) || (!jid.includes(':') && !jid.includes('@')))
     return fail('jid must be a chat id such as local:family, tg:123456 or 12345@g.us.');
@@ -93,7 +91,7 @@ const mainChat = (jid: string, name: string, folder: string, assistantName: stri
 });
 
 /** First start: the local main chat, so a fresh install can talk before any phone is linked. */
-export function ensureMainGroup(deps: { store: Store; paths: HomePaths; assistantName: string }): void {
+export function ensureMainGroup(deps: Deps): void {
   if (deps.store.groups.main()) return;
   fs.mkdirSync(`${deps.paths.groups}/main`, { recursive: true });
   deps.store.groups.insert(mainChat('local:main', 'Main', 'main', deps.assistantName));
