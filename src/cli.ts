@@ -25,7 +25,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./cli/pairing.js')).pairingCommand,
   },
   approvals: {
-    summary: 'approvals [list] | yes|no|always <id> — actions waiting for your approval, and past decisions',
+    summary: 'approvals [list] | yes|no|always <id or code> — actions waiting for your approval, and past decisions',
     load: async () => (await import('./cli/approvals.js')).approvalsCommand,
   },
   groups: {

@@ -1,4 +1,4 @@
-// `nanoclaw approvals [list] | yes|no|always <id>`: what waits for the owner,
+// `nanoclaw approvals [list] | yes|no|always <id or code>`: what waits for the owner,
 // and the audit trail of past requests (who asked, what, when, the answer, who gave it).
 import type { Config } from '../core/config/config.js';
 import type { ApprovalRequest } from '../plugins/approvals/store.js';
@@ -46,6 +46,6 @@ export async function approvalsCommand(args: string[], config: Config): Promise<
     process.stdout.write(`${(await readBody<{ text: string }>(res)).text}\n`);
     return 0;
   }
-  process.stderr.write('Usage: nanoclaw approvals [list] | nanoclaw approvals yes|no|always <request id>\n');
+  process.stderr.write('Usage: nanoclaw approvals [list] | nanoclaw approvals yes|no|always <request id or code>\n');
   return 2;
 }

@@ -315,7 +315,7 @@ function nanoclaw(args: string[]): Promise<{ code: number | null; out: string }>
   });
 }
 
-test('dashboard API and CLI: pending and past requests with who decided, an answer by id, and group settings from `nanoclaw groups`', async () => {
+test('dashboard API and CLI: pending and past requests with who decided, an answer by the code the chat showed, and group settings from `nanoclaw groups`', async () => {
   const set = await nanoclaw(['groups', 'approvals', 'family', 'mount_write=deny', '--bash', 'rm,git push']);
   expect(set.code).toBe(0);
   expect(set.out).toMatch(/mount_write\s+deny/);
@@ -336,7 +336,8 @@ test('dashboard API and CLI: pending and past requests with who decided, an answ
 
   const unauth = await fetch(`${env.host.url}/api/approvals/${id}/yes`, { method: 'POST' });
   expect(unauth.status).toBe(401);
-  const yes = await nanoclaw(['approvals', 'yes', id]);
+  // The code the chat said ("answer yes TE92") works in the CLI as the id does.
+  const yes = await nanoclaw(['approvals', 'yes', code]);
   expect(yes.out, JSON.stringify(env.host.store.approvals.history().slice(0, 4), null, 1)).toContain(
     `Approved ${code}, this once.`,
   );

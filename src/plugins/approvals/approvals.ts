@@ -387,8 +387,9 @@ export function createApprovals(deps: ApprovalsDeps) {
   }
 
   /** The owner decided a request by its id (dashboard, CLI: the API token is the owner's). */
+  /** By the request's id, or by the code the chat showed with it (what the owner has in front of them). */
   function answerById(id: string, verb: Verb, decidedBy: string): Answer {
-    const req = store.approvals.get(id);
+    const req = store.approvals.get(id) ?? (/^[A-Z2-9]{4}$/i.test(id) ? store.approvals.pendingByCode(id) : undefined);
     if (!req || req.status !== 'pending')
       return { ok: false, text: `Request ${id} is not waiting for an answer (${req?.status ?? 'no such request'}).` };
     return decideRequest(req, verb, decidedBy);
