@@ -73,6 +73,12 @@ async function main(argv: string[]): Promise<number> {
   // Whatever any command prints (a library's error with a token in its URL, an old log line) is redacted.
   redactStream(process.stdout);
   redactStream(process.stderr);
+  // `nanoclaw logs | head -1`: the reader has what it wanted; that ends the command, it is not a failure.
+  for (const stream of [process.stdout, process.stderr])
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(0);
+    });
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());

@@ -191,3 +191,36 @@ test("service install keeps npx's and npm run's temporary folders out of the uni
     fs.rmSync(home, { recursive: true, force: true });
   }
 });
+
+describe('piped into a reader that stops early', () => {
+  test('`nanoclaw logs | head -1` prints one line and ends quietly with 0, not an EPIPE stack trace', async () => {
+    const home = makeHome('nanoclaw-cli-pipe-');
+    fs.mkdirSync(path.join(home, 'logs'), { recursive: true });
+    // Far more than a pipe holds, so the command is still writing when head has gone.
+    const line = (i: number) => JSON.stringify({ level: 30, time: Date.now(), msg: `line ${i}`, group: 'main' });
+    fs.writeFileSync(
+      path.join(home, 'logs', 'nanoclaw.log'),
+      Array.from({ length: 20_000 }, (_, i) => line(i)).join('\n'),
+    );
+    const res = await new Promise<Run>((resolve, reject) => {
+      const child = spawn(
+        'bash',
+        ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" logs --lines 20000 | head -1; echo "exit $?" >&2`],
+        {
+          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), NANOCLAW_HOME: home, NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    fs.rmSync(home, { recursive: true, force: true });
+    expect(res.stdout.trim().split('\n')).toHaveLength(1);
+    expect(res.stdout).toMatch(/INFO\s+line \d+/);
+    expect(res.stderr).toBe('exit 0\n');
+  });
+});
