@@ -1,129 +1,80 @@
-// Saves a transcript as markdown in `conversations/` before the SDK compacts it, so nothing is lost silently.
+// Saves a transcript as markdown in conversations/ before the SDK compacts it, so nothing is lost silently.
+import type { HookCallback } from '@anthropic-ai/claude-agent-sdk';
 import fs from 'node:fs';
-import path from 'node:path';
 
-interface Entry {
-  type?: string;
-  isMeta?: boolean;
-  isSidechain?: boolean;
-  timestamp?: string;
-  message?: { role?: string; content?: unknown };
-}
-
-export interface Turn {
-  role: 'user' | 'assistant';
-  time: string | null;
-  text: string;
-}
-
-const MAX_TOOL_INPUT = 300;
-
-function blocksToText(content: unknown, role: 'user' | 'assistant'): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  const parts: string[] = [];
-  for (const b of content as any[]) {
-    if (b?.type === 'text' && typeof b.text === 'string') parts.push(b.text);
-    else if (b?.type === 'image') parts.push('_(image)_');
-    else if (role === 'assistant' && b?.type === 'tool_use') {
-      let input = JSON.stringify(b.input ?? {});
-      if (input.length > MAX_TOOL_INPUT) input = input.slice(0, MAX_TOOL_INPUT) + '…';
-      parts.push(`_(used ${String(b.name)}: ${input})_`);
-    }
-  }
-  return parts.join('\n\n');
-}
-
+const DIR = '/workspace/group/conversations';
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
-const unescape = (s: string) => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e) => ENTITIES[e]);
+const fmt = (d: Date) => d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
-function readableChat(text: string): string {
-  if (!text.includes('<message ')) return text;
+function blocksToText(content: unknown, role: string) {
+  if (!Array.isArray(content)) return typeof content === 'string' ? content : '';
+  return content
+    .flatMap((b) => {
+      if (b?.type === 'text' && typeof b.text === 'string') return [b.text];
+      if (b?.type === 'image') return ['_(image)_'];
+      if (role !== 'assistant' || b?.type !== 'tool_use') return [];
+      const input = JSON.stringify(b.input ?? {});
+      return [`_(used ${String(b.name)}: ${input.length > 300 ? input.slice(0, 300) + '…' : input})_`];
+    })
+    .join('\n\n');
+}
+
+// A chat turn's <message> elements, each as "**Sam** (time): text".
+function readableChat(text: string) {
   const out = [...text.matchAll(/<message sender="([^"]*)" time="([^"]*)"[^>]*>([\s\S]*?)<\/message>/g)].map(
-    (m) => `**${unescape(m[1])}** (${unescape(m[2])}): ${unescape(m[3].replace(/<[^>]+>/g, ' ').trim())}`,
+    (m) => `**${m[1]}** (${m[2]}): ${m[3].replace(/<[^>]+>/g, ' ').trim()}`,
   );
-  return out.length ? out.join('\n\n') : text;
+  return out.length ? out.join('\n\n').replace(/&(lt|gt|quot|apos|amp);/g, (_, e) => ENTITIES[e]) : text;
 }
 
-export function parseTranscript(jsonl: string): Turn[] {
-  const turns: Turn[] = [];
-  for (const line of jsonl.split('\n')) {
-    if (!line.trim()) continue;
-    let e: Entry;
-    try {
-      e = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if ((e.type !== 'user' && e.type !== 'assistant') || e.isMeta || e.isSidechain || !e.message) continue;
-    const raw = blocksToText(e.message.content, e.type).trim();
-    const text = e.type === 'user' ? readableChat(raw) : raw;
-    // Tool results are the bulk of a transcript and are not part of the conversation.
-    if (!text) continue;
-    turns.push({ role: e.type, time: e.timestamp ?? null, text });
-  }
-  return turns;
-}
-
-/** e.g. "flights-to-lisbon" */
-export function slugFor(turns: Turn[]): string {
-  const first = turns.find((t) => t.role === 'user')?.text ?? '';
-  // A chat turn reads "**Sam** (time): text": the slug comes from the text.
-  const inner = /^\*\*[^*]*\*\* \([^)]*\): (.*)$/m.exec(first)?.[1] ?? first;
-  const words = inner
-    .replace(/<[^>]+>/g, ' ')
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim()
-    .split(' ')
-    .filter(Boolean)
-    .slice(0, 6);
-  return words.join('-').slice(0, 50).replace(/-+$/, '') || 'conversation';
-}
-
-export function toMarkdown(
-  turns: Turn[],
-  opts: { assistantName: string; sessionId: string; archivedAt: Date },
-): string {
-  const fmt = (d: Date) => d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
-  const lines = [
-    `# Conversation archived ${fmt(opts.archivedAt)}`,
-    '',
-    `Session ${opts.sessionId}, saved before it was compacted into a summary.`,
-    '',
-  ];
-  for (const t of turns) {
-    const time = t.time ? ` · ${fmt(new Date(t.time))}` : '';
-    lines.push(`## ${t.role === 'user' ? 'Chat' : opts.assistantName}${time}`, '', t.text, '');
-  }
-  return lines.join('\n');
-}
-
-// The sandbox runs in the user's TZ.
-function localDate(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-}
-
-export function archiveTranscript(
-  transcriptPath: string,
-  dir: string,
-  opts: { assistantName: string; sessionId: string; now?: Date },
-): string | null {
+/** Writes e.g. 2026-01-05-flights-to-lisbon.md; null when there is nothing to save. */
+function archive(transcriptPath: string, assistantName: string, sessionId: string) {
   let raw: string;
   try {
     raw = fs.readFileSync(transcriptPath, 'utf8');
   } catch {
     return null;
   }
-  const turns = parseTranscript(raw);
+  const turns = raw.split('\n').flatMap((line) => {
+    let e: any;
+    try {
+      e = JSON.parse(line);
+    } catch {
+      return [];
+    }
+    if ((e.type !== 'user' && e.type !== 'assistant') || e.isMeta || e.isSidechain || !e.message) return [];
+    const said = blocksToText(e.message.content, e.type).trim();
+    const user = e.type === 'user';
+    // Tool results are the bulk of a transcript and are not part of the conversation.
+    return said ? [{ user, time: e.timestamp, text: user ? readableChat(said) : said }] : [];
+  });
   if (!turns.length) return null;
-  const now = opts.now ?? new Date();
-  fs.mkdirSync(dir, { recursive: true });
-  const base = `${localDate(now)}-${slugFor(turns)}`;
-  let file = path.join(dir, `${base}.md`);
-  for (let i = 2; fs.existsSync(file); i++) file = path.join(dir, `${base}-${i}.md`);
-  fs.writeFileSync(file, toMarkdown(turns, { ...opts, archivedAt: now }));
+  const first = turns.find((t) => t.user)?.text ?? '';
+  const inner = (/^\*\*[^*]*\*\* \([^)]*\): (.*)$/m.exec(first)?.[1] ?? first).replace(/<[^>]+>/g, ' ').toLowerCase();
+  const words = inner.normalize('NFKD').match(/[a-z0-9]+/g);
+  const now = new Date();
+  // The sandbox runs in the user's TZ.
+  const day = [now.getFullYear(), now.getMonth() + 1, now.getDate()].map((n) => String(n).padStart(2, '0')).join('-');
+  const base = `${DIR}/${day}-${words?.slice(0, 6).join('-').slice(0, 50).replace(/-+$/, '') || 'conversation'}`;
+  fs.mkdirSync(DIR, { recursive: true });
+  let file = `${base}.md`;
+  for (let i = 2; fs.existsSync(file); i++) file = `${base}-${i}.md`;
+  const head = `# Conversation archived ${fmt(now)}\n\nSession ${sessionId}, saved before it was compacted into a summary.\n`;
+  const md = turns.map(
+    (t) => `## ${t.user ? 'Chat' : assistantName}${t.time ? ` · ${fmt(new Date(t.time))}` : ''}\n\n${t.text}\n`,
+  );
+  fs.writeFileSync(file, [head, ...md].join('\n'));
   return file;
 }
+
+export const archiveBeforeCompact =
+  (assistantName: string): HookCallback =>
+  async (input) => {
+    try {
+      const file = archive(input.transcript_path, assistantName, input.session_id);
+      if (file) process.stderr.write(`archived the conversation to ${file}\n`);
+    } catch (err) {
+      process.stderr.write(`could not archive the conversation: ${(err as Error).message}\n`);
+    }
+    return {};
+  };

@@ -1,20 +1,11 @@
 // The runner–gateway wire: HTTP over the sandbox's own socket, which (never a payload) names the group.
-
 export const GATEWAY_SOCKET_INSIDE = '/run/nanoclaw/gateway.sock';
 
-export interface Turn {
-  prompt: string;
-  // Paths inside /workspace/group.
-  images?: { path: string; mimeType: string }[];
-  files?: { path: string; mimeType: string }[];
-}
+type Attached = { path: string; mimeType: string }[]; // paths inside /workspace/group
+export type Turn = { prompt: string; images?: Attached; files?: Attached };
 
 /** A host tool as the model sees it: the runner offers it as mcp__nanoclaw__<name>. */
-export interface ToolSpec {
-  name: string;
-  description: string;
-  inputSchema: Record<string, unknown>;
-}
+export type ToolSpec = { name: string; description: string; inputSchema: Record<string, unknown> };
 
 export interface StartInfo {
   turn: Turn;
