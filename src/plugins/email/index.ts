@@ -8,7 +8,7 @@ import type { Channel } from '../../core/types.js';
 import { checkLogin, type LoginProblem } from './account.js';
 import { createEmailChat, EMAIL_JID } from './chat.js';
 import { AUTH_USAGE, emailForm, runEmailAuth } from './connect.js';
-import { chatSenders, emailConfigured, emailSettings, type EmailSettings } from './settings.js';
+import { chatSenders, emailChats, emailConfigured, emailSettings, type EmailSettings } from './settings.js';
 import { emailStore, migrations } from './store.js';
 import { createEmailTools, NOT_SET_UP } from './tools.js';
 
@@ -71,10 +71,12 @@ export const email: Plugin = {
   setup({ config, logger, store, paths }) {
     const log = logger.child({ plugin: 'email' });
     let settings: EmailSettings | { problem: string };
+    let chats: ReadonlySet<string> = new Set();
     if (!emailConfigured(config.env)) settings = { problem: NOT_SET_UP };
     else {
       try {
         settings = emailSettings(config.env);
+        chats = emailChats(config.env);
       } catch (err) {
         settings = { problem: `The email settings are wrong: ${(err as Error).message}` };
       }
@@ -91,6 +93,7 @@ export const email: Plugin = {
         noteLogin,
         drafts: store.emailDrafts,
         files: { store, paths },
+        chats: () => chats,
       }),
       status: () => ({
         email:

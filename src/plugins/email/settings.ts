@@ -121,6 +121,14 @@ export function chatSenders(env: Settings): ReadonlySet<string> | '*' | null {
   return new Set(list.map((a) => a.toLowerCase()));
 }
 
+/** EMAIL_CHATS: the folders of chats besides main that may use the email tools (comma-separated). */
+export function emailChats(env: Settings): ReadonlySet<string> {
+  const list = (env.EMAIL_CHATS ?? '').split(/[,\s]+/).filter(Boolean);
+  const bad = list.find((f) => !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(f));
+  if (bad) throw new Error(`EMAIL_CHATS must list group folders (like family,work), got "${bad}".`);
+  return new Set(list);
+}
+
 /** The .env lines for these settings (the other kind of secret removed, so a stale one never wins). */
 export function envLines(s: EmailSettings): Record<string, string | null> {
   return {

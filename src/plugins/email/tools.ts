@@ -5,6 +5,7 @@ import * as defs from './definitions.js';
 import type { ToolAnswer } from '../../../runner/protocol.js';
 import { ok, refuse } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
+import type { Identity } from '../../core/conversation/turn.js';
 import crypto from 'node:crypto';
 import { extensionFor } from '../../core/channels/file-types.js';
 import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
@@ -33,6 +34,8 @@ export interface EmailToolDeps {
   noteLogin(problem: { problem: string; fix: string } | null): void;
   /** Where drafts are kept until sent: the host's store, so they survive a restart (in memory when not given). */
   drafts?: DraftStore;
+  /** Folders besides main whose chats the owner turned email on for (EMAIL_CHATS). */
+  chats?(): ReadonlySet<string>;
   /** Where a chat's files go (its inbox/ folder); without it, attachments cannot be saved. */
   files?: { store: Pick<Store, 'groups'>; paths: HomePaths };
 }
@@ -42,6 +45,22 @@ const ATTACHMENT_MAX_BYTES = 15 * 1024 * 1024;
 
 export const NOT_SET_UP =
   'Email is not set up on this assistant: the owner can connect an account with "nanoclaw auth email".';
+
+/** The owner's mail is the main chat's, unless the owner turned email on for another chat by its folder. */
+function onlyWhereOn(t: HostTool, chats: () => ReadonlySet<string>): HostTool {
+  const on = (identity: Identity) => identity.isMain || chats().has(identity.groupFolder);
+  return {
+    ...t,
+    // Checked before the approval too, so the owner is never asked for a chat that may not send at all.
+    approval: t.approval && ((identity, args) => (on(identity) ? t.approval!(identity, args) : null)),
+    handle: (identity, args) =>
+      on(identity)
+        ? t.handle(identity, args)
+        : refuse(
+            `Email is off for this chat: only the main chat reads the owner's mail, unless the owner adds "${identity.groupFolder}" to EMAIL_CHATS in NanoClaw's .env.`,
+          ),
+  };
+}
 
 export function createEmailTools(deps: EmailToolDeps): HostTool[] {
   // Drafts as composed, by id: email_send sends these bytes, the ones the owner was shown.
@@ -140,5 +159,5 @@ export function createEmailTools(deps: EmailToolDeps): HostTool[] {
     ),
     tool(defs.emailMark, (_identity, a) => run((s) => markMail(s, a.id, a.read))),
     tool(defs.emailArchive, (_identity, a) => run((s) => archiveMail(s, a.id))),
-  ];
+  ].map((t) => onlyWhereOn(t, deps.chats ?? (() => new Set())));
 }

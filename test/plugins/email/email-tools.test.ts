@@ -181,11 +181,25 @@ describe('the tools', () => {
     );
   });
 
-  test('only the main chat may use them', async () => {
+  test('only the main chat may use them, unless the owner turned email on for a chat', async () => {
     expect(await call(FAMILY, 'email_search', {})).toEqual({
       ok: false,
-      error: 'Only the main chat can use email_search.',
+      error:
+        'Email is off for this chat: only the main chat reads the owner\'s mail, unless the owner adds "family" to EMAIL_CHATS in NanoClaw\'s .env.',
     });
+    // A chat that may not send never reaches the owner with a request.
+    const before = asked.length;
+    expect(text(await call(FAMILY, 'email_send', { draft_id: 'draft-0000' }))).toMatch(/^REFUSED Email is off/);
+    expect(asked.length).toBe(before);
+
+    const settings = emailSettings(mail.env());
+    const chats = new Set(['family']);
+    const withFamily = createToolRegistry({
+      tools: createEmailTools({ settings: () => settings, noteLogin: () => {}, chats: () => chats }),
+    });
+    expect(text(await withFamily(FAMILY, 'email_search', { from: 'landlord' }))).toMatch(/^\d+ messages? in INBOX/);
+    chats.delete('family');
+    expect(text(await withFamily(FAMILY, 'email_search', {}))).toMatch(/^REFUSED Email is off for this chat/);
   });
 
   test("search finds the landlord's mail, newest first, with ids to read", async () => {
