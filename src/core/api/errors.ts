@@ -1,51 +1,44 @@
 // Routes throw ApiError; its code alone picks the HTTP status, here and nowhere else.
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { z } from 'zod';
 
-export type ApiErrorCode = 'invalid' | 'unauthorized' | 'not_found' | 'conflict' | 'too_large' | 'storage' | 'internal';
-
-const STATUS: Record<ApiErrorCode, ContentfulStatusCode> = {
-  invalid: 400,
-  unauthorized: 401,
-  not_found: 404,
-  conflict: 409,
-  too_large: 413,
-  storage: 503,
-  internal: 500,
-};
+const STATUS = { invalid: 400, unauthorized: 401, not_found: 404, conflict: 409, too_large: 413, storage: 503 };
+export type ApiErrorCode = keyof typeof STATUS | 'internal';
+export const statusFor = (code: ApiErrorCode) => (code === 'internal' ? 500 : STATUS[code]) as ContentfulStatusCode;
 
 export class ApiError extends Error {
+  name = 'ApiError';
   constructor(
     readonly code: ApiErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'ApiError';
   }
 }
 
-export function statusFor(code: ApiErrorCode): ContentfulStatusCode {
-  return STATUS[code];
-}
+export const errorResponse = (err: unknown, c: Context): Response =>
+  err instanceof ApiError
+    ? c.json({ error: err.message }, statusFor(err.code))
+    : c.json({ error: `Internal error: ${(err as Error)?.message ?? String(err)}. See logs/nanoclaw.log.` }, 500);
 
-export function errorResponse(err: unknown, c: Context): Response {
-  if (err instanceof ApiError) return c.json({ error: err.message }, statusFor(err.code));
-  return c.json(
-    { error: `Internal error: ${(err as Error)?.message ?? String(err)}. See logs/nanoclaw.log.` },
-    statusFor('internal'),
-  );
-}
+export const jsonBody = (c: Context, notJson: string): Promise<unknown> =>
+  c.req.json().catch(() => {
+    throw new ApiError('invalid', notJson);
+  });
 
-export async function jsonBody(c: Context, expected: string): Promise<unknown> {
-  try {
-    return await c.req.json();
-  } catch {
-    throw new ApiError('invalid', expected);
-  }
-}
-
-export async function objectBody(c: Context, expected: string): Promise<Record<string, unknown>> {
-  const body = await jsonBody(c, expected);
+export async function objectBody(c: Context, notJson: string): Promise<Record<string, unknown>> {
+  const body = await jsonBody(c, notJson);
   if (!body || typeof body !== 'object') throw new ApiError('invalid', 'Body must be a JSON object.');
   return body as Record<string, unknown>;
+}
+
+/** `value` as `schema` reads it, or a 400: `refused` and what is wrong with each field. */
+export function check<T>(schema: z.ZodType<T>, value: unknown, refused: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new ApiError(
+    'invalid',
+    refused + r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+  );
 }

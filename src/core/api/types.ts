@@ -1,50 +1,30 @@
 // What the local API answers, shared by its routes and the CLI; types only, so the CLI loads nothing of the server.
 import type { PluginInfo } from '../channels/plugin.js';
+import type { Store } from '../store/index.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
 
 /** Any refusal: 400 invalid, 401 token, 404 not found, 409 conflict, 413 too large, 503 storage, 500 internal. */
-export interface ErrorResponse {
-  error: string;
-}
+export type ErrorResponse = { error: string };
 
-export interface ApiMessage extends Pick<
+export type ApiMessage = Pick<
   Message,
   'id' | 'chatJid' | 'sender' | 'senderName' | 'text' | 'timestamp' | 'fromAssistant'
-> {
+> & {
   seq: number;
   replyTo: NonNullable<Message['replyTo']> | null;
   attachments: Attachment[];
-}
-
+};
 /** GET /api/chats/:jid/messages, oldest first. */
-export interface MessagesResponse {
-  messages: ApiMessage[];
-}
+export type MessagesResponse = { messages: ApiMessage[] };
 /** POST /api/chats/:jid/messages (202). */
-export interface AcceptedResponse {
-  id: string;
-}
+export type AcceptedResponse = { id: string };
 
-export interface KnownChat {
-  jid: string;
-  name: string | null;
-  channel: string;
-  isGroup: number;
-  lastMessageAt: string | null;
-}
-/** GET /api/groups. */
-export interface GroupsResponse {
-  groups: RegisteredGroup[];
-  unregistered: KnownChat[];
-}
+/** GET /api/groups: the registered, and chats seen but not registered. */
+export type GroupsResponse = { groups: RegisteredGroup[]; unregistered: ReturnType<Store['messages']['chats']> };
 /** POST /api/groups (201), PATCH /api/groups/:jid, POST /api/pairing/:code/approve. */
-export interface GroupResponse {
-  group: RegisteredGroup;
-}
+export type GroupResponse = { group: RegisteredGroup };
 /** DELETE /api/groups/:jid (the jid) and DELETE /api/tasks/:id (the id). */
-export interface RemovedResponse {
-  removed: string;
-}
+export type RemovedResponse = { removed: string };
 
 /** GET /api/status. */
 export interface StatusResponse {
@@ -55,7 +35,7 @@ export interface StatusResponse {
   problems: string[];
   credential: boolean;
   channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
-  /** working: in a turn, else idle awaiting a follow-up. */
+  /** working: in a turn, else idle awaiting a follow-up; subagents: agent-team members at work now. */
   agents: {
     jid: string;
     folder: string;
@@ -63,7 +43,6 @@ export interface StatusResponse {
     startedAt: string;
     tool: string | null;
     working: boolean;
-    /** Agent-team members at work now. */
     subagents?: { id: string; type: string; startedAt: string }[];
   }[];
   queue: { active: number; waiting: number };
@@ -76,6 +55,6 @@ export interface StatusResponse {
 }
 
 /** GET /api/errors. */
-export interface ErrorsResponse {
+export type ErrorsResponse = {
   errors: { at: string; groupFolder: string | null; chatJid: string | null; message: string }[];
-}
+};

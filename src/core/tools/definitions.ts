@@ -1,7 +1,6 @@
 // The core's tool definitions, and how any tool is defined: the schema the model sees (sent to the runner as JSON
 // Schema when a sandbox starts) and the host parses every call with again, never trusting the runner.
 import { z } from 'zod';
-import type { ToolSpec } from '../../../runner/protocol.js';
 
 export interface ToolDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
@@ -13,10 +12,6 @@ export interface ToolDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
 export const text = (max: number) => z.string().min(1).max(max);
 
 export const define = <S extends z.ZodRawShape>(def: ToolDefinition<S>): ToolDefinition<S> => def;
-
-/** What the runner shows the model for these tools. */
-export const toolSpecs = (defs: readonly ToolDefinition[]): ToolSpec[] =>
-  defs.map((d) => ({ name: d.name, description: d.description, inputSchema: z.toJSONSchema(z.object(d.args)) }));
 
 export const sendMessage = define({
   name: 'send_message',
@@ -43,39 +38,24 @@ export const searchMessages = define({
   args: { query: text(500), limit: z.number().int().min(1).max(100).optional() },
 });
 
+const s = z.string();
 export const registerGroup = define({
   name: 'register_group',
   description: 'Main chat only: make the assistant answer in a chat. Folder: lowercase letters, digits, - and _.',
-  args: {
-    jid: z.string(),
-    name: z.string(),
-    folder: z.string(),
-    trigger: z.string().optional(),
-    requires_trigger: z.boolean().optional(),
-  },
+  args: { jid: s, name: s, folder: s, trigger: s.optional(), requires_trigger: z.boolean().optional() },
   mainOnly: true,
 });
 
 export const unregisterGroup = define({
   name: 'unregister_group',
   description: 'Main chat only: stop answering in a chat.',
-  args: { jid: z.string() },
+  args: { jid: s },
   mainOnly: true,
 });
+
 export const listGroups = define({
   name: 'list_groups',
   description: 'Main chat only: registered chats, and chats seen but not registered.',
   args: {},
   mainOnly: true,
 });
-
-export function parseArgs<S extends z.ZodRawShape>(
-  def: ToolDefinition<S>,
-  args: unknown,
-): { data: z.output<z.ZodObject<S>> } | { error: string } {
-  const r = z.object(def.args).safeParse(args ?? {});
-  if (r.success) return { data: r.data };
-  return {
-    error: `Invalid arguments: ${r.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`,
-  };
-}

@@ -24,11 +24,7 @@ const within = (root: string, p: string) => p === root || p.startsWith(root + pa
 const no = (error: string) => ({ ok: false as const, error });
 
 /** Copies `file` (relative to the group folder, or under /workspace/group) into `outDir`. */
-export function takeOutboundFile(
-  groupDir: string,
-  file: string,
-  outDir: string,
-): { ok: true; path: string; fileName: string } | { ok: false; error: string } {
+export function takeOutboundFile(groupDir: string, file: string, outDir: string) {
   const rel = file.startsWith('/workspace/group/') ? file.slice('/workspace/group/'.length) : file;
   const outside = `"${file}" is outside this chat's folder: give a path inside /workspace/group.`;
   if (path.isAbsolute(rel)) return no(outside);
@@ -66,7 +62,7 @@ export function takeOutboundFile(
         .slice(-100) || 'file';
     const copy = path.join(outDir, `${crypto.randomUUID()}-${fileName}`);
     fs.writeFileSync(copy, data.subarray(0, read), { mode: 0o600 });
-    return { ok: true, path: copy, fileName };
+    return { ok: true as const, path: copy, fileName };
   } finally {
     fs.closeSync(fd);
   }

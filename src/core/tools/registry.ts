@@ -1,11 +1,11 @@
 // Each nanoclaw tool is declared once (definition, approval, handler); parsing, the main-only rule and
 // "ask me first" follow from the declaration, so no handler restates them.
-import type { z } from 'zod';
+import { z } from 'zod';
+import type { ToolAnswer, ToolSpec } from '../../../runner/protocol.js';
 import type { Action } from '../ask.js';
 import type { Identity } from '../gateway/gateway.js';
-import type { ToolAnswer, ToolSpec } from '../../../runner/protocol.js';
-import { parseArgs, toolSpecs, type ToolDefinition } from './definitions.js';
 import { refuse } from './answer.js';
+import type { ToolDefinition } from './definitions.js';
 
 type Args<S extends z.ZodRawShape> = z.output<z.ZodObject<S>>;
 
@@ -18,17 +18,11 @@ export interface HostTool {
   handle(identity: Identity, args: unknown): ToolAnswer | Promise<ToolAnswer>;
 }
 
-export function tool<S extends z.ZodRawShape>(
+export const tool = <S extends z.ZodRawShape>(
   def: ToolDefinition<S>,
   handle: (identity: Identity, args: Args<NoInfer<S>>) => ToolAnswer | Promise<ToolAnswer>,
   opts: { approval?: ApprovalOf<NoInfer<S>> } = {},
-): HostTool {
-  return {
-    def: def as unknown as ToolDefinition,
-    approval: opts.approval as ApprovalOf<z.ZodRawShape> | undefined,
-    handle: handle as HostTool['handle'],
-  };
-}
+) => ({ def, handle, approval: opts.approval }) as HostTool;
 
 export interface RegistryDeps {
   tools: readonly HostTool[];
@@ -47,19 +41,24 @@ export function createToolRegistry(deps: RegistryDeps): ToolCall {
     if (byName.has(t.def.name)) throw new Error(`Two tools are named "${t.def.name}"; each tool is declared once.`);
     byName.set(t.def.name, t);
   }
-  const call: ToolCall = async (identity, name, args) => {
-    const t = typeof name === 'string' ? byName.get(name) : undefined;
+  const call = async (identity: Identity, name: string, args: unknown) => {
+    const t = byName.get(name);
     if (!t) return refuse(`Unknown tool "${String(name).slice(0, 40)}".`);
     if (t.def.mainOnly && !identity.isMain) return refuse(`Only the main chat can use ${t.def.name}.`);
-    const p = parseArgs(t.def, args);
-    if ('error' in p) return refuse(p.error);
+    const p = z.object(t.def.args).safeParse(args ?? {});
+    if (!p.success)
+      return refuse(
+        `Invalid arguments: ${p.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`,
+      );
     // Who started this turn, as it was when the call arrived: an approval wait does not change it.
-    const called: Identity = { ...identity, turn: identity.turn };
+    const called = { ...identity };
     const action = t.approval?.(called, p.data);
     // Without the approvals part nothing is held: asking first is that part's promise.
     const held = action && (await deps.approve?.(called, action));
-    if (held) return refuse(held);
-    return t.handle(called, p.data);
+    return held ? refuse(held) : t.handle(called, p.data);
   };
-  return Object.assign(call, { specs: toolSpecs(deps.tools.map((t) => t.def)) });
+  const specs = deps.tools.map(({ def: d }): ToolSpec => {
+    return { name: d.name, description: d.description, inputSchema: z.toJSONSchema(z.object(d.args)) };
+  });
+  return Object.assign(call, { specs });
 }
