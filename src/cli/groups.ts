@@ -1,5 +1,5 @@
 // `nanoclaw groups list|add|remove`, through the running host's API.
-import { APPROVAL_KINDS, APPROVAL_MODES, DEFAULT_POLICY } from '../core/ask.js';
+import { APPROVAL_KINDS, APPROVAL_MODES, defaultMode } from '../core/ask.js';
 import type { Config } from '../core/config/config.js';
 import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types.js';
 import type { GroupResponse, GroupsResponse, RemovedResponse } from '../core/api/types.js';
@@ -136,7 +136,7 @@ async function approvalsSetting(api: ApiClient, rest: string[]): Promise<number>
     shown = (await readBody<GroupResponse>(res)).group.sandbox.approvals ?? {};
   }
   for (const kind of APPROVAL_KINDS)
-    process.stdout.write(`${kind.padEnd(12)} ${shown.policy?.[kind] ?? `${DEFAULT_POLICY[kind]} (default)`}\n`);
+    process.stdout.write(`${kind.padEnd(12)} ${shown.policy?.[kind] ?? `${defaultMode(kind)} (default)`}\n`);
   process.stdout.write(`bash patterns: ${shown.bashPatterns?.length ? shown.bashPatterns.join(', ') : 'none'}\n`);
   for (const r of shown.allow ?? []) process.stdout.write(`always allowed (${r.kind}): ${r.detail}\n`);
   return 0;

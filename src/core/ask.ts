@@ -2,21 +2,39 @@
 import type { Identity } from './conversation/turn.js';
 import type { ApprovalKind, ApprovalMode, RegisteredGroup } from './types.js';
 
-export const DEFAULT_POLICY: Record<ApprovalKind, ApprovalMode> = {
-  network: 'ask',
-  mount_write: 'ask',
-  bash: 'allow',
-  cross_chat: 'allow',
-  groups: 'allow',
-  task_budget: 'allow',
-  // Mail leaves in the owner's name and cannot be taken back.
-  email_send: 'ask',
+/** A kind's default mode, and the words that complete "the agent … wants to …". */
+export interface KindInfo {
+  mode: ApprovalMode;
+  words: string;
+}
+
+/** New hosts and writes to host folders are asked about; everything allowed before stays allowed. */
+const KINDS: Partial<Record<ApprovalKind, KindInfo>> = {
+  network: { mode: 'ask', words: 'reach a host outside its network allowlist' },
+  mount_write: { mode: 'ask', words: 'write to a host folder mounted into its sandbox' },
+  bash: { mode: 'allow', words: 'run a Bash command you asked to be asked about' },
+  cross_chat: { mode: 'allow', words: 'act in another chat' },
+  groups: { mode: 'allow', words: 'change which chats the assistant answers in' },
+  task_budget: { mode: 'allow', words: "raise a task's token budget" },
 };
-export const APPROVAL_KINDS = Object.keys(DEFAULT_POLICY) as readonly ApprovalKind[];
+/** Every kind known: the core's, then each plugin's as it is declared. */
+export const APPROVAL_KINDS = Object.keys(KINDS) as ApprovalKind[];
 export const APPROVAL_MODES: readonly ApprovalMode[] = ['allow', 'ask', 'deny'];
 
+/** A plugin's own kinds (email_send), from `Plugin.approvalKinds`. */
+export function declareApprovalKinds(kinds: Partial<Record<ApprovalKind, KindInfo>>): void {
+  for (const [kind, info] of Object.entries(kinds) as [ApprovalKind, KindInfo][]) {
+    if (!KINDS[kind]) APPROVAL_KINDS.push(kind);
+    KINDS[kind] = info;
+  }
+}
+
+/** An undeclared kind is asked about: unknown actions never go ahead unasked. */
+export const defaultMode = (kind: ApprovalKind): ApprovalMode => KINDS[kind]?.mode ?? 'ask';
+export const kindWords = (kind: ApprovalKind): string => KINDS[kind]?.words ?? `do something of the kind "${kind}"`;
+
 export function modeFor(group: Pick<RegisteredGroup, 'sandbox'>, kind: ApprovalKind): ApprovalMode {
-  return group.sandbox.approvals?.policy?.[kind] ?? DEFAULT_POLICY[kind];
+  return group.sandbox.approvals?.policy?.[kind] ?? defaultMode(kind);
 }
 
 export type Outcome = { approved: boolean; message: string };

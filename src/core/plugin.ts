@@ -3,7 +3,7 @@
 import type { Hono } from 'hono';
 import type { SettingsCheck } from './api/groups.js';
 import type { HostStatus } from './status.js';
-import type { Approver } from './ask.js';
+import { declareApprovalKinds, type Approver, type KindInfo } from './ask.js';
 import type { LiveAgent } from './agent/agent.js';
 import type { ChannelPlugin } from './channels/plugin.js';
 import type { Config, Credential } from './config/config.js';
@@ -18,7 +18,15 @@ import type { RuntimeContext } from './sandbox/runtimes.js';
 import type { DB } from './store/db.js';
 import type { Store, StoreExtensions } from './store/index.js';
 import type { HostTool } from './tools/registry.js';
-import type { ButtonAnswer, ButtonPress, Channel, Message, RegisteredGroup, SandboxRuntime } from './types.js';
+import type {
+  ApprovalKind,
+  ButtonAnswer,
+  ButtonPress,
+  Channel,
+  Message,
+  RegisteredGroup,
+  SandboxRuntime,
+} from './types.js';
 import type { RunAgent } from './conversation/turn.js';
 import type { SandboxParts, SandboxStart } from './sandbox/parts.js';
 
@@ -30,6 +38,8 @@ export interface Plugin {
   /** Its own tables (each migration runs once) and queries (`store.<name>`, declared in StoreExtensions). */
   readonly migrations?: readonly string[];
   readonly store?: (db: DB) => Partial<StoreExtensions>;
+  /** What it may ask the owner about, with each kind's default (its names go in ApprovalKinds). */
+  readonly approvalKinds?: Partial<Record<ApprovalKind, KindInfo>>;
   setup?(core: PluginCore): PluginParts | void | Promise<PluginParts | void>;
 }
 
@@ -90,6 +100,7 @@ export interface PluginParts {
 }
 
 export function gather(plugins: readonly Plugin[], local: ChannelPlugin) {
+  for (const p of plugins) if (p.approvalKinds) declareApprovalKinds(p.approvalKinds);
   return {
     parts: plugins.filter((p) => p.store || p.migrations),
     runtimes: Object.assign({}, ...plugins.map((p) => p.runtimes ?? {})) as NonNullable<Plugin['runtimes']>,

@@ -142,7 +142,16 @@ export interface SandboxSettings {
   approvals?: ApprovalSettings;
 }
 
-export type ApprovalKind = 'network' | 'mount_write' | 'bash' | 'cross_chat' | 'groups' | 'task_budget' | 'email_send';
+/** What the owner can be asked about; a plugin adds its own by declaration merging (and `Plugin.approvalKinds`). */
+export interface ApprovalKinds {
+  network: true;
+  mount_write: true;
+  bash: true;
+  cross_chat: true;
+  groups: true;
+  task_budget: true;
+}
+export type ApprovalKind = keyof ApprovalKinds;
 export type ApprovalMode = 'allow' | 'ask' | 'deny';
 
 export interface ApprovalSettings {

@@ -31,7 +31,8 @@ const some = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape).partia
 const str = (max: number) => z.string().trim().min(1).max(max);
 const line = (max: number) => str(max).refine((t) => !/[\r\n]/.test(t), 'must be on one line');
 const int = (min: number, max: number) => z.number().int().min(min).max(max).nullable();
-const kinds = APPROVAL_KINDS as [ApprovalKind, ...ApprovalKind[]];
+// Read when a request is checked: plugins declare their kinds after this module loads.
+const kind = z.string().refine((k) => APPROVAL_KINDS.includes(k as ApprovalKind), 'is not an approval kind');
 const destination = str(300).regex(
   /^[A-Za-z0-9*.\-[\]:]+$/,
   'must be a destination such as example.com or 10.0.0.5:5432',
@@ -43,9 +44,9 @@ const mount = z.strictObject({
 });
 /** "Ask me first": a mode per kind, the Bash patterns that count, and the owner's "always" rules. */
 const approvals = some({
-  policy: some(Object.fromEntries(kinds.map((k) => [k, z.enum(['allow', 'ask', 'deny'])]))),
+  policy: z.record(kind, z.enum(['allow', 'ask', 'deny'])),
   bashPatterns: z.array(line(200)).max(100),
-  allow: z.array(z.strictObject({ kind: z.enum(kinds), detail: z.string().min(1).max(100_000) })).max(500),
+  allow: z.array(z.strictObject({ kind, detail: z.string().min(1).max(100_000) })).max(500),
 });
 const sandboxPatch = some({
   memoryMb: int(128, 1_048_576),

@@ -15,9 +15,9 @@ import { INSIDE } from '../../core/sandbox/mounts.js';
 import type { ApprovalRequest } from './store.js';
 import type { Store } from '../../core/store/index.js';
 import type { ApprovalKind, Message, MessageButton, RegisteredGroup } from '../../core/types.js';
-import { modeFor, type Action, type Outcome } from '../../core/ask.js';
+import { kindWords, modeFor, type Action, type Outcome } from '../../core/ask.js';
 
-export { APPROVAL_KINDS, APPROVAL_MODES, DEFAULT_POLICY, modeFor, type Action, type Outcome } from '../../core/ask.js';
+export { APPROVAL_KINDS, APPROVAL_MODES, modeFor, type Action, type Outcome } from '../../core/ask.js';
 
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 10 * 60_000;
 
@@ -80,16 +80,6 @@ export function parseButtonAction(action: string): { id: string; verb: Verb } | 
   const m = BUTTON_ACTION.exec(action);
   return m ? { id: m[1]!, verb: m[2] as Verb } : null;
 }
-
-const KIND_WORDS: Record<ApprovalKind, string> = {
-  network: 'reach a host outside its network allowlist',
-  mount_write: 'write to a host folder mounted into its sandbox',
-  bash: 'run a Bash command you asked to be asked about',
-  cross_chat: 'act in another chat',
-  groups: 'change which chats the assistant answers in',
-  task_budget: "raise a task's token budget",
-  email_send: 'send an email from your account',
-};
 
 /** Did the owner answer "always" to exactly this? */
 export function alwaysAllowed(
@@ -246,7 +236,7 @@ export function createApprovals(deps: ApprovalsDeps) {
 
   function ownerText(req: ApprovalRequest, group: RegisteredGroup, reason: string | undefined): string {
     return [
-      `Approval needed (code ${req.code}): the agent in "${group.name}" (folder ${group.folder}) wants to ${KIND_WORDS[req.kind as ApprovalKind]}:`,
+      `Approval needed (code ${req.code}): the agent in "${group.name}" (folder ${group.folder}) wants to ${kindWords(req.kind as ApprovalKind)}:`,
       showDetail(req),
       `sha256 ${req.detailHash.slice(0, 16)}`,
       `Why: ${reason?.trim() ? reason.trim().slice(0, 500) : '(the agent gave no reason)'}`,
@@ -311,7 +301,7 @@ export function createApprovals(deps: ApprovalsDeps) {
     if (mode === 'deny') {
       return {
         approved: false,
-        message: `The owner's settings for this chat do not allow this (${KIND_WORDS[action.kind]}: approvals.policy.${action.kind} is "deny"). Do not try it another way; tell the user it needs the owner.`,
+        message: `The owner's settings for this chat do not allow this (${kindWords(action.kind)}: approvals.policy.${action.kind} is "deny"). Do not try it another way; tell the user it needs the owner.`,
       };
     }
     const key = sameRequestKey(group.jid, action);

@@ -63,8 +63,16 @@ type Login =
   | { state: 'ok'; at: string }
   | ({ state: 'failing'; at: string } & LoginProblem);
 
+declare module '../../core/types.js' {
+  interface ApprovalKinds {
+    email_send: true;
+  }
+}
+
 export const email: Plugin = {
   name: 'email',
+  // Mail leaves in the owner's name and cannot be taken back.
+  approvalKinds: { email_send: { mode: 'ask', words: 'send an email from your account' } },
   channel: emailChannel,
   store: emailStore,
   migrations,
