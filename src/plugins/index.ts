@@ -10,6 +10,7 @@ import { discord } from './discord/index.js';
 import { slack } from './slack/index.js';
 import { signal } from './signal/index.js';
 import { containers } from './containers/index.js';
+import { limits } from './limits/index.js';
 import { claudeLogin } from './claude-login/index.js';
 import { mounts } from './mounts/index.js';
 import { voice } from './voice/index.js';
@@ -31,6 +32,7 @@ export const PLUGINS: readonly Plugin[] = [
   slack,
   signal,
   containers,
+  limits,
   claudeLogin,
   // Host folders come before approvals, which stages them when the chat asks about writes.
   mounts,

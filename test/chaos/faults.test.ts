@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { selectRuntime } from '../../src/core/sandbox/runtimes.js';
+import { RUNTIMES } from '../../src/plugins/index.js';
 import type { SandboxProcess, SandboxRuntime, SandboxSpec } from '../../src/core/types.js';
 import { lastUserText } from '../support/fake-anthropic.js';
 import { groupChat, ALICE, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
@@ -27,7 +28,7 @@ const sandboxes = new Map<string, SandboxProcess>();
 beforeAll(async () => {
   tg = await startFakeTelegram();
   const home = makeHome();
-  const { runtime } = await selectRuntime('bwrap', { dataDir: path.join(home, 'data'), home });
+  const { runtime } = await selectRuntime('bwrap', { dataDir: path.join(home, 'data'), home, more: RUNTIMES });
   if (!runtime) throw new Error('bubblewrap is required for the chaos suite (apt-get install bubblewrap)');
   const recording: SandboxRuntime = Object.assign(Object.create(runtime), {
     start(spec: SandboxSpec) {

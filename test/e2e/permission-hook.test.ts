@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { selectRuntime } from '../../src/core/sandbox/runtimes.js';
+import { RUNTIMES } from '../../src/plugins/index.js';
 import type { SandboxRuntime, SandboxSpec } from '../../src/core/types.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { makeHome, startTestEnv, type TestEnv } from '../support/harness.js';
@@ -69,7 +70,7 @@ function flakyGateway(real: string, at: string): net.Server {
 
 beforeAll(async () => {
   const home = makeHome();
-  const { runtime } = await selectRuntime('bwrap', { dataDir: path.join(home, 'data'), home });
+  const { runtime } = await selectRuntime('bwrap', { dataDir: path.join(home, 'data'), home, more: RUNTIMES });
   if (!runtime) throw new Error('bubblewrap is required for this test (apt-get install bubblewrap)');
   const faulty: SandboxRuntime = Object.assign(Object.create(runtime), {
     start(spec: SandboxSpec) {

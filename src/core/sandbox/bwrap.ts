@@ -1,25 +1,14 @@
-// The bubblewrap runtime: no network, non-root, read-only system, only the given mounts; cgroup or rlimit limits.
+// The bubblewrap runtime: no network, non-root, read-only system, only the given mounts; a plugin's limits or rlimits.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxRuntime, SandboxSpec } from '../types.js';
-import {
-  createSandboxCgroup,
-  describeSupport,
-  detectCgroups,
-  limitChecker,
-  removeStaleCgroups,
-  watchLimits,
-  type CgroupSupport,
-} from './cgroups.js';
-import { spawnSandbox } from './spawn.js';
-
-export const SANDBOX_UID = 1000;
+import { spawnSandbox, type SpawnedSandbox } from './spawn.js';
 
 /** Read-only system paths for the agent's tools (the last three for its Chromium). Secrets never live here. */
 const SYSTEM_RO = `/usr /bin /sbin /lib /lib64 /lib32 /etc/alternatives /etc/ssl /etc/ca-certificates /etc/localtime
   /etc/nsswitch.conf /etc/ld.so.cache /etc/mime.types /etc/fonts /etc/chromium.d /etc/chromium`.split(/\s+/);
-const UID = String(SANDBOX_UID);
+const UID = '1000';
 const PROBE = `--unshare-all --uid ${UID} --ro-bind / / --proc /proc --dev /dev true`.split(' ');
 
 function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
@@ -54,17 +43,22 @@ export function argsFile(args: string[]): Buffer {
   return Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
 }
 
-/** The shell joins each cgroup before it execs, so every process the sandbox forks starts inside. */
-function cgroupWrapper(procsFiles: string[], command: string, args: string[]): [string, string[]] {
-  const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; exec "$@"';
-  return ['/bin/sh', ['-c', script, 'nanoclaw-limits', String(procsFiles.length), ...procsFiles, command, ...args]];
+/** Kernel limits around each sandbox (the limits plugin's cgroups); without them (or when `start` gives null), rlimits. */
+export interface BwrapLimits {
+  describe(): string;
+  /** Removes what a crashed run's sandboxes left (names starting with `prefix`). */
+  removeStale(prefix: string): void;
+  /** A command to run bwrap in, inside the limits, and a watch once it runs. */
+  start(name: string, limits: SandboxSpec['limits']): { prefix: string[]; watch(proc: SpawnedSandbox): void } | null;
 }
 
-export function createBwrapRuntime(opts: { dataDir: string; installId?: string }): SandboxRuntime {
+export function createBwrapRuntime(opts: {
+  dataDir: string;
+  installId?: string;
+  limits?: BwrapLimits;
+}): SandboxRuntime {
   const etcDir = path.join(opts.dataDir, 'sandbox-etc');
   const install = opts.installId ?? 'default';
-  let support: CgroupSupport | null = null;
-  const cgroups = () => (support ??= detectCgroups());
   return {
     name: 'bwrap',
     async check() {
@@ -79,11 +73,9 @@ export function createBwrapRuntime(opts: { dataDir: string; installId?: string }
         `bubblewrap cannot create a sandbox here (${probe.out.trim().slice(0, 200)}). Enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or use Docker.`,
       );
     },
-    describe: () => `bwrap; limits: ${describeSupport(cgroups())}`,
-    async removeOrphans() {
-      // bwrap sandboxes die with the host (--die-with-parent); only their cgroups can outlive a crash.
-      removeStaleCgroups(cgroups(), `${install}-`);
-    },
+    describe: () => `bwrap; limits: ${opts.limits?.describe() ?? 'per-process rlimits only'}`,
+    // bwrap sandboxes die with the host (--die-with-parent); only what holds their limits can outlive a crash.
+    removeOrphans: async () => opts.limits?.removeStale(`${install}-`),
     start(spec) {
       fs.mkdirSync(etcDir, { recursive: true });
       fs.writeFileSync(
@@ -91,24 +83,21 @@ export function createBwrapRuntime(opts: { dataDir: string; installId?: string }
         `root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:${UID}:${UID}:node:/home/node:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
       );
       fs.writeFileSync(path.join(etcDir, 'group'), `root:x:0:\nnode:x:${UID}:\nnogroup:x:65534:\n`);
-      const cg = createSandboxCgroup(cgroups(), `${install}-${spec.id}`, spec.limits);
+      const limits = opts.limits?.start(`${install}-${spec.id}`, spec.limits);
       // The options name host paths, so they go through fd 3: the sandbox can read bwrap's argv in
       // /proc/1/cmdline. Only the command, all inside paths, stays there (bwrap wants it there).
-      let command = 'bwrap';
-      let args = ['--args', '3', '--', ...(cg ? [] : rlimitPrefix(spec.limits)), ...spec.command];
-      if (cg) [command, args] = cgroupWrapper(cg.procsFiles, command, args);
+      const [command, ...args] = [
+        ...(limits?.prefix ?? []),
+        'bwrap',
+        ...['--args', '3', '--', ...(limits ? [] : rlimitPrefix(spec.limits)), ...spec.command],
+      ];
       const proc = spawnSandbox(command, args, {
         env: { PATH: '/usr/bin:/bin' },
         outputCapBytes: spec.limits.outputCapBytes,
         fifo: path.join(opts.dataDir, `out-${spec.id}`),
         fd3: argsFile(bwrapOptions(spec, etcDir)),
       });
-      if (cg) {
-        const check = limitChecker(cg.counters, spec.limits);
-        proc.setLimitCheck(check);
-        const unwatch = watchLimits(check, (reason) => proc.stop(reason));
-        void proc.exited.then(() => (unwatch(), cg.destroy()));
-      }
+      limits?.watch(proc);
       return proc;
     },
   };

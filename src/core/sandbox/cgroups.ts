@@ -1,219 +1,41 @@
-// cgroup v2/v1 limits for runtimes without their own (bwrap), and a watcher that stops a sandbox at a limit.
+// Which limit stopped a sandbox: the kernel's counters in its cgroup (the limits plugin's groups, a container's).
 import fs from 'node:fs';
 import path from 'node:path';
 
-export interface Limits {
-  memoryMb: number;
-  cpus: number;
-  pids: number;
-}
+export type LimitCounters = () => { oomKills: number; pidsRefused: number };
+export const CGROUP_ROOT = '/sys/fs/cgroup';
 
-export type CgroupSupport =
-  | { kind: 'v2'; base: string }
-  | { kind: 'v1'; memory: string; pids: string; cpu: string | null }
-  | { kind: 'none'; reason: string };
-
-export interface SandboxCgroup {
-  /** For the sandbox's first process, before it forks. */
-  procsFiles: string[];
-  counters(): { oomKills: number; pidsRefused: number };
-  destroy(): Promise<void>;
-}
-
-const ROOT = '/sys/fs/cgroup';
-export const CGROUP_PREFIX = 'nanoclaw-';
-
-const attempt = <T>(fn: () => T, failed: T): T => {
+export function readCgroupFile(file: string): string {
   try {
-    return fn();
+    return fs.readFileSync(file, 'utf8');
   } catch {
-    return failed;
+    return '';
   }
-};
-const read = (file: string) => attempt(() => fs.readFileSync(file, 'utf8'), '');
-const write = (file: string, value: string) => attempt(() => (fs.writeFileSync(file, value), true), false);
+}
 const count = (file: string | null, key: string) =>
-  file ? Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(read(file))?.[1] ?? 0) : 0;
-// OOM kills from memory.events (v2) or memory.oom_control (v1); refused forks from pids.events.
-const counters = (oomFile: string | null, pidsDir: string | null) => () => ({
-  oomKills: count(oomFile, 'oom_kill'),
-  pidsRefused: count(pidsDir && path.join(pidsDir, 'pids.events'), 'max'),
-});
-const v2Counters = (dir: string) => counters(path.join(dir, 'memory.events'), dir);
+  file ? Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(readCgroupFile(file))?.[1] ?? 0) : 0;
 
-export function cgroupPaths(pid: number | 'self' = 'self'): Map<string, string> {
+/** OOM kills from memory.events (v2) or memory.oom_control (v1); refused forks from pids.events. */
+export const cgroupCounters =
+  (oomFile: string | null, pidsDir: string | null): LimitCounters =>
+  () => ({
+    oomKills: count(oomFile, 'oom_kill'),
+    pidsRefused: count(pidsDir && path.join(pidsDir, 'pids.events'), 'max'),
+  });
+
+/** The folder of each controller's group ('' for v2's). */
+export function cgroupDirs(pid: number | 'self' = 'self'): Map<string, string> {
   const out = new Map<string, string>();
-  for (const line of read(`/proc/${pid}/cgroup`).split('\n')) {
-    const m = /^\d+:([^:]*):(.*)$/.exec(line);
-    if (m) for (const c of m[1].split(',')) out.set(c, m[2]);
-  }
+  for (const [, list, p] of readCgroupFile(`/proc/${pid}/cgroup`).matchAll(/^\d+:([^:]*):(.*)$/gm))
+    for (const c of list.split(',')) out.set(c, path.join(CGROUP_ROOT, c, p));
   return out;
 }
 
-/** A v1 controller's group in `paths`, under ROOT. */
-function v1Dir(paths: Map<string, string>, controller: string) {
-  const p = paths.get(controller);
-  return p === undefined ? null : path.join(ROOT, controller, p);
-}
-
-function writable(dir: string) {
-  const probe = path.join(dir, `${CGROUP_PREFIX}probe-${process.pid}`);
-  return attempt(() => (fs.mkdirSync(probe), fs.rmdirSync(probe), true), false);
-}
-
-export function detectCgroups(): CgroupSupport {
-  const own = cgroupPaths();
-  const v2 = own.get('');
-  if (v2 !== undefined && fs.existsSync(path.join(ROOT, 'cgroup.controllers'))) {
-    // Our own group (a delegated service), else one at the top (root only). A base with processes of its
-    // own cannot hand controllers down (EBUSY).
-    for (const base of [path.join(ROOT, v2), path.join(ROOT, 'nanoclaw')]) {
-      const ok = attempt(() => {
-        fs.mkdirSync(base, { recursive: true });
-        const has = read(path.join(base, 'cgroup.controllers')).split(/\s+/);
-        if (!has.includes('memory') || !has.includes('pids') || !writable(base)) return false;
-        fs.writeFileSync(
-          path.join(base, 'cgroup.subtree_control'),
-          '+memory +pids' + (has.includes('cpu') ? ' +cpu' : ''),
-        );
-        return true;
-      }, false);
-      if (ok) return { kind: 'v2', base };
-    }
-  }
-  const [memory, pids, cpu] = ['memory', 'pids', 'cpu'].map((c) => v1Dir(own, c));
-  if (memory && pids && writable(memory) && writable(pids))
-    return { kind: 'v1', memory, pids, cpu: cpu && writable(cpu) ? cpu : null };
-  return {
-    kind: 'none',
-    reason:
-      'no writable cgroup here (run NanoClaw as a systemd service with Delegate=yes, or as root, for memory and process limits enforced by the kernel)',
-  };
-}
-
-export function describeSupport(s: CgroupSupport): string {
-  if (s.kind === 'v2') return `cgroup v2 under ${s.base}`;
-  if (s.kind === 'v1') return `cgroup v1 (memory, pids${s.cpu ? ', cpu' : ''})`;
-  return `per-process rlimits only: ${s.reason}`;
-}
-
-function setAll(dir: string, files: Record<string, string>) {
-  for (const [file, value] of Object.entries(files)) write(path.join(dir, file), value);
-}
-
-function killAll(dir: string) {
-  if (write(path.join(dir, 'cgroup.kill'), '1')) return;
-  for (const pid of read(path.join(dir, 'cgroup.procs')).split('\n').filter(Boolean))
-    attempt(() => process.kill(Number(pid), 'SIGKILL'), false);
-}
-
-async function removeWhenEmpty(dir: string) {
-  // The kernel empties a group a moment after its last process is killed.
-  for (let i = 0; i < 100; i++) {
-    try {
-      return fs.rmdirSync(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      killAll(dir);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
-
-export function createSandboxCgroup(support: CgroupSupport, name: string, limits: Limits): SandboxCgroup | null {
-  if (support.kind === 'none') return null;
-  const bytes = String(Math.max(16, limits.memoryMb) * 1024 * 1024);
-  const pidsMax = String(limits.pids);
-  const own = (base: string) => path.join(base, CGROUP_PREFIX + name);
-  if (support.kind === 'v2') {
-    const dir = own(support.base);
-    fs.mkdirSync(dir);
-    setAll(dir, {
-      'memory.max': bytes,
-      'memory.swap.max': '0',
-      // One process over the limit takes the whole sandbox down with it.
-      'memory.oom.group': '1',
-      'pids.max': pidsMax,
-      'cpu.max': `${Math.round(limits.cpus * 100_000)} 100000`,
-    });
-    return {
-      procsFiles: [path.join(dir, 'cgroup.procs')],
-      counters: v2Counters(dir),
-      destroy: async () => {
-        killAll(dir);
-        await removeWhenEmpty(dir);
-      },
-    };
-  }
-  const memory = own(support.memory);
-  const pids = own(support.pids);
-  const cpu = support.cpu ? own(support.cpu) : null;
-  const dirs = [memory, pids, cpu].filter((d) => d !== null);
-  for (const d of dirs) fs.mkdirSync(d);
-  // Without memsw, a hog would swap instead of stopping (where swap exists).
-  setAll(memory, { 'memory.limit_in_bytes': bytes, 'memory.memsw.limit_in_bytes': bytes });
-  setAll(pids, { 'pids.max': pidsMax });
-  if (cpu) {
-    const quota = limits.cpus * Number(read(path.join(cpu, 'cpu.cfs_period_us'))) || 100_000;
-    setAll(cpu, { 'cpu.cfs_quota_us': String(Math.round(quota)) });
-  }
-  return {
-    procsFiles: dirs.map((d) => path.join(d, 'cgroup.procs')),
-    counters: counters(path.join(memory, 'memory.oom_control'), pids),
-    destroy: async () => {
-      killAll(pids);
-      for (const d of [pids, memory, cpu]) if (d) await removeWhenEmpty(d);
-    },
-  };
-}
-
-export function cgroupCountersOf(pid: number): SandboxCgroup['counters'] | null {
-  const paths = cgroupPaths(pid);
-  const v2 = paths.get('');
-  if (v2 !== undefined && v2 !== '/' && fs.existsSync(path.join(ROOT, v2, 'memory.events')))
-    return v2Counters(path.join(ROOT, v2));
-  const mem = v1Dir(paths, 'memory');
-  const pids = v1Dir(paths, 'pids');
-  return mem || pids ? counters(mem && path.join(mem, 'memory.oom_control'), pids) : null;
-}
-
-export function limitReason(kind: 'memory' | 'pids', limits: Limits): string {
-  return kind === 'memory'
-    ? `it used more than ${limits.memoryMb} MB of memory`
-    : `it started too many processes (more than ${limits.pids})`;
-}
-
-export function limitChecker(counters: SandboxCgroup['counters'], limits: Limits): () => string | null {
-  const start = counters();
-  return () => {
-    const now = counters();
-    if (now.oomKills > start.oomKills) return limitReason('memory', limits);
-    if (now.pidsRefused > start.pidsRefused) return limitReason('pids', limits);
-    return null;
-  };
-}
-
-// Polled: cgroup v1 has no portable push notification. The agent also checks when the runner reports a failure.
-export function watchLimits(
-  check: () => string | null,
-  onExceeded: (reason: string) => void,
-  intervalMs = 500,
-): () => void {
-  const timer = setInterval(() => {
-    const reason = check();
-    if (!reason) return;
-    clearInterval(timer);
-    onExceeded(reason);
-  }, intervalMs).unref();
-  return () => clearInterval(timer);
-}
-
-export function removeStaleCgroups(support: CgroupSupport, prefix: string): void {
-  const bases =
-    support.kind === 'v2' ? [support.base] : support.kind === 'v1' ? [support.memory, support.pids, support.cpu] : [];
-  for (const base of bases.filter((b) => b !== null))
-    for (const e of attempt(() => fs.readdirSync(base), []))
-      if (e.startsWith(CGROUP_PREFIX + prefix))
-        // Still busy: the next start tries again.
-        attempt(() => (killAll(path.join(base, e)), fs.rmdirSync(path.join(base, e))), null);
+export function cgroupCountersOf(pid: number): LimitCounters | null {
+  const dirs = cgroupDirs(pid);
+  const v2 = dirs.get('');
+  if (v2 && path.relative(CGROUP_ROOT, v2) && fs.existsSync(path.join(v2, 'memory.events')))
+    return cgroupCounters(path.join(v2, 'memory.events'), v2);
+  const [mem, pids] = [dirs.get('memory') ?? null, dirs.get('pids') ?? null];
+  return mem || pids ? cgroupCounters(mem && path.join(mem, 'memory.oom_control'), pids) : null;
 }

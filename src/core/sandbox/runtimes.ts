@@ -4,7 +4,7 @@ import path from 'node:path';
 import { RUNTIME_NAMES, type Config, type RuntimeChoice, type RuntimeName } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import type { SandboxRuntime } from '../types.js';
-import { createBwrapRuntime } from './bwrap.js';
+import { createBwrapRuntime, type BwrapLimits } from './bwrap.js';
 import { defaultImageTag, installId } from './install-id.js';
 
 export interface RuntimeContext {
@@ -13,7 +13,7 @@ export interface RuntimeContext {
   home?: string;
   /** The agent image (NANOCLAW_IMAGE); defaults to this install's tag. */
   image?: string | null;
-  /** Runtimes the plugins bring, besides bubblewrap. */
+  /** Runtimes the plugins bring; one named bwrap takes the built-in's place (bwrap with the limits plugin's cgroups). */
   more?: Readonly<Record<string, RuntimeFactory>>;
 }
 
@@ -25,8 +25,11 @@ export function resolved(ctx: RuntimeContext) {
   return { home, install: installId(home), image: ctx.image || defaultImageTag(home) };
 }
 
-const bwrap: RuntimeFactory = (ctx) => createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install });
-const factory = (name: RuntimeName, ctx: RuntimeContext) => (name === 'bwrap' ? bwrap : ctx.more?.[name]);
+/** Bubblewrap, with the kernel limits a plugin gives it. */
+export const bwrapRuntime = (ctx: RuntimeContext, limits?: BwrapLimits) =>
+  createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install, limits });
+const factory = (name: RuntimeName, ctx: RuntimeContext) =>
+  ctx.more?.[name] ?? (name === 'bwrap' ? bwrapRuntime : undefined);
 
 export { RUNTIME_NAMES, type RuntimeName };
 

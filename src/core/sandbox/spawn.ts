@@ -3,14 +3,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
-import type { SandboxProcess } from '../types.js';
+import type { SandboxProcess, SandboxSpec } from '../types.js';
+import type { LimitCounters } from './cgroups.js';
 
 const KEEP_TAIL = 64 * 1024;
 
 export interface SpawnedSandbox extends SandboxProcess {
-  /** The first reason given is the one reported. */
-  stop(reason: string): void;
-  setLimitCheck(check: () => string | null): void;
+  /** Stops it, saying which limit, once its cgroup's counters show one was hit. */
+  watchLimits(counters: LimitCounters, limits: SandboxSpec['limits']): void;
 }
 
 export function formatMb(bytes: number): string {
@@ -55,6 +55,7 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
   let total = 0;
   let reason: string | undefined;
   let limitCheck: (() => string | null) | null = null;
+  // The first reason given is the one reported.
   const stop = (why: string) => {
     reason ??= why;
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -88,8 +89,22 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
     exited,
     output: () => tail,
     kill: () => stop('it was stopped'),
-    stop,
-    setLimitCheck: (check) => void (limitCheck = check),
+    watchLimits: (counters, { memoryMb, pids }) => {
+      const start = counters();
+      const check = (limitCheck = () => {
+        const now = counters();
+        if (now.oomKills > start.oomKills) return `it used more than ${memoryMb} MB of memory`;
+        return now.pidsRefused > start.pidsRefused ? `it started too many processes (more than ${pids})` : null;
+      });
+      // Polled: cgroup v1 has no portable push notification. The agent also checks when the runner reports a failure.
+      const timer = setInterval(() => {
+        const hit = check();
+        if (!hit) return;
+        clearInterval(timer);
+        stop(hit);
+      }, 500).unref();
+      void exited.then(() => clearInterval(timer));
+    },
     checkLimits: () => {
       const hit = reason ?? limitCheck?.() ?? null;
       if (hit) stop(hit);

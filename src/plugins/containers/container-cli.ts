@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Mount, SandboxProcess, SandboxRuntime, SandboxSpec } from '../../core/types.js';
-import { cgroupCountersOf, limitChecker, watchLimits } from '../../core/sandbox/cgroups.js';
+import { cgroupCountersOf } from '../../core/sandbox/cgroups.js';
 import { INSIDE } from '../../core/sandbox/mounts.js';
 import { spawnSandbox } from '../../core/sandbox/spawn.js';
 
@@ -221,11 +221,7 @@ export function createContainerRuntime(
       // The runtime enforces the limits; reading its cgroup tells us which one was hit.
       void containerPid(opts.cli, cname, () => done).then((pid) => {
         const counters = pid ? cgroupCountersOf(pid) : null;
-        if (!counters || done) return;
-        const check = limitChecker(counters, spec.limits);
-        proc.setLimitCheck(check);
-        const unwatch = watchLimits(check, (reason) => proc.stop(reason));
-        void proc.exited.then(unwatch);
+        if (counters && !done) proc.watchLimits(counters, spec.limits);
       });
       return proc;
     },
