@@ -1,7 +1,5 @@
-// One live agent: a group's sandbox, its gateway endpoint, and the turns that
-// flow through them. A job says what the turns are and what to do with each
-// result (messages: commit reply + cursor; tasks: record the run); this file
-// only runs the sandbox, feeds turns one at a time, and enforces the timeouts.
+// One live agent: a group's sandbox, its gateway endpoint, and the turns that flow through them. The job says what
+// the turns are and what to do with each result; this file runs the sandbox, feeds it turns, enforces the timeouts.
 import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,18 +13,9 @@ import { groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
 import { modeFor } from '../ask.js';
 import type { SandboxParts, SandboxStart } from '../sandbox/parts.js';
-import type { Mount, RegisteredGroup, SandboxRuntime } from '../types.js';
-import {
-  GATEWAY_SOCKET_INSIDE,
-  type NextAnswer,
-  type ToolAnswer,
-  type ToolSpec,
-  type Turn,
-} from '../../../runner/protocol.js';
+import type { Mount, RegisteredGroup, SandboxProcess, SandboxRuntime } from '../types.js';
+import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type ToolAnswer, type ToolSpec } from '../../../runner/protocol.js';
 import { turnContext, type AgentJob, type HostTurn } from '../conversation/turn.js';
-
-/** What the runner gets: the host's note of who asked stays on the host. */
-const forRunner = ({ requesters: _, ...t }: HostTurn): Turn => t;
 
 export interface AgentDeps {
   config: Config;
@@ -62,87 +51,69 @@ export interface LiveAgent {
   currentTool: string | null;
   /** Sub-agents at work in this sandbox, by the SDK's agent id. */
   subagents: Map<string, { type: string; startedAt: number }>;
-  /** In a turn (working), rather than idle waiting for a follow-up. */
+  /** In a turn, rather than idle waiting for a follow-up. */
   readonly inTurn: boolean;
   /** New messages arrived: take them as a follow-up. False if the agent is closing. */
   wake(): boolean;
-  /** Ask it to finish after the current turn. */
+  /** Finish after the current turn. */
   close(): void;
   /** Stop now. */
   kill(reason: string): void;
   done: Promise<void>;
 }
 
-const final = (message: string, userMessage: string) => new AgentFailure(message, userMessage, false, false);
+export const final = (message: string, userMessage: string) => new AgentFailure(message, userMessage, false, false);
 const stopped = (why: string, how = 'stopped') =>
   final(`sandbox ${how}: ${why}`, `its sandbox was stopped because ${why}`);
+/** A refused credential is final; an unavailable upstream is worth another try. */
+const modelFailure = (p: ModelProblem) =>
+  new AgentFailure(`model API: ${p.message}`, describeProblem(p), false, p.kind !== 'auth');
 const hash = (s: string, n: number) => crypto.createHash('sha256').update(s).digest('hex').slice(0, n);
+/** What the runner gets: the host's note of who asked stays on the host. */
+const forRunner = ({ requesters: _, ...t }: HostTurn) => t;
 
 function socketPathFor(paths: HomePaths, id: string): string {
   const preferred = path.join(paths.sockets, `${id}.sock`);
   if (preferred.length < 100) return preferred;
-  // Unix socket paths are limited to ~107 bytes; long homes use a short private dir.
+  // Unix socket paths are limited to ~107 bytes; long homes use a short private dir. Its name is predictable: another
+  // local user may have made it first, and whoever can reach the socket can use the credential and the group's tools.
   const dir = path.join(os.tmpdir(), `nanoclaw-${hash(paths.home, 12)}`);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Its name is predictable, so another local user may have made it first; whoever
-  // can reach the socket can use the credential and this group's tools.
   const st = fs.lstatSync(dir);
+  const again = '(remove it and try again)';
   if (st.isSymbolicLink() || !st.isDirectory())
-    throw final(`socket dir ${dir} is not a directory`, `${dir} is not a private folder (remove it and try again)`);
+    throw final(`socket dir ${dir} is not a directory`, `${dir} is not a private folder ${again}`);
   if (process.getuid && st.uid !== process.getuid())
-    throw final(
-      `socket dir ${dir} is owned by uid ${st.uid}`,
-      `${dir} belongs to another user (remove it and try again)`,
-    );
+    throw final(`socket dir ${dir} is owned by uid ${st.uid}`, `${dir} belongs to another user ${again}`);
   if (st.mode & 0o077) fs.chmodSync(dir, 0o700);
   // A short name: a 64-character folder would not fit even here.
   return path.join(dir, `${hash(id, 16)}.sock`);
 }
 
-/** A refused credential is final; an unavailable upstream is worth another try. */
-const modelFailure = (p: ModelProblem) =>
-  new AgentFailure(`model API: ${p.message}`, describeProblem(p), false, p.kind !== 'auth');
-
-const plural = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
-
 export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJob): LiveAgent | null {
   const first = job.firstTurn();
   if (!first) return null;
-  const { config, logger, paths, runtime, gateway, tool, setTyping, onPromptDelivered } = deps;
+  const { config, logger, paths, runtime, tool, onPromptDelivered } = deps;
   const { folder, jid, sandbox: s } = group;
-  const limits = {
-    memoryMb: s.memoryMb ?? 2048,
-    cpus: s.cpus ?? 1,
-    pids: s.pids ?? 512,
-    outputCapBytes: s.outputCapBytes ?? 16 * 1024 * 1024,
-  };
   const turnTimeout = s.timeoutMs ?? config.agentTimeoutMs;
-  const idleTimeout = s.idleTimeoutMs ?? config.idleTimeoutMs;
   const id = `${folder}-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
   const identity: Identity = { groupFolder: folder, chatJid: jid, isMain: group.isMain, taskId: job.taskId };
   const current = () => deps.currentGroup?.(jid) ?? group;
-
   let sessionId = job.sessionId;
   let closing = false;
   let inTurn = true;
-  // What `nanoclaw logs` shows per finished turn.
-  let turn = { n: 0, at: Date.now(), tokens: 0 };
+  let turn = { n: 0, at: 0, tokens: 0 }; // what `nanoclaw logs` shows per finished turn
   let failure: AgentFailure | undefined;
   // The gateway's word on the last model call: the CLI's own error text is shorter and vaguer.
   let modelProblem: ModelProblem | null = null;
+  // The runner's request for its next turn, while it waits for one.
   let waiter: ((a: NextAnswer) => void) | null = null;
-  let idleTimer: NodeJS.Timeout | undefined;
   let turnTimer: NodeJS.Timeout | undefined;
-  let box: ReturnType<SandboxRuntime['start']> | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
+  let box: SandboxProcess | undefined;
+  // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory changed needs a new sandbox.
+  let memoryAtStart: string | undefined;
   const added: SandboxParts[] = [];
-  // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory
-  // changed needs a new sandbox (resuming the same session) to see it.
-  let memoryAtStart: string | null = null;
-  const memoryChanged = (): boolean => {
-    if (memoryAtStart === null || memoryStamp(paths, group) === memoryAtStart) return false;
-    logger.info({ group: folder }, 'memory changed since the agent started; the next turn starts a fresh sandbox');
-    return true;
-  };
 
   /** Starts turn `t`, or ends the current one. */
   const setTurn = (t?: HostTurn) => {
@@ -152,18 +123,12 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     clearTimeout(turnTimer);
     if (t) {
       turn = { n: turn.n + 1, at: Date.now(), tokens: 0 };
+      const took =
+        turnTimeout >= 60_000 ? `${Math.round(turnTimeout / 60_000)} min` : `${Math.round(turnTimeout / 1000)} s`;
       if (turnTimeout > 0)
-        turnTimer = setTimeout(
-          () => live.kill(`it was still working after ${plural(turnTimeout)} (AGENT_TIMEOUT)`),
-          turnTimeout,
-        );
+        turnTimer = setTimeout(() => live.kill(`it was still working after ${took} (AGENT_TIMEOUT)`), turnTimeout);
     }
-    if (!job.isScheduledTask) setTyping(jid, !!t);
-  };
-  const warm = (t: HostTurn): NextAnswer => {
-    setTurn(t);
-    onPromptDelivered?.(folder, 'warm');
-    return { turn: forRunner(t) };
+    if (!job.isScheduledTask) deps.setTyping(jid, !!t);
   };
   const answer = (a: NextAnswer) => {
     const w = waiter;
@@ -175,16 +140,17 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     closing = true;
     answer({ close: true });
   };
-  const fail = (f: AgentFailure) => {
-    // A runner that fails because its sandbox hit a limit (a fork bomb starves the
-    // CLI of threads, say): tell the chat which limit, not the symptom.
-    if (!failure) {
-      const limit = box?.checkLimits?.();
-      failure = limit ? stopped(limit) : f;
-    }
+  /** The first failure is the one reported; with `model`, the model API's own word on it if there is one. */
+  const fail = (f: AgentFailure, model = false) => {
+    // A runner that fails because its sandbox hit a limit (a fork bomb starves the CLI of threads): name the limit.
+    const limit = failure ? null : box?.checkLimits?.();
+    failure ??= limit ? stopped(limit) : model && modelProblem ? modelFailure(modelProblem) : f;
     close();
   };
-  const failModel = (otherwise: () => AgentFailure) => fail(modelProblem ? modelFailure(modelProblem) : otherwise());
+  const stop = (f: AgentFailure) => {
+    fail(f);
+    box?.kill();
+  };
 
   const handlers: EndpointHandlers = {
     start: () => {
@@ -201,33 +167,24 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     },
     next: (signal) =>
       new Promise((resolve) => {
-        if (closing || !job.acceptsFollowUps || (closing = memoryChanged())) return resolve({ close: true });
-        const t = job.nextTurn();
-        if (t) return resolve(warm(t));
         waiter = resolve;
         signal.addEventListener('abort', () => {
           if (waiter === resolve) waiter = null;
         });
+        if (!live.wake()) return answer({ close: true });
         clearTimeout(idleTimer);
-        idleTimer = setTimeout(close, idleTimeout);
+        if (waiter === resolve) idleTimer = setTimeout(close, s.idleTimeoutMs ?? config.idleTimeoutMs);
       }),
     event: (e) => {
       if (e.type === 'session') sessionId = e.sessionId;
       else if (e.type === 'activity') live.currentTool = e.tool;
       else if (e.type === 'subagent') {
-        if (e.state === 'start')
-          live.subagents.set(e.agentId, { type: e.agentType.slice(0, 100), startedAt: Date.now() });
-        else live.subagents.delete(e.agentId);
-      } else if (e.type === 'error')
-        failModel(
-          () =>
-            new AgentFailure(
-              `runner error: ${e.message}`,
-              `the agent failed (${clip(e.message, 400)})`,
-              !!e.sessionNotFound,
-            ),
-        );
-      else if (e.type === 'result') {
+        if (e.state !== 'start') live.subagents.delete(e.agentId);
+        else live.subagents.set(e.agentId, { type: e.agentType.slice(0, 100), startedAt: Date.now() });
+      } else if (e.type === 'error') {
+        const why = `the agent failed (${clip(e.message, 400)})`;
+        fail(new AgentFailure(`runner error: ${e.message}`, why, !!e.sessionNotFound), true);
+      } else if (e.type === 'result') {
         live.currentTool = null;
         setTurn();
         if (e.sessionId) sessionId = e.sessionId;
@@ -235,19 +192,11 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         const limit = box?.checkLimits?.();
         const trigger = turn.n > 1 ? 'follow-up' : job.taskId ? `task ${job.taskId}` : 'message';
         const outcome = limit ? `stopped: ${limit}` : e.isError ? 'model error' : 'answered';
-        logger.info(
-          { group: folder, chat: jid, trigger, ms: Date.now() - turn.at, tokens: turn.tokens, outcome },
-          'turn finished',
-        );
+        const ms = Date.now() - turn.at;
+        logger.info({ group: folder, chat: jid, trigger, ms, tokens: turn.tokens, outcome }, 'turn finished');
         if (limit) return fail(stopped(limit));
-        if (e.isError)
-          return failModel(
-            () =>
-              new AgentFailure(
-                `model turn failed: ${e.text}`,
-                `the model API failed (${clip(e.text, 400) || 'no detail'})`,
-              ),
-          );
+        const why = `the model API failed (${clip(e.text, 400) || 'no detail'})`;
+        if (e.isError) return fail(new AgentFailure(`model turn failed: ${e.text}`, why), true);
         try {
           job.onResult(e.text, sessionId);
         } catch (err) {
@@ -260,71 +209,47 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     tool: (name, args) => tool(identity, name, args),
     settle: async () => (await Promise.all(added.map((a) => a.settle?.() ?? null))).filter(Boolean).join('\n') || null,
     sessionId: () => sessionId,
-    usage: (u) => {
-      const n = u.inputTokens + u.outputTokens;
-      turn.tokens += n;
-      job.onUsage?.(n);
+    usage: ({ inputTokens, outputTokens }) => {
+      turn.tokens += inputTokens + outputTokens;
+      job.onUsage?.(inputTokens + outputTokens);
     },
     modelCall: (o) => {
       modelProblem = o.ok ? null : o.problem;
       // A refused credential is refused again on every retry the CLI would make: stop now.
-      if (modelProblem?.kind === 'auth') {
-        fail(modelFailure(modelProblem));
-        box?.kill();
-      }
+      if (modelProblem?.kind === 'auth') stop(modelFailure(modelProblem));
     },
   };
 
-  const live: LiveAgent = {
-    group,
-    startedAt: Date.now(),
-    currentTool: null,
-    subagents: new Map(),
-    get inTurn() {
-      return inTurn;
-    },
-    wake: () => {
-      // A job without follow-ups (a scheduled task) leaves new messages to the queue.
-      if (closing || !job.acceptsFollowUps) return false;
-      // The queue runs the messages again in a fresh sandbox once this one has closed.
-      if (memoryChanged()) {
-        close();
-        return false;
-      }
-      // Mid-turn: the runner asks for the next turn when this one ends.
-      const t = waiter && job.nextTurn();
-      if (t) answer(warm(t));
-      return true;
-    },
-    close,
-    kill: (reason) => {
-      fail(stopped(reason));
-      box?.kill();
-    },
-    done: Promise.resolve(),
-  };
-
-  live.done = (async () => {
+  const run = async () => {
     const socketPath = socketPathFor(paths, id);
     // A VM cannot share the socket: it gets a TCP endpoint on the host with its own secret.
     const t = runtime.gatewayTransport;
-    const tcp = t?.kind === 'tcp' ? t : null;
+    const tcp = t?.kind === 'tcp' && t;
     const endpoint = await (tcp
-      ? gateway.openTcpEndpoint(tcp.listenHost, identity, handlers)
-      : gateway.openEndpoint(socketPath, identity, handlers));
-    const inside = tcp ? `tcp://${tcp.tcpHost}:${endpoint.address!.split(':').pop()}` : GATEWAY_SOCKET_INSIDE;
+      ? deps.gateway.openTcpEndpoint(tcp.listenHost, identity, handlers)
+      : deps.gateway.openEndpoint(socketPath, identity, handlers));
     try {
+      const env: Record<string, string> = {
+        ...config.sandboxEnv,
+        HOME: INSIDE.home,
+        PATH: '/app/bin:/usr/local/bin:/usr/bin:/bin',
+        LANG: 'C.UTF-8',
+        TZ: config.timezone,
+        NANOCLAW_GATEWAY_SOCKET: tcp
+          ? `tcp://${tcp.tcpHost}:${endpoint.address!.split(':').pop()}`
+          : GATEWAY_SOCKET_INSIDE,
+        ...(endpoint.secret ? { NANOCLAW_GATEWAY_SECRET: endpoint.secret } : {}),
+        ...proxyEnv(),
+      };
       const mounts = [
         ...groupMounts(paths, group),
         { hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true },
       ];
       let hostMounts: Mount[] = [];
       let staged = false;
-      const env: Record<string, string> = {};
       try {
         for (const add of deps.sandbox ?? []) {
-          const got = add({ id, group, current, runtime, hostMounts });
-          if (!got) continue;
+          const got = add({ id, group, current, runtime, hostMounts }) ?? {};
           added.push(got);
           if (got.hostMounts) [hostMounts, staged] = [got.hostMounts, !!got.staged];
           mounts.push(...(got.mounts ?? []));
@@ -337,9 +262,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       // mount_write: deny keeps host folders read-only; ask leaves only staged copies writable (the owner approves
       // the change set made in them). Words in a command decide neither.
       const writes = modeFor(current(), 'mount_write');
-      if (writes === 'deny' || (writes === 'ask' && !staged))
-        hostMounts = hostMounts.map((m) => ({ ...m, readonly: true }));
-      mounts.push(...hostMounts);
+      const readonly = writes === 'deny' || (writes === 'ask' && !staged);
+      mounts.push(...hostMounts.map((m) => (readonly ? { ...m, readonly } : m)));
       memoryAtStart = memoryStamp(paths, group);
       setTurn(first);
       const sb = (box = runtime.start({
@@ -348,20 +272,15 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         mounts,
         gatewaySocket: tcp ? '' : socketPath,
         gatewaySocketInside: GATEWAY_SOCKET_INSIDE,
-        env: {
-          ...config.sandboxEnv,
-          HOME: INSIDE.home,
-          PATH: '/app/bin:/usr/local/bin:/usr/bin:/bin',
-          LANG: 'C.UTF-8',
-          TZ: config.timezone,
-          NANOCLAW_GATEWAY_SOCKET: inside,
-          ...(endpoint.secret ? { NANOCLAW_GATEWAY_SECRET: endpoint.secret } : {}),
-          ...proxyEnv(),
-          ...env,
-        },
+        env,
         command: ['/app/bin/node', INSIDE.runner],
         workdir: INSIDE.group,
-        limits,
+        limits: {
+          memoryMb: s.memoryMb ?? 2048,
+          cpus: s.cpus ?? 1,
+          pids: s.pids ?? 512,
+          outputCapBytes: s.outputCapBytes ?? 16 * 1024 * 1024,
+        },
       }));
       const exit = await sb.exited;
       const wasInTurn = inTurn;
@@ -382,6 +301,38 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       await endpoint.close();
       for (const a of added) a.end?.();
     }
-  })();
+  };
+
+  const live: LiveAgent = {
+    group,
+    startedAt: Date.now(),
+    currentTool: null,
+    subagents: new Map(),
+    get inTurn() {
+      return inTurn;
+    },
+    wake: () => {
+      // A job without follow-ups (a scheduled task) leaves new messages to the queue.
+      if (closing || !job.acceptsFollowUps) return false;
+      // The queue runs the messages again in a fresh sandbox (resuming the same session) once this one has closed.
+      if (memoryAtStart !== undefined && memoryStamp(paths, group) !== memoryAtStart) {
+        logger.info({ group: folder }, 'memory changed since the agent started; the next turn starts a fresh sandbox');
+        close();
+        return false;
+      }
+      // Mid-turn, the runner asks for the next turn when this one ends.
+      const t = waiter && job.nextTurn();
+      if (t) {
+        setTurn(t);
+        onPromptDelivered?.(folder, 'warm');
+        answer({ turn: forRunner(t) });
+      }
+      return true;
+    },
+    close,
+    kill: (reason) => stop(stopped(reason)),
+    done: Promise.resolve(),
+  };
+  live.done = run();
   return live;
 }

@@ -1,6 +1,6 @@
 // Running agents for the group queue: tracked in `agents` (follow-ups, status, shutdown), and refused up front
 // when a run could only fail (no runtime, no credential, a full disk).
-import { AgentFailure, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
+import { AgentFailure, final, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
 import type { AgentJob, RunAgent } from '../conversation/turn.js';
 import { conversationJob, pendingFor, type ConversationDeps } from '../conversation/conversation.js';
 import type { Job } from '../queue/group-queue.js';
@@ -22,19 +22,18 @@ export interface AgentRunnerDeps {
 export type AgentRunner = (group: RegisteredGroup, job: AgentJob, onLive?: (live: LiveAgent) => void) => Promise<void>;
 
 export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
-  const { runtime, store, agents } = deps;
-  return async (group, agentJob, onLive) => {
-    const fail = (why: string, userMessage: string) => new AgentFailure(why, userMessage, false, false);
+  const { runtime, agents } = deps;
+  return async (group, job, onLive) => {
     if (!runtime)
-      throw fail(
+      throw final(
         'no sandbox runtime',
         deps.runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available',
       );
     if (!deps.hasCredential)
-      throw fail('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)');
+      throw final('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)');
     const refused = deps.refuse(group);
-    if (refused) throw fail(`refused: ${refused}`, refused);
-    const live = startAgent({ ...deps.agent, runtime }, group, agentJob);
+    if (refused) throw final(`refused: ${refused}`, refused);
+    const live = startAgent({ ...deps.agent, runtime }, group, job);
     if (!live) return;
     agents.set(group.jid, live);
     onLive?.(live);
@@ -42,7 +41,7 @@ export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
       await live.done;
     } catch (err) {
       // The session cannot be resumed; the retry starts a fresh one.
-      if (err instanceof AgentFailure && err.sessionNotFound) store.groups.clearSession(group.folder);
+      if (err instanceof AgentFailure && err.sessionNotFound) deps.store.groups.clearSession(group.folder);
       throw err;
     } finally {
       if (agents.get(group.jid) === live) agents.delete(group.jid);
@@ -50,6 +49,9 @@ export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
     }
   };
 }
+
+const unanswered = (store: Store, conversation: ConversationDeps, group: RegisteredGroup) =>
+  pendingFor(conversation, group, store.outbox.cursor(group.jid)).triggered;
 
 export interface JobRunnerDeps {
   store: Store;
@@ -68,7 +70,7 @@ export function createJobRunner(deps: JobRunnerDeps): (jid: string, job: Job) =>
     if (!group) return;
     await deps.runAgent(group, conversationJob(conversation, group, store.groups.session(group.folder) ?? null));
     // An agent that closed early (a due task, changed memory) may leave follow-ups it never took.
-    if (pendingFor(conversation, group, store.outbox.cursor(jid)).triggered) return 'again';
+    if (unanswered(store, conversation, group)) return 'again';
   };
 }
 
@@ -81,24 +83,19 @@ export function tellGaveUp(store: Store, jid: string, err: unknown, tries: numbe
 }
 
 /** Recovery at start: anything accepted but not answered before the last stop runs again. */
-export function enqueueUnanswered(
-  store: Store,
-  conversation: ConversationDeps,
-  enqueueMessages: (jid: string) => void,
-): void {
-  for (const group of store.groups.list()) {
-    if (pendingFor(conversation, group, store.outbox.cursor(group.jid)).triggered) enqueueMessages(group.jid);
-  }
+export function enqueueUnanswered(store: Store, conversation: ConversationDeps, enqueue: (jid: string) => void) {
+  for (const group of store.groups.list()) if (unanswered(store, conversation, group)) enqueue(group.jid);
 }
 
 /** Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again. */
 export function sessionReset(store: Store, agents: ReadonlyMap<string, LiveAgent>): (folder: string) => Promise<void> {
-  return (folder) => {
+  return async (folder) => {
     store.groups.clearSession(folder);
     const group = store.groups.byFolder(folder);
     const live = group && agents.get(group.jid);
-    if (!live) return Promise.resolve();
+    if (!live) return;
     live.close();
-    return live.done.catch(() => {}).then(() => store.groups.clearSession(folder));
+    await live.done.catch(() => {});
+    store.groups.clearSession(folder);
   };
 }

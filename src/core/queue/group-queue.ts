@@ -20,7 +20,7 @@ interface KeyState {
   messages: boolean;
   tasks: string[];
   failures: number;
-  retryTimer: NodeJS.Timeout | null;
+  retryTimer?: NodeJS.Timeout;
   yielding: boolean;
 }
 
@@ -28,36 +28,28 @@ export function createGroupQueue(deps: QueueDeps) {
   const { maxConcurrent: cap, logger } = deps;
   const states = new Map<string, KeyState>();
   const waiting: string[] = [];
+  const idleWaiters: (() => void)[] = [];
   let active = 0;
   let peak = 0;
   let stopped = false;
-  const idleWaiters: (() => void)[] = [];
 
-  const state = (key: string): KeyState => {
-    let s = states.get(key);
-    if (!s) {
-      s = { running: null, messages: false, tasks: [], failures: 0, retryTimer: null, yielding: false };
-      states.set(key, s);
-    }
-    return s;
-  };
-
+  const state = (key: string): KeyState =>
+    states.get(key) ??
+    states.set(key, { running: null, messages: false, tasks: [], failures: 0, yielding: false }).get(key)!;
+  const count = (f: (s: KeyState) => unknown) => [...states.values()].filter(f).length;
   const hasWork = (s: KeyState) => s.messages || s.tasks.length > 0;
-  const isIdle = () => active === 0 && ![...states.values()].some((x) => hasWork(x) || x.retryTimer);
+  const isIdle = () => active === 0 && !count((s) => hasWork(s) || s.retryTimer);
   const why = (err: unknown) => String((err as Error)?.message ?? err);
   const queueUp = (key: string) => waiting.includes(key) || waiting.push(key);
-  const count = (f: (s: KeyState) => unknown) => [...states.values()].filter(f).length;
 
   function schedule(key: string) {
-    if (stopped) return;
     const s = state(key);
-    if (s.running || s.retryTimer || !hasWork(s)) return;
+    if (stopped || s.running || s.retryTimer || !hasWork(s)) return;
     if (active >= cap) return void queueUp(key);
     // Scheduled tasks are due at a time; messages can wait one task's length.
-    const task = s.tasks.shift();
-    const job: Job | null = task ? { kind: 'task', taskId: task } : s.messages ? { kind: 'messages' } : null;
-    if (!job) return;
-    if (!task) s.messages = false;
+    const taskId = s.tasks.shift();
+    const job: Job = taskId === undefined ? { kind: 'messages' } : { kind: 'task', taskId };
+    if (job.kind === 'messages') s.messages = false;
     s.running = job;
     s.yielding = false;
     peak = Math.max(peak, ++active);
@@ -85,7 +77,7 @@ export function createGroupQueue(deps: QueueDeps) {
           const delay = deps.retryBaseMs * 2 ** (tries - 1);
           logger.warn({ key, job, attempt: tries, delay, err: why(err) }, 'run failed; retrying');
           s.retryTimer = setTimeout(() => {
-            s.retryTimer = null;
+            s.retryTimer = undefined;
             schedule(key);
           }, delay);
         }
@@ -100,16 +92,10 @@ export function createGroupQueue(deps: QueueDeps) {
     // More work for this group waits its turn behind groups already waiting.
     if (hasWork(s)) queueUp(key);
     // A group with a due task goes before groups that only have messages.
-    while (active < cap && waiting.length)
-      schedule(
-        waiting.splice(
-          Math.max(
-            0,
-            waiting.findIndex((k) => state(k).tasks.length > 0),
-          ),
-          1,
-        )[0],
-      );
+    while (active < cap && waiting.length) {
+      const task = waiting.findIndex((k) => state(k).tasks.length);
+      schedule(waiting.splice(Math.max(0, task), 1)[0]);
+    }
     if (isIdle()) idleWaiters.splice(0).forEach((r) => r());
   }
 
@@ -151,11 +137,10 @@ export function createGroupQueue(deps: QueueDeps) {
     idle: (): Promise<void> => (isIdle() ? Promise.resolve() : new Promise((r) => idleWaiters.push(r))),
     stop() {
       stopped = true;
-      for (const s of states.values())
-        if (s.retryTimer) {
-          clearTimeout(s.retryTimer);
-          s.retryTimer = null;
-        }
+      for (const s of states.values()) {
+        clearTimeout(s.retryTimer);
+        s.retryTimer = undefined;
+      }
     },
   };
 }
