@@ -5,7 +5,9 @@
 import type { ChannelContext, ChannelPlugin, PluginEnv } from '../../core/channels/plugin.js';
 import type { Plugin } from '../../core/plugin.js';
 import type { Channel } from '../../core/types.js';
+import { modeFor } from '../../core/ask.js';
 import { checkLogin, type LoginProblem } from './account.js';
+import { sentRecipients } from './mailbox.js';
 import { createEmailChat, EMAIL_JID } from './chat.js';
 import { AUTH_USAGE, emailForm, runEmailAuth } from './connect.js';
 import { chatSenders, emailChats, emailConfigured, emailSettings, type EmailSettings } from './settings.js';
@@ -66,13 +68,18 @@ type Login =
 declare module '../../core/types.js' {
   interface ApprovalKinds {
     email_send: true;
+    email_new_recipient: true;
   }
 }
 
 export const email: Plugin = {
   name: 'email',
   // Mail leaves in the owner's name and cannot be taken back.
-  approvalKinds: { email_send: { mode: 'ask', words: 'send an email from your account' } },
+  approvalKinds: {
+    email_send: { mode: 'ask', words: 'send an email from your account' },
+    // Asked even where sending is allowed: a mail to a stranger is how a hijacked agent leaks.
+    email_new_recipient: { mode: 'ask', words: 'send an email to someone you have never written to' },
+  },
   channel: emailChannel,
   store: emailStore,
   migrations,
@@ -102,6 +109,8 @@ export const email: Plugin = {
         drafts: store.emailDrafts,
         files: { store, paths },
         chats: () => chats,
+        recipients: store.emailRecipients,
+        modeOf: (identity, kind) => modeFor(store.groups.get(identity.chatJid) ?? { sandbox: {} }, kind),
       }),
       status: () => ({
         email:
@@ -113,9 +122,14 @@ export const email: Plugin = {
         if ('problem' in settings) return;
         const s = settings;
         // Known at once in `status`, without holding up the start: a failing login is reported, not fatal.
-        checking = checkLogin(s).then((p) => {
+        checking = checkLogin(s).then(async (p) => {
           noteLogin(p);
-          if (p) log.warn({ problem: p.problem }, 'email account does not log in');
+          if (p) return log.warn({ problem: p.problem }, 'email account does not log in');
+          // Whom the owner has written to, from Sent: a mail to anyone else asks first.
+          await sentRecipients(s).then(
+            (list) => store.emailRecipients.add(list),
+            (err) => log.warn({ err: (err as Error).message }, 'could not read the Sent folder'),
+          );
         });
       },
       async stop() {

@@ -264,6 +264,29 @@ export async function mailAttachment(s: EmailSettings, id: string, n: number): P
   });
 }
 
+/** How far back the Sent folder is read to learn whom the owner has written to. */
+const SENT_LEARNED = 2000;
+
+/** Everyone the owner has written to, from the newest mail in the account's Sent folder (lower case). */
+export async function sentRecipients(s: EmailSettings): Promise<string[]> {
+  return withImap(s, async (c) => {
+    const sent = await specialFolder(c, '\\Sent', ['Sent', 'Sent Items', 'Sent Messages'], false);
+    if (!sent) return [];
+    const lock = await c.getMailboxLock(sent, { readOnly: true });
+    try {
+      const total = c.mailbox ? c.mailbox.exists : 0;
+      if (!total) return [];
+      const out = new Set<string>();
+      for await (const m of c.fetch(`${Math.max(1, total - SENT_LEARNED + 1)}:*`, { envelope: true }))
+        for (const a of [...(m.envelope?.to ?? []), ...(m.envelope?.cc ?? [])])
+          if (a.address) out.add(a.address.toLowerCase());
+      return [...out];
+    } finally {
+      lock.release();
+    }
+  });
+}
+
 /** Composes a draft (a reply is threaded to its original) and saves a copy to the account's Drafts. */
 export async function draftMail(s: EmailSettings, input: DraftInput): Promise<Draft> {
   const nodemailer = (await import('nodemailer')).default;

@@ -119,14 +119,44 @@ function inboxQueries(db: DB): InboxStore {
   };
 }
 
+/** Addresses the owner has written to: mail to anyone else asks the owner first (email_new_recipient). */
+export interface RecipientStore {
+  known(address: string): boolean;
+  add(addresses: readonly string[]): void;
+}
+
+function recipientQueries(db: DB): RecipientStore {
+  const known = db.prepare('SELECT 1 FROM email_recipients WHERE address = ?');
+  const add = db.prepare('INSERT OR IGNORE INTO email_recipients (address) VALUES (?)');
+  return {
+    known: (address) => !!known.get(address.toLowerCase()),
+    add: db.transaction((addresses: readonly string[]) => {
+      for (const a of addresses) add.run(a.toLowerCase());
+    }),
+  };
+}
+
+export function memoryRecipients(): RecipientStore {
+  const seen = new Set<string>();
+  return {
+    known: (address) => seen.has(address.toLowerCase()),
+    add: (addresses) => addresses.forEach((a) => seen.add(a.toLowerCase())),
+  };
+}
+
 declare module '../../core/store/index.js' {
   interface StoreExtensions {
     emailDrafts: DraftStore;
     emailInbox: InboxStore;
+    emailRecipients: RecipientStore;
   }
 }
 /** This plugin's queries on the store. */
-export const emailStore = (db: DB) => ({ emailDrafts: draftQueries(db), emailInbox: inboxQueries(db) });
+export const emailStore = (db: DB) => ({
+  emailDrafts: draftQueries(db),
+  emailInbox: inboxQueries(db),
+  emailRecipients: recipientQueries(db),
+});
 
 /** This plugin's tables. */
 export const migrations: readonly string[] = [
@@ -156,5 +186,8 @@ export const migrations: readonly string[] = [
     subject TEXT NOT NULL,
     refs TEXT NOT NULL
   );
+  `,
+  `
+  CREATE TABLE IF NOT EXISTS email_recipients (address TEXT PRIMARY KEY);
   `,
 ];

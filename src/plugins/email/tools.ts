@@ -24,7 +24,8 @@ import {
   sendDraft,
 } from './mailbox.js';
 import { formatSize, oneLine } from './text.js';
-import { memoryDrafts, type DraftStore } from './store.js';
+import { memoryDrafts, memoryRecipients, type DraftStore, type RecipientStore } from './store.js';
+import type { ApprovalKind, ApprovalMode } from '../../core/types.js';
 import type { EmailSettings } from './settings.js';
 
 export interface EmailToolDeps {
@@ -34,6 +35,10 @@ export interface EmailToolDeps {
   noteLogin(problem: { problem: string; fix: string } | null): void;
   /** Where drafts are kept until sent: the host's store, so they survive a restart (in memory when not given). */
   drafts?: DraftStore;
+  /** Whom the owner has written to (in memory when not given). */
+  recipients?: RecipientStore;
+  /** The chat's mode for an approval kind; decides which kind a send is asked under. */
+  modeOf?(identity: Identity, kind: ApprovalKind): ApprovalMode;
   /** Folders besides main whose chats the owner turned email on for (EMAIL_CHATS). */
   chats?(): ReadonlySet<string>;
   /** Where a chat's files go (its inbox/ folder); without it, attachments cannot be saved. */
@@ -65,6 +70,8 @@ function onlyWhereOn(t: HostTool, chats: () => ReadonlySet<string>): HostTool {
 export function createEmailTools(deps: EmailToolDeps): HostTool[] {
   // Drafts as composed, by id: email_send sends these bytes, the ones the owner was shown.
   const drafts = deps.drafts ?? memoryDrafts();
+  const recipients = deps.recipients ?? memoryRecipients();
+  const STRICT: Record<ApprovalMode, number> = { allow: 0, ask: 1, deny: 2 };
 
   const run = async (fn: (s: EmailSettings) => Promise<string>): Promise<ToolAnswer> => {
     const s = deps.settings();
@@ -143,16 +150,23 @@ export function createEmailTools(deps: EmailToolDeps): HostTool[] {
           return refuse(`There is no draft "${a.draft_id}" (already sent?): make it again with email_draft.`);
         const answer = await run((s) => sendDraft(s, d));
         if (!answer.ok) drafts.put(d);
+        else recipients.add([...d.to, ...d.cc]);
         return answer;
       },
       {
-        approval: (_identity, a) => {
+        approval: (identity, a) => {
           const d = drafts.get(a.draft_id);
           if (!d) return null;
+          const all = [...d.to, ...d.cc];
+          const fresh = all.filter((x) => !recipients.known(x));
+          // A first mail to someone is asked under its own kind; the stricter of the two settings decides.
+          const kinds: ApprovalKind[] = fresh.length ? ['email_send', 'email_new_recipient'] : ['email_send'];
+          const mode = (k: ApprovalKind) => STRICT[deps.modeOf?.(identity, k) ?? 'ask'];
+          const kind = kinds.reduce((a, b) => (mode(b) > mode(a) ? b : a));
           return {
-            kind: 'email_send',
+            kind,
             detail: describeDraft(d),
-            what: `send an email to ${[...d.to, ...d.cc].join(', ').slice(0, 200)}`,
+            what: `send an email to ${all.join(', ').slice(0, 200)}${fresh.length ? ` (never written to before: ${fresh.join(', ').slice(0, 200)})` : ''}`,
           };
         },
       },
