@@ -72,6 +72,8 @@ export interface PluginCore {
 export interface PluginParts {
   /** Steps a stored message passes before the trigger decides (pairing, consent, approval answers). */
   inbound?: InboundStep[];
+  /** May this sender call the assistant in this chat (the sender allowlist)? All must agree; the owner always may. */
+  canTrigger?(group: RegisteredGroup, msg: Message): boolean;
   /** Runs before a channel's message is routed (voice notes become text). */
   receive?(msg: Message, next: (msg: Message) => void): void;
   /** A button a channel showed was tapped. */
@@ -98,6 +100,8 @@ export interface PluginParts {
   api?(app: Hono): void;
   /** Fields for GET /api/status. */
   status?(): Record<string, unknown>;
+  /** What the owner should fix (a broken settings file), listed in status beside the runtime's problems. */
+  problems?(): string[];
   /** Named things the host object exposes (host.scheduler, host.approvals). */
   expose?: Record<string, unknown>;
   /** After every channel connected and recovery ran. */
