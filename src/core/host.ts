@@ -16,7 +16,6 @@ import { createGateway } from './gateway/gateway.js';
 import { ensureMainGroup, registerSelfChat } from './groups/registration.js';
 import { createMessageFeed } from './inbound/feed.js';
 import { createInbound } from './inbound/receive.js';
-import { loadSenderAllowlist } from './inbound/sender-allowlist.js';
 import { createLogger } from './logger.js';
 import type { Host, HostOptions } from './host-types.js';
 import { noApprover } from './ask.js';
@@ -56,16 +55,13 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const channelPlugins = opts.channelPlugins ?? brought.channels;
   const ctx = { config, paths, store, logger, notifyOwner };
   channels.push(...(opts.channels ?? (await configuredChannels(ctx, channelPlugins))));
-  const senders = loadSenderAllowlist(config.configDir);
   const agents = new Map<string, LiveAgent>();
   const retryMs = Math.min(10_000, config.retryBaseMs * 2);
   const out = { store, logger, assistantName, onStored: feed.emit, retryMs };
   const delivery = createDelivery({ ...out, channels: () => channels });
   // Every committed outbox write wakes delivery; no writer has to remember to.
   store.outbox.onWrite(() => delivery.kick());
-  // Your own messages always count; others only if the sender allowlist says so.
-  const canTrigger = (_: unknown, msg: Message) => msg.fromMe || senders.canTrigger(msg.chatJid, msg.sender);
-  const conversation = { store, timezone, assistantName, canTrigger };
+  const conversation = { store, timezone, assistantName, canTrigger: plug.canTrigger };
   let runJob: ReturnType<typeof createJobRunner> = async () => {};
   const queue = createGroupQueue({
     ...{ ...config, maxConcurrent: config.maxConcurrentAgents, logger, run: (jid, job) => runJob(jid, job) },
@@ -76,7 +72,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const hasCredential = !!config.credential;
   const status = createStatus({
     ...{ store, assistantName, hasCredential, runtime, runtimeProblems, channels, channelStates, agents, queue },
-    ...{ plugins: channelPlugins, senderProblem: senders.problem, extra: plug.status },
+    ...{ plugins: channelPlugins, problems: plug.problems, extra: plug.status },
   });
   let inbound: ReturnType<typeof createInbound> | null = null;
   const receive = (msg: Message, ch: Channel) =>
@@ -103,7 +99,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   });
   runJob = createJobRunner({ store, conversation, runAgent, runTask: plug.runTask });
   inbound = createInbound({
-    ...{ store, logger, conversation, senders, steps: plug.all('inbound').flat(), emit: feed.emit },
+    ...{ store, logger, conversation, steps: plug.all('inbound').flat(), emit: feed.emit },
     ...{ onRouted: opts.onRouted, wake: (jid: string) => !!agents.get(jid)?.wake(), enqueue: queue.enqueueMessages },
   });
   const onConnected = (ch: Channel) => [registerSelfChat({ store, assistantName, logger }, ch), delivery.kick()];

@@ -24,6 +24,9 @@ export function combine(parts: readonly PluginParts[]) {
     releaseSpace: () => all('releaseSpace').some((release) => release()),
     onGiveUp: (jid: string, told: string) => all('onGiveUp').forEach((f) => f(jid, told)),
     status: () => Object.assign({}, ...all('status').map((s) => s())),
+    problems: () => all('problems').flatMap((p) => p()),
+    /** Your own messages always call the assistant; others' when every plugin that has a say agrees. */
+    canTrigger: (g: RegisteredGroup, m: Message) => m.fromMe || all('canTrigger').every((may) => may(g, m)),
     refuseRun: (g: RegisteredGroup) => all('refuseRun').reduce<string | null>((why, f) => why ?? f(g), null),
     afterRun: (g: RegisteredGroup) => all('afterRun').forEach((f) => f(g)),
     runTask: (id: string, run: RunAgent) => all('runTask')[0]?.(id, run) ?? Promise.resolve(),

@@ -69,6 +69,8 @@ export interface PluginCore {
 export interface PluginParts {
   /** Steps a stored message passes before the trigger decides. */
   inbound?: InboundStep[];
+  /** May this sender call the assistant here (the sender allowlist)? All must agree; the owner always may. */
+  canTrigger?(group: RegisteredGroup, msg: Message): boolean;
   /** Before a channel's message is routed (voice notes become text). */
   receive?(msg: Message, next: (msg: Message) => void): void;
   onButton?(press: ButtonPress): Promise<ButtonAnswer | null>;
@@ -90,6 +92,8 @@ export interface PluginParts {
   /** Behind the local API's token. */
   api?(app: Hono): void;
   status?(): Record<string, unknown>;
+  /** What the owner should fix (a broken settings file), listed in status. */
+  problems?(): string[];
   /** Named things on the host object (host.scheduler). */
   expose?: Record<string, unknown>;
   /** After channels connected and recovery ran. */

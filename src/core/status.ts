@@ -14,7 +14,8 @@ interface StatusDeps {
   hasCredential: boolean;
   runtime: SandboxRuntime | null;
   runtimeProblems: string[];
-  senderProblem(): string | null;
+  /** Problems plugins report (a broken sender allowlist file). */
+  problems(): string[];
   channels: readonly Channel[];
   channelStates: ReadonlyMap<string, ChannelState>;
   agents: ReadonlyMap<string, LiveAgent>;
@@ -28,13 +29,12 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
   const startedAt = new Date().toISOString();
   return () => {
     const { store, channelStates } = deps;
-    const senderProblem = deps.senderProblem();
     const status: HostStatus = {
       pid: process.pid,
       startedAt,
       assistantName: deps.assistantName,
       runtime: deps.runtime?.name ?? null,
-      problems: senderProblem ? [...deps.runtimeProblems, senderProblem] : deps.runtimeProblems,
+      problems: [...deps.runtimeProblems, ...deps.problems()],
       credential: deps.hasCredential,
       channels: deps.channels.map((c) => ({
         name: c.name,

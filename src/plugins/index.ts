@@ -20,6 +20,7 @@ import { egress } from './egress/index.js';
 import { health } from './health/index.js';
 import { approvals } from './approvals/index.js';
 import { pairing } from './pairing/index.js';
+import { senderAllowlist } from './sender-allowlist/index.js';
 import { forget } from './forget/index.js';
 import { scheduler } from './scheduler/index.js';
 import { dashboard } from './dashboard/index.js';
@@ -39,7 +40,9 @@ export const PLUGINS: readonly Plugin[] = [
   diskGuard,
   health,
   egress,
-  // Inbound steps run in this order: an opted-out sender is dropped first, then pairing, then approval answers.
+  // Inbound steps run in this order: a sender the allowlist drops, then an opted-out one, then pairing, then
+  // approval answers.
+  senderAllowlist,
   forget,
   pairing,
   approvals,

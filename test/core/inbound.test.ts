@@ -43,7 +43,6 @@ function setup(opts: { live?: string[] } = {}) {
     store,
     logger,
     conversation,
-    senders: { keeps: () => true },
     // Pairing is the step under test here, as the host lists it.
     steps: [
       pairingStep({

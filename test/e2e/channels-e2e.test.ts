@@ -1,7 +1,7 @@
 // Real chat apps, end to end: a Telegram group (fake Bot API server) and a
 // WhatsApp group (Baileys socket boundary) each get their answer on their own
 // channel, from the real agent in a real sandbox. Strangers get a pairing code;
-// the sender allowlist decides who may trigger.
+// the sender allowlist (a plugin) decides who may trigger and whose messages are kept.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -231,4 +231,25 @@ test("in a trigger-only group, a reply to one of the assistant's messages calls 
   expect(tg.sent.filter((m) => m.text === 'Answer to your reply.').map((m) => String(m.chatId))).toEqual([
     String(TG_GROUP.id),
   ]);
+});
+
+test('the allowlist can drop the others, and a broken file closes the chat to them and shows in status', async () => {
+  const file = path.join(home, '.config-nanoclaw', 'sender-allowlist.json');
+  const rewrite = (text: string, ahead: number) => {
+    fs.writeFileSync(file, text);
+    // Read again when its time changes: make sure it does within the file system's resolution.
+    fs.utimesSync(file, new Date(), new Date(Date.now() + ahead));
+  };
+  rewrite(JSON.stringify({ chats: { [`tg:${TG_GROUP.id}`]: { allow: [`tg:${ALICE.id}`], others: 'drop' } } }), 5000);
+  tg.push({ chat: TG_GROUP, from: BOB, text: 'bob says something nobody keeps' });
+  expect(await env.waitRouted((m) => m.text.includes('nobody keeps'), 10_000)).toBe('dropped');
+  expect((await env.messages(`tg:${TG_GROUP.id}`)).some((m) => m.text.includes('nobody keeps'))).toBe(false);
+  expect(env.host.status().problems.some((p) => p.includes('sender-allowlist.json'))).toBe(false);
+
+  rewrite('{ not json', 10_000);
+  const before = env.fake.turnRequests().length;
+  tg.push({ chat: TG_GROUP, from: ALICE, text: '@Andy alice while the file is broken' });
+  expect(await env.waitRouted((m) => m.text.includes('while the file is broken'), 10_000)).toBe('stored');
+  expect(env.fake.turnRequests().length).toBe(before);
+  expect(env.host.status().problems).toContainEqual(expect.stringMatching(/sender-allowlist\.json is not valid/));
 });

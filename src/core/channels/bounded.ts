@@ -1,10 +1,7 @@
 // Bounded input from channel endpoints: one that sends without end costs a dropped connection, never memory.
 
 export class InputTooLarge extends Error {
-  constructor(
-    readonly what: string,
-    readonly maxBytes: number,
-  ) {
+  constructor(what: string, maxBytes: number) {
     super(`${what} was larger than ${formatBytes(maxBytes)}; the connection was dropped`);
   }
 }
@@ -18,23 +15,16 @@ export function formatBytes(n: number): string {
 /** Refuses past `maxBytes`, whatever Content-Length claims. */
 export async function readBody(res: Response, maxBytes: number, what: string): Promise<string> {
   if (!res.body) return '';
-  const claimed = Number(res.headers.get('content-length'));
-  if (claimed > maxBytes) {
+  if (Number(res.headers.get('content-length')) > maxBytes) {
     await res.body.cancel().catch(() => {});
     throw new InputTooLarge(what, maxBytes);
   }
+  const cap = createUnitCap(maxBytes, what);
   const parts: Uint8Array[] = [];
-  let total = 0;
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw new InputTooLarge(what, maxBytes);
-    }
-    parts.push(value);
+  // Leaving the loop by a throw cancels the stream.
+  for await (const chunk of res.body) {
+    cap.feed(chunk);
+    parts.push(chunk);
   }
   return Buffer.concat(parts).toString('utf8');
 }
@@ -53,11 +43,8 @@ export function createUnitCap(maxBytes: number, what: string): { feed(chunk: Uin
   let pending = 0;
   return {
     feed(chunk) {
-      pending += chunk.byteLength;
-      if (pending > maxBytes) throw new InputTooLarge(what, maxBytes);
+      if ((pending += chunk.byteLength) > maxBytes) throw new InputTooLarge(what, maxBytes);
     },
-    ended() {
-      pending = 0;
-    },
+    ended: () => void (pending = 0),
   };
 }

@@ -5,15 +5,12 @@ import type { Store } from '../store/index.js';
 
 export function inboxDirFor(ctx: { store: Pick<Store, 'groups'>; paths: HomePaths }, jid: string): string | null {
   const group = ctx.store.groups.get(jid);
-  if (!group) return null;
   // The agent may swap inbox for a link at any time: media-store checks it when a file is saved.
   try {
-    return path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox');
+    return group ? path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox') : null;
   } catch {
     return null;
   }
 }
 
-export function mediaStagingDir(paths: HomePaths): string {
-  return path.join(paths.data, 'media-staging');
-}
+export const mediaStagingDir = (paths: HomePaths): string => path.join(paths.data, 'media-staging');

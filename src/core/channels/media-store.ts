@@ -21,147 +21,99 @@ export interface SaveMediaOptions {
 
 export const REFUSED_NOTE = " (not saved: the group's inbox is not a plain folder)";
 
+type Handle = fs.promises.FileHandle;
+const fsp = fs.promises;
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = fs.constants;
 const SAFE_NAME = /^[0-9A-Za-z][0-9A-Za-z_-]*(\.[0-9A-Za-z]{1,8})?$/;
 // A path under /proc/self/fd/<n> resolves inside that open directory, whatever was renamed since.
 const FD_PATHS = process.platform === 'linux' && fs.existsSync('/proc/self/fd');
-const COPY_CHUNK = 256 * 1024;
+const fdPath = (dir: Handle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
+const sameFile = (a: fs.Stats, b: fs.Stats) => a.dev === b.dev && a.ino === b.ino;
+let privateStaging: string | null = null;
 
 export async function saveMedia(o: SaveMediaOptions): Promise<string> {
   if (!SAFE_NAME.test(o.name)) throw new Error(`Refusing to save media as "${o.name}": not a generated file name`);
   if (path.basename(o.inbox) !== 'inbox')
     throw new Error(`Refusing to save media in ${o.inbox}: not a group's inbox folder`);
-  const staged = await stage(o);
+  const dir = o.stagingDir ?? (privateStaging ??= fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-media-')));
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+  const staged = path.join(dir, `${crypto.randomBytes(8).toString('hex')}.part`);
   try {
+    await writeNew(staged, 0o600, (out) => fsp.writeFile(out, capped(o)));
     await place(staged, o.inbox, o.name);
   } finally {
-    await fs.promises.rm(staged, { force: true });
+    await fsp.rm(staged, { force: true });
   }
   return `inbox/${o.name}`;
 }
 
-let privateStaging: string | null = null;
-
-function stagingDirOf(o: SaveMediaOptions): string {
-  if (o.stagingDir) return o.stagingDir;
-  privateStaging ??= fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-media-'));
-  return privateStaging;
+async function* capped(o: SaveMediaOptions): AsyncIterable<Uint8Array> {
+  const source = await o.open();
+  let total = 0;
+  for await (const chunk of source instanceof Uint8Array ? [source] : source) {
+    o.signal?.throwIfAborted();
+    if ((total += chunk.byteLength) > o.maxBytes) throw new MediaTooLarge(`media larger than ${o.maxBytes} bytes`);
+    yield chunk;
+  }
 }
 
-async function stage(o: SaveMediaOptions): Promise<string> {
-  const dir = stagingDirOf(o);
-  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, `${crypto.randomBytes(8).toString('hex')}.part`);
-  const out = await fs.promises.open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+/** Creates `file` (never through or over a link) and fills it; if filling fails, the file is removed. */
+async function writeNew(file: string, mode: number, fill: (out: Handle) => Promise<void>): Promise<void> {
+  const out = await fsp.open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   try {
-    const source = await o.open();
-    const chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = source instanceof Uint8Array ? [source] : source;
-    let total = 0;
-    for await (const chunk of chunks) {
-      o.signal?.throwIfAborted();
-      total += chunk.byteLength;
-      if (total > o.maxBytes) throw new MediaTooLarge(`media larger than ${o.maxBytes} bytes`);
-      await out.write(chunk);
-    }
-    await out.close();
-    return file;
+    await fill(out);
   } catch (err) {
     await out.close().catch(() => {});
-    await fs.promises.rm(file, { force: true });
+    await fsp.rm(file, { force: true });
     throw err;
   }
+  await out.close();
 }
 
 async function place(staged: string, inbox: string, name: string): Promise<void> {
   const groupDir = path.dirname(inbox);
+  const plainInbox = path.join(groupDir, 'inbox');
   // The groups folder is the host's own; the group folder and inbox below it are the agent's.
-  await fs.promises.mkdir(groupDir, { recursive: true });
-  const expectedGroup = path.join(await fs.promises.realpath(path.dirname(groupDir)), path.basename(groupDir));
-  const group = await openDir(groupDir, expectedGroup);
-  try {
-    const inboxPath = FD_PATHS ? fdPath(group, 'inbox') : path.join(groupDir, 'inbox');
+  await fsp.mkdir(groupDir, { recursive: true });
+  const expectedGroup = path.join(await fsp.realpath(path.dirname(groupDir)), path.basename(groupDir));
+  await inDir(groupDir, expectedGroup, async (group) => {
+    const inboxPath = FD_PATHS ? fdPath(group, 'inbox') : plainInbox;
     // mkdir never follows a link in the last place; an existing one is caught by the open below.
-    await fs.promises.mkdir(inboxPath).catch((err) => {
+    await fsp.mkdir(inboxPath).catch((err) => {
       if (err?.code !== 'EEXIST') throw err;
     });
-    const dir = await openDir(inboxPath, path.join(expectedGroup, 'inbox'));
-    try {
-      const dest = FD_PATHS ? fdPath(dir, name) : path.join(groupDir, 'inbox', name);
-      const out = await fs.promises.open(dest, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
-      try {
-        if (!FD_PATHS) await checkStillInside(out, dir, path.join(groupDir, 'inbox'), name);
-        await copyInto(staged, out);
-      } catch (err) {
-        await out.close().catch(() => {});
-        await fs.promises.rm(dest, { force: true });
-        throw err;
-      }
-      await out.close();
-    } finally {
-      await dir.close();
-    }
-  } finally {
-    await group.close();
-  }
+    await inDir(inboxPath, path.join(expectedGroup, 'inbox'), (dir) =>
+      writeNew(FD_PATHS ? fdPath(dir, name) : path.join(plainInbox, name), 0o644, async (out) => {
+        if (!FD_PATHS) await checkStillInside(out, dir, plainInbox, name);
+        await fsp.writeFile(out, (await fsp.open(staged, O_RDONLY | O_NOFOLLOW)).createReadStream());
+      }),
+    );
+  });
 }
 
-async function openDir(p: string, expected: string): Promise<fs.promises.FileHandle> {
-  let handle: fs.promises.FileHandle;
+/** Opens the folder at `p` for `use`, refused unless it is `expected` itself: no link, nothing swapped in. */
+async function inDir(p: string, expected: string, use: (dir: Handle) => Promise<void>): Promise<void> {
+  const dir = await fsp.open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW).catch((err) => {
+    throw ['ELOOP', 'ENOTDIR', 'EMLINK'].includes(err?.code)
+      ? new MediaRefused(`${expected} is a link or not a folder`)
+      : err;
+  });
   try {
-    handle = await fs.promises.open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (['ELOOP', 'ENOTDIR', 'EMLINK'].includes(err.code ?? ''))
-      throw new MediaRefused(`${expected} is a link or not a folder`);
-    throw err;
-  }
-  try {
-    const where = FD_PATHS ? await fs.promises.readlink(`/proc/self/fd/${handle.fd}`) : await fs.promises.realpath(p);
-    if (where !== expected || (!FD_PATHS && !sameFile(await handle.stat(), await fs.promises.lstat(p)))) {
+    const where = FD_PATHS ? await fsp.readlink(`/proc/self/fd/${dir.fd}`) : await fsp.realpath(p);
+    if (where !== expected || (!FD_PATHS && !sameFile(await dir.stat(), await fsp.lstat(p))))
       throw new MediaRefused(`${expected} is not a plain folder of the group (it resolves to ${where})`);
-    }
-    return handle;
-  } catch (err) {
-    await handle.close();
-    throw err;
+    await use(dir);
+  } finally {
+    await dir.close();
   }
-}
-
-function fdPath(dir: fs.promises.FileHandle, name: string): string {
-  return `/proc/self/fd/${dir.fd}/${name}`;
 }
 
 // Without /proc a path is the only way in: the file and inbox must still be the ones opened and checked.
-async function checkStillInside(
-  out: fs.promises.FileHandle,
-  dir: fs.promises.FileHandle,
-  inbox: string,
-  name: string,
-): Promise<void> {
+async function checkStillInside(out: Handle, dir: Handle, inbox: string, name: string): Promise<void> {
   const [file, folder] = await Promise.all([
-    fs.promises.lstat(path.join(inbox, name)).catch(() => null),
-    fs.promises.lstat(inbox).catch(() => null),
+    fsp.lstat(path.join(inbox, name)).catch(() => null),
+    fsp.lstat(inbox).catch(() => null),
   ]);
-  if (!file || !folder || !sameFile(await out.stat(), file) || !sameFile(await dir.stat(), folder)) {
+  if (!file || !folder || !sameFile(await out.stat(), file) || !sameFile(await dir.stat(), folder))
     throw new MediaRefused(`${inbox} changed while the file was being created`);
-  }
-}
-
-function sameFile(a: fs.Stats, b: fs.Stats): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
-}
-
-async function copyInto(staged: string, out: fs.promises.FileHandle): Promise<void> {
-  const src = await fs.promises.open(staged, O_RDONLY | O_NOFOLLOW);
-  try {
-    const buf = Buffer.allocUnsafe(COPY_CHUNK);
-    for (;;) {
-      const { bytesRead } = await src.read(buf, 0, buf.length, null);
-      if (!bytesRead) return;
-      let written = 0;
-      while (written < bytesRead) written += (await out.write(buf, written, bytesRead - written)).bytesWritten;
-    }
-  } finally {
-    await src.close();
-  }
 }

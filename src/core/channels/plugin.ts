@@ -8,6 +8,13 @@ import type { Channel, ChannelState } from '../types.js';
 /** Config.env: where a plugin reads its settings. */
 export type Settings = Readonly<Record<string, string | undefined>>;
 
+/** null removes a key. Answers the `.env` file's path. */
+export type SaveEnv = (values: Record<string, string | null>) => string;
+
+export type Level = 'ok' | 'info' | 'warn' | 'fail';
+
+type Prompts = { ask(question: string): Promise<string>; secret(question: string): Promise<string> };
+
 export interface PluginEnv {
   config: Config;
   paths: HomePaths;
@@ -22,42 +29,12 @@ export interface ChannelContext {
   notifyOwner(text: string): void;
 }
 
-export type Level = 'ok' | 'info' | 'warn' | 'fail';
-
 export interface CheckResult {
   name: string;
   level: Level;
   detail: string;
   fix?: string;
   notes?: string[];
-}
-
-export interface Prompts {
-  ask(question: string): Promise<string>;
-  secret(question: string): Promise<string>;
-}
-
-export interface Painter {
-  ok(s: string): string;
-  bad(s: string): string;
-  warn(s: string): string;
-}
-
-/** null removes a key. Answers the `.env` file's path. */
-export type SaveEnv = (values: Record<string, string | null>) => string;
-
-export interface SetupContext extends PluginEnv {
-  ask: Prompts;
-  out: NodeJS.WritableStream;
-  paint: Painter;
-  saveEnv: SaveEnv;
-}
-
-export interface RunningChannel {
-  name: string;
-  connected: boolean;
-  detail?: string;
-  linking?: ChannelState['linking'];
 }
 
 export interface AuthContext extends PluginEnv {
@@ -70,15 +47,9 @@ export interface AuthContext extends PluginEnv {
   /** The value of `--name value` or `--name=value` in args. */
   option(name: string): string | undefined;
   saveEnv: SaveEnv;
-  /** null when NanoClaw is not running. */
-  running(): Promise<RunningChannel[] | null>;
+  /** The running host's channels; null when NanoClaw is not running. */
+  running(): Promise<({ name: string } & ChannelState)[] | null>;
   restartHint(): Promise<string>;
-}
-
-export interface SetupHint {
-  before: string;
-  command: string;
-  after: string;
 }
 
 export interface ChannelPlugin {
@@ -94,35 +65,33 @@ export interface ChannelPlugin {
   start?(ctx: ChannelContext): Promise<Channel>;
   auth?: { usage: string; run(ctx: AuthContext): Promise<number> };
   doctor?(env: PluginEnv): CheckResult[];
-  setup?(ctx: SetupContext): Promise<void>;
-  setupHint?: SetupHint;
+  setup?(
+    ctx: PluginEnv & { ask: Prompts; out: NodeJS.WritableStream; paint: Painter; saveEnv: SaveEnv },
+  ): Promise<void>;
+  setupHint?: { before: string; command: string; after: string };
   linkHelp?: { qr?: string; pairingCode?: string };
   tokenForm?: TokenForm;
   /** From the dashboard, as `nanoclaw auth <name>` does. */
   link?(env: PluginEnv, opts: DashboardLink): Promise<void>;
 }
 
+type Painter = Record<'ok' | 'bad' | 'warn', (s: string) => string>;
+
+type DashboardLink = {
+  phone?: string;
+  onLinking(linking: NonNullable<ChannelState['linking']>): void;
+  onProblem(problem: string): void;
+};
+
 export interface TokenForm {
   fields: { key: string; label: string; secret?: boolean }[];
   save(values: Record<string, string>, ctx: PluginEnv & { saveEnv: SaveEnv }): Promise<string>;
 }
 
-export interface DashboardLink {
-  phone?: string;
-  onLinking(linking: NonNullable<ChannelState['linking']>): void;
-  onProblem(problem: string): void;
-}
+/** What the dashboard shows of a chat app. */
+export type PluginInfo = ReturnType<typeof pluginInfo>;
 
-export interface PluginInfo {
-  name: string;
-  label: string;
-  setup: SetupHint | null;
-  linkHelp: { qr?: string; pairingCode?: string } | null;
-  tokenFields: TokenForm['fields'] | null;
-  canLink: boolean;
-}
-
-export function pluginInfo(p: ChannelPlugin): PluginInfo {
+export function pluginInfo(p: ChannelPlugin) {
   return {
     name: p.name,
     label: p.label,
@@ -151,5 +120,26 @@ export function setupByForm(form: TokenForm, prompts: string[]): NonNullable<Cha
         out.write(`   ${paint.bad('✗')} ${(err as Error).message}\n`);
       }
     }
+  };
+}
+
+/** A chat app's doctor check: settings that do not read (then `fix`), not set up, or what `check` finds. */
+export function tokenCheck<S>(form: {
+  name: string;
+  read(env: Settings): S;
+  fix: string;
+  isSet(s: S): boolean;
+  check(s: S, env: PluginEnv): Omit<CheckResult, 'name'>;
+}): (env: PluginEnv) => CheckResult[] {
+  const { name } = form;
+  const unset = { level: 'info', detail: `not set up (optional): "nanoclaw auth ${name.toLowerCase()}"` } as const;
+  return (env) => {
+    let s: S;
+    try {
+      s = form.read(env.env);
+    } catch (err) {
+      return [{ name, level: 'fail', detail: (err as Error).message, fix: form.fix }];
+    }
+    return [{ name, ...(form.isSet(s) ? form.check(s, env) : unset) }];
   };
 }

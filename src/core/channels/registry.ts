@@ -9,31 +9,20 @@ import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
 export type { ChannelContext, ChannelPlugin } from './plugin.js';
 export { inboxDirFor, mediaStagingDir } from './media-paths.js';
 
-export function pluginEnv(config: Config): PluginEnv {
-  return { config, paths: homePaths(config.home), env: config.env };
-}
-
-/** The plugin whose chat ids look like this one, if any. */
-export function pluginFor(jid: string, plugins: readonly ChannelPlugin[]): ChannelPlugin | undefined {
-  return plugins.find((p) => p.ownsJid(jid));
-}
+export const pluginEnv = (config: Config): PluginEnv => ({ config, paths: homePaths(config.home), env: config.env });
 
 /** Is this a one-to-one chat (as opposed to a group)? The plugin that owns the id's shape decides. */
 export function isDirectChat(jid: string, plugins: readonly ChannelPlugin[]): boolean {
-  return pluginFor(jid, plugins)?.isDirectChat(jid) ?? false;
+  return plugins.find((p) => p.ownsJid(jid))?.isDirectChat(jid) ?? false;
 }
 
-/**
- * The channels to run besides the built-in ones: each plugin that is set up on
- * this install. A plugin loads its platform library only then, to keep an idle host small.
- */
+/** Each plugin set up on this install starts its channel: only then is its platform library loaded. */
 export async function configuredChannels(ctx: ChannelContext, plugins: readonly ChannelPlugin[]): Promise<Channel[]> {
   const env = pluginEnv(ctx.config);
   const channels: Channel[] = [];
-  for (const plugin of plugins) {
-    if (plugin.builtIn || !plugin.start || !plugin.configured(env)) continue;
-    channels.push(await plugin.start({ ...ctx, logger: ctx.logger.child({ channel: plugin.name }) }));
-  }
+  for (const p of plugins)
+    if (!p.builtIn && p.start && p.configured(env))
+      channels.push(await p.start({ ...ctx, logger: ctx.logger.child({ channel: p.name }) }));
   return channels;
 }
 
@@ -43,9 +32,7 @@ export function typingVia(channels: readonly Channel[]): (jid: string, typing: b
     void channels
       .find((c) => c.ownsJid(jid))
       ?.setTyping?.(jid, typing)
-      .catch(() => {
-        /* best effort */
-      });
+      .catch(() => {});
 }
 
 /** Connects each channel, keeping its state for status; one that fails is recorded with its reason. */

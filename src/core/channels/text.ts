@@ -6,14 +6,10 @@ export function splitText(text: string, limit: number): string[] {
   let rest = text.replace(/^\n+/, '');
   while (rest.length > limit) {
     const window = rest.slice(0, limit + 1);
-    let cut = window.lastIndexOf('\n\n', limit);
-    if (cut <= 0) cut = window.lastIndexOf('\n', limit);
-    if (cut <= 0) cut = window.lastIndexOf(' ', limit);
-    if (cut <= 0) {
-      cut = limit;
+    const cut =
+      ['\n\n', '\n', ' '].map((sep) => window.lastIndexOf(sep, limit)).find((i) => i > 0) ??
       // Never split a surrogate pair: half an emoji is an invalid string.
-      if (/[\uD800-\uDBFF]/.test(rest[cut - 1]!)) cut -= 1;
-    }
+      (/[\uD800-\uDBFF]/.test(rest[limit - 1]!) ? limit - 1 : limit);
     chunks.push(rest.slice(0, cut));
     rest = rest.slice(cut).replace(/^\n+/, '').replace(/^ /, '');
   }

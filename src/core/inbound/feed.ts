@@ -7,19 +7,17 @@ import type { StoredMessage } from '../store/messages.js';
 export function createMessageFeed(deps: { store: Store; logger: Logger; indexDelayMs?: number }) {
   const listeners = new Set<(m: StoredMessage) => void>();
   let indexTimer: NodeJS.Timeout | null = null;
-  const scheduleIndex = () => {
-    indexTimer ??= setTimeout(() => {
-      indexTimer = null;
-      try {
-        deps.store.messages.indexPending();
-      } catch (err) {
-        deps.logger.warn({ err: (err as Error).message }, 'full-text indexing failed; search will retry');
-      }
-    }, deps.indexDelayMs ?? 250);
+  const index = () => {
+    indexTimer = null;
+    try {
+      deps.store.messages.indexPending();
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message }, 'full-text indexing failed; search will retry');
+    }
   };
   return {
     emit(m: StoredMessage): void {
-      scheduleIndex();
+      indexTimer ??= setTimeout(index, deps.indexDelayMs ?? 250);
       for (const l of listeners) {
         try {
           l(m);
@@ -38,5 +36,3 @@ export function createMessageFeed(deps: { store: Store; logger: Logger; indexDel
     },
   };
 }
-
-export type MessageFeed = ReturnType<typeof createMessageFeed>;

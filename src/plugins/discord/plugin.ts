@@ -4,10 +4,9 @@
 // or the user whose direct chat is a main chat).
 import {
   setupByForm,
+  tokenCheck,
   type ChannelContext,
   type ChannelPlugin,
-  type CheckResult,
-  type PluginEnv,
   type SaveEnv,
   type Settings,
   type TokenForm,
@@ -130,35 +129,20 @@ async function saveCheckedToken(
   };
 }
 
-function checkDiscord({ env }: PluginEnv): CheckResult[] {
-  let settings: DiscordSettings;
-  try {
-    settings = discordSettings(env);
-  } catch (err) {
-    return [
-      {
-        name: 'Discord',
-        level: 'fail',
-        detail: (err as Error).message,
-        fix: 'Fix DISCORD_OWNER_ID in .env, or remove it.',
-      },
-    ];
-  }
-  if (!settings.token)
-    return [{ name: 'Discord', level: 'info', detail: 'not set up (optional): "nanoclaw auth discord"' }];
-  if (!DISCORD_TOKEN.test(settings.token))
-    return [
-      {
-        name: 'Discord',
-        level: 'fail',
-        detail: 'DISCORD_BOT_TOKEN does not look like a bot token (three parts separated by dots)',
-        fix: 'Run "nanoclaw auth discord" and paste the token from the Developer Portal (Bot → Reset Token).',
-      },
-    ];
-  return [
-    { name: 'Discord', level: 'ok', detail: `bot token set${settings.apiRoot ? `, API at ${settings.apiRoot}` : ''}` },
-  ];
-}
+const checkDiscord = tokenCheck({
+  name: 'Discord',
+  read: discordSettings,
+  fix: 'Fix DISCORD_OWNER_ID in .env, or remove it.',
+  isSet: (s) => !!s.token,
+  check: (s) =>
+    DISCORD_TOKEN.test(s.token!)
+      ? { level: 'ok', detail: `bot token set${s.apiRoot ? `, API at ${s.apiRoot}` : ''}` }
+      : {
+          level: 'fail',
+          detail: 'DISCORD_BOT_TOKEN does not look like a bot token (three parts separated by dots)',
+          fix: 'Run "nanoclaw auth discord" and paste the token from the Developer Portal (Bot → Reset Token).',
+        },
+});
 
 /** The dashboard's setup form; the guided setup asks the same fields. */
 const tokenForm: TokenForm = {

@@ -7,10 +7,9 @@ import path from 'node:path';
 import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
 import {
   setupByForm,
+  tokenCheck,
   type ChannelContext,
   type ChannelPlugin,
-  type CheckResult,
-  type PluginEnv,
   type SaveEnv,
   type Settings,
   type TokenForm,
@@ -85,43 +84,28 @@ export async function checkSignalDaemon(
   return `signal-cli ${version} answers at ${url}`;
 }
 
-function checkSignal({ env, config }: PluginEnv): CheckResult[] {
-  let s: SignalSettings;
-  try {
-    s = signalSettings(env);
-  } catch (err) {
-    return [
-      {
-        name: 'Signal',
-        level: 'fail',
-        detail: (err as Error).message,
-        fix: 'Fix it in .env, or run "nanoclaw auth signal".',
-      },
-    ];
-  }
-  if (!s.url && !s.account)
-    return [{ name: 'Signal', level: 'info', detail: 'not set up (optional): "nanoclaw auth signal"' }];
-  if (!s.url || !s.account)
-    return [
-      {
-        name: 'Signal',
-        level: 'fail',
-        detail: `${s.url ? 'SIGNAL_ACCOUNT' : 'SIGNAL_CLI_URL'} is missing`,
-        fix: 'Run "nanoclaw auth signal" to set both the daemon address and the account.',
-      },
-    ];
-  const who = sharesUserAccount(s)
-    ? `your own account (replies say "${config.assistantName}:"; Note to Self is a main chat)`
-    : `owner ${s.owner}`;
-  return [
-    {
-      name: 'Signal',
-      level: 'ok',
-      detail: `${s.account} via ${s.url}, ${who}`,
-      notes: [`The daemon must be running: ${DAEMON_COMMAND(s.account)}`],
-    },
-  ];
-}
+const checkSignal = tokenCheck({
+  name: 'Signal',
+  read: signalSettings,
+  fix: 'Fix it in .env, or run "nanoclaw auth signal".',
+  isSet: (s) => !!s.url || !!s.account,
+  check: (s, { config }) =>
+    s.url && s.account
+      ? {
+          level: 'ok',
+          detail: `${s.account} via ${s.url}, ${
+            sharesUserAccount(s)
+              ? `your own account (replies say "${config.assistantName}:"; Note to Self is a main chat)`
+              : `owner ${s.owner}`
+          }`,
+          notes: [`The daemon must be running: ${DAEMON_COMMAND(s.account)}`],
+        }
+      : {
+          level: 'fail',
+          detail: `${s.url ? 'SIGNAL_ACCOUNT' : 'SIGNAL_CLI_URL'} is missing`,
+          fix: 'Run "nanoclaw auth signal" to set both the daemon address and the account.',
+        },
+});
 
 async function saveChecked(url: string, account: string, saveEnv: SaveEnv): Promise<{ file: string; note: string }> {
   if (!/^https?:\/\/[^\s/]+/.test(url)) throw new Error(`"${url}" is not an address like http://127.0.0.1:8080.`);

@@ -3,10 +3,9 @@
 // (TELEGRAM_OWNER_ID, or the user whose private chat is a main chat).
 import {
   setupByForm,
+  tokenCheck,
   type ChannelContext,
   type ChannelPlugin,
-  type CheckResult,
-  type PluginEnv,
   type SaveEnv,
   type Settings,
   type TokenForm,
@@ -40,33 +39,20 @@ export function telegramOwner(settings: TelegramSettings, store: ChannelContext[
   return (userId) => userId === settings.ownerId || store.groups.get(telegramJid(userId))?.isMain === true;
 }
 
-function checkTelegram({ env }: PluginEnv): CheckResult[] {
-  let settings: TelegramSettings;
-  try {
-    settings = telegramSettings(env);
-  } catch (err) {
-    return [
-      {
-        name: 'Telegram',
-        level: 'fail',
-        detail: (err as Error).message,
-        fix: 'Fix TELEGRAM_OWNER_ID in .env, or remove it.',
-      },
-    ];
-  }
-  if (!settings.token)
-    return [{ name: 'Telegram', level: 'info', detail: 'not set up (optional): "nanoclaw auth telegram"' }];
-  return [
-    /^\d+:[A-Za-z0-9_-]{30,}$/.test(settings.token)
-      ? { name: 'Telegram', level: 'ok', detail: 'bot token set' }
+const checkTelegram = tokenCheck({
+  name: 'Telegram',
+  read: telegramSettings,
+  fix: 'Fix TELEGRAM_OWNER_ID in .env, or remove it.',
+  isSet: (s) => !!s.token,
+  check: (s) =>
+    /^\d+:[A-Za-z0-9_-]{30,}$/.test(s.token!)
+      ? { level: 'ok', detail: 'bot token set' }
       : {
-          name: 'Telegram',
           level: 'fail',
           detail: 'TELEGRAM_BOT_TOKEN does not look like a bot token (123456:ABC…)',
           fix: 'Run "nanoclaw auth telegram" and paste the token @BotFather gave you.',
         },
-  ];
-}
+});
 
 function checkedToken(value: string): string {
   if (!TELEGRAM_TOKEN.test(value))

@@ -1,12 +1,8 @@
 import { createStore } from '../../../src/host.js';
 import { CHANNELS } from '../../../src/plugins/index.js';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect, test } from 'vitest';
 import { folderForName, isDirectChat, MAX_PENDING, PAIRING_TTL_MS } from '../../../src/plugins/pairing/pairing.js';
 import { pairingQueries } from '../../../src/plugins/pairing/store.js';
-import { loadSenderAllowlist } from '../../../src/core/inbound/sender-allowlist.js';
 import { openDatabase } from '../../../src/core/store/db.js';
 
 test('codes are one per chat, at most three wait, and they expire after an hour', () => {
@@ -37,22 +33,4 @@ test('direct chats and safe folders for approved people', () => {
   expect(folderForName('Émile', (f) => f === 'emile')).toBe('emile-2');
   expect(folderForName('global', () => false)).toBe('dm-global');
   expect(folderForName('😀', () => false)).toBe('contact');
-});
-
-test('the sender allowlist decides who triggers and whether others are kept; a broken file closes it', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nc-allow-'));
-  const list = loadSenderAllowlist(dir);
-  expect(list.canTrigger('tg:-1', 'tg:9')).toBe(true);
-  const file = path.join(dir, 'sender-allowlist.json');
-  fs.writeFileSync(file, JSON.stringify({ chats: { 'tg:-1': { allow: ['tg:1'], others: 'drop' } } }));
-  expect(list.canTrigger('tg:-1', 'tg:1')).toBe(true);
-  expect(list.canTrigger('tg:-1', 'tg:9')).toBe(false);
-  expect(list.keeps('tg:-1', 'tg:9')).toBe(false);
-  expect(list.canTrigger('tg:-2', 'tg:9')).toBe(true);
-  fs.writeFileSync(file, '{ not json');
-  fs.utimesSync(file, new Date(), new Date(Date.now() + 5000));
-  expect(list.canTrigger('tg:-2', 'tg:9')).toBe(false);
-  expect(list.keeps('tg:-2', 'tg:9')).toBe(true);
-  expect(list.problem()).toMatch(/not valid/);
-  fs.rmSync(dir, { recursive: true, force: true });
 });

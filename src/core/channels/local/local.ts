@@ -1,28 +1,17 @@
 // The built-in local channel, fed by the API: its history is the store, so sending is delivery's recording.
 import crypto from 'node:crypto';
-import type { Channel, ChannelEvents, Message } from '../../types.js';
+import type { Channel, Message } from '../../types.js';
 
-export const LOCAL_PREFIX = 'local:';
-const LOCAL_JID = /^local:[a-z0-9][a-z0-9_-]{0,63}$/;
-
-// Only the owner holds the API token, so these senders are the owner; any other is a chat member.
-export const LOCAL_OWNER_SENDERS: readonly string[] = ['local-user', 'terminal', 'dashboard'];
-
-export function isLocalOwner(sender: string): boolean {
-  return LOCAL_OWNER_SENDERS.includes(sender);
-}
-
-export function isLocalJid(jid: string): boolean {
-  return LOCAL_JID.test(jid);
-}
+export const ownsLocalJid = (jid: string): boolean => jid.startsWith('local:');
+export const isLocalJid = (jid: string): boolean => /^local:[a-z0-9][a-z0-9_-]{0,63}$/.test(jid);
 
 export interface LocalTyping {
   isTyping(jid: string): boolean;
   onTyping(listener: (jid: string, typing: boolean) => void): () => void;
 }
 
-export function createLocalChannel(): Channel & LocalTyping & { events(): ChannelEvents | null } {
-  let events: ChannelEvents | null = null;
+export function createLocalChannel(): Channel & LocalTyping {
+  let connected = false;
   const typing = new Set<string>();
   const listeners = new Set<(jid: string, typing: boolean) => void>();
   const mustBeLocal = async (jid: string): Promise<void> => {
@@ -31,9 +20,9 @@ export function createLocalChannel(): Channel & LocalTyping & { events(): Channe
   return {
     name: 'local',
     sharesUserAccount: false,
-    ownsJid: (jid) => jid.startsWith(LOCAL_PREFIX),
+    ownsJid: ownsLocalJid,
     async connect(ev) {
-      events = ev;
+      connected = true;
       ev.onState?.({ connected: true });
     },
     sendMessage: mustBeLocal,
@@ -51,20 +40,22 @@ export function createLocalChannel(): Channel & LocalTyping & { events(): Channe
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    isConnected: () => events !== null,
+    isConnected: () => connected,
     async disconnect() {
-      events = null;
+      connected = false;
     },
-    events: () => events,
   };
 }
+
+// Only the owner holds the API token, so these senders are the owner; any other is a chat member.
+const OWNER_SENDERS = ['local-user', 'terminal', 'dashboard'];
 
 export function localMessage(input: { chatJid: string; sender: string; senderName: string; text: string }): Message {
   return {
     ...input,
     id: `local-${Date.now().toString(36)}-${crypto.randomBytes(6).toString('hex')}`,
     timestamp: new Date().toISOString(),
-    fromMe: isLocalOwner(input.sender),
+    fromMe: OWNER_SENDERS.includes(input.sender),
     fromAssistant: false,
   };
 }
