@@ -12,6 +12,9 @@ import { createToolRegistry, type ToolCall } from '../../../src/core/tools/regis
 import { checkEmail, runEmailAuth } from '../../../src/plugins/email/connect.js';
 import { emailSettings } from '../../../src/plugins/email/settings.js';
 import { createEmailTools } from '../../../src/plugins/email/tools.js';
+import { sentRecipients } from '../../../src/plugins/email/mailbox.js';
+import { memoryRecipients } from '../../../src/plugins/email/store.js';
+import type { ApprovalKind, ApprovalMode } from '../../../src/core/types.js';
 import { parseEnv } from 'node:util';
 import { setEnvValues } from '../../../src/core/config/env-file.js';
 import { option } from '../../../src/cli/term.js';
@@ -332,6 +335,51 @@ describe('the tools', () => {
     // The same draft cannot go twice.
     expect(text(await call(MAIN, 'email_send', { draft_id: draftId }))).toMatch(/REFUSED There is no draft/);
     expect(mail.count(mail.users.landlord.address)).toBe(before + 1);
+  });
+
+  test('a first mail to someone the owner never wrote to asks as email_new_recipient, even where sending is allowed', async () => {
+    const { landlord, friend } = mail.users;
+    const settings = emailSettings(mail.env());
+    const modes: Partial<Record<ApprovalKind, ApprovalMode>> = { email_send: 'allow', email_new_recipient: 'ask' };
+    const recipients = memoryRecipients();
+    const kinds: string[] = [];
+    const owner = createToolRegistry({
+      tools: createEmailTools({
+        settings: () => settings,
+        noteLogin: () => {},
+        recipients,
+        modeOf: (_identity, kind) => modes[kind] ?? 'ask',
+      }),
+      approve: async (_identity, action) => {
+        kinds.push(action.kind);
+        asked.push(action);
+        return modes[action.kind] === 'deny' ? 'Denied by the settings.' : null;
+      },
+    });
+    // Learned from the Sent folder, as the plugin does at start: the landlord was written to above.
+    recipients.add(await sentRecipients(settings));
+    expect(recipients.known(landlord.address)).toBe(true);
+    expect(recipients.known(friend.address)).toBe(false);
+
+    const viaOwner = async (to: string) =>
+      /Draft (draft-[0-9a-f]+)/.exec(
+        text(await owner(MAIN, 'email_draft', { to: [to], subject: 'Hi', body: 'Hello' })),
+      )![1];
+
+    const toFriend = await viaOwner(friend.address);
+    expect(text(await owner(MAIN, 'email_send', { draft_id: toFriend }))).toMatch(/^Sent to friend@example\.test/);
+    expect(kinds).toEqual(['email_new_recipient']);
+    expect(asked.at(-1)!.what).toContain(`never written to before: ${friend.address}`);
+    // Written to once, the friend is known: the next mail is an ordinary send.
+    expect(recipients.known(friend.address)).toBe(true);
+    await owner(MAIN, 'email_send', { draft_id: await viaOwner(friend.address) });
+    await owner(MAIN, 'email_send', { draft_id: await viaOwner(landlord.address) });
+    expect(kinds).toEqual(['email_new_recipient', 'email_send', 'email_send']);
+    // Where sending is denied, a new address cannot slip through under the other kind: the stricter decides.
+    modes.email_send = 'deny';
+    const denied = await owner(MAIN, 'email_send', { draft_id: await viaOwner('stranger@example.test') });
+    expect(text(denied)).toBe('REFUSED Denied by the settings.');
+    expect(kinds.at(-1)).toBe('email_send');
   });
 
   test('mark read/unread and archive', async () => {
