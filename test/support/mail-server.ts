@@ -34,6 +34,8 @@ export interface MailServer {
   waitUntil(address: string, check: (raws: string[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** The env a NanoClaw home needs to use the owner's account. */
   env(overrides?: Record<string, string>): Record<string, string>;
+  /** Stops Dovecot (every IMAP connection drops) and starts it again; resolves once it listens. */
+  restartImap(): Promise<void>;
   /** What Dovecot and Postfix logged, for a failure's message. */
   log(): string;
   stop(): Promise<void>;
@@ -230,8 +232,12 @@ export async function startMailServer(): Promise<MailServer> {
     p.stdout?.on('data', (d: Buffer) => (log += `[${name}] ${d.toString()}`));
     p.stderr?.on('data', (d: Buffer) => (log += `[${name}] ${d.toString()}`));
   };
-  const dovecot = spawn('/usr/sbin/dovecot', ['-F', '-c', path.join(dir, 'dovecot.conf')], { stdio: 'pipe' });
-  keep(dovecot, 'dovecot');
+  const startDovecot = () => {
+    const p = spawn('/usr/sbin/dovecot', ['-F', '-c', path.join(dir, 'dovecot.conf')], { stdio: 'pipe' });
+    keep(p, 'dovecot');
+    return p;
+  };
+  let dovecot = startDovecot();
   // `postfix check` creates the queue's folders with their owners; then the master runs in the foreground.
   const check = spawnSync('/usr/sbin/postfix', ['-c', pf, 'check'], { encoding: 'utf8' });
   if (check.status !== 0) throw new Error(`postfix check failed: ${check.stderr}`);
@@ -292,6 +298,13 @@ export async function startMailServer(): Promise<MailServer> {
     count,
     messages,
     waitForCount,
+    async restartImap() {
+      const gone = new Promise((r) => dovecot.once('exit', r));
+      dovecot.kill('SIGTERM');
+      await gone;
+      dovecot = startDovecot();
+      await waitForPort(imap, 'Dovecot IMAP', () => log);
+    },
     async waitUntil(address, check, what, timeoutMs = 60_000) {
       const until = Date.now() + timeoutMs;
       // Re-read only when another message has arrived.

@@ -75,6 +75,13 @@ test('a stranger and an autoresponder get no answer; the next allowed mail is an
   expect(mail.count(mail.users.friend.address)).toBe(0);
 });
 
+test('after the mail server restarts, the inbox is followed again and new mail is answered', async () => {
+  await mail.restartImap();
+  await send(landlord(), 'token-heating');
+  await answeredTo('token-heating');
+  expect(answered()).toEqual(['token-boiler', 'token-heating', 'token-rent']);
+});
+
 test('mail that came while the host was down is answered once after it starts, and never again', async () => {
   await env.restart({}, async () => {
     await send(landlord(), 'token-keys');
@@ -82,12 +89,19 @@ test('mail that came while the host was down is answered once after it starts, a
   });
   await answeredTo('token-garden');
   await answeredTo('token-keys');
-  expect(answered()).toEqual(['token-boiler', 'token-garden', 'token-keys', 'token-rent']);
+  expect(answered()).toEqual(['token-boiler', 'token-garden', 'token-heating', 'token-keys', 'token-rent']);
 
   // Another restart, then one new mail: it alone is answered; nothing before it is answered twice.
   await env.restart();
   await send(landlord(), 'token-window');
   await answeredTo('token-window');
-  expect(answered()).toEqual(['token-boiler', 'token-garden', 'token-keys', 'token-rent', 'token-window']);
+  expect(answered()).toEqual([
+    'token-boiler',
+    'token-garden',
+    'token-heating',
+    'token-keys',
+    'token-rent',
+    'token-window',
+  ]);
   expect(mail.count(mail.users.friend.address)).toBe(0);
 });
