@@ -559,6 +559,7 @@ async function main() {
       await (await import('./channel-discord.js')).benchDiscord({ fake, runs: quick ? 5 : 20, row });
     if (want('channels')) await (await import('./channel-slack.js')).slackLatency({ fake, runs: quick ? 5 : 20, row });
     if (want('voice')) await (await import('./voice.js')).benchVoice(row, quick);
+    if (want('email')) await (await import('./email.js')).benchEmail(row, quick);
     if (want('channels'))
       await (await import('./channel-signal.js')).benchSignal({ fake, row, pct, ms, runs: quick ? 10 : 30 });
   } finally {

@@ -1,12 +1,12 @@
 // Talking to the mail servers: an IMAP session per use, and an SMTP transport. The libraries are loaded
 // here, on first use, so a host without email never pays for them. Nothing here leaves the host.
-import type { ImapFlow } from 'imapflow';
+import type { ImapFlow, ImapFlowOptions } from 'imapflow';
 import type { EmailSettings } from './settings.js';
 import { providerOf } from './settings.js';
 
 const TIMEOUT_MS = 20_000;
 
-export async function openImap(s: EmailSettings): Promise<ImapFlow> {
+export async function openImap(s: EmailSettings, extra: Partial<ImapFlowOptions> = {}): Promise<ImapFlow> {
   const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({
     host: s.imap.host,
@@ -20,6 +20,7 @@ export async function openImap(s: EmailSettings): Promise<ImapFlow> {
     connectionTimeout: TIMEOUT_MS,
     greetingTimeout: TIMEOUT_MS,
     socketTimeout: 5 * 60_000,
+    ...extra,
   });
   // A dropped connection emits 'error'; the call in progress fails with it, the host must not crash.
   client.on('error', () => {});

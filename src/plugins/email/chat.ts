@@ -142,7 +142,8 @@ export function createEmailChat(ctx: ChannelContext, s: EmailSettings, senders: 
 
   /** One IMAP session: open the inbox, catch up, then follow it (imapflow IDLEs between commands) until it closes. */
   async function session(): Promise<void> {
-    const c = (client = await openImap(s));
+    // IDLE at once, not after imapflow's usual 15 s pause: this connection does nothing but wait for mail.
+    const c = (client = await openImap(s, { autoIdleDelay: 200 }));
     const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
     const box = await c.mailboxOpen('INBOX');
     const validity = String(box.uidValidity);
