@@ -77,6 +77,9 @@ describe('unknown routes and wrong methods', () => {
     ['POST', '//tools/send_message'],
     ['POST', `/tools/${'a'.repeat(41)}`],
     ['POST', '/tools/list_groups%00'],
+    // A backslash: refused by the gateway's own raw check, not by a URL parser's bare 400.
+    ['POST', '/tools\\list_groups'],
+    ['GET', '/runner\\start'],
     ['POST', '/runner/event/'],
     ['POST', '/api/groups'],
     ['DELETE', '/api/groups/local:work'],
@@ -85,6 +88,15 @@ describe('unknown routes and wrong methods', () => {
     expect(r.status).toBe(404);
     expect(r.json.error).toMatch(/^No such gateway route: /);
   });
+
+  test.each(['a@b', '[::1', 'x/../y', 'evil.example:99999'])(
+    "a Host header of %j changes nothing: the call is served as its endpoint's",
+    async (host) => {
+      const r = await unchanged(() => rig.request('main', 'POST', '/tools/list_groups', {}, { host }));
+      expect(r.status).toBe(200);
+      expect(r.json.ok).toBe(true);
+    },
+  );
 
   test('HEAD on a runner route is refused, with no body', async () => {
     const r = await unchanged(() => rig.request('family', 'HEAD', '/runner/start'));

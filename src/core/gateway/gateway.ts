@@ -1,103 +1,74 @@
-// The gateway: the only door out of a sandbox. Each live sandbox gets its own
-// unix socket; whatever arrives on it is, by construction, from that sandbox's
-// group — a payload can claim anything, the socket cannot lie. Behind it:
-//   /v1/messages    the model proxy (real credential added here, usage metered);
-//                   only the Messages API routes the CLI uses (MODEL_ROUTES)
-//   /runner/*       the runner's turn protocol (start, next, event, settle)
-//   /approvals/tool the runner asks before a built-in tool (Bash, Write, Edit)
-//   /tools/<name>   the nanoclaw tools, authorized for this group
-//   CONNECT, http://…  the sandbox's network (HTTPS_PROXY inside): the first plugin
-//                   hook that handles it (the egress plugin), or refused
-// Where a sandbox cannot share a socket (a VM), the endpoint is TCP instead, and
-// each connection must first present that sandbox's secret. One concern a file:
-// model-proxy.ts, endpoint.ts (sockets), types.ts; this file routes.
+// The gateway, the only door out of a sandbox. Each sandbox has its own endpoint (endpoint.ts), so whatever arrives
+// there is from its group, whatever a payload claims. A target is judged raw, before URL parsing could resolve "..",
+// "//" or %-escapes (or refuse a backslash): CONNECT and http://… are the sandbox's network, a plugin's or refused;
+// /v1… in any spelling is the model API's (modelRoute); anything else must be canonical. Then Hono routes it to the
+// model proxy (model-proxy.ts) or the runner's calls (runner.ts).
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
+import { getRequestListener } from '@hono/node-server';
+import { Hono } from 'hono';
 import { listenOnSocket, listenOnTcp } from './endpoint.js';
-import { createModelProxy, modelRoute } from './model-proxy.js';
-import type { EndpointHandlers, GatewayDeps, Identity } from './types.js';
-import { apiError, json, readBody } from './wire.js';
+import { modelApi, modelRoute } from './model-proxy.js';
+import { runnerApi } from './runner.js';
+import type { EndpointHandlers, GatewayDeps, GatewayEnv, Identity } from './types.js';
 
 export type * from './types.js';
 export { TCP_PREAMBLE } from './endpoint.js';
 
-const MAX_RPC_BODY = 1024 * 1024;
-
-/** Without a plugin for the sandbox's network, only the model API is reachable. */
 const NO_NETWORK = 'this sandbox has no network besides the model API (no network plugin is installed)';
+const FAILED = { ok: false, error: 'The host failed to handle this call; see logs/nanoclaw.log.' };
+const noRoute = (method: string, url: string) => ({ error: `No such gateway route: ${method} ${url}` });
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.end();
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }).end(data);
+}
 
 export function createGateway(deps: GatewayDeps) {
   const { logger } = deps;
-  const proxyModel = createModelProxy(deps);
-  // The sandbox's network is one plugin's: the first that handles it.
   const network = deps.hooks.find((h) => h.network)?.network;
+  const app = new Hono<GatewayEnv>()
+    .route('/', modelApi(deps))
+    .route('/', runnerApi(deps.approver))
+    .notFound((c) => c.json(noRoute(c.req.method, c.req.path), 404))
+    .onError((err, c) => {
+      logger.error({ err, group: c.env.identity.groupFolder }, 'gateway call failed');
+      return c.json(FAILED, 500);
+    });
 
-  /** Logs a proxy request no plugin handles (as the egress plugin logs its own) and answers why it was refused. */
+  /** Logs a proxy request no plugin handles, as the egress plugin logs its own; says why it was refused. */
   function noNetwork(identity: Identity, method: string, target: string): string {
     const destination = target.slice(0, 200);
     logger.info({ group: identity.groupFolder, method, destination, allowed: false, reason: NO_NETWORK }, 'egress');
     return `NanoClaw refused ${destination}: ${NO_NETWORK}.\n`;
   }
 
-  async function handle(
-    identity: Identity,
-    handlers: EndpointHandlers,
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-  ): Promise<void> {
-    const url = req.url ?? '/';
-    const method = req.method ?? 'GET';
-    const route = `${req.method} ${url}`;
-    const no = (status: number, error: string) => json(res, status, { ok: false, error });
-    if (/^[a-z]+:\/\//i.test(url)) {
-      if (network) return network.request(identity, req, res);
-      res.writeHead(403, { 'content-type': 'text/plain', 'x-nanoclaw-egress': 'refused' });
-      return void res.end(noNetwork(identity, method, url));
-    }
-    const model = modelRoute(method, url);
-    if (model && 'refuse' in model) {
-      logger.warn({ group: identity.groupFolder, method: req.method, path: url.slice(0, 200) }, 'model route refused');
-      return apiError(res, 403, 'permission_error', model.refuse);
-    }
-    if (model) return proxyModel(identity, handlers, req, res, model);
-    if (route === 'GET /runner/start') return json(res, 200, handlers.start());
-    if (route === 'GET /runner/next') {
-      const ac = new AbortController();
-      res.on('close', () => ac.abort());
-      return json(res, 200, await handlers.next(ac.signal));
-    }
-    if (req.method !== 'POST') return json(res, 404, { error: `No such gateway route: ${route}` });
-    const raw = await readBody(req, MAX_RPC_BODY);
-    if (!raw) return no(413, 'Call body over 1 MB.');
-    let body: any;
-    try {
-      body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
-    } catch {
-      return no(400, 'Call body is not valid JSON.');
-    }
-    if (url === '/runner/event') {
-      if (!body || typeof body !== 'object' || typeof body.type !== 'string') return no(400, 'Event needs a type.');
-      handlers.event(body);
-      return json(res, 200, { ok: true });
-    }
-    if (url === '/approvals/tool') {
-      if (!body || typeof body.tool_name !== 'string') return no(400, 'An approval check needs tool_name.');
-      return json(res, 200, { ok: true, ...(await deps.approver.runnerTool(identity, body.tool_name, body.input)) });
-    }
-    if (url === '/runner/settle') return json(res, 200, { ok: true, message: (await handlers.settle?.()) ?? null });
-    const tool = /^\/tools\/([a-z_]{1,40})$/.exec(url);
-    if (tool) return json(res, 200, await handlers.tool(tool[1], body));
-    return json(res, 404, { error: `No such gateway route: ${route}` });
-  }
-
-  /** One sandbox's HTTP server: every route above, for this identity only. */
   function endpointServer(identity: Identity, handlers: EndpointHandlers): http.Server {
     const group = identity.groupFolder;
+    const routes = getRequestListener((req, env) => app.fetch(req, { ...env, identity, handlers }));
     const server = http.createServer((req, res) => {
-      handle(identity, handlers, req, res).catch((err) => {
-        logger.error({ err, group }, 'gateway call failed');
-        json(res, 500, { ok: false, error: 'The host failed to handle this call; see logs/nanoclaw.log.' });
-      });
+      const { method = 'GET', url = '/' } = req;
+      if (/^[a-z]+:\/\//i.test(url)) {
+        if (network)
+          return void network.request(identity, req, res).catch((err) => {
+            logger.error({ err, group }, 'gateway call failed');
+            json(res, 500, FAILED);
+          });
+        res.writeHead(403, { 'content-type': 'text/plain', 'x-nanoclaw-egress': 'refused' });
+        return void res.end(noNetwork(identity, method, url));
+      }
+      const model = modelRoute(method, url);
+      if (model && 'refuse' in model) {
+        logger.warn({ group, method, path: url.slice(0, 200) }, 'model route refused');
+        return json(res, 403, { type: 'error', error: { type: 'permission_error', message: model.refuse } });
+      }
+      if (model) req.url = model.forward;
+      // (Hono would answer HEAD as GET.)
+      else if (method === 'HEAD' || !/^(\/[a-z_]+)+$/.test(url)) return json(res, 404, noRoute(method, url));
+      // Who calls is the endpoint's to say, not the Host header's: a strange one must not fail the URL parser.
+      req.headers.host = 'gateway';
+      void routes(req, res);
     });
     server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       if (network)

@@ -1,0 +1,38 @@
+// What the runner inside a sandbox calls, always for its endpoint's group, whatever a body claims: its turn
+// protocol (start; next, its inbox of turns; event; settle), the host's yes or no before a built-in tool (Bash,
+// Write, Edit), and the nanoclaw tools (src/core/tools/).
+import { Hono } from 'hono';
+import type { GatewayDeps, GatewayEnv } from './types.js';
+import { readBody } from './wire.js';
+
+export const runnerApi = (approver: GatewayDeps['approver']) =>
+  new Hono<GatewayEnv>()
+    .get('/runner/start', (c) => c.json(c.env.handlers.start()))
+    // Waits for the next turn; a runner that hangs up ends the wait.
+    .get('/runner/next', async (c) => c.json(await c.env.handlers.next(c.req.raw.signal)))
+    // Every call (an unknown one too) is JSON within 1 MB, read before it is routed.
+    .post('*', async (c, next) => {
+      const raw = await readBody(c.env.incoming, 1024 * 1024);
+      if (!raw) return c.json({ ok: false, error: 'Call body over 1 MB.' }, 413);
+      try {
+        c.set('body', raw.length ? JSON.parse(raw.toString('utf8')) : {});
+      } catch {
+        return c.json({ ok: false, error: 'Call body is not valid JSON.' }, 400);
+      }
+      await next();
+    })
+    .post('/runner/event', (c) => {
+      const event = c.var.body;
+      if (typeof event?.type !== 'string') return c.json({ ok: false, error: 'Event needs a type.' }, 400);
+      c.env.handlers.event(event);
+      return c.json({ ok: true });
+    })
+    .post('/runner/settle', async (c) => c.json({ ok: true, message: (await c.env.handlers.settle?.()) ?? null }))
+    .post('/approvals/tool', async (c) => {
+      const { tool_name, input } = c.var.body ?? {};
+      if (typeof tool_name !== 'string') return c.json({ ok: false, error: 'An approval check needs tool_name.' }, 400);
+      return c.json({ ok: true, ...(await approver.runnerTool(c.env.identity, tool_name, input)) });
+    })
+    .post('/tools/:name{[a-z_]{1,40}}', async (c) =>
+      c.json(await c.env.handlers.tool(c.req.param('name'), c.var.body)),
+    );
