@@ -1,11 +1,13 @@
 // Sends the outbox in order, one lane per chat so a waiting chat never holds up another.
+import { setMaxListeners } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import { formatOutbound } from '../conversation/router.js';
 import type { Store } from '../store/index.js';
 import type { OutboxItem } from '../store/outbox.js';
 import type { Channel, ChannelPacing, Message } from '../types.js';
-import fs from 'node:fs';
-import path from 'node:path';
 import { mimeTypeFor } from '../tools/outbound-media.js';
 
 export interface DeliveryDeps {
@@ -18,34 +20,29 @@ export interface DeliveryDeps {
   random?: () => number;
 }
 
+// hold: the platform's retry_after, before which not even a kick tries.
 type Stall = { retryMs: number; hold: boolean };
-
-interface Lane {
-  running: boolean;
-  timer: NodeJS.Timeout | null;
-  /** A platform's retry_after: not even a kick tries sooner. */
-  holdUntil: number;
-}
+type Lane = { running: boolean; timer?: NodeJS.Timeout; holdUntil: number };
 
 // The platform counts arrivals, and a send one span after another may arrive a little sooner.
 export const WINDOW_MARGIN_MS = 50;
 
-export function createPacer(random: () => number = Math.random) {
+export function createPacer(random = Math.random) {
   const windows = new Map<string, number[]>();
   const nextAt = new Map<string, number>();
   // The windows a send to `jid` counts in: key, limit, span.
-  const counted = (channel: string, p: ChannelPacing, jid: string) =>
+  const counted = (ch: string, p: ChannelPacing, jid: string) =>
     [
-      [`${channel}\0${jid}`, p.isGroupChat?.(jid) ? p.perGroupChatPerMinute : 0, 60_000],
-      [`${channel}\0/s`, p.perChannelPerSecond, 1_000],
-      [`${channel}\0/min`, p.perChannelPerMinute, 60_000],
+      [`${ch}\0${jid}`, p.isGroupChat?.(jid) ? p.perGroupChatPerMinute : 0, 60_000],
+      [`${ch}\0/s`, p.perChannelPerSecond, 1_000],
+      [`${ch}\0/min`, p.perChannelPerMinute, 60_000],
     ] as const;
 
   return {
-    wait(channel: string, p: ChannelPacing, jid: string, now: number) {
-      return Math.max(
-        (nextAt.get(`${channel}\0${jid}`) ?? 0) - now,
-        ...counted(channel, p, jid).map(([key, limit, spanMs]) => {
+    wait: (ch: string, p: ChannelPacing, jid: string, now: number) =>
+      Math.max(
+        (nextAt.get(`${ch}\0${jid}`) ?? 0) - now,
+        ...counted(ch, p, jid).map(([key, limit, spanMs]) => {
           if (!limit) return 0;
           const span = spanMs + WINDOW_MARGIN_MS;
           const times = windows.get(key)?.filter((t) => t > now - span) ?? [];
@@ -53,19 +50,16 @@ export function createPacer(random: () => number = Math.random) {
           return times.length < limit ? 0 : times[times.length - limit]! + span - now;
         }),
         0,
-      );
+      ),
+    started(ch: string, p: ChannelPacing, jid: string, now: number) {
+      for (const [key, limit] of counted(ch, p, jid)) if (limit) windows.set(key, [...(windows.get(key) ?? []), now]);
     },
-    started(channel: string, p: ChannelPacing, jid: string, now: number) {
-      for (const [key, limit] of counted(channel, p, jid))
-        if (limit) windows.set(key, [...(windows.get(key) ?? []), now]);
-    },
-    ended(channel: string, p: ChannelPacing, jid: string, now: number) {
-      nextAt.set(`${channel}\0${jid}`, now + p.perChatMs + Math.floor(random() * (p.jitterMs ?? 0)));
+    ended(ch: string, p: ChannelPacing, jid: string, now: number) {
+      nextAt.set(`${ch}\0${jid}`, now + p.perChatMs + Math.floor(random() * (p.jitterMs ?? 0)));
     },
     prune(now: number) {
       for (const [k, t] of nextAt) if (t <= now) nextAt.delete(k);
-      for (const [k, ts] of windows)
-        if (!ts.length || ts[ts.length - 1]! <= now - 60_000 - WINDOW_MARGIN_MS) windows.delete(k);
+      for (const [k, ts] of windows) if (!(ts.at(-1)! > now - 60_000 - WINDOW_MARGIN_MS)) windows.delete(k);
     },
   };
 }
@@ -73,47 +67,35 @@ export function createPacer(random: () => number = Math.random) {
 export function createDelivery(deps: DeliveryDeps) {
   const { store, logger, assistantName } = deps;
   const lanes = new Map<string, Lane>();
-  const sleepers = new Set<() => void>();
   const pacer = createPacer(deps.random);
   const later: Stall = { retryMs: deps.retryMs ?? 10_000, hold: false };
+  // Ends every pacing wait (one per waiting chat) on stop.
+  const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal);
   let stopped = false;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        sleepers.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      sleepers.add(done);
-    });
-
+  // Always awaited, so a send never starts inside the kick (an outbox write) that woke delivery.
   async function paced({ name, pacing: p }: Channel, jid: string) {
-    if (!p) return;
     let wait: number;
-    while ((wait = pacer.wait(name, p, jid, Date.now())) > 0 && !stopped) await sleep(wait);
-    pacer.started(name, p, jid, Date.now());
+    while (p && (wait = pacer.wait(name, p, jid, Date.now())) > 0 && !stopped)
+      await sleep(wait, null, { signal: stopping.signal }).catch(() => {});
+    if (p) pacer.started(name, p, jid, Date.now());
   }
 
   async function deliver(item: OutboxItem): Promise<Stall | null> {
-    const jid = item.chatJid;
+    const { id, chatJid: jid, persona } = item;
     const channel = deps.channels().find((c) => c.ownsJid(jid));
     if (!channel) logger.warn({ chat: jid }, 'no channel for outbox item; keeping it until one connects');
     if (!channel?.isConnected()) return later;
-    const text = formatOutbound(item.text, {
-      sharesUserAccount: channel.sharesUserAccount,
-      assistantName,
-      persona: item.persona,
-    });
+    const { name, pacing: p } = channel;
+    const text = formatOutbound(item.text, { sharesUserAccount: channel.sharesUserAccount, assistantName, persona });
     const media = item.mediaPath && fs.existsSync(item.mediaPath) ? item.mediaPath : null;
     const fileName = media ? path.basename(media).slice(37) : '';
     if (text || media) {
       await paced(channel, jid);
       if (stopped) return later;
-      // Marked before the platform is asked, so a host killed mid-send knows on restart that it may be there.
-      const maybeSent = item.sendingAt !== null;
-      store.outbox.markSending(item.id);
+      // Marked first, so a host killed mid-send knows on restart that the platform may have it.
+      store.outbox.markSending(id);
       try {
         if (media && channel.sendMedia)
           await channel.sendMedia(jid, { path: media, fileName, mimeType: mimeTypeFor(fileName) }, text);
@@ -122,38 +104,37 @@ export function createDelivery(deps: DeliveryDeps) {
             jid,
             media ? `${text}\n[${fileName} could not be sent: this chat app takes no files here]` : text,
             {
-              ...(item.buttons ? { buttons: item.buttons } : {}),
-              outboxId: item.id,
-              outboxKey: `${item.id}@${item.createdAt}`,
-              maybeSent,
+              buttons: item.buttons ?? undefined,
+              outboxId: id,
+              outboxKey: `${id}@${item.createdAt}`,
+              maybeSent: item.sendingAt !== null,
             },
           );
-      } catch (err) {
-        const message = (err as Error)?.message ?? String(err);
-        store.outbox.markFailed(item.id, message);
-        const retryAfterMs = (err as { retryAfterMs?: unknown })?.retryAfterMs;
-        if (typeof retryAfterMs === 'number' && retryAfterMs > 0) {
-          logger.warn({ chat: jid, retryAfterMs }, 'platform asked to slow down; this chat waits, then retries');
-          return { retryMs: retryAfterMs, hold: true };
+      } catch (err: any) {
+        const message = err?.message ?? String(err);
+        store.outbox.markFailed(id, message);
+        const ms = err?.retryAfterMs;
+        if (typeof ms == 'number' && ms > 0) {
+          logger.warn({ chat: jid, retryAfterMs: ms }, 'platform asked to slow down; this chat waits, then retries');
+          return { retryMs: ms, hold: true };
         }
         logger.warn({ chat: jid, err: message }, 'send failed; will retry');
         return later;
       } finally {
-        if (channel.pacing) pacer.ended(channel.name, channel.pacing, jid, Date.now());
+        if (p) pacer.ended(name, p, jid, Date.now());
       }
     }
     const msg: Message = {
-      id: `out-${item.id}`,
+      id: `out-${id}`,
       chatJid: jid,
       sender: 'assistant',
-      senderName: item.persona || assistantName,
+      senderName: persona || assistantName,
       text: media ? `${item.text}\n[file: ${fileName}]` : item.text,
       timestamp: new Date().toISOString(),
       fromMe: true,
       fromAssistant: true,
     };
-    let seq: number | null = null;
-    store.outbox.deliverWith(item.id, () => (seq = store.messages.insert(msg, channel.name)));
+    const seq = store.outbox.deliverWith(id, () => store.messages.insert(msg, name));
     if (seq !== null) deps.onStored({ ...msg, seq });
     if (media) fs.rmSync(media, { force: true });
     return null;
@@ -170,54 +151,47 @@ export function createDelivery(deps: DeliveryDeps) {
       }
       // A later item never overtakes an earlier one that has not gone out.
       for (const item of items) {
-        if (stopped) return later;
-        const stall = await deliver(item);
+        const stall = stopped ? later : await deliver(item);
         if (stall) return stall;
       }
     }
   }
 
-  function retryLater(jid: string, lane: Lane, stall: Stall) {
-    lane.running = false;
-    if (stopped) return;
-    if (stall.hold) lane.holdUntil = Date.now() + stall.retryMs;
-    lane.timer = setTimeout(() => {
-      lane.timer = null;
-      start(jid);
-    }, stall.retryMs);
-  }
-
   function start(jid: string) {
     if (stopped) return;
-    const lane = lanes.get(jid) ?? { running: false, timer: null, holdUntil: 0 };
+    const lane: Lane = lanes.get(jid) ?? { running: false, holdUntil: 0 };
     lanes.set(jid, lane);
     // A running lane reads the outbox again before it finishes.
-    if (lane.running) return;
-    if (lane.timer) {
-      if (Date.now() < lane.holdUntil) return;
-      // Something changed (a reconnect, a new message): try now rather than at the retry time.
-      clearTimeout(lane.timer);
-      lane.timer = null;
-    }
+    if (lane.running || (lane.timer && Date.now() < lane.holdUntil)) return;
+    // Something changed (a reconnect, a new message): try now, not at the retry time.
+    clearTimeout(lane.timer);
     lane.running = true;
+    const retry = (stall: Stall) => {
+      lane.running = false;
+      if (stopped) return;
+      if (stall.hold) lane.holdUntil = Date.now() + stall.retryMs;
+      lane.timer = setTimeout(() => {
+        lane.timer = undefined;
+        start(jid);
+      }, stall.retryMs);
+    };
     drain(jid, lane).then(
-      (stall) => (stall ? retryLater(jid, lane, stall) : pacer.prune(Date.now())),
+      (stall) => (stall ? retry(stall) : pacer.prune(Date.now())),
       (err) => {
         logger.error({ err, chat: jid }, 'delivery failed; will retry');
-        retryLater(jid, lane, later);
+        retry(later);
       },
     );
   }
 
   return {
     kick() {
-      if (stopped) return;
-      for (const jid of new Set(store.outbox.pending().map((i) => i.chatJid))) start(jid);
+      if (!stopped) for (const jid of new Set(store.outbox.pending().map((i) => i.chatJid))) start(jid);
     },
     stop() {
       stopped = true;
-      for (const lane of lanes.values()) if (lane.timer) clearTimeout(lane.timer);
-      for (const wake of [...sleepers]) wake();
+      for (const lane of lanes.values()) clearTimeout(lane.timer);
+      stopping.abort();
     },
   };
 }

@@ -4,11 +4,11 @@ import type { Channel, MessageButton } from '../types.js';
 
 export type OwnerNotice = (text: string, opts?: { buttons?: MessageButton[] }) => void;
 
-export function createOwnerNotice(store: Store, channels: readonly Channel[]): OwnerNotice {
-  return (text, opts = {}) => {
+export const createOwnerNotice =
+  (store: Store, channels: readonly Channel[]): OwnerNotice =>
+  (text, opts) => {
     const mains = store.groups.list().filter((g) => g.isMain);
-    const target =
-      mains.find((g) => g.jid !== 'local:main' && channels.find((c) => c.ownsJid(g.jid))?.isConnected()) ?? mains[0];
-    if (target) store.outbox.enqueue(target.jid, text, { kind: 'system', buttons: opts.buttons });
+    const up = mains.find((g) => g.jid !== 'local:main' && channels.find((c) => c.ownsJid(g.jid))?.isConnected());
+    const target = up ?? mains[0];
+    if (target) store.outbox.enqueue(target.jid, text, { kind: 'system', buttons: opts?.buttons });
   };
-}

@@ -7,97 +7,79 @@ import { migrations } from './migrations.js';
 
 export type DB = Database.Database;
 
-export function openDatabase(file: string): DB {
+/** A JSON column, or `fallback` when it is empty or unreadable. */
+export function parse(s: string | null, fallback?: unknown) {
+  try {
+    return s ? JSON.parse(s) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+// What a write binds is redacted (named parameters too), so an error text with a token never reaches the file.
+const clean = (v: any): unknown =>
+  typeof v == 'string'
+    ? redact(v)
+    : v?.constructor == Object
+      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clean(x)]))
+      : v;
+
+/** On a full disk `release` frees the reserve (store/reserve) and the write runs once more. */
+export function openDatabase(file: string, release?: () => boolean): DB {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  // In WAL mode NORMAL survives process crashes; only power loss can drop the last transactions.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
-  // Deleted rows are overwritten with zeros, so forgetting leaves no bytes behind.
-  db.pragma('secure_delete = ON');
-  migrate(db);
-  redactWrites(db);
-  return db;
-}
-
-type Run = (...args: unknown[]) => Database.RunResult;
-
-/** Every writing statement's run() goes through `wrap`. */
-function wrapRuns(db: DB, wrap: (run: Run, args: unknown[]) => ReturnType<Run>) {
-  const prepare = db.prepare.bind(db);
-  db.prepare = ((sql: string) => {
-    const stmt = prepare(sql);
-    if (stmt.reader) return stmt;
-    const run = stmt.run.bind(stmt);
-    stmt.run = ((...args: unknown[]) => wrap(run, args)) as typeof stmt.run;
-    return stmt;
-  }) as typeof db.prepare;
-}
-
-/** So an error text with a token in it never reaches the file. */
-export function redactWrites(db: DB): void {
-  const clean = (v: unknown): unknown => {
-    if (typeof v === 'string') return redact(v);
-    if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, typeof x === 'string' ? redact(x) : x]));
-    return v;
-  };
-  wrapRuns(db, (run, args) => run(...args.map(clean)));
-}
-
-export function migrate(db: DB): void {
+  // NORMAL in WAL survives a crash (power loss may drop the last transactions); forgotten rows are zeroed.
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
+    PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON`);
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length)
     throw new Error(
       `The database is from a newer NanoClaw (schema ${current}, this one knows ${migrations.length}). Upgrade NanoClaw or restore a backup of store/messages.db.`,
     );
-  for (let v = current; v < migrations.length; v++)
+  steps(db, migrations, current, (v) => db.pragma(`user_version = ${v}`));
+  // Only outermost writes retry: inside a transaction SQLite may have rolled back, so the whole transaction runs again.
+  const retrying =
+    (fn: (...a: unknown[]) => any) =>
+    (...a: unknown[]) => {
+      try {
+        return fn(...a);
+      } catch (err: any) {
+        const full = /SQLITE_FULL|ENOSPC/.test(err?.code) || /database or disk is full/i.test(err?.message);
+        if (!full || db.inTransaction || !release?.()) throw err;
+        return fn(...a);
+      }
+    };
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    const stmt = prepare(sql);
+    const run = stmt.run.bind(stmt);
+    if (!stmt.reader) stmt.run = retrying((...a) => run(...a.map(clean)));
+    return stmt;
+  }) as typeof db.prepare;
+  const transaction = db.transaction.bind(db);
+  if (release)
+    db.transaction = ((fn: () => unknown) => {
+      const tx: any = transaction(fn);
+      const wrapped: any = retrying(tx);
+      for (const m of ['deferred', 'immediate', 'exclusive']) wrapped[m] = retrying((...a) => tx[m](...a));
+      return (wrapped.default = wrapped);
+    }) as typeof db.transaction;
+  return db;
+}
+
+function steps(db: DB, list: readonly string[], from: number, done: (v: number) => unknown) {
+  for (let v = from; v < list.length; v++)
     db.transaction(() => {
-      db.exec(migrations[v]);
-      db.pragma(`user_version = ${v + 1}`);
+      db.exec(list[v]!);
+      done(v + 1);
     })();
 }
 
-/**
- * A plugin's own tables: its migrations run once each, in order, recorded per plugin. A plugin's first entry
- * creates its tables IF NOT EXISTS, since a store from before plugins kept their own already has them.
- */
+// A plugin's own migrations run once each, counted per plugin. Its first creates tables IF NOT EXISTS: a store from
+// before plugins kept their own has them.
 export function migratePlugin(db: DB, plugin: string, list: readonly string[]): void {
   db.exec('CREATE TABLE IF NOT EXISTS plugin_schema (plugin TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM plugin_schema WHERE plugin = ?').get(plugin) as
-    { version: number } | undefined;
-  for (let v = row?.version ?? 0; v < list.length; v++)
-    db.transaction(() => {
-      db.exec(list[v]);
-      db.prepare('INSERT OR REPLACE INTO plugin_schema (plugin, version) VALUES (?, ?)').run(plugin, v + 1);
-    })();
-}
-
-const isFull = (err: unknown) =>
-  /SQLITE_FULL|ENOSPC/.test(String((err as { code?: string })?.code ?? '')) ||
-  /database or disk is full/i.test((err as Error)?.message ?? '');
-
-// On a full disk `release` frees store/reserve and the write runs once more. Only outermost writes retry:
-// inside a transaction SQLite may already have rolled back, so the whole transaction runs again.
-export function retryWritesOnFull(db: DB, release: () => boolean): void {
-  const retry = <T>(fn: () => T): T => {
-    try {
-      return fn();
-    } catch (err) {
-      if (!isFull(err) || db.inTransaction || !release()) throw err;
-      return fn();
-    }
-  };
-  wrapRuns(db, (run, args) => retry(() => run(...args)));
-  const transaction = db.transaction.bind(db);
-  db.transaction = ((fn: (...a: unknown[]) => unknown) => {
-    const tx = transaction(fn);
-    const wrapped = ((...args: unknown[]) => retry(() => tx(...args))) as typeof tx;
-    for (const mode of ['deferred', 'immediate', 'exclusive'] as const)
-      wrapped[mode] = ((...args: unknown[]) => retry(() => tx[mode](...args))) as typeof tx;
-    wrapped.default = wrapped;
-    return wrapped;
-  }) as typeof db.transaction;
+  const at = db.prepare('SELECT version FROM plugin_schema WHERE plugin = ?').pluck().get(plugin) as number;
+  const set = db.prepare('INSERT OR REPLACE INTO plugin_schema (plugin, version) VALUES (?, ?)');
+  steps(db, list, at ?? 0, (v) => set.run(plugin, v));
 }

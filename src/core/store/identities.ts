@@ -1,19 +1,14 @@
-// identity_map: one person under several ids (WhatsApp's LID and phone JID) shares one canonical sender.
+// One person under several ids (WhatsApp's LID and phone JID) shares one canonical sender.
 import type { DB } from './db.js';
 
-export type IdentityQueries = ReturnType<typeof identityQueries>;
-
 export function identityQueries(db: DB) {
-  const get = db.prepare(`SELECT canonical FROM identity_map WHERE alias = ?`);
-  const upsert = db.prepare(
-    `INSERT INTO identity_map (alias, canonical) VALUES (?, ?)
-     ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical`,
-  );
-
+  const get = db.prepare(`SELECT canonical FROM identity_map WHERE alias = ?`).pluck();
+  const set = db.prepare(`INSERT INTO identity_map (alias, canonical) VALUES (?, ?)
+    ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical`);
   return {
-    canonical: (alias: string): string => (get.get(alias) as { canonical: string } | undefined)?.canonical ?? alias,
+    canonical: (alias: string): string => (get.get(alias) as string | undefined) ?? alias,
     link(alias: string, canonical: string) {
-      if (alias && canonical && alias !== canonical) upsert.run(alias, canonical);
+      if (alias && canonical && alias !== canonical) set.run(alias, canonical);
     },
   };
 }

@@ -1,19 +1,15 @@
-// The core's tables, versioned: each entry runs once, in order, in a transaction; `PRAGMA user_version` says how
-// far a database has come. Never change what a shipped entry makes: add a new one. (Plugins' tables left these
-// entries for each plugin's own migrations, which create them only where they are missing.)
+// The core's tables: entry n runs once, and `PRAGMA user_version` says how far a database has come. A shipped entry
+// never changes (its text is the stored schema): add one. Empty ones made tables that plugins now make themselves.
 export const migrations: string[] = [
-  // 1: the first schema.
-  `
-  CREATE TABLE chats (
+  // 1: seq is the store's own order; cursors (the last seq answered per chat) point at it, so clock skew between
+  // platforms never hides or repeats a message. identity_map: WhatsApp's LID and phone JID of one person.
+  `CREATE TABLE chats (
     jid TEXT PRIMARY KEY,
     name TEXT,
     channel TEXT NOT NULL,
     is_group INTEGER NOT NULL DEFAULT 0,
     last_message_at TEXT
   );
-
-  -- seq is the store's own insertion order; cursors point at it, so clock
-  -- skew between platforms can never hide or repeat a message.
   CREATE TABLE messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL,
@@ -31,7 +27,6 @@ export const migrations: string[] = [
     UNIQUE (chat_jid, id)
   );
   CREATE INDEX messages_chat_seq ON messages (chat_jid, seq);
-
   CREATE VIRTUAL TABLE messages_fts USING fts5 (
     text, sender_name, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'
   );
@@ -41,7 +36,6 @@ export const migrations: string[] = [
   CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, text, sender_name) VALUES ('delete', old.seq, old.text, old.sender_name);
   END;
-
   CREATE TABLE registered_groups (
     jid TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -52,19 +46,15 @@ export const migrations: string[] = [
     sandbox TEXT NOT NULL DEFAULT '{}',
     added_at TEXT NOT NULL
   );
-
   CREATE TABLE sessions (
     group_folder TEXT PRIMARY KEY,
     session_id TEXT NOT NULL,
     updated_at TEXT NOT NULL
   );
-
-  -- The last message seq the assistant has answered in each chat.
   CREATE TABLE cursors (
     chat_jid TEXT PRIMARY KEY,
     answered_seq INTEGER NOT NULL
   );
-
   CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     chat_jid TEXT NOT NULL,
@@ -77,49 +67,28 @@ export const migrations: string[] = [
     last_error TEXT
   );
   CREATE INDEX outbox_pending ON outbox (delivered_at, id);
-
-  -- WhatsApp sends the same person as a LID and as a phone JID.
   CREATE TABLE identity_map (
     alias TEXT PRIMARY KEY,
     canonical TEXT NOT NULL
-  );
-
-  `,
-  // 2: (usage indexes, now the health plugin's own)
-  `
-  `,
-  // 3: full-text indexing leaves the insert path (it halved ingest): batches, and always before a search.
-  `
-  DROP TRIGGER messages_ai;
+  );`,
+  '', // 2: health
+  // 3: full-text indexing in batches before a search, not on insert (it halved ingest); only rows indexed are deleted.
+  `DROP TRIGGER messages_ai;
   DROP TRIGGER messages_ad;
   CREATE TABLE fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_seq INTEGER NOT NULL);
   INSERT INTO fts_state (id, indexed_seq) VALUES (1, (SELECT COALESCE(MAX(seq), 0) FROM messages));
-  -- Only rows already in the index may be deleted from it.
   CREATE TRIGGER messages_ad AFTER DELETE ON messages WHEN old.seq <= (SELECT indexed_seq FROM fts_state) BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, text, sender_name) VALUES ('delete', old.seq, old.text, old.sender_name);
-  END;
-  `,
-  // 4: how the channel said the assistant was addressed, beside the text so the text stays what was written.
-  `
-  ALTER TABLE messages ADD COLUMN mentions_assistant INTEGER NOT NULL DEFAULT 0;
-  ALTER TABLE messages ADD COLUMN replies_to_assistant INTEGER NOT NULL DEFAULT 0;
-  `,
-  // 5: (opt-outs and receipts, now the forget plugin's own)
-  `
-  `,
-  // 6: a file sent with a message (send_message with file), the text as its caption.
-  `
-  ALTER TABLE outbox ADD COLUMN media_path TEXT;
-  `,
-  // 7: (approval requests, now the approvals plugin's own)
-  `
-  `,
-  // 8: buttons under an outgoing message (JSON [{ label, action }]).
-  `
-  ALTER TABLE outbox ADD COLUMN buttons TEXT;
-  `,
-  // 9: set before the platform is asked, so a restart knows the platform may have it already.
-  `
-  ALTER TABLE outbox ADD COLUMN sending_at TEXT;
-  `,
+  END;`,
+  // 4: how the channel said the assistant was addressed, so the text stays what was written.
+  `ALTER TABLE messages ADD COLUMN mentions_assistant INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN replies_to_assistant INTEGER NOT NULL DEFAULT 0;`,
+  '', // 5: forget
+  // 6: a file sent with the text as its caption.
+  `ALTER TABLE outbox ADD COLUMN media_path TEXT;`,
+  '', // 7: approvals
+  // 8: buttons under a message (JSON [{ label, action }]).
+  `ALTER TABLE outbox ADD COLUMN buttons TEXT;`,
+  // 9: set before the platform is asked: after a restart, it may have the message.
+  `ALTER TABLE outbox ADD COLUMN sending_at TEXT;`,
 ];

@@ -2,7 +2,7 @@
 import type { MessageButton } from '../types.js';
 import type { DB } from './db.js';
 
-export interface OutboxItem {
+export type OutboxItem = {
   id: number;
   chatJid: string;
   text: string;
@@ -10,47 +10,40 @@ export interface OutboxItem {
   kind: string;
   createdAt: string;
   attempts: number;
-  /** Host-only copy of a file sent with the text as caption. */
-  mediaPath: string | null;
+  mediaPath: string | null; // a host-only copy of a file sent with the text as caption
   buttons: MessageButton[] | null;
-  /** A send not known to finish: the platform may already have it. */
-  sendingAt: string | null;
-}
+  sendingAt: string | null; // a send not known to finish: the platform may already have it
+};
+type Enqueue = { persona?: string; kind?: string; mediaPath?: string; buttons?: MessageButton[] };
 
 export const SET_SESSION = `INSERT INTO sessions (group_folder, session_id, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (group_folder) DO UPDATE SET session_id = excluded.session_id, updated_at = excluded.updated_at`;
+  ON CONFLICT (group_folder) DO UPDATE SET session_id = excluded.session_id, updated_at = excluded.updated_at`;
 export const now = () => new Date().toISOString();
 
 export function outboxQueries(db: DB) {
-  const getCursor = db.prepare(`SELECT answered_seq FROM cursors WHERE chat_jid = ?`);
-  const setCursor = db.prepare(
-    `INSERT INTO cursors (chat_jid, answered_seq) VALUES (?, ?)
-     ON CONFLICT (chat_jid) DO UPDATE SET answered_seq = MAX(cursors.answered_seq, excluded.answered_seq)`,
-  );
-  const enqueue = db.prepare(
-    `INSERT INTO outbox (chat_jid, text, persona, kind, created_at, media_path, buttons) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const pending = db.prepare(
-    `SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts,
-     media_path AS mediaPath, buttons, sending_at AS sendingAt FROM outbox
-     WHERE delivered_at IS NULL ORDER BY id`,
-  );
-  const markDelivered = db.prepare(`UPDATE outbox SET delivered_at = ? WHERE id = ?`);
-  const markSending = db.prepare(`UPDATE outbox SET sending_at = ? WHERE id = ?`);
-  const markFailed = db.prepare(`UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`);
-  const setSession = db.prepare(SET_SESSION);
+  const q = (sql: string) => db.prepare(sql);
+  const cursor = q(`SELECT answered_seq FROM cursors WHERE chat_jid = ?`).pluck();
+  const setCursor = q(`INSERT INTO cursors (chat_jid, answered_seq) VALUES (?, ?)
+    ON CONFLICT (chat_jid) DO UPDATE SET answered_seq = MAX(cursors.answered_seq, excluded.answered_seq)`);
+  const insert = q(`INSERT INTO outbox (chat_jid, text, persona, kind, media_path, buttons, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  const add = (...a: (string | null)[]) => Number(insert.run(...a, now()).lastInsertRowid);
+  const pending = q(`SELECT id, chat_jid AS chatJid, text, persona, kind, created_at AS createdAt, attempts,
+    media_path AS mediaPath, buttons, sending_at AS sendingAt FROM outbox WHERE delivered_at IS NULL ORDER BY id`);
+  const [delivered, sending] = ['delivered_at', 'sending_at'].map((c) => q(`UPDATE outbox SET ${c} = ? WHERE id = ?`));
+  const failed = q(`UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?`);
+  const setSession = q(SET_SESSION);
 
   // Delivery listens here, so no writer has to remember to wake it.
   const listeners = new Set<() => void>();
-  const fire = () => {
-    for (const l of listeners) {
+  const fire = () =>
+    listeners.forEach((l) => {
       try {
         l();
       } catch {
-        /* the item is stored either way; the next wake sends it */
+        /* stored either way */
       }
-    }
-  };
+    });
   // Inside an outer transaction the row is not committed yet: tell listeners once it has run.
   const wrote = () => listeners.size && (db.inTransaction ? queueMicrotask(fire) : fire());
 
@@ -59,39 +52,19 @@ export function outboxQueries(db: DB) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
-
-    cursor: (chatJid: string) => (getCursor.get(chatJid) as { answered_seq: number } | undefined)?.answered_seq ?? 0,
+    cursor: (chatJid: string) => (cursor.get(chatJid) as number | undefined) ?? 0,
     setCursor: (chatJid: string, seq: number) => void setCursor.run(chatJid, seq),
 
-    enqueue(
-      chatJid: string,
-      text: string,
-      opts: { persona?: string; kind?: string; mediaPath?: string; buttons?: MessageButton[] } = {},
-    ) {
-      const id = enqueue.run(
-        chatJid,
-        text,
-        opts.persona ?? null,
-        opts.kind ?? 'message',
-        now(),
-        opts.mediaPath ?? null,
-        opts.buttons?.length ? JSON.stringify(opts.buttons) : null,
-      );
+    enqueue(chatJid: string, text: string, o: Enqueue = {}) {
+      const buttons = o.buttons?.length ? JSON.stringify(o.buttons) : null;
+      const id = add(chatJid, text, o.persona ?? null, o.kind ?? 'message', o.mediaPath ?? null, buttons);
       wrote();
-      return Number(id.lastInsertRowid);
+      return id;
     },
 
-    commitTurn(t: {
-      chatJid: string;
-      upToSeq: number;
-      reply?: string;
-      groupFolder?: string;
-      sessionId?: string;
-    }): number | null {
+    commitTurn(t: { chatJid: string; upToSeq: number; reply?: string; groupFolder?: string; sessionId?: string }) {
       const id = db.transaction(() => {
-        const id = t.reply
-          ? Number(enqueue.run(t.chatJid, t.reply, null, 'reply', now(), null, null).lastInsertRowid)
-          : null;
+        const id = t.reply ? add(t.chatJid, t.reply, null, 'reply', null, null) : null;
         if (t.groupFolder && t.sessionId) setSession.run(t.groupFolder, t.sessionId, now());
         setCursor.run(t.chatJid, t.upToSeq);
         return id;
@@ -101,20 +74,17 @@ export function outboxQueries(db: DB) {
     },
 
     pending: (): OutboxItem[] =>
-      (pending.all() as (Omit<OutboxItem, 'buttons'> & { buttons: string | null })[]).map((r) => ({
-        ...r,
-        buttons: r.buttons ? (JSON.parse(r.buttons) as MessageButton[]) : null,
-      })),
-    markDelivered: (id: number) => void markDelivered.run(now(), id),
+      pending.all().map((r: any) => ({ ...r, buttons: r.buttons ? JSON.parse(r.buttons) : null })),
     /** Until delivered, a restart treats the item as maybe sent. */
-    markSending: (id: number) => void markSending.run(now(), id),
+    markSending: (id: number) => void sending.run(now(), id),
     /** Keeps sending_at: a timeout can hide an accepted send. */
-    markFailed: (id: number, error: string) => void markFailed.run(error.slice(0, 500), id),
-    deliverWith(id: number, fn: () => void) {
+    markFailed: (id: number, error: string) => void failed.run(error.slice(0, 500), id),
+    /** `fn`'s writes and the item's delivery commit together. */
+    deliverWith: <T>(id: number, fn: () => T): T =>
       db.transaction(() => {
-        fn();
-        markDelivered.run(now(), id);
-      })();
-    },
+        const result = fn();
+        delivered.run(now(), id);
+        return result;
+      })(),
   };
 }
