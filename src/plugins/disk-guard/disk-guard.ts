@@ -221,11 +221,19 @@ export function createDiskGuard(deps: DiskGuardDeps) {
     logger.info({ group: folder }, 'disk guard: group unblocked');
   }
 
-  /** Space came back: make the reserve again, then let blocked-for-disk chats run. */
-  function recover(): void {
-    if (floor <= 0) return;
+  /**
+   * Space is back once the reserve could be made again. Releasing the reserve itself frees about `floor`,
+   * so "above the floor" alone would let the chat that filled the disk run again at once.
+   */
+  function spaceBack(): boolean {
+    if (floor <= 0) return true;
     if (!reserve.present() && freeNow() >= floor * 2) reserve.ensure();
-    if (freeNow() < floor) return;
+    return reserve.present() && !low();
+  }
+
+  /** Space came back: let blocked-for-disk chats run. */
+  function recover(): void {
+    if (!spaceBack()) return;
     for (const [folder, b] of blocks) if (b.kind === 'disk') unblock(folder);
   }
 
@@ -254,7 +262,7 @@ export function createDiskGuard(deps: DiskGuardDeps) {
     const b = blocks.get(g.folder);
     if (b?.kind === 'quota') unblock(g.folder);
     if (b?.kind === 'disk') {
-      if (low()) return `${b.reason}; it will not run until space is freed (the owner was told)`;
+      if (!spaceBack()) return `${b.reason}; it will not run until space is freed (the owner was told)`;
       unblock(g.folder);
     }
     // The disk is low for another reason: give the host the reserve and let the run try.
