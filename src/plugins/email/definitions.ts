@@ -48,6 +48,16 @@ export const emailDraft = define({
     reply_to: mailId.optional().describe('The id of the mail this answers'),
   },
 });
+export const emailForward = define({
+  name: 'email_forward',
+  description:
+    'Forward one mail whole (its attachments included) as a draft, with an optional note above it. Answers with a draft_id; nothing is sent until email_send, and the owner is asked first.',
+  args: {
+    id: mailId,
+    to: addressList.min(1).describe('Who gets the forward'),
+    note: text(10_000).optional().describe('A note above the forwarded mail'),
+  },
+});
 export const emailSend = define({
   name: 'email_send',
   description:

@@ -69,6 +69,7 @@ declare module '../../core/types.js' {
   interface ApprovalKinds {
     email_send: true;
     email_new_recipient: true;
+    email_forward: true;
   }
 }
 
@@ -79,6 +80,7 @@ export const email: Plugin = {
     email_send: { mode: 'ask', words: 'send an email from your account' },
     // Asked even where sending is allowed: a mail to a stranger is how a hijacked agent leaks.
     email_new_recipient: { mode: 'ask', words: 'send an email to someone you have never written to' },
+    email_forward: { mode: 'ask', words: 'forward an email from your mailbox' },
   },
   channel: emailChannel,
   store: emailStore,

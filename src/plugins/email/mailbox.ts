@@ -34,6 +34,8 @@ export interface Draft {
   raw: Buffer;
   /** Where the copy in the account's Drafts folder is, to remove it once sent. */
   saved: { folder: string; uid: number } | null;
+  /** A forward: which mail it carries whole (From, Subject, attachments), as the owner is shown it. */
+  forwards?: string | null;
 }
 
 export interface DraftInput {
@@ -332,11 +334,7 @@ export async function draftMail(s: EmailSettings, input: DraftInput): Promise<Dr
     references,
   });
   const raw = built.message as Buffer;
-  const saved = await withImap(s, async (c) => {
-    const folder = await specialFolder(c, '\\Drafts', ['Drafts'], true);
-    const r = await c.append(folder!, raw, ['\\Draft', '\\Seen']);
-    return r && r.uid ? { folder: folder!, uid: r.uid } : null;
-  });
+  const saved = await saveDraft(s, raw);
   return {
     id: `draft-${randomBytes(4).toString('hex')}`,
     from: s.address,
@@ -349,6 +347,65 @@ export async function draftMail(s: EmailSettings, input: DraftInput): Promise<Dr
   };
 }
 
+/** Saves a draft to the account's Drafts; answers where, to remove it once sent. */
+async function saveDraft(s: EmailSettings, raw: Buffer): Promise<Draft['saved']> {
+  return withImap(s, async (c) => {
+    const folder = await specialFolder(c, '\\Drafts', ['Drafts'], true);
+    const r = await c.append(folder!, raw, ['\\Draft', '\\Seen']);
+    return r && r.uid ? { folder: folder!, uid: r.uid } : null;
+  });
+}
+
+/** A draft that forwards one mail whole (attached as the original message, attachments and all). */
+export async function forwardMail(
+  s: EmailSettings,
+  input: { id: string; to: string[]; note?: string },
+): Promise<Draft> {
+  const where = parseMessageId(input.id);
+  if (!where) throw new Error(`"${input.id}" is not a message id: use one that email_search gave, like INBOX:42.`);
+  const original = await withImap(s, async (c) => {
+    const lock = await c.getMailboxLock(where.folder, { readOnly: true });
+    try {
+      const { parsed, large } = await parseMessage(c, where.folder, where.uid);
+      if (large)
+        throw new Error(
+          `Message ${input.id} is larger than ${formatSize(MAX_PARSE_BYTES)}: forward it from the mail app.`,
+        );
+      const full = await c.fetchOne(String(where.uid), { uid: true, source: true }, { uid: true });
+      return { parsed: parsed as ParsedMail, source: full && full.source ? full.source : Buffer.alloc(0) };
+    } finally {
+      lock.release();
+    }
+  });
+  const { parsed, source } = original;
+  const was = oneLine(parsed.subject, 300);
+  const subject = /^fwd?:/i.test(was) ? was : `Fwd: ${was}`;
+  const files = parsed.attachments.map((a) => oneLine(a.filename ?? '(no name)', 120));
+  const forwards = `"${was}" from ${oneLine(addressText(parsed.from), 300)} of ${parsed.date?.toISOString() ?? 'unknown date'}, attached whole${files.length ? ` with its attachments: ${files.join(', ')}` : ''}`;
+  const body = input.note ?? '';
+  const nodemailer = (await import('nodemailer')).default;
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const built = await composer.sendMail({
+    from: s.address,
+    to: input.to,
+    subject,
+    text: body,
+    attachments: [{ filename: 'forwarded.eml', content: source, contentType: 'message/rfc822' }],
+  });
+  const raw = built.message as Buffer;
+  return {
+    id: `draft-${randomBytes(4).toString('hex')}`,
+    from: s.address,
+    to: input.to,
+    cc: [],
+    subject,
+    body,
+    raw,
+    saved: await saveDraft(s, raw),
+    forwards,
+  };
+}
+
 /** Exactly what the owner is shown before a draft is sent. */
 export function describeDraft(d: Draft): string {
   return [
@@ -356,6 +413,7 @@ export function describeDraft(d: Draft): string {
     `To: ${d.to.join(', ')}`,
     ...(d.cc.length ? [`Cc: ${d.cc.join(', ')}`] : []),
     `Subject: ${d.subject}`,
+    ...(d.forwards ? [`Forwards: ${d.forwards}`] : []),
     '',
     d.body,
   ].join('\n');

@@ -16,6 +16,7 @@ interface Row {
   raw: Buffer;
   saved_folder: string | null;
   saved_uid: number | null;
+  forwards: string | null;
 }
 
 const toDraft = (r: Row): Draft => ({
@@ -27,6 +28,7 @@ const toDraft = (r: Row): Draft => ({
   body: r.body,
   raw: Buffer.from(r.raw),
   saved: r.saved_folder && r.saved_uid ? { folder: r.saved_folder, uid: r.saved_uid } : null,
+  forwards: r.forwards,
 });
 
 /** Where email_send finds a draft. The store's queries, or a Map in tests that need no store. */
@@ -40,8 +42,8 @@ export interface DraftStore {
 function draftQueries(db: DB): DraftStore {
   const get = db.prepare('SELECT * FROM email_drafts WHERE id = ?');
   const put = db.prepare(
-    `INSERT OR REPLACE INTO email_drafts (id, from_addr, to_json, cc_json, subject, body, raw, saved_folder, saved_uid, created_at)
-     VALUES (@id, @from_addr, @to_json, @cc_json, @subject, @body, @raw, @saved_folder, @saved_uid, @created_at)`,
+    `INSERT OR REPLACE INTO email_drafts (id, from_addr, to_json, cc_json, subject, body, raw, saved_folder, saved_uid, forwards, created_at)
+     VALUES (@id, @from_addr, @to_json, @cc_json, @subject, @body, @raw, @saved_folder, @saved_uid, @forwards, @created_at)`,
   );
   const prune = db.prepare(
     'DELETE FROM email_drafts WHERE id NOT IN (SELECT id FROM email_drafts ORDER BY created_at DESC, rowid DESC LIMIT ?)',
@@ -63,6 +65,7 @@ function draftQueries(db: DB): DraftStore {
         raw: d.raw,
         saved_folder: d.saved?.folder ?? null,
         saved_uid: d.saved?.uid ?? null,
+        forwards: d.forwards ?? null,
         created_at: new Date().toISOString(),
       });
       prune.run(DRAFTS_KEPT);
@@ -190,4 +193,5 @@ export const migrations: readonly string[] = [
   `
   CREATE TABLE IF NOT EXISTS email_recipients (address TEXT PRIMARY KEY);
   `,
+  'ALTER TABLE email_drafts ADD COLUMN forwards TEXT;',
 ];

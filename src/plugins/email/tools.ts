@@ -17,6 +17,7 @@ import {
   archiveMail,
   describeDraft,
   draftMail,
+  forwardMail,
   mailAttachment,
   markMail,
   readMail,
@@ -139,6 +140,13 @@ export function createEmailTools(deps: EmailToolDeps): HostTool[] {
         return `Draft ${d.id} saved${d.saved ? ` to ${d.saved.folder}` : ''}. Send it with email_send and draft_id "${d.id}" (the owner is asked first):\n${describeDraft(d)}`;
       }),
     ),
+    tool(defs.emailForward, (_identity, a) =>
+      run(async (s) => {
+        const d = await forwardMail(s, { id: a.id, to: a.to, note: a.note });
+        drafts.put(d);
+        return `Draft ${d.id} saved${d.saved ? ` to ${d.saved.folder}` : ''}. Send it with email_send and draft_id "${d.id}" (the owner is asked first):\n${describeDraft(d)}`;
+      }),
+    ),
     tool(
       defs.emailSend,
       async (_identity, a) => {
@@ -159,8 +167,10 @@ export function createEmailTools(deps: EmailToolDeps): HostTool[] {
           if (!d) return null;
           const all = [...d.to, ...d.cc];
           const fresh = all.filter((x) => !recipients.known(x));
-          // A first mail to someone is asked under its own kind; the stricter of the two settings decides.
-          const kinds: ApprovalKind[] = fresh.length ? ['email_send', 'email_new_recipient'] : ['email_send'];
+          // A forward, or a first mail to someone, is asked under its own kind too; the strictest setting decides.
+          const kinds: ApprovalKind[] = ['email_send'];
+          if (d.forwards) kinds.push('email_forward');
+          if (fresh.length) kinds.push('email_new_recipient');
           const mode = (k: ApprovalKind) => STRICT[deps.modeOf?.(identity, k) ?? 'ask'];
           const kind = kinds.reduce((a, b) => (mode(b) > mode(a) ? b : a));
           return {

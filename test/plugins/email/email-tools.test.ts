@@ -382,6 +382,37 @@ describe('the tools', () => {
     expect(kinds.at(-1)).toBe('email_send');
   });
 
+  test('a forward carries the mail whole and asks as email_forward, even where sending is allowed', async () => {
+    const { friend } = mail.users;
+    const settings = emailSettings(mail.env());
+    const modes: Partial<Record<ApprovalKind, ApprovalMode>> = { email_send: 'allow', email_new_recipient: 'allow' };
+    const shown: Omit<Action, 'reason'>[] = [];
+    const owner = createToolRegistry({
+      tools: createEmailTools({ settings: () => settings, noteLogin: () => {}, modeOf: (_i, k) => modes[k] ?? 'ask' }),
+      approve: async (_identity, action) => (shown.push(action), null),
+    });
+    const drafted = text(
+      await owner(MAIN, 'email_forward', { id: leaseId, to: [friend.address], note: 'FYI, the lease.' }),
+    );
+    expect(drafted).toMatch(/^Draft draft-[0-9a-f]+ saved to Drafts/);
+    expect(drafted).toContain('Subject: Fwd: Lease renewal');
+    expect(drafted).toMatch(
+      /Forwards: "Lease renewal" from "Pat Landlord" <landlord@example\.test> of .* with its attachments: lease-2026\.pdf/,
+    );
+    const draftId = /Draft (draft-[0-9a-f]+)/.exec(drafted)![1];
+    const before = mail.count(friend.address);
+    expect(text(await owner(MAIN, 'email_send', { draft_id: draftId }))).toMatch(/^Sent to friend@example\.test/);
+    expect(shown.map((a) => a.kind)).toEqual(['email_forward']);
+    expect(shown[0].detail).toContain('Forwards: "Lease renewal"');
+    await mail.waitForCount(friend.address, before + 1);
+    const arrived = mail.messages(friend.address).at(-1)!;
+    expect(arrived).toContain('FYI, the lease.');
+    expect(arrived).toMatch(/Content-Type: message\/rfc822/);
+    // The original inside, attachment and all.
+    expect(arrived).toContain('Please sign the renewed lease by Friday.');
+    expect(arrived).toContain(Buffer.from('%PDF-1.4 fake lease').toString('base64'));
+  });
+
   test('mark read/unread and archive', async () => {
     expect(text(await call(MAIN, 'email_mark', { id: leaseId, read: true }))).toBe(`Marked ${leaseId} as read.`);
     expect(text(await call(MAIN, 'email_search', { from: 'landlord', unread: true }))).toMatch(/^1 message in INBOX/);
