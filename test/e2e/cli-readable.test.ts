@@ -19,10 +19,10 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `nanoclaw …` with only the environment given. */
-function nanoclaw(args: string[], env: Record<string, string>): Promise<Run> {
+/** Runs a command with only the environment given. */
+function spawnRun(command: string, args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(command, args, {
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         HOME: process.env.HOME ?? os.tmpdir(),
@@ -44,6 +44,9 @@ function nanoclaw(args: string[], env: Record<string, string>): Promise<Run> {
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Runs `nanoclaw …` with only the environment given. */
+const nanoclaw = (args: string[], env: Record<string, string>) => spawnRun(process.execPath, [CLI, ...args], env);
 
 beforeAll(() => {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json).`);
@@ -202,22 +205,11 @@ describe('piped into a reader that stops early', () => {
       path.join(home, 'logs', 'nanoclaw.log'),
       Array.from({ length: 20_000 }, (_, i) => line(i)).join('\n'),
     );
-    const res = await new Promise<Run>((resolve, reject) => {
-      const child = spawn(
-        'bash',
-        ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" logs --lines 20000 | head -1; echo "exit $?" >&2`],
-        {
-          env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), NANOCLAW_HOME: home, NO_COLOR: '1' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const res = await spawnRun(
+      'bash',
+      ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" logs --lines 20000 | head -1; echo "exit $?" >&2`],
+      { NANOCLAW_HOME: home },
+    );
     fs.rmSync(home, { recursive: true, force: true });
     expect(res.stdout.trim().split('\n')).toHaveLength(1);
     expect(res.stdout).toMatch(/INFO\s+line \d+/);
