@@ -34,6 +34,8 @@ export interface MailServer {
   waitUntil(address: string, check: (raws: string[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
   /** The env a NanoClaw home needs to use the owner's account. */
   env(overrides?: Record<string, string>): Record<string, string>;
+  /** A mail from outside to the owner, as raw RFC 5322 text (a fresh Message-ID unless `extra` gives one). */
+  letter(from: string, subject: string, body: string, extra?: string[]): string;
   /** Stops Dovecot (every IMAP connection drops) and starts it again; resolves once it listens. */
   restartImap(): Promise<void>;
   /** What Dovecot and Postfix logged, for a failure's message. */
@@ -289,8 +291,23 @@ export async function startMailServer(): Promise<MailServer> {
       .sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs)
       .map((f) => fs.readFileSync(f, 'utf8'));
 
+  const letter = (from: string, subject: string, body: string, extra: string[] = []) =>
+    [
+      `From: ${from}`,
+      `To: ${users.owner.address}`,
+      `Subject: ${subject}`,
+      `Date: ${new Date().toUTCString()}`,
+      ...(extra.some((h) => /^message-id:/i.test(h))
+        ? []
+        : [`Message-ID: <${Math.random().toString(36).slice(2)}@elsewhere.test>`]),
+      ...extra,
+      '',
+      body,
+    ].join('\r\n');
+
   return {
     dir,
+    letter,
     imapPort: imap,
     submissionPort: submission,
     smtpPort: smtp,

@@ -15,22 +15,16 @@ function script(req: RecordedRequest) {
   return { text: tokens ? `Noted ${[...new Set(tokens)].join(' ')}.` : 'OK' };
 }
 
-function letter(from: string, token: string, extra: string[] = []): string {
-  return [
-    `From: Someone <${from}>`,
-    `To: ${mail.users.owner.address}`,
-    `Subject: About ${token}`,
-    `Date: ${new Date().toUTCString()}`,
-    `Message-ID: <${token}@sender.example.test>`,
-    ...extra,
-    '',
-    `Hello, this is ${token}.`,
-  ].join('\r\n');
-}
-
 const landlord = () => mail.users.landlord.address;
 const send = (from: string, token: string, extra?: string[]) =>
-  mail.deliver(from, mail.users.owner.address, letter(from, token, extra));
+  mail.deliver(
+    from,
+    mail.users.owner.address,
+    mail.letter(`Someone <${from}>`, `About ${token}`, `Hello, this is ${token}.`, [
+      `Message-ID: <${token}@sender.example.test>`,
+      ...(extra ?? []),
+    ]),
+  );
 /** The tokens the assistant's replies in the landlord's Maildir answered, sorted (mail in one turn shares a reply). */
 const tokensIn = (raws: string[]) =>
   raws.flatMap((raw) => /Noted ((?:token-[a-z]+ ?)+)\./.exec(raw)?.[1].split(' ') ?? []).sort();

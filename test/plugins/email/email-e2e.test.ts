@@ -53,15 +53,12 @@ beforeAll(async () => {
   await mail.deliver(
     mail.users.landlord.address,
     mail.users.owner.address,
-    [
-      `From: Pat Landlord <${mail.users.landlord.address}>`,
-      `To: ${mail.users.owner.address}`,
-      'Subject: New lease',
-      `Date: ${new Date().toUTCString()}`,
-      'Message-ID: <lease-2026@landlord.example.test>',
-      '',
+    mail.letter(
+      `Pat Landlord <${mail.users.landlord.address}>`,
+      'New lease',
       'The new lease starts in April; rent stays the same. Do you agree?',
-    ].join('\r\n'),
+      ['Message-ID: <lease-2026@landlord.example.test>'],
+    ),
   );
   env = await startTestEnv({
     script,

@@ -61,23 +61,19 @@ async function ownerAsks(text: string, pattern: RegExp, timeoutMs = 90_000): Pro
   return env.replyAfter('local:main', before, pattern, timeoutMs);
 }
 
-function letter(from: string, subject: string, body: string): string {
-  return [
-    `From: ${from}`,
-    `To: ${mail.users.owner.address}`,
-    `Subject: ${subject}`,
-    `Date: ${new Date().toUTCString()}`,
-    `Message-ID: <${Math.random().toString(36).slice(2)}@elsewhere.test>`,
-    '',
-    body,
-  ].join('\r\n');
-}
-
 beforeAll(async () => {
   mail = await startMailServer();
   const { owner, landlord, friend } = mail.users;
-  await mail.deliver(landlord.address, owner.address, letter(`Pat <${landlord.address}>`, 'Boiler visit', 'Tuesday.'));
-  await mail.deliver(friend.address, owner.address, letter(`Sam <${friend.address}>`, 'Lunch Friday?', 'At noon?'));
+  await mail.deliver(
+    landlord.address,
+    owner.address,
+    mail.letter(`Pat <${landlord.address}>`, 'Boiler visit', 'Tuesday.'),
+  );
+  await mail.deliver(
+    friend.address,
+    owner.address,
+    mail.letter(`Sam <${friend.address}>`, 'Lunch Friday?', 'At noon?'),
+  );
   env = await startTestEnv({
     script,
     host: { now: () => Date.now() + clock.offset },
