@@ -20,6 +20,8 @@ export interface ServiceSpec {
   logs: string;
   /** PATH for the service: the sandbox runtimes (bwrap, docker) are found through it. */
   pathEnv: string;
+  /** Settings exported in the shell that installs it (never secrets: those live in the home's .env). */
+  settings?: Record<string, string>;
 }
 
 /**
@@ -72,6 +74,7 @@ export function systemdUnit(spec: ServiceSpec): string {
     `WorkingDirectory=${bare(spec.home)}`,
     `Environment=${sq(`NANOCLAW_HOME=${spec.home}`)}`,
     `Environment=${sq(`PATH=${spec.pathEnv}`)}`,
+    ...Object.entries(spec.settings ?? {}).map(([k, v]) => `Environment=${sq(`${k}=${v}`)}`),
     `ExecStart=${[spec.node, spec.cli, 'start', '--no-setup'].map(sq).join(' ')}`,
     'Restart=on-failure',
     'RestartSec=5',
@@ -107,6 +110,7 @@ export function launchdPlist(spec: ServiceSpec): string {
     '  <dict>',
     `    <key>NANOCLAW_HOME</key>${str(spec.home)}`,
     `    <key>PATH</key>${str(spec.pathEnv)}`,
+    ...Object.entries(spec.settings ?? {}).map(([k, v]) => `    <key>${xml(k)}</key>${str(v)}`),
     '  </dict>',
     '  <key>RunAtLoad</key><true/>',
     // Restart when it crashes or exits with an error, not after a clean stop.

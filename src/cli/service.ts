@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import type { Config } from '../core/config/config.js';
 import { homePaths } from '../core/config/home.js';
 import { projectRoot } from '../core/config/project-root.js';
@@ -19,8 +20,36 @@ import {
   type ServicePlatform,
   type ServiceSpec,
 } from './service-units.js';
+import { redact, SECRET_NAME } from '../core/secrets.js';
 import { fetchStatus } from './status.js';
 import { flag, option, paint, positional } from './term.js';
+
+// What NanoClaw and its plugins read from the environment (config.ts and each plugin's settings).
+const SETTING =
+  /^(NANOCLAW_|ANTHROPIC_|CLAUDE_CODE_|TELEGRAM_|WHATSAPP_|DISCORD_|SLACK_|SIGNAL_|EMAIL_)|^(ASSISTANT_NAME|TZ|MAX_CONCURRENT_AGENTS|AGENT_TIMEOUT|IDLE_TIMEOUT|LOG_LEVEL)$/;
+const NOT_FOR_SERVICE = new Set(['NANOCLAW_HOME', 'NANOCLAW_SERVICE_DIR']);
+
+/**
+ * The settings exported in this shell that the home's .env does not already say: the service starts without this
+ * shell, so each is carried into its file, except a secret (a file shown on screen and read by tools is no place for
+ * one) and a value on several lines; those are left out and named.
+ */
+export function shellSettings(env: NodeJS.ProcessEnv, home: string) {
+  let dotEnv: Record<string, string | undefined> = {};
+  try {
+    dotEnv = parseEnv(fs.readFileSync(path.join(home, '.env'), 'utf8'));
+  } catch {
+    /* no .env yet */
+  }
+  const carried: Record<string, string> = {};
+  const leftOut: string[] = [];
+  for (const [name, value] of Object.entries(env).sort()) {
+    if (!SETTING.test(name) || NOT_FOR_SERVICE.has(name) || value === undefined || dotEnv[name] === value) continue;
+    if (SECRET_NAME.test(name) || redact(value) !== value || /[\r\n]/.test(value)) leftOut.push(name);
+    else carried[name] = value;
+  }
+  return { carried, leftOut };
+}
 
 export function serviceSpec(config: Config, env: NodeJS.ProcessEnv): ServiceSpec {
   const cli = path.join(projectRoot(), 'dist', 'src', 'cli.js');
@@ -34,6 +63,7 @@ export function serviceSpec(config: Config, env: NodeJS.ProcessEnv): ServiceSpec
     home: config.home,
     logs: homePaths(config.home).logs,
     pathEnv,
+    settings: shellSettings(env, config.home).carried,
   };
 }
 
@@ -119,8 +149,19 @@ export async function serviceCommand(
   }
   const text = platform === 'linux' ? systemdUnit(spec) : launchdPlist(spec);
   const cmds = activateCommands(platform, file);
+  const { carried, leftOut } = shellSettings(env, config.home);
+  const envNote = [
+    Object.keys(carried).length
+      ? `Carried from this shell into the service: ${Object.keys(carried).join(', ')}.\n`
+      : '',
+    leftOut.length
+      ? p.warn(
+          `Left out of the service (a secret or a value on several lines): ${leftOut.join(', ')}. Put ${leftOut.length > 1 ? 'them' : 'it'} in ${path.join(config.home, '.env')} (or use "nanoclaw auth"), where the service reads its settings.\n`,
+        )
+      : '',
+  ].join('');
   if (dryRun) {
-    out.write(`# ${file}\n${text}\n# then:\n${show(cmds)}\n`);
+    out.write(`# ${file}\n${text}\n# then:\n${show(cmds)}\n${envNote}`);
     return 0;
   }
   const running = await fetchStatus(config);
@@ -135,7 +176,7 @@ export async function serviceCommand(
   fs.mkdirSync(spec.logs, { recursive: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(file, text, { mode: 0o644 });
-  out.write(`${p.ok('✓')} Wrote ${file}\n`);
+  out.write(`${p.ok('✓')} Wrote ${file}\n${envNote}`);
   if (!manage) {
     out.write(
       `Not activated (${env.NANOCLAW_SERVICE_DIR ? 'NANOCLAW_SERVICE_DIR is set' : `this is not ${platform}`}). To activate it:\n${show(cmds)}\n`,

@@ -1,5 +1,5 @@
 // Every known secret, and the redact() every sink passes text through; process-wide so no sink is missed.
-const SECRET_NAME = /(^|_)(TOKEN|KEY|SECRET|PASSWORD|PASS|PASSWD)$/;
+export const SECRET_NAME = /(^|_)(TOKEN|KEY|SECRET|PASSWORD|PASS|PASSWD)$/;
 // Shorter values are settings like "true" or a port; hiding them would garble every line.
 const MIN_SECRET_LENGTH = 8;
 

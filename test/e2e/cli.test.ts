@@ -295,6 +295,39 @@ describe('service install', () => {
     const out = /<key>StandardOutPath<\/key><string>(.*?)<\/string>/.exec(plist)![1];
     expect(fs.statSync(path.dirname(out)).isDirectory()).toBe(true);
   });
+  test('carries the settings exported in the shell into the service, and names the secrets it leaves out', async () => {
+    const home = freshHome();
+    fs.writeFileSync(path.join(home, '.env'), 'ASSISTANT_NAME=Bob\n');
+    const dir = path.join(home, 'units');
+    const exported = {
+      NANOCLAW_HOME: home,
+      NANOCLAW_SERVICE_DIR: dir,
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:9/v1-proxy',
+      NANOCLAW_HTTP_PORT: '7999',
+      NANOCLAW_CONFIG_DIR: path.join(home, 'cfg 100%'),
+      ASSISTANT_NAME: 'Bob',
+      ANTHROPIC_API_KEY: 'sk-ant-service-test-0123456789',
+      EMAIL_PASSWORD: 'short',
+    };
+    const dry = await nanoclaw(['service', 'install', '--platform', 'linux', '--dry-run'], exported);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('Environment="ANTHROPIC_BASE_URL=http://127.0.0.1:9/v1-proxy"');
+    expect(dry.stdout).toContain('Environment="NANOCLAW_HTTP_PORT=7999"');
+    expect(dry.stdout).toContain(`Environment="NANOCLAW_CONFIG_DIR=${path.join(home, 'cfg 100%%')}"`);
+    // Already in the home's .env, which the service reads itself.
+    expect(dry.stdout).not.toContain('ASSISTANT_NAME=');
+    expect(dry.stdout).toMatch(/Left out of the service .*: ANTHROPIC_API_KEY, EMAIL_PASSWORD\. Put them in .*\.env/);
+    expect(dry.stdout + dry.stderr).not.toContain('sk-ant-service-test');
+    expect(dry.stdout + dry.stderr).not.toContain('short');
+    expect(fs.existsSync(dir)).toBe(false);
+
+    const res = await nanoclaw(['service', 'install', '--platform', 'darwin'], exported);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('Carried from this shell into the service: ANTHROPIC_BASE_URL, NANOCLAW_CONFIG_DIR');
+    const plist = fs.readFileSync(path.join(dir, 'com.nanoclaw.plist'), 'utf8');
+    expect(plist).toContain('<key>NANOCLAW_HTTP_PORT</key><string>7999</string>');
+    expect(plist).not.toContain('ANTHROPIC_API_KEY');
+  });
 });
 
 test('logs prints the log for people and filters by group', async () => {
