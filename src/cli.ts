@@ -33,7 +33,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./cli/groups.js')).groupsCommand,
   },
   tasks: {
-    summary: 'tasks list | show <id> | pause <id> | resume <id> | cancel <id>',
+    summary: 'tasks list | add <folder> "<prompt>" --cron|--every|--at <when> | show|pause|resume|cancel <id>',
     load: async () => (await import('./cli/tasks.js')).tasksCommand,
   },
   forget: {

@@ -223,6 +223,40 @@ describe('with a host running', () => {
     expect(missing.stderr).toContain('no-such-task');
   });
 
+  test("tasks add creates cron, interval and once tasks, a time read in the owner's time zone", async () => {
+    const add = (...args: string[]) => nanoclaw(['tasks', 'add', ...args], { NANOCLAW_HOME: env.home });
+    const every = await add('main', 'Water the plants', '--every', '2h');
+    expect(every.code).toBe(0);
+    expect(every.stdout).toMatch(/Added task-\S+ in main, every 2h00m; next run/);
+    const cron = await add('main', 'Weekday weather', '--cron', '0 9 * * 1-5', '--with-history', '--budget', '20000');
+    expect(cron.code).toBe(0);
+    // The host's TZ is Europe/Berlin: 09:00 there on 6 January is 08:00 UTC.
+    const once = await add('main', 'Call Sam', '--at', '2030-01-06 09:00');
+    expect(once.code).toBe(0);
+    const { tasks } = (await (await env.api('/api/tasks')).json()) as { tasks: any[] };
+    const byPrompt = (p: string) => tasks.find((t) => t.prompt === p);
+    expect(byPrompt('Water the plants')).toMatchObject({ scheduleType: 'interval', scheduleValue: '7200000' });
+    expect(byPrompt('Weekday weather')).toMatchObject({
+      scheduleType: 'cron',
+      scheduleValue: '0 9 * * 1-5',
+      contextMode: 'group',
+      budgetTokens: 20000,
+    });
+    expect(byPrompt('Call Sam')).toMatchObject({ scheduleType: 'once', nextRun: '2030-01-06T08:00:00.000Z' });
+
+    const past = await add('main', 'Too late', '--at', '2001-01-01 09:00');
+    expect(past.code).toBe(1);
+    expect(past.stderr).toContain('Could not add the task');
+    const noWhen = await add('main', 'Whenever');
+    expect(noWhen.code).toBe(2);
+    expect(noWhen.stderr).toContain('Give exactly one of --cron, --every or --at.');
+    expect(noWhen.stderr).toContain('nanoclaw tasks add main "Check the build" --every 30m');
+    const badEvery = await add('main', 'Often', '--every', 'often');
+    expect(badEvery.stderr).toContain('--every takes minutes, hours or days');
+    const tasksAfter = (await (await env.api('/api/tasks')).json()) as { tasks: unknown[] };
+    expect(tasksAfter.tasks).toHaveLength(tasks.length);
+  });
+
   test('status exits 1 and says what to do when something needs attention', async () => {
     await env.restart({ ANTHROPIC_API_KEY: '' });
     writeAddress();
