@@ -248,6 +248,38 @@ test('tasks: a task created through the API is paused and resumed on the page', 
   await page.locator(`article.task[data-id="${task.id}"] button.resume`).click();
   await page.locator(`article.task[data-id="${task.id}"][data-status="active"]`).waitFor();
 
+  // A task that ran its once is done, not a warning: its note is not amber.
+  const doneRes = await env.api('/api/tasks', {
+    method: 'POST',
+    json: {
+      group_folder: 'main',
+      prompt: 'Book the dentist',
+      schedule_type: 'once',
+      schedule_value: '2030-01-06T09:00',
+    },
+  });
+  const done = ((await doneRes.json()) as any).task;
+  (env.host.store as any).tasks.setStatus(done.id, 'completed', { reason: 'Ran once on 6 Jan; nothing more to do.' });
+  await openTab('chat');
+  await openTab('tasks');
+  const doneNote = page.locator(`article.task[data-id="${done.id}"][data-status="completed"] p`, {
+    hasText: 'Ran once on 6 Jan',
+  });
+  await doneNote.waitFor();
+  const colours = await doneNote.evaluate((el) => ({
+    note: getComputedStyle(el).color,
+    warn: getComputedStyle(document.documentElement).getPropertyValue('--warn').trim(),
+  }));
+  const probeWarn = await page.evaluate((warn) => {
+    const d = document.createElement('p');
+    d.style.color = warn;
+    document.body.append(d);
+    const c = getComputedStyle(d).color;
+    d.remove();
+    return c;
+  }, colours.warn);
+  expect(colours.note).not.toBe(probeWarn);
+
   // Create one on the page: every 30 minutes, with a token budget.
   await page.fill('form.new-task textarea[name=prompt]', 'Check the train times');
   await page.selectOption('form.new-task select[name=schedule_type]', 'interval');

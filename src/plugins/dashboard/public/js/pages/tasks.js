@@ -50,7 +50,7 @@ export function render(root, ctx) {
         h('span.muted.small', schedule(t)),
       ),
       h('p.prompt', t.prompt),
-      reason ? h('p.small.warn', reason) : null,
+      reason ? h(status === 'paused' ? 'p.small.warn' : 'p.small.muted', reason) : null,
       h(
         'dl.facts',
         h('dt', 'Next run'),
