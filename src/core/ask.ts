@@ -2,13 +2,13 @@
 import type { Identity } from './conversation/turn.js';
 import type { ApprovalKind, ApprovalMode, RegisteredGroup } from './types.js';
 
-/** A kind's default mode, and the words that complete "the agent … wants to …". */
+/** `words` completes "the agent … wants to …". */
 export interface KindInfo {
   mode: ApprovalMode;
   words: string;
 }
 
-/** New hosts and writes to host folders are asked about; everything allowed before stays allowed. */
+// New hosts and writes to host folders are asked about; everything allowed before stays allowed.
 const KINDS: Partial<Record<ApprovalKind, KindInfo>> = {
   network: { mode: 'ask', words: 'reach a host outside its network allowlist' },
   mount_write: { mode: 'ask', words: 'write to a host folder mounted into its sandbox' },
@@ -17,11 +17,10 @@ const KINDS: Partial<Record<ApprovalKind, KindInfo>> = {
   groups: { mode: 'allow', words: 'change which chats the assistant answers in' },
   task_budget: { mode: 'allow', words: "raise a task's token budget" },
 };
-/** Every kind known: the core's, then each plugin's as it is declared. */
+/** The core's kinds, then each plugin's as it is declared. */
 export const APPROVAL_KINDS = Object.keys(KINDS) as ApprovalKind[];
 export const APPROVAL_MODES: readonly ApprovalMode[] = ['allow', 'ask', 'deny'];
 
-/** A plugin's own kinds (email_send), from `Plugin.approvalKinds`. */
 export function declareApprovalKinds(kinds: Partial<Record<ApprovalKind, KindInfo>>): void {
   for (const [kind, info] of Object.entries(kinds) as [ApprovalKind, KindInfo][]) {
     if (!KINDS[kind]) APPROVAL_KINDS.push(kind);
@@ -29,7 +28,7 @@ export function declareApprovalKinds(kinds: Partial<Record<ApprovalKind, KindInf
   }
 }
 
-/** An undeclared kind is asked about: unknown actions never go ahead unasked. */
+/** Unknown actions never go ahead unasked. */
 export const defaultMode = (kind: ApprovalKind): ApprovalMode => KINDS[kind]?.mode ?? 'ask';
 export const kindWords = (kind: ApprovalKind): string => KINDS[kind]?.words ?? `do something of the kind "${kind}"`;
 
@@ -39,10 +38,9 @@ export function modeFor(group: Pick<RegisteredGroup, 'sandbox'>, kind: ApprovalK
 
 export type Outcome = { approved: boolean; message: string };
 
-/** One action, as the owner will see it and a yes will approve it. */
 export interface Action {
   kind: ApprovalKind;
-  /** Exactly this is approved: command, host:port, tool and path. */
+  /** Exactly what a yes approves: command, host:port, tool and path. */
   detail: string;
   /** Completes "Waiting for the owner's approval to …". */
   what: string;
@@ -53,9 +51,9 @@ export interface Approver {
   check(group: RegisteredGroup, action: Action): Promise<Outcome>;
   /** Null to go ahead, or why not. */
   forTool(identity: Identity, action: Omit<Action, 'reason'>): Promise<string | null>;
-  /** A built-in tool (Bash, Write, ...): the host classifies it, the runner only obeys. */
+  /** A built-in tool (Bash, Write, ...): the host classifies it, the runner obeys. */
   runnerTool(identity: Identity, toolName: string, input: unknown): Promise<Outcome>;
-  /** The sandbox tried the owner's own machine (`target` is host:port): refused, the owner told, never asked. */
+  /** The sandbox tried the owner's own machine (`target` is host:port): refused and told, never asked. */
   noteOwnNetwork?(group: RegisteredGroup, target: string): void;
 }
 

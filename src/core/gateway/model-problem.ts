@@ -1,15 +1,12 @@
-// What the model API's answers say about whether the assistant can answer at all. The gateway sees each upstream
-// status first: a refused credential (401/403) will be refused again; an unreachable or overloaded upstream is
-// worth retrying, but the chat should hear that its answer is delayed.
+// What an upstream answer says: a refused credential (401/403) will be refused again; an unreachable or overloaded
+// upstream is worth retrying, but the chat should hear that its answer is delayed.
 import type { Credential } from '../config/config.js';
 
 export interface ModelProblem {
   kind: 'auth' | 'unavailable';
-  /** The upstream's HTTP status; null when it could not be reached. */
+  /** Null when the upstream could not be reached. */
   status: number | null;
-  /** What went wrong, in full, for the chat and the logs. */
   message: string;
-  /** The one thing to do about it. */
   fix: string;
   at: string;
 }
@@ -18,13 +15,12 @@ export type ModelOutcome = { ok: true } | { ok: false; problem: ModelProblem };
 
 type Kind = Credential['kind'] | null | undefined;
 
-/** The variable that holds the credential in use. */
 export const credentialName = (kind: Kind) => (kind === 'oauth' ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'ANTHROPIC_API_KEY');
 
 export const authFix = (kind: Kind) =>
   `run "nanoclaw auth claude", or set a valid ${credentialName(kind)} in .env, then restart NanoClaw`;
 
-/** The error message inside an Anthropic-style error body, or the body's start. */
+/** The message inside an Anthropic-style error body, or the body's start. */
 export function errorDetail(body: string): string {
   try {
     const parsed = JSON.parse(body);
@@ -36,7 +32,7 @@ export function errorDetail(body: string): string {
   return clip(body.replace(/\s+/g, ' ').trim(), 300);
 }
 
-/** Shortens at a word boundary, never mid-word. */
+/** Shortens at a word boundary. */
 export function clip(text: string, max: number): string {
   if (text.length <= max) return text;
   const cut = text.slice(0, max);
@@ -48,7 +44,7 @@ function problem(kind: ModelProblem['kind'], status: number | null, message: str
   return { kind, status, message, fix, at: new Date().toISOString() };
 }
 
-/** The problem an upstream status stands for; null for one that is not about reaching the model (a 400, say). */
+/** Null for a status that is not about reaching the model (a 400, say). */
 export function classifyStatus(status: number, detail: string, cred: Kind): ModelProblem | null {
   const what = detail ? `HTTP ${status}: ${detail}` : `HTTP ${status}`;
   const refused = `the model API refused NanoClaw's credential, ${credentialName(cred)} (${what})`;
@@ -66,6 +62,5 @@ export function unreachable(upstream: string, err: Error): ModelProblem {
   return problem('unavailable', null, `the model API failed (cannot reach ${upstream}: ${why})`, fix);
 }
 
-/** The full sentence for the chat. */
 export const describeProblem = (p: ModelProblem) =>
   p.kind === 'auth' ? `${p.message}. To fix it: ${p.fix}` : p.message;

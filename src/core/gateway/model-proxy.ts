@@ -1,33 +1,28 @@
-// The model proxy, a sandbox's only way to the model API. It forwards only the Messages API routes the CLI uses,
-// judged on the path as the upstream reads it (modelRoute, asked by gateway.ts before any URL parsing); adds the
-// real credential on the host; tells the agent and the plugins what each answer says about the model API; and
-// meters each call's tokens to the end of its stream.
+// A sandbox's only way to the model API: only the Messages routes the CLI uses, judged on the path as the upstream
+// reads it; the credential added on the host; each answer's meaning and tokens told to the agent and the plugins.
 import { Hono, type Context } from 'hono';
-import { classifyStatus, credentialName, errorDetail, unreachable, type ModelOutcome } from './model-problem.js';
-import type { ModelProblem } from './model-problem.js';
+import { classifyStatus, credentialName, errorDetail, unreachable } from './model-problem.js';
+import type { ModelOutcome, ModelProblem } from './model-problem.js';
 import type { GatewayDeps, GatewayEnv, GatewayHooks } from './types.js';
 import { readBody } from './wire.js';
 
 const MAX_BODY = 32 * 1024 * 1024;
-/** Headers the sandbox may not choose (hop-by-hop ones and any credential), and the upstream's own framing. */
+// Headers the sandbox may not choose (hop-by-hop ones and any credential), and the upstream's own framing.
 const DROP =
   /^(host|connection|content-length|x-api-key|authorization|proxy-authorization|keep-alive|transfer-encoding|upgrade|te|cookie)$/;
 const FRAMING = ['content-length', 'content-encoding', 'transfer-encoding', 'connection'];
 
-/** Undoes percent-encoding, however many times (up to 8) it was applied; null when it does not decode. */
+/** Undoes percent-encoding applied up to 8 times; null when it does not decode. */
 function fullyDecoded(text: string, times = 8): string | null {
   try {
     const next = decodeURIComponent(text);
     return next === text ? text : times > 1 ? fullyDecoded(next, times - 1) : null;
   } catch {
-    return null; // a bad escape
+    return null;
   }
 }
 
-/**
- * Decides a request whose path, in any spelling, starts with /v1: forward it to its target as the upstream reads
- * it (decoded, backslashes as slashes, "", "." and ".." segments applied, the query kept), or refuse it.
- */
+/** For a path that in any spelling starts with /v1: its target as the upstream reads it (query kept), or a refusal. */
 export function modelRoute(method: string, url: string): { forward: string } | { refuse: string } | null {
   const path = url.split('?', 1)[0];
   const decoded = fullyDecoded(path);
@@ -52,7 +47,7 @@ const USAGE = [
   ['cacheWriteTokens', 'cache_creation_input_tokens'],
 ] as const;
 
-/** Meters an answer as it streams: SSE line by line (usage comes last, growing as it repeats), JSON whole. */
+/** SSE is metered line by line (usage grows as it repeats), JSON whole. */
 function usageMeter() {
   const u = { model: null as string | null, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
   let found = false;
@@ -75,7 +70,7 @@ function usageMeter() {
       if (ev.type === 'message_start') message(ev.message);
       if (ev.type === 'message_delta') take(ev.usage);
     } catch {
-      /* a malformed event is the upstream's problem, not ours */
+      /* the upstream's problem */
     }
   };
   return {
@@ -103,17 +98,16 @@ function usageMeter() {
   };
 }
 
-/** An error in the model API's own shape, which the SDK inside reads. */
+// In the model API's own shape, for the SDK inside.
 const apiError = (c: Context<GatewayEnv>, status: 401 | 413 | 502, type: string, message: string, headers = {}) =>
   c.json({ type: 'error', error: { type, message } }, status, headers);
 
 export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'logger' | 'hooks'>) {
   const { logger } = deps;
   const upstream = deps.upstream.replace(/\/+$/, '');
-  // A credential the upstream refused is refused again: later calls with it are answered from here, until it
-  // changes (a refreshed token, a fixed .env) or 5 minutes pass (it may have been fixed on the provider's side).
+  // A refused credential is answered from here until it changes or 5 minutes pass (the provider may fix it).
   let refused: { value: string; until: number; status: number; body: string; problem: ModelProblem } | null = null;
-  /** Tells every plugin that listens; one that throws is logged and stops no other. */
+  // A plugin that throws is logged and stops no other.
   const tell = (hook: string, call: (h: GatewayHooks) => void) => {
     for (const h of deps.hooks)
       try {
@@ -123,7 +117,7 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
       }
   };
 
-  // Only a call gateway.ts found forwardable gets here, its target rewritten as the upstream reads it.
+  // gateway.ts rewrote the target with modelRoute.
   return new Hono<GatewayEnv>().post('/v1/*', async (c) => {
     const { identity, handlers, incoming } = c.env;
     const body = await readBody(incoming, MAX_BODY);
@@ -166,7 +160,7 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
       return apiError(c, 502, 'api_error', problem.message);
     }
     const out = Object.fromEntries([...up.headers].filter(([k]) => !FRAMING.includes(k)));
-    // An error answer is small: read it whole, say what it means, and pass it on as it came.
+    // An error answer is small: read whole, classified, passed on as it came.
     if (up.status >= 400) {
       const text = await up.text().catch(() => '');
       const problem = classifyStatus(up.status, errorDetail(text), cred.kind);
@@ -182,31 +176,25 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
       return c.body(text, up.status as 400, out);
     }
     report({ ok: true });
-    const metered = c.req.path === '/v1/messages';
-    const meter = usageMeter();
+    const meter = c.req.path === '/v1/messages' ? usageMeter() : null;
     const reader = up.body?.getReader();
     let done = false;
-    /** The next chunk, metered; null at the end (or where the stream broke), once the usage is told. */
+    // Null at the end or where the stream broke, once the usage is told.
     const next = async () => {
       try {
         const r = done ? undefined : await reader?.read();
         if (r?.value) {
-          if (metered) meter.add(r.value);
+          meter?.add(r.value);
           return r.value;
         }
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'model stream broke');
       }
-      const usage = !done && metered && meter.result();
+      const usage = !done && meter?.result();
       done = true;
       if (usage) {
-        const r = {
-          ...usage,
-          groupFolder: identity.groupFolder,
-          sessionId: handlers.sessionId(),
-          taskId: identity.taskId,
-        };
-        tell('onUsage', (h) => h.onUsage?.(r));
+        const { groupFolder, taskId } = identity;
+        tell('onUsage', (h) => h.onUsage?.({ ...usage, groupFolder, sessionId: handlers.sessionId(), taskId }));
         handlers.usage?.(usage);
       }
       return null;
@@ -217,7 +205,7 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
         if (chunk) ctl.enqueue(chunk);
         else ctl.close();
       },
-      // The sandbox hung up: read on to the end all the same, as the tokens are spent either way.
+      // The sandbox hung up: read on, as the tokens are spent either way.
       async cancel() {
         while (await next());
       },

@@ -1,6 +1,5 @@
-// What the runner inside a sandbox calls, always for its endpoint's group, whatever a body claims: its turn
-// protocol (start; next, its inbox of turns; event; settle), the host's yes or no before a built-in tool (Bash,
-// Write, Edit), and the nanoclaw tools (src/core/tools/).
+// The runner's calls, always for its endpoint's group whatever a body claims: its turn protocol, the host's yes or
+// no before a built-in tool, and the nanoclaw tools.
 import { Hono } from 'hono';
 import type { GatewayDeps, GatewayEnv } from './types.js';
 import { readBody } from './wire.js';
@@ -8,9 +7,9 @@ import { readBody } from './wire.js';
 export const runnerApi = (approver: GatewayDeps['approver']) =>
   new Hono<GatewayEnv>()
     .get('/runner/start', (c) => c.json(c.env.handlers.start()))
-    // Waits for the next turn; a runner that hangs up ends the wait.
+    // A runner that hangs up ends the wait.
     .get('/runner/next', async (c) => c.json(await c.env.handlers.next(c.req.raw.signal)))
-    // Every call (an unknown one too) is JSON within 1 MB, read before it is routed.
+    // Every call, an unknown one too, is JSON within 1 MB.
     .post('*', async (c, next) => {
       const raw = await readBody(c.env.incoming, 1024 * 1024);
       if (!raw) return c.json({ ok: false, error: 'Call body over 1 MB.' }, 413);

@@ -1,6 +1,6 @@
-// A call's body, read within its limit (null past it).
 import type http from 'node:http';
 
+/** Null past the limit. */
 export async function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
   const chunks: Buffer[] = [];
   let size = 0;

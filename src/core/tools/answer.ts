@@ -1,4 +1,3 @@
-// How a nanoclaw tool answers the model: a result, or a refusal that says why.
 import type { ToolAnswer } from '../../../runner/protocol.js';
 
 export const refuse = (error: string): ToolAnswer => ({ ok: false, error });

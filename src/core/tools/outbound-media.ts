@@ -1,10 +1,8 @@
-// A file send_message sends: checked when the call arrives and copied at once to a host-only folder,
-// so what delivery sends later is what was checked, whatever the agent does to its folder afterwards.
+// A file send_message sends is checked and copied at once to a host-only folder: delivery sends what was checked.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** Telegram's bot upload limit is 10 MB for photos, 50 MB for documents. */
 export const MAX_OUTBOUND_FILE_BYTES = 20 * 1024 * 1024;
 
 const MIME: Record<string, string> = {
@@ -40,7 +38,7 @@ export function takeOutboundFile(groupDir: string, file: string, outDir: string)
     return no(code === 'ENOENT' ? `No file "${file}" in this chat's folder.` : `Cannot read "${file}" (${code}).`);
   }
   try {
-    // Where the open really landed (a directory on the way may have been a link): it must still be inside.
+    // A directory on the way may have been a link: where the open landed must still be inside.
     const real = process.platform === 'linux' ? fs.readlinkSync(`/proc/self/fd/${fd}`) : fs.realpathSync(wanted);
     if (!within(root, real)) return no(`"${file}" leads outside this chat's folder.`);
     const st = fs.fstatSync(fd);

@@ -1,5 +1,4 @@
-// Each nanoclaw tool is declared once (definition, approval, handler); parsing, the main-only rule and
-// "ask me first" follow from the declaration, so no handler restates them.
+// Each nanoclaw tool is declared once; parsing, the main-only rule and "ask me first" follow, no handler restates them.
 import { z } from 'zod';
 import type { ToolAnswer, ToolSpec } from '../../../runner/protocol.js';
 import type { Action } from '../ask.js';
@@ -21,16 +20,16 @@ export interface HostTool {
 export const tool = <S extends z.ZodRawShape>(
   def: ToolDefinition<S>,
   handle: (identity: Identity, args: Args<NoInfer<S>>) => ToolAnswer | Promise<ToolAnswer>,
-  opts: { approval?: ApprovalOf<NoInfer<S>> } = {},
-) => ({ def, handle, approval: opts.approval }) as HostTool;
+  { approval }: { approval?: ApprovalOf<NoInfer<S>> } = {},
+) => ({ def, handle, approval }) as HostTool;
 
 export interface RegistryDeps {
   tools: readonly HostTool[];
-  /** null to go ahead, or why not. */
+  /** Null to go ahead, or why not. */
   approve?(identity: Identity, action: Omit<Action, 'reason'>): Promise<string | null>;
 }
 
-/** A tool call, and what the runner shows the model for the tools it dispatches to. */
+/** With the specs the runner shows the model. */
 export type ToolCall = ((identity: Identity, name: string, args: unknown) => Promise<ToolAnswer>) & {
   specs?: ToolSpec[];
 };
@@ -50,15 +49,16 @@ export function createToolRegistry(deps: RegistryDeps): ToolCall {
       return refuse(
         `Invalid arguments: ${p.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`,
       );
-    // Who started this turn, as it was when the call arrived: an approval wait does not change it.
+    // Who started the turn when the call arrived: an approval wait does not change it.
     const called = { ...identity };
     const action = t.approval?.(called, p.data);
-    // Without the approvals part nothing is held: asking first is that part's promise.
     const held = action && (await deps.approve?.(called, action));
     return held ? refuse(held) : t.handle(called, p.data);
   };
-  const specs = deps.tools.map(({ def: d }): ToolSpec => {
-    return { name: d.name, description: d.description, inputSchema: z.toJSONSchema(z.object(d.args)) };
-  });
+  const specs = deps.tools.map(({ def }): ToolSpec => ({
+    name: def.name,
+    description: def.description,
+    inputSchema: z.toJSONSchema(z.object(def.args)),
+  }));
   return Object.assign(call, { specs });
 }
