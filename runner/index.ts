@@ -46,12 +46,12 @@ const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type })
 
 // Plugins mount modules here whose hooks(start) add SDK hooks (the archive plugin's PreCompact); a broken one is skipped.
 const PLUGINS_INSIDE = '/app/plugins';
-async function withPluginHooks(start: StartInfo, hooks: NonNullable<Options['hooks']>) {
+type Hooks = NonNullable<Options['hooks']>;
+async function withPluginHooks(start: StartInfo, hooks: Hooks) {
   for (const file of fs.existsSync(PLUGINS_INSIDE) ? fs.readdirSync(PLUGINS_INSIDE).sort() : []) {
     try {
-      const brought: Options['hooks'] = (await import(`${PLUGINS_INSIDE}/${file}`)).hooks(start);
-      for (const [event, matchers] of Object.entries(brought ?? {}))
-        (hooks[event as HookEvent] ??= []).push(...matchers);
+      const brought: Hooks = (await import(`${PLUGINS_INSIDE}/${file}`)).hooks(start);
+      for (const [event, matchers] of Object.entries(brought)) (hooks[event as HookEvent] ??= []).push(...matchers);
     } catch (err) {
       process.stderr.write(`the hooks in ${PLUGINS_INSIDE}/${file} were not loaded: ${(err as Error).message}\n`);
     }
@@ -118,13 +118,11 @@ async function main() {
         HTTP_PROXY: local,
         https_proxy: local,
         http_proxy: local,
-        NO_PROXY: '127.0.0.1,localhost',
-        no_proxy: '127.0.0.1,localhost',
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
         CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS: '1',
         CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD: '1',
       },
-      stderr: (line: string) => process.stderr.write(line),
+      stderr: (line) => process.stderr.write(line),
     },
   });
 
