@@ -8,8 +8,8 @@ import { INSIDE } from '../../core/sandbox/mounts.js';
 export const archive: Plugin = {
   name: 'archive',
   setup() {
-    // Only the compiled archive.ts enters the sandbox, where the runner loads it from /app/plugins.
-    const hostPath = path.join(projectRoot(), 'dist', 'src', 'plugins', 'archive', 'archive.js');
+    // Only the compiled runner.ts enters the sandbox, where the runner loads it from /app/plugins.
+    const hostPath = path.join(projectRoot(), 'dist', 'src', 'plugins', 'archive', 'runner.js');
     return {
       sandbox() {
         if (!fs.existsSync(hostPath))

@@ -11,7 +11,7 @@ test('a sandbox gets the built archive module alone, read-only, where the runner
   expect(env).toBeUndefined();
   expect(mounts).toEqual([
     {
-      hostPath: expect.stringMatching(/\/dist\/src\/plugins\/archive\/archive\.js$/),
+      hostPath: expect.stringMatching(/\/dist\/src\/plugins\/archive\/runner\.js$/),
       containerPath: '/app/plugins/archive.js',
       readonly: true,
     },
