@@ -1,7 +1,6 @@
 // The runner, the only NanoClaw code in a sandbox: the Agent SDK, turn by turn from the gateway, no credential.
 import fs from 'node:fs';
-import type { CanUseTool, HookCallback, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
-import { archiveBeforeCompact } from './archive.js';
+import type { CanUseTool, HookCallback, HookEvent, Options, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { turnBlocks } from './content.js';
 import { callGateway, startForwarder } from './gateway-client.js';
 import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type RunnerEvent, type StartInfo, type Turn } from './protocol.js';
@@ -45,6 +44,21 @@ const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type })
   return {};
 };
 
+// Plugins mount modules here whose hooks(start) add SDK hooks (the archive plugin's PreCompact); a broken one is skipped.
+const PLUGINS_INSIDE = '/app/plugins';
+type Hooks = NonNullable<Options['hooks']>;
+async function withPluginHooks(start: StartInfo, hooks: Hooks) {
+  for (const file of fs.existsSync(PLUGINS_INSIDE) ? fs.readdirSync(PLUGINS_INSIDE).sort() : []) {
+    try {
+      const brought: Hooks = (await import(`${PLUGINS_INSIDE}/${file}`)).hooks(start);
+      for (const [event, matchers] of Object.entries(brought)) (hooks[event as HookEvent] ??= []).push(...matchers);
+    } catch (err) {
+      process.stderr.write(`the hooks in ${PLUGINS_INSIDE}/${file} were not loaded: ${(err as Error).message}\n`);
+    }
+  }
+  return hooks;
+}
+
 async function main() {
   const start = await call<StartInfo>('/runner/start');
   // The SDK is loaded after the prompt is fetched, so a cold start is not held up by parsing it.
@@ -86,14 +100,13 @@ async function main() {
       // Shared memory as a CLAUDE.md, not appended to the system prompt, which a resumed session would freeze.
       additionalDirectories: ['/workspace/global'],
       mcpServers: { nanoclaw: nanoclawServer(socket, start.tools) },
-      hooks: {
-        PreCompact: [{ hooks: [archiveBeforeCompact(start.assistantName)] }],
+      hooks: await withPluginHooks(start, {
         SubagentStart: [{ hooks: [subagent] }],
         SubagentStop: [{ hooks: [subagent] }],
         // The owner may take a while to answer: the hook waits as long as an approval can.
         PostToolUse: [{ hooks: [afterTool], timeout: 24 * 3600 }],
         PostToolUseFailure: [{ hooks: [afterTool], timeout: 24 * 3600 }],
-      },
+      }),
       permissionMode: 'default',
       canUseTool,
       env: {
@@ -105,13 +118,11 @@ async function main() {
         HTTP_PROXY: local,
         https_proxy: local,
         http_proxy: local,
-        NO_PROXY: '127.0.0.1,localhost',
-        no_proxy: '127.0.0.1,localhost',
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
         CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS: '1',
         CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD: '1',
       },
-      stderr: (line: string) => process.stderr.write(line),
+      stderr: (line) => process.stderr.write(line),
     },
   });
 

@@ -25,6 +25,7 @@ import { forget } from './forget/index.js';
 import { scheduler } from './scheduler/index.js';
 import { dashboard } from './dashboard/index.js';
 import { email } from './email/index.js';
+import { archive } from './archive/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -50,6 +51,7 @@ export const PLUGINS: readonly Plugin[] = [
   browser,
   scheduler,
   email,
+  archive,
   dashboard,
 ];
 

@@ -21,6 +21,7 @@ import {
   SANDBOX_USER,
 } from './container-cli.js';
 import { spawnSandbox } from '../../core/sandbox/spawn.js';
+import { INSIDE } from '../../core/sandbox/mounts.js';
 
 /** The host as seen from the default vmnet network (`container network list`: 192.168.64.0/24). */
 export const APPLE_HOST_ADDRESS = '192.168.64.1';
@@ -55,7 +56,8 @@ export function appleRunArgs(spec: SandboxSpec, opts: AppleRuntimeOptions): stri
   ];
   for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
   for (const m of spec.mounts) {
-    if (isAppMount(m)) continue;
+    // The VM mounts folders only: its image carries /app, plugins' runner modules included.
+    if (m.containerPath.startsWith(`${INSIDE.app}/`) || isAppMount(m)) continue;
     // `-v host:container:ro` is not honoured as read-only by every release; --mount is.
     args.push('--mount', mountFlag(m.hostPath, m.containerPath, m.readonly));
   }

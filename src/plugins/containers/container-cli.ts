@@ -51,8 +51,10 @@ export function mountFlag(source: string, target: string, readonly: boolean): st
   return `type=bind,source=${source},target=${target}${readonly ? ',readonly' : ''}`;
 }
 
+/** The host's runner and node_modules, which an image may carry instead; plugins' runner modules are plain JS. */
 export function isAppMount(m: Mount): boolean {
-  return m.containerPath === INSIDE.app || m.containerPath.startsWith(INSIDE.app + '/');
+  const inApp = m.containerPath === INSIDE.app || m.containerPath.startsWith(INSIDE.app + '/');
+  return inApp && !m.containerPath.startsWith(`${INSIDE.app}/plugins/`);
 }
 
 /**

@@ -43,6 +43,13 @@ function stageContext(root: string): string {
   for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(root, f), path.join(dir, f));
   fs.copyFileSync(path.join(root, 'container', 'Dockerfile'), path.join(dir, 'Dockerfile'));
   fs.cpSync(runner, path.join(dir, 'runner'), { recursive: true, filter: (src) => !src.endsWith('.map') });
+  // Each plugin's runner.ts, loaded by the runner from /app/plugins (mounted there where the host's /app is used).
+  const plugins = path.join(root, 'dist', 'src', 'plugins');
+  fs.mkdirSync(path.join(dir, 'plugins'));
+  for (const name of fs.readdirSync(plugins)) {
+    const file = path.join(plugins, name, 'runner.js');
+    if (fs.existsSync(file)) fs.copyFileSync(file, path.join(dir, 'plugins', `${name}.js`));
+  }
   return dir;
 }
 

@@ -1,5 +1,6 @@
+// Runs inside the sandbox, mounted alone at /app/plugins/archive.js: it may import only node built-ins (and types).
 // Saves a transcript as markdown in conversations/ before the SDK compacts it, so nothing is lost silently.
-import type { HookCallback } from '@anthropic-ai/claude-agent-sdk';
+import type { HookCallback, Options } from '@anthropic-ai/claude-agent-sdk';
 import fs from 'node:fs';
 
 const DIR = '/workspace/group/conversations';
@@ -67,7 +68,7 @@ function archive(transcriptPath: string, assistantName: string, sessionId: strin
   return file;
 }
 
-export const archiveBeforeCompact =
+const archiveBeforeCompact =
   (assistantName: string): HookCallback =>
   async (input) => {
     try {
@@ -78,3 +79,8 @@ export const archiveBeforeCompact =
     }
     return {};
   };
+
+/** The SDK hooks the runner adds to its own. */
+export const hooks = ({ assistantName }: { assistantName: string }): Options['hooks'] => ({
+  PreCompact: [{ hooks: [archiveBeforeCompact(assistantName)] }],
+});
