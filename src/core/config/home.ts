@@ -7,12 +7,6 @@ import { projectRoot } from './project-root.js';
 const FOLDER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const RESERVED = new Set(['global', 'main-global', 'conversations']);
 
-// The CLAUDE.md a new folder starts with: templates/*.md beside this file, `{{name}}` the assistant's name.
-const template = (file: string, name: string) =>
-  fs
-    .readFileSync(path.join(projectRoot(), 'src', 'core', 'config', 'templates', file), 'utf8')
-    .replaceAll('{{name}}', name);
-
 export type HomePaths = ReturnType<typeof homePaths>;
 
 export function homePaths(home: string) {
@@ -47,7 +41,6 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
   const root = path.resolve(paths.groups);
   const resolved = path.resolve(root, folder);
   if (path.dirname(resolved) !== root) throw new Error(`Folder "${folder}" resolves outside groups/.`);
-  // A symlink could point anywhere.
   try {
     const st = fs.lstatSync(resolved);
     if (st.isSymbolicLink() || !st.isDirectory())
@@ -58,32 +51,32 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
   return resolved;
 }
 
-export function ensureGroupFolder(paths: HomePaths, folder: string, name: string): string {
-  const dir = resolveGroupFolder(paths, folder);
+// A new folder's CLAUDE.md from templates/ beside this file. Agents write in these folders: 'wx' (O_EXCL) never
+// follows a planted symlink, even a dangling one.
+function seedFolder(dir: string, template: string, name: string) {
   fs.mkdirSync(dir, { recursive: true });
-  writeIfMissing(path.join(dir, 'CLAUDE.md'), template('group.md', name));
-  return dir;
-}
-
-// Agents write in these folders: 'wx' (O_EXCL) never follows a planted symlink, even a dangling one.
-function writeIfMissing(file: string, text: string) {
+  const text = fs.readFileSync(path.join(projectRoot(), 'src', 'core', 'config', 'templates', template), 'utf8');
   try {
-    fs.writeFileSync(file, text, { flag: 'wx' });
+    fs.writeFileSync(path.join(dir, 'CLAUDE.md'), text.replaceAll('{{name}}', name), { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 
+export function ensureGroupFolder(paths: HomePaths, folder: string, name: string): string {
+  const dir = resolveGroupFolder(paths, folder);
+  seedFolder(dir, 'group.md', name);
+  return dir;
+}
+
 export function ensureHome(paths: HomePaths, assistantName: string): void {
-  for (const dir of [paths.store, paths.groups, paths.global, paths.data, paths.logs, paths.sessions])
+  for (const dir of [paths.store, paths.groups, paths.data, paths.logs, paths.sessions])
     fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(paths.sockets, { recursive: true, mode: 0o700 });
   fs.chmodSync(paths.store, 0o700);
   fs.mkdirSync(paths.auth, { recursive: true, mode: 0o700 });
-  writeIfMissing(path.join(paths.global, 'CLAUDE.md'), template('global.md', assistantName));
-  const mainDir = path.join(paths.groups, 'main');
-  fs.mkdirSync(mainDir, { recursive: true });
-  writeIfMissing(path.join(mainDir, 'CLAUDE.md'), template('main.md', assistantName));
+  seedFolder(paths.global, 'global.md', assistantName);
+  seedFolder(path.join(paths.groups, 'main'), 'main.md', assistantName);
 }
 
 export function ensureApiToken({ apiToken: file }: HomePaths): string {
