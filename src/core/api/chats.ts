@@ -1,4 +1,4 @@
-// POST /api/chats/:jid/messages (local chats only) and GET …?limit=&after= (every chat's history, oldest first).
+// POST /api/chats/:jid/messages (local chats only) and GET …?limit=&after= (any chat's history, oldest first).
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { isLocalJid } from '../channels/local/local.js';

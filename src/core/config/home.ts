@@ -27,7 +27,7 @@ export function homePaths(home: string) {
 }
 
 export function folderProblem(folder: unknown): string | null {
-  if (typeof folder !== 'string' || folder.length === 0) return 'A group folder name is required.';
+  if (typeof folder !== 'string' || !folder) return 'A group folder name is required.';
   if (folder.length > 64) return `Folder name is ${folder.length} characters; at most 64 are allowed.`;
   if (!FOLDER_PATTERN.test(folder))
     return `Folder name "${folder.slice(0, 80)}" is not allowed: use lowercase letters, digits, "-" and "_", starting with a letter or digit.`;

@@ -1,4 +1,4 @@
-// Opens the SQLite database and brings its schema up to date; every query lives in a sibling file.
+// Opens the SQLite database and migrates it; the queries live in sibling files.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
