@@ -41,13 +41,9 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
   const root = path.resolve(paths.groups);
   const resolved = path.resolve(root, folder);
   if (path.dirname(resolved) !== root) throw new Error(`Folder "${folder}" resolves outside groups/.`);
-  try {
-    const st = fs.lstatSync(resolved);
-    if (st.isSymbolicLink() || !st.isDirectory())
-      throw new Error(`groups/${folder} exists but is not a plain directory; move it away and try again.`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException)?.code !== 'ENOENT') throw err;
-  }
+  const st = fs.lstatSync(resolved, { throwIfNoEntry: false });
+  if (st && (st.isSymbolicLink() || !st.isDirectory()))
+    throw new Error(`groups/${folder} exists but is not a plain directory; move it away and try again.`);
   return resolved;
 }
 
