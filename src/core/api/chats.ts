@@ -11,7 +11,7 @@ export interface ChatsApiDeps {
   store: Pick<Store, 'messages'>;
   injectLocal(input: { chatJid: string; sender: string; senderName: string; text: string }): { id: string };
   /** Words for a storage failure (full disk, read-only store). */
-  storeProblem?(err: unknown): string;
+  storeProblem(err: unknown): string;
 }
 
 export const MAX_TEXT = 2 * 1024 * 1024;
@@ -52,7 +52,7 @@ export function chatsApi({ store, injectLocal, storeProblem }: ChatsApiDeps): Ho
       return c.json<AcceptedResponse>({ id }, 202);
     } catch (err) {
       // Not accepted, so the sender knows to try again: nothing half-stored.
-      throw new ApiError('storage', storeProblem?.(err) ?? `Could not store the message: ${(err as Error).message}`);
+      throw new ApiError('storage', storeProblem(err));
     }
   });
   return app.get('/api/chats/:jid/messages', (c) => {
