@@ -1,4 +1,4 @@
-// Structured logging with pino. The host creates one logger and passes it on.
+// pino logging: the host creates one logger and passes it on.
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -23,7 +23,7 @@ export function createLogger(opts: { level: string; logsDir?: string; stderr?: b
     {
       level,
       redact: ['credential', '*.credential', 'headers.authorization', 'headers["x-api-key"]'],
-      // Whatever field carries a secret, every line is redacted before it is written anywhere.
+      // Every line is redacted, whatever field carries a secret.
       hooks: { streamWrite: redact },
     },
     pino.multistream(streams),
@@ -37,8 +37,7 @@ export function silentLogger(): Logger {
 const RETRY_MS = 5_000;
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
-// Never throws, never blocks: while the disk refuses lines they are dropped and counted, and writing is
-// retried after RETRY_MS, so a full disk costs log lines, never the process or its API.
+// Never throws or blocks: while the disk refuses, lines are dropped and counted and writing is retried after RETRY_MS.
 function createLogFile(file: string) {
   let fd: number | null = null;
   let pending: string[] = [];

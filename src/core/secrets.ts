@@ -19,7 +19,7 @@ let ordered: [string, string][] = [];
 export function registerSecret(name: string, value: string | null | undefined): void {
   const v = value?.trim();
   if (!v || v.length < MIN_SECRET_LENGTH) return;
-  // The same value as JSON and URL text may differ (quotes, slashes): each form is hidden.
+  // Its JSON and URL forms too (quotes, slashes).
   const forms = new Set([v, JSON.stringify(v).slice(1, -1), encodeURIComponent(v)]);
   // A Telegram token's secret half is the secret too.
   const half = /^\d+:(.{20,})$/.exec(v)?.[1];
@@ -35,7 +35,7 @@ export function registerSecretSettings(settings: Readonly<Record<string, string 
 }
 
 export function redact(text: string): string {
-  for (const [value, name] of ordered) if (text.includes(value)) text = text.split(value).join(`[redacted ${name}]`);
+  for (const [value, name] of ordered) text = text.replaceAll(value, `[redacted ${name}]`);
   for (const [shape, marker] of SHAPES) text = text.replace(shape, marker);
   return text;
 }

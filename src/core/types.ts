@@ -1,4 +1,4 @@
-// The shapes every part agrees on, and the two extension seams: Channel and SandboxRuntime.
+// The shapes every part shares, and the two extension seams: Channel and SandboxRuntime.
 
 export interface Message {
   id: string;
@@ -8,12 +8,12 @@ export interface Message {
   text: string;
   /** ISO 8601, UTC. */
   timestamp: string;
-  /** Sent from the account the assistant runs on (shared-number mode). */
+  /** Sent from the assistant's own account (shared-number mode). */
   fromMe: boolean;
   /** Written by the assistant; never triggers it. */
   fromAssistant: boolean;
   replyTo?: { id: string; text?: string; sender?: string } | null;
-  /** The platform says it @mentions, or replies to, the assistant's own account. */
+  /** The platform says it @mentions, or replies to, the assistant's account. */
   mentionsAssistant?: boolean;
   repliesToAssistant?: boolean;
   attachments?: Attachment[];
@@ -24,7 +24,7 @@ export interface Attachment {
   /** Relative to the group folder. */
   path: string;
   mimeType?: string;
-  /** Audio: what was said ('' when it could not be transcribed). */
+  /** Audio: what was said ('' when not transcribable). */
   transcript?: string;
 }
 
@@ -59,7 +59,7 @@ export interface ButtonPress {
 
 export interface ButtonAnswer {
   notice: string;
-  /** When set, the buttons are taken off the message and this line is added. */
+  /** When set, the buttons are replaced by this line. */
   done?: string;
 }
 
@@ -71,10 +71,10 @@ export interface ChannelState {
 
 export interface SendOptions {
   buttons?: MessageButton[];
-  /** Fixed per outbox item across retries and restarts, so the platform can tell a resend from a new message. */
+  /** Fixed across retries and restarts, so the platform can tell a resend from a new message. */
   outboxId?: number;
   outboxKey?: string;
-  /** An earlier attempt was in flight when the host stopped: send only what the platform lacks. */
+  /** An earlier attempt was in flight when the host stopped: send only what is missing. */
   maybeSent?: boolean;
 }
 
@@ -83,7 +83,7 @@ export interface Channel {
   readonly name: string;
   ownsJid(jid: string): boolean;
   connect(events: ChannelEvents): Promise<void>;
-  /** Resolves once the platform accepted it; throws if not. */
+  /** Resolves once the platform accepted it. */
   sendMessage(jid: string, text: string, opts?: SendOptions): Promise<void>;
   sendMedia?(jid: string, media: OutboundMedia, caption: string): Promise<void>;
   setTyping?(jid: string, typing: boolean): Promise<void>;
@@ -92,7 +92,7 @@ export interface Channel {
   isConnected(): boolean;
   disconnect(): Promise<void>;
   readonly pacing?: ChannelPacing;
-  /** The user's "message yourself" chat (WhatsApp); it becomes a main chat once known. */
+  /** The user's "message yourself" chat (WhatsApp): a main chat once known. */
   selfJid?(): string | null;
 }
 
@@ -103,9 +103,9 @@ export interface OutboundMedia {
   mimeType: string;
 }
 
-/** Spaces bursts so the account is not limited; a message to a quiet chat goes out at once. */
+/** Spaces bursts so the account is not limited; a quiet chat's message goes out at once. */
 export interface ChannelPacing {
-  /** Least ms between two messages to one chat, plus up to jitterMs at random. */
+  /** Least ms between two messages to one chat, plus up to jitterMs. */
   perChatMs: number;
   jitterMs?: number;
   /** Only for chats isGroupChat names. */
@@ -142,7 +142,7 @@ export interface SandboxSettings {
   approvals?: ApprovalSettings;
 }
 
-/** What the owner can be asked about; a plugin adds its own by declaration merging (and `Plugin.approvalKinds`). */
+/** What the owner can be asked about; plugins add theirs by declaration merging (and `Plugin.approvalKinds`). */
 export interface ApprovalKinds {
   network: true;
   mount_write: true;
@@ -198,7 +198,7 @@ export interface SandboxProcess {
   readonly exited: Promise<{ code: number | null; signal: string | null; reason?: string }>;
   output(): string;
   kill(): void;
-  /** The limit the sandbox hit, if any; a hit also stops it. */
+  /** The limit the sandbox hit (which stops it), if any. */
   checkLimits?(): string | null;
 }
 

@@ -1,4 +1,4 @@
-// POST /api/chats/:jid/messages (local chats only) and GET …?limit=&after= (every chat's history, oldest first).
+// POST /api/chats/:jid/messages (local chats only) and GET …?limit=&after= (any chat's history, oldest first).
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { isLocalJid } from '../channels/local/local.js';
@@ -11,7 +11,7 @@ export interface ChatsApiDeps {
   store: Pick<Store, 'messages'>;
   injectLocal(input: { chatJid: string; sender: string; senderName: string; text: string }): { id: string };
   /** Words for a storage failure (full disk, read-only store). */
-  storeProblem?(err: unknown): string;
+  storeProblem(err: unknown): string;
 }
 
 export const MAX_TEXT = 2 * 1024 * 1024;
@@ -42,24 +42,23 @@ export function chatsApi({ store, injectLocal, storeProblem }: ChatsApiDeps): Ho
       );
     const body = await jsonBody(c, 'Body must be JSON: { "sender", "senderName", "text" }.');
     const { sender, senderName, text } = check(postMessage, body, 'Invalid message: ');
-    let accepted: AcceptedResponse;
     try {
-      accepted = injectLocal({
+      const { id } = injectLocal({
         chatJid,
         sender: sender ?? 'local-user',
         senderName: senderName ?? sender ?? 'You',
         text,
       });
+      return c.json<AcceptedResponse>({ id }, 202);
     } catch (err) {
       // Not accepted, so the sender knows to try again: nothing half-stored.
-      throw new ApiError('storage', storeProblem?.(err) ?? `Could not store the message: ${(err as Error).message}`);
+      throw new ApiError('storage', storeProblem(err));
     }
-    return c.json<AcceptedResponse>({ id: accepted.id }, 202);
   });
   return app.get('/api/chats/:jid/messages', (c) => {
     const jid = c.req.param('jid');
-    const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 500) || 500, 1), 5000);
-    const after = Number(c.req.query('after') ?? 0) || 0;
+    const limit = Math.min(Math.max(Number(c.req.query('limit')) || 500, 1), 5000);
+    const after = Number(c.req.query('after')) || 0;
     const found = after > 0 ? store.messages.after(jid, after, limit) : store.messages.recent(jid, limit);
     return c.json<MessagesResponse>({ messages: found.map(toApiMessage) });
   });

@@ -3,9 +3,17 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 
-const STATUS = { invalid: 400, unauthorized: 401, not_found: 404, conflict: 409, too_large: 413, storage: 503 };
-export type ApiErrorCode = keyof typeof STATUS | 'internal';
-export const statusFor = (code: ApiErrorCode) => (code === 'internal' ? 500 : STATUS[code]) as ContentfulStatusCode;
+const STATUS = {
+  invalid: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  storage: 503,
+  internal: 500,
+};
+export type ApiErrorCode = keyof typeof STATUS;
+export const statusFor = (code: ApiErrorCode) => STATUS[code] as ContentfulStatusCode;
 
 export class ApiError extends Error {
   name = 'ApiError';

@@ -3,7 +3,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Config } from '../config/config.js';
 
 export function listen(fetch: Parameters<typeof serve>[0]['fetch'], config: Config): Promise<ServerType> {
-  return new Promise<ServerType>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const s = serve({ fetch, port: config.httpPort, hostname: config.httpHost }, () => resolve(s));
     s.once('error', (err: NodeJS.ErrnoException) =>
       reject(

@@ -1,9 +1,10 @@
-// What the local API answers, shared by its routes and the CLI; types only, so the CLI loads nothing of the server.
+// What the local API answers, for its routes and the CLI; types only, so the CLI loads nothing of the server.
 import type { PluginInfo } from '../channels/plugin.js';
+import type { ModelProblem } from '../gateway/model-problem.js';
 import type { Store } from '../store/index.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
 
-/** Any refusal: 400 invalid, 401 token, 404 not found, 409 conflict, 413 too large, 503 storage, 500 internal. */
+/** Any refusal (statuses: errors.ts). */
 export type ErrorResponse = { error: string };
 
 export type ApiMessage = Pick<
@@ -34,7 +35,7 @@ export interface StatusResponse {
   runtime: string | null;
   problems: string[];
   credential: boolean;
-  channels: { name: string; connected: boolean; detail?: string; linking?: ChannelState['linking'] }[];
+  channels: ({ name: string } & ChannelState)[];
   /** working: in a turn, else idle awaiting a follow-up; subagents: agent-team members at work now. */
   agents: {
     jid: string;
@@ -49,7 +50,7 @@ export interface StatusResponse {
   groups: number;
   lastError: { at: string; message: string; chatJid: string | null } | null;
   /** null once a model call succeeds. */
-  modelError?: { at: string; kind: 'auth' | 'unavailable'; status: number | null; message: string; fix: string } | null;
+  modelError?: ModelProblem | null;
   /** Every channel plugin, set up or not. */
   plugins: PluginInfo[];
 }

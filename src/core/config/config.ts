@@ -29,7 +29,7 @@ type Env = Record<string, string | undefined>;
 
 function int(env: Env, name: string, fallback: number) {
   const value = env[name];
-  if (value === undefined || value === '') return fallback;
+  if (!value) return fallback;
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${value}".`);
   return Math.floor(n);
@@ -50,12 +50,11 @@ function timeZone(value: string | undefined) {
 
 // Creation is probed for real: permission bits lie for root and /proc.
 function homeProblem(home: string): string | null {
-  const code = (err: unknown) => (err as NodeJS.ErrnoException).code;
   let st: fs.Stats | undefined;
   try {
     st = fs.statSync(home, { throwIfNoEntry: false });
-  } catch (err) {
-    return `it cannot be read (${code(err)})`;
+  } catch (err: any) {
+    return `it cannot be read (${err.code})`;
   }
   if (st) {
     if (!st.isDirectory()) return 'it is a file, not a folder';
@@ -71,8 +70,8 @@ function homeProblem(home: string): string | null {
   try {
     fs.rmdirSync(fs.mkdtempSync(path.join(parent, '.nanoclaw-probe-')));
     return null;
-  } catch (err) {
-    return `it does not exist and cannot be created: ${parent} does not allow new folders (${code(err) ?? (err as Error).message})`;
+  } catch (err: any) {
+    return `it does not exist and cannot be created: ${parent} does not allow new folders (${err.code ?? err.message})`;
   }
 }
 

@@ -17,7 +17,7 @@ export function setEnvValues(home: string, values: Record<string, string | null>
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  if (lines.at(-1) === '') lines.pop();
   const pending = new Map(Object.entries(values));
   const out: string[] = [];
   const put = (key: string, v: string | null) => v === null || out.push(`${key}=${quote(v)}`);

@@ -7,12 +7,6 @@ import { projectRoot } from './project-root.js';
 const FOLDER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const RESERVED = new Set(['global', 'main-global', 'conversations']);
 
-// The CLAUDE.md a new folder starts with: templates/*.md beside this file, `{{name}}` the assistant's name.
-const template = (file: string, name: string) =>
-  fs
-    .readFileSync(path.join(projectRoot(), 'src', 'core', 'config', 'templates', file), 'utf8')
-    .replaceAll('{{name}}', name);
-
 export type HomePaths = ReturnType<typeof homePaths>;
 
 export function homePaths(home: string) {
@@ -33,7 +27,7 @@ export function homePaths(home: string) {
 }
 
 export function folderProblem(folder: unknown): string | null {
-  if (typeof folder !== 'string' || folder.length === 0) return 'A group folder name is required.';
+  if (typeof folder !== 'string' || !folder) return 'A group folder name is required.';
   if (folder.length > 64) return `Folder name is ${folder.length} characters; at most 64 are allowed.`;
   if (!FOLDER_PATTERN.test(folder))
     return `Folder name "${folder.slice(0, 80)}" is not allowed: use lowercase letters, digits, "-" and "_", starting with a letter or digit.`;
@@ -47,43 +41,38 @@ export function resolveGroupFolder(paths: HomePaths, folder: string): string {
   const root = path.resolve(paths.groups);
   const resolved = path.resolve(root, folder);
   if (path.dirname(resolved) !== root) throw new Error(`Folder "${folder}" resolves outside groups/.`);
-  // A symlink could point anywhere.
-  try {
-    const st = fs.lstatSync(resolved);
-    if (st.isSymbolicLink() || !st.isDirectory())
-      throw new Error(`groups/${folder} exists but is not a plain directory; move it away and try again.`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException)?.code !== 'ENOENT') throw err;
-  }
+  const st = fs.lstatSync(resolved, { throwIfNoEntry: false });
+  if (st && (st.isSymbolicLink() || !st.isDirectory()))
+    throw new Error(`groups/${folder} exists but is not a plain directory; move it away and try again.`);
   return resolved;
 }
 
-export function ensureGroupFolder(paths: HomePaths, folder: string, name: string): string {
-  const dir = resolveGroupFolder(paths, folder);
+// A new folder's CLAUDE.md from templates/ beside this file. Agents write in these folders: 'wx' (O_EXCL) never
+// follows a planted symlink, even a dangling one.
+function seedFolder(dir: string, template: string, name: string) {
   fs.mkdirSync(dir, { recursive: true });
-  writeIfMissing(path.join(dir, 'CLAUDE.md'), template('group.md', name));
-  return dir;
-}
-
-// Agents write in these folders: 'wx' (O_EXCL) never follows a planted symlink, even a dangling one.
-function writeIfMissing(file: string, text: string) {
+  const text = fs.readFileSync(path.join(projectRoot(), 'src', 'core', 'config', 'templates', template), 'utf8');
   try {
-    fs.writeFileSync(file, text, { flag: 'wx' });
+    fs.writeFileSync(path.join(dir, 'CLAUDE.md'), text.replaceAll('{{name}}', name), { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
 }
 
+export function ensureGroupFolder(paths: HomePaths, folder: string, name: string): string {
+  const dir = resolveGroupFolder(paths, folder);
+  seedFolder(dir, 'group.md', name);
+  return dir;
+}
+
 export function ensureHome(paths: HomePaths, assistantName: string): void {
-  for (const dir of [paths.store, paths.groups, paths.global, paths.data, paths.logs, paths.sessions])
+  for (const dir of [paths.store, paths.groups, paths.data, paths.logs, paths.sessions])
     fs.mkdirSync(dir, { recursive: true });
   fs.mkdirSync(paths.sockets, { recursive: true, mode: 0o700 });
   fs.chmodSync(paths.store, 0o700);
   fs.mkdirSync(paths.auth, { recursive: true, mode: 0o700 });
-  writeIfMissing(path.join(paths.global, 'CLAUDE.md'), template('global.md', assistantName));
-  const mainDir = path.join(paths.groups, 'main');
-  fs.mkdirSync(mainDir, { recursive: true });
-  writeIfMissing(path.join(mainDir, 'CLAUDE.md'), template('main.md', assistantName));
+  seedFolder(paths.global, 'global.md', assistantName);
+  seedFolder(path.join(paths.groups, 'main'), 'main.md', assistantName);
 }
 
 export function ensureApiToken({ apiToken: file }: HomePaths): string {

@@ -1,4 +1,4 @@
-// Opens the SQLite database and brings its schema up to date; every query lives in a sibling file.
+// Opens the SQLite database and migrates it; the queries live in sibling files.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,7 +7,6 @@ import { migrations } from './migrations.js';
 
 export type DB = Database.Database;
 
-/** A JSON column, or `fallback` when it is empty or unreadable. */
 export function parse(s: string | null, fallback?: unknown) {
   try {
     return s ? JSON.parse(s) : fallback;
@@ -16,7 +15,7 @@ export function parse(s: string | null, fallback?: unknown) {
   }
 }
 
-// What a write binds is redacted (named parameters too), so an error text with a token never reaches the file.
+// Bound values (named ones too) are redacted: an error text holding a token never reaches the file.
 const clean = (v: any): unknown =>
   typeof v == 'string'
     ? redact(v)
@@ -24,11 +23,11 @@ const clean = (v: any): unknown =>
       ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clean(x)]))
       : v;
 
-/** On a full disk `release` frees the reserve (store/reserve) and the write runs once more. */
+// On a full disk `release` frees store/reserve and the write runs once more.
 export function openDatabase(file: string, release?: () => boolean): DB {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
-  // NORMAL in WAL survives a crash (power loss may drop the last transactions); forgotten rows are zeroed.
+  // WAL with NORMAL survives a crash (power loss may drop the last transactions); deleted rows are zeroed.
   db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;
     PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON`);
   const current = db.pragma('user_version', { simple: true }) as number;
@@ -37,7 +36,7 @@ export function openDatabase(file: string, release?: () => boolean): DB {
       `The database is from a newer NanoClaw (schema ${current}, this one knows ${migrations.length}). Upgrade NanoClaw or restore a backup of store/messages.db.`,
     );
   steps(db, migrations, current, (v) => db.pragma(`user_version = ${v}`));
-  // Only outermost writes retry: inside a transaction SQLite may have rolled back, so the whole transaction runs again.
+  // Only outermost writes retry: inside a transaction SQLite may have rolled back, so the whole one reruns.
   const retrying =
     (fn: (...a: unknown[]) => any) =>
     (...a: unknown[]) => {
@@ -61,7 +60,7 @@ export function openDatabase(file: string, release?: () => boolean): DB {
     db.transaction = ((fn: () => unknown) => {
       const tx: any = transaction(fn);
       const wrapped: any = retrying(tx);
-      for (const m of ['deferred', 'immediate', 'exclusive']) wrapped[m] = retrying((...a) => tx[m](...a));
+      for (const m of ['deferred', 'immediate', 'exclusive']) wrapped[m] = retrying(tx[m]);
       return (wrapped.default = wrapped);
     }) as typeof db.transaction;
   return db;
@@ -75,8 +74,7 @@ function steps(db: DB, list: readonly string[], from: number, done: (v: number) 
     })();
 }
 
-// A plugin's own migrations run once each, counted per plugin. Its first creates tables IF NOT EXISTS: a store from
-// before plugins kept their own has them.
+// Counted per plugin. A plugin's first creates tables IF NOT EXISTS: older stores already have them.
 export function migratePlugin(db: DB, plugin: string, list: readonly string[]): void {
   db.exec('CREATE TABLE IF NOT EXISTS plugin_schema (plugin TEXT PRIMARY KEY, version INTEGER NOT NULL)');
   const at = db.prepare('SELECT version FROM plugin_schema WHERE plugin = ?').pluck().get(plugin) as number;

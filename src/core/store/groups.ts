@@ -3,11 +3,9 @@ import { parse, type DB } from './db.js';
 import { SET_SESSION, now } from './outbox.js';
 import type { RegisteredGroup } from '../types.js';
 
-type Stored = Pick<RegisteredGroup, 'jid' | 'name' | 'trigger' | 'requiresTrigger' | 'sandbox'> &
-  Partial<RegisteredGroup>;
 const fromRow = (r: any): RegisteredGroup | undefined =>
   r && { ...r, requiresTrigger: !!r.requiresTrigger, isMain: !!r.isMain, sandbox: parse(r.sandbox, {}) };
-const toRow = (g: Stored) => ({
+const toRow = (g: RegisteredGroup) => ({
   ...g,
   requiresTrigger: +!!g.requiresTrigger,
   isMain: +!!g.isMain,
@@ -37,7 +35,7 @@ export function groupQueries(db: DB) {
     byFolder: (folder: string) => fromRow(byFolder.get(folder)),
     main: () => list().find((g) => g.isMain),
     insert: (g: RegisteredGroup) => void insert.run(toRow(g)),
-    update: (g: Stored) => void update.run(toRow(g)),
+    update: (g: RegisteredGroup) => void update.run(toRow(g)),
     remove: (jid: string) => remove.run(jid).changes > 0,
     session: (folder: string) => session.get(folder) as string | undefined,
     setSession: (folder: string, sessionId: string) => void setSession.run(folder, sessionId, now()),

@@ -1,5 +1,4 @@
-// The store: one SQLite database, its queries grouped by what they are about. A plugin adds its own
-// (`store.tasks`), declared in StoreExtensions.
+// One SQLite database, its queries grouped by subject. A plugin adds its own (`store.tasks`) via StoreExtensions.
 import { migratePlugin, openDatabase, type DB } from './db.js';
 import { messageQueries } from './messages.js';
 import { groupQueries } from './groups.js';

@@ -1,8 +1,7 @@
-// The core's tables: entry n runs once, and `PRAGMA user_version` says how far a database has come. A shipped entry
-// never changes (its text is the stored schema): add one. Empty ones made tables that plugins now make themselves.
+// Entry n runs once; `PRAGMA user_version` counts them. A shipped entry never changes: add one.
+// Empty ones made tables that plugins now make themselves.
 export const migrations: string[] = [
-  // 1: seq is the store's own order; cursors (the last seq answered per chat) point at it, so clock skew between
-  // platforms never hides or repeats a message. identity_map: WhatsApp's LID and phone JID of one person.
+  // 1: cursors point at seq, the store's own order, so clock skew between platforms never hides or repeats a message.
   `CREATE TABLE chats (
     jid TEXT PRIMARY KEY,
     name TEXT,
@@ -72,7 +71,7 @@ export const migrations: string[] = [
     canonical TEXT NOT NULL
   );`,
   '', // 2: health
-  // 3: full-text indexing in batches before a search, not on insert (it halved ingest); only rows indexed are deleted.
+  // 3: full-text index in batches before a search, not on insert (it halved ingest).
   `DROP TRIGGER messages_ai;
   DROP TRIGGER messages_ad;
   CREATE TABLE fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_seq INTEGER NOT NULL);
@@ -80,15 +79,15 @@ export const migrations: string[] = [
   CREATE TRIGGER messages_ad AFTER DELETE ON messages WHEN old.seq <= (SELECT indexed_seq FROM fts_state) BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, text, sender_name) VALUES ('delete', old.seq, old.text, old.sender_name);
   END;`,
-  // 4: how the channel said the assistant was addressed, so the text stays what was written.
+  // 4: how the channel said the assistant was addressed, so the text stays as written.
   `ALTER TABLE messages ADD COLUMN mentions_assistant INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE messages ADD COLUMN replies_to_assistant INTEGER NOT NULL DEFAULT 0;`,
   '', // 5: forget
   // 6: a file sent with the text as its caption.
   `ALTER TABLE outbox ADD COLUMN media_path TEXT;`,
   '', // 7: approvals
-  // 8: buttons under a message (JSON [{ label, action }]).
+  // 8: JSON [{ label, action }].
   `ALTER TABLE outbox ADD COLUMN buttons TEXT;`,
-  // 9: set before the platform is asked: after a restart, it may have the message.
+  // 9: set before the platform is asked: after a restart it may have the message.
   `ALTER TABLE outbox ADD COLUMN sending_at TEXT;`,
 ];

@@ -10,9 +10,9 @@ export type OutboxItem = {
   kind: string;
   createdAt: string;
   attempts: number;
-  mediaPath: string | null; // a host-only copy of a file sent with the text as caption
+  mediaPath: string | null; // host-only file, the text its caption
   buttons: MessageButton[] | null;
-  sendingAt: string | null; // a send not known to finish: the platform may already have it
+  sendingAt: string | null; // the platform may already have it
 };
 type Enqueue = { persona?: string; kind?: string; mediaPath?: string; buttons?: MessageButton[] };
 
@@ -44,7 +44,7 @@ export function outboxQueries(db: DB) {
         /* stored either way */
       }
     });
-  // Inside an outer transaction the row is not committed yet: tell listeners once it has run.
+  // Inside an outer transaction the row is not committed yet: wait until it has run.
   const wrote = () => listeners.size && (db.inTransaction ? queueMicrotask(fire) : fire());
 
   return {
@@ -75,7 +75,7 @@ export function outboxQueries(db: DB) {
 
     pending: (): OutboxItem[] =>
       pending.all().map((r: any) => ({ ...r, buttons: r.buttons ? JSON.parse(r.buttons) : null })),
-    /** Until delivered, a restart treats the item as maybe sent. */
+    /** Until delivered, a restart treats it as maybe sent. */
     markSending: (id: number) => void sending.run(now(), id),
     /** Keeps sending_at: a timeout can hide an accepted send. */
     markFailed: (id: number, error: string) => void failed.run(error.slice(0, 500), id),
