@@ -25,6 +25,8 @@ import { forget } from './forget/index.js';
 import { scheduler } from './scheduler/index.js';
 import { dashboard } from './dashboard/index.js';
 import { email } from './email/index.js';
+import { groups } from './groups/index.js';
+import { search } from './search/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -48,6 +50,8 @@ export const PLUGINS: readonly Plugin[] = [
   approvals,
   voice,
   browser,
+  groups,
+  search,
   scheduler,
   email,
   dashboard,
