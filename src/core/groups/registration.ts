@@ -1,5 +1,4 @@
-// Registering chats, every check in one place (the groups plugin's API and tools, pairing, email), the main chats,
-// and the type of the plugins' checks of a group's sandbox settings.
+// Registering a chat with every check in one place (the groups, pairing and email plugins use it), and the main chats.
 import fs from 'node:fs';
 import { ensureGroupFolder, folderProblem, type HomePaths } from '../config/home.js';
 import { defaultTrigger } from '../conversation/router.js';
