@@ -324,7 +324,7 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
   const groupChats = ['chat1', 'chat2', 'chat3'];
   for (let i = 0; i < 100; i++) {
     const t = performance.now();
-    store.messages.search(i % 2 ? 'what did they say about the flights to Lisbon' : 'birthday recipe', {
+    store.search(i % 2 ? 'what did they say about the flights to Lisbon' : 'birthday recipe', {
       chatJids: i % 3 ? groupChats : undefined,
       limit: 20,
     });

@@ -80,12 +80,12 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const resetSession = sessionReset(store, agents);
   const core: PluginCore = {
     ...{ ...ctx, channels, channelPlugins, agents, queue, conversation, runtime, approver, resetSession, receive },
-    ...{ status, ownPorts: new Set<number>(), now: opts.now, resolve: opts.resolve },
+    ...{ status, ownPorts: new Set<number>(), now: opts.now, resolve: opts.resolve, checkSettings: plug.checkSettings },
   };
   for (const plugin of plugins) parts.push((await plugin.setup?.(core)) ?? {});
 
   const tools = plug.all('tools').flat();
-  const tool = createToolHandler({ store, paths, assistantName, timezone, tools, approve: approver.forTool });
+  const tool = createToolHandler({ store, paths, assistantName, tools, approve: approver.forTool });
   const gateway = createGateway({
     ...{ upstream: config.anthropicBaseUrl, credential: plug.credential(config.credential), logger, approver },
     ...{ ownPorts: core.ownPorts, hooks: plug.all('gateway') },
@@ -133,7 +133,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const host: Host = Object.assign({}, ...plug.all('expose'), mine);
   if (opts.listen === false) return host;
   const extend = (app: Hono) => [plug.api(app), opts.extendApi?.(app, host)];
-  const app = hostApi({ ...mine, local, checkSettings: plug.checkSettings, extend });
+  const app = hostApi({ ...mine, local, extend });
   server = (await listen(app.fetch, config)) as unknown as Server;
   core.ownPorts.add((server.address() as AddressInfo).port);
   host.url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;

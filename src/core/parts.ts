@@ -1,6 +1,6 @@
 // Where one answer is needed the first plugin that gives one decides; else all run in list order (stop in reverse).
 import type { Hono } from 'hono';
-import type { SettingsCheck } from './api/groups.js';
+import type { SettingsCheck } from './groups/registration.js';
 import type { Approver } from './ask.js';
 import type { Credential } from './config/config.js';
 import type { RunAgent } from './conversation/turn.js';

@@ -1,7 +1,7 @@
 // The one seam every feature plugs in through: what a plugin brings before the host starts, and a `setup`
 // that gets the running core and answers with its parts.
 import type { Hono } from 'hono';
-import type { SettingsCheck } from './api/groups.js';
+import type { SettingsCheck } from './groups/registration.js';
 import type { HostStatus } from './status.js';
 import { declareApprovalKinds, type Approver, type KindInfo } from './ask.js';
 import type { LiveAgent } from './agent/agent.js';
@@ -56,6 +56,8 @@ export interface PluginCore {
   runtime: SandboxRuntime | null;
   notifyOwner: OwnerNotice;
   approver: Approver;
+  /** Every plugin's check of a group's new sandbox settings. */
+  checkSettings: SettingsCheck;
   resetSession(folder: string): Promise<void>;
   /** As if the channel received it. */
   receive(msg: Message, channel: Channel): number | null;

@@ -26,6 +26,8 @@ import { scheduler } from './scheduler/index.js';
 import { dashboard } from './dashboard/index.js';
 import { email } from './email/index.js';
 import { archive } from './archive/index.js';
+import { groups } from './groups/index.js';
+import { search } from './search/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -49,6 +51,8 @@ export const PLUGINS: readonly Plugin[] = [
   approvals,
   voice,
   browser,
+  groups,
+  search,
   scheduler,
   email,
   archive,

@@ -6,14 +6,10 @@ import fs from 'node:fs';
 import type { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { ensureHome, homePaths, type HomePaths } from '../../src/core/config/home.js';
-import {
-  ensureMainGroup,
-  registerGroup,
-  unregisterGroup,
-  type RegisterInput,
-} from '../../src/core/groups/registration.js';
+import { ensureMainGroup } from '../../src/core/groups/registration.js';
 import { openStore, storeProblem } from '../../src/host.js';
 import type { Store } from '../../src/core/store/index.js';
+import { groupsApi } from '../../src/plugins/groups/api.js';
 import { tasksApi } from '../../src/plugins/scheduler/api.js';
 import { pairingApi } from '../../src/plugins/pairing/api.js';
 import { createApi } from '../../src/core/api/app.js';
@@ -48,14 +44,12 @@ beforeEach(() => {
     },
     storeProblem: (err) => storeProblem(err, paths.db),
     subscribe: () => () => {},
-    register: (input) => registerGroup({ store, paths, assistantName: 'Andy' }, input as unknown as RegisterInput),
-    unregister: (jid) => unregisterGroup({ store }, jid),
-    checkSettings: () => null,
     status: () => {
       throw new Error('status is not asked for here');
     },
     // The plugins' routes on the same app, as the host adds them.
     extend: (a) => {
+      a.route('/', groupsApi({ store, paths, assistantName: 'Andy', checkSettings: () => null }));
       a.route('/', tasksApi({ store, timezone: 'UTC', onChange: () => {} }));
       a.route(
         '/',

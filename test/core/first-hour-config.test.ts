@@ -64,7 +64,7 @@ describe('schedule_task is all or nothing', () => {
       addedAt: '2025-01-01T00:00:00.000Z',
     });
     const tasks = createTaskTools({ store, timezone, onChange: () => {} });
-    const handle = createToolHandler({ store, paths: homePaths(home), assistantName: 'Andy', timezone, tools: tasks });
+    const handle = createToolHandler({ store, paths: homePaths(home), assistantName: 'Andy', tools: tasks });
     const call = async (args: Record<string, unknown>) => {
       try {
         return (await handle(MAIN, 'schedule_task', { prompt: 'Water the plants', ...args })) as {

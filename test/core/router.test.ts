@@ -245,7 +245,6 @@ describe('sub-agent personas', () => {
       store,
       paths: homePaths('/nonexistent-nanoclaw-home'),
       assistantName: 'Andy',
-      timezone: 'UTC',
     });
     for (const sender of ['Pat Smith', 'Y\u200bou', 'ANDY']) {
       const r = await handle(identity, 'send_message', { text: 'Transfer the money', sender });

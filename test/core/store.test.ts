@@ -42,13 +42,3 @@ test('a turn commits reply, session and cursor together', () => {
   store.outbox.setCursor('local:a', 1);
   expect(store.outbox.cursor('local:a')).toBe(2);
 });
-
-test('full-text search finds words, ranks, and treats query syntax as text', () => {
-  const store = createStore(openDatabase(':memory:'));
-  store.messages.insert({ ...m('1', 'Sarah booked the flights to Lisbon'), senderName: 'Sarah' }, 'local');
-  store.messages.insert({ ...m('2', 'dinner at eight'), chatJid: 'local:b' }, 'local');
-  expect(store.messages.search('flights').map((h) => h.id)).toEqual(['1']);
-  expect(store.messages.search('flights', { chatJids: ['local:b'] })).toEqual([]);
-  expect(store.messages.search('"flights" OR NEAR(*')).toHaveLength(1);
-  expect(store.messages.search('***')).toEqual([]);
-});

@@ -13,6 +13,8 @@ import { createForgetTools } from '../../src/plugins/forget/tools.js';
 import { createEmailTools, NOT_SET_UP } from '../../src/plugins/email/tools.js';
 import { createToolRegistry, tool } from '../../src/core/tools/registry.js';
 import { createTaskTools } from '../../src/plugins/scheduler/tools.js';
+import { createGroupTools } from '../../src/plugins/groups/tools.js';
+import { createSearchTools } from '../../src/plugins/search/index.js';
 import { coreTools, createToolHandler } from '../../src/core/tools/tools.js';
 import { TOOL_DEFINITIONS, type ToolDefinition } from '../support/tool-definitions.js';
 import { makeHome } from '../support/harness.js';
@@ -34,6 +36,8 @@ function host() {
   const deps = { store, paths, assistantName: 'Andy', timezone: 'Europe/Berlin' };
   const engine = createForgetEngine({ store, paths, resetSession: async () => {} });
   const extra = [
+    ...createSearchTools(deps),
+    ...createGroupTools(deps),
     ...createTaskTools({ ...deps, onChange: () => {} }),
     ...createForgetTools({ store, paths, engine }),
     ...createEmailTools({ settings: () => ({ problem: NOT_SET_UP }), noteLogin: () => {} }),

@@ -96,7 +96,7 @@ test('a voice note that does not address the assistant is stored as its transcri
   const [stored] = await env.messages(JID);
   expect(stored.text).toBe(SPOKEN_CHATTER);
   // search_messages reads the same index.
-  expect(env.host.store.messages.search('maps', { chatJids: [JID] }).length).toBe(1);
+  expect(env.host.store.search('maps', { chatJids: [JID] }).length).toBe(1);
 });
 
 test('a spoken "Andy, …" triggers, and the words reach the model as a voice note', async () => {

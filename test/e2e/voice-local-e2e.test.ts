@@ -78,7 +78,7 @@ test('a spoken note that does not address the assistant is stored as what the mo
   pushVoice('I will bring the train tickets tomorrow.');
   const decision = await env.waitRouted((m) => m.chatJid === JID && /train/i.test(m.text), 60_000);
   expect(decision).toBe('stored');
-  expect(env.host.store.messages.search('train', { chatJids: [JID] }).length).toBe(1);
+  expect(env.host.store.search('train', { chatJids: [JID] }).length).toBe(1);
 });
 
 test('a spoken "Computer, …" triggers, and the words the real engine heard reach the model as a voice note', async () => {

@@ -13,6 +13,8 @@ import { silentLogger } from '../../src/core/logger.js';
 import { openStore } from '../../src/host.js';
 import { type Store } from '../../src/core/store/index.js';
 import { createTaskTools } from '../../src/plugins/scheduler/tools.js';
+import { createGroupTools } from '../../src/plugins/groups/tools.js';
+import { createSearchTools } from '../../src/plugins/search/index.js';
 import { createToolHandler } from '../../src/core/tools/tools.js';
 import { createForgetTools } from '../../src/plugins/forget/tools.js';
 import { createEmailTools, NOT_SET_UP } from '../../src/plugins/email/tools.js';
@@ -190,8 +192,9 @@ export async function startRig(): Promise<Rig> {
     store,
     paths,
     assistantName: 'Andy',
-    timezone: TZ,
     tools: [
+      ...createSearchTools({ store, timezone: TZ }),
+      ...createGroupTools({ store, paths, assistantName: 'Andy' }),
       ...tasks,
       ...createForgetTools({ store, paths, engine: forget }),
       // No mail account here: the email tools answer how to connect one.

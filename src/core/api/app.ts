@@ -4,9 +4,7 @@ import crypto from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { localMessage, type LocalTyping } from '../channels/local/local.js';
-import type { Config } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
-import { registerGroup, unregisterGroup, type RegisterInput } from '../groups/registration.js';
 import { redact } from '../secrets.js';
 import type { Store } from '../store/index.js';
 import { storeProblem } from '../store/problem.js';
@@ -14,12 +12,10 @@ import type { Channel, Message } from '../types.js';
 import { chatsApi, MAX_TEXT, type ChatsApiDeps } from './chats.js';
 import { ApiError, errorResponse } from './errors.js';
 import { eventsApi, type EventsApiDeps } from './events.js';
-import { groupsApi, type GroupsApiDeps } from './groups.js';
 import type { StatusResponse } from './types.js';
 
 export type ApiDeps = ChatsApiDeps &
-  EventsApiDeps &
-  GroupsApiDeps & {
+  EventsApiDeps & {
     token: string;
     status(): StatusResponse;
     /** Extra routes (the plugins', tests'), added last. */
@@ -58,22 +54,21 @@ export function createApi(deps: ApiDeps): Hono {
     }),
   );
   app.get('/api/status', (c) => c.json<StatusResponse>(deps.status()));
-  for (const part of [chatsApi(deps), eventsApi(deps), groupsApi(deps)]) app.route('/', part);
+  for (const part of [chatsApi(deps), eventsApi(deps)]) app.route('/', part);
   deps.extend?.(app);
   return app;
 }
 
 /** The running host's API: the routes wired to the core's parts. */
 export function hostApi(
-  h: Pick<ApiDeps, 'token' | 'status' | 'subscribe' | 'checkSettings' | 'extend'> & {
+  h: Pick<ApiDeps, 'token' | 'status' | 'subscribe' | 'extend'> & {
     store: Store;
-    config: Config;
     paths: HomePaths;
     local: Channel & LocalTyping;
     receive(msg: Message, ch: Channel): unknown;
   },
 ): Hono {
-  const { config, paths, store, local } = h;
+  const { paths, local } = h;
   return createApi({
     ...h,
     typing: local,
@@ -83,9 +78,5 @@ export function hostApi(
       h.receive(msg, local);
       return { id: msg.id };
     },
-    // registerGroup checks every field itself: the body is only shaped like its input.
-    register: (input) =>
-      registerGroup({ store, paths, assistantName: config.assistantName }, input as unknown as RegisterInput),
-    unregister: (jid) => unregisterGroup({ store }, jid),
   });
 }

@@ -1,4 +1,4 @@
-// Registering and unregistering chats, every check in one place: the API, the CLI and the main chat's tools.
+// Registering a chat with every check in one place (the groups, pairing and email plugins use it), and the main chats.
 import fs from 'node:fs';
 import { ensureGroupFolder, folderProblem, type HomePaths } from '../config/home.js';
 import { defaultTrigger } from '../conversation/router.js';
@@ -17,14 +17,20 @@ export interface RegisterInput {
 
 // The API answers 409 or 404 for these codes, 400 otherwise.
 type Refusal = 'conflict' | 'not_found';
-type Deps = { store: Store; paths: HomePaths; assistantName: string };
+export type RegistrationDeps = { store: Store; paths: HomePaths; assistantName: string };
+
+/** Why these settings are refused for this group (each plugin checks its own, e.g. the mount allowlist), or null. */
+export type SettingsCheck = (
+  group: RegisteredGroup,
+  changed: SandboxSettings,
+) => string | null | Promise<string | null>;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: Refusal };
 
 const fail = (error: string, code?: Refusal): Result<never> =>
   code ? { ok: false, error, code } : { ok: false, error };
 
-export function registerGroup(deps: Deps, input: RegisterInput): Result<RegisteredGroup> {
+export function registerGroup(deps: RegistrationDeps, input: RegisterInput): Result<RegisteredGroup> {
   const { jid, name, folder } = input;
   if (typeof jid !== 'string' || !/^[^\s]{3,200}$/.test(jid) || (!jid.includes(':') && !jid.includes('@')))
     return fail('jid must be a chat id such as local:family, tg:123456 or 12345@g.us.');
@@ -70,15 +76,6 @@ export function registerGroup(deps: Deps, input: RegisterInput): Result<Register
   return { ok: true, value: group };
 }
 
-export function unregisterGroup(deps: { store: Store }, jid: unknown): Result<RegisteredGroup> {
-  if (typeof jid !== 'string') return fail('jid is required.');
-  const group = deps.store.groups.get(jid);
-  if (!group) return fail(`${jid} is not registered.`, 'not_found');
-  if (group.isMain) return fail('The main group cannot be unregistered.');
-  deps.store.groups.remove(jid);
-  return { ok: true, value: group };
-}
-
 const mainChat = (jid: string, name: string, folder: string, assistantName: string): RegisteredGroup => ({
   jid,
   name,
@@ -91,7 +88,7 @@ const mainChat = (jid: string, name: string, folder: string, assistantName: stri
 });
 
 /** First start: the local main chat, so a fresh install can talk before any phone is linked. */
-export function ensureMainGroup(deps: Deps): void {
+export function ensureMainGroup(deps: RegistrationDeps): void {
   if (deps.store.groups.main()) return;
   fs.mkdirSync(`${deps.paths.groups}/main`, { recursive: true });
   deps.store.groups.insert(mainChat('local:main', 'Main', 'main', deps.assistantName));

@@ -1,23 +1,16 @@
-// Queries over chats and messages: ingest, catch-up, history, full-text search.
+// Queries over chats and messages: ingest, catch-up, history, and keeping the full-text index (the search plugin
+// reads it).
 import { parse, type DB } from './db.js';
 import type { ChatInfo, Message } from '../types.js';
 
 export type StoredMessage = Message & { seq: number };
-export type SearchHit = StoredMessage & { chatName: string | null; snippet: string };
 type ChatRow = { jid: string; name: string | null; channel: string; isGroup: number; lastMessageAt: string | null };
 
-// Words like "what" or "the" match nearly everything and rank nothing.
-const STOPWORDS = new Set(
-  `a an and are as at be but by did do does for from had has have he her his i in is it its me my of on or our she so
-  that the their them they this to was we were what when where which who why will with would you your about say said
-  tell told`.split(/\s+/),
-);
-
 // Read from `messages m`: the full-text index has a text and a sender_name of its own.
-const COLS = `seq, id, chat_jid AS chatJid, sender, m.sender_name AS senderName, m.text AS text, timestamp,
+export const COLS = `seq, id, chat_jid AS chatJid, sender, m.sender_name AS senderName, m.text AS text, timestamp,
   from_me AS fromMe, from_assistant AS fromAssistant, reply_to_id AS ri, reply_to_text AS rt, reply_to_sender AS rs,
   attachments AS a, mentions_assistant AS ma, replies_to_assistant AS ra`;
-const fromRow = ({ ri, rt, rs, a, ma, ra, ...r }: any): StoredMessage => ({
+export const fromRow = ({ ri, rt, rs, a, ma, ra, ...r }: any): StoredMessage => ({
   ...r,
   fromMe: !!r.fromMe,
   fromAssistant: !!r.fromAssistant,
@@ -27,6 +20,25 @@ const fromRow = ({ ri, rt, rs, a, ma, ra, ...r }: any): StoredMessage => ({
   ...(ra ? { repliesToAssistant: true } : {}),
 });
 const bit = (b?: boolean) => (b ? 1 : 0);
+
+/** Adds new messages to the full-text index, a batch per transaction. */
+export function indexPending(db: DB): void {
+  const batch = 20_000;
+  const unindexed = 'FROM messages WHERE seq > (SELECT indexed_seq FROM fts_state)';
+  const batchEnd = db.prepare(`SELECT MAX(seq) FROM (SELECT seq ${unindexed} ORDER BY seq LIMIT ?)`).pluck();
+  const indexBatch = db.prepare(
+    `INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name ${unindexed} AND seq <= ?`,
+  );
+  const setIndexed = db.prepare(`UPDATE fts_state SET indexed_seq = ?`);
+  const indexNext = db.transaction(() => {
+    const to = batchEnd.get(batch);
+    if (to === null) return 0;
+    const { changes } = indexBatch.run(to);
+    setIndexed.run(to);
+    return changes;
+  });
+  for (let n = batch; n >= batch;) n = indexNext();
+}
 
 export function messageQueries(db: DB) {
   const q = (sql: string) => db.prepare(sql);
@@ -42,27 +54,8 @@ export function messageQueries(db: DB) {
   const ownerNames = q(`SELECT DISTINCT sender_name FROM messages
     WHERE chat_jid = ? AND from_me = 1 AND from_assistant = 0 AND sender_name != '' LIMIT 20`).pluck();
   const lastSeq = q(`SELECT MAX(seq) FROM messages WHERE chat_jid = ?`).pluck();
-  const batchEnd = q(`SELECT MAX(seq) FROM (SELECT seq FROM messages WHERE seq > (SELECT indexed_seq FROM fts_state)
-    ORDER BY seq LIMIT ?)`).pluck();
-  const indexBatch = q(`INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name FROM messages
-    WHERE seq > (SELECT indexed_seq FROM fts_state) AND seq <= ?`);
-  const setIndexed = q(`UPDATE fts_state SET indexed_seq = ?`);
   const chats = 'SELECT jid, name, channel, is_group AS isGroup, last_message_at AS lastMessageAt FROM chats';
   const [allChats, oneChat] = [q(`${chats} ORDER BY last_message_at DESC`), q(`${chats} WHERE jid = ?`)];
-
-  /** Adds new messages to the full-text index, a batch per transaction. */
-  const indexPending = (batch = 20_000) => {
-    let total = 0;
-    for (let n = batch; n >= batch; total += n)
-      n = db.transaction(() => {
-        const to = batchEnd.get(batch);
-        if (to === null) return 0;
-        const { changes } = indexBatch.run(to);
-        setIndexed.run(to);
-        return changes;
-      })();
-    return total;
-  };
 
   return {
     upsertChat: (info: ChatInfo, at?: string) =>
@@ -86,22 +79,6 @@ export function messageQueries(db: DB) {
     lastSeq: (chatJid: string) => (lastSeq.get(chatJid) as number | null) ?? 0,
     chats: () => allChats.all() as ChatRow[],
     chat: (jid: string) => oneChat.get(jid) as ChatRow | undefined,
-    indexPending,
-
-    search(query: string, opts: { chatJids?: string[]; limit?: number } = {}): SearchHit[] {
-      indexPending();
-      const all = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
-      const meaningful = all.filter((t) => !STOPWORDS.has(t.toLowerCase()));
-      const terms = (meaningful.length ? meaningful : all).slice(0, 32);
-      const ids = opts.chatJids;
-      if (!terms.length || ids?.length === 0) return [];
-      // Quoted, FTS syntax in user input is only literal text; bm25 ranks messages with more terms first.
-      const rows = q(`SELECT ${COLS}, c.name AS chatName, snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet
-        FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid LEFT JOIN chats c ON c.jid = m.chat_jid
-        WHERE messages_fts MATCH ? ${ids ? `AND m.chat_jid IN (${ids.map(() => '?')})` : ''} ORDER BY rank LIMIT ?`);
-      return rows
-        .all(`"${terms.join('" OR "')}"`, ...(ids ?? []), Math.max(1, Math.min(opts.limit ?? 20, 100)))
-        .map(fromRow) as SearchHit[];
-    },
+    indexPending: () => indexPending(db),
   };
 }

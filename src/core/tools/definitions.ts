@@ -30,32 +30,3 @@ export const sendMessage = define({
       ),
   },
 });
-
-export const searchMessages = define({
-  name: 'search_messages',
-  description:
-    "Full-text search over this chat's message history (all chats from the main chat), best matches first, with sender, time and chat.",
-  args: { query: text(500), limit: z.number().int().min(1).max(100).optional() },
-});
-
-const s = z.string();
-export const registerGroup = define({
-  name: 'register_group',
-  description: 'Main chat only: make the assistant answer in a chat. Folder: lowercase letters, digits, - and _.',
-  args: { jid: s, name: s, folder: s, trigger: s.optional(), requires_trigger: z.boolean().optional() },
-  mainOnly: true,
-});
-
-export const unregisterGroup = define({
-  name: 'unregister_group',
-  description: 'Main chat only: stop answering in a chat.',
-  args: { jid: s },
-  mainOnly: true,
-});
-
-export const listGroups = define({
-  name: 'list_groups',
-  description: 'Main chat only: registered chats, and chats seen but not registered.',
-  args: {},
-  mainOnly: true,
-});

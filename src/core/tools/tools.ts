@@ -3,8 +3,6 @@
 import path from 'node:path';
 import { resolveGroupFolder, type HomePaths } from '../config/home.js';
 import { cleanName, personaProblem } from '../conversation/names.js';
-import { localTime } from '../conversation/router.js';
-import { registerGroup, unregisterGroup, type Result } from '../groups/registration.js';
 import type { Store } from '../store/index.js';
 import { ok, refuse } from './answer.js';
 import * as defs from './definitions.js';
@@ -15,16 +13,10 @@ export interface ToolDeps {
   store: Store;
   paths: HomePaths;
   assistantName: string;
-  timezone: string;
   /** The plugins' tools. */
   tools?: readonly HostTool[];
   approve?: RegistryDeps['approve'];
 }
-
-/** Members choose names and texts: a line break in them could forge another item. */
-const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
-const answer = <T>(res: Result<T>, said: (value: T) => string) => (res.ok ? ok(said(res.value)) : refuse(res.error));
-const groupsAction = (detail: string, what: string) => ({ kind: 'groups' as const, detail, what });
 
 export function coreTools(deps: ToolDeps): HostTool[] {
   const { store } = deps;
@@ -57,52 +49,6 @@ export function coreTools(deps: ToolDeps): HostTool[] {
       });
       return ok(media ? `Sent, with ${media.fileName}.` : 'Sent.');
     }),
-    tool(defs.searchMessages, ({ isMain, groupFolder }, { query, limit = 20 }) => {
-      const own = store.groups.list().filter((g) => g.folder === groupFolder);
-      const hits = store.messages.search(query, { chatJids: isMain ? undefined : own.map((g) => g.jid), limit });
-      if (!hits.length) return ok(`No messages match "${query}".`);
-      const shown = hits.map(
-        (h) =>
-          `[${localTime(h.timestamp, deps.timezone)}] ${h.chatName ?? h.chatJid} — ${cleanName(h.senderName)}: ${h.text.length > 400 ? h.text.slice(0, 400) + '…' : h.text}`,
-      );
-      return ok(shown.map(oneLine).join('\n'));
-    }),
-    tool(defs.listGroups, () => {
-      const groups = store.groups.list();
-      const known = store.messages.chats().filter((c) => !groups.some((g) => g.jid === c.jid));
-      const trigger = (g: (typeof groups)[number]) => (g.requiresTrigger ? g.trigger : 'none');
-      return ok(
-        [
-          'Registered:',
-          ...groups.map(
-            (g) => `- ${g.name} (jid ${g.jid}, folder ${g.folder}, trigger ${trigger(g)}${g.isMain ? ', main' : ''})`,
-          ),
-          'Seen but not registered:',
-          ...(known.length ? known.map((c) => `- ${c.name ?? '(no name)'} (jid ${c.jid}, ${c.channel})`) : ['- none']),
-        ]
-          .map(oneLine)
-          .join('\n'),
-      );
-    }),
-    tool(
-      defs.registerGroup,
-      (_, { requires_trigger, ...a }) =>
-        answer(
-          registerGroup(deps, { ...a, requiresTrigger: requires_trigger }),
-          (g) =>
-            `Registered ${g.name} (${g.jid}) in folder ${g.folder}; trigger ${g.requiresTrigger ? g.trigger : 'none (answers everything)'}.`,
-        ),
-      {
-        approval: (_, a) =>
-          groupsAction(`register_group jid=${a.jid} name=${a.name} folder=${a.folder}`, `register the chat ${a.jid}`),
-      },
-    ),
-    tool(
-      defs.unregisterGroup,
-      (_, { jid }) =>
-        answer(unregisterGroup(deps, jid), (g) => `Unregistered ${g.name}; its folder groups/${g.folder} is kept.`),
-      { approval: (_, a) => groupsAction(`unregister_group jid=${a.jid}`, `unregister the chat ${a.jid}`) },
-    ),
   ];
 }
 

@@ -154,7 +154,7 @@ test('a canary in every place is previewed by place, then erased down to the byt
   expect(
     store.db.prepare(`SELECT COUNT(*) AS n FROM messages_fts WHERE messages_fts MATCH ?`).get(`"${CANARY}"`),
   ).toEqual({ n: 0 });
-  expect(store.messages.search('unrelated').length).toBe(1);
+  expect(store.search('unrelated').length).toBe(1);
   expect(fs.readFileSync(path.join(paths.groups, 'family', 'CLAUDE.md'), 'utf8')).toContain('Kim likes tea');
   expect(store.tasks.get('task-2')).toBeTruthy();
   expect(fs.readFileSync(path.join(paths.logs, 'nanoclaw.log'), 'utf8')).toContain('"msg":"ok"');

@@ -8,7 +8,9 @@ import { ensureHome, homePaths } from '../../../src/core/config/home.js';
 import { openDatabase } from '../../../src/core/store/db.js';
 import { createStore } from '../../../src/host.js';
 import type { Store } from '../../../src/core/store/index.js';
+import { createGroupTools } from '../../../src/plugins/groups/tools.js';
 import { createTaskTools } from '../../../src/plugins/scheduler/tools.js';
+import { createSearchTools } from '../../../src/plugins/search/index.js';
 import { createToolHandler } from '../../../src/core/tools/tools.js';
 import { makeHome } from '../../support/harness.js';
 import { localGroup } from '../../support/groups.js';
@@ -43,8 +45,12 @@ async function scheduled(who: Identity, args: Record<string, unknown>): Promise<
 beforeEach(async () => {
   store = createStore(openDatabase(':memory:'));
   for (const g of [group('main', true), group('family'), group('work')]) store.groups.insert(g);
-  const tasks = createTaskTools({ store, timezone: TZ, onChange: () => {} });
-  const handle = createToolHandler({ store, paths, assistantName: 'Andy', timezone: TZ, tools: tasks });
+  const tools = [
+    ...createTaskTools({ store, timezone: TZ, onChange: () => {} }),
+    ...createSearchTools({ store, timezone: TZ }),
+    ...createGroupTools({ store, paths, assistantName: 'Andy' }),
+  ];
+  const handle = createToolHandler({ store, paths, assistantName: 'Andy', tools });
   call = (who, name, args = {}) => handle(who, name, args) as any;
   workTask = await scheduled(MAIN, { target_group: 'work', prompt: 'Send the standup reminder' });
   familyTask = await scheduled(FAMILY, { prompt: 'Plan dinner' });

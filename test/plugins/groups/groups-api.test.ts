@@ -5,14 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { homePaths } from '../../src/core/config/home.js';
-import { registerGroup, unregisterGroup, type RegisterInput } from '../../src/core/groups/registration.js';
-import { errorResponse } from '../../src/core/api/errors.js';
-import { groupsApi } from '../../src/core/api/groups.js';
-import { allowlistMountCheck } from '../../src/plugins/mounts/allowlist.js';
-import { openStore } from '../../src/host.js';
-import { type Store } from '../../src/core/store/index.js';
-import { makeHome } from '../support/harness.js';
+import { homePaths } from '../../../src/core/config/home.js';
+import { errorResponse } from '../../../src/core/api/errors.js';
+import { groupsApi } from '../../../src/plugins/groups/api.js';
+import { allowlistMountCheck } from '../../../src/plugins/mounts/allowlist.js';
+import { openStore } from '../../../src/host.js';
+import { type Store } from '../../../src/core/store/index.js';
+import { makeHome } from '../../support/harness.js';
 
 let dir: string;
 let store: Store;
@@ -37,8 +36,8 @@ beforeEach(() => {
     '/',
     groupsApi({
       store,
-      register: (input) => registerGroup({ store, paths, assistantName: 'Andy' }, input as unknown as RegisterInput),
-      unregister: (jid) => unregisterGroup({ store }, jid),
+      paths,
+      assistantName: 'Andy',
       checkSettings: allowlistMountCheck(path.join(dir, 'config'), path.join(dir, 'home')),
     }),
   );

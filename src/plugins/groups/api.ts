@@ -6,25 +6,18 @@
 // Sandbox settings merge into what is stored (null restores a default), once every plugin has passed them.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { APPROVAL_KINDS } from '../ask.js';
-import type { Result } from '../groups/registration.js';
-import type { Store } from '../store/index.js';
-import type { ApprovalKind, RegisteredGroup, SandboxSettings } from '../types.js';
-import { ApiError, check, jsonBody, objectBody } from './errors.js';
-import type { GroupResponse, GroupsResponse, RemovedResponse } from './types.js';
-
-/** Why these settings are refused for this group (each plugin checks its own, e.g. the mount allowlist), or null. */
-export type SettingsCheck = (
-  group: RegisteredGroup,
-  changed: SandboxSettings,
-) => string | null | Promise<string | null>;
-
-export interface GroupsApiDeps {
-  store: Pick<Store, 'groups' | 'messages'>;
-  register(input: Record<string, unknown>): Result<RegisteredGroup>;
-  unregister(jid: string): Result<RegisteredGroup>;
-  checkSettings: SettingsCheck;
-}
+import { ApiError, check, jsonBody, objectBody } from '../../core/api/errors.js';
+import type { GroupResponse, GroupsResponse, RemovedResponse } from '../../core/api/types.js';
+import { APPROVAL_KINDS } from '../../core/ask.js';
+import {
+  registerGroup,
+  type RegisterInput,
+  type RegistrationDeps,
+  type Result,
+  type SettingsCheck,
+} from '../../core/groups/registration.js';
+import type { ApprovalKind, RegisteredGroup, SandboxSettings } from '../../core/types.js';
+import { unregisterGroup } from './unregister.js';
 
 /** Only these fields, each optional. */
 const some = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape).partial();
@@ -68,7 +61,7 @@ const groupPatch = some({ name: str(200), trigger: line(100), requiresTrigger: z
 const setBy = (patch: object): SandboxSettings =>
   Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== null));
 
-export function groupsApi(deps: GroupsApiDeps): Hono {
+export function groupsApi(deps: RegistrationDeps & { checkSettings: SettingsCheck }): Hono {
   const { groups, messages } = deps.store;
   const app = new Hono();
   const passes = async (group: RegisteredGroup, changed: SandboxSettings) => {
@@ -95,11 +88,12 @@ export function groupsApi(deps: GroupsApiDeps): Hono {
       await passes({ isMain: false, sandbox } as RegisteredGroup, sandbox);
       body.sandbox = sandbox;
     }
-    return c.json<GroupResponse>({ group: done(deps.register(body)) }, 201);
+    // registerGroup checks every field itself: the body is only shaped like its input.
+    return c.json<GroupResponse>({ group: done(registerGroup(deps, body as unknown as RegisterInput)) }, 201);
   });
 
   app.delete('/api/groups/:jid', (c) =>
-    c.json<RemovedResponse>({ removed: done(deps.unregister(c.req.param('jid'))).jid }),
+    c.json<RemovedResponse>({ removed: done(unregisterGroup(deps.store, c.req.param('jid'))).jid }),
   );
 
   return app.patch('/api/groups/:jid', async (c) => {

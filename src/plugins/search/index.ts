@@ -1,0 +1,32 @@
+// search_messages: full-text search over the stored messages, in the caller's own chats (every chat from the main
+// chat). The core keeps the index; this plugin reads it.
+import { cleanName } from '../../core/conversation/names.js';
+import { localTime } from '../../core/conversation/router.js';
+import type { Plugin } from '../../core/plugin.js';
+import type { Store } from '../../core/store/index.js';
+import { ok } from '../../core/tools/answer.js';
+import { tool, type HostTool } from '../../core/tools/registry.js';
+import { searchMessages } from './definitions.js';
+import { searchStore } from './store.js';
+
+/** Members choose names and texts: a line break in them could forge another hit. */
+const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
+
+export const createSearchTools = ({ store, timezone }: { store: Store; timezone: string }): HostTool[] => [
+  tool(searchMessages, ({ isMain, groupFolder }, { query, limit = 20 }) => {
+    const own = store.groups.list().filter((g) => g.folder === groupFolder);
+    const hits = store.search(query, { chatJids: isMain ? undefined : own.map((g) => g.jid), limit });
+    if (!hits.length) return ok(`No messages match "${query}".`);
+    const shown = hits.map(
+      (h) =>
+        `[${localTime(h.timestamp, timezone)}] ${h.chatName ?? h.chatJid} — ${cleanName(h.senderName)}: ${h.text.length > 400 ? h.text.slice(0, 400) + '…' : h.text}`,
+    );
+    return ok(shown.map(oneLine).join('\n'));
+  }),
+];
+
+export const search: Plugin = {
+  name: 'search',
+  store: searchStore,
+  setup: ({ store, config }) => ({ tools: createSearchTools({ store, timezone: config.timezone }) }),
+};

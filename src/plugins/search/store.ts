@@ -1,0 +1,39 @@
+// Full-text search over the messages. The index (messages_fts, from the core's migrations) is filled by the core
+// shortly after each message is stored; a search first adds whatever is not indexed yet.
+import type { DB } from '../../core/store/db.js';
+import { COLS, fromRow, indexPending, type StoredMessage } from '../../core/store/messages.js';
+
+export type SearchHit = StoredMessage & { chatName: string | null };
+/** No chatJids: every chat. */
+type SearchOptions = { chatJids?: string[]; limit?: number };
+
+// Words like "what" or "the" match nearly everything and rank nothing.
+const STOPWORDS = new Set(
+  `a an and are as at be but by did do does for from had has have he her his i in is it its me my of on or our she so
+  that the their them they this to was we were what when where which who why will with would you your about say said
+  tell told`.split(/\s+/),
+);
+
+function search(db: DB, query: string, opts: SearchOptions = {}): SearchHit[] {
+  indexPending(db);
+  const all = query.match(/[\p{L}\p{N}_]+/gu) ?? [];
+  const meaningful = all.filter((t) => !STOPWORDS.has(t.toLowerCase()));
+  const terms = (meaningful.length ? meaningful : all).slice(0, 32);
+  const ids = opts.chatJids;
+  if (!terms.length || ids?.length === 0) return [];
+  // Quoted, FTS syntax in user input is only literal text; bm25 ranks messages with more terms first.
+  const rows = db.prepare(`SELECT ${COLS}, c.name AS chatName
+    FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid LEFT JOIN chats c ON c.jid = m.chat_jid
+    WHERE messages_fts MATCH ? ${ids ? `AND m.chat_jid IN (${ids.map(() => '?')})` : ''} ORDER BY rank LIMIT ?`);
+  return rows
+    .all(`"${terms.join('" OR "')}"`, ...(ids ?? []), Math.max(1, Math.min(opts.limit ?? 20, 100)))
+    .map(fromRow) as SearchHit[];
+}
+
+declare module '../../core/store/index.js' {
+  interface StoreExtensions {
+    /** Best matches first. */
+    search(query: string, opts?: SearchOptions): SearchHit[];
+  }
+}
+export const searchStore = (db: DB) => ({ search: (query: string, opts?: SearchOptions) => search(db, query, opts) });
