@@ -1,16 +1,14 @@
 // Picks the sandbox runtime: bubblewrap is built in; plugins bring the others named in RUNTIME_NAMES (config.ts).
-import path from 'node:path';
 import { RUNTIME_NAMES, type Config, type RuntimeChoice, type RuntimeName } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import type { SandboxRuntime } from '../types.js';
 import { createBwrapRuntime, type BwrapLimits } from './bwrap.js';
-import { defaultImageTag, installId } from './install-id.js';
+import { installId } from './install-id.js';
 
 export interface RuntimeContext {
   dataDir: string;
-  /** Defaults to the parent of dataDir. */
-  home?: string;
-  /** NANOCLAW_IMAGE; defaults to this install's tag. */
+  home: string;
+  /** NANOCLAW_IMAGE, for the container runtimes. */
   image?: string | null;
   /** The plugins' runtimes; one named bwrap replaces the built-in (bwrap with the limits plugin's cgroups). */
   more?: Readonly<Record<string, RuntimeFactory>>;
@@ -18,14 +16,8 @@ export interface RuntimeContext {
 
 export type RuntimeFactory = (ctx: RuntimeContext) => SandboxRuntime;
 
-/** The install's home, its id and the agent image a container runtime uses. */
-export function resolved(ctx: RuntimeContext) {
-  const home = ctx.home ?? path.dirname(ctx.dataDir);
-  return { home, install: installId(home), image: ctx.image || defaultImageTag(home) };
-}
-
 export const bwrapRuntime = (ctx: RuntimeContext, limits?: BwrapLimits) =>
-  createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install, limits });
+  createBwrapRuntime({ dataDir: ctx.dataDir, installId: installId(ctx.home), limits });
 const factory = (name: RuntimeName, ctx: RuntimeContext) =>
   ctx.more?.[name] ?? (name === 'bwrap' ? bwrapRuntime : undefined);
 
