@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Channel, ChannelEvents, ChannelState } from '../types.js';
 import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
 
-export type { ChannelContext, ChannelPlugin } from './plugin.js';
+export type { ChannelPlugin } from './plugin.js';
 export { inboxDirFor, mediaStagingDir } from './media-paths.js';
 
 export const pluginEnv = (config: Config): PluginEnv => ({ config, paths: homePaths(config.home), env: config.env });
