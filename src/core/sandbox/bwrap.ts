@@ -39,7 +39,7 @@ function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
 function argsFile(args: string[]): Buffer {
   for (const a of args)
     if (a.includes('\0')) throw new Error(`A sandbox argument contains a NUL byte: ${JSON.stringify(a.slice(0, 100))}`);
-  return Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
+  return Buffer.from(`${args.join('\0')}\0`);
 }
 
 /** Kernel limits around each sandbox (the limits plugin's cgroups); without them (or when `start` gives null), rlimits. */

@@ -63,7 +63,7 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
   // An error on the named pipe: the writer side is gone.
   if (fifo) fifo.reader.on('data', onData).on('error', () => {});
   else for (const s of [child.stdout!, child.stderr!]) s.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: string | null; reason?: string }>((resolve) => {
+  const exited = new Promise<Awaited<SandboxProcess['exited']>>((resolve) => {
     const done = (code: number | null, signal: string | null) => {
       fifo?.reader.destroy();
       resolve({ code, signal, reason });
