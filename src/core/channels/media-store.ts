@@ -27,7 +27,8 @@ const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = fs.cons
 const SAFE_NAME = /^[0-9A-Za-z][0-9A-Za-z_-]*(\.[0-9A-Za-z]{1,8})?$/;
 // A path under /proc/self/fd/<n> resolves inside that open directory, whatever was renamed since.
 const FD_PATHS = process.platform === 'linux' && fs.existsSync('/proc/self/fd');
-const fdPath = (dir: Handle, name: string) => `/proc/self/fd/${dir.fd}/${name}`;
+const under = (dir: Handle, plainDir: string, name: string) =>
+  FD_PATHS ? `/proc/self/fd/${dir.fd}/${name}` : path.join(plainDir, name);
 const sameFile = (a: fs.Stats, b: fs.Stats) => a.dev === b.dev && a.ino === b.ino;
 let privateStaging: string | null = null;
 
@@ -77,13 +78,13 @@ async function place(staged: string, inbox: string, name: string): Promise<void>
   await fsp.mkdir(groupDir, { recursive: true });
   const expectedGroup = path.join(await fsp.realpath(path.dirname(groupDir)), path.basename(groupDir));
   await inDir(groupDir, expectedGroup, async (group) => {
-    const inboxPath = FD_PATHS ? fdPath(group, 'inbox') : plainInbox;
+    const inboxPath = under(group, groupDir, 'inbox');
     // mkdir never follows a link in the last place; an existing one is caught by the open below.
     await fsp.mkdir(inboxPath).catch((err) => {
       if (err?.code !== 'EEXIST') throw err;
     });
     await inDir(inboxPath, path.join(expectedGroup, 'inbox'), (dir) =>
-      writeNew(FD_PATHS ? fdPath(dir, name) : path.join(plainInbox, name), 0o644, async (out) => {
+      writeNew(under(dir, plainInbox, name), 0o644, async (out) => {
         if (!FD_PATHS) await checkStillInside(out, dir, plainInbox, name);
         await fsp.writeFile(out, (await fsp.open(staged, O_RDONLY | O_NOFOLLOW)).createReadStream());
       }),

@@ -88,9 +88,9 @@ export interface TokenForm {
   save(values: Record<string, string>, ctx: PluginEnv & { saveEnv: SaveEnv }): Promise<string>;
 }
 
-/** What the dashboard shows of a chat app. */
 export type PluginInfo = ReturnType<typeof pluginInfo>;
 
+/** What the dashboard shows of a chat app. */
 export function pluginInfo(p: ChannelPlugin) {
   return {
     name: p.name,

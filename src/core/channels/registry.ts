@@ -1,22 +1,21 @@
-// The chat apps the host runs: the built-in local chat plus each chat-app plugin's, from the one plugin list
-// the host, the CLI and the dashboard are given.
+// The chat apps the host runs: the built-in local chat plus each chat-app plugin's.
 import type { Config } from '../config/config.js';
 import { homePaths } from '../config/home.js';
 import type { Logger } from '../logger.js';
 import type { Channel, ChannelEvents, ChannelState } from '../types.js';
 import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
 
-export type { ChannelContext, ChannelPlugin } from './plugin.js';
+export type { ChannelPlugin } from './plugin.js';
 export { inboxDirFor, mediaStagingDir } from './media-paths.js';
 
 export const pluginEnv = (config: Config): PluginEnv => ({ config, paths: homePaths(config.home), env: config.env });
 
-/** Is this a one-to-one chat (as opposed to a group)? The plugin that owns the id's shape decides. */
+/** The plugin that owns the id's shape decides. */
 export function isDirectChat(jid: string, plugins: readonly ChannelPlugin[]): boolean {
   return plugins.find((p) => p.ownsJid(jid))?.isDirectChat(jid) ?? false;
 }
 
-/** Each plugin set up on this install starts its channel: only then is its platform library loaded. */
+/** Only a plugin set up on this install starts its channel (and loads its platform library). */
 export async function configuredChannels(ctx: ChannelContext, plugins: readonly ChannelPlugin[]): Promise<Channel[]> {
   const env = pluginEnv(ctx.config);
   const channels: Channel[] = [];
@@ -26,7 +25,7 @@ export async function configuredChannels(ctx: ChannelContext, plugins: readonly 
   return channels;
 }
 
-/** Shows or hides "typing…" in a chat through whichever channel owns it; best effort. */
+/** Best effort. */
 export function typingVia(channels: readonly Channel[]): (jid: string, typing: boolean) => void {
   return (jid, typing) =>
     void channels
@@ -35,7 +34,7 @@ export function typingVia(channels: readonly Channel[]): (jid: string, typing: b
       .catch(() => {});
 }
 
-/** Connects each channel, keeping its state for status; one that fails is recorded with its reason. */
+/** Keeps each channel's state for status; one that fails to connect is recorded with its reason. */
 export async function connectAll(
   channels: readonly Channel[],
   on: Omit<ChannelEvents, 'onMessage' | 'onState'> & {

@@ -21,7 +21,8 @@ export function splitText(text: string, limit: number): string[] {
 export function displayName(name: string | undefined, max = 100): string {
   const clean = (name ?? '')
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, ' ')
-    .replace(/[[\]]/g, (c) => (c === '[' ? '(' : ')'))
+    .replace(/\[/g, '(')
+    .replace(/\]/g, ')')
     .replace(/\s+/g, ' ')
     .trim();
   return clean.length > max ? clean.slice(0, max - 1).trimEnd() + '…' : clean;

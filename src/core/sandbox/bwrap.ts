@@ -11,20 +11,19 @@ const SYSTEM_RO = `/usr /bin /sbin /lib /lib64 /lib32 /etc/alternatives /etc/ssl
 const UID = '1000';
 const PROBE = `--unshare-all --uid ${UID} --ro-bind / / --proc /proc --dev /dev true`.split(' ');
 
-function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string }> {
-  return new Promise((resolve) =>
+const run = (cmd: string, args: string[]) =>
+  new Promise<{ ok: boolean; out: string }>((resolve) =>
     execFile(cmd, args, { timeout: 10_000 }, (err, stdout, stderr) => resolve({ ok: !err, out: `${stdout}${stderr}` })),
   );
-}
 
-/** RLIMIT_DATA, not address space: V8 and WebAssembly reserve far more address space than they use. */
-export function rlimitPrefix(limits: SandboxSpec['limits']): string[] {
-  if (!fs.existsSync('/usr/bin/prlimit')) return [];
-  return ['/usr/bin/prlimit', `--nproc=${limits.pids}`, `--data=${limits.memoryMb * 1024 * 1024}`, '--'];
-}
+// RLIMIT_DATA, not address space: V8 and WebAssembly reserve far more address space than they use.
+const rlimitPrefix = ({ pids, memoryMb }: SandboxSpec['limits']) =>
+  fs.existsSync('/usr/bin/prlimit')
+    ? ['/usr/bin/prlimit', `--nproc=${pids}`, `--data=${memoryMb * 1024 * 1024}`, '--']
+    : [];
 
-/** Without the command (they go through --args, see start). */
-export function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
+// Without the command (see start).
+function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
   const args = `--unshare-all --die-with-parent --new-session --uid ${UID} --gid ${UID}`.split(' ');
   args.push('--hostname', 'nanoclaw', '--cap-drop', 'ALL');
   for (const p of SYSTEM_RO) args.push('--ro-bind-try', p, p);
@@ -37,10 +36,10 @@ export function bwrapOptions(spec: SandboxSpec, etcDir: string): string[] {
   return args;
 }
 
-export function argsFile(args: string[]): Buffer {
+function argsFile(args: string[]): Buffer {
   for (const a of args)
     if (a.includes('\0')) throw new Error(`A sandbox argument contains a NUL byte: ${JSON.stringify(a.slice(0, 100))}`);
-  return Buffer.from(args.map((a) => `${a}\0`).join(''), 'utf8');
+  return Buffer.from(`${args.join('\0')}\0`);
 }
 
 /** Kernel limits around each sandbox (the limits plugin's cgroups); without them (or when `start` gives null), rlimits. */
@@ -52,13 +51,8 @@ export interface BwrapLimits {
   start(name: string, limits: SandboxSpec['limits']): { prefix: string[]; watch(proc: SpawnedSandbox): void } | null;
 }
 
-export function createBwrapRuntime(opts: {
-  dataDir: string;
-  installId?: string;
-  limits?: BwrapLimits;
-}): SandboxRuntime {
+export function createBwrapRuntime(opts: { dataDir: string; installId: string; limits?: BwrapLimits }): SandboxRuntime {
   const etcDir = path.join(opts.dataDir, 'sandbox-etc');
-  const install = opts.installId ?? 'default';
   return {
     name: 'bwrap',
     async check() {
@@ -75,7 +69,7 @@ export function createBwrapRuntime(opts: {
     },
     describe: () => `bwrap; limits: ${opts.limits?.describe() ?? 'per-process rlimits only'}`,
     // bwrap sandboxes die with the host (--die-with-parent); only what holds their limits can outlive a crash.
-    removeOrphans: async () => opts.limits?.removeStale(`${install}-`),
+    removeOrphans: async () => opts.limits?.removeStale(`${opts.installId}-`),
     start(spec) {
       fs.mkdirSync(etcDir, { recursive: true });
       fs.writeFileSync(
@@ -83,14 +77,10 @@ export function createBwrapRuntime(opts: {
         `root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:${UID}:${UID}:node:/home/node:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n`,
       );
       fs.writeFileSync(path.join(etcDir, 'group'), `root:x:0:\nnode:x:${UID}:\nnogroup:x:65534:\n`);
-      const limits = opts.limits?.start(`${install}-${spec.id}`, spec.limits);
-      // The options name host paths, so they go through fd 3: the sandbox can read bwrap's argv in
-      // /proc/1/cmdline. Only the command, all inside paths, stays there (bwrap wants it there).
-      const [command, ...args] = [
-        ...(limits?.prefix ?? []),
-        'bwrap',
-        ...['--args', '3', '--', ...(limits ? [] : rlimitPrefix(spec.limits)), ...spec.command],
-      ];
+      const limits = opts.limits?.start(`${opts.installId}-${spec.id}`, spec.limits);
+      // The options name host paths, so they go through fd 3: the sandbox can read bwrap's argv in /proc/1/cmdline.
+      const rlimits = limits ? [] : rlimitPrefix(spec.limits);
+      const [command, ...args] = [...(limits?.prefix ?? []), 'bwrap', '--args', '3', '--', ...rlimits, ...spec.command];
       const proc = spawnSandbox(command, args, {
         env: { PATH: '/usr/bin:/bin' },
         outputCapBytes: spec.limits.outputCapBytes,

@@ -30,12 +30,3 @@ export function cgroupDirs(pid: number | 'self' = 'self'): Map<string, string> {
     for (const c of list.split(',')) out.set(c, path.join(CGROUP_ROOT, c, p));
   return out;
 }
-
-export function cgroupCountersOf(pid: number): LimitCounters | null {
-  const dirs = cgroupDirs(pid);
-  const v2 = dirs.get('');
-  if (v2 && path.relative(CGROUP_ROOT, v2) && fs.existsSync(path.join(v2, 'memory.events')))
-    return cgroupCounters(path.join(v2, 'memory.events'), v2);
-  const [mem, pids] = [dirs.get('memory') ?? null, dirs.get('pids') ?? null];
-  return mem || pids ? cgroupCounters(mem && path.join(mem, 'memory.oom_control'), pids) : null;
-}

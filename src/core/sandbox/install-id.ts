@@ -12,7 +12,3 @@ export function installId(home: string): string {
   }
   return crypto.createHash('sha256').update(real).digest('hex').slice(0, 12);
 }
-
-export function defaultImageTag(home: string): string {
-  return `nanoclaw-agent-${installId(home)}:latest`;
-}

@@ -1,8 +1,7 @@
 // What a group's sandbox sees, the same on every runtime, and nothing else from the host.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { HomePaths } from '../config/home.js';
-import { resolveGroupFolder } from '../config/home.js';
+import { resolveGroupFolder, type HomePaths } from '../config/home.js';
 import { projectRoot } from '../config/project-root.js';
 import type { Mount, RegisteredGroup } from '../types.js';
 
@@ -39,23 +38,18 @@ export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'fold
   ];
 }
 
-export function memoryFiles(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string[] {
-  const groupDir = resolveGroupFolder(paths, group.folder);
-  return [paths.global, groupDir, path.join(groupDir, '.claude')].map((d) => path.join(d, 'CLAUDE.md'));
-}
-
 // lstat only: the agent can put anything at these paths (a FIFO would block a read); ctime cannot be set back.
 export function memoryStamp(paths: HomePaths, group: Pick<RegisteredGroup, 'folder'>): string {
-  let files: string[];
+  let groupDir: string;
   try {
-    files = memoryFiles(paths, group);
+    groupDir = resolveGroupFolder(paths, group.folder);
   } catch {
     return 'unreadable';
   }
-  return files
-    .map((file) => {
+  return [paths.global, groupDir, path.join(groupDir, '.claude')]
+    .map((dir) => {
       try {
-        const st = fs.lstatSync(file, { bigint: true });
+        const st = fs.lstatSync(path.join(dir, 'CLAUDE.md'), { bigint: true });
         return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
       } catch {
         return '-';

@@ -1,44 +1,34 @@
-// Picks the sandbox runtime: bubblewrap is built in; others come from plugins (the containers plugin), named in
-// RUNTIME_NAMES (config.ts).
-import path from 'node:path';
+// Picks the sandbox runtime: bubblewrap is built in; plugins bring the others named in RUNTIME_NAMES (config.ts).
 import { RUNTIME_NAMES, type Config, type RuntimeChoice, type RuntimeName } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import type { SandboxRuntime } from '../types.js';
 import { createBwrapRuntime, type BwrapLimits } from './bwrap.js';
-import { defaultImageTag, installId } from './install-id.js';
+import { installId } from './install-id.js';
 
 export interface RuntimeContext {
   dataDir: string;
-  /** The install's home; defaults to the parent of dataDir. */
-  home?: string;
-  /** The agent image (NANOCLAW_IMAGE); defaults to this install's tag. */
+  home: string;
+  /** NANOCLAW_IMAGE, for the container runtimes. */
   image?: string | null;
-  /** Runtimes the plugins bring; one named bwrap takes the built-in's place (bwrap with the limits plugin's cgroups). */
+  /** The plugins' runtimes; one named bwrap replaces the built-in (bwrap with the limits plugin's cgroups). */
   more?: Readonly<Record<string, RuntimeFactory>>;
 }
 
 export type RuntimeFactory = (ctx: RuntimeContext) => SandboxRuntime;
 
-/** The install's home, its id and the agent image a container runtime uses. */
-export function resolved(ctx: RuntimeContext) {
-  const home = ctx.home ?? path.dirname(ctx.dataDir);
-  return { home, install: installId(home), image: ctx.image || defaultImageTag(home) };
-}
-
-/** Bubblewrap, with the kernel limits a plugin gives it. */
 export const bwrapRuntime = (ctx: RuntimeContext, limits?: BwrapLimits) =>
-  createBwrapRuntime({ dataDir: ctx.dataDir, installId: resolved(ctx).install, limits });
+  createBwrapRuntime({ dataDir: ctx.dataDir, installId: installId(ctx.home), limits });
 const factory = (name: RuntimeName, ctx: RuntimeContext) =>
   ctx.more?.[name] ?? (name === 'bwrap' ? bwrapRuntime : undefined);
 
-export { RUNTIME_NAMES, type RuntimeName };
+export { RUNTIME_NAMES };
 
-/** Order tried by `auto`: a daemon's runtime when one answers, bwrap as the fallback that needs nothing running. */
+// A daemon's runtime when one answers; bwrap last, as it needs nothing running.
 const AUTO_ORDER: RuntimeName[] = ['docker', 'podman', 'apple', 'bwrap'];
 
 /**
- * `auto` takes the first runtime that works; those passed over are `skipped` (shown on request, never as problems:
- * the user does not use them). Problems stop sandboxes: no runtime at all, or an explicit choice failing here.
+ * `auto` takes the first runtime that works; those passed over are `skipped` (never problems: the user does not use
+ * them). Problems stop sandboxes: no runtime at all, or an explicit choice failing here.
  */
 export async function selectRuntime(
   choice: RuntimeChoice,
@@ -58,23 +48,16 @@ export async function selectRuntime(
   return { runtime: null, problems: skipped, skipped: [] };
 }
 
-/** The runtime at start, given (tests, bench) or selected, old sandboxes of this install removed; problems for status. */
+/** The runtime at start, given (tests, bench) or selected, this install's old sandboxes removed; problems for status. */
 export async function prepareRuntime(
   config: Config,
   paths: HomePaths,
   given?: SandboxRuntime | null,
   more?: RuntimeContext['more'],
 ): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
+  const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage, more };
   const { runtime, problems } =
-    given !== undefined
-      ? { runtime: given, problems: [] as string[] }
-      : await selectRuntime(config.runtime, {
-          dataDir: paths.data,
-          home: config.home,
-          image: config.sandboxImage,
-          more,
-        });
-  // Sandboxes a crashed run of this install left behind (never another install's).
+    given !== undefined ? { runtime: given, problems: [] as string[] } : await selectRuntime(config.runtime, ctx);
   await runtime
     ?.removeOrphans?.()
     .catch((err) => problems.push(`Could not remove old sandboxes: ${(err as Error).message}`));
@@ -86,9 +69,7 @@ export async function prepareRuntime(
 }
 
 /** Why each runtime would or would not be used, for `nanoclaw doctor`. */
-export async function describeRuntimes(
-  ctx: RuntimeContext,
-): Promise<{ name: RuntimeName; ok: boolean; detail: string }[]> {
+export async function describeRuntimes(ctx: RuntimeContext) {
   const out = [];
   for (const name of AUTO_ORDER) {
     const runtime = factory(name, ctx)?.(ctx);

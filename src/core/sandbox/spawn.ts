@@ -13,19 +13,12 @@ export interface SpawnedSandbox extends SandboxProcess {
   watchLimits(counters: LimitCounters, limits: SandboxSpec['limits']): void;
 }
 
-export function formatMb(bytes: number): string {
-  const mb = bytes / 1024 / 1024;
-  return mb >= 1 ? `${Math.round(mb)} MB` : `${Math.round(bytes / 1024)} KB`;
-}
+const formatMb = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${Math.round(bytes / 1024 / 1024)} MB` : `${Math.round(bytes / 1024)} KB`;
 
-// Node's stdio pipes are socket pairs, which a process inside could not reopen through /proc/<pid>/fd:
-// with a real pipe every write to the output counts against the cap the same way on every runtime.
+// A real pipe, not Node's socket pairs (which a process inside cannot reopen via /proc/<pid>/fd): every write counts.
 function fifoOutput(file: string) {
-  try {
-    fs.unlinkSync(file);
-  } catch {
-    /* not there */
-  }
+  fs.rmSync(file, { force: true });
   execFileSync('mkfifo', ['-m', '0600', file]);
   const readFd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   const writeFd = fs.openSync(file, fs.constants.O_WRONLY);
@@ -33,29 +26,29 @@ function fifoOutput(file: string) {
   return { reader: new net.Socket({ fd: readFd, readable: true, writable: false }), writeFd };
 }
 
-export interface SpawnOptions {
+type SpawnOptions = {
   env: Record<string, string>;
   outputCapBytes: number;
   onKill?: () => void;
   fifo?: string;
   /** Read by the child from fd 3: off its command line, which the sandbox can read in /proc. */
   fd3?: Buffer;
-}
+};
 
 export function spawnSandbox(command: string, args: string[], opts: SpawnOptions): SpawnedSandbox {
   const fifo = opts.fifo ? fifoOutput(opts.fifo) : null;
   const out = fifo?.writeFd ?? 'pipe';
   const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', out, out];
   if (opts.fd3) stdio.push('pipe');
-  const child = spawn(command, args, { env: opts.env, stdio, detached: false });
+  const child = spawn(command, args, { env: opts.env, stdio });
   if (fifo) fs.closeSync(fifo.writeFd);
-  // An error on fd 3: the child is gone; its exit reports why.
+  // An error on fd 3 means the child is gone; its exit reports why.
   if (opts.fd3) (child.stdio[3] as Writable).on('error', () => {}).end(opts.fd3);
   let tail = '';
   let total = 0;
   let reason: string | undefined;
   let limitCheck: (() => string | null) | null = null;
-  // The first reason given is the one reported.
+  // The first reason is the one reported.
   const stop = (why: string) => {
     reason ??= why;
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -70,7 +63,7 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
   // An error on the named pipe: the writer side is gone.
   if (fifo) fifo.reader.on('data', onData).on('error', () => {});
   else for (const s of [child.stdout!, child.stderr!]) s.on('data', onData);
-  const exited = new Promise<{ code: number | null; signal: string | null; reason?: string }>((resolve) => {
+  const exited = new Promise<Awaited<SandboxProcess['exited']>>((resolve) => {
     const done = (code: number | null, signal: string | null) => {
       fifo?.reader.destroy();
       resolve({ code, signal, reason });
@@ -79,7 +72,7 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
       reason ??= `it could not start: ${err.message}`;
       done(null, null);
     });
-    // 'exit', not 'close': with a named pipe, a stray process still holding it must not keep the sandbox "running".
+    // 'exit', not 'close': a stray process still holding the named pipe must not keep the sandbox "running".
     child.on(fifo ? 'exit' : 'close', done);
   });
   return {
@@ -96,7 +89,7 @@ export function spawnSandbox(command: string, args: string[], opts: SpawnOptions
         if (now.oomKills > start.oomKills) return `it used more than ${memoryMb} MB of memory`;
         return now.pidsRefused > start.pidsRefused ? `it started too many processes (more than ${pids})` : null;
       });
-      // Polled: cgroup v1 has no portable push notification. The agent also checks when the runner reports a failure.
+      // Polled: cgroup v1 has no portable push notification.
       const timer = setInterval(() => {
         const hit = check();
         if (!hit) return;

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Mount, SandboxProcess, SandboxRuntime, SandboxSpec } from '../../core/types.js';
-import { cgroupCountersOf } from '../../core/sandbox/cgroups.js';
+import { CGROUP_ROOT, cgroupCounters, cgroupDirs, type LimitCounters } from '../../core/sandbox/cgroups.js';
 import { INSIDE } from '../../core/sandbox/mounts.js';
 import { spawnSandbox } from '../../core/sandbox/spawn.js';
 
@@ -177,6 +177,16 @@ export async function removeInstallContainers(cli: string, installId: string): P
   const ids = list.ok ? list.out.split(/\s+/).filter(Boolean) : [];
   if (ids.length) await runCli(cli, ['rm', '-f', ...ids], 60_000);
   return ids.length;
+}
+
+// The container's cgroup (v2, else v1's memory and pids groups), read to tell which limit was hit.
+function cgroupCountersOf(pid: number): LimitCounters | null {
+  const dirs = cgroupDirs(pid);
+  const v2 = dirs.get('');
+  if (v2 && path.relative(CGROUP_ROOT, v2) && fs.existsSync(path.join(v2, 'memory.events')))
+    return cgroupCounters(path.join(v2, 'memory.events'), v2);
+  const [mem, pids] = [dirs.get('memory') ?? null, dirs.get('pids') ?? null];
+  return mem || pids ? cgroupCounters(mem && path.join(mem, 'memory.oom_control'), pids) : null;
 }
 
 /** Finds the container's first process on the host, to watch its cgroup. */

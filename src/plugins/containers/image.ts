@@ -9,7 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../core/config/project-root.js';
 import { cliEnv } from './container-cli.js';
-import { defaultImageTag, installId } from '../../core/sandbox/install-id.js';
+import { installId } from '../../core/sandbox/install-id.js';
+
+export const defaultImageTag = (home: string) => `nanoclaw-agent-${installId(home)}:latest`;
 
 export type ImageRuntime = 'docker' | 'podman' | 'apple';
 

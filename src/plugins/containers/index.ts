@@ -1,14 +1,16 @@
 // Container runtimes: Docker, Podman and Apple's container, each running the agent image.
 import type { Plugin } from '../../core/plugin.js';
-import { resolved } from '../../core/sandbox/runtimes.js';
+import { installId } from '../../core/sandbox/install-id.js';
+import type { RuntimeContext } from '../../core/sandbox/runtimes.js';
 import { createAppleRuntime } from './apple.js';
 import { createDockerRuntime } from './docker.js';
+import { defaultImageTag } from './image.js';
 import { createPodmanRuntime } from './podman.js';
 
-const image = (ctx: Parameters<typeof resolved>[0]) => {
-  const r = resolved(ctx);
-  return { image: r.image, installId: r.install };
-};
+const image = (ctx: RuntimeContext) => ({
+  image: ctx.image || defaultImageTag(ctx.home),
+  installId: installId(ctx.home),
+});
 
 export const containers: Plugin = {
   name: 'containers',

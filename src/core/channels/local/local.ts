@@ -2,8 +2,8 @@
 import crypto from 'node:crypto';
 import type { Channel, Message } from '../../types.js';
 
-export const ownsLocalJid = (jid: string): boolean => jid.startsWith('local:');
-export const isLocalJid = (jid: string): boolean => /^local:[a-z0-9][a-z0-9_-]{0,63}$/.test(jid);
+export const ownsLocalJid = (jid: string) => jid.startsWith('local:');
+export const isLocalJid = (jid: string) => /^local:[a-z0-9][a-z0-9_-]{0,63}$/.test(jid);
 
 export interface LocalTyping {
   isTyping(jid: string): boolean;
@@ -14,7 +14,7 @@ export function createLocalChannel(): Channel & LocalTyping {
   let connected = false;
   const typing = new Set<string>();
   const listeners = new Set<(jid: string, typing: boolean) => void>();
-  const mustBeLocal = async (jid: string): Promise<void> => {
+  const mustBeLocal = async (jid: string) => {
     if (!isLocalJid(jid)) throw new Error(`"${jid}" is not a local chat id (expected local:<name>).`);
   };
   return {
