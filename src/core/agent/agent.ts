@@ -221,13 +221,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   };
 
   const run = async () => {
-    const socketPath = socketPathFor(paths, id);
-    // A VM cannot share the socket: it gets a TCP endpoint on the host with its own secret.
-    const t = runtime.gatewayTransport;
-    const tcp = t?.kind === 'tcp' && t;
-    const endpoint = await (tcp
-      ? deps.gateway.openTcpEndpoint(tcp.listenHost, identity, handlers)
-      : deps.gateway.openEndpoint(socketPath, identity, handlers));
+    const endpoint = await deps.gateway.openEndpoint(socketPathFor(paths, id), identity, handlers, runtime);
     try {
       const env: Record<string, string> = {
         ...config.sandboxEnv,
@@ -235,10 +229,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         PATH: '/app/bin:/usr/local/bin:/usr/bin:/bin',
         LANG: 'C.UTF-8',
         TZ: config.timezone,
-        NANOCLAW_GATEWAY_SOCKET: tcp
-          ? `tcp://${tcp.tcpHost}:${endpoint.address!.split(':').pop()}`
-          : GATEWAY_SOCKET_INSIDE,
-        ...(endpoint.secret ? { NANOCLAW_GATEWAY_SECRET: endpoint.secret } : {}),
+        NANOCLAW_GATEWAY_SOCKET: GATEWAY_SOCKET_INSIDE,
+        ...endpoint.env,
         ...proxyEnv(),
       };
       const mounts = [
@@ -270,7 +262,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         id,
         groupFolder: folder,
         mounts,
-        gatewaySocket: tcp ? '' : socketPath,
+        gatewaySocket: endpoint.socketPath,
         gatewaySocketInside: GATEWAY_SOCKET_INSIDE,
         env,
         command: ['/app/bin/node', INSIDE.runner],
