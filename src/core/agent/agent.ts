@@ -11,7 +11,6 @@ import type { Logger } from '../logger.js';
 import { clip, describeProblem, type ModelProblem } from '../gateway/model-problem.js';
 import { groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
-import { modeFor } from '../ask.js';
 import type { SandboxParts, SandboxStart } from '../sandbox/parts.js';
 import type { Mount, RegisteredGroup, SandboxProcess, SandboxRuntime } from '../types.js';
 import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type ToolAnswer, type ToolSpec } from '../../../runner/protocol.js';
@@ -238,12 +237,12 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         { hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true },
       ];
       let hostMounts: Mount[] = [];
-      let staged = false;
+      let writable = false;
       try {
         for (const add of deps.sandbox ?? []) {
           const got = add({ id, group, current, runtime, hostMounts }) ?? {};
           added.push(got);
-          if (got.hostMounts) [hostMounts, staged] = [got.hostMounts, !!got.staged];
+          if (got.hostMounts) [hostMounts, writable] = [got.hostMounts, !!got.writable];
           mounts.push(...(got.mounts ?? []));
           Object.assign(env, got.env);
         }
@@ -251,11 +250,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         const why = (err as Error).message;
         throw final(`sandbox not started: ${why}`, `its sandbox was not started: ${why}`);
       }
-      // mount_write: deny keeps host folders read-only; ask leaves only staged copies writable (the owner approves
-      // the change set made in them). Words in a command decide neither.
-      const writes = modeFor(current(), 'mount_write');
-      const readonly = writes === 'deny' || (writes === 'ask' && !staged);
-      mounts.push(...hostMounts.map((m) => (readonly ? { ...m, readonly } : m)));
+      mounts.push(...hostMounts.map((m) => (writable ? m : { ...m, readonly: true })));
       memoryAtStart = memoryStamp(paths, group);
       setTurn(first);
       const sb = (box = runtime.start({
