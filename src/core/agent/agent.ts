@@ -28,7 +28,7 @@ export interface AgentDeps {
   onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
   /** The group as stored now, so settings changed while its sandbox lives apply. */
   currentGroup?(jid: string): RegisteredGroup | undefined;
-  /** What plugins add to a sandbox when it starts (the browser, staged host folders). */
+  /** What plugins add to a sandbox when it starts (parts.ts). */
   sandbox?: readonly ((s: SandboxStart) => SandboxParts | void)[];
 }
 
@@ -222,7 +222,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   const run = async () => {
     const endpoint = await deps.gateway.openEndpoint(socketPathFor(paths, id), identity, handlers, runtime);
     try {
-      const env: Record<string, string> = {
+      const env = {
         ...config.sandboxEnv,
         HOME: INSIDE.home,
         PATH: '/app/bin:/usr/local/bin:/usr/bin:/bin',
