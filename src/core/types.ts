@@ -1,4 +1,6 @@
 // The shapes every part shares, and the two extension seams: Channel and SandboxRuntime.
+import type http from 'node:http';
+import type { Logger } from 'pino';
 
 export interface Message {
   id: string;
@@ -210,6 +212,17 @@ export interface SandboxRuntime {
   describe?(): string;
   /** Removes sandboxes a previous run of this install left behind. */
   removeOrphans?(): Promise<void>;
-  /** TCP (with a per-sandbox secret) where a unix socket cannot cross, as into a VM. */
-  gatewayTransport?: { kind: 'unix' } | { kind: 'tcp'; listenHost: string; tcpHost: string };
+  /** Serves a sandbox's gateway where a unix socket cannot cross (a VM); without it, a unix socket. */
+  openEndpoint?(
+    server: http.Server,
+    at: { group: string; logger: Logger; ownPorts: Set<number> },
+  ): Promise<GatewayEndpoint>;
+}
+
+/** Where one sandbox reaches its gateway. */
+export interface GatewayEndpoint {
+  /** The unix socket to mount, or '' when `env` tells the sandbox where (NANOCLAW_GATEWAY_SOCKET). */
+  socketPath: string;
+  env?: Record<string, string>;
+  close(): Promise<void>;
 }

@@ -6,8 +6,9 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { noApprover } from '../../src/core/ask.js';
-import { createGateway, TCP_PREAMBLE, type Identity } from '../../src/core/gateway/gateway.js';
+import { createGateway, type Identity } from '../../src/core/gateway/gateway.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { TCP_PREAMBLE, tcpEndpoint } from '../../src/plugins/containers/tcp-endpoint.js';
 import { until } from '../support/harness.js';
 import { countCases } from './count.js';
 import { IDENTITIES, leaks, RIG_KEY, startRig, storeDigest, tree, type Rig } from './support.js';
@@ -298,39 +299,45 @@ describe('a TCP endpoint (for VMs) lets nothing through without its secret', () 
     });
     const calls: string[] = [];
     const identity: Identity = IDENTITIES.main;
-    const ep = await gateway.openTcpEndpoint('127.0.0.1', identity, {
-      start: () => ({
-        turn: { prompt: 'x' },
-        sessionId: null,
-        assistantName: 'Andy',
-        isMain: true,
-        groupName: 'main',
-        isScheduledTask: false,
-        tools: [],
-      }),
-      next: async () => ({ close: true }),
-      event: () => {},
-      tool: async (name) => {
-        calls.push(name);
-        return { ok: true, text: 'done' };
+    const ep = await gateway.openEndpoint(
+      '',
+      identity,
+      {
+        start: () => ({
+          turn: { prompt: 'x' },
+          sessionId: null,
+          assistantName: 'Andy',
+          isMain: true,
+          groupName: 'main',
+          isScheduledTask: false,
+          tools: [],
+        }),
+        next: async () => ({ close: true }),
+        event: () => {},
+        tool: async (name) => {
+          calls.push(name);
+          return { ok: true, text: 'done' };
+        },
+        sessionId: () => null,
       },
-      sessionId: () => null,
-    });
+      { openEndpoint: tcpEndpoint('127.0.0.1') },
+    );
+    const secret = ep.env!.NANOCLAW_GATEWAY_SECRET;
     try {
-      const port = Number(ep.address!.split(':').pop());
+      const port = Number(ep.env!.NANOCLAW_GATEWAY_SOCKET.split(':').pop());
       const answer = await new Promise<string>((resolve) => {
         const s = net.connect(port, '127.0.0.1');
         let text = '';
         s.on('data', (c) => (text += c));
         s.on('close', () => resolve(text));
         s.on('error', () => resolve(text));
-        s.write(first(ep.secret!));
+        s.write(first(secret));
         s.write('POST /tools/list_groups HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n\r\n{}');
         setTimeout(() => s.destroy(), 6_000);
       });
       expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden[\s\S]*needs the sandbox secret/);
       expect(calls).toEqual([]);
-      expect(answer).not.toContain(ep.secret!);
+      expect(answer).not.toContain(secret);
     } finally {
       await ep.close();
     }

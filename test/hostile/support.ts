@@ -7,7 +7,8 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { noApprover } from '../../src/core/ask.js';
-import { createGateway, type Endpoint, type Identity } from '../../src/core/gateway/gateway.js';
+import { createGateway, type Identity } from '../../src/core/gateway/gateway.js';
+import type { GatewayEndpoint } from '../../src/core/types.js';
 import { ensureHome, homePaths, type HomePaths } from '../../src/core/config/home.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { openStore } from '../../src/host.js';
@@ -226,7 +227,7 @@ export async function startRig(): Promise<Rig> {
   const sockDir = path.join(root, 's');
   fs.mkdirSync(sockDir, { mode: 0o700 });
   const sockets = {} as Record<Who, string>;
-  const endpoints: Endpoint[] = [];
+  const endpoints: GatewayEndpoint[] = [];
   for (const who of Object.keys(IDENTITIES) as Who[]) {
     // As the host fixes it when a turn starts: the owner's own message started the main chat's turn.
     const asked = who === 'main' ? [{ sender: 'me', senderName: 'Me', isOwner: true }] : [];

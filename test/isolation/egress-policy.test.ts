@@ -13,6 +13,7 @@ import type { PluginCore } from '../../src/core/plugin.js';
 import type { RegisteredGroup, SandboxSettings } from '../../src/core/types.js';
 import { egress } from '../../src/plugins/egress/index.js';
 import { decideEgress, egressRules, isPublicAddress, parseHostPort } from '../../src/plugins/egress/policy.js';
+import { tcpEndpoint } from '../../src/plugins/containers/tcp-endpoint.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { until } from '../support/harness.js';
 import { connectThrough, RUNTIMES, startBashEnv, startEchoServer, type BashEnv } from './support.js';
@@ -226,12 +227,13 @@ test('policy none, through a real proxy client: CONNECT and plain http get 403 w
 test("a VM sandbox's TCP gateway endpoint is the host's own port: another sandbox's proxy refuses it even when listed", async () => {
   const settings: Record<string, SandboxSettings> = {};
   const gw = gatewayWithEgress(settings).gateway;
-  const vm = await gw.openTcpEndpoint(
-    '127.0.0.1',
+  const vm = await gw.openEndpoint(
+    '',
     { groupFolder: 'vm', chatJid: 'local:vm', isMain: false, taskId: null },
     {} as EndpointHandlers,
+    { openEndpoint: tcpEndpoint('127.0.0.1') },
   );
-  const vmPort = Number(new URL(vm.address!.replace('tcp:', 'http:')).port);
+  const vmPort = Number(new URL(vm.env!.NANOCLAW_GATEWAY_SOCKET.replace('tcp:', 'http:')).port);
   settings['local:g'] = { egress: 'allowlist', egressAllowlist: [`127.0.0.1:${vmPort}`] };
   const sock = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-own-')), 'gw.sock');
   const ep = await gw.openEndpoint(

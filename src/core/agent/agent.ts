@@ -11,7 +11,6 @@ import type { Logger } from '../logger.js';
 import { clip, describeProblem, type ModelProblem } from '../gateway/model-problem.js';
 import { groupMounts, INSIDE, memoryStamp } from '../sandbox/mounts.js';
 import { proxyEnv } from '../sandbox/sandbox-env.js';
-import { modeFor } from '../ask.js';
 import type { SandboxParts, SandboxStart } from '../sandbox/parts.js';
 import type { Mount, RegisteredGroup, SandboxProcess, SandboxRuntime } from '../types.js';
 import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type ToolAnswer, type ToolSpec } from '../../../runner/protocol.js';
@@ -29,7 +28,7 @@ export interface AgentDeps {
   onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
   /** The group as stored now, so settings changed while its sandbox lives apply. */
   currentGroup?(jid: string): RegisteredGroup | undefined;
-  /** What plugins add to a sandbox when it starts (the browser, staged host folders). */
+  /** What plugins add to a sandbox when it starts (parts.ts). */
   sandbox?: readonly ((s: SandboxStart) => SandboxParts | void)[];
 }
 
@@ -221,24 +220,16 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   };
 
   const run = async () => {
-    const socketPath = socketPathFor(paths, id);
-    // A VM cannot share the socket: it gets a TCP endpoint on the host with its own secret.
-    const t = runtime.gatewayTransport;
-    const tcp = t?.kind === 'tcp' && t;
-    const endpoint = await (tcp
-      ? deps.gateway.openTcpEndpoint(tcp.listenHost, identity, handlers)
-      : deps.gateway.openEndpoint(socketPath, identity, handlers));
+    const endpoint = await deps.gateway.openEndpoint(socketPathFor(paths, id), identity, handlers, runtime);
     try {
-      const env: Record<string, string> = {
+      const env = {
         ...config.sandboxEnv,
         HOME: INSIDE.home,
         PATH: '/app/bin:/usr/local/bin:/usr/bin:/bin',
         LANG: 'C.UTF-8',
         TZ: config.timezone,
-        NANOCLAW_GATEWAY_SOCKET: tcp
-          ? `tcp://${tcp.tcpHost}:${endpoint.address!.split(':').pop()}`
-          : GATEWAY_SOCKET_INSIDE,
-        ...(endpoint.secret ? { NANOCLAW_GATEWAY_SECRET: endpoint.secret } : {}),
+        NANOCLAW_GATEWAY_SOCKET: GATEWAY_SOCKET_INSIDE,
+        ...endpoint.env,
         ...proxyEnv(),
       };
       const mounts = [
@@ -246,12 +237,12 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         { hostPath: process.execPath, containerPath: '/app/bin/node', readonly: true },
       ];
       let hostMounts: Mount[] = [];
-      let staged = false;
+      let writable = false;
       try {
         for (const add of deps.sandbox ?? []) {
           const got = add({ id, group, current, runtime, hostMounts }) ?? {};
           added.push(got);
-          if (got.hostMounts) [hostMounts, staged] = [got.hostMounts, !!got.staged];
+          if (got.hostMounts) [hostMounts, writable] = [got.hostMounts, !!got.writable];
           mounts.push(...(got.mounts ?? []));
           Object.assign(env, got.env);
         }
@@ -259,18 +250,14 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         const why = (err as Error).message;
         throw final(`sandbox not started: ${why}`, `its sandbox was not started: ${why}`);
       }
-      // mount_write: deny keeps host folders read-only; ask leaves only staged copies writable (the owner approves
-      // the change set made in them). Words in a command decide neither.
-      const writes = modeFor(current(), 'mount_write');
-      const readonly = writes === 'deny' || (writes === 'ask' && !staged);
-      mounts.push(...hostMounts.map((m) => (readonly ? { ...m, readonly } : m)));
+      mounts.push(...hostMounts.map((m) => (writable ? m : { ...m, readonly: true })));
       memoryAtStart = memoryStamp(paths, group);
       setTurn(first);
       const sb = (box = runtime.start({
         id,
         groupFolder: folder,
         mounts,
-        gatewaySocket: tcp ? '' : socketPath,
+        gatewaySocket: endpoint.socketPath,
         gatewaySocketInside: GATEWAY_SOCKET_INSIDE,
         env,
         command: ['/app/bin/node', INSIDE.runner],

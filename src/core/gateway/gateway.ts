@@ -1,23 +1,50 @@
-// The gateway, the only door out of a sandbox. Each sandbox has its own endpoint (endpoint.ts), so whatever arrives
-// there is from its group, whatever a payload claims. A target is judged raw, before URL parsing could resolve "..",
+// The gateway, the only door out of a sandbox. Each sandbox has its own endpoint, so whatever arrives there is from
+// its group, whatever a payload claims. A target is judged raw, before URL parsing could resolve "..",
 // "//" or %-escapes (or refuse a backslash): CONNECT and http://… are the sandbox's network, a plugin's or refused;
 // /v1… in any spelling is the model API's (modelRoute); anything else must be canonical. Then Hono routes it to the
 // model proxy (model-proxy.ts) or the runner's calls (runner.ts).
+import fs from 'node:fs';
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
-import { listenOnSocket, listenOnTcp } from './endpoint.js';
+import type { GatewayEndpoint, SandboxRuntime } from '../types.js';
 import { modelApi, modelRoute } from './model-proxy.js';
 import { runnerApi } from './runner.js';
 import type { EndpointHandlers, GatewayDeps, GatewayEnv, Identity } from './types.js';
 
 export type * from './types.js';
-export { TCP_PREAMBLE } from './endpoint.js';
 
 const NO_NETWORK = 'this sandbox has no network besides the model API (no network plugin is installed)';
 const FAILED = { ok: false, error: 'The host failed to handle this call; see logs/nanoclaw.log.' };
 const noRoute = (method: string, url: string) => ({ error: `No such gateway route: ${method} ${url}` });
+
+const unlink = (p: string) => {
+  try {
+    fs.unlinkSync(p);
+  } catch {
+    /* not there */
+  }
+};
+
+async function listenOnSocket(server: http.Server, socketPath: string): Promise<GatewayEndpoint> {
+  unlink(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, resolve);
+  });
+  // The sandbox user is not the host user; the socket is its only door.
+  fs.chmodSync(socketPath, 0o666);
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => {
+        unlink(socketPath);
+        resolve();
+      });
+    });
+  return { socketPath, close };
+}
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return void res.end();
@@ -87,10 +114,17 @@ export function createGateway(deps: GatewayDeps) {
   }
 
   return {
-    openEndpoint: (socketPath: string, identity: Identity, handlers: EndpointHandlers) =>
-      listenOnSocket(endpointServer(identity, handlers), socketPath),
-    openTcpEndpoint: (host: string, identity: Identity, handlers: EndpointHandlers) =>
-      listenOnTcp(endpointServer(identity, handlers), host, { identity, logger, own: deps.ownPorts }),
+    /** On the runtime's own endpoint if it brings one (a VM's TCP port), else on a unix socket at `socketPath`. */
+    openEndpoint(
+      socketPath: string,
+      identity: Identity,
+      handlers: EndpointHandlers,
+      runtime?: Pick<SandboxRuntime, 'openEndpoint'>,
+    ) {
+      const server = endpointServer(identity, handlers);
+      const at = { group: identity.groupFolder, logger, ownPorts: deps.ownPorts };
+      return runtime?.openEndpoint?.(server, at) ?? listenOnSocket(server, socketPath);
+    },
   };
 }
 

@@ -49,19 +49,11 @@ export interface GatewayDeps {
   /** May refresh (OAuth) first; throws with a message for the user when there is no usable credential. */
   credential: () => Credential | null | Promise<Credential | null>;
   logger: Logger;
-  /** The host's own ports; the gateway adds its TCP endpoints' while they are open. */
+  /** The host's own ports; a runtime's own endpoints (a VM's TCP port) add theirs while open. */
   ownPorts: Set<number>;
   hooks: readonly GatewayHooks[];
   /** Asks before a built-in tool the runner is about to run (Bash, Write, Edit): the host decides, the runner obeys. */
   approver: Pick<Approver, 'runnerTool'>;
-}
-
-export interface Endpoint {
-  socketPath: string;
-  /** For a TCP endpoint: where to connect (tcp://host:port) and the secret to present. */
-  address?: string;
-  secret?: string;
-  close(): Promise<void>;
 }
 
 /** What plugins add to every sandbox's gateway. */

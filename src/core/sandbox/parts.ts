@@ -7,8 +7,8 @@ export interface SandboxParts {
   env?: Record<string, string>;
   /** The chat's host folders from here on (the mounts plugin lists them; approvals stage them). */
   hostMounts?: Mount[];
-  /** These host folders are private staged copies: with mount_write = ask, only such copies are writable. */
-  staged?: boolean;
+  /** They may be mounted as given; otherwise every one is read-only. */
+  writable?: boolean;
   /** After each tool call and at turn end: what to tell the agent, if anything. */
   settle?(): Promise<string | null>;
   /** The sandbox is gone. */

@@ -61,7 +61,7 @@ export const approvals: Plugin = {
           tellOwner: (text) => notifyOwner(`${group.name}: ${text}`),
         });
         // Changes never settled (the sandbox died mid-call) are dropped: only an approved set reaches the host.
-        return { hostMounts: staging.mounts, staged: true, settle: staging.settle, end: staging.dispose };
+        return { hostMounts: staging.mounts, writable: true, settle: staging.settle, end: staging.dispose };
       },
       api: (app) => app.route('/', approvalsApi(approvals)),
       expose: { approvals },

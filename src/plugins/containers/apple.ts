@@ -2,7 +2,7 @@
 // lightweight Linux VM started with the `container` CLI. A VM cannot share a
 // unix socket with the host, so the sandbox reaches its gateway over TCP on the
 // host's address on the container network, and every connection must open with
-// the sandbox's own secret (see gateway.ts) — the address alone proves nothing.
+// the sandbox's own secret (tcp-endpoint.ts) — the address alone proves nothing.
 //
 // Differences from docker/podman, by necessity: the VM has a network interface
 // (it needs one to reach the gateway), so the egress policy holds for programs
@@ -22,6 +22,7 @@ import {
 } from './container-cli.js';
 import { spawnSandbox } from '../../core/sandbox/spawn.js';
 import { INSIDE } from '../../core/sandbox/mounts.js';
+import { tcpEndpoint } from './tcp-endpoint.js';
 
 /** The host as seen from the default vmnet network (`container network list`: 192.168.64.0/24). */
 export const APPLE_HOST_ADDRESS = '192.168.64.1';
@@ -70,7 +71,7 @@ export function createAppleRuntime(opts: AppleRuntimeOptions): SandboxRuntime {
   const host = opts.hostAddress ?? APPLE_HOST_ADDRESS;
   return {
     name: 'apple',
-    gatewayTransport: { kind: 'tcp', listenHost: host, tcpHost: host },
+    openEndpoint: tcpEndpoint(host),
     describe: () => `apple (image ${opts.image}); limits: memory and cpus per VM`,
     async check() {
       if (process.platform !== 'darwin')
