@@ -7,6 +7,7 @@ import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS } from '../plugins/index.js';
 import { registerSecret } from '../core/secrets.js';
 import { setEnvValues } from '../core/config/env-file.js';
+import { checkCredential } from './model-check.js';
 import { fetchStatus } from './status.js';
 import { option, prompter, readStdin } from './term.js';
 
@@ -18,15 +19,44 @@ export function claudeCredentialVariable(value: string): 'ANTHROPIC_API_KEY' | '
   return null;
 }
 
-export function saveClaudeCredential(home: string, value: string): { file: string; variable: string } {
+const NOT_A_CREDENTIAL =
+  'That does not look like an Anthropic API key (sk-ant-api…) or a Claude OAuth token (sk-ant-oat…, from "claude setup-token").';
+
+function saveClaudeCredential(home: string, value: string): { file: string; variable: string } {
   const variable = claudeCredentialVariable(value);
-  if (!variable)
-    throw new Error(
-      'That does not look like an Anthropic API key (sk-ant-api…) or a Claude OAuth token (sk-ant-oat…, from "claude setup-token").',
-    );
+  if (!variable) throw new Error(NOT_A_CREDENTIAL);
   // Only one credential at a time: the config prefers the API key, so a stale one would win.
   const other = variable === 'ANTHROPIC_API_KEY' ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'ANTHROPIC_API_KEY';
   return { file: setEnvValues(home, { [variable]: value, [other]: null }), variable };
+}
+
+type CheckedSave =
+  { saved: false; refused: string } | { saved: true; variable: string; file: string; warning: string | null };
+
+/**
+ * Tries the credential against the model API (ANTHROPIC_BASE_URL) before saving it: a refused one is not saved;
+ * one the API could not judge (unreachable, failing) is saved with a warning that says so.
+ */
+export async function checkAndSaveClaudeCredential(
+  config: Pick<Config, 'home' | 'anthropicBaseUrl'>,
+  value: string,
+): Promise<CheckedSave> {
+  const variable = claudeCredentialVariable(value);
+  if (!variable) throw new Error(NOT_A_CREDENTIAL);
+  // Hidden before it is sent: a refusal may quote it back.
+  registerSecret(variable, value);
+  const kind = variable === 'ANTHROPIC_API_KEY' ? 'api-key' : 'oauth';
+  const check = await checkCredential(config.anthropicBaseUrl, { kind, value });
+  if (check.verdict === 'refused')
+    return {
+      saved: false,
+      refused: `Not saved: ${check.detail}. Copy it again (console.anthropic.com for an API key, "claude setup-token" for a subscription token).`,
+    };
+  return {
+    saved: true,
+    ...saveClaudeCredential(config.home, value),
+    warning: check.verdict === 'unchecked' ? check.detail : null,
+  };
 }
 
 /**
@@ -92,14 +122,23 @@ export async function authCommand(
         process.stderr.write('Nothing entered; nothing changed.\n');
         return 2;
       }
-      const { file, variable } = saveClaudeCredential(config.home, value);
-      out.write(`Saved ${variable} to ${file} (readable only by you).\n`);
+      const got = await checkAndSaveClaudeCredential(config, value);
+      if (!got.saved) {
+        process.stderr.write(`${got.refused}\n`);
+        return 1;
+      }
+      const { file, variable, warning } = got;
+      out.write(`Saved ${variable} to ${file} (readable only by you)${warning ? `, but ${warning}` : ''}.\n`);
       if (env[variable] || env[variable === 'ANTHROPIC_API_KEY' ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'ANTHROPIC_API_KEY']) {
         out.write(
           `Note: your environment also sets a Claude credential, and the environment wins over .env; unset it to use this one.\n`,
         );
       }
-      out.write(`${await restartHint()}\n`);
+      // The running host re-reads .env on its next model call; one started with no credential at all must restart.
+      const running = await fetchStatus(config);
+      if (!('error' in running) && running.status.credential)
+        out.write('The running NanoClaw uses it from the next message; no restart needed.\n');
+      else out.write(`${await restartHint()}\n`);
       return 0;
     }
     const plugin = plugins.find((p) => p.name === what && p.auth);

@@ -31,7 +31,7 @@ export function notAddressed(group: RegisteredGroup, text: string, assistantName
 }
 
 function notRunning(api: ApiClient): string {
-  return `NanoClaw is not running: nothing answers at ${api.base}.\nStart it with "npm start" in another terminal, then run "npx nanoclaw chat" again.\n`;
+  return `NanoClaw is not running: nothing answers at ${api.base}.\nStart it with "npm start" in another terminal, then run this chat command again.\n`;
 }
 
 /**

@@ -1,11 +1,66 @@
 // One small, free request to the model API with the configured credential
 // (count_tokens), so `doctor` and `start` can say whether the model will answer
 // before a chat finds out the hard way.
-import type { Config } from '../core/config/config.js';
+import type { Config, Credential } from '../core/config/config.js';
 import { authFix, credentialName, errorDetail } from '../core/gateway/model-problem.js';
 import type { CheckResult } from '../core/channels/plugin.js';
 
 const PROBE_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] });
+
+/** One count_tokens call with `cred`; a network failure comes back as why it failed, in a few words. */
+async function askModelApi(
+  url: string,
+  cred: Credential | null,
+  fetchFn: typeof fetch,
+  timeoutMs: number,
+): Promise<{ res: Response } | { why: string }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
+  if (cred?.kind === 'api-key') headers['x-api-key'] = cred.value;
+  else if (cred) {
+    headers['authorization'] = `Bearer ${cred.value}`;
+    headers['anthropic-beta'] = 'oauth-2025-04-20';
+  }
+  try {
+    const res = await fetchFn(`${url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers,
+      body: PROBE_BODY,
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
+    });
+    return { res };
+  } catch (err) {
+    const e = err as Error;
+    const cause = e.cause as { code?: string; message?: string } | undefined;
+    return {
+      why:
+        e.name === 'TimeoutError'
+          ? `no answer within ${Math.round(timeoutMs / 1000)} s`
+          : (cause?.code ?? cause?.message ?? e.message),
+    };
+  }
+}
+
+/**
+ * A credential just typed in, tried before it is saved: `refused` when the API says 401/403 (say so, ask again);
+ * `unchecked` when the API could not tell (save it, with the warning).
+ */
+export async function checkCredential(
+  url: string,
+  cred: Credential,
+  fetchFn: typeof fetch = fetch,
+  timeoutMs = 8000,
+): Promise<{ verdict: 'accepted' | 'refused' | 'unchecked'; detail: string }> {
+  const got = await askModelApi(url, cred, fetchFn, timeoutMs);
+  if ('why' in got)
+    return { verdict: 'unchecked', detail: `could not check the key: ${url} did not answer (${got.why})` };
+  const { status } = got.res;
+  const detail = errorDetail(await got.res.text().catch(() => ''));
+  if (status === 401 || status === 403)
+    return { verdict: 'refused', detail: `${url} refused it (HTTP ${status}${detail ? `: ${detail}` : ''})` };
+  if (got.res.ok) return { verdict: 'accepted', detail: `${url} accepts it` };
+  return { verdict: 'unchecked', detail: `could not check the key: ${url} answered HTTP ${status}` };
+}
 
 export async function probeModel(
   config: Config,
@@ -14,37 +69,17 @@ export async function probeModel(
 ): Promise<CheckResult> {
   const url = config.anthropicBaseUrl;
   const cred = config.credential;
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
-  if (cred?.kind === 'api-key') headers['x-api-key'] = cred.value;
-  else if (cred) {
-    headers['authorization'] = `Bearer ${cred.value}`;
-    headers['anthropic-beta'] = 'oauth-2025-04-20';
-  }
-  let res: Response;
-  try {
-    res = await fetchFn(`${url}/v1/messages/count_tokens`, {
-      method: 'POST',
-      headers,
-      body: PROBE_BODY,
-      signal: AbortSignal.timeout(timeoutMs),
-      redirect: 'manual',
-    });
-  } catch (err) {
-    const e = err as Error;
-    const cause = e.cause as { code?: string; message?: string } | undefined;
-    const why =
-      e.name === 'TimeoutError'
-        ? `no answer within ${Math.round(timeoutMs / 1000)} s`
-        : (cause?.code ?? cause?.message ?? e.message);
+  const got = await askModelApi(url, cred, fetchFn, timeoutMs);
+  if ('why' in got)
     return {
       name: 'Model API',
       level: 'fail',
-      detail: `cannot reach ${url} (${why})`,
+      detail: `cannot reach ${url} (${got.why})`,
       fix: url.startsWith('https://api.anthropic.com')
         ? 'Check the internet connection (and any proxy or firewall).'
         : `Check that the server at ANTHROPIC_BASE_URL=${url} is running.`,
     };
-  }
+  const { res } = got;
   const detail = errorDetail(await res.text().catch(() => ''));
   if (!cred)
     return { name: 'Model API', level: 'ok', detail: `${url} answers (HTTP ${res.status}; no credential to try)` };

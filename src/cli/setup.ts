@@ -6,7 +6,7 @@ import { homePaths } from '../core/config/home.js';
 import { selectRuntime } from '../core/sandbox/runtimes.js';
 import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
-import { exitOnCtrlC, saveClaudeCredential } from './auth.js';
+import { checkAndSaveClaudeCredential, exitOnCtrlC } from './auth.js';
 import { setEnvValues } from '../core/config/env-file.js';
 import { paint, type Prompter } from './term.js';
 
@@ -61,8 +61,17 @@ async function setupSteps(deps: SetupDeps): Promise<Config> {
       break;
     }
     try {
-      const { variable } = saveClaudeCredential(config.home, value);
-      out.write(`   ${p.ok('✓')} Saved as ${variable} in .env (readable only by you).\n`);
+      const got = await checkAndSaveClaudeCredential(config, value);
+      if (!got.saved) {
+        out.write(`   ${p.bad('✗')} ${got.refused}\n`);
+        continue;
+      }
+      const saved = `Saved as ${got.variable} in .env (readable only by you)`;
+      out.write(
+        got.warning
+          ? `   ${p.warn('!')} ${saved}, but ${got.warning}.\n`
+          : `   ${p.ok('✓')} ${saved}; the model API accepts it.\n`,
+      );
       break;
     } catch (err) {
       out.write(`   ${p.bad('✗')} ${(err as Error).message}\n`);

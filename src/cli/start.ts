@@ -30,10 +30,33 @@ function lockHome(config: Config): HostLock | null {
   return got.lock;
 }
 
-/** How to reach this home from a terminal: npx finds the command only inside the clone. */
-export function chatHint(home: string, cwd = process.cwd(), root = projectRoot()): string {
-  if (path.resolve(cwd) === path.resolve(home) && path.resolve(home) === path.resolve(root)) return 'npx nanoclaw chat';
-  return `NANOCLAW_HOME=${home} nanoclaw chat  (the command is on your PATH after "npm link" in ${root})`;
+/** Where `name` is on PATH, links resolved; null when it is not there. */
+function onPath(name: string, env: NodeJS.ProcessEnv): string | null {
+  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    try {
+      fs.accessSync(path.join(dir, name), fs.constants.X_OK);
+      return fs.realpathSync(path.join(dir, name));
+    } catch {
+      /* not in this one */
+    }
+  }
+  return null;
+}
+
+const shellWord = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * A command that opens the chat from a new terminal, whatever folder it starts in: `nanoclaw` only when that is
+ * this install (after "npm link"), else this install's cli.js by its full path; always with this home.
+ */
+export function chatHint(home: string, env = process.env, root = projectRoot(), node = process.execPath): string {
+  const cli = path.join(root, 'dist', 'src', 'cli.js');
+  const real = (file: string) => (fs.existsSync(file) ? fs.realpathSync(file) : file);
+  const command =
+    onPath('nanoclaw', env) === real(cli)
+      ? 'nanoclaw'
+      : `${onPath('node', env) === real(node) ? 'node' : shellWord(node)} ${shellWord(cli)}`;
+  return `NANOCLAW_HOME=${shellWord(home)} ${command} chat`;
 }
 
 export async function startCommand(args: string[], config: Config): Promise<number> {
@@ -65,8 +88,7 @@ export async function startCommand(args: string[], config: Config): Promise<numb
       : `  Local API and dashboard: ${host.url}  (token in ${host.paths.apiToken}; "nanoclaw dashboard" prints a sign-in link)\n`,
   );
   out.write(`  Sandbox runtime: ${host.runtime?.name ?? 'none'}\n`);
-  out.write(`  Chat with it:  open a second terminal and run ${chatHint(config.home)} (or use the dashboard)
-`);
+  out.write(`  Chat with it:  open a second terminal and run (or use the dashboard):\n    ${chatHint(config.home)}\n`);
   for (const p of host.runtimeProblems) out.write(`  ! ${p}\n`);
   await reportModelCheck(config, out);
   out.write(`  Logs: ${host.paths.logs}/nanoclaw.log\n`);

@@ -12,6 +12,11 @@ import { makeHome, TEST_KEY, until } from '../support/harness.js';
 import { startHostProcess, type HostProcess } from '../support/host-process.js';
 
 const home = makeHome();
+/** A terminal where "npm link" was never run: no `nanoclaw` command. */
+const PATH_WITHOUT_NANOCLAW = (process.env.PATH ?? '/usr/bin:/bin')
+  .split(path.delimiter)
+  .filter((dir) => dir && !fs.existsSync(path.join(dir, 'nanoclaw')))
+  .join(path.delimiter);
 let fake: FakeAnthropic;
 let host: HostProcess;
 let releaseSlow: () => void = () => {};
@@ -34,6 +39,7 @@ beforeAll(async () => {
     ANTHROPIC_API_KEY: TEST_KEY,
     ANTHROPIC_BASE_URL: fake.url,
     NANOCLAW_RUNTIME: 'bwrap',
+    PATH: PATH_WITHOUT_NANOCLAW,
   });
   const res = await host.api('/api/groups', {
     method: 'POST',
@@ -74,8 +80,26 @@ function chat(
   });
 }
 
-test('npm start tells a newcomer how to open the chat', () => {
-  expect(host.output()).toMatch(/second terminal and run .*nanoclaw chat/);
+test('the command `start` prints for the chat works as printed in a new terminal, in another folder', async () => {
+  const command = /second terminal and run(?: \(or use the dashboard\):\n)?\s+(\S.*? chat)\b/.exec(host.output())?.[1];
+  expect(command).toBeDefined();
+  const elsewhere = makeHome('nanoclaw-elsewhere-');
+  try {
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(
+        'sh',
+        ['-c', command!],
+        { cwd: elsewhere, env: { PATH: PATH_WITHOUT_NANOCLAW }, timeout: 120_000 },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as any).code ?? 1) : 0, stdout, stderr }),
+      );
+      child.stdin!.end('hello from a new terminal\n');
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Andy: Hello from the terminal test.');
+  } finally {
+    fs.rmSync(elsewhere, { recursive: true, force: true });
+  }
 });
 
 test('piped input prints the answer from the main group', async () => {

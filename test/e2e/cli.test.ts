@@ -14,6 +14,7 @@ import { runSetup } from '../../src/cli/setup.js';
 import { telegramSettings } from '../../src/plugins/telegram/plugin.js';
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
 import { startFakeTelegram } from '../support/fake-telegram.js';
+import { startFakeAnthropic } from '../support/fake-anthropic.js';
 
 const CLI = path.resolve('dist/src/cli.js');
 
@@ -413,7 +414,15 @@ test('auth telegram and auth claude store piped secrets in .env (0600) without e
   expect(fs.readFileSync(file, 'utf8')).toContain(`TELEGRAM_BOT_TOKEN=${bot}`);
 
   const oauth = 'sk-ant-oat01-fake-oauth-token-for-tests-only';
-  const claude = await nanoclaw(['auth', 'claude'], { NANOCLAW_HOME: home }, oauth + '\n');
+  // The key is tried against the model API before it is saved: a local fake one, never the real API.
+  const model = await startFakeAnthropic();
+  let claude: Run;
+  try {
+    claude = await nanoclaw(['auth', 'claude'], { NANOCLAW_HOME: home, ANTHROPIC_BASE_URL: model.url }, oauth + '\n');
+    expect(model.requests.at(-1)?.headers.authorization).toBe(`Bearer ${oauth}`);
+  } finally {
+    await model.close();
+  }
   expect(claude.code).toBe(0);
   expect(claude.stdout + claude.stderr).not.toContain(oauth);
   const config = loadConfig({ NANOCLAW_HOME: home }, home);
@@ -575,8 +584,14 @@ test('guided setup saves the credential and a Telegram token, and can be skipped
   (out as unknown as PassThrough).on('data', (d) => {
     text += d;
   });
-  const base = { NANOCLAW_HOME: home, NANOCLAW_RUNTIME: 'bwrap' };
-  const config = await runSetup({ config: loadConfig(base, home), ask, out, env: base });
+  const model = await startFakeAnthropic();
+  const base = { NANOCLAW_HOME: home, NANOCLAW_RUNTIME: 'bwrap', ANTHROPIC_BASE_URL: model.url };
+  let config;
+  try {
+    config = await runSetup({ config: loadConfig(base, home), ask, out, env: base });
+  } finally {
+    await model.close();
+  }
   expect(config.credential).toEqual({ kind: 'api-key', value: TEST_KEY });
   expect(text).toContain('does not look like an Anthropic API key');
   expect(text).toContain('Agents will run in bwrap');

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createCredentialSource, OAUTH_FILE } from '../../src/plugins/claude-login/credentials.js';
+import { setEnvValues } from '../../src/core/config/env-file.js';
 
 let server: http.Server;
 let tokenUrl: string;
@@ -44,6 +45,23 @@ describe('credentials', () => {
   test('an OAuth token from the environment without a refresh token is used as is', async () => {
     const src = createCredentialSource({ initial: { kind: 'oauth', value: 'tok-env' }, authDir: dir, tokenUrl });
     expect(await src.get()).toEqual({ kind: 'oauth', value: 'tok-env' });
+  });
+
+  test('a key from .env follows .env while the host runs; one the environment set still wins over it', async () => {
+    setEnvValues(dir, { ANTHROPIC_API_KEY: 'sk-ant-old-key-0001' });
+    const fromFile = createCredentialSource({
+      initial: { kind: 'api-key', value: 'sk-ant-old-key-0001' },
+      home: { dir, env: { ANTHROPIC_API_KEY: 'sk-ant-old-key-0001' } },
+      authDir: dir,
+    });
+    const fromEnv = createCredentialSource({
+      initial: { kind: 'api-key', value: 'sk-ant-env-key-0002' },
+      home: { dir, env: { ANTHROPIC_API_KEY: 'sk-ant-env-key-0002' } },
+      authDir: dir,
+    });
+    setEnvValues(dir, { CLAUDE_CODE_OAUTH_TOKEN: 'sk-ant-oat01-new-token-0003', ANTHROPIC_API_KEY: null });
+    expect(await fromFile.get()).toEqual({ kind: 'oauth', value: 'sk-ant-oat01-new-token-0003' });
+    expect(await fromEnv.get()).toEqual({ kind: 'api-key', value: 'sk-ant-env-key-0002' });
   });
 
   test('a token near expiry is refreshed once, however many calls ask at once, and the new pair is saved 0600', async () => {

@@ -40,6 +40,8 @@ export interface FakeAnthropic {
   setScript(script: Script): void;
   /** Refuse every request on every route with this status, as the real API does a bad key (null: accept again). */
   refuse(status: 401 | 403 | null): void;
+  /** Refuse (401) every request not made with this key or token, as the real API does any other (null: any key). */
+  requireKey(key: string | null): void;
   close(): Promise<void>;
 }
 
@@ -165,6 +167,7 @@ function writeStream(res: http.ServerResponse, msg: ReturnType<typeof messageFor
 export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic> {
   let current: Script | undefined = script;
   let refusing: 401 | 403 | null = null;
+  let required: string | null = null;
   const requests: RecordedRequest[] = [];
   const open = new Set<http.ServerResponse>();
   const server = http.createServer(async (req, res) => {
@@ -192,7 +195,8 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
       res.end(JSON.stringify(data));
     };
 
-    if (refusing === 401)
+    const sent = req.headers['x-api-key'] ?? req.headers.authorization?.replace(/^Bearer /, '');
+    if (refusing === 401 || (required !== null && sent !== required))
       return json(401, { type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
     if (refusing === 403)
       return json(403, {
@@ -250,6 +254,9 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
     },
     refuse: (status) => {
       refusing = status;
+    },
+    requireKey: (key) => {
+      required = key;
     },
     close: () =>
       new Promise((resolve) => {

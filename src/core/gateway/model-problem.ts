@@ -18,7 +18,7 @@ type Kind = Credential['kind'] | null | undefined;
 export const credentialName = (kind: Kind) => (kind === 'oauth' ? 'CLAUDE_CODE_OAUTH_TOKEN' : 'ANTHROPIC_API_KEY');
 
 export const authFix = (kind: Kind) =>
-  `run "nanoclaw auth claude", or set a valid ${credentialName(kind)} in .env, then restart NanoClaw`;
+  `run "nanoclaw auth claude", or set a valid ${credentialName(kind)} in .env; the next message uses it`;
 
 /** The message inside an Anthropic-style error body, or the body's start. */
 export function errorDetail(body: string): string {

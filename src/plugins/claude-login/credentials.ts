@@ -3,11 +3,13 @@
 // refresh token in store/auth/claude.json:
 //   { "accessToken": "...", "refreshToken": "...", "expiresAt": 1767225600000 }
 // and is refreshed here, on the host, shortly before it expires; the new pair is
-// written back (mode 0600) so a restart keeps it.
+// written back (mode 0600) so a restart keeps it. A credential from the home's .env is read again when .env
+// changes, so a key fixed with "nanoclaw auth claude" is used from the next model call, without a restart.
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import type { Credential } from '../../core/config/config.js';
-import { registerSecret } from '../../core/secrets.js';
+import { registerSecret, registerSecretSettings } from '../../core/secrets.js';
 import type { Logger } from '../../core/logger.js';
 
 export const OAUTH_FILE = 'claude.json';
@@ -26,6 +28,8 @@ export interface OAuthState {
 export interface CredentialSourceDeps {
   /** From the environment / .env (config.credential). */
   initial: Credential | null;
+  /** The home and its settings (config.env): where the credential came from .env, .env is followed. */
+  home?: { dir: string; env: Readonly<Record<string, string | undefined>> };
   /** store/auth */
   authDir: string;
   tokenUrl?: string;
@@ -67,7 +71,56 @@ function writeState(file: string, state: OAuthState): void {
   fs.renameSync(tmp, file);
 }
 
+const CREDENTIAL_VARS = ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN'] as const;
+
+function readDotEnv(file: string): Record<string, string | undefined> {
+  try {
+    const vars = parseEnv(fs.readFileSync(file, 'utf8'));
+    registerSecretSettings(vars);
+    return vars;
+  } catch {
+    return {};
+  }
+}
+
+/** loadConfig's rule: the API key first. */
+function credentialOf(vars: Record<string, string | undefined>): Credential | null {
+  const apiKey = vars.ANTHROPIC_API_KEY?.trim();
+  const oauth = vars.CLAUDE_CODE_OAUTH_TOKEN?.trim();
+  return apiKey ? { kind: 'api-key', value: apiKey } : oauth ? { kind: 'oauth', value: oauth } : null;
+}
+
+function stamp(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    // .env is replaced by a rename (src/core/config/env-file.ts): a new inode even within one mtime tick.
+    return `${st.ino}:${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'none';
+  }
+}
+
+/** The configured credential, read again from .env whenever .env changes; what the environment set still wins. */
+function followDotEnv(home: NonNullable<CredentialSourceDeps['home']>, initial: Credential | null) {
+  const file = path.join(home.dir, '.env');
+  let seen = stamp(file);
+  const atStart = readDotEnv(file);
+  const fromEnvironment = Object.fromEntries(
+    CREDENTIAL_VARS.filter((v) => home.env[v] !== undefined && home.env[v] !== atStart[v]).map((v) => [v, home.env[v]]),
+  );
+  let current = initial;
+  return (): Credential | null => {
+    const now = stamp(file);
+    if (now !== seen) {
+      seen = now;
+      current = credentialOf({ ...readDotEnv(file), ...fromEnvironment });
+    }
+    return current;
+  };
+}
+
 export function createCredentialSource(deps: CredentialSourceDeps): CredentialSource {
+  const initial = deps.home ? followDotEnv(deps.home, deps.initial) : () => deps.initial;
   const file = path.join(deps.authDir, OAUTH_FILE);
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
@@ -81,7 +134,8 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
     // The file wins over the environment: it holds the newest token after a refresh.
     const { state } = readStateIfChanged();
     if (state) return state;
-    return deps.initial?.kind === 'oauth' ? { accessToken: deps.initial.value } : null;
+    const cred = initial();
+    return cred?.kind === 'oauth' ? { accessToken: cred.value } : null;
   };
   const readStateIfChanged = (): { state: OAuthState | null; mtimeMs: number } => {
     let mtime = -1;
@@ -140,7 +194,8 @@ export function createCredentialSource(deps: CredentialSourceDeps): CredentialSo
 
   return {
     async get() {
-      if (deps.initial?.kind === 'api-key') return deps.initial;
+      const cred = initial();
+      if (cred?.kind === 'api-key') return cred;
       const state = current();
       if (!state) return null;
       const due = state.expiresAt !== undefined && now() >= state.expiresAt - REFRESH_MARGIN_MS;
