@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The `nanoclaw` command. Each subcommand lives in src/cli/<name>.ts; this file
 // only dispatches, so `nanoclaw --help` stays the one place that lists them.
-import { homeRefusal, loadConfig } from './core/config/config.js';
+import { loadConfig } from './core/config/config.js';
+import { homeRefusal } from './cli/home-check.js';
+import { redactStream } from './cli/term.js';
 import { authUsage } from './cli/auth.js';
-import { redactStream } from './core/secrets.js';
 
 type Command = (args: string[], config: ReturnType<typeof loadConfig>) => Promise<number>;
 

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config/config.js';
-import { acquireHostLock, alreadyRunning, type HostLock } from '../core/config/host-lock.js';
+import { acquireHostLock, alreadyRunning, type HostLock } from './host-lock.js';
 import { homePaths } from '../core/config/home.js';
 import { projectRoot } from '../core/config/project-root.js';
 import { startHost } from '../host.js';

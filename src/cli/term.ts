@@ -1,5 +1,6 @@
 // Terminal output and input for the CLI: colours, argument helpers, prompts that hide secrets.
 import readline from 'node:readline';
+import { redact } from '../core/secrets.js';
 
 export interface Paint {
   ok(s: string): string;
@@ -125,4 +126,17 @@ export async function readStdin(input: NodeJS.ReadStream = process.stdin): Promi
   const chunks: Buffer[] = [];
   for await (const c of input) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Every line this process prints passes redact(): no secret reaches a screen. */
+export function redactStream(stream: NodeJS.WritableStream): void {
+  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string') return write(redact(chunk), ...rest);
+    if (!(chunk instanceof Uint8Array)) return write(chunk, ...rest);
+    const text = Buffer.from(chunk).toString('utf8');
+    const clean = redact(text);
+    // Only text that held a secret is re-encoded; other bytes pass untouched.
+    return write(clean === text ? chunk : Buffer.from(clean), ...rest);
+  }) as typeof stream.write;
 }

@@ -39,15 +39,3 @@ export function redact(text: string): string {
   for (const [shape, marker] of SHAPES) text = text.replace(shape, marker);
   return text;
 }
-
-export function redactStream(stream: NodeJS.WritableStream): void {
-  const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-    if (typeof chunk === 'string') return write(redact(chunk), ...rest);
-    if (!(chunk instanceof Uint8Array)) return write(chunk, ...rest);
-    const text = Buffer.from(chunk).toString('utf8');
-    const clean = redact(text);
-    // Only text that held a secret is re-encoded; other bytes pass untouched.
-    return write(clean === text ? chunk : Buffer.from(clean), ...rest);
-  }) as typeof stream.write;
-}

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Identity } from '../../src/core/gateway/gateway.js';
-import { homeRefusal, loadConfig } from '../../src/core/config/config.js';
+import { loadConfig } from '../../src/core/config/config.js';
+import { homeRefusal } from '../../src/cli/home-check.js';
 import { homePaths } from '../../src/core/config/home.js';
 import { openDatabase } from '../../src/core/store/db.js';
 import { createStore } from '../../src/host.js';
