@@ -1,5 +1,5 @@
 // search_messages: full-text search over the stored messages, in the caller's own chats (every chat from the main
-// chat). The core keeps the index; this plugin reads it.
+// chat). Every stored message is indexed in batches shortly after, off the ingest path.
 import { cleanName } from '../../core/conversation/names.js';
 import { localTime } from '../../core/conversation/router.js';
 import type { Plugin } from '../../core/plugin.js';
@@ -28,5 +28,23 @@ export const createSearchTools = ({ store, timezone }: { store: Store; timezone:
 export const search: Plugin = {
   name: 'search',
   store: searchStore,
-  setup: ({ store, config }) => ({ tools: createSearchTools({ store, timezone: config.timezone }) }),
+  setup: ({ store, config, logger, subscribe }) => {
+    let timer: NodeJS.Timeout | null = null;
+    const index = () => {
+      timer = null;
+      try {
+        store.indexMessages();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'full-text indexing failed; search will retry');
+      }
+    };
+    const unsubscribe = subscribe(() => void (timer ??= setTimeout(index, 250)));
+    return {
+      tools: createSearchTools({ store, timezone: config.timezone }),
+      stop: () => {
+        unsubscribe();
+        if (timer) clearTimeout(timer);
+      },
+    };
+  },
 };
