@@ -144,12 +144,8 @@ export interface SandboxSettings {
 
 /** What the owner can be asked about; plugins add theirs by declaration merging (and `Plugin.approvalKinds`). */
 export interface ApprovalKinds {
-  network: true;
   mount_write: true;
   bash: true;
-  cross_chat: true;
-  groups: true;
-  task_budget: true;
 }
 export type ApprovalKind = keyof ApprovalKinds;
 export type ApprovalMode = 'allow' | 'ask' | 'deny';

@@ -400,11 +400,6 @@ export function createApprovals(deps: ApprovalsDeps) {
 
   /** What the gateway asks for a sandbox: by the identity of the endpoint the call came on, never by the payload. */
   const forGateway = {
-    async egress(identity: Identity, host: string, port: number): Promise<Outcome> {
-      const group = store.groups.get(identity.chatJid);
-      if (!group) return unknownGroup;
-      return check(group, { kind: 'network', detail: `${host}:${port}`, what: `reach ${host}:${port}` });
-    },
     async tool(identity: Identity, toolName: string, input: unknown): Promise<Outcome> {
       const group = store.groups.get(identity.chatJid);
       if (!group) return unknownGroup;
