@@ -124,8 +124,7 @@ export class RateLimitedError extends Error {
   }
 }
 
-export type EgressPolicy = 'none' | 'allowlist' | 'open';
-
+/** Plugins add the settings only they read by declaration merging. */
 export interface SandboxSettings {
   memoryMb?: number;
   cpus?: number;
@@ -134,8 +133,6 @@ export interface SandboxSettings {
   idleTimeoutMs?: number;
   outputCapBytes?: number;
   diskQuotaMb?: number;
-  egress?: EgressPolicy;
-  egressAllowlist?: string[];
   extraMounts?: { hostPath: string; containerPath: string; readonly?: boolean }[];
   /** send_message calls per turn (default 10). */
   maxMessagesPerTurn?: number;
