@@ -4,13 +4,10 @@ import { cleanName } from '../../core/conversation/names.js';
 import { localTime } from '../../core/conversation/router.js';
 import type { Plugin } from '../../core/plugin.js';
 import type { Store } from '../../core/store/index.js';
-import { ok } from '../../core/tools/answer.js';
+import { ok, oneLine } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
 import { searchMessages } from './definitions.js';
 import { searchStore } from './store.js';
-
-/** Members choose names and texts: a line break in them could forge another hit. */
-const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
 
 export const createSearchTools = ({ store, timezone }: { store: Store; timezone: string }): HostTool[] => [
   tool(searchMessages, ({ isMain, groupFolder }, { query, limit = 20 }) => {
