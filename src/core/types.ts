@@ -124,7 +124,7 @@ export class RateLimitedError extends Error {
   }
 }
 
-/** Plugins add the settings only they read by declaration merging. */
+/** Plugins add the settings only they read by declaration merging (here and in ApprovalSettings). */
 export interface SandboxSettings {
   memoryMb?: number;
   cpus?: number;
@@ -149,8 +149,6 @@ export type ApprovalMode = 'allow' | 'ask' | 'deny';
 
 export interface ApprovalSettings {
   policy?: Partial<Record<ApprovalKind, ApprovalMode>>;
-  /** A bash command containing one of these counts as the `bash` kind. */
-  bashPatterns?: string[];
   /** Exact actions the owner answered "always" to. */
   allow?: { kind: ApprovalKind; detail: string }[];
 }

@@ -19,6 +19,13 @@ import { kindWords, modeFor, type Action, type Outcome } from '../../core/ask.js
 
 export { APPROVAL_KINDS, APPROVAL_MODES, modeFor, type Action, type Outcome } from '../../core/ask.js';
 
+declare module '../../core/types.js' {
+  interface ApprovalSettings {
+    /** A bash command containing one of these counts as the `bash` kind. */
+    bashPatterns?: string[];
+  }
+}
+
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 10 * 60_000;
 
 /** NANOCLAW_APPROVAL_TIMEOUT_MS: how long a request waits for the owner (default 10 min). */
