@@ -307,7 +307,7 @@ async function storeFigures(fake: FakeAnthropic, ingestCount: number, bigCount: 
       }
     })();
   }
-  store.messages.indexPending();
+  store.indexMessages();
   const loadS = (performance.now() - tLoad) / 1000;
   const chat = 'chat123';
   const last = store.messages.lastSeq(chat);

@@ -8,14 +8,10 @@ export interface KindInfo {
   words: string;
 }
 
-// New hosts and writes to host folders are asked about; everything allowed before stays allowed.
+// Writes to host folders are asked about; Bash only where the owner listed commands.
 const KINDS: Partial<Record<ApprovalKind, KindInfo>> = {
-  network: { mode: 'ask', words: 'reach a host outside its network allowlist' },
   mount_write: { mode: 'ask', words: 'write to a host folder mounted into its sandbox' },
   bash: { mode: 'allow', words: 'run a Bash command you asked to be asked about' },
-  cross_chat: { mode: 'allow', words: 'act in another chat' },
-  groups: { mode: 'allow', words: 'change which chats the assistant answers in' },
-  task_budget: { mode: 'allow', words: "raise a task's token budget" },
 };
 /** The core's kinds, then each plugin's as it is declared. */
 export const APPROVAL_KINDS = Object.keys(KINDS) as ApprovalKind[];

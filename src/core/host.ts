@@ -47,7 +47,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   ensureMainGroup({ store, paths, assistantName });
   const { runtime, problems: runtimeProblems } = await prepareRuntime(config, paths, opts.runtime, brought.runtimes);
 
-  const feed = createMessageFeed({ store, logger });
+  const feed = createMessageFeed({ logger });
   const local = createLocalChannel();
   const channels: Channel[] = [local];
   const channelStates = new Map<string, ChannelState>();
@@ -81,6 +81,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const core: PluginCore = {
     ...{ ...ctx, channels, channelPlugins, agents, queue, conversation, runtime, approver, resetSession, receive },
     ...{ status, ownPorts: new Set<number>(), now: opts.now, resolve: opts.resolve, checkSettings: plug.checkSettings },
+    subscribe: feed.subscribe,
   };
   for (const plugin of plugins) parts.push((await plugin.setup?.(core)) ?? {});
 
@@ -115,7 +116,6 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   let server: Server | null = null;
   // Work stops first (a task run cut short is then given back, not failed), then the agents, then what they wrote to.
   const stop = async (): Promise<void> => {
-    feed.stop();
     await plug.drain();
     queue.stop();
     delivery.stop();

@@ -16,6 +16,7 @@ import type { Logger } from './logger.js';
 import type { GroupQueue } from './queue/group-queue.js';
 import type { RuntimeContext } from './sandbox/runtimes.js';
 import type { DB } from './store/db.js';
+import type { StoredMessage } from './store/messages.js';
 import type { Store, StoreExtensions } from './store/index.js';
 import type { HostTool } from './tools/registry.js';
 import type {
@@ -61,6 +62,8 @@ export interface PluginCore {
   resetSession(folder: string): Promise<void>;
   /** As if the channel received it. */
   receive(msg: Message, channel: Channel): number | null;
+  /** Every stored message, inbound and the assistant's own. */
+  subscribe(listener: (m: StoredMessage) => void): () => void;
   status(): HostStatus;
   /** No sandbox may reach them. */
   ownPorts: Set<number>;

@@ -126,8 +126,7 @@ export class RateLimitedError extends Error {
   }
 }
 
-export type EgressPolicy = 'none' | 'allowlist' | 'open';
-
+/** Plugins add the settings only they read by declaration merging (here and in ApprovalSettings). */
 export interface SandboxSettings {
   memoryMb?: number;
   cpus?: number;
@@ -136,8 +135,6 @@ export interface SandboxSettings {
   idleTimeoutMs?: number;
   outputCapBytes?: number;
   diskQuotaMb?: number;
-  egress?: EgressPolicy;
-  egressAllowlist?: string[];
   extraMounts?: { hostPath: string; containerPath: string; readonly?: boolean }[];
   /** send_message calls per turn (default 10). */
   maxMessagesPerTurn?: number;
@@ -146,20 +143,14 @@ export interface SandboxSettings {
 
 /** What the owner can be asked about; plugins add theirs by declaration merging (and `Plugin.approvalKinds`). */
 export interface ApprovalKinds {
-  network: true;
   mount_write: true;
   bash: true;
-  cross_chat: true;
-  groups: true;
-  task_budget: true;
 }
 export type ApprovalKind = keyof ApprovalKinds;
 export type ApprovalMode = 'allow' | 'ask' | 'deny';
 
 export interface ApprovalSettings {
   policy?: Partial<Record<ApprovalKind, ApprovalMode>>;
-  /** A bash command containing one of these counts as the `bash` kind. */
-  bashPatterns?: string[];
   /** Exact actions the owner answered "always" to. */
   allow?: { kind: ApprovalKind; detail: string }[];
 }

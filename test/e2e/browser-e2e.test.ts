@@ -118,6 +118,9 @@ test('an allowed page: the agent reads its nonce in Chromium and sends a screens
     150_000,
     'a photo and the final answer at Telegram',
   );
+  // The browser plugin's runner module told the model about the browser, after the core's lines.
+  const told = `sender_id).\nA web browser is available: run \`agent-browser\` in Bash (open <url>, get text body, snapshot -i, screenshot; \`agent-browser skills get core\` for more), and send a screenshot with mcp__nanoclaw__send_message and \`file\` set to the path it printed.`;
+  expect(JSON.stringify(env.fake.turnRequests()[0]!.body.system)).toContain(JSON.stringify(told).slice(1, -1));
   // The model saw the page's text in the tool result of its Bash call.
   expect(env.fake.turnRequests().some((r) => isToolResultTurn(r) && lastUserText(r).includes(NONCE))).toBe(true);
   expect(pageHits).toContain('/headline');

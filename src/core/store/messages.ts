@@ -1,5 +1,4 @@
-// Queries over chats and messages: ingest, catch-up, history, and keeping the full-text index (the search plugin
-// reads it).
+// Queries over chats and messages: ingest, catch-up, history.
 import { parse, type DB } from './db.js';
 import type { ChatInfo, Message } from '../types.js';
 
@@ -20,25 +19,6 @@ export const fromRow = ({ ri, rt, rs, a, ma, ra, ...r }: any): StoredMessage => 
   ...(ra ? { repliesToAssistant: true } : {}),
 });
 const bit = (b?: boolean) => (b ? 1 : 0);
-
-/** Adds new messages to the full-text index, a batch per transaction. */
-export function indexPending(db: DB): void {
-  const batch = 20_000;
-  const unindexed = 'FROM messages WHERE seq > (SELECT indexed_seq FROM fts_state)';
-  const batchEnd = db.prepare(`SELECT MAX(seq) FROM (SELECT seq ${unindexed} ORDER BY seq LIMIT ?)`).pluck();
-  const indexBatch = db.prepare(
-    `INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name ${unindexed} AND seq <= ?`,
-  );
-  const setIndexed = db.prepare(`UPDATE fts_state SET indexed_seq = ?`);
-  const indexNext = db.transaction(() => {
-    const to = batchEnd.get(batch);
-    if (to === null) return 0;
-    const { changes } = indexBatch.run(to);
-    setIndexed.run(to);
-    return changes;
-  });
-  for (let n = batch; n >= batch;) n = indexNext();
-}
 
 export function messageQueries(db: DB) {
   const q = (sql: string) => db.prepare(sql);
@@ -79,6 +59,5 @@ export function messageQueries(db: DB) {
     lastSeq: (chatJid: string) => (lastSeq.get(chatJid) as number | null) ?? 0,
     chats: () => allChats.all() as ChatRow[],
     chat: (jid: string) => oneChat.get(jid) as ChatRow | undefined,
-    indexPending: () => indexPending(db),
   };
 }

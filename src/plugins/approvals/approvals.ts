@@ -19,6 +19,13 @@ import { kindWords, modeFor, type Action, type Outcome } from '../../core/ask.js
 
 export { APPROVAL_KINDS, APPROVAL_MODES, modeFor, type Action, type Outcome } from '../../core/ask.js';
 
+declare module '../../core/types.js' {
+  interface ApprovalSettings {
+    /** A bash command containing one of these counts as the `bash` kind. */
+    bashPatterns?: string[];
+  }
+}
+
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 10 * 60_000;
 
 /** NANOCLAW_APPROVAL_TIMEOUT_MS: how long a request waits for the owner (default 10 min). */
@@ -400,11 +407,6 @@ export function createApprovals(deps: ApprovalsDeps) {
 
   /** What the gateway asks for a sandbox: by the identity of the endpoint the call came on, never by the payload. */
   const forGateway = {
-    async egress(identity: Identity, host: string, port: number): Promise<Outcome> {
-      const group = store.groups.get(identity.chatJid);
-      if (!group) return unknownGroup;
-      return check(group, { kind: 'network', detail: `${host}:${port}`, what: `reach ${host}:${port}` });
-    },
     async tool(identity: Identity, toolName: string, input: unknown): Promise<Outcome> {
       const group = store.groups.get(identity.chatJid);
       if (!group) return unknownGroup;

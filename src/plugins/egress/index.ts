@@ -52,8 +52,16 @@ export function createEgress(deps: EgressDeps): Required<Pick<GatewayHooks, 'net
   };
 }
 
+declare module '../../core/types.js' {
+  interface ApprovalKinds {
+    network: true;
+  }
+}
+
 export const egress: Plugin = {
   name: 'egress',
+  // A host outside the group's list is asked about.
+  approvalKinds: { network: { mode: 'ask', words: 'reach a host outside its network allowlist' } },
   setup(core) {
     const upstreamPort = localUpstreamPort(core.config.anthropicBaseUrl);
     if (upstreamPort !== null) core.ownPorts.add(upstreamPort);

@@ -19,7 +19,16 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
-import type { EgressPolicy, SandboxSettings } from '../../core/types.js';
+import type { SandboxSettings } from '../../core/types.js';
+
+export type EgressPolicy = 'none' | 'allowlist' | 'open';
+
+declare module '../../core/types.js' {
+  interface SandboxSettings {
+    egress?: EgressPolicy;
+    egressAllowlist?: string[];
+  }
+}
 
 export interface EgressRules {
   policy: EgressPolicy | 'default';

@@ -2,6 +2,7 @@
 // keeps (places and counts, never the erased content, not even the phrase).
 import path from 'node:path';
 import type { HomePaths } from '../../core/config/home.js';
+import { oneLine } from '../../core/tools/answer.js';
 import type { ForgetReceipt, ReceiptPlace } from './store.js';
 import type { Verification } from './verify.js';
 import { counts, PLACES, type FileHit, type Findings, type ForgetRequest, type PlaceName } from './find.js';
@@ -108,7 +109,7 @@ export function describePreview(
   const lines = [`Found (preview ${id}, valid until ${expiresAt.toISOString().slice(11, 16)} UTC):`];
   for (const p of places) {
     lines.push(`- ${p.place}: ${p.count}`);
-    for (const e of p.excerpts) lines.push(`    · ${e.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')}`);
+    for (const e of p.excerpts) lines.push(`    · ${oneLine(e)}`);
   }
   lines.push(...describeKept(kept));
   lines.push(

@@ -4,8 +4,15 @@ import type { Plugin } from '../../core/plugin.js';
 import { groupsApi } from './api.js';
 import { createGroupTools } from './tools.js';
 
+declare module '../../core/types.js' {
+  interface ApprovalKinds {
+    groups: true;
+  }
+}
+
 export const groups: Plugin = {
   name: 'groups',
+  approvalKinds: { groups: { mode: 'allow', words: 'change which chats the assistant answers in' } },
   setup({ store, paths, config, checkSettings }) {
     const deps = { store, paths, assistantName: config.assistantName };
     return {

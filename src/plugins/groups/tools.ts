@@ -1,12 +1,10 @@
 // The host side of the group tools: registering and unregistering is a 'groups' action the owner may be asked about.
 import { registerGroup, type RegistrationDeps, type Result } from '../../core/groups/registration.js';
-import { ok, refuse } from '../../core/tools/answer.js';
+import { ok, oneLine, refuse } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
 import * as defs from './definitions.js';
 import { unregisterGroup } from './unregister.js';
 
-/** Chat names are chosen by members: a line break in one could forge another item. */
-const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
 const answer = <T>(res: Result<T>, said: (value: T) => string) => (res.ok ? ok(said(res.value)) : refuse(res.error));
 const groupsAction = (detail: string, what: string) => ({ kind: 'groups' as const, detail, what });
 

@@ -11,9 +11,19 @@ declare module '../../core/host-types.js' {
     scheduler: Scheduler;
   }
 }
+declare module '../../core/types.js' {
+  interface ApprovalKinds {
+    cross_chat: true;
+    task_budget: true;
+  }
+}
 
 export const scheduler: Plugin = {
   name: 'scheduler',
+  approvalKinds: {
+    cross_chat: { mode: 'allow', words: 'act in another chat' },
+    task_budget: { mode: 'allow', words: "raise a task's token budget" },
+  },
   store: tasksStore,
   migrations,
   setup({ store, logger, config, queue, now }) {

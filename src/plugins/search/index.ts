@@ -1,16 +1,13 @@
 // search_messages: full-text search over the stored messages, in the caller's own chats (every chat from the main
-// chat). The core keeps the index; this plugin reads it.
+// chat). Every stored message is indexed in batches shortly after, off the ingest path.
 import { cleanName } from '../../core/conversation/names.js';
 import { localTime } from '../../core/conversation/router.js';
 import type { Plugin } from '../../core/plugin.js';
 import type { Store } from '../../core/store/index.js';
-import { ok } from '../../core/tools/answer.js';
+import { ok, oneLine } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
 import { searchMessages } from './definitions.js';
 import { searchStore } from './store.js';
-
-/** Members choose names and texts: a line break in them could forge another hit. */
-const oneLine = (s: string): string => s.replace(/[\p{Cc}\u2028\u2029]+/gu, ' ');
 
 export const createSearchTools = ({ store, timezone }: { store: Store; timezone: string }): HostTool[] => [
   tool(searchMessages, ({ isMain, groupFolder }, { query, limit = 20 }) => {
@@ -28,5 +25,23 @@ export const createSearchTools = ({ store, timezone }: { store: Store; timezone:
 export const search: Plugin = {
   name: 'search',
   store: searchStore,
-  setup: ({ store, config }) => ({ tools: createSearchTools({ store, timezone: config.timezone }) }),
+  setup: ({ store, config, logger, subscribe }) => {
+    let timer: NodeJS.Timeout | null = null;
+    const index = () => {
+      timer = null;
+      try {
+        store.indexMessages();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'full-text indexing failed; search will retry');
+      }
+    };
+    const unsubscribe = subscribe(() => void (timer ??= setTimeout(index, 250)));
+    return {
+      tools: createSearchTools({ store, timezone: config.timezone }),
+      stop: () => {
+        unsubscribe();
+        if (timer) clearTimeout(timer);
+      },
+    };
+  },
 };

@@ -1,7 +1,7 @@
-// Full-text search over the messages. The index (messages_fts, from the core's migrations) is filled by the core
+// Full-text search over the messages. The index (messages_fts and fts_state, from the core's migrations) is filled
 // shortly after each message is stored; a search first adds whatever is not indexed yet.
 import type { DB } from '../../core/store/db.js';
-import { COLS, fromRow, indexPending, type StoredMessage } from '../../core/store/messages.js';
+import { COLS, fromRow, type StoredMessage } from '../../core/store/messages.js';
 
 export type SearchHit = StoredMessage & { chatName: string | null };
 /** No chatJids: every chat. */
@@ -13,6 +13,25 @@ const STOPWORDS = new Set(
   that the their them they this to was we were what when where which who why will with would you your about say said
   tell told`.split(/\s+/),
 );
+
+/** Adds new messages to the full-text index, a batch per transaction. */
+function indexPending(db: DB): void {
+  const batch = 20_000;
+  const unindexed = 'FROM messages WHERE seq > (SELECT indexed_seq FROM fts_state)';
+  const batchEnd = db.prepare(`SELECT MAX(seq) FROM (SELECT seq ${unindexed} ORDER BY seq LIMIT ?)`).pluck();
+  const indexBatch = db.prepare(
+    `INSERT INTO messages_fts (rowid, text, sender_name) SELECT seq, text, sender_name ${unindexed} AND seq <= ?`,
+  );
+  const setIndexed = db.prepare(`UPDATE fts_state SET indexed_seq = ?`);
+  const indexNext = db.transaction(() => {
+    const to = batchEnd.get(batch);
+    if (to === null) return 0;
+    const { changes } = indexBatch.run(to);
+    setIndexed.run(to);
+    return changes;
+  });
+  for (let n = batch; n >= batch;) n = indexNext();
+}
 
 function search(db: DB, query: string, opts: SearchOptions = {}): SearchHit[] {
   indexPending(db);
@@ -34,6 +53,10 @@ declare module '../../core/store/index.js' {
   interface StoreExtensions {
     /** Best matches first. */
     search(query: string, opts?: SearchOptions): SearchHit[];
+    indexMessages(): void;
   }
 }
-export const searchStore = (db: DB) => ({ search: (query: string, opts?: SearchOptions) => search(db, query, opts) });
+export const searchStore = (db: DB) => ({
+  search: (query: string, opts?: SearchOptions) => search(db, query, opts),
+  indexMessages: () => indexPending(db),
+});

@@ -9,6 +9,9 @@ import {
   chromiumArgs,
   hostChromium,
 } from '../../../src/plugins/browser/browser.js';
+import type { PluginCore, PluginParts } from '../../../src/core/plugin.js';
+import type { SandboxStart } from '../../../src/core/sandbox/parts.js';
+import { browser } from '../../../src/plugins/browser/index.js';
 import { makeHome } from '../../support/harness.js';
 
 test('Chromium runs headless without its own sandbox or background traffic, every request through the egress proxy', () => {
@@ -45,6 +48,21 @@ test('a bwrap sandbox gets the installed agent-browser read-only and the executa
   // Containers use the Chromium their image names (its ENV), whatever the host has.
   expect(browserSetup('podman').env.AGENT_BROWSER_EXECUTABLE_PATH).toBeUndefined();
   expect(browserSetup('podman').mounts).toHaveLength(1);
+});
+
+test('with the browser, a sandbox also gets the built module that tells the agent about it, read-only', async () => {
+  const parts = (await browser.setup!({} as PluginCore)) as PluginParts;
+  const { mounts = [] } = parts.sandbox!({ runtime: { name: 'bwrap' } } as SandboxStart) ?? {};
+  expect(mounts.slice(1)).toEqual([
+    {
+      hostPath: expect.stringMatching(/\/dist\/src\/plugins\/browser\/runner\.js$/),
+      containerPath: '/app/plugins/browser.js',
+      readonly: true,
+    },
+  ]);
+  // Mounted alone, it can import only what every sandbox has: node's built-ins.
+  const imports = [...fs.readFileSync(mounts[1]!.hostPath, 'utf8').matchAll(/^import .* from '([^']+)'/gm)];
+  expect(imports.map((m) => m[1])).toEqual(['node:fs']);
 });
 
 test('doctor warns (never fails) with the fix when the browser is missing', async () => {

@@ -49,7 +49,7 @@ function plantEverywhere(store: Store, paths: HomePaths) {
   const g = path.join(paths.groups, 'family');
   say(store, 'local:family', 'sam', `the ${CANARY} is on friday`);
   say(store, 'local:family', 'kim', 'unrelated words stay');
-  store.messages.indexPending();
+  store.indexMessages();
   fs.appendFileSync(path.join(g, 'CLAUDE.md'), `\n- Sam plans the ${CANARY}\n- Kim likes tea\n`);
   fs.appendFileSync(path.join(paths.global, 'CLAUDE.md'), `\n- global note about ${CANARY}\n`);
   fs.mkdirSync(path.join(g, 'conversations'), { recursive: true });
