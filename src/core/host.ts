@@ -69,9 +69,8 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     onGiveUp: (jid, _job, err, tries) => plug.onGiveUp(jid, tellGaveUp(store, jid, err, tries)),
   });
   const approver = plug.approver(noApprover((jid) => store.groups.get(jid)));
-  const hasCredential = !!config.credential;
   const status = createStatus({
-    ...{ store, assistantName, hasCredential, runtime, runtimeProblems, channels, channelStates, agents, queue },
+    ...{ config, store, runtime, runtimeProblems, channels, channelStates, agents, queue },
     ...{ problems: plug.problems, extra: plug.status },
   });
   let inbound: ReturnType<typeof createInbound> | null = null;
@@ -91,8 +90,8 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     ...{ ownPorts: core.ownPorts, hooks: plug.all('gateway') },
   });
   runJob = createJobRunner({
-    ...{ runtime, runtimeProblems, hasCredential, store, conversation, agents, runTask: plug.runTask },
-    ...{ refuse: plug.refuseRun, afterRun: plug.afterRun },
+    ...{ runtime, runtimeProblems, conversation, agents },
+    ...{ refuseRun: plug.refuseRun, afterRun: plug.afterRun, runTask: plug.runTask },
     agent: {
       ...{ config, paths, gateway, logger, tool, setTyping: typingVia(channels), sandbox: plug.all('sandbox') },
       ...{ onPromptDelivered: opts.onPromptDelivered, currentGroup: (jid: string) => store.groups.get(jid) },
@@ -108,7 +107,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   await connectAll(channels, { onMessage, onChat, onButton: plug.onButton, onConnected }, channelStates, logger);
 
   // Recovery: anything accepted but not answered before the last stop runs again.
-  enqueueUnanswered(store, conversation, queue.enqueueMessages);
+  enqueueUnanswered(conversation, queue.enqueueMessages);
   delivery.kick();
   plug.start();
 

@@ -1,6 +1,7 @@
 // What `nanoclaw status`, the dashboard and the API show about a running host.
 import type { StatusResponse } from './api/types.js';
 import type { LiveAgent } from './agent/agent.js';
+import type { Config } from './config/config.js';
 import type { GroupQueue } from './queue/group-queue.js';
 import type { Store } from './store/index.js';
 import type { Channel, ChannelState, SandboxRuntime } from './types.js';
@@ -8,16 +9,15 @@ import type { Channel, ChannelState, SandboxRuntime } from './types.js';
 export type HostStatus = StatusResponse;
 
 interface StatusDeps {
+  config: Config;
   store: Store;
-  assistantName: string;
-  hasCredential: boolean;
   runtime: SandboxRuntime | null;
   runtimeProblems: string[];
   problems(): string[];
   channels: readonly Channel[];
   channelStates: ReadonlyMap<string, ChannelState>;
   agents: ReadonlyMap<string, LiveAgent>;
-  queue: Pick<GroupQueue, 'activeCount' | 'waitingCount'>;
+  queue: GroupQueue;
   /** The plugins' fields (health's lastError, the dashboard's channel plugins). */
   extra(): Record<string, unknown>;
 }
@@ -30,10 +30,10 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
     ({
       pid: process.pid,
       startedAt,
-      assistantName: deps.assistantName,
+      assistantName: deps.config.assistantName,
       runtime: deps.runtime?.name ?? null,
       problems: [...deps.runtimeProblems, ...deps.problems()],
-      credential: deps.hasCredential,
+      credential: !!deps.config.credential,
       channels: deps.channels.map((c) => ({
         name: c.name,
         ...deps.channelStates.get(c.name),

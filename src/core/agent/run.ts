@@ -1,5 +1,4 @@
-// Running the queue's jobs: agents tracked in `agents` (follow-ups, status, shutdown), and refused up front when a
-// run could only fail (no runtime, no credential, a full disk).
+// The queue's jobs: agents tracked in `agents` (follow-ups, status, shutdown), refused when a run could only fail.
 import { AgentFailure, final, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
 import type { RunAgent } from '../conversation/turn.js';
 import { conversationJob, pendingFor, type ConversationDeps } from '../conversation/conversation.js';
@@ -11,31 +10,27 @@ export interface JobRunnerDeps {
   agent: Omit<AgentDeps, 'runtime'>;
   runtime: SandboxRuntime | null;
   runtimeProblems: readonly string[];
-  hasCredential: boolean;
-  store: Store;
   conversation: ConversationDeps;
   agents: Map<string, LiveAgent>;
   /** Why this group's agent may not start now, or null. */
-  refuse(group: RegisteredGroup): string | null;
+  refuseRun(group: RegisteredGroup): string | null;
   afterRun(group: RegisteredGroup): void;
   runTask(taskId: string, runAgent: RunAgent): Promise<void>;
 }
 
-const unanswered = (store: Store, conversation: ConversationDeps, group: RegisteredGroup) =>
-  pendingFor(conversation, group, store.outbox.cursor(group.jid)).triggered;
-
 /** The queue's `run`; 'again' when follow-ups were left for the next run. */
 export function createJobRunner(deps: JobRunnerDeps) {
-  const { store, conversation, runtime, agents } = deps;
+  const { conversation, runtime, agents } = deps;
+  const { store } = conversation;
   const runAgent: RunAgent = async (group, job, onLive) => {
     if (!runtime)
       throw final(
         'no sandbox runtime',
         deps.runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available',
       );
-    if (!deps.hasCredential)
+    if (!deps.agent.config.credential)
       throw final('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)');
-    const refused = deps.refuse(group);
+    const refused = deps.refuseRun(group);
     if (refused) throw final(`refused: ${refused}`, refused);
     const live = startAgent({ ...deps.agent, runtime }, group, job);
     if (!live) return;
@@ -59,7 +54,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
     if (!group) return;
     await runAgent(group, conversationJob(conversation, group, store.groups.session(group.folder) ?? null));
     // An agent that closed early (a due task, changed memory) may leave follow-ups it never took.
-    if (unanswered(store, conversation, group)) return 'again';
+    if (pendingFor(conversation, group).triggered) return 'again';
   };
 }
 
@@ -71,8 +66,9 @@ export function tellGaveUp(store: Store, jid: string, err: unknown, tries: numbe
   return text;
 }
 
-export function enqueueUnanswered(store: Store, conversation: ConversationDeps, enqueue: (jid: string) => void) {
-  for (const group of store.groups.list()) if (unanswered(store, conversation, group)) enqueue(group.jid);
+export function enqueueUnanswered(conversation: ConversationDeps, enqueue: (jid: string) => void) {
+  for (const group of conversation.store.groups.list())
+    if (pendingFor(conversation, group).triggered) enqueue(group.jid);
 }
 
 /** A live sandbox finishes its turn first, then the session is cleared again. */

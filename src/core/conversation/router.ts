@@ -2,13 +2,10 @@
 import { cleanName, senderId } from './names.js';
 import type { Attachment, Message, RegisteredGroup } from '../types.js';
 
-function escapeRegExp(s: string): string {
-  // No "-": it is literal outside a character class, and "\-" is a syntax error under the u flag.
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
 export function triggerPattern(trigger: string): RegExp {
-  return new RegExp(`^\\s*${escapeRegExp(trigger.trim())}(?=$|[\\s,.:;!?'"’)\\]}])`, 'iu');
+  // No "-" escaped: it is literal outside a character class, and "\-" is a syntax error under the u flag.
+  const escaped = trigger.trim().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`^\\s*${escaped}(?=$|[\\s,.:;!?'"’)\\]}])`, 'iu');
 }
 
 export function defaultTrigger(assistantName: string): string {
@@ -21,13 +18,10 @@ export function isTriggered(
   ctx: { mentions?: string[] } = {},
 ): boolean {
   if (msg.fromAssistant) return false;
-  if (group.isMain || !group.requiresTrigger) return true;
-  if (msg.mentionsAssistant || msg.repliesToAssistant) return true;
-  if (triggerPattern(group.trigger).test(msg.text)) return true;
+  if (group.isMain || !group.requiresTrigger || msg.mentionsAssistant || msg.repliesToAssistant) return true;
   // Nobody says the "@": a spoken "Andy, …" calls the assistant like a typed "@Andy …".
-  if (msg.attachments?.some(isTranscribed) && triggerPattern(group.trigger.trim().replace(/^@/, '')).test(msg.text))
-    return true;
-  return (ctx.mentions ?? []).some((m) => triggerPattern(m).test(msg.text));
+  const spoken = msg.attachments?.some(isTranscribed) ? [group.trigger.trim().replace(/^@/, '')] : [];
+  return [group.trigger, ...spoken, ...(ctx.mentions ?? [])].some((t) => triggerPattern(t).test(msg.text));
 }
 
 const isTranscribed = (a: Attachment) => a.kind === 'audio' && a.transcript !== undefined;
@@ -72,7 +66,7 @@ export function formatCatchUp(messages: Message[], timeZone: string, opts: { ass
     const attrs = [sender, `time="${escapeXml(localTime(m.timestamp, timeZone))}"`, ...who];
     const parts: string[] = [];
     if (m.replyTo?.id) {
-      const quoted = m.replyTo.text ? escapeXml(m.replyTo.text.slice(0, 500)) : '';
+      const quoted = escapeXml((m.replyTo.text ?? '').slice(0, 500));
       parts.push(`<quote sender="${escapeXml(cleanName(m.replyTo.sender ?? ''))}">${quoted}</quote>`);
     }
     for (const a of m.attachments ?? []) {
