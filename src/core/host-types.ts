@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import type { LiveAgent } from './agent/agent.js';
+import type { AgentDeps, LiveAgent } from './agent/agent.js';
 import type { ChannelPlugin } from './channels/plugin.js';
 import type { Config } from './config/config.js';
 import type { InboundDeps } from './inbound/receive.js';
@@ -9,14 +9,14 @@ import type { StoredMessage } from './store/messages.js';
 import type { Channel, SandboxRuntime } from './types.js';
 
 /** now, resolve: tests move the plugins' clock and answer DNS without a network. */
-export interface HostOptions extends Pick<PluginCore, 'now' | 'resolve'>, Pick<InboundDeps, 'onRouted'> {
+export interface HostOptions
+  extends Pick<PluginCore, 'now' | 'resolve'>, Pick<InboundDeps, 'onRouted'>, Pick<AgentDeps, 'onPromptDelivered'> {
   config: Config;
   logger?: Logger;
   /** Besides the local one (default: those configured). */
   channels?: Channel[];
   channelPlugins?: readonly ChannelPlugin[];
   runtime?: SandboxRuntime | null;
-  onPromptDelivered?(groupFolder: string, kind: 'cold' | 'warm'): void;
   extendApi?(app: Hono, host: Host): void;
 }
 

@@ -1,7 +1,6 @@
 // The composition root: it only wires; every part lives in its own file.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import type { Hono } from 'hono';
 import type { LiveAgent } from './agent/agent.js';
 import { createJobRunner, enqueueUnanswered, sessionReset, tellGaveUp } from './agent/run.js';
 import { hostApi } from './api/app.js';
@@ -132,8 +131,10 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     ...{ status, url: '', stop, subscribe: feed.subscribe },
   };
   const host: Host = Object.assign({}, ...plug.all('expose'), mine);
-  const extend = (app: Hono) => [plug.api(app), opts.extendApi?.(app, host)];
-  const app = hostApi({ ...mine, local, checkSettings: plug.checkSettings, extend });
+  const app = hostApi({
+    ...{ ...mine, local, checkSettings: plug.checkSettings },
+    extend: (routes) => [plug.api(routes), opts.extendApi?.(routes, host)],
+  });
   server = (await listen(app.fetch, config)) as unknown as Server;
   const { port } = server.address() as AddressInfo;
   core.ownPorts.add(port);

@@ -6,7 +6,7 @@ import type { Job } from '../queue/group-queue.js';
 import type { Store } from '../store/index.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
 
-export interface JobRunnerDeps {
+interface JobRunnerDeps {
   agent: Omit<AgentDeps, 'runtime'>;
   runtime: SandboxRuntime | null;
   runtimeProblems: readonly string[];

@@ -1,5 +1,5 @@
 // The job that answers a chat: a result commits the reply and moves the cursor in one transaction.
-import { requestersOf, type AgentJob, type HostTurn } from './turn.js';
+import type { AgentJob, HostTurn, TurnRequester } from './turn.js';
 import { formatCatchUp, isTriggered, stripInternal } from './router.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
@@ -56,8 +56,11 @@ export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, 
     delivered = messages[messages.length - 1].seq;
     batches.push(delivered);
     // Who asked: the senders of the messages that addressed the assistant, not whoever else wrote in between.
-    const requesters = requestersOf(messages.filter((m) => callsAssistant(deps, group, m)));
-    return { ...toTurn(deps, messages), requesters };
+    const asked = new Map<string, TurnRequester>();
+    for (const m of messages)
+      if (!asked.has(m.sender) && callsAssistant(deps, group, m))
+        asked.set(m.sender, { sender: m.sender, senderName: m.senderName, isOwner: !!m.fromMe });
+    return { ...toTurn(deps, messages), requesters: [...asked.values()] };
   };
 
   return {

@@ -32,19 +32,20 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]);
 }
 
+const TIME = {
+  year: 'numeric',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+} as const;
+
 export function localTime(iso: string, timeZone: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   try {
-    return new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      year: 'numeric',
-      month: 'short',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hour12: false,
-    }).format(d);
+    return d.toLocaleString('en-GB', { ...TIME, timeZone });
   } catch {
     return d.toISOString();
   }

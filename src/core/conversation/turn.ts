@@ -21,13 +21,6 @@ export interface TurnContext extends Where {
   ownerStarted: boolean;
 }
 
-export function requestersOf(messages: readonly { sender: string; senderName: string; fromMe?: boolean | null }[]) {
-  const seen = new Map<string, TurnRequester>();
-  for (const m of messages)
-    if (!seen.has(m.sender)) seen.set(m.sender, { sender: m.sender, senderName: m.senderName, isOwner: !!m.fromMe });
-  return [...seen.values()];
-}
-
 export function turnContext(where: Where, people: readonly TurnRequester[]): TurnContext {
   const { chatJid, groupFolder, isMain, taskId } = where;
   // A task has no requester, whatever its prompt says.

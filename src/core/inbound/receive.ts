@@ -1,5 +1,4 @@
-// A message from a channel: validate → the steps' keep → store → the steps' route → trigger → wake the live agent
-// or enqueue. Features (the sender allowlist, pairing, consent) plug in as InboundSteps; this file names none.
+// A message from a channel: validate → the steps' keep → store → the steps' route → trigger → wake or enqueue.
 import { callsAssistant, type ConversationDeps } from '../conversation/conversation.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';

@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 
 export type Job = { kind: 'messages' } | { kind: 'task'; taskId: string };
 
-export interface QueueDeps {
+interface QueueDeps {
   maxConcurrent: number;
   retryBaseMs: number;
   maxRetries: number;
@@ -21,7 +21,7 @@ interface KeyState {
   tasks: string[];
   failures: number;
   retryTimer?: NodeJS.Timeout;
-  yielding: boolean;
+  yielding?: boolean;
 }
 
 export function createGroupQueue(deps: QueueDeps) {
@@ -34,8 +34,7 @@ export function createGroupQueue(deps: QueueDeps) {
   let stopped = false;
 
   const state = (key: string): KeyState =>
-    states.get(key) ??
-    states.set(key, { running: null, messages: false, tasks: [], failures: 0, yielding: false }).get(key)!;
+    states.get(key) ?? states.set(key, { running: null, messages: false, tasks: [], failures: 0 }).get(key)!;
   const count = (f: (s: KeyState) => unknown) => [...states.values()].filter(f).length;
   const hasWork = (s: KeyState) => s.messages || s.tasks.length > 0;
   const isIdle = () => active === 0 && !count((s) => hasWork(s) || s.retryTimer);
