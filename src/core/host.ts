@@ -28,8 +28,6 @@ import { explained } from './store/problem.js';
 import { createToolHandler } from './tools/tools.js';
 import type { Channel, ChannelState, Message } from './types.js';
 
-export type { Host, HostExtensions, HostOptions } from './host-types.js';
-
 export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): Promise<Host> {
   const { config } = opts;
   const { assistantName, timezone } = config;

@@ -51,20 +51,16 @@ export function localTime(iso: string, timeZone: string): string {
   }
 }
 
-// Only the channel makes anyone the owner or the assistant, never a chosen name.
-function senderAttrs(m: Message, assistantName: string): string[] {
-  const attrs = [`sender="${escapeXml(cleanName(m.senderName) || cleanName(m.sender))}"`];
-  if (m.fromAssistant) return [...attrs, `from="${escapeXml(assistantName)}"`];
-  attrs.push(`sender_id="${senderId(m.sender)}"`);
-  if (m.fromMe) attrs.push('role="owner"');
-  return attrs;
-}
-
-// All text is escaped, so a message or a name can never close a tag or invent a message of its own.
+// All text is escaped, so a message or a name can never close a tag or invent a message of its own; only the
+// channel makes anyone the owner or the assistant, never a chosen name.
 export function formatCatchUp(messages: Message[], timeZone: string, opts: { assistantName?: string } = {}): string {
   const lines = messages.map((m) => {
-    const [sender, ...who] = senderAttrs(m, opts.assistantName ?? 'assistant');
-    const attrs = [sender, `time="${escapeXml(localTime(m.timestamp, timeZone))}"`, ...who];
+    const attrs = [
+      `sender="${escapeXml(cleanName(m.senderName) || cleanName(m.sender))}"`,
+      `time="${escapeXml(localTime(m.timestamp, timeZone))}"`,
+      m.fromAssistant ? `from="${escapeXml(opts.assistantName ?? 'assistant')}"` : `sender_id="${senderId(m.sender)}"`,
+    ];
+    if (m.fromMe && !m.fromAssistant) attrs.push('role="owner"');
     const parts: string[] = [];
     if (m.replyTo?.id) {
       const quoted = escapeXml((m.replyTo.text ?? '').slice(0, 500));
