@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Hono } from 'hono';
 import type { LiveAgent } from './agent/agent.js';
-import { createAgentRunner, createJobRunner, enqueueUnanswered, sessionReset, tellGaveUp } from './agent/run.js';
+import { createJobRunner, enqueueUnanswered, sessionReset, tellGaveUp } from './agent/run.js';
 import { hostApi } from './api/app.js';
 import { listen } from './api/serve.js';
 import { createLocalChannel } from './channels/local/local.js';
@@ -28,8 +28,6 @@ import { openStore } from './store/index.js';
 import { explained } from './store/problem.js';
 import { createToolHandler } from './tools/tools.js';
 import type { Channel, ChannelState, Message } from './types.js';
-
-export type { Host, HostExtensions, HostOptions } from './host-types.js';
 
 export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): Promise<Host> {
   const { config } = opts;
@@ -56,10 +54,10 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const ctx = { config, paths, store, logger, notifyOwner };
   channels.push(...(opts.channels ?? (await configuredChannels(ctx, channelPlugins))));
   const agents = new Map<string, LiveAgent>();
-  const retryMs = Math.min(10_000, config.retryBaseMs * 2);
-  const out = { store, logger, assistantName, onStored: feed.emit, retryMs };
-  const delivery = createDelivery({ ...out, channels: () => channels });
-  // Every committed outbox write wakes delivery; no writer has to remember to.
+  const delivery = createDelivery({
+    ...{ store, logger, assistantName, onStored: feed.emit, channels: () => channels },
+    retryMs: Math.min(10_000, config.retryBaseMs * 2),
+  });
   store.outbox.onWrite(() => delivery.kick());
   const conversation = { store, timezone, assistantName, canTrigger: plug.canTrigger };
   let runJob: ReturnType<typeof createJobRunner> = async () => {};
@@ -69,10 +67,9 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     onGiveUp: (jid, _job, err, tries) => plug.onGiveUp(jid, tellGaveUp(store, jid, err, tries)),
   });
   const approver = plug.approver(noApprover((jid) => store.groups.get(jid)));
-  const hasCredential = !!config.credential;
   const status = createStatus({
-    ...{ store, assistantName, hasCredential, runtime, runtimeProblems, channels, channelStates, agents, queue },
-    ...{ plugins: channelPlugins, problems: plug.problems, extra: plug.status },
+    ...{ config, store, runtime, runtimeProblems, channels, channelStates, agents, queue },
+    ...{ problems: plug.problems, extra: plug.status },
   });
   let inbound: ReturnType<typeof createInbound> | null = null;
   const receive = (msg: Message, ch: Channel) =>
@@ -91,14 +88,14 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     ...{ upstream: config.anthropicBaseUrl, credential: plug.credential(config.credential), logger, approver },
     ...{ ownPorts: core.ownPorts, hooks: plug.all('gateway') },
   });
-  const runAgent = createAgentRunner({
-    ...{ runtime, runtimeProblems, hasCredential, store, agents, refuse: plug.refuseRun, afterRun: plug.afterRun },
+  runJob = createJobRunner({
+    ...{ runtime, runtimeProblems, conversation, agents },
+    ...{ refuseRun: plug.refuseRun, afterRun: plug.afterRun, runTask: plug.runTask },
     agent: {
       ...{ config, paths, gateway, logger, tool, setTyping: typingVia(channels), sandbox: plug.all('sandbox') },
       ...{ onPromptDelivered: opts.onPromptDelivered, currentGroup: (jid: string) => store.groups.get(jid) },
     },
   });
-  runJob = createJobRunner({ store, conversation, runAgent, runTask: plug.runTask });
   inbound = createInbound({
     ...{ store, logger, conversation, steps: plug.all('inbound').flat(), emit: feed.emit },
     ...{ onRouted: opts.onRouted, wake: (jid: string) => !!agents.get(jid)?.wake(), enqueue: queue.enqueueMessages },
@@ -109,7 +106,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   await connectAll(channels, { onMessage, onChat, onButton: plug.onButton, onConnected }, channelStates, logger);
 
   // Recovery: anything accepted but not answered before the last stop runs again.
-  enqueueUnanswered(store, conversation, queue.enqueueMessages);
+  enqueueUnanswered(conversation, queue.enqueueMessages);
   delivery.kick();
   plug.start();
 
@@ -123,19 +120,21 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     await Promise.allSettled([...agents.values()].map((a) => a.done));
     await plug.stop();
     server?.closeAllConnections();
-    if (server) await new Promise<void>((r) => server!.close(() => r()));
+    if (server) await new Promise((r) => server!.close(r));
     for (const ch of channels) await ch.disconnect().catch(() => {});
     store.close();
     logger.flush?.();
   };
-  const own = { config, paths, store, logger, token, runtime, runtimeProblems, channels, agents, queue, receive };
-  const mine = { ...own, status, url: '', stop, subscribe: feed.subscribe };
+  const mine = {
+    ...{ config, paths, store, logger, token, runtime, runtimeProblems, channels, agents, queue, receive },
+    ...{ status, url: '', stop, subscribe: feed.subscribe },
+  };
   const host: Host = Object.assign({}, ...plug.all('expose'), mine);
-  if (opts.listen === false) return host;
   const extend = (app: Hono) => [plug.api(app), opts.extendApi?.(app, host)];
   const app = hostApi({ ...mine, local, extend });
   server = (await listen(app.fetch, config)) as unknown as Server;
-  core.ownPorts.add((server.address() as AddressInfo).port);
-  host.url = `http://${config.httpHost}:${(server.address() as AddressInfo).port}`;
+  const { port } = server.address() as AddressInfo;
+  core.ownPorts.add(port);
+  host.url = `http://${config.httpHost}:${port}`;
   return host;
 }

@@ -2,7 +2,8 @@
 // the turn: the senders of the messages that called the assistant, not the
 // chatter around them; the owner's powers only when the owner alone asked.
 import { expect, test } from 'vitest';
-import { soleRequester, turnContext } from '../../src/core/conversation/turn.js';
+import { turnContext } from '../../src/core/conversation/turn.js';
+import { soleRequester } from '../../src/plugins/forget/tools.js';
 import { conversationJob, type ConversationDeps } from '../../src/core/conversation/conversation.js';
 import { tempStore } from '../support/store.js';
 import { type Store } from '../../src/core/store/index.js';

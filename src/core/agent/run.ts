@@ -1,37 +1,36 @@
-// Running agents for the group queue: tracked in `agents` (follow-ups, status, shutdown), and refused up front
-// when a run could only fail (no runtime, no credential, a full disk).
+// The queue's jobs: agents tracked in `agents` (follow-ups, status, shutdown), refused when a run could only fail.
 import { AgentFailure, final, startAgent, type AgentDeps, type LiveAgent } from './agent.js';
-import type { AgentJob, RunAgent } from '../conversation/turn.js';
+import type { RunAgent } from '../conversation/turn.js';
 import { conversationJob, pendingFor, type ConversationDeps } from '../conversation/conversation.js';
 import type { Job } from '../queue/group-queue.js';
 import type { Store } from '../store/index.js';
 import type { RegisteredGroup, SandboxRuntime } from '../types.js';
 
-export interface AgentRunnerDeps {
+interface JobRunnerDeps {
   agent: Omit<AgentDeps, 'runtime'>;
   runtime: SandboxRuntime | null;
   runtimeProblems: readonly string[];
-  hasCredential: boolean;
-  /** Why this group's agent may not start now, or null. */
-  refuse(group: RegisteredGroup): string | null;
-  afterRun(group: RegisteredGroup): void;
-  store: Store;
+  conversation: ConversationDeps;
   agents: Map<string, LiveAgent>;
+  /** Why this group's agent may not start now, or null. */
+  refuseRun(group: RegisteredGroup): string | null;
+  afterRun(group: RegisteredGroup): void;
+  runTask(taskId: string, runAgent: RunAgent): Promise<void>;
 }
 
-export type AgentRunner = (group: RegisteredGroup, job: AgentJob, onLive?: (live: LiveAgent) => void) => Promise<void>;
-
-export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
-  const { runtime, agents } = deps;
-  return async (group, job, onLive) => {
+/** The queue's `run`; 'again' when follow-ups were left for the next run. */
+export function createJobRunner(deps: JobRunnerDeps) {
+  const { conversation, runtime, agents } = deps;
+  const { store } = conversation;
+  const runAgent: RunAgent = async (group, job, onLive) => {
     if (!runtime)
       throw final(
         'no sandbox runtime',
         deps.runtimeProblems.find((p) => /runtime|bubblewrap/i.test(p)) ?? 'no sandbox runtime is available',
       );
-    if (!deps.hasCredential)
+    if (!deps.agent.config.credential)
       throw final('no credential', 'NanoClaw has no Anthropic credential (set ANTHROPIC_API_KEY in .env and restart)');
-    const refused = deps.refuse(group);
+    const refused = deps.refuseRun(group);
     if (refused) throw final(`refused: ${refused}`, refused);
     const live = startAgent({ ...deps.agent, runtime }, group, job);
     if (!live) return;
@@ -41,36 +40,21 @@ export function createAgentRunner(deps: AgentRunnerDeps): AgentRunner {
       await live.done;
     } catch (err) {
       // The session cannot be resumed; the retry starts a fresh one.
-      if (err instanceof AgentFailure && err.sessionNotFound) deps.store.groups.clearSession(group.folder);
+      if (err instanceof AgentFailure && err.sessionNotFound) store.groups.clearSession(group.folder);
       throw err;
     } finally {
       if (agents.get(group.jid) === live) agents.delete(group.jid);
       deps.afterRun(group);
     }
   };
-}
-
-const unanswered = (store: Store, conversation: ConversationDeps, group: RegisteredGroup) =>
-  pendingFor(conversation, group, store.outbox.cursor(group.jid)).triggered;
-
-export interface JobRunnerDeps {
-  store: Store;
-  conversation: ConversationDeps;
-  runAgent: AgentRunner;
-  runTask(taskId: string, runAgent: RunAgent): Promise<void>;
-}
-
-/** The queue's `run`; 'again' when follow-ups were left for the next run. */
-export function createJobRunner(deps: JobRunnerDeps): (jid: string, job: Job) => Promise<void | 'again'> {
-  const { store, conversation } = deps;
-  return async (jid, job) => {
+  return async (jid: string, job: Job): Promise<void | 'again'> => {
     // A task run records its own outcome (run log, next run) and never throws.
-    if (job.kind === 'task') return deps.runTask(job.taskId, deps.runAgent);
+    if (job.kind === 'task') return deps.runTask(job.taskId, runAgent);
     const group = store.groups.get(jid);
     if (!group) return;
-    await deps.runAgent(group, conversationJob(conversation, group, store.groups.session(group.folder) ?? null));
+    await runAgent(group, conversationJob(conversation, group, store.groups.session(group.folder) ?? null));
     // An agent that closed early (a due task, changed memory) may leave follow-ups it never took.
-    if (unanswered(store, conversation, group)) return 'again';
+    if (pendingFor(conversation, group).triggered) return 'again';
   };
 }
 
@@ -82,17 +66,16 @@ export function tellGaveUp(store: Store, jid: string, err: unknown, tries: numbe
   return text;
 }
 
-/** Recovery at start: anything accepted but not answered before the last stop runs again. */
-export function enqueueUnanswered(store: Store, conversation: ConversationDeps, enqueue: (jid: string) => void) {
-  for (const group of store.groups.list()) if (unanswered(store, conversation, group)) enqueue(group.jid);
+export function enqueueUnanswered(conversation: ConversationDeps, enqueue: (jid: string) => void) {
+  for (const group of conversation.store.groups.list())
+    if (pendingFor(conversation, group).triggered) enqueue(group.jid);
 }
 
-/** Forgetting resets a group's session; a live sandbox finishes its turn first, then the session goes again. */
-export function sessionReset(store: Store, agents: ReadonlyMap<string, LiveAgent>): (folder: string) => Promise<void> {
-  return async (folder) => {
+/** A live sandbox finishes its turn first, then the session is cleared again. */
+export function sessionReset(store: Store, agents: ReadonlyMap<string, LiveAgent>) {
+  return async (folder: string) => {
     store.groups.clearSession(folder);
-    const group = store.groups.byFolder(folder);
-    const live = group && agents.get(group.jid);
+    const live = agents.get(store.groups.byFolder(folder)?.jid ?? '');
     if (!live) return;
     live.close();
     await live.done.catch(() => {});

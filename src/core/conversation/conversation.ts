@@ -1,5 +1,5 @@
 // The job that answers a chat: a result commits the reply and moves the cursor in one transaction.
-import { requestersOf, type AgentJob, type HostTurn } from './turn.js';
+import type { AgentJob, HostTurn, TurnRequester } from './turn.js';
 import { formatCatchUp, isTriggered, stripInternal } from './router.js';
 import type { Store } from '../store/index.js';
 import type { StoredMessage } from '../store/messages.js';
@@ -17,27 +17,31 @@ export function callsAssistant(deps: ConversationDeps, group: RegisteredGroup, m
   return isTriggered(group, msg) && deps.canTrigger(group, msg);
 }
 
-export function pendingFor(deps: ConversationDeps, group: RegisteredGroup, afterSeq: number) {
+export function pendingFor(
+  deps: ConversationDeps,
+  group: RegisteredGroup,
+  afterSeq = deps.store.outbox.cursor(group.jid),
+) {
   const messages = deps.store.messages.after(group.jid, afterSeq).filter((m) => !m.fromAssistant);
   return { messages, triggered: messages.some((m) => callsAssistant(deps, group, m)) };
 }
 
 function toTurn(deps: ConversationDeps, messages: StoredMessage[]): Turn {
   const all = messages.flatMap((m) => m.attachments ?? []);
-  const inside = (a: Attachment, mimeType: string) => ({
-    path: `/workspace/group/${a.path}`,
-    mimeType: a.mimeType ?? mimeType,
-  });
+  const inside = (kind: Attachment['kind'], mimeType: (file: string) => string) => {
+    const found = all
+      .filter((a) => a.kind === kind)
+      .map((a) => ({ path: `/workspace/group/${a.path}`, mimeType: a.mimeType ?? mimeType(a.path) }));
+    return found.length ? found : undefined;
+  };
   const imageType = (file: string) => {
     const ext = file.split('.').pop()?.toLowerCase() ?? '';
     return ['png', 'gif', 'webp'].includes(ext) ? `image/${ext}` : 'image/jpeg';
   };
-  const images = all.filter((a) => a.kind === 'image').map((a) => inside(a, imageType(a.path)));
-  const files = all.filter((a) => a.kind === 'document').map((a) => inside(a, 'application/octet-stream'));
   return {
     prompt: formatCatchUp(messages, deps.timezone, { assistantName: deps.assistantName }),
-    images: images.length ? images : undefined,
-    ...(files.length ? { files } : {}),
+    images: inside('image', imageType),
+    files: inside('document', () => 'application/octet-stream'),
   };
 }
 
@@ -52,8 +56,11 @@ export function conversationJob(deps: ConversationDeps, group: RegisteredGroup, 
     delivered = messages[messages.length - 1].seq;
     batches.push(delivered);
     // Who asked: the senders of the messages that addressed the assistant, not whoever else wrote in between.
-    const requesters = requestersOf(messages.filter((m) => callsAssistant(deps, group, m)));
-    return { ...toTurn(deps, messages), requesters };
+    const asked = new Map<string, TurnRequester>();
+    for (const m of messages)
+      if (!asked.has(m.sender) && callsAssistant(deps, group, m))
+        asked.set(m.sender, { sender: m.sender, senderName: m.senderName, isOwner: !!m.fromMe });
+    return { ...toTurn(deps, messages), requesters: [...asked.values()] };
   };
 
   return {

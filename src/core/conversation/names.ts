@@ -1,8 +1,7 @@
 // Names members choose, cleaned of invisible characters so one cannot pass for another.
 import crypto from 'node:crypto';
 
-// Format (zero-width, bidi), control, lone surrogate, separator and variation selector characters: none is
-// visible, each can make one name look like another.
+// Format (zero-width, bidi), control, lone surrogate, separator, filler and variation selector characters.
 // eslint-disable-next-line no-misleading-character-class
 const INVISIBLE = /[\p{Cf}\p{Cc}\p{Cs}\u2028\u2029\u115f\u1160\u3164\uffa0\ufe00-\ufe0f\u{e0100}-\u{e01ef}]/gu;
 
@@ -21,19 +20,15 @@ export function senderId(sender: string): string {
   return 'm' + crypto.createHash('sha256').update(`nanoclaw-sender:${sender}`).digest('hex').slice(0, 8);
 }
 
-// Letters from other scripts that look like Latin ones (the ones NFKC leaves alone).
-const CONFUSABLE: Record<string, string> = Object.fromEntries(
-  [...'авеёкмнорстухіїјѕԁԛԝүһαβεηικμνορτυχωϲϳɑɡɩɪʏᴀᴏᴜıȷ01|'].map((c, i) => [
-    c,
-    'abeekmhopctyxiijsdqwyhabenikuvoptuxwcjagiiyaouijoll'[i],
-  ]),
-);
+// Letters from other scripts that look like Latin ones (the ones NFKC leaves alone), and the letter each looks like.
+const LOOKALIKES = 'авеёкмнорстухіїјѕԁԛԝүһαβεηικμνορτυχωϲϳɑɡɩɪʏᴀᴏᴜıȷ01|';
+const LATIN = 'abeekmhopctyxiijsdqwyhabenikuvoptuxwcjagiiyaouijoll';
 
-/** What a name looks like, for comparing: "Ａｎｄｙ", "A n d y", "Аndy" (Cyrillic А) and "andy!" all look like "andy". */
+// "Ａｎｄｙ", "A n d y", "Аndy" (Cyrillic А) and "andy!" all look like "andy".
 function nameLooks(name: string): string {
   const folded = cleanName(name).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
   return [...folded]
-    .map((c) => CONFUSABLE[c] ?? c)
+    .map((c) => LATIN[LOOKALIKES.indexOf(c)] ?? c)
     .join('')
     .replace(/[^\p{L}\p{N}]/gu, '');
 }

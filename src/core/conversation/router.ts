@@ -2,13 +2,10 @@
 import { cleanName, senderId } from './names.js';
 import type { Attachment, Message, RegisteredGroup } from '../types.js';
 
-function escapeRegExp(s: string): string {
-  // No "-": it is literal outside a character class, and "\-" is a syntax error under the u flag.
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
 export function triggerPattern(trigger: string): RegExp {
-  return new RegExp(`^\\s*${escapeRegExp(trigger.trim())}(?=$|[\\s,.:;!?'"’)\\]}])`, 'iu');
+  // No "-" escaped: it is literal outside a character class, and "\-" is a syntax error under the u flag.
+  const escaped = trigger.trim().replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`^\\s*${escaped}(?=$|[\\s,.:;!?'"’)\\]}])`, 'iu');
 }
 
 export function defaultTrigger(assistantName: string): string {
@@ -21,13 +18,10 @@ export function isTriggered(
   ctx: { mentions?: string[] } = {},
 ): boolean {
   if (msg.fromAssistant) return false;
-  if (group.isMain || !group.requiresTrigger) return true;
-  if (msg.mentionsAssistant || msg.repliesToAssistant) return true;
-  if (triggerPattern(group.trigger).test(msg.text)) return true;
+  if (group.isMain || !group.requiresTrigger || msg.mentionsAssistant || msg.repliesToAssistant) return true;
   // Nobody says the "@": a spoken "Andy, …" calls the assistant like a typed "@Andy …".
-  if (msg.attachments?.some(isTranscribed) && triggerPattern(group.trigger.trim().replace(/^@/, '')).test(msg.text))
-    return true;
-  return (ctx.mentions ?? []).some((m) => triggerPattern(m).test(msg.text));
+  const spoken = msg.attachments?.some(isTranscribed) ? [group.trigger.trim().replace(/^@/, '')] : [];
+  return [group.trigger, ...spoken, ...(ctx.mentions ?? [])].some((t) => triggerPattern(t).test(msg.text));
 }
 
 const isTranscribed = (a: Attachment) => a.kind === 'audio' && a.transcript !== undefined;
@@ -38,41 +32,38 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => XML_ENTITIES[c]);
 }
 
+const TIME = {
+  year: 'numeric',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+} as const;
+
 export function localTime(iso: string, timeZone: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   try {
-    return new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      year: 'numeric',
-      month: 'short',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hour12: false,
-    }).format(d);
+    return d.toLocaleString('en-GB', { ...TIME, timeZone });
   } catch {
     return d.toISOString();
   }
 }
 
-// Only the channel makes anyone the owner or the assistant, never a chosen name.
-function senderAttrs(m: Message, assistantName: string): string[] {
-  const attrs = [`sender="${escapeXml(cleanName(m.senderName) || cleanName(m.sender))}"`];
-  if (m.fromAssistant) return [...attrs, `from="${escapeXml(assistantName)}"`];
-  attrs.push(`sender_id="${senderId(m.sender)}"`);
-  if (m.fromMe) attrs.push('role="owner"');
-  return attrs;
-}
-
-// All text is escaped, so a message or a name can never close a tag or invent a message of its own.
+// All text is escaped, so a message or a name can never close a tag or invent a message of its own; only the
+// channel makes anyone the owner or the assistant, never a chosen name.
 export function formatCatchUp(messages: Message[], timeZone: string, opts: { assistantName?: string } = {}): string {
   const lines = messages.map((m) => {
-    const [sender, ...who] = senderAttrs(m, opts.assistantName ?? 'assistant');
-    const attrs = [sender, `time="${escapeXml(localTime(m.timestamp, timeZone))}"`, ...who];
+    const attrs = [
+      `sender="${escapeXml(cleanName(m.senderName) || cleanName(m.sender))}"`,
+      `time="${escapeXml(localTime(m.timestamp, timeZone))}"`,
+      m.fromAssistant ? `from="${escapeXml(opts.assistantName ?? 'assistant')}"` : `sender_id="${senderId(m.sender)}"`,
+    ];
+    if (m.fromMe && !m.fromAssistant) attrs.push('role="owner"');
     const parts: string[] = [];
     if (m.replyTo?.id) {
-      const quoted = m.replyTo.text ? escapeXml(m.replyTo.text.slice(0, 500)) : '';
+      const quoted = escapeXml((m.replyTo.text ?? '').slice(0, 500));
       parts.push(`<quote sender="${escapeXml(cleanName(m.replyTo.sender ?? ''))}">${quoted}</quote>`);
     }
     for (const a of m.attachments ?? []) {

@@ -8,53 +8,25 @@ export interface TurnRequester {
   isOwner: boolean;
 }
 
-export interface TurnContext {
+interface Where {
   chatJid: string;
   groupFolder: string;
   isMain: boolean;
   taskId: string | null;
+}
+
+export interface TurnContext extends Where {
   requesters: TurnRequester[];
   /** The owner addressed this turn and nobody else did: only then does a turn get the owner's powers. */
   ownerStarted: boolean;
 }
 
-type Addressing = { sender: string; senderName: string; fromMe?: boolean | null };
-
-export function requestersOf(messages: readonly Addressing[]): TurnRequester[] {
-  const seen = new Map<string, TurnRequester>();
-  for (const m of messages) {
-    if (!seen.has(m.sender)) seen.set(m.sender, { sender: m.sender, senderName: m.senderName, isOwner: !!m.fromMe });
-  }
-  return [...seen.values()];
-}
-
-export function turnContext(
-  where: { chatJid: string; groupFolder: string; isMain: boolean; taskId: string | null },
-  requesters: readonly TurnRequester[],
-): TurnContext {
+export function turnContext(where: Where, people: readonly TurnRequester[]): TurnContext {
+  const { chatJid, groupFolder, isMain, taskId } = where;
   // A task has no requester, whatever its prompt says.
-  const people = where.taskId ? [] : [...requesters];
-  return {
-    chatJid: where.chatJid,
-    groupFolder: where.groupFolder,
-    isMain: where.isMain,
-    taskId: where.taskId,
-    requesters: people,
-    ownerStarted: people.length > 0 && people.every((r) => r.isOwner),
-  };
-}
-
-/** Who "me" is in "forget me"; the owner's own accounts (dashboard, terminal) count as one person. */
-export function soleRequester(turn: TurnContext | undefined): TurnRequester | { refused: string } {
-  if (!turn || turn.taskId || !turn.requesters.length)
-    return { refused: 'This is only done when a person asks in the chat: a scheduled task cannot do it.' };
-  if (turn.ownerStarted || turn.requesters.length === 1) return turn.requesters[0];
-  const names = turn.requesters.map((r) => (r.isOwner ? 'the owner' : r.senderName || r.sender)).join(', ');
-  return {
-    refused:
-      `Several people addressed me in this turn (${names.slice(0, 200)}), so I cannot tell whose data this is. ` +
-      'Ask them to ask again, each in a message of their own.',
-  };
+  const requesters = taskId ? [] : [...people];
+  const ownerStarted = requesters.length > 0 && requesters.every((r) => r.isOwner);
+  return { chatJid, groupFolder, isMain, taskId, requesters, ownerStarted };
 }
 
 export type HostTurn = Turn & { requesters?: TurnRequester[] };
@@ -64,7 +36,7 @@ export interface AgentJob {
   isScheduledTask: boolean;
   taskId: string | null;
   firstTurn(): HostTurn | null;
-  /** A turn's result arrived. Throwing fails the run (and it is retried). */
+  /** Throwing fails the run (and it is retried). */
   onResult(text: string, sessionId: string | null): void;
   nextTurn(): HostTurn | null;
   acceptsFollowUps: boolean;
@@ -74,15 +46,11 @@ export interface AgentJob {
 export type RunAgent = (
   group: RegisteredGroup,
   job: AgentJob,
-  onLive: (agent: { kill(reason: string): void }) => void,
+  onLive?: (agent: { kill(reason: string): void }) => void,
 ) => Promise<void>;
 
 /** Who a sandbox is: fixed by the gateway endpoint it calls, never by what it sends. */
-export interface Identity {
-  groupFolder: string;
-  chatJid: string;
-  isMain: boolean;
-  taskId: string | null;
-  /** Who started the turn in progress, set by the host when the turn begins; none between turns. */
+export interface Identity extends Where {
+  /** Set by the host when a turn begins; none between turns. */
   turn?: TurnContext;
 }

@@ -10,7 +10,7 @@ import type { OutboxItem } from '../store/outbox.js';
 import type { Channel, ChannelPacing, Message } from '../types.js';
 import { mimeTypeFor } from '../tools/outbound-media.js';
 
-export interface DeliveryDeps {
+interface DeliveryDeps {
   store: Store;
   channels: () => Channel[];
   assistantName: string;

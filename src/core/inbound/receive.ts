@@ -1,5 +1,4 @@
-// A message from a channel: validate → the steps' keep → store → the steps' route → trigger → wake the live agent
-// or enqueue. Features (the sender allowlist, pairing, consent) plug in as InboundSteps; this file names none.
+// A message from a channel: validate → the steps' keep → store → the steps' route → trigger → wake or enqueue.
 import { callsAssistant, type ConversationDeps } from '../conversation/conversation.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
@@ -29,7 +28,7 @@ export interface InboundDeps {
   store: Store;
   logger: Logger;
   conversation: ConversationDeps;
-  steps?: readonly InboundStep[];
+  steps: readonly InboundStep[];
   emit(msg: StoredMessage): void;
   /** False if no agent is running or it is closing. */
   wake(jid: string): boolean;
@@ -40,7 +39,7 @@ export interface InboundDeps {
 type Received = { seq: number | null; decision: InboundDecision };
 
 export function createInbound(deps: InboundDeps) {
-  const { store, logger, steps = [] } = deps;
+  const { store, logger, steps } = deps;
   const route = (msg: StoredMessage, source: Source): InboundDecision => {
     deps.emit(msg);
     const group = store.groups.get(msg.chatJid);
@@ -70,12 +69,10 @@ export function createInbound(deps: InboundDeps) {
     try {
       return { seq, decision: route({ ...msg, seq }, source) };
     } catch (err) {
-      logger.error(
-        { err: (err as Error).message, chat: msg.chatJid },
-        'routing a stored message failed; queueing its chat',
-      );
-      if (!store.groups.get(msg.chatJid)) return { seq, decision: 'stored' };
-      deps.enqueue(msg.chatJid);
+      const chat = msg.chatJid;
+      logger.error({ err: (err as Error).message, chat }, 'routing a stored message failed; queueing its chat');
+      if (!store.groups.get(chat)) return { seq, decision: 'stored' };
+      deps.enqueue(chat);
       return { seq, decision: 'enqueued' };
     }
   };

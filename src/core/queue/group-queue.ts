@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 
 export type Job = { kind: 'messages' } | { kind: 'task'; taskId: string };
 
-export interface QueueDeps {
+interface QueueDeps {
   maxConcurrent: number;
   retryBaseMs: number;
   maxRetries: number;
@@ -21,7 +21,7 @@ interface KeyState {
   tasks: string[];
   failures: number;
   retryTimer?: NodeJS.Timeout;
-  yielding: boolean;
+  yielding?: boolean;
 }
 
 export function createGroupQueue(deps: QueueDeps) {
@@ -34,8 +34,7 @@ export function createGroupQueue(deps: QueueDeps) {
   let stopped = false;
 
   const state = (key: string): KeyState =>
-    states.get(key) ??
-    states.set(key, { running: null, messages: false, tasks: [], failures: 0, yielding: false }).get(key)!;
+    states.get(key) ?? states.set(key, { running: null, messages: false, tasks: [], failures: 0 }).get(key)!;
   const count = (f: (s: KeyState) => unknown) => [...states.values()].filter(f).length;
   const hasWork = (s: KeyState) => s.messages || s.tasks.length > 0;
   const isIdle = () => active === 0 && !count((s) => hasWork(s) || s.retryTimer);
@@ -48,8 +47,8 @@ export function createGroupQueue(deps: QueueDeps) {
     if (active >= cap) return void queueUp(key);
     // Scheduled tasks are due at a time; messages can wait one task's length.
     const taskId = s.tasks.shift();
+    if (taskId === undefined) s.messages = false;
     const job: Job = taskId === undefined ? { kind: 'messages' } : { kind: 'task', taskId };
-    if (job.kind === 'messages') s.messages = false;
     s.running = job;
     s.yielding = false;
     peak = Math.max(peak, ++active);
@@ -60,30 +59,33 @@ export function createGroupQueue(deps: QueueDeps) {
         finish(s, key);
       },
       (err) => {
-        if (stopped) return finish(s, key);
-        const tries = ++s.failures;
-        // Some failures would only repeat (a limit hit, no credential): say so at once.
-        if ((err as { retryable?: boolean } | null)?.retryable === false || tries >= deps.maxRetries) {
-          logger.error({ key, job, err: why(err) }, 'giving up after retries');
-          s.failures = 0;
-          try {
-            deps.onGiveUp(key, job, err, tries);
-          } catch (e) {
-            logger.error({ e }, 'onGiveUp failed');
-          }
-        } else {
-          if (job.kind === 'task') s.tasks.unshift(job.taskId);
-          else s.messages = true;
-          const delay = deps.retryBaseMs * 2 ** (tries - 1);
-          logger.warn({ key, job, attempt: tries, delay, err: why(err) }, 'run failed; retrying');
-          s.retryTimer = setTimeout(() => {
-            s.retryTimer = undefined;
-            schedule(key);
-          }, delay);
-        }
+        if (!stopped) failed(s, key, job, err);
         finish(s, key);
       },
     );
+  }
+
+  function failed(s: KeyState, key: string, job: Job, err: unknown) {
+    const tries = ++s.failures;
+    // Some failures would only repeat (a limit hit, no credential): say so at once.
+    if ((err as { retryable?: boolean } | null)?.retryable === false || tries >= deps.maxRetries) {
+      logger.error({ key, job, err: why(err) }, 'giving up after retries');
+      s.failures = 0;
+      try {
+        deps.onGiveUp(key, job, err, tries);
+      } catch (e) {
+        logger.error({ e }, 'onGiveUp failed');
+      }
+      return;
+    }
+    if (job.kind === 'task') s.tasks.unshift(job.taskId);
+    else s.messages = true;
+    const delay = deps.retryBaseMs * 2 ** (tries - 1);
+    logger.warn({ key, job, attempt: tries, delay, err: why(err) }, 'run failed; retrying');
+    s.retryTimer = setTimeout(() => {
+      s.retryTimer = undefined;
+      schedule(key);
+    }, delay);
   }
 
   function finish(s: KeyState, key: string) {

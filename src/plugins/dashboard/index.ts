@@ -1,5 +1,6 @@
 // The web dashboard: static pages on the local API's address (everything they show comes from /api/*), and
 // the Channels page's routes to set a chat app up, check it and link WhatsApp.
+import { pluginInfo } from '../../core/channels/plugin.js';
 import { setEnvValues } from '../../core/config/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
 import { channelsApi } from './channels-api.js';
@@ -8,6 +9,8 @@ import { dashboardApp } from './dashboard.js';
 export const dashboard: Plugin = {
   name: 'dashboard',
   setup: ({ config, paths, store, status, channels, channelPlugins }) => ({
+    // The Channels page lists every chat app, set up or not.
+    status: () => ({ plugins: channelPlugins.map(pluginInfo) }),
     api: (app) => {
       // The Activity page's errors are the health plugin's; without it there are none to show.
       app.route('/', dashboardApp({ status, recentErrors: (n) => store.usage?.recentErrors(n) ?? [] }));

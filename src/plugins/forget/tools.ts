@@ -7,7 +7,7 @@
 import path from 'node:path';
 import type { HomePaths } from '../../core/config/home.js';
 import type { Identity } from '../../core/gateway/gateway.js';
-import { soleRequester, type TurnRequester } from '../../core/conversation/turn.js';
+import type { TurnContext, TurnRequester } from '../../core/conversation/turn.js';
 import { describePreview, describeReceipt, type ForgetEngine, type ForgetRequest } from './engine.js';
 import { matcher, matchingLines } from './files.js';
 import type { Store } from '../../core/store/index.js';
@@ -15,6 +15,19 @@ import type { ToolAnswer } from '../../../runner/protocol.js';
 import * as defs from './definitions.js';
 import { ok, refuse } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
+
+/** Who "me" is in "forget me"; the owner's own accounts (dashboard, terminal) count as one person. */
+export function soleRequester(turn: TurnContext | undefined): TurnRequester | { refused: string } {
+  if (!turn || turn.taskId || !turn.requesters.length)
+    return { refused: 'This is only done when a person asks in the chat: a scheduled task cannot do it.' };
+  if (turn.ownerStarted || turn.requesters.length === 1) return turn.requesters[0];
+  const names = turn.requesters.map((r) => (r.isOwner ? 'the owner' : r.senderName || r.sender)).join(', ');
+  return {
+    refused:
+      `Several people addressed me in this turn (${names.slice(0, 200)}), so I cannot tell whose data this is. ` +
+      'Ask them to ask again, each in a message of their own.',
+  };
+}
 
 export interface ForgetToolDeps {
   store: Store;
