@@ -51,7 +51,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const channelStates = new Map<string, ChannelState>();
   const notifyOwner = createOwnerNotice(store, channels);
   const channelPlugins = opts.channelPlugins ?? brought.channels;
-  const ctx = { config, paths, store, logger, notifyOwner };
+  const ctx = { config, paths, store, logger, notifyOwner, media: brought.media?.({ store, paths }) };
   channels.push(...(opts.channels ?? (await configuredChannels(ctx, channelPlugins))));
   const agents = new Map<string, LiveAgent>();
   const delivery = createDelivery({

@@ -5,7 +5,7 @@ import type { SettingsCheck } from './groups/registration.js';
 import type { HostStatus } from './status.js';
 import { declareApprovalKinds, type Approver, type KindInfo } from './ask.js';
 import type { LiveAgent } from './agent/agent.js';
-import type { ChannelPlugin } from './channels/plugin.js';
+import type { ChannelPlugin, MediaStore } from './channels/plugin.js';
 import type { Config, Credential } from './config/config.js';
 import type { HomePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
@@ -41,6 +41,8 @@ export interface Plugin {
   readonly store?: (db: DB) => Partial<StoreExtensions>;
   /** What it may ask the owner about, with each kind's default (its names go in ApprovalKinds). */
   readonly approvalKinds?: Partial<Record<ApprovalKind, KindInfo>>;
+  /** Saves the files people send (the first plugin's); made before channels start. */
+  readonly media?: (ctx: { store: Store; paths: HomePaths }) => MediaStore;
   setup?(core: PluginCore): PluginParts | void | Promise<PluginParts | void>;
 }
 
@@ -56,6 +58,7 @@ export interface PluginCore {
   conversation: ConversationDeps;
   runtime: SandboxRuntime | null;
   notifyOwner: OwnerNotice;
+  media?: MediaStore;
   approver: Approver;
   /** Every plugin's check of a group's new sandbox settings. */
   checkSettings: SettingsCheck;
@@ -114,5 +117,6 @@ export function gather(plugins: readonly Plugin[], local: ChannelPlugin) {
     parts: plugins.filter((p) => p.store || p.migrations),
     runtimes: Object.assign({}, ...plugins.map((p) => p.runtimes ?? {})) as NonNullable<Plugin['runtimes']>,
     channels: [local, ...plugins.flatMap((p) => (p.channel ? [p.channel] : []))],
+    media: plugins.find((p) => p.media)?.media,
   };
 }

@@ -9,6 +9,7 @@ import { whatsapp } from './whatsapp/index.js';
 import { discord } from './discord/index.js';
 import { slack } from './slack/index.js';
 import { signal } from './signal/index.js';
+import { media } from './media/index.js';
 import { containers } from './containers/index.js';
 import { limits } from './limits/index.js';
 import { claudeLogin } from './claude-login/index.js';
@@ -35,6 +36,7 @@ export const PLUGINS: readonly Plugin[] = [
   discord,
   slack,
   signal,
+  media,
   containers,
   limits,
   claudeLogin,

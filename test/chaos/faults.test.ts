@@ -62,7 +62,6 @@ beforeAll(async () => {
             apiRoot: tg.apiRoot,
             assistantName: 'Andy',
             logger: silentLogger(),
-            inboxDirFor: () => null,
             pollingTimeoutSeconds: 1,
           }),
         ];

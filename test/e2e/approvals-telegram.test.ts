@@ -74,7 +74,6 @@ beforeAll(async () => {
             assistantName: 'Andy',
             logger: silentLogger(),
             pollingTimeoutSeconds: 1,
-            inboxDirFor: () => null,
             // The plugin's own owner rule (TELEGRAM_OWNER_ID here), over the host's store.
             isOwner: (id) => !!env && telegramOwner(settings, env.host.store)(id),
           }),

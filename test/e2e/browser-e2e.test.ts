@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { startCrabline, type Crabline, type Recorded } from '../support/crabline.js';
 import { makeHome, startTestEnv, until, type TestEnv } from '../support/harness.js';
+import { mediaStore } from '../../src/plugins/media/index.js';
 
 const NONCE = `nonce-${crypto.randomBytes(6).toString('hex')}`;
 const TG_CHAT = '-1001234567890';
@@ -79,7 +80,7 @@ beforeAll(async () => {
             assistantName: 'Andy',
             logger: silentLogger(),
             pollingTimeoutSeconds: 1,
-            inboxDirFor: () => null,
+            media: mediaStore(() => null),
           }),
         ];
       },

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { inboxDirFor, mediaStore } from '../../src/plugins/media/index.js';
 import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
 import { createWhatsAppChannel } from '../../src/plugins/whatsapp/whatsapp.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -61,14 +61,16 @@ beforeAll(async () => {
             assistantName: 'Andy',
             logger: silentLogger(),
             pollingTimeoutSeconds: 1,
-            inboxDirFor: (jid) => (env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null),
+            media: mediaStore((jid) =>
+              env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null,
+            ),
           }),
           createWhatsAppChannel({
             authDir: path.join(home, 'store', 'auth', 'whatsapp'),
             assistantName: 'Andy',
             hasOwnNumber: false,
             logger: silentLogger(),
-            inboxDirFor: () => null,
+            media: mediaStore(() => null),
             identities: { canonical: (a) => a, link: () => {} },
             makeSocket: wa.makeSocket as any,
           }),

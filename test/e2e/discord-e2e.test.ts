@@ -21,6 +21,7 @@ import { lastUserText, startFakeAnthropic } from '../support/fake-anthropic.js';
 import { startCrabline, type Crabline, type Recorded } from '../support/crabline.js';
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
 import { startHostProcess, type HostProcess } from '../support/host-process.js';
+import { mediaStore } from '../../src/plugins/media/index.js';
 
 const ALICE = { senderId: '135000000000000012', senderName: 'Alice' };
 const NORA = { senderId: '135000000000000077', senderName: 'Nora Newcomer' };
@@ -335,7 +336,7 @@ test('a 429 with a long retry_after is handed to the outbox as a wait, and the r
     apiRoot: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/api`,
     assistantName: 'Andy',
     logger: silentLogger(),
-    inboxDirFor: () => null,
+    media: mediaStore(() => null),
   });
   try {
     await ch.connect({ onMessage: () => {}, onChat: () => {} });
@@ -353,7 +354,13 @@ test('a 429 with a long retry_after is handed to the outbox as a wait, and the r
 
 test('a refused token and an unreachable API each say what to do', async () => {
   const make = (token: string, apiRoot: string) =>
-    createDiscordChannel({ token, apiRoot, assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null });
+    createDiscordChannel({
+      token,
+      apiRoot,
+      assistantName: 'Andy',
+      logger: silentLogger(),
+      media: mediaStore(() => null),
+    });
   await expect(
     make('MTM1.wrong.token', crab.manifest.endpoints.apiRoot).connect({ onMessage: () => {}, onChat: () => {} }),
   ).rejects.toThrow(/Discord rejected DISCORD_BOT_TOKEN: .*nanoclaw auth discord/);

@@ -2,7 +2,7 @@
 // Anthropic `document` block (base64, the very bytes sent), and a text file
 // as text under its name, through the real runner, SDK CLI and sandbox.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { inboxDirFor, mediaStore } from '../../src/plugins/media/index.js';
 import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { lastUserBlocks, lastUserText } from '../support/fake-anthropic.js';
@@ -55,7 +55,9 @@ beforeAll(async () => {
             assistantName: 'Andy',
             logger: silentLogger(),
             pollingTimeoutSeconds: 1,
-            inboxDirFor: (jid) => (env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null),
+            media: mediaStore((jid) =>
+              env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null,
+            ),
           }),
         ];
       },

@@ -85,7 +85,6 @@ beforeAll(async () => {
             assistantName: 'Andy',
             hasOwnNumber: false,
             logger: silentLogger(),
-            inboxDirFor: () => null,
             identities: { canonical: (a) => a, link: () => {} },
             makeSocket: wa.makeSocket as any,
           }),

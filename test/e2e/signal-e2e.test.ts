@@ -11,7 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { inboxDirFor, mediaStore } from '../../src/plugins/media/index.js';
 import { createSignalChannel } from '../../src/plugins/signal/signal.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { startCrabline, type Crabline, type Recorded } from '../support/crabline.js';
@@ -331,7 +331,9 @@ describe('mentions, quotes and attachments, against a fake signal-cli', () => {
               sharesUserAccount: false,
               assistantName: 'Andy',
               logger: silentLogger(),
-              inboxDirFor: (jid) => (env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null),
+              media: mediaStore((jid) =>
+                env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null,
+              ),
             }),
           ];
         },

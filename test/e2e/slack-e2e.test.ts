@@ -12,6 +12,7 @@ import { startCrablineSlack, type Crabline, type Recorded } from '../support/cra
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
 import { startHostProcess, undelivered, type HostProcess } from '../support/host-process.js';
 import { freePort, postSlackEvent, startSlackFront, type SlackFront } from '../support/slack-files.js';
+import { mediaStore } from '../../src/plugins/media/index.js';
 
 const DM = 'D0ALICE01';
 const CHANNEL = 'C0CLIMB01';
@@ -260,7 +261,7 @@ test("a 429 from chat.postMessage comes back as RateLimitedError with Slack's Re
     apiUrl: server.manifest.endpoints.apiRoot,
     assistantName: 'Andy',
     logger: silentLogger(),
-    inboxDirFor: () => null,
+    media: mediaStore(() => null),
   });
   try {
     await ch.connect({ onMessage() {}, onChat() {} });

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { inboxDirFor, mediaStore } from '../../src/plugins/media/index.js';
 import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { lastUserText } from '../support/fake-anthropic.js';
@@ -70,7 +70,9 @@ beforeAll(async () => {
             assistantName: 'Andy',
             logger: silentLogger(),
             pollingTimeoutSeconds: 1,
-            inboxDirFor: (jid) => (env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null),
+            media: mediaStore((jid) =>
+              env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null,
+            ),
           }),
         ];
       },

@@ -5,7 +5,7 @@
 // group's trigger is spoken: "Computer, …" calls the assistant as a typed
 // "@Computer …" would, and a note that does not address it is only stored.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { inboxDirFor, mediaStore } from '../../src/plugins/media/index.js';
 import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { lastUserText } from '../support/fake-anthropic.js';
@@ -56,7 +56,9 @@ beforeAll(async () => {
             assistantName: 'Andy',
             logger: silentLogger(),
             pollingTimeoutSeconds: 1,
-            inboxDirFor: (jid) => (env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null),
+            media: mediaStore((jid) =>
+              env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null,
+            ),
           }),
         ];
       },

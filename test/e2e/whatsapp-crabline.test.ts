@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BufferJSON, initAuthCreds } from 'baileys';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { inboxDirFor } from '../../src/core/channels/registry.js';
+import { inboxDirFor, mediaStore } from '../../src/plugins/media/index.js';
 import { createWhatsAppChannel, WHATSAPP_TEXT_LIMIT } from '../../src/plugins/whatsapp/whatsapp.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { lastUserText, type Script } from '../support/fake-anthropic.js';
@@ -268,7 +268,9 @@ describe('groups, at the Baileys socket boundary', () => {
               // The assistant has its own number: an @mention of it calls it.
               hasOwnNumber: true,
               logger: silentLogger(),
-              inboxDirFor: (jid) => (env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null),
+              media: mediaStore((jid) =>
+                env ? inboxDirFor({ store: env.host.store, paths: env.host.paths }, jid) : null,
+              ),
               identities: { canonical: (a) => a, link: () => {} },
               makeSocket: sockets.makeSocket as any,
               downloadMedia: (msg) => media.download(msg),

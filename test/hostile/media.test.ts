@@ -7,8 +7,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { REFUSED_NOTE } from '../../src/core/channels/media-store.js';
-import { inboxDirFor, mediaStagingDir } from '../../src/core/channels/registry.js';
+import { REFUSED_NOTE } from '../../src/core/channels/plugin.js';
+import { inboxDirFor, mediaStagingDir, mediaStore } from '../../src/plugins/media/index.js';
 import { createTelegramChannel } from '../../src/plugins/telegram/telegram.js';
 import { inboxFileName } from '../../src/plugins/whatsapp/messages.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -46,8 +46,7 @@ beforeAll(async () => {
     assistantName: 'Andy',
     logger: silentLogger(),
     pollingTimeoutSeconds: 1,
-    inboxDirFor: (j) => inboxDirFor({ store: rig.store, paths: rig.paths }, j),
-    stagingDir: mediaStagingDir(rig.paths),
+    media: mediaStore((j) => inboxDirFor({ store: rig.store, paths: rig.paths }, j), mediaStagingDir(rig.paths)),
   });
   await channel.connect({ onMessage: (m) => received.push(m), onChat: () => {} });
 });

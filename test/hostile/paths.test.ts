@@ -6,8 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { inboxDirFor, mediaStagingDir } from '../../src/core/channels/registry.js';
-import { MediaRefused, saveMedia } from '../../src/core/channels/media-store.js';
+import { inboxDirFor, mediaStagingDir } from '../../src/plugins/media/index.js';
+import { MediaRefused } from '../../src/core/channels/plugin.js';
+import { saveMedia } from '../../src/plugins/media/save.js';
 import { ensureHome, folderProblem, resolveGroupFolder } from '../../src/core/config/home.js';
 import { loadMountAllowlist, resolveExtraMounts } from '../../src/plugins/mounts/allowlist.js';
 import { groupMounts } from '../../src/core/sandbox/mounts.js';

@@ -75,7 +75,6 @@ function whatsapp(home: string, log: string): { channel: Channel; open(): void }
     assistantName: 'Andy',
     hasOwnNumber: false,
     logger: silentLogger(),
-    inboxDirFor: () => null,
     identities: { canonical: (a) => a, link: () => {} },
     makeSocket: makeSocket as any,
   });
@@ -99,7 +98,6 @@ async function main(): Promise<void> {
         assistantName: config.assistantName,
         logger: silentLogger(),
         pollingTimeoutSeconds: 1,
-        inboxDirFor: () => null,
       }),
     );
   }
@@ -111,7 +109,6 @@ async function main(): Promise<void> {
         apiRoot: discord.apiRoot,
         assistantName: config.assistantName,
         logger: silentLogger(),
-        inboxDirFor: () => null,
       }),
     );
   }
@@ -125,7 +122,6 @@ async function main(): Promise<void> {
         apiUrl: slack.apiUrl,
         assistantName: config.assistantName,
         logger: silentLogger(),
-        inboxDirFor: () => null,
       }),
     );
   }
@@ -138,7 +134,6 @@ async function main(): Promise<void> {
         sharesUserAccount: false,
         assistantName: config.assistantName,
         logger: silentLogger(),
-        inboxDirFor: () => null,
       }),
     );
   }
@@ -153,7 +148,6 @@ async function main(): Promise<void> {
         assistantName: config.assistantName,
         hasOwnNumber: whatsappSettings(config.env).hasOwnNumber,
         logger: silentLogger(),
-        inboxDirFor: () => null,
         identities: { canonical: (a) => a, link: () => {} },
         webSocketUrl: waUrl,
       }),

@@ -27,7 +27,36 @@ export interface ChannelContext {
   store: Store;
   logger: Logger;
   notifyOwner(text: string): void;
+  /** The media plugin's; without it files people send are not saved (NO_MEDIA_NOTE). */
+  media?: MediaStore;
 }
+
+// Saved as `name` (a generated one) or under a new name with a harmless extension: fileName's, else the MIME type's,
+// else `ext` (default bin).
+export interface InboundFile {
+  name?: string;
+  mimeType?: string;
+  fileName?: string;
+  ext?: string;
+  open(): Promise<Uint8Array | AsyncIterable<Uint8Array>>;
+  maxBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface MediaStore {
+  /** Null when the chat is not a registered group: then nothing is downloaded. */
+  inboxDirFor(jid: string): string | null;
+  /** Answers the path in the group folder ("inbox/<name>"); rejects with MediaTooLarge or MediaRefused. */
+  save(inbox: string, file: InboundFile): Promise<string>;
+}
+
+export class MediaTooLarge extends Error {}
+
+/** The agent made its inbox a link or not a folder: nothing was saved. */
+export class MediaRefused extends Error {}
+
+export const REFUSED_NOTE = " (not saved: the group's inbox is not a plain folder)";
+export const NO_MEDIA_NOTE = ' (not saved: files are not kept on this install)';
 
 export interface CheckResult {
   name: string;

@@ -6,7 +6,6 @@ import type { Channel, ChannelEvents, ChannelState } from '../types.js';
 import type { ChannelContext, ChannelPlugin, PluginEnv } from './plugin.js';
 
 export type { ChannelPlugin } from './plugin.js';
-export { inboxDirFor, mediaStagingDir } from './media-paths.js';
 
 export const pluginEnv = (config: Config): PluginEnv => ({ config, paths: homePaths(config.home), env: config.env });
 

@@ -1,12 +1,10 @@
 // Files attached to a Discord message: what kind each is, what to call it in
-// the inbox, and the download, which goes through media-store (staged outside
+// the inbox, and the download, which goes through the media store (staged outside
 // every sandbox, capped in size). The user's file name is only shown as text.
-import { extensionFor } from '../../core/channels/file-types.js';
-import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { MediaStore } from '../../core/channels/plugin.js';
 import type { Attachment } from '../../core/types.js';
-import { saveMedia } from '../../core/channels/media-store.js';
 
 /** What the channel needs to know about one attachment (a discord.js Attachment has these fields). */
 export interface DiscordFile {
@@ -26,11 +24,6 @@ export function kindOf(file: DiscordFile): Attachment['kind'] {
   return 'document';
 }
 
-/** The sender's own extension if it is a known, harmless one; else one from the MIME type; else `bin`. */
-export function extensionOf(file: DiscordFile): string {
-  return extensionFor(file.contentType ?? undefined, file.name);
-}
-
 /** How a message without text shows the file. */
 export function placeholderOf(file: DiscordFile): string {
   const name = file.name.replace(/[\u0000-\u001f\u007f-\u009f[\]]/g, ' ').slice(0, 100);
@@ -48,21 +41,18 @@ export function placeholderOf(file: DiscordFile): string {
 
 export interface DownloadOptions {
   inbox: string;
-  stagingDir?: string;
   maxBytes: number;
   timeoutMs: number;
-  fetchImpl?: typeof fetch;
 }
 
 /** Saves one attachment into the inbox under a generated name; answers its path relative to the group folder. */
-export async function downloadAttachment(file: DiscordFile, o: DownloadOptions): Promise<string> {
+export async function downloadAttachment(media: MediaStore, file: DiscordFile, o: DownloadOptions): Promise<string> {
   const signal = AbortSignal.timeout(o.timeoutMs);
-  return saveMedia({
-    inbox: o.inbox,
-    stagingDir: o.stagingDir,
-    name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionOf(file)}`,
+  return media.save(o.inbox, {
+    mimeType: file.contentType ?? undefined,
+    fileName: file.name,
     open: async () => {
-      const res = await (o.fetchImpl ?? fetch)(file.url, { signal });
+      const res = await fetch(file.url, { signal });
       if (!res.ok || !res.body) throw new Error(`attachment download answered HTTP ${res.status}`);
       return Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
     },

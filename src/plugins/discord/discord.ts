@@ -27,7 +27,13 @@ import {
   type ChatInfo,
 } from '../../core/types.js';
 import { formatBytes } from '../../core/channels/bounded.js';
-import { MediaRefused, MediaTooLarge, REFUSED_NOTE } from '../../core/channels/media-store.js';
+import {
+  MediaRefused,
+  MediaTooLarge,
+  NO_MEDIA_NOTE,
+  REFUSED_NOTE,
+  type MediaStore,
+} from '../../core/channels/plugin.js';
 import { downloadAttachment, kindOf, placeholderOf, type DiscordFile } from './attachments.js';
 import { readableMentions, splitDiscordText } from './format.js';
 import { discordChannelJid, discordDmJid, discordTarget, isDiscordJid } from './jids.js';
@@ -38,10 +44,7 @@ export interface DiscordChannelOptions {
   apiRoot?: string;
   assistantName: string;
   logger: Logger;
-  /** Absolute inbox folder of a registered chat, or null: then its media is not downloaded. */
-  inboxDirFor(jid: string): string | null;
-  /** Where downloads are written before they move into an inbox; a folder no sandbox sees. */
-  stagingDir?: string;
+  media?: MediaStore;
   /** Largest file saved from a chat. Default 25 MB, what Discord lets a user upload without Nitro. */
   maxDownloadBytes?: number;
   /** Is this Discord user id the owner? Their messages are marked fromMe. Decided by id, never by name. */
@@ -191,16 +194,16 @@ export function createDiscordChannel(opts: DiscordChannelOptions): Channel {
     messageId: string,
     files: DiscordFile[],
   ): Promise<{ attachments: Attachment[]; notes: string }> {
-    const inbox = files.length ? opts.inboxDirFor(chatJid) : null;
+    const { media } = opts;
+    const inbox = files.length ? media?.inboxDirFor(chatJid) : null;
     const attachments: Attachment[] = [];
-    let notes = '';
-    if (!inbox) return { attachments, notes };
+    let notes = files.length && !media ? NO_MEDIA_NOTE : '';
+    if (!media || !inbox) return { attachments, notes };
     for (const file of files) {
       try {
         if (file.size > maxBytes) throw new MediaTooLarge();
-        const path = await downloadAttachment(file, {
+        const path = await downloadAttachment(media, file, {
           inbox,
-          stagingDir: opts.stagingDir,
           maxBytes,
           timeoutMs: DOWNLOAD_TIMEOUT_MS,
         });

@@ -12,7 +12,6 @@ import {
   type TokenForm,
 } from '../../core/channels/plugin.js';
 import { ANSWER_MAX_BYTES, readJson } from '../../core/channels/bounded.js';
-import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
 import { discordDmJid, isDiscordDirectChat, isDiscordJid } from './jids.js';
 
 // Three base64url parts: the bot's id, a timestamp, an HMAC.
@@ -169,8 +168,7 @@ export const discordPlugin: ChannelPlugin = {
       apiRoot: settings.apiRoot ?? undefined,
       assistantName: ctx.config.assistantName,
       logger: ctx.logger,
-      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
-      stagingDir: mediaStagingDir(ctx.paths),
+      media: ctx.media,
       isOwner: discordOwner(settings, ctx.store),
       notifyOwner: ctx.notifyOwner,
       catchUpFrom: () => discordCatchUpPoints(ctx.store),

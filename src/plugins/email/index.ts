@@ -85,7 +85,7 @@ export const email: Plugin = {
   channel: emailChannel,
   store: emailStore,
   migrations,
-  setup({ config, logger, store, paths }) {
+  setup({ config, logger, store, media }) {
     const log = logger.child({ plugin: 'email' });
     let settings: EmailSettings | { problem: string };
     let chats: ReadonlySet<string> = new Set();
@@ -109,7 +109,7 @@ export const email: Plugin = {
         settings: () => settings,
         noteLogin,
         drafts: store.emailDrafts,
-        files: { store, paths },
+        files: media,
         chats: () => chats,
         recipients: store.emailRecipients,
         modeOf: (identity, kind) => modeFor(store.groups.get(identity.chatJid) ?? { sandbox: {} }, kind),

@@ -6,12 +6,7 @@ import type { ToolAnswer } from '../../../runner/protocol.js';
 import { ok, refuse } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
 import type { Identity } from '../../core/conversation/turn.js';
-import crypto from 'node:crypto';
-import { extensionFor } from '../../core/channels/file-types.js';
-import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
-import { MediaRefused, MediaTooLarge, saveMedia } from '../../core/channels/media-store.js';
-import type { HomePaths } from '../../core/config/home.js';
-import type { Store } from '../../core/store/index.js';
+import { MediaRefused, MediaTooLarge, type MediaStore } from '../../core/channels/plugin.js';
 import { describeFailure } from './account.js';
 import {
   archiveMail,
@@ -43,7 +38,7 @@ export interface EmailToolDeps {
   /** Folders besides main whose chats the owner turned email on for (EMAIL_CHATS). */
   chats?(): ReadonlySet<string>;
   /** Where a chat's files go (its inbox/ folder); without it, attachments cannot be saved. */
-  files?: { store: Pick<Store, 'groups'>; paths: HomePaths };
+  files?: MediaStore;
 }
 
 /** As large as a mail read whole may be: an attachment cannot be larger. */
@@ -111,15 +106,13 @@ export function createEmailTools(deps: EmailToolDeps): HostTool[] {
     tool(defs.emailRead, (_identity, a) => run((s) => readMail(s, a.id))),
     tool(defs.emailSaveAttachment, (identity, a) =>
       run(async (s) => {
-        const inbox = deps.files && inboxDirFor(deps.files, identity.chatJid);
+        const inbox = deps.files?.inboxDirFor(identity.chatJid);
         if (!deps.files || !inbox) throw new Error('This chat has no folder to save files in.');
         const file = await mailAttachment(s, a.id, a.attachment);
-        const name = `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionFor(file.mimeType, file.fileName)}`;
         try {
-          const saved = await saveMedia({
-            inbox,
-            stagingDir: mediaStagingDir(deps.files.paths),
-            name,
+          const saved = await deps.files.save(inbox, {
+            mimeType: file.mimeType,
+            fileName: file.fileName,
             open: async () => file.content,
             maxBytes: ATTACHMENT_MAX_BYTES,
           });

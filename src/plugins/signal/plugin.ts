@@ -4,7 +4,6 @@
 // account is the assistant's own; without it the account is taken to be the
 // user's (signal-cli linked to their phone) and Note to Self is a main chat.
 import path from 'node:path';
-import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
 import {
   setupByForm,
   tokenCheck,
@@ -154,8 +153,7 @@ export const signalPlugin: ChannelPlugin = {
       sharesUserAccount: sharesUserAccount(s),
       assistantName: ctx.config.assistantName,
       logger: ctx.logger,
-      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
-      stagingDir: mediaStagingDir(ctx.paths),
+      media: ctx.media,
       isOwner: signalOwner(s, ctx.store),
       cursorFile: path.join(ctx.paths.data, 'signal-last-event-id'),
       notifyOwner: ctx.notifyOwner,

@@ -3,8 +3,6 @@
 // Chats are `sig:+<number>` and `sig:g:<group id>`. Media from registered chats
 // is fetched from signal-cli (getAttachment) into the group's inbox under names
 // we generate; the sender's file name is only ever shown as text.
-import { extensionFor } from '../../core/channels/file-types.js';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Logger } from '../../core/logger.js';
 import {
@@ -16,7 +14,13 @@ import {
   type Message,
 } from '../../core/types.js';
 import { InputTooLarge } from '../../core/channels/bounded.js';
-import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../../core/channels/media-store.js';
+import {
+  MediaRefused,
+  MediaTooLarge,
+  NO_MEDIA_NOTE,
+  REFUSED_NOTE,
+  type MediaStore,
+} from '../../core/channels/plugin.js';
 import { displayName } from '../../core/channels/text.js';
 import { runEventStream } from './events.js';
 import { SIGNAL_TEXT_LIMIT, splitText, toSignalText } from './format.js';
@@ -36,9 +40,7 @@ export interface SignalChannelOptions {
   sharesUserAccount: boolean;
   assistantName: string;
   logger: Logger;
-  /** Absolute inbox folder of a registered chat, or null: then its media is not fetched. */
-  inboxDirFor(jid: string): string | null;
-  stagingDir?: string;
+  media?: MediaStore;
   /** Is this number the owner? Their messages are marked fromMe. Decided by number, never by name. */
   isOwner?(number: string): boolean;
   maxDownloadBytes?: number;
@@ -137,15 +139,10 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
     reportChat(m);
     let text = m.text;
     const attachments: Attachment[] = [];
-    const inbox = m.attachments.length ? opts.inboxDirFor(m.chatJid) : null;
+    const inbox = m.attachments.length ? opts.media?.inboxDirFor(m.chatJid) : null;
     for (const a of m.attachments) {
-      const placeholder = placeholderFor(a);
-      if (!inbox) {
-        text = text ? `${text} ${placeholder}` : placeholder;
-        continue;
-      }
-      const note = await fetchInto(inbox, m, a, attachments);
-      text = [text, placeholder + note].filter(Boolean).join(' ');
+      const note = !opts.media ? NO_MEDIA_NOTE : inbox ? await fetchInto(inbox, m, a, attachments) : '';
+      text = [text, placeholderFor(a) + note].filter(Boolean).join(' ');
     }
     const byOwner = m.fromAccount || !!opts.isOwner?.(m.author);
     const repliesToAssistant =
@@ -174,10 +171,8 @@ export function createSignalChannel(opts: SignalChannelOptions): Channel {
     const mimeType = a.contentType || 'application/octet-stream';
     try {
       if ((a.size ?? 0) > maxBytes) throw new MediaTooLarge();
-      const path = await saveMedia({
-        inbox,
-        stagingDir: opts.stagingDir,
-        name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionFor(mimeType, undefined)}`,
+      const path = await opts.media!.save(inbox, {
+        mimeType,
         open: async () => {
           // The file comes as base64 inside JSON: its answer may be a third larger than the file, no more.
           const cap = Math.ceil((maxBytes * 4) / 3) + 64 * 1024;

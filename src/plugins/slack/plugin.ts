@@ -5,7 +5,6 @@
 // SLACK_API_URL points the Web API elsewhere. The owner is SLACK_OWNER_ID, or
 // the person in a direct chat registered as a main chat: by id, never by name.
 import { ANSWER_MAX_BYTES, readJson } from '../../core/channels/bounded.js';
-import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
 import {
   setupByForm,
   type ChannelContext,
@@ -216,8 +215,7 @@ export const slackPlugin: ChannelPlugin = {
       apiUrl: s.apiUrl,
       assistantName: ctx.config.assistantName,
       logger: ctx.logger,
-      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
-      stagingDir: mediaStagingDir(ctx.paths),
+      media: ctx.media,
       isOwner: slackOwner(s, ctx.store),
       notifyOwner: ctx.notifyOwner,
     });

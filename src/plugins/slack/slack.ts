@@ -3,7 +3,6 @@
 // receiver.ts) and go through one handler; replies go out with chat.postMessage.
 // The bot speaks as itself, so replies need no name prefix. Thread replies
 // belong to their channel's conversation; the assistant answers in the channel.
-import { extensionFor } from '../../core/channels/file-types.js';
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -17,7 +16,13 @@ import {
   type ChannelPacing,
   type Message,
 } from '../../core/types.js';
-import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../../core/channels/media-store.js';
+import {
+  MediaRefused,
+  MediaTooLarge,
+  NO_MEDIA_NOTE,
+  REFUSED_NOTE,
+  type MediaStore,
+} from '../../core/channels/plugin.js';
 import { displayName } from '../../core/channels/text.js';
 import { fromSlackText, mentionsUser, splitSlackText, toMrkdwn } from './format.js';
 import { slackChannelId, slackJid } from './ids.js';
@@ -34,9 +39,7 @@ export interface SlackChannelOptions {
   apiUrl?: string | null;
   assistantName: string;
   logger: Logger;
-  /** Absolute inbox folder of a registered chat, or null: then its files are not downloaded. */
-  inboxDirFor(jid: string): string | null;
-  stagingDir?: string;
+  media?: MediaStore;
   maxDownloadBytes?: number;
   /** Is this Slack user the owner, writing in this chat? Decided by ids, never by name. */
   isOwner?(userId: string, chatJid: string): boolean;
@@ -221,10 +224,10 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
     const files = (ev.files ?? []).filter((f) => f.mode !== 'tombstone' && f.mode !== 'hidden_by_limit');
     const attachments: Attachment[] = [];
     const notes: string[] = [];
-    const inbox = files.length ? opts.inboxDirFor(chatJid) : null;
+    const inbox = files.length ? opts.media?.inboxDirFor(chatJid) : null;
     for (const f of files) {
       const kind = kindOf(f.mimetype);
-      let note = placeholder(kind, f);
+      let note = placeholder(kind, f) + (opts.media ? '' : NO_MEDIA_NOTE);
       if (inbox) {
         try {
           attachments.push({ kind, path: await download(f, inbox), mimeType: f.mimetype });
@@ -269,10 +272,9 @@ export function createSlackChannel(opts: SlackChannelOptions): Channel {
     // The bot token goes only to Slack itself (or the configured API server), never to a link in an event.
     if (!tokenMayGoTo(url, apiUrl)) throw new Error(`refusing to send the bot token to ${new URL(url).host}`);
     const signal = AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS);
-    return saveMedia({
-      inbox,
-      stagingDir: opts.stagingDir,
-      name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionFor(f.mimetype, f.name)}`,
+    return opts.media!.save(inbox, {
+      mimeType: f.mimetype,
+      fileName: f.name,
       open: async () => {
         const res = await fetch(url, { headers: { authorization: `Bearer ${opts.botToken}` }, signal });
         if (!res.ok || !res.body) throw new Error(`file download answered HTTP ${res.status}`);

@@ -11,7 +11,6 @@ import {
   type TokenForm,
 } from '../../core/channels/plugin.js';
 import { ANSWER_MAX_BYTES, readJson } from '../../core/channels/bounded.js';
-import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
 import { isTelegramDirectChat, telegramChatId, telegramJid } from './jids.js';
 
 export const TELEGRAM_TOKEN = /^\d{5,}:[A-Za-z0-9_-]{30,}$/;
@@ -146,8 +145,7 @@ export const telegramPlugin: ChannelPlugin = {
       apiRoot: settings.apiRoot ?? undefined,
       assistantName: ctx.config.assistantName,
       logger: ctx.logger,
-      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
-      stagingDir: mediaStagingDir(ctx.paths),
+      media: ctx.media,
       isOwner: telegramOwner(settings, ctx.store),
       notifyOwner: ctx.notifyOwner,
     });

@@ -2,11 +2,9 @@
 // `tg:<chat id>`. The bot speaks as itself, so replies need no name prefix.
 // Media from registered chats is saved into the group's inbox under names we
 // generate; the user's file name is only ever shown as text.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatBytes } from '../../core/channels/bounded.js';
-import { extensionFor } from '../../core/channels/file-types.js';
 import { createRequire } from 'node:module';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -16,6 +14,13 @@ import { apiThrottler } from '@grammyjs/transformer-throttler';
 import { Bot, GrammyError, HttpError, InlineKeyboard, InputFile, type Transformer } from 'grammy';
 import type { CallbackQuery, Chat, Message as TgMessage, Update, User, UserFromGetMe } from 'grammy/types';
 import type { Logger } from '../../core/logger.js';
+import {
+  MediaRefused,
+  MediaTooLarge,
+  NO_MEDIA_NOTE,
+  REFUSED_NOTE,
+  type MediaStore,
+} from '../../core/channels/plugin.js';
 import {
   RateLimitedError,
   type Attachment,
@@ -27,7 +32,6 @@ import {
   type Message,
   type MessageButton,
 } from '../../core/types.js';
-import { MediaRefused, MediaTooLarge, REFUSED_NOTE, saveMedia } from '../../core/channels/media-store.js';
 import { displayName, splitText } from '../../core/channels/text.js';
 import { isParseError, TELEGRAM_TEXT_LIMIT, toMarkdownV2 } from './format.js';
 import { telegramChatId, telegramJid } from './jids.js';
@@ -38,10 +42,7 @@ export interface TelegramChannelOptions {
   apiRoot?: string;
   assistantName: string;
   logger: Logger;
-  /** Absolute inbox folder of a registered chat, or null: then its media is not downloaded. */
-  inboxDirFor(jid: string): string | null;
-  /** Where downloads are written before they move into an inbox; a folder no sandbox sees. */
-  stagingDir?: string;
+  media?: MediaStore;
   /** How long one getUpdates call waits for news. Default 30. */
   pollingTimeoutSeconds?: number;
   /** Largest file saved from a chat. Default 20 MB, the most the Bot API serves. */
@@ -143,7 +144,8 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
     if (!text) return;
 
     const attachments: Attachment[] = [];
-    const inbox = media ? opts.inboxDirFor(chatJid) : null;
+    const inbox = media && opts.media?.inboxDirFor(chatJid);
+    if (media && !opts.media) text += NO_MEDIA_NOTE;
     if (media && inbox) {
       try {
         attachments.push({ kind: media.kind, path: await download(b, media, inbox), mimeType: media.mimeType });
@@ -179,17 +181,17 @@ export function createTelegramChannel(opts: TelegramChannelOptions): Channel {
     });
   }
 
-  async function download(b: Bot, media: MediaRef, inbox: string): Promise<string> {
+  async function download(b: Bot, { mimeType, fileName, ext, ...media }: MediaRef, inbox: string): Promise<string> {
     if ((media.size ?? 0) > maxBytes) throw new MediaTooLarge();
     const file = await b.api.getFile(media.fileId);
     if ((file.file_size ?? 0) > maxBytes) throw new MediaTooLarge();
     const filePath = file.file_path;
     if (!filePath) throw new Error('Telegram returned no file path');
     const signal = AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS);
-    return saveMedia({
-      inbox,
-      stagingDir: opts.stagingDir,
-      name: `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${media.ext}`,
+    return opts.media!.save(inbox, {
+      mimeType,
+      fileName,
+      ext,
       open: () => openFile(filePath, signal),
       maxBytes,
       signal,
@@ -607,7 +609,10 @@ interface MediaRef {
   fileId: string;
   size?: number;
   mimeType: string;
-  ext: string;
+  /** The sender's; only a harmless extension of it is kept. */
+  fileName?: string;
+  /** When neither fileName nor mimeType gives one; default bin. */
+  ext?: string;
   /** The message text when there is no caption. */
   placeholder: string;
 }
@@ -636,7 +641,7 @@ function mediaOf(msg: MediaFields): MediaRef | null {
       fileId: msg.voice.file_id,
       size: msg.voice.file_size,
       mimeType,
-      ext: extensionFor(mimeType, undefined, 'ogg'),
+      ext: 'ogg',
       placeholder: '[voice message]',
     };
   }
@@ -649,7 +654,7 @@ function mediaOf(msg: MediaFields): MediaRef | null {
       fileId: a.file_id,
       size: a.file_size,
       mimeType,
-      ext: extensionFor(mimeType, a.file_name, 'bin'),
+      fileName: a.file_name,
       placeholder: name ? `[audio: ${name}]` : '[audio]',
     };
   }
@@ -661,7 +666,7 @@ function mediaOf(msg: MediaFields): MediaRef | null {
       fileId: v.file_id,
       size: v.file_size,
       mimeType,
-      ext: extensionFor(mimeType, undefined, 'mp4'),
+      ext: 'mp4',
       placeholder: '[GIF]',
     };
   }
@@ -673,7 +678,7 @@ function mediaOf(msg: MediaFields): MediaRef | null {
       fileId: v.file_id,
       size: v.file_size,
       mimeType,
-      ext: extensionFor(mimeType, undefined, 'mp4'),
+      ext: 'mp4',
       placeholder: '[video]',
     };
   }
@@ -714,7 +719,7 @@ function mediaOf(msg: MediaFields): MediaRef | null {
       fileId: d.file_id,
       size: d.file_size,
       mimeType,
-      ext: extensionFor(mimeType, d.file_name, 'bin'),
+      fileName: d.file_name,
       placeholder: name ? `[document: ${name}]` : '[document]',
     };
   }

@@ -4,7 +4,8 @@
 // message with a note of why; the audio stays in the inbox either way.
 import fs from 'node:fs';
 import path from 'node:path';
-import { inboxDirFor } from '../../core/channels/media-paths.js';
+import { resolveGroupFolder, type HomePaths } from '../../core/config/home.js';
+import type { Store } from '../../core/store/index.js';
 import type { Attachment, Message } from '../../core/types.js';
 import { chunk, decodeToPcm16k } from './audio.js';
 import type { SttEngine } from './engine.js';
@@ -132,10 +133,14 @@ export function createVoiceStep(deps: TranscribeDeps) {
 
 export type VoiceStep = ReturnType<typeof createVoiceStep>;
 
-/** A chat's group folder, from the inbox the channels save into. */
-export function groupDirOf(ctx: Parameters<typeof inboxDirFor>[0]): (jid: string) => string | null {
+/** A registered chat's group folder (where its inbox is). */
+export function groupDirOf(ctx: { store: Pick<Store, 'groups'>; paths: HomePaths }): (jid: string) => string | null {
   return (jid) => {
-    const inbox = inboxDirFor(ctx, jid);
-    return inbox ? path.dirname(inbox) : null;
+    const group = ctx.store.groups.get(jid);
+    try {
+      return group ? resolveGroupFolder(ctx.paths, group.folder) : null;
+    } catch {
+      return null;
+    }
   };
 }

@@ -6,7 +6,6 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { HomePaths } from '../../core/config/home.js';
 import type { ChannelPlugin, PluginEnv, Settings } from '../../core/channels/plugin.js';
-import { inboxDirFor, mediaStagingDir } from '../../core/channels/media-paths.js';
 import { isWhatsAppDirectChat, isWhatsAppJid } from './jids.js';
 import type { WhatsAppChannelOptions } from './whatsapp.js';
 
@@ -91,7 +90,6 @@ export async function linkWhatsApp(env: PluginEnv, opts: LinkOptions = {}): Prom
     assistantName: config.assistantName,
     hasOwnNumber: settings.hasOwnNumber,
     logger,
-    inboxDirFor: () => null,
     identities: store.identities,
     pairingPhone: opts.phone,
     printQr: !opts.onLinking,
@@ -161,8 +159,7 @@ export const whatsappPlugin: ChannelPlugin = {
       assistantName: ctx.config.assistantName,
       hasOwnNumber: whatsappSettings(ctx.config.env).hasOwnNumber,
       logger: ctx.logger,
-      inboxDirFor: (jid) => inboxDirFor(ctx, jid),
-      stagingDir: mediaStagingDir(ctx.paths),
+      media: ctx.media,
       identities: ctx.store.identities,
       webSocketUrl: whatsappSettings(ctx.config.env).webSocketUrl ?? undefined,
       notifyOwner: ctx.notifyOwner,

@@ -35,15 +35,14 @@ import type { SendOptions } from '../../core/types.js';
 import { formatBytes } from '../../core/channels/bounded.js';
 import {
   MediaRefused,
+  NO_MEDIA_NOTE,
   REFUSED_NOTE,
-  saveMedia as storeMedia,
-  type MediaSource,
-} from '../../core/channels/media-store.js';
+  type InboundFile,
+  type MediaStore,
+} from '../../core/channels/plugin.js';
 import { splitText } from '../../core/channels/text.js';
 import { convertMessage, inboxFileName, type Converted } from './messages.js';
 import { isWhatsAppJid } from './jids.js';
-
-export type { MediaSource };
 
 /** The part of a Baileys socket this channel uses (tests provide a fake). */
 /** The media message contents we send (a subset of Baileys' AnyMessageContent). */
@@ -75,7 +74,7 @@ export interface WhatsAppSocket {
 export type DownloadMedia = (
   msg: WAMessage,
   ctx: { sock: WhatsAppSocket; signal: AbortSignal },
-) => Promise<MediaSource>;
+) => ReturnType<InboundFile['open']>;
 
 export interface WhatsAppChannelOptions {
   /** Credentials folder (store/auth/whatsapp); created mode 0700. */
@@ -84,10 +83,7 @@ export interface WhatsAppChannelOptions {
   /** The assistant runs on a number of its own (ASSISTANT_HAS_OWN_NUMBER). */
   hasOwnNumber: boolean;
   logger: Logger;
-  /** Where a chat's media goes (`<group folder>/inbox`), or null to not save it. */
-  inboxDirFor(jid: string): string | null;
-  /** Where downloads are written before they move into an inbox; a folder no sandbox sees. */
-  stagingDir?: string;
+  media?: MediaStore;
   identities: { canonical(alias: string): string; link(alias: string, canonical: string): void };
   makeSocket?: (config: UserFacingSocketConfig) => WhatsAppSocket;
   downloadMedia?: DownloadMedia;
@@ -468,8 +464,8 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
       const { message, media } = converted;
       if (media) {
         const saved = await saveMedia(wa, message.chatJid, media, s);
-        if (saved === 'refused') message.text += REFUSED_NOTE;
-        else if (saved) message.attachments = [saved];
+        if (typeof saved === 'string') message.text += saved;
+        else message.attachments = [saved];
       }
       try {
         events?.onMessage(message);
@@ -490,24 +486,23 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     }
   }
 
-  /** The saved attachment; null when there is nothing to save or it failed; 'refused' when the inbox is not a plain folder. */
+  /** The saved attachment, or a note for the text ('' when it is not saved for a reason already logged). */
   async function saveMedia(
     wa: WAMessage,
     chatJid: string,
     media: NonNullable<Converted['media']>,
     s: WhatsAppSocket,
-  ): Promise<Attachment | 'refused' | null> {
-    const inbox = opts.inboxDirFor(chatJid);
-    if (!inbox) return null;
+  ): Promise<Attachment | string> {
+    if (!opts.media) return NO_MEDIA_NOTE;
+    const inbox = opts.media.inboxDirFor(chatJid);
+    if (!inbox) return '';
     if (media.size !== undefined && media.size > maxMediaBytes) {
       log.info({ chatJid, size: media.size }, `WhatsApp ${media.kind} not saved: larger than ${maxMediaBytes} bytes`);
-      return null;
+      return '';
     }
     const signal = AbortSignal.any([shutdown.signal, AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS)]);
     try {
-      const rel = await storeMedia({
-        inbox,
-        stagingDir: opts.stagingDir,
+      const rel = await opts.media.save(inbox, {
         name: inboxFileName(media.mimeType, Date.now(), crypto.randomBytes(4).toString('hex')),
         open: () => downloadFresh(wa, s, signal),
         maxBytes: maxMediaBytes,
@@ -517,10 +512,10 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
     } catch (err) {
       if (err instanceof MediaRefused) {
         log.warn({ chatJid, id: wa.key?.id, err: err.message }, `Refused to save a WhatsApp ${media.kind}`);
-        return 'refused';
+        return REFUSED_NOTE;
       }
       log.warn({ err, chatJid, id: wa.key?.id }, `WhatsApp ${media.kind} could not be saved`);
-      return null;
+      return '';
     }
   }
 

@@ -12,6 +12,7 @@ import { createDiscordChannel, DISCORD_MAX_MESSAGE_BYTES } from '../../../src/pl
 import { silentLogger } from '../../../src/core/logger.js';
 import type { ChannelState, Message } from '../../../src/core/types.js';
 import { until } from '../../support/harness.js';
+import { mediaStore } from '../../../src/plugins/media/index.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -109,7 +110,7 @@ test('a gateway message past the cap drops it (1009); it resumes, a message arri
     apiRoot: fake.apiRoot,
     assistantName: 'Andy',
     logger: silentLogger(),
-    inboxDirFor: () => null,
+    media: mediaStore(() => null),
     notifyOwner: (text) => notices.push(text),
   });
   cleanups.push(() => channel.disconnect());

@@ -12,6 +12,7 @@ import { createToolRegistry, type ToolCall } from '../../../src/core/tools/regis
 import { checkEmail, runEmailAuth } from '../../../src/plugins/email/connect.js';
 import { emailSettings } from '../../../src/plugins/email/settings.js';
 import { createEmailTools } from '../../../src/plugins/email/tools.js';
+import { hostMedia } from '../../../src/plugins/media/index.js';
 import { sentRecipients } from '../../../src/plugins/email/mailbox.js';
 import { memoryRecipients } from '../../../src/plugins/email/store.js';
 import type { ApprovalKind, ApprovalMode } from '../../../src/core/types.js';
@@ -226,7 +227,7 @@ describe('the tools', () => {
     const { store, paths } = tempStore({ prefix: 'nanoclaw-email-files-' });
     const settings = emailSettings(mail.env());
     const withFiles = createToolRegistry({
-      tools: createEmailTools({ settings: () => settings, noteLogin: () => {}, files: { store, paths } }),
+      tools: createEmailTools({ settings: () => settings, noteLogin: () => {}, files: hostMedia({ store, paths }) }),
     });
     const r = text(await withFiles(MAIN, 'email_save_attachment', { id: leaseId, attachment: 1 }));
     expect(r).toMatch(/^Saved "lease-2026\.pdf" \(application\/pdf, 19 B\) as inbox\/\d+-[0-9a-f]+\.pdf/);

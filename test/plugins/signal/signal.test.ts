@@ -21,6 +21,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import type { ChannelState, Message } from '../../../src/core/types.js';
 import { startFakeSignalCli, type FakeSignalCli } from '../../support/fake-signal-cli.js';
 import { until } from '../../support/harness.js';
+import { mediaStore } from '../../../src/plugins/media/index.js';
 
 const ACCOUNT = '+15550000000';
 const opts = { account: ACCOUNT, assistantName: 'Andy' };
@@ -306,7 +307,7 @@ describe('the daemon check and the channel, against a fake signal-cli', () => {
       sharesUserAccount: true,
       assistantName: 'Andy',
       logger: silentLogger(),
-      inboxDirFor: () => null,
+      media: mediaStore(() => null),
     });
     await ch.connect({ onMessage: (m) => got.push(m), onChat: () => {} });
     await sig.streaming();
@@ -340,7 +341,7 @@ describe('the daemon check and the channel, against a fake signal-cli', () => {
       sharesUserAccount: false,
       assistantName: 'Andy',
       logger: silentLogger(),
-      inboxDirFor: () => null,
+      media: mediaStore(() => null),
     });
     await ch2.connect({ onMessage: () => {}, onChat: (c) => chats.push(c) });
     await until(() => sig.lastEventIds.length >= 2, 5_000, 'the second stream');
@@ -374,7 +375,7 @@ describe('the daemon check and the channel, against a fake signal-cli', () => {
         sharesUserAccount: false,
         assistantName: 'Andy',
         logger: silentLogger(),
-        inboxDirFor: () => null,
+        media: mediaStore(() => null),
         minBackoffMs: 10,
         cursorFile: path.join(dir, 'signal-last-event-id'),
       });
@@ -455,7 +456,7 @@ test('an event stream that sends one endless line is dropped and reopened, and t
     sharesUserAccount: false,
     assistantName: 'Andy',
     logger: silentLogger(),
-    inboxDirFor: () => null,
+    media: mediaStore(() => null),
     minBackoffMs: 10,
     notifyOwner: (text) => void notices.push(text),
   });

@@ -89,7 +89,6 @@ test('a message past the cap drops Socket Mode (1009); it reconnects, the next e
     apiUrl: fake.apiUrl,
     assistantName: 'Andy',
     logger: quiet,
-    inboxDirFor: () => null,
     notifyOwner: (text) => notices.push(text),
     // Socket Mode waits its ping timeout (times the failures) before reconnecting; short here.
     makeReceiver: (s) => createSlackReceiver({ ...s, clientPingTimeoutMs: 200 }),

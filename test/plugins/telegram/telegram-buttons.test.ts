@@ -39,7 +39,6 @@ beforeEach(async () => {
     apiRoot: fake.apiRoot,
     assistantName: 'Andy',
     logger: silentLogger(),
-    inboxDirFor: () => null,
     pollingTimeoutSeconds: 1,
     isOwner: telegramOwner({ token: fake.token, apiRoot: fake.apiRoot, ownerId: null }, store),
   });

@@ -41,6 +41,7 @@ import {
   startFakeTelegram,
   type FakeTelegram,
 } from '../../support/fake-telegram.js';
+import { mediaStore } from '../../../src/plugins/media/index.js';
 
 let fake: FakeTelegram;
 let home: string;
@@ -73,7 +74,7 @@ async function connect(registered: string[] = [], extra: Partial<TelegramChannel
     apiRoot: fake.apiRoot,
     assistantName: 'Andy',
     logger: silentLogger(),
-    inboxDirFor: (jid) => (registered.includes(jid) ? inboxOf(jid) : null),
+    media: mediaStore((jid) => (registered.includes(jid) ? inboxOf(jid) : null)),
     pollingTimeoutSeconds: 1,
     ...extra,
   });
@@ -485,8 +486,12 @@ describe('sending', () => {
 
   it('declares the Bot API limits for delivery to pace by', () => {
     expect(
-      createTelegramChannel({ token: 't', assistantName: 'Andy', logger: silentLogger(), inboxDirFor: () => null })
-        .pacing,
+      createTelegramChannel({
+        token: 't',
+        assistantName: 'Andy',
+        logger: silentLogger(),
+        media: mediaStore(() => null),
+      }).pacing,
     ).toBe(TELEGRAM_PACING);
     expect(TELEGRAM_PACING).toMatchObject({ perChatMs: 1_000, perGroupChatPerMinute: 20, perChannelPerSecond: 30 });
     expect(TELEGRAM_PACING.isGroupChat!(groupJid)).toBe(true);
@@ -543,7 +548,7 @@ describe('connection', () => {
       apiRoot: fake.apiRoot,
       assistantName: 'Andy',
       logger: silentLogger(),
-      inboxDirFor: () => null,
+      media: mediaStore(() => null),
       pollingTimeoutSeconds: 1,
     });
     await expect(channel.connect({ onMessage() {}, onChat() {} })).rejects.toThrow(
@@ -679,7 +684,7 @@ describe('bounded input from the Bot API', () => {
       apiRoot: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       assistantName: 'Andy',
       logger: silentLogger(),
-      inboxDirFor: () => null,
+      media: mediaStore(() => null),
       pollingTimeoutSeconds: 1,
       notifyOwner: (text) => void notices.push(text),
     });

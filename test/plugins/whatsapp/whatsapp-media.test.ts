@@ -11,6 +11,7 @@ import { openDatabase } from '../../../src/core/store/db.js';
 import { identityQueries } from '../../../src/core/store/identities.js';
 import type { Message } from '../../../src/core/types.js';
 import { boomLike, fakeMediaServer, fakeSocketFactory, loadFixture } from '../../support/fake-baileys-socket.js';
+import { mediaStore } from '../../../src/plugins/media/index.js';
 
 const FAMILY = '120363025246125888@g.us';
 const VOICE_ID = 'AC3F5B2E91D84C07A6F1E2D3B4C5A697';
@@ -42,11 +43,10 @@ async function online(reupload: boolean) {
     assistantName: 'Andy',
     hasOwnNumber: false,
     logger: silentLogger(),
-    inboxDirFor: (jid) => (jid === FAMILY ? inbox : null),
+    media: mediaStore((jid) => (jid === FAMILY ? inbox : null), path.join(home, 'data', 'media-staging')),
     identities: identityQueries(db),
     makeSocket: factory.makeSocket,
     downloadMedia: media.download,
-    stagingDir: path.join(home, 'data', 'media-staging'),
   });
   const messages: Message[] = [];
   await channel.connect({ onMessage: (m) => messages.push(m), onChat: () => {} });

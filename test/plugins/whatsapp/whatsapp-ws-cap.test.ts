@@ -43,7 +43,6 @@ test('a WhatsApp message past the cap drops the connection (1009); it reconnects
     assistantName: 'Andy',
     hasOwnNumber: false,
     logger: silentLogger(),
-    inboxDirFor: () => null,
     identities: { canonical: (a) => a, link() {} },
     webSocketUrl: `ws://127.0.0.1:${port}/ws/chat`,
     reconnectDelays: [10],

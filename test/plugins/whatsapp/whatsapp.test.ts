@@ -13,13 +13,14 @@ import { openDatabase, type DB } from '../../../src/core/store/db.js';
 import { identityQueries } from '../../../src/core/store/identities.js';
 import { messageQueries } from '../../../src/core/store/messages.js';
 import type { ChannelState, ChatInfo, Message } from '../../../src/core/types.js';
-import { REFUSED_NOTE } from '../../../src/core/channels/media-store.js';
+import { REFUSED_NOTE } from '../../../src/core/channels/plugin.js';
 import {
   fakeMediaServer,
   fakeSocketFactory,
   loadFixture,
   type FakeSocketOptions,
 } from '../../support/fake-baileys-socket.js';
+import { mediaStore } from '../../../src/plugins/media/index.js';
 
 const ALICE = '447700900123@s.whatsapp.net';
 const ALICE_LID = '98765432109876@lid';
@@ -44,7 +45,7 @@ async function waitFor(check: () => boolean, what: string, ms = 3000): Promise<v
 const settle = () => new Promise((r) => setTimeout(r, 30));
 
 function setup(
-  over: Partial<WhatsAppChannelOptions> = {},
+  over: Partial<WhatsAppChannelOptions> & { stagingDir?: string } = {},
   fake: FakeSocketOptions = {},
   shared?: { db: DB; home: string },
 ) {
@@ -64,12 +65,15 @@ function setup(
     hasOwnNumber: false,
     logger: silentLogger(),
     // Alice's DM and the family group are registered; other chats are not.
-    inboxDirFor: (jid) =>
-      jid === ALICE
-        ? path.join(home, 'groups', 'alice', 'inbox')
-        : jid === FAMILY
-          ? path.join(home, 'groups', 'family', 'inbox')
-          : null,
+    media: mediaStore(
+      (jid) =>
+        jid === ALICE
+          ? path.join(home, 'groups', 'alice', 'inbox')
+          : jid === FAMILY
+            ? path.join(home, 'groups', 'family', 'inbox')
+            : null,
+      over.stagingDir,
+    ),
     identities,
     makeSocket: factory.makeSocket,
     downloadMedia: async (msg) => {
@@ -188,7 +192,7 @@ describe('WhatsApp messages', () => {
   });
 
   it('does not download media for unregistered chats, nor media over the size cap', async () => {
-    const t = setup({ inboxDirFor: () => null });
+    const t = setup({ media: mediaStore(() => null) });
     const sock = await t.online();
     sock.replay(loadFixture('message-image.json'));
     await waitFor(() => t.messages.length === 1, 'message');

@@ -3,23 +3,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MediaRefused, MediaTooLarge, type InboundFile } from '../../core/channels/plugin.js';
 
-export type MediaSource = Uint8Array | AsyncIterable<Uint8Array>;
-
-export class MediaTooLarge extends Error {}
-
-export class MediaRefused extends Error {}
-
-export interface SaveMediaOptions {
+export type SaveMediaOptions = Pick<InboundFile, 'open' | 'maxBytes' | 'signal'> & {
   inbox: string;
   stagingDir?: string;
   name: string;
-  open(): Promise<MediaSource>;
-  maxBytes: number;
-  signal?: AbortSignal;
-}
-
-export const REFUSED_NOTE = " (not saved: the group's inbox is not a plain folder)";
+};
 
 type Handle = fs.promises.FileHandle;
 const fsp = fs.promises;

@@ -1,0 +1,41 @@
+// Files people send in a chat, saved in its group's inbox/ by way of a staging folder no sandbox sees.
+import crypto from 'node:crypto';
+import path from 'node:path';
+import type { MediaStore } from '../../core/channels/plugin.js';
+import { resolveGroupFolder, type HomePaths } from '../../core/config/home.js';
+import type { Plugin } from '../../core/plugin.js';
+import type { Store } from '../../core/store/index.js';
+import { extensionFor } from './file-types.js';
+import { saveMedia } from './save.js';
+
+type Where = { store: Pick<Store, 'groups'>; paths: HomePaths };
+
+export function inboxDirFor(ctx: Where, jid: string): string | null {
+  const group = ctx.store.groups.get(jid);
+  // The agent may swap inbox for a link at any time: saveMedia checks it when a file is saved.
+  try {
+    return group ? path.join(resolveGroupFolder(ctx.paths, group.folder), 'inbox') : null;
+  } catch {
+    return null;
+  }
+}
+
+export const mediaStagingDir = (paths: HomePaths): string => path.join(paths.data, 'media-staging');
+
+/** Without a staging folder, a private one in the system's temporary folder. */
+export function mediaStore(inboxFor: (jid: string) => string | null, stagingDir?: string): MediaStore {
+  return {
+    inboxDirFor: inboxFor,
+    save: (inbox, { name, mimeType, fileName, ext = 'bin', ...file }) =>
+      saveMedia({
+        ...{ ...file, inbox, stagingDir },
+        name: name ?? `${Date.now()}-${crypto.randomBytes(6).toString('hex')}.${extensionFor(mimeType, fileName, ext)}`,
+      }),
+  };
+}
+
+/** Registered chats' inboxes, staged in the home's data folder. */
+export const hostMedia = (ctx: Where): MediaStore =>
+  mediaStore((jid) => inboxDirFor(ctx, jid), mediaStagingDir(ctx.paths));
+
+export const media: Plugin = { name: 'media', media: hostMedia };
