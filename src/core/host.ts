@@ -64,6 +64,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const queue = createGroupQueue({
     ...{ ...config, maxConcurrent: config.maxConcurrentAgents, logger, run: (jid, job) => runJob(jid, job) },
     yieldFor: (jid) => agents.get(jid)?.close(),
+    idleSince: (jid) => agents.get(jid)?.idleSince ?? null,
     onGiveUp: (jid, _job, err, tries) => plug.onGiveUp(jid, tellGaveUp(store, jid, err, tries)),
   });
   const approver = plug.approver(noApprover((jid) => store.groups.get(jid)));
@@ -94,6 +95,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     agent: {
       ...{ config, paths, gateway, logger, tool, setTyping: typingVia(channels), sandbox: plug.all('sandbox') },
       ...{ onPromptDelivered: opts.onPromptDelivered, currentGroup: (jid: string) => store.groups.get(jid) },
+      onIdle: () => queue.makeRoom(),
     },
   });
   inbound = createInbound({

@@ -30,6 +30,8 @@ export interface AgentDeps {
   currentGroup?(jid: string): RegisteredGroup | undefined;
   /** What plugins add to a sandbox when it starts (parts.ts). */
   sandbox?: readonly ((s: SandboxStart) => SandboxParts | void)[];
+  /** It waits for a follow-up now: a chat waiting for a slot may take its place. */
+  onIdle?(): void;
 }
 
 export class AgentFailure extends Error {
@@ -52,6 +54,8 @@ export interface LiveAgent {
   subagents: Map<string, { type: string; startedAt: number }>;
   /** In a turn, rather than idle waiting for a follow-up. */
   readonly inTurn: boolean;
+  /** Since when it has waited for a follow-up; null while it works. */
+  readonly idleSince: number | null;
   /** New messages arrived: take them as a follow-up. False if the agent is closing. */
   wake(): boolean;
   /** Finish after the current turn. */
@@ -101,6 +105,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let sessionId = job.sessionId;
   let closing = false;
   let inTurn = true;
+  let idleSince: number | null = null;
   let turn = { n: 0, at: 0, tokens: 0 }; // what `nanoclaw logs` shows per finished turn
   let failure: AgentFailure | undefined;
   // The gateway's word on the last model call: the CLI's own error text is shorter and vaguer.
@@ -119,6 +124,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     // Fixed now, for every tool call until this turn's result: who writes meanwhile is the next turn's.
     identity.turn = t && turnContext(identity, t.requesters ?? []);
     inTurn = !!t;
+    if (t) idleSince = null;
     clearTimeout(turnTimer);
     if (t) {
       turn = { n: turn.n + 1, at: Date.now(), tokens: 0 };
@@ -172,7 +178,10 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         });
         if (!live.wake()) return answer({ close: true });
         clearTimeout(idleTimer);
-        if (waiter === resolve) idleTimer = setTimeout(close, s.idleTimeoutMs ?? config.idleTimeoutMs);
+        if (waiter !== resolve) return;
+        idleSince = Date.now();
+        idleTimer = setTimeout(close, s.idleTimeoutMs ?? config.idleTimeoutMs);
+        deps.onIdle?.();
       }),
     event: (e) => {
       if (e.type === 'session') sessionId = e.sessionId;
@@ -297,6 +306,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     subagents: new Map(),
     get inTurn() {
       return inTurn;
+    },
+    get idleSince() {
+      return idleSince;
     },
     wake: () => {
       // A job without follow-ups (a scheduled task) leaves new messages to the queue.

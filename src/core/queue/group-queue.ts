@@ -10,8 +10,10 @@ interface QueueDeps {
   /** Runs one job; 'again' when it left messages for this key it did not take (they run next). */
   run(key: string, job: Job): Promise<void | 'again'>;
   onGiveUp(key: string, job: Job, err: unknown, tries: number): void;
-  /** Ask a running conversation, which may idle for minutes, to end after its turn so a due task runs next. */
+  /** Ask a running conversation, which may idle for minutes, to end after its turn so a waiting key runs next. */
   yieldFor?(key: string): void;
+  /** Since when the key's agent has waited idle for a follow-up; null while it works. */
+  idleSince?(key: string): number | null;
   logger: Logger;
 }
 
@@ -112,12 +114,27 @@ export function createGroupQueue(deps: QueueDeps) {
       if (active < cap || count((x) => x.running && x.yielding && !x.tasks.length) >= waitingTasks) return;
       target = [...states].find(([, x]) => x.running?.kind === 'messages' && !x.yielding)?.[0];
     }
-    if (target === undefined || state(target).yielding) return;
-    state(target).yielding = true;
+    if (target !== undefined && !state(target).yielding) makeWay(target);
+  }
+
+  /** Chats waiting at the cap take the slot of the agent idle longest (its session kept); a busy one is never asked. */
+  function makeRoom() {
+    if (active < cap || count((x) => x.running && x.yielding) >= waiting.length) return;
+    let idlest: string | undefined;
+    let since = Infinity;
+    for (const [key, x] of states) {
+      const t = x.running?.kind === 'messages' && !x.yielding ? deps.idleSince?.(key) : null;
+      if (t != null && t < since) [idlest, since] = [key, t];
+    }
+    if (idlest !== undefined) makeWay(idlest);
+  }
+
+  function makeWay(key: string) {
+    state(key).yielding = true;
     try {
-      deps.yieldFor?.(target);
+      deps.yieldFor?.(key);
     } catch (err) {
-      logger.warn({ key: target, err: why(err) }, 'could not ask a conversation to make way for a task');
+      logger.warn({ key, err: why(err) }, 'could not ask a conversation to make way');
     }
   }
 
@@ -125,6 +142,7 @@ export function createGroupQueue(deps: QueueDeps) {
     enqueueMessages(key: string) {
       state(key).messages = true;
       schedule(key);
+      makeRoom();
     },
     enqueueTask(key: string, taskId: string) {
       const s = state(key);
@@ -133,6 +151,8 @@ export function createGroupQueue(deps: QueueDeps) {
       schedule(key);
       if (s.tasks.length) makeRoomFor(key);
     },
+    /** An agent went idle: a waiting chat may take its slot. */
+    makeRoom,
     activeCount: () => active,
     peakCount: () => peak,
     waitingCount: () => waiting.length,
