@@ -1,7 +1,6 @@
 // The runner, the only NanoClaw code in a sandbox: the Agent SDK, turn by turn from the gateway, no credential.
 import fs from 'node:fs';
 import type { CanUseTool, HookCallback, HookEvent, Options, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
-import { turnBlocks } from './content.js';
 import { callGateway, startForwarder } from './gateway-client.js';
 import { GATEWAY_SOCKET_INSIDE, type NextAnswer, type RunnerEvent, type StartInfo, type Turn } from './protocol.js';
 
@@ -10,10 +9,13 @@ const call = <T>(path: string, body?: unknown) => callGateway<T>(socket, path, b
 const send = (event: RunnerEvent) => call('/runner/event', event);
 const tell = (event: RunnerEvent) => send(event).catch(() => {}); // a report whose loss must not stop the agent
 const SESSION_GONE = /no conversation found|session.*not found/i;
-const disk = { size: (p: string) => fs.statSync(p).size, read: (p: string) => fs.readFileSync(p) };
-const toUserMessage = (t: Turn) => {
-  const content = [...turnBlocks([...(t.images ?? []), ...(t.files ?? [])], disk), { type: 'text', text: t.prompt }];
-  return { type: 'user', message: { role: 'user', content }, parent_tool_use_id: null } as SDKUserMessage;
+type Content = (files: NonNullable<Turn['files']>) => object[];
+// Without a plugin's content hook (the media plugin's), the model is told where each file is.
+const noteEach: Content = (files) =>
+  files.map((f) => ({ type: 'text', text: `[file ${f.path}, not shown: open it to read it]` }));
+const toUserMessage = (t: Turn, content: Content) => {
+  const blocks = [...content([...(t.images ?? []), ...(t.files ?? [])]), { type: 'text', text: t.prompt }];
+  return { type: 'user', message: { role: 'user', content: blocks }, parent_tool_use_id: null } as SDKUserMessage;
 };
 
 // The host may hold these for the owner ("ask me first"): one runs only when it says so, and no answer means no.
@@ -45,11 +47,13 @@ const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type })
 };
 
 // Plugins mount modules here: hooks(start) adds SDK hooks (the archive plugin's PreCompact), systemPrompt(start) text
-// for the system prompt (the browser plugin's); a broken one is skipped.
+// for the system prompt (the browser plugin's), content(files) a turn's files as blocks (the media plugin's); a broken
+// one is skipped.
 const PLUGINS_INSIDE = '/app/plugins';
 type Hooks = NonNullable<Options['hooks']>;
 async function withPlugins(start: StartInfo, hooks: Hooks) {
   const prompt: string[] = [];
+  let content = noteEach;
   for (const file of fs.existsSync(PLUGINS_INSIDE) ? fs.readdirSync(PLUGINS_INSIDE).sort() : []) {
     try {
       const mod = await import(`${PLUGINS_INSIDE}/${file}`);
@@ -57,11 +61,12 @@ async function withPlugins(start: StartInfo, hooks: Hooks) {
       for (const [event, matchers] of Object.entries(brought)) (hooks[event as HookEvent] ??= []).push(...matchers);
       const text = mod.systemPrompt?.(start);
       if (text) prompt.push(text);
+      if (mod.content) content = mod.content;
     } catch (err) {
       process.stderr.write(`the module ${PLUGINS_INSIDE}/${file} was not loaded: ${(err as Error).message}\n`);
     }
   }
-  return { hooks, prompt };
+  return { hooks, prompt, content };
 }
 
 async function main() {
@@ -88,7 +93,7 @@ async function main() {
   ];
 
   // The turns for the SDK to read; null ends them.
-  const turns: (SDKUserMessage | null)[] = [toUserMessage(start.turn)];
+  const turns: (SDKUserMessage | null)[] = [toUserMessage(start.turn, plugins.content)];
   let wake = () => {};
   async function* prompts() {
     for (;;) {
@@ -151,7 +156,7 @@ async function main() {
           do a = await call<NextAnswer>('/runner/next');
           while (!('turn' in a || 'close' in a));
         }
-        turns.push('turn' in a ? toUserMessage(a.turn) : null);
+        turns.push('turn' in a ? toUserMessage(a.turn, plugins.content) : null);
         wake();
         if (!('turn' in a)) break;
       }

@@ -84,7 +84,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   for (const plugin of plugins) parts.push((await plugin.setup?.(core)) ?? {});
 
   const tools = plug.all('tools').flat();
-  const tool = createToolHandler({ store, paths, assistantName, tools, approve: approver.forTool });
+  const tool = createToolHandler({ store, paths, assistantName, tools, approve: approver.forTool, media: ctx.media });
   const gateway = createGateway({
     ...{ upstream: config.anthropicBaseUrl, credential: plug.credential(config.credential), logger, approver },
     ...{ ownPorts: core.ownPorts, hooks: plug.all('gateway') },

@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/index.js';
+import type { TakeOutbound } from '../tools/tools.js';
 import type { Channel, ChannelState } from '../types.js';
 
 /** Config.env: where a plugin reads its settings. */
@@ -27,7 +28,7 @@ export interface ChannelContext {
   store: Store;
   logger: Logger;
   notifyOwner(text: string): void;
-  /** The media plugin's; without it files people send are not saved (NO_MEDIA_NOTE). */
+  /** The media plugin's; without it files are neither saved (NO_MEDIA_NOTE) nor sent. */
   media?: MediaStore;
 }
 
@@ -48,6 +49,7 @@ export interface MediaStore {
   inboxDirFor(jid: string): string | null;
   /** Answers the path in the group folder ("inbox/<name>"); rejects with MediaTooLarge or MediaRefused. */
   save(inbox: string, file: InboundFile): Promise<string>;
+  takeOutbound: TakeOutbound;
 }
 
 export class MediaTooLarge extends Error {}

@@ -8,7 +8,6 @@ import { formatOutbound } from '../conversation/router.js';
 import type { Store } from '../store/index.js';
 import type { OutboxItem } from '../store/outbox.js';
 import type { Channel, ChannelPacing, Message } from '../types.js';
-import { mimeTypeFor } from '../tools/outbound-media.js';
 
 interface DeliveryDeps {
   store: Store;
@@ -23,6 +22,13 @@ interface DeliveryDeps {
 // hold: the platform's retry_after, before which not even a kick tries.
 type Stall = { retryMs: number; hold: boolean };
 type Lane = { running: boolean; timer?: NodeJS.Timeout; holdUntil: number };
+
+// The outbox keeps no type: a file is sent as the type its extension names (photos as photos), else as a plain file.
+const MIME: Record<string, string> = {
+  ...{ png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' },
+  ...{ pdf: 'application/pdf', txt: 'text/plain' },
+};
+const mimeTypeFor = (name: string) => MIME[path.extname(name).slice(1).toLowerCase()] ?? 'application/octet-stream';
 
 // The platform counts arrivals, and a send one span after another may arrive a little sooner.
 export const WINDOW_MARGIN_MS = 50;

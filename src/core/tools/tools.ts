@@ -1,13 +1,17 @@
 // The host side of the core's nanoclaw tools. The caller is the gateway endpoint the call arrived on, never an
 // argument; a refused call says why and changes nothing.
-import path from 'node:path';
 import { resolveGroupFolder, type HomePaths } from '../config/home.js';
 import { cleanName, personaProblem } from '../conversation/names.js';
 import type { Store } from '../store/index.js';
 import { ok, refuse } from './answer.js';
 import * as defs from './definitions.js';
-import { takeOutboundFile } from './outbound-media.js';
 import { createToolRegistry, tool, type HostTool, type RegistryDeps } from './registry.js';
+
+/** send_message's `file` in the group folder `groupDir`, checked and copied now to a folder no sandbox sees. */
+export type TakeOutbound = (
+  groupDir: string,
+  file: string,
+) => { ok: true; path: string; fileName: string } | { ok: false; error: string };
 
 export interface ToolDeps {
   store: Store;
@@ -16,6 +20,8 @@ export interface ToolDeps {
   /** The plugins' tools. */
   tools?: readonly HostTool[];
   approve?: RegistryDeps['approve'];
+  /** The media plugin's; without it send_message sends no files. */
+  media?: { takeOutbound: TakeOutbound };
 }
 
 export function coreTools(deps: ToolDeps): HostTool[] {
@@ -37,8 +43,9 @@ export function coreTools(deps: ToolDeps): HostTool[] {
           `Not sent: this turn already sent ${sent} message${sent === 1 ? '' : 's'}, the most this chat allows per turn (${cap}). Put the rest into one message or your final reply; the owner can raise the limit with sandbox.maxMessagesPerTurn.`,
         );
       // Checked and copied now: what is sent later is what was checked here.
-      const folder = resolveGroupFolder(deps.paths, identity.groupFolder);
-      const media = file ? takeOutboundFile(folder, file, path.join(deps.paths.data, 'outbox-media')) : null;
+      const media = file
+        ? deps.media?.takeOutbound(resolveGroupFolder(deps.paths, identity.groupFolder), file)
+        : undefined;
       if (media && !media.ok) return refuse(`Not sent: ${media.error}`);
       sentThisTurn.set(turn, sent + 1);
       // Always the caller's own chat: no parameter aims elsewhere.
@@ -47,6 +54,7 @@ export function coreTools(deps: ToolDeps): HostTool[] {
         kind: 'tool',
         mediaPath: media?.path,
       });
+      if (file && !media) return ok('Sent without the file: files cannot be sent on this install.');
       return ok(media ? `Sent, with ${media.fileName}.` : 'Sent.');
     }),
   ];

@@ -1,11 +1,17 @@
-// Files people send in a chat, saved in its group's inbox/ by way of a staging folder no sandbox sees.
+// Files in chats: those people send, saved in the group's inbox/ by way of a staging folder no sandbox sees; those
+// the agent sends (send_message's file), copied at the call; and a turn's files as model content (runner.ts).
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { MediaStore } from '../../core/channels/plugin.js';
 import { resolveGroupFolder, type HomePaths } from '../../core/config/home.js';
+import { projectRoot } from '../../core/config/project-root.js';
 import type { Plugin } from '../../core/plugin.js';
+import { INSIDE } from '../../core/sandbox/mounts.js';
 import type { Store } from '../../core/store/index.js';
 import { extensionFor } from './file-types.js';
+import { takeOutboundFile } from './outbound.js';
 import { saveMedia } from './save.js';
 
 type Where = { store: Pick<Store, 'groups'>; paths: HomePaths };
@@ -22,9 +28,15 @@ export function inboxDirFor(ctx: Where, jid: string): string | null {
 
 export const mediaStagingDir = (paths: HomePaths): string => path.join(paths.data, 'media-staging');
 
-/** Without a staging folder, a private one in the system's temporary folder. */
-export function mediaStore(inboxFor: (jid: string) => string | null, stagingDir?: string): MediaStore {
+/** Without a staging or outbox folder, a private one in the system's temporary folder. */
+export function mediaStore(
+  inboxFor: (jid: string) => string | null,
+  stagingDir?: string,
+  outboxDir?: string,
+): MediaStore {
   return {
+    takeOutbound: (groupDir, file) =>
+      takeOutboundFile(groupDir, file, (outboxDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-outbox-')))),
     inboxDirFor: inboxFor,
     save: (inbox, { name, mimeType, fileName, ext = 'bin', ...file }) =>
       saveMedia({
@@ -36,6 +48,20 @@ export function mediaStore(inboxFor: (jid: string) => string | null, stagingDir?
 
 /** Registered chats' inboxes, staged in the home's data folder. */
 export const hostMedia = (ctx: Where): MediaStore =>
-  mediaStore((jid) => inboxDirFor(ctx, jid), mediaStagingDir(ctx.paths));
+  mediaStore((jid) => inboxDirFor(ctx, jid), mediaStagingDir(ctx.paths), path.join(ctx.paths.data, 'outbox-media'));
 
-export const media: Plugin = { name: 'media', media: hostMedia };
+export const media: Plugin = {
+  name: 'media',
+  media: hostMedia,
+  setup() {
+    // Only the compiled runner.ts enters the sandbox, where the runner loads it from /app/plugins.
+    const hostPath = path.join(projectRoot(), 'dist', 'src', 'plugins', 'media', 'runner.js');
+    return {
+      sandbox() {
+        if (!fs.existsSync(hostPath))
+          throw new Error(`The media plugin is not built (${hostPath} is missing): run "npm run build".`);
+        return { mounts: [{ hostPath, containerPath: `${INSIDE.app}/plugins/media.js`, readonly: true }] };
+      },
+    };
+  },
+};

@@ -1,11 +1,16 @@
 // send_message's `file`: only a regular file inside the chat's own folder, taken
-// as a copy at the moment of the call.
+// as a copy at the moment of the call, and only when the media plugin is on.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { MAX_OUTBOUND_FILE_BYTES, takeOutboundFile } from '../../src/core/tools/outbound-media.js';
+import { homePaths } from '../../../src/core/config/home.js';
+import { openDatabase } from '../../../src/core/store/db.js';
+import { createToolHandler } from '../../../src/core/tools/tools.js';
+import { createStore } from '../../../src/host.js';
+import { hostMedia } from '../../../src/plugins/media/index.js';
+import { MAX_OUTBOUND_FILE_BYTES, takeOutboundFile } from '../../../src/plugins/media/outbound.js';
 
 let root: string;
 let group: string;
@@ -62,4 +67,24 @@ test('a FIFO, a folder, a missing file and an oversized file are refused without
   expect(why('dir')).toMatch(/not a regular file/);
   expect(why('nothing.png')).toMatch(/No file "nothing.png"/);
   expect(why('big.bin')).toMatch(/the most send_message takes is 20 MB/);
+});
+
+test('send_message sends the copy with the media plugin, and only the text without it', async () => {
+  const paths = homePaths(root);
+  const identity = { groupFolder: 'web', chatJid: 'local:web', isMain: false, taskId: null };
+  const send = { text: 'The page', file: 'screenshots/page.png' };
+  const store = createStore(openDatabase(':memory:'));
+  const withMedia = createToolHandler({ store, paths, assistantName: 'Andy', media: hostMedia({ store, paths }) });
+  expect(await withMedia(identity, 'send_message', send)).toEqual({ ok: true, text: 'Sent, with page.png.' });
+  const [item] = store.outbox.pending();
+  expect(path.dirname(item.mediaPath!)).toBe(out);
+  expect(fs.readFileSync(item.mediaPath!).toString('hex')).toBe('89504e470d0a1a0a');
+
+  const bare = createStore(openDatabase(':memory:'));
+  const without = createToolHandler({ store: bare, paths, assistantName: 'Andy' });
+  expect(await without(identity, 'send_message', send)).toEqual({
+    ok: true,
+    text: 'Sent without the file: files cannot be sent on this install.',
+  });
+  expect(bare.outbox.pending()).toMatchObject([{ text: 'The page', mediaPath: null }]);
 });

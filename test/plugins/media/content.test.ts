@@ -1,14 +1,14 @@
-// What the model is shown for files and voice notes: document, image and
-// text blocks with size caps, the catch-up's voice-note marking, and a spoken
-// trigger (no "@") calling the assistant.
+// What the model is shown for a turn's files (the media plugin's runner module): document, image and text blocks with
+// size caps; and that the plugin mounts that module where the runner loads plugin modules.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileBlocks, LIMITS, turnBlocks } from '../../runner/content.js';
-import { formatCatchUp, isTriggered } from '../../src/core/conversation/router.js';
-import type { Message, RegisteredGroup } from '../../src/core/types.js';
+import type { PluginCore, PluginParts } from '../../../src/core/plugin.js';
+import type { SandboxStart } from '../../../src/core/sandbox/parts.js';
+import { media } from '../../../src/plugins/media/index.js';
+import { content, fileBlocks, LIMITS, turnBlocks } from '../../../src/plugins/media/runner.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-content-'));
 const reader = { size: (p: string) => fs.statSync(p).size, read: (p: string) => fs.readFileSync(p) };
@@ -73,41 +73,26 @@ describe('a turn with many files', () => {
   });
 });
 
-const group: RegisteredGroup = {
-  jid: 'tg:1',
-  name: 'Trip',
-  folder: 'trip',
-  trigger: '@Andy',
-  requiresTrigger: true,
-  isMain: false,
-  sandbox: {},
-  addedAt: '2026-01-01T00:00:00Z',
-};
-const base: Message = {
-  id: '1',
-  chatJid: 'tg:1',
-  sender: 'tg:7',
-  senderName: 'Alice',
-  text: 'Andy, what is the weather?',
-  timestamp: '2026-01-01T10:00:00Z',
-  fromMe: false,
-  fromAssistant: false,
-};
-const voice: Message = {
-  ...base,
-  attachments: [{ kind: 'audio', path: 'inbox/1.ogg', transcript: 'Andy, what is the weather?' }],
-};
-
-describe('voice notes in routing', () => {
-  it('a spoken "Andy, …" triggers; the same words typed without "@" do not', () => {
-    expect(isTriggered(group, voice)).toBe(true);
-    expect(isTriggered(group, base)).toBe(false);
-    expect(isTriggered(group, { ...voice, text: 'I told Andy already' })).toBe(false);
-  });
-
-  it('the catch-up marks a transcript as a voice note', () => {
-    expect(formatCatchUp([voice], 'UTC')).toContain(
-      '<voice_note path="/workspace/group/inbox/1.ogg" transcribed="yes"/>\nAndy, what is the weather?</message>',
-    );
+describe('in the sandbox', () => {
+  it('the built module is mounted alone, read-only, where the runner loads plugin modules, and is its content hook', async () => {
+    const parts = (await media.setup!({} as PluginCore)) as PluginParts;
+    const { mounts = [] } = parts.sandbox!({} as SandboxStart) ?? {};
+    expect(mounts).toEqual([
+      {
+        hostPath: expect.stringMatching(/\/dist\/src\/plugins\/media\/runner\.js$/),
+        containerPath: '/app/plugins/media.js',
+        readonly: true,
+      },
+    ]);
+    // Mounted alone, it can import only what every sandbox has: node's built-ins.
+    const imports = [...fs.readFileSync(mounts[0].hostPath, 'utf8').matchAll(/^import .* from '([^']+)'/gm)];
+    expect(imports.map((m) => m[1])).toEqual(['node:fs', 'node:path']);
+    // The runner calls the module's content(files); without one, the model gets only a note with each path.
+    const mounted = await import(mounts[0].hostPath);
+    const png = file('shot.png', crypto.randomBytes(32));
+    expect(mounted.content([{ path: png, mimeType: 'image/png' }])).toEqual([
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: fs.readFileSync(png, 'base64') } },
+    ]);
+    expect(content).toBeTypeOf('function');
   });
 });

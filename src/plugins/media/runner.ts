@@ -1,4 +1,6 @@
+// Runs inside the sandbox, mounted alone at /app/plugins/media.js: it may import only node built-ins (and types).
 // A turn's files as model content; one over its size cap becomes a note, so the agent can still open it.
+import fs from 'node:fs';
 import path from 'node:path';
 
 type TurnFile = { path: string; mimeType: string }; // path inside the sandbox
@@ -14,9 +16,9 @@ const TEXT_EXTENSIONS = 'txt md csv tsv json yaml yml xml html log ini toml ts j
 const note = (text: string): Block[] => [{ type: 'text', text }];
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
-export const turnBlocks = (files: TurnFile[], fs: FileReader, budget = LIMITS.turn) =>
+export const turnBlocks = (files: TurnFile[], reader: FileReader, budget = LIMITS.turn) =>
   files.flatMap((f) => {
-    const blocks = fileBlocks(f, fs);
+    const blocks = fileBlocks(f, reader);
     const size = blocks.reduce((n, b) => n + (b.type === 'text' ? b.text.length : (b.source.data.length * 3) / 4), 0);
     if (size > budget && blocks.some((b) => b.type !== 'text'))
       return note(
@@ -26,7 +28,7 @@ export const turnBlocks = (files: TurnFile[], fs: FileReader, budget = LIMITS.tu
     return blocks;
   });
 
-export function fileBlocks(f: TurnFile, fs: FileReader): Block[] {
+export function fileBlocks(f: TurnFile, reader: FileReader): Block[] {
   const ext = path.extname(f.path).slice(1).toLowerCase();
   const name = path.basename(f.path);
   let kind: keyof typeof LIMITS;
@@ -36,7 +38,7 @@ export function fileBlocks(f: TurnFile, fs: FileReader): Block[] {
   else return [];
   let size: number;
   try {
-    size = fs.size(f.path);
+    size = reader.size(f.path);
   } catch {
     return note(`[file ${name} could not be read]`);
   }
@@ -44,7 +46,7 @@ export function fileBlocks(f: TurnFile, fs: FileReader): Block[] {
     return note(
       `[file ${name} not shown: ${mb(size)} is over the ${mb(LIMITS[kind])} limit for ${kind} files; it is at ${f.path}]`,
     );
-  const bytes = fs.read(f.path);
+  const bytes = reader.read(f.path);
   const attr = name.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
   if (kind === 'text') return note(`<file name="${attr}">\n${bytes}\n</file>`);
   const source = { type: 'base64', media_type: f.mimeType, data: bytes.toString('base64') } as const;
@@ -54,3 +56,8 @@ export function fileBlocks(f: TurnFile, fs: FileReader): Block[] {
       : { type: 'image', source },
   ];
 }
+
+const disk = { size: (p: string) => fs.statSync(p).size, read: (p: string) => fs.readFileSync(p) };
+
+/** The runner's content hook: a turn's files as the blocks before its prompt. */
+export const content = (files: TurnFile[]) => turnBlocks(files, disk);

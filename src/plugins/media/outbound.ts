@@ -5,19 +5,6 @@ import path from 'node:path';
 
 export const MAX_OUTBOUND_FILE_BYTES = 20 * 1024 * 1024;
 
-const MIME: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.pdf': 'application/pdf',
-  '.txt': 'text/plain',
-};
-
-export const mimeTypeFor = (name: string): string =>
-  MIME[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
-
 const within = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
 const no = (error: string) => ({ ok: false as const, error });
 
@@ -58,6 +45,7 @@ export function takeOutboundFile(groupDir: string, file: string, outDir: string)
         .basename(real)
         .replace(/[^\w.\- ]+/g, '_')
         .slice(-100) || 'file';
+    // Delivery sends it under the name after the UUID.
     const copy = path.join(outDir, `${crypto.randomUUID()}-${fileName}`);
     fs.writeFileSync(copy, data.subarray(0, read), { mode: 0o600 });
     return { ok: true as const, path: copy, fileName };
