@@ -92,7 +92,7 @@ function usageMeter() {
 const apiError = (c: Context<GatewayEnv>, status: 401 | 413 | 502, type: string, message: string, headers = {}) =>
   c.json({ type: 'error', error: { type, message } }, status, headers);
 
-export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'logger' | 'hooks'>) {
+export function modelApi(deps: GatewayDeps) {
   const { logger } = deps;
   const upstream = deps.upstream.replace(/\/+$/, '');
   // A refused credential is answered from here until it changes or 5 minutes pass (the provider may fix it).
@@ -167,12 +167,11 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
     }
     report({ ok: true });
     const meter = c.req.path === '/v1/messages' ? usageMeter() : null;
-    const reader = up.body?.getReader();
-    let done = false;
+    let reader = up.body?.getReader();
     // Null at the end or where the stream broke, once the usage is told.
     const next = async () => {
       try {
-        const r = done ? undefined : await reader?.read();
+        const r = await reader?.read();
         if (r?.value) {
           meter?.add(r.value);
           return r.value;
@@ -180,8 +179,8 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'model stream broke');
       }
-      const usage = !done && meter?.result();
-      done = true;
+      const usage = reader && meter?.result();
+      reader = undefined;
       if (usage) {
         const { groupFolder, taskId } = identity;
         tell('onUsage', (h) => h.onUsage?.({ ...usage, groupFolder, sessionId: handlers.sessionId(), taskId }));
