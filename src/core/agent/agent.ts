@@ -46,25 +46,6 @@ export class AgentFailure extends Error {
   }
 }
 
-export interface LiveAgent {
-  group: RegisteredGroup;
-  startedAt: number;
-  currentTool: string | null;
-  /** Sub-agents at work in this sandbox, by the SDK's agent id. */
-  subagents: Map<string, { type: string; startedAt: number }>;
-  /** In a turn, rather than idle waiting for a follow-up. */
-  readonly inTurn: boolean;
-  /** Since when it has waited for a follow-up; null while it works. */
-  readonly idleSince: number | null;
-  /** New messages arrived: take them as a follow-up. False if the agent is closing. */
-  wake(): boolean;
-  /** Finish after the current turn. */
-  close(): void;
-  /** Stop now. */
-  kill(reason: string): void;
-  done: Promise<void>;
-}
-
 export const final = (message: string, userMessage: string) => new AgentFailure(message, userMessage, false, false);
 const stopped = (why: string, how = 'stopped') =>
   final(`sandbox ${how}: ${why}`, `its sandbox was stopped because ${why}`);
@@ -93,7 +74,9 @@ function socketPathFor(paths: HomePaths, id: string): string {
   return path.join(dir, `${hash(id, 16)}.sock`);
 }
 
-export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJob): LiveAgent | null {
+export type LiveAgent = NonNullable<ReturnType<typeof startAgent>>;
+
+export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJob) {
   const first = job.firstTurn();
   if (!first) return null;
   const { config, logger, paths, runtime, tool, onPromptDelivered } = deps;
@@ -104,7 +87,6 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   const current = () => deps.currentGroup?.(jid) ?? group;
   let sessionId = job.sessionId;
   let closing = false;
-  let inTurn = true;
   let idleSince: number | null = null;
   let turn = { n: 0, at: 0, tokens: 0 }; // what `nanoclaw logs` shows per finished turn
   let failure: AgentFailure | undefined;
@@ -119,20 +101,17 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let memoryAtStart: string | undefined;
   const added: SandboxParts[] = [];
 
-  /** Starts turn `t`, or ends the current one. */
+  const took =
+    turnTimeout >= 60_000 ? `${Math.round(turnTimeout / 60_000)} min` : `${Math.round(turnTimeout / 1000)} s`;
+  /** Starts turn `t`, or ends the current one; in a turn while identity.turn is set. */
   const setTurn = (t?: HostTurn) => {
     // Fixed now, for every tool call until this turn's result: who writes meanwhile is the next turn's.
     identity.turn = t && turnContext(identity, t.requesters ?? []);
-    inTurn = !!t;
     if (t) idleSince = null;
     clearTimeout(turnTimer);
-    if (t) {
-      turn = { n: turn.n + 1, at: Date.now(), tokens: 0 };
-      const took =
-        turnTimeout >= 60_000 ? `${Math.round(turnTimeout / 60_000)} min` : `${Math.round(turnTimeout / 1000)} s`;
-      if (turnTimeout > 0)
-        turnTimer = setTimeout(() => live.kill(`it was still working after ${took} (AGENT_TIMEOUT)`), turnTimeout);
-    }
+    if (t) turn = { n: turn.n + 1, at: Date.now(), tokens: 0 };
+    if (t && turnTimeout > 0)
+      turnTimer = setTimeout(() => live.kill(`it was still working after ${took} (AGENT_TIMEOUT)`), turnTimeout);
     if (!job.isScheduledTask) deps.setTyping(jid, !!t);
   };
   const answer = (a: NextAnswer) => {
@@ -262,7 +241,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       mounts.push(...hostMounts.map((m) => (writable ? m : { ...m, readonly: true })));
       memoryAtStart = memoryStamp(paths, group);
       setTurn(first);
-      const sb = (box = runtime.start({
+      box = runtime.start({
         id,
         groupFolder: folder,
         mounts,
@@ -277,16 +256,16 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
           pids: s.pids ?? 512,
           outputCapBytes: s.outputCapBytes ?? 16 * 1024 * 1024,
         },
-      }));
-      const exit = await sb.exited;
-      const wasInTurn = inTurn;
+      });
+      const exit = await box.exited;
+      const wasInTurn = !!identity.turn;
       setTurn();
       clearTimeout(idleTimer);
       if (failure) throw failure;
       if (exit.reason && wasInTurn) throw stopped(exit.reason, 'ended');
       if (exit.code === 0 && !wasInTurn) return;
       if (modelProblem) throw modelFailure(modelProblem);
-      const tail = sb.output().trim().split('\n').slice(-5).join(' | ').slice(0, 500);
+      const tail = box.output().trim().split('\n').slice(-5).join(' | ').slice(0, 500);
       logger.warn({ group: folder, code: exit.code, signal: exit.signal, tail }, 'sandbox exited before answering');
       throw new AgentFailure(
         `sandbox exited with ${exit.signal ?? exit.code}: ${tail}`,
@@ -299,17 +278,21 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     }
   };
 
-  const live: LiveAgent = {
+  const live = {
     group,
     startedAt: Date.now(),
-    currentTool: null,
-    subagents: new Map(),
+    currentTool: null as string | null,
+    /** Sub-agents at work in this sandbox, by the SDK's agent id. */
+    subagents: new Map<string, { type: string; startedAt: number }>(),
+    /** Starting or in a turn, rather than idle waiting for a follow-up. */
     get inTurn() {
-      return inTurn;
+      return !box || !!identity.turn;
     },
+    /** Since when it has waited for a follow-up; null while it works. */
     get idleSince() {
       return idleSince;
     },
+    /** New messages arrived: take them as a follow-up. False if the agent is closing. */
     wake: () => {
       // A job without follow-ups (a scheduled task) leaves new messages to the queue.
       if (closing || !job.acceptsFollowUps) return false;
@@ -328,8 +311,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       }
       return true;
     },
+    /** Finish after the current turn. */
     close,
-    kill: (reason) => stop(stopped(reason)),
+    kill: (reason: string) => stop(stopped(reason)),
     done: Promise.resolve(),
   };
   live.done = run();

@@ -1,11 +1,9 @@
-// The gateway, the only door out of a sandbox. Each sandbox has its own endpoint, so whatever arrives there is from
-// its group, whatever a payload claims. A target is judged raw, before URL parsing could resolve "..",
-// "//" or %-escapes (or refuse a backslash): CONNECT and http://… are the sandbox's network, a plugin's or refused;
-// /v1… in any spelling is the model API's (modelRoute); anything else must be canonical. Then Hono routes it to the
-// model proxy (model-proxy.ts) or the runner's calls (runner.ts).
+// The only door out of a sandbox. Each sandbox has its own endpoint: what arrives there is its group's, whatever a
+// payload claims. A target is judged raw, before URL parsing could resolve "..", "//" or %-escapes (or refuse a
+// backslash): CONNECT and http://… are a network plugin's or refused; /v1… in any spelling is the model API's
+// (modelRoute); anything else must be canonical.
 import fs from 'node:fs';
 import http from 'node:http';
-import type { Duplex } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { GatewayEndpoint, SandboxRuntime } from '../types.js';
@@ -64,15 +62,20 @@ export function createGateway(deps: GatewayDeps) {
       return c.json(FAILED, 500);
     });
 
-  /** Logs a proxy request no plugin handles, as the egress plugin logs its own; says why it was refused. */
-  function noNetwork(identity: Identity, method: string, target: string): string {
-    const destination = target.slice(0, 200);
-    logger.info({ group: identity.groupFolder, method, destination, allowed: false, reason: NO_NETWORK }, 'egress');
-    return `NanoClaw refused ${destination}: ${NO_NETWORK}.\n`;
-  }
-
-  function endpointServer(identity: Identity, handlers: EndpointHandlers): http.Server {
+  /** On the runtime's own endpoint if it brings one (a VM's TCP port), else on a unix socket at `socketPath`. */
+  function openEndpoint(
+    socketPath: string,
+    identity: Identity,
+    handlers: EndpointHandlers,
+    runtime?: Pick<SandboxRuntime, 'openEndpoint'>,
+  ) {
     const group = identity.groupFolder;
+    // Logged as the egress plugin logs its own; says why it was refused.
+    const noNetwork = (method: string, target: string) => {
+      const destination = target.slice(0, 200);
+      logger.info({ group, method, destination, allowed: false, reason: NO_NETWORK }, 'egress');
+      return `NanoClaw refused ${destination}: ${NO_NETWORK}.\n`;
+    };
     const routes = getRequestListener((req, env) => app.fetch(req, { ...env, identity, handlers }));
     const server = http.createServer((req, res) => {
       const { method = 'GET', url = '/' } = req;
@@ -83,7 +86,7 @@ export function createGateway(deps: GatewayDeps) {
             json(res, 500, FAILED);
           });
         res.writeHead(403, { 'content-type': 'text/plain', 'x-nanoclaw-egress': 'refused' });
-        return void res.end(noNetwork(identity, method, url));
+        return void res.end(noNetwork(method, url));
       }
       const model = modelRoute(method, url);
       if (model && 'refuse' in model) {
@@ -97,35 +100,25 @@ export function createGateway(deps: GatewayDeps) {
       req.headers.host = 'gateway';
       void routes(req, res);
     });
-    server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    server.on('connect', (req, socket, head) => {
       if (network)
         return void network.connect(identity, req, socket, head).catch((err) => {
           logger.error({ err, group }, 'egress tunnel failed');
           socket.destroy();
         });
       socket.on('error', () => socket.destroy());
-      const body = noNetwork(identity, 'CONNECT', req.url ?? '');
+      const body = noNetwork('CONNECT', req.url ?? '');
       socket.end(
         `HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-nanoclaw-egress: refused\r\n\r\n${body}`,
       );
     });
     server.keepAliveTimeout = 60_000;
-    return server;
+    return (
+      runtime?.openEndpoint?.(server, { group, logger, ownPorts: deps.ownPorts }) ?? listenOnSocket(server, socketPath)
+    );
   }
 
-  return {
-    /** On the runtime's own endpoint if it brings one (a VM's TCP port), else on a unix socket at `socketPath`. */
-    openEndpoint(
-      socketPath: string,
-      identity: Identity,
-      handlers: EndpointHandlers,
-      runtime?: Pick<SandboxRuntime, 'openEndpoint'>,
-    ) {
-      const server = endpointServer(identity, handlers);
-      const at = { group: identity.groupFolder, logger, ownPorts: deps.ownPorts };
-      return runtime?.openEndpoint?.(server, at) ?? listenOnSocket(server, socketPath);
-    },
-  };
+  return { openEndpoint };
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

@@ -54,25 +54,20 @@ function usageMeter() {
   let json: boolean | undefined;
   let pending = '';
   const decoder = new TextDecoder();
-  const take = (usage: any) => {
-    if (!usage || typeof usage !== 'object') return;
-    found = true;
-    for (const [k, f] of USAGE) if (typeof usage[f] === 'number') u[k] = Math.max(u[k], usage[f]);
-  };
-  const message = (m: any) => {
-    u.model = m?.model ?? u.model;
-    take(m?.usage);
-  };
-  const line = (text: string) => {
-    if (!text.startsWith('data:')) return;
+  // A JSON answer is the message; a stream's message_start holds it, its message_delta the usage so far.
+  const data = (text: string) => {
     try {
-      const ev = JSON.parse(text.slice(5));
-      if (ev.type === 'message_start') message(ev.message);
-      if (ev.type === 'message_delta') take(ev.usage);
+      const ev = JSON.parse(text);
+      const m = ev?.type === 'message_start' ? ev.message : ev;
+      u.model = m?.model ?? u.model;
+      if (!m?.usage || typeof m.usage !== 'object') return;
+      found = true;
+      for (const [k, f] of USAGE) if (typeof m.usage[f] === 'number') u[k] = Math.max(u[k], m.usage[f]);
     } catch {
       /* the upstream's problem */
     }
   };
+  const line = (text: string) => text.startsWith('data:') && data(text.slice(5));
   return {
     add(chunk: Uint8Array) {
       pending += decoder.decode(chunk, { stream: true });
@@ -86,13 +81,8 @@ function usageMeter() {
     },
     result() {
       pending += decoder.decode();
-      if (!json) line(pending);
-      else
-        try {
-          message(JSON.parse(pending));
-        } catch {
-          return null;
-        }
+      if (json) data(pending);
+      else line(pending);
       return found ? u : null;
     },
   };
@@ -102,11 +92,11 @@ function usageMeter() {
 const apiError = (c: Context<GatewayEnv>, status: 401 | 413 | 502, type: string, message: string, headers = {}) =>
   c.json({ type: 'error', error: { type, message } }, status, headers);
 
-export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'logger' | 'hooks'>) {
+export function modelApi(deps: GatewayDeps) {
   const { logger } = deps;
   const upstream = deps.upstream.replace(/\/+$/, '');
   // A refused credential is answered from here until it changes or 5 minutes pass (the provider may fix it).
-  let refused: { value: string; until: number; status: number; body: string; problem: ModelProblem } | null = null;
+  let refused: { value: string; until: number; body: string; problem: ModelProblem } | null = null;
   // A plugin that throws is logged and stops no other.
   const tell = (hook: string, call: (h: GatewayHooks) => void) => {
     for (const h of deps.hooks)
@@ -141,7 +131,7 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
     }
     if (refused?.value === cred.value && Date.now() <= refused.until) {
       failed(refused.problem);
-      return c.body(refused.body, refused.status as 401, { 'content-type': 'application/json', ...noRetry });
+      return c.body(refused.body, refused.problem.status as 401, { 'content-type': 'application/json', ...noRetry });
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(incoming.headers)) if (!DROP.test(k) && typeof v === 'string') headers[k] = v;
@@ -168,7 +158,7 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
         const credential = credentialName(cred.kind);
         logger.warn({ status: up.status, credential, problem: problem.message }, 'model call failed');
         if (problem.kind === 'auth') {
-          refused = { value: cred.value, until: Date.now() + 5 * 60_000, status: up.status, body: text, problem };
+          refused = { value: cred.value, until: Date.now() + 5 * 60_000, body: text, problem };
           out['x-should-retry'] = 'false';
         }
         failed(problem);
@@ -177,12 +167,11 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
     }
     report({ ok: true });
     const meter = c.req.path === '/v1/messages' ? usageMeter() : null;
-    const reader = up.body?.getReader();
-    let done = false;
+    let reader = up.body?.getReader();
     // Null at the end or where the stream broke, once the usage is told.
     const next = async () => {
       try {
-        const r = done ? undefined : await reader?.read();
+        const r = await reader?.read();
         if (r?.value) {
           meter?.add(r.value);
           return r.value;
@@ -190,8 +179,8 @@ export function modelApi(deps: Pick<GatewayDeps, 'upstream' | 'credential' | 'lo
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'model stream broke');
       }
-      const usage = !done && meter?.result();
-      done = true;
+      const usage = reader && meter?.result();
+      reader = undefined;
       if (usage) {
         const { groupFolder, taskId } = identity;
         tell('onUsage', (h) => h.onUsage?.({ ...usage, groupFolder, sessionId: handlers.sessionId(), taskId }));

@@ -1,5 +1,4 @@
-// The gateway's seams: who a sandbox is (fixed by the endpoint it calls), what the agent behind an endpoint
-// answers, what every route is given, and what the host and the plugins give the gateway.
+// The gateway's seams: what an endpoint's agent answers, what routes are given, what host and plugins give.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HttpBindings } from '@hono/node-server';
@@ -32,13 +31,13 @@ export interface EndpointHandlers {
   /** Current session, for metering. */
   sessionId(): string | null;
   usage?(u: Omit<UsageRecord, 'groupFolder' | 'sessionId' | 'taskId'>): void;
-  /** What a model call's answer says about the model API (a refused credential, an overloaded upstream, or fine). */
+  /** What a model call's answer says about the model API. */
   modelCall?(outcome: ModelOutcome): void;
   /** A tool call or turn ended: staged host folders are settled with the owner; answers what to tell the agent. */
   settle?(): Promise<string | null>;
 }
 
-/** Every route's: its endpoint's sandbox, the Node request and response, and a call's parsed body. */
+/** Every route's: its endpoint's sandbox, the Node request and response, a call's parsed body. */
 export type GatewayEnv = {
   Bindings: HttpBindings & { identity: Identity; handlers: EndpointHandlers };
   Variables: { body: any };
@@ -52,7 +51,7 @@ export interface GatewayDeps {
   /** The host's own ports; a runtime's own endpoints (a VM's TCP port) add theirs while open. */
   ownPorts: Set<number>;
   hooks: readonly GatewayHooks[];
-  /** Asks before a built-in tool the runner is about to run (Bash, Write, Edit): the host decides, the runner obeys. */
+  /** Asked before a built-in tool the runner runs (Bash, Write, Edit): the host decides, the runner obeys. */
   approver: Pick<Approver, 'runnerTool'>;
 }
 
