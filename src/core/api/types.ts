@@ -1,5 +1,4 @@
 // What the local API answers, for its routes and the CLI; types only, so the CLI loads nothing of the server.
-import type { PluginInfo } from '../channels/plugin.js';
 import type { ModelProblem } from '../gateway/model-problem.js';
 import type { Store } from '../store/index.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
@@ -51,11 +50,4 @@ export interface StatusResponse {
   lastError: { at: string; message: string; chatJid: string | null } | null;
   /** null once a model call succeeds. */
   modelError?: ModelProblem | null;
-  /** Every channel plugin, set up or not. */
-  plugins: PluginInfo[];
 }
-
-/** GET /api/errors. */
-export type ErrorsResponse = {
-  errors: { at: string; groupFolder: string | null; chatJid: string | null; message: string }[];
-};
