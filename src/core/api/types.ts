@@ -1,6 +1,5 @@
 // What the local API answers, for its routes and the CLI; types only, so the CLI loads nothing of the server.
 import type { ModelProblem } from '../gateway/model-problem.js';
-import type { Store } from '../store/index.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
 
 /** Any refusal (statuses: errors.ts). */
@@ -19,8 +18,6 @@ export type MessagesResponse = { messages: ApiMessage[] };
 /** POST /api/chats/:jid/messages (202). */
 export type AcceptedResponse = { id: string };
 
-/** GET /api/groups: the registered, and chats seen but not registered. */
-export type GroupsResponse = { groups: RegisteredGroup[]; unregistered: ReturnType<Store['messages']['chats']> };
 /** POST /api/groups (201), PATCH /api/groups/:jid, POST /api/pairing/:code/approve. */
 export type GroupResponse = { group: RegisteredGroup };
 /** DELETE /api/groups/:jid (the jid) and DELETE /api/tasks/:id (the id). */
