@@ -134,7 +134,6 @@ export interface SandboxSettings {
   timeoutMs?: number;
   idleTimeoutMs?: number;
   outputCapBytes?: number;
-  diskQuotaMb?: number;
   extraMounts?: { hostPath: string; containerPath: string; readonly?: boolean }[];
   /** send_message calls per turn (default 10). */
   maxMessagesPerTurn?: number;
