@@ -54,7 +54,7 @@ export function checkBuild(): CheckResult {
 /** The runtime in use; the others only with `all` (doctor --all), since the user does not use them. */
 export async function checkRuntime(config: Config, all = false): Promise<CheckResult> {
   const paths = homePaths(config.home);
-  const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage, more: RUNTIMES };
+  const ctx = { dataDir: paths.data, home: config.home, env: config.env, more: RUNTIMES };
   const { runtime, problems, skipped } = await selectRuntime(config.runtime, ctx);
   const notes = all ? (await describeRuntimes(ctx)).map((r) => `${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}`) : [];
   if (runtime) {
@@ -266,7 +266,7 @@ export async function checkBrowser(config: Config, problemsFor = browserProblems
   const { runtime } = await selectRuntime(config.runtime, {
     dataDir: paths.data,
     home: config.home,
-    image: config.sandboxImage,
+    env: config.env,
     more: RUNTIMES,
   });
   if (!runtime) return null;

@@ -94,6 +94,5 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()) {
     logLevel: merged.LOG_LEVEL || 'info',
     // Tests point sandboxes at fakes with it. Never credentials.
     sandboxEnv,
-    sandboxImage: merged.NANOCLAW_IMAGE?.trim() || null,
   };
 }

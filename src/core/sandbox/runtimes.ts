@@ -8,8 +8,8 @@ import { installId } from './install-id.js';
 export interface RuntimeContext {
   dataDir: string;
   home: string;
-  /** NANOCLAW_IMAGE, for the container runtimes. */
-  image?: string | null;
+  /** Config.env, where the container runtimes read NANOCLAW_IMAGE. */
+  env?: Config['env'];
   /** The plugins' runtimes; one named bwrap replaces the built-in (bwrap with the limits plugin's cgroups). */
   more?: Readonly<Record<string, RuntimeFactory>>;
 }
@@ -55,7 +55,7 @@ export async function prepareRuntime(
   given?: SandboxRuntime | null,
   more?: RuntimeContext['more'],
 ): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
-  const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage, more };
+  const ctx = { dataDir: paths.data, home: config.home, env: config.env, more };
   const { runtime, problems } =
     given !== undefined ? { runtime: given, problems: [] as string[] } : await selectRuntime(config.runtime, ctx);
   await runtime
