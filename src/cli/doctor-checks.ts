@@ -2,10 +2,10 @@
 // something is wrong, the one thing to do about it. No check prints a secret.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../core/config/config.js';
+import { RUNTIME_NAMES, type Config } from '../core/config/config.js';
 import { homePaths } from '../core/config/home.js';
 import { projectRoot } from '../core/config/project-root.js';
-import { describeRuntimes, selectRuntime } from '../core/sandbox/runtimes.js';
+import { runtimeFactory, selectRuntime, type RuntimeContext } from '../core/sandbox/runtimes.js';
 import { loadMountAllowlist } from '../plugins/mounts/allowlist.js';
 import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
@@ -49,6 +49,18 @@ export function checkBuild(): CheckResult {
   return fs.existsSync(runner)
     ? { name: 'Build', level: 'ok', detail: 'runner built' }
     : { name: 'Build', level: 'fail', detail: `${runner} is missing`, fix: `Run "npm run build" in ${projectRoot()}.` };
+}
+
+/** Why each runtime would or would not be used. */
+async function describeRuntimes(ctx: RuntimeContext) {
+  const out = [];
+  for (const name of RUNTIME_NAMES) {
+    const runtime = runtimeFactory(name, ctx)?.(ctx);
+    if (!runtime) continue;
+    const check = await runtime.check();
+    out.push({ name, ok: check.ok, detail: check.ok ? (runtime.describe?.() ?? name) : check.reason });
+  }
+  return out;
 }
 
 /** The runtime in use; the others only with `all` (doctor --all), since the user does not use them. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { registerSecretSettings } from '../secrets.js';
 
-/** sandbox/runtimes.ts must have exactly these. */
+/** sandbox/runtimes.ts must have exactly these; `auto` tries them in this order (bwrap last: it needs no daemon). */
 export const RUNTIME_NAMES = ['docker', 'podman', 'apple', 'bwrap'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 export type RuntimeChoice = 'auto' | RuntimeName;
