@@ -1,5 +1,4 @@
 // What the local API answers, for its routes and the CLI; types only, so the CLI loads nothing of the server.
-import type { ModelProblem } from '../gateway/model-problem.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
 
 /** Any refusal (statuses: errors.ts). */
@@ -44,7 +43,4 @@ export interface StatusResponse {
   }[];
   queue: { active: number; waiting: number };
   groups: number;
-  lastError: { at: string; message: string; chatJid: string | null } | null;
-  /** null once a model call succeeds. */
-  modelError?: ModelProblem | null;
 }
