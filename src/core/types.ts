@@ -150,8 +150,6 @@ export type ApprovalMode = 'allow' | 'ask' | 'deny';
 
 export interface ApprovalSettings {
   policy?: Partial<Record<ApprovalKind, ApprovalMode>>;
-  /** Exact actions the owner answered "always" to. */
-  allow?: { kind: ApprovalKind; detail: string }[];
 }
 
 export interface RegisteredGroup {
