@@ -182,7 +182,7 @@ async function runtimes(samples: number) {
       const { runtime, problems } = await selectRuntime(name, {
         dataDir: path.join(home, 'data'),
         home,
-        image: process.env.NANOCLAW_IMAGE,
+        env: process.env,
         more: RUNTIMES,
       });
       if (!runtime) {

@@ -2,10 +2,10 @@
 // something is wrong, the one thing to do about it. No check prints a secret.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../core/config/config.js';
+import { RUNTIME_NAMES, type Config } from '../core/config/config.js';
 import { homePaths } from '../core/config/home.js';
 import { projectRoot } from '../core/config/project-root.js';
-import { describeRuntimes, selectRuntime } from '../core/sandbox/runtimes.js';
+import { runtimeFactory, selectRuntime, type RuntimeContext } from '../core/sandbox/runtimes.js';
 import { loadMountAllowlist } from '../plugins/mounts/allowlist.js';
 import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
@@ -51,10 +51,22 @@ export function checkBuild(): CheckResult {
     : { name: 'Build', level: 'fail', detail: `${runner} is missing`, fix: `Run "npm run build" in ${projectRoot()}.` };
 }
 
+/** Why each runtime would or would not be used. */
+async function describeRuntimes(ctx: RuntimeContext) {
+  const out = [];
+  for (const name of RUNTIME_NAMES) {
+    const runtime = runtimeFactory(name, ctx)?.(ctx);
+    if (!runtime) continue;
+    const check = await runtime.check();
+    out.push({ name, ok: check.ok, detail: check.ok ? (runtime.describe?.() ?? name) : check.reason });
+  }
+  return out;
+}
+
 /** The runtime in use; the others only with `all` (doctor --all), since the user does not use them. */
 export async function checkRuntime(config: Config, all = false): Promise<CheckResult> {
   const paths = homePaths(config.home);
-  const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage, more: RUNTIMES };
+  const ctx = { dataDir: paths.data, home: config.home, env: config.env, more: RUNTIMES };
   const { runtime, problems, skipped } = await selectRuntime(config.runtime, ctx);
   const notes = all ? (await describeRuntimes(ctx)).map((r) => `${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}`) : [];
   if (runtime) {
@@ -266,7 +278,7 @@ export async function checkBrowser(config: Config, problemsFor = browserProblems
   const { runtime } = await selectRuntime(config.runtime, {
     dataDir: paths.data,
     home: config.home,
-    image: config.sandboxImage,
+    env: config.env,
     more: RUNTIMES,
   });
   if (!runtime) return null;

@@ -2,7 +2,8 @@
 import { APPROVAL_KINDS, APPROVAL_MODES, defaultMode } from '../core/ask.js';
 import type { Config } from '../core/config/config.js';
 import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types.js';
-import type { GroupResponse, GroupsResponse, RemovedResponse } from '../core/api/types.js';
+import type { GroupResponse, RemovedResponse } from '../core/api/types.js';
+import type { GroupsResponse } from '../plugins/groups/api.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {

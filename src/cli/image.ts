@@ -53,7 +53,7 @@ export async function imageCommand(args: string[], config: Config): Promise<numb
   try {
     const { tag } = await buildImage(runtime, progress.line, {
       home: config.home,
-      tag: option(args, '--tag') ?? config.sandboxImage ?? undefined,
+      tag: option(args, '--tag') ?? (config.env.NANOCLAW_IMAGE?.trim() || undefined),
     });
     progress.done();
     out.write(`${p.ok('✓')} The agent image is ready: ${tag}\n`);

@@ -83,7 +83,7 @@ async function setupSteps(deps: SetupDeps): Promise<Config> {
   const { runtime, problems } = await selectRuntime(config.runtime, {
     dataDir: paths.data,
     home: config.home,
-    image: config.sandboxImage,
+    env: config.env,
     more: RUNTIMES,
   });
   if (runtime) out.write(`   ${p.ok('✓')} Agents will run in ${runtime.describe?.() ?? runtime.name}.\n`);

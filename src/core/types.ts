@@ -134,7 +134,6 @@ export interface SandboxSettings {
   timeoutMs?: number;
   idleTimeoutMs?: number;
   outputCapBytes?: number;
-  diskQuotaMb?: number;
   extraMounts?: { hostPath: string; containerPath: string; readonly?: boolean }[];
   /** send_message calls per turn (default 10). */
   maxMessagesPerTurn?: number;
@@ -151,8 +150,6 @@ export type ApprovalMode = 'allow' | 'ask' | 'deny';
 
 export interface ApprovalSettings {
   policy?: Partial<Record<ApprovalKind, ApprovalMode>>;
-  /** Exact actions the owner answered "always" to. */
-  allow?: { kind: ApprovalKind; detail: string }[];
 }
 
 export interface RegisteredGroup {

@@ -1,7 +1,4 @@
 // What the local API answers, for its routes and the CLI; types only, so the CLI loads nothing of the server.
-import type { PluginInfo } from '../channels/plugin.js';
-import type { ModelProblem } from '../gateway/model-problem.js';
-import type { Store } from '../store/index.js';
 import type { Attachment, ChannelState, Message, RegisteredGroup } from '../types.js';
 
 /** Any refusal (statuses: errors.ts). */
@@ -20,8 +17,6 @@ export type MessagesResponse = { messages: ApiMessage[] };
 /** POST /api/chats/:jid/messages (202). */
 export type AcceptedResponse = { id: string };
 
-/** GET /api/groups: the registered, and chats seen but not registered. */
-export type GroupsResponse = { groups: RegisteredGroup[]; unregistered: ReturnType<Store['messages']['chats']> };
 /** POST /api/groups (201), PATCH /api/groups/:jid, POST /api/pairing/:code/approve. */
 export type GroupResponse = { group: RegisteredGroup };
 /** DELETE /api/groups/:jid (the jid) and DELETE /api/tasks/:id (the id). */
@@ -48,14 +43,4 @@ export interface StatusResponse {
   }[];
   queue: { active: number; waiting: number };
   groups: number;
-  lastError: { at: string; message: string; chatJid: string | null } | null;
-  /** null once a model call succeeds. */
-  modelError?: ModelProblem | null;
-  /** Every channel plugin, set up or not. */
-  plugins: PluginInfo[];
 }
-
-/** GET /api/errors. */
-export type ErrorsResponse = {
-  errors: { at: string; groupFolder: string | null; chatJid: string | null; message: string }[];
-};

@@ -19,11 +19,11 @@ export async function readBody(res: Response, maxBytes: number, what: string): P
     await res.body.cancel().catch(() => {});
     throw new InputTooLarge(what, maxBytes);
   }
-  const cap = createUnitCap(maxBytes, what);
   const parts: Uint8Array[] = [];
+  let total = 0;
   // Leaving the loop by a throw cancels the stream.
   for await (const chunk of res.body) {
-    cap.feed(chunk);
+    if ((total += chunk.byteLength) > maxBytes) throw new InputTooLarge(what, maxBytes);
     parts.push(chunk);
   }
   return Buffer.concat(parts).toString('utf8');
@@ -36,15 +36,4 @@ export async function readJson<T>(res: Response, maxBytes: number, what: string)
   } catch {
     return null;
   }
-}
-
-/** `feed` throws once a unit (a line, an event) runs past `maxBytes`; call `ended` when one completes. */
-export function createUnitCap(maxBytes: number, what: string): { feed(chunk: Uint8Array): void; ended(): void } {
-  let pending = 0;
-  return {
-    feed(chunk) {
-      if ((pending += chunk.byteLength) > maxBytes) throw new InputTooLarge(what, maxBytes);
-    },
-    ended: () => void (pending = 0),
-  };
 }

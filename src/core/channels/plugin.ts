@@ -119,20 +119,6 @@ export interface TokenForm {
   save(values: Record<string, string>, ctx: PluginEnv & { saveEnv: SaveEnv }): Promise<string>;
 }
 
-export type PluginInfo = ReturnType<typeof pluginInfo>;
-
-/** What the dashboard shows of a chat app. */
-export function pluginInfo(p: ChannelPlugin) {
-  return {
-    name: p.name,
-    label: p.label,
-    setup: p.setupHint ?? null,
-    linkHelp: p.linkHelp ?? null,
-    tokenFields: p.tokenForm?.fields ?? null,
-    canLink: !!p.link,
-  };
-}
-
 /** Asks for each field (Enter at the first skips) and again after a refusal. */
 export function setupByForm(form: TokenForm, prompts: string[]): NonNullable<ChannelPlugin['setup']> {
   return async ({ ask, out, paint, saveEnv, config, paths, env }) => {

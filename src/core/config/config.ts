@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import { registerSecretSettings } from '../secrets.js';
 
-/** sandbox/runtimes.ts must have exactly these. */
+/** sandbox/runtimes.ts must have exactly these; `auto` tries them in this order (bwrap last: it needs no daemon). */
 export const RUNTIME_NAMES = ['docker', 'podman', 'apple', 'bwrap'] as const;
 export type RuntimeName = (typeof RUNTIME_NAMES)[number];
 export type RuntimeChoice = 'auto' | RuntimeName;
@@ -27,7 +27,8 @@ function readDotEnv(home: string): Record<string, string> {
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, fallback: number) {
+/** A whole-number setting; plugins read theirs from `config.env` with it. */
+export function intSetting(env: Env, name: string, fallback: number) {
   const value = env[name];
   if (!value) return fallback;
   const n = Number(value);
@@ -78,24 +79,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()) {
     configDir: path.resolve(merged.NANOCLAW_CONFIG_DIR || path.join(os.homedir(), '.config', 'nanoclaw')),
     assistantName: name,
     timezone: timeZone(merged.TZ),
-    httpPort: int(merged, 'NANOCLAW_HTTP_PORT', 7878),
+    httpPort: intSetting(merged, 'NANOCLAW_HTTP_PORT', 7878),
     httpHost: merged.NANOCLAW_HTTP_HOST || '127.0.0.1',
     runtime,
-    maxConcurrentAgents: Math.max(1, int(merged, 'MAX_CONCURRENT_AGENTS', 5)),
-    agentTimeoutMs: int(merged, 'AGENT_TIMEOUT', 30 * 60_000),
-    idleTimeoutMs: int(merged, 'IDLE_TIMEOUT', 5 * 60_000),
+    maxConcurrentAgents: Math.max(1, intSetting(merged, 'MAX_CONCURRENT_AGENTS', 5)),
+    agentTimeoutMs: intSetting(merged, 'AGENT_TIMEOUT', 30 * 60_000),
+    idleTimeoutMs: intSetting(merged, 'IDLE_TIMEOUT', 5 * 60_000),
     anthropicBaseUrl: (merged.ANTHROPIC_BASE_URL || 'https://api.anthropic.com').replace(/\/+$/, ''),
     credential,
     // Plugins read their own settings here.
     env: merged as Readonly<Env>,
-    retryBaseMs: int(merged, 'NANOCLAW_RETRY_BASE_MS', 5_000),
-    maxRetries: int(merged, 'NANOCLAW_MAX_RETRIES', 5),
+    retryBaseMs: intSetting(merged, 'NANOCLAW_RETRY_BASE_MS', 5_000),
+    maxRetries: intSetting(merged, 'NANOCLAW_MAX_RETRIES', 5),
     logLevel: merged.LOG_LEVEL || 'info',
     // Tests point sandboxes at fakes with it. Never credentials.
     sandboxEnv,
-    sandboxImage: merged.NANOCLAW_IMAGE?.trim() || null,
-    // store/reserve size, and the free space below which the writing sandbox is stopped.
-    diskReserveMb: int(merged, 'NANOCLAW_DISK_RESERVE_MB', 16),
-    groupQuotaMb: int(merged, 'NANOCLAW_GROUP_QUOTA_MB', 1024),
   };
 }

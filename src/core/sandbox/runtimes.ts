@@ -8,8 +8,8 @@ import { installId } from './install-id.js';
 export interface RuntimeContext {
   dataDir: string;
   home: string;
-  /** NANOCLAW_IMAGE, for the container runtimes. */
-  image?: string | null;
+  /** Config.env, where the container runtimes read NANOCLAW_IMAGE. */
+  env?: Config['env'];
   /** The plugins' runtimes; one named bwrap replaces the built-in (bwrap with the limits plugin's cgroups). */
   more?: Readonly<Record<string, RuntimeFactory>>;
 }
@@ -18,13 +18,10 @@ export type RuntimeFactory = (ctx: RuntimeContext) => SandboxRuntime;
 
 export const bwrapRuntime = (ctx: RuntimeContext, limits?: BwrapLimits) =>
   createBwrapRuntime({ dataDir: ctx.dataDir, installId: installId(ctx.home), limits });
-const factory = (name: RuntimeName, ctx: RuntimeContext) =>
+export const runtimeFactory = (name: RuntimeName, ctx: RuntimeContext) =>
   ctx.more?.[name] ?? (name === 'bwrap' ? bwrapRuntime : undefined);
 
 export { RUNTIME_NAMES };
-
-// A daemon's runtime when one answers; bwrap last, as it needs nothing running.
-const AUTO_ORDER: RuntimeName[] = ['docker', 'podman', 'apple', 'bwrap'];
 
 /**
  * `auto` takes the first runtime that works; those passed over are `skipped` (never problems: the user does not use
@@ -36,8 +33,8 @@ export async function selectRuntime(
 ): Promise<{ runtime: SandboxRuntime | null; problems: string[]; skipped: string[] }> {
   const skipped: string[] = [];
   const auto = choice === 'auto';
-  for (const name of auto ? AUTO_ORDER.filter((n) => factory(n, ctx)) : [choice]) {
-    const runtime = factory(name, ctx)?.(ctx);
+  for (const name of auto ? RUNTIME_NAMES.filter((n) => runtimeFactory(n, ctx)) : [choice]) {
+    const runtime = runtimeFactory(name, ctx)?.(ctx);
     const check = runtime
       ? await runtime.check()
       : { ok: false, reason: 'its plugin is not in the plugin list (index.ts in the plugins folder)' };
@@ -55,7 +52,7 @@ export async function prepareRuntime(
   given?: SandboxRuntime | null,
   more?: RuntimeContext['more'],
 ): Promise<{ runtime: SandboxRuntime | null; problems: string[] }> {
-  const ctx = { dataDir: paths.data, home: config.home, image: config.sandboxImage, more };
+  const ctx = { dataDir: paths.data, home: config.home, env: config.env, more };
   const { runtime, problems } =
     given !== undefined ? { runtime: given, problems: [] as string[] } : await selectRuntime(config.runtime, ctx);
   await runtime
@@ -66,16 +63,4 @@ export async function prepareRuntime(
       `No Anthropic credential: set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN) in the environment or in .env in ${config.home}, then restart.`,
     );
   return { runtime, problems };
-}
-
-/** Why each runtime would or would not be used, for `nanoclaw doctor`. */
-export async function describeRuntimes(ctx: RuntimeContext) {
-  const out = [];
-  for (const name of AUTO_ORDER) {
-    const runtime = factory(name, ctx)?.(ctx);
-    if (!runtime) continue;
-    const check = await runtime.check();
-    out.push({ name, ok: check.ok, detail: check.ok ? (runtime.describe?.() ?? name) : check.reason });
-  }
-  return out;
 }

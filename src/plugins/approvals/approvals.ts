@@ -23,6 +23,8 @@ declare module '../../core/types.js' {
   interface ApprovalSettings {
     /** A bash command containing one of these counts as the `bash` kind. */
     bashPatterns?: string[];
+    /** Exact actions the owner answered "always" to. */
+    allow?: { kind: ApprovalKind; detail: string }[];
   }
 }
 

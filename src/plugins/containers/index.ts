@@ -8,7 +8,7 @@ import { defaultImageTag } from './image.js';
 import { createPodmanRuntime } from './podman.js';
 
 const image = (ctx: RuntimeContext) => ({
-  image: ctx.image || defaultImageTag(ctx.home),
+  image: ctx.env?.NANOCLAW_IMAGE?.trim() || defaultImageTag(ctx.home),
   installId: installId(ctx.home),
 });
 

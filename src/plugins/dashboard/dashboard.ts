@@ -8,8 +8,13 @@ import path from 'node:path';
 import { Hono, type Context } from 'hono';
 import { projectRoot } from '../../core/config/project-root.js';
 import { ApiError } from '../../core/api/errors.js';
-import type { ErrorsResponse, StatusResponse } from '../../core/api/types.js';
+import type { StatusResponse } from '../../core/api/types.js';
 import { qrSvg } from './qr-svg.js';
+
+/** GET /api/errors. */
+type ErrorsResponse = {
+  errors: { at: string; groupFolder: string | null; chatJid: string | null; message: string }[];
+};
 
 export interface DashboardDeps {
   status(): StatusResponse;

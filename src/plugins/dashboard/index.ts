@@ -1,10 +1,31 @@
 // The web dashboard: static pages on the local API's address (everything they show comes from /api/*), and
 // the Channels page's routes to set a chat app up, check it and link WhatsApp.
-import { pluginInfo } from '../../core/channels/plugin.js';
+import type { ChannelPlugin } from '../../core/channels/plugin.js';
 import { setEnvValues } from '../../core/config/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
 import { channelsApi } from './channels-api.js';
 import { dashboardApp } from './dashboard.js';
+
+declare module '../../core/api/types.js' {
+  interface StatusResponse {
+    /** Every channel plugin, set up or not. */
+    plugins: PluginInfo[];
+  }
+}
+
+type PluginInfo = ReturnType<typeof pluginInfo>;
+
+/** What the dashboard shows of a chat app. */
+function pluginInfo(p: ChannelPlugin) {
+  return {
+    name: p.name,
+    label: p.label,
+    setup: p.setupHint ?? null,
+    linkHelp: p.linkHelp ?? null,
+    tokenFields: p.tokenForm?.fields ?? null,
+    canLink: !!p.link,
+  };
+}
 
 export const dashboard: Plugin = {
   name: 'dashboard',

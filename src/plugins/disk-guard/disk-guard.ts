@@ -15,6 +15,13 @@ import type { HomePaths } from '../../core/config/home.js';
 import type { Logger } from '../../core/logger.js';
 import type { RegisteredGroup } from '../../core/types.js';
 
+declare module '../../core/types.js' {
+  interface SandboxSettings {
+    /** This group's folder quota, over NANOCLAW_GROUP_QUOTA_MB. */
+    diskQuotaMb?: number;
+  }
+}
+
 const MB = 1024 * 1024;
 /** A folder walk stops counting here (the total is then a lower bound, which is enough to refuse). */
 const MAX_ENTRIES = 200_000;

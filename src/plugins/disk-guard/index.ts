@@ -1,5 +1,6 @@
 // The disk guard: a space reserve the store can fall back on, per-chat folder quotas, and the chat that fills
 // the disk stopped and held until space is freed, with the owner told.
+import { intSetting } from '../../core/config/config.js';
 import type { Plugin } from '../../core/plugin.js';
 import { createDiskGuard, openReserve } from './disk-guard.js';
 
@@ -9,8 +10,9 @@ export const diskGuard: Plugin = {
     const disk = {
       paths,
       logger,
-      reserveBytes: config.diskReserveMb * 1024 * 1024,
-      quotaBytes: config.groupQuotaMb * 1024 * 1024,
+      // store/reserve size, and the free space below which the writing sandbox is stopped.
+      reserveBytes: intSetting(config.env, 'NANOCLAW_DISK_RESERVE_MB', 16) * 1024 * 1024,
+      quotaBytes: intSetting(config.env, 'NANOCLAW_GROUP_QUOTA_MB', 1024) * 1024 * 1024,
     };
     const reserve = openReserve(disk);
     const guard = createDiskGuard({ ...disk, reserve, notifyOwner, running: () => agents.values() });

@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, check, jsonBody, objectBody } from '../../core/api/errors.js';
-import type { GroupResponse, GroupsResponse, RemovedResponse } from '../../core/api/types.js';
+import type { GroupResponse, RemovedResponse } from '../../core/api/types.js';
 import { APPROVAL_KINDS } from '../../core/ask.js';
 import {
   registerGroup,
@@ -16,8 +16,12 @@ import {
   type Result,
   type SettingsCheck,
 } from '../../core/groups/registration.js';
+import type { Store } from '../../core/store/index.js';
 import type { ApprovalKind, RegisteredGroup, SandboxSettings } from '../../core/types.js';
 import { unregisterGroup } from './unregister.js';
+
+/** GET /api/groups: the registered, and chats seen but not registered. */
+export type GroupsResponse = { groups: RegisteredGroup[]; unregistered: ReturnType<Store['messages']['chats']> };
 
 /** Only these fields, each optional. */
 const some = <S extends z.ZodRawShape>(shape: S) => z.strictObject(shape).partial();

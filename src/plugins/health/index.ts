@@ -3,11 +3,19 @@
 // refused credential), each model call's tokens kept (store.ts) and shown
 // (GET /api/usage, api.ts), and the error that matters now in GET /api/status.
 import type { StatusResponse } from '../../core/api/types.js';
-import { describeProblem } from '../../core/gateway/model-problem.js';
+import { describeProblem, type ModelProblem } from '../../core/gateway/model-problem.js';
 import type { Plugin } from '../../core/plugin.js';
 import { usageApi } from './api.js';
 import { createModelHealth, delayNoticeMs, type ModelHealth } from './model-health.js';
 import { usageStore, migrations } from './store.js';
+
+declare module '../../core/api/types.js' {
+  interface StatusResponse {
+    lastError: { at: string; message: string; chatJid: string | null } | null;
+    /** null once a model call succeeds. */
+    modelError?: ModelProblem | null;
+  }
+}
 
 type UsageQueries = ReturnType<typeof usageStore>['usage'];
 

@@ -7,7 +7,7 @@
 // run past maxEventBytes: past it the connection is dropped and opened again.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { createUnitCap, InputTooLarge } from '../../core/channels/bounded.js';
+import { InputTooLarge } from '../../core/channels/bounded.js';
 import { describeFetchError } from './rpc.js';
 
 export interface EventStreamOptions {
@@ -126,4 +126,15 @@ async function readOnce(o: EventStreamOptions): Promise<boolean> {
     clearTimeout(idle);
     o.signal.removeEventListener('abort', stop);
   }
+}
+
+/** `feed` throws once a unit (a line, an event) runs past `maxBytes`; call `ended` when one completes. */
+function createUnitCap(maxBytes: number, what: string): { feed(chunk: Uint8Array): void; ended(): void } {
+  let pending = 0;
+  return {
+    feed(chunk) {
+      if ((pending += chunk.byteLength) > maxBytes) throw new InputTooLarge(what, maxBytes);
+    },
+    ended: () => void (pending = 0),
+  };
 }
