@@ -39,6 +39,8 @@ const afterTool: HookCallback = async (input) => {
   const hookEventName = input.hook_event_name as 'PostToolUse' | 'PostToolUseFailure';
   return additionalContext ? { hookSpecificOutput: { hookEventName, additionalContext } } : {};
 };
+// The owner may take a while to answer: the hook waits as long as an approval can.
+const afterTools = () => [{ hooks: [afterTool], timeout: 24 * 3600 }];
 // For the owner's dashboard.
 const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type }) => {
   const state = hook_event_name === 'SubagentStart' ? 'start' : 'stop';
@@ -46,9 +48,8 @@ const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type })
   return {};
 };
 
-// Plugins mount modules here: hooks(start) adds SDK hooks (the archive plugin's PreCompact), systemPrompt(start) text
-// for the system prompt (the browser plugin's), content(files) a turn's files as blocks (the media plugin's); a broken
-// one is skipped.
+// Plugin modules mounted here may export hooks(start) (SDK hooks), systemPrompt(start) (text for the system prompt) and
+// content(files) (a turn's files as blocks); a broken one is skipped.
 const PLUGINS_INSIDE = '/app/plugins';
 type Hooks = NonNullable<Options['hooks']>;
 async function withPlugins(start: StartInfo, hooks: Hooks) {
@@ -80,9 +81,8 @@ async function main() {
   const plugins = await withPlugins(start, {
     SubagentStart: [{ hooks: [subagent] }],
     SubagentStop: [{ hooks: [subagent] }],
-    // The owner may take a while to answer: the hook waits as long as an approval can.
-    PostToolUse: [{ hooks: [afterTool], timeout: 24 * 3600 }],
-    PostToolUseFailure: [{ hooks: [afterTool], timeout: 24 * 3600 }],
+    PostToolUse: afterTools(),
+    PostToolUseFailure: afterTools(),
   });
   const append = [
     `You are ${start.assistantName}, answering in the chat "${start.groupName}".`,
@@ -123,10 +123,7 @@ async function main() {
         // The gateway adds the real credential on the host, and its egress proxy applies the group's policy.
         ANTHROPIC_BASE_URL: local,
         ANTHROPIC_API_KEY: 'placeholder-the-gateway-adds-the-real-key',
-        HTTPS_PROXY: local,
-        HTTP_PROXY: local,
-        https_proxy: local,
-        http_proxy: local,
+        ...Object.fromEntries(['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].map((k) => [k, local])),
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
         CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS: '1',
         CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD: '1',

@@ -27,8 +27,7 @@ export type SettingsCheck = (
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: Refusal };
 
-const fail = (error: string, code?: Refusal): Result<never> =>
-  code ? { ok: false, error, code } : { ok: false, error };
+const fail = (error: string, code?: Refusal): Result<never> => ({ ok: false, error, code });
 
 export function registerGroup(deps: RegistrationDeps, input: RegisterInput): Result<RegisteredGroup> {
   const { jid, name, folder } = input;
