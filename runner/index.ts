@@ -104,7 +104,6 @@ async function main() {
     }
   }
 
-  let sessionId = start.sessionId;
   const q = query({
     prompt: prompts(),
     options: {
@@ -134,8 +133,7 @@ async function main() {
 
   try {
     for await (const msg of q) {
-      if (msg.type === 'system' && msg.subtype === 'init')
-        await send({ type: 'session', sessionId: (sessionId = msg.session_id) });
+      if (msg.type === 'system' && msg.subtype === 'init') await send({ type: 'session', sessionId: msg.session_id });
       else if (msg.type === 'assistant') {
         for (const b of msg.message?.content ?? [])
           if (b?.type === 'tool_use') await tell({ type: 'activity', tool: String(b.name) });
@@ -149,7 +147,7 @@ async function main() {
         } else {
           await settle(); // what a background process wrote since the last tool call
           const text = (msg.subtype === 'success' ? msg.result : errors.join('; ')) ?? '';
-          await send({ type: 'result', text, sessionId: msg.session_id ?? sessionId, isError: msg.is_error });
+          await send({ type: 'result', text, sessionId: msg.session_id, isError: msg.is_error });
           do a = await call<NextAnswer>('/runner/next');
           while (!('turn' in a || 'close' in a));
         }

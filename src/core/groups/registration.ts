@@ -19,11 +19,8 @@ export interface RegisterInput {
 type Refusal = 'conflict' | 'not_found';
 export type RegistrationDeps = { store: Store; paths: HomePaths; assistantName: string };
 
-/** Why these settings are refused for this group (each plugin checks its own, e.g. the mount allowlist), or null. */
-export type SettingsCheck = (
-  group: RegisteredGroup,
-  changed: SandboxSettings,
-) => string | null | Promise<string | null>;
+/** Why these settings are refused for this group (each plugin checks its own), or null. */
+export type SettingsCheck = (group: RegisteredGroup, next: SandboxSettings) => string | null | Promise<string | null>;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: Refusal };
 
