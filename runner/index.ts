@@ -39,6 +39,8 @@ const afterTool: HookCallback = async (input) => {
   const hookEventName = input.hook_event_name as 'PostToolUse' | 'PostToolUseFailure';
   return additionalContext ? { hookSpecificOutput: { hookEventName, additionalContext } } : {};
 };
+// The owner may take a while to answer: the hook waits as long as an approval can.
+const afterTools = () => [{ hooks: [afterTool], timeout: 24 * 3600 }];
 // For the owner's dashboard.
 const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type }) => {
   const state = hook_event_name === 'SubagentStart' ? 'start' : 'stop';
@@ -46,9 +48,8 @@ const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type })
   return {};
 };
 
-// Plugins mount modules here: hooks(start) adds SDK hooks (the archive plugin's PreCompact), systemPrompt(start) text
-// for the system prompt (the browser plugin's), content(files) a turn's files as blocks (the media plugin's); a broken
-// one is skipped.
+// Plugin modules mounted here may export hooks(start) (SDK hooks), systemPrompt(start) (text for the system prompt) and
+// content(files) (a turn's files as blocks); a broken one is skipped.
 const PLUGINS_INSIDE = '/app/plugins';
 type Hooks = NonNullable<Options['hooks']>;
 async function withPlugins(start: StartInfo, hooks: Hooks) {
@@ -80,9 +81,8 @@ async function main() {
   const plugins = await withPlugins(start, {
     SubagentStart: [{ hooks: [subagent] }],
     SubagentStop: [{ hooks: [subagent] }],
-    // The owner may take a while to answer: the hook waits as long as an approval can.
-    PostToolUse: [{ hooks: [afterTool], timeout: 24 * 3600 }],
-    PostToolUseFailure: [{ hooks: [afterTool], timeout: 24 * 3600 }],
+    PostToolUse: afterTools(),
+    PostToolUseFailure: afterTools(),
   });
   const append = [
     `You are ${start.assistantName}, answering in the chat "${start.groupName}".`,
@@ -104,7 +104,6 @@ async function main() {
     }
   }
 
-  let sessionId = start.sessionId;
   const q = query({
     prompt: prompts(),
     options: {
@@ -123,10 +122,7 @@ async function main() {
         // The gateway adds the real credential on the host, and its egress proxy applies the group's policy.
         ANTHROPIC_BASE_URL: local,
         ANTHROPIC_API_KEY: 'placeholder-the-gateway-adds-the-real-key',
-        HTTPS_PROXY: local,
-        HTTP_PROXY: local,
-        https_proxy: local,
-        http_proxy: local,
+        ...Object.fromEntries(['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'].map((k) => [k, local])),
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
         CLAUDE_CODE_EXPERIMENTAL_AGENT_TEAMS: '1',
         CLAUDE_CODE_ADDITIONAL_DIRECTORIES_CLAUDE_MD: '1',
@@ -137,8 +133,7 @@ async function main() {
 
   try {
     for await (const msg of q) {
-      if (msg.type === 'system' && msg.subtype === 'init')
-        await send({ type: 'session', sessionId: (sessionId = msg.session_id) });
+      if (msg.type === 'system' && msg.subtype === 'init') await send({ type: 'session', sessionId: msg.session_id });
       else if (msg.type === 'assistant') {
         for (const b of msg.message?.content ?? [])
           if (b?.type === 'tool_use') await tell({ type: 'activity', tool: String(b.name) });
@@ -152,7 +147,7 @@ async function main() {
         } else {
           await settle(); // what a background process wrote since the last tool call
           const text = (msg.subtype === 'success' ? msg.result : errors.join('; ')) ?? '';
-          await send({ type: 'result', text, sessionId: msg.session_id ?? sessionId, isError: msg.is_error });
+          await send({ type: 'result', text, sessionId: msg.session_id, isError: msg.is_error });
           do a = await call<NextAnswer>('/runner/next');
           while (!('turn' in a || 'close' in a));
         }

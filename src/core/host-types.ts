@@ -1,22 +1,18 @@
 import type { Hono } from 'hono';
-import type { AgentDeps, LiveAgent } from './agent/agent.js';
-import type { ChannelPlugin } from './channels/plugin.js';
-import type { Config } from './config/config.js';
+import type { AgentDeps } from './agent/agent.js';
 import type { InboundDeps } from './inbound/receive.js';
-import type { Logger } from './logger.js';
 import type { PluginCore } from './plugin.js';
-import type { StoredMessage } from './store/messages.js';
-import type { Channel, SandboxRuntime } from './types.js';
+import type { Channel } from './types.js';
 
 /** now, resolve: tests move the plugins' clock and answer DNS without a network. */
 export interface HostOptions
-  extends Pick<PluginCore, 'now' | 'resolve'>, Pick<InboundDeps, 'onRouted'>, Pick<AgentDeps, 'onPromptDelivered'> {
-  config: Config;
-  logger?: Logger;
+  extends
+    Pick<PluginCore, 'config' | 'now' | 'resolve'>,
+    Partial<Pick<PluginCore, 'logger' | 'channelPlugins' | 'runtime'>>,
+    Pick<InboundDeps, 'onRouted'>,
+    Pick<AgentDeps, 'onPromptDelivered'> {
   /** Besides the local one (default: those configured). */
   channels?: Channel[];
-  channelPlugins?: readonly ChannelPlugin[];
-  runtime?: SandboxRuntime | null;
   extendApi?(app: Hono, host: Host): void;
 }
 
@@ -24,12 +20,10 @@ export interface HostOptions
 export interface HostExtensions {}
 
 export type Host = HostExtensions &
-  Pick<PluginCore, 'config' | 'paths' | 'store' | 'logger' | 'runtime' | 'receive' | 'status' | 'queue'> & {
+  Pick<PluginCore, 'config' | 'paths' | 'store' | 'logger' | 'runtime' | 'channels' | 'agents' | 'queue' | 'status'> &
+  Pick<PluginCore, 'receive' | 'subscribe'> & {
     url: string;
     token: string;
     runtimeProblems: string[];
-    channels: Channel[];
-    agents: Map<string, LiveAgent>;
-    subscribe(listener: (m: StoredMessage) => void): () => void;
     stop(): Promise<void>;
   };

@@ -127,10 +127,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     store.close();
     logger.flush?.();
   };
-  const mine = {
-    ...{ config, paths, store, logger, token, runtime, runtimeProblems, channels, agents, queue, receive },
-    ...{ status, url: '', stop, subscribe: feed.subscribe },
-  };
+  const mine = { ...core, token, runtimeProblems, url: '', stop };
   const host: Host = Object.assign({}, ...plug.all('expose'), mine);
   const extend = (app: Hono) => [plug.api(app), opts.extendApi?.(app, host)];
   const app = hostApi({ ...mine, local, extend });

@@ -23,7 +23,7 @@ interface DeliveryDeps {
 type Stall = { retryMs: number; hold: boolean };
 type Lane = { running: boolean; timer?: NodeJS.Timeout; holdUntil: number };
 
-// The outbox keeps no type: a file is sent as the type its extension names (photos as photos), else as a plain file.
+// The outbox keeps no type: the extension names it, so photos go as photos.
 const MIME: Record<string, string> = {
   ...{ png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' },
   ...{ pdf: 'application/pdf', txt: 'text/plain' },

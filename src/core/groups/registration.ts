@@ -19,16 +19,12 @@ export interface RegisterInput {
 type Refusal = 'conflict' | 'not_found';
 export type RegistrationDeps = { store: Store; paths: HomePaths; assistantName: string };
 
-/** Why these settings are refused for this group (each plugin checks its own, e.g. the mount allowlist), or null. */
-export type SettingsCheck = (
-  group: RegisteredGroup,
-  changed: SandboxSettings,
-) => string | null | Promise<string | null>;
+/** Why these settings are refused for this group (each plugin checks its own), or null. */
+export type SettingsCheck = (group: RegisteredGroup, next: SandboxSettings) => string | null | Promise<string | null>;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: string; code?: Refusal };
 
-const fail = (error: string, code?: Refusal): Result<never> =>
-  code ? { ok: false, error, code } : { ok: false, error };
+const fail = (error: string, code?: Refusal): Result<never> => ({ ok: false, error, code });
 
 export function registerGroup(deps: RegistrationDeps, input: RegisterInput): Result<RegisteredGroup> {
   const { jid, name, folder } = input;

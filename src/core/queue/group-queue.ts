@@ -10,7 +10,7 @@ interface QueueDeps {
   /** Runs one job; 'again' when it left messages for this key it did not take (they run next). */
   run(key: string, job: Job): Promise<void | 'again'>;
   onGiveUp(key: string, job: Job, err: unknown, tries: number): void;
-  /** Ask a running conversation, which may idle for minutes, to end after its turn so a waiting key runs next. */
+  /** Ask a running conversation (it may idle for minutes) to end after its turn. */
   yieldFor?(key: string): void;
   /** Since when the key's agent has waited idle for a follow-up; null while it works. */
   idleSince?(key: string): number | null;
@@ -151,7 +151,6 @@ export function createGroupQueue(deps: QueueDeps) {
       schedule(key);
       if (s.tasks.length) makeRoomFor(key);
     },
-    /** An agent went idle: a waiting chat may take its slot. */
     makeRoom,
     activeCount: () => active,
     peakCount: () => peak,
