@@ -399,6 +399,59 @@ async function scale(fake: FakeAnthropic, groups: number, perGroup: number) {
   row('scale', 'total time / peak host RSS', `${total.toFixed(1)} s / ${mb(peakRss)}`);
 }
 
+/**
+ * A chat behind idle agents: five chats answered (their agents idle, waiting for follow-ups, with the default
+ * IDLE_TIMEOUT), then a new chat's first answer; and a burst of 10 chats × 3 messages to its last answer.
+ */
+async function idleSlots(fake: FakeAnthropic, runs: number) {
+  const b = await benchHost(fake, { MAX_CONCURRENT_AGENTS: '5', IDLE_TIMEOUT: '300000' });
+  const { registerGroup } = await import('../src/core/groups/registration.js');
+  const chats = 5 + runs + 10;
+  for (let g = 0; g < chats; g++) {
+    const res = registerGroup(
+      { store: b.host.store, paths: b.host.paths, assistantName: 'Andy' },
+      { jid: `local:s${g}`, name: `Chat ${g}`, folder: `s${g}`, requiresTrigger: false },
+    );
+    if (!res.ok) throw new Error(res.error);
+  }
+  const answered = (g: number, n = 1) => (b.replies.get(`local:s${g}`) ?? 0) >= n;
+  for (let g = 0; g < 5; g++) {
+    b.send(`local:s${g}`, `hello ${g}`);
+    await waitFor(() => answered(g));
+  }
+  const times: number[] = [];
+  for (let g = 5; g < 5 + runs; g++) {
+    const t0 = performance.now();
+    b.send(`local:s${g}`, `hello ${g}`);
+    await waitFor(() => answered(g), 60_000);
+    times.push(performance.now() - t0);
+  }
+  row(
+    'idle slots',
+    `a new chat's first answer behind 5 idle agents, p50 / p95 (n=${runs})`,
+    `${ms(pct(times, 50))} / ${ms(pct(times, 95))}`,
+    '≈ a cold start (< 3 s)',
+    pct(times, 95) < 3000,
+  );
+  const burst = [...Array(10).keys()].map((i) => 5 + runs + i);
+  const t0 = performance.now();
+  for (let round = 0; round < 3; round++) for (const g of burst) b.send(`local:s${g}`, `message ${round} for ${g}`);
+  const unanswered = (g: number) =>
+    b.host.store.messages
+      .after(`local:s${g}`, b.host.store.outbox.cursor(`local:s${g}`))
+      .filter((m) => !m.fromAssistant).length;
+  await waitFor(() => burst.every((g) => unanswered(g) === 0), 300_000);
+  const took = (performance.now() - t0) / 1000;
+  row(
+    'idle slots',
+    'a burst of 10 chats × 3 messages, until every chat is answered',
+    `${took.toFixed(1)} s`,
+    '< 6 s',
+    took < 6,
+  );
+  await b.close();
+}
+
 /** Startup to ready and idle RSS of a real `nanoclaw start` process. */
 async function startup(fake: FakeAnthropic) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-start-'));
@@ -552,6 +605,7 @@ async function main() {
     if (want('gateway')) await gatewayLatency(quick ? 100 : 300);
     if (want('store')) await storeFigures(fake, quick ? 20_000 : 100_000, quick ? 100_000 : 1_000_000);
     if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);
+    if (want('slots')) await idleSlots(fake, quick ? 5 : 20);
     if (want('startup')) await startup(fake);
     if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
     if (want('channels')) await channels(fake, quick ? 5 : 20);
