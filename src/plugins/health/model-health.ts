@@ -1,6 +1,7 @@
 // Model health: what the chats and the owner hear while the model API fails (a
 // delay notice after a while, a refused credential at once, an upstream that does
-// not answer at all), and the current problem for status. The gateway classifies each answer (core/gateway/model-problem.ts).
+// not answer at all), and the current problem for status. The gateway classifies
+// each answer (core/gateway/model-problem.ts).
 import type { ModelOutcome, ModelProblem } from '../../core/gateway/model-problem.js';
 import { describeProblem } from '../../core/gateway/model-problem.js';
 
@@ -65,15 +66,16 @@ export function createModelHealth(deps: ModelHealthDeps) {
     const timer = setTimeout(() => {
       silent.delete(timer);
       const noAnswer = `not answering at ${deps.upstream} (no answer for ${deps.silenceMs / 1000} s)`;
-      if (current?.message !== `the model API is ${noAnswer}`) {
+      const message = `the model API is ${noAnswer}`;
+      if (current?.message !== message) {
         current = {
           kind: 'unavailable',
           status: null,
-          message: `the model API is ${noAnswer}`,
+          message,
           fix: 'if that address is wrong, fix ANTHROPIC_BASE_URL in .env and restart; NanoClaw keeps waiting and retrying',
           at: new Date().toISOString(),
         };
-        deps.recordError(caller.groupFolder, caller.chatJid, `${current.message}.`);
+        deps.recordError(caller.groupFolder, caller.chatJid, `${message}.`);
       }
       if (caller.taskId || toldSilent.has(caller.chatJid)) return;
       toldSilent.add(caller.chatJid);
