@@ -1,6 +1,7 @@
 // When the model cannot answer: a refused credential is told at once, in full,
 // with the fix, and never retried; an overloaded upstream is retried, and the
-// chat hears that its answer is delayed before it arrives. Real host, sandbox
+// chat hears that its answer is delayed before it arrives; an upstream that never
+// answers is named in the chat once, and the kept message is answered once it does. Real host, sandbox
 // and SDK CLI; the fake Anthropic API refuses or fails as the real one would.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +20,7 @@ beforeAll(async () => {
       NANOCLAW_RETRY_BASE_MS: '300',
       NANOCLAW_MAX_RETRIES: '5',
       NANOCLAW_DELAY_NOTICE_MS: '1500',
+      NANOCLAW_MODEL_SILENCE_MS: '2000',
       NANOCLAW_SANDBOX_ENV: JSON.stringify({ CLAUDE_CODE_MAX_RETRIES: '1', API_TIMEOUT_MS: '5000' }),
     },
   });
@@ -101,6 +103,35 @@ describe('an overloaded model API (529)', () => {
     expect((await status()).modelError).toMatchObject({ kind: 'unavailable', status: 529 });
     recovered = true;
     await env.untilChat('local:main', (m) => said(m, /here it is/).length > 0, 60_000, 'the answer after the delay');
+    expect((await status()).modelError).toBeNull();
+  });
+});
+
+describe('an upstream that accepts the call and never answers (issue 22)', () => {
+  test('the chat hears it once, naming the address; the kept message is answered once when it answers', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const held = () => env.fake.requests.filter((r) => lastUserText(r).includes('anyone home')).length;
+    env.fake.setScript((req) =>
+      lastUserText(req).includes('anyone home') ? released.then(() => ({ text: 'Here at last.' })) : undefined,
+    );
+    await env.send('local:main', 'anyone home?');
+    const notice = new RegExp(`not answering at ${env.fake.url.replace(/\./g, '\\.')} .*fix ANTHROPIC_BASE_URL`);
+    await env.untilChat('local:main', (m) => said(m, notice).length > 0, 30_000, 'the silence notice');
+    const s = await status();
+    expect(s.modelError).toMatchObject({ kind: 'unavailable', status: null });
+    expect(s.modelError.message).toContain(`not answering at ${env.fake.url}`);
+    expect(s.lastError.message).toContain('not answering');
+
+    // The SDK times out (API_TIMEOUT_MS) and tries again, still unanswered: no second notice.
+    await until(() => held() >= 2, 30_000, 'a second try');
+    await new Promise((r) => setTimeout(r, 2500));
+    release();
+    await env.untilChat('local:main', (m) => said(m, /Here at last/).length > 0, 60_000, 'the answer');
+    await new Promise((r) => setTimeout(r, 1500));
+    const ms = await env.messages('local:main');
+    expect(said(ms, /Here at last/)).toHaveLength(1);
+    expect(said(ms, notice)).toHaveLength(1);
     expect((await status()).modelError).toBeNull();
   });
 });

@@ -142,7 +142,9 @@ export function modelApi(deps: GatewayDeps) {
     }
     let up: Response;
     try {
-      up = await fetch(upstream + incoming.url, { method: 'POST', headers, body: new Uint8Array(body) });
+      const answered = fetch(upstream + incoming.url, { method: 'POST', headers, body: new Uint8Array(body) });
+      tell('onModelRequest', (h) => h.onModelRequest?.(identity, answered));
+      up = await answered;
     } catch (err) {
       const problem = unreachable(upstream, err as Error);
       logger.warn({ err: (err as Error).message, group: identity.groupFolder }, 'model upstream unreachable');

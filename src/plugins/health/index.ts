@@ -1,12 +1,12 @@
 // The health plugin: what the model API's answers mean for the chats and the owner
 // (model-health.ts: a delay notice after a while, the owner told at once of a
-// refused credential), each model call's tokens kept (store.ts) and shown
+// refused credential, the chat told when the upstream does not answer at all), each model call's tokens kept (store.ts) and shown
 // (GET /api/usage, api.ts), and the error that matters now in GET /api/status.
 import type { StatusResponse } from '../../core/api/types.js';
 import { describeProblem, type ModelProblem } from '../../core/gateway/model-problem.js';
 import type { Plugin } from '../../core/plugin.js';
 import { usageApi } from './api.js';
-import { createModelHealth, delayNoticeMs, type ModelHealth } from './model-health.js';
+import { createModelHealth, envMs, type ModelHealth } from './model-health.js';
 import { usageStore, migrations } from './store.js';
 
 declare module '../../core/api/types.js' {
@@ -48,7 +48,9 @@ export const health: Plugin = {
   setup(core) {
     const { store } = core;
     const modelHealth = createModelHealth({
-      delayNoticeMs: delayNoticeMs(core.config.env),
+      delayNoticeMs: envMs(core.config.env, 'NANOCLAW_DELAY_NOTICE_MS', 30_000),
+      silenceMs: envMs(core.config.env, 'NANOCLAW_MODEL_SILENCE_MS', 45_000),
+      upstream: core.config.anthropicBaseUrl,
       tell: (jid, text) => store.outbox.enqueue(jid, text, { kind: 'system' }),
       tellOwner: core.notifyOwner,
       recordError: (folder, jid, text) => store.usage.recordError(folder, jid, text),
@@ -58,6 +60,7 @@ export const health: Plugin = {
       gateway: {
         onUsage: (u) => store.usage.record(u),
         onModelCall: modelHealth.report,
+        onModelRequest: modelHealth.request,
       },
       // The queue gave up on a chat: no delay notice after that (the host tells it why).
       // The chat was told why its answer failed; the Activity page keeps it too.

@@ -23,13 +23,17 @@ const group = (jid: string, folder: string, isMain = false): RegisteredGroup => 
   addedAt: new Date().toISOString(),
 });
 
-function setup(delayMs: string) {
+function setup(delayMs: string, silenceMs = '60000') {
   const store = createStore(openDatabase(':memory:'), [health]);
   store.groups.insert(group('local:main', 'main', true));
   store.groups.insert(group('local:fam', 'fam'));
   const owner: string[] = [];
   const core = {
-    config: { env: { NANOCLAW_DELAY_NOTICE_MS: delayMs }, timezone: 'UTC' },
+    config: {
+      env: { NANOCLAW_DELAY_NOTICE_MS: delayMs, NANOCLAW_MODEL_SILENCE_MS: silenceMs },
+      timezone: 'UTC',
+      anthropicBaseUrl: 'http://wrong.example:8080',
+    },
     store,
     logger: silentLogger(),
     notifyOwner: (text: string) => {
@@ -102,5 +106,40 @@ test('a chat waiting on a failing model API hears why after the delay; one given
   parts.onGiveUp!('local:main', 'gave up');
   await new Promise((r) => setTimeout(r, 80));
   expect(told().filter((m) => m.chatJid === 'local:main')).toEqual([]);
+  parts.drain!();
+});
+
+test('an upstream that never answers: the chat hears it once per outage, naming the address; an answer clears it', async () => {
+  const { parts, told } = setup('60000', '30');
+  const hold = () => {
+    let answer!: () => void;
+    const answered = new Promise<void>((r) => (answer = r));
+    parts.gateway!.onModelRequest!(fam, answered);
+    return answer;
+  };
+  const first = hold();
+  await new Promise((r) => setTimeout(r, 80));
+  // The SDK gave up on the first try and tries again: no second notice.
+  hold();
+  await new Promise((r) => setTimeout(r, 80));
+  expect(told().map((m) => [m.chatJid, m.text])).toEqual([
+    [
+      'local:fam',
+      '⏳ The model API is not answering at http://wrong.example:8080 (no answer for 0.03 s). If that address is wrong, fix ANTHROPIC_BASE_URL in .env and restart; your message is kept and answered when the API answers.',
+    ],
+  ]);
+  const status = parts.status!() as { lastError: { message: string }; modelError: { fix: string; status: null } };
+  expect(status.modelError).toMatchObject({ kind: 'unavailable', status: null });
+  expect(status.modelError.fix).toMatch(/fix ANTHROPIC_BASE_URL in \.env and restart/);
+  expect(status.lastError.message).toMatch(/not answering at http:\/\/wrong\.example:8080/);
+
+  first();
+  parts.gateway!.onModelCall!(fam, { ok: true });
+  expect(parts.status!()).toEqual({ lastError: null, modelError: null });
+
+  // A call answered in time says nothing.
+  hold()();
+  await new Promise((r) => setTimeout(r, 80));
+  expect(told()).toHaveLength(1);
   parts.drain!();
 });
