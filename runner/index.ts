@@ -72,6 +72,8 @@ async function withPlugins(start: StartInfo, hooks: Hooks) {
 
 async function main() {
   const start = await call<StartInfo>('/runner/start');
+  // Else the CLI says at each start that its config is missing and names its backups in ~/.claude (kept from before).
+  await fs.promises.writeFile(`${process.env.HOME}/.claude.json`, '{}', { flag: 'wx', mode: 0o600 }).catch(() => {});
   // The SDK is loaded after the prompt is fetched, so a cold start is not held up by parsing it.
   const { query, nanoclawServer } = await import('./tools.js');
   // The sandbox's environment already names this port in HTTPS_PROXY (agent.ts).

@@ -258,6 +258,30 @@ describe('with a host running', () => {
     expect(tasksAfter.tasks).toHaveLength(tasks.length);
   });
 
+  test('after a restart, status shows no last error from the previous run', async () => {
+    env.fake.refuse(401);
+    try {
+      await env.send('local:main', 'are you there?');
+      await env.untilChat('local:main', (ms) => ms.some((m) => /couldn't answer/.test(m.text)), 30_000, 'the refusal');
+    } finally {
+      env.fake.refuse(null);
+    }
+    const before = await nanoclaw(['status'], { NANOCLAW_HOME: env.home });
+    expect(before.stdout).toMatch(/Last error\s+.*refused/);
+
+    await env.restart();
+    writeAddress();
+    const status = (await (await env.api('/api/status')).json()) as { lastError: unknown };
+    expect(status.lastError).toBeNull();
+    const after = await nanoclaw(['status'], { NANOCLAW_HOME: env.home });
+    expect(after.stdout).toContain('Andy is running');
+    expect(after.stdout).not.toContain('Last error');
+    expect(after.code).toBe(0);
+    // The Activity page keeps it, with its time.
+    const { errors } = (await (await env.api('/api/errors')).json()) as { errors: { at: string; message: string }[] };
+    expect(errors[0]).toMatchObject({ at: expect.any(String), message: expect.stringMatching(/refused/) });
+  });
+
   test('status exits 1 and says what to do when something needs attention', async () => {
     await env.restart({ ANTHROPIC_API_KEY: '' });
     writeAddress();

@@ -19,15 +19,21 @@ declare module '../../core/api/types.js' {
 
 type UsageQueries = ReturnType<typeof usageStore>['usage'];
 
-/** The fields of GET /api/status this plugin answers: while the model API fails, that is the error that matters. */
+/**
+ * The fields of GET /api/status this plugin answers: while the model API fails, that is the error that matters.
+ * `since` is when this run of the host started.
+ */
 export function healthStatus(
   modelHealth: Pick<ModelHealth, 'current' | 'recoveredAt'>,
   usage: Pick<UsageQueries, 'recentErrors'>,
+  since: string,
 ): Pick<StatusResponse, 'lastError' | 'modelError'> {
   const recovered = modelHealth.recoveredAt();
   const recent = usage.recentErrors(1)[0];
-  // An error from before the model API worked again is history (the Activity page keeps it), not the current state.
-  const last = recent && recovered && recent.at <= recovered ? undefined : recent;
+  // An error from an earlier run, or from before the model API worked again, is history (the Activity page keeps it
+  // with its time), not the current state.
+  const over = recent && (recent.at < since || (recovered && recent.at <= recovered));
+  const last = over ? undefined : recent;
   const model = modelHealth.current();
   return {
     lastError: model
@@ -47,6 +53,7 @@ export const health: Plugin = {
   migrations,
   setup(core) {
     const { store } = core;
+    const startedAt = new Date((core.now ?? Date.now)()).toISOString();
     const modelHealth = createModelHealth({
       delayNoticeMs: envMs(core.config.env, 'NANOCLAW_DELAY_NOTICE_MS', 30_000),
       silenceMs: envMs(core.config.env, 'NANOCLAW_MODEL_SILENCE_MS', 45_000),
@@ -71,7 +78,7 @@ export const health: Plugin = {
       api: (app) => {
         app.route('/', usageApi({ store, timezone: core.config.timezone, now: core.now }));
       },
-      status: () => healthStatus(modelHealth, store.usage),
+      status: () => healthStatus(modelHealth, store.usage, startedAt),
       drain: () => modelHealth.stop(),
     };
   },

@@ -43,7 +43,7 @@ function setup(delayMs: string, silenceMs = '60000') {
   } as unknown as PluginCore;
   const parts = health.setup!(core) as PluginParts;
   const told = () => store.outbox.pending().filter((m) => m.kind === 'system');
-  return { store, owner, parts, told };
+  return { store, owner, parts, told, core };
 }
 
 const fam: Identity = { groupFolder: 'fam', chatJid: 'local:fam', isMain: false, taskId: null };
@@ -87,6 +87,19 @@ test('a refused credential: the owner is told once, status shows it, and a call 
   // The error from before the model API worked again is history, not the current state.
   expect(parts.status!()).toEqual({ lastError: null, modelError: null });
   parts.drain!();
+});
+
+test("an error from the host's previous run is history: after a restart status shows no last error", () => {
+  const { store, parts, core } = setup('60000');
+  parts.onGiveUp!('local:fam', "⚠️ I couldn't answer: the model API failed.");
+  expect(parts.status!()).toMatchObject({ lastError: { message: "⚠️ I couldn't answer: the model API failed." } });
+  parts.drain!();
+  // The next run of the host, on the same store, a moment later.
+  const again = health.setup!({ ...core, now: () => Date.now() + 1000 }) as PluginParts;
+  expect(again.status!()).toEqual({ lastError: null, modelError: null });
+  // The Activity page still lists it, with its time.
+  expect(store.usage.recentErrors()).toMatchObject([{ message: "⚠️ I couldn't answer: the model API failed." }]);
+  again.drain!();
 });
 
 test('a chat waiting on a failing model API hears why after the delay; one given up on hears nothing more', async () => {
