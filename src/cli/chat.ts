@@ -73,7 +73,10 @@ function ttyScreen(out: NodeJS.WriteStream, rl: readline.Interface, typingText: 
       out.write(typingText + '\n');
       typingShown = true;
     }
-    if (!closed) rl.prompt(true);
+    if (closed) return;
+    // The cursor is where the prompt starts; readline would otherwise move up by the rows it last drew.
+    (rl as unknown as { prevRows: number }).prevRows = 0;
+    rl.prompt(true);
   };
   return {
     line: (text) => redraw(text),

@@ -258,8 +258,14 @@ test('the interactive chat opens with the last messages, each with its author an
 test('the open chat shows every message as it arrives, once, marked with who wrote it', async () => {
   const t = terminal(['--group', 'live']);
   await t.waitFor(/Ctrl-D to leave\.\n> /, 'the prompt');
+  t.type('half typed');
+  await t.waitFor(/> half typed$/, 'the line being typed');
   await post('local:live', 'bob', 'Bob', 'a bob question');
-  await t.waitFor(new RegExp(`${TIME} Bob: a bob question\n`), "another member's message, with the name");
+  await t.waitFor(
+    new RegExp(`${TIME} Bob: a bob question\n> half typed`),
+    "another member's message, with the name, above the line being typed",
+  );
+  t.type('\u0015');
   await t.waitFor(new RegExp(`${TIME} Andy: Answer to Bob\\.\n`), 'the answer to it');
   await post('local:live', 'dashboard', 'You', 'from the dashboard');
   await t.waitFor(new RegExp(`${TIME} You: from the dashboard\n`), "the owner's message from the dashboard");
