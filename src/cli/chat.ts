@@ -1,12 +1,15 @@
 // `nanoclaw chat [--group <folder>]`: a terminal chat with a local group,
-// through the same HTTP API the dashboard uses. Piped input works too:
-// `echo "hello" | nanoclaw chat` prints the answer and exits.
+// through the same HTTP API the dashboard uses. At a terminal it shows the last
+// messages, then every message of the chat as it arrives, whoever wrote it.
+// Piped input works too: `echo "hello" | nanoclaw chat` prints the answer and exits.
 import readline from 'node:readline';
+import { OWNER_SENDERS } from '../core/channels/local/local.js';
 import type { Config } from '../core/config/config.js';
+import { cleanName } from '../core/conversation/names.js';
 import { isTriggered } from '../core/conversation/router.js';
 import type { RegisteredGroup } from '../core/types.js';
 import type { TypingEvent } from '../core/api/events.js';
-import type { ApiMessage } from '../core/api/types.js';
+import type { ApiMessage, MessagesResponse } from '../core/api/types.js';
 import type { GroupsResponse } from '../plugins/groups/api.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 import { readSse } from './sse.js';
@@ -14,6 +17,12 @@ import { localTime, paint, type Paint } from './term.js';
 
 /** Exit code of a piped chat whose messages the group keeps without answering. */
 export const EXIT_NOT_ADDRESSED = 3;
+
+/** How many earlier messages the terminal chat shows when it opens. */
+const HISTORY = 20;
+
+/** The sender the terminal posts as: one of the core's owner senders. */
+const TERMINAL = 'terminal';
 
 /** Terminal control sequences in a reply could rewrite the screen; show text only. */
 export function printable(text: string): string {
@@ -55,15 +64,19 @@ function ttyScreen(out: NodeJS.WriteStream, rl: readline.Interface, typingText: 
     closed = true;
   });
   const redraw = (text: string | null) => {
-    out.write('\r\x1b[2K');
-    if (typingShown) out.write('\x1b[1A\x1b[2K');
+    // Back to the start of the prompt (what is typed may wrap) and the typing line above it, then clear below.
+    const up = (closed ? 0 : rl.getCursorPos().rows) + (typingShown ? 1 : 0);
+    out.write((up ? `\x1b[${up}A` : '') + '\r\x1b[J');
     typingShown = false;
     if (text !== null) out.write(text + '\n');
     if (typingOn) {
       out.write(typingText + '\n');
       typingShown = true;
     }
-    if (!closed) rl.prompt(true);
+    if (closed) return;
+    // The cursor is where the prompt starts; readline would otherwise move up by the rows it last drew.
+    (rl as unknown as { prevRows: number }).prevRows = 0;
+    rl.prompt(true);
   };
   return {
     line: (text) => redraw(text),
@@ -89,6 +102,13 @@ function plainScreen(out: NodeJS.WriteStream): Screen {
 
 function chatLine(p: Paint, name: string, iso: string, text: string): string {
   return `${p.dim(localTime(iso))} ${p.bold(printable(name))}: ${printable(text)}`;
+}
+
+/** Who wrote a message, as the terminal shows it; names are cleaned so none can move the cursor or fake a line. */
+function author(m: ApiMessage, assistantName: string): string {
+  if (m.fromAssistant) return cleanName(m.senderName) || assistantName;
+  if (OWNER_SENDERS.includes(m.sender)) return 'You';
+  return cleanName(m.senderName) || cleanName(m.sender) || 'someone';
 }
 
 export async function chatCommand(args: string[], config: Config): Promise<number> {
@@ -120,21 +140,34 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
   const out = process.stdout;
   const p = paint(out);
   const name = config.assistantName;
-  if (interactive) {
-    out.write(
-      `Chatting with ${name} in "${group.name}" (${group.jid}).${group.requiresTrigger && !group.isMain ? ` Start a message with ${group.trigger} to address ${name}.` : ''} Ctrl-D to leave.\n`,
-    );
-  }
+  const jid = encodeURIComponent(group.jid);
 
+  // The stream opens before the history is read, so nothing falls between them; seqs seen twice are shown once.
   const ac = new AbortController();
+  const shown = new Set<number>();
   let events: Response;
   try {
-    events = await api.request(`/api/events?chat=${encodeURIComponent(group.jid)}`, { signal: ac.signal });
+    events = await api.request(`/api/events?chat=${jid}`, { signal: ac.signal });
+    // Piped output stays the answers alone, for scripts: no history there.
+    if (interactive) {
+      const { messages = [] } = await readBody<Partial<MessagesResponse>>(
+        await api.request(`/api/chats/${jid}/messages?limit=${HISTORY}`),
+      );
+      for (const m of messages) {
+        shown.add(m.seq);
+        out.write(chatLine(p, author(m, name), m.timestamp, m.text) + '\n');
+      }
+    }
   } catch {
     process.stderr.write(notRunning(api));
     return 1;
   }
   if (!events.ok || !events.body) throw new Error(`Could not open the event stream (${events.status}).`);
+  if (interactive) {
+    out.write(
+      `Chatting with ${name} in "${group.name}" (${group.jid}).${group.requiresTrigger && !group.isMain ? ` Start a message with ${group.trigger} to address ${name}.` : ''} Ctrl-D to leave.\n`,
+    );
+  }
 
   const rl = readline.createInterface({
     input: process.stdin,
@@ -147,22 +180,29 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
   let repliesSinceSend = 0;
   let lastReplyAt = 0;
   let hostGone = false;
+  // Lines typed here are on screen already: their copy from the stream is skipped (it may come before the POST's answer).
+  const typedHere: string[] = [];
   const reading = (async () => {
     try {
       for await (const ev of readSse(events.body!)) {
         if (ev.event === 'typing') screen.typing((JSON.parse(ev.data) as TypingEvent).typing);
         if (ev.event !== 'message') continue;
         const m = JSON.parse(ev.data) as ApiMessage;
-        if (!m.fromAssistant) continue;
-        repliesSinceSend++;
-        lastReplyAt = Date.now();
-        screen.typing(false);
-        // Piped output stays "Name: text", one reply a line, for scripts.
-        screen.line(
-          interactive
-            ? chatLine(p, m.senderName, m.timestamp, m.text)
-            : `${printable(m.senderName)}: ${printable(m.text)}`,
-        );
+        if (shown.has(m.seq)) continue;
+        shown.add(m.seq);
+        if (m.fromAssistant) {
+          repliesSinceSend++;
+          lastReplyAt = Date.now();
+          screen.typing(false);
+        }
+        if (!interactive) {
+          // Piped output stays "Name: text", one reply a line, for scripts.
+          if (m.fromAssistant) screen.line(`${printable(m.senderName)}: ${printable(m.text)}`);
+          continue;
+        }
+        const mine = m.sender === TERMINAL && !m.fromAssistant ? typedHere.indexOf(m.text) : -1;
+        if (mine >= 0) typedHere.splice(mine, 1);
+        else screen.line(chatLine(p, author(m, name), m.timestamp, m.text));
       }
       if (!ac.signal.aborted) hostGone = true;
     } catch {
@@ -185,12 +225,14 @@ export async function chatCommand(args: string[], config: Config): Promise<numbe
     const text = line.trim();
     if (text) {
       screen.sent(line, chatLine(p, 'You', new Date().toISOString(), text));
+      typedHere.push(text);
       const res = await api
-        .request(`/api/chats/${encodeURIComponent(group.jid)}/messages`, {
+        .request(`/api/chats/${jid}/messages`, {
           method: 'POST',
-          json: { sender: 'terminal', senderName: 'You', text },
+          json: { sender: TERMINAL, senderName: 'You', text },
         })
         .catch(() => null);
+      if (res?.status !== 202 && typedHere.includes(text)) typedHere.splice(typedHere.indexOf(text), 1);
       if (!res) hostGone = true;
       else if (res.status !== 202) screen.line(p.bad(`Not sent: ${await refusal(res)}`));
       else {

@@ -33,6 +33,9 @@ beforeAll(async () => {
     }
     if (t.includes('clear my screen')) return { text: 'Sure\u001b[2J\u001b]0;pwned\u0007 done' };
     if (t.includes('family question')) return { text: 'Family answer.' };
+    if (t.includes('history question')) return { text: 'History answer.' };
+    if (t.includes('my own question')) return { text: 'Answer to you.' };
+    if (t.includes('bob question')) return { text: 'Answer to Bob.' };
     return { text: 'Hello from the terminal test.' };
   });
   host = await startHostProcess(home, {
@@ -51,6 +54,15 @@ beforeAll(async () => {
     json: { jid: 'local:club', name: 'Club', folder: 'club', requiresTrigger: true },
   });
   expect(club.status).toBe(201);
+  for (const folder of ['hist', 'live'])
+    expect(
+      (
+        await host.api('/api/groups', {
+          method: 'POST',
+          json: { jid: `local:${folder}`, name: folder, folder, requiresTrigger: false },
+        })
+      ).status,
+    ).toBe(201);
 });
 afterAll(async () => {
   releaseSlow();
@@ -132,6 +144,7 @@ function readable(raw: string): string {
 
 interface Terminal {
   screen(): string;
+  raw(): string;
   type(s: string): void;
   waitFor(pattern: RegExp, what: string): Promise<void>;
   exited: Promise<number>;
@@ -150,6 +163,7 @@ function terminal(args: string[] = [], chatHome = home): Terminal {
   const exited = new Promise<number>((r) => child.once('exit', (code) => r(code ?? 1)));
   const t: Terminal = {
     screen: () => readable(raw),
+    raw: () => raw,
     type: (s) => child.stdin.write(s),
     async waitFor(pattern, what) {
       await until(() => pattern.test(t.screen()), 60_000, what).catch((err: Error) => {
@@ -207,4 +221,85 @@ test('the chat says clearly when NanoClaw is not running, and when it stops mid-
   } finally {
     fs.rmSync(other, { recursive: true, force: true });
   }
+});
+
+/** Posts to a local chat through the API, as the dashboard or another program would. */
+async function post(jid: string, sender: string, senderName: string, text: string): Promise<void> {
+  const res = await host.api(`/api/chats/${encodeURIComponent(jid)}/messages`, {
+    method: 'POST',
+    json: { sender, senderName, text },
+  });
+  expect(res.status).toBe(202);
+}
+
+async function storedCount(jid: string): Promise<number> {
+  const res = await host.api(`/api/chats/${encodeURIComponent(jid)}/messages`);
+  return ((await res.json()) as { messages: unknown[] }).messages.length;
+}
+
+const count = (screen: string, s: string) => screen.split(s).length - 1;
+
+test('the interactive chat opens with the last messages, each with its author and time; piped output stays the answers alone', async () => {
+  await post('local:hist', 'dashboard', 'You', 'a history question');
+  await until(async () => (await storedCount('local:hist')) === 2, 60_000, 'the question and its answer stored');
+  const t = terminal(['--group', 'hist']);
+  await t.waitFor(
+    new RegExp(`${TIME} You: a history question\n${TIME} Andy: History answer\\.\nChatting with Andy in "hist"`),
+    'both earlier messages with their authors, above the greeting',
+  );
+  await t.waitFor(/Ctrl-D to leave\.\n> /, 'the prompt');
+  t.type('\u0004');
+  expect(await t.exited).toBe(0);
+  const piped = await chat('another history question\n', ['--group', 'hist']);
+  expect(piped.code).toBe(0);
+  expect(piped.stdout).toBe('Andy: History answer.\n');
+});
+
+test('the open chat shows every message as it arrives, once, marked with who wrote it', async () => {
+  const t = terminal(['--group', 'live']);
+  await t.waitFor(/Ctrl-D to leave\.\n> /, 'the prompt');
+  t.type('half typed');
+  await t.waitFor(/> half typed$/, 'the line being typed');
+  await post('local:live', 'bob', 'Bob', 'a bob question');
+  await t.waitFor(
+    new RegExp(`${TIME} Bob: a bob question\n> half typed`),
+    "another member's message, with the name, above the line being typed",
+  );
+  t.type('\u0015');
+  await t.waitFor(new RegExp(`${TIME} Andy: Answer to Bob\\.\n`), 'the answer to it');
+  await post('local:live', 'dashboard', 'You', 'from the dashboard');
+  await t.waitFor(new RegExp(`${TIME} You: from the dashboard\n`), "the owner's message from the dashboard");
+  await t.waitFor(new RegExp(`${TIME} Andy: Hello from the terminal test\\.\n`), 'the answer to it');
+  t.type('my own question\r');
+  await t.waitFor(new RegExp(`${TIME} Andy: Answer to you\\.\n`), 'the answer to the typed line');
+  // The stream keeps order: once a later message shows, any second copy of those before it would have too.
+  await post('local:live', 'carol', 'Carol', 'that is all');
+  await t.waitFor(new RegExp(`${TIME} Carol: that is all\n`), 'a last message');
+  const screen = t.screen();
+  for (const line of [
+    'Bob: a bob question',
+    'Andy: Answer to Bob.',
+    'You: from the dashboard',
+    'You: my own question',
+    'Andy: Answer to you.',
+  ])
+    expect(count(screen, line), line).toBe(1);
+  t.type('\u0004');
+  expect(await t.exited).toBe(0);
+});
+
+test("a sender's name cannot move the cursor or change colours", async () => {
+  await post('local:club', 'mallory', 'Eve\u001b[31m\u001b]0;pwned\u0007\u001b[2J', 'hello all');
+  const t = terminal(['--group', 'club']);
+  await t.waitFor(
+    /Eve\[31m\]0;pwned\[2J: hello all\n/,
+    'the earlier message, its name shown without its control characters',
+  );
+  await post('local:club', 'mallory', '\u001b[1AMallory\u001b[0m', 'me again');
+  await t.waitFor(/\[1AMallory\[0m: me again\n/, 'the live message, likewise');
+  const raw = t.raw();
+  for (const seq of ['\u001b[31m', '\u001b]0;', '\u0007', '\u001b[2J', '\u001b[1AMallory', '\u001b[0m'])
+    expect(raw.includes(seq), JSON.stringify(seq)).toBe(false);
+  t.type('\u0004');
+  expect(await t.exited).toBe(0);
 });

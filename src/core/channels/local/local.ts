@@ -48,7 +48,7 @@ export function createLocalChannel(): Channel & LocalTyping {
 }
 
 // Only the owner holds the API token, so these senders are the owner; any other is a chat member.
-const OWNER_SENDERS = ['local-user', 'terminal', 'dashboard'];
+export const OWNER_SENDERS = ['local-user', 'terminal', 'dashboard'];
 
 export function localMessage(input: { chatJid: string; sender: string; senderName: string; text: string }): Message {
   return {
