@@ -5,7 +5,7 @@
 import readline from 'node:readline';
 import { OWNER_SENDERS } from '../core/channels/local/local.js';
 import type { Config } from '../core/config/config.js';
-import { cleanName } from '../core/conversation/names.js';
+import { cleanName, personaProblem } from '../core/conversation/names.js';
 import { isTriggered } from '../core/conversation/router.js';
 import type { RegisteredGroup } from '../core/types.js';
 import type { TypingEvent } from '../core/api/events.js';
@@ -108,7 +108,9 @@ function chatLine(p: Paint, name: string, iso: string, text: string): string {
 function author(m: ApiMessage, assistantName: string): string {
   if (m.fromAssistant) return cleanName(m.senderName) || assistantName;
   if (OWNER_SENDERS.includes(m.sender)) return 'You';
-  return cleanName(m.senderName) || cleanName(m.sender) || 'someone';
+  const name = cleanName(m.senderName) || cleanName(m.sender) || 'someone';
+  // A member may not pass for you or the assistant: a name that looks like either is marked.
+  return personaProblem(name, { assistantName, ownerNames: ['You'] }) ? `${name} (member)` : name;
 }
 
 export async function chatCommand(args: string[], config: Config): Promise<number> {
