@@ -18,6 +18,14 @@ export const INSIDE = {
 
 const mount = (hostPath: string, containerPath: string, readonly: boolean) => ({ hostPath, containerPath, readonly });
 
+/** A plugin's sandbox-side code (its built runner.ts), read-only where the runner loads it; refused if not built. */
+export function runnerModule(plugin: string): Mount {
+  const hostPath = path.join(projectRoot(), 'dist', 'src', 'plugins', plugin, 'runner.js');
+  if (!fs.existsSync(hostPath))
+    throw new Error(`The ${plugin} plugin is not built (${hostPath} is missing): run "npm run build".`);
+  return mount(hostPath, `${INSIDE.app}/plugins/${plugin}.js`, true);
+}
+
 export function groupMounts(paths: HomePaths, group: Pick<RegisteredGroup, 'folder' | 'isMain'>): Mount[] {
   const groupDir = resolveGroupFolder(paths, group.folder);
   fs.mkdirSync(groupDir, { recursive: true });

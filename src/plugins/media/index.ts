@@ -6,9 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MediaStore } from '../../core/channels/plugin.js';
 import { resolveGroupFolder, type HomePaths } from '../../core/config/home.js';
-import { projectRoot } from '../../core/config/project-root.js';
 import type { Plugin } from '../../core/plugin.js';
-import { INSIDE } from '../../core/sandbox/mounts.js';
+import { runnerModule } from '../../core/sandbox/mounts.js';
 import type { Store } from '../../core/store/index.js';
 import { extensionFor } from './file-types.js';
 import { takeOutboundFile } from './outbound.js';
@@ -53,15 +52,6 @@ export const hostMedia = (ctx: Where): MediaStore =>
 export const media: Plugin = {
   name: 'media',
   media: hostMedia,
-  setup() {
-    // Only the compiled runner.ts enters the sandbox, where the runner loads it from /app/plugins.
-    const hostPath = path.join(projectRoot(), 'dist', 'src', 'plugins', 'media', 'runner.js');
-    return {
-      sandbox() {
-        if (!fs.existsSync(hostPath))
-          throw new Error(`The media plugin is not built (${hostPath} is missing): run "npm run build".`);
-        return { mounts: [{ hostPath, containerPath: `${INSIDE.app}/plugins/media.js`, readonly: true }] };
-      },
-    };
-  },
+  // Only the compiled runner.ts (a turn's files as model content) enters the sandbox.
+  setup: () => ({ sandbox: () => ({ mounts: [runnerModule('media')] }) }),
 };
