@@ -3,7 +3,6 @@ import { migratePlugin, openDatabase, type DB } from './db.js';
 import { messageQueries } from './messages.js';
 import { groupQueries } from './groups.js';
 import { outboxQueries } from './outbox.js';
-import { identityQueries } from './identities.js';
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled in by plugins (declaration merging)
 export interface StoreExtensions {}
@@ -15,7 +14,6 @@ const core = (db: DB) => ({
   messages: messageQueries(db),
   groups: groupQueries(db),
   outbox: outboxQueries(db),
-  identities: identityQueries(db),
   close: () => void db.close(),
 });
 

@@ -9,7 +9,7 @@ import { NO_MEDIA_NOTE } from '../../../src/core/channels/plugin.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { gather } from '../../../src/core/plugin.js';
 import { openDatabase } from '../../../src/core/store/db.js';
-import { identityQueries } from '../../../src/core/store/identities.js';
+import { identityQueries } from '../../../src/plugins/whatsapp/identities.js';
 import type { Message } from '../../../src/core/types.js';
 import { hostMedia, media } from '../../../src/plugins/media/index.js';
 import { createWhatsAppChannel } from '../../../src/plugins/whatsapp/whatsapp.js';

@@ -8,7 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { createWhatsAppChannel, isExpiredMedia } from '../../../src/plugins/whatsapp/whatsapp.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { openDatabase } from '../../../src/core/store/db.js';
-import { identityQueries } from '../../../src/core/store/identities.js';
+import { identityQueries } from '../../../src/plugins/whatsapp/identities.js';
 import type { Message } from '../../../src/core/types.js';
 import { boomLike, fakeMediaServer, fakeSocketFactory, loadFixture } from '../../support/fake-baileys-socket.js';
 import { mediaStore } from '../../../src/plugins/media/index.js';

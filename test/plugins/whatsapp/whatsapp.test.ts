@@ -10,7 +10,7 @@ import { createWhatsAppChannel, type WhatsAppChannelOptions } from '../../../src
 import { inboxFileName, toNumber } from '../../../src/plugins/whatsapp/messages.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { openDatabase, type DB } from '../../../src/core/store/db.js';
-import { identityQueries } from '../../../src/core/store/identities.js';
+import { identityQueries } from '../../../src/plugins/whatsapp/identities.js';
 import { messageQueries } from '../../../src/core/store/messages.js';
 import type { ChannelState, ChatInfo, Message } from '../../../src/core/types.js';
 import { REFUSED_NOTE } from '../../../src/core/channels/plugin.js';

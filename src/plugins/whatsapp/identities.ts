@@ -1,5 +1,5 @@
 // One person under several ids (WhatsApp's LID and phone JID) shares one canonical sender.
-import type { DB } from './db.js';
+import type { DB } from '../../core/store/db.js';
 
 export function identityQueries(db: DB) {
   const get = db.prepare(`SELECT canonical FROM identity_map WHERE alias = ?`).pluck();
