@@ -379,6 +379,43 @@ test('every page fits a phone screen', async () => {
   }
 });
 
+test("in the chat a member's message is not styled as yours, and a member named like you is marked", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openTab('chat');
+  await page.waitForSelector('li.msg.user >> text=hello from the browser');
+  const assistantName = ((await (await env.api('/api/status')).json()) as any).assistantName;
+  for (const [senderName, text] of [
+    ['You', 'member posing as you'],
+    [assistantName, 'member posing as the assistant'],
+  ]) {
+    const res = await env.api('/api/chats/local%3Amain/messages', {
+      method: 'POST',
+      json: { sender: 'phone-of-sam', senderName, text },
+    });
+    expect(res.status).toBe(202);
+    await res.body?.cancel();
+  }
+  const look = (li: Element) => ({
+    align: getComputedStyle(li).alignSelf,
+    background: getComputedStyle(li).backgroundColor,
+    name: li.querySelector('.meta strong')?.textContent,
+  });
+  const mine = await page.locator('li.msg', { hasText: 'hello from the browser' }).evaluate(look);
+  for (const [text, shown] of [
+    ['member posing as you', 'You (member)'],
+    ['member posing as the assistant', `${assistantName} (member)`],
+  ]) {
+    const theirs = page.locator('li.msg', { hasText: text });
+    await theirs.waitFor();
+    const style = await theirs.evaluate(look);
+    expect(style.align, `${text}: aligned like yours`).not.toBe(mine.align);
+    expect(style.background, `${text}: coloured like yours`).not.toBe(mine.background);
+    expect(style.name).toBe(shown);
+  }
+  expect(mine.name).toBe('You');
+  await shot('phone-chat-member');
+});
+
 test('on a phone without an emoji font: no emoji in any page, chart labels of at least 11 px', async () => {
   await page.setViewportSize({ width: 375, height: 812 });
   for (const name of ['chat', 'groups', 'tasks', 'activity', 'usage', 'channels']) {
