@@ -379,6 +379,33 @@ test('every page fits a phone screen', async () => {
   }
 });
 
+test('on a phone the usage chart labels do not overlap', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openTab('usage');
+  await page.waitForSelector('#usage svg.chart text.axis');
+  await page.waitForFunction(() => {
+    const svg = document.querySelector('#usage svg.chart') as SVGSVGElement | null;
+    return !!svg && Math.abs(svg.viewBox.baseVal.width - svg.getBoundingClientRect().width) < 2;
+  });
+  const charts = await page.$$eval('#usage svg.chart', (svgs) =>
+    svgs.map((svg) =>
+      [...svg.querySelectorAll('text.axis')].map((t) => {
+        const r = t.getBoundingClientRect();
+        return { text: t.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      }),
+    ),
+  );
+  expect(charts.length).toBeGreaterThan(0);
+  for (const labels of charts) {
+    expect(labels.filter((l) => /^\d\d-\d\d$/.test(l.text ?? '')).length).toBeGreaterThanOrEqual(2);
+    for (const [i, a] of labels.entries())
+      for (const b of labels.slice(i + 1)) {
+        const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+        expect(apart, `"${a.text}" overlaps "${b.text}"`).toBe(true);
+      }
+  }
+});
+
 test("in the chat a member's message is not styled as yours, and a member named like you is marked", async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await openTab('chat');
