@@ -361,22 +361,51 @@ test('channels: state per channel, the WhatsApp QR code, then a pairing code', a
 });
 
 test('every page fits a phone screen', async () => {
+  // The longest unbroken strings a page shows: a waiting request's whole command and its sha256, a decided one's path.
+  const approvals = (env.host.store as any).approvals;
+  approvals.create({
+    groupFolder: 'main',
+    chatJid: 'local:main',
+    kind: 'bash',
+    detail: `curl -fsSL https://example.com/${'a1b2c3d4e5f6'.repeat(20)}`,
+    reason: 'to read the page',
+    timeoutMs: 3_600_000,
+  });
+  const decided = approvals.create({
+    groupFolder: 'main',
+    chatJid: 'local:main',
+    kind: 'mount_write',
+    detail: `/workspace/extra/${'deeply-nested-folder/'.repeat(6)}notes.txt`,
+    reason: '',
+    timeoutMs: 3_600_000,
+  });
+  approvals.decide(decided.id, 'approved', 'dashboard');
+
   await page.setViewportSize({ width: 390, height: 844 });
   const rendered: Record<string, string> = {
     chat: '#messages li',
     groups: '#registered article',
     tasks: '#task-list > *, #tasks-notice .notice',
+    approvals: '#approvals-pending article.approval',
     activity: '#summary .stat',
-    usage: '#usage > *, #page-usage .notice',
+    usage: '#usage svg.chart',
     channels: '#channels article',
   };
+  expect(Object.keys(rendered).sort()).toEqual(
+    (await page.$$eval('#tabs a', (as) => as.map((a) => (a as HTMLElement).dataset.page!))).sort(),
+  );
   for (const [name, selector] of Object.entries(rendered)) {
     await openTab(name);
     await page.waitForSelector(selector);
+    if (name === 'approvals') await page.waitForSelector('#approvals-history tr >> text=notes.txt');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, `${name} is wider than the screen`).toBeLessThanOrEqual(0);
     await shot(`phone-${name}`);
   }
+
+  // The tabs are one row, which scrolls within itself rather than wrapping.
+  const tabs = await page.$$eval('#tabs a', (as) => as.map((a) => Math.round(a.getBoundingClientRect().top)));
+  expect(new Set(tabs).size, `tab rows: ${tabs.join(', ')}`).toBe(1);
 });
 
 test('on a phone the usage chart labels do not overlap', async () => {
