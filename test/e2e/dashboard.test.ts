@@ -361,22 +361,115 @@ test('channels: state per channel, the WhatsApp QR code, then a pairing code', a
 });
 
 test('every page fits a phone screen', async () => {
+  // The longest unbroken strings a page shows: a waiting request's whole command and its sha256, a decided one's path.
+  const approvals = (env.host.store as any).approvals;
+  approvals.create({
+    groupFolder: 'main',
+    chatJid: 'local:main',
+    kind: 'bash',
+    detail: `curl -fsSL https://example.com/${'a1b2c3d4e5f6'.repeat(20)}`,
+    reason: 'to read the page',
+    timeoutMs: 3_600_000,
+  });
+  const decided = approvals.create({
+    groupFolder: 'main',
+    chatJid: 'local:main',
+    kind: 'mount_write',
+    detail: `/workspace/extra/${'deeply-nested-folder/'.repeat(6)}notes.txt`,
+    reason: '',
+    timeoutMs: 3_600_000,
+  });
+  approvals.decide(decided.id, 'approved', 'dashboard');
+
   await page.setViewportSize({ width: 390, height: 844 });
   const rendered: Record<string, string> = {
     chat: '#messages li',
     groups: '#registered article',
     tasks: '#task-list > *, #tasks-notice .notice',
+    approvals: '#approvals-pending article.approval',
     activity: '#summary .stat',
-    usage: '#usage > *, #page-usage .notice',
+    usage: '#usage svg.chart',
     channels: '#channels article',
   };
+  expect(Object.keys(rendered).sort()).toEqual(
+    (await page.$$eval('#tabs a', (as) => as.map((a) => (a as HTMLElement).dataset.page!))).sort(),
+  );
   for (const [name, selector] of Object.entries(rendered)) {
     await openTab(name);
     await page.waitForSelector(selector);
+    if (name === 'approvals') await page.waitForSelector('#approvals-history tr >> text=notes.txt');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow, `${name} is wider than the screen`).toBeLessThanOrEqual(0);
     await shot(`phone-${name}`);
   }
+
+  // The tabs are one row, which scrolls within itself rather than wrapping.
+  const tabs = await page.$$eval('#tabs a', (as) => as.map((a) => Math.round(a.getBoundingClientRect().top)));
+  expect(new Set(tabs).size, `tab rows: ${tabs.join(', ')}`).toBe(1);
+});
+
+test('on a phone the usage chart labels do not overlap', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openTab('usage');
+  await page.waitForSelector('#usage svg.chart text.axis');
+  await page.waitForFunction(() => {
+    const svg = document.querySelector('#usage svg.chart') as SVGSVGElement | null;
+    return !!svg && Math.abs(svg.viewBox.baseVal.width - svg.getBoundingClientRect().width) < 2;
+  });
+  const charts = await page.$$eval('#usage svg.chart', (svgs) =>
+    svgs.map((svg) =>
+      [...svg.querySelectorAll('text.axis')].map((t) => {
+        const r = t.getBoundingClientRect();
+        return { text: t.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      }),
+    ),
+  );
+  expect(charts.length).toBeGreaterThan(0);
+  for (const labels of charts) {
+    expect(labels.filter((l) => /^\d\d-\d\d$/.test(l.text ?? '')).length).toBeGreaterThanOrEqual(2);
+    for (const [i, a] of labels.entries())
+      for (const b of labels.slice(i + 1)) {
+        const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+        expect(apart, `"${a.text}" overlaps "${b.text}"`).toBe(true);
+      }
+  }
+});
+
+test("in the chat a member's message is not styled as yours, and a member named like you is marked", async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openTab('chat');
+  await page.waitForSelector('li.msg.user >> text=hello from the browser');
+  const assistantName = ((await (await env.api('/api/status')).json()) as any).assistantName;
+  for (const [senderName, text] of [
+    ['You', 'member posing as you'],
+    [assistantName, 'member posing as the assistant'],
+  ]) {
+    const res = await env.api('/api/chats/local%3Amain/messages', {
+      method: 'POST',
+      json: { sender: 'phone-of-sam', senderName, text },
+    });
+    expect(res.status).toBe(202);
+    await res.body?.cancel();
+  }
+  const look = (li: Element) => ({
+    align: getComputedStyle(li).alignSelf,
+    background: getComputedStyle(li).backgroundColor,
+    name: li.querySelector('.meta strong')?.textContent,
+  });
+  const mine = await page.locator('li.msg', { hasText: 'hello from the browser' }).evaluate(look);
+  for (const [text, shown] of [
+    ['member posing as you', 'You (member)'],
+    ['member posing as the assistant', `${assistantName} (member)`],
+  ]) {
+    const theirs = page.locator('li.msg', { hasText: text });
+    await theirs.waitFor();
+    const style = await theirs.evaluate(look);
+    expect(style.align, `${text}: aligned like yours`).not.toBe(mine.align);
+    expect(style.background, `${text}: coloured like yours`).not.toBe(mine.background);
+    expect(style.name).toBe(shown);
+  }
+  expect(mine.name).toBe('You');
+  await shot('phone-chat-member');
 });
 
 test('on a phone without an emoji font: no emoji in any page, chart labels of at least 11 px', async () => {

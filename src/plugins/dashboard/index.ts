@@ -1,5 +1,6 @@
 // The web dashboard: static pages on the local API's address (everything they show comes from /api/*), and
 // the Channels page's routes to set a chat app up, check it and link WhatsApp.
+import { OWNER_SENDERS } from '../../core/channels/local/local.js';
 import type { ChannelPlugin } from '../../core/channels/plugin.js';
 import { setEnvValues } from '../../core/config/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
@@ -10,6 +11,8 @@ declare module '../../core/api/types.js' {
   interface StatusResponse {
     /** Every channel plugin, set up or not. */
     plugins: PluginInfo[];
+    /** The senders of a local chat that are the owner (the chat page tells them from members by these). */
+    ownerSenders: string[];
   }
 }
 
@@ -31,7 +34,7 @@ export const dashboard: Plugin = {
   name: 'dashboard',
   setup: ({ config, paths, store, status, channels, channelPlugins }) => ({
     // The Channels page lists every chat app, set up or not.
-    status: () => ({ plugins: channelPlugins.map(pluginInfo) }),
+    status: () => ({ plugins: channelPlugins.map(pluginInfo), ownerSenders: OWNER_SENDERS }),
     api: (app) => {
       // The Activity page's errors are the health plugin's; without it there are none to show.
       app.route('/', dashboardApp({ status, recentErrors: (n) => store.usage?.recentErrors(n) ?? [] }));

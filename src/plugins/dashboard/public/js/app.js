@@ -136,6 +136,8 @@ async function route() {
   const name = (location.hash.match(/^#\/(\w+)/) || [])[1];
   const page = PAGES.find(([id]) => id === name) ? name : 'chat';
   for (const a of tabs.children) a.classList.toggle('active', a.dataset.page === page);
+  // On a phone the tab row scrolls sideways: keep the open page's tab in sight.
+  tabs.querySelector('.active')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
   cleanup?.();
   cleanup = null;
   const seq = ++routeSeq;

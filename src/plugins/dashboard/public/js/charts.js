@@ -37,8 +37,9 @@ function columnsSvg(rows, series, W, { format = String, height = 180, title = ''
     svg.append(s('line', { x1: pad.l, x2: W - pad.r, y1: y(max * f), y2: y(max * f), class: 'grid' }));
     svg.append(s('text', { x: pad.l - 6, y: y(max * f) + 4, 'text-anchor': 'end', class: 'axis' }, format(max * f)));
   }
-  // About one day label per 64 px, so they never overlap.
+  // About one day label per 64 px, counted back from the newest day so it is always labelled and none overlap.
   const every = Math.ceil(rows.length / Math.max(2, Math.floor((W - pad.l) / 64)));
+  const last = rows.length - 1;
   rows.forEach((r, i) => {
     const x = pad.l + slot * i + (slot - bw) / 2;
     let base = 0;
@@ -62,7 +63,7 @@ function columnsSvg(rows, series, W, { format = String, height = 180, title = ''
       base += v;
     }
     svg.append(g);
-    if (i % every === 0 || i === rows.length - 1)
+    if ((last - i) % every === 0)
       svg.append(s('text', { x: x + bw / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis' }, r.label));
   });
   return svg;

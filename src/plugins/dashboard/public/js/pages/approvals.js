@@ -25,7 +25,7 @@ export function render(root, ctx) {
 
   function card(r) {
     return h(
-      'article.approval',
+      'article.approval.card',
       { dataset: { id: r.id } },
       h(
         'p',
@@ -33,7 +33,7 @@ export function render(root, ctx) {
       ),
       // The whole action, never cut: this is exactly what Approve allows.
       h('pre.detail', r.detail),
-      h('p.muted', `sha256 ${r.detailHash}`),
+      h('p.muted.hash', `sha256 ${r.detailHash}`),
       h('p', `Why: ${r.reason || '(the agent gave no reason)'}`),
       h(
         'div.actions',
@@ -71,15 +71,18 @@ export function render(root, ctx) {
       history,
       past.length
         ? h(
-            'table',
+            'div.table-scroll',
             h(
-              'thead',
+              'table',
               h(
-                'tr',
-                ['When', 'Group', 'Kind', 'What', 'Answer', 'By'].map((t) => h('th', t)),
+                'thead',
+                h(
+                  'tr',
+                  ['When', 'Group', 'Kind', 'What', 'Answer', 'By'].map((t) => h('th', t)),
+                ),
               ),
+              h('tbody', past.map(row)),
             ),
-            h('tbody', past.map(row)),
           )
         : h('p.muted', 'No decisions yet.'),
     );

@@ -1,6 +1,6 @@
 // Chat with a registered local group. History comes from the API once; after
-// that every message (yours, and the assistant's replies) arrives on the live
-// stream the moment it is stored.
+// that every message (yours, other members', and the assistant's replies)
+// arrives on the live stream the moment it is stored.
 import { api } from '../api.js';
 import { fmtTime, h, notice, put, withIcons } from '../dom.js';
 
@@ -8,6 +8,7 @@ const LAST_CHAT = 'nanoclaw.chat';
 
 export function render(root, ctx) {
   const name = ctx.status?.assistantName || 'the assistant';
+  const owners = ctx.status?.ownerSenders || ['dashboard'];
   const state = { jid: localStorage.getItem(LAST_CHAT) || 'local:main', groups: [], seen: new Set(), waitingSince: 0 };
   let stopped = false;
   let workingTimer = null;
@@ -65,14 +66,17 @@ export function render(root, ctx) {
     if (state.seen.has(m.id)) return;
     state.seen.add(m.id);
     const nearBottom = msgs.scrollHeight - msgs.scrollTop - msgs.clientHeight < 80;
-    const who = m.fromAssistant ? 'assistant' : 'user';
+    const who = m.fromAssistant ? 'assistant' : owners.includes(m.sender) ? 'user' : 'member';
     msgs.append(
       h(
         `li.msg.${who}`,
         { dataset: { id: m.id } },
         h(
           'div.meta',
-          h('strong', m.senderName || (m.fromAssistant ? name : 'You')),
+          // Who wrote it is told by the sender id, never the name: a member may call itself "You" or the assistant's name.
+          who === 'member'
+            ? h('strong', m.senderName || m.sender, h('span.role', ' (member)'))
+            : h('strong', m.senderName || (m.fromAssistant ? name : 'You')),
           ' · ',
           h('time', { datetime: m.timestamp, title: new Date(m.timestamp).toLocaleString() }, fmtTime(m.timestamp)),
         ),
