@@ -1,6 +1,7 @@
 // The WhatsApp plugin: a linked device (`nanoclaw auth whatsapp`, credentials in
 // store/auth/whatsapp) and ASSISTANT_HAS_OWN_NUMBER=true when the assistant has
 // a number of its own instead of speaking through the user's.
+import { identityQueries } from './identities.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -90,7 +91,7 @@ export async function linkWhatsApp(env: PluginEnv, opts: LinkOptions = {}): Prom
     assistantName: config.assistantName,
     hasOwnNumber: settings.hasOwnNumber,
     logger,
-    identities: store.identities,
+    identities: identityQueries(store.db),
     pairingPhone: opts.phone,
     printQr: !opts.onLinking,
     webSocketUrl: settings.webSocketUrl ?? undefined,
