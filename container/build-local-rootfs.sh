@@ -65,6 +65,13 @@ else
   say "reusing the root filesystem in $BASE"
 fi
 
+# The tree, its tar stream and each runtime's copy need room: say so before
+# a runtime fails halfway with "no space left on device".
+for dir in "$CACHE" /var/tmp /var/lib; do
+  free_mb=$(df -Pm "$dir" | awk 'NR==2 {print $4}')
+  [ "$free_mb" -ge 4096 ] || die "only ${free_mb} MB free on $dir; the build needs about 4 GB (try: docker image prune; podman image prune)."
+done
+
 # Assemble the image tree: base + node user + node + runner, never a secret.
 WORK="$(mktemp -d "$CACHE/image.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
@@ -82,7 +89,25 @@ ln -sf /usr/local/bin/node "$TREE/app/bin/node"
 if [ "$WITH_APP" = 1 ]; then
   cp -a dist/runner/. "$TREE/app/runner/"
   cp package.json "$TREE/app/package.json"
-  cp -a node_modules "$TREE/app/node_modules"
+  # Only what the runner loads (the SDK with its CLI, and zod; agent-browser is
+  # bound in at run time) and their dependencies: all of node_modules would
+  # triple the image.
+  node -e '
+    const fs = require("fs"), path = require("path");
+    const seen = new Set(), todo = ["@anthropic-ai/claude-agent-sdk", "zod"];
+    while (todo.length) {
+      const name = todo.pop();
+      const file = path.join("node_modules", name, "package.json");
+      if (seen.has(name) || !fs.existsSync(file)) continue;
+      seen.add(name);
+      const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+      todo.push(...Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies }));
+    }
+    console.log([...seen].join("\n"));
+  ' | while read -r dep; do
+    mkdir -p "$TREE/app/node_modules/$(dirname "$dep")"
+    cp -a "node_modules/$dep" "$TREE/app/node_modules/$dep"
+  done
 fi
 echo "nanoclaw" > "$TREE/etc/hostname"
 
@@ -90,6 +115,7 @@ RUNNER_HASH="$(cat dist/runner/*.js | sha256sum | cut -c1-12)"
 for rt in $RUNTIMES; do
   command -v "$rt" >/dev/null || die "$rt is not installed."
   say "importing into $rt as $TAG"
+  PREVIOUS="$("$rt" image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true)"
   tar -C "$TREE" --numeric-owner -c . | "$rt" import \
     --change 'USER node' \
     --change 'WORKDIR /workspace/group' \
@@ -99,5 +125,8 @@ for rt in $RUNTIMES; do
     --change "LABEL nanoclaw.runner=$RUNNER_HASH" \
     --change 'CMD ["/app/bin/node", "/app/runner/index.js"]' \
     - "$TAG" >/dev/null
+  # The image this tag named before would stay behind untagged, 1-2 GB per build.
+  [ -z "$PREVIOUS" ] || [ "$PREVIOUS" = "$("$rt" image inspect --format '{{.Id}}' "$TAG")" ] \
+    || "$rt" rmi "$PREVIOUS" >/dev/null 2>&1 || true
 done
 say "done: $TAG"
