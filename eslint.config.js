@@ -31,6 +31,7 @@ const LAYERS = [
   ['src/core/status.ts'],
   ['src/core/plugin.ts'],
   ['src/core/host.ts'],
+  ['src/setup'],
   ['src/plugins'],
   ['src/host.ts', 'src/host-types.ts'],
   ['src/cli', 'src/cli.ts'],

@@ -9,14 +9,14 @@ import { runtimeFactory, selectRuntime, type RuntimeContext } from '../core/sand
 import { loadMountAllowlist } from '../plugins/mounts/allowlist.js';
 import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
-import type { CheckResult } from '../core/channels/plugin.js';
+import type { CheckResult } from '../setup/channel-setup.js';
 import { fetchStatus, troubles } from './status.js';
 import { probeModel } from './model-check.js';
 import { describeStt, sttSettings } from '../plugins/voice/engine.js';
 import { browserProblems } from '../plugins/browser/browser.js';
 import { checkEmail } from '../plugins/email/connect.js';
 
-export type { CheckResult, Level } from '../core/channels/plugin.js';
+export type { CheckResult, Level } from '../setup/channel-setup.js';
 
 export interface DoctorDeps {
   config: Config;

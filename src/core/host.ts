@@ -56,7 +56,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const agents = new Map<string, LiveAgent>();
   const delivery = createDelivery({
     ...{ store, logger, assistantName, onStored: feed.emit, channels: () => channels },
-    retryMs: Math.min(10_000, config.retryBaseMs * 2),
+    ...{ retryMs: Math.min(10_000, config.retryBaseMs * 2), pace: plug.pace },
   });
   store.outbox.onWrite(() => delivery.kick());
   const conversation = { store, timezone, assistantName, canTrigger: plug.canTrigger };

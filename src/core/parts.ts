@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import type { SettingsCheck } from './groups/registration.js';
 import type { Approver } from './ask.js';
 import type { Credential } from './config/config.js';
+import type { Pace } from './delivery/delivery.js';
 import type { RunAgent } from './conversation/turn.js';
 import type { PluginParts } from './plugin.js';
 import type { ButtonAnswer, ButtonPress, Message, RegisteredGroup } from './types.js';
@@ -21,6 +22,7 @@ export function combine(parts: readonly PluginParts[]) {
     // Looked up at each call.
     approver: (fallback: Approver) =>
       new Proxy(fallback, { get: (base, k: keyof Approver) => (all('approver')[0] ?? base)[k] }),
+    pace: ((...a) => all('pace')[0]?.(...a)) as Pace,
     releaseSpace: () => all('releaseSpace').some((release) => release()),
     onGiveUp: (jid: string, told: string) => all('onGiveUp').forEach((f) => f(jid, told)),
     status: () => Object.assign({}, ...all('status').map((s) => s())),

@@ -9,6 +9,7 @@ import type { ChannelPlugin, MediaStore } from './channels/plugin.js';
 import type { Config, Credential } from './config/config.js';
 import type { HomePaths } from './config/home.js';
 import type { ConversationDeps } from './conversation/conversation.js';
+import type { Pace } from './delivery/delivery.js';
 import type { OwnerNotice } from './delivery/owner-notice.js';
 import type { GatewayHooks } from './gateway/types.js';
 import type { InboundStep } from './inbound/receive.js';
@@ -75,6 +76,8 @@ export interface PluginCore {
 }
 
 export interface PluginParts {
+  /** Spaces sends as each chat app asks (the first plugin's). */
+  pace?: Pace;
   /** Steps a stored message passes before the trigger decides. */
   inbound?: InboundStep[];
   /** May this sender call the assistant here (the sender allowlist)? All must agree; the owner always may. */

@@ -29,6 +29,7 @@ import { email } from './email/index.js';
 import { archive } from './archive/index.js';
 import { groups } from './groups/index.js';
 import { search } from './search/index.js';
+import { pacing } from './pacing/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -36,6 +37,7 @@ export const PLUGINS: readonly Plugin[] = [
   discord,
   slack,
   signal,
+  pacing,
   media,
   containers,
   limits,

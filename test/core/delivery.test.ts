@@ -1,10 +1,11 @@
-// Delivery on its own: a real SQLite store, a fake channel that records what
+// Delivery with the pacing plugin: a real SQLite store, a fake channel that records what
 // the user would see. Order per chat, exactly once, pacing that spaces bursts
 // but never holds back the first message, and a chat that waits holds up no other.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { WINDOW_MARGIN_MS, createDelivery, createPacer, type Delivery } from '../../src/core/delivery/delivery.js';
+import { createDelivery, type Delivery } from '../../src/core/delivery/delivery.js';
+import { WINDOW_MARGIN_MS, createPace, createPacer } from '../../src/plugins/pacing/index.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { openStore } from '../../src/host.js';
 import { type Store } from '../../src/core/store/index.js';
@@ -60,7 +61,7 @@ afterEach(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function start(channel: Channel, retryMs = 20): Delivery {
+function start(channel: Channel, retryMs = 20, paced = true): Delivery {
   delivery = createDelivery({
     store,
     channels: () => [channel],
@@ -68,7 +69,7 @@ function start(channel: Channel, retryMs = 20): Delivery {
     logger: silentLogger(),
     onStored: () => {},
     retryMs,
-    random: () => 0.5,
+    pace: paced ? createPace(() => 0.5) : undefined,
   });
   return delivery;
 }
@@ -165,6 +166,15 @@ describe('pacing', () => {
     await until(() => ch.seen().length === 3, 5_000, 'three chats');
     const at = ch.attempts.map((a) => a.at).sort((x, y) => x - y);
     expect(at[2]! - at[0]!).toBeGreaterThanOrEqual(1_000);
+  });
+
+  test('without the pacing plugin, a channel that declares pacing sends a burst back to back', async () => {
+    const ch = fakeChannel({ pacing: { perChatMs: 60_000 } });
+    const d = start(ch, 20, false);
+    enqueue('fk:a', 'a1', 'a2', 'a3');
+    d.kick();
+    await until(() => ch.seen().length === 3, 5_000, 'the burst');
+    expect(ch.seen('fk:a')).toEqual(['a1', 'a2', 'a3']);
   });
 
   test('a channel without pacing (local) sends a burst back to back', async () => {

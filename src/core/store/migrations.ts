@@ -1,5 +1,5 @@
 // Entry n runs once; `PRAGMA user_version` counts them. A shipped entry never changes: add one.
-// Empty ones made tables that plugins now make themselves.
+// Empty ones, and the full-text index and identity map once in the first, made tables that plugins now make themselves.
 export const migrations: string[] = [
   // 1: cursors point at seq, the store's own order, so clock skew between platforms never hides or repeats a message.
   `CREATE TABLE chats (
@@ -26,15 +26,6 @@ export const migrations: string[] = [
     UNIQUE (chat_jid, id)
   );
   CREATE INDEX messages_chat_seq ON messages (chat_jid, seq);
-  CREATE VIRTUAL TABLE messages_fts USING fts5 (
-    text, sender_name, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'
-  );
-  CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, text, sender_name) VALUES (new.seq, new.text, new.sender_name);
-  END;
-  CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, text, sender_name) VALUES ('delete', old.seq, old.text, old.sender_name);
-  END;
   CREATE TABLE registered_groups (
     jid TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -65,20 +56,9 @@ export const migrations: string[] = [
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT
   );
-  CREATE INDEX outbox_pending ON outbox (delivered_at, id);
-  CREATE TABLE identity_map (
-    alias TEXT PRIMARY KEY,
-    canonical TEXT NOT NULL
-  );`,
+  CREATE INDEX outbox_pending ON outbox (delivered_at, id);`,
   '', // 2: health
-  // 3: full-text index in batches before a search, not on insert (it halved ingest).
-  `DROP TRIGGER messages_ai;
-  DROP TRIGGER messages_ad;
-  CREATE TABLE fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_seq INTEGER NOT NULL);
-  INSERT INTO fts_state (id, indexed_seq) VALUES (1, (SELECT COALESCE(MAX(seq), 0) FROM messages));
-  CREATE TRIGGER messages_ad AFTER DELETE ON messages WHEN old.seq <= (SELECT indexed_seq FROM fts_state) BEGIN
-    INSERT INTO messages_fts (messages_fts, rowid, text, sender_name) VALUES ('delete', old.seq, old.text, old.sender_name);
-  END;`,
+  '', // 3: search
   // 4: how the channel said the assistant was addressed, so the text stays as written.
   `ALTER TABLE messages ADD COLUMN mentions_assistant INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE messages ADD COLUMN replies_to_assistant INTEGER NOT NULL DEFAULT 0;`,

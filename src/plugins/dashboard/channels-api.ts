@@ -1,6 +1,7 @@
 // Channel setup from the dashboard (token, link, QR), as `nanoclaw auth <name>` does it.
 import { Hono } from 'hono';
-import type { ChannelPlugin, PluginEnv, SaveEnv } from '../../core/channels/plugin.js';
+import type { ChannelPlugin, PluginEnv } from '../../core/channels/plugin.js';
+import type { SaveEnv } from '../../setup/channel-setup.js';
 import { registerSecret } from '../../core/secrets.js';
 import { qrSvg } from './qr-svg.js';
 import { ApiError, objectBody } from '../../core/api/errors.js';

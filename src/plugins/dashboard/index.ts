@@ -2,7 +2,7 @@
 // the Channels page's routes to set a chat app up, check it and link WhatsApp.
 import { OWNER_SENDERS } from '../../core/channels/local/local.js';
 import type { ChannelPlugin } from '../../core/channels/plugin.js';
-import { setEnvValues } from '../../core/config/env-file.js';
+import { setEnvValues } from '../../setup/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
 import { channelsApi } from './channels-api.js';
 import { dashboardApp } from './dashboard.js';

@@ -2,15 +2,8 @@
 // an optional API root for proxies and tests (DISCORD_API_URL; the Gateway URL
 // is whatever its /gateway/bot answers), and who the owner is (DISCORD_OWNER_ID,
 // or the user whose direct chat is a main chat).
-import {
-  setupByForm,
-  tokenCheck,
-  type ChannelContext,
-  type ChannelPlugin,
-  type SaveEnv,
-  type Settings,
-  type TokenForm,
-} from '../../core/channels/plugin.js';
+import { type ChannelContext, type ChannelPlugin, type Settings } from '../../core/channels/plugin.js';
+import { setupByForm, tokenCheck, type SaveEnv, type TokenForm } from '../../setup/channel-setup.js';
 import { ANSWER_MAX_BYTES, readJson } from '../../core/channels/bounded.js';
 import { discordDmJid, isDiscordDirectChat, isDiscordJid } from './jids.js';
 

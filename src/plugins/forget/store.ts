@@ -109,7 +109,9 @@ export function forgetQueries(db: DB) {
      WHERE m.from_assistant = 0 AND m.seq <= COALESCE((SELECT answered_seq FROM cursors c WHERE c.chat_jid = m.chat_jid), 0)`,
   );
   const deleteMessage = db.prepare(`DELETE FROM messages WHERE seq = ?`);
-  const indexedSeq = db.prepare(`SELECT indexed_seq AS seq FROM fts_state WHERE id = 1`);
+  // The search plugin's index, where it is enabled.
+  const hasIndex = !!db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'fts_state'`).get();
+  const indexedSeq = hasIndex ? db.prepare(`SELECT indexed_seq AS seq FROM fts_state WHERE id = 1`) : null;
   const insertReceipt = db.prepare(
     `INSERT INTO forget_receipts (id, created_at, requested_by, scope, filter, places, verified, remaining)
      VALUES (@id, @createdAt, @requestedBy, @scope, @filter, @places, @verified, @remaining)`,
@@ -142,7 +144,7 @@ export function forgetQueries(db: DB) {
   /** Deletes messages by seq; the delete trigger takes indexed rows out of the FTS index. Answers whether any were indexed. */
   const removeMessages = (seqs: number[]): boolean => {
     if (!seqs.length) return false;
-    const indexed = (indexedSeq.get() as { seq: number }).seq;
+    const indexed = (indexedSeq?.get() as { seq: number } | undefined)?.seq ?? 0;
     db.transaction(() => {
       for (const s of seqs) deleteMessage.run(s);
     })();
@@ -288,7 +290,7 @@ export function forgetQueries(db: DB) {
      * checkpointed and truncated. `vacuum` also rewrites the file.
      */
     scrub(opts: { fts?: boolean; vacuum?: boolean } = {}): void {
-      if (opts.fts) db.prepare(`INSERT INTO messages_fts (messages_fts) VALUES ('optimize')`).run();
+      if (opts.fts && hasIndex) db.prepare(`INSERT INTO messages_fts (messages_fts) VALUES ('optimize')`).run();
       if (opts.vacuum) db.exec('VACUUM');
       db.pragma('wal_checkpoint(TRUNCATE)');
     },

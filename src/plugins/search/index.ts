@@ -7,7 +7,7 @@ import type { Store } from '../../core/store/index.js';
 import { ok, oneLine } from '../../core/tools/answer.js';
 import { tool, type HostTool } from '../../core/tools/registry.js';
 import { searchMessages } from './definitions.js';
-import { searchStore } from './store.js';
+import { migrations, searchStore } from './store.js';
 
 export const createSearchTools = ({ store, timezone }: { store: Store; timezone: string }): HostTool[] => [
   tool(searchMessages, ({ isMain, groupFolder }, { query, limit = 20 }) => {
@@ -24,6 +24,7 @@ export const createSearchTools = ({ store, timezone }: { store: Store; timezone:
 
 export const search: Plugin = {
   name: 'search',
+  migrations,
   store: searchStore,
   setup: ({ store, config, logger, subscribe }) => {
     let timer: NodeJS.Timeout | null = null;

@@ -1,4 +1,4 @@
-// Full-text search over the messages. The index (messages_fts and fts_state, from the core's migrations) is filled
+// Full-text search over the messages. The index (messages_fts and fts_state) is filled
 // shortly after each message is stored; a search first adds whatever is not indexed yet.
 import type { DB } from '../../core/store/db.js';
 import { COLS, fromRow, type StoredMessage } from '../../core/store/messages.js';
@@ -13,6 +13,19 @@ const STOPWORDS = new Set(
   that the their them they this to was we were what when where which who why will with would you your about say said
   tell told`.split(/\s+/),
 );
+
+// Stores from before the index was this plugin's have it already: the core made it.
+export const migrations = [
+  `CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
+    text, sender_name, content = 'messages', content_rowid = 'seq', tokenize = 'unicode61 remove_diacritics 2'
+  );
+  CREATE TABLE IF NOT EXISTS fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_seq INTEGER NOT NULL);
+  INSERT OR IGNORE INTO fts_state (id, indexed_seq) VALUES (1, 0);
+  CREATE TRIGGER IF NOT EXISTS messages_ad AFTER DELETE ON messages WHEN old.seq <= (SELECT indexed_seq FROM fts_state)
+  BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, text, sender_name) VALUES ('delete', old.seq, old.text, old.sender_name);
+  END;`,
+];
 
 /** Adds new messages to the full-text index, a batch per transaction. */
 function indexPending(db: DB): void {

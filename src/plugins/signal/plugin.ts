@@ -4,15 +4,8 @@
 // account is the assistant's own; without it the account is taken to be the
 // user's (signal-cli linked to their phone) and Note to Self is a main chat.
 import path from 'node:path';
-import {
-  setupByForm,
-  tokenCheck,
-  type ChannelContext,
-  type ChannelPlugin,
-  type SaveEnv,
-  type Settings,
-  type TokenForm,
-} from '../../core/channels/plugin.js';
+import { type ChannelContext, type ChannelPlugin, type Settings } from '../../core/channels/plugin.js';
+import { setupByForm, tokenCheck, type SaveEnv, type TokenForm } from '../../setup/channel-setup.js';
 import { isSignalDirectChat, isSignalJid, signalDirectJid } from './jids.js';
 import { createSignalRpc, DAEMON_COMMAND, SignalRpcError } from './rpc.js';
 

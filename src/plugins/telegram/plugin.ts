@@ -1,15 +1,8 @@
 // The Telegram plugin: a bot token from @BotFather (TELEGRAM_BOT_TOKEN), an
 // optional self-hosted Bot API server (TELEGRAM_API_ROOT), and who the owner is
 // (TELEGRAM_OWNER_ID, or the user whose private chat is a main chat).
-import {
-  setupByForm,
-  tokenCheck,
-  type ChannelContext,
-  type ChannelPlugin,
-  type SaveEnv,
-  type Settings,
-  type TokenForm,
-} from '../../core/channels/plugin.js';
+import { type ChannelContext, type ChannelPlugin, type Settings } from '../../core/channels/plugin.js';
+import { setupByForm, tokenCheck, type SaveEnv, type TokenForm } from '../../setup/channel-setup.js';
 import { ANSWER_MAX_BYTES, readJson } from '../../core/channels/bounded.js';
 import { isTelegramDirectChat, telegramChatId, telegramJid } from './jids.js';
 

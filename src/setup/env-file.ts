@@ -1,7 +1,7 @@
 // Writes settings into the home's `.env`, keeping other lines; mode 0600 from the start (it holds credentials).
 import fs from 'node:fs';
 import path from 'node:path';
-import { registerSecretSettings } from '../secrets.js';
+import { registerSecretSettings } from '../core/secrets.js';
 
 function quote(value: string) {
   if (/[\r\n]/.test(value)) throw new Error('A value in .env must be on one line.');
