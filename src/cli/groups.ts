@@ -1,9 +1,10 @@
-// `nanoclaw groups list|add|remove`, through the running host's API.
+// `nanoclaw groups list|add|remove|set|approvals|network`, through the running host's API.
 import { APPROVAL_KINDS, APPROVAL_MODES, defaultMode } from '../core/ask.js';
 import type { Config } from '../core/config/config.js';
 import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types.js';
 import type { GroupResponse, RemovedResponse } from '../core/api/types.js';
 import type { GroupsResponse } from '../plugins/groups/api.js';
+import { effortProblem, modelProblem } from '../plugins/models/settings.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {
@@ -69,9 +70,10 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
     process.stdout.write(`Removed ${body.removed}\n`);
     return 0;
   }
+  if (sub === 'set') return setSettings(api, rest);
   if (sub === 'approvals') return approvalsSetting(api, rest);
   if (sub === 'network') return networkSetting(api, rest);
-  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove, approvals or network.\n`);
+  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove, set, approvals or network.\n`);
   return 2;
 }
 
@@ -190,5 +192,52 @@ async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
   const answered = (shown.approvals?.allow ?? []).filter((r) => r.kind === 'network').map((r) => r.detail);
   if (answered.length)
     process.stdout.write(`always allowed by your answers (public addresses only): ${answered.join(', ')}\n`);
+  return 0;
+}
+
+const SET_USAGE = `Usage: nanoclaw groups set <folder or jid> [model=<id>] [effort=low|medium|high]
+  model: a model id or alias the model API serves (claude-sonnet-4-5, opus); effort: how hard it thinks.
+  <name>=default goes back to the host's (NANOCLAW_MODEL, NANOCLAW_EFFORT in .env, else the SDK's).`;
+
+/** Each setting `groups set` takes, with its check (default is always allowed). */
+const SETTABLE: Record<string, (value: string) => string | null> = { model: modelProblem, effort: effortProblem };
+
+/** `groups set <group> [name=value ...]`: shows, or changes, the chat's model and effort. */
+async function setSettings(api: ApiClient, rest: string[]): Promise<number> {
+  const [name, ...changes] = rest;
+  const sandbox: Record<string, string | null> = {};
+  for (const arg of changes) {
+    const at = arg.indexOf('=');
+    const [key, value] = [arg.slice(0, at), arg.slice(at + 1).trim()];
+    const problem =
+      at < 0 || !SETTABLE[key]
+        ? `"${arg}" is not <setting>=<value>`
+        : value === 'default'
+          ? null
+          : SETTABLE[key](value);
+    if (problem) {
+      process.stderr.write(`Not changed: ${problem}\n${SET_USAGE}\n`);
+      return 2;
+    }
+    sandbox[key] = value === 'default' ? null : value;
+  }
+  const group = await namedGroup(api, name, SET_USAGE);
+  if (typeof group === 'number') return group;
+  let shown = group.sandbox;
+  if (changes.length) {
+    const res = await api.request(`/api/groups/${encodeURIComponent(group.jid)}`, {
+      method: 'PATCH',
+      json: { sandbox },
+    });
+    if (!res.ok) {
+      process.stderr.write(`Not changed: ${await refusal(res)}\n`);
+      return 1;
+    }
+    shown = (await readBody<GroupResponse>(res)).group.sandbox;
+  }
+  process.stdout.write(
+    `model: ${shown.model ?? "default (the host's)"}\neffort: ${shown.effort ?? "default (the host's)"}\n`,
+  );
+  if (changes.length) process.stdout.write('The next agent run in this chat uses them.\n');
   return 0;
 }

@@ -29,6 +29,7 @@ import { email } from './email/index.js';
 import { archive } from './archive/index.js';
 import { groups } from './groups/index.js';
 import { search } from './search/index.js';
+import { models } from './models/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -44,6 +45,7 @@ export const PLUGINS: readonly Plugin[] = [
   mounts,
   diskGuard,
   health,
+  models,
   egress,
   // Inbound steps run in this order: a sender the allowlist drops, then an opted-out one, then pairing, then
   // approval answers.
