@@ -5,6 +5,7 @@ import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types
 import type { GroupResponse, RemovedResponse } from '../core/api/types.js';
 import type { GroupsResponse } from '../plugins/groups/api.js';
 import { effortProblem, modelProblem } from '../plugins/models/settings.js';
+import { DEFAULT_MINUTES, minutesProblem, quietProblem } from '../plugins/heartbeat/heartbeat.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {
@@ -196,30 +197,45 @@ async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
 }
 
 const SET_USAGE = `Usage: nanoclaw groups set <folder or jid> [model=<id>] [effort=low|medium|high]
+    [heartbeat=on|off|<minutes>] [quiet=HH:MM-HH:MM|off]
   model: a model id or alias the model API serves (claude-sonnet-4-5, opus); effort: how hard it thinks.
-  <name>=default goes back to the host's (NANOCLAW_MODEL, NANOCLAW_EFFORT in .env, else the SDK's).`;
+  heartbeat: every ${DEFAULT_MINUTES} minutes (on) or <minutes>, the agent reads HEARTBEAT.md in the chat's folder and
+    writes only when something is worth saying; quiet: hours without beats, in your time zone (22:00-07:00).
+  <name>=default goes back to the default (model, effort: NANOCLAW_MODEL, NANOCLAW_EFFORT in .env, else the SDK's).`;
 
-/** Each setting `groups set` takes, with its check (default is always allowed). */
-const SETTABLE: Record<string, (value: string) => string | null> = { model: modelProblem, effort: effortProblem };
+/** Each setting `groups set` takes: its name in the sandbox settings, and the value it stores (or why not). */
+const SETTABLE: Record<string, [string, (value: string) => string | number | { problem: string }]> = {
+  model: ['model', (v) => (modelProblem(v) ? { problem: modelProblem(v)! } : v)],
+  effort: ['effort', (v) => (effortProblem(v) ? { problem: effortProblem(v)! } : v)],
+  heartbeat: [
+    'heartbeatMinutes',
+    (v) => {
+      const minutes = v === 'on' ? DEFAULT_MINUTES : Number(v);
+      const problem = minutesProblem(minutes) && `heartbeat must be on, off or minutes from 5 to 1440, not "${v}".`;
+      return problem ? { problem } : minutes;
+    },
+  ],
+  quiet: [
+    'heartbeatQuiet',
+    (v) => (quietProblem(v) ? { problem: quietProblem(v)!.replace('heartbeatQuiet', 'quiet') } : v),
+  ],
+};
 
-/** `groups set <group> [name=value ...]`: shows, or changes, the chat's model and effort. */
+/** `groups set <group> [name=value ...]`: shows, or changes, the chat's model, effort and heartbeat. */
 async function setSettings(api: ApiClient, rest: string[]): Promise<number> {
   const [name, ...changes] = rest;
-  const sandbox: Record<string, string | null> = {};
+  const sandbox: Record<string, string | number | null> = {};
   for (const arg of changes) {
     const at = arg.indexOf('=');
     const [key, value] = [arg.slice(0, at), arg.slice(at + 1).trim()];
-    const problem =
-      at < 0 || !SETTABLE[key]
-        ? `"${arg}" is not <setting>=<value>`
-        : value === 'default'
-          ? null
-          : SETTABLE[key](value);
-    if (problem) {
-      process.stderr.write(`Not changed: ${problem}\n${SET_USAGE}\n`);
+    const known = at > 0 ? SETTABLE[key] : undefined;
+    const unset = value === 'default' || (key === 'heartbeat' && value === 'off');
+    const stored = !known ? { problem: `"${arg}" is not <setting>=<value>.` } : unset ? null : known[1](value);
+    if (stored !== null && typeof stored === 'object') {
+      process.stderr.write(`Not changed: ${stored.problem}\n${SET_USAGE}\n`);
       return 2;
     }
-    sandbox[key] = value === 'default' ? null : value;
+    sandbox[known![0]] = stored;
   }
   const group = await namedGroup(api, name, SET_USAGE);
   if (typeof group === 'number') return group;
@@ -235,8 +251,12 @@ async function setSettings(api: ApiClient, rest: string[]): Promise<number> {
     }
     shown = (await readBody<GroupResponse>(res)).group.sandbox;
   }
+  const beat = shown.heartbeatMinutes
+    ? `every ${shown.heartbeatMinutes} minutes, quiet ${shown.heartbeatQuiet ?? '22:00-07:00'}`
+    : 'off';
   process.stdout.write(
-    `model: ${shown.model ?? "default (the host's)"}\neffort: ${shown.effort ?? "default (the host's)"}\n`,
+    `model: ${shown.model ?? "default (the host's)"}\neffort: ${shown.effort ?? "default (the host's)"}\n` +
+      `heartbeat: ${beat}\n`,
   );
   if (changes.length) process.stdout.write('The next agent run in this chat uses them.\n');
   return 0;

@@ -30,6 +30,7 @@ import { archive } from './archive/index.js';
 import { groups } from './groups/index.js';
 import { search } from './search/index.js';
 import { models } from './models/index.js';
+import { heartbeat } from './heartbeat/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -57,6 +58,8 @@ export const PLUGINS: readonly Plugin[] = [
   browser,
   groups,
   search,
+  // Before the scheduler: a beat is its task, any other task the scheduler's.
+  heartbeat,
   scheduler,
   email,
   archive,
