@@ -48,12 +48,14 @@ const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type })
   return {};
 };
 
-// Plugin modules mounted here may export hooks(start) (SDK hooks), systemPrompt(start) (text for the system prompt) and
-// content(files) (a turn's files as blocks); a broken one is skipped.
+// Plugin modules mounted here may export hooks(start) (SDK hooks), systemPrompt(start) (text for the system prompt),
+// options(start) (SDK options, below the runner's own) and content(files) (a turn's files as blocks); a broken one is
+// skipped.
 const PLUGINS_INSIDE = '/app/plugins';
 type Hooks = NonNullable<Options['hooks']>;
 async function withPlugins(start: StartInfo, hooks: Hooks) {
   const prompt: string[] = [];
+  const options: Options = {};
   let content = noteEach;
   for (const file of fs.existsSync(PLUGINS_INSIDE) ? fs.readdirSync(PLUGINS_INSIDE).sort() : []) {
     try {
@@ -62,12 +64,13 @@ async function withPlugins(start: StartInfo, hooks: Hooks) {
       for (const [event, matchers] of Object.entries(brought)) (hooks[event as HookEvent] ??= []).push(...matchers);
       const text = mod.systemPrompt?.(start);
       if (text) prompt.push(text);
+      Object.assign(options, mod.options?.(start));
       if (mod.content) content = mod.content;
     } catch (err) {
       process.stderr.write(`the module ${PLUGINS_INSIDE}/${file} was not loaded: ${(err as Error).message}\n`);
     }
   }
-  return { hooks, prompt, content };
+  return { hooks, prompt, content, options };
 }
 
 async function main() {
@@ -109,6 +112,7 @@ async function main() {
   const q = query({
     prompt: prompts(),
     options: {
+      ...plugins.options,
       cwd: '/workspace/group',
       resume: start.sessionId ?? undefined,
       systemPrompt: { type: 'preset', preset: 'claude_code', append: append.filter(Boolean).join('\n') },

@@ -1,9 +1,11 @@
-// `nanoclaw groups list|add|remove`, through the running host's API.
+// `nanoclaw groups list|add|remove|set|approvals|network`, through the running host's API.
 import { APPROVAL_KINDS, APPROVAL_MODES, defaultMode } from '../core/ask.js';
 import type { Config } from '../core/config/config.js';
 import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types.js';
 import type { GroupResponse, RemovedResponse } from '../core/api/types.js';
 import type { GroupsResponse } from '../plugins/groups/api.js';
+import { effortProblem, modelProblem } from '../plugins/models/settings.js';
+import { DEFAULT_MINUTES, minutesProblem, quietProblem } from '../plugins/heartbeat/heartbeat.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {
@@ -69,9 +71,10 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
     process.stdout.write(`Removed ${body.removed}\n`);
     return 0;
   }
+  if (sub === 'set') return setSettings(api, rest);
   if (sub === 'approvals') return approvalsSetting(api, rest);
   if (sub === 'network') return networkSetting(api, rest);
-  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove, approvals or network.\n`);
+  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove, set, approvals or network.\n`);
   return 2;
 }
 
@@ -190,5 +193,71 @@ async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
   const answered = (shown.approvals?.allow ?? []).filter((r) => r.kind === 'network').map((r) => r.detail);
   if (answered.length)
     process.stdout.write(`always allowed by your answers (public addresses only): ${answered.join(', ')}\n`);
+  return 0;
+}
+
+const SET_USAGE = `Usage: nanoclaw groups set <folder or jid> [model=<id>] [effort=low|medium|high]
+    [heartbeat=on|off|<minutes>] [quiet=HH:MM-HH:MM|off]
+  model: a model id or alias the model API serves (claude-sonnet-4-5, opus); effort: how hard it thinks.
+  heartbeat: every ${DEFAULT_MINUTES} minutes (on) or <minutes>, the agent reads HEARTBEAT.md in the chat's folder and
+    writes only when something is worth saying; quiet: hours without beats, in your time zone (22:00-07:00).
+  <name>=default goes back to the default (model, effort: NANOCLAW_MODEL, NANOCLAW_EFFORT in .env, else the SDK's).`;
+
+/** Each setting `groups set` takes: its name in the sandbox settings, and the value it stores (or why not). */
+const SETTABLE: Record<string, [string, (value: string) => string | number | { problem: string }]> = {
+  model: ['model', (v) => (modelProblem(v) ? { problem: modelProblem(v)! } : v)],
+  effort: ['effort', (v) => (effortProblem(v) ? { problem: effortProblem(v)! } : v)],
+  heartbeat: [
+    'heartbeatMinutes',
+    (v) => {
+      const minutes = v === 'on' ? DEFAULT_MINUTES : Number(v);
+      const problem = minutesProblem(minutes) && `heartbeat must be on, off or minutes from 5 to 1440, not "${v}".`;
+      return problem ? { problem } : minutes;
+    },
+  ],
+  quiet: [
+    'heartbeatQuiet',
+    (v) => (quietProblem(v) ? { problem: quietProblem(v)!.replace('heartbeatQuiet', 'quiet') } : v),
+  ],
+};
+
+/** `groups set <group> [name=value ...]`: shows, or changes, the chat's model, effort and heartbeat. */
+async function setSettings(api: ApiClient, rest: string[]): Promise<number> {
+  const [name, ...changes] = rest;
+  const sandbox: Record<string, string | number | null> = {};
+  for (const arg of changes) {
+    const at = arg.indexOf('=');
+    const [key, value] = [arg.slice(0, at), arg.slice(at + 1).trim()];
+    const known = at > 0 ? SETTABLE[key] : undefined;
+    const unset = value === 'default' || (key === 'heartbeat' && value === 'off');
+    const stored = !known ? { problem: `"${arg}" is not <setting>=<value>.` } : unset ? null : known[1](value);
+    if (stored !== null && typeof stored === 'object') {
+      process.stderr.write(`Not changed: ${stored.problem}\n${SET_USAGE}\n`);
+      return 2;
+    }
+    sandbox[known![0]] = stored;
+  }
+  const group = await namedGroup(api, name, SET_USAGE);
+  if (typeof group === 'number') return group;
+  let shown = group.sandbox;
+  if (changes.length) {
+    const res = await api.request(`/api/groups/${encodeURIComponent(group.jid)}`, {
+      method: 'PATCH',
+      json: { sandbox },
+    });
+    if (!res.ok) {
+      process.stderr.write(`Not changed: ${await refusal(res)}\n`);
+      return 1;
+    }
+    shown = (await readBody<GroupResponse>(res)).group.sandbox;
+  }
+  const beat = shown.heartbeatMinutes
+    ? `every ${shown.heartbeatMinutes} minutes, quiet ${shown.heartbeatQuiet ?? '22:00-07:00'}`
+    : 'off';
+  process.stdout.write(
+    `model: ${shown.model ?? "default (the host's)"}\neffort: ${shown.effort ?? "default (the host's)"}\n` +
+      `heartbeat: ${beat}\n`,
+  );
+  if (changes.length) process.stdout.write('The next agent run in this chat uses them.\n');
   return 0;
 }

@@ -31,7 +31,9 @@ export function combine(parts: readonly PluginParts[]) {
     canTrigger: (g: RegisteredGroup, m: Message) => m.fromMe || all('canTrigger').every((may) => may(g, m)),
     refuseRun: (g: RegisteredGroup) => all('refuseRun').reduce<string | null>((why, f) => why ?? f(g), null),
     afterRun: (g: RegisteredGroup) => all('afterRun').forEach((f) => f(g)),
-    runTask: (id: string, run: RunAgent) => all('runTask')[0]?.(id, run) ?? Promise.resolve(),
+    runTask: async (id: string, run: RunAgent) => {
+      for (const f of all('runTask')) if ((await f(id, run)) !== false) return;
+    },
     credential: (fallback: Credential | null) => all('credential')[0] ?? (async () => fallback),
     onButton: async (press: ButtonPress): Promise<ButtonAnswer> =>
       (await first(all('onButton').map((f) => () => f(press)))) ?? { notice: 'This button no longer does anything.' },

@@ -91,7 +91,8 @@ export interface PluginParts {
   /** Why an agent may not start (a full disk), or null. */
   refuseRun?(group: RegisteredGroup): string | null;
   afterRun?(group: RegisteredGroup): void;
-  runTask?(taskId: string, run: RunAgent): Promise<void>;
+  /** false: not this plugin's task (the next one's). */
+  runTask?(taskId: string, run: RunAgent): Promise<void | false>;
   onGiveUp?(jid: string, told: string): void;
   /** The disk is full: free what was set aside; true when something was. */
   releaseSpace?(): boolean;

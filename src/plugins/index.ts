@@ -30,6 +30,8 @@ import { archive } from './archive/index.js';
 import { groups } from './groups/index.js';
 import { search } from './search/index.js';
 import { pacing } from './pacing/index.js';
+import { models } from './models/index.js';
+import { heartbeat } from './heartbeat/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -46,6 +48,7 @@ export const PLUGINS: readonly Plugin[] = [
   mounts,
   diskGuard,
   health,
+  models,
   egress,
   // Inbound steps run in this order: a sender the allowlist drops, then an opted-out one, then pairing, then
   // approval answers.
@@ -57,6 +60,8 @@ export const PLUGINS: readonly Plugin[] = [
   browser,
   groups,
   search,
+  // Before the scheduler: a beat is its task, any other task the scheduler's.
+  heartbeat,
   scheduler,
   email,
   archive,

@@ -42,6 +42,10 @@ export interface FakeAnthropic {
   refuse(status: 401 | 403 | null): void;
   /** Refuse (401) every request not made with this key or token, as the real API does any other (null: any key). */
   requireKey(key: string | null): void;
+  /** Refuse (404 not_found_error "model: <id>") a request for any other model, as the real API does (null: any). */
+  serveModels(ids: string[] | null): void;
+  /** The model each model request asked for, in order. */
+  models(): string[];
   close(): Promise<void>;
 }
 
@@ -168,6 +172,7 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
   let current: Script | undefined = script;
   let refusing: 401 | 403 | null = null;
   let required: string | null = null;
+  let served: string[] | null = null;
   const requests: RecordedRequest[] = [];
   const open = new Set<http.ServerResponse>();
   const server = http.createServer(async (req, res) => {
@@ -210,6 +215,8 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
     if (!path.endsWith('/v1/messages'))
       return json(404, { type: 'error', error: { type: 'not_found_error', message: `fake has no ${path}` } });
 
+    if (served && !served.includes(body?.model))
+      return json(404, { type: 'error', error: { type: 'not_found_error', message: `model: ${body?.model}` } });
     let reply: ScriptedReply | undefined;
     try {
       reply = current ? await current(rec, api) : undefined;
@@ -258,6 +265,10 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
     requireKey: (key) => {
       required = key;
     },
+    serveModels: (ids) => {
+      served = ids;
+    },
+    models: () => requests.filter((r) => r.path.endsWith('/v1/messages')).map((r) => String(r.body?.model)),
     close: () =>
       new Promise((resolve) => {
         for (const r of open) r.destroy();

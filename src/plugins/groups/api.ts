@@ -58,6 +58,11 @@ const sandboxPatch = some({
   extraMounts: z.array(mount).max(20).nullable(),
   maxMessagesPerTurn: int(0, 1000),
   approvals: approvals.nullable(),
+  // The models and heartbeat plugins check what these say.
+  model: z.string().max(100).nullable(),
+  effort: z.string().max(50).nullable(),
+  heartbeatMinutes: int(5, 1440),
+  heartbeatQuiet: z.string().max(50).nullable(),
 });
 const groupPatch = some({ name: str(200), trigger: line(100), requiresTrigger: z.boolean(), sandbox: sandboxPatch });
 

@@ -1,4 +1,5 @@
-// GET /api/usage?days=30 → { byDay: [{ day }], byGroup: [{ groupFolder }], byTask: [{ taskId, groupFolder }] },
+// GET /api/usage?days=30 → { byDay: [{ day }], byGroup: [{ groupFolder }], byTask: [{ taskId, groupFolder }],
+// byModel: [{ model }] },
 // each row with inputTokens, outputTokens, cacheReadTokens, cacheWriteTokens and costUsd (an estimate, see
 // pricing.ts); days in the user's time zone.
 import { Hono } from 'hono';
@@ -12,6 +13,8 @@ export interface UsageResponse {
   byDay: (UsageRow & { day: string })[];
   byGroup: (UsageRow & { groupFolder: string })[];
   byTask: (UsageRow & { taskId: string; groupFolder: string })[];
+  /** The model the upstream said answered; "unknown" where it did not say. */
+  byModel: (UsageRow & { model: string })[];
 }
 
 export interface UsageApiDeps {
@@ -51,6 +54,10 @@ export function usageApi(deps: UsageApiDeps): Hono {
       (r) => r.taskId,
       (r) => ({ taskId: r.taskId, groupFolder: r.groupFolder }),
     ).sort((a, b) => b.costUsd - a.costUsd);
-    return c.json<UsageResponse>({ byDay, byGroup, byTask });
+    const modelOf = (r: { model: string | null }) => r.model ?? 'unknown';
+    const byModel = rollUp(usage.byGroupAndModel(since), modelOf, (r) => ({ model: modelOf(r) })).sort(
+      (a, b) => b.costUsd - a.costUsd,
+    );
+    return c.json<UsageResponse>({ byDay, byGroup, byTask, byModel });
   });
 }

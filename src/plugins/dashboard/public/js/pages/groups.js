@@ -136,6 +136,26 @@ export function render(root, ctx) {
       pids: num('pids', sb.pids, '512', 16),
       timeoutMin: num('timeoutMin', sb.timeoutMs && sb.timeoutMs / 60000, 'default', 1, 0.5),
       idleMin: num('idleMin', sb.idleTimeoutMs && sb.idleTimeoutMs / 60000, 'default', 0.1, 0.1),
+      // Blank: the host's (NANOCLAW_MODEL, NANOCLAW_EFFORT), else the SDK's.
+      model: h('input', { name: 'model', value: sb.model || '', placeholder: "default (the host's)", maxlength: 100 }),
+      effort: h(
+        'select',
+        { name: 'effort' },
+        [
+          ['', "default (the host's)"],
+          ['low', 'low'],
+          ['medium', 'medium'],
+          ['high', 'high'],
+        ].map(([v, l]) => h('option', { value: v, selected: (sb.effort || '') === v }, l)),
+      ),
+      // Blank: no heartbeat.
+      heartbeat: num('heartbeatMinutes', sb.heartbeatMinutes, 'off (30 when on)', 5),
+      quiet: h('input', {
+        name: 'heartbeatQuiet',
+        value: sb.heartbeatQuiet || '',
+        placeholder: '22:00-07:00',
+        maxlength: 20,
+      }),
       egress: h(
         'select',
         { name: 'egress' },
@@ -224,6 +244,10 @@ export function render(root, ctx) {
               pids: number(f.pids),
               timeoutMs: minutes(f.timeoutMin),
               idleTimeoutMs: minutes(f.idleMin),
+              model: f.model.value.trim() || null,
+              effort: f.effort.value || null,
+              heartbeatMinutes: number(f.heartbeat),
+              heartbeatQuiet: f.quiet.value.trim() || null,
               egress: f.egress.value || null,
               egressAllowlist: hosts.length ? hosts : null,
               extraMounts: extraMounts.length ? extraMounts : null,
@@ -256,6 +280,10 @@ export function render(root, ctx) {
         field('Processes', f.pids),
         field('Turn timeout (min)', f.timeoutMin),
         field('Idle timeout (min)', f.idleMin),
+        field('Model', f.model),
+        field('Effort', f.effort),
+        field('Heartbeat every (min; reads HEARTBEAT.md, writes only when worth it)', f.heartbeat),
+        field('Quiet hours (no heartbeat)', f.quiet),
         field('Network', f.egress),
         field(
           'Allowed destinations (one per line; your own machine or network, e.g. 192.168.1.20:8123, ' +
@@ -409,6 +437,8 @@ function field(label, input, cls) {
 
 function sandboxSummary(sb) {
   const parts = [];
+  if (sb.model || sb.effort) parts.push(`model: ${sb.model || 'default'}${sb.effort ? ` (${sb.effort} effort)` : ''}`);
+  if (sb.heartbeatMinutes) parts.push(`heartbeat every ${sb.heartbeatMinutes} min`);
   parts.push(`network: ${sb.egress || 'default'}`);
   if (sb.memoryMb) parts.push(`${sb.memoryMb} MB`);
   if (sb.cpus) parts.push(`${sb.cpus} CPU`);

@@ -1,5 +1,6 @@
 // Scheduled tasks: what runs when (in this browser's local time), how the last
-// run went, the run history, and pause / resume / cancel / create.
+// run went, the run history, and pause / resume / cancel / create; then the
+// chats' heartbeats, each beat with what it decided.
 import { api } from '../api.js';
 import { confirmButton, fmtDuration, fmtRelative, fmtTime, fmtTokens, h, notice, put } from '../dom.js';
 
@@ -8,9 +9,26 @@ export function render(root, ctx) {
   const list = h('div.cards', { id: 'task-list' });
   const detail = h('div', { id: 'task-detail' });
   const create = h('div');
+  const beats = h('div', { id: 'heartbeats' });
   let openId = null;
 
-  put(root, msg, h('h2', 'Scheduled tasks'), list, detail, h('h2', 'New task'), create);
+  put(
+    root,
+    msg,
+    h('h2', 'Scheduled tasks'),
+    list,
+    detail,
+    h('h2', 'New task'),
+    create,
+    h('h2', 'Heartbeats'),
+    h(
+      'p.muted.small',
+      'A chat with a heartbeat (Groups → Settings, or ',
+      h('code', 'nanoclaw groups set <folder> heartbeat=on'),
+      ') reads HEARTBEAT.md in its folder and writes only when something is worth saying.',
+    ),
+    beats,
+  );
 
   async function load() {
     let tasks;
@@ -35,6 +53,42 @@ export function render(root, ctx) {
           ),
     );
     if (openId) showRuns(openId);
+    loadBeats();
+  }
+
+  // Newest first: quiet (nothing sent), said (the message sent), skipped or failed (why).
+  async function loadBeats() {
+    let rows;
+    try {
+      ({ beats: rows } = await api('/api/heartbeats'));
+    } catch {
+      return put(beats);
+    }
+    put(
+      beats,
+      rows.length
+        ? h(
+            'div.table-scroll',
+            h(
+              'table.beats',
+              h('thead', h('tr', h('th', 'When'), h('th', 'Chat'), h('th', 'Decided'), h('th', 'What'))),
+              h(
+                'tbody',
+                rows.map((b) =>
+                  h(
+                    'tr',
+                    { dataset: { decision: b.decision } },
+                    h('td', h('time', { datetime: b.at }, fmtTime(b.at))),
+                    h('td', b.groupFolder),
+                    h('td', b.decision === 'quiet' ? 'quiet: nothing sent' : b.decision),
+                    h('td', b.detail),
+                  ),
+                ),
+              ),
+            ),
+          )
+        : h('p.muted', 'No beats yet.'),
+    );
   }
 
   function taskCard(t) {

@@ -1,4 +1,4 @@
-// Usage: tokens and estimated cost per day, per group and per task, and the
+// Usage: tokens and estimated cost per day, per group, per model and per task, and the
 // budgets that cap them. Numbers come from the gateway's metering of every
 // model response.
 import { api } from '../api.js';
@@ -64,6 +64,7 @@ export function render(root) {
     const timeline = fillDays(last30, today);
 
     const groups = (usage.byGroup || []).map((g) => ({ label: g.groupFolder || '?', ...norm(g) }));
+    const models = (usage.byModel || []).map((m) => ({ label: m.model || '?', ...norm(m) }));
     const taskNames = new Map(tasks.map((t) => [t.id, t]));
     const byTask = (usage.byTask || []).map((t) => {
       const id = t.taskId || '?';
@@ -118,6 +119,33 @@ export function render(root) {
                 note: hasCost ? `${fmtTokens(totalTokens(g))} tokens` : '',
               })),
             { format: hasCost ? fmtUsd : fmtTokens },
+          )
+        : h('p.muted', 'Nothing yet.'),
+      h('h2', 'Per model'),
+      models.length
+        ? h(
+            'div.table-scroll',
+            h(
+              'table.per-model',
+              h(
+                'thead',
+                h('tr', h('th', 'Model'), h('th', 'Input'), h('th', 'Output'), h('th', 'Cache'), h('th', 'Est. cost')),
+              ),
+              h(
+                'tbody',
+                models.map((m) =>
+                  h(
+                    'tr',
+                    { dataset: { model: m.label } },
+                    h('td', h('code', m.label)),
+                    h('td', fmtTokens(m.inputTokens)),
+                    h('td', fmtTokens(m.outputTokens)),
+                    h('td', fmtTokens(m.cacheReadTokens + m.cacheWriteTokens)),
+                    h('td', fmtUsd(m.costUsd)),
+                  ),
+                ),
+              ),
+            ),
           )
         : h('p.muted', 'Nothing yet.'),
       h('h2', 'Per scheduled task'),
