@@ -68,8 +68,10 @@ async function restarted(deps: ChannelsApiDeps, plugin: ChannelPlugin, before: s
       state,
     };
   if (state.linking) return { level: 'warn', message: `${before} ${plugin.label} is waiting to be linked.`, state };
-  const why = state.detail ? `: ${state.detail}` : '.';
-  return { level: 'warn', message: `${before} ${plugin.label} is not connected${why}`, state };
+  // Some (WhatsApp) are still on their way when connect() returns; their card turns green when they get there.
+  if (!state.detail)
+    return { level: 'info', message: `${before} ${plugin.label} is connecting: its card says when it is connected.` };
+  return { level: 'warn', message: `${before} ${plugin.label} is not connected: ${state.detail}`, state };
 }
 
 function view(s: LinkSession): Omit<LinkSession, 'qr'> & { qr: boolean } {
