@@ -11,6 +11,7 @@ import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
 import type { CheckResult } from '../setup/channel-setup.js';
 import { fetchStatus, troubles } from './status.js';
+import type { StatusResponse } from '../core/api/types.js';
 import { probeModel } from './model-check.js';
 import { describeStt, sttSettings } from '../plugins/voice/engine.js';
 import { browserProblems } from '../plugins/browser/browser.js';
@@ -128,10 +129,58 @@ export function checkUpstream(config: Config, fetchFn: typeof fetch = fetch, tim
   return probeModel(config, fetchFn, timeoutMs);
 }
 
-/** Each channel plugin's own lines, in registry order. */
-export function checkChannels(config: Config, plugins: readonly ChannelPlugin[] = CHANNELS): CheckResult[] {
+type Running = StatusResponse['channels'];
+
+/**
+ * Each channel plugin's own lines, in registry order. With the host running, a chat app's first line says what the
+ * host sees (connected, or disconnected and why), so a token that is set but does not work is a problem here too.
+ */
+export function checkChannels(
+  config: Config,
+  plugins: readonly ChannelPlugin[] = CHANNELS,
+  running: Running | null = null,
+): CheckResult[] {
   const env = pluginEnv(config);
-  return plugins.flatMap((p) => p.doctor?.(env) ?? []);
+  return plugins.flatMap((p) => {
+    const [first, ...rest] = p.doctor?.(env) ?? [];
+    if (!first || !running || p.builtIn) return first ? [first, ...rest] : [];
+    return [
+      liveState(
+        p,
+        first,
+        running.find((c) => c.name === p.name),
+      ),
+      ...rest,
+    ];
+  });
+}
+
+function liveState(p: ChannelPlugin, r: CheckResult, live: Running[number] | undefined): CheckResult {
+  const page = "the dashboard's Channels page";
+  // Settings that do not read say so themselves; one not set up and not running is as the plugin says.
+  if (r.level === 'fail' || (!live && r.level !== 'ok')) return r;
+  if (!live)
+    return {
+      ...r,
+      level: 'warn',
+      detail: `${r.detail}, but the running NanoClaw has not started it`,
+      fix: `Press Re-check on its card on ${page}, or restart NanoClaw.`,
+    };
+  if (live.connected)
+    return { ...r, level: 'ok', detail: `connected${live.detail ? ` (${live.detail})` : ''}; ${r.detail}` };
+  if (live.linking)
+    return {
+      ...r,
+      level: 'warn',
+      detail: 'waiting to be linked',
+      fix: `Link it on ${page}, or run "nanoclaw auth ${p.name}".`,
+    };
+  return {
+    ...r,
+    level: 'fail',
+    detail: `disconnected${live.detail ? `: ${live.detail}` : ''} (${r.detail})`,
+    fix: `Change its settings on ${page} (or run "nanoclaw auth ${p.name}"), then press Re-check there.`,
+  };
 }
 
 export function checkDisk(home: string): CheckResult {
@@ -239,8 +288,8 @@ export function checkApiToken(home: string): CheckResult | null {
     : { name: 'API token', level: 'ok', detail: 'only you can read it' };
 }
 
-export async function checkHost(config: Config): Promise<CheckResult> {
-  const got = await fetchStatus(config);
+export async function checkHost(config: Config, known?: Awaited<ReturnType<typeof fetchStatus>>): Promise<CheckResult> {
+  const got = known ?? (await fetchStatus(config));
   if ('error' in got) {
     return got.running
       ? { name: 'Running', level: 'fail', detail: got.error }
@@ -300,6 +349,7 @@ export async function checkBrowser(config: Config, problemsFor = browserProblems
 
 export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
   const { config, env } = deps;
+  const host = await fetchStatus(config);
   const results: (CheckResult | null)[] = [
     checkNode(deps.nodeVersion),
     checkBuild(),
@@ -308,14 +358,14 @@ export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
     checkCredential(config, env),
     checkEnvFile(config.home),
     await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),
-    ...checkChannels(config, deps.plugins),
+    ...checkChannels(config, deps.plugins, 'status' in host ? host.status.channels : null),
     await checkEmail(config),
     checkVoice(config),
     checkDisk(config.home),
     checkStoreDir(config.home),
     checkApiToken(config.home),
     checkConfigDir(config.configDir),
-    await checkHost(config),
+    await checkHost(config, host),
   ];
   return results.filter((r): r is CheckResult => r !== null);
 }

@@ -80,6 +80,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     ...{ ...ctx, channels, channelPlugins, agents, queue, conversation, runtime, approver, resetSession, receive },
     ...{ status, ownPorts: new Set<number>(), now: opts.now, resolve: opts.resolve, checkSettings: plug.checkSettings },
     subscribe: feed.subscribe,
+    connect: (ch) => connectAll([ch], events, channelStates, logger),
   };
   for (const plugin of plugins) parts.push((await plugin.setup?.(core)) ?? {});
 
@@ -105,7 +106,8 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
   const onConnected = (ch: Channel) => [registerSelfChat({ store, assistantName, logger }, ch), delivery.kick()];
   const onMessage = (ch: Channel) => plug.arrive((m) => receive(m, ch));
   const onChat = store.messages.upsertChat;
-  await connectAll(channels, { onMessage, onChat, onButton: plug.onButton, onConnected }, channelStates, logger);
+  const events = { onMessage, onChat, onButton: plug.onButton, onConnected };
+  await connectAll(channels, events, channelStates, logger);
 
   // Recovery: anything accepted but not answered before the last stop runs again.
   enqueueUnanswered(conversation, queue.enqueueMessages);

@@ -52,7 +52,7 @@ export interface PluginCore {
   paths: HomePaths;
   store: Store;
   logger: Logger;
-  channels: readonly Channel[];
+  channels: Channel[];
   channelPlugins: readonly ChannelPlugin[];
   agents: ReadonlyMap<string, LiveAgent>;
   queue: GroupQueue;
@@ -69,6 +69,8 @@ export interface PluginCore {
   /** Every stored message, inbound and the assistant's own. */
   subscribe(listener: (m: StoredMessage) => void): () => void;
   status(): HostStatus;
+  /** Connects a channel a plugin started and put in `channels` (the dashboard's, after new settings). */
+  connect(channel: Channel): Promise<void>;
   /** No sandbox may reach them. */
   ownPorts: Set<number>;
   now?: () => number;

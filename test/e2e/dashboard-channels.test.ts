@@ -1,9 +1,13 @@
 // The dashboard's Channels page in headless Chromium against a real host:
-// each plugin's state, a Telegram bot token stored from its form (checked with
-// getMe against crabline's Bot API server, written to .env as `nanoclaw auth
-// telegram` does), and WhatsApp linked from the page by QR code and by pairing
-// code, through the same link flow as `nanoclaw auth whatsapp` over the fake
-// Baileys socket (crabline's WhatsApp server has no QR flow).
+// each plugin's state; a Telegram bot token saved from its card (checked with
+// getMe against the fake Bot API server, written to .env as `nanoclaw auth
+// telegram` does) connects at once, with no restart, and the card and its
+// result box say the truth in words and colour; a disconnected channel is
+// changed, re-checked and removed from its card; `nanoclaw doctor` reports the
+// running host's live state of it. WhatsApp is linked from the page by QR code
+// and by pairing code, through the same link flow as `nanoclaw auth whatsapp`
+// over the fake Baileys socket (crabline's WhatsApp server has no QR flow).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,27 +16,35 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { localPlugin } from '../../src/core/channels/local/plugin.js';
 import { telegramPlugin } from '../../src/plugins/telegram/plugin.js';
 import { dashboardLink, whatsappPlugin } from '../../src/plugins/whatsapp/plugin.js';
-import { startCrabline, type Crabline } from '../support/crabline.js';
+import { ALICE, privateChat, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { fakeSocketFactory } from '../support/fake-baileys-socket.js';
-import { startTestEnv, until, type TestEnv } from '../support/harness.js';
+import { startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const CLI = path.resolve('dist/src/cli.js');
 const BOT_TOKEN = '7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1';
+const OTHER_TOKEN = '7000000002:AAOtherTokenOtherTokenOtherTokenOth';
+// A long, unbroken reason, as a proxy or Bot API server may give: it must wrap inside the card on a phone.
+const MAINTENANCE = `Forbidden: closed for maintenance, see https://status.example.invalid/${'maintenance-window-'.repeat(10)}`;
 
 let env: TestEnv;
-let tg: Crabline;
+let tg: FakeTelegram;
 let profile: string;
 let browser: BrowserContext;
 let page: Page;
 const sockets = fakeSocketFactory({ registered: false, pairingCode: 'K7QX2M9D' });
+const TELEGRAM = 'article.channel[data-channel="telegram"]';
+const RESULT = `${TELEGRAM} .form-msg .notice`;
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM))
     throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json).`);
   profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
-  tg = await startCrabline('telegram', path.join(profile, 'crabline'), [], { CRABLINE_BOT_TOKEN: BOT_TOKEN });
+  tg = await startFakeTelegram({ token: BOT_TOKEN });
   env = await startTestEnv({
-    env: { TELEGRAM_API_ROOT: tg.manifest.endpoints.apiRoot },
+    env: { TELEGRAM_API_ROOT: tg.apiRoot },
+    script: () => ({ text: 'Hello from Telegram, set up from the page.' }),
     host: {
       channels: [],
       channelPlugins: [
@@ -42,6 +54,8 @@ beforeAll(async () => {
       ],
     },
   });
+  // Where `nanoclaw` finds the running host.
+  fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
   browser = await chromium.launchPersistentContext(path.join(profile, 'chromium'), {
     executablePath: CHROMIUM,
     headless: true,
@@ -64,9 +78,38 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await env?.close();
-  await tg?.stop();
+  await tg?.close();
   if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
+
+/** `nanoclaw doctor` as the user runs it, in the host's home. */
+function doctor(): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'doctor'], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? os.tmpdir(),
+        NO_COLOR: '1',
+        NANOCLAW_HOME: env.home,
+        NANOCLAW_CONFIG_DIR: path.join(env.home, '.config-nanoclaw'),
+        NANOCLAW_RUNTIME: 'bwrap',
+        ANTHROPIC_API_KEY: TEST_KEY,
+        ANTHROPIC_BASE_URL: env.fake.url,
+        TELEGRAM_API_ROOT: tg.apiRoot,
+      },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
+}
+
+const telegramLine = (out: string) => out.split('\n').find((l) => /^\s+\S\s+Telegram\s/.test(l)) ?? '';
+const background = (selector: string) => page.$eval(selector, (el) => getComputedStyle(el).backgroundColor);
+const envFile = () => fs.readFileSync(path.join(env.home, '.env'), 'utf8');
+const running = () => env.host.channels.find((c) => c.name === 'telegram');
 
 test('the Channels page shows each channel: connected, or not set up with its setup', async () => {
   await page.waitForSelector('article.channel.off[data-channel="whatsapp"]');
@@ -76,26 +119,121 @@ test('the Channels page shows each channel: connected, or not set up with its se
   }
 });
 
-test('a Telegram bot token typed into its form is checked with Telegram and saved to .env', async () => {
-  const form = 'article.channel[data-channel="telegram"] form.token-form';
+test('a Telegram token that is malformed or refused by Telegram is not saved, and the box is red', async () => {
+  const form = `${TELEGRAM} form.token-form`;
   await page.fill(`${form} input[name=TELEGRAM_BOT_TOKEN]`, 'not a token');
   await page.click(`${form} button[type=submit]`);
-  await expect.poll(() => page.textContent(`${form} .form-msg`)).toContain('does not look like a Telegram bot token');
-  expect(fs.existsSync(path.join(env.home, '.env'))).toBe(false);
+  await expect.poll(() => page.textContent(RESULT)).toContain('does not look like a Telegram bot token');
+  expect(await page.getAttribute(RESULT, 'class')).toContain('error');
 
-  await page.fill(`${form} input[name=TELEGRAM_BOT_TOKEN]`, BOT_TOKEN);
+  await page.fill(`${form} input[name=TELEGRAM_BOT_TOKEN]`, OTHER_TOKEN);
   await page.click(`${form} button[type=submit]`);
-  await expect.poll(() => page.textContent(`${form} .form-msg`)).toContain('Restart NanoClaw');
-  const username = ((await (await fetch(`${tg.manifest.endpoints.apiRoot}/bot${BOT_TOKEN}/getMe`)).json()) as any)
-    .result.username;
-  expect(await page.textContent(`${form} .form-msg`)).toContain(`@${username}`);
-  expect(fs.readFileSync(path.join(env.home, '.env'), 'utf8')).toContain(`TELEGRAM_BOT_TOKEN=${BOT_TOKEN}`);
-  expect(fs.statSync(path.join(env.home, '.env')).mode & 0o777).toBe(0o600);
-  // The token never comes back to the page.
-  expect(await page.inputValue(`${form} input[name=TELEGRAM_BOT_TOKEN]`)).toBe('');
+  await expect.poll(() => page.textContent(RESULT)).toContain('Telegram refused this token');
+  expect(await page.getAttribute(RESULT, 'class')).toContain('error');
+  expect(fs.existsSync(path.join(env.home, '.env'))).toBe(false);
+  expect(running()).toBeUndefined();
 });
 
-test('WhatsApp links from the page: the QR code to scan, then linked with a restart to connect', async () => {
+test('a token saved while Telegram does not answer: an amber box, a red card with the reason, wrapped on a phone; doctor says so', async () => {
+  // getMe fails for the check when saving, and again when the host connects.
+  tg.failNext('getMe', { error_code: 403, description: MAINTENANCE }, 2);
+  const form = `${TELEGRAM} form.token-form`;
+  await page.fill(`${form} input[name=TELEGRAM_BOT_TOKEN]`, BOT_TOKEN);
+  await page.click(`${form} button[type=submit]`);
+  await expect.poll(() => page.textContent(RESULT), { timeout: 20_000 }).toContain('not connected');
+  const box = await page.textContent(RESULT);
+  expect(box).toContain('not checked with Telegram');
+  expect(box).toContain('closed for maintenance');
+  expect(await page.getAttribute(RESULT, 'class')).toContain('warn');
+  expect(envFile()).toContain(`TELEGRAM_BOT_TOKEN=${BOT_TOKEN}`);
+  expect(fs.statSync(path.join(env.home, '.env')).mode & 0o777).toBe(0o600);
+  // The token never comes back to the page: the field is empty and says it is set.
+  expect(await page.inputValue(`${form} input[name=TELEGRAM_BOT_TOKEN]`)).toBe('');
+
+  // The host runs it now, without a restart: disconnected, with the reason, and what can be done about it.
+  const card = `#channels ${TELEGRAM}`;
+  await expect.poll(() => page.getAttribute(card, 'data-state')).toBe('disconnected');
+  expect(await page.getAttribute(card, 'class')).toContain('bad');
+  expect(await page.textContent(`${card} .detail`)).toContain('closed for maintenance');
+  for (const action of ['Re-check', 'Change token', 'Remove'])
+    expect(await page.locator(`${card} .actions button`, { hasText: action }).count()).toBe(1);
+  expect(await page.getAttribute(`${card} input[name=TELEGRAM_BOT_TOKEN]`, 'placeholder')).toContain('set');
+  expect(await page.content()).not.toContain(BOT_TOKEN.split(':')[1]);
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  try {
+    await page.click(`${card} .actions button.edit`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, 'the Channels page is wider than the phone').toBeLessThanOrEqual(0);
+    const [cardBox, detailBox] = [
+      await page.locator(card).boundingBox(),
+      await page.locator(`${card} .detail`).boundingBox(),
+    ];
+    expect(detailBox!.x + detailBox!.width).toBeLessThanOrEqual(cardBox!.x + cardBox!.width);
+    fs.mkdirSync(path.resolve('test-artifacts'), { recursive: true });
+    await page.screenshot({ path: path.resolve('test-artifacts', 'phone-channels-disconnected.png'), fullPage: true });
+    await page.click(`${card} .actions button.edit`);
+  } finally {
+    await page.setViewportSize({ width: 1200, height: 860 });
+  }
+
+  const sick = await doctor();
+  expect(telegramLine(sick.stdout)).toMatch(/✗ Telegram\s+disconnected: .*closed for maintenance/);
+  expect(sick.stdout).not.toMatch(/✓ Telegram/);
+  expect(sick.code).toBe(1);
+});
+
+test('Re-check connects it: the card turns green and a message in that Telegram chat is answered, with no restart', async () => {
+  const card = `#channels ${TELEGRAM}`;
+  const amber = await background(RESULT);
+  await page.locator(`${card} .actions button`, { hasText: 'Re-check' }).click();
+  await expect.poll(() => page.textContent(RESULT), { timeout: 20_000 }).toContain('Telegram is connected');
+  expect(await page.textContent(RESULT)).toContain(`@${tg.bot.username}`);
+  expect(await page.getAttribute(RESULT, 'class')).toContain('ok');
+  expect(await background(RESULT), 'a success is not coloured like the warning').not.toBe(amber);
+  await expect.poll(() => page.getAttribute(card, 'data-state')).toBe('connected');
+  expect(await page.getAttribute(card, 'class')).toContain('ok');
+
+  const res = await env.api('/api/groups', {
+    method: 'POST',
+    json: { jid: `tg:${ALICE.id}`, name: 'Alice', folder: 'alice', requiresTrigger: false },
+  });
+  expect(res.status).toBe(201);
+  tg.push({ chat: privateChat(ALICE), from: ALICE, text: 'hello, are you there?' });
+  await until(() => tg.sent.some((m) => m.chatId === ALICE.id), 90_000, 'the answer in Telegram');
+  expect(tg.sent.find((m) => m.chatId === ALICE.id)!.text).toBe('Hello from Telegram, set up from the page.');
+
+  const well = await doctor();
+  expect(telegramLine(well.stdout)).toMatch(new RegExp(`✓ Telegram\\s+connected \\(@${tg.bot.username}\\)`));
+});
+
+test('changing to a token Telegram refuses says so in red and keeps the working one connected', async () => {
+  const card = `#channels ${TELEGRAM}`;
+  await page.click(`${card} .actions button.edit`);
+  await page.fill(`${card} input[name=TELEGRAM_BOT_TOKEN]`, OTHER_TOKEN);
+  await page.click(`${card} form.token-form button[type=submit]`);
+  await expect.poll(() => page.textContent(RESULT)).toContain('Telegram refused this token');
+  expect(await page.getAttribute(RESULT, 'class')).toContain('error');
+  expect(envFile()).toContain(`TELEGRAM_BOT_TOKEN=${BOT_TOKEN}`);
+  expect(running()?.isConnected()).toBe(true);
+  expect(await page.getAttribute(card, 'data-state')).toBe('connected');
+});
+
+test('Remove, confirmed, takes the token out of .env and disconnects it: the card says not set up', async () => {
+  const card = `#channels ${TELEGRAM}`;
+  const remove = page.locator(`${card} .actions button.danger`);
+  await remove.click();
+  expect(await remove.textContent()).toContain('Click again');
+  expect(running()?.isConnected()).toBe(true);
+  await remove.click();
+  await expect.poll(() => page.textContent(RESULT), { timeout: 20_000 }).toContain('no longer set up');
+  expect(envFile()).not.toContain('TELEGRAM_BOT_TOKEN');
+  expect(running()).toBeUndefined();
+  await expect.poll(() => page.getAttribute(`#channels-off ${TELEGRAM}`, 'data-state')).toBe('not set up');
+  expect(await page.getAttribute(`#channels-off ${TELEGRAM}`, 'class')).toContain('off');
+});
+
+test('WhatsApp links from the page: the QR code to scan, then linked, with Re-check to connect it', async () => {
   const card = 'article.channel[data-channel="whatsapp"]';
   await page.click(`${card} #link-qr-whatsapp`);
   await until(() => sockets.sockets.length === 1, 10_000, 'the link socket');
@@ -109,10 +247,11 @@ test('WhatsApp links from the page: the QR code to scan, then linked with a rest
 
   // The phone scans it: the device is linked and its credentials are saved.
   sockets.latest().open();
-  await expect
-    .poll(() => page.textContent(`${card} #link-whatsapp`), { timeout: 15_000 })
-    .toContain('WhatsApp is linked');
-  expect(await page.textContent(`${card} #link-whatsapp`)).toContain('Restart NanoClaw');
+  await expect.poll(() => page.textContent(`${card} .form-msg`), { timeout: 15_000 }).toContain('WhatsApp is linked');
+  expect(await page.textContent(`${card} .form-msg`)).toContain('Re-check');
+  // Linked but not started yet: set up, with Re-check to start it.
+  await expect.poll(() => page.getAttribute(card, 'data-state')).toBe('set up, not running');
+  expect(await page.locator(`${card} .actions button`, { hasText: 'Re-check' }).count()).toBe(1);
 });
 
 test('WhatsApp by pairing code: the number goes in, the code comes out', async () => {

@@ -1,7 +1,9 @@
-// Channel setup from the dashboard (token, link, QR), as `nanoclaw auth <name>` does it.
+// Channel setup from the dashboard (token, link, QR), as `nanoclaw auth <name>` does it; with a running host a
+// channel set up, changed, re-checked or removed here is started again at once, and the answer is its live state.
 import { Hono } from 'hono';
 import type { ChannelPlugin, PluginEnv } from '../../core/channels/plugin.js';
-import type { SaveEnv } from '../../setup/channel-setup.js';
+import type { Level, SaveEnv } from '../../setup/channel-setup.js';
+import type { ChannelState } from '../../core/types.js';
 import { registerSecret } from '../../core/secrets.js';
 import { qrSvg } from './qr-svg.js';
 import { ApiError, objectBody } from '../../core/api/errors.js';
@@ -11,6 +13,15 @@ export interface ChannelsApiDeps {
   env(): PluginEnv;
   saveEnv: SaveEnv;
   running(): string[];
+  /** Stops the channel and starts it with the saved settings; answers its state then (null: no longer set up). */
+  restart?(name: string): Promise<ChannelState | null>;
+}
+
+/** What the page shows in a channel's result box, coloured by its level. */
+export interface ChannelResult {
+  level: Level;
+  message: string;
+  state?: ChannelState | null;
 }
 
 export interface LinkSession {
@@ -26,10 +37,42 @@ export interface LinkSession {
 const RESTART =
   'Restart NanoClaw for it to take effect (stop it and run "nanoclaw start", or "systemctl --user restart nanoclaw").';
 
+/** Settings that do not read (a malformed owner id) still count as set up: starting it then says what is wrong. */
+export function isSetUp(plugin: ChannelPlugin, env: PluginEnv): boolean {
+  try {
+    return plugin.configured(env);
+  } catch {
+    return true;
+  }
+}
+
 function pluginNamed(deps: ChannelsApiDeps, name: string): ChannelPlugin {
   const plugin = deps.plugins.find((p) => p.name === name && !p.builtIn);
   if (!plugin) throw new ApiError('not_found', `No channel named "${name.slice(0, 40)}".`);
   return plugin;
+}
+
+/** The channel's live state after starting it again, in words; without a host to restart it, how to. */
+async function restarted(deps: ChannelsApiDeps, plugin: ChannelPlugin, before: string): Promise<ChannelResult> {
+  if (!deps.restart) return { level: 'ok', message: `${before} ${RESTART}` };
+  let state: ChannelState | null;
+  try {
+    state = await deps.restart(plugin.name);
+  } catch (err) {
+    return { level: 'fail', message: `${before} ${plugin.label} did not start: ${(err as Error).message}` };
+  }
+  if (!state) return { level: 'ok', message: `${before} ${plugin.label} is disconnected and no longer set up.` };
+  if (state.connected)
+    return {
+      level: 'ok',
+      message: `${before} ${plugin.label} is connected${state.detail ? ` (${state.detail})` : ''}.`,
+      state,
+    };
+  if (state.linking) return { level: 'warn', message: `${before} ${plugin.label} is waiting to be linked.`, state };
+  // Some (WhatsApp) are still on their way when connect() returns; their card turns green when they get there.
+  if (!state.detail)
+    return { level: 'info', message: `${before} ${plugin.label} is connecting: its card says when it is connected.` };
+  return { level: 'warn', message: `${before} ${plugin.label} is not connected: ${state.detail}`, state };
 }
 
 function view(s: LinkSession): Omit<LinkSession, 'qr'> & { qr: boolean } {
@@ -40,6 +83,16 @@ function view(s: LinkSession): Omit<LinkSession, 'qr'> & { qr: boolean } {
 export function channelsApi(deps: ChannelsApiDeps): Hono {
   const app = new Hono();
   const links = new Map<string, LinkSession>();
+  // One restart of a channel at a time: a second waits for the first rather than racing it for the same account.
+  const busy = new Map<string, Promise<unknown>>();
+  const queued = <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    const next = (busy.get(name) ?? Promise.resolve()).then(run, run);
+    busy.set(
+      name,
+      next.catch(() => {}),
+    );
+    return next;
+  };
 
   app.post('/api/channels/:name/token', async (c) => {
     const plugin = pluginNamed(deps, c.req.param('name'));
@@ -61,7 +114,31 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
     } catch (err) {
       throw new ApiError('invalid', (err as Error).message);
     }
-    return c.json({ message: `${message} ${RESTART}`, restart: true });
+    return c.json(await queued(plugin.name, () => restarted(deps, plugin, message)));
+  });
+
+  // Connects it again now with the saved settings: the answer is what it says then.
+  app.post('/api/channels/:name/check', async (c) => {
+    const plugin = pluginNamed(deps, c.req.param('name'));
+    if (!isSetUp(plugin, deps.env()))
+      throw new ApiError('invalid', `${plugin.label} is not set up: set it up on its card first.`);
+    const problems = (plugin.doctor?.(deps.env()) ?? []).filter((r) => r.level === 'fail').map((r) => r.detail);
+    const result = await queued(plugin.name, () => restarted(deps, plugin, problems.join('. ')));
+    return c.json({ ...result, message: result.message.trim() });
+  });
+
+  // Its settings leave .env and it disconnects; a linked device (WhatsApp) is unlinked on the phone instead.
+  app.delete('/api/channels/:name', async (c) => {
+    const plugin = pluginNamed(deps, c.req.param('name'));
+    if (!plugin.tokenForm)
+      throw new ApiError(
+        'invalid',
+        `${plugin.label} is linked, not set with a token: unlink it in the app on your phone.`,
+      );
+    const file = deps.saveEnv(Object.fromEntries(plugin.tokenForm.fields.map((f) => [f.key, null])));
+    return c.json(
+      await queued(plugin.name, () => restarted(deps, plugin, `${plugin.label}'s settings are removed from ${file}.`)),
+    );
   });
 
   app.post('/api/channels/:name/link', async (c) => {
@@ -95,7 +172,10 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
         onProblem: (problem) => (session.problem = problem),
       })
       .then(
-        () => Object.assign(session, { state: 'linked', ...ended, message: `${plugin.label} is linked. ${RESTART}` }),
+        () => {
+          const next = deps.restart ? 'Press Re-check on its card to connect it.' : RESTART;
+          Object.assign(session, { state: 'linked', ...ended, message: `${plugin.label} is linked. ${next}` });
+        },
         (err: Error) => Object.assign(session, { state: 'failed', ...ended, problem: err.message }),
       );
     return c.json({ link: view(session) }, 202);

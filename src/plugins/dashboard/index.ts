@@ -1,10 +1,11 @@
 // The web dashboard: static pages on the local API's address (everything they show comes from /api/*), and
 // the Channels page's routes to set a chat app up, check it and link WhatsApp.
 import { OWNER_SENDERS } from '../../core/channels/local/local.js';
-import type { ChannelPlugin } from '../../core/channels/plugin.js';
+import type { ChannelPlugin, PluginEnv, Settings } from '../../core/channels/plugin.js';
+import { configuredChannels } from '../../core/channels/registry.js';
 import { setEnvValues } from '../../setup/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
-import { channelsApi } from './channels-api.js';
+import { channelsApi, isSetUp } from './channels-api.js';
 import { dashboardApp } from './dashboard.js';
 
 declare module '../../core/api/types.js' {
@@ -18,35 +19,68 @@ declare module '../../core/api/types.js' {
 
 type PluginInfo = ReturnType<typeof pluginInfo>;
 
-/** What the dashboard shows of a chat app. */
-function pluginInfo(p: ChannelPlugin) {
+/** What the dashboard shows of a chat app: of its settings only whether each is set, never a value. */
+function pluginInfo(p: ChannelPlugin, env: PluginEnv) {
   return {
     name: p.name,
     label: p.label,
     setup: p.setupHint ?? null,
     linkHelp: p.linkHelp ?? null,
-    tokenFields: p.tokenForm?.fields ?? null,
+    tokenFields: p.tokenForm?.fields.map((f) => ({ ...f, set: !!env.env[f.key]?.trim() })) ?? null,
     canLink: !!p.link,
+    configured: isSetUp(p, env),
   };
+}
+
+/** The settings with what was just written to .env (null: removed). */
+function written(env: Settings, values: Record<string, string | null>): Settings {
+  const next: Record<string, string | undefined> = { ...env };
+  for (const [k, v] of Object.entries(values)) next[k] = v ?? undefined;
+  return next;
 }
 
 export const dashboard: Plugin = {
   name: 'dashboard',
-  setup: ({ config, paths, store, status, channels, channelPlugins }) => ({
-    // The Channels page lists every chat app, set up or not.
-    status: () => ({ plugins: channelPlugins.map(pluginInfo), ownerSenders: OWNER_SENDERS }),
-    api: (app) => {
-      // The Activity page's errors are the health plugin's; without it there are none to show.
-      app.route('/', dashboardApp({ status, recentErrors: (n) => store.usage?.recentErrors(n) ?? [] }));
-      app.route(
-        '/',
-        channelsApi({
-          plugins: channelPlugins,
-          env: () => ({ config, paths, env: config.env }),
-          saveEnv: (values) => setEnvValues(config.home, values),
-          running: () => channels.map((c) => c.name),
-        }),
+  setup: (core) => {
+    const { config, paths, store, status, channels, channelPlugins } = core;
+    // The settings as the page left them: config.env plus what it saved since the host started.
+    let settings = config.env;
+    const env = (): PluginEnv => ({ config: { ...config, env: settings }, paths, env: settings });
+    // A changed chat app runs with its new settings at once: the old channel goes, a new one connects.
+    const restart = async (name: string) => {
+      const i = channels.findIndex((c) => c.name === name);
+      if (i > 0) await channels.splice(i, 1)[0].disconnect();
+      const ctx = { ...core, config: { ...config, env: settings } };
+      const [started] = await configuredChannels(
+        ctx,
+        channelPlugins.filter((p) => p.name === name),
       );
-    },
-  }),
+      if (!started) return null;
+      channels.push(started);
+      await core.connect(started);
+      return status().channels.find((c) => c.name === name) ?? null;
+    };
+    return {
+      // The Channels page lists every chat app, set up or not.
+      status: () => ({ plugins: channelPlugins.map((p) => pluginInfo(p, env())), ownerSenders: OWNER_SENDERS }),
+      api: (app) => {
+        // The Activity page's errors are the health plugin's; without it there are none to show.
+        app.route('/', dashboardApp({ status, recentErrors: (n) => store.usage?.recentErrors(n) ?? [] }));
+        app.route(
+          '/',
+          channelsApi({
+            plugins: channelPlugins,
+            env,
+            saveEnv: (values) => {
+              const file = setEnvValues(config.home, values);
+              settings = written(settings, values);
+              return file;
+            },
+            running: () => channels.map((c) => c.name),
+            restart,
+          }),
+        );
+      },
+    };
+  },
 };

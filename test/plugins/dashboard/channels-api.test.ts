@@ -105,3 +105,15 @@ test('a link shows its codes, refuses a malformed phone number, and a failure sa
   );
   expect((await t.call('GET', '/api/channels/linker/link')).body.link.problem).toContain('not linked within 5 minutes');
 });
+
+test('re-checking a channel that is not set up, and removing a linked one, are refused with what to do instead', async () => {
+  const t = api();
+  const check = await t.call('POST', '/api/channels/telegram/check');
+  expect(check.status).toBe(400);
+  expect(check.body.error).toContain('Telegram is not set up');
+  const remove = await t.call('DELETE', '/api/channels/linker');
+  expect(remove.status).toBe(400);
+  expect(remove.body.error).toContain('unlink it in the app on your phone');
+  expect((await t.call('DELETE', '/api/channels/local')).status).toBe(404);
+  expect(t.saved).toEqual([]);
+});

@@ -1,19 +1,22 @@
-// Channels: connection state per chat platform, and linking one from the page:
-// the QR code (drawn by the host as an SVG) or the pairing code. Which
-// platforms exist, how to set each up and how to link it come from the host's
-// channel plugins (status.plugins).
+// Channels: connection state per chat platform, and setting one up, changing, re-checking or removing it from its
+// card. The running host starts a channel again at once with what was saved here, so the card shows its real
+// state (connected, or why not) without a restart. Linking is by QR code (drawn by the host as an SVG) or pairing
+// code. Which platforms exist and how each is set up come from the host's channel plugins (status.plugins); of a
+// saved token the page only ever learns that it is set.
 import { api } from '../api.js';
-import { channelOf, every, h, notice, put } from '../dom.js';
+import { channelOf, confirmButton, every, h, notice, put } from '../dom.js';
 
 const QR_HELP = 'Scan this code with the app on your phone. It refreshes every few seconds until linked.';
 const PAIRING_HELP = 'Enter this code in the app on your phone:';
+// A result box is coloured by its level, never green for a warning.
+const KIND = { ok: 'ok', info: 'ok', warn: 'warn', fail: 'error' };
 
 export function render(root, ctx) {
   const msg = h('div');
   const list = h('div.cards', { id: 'channels' });
   const extra = h('div');
   const qrCache = new Map(); // channel → { qr, url }
-  const setupCards = new Map(); // plugin → its card, kept across redraws so a half-typed form survives
+  const cards = new Map(); // channel → its card, kept across redraws so a half-typed form and a result survive
   const timers = new Set();
   let counts = new Map();
 
@@ -44,78 +47,141 @@ export function render(root, ctx) {
       return notice(msg, err.message, 'error');
     }
     const plugins = new Map((status.plugins || []).map((p) => [p.name, p]));
-    const cards = [];
-    for (const ch of status.channels) {
-      const help = plugins.get(ch.name)?.linkHelp || {};
-      const linking = ch.linking || {};
-      const state = ch.connected
-        ? 'connected'
-        : linking.qr || linking.pairingCode
-          ? 'waiting to be linked'
-          : 'disconnected';
-      const c = counts.get(ch.name);
-      const card = h(
-        `article.card.channel.${ch.connected ? 'ok' : 'bad'}`,
-        { dataset: { channel: ch.name } },
-        h('div.card-head', h(`span.dot${ch.connected ? '.on' : ''}`), h('strong', ch.name), h('span.state', state)),
-        ch.detail ? h('p.small', ch.detail) : null,
-        c
-          ? h('p.small.muted', `${c.registered} registered chat${c.registered === 1 ? '' : 's'}, ${c.seen} more seen`)
-          : null,
-      );
-      if (linking.pairingCode) {
-        card.append(
-          h(
-            'div.pairing',
-            h('p', help.pairingCode || PAIRING_HELP),
-            h('code.pairing-code', { id: `pairing-${ch.name}` }, linking.pairingCode),
-          ),
-        );
-      }
-      if (linking.qr) card.append(await qrBlock(ch.name, linking.qr, help.qr || QR_HELP));
-      cards.push(card);
-    }
-    put(list, cards);
-    const missing = [...plugins.values()].filter((p) => p.setup && !status.channels.some((c) => c.name === p.name));
+    const shown = [];
+    for (const ch of status.channels) shown.push(await runningCard(ch, plugins.get(ch.name)));
+    // Set up but not running (it could not start, or was set up by hand after the host started) is listed with them.
+    const idle = [...plugins.values()].filter((p) => p.setup && !status.channels.some((c) => c.name === p.name));
+    put(list, shown, idle.filter((p) => p.configured).map(idleCard));
+    const unset = idle.filter((p) => !p.configured);
     put(
       extra,
-      missing.length
-        ? [
-            h('h2', 'Not set up'),
-            h(
-              'div.cards',
-              missing.map((p) => {
-                if (!setupCards.has(p.name)) setupCards.set(p.name, setupCard(p));
-                return setupCards.get(p.name);
-              }),
-            ),
-          ]
+      unset.length ? [h('h2', 'Not set up'), h('div.cards', { id: 'channels-off' }, unset.map(idleCard))] : null,
+    );
+  }
+
+  function cardFor(name) {
+    if (!cards.has(name)) {
+      const c = {
+        el: h('article.card.channel', { dataset: { channel: name } }),
+        head: h('div.card-head'),
+        about: h('div.about'),
+        controls: h('div.controls'),
+        out: h('div.form-msg', { id: `result-${name}` }),
+        mode: null,
+      };
+      c.el.append(c.head, c.about, c.controls, c.out);
+      cards.set(name, c);
+    }
+    return cards.get(name);
+  }
+
+  // cls: ok (connected), warn (waiting, or set up but not running), bad (disconnected), off (not set up).
+  function paint(c, cls, label, state) {
+    c.el.className = `card channel ${cls}`;
+    c.el.dataset.state = state;
+    put(c.head, h(`span.dot.${cls}`), h('strong', label), h('span.state', state));
+  }
+
+  // The controls are rebuilt only when the card changes between set up and not, so typing is never lost.
+  function controls(c, mode, build) {
+    if (c.mode === mode) return;
+    c.mode = mode;
+    put(c.controls, build());
+  }
+
+  async function runningCard(ch, p) {
+    const c = cardFor(ch.name);
+    const help = p?.linkHelp || {};
+    const linking = ch.linking || {};
+    const waiting = !ch.connected && (linking.qr || linking.pairingCode);
+    const state = ch.connected ? 'connected' : waiting ? 'waiting to be linked' : 'disconnected';
+    paint(c, ch.connected ? 'ok' : waiting ? 'warn' : 'bad', p?.label || ch.name, state);
+    const n = counts.get(ch.name);
+    const live = [
+      ch.detail ? h(ch.connected ? 'p.small.detail' : 'p.small.detail.problem', ch.detail) : null,
+      n
+        ? h('p.small.muted', `${n.registered} registered chat${n.registered === 1 ? '' : 's'}, ${n.seen} more seen`)
         : null,
-    );
+    ];
+    if (linking.pairingCode)
+      live.push(
+        h(
+          'div.pairing',
+          h('p', help.pairingCode || PAIRING_HELP),
+          h('code.pairing-code', { id: `pairing-${ch.name}` }, linking.pairingCode),
+        ),
+      );
+    if (linking.qr) live.push(await qrBlock(ch.name, linking.qr, help.qr || QR_HELP));
+    put(c.about, live);
+    if (p?.setup) controls(c, 'set', () => actions(p, c));
+    return c.el;
   }
 
-  function setupCard(p) {
+  function idleCard(p) {
+    const c = cardFor(p.name);
+    if (p.configured) {
+      // Set up after the host started it (or it could not start): Re-check starts it.
+      paint(c, 'warn', p.label, 'set up, not running');
+      put(c.about, h('p.small.detail.problem', `${p.label} is set up but not running: Re-check starts it.`));
+      controls(c, 'set', () => actions(p, c));
+      return c.el;
+    }
+    paint(c, 'off', p.label, 'not set up');
     const { before, command, after } = p.setup;
-    return h(
-      'article.card.channel.off',
-      { dataset: { channel: p.name } },
-      h('div.card-head', h('span.dot'), h('strong', p.label), h('span.state', 'not set up')),
-      h('p.small', before, h('code', command), after),
-      p.tokenFields ? tokenForm(p) : null,
-      p.canLink ? linkBlock(p) : null,
-    );
+    put(c.about, h('p.small', before, h('code', command), after));
+    controls(c, 'unset', () => [p.tokenFields ? tokenForm(p, c) : null, p.canLink ? linkBlock(p, c) : null]);
+    return c.el;
   }
 
-  // The same check and .env file as "nanoclaw auth <name>".
-  function tokenForm(p) {
-    const out = h('div.form-msg');
+  /** Shows a result in the card's box, coloured by its level. */
+  function show(c, res) {
+    notice(c.out, res.message, KIND[res.level] || 'ok');
+    draw();
+  }
+
+  async function call(c, path, init) {
+    try {
+      show(c, await api(path, init));
+    } catch (err) {
+      notice(c.out, err.message, 'error');
+    }
+  }
+
+  // Re-check, change the token, remove: what a set-up channel offers, connected or not.
+  function actions(p, c) {
+    const base = `/api/channels/${encodeURIComponent(p.name)}`;
+    const form = p.tokenFields ? tokenForm(p, c) : null;
+    if (form) form.hidden = true;
+    const recheck = h('button', { type: 'button', class: 'recheck' }, 'Re-check');
+    recheck.addEventListener('click', async () => {
+      recheck.disabled = true;
+      notice(c.out, `Connecting ${p.label}…`, 'info');
+      await call(c, `${base}/check`, { method: 'POST' });
+      recheck.disabled = false;
+    });
+    const buttons = [recheck];
+    if (form) {
+      buttons.push(
+        h(
+          'button',
+          { type: 'button', class: 'edit', onclick: () => (form.hidden = !form.hidden) },
+          `Change ${p.tokenFields.length > 1 ? 'settings' : 'token'}`,
+        ),
+        confirmButton('Remove', `Remove ${p.label}? Click again`, () => call(c, base, { method: 'DELETE' })),
+      );
+    }
+    return [h('div.actions', buttons), form];
+  }
+
+  // The same check and .env file as "nanoclaw auth <name>". A set secret shows as set, never its value.
+  function tokenForm(p, c) {
     const inputs = p.tokenFields.map((f) =>
       h('input', {
         name: f.key,
         type: f.secret ? 'password' : 'text',
         autocomplete: 'off',
         'aria-label': f.label,
-        placeholder: f.label,
+        placeholder: f.set ? `${f.label} (set; type a new one to change it)` : f.label,
       }),
     );
     const button = h('button', { type: 'submit' }, 'Save');
@@ -126,6 +192,7 @@ export function render(root, ctx) {
         onsubmit: async (ev) => {
           ev.preventDefault();
           button.disabled = true;
+          notice(c.out, `Checking and connecting ${p.label}…`, 'info');
           try {
             const values = Object.fromEntries(inputs.map((i) => [i.name, i.value]));
             const res = await api(`/api/channels/${encodeURIComponent(p.name)}/token`, {
@@ -133,9 +200,9 @@ export function render(root, ctx) {
               json: { values },
             });
             for (const i of inputs) i.value = '';
-            notice(out, res.message);
+            show(c, res);
           } catch (err) {
-            notice(out, err.message, 'error');
+            notice(c.out, err.message, 'error');
           } finally {
             button.disabled = false;
           }
@@ -143,12 +210,11 @@ export function render(root, ctx) {
       },
       inputs,
       button,
-      out,
     );
   }
 
   // Linking a device here: a QR code to scan, or a pairing code for a phone number.
-  function linkBlock(p) {
+  function linkBlock(p, c) {
     const help = p.linkHelp || {};
     const out = h('div.link-state', { id: `link-${p.name}` });
     const phone = h('input', {
@@ -167,8 +233,9 @@ export function render(root, ctx) {
         return notice(out, err.message, 'error');
       }
       if (link.state === 'linked' || link.state === 'failed') stopPolling();
-      if (link.state === 'failed') return notice(out, link.problem || 'Linking failed.', 'error');
-      if (link.state === 'linked') return notice(out, link.message);
+      // The end of it goes in the card's result box: once linked, the card shows its actions instead of this block.
+      if (link.state === 'failed') return notice(c.out, link.problem || 'Linking failed.', 'error');
+      if (link.state === 'linked') return (put(out), show(c, { level: 'ok', message: link.message }));
       const parts = [link.problem ? h('p.small.muted', link.problem) : null];
       if (link.pairingCode)
         parts.push(h('p', help.pairingCode || PAIRING_HELP), h('code.pairing-code', link.pairingCode));
