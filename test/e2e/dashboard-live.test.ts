@@ -103,6 +103,9 @@ test('while a turn runs the chat shows the assistant at work and each tool call 
   expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
   await shot('phone-live-chat');
   await page.setViewportSize({ width: 1200, height: 860 });
+  // A page opened (here reloaded, its files answered "not modified") mid-turn shows the assistant at work too.
+  await page.reload();
+  await page.waitForSelector('#working', { state: 'visible' });
 
   release();
   await page.waitForSelector('li.msg.assistant >> text=The tool ran.', { timeout: 90_000 });

@@ -23,13 +23,17 @@ export interface ToolCall {
 /** The tool calls of every chat's turns, from the runner's reports, for whoever listens. */
 export function createToolFeed() {
   const listeners = new Set<(t: ToolCall) => void>();
+  // Per chat, whether the run that last reported is a scheduled task's: its stop leaves the chat's messages be.
+  const taskRuns = new Map<string, boolean>();
   return {
     onRunnerEvent(identity: Identity, e: RunnerEvent): void {
+      taskRuns.set(identity.chatJid, !!identity.taskId);
       if (e.type !== 'activity' || identity.taskId) return;
       const detail = typeof e.detail === 'string' ? e.detail.replace(/\s+/g, ' ').trim().slice(0, 200) : '';
       const call = { chatJid: identity.chatJid, tool: e.tool.slice(0, 100), detail: detail || null, at: now() };
       for (const fn of listeners) fn(call);
     },
+    isTaskRun: (chatJid: string) => taskRuns.get(chatJid) ?? false,
     subscribe(fn: (t: ToolCall) => void): () => void {
       listeners.add(fn);
       return () => listeners.delete(fn);
@@ -204,7 +208,7 @@ export function liveApi(deps: LiveDeps): Hono {
     const agent = deps.agents.get(jid);
     if (!agent?.inTurn)
       throw new ApiError('conflict', 'Nothing to stop: the assistant is not working on an answer in this chat.');
-    deps.store.outbox.setCursor(jid, deps.store.messages.lastSeq(jid));
+    if (!deps.feed.isTaskRun(jid)) deps.store.outbox.setCursor(jid, deps.store.messages.lastSeq(jid));
     deps.logger.info({ chat: jid, group: agent.group.folder }, 'turn stopped from the dashboard');
     const why = 'you stopped it from the dashboard';
     agent.kill(new AgentFailure(`sandbox stopped: ${why}`, why, false, false, STOPPED));
@@ -223,7 +227,16 @@ export function liveApi(deps: LiveDeps): Hono {
         };
         const { lines, size } = lastLines(deps.logFile, count);
         lines.forEach(line);
-        return follow(deps.logFile, size, line);
+        try {
+          return follow(deps.logFile, size, line);
+        } catch (err) {
+          const text = `Cannot follow ${deps.logFile}: ${(err as Error).message}. Reload when it can be read.`;
+          send({
+            event: 'line',
+            data: JSON.stringify({ time: Date.now(), level: 'ERROR', group: null, chat: null, text }),
+          });
+          return () => {};
+        }
       }),
     );
   });

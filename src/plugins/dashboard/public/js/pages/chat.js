@@ -168,6 +168,12 @@ export function render(root, ctx) {
       msgs.scrollTop = msgs.scrollHeight;
       if (!messages.length) msgs.append(h('li.empty.muted', 'No messages yet. Say hello.'));
       notice(status, '');
+      // Opened mid-turn: the typing event that started it came before this page.
+      const st = await ctx.refreshStatus();
+      if (state.jid === jid && st.agents.some((a) => a.jid === jid && a.working)) {
+        state.typing = true;
+        startWorking();
+      }
     } catch (err) {
       notice(status, err.message, 'error');
     }
