@@ -93,8 +93,7 @@ export function logLine(raw: string): LogLine | null {
     level: LEVELS[level] ?? String(level),
     group,
     chat,
-    // The file is redacted as it is written; a secret registered since is hidden here too.
-    text: redact(text).slice(0, 2000),
+    text: text.slice(0, 2000),
   };
 }
 
@@ -159,7 +158,7 @@ function sse(run: (send: (e: SSEMessage) => void, stream: SSEStreamingApi) => ()
     const send = (e: SSEMessage) => {
       if (stream.aborted) return;
       clearTimeout(quiet);
-      sent = sent.then(() => stream.writeSSE(e));
+      sent = sent.then(() => stream.writeSSE(e)).catch(() => {}); // a client gone mid-write is noticed on abort
       quiet = setTimeout(() => send({ event: 'ping', data: '{}' }), 15_000);
     };
     send({ event: 'ready', data: '{}' });
@@ -216,6 +215,7 @@ export function liveApi(deps: LiveDeps): Hono {
   });
 
   // GET /api/logs?lines=N: "line" events, the last N lines of the log first, then each new one as it is written.
+  // The file is redacted as it is written; each line is again here, for a secret registered since.
   app.get('/api/logs', (c) => {
     const count = Math.min(Math.max(Number(c.req.query('lines') ?? 200) || 200, 1), 2000);
     return streamSSE(
@@ -223,7 +223,7 @@ export function liveApi(deps: LiveDeps): Hono {
       sse((send) => {
         const line = (raw: string) => {
           const l = logLine(raw);
-          if (l) send({ event: 'line', data: JSON.stringify(l) });
+          if (l) send({ event: 'line', data: redact(JSON.stringify(l)) });
         };
         const { lines, size } = lastLines(deps.logFile, count);
         lines.forEach(line);

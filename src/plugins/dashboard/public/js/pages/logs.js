@@ -33,7 +33,7 @@ export function render(root) {
   function row(l) {
     const time = l.time ? new Date(l.time).toLocaleTimeString([], { hour12: false }) : '—';
     return h(
-      `li.log.${l.level.toLowerCase()}`,
+      `li.log.lv-${l.level.toLowerCase()}`,
       h('time', time),
       ' ',
       h('span.level', l.level.padEnd(5)),
