@@ -144,6 +144,7 @@ export function render(root, ctx) {
   }
 
   async function open(jid) {
+    if (stopped) return; // the page was left before its groups loaded
     state.jid = jid;
     state.seen.clear();
     state.typing = false;
