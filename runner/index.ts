@@ -142,7 +142,11 @@ async function main() {
       if (msg.type === 'system' && msg.subtype === 'init') await send({ type: 'session', sessionId: msg.session_id });
       else if (msg.type === 'assistant') {
         for (const b of msg.message?.content ?? [])
-          if (b?.type === 'tool_use') await tell({ type: 'activity', tool: String(b.name) });
+          if (b?.type === 'tool_use') {
+            // Its first text argument (a command, a path) says what it does.
+            const detail = Object.values(b.input ?? {}).find((v) => typeof v === 'string');
+            await tell({ type: 'activity', tool: String(b.name), detail: detail?.slice(0, 200) });
+          }
       } else if (msg.type === 'result') {
         const errors = msg.subtype === 'success' ? [] : (msg.errors ?? []);
         let a: NextAnswer = { close: true };

@@ -22,7 +22,7 @@ export type NextAnswer = { turn: Turn } | { close: true } | { wait: true };
 export type RunnerEvent =
   | { type: 'session'; sessionId: string }
   | { type: 'result'; text: string; sessionId: string | null; isError: boolean }
-  | { type: 'activity'; tool: string }
+  | { type: 'activity'; tool: string; detail?: string }
   | { type: 'subagent'; state: 'start' | 'stop'; agentId: string; agentType: string }
   | { type: 'error'; message: string; sessionNotFound?: boolean };
 

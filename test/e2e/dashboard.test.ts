@@ -390,6 +390,7 @@ test('every page fits a phone screen', async () => {
     activity: '#summary .stat',
     usage: '#usage svg.chart',
     channels: '#channels article',
+    logs: '#log-lines li',
   };
   expect(Object.keys(rendered).sort()).toEqual(
     (await page.$$eval('#tabs a', (as) => as.map((a) => (a as HTMLElement).dataset.page!))).sort(),

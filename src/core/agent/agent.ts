@@ -41,6 +41,8 @@ export class AgentFailure extends Error {
     readonly userMessage: string,
     readonly sessionNotFound = false,
     readonly retryable = true,
+    /** Said instead of "I couldn't answer" (a turn its owner stopped). */
+    readonly told?: string,
   ) {
     super(message);
   }
@@ -313,7 +315,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     },
     /** Finish after the current turn. */
     close,
-    kill: (reason: string) => stop(stopped(reason)),
+    kill: (reason: string | AgentFailure) => stop(typeof reason === 'string' ? stopped(reason) : reason),
     done: Promise.resolve(),
   };
   live.done = run();

@@ -61,7 +61,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
 /** After the last retry the chat hears why; its messages stay for the next try. Answers what it was told. */
 export function tellGaveUp(store: Store, jid: string, err: unknown, tries: number): string {
   const why = err instanceof AgentFailure ? err.userMessage : 'something went wrong';
-  const text = `⚠️ I couldn't answer: ${why}.${tries > 1 ? ` I tried ${tries} times.` : ''} Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;
+  const text =
+    (err instanceof AgentFailure && err.told) ||
+    `⚠️ I couldn't answer: ${why}.${tries > 1 ? ` I tried ${tries} times.` : ''} Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;
   store.outbox.enqueue(jid, text, { kind: 'system' });
   return text;
 }

@@ -55,7 +55,7 @@ export function createGateway(deps: GatewayDeps) {
   const network = deps.hooks.find((h) => h.network)?.network;
   const app = new Hono<GatewayEnv>()
     .route('/', modelApi(deps))
-    .route('/', runnerApi(deps.approver))
+    .route('/', runnerApi(deps))
     .notFound((c) => c.json(noRoute(c.req.method, c.req.path), 404))
     .onError((err, c) => {
       logger.error({ err, group: c.env.identity.groupFolder }, 'gateway call failed');

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import type { GatewayDeps, GatewayEnv } from './types.js';
 import { readBody } from './wire.js';
 
-export const runnerApi = (approver: GatewayDeps['approver']) =>
+export const runnerApi = ({ approver, hooks }: GatewayDeps) =>
   new Hono<GatewayEnv>()
     .get('/runner/start', (c) => c.json(c.env.handlers.start()))
     // A runner that hangs up ends the wait.
@@ -24,6 +24,7 @@ export const runnerApi = (approver: GatewayDeps['approver']) =>
       const event = c.var.body;
       if (typeof event?.type !== 'string') return c.json({ ok: false, error: 'Event needs a type.' }, 400);
       c.env.handlers.event(event);
+      for (const h of hooks) h.onRunnerEvent?.(c.env.identity, event);
       return c.json({ ok: true });
     })
     .post('/runner/settle', async (c) => c.json({ ok: true, message: (await c.env.handlers.settle?.()) ?? null }))

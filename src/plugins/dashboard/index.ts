@@ -1,5 +1,6 @@
-// The web dashboard: static pages on the local API's address (everything they show comes from /api/*), and
-// the Channels page's routes to set a chat app up, check it and link WhatsApp.
+// The web dashboard: static pages on the local API's address (everything they show comes from /api/*), the
+// Channels page's routes to set a chat app up, check it and link WhatsApp, and the live view's (live.ts).
+import path from 'node:path';
 import { OWNER_SENDERS } from '../../core/channels/local/local.js';
 import type { ChannelPlugin, PluginEnv, Settings } from '../../core/channels/plugin.js';
 import { configuredChannels } from '../../core/channels/registry.js';
@@ -7,6 +8,7 @@ import { setEnvValues } from '../../setup/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
 import { channelsApi, isSetUp } from './channels-api.js';
 import { dashboardApp } from './dashboard.js';
+import { createToolFeed, liveApi } from './live.js';
 
 declare module '../../core/api/types.js' {
   interface StatusResponse {
@@ -42,7 +44,8 @@ function written(env: Settings, values: Record<string, string | null>): Settings
 export const dashboard: Plugin = {
   name: 'dashboard',
   setup: (core) => {
-    const { config, paths, store, status, channels, channelPlugins } = core;
+    const { config, paths, store, status, channels, channelPlugins, agents, logger } = core;
+    const feed = createToolFeed();
     // The settings as the page left them: config.env plus what it saved since the host started.
     let settings = config.env;
     const env = (): PluginEnv => ({ config: { ...config, env: settings }, paths, env: settings });
@@ -80,7 +83,10 @@ export const dashboard: Plugin = {
             restart,
           }),
         );
+        app.route('/', liveApi({ feed, agents, store, logger, logFile: path.join(paths.logs, 'nanoclaw.log') }));
       },
+      // The chat page shows each tool call as the runner reports it.
+      gateway: { onRunnerEvent: feed.onRunnerEvent },
     };
   },
 };

@@ -59,25 +59,23 @@ async function errorText(res) {
 }
 
 /**
- * Keeps one stream of /api/events open and hands each new message to the
- * listeners; reconnects with backoff. `onState(live)` reports the connection.
+ * Keeps one server-sent event stream open (read with fetch, so it carries the token) and hands each event
+ * `{ event, data }` to `onEvent`; reconnects with backoff. `onState(live)` reports the connection.
  */
-export function openEventStream({ onMessage, onState }) {
+export function openStream(path, { onEvent, onState = () => {} }) {
   const ctrl = new AbortController();
   let delay = 500;
   (async () => {
     while (!ctrl.signal.aborted) {
       try {
-        const res = await api('/api/events', { raw: true, signal: ctrl.signal });
+        const res = await api(path, { raw: true, signal: ctrl.signal });
         onState(true);
         delay = 500;
         await readSse(res.body, (ev) => {
-          if (ev.event === 'message') {
-            try {
-              onMessage(JSON.parse(ev.data));
-            } catch {
-              /* a listener failed; keep streaming */
-            }
+          try {
+            onEvent(ev);
+          } catch {
+            /* a listener failed; keep streaming */
           }
         });
       } catch (err) {
@@ -90,6 +88,17 @@ export function openEventStream({ onMessage, onState }) {
     onState(false);
   })();
   return () => ctrl.abort();
+}
+
+/** The host's /api/events: each new message to `onMessage`, each chat's typing on or off to `onTyping`. */
+export function openEventStream({ onMessage, onTyping, onState }) {
+  return openStream('/api/events', {
+    onState,
+    onEvent: (ev) => {
+      if (ev.event === 'message') onMessage(JSON.parse(ev.data));
+      else if (ev.event === 'typing') onTyping(JSON.parse(ev.data));
+    },
+  });
 }
 
 async function readSse(body, onEvent) {

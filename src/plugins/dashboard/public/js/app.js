@@ -11,6 +11,7 @@ const PAGES = [
   ['activity', 'Activity'],
   ['usage', 'Usage'],
   ['channels', 'Channels'],
+  ['logs', 'Logs'],
 ];
 
 const view = document.getElementById('view');
@@ -19,6 +20,7 @@ const tabs = document.getElementById('tabs');
 const live = document.getElementById('live');
 
 const listeners = new Set();
+const typingListeners = new Set();
 let stopStream = null;
 let cleanup = null;
 let routeSeq = 0;
@@ -29,6 +31,11 @@ const ctx = {
   onMessage(fn) {
     listeners.add(fn);
     return () => listeners.delete(fn);
+  },
+  /** Subscribe to "the agent is at work in a chat" turning on and off ({ chatJid, typing }). */
+  onTyping(fn) {
+    typingListeners.add(fn);
+    return () => typingListeners.delete(fn);
   },
   async refreshStatus() {
     ctx.status = await api('/api/status');
@@ -121,6 +128,9 @@ function showApp() {
     stopStream = openEventStream({
       onMessage: (m) => {
         for (const fn of listeners) fn(m);
+      },
+      onTyping: (t) => {
+        for (const fn of typingListeners) fn(t);
       },
       onState: (on) => {
         live.textContent = on ? 'live' : 'offline';

@@ -56,7 +56,7 @@ export function withIcons(text) {
   const out = [];
   let last = 0;
   text = String(text);
-  for (const m of text.matchAll(/([⚠⏸✅✔❌✖])\uFE0F?/gu)) {
+  for (const m of text.matchAll(/([⚠⏸⏳✅✔❌✖])\uFE0F?/gu)) {
     out.push(text.slice(last, m.index), icon(ICONS[m[1]], m[1]));
     last = m.index + m[0].length;
   }
@@ -64,10 +64,11 @@ export function withIcons(text) {
   return out.filter((p) => p !== '');
 }
 
-const ICONS = { '⚠': 'warn', '⏸': 'pause', '✅': 'ok', '✔': 'ok', '❌': 'bad', '✖': 'bad' };
+const ICONS = { '⚠': 'warn', '⏸': 'pause', '⏳': 'wait', '✅': 'ok', '✔': 'ok', '❌': 'bad', '✖': 'bad' };
 const PATHS = {
   warn: 'M8 1.5 15 14.5H1Z M8 6v4 M8 11.5v1.2',
   pause: 'M5 3v10 M11 3v10',
+  wait: 'M3.5 1.5h9 M3.5 14.5h9 M4.5 1.5C4.5 6 11.5 6 11.5 8S4.5 10 4.5 14.5 M11.5 1.5C11.5 6 4.5 6 4.5 8s7 2 7 6.5',
   ok: 'M2.5 8.5 6.5 12.5 13.5 4',
   bad: 'M3.5 3.5l9 9 M12.5 3.5l-9 9',
 };

@@ -1,7 +1,9 @@
 // Chat with a registered local group. History comes from the API once; after
 // that every message (yours, other members', and the assistant's replies)
-// arrives on the live stream the moment it is stored.
-import { api } from '../api.js';
+// arrives on the live stream the moment it is stored. While the assistant works
+// the page says so, lists its tool calls as they start, says when the model API
+// is not answering, and offers Stop.
+import { api, openStream } from '../api.js';
 import { fmtTime, h, notice, put, withIcons } from '../dom.js';
 
 const LAST_CHAT = 'nanoclaw.chat';
@@ -9,14 +11,24 @@ const LAST_CHAT = 'nanoclaw.chat';
 export function render(root, ctx) {
   const name = ctx.status?.assistantName || 'the assistant';
   const owners = ctx.status?.ownerSenders || ['dashboard'];
-  const state = { jid: localStorage.getItem(LAST_CHAT) || 'local:main', groups: [], seen: new Set(), waitingSince: 0 };
+  const state = {
+    jid: localStorage.getItem(LAST_CHAT) || 'local:main',
+    groups: [],
+    seen: new Set(),
+    waitingSince: 0,
+    typing: false,
+    delayed: false,
+  };
   let stopped = false;
   let workingTimer = null;
+  let stopTools = null;
 
   const picker = h('select', { id: 'chat-group', 'aria-label': 'Chat', onchange: () => open(picker.value) });
   const hint = h('p.muted.small');
   const msgs = h('ol.messages', { id: 'messages', 'aria-live': 'polite' });
-  const working = h('p.working', { id: 'working', hidden: true });
+  const workingText = h('span.working-text');
+  const stopButton = h('button.stop', { type: 'button', id: 'chat-stop', onclick: () => stopTurn() }, 'Stop');
+  const working = h('div.working', { id: 'working', hidden: true, role: 'status' }, workingText, stopButton);
   const status = h('div');
   const input = h('textarea', {
     id: 'chat-input',
@@ -59,8 +71,31 @@ export function render(root, ctx) {
   const unsubscribe = ctx.onMessage((m) => {
     if (m.chatJid !== state.jid) return;
     add(m);
-    if (m.fromAssistant) stopWorking();
+    // A notice during the turn (the model API is slow) does not end it; the agent going quiet does.
+    if (m.fromAssistant && !state.typing) stopWorking();
   });
+  const unsubscribeTyping = ctx.onTyping((t) => {
+    if (t.chatJid !== state.jid) return;
+    state.typing = t.typing;
+    if (t.typing) startWorking();
+    else stopWorking();
+  });
+
+  /** One line per tool call, in the conversation where it happened: "Bash · ls -la". */
+  function addTool(t) {
+    const nearBottom = msgs.scrollHeight - msgs.scrollTop - msgs.clientHeight < 80;
+    msgs.append(
+      h(
+        'li.tool',
+        h('span.tool-name', t.tool),
+        t.detail ? h('span.tool-detail', ` · ${t.detail}`) : null,
+        h('time', { datetime: t.at, title: new Date(t.at).toLocaleString() }, ` ${fmtTime(t.at)}`),
+      ),
+    );
+    if (nearBottom) msgs.scrollTop = msgs.scrollHeight;
+    startWorking();
+    if (!state.delayed) workingText.textContent = `${name} is using ${t.tool}`;
+  }
 
   function add(m) {
     if (state.seen.has(m.id)) return;
@@ -109,10 +144,16 @@ export function render(root, ctx) {
   }
 
   async function open(jid) {
+    if (stopped) return; // the page was left before its groups loaded
     state.jid = jid;
     state.seen.clear();
+    state.typing = false;
     localStorage.setItem(LAST_CHAT, jid);
     stopWorking();
+    stopTools?.();
+    stopTools = openStream(`/api/chats/${encodeURIComponent(jid)}/tools`, {
+      onEvent: (ev) => ev.event === 'tool' && addTool(JSON.parse(ev.data)),
+    });
     const group = state.groups.find((g) => g.jid === jid);
     put(
       hint,
@@ -128,6 +169,12 @@ export function render(root, ctx) {
       msgs.scrollTop = msgs.scrollHeight;
       if (!messages.length) msgs.append(h('li.empty.muted', 'No messages yet. Say hello.'));
       notice(status, '');
+      // Opened mid-turn: the typing event that started it came before this page.
+      const st = await ctx.refreshStatus();
+      if (state.jid === jid && st.agents.some((a) => a.jid === jid && a.working)) {
+        state.typing = true;
+        startWorking();
+      }
     } catch (err) {
       notice(status, err.message, 'error');
     }
@@ -156,19 +203,26 @@ export function render(root, ctx) {
     }
   }
 
-  // "Andy is thinking…" until the reply arrives, with the tool it is using.
+  // "Andy is working…" until the turn ends; "delayed" while the model API fails or does not answer.
   function startWorking() {
+    if (!working.hidden) return;
     state.waitingSince = Date.now();
+    state.delayed = false;
     working.hidden = false;
-    working.textContent = `${name} is thinking…`;
+    working.classList.remove('delayed');
+    workingText.textContent = `${name} is working`;
+    stopButton.disabled = false;
+    stopButton.textContent = 'Stop';
     clearInterval(workingTimer);
     workingTimer = setInterval(async () => {
       if (Date.now() - state.waitingSince > 10 * 60_000) return stopWorking();
       try {
-        const st = await ctx.refreshStatus();
-        const agent = st.agents.find((a) => a.jid === state.jid);
-        if (agent?.tool) working.textContent = `${name} is using ${agent.tool}…`;
-        else if (agent) working.textContent = `${name} is thinking…`;
+        const problem = (await ctx.refreshStatus()).modelError;
+        if (working.hidden) return;
+        state.delayed = !!problem;
+        working.classList.toggle('delayed', !!problem);
+        if (problem) workingText.textContent = `Delayed: ${problem.message}; ${problem.fix}.`;
+        else if (workingText.textContent.startsWith('Delayed')) workingText.textContent = `${name} is working`;
       } catch {
         /* the stream indicator shows connection trouble */
       }
@@ -178,12 +232,29 @@ export function render(root, ctx) {
   function stopWorking() {
     clearInterval(workingTimer);
     working.hidden = true;
+    state.delayed = false;
+  }
+
+  // Ends the turn at work: the host stops the agent and says so in the chat; its messages are not taken up again.
+  async function stopTurn() {
+    stopButton.disabled = true;
+    stopButton.textContent = 'Stopping…';
+    try {
+      await api(`/api/chats/${encodeURIComponent(state.jid)}/stop`, { method: 'POST', json: {} });
+    } catch (err) {
+      notice(status, `Not stopped: ${err.message}`, 'error');
+      if (err.status === 409) stopWorking();
+      stopButton.disabled = false;
+      stopButton.textContent = 'Stop';
+    }
   }
 
   loadGroups();
   return () => {
     stopped = true;
     unsubscribe();
+    unsubscribeTyping();
+    stopTools?.();
     stopWorking();
   };
 }
