@@ -125,6 +125,9 @@ test('a model API that does not answer shows as delayed, and Stop ends the turn:
   ]);
   await page.waitForSelector('#working', { state: 'hidden' });
   await shot('live-chat-stopped');
+  // A stop is not a failure: status names no error for it.
+  await env.host.queue.idle();
+  expect(JSON.stringify(env.host.status().lastError ?? null)).not.toContain('Stopped');
 
   // The next message is answered once, and the stopped one is not asked again.
   const before = (await replies()).length;

@@ -41,7 +41,7 @@ export class AgentFailure extends Error {
     readonly userMessage: string,
     readonly sessionNotFound = false,
     readonly retryable = true,
-    /** Said instead of "I couldn't answer" (a turn its owner stopped). */
+    /** A turn its owner stopped: this is said, and the run ends without a retry. */
     readonly told?: string,
   ) {
     super(message);

@@ -39,6 +39,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
     try {
       await live.done;
     } catch (err) {
+      // Stopped on purpose (its owner's Stop): said, and not a failure to retry or report.
+      if (err instanceof AgentFailure && err.told)
+        return void store.outbox.enqueue(group.jid, err.told, { kind: 'system' });
       // The session cannot be resumed; the retry starts a fresh one.
       if (err instanceof AgentFailure && err.sessionNotFound) store.groups.clearSession(group.folder);
       throw err;
@@ -61,9 +64,7 @@ export function createJobRunner(deps: JobRunnerDeps) {
 /** After the last retry the chat hears why; its messages stay for the next try. Answers what it was told. */
 export function tellGaveUp(store: Store, jid: string, err: unknown, tries: number): string {
   const why = err instanceof AgentFailure ? err.userMessage : 'something went wrong';
-  const text =
-    (err instanceof AgentFailure && err.told) ||
-    `⚠️ I couldn't answer: ${why}.${tries > 1 ? ` I tried ${tries} times.` : ''} Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;
+  const text = `⚠️ I couldn't answer: ${why}.${tries > 1 ? ` I tried ${tries} times.` : ''} Your messages are kept; send another message to try again${/credential|runtime|bubblewrap|quota|disk/.test(why) ? ' once this is fixed' : ''}.`;
   store.outbox.enqueue(jid, text, { kind: 'system' });
   return text;
 }
