@@ -131,7 +131,7 @@ export async function statusCommand(args: string[], config: Config): Promise<num
   row('Agents', `${working} working, ${status.agents.length - working} idle, ${status.queue.waiting} waiting`);
   for (const a of status.agents)
     out.write(
-      `  ${' '.repeat(11)} ${a.name} ${p.dim(`(${a.folder})`)} ${a.working ? 'working' : 'idle'}, up ${duration(now - Date.parse(a.startedAt))}${a.tool ? `, using ${a.tool}` : ''}${a.subagents?.length ? `, with ${a.subagents.map((s) => s.type).join(', ')}` : ''}\n`,
+      `  ${' '.repeat(11)} ${a.name} ${p.dim(`(${a.folder})`)} ${a.working ? 'working' : 'idle'}, up ${duration(now - Date.parse(a.startedAt))}${a.tool ? `, using ${a.tool}` : ''}${status.teams?.[a.jid]?.length ? `, with ${status.teams[a.jid].map((s) => s.type).join(', ')}` : ''}\n`,
     );
   next.forEach((t, i) => {
     const prompt = t.prompt.replace(/\s+/g, ' ');

@@ -45,7 +45,6 @@ export function createStatus(deps: StatusDeps): () => HostStatus {
         name: a.group.name,
         startedAt: iso(a.startedAt),
         tool: a.currentTool,
-        subagents: [...a.subagents].map(([id, s]) => ({ id, type: s.type, startedAt: iso(s.startedAt) })),
         working: a.inTurn,
       })),
       queue: { active: deps.queue.activeCount(), waiting: deps.queue.waitingCount() },

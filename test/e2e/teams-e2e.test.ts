@@ -74,8 +74,8 @@ test('a sub-agent works with its own system prompt, shows in /api/status, and sp
   await until(
     async () => {
       const status = await (await env.api('/api/status')).json();
-      seen = status.agents.find((a: any) => a.jid === 'local:main');
-      return !!seen?.subagents?.some((s: any) => s.type === 'researcher');
+      seen = status.teams?.['local:main'];
+      return !!seen?.some((s: any) => s.type === 'researcher');
     },
     30_000,
     'the researcher in /api/status',
@@ -94,8 +94,7 @@ test('a sub-agent works with its own system prompt, shows in /api/status, and sp
   await until(
     async () => {
       const status = await (await env.api('/api/status')).json();
-      const a = status.agents.find((x: any) => x.jid === 'local:main');
-      return !a || !a.subagents?.length;
+      return !status.teams?.['local:main']?.length;
     },
     30_000,
     'the researcher gone from /api/status',

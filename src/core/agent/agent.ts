@@ -167,10 +167,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     event: (e) => {
       if (e.type === 'session') sessionId = e.sessionId;
       else if (e.type === 'activity') live.currentTool = e.tool;
-      else if (e.type === 'subagent') {
-        if (e.state !== 'start') live.subagents.delete(e.agentId);
-        else live.subagents.set(e.agentId, { type: e.agentType.slice(0, 100), startedAt: Date.now() });
-      } else if (e.type === 'error') {
+      else if (e.type === 'error') {
         const why = `the agent failed (${clip(e.message, 400)})`;
         fail(new AgentFailure(`runner error: ${e.message}`, why, !!e.sessionNotFound), true);
       } else if (e.type === 'result') {
@@ -284,8 +281,6 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
     group,
     startedAt: Date.now(),
     currentTool: null as string | null,
-    /** Sub-agents at work in this sandbox, by the SDK's agent id. */
-    subagents: new Map<string, { type: string; startedAt: number }>(),
     /** Starting or in a turn, rather than idle waiting for a follow-up. */
     get inTurn() {
       return !box || !!identity.turn;

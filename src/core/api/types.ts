@@ -31,7 +31,7 @@ export interface StatusResponse {
   problems: string[];
   credential: boolean;
   channels: ({ name: string } & ChannelState)[];
-  /** working: in a turn, else idle awaiting a follow-up; subagents: agent-team members at work now. */
+  /** working: in a turn, else idle awaiting a follow-up. */
   agents: {
     jid: string;
     folder: string;
@@ -39,7 +39,6 @@ export interface StatusResponse {
     startedAt: string;
     tool: string | null;
     working: boolean;
-    subagents?: { id: string; type: string; startedAt: string }[];
   }[];
   queue: { active: number; waiting: number };
   groups: number;

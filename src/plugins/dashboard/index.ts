@@ -8,7 +8,7 @@ import { setEnvValues } from '../../setup/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
 import { channelsApi, isSetUp } from './channels-api.js';
 import { dashboardApp } from './dashboard.js';
-import { createToolFeed, liveApi } from './live.js';
+import { createToolFeed, liveApi, type TeamMember } from './live.js';
 
 declare module '../../core/api/types.js' {
   interface StatusResponse {
@@ -16,6 +16,8 @@ declare module '../../core/api/types.js' {
     plugins: PluginInfo[];
     /** The senders of a local chat that are the owner (the chat page tells them from members by these). */
     ownerSenders: string[];
+    /** By chat: the agent-team members at work now in its sandbox. */
+    teams: Record<string, TeamMember[]>;
   }
 }
 
@@ -45,7 +47,7 @@ export const dashboard: Plugin = {
   name: 'dashboard',
   setup: (core) => {
     const { config, paths, store, status, channels, channelPlugins, agents, logger } = core;
-    const feed = createToolFeed();
+    const feed = createToolFeed(agents);
     // The settings as the page left them: config.env plus what it saved since the host started.
     let settings = config.env;
     const env = (): PluginEnv => ({ config: { ...config, env: settings }, paths, env: settings });
@@ -65,7 +67,11 @@ export const dashboard: Plugin = {
     };
     return {
       // The Channels page lists every chat app, set up or not.
-      status: () => ({ plugins: channelPlugins.map((p) => pluginInfo(p, env())), ownerSenders: OWNER_SENDERS }),
+      status: () => ({
+        plugins: channelPlugins.map((p) => pluginInfo(p, env())),
+        ownerSenders: OWNER_SENDERS,
+        teams: feed.teams(),
+      }),
       api: (app) => {
         // The Activity page's errors are the health plugin's; without it there are none to show.
         app.route('/', dashboardApp({ status, recentErrors: (n) => store.usage?.recentErrors(n) ?? [] }));

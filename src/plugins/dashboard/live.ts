@@ -20,20 +20,41 @@ export interface ToolCall {
   at: string;
 }
 
-/** The tool calls of every chat's turns, from the runner's reports, for whoever listens. */
-export function createToolFeed() {
+/** An agent-team member at work in a chat's sandbox. */
+export type TeamMember = { id: string; type: string; startedAt: string };
+
+/** The tool calls of every chat's turns, from the runner's reports, for whoever listens; and each chat's team. */
+export function createToolFeed(agents: ReadonlyMap<string, LiveAgent>) {
   const listeners = new Set<(t: ToolCall) => void>();
+  // By chat: the sandbox the members were reported from (a new one has none yet) and the members.
+  const teams = new Map<string, { agent: LiveAgent | undefined; members: Map<string, TeamMember> }>();
   // Per chat, whether the run that last reported is a scheduled task's: its stop leaves the chat's messages be.
   const taskRuns = new Map<string, boolean>();
   return {
     onRunnerEvent(identity: Identity, e: RunnerEvent): void {
       taskRuns.set(identity.chatJid, !!identity.taskId);
+      if (e.type === 'subagent') {
+        const agent = agents.get(identity.chatJid);
+        const known = teams.get(identity.chatJid);
+        const team = known && known.agent === agent ? known : { agent, members: new Map<string, TeamMember>() };
+        teams.set(identity.chatJid, team);
+        if (e.state !== 'start') team.members.delete(e.agentId);
+        else team.members.set(e.agentId, { id: e.agentId, type: e.agentType.slice(0, 100), startedAt: now() });
+      }
       if (e.type !== 'activity' || identity.taskId) return;
       const detail = typeof e.detail === 'string' ? e.detail.replace(/\s+/g, ' ').trim().slice(0, 200) : '';
       const call = { chatJid: identity.chatJid, tool: e.tool.slice(0, 100), detail: detail || null, at: now() };
       for (const fn of listeners) fn(call);
     },
     isTaskRun: (chatJid: string) => taskRuns.get(chatJid) ?? false,
+    /** The members at work now, by chat; none for a sandbox that has ended. */
+    teams(): Record<string, TeamMember[]> {
+      const out: Record<string, TeamMember[]> = {};
+      for (const [jid, team] of teams)
+        if (team.agent && agents.get(jid) === team.agent && team.members.size) out[jid] = [...team.members.values()];
+        else if (!team.agent || agents.get(jid) !== team.agent) teams.delete(jid);
+      return out;
+    },
     subscribe(fn: (t: ToolCall) => void): () => void {
       listeners.add(fn);
       return () => listeners.delete(fn);

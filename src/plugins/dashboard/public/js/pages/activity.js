@@ -29,6 +29,8 @@ export function render(root, ctx) {
   function draw() {
     if (!status) return;
     const model = status.modelError;
+    // The agent-team members at work in an agent's sandbox.
+    const team = (a) => status.teams?.[a.jid];
     const up = Date.now() - new Date(status.startedAt).getTime();
     put(
       summary,
@@ -80,8 +82,15 @@ export function render(root, ctx) {
                           ? 'waiting for the model API'
                           : 'thinking',
                   ),
-                  a.subagents?.length ? h('dt', 'Team') : null,
-                  a.subagents?.length ? h('dd.subagents', a.subagents.map((s) => s.type).join(', ')) : null,
+                  team(a)?.length ? h('dt', 'Team') : null,
+                  team(a)?.length
+                    ? h(
+                        'dd.subagents',
+                        team(a)
+                          .map((s) => s.type)
+                          .join(', '),
+                      )
+                    : null,
                   h('dt', 'Sandbox'),
                   h('dd', status.runtime || '—'),
                 ),
