@@ -42,6 +42,8 @@ export interface FakeAnthropic {
   refuse(status: 401 | 403 | null): void;
   /** Refuse (401) every request not made with this key or token, as the real API does any other (null: any key). */
   requireKey(key: string | null): void;
+  /** Stop listening, so connections are refused as by a server that is down (false: listen again, same port). */
+  setDown(down: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -258,6 +260,15 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
     requireKey: (key) => {
       required = key;
     },
+    setDown: (down) =>
+      new Promise((resolve, reject) => {
+        if (down === !server.listening) return resolve();
+        if (!down) return server.listen(port, '127.0.0.1', resolve).once('error', reject);
+        // Kept-alive connections would otherwise go on being answered.
+        for (const r of open) r.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
     close: () =>
       new Promise((resolve) => {
         for (const r of open) r.destroy();

@@ -61,6 +61,8 @@ export interface GatewayHooks {
   onModelCall?(identity: Identity, outcome: ModelOutcome): void;
   /** A model call went upstream; `answered` settles when its response headers come or it fails. */
   onModelRequest?(identity: Identity, answered: Promise<unknown>): void;
+  /** Sends a model call in place of fetch(upstream + path); the first hook's. */
+  send?(path: string, init: RequestInit, identity: Identity): Promise<Response>;
   /** The sandbox's network (CONNECT, absolute URIs), the first hook's that has it; without one, only the model API. */
   network?: {
     connect(identity: Identity, req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
