@@ -4,6 +4,7 @@
 // the primary once a background check finds it answering. Real host, sandbox and SDK CLI; two fake upstreams.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { lastUserText, startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { troubles } from '../../src/cli/status.js';
 import { TEST_KEY, startTestEnv, until, type TestEnv } from '../support/harness.js';
 
 const FALLBACK_KEY = 'fallback-key-4d81c9e2a7';
@@ -122,6 +123,10 @@ describe('the primary fails, the fallback answers, the host goes back', () => {
     const s = (await status()).failover;
     expect(s).toMatchObject({ onPrimary: false, active: fallback.url });
     expect(s.why).toMatch(new RegExp(why));
+    // `nanoclaw status` and `doctor` list it as what needs attention.
+    expect(troubles(await status())).toContainEqual(
+      expect.stringMatching(new RegExp(`^Model calls go to the fallback .*: .*${why}.*goes back to the primary`)),
+    );
     // The fallback got its own key and model, never the primary's key.
     const last = fallback.turnRequests().at(-1)!;
     expect(last.headers['x-api-key']).toBe(FALLBACK_KEY);
@@ -136,6 +141,7 @@ describe('the primary fails, the fallback answers, the host goes back', () => {
     // The background check finds the primary answering again: the next turn is the primary's, without a notice.
     await recover();
     await until(onPrimary, 20_000, 'the host back on the primary');
+    expect(troubles(await status())).toEqual([]);
     expect(await ask(`${id}-back`, 'Primary')).toEqual([`Primary here: ${id}-back`]);
   });
 

@@ -51,13 +51,13 @@ function parseEntry(entry: string, n: number, env: Env): Fallback {
       fields[name] = m[2];
     });
   if (!fields.url) throw bad('it has no url=');
+  if (!/^https?:\/\//i.test(fields.url)) throw bad('its url must start with http:// or https://');
   let url: URL;
   try {
     url = new URL(fields.url);
   } catch {
     throw bad('its url is not a URL like http://127.0.0.1:8080 or https://api.anthropic.com');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad('its url must start with http:// or https://');
   if (url.username || url.password)
     throw bad('its url holds a user or password; put the key in a setting named by key_env');
   if (url.search || url.hash) throw bad('its url has a query or fragment; give only the base, like ANTHROPIC_BASE_URL');
