@@ -176,10 +176,12 @@ export function createFailover(deps: FailoverDeps) {
     }
     if (typeof model === 'string') lastModel = model;
     const tried: { i: number; why: string; res?: Response; err?: unknown }[] = [];
-    for (let i = active; i < upstreams.length; i++) {
+    // From the one in use on; the ones before it (the primary) only when all after it failed too.
+    const order = upstreams.map((_, n) => (active + n) % upstreams.length);
+    for (const i of order) {
       const got = await attempt(i, path, requestFor(i, init, headers));
       if (!('why' in got)) {
-        if (tried.length) switchTo(i, `${upstreams[tried[0].i].url} ${tried[0].why}`);
+        if (tried.length) switchTo(i, i ? `${upstreams[tried[0].i].url} ${tried[0].why}` : null);
         if (i > 0 && !told.has(identity.chatJid)) {
           told.add(identity.chatJid);
           const by = upstreams[i].model ?? model ?? 'the same model';
@@ -195,9 +197,9 @@ export function createFailover(deps: FailoverDeps) {
       logger.warn({ upstream: upstreams[i].url, why: got.why }, 'model upstream failed; trying the next');
       tried.push({ i, ...got });
     }
-    // None answered: the first one's answer goes back, as it would have without fallbacks.
-    for (const t of tried.slice(1)) await t.res?.body?.cancel().catch(() => {});
-    const first = tried[0];
+    // None answered: the primary's answer goes back, as it would have without fallbacks (the core names its setting).
+    const first = tried.find((t) => t.i === 0)!;
+    for (const t of tried) if (t !== first) await t.res?.body?.cancel().catch(() => {});
     if (first.res) return first.res;
     throw first.err;
   }
