@@ -30,7 +30,7 @@ export interface FailoverState {
   fallbacks: { url: string; model: string | null; keyEnv: string | null }[];
 }
 
-type Tried = { res: Response } | { why: string; res?: Response; err?: unknown };
+type Tried = { res: Response } | { why: string; res?: Response };
 
 const CREDIT = /credit balance|billing|insufficient.{0,20}(credit|funds|balance)/i;
 const AUTH_HEADERS = ['x-api-key', 'authorization'];
@@ -124,7 +124,7 @@ export function createFailover(deps: FailoverDeps) {
       return failed.why ? failed : { res: failed.res };
     } catch (err) {
       clearTimeout(timeout);
-      return { why: unreachableWhy(err, timedOut, timeoutMs), err };
+      return { why: unreachableWhy(err, timedOut, timeoutMs) };
     }
   }
 
@@ -175,7 +175,7 @@ export function createFailover(deps: FailoverDeps) {
       /* count_tokens or a body that is not JSON */
     }
     if (typeof model === 'string') lastModel = model;
-    const tried: { i: number; why: string; res?: Response; err?: unknown }[] = [];
+    const tried: { i: number; why: string; res?: Response }[] = [];
     // From the one in use on; the ones before it (the primary) only when all after it failed too.
     const order = upstreams.map((_, n) => (active + n) % upstreams.length);
     for (const i of order) {
@@ -201,7 +201,8 @@ export function createFailover(deps: FailoverDeps) {
     const first = tried.find((t) => t.i === 0)!;
     for (const t of tried) if (t !== first) await t.res?.body?.cancel().catch(() => {});
     if (first.res) return first.res;
-    throw first.err;
+    // Said in the core's words: "cannot reach <primary>: refused the connection".
+    throw new Error(first.why);
   }
 
   return {

@@ -67,3 +67,10 @@ test('on a fallback that stops answering, the call goes to the primary again if 
   expect(failover.state()).toMatchObject({ onPrimary: true, why: null });
   expect(told).toHaveLength(1);
 });
+
+test('every upstream down: the call fails saying why the primary could not answer', async () => {
+  await primary.setDown(true);
+  await fallback.setDown(true);
+  await expect(call()).rejects.toThrow('refused the connection');
+  expect(told).toEqual([]);
+});
