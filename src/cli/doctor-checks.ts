@@ -16,6 +16,7 @@ import { probeModel } from './model-check.js';
 import { describeStt, sttSettings } from '../plugins/voice/engine.js';
 import { browserProblems } from '../plugins/browser/browser.js';
 import { checkEmail } from '../plugins/email/connect.js';
+import { describeFallback, failoverSettings } from '../plugins/failover/settings.js';
 
 export type { CheckResult, Level } from '../setup/channel-setup.js';
 
@@ -305,6 +306,27 @@ export async function checkHost(config: Config, known?: Awaited<ReturnType<typeo
     : { name: 'Running', level: 'ok', detail: `yes (pid ${got.status.pid}, ${got.api.base})` };
 }
 
+/** NANOCLAW_MODEL_FALLBACKS as the host will read it (which upstream answers now is in "Running"). */
+export function checkFallbacks(config: Config): CheckResult | null {
+  try {
+    const { fallbacks } = failoverSettings(config.env);
+    if (!fallbacks.length) return null;
+    return {
+      name: 'Model fallbacks',
+      level: 'ok',
+      detail: `${fallbacks.length} after ${config.anthropicBaseUrl}, tried in order`,
+      notes: fallbacks.map(describeFallback),
+    };
+  } catch (err) {
+    return {
+      name: 'Model fallbacks',
+      level: 'fail',
+      detail: (err as Error).message,
+      fix: 'Correct NANOCLAW_MODEL_FALLBACKS in .env; the host does not start until then.',
+    };
+  }
+}
+
 /** The speech engine for voice notes, and whether its model is there (optional: without one, notes are kept untranscribed). */
 export function checkVoice(config: Config): CheckResult {
   try {
@@ -358,6 +380,7 @@ export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
     checkCredential(config, env),
     checkEnvFile(config.home),
     await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),
+    checkFallbacks(config),
     ...checkChannels(config, deps.plugins, 'status' in host ? host.status.channels : null),
     await checkEmail(config),
     checkVoice(config),

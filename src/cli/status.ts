@@ -54,6 +54,12 @@ export function troubles(status: StatusResponse): string[] {
   if (!status.credential && !out.some((p) => /credential/i.test(p)))
     out.push('No Anthropic credential: run "nanoclaw auth claude", then restart.');
   if (status.modelError) out.push(`Model API: ${status.modelError.message}. To fix it: ${status.modelError.fix}.`);
+  // The failover plugin's field: a fallback answers because the primary did not.
+  const fo = status.failover;
+  if (fo && !fo.onPrimary)
+    out.push(
+      `Model calls go to the fallback ${fo.active} since ${localTime(fo.since)}: ${fo.why}. NanoClaw goes back to the primary once it answers again.`,
+    );
   for (const c of status.channels) {
     if (c.connected) continue;
     if (c.linking?.qr || c.linking?.pairingCode)
@@ -111,6 +117,13 @@ export async function statusCommand(args: string[], config: Config): Promise<num
   );
   row('Sandbox', status.runtime ? p.ok(status.runtime) : p.bad('none'));
   row('Credential', status.credential ? p.ok('present') : p.bad('missing'));
+  if (status.failover)
+    row(
+      'Model API',
+      status.failover.onPrimary
+        ? `${p.ok('primary')} (${status.failover.fallbacks.length} fallback(s) ready)`
+        : `${p.warn('fallback')} ${status.failover.active}`,
+    );
   row(
     'Channels',
     status.channels

@@ -19,6 +19,7 @@ import { browser } from './browser/index.js';
 import { diskGuard } from './disk-guard/index.js';
 import { egress } from './egress/index.js';
 import { health } from './health/index.js';
+import { failover } from './failover/index.js';
 import { approvals } from './approvals/index.js';
 import { pairing } from './pairing/index.js';
 import { senderAllowlist } from './sender-allowlist/index.js';
@@ -49,6 +50,7 @@ export const PLUGINS: readonly Plugin[] = [
   diskGuard,
   health,
   models,
+  failover,
   egress,
   // Inbound steps run in this order: a sender the allowlist drops, then an opted-out one, then pairing, then
   // approval answers.

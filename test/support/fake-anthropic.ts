@@ -46,6 +46,8 @@ export interface FakeAnthropic {
   serveModels(ids: string[] | null): void;
   /** The model each model request asked for, in order. */
   models(): string[];
+  /** Stop listening, so connections are refused as by a server that is down (false: listen again, same port). */
+  setDown(down: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -269,6 +271,15 @@ export async function startFakeAnthropic(script?: Script): Promise<FakeAnthropic
       served = ids;
     },
     models: () => requests.filter((r) => r.path.endsWith('/v1/messages')).map((r) => String(r.body?.model)),
+    setDown: (down) =>
+      new Promise((resolve, reject) => {
+        if (down === !server.listening) return resolve();
+        if (!down) return server.listen(port, '127.0.0.1', resolve).once('error', reject);
+        // Kept-alive connections would otherwise go on being answered.
+        for (const r of open) r.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
     close: () =>
       new Promise((resolve) => {
         for (const r of open) r.destroy();

@@ -142,7 +142,9 @@ export function modelApi(deps: GatewayDeps) {
     }
     let up: Response;
     try {
-      const answered = fetch(upstream + incoming.url, { method: 'POST', headers, body: new Uint8Array(body) });
+      const init = { method: 'POST', headers, body: new Uint8Array(body) };
+      const send = deps.hooks.find((h) => h.send)?.send;
+      const answered = send ? send(incoming.url!, init, identity) : fetch(upstream + incoming.url, init);
       tell('onModelRequest', (h) => h.onModelRequest?.(identity, answered));
       up = await answered;
     } catch (err) {

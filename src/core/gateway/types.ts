@@ -63,6 +63,8 @@ export interface GatewayHooks {
   onModelRequest?(identity: Identity, answered: Promise<unknown>): void;
   /** Each runner report (a tool call starting). */
   onRunnerEvent?(identity: Identity, e: RunnerEvent): void;
+  /** Sends a model call in place of fetch(upstream + path); the first hook's. */
+  send?(path: string, init: RequestInit, identity: Identity): Promise<Response>;
   /** The sandbox's network (CONNECT, absolute URIs), the first hook's that has it; without one, only the model API. */
   network?: {
     connect(identity: Identity, req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;
