@@ -48,13 +48,14 @@ const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type })
   return {};
 };
 
-// Plugin modules mounted here may export hooks(start) (SDK hooks), systemPrompt(start) (text for the system prompt) and
-// content(files) (a turn's files as blocks); a broken one is skipped.
+// Plugin modules mounted here may export hooks(start) (SDK hooks), systemPrompt(start) (text for the system prompt),
+// mcpServers(start) (more MCP servers) and content(files) (a turn's files as blocks); a broken one is skipped.
 const PLUGINS_INSIDE = '/app/plugins';
 type Hooks = NonNullable<Options['hooks']>;
 async function withPlugins(start: StartInfo, hooks: Hooks) {
   const prompt: string[] = [];
   let content = noteEach;
+  const servers: Options['mcpServers'] = {};
   for (const file of fs.existsSync(PLUGINS_INSIDE) ? fs.readdirSync(PLUGINS_INSIDE).sort() : []) {
     try {
       const mod = await import(`${PLUGINS_INSIDE}/${file}`);
@@ -62,12 +63,13 @@ async function withPlugins(start: StartInfo, hooks: Hooks) {
       for (const [event, matchers] of Object.entries(brought)) (hooks[event as HookEvent] ??= []).push(...matchers);
       const text = mod.systemPrompt?.(start);
       if (text) prompt.push(text);
+      Object.assign(servers, mod.mcpServers?.(start));
       if (mod.content) content = mod.content;
     } catch (err) {
       process.stderr.write(`the module ${PLUGINS_INSIDE}/${file} was not loaded: ${(err as Error).message}\n`);
     }
   }
-  return { hooks, prompt, content };
+  return { hooks, prompt, content, servers };
 }
 
 async function main() {
@@ -115,7 +117,7 @@ async function main() {
       settingSources: ['project'],
       // Shared memory as a CLAUDE.md, not appended to the system prompt, which a resumed session would freeze.
       additionalDirectories: ['/workspace/global'],
-      mcpServers: { nanoclaw: nanoclawServer(socket, start.tools) },
+      mcpServers: { ...plugins.servers, nanoclaw: nanoclawServer(socket, start.tools) },
       hooks: plugins.hooks,
       permissionMode: 'default',
       canUseTool,

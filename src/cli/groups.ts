@@ -4,6 +4,8 @@ import type { Config } from '../core/config/config.js';
 import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types.js';
 import type { GroupResponse, RemovedResponse } from '../core/api/types.js';
 import type { GroupsResponse } from '../plugins/groups/api.js';
+import type { McpServerResponse, McpServersResponse } from '../plugins/mcp/api.js';
+import { whatRuns } from '../plugins/mcp/servers.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {
@@ -71,7 +73,8 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
   }
   if (sub === 'approvals') return approvalsSetting(api, rest);
   if (sub === 'network') return networkSetting(api, rest);
-  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove, approvals or network.\n`);
+  if (sub === 'mcp') return mcpSetting(api, rest);
+  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove, approvals, network or mcp.\n`);
   return 2;
 }
 
@@ -191,4 +194,54 @@ async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
   if (answered.length)
     process.stdout.write(`always allowed by your answers (public addresses only): ${answered.join(', ')}\n`);
   return 0;
+}
+
+const MCP_USAGE = `Usage: nanoclaw groups mcp <folder or jid> list
+       nanoclaw groups mcp <folder or jid> add <name> [--package <npm package>] -- <command> [args...]
+       nanoclaw groups mcp <folder or jid> remove <name>`;
+
+/** `groups mcp <group> list|add|remove`: the MCP servers the group's agent gets from its next message on. */
+async function mcpSetting(api: ApiClient, rest: string[]): Promise<number> {
+  const [name, sub = 'list', server, ...more] = rest;
+  const group = await namedGroup(api, name, MCP_USAGE);
+  if (typeof group === 'number') return group;
+  const url = `/api/groups/${encodeURIComponent(group.jid)}/mcp`;
+  if (sub === 'list') {
+    const { servers } = await readBody<McpServersResponse>(await api.request(url));
+    if (!servers.length) process.stdout.write(`${group.folder} has no MCP servers.\n`);
+    for (const s of servers)
+      process.stdout.write(
+        `${s.name.padEnd(16)} ${whatRuns(s)}${s.failure ? `  (did not start: ${s.failure})` : ''}\n`,
+      );
+    return 0;
+  }
+  const dash = more.indexOf('--');
+  const pi = more.indexOf('--package');
+  if (sub === 'add' && server && dash >= 0 && more[dash + 1] && (pi < 0 || (pi < dash && more[pi + 1] !== '--'))) {
+    const [command, ...args] = more.slice(dash + 1);
+    const res = await api.request(url, {
+      method: 'POST',
+      json: { name: server, package: pi >= 0 ? more[pi + 1] : undefined, command, args },
+    });
+    if (!res.ok) {
+      process.stderr.write(`Not added: ${await refusal(res)}\n`);
+      return 1;
+    }
+    const { server: s } = await readBody<McpServerResponse>(res);
+    process.stdout.write(
+      `Added the MCP server "${s.name}" to ${group.folder} (${whatRuns(s)}); its tools appear from the next message on.\n`,
+    );
+    return 0;
+  }
+  if (sub === 'remove' && server) {
+    const res = await api.request(`${url}/${encodeURIComponent(server)}`, { method: 'DELETE' });
+    if (!res.ok) {
+      process.stderr.write(`Not removed: ${await refusal(res)}\n`);
+      return 1;
+    }
+    process.stdout.write(`Removed the MCP server "${server}" from ${group.folder}.\n`);
+    return 0;
+  }
+  process.stderr.write(MCP_USAGE + '\n');
+  return 2;
 }

@@ -30,6 +30,7 @@ import { archive } from './archive/index.js';
 import { groups } from './groups/index.js';
 import { search } from './search/index.js';
 import { pacing } from './pacing/index.js';
+import { mcp } from './mcp/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -60,6 +61,7 @@ export const PLUGINS: readonly Plugin[] = [
   scheduler,
   email,
   archive,
+  mcp,
   dashboard,
 ];
 

@@ -1,0 +1,95 @@
+// Adding and removing a chat's MCP servers, the same for the API, the CLI and an approved request_mcp_server:
+// a package is installed into the chat's own folder, where only its sandbox runs it.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { resolveGroupFolder, type HomePaths } from '../../core/config/home.js';
+import type { Store } from '../../core/store/index.js';
+import type { RegisteredGroup } from '../../core/types.js';
+import type { McpServer } from './store.js';
+
+const run = promisify(execFile);
+
+/** Where a chat's packages go: inside its folder, so its sandbox sees them at /workspace/group/.mcp. */
+export const mcpDir = (paths: HomePaths, folder: string) => path.join(resolveGroupFolder(paths, folder), '.mcp');
+
+const word = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((t) => !/[\0\r\n]/.test(t), 'must be on one line');
+export const serverInput = z.strictObject({
+  // The SDK names its tools mcp__<name>__<tool>; "nanoclaw" is the host's own.
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be 1-32 lowercase letters, digits or _, starting with a letter')
+    .refine((n) => n !== 'nanoclaw', "is the host's own server; pick another name"),
+  package: z
+    .string()
+    .min(1)
+    .max(500)
+    .regex(/^[^-\s][^\s]*$/, 'must be an npm package spec such as @scope/name@1.2.3 (no spaces, not an option)')
+    .optional(),
+  command: word,
+  args: z.array(word).max(50).default([]),
+});
+export type ServerInput = z.input<typeof serverInput>;
+
+/** Exactly what runs, as the owner is shown it. */
+export const whatRuns = (s: Pick<McpServer, 'command' | 'args'> & { package?: string | null }) =>
+  `${s.package ? `npm install ${s.package}, then run: ` : 'run: '}${[s.command, ...s.args].join(' ')}`;
+
+export interface ServerDeps {
+  store: Store;
+  paths: HomePaths;
+  /** The chat's live agent finishes its turn: the next one starts a sandbox with the new list. */
+  renew(jid: string): void;
+}
+
+export async function addServer(deps: ServerDeps, group: RegisteredGroup, input: z.output<typeof serverInput>) {
+  if (input.package) {
+    const dir = mcpDir(deps.paths, group.folder);
+    fs.mkdirSync(dir, { recursive: true });
+    // --install-links: a local folder is copied in, not linked to a path the sandbox cannot see.
+    await run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--install-links', input.package], {
+      timeout: 10 * 60_000,
+    }).catch((err: { stderr?: string; message: string }) => {
+      const why = (err.stderr || err.message).trim().split('\n').slice(-3).join(' ').slice(0, 400);
+      throw new Error(`npm could not install ${input.package} into groups/${group.folder}/.mcp: ${why}`);
+    });
+  }
+  deps.store.mcp.put({ ...input, groupFolder: group.folder, package: input.package ?? null });
+  deps.renew(group.jid);
+  return deps.store.mcp.list(group.folder).find((s) => s.name === input.name)!;
+}
+
+export function removeServer(deps: ServerDeps, group: RegisteredGroup, name: string): boolean {
+  const removed = deps.store.mcp.remove(group.folder, name);
+  if (removed) deps.renew(group.jid);
+  return removed;
+}
+
+/** The notes the sandbox left about each start: a failure is kept (for status) and said once in the chat. */
+export function readStarts(deps: ServerDeps & { tell(jid: string, text: string): void }, group: RegisteredGroup) {
+  const dir = path.join(mcpDir(deps.paths, group.folder), 'started');
+  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const name = file.replace(/\.json$/, '');
+    let said: { ok?: unknown; why?: unknown } = {};
+    try {
+      said = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+    } catch {
+      /* a half-written note reads as a failure without a reason */
+    }
+    fs.rmSync(path.join(dir, file), { force: true });
+    if (!deps.store.mcp.list(group.folder).some((s) => s.name === name)) continue;
+    const why = said.ok === true ? null : String(said.why ?? 'no reason given').slice(0, 300);
+    deps.store.mcp.setFailure(group.folder, name, why);
+    if (why)
+      deps.tell(
+        group.jid,
+        `The MCP server "${name}" did not start: ${why}. Its tools are missing here; fix or remove it with "nanoclaw groups mcp ${group.folder} remove ${name}".`,
+      );
+  }
+}

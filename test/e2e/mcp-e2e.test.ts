@@ -1,0 +1,209 @@
+// MCP servers per chat, end to end: real host, real bwrap sandbox, real Agent SDK, fake model. A stdio server
+// package (built on the registry's @modelcontextprotocol/sdk) is installed into one chat's folder by the CLI;
+// the model calls its tool there and the answer reaches the chat; another chat does not have it; a server that
+// does not start is said in the chat and in status; an agent's request_mcp_server waits for the owner's answer.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
+import { startTestEnv, type TestEnv } from '../support/harness.js';
+
+const CLI = path.resolve('dist/src/cli.js');
+const ECHO_PACKAGE = path.resolve('test/fixtures/mcp-echo');
+
+let env: TestEnv;
+
+function script(req: RecordedRequest) {
+  const text = lastUserText(req);
+  if (isToolResultTurn(req)) return { text: `Tool said: ${text}` };
+  const shout = /SHOUT_(\w+)/.exec(text);
+  if (shout) return { toolUse: { name: `mcp__${shout[1]}__shout`, input: { text: 'hello there' } } };
+  if (text.includes('ASK_FOR_ECHO'))
+    return {
+      toolUse: {
+        name: 'mcp__nanoclaw__request_mcp_server',
+        input: { name: 'asked', package: ECHO_PACKAGE, command: 'mcp-echo', args: [] },
+      },
+    };
+  return { text: 'OK' };
+}
+
+function nanoclaw(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), NANOCLAW_HOME: env.home, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let [stdout, stderr] = ['', ''];
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const replies = (ms: any[]) => ms.filter((m) => m.fromAssistant).map((m) => String(m.text));
+/** Sends, and answers the first new reply of the assistant that matches `pattern`. */
+async function ask(jid: string, text: string, pattern: RegExp): Promise<string> {
+  const before = replies(await env.messages(jid)).length;
+  await env.send(jid, text);
+  return env.replyAfter(jid, before, pattern);
+}
+/** Whether the model was offered `tool` in the chat's latest turn: in the tools, or in the SDK's list of deferred
+ * tools (MCP tools are loaded by ToolSearch), one name a line. */
+function offered(chatName: string, tool: string): boolean {
+  const req = env.fake
+    .turnRequests()
+    .filter((r) => r.text.includes(`answering in the chat "${chatName}"`))
+    .at(-1);
+  if (!req) throw new Error(`no turn of the chat ${chatName} reached the model`);
+  return req.body.tools.some((t: { name: string }) => t.name === tool) || req.text.split('\n').includes(tool);
+}
+
+async function register(jid: string, name: string, folder: string) {
+  const res = await env.api('/api/groups', { method: 'POST', json: { jid, name, folder, requiresTrigger: false } });
+  expect(res.status).toBe(201);
+}
+
+beforeAll(async () => {
+  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_COOLDOWN_MS: '0' } });
+  // As `nanoclaw start` does: the CLI finds the running host here.
+  fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
+  await register('local:family', 'Family', 'family');
+  await register('local:friends', 'Friends', 'friends');
+}, 60_000);
+afterAll(async () => {
+  await env?.close();
+});
+
+test('a stdio server added with the CLI: its tool answers in that chat only, through the sandbox proxy', async () => {
+  const added = await nanoclaw(['groups', 'mcp', 'family', 'add', 'echo', '--package', ECHO_PACKAGE, '--', 'mcp-echo']);
+  expect(added.stderr).toBe('');
+  expect(added.stdout).toContain(
+    `Added the MCP server "echo" to family (npm install ${ECHO_PACKAGE}, then run: mcp-echo)`,
+  );
+  expect(fs.existsSync(path.join(env.home, 'groups/family/.mcp/node_modules/.bin/mcp-echo'))).toBe(true);
+  expect((await nanoclaw(['groups', 'mcp', 'family', 'list'])).stdout).toMatch(/^echo\s+npm install .*mcp-echo\n$/);
+
+  const said = await ask('local:family', 'SHOUT_echo please', /^Tool said:/);
+  // The server ran in the sandbox: its network is the sandbox's proxy, the runner's forwarder to the gateway.
+  expect(said).toMatch(/^Tool said: ECHO HELLO THERE via proxy http:\/\/127\.0\.0\.1:\d+$/);
+  expect(offered('Family', 'mcp__echo__shout')).toBe(true);
+
+  // Another chat was not given it: the model is not offered the tool, and calling it answers nothing of the server.
+  const other = await ask('local:friends', 'SHOUT_echo please', /^Tool said:/);
+  expect(other).toBe('Tool said: <tool_use_error>Error: No such tool available: mcp__echo__shout</tool_use_error>');
+  expect(offered('Friends', 'mcp__echo__shout')).toBe(false);
+  expect(offered('Friends', 'mcp__nanoclaw__send_message')).toBe(true);
+
+  // Removed: gone from the next turn on (the resumed conversation still names it from before).
+  const removed = await nanoclaw(['groups', 'mcp', 'family', 'remove', 'echo']);
+  expect(removed.stdout).toBe('Removed the MCP server "echo" from family.\n');
+  const after = await ask('local:family', 'SHOUT_echo again', /^Tool said:/);
+  expect(after).toBe('Tool said: <tool_use_error>Error: No such tool available: mcp__echo__shout</tool_use_error>');
+}, 180_000);
+
+test('a server that does not start is said in the chat and in status, until it starts', async () => {
+  const res = await env.api(`/api/groups/${encodeURIComponent('local:friends')}/mcp`, {
+    method: 'POST',
+    json: { name: 'broken', package: ECHO_PACKAGE, command: 'mcp-echo', args: ['--fail'] },
+  });
+  expect(res.status).toBe(201);
+  await env.send('local:friends', 'hello');
+  await env.untilChat(
+    'local:friends',
+    (ms) => replies(ms).some((t) => t.startsWith('The MCP server "broken" did not start: mcp-echo exited with 3')),
+    90_000,
+    'the notice that the server did not start',
+  );
+  const notice = replies(await env.messages('local:friends')).find((t) => t.includes('"broken" did not start'))!;
+  expect(notice).toContain('mcp-echo refused to start (it was asked to fail)');
+  expect(notice).toContain('nanoclaw groups mcp friends remove broken');
+  const status = await nanoclaw(['status']);
+  expect(status.stdout).toContain('The MCP server "broken" of friends did not start: mcp-echo exited with 3');
+  expect((await nanoclaw(['groups', 'mcp', 'friends', 'list'])).stdout).toContain('(did not start: mcp-echo exited');
+
+  // Removed, it is no longer a problem.
+  expect((await nanoclaw(['groups', 'mcp', 'friends', 'remove', 'broken'])).code).toBe(0);
+  expect((await nanoclaw(['status'])).stdout).not.toContain('"broken"');
+}, 180_000);
+
+test('bad input is refused with what to do', async () => {
+  const url = `/api/groups/${encodeURIComponent('local:family')}/mcp`;
+  const bad = await env.api(url, { method: 'POST', json: { name: 'Bad Name', command: 'x' } });
+  expect(bad.status).toBe(400);
+  expect((await bad.json()).error).toMatch(/^Not added: name: must be 1-32 lowercase letters/);
+  const own = await env.api(url, { method: 'POST', json: { name: 'nanoclaw', command: 'x' } });
+  expect((await own.json()).error).toContain("is the host's own server");
+  const option = await env.api(url, { method: 'POST', json: { name: 'x', package: '--global', command: 'x' } });
+  expect((await option.json()).error).toContain('must be an npm package spec');
+  const missing = await env.api(url, {
+    method: 'POST',
+    json: { name: 'nope', package: path.join(os.tmpdir(), 'no-such-mcp-package-7d1e'), command: 'x' },
+  });
+  expect(missing.status).toBe(400);
+  expect((await missing.json()).error).toContain('npm could not install');
+  expect((await env.api(url)).status).toBe(200);
+  expect(((await (await env.api(url)).json()) as any).servers).toEqual([]);
+  const unknown = await nanoclaw(['groups', 'mcp', 'family', 'remove', 'ghost']);
+  expect(unknown.code).toBe(1);
+  expect(unknown.stderr).toBe('Not removed: family has no MCP server named "ghost".\n');
+  const usage = await nanoclaw(['groups', 'mcp', 'family', 'add', 'echo', 'mcp-echo']);
+  expect(usage.code).toBe(2);
+  expect(usage.stderr).toContain('add <name> [--package <npm package>] -- <command> [args...]');
+}, 60_000);
+
+/** The newest approval request in the main chat that mentions `needle`, after the first `seen`; answers its code. */
+async function approvalCode(seen: number, needle: string): Promise<{ text: string; code: string }> {
+  const asks = (ms: any[]) => replies(ms).filter((t) => /^Approval needed/.test(t));
+  const ms = await env.untilChat(
+    'local:main',
+    (m) =>
+      asks(m)
+        .slice(seen)
+        .some((t) => t.includes(needle)),
+    60_000,
+    `an approval request about ${needle}`,
+  );
+  const text = asks(ms)
+    .slice(seen)
+    .find((t) => t.includes(needle))!;
+  return { text, code: /code ([A-Z2-9]{4})/.exec(text)![1] };
+}
+const approvalsSoFar = async () =>
+  replies(await env.messages('local:main')).filter((t) => /^Approval needed/.test(t)).length;
+async function ownerSays(text: string) {
+  const res = await env.api(`/api/chats/${encodeURIComponent('local:main')}/messages`, {
+    method: 'POST',
+    json: { sender: 'local-user', text },
+  });
+  expect(res.status).toBe(202);
+}
+
+test('request_mcp_server: the owner sees exactly what would run; no adds nothing, yes adds it for the next turn', async () => {
+  const url = `/api/groups/${encodeURIComponent('local:family')}/mcp`;
+  const exact = `npm install ${ECHO_PACKAGE}, then run: mcp-echo`;
+
+  let seen = await approvalsSoFar();
+  await env.send('local:family', 'ASK_FOR_ECHO');
+  const first = await approvalCode(seen, 'MCP server "asked"');
+  expect(first.text).toContain(`MCP server "asked" for family: ${exact}`);
+  await ownerSays(`no ${first.code}`);
+  expect(await env.replyAfter('local:family', 0, /^Tool said: .*(not approve|denied|declined|refused)/i)).toBeTruthy();
+  expect(((await (await env.api(url)).json()) as any).servers).toEqual([]);
+
+  seen = await approvalsSoFar();
+  const before = replies(await env.messages('local:family')).length;
+  await env.send('local:family', 'ASK_FOR_ECHO');
+  const second = await approvalCode(seen, 'MCP server "asked"');
+  expect(second.text).toContain(exact);
+  await ownerSays(`yes ${second.code}`);
+  const added = await env.replyAfter('local:family', before, /^Tool said:/);
+  expect(added).toContain('Added the MCP server "asked"');
+  expect(((await (await env.api(url)).json()) as any).servers.map((s: any) => s.name)).toEqual(['asked']);
+
+  // The next message gets a fresh sandbox with the server's tools.
+  expect(await ask('local:family', 'SHOUT_asked now', /^Tool said:/)).toMatch(/^Tool said: ECHO HELLO THERE via proxy/);
+}, 240_000);
