@@ -198,7 +198,15 @@ async function networkSetting(api: ApiClient, rest: string[]): Promise<number> {
 
 const MCP_USAGE = `Usage: nanoclaw groups mcp <folder or jid> list
        nanoclaw groups mcp <folder or jid> add <name> [--package <npm package>] -- <command> [args...]
+       nanoclaw groups mcp <folder or jid> add <name> --url <https://…> [--bearer <token> | --header "Name: value"]
        nanoclaw groups mcp <folder or jid> remove <name>`;
+
+/** The value after `flag` among `args` (before a "--"), or undefined. */
+const option = (args: string[], flag: string) => {
+  const i = args.indexOf(flag);
+  const end = args.includes('--') ? args.indexOf('--') : args.length;
+  return i >= 0 && i < end ? args[i + 1] : undefined;
+};
 
 /** `groups mcp <group> list|add|remove`: the MCP servers the group's agent gets from its next message on. */
 async function mcpSetting(api: ApiClient, rest: string[]): Promise<number> {
@@ -215,13 +223,20 @@ async function mcpSetting(api: ApiClient, rest: string[]): Promise<number> {
       );
     return 0;
   }
-  const dash = more.indexOf('--');
-  const pi = more.indexOf('--package');
-  if (sub === 'add' && server && dash >= 0 && more[dash + 1] && (pi < 0 || (pi < dash && more[pi + 1] !== '--'))) {
-    const [command, ...args] = more.slice(dash + 1);
+  const [command, ...args] = more.includes('--') ? more.slice(more.indexOf('--') + 1) : [];
+  const remote = option(more, '--url');
+  if (sub === 'add' && server && (command || remote)) {
     const res = await api.request(url, {
       method: 'POST',
-      json: { name: server, package: pi >= 0 ? more[pi + 1] : undefined, command, args },
+      json: {
+        name: server,
+        package: option(more, '--package'),
+        command,
+        args: command ? args : undefined,
+        url: remote,
+        bearer: option(more, '--bearer'),
+        header: option(more, '--header'),
+      },
     });
     if (!res.ok) {
       process.stderr.write(`Not added: ${await refusal(res)}\n`);

@@ -4,8 +4,13 @@
 // does not start is said in the chat and in status; an agent's request_mcp_server waits for the owner's answer.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
@@ -14,12 +19,45 @@ const CLI = path.resolve('dist/src/cli.js');
 const ECHO_PACKAGE = path.resolve('test/fixtures/mcp-echo');
 
 let env: TestEnv;
+const REMOTE_TOKEN = 'mcp-remote-honeytoken-4b9d2e71';
+/** The Authorization header of each call the remote MCP server got. */
+const remoteSaw: string[] = [];
+let remote: http.Server;
+
+/** A remote MCP server (the SDK's streamable HTTP transport, stateless) that answers only with the bearer token. */
+async function startRemoteMcp(): Promise<string> {
+  remote = http.createServer(async (req, res) => {
+    remoteSaw.push(req.headers.authorization ?? '');
+    if (req.headers.authorization !== `Bearer ${REMOTE_TOKEN}`) return void res.writeHead(401).end('bad token');
+    const server = new Server({ name: 'remote-echo', version: '1.0.0' }, { capabilities: { tools: {} } });
+    server.setRequestHandler(ListToolsRequestSchema, async () => ({
+      tools: [
+        {
+          name: 'shout',
+          description: 'Says the text back in capitals, from afar',
+          inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] },
+        },
+      ],
+    }));
+    server.setRequestHandler(CallToolRequestSchema, async (r) => ({
+      content: [{ type: 'text', text: `REMOTE ${String(r.params.arguments?.text ?? '').toUpperCase()}` }],
+    }));
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on('close', () => void transport.close().then(() => server.close()));
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+  });
+  await new Promise<void>((r) => remote.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(remote.address() as AddressInfo).port}/mcp`;
+}
 
 function script(req: RecordedRequest) {
   const text = lastUserText(req);
   if (isToolResultTurn(req)) return { text: `Tool said: ${text}` };
   const shout = /SHOUT_(\w+)/.exec(text);
   if (shout) return { toolUse: { name: `mcp__${shout[1]}__shout`, input: { text: 'hello there' } } };
+  if (text.includes('DUMP_ENV'))
+    return { toolUse: { name: 'Bash', input: { command: 'env; cat /proc/self/environ', description: 'show env' } } };
   if (text.includes('ASK_FOR_ECHO'))
     return {
       toolUse: {
@@ -76,6 +114,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await env?.close();
+  remote?.closeAllConnections();
+  remote?.close();
 });
 
 test('a stdio server added with the CLI: its tool answers in that chat only, through the sandbox proxy', async () => {
@@ -134,7 +174,7 @@ test('bad input is refused with what to do', async () => {
   const url = `/api/groups/${encodeURIComponent('local:family')}/mcp`;
   const bad = await env.api(url, { method: 'POST', json: { name: 'Bad Name', command: 'x' } });
   expect(bad.status).toBe(400);
-  expect((await bad.json()).error).toMatch(/^Not added: name: must be 1-32 lowercase letters/);
+  expect((await bad.json()).error).toMatch(/^Not added: name: must be 1-32 lowercase letters or _/);
   const own = await env.api(url, { method: 'POST', json: { name: 'nanoclaw', command: 'x' } });
   expect((await own.json()).error).toContain("is the host's own server");
   const option = await env.api(url, { method: 'POST', json: { name: 'x', package: '--global', command: 'x' } });
@@ -207,3 +247,37 @@ test('request_mcp_server: the owner sees exactly what would run; no adds nothing
   // The next message gets a fresh sandbox with the server's tools.
   expect(await ask('local:family', 'SHOUT_asked now', /^Tool said:/)).toMatch(/^Tool said: ECHO HELLO THERE via proxy/);
 }, 240_000);
+
+/** Every file under `dir`, read whole (what the sandbox sees of the chat's folder). */
+const filesUnder = (dir: string): string[] =>
+  fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'latin1'));
+
+test('a remote server through the gateway: the host adds its bearer token, which never enters the sandbox', async () => {
+  const url = await startRemoteMcp();
+  const added = await nanoclaw(['groups', 'mcp', 'family', 'add', 'remote', '--url', url, '--bearer', REMOTE_TOKEN]);
+  expect(added.stderr).toBe('');
+  expect(added.stdout).toContain(`(reach ${url} (the host adds its Authorization header))`);
+  expect(added.stdout).not.toContain(REMOTE_TOKEN);
+  expect((await nanoclaw(['groups', 'mcp', 'family', 'list'])).stdout).not.toContain(REMOTE_TOKEN);
+  expect(await (await env.api(`/api/groups/${encodeURIComponent('local:family')}/mcp`)).text()).not.toContain(
+    REMOTE_TOKEN,
+  );
+
+  expect(await ask('local:family', 'SHOUT_remote please', /^Tool said:/)).toBe('Tool said: REMOTE HELLO THERE');
+  expect(remoteSaw.length).toBeGreaterThan(0);
+  expect(remoteSaw.every((a) => a === `Bearer ${REMOTE_TOKEN}`)).toBe(true);
+
+  // Inside: the sandbox's environment and the chat's files never held it, and neither did the model.
+  const shown = await ask('local:family', 'DUMP_ENV', /^Tool said:/);
+  expect(shown).toContain('NANOCLAW_MCP_SERVERS=');
+  expect(shown).not.toContain(REMOTE_TOKEN);
+  expect(filesUnder(path.join(env.home, 'groups')).some((t) => t.includes(REMOTE_TOKEN))).toBe(false);
+  expect(env.fake.requests.some((r) => JSON.stringify(r.body).includes(REMOTE_TOKEN))).toBe(false);
+
+  // Another chat's sandbox asking the gateway for it is refused: the endpoint, not the path, says whose it is.
+  const other = await ask('local:friends', 'SHOUT_remote please', /^Tool said:/);
+  expect(other).toBe('Tool said: <tool_use_error>Error: No such tool available: mcp__remote__shout</tool_use_error>');
+}, 180_000);

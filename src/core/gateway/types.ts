@@ -2,6 +2,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HttpBindings } from '@hono/node-server';
+import type { Hono } from 'hono';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer } from '../../../runner/protocol.js';
 import type { Approver } from '../ask.js';
 import type { Credential } from '../config/config.js';
@@ -61,6 +62,8 @@ export interface GatewayHooks {
   onModelCall?(identity: Identity, outcome: ModelOutcome): void;
   /** A model call went upstream; `answered` settles when its response headers come or it fails. */
   onModelRequest?(identity: Identity, answered: Promise<unknown>): void;
+  /** Its own routes (a POST's JSON is c.var.body). */
+  routes?(app: Hono<GatewayEnv>): void;
   /** The sandbox's network (CONNECT, absolute URIs), the first hook's that has it; without one, only the model API. */
   network?: {
     connect(identity: Identity, req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;

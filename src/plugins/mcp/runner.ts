@@ -9,14 +9,16 @@ const BIN = '/workspace/group/.mcp/node_modules/.bin';
 /** One note per server start, <name>.json: { ok: true } or { ok: false, why }; the host reads and removes them. */
 const NOTES = '/workspace/group/.mcp/started';
 
-type Server = { name: string; command: string; args: string[] };
+type Server = { name: string; command: string; args: string[]; remote: boolean };
 
-/** The list the host put in the environment (no secrets: it holds commands and arguments only). */
+/** The list the host put in the environment: a remote server is the gateway's /mcp/<name>, through the forwarder. */
 export const mcpServers = () =>
   Object.fromEntries(
     (JSON.parse(process.env.NANOCLAW_MCP_SERVERS || '[]') as Server[]).map((s) => [
       s.name,
-      { type: 'stdio' as const, command: process.execPath, args: [ME, s.name, s.command, ...s.args] },
+      s.remote
+        ? { type: 'http' as const, url: `http://127.0.0.1:${process.env.NANOCLAW_LOCAL_PORT}/mcp/${s.name}` }
+        : { type: 'stdio' as const, command: process.execPath, args: [ME, s.name, s.command, ...s.args] },
     ]),
   );
 

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { resolveGroupFolder, type HomePaths } from '../../core/config/home.js';
+import { registerSecret } from '../../core/secrets.js';
 import type { Store } from '../../core/store/index.js';
 import type { RegisteredGroup } from '../../core/types.js';
-import type { McpServer } from './store.js';
 
 const run = promisify(execFile);
 
@@ -20,26 +20,65 @@ const word = z
   .min(1)
   .max(500)
   .refine((t) => !/[\0\r\n]/.test(t), 'must be on one line');
-export const serverInput = z.strictObject({
-  // The SDK names its tools mcp__<name>__<tool>; "nanoclaw" is the host's own.
-  name: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,31}$/, 'must be 1-32 lowercase letters, digits or _, starting with a letter')
-    .refine((n) => n !== 'nanoclaw', "is the host's own server; pick another name"),
-  package: z
-    .string()
-    .min(1)
-    .max(500)
-    .regex(/^[^-\s][^\s]*$/, 'must be an npm package spec such as @scope/name@1.2.3 (no spaces, not an option)')
-    .optional(),
-  command: word,
-  args: z.array(word).max(50).default([]),
-});
-export type ServerInput = z.input<typeof serverInput>;
+export const serverInput = z
+  .strictObject({
+    // The SDK names its tools mcp__<name>__<tool>; the gateway's routes take lowercase letters and _ only.
+    name: z
+      .string()
+      .regex(/^[a-z][a-z_]{0,31}$/, 'must be 1-32 lowercase letters or _, starting with a letter')
+      .refine((n) => n !== 'nanoclaw', "is the host's own server; pick another name"),
+    package: z
+      .string()
+      .min(1)
+      .max(500)
+      .regex(/^[^-\s][^\s]*$/, 'must be an npm package spec such as @scope/name@1.2.3 (no spaces, not an option)')
+      .optional(),
+    command: word.optional(),
+    args: z.array(word).max(50).default([]),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .max(2000)
+      .optional(),
+    /** A header the host adds to every call to the URL, "Name: value" (an API key). */
+    header: z
+      .string()
+      .max(4000)
+      .regex(/^[A-Za-z0-9-]{1,100}: *[^\r\n\0]+$/, 'must be "Name: value" on one line')
+      .optional(),
+    /** Sent as "Authorization: Bearer <token>". */
+    bearer: z
+      .string()
+      .min(1)
+      .max(4000)
+      .regex(/^[^\s]+$/, 'must be one word')
+      .optional(),
+  })
+  .refine((s) => !s.command !== !s.url, {
+    message: 'give a command (a stdio server) or a url (a remote one), not both',
+  })
+  .refine((s) => !s.package || s.command, { message: 'a package goes with a command' })
+  .refine((s) => s.url || (!s.header && !s.bearer), { message: 'a header or bearer token goes with a url' })
+  .refine((s) => !(s.header && s.bearer), { message: 'give a header or a bearer token, not both' });
+export type ServerInput = z.output<typeof serverInput>;
 
-/** Exactly what runs, as the owner is shown it. */
-export const whatRuns = (s: Pick<McpServer, 'command' | 'args'> & { package?: string | null }) =>
-  `${s.package ? `npm install ${s.package}, then run: ` : 'run: '}${[s.command, ...s.args].join(' ')}`;
+/** Exactly what runs or is reached, as the owner is shown it (never a credential's value). */
+export const whatRuns = (s: {
+  package?: string | null;
+  command?: string;
+  args?: string[];
+  url?: string | null;
+  credential?: string | null;
+}) =>
+  s.url
+    ? `reach ${s.url}${s.credential ? ` (the host adds its ${s.credential} header)` : ''}`
+    : `${s.package ? `npm install ${s.package}, then run: ` : 'run: '}${[s.command, ...(s.args ?? [])].join(' ')}`;
+
+/** The header the host adds to a remote server's calls: its name, and the value that stays on the host. */
+function credentialOf(input: ServerInput): [string, string] | null {
+  if (input.bearer) return ['Authorization', `Bearer ${input.bearer}`];
+  const m = input.header && /^([^:]+): *(.*)$/.exec(input.header);
+  return m ? [m[1], m[2]] : null;
+}
 
 export interface ServerDeps {
   store: Store;
@@ -48,7 +87,7 @@ export interface ServerDeps {
   renew(jid: string): void;
 }
 
-export async function addServer(deps: ServerDeps, group: RegisteredGroup, input: z.output<typeof serverInput>) {
+export async function addServer(deps: ServerDeps, group: RegisteredGroup, input: ServerInput) {
   if (input.package) {
     const dir = mcpDir(deps.paths, group.folder);
     fs.mkdirSync(dir, { recursive: true });
@@ -60,7 +99,20 @@ export async function addServer(deps: ServerDeps, group: RegisteredGroup, input:
       throw new Error(`npm could not install ${input.package} into groups/${group.folder}/.mcp: ${why}`);
     });
   }
-  deps.store.mcp.put({ ...input, groupFolder: group.folder, package: input.package ?? null });
+  const credential = credentialOf(input);
+  if (credential) registerSecret('MCP_SERVER_CREDENTIAL', credential[1]);
+  deps.store.mcp.put(
+    {
+      groupFolder: group.folder,
+      name: input.name,
+      package: input.package ?? null,
+      command: input.command ?? '',
+      args: input.args,
+      url: input.url ?? null,
+      credential: credential?.[0] ?? null,
+    },
+    credential?.[1] ?? null,
+  );
   deps.renew(group.jid);
   return deps.store.mcp.list(group.folder).find((s) => s.name === input.name)!;
 }
