@@ -227,15 +227,18 @@ test('request_mcp_server: the owner sees exactly what would run; no adds nothing
   const exact = `npm install ${ECHO_PACKAGE}, then run: mcp-echo`;
 
   let seen = await approvalsSoFar();
+  let before = replies(await env.messages('local:family')).length;
   await env.send('local:family', 'ASK_FOR_ECHO');
   const first = await approvalCode(seen, 'MCP server "asked"');
   expect(first.text).toContain(`MCP server "asked" for family: ${exact}`);
   await ownerSays(`no ${first.code}`);
-  expect(await env.replyAfter('local:family', 0, /^Tool said: .*(not approve|denied|declined|refused)/i)).toBeTruthy();
+  expect(await env.replyAfter('local:family', before, /^Tool said:/)).toBe(
+    'Tool said: Refused: The owner declined this. Do not try it another way; say so if it matters.',
+  );
   expect(((await (await env.api(url)).json()) as any).servers).toEqual([]);
 
   seen = await approvalsSoFar();
-  const before = replies(await env.messages('local:family')).length;
+  before = replies(await env.messages('local:family')).length;
   await env.send('local:family', 'ASK_FOR_ECHO');
   const second = await approvalCode(seen, 'MCP server "asked"');
   expect(second.text).toContain(exact);
