@@ -232,8 +232,9 @@ test('request_mcp_server: the owner sees exactly what would run; no adds nothing
   const first = await approvalCode(seen, 'MCP server "asked"');
   expect(first.text).toContain(`MCP server "asked" for family: ${exact}`);
   await ownerSays(`no ${first.code}`);
-  expect(await env.replyAfter('local:family', before, /^Tool said:/)).toBe(
-    'Tool said: Refused: The owner declined this. Do not try it another way; say so if it matters.',
+  // (The SDK adds the tool's schema after an error from a tool the model had not loaded.)
+  expect(await env.replyAfter('local:family', before, /^Tool said:/)).toMatch(
+    /^Tool said: Refused: The owner declined this\. Do not try it another way; say so if it matters\.(\n|$)/,
   );
   expect(((await (await env.api(url)).json()) as any).servers).toEqual([]);
 
