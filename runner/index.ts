@@ -49,13 +49,13 @@ const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type })
 };
 
 // Plugin modules mounted here may export hooks(start) (SDK hooks), systemPrompt(start) (text for the system prompt),
-// mcpServers(start) (more MCP servers) and content(files) (a turn's files as blocks); a broken one is skipped.
+// mcpServers(start) and content(files) (a turn's files as blocks); a broken one is skipped.
 const PLUGINS_INSIDE = '/app/plugins';
 type Hooks = NonNullable<Options['hooks']>;
 async function withPlugins(start: StartInfo, hooks: Hooks) {
   const prompt: string[] = [];
   let content = noteEach;
-  const servers: Options['mcpServers'] = {};
+  const servers = {};
   for (const file of fs.existsSync(PLUGINS_INSIDE) ? fs.readdirSync(PLUGINS_INSIDE).sort() : []) {
     try {
       const mod = await import(`${PLUGINS_INSIDE}/${file}`);
