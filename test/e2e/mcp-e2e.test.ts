@@ -56,6 +56,16 @@ function script(req: RecordedRequest) {
   if (isToolResultTurn(req)) return { text: `Tool said: ${text}` };
   const shout = /SHOUT_(\w+)/.exec(text);
   if (shout) return { toolUse: { name: `mcp__${shout[1]}__shout`, input: { text: 'hello there' } } };
+  if (text.includes('CALL_REMOTE_DIRECTLY'))
+    return {
+      toolUse: {
+        name: 'Bash',
+        input: {
+          command: `curl -sS -i -X POST -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' http://127.0.0.1:$NANOCLAW_LOCAL_PORT/mcp/remote -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}'`,
+          description: 'call the gateway route',
+        },
+      },
+    };
   if (text.includes('DUMP_ENV'))
     return { toolUse: { name: 'Bash', input: { command: 'env; cat /proc/self/environ', description: 'show env' } } };
   if (text.includes('ASK_FOR_ECHO'))
@@ -284,4 +294,9 @@ test('a remote server through the gateway: the host adds its bearer token, which
   // Another chat's sandbox asking the gateway for it is refused: the endpoint, not the path, says whose it is.
   const other = await ask('local:friends', 'SHOUT_remote please', /^Tool said:/);
   expect(other).toBe('Tool said: <tool_use_error>Error: No such tool available: mcp__remote__shout</tool_use_error>');
+  const calls = remoteSaw.length;
+  const direct = await ask('local:friends', 'CALL_REMOTE_DIRECTLY', /^Tool said:/);
+  expect(direct).toMatch(/^Tool said: HTTP\/1\.1 404/);
+  expect(direct).toContain('This chat has no remote MCP server named \\"remote\\".');
+  expect(remoteSaw.length).toBe(calls);
 }, 180_000);
