@@ -155,7 +155,7 @@ test('a stdio server added with the CLI: its tool answers in that chat only, thr
   expect(after).toBe('Tool said: <tool_use_error>Error: No such tool available: mcp__echo__shout</tool_use_error>');
 }, 180_000);
 
-test('a server that does not start is said in the chat and in status, until it starts', async () => {
+test('a server that does not start is said in the chat, in status and in doctor, until it is removed', async () => {
   const res = await env.api(`/api/groups/${encodeURIComponent('local:friends')}/mcp`, {
     method: 'POST',
     json: { name: 'broken', package: ECHO_PACKAGE, command: 'mcp-echo', args: ['--fail'] },
@@ -174,6 +174,10 @@ test('a server that does not start is said in the chat and in status, until it s
   const status = await nanoclaw(['status']);
   expect(status.stdout).toContain('The MCP server "broken" of friends did not start: mcp-echo exited with 3');
   expect((await nanoclaw(['groups', 'mcp', 'friends', 'list'])).stdout).toContain('(did not start: mcp-echo exited');
+  // doctor reports what the running host lists as problems, with the fix.
+  expect((await nanoclaw(['doctor'])).stdout).toContain(
+    'The MCP server "broken" of friends did not start: mcp-echo exited with 3',
+  );
 
   // Removed, it is no longer a problem.
   expect((await nanoclaw(['groups', 'mcp', 'friends', 'remove', 'broken'])).code).toBe(0);
