@@ -116,7 +116,8 @@ async function register(jid: string, name: string, folder: string) {
 }
 
 beforeAll(async () => {
-  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_COOLDOWN_MS: '0' } });
+  // Agents stay up between messages here, so a server added while one lives must reach the next turn anyway.
+  env = await startTestEnv({ script, env: { NANOCLAW_APPROVAL_COOLDOWN_MS: '0', IDLE_TIMEOUT: '600000' } });
   // As `nanoclaw start` does: the CLI finds the running host here.
   fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
   await register('local:family', 'Family', 'family');
@@ -129,6 +130,10 @@ afterAll(async () => {
 });
 
 test('a stdio server added with the CLI: its tool answers in that chat only, through the sandbox proxy', async () => {
+  // A live agent, waiting for the chat's next message, when the server is added.
+  await ask('local:family', 'hello', /^OK$/);
+  const live = (await (await env.api('/api/status')).json()) as { agents: { folder: string }[] };
+  expect(live.agents.map((a) => a.folder)).toContain('family');
   const added = await nanoclaw(['groups', 'mcp', 'family', 'add', 'echo', '--package', ECHO_PACKAGE, '--', 'mcp-echo']);
   expect(added.stderr).toBe('');
   expect(added.stdout).toContain(
