@@ -15,6 +15,26 @@ const run = promisify(execFile);
 /** Where a chat's packages go: inside its folder, so its sandbox sees them at /workspace/group/.mcp. */
 export const mcpDir = (paths: HomePaths, folder: string) => path.join(resolveGroupFolder(paths, folder), '.mcp');
 
+// The chat's folder is the sandbox's to write: a link it left there must not lead the host elsewhere.
+const isLink = (p: string) => !!fs.lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink();
+
+/** A note's first 2 KB, never through a link; null when it is not a plain file. */
+function readNote(file: string): string | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) return null;
+    const buf = Buffer.alloc(2048);
+    return buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 const word = z
   .string()
   .min(1)
@@ -90,6 +110,8 @@ export interface ServerDeps {
 export async function addServer(deps: ServerDeps, group: RegisteredGroup, input: ServerInput) {
   if (input.package) {
     const dir = mcpDir(deps.paths, group.folder);
+    if (isLink(dir) || isLink(path.join(dir, 'node_modules')))
+      throw new Error(`groups/${group.folder}/.mcp is a link; remove it (its packages are reinstalled) and try again.`);
     fs.mkdirSync(dir, { recursive: true });
     // --install-links: a local folder is copied in, not linked to a path the sandbox cannot see.
     await run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--install-links', input.package], {
@@ -126,15 +148,16 @@ export function removeServer(deps: ServerDeps, group: RegisteredGroup, name: str
 /** The notes the sandbox left about each start: a failure is kept (for status) and said once in the chat. */
 export function readStarts(deps: ServerDeps & { tell(jid: string, text: string): void }, group: RegisteredGroup) {
   const dir = path.join(mcpDir(deps.paths, group.folder), 'started');
-  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+  if (isLink(path.dirname(dir)) || isLink(dir) || !fs.existsSync(dir)) return;
+  for (const file of fs.readdirSync(dir)) {
     const name = file.replace(/\.json$/, '');
     let said: { ok?: unknown; why?: unknown } = {};
     try {
-      said = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
+      said = JSON.parse(readNote(path.join(dir, file)) ?? '{}');
     } catch {
       /* a half-written note reads as a failure without a reason */
     }
-    fs.rmSync(path.join(dir, file), { force: true });
+    fs.rmSync(path.join(dir, file), { force: true, recursive: true });
     if (!deps.store.mcp.list(group.folder).some((s) => s.name === name)) continue;
     const why = said.ok === true ? null : String(said.why ?? 'no reason given').slice(0, 300);
     deps.store.mcp.setFailure(group.folder, name, why);
