@@ -113,8 +113,10 @@ export async function addServer(deps: ServerDeps, group: RegisteredGroup, input:
     if (isLink(dir) || isLink(path.join(dir, 'node_modules')))
       throw new Error(`groups/${group.folder}/.mcp is a link; remove it (its packages are reinstalled) and try again.`);
     fs.mkdirSync(dir, { recursive: true });
+    // --ignore-scripts: a package's own code runs only in the sandbox, never on the host at install time.
     // --install-links: a local folder is copied in, not linked to a path the sandbox cannot see.
-    await run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--install-links', input.package], {
+    const flags = ['--no-audit', '--no-fund', '--ignore-scripts', '--install-links'];
+    await run('npm', ['install', '--prefix', dir, ...flags, input.package], {
       timeout: 10 * 60_000,
     }).catch((err: { stderr?: string; message: string }) => {
       const why = (err.stderr || err.message).trim().split('\n').slice(-3).join(' ').slice(0, 400);

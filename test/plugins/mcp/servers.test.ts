@@ -59,3 +59,20 @@ test('a package is not installed where a link in the chat folder points', async 
   expect(store.mcp.list('family')).toEqual([]);
   fs.rmSync(outside, { recursive: true, force: true });
 });
+
+test("a package is installed into the chat's folder without running its install scripts on the host", async () => {
+  const { paths, store, group, deps } = setup();
+  const server = await addServer(deps, group, {
+    name: 'echo',
+    package: path.resolve('test/fixtures/mcp-echo'),
+    command: 'mcp-echo',
+    args: [],
+  });
+  expect(server).toMatchObject({ name: 'echo', command: 'mcp-echo', failure: null });
+  const installed = path.join(mcpDir(paths, 'family'), 'node_modules');
+  expect(fs.existsSync(path.join(installed, '.bin', 'mcp-echo'))).toBe(true);
+  // The fixture's postinstall would leave this file beside its package.json.
+  expect(fs.existsSync(path.join(installed, 'nanoclaw-test-mcp-echo', 'package.json'))).toBe(true);
+  expect(fs.existsSync(path.join(installed, 'nanoclaw-test-mcp-echo', 'postinstall-ran'))).toBe(false);
+  expect(store.mcp.list('family')).toHaveLength(1);
+});
