@@ -1,4 +1,5 @@
 // `nanoclaw groups list|add|remove`, through the running host's API.
+import path from 'node:path';
 import { APPROVAL_KINDS, APPROVAL_MODES, defaultMode } from '../core/ask.js';
 import type { Config } from '../core/config/config.js';
 import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types.js';
@@ -230,7 +231,10 @@ async function mcpSetting(api: ApiClient, rest: string[]): Promise<number> {
       method: 'POST',
       json: {
         name: server,
-        package: option(more, '--package'),
+        // A folder is the caller's, not the host's working directory.
+        package: /^\.{0,2}\//.test(option(more, '--package') ?? '')
+          ? path.resolve(option(more, '--package')!)
+          : option(more, '--package'),
         command,
         args: command ? args : undefined,
         url: remote,

@@ -68,11 +68,18 @@ function script(req: RecordedRequest) {
     };
   if (text.includes('DUMP_ENV'))
     return { toolUse: { name: 'Bash', input: { command: 'env; cat /proc/self/environ', description: 'show env' } } };
+  if (text.includes('ASK_FOR_PATH'))
+    return {
+      toolUse: {
+        name: 'mcp__nanoclaw__request_mcp_server',
+        input: { name: 'sneaky', package: '../../../.ssh', command: 'x' },
+      },
+    };
   if (text.includes('ASK_FOR_ECHO'))
     return {
       toolUse: {
         name: 'mcp__nanoclaw__request_mcp_server',
-        input: { name: 'asked', package: ECHO_PACKAGE, command: 'mcp-echo', args: [] },
+        input: { name: 'asked', command: 'mcp-echo', args: ['--from-request'] },
       },
     };
   return { text: 'OK' };
@@ -243,9 +250,21 @@ async function ownerSays(text: string) {
 
 test('request_mcp_server: the owner sees exactly what would run; no adds nothing, yes adds it for the next turn', async () => {
   const url = `/api/groups/${encodeURIComponent('local:family')}/mcp`;
-  const exact = `npm install ${ECHO_PACKAGE}, then run: mcp-echo`;
+  const exact = 'run: mcp-echo --from-request';
 
+  // The package is in the chat's folder from an earlier server the owner removed: removing keeps the package.
+  expect(
+    (await nanoclaw(['groups', 'mcp', 'family', 'add', 'old', '--package', ECHO_PACKAGE, '--', 'mcp-echo'])).code,
+  ).toBe(0);
+  expect((await nanoclaw(['groups', 'mcp', 'family', 'remove', 'old'])).code).toBe(0);
+
+  // Something npm would read from the owner's machine is refused before the owner is bothered.
   let seen = await approvalsSoFar();
+  expect(await ask('local:family', 'ASK_FOR_PATH', /^Tool said:/)).toMatch(
+    /^Tool said: Refused: "\.\.\/\.\.\/\.\.\/\.ssh" is not a package name from the npm registry/,
+  );
+  expect(await approvalsSoFar()).toBe(seen);
+
   let before = replies(await env.messages('local:family')).length;
   await env.send('local:family', 'ASK_FOR_ECHO');
   const first = await approvalCode(seen, 'MCP server "asked"');
