@@ -49,14 +49,15 @@ const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type })
 };
 
 // Plugin modules mounted here may export hooks(start) (SDK hooks), systemPrompt(start) (text for the system prompt),
-// options(start) (SDK options, below the runner's own) and content(files) (a turn's files as blocks); a broken one is
-// skipped.
+// options(start) (SDK options, below the runner's own), mcpServers(start) and content(files) (a turn's files as
+// blocks); a broken one is skipped.
 const PLUGINS_INSIDE = '/app/plugins';
 type Hooks = NonNullable<Options['hooks']>;
 async function withPlugins(start: StartInfo, hooks: Hooks) {
   const prompt: string[] = [];
   const options: Options = {};
   let content = noteEach;
+  const servers = {};
   for (const file of fs.existsSync(PLUGINS_INSIDE) ? fs.readdirSync(PLUGINS_INSIDE).sort() : []) {
     try {
       const mod = await import(`${PLUGINS_INSIDE}/${file}`);
@@ -65,12 +66,13 @@ async function withPlugins(start: StartInfo, hooks: Hooks) {
       const text = mod.systemPrompt?.(start);
       if (text) prompt.push(text);
       Object.assign(options, mod.options?.(start));
+      Object.assign(servers, mod.mcpServers?.(start));
       if (mod.content) content = mod.content;
     } catch (err) {
       process.stderr.write(`the module ${PLUGINS_INSIDE}/${file} was not loaded: ${(err as Error).message}\n`);
     }
   }
-  return { hooks, prompt, content, options };
+  return { hooks, prompt, content, options, servers };
 }
 
 async function main() {
@@ -119,7 +121,7 @@ async function main() {
       settingSources: ['project'],
       // Shared memory as a CLAUDE.md, not appended to the system prompt, which a resumed session would freeze.
       additionalDirectories: ['/workspace/global'],
-      mcpServers: { nanoclaw: nanoclawServer(socket, start.tools) },
+      mcpServers: { ...plugins.servers, nanoclaw: nanoclawServer(socket, start.tools) },
       hooks: plugins.hooks,
       permissionMode: 'default',
       canUseTool,

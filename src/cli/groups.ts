@@ -1,4 +1,5 @@
-// `nanoclaw groups list|add|remove|set|approvals|network`, through the running host's API.
+// `nanoclaw groups list|add|remove|set|approvals|network|mcp`, through the running host's API.
+import path from 'node:path';
 import { APPROVAL_KINDS, APPROVAL_MODES, defaultMode } from '../core/ask.js';
 import type { Config } from '../core/config/config.js';
 import type { ApprovalKind, ApprovalMode, ApprovalSettings } from '../core/types.js';
@@ -6,6 +7,8 @@ import type { GroupResponse, RemovedResponse } from '../core/api/types.js';
 import type { GroupsResponse } from '../plugins/groups/api.js';
 import { effortProblem, modelProblem } from '../plugins/models/settings.js';
 import { DEFAULT_MINUTES, minutesProblem, quietProblem } from '../plugins/heartbeat/heartbeat.js';
+import type { McpServerResponse, McpServersResponse } from '../plugins/mcp/api.js';
+import { whatRuns } from '../plugins/mcp/servers.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {
@@ -74,7 +77,8 @@ export async function groupsCommand(args: string[], config: Config): Promise<num
   if (sub === 'set') return setSettings(api, rest);
   if (sub === 'approvals') return approvalsSetting(api, rest);
   if (sub === 'network') return networkSetting(api, rest);
-  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove, set, approvals or network.\n`);
+  if (sub === 'mcp') return mcpSetting(api, rest);
+  process.stderr.write(`Unknown groups subcommand "${sub}": use list, add, remove, set, approvals, network or mcp.\n`);
   return 2;
 }
 
@@ -260,4 +264,72 @@ async function setSettings(api: ApiClient, rest: string[]): Promise<number> {
   );
   if (changes.length) process.stdout.write('The next agent run in this chat uses them.\n');
   return 0;
+}
+
+const MCP_USAGE = `Usage: nanoclaw groups mcp <folder or jid> list
+       nanoclaw groups mcp <folder or jid> add <name> [--package <npm package>] -- <command> [args...]
+       nanoclaw groups mcp <folder or jid> add <name> --url <https://…> [--bearer <token> | --header "Name: value"]
+       nanoclaw groups mcp <folder or jid> remove <name>`;
+
+/** The value after `flag` among `args` (before a "--"), or undefined. */
+const option = (args: string[], flag: string) => {
+  const i = args.indexOf(flag);
+  const end = args.includes('--') ? args.indexOf('--') : args.length;
+  return i >= 0 && i < end ? args[i + 1] : undefined;
+};
+
+/** `groups mcp <group> list|add|remove`: the MCP servers the group's agent gets from its next message on. */
+async function mcpSetting(api: ApiClient, rest: string[]): Promise<number> {
+  const [name, sub = 'list', server, ...more] = rest;
+  const group = await namedGroup(api, name, MCP_USAGE);
+  if (typeof group === 'number') return group;
+  const url = `/api/groups/${encodeURIComponent(group.jid)}/mcp`;
+  if (sub === 'list') {
+    const { servers } = await readBody<McpServersResponse>(await api.request(url));
+    if (!servers.length) process.stdout.write(`${group.folder} has no MCP servers.\n`);
+    for (const s of servers)
+      process.stdout.write(
+        `${s.name.padEnd(16)} ${whatRuns(s)}${s.failure ? `  (did not start: ${s.failure})` : ''}\n`,
+      );
+    return 0;
+  }
+  const [command, ...args] = more.includes('--') ? more.slice(more.indexOf('--') + 1) : [];
+  const remote = option(more, '--url');
+  if (sub === 'add' && server && (command || remote)) {
+    const res = await api.request(url, {
+      method: 'POST',
+      json: {
+        name: server,
+        // A folder is the caller's, not the host's working directory.
+        package: /^\.{0,2}\//.test(option(more, '--package') ?? '')
+          ? path.resolve(option(more, '--package')!)
+          : option(more, '--package'),
+        command,
+        args: command ? args : undefined,
+        url: remote,
+        bearer: option(more, '--bearer'),
+        header: option(more, '--header'),
+      },
+    });
+    if (!res.ok) {
+      process.stderr.write(`Not added: ${await refusal(res)}\n`);
+      return 1;
+    }
+    const { server: s } = await readBody<McpServerResponse>(res);
+    process.stdout.write(
+      `Added the MCP server "${s.name}" to ${group.folder} (${whatRuns(s)}); its tools appear from the next message on.\n`,
+    );
+    return 0;
+  }
+  if (sub === 'remove' && server) {
+    const res = await api.request(`${url}/${encodeURIComponent(server)}`, { method: 'DELETE' });
+    if (!res.ok) {
+      process.stderr.write(`Not removed: ${await refusal(res)}\n`);
+      return 1;
+    }
+    process.stdout.write(`Removed the MCP server "${server}" from ${group.folder}.\n`);
+    return 0;
+  }
+  process.stderr.write(MCP_USAGE + '\n');
+  return 2;
 }

@@ -33,6 +33,7 @@ import { search } from './search/index.js';
 import { pacing } from './pacing/index.js';
 import { models } from './models/index.js';
 import { heartbeat } from './heartbeat/index.js';
+import { mcp } from './mcp/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -67,6 +68,7 @@ export const PLUGINS: readonly Plugin[] = [
   scheduler,
   email,
   archive,
+  mcp,
   dashboard,
 ];
 

@@ -68,6 +68,7 @@ const DESIGN: Record<string, { params: string[]; required: string[] }> = {
   email_send: { params: ['draft_id'], required: ['draft_id'] },
   email_mark: { params: ['id', 'read'], required: ['id', 'read'] },
   email_archive: { params: ['id'], required: ['id'] },
+  request_mcp_server: { params: ['name', 'package', 'command', 'args', 'url'], required: ['name'] },
 };
 
 /** Tools the email plugin answers; this rig has no mail account, so they answer how to connect one. */
@@ -136,6 +137,8 @@ const VALID: [string, () => Record<string, unknown>][] = [
   ['email_send', () => ({ draft_id: 'draft-0000' })],
   ['email_mark', () => ({ id: 'INBOX:1', read: true })],
   ['email_archive', () => ({ id: 'INBOX:1' })],
+  // No package: nothing is installed, the server is only recorded for the chat's next sandbox.
+  ['request_mcp_server', () => ({ name: 'contract', command: 'mcp-contract', args: ['--quiet'] })],
 ];
 
 describe('the runner shows the model every tool the host answers', () => {

@@ -11,6 +11,7 @@ import { openDatabase } from '../../src/core/store/db.js';
 import { createStore } from '../../src/host.js';
 import { createForgetTools } from '../../src/plugins/forget/tools.js';
 import { createEmailTools, NOT_SET_UP } from '../../src/plugins/email/tools.js';
+import { createMcpTools } from '../../src/plugins/mcp/tools.js';
 import { createToolRegistry, tool } from '../../src/core/tools/registry.js';
 import { createTaskTools } from '../../src/plugins/scheduler/tools.js';
 import { createGroupTools } from '../../src/plugins/groups/tools.js';
@@ -41,6 +42,7 @@ function host() {
     ...createTaskTools({ ...deps, onChange: () => {} }),
     ...createForgetTools({ store, paths, engine }),
     ...createEmailTools({ settings: () => ({ problem: NOT_SET_UP }), noteLogin: () => {} }),
+    ...createMcpTools({ store, paths, renew: () => {} }),
   ];
   const asked: { kind: string; detail: string }[] = [];
   const call = createToolHandler({

@@ -19,6 +19,7 @@ import { createSearchTools } from '../../src/plugins/search/index.js';
 import { createToolHandler } from '../../src/core/tools/tools.js';
 import { createForgetTools } from '../../src/plugins/forget/tools.js';
 import { createEmailTools, NOT_SET_UP } from '../../src/plugins/email/tools.js';
+import { createMcpTools } from '../../src/plugins/mcp/tools.js';
 import { turnContext } from '../../src/core/conversation/turn.js';
 import { createForgetEngine, type ForgetEngine } from '../../src/plugins/forget/engine.js';
 import type { RunnerEvent, ToolAnswer, ToolSpec } from '../../runner/protocol.js';
@@ -200,6 +201,7 @@ export async function startRig(): Promise<Rig> {
       ...createForgetTools({ store, paths, engine: forget }),
       // No mail account here: the email tools answer how to connect one.
       ...createEmailTools({ settings: () => ({ problem: NOT_SET_UP }), noteLogin: () => {} }),
+      ...createMcpTools({ store, paths, renew: () => {} }),
     ],
   });
   const schedule = async (who: Who, args: Record<string, unknown>) => {

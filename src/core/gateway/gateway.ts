@@ -61,6 +61,7 @@ export function createGateway(deps: GatewayDeps) {
       logger.error({ err, group: c.env.identity.groupFolder }, 'gateway call failed');
       return c.json(FAILED, 500);
     });
+  for (const h of deps.hooks) h.routes?.(app);
 
   /** On the runtime's own endpoint if it brings one (a VM's TCP port), else on a unix socket at `socketPath`. */
   function openEndpoint(

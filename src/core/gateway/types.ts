@@ -2,6 +2,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HttpBindings } from '@hono/node-server';
+import type { Hono } from 'hono';
 import type { NextAnswer, RunnerEvent, StartInfo, ToolAnswer } from '../../../runner/protocol.js';
 import type { Approver } from '../ask.js';
 import type { Credential } from '../config/config.js';
@@ -65,6 +66,8 @@ export interface GatewayHooks {
   onRunnerEvent?(identity: Identity, e: RunnerEvent): void;
   /** Sends a model call in place of fetch(upstream + path); the first hook's. */
   send?(path: string, init: RequestInit, identity: Identity): Promise<Response>;
+  /** Its own routes (a POST's JSON is c.var.body). */
+  routes?(app: Hono<GatewayEnv>): void;
   /** The sandbox's network (CONNECT, absolute URIs), the first hook's that has it; without one, only the model API. */
   network?: {
     connect(identity: Identity, req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void>;

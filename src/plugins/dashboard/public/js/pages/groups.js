@@ -19,6 +19,7 @@ const APPROVAL_KINDS = [
   ['cross_chat', 'Tasks for other chats (main)', 'allow'],
   ['groups', 'Registering chats (main)', 'allow'],
   ['task_budget', 'Raising task budgets', 'allow'],
+  ['mcp', 'Adding MCP servers', 'ask'],
 ];
 
 export function render(root, ctx) {
@@ -73,6 +74,7 @@ export function render(root, ctx) {
   function groupCard(g) {
     const sb = g.sandbox || {};
     const editor = h('div.editor', { hidden: true });
+    const tools = h('div.editor.mcp', { hidden: true });
     const card = h(
       'article.card.group',
       { dataset: { jid: g.jid } },
@@ -107,6 +109,18 @@ export function render(root, ctx) {
           },
           'Settings',
         ),
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'mcp',
+            onclick: () => {
+              tools.hidden = !tools.hidden;
+              if (!tools.hidden) mcpPanel(g, tools);
+            },
+          },
+          'MCP servers',
+        ),
         g.isMain
           ? null
           : confirmButton('Unregister', 'Click again to unregister', async () => {
@@ -120,8 +134,95 @@ export function render(root, ctx) {
             }),
       ),
       editor,
+      tools,
     );
     return card;
+  }
+
+  /** The chat's MCP servers (more tools for its agent), with a form to add one and a button to remove each. */
+  async function mcpPanel(g, el) {
+    const url = `/api/groups/${encodeURIComponent(g.jid)}/mcp`;
+    const out = h('div');
+    let servers;
+    try {
+      ({ servers } = await api(url));
+    } catch (err) {
+      return put(el, h('p.notice.error', { role: 'alert' }, err.message));
+    }
+    const f = {
+      name: h('input', { name: 'mcpName', placeholder: 'memory', required: true }),
+      package: h('input', { name: 'mcpPackage', placeholder: '@modelcontextprotocol/server-memory' }),
+      command: h('input', { name: 'mcpCommand', placeholder: 'mcp-server-memory --flag' }),
+      url: h('input', { name: 'mcpUrl', placeholder: 'https://mcp.example.com/mcp' }),
+      bearer: h('input', { name: 'mcpBearer', type: 'password', autocomplete: 'off' }),
+    };
+    const form = h(
+      'form.mcp-add',
+      {
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const words = f.command.value.trim().split(/\s+/).filter(Boolean);
+          const body = { name: f.name.value.trim() };
+          if (f.url.value.trim()) Object.assign(body, { url: f.url.value.trim(), bearer: f.bearer.value || undefined });
+          else
+            Object.assign(body, {
+              package: f.package.value.trim() || undefined,
+              command: words[0],
+              args: words.slice(1),
+            });
+          notice(out, 'Adding… (a package is installed first)');
+          try {
+            const { server } = await api(url, { method: 'POST', json: body });
+            await mcpPanel(g, el);
+            notice(
+              msg,
+              `Added the MCP server "${server.name}" to ${g.name}: its tools appear from the next message on.`,
+            );
+          } catch (err) {
+            notice(out, err.message, 'error');
+          }
+        },
+      },
+      h(
+        'div.grid',
+        field('Name (tools appear as mcp__<name>__<tool>)', f.name),
+        field('npm package (installed into the chat’s folder)', f.package),
+        field('Command and arguments (runs in the chat’s sandbox)', f.command),
+        field('Or: remote server URL (reached through the host)', f.url),
+        field('Its bearer token (stays on this machine)', f.bearer),
+      ),
+      out,
+      h('div.actions', h('button.primary', { type: 'submit' }, 'Add server')),
+    );
+    put(
+      el,
+      servers.length
+        ? h(
+            'ul.mcp-servers',
+            servers.map((m) =>
+              h(
+                'li',
+                { dataset: { name: m.name } },
+                h('strong', m.name),
+                ' ',
+                h('code', mcpWhat(m)),
+                m.failure ? h('span.notice.error', ` did not start: ${m.failure}`) : null,
+                ' ',
+                confirmButton('Remove', 'Click again to remove', async () => {
+                  try {
+                    await api(`${url}/${encodeURIComponent(m.name)}`, { method: 'DELETE' });
+                    await mcpPanel(g, el);
+                    notice(msg, `Removed the MCP server "${m.name}" from ${g.name}.`);
+                  } catch (err) {
+                    notice(msg, err.message, 'error');
+                  }
+                }),
+              ),
+            ),
+          )
+        : h('p.muted.small', 'No MCP servers: the agent has only the built-in tools.'),
+      form,
+    );
   }
 
   function settingsForm(g) {
@@ -433,6 +534,12 @@ function num(name, value, placeholder, min, step = 1) {
 
 function field(label, input, cls) {
   return h(`label.field${cls ? '.' + cls : ''}`, h('span', label), input);
+}
+
+/** Exactly what runs or is reached, as the CLI says it (never a credential's value). */
+function mcpWhat(m) {
+  if (m.url) return `reach ${m.url}${m.credential ? ` (the host adds its ${m.credential} header)` : ''}`;
+  return `${m.package ? `npm install ${m.package}, then run: ` : 'run: '}${[m.command, ...m.args].join(' ')}`;
 }
 
 function sandboxSummary(sb) {
