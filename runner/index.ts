@@ -75,6 +75,7 @@ async function main() {
   // Else the CLI says at each start that its config is missing and names its backups in ~/.claude (kept from before).
   await fs.promises.writeFile(`${process.env.HOME}/.claude.json`, '{}', { flag: 'wx', mode: 0o600 }).catch(() => {});
   // The SDK is loaded after the prompt is fetched, so a cold start is not held up by parsing it.
+  // A warm agent (no first turn) starts the SDK's CLI now, so it has resumed the session when the turn comes.
   const { query, nanoclawServer } = await import('./tools.js');
   // The sandbox's environment already names this port in HTTPS_PROXY (agent.ts).
   const port = Number(process.env.NANOCLAW_LOCAL_PORT) || 0;
@@ -95,7 +96,7 @@ async function main() {
   ];
 
   // The turns for the SDK to read; null ends them.
-  const turns: (SDKUserMessage | null)[] = [toUserMessage(start.turn, plugins.content)];
+  const turns: (SDKUserMessage | null)[] = start.turn ? [toUserMessage(start.turn, plugins.content)] : [];
   let wake = () => {};
   async function* prompts() {
     for (;;) {
@@ -105,6 +106,18 @@ async function main() {
       yield m;
     }
   }
+  const give = (m: SDKUserMessage | null) => {
+    turns.push(m);
+    wake();
+    return m !== null;
+  };
+  /** Waits for the host's next turn (minutes, maybe) and hands it to the SDK; false when the agent is to end. */
+  const nextTurn = async () => {
+    let a: NextAnswer;
+    do a = await call<NextAnswer>('/runner/next');
+    while (!('turn' in a || 'close' in a));
+    return give('turn' in a ? toUserMessage(a.turn, plugins.content) : null);
+  };
 
   const q = query({
     prompt: prompts(),
@@ -133,6 +146,7 @@ async function main() {
     },
   });
 
+  if (!start.turn) nextTurn().catch(() => give(null));
   try {
     for await (const msg of q) {
       if (msg.type === 'system' && msg.subtype === 'init') await send({ type: 'session', sessionId: msg.session_id });
@@ -141,21 +155,17 @@ async function main() {
           if (b?.type === 'tool_use') await tell({ type: 'activity', tool: String(b.name) });
       } else if (msg.type === 'result') {
         const errors = msg.subtype === 'success' ? [] : (msg.errors ?? []);
-        let a: NextAnswer = { close: true };
         if (msg.is_error && start.sessionId && errors.some((e) => SESSION_GONE.test(e))) {
           // The host clears the stored session and tries again with a fresh one.
           await send({ type: 'error', message: errors.join('; '), sessionNotFound: true });
           process.exitCode = 1;
-        } else {
-          await settle(); // what a background process wrote since the last tool call
-          const text = (msg.subtype === 'success' ? msg.result : errors.join('; ')) ?? '';
-          await send({ type: 'result', text, sessionId: msg.session_id, isError: msg.is_error });
-          do a = await call<NextAnswer>('/runner/next');
-          while (!('turn' in a || 'close' in a));
+          give(null);
+          break;
         }
-        turns.push('turn' in a ? toUserMessage(a.turn, plugins.content) : null);
-        wake();
-        if (!('turn' in a)) break;
+        await settle(); // what a background process wrote since the last tool call
+        const text = (msg.subtype === 'success' ? msg.result : errors.join('; ')) ?? '';
+        await send({ type: 'result', text, sessionId: msg.session_id, isError: msg.is_error });
+        if (!(await nextTurn())) break;
       }
     }
   } catch (err) {

@@ -30,6 +30,7 @@ import { archive } from './archive/index.js';
 import { groups } from './groups/index.js';
 import { search } from './search/index.js';
 import { pacing } from './pacing/index.js';
+import { warm } from './warm/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -58,6 +59,7 @@ export const PLUGINS: readonly Plugin[] = [
   groups,
   search,
   scheduler,
+  warm,
   email,
   archive,
   dashboard,

@@ -78,7 +78,7 @@ export type LiveAgent = NonNullable<ReturnType<typeof startAgent>>;
 
 export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJob) {
   const first = job.firstTurn();
-  if (!first) return null;
+  if (!first && !job.warm) return null;
   const { config, logger, paths, runtime, tool, onPromptDelivered } = deps;
   const { folder, jid, sandbox: s } = group;
   const turnTimeout = s.timeoutMs ?? config.agentTimeoutMs;
@@ -87,7 +87,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   const current = () => deps.currentGroup?.(jid) ?? group;
   let sessionId = job.sessionId;
   let closing = false;
-  let idleSince: number | null = null;
+  // A warm agent waits from the start: idle since 0, the first to make room.
+  let idleSince: number | null = first ? null : 0;
   let turn = { n: 0, at: 0, tokens: 0 }; // what `nanoclaw logs` shows per finished turn
   let failure: AgentFailure | undefined;
   // The gateway's word on the last model call: the CLI's own error text is shorter and vaguer.
@@ -138,9 +139,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
 
   const handlers: EndpointHandlers = {
     start: () => {
-      onPromptDelivered?.(folder, 'cold');
+      if (first) onPromptDelivered?.(folder, 'cold');
       return {
-        turn: forRunner(first),
+        turn: first && forRunner(first),
         tools: tool.specs ?? [],
         sessionId,
         assistantName: config.assistantName,
@@ -158,8 +159,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         if (!live.wake()) return answer({ close: true });
         clearTimeout(idleTimer);
         if (waiter !== resolve) return;
-        idleSince = Date.now();
-        idleTimer = setTimeout(close, s.idleTimeoutMs ?? config.idleTimeoutMs);
+        idleSince ??= Date.now();
+        // Until its first turn a warm agent is closed by whoever started it, or to make room.
+        if (turn.n) idleTimer = setTimeout(close, s.idleTimeoutMs ?? config.idleTimeoutMs);
         deps.onIdle?.();
       }),
     event: (e) => {
@@ -240,7 +242,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       }
       mounts.push(...hostMounts.map((m) => (writable ? m : { ...m, readonly: true })));
       memoryAtStart = memoryStamp(paths, group);
-      setTurn(first);
+      if (first) setTurn(first);
       box = runtime.start({
         id,
         groupFolder: folder,
@@ -297,8 +299,15 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       // A job without follow-ups (a scheduled task) leaves new messages to the queue.
       if (closing || !job.acceptsFollowUps) return false;
       // The queue runs the messages again in a fresh sandbox (resuming the same session) once this one has closed.
-      if (memoryAtStart !== undefined && memoryStamp(paths, group) !== memoryAtStart) {
-        logger.info({ group: folder }, 'memory changed since the agent started; the next turn starts a fresh sandbox');
+      const changed =
+        memoryAtStart !== undefined && memoryStamp(paths, group) !== memoryAtStart
+          ? 'memory'
+          : JSON.stringify(current().sandbox) !== JSON.stringify(group.sandbox) && 'settings';
+      if (changed) {
+        logger.info(
+          { group: folder },
+          `${changed} changed since the agent started; the next turn starts a fresh sandbox`,
+        );
         close();
         return false;
       }

@@ -40,6 +40,8 @@ export interface AgentJob {
   onResult(text: string, sessionId: string | null): void;
   nextTurn(): HostTurn | null;
   acceptsFollowUps: boolean;
+  /** Start even with no first turn, and wait for one (a warm agent). */
+  warm?: boolean;
   onUsage?(tokens: number): void;
 }
 

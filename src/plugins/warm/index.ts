@@ -1,0 +1,54 @@
+// Warm agents: a chat's agent started before it is needed (its session resumed, its memory read) and waiting for the
+// chat's next message, so the first answer after a quiet spell comes as fast as a follow-up. At most
+// NANOCLAW_WARM_AGENTS of them wait at once (default 2; 0 turns them off), and they are the first closed for a chat
+// that needs a slot.
+import { intSetting } from '../../core/config/config.js';
+import type { Plugin } from '../../core/plugin.js';
+
+/** How long after a chat's last message an agent is kept waiting for it. */
+export const WARM_FOR_MS = 60 * 60_000;
+
+export const warm: Plugin = {
+  name: 'warm',
+  setup({ config, store, queue, agents, subscribe, now = Date.now }) {
+    const budget = intSetting(config.env, 'NANOCLAW_WARM_AGENTS', 2);
+    if (budget <= 0) return;
+    const lastSeen = new Map<string, number>(); // a chat's last message from someone
+    const warmedAt = new Map<string, number>();
+    let draining = false;
+    // An agent that has waited since 0 never had a turn: a warm one.
+    const waiting = () => [...agents].filter(([, a]) => a.idleSince === 0);
+    const tryWarm = (jid: string) => {
+      if (draining || agents.has(jid) || waiting().length >= budget || !store.groups.get(jid)) return;
+      if (queue.warm(jid)) warmedAt.set(jid, now());
+    };
+    // Chatter in a group often comes before the message that calls the assistant.
+    const unsubscribe = subscribe((m) => {
+      if (m.fromAssistant) return;
+      lastSeen.set(m.chatJid, now());
+      tryWarm(m.chatJid);
+    });
+    const quiet = (jid: string) => now() - Math.max(lastSeen.get(jid) ?? 0, warmedAt.get(jid) ?? 0) > WARM_FOR_MS;
+    const sweep = setInterval(() => {
+      for (const [jid, a] of waiting()) if (quiet(jid)) a.close();
+    }, 60_000);
+    sweep.unref();
+    return {
+      start() {
+        const main = store.groups.list().find((g) => g.isMain);
+        if (main) tryWarm(main.jid);
+      },
+      afterRun({ jid }) {
+        // Only a chat written in since its last warm agent started: one that waited and closed unused is not re-warmed.
+        const seen = lastSeen.get(jid) ?? -1;
+        // The queue frees the ended agent's slot just after this.
+        if (!quiet(jid) && seen > (warmedAt.get(jid) ?? -1)) setImmediate(() => tryWarm(jid));
+      },
+      drain() {
+        draining = true;
+        unsubscribe();
+        clearInterval(sweep);
+      },
+    };
+  },
+};
