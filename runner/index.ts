@@ -75,7 +75,6 @@ async function main() {
   // Else the CLI says at each start that its config is missing and names its backups in ~/.claude (kept from before).
   await fs.promises.writeFile(`${process.env.HOME}/.claude.json`, '{}', { flag: 'wx', mode: 0o600 }).catch(() => {});
   // The SDK is loaded after the prompt is fetched, so a cold start is not held up by parsing it.
-  // A warm agent (no first turn) starts the SDK's CLI now, so it has resumed the session when the turn comes.
   const { query, nanoclawServer } = await import('./tools.js');
   // The sandbox's environment already names this port in HTTPS_PROXY (agent.ts).
   const port = Number(process.env.NANOCLAW_LOCAL_PORT) || 0;
@@ -106,17 +105,14 @@ async function main() {
       yield m;
     }
   }
-  const give = (m: SDKUserMessage | null) => {
-    turns.push(m);
-    wake();
-    return m !== null;
-  };
-  /** Waits for the host's next turn (minutes, maybe) and hands it to the SDK; false when the agent is to end. */
+  /** The host's next turn, to the SDK; false: the agent is to end. */
   const nextTurn = async () => {
     let a: NextAnswer;
     do a = await call<NextAnswer>('/runner/next');
     while (!('turn' in a || 'close' in a));
-    return give('turn' in a ? toUserMessage(a.turn, plugins.content) : null);
+    turns.push('turn' in a ? toUserMessage(a.turn, plugins.content) : null);
+    wake();
+    return 'turn' in a;
   };
 
   const q = query({
@@ -146,7 +142,8 @@ async function main() {
     },
   });
 
-  if (!start.turn) nextTurn().catch(() => give(null));
+  // A warm agent's CLI starts now, before its first turn.
+  if (!start.turn) nextTurn().catch(() => process.exit(1));
   try {
     for await (const msg of q) {
       if (msg.type === 'system' && msg.subtype === 'init') await send({ type: 'session', sessionId: msg.session_id });
@@ -159,7 +156,6 @@ async function main() {
           // The host clears the stored session and tries again with a fresh one.
           await send({ type: 'error', message: errors.join('; '), sessionNotFound: true });
           process.exitCode = 1;
-          give(null);
           break;
         }
         await settle(); // what a background process wrote since the last tool call

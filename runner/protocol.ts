@@ -8,7 +8,6 @@ export type Turn = { prompt: string; images?: Attached; files?: Attached };
 export type ToolSpec = { name: string; description: string; inputSchema: Record<string, unknown> };
 
 export interface StartInfo {
-  /** null: a warm agent, which asks /runner/next for its first turn. */
   turn: Turn | null;
   tools: ToolSpec[];
   sessionId: string | null;

@@ -87,7 +87,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   const current = () => deps.currentGroup?.(jid) ?? group;
   let sessionId = job.sessionId;
   let closing = false;
-  // A warm agent waits from the start: idle since 0, the first to make room.
+  // 0: a warm agent, the first to make room.
   let idleSince: number | null = first ? null : 0;
   let turn = { n: 0, at: 0, tokens: 0 }; // what `nanoclaw logs` shows per finished turn
   let failure: AgentFailure | undefined;
@@ -98,8 +98,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let turnTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   let box: SandboxProcess | undefined;
-  // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory changed needs a new sandbox.
+  // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory (or settings) changed needs a new one.
   let memoryAtStart: string | undefined;
+  const stamp = () => memoryStamp(paths, group) + JSON.stringify(current().sandbox);
   const added: SandboxParts[] = [];
 
   const took =
@@ -160,7 +161,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         clearTimeout(idleTimer);
         if (waiter !== resolve) return;
         idleSince ??= Date.now();
-        // Until its first turn a warm agent is closed by whoever started it, or to make room.
+        // A warm agent's starter closes it.
         if (turn.n) idleTimer = setTimeout(close, s.idleTimeoutMs ?? config.idleTimeoutMs);
         deps.onIdle?.();
       }),
@@ -241,7 +242,7 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         throw final(`sandbox not started: ${why}`, `its sandbox was not started: ${why}`);
       }
       mounts.push(...hostMounts.map((m) => (writable ? m : { ...m, readonly: true })));
-      memoryAtStart = memoryStamp(paths, group);
+      memoryAtStart = stamp();
       if (first) setTurn(first);
       box = runtime.start({
         id,
@@ -299,15 +300,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       // A job without follow-ups (a scheduled task) leaves new messages to the queue.
       if (closing || !job.acceptsFollowUps) return false;
       // The queue runs the messages again in a fresh sandbox (resuming the same session) once this one has closed.
-      const changed =
-        memoryAtStart !== undefined && memoryStamp(paths, group) !== memoryAtStart
-          ? 'memory'
-          : JSON.stringify(current().sandbox) !== JSON.stringify(group.sandbox) && 'settings';
-      if (changed) {
-        logger.info(
-          { group: folder },
-          `${changed} changed since the agent started; the next turn starts a fresh sandbox`,
-        );
+      if (memoryAtStart !== undefined && stamp() !== memoryAtStart) {
+        logger.info({ group: folder }, 'memory or settings changed; the next turn starts a fresh sandbox');
         close();
         return false;
       }

@@ -52,13 +52,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
     if (job.kind === 'task') return deps.runTask(job.taskId, runAgent);
     const group = store.groups.get(jid);
     if (!group) return;
-    const warm = job.kind === 'warm';
     const conversing = conversationJob(conversation, group, store.groups.session(group.folder) ?? null);
-    // A warm agent that fails before it took a message has no one to tell.
-    await runAgent(group, { ...conversing, warm }).catch((err) => {
-      if (!warm || pendingFor(conversation, group).triggered) throw err;
-    });
-    // An agent that closed early (a due task, changed memory) may leave follow-ups it never took.
+    await runAgent(group, { ...conversing, warm: job.warm }).catch((err) => job.warm || Promise.reject(err));
+    // An agent that closed early (a due task, changed memory) or failed warm may leave follow-ups it never took.
     if (pendingFor(conversation, group).triggered) return 'again';
   };
 }

@@ -40,8 +40,7 @@ export interface AgentJob {
   onResult(text: string, sessionId: string | null): void;
   nextTurn(): HostTurn | null;
   acceptsFollowUps: boolean;
-  /** Start even with no first turn, and wait for one (a warm agent). */
-  warm?: boolean;
+  warm?: boolean; // may start with no first turn
   onUsage?(tokens: number): void;
 }
 

@@ -1,8 +1,7 @@
 // One agent per group, `maxConcurrent` overall, failed runs retried with backoff (unanswered messages stay).
 import type { Logger } from '../logger.js';
 
-/** warm: an agent started before its chat's next message, waiting for it. */
-export type Job = { kind: 'messages' } | { kind: 'task'; taskId: string } | { kind: 'warm' };
+export type Job = { kind: 'messages'; warm?: boolean } | { kind: 'task'; taskId: string };
 
 interface QueueDeps {
   maxConcurrent: number;
@@ -44,17 +43,14 @@ export function createGroupQueue(deps: QueueDeps) {
   const why = (err: unknown) => String((err as Error)?.message ?? err);
   const queueUp = (key: string) => waiting.includes(key) || waiting.push(key);
 
-  function schedule(key: string) {
+  function schedule(key: string, warm?: boolean) {
     const s = state(key);
     if (stopped || s.running || s.retryTimer || !hasWork(s)) return;
     if (active >= cap) return void queueUp(key);
     // Scheduled tasks are due at a time; messages can wait one task's length.
     const taskId = s.tasks.shift();
     if (taskId === undefined) s.messages = false;
-    start(key, s, taskId === undefined ? { kind: 'messages' } : { kind: 'task', taskId });
-  }
-
-  function start(key: string, s: KeyState, job: Job) {
+    const job: Job = taskId === undefined ? { kind: 'messages', warm } : { kind: 'task', taskId };
     s.running = job;
     s.yielding = false;
     peak = Math.max(peak, ++active);
@@ -116,7 +112,7 @@ export function createGroupQueue(deps: QueueDeps) {
       // One freed slot per waiting task: do not close more conversations than that.
       const waitingTasks = count((x) => x.tasks.length && !x.running && !x.retryTimer);
       if (active < cap || count((x) => x.running && x.yielding && !x.tasks.length) >= waitingTasks) return;
-      target = idlest() ?? [...states].find(([, x]) => x.running && x.running.kind !== 'task' && !x.yielding)?.[0];
+      target = [...states].find(([, x]) => x.running?.kind === 'messages' && !x.yielding)?.[0];
     }
     if (target !== undefined && !state(target).yielding) makeWay(target);
   }
@@ -124,19 +120,13 @@ export function createGroupQueue(deps: QueueDeps) {
   /** Chats waiting at the cap take the slot of the agent idle longest (its session kept); a busy one is never asked. */
   function makeRoom() {
     if (active < cap || count((x) => x.running && x.yielding) >= waiting.length) return;
-    const key = idlest();
-    if (key !== undefined) makeWay(key);
-  }
-
-  /** The conversation idle longest (a warm agent first), not already asked to make way. */
-  function idlest() {
     let idlest: string | undefined;
     let since = Infinity;
     for (const [key, x] of states) {
-      const t = x.running && x.running.kind !== 'task' && !x.yielding ? deps.idleSince?.(key) : null;
+      const t = x.running?.kind === 'messages' && !x.yielding ? deps.idleSince?.(key) : null;
       if (t != null && t < since) [idlest, since] = [key, t];
     }
-    return idlest;
+    if (idlest !== undefined) makeWay(idlest);
   }
 
   function makeWay(key: string) {
@@ -162,12 +152,10 @@ export function createGroupQueue(deps: QueueDeps) {
       if (s.tasks.length) makeRoomFor(key);
     },
     makeRoom,
-    /** Starts a warm agent for `key` only into a free slot, with nothing waiting: never queued, never making room. */
+    /** A warm agent, only in a free slot nobody waits for. */
     warm(key: string) {
       const s = state(key);
-      const free = !stopped && active < cap && !waiting.length && !s.running && !s.retryTimer && !hasWork(s);
-      if (free) start(key, s, { kind: 'warm' });
-      return free;
+      if (active < cap && !waiting.length && !s.running) schedule(key, (s.messages = true));
     },
     activeCount: () => active,
     peakCount: () => peak,

@@ -20,7 +20,8 @@ export const warm: Plugin = {
     const waiting = () => [...agents].filter(([, a]) => a.idleSince === 0);
     const tryWarm = (jid: string) => {
       if (draining || agents.has(jid) || waiting().length >= budget || !store.groups.get(jid)) return;
-      if (queue.warm(jid)) warmedAt.set(jid, now());
+      queue.warm(jid);
+      if (agents.has(jid)) warmedAt.set(jid, now());
     };
     // Chatter in a group often comes before the message that calls the assistant.
     const unsubscribe = subscribe((m) => {
