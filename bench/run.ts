@@ -480,6 +480,7 @@ function sandboxRss(): { rss: number; boxes: number } {
  * agent that just answered; accepted → reply stored. And what each warm agent costs in memory.
  */
 async function warmAgents(fake: FakeAnthropic, runs: number) {
+  const quietMs = 4000;
   const firstAnswer = async (kind: 'cold' | 'warm' | 'follow-up') => {
     const b = await benchHost(fake, {
       NANOCLAW_WARM_AGENTS: kind === 'warm' ? '2' : '0',
@@ -495,9 +496,9 @@ async function warmAgents(fake: FakeAnthropic, runs: number) {
     let memory = '';
     for (let i = 0; i < runs; i++) {
       if (kind === 'cold') await waitFor(() => !main());
-      // A quiet spell: the warm agent (started again after each answer) has booted and waits.
+      // The same quiet spell before each message; a warm agent (started again after each answer) boots meanwhile.
       if (kind === 'warm') await waitFor(() => main()?.idleSince === 0);
-      await sleep(kind === 'follow-up' ? 50 : 2500);
+      await sleep(quietMs);
       if (kind === 'warm' && i === 0) {
         // A second warm agent, for a chat someone wrote in, so the figure is an average of two.
         const { registerGroup } = await import('../src/core/groups/registration.js');
@@ -505,7 +506,7 @@ async function warmAgents(fake: FakeAnthropic, runs: number) {
         registerGroup({ store: b.host.store, paths: b.host.paths, assistantName: 'Andy' }, other);
         b.send('local:other', 'chatter');
         await waitFor(() => b.host.agents.get('local:other')?.idleSince === 0);
-        await sleep(2500);
+        await sleep(quietMs);
         const { rss, boxes } = sandboxRss();
         memory = `${mb(rss / boxes)} (RSS of its sandbox's processes; ${boxes} measured)`;
       }

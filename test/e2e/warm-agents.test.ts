@@ -148,6 +148,19 @@ describe('at the cap', () => {
     expect(await replies(env, 'local:club')).toEqual(['Answer to Q6 in club.', 'The task ran.']);
   });
 
+  test("the group's sandbox settings changed while its agent waits: the message gets a fresh sandbox", async () => {
+    await parked(env, 'local:main');
+    const agent = env.host.agents.get('local:main');
+    const cold = kindsFor('main').filter((k) => k === 'cold').length;
+    const patch = await env.api('/api/groups/local%3Amain', { method: 'PATCH', json: { sandbox: { memoryMb: 1024 } } });
+    expect(patch.status).toBe(200);
+    await env.send('local:main', 'Q8 in main');
+    expect(await env.replyAfter('local:main', 1, /Answer to Q8 in main/, 60_000)).toBe('Answer to Q8 in main.');
+    expect(env.host.agents.get('local:main')).not.toBe(agent);
+    expect(kindsFor('main').filter((k) => k === 'cold')).toHaveLength(cold + 1);
+    expect(asked(env, 'Q8 in main')).toHaveLength(1);
+  });
+
   test('NANOCLAW_WARM_AGENTS=0 starts no agent: not at start-up, not on chatter', async () => {
     await env.restart({ NANOCLAW_WARM_AGENTS: '0' });
     expect(env.host.agents.size).toBe(0);

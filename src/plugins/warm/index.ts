@@ -3,6 +3,7 @@
 // NANOCLAW_WARM_AGENTS of them wait at once (default 2; 0 turns them off), and they are the first closed for a chat
 // that needs a slot.
 import { intSetting } from '../../core/config/config.js';
+import { callsAssistant } from '../../core/conversation/conversation.js';
 import type { Plugin } from '../../core/plugin.js';
 
 /** How long after a chat's last message an agent is kept waiting for it. */
@@ -10,28 +11,30 @@ export const WARM_FOR_MS = 60 * 60_000;
 
 export const warm: Plugin = {
   name: 'warm',
-  setup({ config, store, queue, agents, subscribe, now = Date.now }) {
+  setup({ config, store, queue, agents, conversation, subscribe, now = Date.now }) {
     const budget = intSetting(config.env, 'NANOCLAW_WARM_AGENTS', 2);
     if (budget <= 0) return;
     const lastSeen = new Map<string, number>(); // a chat's last message from someone
     const warmedAt = new Map<string, number>();
     let draining = false;
     // An agent that has waited since 0 never had a turn: a warm one.
-    const waiting = () => [...agents].filter(([, a]) => a.idleSince === 0);
+    const warmOnes = () => [...agents].filter(([, a]) => a.idleSince === 0);
     const tryWarm = (jid: string) => {
-      if (draining || agents.has(jid) || waiting().length >= budget || !store.groups.get(jid)) return;
+      if (draining || agents.has(jid) || warmOnes().length >= budget || !store.groups.get(jid)) return;
       queue.warm(jid);
       if (agents.has(jid)) warmedAt.set(jid, now());
     };
     // Chatter in a group often comes before the message that calls the assistant.
     const unsubscribe = subscribe((m) => {
-      if (m.fromAssistant) return;
+      const group = store.groups.get(m.chatJid);
+      if (m.fromAssistant || !group) return;
       lastSeen.set(m.chatJid, now());
-      tryWarm(m.chatJid);
+      // A message that calls the assistant starts its agent anyway.
+      if (!callsAssistant(conversation, group, m)) tryWarm(m.chatJid);
     });
     const quiet = (jid: string) => now() - Math.max(lastSeen.get(jid) ?? 0, warmedAt.get(jid) ?? 0) > WARM_FOR_MS;
     const sweep = setInterval(() => {
-      for (const [jid, a] of waiting()) if (quiet(jid)) a.close();
+      for (const [jid, a] of warmOnes()) if (quiet(jid)) a.close();
     }, 60_000);
     sweep.unref();
     return {
