@@ -161,6 +161,17 @@ describe('at the cap', () => {
     expect(asked(env, 'Q8 in main')).toHaveLength(1);
   });
 
+  test('a warm agent whose chat has been quiet for an hour is closed', async () => {
+    // Main's agent closes after its answer; its chat had a message within the hour, so a warm one follows.
+    env.host.agents.get('local:main')?.close();
+    await until(() => !!warmAgent(env, 'local:main'), 30_000, 'main warm again');
+    await parked(env, 'local:main');
+    ahead += 61 * 60_000;
+    await env.send('local:club', 'still there?', 'Kim');
+    await until(() => !env.host.agents.has('local:main'), 30_000, 'the quiet chat to lose its warm agent');
+    await parked(env, 'local:club');
+  });
+
   test('NANOCLAW_WARM_AGENTS=0 starts no agent: not at start-up, not on chatter', async () => {
     await env.restart({ NANOCLAW_WARM_AGENTS: '0' });
     expect(env.host.agents.size).toBe(0);

@@ -19,7 +19,12 @@ export const warm: Plugin = {
     let draining = false;
     // An agent that has waited since 0 never had a turn: a warm one.
     const warmOnes = () => [...agents].filter(([, a]) => a.idleSince === 0);
+    const quiet = (jid: string) => now() - Math.max(lastSeen.get(jid) ?? 0, warmedAt.get(jid) ?? 0) > WARM_FOR_MS;
+    const expire = () => {
+      for (const [jid, a] of warmOnes()) if (quiet(jid)) a.close();
+    };
     const tryWarm = (jid: string) => {
+      expire();
       if (draining || agents.has(jid) || warmOnes().length >= budget || !store.groups.get(jid)) return;
       queue.warm(jid);
       if (agents.has(jid)) warmedAt.set(jid, now());
@@ -32,10 +37,7 @@ export const warm: Plugin = {
       // A message that calls the assistant starts its agent anyway.
       if (!callsAssistant(conversation, group, m)) tryWarm(m.chatJid);
     });
-    const quiet = (jid: string) => now() - Math.max(lastSeen.get(jid) ?? 0, warmedAt.get(jid) ?? 0) > WARM_FOR_MS;
-    const sweep = setInterval(() => {
-      for (const [jid, a] of warmOnes()) if (quiet(jid)) a.close();
-    }, 60_000);
+    const sweep = setInterval(expire, 60_000);
     sweep.unref();
     return {
       start() {
