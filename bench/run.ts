@@ -70,6 +70,8 @@ async function benchHost(fake: FakeAnthropic, env: Record<string, string>, extra
       NANOCLAW_RUNTIME: 'bwrap',
       NANOCLAW_HTTP_PORT: '0',
       TZ: 'UTC',
+      // The warm area turns warm agents on; elsewhere they would change what is measured.
+      NANOCLAW_WARM_AGENTS: '0',
       ...env,
     },
     home,
@@ -452,6 +454,91 @@ async function idleSlots(fake: FakeAnthropic, runs: number) {
   await b.close();
 }
 
+/** Resident memory of every process below this one's sandbox runtime children (bwrap and what runs in it). */
+function sandboxRss(): { rss: number; boxes: number } {
+  const procs = fs.readdirSync('/proc').flatMap((d) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/s.exec(stat)!;
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${d}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+      return [{ pid: Number(d), ppid: Number(rest.split(' ')[1]), comm, rss }];
+    } catch {
+      return [];
+    }
+  });
+  const roots = procs.filter((p) => p.ppid === process.pid && p.comm === 'bwrap').map((p) => p.pid);
+  const inTree = new Set(roots);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs) if (!inTree.has(p.pid) && inTree.has(p.ppid)) grew = !!inTree.add(p.pid);
+  }
+  return { rss: procs.filter((p) => inTree.has(p.pid)).reduce((n, p) => n + p.rss, 0), boxes: roots.length };
+}
+
+/**
+ * The first answer after a quiet spell: cold (no agent), from a warm agent that waited for it, and a follow-up to an
+ * agent that just answered; accepted → reply stored. And what each warm agent costs in memory.
+ */
+async function warmAgents(fake: FakeAnthropic, runs: number) {
+  const quietMs = 4000;
+  const firstAnswer = async (kind: 'cold' | 'warm' | 'follow-up') => {
+    const b = await benchHost(fake, {
+      NANOCLAW_WARM_AGENTS: kind === 'warm' ? '2' : '0',
+      IDLE_TIMEOUT: kind === 'follow-up' ? '600000' : '0',
+    });
+    const main = () => b.host.agents.get('local:main');
+    const answered = () => b.replies.get('local:main') ?? 0;
+    if (kind === 'follow-up') {
+      b.send('local:main', 'warm-up');
+      await waitFor(() => answered() >= 1);
+    }
+    const times: number[] = [];
+    let memory = '';
+    for (let i = 0; i < runs; i++) {
+      if (kind === 'cold') await waitFor(() => !main());
+      // The same quiet spell before each message; a warm agent (started again after each answer) boots meanwhile.
+      if (kind === 'warm') await waitFor(() => main()?.idleSince === 0);
+      await sleep(quietMs);
+      if (kind === 'warm' && i === 0) {
+        // A second warm agent, for a chat someone wrote in, so the figure is an average of two.
+        const { registerGroup } = await import('../src/core/groups/registration.js');
+        const other = { jid: 'local:other', name: 'Other', folder: 'other', requiresTrigger: true };
+        registerGroup({ store: b.host.store, paths: b.host.paths, assistantName: 'Andy' }, other);
+        b.send('local:other', 'chatter');
+        await waitFor(() => b.host.agents.get('local:other')?.idleSince === 0);
+        await sleep(quietMs);
+        const { rss, boxes } = sandboxRss();
+        memory = `${mb(rss / boxes)} (RSS of its sandbox's processes; ${boxes} measured)`;
+      }
+      const before = answered();
+      const seen = b.delivered.length;
+      const t0 = performance.now();
+      b.send('local:main', `message ${i}`);
+      await waitFor(() => answered() > before);
+      times.push(performance.now() - t0);
+      const got = b.delivered[seen]?.kind;
+      if (got !== (kind === 'cold' ? 'cold' : 'warm')) throw new Error(`bench: a ${kind} answer was delivered ${got}`);
+    }
+    await b.close();
+    return { times, memory };
+  };
+  const cold = await firstAnswer('cold');
+  const warm = await firstAnswer('warm');
+  const follow = await firstAnswer('follow-up');
+  const p = (t: number[]) => `${ms(pct(t, 50))} / ${ms(pct(t, 95))}`;
+  const goal = 1.5 * pct(follow.times, 50);
+  row('warm agents', `first answer, cold start, p50 / p95 (n=${runs})`, p(cold.times));
+  row(
+    'warm agents',
+    `first answer from a warm agent, p50 / p95 (n=${runs})`,
+    p(warm.times),
+    `≤ 1.5 × a follow-up's p50 (${ms(goal)})`,
+    pct(warm.times, 50) <= goal,
+  );
+  row('warm agents', `a follow-up's answer, p50 / p95 (n=${runs})`, p(follow.times));
+  row('warm agents', 'memory per warm agent', warm.memory);
+}
+
 /** Startup to ready and idle RSS of a real `nanoclaw start` process. */
 async function startup(fake: FakeAnthropic) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-bench-start-'));
@@ -606,6 +693,7 @@ async function main() {
     if (want('store')) await storeFigures(fake, quick ? 20_000 : 100_000, quick ? 100_000 : 1_000_000);
     if (want('scale')) await scale(fake, quick ? 10 : 50, quick ? 5 : 20);
     if (want('slots')) await idleSlots(fake, quick ? 5 : 20);
+    if (want('warm')) await warmAgents(fake, quick ? 5 : 20);
     if (want('startup')) await startup(fake);
     if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
     if (want('channels')) await channels(fake, quick ? 5 : 20);

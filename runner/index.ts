@@ -100,7 +100,7 @@ async function main() {
   ];
 
   // The turns for the SDK to read; null ends them.
-  const turns: (SDKUserMessage | null)[] = [toUserMessage(start.turn, plugins.content)];
+  const turns: (SDKUserMessage | null)[] = start.turn ? [toUserMessage(start.turn, plugins.content)] : [];
   let wake = () => {};
   async function* prompts() {
     for (;;) {
@@ -110,6 +110,15 @@ async function main() {
       yield m;
     }
   }
+  /** The host's next turn, to the SDK; false: the agent is to end. */
+  const nextTurn = async () => {
+    let a: NextAnswer;
+    do a = await call<NextAnswer>('/runner/next');
+    while (!('turn' in a || 'close' in a));
+    turns.push('turn' in a ? toUserMessage(a.turn, plugins.content) : null);
+    wake();
+    return 'turn' in a;
+  };
 
   const q = query({
     prompt: prompts(),
@@ -139,6 +148,8 @@ async function main() {
     },
   });
 
+  // A warm agent's CLI starts now, before its first turn.
+  if (!start.turn) nextTurn().catch(() => process.exit(1));
   try {
     for await (const msg of q) {
       if (msg.type === 'system' && msg.subtype === 'init') await send({ type: 'session', sessionId: msg.session_id });
@@ -151,21 +162,16 @@ async function main() {
           }
       } else if (msg.type === 'result') {
         const errors = msg.subtype === 'success' ? [] : (msg.errors ?? []);
-        let a: NextAnswer = { close: true };
         if (msg.is_error && start.sessionId && errors.some((e) => SESSION_GONE.test(e))) {
           // The host clears the stored session and tries again with a fresh one.
           await send({ type: 'error', message: errors.join('; '), sessionNotFound: true });
           process.exitCode = 1;
-        } else {
-          await settle(); // what a background process wrote since the last tool call
-          const text = (msg.subtype === 'success' ? msg.result : errors.join('; ')) ?? '';
-          await send({ type: 'result', text, sessionId: msg.session_id, isError: msg.is_error });
-          do a = await call<NextAnswer>('/runner/next');
-          while (!('turn' in a || 'close' in a));
+          break;
         }
-        turns.push('turn' in a ? toUserMessage(a.turn, plugins.content) : null);
-        wake();
-        if (!('turn' in a)) break;
+        await settle(); // what a background process wrote since the last tool call
+        const text = (msg.subtype === 'success' ? msg.result : errors.join('; ')) ?? '';
+        await send({ type: 'result', text, sessionId: msg.session_id, isError: msg.is_error });
+        if (!(await nextTurn())) break;
       }
     }
   } catch (err) {

@@ -8,7 +8,7 @@ export type Turn = { prompt: string; images?: Attached; files?: Attached };
 export type ToolSpec = { name: string; description: string; inputSchema: Record<string, unknown> };
 
 export interface StartInfo {
-  turn: Turn;
+  turn: Turn | null;
   tools: ToolSpec[];
   sessionId: string | null;
   assistantName: string;

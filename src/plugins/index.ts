@@ -34,6 +34,7 @@ import { pacing } from './pacing/index.js';
 import { models } from './models/index.js';
 import { heartbeat } from './heartbeat/index.js';
 import { mcp } from './mcp/index.js';
+import { warm } from './warm/index.js';
 
 export const PLUGINS: readonly Plugin[] = [
   telegram,
@@ -66,6 +67,7 @@ export const PLUGINS: readonly Plugin[] = [
   // Before the scheduler: a beat is its task, any other task the scheduler's.
   heartbeat,
   scheduler,
+  warm,
   email,
   archive,
   mcp,

@@ -135,3 +135,37 @@ test('a task does not ask anyone to yield when it can start at once or its group
   end('h');
   await q.idle();
 });
+
+test('a warm agent starts only in a free slot nobody waits for, and is the first asked to make room', async () => {
+  const log: string[] = [];
+  const yields: string[] = [];
+  const open = new Map<string, () => void>();
+  const idle = new Map<string, number>();
+  const q = createGroupQueue({
+    ...{ maxConcurrent: 2, retryBaseMs: 1, maxRetries: 1, logger: silentLogger(), onGiveUp: () => {} },
+    yieldFor: (key) => yields.push(key),
+    idleSince: (key) => idle.get(key) ?? null,
+    run: (key, job) => {
+      log.push(`${key}:${job.kind === 'messages' && job.warm ? 'warm' : job.kind}`);
+      return new Promise<void>((r) => open.set(key, r));
+    },
+  });
+  const end = (key: string) => open.get(key)!();
+  q.enqueueMessages('a');
+  q.warm('a'); // its chat already has a run
+  q.warm('w');
+  idle.set('w', 0);
+  q.warm('x'); // no slot free: not queued
+  expect(log).toEqual(['a:messages', 'w:warm']);
+  expect(q.waitingCount()).toBe(0);
+  idle.set('a', Date.now());
+  q.enqueueMessages('b');
+  expect(yields).toEqual(['w']);
+  end('w');
+  await tick();
+  expect(log.at(-1)).toBe('b:messages');
+  end('a');
+  end('b');
+  await q.idle();
+  expect(log).toEqual(['a:messages', 'w:warm', 'b:messages']);
+});

@@ -56,6 +56,8 @@ export async function startTestEnv(
     TZ: 'Europe/Berlin',
     IDLE_TIMEOUT: '3000',
     NANOCLAW_RETRY_BASE_MS: '200',
+    // A test that wants warm agents (test/e2e/warm-agents.test.ts) turns them on; the rest count sandboxes exactly.
+    NANOCLAW_WARM_AGENTS: '0',
     ...opts.env,
   });
   const logger = process.env.NANOCLAW_TEST_LOG ? createLogger({ level: 'debug', stderr: true }) : silentLogger();

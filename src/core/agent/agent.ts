@@ -80,7 +80,7 @@ export type LiveAgent = NonNullable<ReturnType<typeof startAgent>>;
 
 export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJob) {
   const first = job.firstTurn();
-  if (!first) return null;
+  if (!first && !job.warm) return null;
   const { config, logger, paths, runtime, tool, onPromptDelivered } = deps;
   const { folder, jid, sandbox: s } = group;
   const turnTimeout = s.timeoutMs ?? config.agentTimeoutMs;
@@ -89,7 +89,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   const current = () => deps.currentGroup?.(jid) ?? group;
   let sessionId = job.sessionId;
   let closing = false;
-  let idleSince: number | null = null;
+  // 0: a warm agent, the first to make room.
+  let idleSince: number | null = first ? null : 0;
   let turn = { n: 0, at: 0, tokens: 0 }; // what `nanoclaw logs` shows per finished turn
   let failure: AgentFailure | undefined;
   // The gateway's word on the last model call: the CLI's own error text is shorter and vaguer.
@@ -99,8 +100,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
   let turnTimer: NodeJS.Timeout | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   let box: SandboxProcess | undefined;
-  // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory changed needs a new sandbox.
+  // The SDK reads CLAUDE.md once, when the sandbox starts: a turn after memory (or settings) changed needs a new one.
   let memoryAtStart: string | undefined;
+  const stamp = () => memoryStamp(paths, group) + JSON.stringify(current().sandbox);
   const added: SandboxParts[] = [];
 
   const took =
@@ -140,9 +142,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
 
   const handlers: EndpointHandlers = {
     start: () => {
-      onPromptDelivered?.(folder, 'cold');
+      if (first) onPromptDelivered?.(folder, 'cold');
       return {
-        turn: forRunner(first),
+        turn: first && forRunner(first),
         tools: tool.specs ?? [],
         sessionId,
         assistantName: config.assistantName,
@@ -160,8 +162,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         if (!live.wake()) return answer({ close: true });
         clearTimeout(idleTimer);
         if (waiter !== resolve) return;
-        idleSince = Date.now();
-        idleTimer = setTimeout(close, s.idleTimeoutMs ?? config.idleTimeoutMs);
+        idleSince ??= Date.now();
+        // A warm agent's starter closes it.
+        if (turn.n) idleTimer = setTimeout(close, s.idleTimeoutMs ?? config.idleTimeoutMs);
         deps.onIdle?.();
       }),
     event: (e) => {
@@ -238,8 +241,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         throw final(`sandbox not started: ${why}`, `its sandbox was not started: ${why}`);
       }
       mounts.push(...hostMounts.map((m) => (writable ? m : { ...m, readonly: true })));
-      memoryAtStart = memoryStamp(paths, group);
-      setTurn(first);
+      memoryAtStart = stamp();
+      if (first) setTurn(first);
       box = runtime.start({
         id,
         groupFolder: folder,
@@ -294,8 +297,8 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
       // A job without follow-ups (a scheduled task) leaves new messages to the queue.
       if (closing || !job.acceptsFollowUps) return false;
       // The queue runs the messages again in a fresh sandbox (resuming the same session) once this one has closed.
-      if (memoryAtStart !== undefined && memoryStamp(paths, group) !== memoryAtStart) {
-        logger.info({ group: folder }, 'memory changed since the agent started; the next turn starts a fresh sandbox');
+      if (memoryAtStart !== undefined && stamp() !== memoryAtStart) {
+        logger.info({ group: folder }, 'memory or settings changed; the next turn starts a fresh sandbox');
         close();
         return false;
       }

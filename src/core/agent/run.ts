@@ -55,8 +55,9 @@ export function createJobRunner(deps: JobRunnerDeps) {
     if (job.kind === 'task') return deps.runTask(job.taskId, runAgent);
     const group = store.groups.get(jid);
     if (!group) return;
-    await runAgent(group, conversationJob(conversation, group, store.groups.session(group.folder) ?? null));
-    // An agent that closed early (a due task, changed memory) may leave follow-ups it never took.
+    const conversing = conversationJob(conversation, group, store.groups.session(group.folder) ?? null);
+    await runAgent(group, { ...conversing, warm: job.warm }).catch((err) => job.warm || Promise.reject(err));
+    // An agent that closed early (a due task, changed memory) or failed warm may leave follow-ups it never took.
     if (pendingFor(conversation, group).triggered) return 'again';
   };
 }

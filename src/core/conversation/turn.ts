@@ -40,6 +40,7 @@ export interface AgentJob {
   onResult(text: string, sessionId: string | null): void;
   nextTurn(): HostTurn | null;
   acceptsFollowUps: boolean;
+  warm?: boolean; // may start with no first turn
   onUsage?(tokens: number): void;
 }
 

@@ -1,7 +1,7 @@
 // One agent per group, `maxConcurrent` overall, failed runs retried with backoff (unanswered messages stay).
 import type { Logger } from '../logger.js';
 
-export type Job = { kind: 'messages' } | { kind: 'task'; taskId: string };
+export type Job = { kind: 'messages'; warm?: boolean } | { kind: 'task'; taskId: string };
 
 interface QueueDeps {
   maxConcurrent: number;
@@ -43,14 +43,14 @@ export function createGroupQueue(deps: QueueDeps) {
   const why = (err: unknown) => String((err as Error)?.message ?? err);
   const queueUp = (key: string) => waiting.includes(key) || waiting.push(key);
 
-  function schedule(key: string) {
+  function schedule(key: string, warm?: boolean) {
     const s = state(key);
     if (stopped || s.running || s.retryTimer || !hasWork(s)) return;
     if (active >= cap) return void queueUp(key);
     // Scheduled tasks are due at a time; messages can wait one task's length.
     const taskId = s.tasks.shift();
     if (taskId === undefined) s.messages = false;
-    const job: Job = taskId === undefined ? { kind: 'messages' } : { kind: 'task', taskId };
+    const job: Job = taskId === undefined ? { kind: 'messages', warm } : { kind: 'task', taskId };
     s.running = job;
     s.yielding = false;
     peak = Math.max(peak, ++active);
@@ -152,6 +152,11 @@ export function createGroupQueue(deps: QueueDeps) {
       if (s.tasks.length) makeRoomFor(key);
     },
     makeRoom,
+    /** A warm agent, only in a free slot nobody waits for. */
+    warm(key: string) {
+      const s = state(key);
+      if (active < cap && !waiting.length && !s.running) schedule(key, (s.messages = true));
+    },
     activeCount: () => active,
     peakCount: () => peak,
     waitingCount: () => waiting.length,
