@@ -41,14 +41,8 @@ const afterTool: HookCallback = async (input) => {
 };
 // The owner may take a while to answer: the hook waits as long as an approval can.
 const afterTools = () => [{ hooks: [afterTool], timeout: 24 * 3600 }];
-// For the owner's dashboard.
-const subagent: HookCallback = async ({ hook_event_name, agent_id, agent_type }) => {
-  const state = hook_event_name === 'SubagentStart' ? 'start' : 'stop';
-  await tell({ type: 'subagent', state, agentId: String(agent_id ?? ''), agentType: String(agent_type ?? 'agent') });
-  return {};
-};
 
-// Plugin modules mounted here may export hooks(start) (SDK hooks), systemPrompt(start) (text for the system prompt),
+// Plugin modules mounted here may export hooks(start, tell) (SDK hooks; tell reports to the host), systemPrompt(start) (text for the system prompt),
 // options(start) (SDK options, below the runner's own), mcpServers(start) and content(files) (a turn's files as
 // blocks); a broken one is skipped.
 const PLUGINS_INSIDE = '/app/plugins';
@@ -61,7 +55,7 @@ async function withPlugins(start: StartInfo, hooks: Hooks) {
   for (const file of fs.existsSync(PLUGINS_INSIDE) ? fs.readdirSync(PLUGINS_INSIDE).sort() : []) {
     try {
       const mod = await import(`${PLUGINS_INSIDE}/${file}`);
-      const brought: Hooks = mod.hooks?.(start) ?? {};
+      const brought: Hooks = mod.hooks?.(start, tell) ?? {};
       for (const [event, matchers] of Object.entries(brought)) (hooks[event as HookEvent] ??= []).push(...matchers);
       const text = mod.systemPrompt?.(start);
       if (text) prompt.push(text);
@@ -86,8 +80,6 @@ async function main() {
   const forwarder = await startForwarder(socket, port).catch(() => startForwarder(socket));
   const local = `http://127.0.0.1:${forwarder.port}`;
   const plugins = await withPlugins(start, {
-    SubagentStart: [{ hooks: [subagent] }],
-    SubagentStop: [{ hooks: [subagent] }],
     PostToolUse: afterTools(),
     PostToolUseFailure: afterTools(),
   });

@@ -6,6 +6,7 @@ import type { ChannelPlugin, PluginEnv, Settings } from '../../core/channels/plu
 import { configuredChannels } from '../../core/channels/registry.js';
 import { setEnvValues } from '../../setup/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
+import { runnerModule } from '../../core/sandbox/mounts.js';
 import { channelsApi, isSetUp } from './channels-api.js';
 import { dashboardApp } from './dashboard.js';
 import { createToolFeed, liveApi, type TeamMember } from './live.js';
@@ -91,8 +92,9 @@ export const dashboard: Plugin = {
         );
         app.route('/', liveApi({ feed, agents, store, logger, logFile: path.join(paths.logs, 'nanoclaw.log') }));
       },
-      // The chat page shows each tool call as the runner reports it.
+      // The chat page shows each tool call as the runner reports it; a module in the sandbox reports the team.
       gateway: { onRunnerEvent: feed.onRunnerEvent },
+      sandbox: () => ({ mounts: [runnerModule('dashboard')] }),
     };
   },
 };
