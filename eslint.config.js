@@ -31,7 +31,7 @@ const LAYERS = [
   ['src/core/status.ts'],
   ['src/core/plugin.ts'],
   ['src/core/host.ts'],
-  ['src/setup'],
+  ['src/kit'],
   ['src/plugins'],
   ['src/host.ts', 'src/host-types.ts'],
   ['src/cli', 'src/cli.ts'],
@@ -55,7 +55,7 @@ const PLUGINS = fs
 const pluginZones = PLUGINS.map((name) => ({
   target: `./src/plugins/${name}`,
   from: PLUGINS.filter((other) => other !== name).map((other) => `./src/plugins/${other}`),
-  message: `plugins/${name} may not import another plugin: move what both need into src/core/ instead.`,
+  message: `plugins/${name} may not import another plugin: move what both need into src/core/ (or src/kit/ for chat-app helpers).`,
 }));
 
 export default tseslint.config(

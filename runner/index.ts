@@ -42,9 +42,9 @@ const afterTool: HookCallback = async (input) => {
 // The owner may take a while to answer: the hook waits as long as an approval can.
 const afterTools = () => [{ hooks: [afterTool], timeout: 24 * 3600 }];
 
-// Plugin modules mounted here may export hooks(start, tell) (SDK hooks; tell reports to the host), systemPrompt(start) (text for the system prompt),
-// options(start) (SDK options, below the runner's own), mcpServers(start) and content(files) (a turn's files as
-// blocks); a broken one is skipped.
+// Plugin modules mounted here may export hooks(start, tell) (SDK hooks; tell reports to the host), systemPrompt(start)
+// (text for the system prompt), options(start) (SDK options, below the runner's own), mcpServers(start) and
+// content(files) (a turn's files as blocks); a broken one is skipped.
 const PLUGINS_INSIDE = '/app/plugins';
 type Hooks = NonNullable<Options['hooks']>;
 async function withPlugins(start: StartInfo, hooks: Hooks) {

@@ -6,7 +6,7 @@ import type { Config } from '../core/config/config.js';
 import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS } from '../plugins/index.js';
 import { registerSecret } from '../core/secrets.js';
-import { setEnvValues } from '../setup/env-file.js';
+import { setEnvValues } from '../kit/env-file.js';
 import { checkCredential } from './model-check.js';
 import { fetchStatus } from './status.js';
 import { option, prompter, readStdin } from './term.js';

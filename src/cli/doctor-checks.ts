@@ -9,7 +9,7 @@ import { runtimeFactory, selectRuntime, type RuntimeContext } from '../core/sand
 import { loadMountAllowlist } from '../plugins/mounts/allowlist.js';
 import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
-import type { CheckResult } from '../setup/channel-setup.js';
+import type { CheckResult } from '../kit/channel-setup.js';
 import { fetchStatus, troubles } from './status.js';
 import type { StatusResponse } from '../core/api/types.js';
 import { probeModel } from './model-check.js';
@@ -18,7 +18,7 @@ import { browserProblems } from '../plugins/browser/browser.js';
 import { checkEmail } from '../plugins/email/connect.js';
 import { describeFallback, failoverSettings } from '../plugins/failover/settings.js';
 
-export type { CheckResult, Level } from '../setup/channel-setup.js';
+export type { CheckResult, Level } from '../kit/channel-setup.js';
 
 export interface DoctorDeps {
   config: Config;

@@ -3,7 +3,7 @@
 // before a chat finds out the hard way.
 import type { Config, Credential } from '../core/config/config.js';
 import { authFix, credentialName, errorDetail } from '../core/gateway/model-problem.js';
-import type { CheckResult } from '../setup/channel-setup.js';
+import type { CheckResult } from '../kit/channel-setup.js';
 
 const PROBE_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] });
 

@@ -7,7 +7,7 @@ import { selectRuntime } from '../core/sandbox/runtimes.js';
 import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
 import { checkAndSaveClaudeCredential, exitOnCtrlC } from './auth.js';
-import { setEnvValues } from '../setup/env-file.js';
+import { setEnvValues } from '../kit/env-file.js';
 import { paint, type Prompter } from './term.js';
 
 export function needsSetup(config: Config): boolean {

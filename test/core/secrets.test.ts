@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { setEnvValues } from '../../src/setup/env-file.js';
+import { setEnvValues } from '../../src/kit/env-file.js';
 import { loadConfig } from '../../src/core/config/config.js';
 import { redact, registerSecret } from '../../src/core/secrets.js';
 

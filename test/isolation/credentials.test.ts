@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { createCredentialSource, OAUTH_FILE } from '../../src/plugins/claude-login/credentials.js';
-import { setEnvValues } from '../../src/setup/env-file.js';
+import { setEnvValues } from '../../src/kit/env-file.js';
 
 let server: http.Server;
 let tokenUrl: string;

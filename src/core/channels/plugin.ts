@@ -1,4 +1,5 @@
-// A channel plugin: what the host needs of one chat platform, so nothing else names a platform (its setup forms and checks: src/setup).
+// A channel plugin: what the host needs of one chat platform, so nothing else names a platform (the chat-app kit in
+// src/kit adds its setup forms and checks).
 import type { Config } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import type { Logger } from '../logger.js';

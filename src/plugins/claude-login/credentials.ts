@@ -93,7 +93,7 @@ function credentialOf(vars: Record<string, string | undefined>): Credential | nu
 function stamp(file: string): string {
   try {
     const st = fs.statSync(file);
-    // .env is replaced by a rename (src/setup/env-file.ts): a new inode even within one mtime tick.
+    // .env is replaced by a rename (src/kit/env-file.ts): a new inode even within one mtime tick.
     return `${st.ino}:${st.mtimeMs}:${st.size}`;
   } catch {
     return 'none';

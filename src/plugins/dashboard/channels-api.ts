@@ -2,7 +2,7 @@
 // channel set up, changed, re-checked or removed here is started again at once, and the answer is its live state.
 import { Hono } from 'hono';
 import type { ChannelPlugin, PluginEnv } from '../../core/channels/plugin.js';
-import type { Level, SaveEnv } from '../../setup/channel-setup.js';
+import type { Level, SaveEnv } from '../../kit/channel-setup.js';
 import type { ChannelState } from '../../core/types.js';
 import { registerSecret } from '../../core/secrets.js';
 import { qrSvg } from './qr-svg.js';

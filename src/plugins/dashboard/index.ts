@@ -4,7 +4,7 @@ import path from 'node:path';
 import { OWNER_SENDERS } from '../../core/channels/local/local.js';
 import type { ChannelPlugin, PluginEnv, Settings } from '../../core/channels/plugin.js';
 import { configuredChannels } from '../../core/channels/registry.js';
-import { setEnvValues } from '../../setup/env-file.js';
+import { setEnvValues } from '../../kit/env-file.js';
 import type { Plugin } from '../../core/plugin.js';
 import { runnerModule } from '../../core/sandbox/mounts.js';
 import { channelsApi, isSetUp } from './channels-api.js';

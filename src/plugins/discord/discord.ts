@@ -26,7 +26,7 @@ import {
   type ChannelPacing,
   type ChatInfo,
 } from '../../core/types.js';
-import { formatBytes } from '../../core/channels/bounded.js';
+import { formatBytes } from '../../kit/bounded.js';
 import {
   MediaRefused,
   MediaTooLarge,

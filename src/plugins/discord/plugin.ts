@@ -3,8 +3,8 @@
 // is whatever its /gateway/bot answers), and who the owner is (DISCORD_OWNER_ID,
 // or the user whose direct chat is a main chat).
 import { type ChannelContext, type ChannelPlugin, type Settings } from '../../core/channels/plugin.js';
-import { setupByForm, tokenCheck, type SaveEnv, type TokenForm } from '../../setup/channel-setup.js';
-import { ANSWER_MAX_BYTES, readJson } from '../../core/channels/bounded.js';
+import { setupByForm, tokenCheck, type SaveEnv, type TokenForm } from '../../kit/channel-setup.js';
+import { ANSWER_MAX_BYTES, readJson } from '../../kit/bounded.js';
 import { discordDmJid, isDiscordDirectChat, isDiscordJid } from './jids.js';
 
 // Three base64url parts: the bot's id, a timestamp, an HMAC.

@@ -1,7 +1,7 @@
 // Connecting an account: `nanoclaw auth email`, the dashboard's form and `nanoclaw doctor`. The login is
 // checked against both servers before anything is saved, so a wrong password never reaches .env.
 import type { PluginEnv, Settings } from '../../core/channels/plugin.js';
-import type { AuthContext, CheckResult, SaveEnv, TokenForm } from '../../setup/channel-setup.js';
+import type { AuthContext, CheckResult, SaveEnv, TokenForm } from '../../kit/channel-setup.js';
 import { checkLogin } from './account.js';
 import { emailConfigured, emailSettings, envLines, providerOf, type EmailSettings } from './settings.js';
 

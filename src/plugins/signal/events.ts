@@ -7,7 +7,7 @@
 // run past maxEventBytes: past it the connection is dropped and opened again.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { InputTooLarge } from '../../core/channels/bounded.js';
+import { InputTooLarge } from '../../kit/bounded.js';
 import { describeFetchError } from './rpc.js';
 
 export interface EventStreamOptions {

@@ -1,7 +1,7 @@
 // Text shaping for Signal: the agent's Markdown becomes plain text plus
 // signal-cli text styles (`start:length:STYLE`, in UTF-16 code units, which is
 // how JavaScript indexes strings). Pure functions, no I/O.
-export { splitText } from '../../core/channels/text.js';
+export { splitText } from '../../kit/text.js';
 
 /** A comfortable length for one Signal message; longer ones are split (Signal turns very long ones into attachments). */
 export const SIGNAL_TEXT_LIMIT = 2000;

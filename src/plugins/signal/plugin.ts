@@ -5,7 +5,7 @@
 // user's (signal-cli linked to their phone) and Note to Self is a main chat.
 import path from 'node:path';
 import { type ChannelContext, type ChannelPlugin, type Settings } from '../../core/channels/plugin.js';
-import { setupByForm, tokenCheck, type SaveEnv, type TokenForm } from '../../setup/channel-setup.js';
+import { setupByForm, tokenCheck, type SaveEnv, type TokenForm } from '../../kit/channel-setup.js';
 import { isSignalDirectChat, isSignalJid, signalDirectJid } from './jids.js';
 import { createSignalRpc, DAEMON_COMMAND, SignalRpcError } from './rpc.js';
 

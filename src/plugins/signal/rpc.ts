@@ -1,7 +1,7 @@
 // signal-cli's JSON-RPC over HTTP (POST /api/v1/rpc of `signal-cli daemon --http`).
 // One request per call; errors name what happened and what to run. An answer is
 // read up to a cap (1 MB, or what the caller allows), never whole on trust.
-import { ANSWER_MAX_BYTES, InputTooLarge, readJson } from '../../core/channels/bounded.js';
+import { ANSWER_MAX_BYTES, InputTooLarge, readJson } from '../../kit/bounded.js';
 
 export const DAEMON_COMMAND = (account: string) => `signal-cli -a ${account || '+NUMBER'} daemon --http 127.0.0.1:8080`;
 

@@ -13,7 +13,7 @@ import {
   type ChannelPacing,
   type Message,
 } from '../../core/types.js';
-import { InputTooLarge } from '../../core/channels/bounded.js';
+import { InputTooLarge } from '../../kit/bounded.js';
 import {
   MediaRefused,
   MediaTooLarge,
@@ -21,7 +21,7 @@ import {
   REFUSED_NOTE,
   type MediaStore,
 } from '../../core/channels/plugin.js';
-import { displayName } from '../../core/channels/text.js';
+import { displayName } from '../../kit/text.js';
 import { runEventStream } from './events.js';
 import { SIGNAL_TEXT_LIMIT, splitText, toSignalText } from './format.js';
 import { parseReceive, type InboundSignal, type SignalAttachment, type SignalReceive } from './inbound.js';

@@ -2,7 +2,7 @@
 // replies split below Slack's message size, and Slack's inbound markup
 // (`<@U123>`, `<#C1|name>`, `<url|label>`, HTML entities) back into plain text.
 // Pure functions, no I/O.
-import { splitText } from '../../core/channels/text.js';
+import { splitText } from '../../kit/text.js';
 
 /** Where replies are split: Slack truncates a message's text at 40,000 characters, and long ones read badly well before. */
 export const SLACK_TEXT_LIMIT = 4_000;

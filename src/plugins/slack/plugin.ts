@@ -4,9 +4,9 @@
 // (SLACK_SIGNING_SECRET, SLACK_EVENTS_PORT), for a local server or a proxy.
 // SLACK_API_URL points the Web API elsewhere. The owner is SLACK_OWNER_ID, or
 // the person in a direct chat registered as a main chat: by id, never by name.
-import { ANSWER_MAX_BYTES, readJson } from '../../core/channels/bounded.js';
+import { ANSWER_MAX_BYTES, readJson } from '../../kit/bounded.js';
 import { type ChannelContext, type ChannelPlugin, type PluginEnv, type Settings } from '../../core/channels/plugin.js';
-import { setupByForm, type CheckResult, type SaveEnv, type TokenForm } from '../../setup/channel-setup.js';
+import { setupByForm, type CheckResult, type SaveEnv, type TokenForm } from '../../kit/channel-setup.js';
 import { isSlackDirectChat, slackChannelId } from './ids.js';
 
 export const SLACK_BOT_TOKEN = /^xoxb-[A-Za-z0-9-]{10,}$/;

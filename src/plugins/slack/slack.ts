@@ -23,10 +23,10 @@ import {
   REFUSED_NOTE,
   type MediaStore,
 } from '../../core/channels/plugin.js';
-import { displayName } from '../../core/channels/text.js';
+import { displayName } from '../../kit/text.js';
 import { fromSlackText, mentionsUser, splitSlackText, toMrkdwn } from './format.js';
 import { slackChannelId, slackJid } from './ids.js';
-import { formatBytes } from '../../core/channels/bounded.js';
+import { formatBytes } from '../../kit/bounded.js';
 import { createSlackReceiver, SLACK_MAX_MESSAGE_BYTES, type SlackReceiver } from './receiver.js';
 
 export interface SlackChannelOptions {

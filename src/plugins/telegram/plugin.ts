@@ -2,8 +2,8 @@
 // optional self-hosted Bot API server (TELEGRAM_API_ROOT), and who the owner is
 // (TELEGRAM_OWNER_ID, or the user whose private chat is a main chat).
 import { type ChannelContext, type ChannelPlugin, type Settings } from '../../core/channels/plugin.js';
-import { setupByForm, tokenCheck, type SaveEnv, type TokenForm } from '../../setup/channel-setup.js';
-import { ANSWER_MAX_BYTES, readJson } from '../../core/channels/bounded.js';
+import { setupByForm, tokenCheck, type SaveEnv, type TokenForm } from '../../kit/channel-setup.js';
+import { ANSWER_MAX_BYTES, readJson } from '../../kit/bounded.js';
 import { isTelegramDirectChat, telegramChatId, telegramJid } from './jids.js';
 
 export const TELEGRAM_TOKEN = /^\d{5,}:[A-Za-z0-9_-]{30,}$/;

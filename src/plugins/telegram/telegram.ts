@@ -4,7 +4,7 @@
 // generate; the user's file name is only ever shown as text.
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatBytes } from '../../core/channels/bounded.js';
+import { formatBytes } from '../../kit/bounded.js';
 import { createRequire } from 'node:module';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -32,7 +32,7 @@ import {
   type Message,
   type MessageButton,
 } from '../../core/types.js';
-import { displayName, splitText } from '../../core/channels/text.js';
+import { displayName, splitText } from '../../kit/text.js';
 import { isParseError, TELEGRAM_TEXT_LIMIT, toMarkdownV2 } from './format.js';
 import { telegramChatId, telegramJid } from './jids.js';
 

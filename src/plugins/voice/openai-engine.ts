@@ -1,7 +1,7 @@
 // Any OpenAI-compatible transcription endpoint (OpenAI, Groq, a local
 // whisper server): POST {url}/audio/transcriptions, multipart, one WAV per
 // window. The key is read on the host and sent only there.
-import { readBody } from '../../core/channels/bounded.js';
+import { readBody } from '../../kit/bounded.js';
 import { toWav } from './audio.js';
 import type { SttEngine } from './engine.js';
 

@@ -32,7 +32,7 @@ import type {
   OutboundMedia,
 } from '../../core/types.js';
 import type { SendOptions } from '../../core/types.js';
-import { formatBytes } from '../../core/channels/bounded.js';
+import { formatBytes } from '../../kit/bounded.js';
 import {
   MediaRefused,
   NO_MEDIA_NOTE,
@@ -40,7 +40,7 @@ import {
   type InboundFile,
   type MediaStore,
 } from '../../core/channels/plugin.js';
-import { splitText } from '../../core/channels/text.js';
+import { splitText } from '../../kit/text.js';
 import { convertMessage, inboxFileName, type Converted } from './messages.js';
 import { isWhatsAppJid } from './jids.js';
 

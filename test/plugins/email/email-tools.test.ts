@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { AuthContext } from '../../../src/setup/channel-setup.js';
+import type { AuthContext } from '../../../src/kit/channel-setup.js';
 import type { Action } from '../../../src/core/ask.js';
 import type { Identity } from '../../../src/core/gateway/gateway.js';
 import { createToolRegistry, type ToolCall } from '../../../src/core/tools/registry.js';
@@ -17,7 +17,7 @@ import { sentRecipients } from '../../../src/plugins/email/mailbox.js';
 import { memoryRecipients } from '../../../src/plugins/email/store.js';
 import type { ApprovalKind, ApprovalMode } from '../../../src/core/types.js';
 import { parseEnv } from 'node:util';
-import { setEnvValues } from '../../../src/setup/env-file.js';
+import { setEnvValues } from '../../../src/kit/env-file.js';
 import { option } from '../../../src/cli/term.js';
 import { makeHome } from '../../support/harness.js';
 import { tempStore } from '../../support/store.js';

@@ -17,7 +17,7 @@ import {
 import { createDelivery } from '../../../src/core/delivery/delivery.js';
 import { openStore } from '../../../src/host.js';
 import { toMarkdownV2 } from '../../../src/plugins/telegram/format.js';
-import { splitText } from '../../../src/core/channels/text.js';
+import { splitText } from '../../../src/kit/text.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { formatCatchUp, isTriggered } from '../../../src/core/conversation/router.js';
 import { telegramPlugin, telegramSettings } from '../../../src/plugins/telegram/plugin.js';
