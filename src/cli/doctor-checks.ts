@@ -11,7 +11,7 @@ import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS, RUNTIMES } from '../plugins/index.js';
 import type { CheckResult } from '../core/channels/plugin.js';
 import { fetchStatus, troubles } from './status.js';
-import { probeModel } from './model-check.js';
+import { post, probeModel, type PostFn } from './model-check.js';
 import { describeStt, sttSettings } from '../plugins/voice/engine.js';
 import { browserProblems } from '../plugins/browser/browser.js';
 import { checkEmail } from '../plugins/email/connect.js';
@@ -22,7 +22,7 @@ export interface DoctorDeps {
   config: Config;
   env: NodeJS.ProcessEnv;
   nodeVersion?: string;
-  fetch?: typeof fetch;
+  post?: PostFn;
   upstreamTimeoutMs?: number;
   /** Whose checks run for the channels (default: the registry's). */
   plugins?: readonly ChannelPlugin[];
@@ -124,8 +124,8 @@ export function checkEnvFile(home: string): CheckResult | null {
 }
 
 /** The model API, asked once with the configured credential: a refused one fails here, naming it. */
-export function checkUpstream(config: Config, fetchFn: typeof fetch = fetch, timeoutMs = 4000): Promise<CheckResult> {
-  return probeModel(config, fetchFn, timeoutMs);
+export function checkUpstream(config: Config, postFn: PostFn = post, timeoutMs = 4000): Promise<CheckResult> {
+  return probeModel(config, postFn, timeoutMs);
 }
 
 /** Each channel plugin's own lines, in registry order. */
@@ -307,7 +307,7 @@ export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
     await checkBrowser(config),
     checkCredential(config, env),
     checkEnvFile(config.home),
-    await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),
+    await checkUpstream(config, deps.post, deps.upstreamTimeoutMs),
     ...checkChannels(config, deps.plugins),
     await checkEmail(config),
     checkVoice(config),
