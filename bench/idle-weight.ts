@@ -138,7 +138,7 @@ async function weigh(fake: FakeAnthropic, apps: App[], settleS: number, idleS = 
 }
 
 export async function benchIdleWeight(o: { fake: FakeAnthropic; row: RowFn; quick: boolean }): Promise<void> {
-  const settleS = o.quick ? 15 : 30;
+  const settleS = o.quick ? 20 : 60;
   const mb = (b: number) => `${(b / MB).toFixed(0)} MB`;
   const cases: [string, App[], number][] = [
     ['no chat app (local chat only)', [], 80],

@@ -25,7 +25,7 @@ function isWav(b: Uint8Array): boolean {
 }
 
 async function decodeOgg(bytes: Uint8Array): Promise<Float32Array> {
-  // Loaded with the first voice note, not at start: the decoder weighs more than a host that never hears one.
+  // Loaded with the first voice note, not at start: a host that never hears one need not carry the decoder.
   const { OggOpusDecoder: Decoder } = await import('ogg-opus-decoder');
   // Opus decodes at 16 kHz natively: no resampling of 48 kHz output needed.
   const decoder = new Decoder({ sampleRate: SAMPLE_RATE } as ConstructorParameters<typeof OggOpusDecoder>[0]);
