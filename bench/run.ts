@@ -695,6 +695,7 @@ async function main() {
     if (want('slots')) await idleSlots(fake, quick ? 5 : 20);
     if (want('warm')) await warmAgents(fake, quick ? 5 : 20);
     if (want('startup')) await startup(fake);
+    if (want('idle')) await (await import('./idle-weight.js')).benchIdleWeight({ fake, row, quick });
     if (want('turns')) await manyTurns(fake, quick ? 1000 : 10_000);
     if (want('channels')) await channels(fake, quick ? 5 : 20);
     if (want('channels'))

@@ -12,7 +12,7 @@ import { CHANNELS, RUNTIMES } from '../plugins/index.js';
 import type { CheckResult } from '../kit/channel-setup.js';
 import { fetchStatus, troubles } from './status.js';
 import type { StatusResponse } from '../core/api/types.js';
-import { probeModel } from './model-check.js';
+import { post, probeModel, type PostFn } from './model-check.js';
 import { describeStt, sttSettings } from '../plugins/voice/engine.js';
 import { browserProblems } from '../plugins/browser/browser.js';
 import { checkEmail } from '../plugins/email/connect.js';
@@ -24,7 +24,7 @@ export interface DoctorDeps {
   config: Config;
   env: NodeJS.ProcessEnv;
   nodeVersion?: string;
-  fetch?: typeof fetch;
+  post?: PostFn;
   upstreamTimeoutMs?: number;
   /** Whose checks run for the channels (default: the registry's). */
   plugins?: readonly ChannelPlugin[];
@@ -126,8 +126,8 @@ export function checkEnvFile(home: string): CheckResult | null {
 }
 
 /** The model API, asked once with the configured credential: a refused one fails here, naming it. */
-export function checkUpstream(config: Config, fetchFn: typeof fetch = fetch, timeoutMs = 4000): Promise<CheckResult> {
-  return probeModel(config, fetchFn, timeoutMs);
+export function checkUpstream(config: Config, postFn: PostFn = post, timeoutMs = 4000): Promise<CheckResult> {
+  return probeModel(config, postFn, timeoutMs);
 }
 
 type Running = StatusResponse['channels'];
@@ -379,7 +379,7 @@ export async function runChecks(deps: DoctorDeps): Promise<CheckResult[]> {
     await checkBrowser(config),
     checkCredential(config, env),
     checkEnvFile(config.home),
-    await checkUpstream(config, deps.fetch, deps.upstreamTimeoutMs),
+    await checkUpstream(config, deps.post, deps.upstreamTimeoutMs),
     checkFallbacks(config),
     ...checkChannels(config, deps.plugins, 'status' in host ? host.status.channels : null),
     await checkEmail(config),

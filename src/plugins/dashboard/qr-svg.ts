@@ -11,12 +11,13 @@ interface QrEncoder {
 }
 
 const require = createRequire(import.meta.url);
-const QRCode = require('qrcode-terminal/vendor/QRCode/index.js') as new (type: number, level: number) => QrEncoder;
-const Level = require('qrcode-terminal/vendor/QRCode/QRErrorCorrectLevel.js') as { L: number; M: number };
 
 /** An SVG image of `text` as a QR code, one unit per module, with a quiet zone. */
 export function qrSvg(text: string, opts: { quiet?: number } = {}): string {
   if (/[^\x20-\x7e]/.test(text)) throw new Error('QR payloads must be printable ASCII.');
+  // Required when a QR is drawn (WhatsApp linking), not when the dashboard loads.
+  const QRCode = require('qrcode-terminal/vendor/QRCode/index.js') as new (type: number, level: number) => QrEncoder;
+  const Level = require('qrcode-terminal/vendor/QRCode/QRErrorCorrectLevel.js') as { L: number; M: number };
   const qr = new QRCode(-1, Level.L);
   qr.addData(text);
   qr.make();

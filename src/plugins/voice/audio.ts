@@ -1,7 +1,7 @@
 // Voice notes arrive as Ogg/Opus (WhatsApp push-to-talk, Telegram voice) or,
 // for audio files, sometimes WAV. Speech engines want 16 kHz mono PCM, so this
 // turns either into that, in process (a WASM decoder: no system dependency).
-import { OggOpusDecoder } from 'ogg-opus-decoder';
+import type { OggOpusDecoder } from 'ogg-opus-decoder';
 
 export const SAMPLE_RATE = 16_000;
 
@@ -25,8 +25,10 @@ function isWav(b: Uint8Array): boolean {
 }
 
 async function decodeOgg(bytes: Uint8Array): Promise<Float32Array> {
+  // Loaded with the first voice note, not at start: a host that never hears one need not carry the decoder.
+  const { OggOpusDecoder: Decoder } = await import('ogg-opus-decoder');
   // Opus decodes at 16 kHz natively: no resampling of 48 kHz output needed.
-  const decoder = new OggOpusDecoder({ sampleRate: SAMPLE_RATE } as ConstructorParameters<typeof OggOpusDecoder>[0]);
+  const decoder = new Decoder({ sampleRate: SAMPLE_RATE } as ConstructorParameters<typeof OggOpusDecoder>[0]);
   await decoder.ready;
   try {
     const out = await decoder.decodeFile(bytes);

@@ -4,7 +4,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tar from 'tar';
 
 /**
  * A folder URL holding the model files, with the sha256 of each file to fetch;
@@ -122,6 +121,8 @@ export function parseIntegrity(s: string): [string, string] {
  */
 export async function extractModelFiles(tgz: string, files: readonly string[], dir: string): Promise<void> {
   const found = new Map<string, Buffer[]>();
+  // Only a first-use download needs tar: the host does not carry it otherwise.
+  const tar = await import('tar');
   await tar.t({
     file: tgz,
     onReadEntry: (entry) => {
