@@ -32,7 +32,11 @@ export async function startHostProcess(
   }
   const args = entry ? [path.join(projectRoot(), entry)] : [path.join(projectRoot(), 'dist/src/cli.js'), 'start'];
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NANOCLAW_HOME: home, NANOCLAW_HTTP_PORT: '0', ...env },
+    // No warm agents unless a test asks: settled() waits for a host with no agent at all.
+    env: {
+      ...{ PATH: process.env.PATH ?? '/usr/bin:/bin', NANOCLAW_HOME: home, NANOCLAW_HTTP_PORT: '0' },
+      ...{ NANOCLAW_WARM_AGENTS: '0', ...env },
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
