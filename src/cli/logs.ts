@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config/config.js';
 import { homePaths } from '../core/config/home.js';
+import { followFile, tailLines } from '../core/logger.js';
 import { duration, flag, localTime, option, paint, type Paint } from './term.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -65,35 +66,6 @@ export function formatEntry(entry: LogEntry, p: Paint): string {
   return `${p.dim(time)} ${coloured} ${entry.msg ?? ''}${extra}`;
 }
 
-/** The last `count` lines of a file that pass `keep`, reading from the end in blocks. */
-export function tailLines(
-  file: string,
-  count: number,
-  keep: (line: string) => boolean,
-): { lines: string[]; size: number } {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const size = fs.fstatSync(fd).size;
-    const found: string[] = [];
-    let pos = size;
-    let rest = '';
-    const block = 64 * 1024;
-    while (pos > 0 && found.length < count) {
-      const len = Math.min(block, pos);
-      pos -= len;
-      const buf = Buffer.alloc(len);
-      fs.readSync(fd, buf, 0, len, pos);
-      const parts = (buf.toString('utf8') + rest).split('\n');
-      rest = pos > 0 ? parts.shift()! : '';
-      for (let i = parts.length - 1; i >= 0 && found.length < count; i--)
-        if (parts[i] && keep(parts[i])) found.push(parts[i]);
-    }
-    return { lines: found.reverse(), size };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 export async function logsCommand(args: string[], config: Config): Promise<number> {
   const out = process.stdout;
   const p = paint(out);
@@ -129,39 +101,10 @@ export async function logsCommand(args: string[], config: Config): Promise<numbe
   }
   if (!follow) return 0;
 
-  // Follow: read what was appended whenever the file changes; start over if it was truncated or replaced.
-  let partial = '';
-  const readMore = () => {
-    let size: number;
-    try {
-      size = fs.statSync(file).size;
-    } catch {
-      return;
-    }
-    if (size < offset) {
-      offset = 0;
-      partial = '';
-    }
-    if (size === offset) return;
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(size - offset);
-      fs.readSync(fd, buf, 0, buf.length, offset);
-      offset = size;
-      const parts = (partial + buf.toString('utf8')).split('\n');
-      partial = parts.pop() ?? '';
-      for (const l of parts) if (l) print(l);
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const watcher = fs.watch(path.dirname(file), (_event, name) => {
-    if (!name || name === path.basename(file)) readMore();
-  });
+  const unfollow = followFile(file, offset, print);
   await new Promise<void>((resolve) => {
     const stop = () => {
-      watcher.close();
+      unfollow();
       resolve();
     };
     process.once('SIGINT', stop);

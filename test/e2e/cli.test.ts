@@ -420,6 +420,27 @@ test('logs prints the log for people and filters by group', async () => {
   expect(none.stderr).toContain('No log yet');
 });
 
+test('logs -f prints each line as it is written, from the start again once the log is replaced, until Ctrl-C', async () => {
+  const home = freshHome();
+  const file = path.join(home, 'logs', 'nanoclaw.log');
+  fs.mkdirSync(path.dirname(file));
+  const line = (msg: string) => JSON.stringify({ level: 30, time: Date.now(), pid: 1, hostname: 'h', msg }) + '\n';
+  fs.writeFileSync(file, line('before the follow'));
+  const child = spawn(process.execPath, [CLI, 'logs', '-f'], { env: { ...process.env, NANOCLAW_HOME: home } });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await until(() => out.includes('before the follow'), 20_000, 'the existing line');
+  fs.appendFileSync(file, line('appended later'));
+  await until(() => out.includes('appended later'), 20_000, 'the appended line');
+  fs.writeFileSync(file + '.new', line('in a new log'));
+  fs.renameSync(file + '.new', file);
+  await until(() => out.includes('in a new log'), 20_000, 'the line of the replaced log');
+  const code = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  expect(await code).toBe(0);
+  expect(out.match(/appended later/g)).toHaveLength(1);
+});
+
 test('auth telegram and auth claude store piped secrets in .env (0600) without echoing them', async () => {
   const home = freshHome();
   const bot = '123456789:AAFakeTokenForTestsOnly_abcdefghijklmno';

@@ -1,14 +1,12 @@
 // What the dashboard shows live: the tool calls of a chat's turn as the runner reports them, a Stop for the turn
 // at work, and the host's log (what `nanoclaw logs -f` prints) as it is written.
-import fs from 'node:fs';
-import path from 'node:path';
 import { Hono } from 'hono';
 import { streamSSE, type SSEMessage, type SSEStreamingApi } from 'hono/streaming';
 import type { RunnerEvent } from '../../../runner/protocol.js';
 import { AgentFailure, type LiveAgent } from '../../core/agent/agent.js';
 import { ApiError } from '../../core/api/errors.js';
 import type { Identity } from '../../core/gateway/types.js';
-import type { Logger } from '../../core/logger.js';
+import { followFile, tailLines, type Logger } from '../../core/logger.js';
 import { redact } from '../../core/secrets.js';
 import type { Store } from '../../core/store/index.js';
 
@@ -118,59 +116,6 @@ export function logLine(raw: string): LogLine | null {
   };
 }
 
-/** The last `count` lines of a file, reading at most its last 1 MB. */
-function lastLines(file: string, count: number): { lines: string[]; size: number } {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch {
-    return { lines: [], size: 0 };
-  }
-  try {
-    const size = fs.fstatSync(fd).size;
-    const len = Math.min(size, 1024 * 1024);
-    const buf = Buffer.alloc(len);
-    fs.readSync(fd, buf, 0, len, size - len);
-    const lines = buf.toString('utf8').split('\n');
-    if (len < size) lines.shift(); // cut mid-line
-    return { lines: lines.filter(Boolean).slice(-count), size };
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** Calls `onLine` with each line appended to `file` from `offset` on; starts over when it is truncated or replaced. */
-function follow(file: string, offset: number, onLine: (line: string) => void): () => void {
-  let partial = '';
-  const readMore = () => {
-    let size: number;
-    try {
-      size = fs.statSync(file).size;
-    } catch {
-      return;
-    }
-    if (size < offset) [offset, partial] = [0, ''];
-    if (size === offset) return;
-    const fd = fs.openSync(file, 'r');
-    try {
-      const buf = Buffer.alloc(size - offset);
-      fs.readSync(fd, buf, 0, buf.length, offset);
-      offset = size;
-      const parts = (partial + buf.toString('utf8')).split('\n');
-      partial = parts.pop() ?? '';
-      for (const l of parts) if (l) onLine(l);
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const watcher = fs.watch(path.dirname(file), (_event, name) => {
-    if (!name || name === path.basename(file)) readMore();
-  });
-  readMore(); // what was written between the tail and the watch
-  return () => watcher.close();
-}
-
 /** An event stream that pings after 15 s of quiet (so a closed tab is noticed) until the client goes. */
 function sse(run: (send: (e: SSEMessage) => void, stream: SSEStreamingApi) => () => void) {
   return (stream: SSEStreamingApi) => {
@@ -246,10 +191,10 @@ export function liveApi(deps: LiveDeps): Hono {
           const l = logLine(raw);
           if (l) send({ event: 'line', data: redact(JSON.stringify(l)) });
         };
-        const { lines, size } = lastLines(deps.logFile, count);
+        const { lines, size } = tailLines(deps.logFile, count);
         lines.forEach(line);
         try {
-          return follow(deps.logFile, size, line);
+          return followFile(deps.logFile, size, line);
         } catch (err) {
           const text = `Cannot follow ${deps.logFile}: ${(err as Error).message}. Reload when it can be read.`;
           send({
