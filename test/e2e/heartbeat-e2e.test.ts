@@ -2,7 +2,6 @@
 // something worth saying. Real host, bwrap sandbox and SDK (the agent really reads the file with its Read tool); the
 // fake model answers HEARTBEAT_OK unless the file it read names something due. The dashboard sets it and shows each
 // beat's decision (headless Chromium).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { startTestEnv, until, type TestEnv } from '../support/harness.js';
+import { runCli } from '../support/cli.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env: TestEnv;
@@ -50,20 +50,7 @@ async function beatOnce(): Promise<any> {
   return (await beats())[before];
 }
 
-function nanoclaw(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve('dist/src/cli.js'), ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), NANOCLAW_HOME: env.home, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const nanoclaw = (args: string[]) => runCli(args, { NANOCLAW_HOME: env.home });
 
 test('`groups set` turns the heartbeat on (30 minutes, quiet at night) and refuses a bad interval', async () => {
   const bad = await nanoclaw(['groups', 'set', 'home', 'heartbeat=2']);

@@ -3,13 +3,13 @@
 // refuses a bad effort with the accepted values; the usage API and page count tokens per model; the Groups page sets
 // both. Real host, bwrap sandbox, SDK and Chromium; the fake Anthropic API serves the models a test names and refuses
 // others as the real one does.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestEnv, TEST_KEY, type TestEnv } from '../support/harness.js';
+import { runCli } from '../support/cli.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const HOST_MODEL = 'claude-host-default-1';
@@ -42,29 +42,11 @@ const sandboxOf = async (folder: string) =>
   ((await (await env.api('/api/groups')).json()) as any).groups.find((g: any) => g.folder === folder).sandbox;
 
 /** Runs the built `nanoclaw` command against this host. */
-function nanoclaw(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.resolve('dist/src/cli.js'), ...args], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: os.tmpdir(),
-        NO_COLOR: '1',
-        NANOCLAW_HOME: env.home,
-        NANOCLAW_CONFIG_DIR: path.join(env.home, '.config-nanoclaw'),
-        NANOCLAW_RUNTIME: 'bwrap',
-        ANTHROPIC_API_KEY: TEST_KEY,
-        ANTHROPIC_BASE_URL: env.fake.url,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+const nanoclaw = (args: string[]) =>
+  runCli(args, {
+    ...{ NANOCLAW_HOME: env.home, NANOCLAW_CONFIG_DIR: path.join(env.home, '.config-nanoclaw') },
+    ...{ NANOCLAW_RUNTIME: 'bwrap', ANTHROPIC_API_KEY: TEST_KEY, ANTHROPIC_BASE_URL: env.fake.url },
   });
-}
 
 describe('a model per chat', () => {
   test('a chat set to a model and effort is answered by them; another chat by the host default', async () => {
