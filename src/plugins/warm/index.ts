@@ -1,5 +1,5 @@
 // Warm agents: a chat's agent started before it is needed (its session resumed, its memory read) and waiting for the
-// chat's next message, so the first answer after a quiet spell comes as fast as a follow-up. At most
+// chat's next message, so the first answer after a quiet spell skips the sandbox's and the CLI's start. At most
 // NANOCLAW_WARM_AGENTS of them wait at once (default 2; 0 turns them off), and they are the first closed for a chat
 // that needs a slot.
 import { intSetting } from '../../core/config/config.js';
