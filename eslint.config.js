@@ -55,7 +55,7 @@ const PLUGINS = fs
 const pluginZones = PLUGINS.map((name) => ({
   target: `./src/plugins/${name}`,
   from: PLUGINS.filter((other) => other !== name).map((other) => `./src/plugins/${other}`),
-  message: `plugins/${name} may not import another plugin: move what both need into src/core/ (or src/kit/ for chat-app helpers).`,
+  message: `plugins/${name} may not import another plugin: move what both need into src/core/ (or src/kit/ for what plugins share).`,
 }));
 
 export default tseslint.config(

@@ -2,8 +2,8 @@
 // npm run size: how much a reader has to take in. Tokens are counted the way the
 // original NanoClaw counted its own (characters of the .ts files / 4). The core is
 // src/core/ plus runner/ and has a budget; each plugin in src/plugins/ is listed on
-// its own; the chat-app kit (src/kit/: what chat-app plugins share, never used by the
-// core: setup forms, doctor checks, the .env writer, text and bounded reads), the command (src/cli/, src/*.ts) and anything else
+// its own; the kit (src/kit/: what plugins and the command share, never used by the
+// core: setup forms, doctor checks, the .env writer, text and bounded reads, the log reader), the command (src/cli/, src/*.ts) and anything else
 // under src/ are shown too, so nothing hides.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,7 +44,7 @@ const rows = [['core (src/core + runner)', tokens(core)]];
 for (const p of subdirs(path.join(src, 'plugins')))
   rows.push([`plugin ${p}`, tokens(chars(path.join(src, 'plugins', p)))]);
 const outside = subdirs(src).filter((d) => !['core', 'plugins', 'cli', 'kit'].includes(d));
-rows.push(['chat-app kit (src/kit)', tokens(chars(path.join(src, 'kit')))]);
+rows.push(['kit (src/kit)', tokens(chars(path.join(src, 'kit')))]);
 rows.push(['the command (src/cli + src/*.ts)', tokens(chars(path.join(src, 'cli')) + topFiles(src))]);
 for (const d of outside) rows.push([`src/${d} (outside core and plugins)`, tokens(chars(path.join(src, d)))]);
 const total = rows.reduce((n, r) => n + r[1], 0);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../core/config/config.js';
 import { homePaths } from '../core/config/home.js';
-import { followFile, tailLines } from '../core/logger.js';
+import { followFile, tailLines } from '../kit/log-file.js';
 import { duration, flag, localTime, option, paint, type Paint } from './term.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };

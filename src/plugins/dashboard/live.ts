@@ -6,7 +6,8 @@ import type { RunnerEvent } from '../../../runner/protocol.js';
 import { AgentFailure, type LiveAgent } from '../../core/agent/agent.js';
 import { ApiError } from '../../core/api/errors.js';
 import type { Identity } from '../../core/gateway/types.js';
-import { followFile, tailLines, type Logger } from '../../core/logger.js';
+import type { Logger } from '../../core/logger.js';
+import { followFile, tailLines } from '../../kit/log-file.js';
 import { redact } from '../../core/secrets.js';
 import type { Store } from '../../core/store/index.js';
 
