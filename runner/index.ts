@@ -1,4 +1,5 @@
 // The runner, the only NanoClaw code in a sandbox: the Agent SDK, turn by turn from the gateway, no credential.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { CanUseTool, HookCallback, HookEvent, Options, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { callGateway, startForwarder } from './gateway-client.js';
@@ -79,7 +80,13 @@ async function main() {
   const port = Number(process.env.NANOCLAW_LOCAL_PORT) || 0;
   const forwarder = await startForwarder(socket, port).catch(() => startForwarder(socket));
   const local = `http://127.0.0.1:${forwarder.port}`;
+  // A warm agent rehearses its first turn with this prompt, stopped before the model by its hook, so the CLI's code for
+  // a turn is loaded and compiled before the first real message: that answer then comes about as fast as a follow-up.
+  const rehearsal = randomUUID();
+  const block: HookCallback = async (i) =>
+    'prompt' in i && i.prompt === rehearsal ? { decision: 'block', reason: 'warm-up' } : {};
   const plugins = await withPlugins(start, {
+    ...(!start.turn && { UserPromptSubmit: [{ hooks: [block] }] }),
     PostToolUse: afterTools(),
     PostToolUseFailure: afterTools(),
   });
@@ -140,8 +147,14 @@ async function main() {
     },
   });
 
-  // A warm agent's CLI starts now, before its first turn.
-  if (!start.turn) nextTurn().catch(() => process.exit(1));
+  // A warm agent's CLI starts now, before its first turn, and rehearses (its context is looked at too).
+  if (!start.turn) {
+    turns.push(toUserMessage({ prompt: rehearsal }, () => []));
+    q.getContextUsage({ detail: 'summary' })
+      .then(() => q.mcpServerStatus())
+      .catch(() => {});
+    nextTurn().catch(() => process.exit(1));
+  }
   try {
     for await (const msg of q) {
       if (msg.type === 'system' && msg.subtype === 'init') await send({ type: 'session', sessionId: msg.session_id });
@@ -153,6 +166,8 @@ async function main() {
             await tell({ type: 'activity', tool: String(b.name), detail: detail?.slice(0, 200) });
           }
       } else if (msg.type === 'result') {
+        // The rehearsal's own result names its prompt (a new session gives none); no turn waits for it.
+        if (msg.subtype === 'success' && msg.result.includes(rehearsal)) continue;
         const errors = msg.subtype === 'success' ? [] : (msg.errors ?? []);
         if (msg.is_error && start.sessionId && errors.some((e) => SESSION_GONE.test(e))) {
           // The host clears the stored session and tries again with a fresh one.
