@@ -96,7 +96,7 @@ export async function startCore(opts: HostOptions, plugins: readonly Plugin[]): 
     agent: {
       ...{ config, paths, gateway, logger, tool, setTyping: typingVia(channels), sandbox: plug.all('sandbox') },
       ...{ onPromptDelivered: opts.onPromptDelivered, currentGroup: (jid: string) => store.groups.get(jid) },
-      onIdle: () => queue.makeRoom(),
+      ...{ onIdle: () => queue.makeRoom(), keepIdle: plug.keepIdle },
     },
   });
   inbound = createInbound({

@@ -31,6 +31,7 @@ export function combine(parts: readonly PluginParts[]) {
     canTrigger: (g: RegisteredGroup, m: Message) => m.fromMe || all('canTrigger').every((may) => may(g, m)),
     refuseRun: (g: RegisteredGroup) => all('refuseRun').reduce<string | null>((why, f) => why ?? f(g), null),
     afterRun: (g: RegisteredGroup) => all('afterRun').forEach((f) => f(g)),
+    keepIdle: (g: RegisteredGroup) => all('keepIdle').some((keep) => keep(g)),
     runTask: async (id: string, run: RunAgent) => {
       for (const f of all('runTask')) if ((await f(id, run)) !== false) return;
     },

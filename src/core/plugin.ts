@@ -93,6 +93,8 @@ export interface PluginParts {
   /** Why an agent may not start (a full disk), or null. */
   refuseRun?(group: RegisteredGroup): string | null;
   afterRun?(group: RegisteredGroup): void;
+  /** An agent idle for IDLE_TIMEOUT: true keeps it waiting, as a warm agent, instead of closing it. */
+  keepIdle?(group: RegisteredGroup): boolean;
   /** false: not this plugin's task (the next one's). */
   runTask?(taskId: string, run: RunAgent): Promise<void | false>;
   onGiveUp?(jid: string, told: string): void;

@@ -41,6 +41,12 @@ const warmAgent = (env: TestEnv, jid: string) => {
   const a = env.host.agents.get(jid);
   return a && a.idleSince === 0 ? a : undefined;
 };
+/** Everything the sessions of a group's folder have recorded. */
+const transcripts = (env: TestEnv, folder: string) => {
+  const dir = path.join(env.home, 'data/sessions', folder, '.claude/projects/-workspace-group');
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl')) : [];
+  return files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
+};
 /** The runner has booted and asked for its first turn. */
 const parked = (env: TestEnv, jid: string) => until(() => warmAgent(env, jid)?.inTurn === false, 30_000, 'parked');
 
@@ -55,6 +61,11 @@ describe('with warm agents', () => {
 
   test("the main chat's first message after start-up is answered once, by the sandbox already waiting", async () => {
     await parked(env, 'local:main');
+    // While it waits it rehearses a turn, which its session records as stopped before the model.
+    let rehearsal = '';
+    const recorded = () => /Original prompt: ([0-9a-f-]{36})/.exec(transcripts(env, 'main'))?.[1] ?? '';
+    await until(() => !!(rehearsal = recorded()), 30_000, 'the rehearsal');
+    expect(env.fake.turnRequests()).toHaveLength(0);
     const agent = env.host.agents.get('local:main');
     await env.send('local:main', 'Q1 in main');
     expect(await env.replyAfter('local:main', 0, /Answer to Q1 in main/)).toBe('Answer to Q1 in main.');
@@ -62,6 +73,9 @@ describe('with warm agents', () => {
     expect(kindsFor('main')).toEqual(['warm']);
     expect(await replies(env, 'local:main')).toEqual(['Answer to Q1 in main.']);
     expect(asked(env, 'Q1 in main')).toHaveLength(1);
+    // The model never saw the rehearsal, then or with the question.
+    expect(env.fake.turnRequests()).toHaveLength(1);
+    expect(env.fake.requests.filter((r) => r.text.includes(rehearsal))).toEqual([]);
   });
 
   test('chatter in a group starts a warm agent, which answers the message that calls the assistant', async () => {
@@ -179,5 +193,39 @@ describe('at the cap', () => {
     expect(await env.waitRouted((m) => m.text === 'more chatter')).toBe('stored');
     expect(env.host.agents.size).toBe(0);
     expect(env.host.queue.activeCount()).toBe(0);
+  });
+});
+
+describe('when an agent idles out', () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    delivered.length = 0;
+    ahead = 0;
+    env = await start({ MAX_CONCURRENT_AGENTS: '3', NANOCLAW_WARM_AGENTS: '1', IDLE_TIMEOUT: '1500' });
+    await addGroup(env, 'club', true);
+  }, 120_000);
+  afterAll(() => env?.close());
+
+  test('in a chat written in within the hour it is kept waiting, and answers the next message itself', async () => {
+    await parked(env, 'local:main');
+    const agent = env.host.agents.get('local:main');
+    await env.send('local:main', 'Q9 in main');
+    expect(await env.replyAfter('local:main', 0, /Answer to Q9 in main/)).toBe('Answer to Q9 in main.');
+    // Past IDLE_TIMEOUT it waits on as the chat's warm agent, the same sandbox.
+    await until(() => warmAgent(env, 'local:main') === agent, 30_000, 'kept warm');
+    await env.send('local:main', 'Q10 in main');
+    expect(await env.replyAfter('local:main', 1, /Answer to Q10 in main/)).toBe('Answer to Q10 in main.');
+    expect(env.host.agents.get('local:main')).toBe(agent);
+    expect(kindsFor('main')).toEqual(['warm', 'warm']);
+    expect(await replies(env, 'local:main')).toEqual(['Answer to Q9 in main.', 'Answer to Q10 in main.']);
+  });
+
+  test('with NANOCLAW_WARM_AGENTS taken, it is closed', async () => {
+    await until(() => warmAgent(env, 'local:main') !== undefined, 30_000, 'main kept warm');
+    await env.send('local:club', '@Andy Q11 in club');
+    expect(await env.replyAfter('local:club', 0, /Answer to Q11 in club/)).toBe('Answer to Q11 in club.');
+    await until(() => !env.host.agents.has('local:club'), 30_000, "club's agent to close");
+    expect(warmAgent(env, 'local:main')).toBeDefined();
+    expect(asked(env, 'Q11 in club')).toHaveLength(1);
   });
 });

@@ -32,6 +32,7 @@ export interface AgentDeps {
   sandbox?: readonly ((s: SandboxStart) => SandboxParts | void)[];
   /** It waits for a follow-up now: a chat waiting for a slot may take its place. */
   onIdle?(): void;
+  keepIdle?(group: RegisteredGroup): boolean;
 }
 
 export class AgentFailure extends Error {
@@ -163,8 +164,9 @@ export function startAgent(deps: AgentDeps, group: RegisteredGroup, job: AgentJo
         clearTimeout(idleTimer);
         if (waiter !== resolve) return;
         idleSince ??= Date.now();
-        // A warm agent's starter closes it.
-        if (turn.n) idleTimer = setTimeout(close, s.idleTimeoutMs ?? config.idleTimeoutMs);
+        // A warm agent's starter closes it; one that idled out may be kept as one (0: warm).
+        const idledOut = () => (deps.keepIdle?.(group) ? (idleSince = 0) : close());
+        if (turn.n) idleTimer = setTimeout(idledOut, s.idleTimeoutMs ?? config.idleTimeoutMs);
         deps.onIdle?.();
       }),
     event: (e) => {

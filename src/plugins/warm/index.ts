@@ -1,5 +1,6 @@
-// Warm agents: a chat's agent started before it is needed (its session resumed, its memory read) and waiting for the
-// chat's next message, so the first answer after a quiet spell skips the sandbox's and the CLI's start. At most
+// Warm agents: a chat's agent waiting before it is needed (its session resumed, its memory read) for the chat's next
+// message, so the first answer after a quiet spell skips the sandbox's and the CLI's start: one kept when it idles out,
+// or one started for the main chat at start-up and for a chat someone writes in. At most
 // NANOCLAW_WARM_AGENTS of them wait at once (default 2; 0 turns them off), and they are the first closed for a chat
 // that needs a slot.
 import { intSetting } from '../../core/config/config.js';
@@ -43,6 +44,11 @@ export const warm: Plugin = {
       start() {
         const main = store.groups.list().find((g) => g.isMain);
         if (main) tryWarm(main.jid);
+      },
+      // An agent that idles out in a chat written in within the hour stays, warm: its next answer is a follow-up's.
+      keepIdle({ jid }) {
+        expire();
+        return !draining && !quiet(jid) && warmOnes().length < budget;
       },
       afterRun({ jid }) {
         // Only a chat written in since its last warm agent started: one that waited and closed unused is not re-warmed.
