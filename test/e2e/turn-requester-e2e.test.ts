@@ -52,12 +52,12 @@ const post = async (text: string, sender: string, senderName: string) => {
 };
 const member = (name: string, text: string) => post(text, `user-${name}`, name);
 
-/** Waits until every message so far has been answered and the agent is gone. */
-async function settled() {
+/** Waits until every message so far has been answered and the agent is gone (or, with `kept`, waits warm). */
+async function settled(kept = false) {
   const { store } = env.host;
+  const done = () => (kept ? env.host.agents.get(JID)?.idleSince === 0 : !env.host.agents.has(JID));
   await until(
-    () =>
-      !store.messages.after(JID, store.outbox.cursor(JID)).some((m) => !m.fromAssistant) && !env.host.agents.has(JID),
+    () => !store.messages.after(JID, store.outbox.cursor(JID)).some((m) => !m.fromAssistant) && done(),
     90_000,
     'the club chat to be answered',
   );
@@ -67,7 +67,12 @@ async function settled() {
  * Max addresses the assistant with `marker`; while that turn runs, `intruder` writes in the group.
  * Answers the text of every tool result Max's turn was shown.
  */
-async function raceWith(marker: string, intruder: () => Promise<void>, intruderMarker: string): Promise<string[]> {
+async function raceWith(
+  marker: string,
+  intruder: () => Promise<void>,
+  intruderMarker: string,
+  kept = false,
+): Promise<string[]> {
   let started!: () => void;
   const turnStarted = new Promise<void>((r) => (started = r));
   let open!: () => void;
@@ -77,7 +82,7 @@ async function raceWith(marker: string, intruder: () => Promise<void>, intruderM
   await intruder();
   await env.waitRouted((m) => m.text.includes(intruderMarker));
   open();
-  await settled();
+  await settled(kept);
   race = null;
   return env.fake
     .turnRequests()
@@ -183,4 +188,25 @@ test("an opt-out goes by sender id: the member's chatter is not stored, another 
   expect(stored).toContain('user-Lee: LEECHATTER fine by me');
   expect(stored.some((l) => l.includes('KIMCHATTER'))).toBe(false);
   expect(env.host.store.search('KIMCHATTER')).toEqual([]);
+}, 180_000);
+
+test("on an agent kept warm, too, the owner writing during a member's turn gives that turn no owner powers", async () => {
+  // The club's agent, idle past IDLE_TIMEOUT within the hour, waits warm; Max's message is its first turn since.
+  await env.restart({ NANOCLAW_WARM_AGENTS: '2', IDLE_TIMEOUT: '1000' });
+  await member('Bea', 'BEA_AGAIN more diary');
+  await settled(true);
+  const agent = env.host.agents.get(JID);
+  const shown = await raceWith(
+    'RACE_OWNER',
+    async () => {
+      expect(env.host.agents.get(JID)).toBe(agent);
+      await post('OWNER_AGAIN back in 5', 'local-user', 'Owner');
+    },
+    'OWNER_AGAIN',
+    true,
+  );
+
+  expect(env.host.agents.get(JID)).toBe(agent);
+  expect(shown[0]).toMatch(/Members can only forget their own messages/);
+  expect(texts()).toContain('user-Bea: BEA_AGAIN more diary');
 }, 180_000);
