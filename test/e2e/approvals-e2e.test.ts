@@ -5,11 +5,11 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { hashDetail } from '../../src/plugins/approvals/store.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { familyWithHostFolder, startTestEnv, type TestEnv } from '../support/harness.js';
+import { openBrowser } from '../support/browser.js';
 
 let env: TestEnv;
 const LONG_TAIL = 'x'.repeat(5000);
@@ -349,18 +349,13 @@ test('dashboard API and CLI: pending and past requests with who decided, an answ
 }, 120_000);
 
 test('dashboard: the pending request is shown whole with its buttons; Deny decides it as the owner', async () => {
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await openBrowser();
   try {
     plant('six');
     const before = asks(await env.messages('local:main')).length;
     await env.send('local:family', 'please RM_six');
     const { code } = await approvalRequest(before, 'victim-six');
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    const { page } = browser;
     await page.goto(`${env.host.url}/#token=${encodeURIComponent(env.host.token)}`);
     await page.click('#tabs a[data-page="approvals"]');
     const card = page.locator('#approvals-pending article.approval', { hasText: `code ${code}` });
@@ -389,6 +384,5 @@ test('dashboard: the pending request is shown whole with its buttons; Deny decid
     expect(saved.allow).toEqual([{ kind: 'bash', detail: 'rm /workspace/group/victim-three.txt' }]);
   } finally {
     await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
   }
 }, 120_000);

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { localPlugin } from '../../src/core/channels/local/plugin.js';
 import { telegramPlugin } from '../../src/plugins/telegram/plugin.js';
@@ -19,8 +19,8 @@ import { dashboardLink, whatsappPlugin } from '../../src/plugins/whatsapp/plugin
 import { ALICE, privateChat, startFakeTelegram, type FakeTelegram } from '../support/fake-telegram.js';
 import { fakeSocketFactory } from '../support/fake-baileys-socket.js';
 import { startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
+import { openBrowser, type TestBrowser } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CLI = path.resolve('dist/src/cli.js');
 const BOT_TOKEN = '7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1';
 const OTHER_TOKEN = '7000000002:AAOtherTokenOtherTokenOtherTokenOth';
@@ -29,18 +29,14 @@ const MAINTENANCE = `Forbidden: closed for maintenance, see https://status.examp
 
 let env: TestEnv;
 let tg: FakeTelegram;
-let profile: string;
-let browser: BrowserContext;
+let browser: TestBrowser;
 let page: Page;
 const sockets = fakeSocketFactory({ registered: false, pairingCode: 'K7QX2M9D' });
 const TELEGRAM = 'article.channel[data-channel="telegram"]';
 const RESULT = `${TELEGRAM} .form-msg .notice`;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json).`);
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
   tg = await startFakeTelegram({ token: BOT_TOKEN });
   env = await startTestEnv({
     env: { TELEGRAM_API_ROOT: tg.apiRoot },
@@ -56,20 +52,8 @@ beforeAll(async () => {
   });
   // Where `nanoclaw` finds the running host.
   fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
-  browser = await chromium.launchPersistentContext(path.join(profile, 'chromium'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1200, height: 860 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-sync',
-    ],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  browser = await openBrowser({ viewport: { width: 1200, height: 860 } });
+  page = browser.page;
   await page.goto(`${env.host.url}/#token=${encodeURIComponent(env.host.token)}`);
   await page.click('#tabs a[data-page="channels"]');
   await page.waitForSelector('#page-channels');
@@ -79,7 +63,6 @@ afterAll(async () => {
   await browser?.close();
   await env?.close();
   await tg?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
 
 /** `nanoclaw doctor` as the user runs it, in the host's home. */

@@ -4,21 +4,19 @@
 // answered once); the Logs page shows each finished turn as it is written, by chat, with no secret. Screenshots
 // go to test-artifacts/.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
 import { isToolResultTurn, lastUserText } from '../support/fake-anthropic.js';
 import { makeHome, startTestEnv, TEST_KEY, type TestEnv } from '../support/harness.js';
+import { openBrowser, type TestBrowser } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');
 const MARKER = 'echo live-tool-marker';
 
 let env: TestEnv;
-let profile: string;
-let browser: BrowserContext;
+let browser: TestBrowser;
 let page: Page;
 // The fake model holds its answer after the tool call until the test has seen the tool line.
 let release: () => void = () => {};
@@ -42,8 +40,6 @@ async function send(text: string): Promise<void> {
 const replies = async () => (await env.messages('local:main')).filter((m) => m.fromAssistant).map((m) => m.text);
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   const home = makeHome();
   env = await startTestEnv({
@@ -68,14 +64,8 @@ beforeAll(async () => {
     json: { jid: 'local:other', name: 'Other', folder: 'other', requiresTrigger: false },
   });
   expect(res.status).toBe(201);
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1200, height: 860 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  browser = await openBrowser({ viewport: { width: 1200, height: 860 } });
+  page = browser.page;
   await page.goto(`${env.host.url}/#token=${encodeURIComponent(env.host.token)}`);
   await page.waitForSelector('#page-chat');
   await page.waitForSelector('#live.on');
@@ -85,7 +75,6 @@ afterAll(async () => {
   release();
   await browser?.close();
   await env?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
 
 test('while a turn runs the chat shows the assistant at work and each tool call as it starts', async () => {

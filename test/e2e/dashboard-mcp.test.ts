@@ -2,41 +2,31 @@
 // package is installed and listed with exactly what runs, a remote one with its token that the page never shows,
 // a bad name is refused with the reason, and Remove takes one away.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
+import { openBrowser, type TestBrowser } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ECHO_PACKAGE = path.resolve('test/fixtures/mcp-echo');
 const TOKEN = 'dashboard-mcp-honeytoken-93c1f0';
 let env: TestEnv;
-let browser: BrowserContext;
+let browser: TestBrowser;
 let page: Page;
-let profile: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
   env = await startTestEnv({ script: () => ({ text: 'OK' }) });
   const res = await env.api('/api/groups', {
     method: 'POST',
     json: { jid: 'local:family', name: 'Family', folder: 'family', requiresTrigger: false },
   });
   expect(res.status).toBe(201);
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  browser = await openBrowser();
+  page = browser.page;
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await env?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
 
 const servers = async () =>

@@ -7,20 +7,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Hono } from 'hono';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Channel, ChannelEvents, ChannelState } from '../../src/core/types.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
+import { openBrowser, type TestBrowser } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-artifacts');
 const REPLY = 'Hello from the fake model';
 const WA_GROUP = '120363041234567890@g.us';
 
 let env: TestEnv;
 let app: Hono;
-let profile: string;
-let browser: BrowserContext;
+let browser: TestBrowser;
 let page: Page;
 const whatsapp = linkingChannel();
 
@@ -64,8 +63,6 @@ async function openTab(name: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   env = await startTestEnv({
     script: () => ({ text: REPLY }),
@@ -76,29 +73,13 @@ beforeAll(async () => {
       },
     },
   });
-  profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1200, height: 860 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = browser.pages()[0] ?? (await browser.newPage());
+  browser = await openBrowser({ viewport: { width: 1200, height: 860 } });
+  page = browser.page;
 });
 
 afterAll(async () => {
   await browser?.close();
   await env?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
 });
 
 test('without the token every API route is refused', async () => {

@@ -3,15 +3,13 @@
 // fake model answers HEARTBEAT_OK unless the file it read names something due. The dashboard sets it and shows each
 // beat's decision (headless Chromium).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
 import { startTestEnv, until, type TestEnv } from '../support/harness.js';
 import { runCli } from '../support/cli.js';
+import { openBrowser } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let env: TestEnv;
 const isBeat = (req: RecordedRequest) => req.text.includes('[Heartbeat,');
 
@@ -98,16 +96,9 @@ test('ten beats with nothing to say send nothing; one with something to say send
 }, 180_000);
 
 test("the dashboard shows each beat's decision, and its Groups page sets a chat's heartbeat", async () => {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await openBrowser();
   try {
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    const { page } = browser;
     await page.goto(`${env.host.url}/#token=${encodeURIComponent(env.host.token)}`);
     await page.click('#tabs a[data-page="tasks"]');
     await page.locator('#heartbeats table.beats tbody tr').first().waitFor();
@@ -139,6 +130,5 @@ test("the dashboard shows each beat's decision, and its Groups page sets a chat'
     });
   } finally {
     await browser.close();
-    fs.rmSync(profile, { recursive: true, force: true });
   }
 }, 60_000);

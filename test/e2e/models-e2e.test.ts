@@ -4,14 +4,12 @@
 // both. Real host, bwrap sandbox, SDK and Chromium; the fake Anthropic API serves the models a test names and refuses
 // others as the real one does.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestEnv, TEST_KEY, type TestEnv } from '../support/harness.js';
 import { runCli } from '../support/cli.js';
+import { openBrowser, type TestBrowser } from '../support/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const HOST_MODEL = 'claude-host-default-1';
 const FAMILY_MODEL = 'claude-family-2';
 
@@ -132,26 +130,16 @@ describe('a model per chat', () => {
 });
 
 describe('the dashboard', () => {
-  let browser: BrowserContext;
-  let profile: string;
+  let browser: TestBrowser;
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM))
-      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.`);
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1200, height: 860 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await openBrowser({ viewport: { width: 1200, height: 860 } });
   });
   afterAll(async () => {
     await browser?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
   test("the Groups page sets a chat's model and effort; the Usage page shows tokens per model", async () => {
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    const { page } = browser;
     await page.goto(`${env.host.url}/#token=${encodeURIComponent(env.host.token)}`);
     await page.click('#tabs a[data-page="groups"]');
     const card = page.locator('article.group[data-jid="local:work"]');

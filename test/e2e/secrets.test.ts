@@ -3,13 +3,12 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { isToolResultTurn, lastUserText } from '../support/fake-anthropic.js';
 import { makeHome, startTestEnv, TEST_KEY, until, type TestEnv } from '../support/harness.js';
 import { startHostProcess, type HostProcess } from '../support/host-process.js';
+import { openBrowser } from '../support/browser.js';
 
 let env: TestEnv;
 const PROBE = [
@@ -59,7 +58,6 @@ test('the upstream gets the real key; the sandbox never sees it', async () => {
 // the home but .env and store/auth is scanned for each secret.
 describe('no secret on any screen', () => {
   const CLI = path.resolve('dist/src/cli.js');
-  const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   const SECRETS: Record<string, string> = {
     TELEGRAM_BOT_TOKEN: '7012345678:AAHoneyTelegramSecret_0123456789abcdef',
     DISCORD_BOT_TOKEN: 'MTAxHoneyDiscordSecret.GhJkLm.0123456789abcdefghij',
@@ -187,14 +185,9 @@ describe('no secret on any screen', () => {
       seen.push({ where: `GET ${p}`, text: `${res.status} ${await res.text()}` });
     }
 
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nanoclaw-chromium-'));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    const browser = await openBrowser();
     try {
-      const page = browser.pages()[0] ?? (await browser.newPage());
+      const { page } = browser;
       // Every answer the dashboard fetched is read whole; the streams never end, so what they show is read from
       // the page instead.
       const stream = /\/api\/(events|logs|chats\/[^/]+\/tools)\b/;
@@ -223,7 +216,6 @@ describe('no secret on any screen', () => {
       await page.waitForSelector('text=Could not reach the Telegram Bot API');
     } finally {
       await browser.close();
-      fs.rmSync(profile, { recursive: true, force: true });
     }
 
     await host.kill('SIGTERM');
