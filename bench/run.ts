@@ -513,6 +513,10 @@ async function warmAgents(fake: FakeAnthropic, runs: number) {
         const { rss, boxes } = sandboxRss();
         memory = `${mb(rss / boxes)} (RSS of its sandbox's processes; ${boxes} measured)`;
       }
+      if (kind === 'kept' && i === runs - 1) {
+        const { rss, boxes } = sandboxRss();
+        memory = `${mb(rss / boxes)} after ${runs} turns (RSS of its sandbox's processes)`;
+      }
       const before = answered();
       const seen = b.delivered.length;
       const t0 = performance.now();
@@ -549,6 +553,7 @@ async function warmAgents(fake: FakeAnthropic, runs: number) {
   );
   row('warm agents', `a follow-up's answer, p50 / p95 (n=${runs})`, p(follow.times));
   row('warm agents', 'memory per warm agent started for a chat', started.memory);
+  row('warm agents', 'memory of an agent kept warm', kept.memory);
 }
 
 /** Startup to ready and idle RSS of a real `nanoclaw start` process. */
