@@ -4,19 +4,17 @@
 // under the home holds it and the agent's next turn is not shown it. A member
 // can only forget themself, and an opted-out member leaves no row and no index
 // entry, yet is still answered.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { byteScan } from '../../src/plugins/forget/verify.js';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
+import { runCli } from '../support/cli.js';
 import { startTestEnv, until, type TestEnv } from '../support/harness.js';
 
 const CANARY = 'quokkacanary9081';
 const CLI_CANARY = 'wombatcanary5523';
 const KIM_CANARY = 'kimsecret7730';
-const CLI = path.resolve('dist/src/cli.js');
 
 let env: TestEnv;
 const tool = (name: string, input: unknown) => ({ toolUse: { name: `mcp__nanoclaw__${name}`, input } });
@@ -93,27 +91,7 @@ function plantFiles(canary: string) {
 }
 
 /** Runs `nanoclaw …` against the test host. */
-function nanoclaw(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: os.tmpdir(),
-        NANOCLAW_HOME: env.home,
-        NO_COLOR: '1',
-        TZ: 'UTC',
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end('');
-  });
-}
+const nanoclaw = (args: string[]) => runCli(args, { NANOCLAW_HOME: env.home, TZ: 'UTC' });
 
 beforeAll(async () => {
   env = await startTestEnv({ script });
