@@ -80,8 +80,8 @@ async function main() {
   const port = Number(process.env.NANOCLAW_LOCAL_PORT) || 0;
   const forwarder = await startForwarder(socket, port).catch(() => startForwarder(socket));
   const local = `http://127.0.0.1:${forwarder.port}`;
-  // A warm agent rehearses its first turn with this prompt, stopped before the model by its hook, so the CLI's code for
-  // a turn is loaded and compiled before the first real message: that answer then comes about as fast as a follow-up.
+  // A warm agent rehearses its first turn with this prompt, stopped before the model by its hook, so most of the CLI's
+  // code for a turn is loaded and compiled before the first real message (npm run bench shows what is left).
   const rehearsal = randomUUID();
   const block: HookCallback = async (i) =>
     'prompt' in i && i.prompt === rehearsal ? { decision: 'block', reason: 'warm-up' } : {};
