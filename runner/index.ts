@@ -83,8 +83,12 @@ async function main() {
   // A warm agent rehearses its first turn with this prompt, stopped before the model by its hook, so most of the CLI's
   // code for a turn is loaded and compiled before the first real message (npm run bench shows what is left).
   const rehearsal = randomUUID();
-  const block: HookCallback = async (i) =>
-    'prompt' in i && i.prompt === rehearsal ? { decision: 'block', reason: 'warm-up' } : {};
+  let rehearsed = () => {};
+  const block: HookCallback = async (i) => {
+    if (!('prompt' in i) || i.prompt !== rehearsal) return {};
+    rehearsed();
+    return { decision: 'block', reason: 'warm-up' };
+  };
   const plugins = await withPlugins(start, {
     ...(!start.turn && { UserPromptSubmit: [{ hooks: [block] }] }),
     PostToolUse: afterTools(),
@@ -102,6 +106,12 @@ async function main() {
   const turns: (SDKUserMessage | null)[] = start.turn ? [toUserMessage(start.turn, plugins.content)] : [];
   let wake = () => {};
   async function* prompts() {
+    // The rehearsal, and a real turn only once its hook has stopped it: the CLI merges prompts queued together.
+    if (!start.turn && !turns.length) {
+      const done = new Promise<void>((r) => (rehearsed = r));
+      yield toUserMessage({ prompt: rehearsal }, () => []);
+      await done;
+    }
     for (;;) {
       while (!turns.length) await new Promise<void>((r) => (wake = r));
       const m = turns.shift();
@@ -149,7 +159,6 @@ async function main() {
 
   // A warm agent's CLI starts now, before its first turn, and rehearses (its context is looked at too).
   if (!start.turn) {
-    turns.push(toUserMessage({ prompt: rehearsal }, () => []));
     q.getContextUsage({ detail: 'summary' })
       .then(() => q.mcpServerStatus())
       .catch(() => {});

@@ -229,3 +229,22 @@ describe('when an agent idles out', () => {
     expect(asked(env, 'Q11 in club')).toHaveLength(1);
   });
 });
+
+describe('a message that comes while the warm agent is still starting', () => {
+  let env: TestEnv;
+  beforeAll(() => {
+    delivered.length = 0;
+    ahead = 0;
+  });
+  afterAll(() => env?.close());
+
+  test('is answered on its own: the model never sees the rehearsal with it', async () => {
+    env = await start({ MAX_CONCURRENT_AGENTS: '3', NANOCLAW_WARM_AGENTS: '2' });
+    await env.send('local:main', 'Q12 in main');
+    expect(await env.replyAfter('local:main', 0, /Answer to Q12 in main/)).toBe('Answer to Q12 in main.');
+    expect(kindsFor('main')).toEqual(['warm']);
+    const turns = env.fake.turnRequests();
+    expect(turns.map(lastUserText).filter((t) => /[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}/.test(t))).toEqual([]);
+    expect(turns).toHaveLength(1);
+  }, 60_000);
+});
