@@ -9,7 +9,7 @@ import { registerSecret } from '../core/secrets.js';
 import { setEnvValues } from '../kit/env-file.js';
 import { checkCredential } from './model-check.js';
 import { fetchStatus } from './status.js';
-import { option, prompter, readStdin } from './term.js';
+import { option, prompter, readSecret } from './term.js';
 
 /** Where a Claude credential goes: OAuth tokens and API keys use different variables. */
 export function claudeCredentialVariable(value: string): 'ANTHROPIC_API_KEY' | 'CLAUDE_CODE_OAUTH_TOKEN' | null {
@@ -75,22 +75,6 @@ export function exitOnCtrlC(
   };
   signals.on('SIGINT', handler);
   return () => signals.off('SIGINT', handler);
-}
-
-async function readSecret(question: string): Promise<string> {
-  const value = process.stdin.isTTY ? await askSecret(question) : (await readStdin()).trim();
-  // Hidden before it is checked: a refusal may quote it back (a URL with the token in it).
-  registerSecret('SECRET', value);
-  return value;
-}
-
-async function askSecret(question: string): Promise<string> {
-  const ask = prompter();
-  try {
-    return await ask.secret(question);
-  } finally {
-    ask.close();
-  }
 }
 
 /** Every `nanoclaw auth` target: claude, then each channel that has a link flow. */

@@ -1,6 +1,6 @@
 // Terminal output and input for the CLI: colours, argument helpers, prompts that hide secrets.
 import readline from 'node:readline';
-import { redact } from '../core/secrets.js';
+import { redact, registerSecret } from '../core/secrets.js';
 
 export interface Paint {
   ok(s: string): string;
@@ -126,6 +126,26 @@ export async function readStdin(input: NodeJS.ReadStream = process.stdin): Promi
   const chunks: Buffer[] = [];
   for await (const c of input) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A secret typed without echo on a terminal, or read from stdin when piped; never from the command line, where every
+ * user sees it in `ps` and the shell keeps it in its history.
+ */
+export async function readSecret(question: string): Promise<string> {
+  const value = process.stdin.isTTY ? await askSecret(question) : (await readStdin()).trim();
+  // Hidden before it is checked: a refusal may quote it back (a URL with the token in it).
+  registerSecret('SECRET', value);
+  return value;
+}
+
+async function askSecret(question: string): Promise<string> {
+  const ask = prompter();
+  try {
+    return await ask.secret(question);
+  } finally {
+    ask.close();
+  }
 }
 
 /** Every line this process prints passes redact(): no secret reaches a screen. */
