@@ -9,7 +9,9 @@ import { effortProblem, modelProblem } from '../plugins/models/settings.js';
 import { DEFAULT_MINUTES, minutesProblem, quietProblem } from '../plugins/heartbeat/heartbeat.js';
 import type { McpServerResponse, McpServersResponse } from '../plugins/mcp/api.js';
 import { whatRuns } from '../plugins/mcp/servers.js';
+import { registerSecret } from '../core/secrets.js';
 import { apiClient, readBody, refusal, type ApiClient } from './api-client.js';
+import { readSecret } from './term.js';
 
 export async function groupsCommand(args: string[], config: Config): Promise<number> {
   const api = apiClient(config);
@@ -268,8 +270,10 @@ async function setSettings(api: ApiClient, rest: string[]): Promise<number> {
 
 const MCP_USAGE = `Usage: nanoclaw groups mcp <folder or jid> list
        nanoclaw groups mcp <folder or jid> add <name> [--package <npm package>] -- <command> [args...]
-       nanoclaw groups mcp <folder or jid> add <name> --url <https://…> [--bearer <token> | --header "Name: value"]
-       nanoclaw groups mcp <folder or jid> remove <name>`;
+       nanoclaw groups mcp <folder or jid> add <name> --url <https://…> [--bearer | --header <Name>]
+       nanoclaw groups mcp <folder or jid> remove <name>
+  --bearer asks for the token the host sends as "Authorization: Bearer <token>"; --header X-Api-Key asks for that
+  header's value. Type it when asked (it is not shown), or pipe it in: printf %s "$TOKEN" | nanoclaw groups mcp …`;
 
 /** The value after `flag` among `args` (before a "--"), or undefined. */
 const option = (args: string[], flag: string) => {
@@ -278,9 +282,83 @@ const option = (args: string[], flag: string) => {
   return i >= 0 && i < end ? args[i + 1] : undefined;
 };
 
+/** A word as the shell takes it back: quoted unless it is plainly one word. */
+const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`);
+
+type Asked = { bearer: true } | { bearer: false; header: string };
+
+/**
+ * The credential `mcp add` is to read (--bearer, or --header <Name>), from the options before "--" (after it, they
+ * are the stdio command's). A value given with the flag is refused: on the command line every user sees it in `ps`.
+ */
+function credentialAsked(
+  options: string[],
+  command: (options: string[]) => string,
+): { asked: Asked | null } | { problem: string } {
+  const end = options.includes('--') ? options.indexOf('--') : options.length;
+  const kept: string[] = [];
+  let asked: Asked | null = null;
+  let given: string | null = null;
+  for (let i = 0; i < end; i++) {
+    const [flag, inline] = /^--(bearer|header)=/.test(options[i])
+      ? [options[i].slice(0, 8), options[i].slice(9)]
+      : [options[i], undefined];
+    if (flag !== '--bearer' && flag !== '--header') {
+      kept.push(options[i]);
+      continue;
+    }
+    if (asked) return { problem: 'Give --bearer or --header <Name>, not both.' };
+    const next = i + 1 < end && !options[i + 1].startsWith('--') ? options[i + 1] : undefined;
+    const word = inline ?? next;
+    if (word !== undefined && inline === undefined) i++;
+    if (flag === '--bearer') {
+      asked = { bearer: true };
+      if (word !== undefined) given = word;
+    } else {
+      if (!word) return { problem: '--header needs the name of the header, such as --header X-Api-Key.' };
+      // "Name: value" (or "Name value"): the old form, with the value on the command line.
+      const split = /^([^:\s]*)\s*:?\s*(.*)$/s.exec(word)!;
+      asked = { bearer: false, header: split[1] };
+      if (split[2]) given = split[2];
+    }
+    kept.push(flag, ...(asked.bearer ? [] : [asked.header]));
+  }
+  if (given !== null) {
+    // Never printed here; hidden all the same, should any later line quote it.
+    registerSecret('SECRET', given);
+    const what = asked!.bearer ? 'token' : `${asked!.header} value`;
+    const fixed = command([...kept, ...options.slice(end)]);
+    return {
+      problem:
+        `Not added: the ${what} was given on the command line, where every user of this machine sees it in "ps", ` +
+        `and it stays in your shell's history. Run this and type it when asked (it is not shown):\n  ${fixed}\n` +
+        `or pipe it in:\n  printf %s "$TOKEN" | ${fixed}\n` +
+        `It is in your shell's history already: delete it there, and replace it if others use this machine.`,
+    };
+  }
+  // The name is not quoted back: what was typed there may be the value.
+  if (asked && !asked.bearer && !/^[A-Za-z0-9-]{1,100}$/.test(asked.header))
+    return {
+      problem:
+        'Not added: a header name has only letters, digits and dashes (such as X-Api-Key); its value is asked for.',
+    };
+  return { asked };
+}
+
 /** `groups mcp <group> list|add|remove`: the MCP servers the group's agent gets from its next message on. */
 async function mcpSetting(api: ApiClient, rest: string[]): Promise<number> {
   const [name, sub = 'list', server, ...more] = rest;
+  const credential =
+    sub === 'add'
+      ? credentialAsked(more, (options) =>
+          ['nanoclaw', 'groups', 'mcp', ...rest.slice(0, 3), ...options].map(shellWord).join(' '),
+        )
+      : { asked: null };
+  if ('problem' in credential) {
+    process.stderr.write(`${credential.problem}\n`);
+    return 2;
+  }
+  const { asked } = credential;
   const group = await namedGroup(api, name, MCP_USAGE);
   if (typeof group === 'number') return group;
   const url = `/api/groups/${encodeURIComponent(group.jid)}/mcp`;
@@ -296,6 +374,17 @@ async function mcpSetting(api: ApiClient, rest: string[]): Promise<number> {
   const [command, ...args] = more.includes('--') ? more.slice(more.indexOf('--') + 1) : [];
   const remote = option(more, '--url');
   if (sub === 'add' && server && (command || remote)) {
+    if (asked && !remote) {
+      process.stderr.write('Not added: --bearer and --header go with --url (a remote server).\n');
+      return 2;
+    }
+    const secret = asked
+      ? await readSecret(`${asked.bearer ? 'Bearer token' : `${asked.header} value`} for "${server}" (not shown): `)
+      : undefined;
+    if (asked && !secret) {
+      process.stderr.write('Nothing entered; nothing added.\n');
+      return 2;
+    }
     const res = await api.request(url, {
       method: 'POST',
       json: {
@@ -307,8 +396,8 @@ async function mcpSetting(api: ApiClient, rest: string[]): Promise<number> {
         command,
         args: command ? args : undefined,
         url: remote,
-        bearer: option(more, '--bearer'),
-        header: option(more, '--header'),
+        bearer: asked?.bearer ? secret : undefined,
+        header: asked && !asked.bearer ? `${asked.header}: ${secret}` : undefined,
       },
     });
     if (!res.ok) {

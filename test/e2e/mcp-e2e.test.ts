@@ -2,7 +2,7 @@
 // package (built on the registry's @modelcontextprotocol/sdk) is installed into one chat's folder by the CLI;
 // the model calls its tool there and the answer reaches the chat; another chat does not have it; a server that
 // does not start is said in the chat and in status; an agent's request_mcp_server waits for the owner's answer.
-import { spawn } from 'node:child_process';
+// A remote server's token or API key is piped to the CLI, never on its command line (a token there is refused).
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,22 +13,32 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { isToolResultTurn, lastUserText, type RecordedRequest } from '../support/fake-anthropic.js';
+import { runCli } from '../support/cli.js';
 import { startTestEnv, type TestEnv } from '../support/harness.js';
 
-const CLI = path.resolve('dist/src/cli.js');
 const ECHO_PACKAGE = path.resolve('test/fixtures/mcp-echo');
 
 let env: TestEnv;
 const REMOTE_TOKEN = 'mcp-remote-honeytoken-4b9d2e71';
-/** The Authorization header of each call the remote MCP server got. */
-const remoteSaw: string[] = [];
+const REMOTE_KEY = 'mcp-remote-api-key-honey-93c1f0';
+/** The path, Authorization and X-Api-Key headers of each call the remote MCP server got. */
+const remoteSaw: { path?: string; authorization?: string; apiKey?: string }[] = [];
 let remote: http.Server;
+/** The remote server's address: it answers on any path, so each server added gets its own (/mcp, /keyed). */
+let remoteBase: string;
 
-/** A remote MCP server (the SDK's streamable HTTP transport, stateless) that answers only with the bearer token. */
+/** A remote MCP server (the SDK's streamable HTTP transport, stateless) that answers only with the bearer token or
+ * the API key. */
 async function startRemoteMcp(): Promise<string> {
   remote = http.createServer(async (req, res) => {
-    remoteSaw.push(req.headers.authorization ?? '');
-    if (req.headers.authorization !== `Bearer ${REMOTE_TOKEN}`) return void res.writeHead(401).end('bad token');
+    const saw = {
+      path: req.url,
+      authorization: req.headers.authorization,
+      apiKey: req.headers['x-api-key'] as string | undefined,
+    };
+    remoteSaw.push(saw);
+    if (saw.authorization !== `Bearer ${REMOTE_TOKEN}` && saw.apiKey !== REMOTE_KEY)
+      return void res.writeHead(401).end('bad token');
     const server = new Server({ name: 'remote-echo', version: '1.0.0' }, { capabilities: { tools: {} } });
     server.setRequestHandler(ListToolsRequestSchema, async () => ({
       tools: [
@@ -48,7 +58,7 @@ async function startRemoteMcp(): Promise<string> {
     await transport.handleRequest(req, res);
   });
   await new Promise<void>((r) => remote.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(remote.address() as AddressInfo).port}/mcp`;
+  return `http://127.0.0.1:${(remote.address() as AddressInfo).port}`;
 }
 
 function script(req: RecordedRequest) {
@@ -85,18 +95,19 @@ function script(req: RecordedRequest) {
   return { text: 'OK' };
 }
 
-function nanoclaw(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), NANOCLAW_HOME: env.home, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let [stdout, stderr] = ['', ''];
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** The CLI as the owner runs it; `input` is what is piped to it. */
+const nanoclaw = (args: string[], input: Parameters<typeof runCli>[2] = '') =>
+  runCli(args, { NANOCLAW_HOME: env.home }, input);
+
+/** The running process's command line as `ps` shows it, once it is the CLI's (not the fork's before exec). */
+async function commandLineOf(pid: number): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const line = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    if (line.includes('dist/src/cli.js')) return line;
+    if (Date.now() > deadline) throw new Error(`process ${pid} never became the CLI: ${line}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 const replies = (ms: any[]) => ms.filter((m) => m.fromAssistant).map((m) => String(m.text));
@@ -129,6 +140,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(env.home, 'data', 'host.json'), JSON.stringify({ url: env.host.url, pid: process.pid }));
   await register('local:family', 'Family', 'family');
   await register('local:friends', 'Friends', 'friends');
+  remoteBase = await startRemoteMcp();
 }, 60_000);
 afterAll(async () => {
   await env?.close();
@@ -298,8 +310,15 @@ const filesUnder = (dir: string): string[] =>
     .map((e) => fs.readFileSync(path.join(e.parentPath, e.name), 'latin1'));
 
 test('a remote server through the gateway: the host adds its bearer token, which never enters the sandbox', async () => {
-  const url = await startRemoteMcp();
-  const added = await nanoclaw(['groups', 'mcp', 'family', 'add', 'remote', '--url', url, '--bearer', REMOTE_TOKEN]);
+  const url = `${remoteBase}/mcp`;
+  // The token is piped in: while the command waits for it, what `ps` shows of it has no token.
+  let shownByPs = '';
+  const added = await nanoclaw(['groups', 'mcp', 'family', 'add', 'remote', '--url', url, '--bearer'], async (cli) => {
+    shownByPs = await commandLineOf(cli.pid!);
+    cli.stdin.end(`${REMOTE_TOKEN}\n`);
+  });
+  expect(shownByPs).toContain(`groups mcp family add remote --url ${url} --bearer`);
+  expect(shownByPs).not.toContain(REMOTE_TOKEN);
   expect(added.stderr).toBe('');
   expect(added.stdout).toContain(`(reach ${url} (the host adds its Authorization header))`);
   expect(added.stdout).not.toContain(REMOTE_TOKEN);
@@ -309,8 +328,9 @@ test('a remote server through the gateway: the host adds its bearer token, which
   );
 
   expect(await ask('local:family', 'SHOUT_remote please', /^Tool said:/)).toBe('Tool said: REMOTE HELLO THERE');
-  expect(remoteSaw.length).toBeGreaterThan(0);
-  expect(remoteSaw.every((a) => a === `Bearer ${REMOTE_TOKEN}`)).toBe(true);
+  const saw = remoteSaw.filter((a) => a.path === '/mcp');
+  expect(saw.length).toBeGreaterThan(0);
+  expect(saw.every((a) => a.authorization === `Bearer ${REMOTE_TOKEN}`)).toBe(true);
 
   // Inside: the sandbox's environment and the chat's files never held it, and neither did the model.
   const shown = await ask('local:family', 'DUMP_ENV', /^Tool said:/);
@@ -327,4 +347,76 @@ test('a remote server through the gateway: the host adds its bearer token, which
   expect(direct).toMatch(/^Tool said: HTTP\/1\.1 404/);
   expect(direct).toContain('This chat has no remote MCP server named \\"remote\\".');
   expect(remoteSaw.length).toBe(calls);
+}, 180_000);
+
+test('a token given on the command line is refused with what to run instead, and nothing is added', async () => {
+  const remoteUrl = `${remoteBase}/mcp`;
+  const list = async () => (await nanoclaw(['groups', 'mcp', 'family', 'list'])).stdout;
+  const before = await list();
+
+  const bearer = await nanoclaw([
+    'groups',
+    'mcp',
+    'family',
+    'add',
+    'leaky',
+    '--url',
+    remoteUrl,
+    '--bearer',
+    REMOTE_TOKEN,
+  ]);
+  expect(bearer.code).toBe(2);
+  expect(bearer.stdout + bearer.stderr).not.toContain(REMOTE_TOKEN);
+  expect(bearer.stderr).toContain('every user of this machine sees it in "ps"');
+  expect(bearer.stderr).toContain("shell's history");
+  expect(bearer.stderr).toContain(`  nanoclaw groups mcp family add leaky --url ${remoteUrl} --bearer\n`);
+  expect(bearer.stderr).toContain(
+    `  printf %s "$TOKEN" | nanoclaw groups mcp family add leaky --url ${remoteUrl} --bearer\n`,
+  );
+
+  const header = await nanoclaw([
+    'groups',
+    'mcp',
+    'family',
+    'add',
+    'leaky',
+    '--url',
+    remoteUrl,
+    '--header',
+    `X-Api-Key: ${REMOTE_KEY}`,
+  ]);
+  expect(header.code).toBe(2);
+  expect(header.stdout + header.stderr).not.toContain(REMOTE_KEY);
+  expect(header.stderr).toContain(
+    `  printf %s "$TOKEN" | nanoclaw groups mcp family add leaky --url ${remoteUrl} --header X-Api-Key\n`,
+  );
+
+  // Nothing piped in, or a header that is no header name: said, and nothing added either.
+  const empty = await nanoclaw(['groups', 'mcp', 'family', 'add', 'leaky', '--url', remoteUrl, '--bearer'], '\n');
+  expect(empty.code).toBe(2);
+  expect(empty.stderr).toBe('Nothing entered; nothing added.\n');
+  const badName = await nanoclaw(['groups', 'mcp', 'family', 'add', 'leaky', '--url', remoteUrl, '--header', 'X_Key']);
+  expect(badName.code).toBe(2);
+  expect(badName.stderr).toBe(
+    'Not added: a header name has only letters, digits and dashes (such as X-Api-Key); its value is asked for.\n',
+  );
+
+  expect(await list()).not.toContain('leaky');
+  expect(await list()).toBe(before);
+}, 60_000);
+
+test('a remote server with an API key header: the value piped in reaches the server as that header', async () => {
+  const remoteUrl = `${remoteBase}/keyed`;
+  const added = await nanoclaw(
+    ['groups', 'mcp', 'family', 'add', 'keyed', '--url', remoteUrl, '--header', 'X-Api-Key'],
+    REMOTE_KEY,
+  );
+  expect(added.stderr).toBe('');
+  expect(added.stdout).toContain(`(reach ${remoteUrl} (the host adds its X-Api-Key header))`);
+  expect(added.stdout).not.toContain(REMOTE_KEY);
+
+  expect(await ask('local:family', 'SHOUT_keyed please', /^Tool said:/)).toBe('Tool said: REMOTE HELLO THERE');
+  const saw = remoteSaw.filter((a) => a.path === '/keyed');
+  expect(saw.length).toBeGreaterThan(0);
+  expect(saw.every((a) => a.apiKey === REMOTE_KEY && a.authorization === undefined)).toBe(true);
 }, 180_000);
