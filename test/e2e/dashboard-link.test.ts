@@ -4,17 +4,19 @@
 // the device linked to crabline's account, as a phone would leave it linked to
 // yours. From there the host's own WhatsApp channel (the real Baileys socket)
 // logs in to crabline on 127.0.0.1: the card turns green, and a message sent at
-// crabline is answered there, counted at its recorder.
+// crabline is answered there, counted at its recorder. `nanoclaw auth whatsapp`
+// run while the host is up does the same, and prints what the host says.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { localPlugin } from '../../src/core/channels/local/plugin.js';
-import { dashboardLink, whatsappPlugin } from '../../src/plugins/whatsapp/plugin.js';
-import { fakeSocketFactory } from '../support/fake-baileys-socket.js';
+import { dashboardLink, whatsappAuth, whatsappPlugin } from '../../src/plugins/whatsapp/plugin.js';
+import { fakeSocketFactory, type FakeBaileysSocket } from '../support/fake-baileys-socket.js';
 import { startCrabline, type Crabline, type Recorded } from '../support/crabline.js';
 import { makeHome, startTestEnv, until, type TestEnv } from '../support/harness.js';
 import { openBrowser, type TestBrowser } from '../support/browser.js';
+import { authCommand } from '../../src/cli/auth.js';
 
 const ALICE = '15551234567@s.whatsapp.net';
 const CARD = 'article.channel[data-channel="whatsapp"]';
@@ -94,4 +96,69 @@ test('WhatsApp linked by QR code on the page connects at once, and a message the
   await wa.inject({ chatJid: ALICE, senderJid: ALICE, text: 'hello, are you there?' });
   const lines = await wa.untilRecorded((ls) => sentTo(ls, ALICE).length >= 1, 90_000, 'the answer in WhatsApp');
   expect(sentTo(lines, ALICE)).toEqual(['Andy: Hello from WhatsApp, linked from the page.']);
+});
+
+describe('`nanoclaw auth whatsapp` while NanoClaw runs', () => {
+  let wa2: Crabline;
+  let env2: TestEnv;
+  // The command's link goes over the fake socket too; the host's channel is the real one, to crabline.
+  const cliSockets = fakeSocketFactory({ registered: false });
+  const plugins = [{ ...whatsappPlugin, auth: whatsappAuth(cliSockets.makeSocket) }];
+
+  beforeAll(async () => {
+    const home = makeHome('nanoclaw-cli-link-');
+    wa2 = await startCrabline('whatsapp', path.join(home, '.crabline'));
+    env2 = await startTestEnv({
+      home,
+      env: { WHATSAPP_WS_URL: wa2.manifest.endpoints.baileysWebSocketUrl },
+      script: () => ({ text: 'Hello from WhatsApp, linked from the terminal.' }),
+    });
+    // Where `nanoclaw` finds the running host.
+    fs.writeFileSync(path.join(home, 'data', 'host.json'), JSON.stringify({ url: env2.host.url, pid: process.pid }));
+  });
+  afterAll(async () => {
+    await env2?.close();
+    await wa2?.stop();
+  });
+
+  /** `nanoclaw auth whatsapp` in this process (the fake socket cannot cross into a spawned one): what it printed. */
+  async function authWhatsApp(phone: (socket: FakeBaileysSocket) => void): Promise<{ code: number; out: string }> {
+    let out = '';
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof write;
+    try {
+      const running = authCommand(['whatsapp'], env2.config, {}, plugins);
+      await until(() => cliSockets.sockets.length === 1, 10_000, 'the link socket');
+      phone(cliSockets.latest());
+      return { code: await running, out };
+    } finally {
+      process.stdout.write = write;
+    }
+  }
+
+  test('the running host connects it at once, the command says so, and a message there is answered', async () => {
+    expect(env2.host.channels.some((c) => c.name === 'whatsapp')).toBe(false);
+    const run = await authWhatsApp((socket) => {
+      socket.ev.emit('connection.update', { qr: '2@terminal-qr,AbCdEf=,GhIjKl=,MnOpQr=' });
+      // Scanned on the phone: linked to crabline's account.
+      const me = { id: `${wa2.manifest.selfJid.split('@')[0]}:1@s.whatsapp.net`, name: 'Me' };
+      socket.user = me;
+      socket.ev.emit('connection.update', { connection: 'open' });
+      socket.ev.emit('creds.update', { me });
+    });
+    expect(run.out).toContain('WhatsApp is linked (credentials in store/auth/whatsapp).');
+    expect(run.out).toContain('WhatsApp is connected.');
+    expect(run.out).not.toContain('Restart');
+    expect(run.code).toBe(0);
+    expect(env2.host.channels.find((c) => c.name === 'whatsapp')?.isConnected()).toBe(true);
+
+    const res = await env2.api('/api/groups', {
+      method: 'POST',
+      json: { jid: ALICE, name: 'Alice', folder: 'alice', requiresTrigger: false },
+    });
+    expect(res.status).toBe(201);
+    await wa2.inject({ chatJid: ALICE, senderJid: ALICE, text: 'hello, are you there?' });
+    const lines = await wa2.untilRecorded((ls) => sentTo(ls, ALICE).length >= 1, 90_000, 'the answer in WhatsApp');
+    expect(sentTo(lines, ALICE)).toEqual(['Andy: Hello from WhatsApp, linked from the terminal.']);
+  });
 });
