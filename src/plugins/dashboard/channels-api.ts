@@ -205,6 +205,12 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
           Object.assign(session, { state: 'linked', ...ended, message: result.message, level: result.level });
         },
         (err: Error) => Object.assign(session, { state: 'failed', ...ended, problem: err.message }),
+      )
+      .catch((err: Error) =>
+        Object.assign(session, {
+          state: 'failed',
+          problem: `${plugin.label} is linked, but starting it failed: ${err.message}. Press Re-check on its card to try again.`,
+        }),
       );
     return c.json({ link: view(session) }, 202);
   });
