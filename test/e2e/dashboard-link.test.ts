@@ -17,6 +17,7 @@ import { startCrabline, type Crabline, type Recorded } from '../support/crabline
 import { makeHome, startTestEnv, until, type TestEnv } from '../support/harness.js';
 import { openBrowser, type TestBrowser } from '../support/browser.js';
 import { authCommand } from '../../src/cli/auth.js';
+import { loadConfig, type Config } from '../../src/core/config/config.js';
 
 const ALICE = '15551234567@s.whatsapp.net';
 const CARD = 'article.channel[data-channel="whatsapp"]';
@@ -26,6 +27,7 @@ let env: TestEnv;
 let browser: TestBrowser;
 let page: Page;
 const sockets = fakeSocketFactory({ registered: false });
+const crablineDir = makeHome('nanoclaw-crabline-');
 
 /** Texts crabline accepted from the linked device for one chat, in order. */
 function sentTo(lines: Recorded[], jid: string): string[] {
@@ -36,7 +38,8 @@ function sentTo(lines: Recorded[], jid: string): string[] {
 
 beforeAll(async () => {
   const home = makeHome('nanoclaw-dash-link-');
-  wa = await startCrabline('whatsapp', path.join(home, '.crabline'));
+  // Its recorder outside the home, which the host removes while crabline may still be writing.
+  wa = await startCrabline('whatsapp', crablineDir);
   env = await startTestEnv({
     home,
     env: { WHATSAPP_WS_URL: wa.manifest.endpoints.baileysWebSocketUrl },
@@ -57,6 +60,7 @@ afterAll(async () => {
   await browser?.close();
   await env?.close();
   await wa?.stop();
+  fs.rmSync(crablineDir, { recursive: true, force: true });
 });
 
 test('WhatsApp linked by QR code on the page connects at once, and a message there is answered', async () => {
@@ -104,10 +108,11 @@ describe('`nanoclaw auth whatsapp` while NanoClaw runs', () => {
   // The command's link goes over the fake socket too; the host's channel is the real one, to crabline.
   const cliSockets = fakeSocketFactory({ registered: false });
   const plugins = [{ ...whatsappPlugin, auth: whatsappAuth(cliSockets.makeSocket) }];
+  const crablineDir2 = makeHome('nanoclaw-crabline-');
 
   beforeAll(async () => {
     const home = makeHome('nanoclaw-cli-link-');
-    wa2 = await startCrabline('whatsapp', path.join(home, '.crabline'));
+    wa2 = await startCrabline('whatsapp', crablineDir2);
     env2 = await startTestEnv({
       home,
       env: { WHATSAPP_WS_URL: wa2.manifest.endpoints.baileysWebSocketUrl },
@@ -119,16 +124,18 @@ describe('`nanoclaw auth whatsapp` while NanoClaw runs', () => {
   afterAll(async () => {
     await env2?.close();
     await wa2?.stop();
+    fs.rmSync(crablineDir2, { recursive: true, force: true });
   });
 
   /** `nanoclaw auth whatsapp` in this process (the fake socket cannot cross into a spawned one): what it printed. */
-  async function authWhatsApp(phone: (socket: FakeBaileysSocket) => void): Promise<{ code: number; out: string }> {
+  async function authWhatsApp(config: Config, phone: (socket: FakeBaileysSocket) => void) {
     let out = '';
+    const made = cliSockets.sockets.length;
     const write = process.stdout.write.bind(process.stdout);
     process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof write;
     try {
-      const running = authCommand(['whatsapp'], env2.config, {}, plugins);
-      await until(() => cliSockets.sockets.length === 1, 10_000, 'the link socket');
+      const running = authCommand(['whatsapp'], config, {}, plugins);
+      await until(() => cliSockets.sockets.length === made + 1, 10_000, 'the link socket');
       phone(cliSockets.latest());
       return { code: await running, out };
     } finally {
@@ -136,16 +143,27 @@ describe('`nanoclaw auth whatsapp` while NanoClaw runs', () => {
     }
   }
 
+  /** The QR code is shown, and scanned on the phone: linked to crabline's account. */
+  const scanned = (socket: FakeBaileysSocket) => {
+    socket.ev.emit('connection.update', { qr: '2@terminal-qr,AbCdEf=,GhIjKl=,MnOpQr=' });
+    const me = { id: `${wa2.manifest.selfJid.split('@')[0]}:1@s.whatsapp.net`, name: 'Me' };
+    socket.user = me;
+    socket.ev.emit('connection.update', { connection: 'open' });
+    socket.ev.emit('creds.update', { me });
+  };
+
+  test('with NanoClaw not running, it says the link takes effect when NanoClaw starts', async () => {
+    const home = makeHome('nanoclaw-cli-link-off-');
+    const run = await authWhatsApp(loadConfig({ NANOCLAW_HOME: home }, home), scanned);
+    expect(run.out).toContain('WhatsApp is linked (credentials in store/auth/whatsapp).');
+    expect(run.out).toContain('It takes effect when NanoClaw starts ("nanoclaw start").');
+    expect(run.code).toBe(0);
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
   test('the running host connects it at once, the command says so, and a message there is answered', async () => {
     expect(env2.host.channels.some((c) => c.name === 'whatsapp')).toBe(false);
-    const run = await authWhatsApp((socket) => {
-      socket.ev.emit('connection.update', { qr: '2@terminal-qr,AbCdEf=,GhIjKl=,MnOpQr=' });
-      // Scanned on the phone: linked to crabline's account.
-      const me = { id: `${wa2.manifest.selfJid.split('@')[0]}:1@s.whatsapp.net`, name: 'Me' };
-      socket.user = me;
-      socket.ev.emit('connection.update', { connection: 'open' });
-      socket.ev.emit('creds.update', { me });
-    });
+    const run = await authWhatsApp(env2.config, scanned);
     expect(run.out).toContain('WhatsApp is linked (credentials in store/auth/whatsapp).');
     expect(run.out).toContain('WhatsApp is connected.');
     expect(run.out).not.toContain('Restart');
