@@ -7,7 +7,9 @@ import { pluginEnv, type ChannelPlugin } from '../core/channels/registry.js';
 import { CHANNELS } from '../plugins/index.js';
 import { registerSecret } from '../core/secrets.js';
 import { setEnvValues } from '../kit/env-file.js';
+import type { Level } from '../kit/channel-setup.js';
 import { checkCredential } from './model-check.js';
+import { readBody } from './api-client.js';
 import { fetchStatus } from './status.js';
 import { option, prompter, readSecret } from './term.js';
 
@@ -140,6 +142,18 @@ export async function authCommand(
         running: async () => {
           const got = await fetchStatus(config);
           return 'error' in got ? null : got.status.channels;
+        },
+        startChannel: async (name) => {
+          const got = await fetchStatus(config);
+          if ('error' in got) return null;
+          // The dashboard's Re-check: its answer waits for the channel to connect or say why not.
+          const res = await got.api
+            .request(`/api/channels/${encodeURIComponent(name)}/check`, {
+              method: 'POST',
+              signal: AbortSignal.timeout(30_000),
+            })
+            .catch(() => null);
+          return res?.ok ? readBody<{ level: Level; message: string }>(res) : null;
         },
       });
     }

@@ -45,6 +45,11 @@ export interface AuthContext extends PluginEnv {
   saveEnv: SaveEnv;
   /** The running host's channels; null when NanoClaw is not running. */
   running(): Promise<({ name: string } & ChannelState)[] | null>;
+  /**
+   * Has the running host start the channel with its saved settings now, as Re-check on the dashboard does, and
+   * answers what it says then; null when it cannot (NanoClaw not running, or no dashboard to ask).
+   */
+  startChannel(name: string): Promise<{ level: Level; message: string } | null>;
   restartHint(): Promise<string>;
 }
 

@@ -4,11 +4,15 @@
 // telegram` does) connects at once, with no restart, and the card and its
 // result box say the truth in words and colour; a disconnected channel is
 // changed, re-checked and removed from its card; `nanoclaw doctor` reports the
-// running host's live state of it. WhatsApp is linked from the page by QR code
-// and by pairing code, through the same link flow as `nanoclaw auth whatsapp`
-// over the fake Baileys socket (crabline's WhatsApp server has no QR flow).
+// running host's live state of it. WhatsApp is linked from the page by pairing
+// code, through the same link flow as `nanoclaw auth whatsapp` over the fake
+// Baileys socket (crabline's WhatsApp server has no QR flow), and the host then
+// starts it at once: here WhatsApp cannot be reached, and the card says why.
+// The QR code, and a link that connects and is answered, are in
+// test/e2e/dashboard-link.test.ts.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -39,7 +43,8 @@ beforeAll(async () => {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json).`);
   tg = await startFakeTelegram({ token: BOT_TOKEN });
   env = await startTestEnv({
-    env: { TELEGRAM_API_ROOT: tg.apiRoot },
+    // WhatsApp Web where nothing listens: once linked, the host's WhatsApp channel cannot connect.
+    env: { TELEGRAM_API_ROOT: tg.apiRoot, WHATSAPP_WS_URL: `ws://127.0.0.1:${await closedPort()}/ws/chat` },
     script: () => ({ text: 'Hello from Telegram, set up from the page.' }),
     host: {
       channels: [],
@@ -64,6 +69,15 @@ afterAll(async () => {
   await env?.close();
   await tg?.close();
 });
+
+/** A port on 127.0.0.1 that nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 /** `nanoclaw doctor` as the user runs it, in the host's home. */
 function doctor(): Promise<{ code: number | null; stdout: string }> {
@@ -216,37 +230,28 @@ test('Remove, confirmed, takes the token out of .env and disconnects it: the car
   expect(await page.getAttribute(`#channels-off ${TELEGRAM}`, 'class')).toContain('off');
 });
 
-test('WhatsApp links from the page: the QR code to scan, then linked, with Re-check to connect it', async () => {
-  const card = 'article.channel[data-channel="whatsapp"]';
-  await page.click(`${card} #link-qr-whatsapp`);
-  await until(() => sockets.sockets.length === 1, 10_000, 'the link socket');
-  sockets.latest().ev.emit('connection.update', { qr: '2@dashboard-qr-one,AbCdEf=,GhIjKl=,MnOpQr=' });
-  const img = page.locator(`${card} #link-whatsapp img`);
-  await img.waitFor();
-  expect(await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth > 0)).toBe(true);
-  expect(await page.textContent(`${card} #link-whatsapp`)).toContain('Linked devices');
-  fs.mkdirSync(path.resolve('test-artifacts'), { recursive: true });
-  await page.screenshot({ path: path.resolve('test-artifacts', 'channels-link.png'), fullPage: true });
-
-  // The phone scans it: the device is linked and its credentials are saved.
-  sockets.latest().open();
-  await expect.poll(() => page.textContent(`${card} .form-msg`), { timeout: 15_000 }).toContain('WhatsApp is linked');
-  expect(await page.textContent(`${card} .form-msg`)).toContain('Re-check');
-  // Linked but not started yet: set up, with Re-check to start it.
-  await expect.poll(() => page.getAttribute(card, 'data-state')).toBe('set up, not running');
-  expect(await page.locator(`${card} .actions button`, { hasText: 'Re-check' }).count()).toBe(1);
-});
-
-test('WhatsApp by pairing code: the number goes in, the code comes out', async () => {
-  fs.rmSync(path.join(env.home, 'store', 'auth', 'whatsapp'), { recursive: true, force: true });
+test('WhatsApp by pairing code: the number goes in, the code comes out; once linked it starts, and says why it cannot connect', async () => {
   const card = 'article.channel[data-channel="whatsapp"]';
   await page.fill(`${card} form.pairing-form input[name=phone]`, '+44 7700 900123');
   await page.click(`${card} form.pairing-form button[type=submit]`);
-  await until(() => sockets.sockets.length === 2, 10_000, 'the link socket');
+  await until(() => sockets.sockets.length === 1, 10_000, 'the link socket');
   // The first QR means the socket is ready; the channel asks for a pairing code instead.
   sockets.latest().ev.emit('connection.update', { qr: '2@ready' });
   await expect
     .poll(() => page.textContent(`${card} #link-whatsapp code.pairing-code`), { timeout: 15_000 })
     .toContain('K7QX');
   expect(sockets.latest().pairingRequests).toEqual(['447700900123']);
+
+  // The code is entered on the phone: linked. The host starts WhatsApp at once, with no Re-check, and it cannot
+  // reach WhatsApp Web: the result box and the card say so, with what to check.
+  sockets.latest().open();
+  const result = `${card} .form-msg .notice`;
+  await expect.poll(() => page.textContent(result), { timeout: 30_000 }).toContain('WhatsApp is not connected');
+  const box = await page.textContent(result);
+  expect(box).toContain('WhatsApp is linked.');
+  expect(box).toMatch(/Cannot reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\): check this machine's internet connection/);
+  expect(box).not.toContain('Re-check');
+  expect(await page.getAttribute(result, 'class')).toContain('warn');
+  await expect.poll(() => page.getAttribute(`#channels ${card}`, 'data-state')).toBe('disconnected');
+  expect(await page.textContent(`#channels ${card} .detail`)).toContain('Cannot reach 127.0.0.1');
 });

@@ -126,6 +126,9 @@ export class FakeBaileysSocket implements WhatsAppSocket {
     private readonly opts: FakeSocketOptions = {},
   ) {
     this.authState = { creds: { registered: opts.registered ?? true } };
+    // As Baileys' socket does: what WhatsApp hands over (the linked account) joins the credentials that get saved.
+    const creds = (config as { auth?: { creds?: object } } | undefined)?.auth?.creds;
+    if (creds) this.ev.on('creds.update', (update) => Object.assign(creds, update));
   }
 
   /** Delivers recorded events in order, each as its own batch. */

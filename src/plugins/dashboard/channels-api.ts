@@ -1,5 +1,6 @@
 // Channel setup from the dashboard (token, link, QR), as `nanoclaw auth <name>` does it; with a running host a
-// channel set up, changed, re-checked or removed here is started again at once, and the answer is its live state.
+// channel set up, linked, changed, re-checked or removed here is started again at once, and the answer is its live
+// state.
 import { Hono } from 'hono';
 import type { ChannelPlugin, PluginEnv } from '../../core/channels/plugin.js';
 import type { Level, SaveEnv } from '../../kit/channel-setup.js';
@@ -15,7 +16,12 @@ export interface ChannelsApiDeps {
   running(): string[];
   /** Stops the channel and starts it with the saved settings; answers its state then (null: no longer set up). */
   restart?(name: string): Promise<ChannelState | null>;
+  /** The running channel's state now (null: not running). */
+  state?(name: string): ChannelState | null;
 }
+
+/** How long a started channel has to log in or say why not before the answer says it is still connecting. */
+const SETTLE_MS = 15_000;
 
 /** What the page shows in a channel's result box, coloured by its level. */
 export interface ChannelResult {
@@ -25,13 +31,15 @@ export interface ChannelResult {
 }
 
 export interface LinkSession {
-  state: 'starting' | 'waiting' | 'linked' | 'failed';
+  /** connecting: linked, and the host is starting the channel with the new link. */
+  state: 'starting' | 'waiting' | 'connecting' | 'linked' | 'failed';
   qr?: string;
   /** Bumped with each new QR code, so the page fetches it again. */
   qrVersion: number;
   pairingCode?: string;
   problem?: string;
   message?: string;
+  level?: Level;
 }
 
 const RESTART =
@@ -62,6 +70,7 @@ async function restarted(deps: ChannelsApiDeps, plugin: ChannelPlugin, before: s
     return { level: 'fail', message: `${before} ${plugin.label} did not start: ${(err as Error).message}` };
   }
   if (!state) return { level: 'ok', message: `${before} ${plugin.label} is disconnected and no longer set up.` };
+  state = await settled(deps, plugin.name, state);
   if (state.connected)
     return {
       level: 'ok',
@@ -69,10 +78,25 @@ async function restarted(deps: ChannelsApiDeps, plugin: ChannelPlugin, before: s
       state,
     };
   if (state.linking) return { level: 'warn', message: `${before} ${plugin.label} is waiting to be linked.`, state };
-  // Some (WhatsApp) are still on their way when connect() returns; their card turns green when they get there.
   if (!state.detail)
-    return { level: 'info', message: `${before} ${plugin.label} is connecting: its card says when it is connected.` };
+    return {
+      level: 'info',
+      message: `${before} ${plugin.label} is still connecting: the Channels page and "nanoclaw status" say when it is connected.`,
+    };
   return { level: 'warn', message: `${before} ${plugin.label} is not connected: ${state.detail}`, state };
+}
+
+/**
+ * Some channels (WhatsApp) are still logging in when connect() returns: waits, briefly, until it is connected,
+ * waiting to be linked, or has said why not, so the answer is what the user will see.
+ */
+async function settled(deps: ChannelsApiDeps, name: string, state: ChannelState): Promise<ChannelState> {
+  const until = Date.now() + SETTLE_MS;
+  while (deps.state && !state.connected && !state.detail && !state.linking && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    state = deps.state(name) ?? state;
+  }
+  return state;
 }
 
 function view(s: LinkSession): Omit<LinkSession, 'qr'> & { qr: boolean } {
@@ -151,7 +175,7 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
         `${plugin.label} is already set up and running; its state is on the Channels page.`,
       );
     const current = links.get(plugin.name);
-    if (current && (current.state === 'starting' || current.state === 'waiting'))
+    if (current && ['starting', 'waiting', 'connecting'].includes(current.state))
       return c.json({ link: view(current) }, 202);
     const body = await objectBody(c, 'Expected {} or { "phone": "<number with country code>" }.');
     const phone = typeof body.phone === 'string' && body.phone.trim() ? body.phone.trim() : undefined;
@@ -172,11 +196,21 @@ export function channelsApi(deps: ChannelsApiDeps): Hono {
         onProblem: (problem) => (session.problem = problem),
       })
       .then(
-        () => {
-          const next = deps.restart ? 'Press Re-check on its card to connect it.' : RESTART;
-          Object.assign(session, { state: 'linked', ...ended, message: `${plugin.label} is linked. ${next}` });
+        async () => {
+          const linked = `${plugin.label} is linked.`;
+          if (deps.restart)
+            Object.assign(session, { state: 'connecting', ...ended, message: `${linked} Connecting it…` });
+          // Started with the new link at once, as Re-check does: the owner sees it connected, or why not.
+          const result = await queued(plugin.name, () => restarted(deps, plugin, linked));
+          Object.assign(session, { state: 'linked', ...ended, message: result.message, level: result.level });
         },
         (err: Error) => Object.assign(session, { state: 'failed', ...ended, problem: err.message }),
+      )
+      .catch((err: Error) =>
+        Object.assign(session, {
+          state: 'failed',
+          problem: `${plugin.label} is linked, but starting it failed: ${err.message}. Press Re-check on its card to try again.`,
+        }),
       );
     return c.json({ link: view(session) }, 202);
   });

@@ -88,6 +88,7 @@ export const dashboard: Plugin = {
             },
             running: () => channels.map((c) => c.name),
             restart,
+            state: (name) => status().channels.find((c) => c.name === name) ?? null,
           }),
         );
         app.route('/', liveApi({ feed, agents, store, logger, logFile: path.join(paths.logs, 'nanoclaw.log') }));

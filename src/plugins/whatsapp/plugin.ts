@@ -48,8 +48,9 @@ function seconds(ms: number): string {
 /**
  * Links WhatsApp in this process: shows the QR code (or a pairing code for
  * `phone`) on the terminal and waits until the phone has linked. What stands
- * in the way (no network, a refused number) is printed as it happens. The
- * running host picks the new credentials up from store/auth/whatsapp.
+ * in the way (no network, a refused number) is printed as it happens. A
+ * running WhatsApp channel that was logged out picks the new credentials up
+ * from store/auth/whatsapp; `nanoclaw auth` has a host without one start it.
  */
 export async function linkWhatsApp(env: PluginEnv, opts: LinkOptions = {}): Promise<void> {
   const out = opts.out ?? process.stdout;
@@ -145,6 +146,35 @@ export function dashboardLink(makeSocket?: LinkOptions['makeSocket']): NonNullab
   };
 }
 
+/** `nanoclaw auth whatsapp`: links in this process, then has a running NanoClaw connect it. */
+export function whatsappAuth(makeSocket?: LinkOptions['makeSocket']): NonNullable<ChannelPlugin['auth']> {
+  return {
+    usage: 'whatsapp [--phone <number with country code>]',
+    async run(ctx) {
+      const running = await ctx.running();
+      const wa = running?.find((c) => c.name === 'whatsapp');
+      if (wa?.connected) {
+        ctx.out.write('WhatsApp is already linked and connected.\n');
+        return 0;
+      }
+      if (wa) {
+        ctx.err.write(
+          `NanoClaw is running and its WhatsApp channel is ${wa.linking ? "waiting to be linked: scan the QR code on the dashboard's Channels page" : 'reconnecting'}. To link from here instead, stop NanoClaw first.\n`,
+        );
+        return 1;
+      }
+      await linkWhatsApp(ctx, { phone: ctx.option('--phone'), out: ctx.out, makeSocket });
+      ctx.out.write(
+        `WhatsApp is linked (credentials in ${path.relative(ctx.config.home, whatsappAuthDir(ctx.paths))}).\n`,
+      );
+      // A running NanoClaw starts it now, as the dashboard does after a link; otherwise it says what to run.
+      const started = await ctx.startChannel('whatsapp');
+      ctx.out.write(`${started ? started.message : await ctx.restartHint()}\n`);
+      return 0;
+    },
+  };
+}
+
 export const whatsappPlugin: ChannelPlugin = {
   name: 'whatsapp',
   label: 'WhatsApp',
@@ -171,29 +201,7 @@ export const whatsappPlugin: ChannelPlugin = {
     });
   },
 
-  auth: {
-    usage: 'whatsapp [--phone <number with country code>]',
-    async run(ctx) {
-      const running = await ctx.running();
-      const wa = running?.find((c) => c.name === 'whatsapp');
-      if (wa?.connected) {
-        ctx.out.write('WhatsApp is already linked and connected.\n');
-        return 0;
-      }
-      if (wa) {
-        ctx.err.write(
-          `NanoClaw is running and its WhatsApp channel is ${wa.linking ? "waiting to be linked: scan the QR code on the dashboard's Channels page" : 'reconnecting'}. To link from here instead, stop NanoClaw first.\n`,
-        );
-        return 1;
-      }
-      await linkWhatsApp(ctx, { phone: ctx.option('--phone'), out: ctx.out });
-      ctx.out.write(
-        `WhatsApp is linked (credentials in ${path.relative(ctx.config.home, whatsappAuthDir(ctx.paths))}).\n`,
-      );
-      ctx.out.write(running ? 'Restart NanoClaw to connect it.\n' : 'Start NanoClaw with "nanoclaw start".\n');
-      return 0;
-    },
-  },
+  auth: whatsappAuth(),
 
   doctor: ({ paths }) => [
     whatsappLinked(paths)
@@ -216,7 +224,11 @@ export const whatsappPlugin: ChannelPlugin = {
 
   link: dashboardLink(),
 
-  setupHint: { before: 'Link a phone with ', command: 'nanoclaw auth whatsapp', after: ', then restart NanoClaw.' },
+  setupHint: {
+    before: 'Link a phone with ',
+    command: 'nanoclaw auth whatsapp',
+    after: '; a running NanoClaw connects it at once.',
+  },
   linkHelp: {
     qr: 'On your phone: WhatsApp → Settings → Linked devices → Link a device, and scan this code. It refreshes every few seconds until linked.',
     pairingCode:

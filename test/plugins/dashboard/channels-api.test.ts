@@ -106,6 +106,20 @@ test('a link shows its codes, refuses a malformed phone number, and a failure sa
   expect((await t.call('GET', '/api/channels/linker/link')).body.link.problem).toContain('not linked within 5 minutes');
 });
 
+test('without a host to start it, a finished link says to restart NanoClaw', async () => {
+  const t = api({ link: async () => {} });
+  expect((await t.call('POST', '/api/channels/linker/link', {})).status).toBe(202);
+  await until(
+    async () => (await t.call('GET', '/api/channels/linker/link')).body.link.state === 'linked',
+    5_000,
+    'the link',
+  );
+  const { link } = (await t.call('GET', '/api/channels/linker/link')).body;
+  expect(link.message).toBe(
+    'Linker is linked. Restart NanoClaw for it to take effect (stop it and run "nanoclaw start", or "systemctl --user restart nanoclaw").',
+  );
+});
+
 test('re-checking a channel that is not set up, and removing a linked one, are refused with what to do instead', async () => {
   const t = api();
   const check = await t.call('POST', '/api/channels/telegram/check');

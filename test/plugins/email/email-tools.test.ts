@@ -70,6 +70,7 @@ function authCtx(env: Record<string, string>, args: string[], secret: string) {
     option: (name: string) => option(args, name),
     saveEnv: (values: Record<string, string | null>) => setEnvValues(home, values),
     running: async () => null,
+    startChannel: async () => null,
     restartHint: async () => 'Restart NanoClaw.',
     interactive: false,
   } satisfies AuthContext & { interactive: boolean };

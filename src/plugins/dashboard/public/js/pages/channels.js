@@ -235,7 +235,9 @@ export function render(root, ctx) {
       if (link.state === 'linked' || link.state === 'failed') stopPolling();
       // The end of it goes in the card's result box: once linked, the card shows its actions instead of this block.
       if (link.state === 'failed') return notice(c.out, link.problem || 'Linking failed.', 'error');
-      if (link.state === 'linked') return (put(out), show(c, { level: 'ok', message: link.message }));
+      if (link.state === 'linked') return (put(out), show(c, { level: link.level || 'ok', message: link.message }));
+      // Linked: the host is starting it with the new link, and says next whether it connected.
+      if (link.state === 'connecting') return (put(out), notice(c.out, link.message, 'info'));
       const parts = [link.problem ? h('p.small.muted', link.problem) : null];
       if (link.pairingCode)
         parts.push(h('p', help.pairingCode || PAIRING_HELP), h('code.pairing-code', link.pairingCode));
