@@ -4,6 +4,7 @@
 // process with a preload that records every file it loads (test/support/record-modules.ts).
 import fs from 'node:fs';
 import path from 'node:path';
+import { BufferJSON, initAuthCreds } from 'baileys';
 import { afterAll, expect, test } from 'vitest';
 import { projectRoot } from '../../src/core/config/project-root.js';
 import { startCrabline, type Crabline } from '../support/crabline.js';
@@ -37,7 +38,7 @@ afterAll(async () => {
 /** Starts a host recording what it loads; `stop()` ends it (SIGTERM, as a person would) and answers the packages. */
 async function recordedHost(name: string, env: Record<string, string>) {
   const home = path.join(dir, name);
-  fs.mkdirSync(home);
+  fs.mkdirSync(home, { recursive: true });
   const record = path.join(dir, `${name}.loaded`);
   const host: HostProcess = await startHostProcess(home, {
     ANTHROPIC_API_KEY: TEST_KEY,
@@ -60,6 +61,8 @@ async function recordedHost(name: string, env: Record<string, string>) {
         .filter((n): n is string => !!n);
       return new Set(names);
     },
+    /** Every file it loaded, one path or file: URL each (read after stop()). */
+    files: () => fs.readFileSync(record, 'utf8').split('\n'),
   };
 }
 
@@ -102,5 +105,29 @@ test('with Telegram configured, the host loads grammY once connected, and none o
   const loaded = await stop();
   expect(loaded).toContain('grammy');
   const others = Object.entries(HEAVY).flatMap(([what, pkgs]) => (what === 'telegram' ? [] : pkgs));
+  expect([...loaded].filter((p) => others.includes(p))).toEqual([]);
+});
+
+test('with WhatsApp linked, the host connects with Baileys but leaves out its analytics event tables', async () => {
+  const wa: Crabline = await startCrabline('whatsapp', path.join(dir, 'crabline-whatsapp'));
+  stops.push(() => wa.stop());
+  const home = path.join(dir, 'whatsapp');
+  // A linked device, as `nanoclaw auth whatsapp` leaves it (crabline has no QR flow).
+  const auth = path.join(home, 'store', 'auth', 'whatsapp');
+  fs.mkdirSync(auth, { recursive: true, mode: 0o700 });
+  const self = String(wa.manifest.selfJid).split('@')[0];
+  const creds = { ...initAuthCreds(), registered: true, me: { id: `${self}:1@s.whatsapp.net`, name: 'Me' } };
+  fs.writeFileSync(path.join(auth, 'creds.json'), JSON.stringify(creds, BufferJSON.replacer), { mode: 0o600 });
+  const { host, stop, files } = await recordedHost('whatsapp', {
+    WHATSAPP_WS_URL: wa.manifest.endpoints.baileysWebSocketUrl,
+  });
+  await until(async () => (await channelsUp(host)).includes('whatsapp'), 30_000, 'WhatsApp to connect');
+  const loaded = await stop();
+  expect(loaded).toContain('baileys');
+  // WAM's tables (about 3 MB of heap) describe WhatsApp's telemetry events, which NanoClaw never sends.
+  expect(files().filter((f) => f.includes('/baileys/lib/WAM/'))).toEqual([
+    expect.stringMatching(/\/baileys\/lib\/WAM\/BinaryInfo\.js$/),
+  ]);
+  const others = Object.entries(HEAVY).flatMap(([what, pkgs]) => (what === 'whatsapp' ? [] : pkgs));
   expect([...loaded].filter((p) => others.includes(p))).toEqual([]);
 });

@@ -2,6 +2,9 @@
 // count, who sent them (one identity per person, whether WhatsApp addressed
 // them by LID or by phone number), what the text says, and which media needs
 // saving. No I/O here: identity links and media are handed back to the channel.
+// Baileys' parts, not its index (see whatsapp.ts).
+import type { WAMessage } from 'baileys/lib/Types/index.js';
+import { normalizeMessageContent } from 'baileys/lib/Utils/index.js';
 import {
   isJidBroadcast,
   isJidGroup,
@@ -9,10 +12,8 @@ import {
   isLidUser,
   isPnUser,
   jidNormalizedUser,
-  normalizeMessageContent,
-  type proto,
-  type WAMessage,
-} from 'baileys';
+} from 'baileys/lib/WABinary/index.js';
+import type { proto } from 'baileys/WAProto/index.js';
 import type { Attachment, Message } from '../../core/types.js';
 
 export interface ConvertOptions {

@@ -6,21 +6,24 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+// Baileys' parts, not its index: the index also loads WhatsApp's analytics event tables (WAM, about 3 MB of heap
+// in every idle host), which only the socket's BinaryInfo touches, and that it imports on its own.
+import makeWASocket from 'baileys/lib/Socket/index.js';
 import {
-  Browsers,
   DisconnectReason,
-  downloadMediaMessage,
-  generateMessageIDV2,
-  isJidGroup,
-  jidNormalizedUser,
-  makeCacheableSignalKeyStore,
-  makeWASocket,
-  useMultiFileAuthState,
   type BaileysEventMap,
-  type proto,
   type UserFacingSocketConfig,
   type WAMessage,
-} from 'baileys';
+} from 'baileys/lib/Types/index.js';
+import {
+  Browsers,
+  downloadMediaMessage,
+  generateMessageIDV2,
+  makeCacheableSignalKeyStore,
+  useMultiFileAuthState,
+} from 'baileys/lib/Utils/index.js';
+import { isJidGroup, jidNormalizedUser } from 'baileys/lib/WABinary/index.js';
+import type { proto } from 'baileys/WAProto/index.js';
 import type { Logger } from '../../core/logger.js';
 import type {
   Attachment,
