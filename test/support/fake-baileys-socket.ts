@@ -105,6 +105,8 @@ export interface FakeSocketOptions {
   user?: { id: string; lid?: string; name?: string };
   registered?: boolean;
   groups?: Record<string, any>;
+  /** The group list is asked for and never answered (Baileys gives up after its 60 s query timeout). */
+  groupsUnanswered?: boolean;
   pairingCode?: string;
   /** requestPairingCode fails with this, as WhatsApp does for a number it refuses. */
   pairingError?: Error;
@@ -176,6 +178,7 @@ export class FakeBaileysSocket implements WhatsAppSocket {
   }
 
   async groupFetchAllParticipating(): Promise<Record<string, { id: string; subject: string }>> {
+    if (this.opts.groupsUnanswered) return new Promise(() => {});
     const groups = this.opts.groups ?? {};
     // Baileys also announces the fetched groups as a groups.update.
     this.ev.emit('groups.update', Object.values(groups));

@@ -328,13 +328,19 @@ export function createWhatsAppChannel(opts: WhatsAppChannelOptions): WhatsAppCha
   }
 
   async function reportGroups(s: WhatsAppSocket): Promise<void> {
+    // A stop does not wait for the answer: Baileys keeps an unanswered query for 60 s after its socket closes.
+    const { signal } = shutdown;
+    let onStop = () => {};
+    const stopped = new Promise<null>((r) => signal.addEventListener('abort', (onStop = () => r(null))));
     try {
-      const groups = await s.groupFetchAllParticipating();
-      for (const g of Object.values(groups)) {
+      const groups = await Promise.race([s.groupFetchAllParticipating(), stopped]);
+      for (const g of Object.values(groups ?? {})) {
         if (g.id) reportChat({ jid: g.id, name: g.subject, channel: 'whatsapp', isGroup: true });
       }
     } catch (err) {
       log.warn({ err }, 'Could not fetch WhatsApp group names; they will appear as groups are updated');
+    } finally {
+      signal.removeEventListener('abort', onStop);
     }
   }
 

@@ -537,6 +537,13 @@ describe('WhatsApp linking and connection', () => {
     expect(t.states.at(-1)?.linking?.qr).toMatch(/^2@/);
   });
 
+  it('disconnect does not wait for a group list WhatsApp has not answered', async () => {
+    const t = setup({}, { groupsUnanswered: true });
+    const sock = await t.online();
+    await t.channel.disconnect();
+    expect(sock.closed).toBe(true);
+  });
+
   it('disconnect closes the socket and does not come back', async () => {
     const t = setup();
     const sock = await t.online();
