@@ -110,5 +110,7 @@ export async function startCommand(args: string[], config: Config): Promise<numb
     /* already gone */
   }
   lock.release();
+  // Stopped means gone: a library's own timer (Baileys keeps an unanswered query for 60 s) must not keep it running.
+  setTimeout(() => process.exit(), 1000).unref();
   return 0;
 }
