@@ -354,17 +354,10 @@ test('a token given on the command line is refused with what to run instead, and
   const list = async () => (await nanoclaw(['groups', 'mcp', 'family', 'list'])).stdout;
   const before = await list();
 
-  const bearer = await nanoclaw([
-    'groups',
-    'mcp',
-    'family',
-    'add',
-    'leaky',
-    '--url',
-    remoteUrl,
-    '--bearer',
-    REMOTE_TOKEN,
-  ]);
+  const addLeaky = (...given: string[]) =>
+    nanoclaw(['groups', 'mcp', 'family', 'add', 'leaky', '--url', remoteUrl, ...given]);
+
+  const bearer = await addLeaky('--bearer', REMOTE_TOKEN);
   expect(bearer.code).toBe(2);
   expect(bearer.stdout + bearer.stderr).not.toContain(REMOTE_TOKEN);
   expect(bearer.stderr).toContain('every user of this machine sees it in "ps"');
@@ -374,17 +367,7 @@ test('a token given on the command line is refused with what to run instead, and
     `  printf %s "$TOKEN" | nanoclaw groups mcp family add leaky --url ${remoteUrl} --bearer\n`,
   );
 
-  const header = await nanoclaw([
-    'groups',
-    'mcp',
-    'family',
-    'add',
-    'leaky',
-    '--url',
-    remoteUrl,
-    '--header',
-    `X-Api-Key: ${REMOTE_KEY}`,
-  ]);
+  const header = await addLeaky('--header', `X-Api-Key: ${REMOTE_KEY}`);
   expect(header.code).toBe(2);
   expect(header.stdout + header.stderr).not.toContain(REMOTE_KEY);
   expect(header.stderr).toContain(
@@ -395,7 +378,7 @@ test('a token given on the command line is refused with what to run instead, and
   const empty = await nanoclaw(['groups', 'mcp', 'family', 'add', 'leaky', '--url', remoteUrl, '--bearer'], '\n');
   expect(empty.code).toBe(2);
   expect(empty.stderr).toBe('Nothing entered; nothing added.\n');
-  const badName = await nanoclaw(['groups', 'mcp', 'family', 'add', 'leaky', '--url', remoteUrl, '--header', 'X_Key']);
+  const badName = await addLeaky('--header', 'X_Key');
   expect(badName.code).toBe(2);
   expect(badName.stderr).toBe(
     'Not added: a header name has only letters, digits and dashes (such as X-Api-Key); its value is asked for.\n',
