@@ -72,6 +72,19 @@ export async function startCommand(args: string[], config: Config): Promise<numb
     }
   }
   const host = await startHost({ config });
+  const out = process.stdout;
+  // Heard from here on: a stop while the model is checked below still stops the host in order.
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      out.write(`\n${signal}: stopping…\n`);
+      host.stop().finally(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
   // Written whole or not at all: a reader never sees half a file.
   const hostJson = `${host.paths.data}/host.json`;
   fs.writeFileSync(
@@ -79,7 +92,6 @@ export async function startCommand(args: string[], config: Config): Promise<numb
     JSON.stringify({ url: host.url, pid: process.pid, startedAt: new Date().toISOString() }) + '\n',
   );
   fs.renameSync(`${hostJson}.tmp`, hostJson);
-  const out = process.stdout;
   out.write(`NanoClaw is running in ${config.home}\n`);
   // The sign-in link carries the token: show it to a person at a terminal, not to a log file.
   out.write(
@@ -93,17 +105,7 @@ export async function startCommand(args: string[], config: Config): Promise<numb
   await reportModelCheck(config, out);
   out.write(`  Logs: ${host.paths.logs}/nanoclaw.log\n`);
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      out.write(`\n${signal}: stopping…\n`);
-      host.stop().finally(resolve);
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
-  });
+  await stopped;
   try {
     fs.unlinkSync(`${host.paths.data}/host.json`);
   } catch {

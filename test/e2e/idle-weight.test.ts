@@ -55,7 +55,8 @@ async function recordedHost(name: string, env: Record<string, string>) {
     async stop(): Promise<Set<string>> {
       // Stopped as a service manager stops it: it is gone in seconds, whatever a library still waits for.
       host.child.kill('SIGTERM');
-      await until(() => host.child.exitCode !== null, 15_000, 'NanoClaw to exit after SIGTERM');
+      const { child } = host;
+      await until(() => child.exitCode !== null || child.signalCode !== null, 15_000, 'NanoClaw to exit after SIGTERM');
       const names = fs
         .readFileSync(record, 'utf8')
         .split('\n')
