@@ -12,6 +12,7 @@ import { loadConfig } from '../src/core/config/config.js';
 import { createDelivery } from '../src/core/delivery/delivery.js';
 import { startHost, type HostOptions } from '../src/host.js';
 import { silentLogger } from '../src/core/logger.js';
+import { GLIBC_TUNABLES } from '../src/cli/service-units.js';
 import { projectRoot } from '../src/core/config/project-root.js';
 import { formatCatchUp } from '../src/core/conversation/router.js';
 import { openStore } from '../src/host.js';
@@ -568,6 +569,7 @@ async function startup(fake: FakeAnthropic) {
       ANTHROPIC_API_KEY: 'sk-bench',
       ANTHROPIC_BASE_URL: fake.url,
       NANOCLAW_RUNTIME: 'bwrap',
+      GLIBC_TUNABLES, // as `npm start` runs it
     },
     stdio: 'ignore',
   });

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S GLIBC_TUNABLES=glibc.malloc.mmap_threshold=32768 node
 // The `nanoclaw` command. Each subcommand lives in src/cli/<name>.ts; this file
 // only dispatches, so `nanoclaw --help` stays the one place that lists them.
 import { loadConfig } from './core/config/config.js';

@@ -66,6 +66,8 @@ export interface FakeTelegram {
   sent: SentMessage[];
   /** Paths of file downloads requested, in order. */
   downloads: string[];
+  /** Files the bot sent successfully (sendDocument, sendPhoto), in order, with the bytes that arrived. */
+  sentFiles: { method: string; chatId: number; fileName: string; bytes: Buffer; caption?: string }[];
   /** Queues messages as one batch of updates; answers their message ids. */
   push(...messages: IncomingMessage[]): number[];
   /** `from` taps the button carrying `data` under a message the bot sent (a callback_query update); answers the query id. */
@@ -214,6 +216,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
   const calls: RecordedCall[] = [];
   const sent: SentMessage[] = [];
   const downloads: string[] = [];
+  const sentFiles: FakeTelegram['sentFiles'] = [];
   let queue: ({ update_id: number } & Record<string, unknown>)[] = [];
   // Telegram remembers the last allowed_updates a bot asked for; until then, every kind here arrives.
   let allowedUpdates: string[] | null = null;
@@ -318,6 +321,15 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     return { ok: true, result: asMessage(m) };
   }
 
+  function sendFile(method: string, params: Record<string, any>): unknown {
+    const ref = params[method === 'sendPhoto' ? 'photo' : 'document'];
+    const file = typeof ref === 'string' && ref.startsWith('attach://') ? params[ref.slice('attach://'.length)] : ref;
+    if (!file?.bytes) return { ok: false, error_code: 400, description: 'Bad Request: there is no file' };
+    const chatId = Number(params.chat_id);
+    sentFiles.push({ method, chatId, fileName: file.fileName, bytes: file.bytes, caption: params.caption });
+    return { ok: true, result: asMessage({ chatId, messageId: messageIdFor(chatId), text: '', raw: '' }) };
+  }
+
   function asMessage(m: SentMessage, chat?: FakeChat): Record<string, unknown> {
     return {
       message_id: m.messageId,
@@ -370,6 +382,9 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
         return sendMessage(params);
       case 'sendChatAction':
         return { ok: true, result: true };
+      case 'sendDocument':
+      case 'sendPhoto':
+        return sendFile(method, params);
       case 'answerCallbackQuery':
         return answerCallbackQuery(params);
       case 'editMessageReplyMarkup':
@@ -409,7 +424,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       const fileMatch = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
       if (fileMatch) {
         if (fileMatch[1] !== token) return void res.writeHead(401).end('Unauthorized');
@@ -424,7 +439,11 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       if (!m) return reply({ ok: false, error_code: 404, description: 'Not Found' });
       const [, reqToken, method] = m as unknown as [string, string, string];
       let params: Record<string, any> = Object.fromEntries(url.searchParams);
-      const body = Buffer.concat(chunks).toString('utf8');
+      const raw = Buffer.concat(chunks);
+      const type = String(req.headers['content-type'] ?? '');
+      // Files come as multipart form data, as Telegram takes them: fields as text (JSON where grammY sent JSON), files whole.
+      const body = type.startsWith('multipart/form-data') ? '' : raw.toString('utf8');
+      if (!body && raw.length) Object.assign(params, multipart(raw, type));
       if (body) {
         try {
           params = { ...params, ...JSON.parse(body) };
@@ -457,6 +476,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     callsTo: (method) => calls.filter((c) => c.method === method),
     sent,
     downloads,
+    sentFiles,
     push(...messages) {
       const ids: number[] = [];
       for (const m of messages) {
@@ -519,4 +539,38 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * The fields of a multipart/form-data body, as Telegram reads them: text fields (JSON where it parses), and each
+ * file part as its name and bytes. grammY writes headers without quotes, which stricter parsers refuse.
+ */
+function multipart(raw: Buffer, type: string): Record<string, unknown> {
+  const boundary = /boundary=("?)([^";]+)\1/.exec(type)?.[2];
+  if (!boundary) return {};
+  const fields: Record<string, unknown> = {};
+  const sep = Buffer.from(`--${boundary}`);
+  for (let at = raw.indexOf(sep); at !== -1; ) {
+    const next = raw.indexOf(sep, at + sep.length);
+    if (next === -1) break;
+    const part = raw.subarray(at + sep.length + 2, next - 2); // past the CRLF after the boundary, before the next
+    at = next;
+    const split = part.indexOf('\r\n\r\n');
+    if (split === -1) continue;
+    const head = part.subarray(0, split).toString('utf8');
+    const bytes = Buffer.from(part.subarray(split + 4));
+    const name = /name="?([^";\r\n]+)"?/.exec(head)?.[1];
+    const fileName = /filename="?([^";\r\n]+)"?/.exec(head)?.[1];
+    if (!name) continue;
+    if (fileName) fields[name] = { fileName, bytes };
+    else {
+      const text = bytes.toString('utf8');
+      try {
+        fields[name] = /^[[{]/.test(text) ? JSON.parse(text) : text;
+      } catch {
+        fields[name] = text;
+      }
+    }
+  }
+  return fields;
 }

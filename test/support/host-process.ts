@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { GLIBC_TUNABLES } from '../../src/cli/service-units.js';
 import { projectRoot } from '../../src/core/config/project-root.js';
 import { until } from './harness.js';
 
@@ -35,6 +36,8 @@ export async function startHostProcess(
     // No warm agents unless a test asks: settled() waits for a host with no agent at all.
     env: {
       ...{ PATH: process.env.PATH ?? '/usr/bin:/bin', NANOCLAW_HOME: home, NANOCLAW_HTTP_PORT: '0' },
+      // As `npm start` and the `nanoclaw` command run it.
+      GLIBC_TUNABLES,
       ...{ NANOCLAW_WARM_AGENTS: '0', ...env },
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -437,6 +437,38 @@ describe('sending', () => {
     expect(fake.sent.map((s) => s.text)).toEqual(['sorry for the wait']);
   });
 
+  it('sits out a Bot API outage (5xx) and then delivers, once', async () => {
+    const h = await connect();
+    fake.failNext('sendMessage', { error_code: 502, description: 'Bad Gateway' });
+
+    await h.channel.sendMessage(dmJid, 'after the outage');
+
+    const attempts = fake.callsTo('sendMessage');
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeGreaterThanOrEqual(2950);
+    expect(fake.sent.map((s) => s.text)).toEqual(['after the outage']);
+  });
+
+  it('sends a file again, whole, when Telegram asks to wait, and the chat gets it once', async () => {
+    const h = await connect();
+    const bytes = crypto.randomBytes(300_000);
+    const file = path.join(home, 'report.pdf');
+    fs.writeFileSync(file, bytes);
+    fake.failNext('sendDocument', {
+      error_code: 429,
+      description: 'Too Many Requests: retry after 1',
+      parameters: { retry_after: 1 },
+    });
+
+    await h.channel.sendMedia!(dmJid, { path: file, fileName: 'report.pdf', mimeType: 'application/pdf' }, 'the report');
+
+    expect(fake.callsTo('sendDocument')).toHaveLength(2);
+    expect(fake.sentFiles).toHaveLength(1);
+    const [sent] = fake.sentFiles;
+    expect(sent).toMatchObject({ chatId: ALICE.id, fileName: 'report.pdf', caption: 'the report' });
+    expect(sent!.bytes.equals(bytes)).toBe(true);
+  });
+
   it('through delivery, a 429 retry_after delays one message: it arrives once, and the later ones after it, in order', async () => {
     const h = await connect();
     const store = openStore(path.join(home, 'messages.db'));
