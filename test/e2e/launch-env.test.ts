@@ -57,6 +57,12 @@ test('the `nanoclaw` command runs the host with it, through its own first line, 
 }, 90_000);
 
 test('the systemd service sets it', () => {
-  const unit = systemdUnit({ node: '/usr/bin/node', cli: '/x/cli.js', home: '/h', logs: '/h/logs', pathEnv: '/usr/bin' });
+  const unit = systemdUnit({
+    node: '/usr/bin/node',
+    cli: '/x/cli.js',
+    home: '/h',
+    logs: '/h/logs',
+    pathEnv: '/usr/bin',
+  });
   expect(unit).toContain(`Environment="GLIBC_TUNABLES=${GLIBC_TUNABLES}"`);
 });

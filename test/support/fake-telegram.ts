@@ -550,7 +550,7 @@ function multipart(raw: Buffer, type: string): Record<string, unknown> {
   if (!boundary) return {};
   const fields: Record<string, unknown> = {};
   const sep = Buffer.from(`--${boundary}`);
-  for (let at = raw.indexOf(sep); at !== -1; ) {
+  for (let at = raw.indexOf(sep); at !== -1;) {
     const next = raw.indexOf(sep, at + sep.length);
     if (next === -1) break;
     const part = raw.subarray(at + sep.length + 2, next - 2); // past the CRLF after the boundary, before the next

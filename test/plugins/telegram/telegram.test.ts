@@ -460,7 +460,11 @@ describe('sending', () => {
       parameters: { retry_after: 1 },
     });
 
-    await h.channel.sendMedia!(dmJid, { path: file, fileName: 'report.pdf', mimeType: 'application/pdf' }, 'the report');
+    await h.channel.sendMedia!(
+      dmJid,
+      { path: file, fileName: 'report.pdf', mimeType: 'application/pdf' },
+      'the report',
+    );
 
     expect(fake.callsTo('sendDocument')).toHaveLength(2);
     expect(fake.sentFiles).toHaveLength(1);
