@@ -9,7 +9,7 @@ export type ServicePlatform = 'linux' | 'darwin';
 /**
  * glibc's allocator, as every way of starting the host sets it (this unit, `npm start`, the `nanoclaw` command):
  * blocks of 32 kB and more get their own mapping and go back to the system when freed. By default the threshold
- * rises after start-up frees its large buffers, and the next 10–15 MB of compiler memory stays in the process
+ * rises after start-up frees its large buffers, and 10–25 MB of compiler memory freed later stays in the process
  * for good. (glibc reads it at process start, so it cannot be set from inside.)
  */
 export const GLIBC_TUNABLES = 'glibc.malloc.mmap_threshold=32768';

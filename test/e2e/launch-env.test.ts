@@ -42,6 +42,7 @@ async function tunablesOf(argv: string[]): Promise<string | undefined> {
   const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   process.kill(pid, 'SIGTERM');
   await until(() => child.exitCode !== null || child.signalCode !== null, 30_000, 'the host to stop');
+  fs.rmSync(home, { recursive: true, force: true });
   return environ.find((e) => e.startsWith('GLIBC_TUNABLES='))?.slice('GLIBC_TUNABLES='.length);
 }
 

@@ -424,7 +424,7 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+    req.on('end', () => {
       const fileMatch = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
       if (fileMatch) {
         if (fileMatch[1] !== token) return void res.writeHead(401).end('Unauthorized');
@@ -442,11 +442,10 @@ export async function startFakeTelegram(opts: { token?: string } = {}): Promise<
       const raw = Buffer.concat(chunks);
       const type = String(req.headers['content-type'] ?? '');
       // Files come as multipart form data, as Telegram takes them: fields as text (JSON where grammY sent JSON), files whole.
-      const body = type.startsWith('multipart/form-data') ? '' : raw.toString('utf8');
-      if (!body && raw.length) Object.assign(params, multipart(raw, type));
-      if (body) {
+      if (type.startsWith('multipart/form-data')) Object.assign(params, multipart(raw, type));
+      else if (raw.length) {
         try {
-          params = { ...params, ...JSON.parse(body) };
+          params = { ...params, ...JSON.parse(raw.toString('utf8')) };
         } catch {
           return reply({ ok: false, error_code: 400, description: 'Bad Request: invalid JSON' });
         }
